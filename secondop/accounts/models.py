@@ -1,0 +1,90 @@
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PATIENT = "patient", _("Patient")
+    COORDINATOR = "coordinator", _("Coordinator")
+    SPECIALIST = "specialist", _("Specialist")
+    ADMIN = "admin", _("Administrator")
+
+
+STAFF_ROLES = frozenset({Role.COORDINATOR, Role.SPECIALIST, Role.ADMIN})
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("role", Role.PATIENT)
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in with their email address."""
+
+    username = None
+    first_name = None
+    last_name = None
+    email = models.EmailField(_("email address"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.PATIENT)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # Only administrators may reach the Django admin.
+            models.CheckConstraint(
+                condition=models.Q(is_staff=False) | models.Q(role="admin"),
+                name="accounts_user_only_admins_are_django_staff",
+            ),
+        ]
+        indexes = [models.Index(fields=["role", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    @property
+    def is_clinical_staff(self) -> bool:
+        """Coordinators, specialists and admins: people who see other people's PHI."""
+        return self.role in STAFF_ROLES
+
+    @property
+    def idle_timeout_seconds(self) -> int:
+        from django.conf import settings
+
+        if self.is_clinical_staff:
+            return settings.SESSION_IDLE_TIMEOUT_STAFF
+        return settings.SESSION_IDLE_TIMEOUT_PATIENT

@@ -1,0 +1,68 @@
+"""Security events from Django and allauth, written to the audit log."""
+
+from allauth.account.signals import (
+    email_changed,
+    password_changed,
+    password_reset,
+    user_signed_up,
+)
+from allauth.mfa.signals import authenticator_added, authenticator_removed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from secondop.audit.services import log_event
+
+
+@receiver(user_logged_in)
+def on_logged_in(sender, request, user, **kwargs):
+    log_event(actor=user, action="accounts.user.signed_in", obj=user, request=request)
+
+
+@receiver(user_logged_out)
+def on_logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        log_event(actor=user, action="accounts.user.signed_out", obj=user, request=request)
+
+
+@receiver(user_login_failed)
+def on_login_failed(sender, credentials, request=None, **kwargs):
+    # Never the password; the email tried is enough to spot an attack.
+    tried = str(credentials.get("email") or credentials.get("username") or "")[:200]
+    log_event(actor=None, action="accounts.user.sign_in_failed", new={"email": tried},
+              request=request)
+
+
+@receiver(user_signed_up)
+def on_signed_up(sender, request, user, **kwargs):
+    log_event(actor=user, action="accounts.user.signed_up", obj=user, request=request)
+
+
+@receiver(password_changed)
+def on_password_changed(sender, request, user, **kwargs):
+    log_event(actor=user, action="accounts.user.password_changed", obj=user, request=request)
+
+
+@receiver(password_reset)
+def on_password_reset(sender, request, user, **kwargs):
+    log_event(actor=user, action="accounts.user.password_reset", obj=user, request=request)
+
+
+@receiver(email_changed)
+def on_email_changed(sender, request, user, from_email_address, to_email_address, **kwargs):
+    log_event(
+        actor=user, action="accounts.user.email_changed", obj=user, request=request,
+        old={"email": getattr(from_email_address, "email", None)},
+        new={"email": to_email_address.email},
+    )
+
+
+@receiver(authenticator_added)
+def on_authenticator_added(sender, request, user, authenticator, **kwargs):
+    log_event(actor=user, action="accounts.mfa.added", obj=user, request=request,
+              new={"type": authenticator.type})
+
+
+@receiver(authenticator_removed)
+def on_authenticator_removed(sender, request, user, authenticator, **kwargs):
+    log_event(actor=user, action="accounts.mfa.removed", obj=user, request=request,
+              old={"type": authenticator.type})

@@ -1,0 +1,56 @@
+from typing import Any
+
+from django.db import models
+
+from .models import AccessLog, AuditEvent
+
+
+def client_ip(request) -> str | None:
+    """The client address. Behind the proxy of docker-compose, REMOTE_ADDR is
+    the proxy; a deployment that trusts X-Forwarded-For sets it in the proxy."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _describe(obj: models.Model | None) -> tuple[str, str, str]:
+    if obj is None:
+        return "", "", ""
+    return obj._meta.label_lower, str(obj.pk), str(obj)[:200]
+
+
+def log_event(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    request=None,
+) -> AuditEvent:
+    """Record a change. Call it inside the transaction that makes the change."""
+    object_type, object_id, object_repr = _describe(obj)
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        old_values=old or {},
+        new_values=new or {},
+        ip_address=client_ip(request),
+    )
+
+
+def log_access(*, viewer, obj: models.Model, kind: str = AccessLog.Kind.VIEW, request=None) -> AccessLog:
+    """Record a read or download of PHI, in the same request that serves it."""
+    object_type, object_id, object_repr = _describe(obj)
+    return AccessLog.objects.create(
+        actor=viewer if getattr(viewer, "is_authenticated", False) else None,
+        kind=kind,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
+        path=(request.get_full_path()[:500] if request is not None else ""),
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+admin.site.site_header = _("SecondOp administration")
+admin.site.site_title = _("SecondOp admin")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("home/", include("secondop.accounts.urls")),
+    path("notifications/", include("secondop.notifications.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "secondop.views.error_400"
+handler403 = "secondop.views.error_403"
+handler404 = "secondop.views.error_404"
+handler500 = "secondop.views.error_500"
