@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("home/", include("secondop.accounts.urls")),
     path("notifications/", include("secondop.notifications.urls")),
+    path("requests/", include("requests_app.urls")),
+    path("specialist/", include("specialists.urls")),
     path("admin/", admin.site.urls),
 ]
 

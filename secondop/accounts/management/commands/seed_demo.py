@@ -11,10 +11,10 @@ from django.db import transaction
 from secondop.accounts.models import Role, User
 from specialists.models import SpecialistProfile, Specialty
 
-DEMO_PASSWORD = "SecondOp-demo-2026"
+DEMO_PASSWORD = "SecondOp-demo-2026"  # noqa: S105 (published demo credentials)
 # One published secret for every demo staff account, so a person adds a single
 # entry to their authenticator app. Demo data only: never on a real deployment.
-DEMO_TOTP_SECRET = "SECONDOPDEMOTOTPSECRET234567ABCD"
+DEMO_TOTP_SECRET = "SECONDOPDEMOTOTPSECRET234567ABCD"  # noqa: S105
 
 PATIENT = ("patient@demo.secondop.test", "Maria Alvarez")
 COORDINATOR = ("coordinator@demo.secondop.test", "Grace Okafor, RN")
