@@ -20,6 +20,7 @@ def healthz(request):
 
 
 def error_400(request, exception=None):
+    # Standalone template: a bad Host header must not break the error page itself.
     return render(request, "errors/400.html", status=400)
 
 
