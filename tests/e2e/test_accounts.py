@@ -14,12 +14,10 @@ def test_a_patient_signs_up_verifies_their_email_and_signs_in(page, live_server)
     page.goto("/")
     screenshot(page, "home")
     page.get_by_role("link", name="Create an account").first.click()
-    page.get_by_label("Your full name").fill("Jo Bloggs")
-    page.get_by_label("Email").first.fill("jo@example.com")
-    page.get_by_label("Password", exact=True).fill("a-long-and-unusual-passphrase")
-    page.get_by_label(re.compile("Password \\(again\\)|Confirm password|Password again")).fill(
-        "a-long-and-unusual-passphrase"
-    )
+    page.get_by_label(re.compile("^Your full name")).fill("Jo Bloggs")
+    page.locator("#id_email").fill("jo@example.com")
+    page.locator("#id_password1").fill("a-long-and-unusual-passphrase")
+    page.locator("#id_password2").fill("a-long-and-unusual-passphrase")
     page.get_by_role("button", name=re.compile("Sign up|Create", re.I)).click()
     page.wait_for_url(re.compile("/accounts/confirm-email/"))
 
@@ -31,8 +29,8 @@ def test_a_patient_signs_up_verifies_their_email_and_signs_in(page, live_server)
 
     page.goto("/accounts/login/")
     screenshot(page, "sign-in")
-    page.get_by_label("Email").fill("jo@example.com")
-    page.get_by_label("Password").fill("a-long-and-unusual-passphrase")
+    page.locator("#id_login").fill("jo@example.com")
+    page.locator("#id_password").fill("a-long-and-unusual-passphrase")
     page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
     page.wait_for_url(re.compile("/home/"))
     assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Jo"
@@ -43,8 +41,8 @@ def test_a_patient_signs_up_verifies_their_email_and_signs_in(page, live_server)
 def test_a_coordinator_enrols_mfa_before_reaching_the_coordinator_home(page):
     coordinator = UserFactory(role="coordinator", email="cora@example.com", full_name="Cora Coord")
     page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(coordinator.email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.locator("#id_login").fill(coordinator.email)
+    page.locator("#id_password").fill(PASSWORD)
     page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
 
     page.wait_for_url(re.compile("/accounts/2fa/totp/activate/"))
@@ -54,10 +52,9 @@ def test_a_coordinator_enrols_mfa_before_reaching_the_coordinator_home(page):
     page.goto("/requests/coordinator/")
     page.wait_for_url(re.compile("/accounts/2fa/totp/activate/"))
 
-    secret = page.locator("[data-totp-secret], #totp_secret, code").first.inner_text().strip()
-    secret = re.sub(r"\s", "", secret)
-    page.get_by_label(re.compile("Authenticator code|Code", re.I)).fill(totp_code(secret))
-    page.get_by_role("button", name=re.compile("Activate", re.I)).click()
+    secret = re.sub(r"\s", "", page.locator("#authenticator_secret").input_value())
+    page.locator("#id_code").fill(totp_code(secret))
+    page.get_by_role("button", name=re.compile("Turn on|Activate", re.I)).click()
     page.wait_for_url(re.compile("/accounts/2fa/"))
 
     page.goto("/home/")
