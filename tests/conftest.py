@@ -212,10 +212,12 @@ def celery_worker_process(transactional_db, broker, tmp_path, settings):
          "--loglevel", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    # The test process publishes to the same private Redis (set once: kombu keeps
-    # one producer pool per broker URL for the whole process).
+    # The test process publishes to the same private Redis. Drop any producer
+    # pool made earlier for another URL (kombu keeps one per broker URL).
     app.conf.broker_url = broker.url
     app.conf.task_always_eager = False
+    app._pool = None
+    app.amqp._producer_pool = None
     try:
         _wait_for_worker(app, proc, tmp_path / "worker.log")
         yield mail_dir
