@@ -10,7 +10,17 @@ from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
 from secondop.audit.services import log_event
+from secondop.notifications.models import Kind
+from secondop.notifications.services import notify
+
+
+def _security_notice(user, title: str) -> None:
+    """Tell the person by email too (always on): if it was not them, they can act."""
+    notify(recipient=user, kind=Kind.SECURITY, title=title, url=reverse("usersessions_list"))
 
 
 @receiver(user_logged_in)
@@ -40,11 +50,13 @@ def on_signed_up(sender, request, user, **kwargs):
 @receiver(password_changed)
 def on_password_changed(sender, request, user, **kwargs):
     log_event(actor=user, action="accounts.user.password_changed", obj=user, request=request)
+    _security_notice(user, _("Your password was changed."))
 
 
 @receiver(password_reset)
 def on_password_reset(sender, request, user, **kwargs):
     log_event(actor=user, action="accounts.user.password_reset", obj=user, request=request)
+    _security_notice(user, _("Your password was reset."))
 
 
 @receiver(email_changed)
@@ -54,6 +66,7 @@ def on_email_changed(sender, request, user, from_email_address, to_email_address
         old={"email": getattr(from_email_address, "email", None)},
         new={"email": to_email_address.email},
     )
+    _security_notice(user, _("The email address of your account was changed."))
 
 
 @receiver(authenticator_added)
@@ -66,3 +79,4 @@ def on_authenticator_added(sender, request, user, authenticator, **kwargs):
 def on_authenticator_removed(sender, request, user, authenticator, **kwargs):
     log_event(actor=user, action="accounts.mfa.removed", obj=user, request=request,
               old={"type": authenticator.type})
+    _security_notice(user, _("Two-factor authentication was turned off on your account."))
