@@ -9,7 +9,6 @@ from allauth.account.signals import (
 from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
-
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
