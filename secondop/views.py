@@ -1,6 +1,7 @@
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponseBadRequest, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 
 
@@ -20,8 +21,8 @@ def healthz(request):
 
 
 def error_400(request, exception=None):
-    # Standalone template: a bad Host header must not break the error page itself.
-    return render(request, "errors/400.html", status=400)
+    # Rendered without the request: a bad Host header must not break the page too.
+    return HttpResponseBadRequest(render_to_string("errors/400.html"))
 
 
 def error_403(request, exception=None):
@@ -33,5 +34,6 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
-    # No context processors that touch the database: the error may be the database.
-    return render(request, "errors/500.html", status=500, using=None)
+    # Rendered without the request (no context processors, no session, no user):
+    # the error may be the database itself.
+    return HttpResponseServerError(render_to_string("errors/500.html"))

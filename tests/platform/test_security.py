@@ -91,3 +91,13 @@ def test_the_home_page_explains_the_service(client):
     html = client.get("/").content.decode()
     for phrase in ["second opinion", "How it works", "What to gather", "What it asks of your time"]:
         assert phrase in html
+
+
+def test_the_error_pages_render_without_the_database(rf):
+    from secondop.views import error_400, error_500
+
+    for view, status, text in [(error_400, 400, "wrong with that request"),
+                               (error_500, 500, "problem with the service")]:
+        response = view(rf.get("/"))
+        assert response.status_code == status
+        assert text in response.content.decode()
