@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from secondop.storage import s3_storage_config
 from tests.accounts.factories import UserFactory, enrol_totp
 
 REQUIRE_SERVICES = os.environ.get("CI", "").lower() == "true" or bool(
@@ -122,23 +123,13 @@ def s3_storage(settings, s3_server):
     settings.AWS_STORAGE_BUCKET_NAME = s3_server["bucket"]
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": s3_server["bucket"],
-                "endpoint_url": s3_server["endpoint"],
-                "region_name": "us-east-1",
-                "access_key": s3_server["aws_access_key_id"],
-                "secret_key": s3_server["aws_secret_access_key"],
-                "default_acl": None,
-                "querystring_auth": True,
-                "querystring_expire": 60,
-                "file_overwrite": False,
-                "object_parameters": {"ServerSideEncryption": "AES256"},
-                "signature_version": "s3v4",
-                "addressing_style": "path",
-            },
-        },
+        "default": s3_storage_config(
+            bucket=s3_server["bucket"],
+            endpoint_url=s3_server["endpoint"],
+            region="us-east-1",
+            access_key=s3_server["aws_access_key_id"],
+            secret_key=s3_server["aws_secret_access_key"],
+        ),
     }
     from django.core.files.storage import default_storage
 
