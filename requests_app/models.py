@@ -54,15 +54,21 @@ class Case(models.Model):
             models.Index(fields=["status", "due_at"]),
         ]
         constraints = [
+            # Submitting gives the reference and the time together; a draft has neither
+            # (a draft may still be withdrawn, and then keeps none).
             models.CheckConstraint(
-                condition=models.Q(status="draft")
+                condition=models.Q(reference__isnull=True, submitted_at__isnull=True)
                 | models.Q(reference__isnull=False, submitted_at__isnull=False),
-                name="case_submitted_has_reference",
+                name="case_reference_with_submission",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="draft") | models.Q(reference__isnull=True),
+                name="case_draft_has_no_reference",
             ),
         ]
 
     def __str__(self) -> str:
-        return self.reference or _("Draft request")
+        return self.reference or str(_("Draft request"))
 
 
 class CaseEvent(models.Model):
