@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from secondop.us_states import USState
+
 
 class CaseStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
@@ -25,6 +27,60 @@ class Urgency(models.TextChoices):
     URGENT = "urgent", _("Urgent")
 
 
+class Relationship(models.TextChoices):
+    SELF = "self", _("Myself")
+    PARENT = "parent", _("My child (I am their parent)")
+    GUARDIAN = "guardian", _("Someone I am the legal guardian of")
+    PROXY = "proxy", _("Someone I am the healthcare proxy for")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    INTERSEX = "intersex", _("Intersex")
+    UNDISCLOSED = "undisclosed", _("Prefer not to say")
+
+
+class YesNo(models.TextChoices):
+    YES = "yes", _("Yes")
+    NO = "no", _("No")
+
+
+class Reason(models.TextChoices):
+    CONFIRM_DIAGNOSIS = "confirm_diagnosis", _("Confirm the diagnosis")
+    COMPARE_TREATMENTS = "compare_treatments", _("Compare treatment options")
+    PEACE_OF_MIND = "peace_of_mind", _("Peace of mind")
+    CHECK_ERRORS = "check_errors", _("Check for errors")
+    CONFIRM_PROGNOSIS = "confirm_prognosis", _("Confirm the prognosis")
+
+
+class ConsultationType(models.TextChoices):
+    WRITTEN = "written", _("A written opinion only")
+    VIDEO = "video", _("A written opinion and a video consultation")
+    IN_PERSON = "in_person", _("A written opinion and an in-person visit")
+
+
+class Payment(models.TextChoices):
+    SELF_PAY = "self_pay", _("I will pay myself")
+    INSURANCE = "insurance", _("Through my health insurance")
+
+
+class Icd10Code(models.Model):
+    """ICD-10-CM codes and titles (loaded by migration from simple-icd-10-cm)."""
+
+    code = models.CharField(max_length=8, primary_key=True)
+    title = models.CharField(max_length=300)
+    # Lower-cased "code title", searched by prefix and words.
+    search_text = models.CharField(max_length=320)
+
+    class Meta:
+        verbose_name = _("ICD-10-CM code")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
 class Case(models.Model):
     """A second-opinion request, from draft to closed.
 
@@ -44,6 +100,81 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("report due"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    # --- Who the request is for -------------------------------------------------
+    relationship = models.CharField(_("who the request is for"), max_length=10,
+                                    choices=Relationship, blank=True)
+    patient_name = models.CharField(_("patient's full name"), max_length=150, blank=True)
+    authority_attested = models.BooleanField(_("legal authority confirmed"), default=False)
+
+    # --- About the patient ------------------------------------------------------
+    patient_dob = models.DateField(_("date of birth"), null=True, blank=True)
+    patient_sex = models.CharField(_("sex"), max_length=12, choices=Sex, blank=True)
+    patient_phone = models.CharField(_("phone number"), max_length=30, blank=True)
+    patient_state = models.CharField(_("state of residence"), max_length=2, choices=USState,
+                                     blank=True)
+    preferred_language = models.CharField(_("preferred language"), max_length=60, blank=True)
+    interpreter_needed = models.BooleanField(_("needs an interpreter"), default=False)
+    accessibility_needs = models.TextField(_("accessibility needs"), max_length=1000, blank=True)
+
+    # --- Diagnosis (guide 1.1) -------------------------------------------------------
+    diagnosis = models.TextField(_("diagnosis in your words"), max_length=2000, blank=True)
+    icd10 = models.ForeignKey("Icd10Code", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+", verbose_name=_("ICD-10-CM code"))
+    diagnosed_on = models.DateField(_("date diagnosed"), null=True, blank=True)
+    diagnosing_physician = models.CharField(_("diagnosing physician"), max_length=150, blank=True)
+    diagnosing_institution = models.CharField(_("hospital or practice"), max_length=200,
+                                              blank=True)
+
+    # --- Proposed treatment (guide 1.2) ---------------------------------------------
+    proposed_treatment = models.TextField(_("recommended treatment"), max_length=2000, blank=True)
+    treatment_started = models.CharField(_("has it started"), max_length=3, choices=YesNo,
+                                         blank=True)
+    treatment_date = models.DateField(_("scheduled date"), null=True, blank=True)
+
+    # --- Why a second opinion (guide 1.1-1.5) ---------------------------------------
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+
+    # --- Health background (guide 2.3) ----------------------------------------------
+    symptoms = models.TextField(_("symptoms and how long"), max_length=2000, blank=True)
+    medications = models.TextField(_("current medications"), max_length=2000, blank=True)
+    allergies = models.TextField(_("allergies"), max_length=1000, blank=True)
+    other_conditions = models.TextField(_("other conditions"), max_length=2000, blank=True)
+    previous_treatments = models.TextField(_("previous treatments"), max_length=2000, blank=True)
+
+    # --- Specialist preferences (guide 2.1) ------------------------------------------
+    specialty = models.ForeignKey("specialists.Specialty", on_delete=models.PROTECT, null=True,
+                                  blank=True, related_name="+", verbose_name=_("specialty"))
+    consultation_type = models.CharField(_("type of opinion"), max_length=12,
+                                         choices=ConsultationType, blank=True)
+    specialist_language = models.CharField(_("specialist's language"), max_length=60, blank=True)
+    preferred_specialist = models.ForeignKey(
+        "specialists.SpecialistProfile", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("a specialist you would like"),
+    )
+
+    # --- Primary care physician (guide 3.1) -----------------------------------------
+    pcp_name = models.CharField(_("doctor's name"), max_length=150, blank=True)
+    pcp_practice = models.CharField(_("practice"), max_length=200, blank=True)
+    pcp_email = models.EmailField(_("doctor's email"), blank=True)
+    pcp_phone = models.CharField(_("doctor's phone"), max_length=30, blank=True)
+    pcp_referred = models.CharField(_("did they refer you"), max_length=3, choices=YesNo,
+                                    blank=True)
+    pcp_consent_to_share = models.BooleanField(_("send them the report"), default=False)
+
+    # --- Insurance (guide 3.2) ---------------------------------------------------------
+    payment = models.CharField(_("how you will pay"), max_length=10, choices=Payment, blank=True)
+    insurance_carrier = models.CharField(_("insurance company"), max_length=150, blank=True)
+    insurance_plan = models.CharField(_("plan"), max_length=150, blank=True)
+    insurance_member_id = models.CharField(_("member ID"), max_length=60, blank=True)
+    insurance_group_number = models.CharField(_("group number"), max_length=60, blank=True)
+    insurance_policyholder = models.CharField(_("policyholder"), max_length=150, blank=True)
+
+    # --- HIPAA authorisation -------------------------------------------------------------
+    authorisation_version = models.CharField(max_length=20, blank=True)
+    authorisation_signed_name = models.CharField(_("signature"), max_length=150, blank=True)
+    authorisation_signed_at = models.DateTimeField(null=True, blank=True)
+    authorisation_ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("request")
@@ -89,3 +220,70 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_status or '-'} -> {self.new_status}"
+
+
+class CaseQuestion(models.Model):
+    """One of the patient's own questions; the report answers each in turn."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField(max_length=500)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "position"], name="case_question_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class SectionState(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+
+
+class CaseSection(models.Model):
+    """Where each task-list section stands: absent means not started."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sections")
+    section = models.CharField(max_length=20)
+    state = models.CharField(max_length=12, choices=SectionState)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "section"], name="case_section_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section}: {self.state}"
+
+
+class CaseAmendment(models.Model):
+    """A change to an answer after submission: visible on the timeline and logged."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="amendments")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    section = models.CharField(max_length=20)
+    old_values = models.JSONField(default=dict)
+    new_values = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.section}"
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number handed out in a year (SO-2026-000123)."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
