@@ -322,3 +322,9 @@ LOGGING = {
 
 # --- SecondOp ----------------------------------------------------------------
 SECONDOP_SUPPORT_EMAIL = env("SECONDOP_SUPPORT_EMAIL", default="care@secondop.local")
+
+# Report turnaround, in days, from submission; a treatment scheduled within
+# CASE_URGENT_IF_TREATMENT_WITHIN_DAYS makes the request urgent.
+CASE_TURNAROUND_DAYS_ROUTINE = env.int("CASE_TURNAROUND_DAYS_ROUTINE", default=7)
+CASE_TURNAROUND_DAYS_URGENT = env.int("CASE_TURNAROUND_DAYS_URGENT", default=3)
+CASE_URGENT_IF_TREATMENT_WITHIN_DAYS = env.int("CASE_URGENT_IF_TREATMENT_WITHIN_DAYS", default=14)

@@ -2,13 +2,9 @@ from django.db import migrations
 
 
 def load(apps, schema_editor):
-    from specialists.specialties import SPECIALTIES
+    from specialists.services import specialties_load
 
-    Specialty = apps.get_model("specialists", "Specialty")
-    for slug, name, description in SPECIALTIES:
-        Specialty.objects.update_or_create(
-            slug=slug, defaults={"name": name, "description": description}
-        )
+    specialties_load(apps.get_model("specialists", "Specialty"))
 
 
 class Migration(migrations.Migration):

@@ -34,7 +34,7 @@ def test_it_lets_staff_with_mfa_through(client, coordinator):
 
 def test_it_does_not_ask_patients_for_mfa(client, patient):
     client.force_login(patient)
-    assert client.get(reverse("accounts:home")).status_code == 200
+    assert client.get(reverse("requests_app:dashboard")).status_code == 200
 
 
 def _age_session(client, seconds: int) -> None:
@@ -65,11 +65,11 @@ def test_it_keeps_an_active_staff_session(client, coordinator):
 
 def test_it_gives_patients_thirty_idle_minutes(client, patient):
     client.force_login(patient)
-    client.get(reverse("accounts:home"))
+    client.get(reverse("requests_app:dashboard"))
     _age_session(client, 20 * 60)
-    assert client.get(reverse("accounts:home")).status_code == 200
+    assert client.get(reverse("requests_app:dashboard")).status_code == 200
     _age_session(client, 31 * 60)
-    assert client.get(reverse("accounts:home")).status_code == 302
+    assert client.get(reverse("requests_app:dashboard")).status_code == 302
 
 
 def test_the_timeouts_are_configurable(client, coordinator, settings):

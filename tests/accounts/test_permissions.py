@@ -49,7 +49,7 @@ def test_the_staff_pages_render_for_their_roles(client, coordinator, specialist)
 
 
 @pytest.mark.parametrize(("role", "target"), [
-    ("patient", "accounts:home"),
+    ("patient", "requests_app:dashboard"),
     ("coordinator", "requests_app:coordinator_home"),
     ("specialist", "specialists:home"),
 ])
@@ -59,8 +59,5 @@ def test_home_sends_each_role_to_its_own_home(client, request, role, target):
     response = client.get(reverse("home"))
     assert response.status_code == 302
     followed = client.get(response.url)
-    if role == "patient":
-        assert followed.status_code == 200
-    else:
-        assert followed.status_code == 302
-        assert followed.url == reverse(target)
+    assert followed.status_code == 302
+    assert followed.url == reverse(target)

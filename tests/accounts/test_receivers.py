@@ -46,5 +46,5 @@ def test_people_see_their_sessions_and_can_end_the_others(client, patient):
     assert page.content.decode().count("<tr") >= 3  # header + two sessions
     response = client.post(reverse("usersessions_list"))
     assert response.status_code == 302
-    assert other_device.get(reverse("accounts:home")).status_code == 302  # signed out
-    assert client.get(reverse("accounts:home")).status_code == 200
+    assert other_device.get(reverse("requests_app:dashboard")).status_code == 302  # signed out
+    assert client.get(reverse("requests_app:dashboard")).status_code == 200

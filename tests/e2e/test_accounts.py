@@ -32,8 +32,8 @@ def test_a_patient_signs_up_verifies_their_email_and_signs_in(page, live_server)
     page.locator("#id_login").fill("jo@example.com")
     page.locator("#id_password").fill("a-long-and-unusual-passphrase")
     page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
-    page.wait_for_url(re.compile("/home/"))
-    assert page.get_by_role("heading", level=1).inner_text() == "Welcome, Jo"
+    page.wait_for_url(re.compile("/requests/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Your requests"
     assert User.objects.get(email="jo@example.com").role == "patient"
     assert_no_csp_violations(page)
 

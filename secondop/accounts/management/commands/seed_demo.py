@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo publishes passwords and a TOTP secret; "
                                "it runs only with DEBUG on (or --force).")
-        self._user(*PATIENT, Role.PATIENT)
+        patient = self._user(*PATIENT, Role.PATIENT)
         self._user(*COORDINATOR, Role.COORDINATOR, mfa=True)
         self._user(*ADMIN, Role.ADMIN, mfa=True)
         for email, name, title, slugs, sub, institution, languages, states in SPECIALISTS:
@@ -55,7 +55,74 @@ class Command(BaseCommand):
                           "languages": languages, "licensed_states": states},
             )
             profile.specialties.set(Specialty.objects.filter(slug__in=slugs))
+        if not patient.cases.exists():
+            self._cases(patient)
         self._print_summary()
+
+    def _cases(self, patient: User) -> None:
+        """A lived-in account: a half-done draft, one sent, one withdrawn."""
+        import datetime
+
+        from django.utils import timezone
+
+        from requests_app import authorisation, services
+        from requests_app.models import Case, CaseQuestion, CaseSection, SectionState
+        from requests_app.sections import SECTIONS
+
+        base = {
+            "relationship": "self", "patient_name": patient.full_name,
+            "patient_dob": datetime.date(1968, 4, 12), "patient_sex": "female",
+            "patient_phone": "(718) 555-0142", "patient_state": "NY",
+            "preferred_language": "English",
+        }
+        draft = Case.objects.create(
+            owner=patient, **base, diagnosis="High blood pressure that is hard to control",
+        )
+        CaseSection.objects.bulk_create([
+            CaseSection(case=draft, section="who", state=SectionState.COMPLETED),
+            CaseSection(case=draft, section="about", state=SectionState.COMPLETED),
+            CaseSection(case=draft, section="diagnosis", state=SectionState.IN_PROGRESS),
+        ])
+
+        def complete(**fields) -> Case:
+            case = Case.objects.create(
+                owner=patient, **base, **fields,
+                reasons=["confirm_diagnosis", "compare_treatments"],
+                treatment_started="no", consultation_type="video",
+                pcp_name="Dr. Ana Reyes", pcp_practice="Queens Family Medicine",
+                pcp_email="a.reyes@example.org", pcp_referred="yes", pcp_consent_to_share=True,
+                payment="insurance", insurance_carrier="Empire Health",
+                insurance_member_id="EH123456789", insurance_policyholder=patient.full_name,
+                symptoms="A lump in the left breast, found in August.",
+                medications="Lisinopril 10 mg once a day", allergies="Penicillin",
+                specialty=Specialty.objects.get(slug="oncology"),
+                authorisation_version=authorisation.VERSION,
+                authorisation_signed_name=patient.full_name,
+                authorisation_signed_at=timezone.now(),
+            )
+            CaseQuestion.objects.create(case=case, position=1,
+                                        text="Is a mastectomy my only option?")
+            CaseQuestion.objects.create(case=case, position=2,
+                                        text="Would radiation alone be enough?")
+            CaseSection.objects.bulk_create(
+                CaseSection(case=case, section=s.key, state=SectionState.COMPLETED)
+                for s in SECTIONS
+            )
+            return case
+
+        sent = complete(
+            diagnosis="Early-stage breast cancer (invasive ductal carcinoma)",
+            diagnosed_on=datetime.date(2026, 10, 2), proposed_treatment="Mastectomy",
+            diagnosing_physician="Dr. Paul Grant", diagnosing_institution="Metro General",
+        )
+        services.case_submit(case_id=sent.pk, actor=patient)
+        withdrawn = complete(
+            diagnosis="Knee pain, told I need a replacement",
+            proposed_treatment="Total knee replacement",
+        )
+        services.case_submit(case_id=withdrawn.pk, actor=patient)
+        services.case_withdraw(case_id=withdrawn.pk, actor=patient,
+                               reason="My own surgeon answered my questions.")
 
     def _user(self, email, name, role, *, mfa=False) -> User:
         user = User.objects.filter(email=email).first()

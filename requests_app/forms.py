@@ -1,0 +1,348 @@
+"""One form per task-list section. Each edits only its own fields, so a forged
+field (status, owner, reference, due date) is simply not read, and a save in one
+browser tab never touches another section's answers."""
+
+import re
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from specialists.models import SpecialistProfile, Specialty
+
+from .models import Case, Icd10Code, Reason, Relationship
+
+MAX_QUESTIONS = 10
+QUESTION_MAX_LENGTH = 500
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def format_value(self, value):
+        return value.isoformat() if isinstance(value, date) else value
+
+
+class SectionForm(forms.ModelForm):
+    """`complete=True` (Save and mark as complete) enforces the section's required
+    answers; a plain save keeps whatever is there, checking only its format."""
+
+    required_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, case: Case, complete: bool = False, **kwargs):
+        super().__init__(*args, instance=case, **kwargs)
+        self.case = case
+        self.complete = complete
+        for name, field in self.fields.items():
+            field.required = complete and name in self.required_fields
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs.update({"rows": 4, "data-char-count": ""})
+            if isinstance(field, forms.DateField):
+                field.widget = DateInput()
+
+    def require(self, name: str, message) -> None:
+        if self.complete and not self.cleaned_data.get(name):
+            self.add_error(name, message)
+
+    @property
+    def today(self) -> date:
+        return timezone.localdate()
+
+
+def _under_18_error(relationship: str, born: date | None, today: date):
+    if born is None or not relationship or age_on(born, today) >= 18:
+        return None
+    if relationship == Relationship.SELF:
+        return _("This date of birth means you are under 18. A parent or legal guardian needs "
+                 "to make the request for you: they can sign up and choose “My child”.")
+    if relationship == Relationship.PROXY:
+        return _("For a patient under 18, only a parent or legal guardian can make the request.")
+    return None
+
+
+class WhoForm(SectionForm):
+    required_fields = ("relationship",)
+
+    class Meta:
+        model = Case
+        fields = ["relationship", "patient_name", "authority_attested"]
+        widgets = {"relationship": forms.RadioSelect}
+        labels = {"patient_name": _("The patient's full name"),
+                  "authority_attested": _("I confirm I have the legal authority to request "
+                                          "medical care and see health information for this "
+                                          "person")}
+        help_texts = {"patient_name": _("As it appears on their medical records.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["relationship"].choices = list(Relationship.choices)
+
+    def clean(self):
+        data = super().clean()
+        relationship = data.get("relationship")
+        if relationship and relationship != Relationship.SELF:
+            self.require("patient_name", _("Enter the name of the person the request is for."))
+            self.require("authority_attested",
+                         _("Confirm that you have the legal authority to act for them."))
+        if relationship:
+            error = _under_18_error(relationship, self.case.patient_dob, self.today)
+            if error:
+                self.add_error("relationship", error)
+        return data
+
+
+class AboutForm(SectionForm):
+    required_fields = ("patient_dob", "patient_sex", "patient_phone", "patient_state",
+                       "preferred_language")
+
+    class Meta:
+        model = Case
+        fields = ["patient_dob", "patient_sex", "patient_phone", "patient_state",
+                  "preferred_language", "interpreter_needed", "accessibility_needs"]
+        widgets = {"patient_sex": forms.RadioSelect}
+        help_texts = {
+            "patient_dob": _("For example, 27 March 1980."),
+            "patient_phone": _("A coordinator may call about the request."),
+            "patient_state": _("Specialists must be licensed in the state where the patient lives."),
+            "accessibility_needs": _("For example, step-free access or large-print letters."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient_sex"].choices = list(self.fields["patient_sex"].choices)[1:]
+        self.fields["patient_phone"].widget.attrs.update({"autocomplete": "tel", "type": "tel"})
+        if not self.initial.get("preferred_language"):
+            self.initial["preferred_language"] = "English"
+
+    def clean_patient_dob(self):
+        born = self.cleaned_data.get("patient_dob")
+        if born and born > self.today:
+            raise forms.ValidationError(_("Date of birth must be in the past."))
+        if born and born.year < self.today.year - 125:
+            raise forms.ValidationError(_("Check the year of birth."))
+        error = _under_18_error(self.case.relationship, born, self.today)
+        if error:
+            raise forms.ValidationError(error)
+        return born
+
+    def clean_patient_phone(self):
+        phone = self.cleaned_data.get("patient_phone", "").strip()
+        if phone and len(re.sub(r"\D", "", phone)) < 10:
+            raise forms.ValidationError(_("Enter a phone number with its area code, like 212 555 0123."))
+        return phone
+
+
+class DiagnosisForm(SectionForm):
+    required_fields = ("diagnosis",)
+    icd10 = forms.CharField(
+        label=_("ICD-10-CM code (optional)"), required=False, max_length=100,
+        help_text=_("If you know it, start typing the code or the name of the condition and "
+                    "choose from the list. It is often on letters from your doctor."),
+    )
+
+    class Meta:
+        model = Case
+        fields = ["diagnosis", "icd10", "diagnosed_on", "diagnosing_physician",
+                  "diagnosing_institution"]
+        help_texts = {"diagnosis": _("Describe it the way your doctor explained it to you.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["icd10"] = self.case.icd10_id or ""
+
+    def clean_icd10(self):
+        raw = (self.cleaned_data.get("icd10") or "").strip().upper()
+        if not raw:
+            return None
+        token = raw.split()[0]
+        code = token if "." in token or len(token) <= 3 else f"{token[:3]}.{token[3:]}"
+        found = Icd10Code.objects.filter(code=code).first()
+        if found is None:
+            raise forms.ValidationError(
+                _("We could not find the code “%(code)s”. Choose one from the list, or leave it "
+                  "blank.") % {"code": raw[:20]}
+            )
+        return found
+
+    def clean_diagnosed_on(self):
+        day = self.cleaned_data.get("diagnosed_on")
+        if day and day > self.today:
+            raise forms.ValidationError(_("The date of diagnosis cannot be in the future."))
+        if day and self.case.patient_dob and day < self.case.patient_dob:
+            raise forms.ValidationError(_("The date of diagnosis cannot be before the patient's "
+                                          "date of birth."))
+        return day
+
+
+class TreatmentForm(SectionForm):
+    required_fields = ("proposed_treatment", "treatment_started")
+
+    class Meta:
+        model = Case
+        fields = ["proposed_treatment", "treatment_started", "treatment_date"]
+        widgets = {"treatment_started": forms.RadioSelect}
+        labels = {"treatment_date": _("Date of surgery or treatment, if one is booked")}
+        help_texts = {
+            "proposed_treatment": _("For example: surgery, chemotherapy, a new medicine, or "
+                                    "watchful waiting."),
+            "treatment_date": _("If it is within 14 days, we treat your request as urgent."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["treatment_started"].choices = list(self.fields["treatment_started"].choices)[1:]
+
+    def clean_treatment_date(self):
+        day = self.cleaned_data.get("treatment_date")
+        if day and self.case.patient_dob and day < self.case.patient_dob:
+            raise forms.ValidationError(_("The date cannot be before the patient's date of birth."))
+        return day
+
+
+class ReasonsForm(SectionForm):
+    required_fields = ("reasons",)
+    reasons = forms.MultipleChoiceField(
+        label=_("What do you want from the second opinion?"), choices=Reason.choices,
+        widget=forms.CheckboxSelectMultiple, help_text=_("Choose all that apply."),
+    )
+    questions = forms.CharField(
+        label=_("Your questions for the specialist"), widget=forms.Textarea,
+        max_length=MAX_QUESTIONS * (QUESTION_MAX_LENGTH + 2),
+        help_text=_("Write one question per line, up to 10. The specialist will answer each one "
+                    "in the report."),
+    )
+
+    class Meta:
+        model = Case
+        fields = ["reasons"]
+
+    def __init__(self, *args, questions: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["questions"] = "\n".join(questions)
+        self.fields["questions"].required = self.complete
+
+    def clean_questions(self) -> list[str]:
+        lines = [q.strip() for q in self.cleaned_data.get("questions", "").splitlines()]
+        lines = [q for q in lines if q]
+        if len(lines) > MAX_QUESTIONS:
+            raise forms.ValidationError(_("Please keep to 10 questions: combine or remove some."))
+        if any(len(q) > QUESTION_MAX_LENGTH for q in lines):
+            raise forms.ValidationError(_("Each question can be up to 500 characters."))
+        if self.complete and not lines:
+            raise forms.ValidationError(_("Write at least one question for the specialist."))
+        return lines
+
+
+class BackgroundForm(SectionForm):
+    required_fields = ("symptoms",)
+
+    class Meta:
+        model = Case
+        fields = ["symptoms", "medications", "allergies", "other_conditions",
+                  "previous_treatments"]
+        help_texts = {
+            "symptoms": _("What you notice, and since when. Write “none” if you have no symptoms."),
+            "medications": _("Name, dose and how often, one per line."),
+            "allergies": _("To medicines, foods or anything else. Write “none” if you have none."),
+        }
+
+
+class SpecialistForm(SectionForm):
+    required_fields = ("specialty", "consultation_type")
+
+    class Meta:
+        model = Case
+        fields = ["specialty", "consultation_type", "specialist_language", "preferred_specialist"]
+        widgets = {"consultation_type": forms.RadioSelect}
+        labels = {"specialty": _("Which kind of specialist?"),
+                  "preferred_specialist": _("A specialist you would like (optional)")}
+        help_texts = {
+            "specialty": _("Not sure? Choose the closest one: your coordinator will check."),
+            "consultation_type": _("A physical examination needs an in-person visit."),
+            "specialist_language": _("Leave blank if English is fine."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["specialty"].queryset = Specialty.objects.order_by("name")
+        self.fields["preferred_specialist"].queryset = (
+            SpecialistProfile.objects.filter(accepting_cases=True, user__is_active=True)
+            .select_related("user").order_by("user__full_name")
+        )
+        self.fields["preferred_specialist"].label_from_instance = (
+            lambda p: f"{p.user.full_name}, {p.title} · {p.institution}"
+        )
+        self.fields["consultation_type"].choices = list(self.fields["consultation_type"].choices)[1:]
+
+
+class PCPForm(SectionForm):
+    required_fields = ("pcp_name", "pcp_referred")
+
+    class Meta:
+        model = Case
+        fields = ["pcp_name", "pcp_practice", "pcp_email", "pcp_phone", "pcp_referred",
+                  "pcp_consent_to_share"]
+        widgets = {"pcp_referred": forms.RadioSelect}
+        labels = {"pcp_consent_to_share": _("Send my primary care physician a copy of the report")}
+        help_texts = {"pcp_name": _("The doctor you usually see. Write “none” if you do not have one.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pcp_referred"].choices = list(self.fields["pcp_referred"].choices)[1:]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("pcp_consent_to_share") and not data.get("pcp_email"):
+            self.add_error("pcp_email", _("Enter their email address so we can send the report."))
+        return data
+
+
+class InsuranceForm(SectionForm):
+    required_fields = ("payment",)
+
+    class Meta:
+        model = Case
+        fields = ["payment", "insurance_carrier", "insurance_plan", "insurance_member_id",
+                  "insurance_group_number", "insurance_policyholder"]
+        widgets = {"payment": forms.RadioSelect}
+        help_texts = {"insurance_policyholder": _("The person whose name is on the card.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payment"].choices = list(self.fields["payment"].choices)[1:]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("payment") == "insurance":
+            self.require("insurance_carrier", _("Enter the name of the insurance company."))
+            self.require("insurance_member_id", _("Enter the member ID from the card."))
+            self.require("insurance_policyholder", _("Enter the policyholder's name."))
+        return data
+
+
+class AuthorisationForm(forms.Form):
+    agree = forms.BooleanField(label=_("I have read this authorisation and I agree to it"))
+    signature = forms.CharField(label=_("Type your full name to sign"), max_length=150)
+
+    def __init__(self, *args, case: Case, signer, complete: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.signer = signer
+        self.complete = complete
+        self.fields["signature"].help_text = _("Type it exactly as: %(name)s") % {
+            "name": signer.full_name}
+        self.fields["signature"].widget.attrs["autocomplete"] = "off"
+
+    def clean_signature(self):
+        typed = " ".join(self.cleaned_data["signature"].split())
+        if typed.casefold() != " ".join(self.signer.full_name.split()).casefold():
+            raise forms.ValidationError(
+                _("Type your full name exactly as it is on your account: %(name)s")
+                % {"name": self.signer.full_name}
+            )
+        return typed

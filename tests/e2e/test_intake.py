@@ -1,0 +1,153 @@
+import re
+
+import pytest
+from django.core import mail
+
+from requests_app.models import Case
+from secondop.notifications.models import Notification
+from specialists.models import Specialty
+from specialists.services import specialties_load
+from tests.accounts.factories import PASSWORD, UserFactory, enrol_totp, totp_code
+from tests.e2e.a11y import assert_accessible
+from tests.e2e.conftest import assert_no_csp_violations, screenshot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, email, password=PASSWORD):
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(password)
+    page.get_by_role("button", name=re.compile("Sign in", re.I)).click()
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name=re.compile("Sign out", re.I)).click()  # allauth confirms
+
+
+def open_section(page, title):
+    page.get_by_role("link", name=title, exact=True).click()
+    assert_accessible(page, title)
+
+
+def save_complete(page):
+    page.get_by_role("button", name="Save and mark as complete").click()
+
+
+@pytest.fixture
+def people(db):
+    if not Specialty.objects.exists():
+        specialties_load()
+    patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
+    coordinator = UserFactory(role="coordinator", email="grace@example.com", full_name="Grace Nurse")
+    enrol_totp(coordinator)
+    return patient, coordinator
+
+
+def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
+    patient, coordinator = people
+    sign_in(page, patient.email)
+    page.wait_for_url(re.compile("/requests/$"))
+    assert_accessible(page, "empty dashboard")
+    page.get_by_role("button", name="Start a new request").click()
+    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    assert_accessible(page, "task list")
+
+    # Who: with the keyboard alone.
+    open_section(page, "Who the request is for")
+    page.locator("#id_relationship_0").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    while not page.evaluate("document.activeElement.textContent.includes('Save and mark as complete')"):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+
+    # About: a mistake first, then fixed; what was typed is kept.
+    open_section(page, "About the patient")
+    page.locator("#id_patient_dob").fill("2031-01-01")
+    page.locator("#id_patient_phone").fill("212 555 0123")
+    save_complete(page)
+    assert page.get_by_text("There is a problem").is_visible()
+    assert page.locator("#id_patient_phone").input_value() == "212 555 0123"
+    assert_accessible(page, "section with errors")
+    screenshot(page, "intake-section-errors")
+    page.locator("#id_patient_dob").fill("1975-03-27")
+    page.locator("#id_patient_sex_0").check()
+    page.locator("#id_patient_state").select_option("NY")
+    save_complete(page)
+    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+
+    open_section(page, "The diagnosis")
+    page.locator("#id_diagnosis").fill("Early-stage breast cancer")
+    page.get_by_role("button", name="Save and come back later").click()
+    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    screenshot(page, "intake-task-list")
+    assert page.get_by_text("You have completed 2 of 10 sections").is_visible()
+
+    sign_out(page)
+    sign_in(page, patient.email)
+    page.wait_for_url(re.compile("/requests/$"))
+    page.get_by_role("link", name=re.compile("Your request")).click()
+
+    open_section(page, "The diagnosis")
+    assert page.locator("#id_diagnosis").input_value() == "Early-stage breast cancer"
+    save_complete(page)
+    open_section(page, "Proposed treatment")
+    page.locator("#id_proposed_treatment").fill("Mastectomy")
+    page.locator("#id_treatment_started_1").check()
+    save_complete(page)
+    open_section(page, "Why you want a second opinion")
+    page.locator("#id_reasons_0").check()
+    page.locator("#id_questions").fill("Is surgery my only option?\nWhat about radiation?")
+    save_complete(page)
+    open_section(page, "Health background")
+    page.locator("#id_symptoms").fill("A lump since August")
+    save_complete(page)
+    open_section(page, "Specialist preferences")
+    page.locator("#id_specialty").select_option(label="Medical Oncology")
+    page.locator("#id_consultation_type_0").check()
+    save_complete(page)
+    open_section(page, "Primary care physician")
+    page.locator("#id_pcp_name").fill("Dr. Ana Reyes")
+    page.locator("#id_pcp_referred_0").check()
+    save_complete(page)
+    open_section(page, "Insurance")
+    page.locator("#id_payment_0").check()
+    save_complete(page)
+    open_section(page, "Authorisation to use your records")
+    page.locator("#id_agree").check()
+    page.locator("#id_signature").fill("Maria Lopez")
+    page.get_by_role("button", name="Sign and save").click()
+    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    assert page.get_by_text("You have completed 10 of 10 sections").is_visible()
+
+    page.get_by_role("link", name="Check your answers and send").click()
+    assert_accessible(page, "check answers")
+    page.get_by_role("button", name="Send my request").click()
+    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    case = Case.objects.get(owner=patient)
+    assert page.get_by_role("heading", level=1).inner_text() == f"Request {case.reference}"
+    assert page.get_by_text("Received: a nurse coordinator will check it soon").first.is_visible()
+    assert page.get_by_text("What you need to do").is_visible()
+    assert_accessible(page, "case page")
+
+    page.goto("/requests/")
+    assert page.get_by_text(case.reference).first.is_visible()
+    assert_accessible(page, "dashboard")
+    screenshot(page, "intake-dashboard")
+    assert_no_csp_violations(page)
+
+    # The coordinator was notified (in-app and by email) and sees it in the list.
+    note = Notification.objects.get(recipient=coordinator)
+    assert note.delivered_at is not None and note.reference == case.reference
+    assert any(coordinator.email in m.to and case.reference in m.subject for m in mail.outbox)
+    sign_out(page)
+    sign_in(page, coordinator.email)
+    page.locator("#id_code").fill(totp_code())
+    page.get_by_role("button", name=re.compile("Sign in|Confirm|Verify", re.I)).click()
+    page.wait_for_url(re.compile("/requests/coordinator/"))
+    assert page.get_by_role("cell", name=case.reference).is_visible()
+    assert page.locator(".badge").inner_text() == "1"
+    assert_accessible(page, "coordinator home")

@@ -1,0 +1,218 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from requests_app import services
+from requests_app.models import Case, CaseSection, CaseStatus
+from requests_app.sections import SECTIONS
+from tests.requests_app.factories import complete_case
+
+pytestmark = pytest.mark.django_db
+
+
+def _urls(case):
+    return [
+        ("get", reverse("requests_app:case_detail", args=[case.pk])),
+        ("get", reverse("requests_app:case_check", args=[case.pk])),
+        ("post", reverse("requests_app:case_submit", args=[case.pk])),
+        ("get", reverse("requests_app:case_withdraw", args=[case.pk])),
+        ("post", reverse("requests_app:case_withdraw", args=[case.pk])),
+        *[("get", reverse("requests_app:case_section", args=[case.pk, s.key])) for s in SECTIONS],
+        *[("post", reverse("requests_app:case_section", args=[case.pk, s.key])) for s in SECTIONS],
+    ]
+
+
+@pytest.mark.parametrize("submitted", [False, True])
+def test_an_outsider_gets_404_on_every_case_url(client, patient, outsider, submitted):
+    case = complete_case(patient)
+    if submitted:
+        services.case_submit(case_id=case.pk, actor=patient)
+    client.force_login(outsider)
+    for method, url in _urls(case):
+        assert getattr(client, method)(url, {"reason": "x", "diagnosis": "y"}).status_code == 404, url
+    case.refresh_from_db()
+    assert case.status == (CaseStatus.SUBMITTED if submitted else CaseStatus.DRAFT)
+
+
+def test_staff_cannot_open_patient_pages(client, patient, coordinator):
+    case = complete_case(patient)
+    client.force_login(coordinator)
+    for method, url in _urls(case):
+        assert getattr(client, method)(url).status_code == 403, url
+
+
+def test_an_unknown_section_is_404(client, patient):
+    case = complete_case(patient)
+    client.force_login(patient)
+    assert client.get(f"/requests/{case.pk}/section/nope/").status_code == 404
+
+
+def test_start_creates_a_draft_and_shows_the_task_list(client, patient):
+    client.force_login(patient)
+    response = client.post(reverse("requests_app:case_start"), follow=True)
+    case = Case.objects.get(owner=patient)
+    assert case.status == CaseStatus.DRAFT
+    html = response.content.decode()
+    assert "You have completed 0 of 10 sections" in html
+    assert html.count("Not started") == 10
+
+
+def test_saving_a_section_marks_it_in_progress_or_completed(client, patient):
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    url = reverse("requests_app:case_section", args=[case.pk, "treatment"])
+    client.post(url, {"proposed_treatment": "Surgery", "draft": "1"})
+    assert CaseSection.objects.get(case=case, section="treatment").state == "in_progress"
+    response = client.post(url, {"proposed_treatment": "Surgery", "complete": "1"})
+    assert response.status_code == 200  # "has it started" is needed to complete
+    assert "Has it started" in response.content.decode()
+    client.post(url, {"proposed_treatment": "Surgery", "treatment_started": "no", "complete": "1"})
+    assert CaseSection.objects.get(case=case, section="treatment").state == "completed"
+
+
+def test_forged_fields_change_nothing(client, patient, outsider):
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    client.post(reverse("requests_app:case_section", args=[case.pk, "diagnosis"]), {
+        "diagnosis": "Asthma", "status": "closed", "owner": outsider.pk,
+        "reference": "SO-2026-999999", "due_at": "2030-01-01", "urgency": "urgent", "draft": "1",
+    })
+    case.refresh_from_db()
+    assert case.diagnosis == "Asthma"
+    assert (case.status, case.owner, case.reference, case.due_at, case.urgency) == (
+        "draft", patient, None, None, "routine")
+
+
+def test_someone_under_18_asking_for_themselves_is_sent_to_a_parent(client, patient):
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    client.post(reverse("requests_app:case_section", args=[case.pk, "who"]),
+                {"relationship": "self", "complete": "1"})
+    dob = (timezone.localdate() - datetime.timedelta(days=365 * 15)).isoformat()
+    response = client.post(reverse("requests_app:case_section", args=[case.pk, "about"]), {
+        "patient_dob": dob, "patient_sex": "female", "patient_phone": "212 555 0123",
+        "patient_state": "NY", "preferred_language": "English", "complete": "1",
+    })
+    html = response.content.decode()
+    assert "A parent or legal guardian needs to make the request" in html
+    assert 'value="212 555 0123"' in html  # nothing typed is lost
+    case.refresh_from_db()
+    assert case.patient_dob is None
+
+
+def test_dates_in_the_future_or_before_birth_are_refused(client, patient):
+    client.force_login(patient)
+    case = complete_case(patient)
+    url = reverse("requests_app:case_section", args=[case.pk, "diagnosis"])
+    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
+    response = client.post(url, {"diagnosis": "x", "diagnosed_on": tomorrow, "complete": "1"})
+    assert "cannot be in the future" in response.content.decode()
+    response = client.post(url, {"diagnosis": "x", "diagnosed_on": "1960-01-01", "complete": "1"})
+    assert "before the patient" in response.content.decode()
+    response = client.post(reverse("requests_app:case_section", args=[case.pk, "about"]), {
+        "patient_dob": tomorrow, "complete": "1"})
+    assert "must be in the past" in response.content.decode()
+
+
+def test_html_is_shown_escaped(client, patient):
+    case = complete_case(patient, diagnosis="<script>alert('x')</script><b>bold</b>")
+    client.force_login(patient)
+    html = client.get(reverse("requests_app:case_check", args=[case.pk])).content.decode()
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<b>bold</b>" not in html
+
+
+def test_the_check_page_lists_what_is_missing_and_submit_refuses(client, patient):
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    html = client.get(reverse("requests_app:case_check", args=[case.pk])).content.decode()
+    assert "You cannot send the request yet" in html
+    assert reverse("requests_app:case_section", args=[case.pk, "authorisation"]) in html
+    response = client.post(reverse("requests_app:case_submit", args=[case.pk]), follow=True)
+    assert "Some sections are not complete" in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DRAFT
+
+
+def test_submit_then_the_case_page_shows_reference_status_and_next_step(client, patient):
+    client.force_login(patient)
+    case = complete_case(patient)
+    response = client.post(reverse("requests_app:case_submit", args=[case.pk]), follow=True)
+    case.refresh_from_db()
+    html = response.content.decode()
+    assert case.reference in html
+    assert "Received: a nurse coordinator will check it soon" in html
+    assert "Report expected by" in html
+    assert "What you need to do" in html
+    # A double click does nothing twice.
+    client.post(reverse("requests_app:case_submit", args=[case.pk]))
+    assert case.events.count() == 1
+
+
+def test_authorisation_needs_the_exact_name_and_stores_version_time_and_ip(client, patient):
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    url = reverse("requests_app:case_section", args=[case.pk, "authorisation"])
+    response = client.post(url, {"agree": "on", "signature": "Someone Else"})
+    assert "exactly as it is on your account" in response.content.decode()
+    client.post(url, {"agree": "on", "signature": "  pat   PATIENT "}, REMOTE_ADDR="198.51.100.7")
+    case.refresh_from_db()
+    assert case.authorisation_version and case.authorisation_signed_at
+    assert case.authorisation_ip == "198.51.100.7"
+
+
+def test_the_reasons_section_stores_questions_as_a_list(client, patient):
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    client.post(reverse("requests_app:case_section", args=[case.pk, "reasons"]), {
+        "reasons": ["peace_of_mind"], "questions": "Is it cancer?\n\n  Do I need surgery?  ",
+        "complete": "1"})
+    assert list(case.questions.values_list("text", flat=True)) == ["Is it cancer?",
+                                                                    "Do I need surgery?"]
+
+
+def test_withdraw_from_the_case_page(client, patient):
+    client.force_login(patient)
+    case = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
+    url = reverse("requests_app:case_withdraw", args=[case.pk])
+    response = client.post(url, {"reason": ""})
+    assert "Please give a reason" in response.content.decode()
+    client.post(url, {"reason": "My doctor answered my questions"})
+    case.refresh_from_db()
+    assert case.status == CaseStatus.WITHDRAWN
+    assert "My doctor answered" in client.get(
+        reverse("requests_app:case_detail", args=[case.pk])).content.decode()
+
+
+def test_the_coordinator_sees_new_requests(client, patient, coordinator):
+    case = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
+    client.force_login(coordinator)
+    html = client.get(reverse("requests_app:coordinator_home")).content.decode()
+    assert case.reference in html
+
+
+@pytest.mark.parametrize("name", ["dashboard", "case_detail", "case_check", "case_section"])
+def test_pages_run_a_constant_number_of_queries(client, patient, django_assert_max_num_queries,
+                                                 name):
+    def url_for(case):
+        args = {"dashboard": [], "case_detail": [case.pk], "case_check": [case.pk],
+                "case_section": [case.pk, "reasons"]}[name]
+        return reverse(f"requests_app:{name}", args=args)
+
+    client.force_login(patient)
+    small = complete_case(patient)
+    client.get(url_for(small))
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url_for(small))
+    big = complete_case(patient)
+    for i in range(2, 10):
+        big.questions.create(position=i, text=f"Question {i}")
+    for _ in range(5):
+        services.case_submit(case_id=complete_case(patient).pk, actor=patient)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url_for(big))
