@@ -33,6 +33,7 @@ class SectionForm(forms.ModelForm):
     answers; a plain save keeps whatever is there, checking only its format."""
 
     required_fields: tuple[str, ...] = ()
+    required_messages: dict = {}
 
     def __init__(self, *args, case: Case, complete: bool = False, **kwargs):
         super().__init__(*args, instance=case, **kwargs)
@@ -40,6 +41,13 @@ class SectionForm(forms.ModelForm):
         self.complete = complete
         for name, field in self.fields.items():
             field.required = complete and name in self.required_fields
+            label = str(field.label or name).rstrip("?").lower()
+            if isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
+                field.error_messages["required"] = _("Choose %(label)s.") % {"label": label}
+            else:
+                field.error_messages["required"] = _("Enter %(label)s.") % {"label": label}
+            if name in self.required_messages:
+                field.error_messages["required"] = self.required_messages[name]
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs.update({"rows": 4, "data-char-count": ""})
             if isinstance(field, forms.DateField):
@@ -67,6 +75,7 @@ def _under_18_error(relationship: str, born: date | None, today: date):
 
 class WhoForm(SectionForm):
     required_fields = ("relationship",)
+    required_messages = {"relationship": _("Choose who the request is for.")}
 
     class Meta:
         model = Case
@@ -99,6 +108,13 @@ class WhoForm(SectionForm):
 class AboutForm(SectionForm):
     required_fields = ("patient_dob", "patient_sex", "patient_phone", "patient_state",
                        "preferred_language")
+    required_messages = {
+        "patient_dob": _("Enter the patient's date of birth."),
+        "patient_sex": _("Choose the patient's sex."),
+        "patient_phone": _("Enter a phone number we can call."),
+        "patient_state": _("Choose the state where the patient lives."),
+        "preferred_language": _("Enter the patient's preferred language."),
+    }
 
     class Meta:
         model = Case
@@ -139,6 +155,7 @@ class AboutForm(SectionForm):
 
 class DiagnosisForm(SectionForm):
     required_fields = ("diagnosis",)
+    required_messages = {"diagnosis": _("Describe the diagnosis in your own words.")}
     icd10 = forms.CharField(
         label=_("ICD-10-CM code (optional)"), required=False, max_length=100,
         help_text=_("If you know it, start typing the code or the name of the condition and "
@@ -181,6 +198,10 @@ class DiagnosisForm(SectionForm):
 
 class TreatmentForm(SectionForm):
     required_fields = ("proposed_treatment", "treatment_started")
+    required_messages = {
+        "proposed_treatment": _("Describe the treatment the doctors recommended."),
+        "treatment_started": _("Tell us whether the treatment has started."),
+    }
 
     class Meta:
         model = Case
@@ -206,6 +227,7 @@ class TreatmentForm(SectionForm):
 
 class ReasonsForm(SectionForm):
     required_fields = ("reasons",)
+    required_messages = {"reasons": _("Choose at least one reason.")}
     reasons = forms.MultipleChoiceField(
         label=_("What do you want from the second opinion?"), choices=Reason.choices,
         widget=forms.CheckboxSelectMultiple, help_text=_("Choose all that apply."),
@@ -240,6 +262,7 @@ class ReasonsForm(SectionForm):
 
 class BackgroundForm(SectionForm):
     required_fields = ("symptoms",)
+    required_messages = {"symptoms": _("Describe the symptoms, or write “none”.")}
 
     class Meta:
         model = Case
@@ -254,6 +277,10 @@ class BackgroundForm(SectionForm):
 
 class SpecialistForm(SectionForm):
     required_fields = ("specialty", "consultation_type")
+    required_messages = {
+        "specialty": _("Choose the kind of specialist."),
+        "consultation_type": _("Choose the type of opinion you want."),
+    }
 
     class Meta:
         model = Case
@@ -282,6 +309,10 @@ class SpecialistForm(SectionForm):
 
 class PCPForm(SectionForm):
     required_fields = ("pcp_name", "pcp_referred")
+    required_messages = {
+        "pcp_name": _("Enter your doctor's name, or write “none”."),
+        "pcp_referred": _("Tell us whether your doctor referred you."),
+    }
 
     class Meta:
         model = Case
@@ -304,6 +335,7 @@ class PCPForm(SectionForm):
 
 class InsuranceForm(SectionForm):
     required_fields = ("payment",)
+    required_messages = {"payment": _("Choose how you will pay.")}
 
     class Meta:
         model = Case
@@ -326,8 +358,14 @@ class InsuranceForm(SectionForm):
 
 
 class AuthorisationForm(forms.Form):
-    agree = forms.BooleanField(label=_("I have read this authorisation and I agree to it"))
-    signature = forms.CharField(label=_("Type your full name to sign"), max_length=150)
+    agree = forms.BooleanField(
+        label=_("I have read this authorisation and I agree to it"),
+        error_messages={"required": _("Tick the box to show you agree to the authorisation.")},
+    )
+    signature = forms.CharField(
+        label=_("Type your full name to sign"), max_length=150,
+        error_messages={"required": _("Type your full name to sign.")},
+    )
 
     def __init__(self, *args, case: Case, signer, complete: bool = True, **kwargs):
         super().__init__(*args, **kwargs)

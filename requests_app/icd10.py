@@ -8,9 +8,10 @@ the same queries without them, just more slowly.
 
 import re
 import unicodedata
+import warnings
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Model
 from django.db.models.functions import Collate, Length
 
 from .models import Icd10Code
@@ -60,7 +61,10 @@ def search_text_for(code: str, title: str) -> str:
 
 def icd10_code_rows() -> list[tuple[str, str]]:
     """Every code except chapters and blocks ("1", "A00-A09"), with its title."""
-    import simple_icd_10_cm as icd  # ~2.5 s to read its tables: import only when loading.
+    with warnings.catch_warnings():
+        # It reads its data files through a deprecated importlib.resources API.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as icd  # ~2.5 s to read its tables: only when loading.
 
     # 39 categories are also a block of their own ("B20" HIV disease, "C50"
     # breast cancer): they are listed twice and is_chapter_or_block() is true
@@ -73,7 +77,7 @@ def icd10_code_rows() -> list[tuple[str, str]]:
     return [(code, icd.get_description(code)) for code in codes]
 
 
-def load_icd10_codes(model=Icd10Code, batch_size: int = 5000) -> int:
+def load_icd10_codes(model: type[Model] = Icd10Code, batch_size: int = 5000) -> int:
     """Fill the code table; returns the number of rows added.
 
     Takes the model class so that a migration can pass its historical model.
@@ -109,10 +113,7 @@ def _codes_starting_with(prefix: str, limit: int) -> list[Icd10Code]:
     # one range of the `(code COLLATE "C")` index, read in order and stopped
     # after `limit` rows. In the database's own collation (en_US, ...) the
     # planner would walk the primary key from "A00" filtering every row.
-    if connection.vendor == "postgresql":
-        ordered_code = Collate("code", "C")
-    else:
-        ordered_code = F("code")
+    ordered_code = Collate("code", "C") if connection.vendor == "postgresql" else F("code")
     return list(
         Icd10Code.objects.annotate(ordered_code=ordered_code)
         .filter(ordered_code__startswith=prefix)
@@ -123,18 +124,23 @@ def _codes_starting_with(prefix: str, limit: int) -> list[Icd10Code]:
 def _codes_with_words(words: list[str], limit: int) -> list[Icd10Code]:
     matches = Icd10Code.objects.annotate(code_length=Length("code"))
     for word in words:
-        # search_text is already folded, so a case-sensitive LIKE '%word%' is
-        # enough and, unlike icontains (UPPER(...) LIKE), uses the trigram index.
-        matches = matches.filter(search_text__contains=word)
+        if word.isdigit():
+            # A number is part of the name ("type 2 diabetes"), not of the code:
+            # "2" should not find E10.2, "Type 1 diabetes ...".
+            matches = matches.filter(title__contains=word)
+        else:
+            # search_text is already folded, so a case-sensitive LIKE '%word%' is
+            # enough and, unlike icontains (UPPER(...) LIKE), uses the trigram index.
+            matches = matches.filter(search_text__contains=word)
     # Shorter titles are the more general conditions, which is what people
     # usually mean; the code breaks ties so that results are stable.
     ranking = (Length("title"), "code")
     codes = list(
         matches.filter(code_length__lte=GENERAL_CODE_LENGTH).order_by(*ranking)[:limit]
     )
-    # Words too short for trigrams ("ms", "a 1") would mean reading every
-    # specific code; the general ones are enough until there is a longer word.
-    if len(codes) == limit or all(len(word) < TRIGRAM for word in words):
+    # Without a word the trigram index can use ("ms", "a 1", "250") the rest
+    # would mean reading every specific code; the general ones are enough.
+    if len(codes) == limit or not any(len(w) >= TRIGRAM and not w.isdigit() for w in words):
         return codes
     # A common word ("subsequent encounter") matches tens of thousands of
     # specific codes, and sorting them all takes 20-40 ms. Rank only the first
@@ -151,9 +157,9 @@ def icd10_search(*, query: str, limit: int = 10) -> list[Icd10Code]:
 
     A code-like query ("e11.9", "e119", "S72") matches by code prefix, in code
     order; one with no such code ("b12") is then tried as words. Otherwise every
-    word must occur in the code, title or lay terms; categories and their first
-    subdivisions ("E11", "E11.9") come before more specific codes, and within
-    each group shorter titles come first.
+    word must occur in the code, title or lay terms (a number: in the title);
+    categories and their first subdivisions ("E11", "E11.9") come before more
+    specific codes, and within each group shorter titles come first.
     """
     query = normalise_query(query)
     limit = max(0, min(limit, MAX_LIMIT))

@@ -23,7 +23,7 @@ def sign_in(page, email, password=PASSWORD):
 
 def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("button", name=re.compile("Sign out", re.I)).click()  # allauth confirms
+    page.wait_for_selector("text=Create an account")
 
 
 def open_section(page, title):
@@ -151,3 +151,9 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     assert page.get_by_role("cell", name=case.reference).is_visible()
     assert page.locator(".badge").inner_text() == "1"
     assert_accessible(page, "coordinator home")
+
+
+def test_the_accessibility_check_can_fail(page):
+    page.set_content("<html lang='en'><body><main><img src='x.png'><input type='text'></main></body></html>")
+    with pytest.raises(AssertionError, match="image-alt"):
+        assert_accessible(page, "a page with problems")

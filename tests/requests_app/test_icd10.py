@@ -1,0 +1,180 @@
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from requests_app.icd10 import icd10_search, load_icd10_codes
+from requests_app.models import Icd10Code
+
+pytestmark = pytest.mark.django_db
+
+
+def _codes(query: str, **kwargs) -> list[str]:
+    return [c.code for c in icd10_search(query=query, **kwargs)]
+
+
+# --- The table (loaded by migration 0003) -------------------------------------------
+def test_it_holds_the_whole_code_set():
+    assert Icd10Code.objects.count() >= 98_000
+    e119 = Icd10Code.objects.get(code="E11.9")
+    assert e119.title == "Type 2 diabetes mellitus without complications"
+    assert e119.search_text.startswith("e11.9 type 2 diabetes mellitus")
+
+
+def test_it_leaves_out_chapters_and_blocks_but_keeps_single_category_blocks():
+    assert not Icd10Code.objects.filter(code__in=["1", "A00-A09", "C50-C50"]).exists()
+    # simple-icd-10-cm also lists these categories as blocks of their own.
+    assert Icd10Code.objects.get(code="B20").title == "Human immunodeficiency virus [HIV] disease"
+    assert Icd10Code.objects.get(code="C50").title == "Malignant neoplasm of breast"
+
+
+def test_it_tops_up_a_partial_table_and_then_does_nothing():
+    Icd10Code.objects.filter(code__in=["E11.9", "J45.909", "Z00.00"]).delete()
+
+    assert load_icd10_codes(Icd10Code) == 3
+    assert Icd10Code.objects.get(code="J45.909").search_text.startswith("j45.909 ")
+    assert load_icd10_codes(Icd10Code) == 0
+
+
+def test_it_has_the_search_indexes():
+    if connection.vendor != "postgresql":
+        assert icd10_search(query="e11.9")  # SQLite: no extra indexes, same answers.
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'requests_app_icd10code'"
+        )
+        names = {row[0] for row in cursor.fetchall()}
+    assert {
+        "requests_app_icd10code_code_c",
+        "requests_app_icd10code_search_trgm",
+        "requests_app_icd10code_general_trgm",
+        "requests_app_icd10code_general_order",
+    } <= names
+
+
+# --- Search by code -----------------------------------------------------------------
+@pytest.mark.parametrize("query", ["E11.9", "e11.9", "e119", " E119 ", "e1.19"])
+def test_it_finds_a_code_with_or_without_the_dot(query):
+    assert _codes(query) == ["E11.9"]
+
+
+def test_it_lists_the_codes_under_a_prefix_in_code_order():
+    codes = _codes("e11")
+
+    assert len(codes) == 10
+    assert codes[0] == "E11"
+    assert codes == sorted(codes)
+    assert all(code.startswith("E11") for code in codes)
+
+
+def test_it_finds_codes_with_a_seventh_character():
+    assert _codes("s72.001a") == ["S72.001A"]
+
+
+def test_it_searches_words_when_a_code_like_query_is_no_code():
+    codes = icd10_search(query="b12")
+
+    assert codes[0].title == "Vitamin B12 deficiency anemia"
+    assert all("b12" in c.search_text for c in codes)
+
+
+# --- Search by words ----------------------------------------------------------------
+def test_it_needs_every_word():
+    codes = icd10_search(query="diab type 2")
+
+    assert codes[0].code == "E11"
+    assert "E11.9" in [c.code for c in icd10_search(query="diab type 2", limit=50)]
+    for code in codes:
+        title = code.title.lower()
+        # "2" is matched in the title only, so E10.2 (type 1) does not qualify.
+        assert "diab" in title and "type 2" in title, code
+
+
+def test_it_finds_nothing_when_one_word_matches_nothing():
+    assert icd10_search(query="diabetes zzqx") == []
+
+
+def test_it_puts_general_codes_and_short_titles_first():
+    assert _codes("migraine")[0] == "G43"
+    assert _codes("heart failure")[0] == "I50"
+
+
+def test_it_understands_common_lay_terms():
+    assert _codes("breast cancer")[0] == "C50"
+    assert "I21" in _codes("heart attack")
+    assert "I10" in _codes("high blood pressure")
+
+
+def test_it_ignores_case_and_accents():
+    assert "H81.0" in _codes("MENIERE")
+    assert "H81.0" in _codes("ménière")
+
+
+def test_it_finds_specific_codes_when_the_general_ones_run_out():
+    codes = _codes("fracture femur right shaft", limit=20)
+
+    assert codes
+    assert all(code.startswith("S72.") and len(code) > 5 for code in codes)
+
+
+def test_it_answers_one_short_word_from_the_general_codes():
+    codes = icd10_search(query="ms")
+
+    assert len(codes) == 10
+    assert all("ms" in c.search_text and len(c.code) <= 5 for c in codes)
+
+
+@pytest.mark.parametrize("query", ["", " ", "e", " a ", "!!", "--", "'"])
+def test_it_returns_nothing_for_a_query_under_two_characters(query):
+    assert icd10_search(query=query) == []
+
+
+def test_it_respects_the_limit_and_survives_a_long_query():
+    assert len(icd10_search(query="fracture", limit=3)) == 3
+    assert len(icd10_search(query="fracture", limit=500)) == 50
+    assert icd10_search(query="fracture " * 200) != []
+
+
+# --- The JSON view ------------------------------------------------------------------
+def test_it_sends_anonymous_people_to_sign_in(client):
+    url = reverse("requests_app:icd10_search")
+
+    response = client.get(url, {"q": "e11"})
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_it_returns_codes_as_json(client, patient):
+    client.force_login(patient)
+
+    response = client.get(reverse("requests_app:icd10_search"), {"q": "e11.9"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "results": [{"code": "E11.9", "title": "Type 2 diabetes mellitus without complications"}]
+    }
+
+
+def test_it_returns_an_empty_list_for_a_short_or_missing_query(client, patient):
+    client.force_login(patient)
+    url = reverse("requests_app:icd10_search")
+
+    assert client.get(url, {"q": "e"}).json() == {"results": []}
+    assert client.get(url).json() == {"results": []}
+
+
+def test_it_serves_any_signed_in_person(client, outsider, coordinator):
+    # The code table is public reference data: there is no case to be outside of.
+    url = reverse("requests_app:icd10_search")
+    for user in (outsider, coordinator):
+        client.force_login(user)
+        results = client.get(url, {"q": "migraine"}).json()["results"]
+        assert results[0] == {"code": "G43", "title": "Migraine"}
+
+
+def test_it_only_answers_get(client, patient):
+    client.force_login(patient)
+
+    assert client.post(reverse("requests_app:icd10_search"), {"q": "e11"}).status_code == 405
