@@ -33,8 +33,25 @@
     });
   }
 
+  // A second click on "Send" must not send twice (the server also refuses it).
+  function setUpSubmitOnce() {
+    document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.submitted) {
+          event.preventDefault();
+          return;
+        }
+        form.dataset.submitted = "1";
+        form.querySelectorAll("button[type=submit]").forEach(function (button) {
+          button.setAttribute("aria-disabled", "true");
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
+    setUpSubmitOnce();
     setUpCharCounts(document);
   });
   document.addEventListener("htmx:afterSwap", function (event) {

@@ -22,6 +22,10 @@ def test_seed_demo_is_idempotent_and_makes_every_role(settings):
     assert SpecialistProfile.objects.count() >= 3
     assert SpecialistProfile.objects.values("specialties").distinct().count() >= 3
     assert Authenticator.objects.filter(user__role="coordinator", type="totp").count() == 1
+    patient = User.objects.get(role="patient")
+    statuses = sorted(patient.cases.values_list("status", flat=True))
+    assert statuses == ["draft", "submitted", "withdrawn"]
+    assert patient.cases.get(status="submitted").reference.startswith("SO-")
 
 
 def test_the_demo_coordinator_signs_in_with_the_published_totp_secret(client, settings):
