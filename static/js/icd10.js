@@ -103,13 +103,11 @@
       var options = listbox.children;
       if (active >= 0 && options[active]) {
         options[active].setAttribute("aria-selected", "false");
-        options[active].classList.remove("is-active");
       }
       active = index;
       if (active >= 0 && options[active]) {
         var option = options[active];
         option.setAttribute("aria-selected", "true");
-        option.classList.add("is-active");
         input.setAttribute("aria-activedescendant", option.id);
         option.scrollIntoView({block: "nearest"});
       } else {
@@ -135,6 +133,14 @@
         return option;
       });
       listbox.replaceChildren.apply(listbox, options);
+      // A code typed in full is as good as picked: say what it is.
+      var typed = input.value.trim().toUpperCase();
+      items.forEach(function (item) {
+        if (selected && item.code === typed && pickedCode !== typed) {
+          pickedCode = item.code;
+          selected.textContent = item.code + " " + item.title;
+        }
+      });
       if (items.length) {
         open();
         setActive(-1);

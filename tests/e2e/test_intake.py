@@ -3,7 +3,8 @@ import re
 import pytest
 from django.core import mail
 
-from requests_app.models import Case
+from requests_app.icd10 import load_icd10_codes
+from requests_app.models import Case, Icd10Code
 from secondop.notifications.models import Notification
 from specialists.models import Specialty
 from specialists.services import specialties_load
@@ -37,8 +38,11 @@ def save_complete(page):
 
 @pytest.fixture
 def people(db):
+    # Earlier transactional tests flush what the migrations loaded.
     if not Specialty.objects.exists():
         specialties_load()
+    if not Icd10Code.objects.exists():
+        load_icd10_codes(Icd10Code)
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
     coordinator = UserFactory(role="coordinator", email="grace@example.com", full_name="Grace Nurse")
     enrol_totp(coordinator)
@@ -93,6 +97,15 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
 
     open_section(page, "The diagnosis")
     assert page.locator("#id_diagnosis").input_value() == "Early-stage breast cancer"
+    # The ICD-10 type-ahead, with the keyboard: type words, arrow down, Enter.
+    page.locator("#id_icd10").fill("")
+    page.locator("#id_icd10").press_sequentially("breast cancer", delay=30)
+    page.locator("#id_icd10_results [role=option]").first.wait_for()
+    assert_accessible(page, "diagnosis with suggestions open")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    code = page.locator("#id_icd10").input_value()
+    assert re.fullmatch(r"C50(\.\w+)?", code), code
     save_complete(page)
     open_section(page, "Proposed treatment")
     page.locator("#id_proposed_treatment").fill("Mastectomy")
@@ -128,6 +141,7 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     page.get_by_role("button", name="Send my request").click()
     page.wait_for_url(re.compile(r"/requests/\d+/$"))
     case = Case.objects.get(owner=patient)
+    assert case.icd10_id == code
     assert page.get_by_role("heading", level=1).inner_text() == f"Request {case.reference}"
     assert page.get_by_text("Received: a nurse coordinator will check it soon").first.is_visible()
     assert page.get_by_text("What you need to do").is_visible()
