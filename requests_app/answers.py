@@ -7,6 +7,14 @@ from .models import Case, Reason
 from .sections import SECTIONS
 
 
+def answer_text(case: Case, name: str) -> str:
+    """One answer as a person reads it (choice labels, dates, Yes/No)."""
+    if name == "reasons":
+        labels = dict(Reason.choices)
+        return ", ".join(str(labels.get(r, r)) for r in case.reasons)
+    return _display(case, name)
+
+
 def _display(case: Case, name: str):
     field = Case._meta.get_field(name)
     value = getattr(case, name)
@@ -37,9 +45,7 @@ def section_answers(case: Case, questions: list) -> list[tuple]:
             continue
         for name in section.form_class._meta.fields:
             if name == "reasons":
-                labels = dict(Reason.choices)
-                value = ", ".join(str(labels.get(r, r)) for r in case.reasons)
-                rows.append((_("Reasons"), value))
+                rows.append((_("Reasons"), answer_text(case, name)))
                 continue
             if section.key == "who" and case.relationship == "self" and name != "relationship":
                 continue

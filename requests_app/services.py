@@ -14,6 +14,7 @@ from secondop.notifications.models import Kind
 from secondop.notifications.services import notify
 
 from . import authorisation
+from .answers import answer_text
 from .models import (
     Case,
     CaseAmendment,
@@ -45,14 +46,6 @@ def case_start(*, actor, request=None) -> Case:
     return case
 
 
-def _jsonable(value):
-    if hasattr(value, "pk"):
-        return value.pk
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
 @transaction.atomic
 def case_section_save(*, case_id: int, actor, section: str, form, request=None) -> Case:
     """Save one section's answers (a valid form bound to the case) and its state.
@@ -70,20 +63,20 @@ def case_section_save(*, case_id: int, actor, section: str, form, request=None) 
     if section == "authorisation":
         fields = ["authorisation_version", "authorisation_signed_name",
                   "authorisation_signed_at", "authorisation_ip"]
-        old = {f: _jsonable(getattr(case, f)) for f in fields}
+        old = {f: str(answer_text(case, f)) for f in fields}
         case.authorisation_version = authorisation.VERSION
         case.authorisation_signed_name = form.cleaned_data["signature"]
         case.authorisation_signed_at = timezone.now()
         case.authorisation_ip = client_ip(request)
     else:
         fields = [f for f in form._meta.fields if f in form.cleaned_data]
-        old = {f: _jsonable(getattr(case, f)) for f in fields}
+        old = {f: str(answer_text(case, f)) for f in fields}
         for f in fields:
             setattr(case, f, form.cleaned_data[f])
         if section == "who" and case.relationship == Relationship.SELF:
             case.patient_name = actor.full_name
             case.authority_attested = False
-    new = {f: _jsonable(getattr(case, f)) for f in fields}
+    new = {f: str(answer_text(case, f)) for f in fields}
     case.save(update_fields=[*fields, "updated_at"])
 
     if section == "reasons":

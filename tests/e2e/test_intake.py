@@ -146,6 +146,9 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     assert page.get_by_text("Received: a nurse coordinator will check it soon").first.is_visible()
     assert page.get_by_text("What you need to do").is_visible()
     assert_accessible(page, "case page")
+    page.get_by_role("link", name="Withdraw the request").click()
+    assert_accessible(page, "withdraw page")
+    page.go_back()
 
     page.goto("/requests/")
     assert page.get_by_text(case.reference).first.is_visible()

@@ -97,7 +97,7 @@ def test_a_change_after_submit_is_a_logged_amendment(patient, coordinator):
     assert form.is_valid()
     services.case_section_save(case_id=case.pk, actor=patient, section="diagnosis", form=form)
     amendment = CaseAmendment.objects.get(case=case)
-    assert amendment.old_values == {"diagnosis": "Early-stage breast cancer"}
+    assert amendment.old_values == {"diagnosis": "Early-stage breast cancer"}  # as people read it
     assert amendment.new_values == {"diagnosis": "Stage 2 breast cancer"}
     assert AuditEvent.objects.filter(action="requests.case.amended").exists()
     assert Notification.objects.filter(recipient=coordinator, title__contains="amended").exists()

@@ -216,3 +216,42 @@ def test_pages_run_a_constant_number_of_queries(client, patient, django_assert_m
         services.case_submit(case_id=complete_case(patient).pk, actor=patient)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url_for(big))
+
+
+def test_over_long_text_is_refused_with_the_limit_and_kept(client, patient):
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    url = reverse("requests_app:case_section", args=[case.pk, "diagnosis"])
+    long_text = "x" * 2001
+    html = client.post(url, {"diagnosis": long_text, "draft": "1"}).content.decode()
+    assert "at most 2000 characters" in html
+    assert long_text in html
+    assert 'maxlength="2000"' in html and "You can enter up to 2000 characters" in html
+    case.refresh_from_db()
+    assert case.diagnosis == ""
+
+
+def test_a_healthcare_proxy_cannot_ask_for_a_child(client, patient):
+    client.force_login(patient)
+    case = complete_case(patient, patient_dob=timezone.localdate() - datetime.timedelta(days=400))
+    response = client.post(reverse("requests_app:case_section", args=[case.pk, "who"]), {
+        "relationship": "proxy", "patient_name": "Baby Doe", "authority_attested": "on",
+        "complete": "1"})
+    assert "only a parent or legal guardian" in response.content.decode()
+    client.post(reverse("requests_app:case_section", args=[case.pk, "who"]), {
+        "relationship": "parent", "patient_name": "Baby Doe", "authority_attested": "on",
+        "complete": "1"})
+    case.refresh_from_db()
+    assert case.relationship == "parent"
+    html = client.get(reverse("requests_app:case_detail", args=[case.pk])).content.decode()
+    assert "You are making this request for <strong>Baby Doe</strong>" in html
+
+
+def test_the_timeline_shows_amendments_in_words(client, patient):
+    client.force_login(patient)
+    case = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
+    client.post(reverse("requests_app:case_section", args=[case.pk, "specialist"]), {
+        "specialty": case.specialty.pk, "consultation_type": "video"})
+    html = client.get(reverse("requests_app:case_detail", args=[case.pk])).content.decode()
+    assert "changed answers after sending" in html
+    assert "Type of opinion: A written opinion and a video consultation" in html
