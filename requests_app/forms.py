@@ -52,6 +52,8 @@ class SectionForm(forms.ModelForm):
                 field.widget.attrs.update({"rows": 4, "data-char-count": ""})
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
+            if isinstance(field.widget, forms.RadioSelect) and hasattr(field, "choices"):
+                field.choices = [c for c in field.choices if c[0] != ""]
 
     def require(self, name: str, message) -> None:
         if self.complete and not self.cleaned_data.get(name):
@@ -87,9 +89,6 @@ class WhoForm(SectionForm):
                                           "person")}
         help_texts = {"patient_name": _("As it appears on their medical records.")}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["relationship"].choices = list(Relationship.choices)
 
     def clean(self):
         data = super().clean()
@@ -130,7 +129,6 @@ class AboutForm(SectionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["patient_sex"].choices = list(self.fields["patient_sex"].choices)[1:]
         self.fields["patient_phone"].widget.attrs.update({"autocomplete": "tel", "type": "tel"})
         if not self.initial.get("preferred_language"):
             self.initial["preferred_language"] = "English"
@@ -214,9 +212,6 @@ class TreatmentForm(SectionForm):
             "treatment_date": _("If it is within 14 days, we treat your request as urgent."),
         }
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["treatment_started"].choices = list(self.fields["treatment_started"].choices)[1:]
 
     def clean_treatment_date(self):
         day = self.cleaned_data.get("treatment_date")
@@ -304,7 +299,6 @@ class SpecialistForm(SectionForm):
         self.fields["preferred_specialist"].label_from_instance = (
             lambda p: f"{p.user.full_name}, {p.title} · {p.institution}"
         )
-        self.fields["consultation_type"].choices = list(self.fields["consultation_type"].choices)[1:]
 
 
 class PCPForm(SectionForm):
@@ -322,9 +316,6 @@ class PCPForm(SectionForm):
         labels = {"pcp_consent_to_share": _("Send my primary care physician a copy of the report")}
         help_texts = {"pcp_name": _("The doctor you usually see. Write “none” if you do not have one.")}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["pcp_referred"].choices = list(self.fields["pcp_referred"].choices)[1:]
 
     def clean(self):
         data = super().clean()
@@ -344,9 +335,6 @@ class InsuranceForm(SectionForm):
         widgets = {"payment": forms.RadioSelect}
         help_texts = {"insurance_policyholder": _("The person whose name is on the card.")}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["payment"].choices = list(self.fields["payment"].choices)[1:]
 
     def clean(self):
         data = super().clean()
