@@ -34,17 +34,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     VIRTUAL_ENV=/opt/venv
 
-# Shared libraries WeasyPrint loads at run time (PDF reports), plus one font family.
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends \
-        libpango-1.0-0 \
-        libpangoft2-1.0-0 \
-        libharfbuzz0b \
-        libharfbuzz-subset0 \
-        libfontconfig1 \
-        fonts-dejavu-core \
-    && rm -rf /var/lib/apt/lists/*
-
 RUN groupadd --system --gid 10001 secondop \
     && useradd --system --uid 10001 --gid secondop --create-home --home-dir /home/secondop \
         --shell /usr/sbin/nologin secondop

@@ -1,29 +1,53 @@
 from django.contrib import admin
 
-from .models import Case, CaseEvent
-
-
-class CaseEventInline(admin.TabularInline):
-    model = CaseEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["created_at", "actor", "old_status", "new_status", "reason"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
+from .icd10 import icd10_synonyms_changed
+from .models import Case, Icd10Synonym
 
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    """Read-only: status changes go through the workflow, never a form."""
+    """Cases in the admin show no PHI: the reference, the status and the dates.
+    Nothing can be changed or deleted here (the workflow moves cases; a case is
+    never deleted), and administrators read answers nowhere."""
 
-    list_display = ["reference", "status", "urgency", "submitted_at", "due_at"]
+    list_display = ["reference", "status", "urgency", "submitted_at", "due_at", "closed_at"]
     list_filter = ["status", "urgency"]
     search_fields = ["reference"]
-    inlines = [CaseEventInline]
+    fields = ["reference", "status", "urgency", "created_at", "submitted_at", "due_at",
+              "closed_at"]
+    readonly_fields = fields
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        # Drafts belong to the patient alone, and only these columns are read.
+        return super().get_queryset(request).exclude(status="draft").only(*self.fields, "id")
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Icd10Synonym)
+class Icd10SynonymAdmin(admin.ModelAdmin):
+    """The everyday words the diagnosis search understands. Search caches them,
+    so every change here also clears that cache (once committed)."""
+
+    list_display = ["term", "clinical"]
+    search_fields = ["term", "clinical"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        icd10_synonyms_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        icd10_synonyms_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        icd10_synonyms_changed()

@@ -6,9 +6,11 @@ import re
 from datetime import date
 
 from django import forms
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from secondop.forms import CharacterCountMixin, DateInputField
 from specialists.models import SpecialistProfile, Specialty
 
 from .models import Case, Icd10Code, Reason, Relationship
@@ -21,18 +23,35 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
+class Icd10Widget(forms.TextInput):
+    """The ICD-10-CM picker: a text input for a code, enhanced by its own script
+    into a type-ahead over the code set (static/js/icd10.js)."""
+
+    template_name = "requests_app/widgets/icd10.html"
+
+    class Media:
+        js = [forms.Script("js/icd10.js", defer=True)]
+
+    def __init__(self, attrs=None):
+        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
 
     def format_value(self, value):
-        return value.isoformat() if isinstance(value, date) else value
+        return value.code if isinstance(value, Icd10Code) else super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["selected"] = value if isinstance(value, Icd10Code) else None
+        context["widget"]["search_url"] = reverse("requests_app:icd10_search")
+        return context
 
 
-class SectionForm(forms.ModelForm):
+class SectionForm(CharacterCountMixin, forms.ModelForm):
     """`complete=True` (Save and mark as complete) enforces the section's required
     answers; a plain save keeps whatever is there, checking only its format."""
 
     required_fields: tuple[str, ...] = ()
+    # A section where the person can fix what this form refused, to link to.
+    fix_in_section = ""
     required_messages: dict = {}
 
     def __init__(self, *args, case: Case, complete: bool = False, **kwargs):
@@ -49,9 +68,7 @@ class SectionForm(forms.ModelForm):
             if name in self.required_messages:
                 field.error_messages["required"] = self.required_messages[name]
             if isinstance(field.widget, forms.Textarea):
-                field.widget.attrs.update({"rows": 4, "data-char-count": ""})
-            if isinstance(field, forms.DateField):
-                field.widget = DateInput()
+                field.widget.attrs["rows"] = 4
             if isinstance(field.widget, forms.RadioSelect) and hasattr(field, "choices"):
                 field.choices = [c for c in field.choices if c[0] != ""]
 
@@ -68,8 +85,10 @@ def _under_18_error(relationship: str, born: date | None, today: date):
     if born is None or not relationship or age_on(born, today) >= 18:
         return None
     if relationship == Relationship.SELF:
-        return _("This date of birth means you are under 18. A parent or legal guardian needs "
-                 "to make the request for you: they can sign up and choose “My child”.")
+        return _("This date of birth means the patient is under 18, so a parent or legal "
+                 "guardian needs to make the request. If you are their parent or guardian, "
+                 "change “Who the request is for” to “My child” or “Someone I am the legal "
+                 "guardian of”.")
     if relationship == Relationship.PROXY:
         return _("For a patient under 18, only a parent or legal guardian can make the request.")
     return None
@@ -89,10 +108,19 @@ class WhoForm(SectionForm):
                                           "person")}
         help_texts = {"patient_name": _("As it appears on their medical records.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.case.relationship == Relationship.SELF:
+            # Their own name is not the name of the person they might ask for next.
+            self.initial["patient_name"] = ""
 
     def clean(self):
         data = super().clean()
         relationship = data.get("relationship")
+        if self.case.submitted_at and relationship and relationship != self.case.relationship:
+            self.add_error("relationship", _(
+                "You cannot change who the request is for after sending it. Withdraw this "
+                "request and start a new one for the other person."))
         if relationship and relationship != Relationship.SELF:
             self.require("patient_name", _("Enter the name of the person the request is for."))
             self.require("authority_attested",
@@ -105,6 +133,8 @@ class WhoForm(SectionForm):
 
 
 class AboutForm(SectionForm):
+    patient_dob = DateInputField(label=_("Date of birth"), date_of_birth=True,
+                                 help_text=_("For example, 27 3 1980."))
     required_fields = ("patient_dob", "patient_sex", "patient_phone", "patient_state",
                        "preferred_language")
     required_messages = {
@@ -121,7 +151,6 @@ class AboutForm(SectionForm):
                   "preferred_language", "interpreter_needed", "accessibility_needs"]
         widgets = {"patient_sex": forms.RadioSelect}
         help_texts = {
-            "patient_dob": _("For example, 27 March 1980."),
             "patient_phone": _("A coordinator may call about the request."),
             "patient_state": _("Specialists must be licensed in the state where the patient lives."),
             "accessibility_needs": _("For example, step-free access or large-print letters."),
@@ -141,6 +170,8 @@ class AboutForm(SectionForm):
             raise forms.ValidationError(_("Check the year of birth."))
         error = _under_18_error(self.case.relationship, born, self.today)
         if error:
+            # The page links to the first section, where that is changed.
+            self.fix_in_section = "who"
             raise forms.ValidationError(error)
         return born
 
@@ -156,6 +187,7 @@ class DiagnosisForm(SectionForm):
     required_messages = {"diagnosis": _("Describe the diagnosis in your own words.")}
     icd10 = forms.CharField(
         label=_("ICD-10-CM code (optional)"), required=False, max_length=100,
+        widget=Icd10Widget,
         help_text=_("If you know it, start typing the code or the name of the condition and "
                     "choose from the list. It is often on letters from your doctor."),
     )
@@ -164,11 +196,12 @@ class DiagnosisForm(SectionForm):
         model = Case
         fields = ["diagnosis", "icd10", "diagnosed_on", "diagnosing_physician",
                   "diagnosing_institution"]
+        field_classes = {"diagnosed_on": DateInputField}
         help_texts = {"diagnosis": _("Describe it the way your doctor explained it to you.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.initial["icd10"] = self.case.icd10_id or ""
+        self.initial["icd10"] = self.case.icd10
 
     def clean_icd10(self):
         raw = (self.cleaned_data.get("icd10") or "").strip().upper()
@@ -195,6 +228,9 @@ class DiagnosisForm(SectionForm):
 
 
 class TreatmentForm(SectionForm):
+    treatment_date = DateInputField(
+        label=_("Date of surgery or treatment, if one is booked"), name=_("the treatment date"),
+        required=False, help_text=_("If it is within 14 days, we treat your request as urgent."))
     required_fields = ("proposed_treatment", "treatment_started")
     required_messages = {
         "proposed_treatment": _("Describe the treatment the doctors recommended."),
@@ -205,11 +241,9 @@ class TreatmentForm(SectionForm):
         model = Case
         fields = ["proposed_treatment", "treatment_started", "treatment_date"]
         widgets = {"treatment_started": forms.RadioSelect}
-        labels = {"treatment_date": _("Date of surgery or treatment, if one is booked")}
         help_texts = {
             "proposed_treatment": _("For example: surgery, chemotherapy, a new medicine, or "
                                     "watchful waiting."),
-            "treatment_date": _("If it is within 14 days, we treat your request as urgent."),
         }
 
 
@@ -221,8 +255,11 @@ class TreatmentForm(SectionForm):
 
 
 class ReasonsForm(SectionForm):
-    required_fields = ("reasons",)
-    required_messages = {"reasons": _("Choose at least one reason.")}
+    required_fields = ("reasons", "concerns")
+    required_messages = {
+        "reasons": _("Choose at least one reason."),
+        "concerns": _("Tell us what worries you most, in your own words."),
+    }
     reasons = forms.MultipleChoiceField(
         label=_("What do you want from the second opinion?"), choices=Reason.choices,
         widget=forms.CheckboxSelectMultiple, help_text=_("Choose all that apply."),
@@ -236,7 +273,11 @@ class ReasonsForm(SectionForm):
 
     class Meta:
         model = Case
-        fields = ["reasons"]
+        fields = ["reasons", "concerns"]
+        labels = {"concerns": _("What worries you most, in your own words")}
+        help_texts = {"concerns": _("For example: whether surgery is really needed, side "
+                                    "effects, or what this means for your family. The "
+                                    "specialist reads this and answers it in the report.")}
 
     def __init__(self, *args, questions: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -343,6 +384,15 @@ class InsuranceForm(SectionForm):
             self.require("insurance_member_id", _("Enter the member ID from the card."))
             self.require("insurance_policyholder", _("Enter the policyholder's name."))
         return data
+
+
+class WithdrawForm(CharacterCountMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you withdrawing it?"), max_length=2000, widget=forms.Textarea,
+        help_text=_("This helps us improve. For example: “I decided on my treatment” or “My own "
+                    "doctor answered my questions”."),
+        error_messages={"required": _("Tell us why you are withdrawing the request.")},
+    )
 
 
 class AuthorisationForm(forms.Form):

@@ -1,20 +1,35 @@
 """The ICD-10-CM code table: loading it from simple-icd-10-cm and searching it.
 
 Search feeds a typeahead, so it must answer in a few milliseconds over ~98,000
-codes. On PostgreSQL, migration 0003 adds the indexes the two queries below
-need (see bench/README.md for timings). SQLite, the embedded default, answers
-the same queries without them, just more slowly.
+codes. On PostgreSQL, migration 0003 adds the indexes the queries below need
+(see bench/README.md for timings). SQLite, the embedded default, answers the
+same queries without them, just more slowly.
+
+Patients search in their own words, so two things are added to plain matching:
+
+* Synonyms (the Icd10Synonym table, edited in the admin): when the query holds
+  an everyday term ("heart attack", "cancer"), each code may match either the
+  words as typed or the clinical wording ("myocardial infarction", "malignant
+  neoplasm"). They are applied at query time, not stored in search_text, so an
+  edit takes effect at once, without reloading 98,000 rows.
+* Common conditions first: the codes in COMMON_CONDITIONS that match come
+  first, in the order of that list, then everything else as before (general
+  codes, then shorter titles). Without it, "breast" lists "Accessory breast"
+  and "Atrophy of breast" (short titles) before "Malignant neoplasm of breast",
+  which is what nearly everyone typing "breast" on a second-opinion form means.
 """
 
 import re
 import unicodedata
 import warnings
+from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import F, Model
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F, Model, Q
 from django.db.models.functions import Collate, Length
 
-from .models import Icd10Code
+from .models import Icd10Code, Icd10Synonym
 
 MIN_QUERY_LENGTH = 2
 MAX_QUERY_LENGTH = 100
@@ -33,16 +48,167 @@ CANDIDATES = 500
 CODE_QUERY = re.compile(r"^[a-z]\d[0-9a-z.]*$")
 WORD = re.compile(r"[a-z0-9]+")
 
-# Everyday words for the clinical wording ICD-10-CM uses, added to search_text
-# when loading so that "breast cancer" finds "Malignant neoplasm of breast".
-# Deliberately short: each entry must mean the same thing wherever it applies.
-LAY_TERMS = {
-    "malignant neoplasm": "cancer",
-    "neoplasm": "tumor",
-    "myocardial infarction": "heart attack",
-    "cerebral infarction": "stroke",
-    "essential (primary) hypertension": "high blood pressure",
-}
+# The synonyms are read on every keystroke. The admin clears this key when it
+# saves or deletes one; the timeout bounds how long a change made elsewhere (a
+# shell, a migration) can go unnoticed.
+SYNONYMS_CACHE_KEY = "requests_app:icd10_synonyms"
+SYNONYMS_CACHE_SECONDS = 5 * 60
+
+# Everyday term -> words that ICD-10-CM titles use for the same thing. Migration
+# 0004 loads this list into Icd10Synonym; from then on the table, edited in the
+# admin, is what search uses. Each pair must mean the same thing wherever the
+# wording occurs in a title, because matching is by substring. Left out for
+# that reason: kidney -> "renal" (also in "adrenal"), lung -> "pulmonary" (also
+# the pulmonary valve and artery, which are heart), high blood pressure ->
+# "hypertension" (also portal, pulmonary, ocular, intracranial and venous
+# hypertension, none of which is blood pressure), cancer -> "malignant" (also
+# "neuroleptic malignant syndrome", "malignant hyperthermia").
+STARTING_SYNONYMS: tuple[tuple[str, str], ...] = (
+    # Cancer and tumours
+    ("cancer", "malignant neoplasm"),
+    ("cancer", "carcinoma"),
+    ("cancer", "malignant melanoma"),
+    ("blood cancer", "leukemia"),
+    ("blood cancer", "lymphoma"),
+    ("blood cancer", "myeloma"),
+    ("tumor", "neoplasm"),
+    ("tumour", "neoplasm"),
+    ("tumour", "tumor"),
+    # Heart and blood vessels
+    ("heart", "cardiac"),
+    ("heart attack", "myocardial infarction"),
+    ("congestive heart failure", "heart failure"),
+    ("irregular heartbeat", "arrhythmia"),
+    ("high blood pressure", "essential (primary) hypertension"),
+    ("high blood pressure", "essential hypertension"),
+    ("high blood pressure", "secondary hypertension"),
+    ("high blood pressure", "other hypertension"),
+    ("high blood pressure", "resistant hypertension"),
+    ("high blood pressure", "pre-existing hypertension"),
+    ("high blood pressure", "maternal hypertension"),
+    ("high blood pressure", "gestational [pregnancy-induced] hypertension"),
+    ("high blood pressure", "hypertensive"),
+    ("high cholesterol", "hypercholesterolemia"),
+    ("blood clot", "thrombosis"),
+    ("blood clot", "embolism and thrombosis"),
+    ("blood clot", "pulmonary embolism"),
+    # Brain and nerves
+    ("brain", "cerebral"),
+    ("stroke", "cerebral infarction"),
+    ("stroke", "nontraumatic intracerebral hemorrhage"),
+    ("stroke", "nontraumatic subarachnoid hemorrhage"),
+    ("mini stroke", "transient cerebral ischemic attack"),
+    ("alzheimers", "alzheimer's disease"),
+    ("parkinsons", "parkinson's disease"),
+    # Mind
+    ("depression", "depressive episode"),
+    ("depression", "depressive disorder"),
+    ("adhd", "attention-deficit hyperactivity disorder"),
+    ("ocd", "obsessive-compulsive disorder"),
+    # Hormones and metabolism
+    ("sugar diabetes", "diabetes mellitus"),
+    ("underactive thyroid", "hypothyroidism"),
+    ("overactive thyroid", "hyperthyroidism"),
+    # Lungs, gut, liver, kidneys
+    ("copd", "chronic obstructive pulmonary disease"),
+    ("acid reflux", "gastro-esophageal reflux"),
+    ("gerd", "gastro-esophageal reflux disease"),
+    ("stomach ulcer", "gastric ulcer"),
+    ("ibs", "irritable bowel syndrome"),
+    ("crohns", "crohn's disease"),
+    ("gallstones", "cholelithiasis"),
+    ("liver", "hepatic"),
+    ("kidney stones", "calculus of kidney"),
+    ("uti", "urinary tract infection"),
+    ("bladder infection", "cystitis"),
+    ("enlarged prostate", "benign prostatic hyperplasia"),
+    ("prostate", "prostatic"),
+    ("womb", "uterus"),
+    ("womb", "uteri"),
+    ("womb", "uterine"),
+    # Bones and joints
+    ("broken", "fracture"),
+    ("slipped disc", "intervertebral disc displacement"),
+    # Infections
+    ("aids", "human immunodeficiency virus [hiv] disease"),
+    ("shingles", "zoster"),
+    ("blood poisoning", "sepsis"),
+    # British spellings
+    ("anaemia", "anemia"),
+    ("leukaemia", "leukemia"),
+    ("haemorrhage", "hemorrhage"),
+    ("oedema", "edema"),
+    ("oesophagus", "esophagus"),
+    ("diarrhoea", "diarrhea"),
+    ("coeliac", "celiac"),
+)
+
+# What people most often mean, first. General codes only, in this order:
+# cancers first, roughly by how many people are diagnosed each year, because a
+# cancer diagnosis is the most common reason to ask for a second opinion, and
+# because a single organ word ("breast", "lung", "skin") then finds its cancer
+# rather than an anatomical oddity; then other conditions, the most common
+# first. Only codes that match the query are moved up: "heart" finds Heart
+# failure, not Malignant neoplasm of heart, which is not on the list. Titles
+# that mention another condition ("Osteoporosis without current pathological
+# fracture") stay off it, or a search for that condition would start there.
+COMMON_CONDITIONS: tuple[str, ...] = (
+    # Cancers
+    "C50",  # breast
+    "C34",  # bronchus and lung
+    "C61",  # prostate
+    "C18",  # colon
+    "C20",  # rectum
+    "C43",  # melanoma of skin
+    "C44",  # other malignant neoplasm of skin
+    "C67",  # bladder
+    "C64",  # kidney
+    "C54",  # corpus uteri
+    "C25",  # pancreas
+    "C73",  # thyroid gland
+    "C22",  # liver
+    "C16",  # stomach
+    "C56",  # ovary
+    "C53",  # cervix uteri
+    "C71",  # brain
+    "C15",  # esophagus
+    "C90",  # multiple myeloma
+    "C91",  # lymphoid leukemia
+    "C92",  # myeloid leukemia
+    "C85",  # non-Hodgkin lymphoma
+    "C81",  # Hodgkin lymphoma
+    # Other conditions
+    "I10",  # essential hypertension
+    "E11",  # type 2 diabetes
+    "E10",  # type 1 diabetes
+    "I50",  # heart failure
+    "I25",  # chronic ischemic heart disease
+    "I21",  # acute myocardial infarction
+    "I48",  # atrial fibrillation
+    "I63",  # cerebral infarction
+    "N18",  # chronic kidney disease
+    "J44",  # COPD
+    "J45",  # asthma
+    "F32",  # depressive episode
+    "F41",  # anxiety disorders
+    "M17",  # osteoarthritis of knee
+    "M16",  # osteoarthritis of hip
+    "M54.5",  # low back pain
+    "M06",  # rheumatoid arthritis
+    "E66",  # overweight and obesity
+    "E03",  # hypothyroidism
+    "K21",  # gastro-esophageal reflux disease
+    "N40",  # benign prostatic hyperplasia
+    "G43",  # migraine
+    "G40",  # epilepsy
+    "G30",  # Alzheimer's disease
+    "G20",  # Parkinson's disease
+    "G35",  # multiple sclerosis
+    "K50",  # Crohn's disease
+    "K51",  # ulcerative colitis
+    "M32",  # systemic lupus erythematosus
+    "B20",  # HIV disease
+)
 
 
 def fold(text: str) -> str:
@@ -54,9 +220,7 @@ def fold(text: str) -> str:
 
 
 def search_text_for(code: str, title: str) -> str:
-    text = fold(f"{code} {title}")
-    extra = [lay for clinical, lay in LAY_TERMS.items() if clinical in text]
-    return " ".join([text, *extra])
+    return fold(f"{code} {title}")
 
 
 def icd10_code_rows() -> list[tuple[str, str]]:
@@ -98,6 +262,115 @@ def load_icd10_codes(model: type[Model] = Icd10Code, batch_size: int = 5000) -> 
     return model.objects.count() - before
 
 
+def load_icd10_synonyms(model: type[Model] = Icd10Synonym) -> int:
+    """Add the starting synonyms that are missing; returns the number added.
+
+    Takes the model class so that a migration can pass its historical model.
+    """
+    existing = set(model.objects.values_list("term", "clinical"))
+    missing = [pair for pair in STARTING_SYNONYMS if pair not in existing]
+    model.objects.bulk_create(model(term=term, clinical=clinical) for term, clinical in missing)
+    return len(missing)
+
+
+# --- Synonyms at query time -----------------------------------------------------------
+Synonyms = dict[tuple[str, ...], tuple[str, ...]]
+
+
+def _read_synonyms() -> Synonyms:
+    synonyms: dict[tuple[str, ...], list[str]] = {}
+    for term, clinical in Icd10Synonym.objects.values_list("term", "clinical"):
+        # Folded and split like a query, so "Heart  Attack" matches "heart attack";
+        # the wording is matched against search_text, which is folded too.
+        words = tuple(WORD.findall(fold(term)))
+        wording = " ".join(fold(clinical).split())
+        # A wording under three characters could not use the trigram index:
+        # every search with that term would read the whole table.
+        if words and len(wording) >= TRIGRAM:
+            synonyms.setdefault(words, []).append(wording)
+    return {words: tuple(wordings) for words, wordings in synonyms.items()}
+
+
+def icd10_synonyms() -> Synonyms:
+    """Everyday terms, as tuples of words, and the clinical wordings for each."""
+    synonyms = cache.get(SYNONYMS_CACHE_KEY)
+    if synonyms is None:
+        synonyms = _read_synonyms()
+        cache.set(SYNONYMS_CACHE_KEY, synonyms, SYNONYMS_CACHE_SECONDS)
+    return synonyms
+
+
+def icd10_synonyms_changed() -> None:
+    """Forget the cached synonyms, once the change is committed.
+
+    Not before: a search between the delete and the commit would read the old
+    rows and cache them again for SYNONYMS_CACHE_SECONDS.
+    """
+    transaction.on_commit(lambda: cache.delete(SYNONYMS_CACHE_KEY))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One or more words of the query, and clinical wordings that may stand in for them."""
+
+    words: tuple[str, ...]
+    wordings: tuple[str, ...] = ()
+
+    def condition(self) -> Q:
+        typed = Q()
+        for word in self.words:
+            # A number is part of the name ("type 2 diabetes"), not of the code:
+            # "2" should not find E10.2, "Type 1 diabetes ...".
+            # search_text is already folded, so a case-sensitive LIKE '%word%' is
+            # enough and, unlike icontains (UPPER(...) LIKE), uses the trigram index.
+            typed &= Q(title__contains=word) if word.isdigit() else Q(search_text__contains=word)
+        for wording in self.wordings:
+            typed |= Q(search_text__contains=wording)
+        return typed
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the trigram index can find the matches (every alternative has a long word)."""
+        return any(len(word) >= TRIGRAM and not word.isdigit() for word in self.words)
+
+
+def _completions(typed: tuple[str, ...], synonyms: Synonyms) -> tuple[str, ...]:
+    """Wordings for the terms the end of the query is on its way to ("heart att")."""
+    *whole, partial = typed
+    if len(partial) < TRIGRAM:  # "c" or "ca" could be on the way to anything
+        return ()
+    return tuple(
+        wording
+        for words, wordings in synonyms.items()
+        if len(words) == len(typed) and list(words[:-1]) == whole
+        and words[-1].startswith(partial)
+        for wording in wordings
+    )
+
+
+def query_terms(words: list[str], synonyms: Synonyms) -> list[Term]:
+    """Group the query's words into terms, the longest everyday term first.
+
+    "high blood pressure" is one term (and "blood" alone is not expanded); the
+    last word may be unfinished, so "heart att" already finds heart attacks.
+    """
+    longest = max(map(len, synonyms), default=1)
+    terms: list[Term] = []
+    start = 0
+    while start < len(words):
+        for size in range(min(longest, len(words) - start), 0, -1):
+            typed = tuple(words[start : start + size])
+            wordings = synonyms.get(typed) or (
+                _completions(typed, synonyms) if start + size == len(words) else ()
+            )
+            if wordings or size == 1:
+                terms.append(Term(typed, wordings))
+                start += size
+                break
+    return terms
+
+
+# --- Search ---------------------------------------------------------------------------
 def normalise_query(query: str) -> str:
     return fold(query.strip()[:MAX_QUERY_LENGTH]).strip()
 
@@ -121,17 +394,15 @@ def _codes_starting_with(prefix: str, limit: int) -> list[Icd10Code]:
     )
 
 
-def _codes_with_words(words: list[str], limit: int) -> list[Icd10Code]:
-    matches = Icd10Code.objects.annotate(code_length=Length("code"))
-    for word in words:
-        if word.isdigit():
-            # A number is part of the name ("type 2 diabetes"), not of the code:
-            # "2" should not find E10.2, "Type 1 diabetes ...".
-            matches = matches.filter(title__contains=word)
-        else:
-            # search_text is already folded, so a case-sensitive LIKE '%word%' is
-            # enough and, unlike icontains (UPPER(...) LIKE), uses the trigram index.
-            matches = matches.filter(search_text__contains=word)
+def _common_conditions(condition: Q) -> list[Icd10Code]:
+    # A primary-key lookup of ~50 rows, checked against the words: cheap
+    # whatever the words are.
+    found = {c.code: c for c in Icd10Code.objects.filter(condition, code__in=COMMON_CONDITIONS)}
+    return [found[code] for code in COMMON_CONDITIONS if code in found]
+
+
+def _codes_with_terms(condition: Q, indexed: bool, limit: int) -> list[Icd10Code]:
+    matches = Icd10Code.objects.annotate(code_length=Length("code")).filter(condition)
     # Shorter titles are the more general conditions, which is what people
     # usually mean; the code breaks ties so that results are stable.
     ranking = (Length("title"), "code")
@@ -140,7 +411,7 @@ def _codes_with_words(words: list[str], limit: int) -> list[Icd10Code]:
     )
     # Without a word the trigram index can use ("ms", "a 1", "250") the rest
     # would mean reading every specific code; the general ones are enough.
-    if len(codes) == limit or not any(len(w) >= TRIGRAM and not w.isdigit() for w in words):
+    if len(codes) == limit or not indexed:
         return codes
     # A common word ("subsequent encounter") matches tens of thousands of
     # specific codes, and sorting them all takes 20-40 ms. Rank only the first
@@ -157,9 +428,11 @@ def icd10_search(*, query: str, limit: int = 10) -> list[Icd10Code]:
 
     A code-like query ("e11.9", "e119", "S72") matches by code prefix, in code
     order; one with no such code ("b12") is then tried as words. Otherwise every
-    word must occur in the code, title or lay terms (a number: in the title);
-    categories and their first subdivisions ("E11", "E11.9") come before more
-    specific codes, and within each group shorter titles come first.
+    word (or everyday term) must occur in the code or title (a number: in the
+    title), or the term's clinical wording must. Matching common conditions
+    come first, in COMMON_CONDITIONS order; then categories and their first
+    subdivisions ("E11", "E11.9") before more specific codes, and within each
+    group shorter titles first.
     """
     query = normalise_query(query)
     limit = max(0, min(limit, MAX_LIMIT))
@@ -172,4 +445,13 @@ def icd10_search(*, query: str, limit: int = 10) -> list[Icd10Code]:
     words = list(dict.fromkeys(WORD.findall(query)))[:MAX_WORDS]
     if not words:
         return []
-    return _codes_with_words(words, limit)
+    terms = query_terms(words, icd10_synonyms())
+    condition = Q()
+    for term in terms:
+        condition &= term.condition()
+    common = _common_conditions(condition)[:limit]
+    # Asking for `limit` more, not `limit - len(common)`: any of the common
+    # codes may be among them, and is dropped there.
+    rest = _codes_with_terms(condition, any(term.indexed for term in terms), limit)
+    listed = {code.code for code in common}
+    return [*common, *(code for code in rest if code.code not in listed)][:limit]

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -6,20 +8,28 @@ from secondop.us_states import USState
 
 
 class CaseStatus(models.TextChoices):
+    """The label is the staff's word for it; everything a patient reads about a
+    status is in requests_app.progress.STATUS_TEXT."""
+
     DRAFT = "draft", _("Draft")
-    SUBMITTED = "submitted", _("Submitted")
-    TRIAGE = "triage", _("Being checked by a coordinator")
+    SUBMITTED = "submitted", _("New, to triage")
+    TRIAGE = "triage", _("In triage")
     AWAITING_RECORDS = "awaiting_records", _("Waiting for records")
-    MATCHING = "matching", _("Finding a specialist")
+    MATCHING = "matching", _("Matching")
     OFFERED = "offered", _("Offered to a specialist")
-    IN_REVIEW = "in_review", _("Under review")
+    IN_REVIEW = "in_review", _("In review")
     CONSULTATION = "consultation", _("Consultation")
-    REPORT_READY = "report_ready", _("Report ready for release")
+    REPORT_READY = "report_ready", _("Report to release")
     DELIVERED = "delivered", _("Report delivered")
-    FOLLOW_UP = "follow_up", _("Follow-up questions")
+    FOLLOW_UP = "follow_up", _("Follow-up")
     CLOSED = "closed", _("Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+# Where a case ends. Everything else is open (or a draft).
+CLOSED_STATES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.CANCELLED})
+OPEN_STATES = frozenset(set(CaseStatus) - CLOSED_STATES - {CaseStatus.DRAFT})
 
 
 class Urgency(models.TextChoices):
@@ -32,6 +42,13 @@ class Relationship(models.TextChoices):
     PARENT = "parent", _("My child (I am their parent)")
     GUARDIAN = "guardian", _("Someone I am the legal guardian of")
     PROXY = "proxy", _("Someone I am the healthcare proxy for")
+
+
+ACTING_AS = {
+    Relationship.PARENT: _("as their parent"),
+    Relationship.GUARDIAN: _("as their legal guardian"),
+    Relationship.PROXY: _("as their healthcare proxy"),
+}
 
 
 class Sex(models.TextChoices):
@@ -84,8 +101,10 @@ class Icd10Code(models.Model):
 class Case(models.Model):
     """A second-opinion request, from draft to closed.
 
-    `status` changes only through requests_app.workflow.case_transition."""
+    `status` changes only through requests_app.workflow.case_transition. URLs
+    carry `uuid`, never the primary key or the reference (both are sequential)."""
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases",
         verbose_name=_("account holder"),
@@ -100,6 +119,11 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("report due"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The specialist the case is assigned to (set when they accept an offer).
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_cases", verbose_name=_("assigned specialist"),
+    )
 
     # --- Who the request is for -------------------------------------------------
     relationship = models.CharField(_("who the request is for"), max_length=10,
@@ -134,6 +158,7 @@ class Case(models.Model):
 
     # --- Why a second opinion (guide 1.1-1.5) ---------------------------------------
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    concerns = models.TextField(_("what worries you most"), max_length=2000, blank=True)
 
     # --- Health background (guide 2.3) ----------------------------------------------
     symptoms = models.TextField(_("symptoms and how long"), max_length=2000, blank=True)
@@ -201,6 +226,11 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.reference or str(_("Draft request"))
 
+    @property
+    def acting_as(self) -> str:
+        """How the account holder acts for the patient, in words ("as their parent")."""
+        return ACTING_AS.get(self.relationship, "")
+
 
 class CaseEvent(models.Model):
     """The case timeline: every status change, with who, why and when."""
@@ -211,7 +241,6 @@ class CaseEvent(models.Model):
     old_status = models.CharField(max_length=20, choices=CaseStatus, blank=True)
     new_status = models.CharField(max_length=20, choices=CaseStatus)
     reason = models.TextField(blank=True, max_length=2000)
-    visible_to_patient = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -287,3 +316,47 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class Icd10Synonym(models.Model):
+    """An everyday term and a clinical wording ICD-10-CM titles use for it.
+
+    The diagnosis search (requests_app.icd10) reads these at query time, so an
+    edit in the admin changes the next search.
+    """
+
+    term = models.CharField(
+        _("everyday term"), max_length=60,
+        help_text=_("What patients type, for example “heart attack”."),
+    )
+    clinical = models.CharField(
+        _("clinical wording"), max_length=100,
+        help_text=_(
+            "Words in ICD-10-CM titles that mean the same wherever they occur, for example "
+            "“myocardial infarction”. At least three characters."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("ICD-10 search synonym")
+        verbose_name_plural = _("ICD-10 search synonyms")
+        ordering = ["term", "clinical"]
+        constraints = [
+            # The search folds case, so "Heart attack" would repeat "heart attack".
+            models.UniqueConstraint(
+                models.functions.Lower("term"), models.functions.Lower("clinical"),
+                name="requests_app_icd10synonym_unique",
+                violation_error_message=_("This term already has this clinical wording."),
+            ),
+            # Shorter wordings cannot use the trigram index (see icd10.py).
+            models.CheckConstraint(
+                condition=models.lookups.GreaterThanOrEqual(
+                    models.functions.Length("clinical"), 3
+                ),
+                name="requests_app_icd10synonym_clinical_length",
+                violation_error_message=_("The clinical wording needs at least three characters."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.clinical}"

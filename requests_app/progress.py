@@ -1,5 +1,7 @@
-"""What a patient is told about a request: the step it is at, in plain words,
-and the next thing they need to do."""
+"""Every word said about a status, in one table keyed by status: the patient's
+plain words, the step on the patient's tracker, the patient's next step, the
+timeline sentence and the colour of its tag. The staff label is CaseStatus's
+own label. A test fails if a status has no entry."""
 
 from dataclasses import dataclass
 
@@ -9,60 +11,82 @@ from .models import CaseStatus
 
 S = CaseStatus
 
+
+@dataclass(frozen=True)
+class TrackerStep:
+    done: str  # "Records checked": what the step reads once it is behind the case
+    now: str  # "now: records being checked": while the case is at it
+
+
 STEPS = [
-    _("Submitted"),
-    _("Records checked"),
-    _("Specialist matched"),
-    _("Under review"),
-    _("Report ready"),
-    _("Follow-up"),
+    TrackerStep(_("Submitted"), _("now: sending")),
+    TrackerStep(_("Records checked"), _("now: records being checked")),
+    TrackerStep(_("Specialist matched"), _("now: finding your specialist")),
+    TrackerStep(_("Reviewed by the specialist"), _("now: the specialist is reviewing")),
+    TrackerStep(_("Report ready"), _("now: report being checked")),
+    TrackerStep(_("Follow-up"), _("now: follow-up questions")),
 ]
 
-# The index of the step in progress; steps before it are done.
-CURRENT_STEP = {
-    S.SUBMITTED: 1, S.TRIAGE: 1, S.AWAITING_RECORDS: 1,
-    S.MATCHING: 2, S.OFFERED: 2,
-    S.IN_REVIEW: 3, S.CONSULTATION: 3, S.REPORT_READY: 3,
-    S.DELIVERED: 5, S.FOLLOW_UP: 5, S.CLOSED: 6,
-}
 
-PLAIN_STATUS = {
-    S.DRAFT: _("Not sent yet"),
-    S.SUBMITTED: _("Received: a nurse coordinator will check it soon"),
-    S.TRIAGE: _("A nurse coordinator is checking your request"),
-    S.AWAITING_RECORDS: _("Waiting for medical records"),
-    S.MATCHING: _("We are finding the right specialist"),
-    S.OFFERED: _("We are finding the right specialist"),
-    S.IN_REVIEW: _("A specialist is reviewing your case"),
-    S.CONSULTATION: _("A consultation with the specialist is being arranged"),
-    S.REPORT_READY: _("The specialist has written your report; we are checking it"),
-    S.DELIVERED: _("Your report is ready"),
-    S.FOLLOW_UP: _("The specialist is answering your follow-up questions"),
-    S.CLOSED: _("Closed"),
-    S.WITHDRAWN: _("Withdrawn"),
-    S.CANCELLED: _("Cancelled by SecondOp"),
-}
+@dataclass(frozen=True)
+class StatusText:
+    plain: str  # what the patient is told
+    step: int | None  # index in STEPS of the step in progress; None: no tracker
+    next_step: str  # the patient's next thing to do ("" when there is none)
+    event: str  # the timeline sentence when a case arrives at this status
+    tag: str = "blue"
 
-NEXT_STEP = {
-    S.DRAFT: _("Finish your request and send it"),
-    S.SUBMITTED: _("Nothing to do now. Gather your records: we will tell you what to send."),
-    S.TRIAGE: _("Nothing to do now. Gather your records: we will tell you what to send."),
-    S.AWAITING_RECORDS: _("Send us the records your coordinator asked for"),
-    S.MATCHING: _("Nothing to do now. We will tell you who your specialist is."),
-    S.OFFERED: _("Nothing to do now. We will tell you who your specialist is."),
-    S.IN_REVIEW: _("Nothing to do now. The specialist may ask you a question."),
-    S.CONSULTATION: _("Check the consultation details we sent you"),
-    S.REPORT_READY: _("Nothing to do now. Your report is nearly ready."),
-    S.DELIVERED: _("Your report is ready: read it and share it with your doctor"),
-    S.FOLLOW_UP: _("Nothing to do now. We will tell you when the answers are ready."),
-    S.CLOSED: "",
-    S.WITHDRAWN: "",
-    S.CANCELLED: "",
-}
 
-TAG_COLOUR = {
-    S.DRAFT: "grey", S.WITHDRAWN: "grey", S.CANCELLED: "red", S.CLOSED: "grey",
-    S.DELIVERED: "green", S.AWAITING_RECORDS: "yellow",
+NOTHING_YET = _("Nothing to do now. Gather your records: we will tell you what to send.")
+FINDING = _("Nothing to do now. We will tell you who your specialist is.")
+
+STATUS_TEXT: dict[str, StatusText] = {
+    S.DRAFT: StatusText(
+        _("Not sent yet"), None, _("Finish your request and send it"),
+        _("The request was started."), "grey"),
+    S.SUBMITTED: StatusText(
+        _("Received: a nurse coordinator will check it soon"), 1,
+        NOTHING_YET, _("The request was sent.")),
+    S.TRIAGE: StatusText(
+        _("A nurse coordinator is checking your request"), 1, NOTHING_YET,
+        _("A nurse coordinator started checking the request.")),
+    S.AWAITING_RECORDS: StatusText(
+        _("Waiting for medical records"), 1,
+        _("Send us the records your coordinator asked for"),
+        _("The coordinator asked for medical records."), "yellow"),
+    S.MATCHING: StatusText(
+        _("We are finding the right specialist; this can take up to 2 days"), 2,
+        FINDING, _("The records were checked. We are finding the right specialist.")),
+    S.OFFERED: StatusText(
+        _("We are finding the right specialist; this can take up to 2 days"), 2, FINDING,
+        _("A specialist was asked to take the case.")),
+    S.IN_REVIEW: StatusText(
+        _("A specialist is reviewing your case"), 3,
+        _("Nothing to do now. The specialist may ask you a question."),
+        _("The specialist is reviewing the case.")),
+    S.CONSULTATION: StatusText(
+        _("A consultation with the specialist is being arranged"), 3,
+        _("Check the consultation details we sent you"),
+        _("A consultation with the specialist is being arranged.")),
+    S.REPORT_READY: StatusText(
+        _("The specialist has written your report; we are checking it"),
+        4, _("Nothing to do now. Your report is nearly ready."),
+        _("The specialist finished the report.")),
+    S.DELIVERED: StatusText(
+        _("Your report is ready"), 5,
+        _("Your report is ready: read it and share it with your doctor"),
+        _("The report was delivered."), "green"),
+    S.FOLLOW_UP: StatusText(
+        _("The specialist is answering your follow-up questions"), 5,
+        _("Nothing to do now. We will tell you when the answers are ready."),
+        _("A follow-up question was asked.")),
+    S.CLOSED: StatusText(
+        _("Closed"), 6, "", _("The request was closed."), "grey"),
+    S.WITHDRAWN: StatusText(
+        _("Withdrawn"), None, "", _("The request was withdrawn."), "grey"),
+    S.CANCELLED: StatusText(
+        _("Cancelled by SecondOp"), None, "",
+        _("SecondOp cancelled the request."), "red"),
 }
 
 
@@ -73,19 +97,22 @@ class Step:
 
 
 def steps_for(status: str) -> list[Step]:
-    current = CURRENT_STEP.get(status)
+    current = STATUS_TEXT[status].step
     if current is None:
         return []
     return [
-        Step(label, "done" if i < current else "current" if i == current else "todo")
-        for i, label in enumerate(STEPS)
+        Step(step.now if i == current else step.done,
+             "done" if i < current else "current" if i == current else "todo")
+        for i, step in enumerate(STEPS)
     ]
 
 
 def describe(status: str) -> dict:
+    text = STATUS_TEXT[status]
     return {
-        "plain_status": PLAIN_STATUS[status],
-        "next_step": NEXT_STEP[status],
-        "tag": TAG_COLOUR.get(status, "blue"),
+        "staff_label": CaseStatus(status).label,
+        "plain_status": text.plain,
+        "next_step": text.next_step,
+        "tag": text.tag,
         "steps": steps_for(status),
     }

@@ -1,31 +1,66 @@
-from django.db.models import Count, QuerySet
+"""Reads of cases. `case_list` is the one rule that decides who sees which case;
+everything else, reads and writes alike, goes through it."""
+
+from uuid import UUID
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
 from secondop.accounts.models import Role
+from secondop.audit.selectors import access_by_person
+from secondop.audit.services import log_access, log_access_list
 
-from .models import Case, CaseStatus
+from .models import Case, CaseStatus, SectionState
 
 NEW_FOR_COORDINATORS = (CaseStatus.SUBMITTED, CaseStatus.TRIAGE)
 
 
 def case_list(*, viewer) -> QuerySet[Case]:
     """Every case `viewer` may see. The one place that decides visibility."""
-    if not viewer.is_authenticated:
+    if not (viewer.is_authenticated and viewer.is_active):
         return Case.objects.none()
     if viewer.role == Role.PATIENT:
         return Case.objects.filter(owner=viewer)
-    if viewer.role in (Role.COORDINATOR, Role.ADMIN):
+    if viewer.role == Role.COORDINATOR:
         return Case.objects.exclude(status=CaseStatus.DRAFT)
-    # Specialists see only the cases offered or assigned to them (matching, later).
+    if viewer.role == Role.SPECIALIST:
+        # Assigned to them; cases offered to them join here with the offers.
+        return Case.objects.filter(specialist=viewer)
+    # Administrators manage accounts and reference data, never cases (DESIGN.md).
     return Case.objects.none()
 
 
-def coordinator_queue(*, viewer) -> QuerySet[Case]:
-    return (
+def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, request=None) -> Case:
+    """One case `viewer` may see, or 404: the same 404 whether it does not exist
+    or is someone else's.
+
+    A staff member's read (not for_update: writes are in the audit log instead)
+    writes an access-log row here, so no view has to remember to."""
+    cases = case_list(viewer=viewer)
+    if for_update:
+        cases = cases.select_for_update()
+    else:
+        cases = cases.select_related("icd10", "specialty", "preferred_specialist__user", "owner")
+    try:
+        case = cases.get(uuid=ref)
+    except (Case.DoesNotExist, ValueError):  # ValueError: not a UUID at all
+        raise Http404 from None
+    if not for_update and viewer.is_clinical_staff:
+        log_access(viewer=viewer, obj=case, request=request)
+    return case
+
+
+def coordinator_queue(*, viewer, request=None) -> list[Case]:
+    """New requests, earliest due first. The list shows patients' names, so
+    showing it is a read of each: one access-log row for the page."""
+    cases = list(
         case_list(viewer=viewer)
         .filter(status__in=NEW_FOR_COORDINATORS)
-        .select_related("owner")
-        .order_by("due_at", "submitted_at")
+        .order_by("due_at", "submitted_at")[:50]
     )
+    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in cases],
+                    request=request)
+    return cases
 
 
 def case_counts_by_status(*, viewer) -> dict[str, int]:
@@ -34,17 +69,13 @@ def case_counts_by_status(*, viewer) -> dict[str, int]:
 
 
 def patient_case_list(*, viewer) -> QuerySet[Case]:
-    return case_list(viewer=viewer).filter(owner=viewer).order_by("-created_at")
-
-
-def case_for_owner(*, viewer, pk: int) -> Case:
-    """The patient's own case, or 404 for anyone else's (or none at all)."""
-    from django.shortcuts import get_object_or_404
-
-    return get_object_or_404(
-        patient_case_list(viewer=viewer).select_related("icd10", "specialty",
-                                                        "preferred_specialist__user"),
-        pk=pk,
+    """The account holder's requests, with how many sections each has done."""
+    return (
+        case_list(viewer=viewer)
+        .select_related("icd10")
+        .annotate(completed_sections=Count(
+            "sections", filter=Q(sections__state=SectionState.COMPLETED)))
+        .order_by("-created_at")
     )
 
 
@@ -53,7 +84,13 @@ def case_section_states(*, case: Case) -> dict[str, str]:
 
 
 def case_timeline(*, case: Case) -> list:
-    """Status changes and amendments the patient may see, oldest first (two queries)."""
-    events = list(case.events.filter(visible_to_patient=True).select_related("actor"))
+    """Status changes and amendments, oldest first (two queries)."""
+    events = list(case.events.select_related("actor"))
     amendments = list(case.amendments.select_related("actor"))
     return sorted([*events, *amendments], key=lambda e: (e.created_at, e.pk))
+
+
+def case_care_team_views(*, case: Case) -> list[dict]:
+    """Who on the care team has opened the case: name, role, times, last time."""
+    return [{**row, "role_label": Role(row["actor__role"]).label}
+            for row in access_by_person(obj=case)]

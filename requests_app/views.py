@@ -1,37 +1,43 @@
+from functools import wraps
+
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from secondop.accounts.models import Role
 from secondop.accounts.permissions import coordinator_required, patient_required
 
 from . import authorisation, progress, selectors, services
-from .answers import section_answers
+from .forms import WithdrawForm
 from .models import CaseStatus, SectionState
-from .sections import SECTIONS, SECTIONS_BY_KEY
+from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
 from .workflow import TransitionError
 
 
-@coordinator_required
-def coordinator_home(request):
-    counts = selectors.case_counts_by_status(viewer=request.user)
-    context = {
-        "queue": selectors.coordinator_queue(viewer=request.user)[:50],
-        "counts": [(s, counts.get(s.value, 0)) for s in CaseStatus if s != CaseStatus.DRAFT],
-    }
-    return render(request, "requests_app/coordinator_home.html", context)
+def patient_case_view(view):
+    """A page of the patient's own case: the case comes through the access rule,
+    and anyone who is not the account holder gets a 404 (never a hint that the
+    case exists)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, ref, *args, **kwargs):
+        if request.user.role != Role.PATIENT:
+            raise Http404
+        case = selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+        return view(request, case, *args, **kwargs)
+
+    return wrapper
 
 
+# --- Patients ---------------------------------------------------------------------
 @patient_required
 def dashboard(request):
-    cases = list(
-        selectors.patient_case_list(viewer=request.user).annotate(
-            completed_sections=Count("sections", filter=Q(sections__state=SectionState.COMPLETED))
-        )
-    )
+    cases = list(selectors.patient_case_list(viewer=request.user))
     for case in cases:
         case.progress = progress.describe(case.status)
     context = {
@@ -47,14 +53,13 @@ def dashboard(request):
 @patient_required
 def case_start(request):
     case = services.case_start(actor=request.user, request=request)
-    return redirect("requests_app:case_detail", case.pk)
+    return redirect("requests_app:case_detail", case.uuid)
 
 
-@patient_required
-def case_detail(request, pk: int):
-    case = selectors.case_for_owner(viewer=request.user, pk=pk)
-    states = selectors.case_section_states(case=case)
+@patient_case_view
+def case_detail(request, case):
     if case.status == CaseStatus.DRAFT:
+        states = selectors.case_section_states(case=case)
         rows = [(s, states.get(s.key)) for s in SECTIONS]
         done = sum(1 for _s, state in rows if state == SectionState.COMPLETED)
         return render(request, "requests_app/task_list.html",
@@ -64,97 +69,111 @@ def case_detail(request, pk: int):
         "progress": progress.describe(case.status),
         "timeline": selectors.case_timeline(case=case),
         "answers": section_answers(case, list(case.questions.all())),
-        "can_amend": case.status in services.EDITABLE_STATES,
+        "can_amend": services.case_is_editable(case),
+        "care_team_views": selectors.case_care_team_views(case=case),
     }
     return render(request, "requests_app/case_detail.html", context)
 
 
-def _section_form(section, request, case, complete=False):
-    data = request.POST if request.method == "POST" else None
-    if section.key == "authorisation":
-        return section.form_class(data, case=case, signer=request.user)
-    kwargs = {"case": case, "complete": complete}
-    if section.key == "reasons":
-        kwargs["questions"] = [q.text for q in case.questions.all()]
-    return section.form_class(data, **kwargs)
-
-
-@patient_required
-def case_section(request, pk: int, key: str):
-    case = selectors.case_for_owner(viewer=request.user, pk=pk)
+@sensitive_post_parameters()
+@patient_case_view
+def case_section(request, case, key: str):
     section = SECTIONS_BY_KEY.get(key)
     if section is None:
         raise Http404
-    if case.status not in services.EDITABLE_STATES:
-        return redirect("requests_app:case_detail", case.pk)
+    if not services.case_is_editable(case):
+        return redirect("requests_app:case_detail", case.uuid)
     submitted = case.status != CaseStatus.DRAFT
-    complete = submitted or "complete" in request.POST or key == "authorisation"
-    form = _section_form(section, request, case, complete=complete)
+    complete = submitted or "complete" in request.POST
+    form = section.form(case=case, actor=request.user, data=request.POST or None,
+                        complete=complete, questions=list(case.questions.all()))
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_section_save(case_id=case.pk, actor=request.user, section=key,
-                                       form=form, request=request)
+            services.case_section_save(actor=request.user, case_ref=case.uuid, section=key,
+                                       data=form.cleaned_data, complete=complete,
+                                       request=request)
         except TransitionError as error:
             messages.error(request, str(error))
-            return redirect("requests_app:case_detail", case.pk)
+            return redirect("requests_app:case_detail", case.uuid)
         if submitted:
-            messages.success(request, _("Your change is saved and your coordinator has been told."))
-            return redirect("requests_app:case_detail", case.pk)
-        messages.success(request, _("“%(section)s” is saved.") % {"section": section.title})
-        return redirect("requests_app:case_detail", case.pk)
+            messages.success(request, _("Your change is saved and your care team has been told."))
+        else:
+            messages.success(request, _("“%(section)s” is saved.") % {"section": section.title})
+        return redirect("requests_app:case_detail", case.uuid)
     context = {
         "case": case, "section": section, "form": form, "submitted": submitted,
-        "authorisation": authorisation if key == "authorisation" else None,
+        "authorisation": authorisation,
+        "fix_in_section": SECTIONS_BY_KEY.get(getattr(form, "fix_in_section", "")),
     }
     return render(request, "requests_app/section.html", context)
 
 
-@patient_required
-def case_check(request, pk: int):
-    case = selectors.case_for_owner(viewer=request.user, pk=pk)
+@patient_case_view
+def case_check(request, case):
     if case.status != CaseStatus.DRAFT:
-        return redirect("requests_app:case_detail", case.pk)
+        return redirect("requests_app:case_detail", case.uuid)
     states = selectors.case_section_states(case=case)
-    missing = services.case_missing_sections(case=case, states=states)
-    context = {"case": case, "missing": missing,
+    context = {"case": case, "missing": services.case_missing_sections(states=states),
                "answers": section_answers(case, list(case.questions.all()))}
     return render(request, "requests_app/check.html", context)
 
 
 @require_POST
-@patient_required
-def case_submit(request, pk: int):
-    case = selectors.case_for_owner(viewer=request.user, pk=pk)
+@patient_case_view
+def case_submit(request, case):
     try:
-        case = services.case_submit(case_id=case.pk, actor=request.user, request=request)
+        case = services.case_submit(actor=request.user, case_ref=case.uuid, request=request)
     except services.IncompleteRequest:
         messages.error(request, _("Some sections are not complete yet: see the list below."))
-        return redirect("requests_app:case_check", case.pk)
+        return redirect("requests_app:case_check", case.uuid)
     except TransitionError as error:
         messages.error(request, str(error))
-        return redirect("requests_app:case_detail", case.pk)
+        return redirect("requests_app:case_detail", case.uuid)
     messages.success(request, _("Your request is sent. Your reference is %(ref)s.")
                      % {"ref": case.reference})
-    return redirect("requests_app:case_detail", case.pk)
+    return redirect("requests_app:case_detail", case.uuid)
 
 
-@patient_required
-def case_withdraw(request, pk: int):
-    case = selectors.case_for_owner(viewer=request.user, pk=pk)
-    if case.status not in services.EDITABLE_STATES:
-        return redirect("requests_app:case_detail", case.pk)
-    error = None
-    reason = ""
-    if request.method == "POST":
-        reason = request.POST.get("reason", "").strip()[:2000]
+@patient_case_view
+def case_withdraw(request, case):
+    if not services.case_is_editable(case):
+        return redirect("requests_app:case_detail", case.uuid)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.case_withdraw(case_id=case.pk, actor=request.user, reason=reason,
-                                   request=request)
-        except TransitionError as exc:
-            error = str(exc)
+            services.case_withdraw(actor=request.user, case_ref=case.uuid,
+                                   reason=form.cleaned_data["reason"], request=request)
+        except TransitionError as error:
+            form.add_error("reason", str(error))
         else:
-            messages.success(request, _("Your request is withdrawn."))
+            messages.success(request, _("Your request is withdrawn.") if case.reference
+                             else _("Your draft is deleted."))
             return redirect("requests_app:dashboard")
-    return render(request, "requests_app/withdraw.html",
-                  {"case": case, "error": error, "reason": reason,
-                   "back": reverse("requests_app:case_detail", args=[case.pk])})
+    return render(request, "requests_app/withdraw.html", {"case": case, "form": form})
+
+
+# --- Coordinators ---------------------------------------------------------------------
+@coordinator_required
+def coordinator_home(request):
+    counts = selectors.case_counts_by_status(viewer=request.user)
+    context = {
+        "queue": selectors.coordinator_queue(viewer=request.user, request=request),
+        "counts": [(s, counts.get(s.value, 0)) for s in CaseStatus if s != CaseStatus.DRAFT],
+    }
+    return render(request, "requests_app/coordinator_home.html", context)
+
+
+@login_required
+def staff_case(request, ref):
+    """The care team's view of a case: every answer and the timeline. Opening it
+    is a read of PHI, logged by case_for_viewer."""
+    if not request.user.is_clinical_staff:
+        raise Http404
+    case = selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+    context = {
+        "case": case,
+        "progress": progress.describe(case.status),
+        "timeline": selectors.case_timeline(case=case),
+        "answers": section_answers(case, list(case.questions.all())),
+    }
+    return render(request, "requests_app/staff_case.html", context)

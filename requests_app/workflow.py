@@ -1,26 +1,35 @@
-"""The case workflow: one table of allowed transitions, one service to move a case.
+"""The case workflow: one table of allowed transitions, one table of what each
+move tells whom, and one service to move a case.
 
-Every status change in SecondOp goes through `case_transition`: it locks the
-row, refuses a move not in the table, writes the timeline event and the audit
-row in the same transaction, and queues notifications on commit. Moving a case
-to the status it already has is a no-op (a double-click), not an error.
+Every status change in SecondOp goes through `case_transition`: it loads the
+case through the access rule (an actor who may not see it gets a 404) with the
+row locked, refuses a move not in the table or not open to the actor's role,
+writes the timeline event and the audit row, and writes the notifications the
+move declares, all in one transaction (delivery is queued on commit). Moving a
+case to the status it already has is a no-op (a double-click), not an error.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from secondop.accounts.models import Role
+from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
+from secondop.notifications.models import Kind
+from secondop.notifications.services import notify
 
-from .models import Case, CaseEvent, CaseStatus
+from .models import CLOSED_STATES, OPEN_STATES, Case, CaseEvent, CaseStatus
+from .selectors import case_for_viewer
 
 S = CaseStatus
-OPEN_STATES = frozenset(set(S) - {S.DRAFT, S.CLOSED, S.WITHDRAWN, S.CANCELLED})
-PATIENT, COORDINATOR, SPECIALIST, ADMIN = Role.PATIENT, Role.COORDINATOR, Role.SPECIALIST, Role.ADMIN
-STAFF = frozenset({COORDINATOR, ADMIN})
+PATIENT, COORDINATOR, SPECIALIST = Role.PATIENT, Role.COORDINATOR, Role.SPECIALIST
+# Administrators manage accounts and reference data; they see no case (DESIGN.md).
+STAFF = frozenset({COORDINATOR})
 
 # (from, to) -> roles allowed to make that move.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
@@ -49,6 +58,99 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 REASON_REQUIRED = frozenset({S.WITHDRAWN, S.CANCELLED, S.AWAITING_RECORDS})
 
 
+# --- What each move tells whom ------------------------------------------------------
+# Recipients, resolved from the case when the move is made.
+OWNER = "owner"  # the account holder
+COORDINATORS = "coordinators"  # every active coordinator
+SPECIALIST_ASSIGNED = "specialist"  # the assigned specialist, if there is one
+
+RECIPIENTS: dict[str, Callable[[Case], list]] = {
+    OWNER: lambda case: [case.owner],
+    COORDINATORS: lambda case: list(User.objects.filter(role=Role.COORDINATOR, is_active=True)),
+    SPECIALIST_ASSIGNED: lambda case: [case.specialist] if case.specialist_id else [],
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    to: str  # a key of RECIPIENTS
+    title: str  # shown in the app only; %(ref)s is the case reference
+
+
+def _notices(*notices: Notice) -> tuple[Notice, ...]:
+    return notices
+
+
+PROGRESS = Notice(Kind.CASE_UPDATE, OWNER, _("There is news on your request %(ref)s"))
+
+NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
+    (S.DRAFT, S.SUBMITTED): _notices(
+        Notice(Kind.SUBMITTED, COORDINATORS, _("New request %(ref)s to triage")),
+        Notice(Kind.SUBMITTED, OWNER, _("We received your request %(ref)s")),
+    ),
+    (S.SUBMITTED, S.TRIAGE): _notices(PROGRESS),
+    (S.TRIAGE, S.AWAITING_RECORDS): _notices(
+        Notice(Kind.RECORDS_REQUESTED, OWNER, _("Records are needed for your request %(ref)s")),
+    ),
+    (S.AWAITING_RECORDS, S.TRIAGE): _notices(
+        Notice(Kind.RECORDS_RECEIVED, COORDINATORS, _("Records arrived for %(ref)s")),
+    ),
+    (S.TRIAGE, S.MATCHING): _notices(PROGRESS),
+    (S.MATCHING, S.OFFERED): (),  # the offer itself tells the specialist (matching)
+    (S.OFFERED, S.MATCHING): _notices(
+        Notice(Kind.OFFER_DECLINED, COORDINATORS, _("%(ref)s needs another specialist")),
+    ),
+    (S.OFFERED, S.IN_REVIEW): _notices(
+        Notice(Kind.OFFER_ACCEPTED, COORDINATORS, _("A specialist accepted %(ref)s")),
+        Notice(Kind.OFFER_ACCEPTED, OWNER, _("A specialist has accepted your request %(ref)s")),
+    ),
+    (S.IN_REVIEW, S.CONSULTATION): _notices(PROGRESS),
+    (S.CONSULTATION, S.IN_REVIEW): (),
+    (S.IN_REVIEW, S.REPORT_READY): _notices(
+        Notice(Kind.REPORT_SUBMITTED, COORDINATORS, _("The report for %(ref)s is ready to check")),
+    ),
+    (S.REPORT_READY, S.IN_REVIEW): _notices(
+        Notice(Kind.REPORT_RETURNED, SPECIALIST_ASSIGNED,
+               _("The report for %(ref)s was returned for changes")),
+    ),
+    (S.REPORT_READY, S.DELIVERED): _notices(
+        Notice(Kind.REPORT_RELEASED, OWNER, _("Your report for %(ref)s is ready")),
+        Notice(Kind.REPORT_RELEASED, SPECIALIST_ASSIGNED,
+               _("Your report for %(ref)s was released to the patient")),
+    ),
+    (S.DELIVERED, S.FOLLOW_UP): _notices(
+        Notice(Kind.FOLLOW_UP, SPECIALIST_ASSIGNED, _("A follow-up question on %(ref)s")),
+    ),
+    (S.FOLLOW_UP, S.DELIVERED): _notices(
+        Notice(Kind.FOLLOW_UP, OWNER, _("Your follow-up question on %(ref)s is answered")),
+    ),
+    (S.DELIVERED, S.CLOSED): _notices(
+        Notice(Kind.CLOSED, OWNER, _("Your request %(ref)s is closed")),
+    ),
+    (S.FOLLOW_UP, S.CLOSED): _notices(
+        Notice(Kind.CLOSED, OWNER, _("Your request %(ref)s is closed")),
+    ),
+    # A draft has no reference and nobody but its owner ever saw it.
+    (S.DRAFT, S.WITHDRAWN): (),
+    **{(state, S.WITHDRAWN): _notices(
+        Notice(Kind.WITHDRAWN, COORDINATORS, _("Request %(ref)s was withdrawn by the patient")),
+        Notice(Kind.WITHDRAWN, SPECIALIST_ASSIGNED, _("Request %(ref)s was withdrawn")),
+    ) for state in OPEN_STATES},
+    **{(state, S.CANCELLED): _notices(
+        Notice(Kind.CANCELLED, OWNER, _("Your request %(ref)s was cancelled")),
+        Notice(Kind.CANCELLED, SPECIALIST_ASSIGNED, _("Request %(ref)s was cancelled")),
+    ) for state in OPEN_STATES},
+}
+
+
+# Events that are not moves, declared the same way.
+NOTICE_AMENDED = _notices(
+    Notice(Kind.AMENDED, COORDINATORS, _("Request %(ref)s was amended by the patient")),
+    Notice(Kind.AMENDED, SPECIALIST_ASSIGNED, _("Request %(ref)s was amended by the patient")),
+)
+
+
 class TransitionError(Exception):
     """A move the workflow does not allow; the message is fit to show a person."""
 
@@ -64,13 +166,36 @@ def allowed_transitions(*, case: Case, role: str) -> list[str]:
     return [to for (frm, to), roles in TRANSITIONS.items() if frm == case.status and role in roles]
 
 
+def case_url_for(case: Case, user) -> str:
+    """Where a notification about `case` takes `user`: their own page of it."""
+    if user.pk == case.owner_id:
+        return reverse("requests_app:case_detail", args=[case.uuid])
+    return reverse("requests_app:staff_case", args=[case.uuid])
+
+
+def send_notices(case: Case, notices: tuple[Notice, ...], *, actor) -> None:
+    """Write the declared notifications in the caller's transaction. Staff are not
+    told of their own moves; the account holder always is (it is their receipt)."""
+    for notice in notices:
+        for user in RECIPIENTS[notice.to](case):
+            if notice.to != OWNER and user.pk == actor.pk:
+                continue
+            notify(recipient=user, kind=notice.kind,
+                   title=str(notice.title) % {"ref": case.reference or ""},
+                   url=case_url_for(case, user), reference=case.reference or "")
+
+
 def case_transition(
-    *, case_id: int, actor, to_status: str, reason: str = "", request=None, on_change=None
+    *, actor, ref: UUID | str, to_status: str, reason: str = "", request=None,
+    on_change: Callable[[Case, CaseEvent], list[str] | None] | None = None,
 ) -> TransitionResult:
-    """Move a case to `to_status`. `on_change(case, event)` runs inside the
-    transaction, after the event is written (side effects like a reference)."""
+    """Move the case `ref` to `to_status` as `actor`.
+
+    `on_change(case, event)` runs inside the transaction after the event is
+    written, for the move's own fields (a reference, a due date); it returns
+    the names of the fields it set."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().get(pk=case_id)
+        case = case_for_viewer(viewer=actor, ref=ref, for_update=True)
         old = case.status
         if old == to_status:
             return TransitionResult(case=case, changed=False, event=None)
@@ -87,7 +212,7 @@ def case_transition(
             raise TransitionError(_("Please give a reason."))
         case.status = to_status
         fields = ["status", "updated_at"]
-        if to_status in {S.CLOSED, S.WITHDRAWN, S.CANCELLED}:
+        if to_status in CLOSED_STATES:
             case.closed_at = timezone.now()
             fields.append("closed_at")
         event = CaseEvent.objects.create(
@@ -98,4 +223,5 @@ def case_transition(
         case.save(update_fields=fields)
         log_event(actor=actor, action=f"requests.case.{to_status}", obj=case, request=request,
                   old={"status": old}, new={"status": to_status, "reason": reason})
+        send_notices(case, NOTICES[(old, to_status)], actor=actor)
         return TransitionResult(case=case, changed=True, event=event)

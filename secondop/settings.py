@@ -46,7 +46,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
-    "django_htmx",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -57,6 +56,7 @@ INSTALLED_APPS = [
     "specialists",
     "requests_app",
     "records",
+    "secondop.demo",
 ]
 
 MIDDLEWARE = [
@@ -72,7 +72,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
     "secondop.accounts.middleware.IdleSessionTimeoutMiddleware",
     "secondop.accounts.middleware.StaffMFARequiredMiddleware",
 ]

@@ -1,9 +1,8 @@
-"""One permission function for roles; the decorators and mixins all call it."""
+"""One permission function for roles; every role decorator calls it."""
 
 from collections.abc import Callable
 from functools import wraps
 
-from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
@@ -32,33 +31,5 @@ def role_required(*roles: str) -> Callable:
 
 
 patient_required = role_required(Role.PATIENT)
-coordinator_required = role_required(Role.COORDINATOR, Role.ADMIN)
+coordinator_required = role_required(Role.COORDINATOR)
 specialist_required = role_required(Role.SPECIALIST)
-admin_required = role_required(Role.ADMIN)
-
-
-class RoleRequiredMixin(AccessMixin):
-    allowed_roles: tuple[str, ...] = ()
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if not has_role(request.user, *self.allowed_roles):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-
-class PatientRequiredMixin(RoleRequiredMixin):
-    allowed_roles = (Role.PATIENT,)
-
-
-class CoordinatorRequiredMixin(RoleRequiredMixin):
-    allowed_roles = (Role.COORDINATOR, Role.ADMIN)
-
-
-class SpecialistRequiredMixin(RoleRequiredMixin):
-    allowed_roles = (Role.SPECIALIST,)
-
-
-class AdminRequiredMixin(RoleRequiredMixin):
-    allowed_roles = (Role.ADMIN,)

@@ -54,3 +54,50 @@ def _send_invitation(user: User) -> None:
         render_to_string("accounts/email/staff_invite_message.html", context), "text/html"
     )
     message.send()
+
+
+class AccountChangeError(Exception):
+    """A change the rules do not allow; the message is fit to show an administrator."""
+
+
+@transaction.atomic
+def user_change_role(*, actor, user_id: int, role: str, request=None) -> User:
+    """Give a staff member another staff role. Patients stay patients (their
+    cases are theirs) and staff never become patients: such a person needs a
+    second account. Audited with the old and new role."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if user.role == role:
+        return user
+    if role not in STAFF_ROLES or user.role not in STAFF_ROLES:
+        raise AccountChangeError(
+            "Only staff roles can be changed. A patient's account stays a patient's; "
+            "invite the person as staff with another email address instead.")
+    if user.pk == actor.pk:
+        raise AccountChangeError("You cannot change your own role.")
+    old = user.role
+    user.role = role
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    log_event(actor=actor, action="accounts.user.role_changed", obj=user, request=request,
+              old={"role": old}, new={"role": role})
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor, user_id: int, active: bool, request=None) -> User:
+    """Deactivate (or reactivate) an account. Nothing is ever deleted: a
+    deactivated person cannot sign in, and everything they did stays attributed."""
+    user = User.objects.select_for_update().get(pk=user_id)
+    if user.is_active == active:
+        return user
+    if user.pk == actor.pk:
+        raise AccountChangeError("You cannot deactivate your own account.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    log_event(actor=actor, action="accounts.user." + ("reactivated" if active else "deactivated"),
+              obj=user, request=request, old={"is_active": not active}, new={"is_active": active})
+    if not active:
+        from allauth.usersessions.models import UserSession
+
+        UserSession.objects.filter(user=user).delete()  # signed out everywhere, now
+    return user

@@ -42,6 +42,7 @@ class AccessLog(models.Model):
     class Kind(models.TextChoices):
         VIEW = "view", _("Viewed")
         DOWNLOAD = "download", _("Downloaded")
+        LIST = "list", _("Listed")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -49,8 +50,11 @@ class AccessLog(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     object_type = models.CharField(_("object type"), max_length=100)
-    object_id = models.CharField(_("object id"), max_length=64)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
+    # A list that shows patients' names is a read of each of them: the
+    # references shown, in the order shown (kind "list", no object_id).
+    listed = models.JSONField(_("listed"), default=list, blank=True)
     path = models.CharField(_("path"), max_length=500, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)

@@ -51,6 +51,25 @@ def log_access(*, viewer, obj: models.Model, kind: str = AccessLog.Kind.VIEW, re
         object_type=object_type,
         object_id=object_id,
         object_repr=object_repr,
-        path=(request.get_full_path()[:500] if request is not None else ""),
+        path=_path(request),
         ip_address=client_ip(request),
     )
+
+
+def log_access_list(*, viewer, model: type[models.Model], shown: list[str], request=None) -> AccessLog | None:
+    """Record a list that shows PHI (patients' names): one row per page, with what
+    it showed. An empty list shows nobody and writes nothing."""
+    if not shown:
+        return None
+    return AccessLog.objects.create(
+        actor=viewer if getattr(viewer, "is_authenticated", False) else None,
+        kind=AccessLog.Kind.LIST,
+        object_type=model._meta.label_lower,
+        listed=list(shown),
+        path=_path(request),
+        ip_address=client_ip(request),
+    )
+
+
+def _path(request) -> str:
+    return request.get_full_path()[:500] if request is not None else ""

@@ -4,14 +4,47 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    CASE_UPDATE = "case_update", _("Updates on a request")
-    NEW_CASE = "new_case", _("New requests to triage")
-    MESSAGE = "message", _("New messages")
+    """One kind per event, so that muting one mutes only that one.
+
+    The case workflow declares which kind each move sends, and to whom
+    (requests_app.workflow.NOTICES); the platform knows only the names."""
+
+    SUBMITTED = "submitted", _("A request is sent")
+    CASE_UPDATE = "case_update", _("A request moves to its next step")
+    AMENDED = "amended", _("A patient changes answers after sending")
+    WITHDRAWN = "withdrawn", _("A request is withdrawn")
+    CANCELLED = "cancelled", _("A request is cancelled")
+    RECORDS_REQUESTED = "records_requested", _("Records are asked for")
+    RECORDS_RECEIVED = "records_received", _("Asked-for records arrive")
+    OFFER_MADE = "offer_made", _("A case is offered to a specialist")
+    OFFER_ACCEPTED = "offer_accepted", _("A specialist accepts a case")
+    OFFER_DECLINED = "offer_declined", _("A specialist declines a case or lets the offer expire")
+    REPORT_SUBMITTED = "report_submitted", _("A specialist's report is ready to check")
+    REPORT_RETURNED = "report_returned", _("A report is returned for changes")
+    REPORT_RELEASED = "report_released", _("A report is released to the patient")
+    FOLLOW_UP = "follow_up", _("A follow-up question is asked or answered")
+    CLOSED = "closed", _("A request is closed")
+    MESSAGE = "message", _("A message is received")
     SECURITY = "security", _("Security alerts")
 
 
 # People cannot switch these emails off: they protect the account itself.
 ALWAYS_EMAILED = frozenset({Kind.SECURITY})
+
+# The kinds each role can receive, and so choose on the preferences page.
+_CASE_PARTIES = {Kind.CASE_UPDATE, Kind.WITHDRAWN, Kind.CANCELLED, Kind.CLOSED, Kind.MESSAGE}
+KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
+    "patient": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.RECORDS_REQUESTED,
+                                          Kind.OFFER_ACCEPTED, Kind.REPORT_RELEASED,
+                                          Kind.FOLLOW_UP}),
+    "coordinator": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.AMENDED,
+                                              Kind.RECORDS_RECEIVED, Kind.OFFER_ACCEPTED,
+                                              Kind.OFFER_DECLINED, Kind.REPORT_SUBMITTED}),
+    "specialist": frozenset(_CASE_PARTIES | {Kind.AMENDED, Kind.RECORDS_RECEIVED,
+                                             Kind.OFFER_MADE, Kind.REPORT_RETURNED,
+                                             Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
+    "admin": frozenset(),
+}
 
 
 class EmailStatus(models.TextChoices):

@@ -1,7 +1,7 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ALWAYS_EMAILED, EmailPreference, EmailStatus, Kind, Notification
+from .models import ALWAYS_EMAILED, KINDS_FOR_ROLE, EmailPreference, EmailStatus, Kind, Notification
 
 
 def notification_list(*, viewer) -> QuerySet[Notification]:
@@ -23,9 +23,11 @@ def email_wanted(*, user, kind: str) -> bool:
 
 
 def email_preferences(*, user) -> dict[str, bool]:
-    """Every kind a person can switch, with its current setting."""
+    """Every kind a person can receive and switch, with its current setting."""
     saved = dict(EmailPreference.objects.filter(user=user).values_list("kind", "enabled"))
-    return {k.value: saved.get(k.value, True) for k in Kind if k not in ALWAYS_EMAILED}
+    mine = KINDS_FOR_ROLE.get(user.role, frozenset())
+    return {k.value: saved.get(k.value, True) for k in Kind
+            if k in mine and k not in ALWAYS_EMAILED}
 
 
 def notifications_due_for_sweep(*, older_than, max_attempts: int, limit: int = 500) -> list[int]:

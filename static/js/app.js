@@ -9,26 +9,58 @@
     }
   }
 
-  // Live character counts for fields with a maxlength: "120 characters left".
-  function setUpCharCounts(root) {
-    var fields = root.querySelectorAll("textarea[maxlength][data-char-count]");
-    fields.forEach(function (field) {
-      if (field.dataset.charCountReady) {
+  // GOV.UK character count (design-system.service.gov.uk/components/character-count/).
+  // Nothing is cut off: the count says how far over the limit the text is, and the
+  // server refuses the excess in the same words. The strings come from data-* on the
+  // "You can enter up to ..." hint (django/forms/field.html), so they are translated.
+  function countCharacters(text) {
+    // Characters as Python counts them: an emoji is one, not two UTF-16 units.
+    return text.length - (text.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g) || []).length;
+  }
+
+  function setUpCharacterCounts() {
+    var lang = document.documentElement.lang || undefined;
+    var plurals = new Intl.PluralRules(lang);
+    var numbers = new Intl.NumberFormat(lang);
+    document.querySelectorAll("textarea[data-maxlength]").forEach(function (field) {
+      var info = document.getElementById(field.id + "_info");
+      var max = parseInt(field.dataset.maxlength, 10);
+      if (!info || !(max > 0)) {
         return;
       }
-      field.dataset.charCountReady = "1";
-      var counter = document.getElementById(field.id + "_count");
-      if (!counter) {
-        return;
-      }
-      var max = parseInt(field.getAttribute("maxlength"), 10);
-      var template = counter.dataset.template || "%s characters left";
-      var update = function () {
-        var left = max - field.value.length;
-        counter.textContent = template.replace("%s", String(left));
-        counter.classList.toggle("char-count-low", left < max * 0.1);
+      // Seen, not read aloud: it changes with every key press.
+      var status = document.createElement("div");
+      status.className = "hint char-count-status";
+      status.setAttribute("aria-hidden", "true");
+      // Read aloud once the person pauses, so it does not talk over their typing.
+      var announcer = document.createElement("div");
+      announcer.className = "visually-hidden";
+      announcer.setAttribute("aria-live", "polite");
+      // The limit stays in the textarea's description for screen readers.
+      info.classList.add("visually-hidden");
+      info.after(status, announcer);
+
+      var message = function () {
+        var left = max - countCharacters(field.value);
+        var count = Math.abs(left);
+        var form = plurals.select(count) === "one" ? "One" : "Other";
+        var template = info.dataset[(left < 0 ? "over" : "remaining") + form];
+        return { text: template.replace("%{count}", numbers.format(count)), over: left < 0 };
       };
-      field.addEventListener("input", update);
+      var update = function () {
+        var current = message();
+        status.textContent = current.text;
+        status.classList.toggle("char-count-over", current.over);
+        field.classList.toggle("char-count-over", current.over);
+      };
+      var timer = null;
+      field.addEventListener("input", function () {
+        update();
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          announcer.textContent = message().text;
+        }, 1000);
+      });
       update();
     });
   }
@@ -52,9 +84,6 @@
   document.addEventListener("DOMContentLoaded", function () {
     focusErrorSummary();
     setUpSubmitOnce();
-    setUpCharCounts(document);
-  });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    setUpCharCounts(event.target);
+    setUpCharacterCounts();
   });
 })();

@@ -2,9 +2,10 @@
 // (WAI-ARIA 1.2 "list autocomplete" pattern). Without this script the person
 // types a code and the server checks it; nothing here is needed to submit.
 //
-// Markup (templates/requests_app/includes/icd10_field.html):
+// Markup (templates/requests_app/widgets/icd10.html):
+//   <label for="ID">...</label> (anywhere on the page)
 //   <div data-icd10-picker data-search-url="...">
-//     <label for="ID">...</label> ... <input id="ID" ...>
+//     <input id="ID" ...>
 //     <p id="ID_selected" aria-live="polite"></p>
 //     <ul id="ID_results" role="listbox" hidden></ul>
 //   </div>
@@ -36,7 +37,7 @@
     }
     picker.dataset.icd10Ready = "1";
     var selected = document.getElementById(input.id + "_selected");
-    var label = picker.querySelector("label[for='" + input.id + "']");
+    var label = document.querySelector("label[for='" + input.id + "']");
     var text = {
       results: picker.dataset.textResults || DEFAULT_TEXT.results,
       oneResult: picker.dataset.textOneResult || DEFAULT_TEXT.oneResult,
@@ -305,7 +306,4 @@
   } else {
     setUpAll(document);
   }
-  document.addEventListener("htmx:afterSwap", function (event) {
-    setUpAll(event.target);
-  });
 })();

@@ -6,7 +6,7 @@ from django.db import transaction
 from secondop.notifications.models import EmailStatus, Kind, Notification
 from secondop.notifications.services import notify
 from secondop.notifications.tasks import notifications_sweep
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.services]
 

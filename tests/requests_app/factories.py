@@ -1,3 +1,11 @@
+"""Cases at every stage. `CaseFactory(owner=...)` is a blank draft; the traits
+give it answers and a place in the workflow:
+
+    CaseFactory(owner=patient, complete=True)    every section answered and complete
+    CaseFactory(owner=patient, submitted=True)   ... and sent: reference, due date
+    CaseFactory(owner=patient, withdrawn=True)   ... sent, then withdrawn
+"""
+
 import datetime
 
 import factory
@@ -10,33 +18,53 @@ from specialists.models import Specialty
 from specialists.services import specialties_load
 
 
-class CaseFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Case
-
-
-def complete_case(owner, **overrides) -> Case:
-    """A draft with every section answered and marked complete."""
+def _oncology():
     # Transactional tests (e2e, worker) flush the tables the migrations filled.
     if not Specialty.objects.exists():
         specialties_load()
-    fields = {
-        "relationship": "self", "patient_name": owner.full_name,
-        "patient_dob": datetime.date(1970, 5, 17), "patient_sex": "female",
-        "patient_phone": "212 555 0123", "patient_state": "NY", "preferred_language": "English",
-        "diagnosis": "Early-stage breast cancer", "diagnosed_on": datetime.date(2026, 10, 1),
-        "proposed_treatment": "Mastectomy", "treatment_started": "no",
-        "reasons": ["confirm_diagnosis", "compare_treatments"],
-        "symptoms": "A lump since August", "specialty": Specialty.objects.get(slug="oncology"),
-        "consultation_type": "written", "pcp_name": "Dr. Primary", "pcp_referred": "yes",
-        "payment": "self_pay", "authorisation_version": authorisation.VERSION,
-        "authorisation_signed_name": owner.full_name,
-        "authorisation_signed_at": timezone.now(),
-    }
-    fields.update(overrides)
-    case = Case.objects.create(owner=owner, **fields)
-    CaseQuestion.objects.create(case=case, position=1, text="Is surgery my only option?")
-    CaseSection.objects.bulk_create(
-        CaseSection(case=case, section=s.key, state=SectionState.COMPLETED) for s in SECTIONS
-    )
-    return case
+    return Specialty.objects.get(slug="oncology")
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+        skip_postgeneration_save = True
+
+    class Params:
+        complete = factory.Trait(
+            relationship="self",
+            patient_name=factory.SelfAttribute("owner.full_name"),
+            patient_dob=datetime.date(1970, 5, 17), patient_sex="female",
+            patient_phone="212 555 0123", patient_state="NY", preferred_language="English",
+            diagnosis="Early-stage breast cancer", diagnosed_on=datetime.date(2026, 10, 1),
+            diagnosing_institution="Metro General",
+            proposed_treatment="Mastectomy", treatment_started="no",
+            reasons=["confirm_diagnosis", "compare_treatments"],
+            concerns="Whether I really need surgery",
+            symptoms="A lump since August", specialty=factory.LazyFunction(_oncology),
+            consultation_type="written", pcp_name="Dr. Primary", pcp_referred="yes",
+            payment="self_pay", authorisation_version=authorisation.VERSION,
+            authorisation_signed_name=factory.SelfAttribute("owner.full_name"),
+            authorisation_signed_at=factory.LazyFunction(timezone.now),
+        )
+        submitted = factory.Trait(
+            complete=True, status="submitted",
+            reference=factory.Sequence(lambda n: f"SO-2026-{900000 + n:06d}"),
+            submitted_at=factory.LazyFunction(timezone.now),
+            due_at=factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7)),
+        )
+        withdrawn = factory.Trait(
+            submitted=True, status="withdrawn", closed_at=factory.LazyFunction(timezone.now),
+        )
+
+    owner = factory.SubFactory("tests.accounts.factories.UserFactory")
+
+    @factory.post_generation
+    def sections(self, create, extracted, **kwargs):
+        """A complete case has its question and every section marked complete."""
+        if not create or not self.authorisation_signed_at:
+            return
+        CaseQuestion.objects.create(case=self, position=1, text="Is surgery my only option?")
+        CaseSection.objects.bulk_create(
+            CaseSection(case=self, section=s.key, state=SectionState.COMPLETED) for s in SECTIONS
+        )

@@ -2,8 +2,17 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from requests_app.icd10 import icd10_search, load_icd10_codes
-from requests_app.models import Icd10Code
+from requests_app.icd10 import (
+    COMMON_CONDITIONS,
+    GENERAL_CODE_LENGTH,
+    STARTING_SYNONYMS,
+    fold,
+    icd10_search,
+    icd10_synonyms,
+    load_icd10_codes,
+    query_terms,
+)
+from requests_app.models import Icd10Code, Icd10Synonym
 
 pytestmark = pytest.mark.django_db
 
@@ -133,6 +142,144 @@ def test_it_respects_the_limit_and_survives_a_long_query():
     assert len(icd10_search(query="fracture", limit=3)) == 3
     assert len(icd10_search(query="fracture", limit=500)) == 50
     assert icd10_search(query="fracture " * 200) != []
+
+
+# --- Everyday words and common conditions -------------------------------------------
+@pytest.mark.parametrize(("organ", "cancer"), [
+    ("breast", "C50"), ("lung", "C34"), ("prostate", "C61"), ("colon", "C18"),
+    ("skin", "C43"), ("kidney", "C64"), ("brain", "C71"),
+])
+def test_it_puts_the_cancer_of_an_organ_first(organ, cancer):
+    assert _codes(organ)[0] == cancer
+
+
+def test_it_moves_up_only_common_conditions():
+    # C38.0 "Malignant neoplasm of heart" is rare and not on the list.
+    assert _codes("heart")[0] == "I50"
+    assert "C38.0" not in _codes("heart")
+
+
+def test_it_finds_breast_cancer_under_any_name():
+    codes = icd10_search(query="breast cancer")
+
+    assert codes[0].code == "C50"
+    assert "C50.9" in [c.code for c in icd10_search(query="breast cancer", limit=20)]
+    for code in codes:
+        title = code.title.lower()
+        assert "breast" in title and ("malignant neoplasm" in title or "carcinoma" in title), code
+
+
+def test_it_understands_common_lay_terms_and_ranks_what_they_mean_first():
+    assert _codes("heart attack")[0] == "I21"
+    assert _codes("high blood pressure")[0] == "I10"
+    assert _codes("stroke")[0] == "I63"
+    assert _codes("broken femur")[0] == "S72"
+
+
+def test_high_blood_pressure_leaves_out_hypertension_that_is_not_blood_pressure():
+    titles = [c.title.lower() for c in icd10_search(query="high blood pressure", limit=50)]
+
+    assert len(titles) == 50
+    for other in ("pulmonary", "portal", "ocular", "intracranial", "venous"):
+        assert not any(other in title for title in titles), other
+
+
+def test_it_understands_both_spellings_of_tumour():
+    assert _codes("tumour") == _codes("tumor")
+    assert _codes("brain tumour")[0] == "C71"
+    assert _codes("brain tumour") == _codes("brain tumor")
+
+
+def test_it_understands_an_everyday_term_while_it_is_typed():
+    assert _codes("heart att")[0] == "I21"
+    assert _codes("high blood pres")[0] == "I10"
+    # Two letters could be on the way to anything.
+    assert query_terms(["heart", "at"], icd10_synonyms())[-1].wordings == ()
+
+
+def test_it_reads_the_longest_everyday_term():
+    terms = query_terms(["mini", "stroke"], icd10_synonyms())
+
+    # A TIA, not a cerebral infarction.
+    assert [t.words for t in terms] == [("mini", "stroke")]
+    assert terms[0].wordings == ("transient cerebral ischemic attack",)
+
+
+def test_the_starting_synonyms_are_loaded_and_each_finds_codes():
+    assert set(Icd10Synonym.objects.values_list("term", "clinical")) == set(STARTING_SYNONYMS)
+    for term, clinical in STARTING_SYNONYMS:
+        assert Icd10Code.objects.filter(search_text__contains=fold(clinical)).exists(), term
+
+
+def test_the_common_conditions_are_general_codes():
+    codes = Icd10Code.objects.filter(code__in=COMMON_CONDITIONS).values_list("code", flat=True)
+
+    assert set(codes) == set(COMMON_CONDITIONS)
+    assert all(len(code) <= GENERAL_CODE_LENGTH for code in COMMON_CONDITIONS)
+
+
+def test_lay_terms_are_no_longer_stored_in_the_search_text():
+    # They are matched at query time, so deleting a synonym takes it away.
+    assert Icd10Code.objects.get(code="C50").search_text == "c50 malignant neoplasm of breast"
+
+
+# --- Editing the synonyms in the admin ------------------------------------------------
+def test_the_admin_lists_the_synonyms(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.get(reverse("admin:requests_app_icd10synonym_changelist"))
+
+    assert response.status_code == 200
+    assert "myocardial infarction" in response.content.decode()
+
+
+def test_only_admins_reach_the_synonyms(client, coordinator):
+    client.force_login(coordinator)
+
+    assert client.get(reverse("admin:requests_app_icd10synonym_changelist")).status_code == 404
+
+
+def test_a_synonym_added_in_the_admin_takes_effect_at_once(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    assert "G91" not in _codes("water on the brain")  # and the synonyms are now cached
+    client.force_login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("admin:requests_app_icd10synonym_add"), {
+            "term": "Water on the brain", "clinical": "Hydrocephalus",
+        })
+
+    assert response.status_code == 302
+    assert _codes("water on the brain")[0] == "G91"
+
+
+def test_a_synonym_deleted_in_the_admin_stops_matching(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    assert _codes("heart attack")[0] == "I21"
+    synonym = Icd10Synonym.objects.get(term="heart attack")
+    client.force_login(admin_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:requests_app_icd10synonym_delete", args=[synonym.pk]), {"post": "yes"}
+        )
+
+    assert response.status_code == 302
+    assert "I21" not in _codes("heart attack")
+
+
+def test_the_admin_refuses_a_synonym_twice_in_another_case(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(reverse("admin:requests_app_icd10synonym_add"), {
+        "term": "Heart Attack", "clinical": "Myocardial infarction",
+    })
+
+    assert response.status_code == 200
+    assert "This term already has this clinical wording." in response.content.decode()
+    assert Icd10Synonym.objects.filter(term__iexact="heart attack").count() == 1
 
 
 # --- The JSON view ------------------------------------------------------------------

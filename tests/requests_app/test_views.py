@@ -7,28 +7,33 @@ from django.utils import timezone
 from requests_app import services
 from requests_app.models import Case, CaseSection, CaseStatus
 from requests_app.sections import SECTIONS
-from tests.requests_app.factories import complete_case
+from tests.requests_app.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def _date(name: str, day: datetime.date) -> dict:
+    """A date as the three boxes of the date input send it."""
+    return {f"{name}_day": day.day, f"{name}_month": day.month, f"{name}_year": day.year}
+
+
 def _urls(case):
     return [
-        ("get", reverse("requests_app:case_detail", args=[case.pk])),
-        ("get", reverse("requests_app:case_check", args=[case.pk])),
-        ("post", reverse("requests_app:case_submit", args=[case.pk])),
-        ("get", reverse("requests_app:case_withdraw", args=[case.pk])),
-        ("post", reverse("requests_app:case_withdraw", args=[case.pk])),
-        *[("get", reverse("requests_app:case_section", args=[case.pk, s.key])) for s in SECTIONS],
-        *[("post", reverse("requests_app:case_section", args=[case.pk, s.key])) for s in SECTIONS],
+        ("get", reverse("requests_app:case_detail", args=[case.uuid])),
+        ("get", reverse("requests_app:case_check", args=[case.uuid])),
+        ("post", reverse("requests_app:case_submit", args=[case.uuid])),
+        ("get", reverse("requests_app:case_withdraw", args=[case.uuid])),
+        ("post", reverse("requests_app:case_withdraw", args=[case.uuid])),
+        *[("get", reverse("requests_app:case_section", args=[case.uuid, s.key])) for s in SECTIONS],
+        *[("post", reverse("requests_app:case_section", args=[case.uuid, s.key])) for s in SECTIONS],
     ]
 
 
 @pytest.mark.parametrize("submitted", [False, True])
 def test_an_outsider_gets_404_on_every_case_url(client, patient, outsider, submitted):
-    case = complete_case(patient)
+    case = CaseFactory(owner=patient, complete=True)
     if submitted:
-        services.case_submit(case_id=case.pk, actor=patient)
+        services.case_submit(actor=patient, case_ref=case.uuid)
     client.force_login(outsider)
     for method, url in _urls(case):
         assert getattr(client, method)(url, {"reason": "x", "diagnosis": "y"}).status_code == 404, url
@@ -36,17 +41,18 @@ def test_an_outsider_gets_404_on_every_case_url(client, patient, outsider, submi
     assert case.status == (CaseStatus.SUBMITTED if submitted else CaseStatus.DRAFT)
 
 
-def test_staff_cannot_open_patient_pages(client, patient, coordinator):
-    case = complete_case(patient)
-    client.force_login(coordinator)
+@pytest.mark.parametrize("who", ["coordinator", "specialist", "admin_user"])
+def test_staff_get_404_on_patient_pages(client, request, patient, who):
+    case = CaseFactory(owner=patient, submitted=True)
+    client.force_login(request.getfixturevalue(who))
     for method, url in _urls(case):
-        assert getattr(client, method)(url).status_code == 403, url
+        assert getattr(client, method)(url).status_code == 404, url
 
 
 def test_an_unknown_section_is_404(client, patient):
-    case = complete_case(patient)
+    case = CaseFactory(owner=patient, complete=True)
     client.force_login(patient)
-    assert client.get(f"/requests/{case.pk}/section/nope/").status_code == 404
+    assert client.get(f"/requests/{case.uuid}/section/nope/").status_code == 404
 
 
 def test_start_creates_a_draft_and_shows_the_task_list(client, patient):
@@ -62,7 +68,7 @@ def test_start_creates_a_draft_and_shows_the_task_list(client, patient):
 def test_saving_a_section_marks_it_in_progress_or_completed(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    url = reverse("requests_app:case_section", args=[case.pk, "treatment"])
+    url = reverse("requests_app:case_section", args=[case.uuid, "treatment"])
     client.post(url, {"proposed_treatment": "Surgery", "draft": "1"})
     assert CaseSection.objects.get(case=case, section="treatment").state == "in_progress"
     response = client.post(url, {"proposed_treatment": "Surgery", "complete": "1"})
@@ -75,7 +81,7 @@ def test_saving_a_section_marks_it_in_progress_or_completed(client, patient):
 def test_forged_fields_change_nothing(client, patient, outsider):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    client.post(reverse("requests_app:case_section", args=[case.pk, "diagnosis"]), {
+    client.post(reverse("requests_app:case_section", args=[case.uuid, "diagnosis"]), {
         "diagnosis": "Asthma", "status": "closed", "owner": outsider.pk,
         "reference": "SO-2026-999999", "due_at": "2030-01-01", "urgency": "urgent", "draft": "1",
     })
@@ -88,15 +94,18 @@ def test_forged_fields_change_nothing(client, patient, outsider):
 def test_someone_under_18_asking_for_themselves_is_sent_to_a_parent(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    client.post(reverse("requests_app:case_section", args=[case.pk, "who"]),
+    client.post(reverse("requests_app:case_section", args=[case.uuid, "who"]),
                 {"relationship": "self", "complete": "1"})
-    dob = (timezone.localdate() - datetime.timedelta(days=365 * 15)).isoformat()
-    response = client.post(reverse("requests_app:case_section", args=[case.pk, "about"]), {
-        "patient_dob": dob, "patient_sex": "female", "patient_phone": "212 555 0123",
+    dob = timezone.localdate() - datetime.timedelta(days=365 * 15)
+    response = client.post(reverse("requests_app:case_section", args=[case.uuid, "about"]), {
+        **_date("patient_dob", dob), "patient_sex": "female", "patient_phone": "212 555 0123",
         "patient_state": "NY", "preferred_language": "English", "complete": "1",
     })
     html = response.content.decode()
-    assert "A parent or legal guardian needs to make the request" in html
+    assert "a parent or legal guardian needs to make the request" in html
+    # Told to change the first section in this same account, with a link to it.
+    assert reverse("requests_app:case_section", args=[case.uuid, "who"]) in html
+    assert "sign up" not in html.lower().split("error-summary")[1][:2000]
     assert 'value="212 555 0123"' in html  # nothing typed is lost
     case.refresh_from_db()
     assert case.patient_dob is None
@@ -104,22 +113,24 @@ def test_someone_under_18_asking_for_themselves_is_sent_to_a_parent(client, pati
 
 def test_dates_in_the_future_or_before_birth_are_refused(client, patient):
     client.force_login(patient)
-    case = complete_case(patient)
-    url = reverse("requests_app:case_section", args=[case.pk, "diagnosis"])
-    tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
-    response = client.post(url, {"diagnosis": "x", "diagnosed_on": tomorrow, "complete": "1"})
+    case = CaseFactory(owner=patient, complete=True)
+    url = reverse("requests_app:case_section", args=[case.uuid, "diagnosis"])
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client.post(url, {"diagnosis": "x", **_date("diagnosed_on", tomorrow),
+                                 "complete": "1"})
     assert "cannot be in the future" in response.content.decode()
-    response = client.post(url, {"diagnosis": "x", "diagnosed_on": "1960-01-01", "complete": "1"})
+    response = client.post(url, {"diagnosis": "x", **_date("diagnosed_on", datetime.date(1960, 1, 1)),
+                                 "complete": "1"})
     assert "before the patient" in response.content.decode()
-    response = client.post(reverse("requests_app:case_section", args=[case.pk, "about"]), {
-        "patient_dob": tomorrow, "complete": "1"})
+    response = client.post(reverse("requests_app:case_section", args=[case.uuid, "about"]), {
+        **_date("patient_dob", tomorrow), "complete": "1"})
     assert "must be in the past" in response.content.decode()
 
 
 def test_html_is_shown_escaped(client, patient):
-    case = complete_case(patient, diagnosis="<script>alert('x')</script><b>bold</b>")
+    case = CaseFactory(owner=patient, complete=True, diagnosis="<script>alert('x')</script><b>bold</b>")
     client.force_login(patient)
-    html = client.get(reverse("requests_app:case_check", args=[case.pk])).content.decode()
+    html = client.get(reverse("requests_app:case_check", args=[case.uuid])).content.decode()
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
     assert "<b>bold</b>" not in html
 
@@ -127,10 +138,10 @@ def test_html_is_shown_escaped(client, patient):
 def test_the_check_page_lists_what_is_missing_and_submit_refuses(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    html = client.get(reverse("requests_app:case_check", args=[case.pk])).content.decode()
+    html = client.get(reverse("requests_app:case_check", args=[case.uuid])).content.decode()
     assert "You cannot send the request yet" in html
-    assert reverse("requests_app:case_section", args=[case.pk, "authorisation"]) in html
-    response = client.post(reverse("requests_app:case_submit", args=[case.pk]), follow=True)
+    assert reverse("requests_app:case_section", args=[case.uuid, "authorisation"]) in html
+    response = client.post(reverse("requests_app:case_submit", args=[case.uuid]), follow=True)
     assert "Some sections are not complete" in response.content.decode()
     case.refresh_from_db()
     assert case.status == CaseStatus.DRAFT
@@ -138,8 +149,8 @@ def test_the_check_page_lists_what_is_missing_and_submit_refuses(client, patient
 
 def test_submit_then_the_case_page_shows_reference_status_and_next_step(client, patient):
     client.force_login(patient)
-    case = complete_case(patient)
-    response = client.post(reverse("requests_app:case_submit", args=[case.pk]), follow=True)
+    case = CaseFactory(owner=patient, complete=True)
+    response = client.post(reverse("requests_app:case_submit", args=[case.uuid]), follow=True)
     case.refresh_from_db()
     html = response.content.decode()
     assert case.reference in html
@@ -147,14 +158,14 @@ def test_submit_then_the_case_page_shows_reference_status_and_next_step(client, 
     assert "Report expected by" in html
     assert "What you need to do" in html
     # A double click does nothing twice.
-    client.post(reverse("requests_app:case_submit", args=[case.pk]))
+    client.post(reverse("requests_app:case_submit", args=[case.uuid]))
     assert case.events.count() == 1
 
 
 def test_authorisation_needs_the_exact_name_and_stores_version_time_and_ip(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    url = reverse("requests_app:case_section", args=[case.pk, "authorisation"])
+    url = reverse("requests_app:case_section", args=[case.uuid, "authorisation"])
     response = client.post(url, {"agree": "on", "signature": "Someone Else"})
     assert "exactly as it is on your account" in response.content.decode()
     client.post(url, {"agree": "on", "signature": "  pat   PATIENT "}, REMOTE_ADDR="198.51.100.7")
@@ -166,8 +177,9 @@ def test_authorisation_needs_the_exact_name_and_stores_version_time_and_ip(clien
 def test_the_reasons_section_stores_questions_as_a_list(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    client.post(reverse("requests_app:case_section", args=[case.pk, "reasons"]), {
-        "reasons": ["peace_of_mind"], "questions": "Is it cancer?\n\n  Do I need surgery?  ",
+    client.post(reverse("requests_app:case_section", args=[case.uuid, "reasons"]), {
+        "reasons": ["peace_of_mind"], "concerns": "My children",
+        "questions": "Is it cancer?\n\n  Do I need surgery?  ",
         "complete": "1"})
     assert list(case.questions.values_list("text", flat=True)) == ["Is it cancer?",
                                                                     "Do I need surgery?"]
@@ -175,19 +187,19 @@ def test_the_reasons_section_stores_questions_as_a_list(client, patient):
 
 def test_withdraw_from_the_case_page(client, patient):
     client.force_login(patient)
-    case = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
-    url = reverse("requests_app:case_withdraw", args=[case.pk])
+    case = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    url = reverse("requests_app:case_withdraw", args=[case.uuid])
     response = client.post(url, {"reason": ""})
-    assert "Please give a reason" in response.content.decode()
+    assert "Tell us why you are withdrawing the request" in response.content.decode()
     client.post(url, {"reason": "My doctor answered my questions"})
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
     assert "My doctor answered" in client.get(
-        reverse("requests_app:case_detail", args=[case.pk])).content.decode()
+        reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
 
 
 def test_the_coordinator_sees_new_requests(client, patient, coordinator):
-    case = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
+    case = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
     client.force_login(coordinator)
     html = client.get(reverse("requests_app:coordinator_home")).content.decode()
     assert case.reference in html
@@ -197,12 +209,12 @@ def test_the_coordinator_sees_new_requests(client, patient, coordinator):
 def test_pages_run_a_constant_number_of_queries(client, patient, django_assert_max_num_queries,
                                                  name):
     def url_for(case):
-        args = {"dashboard": [], "case_detail": [case.pk], "case_check": [case.pk],
-                "case_section": [case.pk, "reasons"]}[name]
+        args = {"dashboard": [], "case_detail": [case.uuid], "case_check": [case.uuid],
+                "case_section": [case.uuid, "reasons"]}[name]
         return reverse(f"requests_app:{name}", args=args)
 
     client.force_login(patient)
-    small = complete_case(patient)
+    small = CaseFactory(owner=patient, complete=True)
     client.get(url_for(small))
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -211,11 +223,11 @@ def test_pages_run_a_constant_number_of_queries(client, patient, django_assert_m
         client.get(url_for(small))
     baseline = len(few.captured_queries)  # read now: each request resets the query log
     assert baseline > 3
-    big = complete_case(patient)
+    big = CaseFactory(owner=patient, complete=True)
     for i in range(2, 10):
         big.questions.create(position=i, text=f"Question {i}")
     for _ in range(5):
-        services.case_submit(case_id=complete_case(patient).pk, actor=patient)
+        services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
     with django_assert_max_num_queries(baseline):
         client.get(url_for(big))
 
@@ -223,38 +235,39 @@ def test_pages_run_a_constant_number_of_queries(client, patient, django_assert_m
 def test_over_long_text_is_refused_with_the_limit_and_kept(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    url = reverse("requests_app:case_section", args=[case.pk, "diagnosis"])
-    long_text = "x" * 2001
+    url = reverse("requests_app:case_section", args=[case.uuid, "diagnosis"])
+    long_text = "x" * 3234  # a paste far over the limit is kept whole, never cut
     html = client.post(url, {"diagnosis": long_text, "draft": "1"}).content.decode()
-    assert "at most 2000 characters" in html
+    assert "You have 1,234 characters too many" in html
     assert long_text in html
-    assert 'maxlength="2000"' in html and "You can enter up to 2000 characters" in html
+    assert ' maxlength="2000"' not in html and 'data-maxlength="2000"' in html
+    assert "You can enter up to 2,000 characters" in html
     case.refresh_from_db()
     assert case.diagnosis == ""
 
 
 def test_a_healthcare_proxy_cannot_ask_for_a_child(client, patient):
     client.force_login(patient)
-    case = complete_case(patient, patient_dob=timezone.localdate() - datetime.timedelta(days=400))
-    response = client.post(reverse("requests_app:case_section", args=[case.pk, "who"]), {
+    case = CaseFactory(owner=patient, complete=True, patient_dob=timezone.localdate() - datetime.timedelta(days=400))
+    response = client.post(reverse("requests_app:case_section", args=[case.uuid, "who"]), {
         "relationship": "proxy", "patient_name": "Baby Doe", "authority_attested": "on",
         "complete": "1"})
     assert "only a parent or legal guardian" in response.content.decode()
-    client.post(reverse("requests_app:case_section", args=[case.pk, "who"]), {
+    client.post(reverse("requests_app:case_section", args=[case.uuid, "who"]), {
         "relationship": "parent", "patient_name": "Baby Doe", "authority_attested": "on",
         "complete": "1"})
     case.refresh_from_db()
     assert case.relationship == "parent"
-    html = client.get(reverse("requests_app:case_detail", args=[case.pk])).content.decode()
-    assert "You are making this request for <strong>Baby Doe</strong>" in html
+    html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert "You are making this request for <strong>Baby Doe</strong>, as their parent." in html
 
 
 def test_the_timeline_shows_amendments_in_words(client, patient):
     client.force_login(patient)
-    case = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
-    client.post(reverse("requests_app:case_section", args=[case.pk, "specialist"]), {
+    case = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    client.post(reverse("requests_app:case_section", args=[case.uuid, "specialist"]), {
         "specialty": case.specialty.pk, "consultation_type": "video"})
-    html = client.get(reverse("requests_app:case_detail", args=[case.pk])).content.decode()
+    html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     assert "changed answers after sending" in html
     assert "Type of opinion: A written opinion and a video consultation" in html
 
@@ -266,19 +279,19 @@ def test_the_case_page_runs_a_constant_number_of_queries_whatever_the_events(
     from django.test.utils import CaptureQueriesContext
 
     client.force_login(patient)
-    small = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
-    url = reverse("requests_app:case_detail", args=[small.pk])
+    small = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    url = reverse("requests_app:case_detail", args=[small.uuid])
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
     baseline = len(few.captured_queries)  # read now: each request resets the query log
     assert baseline > 5
-    big = services.case_submit(case_id=complete_case(patient).pk, actor=patient)
-    section = reverse("requests_app:case_section", args=[big.pk, "background"])
+    big = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    section = reverse("requests_app:case_section", args=[big.uuid, "background"])
     for i in range(6):
         client.post(section, {"symptoms": f"Symptoms, version {i}"})
     for i in range(2, 8):
         big.questions.create(position=i, text=f"Question {i}")
     assert big.amendments.count() == 6
     with django_assert_max_num_queries(baseline):
-        client.get(reverse("requests_app:case_detail", args=[big.pk]))
+        client.get(reverse("requests_app:case_detail", args=[big.uuid]))

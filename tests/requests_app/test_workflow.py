@@ -1,22 +1,36 @@
 import pytest
+from django.http import Http404
 
-from requests_app.models import Case, CaseEvent, CaseStatus
-from requests_app.workflow import TRANSITIONS, TransitionError, allowed_transitions, case_transition
+from requests_app.models import CaseEvent, CaseStatus
+from requests_app.progress import STATUS_TEXT, describe
+from requests_app.workflow import (
+    COORDINATORS,
+    NOTICES,
+    OWNER,
+    SPECIALIST_ASSIGNED,
+    TRANSITIONS,
+    TransitionError,
+    allowed_transitions,
+    case_transition,
+)
 from secondop.audit.models import AuditEvent
+from secondop.notifications.models import Notification
+from tests.accounts.factories import UserFactory
+from tests.requests_app.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 S = CaseStatus
 
 
-def _case(owner, status=S.IN_REVIEW):
-    fields = {} if status == S.DRAFT else {"reference": f"SO-T-{Case.objects.count() + 1}",
-                                           "submitted_at": "2026-11-01T10:00Z"}
-    return Case.objects.create(owner=owner, status=status, **fields)
+def _case(owner, status=S.IN_REVIEW, **fields):
+    if status == S.DRAFT:
+        return CaseFactory(owner=owner, **fields)
+    return CaseFactory(owner=owner, submitted=True, status=status, **fields)
 
 
 def test_an_allowed_move_writes_the_timeline_and_the_audit_log(patient):
     case = _case(patient)
-    result = case_transition(case_id=case.pk, actor=patient, to_status=S.WITHDRAWN,
+    result = case_transition(ref=case.uuid, actor=patient, to_status=S.WITHDRAWN,
                              reason="I have decided on my treatment")
     assert result.changed
     case.refresh_from_db()
@@ -28,7 +42,7 @@ def test_an_allowed_move_writes_the_timeline_and_the_audit_log(patient):
 
 def test_a_repeat_is_a_no_op(patient):
     case = _case(patient, S.WITHDRAWN)
-    result = case_transition(case_id=case.pk, actor=patient, to_status=S.WITHDRAWN)
+    result = case_transition(ref=case.uuid, actor=patient, to_status=S.WITHDRAWN)
     assert not result.changed
     assert CaseEvent.objects.count() == 0
 
@@ -36,7 +50,7 @@ def test_a_repeat_is_a_no_op(patient):
 def test_a_move_not_in_the_table_is_refused(coordinator, patient):
     case = _case(patient, S.SUBMITTED)
     with pytest.raises(TransitionError, match="cannot become"):
-        case_transition(case_id=case.pk, actor=coordinator, to_status=S.DELIVERED)
+        case_transition(ref=case.uuid, actor=coordinator, to_status=S.DELIVERED)
     case.refresh_from_db()
     assert case.status == S.SUBMITTED
 
@@ -44,15 +58,38 @@ def test_a_move_not_in_the_table_is_refused(coordinator, patient):
 def test_a_role_not_allowed_is_refused(patient):
     case = _case(patient, S.SUBMITTED)
     with pytest.raises(TransitionError, match="not allowed"):
-        case_transition(case_id=case.pk, actor=patient, to_status=S.TRIAGE)
+        case_transition(ref=case.uuid, actor=patient, to_status=S.TRIAGE)
 
 
 def test_withdraw_and_cancel_need_a_reason(patient, coordinator):
     case = _case(patient)
     with pytest.raises(TransitionError, match="reason"):
-        case_transition(case_id=case.pk, actor=patient, to_status=S.WITHDRAWN, reason="  ")
+        case_transition(ref=case.uuid, actor=patient, to_status=S.WITHDRAWN, reason="  ")
     with pytest.raises(TransitionError, match="reason"):
-        case_transition(case_id=case.pk, actor=coordinator, to_status=S.CANCELLED)
+        case_transition(ref=case.uuid, actor=coordinator, to_status=S.CANCELLED)
+
+
+# --- Access: the case is loaded through the rule --------------------------------------
+def test_another_patient_cannot_move_a_case_by_its_id(patient, outsider):
+    case = _case(patient, S.AWAITING_RECORDS)
+    with pytest.raises(Http404):
+        case_transition(ref=case.uuid, actor=outsider, to_status=S.TRIAGE)
+    case.refresh_from_db()
+    assert case.status == S.AWAITING_RECORDS
+
+
+def test_a_specialist_cannot_move_a_case_not_assigned_to_them(patient, specialist):
+    case = _case(patient, S.OFFERED)
+    with pytest.raises(Http404):
+        case_transition(ref=case.uuid, actor=specialist, to_status=S.IN_REVIEW)
+    mine = _case(patient, S.OFFERED, specialist=specialist)
+    assert case_transition(ref=mine.uuid, actor=specialist, to_status=S.IN_REVIEW).changed
+
+
+def test_an_administrator_moves_no_case(patient, admin_user):
+    case = _case(patient, S.SUBMITTED)
+    with pytest.raises(Http404):
+        case_transition(ref=case.uuid, actor=admin_user, to_status=S.TRIAGE)
 
 
 def _give_reference(case, event):
@@ -68,13 +105,66 @@ def test_every_move_in_the_table_works_for_its_roles_and_no_other(frm, to, reque
              [("patient", "patient"), ("coordinator", "coordinator"),
               ("specialist", "specialist"), ("admin", "admin_user")]}
     for role, user in users.items():
-        case = _case(users["patient"], frm)
+        case = _case(users["patient"], frm, specialist=users["specialist"])
         if role in TRANSITIONS[(frm, to)]:
             assert to in allowed_transitions(case=case, role=role)
-            case_transition(case_id=case.pk, actor=user, to_status=to, reason="because",
+            case_transition(ref=case.uuid, actor=user, to_status=to, reason="because",
                             on_change=_give_reference if to == S.SUBMITTED else None)
             case.refresh_from_db()
             assert case.status == to
         else:
-            with pytest.raises(TransitionError):
-                case_transition(case_id=case.pk, actor=user, to_status=to, reason="because")
+            with pytest.raises((TransitionError, Http404)):
+                case_transition(ref=case.uuid, actor=user, to_status=to, reason="because")
+
+
+# --- Declared side effects --------------------------------------------------------------
+def test_every_move_declares_its_notices():
+    assert set(NOTICES) == set(TRANSITIONS)
+
+
+@pytest.mark.parametrize(("frm", "to"), sorted(TRANSITIONS))
+def test_every_move_sends_exactly_the_notices_it_declares(frm, to, request):
+    patient = request.getfixturevalue("patient")
+    specialist = request.getfixturevalue("specialist")
+    coordinators = [request.getfixturevalue("coordinator"),
+                    UserFactory(role="coordinator", email="second@example.com")]
+    UserFactory(role="coordinator", email="gone@example.com", is_active=False)
+    role = sorted(TRANSITIONS[(frm, to)])[0]
+    actor = {"patient": patient, "coordinator": coordinators[0], "specialist": specialist}[role]
+    case = _case(patient, frm, specialist=specialist)
+    case_transition(ref=case.uuid, actor=actor, to_status=to, reason="because",
+                    on_change=_give_reference if to == S.SUBMITTED else None)
+
+    expected = set()
+    for notice in NOTICES[(frm, to)]:
+        people = {OWNER: [patient], COORDINATORS: coordinators,
+                  SPECIALIST_ASSIGNED: [specialist]}[notice.to]
+        for person in people:
+            if notice.to != OWNER and person == actor:
+                continue  # staff are not told of their own moves
+            expected.add((person.email, notice.kind))
+    sent = set(Notification.objects.values_list("recipient__email", "kind"))
+    assert sent == expected
+    case.refresh_from_db()
+    assert all(case.reference in n.title for n in Notification.objects.all())
+
+
+def test_a_draft_withdrawn_tells_nobody(patient, coordinator):
+    case = _case(patient, S.DRAFT)
+    case_transition(ref=case.uuid, actor=patient, to_status=S.WITHDRAWN, reason="Not needed")
+    assert not Notification.objects.exists()
+
+
+# --- Wording ----------------------------------------------------------------------------
+def test_every_status_has_its_words():
+    assert set(STATUS_TEXT) == set(CaseStatus)
+    for status, text in STATUS_TEXT.items():
+        assert text.plain and text.event, status
+        assert describe(status)["staff_label"] == CaseStatus(status).label
+
+
+def test_the_tracker_marks_the_current_step_as_in_progress():
+    steps = describe(S.TRIAGE)["steps"]
+    assert [s.state for s in steps][:3] == ["done", "current", "todo"]
+    assert steps[1].label == "now: records being checked"
+    assert steps[0].label == "Submitted"

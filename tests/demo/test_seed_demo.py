@@ -3,8 +3,8 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.urls import reverse
 
-from secondop.accounts.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from secondop.accounts.models import User
+from secondop.demo.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
 from specialists.models import SpecialistProfile
 from tests.accounts.factories import totp_code
 

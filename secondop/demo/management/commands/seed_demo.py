@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from requests_app import authorisation, services
+from requests_app.models import Case, CaseQuestion, CaseSection, SectionState
+from requests_app.sections import SECTIONS
 from secondop.accounts.models import Role, User
 from specialists.models import SpecialistProfile, Specialty
 
@@ -65,9 +68,6 @@ class Command(BaseCommand):
 
         from django.utils import timezone
 
-        from requests_app import authorisation, services
-        from requests_app.models import Case, CaseQuestion, CaseSection, SectionState
-        from requests_app.sections import SECTIONS
 
         base = {
             "relationship": "self", "patient_name": patient.full_name,
@@ -111,17 +111,20 @@ class Command(BaseCommand):
             return case
 
         sent = complete(
+            concerns="Whether I really need to lose the whole breast, and what it means for "
+                     "my job and my daughters.",
             diagnosis="Early-stage breast cancer (invasive ductal carcinoma)",
             diagnosed_on=datetime.date(2026, 10, 2), proposed_treatment="Mastectomy",
             diagnosing_physician="Dr. Paul Grant", diagnosing_institution="Metro General",
         )
-        services.case_submit(case_id=sent.pk, actor=patient)
+        services.case_submit(actor=patient, case_ref=sent.uuid)
         withdrawn = complete(
+            concerns="I am worried about a long recovery.",
             diagnosis="Knee pain, told I need a replacement",
             proposed_treatment="Total knee replacement",
         )
-        services.case_submit(case_id=withdrawn.pk, actor=patient)
-        services.case_withdraw(case_id=withdrawn.pk, actor=patient,
+        services.case_submit(actor=patient, case_ref=withdrawn.uuid)
+        services.case_withdraw(actor=patient, case_ref=withdrawn.uuid,
                                reason="My own surgeon answered my questions.")
 
     def _user(self, email, name, role, *, mfa=False) -> User:
