@@ -44,6 +44,20 @@ WORD_QUERIES = [
     "meniere", "scoliosis", "atrial fibrillation", "brain tumor", "kidney stones",
     "diab", "pneum", "fract", "canc", "arthr", "hyperten", "fibrom", "carcin",
 ]
+# Everyday words, expanded through the synonyms table, and single organ names,
+# which put the common cancer first. (A few more are among WORD_QUERIES above:
+# "breast cancer", "heart attack", "high blood pressure", "stroke", "brain tumor".)
+LAY_QUERIES = [
+    "breast", "lung", "prostate", "colon", "skin", "kidney", "brain", "heart", "liver",
+    "cancer", "tumour", "tumor", "brain tumour", "skin cancer", "womb cancer", "blood cancer",
+    "blood clot", "mini stroke", "broken hip", "broken femur", "sugar diabetes",
+    "underactive thyroid", "high cholesterol", "irregular heartbeat", "acid reflux",
+    "stomach ulcer", "gallstones", "enlarged prostate", "slipped disc", "shingles",
+    "depression", "adhd", "anaemia", "leukaemia", "oesophagus cancer",
+]
+
+
+KINDS = ("code", "words", "lay", "typing")
 
 
 def typed_prefixes(query: str) -> list[str]:
@@ -53,7 +67,13 @@ def typed_prefixes(query: str) -> list[str]:
 
 def query_mix() -> list[tuple[str, str]]:
     mix = [("code", q) for q in CODE_QUERIES] + [("words", q) for q in WORD_QUERIES]
-    mix += [("typing", p) for q in WORD_QUERIES if " " in q or len(q) > 6 for p in typed_prefixes(q)]
+    mix += [("lay", q) for q in LAY_QUERIES]
+    mix += [
+        ("typing", p)
+        for q in WORD_QUERIES + LAY_QUERIES
+        if " " in q or len(q) > 6
+        for p in typed_prefixes(q)
+    ]
     random.Random(42).shuffle(mix)
     return mix
 
@@ -110,7 +130,7 @@ def time_calls(mix, rounds: int, call) -> tuple[dict[str, list[float]], list[tup
 def report(title: str, by_kind: dict[str, list[float]], slowest) -> None:
     print(f"\n{title}")
     print(summary("all", [t for samples in by_kind.values() for t in samples]))
-    for kind in ("code", "words", "typing"):
+    for kind in KINDS:
         print(summary(f"  {kind}", by_kind[kind]))
     print("  slowest: " + ", ".join(f"{q!r} {t:.1f}" for t, q in slowest))
 
@@ -150,7 +170,7 @@ def main() -> None:
           f"Python {platform.python_version()}")
 
     mix = query_mix()
-    counts = {kind: sum(1 for k, _ in mix if k == kind) for kind in ("code", "words", "typing")}
+    counts = {kind: sum(1 for k, _ in mix if k == kind) for kind in KINDS}
     print(f"mix: {len(mix)} queries {counts}, {args.rounds} timed rounds after a warm-up")
 
     def search(query: str) -> None:

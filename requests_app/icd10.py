@@ -267,7 +267,8 @@ def load_icd10_synonyms(model: type[Model] = Icd10Synonym) -> int:
 
     Takes the model class so that a migration can pass its historical model.
     """
-    existing = set(model.objects.values_list("term", "clinical"))
+    # Compared in lower case, like the table's unique constraint.
+    existing = {(t.lower(), c.lower()) for t, c in model.objects.values_list("term", "clinical")}
     missing = [pair for pair in STARTING_SYNONYMS if pair not in existing]
     model.objects.bulk_create(model(term=term, clinical=clinical) for term, clinical in missing)
     return len(missing)
@@ -330,7 +331,8 @@ class Term:
 
     @property
     def indexed(self) -> bool:
-        """Whether the trigram index can find the matches (every alternative has a long word)."""
+        """Whether the trigram index can find the matches. The wordings always can
+        (three characters or more); the words as typed need one such word."""
         return any(len(word) >= TRIGRAM and not word.isdigit() for word in self.words)
 
 

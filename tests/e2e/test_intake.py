@@ -13,6 +13,7 @@ from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+CASE_URL = re.compile(r"/requests/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/$")
 
 
 def sign_in(page, email, password=PASSWORD):
@@ -30,6 +31,13 @@ def sign_out(page):
 def open_section(page, title):
     page.get_by_role("link", name=title, exact=True).click()
     assert_accessible(page, title)
+
+
+def fill_date(page, field_id, day, month, year):
+    """The GOV.UK date input: three boxes, day, month and year."""
+    page.locator(f"#{field_id}").fill(day)
+    page.locator(f"#{field_id}_month").fill(month)
+    page.locator(f"#{field_id}_year").fill(year)
 
 
 def save_complete(page):
@@ -55,7 +63,7 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     page.wait_for_url(re.compile("/requests/$"))
     assert_accessible(page, "empty dashboard")
     page.get_by_role("button", name="Start a new request").click()
-    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    page.wait_for_url(CASE_URL)
     assert_accessible(page, "task list")
 
     # Who: with the keyboard alone.
@@ -66,27 +74,28 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     while not page.evaluate("document.activeElement.textContent.includes('Save and mark as complete')"):
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    page.wait_for_url(CASE_URL)
 
     # About: a mistake first, then fixed; what was typed is kept.
     open_section(page, "About the patient")
-    page.locator("#id_patient_dob").fill("2031-01-01")
+    fill_date(page, "id_patient_dob", "1", "1", "2031")
     page.locator("#id_patient_phone").fill("212 555 0123")
     save_complete(page)
     assert page.get_by_text("There is a problem").is_visible()
     assert page.locator("#id_patient_phone").input_value() == "212 555 0123"
     assert_accessible(page, "section with errors")
     screenshot(page, "intake-section-errors")
-    page.locator("#id_patient_dob").fill("1975-03-27")
+    assert page.locator("#id_patient_dob_year").input_value() == "2031"
+    fill_date(page, "id_patient_dob", "27", "3", "1975")
     page.locator("#id_patient_sex_0").check()
     page.locator("#id_patient_state").select_option("NY")
     save_complete(page)
-    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    page.wait_for_url(CASE_URL)
 
     open_section(page, "The diagnosis")
     page.locator("#id_diagnosis").fill("Early-stage breast cancer")
     page.get_by_role("button", name="Save and come back later").click()
-    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    page.wait_for_url(CASE_URL)
     screenshot(page, "intake-task-list")
     assert page.get_by_text("You have completed 2 of 10 sections").is_visible()
 
@@ -97,10 +106,13 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
 
     open_section(page, "The diagnosis")
     assert page.locator("#id_diagnosis").input_value() == "Early-stage breast cancer"
-    # The ICD-10 type-ahead, with the keyboard: type words, arrow down, Enter.
+    # The ICD-10 type-ahead, with the keyboard: a patient types the organ's name
+    # alone and breast cancer comes first; arrow down, Enter.
     page.locator("#id_icd10").fill("")
-    page.locator("#id_icd10").press_sequentially("breast cancer", delay=30)
+    page.locator("#id_icd10").press_sequentially("breast", delay=30)
     page.locator("#id_icd10_results [role=option]").first.wait_for()
+    assert "Malignant neoplasm of breast" in page.locator(
+        "#id_icd10_results [role=option]").first.inner_text()
     assert_accessible(page, "diagnosis with suggestions open")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
@@ -113,6 +125,8 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     save_complete(page)
     open_section(page, "Why you want a second opinion")
     page.locator("#id_reasons_0").check()
+    page.get_by_label("What worries you most, in your own words").fill(
+        "Whether losing the whole breast is really needed")
     page.locator("#id_questions").fill("Is surgery my only option?\nWhat about radiation?")
     save_complete(page)
     open_section(page, "Health background")
@@ -133,13 +147,13 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     page.locator("#id_agree").check()
     page.locator("#id_signature").fill("Maria Lopez")
     page.get_by_role("button", name="Sign and save").click()
-    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    page.wait_for_url(CASE_URL)
     assert page.get_by_text("You have completed 10 of 10 sections").is_visible()
 
     page.get_by_role("link", name="Check your answers and send").click()
     assert_accessible(page, "check answers")
     page.get_by_role("button", name="Send my request").click()
-    page.wait_for_url(re.compile(r"/requests/\d+/$"))
+    page.wait_for_url(CASE_URL)
     case = Case.objects.get(owner=patient)
     assert case.icd10_id == code
     assert page.get_by_role("heading", level=1).inner_text() == f"Request {case.reference}"
@@ -166,8 +180,67 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     page.get_by_role("button", name=re.compile("Sign in|Confirm|Verify", re.I)).click()
     page.wait_for_url(re.compile("/requests/coordinator/"))
     assert page.get_by_role("cell", name=case.reference).is_visible()
+    assert page.get_by_role("cell", name="Maria Lopez").is_visible()
     assert page.locator(".badge").inner_text() == "1"
     assert_accessible(page, "coordinator home")
+    # The coordinator opens it: every answer, the patient's concerns included.
+    page.get_by_role("link", name=case.reference).click()
+    assert page.get_by_text("Whether losing the whole breast is really needed").is_visible()
+    assert_accessible(page, "staff case page")
+    screenshot(page, "staff-case")
+
+
+def test_a_parent_asks_for_their_child_and_no_one_else_is_named_the_patient(page, people):
+    patient, _coordinator = people
+    sign_in(page, patient.email)
+    page.wait_for_url(re.compile("/requests/$"))
+    page.get_by_role("button", name="Start a new request").click()
+    page.wait_for_url(CASE_URL)
+    # "Myself" first, then changed to "My child" before any child's name is given.
+    open_section(page, "Who the request is for")
+    page.get_by_label("Myself").check()
+    save_complete(page)
+    page.wait_for_url(CASE_URL)
+    open_section(page, "Who the request is for")
+    page.get_by_label("My child (I am their parent)").check()
+    assert page.locator("#id_patient_name").input_value() == ""
+    page.get_by_role("button", name="Save and come back later").click()
+    page.wait_for_url(CASE_URL)
+    banner = page.get_by_role("region", name="Whose request this is")
+    assert "Maria Lopez" not in banner.inner_text()
+    assert "for someone else, as their parent" in banner.inner_text()
+    assert_accessible(page, "task list, a child not yet named")
+    open_section(page, "Who the request is for")
+    page.locator("#id_patient_name").fill("Sofia Lopez")
+    page.get_by_label(re.compile("I confirm I have the legal authority")).check()
+    save_complete(page)
+    page.wait_for_url(CASE_URL)
+    text = banner.inner_text()
+    assert "You are making this request for Sofia Lopez, as their parent." in text
+    assert "((" not in text and "))" not in text
+    screenshot(page, "intake-parent-banner")
+
+
+def test_a_huge_paste_is_counted_refused_with_a_message_and_kept_whole(page, people):
+    patient, _coordinator = people
+    sign_in(page, patient.email)
+    page.wait_for_url(re.compile("/requests/$"))
+    page.get_by_role("button", name="Start a new request").click()
+    page.wait_for_url(CASE_URL)
+    open_section(page, "Health background")
+    pasted = ("I have had headaches every morning. " * 58_255).strip()  # about 2 MB
+    field = page.locator("#id_symptoms")
+    field.fill(pasted)
+    too_many = f"{len(pasted) - 2000:,}"
+    page.get_by_text(f"You have {too_many} characters too many").first.wait_for()
+    assert len(field.input_value()) == len(pasted)  # nothing cut in the browser
+    save_complete(page)
+    assert page.get_by_text("There is a problem").is_visible()
+    assert page.locator(".error-summary").get_by_text(
+        f"You have {too_many} characters too many").is_visible()
+    assert len(page.locator("#id_symptoms").input_value()) == len(pasted)  # kept in full
+    assert_accessible(page, "huge paste refused")
+    screenshot(page, "intake-character-count")
 
 
 def test_the_accessibility_check_can_fail(page):
