@@ -26,7 +26,7 @@ def test_it_lists_delivered_notifications_and_counts_unread(client, patient):
 def test_opening_marks_read_and_follows_the_link(client, patient):
     n = _delivered(patient, url="/home/")
     client.force_login(patient)
-    response = client.post(reverse("notifications:open", args=[n.uuid]))
+    response = client.post(reverse("notifications:open", args=[n.pk]))
     assert response.status_code == 302 and response.url == "/home/"
     n.refresh_from_db()
     assert n.read_at is not None
@@ -35,14 +35,14 @@ def test_opening_marks_read_and_follows_the_link(client, patient):
 def test_it_never_redirects_off_site(client, patient):
     n = _delivered(patient, url="https://evil.example/")
     client.force_login(patient)
-    response = client.post(reverse("notifications:open", args=[n.uuid]))
+    response = client.post(reverse("notifications:open", args=[n.pk]))
     assert response.url == reverse("notifications:list")
 
 
 def test_an_outsider_gets_404(client, patient, outsider):
     n = _delivered(patient)
     client.force_login(outsider)
-    assert client.post(reverse("notifications:open", args=[n.uuid])).status_code == 404
+    assert client.post(reverse("notifications:open", args=[n.pk])).status_code == 404
     n.refresh_from_db()
     assert n.read_at is None
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from requests_app import services
 from requests_app.models import Case, CaseSection, CaseStatus
 from requests_app.sections import SECTIONS
+from tests.helpers import assert_constant_queries
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -206,30 +207,22 @@ def test_the_coordinator_sees_new_requests(client, patient, coordinator):
 
 
 @pytest.mark.parametrize("name", ["dashboard", "case_detail", "case_check", "case_section"])
-def test_pages_run_a_constant_number_of_queries(client, patient, django_assert_max_num_queries,
-                                                 name):
-    def url_for(case):
+def test_pages_run_a_constant_number_of_queries(client, patient, name):
+    client.force_login(patient)
+    case = CaseFactory(owner=patient, complete=True)
+
+    def grow(n):  # n questions on the case, n sent requests on the dashboard
+        while case.questions.count() < n:
+            case.questions.create(position=case.questions.count() + 1, text="A question")
+        while Case.objects.filter(owner=patient, reference__isnull=False).count() < n:
+            CaseFactory(owner=patient, submitted=True)
+
+    def url_for(n):
         args = {"dashboard": [], "case_detail": [case.uuid], "case_check": [case.uuid],
                 "case_section": [case.uuid, "reasons"]}[name]
         return reverse(f"requests_app:{name}", args=args)
 
-    client.force_login(patient)
-    small = CaseFactory(owner=patient, complete=True)
-    client.get(url_for(small))
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as few:
-        client.get(url_for(small))
-    baseline = len(few.captured_queries)  # read now: each request resets the query log
-    assert baseline > 3
-    big = CaseFactory(owner=patient, complete=True)
-    for i in range(2, 10):
-        big.questions.create(position=i, text=f"Question {i}")
-    for _ in range(5):
-        services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
-    with django_assert_max_num_queries(baseline):
-        client.get(url_for(big))
+    assert assert_constant_queries(client, url_for, grow, sizes=(1, 50)) > 3
 
 
 def test_over_long_text_is_refused_with_the_limit_and_kept(client, patient):
