@@ -28,7 +28,17 @@ class SecondOpAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         from django.contrib.auth.views import redirect_to_login
 
+        if request.user.is_authenticated and not self.has_permission(request):
+            raise Http404
         return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
+
+    def password_change(self, request, extra_context=None):
+        # Passwords change through allauth (re-authentication, rate limits, notice).
+        from django.shortcuts import redirect
+
+        if request.user.is_authenticated and not self.has_permission(request):
+            raise Http404
+        return redirect("account_change_password")
 
 
 class SecondOpAdminConfig(AdminConfig):

@@ -1,145 +1,405 @@
-"""DISCOVERY DRAFT (will be replaced)."""
+"""Who gets what from every URL the project serves.
 
-import json
+Every URL pattern the resolver knows (ours, allauth's, the Django admin's) has a
+row in TABLE: for GET and for POST, the class of response each role must get.
+The matrix runs every row as every role and fails on
+
+- a pattern without a row ("add a row for ..."), so no new view escapes it;
+- a row no pattern matches any more (a stale row);
+- a response of another class than the row says;
+- a case answer in any response but the owner's or the coordinator's OK.
+
+Rows hold the rule of DESIGN.md ("Access"), not what the code happens to do:
+where the code breaks the rule, the row keeps the rule, the row is listed in
+BROKEN with what happens instead, and the matrix fails until the code is fixed.
+
+Each request runs inside a savepoint that is rolled back, with the role's
+session cookie put back first, so a POST that withdraws the case or signs the
+person out cannot change what the next request sees.
+"""
+
 import re
-import uuid
+import types
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 import pytest
-from allauth.account.models import EmailAddress
-from allauth.mfa.models import Authenticator
-from allauth.usersessions.models import UserSession
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.http import HttpResponse
+from django.urls import Resolver404, URLResolver, get_resolver, path, resolve, reverse
 from django.utils import timezone
 
 from requests_app.models import Icd10Synonym
 from secondop.audit.services import log_access, log_event
-from secondop.notifications.models import Notification
+from secondop.notifications.models import Kind, Notification
 from specialists.models import SpecialistProfile, Specialty
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["anonymous", "owner", "other_patient", "coordinator", "specialist", "admin",
-         "staff_no_mfa"]
+# --- Outcomes: the classes of response the table speaks in ------------------------------
+OK = "OK"                    # 2xx
+REDIRECT = "REDIRECT"        # 3xx to anywhere but the pages below
+LOGIN = "LOGIN"              # 3xx to the sign-in page
+MFA = "MFA"                  # 3xx to TOTP enrolment (mfa_activate_totp)
+REAUTH = "REAUTH"            # 3xx to "confirm it's you" (password or code)
+NOT_FOUND = "NOT_FOUND"      # 404
+FORBIDDEN = "FORBIDDEN"      # 403
+NOT_ALLOWED = "NOT_ALLOWED"  # 405: the wrong method, refused before anything else
+BAD_REQUEST = "BAD_REQUEST"  # 400
+
+ROLES = ("anonymous", "owner", "other_patient", "coordinator", "specialist", "admin",
+         "staff_no_mfa")
+SIGNED_IN = ("owner", "other_patient", "coordinator", "specialist", "admin")
 ROLE_FIXTURES = {"owner": "patient", "other_patient": "outsider", "coordinator": "coordinator",
                  "specialist": "specialist", "admin": "admin_user",
                  "staff_no_mfa": "staff_without_mfa"}
-PHI = ["Early-stage breast cancer", "Whether I really need surgery", "212 555 0123",
-       "Is surgery my only option?"]
+# Who may read the case's answers, and then only in an OK response. The specialist
+# here is not assigned to the case; administrators never read answers.
+PHI_READERS = frozenset({"owner", "coordinator"})
+PHI = ("Early-stage breast cancer", "Whether I really need surgery", "212 555 0123",
+       "Is surgery my only option?")
 POST_DATA = {"diagnosis": "forged", "reason": "x", "role": "coordinator"}
 
 
-def _join(route1, route2):
-    return route1 + route2.removeprefix("^") if route1 else route2
+# --- Rules: one outcome per role ----------------------------------------------------
+def rule(signed_in: str, *, anonymous: str = LOGIN, staff_no_mfa: str = MFA, **roles) -> dict:
+    """Every signed-in role gets `signed_in` unless named; anonymous people are sent
+    to sign in and staff without an authenticator to enrolment unless named."""
+    unknown = set(roles) - set(SIGNED_IN)
+    assert not unknown, f"unknown roles {unknown}"
+    return {"anonymous": anonymous, **dict.fromkeys(SIGNED_IN, signed_in),
+            "staff_no_mfa": staff_no_mfa, **roles}
 
 
-def url_patterns(urlconf=None):
-    out = {}
+def mfa_exempt(signed_in: str, *, anonymous: str = LOGIN, **roles) -> dict:
+    """The pages staff may use before enrolling: sign out, MFA, re-authenticate,
+    password change, email confirmation (StaffMFARequiredMiddleware)."""
+    return rule(signed_in, anonymous=anonymous, staff_no_mfa=signed_in, **roles)
 
-    def walk(patterns, prefix, namespaces):
-        for p in patterns:
-            route = _join(prefix, str(p.pattern))
-            if isinstance(p, URLResolver):
-                walk(p.url_patterns, route, [*namespaces, p.namespace] if p.namespace else namespaces)
+
+PUBLIC = rule(OK, anonymous=OK)
+ANON_PAGE = rule(REDIRECT, anonymous=OK)       # sign in, sign up, front page: signed-in people go home
+ANY_SIGNED_IN = rule(OK)
+ANY_SIGNED_IN_REDIRECT = rule(REDIRECT)          # saves (or has nothing to show) and redirects
+WRONG_METHOD = rule(NOT_ALLOWED, anonymous=NOT_ALLOWED)
+PATIENT_PAGE = rule(FORBIDDEN, owner=OK, other_patient=OK)
+PATIENT_CASE = rule(NOT_FOUND, owner=OK)         # outsiders, staff and admins: 404
+STAFF_CASE = rule(NOT_FOUND, coordinator=OK)     # the specialist is not assigned
+COORDINATOR_PAGE = rule(FORBIDDEN, coordinator=OK)
+SPECIALIST_PAGE = rule(FORBIDDEN, specialist=OK)
+ADMIN_ONLY = rule(NOT_FOUND, admin=OK)           # the Django admin: 404 to every other role
+ADMIN_REFUSED = ADMIN_ONLY | {"admin": FORBIDDEN}  # what the admin may not do either
+
+
+@dataclass(frozen=True)
+class Row:
+    get: dict
+    post: dict
+
+
+def same(rule_: dict) -> Row:
+    return Row(rule_, rule_)
+
+
+def admin_model(model: str, *, add: bool = True, delete: bool = True,
+                delete_post: str = REDIRECT, change_post: str = OK) -> dict[str, Row]:
+    """The six URLs ModelAdmin gives every registered model. `delete_post` and
+    `change_post` are what a POST does there: deleted or saved (REDIRECT), the page
+    shown again (OK: POST_DATA is not a valid form, or the object is protected)."""
+    base, obj = f"admin/{model}/", f"admin/{model}/<path:object_id>/"
+    return {
+        base: same(ADMIN_ONLY),
+        f"{base}add/": same(ADMIN_ONLY if add else ADMIN_REFUSED),
+        f"{obj}history/": same(ADMIN_ONLY),
+        f"{obj}delete/": (Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": delete_post}) if delete
+                          else same(ADMIN_REFUSED)),
+        f"{obj}change/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": change_post}),
+        obj: same(ADMIN_ONLY | {"admin": REDIRECT}),  # the old URL, redirected to change/
+    }
+
+
+READ_ONLY = {"add": False, "delete": False, "change_post": FORBIDDEN}
+
+# --- The table: every URL pattern, keyed by its full route -------------------------------
+TABLE: dict[str, Row] = {
+    # Ours
+    "": same(ANON_PAGE),
+    "healthz": same(PUBLIC),
+    "home/": same(ANY_SIGNED_IN_REDIRECT),  # to each role's own home
+    "notifications/": same(ANY_SIGNED_IN),
+    "notifications/<int:pk>/open/": Row(WRONG_METHOD, rule(NOT_FOUND, owner=REDIRECT)),
+    "notifications/read-all/": Row(WRONG_METHOD, ANY_SIGNED_IN_REDIRECT),
+    "notifications/preferences/": Row(ANY_SIGNED_IN, ANY_SIGNED_IN_REDIRECT),
+    "requests/": same(PATIENT_PAGE),
+    "requests/start/": Row(WRONG_METHOD, PATIENT_PAGE | {"owner": REDIRECT,
+                                                         "other_patient": REDIRECT}),
+    "requests/<uuid:ref>/": same(PATIENT_CASE),
+    "requests/<uuid:ref>/section/<slug:key>/": Row(PATIENT_CASE,
+                                                   PATIENT_CASE | {"owner": REDIRECT}),
+    # The case is sent: its check page sends the owner back to the case.
+    "requests/<uuid:ref>/check/": same(PATIENT_CASE | {"owner": REDIRECT}),
+    "requests/<uuid:ref>/submit/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
+    "requests/<uuid:ref>/withdraw/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}),
+    "requests/icd10/search/": Row(ANY_SIGNED_IN, WRONG_METHOD),
+    "requests/coordinator/": same(COORDINATOR_PAGE),
+    "requests/care/<uuid:ref>/": same(STAFF_CASE),
+    "specialist/": same(SPECIALIST_PAGE),
+    # allauth. force_login records no recent authentication, so the pages that
+    # want one send everybody to re-authenticate first.
+    "accounts/login/": same(ANON_PAGE),
+    "accounts/signup/": same(ANON_PAGE),
+    "accounts/logout/": Row(mfa_exempt(OK, anonymous=REDIRECT),
+                            mfa_exempt(REDIRECT, anonymous=REDIRECT)),
+    "accounts/inactive/": Row(PUBLIC, WRONG_METHOD),
+    "accounts/reauthenticate/": same(mfa_exempt(OK)),
+    "accounts/email/": Row(ANY_SIGNED_IN, ANY_SIGNED_IN_REDIRECT),
+    "accounts/confirm-email/": Row(mfa_exempt(OK, anonymous=OK),
+                                   mfa_exempt(NOT_ALLOWED, anonymous=NOT_ALLOWED)),
+    "accounts/confirm-email/(?P<key>[-:\\w]+)/$": Row(mfa_exempt(OK, anonymous=OK),
+                                                      mfa_exempt(NOT_FOUND, anonymous=NOT_FOUND)),
+    "accounts/password/change/": same(mfa_exempt(OK)),
+    "accounts/password/set/": same(ANY_SIGNED_IN_REDIRECT),  # they have one: to change
+    "accounts/password/reset/": same(PUBLIC),
+    "accounts/password/reset/done/": Row(PUBLIC, WRONG_METHOD),
+    "accounts/password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": same(PUBLIC),
+    "accounts/password/reset/key/done/": Row(PUBLIC, WRONG_METHOD),
+    "accounts/login/code/confirm/": same(ANY_SIGNED_IN_REDIRECT),  # no code login under way
+    "accounts/sessions/": Row(ANY_SIGNED_IN, ANY_SIGNED_IN_REDIRECT),
+    "accounts/2fa/": Row(mfa_exempt(OK), mfa_exempt(NOT_ALLOWED)),
+    "accounts/2fa/authenticate/": same(mfa_exempt(REDIRECT)),  # no sign-in under way
+    # People without an authenticator confirm with their password instead.
+    "accounts/2fa/reauthenticate/": same(mfa_exempt(OK, owner=REAUTH, other_patient=REAUTH)
+                                         | {"staff_no_mfa": REAUTH}),
+    "accounts/2fa/totp/activate/": same(mfa_exempt(REAUTH)),
+    "accounts/2fa/totp/deactivate/": same(mfa_exempt(NOT_FOUND, coordinator=REAUTH,
+                                                     specialist=REAUTH, admin=REAUTH)),
+    "accounts/2fa/recovery-codes/": Row(mfa_exempt(NOT_FOUND), mfa_exempt(NOT_ALLOWED)),
+    "accounts/2fa/recovery-codes/generate/": same(mfa_exempt(REAUTH)),
+    "accounts/2fa/recovery-codes/download/": same(mfa_exempt(NOT_FOUND)),
+    # The Django admin. Anonymous people go to admin:login, which only redirects to
+    # sign in (SecondOpAdminSite.login), so it counts as the sign-in page.
+    "admin/": same(ADMIN_ONLY),
+    "admin/login/": same(ADMIN_ONLY | {"admin": LOGIN}),
+    # Django sends anonymous people from logout to the index (and so to sign in).
+    "admin/logout/": Row(ADMIN_ONLY | {"anonymous": REDIRECT, "admin": NOT_ALLOWED},
+                         ADMIN_ONLY | {"anonymous": REDIRECT}),
+    # Passwords change through allauth (re-authentication, rate limit, notice).
+    "admin/password_change/": same(ADMIN_ONLY | {"admin": REDIRECT}),
+    "admin/password_change/done/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
+    "admin/autocomplete/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
+    "admin/jsi18n/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
+    # No registered model has get_absolute_url, so there is no site to view.
+    "admin/r/<path:content_type_id>/<path:object_id>/": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
+    "admin/(?P<app_label>accounts|audit|specialists|requests_app)/$":
+        same(ADMIN_ONLY),
+    "admin/(?P<url>.*)$": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
+    "admin/accounts/user/invite/": same(ADMIN_ONLY),
+    # Nobody sets another person's password: the view is switched off (404).
+    "admin/accounts/user/<id>/password/": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
+    **admin_model("accounts/user", add=False, delete=False, change_post=REDIRECT),
+    **admin_model("audit/auditevent", **READ_ONLY),
+    **admin_model("audit/accesslog", **READ_ONLY),
+    **admin_model("requests_app/case", **READ_ONLY),
+    **admin_model("requests_app/icd10synonym"),
+    # The sent case's specialty is protected: the admin is told it cannot be deleted.
+    **admin_model("specialists/specialty", delete_post=OK),
+    **admin_model("specialists/specialistprofile"),
+}
+
+# --- RULES THE CODE BREAKS TODAY --------------------------------------------------------
+# These rows above hold the rule, not the code's behaviour, so the matrix fails for
+# these roles until the code is fixed; then delete the entry (the matrix says so).
+BROKEN: dict[str, tuple[frozenset[str], str]] = {}
+
+# Query strings some views need to do their work (the admin's autocomplete
+# refuses a request that names no field).
+QUERY = {
+    "admin/autocomplete/": "?app_label=specialists&model_name=specialistprofile"
+                           "&field_name=user&term=Pat",
+    "requests/icd10/search/": "?q=breast",
+}
+
+
+# --- Enumerating the patterns -------------------------------------------------------
+def url_patterns() -> dict[str, str | None]:
+    """Every URL pattern of ROOT_URLCONF: full route -> namespaced name (or None).
+    Routes are joined the way ResolverMatch.route joins them."""
+    found: dict[str, str | None] = {}
+
+    def walk(patterns, prefix: str, namespaces: list[str]) -> None:
+        for pattern in patterns:
+            part = str(pattern.pattern)
+            route = prefix + part.removeprefix("^") if prefix else part
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, route,
+                     [*namespaces, pattern.namespace] if pattern.namespace else namespaces)
             else:
-                name = ":".join([*namespaces, p.name]) if p.name else None
-                out[route] = name
+                found[route] = ":".join([*namespaces, pattern.name]) if pattern.name else None
 
-    walk(get_resolver(urlconf).url_patterns, "", [])
-    return out
+    walk(get_resolver().url_patterns, "", [])
+    return found
 
 
-def build_world(users):
-    owner = users["owner"]
+def table_problems(table: dict[str, Row] = TABLE) -> list[str]:
+    patterns = url_patterns()
+    missing = [f"add a row for {route!r} (name {name or 'none'}) to TABLE"
+               for route, name in patterns.items() if route not in table]
+    stale = [f"stale row {route!r}: no URL pattern has this route any more"
+             for route in table if route not in patterns]
+    stale += [f"stale BROKEN entry {route!r}: no such row" for route in BROKEN if route not in table]
+    return missing + stale
+
+
+# --- The world each role meets ---------------------------------------------------------
+def build_world(users: dict) -> dict:
+    owner, coordinator = users["owner"], users["coordinator"]
     case = CaseFactory(owner=owner, submitted=True)
     notification = Notification.objects.create(
-        recipient=owner, kind="case_update", title="Your request moved on",
+        recipient=owner, kind=Kind.CASE_UPDATE, title="Your request moved on",
         url=reverse("requests_app:case_detail", args=[case.uuid]), delivered_at=timezone.now())
-    profile = SpecialistProfile.objects.create(user=users["specialist"], title="MD",
-                                               institution="Metro General")
-    objects = {
-        "auth/group": Group.objects.create(name="Reviewers"),
-        "account/emailaddress": EmailAddress.objects.get(user=owner),
-        "mfa/authenticator": Authenticator.objects.filter(user=users["coordinator"]).first(),
-        "usersessions/usersession": UserSession.objects.create(
-            user=owner, ip="127.0.0.1", session_key="matrix-session", user_agent="test"),
+    # One object per model the admin edits, keyed like its admin URL.
+    admin_objects = {
         "accounts/user": owner,
-        "audit/auditevent": log_event(actor=users["coordinator"], action="matrix.probe", obj=case),
-        "audit/accesslog": log_access(viewer=users["coordinator"], obj=case),
-        "specialists/specialty": Specialty.objects.get(slug="oncology"),
-        "specialists/specialistprofile": profile,
+        "audit/auditevent": log_event(actor=coordinator, action="matrix.probe", obj=case),
+        "audit/accesslog": log_access(viewer=coordinator, obj=case),
         "requests_app/case": case,
         "requests_app/icd10synonym": Icd10Synonym.objects.create(term="lump", clinical="neoplasm"),
+        "specialists/specialty": Specialty.objects.get(slug="oncology"),
+        "specialists/specialistprofile": SpecialistProfile.objects.create(
+            user=users["specialist"], title="MD", institution="Metro General"),
     }
-    return case, notification, objects
+    return {"case": case, "notification": notification, "admin_objects": admin_objects,
+            "owner": owner}
 
 
-def sample_url(route, name, case, notification, objects):
-    values = {
-        "ref": str(case.uuid), "key": "diagnosis", "pk": str(notification.pk),
-        "id": str(objects["accounts/user"].pk),
+def sample_values(route: str, world: dict) -> dict[str, str]:
+    """A value for each URL kwarg, by name (and, where names clash, by place)."""
+    case = world["case"]
+    admin_model_label = re.match(r"admin/(\w+/\w+)/<path:object_id>/", route)
+    return {
+        "ref": str(case.uuid),                        # the owner's sent case
+        "key": "diagnosis" if route.startswith("requests/") else "MQ:bogus-key",
+        "uidb36": "zz",                               # allauth's reset link, bogus
+        "pk": str(world["notification"].pk),          # the owner's notification
+        "id": str(world["owner"].pk),                 # the admin's password view
+        "object_id": str(world["admin_objects"][admin_model_label[1]].pk if admin_model_label
+                         else case.pk),               # view_on_site: the case
         "content_type_id": str(ContentType.objects.get_for_model(case).pk),
+        "app_label": "requests_app",
+        "url": "no-such-page/",                      # the admin's catch-all
     }
-    m = re.match(r"admin/(\w+/\w+)/", route)
-    if m and m.group(1) in objects:
-        values["object_id"] = str(objects[m.group(1)].pk)
-    elif "object_id" in route:
-        values["object_id"] = str(case.pk)
-    overrides = {
-        "accounts/confirm-email/(?P<key>[-:\\w]+)/$": "/accounts/confirm-email/MQ:bogus-key/",
-        "accounts/password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$":
-            "/accounts/password/reset/key/zz-bogus-token/",
-        "admin/(?P<url>.*)$": "/admin/no-such-page/",
-    }
-    if route in overrides:
-        return overrides[route]
-    if route.startswith("admin/(?P<app_label>"):
-        return reverse(name, kwargs={"app_label": "requests_app"})
-    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda g: values[g.group(1)], route)
 
 
-def classify(response):
+def concrete_url(route: str, world: dict) -> str:
+    values = sample_values(route, world)
+
+    def value(match: re.Match) -> str:
+        if match[1] not in values:
+            raise AssertionError(f"add a sample value for URL kwarg {match[1]!r} ({route!r})")
+        return values[match[1]]
+
+    url = re.sub(r"\(\?P<(\w+)>[^)]*\)", value, route)  # re_path() named groups
+    url = re.sub(r"<(?:\w+:)?(\w+)>", value, url)        # path() converters
+    return "/" + url.replace("^", "").replace("$", "")
+
+
+def classify(response) -> str:
     code = response.status_code
     if 300 <= code < 400:
-        path = urlsplit(response["Location"]).path
-        if path == reverse("account_login"):
-            return "LOGIN"
-        if path == reverse("mfa_activate_totp"):
-            return "MFA"
-        if path in (reverse("account_reauthenticate"), reverse("mfa_reauthenticate")):
-            return "REAUTH"
-        return "REDIRECT " + path
-    return str(code)
+        target = urlsplit(response["Location"]).path
+        if target in (reverse("account_login"), reverse("admin:login")):
+            return LOGIN
+        if target == reverse("mfa_activate_totp"):
+            return MFA
+        if target in (reverse("account_reauthenticate"), reverse("mfa_reauthenticate")):
+            return REAUTH
+        return REDIRECT
+    if 200 <= code < 300:
+        return OK
+    named = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED}
+    return named.get(code, f"HTTP {code}")
+
+
+# --- The tests ----------------------------------------------------------------------
+def test_every_url_pattern_has_a_row_and_every_row_a_pattern():
+    problems = table_problems()
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_dump(role, request, client):
-    users = {r: request.getfixturevalue(f) for r, f in ROLE_FIXTURES.items()}
-    case, notification, objects = build_world(users)
-    client.raise_request_exception = False
+def test_the_permission_matrix(role, request, client):
+    users = {name: request.getfixturevalue(fixture) for name, fixture in ROLE_FIXTURES.items()}
+    world = build_world(users)
+    client.raise_request_exception = False  # a crash is one more wrong cell, not the end
     if role != "anonymous":
         client.force_login(users[role])
     session = client.cookies.get(settings.SESSION_COOKIE_NAME)
-    out = {}
+
+    failures = []
     for route, name in url_patterns().items():
-        url = sample_url(route, name, case, notification, objects)
-        assert resolve(url).route == route, (route, url, resolve(url).route)
-        for method in ("get", "post"):
-            client.cookies = SimpleCookie()
+        row = TABLE.get(route)
+        if row is None:
+            failures.append(f"add a row for {route!r} (name {name or 'none'}) to TABLE")
+            continue
+        url = concrete_url(route, world)
+        try:
+            reached = resolve(url).route
+        except Resolver404:
+            reached = None
+        if reached != route:
+            failures.append(f"{route}: the sample URL {url} reaches {reached!r}")
+            continue
+        broken_roles, broken_note = BROKEN.get(route, (frozenset(), ""))
+        row_ok = True
+        for method, expected in (("GET", row.get[role]), ("POST", row.post[role])):
+            client.cookies = SimpleCookie()  # drop what the last request left (messages...)
             if session is not None:
                 client.cookies[settings.SESSION_COOKIE_NAME] = session.value
             with transaction.atomic():
-                response = getattr(client, method)(url, POST_DATA if method == "post" else None)
+                if method == "GET":
+                    response = client.get(url + QUERY.get(route, ""))
+                else:
+                    response = client.post(url + QUERY.get(route, ""), POST_DATA)
                 transaction.set_rollback(True)
-            body = response.content.decode(errors="replace")
-            leaks = [p for p in PHI if p in body]
-            out[f"{route} {method}"] = classify(response) + (f" LEAK{leaks}" if leaks else "")
-    with open(f"/tmp/matrix_{role}.json", "w") as f:
-        json.dump(out, f, indent=0)
-    _ = uuid
+            actual = classify(response)
+            where = f"{method} {url} ({route}) as {role}"
+            if actual != expected:
+                row_ok = False
+                note = f"  [RULE BROKEN: {broken_note}]" if role in broken_roles else ""
+                failures.append(f"{where}: expected {expected}, got {actual}{note}")
+            if not (role in PHI_READERS and expected == OK and actual == OK):
+                body = response.content.decode(errors="replace")
+                leaked = [text for text in PHI if text in body]
+                if leaked:
+                    failures.append(f"{where}: the response ({actual}) shows {leaked}")
+        if role in broken_roles and row_ok:
+            failures.append(f"{route} now follows the rule for {role}: remove it from BROKEN")
+
+    assert not failures, f"{len(failures)} cells differ:\n" + "\n".join(failures)
+
+
+def _probe(request):
+    return HttpResponse("probe")
+
+
+def test_a_url_without_a_row_and_a_row_without_a_url_are_both_reported(settings):
+    from secondop import urls as project_urls
+
+    probe_urls = types.ModuleType("matrix_probe_urls")
+    probe_urls.urlpatterns = [*project_urls.urlpatterns,
+                              path("matrix-probe/<slug:thing>/", _probe, name="matrix_probe")]
+    settings.ROOT_URLCONF = probe_urls
+
+    assert table_problems() == [
+        "add a row for 'matrix-probe/<slug:thing>/' (name matrix_probe) to TABLE"]
+    gone = {**TABLE, "gone/": same(PUBLIC)}
+    gone.pop("healthz")
+    assert table_problems(gone) == [
+        "add a row for 'healthz' (name healthz) to TABLE",
+        "add a row for 'matrix-probe/<slug:thing>/' (name matrix_probe) to TABLE",
+        "stale row 'gone/': no URL pattern has this route any more",
+    ]

@@ -1,5 +1,9 @@
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -71,3 +75,11 @@ class UserAdmin(BaseUserAdmin):
         context = {**self.admin_site.each_context(request), "form": form,
                    "title": _("Invite a staff member"), "opts": self.model._meta}
         return render(request, "admin/accounts/user/invite.html", context)
+
+
+# The admin manages users, specialties and specialist profiles (DESIGN.md). Email
+# addresses, authenticators (their secrets) and sessions change only through
+# each person's own account pages; groups are not used (roles are).
+for _model in (EmailAddress, Authenticator, UserSession, Group):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

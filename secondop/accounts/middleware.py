@@ -65,7 +65,10 @@ class StaffMFARequiredMiddleware:
             return None
         match = request.resolver_match
         url_name = match.url_name if match else None
-        if url_name in MFA_EXEMPT_URL_NAMES or (url_name or "").startswith("mfa_"):
+        # Only allauth's own pages, which have no namespace: the Django admin's
+        # pages for the Authenticator model are named "mfa_authenticator_*" too.
+        own_page = match is not None and not match.namespace
+        if own_page and (url_name in MFA_EXEMPT_URL_NAMES or (url_name or "").startswith("mfa_")):
             return None
         if request.path.startswith(("/static/", "/favicon")):
             return None

@@ -78,3 +78,19 @@ def test_the_timeouts_are_configurable(client, coordinator, settings):
     client.get(reverse("requests_app:coordinator_home"))
     _age_session(client, 61)
     assert client.get(reverse("requests_app:coordinator_home")).status_code == 302
+
+
+def test_an_administrator_without_mfa_reaches_no_admin_page(client, db):
+    """The admin's own pages are never exempt from enrolment, whatever their names
+    (an 'mfa_' prefix once let staff without MFA read TOTP secrets there)."""
+    from tests.accounts.factories import UserFactory
+
+    admin = UserFactory(role="admin", is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    for url in ["/admin/", "/admin/accounts/user/", "/admin/audit/accesslog/"]:
+        response = client.get(url)
+        assert response.status_code == 302 and response.url == reverse("mfa_activate_totp"), url
+    from allauth.mfa.models import Authenticator
+    from django.contrib import admin as django_admin
+
+    assert not django_admin.site.is_registered(Authenticator)
