@@ -65,3 +65,14 @@ def test_preferences_page_saves_choices(client, patient):
     prefs = dict(EmailPreference.objects.filter(user=patient).values_list("kind", "enabled"))
     assert prefs[Kind.CASE_UPDATE] is False
     assert Kind.SECURITY not in prefs
+
+
+def test_each_role_chooses_only_the_emails_it_can_get(client, patient, specialist):
+    client.force_login(patient)
+    html = client.get(reverse("notifications:preferences")).content.decode()
+    assert "Records are asked for" in html
+    assert "A case is offered to a specialist" not in html
+    client.force_login(specialist)
+    html = client.get(reverse("notifications:preferences")).content.decode()
+    assert "A case is offered to a specialist" in html
+    assert "Records are asked for" not in html
