@@ -43,13 +43,10 @@ COPY --from=deps /opt/venv /opt/venv
 WORKDIR /app
 COPY . .
 
-# Static files are collected (and hashed/compressed for whitenoise) at build time. The settings
-# refuse to load with DEBUG off unless a 50+ character secret key and SMTP_URL are set, so this
-# one command gets throwaway values; they exist only for this RUN and are not kept in the image.
-RUN DJANGO_PRODUCTION=true \
-    DJANGO_SECRET_KEY=build-time-only-dummy-key-not-used-at-runtime-0123456789abcdef \
-    SMTP_URL=smtp://localhost:25 \
-    python manage.py collectstatic --noinput
+# Static files are collected (and hashed/compressed for whitenoise) at build time. With DEBUG
+# off the settings refuse to load without the real services, which a build does not have; this
+# one command runs with DEBUG on, which only lets the settings load (nothing is served here).
+RUN DJANGO_DEBUG=true STATIC_MANIFEST=true python manage.py collectstatic --noinput
 
 # The code stays root-owned and read-only for the app user; only /tmp and $HOME are writable.
 USER secondop

@@ -25,7 +25,7 @@ import warnings
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import F, Model, Q
 from django.db.models.functions import Collate, Length
 
@@ -48,11 +48,11 @@ CANDIDATES = 500
 CODE_QUERY = re.compile(r"^[a-z]\d[0-9a-z.]*$")
 WORD = re.compile(r"[a-z0-9]+")
 
-# The synonyms are read on every keystroke. The admin clears this key when it
-# saves or deletes one; the timeout bounds how long a change made elsewhere (a
-# shell, a migration) can go unnoticed.
-SYNONYMS_CACHE_KEY = "requests_app:icd10_synonyms"
-SYNONYMS_CACHE_SECONDS = 5 * 60
+# The synonyms and the common conditions are read on every keystroke. The
+# admin clears this key when it saves or deletes a synonym; the timeout bounds
+# how long a change made elsewhere (a shell, a migration) can go unnoticed.
+VOCABULARY_CACHE_KEY = "requests_app:icd10_vocabulary"
+VOCABULARY_CACHE_SECONDS = 5 * 60
 
 # Everyday term -> words that ICD-10-CM titles use for the same thing. Migration
 # 0004 loads this list into Icd10Synonym; from then on the table, edited in the
@@ -274,8 +274,17 @@ def load_icd10_synonyms(model: type[Model] = Icd10Synonym) -> int:
     return len(missing)
 
 
-# --- Synonyms at query time -----------------------------------------------------------
+# --- What search reads besides the code table ---------------------------------------
 Synonyms = dict[tuple[str, ...], tuple[str, ...]]
+Row = tuple[str, str, str]  # code, title, search_text
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    synonyms: Synonyms
+    # The rows of COMMON_CONDITIONS, in that order. Checked in Python: a query
+    # for them cost more (~1 ms, mostly planning) than the search itself.
+    common: tuple[Row, ...]
 
 
 def _read_synonyms() -> Synonyms:
@@ -292,22 +301,30 @@ def _read_synonyms() -> Synonyms:
     return {words: tuple(wordings) for words, wordings in synonyms.items()}
 
 
-def icd10_synonyms() -> Synonyms:
-    """Everyday terms, as tuples of words, and the clinical wordings for each."""
-    synonyms = cache.get(SYNONYMS_CACHE_KEY)
-    if synonyms is None:
-        synonyms = _read_synonyms()
-        cache.set(SYNONYMS_CACHE_KEY, synonyms, SYNONYMS_CACHE_SECONDS)
-    return synonyms
+def _read_common_conditions() -> tuple[Row, ...]:
+    rows = Icd10Code.objects.filter(code__in=COMMON_CONDITIONS).values_list(
+        "code", "title", "search_text"
+    )
+    found = {row[0]: row for row in rows}
+    return tuple(found[code] for code in COMMON_CONDITIONS if code in found)
+
+
+def search_vocabulary() -> Vocabulary:
+    """The synonyms and the common conditions, from the cache when it has them."""
+    vocabulary = cache.get(VOCABULARY_CACHE_KEY)
+    if vocabulary is None:
+        vocabulary = Vocabulary(synonyms=_read_synonyms(), common=_read_common_conditions())
+        cache.set(VOCABULARY_CACHE_KEY, vocabulary, VOCABULARY_CACHE_SECONDS)
+    return vocabulary
 
 
 def icd10_synonyms_changed() -> None:
     """Forget the cached synonyms, once the change is committed.
 
     Not before: a search between the delete and the commit would read the old
-    rows and cache them again for SYNONYMS_CACHE_SECONDS.
+    rows and cache them again for VOCABULARY_CACHE_SECONDS.
     """
-    transaction.on_commit(lambda: cache.delete(SYNONYMS_CACHE_KEY))
+    transaction.on_commit(lambda: cache.delete(VOCABULARY_CACHE_KEY))
 
 
 @dataclass(frozen=True)
@@ -328,6 +345,13 @@ class Term:
         for wording in self.wordings:
             typed |= Q(search_text__contains=wording)
         return typed
+
+    def matches(self, title: str, search_text: str) -> bool:
+        """What condition() asks of the database, for a row already in memory."""
+        typed = all(
+            (word in title) if word.isdigit() else (word in search_text) for word in self.words
+        )
+        return typed or any(wording in search_text for wording in self.wordings)
 
     @property
     def indexed(self) -> bool:
@@ -396,11 +420,13 @@ def _codes_starting_with(prefix: str, limit: int) -> list[Icd10Code]:
     )
 
 
-def _common_conditions(condition: Q) -> list[Icd10Code]:
-    # A primary-key lookup of ~50 rows, checked against the words: cheap
-    # whatever the words are.
-    found = {c.code: c for c in Icd10Code.objects.filter(condition, code__in=COMMON_CONDITIONS)}
-    return [found[code] for code in COMMON_CONDITIONS if code in found]
+def _common_conditions(terms: list[Term], rows: tuple[Row, ...]) -> list[Icd10Code]:
+    fields = ["code", "title", "search_text"]
+    return [
+        Icd10Code.from_db(DEFAULT_DB_ALIAS, fields, row)
+        for row in rows
+        if all(term.matches(row[1], row[2]) for term in terms)
+    ]
 
 
 def _codes_with_terms(condition: Q, indexed: bool, limit: int) -> list[Icd10Code]:
@@ -447,11 +473,12 @@ def icd10_search(*, query: str, limit: int = 10) -> list[Icd10Code]:
     words = list(dict.fromkeys(WORD.findall(query)))[:MAX_WORDS]
     if not words:
         return []
-    terms = query_terms(words, icd10_synonyms())
+    vocabulary = search_vocabulary()
+    terms = query_terms(words, vocabulary.synonyms)
     condition = Q()
     for term in terms:
         condition &= term.condition()
-    common = _common_conditions(condition)[:limit]
+    common = _common_conditions(terms, vocabulary.common)[:limit]
     # Asking for `limit` more, not `limit - len(common)`: any of the common
     # codes may be among them, and is dropped there.
     rest = _codes_with_terms(condition, any(term.indexed for term in terms), limit)

@@ -1,13 +1,18 @@
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
 from .icd10 import icd10_search
 
 
-@require_GET
+@require_POST
 @login_required
+@sensitive_post_parameters("q")
 def icd10_search_view(request):
-    """Typeahead for the ICD-10 picker: GET ?q=... -> {"results": [{code, title}]}."""
-    codes = icd10_search(query=request.GET.get("q", ""))
+    """Type-ahead for the ICD-10 picker: POST q=... -> {"results": [{code, title}]}.
+
+    POST, not GET: what a patient types about their health stays out of URLs,
+    and so out of access logs and browser history."""
+    codes = icd10_search(query=request.POST.get("q", ""))
     return JsonResponse({"results": [{"code": c.code, "title": c.title} for c in codes]})

@@ -1,8 +1,10 @@
 """SecondOp settings: one module, driven by environment variables.
 
-With nothing set this is the *embedded default*: SQLite, local file storage,
-Celery tasks run eagerly on commit, console email, DEBUG on. Production and
-docker-compose set DATABASE_URL, REDIS_URL, the S3 variables and SMTP_URL.
+It fails closed. DEBUG is on only when DJANGO_DEBUG=true asks for it, and then,
+with nothing else set, this is the *embedded default*: SQLite, local file
+storage, Celery tasks run eagerly on commit, console email. With DEBUG off it
+refuses to start until PostgreSQL, Redis, SMTP with TLS and the S3 bucket are
+set (secondop/production.py names what is missing).
 """
 
 from datetime import timedelta
@@ -13,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from secondop.production import production_problems, refusal_message
 from secondop.storage import s3_storage_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,17 +23,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=not env.bool("DJANGO_PRODUCTION", default=False))
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+if not DEBUG and (_problems := production_problems(env)):
+    raise ImproperlyConfigured(refusal_message(_problems))
 
-# Secrets never have a usable default outside DEBUG.
-if DEBUG:
-    SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-embedded-default-only-for-debug")
-else:
-    SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
-    if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set to a random string of 50+ characters when DEBUG is off."
-        )
+# Secrets never have a usable default outside DEBUG (checked just above).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-embedded-default-only-for-debug")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -71,7 +69,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "secondop.accounts.middleware.UserSessionsMiddleware",
+    "secondop.middleware.SecurityHeadersMiddleware",
     "secondop.accounts.middleware.IdleSessionTimeoutMiddleware",
     "secondop.accounts.middleware.StaffMFARequiredMiddleware",
 ]
@@ -108,22 +107,36 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env(
         "DATABASE_TEST_NAME", default="test_secondop"
     )
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves concurrent requests too: writers queue for the
+    # lock (busy timeout) instead of failing with "database is locked", and a
+    # write transaction takes the lock at its start, not halfway (IMMEDIATE).
+    # WAL lets readers go on while one writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions ------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-if REDIS_URL:
+CACHE_REDIS_URL = env("CACHE_REDIS_URL", default=REDIS_URL)
+if CACHE_REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env("CACHE_REDIS_URL", default=REDIS_URL),
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="secondop"),
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions read from Redis; the database copy is written only when a session
+# changes (sign-in, and the idle timestamp at most once a minute).
+SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if CACHE_REDIS_URL
+                  else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute cap; idle expiry is shorter, see below
 SESSION_SAVE_EVERY_REQUEST = False
 # Idle expiry, in seconds, enforced by IdleSessionTimeoutMiddleware.
@@ -139,9 +152,14 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+     "OPTIONS": {"min_length": 12}},  # OWASP ASVS 4.0 L2, 2.1.1
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Argon2id first; older hashes are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "accounts:home"
@@ -298,10 +316,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
+CSRF_COOKIE_SAMESITE = "Lax"
+# Error reports (emails to DJANGO_ADMINS) never carry request bodies, cookies or
+# local variables: any of them may hold PHI.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "secondop.errors.PHISafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "secondop.errors.PHISafeExceptionReporter"
+# The number of proxies in front of the app that each append to X-Forwarded-For
+# (and must overwrite what the client sent). 0: REMOTE_ADDR is the client, and
+# no forwarded header is believed. allauth's client-IP resolver (rate limits)
+# and the audit log (secondop.audit.services.client_ip) both use it.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+if TRUSTED_PROXY_COUNT:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Features no SecondOp page uses, switched off for every page (and any script).
+PERMISSIONS_POLICY = ("accelerometer=(), autoplay=(), camera=(), display-capture=(), "
+                      "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+                      "midi=(), payment=(), usb=(), browsing-topics=()")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -17,23 +17,36 @@ class AccountAdapter(DefaultAccountAdapter):
         return reverse("accounts:home")
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        # Someone who signed in minutes ago (a staff member being made to enrol
-        # MFA, then shown recovery codes) is not asked for their password again.
-        if app == "allauth.mfa" and self._signed_in_recently():
+        # One exception: a staff member made to enrol MFA straight after signing
+        # in is not asked for the password they typed a minute ago, for that
+        # first enrolment and for seeing its recovery codes. Turning MFA off,
+        # regenerating codes, or anything else always asks again.
+        if app == "allauth.mfa" and self._first_enrolment_right_after_sign_in():
             return False
         return super().is_reauthentication_required(app=app, **kwargs)
 
     @staticmethod
-    def _signed_in_recently() -> bool:
+    def _first_enrolment_right_after_sign_in() -> bool:
         import time
 
         from allauth.account import app_settings
         from allauth.account.internal.flows.login import get_authentication_records
         from allauth.core import context
+        from allauth.mfa.models import Authenticator
 
         request = context.request
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if user is None or not user.is_authenticated or not user.is_clinical_staff:
             return False
+        match = request.resolver_match
+        url_name = match.url_name if match else ""
+        window = app_settings.REAUTHENTICATION_TIMEOUT
         records = get_authentication_records(request, user)
-        return bool(records) and time.time() - records[-1]["at"] < app_settings.REAUTHENTICATION_TIMEOUT
+        if not records or time.time() - records[-1]["at"] > window:
+            return False
+        totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+        if url_name == "mfa_activate_totp":
+            return totp is None
+        if url_name == "mfa_view_recovery_codes" and request.method == "GET":
+            return totp is not None and time.time() - totp.created_at.timestamp() < window
+        return False

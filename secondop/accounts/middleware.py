@@ -8,8 +8,33 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 LAST_ACTIVITY_KEY = "secondop_last_activity"
-# Writing the session on every request is wasteful; a few seconds of slack is not.
-ACTIVITY_WRITE_INTERVAL = 15
+# A page view writes nothing: the idle timestamp (and the signed-in device's
+# "last seen") are written at most once a minute. A minute of slack on a
+# 15-minute idle timeout is nothing; a write on every page view is a lot.
+ACTIVITY_WRITE_INTERVAL = 60
+
+
+class UserSessionsMiddleware:
+    """allauth's "signed-in devices" tracking, written at most once a minute
+    (allauth's own middleware updates the row on every request): through
+    allauth's own code, in the same request that refreshes the idle timestamp
+    (IdleSessionTimeoutMiddleware, next in MIDDLEWARE), so that one session
+    write a minute covers both."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from allauth.usersessions import app_settings
+        from allauth.usersessions.models import UserSession
+
+        user = getattr(request, "user", None)
+        if (app_settings.TRACK_ACTIVITY and user is not None and user.is_authenticated
+                and request.session.session_key):
+            last = request.session.get(LAST_ACTIVITY_KEY)
+            if last is None or time.time() - last > ACTIVITY_WRITE_INTERVAL:
+                UserSession.objects.create_from_request(request)
+        return self.get_response(request)
 
 
 class IdleSessionTimeoutMiddleware:

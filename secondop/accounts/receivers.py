@@ -12,6 +12,7 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from secondop.accounts.services import email_changed_notice_queue
 from secondop.audit.services import log_event
 from secondop.notifications.models import Kind
 from secondop.notifications.services import notify
@@ -66,6 +67,9 @@ def on_email_changed(sender, request, user, from_email_address, to_email_address
         new={"email": to_email_address.email},
     )
     _security_notice(user, _("The email address of your account was changed."))
+    old_email = getattr(from_email_address, "email", None)
+    if old_email and old_email.lower() != to_email_address.email.lower():
+        email_changed_notice_queue(user=user, old_email=old_email)
 
 
 @receiver(authenticator_added)

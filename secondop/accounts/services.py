@@ -1,3 +1,5 @@
+import smtplib
+
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
@@ -10,6 +12,30 @@ from django.urls import reverse
 from secondop.audit.services import log_event
 
 from .models import STAFF_ROLES, Role, User
+
+# Transient faults worth retrying when sending mail: the SMTP server or the network.
+TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, OSError)
+
+
+def email_changed_notice_queue(*, user: User, old_email: str) -> None:
+    """Tell the OLD address that the account's email changed: if an attacker made
+    the change, the new address is theirs, and the owner only reads the old one."""
+    from .tasks import email_changed_notice_task
+
+    transaction.on_commit(lambda: email_changed_notice_task.delay(user.pk, old_email))
+
+
+def email_changed_notice_send(*, user_id: int, old_email: str) -> None:
+    user = User.objects.get(pk=user_id)
+    context = {"user": user, "new_email": user.email,
+               "support_email": settings.SECONDOP_SUPPORT_EMAIL}
+    subject = " ".join(render_to_string("accounts/email/email_changed_subject.txt",
+                                        context).split())
+    EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("accounts/email/email_changed_message.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[old_email],
+    ).send()
 
 
 @transaction.atomic

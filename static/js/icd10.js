@@ -168,6 +168,12 @@
       input.focus();
     }
 
+    function csrfToken() {
+      var form = input.form;
+      var field = form && form.querySelector("input[name='csrfmiddlewaretoken']");
+      return field ? field.value : "";
+    }
+
     function search(query) {
       var key = query.toLowerCase();
       if (cache.has(key)) {
@@ -178,10 +184,15 @@
         controller.abort();
       }
       controller = new AbortController();
-      var separator = url.indexOf("?") === -1 ? "?" : "&";
-      fetch(url + separator + "q=" + encodeURIComponent(query), {
+      // POST, never ?q=: what a patient types about their health must not
+      // reach a URL, and so no access log or browser history.
+      var body = new URLSearchParams();
+      body.set("q", query);
+      fetch(url, {
+        method: "POST",
         credentials: "same-origin",
-        headers: {"Accept": "application/json"},
+        headers: {"Accept": "application/json", "X-CSRFToken": csrfToken()},
+        body: body,
         signal: controller.signal
       })
         .then(function (response) {

@@ -1,16 +1,18 @@
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 
 from requests_app.icd10 import (
     COMMON_CONDITIONS,
     GENERAL_CODE_LENGTH,
     STARTING_SYNONYMS,
+    WORD,
     fold,
     icd10_search,
-    icd10_synonyms,
     load_icd10_codes,
     query_terms,
+    search_vocabulary,
 )
 from requests_app.models import Icd10Code, Icd10Synonym
 
@@ -194,11 +196,11 @@ def test_it_understands_an_everyday_term_while_it_is_typed():
     assert _codes("heart att")[0] == "I21"
     assert _codes("high blood pres")[0] == "I10"
     # Two letters could be on the way to anything.
-    assert query_terms(["heart", "at"], icd10_synonyms())[-1].wordings == ()
+    assert query_terms(["heart", "at"], search_vocabulary().synonyms)[-1].wordings == ()
 
 
 def test_it_reads_the_longest_everyday_term():
-    terms = query_terms(["mini", "stroke"], icd10_synonyms())
+    terms = query_terms(["mini", "stroke"], search_vocabulary().synonyms)
 
     # A TIA, not a cerebral infarction.
     assert [t.words for t in terms] == [("mini", "stroke")]
@@ -209,6 +211,24 @@ def test_the_starting_synonyms_are_loaded_and_each_finds_codes():
     assert set(Icd10Synonym.objects.values_list("term", "clinical")) == set(STARTING_SYNONYMS)
     for term, clinical in STARTING_SYNONYMS:
         assert Icd10Code.objects.filter(search_text__contains=fold(clinical)).exists(), term
+
+
+@pytest.mark.parametrize("query", [
+    "breast", "cancer", "heart", "diab type 2", "kidney", "disease", "tumour", "can", "heart att",
+])
+def test_common_conditions_are_matched_as_the_database_matches(query):
+    # They are checked in Python (Term.matches), everything else in SQL (Term.condition).
+    words = WORD.findall(query)
+    terms = query_terms(words, search_vocabulary().synonyms)
+    condition = Q(code__in=COMMON_CONDITIONS)
+    for term in terms:
+        condition &= term.condition()
+    in_database = set(Icd10Code.objects.filter(condition).values_list("code", flat=True))
+
+    codes = _codes(query, limit=50)
+
+    assert in_database
+    assert codes[: len(in_database)] == [c for c in COMMON_CONDITIONS if c in in_database]
 
 
 def test_the_common_conditions_are_general_codes():

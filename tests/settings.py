@@ -1,0 +1,23 @@
+"""The settings the tests run with: the project's own, with DEBUG allowed at
+import (as DJANGO_DEBUG=true allows it) so that a test may use the embedded
+conveniences it does not replace itself. The real services come from the
+environment (scripts/test); Django's test runner turns DEBUG off while tests
+run. tests/platform/test_production.py starts the real module with DEBUG off."""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "true")
+
+from secondop.settings import *  # noqa: F403
+
+# Argon2 as production uses it, with the cost turned down: a test suite hashes
+# hundreds of passwords, and each costs ~130 ms at production strength.
+PASSWORD_HASHERS = ["tests.settings.QuickArgon2PasswordHasher", *PASSWORD_HASHERS]  # noqa: F405
+
+from django.contrib.auth.hashers import Argon2PasswordHasher  # noqa: E402
+
+
+class QuickArgon2PasswordHasher(Argon2PasswordHasher):
+    time_cost = 1
+    memory_cost = 1024
+    parallelism = 1
