@@ -134,6 +134,7 @@ def case_submit(request, case):
     return redirect("requests_app:case_detail", case.uuid)
 
 
+@sensitive_post_parameters()
 @patient_case_view
 def case_withdraw(request, case):
     if not services.case_is_editable(case):
