@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from secondop.forms import CharacterCountMixin, DateInputField
 from specialists.models import SpecialistProfile, Specialty
 
-from .models import Case, Icd10Code, Reason, Relationship
+from .models import Case, CaseStatus, Icd10Code, InsuranceStatus, Reason, Relationship, Urgency
 
 MAX_QUESTIONS = 10
 QUESTION_MAX_LENGTH = 500
@@ -422,3 +422,86 @@ class AuthorisationForm(forms.Form):
                 % {"name": self.signer.full_name}
             )
         return typed
+
+
+# --- Coordinators ---------------------------------------------------------------------
+class QueueFilterForm(forms.Form):
+    """The coordinator's queue: what to show and in which order (GET)."""
+
+    q = forms.CharField(label=_("Reference or patient's name"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    urgency = forms.ChoiceField(label=_("Urgency"), required=False,
+                                choices=[("", _("Any")), *Urgency.choices])
+    specialty = forms.ModelChoiceField(label=_("Specialty"), required=False,
+                                       queryset=Specialty.objects.order_by("name"),
+                                       empty_label=_("Any"))
+    mine = forms.BooleanField(label=_("Mine (I am the case manager)"), required=False)
+    unassigned = forms.BooleanField(label=_("No specialist yet"), required=False)
+    due_soon = forms.BooleanField(label=_("Due within 48 hours"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue"), required=False)
+    waiting = forms.BooleanField(label=_("Waiting on the patient"), required=False)
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("due", _("Report due, soonest first")), ("urgent", _("Urgent first")),
+        ("newest", _("Newest first")), ("reference", _("Reference")),
+    ])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import OPEN_STATES
+
+        self.fields["status"].choices = [("", _("Any open status"))] + [
+            (s.value, s.label) for s in CaseStatus if s in OPEN_STATES]
+
+    def filters(self) -> dict:
+        return self.cleaned_data if self.is_valid() else {}
+
+
+class CaseMoveForm(CharacterCountMixin, forms.Form):
+    """One of the moves the workflow allows this coordinator, with a reason
+    (which the patient reads on their timeline)."""
+
+    to_status = forms.ChoiceField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The patient reads this on their timeline. Asking for records? Say "
+                    "exactly what is missing, for example “Your biopsy pathology report "
+                    "from March”."),
+    )
+
+    def __init__(self, *args, moves: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_status"].choices = [(m, m) for m in moves]
+        self.fields["to_status"].error_messages["invalid_choice"] = _(
+            "That step is no longer possible: the request has moved on. Check its status.")
+
+    def clean(self):
+        data = super().clean()
+        from .workflow import REASON_REQUIRED
+
+        if data.get("to_status") in REASON_REQUIRED and not data.get("reason", "").strip():
+            self.add_error("reason", _("Write a note for the patient saying why."))
+        return data
+
+
+class InsuranceCheckForm(CharacterCountMixin, forms.ModelForm):
+    class Meta:
+        model = Case
+        fields = ["insurance_status", "fee_quoted", "insurance_note"]
+        widgets = {"insurance_status": forms.RadioSelect,
+                   "insurance_note": forms.Textarea(attrs={"rows": 3})}
+        labels = {"fee_quoted": _("Fee quoted to the patient, in US dollars")}
+        help_texts = {"insurance_note": _("The patient reads this. For example: “Your plan "
+                                          "covers second opinions; your co-pay is $40.”")}
+        error_messages = {"insurance_status": {"required": _("Choose what the check found.")}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["insurance_status"].required = True
+        self.fields["insurance_status"].choices = InsuranceStatus.choices
+        self.fields["fee_quoted"].widget.attrs.update({"inputmode": "decimal", "min": "0"})
+
+    def clean_fee_quoted(self):
+        fee = self.cleaned_data.get("fee_quoted")
+        if fee is not None and fee < 0:
+            raise forms.ValidationError(_("The fee cannot be negative."))
+        return fee

@@ -82,6 +82,12 @@ class Payment(models.TextChoices):
     INSURANCE = "insurance", _("Through my health insurance")
 
 
+class InsuranceStatus(models.TextChoices):
+    COVERED = "covered", _("Covered by insurance")
+    NOT_COVERED = "not_covered", _("Not covered: the patient pays")
+    SELF_PAY = "self_pay", _("Self-pay")
+
+
 class Icd10Code(models.Model):
     """ICD-10-CM codes and titles (loaded by migration from simple-icd-10-cm)."""
 
@@ -119,6 +125,11 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("report due"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The coordinator who claimed the case and manages it.
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="managed_cases", verbose_name=_("case manager"),
+    )
     # The specialist the case is assigned to (set when they accept an offer).
     specialist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -195,6 +206,15 @@ class Case(models.Model):
     insurance_group_number = models.CharField(_("group number"), max_length=60, blank=True)
     insurance_policyholder = models.CharField(_("policyholder"), max_length=150, blank=True)
 
+    # --- The coordinator's insurance check (guide 3.2) ------------------------------------
+    insurance_status = models.CharField(_("insurance check"), max_length=12,
+                                        choices=InsuranceStatus, blank=True)
+    fee_quoted = models.DecimalField(_("fee quoted to the patient"), max_digits=8,
+                                     decimal_places=2, null=True, blank=True)
+    insurance_note = models.TextField(_("note to the patient about cost"), max_length=1000,
+                                      blank=True)
+    insurance_checked_at = models.DateTimeField(null=True, blank=True)
+
     # --- HIPAA authorisation -------------------------------------------------------------
     authorisation_version = models.CharField(max_length=20, blank=True)
     authorisation_signed_name = models.CharField(_("signature"), max_length=150, blank=True)
@@ -208,6 +228,10 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"]),
             models.Index(fields=["status", "due_at"]),
+            # the coordinator's queue: "mine", and "unassigned" by due date
+            models.Index(fields=["case_manager", "status", "due_at"]),
+            models.Index(fields=["due_at"], condition=models.Q(specialist__isnull=True),
+                         name="case_unassigned_due_idx"),
         ]
         constraints = [
             # Submitting gives the reference and the time together; a draft has neither

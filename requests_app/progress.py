@@ -35,6 +35,7 @@ class StatusText:
     next_step: str  # the patient's next thing to do ("" when there is none)
     event: str  # the timeline sentence when a case arrives at this status
     tag: str = "blue"
+    action: str = ""  # the staff button that moves a case here
 
 
 NOTHING_YET = _("Nothing to do now. Gather your records: we will tell you what to send.")
@@ -49,21 +50,21 @@ STATUS_TEXT: dict[str, StatusText] = {
         NOTHING_YET, _("The request was sent.")),
     S.TRIAGE: StatusText(
         _("A nurse coordinator is checking your request"), 1, NOTHING_YET,
-        _("A nurse coordinator started checking the request.")),
+        _("A nurse coordinator started checking the request."), action=_("Start triage")),
     S.AWAITING_RECORDS: StatusText(
         _("Waiting for medical records"), 1,
         _("Send us the records your coordinator asked for"),
-        _("The coordinator asked for medical records."), "yellow"),
+        _("The coordinator asked for medical records."), "yellow", action=_("Ask the patient for records")),
     S.MATCHING: StatusText(
         _("We are finding the right specialist; this can take up to 2 days"), 2,
-        FINDING, _("The records were checked. We are finding the right specialist.")),
+        FINDING, _("The records were checked. We are finding the right specialist."), action=_("Triage done: find a specialist")),
     S.OFFERED: StatusText(
         _("We are finding the right specialist; this can take up to 2 days"), 2, FINDING,
         _("A specialist was asked to take the case.")),
     S.IN_REVIEW: StatusText(
         _("A specialist is reviewing your case"), 3,
         _("Nothing to do now. The specialist may ask you a question."),
-        _("The specialist is reviewing the case.")),
+        _("The specialist is reviewing the case."), action=_("Return to the specialist")),
     S.CONSULTATION: StatusText(
         _("A consultation with the specialist is being arranged"), 3,
         _("Check the consultation details we sent you"),
@@ -75,19 +76,29 @@ STATUS_TEXT: dict[str, StatusText] = {
     S.DELIVERED: StatusText(
         _("Your report is ready"), 5,
         _("Your report is ready: read it and share it with your doctor"),
-        _("The report was delivered."), "green"),
+        _("The report was delivered."), "green", action=_("Release the report to the patient")),
     S.FOLLOW_UP: StatusText(
         _("The specialist is answering your follow-up questions"), 5,
         _("Nothing to do now. We will tell you when the answers are ready."),
         _("A follow-up question was asked.")),
     S.CLOSED: StatusText(
-        _("Closed"), 6, "", _("The request was closed."), "grey"),
+        _("Closed"), 6, "", _("The request was closed."), "grey", action=_("Close the case")),
     S.WITHDRAWN: StatusText(
         _("Withdrawn"), None, "", _("The request was withdrawn."), "grey"),
     S.CANCELLED: StatusText(
         _("Cancelled by SecondOp"), None, "",
-        _("SecondOp cancelled the request."), "red"),
+        _("SecondOp cancelled the request."), "red", action=_("Cancel the request")),
 }
+
+
+# A move whose button needs other words than its destination's `action`.
+MOVE_ACTIONS = {
+    (S.AWAITING_RECORDS, S.TRIAGE): _("Records received: back to triage"),
+}
+
+
+def action_label(frm: str, to: str) -> str:
+    return MOVE_ACTIONS.get((frm, to)) or STATUS_TEXT[to].action
 
 
 @dataclass(frozen=True)

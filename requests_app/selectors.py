@@ -1,18 +1,19 @@
 """Reads of cases. `case_list` is the one rule that decides who sees which case;
 everything else, reads and writes alike, goes through it."""
 
+from datetime import timedelta
 from uuid import UUID
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
 from secondop.audit.services import log_access, log_access_list
 
-from .models import Case, CaseStatus, SectionState
-
-NEW_FOR_COORDINATORS = (CaseStatus.SUBMITTED, CaseStatus.TRIAGE)
+from .models import OPEN_STATES, Case, CaseStatus, SectionState
 
 
 def case_list(*, viewer) -> QuerySet[Case]:
@@ -50,21 +51,10 @@ def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, reques
     return case
 
 
-def coordinator_queue(*, viewer, request=None) -> list[Case]:
-    """New requests, earliest due first. The list shows patients' names, so
-    showing it is a read of each: one access-log row for the page."""
-    cases = list(
-        case_list(viewer=viewer)
-        .filter(status__in=NEW_FOR_COORDINATORS)
-        .order_by("due_at", "submitted_at")[:50]
-    )
-    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in cases],
-                    request=request)
-    return cases
-
-
 def case_counts_by_status(*, viewer) -> dict[str, int]:
-    rows = case_list(viewer=viewer).values("status").annotate(n=Count("id")).order_by()
+    """Open cases per status, for the queue's header."""
+    rows = (case_list(viewer=viewer).filter(status__in=OPEN_STATES).values("status")
+            .annotate(n=Count("id")).order_by())
     return {row["status"]: row["n"] for row in rows}
 
 
@@ -94,3 +84,46 @@ def case_care_team_views(*, case: Case) -> list[dict]:
     """Who on the care team has opened the case: name, role, times, last time."""
     return [{**row, "role_label": Role(row["actor__role"]).label}
             for row in access_by_person(obj=case)]
+
+
+# --- The coordinator's queue ------------------------------------------------------------
+QUEUE_PAGE_SIZE = 25
+DUE_SOON = timedelta(hours=48)
+QUEUE_SORTS = {
+    "due": ("due_at", "submitted_at"),
+    "urgent": ("-urgency", "due_at"),  # "urgent" sorts after "routine"
+    "newest": ("-submitted_at",),
+    "reference": ("reference",),
+}
+
+
+def case_queue(*, viewer, filters: dict, page: int = 1, request=None) -> Page:
+    """Every open case, filtered and sorted as the coordinator asks, a page at a
+    time. The page shows patients' names, so it is one access-log row."""
+    now = timezone.now()
+    cases = case_list(viewer=viewer).filter(status__in=OPEN_STATES)
+    if filters.get("status"):
+        cases = cases.filter(status=filters["status"])
+    if filters.get("urgency"):
+        cases = cases.filter(urgency=filters["urgency"])
+    if filters.get("specialty"):
+        cases = cases.filter(specialty=filters["specialty"])
+    if filters.get("mine"):
+        cases = cases.filter(case_manager=viewer)
+    if filters.get("unassigned"):
+        cases = cases.filter(specialist__isnull=True)
+    if filters.get("due_soon"):
+        cases = cases.filter(due_at__gte=now, due_at__lt=now + DUE_SOON)
+    if filters.get("overdue"):
+        cases = cases.filter(due_at__lt=now)
+    if filters.get("waiting"):
+        cases = cases.filter(status=CaseStatus.AWAITING_RECORDS)
+    if query := (filters.get("q") or "").strip():
+        cases = cases.filter(Q(reference__iexact=query) | Q(reference__endswith=query)
+                             | Q(patient_name__icontains=query))
+    cases = cases.select_related("case_manager", "specialist", "specialty").order_by(
+        *QUEUE_SORTS.get(filters.get("sort") or "due", QUEUE_SORTS["due"]), "id")
+    result = Paginator(cases, QUEUE_PAGE_SIZE).get_page(page)
+    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result],
+                    request=request)
+    return result

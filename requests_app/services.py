@@ -24,7 +24,13 @@ from .models import (
 )
 from .sections import SECTIONS, SECTIONS_BY_KEY, due_at_for, urgency_for
 from .selectors import case_for_viewer
-from .workflow import NOTICE_AMENDED, TransitionError, case_transition, send_notices
+from .workflow import (
+    NOTICE_AMENDED,
+    NOTICE_INSURANCE_CHECKED,
+    TransitionError,
+    case_transition,
+    send_notices,
+)
 
 
 class IncompleteRequest(Exception):
@@ -129,3 +135,56 @@ def case_submit(*, actor, case_ref: UUID | str, request=None) -> Case:
 def case_withdraw(*, actor, case_ref: UUID | str, reason: str, request=None) -> Case:
     return case_transition(actor=actor, ref=case_ref, to_status=CaseStatus.WITHDRAWN,
                            reason=reason, request=request).case
+
+
+# --- Coordinators ---------------------------------------------------------------------
+def _coordinator_case(*, actor, case_ref, message):
+    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+    if actor.role != Role.COORDINATOR:
+        raise TransitionError(message)
+    if not case_is_editable(case):
+        raise TransitionError(_("This request is closed and can no longer be changed."))
+    return case
+
+
+@transaction.atomic
+def case_claim(*, actor, case_ref: UUID | str, request=None) -> Case:
+    """The coordinator becomes the case's manager (taking it over from another
+    one if need be: the audit row keeps who had it)."""
+    case = _coordinator_case(actor=actor, case_ref=case_ref,
+                             message=_("Only coordinators manage cases."))
+    if case.case_manager_id == actor.pk:
+        return case
+    old = case.case_manager_id
+    case.case_manager = actor
+    case.save(update_fields=["case_manager", "updated_at"])
+    log_event(actor=actor, action="requests.case.claimed", obj=case, request=request,
+              old={"case_manager": old}, new={"case_manager": actor.pk})
+    return case
+
+
+@transaction.atomic
+def case_insurance_check(
+    *, actor, case_ref: UUID | str, status: str, fee_quoted, note: str = "", request=None,
+) -> Case:
+    """Record whether the patient's plan covers the opinion, and what it costs
+    them (guide 3.2). The patient is told, and sees it on their case page."""
+    case = _coordinator_case(actor=actor, case_ref=case_ref,
+                             message=_("Only coordinators check insurance."))
+    old = {"insurance_status": case.insurance_status,
+           "fee_quoted": str(case.fee_quoted) if case.fee_quoted is not None else None,
+           "insurance_note": case.insurance_note}
+    case.insurance_status = status
+    case.fee_quoted = fee_quoted
+    case.insurance_note = note.strip()
+    case.insurance_checked_at = timezone.now()
+    case.save(update_fields=["insurance_status", "fee_quoted", "insurance_note",
+                             "insurance_checked_at", "updated_at"])
+    new = {"insurance_status": status,
+           "fee_quoted": str(fee_quoted) if fee_quoted is not None else None,
+           "insurance_note": case.insurance_note}
+    log_event(actor=actor, action="requests.case.insurance_checked", obj=case,
+              request=request, old=old, new=new)
+    if new != old:
+        send_notices(case, NOTICE_INSURANCE_CHECKED, actor=actor)
+    return case

@@ -14,4 +14,7 @@ urlpatterns = [
     path("icd10/search/", icd10_views.icd10_search_view, name="icd10_search"),
     path("coordinator/", views.coordinator_home, name="coordinator_home"),
     path("care/<uuid:ref>/", views.staff_case, name="staff_case"),
+    path("care/<uuid:ref>/claim/", views.staff_case_claim, name="staff_case_claim"),
+    path("care/<uuid:ref>/move/", views.staff_case_move, name="staff_case_move"),
+    path("care/<uuid:ref>/insurance/", views.staff_case_insurance, name="staff_case_insurance"),
 ]

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -12,10 +13,10 @@ from secondop.accounts.models import Role
 from secondop.accounts.permissions import coordinator_required, patient_required
 
 from . import authorisation, progress, selectors, services
-from .forms import WithdrawForm
-from .models import CaseStatus, SectionState
+from .forms import CaseMoveForm, InsuranceCheckForm, QueueFilterForm, WithdrawForm
+from .models import OPEN_STATES, Case, CaseStatus, SectionState
 from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
-from .workflow import TransitionError
+from .workflow import TransitionError, allowed_transitions, case_transition
 
 
 def patient_case_view(view):
@@ -64,10 +65,14 @@ def case_detail(request, case):
         done = sum(1 for _s, state in rows if state == SectionState.COMPLETED)
         return render(request, "requests_app/task_list.html",
                       {"case": case, "rows": rows, "done": done, "total": len(rows)})
+    timeline = selectors.case_timeline(case=case)
+    asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
         "case": case,
         "progress": progress.describe(case.status),
-        "timeline": selectors.case_timeline(case=case),
+        "timeline": timeline,
+        "records_asked": asked[-1].reason if asked and case.status == CaseStatus.AWAITING_RECORDS
+        else "",
         "answers": section_answers(case, list(case.questions.all())),
         "can_amend": services.case_is_editable(case),
         "care_team_views": selectors.case_care_team_views(case=case),
@@ -153,28 +158,115 @@ def case_withdraw(request, case):
     return render(request, "requests_app/withdraw.html", {"case": case, "form": form})
 
 
-# --- Coordinators ---------------------------------------------------------------------
+# --- Coordinators and the care team -------------------------------------------------
+# The moves a coordinator makes from the case page; offers, reports and follow-up
+# have pages of their own.
+STAFF_MOVES = (CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS, CaseStatus.MATCHING,
+               CaseStatus.CANCELLED, CaseStatus.CLOSED)
+
+
 @coordinator_required
 def coordinator_home(request):
+    """The queue: every open case, filtered, sorted and searched."""
+    form = QueueFilterForm(request.GET or None)
+    filters = form.filters()
+    page = selectors.case_queue(viewer=request.user, filters=filters,
+                                page=request.GET.get("page", 1), request=request)
     counts = selectors.case_counts_by_status(viewer=request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
-        "queue": selectors.coordinator_queue(viewer=request.user, request=request),
-        "counts": [(s, counts.get(s.value, 0)) for s in CaseStatus if s != CaseStatus.DRAFT],
+        "form": form, "page": page, "query": query.urlencode(),
+        "counts": [(s, counts.get(s.value, 0)) for s in CaseStatus if s in OPEN_STATES],
+        "total": sum(counts.values()),
+        "now": timezone.now(),
     }
     return render(request, "requests_app/coordinator_home.html", context)
 
 
-@login_required
-def staff_case(request, ref):
-    """The care team's view of a case: every answer and the timeline. Opening it
-    is a read of PHI, logged by case_for_viewer."""
-    if not request.user.is_clinical_staff:
-        raise Http404
-    case = selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+def _staff_case_page(request, case, *, move_form=None, insurance_form=None, status=200):
+    is_coordinator = request.user.role == Role.COORDINATOR
+    moves = [to for to in allowed_transitions(case=case, role=request.user.role)
+             if to in STAFF_MOVES] if is_coordinator else []
     context = {
         "case": case,
         "progress": progress.describe(case.status),
         "timeline": selectors.case_timeline(case=case),
         "answers": section_answers(case, list(case.questions.all())),
+        "is_coordinator": is_coordinator,
+        "moves": [(to, progress.action_label(case.status, to)) for to in moves],
+        "move_form": move_form or CaseMoveForm(moves=moves),
+        "insurance_form": insurance_form or (InsuranceCheckForm(instance=case)
+                                             if is_coordinator else None),
     }
-    return render(request, "requests_app/staff_case.html", context)
+    return render(request, "requests_app/staff_case.html", context, status=status)
+
+
+def _staff_case(request, ref, *, for_update=False):
+    if not request.user.is_clinical_staff:
+        raise Http404
+    return selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+
+
+@login_required
+def staff_case(request, ref):
+    """The care team's view of a case: every answer, the timeline and what this
+    person may do next. Opening it is a read of PHI, logged by case_for_viewer."""
+    return _staff_case_page(request, _staff_case(request, ref))
+
+
+@require_POST
+@login_required
+def staff_case_claim(request, ref):
+    case = _staff_case(request, ref)
+    try:
+        services.case_claim(actor=request.user, case_ref=case.uuid, request=request)
+    except TransitionError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("You are now the case manager of %(ref)s.")
+                         % {"ref": case.reference})
+    return redirect("requests_app:staff_case", case.uuid)
+
+
+@sensitive_post_parameters()
+@require_POST
+@login_required
+def staff_case_move(request, ref):
+    case = _staff_case(request, ref)
+    moves = [to for to in allowed_transitions(case=case, role=request.user.role)
+             if to in STAFF_MOVES]
+    form = CaseMoveForm(request.POST, moves=moves)
+    if form.is_valid():
+        to = form.cleaned_data["to_status"]
+        try:
+            case_transition(actor=request.user, ref=case.uuid, to_status=to,
+                            reason=form.cleaned_data["reason"], request=request)
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("%(ref)s: %(action)s: done.") % {
+                "ref": case.reference, "action": progress.action_label(case.status, to)})
+            return redirect("requests_app:staff_case", case.uuid)
+    return _staff_case_page(request, case, move_form=form, status=400)
+
+
+@sensitive_post_parameters()
+@require_POST
+@login_required
+def staff_case_insurance(request, ref):
+    case = _staff_case(request, ref)
+    form = InsuranceCheckForm(request.POST, instance=Case(pk=case.pk))
+    if form.is_valid():
+        try:
+            services.case_insurance_check(
+                actor=request.user, case_ref=case.uuid, request=request,
+                status=form.cleaned_data["insurance_status"],
+                fee_quoted=form.cleaned_data["fee_quoted"],
+                note=form.cleaned_data["insurance_note"])
+        except TransitionError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The insurance check is saved and the patient is told."))
+            return redirect("requests_app:staff_case", case.uuid)
+    return _staff_case_page(request, case, insurance_form=form, status=400)

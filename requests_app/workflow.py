@@ -145,6 +145,9 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
 
 
 # Events that are not moves, declared the same way.
+NOTICE_INSURANCE_CHECKED = _notices(
+    Notice(Kind.CASE_UPDATE, OWNER, _("We checked the cost of your request %(ref)s")),
+)
 NOTICE_AMENDED = _notices(
     Notice(Kind.AMENDED, COORDINATORS, _("Request %(ref)s was amended by the patient")),
     Notice(Kind.AMENDED, SPECIALIST_ASSIGNED, _("Request %(ref)s was amended by the patient")),

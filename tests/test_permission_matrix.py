@@ -148,6 +148,11 @@ TABLE: dict[str, Row] = {
     "requests/icd10/search/": Row(WRONG_METHOD, ANY_SIGNED_IN),
     "requests/coordinator/": same(COORDINATOR_PAGE),
     "requests/care/<uuid:ref>/": same(STAFF_CASE),
+    # POST only; a coordinator is sent back to the case page (or shown it with errors).
+    "requests/care/<uuid:ref>/claim/": Row(WRONG_METHOD, STAFF_CASE | {"coordinator": REDIRECT}),
+    "requests/care/<uuid:ref>/move/": Row(WRONG_METHOD, STAFF_CASE | {"coordinator": BAD_REQUEST}),
+    "requests/care/<uuid:ref>/insurance/": Row(WRONG_METHOD,
+                                               STAFF_CASE | {"coordinator": BAD_REQUEST}),
     "specialist/": same(SPECIALIST_PAGE),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
@@ -195,7 +200,7 @@ TABLE: dict[str, Row] = {
     "admin/jsi18n/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
     # No registered model has get_absolute_url, so there is no site to view.
     "admin/r/<path:content_type_id>/<path:object_id>/": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
-    "admin/(?P<app_label>accounts|audit|specialists|requests_app)/$":
+    "admin/(?P<app_label>accounts|audit|notifications|specialists|requests_app)/$":
         same(ADMIN_ONLY),
     "admin/(?P<url>.*)$": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
     "admin/accounts/user/invite/": same(ADMIN_ONLY),
@@ -204,6 +209,7 @@ TABLE: dict[str, Row] = {
     **admin_model("accounts/user", add=False, delete=False, change_post=REDIRECT),
     **admin_model("audit/auditevent", **READ_ONLY),
     **admin_model("audit/accesslog", **READ_ONLY),
+    **admin_model("notifications/notification", **READ_ONLY),
     **admin_model("requests_app/case", **READ_ONLY),
     **admin_model("requests_app/icd10synonym"),
     # The sent case's specialty is protected: the admin is told it cannot be deleted.
@@ -266,6 +272,7 @@ def build_world(users: dict) -> dict:
         "accounts/user": owner,
         "audit/auditevent": log_event(actor=coordinator, action="matrix.probe", obj=case),
         "audit/accesslog": log_access(viewer=coordinator, obj=case),
+        "notifications/notification": notification,
         "requests_app/case": case,
         "requests_app/icd10synonym": Icd10Synonym.objects.create(term="lump", clinical="neoplasm"),
         "specialists/specialty": Specialty.objects.get(slug="oncology"),
