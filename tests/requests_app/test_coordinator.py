@@ -35,7 +35,7 @@ def test_the_queue_shows_every_open_case_and_counts_per_status(client, patient, 
     client.force_login(coordinator)
     response = client.get(reverse(QUEUE))
     assert sorted(_refs(response)) == sorted([triage.reference, new.reference])
-    counts = dict((s.value, n) for s, n in response.context["counts"])
+    counts = {s.value: n for s, n in response.context["counts"]}
     assert counts["submitted"] == 1 and counts["triage"] == 1
     assert "2 open cases" in response.content.decode()
 
