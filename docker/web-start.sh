@@ -1,11 +1,8 @@
 #!/bin/sh
-# Container start for the `web` service only: apply migrations, then hand PID 1 to gunicorn.
-# worker and beat never migrate; compose starts them once web is healthy.
+# Container start for the `web` service: hand PID 1 to gunicorn. It connects as the runtime
+# role, which cannot create or alter tables: the one-shot `migrate` service (docker/migrate.sh)
+# has applied the migrations as the owner role before compose starts web.
+# docker/gunicorn.conf.py: bind, workers, and an access log without query strings.
 set -eu
 cd /app
-python manage.py migrate --noinput
-exec gunicorn secondop.wsgi:application \
-    --bind 0.0.0.0:8000 \
-    --workers "${GUNICORN_WORKERS:-3}" \
-    --worker-tmp-dir /dev/shm \
-    --access-logfile -
+exec gunicorn secondop.wsgi:application --config docker/gunicorn.conf.py

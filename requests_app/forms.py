@@ -462,7 +462,7 @@ class CaseMoveForm(CharacterCountMixin, forms.Form):
 
     to_status = forms.ChoiceField(widget=forms.HiddenInput)
     reason = forms.CharField(
-        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("Note for the patient"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("The patient reads this on their timeline. Asking for records? Say "
                     "exactly what is missing, for example “Your biopsy pathology report "
                     "from March”."),

@@ -31,8 +31,10 @@ def production_problems(env) -> list[str]:
         problems.append("MAIL_FILE_DIR: email written to files is for tests; unset it.")
     if not smtp:
         problems.append("SMTP_URL: email would be printed to the console; set an SMTP server.")
-    elif not _smtp_uses_tls(smtp):
-        problems.append("SMTP_URL: use TLS (smtp://…:587?tls=True, or smtps://…:465).")
+    elif not _smtp_uses_tls(smtp) and not env.bool("SMTP_ALLOW_UNENCRYPTED", default=False):
+        problems.append("SMTP_URL: use TLS (smtp://…:587?tls=True, or smtps://…:465); "
+                        "SMTP_ALLOW_UNENCRYPTED=true only for a mail catcher on a private "
+                        "network.")
     if not env("AWS_STORAGE_BUCKET_NAME", default=""):
         problems.append("AWS_STORAGE_BUCKET_NAME: records would be stored on the web server's "
                         "disk; set the private S3 bucket.")

@@ -101,6 +101,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Role web/worker/beat connect as; gets no UPDATE/DELETE/TRUNCATE on the audit logs (audit/append_only.py).
+DATABASE_RUNTIME_ROLE = env("DATABASE_RUNTIME_ROLE", default="")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -221,9 +223,13 @@ if SMTP_URL:
     }
 elif MAIL_FILE_DIR:
     # Used by the test rig so a separate Celery worker's mail can be read back.
+    # MAIL_FILE_BACKEND swaps in a subclass of the file backend: the crash tests give
+    # their worker one that kills its own process mid-send (tests/notifications/).
     MAILERS = {
         "default": {
-            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "BACKEND": env(
+                "MAIL_FILE_BACKEND", default="django.core.mail.backends.filebased.EmailBackend"
+            ),
             "OPTIONS": {"file_path": MAIL_FILE_DIR},
         }
     }
@@ -289,6 +295,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 NOTIFICATIONS_SWEEP_AFTER = timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_AFTER", default=120))
+# How long a worker owns an email it is sending; after that another may take it over.
+# Keep it above CELERY_TASK_TIME_LIMIT, so a slow worker is killed before its lease ends.
+NOTIFICATIONS_EMAIL_LEASE = timedelta(seconds=env.int("NOTIFICATIONS_EMAIL_LEASE", default=300))
+# Stop retrying an email this long after the event (security notices: never before 24 h).
+NOTIFICATIONS_EMAIL_GIVE_UP_AFTER = timedelta(
+    seconds=env.int("NOTIFICATIONS_EMAIL_GIVE_UP_AFTER", default=24 * 3600)
+)
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"

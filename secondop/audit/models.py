@@ -1,5 +1,7 @@
 """Append-only logs. Rows are only ever inserted: there is no update or delete
-path in the code or the admin, and on PostgreSQL a trigger refuses both."""
+path in the code or the admin, triggers refuse UPDATE, DELETE and TRUNCATE (PostgreSQL
+and SQLite), and the runtime database role may only SELECT and INSERT them
+(append_only.py)."""
 
 from django.conf import settings
 from django.db import models

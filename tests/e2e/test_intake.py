@@ -182,12 +182,33 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     assert page.get_by_role("cell", name=case.reference).is_visible()
     assert page.get_by_role("cell", name="Maria Lopez").is_visible()
     assert page.locator(".badge").inner_text() == "1"
-    assert_accessible(page, "coordinator home")
+    assert_accessible(page, "case queue")
+    # Filters: urgent only hides it (it is routine); a search by name finds it.
+    page.get_by_label("Urgency").select_option("urgent")
+    page.get_by_role("button", name="Show cases").click()
+    assert page.get_by_text("No open case matches these filters.").is_visible()
+    page.get_by_role("link", name="Clear filters").click()
+    page.get_by_label("Reference or patient's name").fill("lopez")
+    page.get_by_role("button", name="Show cases").click()
+    screenshot(page, "case-queue")
     # The coordinator opens it: every answer, the patient's concerns included.
     page.get_by_role("link", name=case.reference).click()
     assert page.get_by_text("Whether losing the whole breast is really needed").is_visible()
     assert_accessible(page, "staff case page")
+    page.get_by_role("button", name="Claim: I will manage this case").click()
+    assert page.get_by_text(f"You are now the case manager of {case.reference}").is_visible()
+    page.get_by_role("button", name="Start triage").click()
+    # Asking for records without a note is refused, and says why.
+    page.get_by_role("button", name="Ask the patient for records").click()
+    assert page.get_by_text("Write a note for the patient saying why.").first.is_visible()
+    assert_accessible(page, "staff case page with an error")
+    page.get_by_label("Note for the patient", exact=True).fill(
+        "Your biopsy pathology report from October")
+    page.get_by_role("button", name="Ask the patient for records").click()
+    assert page.get_by_text("Waiting for records").first.is_visible()
     screenshot(page, "staff-case")
+    case.refresh_from_db()
+    assert case.status == "awaiting_records" and case.case_manager == coordinator
 
 
 def test_a_parent_asks_for_their_child_and_no_one_else_is_named_the_patient(page, people):

@@ -82,3 +82,20 @@ def test_the_forwarded_proto_header_is_believed_only_behind_a_configured_proxy(c
     result = _start({**PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": count}, code)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [header, int(count)]
+
+
+def test_plaintext_smtp_only_when_named_for_a_private_mail_catcher():
+    env = {**PRODUCTION_ENV, "SMTP_URL": "smtp://mailpit:1025", "SMTP_ALLOW_UNENCRYPTED": "true"}
+    assert _start(env).returncode == 0
+
+
+def test_the_access_log_format_has_no_query_string_or_referer():
+    import runpy
+
+    config = runpy.run_path(str(BASE_DIR / "docker" / "gunicorn.conf.py"))
+    log_format = config["access_log_format"]
+    assert "%(U)s" in log_format  # the path alone
+    for leaky in ("%(r)s", "%(q)s", "%(f)s", "%({query_string}e)s"):
+        assert leaky not in log_format
+    script = (BASE_DIR / "docker" / "web-start.sh").read_text()
+    assert "--config docker/gunicorn.conf.py" in script

@@ -1,0 +1,15 @@
+"""gunicorn settings for the web service (docker/web-start.sh) and the page benchmark.
+
+The access log never carries a query string or a Referer: both can hold what a
+person typed (a patient's name searched in the coordinator's queue). %(U)s is
+the path alone; %(r)s, the request line with its query, is deliberately absent.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+# gunicorn's heartbeat files in memory, not on the container's overlay disk.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+accesslog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
