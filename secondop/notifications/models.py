@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,7 +49,13 @@ KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
 
 
 class EmailStatus(models.TextChoices):
+    """pending -> sending (claimed by one worker, under a lease) -> sent;
+    sending -> pending again after a transient error (with next_attempt_at in the
+    future) or when the lease runs out (the worker died); sending -> failed when
+    the error is permanent or the retries are used up. skipped: not wanted."""
+
     PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     SKIPPED = "skipped", _("Not wanted")
     FAILED = "failed", _("Gave up")
@@ -72,6 +79,14 @@ class Notification(models.Model):
     email_status = models.CharField(max_length=10, choices=EmailStatus, default=EmailStatus.PENDING)
     email_attempts = models.PositiveSmallIntegerField(default=0)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # When a pending email may be tried (again): its backoff. A new row is due at once.
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"), null=True, blank=True, default=timezone.now
+    )
+    # While sending: until when the worker that claimed it owns it.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Why the last attempt failed: an error name or SMTP code, never an address or PHI.
+    failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -82,11 +97,23 @@ class Notification(models.Model):
                 condition=models.Q(delivered_at__isnull=False),
                 name="notif_inbox_idx",
             ),
-            # the sweep: rows still undelivered
+            # the sweep: rows never made visible in-app (their task was lost) ...
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(delivered_at__isnull=True) | models.Q(email_status="pending"),
-                name="notif_outbox_idx",
+                condition=models.Q(delivered_at__isnull=True),
+                name="notif_undelivered_idx",
+            ),
+            # ... emails whose next attempt is due ...
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(email_status="pending"),
+                name="notif_email_due_idx",
+            ),
+            # ... and claims whose worker died (lease run out)
+            models.Index(
+                fields=["lease_until"],
+                condition=models.Q(email_status="sending"),
+                name="notif_email_lease_idx",
             ),
         ]
         constraints = [
@@ -98,10 +125,19 @@ class Notification(models.Model):
                 condition=~models.Q(email_status="sent") | models.Q(emailed_at__isnull=False),
                 name="notif_sent_has_time",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(email_status="pending") | models.Q(next_attempt_at__isnull=False),
+                name="notif_pending_has_next_attempt",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(email_status="sending") | models.Q(lease_until__isnull=False),
+                name="notif_sending_has_lease",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.title
+        # Not the title: this is what the admin and the logs show.
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class EmailPreference(models.Model):

@@ -1,4 +1,6 @@
-from django.db.models import QuerySet
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .models import ALWAYS_EMAILED, KINDS_FOR_ROLE, EmailPreference, EmailStatus, Kind, Notification
@@ -30,14 +32,21 @@ def email_preferences(*, user) -> dict[str, bool]:
             if k in mine and k not in ALWAYS_EMAILED}
 
 
-def notifications_due_for_sweep(*, older_than, max_attempts: int, limit: int = 500) -> list[int]:
-    """Outbox rows whose task never ran (broker down, worker lost) or whose email is
-    still owed, created long enough ago that their own task should have finished."""
-    cutoff = timezone.now() - older_than
-    undelivered = Notification.objects.filter(created_at__lt=cutoff, delivered_at__isnull=True)
-    owed_email = Notification.objects.filter(
-        created_at__lt=cutoff, email_status=EmailStatus.PENDING, email_attempts__lt=max_attempts
-    )
+def notifications_due_for_sweep(*, older_than: timedelta, limit: int = 500) -> list[int]:
+    """Outbox rows whose own task was lost and must be queued again:
+
+    - never made visible in-app, created more than `older_than` ago;
+    - email pending whose next attempt was due more than `older_than` ago: its own
+      task (queued on commit, or with a countdown after a failure) had its chance,
+      and a row still waiting out its backoff is left alone;
+    - email claimed by a worker whose lease has run out (the worker died).
+    """
+    now = timezone.now()
+    cutoff = now - older_than
+    lost_task = Q(delivered_at__isnull=True, created_at__lt=cutoff)
+    email_overdue = Q(email_status=EmailStatus.PENDING, next_attempt_at__lt=cutoff)
+    lease_over = Q(email_status=EmailStatus.SENDING, lease_until__lt=now)
     return list(
-        (undelivered | owed_email).order_by("created_at").values_list("pk", flat=True)[:limit]
+        Notification.objects.filter(lost_task | email_overdue | lease_over)
+        .order_by("created_at").values_list("pk", flat=True)[:limit]
     )

@@ -43,7 +43,7 @@ def test_an_admin_with_mfa_reaches_the_admin(client, admin_user):
 
 def test_the_staff_pages_render_for_their_roles(client, coordinator, specialist):
     client.force_login(coordinator)
-    assert "Coordinator home" in client.get(reverse("requests_app:coordinator_home")).content.decode()
+    assert "Case queue" in client.get(reverse("requests_app:coordinator_home")).content.decode()
     client.force_login(specialist)
     assert "Specialist home" in client.get(reverse("specialists:home")).content.decode()
 

@@ -59,5 +59,5 @@ def test_a_coordinator_enrols_mfa_before_reaching_the_coordinator_home(page):
 
     page.goto("/home/")
     page.wait_for_url(re.compile("/requests/coordinator/"))
-    assert page.get_by_role("heading", level=1).inner_text() == "Coordinator home"
+    assert page.get_by_role("heading", level=1).inner_text() == "Case queue"
     assert_no_csp_violations(page)

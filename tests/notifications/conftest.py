@@ -53,32 +53,58 @@ def broker(tmp_path_factory):
     server.stop()
 
 
+class Workers:
+    """Starts `celery worker` processes on the test database and the private
+    Redis, each with the environment given (plus `extra_env`); all email lands
+    in one folder (file-based backend), so that every message sent is counted."""
+
+    def __init__(self, broker, tmp_path: Path):
+        from django.db import connection
+
+        self.tmp_path = tmp_path
+        self.mail_dir = tmp_path / "mail"
+        self.mail_dir.mkdir()
+        self.procs: list[subprocess.Popen] = []
+        db = connection.settings_dict
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "REDIS_URL": broker.url,
+            "CELERY_BROKER_URL": broker.url,
+            "MAIL_FILE_DIR": str(self.mail_dir),
+            "SITE_URL": "http://testserver",
+        }
+
+    def start(self, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        log_path = self.tmp_path / f"worker-{len(self.procs)}.log"
+        with log_path.open("w") as log:
+            proc = subprocess.Popen(
+                [str(BASE_DIR / ".venv/bin/celery"), "-A", "secondop", "worker", "--pool", "solo",
+                 "--loglevel", "info", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat"],
+                cwd=BASE_DIR, env={**self.env, **(extra_env or {})}, stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.procs.append(proc)
+        _wait_for_worker(proc, log_path)
+        return proc
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+
 @pytest.fixture
-def celery_worker_process(transactional_db, broker, tmp_path, settings):
-    """A real `celery worker` process consuming from Redis, on the test database.
-
-    Yields the folder its email lands in (file-based backend)."""
-    from django.db import connection
-
+def celery_workers(transactional_db, broker, tmp_path):
+    """Start real worker processes with `celery_workers.start(extra_env)`."""
     from secondop.celery import app
 
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": broker.url,
-        "CELERY_BROKER_URL": broker.url,
-        "MAIL_FILE_DIR": str(mail_dir),
-        "SITE_URL": "http://testserver",
-    }
-    log = (tmp_path / "worker.log").open("w")
-    proc = subprocess.Popen(
-        [str(BASE_DIR / ".venv/bin/celery"), "-A", "secondop", "worker", "--pool", "solo",
-         "--loglevel", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    workers = Workers(broker, tmp_path)
     # The test process publishes to the same private Redis. Drop any producer
     # pool made earlier for another URL (kombu keeps one per broker URL).
     app.conf.broker_url = broker.url
@@ -86,19 +112,20 @@ def celery_worker_process(transactional_db, broker, tmp_path, settings):
     app._pool = None
     app.amqp._producer_pool = None
     try:
-        _wait_for_worker(app, proc, tmp_path / "worker.log")
-        yield mail_dir
+        yield workers
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        workers.stop_all()
         app.conf.task_always_eager = True
 
 
-def _wait_for_worker(app, proc, log_path: Path) -> None:
+@pytest.fixture
+def celery_worker_process(celery_workers):
+    """One real worker process. Yields the folder its email lands in."""
+    celery_workers.start()
+    return celery_workers.mail_dir
+
+
+def _wait_for_worker(proc, log_path: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -1,9 +1,21 @@
+import smtplib
+from datetime import timedelta
+from itertools import pairwise
+
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from secondop.notifications.models import EmailPreference, EmailStatus, Kind, Notification
-from secondop.notifications.services import notification_deliver, notify
+from secondop.notifications.selectors import notifications_due_for_sweep
+from secondop.notifications.services import (
+    MAX_EMAIL_ATTEMPTS,
+    notification_claim_email,
+    notification_deliver,
+    notification_message_id,
+    notify,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,30 +75,332 @@ def test_security_emails_cannot_be_switched_off(patient, django_capture_on_commi
     assert len(mail.outbox) == 1
 
 
-def test_an_smtp_failure_is_retried_and_then_sends_once(patient, monkeypatch):
+# --- Claiming, backoff and giving up ---------------------------------------------------
+class Clock:
+    """timezone.now() for the services, the selectors and the test: moved by hand."""
+
+    def __init__(self, monkeypatch):
+        self.now = timezone.now()
+        monkeypatch.setattr(timezone, "now", lambda: self.now)
+
+    def travel(self, **delta) -> None:
+        self.now += timedelta(**delta)
+
+    def travel_to(self, moment) -> None:
+        self.now = max(self.now, moment)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    return Clock(monkeypatch)
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """Email goes to mail.outbox, except that the next errors queued are raised
+    instead (the message is built first, so its headers are recorded either way)."""
+    from django.core.mail import EmailMessage
+
+    class Smtp:
+        errors: list[Exception] = []
+        failing_forever: Exception | None = None
+        message_ids: list[str] = []
+
+    real_send = EmailMessage.send
+
+    def send(self, fail_silently=False):
+        Smtp.message_ids.append(self.message()["Message-ID"])
+        if Smtp.failing_forever is not None:
+            raise Smtp.failing_forever
+        if Smtp.errors:
+            raise Smtp.errors.pop(0)
+        return real_send(self, fail_silently)
+
+    monkeypatch.setattr(EmailMessage, "send", send)
+    Smtp.errors, Smtp.message_ids = [], []
+    return Smtp
+
+
+def _pending(recipient, kind=Kind.CASE_UPDATE) -> Notification:
+    """A committed outbox row whose task has not run yet."""
+    with transaction.atomic():
+        return notify(recipient=recipient, kind=kind, title="x", reference="SO-2026-000007")
+
+
+def _due_for_sweep() -> list[int]:
+    return notifications_due_for_sweep(older_than=timedelta(0))
+
+
+def test_it_lets_one_worker_claim_an_email_until_its_lease_runs_out(patient, clock, settings):
+    settings.NOTIFICATIONS_EMAIL_LEASE = timedelta(minutes=5)
+    n = _pending(patient)
+
+    first = notification_claim_email(notification_id=n.pk)
+    assert first is not None and first.email_status == EmailStatus.SENDING
+    assert first.lease_until == clock.now + timedelta(minutes=5)
+    # Another process got there first: nothing for a second claimer, or a re-run task.
+    assert notification_claim_email(notification_id=n.pk) is None
+    notification_deliver(notification_id=n.pk)
+    assert mail.outbox == []
+    clock.travel(minutes=4, seconds=59)
+    assert notification_claim_email(notification_id=n.pk) is None
+    assert _due_for_sweep() == []
+
+    # The first worker died: once its lease runs out, the sweep and a claimer take over.
+    clock.travel(seconds=2)
+    assert _due_for_sweep() == [n.pk]
+    second = notification_claim_email(notification_id=n.pk)
+    assert second is not None
+    assert second.email_attempts == 2
+    assert notification_claim_email(notification_id=n.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_skips_a_row_another_process_is_claiming_instead_of_waiting(patient):
+    import threading
+    import time
+
+    from django.db import connection
+
+    # Written directly: committing notify() here would run its (eager) task at once.
+    n = Notification.objects.create(recipient=patient, kind=Kind.CASE_UPDATE, title="x",
+                                    next_attempt_at=timezone.now())
+    result = {}
+
+    def other_worker():
+        started = time.monotonic()
+        try:
+            result["claimed"] = notification_claim_email(notification_id=n.pk)
+        finally:
+            connection.close()
+        result["seconds"] = time.monotonic() - started
+
+    with transaction.atomic():
+        # This process is in the middle of claiming it (row locked, not committed).
+        Notification.objects.select_for_update().get(pk=n.pk)
+        thread = threading.Thread(target=other_worker)
+        thread.start()
+        thread.join(10)
+    assert result["claimed"] is None
+    assert result["seconds"] < 5
+    # Once the first claimer is done (here: it let go), the row can be claimed.
+    assert notification_claim_email(notification_id=n.pk) is not None
+
+
+def test_it_sends_the_same_message_id_on_every_attempt(patient, clock, smtp):
     import smtplib
+
+    n = _pending(patient)
+    smtp.errors = [smtplib.SMTPServerDisconnected("gone")]
+    retry_at = notification_deliver(notification_id=n.pk)
+    clock.travel_to(retry_at)
+    assert notification_deliver(notification_id=n.pk) is None
+
+    assert len(mail.outbox) == 1
+    assert smtp.message_ids == [notification_message_id(n)] * 2
+    assert mail.outbox[0].message()["Message-ID"] == f"<notification-{n.pk}@secondop.local>"
+
+
+def test_it_backs_off_after_a_transient_failure_and_the_sweep_waits_for_it(
+    patient, clock, smtp, settings
+):
+    import smtplib
+
+    n = _pending(patient)
+    smtp.errors = [smtplib.SMTPServerDisconnected("gone"), smtplib.SMTPServerDisconnected("gone")]
+
+    retry_at = notification_deliver(notification_id=n.pk)
+    n.refresh_from_db()
+    assert n.delivered_at is not None  # in-app does not wait for the SMTP server
+    assert n.email_status == EmailStatus.PENDING
+    assert n.email_attempts == 1
+    assert n.failure_reason == "SMTPServerDisconnected"
+    assert n.next_attempt_at == retry_at
+    assert clock.now + timedelta(seconds=15) <= retry_at <= clock.now + timedelta(seconds=30)
+
+    # Not before it is due: not the sweep, and not a task that runs early.
+    clock.travel_to(retry_at - timedelta(seconds=1))
+    assert _due_for_sweep() == []
+    assert notification_deliver(notification_id=n.pk) is None
+    n.refresh_from_db()
+    assert n.email_attempts == 1
+
+    # Due, but its own task (queued with a countdown) gets NOTIFICATIONS_SWEEP_AFTER first.
+    clock.travel_to(retry_at + timedelta(seconds=1))
+    assert notifications_due_for_sweep(older_than=timedelta(minutes=2)) == []
+    assert _due_for_sweep() == [n.pk]
+
+    # The second failure waits about twice as long.
+    second_retry_at = notification_deliver(notification_id=n.pk)
+    assert clock.now + timedelta(seconds=30) <= second_retry_at <= clock.now + timedelta(seconds=60)
+    clock.travel_to(second_retry_at)
+    assert notification_deliver(notification_id=n.pk) is None
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.SENT
+    assert n.email_attempts == 3
+    assert n.failure_reason == ""
+    assert len(mail.outbox) == 1
+    assert _due_for_sweep() == []
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (smtplib.SMTPRecipientsRefused({"pat@example.com": (550, b"pat@example.com unknown")}),
+         "SMTPRecipientsRefused (SMTP 550)"),
+        (smtplib.SMTPDataError(554, b"rejected as spam"), "SMTPDataError (SMTP 554)"),
+        (ValueError("Invalid address"), "ValueError"),
+    ],
+)
+def test_it_marks_a_permanent_failure_failed_with_its_reason(patient, smtp, error, reason):
+    n = _pending(patient)
+    smtp.errors = [error]
+
+    assert notification_deliver(notification_id=n.pk) is None
+
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.FAILED
+    assert n.failure_reason == reason
+    assert patient.email not in n.failure_reason
+    assert n.delivered_at is not None
+    # Not pending: nothing will try it again.
+    assert _due_for_sweep() == []
+    notification_deliver(notification_id=n.pk)
+    assert len(smtp.message_ids) == 1
+
+
+def test_a_template_error_is_a_permanent_failure(patient, monkeypatch):
+    from django.template import TemplateSyntaxError
 
     from secondop.notifications import services
 
-    calls = {"n": 0}
-    real = services._send_email
+    def broken(*args, **kwargs):
+        raise TemplateSyntaxError("bad tag")
 
-    def flaky(n):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise smtplib.SMTPServerDisconnected("gone")
-        real(n)
-
-    monkeypatch.setattr(services, "_send_email", flaky)
-    with transaction.atomic():
-        n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x")
-    with pytest.raises(smtplib.SMTPServerDisconnected):
-        notification_deliver(notification_id=n.pk)
+    monkeypatch.setattr(services, "render_to_string", broken)
+    n = _pending(patient)
+    notification_deliver(notification_id=n.pk)
     n.refresh_from_db()
-    assert n.email_status == EmailStatus.PENDING
-    assert n.delivered_at is not None  # in-app does not wait for the SMTP server
+    assert (n.email_status, n.failure_reason) == (EmailStatus.FAILED, "TemplateSyntaxError")
+
+
+def test_a_greylisting_refusal_is_transient(patient, smtp):
+    n = _pending(patient)
+    smtp.errors = [smtplib.SMTPRecipientsRefused({"pat@example.com": (451, b"try later")})]
+    assert notification_deliver(notification_id=n.pk) is not None
+    n.refresh_from_db()
+    assert (n.email_status, n.failure_reason) == (
+        EmailStatus.PENDING, "SMTPRecipientsRefused (SMTP 451)")
+
+
+def _fail_until_given_up(n, clock) -> list:
+    """Run every attempt when it is due until the row stops being pending; returns
+    the times at which the attempts failed."""
+    failed_at = []
+    while True:
+        n.refresh_from_db()
+        if n.email_status != EmailStatus.PENDING:
+            return failed_at
+        clock.travel_to(n.next_attempt_at)
+        notification_deliver(notification_id=n.pk)
+        failed_at.append(clock.now)
+        assert len(failed_at) < 200
+
+
+def test_a_security_notice_keeps_retrying_for_24_hours(patient, clock, smtp, settings):
+    settings.NOTIFICATIONS_EMAIL_GIVE_UP_AFTER = timedelta(hours=1)  # not for security notices
+    smtp.failing_forever = smtplib.SMTPServerDisconnected("outage")
+    n = _pending(patient, kind=Kind.SECURITY)
+    created = n.created_at
+
+    failed_at = _fail_until_given_up(n, clock)
+
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.FAILED
+    # Every failure within the first 24 hours left it pending; the last try was at 24 h.
+    assert failed_at[-1] >= created + timedelta(hours=24)
+    assert failed_at[-2] < created + timedelta(hours=24)
+    assert n.email_attempts == len(failed_at) > MAX_EMAIL_ATTEMPTS
+    assert n.failure_reason == f"Gave up after {n.email_attempts} attempts: SMTPServerDisconnected"
+    # Backoff is capped: no gap between attempts is longer than 30 minutes.
+    gaps = [b - a for a, b in pairwise(failed_at)]
+    assert max(gaps) <= timedelta(minutes=30)
+    assert mail.outbox == []
+
+
+def test_a_10_minute_outage_loses_no_security_notice(patient, clock, smtp):
+    smtp.failing_forever = smtplib.SMTPServerDisconnected("outage")
+    n = _pending(patient, kind=Kind.SECURITY)
+    outage_ends = clock.now + timedelta(minutes=10)
+    while clock.now < outage_ends:
+        n.refresh_from_db()
+        clock.travel_to(n.next_attempt_at)
+        notification_deliver(notification_id=n.pk)
+    smtp.failing_forever = None
+    n.refresh_from_db()
+    clock.travel_to(n.next_attempt_at)
     notification_deliver(notification_id=n.pk)
     n.refresh_from_db()
     assert n.email_status == EmailStatus.SENT
-    assert n.email_attempts == 2
+    assert len(mail.outbox) == 1
+
+
+def test_other_kinds_give_up_after_max_attempts(patient, clock, smtp):
+    smtp.failing_forever = smtplib.SMTPServerDisconnected("outage")
+    n = _pending(patient)
+
+    failed_at = _fail_until_given_up(n, clock)
+
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.FAILED
+    assert len(failed_at) == n.email_attempts == MAX_EMAIL_ATTEMPTS
+    assert n.failure_reason.startswith(f"Gave up after {MAX_EMAIL_ATTEMPTS} attempts")
+
+
+def test_other_kinds_give_up_after_the_configured_window(patient, clock, smtp, settings):
+    settings.NOTIFICATIONS_EMAIL_GIVE_UP_AFTER = timedelta(minutes=3)
+    smtp.failing_forever = smtplib.SMTPServerDisconnected("outage")
+    n = _pending(patient)
+
+    failed_at = _fail_until_given_up(n, clock)
+
+    assert failed_at[-1] == n.created_at + timedelta(minutes=3)
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.FAILED
+    assert n.email_attempts < MAX_EMAIL_ATTEMPTS
+
+
+def test_an_email_that_keeps_killing_its_worker_is_given_up(patient, clock, settings):
+    n = _pending(patient)
+    Notification.objects.filter(pk=n.pk).update(
+        email_status=EmailStatus.SENDING, email_attempts=MAX_EMAIL_ATTEMPTS,
+        lease_until=clock.now - timedelta(seconds=1))
+    assert notification_claim_email(notification_id=n.pk) is None
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.FAILED
+    assert n.failure_reason == f"Gave up after {MAX_EMAIL_ATTEMPTS} attempts: worker lost"
+
+
+def test_a_recipient_without_an_email_address_fails_at_once(patient):
+    n = _pending(patient, kind=Kind.SECURITY)
+    type(patient).objects.filter(pk=patient.pk).update(email="")
+    notification_deliver(notification_id=n.pk)
+    n.refresh_from_db()
+    assert (n.email_status, n.failure_reason) == (
+        EmailStatus.FAILED, "The recipient has no email address")
+
+
+def test_a_finished_send_is_recorded_even_if_the_lease_ran_out_meanwhile(
+    patient, clock, settings
+):
+    from secondop.notifications import services
+
+    n = _pending(patient)
+    slow = notification_claim_email(notification_id=n.pk)
+    clock.travel(seconds=settings.NOTIFICATIONS_EMAIL_LEASE.total_seconds() + 1)
+    assert notification_claim_email(notification_id=n.pk) is not None  # taken over
+    services._attempt_email(slow)  # the slow worker's send completes after all
+    n.refresh_from_db()
+    assert n.email_status == EmailStatus.SENT
+    assert n.lease_until is None
     assert len(mail.outbox) == 1

@@ -1,0 +1,46 @@
+import pytest
+from django.urls import reverse
+
+from secondop.notifications.models import EmailStatus, Kind, Notification
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def failed(patient):
+    return Notification.objects.create(
+        recipient=patient, kind=Kind.SECURITY, title="Your biopsy report is ready",
+        reference="SO-2026-000077", email_status=EmailStatus.FAILED, email_attempts=3,
+        failure_reason="SMTPRecipientsRefused (SMTP 550)",
+    )
+
+
+def test_it_shows_admins_which_emails_gave_up_and_why(client, admin_user, failed):
+    client.force_login(admin_user)
+    for url in (reverse("admin:notifications_notification_changelist"),
+                reverse("admin:notifications_notification_change", args=[failed.pk])):
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert "SMTPRecipientsRefused (SMTP 550)" in html
+        # The in-app title is not shown.
+        assert "biopsy" not in html, url
+
+
+def test_it_is_read_only(client, admin_user, failed):
+    client.force_login(admin_user)
+    assert client.get(reverse("admin:notifications_notification_add")).status_code == 403
+    response = client.post(reverse("admin:notifications_notification_change", args=[failed.pk]),
+                           {"email_status": EmailStatus.PENDING})
+    assert response.status_code == 403
+    response = client.post(reverse("admin:notifications_notification_delete", args=[failed.pk]),
+                           {"post": "yes"})
+    assert response.status_code == 403
+    failed.refresh_from_db()
+    assert failed.email_status == EmailStatus.FAILED
+
+
+def test_it_is_not_found_for_other_staff(client, coordinator):
+    client.force_login(coordinator)
+    response = client.get(reverse("admin:notifications_notification_changelist"))
+    assert response.status_code == 404
