@@ -1,6 +1,185 @@
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+# A prefix of an ICD-10-CM code, dots left out: a letter, a digit, a digit or
+# letter (C4A, O9A), then up to four more characters.
+_ICD10_PREFIX = r"[A-Z][0-9][0-9A-Z][0-9A-Z]{0,4}"
+_ICD10_ITEM = re.compile(rf"^({_ICD10_PREFIX})(?:-({_ICD10_PREFIX}))?$")
+_ICD10_CODE = re.compile(rf"^{_ICD10_PREFIX}$")
+
+
+@dataclass(frozen=True)
+class Icd10Range:
+    """Codes whose first len(start) characters sort between start and end,
+    both included. A prefix ("C50") is the range C50-C50."""
+
+    start: str
+    end: str
+
+    def __contains__(self, code: str) -> bool:
+        code = normalise_icd10_code(code)
+        head = code[: len(self.start)]
+        # A code shorter than the bounds ("G93" against G93.5-G93.6) is broader
+        # than the range, so it is not in it. A word is in no range, although
+        # "CAN" sorts between C00 and D49.
+        return (len(head) == len(self.start) and self.start <= head <= self.end
+                and bool(_ICD10_CODE.match(code)))
+
+
+def normalise_icd10_code(code: str) -> str:
+    return code.strip().upper().replace(".", "")
+
+
+@lru_cache(maxsize=1024)
+def parse_icd10_ranges(text: str) -> tuple[Icd10Range, ...]:
+    """Read a certification's `icd10_ranges`: items separated by commas, each a
+    prefix ("C50", "E11.3") or an inclusive range of two prefixes of the same
+    length ("C00-D49"). Dots and case do not matter. Comparing characters in
+    ASCII order puts the ICD-10-CM categories that end in a letter where the
+    classification puts them: C4A after C44, O9A after O99.
+
+    Raises ValueError naming every item it cannot read."""
+    ranges, errors = [], []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        match = _ICD10_ITEM.match(item.upper().replace(".", "").replace(" ", ""))
+        start, end = (match.group(1), match.group(2) or match.group(1)) if match else ("", "")
+        if not match or len(start) != len(end) or start > end:
+            errors.append(item)
+            continue
+        ranges.append(Icd10Range(start, end))
+    if errors:
+        raise ValueError(", ".join(errors))
+    return tuple(ranges)
+
+
+def icd10_code_in(code: str, ranges: str) -> bool:
+    """Whether an ICD-10-CM code ("C50.911") falls in a list of ranges ("C00-D49, D50")."""
+    return any(code in each for each in parse_icd10_ranges(ranges))
+
+
+def validate_icd10_ranges(value: str) -> None:
+    try:
+        parse_icd10_ranges(value)
+    except ValueError as error:
+        raise ValidationError(
+            _("Not a code or a range of codes: %(items)s. Write C50 or C00-D49, the two ends "
+              "of a range as long as each other, the lower first."),
+            code="invalid", params={"items": str(error)},
+        ) from error
+
+
+class Board(models.Model):
+    """One of the 24 ABMS member boards, which issue the certifications."""
+
+    slug = models.SlugField(_("code"), max_length=20, unique=True, help_text=_("e.g. abim"))
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("certifying board")
+        verbose_name_plural = _("certifying boards")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def short_name(self) -> str:
+        return self.name.removeprefix("American Board of ")
+
+
+class CertificationKind(models.TextChoices):
+    SPECIALTY = "specialty", _("primary specialty")
+    SUBSPECIALTY = "subspecialty", _("subspecialty")
+
+
+ICD10_RANGES_HELP = _(
+    "The ICD-10-CM codes a holder usually treats, separated by commas: a code or the start "
+    "of one (C50 is every code that starts with C50; E11.3 every code that starts with "
+    "E11.3), or a range of two such starts, both included (C00-D49 is every code whose "
+    "first three characters sort between C00 and D49: D49.9 is in, D50 is not). Dots and "
+    "case do not matter. Matching uses this as a hint, never as a limit. Leave it empty "
+    "for a certificate that treats no condition in particular."
+)
+
+
+class Certification(models.Model):
+    """A specialty or subspecialty certificate that an ABMS board issues
+    (loaded by a data migration from specialists/data/abms_certifications.json).
+    A certificate that several boards issue (Surgery of the Hand: orthopaedic,
+    plastic and general surgery) is one row per board, as each board issues its own."""
+
+    board = models.ForeignKey(
+        Board, on_delete=models.PROTECT, related_name="certifications", verbose_name=_("board")
+    )
+    name = models.CharField(_("name"), max_length=150)
+    slug = models.SlugField(
+        _("code"), max_length=80, unique=True,
+        help_text=_("The board's code and the certificate's name, e.g. abim-medical-oncology. "
+                    "Other records refer to it: do not change it."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=CertificationKind.choices)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="subspecialties",
+        limit_choices_to={"kind": CertificationKind.SPECIALTY}, verbose_name=_("builds on"),
+        help_text=_("For a subspecialty: the same board's primary specialty its holders must "
+                    "hold first. Empty when several of them lead to it."),
+    )
+    icd10_ranges = models.TextField(
+        _("ICD-10-CM codes it usually treats"), blank=True, validators=[validate_icd10_ranges],
+        help_text=ICD10_RANGES_HELP,
+    )
+    active = models.BooleanField(
+        _("offered"), default=True,
+        help_text=_("Whether specialists can list it and matching considers it."),
+    )
+
+    class Meta:
+        verbose_name = _("board certification")
+        verbose_name_plural = _("board certifications")
+        ordering = ["board__name", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["board", "name"], name="certification_unique_per_board"),
+            models.CheckConstraint(
+                condition=Q(kind=CertificationKind.SUBSPECIALTY) | Q(parent__isnull=True),
+                name="certification_only_subspecialty_has_parent",
+                violation_error_message=_("Only a subspecialty builds on another certificate."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(parent=F("pk")), name="certification_not_own_parent",
+                violation_error_message=_("A certificate cannot build on itself."),
+            ),
+        ]
+        indexes = [models.Index(fields=["active", "kind"])]
+
+    def __str__(self) -> str:
+        board = self.board.short_name
+        return self.name if self.name == board else f"{self.name} ({board})"
+
+    def clean(self) -> None:
+        # The constraints check one row; a parent's kind and board are another row's.
+        parent = self.parent
+        if parent is None:
+            return
+        if self.kind != CertificationKind.SUBSPECIALTY:
+            raise ValidationError(
+                {"parent": _("Only a subspecialty builds on another certificate.")}, code="invalid"
+            )
+        if parent.kind != CertificationKind.SPECIALTY or parent.board_id != self.board_id:
+            raise ValidationError(
+                {"parent": _("Choose a primary specialty of the same board.")}, code="invalid"
+            )
+
+    def treats(self, icd10_code: str) -> bool:
+        return icd10_code_in(icd10_code, self.icd10_ranges)
 
 
 class Specialty(models.Model):
@@ -9,6 +188,12 @@ class Specialty(models.Model):
     slug = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.CharField(_("what it covers"), max_length=300, blank=True)
+    certifications = models.ManyToManyField(
+        Certification, related_name="specialties", blank=True,
+        verbose_name=_("board certifications"),
+        help_text=_("What this choice means: a specialist who holds any of these can answer "
+                    "a case that asks for it."),
+    )
 
     class Meta:
         verbose_name = _("specialty")

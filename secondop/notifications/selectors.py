@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -11,8 +12,23 @@ def notification_list(*, viewer) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=viewer, delivered_at__isnull=False)
 
 
+# The header shows the unread count on every page: it is kept in the cache and
+# dropped whenever it changes (services.unread_count_changed); the timeout is
+# only a safety net.
+UNREAD_CACHE_SECONDS = 300
+
+
+def unread_cache_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
 def notification_unread_count(*, viewer) -> int:
-    return notification_list(viewer=viewer).filter(read_at__isnull=True).count()
+    key = unread_cache_key(viewer.pk)
+    count = cache.get(key)
+    if count is None:
+        count = notification_list(viewer=viewer).filter(read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_CACHE_SECONDS)
+    return count
 
 
 def email_wanted(*, user, kind: str) -> bool:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -14,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import ALWAYS_EMAILED, EmailPreference, EmailStatus, Kind, Notification
-from .selectors import email_wanted
+from .selectors import email_wanted, unread_cache_key
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,12 @@ def notification_deliver(*, notification_id: int) -> datetime | None:
     the email sends it, and a sent email is never claimed again. Returns when the
     email should be tried again if this attempt failed for now, else None.
     """
-    Notification.objects.filter(pk=notification_id, delivered_at__isnull=True).update(
+    if Notification.objects.filter(pk=notification_id, delivered_at__isnull=True).update(
         delivered_at=timezone.now()
-    )
+    ):
+        recipient = Notification.objects.filter(pk=notification_id).values_list(
+            "recipient_id", flat=True).first()
+        unread_count_changed(user_id=recipient)
     n = notification_claim_email(notification_id=notification_id)
     if n is None:
         return None
@@ -227,16 +231,30 @@ def _send_email(n: Notification) -> int:
     return message.send()
 
 
+def unread_count_changed(*, user_id: int | None) -> None:
+    """Drop the cached unread count once the change is committed (so a page in
+    between cannot cache the old number again)."""
+    if user_id is not None:
+        key = unread_cache_key(user_id)
+        transaction.on_commit(lambda: cache.delete(key))
+
+
 def notification_mark_read(*, actor, notification_id: int) -> int:
-    return Notification.objects.filter(
+    changed = Notification.objects.filter(
         pk=notification_id, recipient=actor, delivered_at__isnull=False, read_at__isnull=True
     ).update(read_at=timezone.now())
+    if changed:
+        unread_count_changed(user_id=actor.pk)
+    return changed
 
 
 def notifications_mark_all_read(*, actor) -> int:
-    return Notification.objects.filter(
+    changed = Notification.objects.filter(
         recipient=actor, delivered_at__isnull=False, read_at__isnull=True
     ).update(read_at=timezone.now())
+    if changed:
+        unread_count_changed(user_id=actor.pk)
+    return changed
 
 
 @transaction.atomic

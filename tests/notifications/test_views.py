@@ -76,3 +76,25 @@ def test_each_role_chooses_only_the_emails_it_can_get(client, patient, specialis
     html = client.get(reverse("notifications:preferences")).content.decode()
     assert "A case is offered to a specialist" in html
     assert "Records are asked for" not in html
+
+
+def test_the_unread_count_is_cached_and_follows_every_change(
+    client, patient, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from secondop.notifications.services import notify
+
+    client.force_login(patient)
+    client.get(reverse("notifications:list"))
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("requests_app:dashboard")).content.decode()
+    assert not [q for q in queries.captured_queries if "notifications_notification" in q["sql"]]
+    assert 'class="badge"' not in html
+    with django_capture_on_commit_callbacks(execute=True):  # delivered on commit
+        note = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="News")
+    assert "1 unread" in client.get(reverse("requests_app:dashboard")).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("notifications:open", args=[note.pk]))
+    assert "1 unread" not in client.get(reverse("requests_app:dashboard")).content.decode()
