@@ -10,6 +10,7 @@ it matching. Codes loaded from now on never get them (search_text_for).
 import django.db.models.functions.text
 import django.db.models.lookups
 from django.db import migrations, models
+from django.db.models import Q
 
 # What requests_app.icd10.LAY_TERMS was when migration 0003 loaded the codes,
 # frozen here so that reversing this migration restores exactly that.
@@ -28,10 +29,11 @@ def load_synonyms(apps, schema_editor):
     load_icd10_synonyms(apps.get_model("requests_app", "Icd10Synonym"))
 
 
-def _rewrite_search_text(apps, text_for) -> None:
+def _rewrite_search_text(apps, text_for, candidates: Q) -> None:
     Icd10Code = apps.get_model("requests_app", "Icd10Code")
     changed = []
-    for code in Icd10Code.objects.only("code", "title", "search_text").iterator(chunk_size=10000):
+    rows = Icd10Code.objects.filter(candidates).only("code", "title", "search_text")
+    for code in rows.iterator(chunk_size=10000):
         text = text_for(code.code, code.title)
         if text != code.search_text:
             code.search_text = text
@@ -42,7 +44,12 @@ def _rewrite_search_text(apps, text_for) -> None:
 def drop_baked_lay_terms(apps, schema_editor):
     from requests_app.icd10 import search_text_for
 
-    _rewrite_search_text(apps, search_text_for)
+    # A baked row ends with the last lay term added: only those are read, so a
+    # database loaded without them (every new one) is checked in a moment.
+    candidates = Q()
+    for lay in OLD_LAY_TERMS.values():
+        candidates |= Q(search_text__endswith=f" {lay}")
+    _rewrite_search_text(apps, search_text_for, candidates)
 
 
 def bake_lay_terms(apps, schema_editor):
@@ -52,7 +59,10 @@ def bake_lay_terms(apps, schema_editor):
         text = search_text_for(code, title)
         return " ".join([text, *(lay for clinical, lay in OLD_LAY_TERMS.items() if clinical in text)])
 
-    _rewrite_search_text(apps, old_search_text_for)
+    candidates = Q()
+    for clinical in OLD_LAY_TERMS:
+        candidates |= Q(search_text__contains=clinical)
+    _rewrite_search_text(apps, old_search_text_for, candidates)
 
 
 class Migration(migrations.Migration):

@@ -306,7 +306,7 @@ def test_the_admin_refuses_a_synonym_twice_in_another_case(client, admin_user):
 def test_it_sends_anonymous_people_to_sign_in(client):
     url = reverse("requests_app:icd10_search")
 
-    response = client.get(url, {"q": "e11"})
+    response = client.post(url, {"q": "e11"})
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
@@ -315,7 +315,7 @@ def test_it_sends_anonymous_people_to_sign_in(client):
 def test_it_returns_codes_as_json(client, patient):
     client.force_login(patient)
 
-    response = client.get(reverse("requests_app:icd10_search"), {"q": "e11.9"})
+    response = client.post(reverse("requests_app:icd10_search"), {"q": "e11.9"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
@@ -328,8 +328,8 @@ def test_it_returns_an_empty_list_for_a_short_or_missing_query(client, patient):
     client.force_login(patient)
     url = reverse("requests_app:icd10_search")
 
-    assert client.get(url, {"q": "e"}).json() == {"results": []}
-    assert client.get(url).json() == {"results": []}
+    assert client.post(url, {"q": "e"}).json() == {"results": []}
+    assert client.post(url).json() == {"results": []}
 
 
 def test_it_serves_any_signed_in_person(client, outsider, coordinator):
@@ -337,11 +337,12 @@ def test_it_serves_any_signed_in_person(client, outsider, coordinator):
     url = reverse("requests_app:icd10_search")
     for user in (outsider, coordinator):
         client.force_login(user)
-        results = client.get(url, {"q": "migraine"}).json()["results"]
+        results = client.post(url, {"q": "migraine"}).json()["results"]
         assert results[0] == {"code": "G43", "title": "Migraine"}
 
 
-def test_it_only_answers_get(client, patient):
+def test_it_only_answers_post(client, patient):
+    # What a patient types about their health stays out of URLs and access logs.
     client.force_login(patient)
 
-    assert client.post(reverse("requests_app:icd10_search"), {"q": "e11"}).status_code == 405
+    assert client.get(reverse("requests_app:icd10_search"), {"q": "e11"}).status_code == 405
