@@ -4,6 +4,7 @@ everything else, reads and writes alike, goes through it."""
 from datetime import timedelta
 from uuid import UUID
 
+from django.apps import apps
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -25,8 +26,12 @@ def case_list(*, viewer) -> QuerySet[Case]:
     if viewer.role == Role.COORDINATOR:
         return Case.objects.exclude(status=CaseStatus.DRAFT)
     if viewer.role == Role.SPECIALIST:
-        # Assigned to them; cases offered to them join here with the offers.
-        return Case.objects.filter(specialist=viewer)
+        # Assigned to them, or offered to them now (the offers table is the
+        # specialists app's: named here, never imported).
+        offers = apps.get_model("specialists", "Offer").objects
+        return Case.objects.filter(
+            Q(specialist=viewer)
+            | Q(pk__in=offers.filter(specialist=viewer, status="open").values("case_id")))
     # Administrators manage accounts and reference data, never cases (DESIGN.md).
     return Case.objects.none()
 
@@ -41,7 +46,8 @@ def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, reques
     if for_update:
         cases = cases.select_for_update()
     else:
-        cases = cases.select_related("icd10", "specialty", "preferred_specialist__user", "owner")
+        cases = cases.select_related("icd10", "specialty", "preferred_specialist__user", "owner",
+                                     "specialist__specialist_profile", "case_manager")
     try:
         case = cases.get(uuid=ref)
     except (Case.DoesNotExist, ValueError):  # ValueError: not a UUID at all

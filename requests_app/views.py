@@ -211,8 +211,12 @@ def _staff_case(request, ref, *, for_update=False):
 @login_required
 def staff_case(request, ref):
     """The care team's view of a case: every answer, the timeline and what this
-    person may do next. Opening it is a read of PHI, logged by case_for_viewer."""
-    return _staff_case_page(request, _staff_case(request, ref))
+    person may do next. Opening it is a read of PHI, logged by case_for_viewer.
+    A specialist who has only been offered the case sees the offer's summary."""
+    case = _staff_case(request, ref)
+    if request.user.role == Role.SPECIALIST and case.specialist_id != request.user.pk:
+        return redirect("specialists:offer", case.uuid)
+    return _staff_case_page(request, case)
 
 
 @require_POST

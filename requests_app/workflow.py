@@ -62,12 +62,32 @@ REASON_REQUIRED = frozenset({S.WITHDRAWN, S.CANCELLED, S.AWAITING_RECORDS})
 # Recipients, resolved from the case when the move is made.
 OWNER = "owner"  # the account holder
 COORDINATORS = "coordinators"  # every active coordinator
+CASE_MANAGER = "case_manager"  # the coordinator who claimed it, or every coordinator
 SPECIALIST_ASSIGNED = "specialist"  # the assigned specialist, if there is one
+SPECIALIST_OFFERED = "offered"  # the specialist the open offer is for
+
+
+def _coordinators(case: Case) -> list:
+    return list(User.objects.filter(role=Role.COORDINATOR, is_active=True))
+
+
+def _case_manager(case: Case) -> list:
+    manager = case.case_manager
+    return [manager] if manager is not None and manager.is_active else _coordinators(case)
+
+
+def _offered(case: Case) -> list:
+    # The offers table belongs to the specialists app; naming it is allowed here.
+    offer = case.offers.filter(status="open").select_related("specialist").first()
+    return [offer.specialist] if offer else []
+
 
 RECIPIENTS: dict[str, Callable[[Case], list]] = {
     OWNER: lambda case: [case.owner],
-    COORDINATORS: lambda case: list(User.objects.filter(role=Role.COORDINATOR, is_active=True)),
+    COORDINATORS: _coordinators,
+    CASE_MANAGER: _case_manager,
     SPECIALIST_ASSIGNED: lambda case: [case.specialist] if case.specialist_id else [],
+    SPECIALIST_OFFERED: _offered,
 }
 
 
@@ -97,12 +117,14 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
         Notice(Kind.RECORDS_RECEIVED, COORDINATORS, _("Records arrived for %(ref)s")),
     ),
     (S.TRIAGE, S.MATCHING): _notices(PROGRESS),
-    (S.MATCHING, S.OFFERED): (),  # the offer itself tells the specialist (matching)
-    (S.OFFERED, S.MATCHING): _notices(
-        Notice(Kind.OFFER_DECLINED, COORDINATORS, _("%(ref)s needs another specialist")),
+    (S.MATCHING, S.OFFERED): _notices(
+        Notice(Kind.OFFER_MADE, SPECIALIST_OFFERED, _("A case is offered to you: %(ref)s")),
+    ),
+    (S.OFFERED, S.MATCHING): _notices(  # declined, expired or withdrawn
+        Notice(Kind.OFFER_DECLINED, CASE_MANAGER, _("%(ref)s needs another specialist")),
     ),
     (S.OFFERED, S.IN_REVIEW): _notices(
-        Notice(Kind.OFFER_ACCEPTED, COORDINATORS, _("A specialist accepted %(ref)s")),
+        Notice(Kind.OFFER_ACCEPTED, CASE_MANAGER, _("A specialist accepted %(ref)s")),
         Notice(Kind.OFFER_ACCEPTED, OWNER, _("A specialist has accepted your request %(ref)s")),
     ),
     (S.IN_REVIEW, S.CONSULTATION): _notices(PROGRESS),
@@ -181,24 +203,32 @@ def send_notices(case: Case, notices: tuple[Notice, ...], *, actor) -> None:
     told of their own moves; the account holder always is (it is their receipt)."""
     for notice in notices:
         for user in RECIPIENTS[notice.to](case):
-            if notice.to != OWNER and user.pk == actor.pk:
+            if notice.to != OWNER and actor is not None and user.pk == actor.pk:
                 continue
             notify(recipient=user, kind=notice.kind,
                    title=str(notice.title) % {"ref": case.reference or ""},
                    url=case_url_for(case, user), reference=case.reference or "")
 
 
+# Moves SecondOp makes itself (actor=None), from a periodic task.
+SYSTEM_MOVES = frozenset({(S.OFFERED, S.MATCHING)})  # an offer expired
+
+
 def case_transition(
     *, actor, ref: UUID | str, to_status: str, reason: str = "", request=None,
     on_change: Callable[[Case, CaseEvent], list[str] | None] | None = None,
 ) -> TransitionResult:
-    """Move the case `ref` to `to_status` as `actor`.
+    """Move the case `ref` to `to_status` as `actor` (None: SecondOp itself, for
+    the moves in SYSTEM_MOVES only).
 
     `on_change(case, event)` runs inside the transaction after the event is
     written, for the move's own fields (a reference, a due date); it returns
     the names of the fields it set."""
     with transaction.atomic():
-        case = case_for_viewer(viewer=actor, ref=ref, for_update=True)
+        if actor is None:
+            case = Case.objects.select_for_update().get(uuid=ref)
+        else:
+            case = case_for_viewer(viewer=actor, ref=ref, for_update=True)
         old = case.status
         if old == to_status:
             return TransitionResult(case=case, changed=False, event=None)
@@ -208,7 +238,7 @@ def case_transition(
                 _("A request that is “%(old)s” cannot become “%(new)s”.")
                 % {"old": S(old).label, "new": S(to_status).label}
             )
-        if actor.role not in roles:
+        if (actor.role not in roles) if actor else ((old, to_status) not in SYSTEM_MOVES):
             raise TransitionError(_("You are not allowed to make this change."))
         reason = (reason or "").strip()
         if to_status in REASON_REQUIRED and not reason:

@@ -289,6 +289,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 CELERY_BEAT_SCHEDULE = {
+    "offers-expire": {
+        "task": "specialists.tasks.offers_expire",
+        "schedule": timedelta(minutes=5),
+    },
     "notifications-sweep": {
         "task": "secondop.notifications.tasks.notifications_sweep",
         "schedule": timedelta(minutes=1),
@@ -375,3 +379,7 @@ SECONDOP_SUPPORT_EMAIL = env("SECONDOP_SUPPORT_EMAIL", default="care@secondop.lo
 CASE_TURNAROUND_DAYS_ROUTINE = env.int("CASE_TURNAROUND_DAYS_ROUTINE", default=7)
 CASE_TURNAROUND_DAYS_URGENT = env.int("CASE_TURNAROUND_DAYS_URGENT", default=3)
 CASE_URGENT_IF_TREATMENT_WITHIN_DAYS = env.int("CASE_URGENT_IF_TREATMENT_WITHIN_DAYS", default=14)
+
+# How long a specialist has to answer an offer, in hours (urgent cases: less).
+OFFER_DEADLINE_HOURS = env.int("OFFER_DEADLINE_HOURS", default=48)
+OFFER_DEADLINE_HOURS_URGENT = env.int("OFFER_DEADLINE_HOURS_URGENT", default=12)

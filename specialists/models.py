@@ -1,4 +1,5 @@
 import re
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -7,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from secondop.us_states import USState
 
 # A prefix of an ICD-10-CM code, dots left out: a letter, a digit, a digit or
 # letter (C4A, O9A), then up to four more characters.
@@ -204,26 +207,183 @@ class Specialty(models.Model):
         return self.name
 
 
+class Credential(models.TextChoices):
+    MD = "MD", _("MD (Doctor of Medicine)")
+    DO = "DO", _("DO (Doctor of Osteopathic Medicine)")
+
+
+class ConsultationMode(models.TextChoices):
+    """The same values as the patient's requests_app.models.ConsultationType."""
+
+    WRITTEN = "written", _("Written opinion")
+    VIDEO = "video", _("Video consultation")
+    IN_PERSON = "in_person", _("In-person visit")
+
+
 class SpecialistProfile(models.Model):
-    """The clinical side of a specialist's account: what matching reads."""
+    """The clinical side of a specialist's account: what matching reads, and
+    (name, credentials, specialties, institution, languages, bio) what the
+    public directory shows."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="specialist_profile"
     )
-    title = models.CharField(_("title"), max_length=100, help_text=_("e.g. MD, FACS"))
-    specialties = models.ManyToManyField(Specialty, related_name="specialists")
-    subspecialty = models.CharField(_("subspecialty"), max_length=150, blank=True)
+    # The directory's URLs: never the integer key.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    credential = models.CharField(_("degree"), max_length=2, choices=Credential,
+                                  default=Credential.MD)
+    title = models.CharField(_("letters after your name"), max_length=100,
+                             help_text=_("As patients should read them, e.g. MD, PhD, FACS"))
+    specialties = models.ManyToManyField(
+        Specialty, related_name="specialists", verbose_name=_("specialties"),
+        help_text=_("The kinds of specialist patients ask for that you can answer."))
+    subspecialty = models.CharField(_("focus"), max_length=150, blank=True,
+                                    help_text=_("e.g. Breast cancer, Heart failure"))
     institution = models.CharField(_("institution"), max_length=200)
     bio = models.TextField(_("about"), max_length=2000, blank=True)
-    languages = models.JSONField(_("languages"), default=list, blank=True)
-    licensed_states = models.JSONField(_("licensed in"), default=list, blank=True)
+    photo = models.ImageField(_("photo"), upload_to="specialists/photos/", blank=True)
+    languages = models.JSONField(_("languages"), default=list, blank=True,
+                                 help_text=_("Languages you consult in, e.g. English, Spanish."))
+    conditions = models.JSONField(
+        _("conditions treated"), default=list, blank=True,
+        help_text=_("ICD-10-CM codes or categories you usually treat, e.g. C50, D05."))
+    insurance_networks = models.JSONField(_("insurance networks accepted"), default=list,
+                                          blank=True)
+    consultation_modes = models.JSONField(_("consultations offered"), default=list, blank=True)
     accepting_cases = models.BooleanField(_("accepting new cases"), default=True)
     max_open_cases = models.PositiveSmallIntegerField(_("most open cases at once"), default=8)
+    turnaround_days = models.PositiveSmallIntegerField(_("usual turnaround, in days"),
+                                                       default=7)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("specialist profile")
         verbose_name_plural = _("specialist profiles")
         indexes = [models.Index(fields=["accepting_cases"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(max_open_cases__gte=1),
+                                   name="specialist_capacity_at_least_one"),
+            models.CheckConstraint(condition=models.Q(turnaround_days__gte=1),
+                                   name="specialist_turnaround_at_least_one_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user.full_name}, {self.title}"
+
+
+class HeldCertification(models.Model):
+    """A board certification a specialist holds, with the year it was granted."""
+
+    profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE,
+                                related_name="certifications")
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT,
+                                      related_name="holders")
+    year = models.PositiveSmallIntegerField(_("year certified"))
+
+    class Meta:
+        verbose_name = _("board certification held")
+        ordering = ["certification__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "certification"],
+                                    name="certification_held_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.certification} ({self.year})"
+
+
+class Licence(models.Model):
+    """A state medical licence: opinions are practised where the patient is."""
+
+    profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE,
+                                related_name="licences")
+    state = models.CharField(_("state"), max_length=2, choices=USState)
+    number = models.CharField(_("licence number"), max_length=40)
+    expires_on = models.DateField(_("expires on"))
+
+    class Meta:
+        verbose_name = _("state licence")
+        ordering = ["state"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "state"], name="licence_once_per_state"),
+        ]
+        indexes = [models.Index(fields=["state", "expires_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.state} {self.number}"
+
+
+class LeavePeriod(models.Model):
+    profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE,
+                                related_name="leave")
+    starts_on = models.DateField(_("first day away"))
+    ends_on = models.DateField(_("last day away"))
+
+    class Meta:
+        verbose_name = _("leave")
+        ordering = ["starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                   name="leave_ends_after_it_starts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on} to {self.ends_on}"
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class DeclineReason(models.TextChoices):
+    CAPACITY = "capacity", _("I have no capacity in time")
+    EXPERTISE = "expertise", _("Outside my expertise")
+    CONFLICT = "conflict", _("Conflict of interest")
+    AWAY = "away", _("I will be away")
+    OTHER = "other", _("Another reason")
+
+
+class Offer(models.Model):
+    """A case offered to one specialist, with a deadline. At most one is open
+    per case; a case is never offered twice to the same specialist."""
+
+    case = models.ForeignKey("requests_app.Case", on_delete=models.CASCADE,
+                             related_name="offers")
+    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="offers")
+    offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    status = models.CharField(max_length=10, choices=OfferStatus, default=OfferStatus.OPEN)
+    deadline = models.DateTimeField(_("answer by"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    conflict_attested = models.BooleanField(default=False)
+    decline_reason = models.CharField(max_length=12, choices=DeclineReason, blank=True)
+    decline_note = models.TextField(max_length=1000, blank=True)
+    # Filters the coordinator relaxed for this offer (language, mode), and why.
+    relaxed = models.JSONField(default=list, blank=True)
+    relax_reason = models.TextField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case"], condition=models.Q(status="open"),
+                                    name="one_open_offer_per_case"),
+            models.UniqueConstraint(fields=["case", "specialist"],
+                                    name="never_offered_twice_to_one_specialist"),
+            models.CheckConstraint(
+                condition=~models.Q(status="accepted") | models.Q(conflict_attested=True),
+                name="accepted_offer_attests_no_conflict"),
+        ]
+        indexes = [
+            models.Index(fields=["deadline"], condition=models.Q(status="open"),
+                         name="offer_open_deadline_idx"),
+            models.Index(fields=["specialist", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.specialist} ({self.status})"

@@ -1,9 +1,13 @@
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
 
-from requests_app.models import Case
+from requests_app.models import CLOSED_STATES, Case, Icd10Code
 from requests_app.selectors import case_list
+from secondop.accounts.models import Role
 
-from .models import Certification, Specialty
+from .models import Certification, HeldCertification, Licence, SpecialistProfile, Specialty
 
 
 def specialist_case_list(*, viewer) -> QuerySet[Case]:
@@ -26,3 +30,177 @@ def certifications_treating(*, icd10_code: str) -> list[Certification]:
     code matches nothing."""
     certifications = Certification.objects.filter(active=True).exclude(icd10_ranges="")
     return [each for each in certifications.select_related("board") if each.treats(icd10_code)]
+
+
+# --- The specialist's workspace and offers ----------------------------------------------
+def profile_for(*, user):
+    from .models import SpecialistProfile
+
+    return (SpecialistProfile.objects.filter(user=user)
+            .prefetch_related("specialties", "licences").first())
+
+
+def open_offers(*, viewer) -> list:
+    from .models import Offer, OfferStatus
+
+    return list(Offer.objects.filter(specialist=viewer, status=OfferStatus.OPEN)
+                .select_related("case", "case__specialty").order_by("deadline"))
+
+
+def specialist_cases(*, viewer) -> QuerySet[Case]:
+    """The cases assigned to the specialist that are still open, due first."""
+    from requests_app.models import OPEN_STATES
+
+    return (case_list(viewer=viewer).filter(specialist=viewer, status__in=OPEN_STATES)
+            .select_related("specialty").order_by("due_at"))
+
+
+def case_offers(*, case) -> list:
+    return list(case.offers.select_related("specialist", "offered_by").order_by("created_at"))
+
+
+def offer_for(*, viewer, case_ref, request=None):
+    """The viewer's latest offer of a case they may see, or 404 (reading it is
+    logged: it holds the diagnosis)."""
+    from django.http import Http404
+
+    from requests_app.selectors import case_for_viewer
+
+    from .models import Offer
+
+    case = case_for_viewer(viewer=viewer, ref=case_ref, request=request)
+    offer = (Offer.objects.filter(case=case, specialist=viewer).select_related(
+        "case", "case__specialty", "case__icd10").order_by("-created_at").first())
+    if offer is None:
+        raise Http404
+    return offer
+
+
+def offer_summary(*, offer) -> list[tuple]:
+    """Only what a specialist needs to decide: no name, no date of birth, no
+    contact details. The age as a band."""
+    from django.utils import timezone
+    from django.utils.translation import gettext as _
+
+    case = offer.case
+    age = ""
+    if case.patient_dob:
+        today = timezone.localdate()
+        years = today.year - case.patient_dob.year - (
+            (today.month, today.day) < (case.patient_dob.month, case.patient_dob.day))
+        low = years // 10 * 10
+        age = _("%(low)d to %(high)d") % {"low": low, "high": low + 9}
+    code = f"{case.icd10.code} {case.icd10.title}" if case.icd10 else ""
+    return [
+        (_("Age"), age),
+        (_("Lives in"), case.get_patient_state_display()),
+        (_("Diagnosis"), case.diagnosis),
+        (_("ICD-10-CM code"), code),
+        (_("Specialty asked for"), case.specialty.name if case.specialty else ""),
+        (_("Consultation"), case.get_consultation_type_display()),
+        (_("Report due"), case.due_at.strftime("%-d %B %Y") if case.due_at else ""),
+        (_("First diagnosed at"), case.diagnosing_institution),
+        (_("Urgency"), case.get_urgency_display()),
+    ]
+
+
+# --- The specialist's own profile and the public directory ---------------------------------
+def own_profile(*, viewer):
+    """The signed-in specialist's own profile with everything its page shows
+    (None before it is set up). No profile is ever reached by another person's id."""
+    return (SpecialistProfile.objects.filter(user=viewer, user__is_active=True)
+            .select_related("user")
+            .prefetch_related(
+                "specialties", "licences", "leave",
+                Prefetch("certifications", queryset=HeldCertification.objects.select_related(
+                    "certification__board").order_by("certification__board__name",
+                                                     "certification__name")))
+            .first())
+
+
+def icd10_titles(*, codes: list[str]) -> dict[str, str]:
+    """The titles of the listed ICD-10-CM codes, in one query."""
+    return dict(Icd10Code.objects.filter(code__in=codes).values_list("code", "title"))
+
+
+def _directory_profiles():
+    """The one rule of who is in the public directory: every specialist whose
+    account is active, taking cases or not (the page says which)."""
+    return SpecialistProfile.objects.filter(user__is_active=True, user__role=Role.SPECIALIST)
+
+
+def _with_json_item(profiles, field: str, value: str):
+    """Profiles whose JSON list `field` holds `value`. PostgreSQL answers it with
+    `contains`; SQLite (the embedded default) has no such lookup, so the few
+    values are read and tested here."""
+    if connection.features.supports_json_field_contains:
+        return profiles.filter(**{f"{field}__contains": [value]})
+    wanted = [pk for pk, values in profiles.values_list("pk", field) if value in (values or [])]
+    return profiles.filter(pk__in=wanted)
+
+
+def directory_list(*, filters: dict):
+    """The public directory, filtered by specialty (a Specialty), language (a
+    name), state (licensed there, unexpired) and consultation mode; by name.
+    Only public fields are read: the licences join filters, it is never shown."""
+    profiles = _directory_profiles()
+    if filters.get("specialty"):
+        profiles = profiles.filter(specialties=filters["specialty"])
+    if filters.get("state"):
+        # One filter() call: the same licence is in that state and unexpired.
+        profiles = profiles.filter(licences__state=filters["state"],
+                                   licences__expires_on__gte=timezone.localdate())
+    if filters.get("language"):
+        profiles = _with_json_item(profiles, "languages", filters["language"])
+    if filters.get("mode"):
+        profiles = _with_json_item(profiles, "consultation_modes", filters["mode"])
+    return (profiles.select_related("user")
+            .prefetch_related(
+                "specialties",
+                Prefetch("certifications", queryset=HeldCertification.objects.select_related(
+                    "certification__board").order_by("certification__name")))
+            .order_by("user__full_name", "pk"))
+
+
+def directory_languages() -> list[str]:
+    """Every language someone in the directory consults in, for the filter."""
+    languages = set()
+    for values in _directory_profiles().values_list("languages", flat=True):
+        languages.update(values or [])
+    return sorted(languages, key=str.casefold)
+
+
+def directory_profile(*, public_id):
+    """One directory entry, or 404 (also for an inactive account)."""
+    try:
+        return (_directory_profiles().select_related("user")
+                .prefetch_related(
+                    "specialties",
+                    Prefetch("certifications", queryset=HeldCertification.objects.select_related(
+                        "certification__board").order_by("certification__name")),
+                    # States only, and only licences in force: a number is never shown.
+                    Prefetch("licences", to_attr="current_licences",
+                             queryset=Licence.objects.filter(
+                                 expires_on__gte=timezone.localdate()).only(
+                                 "profile_id", "state").order_by("state")))
+                .get(public_id=public_id))
+    except (SpecialistProfile.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def directory_photo(*, name: str):
+    """The directory entry whose photo is stored as `name`, or 404."""
+    profile = _directory_profiles().filter(photo=name).only("pk", "photo").first()
+    if profile is None:
+        raise Http404
+    return profile
+
+
+def cases_open_to_a_preference(*, viewer) -> list[Case]:
+    """The patient's requests where they can still name a specialist: drafts
+    and open requests (the ones whose sections they can still change)."""
+    if not (viewer.is_authenticated and viewer.role == Role.PATIENT):
+        return []
+    return list(case_list(viewer=viewer).exclude(status__in=CLOSED_STATES)
+                .only("uuid", "reference", "status", "patient_name", "relationship",
+                      "created_at").order_by("-created_at")[:10])

@@ -1,8 +1,20 @@
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from requests_app.models import Case, CaseStatus
+from requests_app.selectors import case_for_viewer
+from requests_app.workflow import case_transition
+from secondop.accounts.models import Role
+from secondop.audit.services import log_event
+
+from .matching import RELAXABLE, rank_specialists, specialists_for_matching
+from .models import DeclineReason, Offer, OfferStatus
 from .specialties import SPECIALTIES
 
 CERTIFICATIONS_FILE = Path(__file__).resolve().parent / "data" / "abms_certifications.json"
@@ -60,3 +72,147 @@ def certifications_load(*, board_model=None, certification_model=None, specialty
         new_links = [by_slug[slug] for slug in data["specialties"][specialty.slug] if slug in created]
         specialty.certifications.add(*new_links)
     return len(by_slug)
+
+
+# --- Offers -----------------------------------------------------------------------------
+class OfferError(Exception):
+    """An offer that cannot be made or answered; the message is fit to show a person."""
+
+
+def _deadline(case) -> datetime:
+    hours = (settings.OFFER_DEADLINE_HOURS_URGENT if case.urgency == "urgent"
+             else settings.OFFER_DEADLINE_HOURS)
+    return timezone.now() + timedelta(hours=hours)
+
+
+def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: str = "",
+               request=None) -> Offer:
+    """Offer the case to one specialist from the ranked list.
+
+    The case row is locked first (case_for_viewer), so two coordinators offering
+    at the same moment queue: the second finds the case already offered. The
+    specialist must pass every hard filter, with only language and mode
+    relaxable, and only with a reason."""
+    relax = frozenset(relax)
+    if relax - RELAXABLE:
+        raise OfferError(_("Licensure and the other checks can never be relaxed."))
+    if relax and not relax_reason.strip():
+        raise OfferError(_("Say why the language or consultation check is relaxed."))
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        if actor.role != Role.COORDINATOR:
+            raise OfferError(_("Only coordinators offer cases."))
+        if case.status != CaseStatus.MATCHING:
+            raise OfferError(_("This case is not waiting for a specialist any more (it is "
+                               "“%(status)s”).") % {"status": case.get_status_display()})
+        profiles = specialists_for_matching().filter(user_id=specialist_id)
+        ranking = rank_specialists(case=case, relax=relax, profiles=profiles)
+        if not ranking.candidates:
+            raise OfferError(_("This specialist cannot take the case: %(why)s.")
+                             % {"why": ", ".join(ranking.why_no_one()) or _("not found")})
+        offer = Offer.objects.create(
+            case=case, specialist_id=specialist_id, offered_by=actor, deadline=_deadline(case),
+            relaxed=sorted(relax), relax_reason=relax_reason.strip())
+        log_event(actor=actor, action="specialists.offer.made", obj=case, request=request,
+                  new={"specialist": specialist_id, "deadline": offer.deadline.isoformat(),
+                       "relaxed": sorted(relax), "relax_reason": offer.relax_reason})
+        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.OFFERED,
+                        request=request)
+        return offer
+
+
+def _offer_for_update(*, actor, case_ref) -> tuple:
+    """The case and the actor's latest offer of it, both locked (the case row
+    first, as offer_make and offer_expire lock them). The offer itself is the
+    specialist's tie to the case, so a closed offer is refused in words, not
+    with a 404."""
+    offer = (Offer.objects.filter(case__uuid=case_ref, specialist=actor)
+             .order_by("-created_at").values_list("pk", "case_id").first())
+    if offer is None or actor.role != Role.SPECIALIST:
+        raise OfferError(_("There is no offer of this case to you."))
+    case = Case.objects.select_for_update().get(pk=offer[1])
+    return case, Offer.objects.select_for_update().get(pk=offer[0])
+
+
+def offer_accept(*, actor, case_ref, conflict_attested: bool, request=None) -> Offer:
+    """The specialist takes the case: it is assigned to them and moves to review.
+    An expired or withdrawn offer, or a case no longer offered, is refused: the
+    case row and the offer are locked, so one case is never assigned twice."""
+    with transaction.atomic():
+        case, offer = _offer_for_update(actor=actor, case_ref=case_ref)
+        if offer.status == OfferStatus.ACCEPTED:
+            return offer
+        if offer.status != OfferStatus.OPEN or case.status != CaseStatus.OFFERED:
+            raise OfferError(_("This offer is closed (%(status)s): the case has gone back to "
+                               "the coordinators.") % {"status": offer.get_status_display()})
+        if offer.deadline <= timezone.now():
+            raise OfferError(_("The time to answer this offer has passed."))
+        if not conflict_attested:
+            raise OfferError(_("Confirm that you have no conflict of interest with this case."))
+
+        def assign(case, event):
+            case.specialist = actor
+            return ["specialist"]
+
+        # The move first: it loads the case through the access rule, which lets
+        # the specialist in through this open offer.
+        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.IN_REVIEW,
+                        request=request, on_change=assign)
+        offer.status = OfferStatus.ACCEPTED
+        offer.conflict_attested = True
+        offer.answered_at = timezone.now()
+        offer.save(update_fields=["status", "conflict_attested", "answered_at"])
+        log_event(actor=actor, action="specialists.offer.accepted", obj=case, request=request,
+                  new={"conflict_attested": True})
+        return offer
+
+
+def offer_decline(*, actor, case_ref, reason: str, note: str = "", request=None) -> Offer:
+    with transaction.atomic():
+        case, offer = _offer_for_update(actor=actor, case_ref=case_ref)
+        if offer.status != OfferStatus.OPEN:
+            raise OfferError(_("This offer is already closed (%(status)s).")
+                             % {"status": offer.get_status_display()})
+        if reason not in DeclineReason.values:
+            raise OfferError(_("Choose why you are declining."))
+        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.MATCHING,
+                        reason=str(DeclineReason(reason).label), request=request)
+        offer.status = OfferStatus.DECLINED
+        offer.decline_reason = reason
+        offer.decline_note = note.strip()
+        offer.answered_at = timezone.now()
+        offer.save(update_fields=["status", "decline_reason", "decline_note", "answered_at"])
+        log_event(actor=actor, action="specialists.offer.declined", obj=case, request=request,
+                  new={"reason": reason})
+        return offer
+
+
+def offer_expire(*, offer_id: int) -> bool:
+    """Close an open offer whose deadline has passed and give the case back to
+    matching (the case manager is told). Idempotent: True if it expired it."""
+    with transaction.atomic():
+        # The case row first, then the offer: the order offer_accept locks them in,
+        # so the two can never deadlock, and one waits for the other.
+        case_id = Offer.objects.filter(pk=offer_id).values_list("case_id", flat=True).first()
+        if case_id is None:
+            return False
+        Case.objects.select_for_update().filter(pk=case_id).first()
+        offer = (Offer.objects.select_for_update().select_related("case")
+                 .filter(pk=offer_id, status=OfferStatus.OPEN, deadline__lte=timezone.now())
+                 .first())
+        if offer is None:
+            return False
+        offer.status = OfferStatus.EXPIRED
+        offer.answered_at = timezone.now()
+        offer.save(update_fields=["status", "answered_at"])
+        if offer.case.status == CaseStatus.OFFERED:
+            case_transition(actor=None, ref=offer.case.uuid, to_status=CaseStatus.MATCHING,
+                            reason=str(_("The specialist did not answer in time.")))
+        log_event(actor=None, action="specialists.offer.expired", obj=offer.case,
+                  new={"specialist": offer.specialist_id})
+        return True
+
+
+def offers_expire_due() -> int:
+    due = Offer.objects.filter(status=OfferStatus.OPEN, deadline__lte=timezone.now())
+    return sum(offer_expire(offer_id=pk) for pk in due.values_list("pk", flat=True)[:500])

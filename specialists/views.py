@@ -1,15 +1,136 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from requests_app.models import CaseStatus
+from requests_app.selectors import case_for_viewer
+from secondop.accounts.models import Role
 from secondop.accounts.permissions import specialist_required
 
-from .models import SpecialistProfile
-from .selectors import specialist_case_list
+from . import selectors, services
+from .matching import explanation, rank_specialists
+from .offer_forms import OfferAcceptForm, OfferDeclineForm, RelaxForm
 
 
 @specialist_required
 def home(request):
-    profile = (
-        SpecialistProfile.objects.filter(user=request.user).prefetch_related("specialties").first()
-    )
-    context = {"profile": profile, "cases": specialist_case_list(viewer=request.user)[:50]}
+    """The specialist's workspace: offers waiting for an answer, with the time
+    left, and the cases they are reviewing, with their due dates."""
+    context = {
+        "profile": selectors.profile_for(user=request.user),
+        "offers": selectors.open_offers(viewer=request.user),
+        "cases": selectors.specialist_cases(viewer=request.user),
+        "now": timezone.now(),
+    }
     return render(request, "specialists/home.html", context)
+
+
+# --- Matching (coordinators) ------------------------------------------------------------
+def _coordinator_case(request, ref):
+    """A case page for coordinators: anyone else gets the same 404 as for a case
+    that does not exist."""
+    if request.user.role != Role.COORDINATOR:
+        raise Http404
+    return case_for_viewer(viewer=request.user, ref=ref, request=request)
+
+
+@login_required
+def case_match(request, ref):
+    """The ranked specialists for a case, each with the reasons for its place;
+    when no one qualifies, how many each check excluded."""
+    case = _coordinator_case(request, ref)
+    relax_form = RelaxForm(request.GET or None)
+    relax = relax_form.relaxed() if relax_form.is_valid() else frozenset()
+    ranking = rank_specialists(case=case, relax=relax)
+    context = {
+        "case": case, "ranking": ranking, "relax_form": relax_form,
+        "candidates": [(c, explanation(c)) for c in ranking.candidates[:20]],
+        "can_offer": case.status == CaseStatus.MATCHING,
+        "offers": selectors.case_offers(case=case),
+    }
+    return render(request, "specialists/match.html", context)
+
+
+@require_POST
+@login_required
+def case_offer(request, ref):
+    case = _coordinator_case(request, ref)
+    relax_form = RelaxForm(request.POST)
+    relax_form.is_valid()  # the service checks the reason itself
+    try:
+        specialist_id = request.POST.get("specialist", "")
+        if not specialist_id.isdigit():
+            raise services.OfferError(_("Choose a specialist from the list."))
+        services.offer_make(actor=request.user, case_ref=case.uuid,
+                            specialist_id=int(specialist_id), relax=relax_form.relaxed(),
+                            relax_reason=relax_form.cleaned_data.get("relax_reason", ""),
+                            request=request)
+    except services.OfferError as error:
+        messages.error(request, str(error))
+        return redirect("specialists:case_match", ref)
+    messages.success(request, _("The case is offered. The specialist is told, and it comes "
+                                "back to you if they decline or do not answer in time."))
+    return redirect("requests_app:staff_case", ref)
+
+
+# --- Offers (specialists) ---------------------------------------------------------------
+@login_required
+def offer_detail(request, ref):
+    """What a specialist needs to decide, and nothing more: no name, no date of
+    birth, no contact details, no records until they accept."""
+    if request.user.role != Role.SPECIALIST:
+        raise Http404
+    offer = selectors.offer_for(viewer=request.user, case_ref=ref, request=request)
+    if offer.case.specialist_id == request.user.pk:
+        return redirect("requests_app:staff_case", ref)
+    context = {"offer": offer, "summary": selectors.offer_summary(offer=offer),
+               "accept_form": OfferAcceptForm(), "decline_form": OfferDeclineForm(),
+               "now": timezone.now()}
+    return render(request, "specialists/offer.html", context)
+
+
+def _answer(request, ref, form_class, answer):
+    if request.user.role != Role.SPECIALIST:
+        raise Http404
+    offer = selectors.offer_for(viewer=request.user, case_ref=ref, request=request)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            answer(form.cleaned_data)
+        except services.OfferError as error:
+            form.add_error(None, str(error))
+        else:
+            return None
+    forms = {"accept_form": OfferAcceptForm(), "decline_form": OfferDeclineForm()}
+    forms["accept_form" if form_class is OfferAcceptForm else "decline_form"] = form
+    context = {"offer": offer, "summary": selectors.offer_summary(offer=offer), **forms,
+               "now": timezone.now()}
+    return render(request, "specialists/offer.html", context, status=400)
+
+
+@require_POST
+@login_required
+def offer_accept(request, ref):
+    response = _answer(request, ref, OfferAcceptForm, lambda data: services.offer_accept(
+        actor=request.user, case_ref=ref, conflict_attested=data["no_conflict"],
+        request=request))
+    if response is not None:
+        return response
+    messages.success(request, _("The case is yours. The patient and the coordinator are told."))
+    return redirect("requests_app:staff_case", ref)
+
+
+@require_POST
+@login_required
+def offer_decline(request, ref):
+    response = _answer(request, ref, OfferDeclineForm, lambda data: services.offer_decline(
+        actor=request.user, case_ref=ref, reason=data["reason"], note=data["note"],
+        request=request))
+    if response is not None:
+        return response
+    messages.success(request, _("You declined the case. Thank you for answering quickly."))
+    return redirect("specialists:home")

@@ -154,6 +154,14 @@ TABLE: dict[str, Row] = {
     "requests/care/<uuid:ref>/insurance/": Row(WRONG_METHOD,
                                                STAFF_CASE | {"coordinator": BAD_REQUEST}),
     "specialist/": same(SPECIALIST_PAGE),
+    # Matching: coordinators only; every other role gets the case's 404.
+    "specialist/match/<uuid:ref>/": same(STAFF_CASE),
+    "specialist/match/<uuid:ref>/offer/": Row(WRONG_METHOD,
+                                              STAFF_CASE | {"coordinator": REDIRECT}),
+    # Offers: only the specialist offered the case (the matrix's specialist is not).
+    "specialist/offers/<uuid:ref>/": same(rule(NOT_FOUND)),
+    "specialist/offers/<uuid:ref>/accept/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    "specialist/offers/<uuid:ref>/decline/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),

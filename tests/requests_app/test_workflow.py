@@ -4,10 +4,12 @@ from django.http import Http404
 from requests_app.models import CaseEvent, CaseStatus
 from requests_app.progress import STATUS_TEXT, describe
 from requests_app.workflow import (
+    CASE_MANAGER,
     COORDINATORS,
     NOTICES,
     OWNER,
     SPECIALIST_ASSIGNED,
+    SPECIALIST_OFFERED,
     TRANSITIONS,
     TransitionError,
     allowed_transitions,
@@ -138,7 +140,9 @@ def test_every_move_sends_exactly_the_notices_it_declares(frm, to, request):
     expected = set()
     for notice in NOTICES[(frm, to)]:
         people = {OWNER: [patient], COORDINATORS: coordinators,
-                  SPECIALIST_ASSIGNED: [specialist]}[notice.to]
+                  CASE_MANAGER: coordinators,  # nobody has claimed it: all of them
+                  SPECIALIST_ASSIGNED: [specialist],
+                  SPECIALIST_OFFERED: []}[notice.to]  # offers: tests/specialists
         for person in people:
             if notice.to != OWNER and person == actor:
                 continue  # staff are not told of their own moves
@@ -168,3 +172,18 @@ def test_the_tracker_marks_the_current_step_as_in_progress():
     assert [s.state for s in steps][:3] == ["done", "current", "todo"]
     assert steps[1].label == "now: records being checked"
     assert steps[0].label == "Submitted"
+
+
+def test_the_case_manager_alone_is_told_once_a_case_is_claimed(patient, coordinator,
+                                                               specialist):
+    other = UserFactory(role="coordinator", email="other@example.com")
+    case = _case(patient, S.OFFERED, specialist=None, case_manager=coordinator)
+    from specialists.models import Offer
+    from tests.specialists.factories import SpecialistFactory
+
+    profile = SpecialistFactory()
+    Offer.objects.create(case=case, specialist=profile.user, offered_by=coordinator,
+                         deadline="2030-01-01T00:00Z")
+    case_transition(ref=case.uuid, actor=profile.user, to_status=S.MATCHING, reason="Busy")
+    told = set(Notification.objects.values_list("recipient__email", flat=True))
+    assert told == {coordinator.email} and other.email not in told

@@ -1,0 +1,145 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from requests_app.models import Icd10Code
+from specialists.matching import rank_specialists
+from specialists.models import Offer
+from tests.requests_app.factories import CaseFactory
+from tests.specialists.factories import SpecialistFactory, away
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(patient):
+    return CaseFactory(owner=patient, submitted=True, status="matching",
+                       icd10=Icd10Code.objects.get(code="C50.911"),
+                       due_at=timezone.now() + datetime.timedelta(days=7))
+
+
+def _names(ranking):
+    return [c.profile.user.full_name for c in ranking.candidates]
+
+
+def test_a_specialist_who_passes_every_check_is_ranked_with_reasons(case):
+    good = SpecialistFactory(user__full_name="Dr. Good", languages=["English", "Spanish"])
+    ranking = rank_specialists(case=case)
+    assert _names(ranking) == ["Dr. Good"]
+    why = "; ".join(ranking.candidates[0].reasons)
+    assert "Board-certified in Medical Oncology" in why
+    assert "treats C50 Malignant neoplasm of unspecified site of right female breast" in why
+    assert "licensed in NY (expires 2030-01)" in why
+    assert "8 of 8 slots free" in why and "usual turnaround 7 days" in why
+    assert good.pk and ranking.excluded == {}
+
+
+@pytest.mark.parametrize(("name", "make", "words"), [
+    ("accepting", lambda: SpecialistFactory(accepting_cases=False), "not accepting new cases"),
+    ("licence", lambda: SpecialistFactory(licensed_in=("NJ",)), "not licensed in NY"),
+    ("licence", lambda: SpecialistFactory(licence_expires=timezone.localdate()
+                                          + datetime.timedelta(days=2)), "not licensed in NY"),
+    ("institution", lambda: SpecialistFactory(institution="Metro General Hospital"),
+     "at the diagnosing institution"),
+    ("mode", lambda: SpecialistFactory(consultation_modes=["video"]),
+     "not offering this consultation"),
+])
+def test_each_hard_filter_excludes_and_is_counted(case, name, make, words):
+    make()
+    ranking = rank_specialists(case=case)
+    assert ranking.candidates == []
+    assert ranking.excluded == {name: 1}
+    assert any(words in line for line in ranking.why_no_one())
+
+
+def test_capacity_counts_assigned_cases_and_open_offers(case, patient, coordinator):
+    full = SpecialistFactory(max_open_cases=2)
+    CaseFactory(owner=patient, submitted=True, status="in_review", specialist=full.user)
+    other = CaseFactory(owner=patient, submitted=True, status="offered")
+    Offer.objects.create(case=other, specialist=full.user, offered_by=coordinator,
+                         deadline=timezone.now() + datetime.timedelta(hours=5))
+    assert rank_specialists(case=case).excluded == {"capacity": 1}
+
+
+def test_leave_before_the_due_date_excludes_leave_after_does_not(case):
+    today = timezone.localdate()
+    away(SpecialistFactory(user__full_name="Dr. Away"), today, today + datetime.timedelta(days=3))
+    away(SpecialistFactory(user__full_name="Dr. Later"), today + datetime.timedelta(days=30),
+         today + datetime.timedelta(days=40))
+    ranking = rank_specialists(case=case)
+    assert _names(ranking) == ["Dr. Later"] and ranking.excluded == {"leave": 1}
+
+
+def test_a_language_asked_for_filters_and_can_be_relaxed(case):
+    case.specialist_language = "Spanish"
+    SpecialistFactory(user__full_name="Dr. English")
+    SpecialistFactory(user__full_name="Dr. Bilingual", languages=["English", "spanish"])
+    assert _names(rank_specialists(case=case)) == ["Dr. Bilingual"]
+    relaxed = rank_specialists(case=case, relax={"language"})
+    assert sorted(_names(relaxed)) == ["Dr. Bilingual", "Dr. English"]
+
+
+def test_licensure_is_never_relaxed(case):
+    SpecialistFactory(licensed_in=("WY",))
+    assert rank_specialists(case=case, relax={"licence", "language", "mode"}).candidates == []
+
+
+def test_a_declined_specialist_is_never_ranked_again(case, coordinator):
+    declined = SpecialistFactory(user__full_name="Dr. Declined")
+    SpecialistFactory(user__full_name="Dr. Other")
+    Offer.objects.create(case=case, specialist=declined.user, offered_by=coordinator,
+                         status="declined", deadline=timezone.now())
+    ranking = rank_specialists(case=case)
+    assert _names(ranking) == ["Dr. Other"] and ranking.excluded == {"offered": 1}
+
+
+def test_the_only_licensed_specialist_at_the_diagnosing_institution_means_no_one(patient):
+    case = CaseFactory(owner=patient, submitted=True, status="matching", patient_state="WY",
+                       diagnosing_institution="Cheyenne Regional")
+    SpecialistFactory(licensed_in=("WY",), institution="Cheyenne Regional Medical Center")
+    SpecialistFactory(licensed_in=("NY",))
+    SpecialistFactory(licensed_in=("CO",))
+    ranking = rank_specialists(case=case)
+    assert ranking.candidates == []
+    assert ranking.why_no_one() == ["2 not licensed in WY on the due date",
+                                    "1 at the diagnosing institution"]
+
+
+def test_scores_order_as_documented(case):
+    # Through the board only: specialty 30 + condition 10 = 40.
+    SpecialistFactory(user__full_name="Dr. Through Board", specialty_slugs=(), conditions=[])
+    # Their own lists: specialty 40 + condition 25 = 65.
+    SpecialistFactory(user__full_name="Dr. Exact")
+    # Board only, but the patient's choice: 40 + 30 = 70.
+    preferred = SpecialistFactory(user__full_name="Dr. Preferred", specialty_slugs=(),
+                                  conditions=[])
+    case.preferred_specialist = preferred
+    ranking = rank_specialists(case=case)
+    assert _names(ranking) == ["Dr. Preferred", "Dr. Exact", "Dr. Through Board"]
+    chosen, exact, board = ranking.candidates
+    # The same for all three: Medical Oncology is a subspecialty (10), they speak
+    # the patient's English (5), turnaround 7 days (11 - 7), every slot free (10).
+    same = 10 + 5 + 4 + 10
+    assert (chosen.score, exact.score, board.score) == (70 + same, 65 + same, 40 + same)
+    assert "the patient asked for this specialist" in chosen.reasons
+
+
+def test_ties_are_broken_by_load_then_name(case, patient):
+    SpecialistFactory(user__full_name="Dr. B")
+    SpecialistFactory(user__full_name="Dr. A")
+    busy = SpecialistFactory(user__full_name="Dr. 0 Busy", max_open_cases=8)
+    CaseFactory(owner=patient, submitted=True, status="in_review", specialist=busy.user)
+    names = _names(rank_specialists(case=case))
+    assert names[:2] == ["Dr. A", "Dr. B"] and names[-1] == "Dr. 0 Busy"
+
+
+def test_ranking_reads_a_fixed_number_of_queries(case, django_assert_max_num_queries):
+    for _ in range(3):
+        SpecialistFactory()
+    with django_assert_max_num_queries(12) as few:
+        rank_specialists(case=case)
+    for _ in range(30):
+        SpecialistFactory()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(rank_specialists(case=case).candidates) == 33
