@@ -40,7 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from requests_app.models import OPEN_STATES, Case
+from requests_app.models import OPEN_STATES, Case, Icd10Code
 
 from .models import (
     HeldCertification,
@@ -63,6 +63,7 @@ class Candidate:
     reasons: list[str] = field(default_factory=list)
     open_cases: int = 0
     licence: Licence | None = None
+    condition: str = ""  # the listed condition the case's code falls under
 
 
 @dataclass
@@ -170,9 +171,27 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
         candidate = Candidate(profile=profile, open_cases=open_cases, licence=licence)
         _score(candidate, case, wanted_certs, code)
         candidates.append(candidate)
+    _word_conditions(candidates)
     candidates.sort(key=lambda c: (-c.score, c.open_cases, c.profile.user.full_name,
                                    c.profile.user_id))
     return Ranking(candidates=candidates, excluded=dict(excluded), relaxed=relax, case=case)
+
+
+CONDITION_PLACEHOLDER = "\0condition"
+
+
+def _word_conditions(candidates: list[Candidate]) -> None:
+    """'treats C50 Malignant neoplasm of breast': the titles of the listed
+    categories, read in one query for every candidate."""
+    listed = {c.condition for c in candidates if c.condition}
+    dotted = {code: code if len(code) <= 3 or "." in code else f"{code[:3]}.{code[3:]}"
+              for code in listed}
+    titles = dict(Icd10Code.objects.filter(code__in=dotted.values()).values_list("code", "title"))
+    for candidate in candidates:
+        if candidate.condition:
+            code = dotted[candidate.condition]
+            text = _("treats %(code)s %(title)s") % {"code": code, "title": titles.get(code, "")}
+            candidate.reasons[candidate.reasons.index(CONDITION_PLACEHOLDER)] = text.strip()
 
 
 def _speaks(profile, language: str) -> bool:
@@ -202,8 +221,8 @@ def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> N
                        if code.startswith(normalise_icd10_code(c))), None)
         if listed:
             score += 25
-            title = case.icd10.title if case.icd10 else ""
-            reasons.append(_("treats %(code)s %(title)s") % {"code": listed, "title": title})
+            reasons.append(CONDITION_PLACEHOLDER)  # worded once the titles are read
+            candidate.condition = listed
         elif any(c.treats(code) for c in held):
             score += 10
             reasons.append(_("board certification covers %(code)s") % {"code": case.icd10_id})
