@@ -8,6 +8,7 @@ from datetime import date
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from secondop.forms import CharacterCountMixin, DateInputField
@@ -330,7 +331,9 @@ class SpecialistForm(SectionForm):
             "specialist_language": _("Leave blank if English is fine."),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, preferred: str | None = None, **kwargs):
+        """`preferred`: a directory entry's public_id ("Ask for Dr X on my
+        request"), shown chosen; nothing is saved until the person saves."""
         super().__init__(*args, **kwargs)
         self.fields["specialty"].queryset = Specialty.objects.order_by("name")
         self.fields["preferred_specialist"].queryset = (
@@ -340,6 +343,17 @@ class SpecialistForm(SectionForm):
         self.fields["preferred_specialist"].label_from_instance = (
             lambda p: f"{p.user.full_name}, {p.title} · {p.institution}"
         )
+        self.fields["preferred_specialist"].help_text = format_html(
+            '{} <a href="{}">{}</a>', _("Your coordinator asks them first when they can."),
+            reverse("directory:list"), _("Browse our specialists"))
+        if preferred and not self.is_bound:
+            try:
+                chosen = self.fields["preferred_specialist"].queryset.filter(
+                    public_id=preferred).first()
+            except forms.ValidationError:  # not a UUID
+                chosen = None
+            if chosen is not None:
+                self.initial["preferred_specialist"] = chosen.pk
 
 
 class PCPForm(SectionForm):

@@ -125,6 +125,8 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(_("report due"), null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # When the periodic check told the case manager the report is overdue (once).
+    overdue_flagged_at = models.DateTimeField(null=True, blank=True)
     # The coordinator who claimed the case and manages it.
     case_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,

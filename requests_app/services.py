@@ -15,6 +15,7 @@ from secondop.audit.services import log_event
 
 from .models import (
     CLOSED_STATES,
+    OPEN_STATES,
     Case,
     CaseAmendment,
     CaseSection,
@@ -27,6 +28,7 @@ from .selectors import case_for_viewer
 from .workflow import (
     NOTICE_AMENDED,
     NOTICE_INSURANCE_CHECKED,
+    NOTICE_OVERDUE,
     TransitionError,
     case_transition,
     send_notices,
@@ -188,3 +190,25 @@ def case_insurance_check(
     if new != old:
         send_notices(case, NOTICE_INSURANCE_CHECKED, actor=actor)
     return case
+
+
+def cases_flag_overdue(*, now=None, limit: int = 500) -> int:
+    """Tell the case manager (and the specialist) once when an open case passes
+    its due date. A conditional update claims each case, so two runs at once
+    never tell twice."""
+    now = now or timezone.now()
+    due = (Case.objects.filter(status__in=OPEN_STATES, due_at__lt=now,
+                               overdue_flagged_at__isnull=True)
+           .values_list("pk", flat=True)[:limit])
+    flagged = 0
+    for pk in due:
+        with transaction.atomic():
+            if not Case.objects.filter(pk=pk, overdue_flagged_at__isnull=True).update(
+                    overdue_flagged_at=now):
+                continue  # another run got there first
+            case = Case.objects.select_related("case_manager", "specialist").get(pk=pk)
+            log_event(actor=None, action="requests.case.overdue", obj=case,
+                      new={"due_at": case.due_at.isoformat()})
+            send_notices(case, NOTICE_OVERDUE, actor=None)
+            flagged += 1
+    return flagged

@@ -92,6 +92,9 @@ def case_section(request, case, key: str):
     complete = submitted or "complete" in request.POST
     form = section.form(case=case, actor=request.user, data=request.POST or None,
                         complete=complete, questions=list(case.questions.all()))
+    if key == "specialist" and request.method == "GET" and request.GET.get("preferred"):
+        # "Ask for Dr X on my request" (the directory): shown chosen, saved by the person.
+        form = section.form_class(case=case, complete=complete, preferred=request.GET["preferred"])
     if request.method == "POST" and form.is_valid():
         try:
             services.case_section_save(actor=request.user, case_ref=case.uuid, section=key,

@@ -170,6 +170,10 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
 NOTICE_INSURANCE_CHECKED = _notices(
     Notice(Kind.CASE_UPDATE, OWNER, _("We checked the cost of your request %(ref)s")),
 )
+NOTICE_OVERDUE = _notices(
+    Notice(Kind.OVERDUE, CASE_MANAGER, _("%(ref)s is past its report due date")),
+    Notice(Kind.OVERDUE, SPECIALIST_ASSIGNED, _("%(ref)s is past its report due date")),
+)
 NOTICE_AMENDED = _notices(
     Notice(Kind.AMENDED, COORDINATORS, _("Request %(ref)s was amended by the patient")),
     Notice(Kind.AMENDED, SPECIALIST_ASSIGNED, _("Request %(ref)s was amended by the patient")),

@@ -293,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "specialists.tasks.offers_expire",
         "schedule": timedelta(minutes=5),
     },
+    "cases-flag-overdue": {
+        "task": "requests_app.tasks.cases_flag_overdue",
+        "schedule": timedelta(minutes=15),
+    },
     "notifications-sweep": {
         "task": "secondop.notifications.tasks.notifications_sweep",
         "schedule": timedelta(minutes=1),

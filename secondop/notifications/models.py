@@ -25,6 +25,7 @@ class Kind(models.TextChoices):
     REPORT_RELEASED = "report_released", _("A report is released to the patient")
     FOLLOW_UP = "follow_up", _("A follow-up question is asked or answered")
     CLOSED = "closed", _("A request is closed")
+    OVERDUE = "overdue", _("A case passes its report due date")
     MESSAGE = "message", _("A message is received")
     SECURITY = "security", _("Security alerts")
 
@@ -38,10 +39,10 @@ KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
     "patient": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.RECORDS_REQUESTED,
                                           Kind.OFFER_ACCEPTED, Kind.REPORT_RELEASED,
                                           Kind.FOLLOW_UP}),
-    "coordinator": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.AMENDED,
+    "coordinator": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.AMENDED, Kind.OVERDUE,
                                               Kind.RECORDS_RECEIVED, Kind.OFFER_ACCEPTED,
                                               Kind.OFFER_DECLINED, Kind.REPORT_SUBMITTED}),
-    "specialist": frozenset(_CASE_PARTIES | {Kind.AMENDED, Kind.RECORDS_RECEIVED,
+    "specialist": frozenset(_CASE_PARTIES | {Kind.AMENDED, Kind.RECORDS_RECEIVED, Kind.OVERDUE,
                                              Kind.OFFER_MADE, Kind.REPORT_RETURNED,
                                              Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
     "admin": frozenset(),

@@ -196,3 +196,20 @@ def test_a_coordinator_who_sees_a_case_still_cannot_change_the_patients_answers(
     with pytest.raises(TransitionError, match="not allowed"):
         services.case_withdraw(actor=coordinator, case_ref=case.uuid, reason="x")
     assert Case.objects.get(pk=case.pk).diagnosis == "Early-stage breast cancer"
+
+
+def test_an_overdue_case_is_flagged_once_and_its_manager_told(patient, coordinator, specialist):
+    from requests_app.tasks import cases_flag_overdue
+
+    late = CaseFactory(owner=patient, submitted=True, status="in_review", specialist=specialist,
+                       case_manager=coordinator,
+                       due_at=timezone.now() - datetime.timedelta(hours=1))
+    CaseFactory(owner=patient, submitted=True)  # due next week
+    CaseFactory(owner=patient, withdrawn=True, due_at=timezone.now() - datetime.timedelta(1))
+    assert cases_flag_overdue() == 1
+    assert cases_flag_overdue() == 0  # once
+    told = set(Notification.objects.filter(kind=Kind.OVERDUE).values_list(
+        "recipient__email", flat=True))
+    assert told == {coordinator.email, specialist.email}
+    late.refresh_from_db()
+    assert late.overdue_flagged_at is not None
