@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", include("secondop.notifications.urls")),
     path("requests/", include("requests_app.urls")),
     path("specialist/", include("specialists.urls")),
+    path("specialists/", include("specialists.directory_urls")),  # the public directory
     path("admin/", admin.site.urls),
 ]
 

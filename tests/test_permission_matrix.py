@@ -154,6 +154,31 @@ TABLE: dict[str, Row] = {
     "requests/care/<uuid:ref>/insurance/": Row(WRONG_METHOD,
                                                STAFF_CASE | {"coordinator": BAD_REQUEST}),
     "specialist/": same(SPECIALIST_PAGE),
+    # The specialist's own profile: no URL names a profile, so nobody else's can be reached.
+    # A POST of POST_DATA is no valid form: the page is shown again with its errors.
+    "specialist/profile/": same(SPECIALIST_PAGE),
+    "specialist/profile/edit/": same(SPECIALIST_PAGE),
+    "specialist/profile/conditions/": same(SPECIALIST_PAGE),
+    "specialist/profile/conditions/remove/": Row(WRONG_METHOD,
+                                                 SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/certifications/": same(SPECIALIST_PAGE),
+    "specialist/profile/certifications/remove/": Row(WRONG_METHOD,
+                                                     SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/licences/": same(SPECIALIST_PAGE),
+    "specialist/profile/licences/remove/": Row(WRONG_METHOD,
+                                               SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    # The specialist holds no licence in the sample state.
+    "specialist/profile/licences/<str:state>/": same(SPECIALIST_PAGE | {"specialist": NOT_FOUND}),
+    "specialist/profile/leave/": same(SPECIALIST_PAGE),
+    "specialist/profile/leave/remove/": Row(WRONG_METHOD,
+                                            SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/photo/": same(SPECIALIST_PAGE),
+    "specialist/profile/photo/remove/": Row(WRONG_METHOD,
+                                            SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    # The public directory (GET only). The sample photo name is no one's photo.
+    "specialists/": Row(PUBLIC, WRONG_METHOD),
+    "specialists/<uuid:public_id>/": Row(PUBLIC, WRONG_METHOD),
+    "specialists/photos/<str:filename>": Row(rule(NOT_FOUND, anonymous=NOT_FOUND), WRONG_METHOD),
     # Matching: coordinators only; every other role gets the case's 404.
     "specialist/match/<uuid:ref>/": same(STAFF_CASE),
     "specialist/match/<uuid:ref>/offer/": Row(WRONG_METHOD,
@@ -311,6 +336,9 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         "content_type_id": str(ContentType.objects.get_for_model(case).pk),
         "app_label": "requests_app",
         "url": "no-such-page/",                      # the admin's catch-all
+        "state": "NY",                               # a licence the specialist does not hold
+        "public_id": str(world["admin_objects"]["specialists/specialistprofile"].public_id),
+        "filename": f"{'0' * 32}.jpg",                # a directory photo, bogus
     }
 
 

@@ -45,7 +45,7 @@ def test_the_staff_pages_render_for_their_roles(client, coordinator, specialist)
     client.force_login(coordinator)
     assert "Case queue" in client.get(reverse("requests_app:coordinator_home")).content.decode()
     client.force_login(specialist)
-    assert "Specialist home" in client.get(reverse("specialists:home")).content.decode()
+    assert "Your cases" in client.get(reverse("specialists:home")).content.decode()
 
 
 @pytest.mark.parametrize(("role", "target"), [

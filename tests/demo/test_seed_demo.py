@@ -1,31 +1,108 @@
+import datetime
+
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from secondop.accounts.models import User
-from secondop.demo.management.commands.seed_demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from specialists.models import SpecialistProfile
+from secondop.demo.management.commands.seed_demo import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    OTHER_PATIENT,
+    PATIENT,
+)
+from specialists.matching import rank_specialists
+from specialists.models import HeldCertification, Licence, SpecialistProfile
 from tests.accounts.factories import totp_code
 
 pytestmark = pytest.mark.django_db
+
+ORIGINAL_SPECIALISTS = ["oncologist@demo.secondop.test", "cardiologist@demo.secondop.test",
+                        "neurologist@demo.secondop.test", "orthopedist@demo.secondop.test"]
+
+
+@pytest.fixture
+def seeded(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
 
 
 def test_seed_demo_is_idempotent_and_makes_every_role(settings):
     settings.DEBUG = True
     call_command("seed_demo")
-    first = User.objects.count()
+    counts = (User.objects.count(), SpecialistProfile.objects.count(), Licence.objects.count(),
+              HeldCertification.objects.count())
     call_command("seed_demo")
-    assert User.objects.count() == first
+    assert (User.objects.count(), SpecialistProfile.objects.count(), Licence.objects.count(),
+            HeldCertification.objects.count()) == counts
     roles = set(User.objects.values_list("role", flat=True))
     assert roles == {"patient", "coordinator", "specialist", "admin"}
-    assert SpecialistProfile.objects.count() >= 3
-    assert SpecialistProfile.objects.values("specialties").distinct().count() >= 3
     assert Authenticator.objects.filter(user__role="coordinator", type="totp").count() == 1
-    patient = User.objects.get(role="patient")
+    patient = User.objects.get(email=PATIENT[0])
     statuses = sorted(patient.cases.values_list("status", flat=True))
     assert statuses == ["draft", "submitted", "withdrawn"]
     assert patient.cases.get(status="submitted").reference.startswith("SO-")
+
+
+def test_the_demo_has_25_specialists_with_full_profiles(seeded):
+    profiles = SpecialistProfile.objects.select_related("user").prefetch_related(
+        "specialties", "certifications", "licences")
+    assert profiles.count() >= 25
+    assert profiles.values("specialties").distinct().count() >= 10
+    for profile in profiles:
+        assert profile.user.role == "specialist"
+        assert profile.title and profile.institution and profile.bio, profile
+        assert 1 <= len(profile.specialties.all()) <= 3, profile
+        assert profile.certifications.all() and all(
+            1990 <= held.year <= timezone.localdate().year for held in profile.certifications.all())
+        assert profile.conditions and profile.languages and profile.consultation_modes, profile
+        assert profile.licences.all() and all(lic.number for lic in profile.licences.all())
+        assert Authenticator.objects.filter(user=profile.user, type="totp").exists()
+    expiries = [lic.expires_on.year for lic in Licence.objects.all()]
+    assert sum(year in (2027, 2028) for year in expiries) / len(expiries) > 0.9
+    # The original four keep their addresses.
+    assert set(ORIGINAL_SPECIALISTS) <= set(profiles.values_list("user__email", flat=True))
+
+
+def test_the_original_demo_specialist_signs_in_with_the_password_and_code(seeded, client):
+    response = client.post(reverse("account_login"),
+                           {"login": ORIGINAL_SPECIALISTS[0], "password": DEMO_PASSWORD})
+    assert response.url == reverse("mfa_authenticate")
+    response = client.post(reverse("mfa_authenticate"), {"code": totp_code(DEMO_TOTP_SECRET)})
+    assert response.status_code == 302
+
+
+def test_one_specialist_is_on_leave_now_one_at_capacity_one_not_taking_cases(seeded):
+    today = timezone.localdate()
+    away = SpecialistProfile.objects.filter(
+        leave__starts_on__lte=today, leave__ends_on__gte=today + datetime.timedelta(days=13))
+    assert away.count() == 1
+    liu = SpecialistProfile.objects.get(user__email="grace.liu@demo.secondop.test")
+    assert liu.max_open_cases == 1
+    case = liu.user.assigned_cases.get()
+    assert case.status == "in_review"
+    assert case.owner.email == OTHER_PATIENT[0]
+    assert SpecialistProfile.objects.filter(accepting_cases=False).exists()
+
+
+def test_matching_the_demo_case_shows_every_kind_of_reason(seeded):
+    case = User.objects.get(email=PATIENT[0]).cases.get(status="submitted")
+    assert (case.specialty.slug, case.patient_state, case.consultation_type) == (
+        "oncology", "NY", "video")
+    assert case.diagnosing_institution == "Metro General"
+    ranking = rank_specialists(case=case)
+    oncologists = [c for c in ranking.candidates
+                   if c.profile.specialties.filter(slug="oncology").exists()]
+    assert len(oncologists) >= 3
+    assert all(c.licence.state == "NY" for c in oncologists)
+    names = {c.profile.user.email for c in ranking.candidates}
+    assert "daniel.kim@demo.secondop.test" not in names  # at Metro General
+    assert "ana.herrera@demo.secondop.test" not in names  # licensed only in NJ
+    assert not Licence.objects.filter(profile__user__email="ana.herrera@demo.secondop.test",
+                                      state="NY").exists()
+    assert {"institution", "licence", "leave", "capacity", "mode"} <= set(ranking.excluded)
 
 
 def test_the_demo_coordinator_signs_in_with_the_published_totp_secret(client, settings):

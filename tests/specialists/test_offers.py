@@ -108,6 +108,7 @@ def test_accepting_tells_the_patient_who_and_the_case_manager(
     html = client.get(reverse("requests_app:case_detail", args=[matching.uuid])).content.decode()
     assert ("Dr. Helen Marsh, MD, PhD (Medical Oncology, Lakeside University Hospital) has "
             "accepted your case.") in html
+    assert reverse("directory:detail", args=[profile.public_id]) in html  # their profile
 
 
 def test_a_decline_returns_the_case_to_matching_and_never_again(matching, coordinator):

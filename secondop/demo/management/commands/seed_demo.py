@@ -1,5 +1,9 @@
 """Demo data for a newcomer: python manage.py seed_demo (safe to run again)."""
 
+import datetime
+import zlib
+from dataclasses import dataclass
+
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
@@ -7,12 +11,22 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from requests_app import authorisation, services
-from requests_app.models import Case, CaseQuestion, CaseSection, SectionState
+from requests_app.models import Case, CaseQuestion, CaseSection, CaseStatus, SectionState
 from requests_app.sections import SECTIONS
+from requests_app.workflow import case_transition
 from secondop.accounts.models import Role, User
-from specialists.models import SpecialistProfile, Specialty
+from specialists import services as specialist_services
+from specialists.models import (
+    Certification,
+    HeldCertification,
+    LeavePeriod,
+    Licence,
+    SpecialistProfile,
+    Specialty,
+)
 
 DEMO_PASSWORD = "SecondOp-demo-2026"  # noqa: S105 (published demo credentials)
 # One published secret for every demo staff account, so a person adds a single
@@ -20,23 +34,337 @@ DEMO_PASSWORD = "SecondOp-demo-2026"  # noqa: S105 (published demo credentials)
 DEMO_TOTP_SECRET = "SECONDOPDEMOTOTPSECRET234567ABCD"  # noqa: S105
 
 PATIENT = ("patient@demo.secondop.test", "Maria Alvarez")
+# A second patient, whose case in review keeps Dr. Grace Liu at capacity.
+OTHER_PATIENT = ("daniel.brooks@demo.secondop.test", "Daniel Brooks")
 COORDINATOR = ("coordinator@demo.secondop.test", "Grace Okafor, RN")
 ADMIN = ("admin@demo.secondop.test", "Sam Patel")
+
+W, V, P = "written", "video", "in_person"
+IM, ONC, HEM = "abim-internal-medicine", "abim-medical-oncology", "abim-hematology"
+CARD = "abim-cardiovascular-disease"
+
+
+@dataclass(frozen=True)
+class DemoSpecialist:
+    email: str
+    name: str
+    title: str
+    specialties: tuple[str, ...]
+    focus: str
+    institution: str
+    languages: tuple[str, ...]
+    conditions: tuple[str, ...]
+    certifications: tuple[tuple[str, int], ...]  # (certification slug, year)
+    licences: tuple[tuple[str, datetime.date], ...]  # (state, expires on)
+    modes: tuple[str, ...]
+    bio: str
+    credential: str = "MD"
+    networks: tuple[str, ...] = ()
+    max_open_cases: int = 8
+    turnaround_days: int = 7
+    accepting: bool = True
+    on_leave: bool = False  # away from 3 days ago to 14 days from today
+
+
+def d(year: int, month: int, day: int) -> datetime.date:
+    return datetime.date(year, month, day)
+
+
+# The demo patient's sent case asks for Medical Oncology, lives in NY, was first
+# diagnosed at Metro General and wants a video consultation. Matching it shows
+# every kind of reason: Marsh, Raman and Osei qualify (and Bianchi, Becker and
+# Cohen through their certifications); Kim works at Metro General; Herrera and
+# Walsh are not licensed in NY; Brennan is away; Liu is at capacity; Lindqvist
+# offers no video consultation.
 SPECIALISTS = [
-    # email, name, title, specialty slugs, subspecialty, institution, languages, states
-    ("oncologist@demo.secondop.test", "Dr. Helen Marsh", "MD, PhD", ["oncology"],
-     "Breast cancer", "Lakeside University Hospital", ["en"], ["NY", "NJ", "CT", "PA"]),
-    ("cardiologist@demo.secondop.test", "Dr. Omar Haddad", "MD, FACC", ["cardiology"],
-     "Heart failure", "Riverside Heart Institute", ["en", "ar"], ["CA", "OR", "WA", "NV"]),
-    ("neurologist@demo.secondop.test", "Dr. Lucia Romero", "MD", ["neurology"],
-     "Multiple sclerosis", "Bayview Neurological Center", ["en", "es"], ["TX", "FL", "NY"]),
-    ("orthopedist@demo.secondop.test", "Dr. James Whitfield", "MD", ["orthopedics"],
-     "Spine surgery", "Summit Orthopedic Clinic", ["en"], ["CO", "UT", "AZ", "NM"]),
+    # --- The four original demo specialists (their emails are in the README) -----
+    DemoSpecialist(
+        "oncologist@demo.secondop.test", "Dr. Helen Marsh", "MD, PhD", ("oncology",),
+        "Breast cancer", "Lakeside University Hospital", ("English",), ("C50", "D05"),
+        ((IM, 2004), (ONC, 2007)),
+        (("NY", d(2028, 3, 31)), ("NJ", d(2027, 6, 30)), ("CT", d(2027, 9, 30)),
+         ("PA", d(2028, 12, 31))),
+        (W, V, P),
+        "Dr. Marsh leads the breast cancer program at Lakeside University Hospital. She has "
+        "cared for women with early and advanced breast cancer for twenty years and runs "
+        "trials of treatments that spare patients surgery when it is safe.",
+        networks=("Empire Health", "Aetna"), max_open_cases=6, turnaround_days=5),
+    DemoSpecialist(
+        "cardiologist@demo.secondop.test", "Dr. Omar Haddad", "MD, FACC", ("cardiology",),
+        "Heart failure", "Riverside Heart Institute", ("English", "Arabic"),
+        ("I50", "I42"), ((IM, 2006), (CARD, 2009),
+                         ("abim-advanced-heart-failure-and-transplant-cardiology", 2011)),
+        (("CA", d(2027, 11, 30)), ("OR", d(2028, 4, 30)), ("WA", d(2027, 8, 31)),
+         ("NV", d(2028, 2, 29))),
+        (W, V, P),
+        "Dr. Haddad treats advanced heart failure and cardiomyopathy, and helps patients "
+        "weigh devices, transplant and medicines.",
+        networks=("Blue Shield of California", "Aetna", "Medicare"), turnaround_days=6),
+    DemoSpecialist(
+        "neurologist@demo.secondop.test", "Dr. Lucia Romero", "MD", ("neurology",),
+        "Multiple sclerosis", "Bayview Neurological Center", ("English", "Spanish"),
+        ("G35", "G37"), (("abpn-neurology", 2010),),
+        (("TX", d(2027, 5, 31)), ("FL", d(2028, 1, 31)), ("NY", d(2027, 10, 31))),
+        (W, V),
+        "Dr. Romero runs the multiple sclerosis clinic at Bayview and reviews MRI findings "
+        "and treatment choices for people newly diagnosed with MS.",
+        networks=("Cigna", "UnitedHealthcare")),
+    DemoSpecialist(
+        "orthopedist@demo.secondop.test", "Dr. James Whitfield", "MD", ("orthopedics",),
+        "Spine surgery", "Summit Orthopedic Clinic", ("English",), ("M48", "M51", "M47"),
+        (("abos-orthopaedic-surgery", 2008),),
+        (("CO", d(2027, 4, 30)), ("UT", d(2028, 6, 30)), ("AZ", d(2027, 12, 31)),
+         ("NM", d(2028, 8, 31))),
+        (W, V, P),
+        "Dr. Whitfield is a spine surgeon who often advises patients that surgery can wait: "
+        "he reviews imaging and the treatments already tried.",
+        networks=("UnitedHealthcare",), turnaround_days=8),
+    # --- Oncology, for the demo patient's case --------------------------------------
+    DemoSpecialist(
+        "priya.raman@demo.secondop.test", "Dr. Priya Raman", "MD", ("oncology",),
+        "Breast and ovarian cancer", "Hudson Valley Cancer Center",
+        ("English", "Tamil", "Hindi"), ("C50", "C56", "D05"), ((IM, 2009), (ONC, 2012)),
+        (("NY", d(2027, 12, 31)), ("NJ", d(2028, 5, 31))),
+        (W, V),
+        "Dr. Raman treats breast and ovarian cancer, with a special interest in inherited "
+        "risk (BRCA) and in treatment before surgery.",
+        networks=("Empire Health", "Cigna"), turnaround_days=6),
+    DemoSpecialist(
+        "samuel.osei@demo.secondop.test", "Dr. Samuel Osei", "MD, MPH", ("oncology",),
+        "Breast cancer", "Brooklyn Cancer Institute", ("English", "French"), ("C50",),
+        ((IM, 2011), (ONC, 2014)),
+        (("NY", d(2028, 9, 30)), ("CT", d(2026, 6, 30))),  # CT has expired
+        (W, V, P),
+        "Dr. Osei specialises in breast cancer in younger women and in making treatment "
+        "fit around work and family.",
+        networks=("Oxford Health Plans",), max_open_cases=5, turnaround_days=4),
+    DemoSpecialist(
+        "rebecca.lindqvist@demo.secondop.test", "Dr. Rebecca Lindqvist", "DO", ("oncology",),
+        "Lung and breast cancer", "Northshore Oncology Associates", ("English", "Swedish"),
+        ("C34", "C50"), ((IM, 2007), (ONC, 2010)),
+        (("NY", d(2027, 7, 31)), ("MA", d(2028, 3, 31))),
+        (W, P),  # no video: excluded from a video consultation unless relaxed
+        "Dr. Lindqvist is an osteopathic oncologist who treats lung and breast cancer and "
+        "prefers to meet patients in person.",
+        credential="DO", turnaround_days=9),
+    DemoSpecialist(
+        "daniel.kim@demo.secondop.test", "Dr. Daniel Kim", "MD", ("oncology",),
+        "Breast cancer", "Metro General Hospital", ("English", "Korean"), ("C50", "D05"),
+        ((IM, 2005), (ONC, 2008)),
+        (("NY", d(2028, 1, 31)),),
+        (W, V, P),
+        "Dr. Kim leads breast oncology at Metro General Hospital.",
+        networks=("Empire Health",)),
+    DemoSpecialist(
+        "ana.herrera@demo.secondop.test", "Dr. Ana Sofía Herrera", "MD", ("oncology",),
+        "Breast cancer", "Garden State Cancer Center", ("Spanish", "English"), ("C50",),
+        ((IM, 2012), (ONC, 2015)),
+        (("NJ", d(2028, 4, 30)),),  # not licensed in New York
+        (W, V),
+        "La Dra. Herrera treats breast cancer and consults in Spanish or English.",
+        networks=("Horizon", "Aetna"), turnaround_days=5),
+    DemoSpecialist(
+        "michael.brennan@demo.secondop.test", "Dr. Michael Brennan", "MD", ("oncology",),
+        "Breast and colorectal cancer", "St. Agnes Cancer Center", ("English",),
+        ("C50", "C18"), ((IM, 2001), (ONC, 2004)),
+        (("NY", d(2027, 10, 31)), ("NJ", d(2027, 10, 31))),
+        (W, V, P),
+        "Dr. Brennan has treated solid tumours for over twenty years.",
+        on_leave=True),
+    DemoSpecialist(
+        "grace.liu@demo.secondop.test", "Dr. Grace Liu", "MD", ("oncology",),
+        "Lung cancer", "Eastside Thoracic Oncology", ("English", "Mandarin"),
+        ("C34", "C50"), ((IM, 2010), (ONC, 2013)),
+        (("NY", d(2028, 2, 29)), ("NJ", d(2028, 2, 29))),
+        (W, V, P),
+        "Dr. Liu treats lung cancer and keeps a small practice so every patient gets time.",
+        max_open_cases=1, turnaround_days=5),
+    DemoSpecialist(
+        "laura.bianchi@demo.secondop.test", "Dr. Laura Bianchi", "MD",
+        ("obstetrics-gynecology", "oncology"), "Gynecologic cancers",
+        "Manhattan Women's Cancer Center", ("English", "Italian"), ("C53", "C54", "C56"),
+        (("abog-obstetrics-and-gynecology", 2006), ("abog-gynecologic-oncology", 2010)),
+        (("NY", d(2027, 8, 31)), ("CT", d(2028, 8, 31))),
+        (W, V, P),
+        "Dr. Bianchi is a gynecologic oncologist who operates on and treats cancers of the "
+        "ovary, uterus and cervix.",
+        networks=("Empire Health",), turnaround_days=6),
+    DemoSpecialist(
+        "thomas.becker@demo.secondop.test", "Dr. Thomas Becker", "MD", ("radiation-oncology",),
+        "Breast and prostate radiotherapy", "Lakeside University Hospital",
+        ("English", "German"), ("C50", "C61"), (("abr-radiation-oncology", 2009),),
+        (("NY", d(2028, 6, 30)), ("NJ", d(2027, 9, 30))),
+        (W, V),
+        "Dr. Becker explains when radiation can replace or shorten other treatment, and "
+        "what its side effects really are.",
+        turnaround_days=5),
+    DemoSpecialist(
+        "miriam.cohen@demo.secondop.test", "Dr. Miriam Cohen", "MD", ("hematology",),
+        "Lymphoma and myeloma", "Lakeside University Hospital", ("English", "Hebrew"),
+        ("C81", "C83", "C90"), ((IM, 2003), (HEM, 2006), (ONC, 2006)),
+        (("NY", d(2027, 11, 30)), ("NJ", d(2027, 11, 30))),
+        (W, V),
+        "Dr. Cohen treats lymphoma and multiple myeloma, and reviews bone marrow and "
+        "pathology findings.",
+        networks=("Empire Health", "Medicare")),
+    DemoSpecialist(
+        "peter.walsh@demo.secondop.test", "Dr. Peter Walsh", "MD, FACS", ("general-surgery",),
+        "Breast surgery", "Keystone Surgical Associates", ("English",), ("C50", "D05"),
+        (("abs-general-surgery", 2002), ("abs-complex-general-surgical-oncology", 2006)),
+        (("PA", d(2027, 12, 31)), ("NJ", d(2028, 7, 31))),
+        (W, P),
+        "Dr. Walsh is a surgical oncologist who gives second opinions on breast surgery, "
+        "including whether a lumpectomy is possible instead of a mastectomy.",
+        turnaround_days=6),
+    # --- Other specialties ------------------------------------------------------------
+    DemoSpecialist(
+        "elena.petrova@demo.secondop.test", "Dr. Elena Petrova", "MD", ("cardiology",),
+        "Heart rhythm disorders", "Gulf Coast Heart Center", ("English", "Russian"),
+        ("I48", "I47"), ((IM, 2008), (CARD, 2011),
+                         ("abim-clinical-cardiac-electrophysiology", 2013)),
+        (("TX", d(2028, 2, 29)), ("FL", d(2027, 6, 30))),
+        (W, V),
+        "Dr. Petrova is an electrophysiologist: she advises on atrial fibrillation, ablation "
+        "and pacemakers.",
+        networks=("Cigna",)),
+    DemoSpecialist(
+        "marcus.johnson@demo.secondop.test", "Dr. Marcus Johnson", "MD, FACC",
+        ("cardiology",), "Coronary artery disease", "Great Lakes Cardiology", ("English",),
+        ("I25", "I21"), ((IM, 2000), (CARD, 2003), ("abim-interventional-cardiology", 2005)),
+        (("IL", d(2027, 7, 31)), ("MI", d(2028, 7, 31)), ("OH", d(2027, 12, 31))),
+        (W, V, P),
+        "Dr. Johnson is an interventional cardiologist who advises on stents and bypass "
+        "surgery.",
+        accepting=False),
+    DemoSpecialist(
+        "aaron.feldman@demo.secondop.test", "Dr. Aaron Feldman", "MD", ("neurology",),
+        "Epilepsy", "New England Epilepsy Center", ("English", "Yiddish"), ("G40",),
+        (("abpn-neurology", 2005), ("abpn-epilepsy", 2014)),
+        (("MA", d(2028, 5, 31)), ("NY", d(2027, 9, 30)), ("RI", d(2027, 9, 30))),
+        (W, V),
+        "Dr. Feldman reviews seizure diagnoses, EEGs and whether epilepsy surgery might help.",
+        turnaround_days=8),
+    DemoSpecialist(
+        "keiko.tanaka@demo.secondop.test", "Dr. Keiko Tanaka", "MD, PhD", ("neurosurgery",),
+        "Brain tumours", "Pacific Neuroscience Institute", ("English", "Japanese"),
+        ("C71", "D32", "D33"), (("abns-neurological-surgery", 2009),),
+        (("CA", d(2028, 10, 31)), ("WA", d(2027, 10, 31))),
+        (W, V, P),
+        "Dr. Tanaka operates on brain and spinal cord tumours and advises on when to watch "
+        "and wait.",
+        max_open_cases=4, turnaround_days=10),
+    DemoSpecialist(
+        "carlos.mendoza@demo.secondop.test", "Dr. Carlos Mendoza", "DO", ("orthopedics",),
+        "Knee and shoulder sports injuries", "Sunshine Sports Medicine",
+        ("English", "Spanish"), ("M23", "S83", "M75", "M17"),
+        (("abos-orthopaedic-surgery", 2011), ("abos-orthopaedic-sports-medicine", 2013)),
+        (("FL", d(2027, 11, 30)), ("GA", d(2028, 1, 31))),
+        (W, V, P),
+        "Dr. Mendoza treats knee and shoulder injuries, and often finds that physical "
+        "therapy can replace a joint replacement for a while.",
+        credential="DO", networks=("Florida Blue",), turnaround_days=5),
+    DemoSpecialist(
+        "fatima.alsayed@demo.secondop.test", "Dr. Fatima Al-Sayed", "MD", ("endocrinology",),
+        "Diabetes and thyroid disease", "Lakeshore Endocrine Clinic", ("English", "Arabic"),
+        ("E11", "E10", "E05", "E06", "C73"),
+        ((IM, 2010), ("abim-endocrinology-diabetes-and-metabolism", 2012)),
+        (("MI", d(2027, 12, 31)), ("OH", d(2028, 3, 31)), ("IL", d(2028, 3, 31))),
+        (W, V),
+        "Dr. Al-Sayed helps people whose diabetes is hard to control, and advises on thyroid "
+        "nodules and surgery."),
+    DemoSpecialist(
+        "robert.nguyen@demo.secondop.test", "Dr. Robert Nguyen", "MD", ("gastroenterology",),
+        "Inflammatory bowel disease", "Bay Area Digestive Health", ("English", "Vietnamese"),
+        ("K50", "K51"), ((IM, 2012), ("abim-gastroenterology", 2015)),
+        (("CA", d(2028, 4, 30)),),
+        (W, V),
+        "Dr. Nguyen treats Crohn's disease and ulcerative colitis.",
+        networks=("Blue Shield of California", "Kaiser Permanente")),
+    DemoSpecialist(
+        "hannah.schwartz@demo.secondop.test", "Dr. Hannah Schwartz", "MD", ("rheumatology",),
+        "Lupus and rheumatoid arthritis", "Delaware Valley Arthritis Center", ("English",),
+        ("M05", "M32", "M35"), ((IM, 2009), ("abim-rheumatology", 2011)),
+        (("PA", d(2027, 12, 31)), ("NJ", d(2027, 6, 30)), ("NY", d(2028, 6, 30))),
+        (W, V),
+        "Dr. Schwartz reviews diagnoses of lupus and rheumatoid arthritis and the choice of "
+        "biologic medicines.",
+        networks=("Aetna", "Empire Health")),
+    DemoSpecialist(
+        "olumide.adeyemi@demo.secondop.test", "Dr. Olumide Adeyemi", "MD", ("urology",),
+        "Prostate and kidney cancer", "Peachtree Urology", ("English", "Yoruba"),
+        ("C61", "C64", "C67"), (("abu-urology", 2010),),
+        (("GA", d(2028, 2, 29)), ("NC", d(2027, 8, 31)), ("SC", d(2027, 8, 31))),
+        (W, V, P),
+        "Dr. Adeyemi advises men on prostate cancer: active surveillance, surgery or "
+        "radiation.",
+        turnaround_days=6),
+    DemoSpecialist(
+        "sarah.oconnell@demo.secondop.test", "Dr. Sarah O'Connell", "MD", ("pulmonology",),
+        "Interstitial lung disease", "Harbor Lung Institute", ("English", "Irish"),
+        ("J84", "J44"), ((IM, 2008), ("abim-pulmonary-disease", 2010)),
+        (("MA", d(2028, 1, 31)), ("NH", d(2027, 5, 31)), ("RI", d(2028, 1, 31))),
+        (W, V),
+        "Dr. O'Connell specialises in pulmonary fibrosis and COPD.",
+        networks=("Harvard Pilgrim",)),
+    DemoSpecialist(
+        "wei.zhang@demo.secondop.test", "Dr. Wei Zhang", "MD", ("dermatology",),
+        "Skin cancer", "Golden Gate Dermatology", ("English", "Mandarin", "Cantonese"),
+        ("C43", "C44", "L40"),
+        (("abd-dermatology", 2013), ("abd-micrographic-dermatologic-surgery", 2015)),
+        (("CA", d(2027, 9, 30)), ("NY", d(2028, 9, 30))),
+        (W, V),
+        "Dr. Zhang reviews melanoma and other skin cancer diagnoses, and Mohs surgery plans.",
+        turnaround_days=4),
+    DemoSpecialist(
+        "david.park@demo.secondop.test", "Dr. David Park", "MD", ("radiology",),
+        "Neuroradiology", "Cascade Imaging", ("English", "Korean"), ("C71", "G35", "I63"),
+        (("abr-diagnostic-radiology", 2010), ("abr-neuroradiology", 2012)),
+        (("WA", d(2027, 12, 31)), ("OR", d(2027, 12, 31)), ("NY", d(2028, 3, 31))),
+        (W,),
+        "Dr. Park gives second readings of brain and spine MRI and CT scans.",
+        max_open_cases=12, turnaround_days=3),
+    DemoSpecialist(
+        "nadia.rahman@demo.secondop.test", "Dr. Nadia Rahman", "MD", ("nephrology",),
+        "Chronic kidney disease", "Lone Star Kidney Care", ("English", "Bengali"),
+        ("N18", "N04"), ((IM, 2011), ("abim-nephrology", 2013)),
+        (("TX", d(2028, 8, 31)),),
+        (W, V),
+        "Dr. Rahman advises on chronic kidney disease, dialysis and transplant.",
+        networks=("Blue Cross Blue Shield of Texas",)),
+    DemoSpecialist(
+        "jonathan.price@demo.secondop.test", "Dr. Jonathan Price", "MD",
+        ("cardiothoracic-surgery",), "Heart valve surgery", "Hudson Heart and Lung Center",
+        ("English",), ("I35", "I71", "C34"), (("abts-thoracic-and-cardiac-surgery", 2007),),
+        (("NY", d(2027, 11, 30)), ("NJ", d(2027, 11, 30))),
+        (W, V, P),
+        "Dr. Price operates on heart valves and the aorta, and advises on minimally invasive "
+        "options.",
+        max_open_cases=4, turnaround_days=7),
+    DemoSpecialist(
+        "isabel.santos@demo.secondop.test", "Dr. Isabel Santos", "MD", ("pediatrics", "hematology"),
+        "Childhood leukemia", "Children's Hospital of South Florida",
+        ("English", "Portuguese", "Spanish"), ("C91", "C92", "D57"),
+        (("abp-pediatrics", 2009), ("abp-pediatric-hematology-oncology", 2012)),
+        (("FL", d(2028, 5, 31)),),
+        (W, V, P),
+        "Dr. Santos treats children with leukemia and sickle cell disease, and talks with "
+        "parents about every option.",
+        turnaround_days=5),
 ]
 
 
+def licence_number(email: str, state: str) -> str:
+    """A licence number in the shape the state board uses, the same on every run."""
+    n = zlib.crc32(f"{email}:{state}".encode())
+    shapes = {"NY": f"{n % 1_000_000:06d}", "NJ": f"25MA{n % 100_000_000:08d}",
+              "CA": f"A{n % 1_000_000:06d}", "TX": f"{'KLMNPQR'[n % 7]}{n % 10_000:04d}",
+              "FL": f"ME{n % 1_000_000:06d}", "PA": f"MD{n % 1_000_000:06d}",
+              "MA": f"{n % 1_000_000:06d}", "IL": f"036.{n % 1_000_000:06d}"}
+    return shapes.get(state, f"{state}{n % 1_000_000:06d}")
+
+
 class Command(BaseCommand):
-    help = "Create the demo patient, coordinator, specialists and admin (idempotent)."
+    help = "Create the demo patients, coordinator, specialists and admin (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true",
@@ -48,33 +376,87 @@ class Command(BaseCommand):
             raise CommandError("seed_demo publishes passwords and a TOTP secret; "
                                "it runs only with DEBUG on (or --force).")
         patient = self._user(*PATIENT, Role.PATIENT)
-        self._user(*COORDINATOR, Role.COORDINATOR, mfa=True)
+        other_patient = self._user(*OTHER_PATIENT, Role.PATIENT)
+        coordinator = self._user(*COORDINATOR, Role.COORDINATOR, mfa=True)
         self._user(*ADMIN, Role.ADMIN, mfa=True)
-        for email, name, title, slugs, sub, institution, languages, states in SPECIALISTS:
-            user = self._user(email, name, Role.SPECIALIST, mfa=True)
-            profile, _ = SpecialistProfile.objects.update_or_create(
-                user=user,
-                defaults={"title": title, "subspecialty": sub, "institution": institution,
-                          "languages": languages, "licensed_states": states},
-            )
-            profile.specialties.set(Specialty.objects.filter(slug__in=slugs))
+        specialists = {s.email: self._specialist(s) for s in SPECIALISTS}
         if not patient.cases.exists():
             self._cases(patient)
+        if not other_patient.cases.exists():
+            self._case_in_review(other_patient, coordinator,
+                                 specialists["grace.liu@demo.secondop.test"])
         self._print_summary()
+
+    def _specialist(self, spec: DemoSpecialist) -> User:
+        user = self._user(spec.email, spec.name, Role.SPECIALIST, mfa=True)
+        profile, _ = SpecialistProfile.objects.update_or_create(
+            user=user,
+            defaults={
+                "credential": spec.credential, "title": spec.title, "subspecialty": spec.focus,
+                "institution": spec.institution, "bio": spec.bio,
+                "languages": list(spec.languages), "conditions": list(spec.conditions),
+                "insurance_networks": list(spec.networks),
+                "consultation_modes": list(spec.modes), "accepting_cases": spec.accepting,
+                "max_open_cases": spec.max_open_cases, "turnaround_days": spec.turnaround_days,
+            },
+        )
+        profile.specialties.set(Specialty.objects.filter(slug__in=spec.specialties))
+        slugs = dict(spec.certifications)
+        profile.certifications.exclude(certification__slug__in=slugs).delete()
+        for certification in Certification.objects.filter(slug__in=slugs):
+            HeldCertification.objects.update_or_create(
+                profile=profile, certification=certification,
+                defaults={"year": slugs[certification.slug]})
+        states = dict(spec.licences)
+        profile.licences.exclude(state__in=states).delete()
+        for state, expires_on in states.items():
+            Licence.objects.update_or_create(
+                profile=profile, state=state,
+                defaults={"number": licence_number(spec.email, state), "expires_on": expires_on})
+        if spec.on_leave:
+            # Relative to today, so it is "on leave now" whenever the demo is seeded.
+            today = timezone.localdate()
+            profile.leave.all().delete()
+            LeavePeriod.objects.create(profile=profile, starts_on=today - datetime.timedelta(days=3),
+                                       ends_on=today + datetime.timedelta(days=14))
+        return user
+
+    def _base(self, patient: User, **fields) -> dict:
+        return {"relationship": "self", "patient_name": patient.full_name,
+                "patient_sex": "female", "preferred_language": "English", **fields}
+
+    def _complete(self, patient: User, base: dict, **fields) -> Case:
+        """A request with every section answered and complete (not yet sent)."""
+        case = Case.objects.create(
+            owner=patient, **base,
+            **{
+                "reasons": ["confirm_diagnosis", "compare_treatments"],
+                "treatment_started": "no", "consultation_type": "video",
+                "pcp_name": "Dr. Ana Reyes", "pcp_practice": "Queens Family Medicine",
+                "pcp_email": "a.reyes@example.org", "pcp_referred": "yes",
+                "pcp_consent_to_share": True, "payment": "insurance",
+                "insurance_carrier": "Empire Health", "insurance_member_id": "EH123456789",
+                "insurance_policyholder": patient.full_name,
+                "symptoms": "A lump in the left breast, found in August.",
+                "medications": "Lisinopril 10 mg once a day", "allergies": "Penicillin",
+                "specialty": Specialty.objects.get(slug="oncology"),
+                "authorisation_version": authorisation.VERSION,
+                "authorisation_signed_name": patient.full_name,
+                "authorisation_signed_at": timezone.now(),
+                **fields,
+            },
+        )
+        CaseQuestion.objects.create(case=case, position=1, text="Is a mastectomy my only option?")
+        CaseQuestion.objects.create(case=case, position=2, text="Would radiation alone be enough?")
+        CaseSection.objects.bulk_create(
+            CaseSection(case=case, section=s.key, state=SectionState.COMPLETED) for s in SECTIONS
+        )
+        return case
 
     def _cases(self, patient: User) -> None:
         """A lived-in account: a half-done draft, one sent, one withdrawn."""
-        import datetime
-
-        from django.utils import timezone
-
-
-        base = {
-            "relationship": "self", "patient_name": patient.full_name,
-            "patient_dob": datetime.date(1968, 4, 12), "patient_sex": "female",
-            "patient_phone": "(718) 555-0142", "patient_state": "NY",
-            "preferred_language": "English",
-        }
+        base = self._base(patient, patient_dob=datetime.date(1968, 4, 12),
+                          patient_phone="(718) 555-0142", patient_state="NY")
         draft = Case.objects.create(
             owner=patient, **base, diagnosis="High blood pressure that is hard to control",
         )
@@ -83,42 +465,18 @@ class Command(BaseCommand):
             CaseSection(case=draft, section="about", state=SectionState.COMPLETED),
             CaseSection(case=draft, section="diagnosis", state=SectionState.IN_PROGRESS),
         ])
-
-        def complete(**fields) -> Case:
-            case = Case.objects.create(
-                owner=patient, **base, **fields,
-                reasons=["confirm_diagnosis", "compare_treatments"],
-                treatment_started="no", consultation_type="video",
-                pcp_name="Dr. Ana Reyes", pcp_practice="Queens Family Medicine",
-                pcp_email="a.reyes@example.org", pcp_referred="yes", pcp_consent_to_share=True,
-                payment="insurance", insurance_carrier="Empire Health",
-                insurance_member_id="EH123456789", insurance_policyholder=patient.full_name,
-                symptoms="A lump in the left breast, found in August.",
-                medications="Lisinopril 10 mg once a day", allergies="Penicillin",
-                specialty=Specialty.objects.get(slug="oncology"),
-                authorisation_version=authorisation.VERSION,
-                authorisation_signed_name=patient.full_name,
-                authorisation_signed_at=timezone.now(),
-            )
-            CaseQuestion.objects.create(case=case, position=1,
-                                        text="Is a mastectomy my only option?")
-            CaseQuestion.objects.create(case=case, position=2,
-                                        text="Would radiation alone be enough?")
-            CaseSection.objects.bulk_create(
-                CaseSection(case=case, section=s.key, state=SectionState.COMPLETED)
-                for s in SECTIONS
-            )
-            return case
-
-        sent = complete(
+        sent = self._complete(
+            patient, base,
             concerns="Whether I really need to lose the whole breast, and what it means for "
                      "my job and my daughters.",
             diagnosis="Early-stage breast cancer (invasive ductal carcinoma)",
+            icd10_id="C50.912",
             diagnosed_on=datetime.date(2026, 10, 2), proposed_treatment="Mastectomy",
             diagnosing_physician="Dr. Paul Grant", diagnosing_institution="Metro General",
         )
         services.case_submit(actor=patient, case_ref=sent.uuid)
-        withdrawn = complete(
+        withdrawn = self._complete(
+            patient, base,
             concerns="I am worried about a long recovery.",
             diagnosis="Knee pain, told I need a replacement",
             proposed_treatment="Total knee replacement",
@@ -126,6 +484,34 @@ class Command(BaseCommand):
         services.case_submit(actor=patient, case_ref=withdrawn.uuid)
         services.case_withdraw(actor=patient, case_ref=withdrawn.uuid,
                                reason="My own surgeon answered my questions.")
+
+    def _case_in_review(self, patient: User, coordinator: User, specialist: User) -> None:
+        """Another patient's lung cancer case, sent, matched, offered to and
+        accepted by `specialist`, through the same services people use: it fills
+        their one slot, so matching shows them "at capacity"."""
+        base = self._base(patient, patient_sex="male", patient_dob=datetime.date(1957, 9, 3),
+                          patient_phone="(973) 555-0188", patient_state="NJ")
+        case = self._complete(
+            patient, base,
+            concerns="Whether surgery or radiation is better at my age.",
+            diagnosis="Lung cancer, stage I (adenocarcinoma)", icd10_id="C34.11",
+            diagnosed_on=datetime.date(2026, 10, 20), proposed_treatment="Lobectomy",
+            diagnosing_physician="Dr. Ellen Shaw",
+            diagnosing_institution="Garden State Medical Center", consultation_type="written",
+            symptoms="A cough since the summer; the nodule was found on a CT scan.",
+            medications="Atorvastatin 20 mg", allergies="None", payment="self_pay",
+            insurance_carrier="", insurance_member_id="", insurance_policyholder="",
+            pcp_name="Dr. Raj Mehta", pcp_practice="Montclair Primary Care",
+            pcp_email="r.mehta@example.org",
+        )
+        services.case_submit(actor=patient, case_ref=case.uuid)
+        services.case_claim(actor=coordinator, case_ref=case.uuid)
+        case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
+        case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.MATCHING)
+        specialist_services.offer_make(actor=coordinator, case_ref=case.uuid,
+                                       specialist_id=specialist.pk)
+        specialist_services.offer_accept(actor=specialist, case_ref=case.uuid,
+                                         conflict_attested=True)
 
     def _user(self, email, name, role, *, mfa=False) -> User:
         user = User.objects.filter(email=email).first()
@@ -146,10 +532,13 @@ class Command(BaseCommand):
         w = self.stdout.write
         w(self.style.SUCCESS("Demo data is ready. Every demo account's password: " + DEMO_PASSWORD))
         w(f"  patient      {PATIENT[0]}")
+        w(f"  patient      {OTHER_PATIENT[0]}   (a case in review)")
         w(f"  coordinator  {COORDINATOR[0]}   (two-factor)")
         w(f"  admin        {ADMIN[0]}   (two-factor, Django admin at /admin/)")
-        for s in SPECIALISTS:
-            w(f"  specialist   {s[0]}   (two-factor)")
+        for spec in SPECIALISTS[:4]:
+            w(f"  specialist   {spec.email}   (two-factor)")
+        w(f"  and {len(SPECIALISTS) - 4} more specialists (two-factor), in the directory at "
+          "/specialists/, e.g. priya.raman@demo.secondop.test")
         w("Staff sign in with a 6-digit code: add this secret to an authenticator app "
           f"(type 'time-based', account 'SecondOp demo'): {DEMO_TOTP_SECRET}")
         w(f"  or scan: otpauth://totp/SecondOp:demo?secret={DEMO_TOTP_SECRET}&issuer=SecondOp")
