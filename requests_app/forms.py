@@ -469,6 +469,13 @@ class QueueFilterForm(forms.Form):
     def filters(self) -> dict:
         return self.cleaned_data if self.is_valid() else {}
 
+    def stored(self) -> dict:
+        """The filters as the session keeps them (plain values, as a form posts them)."""
+        data = dict(self.cleaned_data)
+        data["specialty"] = data["specialty"].pk if data.get("specialty") else ""
+        return {name: ("on" if value is True else value) for name, value in data.items()
+                if value not in (None, "", False)}
+
 
 class CaseMoveForm(CharacterCountMixin, forms.Form):
     """One of the moves the workflow allows this coordinator, with a reason

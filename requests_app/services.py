@@ -203,7 +203,8 @@ def cases_flag_overdue(*, now=None, limit: int = 500) -> int:
     flagged = 0
     for pk in due:
         with transaction.atomic():
-            if not Case.objects.filter(pk=pk, overdue_flagged_at__isnull=True).update(
+            if not Case.objects.filter(pk=pk, overdue_flagged_at__isnull=True,
+                                       status__in=OPEN_STATES, due_at__lt=now).update(
                     overdue_flagged_at=now):
                 continue  # another run got there first
             case = Case.objects.select_related("case_manager", "specialist").get(pk=pk)

@@ -1,4 +1,5 @@
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -168,23 +169,43 @@ STAFF_MOVES = (CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS, CaseStatus.MATCHI
                CaseStatus.CANCELLED, CaseStatus.CLOSED)
 
 
+QUEUE_FILTERS_KEY = "secondop_queue_filters"
+
+
 @coordinator_required
 def coordinator_home(request):
-    """The queue: every open case, filtered, sorted and searched."""
-    form = QueueFilterForm(request.GET or None)
-    filters = form.filters()
+    """The queue: every open case, filtered, sorted and searched.
+
+    The filters are POSTed and kept in the session, never in the URL: a search
+    holds a patient's name, which must not reach browser history or any log.
+    Only the page number and a status (from the counts) travel in the URL."""
+    if request.method == "POST":
+        form = QueueFilterForm(request.POST)
+        if form.is_valid():
+            request.session[QUEUE_FILTERS_KEY] = form.stored()
+            return redirect("requests_app:coordinator_home")
+    else:
+        if "clear" in request.GET:
+            request.session.pop(QUEUE_FILTERS_KEY, None)
+            return redirect("requests_app:coordinator_home")
+        stored = dict(request.session.get(QUEUE_FILTERS_KEY, {}))
+        if request.GET.get("status"):
+            stored["status"] = request.GET["status"]
+        form = QueueFilterForm(stored or None)
+    filters = form.filters() if form.is_bound else {}
     page = selectors.case_queue(viewer=request.user, filters=filters,
                                 page=request.GET.get("page", 1), request=request)
     counts = selectors.case_counts_by_status(viewer=request.user)
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = {"status": request.GET["status"]} if request.GET.get("status") else {}
     context = {
-        "form": form, "page": page, "query": query.urlencode(),
+        "form": form, "page": page, "query": urlencode(query),
         "counts": [(s, counts.get(s.value, 0)) for s in CaseStatus if s in OPEN_STATES],
         "total": sum(counts.values()),
         "now": timezone.now(),
+        "filtered": bool(filters and any(filters.values())),
     }
-    return render(request, "requests_app/coordinator_home.html", context)
+    return render(request, "requests_app/coordinator_home.html", context,
+                  status=400 if form.errors else 200)
 
 
 def _staff_case_page(request, case, *, move_form=None, insurance_form=None, status=200):
@@ -205,8 +226,15 @@ def _staff_case_page(request, case, *, move_form=None, insurance_form=None, stat
     return render(request, "requests_app/staff_case.html", context, status=status)
 
 
-def _staff_case(request, ref, *, for_update=False):
+def _staff_case(request, ref):
     if not request.user.is_clinical_staff:
+        raise Http404
+    return selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+
+
+def _coordinator_case(request, ref):
+    """The coordinators' actions on a case: anyone else gets the case's 404."""
+    if request.user.role != Role.COORDINATOR:
         raise Http404
     return selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
 
@@ -216,16 +244,18 @@ def staff_case(request, ref):
     """The care team's view of a case: every answer, the timeline and what this
     person may do next. Opening it is a read of PHI, logged by case_for_viewer.
     A specialist who has only been offered the case sees the offer's summary."""
-    case = _staff_case(request, ref)
-    if request.user.role == Role.SPECIALIST and case.specialist_id != request.user.pk:
-        return redirect("specialists:offer", case.uuid)
-    return _staff_case_page(request, case)
+    if request.user.role == Role.SPECIALIST:
+        visible = selectors.case_list(viewer=request.user).filter(uuid=ref)
+        if visible.exists() and not visible.filter(specialist=request.user).exists():
+            # Only offered: the summary, not the whole request (and no second read).
+            return redirect("specialists:offer", ref)
+    return _staff_case_page(request, _staff_case(request, ref))
 
 
 @require_POST
 @login_required
 def staff_case_claim(request, ref):
-    case = _staff_case(request, ref)
+    case = _coordinator_case(request, ref)
     try:
         services.case_claim(actor=request.user, case_ref=case.uuid, request=request)
     except TransitionError as error:
@@ -240,7 +270,7 @@ def staff_case_claim(request, ref):
 @require_POST
 @login_required
 def staff_case_move(request, ref):
-    case = _staff_case(request, ref)
+    case = _coordinator_case(request, ref)
     moves = [to for to in allowed_transitions(case=case, role=request.user.role)
              if to in STAFF_MOVES]
     form = CaseMoveForm(request.POST, moves=moves)
@@ -262,7 +292,7 @@ def staff_case_move(request, ref):
 @require_POST
 @login_required
 def staff_case_insurance(request, ref):
-    case = _staff_case(request, ref)
+    case = _coordinator_case(request, ref)
     form = InsuranceCheckForm(request.POST, instance=Case(pk=case.pk))
     if form.is_valid():
         try:

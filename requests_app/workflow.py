@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
+from django.apps import apps
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -114,14 +115,15 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
         Notice(Kind.RECORDS_REQUESTED, OWNER, _("Records are needed for your request %(ref)s")),
     ),
     (S.AWAITING_RECORDS, S.TRIAGE): _notices(
-        Notice(Kind.RECORDS_RECEIVED, COORDINATORS, _("Records arrived for %(ref)s")),
+        Notice(Kind.RECORDS_RECEIVED, CASE_MANAGER, _("%(ref)s is back in triage")),
     ),
     (S.TRIAGE, S.MATCHING): _notices(PROGRESS),
     (S.MATCHING, S.OFFERED): _notices(
         Notice(Kind.OFFER_MADE, SPECIALIST_OFFERED, _("A case is offered to you: %(ref)s")),
     ),
-    (S.OFFERED, S.MATCHING): _notices(  # declined, expired or withdrawn
+    (S.OFFERED, S.MATCHING): _notices(  # declined, expired or taken back
         Notice(Kind.OFFER_DECLINED, CASE_MANAGER, _("%(ref)s needs another specialist")),
+        Notice(Kind.OFFER_MADE, SPECIALIST_OFFERED, _("The offer of %(ref)s was withdrawn")),
     ),
     (S.OFFERED, S.IN_REVIEW): _notices(
         Notice(Kind.OFFER_ACCEPTED, CASE_MANAGER, _("A specialist accepted %(ref)s")),
@@ -158,10 +160,12 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     **{(state, S.WITHDRAWN): _notices(
         Notice(Kind.WITHDRAWN, COORDINATORS, _("Request %(ref)s was withdrawn by the patient")),
         Notice(Kind.WITHDRAWN, SPECIALIST_ASSIGNED, _("Request %(ref)s was withdrawn")),
+        Notice(Kind.WITHDRAWN, SPECIALIST_OFFERED, _("Request %(ref)s was withdrawn")),
     ) for state in OPEN_STATES},
     **{(state, S.CANCELLED): _notices(
         Notice(Kind.CANCELLED, OWNER, _("Your request %(ref)s was cancelled")),
         Notice(Kind.CANCELLED, SPECIALIST_ASSIGNED, _("Request %(ref)s was cancelled")),
+        Notice(Kind.CANCELLED, SPECIALIST_OFFERED, _("Request %(ref)s was cancelled")),
     ) for state in OPEN_STATES},
 }
 
@@ -261,4 +265,14 @@ def case_transition(
         log_event(actor=actor, action=f"requests.case.{to_status}", obj=case, request=request,
                   old={"status": old}, new={"status": to_status, "reason": reason})
         send_notices(case, NOTICES[(old, to_status)], actor=actor)
+        if old == S.OFFERED and to_status != S.IN_REVIEW:
+            _close_open_offers(case)
         return TransitionResult(case=case, changed=True, event=event)
+
+
+def _close_open_offers(case: Case) -> None:
+    """A case that leaves "offered" other than by acceptance takes its open offer
+    with it (withdrawn): the specialist loses the summary and the slot. A decline
+    or an expiry then records its own outcome on the offer."""
+    apps.get_model("specialists", "Offer").objects.filter(case=case, status="open").update(
+        status="withdrawn", answered_at=timezone.now())

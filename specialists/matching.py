@@ -33,7 +33,6 @@ Ties go to fewer open cases, then name, then the account id: deterministic.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
@@ -124,7 +123,8 @@ def specialists_for_matching():
         .prefetch_related(
             "specialties",
             Prefetch("licences", queryset=Licence.objects.order_by("state")),
-            Prefetch("leave", queryset=LeavePeriod.objects.filter(ends_on__gte=date.today())),
+            Prefetch("leave", queryset=LeavePeriod.objects.filter(
+                ends_on__gte=timezone.localdate())),
             Prefetch("certifications",
                      queryset=HeldCertification.objects.select_related("certification")),
         )
@@ -138,7 +138,8 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
     relax = frozenset(relax) & RELAXABLE
     profiles = list(profiles if profiles is not None else specialists_for_matching())
     today = timezone.localdate()
-    due = timezone.localtime(case.due_at).date() if case.due_at else today
+    # An overdue case still needs a specialist licensed and present from today.
+    due = max(timezone.localtime(case.due_at).date(), today) if case.due_at else today
     offered_before = set(case.offers.values_list("specialist_id", flat=True)) if case.pk else set()
     wanted = case.specialty
     wanted_certs = ({c.pk: c for c in wanted.certifications.all()} if wanted else {})
@@ -217,8 +218,8 @@ def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> N
         reasons.append(_("Board-certified in %(cert)s") % {"cert": held[0].name})
     # Condition fit on the ICD-10-CM code.
     if code:
-        listed = next((c for c in profile.conditions
-                       if code.startswith(normalise_icd10_code(c))), None)
+        listed = next((c for c in profile.conditions if normalise_icd10_code(c)
+                       and code.startswith(normalise_icd10_code(c))), None)
         if listed:
             score += 25
             reasons.append(CONDITION_PLACEHOLDER)  # worded once the titles are read

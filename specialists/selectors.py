@@ -98,7 +98,8 @@ def offer_summary(*, offer) -> list[tuple]:
         (_("ICD-10-CM code"), code),
         (_("Specialty asked for"), case.specialty.name if case.specialty else ""),
         (_("Consultation"), case.get_consultation_type_display()),
-        (_("Report due"), case.due_at.strftime("%-d %B %Y") if case.due_at else ""),
+        (_("Report due"),
+         timezone.localtime(case.due_at).strftime("%-d %B %Y") if case.due_at else ""),
         (_("First diagnosed at"), case.diagnosing_institution),
         (_("Urgency"), case.get_urgency_display()),
     ]

@@ -1,4 +1,5 @@
 import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,9 +15,10 @@ from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 
 from .matching import RELAXABLE, rank_specialists, specialists_for_matching
-from .models import DeclineReason, Offer, OfferStatus
+from .models import DeclineReason, Offer, OfferStatus, SpecialistProfile
 from .specialties import SPECIALTIES
 
+logger = logging.getLogger(__name__)
 CERTIFICATIONS_FILE = Path(__file__).resolve().parent / "data" / "abms_certifications.json"
 
 
@@ -105,6 +107,10 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
         if case.status != CaseStatus.MATCHING:
             raise OfferError(_("This case is not waiting for a specialist any more (it is "
                                "“%(status)s”).") % {"status": case.get_status_display()})
+        # The specialist's profile next (always case, then profile): two offers of
+        # different cases to one specialist queue here, and the second counts the
+        # first against their capacity.
+        SpecialistProfile.objects.select_for_update().filter(user_id=specialist_id).first()
         profiles = specialists_for_matching().filter(user_id=specialist_id)
         ranking = rank_specialists(case=case, relax=relax, profiles=profiles)
         if not ranking.candidates:
@@ -175,8 +181,12 @@ def offer_decline(*, actor, case_ref, reason: str, note: str = "", request=None)
                              % {"status": offer.get_status_display()})
         if reason not in DeclineReason.values:
             raise OfferError(_("Choose why you are declining."))
+        if case.status != CaseStatus.OFFERED:
+            raise OfferError(_("This case is no longer offered to you."))
+        # The patient reads the timeline: the specialist's reason stays on the
+        # offer and in the audit log.
         case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.MATCHING,
-                        reason=str(DeclineReason(reason).label), request=request)
+                        reason=str(_("We are finding another specialist.")), request=request)
         offer.status = OfferStatus.DECLINED
         offer.decline_reason = reason
         offer.decline_note = note.strip()
@@ -214,5 +224,13 @@ def offer_expire(*, offer_id: int) -> bool:
 
 
 def offers_expire_due() -> int:
+    """Expire every offer past its deadline; one that fails is logged and left
+    for the next run, and does not stop the others."""
     due = Offer.objects.filter(status=OfferStatus.OPEN, deadline__lte=timezone.now())
-    return sum(offer_expire(offer_id=pk) for pk in due.values_list("pk", flat=True)[:500])
+    expired = 0
+    for pk in due.values_list("pk", flat=True)[:500]:
+        try:
+            expired += offer_expire(offer_id=pk)
+        except Exception:
+            logger.exception("Could not expire offer %s; the next run tries again.", pk)
+    return expired

@@ -146,7 +146,8 @@ TABLE: dict[str, Row] = {
     "requests/<uuid:ref>/withdraw/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}),
     # POST only: what a patient types about their health stays out of URLs.
     "requests/icd10/search/": Row(WRONG_METHOD, ANY_SIGNED_IN),
-    "requests/coordinator/": same(COORDINATOR_PAGE),
+    # Filters are POSTed into the session, then the page is shown again.
+    "requests/coordinator/": Row(COORDINATOR_PAGE, COORDINATOR_PAGE | {"coordinator": REDIRECT}),
     "requests/care/<uuid:ref>/": same(STAFF_CASE),
     # POST only; a coordinator is sent back to the case page (or shown it with errors).
     "requests/care/<uuid:ref>/claim/": Row(WRONG_METHOD, STAFF_CASE | {"coordinator": REDIRECT}),

@@ -80,4 +80,5 @@ def log_access_list(*, viewer, model: type[models.Model], shown: list[str], requ
 
 
 def _path(request) -> str:
-    return request.get_full_path()[:500] if request is not None else ""
+    # The path alone: a query string can hold what someone searched for (a name).
+    return request.path[:500] if request is not None else ""

@@ -42,7 +42,7 @@ KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
     "coordinator": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.AMENDED, Kind.OVERDUE,
                                               Kind.RECORDS_RECEIVED, Kind.OFFER_ACCEPTED,
                                               Kind.OFFER_DECLINED, Kind.REPORT_SUBMITTED}),
-    "specialist": frozenset(_CASE_PARTIES | {Kind.AMENDED, Kind.RECORDS_RECEIVED, Kind.OVERDUE,
+    "specialist": frozenset(_CASE_PARTIES | {Kind.AMENDED, Kind.OVERDUE,
                                              Kind.OFFER_MADE, Kind.REPORT_RETURNED,
                                              Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
     "admin": frozenset(),

@@ -18,9 +18,9 @@ def test_log_event_records_actor_action_values_and_ip(rf, coordinator, patient):
 
 
 def test_log_access_records_a_read(rf, coordinator, patient):
-    entry = log_access(viewer=coordinator, obj=patient, request=rf.get("/x/?a=1"))
+    entry = log_access(viewer=coordinator, obj=patient, request=rf.get("/x/?q=Zelda"))
     assert entry.kind == AccessLog.Kind.VIEW
-    assert entry.path == "/x/?a=1"
+    assert entry.path == "/x/"  # never the query: it may hold a searched name
 
 
 @pytest.mark.parametrize("model", [AuditEvent, AccessLog])

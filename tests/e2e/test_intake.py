@@ -189,6 +189,7 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     assert page.get_by_text("No open case matches these filters.").is_visible()
     page.get_by_role("link", name="Clear filters").click()
     page.get_by_label("Reference or patient's name").fill("lopez")
+    assert "lopez" not in page.url
     page.get_by_role("button", name="Show cases").click()
     screenshot(page, "case-queue")
     # The coordinator opens it: every answer, the patient's concerns included.

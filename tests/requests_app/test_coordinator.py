@@ -19,6 +19,14 @@ pytestmark = pytest.mark.django_db
 QUEUE = "requests_app:coordinator_home"
 
 
+def _queue(client, filters=None, **query):
+    """Filters are POSTed (kept in the session, never in a URL); then the page."""
+    if filters is not None:
+        response = client.post(reverse(QUEUE), filters)
+        assert response.status_code == 302 and response.url == reverse(QUEUE)
+    return client.get(reverse(QUEUE), query)
+
+
 def _refs(response) -> list[str]:
     return [c.reference for c in response.context["page"].object_list]
 
@@ -61,15 +69,28 @@ def test_the_queue_filters(client, patient, coordinator, specialist, filters, ex
         "assigned": _sent(patient, status="in_review", specialist=specialist),
     }
     client.force_login(coordinator)
-    response = client.get(reverse(QUEUE), filters)
+    response = _queue(client, filters)
     assert sorted(_refs(response)) == sorted(cases[k].reference for k in expected)
 
 
 def test_search_by_reference_finds_one_case(client, patient, coordinator):
     wanted, _other = _sent(patient), _sent(patient)
     client.force_login(coordinator)
-    assert _refs(client.get(reverse(QUEUE), {"q": wanted.reference})) == [wanted.reference]
-    assert _refs(client.get(reverse(QUEUE), {"q": wanted.reference[-6:]})) == [wanted.reference]
+    assert _refs(_queue(client, {"q": wanted.reference})) == [wanted.reference]
+    assert _refs(_queue(client, {"q": wanted.reference[-6:]})) == [wanted.reference]
+
+
+def test_a_name_searched_for_never_travels_in_a_url(client, patient, coordinator):
+    wanted = _sent(patient, patient_name="Zelda Fitzgerald")
+    client.force_login(coordinator)
+    response = client.post(reverse(QUEUE), {"q": "Zelda"})
+    assert "Zelda" not in response.url
+    page = client.get(reverse(QUEUE))
+    assert _refs(page) == [wanted.reference]
+    assert 'value="Zelda"' in page.content.decode()  # the search is kept, in the form
+    assert "Zelda" not in AccessLog.objects.get().path
+    assert _refs(client.get(reverse(QUEUE), {"clear": "1"}, follow=True)) == [wanted.reference]
+    assert client.session.get("secondop_queue_filters") is None
 
 
 def test_the_queue_sorts_and_pages(client, patient, coordinator):
@@ -83,17 +104,19 @@ def test_the_queue_sorts_and_pages(client, patient, coordinator):
     assert due == sorted(due) and len(due) == 25
     second = client.get(reverse(QUEUE), {"page": 2})
     assert len(second.context["page"].object_list) == 5
-    assert client.get(reverse(QUEUE), {"sort": "urgent"}).context["page"][0].urgency == "urgent"
-    # The pages link to each other, keeping the filters.
-    assert "sort=urgent&amp;page=2" in client.get(reverse(QUEUE), {"sort": "urgent"}).content.decode()
+    urgent = _queue(client, {"sort": "urgent"})
+    assert urgent.context["page"][0].urgency == "urgent"
+    # The pages link to each other; the filters stay in the session.
+    assert 'href="?page=2"' in urgent.content.decode()
+    assert _queue(client, page=2).context["page"][0].urgency == "routine"
 
 
 def test_each_queue_page_is_one_access_log_row_with_what_it_showed(client, patient, coordinator):
     cases = [_sent(patient) for _ in range(3)]
     client.force_login(coordinator)
-    client.get(reverse(QUEUE), {"q": "nobody-matches"})
+    _queue(client, {"q": "nobody-matches"})
     assert not AccessLog.objects.exists()  # nobody shown, nothing read
-    client.get(reverse(QUEUE))
+    _queue(client, {"sort": "due"})
     row = AccessLog.objects.get()
     assert sorted(row.listed) == sorted(c.reference for c in cases)
 
@@ -184,7 +207,7 @@ def test_specialists_see_the_case_but_no_coordinator_actions(client, patient, sp
     client.force_login(specialist)
     html = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
     assert "Early-stage breast cancer" in html and "Start triage" not in html
-    assert _move(client, case, "cancelled", "x").status_code == 400
+    assert _move(client, case, "cancelled", "x").status_code == 404
     assert Case.objects.get(pk=case.pk).status == "in_review"
 
 

@@ -246,3 +246,41 @@ def test_accepting_while_the_offer_is_withdrawn_makes_at_most_one_assignment(pat
         assert offer.status == OfferStatus.EXPIRED
         assert case.specialist is None and case.status == CaseStatus.MATCHING
     assert Case.objects.filter(specialist__isnull=False).count() <= 1
+
+
+def test_a_specialist_with_an_offer_cannot_move_the_case_from_the_coordinators_page(
+    client, matching, coordinator
+):
+    profile = SpecialistFactory()
+    _offer(matching, coordinator, profile)
+    client.force_login(profile.user)
+    for name, data in [("requests_app:staff_case_move", {"to_status": "matching"}),
+                       ("requests_app:staff_case_claim", {}),
+                       ("requests_app:staff_case_insurance", {"insurance_status": "covered"})]:
+        assert client.post(reverse(name, args=[matching.uuid]), data).status_code == 404, name
+    matching.refresh_from_db()
+    assert matching.status == CaseStatus.OFFERED and matching.case_manager == coordinator
+
+
+def test_a_case_withdrawn_while_offered_takes_the_offer_with_it(client, matching, coordinator,
+                                                               patient):
+    profile = SpecialistFactory()
+    _offer(matching, coordinator, profile)
+    from requests_app.services import case_withdraw
+
+    case_withdraw(actor=patient, case_ref=matching.uuid, reason="Decided on surgery")
+    assert Offer.objects.get(case=matching).status == OfferStatus.WITHDRAWN
+    assert Notification.objects.filter(recipient=profile.user, kind=Kind.WITHDRAWN).exists()
+    client.force_login(profile.user)
+    assert client.get(reverse("specialists:offer", args=[matching.uuid])).status_code == 404
+    with pytest.raises(services.OfferError):
+        services.offer_decline(actor=profile.user, case_ref=matching.uuid, reason="capacity")
+
+
+def test_a_declined_offer_tells_the_patient_nothing_of_the_reason(matching, coordinator):
+    profile = SpecialistFactory()
+    _offer(matching, coordinator, profile)
+    services.offer_decline(actor=profile.user, case_ref=matching.uuid, reason="conflict")
+    event = matching.events.latest("id")
+    assert "onflict" not in event.reason and event.reason == "We are finding another specialist."
+    assert Offer.objects.get(case=matching).decline_reason == "conflict"
