@@ -126,12 +126,14 @@ def test_scores_order_as_documented(case):
 
 
 def test_ties_are_broken_by_load_then_name(case, patient):
-    SpecialistFactory(user__full_name="Dr. B")
-    SpecialistFactory(user__full_name="Dr. A")
-    busy = SpecialistFactory(user__full_name="Dr. 0 Busy", max_open_cases=8)
+    # Equal scores: 1 open case of 20 still rounds to a full 10 points of load.
+    busy = SpecialistFactory(user__full_name="Dr. A Busy", max_open_cases=20)
     CaseFactory(owner=patient, submitted=True, status="in_review", specialist=busy.user)
-    names = _names(rank_specialists(case=case))
-    assert names[:2] == ["Dr. A", "Dr. B"] and names[-1] == "Dr. 0 Busy"
+    SpecialistFactory(user__full_name="Dr. Z Free")
+    SpecialistFactory(user__full_name="Dr. Y Free")
+    ranking = rank_specialists(case=case)
+    assert len({c.score for c in ranking.candidates}) == 1  # a true tie
+    assert _names(ranking) == ["Dr. Y Free", "Dr. Z Free", "Dr. A Busy"]
 
 
 def test_ranking_reads_a_fixed_number_of_queries(case, django_assert_max_num_queries):
