@@ -234,6 +234,10 @@ class Case(models.Model):
             models.Index(fields=["case_manager", "status", "due_at"]),
             models.Index(fields=["due_at"], condition=models.Q(specialist__isnull=True),
                          name="case_unassigned_due_idx"),
+            # the queue's order over open cases: read in order, stopped after a page
+            models.Index(fields=["due_at", "submitted_at", "id"],
+                         condition=models.Q(status__in=sorted(OPEN_STATES)),
+                         name="case_open_queue_idx"),
         ]
         constraints = [
             # Submitting gives the reference and the time together; a draft has neither

@@ -5,6 +5,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from django.apps import apps
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
@@ -57,11 +58,22 @@ def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, reques
     return case
 
 
+# The queue's header counts every open case (a scan of the table): they are the
+# same for every coordinator, so they are kept for a few seconds.
+COUNTS_CACHE_SECONDS = 15
+
+
 def case_counts_by_status(*, viewer) -> dict[str, int]:
     """Open cases per status, for the queue's header."""
-    rows = (case_list(viewer=viewer).filter(status__in=OPEN_STATES).values("status")
-            .annotate(n=Count("id")).order_by())
-    return {row["status"]: row["n"] for row in rows}
+    key = f"requests:open-counts:{viewer.role}"
+    counts = cache.get(key) if viewer.role == Role.COORDINATOR else None
+    if counts is None:
+        rows = (case_list(viewer=viewer).filter(status__in=OPEN_STATES).values("status")
+                .annotate(n=Count("id")).order_by())
+        counts = {row["status"]: row["n"] for row in rows}
+        if viewer.role == Role.COORDINATOR:
+            cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    return counts
 
 
 def patient_case_list(*, viewer) -> QuerySet[Case]:

@@ -1,0 +1,420 @@
+"""Time SecondOp's main pages at 100,000 requests, against a bare Django floor. See bench/README.md.
+
+    .venv/bin/python bench/pages.py [--cases 100000] [--duration 15] [--connections 16]
+                                    [--rounds 3] [--skip-seed]
+
+In one run: migrates the bench database (and runs seed_load if it has fewer
+cases than --cases), starts a moto S3 server, serves SecondOp with production
+settings and the bare project (bench/bare) with the same gunicorn settings,
+signs in through the login pages, drives each page with wrk (in rounds over
+every page), then times the same pages in this process with Django's test
+client (server time, no network) and lists their queries.
+"""
+
+import argparse
+import math
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PYTHON_BIN = Path(sys.executable).parent
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/secondop_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/10"
+# The same for both servers. Sync workers, as the production image runs
+# (docker/web-start.sh): the pages are short and CPU-bound, and on 2 cores 2
+# workers (one per core) keep the CPUs busy; threads would only add GIL
+# switching. No access log: writing it is not what is measured.
+GUNICORN = ["--workers", "2", "--worker-class", "sync", "--worker-tmp-dir", "/dev/shm",
+            "--log-level", "warning", "--timeout", "60"]
+# As behind the production TLS proxy (TRUSTED_PROXY_COUNT=1): https, and the
+# client's address as the proxy saw it.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
+LOAD_DOMAIN = "load.secondop.test"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def production_environment(args, s3_url: str) -> dict[str, str]:
+    """What secondop/production.py demands with DEBUG off, all on loopback."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DJANGO_DEBUG", "CACHE_REDIS_URL", "CELERY_BROKER_URL", "MAIL_FILE_DIR",
+                        "DJANGO_SETTINGS_MODULE", "DJANGO_PRODUCTION")}
+    env.update({
+        "DATABASE_URL": args.database_url,
+        "REDIS_URL": args.redis_url,
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "TRUSTED_PROXY_COUNT": "1",
+        # The pages send no email: TLS SMTP on a port nothing listens on.
+        "SMTP_URL": f"smtp://127.0.0.1:{free_port()}?tls=True",
+        "AWS_STORAGE_BUCKET_NAME": "secondop-bench",
+        "AWS_S3_ENDPOINT_URL": s3_url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench-secret",
+        # {% static %} without collectstatic's manifest, so the bench never writes
+        # staticfiles/ into the tree; a manifest lookup is a dict read either way.
+        "STATIC_MANIFEST": "false",
+        "LOG_LEVEL": "WARNING",
+    })
+    return env
+
+
+def ensure_database(url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            print(f"Creating database {name}")
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn.close()
+
+
+class Server:
+    """A gunicorn on 127.0.0.1:port, with its log in a temporary file."""
+
+    def __init__(self, name: str, app: str, port: int, env: dict[str, str]):
+        self.name, self.port = name, port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
+            prefix=f"bench-{name}-", suffix=".log")
+        self.process = subprocess.Popen(
+            [str(PYTHON_BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}",
+             "--chdir", str(ROOT), *GUNICORN],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait(self, path: str) -> None:
+        import requests
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                sys.exit(f"{self.name} server exited:\n{Path(self.log.name).read_text()}")
+            try:
+                if requests.get(self.base + path, headers=PROXY_HEADERS, timeout=5).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        sys.exit(f"{self.name} server did not answer {path}:\n{Path(self.log.name).read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def sign_in(base: str, email: str, password: str, totp_secret: str | None = None) -> str:
+    """Sign in through the login page (and the TOTP page for staff) as a browser
+    would; returns the session cookie's value."""
+    import requests
+    from django.conf import settings
+
+    cookies: dict[str, str] = {}
+
+    def call(method: str, path: str, data=None):
+        headers = {**PROXY_HEADERS, "Origin": "https://127.0.0.1:" + base.rsplit(":", 1)[1],
+                   "Referer": "https://127.0.0.1:" + base.rsplit(":", 1)[1] + path,
+                   "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())}
+        response = requests.request(method, base + path, data=data, headers=headers,
+                                    allow_redirects=False, timeout=30)
+        # The cookies are Secure (production); behind the proxy the browser sends them.
+        cookies.update(response.cookies.get_dict())
+        return response
+
+    def post_form(path: str, data: dict):
+        page = call("GET", path)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        if token is None:
+            sys.exit(f"No form at {path} ({page.status_code})")
+        return call("POST", path, {**data, "csrfmiddlewaretoken": token.group(1)})
+
+    response = post_form("/accounts/login/", {"login": email, "password": password})
+    if totp_secret and response.headers.get("Location", "").startswith("/accounts/2fa/"):
+        from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+        for _attempt in range(2):  # a code is used once: the next one after a rerun
+            code = format_hotp_value(hotp_value(totp_secret, int(time.time()) // 30))
+            response = post_form("/accounts/2fa/authenticate/", {"code": code})
+            if response.status_code == 302:
+                break
+            time.sleep(31 - time.time() % 30)
+    if response.status_code != 302 or settings.SESSION_COOKIE_NAME not in cookies:
+        sys.exit(f"Could not sign in as {email}: {response.status_code}")
+    return cookies[settings.SESSION_COOKIE_NAME]
+
+
+def run_wrk(url: str, cookie: str | None, args, duration: float) -> dict:
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration:.0f}s",
+               "--latency", "--timeout", "10s"]
+    for name, value in PROXY_HEADERS.items():
+        command += ["-H", f"{name}: {value}"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": ms("50%"), "p99": ms("99%"),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def percentile(sorted_ms: list[float], p: float) -> float:
+    # Nearest-rank: the smallest value with at least p% of the samples at or below it.
+    rank = max(1, -(-len(sorted_ms) * p // 100))
+    return sorted_ms[int(rank) - 1]
+
+
+def time_in_process(path: str, cookie: str | None, n: int, warmup: int) -> dict:
+    """Server time of `path` through Django's test client in this process: every
+    middleware, the view, the queries and the template, no network or gunicorn.
+    Then the queries of one request, and the share of SQL in a few more."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https",
+                    HTTP_X_FORWARDED_FOR="127.0.0.1")
+    if cookie:
+        client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+
+    def get() -> None:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+
+    for _ in range(warmup):
+        get()
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        get()
+        samples.append((time.perf_counter() - start) * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        get()
+    queries = [q["sql"] for q in captured]  # now: the log is a window on a shared buffer
+    # The driver's own timings are rounded to the millisecond: time them here.
+    runs: list[list[float]] = []
+
+    def timed(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            runs[-1].append((time.perf_counter() - start) * 1000)
+
+    total_ms = 0.0
+    with connection.execute_wrapper(timed):
+        for _ in range(20):
+            runs.append([])
+            start = time.perf_counter()
+            get()
+            total_ms += (time.perf_counter() - start) * 1000
+    # Per query: the requests that ran the same queries (not the odd session write).
+    same = [run for run in runs if len(run) == len(queries)] or [[math.nan] * len(queries)]
+    per_query = [statistics.fmean(run[i] for run in same) for i in range(len(queries))]
+    ms = sorted(samples)
+    return {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
+            "mean": statistics.fmean(ms), "queries": list(zip(queries, per_query, strict=True)),
+            "sql_ms": statistics.fmean(sum(run) for run in runs), "total_ms": total_ms / len(runs)}
+
+
+def pick_subjects():
+    """A patient with a delivered request and at least one more (their dashboard
+    and that case's page), and a load coordinator."""
+    from django.db.models import Count
+
+    from requests_app.models import Case, CaseStatus
+    from secondop.accounts.models import Role, User
+
+    patient = (User.objects.filter(role=Role.PATIENT, email__endswith="@" + LOAD_DOMAIN,
+                                   cases__status=CaseStatus.DELIVERED)
+               .annotate(n=Count("cases", distinct=True)).filter(n__gte=2, n__lte=3)
+               .order_by("pk").first())
+    if patient is None:
+        sys.exit("No load patient with a delivered request: run seed_load (drop --skip-seed).")
+    case = patient.cases.filter(status=CaseStatus.DELIVERED).first()
+    coordinators = list(User.objects.filter(role=Role.COORDINATOR,
+                                            email__endswith="@" + LOAD_DOMAIN))
+    return patient, case, secrets.choice(coordinators), Case.objects.count()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100_000,
+                        help="cases the database must hold (seed_load adds the rest)")
+    parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
+    parser.add_argument("--duration", type=int, default=15, help="wrk seconds per page")
+    parser.add_argument("--warmup", type=int, default=3, help="wrk seconds per page, untimed")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="passes over every page; the median counts")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--requests", type=int, default=300,
+                        help="in-process timed requests per page")
+    parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed. On Debian or Ubuntu: sudo apt-get install -y wrk")
+
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    s3_port = free_port()
+    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port, verbose=False)
+    s3.start()
+    env = production_environment(args, f"http://127.0.0.1:{s3_port}")
+    os.environ.clear()
+    os.environ.update(env, DJANGO_SETTINGS_MODULE="secondop.settings")
+    ensure_database(args.database_url)
+
+    import boto3
+    import django
+
+    warnings.filterwarnings("ignore", message="No directory at")  # whitenoise: no collectstatic
+    django.setup()
+    import requests
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from requests_app.models import Case
+
+    boto3.client("s3", endpoint_url=env["AWS_S3_ENDPOINT_URL"], region_name="us-east-1",
+                 aws_access_key_id="bench", aws_secret_access_key="bench-secret",
+                 ).create_bucket(Bucket=env["AWS_STORAGE_BUCKET_NAME"])
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"migrate: {time.perf_counter() - started:.1f} s")
+    have = Case.objects.count()
+    if have < args.cases and not args.skip_seed:
+        print(f"seed_load: the database has {have} cases, adding {args.cases - have}")
+        call_command("seed_load", cases=args.cases - have, force=True)
+    patient, case, coordinator, total = pick_subjects()
+    with connection.cursor() as cur:
+        cur.execute("SELECT version()")
+        version = cur.fetchone()[0].split(" on ")[0]
+    print(f"database: {version}, {total} cases")
+    print(f"machine: {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f} "
+          "(anything else running shares the CPUs with the servers and wrk)")
+    print(f"gunicorn {' '.join(GUNICORN)}; wrk -t{args.threads} -c{args.connections} "
+          f"-d{args.duration:g}s (after {args.warmup:g} s warm-up) per page")
+
+    app = Server("secondop", "secondop.wsgi:application", free_port(), env)
+    bare = Server("bare", "bench.bare.wsgi:application", free_port(),
+                  {**env, "DJANGO_SETTINGS_MODULE": "bench.bare.settings"})
+    try:
+        app.wait("/healthz")
+        bare.wait("/")
+        from secondop.demo.management.commands.seed_load import LOAD_PASSWORD, LOAD_TOTP_SECRET
+
+        patient_session = sign_in(app.base, patient.email, LOAD_PASSWORD)
+        staff_session = sign_in(app.base, coordinator.email, LOAD_PASSWORD, LOAD_TOTP_SECRET)
+        pages = [
+            # name, server, path, session
+            ("bare Django view (floor)", bare, "/", None),
+            ("home page /, anonymous", app, "/", None),
+            ("patient dashboard /requests/", app, "/requests/", patient_session),
+            ("patient case page /requests/<uuid>/", app, f"/requests/{case.uuid}/",
+             patient_session),
+            ("coordinator list /requests/coordinator/", app, "/requests/coordinator/",
+             staff_session),
+        ]
+        cookies = {}
+        for name, server, path, session in pages:
+            cookie = f"{settings.SESSION_COOKIE_NAME}={session}" if session else None
+            check = requests.get(server.base + path, allow_redirects=False, timeout=30,
+                                 headers={**PROXY_HEADERS, **({"Cookie": cookie} if cookie else {})})
+            if check.status_code != 200:
+                sys.exit(f"{name}: {check.status_code} {check.headers.get('Location', '')}")
+            if args.warmup:
+                run_wrk(server.base + path, cookie, args, args.warmup)
+            cookies[name] = cookie
+        # Rounds over every page in turn, so that anything else slowing the machine
+        # for a while slows each page about as much; the median round counts.
+        runs: dict[str, list[dict]] = {name: [] for name, *_ in pages}
+        for round_number in range(1, args.rounds + 1):
+            print(f"round {round_number} of {args.rounds} "
+                  f"(load average {os.getloadavg()[0]:.2f}):")
+            for name, server, path, _session in pages:
+                r = run_wrk(server.base + path, cookies[name], args, args.duration)
+                runs[name].append(r)
+                print(f"  {name:<42} {r['rps']:8.1f} req/s  wrk p50 {r['p50']:6.1f} ms  "
+                      f"p99 {r['p99']:6.1f} ms  ({r['requests']} requests, "
+                      f"{r['non_2xx']} not 2xx/3xx)")
+        floor_name = pages[0][0]
+        rps = {name: statistics.median(r["rps"] for r in rs) for name, rs in runs.items()}
+        # Each round's page against the same round's floor, measured minutes apart at most.
+        ratio = {name: statistics.median(r["rps"] / f["rps"]
+                                         for r, f in zip(rs, runs[floor_name], strict=True))
+                 for name, rs in runs.items()}
+        print(f"load average after wrk: {os.getloadavg()[0]:.2f}")
+    finally:
+        app.stop()
+        bare.stop()
+        s3.stop()
+
+    print(f"\nIn process (Django test client, {args.requests} requests per page after "
+          f"warm-up; times in ms):")
+    timings = {}
+    for name, _server, path, session in pages[1:]:
+        timings[name] = time_in_process(path, session, args.requests, warmup=30)
+
+    print(f"\nSecondOp pages at {total:,} cases: 2 gunicorn sync workers, wrk "
+          f"{args.threads}x{args.connections} for {args.duration:g} s per page"
+          + (f"; medians of {args.rounds} rounds (the ratio: of each round's own floor)"
+             if args.rounds > 1 else "") + "\n")
+    print("| page | req/s | of the bare floor | server p50 | server p95 | server p99 | queries |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {floor_name} | {rps[floor_name]:.0f} | 100% | | | | 1 |")
+    for name, *_rest in pages[1:]:
+        t = timings[name]
+        print(f"| {name} | {rps[name]:.0f} | {ratio[name]:.0%} | {t['p50']:.1f} | "
+              f"{t['p95']:.1f} | {t['p99']:.1f} | {len(t['queries'])} |")
+
+    print("\nQueries per page (mean ms of 20 requests, round trip included):")
+    for name, t in timings.items():
+        print(f"\n{name}: {len(t['queries'])} queries, {t['sql_ms']:.1f} ms of "
+              f"{t['total_ms']:.1f} ms in SQL ({t['sql_ms'] / t['total_ms']:.0%})")
+        for sql, ms in t["queries"]:
+            sql = re.sub(r"\s+", " ", sql)
+            print(f"  {ms:6.2f}  {sql[:160]}")
+
+
+if __name__ == "__main__":
+    main()
