@@ -267,7 +267,14 @@ def pick_subjects():
     case = patient.cases.filter(status=CaseStatus.DELIVERED).first()
     coordinators = list(User.objects.filter(role=Role.COORDINATOR,
                                             email__endswith="@" + LOAD_DOMAIN))
-    return patient, case, secrets.choice(coordinators), Case.objects.count()
+    specialist = (User.objects.filter(role=Role.SPECIALIST, email__endswith="@" + LOAD_DOMAIN,
+                                      offers__status="open")
+                  .annotate(n=Count("assigned_cases")).filter(n__gte=1).order_by("pk").first())
+    matching = Case.objects.filter(status=CaseStatus.MATCHING).order_by("pk").first()
+    if specialist is None or matching is None:
+        sys.exit("No load specialist with an offer, or no case to match: run seed_load again.")
+    return (patient, case, secrets.choice(coordinators), specialist, matching,
+            Case.objects.count())
 
 
 def main() -> None:
@@ -324,7 +331,7 @@ def main() -> None:
     if have < args.cases and not args.skip_seed:
         print(f"seed_load: the database has {have} cases, adding {args.cases - have}")
         call_command("seed_load", cases=args.cases - have, force=True)
-    patient, case, coordinator, total = pick_subjects()
+    patient, case, coordinator, specialist, matching, total = pick_subjects()
     with connection.cursor() as cur:
         cur.execute("SELECT version()")
         version = cur.fetchone()[0].split(" on ")[0]
@@ -345,6 +352,8 @@ def main() -> None:
 
         patient_session = sign_in(app.base, patient.email, LOAD_PASSWORD)
         staff_session = sign_in(app.base, coordinator.email, LOAD_PASSWORD, LOAD_TOTP_SECRET)
+        specialist_session = sign_in(app.base, specialist.email, LOAD_PASSWORD,
+                                     LOAD_TOTP_SECRET)
         pages = [
             # name, server, path, session
             ("bare Django view (floor)", bare, "/", None),
@@ -354,6 +363,9 @@ def main() -> None:
              patient_session),
             ("coordinator list /requests/coordinator/", app, "/requests/coordinator/",
              staff_session),
+            ("matching /specialist/match/<uuid>/", app, f"/specialist/match/{matching.uuid}/",
+             staff_session),
+            ("specialist workspace /specialist/", app, "/specialist/", specialist_session),
         ]
         cookies = {}
         for name, server, path, session in pages:
@@ -407,6 +419,8 @@ def main() -> None:
         print(f"| {name} | {rps[name]:.0f} | {ratio[name]:.0%} | {t['p50']:.1f} | "
               f"{t['p95']:.1f} | {t['p99']:.1f} | {len(t['queries'])} |")
 
+    print_matching(total)
+
     print("\nQueries per page (mean ms of 20 requests, round trip included):")
     for name, t in timings.items():
         print(f"\n{name}: {len(t['queries'])} queries, {t['sql_ms']:.1f} ms of "
@@ -414,6 +428,29 @@ def main() -> None:
         for sql, ms in t["queries"]:
             sql = re.sub(r"\s+", " ", sql)
             print(f"  {ms:6.2f}  {sql[:160]}")
+
+
+def print_matching(total: int, cases: int = 40, rounds: int = 5) -> None:
+    """Server time of the ranking alone (specialists.matching.rank_specialists)
+    over `cases` cases waiting for a specialist, every specialist considered."""
+    from requests_app.models import Case, CaseStatus
+    from specialists.matching import rank_specialists
+    from specialists.models import SpecialistProfile
+
+    waiting = list(Case.objects.filter(status=CaseStatus.MATCHING)
+                   .select_related("specialty", "icd10")[:cases])
+    for case in waiting[:3]:
+        rank_specialists(case=case)  # warm-up: connection, plans, caches
+    times = []
+    for _round in range(rounds):
+        for case in waiting:
+            started = time.perf_counter()
+            rank_specialists(case=case)
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    print(f"\nMatching at {total:,} cases and {SpecialistProfile.objects.count():,} specialists "
+          f"({len(times)} rankings of {len(waiting)} cases): p50 {percentile(times, 50):.1f} ms, "
+          f"p95 {percentile(times, 95):.1f} ms, p99 {percentile(times, 99):.1f} ms")
 
 
 if __name__ == "__main__":

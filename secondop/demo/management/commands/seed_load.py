@@ -180,6 +180,7 @@ class Load:
     patient_names: list[str] = field(default_factory=list)
     patient_ids: list[int] = field(default_factory=list)
     coordinator_ids: list[int] = field(default_factory=list)
+    specialist_ids: list[int] = field(default_factory=list)
     planned: list[PlannedCase] = field(default_factory=list)
     references: dict[int, int] = field(default_factory=dict)  # year -> last number used
 
@@ -513,7 +514,109 @@ def reference_counters(load: Load) -> str:
     return "reference counters: " + ", ".join(f"{y} at {n}" for y, n in load.references.items())
 
 
-STEPS = [coordinators, patients, cases, sections, questions, events, reference_counters]
+# 1,000 at 100,000 cases; fewer for a small load (a test's).
+SPECIALISTS_PER_CASE = 0.01
+# Cases that have a specialist by now, and the one waiting for an answer.
+ASSIGNED = (CaseStatus.IN_REVIEW, CaseStatus.CONSULTATION, CaseStatus.REPORT_READY,
+            CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED)
+HOSPITALS = ["University Hospital", "Medical Center", "Cancer Institute", "Heart Institute",
+             "Clinic", "Regional Medical Center", "Children's Hospital"]
+CITIES = ["Lakeside", "Riverside", "Bayview", "Summit", "Cedar", "Harbor", "Maple", "Granite",
+          "Pinecrest", "Fairview", "Northgate", "Westbrook"]
+
+
+def specialists(load: Load) -> str:
+    """One specialist per hundred cases (TOTP like the coordinators), each with one to
+    three specialties and their certifications, licences in two to six states,
+    conditions, languages and modes; then the cases in review and after are
+    assigned among them."""
+    from secondop.us_states import USState
+    from specialists.models import HeldCertification, Licence, SpecialistProfile
+
+    rng, now = load.rng, load.now
+    first = User.objects.filter(role=Role.SPECIALIST, email__endswith="@" + LOAD_DOMAIN).count()
+    users = [
+        User(email=f"specialist-{first + i + 1:04d}@{LOAD_DOMAIN}",
+             full_name=f"Dr. {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+             role=Role.SPECIALIST, password=load.password_hash,
+             date_joined=now - datetime.timedelta(days=rng.randint(30, 2000)))
+        for i in range(max(5, min(1000, round(load.cases * SPECIALISTS_PER_CASE))))
+    ]
+    _with_emails(users)
+    for user in users:
+        TOTP.activate(user, LOAD_TOTP_SECRET)
+    choices = list(Specialty.objects.prefetch_related("certifications"))
+    states = [s.value for s in USState]
+    profiles = [
+        SpecialistProfile(
+            user=user, credential=rng.choice(["MD", "MD", "MD", "DO"]), title="MD",
+            institution=f"{rng.choice(CITIES)} {rng.choice(HOSPITALS)}",
+            languages=["English", *rng.sample(["Spanish", "French", "Mandarin", "Arabic",
+                                                "Portuguese", "Russian"], rng.randint(0, 2))],
+            conditions=[], consultation_modes=rng.sample(["written", "video", "in_person"],
+                                                         rng.randint(1, 3)),
+            accepting_cases=rng.random() > 0.1, max_open_cases=rng.randint(40, 80),
+            turnaround_days=rng.randint(3, 10))
+        for user in users
+    ]
+    _insert(SpecialistProfile, profiles)
+    chosen, held, licences = [], [], []
+    for profile in profiles:
+        for specialty in rng.sample(choices, rng.randint(1, 3)):
+            chosen.append(SpecialistProfile.specialties.through(
+                specialistprofile_id=profile.pk, specialty_id=specialty.pk))
+            certifications = list(specialty.certifications.all())
+            if certifications:
+                held.append(HeldCertification(profile=profile,
+                                              certification=rng.choice(certifications),
+                                              year=rng.randint(1995, 2024)))
+        for state in rng.sample(states, rng.randint(2, 6)):
+            licences.append(Licence(profile=profile, state=state,
+                                    number=f"{state}{rng.randint(100000, 999999)}",
+                                    expires_on=datetime.date(rng.randint(2027, 2030), 6, 30)))
+    _insert(SpecialistProfile.specialties.through, chosen)
+    HeldCertification.objects.bulk_create(held, batch_size=BATCH, ignore_conflicts=True)
+    _insert(Licence, licences)
+    load.specialist_ids = [u.pk for u in users]
+    assigned = list(Case.objects.filter(status__in=ASSIGNED, specialist__isnull=True)
+                    .values_list("pk", flat=True))
+    ids = load.specialist_ids
+    for start in range(0, len(assigned), BATCH):
+        chunk = [Case(pk=pk, specialist_id=ids[pk % len(ids)])
+                 for pk in assigned[start:start + BATCH]]
+        Case.objects.bulk_update(chunk, ["specialist_id"], batch_size=BATCH)
+    return (f"{len(users)} specialists, {len(licences)} licences, {len(held)} certifications; "
+            f"{len(assigned)} cases assigned")
+
+
+def offers(load: Load) -> str:
+    """An open offer for every case waiting for an answer, and the accepted one
+    behind every assigned case."""
+    from specialists.models import Offer, OfferStatus
+
+    rng, now, ids = load.rng, load.now, load.specialist_ids
+    coordinators = load.coordinator_ids
+
+    def rows():
+        # Only cases without offers: a second load (--force) adds to the first.
+        waiting = Case.objects.filter(status=CaseStatus.OFFERED, offers__isnull=True).values_list(
+            "pk", flat=True)
+        for pk in waiting.iterator():
+            yield Offer(case_id=pk, specialist_id=ids[pk % len(ids)],
+                        offered_by_id=rng.choice(coordinators), status=OfferStatus.OPEN,
+                        deadline=now + datetime.timedelta(hours=rng.randint(1, 47)))
+        taken = Case.objects.filter(status__in=ASSIGNED, offers__isnull=True).values_list(
+            "pk", "specialist_id")
+        for pk, specialist in taken.iterator():
+            yield Offer(case_id=pk, specialist_id=specialist,
+                        offered_by_id=rng.choice(coordinators), status=OfferStatus.ACCEPTED,
+                        conflict_attested=True, deadline=now, answered_at=now)
+
+    return f"{_insert(Offer, rows())} offers"
+
+
+STEPS = [coordinators, patients, cases, sections, questions, events, reference_counters,
+         specialists, offers]
 LOADED_MODELS = [User, EmailAddress, Case, CaseSection, CaseQuestion, CaseEvent]
 
 
@@ -525,13 +628,23 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=8, help="random seed (the same plan)")
         parser.add_argument("--force", action="store_true",
                             help="Run with DEBUG off, or add another set to a loaded database.")
+        parser.add_argument("--only", default="",
+                            help="Comma-separated steps to run on a loaded database, e.g. "
+                                 "'specialists,offers' after an upgrade adds them.")
 
-    def handle(self, *args, cases, seed, force, **options):
+    def handle(self, *args, cases, seed, force, only="", **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_load publishes a password and a TOTP secret; "
                                "it runs only with DEBUG on (or --force).")
+        steps = STEPS
+        if only:
+            named = {step.__name__: step for step in STEPS}
+            unknown = set(only.split(",")) - set(named)
+            if unknown:
+                raise CommandError(f"No such step: {', '.join(sorted(unknown))}.")
+            steps = [named[name] for name in only.split(",")]
         loaded = User.objects.filter(email__endswith="@" + LOAD_DOMAIN)
-        if loaded.exists() and not force:
+        if loaded.exists() and not force and not only:
             raise CommandError(f"This database already has load data ({loaded.count()} "
                                "accounts); --force adds another set.")
         if cases < 1:
@@ -547,7 +660,12 @@ class Command(BaseCommand):
         self.stdout.write(f"  plan: {cases} cases for {len(load.patient_names)} patients "
                           f"({time.perf_counter() - started:.1f} s)")
         with transaction.atomic(), explicit_timestamps(*LOADED_MODELS):
-            for step in STEPS:
+            if only:  # the later steps read what the earlier ones made
+                load.coordinator_ids = list(loaded.filter(role=Role.COORDINATOR)
+                                            .values_list("pk", flat=True))
+                load.specialist_ids = list(loaded.filter(role=Role.SPECIALIST)
+                                           .values_list("pk", flat=True))
+            for step in steps:
                 step_started = time.perf_counter()
                 summary = step(load)
                 self.stdout.write(f"  {step.__name__}: {summary} "
