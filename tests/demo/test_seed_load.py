@@ -119,3 +119,27 @@ def test_it_refuses_to_run_without_debug(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_load", cases=20, verbosity=0)
     assert not Case.objects.exists()
+
+
+def test_it_loads_specialists_and_the_offers_behind_every_offered_and_assigned_case(loaded):
+    from specialists.models import Licence, Offer, SpecialistProfile
+
+    assert SpecialistProfile.objects.count() == 5  # one per hundred cases, at least five
+    assert Licence.objects.count() >= 10
+    offered = Case.objects.filter(status="offered")
+    assert Offer.objects.filter(status="open").count() == offered.count()
+    assigned = Case.objects.filter(status__in=["in_review", "delivered", "closed"])
+    assert not assigned.filter(specialist__isnull=True).exists()
+    assert Offer.objects.filter(status="accepted", conflict_attested=True).count() >= (
+        assigned.count())
+
+
+def test_only_runs_the_named_steps_on_a_loaded_database(loaded):
+    from specialists.models import SpecialistProfile
+
+    before = Case.objects.count()
+    call_command("seed_load", cases=200, only="specialists", verbosity=0)
+    assert Case.objects.count() == before
+    assert SpecialistProfile.objects.count() == 10
+    with pytest.raises(CommandError, match="No such step"):
+        call_command("seed_load", cases=200, only="dragons", verbosity=0)

@@ -36,6 +36,7 @@ DEMO_TOTP_SECRET = "SECONDOPDEMOTOTPSECRET234567ABCD"  # noqa: S105
 PATIENT = ("patient@demo.secondop.test", "Maria Alvarez")
 # A second patient, whose case in review keeps Dr. Grace Liu at capacity.
 OTHER_PATIENT = ("daniel.brooks@demo.secondop.test", "Daniel Brooks")
+THIRD_PATIENT = ("james.okafor@demo.secondop.test", "James Okafor")
 COORDINATOR = ("coordinator@demo.secondop.test", "Grace Okafor, RN")
 ADMIN = ("admin@demo.secondop.test", "Sam Patel")
 
@@ -385,6 +386,10 @@ class Command(BaseCommand):
         if not other_patient.cases.exists():
             self._case_in_review(other_patient, coordinator,
                                  specialists["grace.liu@demo.secondop.test"])
+        third = self._user(*THIRD_PATIENT, Role.PATIENT)
+        if not third.cases.exists():
+            self._cases_in_triage(third, coordinator,
+                                  specialists["oncologist@demo.secondop.test"])
         self._print_summary()
 
     def _specialist(self, spec: DemoSpecialist) -> User:
@@ -512,6 +517,39 @@ class Command(BaseCommand):
                                        specialist_id=specialist.pk)
         specialist_services.offer_accept(actor=specialist, case_ref=case.uuid,
                                          conflict_attested=True)
+
+    def _cases_in_triage(self, patient: User, coordinator: User, oncologist: User) -> None:
+        """The coordinator's work in progress, one case at each step: in triage,
+        waiting for records (with the note the patient reads), and offered to a
+        specialist who has not answered yet."""
+        base = self._base(patient, patient_sex="male", patient_dob=datetime.date(1974, 2, 9),
+                          patient_phone="(212) 555-0177", patient_state="NY")
+
+        def sent(**fields) -> Case:
+            case = self._complete(patient, base, **fields)
+            services.case_submit(actor=patient, case_ref=case.uuid)
+            services.case_claim(actor=coordinator, case_ref=case.uuid)
+            case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
+            return case
+
+        sent(concerns="Whether the headaches mean something serious.",
+             diagnosis="Chronic migraine", icd10_id="G43.709",
+             specialty=Specialty.objects.get(slug="neurology"),
+             proposed_treatment="Botox injections every 12 weeks")
+        waiting = sent(concerns="Whether I need the ablation at all.",
+                       diagnosis="Atrial fibrillation", icd10_id="I48.91",
+                       specialty=Specialty.objects.get(slug="cardiology"),
+                       proposed_treatment="Catheter ablation")
+        case_transition(actor=coordinator, ref=waiting.uuid,
+                        to_status=CaseStatus.AWAITING_RECORDS,
+                        reason="Your echocardiogram report and the ECG from September.")
+        offered = sent(concerns="Whether I need chemotherapy after surgery.",
+                       diagnosis="Breast cancer, stage II", icd10_id="C50.411",
+                       diagnosing_institution="Mount Hope Hospital",
+                       consultation_type="written", proposed_treatment="Lumpectomy and chemo")
+        case_transition(actor=coordinator, ref=offered.uuid, to_status=CaseStatus.MATCHING)
+        specialist_services.offer_make(actor=coordinator, case_ref=offered.uuid,
+                                       specialist_id=oncologist.pk)
 
     def _user(self, email, name, role, *, mfa=False) -> User:
         user = User.objects.filter(email=email).first()
