@@ -1,13 +1,15 @@
 """Fixtures every test may use: the people (an owner patient, an outsider, a
 coordinator, a specialist, an admin) and a clean slate per test. Services live
-beside the tests that need them: S3 in tests/platform/conftest.py, Redis and a
-Celery worker in tests/notifications/conftest.py, the browser in tests/e2e/."""
+beside the tests that need them: S3 in tests/s3.py (shared: records and e2e use it
+too), Redis and a Celery worker in tests/notifications/conftest.py, the browser in
+tests/e2e/."""
 
 import os
 
 import pytest
 
 from tests.accounts.factories import UserFactory, enrol_totp
+from tests.s3 import s3_server, s3_storage  # noqa: F401 (fixtures)
 
 REQUIRE_SERVICES = os.environ.get("CI", "").lower() == "true" or bool(
     os.environ.get("SECONDOP_REQUIRE_SERVICES")

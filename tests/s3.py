@@ -1,4 +1,5 @@
-"""S3 for the storage tests: moto in server mode on a free loopback port."""
+"""S3 for the tests: moto in server mode on a free loopback port (fixtures shared by
+every test folder through tests/conftest.py)."""
 
 import pytest
 
@@ -31,9 +32,9 @@ def s3_server():
         Bucket=bucket,
         CORSConfiguration={"CORSRules": [{
             "AllowedOrigins": ["http://localhost:*", "http://127.0.0.1:*"],
-            "AllowedMethods": ["GET", "POST", "PUT", "HEAD"],
+            "AllowedMethods": ["GET", "POST", "PUT", "HEAD", "DELETE"],
             "AllowedHeaders": ["*"],
-            "ExposeHeaders": ["ETag"],
+            "ExposeHeaders": ["ETag", "Location"],
             "MaxAgeSeconds": 600,
         }]},
     )
