@@ -94,6 +94,8 @@ STATUS_TEXT: dict[str, StatusText] = {
 # A move whose button needs other words than its destination's `action`.
 MOVE_ACTIONS = {
     (S.AWAITING_RECORDS, S.TRIAGE): _("Records received: back to triage"),
+    (S.AWAITING_RECORDS, S.IN_REVIEW): _("Records received: back to review"),
+    (S.IN_REVIEW, S.AWAITING_RECORDS): _("Ask the patient for records"),
 }
 
 

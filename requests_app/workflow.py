@@ -38,6 +38,10 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.SUBMITTED, S.TRIAGE): STAFF,
     (S.TRIAGE, S.AWAITING_RECORDS): STAFF,
     (S.AWAITING_RECORDS, S.TRIAGE): STAFF | {PATIENT},
+    # The specialist (or the case manager) asks for more while reviewing; it goes
+    # back to review when everything asked for has arrived.
+    (S.IN_REVIEW, S.AWAITING_RECORDS): STAFF | {SPECIALIST},
+    (S.AWAITING_RECORDS, S.IN_REVIEW): STAFF | {SPECIALIST},
     (S.TRIAGE, S.MATCHING): STAFF,
     (S.MATCHING, S.OFFERED): STAFF,
     (S.OFFERED, S.MATCHING): STAFF | {SPECIALIST},  # declined or expired
@@ -116,6 +120,13 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.AWAITING_RECORDS, S.TRIAGE): _notices(
         Notice(Kind.RECORDS_RECEIVED, CASE_MANAGER, _("%(ref)s is back in triage")),
+    ),
+    (S.IN_REVIEW, S.AWAITING_RECORDS): _notices(
+        Notice(Kind.RECORDS_REQUESTED, OWNER, _("Records are needed for your request %(ref)s")),
+    ),
+    (S.AWAITING_RECORDS, S.IN_REVIEW): _notices(
+        Notice(Kind.RECORDS_RECEIVED, SPECIALIST_ASSIGNED,
+               _("The records asked for on %(ref)s have arrived")),
     ),
     (S.TRIAGE, S.MATCHING): _notices(PROGRESS),
     (S.MATCHING, S.OFFERED): _notices(
@@ -219,7 +230,12 @@ def send_notices(case: Case, notices: tuple[Notice, ...], *, actor) -> None:
 
 
 # Moves SecondOp makes itself (actor=None), from a periodic task.
-SYSTEM_MOVES = frozenset({(S.OFFERED, S.MATCHING)})  # an offer expired
+SYSTEM_MOVES = frozenset({
+    (S.OFFERED, S.MATCHING),  # an offer expired
+    # Everything asked for arrived and passed its checks (records verification).
+    (S.AWAITING_RECORDS, S.TRIAGE),
+    (S.AWAITING_RECORDS, S.IN_REVIEW),
+})
 
 
 def case_transition(

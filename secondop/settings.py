@@ -265,6 +265,26 @@ else:
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
     }
 STORAGES = {"default": _default_storage, "staticfiles": {"BACKEND": _static_backend}}
+# Where browsers reach the bucket, when not where the servers do (compose: the app
+# talks to http://minio:9000, the browser to http://localhost:9000). Upload and
+# download URLs are signed for this endpoint; the records page allows it in CSP.
+AWS_S3_PUBLIC_ENDPOINT_URL = env("AWS_S3_PUBLIC_ENDPOINT_URL", default="")
+
+# --- Records ------------------------------------------------------------------
+RECORDS_MAX_FILE_BYTES = env.int("RECORDS_MAX_FILE_BYTES", default=5 * 1000**3)
+RECORDS_MAX_CASE_BYTES = env.int("RECORDS_MAX_CASE_BYTES", default=20 * 1000**3)
+RECORDS_MAX_FILES_PER_RECORD = env.int("RECORDS_MAX_FILES_PER_RECORD", default=5000)
+RECORDS_MULTIPART_THRESHOLD = 100 * 1024**2  # Uppy's own default: multipart above 100 MiB
+# How long an upload slot stays open: a 5 GB file on a slow home connection takes hours.
+RECORDS_SLOT_TTL = timedelta(hours=env.int("RECORDS_SLOT_TTL_HOURS", default=12))
+RECORDS_SIGNED_URL_SECONDS = 60 * 15  # one S3 request (a part, a PUT) may start within this
+RECORDS_DOWNLOAD_URL_SECONDS = 60
+RECORDS_BUNDLE_HOURS = 24
+# Upload slots one person may ask for per hour (each is one record, a file or a study).
+RECORDS_SLOTS_PER_HOUR = env.int("RECORDS_SLOTS_PER_HOUR", default=200)
+# ClamAV: "tcp://host:3310" or "unix:///run/clamav/clamd.ctl". Unset: no malware scan.
+CLAMD_ADDRESS = env("CLAMD_ADDRESS", default="")
+CLAMD_STREAM_MAX_BYTES = env.int("CLAMD_STREAM_MAX_BYTES", default=1000**3)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Celery ------------------------------------------------------------------
@@ -297,6 +317,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.cases_flag_overdue",
         "schedule": timedelta(minutes=15),
     },
+    "records-sweep": {
+        "task": "records.tasks.records_sweep",
+        "schedule": timedelta(minutes=10),
+    },
     "notifications-sweep": {
         "task": "secondop.notifications.tasks.notifications_sweep",
         "schedule": timedelta(minutes=1),
@@ -324,7 +348,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF, "data:", "blob:"],
     "font-src": [CSP.SELF],
     "connect-src": [CSP.SELF, *env.list("CSP_CONNECT_SRC", default=[])],
     "form-action": [CSP.SELF, *env.list("CSP_FORM_ACTION", default=[])],

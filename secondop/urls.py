@@ -14,6 +14,7 @@ urlpatterns = [
     path("home/", include("secondop.accounts.urls")),
     path("notifications/", include("secondop.notifications.urls")),
     path("requests/", include("requests_app.urls")),
+    path("records/", include("records.urls")),
     path("specialist/", include("specialists.urls")),
     path("specialists/", include("specialists.directory_urls")),  # the public directory
     path("admin/", admin.site.urls),

@@ -1,0 +1,157 @@
+"""Runs verification for one record and writes what it found (records.services),
+and builds download bundles. The checks themselves are records.verification:
+streamed, bounded memory; this module only walks a record's files."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import zipfile
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import F
+from django.utils import timezone
+
+from . import services, storage
+from .bundles import bundle_write
+from .models import Bundle, Category, Record, RecordFile, State
+from .storage_io import open_object
+from .verification import dicom_thumbnail, summarise_study, verify_file
+
+STALLED_AFTER = datetime.timedelta(minutes=15)
+
+
+def check_record(record_id: int) -> str:
+    moved = Record.objects.filter(pk=record_id, state__in=[State.UPLOADED, State.SCANNING]).update(
+        state=State.SCANNING)
+    if not moved:
+        return "done already"
+    record = Record.objects.select_related("case").get(pk=record_id)
+    files = list(record.files.all())
+    clamd = settings.CLAMD_ADDRESS or None
+    reports = {}
+    thumbnails: dict = {}
+    for file in files:
+        report = verify_file(storage=default_storage, key=file.key, name=file.name,
+                             max_size=settings.RECORDS_MAX_FILE_BYTES, clamd_address=clamd,
+                             skip_viewer_files=record.is_study)
+        reports[file.uuid] = report
+        if report.ok and report.thumbnail:
+            key = f"{record.prefix}thumbs/{file.uuid}.png"
+            storage.save_bytes(key, report.thumbnail, "image/png")
+            thumbnails[file.uuid] = key
+        if not report.ok and report.kind != "skipped":
+            break  # one bad file rejects the record: no need to read the rest
+    failed = any(not r.ok for r in reports.values())
+    summary = None
+    if not failed:
+        summary = _study_summary(record, files, reports)
+    services.record_verified(record_id=record.pk, reports=reports, summary=summary,
+                             thumbnails=thumbnails)
+    return "checked"
+
+
+def _study_summary(record: Record, files: list[RecordFile], reports: dict) -> dict | None:
+    """For DICOM (a folder's files, or a ZIP's entries): the study summary, with one
+    rendered thumbnail per series."""
+    by_name = {f.name: f for f in files}
+    members = []
+    zip_file = None
+    for file in files:
+        report = reports.get(file.uuid)
+        if report is None:
+            continue
+        if report.kind == "zip" and report.members:
+            members.extend(report.members)
+            zip_file = file
+        else:
+            members.append(report)
+    if not any(m.kind == "dicom" for m in members):
+        return None
+    summary = summarise_study(members)
+    number = 0
+    for study in summary.get("studies", []):
+        for series in study.get("series", []):
+            number += 1
+            source = series.get("thumbnail_source") or ""
+            series.pop("thumbnail_source", None)
+            try:
+                png = _render(source, by_name, zip_file)
+            except Exception:  # a series we cannot draw still has its metadata
+                png = None
+            if png:
+                key = f"{record.prefix}thumbs/series-{number}.png"
+                storage.save_bytes(key, png, "image/png")
+                series["thumbnail"] = key
+    return summary
+
+
+def _render(source: str, by_name: dict, zip_file: RecordFile | None) -> bytes | None:
+    if not source:
+        return None
+    if zip_file is not None:
+        with open_object(default_storage, zip_file.key) as handle, \
+                zipfile.ZipFile(handle) as archive, archive.open(source) as member:
+            return dicom_thumbnail(member)
+    file = by_name.get(source)
+    key = file.key if file else source
+    if not key.startswith("cases/"):
+        return None
+    with open_object(default_storage, key) as handle:
+        return dicom_thumbnail(handle)
+
+
+def stalled_records() -> list[int]:
+    cutoff = timezone.now() - STALLED_AFTER
+    return list(Record.objects.filter(
+        state__in=[State.UPLOADED, State.SCANNING], uploaded_at__lt=cutoff,
+    ).values_list("pk", flat=True)[:500])
+
+
+# --- Bundles --------------------------------------------------------------------------
+_UNSAFE = re.compile(r"[^\w .()+,-]+", re.UNICODE)
+
+
+def _folder(text: str) -> str:
+    return (_UNSAFE.sub("_", text).strip(" ._") or "record")[:80]
+
+
+def build_bundle(bundle_id: int) -> str:
+    bundle = Bundle.objects.select_related("case").get(pk=bundle_id)
+    if bundle.status != Bundle.Status.BUILDING:
+        return "done already"
+    records = Record.objects.filter(case=bundle.case, state=State.VERIFIED)
+    if bundle.record_id:
+        records = records.filter(pk=bundle.record_id)
+    entries = []
+    seen: set[str] = set()
+    for record in records.order_by("category", "created_at"):
+        folder = f"{_folder(str(Category(record.category).label))}/{_folder(record.title)}"
+        for file in record.files.exclude(kind="skipped").order_by("name"):
+            name = f"{folder}/{file.name}"
+            while name in seen:
+                name = f"{folder}/{file.uuid.hex[:8]}-{file.name}"
+            seen.add(name)
+            entries.append((name, _opener(file.key)))
+
+    def progress(done: int) -> None:
+        Bundle.objects.filter(pk=bundle.pk).update(files_done=done)
+
+    key = f"cases/{bundle.case.uuid}/bundles/{bundle.uuid}.zip"
+    try:
+        size = bundle_write(storage=default_storage, key=key, entries=entries,
+                            on_progress=progress)
+    except storage.StorageUnavailable:
+        raise
+    except Exception:
+        Bundle.objects.filter(pk=bundle.pk).update(status=Bundle.Status.FAILED)
+        storage.delete([key])
+        raise
+    Bundle.objects.filter(pk=bundle.pk).update(
+        status=Bundle.Status.READY, key=key, size=size, files_done=F("files_total"))
+    return "built"
+
+
+def _opener(key: str):
+    return lambda: open_object(default_storage, key)

@@ -1,0 +1,163 @@
+"""Reads of medical records. Who sees a case's records:
+
+- the patient (the account holder): all of them, with their state and reasons;
+- the case manager (the coordinator who claimed the case) and the assigned
+  specialist: the ones that arrived (a specialist: the checked ones);
+- anyone else, other coordinators included: none (a 404 on every record URL).
+
+The case itself is loaded through requests_app's rule first; every staff read of
+a record writes an access-log row here."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from requests_app.models import Case
+from requests_app.selectors import case_for_viewer
+from secondop.accounts.models import Role
+from secondop.audit.models import AccessLog
+from secondop.audit.services import log_access
+
+from .models import Bundle, Category, GatherItem, GatherList, Record, RecordRequest, State
+
+
+def sees_records(*, viewer, case: Case) -> bool:
+    if viewer.pk == case.owner_id:
+        return True
+    if viewer.role == Role.COORDINATOR:
+        return case.case_manager_id == viewer.pk
+    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
+
+
+def records_for_viewer(*, viewer, case: Case) -> QuerySet[Record]:
+    """`case` must have been loaded through case_for_viewer for `viewer`."""
+    records = Record.objects.filter(case=case)
+    if viewer.pk == case.owner_id:
+        return records
+    if not sees_records(viewer=viewer, case=case):
+        return records.none()
+    if viewer.role == Role.SPECIALIST:
+        return records.filter(state=State.VERIFIED)
+    return records.exclude(state=State.PENDING)
+
+
+def record_for_viewer(*, viewer, ref: UUID | str, request=None, kind: str = AccessLog.Kind.VIEW
+                      ) -> Record:
+    """One record `viewer` may see, or 404. A staff read is logged first."""
+    try:
+        record = Record.objects.select_related("case").get(uuid=ref)
+    except (Record.DoesNotExist, ValueError):
+        raise Http404 from None
+    case = case_for_viewer(viewer=viewer, ref=record.case.uuid, request=request)
+    if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
+        raise Http404
+    record.case = case
+    if viewer.pk != case.owner_id:
+        log_access(viewer=viewer, obj=record, kind=kind, request=request)
+    return record
+
+
+def bundle_for_viewer(*, viewer, ref: UUID | str) -> Bundle:
+    try:
+        bundle = Bundle.objects.select_related("case").get(uuid=ref, requested_by=viewer)
+    except (Bundle.DoesNotExist, ValueError):
+        raise Http404 from None
+    case = case_for_viewer(viewer=viewer, ref=bundle.case.uuid)
+    if not sees_records(viewer=viewer, case=case) or viewer.pk == case.owner_id:
+        raise Http404
+    return bundle
+
+
+def open_requests(*, case: Case) -> QuerySet[RecordRequest]:
+    return RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
+                                        cancelled_at__isnull=True).select_related("requested_by")
+
+
+# --- Who looked ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Look:
+    name: str
+    role: str
+    kind: str
+    when: object
+
+
+def looks_by_record(records: list[Record]) -> dict[int, list[Look]]:
+    """Who on the care team opened or downloaded each record, and when (latest
+    first), from the access log: one query for the whole page."""
+    if not records:
+        return {}
+    rows = (AccessLog.objects.filter(
+        object_type=Record._meta.label_lower, object_id__in=[str(r.pk) for r in records],
+        kind__in=[AccessLog.Kind.VIEW, AccessLog.Kind.DOWNLOAD], actor__isnull=False,
+    ).order_by("-created_at").values_list("object_id", "actor__full_name", "actor__role", "kind",
+                                          "created_at")[:2000])
+    looks: dict[int, list[Look]] = defaultdict(list)
+    for object_id, name, role, kind, when in rows:
+        looks[int(object_id)].append(Look(name, Role(role).label, kind, when))
+    return dict(looks)
+
+
+# --- What to gather ---------------------------------------------------------------------
+def checklist_for(*, case: Case) -> GatherList | None:
+    """The list whose ICD-10 prefix matches the case's code longest; else the default."""
+    lists = list(GatherList.objects.prefetch_related("items"))
+    code = (case.icd10_id or "").upper().replace(".", "")
+    best, best_length = None, -1
+    for checklist in lists:
+        prefixes = checklist.prefixes
+        if not prefixes:
+            if best_length < 0:
+                best, best_length = checklist, 0
+            continue
+        for prefix in prefixes:
+            clean = prefix.replace(".", "")
+            if code and code.startswith(clean) and len(clean) > best_length:
+                best, best_length = checklist, len(clean)
+    return best
+
+
+@dataclass
+class ChecklistLine:
+    item: GatherItem
+    records: list[Record] = field(default_factory=list)
+
+    @property
+    def done(self) -> bool:
+        return any(r.state == State.VERIFIED for r in self.records)
+
+    @property
+    def arriving(self) -> bool:
+        return not self.done and any(r.state != State.REJECTED for r in self.records)
+
+
+def checklist_lines(*, case: Case, records: list[Record]) -> tuple[GatherList | None, list[ChecklistLine]]:
+    checklist = checklist_for(case=case)
+    if checklist is None:
+        return None, []
+    by_category = defaultdict(list)
+    for record in records:
+        by_category[record.category].append(record)
+    return checklist, [ChecklistLine(item, by_category.get(item.category, []))
+                       for item in checklist.items.all()]
+
+
+@dataclass
+class CategoryGroup:
+    value: str
+    label: str
+    records: list[Record]
+
+
+def records_by_category(records: list[Record]) -> list[CategoryGroup]:
+    groups = []
+    for value, label in Category.choices:
+        these = [r for r in records if r.category == value]
+        if these:
+            groups.append(CategoryGroup(value, label, these))
+    return groups

@@ -1,0 +1,583 @@
+"""Writes for medical records: upload slots, signing, the local upload, confirm,
+verification's outcome, deletion, record requests and bundles.
+
+Every service loads the case through the access rule (`case_for_viewer`), so an
+outsider gets the same 404 as for a case that does not exist."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+import uuid as uuid_module
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from requests_app.models import CLOSED_STATES, CaseStatus
+from requests_app.selectors import case_for_viewer
+from requests_app.workflow import case_transition, case_url_for
+from secondop.accounts.models import Role
+from secondop.audit.services import log_event
+from secondop.notifications.models import Kind
+from secondop.notifications.services import notify
+
+from . import storage
+from .models import HOLDS_BYTES, Bundle, Category, Record, RecordFile, RecordRequest, State
+from .verification import REASONS, clean_filename
+
+S = CaseStatus
+
+# Until a specialist has the case, the patient may take back a record sent by mistake.
+DELETABLE_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.TRIAGE, S.AWAITING_RECORDS, S.MATCHING})
+# Where a record request can be made, and where the case goes back to afterwards.
+REQUESTABLE_STATUSES = frozenset({S.TRIAGE, S.IN_REVIEW, S.AWAITING_RECORDS})
+
+
+class RecordError(Exception):
+    """A refusal fit to show a person; `errors` maps form fields to messages."""
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        self.status = status
+
+
+def human_size(size: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1000
+    return ""
+
+
+# --- Who may upload ---------------------------------------------------------------------
+def can_upload(*, user, case) -> bool:
+    """The patient, the case manager and the assigned specialist, while the case is open."""
+    if case.status in CLOSED_STATES:
+        return False
+    if user.pk == case.owner_id:
+        return True
+    if user.role == Role.COORDINATOR:
+        return case.case_manager_id == user.pk
+    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+
+
+def case_bytes_used(case) -> int:
+    return Record.objects.filter(case=case, state__in=HOLDS_BYTES).aggregate(
+        total=Sum("size"))["total"] or 0
+
+
+def _clean_relative_path(path: str, fallback: str) -> str:
+    parts = [clean_filename(part) for part in path.replace("\\", "/").split("/")
+             if part.strip() and part not in {".", ".."}]
+    return "/".join(parts)[-255:] if parts else clean_filename(fallback)
+
+
+@dataclass(frozen=True)
+class FileSlot:
+    client_id: str
+    file: RecordFile
+
+
+@dataclass(frozen=True)
+class Slots:
+    record: Record
+    files: list[FileSlot]
+
+
+def record_slots_create(
+    *, actor, case_ref: UUID | str, category: str, title: str, service_date: datetime.date | None,
+    answers: UUID | str | None, files: list[dict], request=None,
+) -> Slots:
+    """Open upload slots for one record (a file, or a study's files): check the
+    person, the limits and the answers; create the pending record and fix each
+    object's key. Nothing is uploaded yet."""
+    errors: dict[str, list[str]] = {}
+    title = (title or "").strip()
+    if category not in Category.values:
+        errors["category"] = [_("Choose what kind of record this is.")]
+    if not title:
+        errors["title"] = [_("Give this record a title, for example “Biopsy report”.")]
+    elif len(title) > 200:
+        errors["title"] = [_("The title must be 200 characters or fewer.")]
+    if service_date and service_date > timezone.localdate():
+        errors["service_date"] = [_("The date of service must be today or in the past.")]
+    if not files:
+        errors["files"] = [_("Choose at least one file.")]
+    elif len(files) > settings.RECORDS_MAX_FILES_PER_RECORD:
+        errors["files"] = [_("A record can hold at most %(n)s files. Split the folder, or "
+                             "upload it as a ZIP.") % {"n": f"{settings.RECORDS_MAX_FILES_PER_RECORD:,}"}]
+    limit = settings.RECORDS_MAX_FILE_BYTES
+    for entry in files:
+        size = entry.get("size")
+        name = clean_filename(str(entry.get("name") or ""))
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            errors.setdefault("files", []).append(_("We could not read the size of “%(name)s”.")
+                                                  % {"name": name})
+        elif size == 0:
+            errors.setdefault("files", []).append(_("“%(name)s” is empty. Choose the file again: "
+                                                    "it may not have copied properly.") % {"name": name})
+        elif size > limit:
+            errors.setdefault("files", []).append(
+                _("“%(name)s” is %(size)s. Each file can be at most %(limit)s.")
+                % {"name": name, "size": human_size(size), "limit": human_size(limit)})
+    if errors:
+        raise RecordError(_("Please correct the problems below."), errors)
+
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        if not can_upload(user=actor, case=case):
+            if case.status in CLOSED_STATES:
+                raise RecordError(_("This request is closed, so no more records can be added."),
+                                  status=409)
+            raise Http404
+        total = sum(entry["size"] for entry in files)
+        used = case_bytes_used(case)
+        if used + total > settings.RECORDS_MAX_CASE_BYTES:
+            left = max(settings.RECORDS_MAX_CASE_BYTES - used, 0)
+            raise RecordError(
+                _("This would take the request over its limit of %(limit)s of records "
+                  "(%(left)s left). Leave out what the specialist does not need, or ask your "
+                  "coordinator for help.")
+                % {"limit": human_size(settings.RECORDS_MAX_CASE_BYTES), "left": human_size(left)},
+                {"files": [_("Too much for this request.")]})
+        record_request = None
+        if answers:
+            record_request = RecordRequest.objects.filter(
+                case=case, uuid=answers, fulfilled_at__isnull=True, cancelled_at__isnull=True,
+            ).first()
+            if record_request is None:
+                raise RecordError(_("That request for records is already answered or was "
+                                    "withdrawn."), {"request": [_("Choose another request.")]})
+        is_study = len(files) > 1 or any("/" in str(f.get("relative_path") or "") for f in files)
+        record = Record.objects.create(
+            case=case, uploaded_by=actor, category=category, title=title,
+            service_date=service_date, is_study=is_study, size=total, answers=record_request,
+            slot_expires_at=timezone.now() + settings.RECORDS_SLOT_TTL,
+        )
+        slots = []
+        rows = []
+        for entry in files:
+            file_uuid = uuid_module.uuid4()
+            name = str(entry.get("name") or "")
+            display = (_clean_relative_path(str(entry.get("relative_path") or ""), name)
+                       if is_study else clean_filename(name))
+            rows.append(RecordFile(
+                uuid=file_uuid, record=record, key=f"{record.prefix}{file_uuid}", name=display,
+                size=entry["size"], declared_type=str(entry.get("type") or "")[:100],
+            ))
+        RecordFile.objects.bulk_create(rows, batch_size=1000)
+        slots = [FileSlot(client_id=str(entry.get("client_id") or ""), file=row)
+                 for entry, row in zip(files, rows, strict=True)]
+        log_event(actor=actor, action="records.record.slots_created", obj=record, request=request,
+                  new={"case": case.reference or str(case.uuid), "category": category,
+                       "files": len(rows), "bytes": total})
+    return Slots(record=record, files=slots)
+
+
+# --- Signing ------------------------------------------------------------------------
+def _slot_for(*, actor, file_ref: UUID | str) -> RecordFile:
+    """The upload slot `file_ref`, if `actor` opened it, it is still open and its
+    case still takes uploads; otherwise the same 404 as for a slot that never was."""
+    try:
+        slot = RecordFile.objects.select_related("record__case").get(
+            uuid=file_ref, record__uploaded_by=actor)
+    except (RecordFile.DoesNotExist, ValueError):
+        raise Http404 from None
+    record = slot.record
+    # The case's access rule still applies (a withdrawn case, a specialist taken off it).
+    case_for_viewer(viewer=actor, ref=record.case.uuid)
+    if record.state != State.PENDING or not can_upload(user=actor, case=record.case):
+        raise RecordError(_("This upload is finished or no longer possible. Refresh the page "
+                            "and add the file again."), status=410)
+    if record.slot_expires_at <= timezone.now():
+        raise RecordError(_("This upload took too long and has expired. Refresh the page and "
+                            "add the file again."), status=410)
+    return slot
+
+
+def record_file_sign(
+    *, actor, file_ref: UUID | str, method: str, key: str, upload_id: str = "",
+    part_number: int | None = None,
+) -> str:
+    """A URL for one storage request of one slot: only its exact key, only the
+    upload operations (a PUT, or the multipart steps). In local mode, the URL of
+    our own upload endpoint with a signed, expiring, single-use token."""
+    slot = _slot_for(actor=actor, file_ref=file_ref)
+    if key != slot.key:
+        raise RecordError(_("This upload can only be sent to its own place."), status=403)
+    operation = storage.OPERATIONS.get((method.upper(), bool(upload_id), bool(part_number)))
+    if operation is None or (part_number is not None and not 1 <= part_number <= 10000):
+        raise RecordError(_("This storage request is not allowed."), status=403)
+    if not storage.s3_mode():
+        if operation != "put_object":
+            raise RecordError(_("This storage request is not allowed."), status=403)
+        nonce = secrets.token_hex(16)
+        RecordFile.objects.filter(pk=slot.pk).update(upload_nonce=nonce)
+        from django.urls import reverse
+
+        return reverse("records:file_upload", args=[
+            storage.upload_token(file_uuid=str(slot.uuid), nonce=nonce)])
+    return storage.presign_upload(operation=operation, key=slot.key, upload_id=upload_id,
+                                  part_number=part_number or 0)
+
+
+def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
+    """Local mode: store the body of an upload whose token is valid, unexpired and
+    unused. The token is spent before the first byte is written."""
+    parsed = storage.read_upload_token(token)
+    if parsed is None:
+        raise RecordError(_("This upload link has expired. Refresh the page and try again."),
+                          status=410)
+    file_uuid, nonce = parsed
+    claimed = RecordFile.objects.filter(
+        uuid=file_uuid, upload_nonce=nonce, record__state=State.PENDING,
+        record__slot_expires_at__gt=timezone.now(),
+    ).exclude(upload_nonce="").update(upload_nonce="")
+    if not claimed:
+        raise RecordError(_("This upload link was already used or has expired."), status=410)
+    slot = RecordFile.objects.select_related("record").get(uuid=file_uuid)
+    limit = settings.RECORDS_MAX_FILE_BYTES
+    if length is not None and length > limit:
+        raise RecordError(_("This file is over the limit of %(limit)s.")
+                          % {"limit": human_size(limit)}, status=413)
+    from django.core.files.storage import default_storage
+
+    from .local_upload import LimitedBody
+
+    if default_storage.exists(slot.key):
+        default_storage.delete(slot.key)
+    limited = LimitedBody(body, length=length, limit=limit)
+    try:
+        default_storage.save(slot.key, limited)
+    except limited.TooLarge:
+        default_storage.delete(slot.key)
+        raise RecordError(_("This file is over the limit of %(limit)s.")
+                          % {"limit": human_size(limit)}, status=413) from None
+    RecordFile.objects.filter(pk=slot.pk).update(received_at=timezone.now())
+    return slot
+
+
+# --- Confirm ---------------------------------------------------------------------------
+def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
+    """The browser says every file is up. Check each object (HEAD): it must exist,
+    and its real size must keep within the limits, whatever the browser declared.
+    Then queue verification. A repeat confirm changes nothing."""
+    with transaction.atomic():
+        try:
+            record = Record.objects.select_for_update().select_related("case").get(
+                uuid=record_ref, uploaded_by=actor)
+        except (Record.DoesNotExist, ValueError):
+            raise Http404 from None
+        case_for_viewer(viewer=actor, ref=record.case.uuid)
+        if record.state != State.PENDING:
+            return record
+        files = list(record.files.all())
+        sizes: dict[int, int] = {}
+        missing = []
+        for file in files:
+            size = storage.stored_size(file.key)  # StorageUnavailable: nothing changes
+            if size is None:
+                missing.append(file.name)
+            else:
+                sizes[file.pk] = size
+        if missing:
+            shown = ", ".join(f"“{name}”" for name in missing[:3])
+            more = len(missing) - 3
+            raise RecordError(
+                _("We have not received %(names)s%(more)s. Please upload it again.")
+                % {"names": shown, "more": _(" and %(n)s more") % {"n": more} if more > 0 else ""},
+                {"files": [_("Not received.")]})
+        total = sum(sizes.values())
+        used = case_bytes_used(record.case) - record.size
+        oversize = any(size > settings.RECORDS_MAX_FILE_BYTES for size in sizes.values())
+        now = timezone.now()
+        if oversize or used + total > settings.RECORDS_MAX_CASE_BYTES:
+            record.state, record.reason, record.size = State.REJECTED, "too_large", 0
+            record.checked_at = now
+            record.save(update_fields=["state", "reason", "size", "checked_at"])
+            keys = [f.key for f in files]
+            transaction.on_commit(lambda: storage.delete(keys))
+            log_event(actor=actor, action="records.record.rejected", obj=record, request=request,
+                      new={"reason": "too_large", "bytes": total})
+            return record
+        for file in files:
+            file.stored_size = sizes[file.pk]
+            file.received_at = file.received_at or now
+        RecordFile.objects.bulk_update(files, ["stored_size", "received_at"], batch_size=1000)
+        record.state, record.size, record.uploaded_at = State.UPLOADED, total, now
+        record.save(update_fields=["state", "size", "uploaded_at"])
+        log_event(actor=actor, action="records.record.uploaded", obj=record, request=request,
+                  new={"files": len(files), "bytes": total})
+        from .tasks import record_verify
+
+        record_id = record.pk
+        transaction.on_commit(lambda: record_verify.delay(record_id))
+    return record
+
+
+# --- Deleting -------------------------------------------------------------------------
+def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
+    """The patient takes back a record sent by mistake, until a specialist has the
+    case. The objects go with it; the audit log keeps that it happened."""
+    with transaction.atomic():
+        try:
+            record = Record.objects.select_for_update().select_related("case").get(uuid=record_ref)
+        except (Record.DoesNotExist, ValueError):
+            raise Http404 from None
+        case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
+        if actor.pk != case.owner_id:
+            raise Http404
+        if case.status not in DELETABLE_STATUSES:
+            raise RecordError(_("A specialist is already working with these records, so they "
+                                "cannot be deleted now. Send your coordinator a message if "
+                                "something is wrong."), status=409)
+        keys = list(record.files.values_list("key", flat=True))
+        keys += list(record.files.exclude(thumbnail_key="").values_list("thumbnail_key", flat=True))
+        if record.thumbnail_key:
+            keys.append(record.thumbnail_key)
+        log_event(actor=actor, action="records.record.deleted", obj=record, request=request,
+                  old={"category": record.category, "state": record.state, "bytes": record.size})
+        Record.objects.filter(duplicate_of=record).update(duplicate_of=None)
+        record.delete()
+        transaction.on_commit(lambda: storage.delete(keys))
+
+
+# --- Verification's outcome ------------------------------------------------------------
+def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails: dict) -> Record:
+    """Write what verification found, in one transaction: per file, then the
+    record: verified, or rejected with a reason (and its objects deleted); a file
+    already in the case is a duplicate and is not kept twice. A request it
+    answers is then fulfilled."""
+    with transaction.atomic():
+        record = Record.objects.select_for_update().select_related("case").get(pk=record_id)
+        if record.state in (State.VERIFIED, State.REJECTED):
+            return record
+        files = {f.uuid: f for f in record.files.all()}
+        now = timezone.now()
+        for file_uuid, report in reports.items():
+            file = files[file_uuid]
+            file.checked_at = now
+            file.kind = report.kind
+            file.mime = report.mime[:100]
+            file.sha256 = report.sha256
+            file.reason = report.reason or ""
+            file.dicom = report.dicom or {}
+            file.thumbnail_key = thumbnails.get(file_uuid, "")
+        RecordFile.objects.bulk_update(
+            files.values(), ["checked_at", "kind", "mime", "sha256", "reason", "dicom",
+                             "thumbnail_key"], batch_size=1000)
+        failed = next((r for r in reports.values() if not r.ok), None)
+        record.checked_at = now
+        fields = ["state", "reason", "checked_at", "mime", "sha256", "study", "thumbnail_key",
+                  "duplicate_of", "size"]
+        if not record.is_study:
+            only = next(iter(reports.values()))
+            record.mime, record.sha256 = only.mime[:100], only.sha256
+            record.thumbnail_key = thumbnails.get(next(iter(reports)), "")
+        record.study = summary or {}
+        if record.is_study and not record.thumbnail_key:
+            record.thumbnail_key = next((k for k in thumbnails.values() if k), "")
+        duplicate = None
+        if failed is None and record.sha256:
+            duplicate = Record.objects.filter(
+                case=record.case, sha256=record.sha256, state=State.VERIFIED,
+            ).exclude(pk=record.pk).first()
+        if failed is not None or duplicate is not None:
+            record.state = State.REJECTED
+            record.reason = failed.reason if failed is not None else "duplicate"
+            record.duplicate_of = duplicate
+            record.size = 0
+            keys = [f.key for f in files.values()] + [k for k in thumbnails.values() if k]
+            transaction.on_commit(lambda: storage.delete(keys))
+            record.thumbnail_key = ""
+            record.study = {}
+        else:
+            record.state, record.reason = State.VERIFIED, ""
+        record.save(update_fields=fields)
+        log_event(actor=None, action=f"records.record.{record.state}", obj=record,
+                  new={"reason": record.reason, "mime": record.mime})
+        if record.state == State.REJECTED:
+            notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
+                   title=_("A file you sent for %(ref)s could not be accepted")
+                   % {"ref": record.case.reference or ""},
+                   url=_records_url(record.case), reference=record.case.reference or "")
+        elif record.answers_id:
+            _fulfil(record)
+    return record
+
+
+def _records_url(case) -> str:
+    from django.urls import reverse
+
+    return reverse("records:case_records", args=[case.uuid])
+
+
+def _fulfil(record: Record) -> None:
+    """A verified record answers its request; when nothing asked for is still
+    missing, the case goes back to where it was."""
+    asked = RecordRequest.objects.select_for_update().get(pk=record.answers_id)
+    if not asked.is_open:
+        return
+    asked.fulfilled_at = timezone.now()
+    asked.save(update_fields=["fulfilled_at"])
+    case = record.case
+    log_event(actor=None, action="records.request.fulfilled", obj=asked,
+              new={"case": case.reference, "record": str(record.uuid)})
+    still_open = RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
+                                              cancelled_at__isnull=True).exists()
+    if not still_open and case.status == S.AWAITING_RECORDS:
+        case_transition(actor=None, ref=case.uuid, to_status=asked.return_to)
+    elif asked.requested_by.is_active:
+        notify(recipient=asked.requested_by, kind=Kind.RECORDS_RECEIVED,
+               title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
+               url=case_url_for(case, asked.requested_by), reference=case.reference or "")
+
+
+# --- Record requests ---------------------------------------------------------------------
+def _can_request(user, case) -> bool:
+    if user.role == Role.COORDINATOR:
+        return True
+    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+
+
+def record_request_create(*, actor, case_ref: UUID | str, note: str, category: str = "",
+                          request=None) -> RecordRequest:
+    """Ask the patient for a missing record. It becomes their next step, and the
+    case waits for records until everything asked for has arrived."""
+    note = (note or "").strip()
+    errors = {}
+    if not note:
+        errors["note"] = [_("Say what is needed, for example “Your biopsy pathology report "
+                            "from March”.")]
+    elif len(note) > 500:
+        errors["note"] = [_("Keep it to 500 characters or fewer.")]
+    if category and category not in Category.values:
+        errors["category"] = [_("Choose a kind of record from the list.")]
+    if errors:
+        raise RecordError(_("Please correct the problems below."), errors)
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        if not _can_request(actor, case):
+            raise Http404
+        if case.status not in REQUESTABLE_STATUSES:
+            raise RecordError(_("Records can be asked for during triage or review only."),
+                              status=409)
+        if case.status == S.AWAITING_RECORDS:
+            waiting = RecordRequest.objects.filter(case=case).order_by("-created_at").first()
+            return_to = waiting.return_to if waiting else S.TRIAGE
+        else:
+            return_to = case.status
+        asked = RecordRequest.objects.create(case=case, requested_by=actor, note=note,
+                                             category=category, return_to=return_to)
+        log_event(actor=actor, action="records.request.created", obj=asked, request=request,
+                  new={"case": case.reference, "category": category})
+        if case.status != S.AWAITING_RECORDS:
+            case_transition(actor=actor, ref=case.uuid, to_status=S.AWAITING_RECORDS,
+                            reason=note, request=request)
+        else:
+            notify(recipient=case.owner, kind=Kind.RECORDS_REQUESTED,
+                   title=_("Records are needed for your request %(ref)s") % {"ref": case.reference},
+                   url=_records_url(case), reference=case.reference or "")
+    return asked
+
+
+def record_request_cancel(*, actor, request_ref: UUID | str, request=None) -> RecordRequest:
+    """Take back a request (found elsewhere, asked by mistake). If it was the last
+    one open, the case goes back to where it was."""
+    with transaction.atomic():
+        try:
+            asked = RecordRequest.objects.select_for_update().select_related("case").get(
+                uuid=request_ref)
+        except (RecordRequest.DoesNotExist, ValueError):
+            raise Http404 from None
+        case = case_for_viewer(viewer=actor, ref=asked.case.uuid, for_update=True)
+        if not _can_request(actor, case):
+            raise Http404
+        if not asked.is_open:
+            return asked
+        asked.cancelled_at = timezone.now()
+        asked.save(update_fields=["cancelled_at"])
+        log_event(actor=actor, action="records.request.cancelled", obj=asked, request=request)
+        still_open = RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
+                                                  cancelled_at__isnull=True).exists()
+        if not still_open and case.status == S.AWAITING_RECORDS:
+            case_transition(actor=actor, ref=case.uuid, to_status=asked.return_to,
+                            request=request)
+    return asked
+
+
+# --- Bundles --------------------------------------------------------------------------
+def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None = None,
+                  request=None) -> Bundle:
+    """A ZIP of every verified record of the case (or of one study), built by a
+    task; for the assigned specialist and the case manager."""
+    from .selectors import records_for_viewer
+
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref)
+        records = records_for_viewer(viewer=actor, case=case).filter(state=State.VERIFIED)
+        if actor.pk == case.owner_id:
+            raise Http404
+        record = None
+        if record_ref:
+            record = records.filter(uuid=record_ref).first()
+            if record is None:
+                raise Http404
+            records = records.filter(pk=record.pk)
+        count = RecordFile.objects.filter(record__in=records).exclude(kind="skipped").count()
+        if not count:
+            raise RecordError(_("There are no checked records to download yet."), status=409)
+        bundle = Bundle.objects.create(
+            case=case, record=record, requested_by=actor, files_total=count,
+            expires_at=timezone.now() + datetime.timedelta(hours=settings.RECORDS_BUNDLE_HOURS))
+        log_event(actor=actor, action="records.bundle.created", obj=bundle, request=request,
+                  new={"case": case.reference, "files": count})
+        from .tasks import bundle_build
+
+        bundle_id = bundle.pk
+        transaction.on_commit(lambda: bundle_build.delay(bundle_id))
+    return bundle
+
+
+def records_sweep_expired() -> int:
+    """Pending slots past their time and bundles past theirs: their objects are
+    deleted (an abandoned upload must not keep PHI), the rows closed."""
+    now = timezone.now()
+    count = 0
+    for record in Record.objects.filter(state=State.PENDING, slot_expires_at__lt=now)[:200]:
+        keys = list(record.files.values_list("key", flat=True))
+        storage.delete(keys)
+        Record.objects.filter(pk=record.pk, state=State.PENDING).update(
+            state=State.REJECTED, reason="expired", size=0, checked_at=now)
+        count += 1
+    for bundle in Bundle.objects.filter(expires_at__lt=now).exclude(key="")[:200]:
+        storage.delete([bundle.key])
+        Bundle.objects.filter(pk=bundle.pk).update(key="")
+        count += 1
+    return count
+
+
+# Reasons the records app gives itself, beside verification's own.
+OWN_REASONS = {
+    "too_large": _lazy("This file is bigger than it said it was, and over the size limit, so "
+                       "it was not kept. Please check the file and upload it again."),
+    "expired": _lazy("The upload was not finished in time, so it was not kept. Please upload "
+                     "it again."),
+    "duplicate": _lazy("You have already sent this exact file for this request, so it was not "
+                       "kept twice."),
+}
+
+
+def describe_reason(code: str) -> str:
+    """The plain-words reason a patient reads for a rejected record."""
+    text = OWN_REASONS.get(code) or REASONS.get(code) or REASONS.get("cannot_open", "")
+    return str(text)

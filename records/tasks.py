@@ -1,0 +1,50 @@
+"""Records' background work: verification per record, ZIP bundles, and the sweep
+that re-queues lost work and removes abandoned uploads. Tasks take ids and are
+idempotent: a record already verified or rejected is left alone."""
+
+import logging
+
+from celery import shared_task
+
+from . import checking, services
+from .storage import StorageUnavailable
+from .verification import ScannerUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=10, acks_late=True, time_limit=4 * 3600,
+             soft_time_limit=4 * 3600 - 60)
+def record_verify(self, record_id: int) -> str:
+    """Check every file of a record (streamed; see records.checking). While clamd
+    or storage is not answering, the record stays as it is and the task retries
+    with backoff; the sweep re-queues anything a lost worker left behind."""
+    try:
+        return checking.check_record(record_id)
+    except (ScannerUnavailable, StorageUnavailable) as error:
+        if self.request.is_eager:
+            # The embedded default has no broker to retry through: the sweep will.
+            log.warning("record %s: %s; left for the sweep", record_id, type(error).__name__)
+            return "later"
+        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 1800))
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True, time_limit=4 * 3600,
+             soft_time_limit=4 * 3600 - 60)
+def bundle_build(self, bundle_id: int) -> str:
+    try:
+        return checking.build_bundle(bundle_id)
+    except StorageUnavailable as error:
+        if self.request.is_eager:
+            return "later"
+        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 900))
+
+
+@shared_task
+def records_sweep() -> int:
+    """Every few minutes: re-queue records whose check was lost (a worker died,
+    clamd was down), close upload slots past their time and delete their objects,
+    and delete bundles past theirs."""
+    for record_id in checking.stalled_records():
+        record_verify.delay(record_id)
+    return services.records_sweep_expired()

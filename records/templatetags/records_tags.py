@@ -1,0 +1,28 @@
+"""The records panel that requests_app's case pages include: requests_app never
+imports records, so the panel brings its own data (DESIGN.md, Layers)."""
+
+from django import template
+
+from records import selectors, services
+from records.models import State
+
+register = template.Library()
+
+
+@register.inclusion_tag("records/includes/case_panel.html", takes_context=True)
+def records_panel(context, case):
+    user = context["request"].user
+    shown = selectors.sees_records(viewer=user, case=case)
+    counts = {}
+    if shown:
+        for record in selectors.records_for_viewer(viewer=user, case=case).only("state"):
+            counts[record.state] = counts.get(record.state, 0) + 1
+    return {
+        "case": case, "shown": shown, "is_owner": user.pk == case.owner_id,
+        "asked": list(selectors.open_requests(case=case)) if shown else [],
+        "verified": counts.get(State.VERIFIED, 0),
+        "checking": counts.get(State.UPLOADED, 0) + counts.get(State.SCANNING, 0),
+        "rejected": counts.get(State.REJECTED, 0),
+        "total": sum(counts.values()),
+        "can_upload": shown and services.can_upload(user=user, case=case),
+    }

@@ -1,0 +1,385 @@
+"""Records pages and the upload endpoints. Views are thin: access through the
+selectors (404 for outsiders), one service call, a response. The JSON endpoints
+serve records-upload.js (the contract is in that file's header)."""
+
+import datetime
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from requests_app.selectors import case_for_viewer
+from secondop.audit.models import AccessLog
+from secondop.audit.services import log_access, log_access_list
+
+from . import selectors, services, storage
+from .forms import RecordRequestForm
+from .models import Bundle, Category, Record, State
+from .verification import content_disposition
+
+INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/tiff", "text/plain"}
+
+
+def _json_error(error: services.RecordError) -> JsonResponse:
+    return JsonResponse({"message": error.message, "errors": error.errors}, status=error.status)
+
+
+def _body(request) -> dict:
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _upload_csp(response, origin: str):
+    """The upload page may talk to the bucket's origin (S3 mode), nothing else."""
+    if origin:
+        policy = {**settings.SECURE_CSP}
+        policy["connect-src"] = [*policy.get("connect-src", []), origin]
+        response._csp_config = policy
+    return response
+
+
+# --- The records page --------------------------------------------------------------------
+@login_required
+def case_records(request, ref):
+    case = case_for_viewer(viewer=request.user, ref=ref, request=request)
+    if not selectors.sees_records(viewer=request.user, case=case):
+        raise Http404
+    is_owner = request.user.pk == case.owner_id
+    records = list(selectors.records_for_viewer(viewer=request.user, case=case)
+                   .select_related("uploaded_by", "answers"))
+    if not is_owner:
+        log_access_list(viewer=request.user, model=Record, shown=[str(r.uuid) for r in records],
+                        request=request)
+    checklist, lines = selectors.checklist_lines(case=case, records=records)
+    can_upload = services.can_upload(user=request.user, case=case)
+    asked = list(selectors.open_requests(case=case))
+    context = {
+        "case": case, "is_owner": is_owner,
+        "groups": selectors.records_by_category(records),
+        "looks": selectors.looks_by_record(records),
+        "checklist": checklist, "lines": lines, "asked": asked,
+        "can_delete": is_owner and case.status in services.DELETABLE_STATUSES,
+        "can_request": services._can_request(request.user, case)
+        and case.status in services.REQUESTABLE_STATUSES,
+        "request_form": RecordRequestForm(),
+        "can_bundle": not is_owner and any(r.state == State.VERIFIED for r in records),
+        "uploader": _uploader(case, asked) if can_upload else None,
+        "reasons": {r.pk: services.describe_reason(r.reason) for r in records if r.reason},
+    }
+    response = render(request, "records/case_records.html", context)
+    return _upload_csp(response, storage.public_origin() if can_upload else "")
+
+
+def _uploader(case, asked) -> dict:
+    used = services.case_bytes_used(case)
+    return {
+        "slots_url": reverse("records:slots", args=[case.uuid]),
+        "storage": "s3" if storage.s3_mode() else "local",
+        "multipart_threshold": settings.RECORDS_MULTIPART_THRESHOLD,
+        "max_file_size": settings.RECORDS_MAX_FILE_BYTES,
+        "case_remaining": max(settings.RECORDS_MAX_CASE_BYTES - used, 0),
+        "categories": Category.choices,
+        "requests": [(str(a.uuid), a.note) for a in asked],
+    }
+
+
+# --- Upload endpoints (JSON) ------------------------------------------------------------
+def _rate_limited(user) -> bool:
+    key = f"records:slots:{user.pk}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, 3700)
+    return cache.incr(key) > settings.RECORDS_SLOTS_PER_HOUR
+
+
+@require_POST
+@login_required
+def record_slots(request, ref):
+    if _rate_limited(request.user):
+        return JsonResponse({"message": _("You have started a great many uploads in the last "
+                                          "hour. Please wait a while and try again."),
+                             "errors": {}}, status=429)
+    data = _body(request)
+    service_date = None
+    raw_date = str(data.get("service_date") or "").strip()
+    if raw_date:
+        try:
+            service_date = datetime.date.fromisoformat(raw_date)
+        except ValueError:
+            return JsonResponse({"message": _("Please correct the problems below."), "errors": {
+                "service_date": [_("Enter the date of service as a real date, for example "
+                                   "14 March 2026.")]}}, status=400)
+    files = data.get("files")
+    if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
+        files = []
+    try:
+        slots = services.record_slots_create(
+            actor=request.user, case_ref=ref, category=str(data.get("category") or ""),
+            title=str(data.get("title") or ""), service_date=service_date,
+            answers=str(data.get("request") or "") or None, files=files, request=request)
+    except services.RecordError as error:
+        return _json_error(error)
+    return JsonResponse({
+        "record": str(slots.record.uuid),
+        "confirm_url": reverse("records:confirm", args=[slots.record.uuid]),
+        "files": [{"client_id": slot.client_id, "key": slot.file.key,
+                   "sign_url": reverse("records:file_sign", args=[slot.file.uuid])}
+                  for slot in slots.files],
+    }, status=201)
+
+
+@require_POST
+@login_required
+def file_sign(request, file_ref):
+    data = _body(request)
+    part = data.get("partNumber")
+    if part is not None and (not isinstance(part, int) or isinstance(part, bool)):
+        part = -1
+    try:
+        url = services.record_file_sign(
+            actor=request.user, file_ref=file_ref, method=str(data.get("method") or ""),
+            key=str(data.get("key") or ""), upload_id=str(data.get("uploadId") or ""),
+            part_number=part)
+    except services.RecordError as error:
+        return _json_error(error)
+    return JsonResponse({"url": url})
+
+
+@csrf_exempt  # the signed, single-use token in the URL is the credential
+@require_http_methods(["PUT"])
+def file_upload(request, token):
+    """Local mode only (no bucket): receive one file, streamed to storage."""
+    if storage.s3_mode():
+        raise Http404
+    length = request.META.get("CONTENT_LENGTH")
+    try:
+        services.record_file_receive(token=token, body=request,
+                                     length=int(length) if length and length.isdigit() else None)
+    except services.RecordError as error:
+        return _json_error(error)
+    return HttpResponse(status=200, headers={"ETag": '"local"'})
+
+
+@require_POST
+@login_required
+def record_confirm(request, record_ref):
+    try:
+        record = services.record_confirm(actor=request.user, record_ref=record_ref,
+                                         request=request)
+    except storage.StorageUnavailable:
+        return JsonResponse({"message": _("Our file store is not answering just now. Your "
+                                          "files are safe; we will keep trying."),
+                             "errors": {}}, status=503)
+    except services.RecordError as error:
+        return _json_error(error)
+    record.refresh_from_db(fields=["state", "reason"])
+    messages_for = {
+        State.UPLOADED: _("Uploaded. We are checking it now."),
+        State.SCANNING: _("Uploaded. We are checking it now."),
+        State.VERIFIED: _("Uploaded and checked."),
+        State.REJECTED: services.describe_reason(record.reason),
+    }
+    return JsonResponse({"state": record.state, "message": messages_for.get(record.state, "")})
+
+
+# --- One record ----------------------------------------------------------------------------
+@require_GET
+@login_required
+def record_detail(request, record_ref):
+    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request)
+    case = record.case
+    files = list(record.files.all()[:500]) if record.is_study else []
+    studies, number = [], 0
+    for study in record.study.get("studies", []):
+        series = []
+        for one in study.get("series", []):
+            number += 1
+            series.append({**one, "number": number})
+        studies.append({**study, "series": series})
+    context = {
+        "studies": studies,
+        "record": record, "case": case, "is_owner": request.user.pk == case.owner_id,
+        "files": files, "file_count": record.files.count() if record.is_study else 1,
+        "looks": selectors.looks_by_record([record]).get(record.pk, []),
+        "reason": services.describe_reason(record.reason) if record.reason else "",
+        "inline": record.mime in INLINE_TYPES and not record.is_study,
+        "can_delete": request.user.pk == case.owner_id
+        and case.status in services.DELETABLE_STATUSES,
+        "can_bundle": request.user.pk != case.owner_id and record.is_study
+        and record.state == State.VERIFIED,
+    }
+    return render(request, "records/record_detail.html", context)
+
+
+def _serve(request, *, record: Record, key: str, name: str, content_type: str, inline: bool):
+    disposition = content_disposition(name, inline=inline)
+    if storage.s3_mode():
+        return redirect(storage.download_url(key=key, disposition=disposition,
+                                             content_type=content_type))
+    if not default_storage.exists(key):
+        raise Http404
+    response = FileResponse(default_storage.open(key, "rb"), content_type=content_type
+                            or "application/octet-stream")
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@login_required
+def record_download(request, record_ref):
+    """The record's file: `?open=1` shows a PDF or image in the browser tab."""
+    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request,
+                                         kind=AccessLog.Kind.DOWNLOAD)
+    if record.state != State.VERIFIED and request.user.pk != record.case.owner_id:
+        raise Http404
+    if record.is_study:
+        raise Http404  # a study downloads as a bundle, or file by file
+    file = record.files.first()
+    if file is None or record.state == State.REJECTED:
+        raise Http404
+    inline = request.GET.get("open") == "1" and record.mime in INLINE_TYPES
+    return _serve(request, record=record, key=file.key, name=file.name,
+                  content_type=record.mime or file.declared_type, inline=inline)
+
+
+@require_GET
+@login_required
+def record_file_download(request, record_ref, file_ref):
+    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request,
+                                         kind=AccessLog.Kind.DOWNLOAD)
+    if record.state != State.VERIFIED:
+        raise Http404
+    file = record.files.filter(uuid=file_ref).exclude(kind="skipped").first()
+    if file is None:
+        raise Http404
+    return _serve(request, record=record, key=file.key, name=file.name.rsplit("/", 1)[-1],
+                  content_type=file.mime or "application/octet-stream", inline=False)
+
+
+@require_GET
+@login_required
+def record_thumbnail(request, record_ref, number=0):
+    """A preview picture, served through the app (it is small). Part of the record
+    page, whose view is already logged."""
+    try:
+        record = Record.objects.select_related("case").get(uuid=record_ref)
+    except (Record.DoesNotExist, ValueError):
+        raise Http404 from None
+    case = case_for_viewer(viewer=request.user, ref=record.case.uuid)
+    if not selectors.records_for_viewer(viewer=request.user, case=case).filter(pk=record.pk).exists():
+        raise Http404
+    key = record.thumbnail_key
+    if number:
+        series = [s for study in record.study.get("studies", []) for s in study.get("series", [])]
+        if not 1 <= number <= len(series):
+            raise Http404
+        key = series[number - 1].get("thumbnail", "")
+    if not key or not key.startswith(record.prefix):
+        raise Http404
+    try:
+        data = storage.read_bytes(key)
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+def record_delete(request, record_ref):
+    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request)
+    if request.user.pk != record.case.owner_id:
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.record_delete(actor=request.user, record_ref=record.uuid, request=request)
+        except services.RecordError as error:
+            messages.error(request, error.message)
+            return redirect("records:detail", record.uuid)
+        messages.success(request, _("The record “%(title)s” was deleted.") % {"title": record.title})
+        return redirect("records:case_records", record.case.uuid)
+    return render(request, "records/record_delete.html", {"record": record, "case": record.case})
+
+
+# --- Record requests ---------------------------------------------------------------------
+@require_POST
+@login_required
+def request_create(request, ref):
+    form = RecordRequestForm(request.POST)
+    if form.is_valid():
+        try:
+            services.record_request_create(actor=request.user, case_ref=ref,
+                                           note=form.cleaned_data["note"],
+                                           category=form.cleaned_data["category"], request=request)
+        except services.RecordError as error:
+            for field, problems in error.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+            if not error.errors:
+                form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The patient has been asked. The request is now "
+                                        "waiting for records."))
+            return redirect("records:case_records", ref)
+    case = case_for_viewer(viewer=request.user, ref=ref)
+    if not selectors.sees_records(viewer=request.user, case=case):
+        raise Http404
+    return render(request, "records/request_form.html", {"case": case, "form": form}, status=400)
+
+
+@require_POST
+@login_required
+def request_cancel(request, request_ref):
+    asked = services.record_request_cancel(actor=request.user, request_ref=request_ref,
+                                           request=request)
+    messages.success(request, _("The request for records was withdrawn."))
+    return redirect("records:case_records", asked.case.uuid)
+
+
+# --- Bundles ------------------------------------------------------------------------------
+@require_POST
+@login_required
+def bundle_create(request, ref):
+    try:
+        bundle = services.bundle_create(actor=request.user, case_ref=ref,
+                                        record_ref=request.POST.get("record") or None,
+                                        request=request)
+    except services.RecordError as error:
+        messages.error(request, error.message)
+        return redirect("records:case_records", ref)
+    return redirect("records:bundle", bundle.uuid)
+
+
+@require_GET
+@login_required
+def bundle_detail(request, bundle_ref):
+    bundle = selectors.bundle_for_viewer(viewer=request.user, ref=bundle_ref)
+    expired = bundle.expires_at <= timezone.now()
+    return render(request, "records/bundle.html", {
+        "bundle": bundle, "case": bundle.case, "expired": expired,
+        "percent": int(100 * bundle.files_done / bundle.files_total) if bundle.files_total else 0,
+    })
+
+
+@require_GET
+@login_required
+def bundle_download(request, bundle_ref):
+    bundle = selectors.bundle_for_viewer(viewer=request.user, ref=bundle_ref)
+    if bundle.status != Bundle.Status.READY or not bundle.key or bundle.expires_at <= timezone.now():
+        raise Http404
+    log_access(viewer=request.user, obj=bundle, kind=AccessLog.Kind.DOWNLOAD, request=request)
+    name = f"{bundle.case.reference or 'records'}-records.zip"
+    return _serve(request, record=None, key=bundle.key, name=name,
+                  content_type="application/zip", inline=False)
