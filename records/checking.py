@@ -14,7 +14,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import services, storage
-from .bundles import bundle_write
 from .models import Bundle, Category, Record, RecordFile, State
 from .storage_io import open_object
 from .verification import dicom_thumbnail, summarise_study, verify_file
@@ -137,6 +136,8 @@ def build_bundle(bundle_id: int) -> str:
 
     def progress(done: int) -> None:
         Bundle.objects.filter(pk=bundle.pk).update(files_done=done)
+
+    from .bundles import bundle_write
 
     key = f"cases/{bundle.case.uuid}/bundles/{bundle.uuid}.zip"
     try:

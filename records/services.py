@@ -81,6 +81,17 @@ def _clean_relative_path(path: str, fallback: str) -> str:
     return "/".join(parts)[-255:] if parts else clean_filename(fallback)
 
 
+def _upload_case(actor, case_ref, *, for_update: bool = False):
+    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=for_update)
+    if not can_upload(user=actor, case=case):
+        if case.status in CLOSED_STATES and (actor.pk == case.owner_id or case.case_manager_id
+                                             == actor.pk or case.specialist_id == actor.pk):
+            raise RecordError(_("This request is closed, so no more records can be added."),
+                              status=409)
+        raise Http404
+    return case
+
+
 @dataclass(frozen=True)
 class FileSlot:
     client_id: str
@@ -100,6 +111,7 @@ def record_slots_create(
     """Open upload slots for one record (a file, or a study's files): check the
     person, the limits and the answers; create the pending record and fix each
     object's key. Nothing is uploaded yet."""
+    _upload_case(actor, case_ref)  # outsiders: 404 before anything else is said
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
     if category not in Category.values:
@@ -133,12 +145,7 @@ def record_slots_create(
         raise RecordError(_("Please correct the problems below."), errors)
 
     with transaction.atomic():
-        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
-        if not can_upload(user=actor, case=case):
-            if case.status in CLOSED_STATES:
-                raise RecordError(_("This request is closed, so no more records can be added."),
-                                  status=409)
-            raise Http404
+        case = _upload_case(actor, case_ref, for_update=True)
         total = sum(entry["size"] for entry in files)
         used = case_bytes_used(case)
         if used + total > settings.RECORDS_MAX_CASE_BYTES:
@@ -443,9 +450,10 @@ def _fulfil(record: Record) -> None:
 
 
 # --- Record requests ---------------------------------------------------------------------
-def _can_request(user, case) -> bool:
+def can_request(user, case) -> bool:
+    """The case manager, or the assigned specialist."""
     if user.role == Role.COORDINATOR:
-        return True
+        return case.case_manager_id == user.pk
     return user.role == Role.SPECIALIST and case.specialist_id == user.pk
 
 
@@ -466,7 +474,7 @@ def record_request_create(*, actor, case_ref: UUID | str, note: str, category: s
         raise RecordError(_("Please correct the problems below."), errors)
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
-        if not _can_request(actor, case):
+        if not can_request(actor, case):
             raise Http404
         if case.status not in REQUESTABLE_STATUSES:
             raise RecordError(_("Records can be asked for during triage or review only."),
@@ -500,7 +508,7 @@ def record_request_cancel(*, actor, request_ref: UUID | str, request=None) -> Re
         except (RecordRequest.DoesNotExist, ValueError):
             raise Http404 from None
         case = case_for_viewer(viewer=actor, ref=asked.case.uuid, for_update=True)
-        if not _can_request(actor, case):
+        if not can_request(actor, case):
             raise Http404
         if not asked.is_open:
             return asked
@@ -520,13 +528,13 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
                   request=None) -> Bundle:
     """A ZIP of every verified record of the case (or of one study), built by a
     task; for the assigned specialist and the case manager."""
-    from .selectors import records_for_viewer
+    from .selectors import records_for_viewer, sees_records
 
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref)
-        records = records_for_viewer(viewer=actor, case=case).filter(state=State.VERIFIED)
-        if actor.pk == case.owner_id:
+        if actor.pk == case.owner_id or not sees_records(viewer=actor, case=case):
             raise Http404
+        records = records_for_viewer(viewer=actor, case=case).filter(state=State.VERIFIED)
         record = None
         if record_ref:
             record = records.filter(uuid=record_ref).first()

@@ -52,6 +52,7 @@ def _upload_csp(response, origin: str):
 
 
 # --- The records page --------------------------------------------------------------------
+@require_GET
 @login_required
 def case_records(request, ref):
     case = case_for_viewer(viewer=request.user, ref=ref, request=request)
@@ -72,7 +73,7 @@ def case_records(request, ref):
         "looks": selectors.looks_by_record(records),
         "checklist": checklist, "lines": lines, "asked": asked,
         "can_delete": is_owner and case.status in services.DELETABLE_STATUSES,
-        "can_request": services._can_request(request.user, case)
+        "can_request": services.can_request(request.user, case)
         and case.status in services.REQUESTABLE_STATUSES,
         "request_form": RecordRequestForm(),
         "can_bundle": not is_owner and any(r.state == State.VERIFIED for r in records),
@@ -317,6 +318,9 @@ def record_delete(request, record_ref):
 @require_POST
 @login_required
 def request_create(request, ref):
+    case = case_for_viewer(viewer=request.user, ref=ref)
+    if not services.can_request(request.user, case):
+        raise Http404
     form = RecordRequestForm(request.POST)
     if form.is_valid():
         try:
@@ -333,9 +337,6 @@ def request_create(request, ref):
             messages.success(request, _("The patient has been asked. The request is now "
                                         "waiting for records."))
             return redirect("records:case_records", ref)
-    case = case_for_viewer(viewer=request.user, ref=ref)
-    if not selectors.sees_records(viewer=request.user, case=case):
-        raise Http404
     return render(request, "records/request_form.html", {"case": case, "form": form}, status=400)
 
 
