@@ -20,6 +20,7 @@ person out cannot change what the next request sees.
 
 import re
 import types
+from datetime import timedelta
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
@@ -27,15 +28,19 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import Resolver404, URLResolver, get_resolver, path, resolve, reverse
 from django.utils import timezone
 
+from records.models import Bundle, GatherList
 from requests_app.models import Icd10Synonym
 from secondop.audit.services import log_access, log_event
 from secondop.notifications.models import Kind, Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
+from tests.records.factories import RecordFactory, RecordRequestFactory
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -188,6 +193,31 @@ TABLE: dict[str, Row] = {
     "specialist/offers/<uuid:ref>/": same(rule(NOT_FOUND)),
     "specialist/offers/<uuid:ref>/accept/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     "specialist/offers/<uuid:ref>/decline/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    # Records. The owner's case has no case manager and no specialist yet, so only its
+    # owner sees its records: every other role gets the case's 404.
+    "records/case/<uuid:ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    # A form POST is no upload request: the owner is told what is wrong (JSON 400).
+    "records/case/<uuid:ref>/slots/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    # Only the case manager or the assigned specialist asks; a patient never does.
+    "records/case/<uuid:ref>/ask/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    "records/case/<uuid:ref>/bundle/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    # The owner's pending slot: signing anything but its own key is refused (403).
+    "records/files/<uuid:file_ref>/sign/": Row(WRONG_METHOD, rule(NOT_FOUND, owner=FORBIDDEN)),
+    # The local upload takes a PUT with its token, from anyone holding one.
+    "records/upload/<str:token>/": Row(WRONG_METHOD, WRONG_METHOD),
+    "records/<uuid:record_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    # Confirming a checked record again changes nothing.
+    "records/<uuid:record_ref>/confirm/": Row(WRONG_METHOD, PATIENT_CASE),
+    "records/<uuid:record_ref>/download/": Row(PATIENT_CASE, WRONG_METHOD),
+    "records/<uuid:record_ref>/files/<uuid:file_ref>/download/": Row(PATIENT_CASE, WRONG_METHOD),
+    "records/<uuid:record_ref>/thumbnail/": Row(PATIENT_CASE, WRONG_METHOD),
+    # The sample record is a single file: it has no series.
+    "records/<uuid:record_ref>/series/<int:number>/thumbnail/": Row(rule(NOT_FOUND), WRONG_METHOD),
+    "records/<uuid:record_ref>/delete/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}),
+    "records/asked/<uuid:request_ref>/withdraw/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    # Bundles are their requester's (a case manager's or specialist's) alone.
+    "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),
+    "records/bundles/<uuid:bundle_ref>/download/": Row(rule(NOT_FOUND), WRONG_METHOD),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),
@@ -234,7 +264,7 @@ TABLE: dict[str, Row] = {
     "admin/jsi18n/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
     # No registered model has get_absolute_url, so there is no site to view.
     "admin/r/<path:content_type_id>/<path:object_id>/": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
-    "admin/(?P<app_label>accounts|audit|notifications|specialists|requests_app)/$":
+    "admin/(?P<app_label>accounts|audit|notifications|specialists|requests_app|records)/$":
         same(ADMIN_ONLY),
     "admin/(?P<url>.*)$": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
     "admin/accounts/user/invite/": same(ADMIN_ONLY),
@@ -252,6 +282,7 @@ TABLE: dict[str, Row] = {
     # The sent case's specialty is protected: the admin is told it cannot be deleted.
     **admin_model("specialists/specialty", delete_post=OK),
     **admin_model("specialists/specialistprofile"),
+    **admin_model("records/gatherlist"),
 }
 
 # --- RULES THE CODE BREAKS TODAY --------------------------------------------------------
@@ -317,9 +348,18 @@ def build_world(users: dict) -> dict:
         "specialists/certification": Certification.objects.get(slug="abim-medical-oncology"),
         "specialists/specialistprofile": SpecialistProfile.objects.create(
             user=users["specialist"], title="MD", institution="Metro General"),
+        "records/gatherlist": GatherList.objects.first(),
     }
+    record = RecordFactory(case=case)
+    record.thumbnail_key = f"{record.prefix}thumbs/first.png"
+    record.save()
+    default_storage.save(record.thumbnail_key, ContentFile(b"\x89PNG\r\n\x1a\n"))
+    slot = RecordFactory(case=case, pending=True)
     return {"case": case, "notification": notification, "admin_objects": admin_objects,
-            "owner": owner}
+            "owner": owner, "record": record, "slot": slot,
+            "asked": RecordRequestFactory(case=case, requested_by=coordinator),
+            "bundle": Bundle.objects.create(case=case, requested_by=coordinator,
+                                            expires_at=timezone.now() + timedelta(hours=1))}
 
 
 def sample_values(route: str, world: dict) -> dict[str, str]:
@@ -340,6 +380,12 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         "state": "NY",                               # a licence the specialist does not hold
         "public_id": str(world["admin_objects"]["specialists/specialistprofile"].public_id),
         "filename": f"{'0' * 32}.jpg",                # a directory photo, bogus
+        "record_ref": str(world["record"].uuid),     # the owner's checked record
+        "file_ref": str((world["slot"] if "/sign/" in route else world["record"]).files.get().uuid),
+        "number": "1",
+        "token": "bogus-token",
+        "request_ref": str(world["asked"].uuid),
+        "bundle_ref": str(world["bundle"].uuid),
     }
 
 
