@@ -1,0 +1,269 @@
+"""records.views: the records page, one record, downloads, the JSON upload endpoints."""
+
+import json
+from unittest import mock
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from records import storage
+from records.models import Record, State
+from requests_app.models import CaseStatus
+from secondop.audit.models import AccessLog
+from tests.records.factories import PDF, RecordFactory, RecordRequestFactory
+from tests.requests_app.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(patient, coordinator, specialist):
+    return CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
+                       case_manager=coordinator, specialist=specialist)
+
+
+@pytest.fixture
+def record(case):
+    return RecordFactory(case=case, title="Core biopsy, left breast", file__name="biopsy (1).pdf")
+
+
+def page(client, user, url):
+    client.force_login(user)
+    return client.get(url)
+
+
+# --- The records page ------------------------------------------------------------------------
+def test_it_shows_the_patient_their_records_by_category_with_state_and_reason(client, patient, case,
+                                                                            record):
+    RecordFactory(case=case, category="labs", title="Blood count", state="rejected",
+                  reason="malware")
+    response = page(client, patient, reverse("records:case_records", args=[case.uuid]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Pathology reports" in html and "Lab results" in html
+    assert "Core biopsy, left breast" in html and "Checked and ready" in html
+    assert "Not accepted" in html and "virus" in html.lower()
+
+
+def test_staff_see_it_and_their_reading_is_logged(client, coordinator, specialist, case, record):
+    url = reverse("records:case_records", args=[case.uuid])
+    for person in (coordinator, specialist):
+        assert page(client, person, url).status_code == 200
+        listed = AccessLog.objects.filter(actor=person, kind="list", object_type="records.record")
+        assert listed.get().listed == [str(record.uuid)]
+
+
+def test_outsiders_get_404_for_the_page_the_record_and_its_download(client, case, record, outsider):
+    from tests.accounts.factories import UserFactory, enrol_totp
+
+    other_specialist = UserFactory(role="specialist")
+    enrol_totp(other_specialist)
+    other_coordinator = UserFactory(role="coordinator")  # not the case manager
+    enrol_totp(other_coordinator)
+    urls = [reverse("records:case_records", args=[case.uuid]),
+            reverse("records:detail", args=[record.uuid]),
+            reverse("records:download", args=[record.uuid]),
+            reverse("records:thumbnail", args=[record.uuid])]
+    for person in (outsider, other_specialist, other_coordinator):
+        for url in urls:
+            assert page(client, person, url).status_code == 404, (person.role, url)
+    assert not AccessLog.objects.filter(object_type="records.record").exists()
+
+
+def test_a_specialist_sees_only_checked_records(client, specialist, case, record):
+    waiting = RecordFactory(case=case, state="scanning", title="Still being checked")
+    html = page(client, specialist, reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert record.title in html and waiting.title not in html
+    assert page(client, specialist, reverse("records:detail", args=[waiting.uuid])).status_code == 404
+
+
+def test_the_patient_sees_who_looked_at_each_record(client, patient, specialist, case, record):
+    page(client, specialist, reverse("records:detail", args=[record.uuid]))
+    page(client, specialist, reverse("records:download", args=[record.uuid]))
+    html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert f"{specialist.full_name} (Specialist), downloaded" in html
+    detail = page(client, patient, reverse("records:detail", args=[record.uuid])).content.decode()
+    assert "opened" in detail and "downloaded" in detail
+
+
+def test_the_checklist_follows_the_diagnosis_code(client, patient, case, record):
+    from requests_app.models import Icd10Code
+
+    case.icd10 = Icd10Code.objects.get(code="C50.911")
+    case.save()
+    html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert "The biopsy slides or tissue blocks" in html
+    assert "Boston, MA 02110" in html  # where to post them
+    assert "Received" in html  # the pathology report is in
+
+
+# --- Downloads ------------------------------------------------------------------------------
+def test_a_local_download_is_streamed_with_a_safe_name_after_logging(client, specialist, record):
+    response = page(client, specialist, reverse("records:download", args=[record.uuid]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == PDF
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''biopsy%20%281%29.pdf" in response["Content-Disposition"]
+    assert AccessLog.objects.filter(actor=specialist, kind="download",
+                                    object_id=str(record.pk)).count() == 1
+
+
+def test_open_shows_a_pdf_inline(client, patient, record):
+    response = page(client, patient, reverse("records:download", args=[record.uuid]) + "?open=1")
+    assert response["Content-Disposition"].startswith("inline;")
+
+
+def test_an_s3_download_is_a_minute_long_presigned_get(client, specialist, case, s3_storage,
+                                                      s3_server):
+    record = RecordFactory(case=case, file__name="scan “1”.pdf")
+    response = page(client, specialist, reverse("records:download", args=[record.uuid]))
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(s3_server["endpoint"])
+    query = parse_qs(urlsplit(location).query)
+    assert query["X-Amz-Expires"] == ["60"]
+    assert "filename*=UTF-8''" in unquote(query["response-content-disposition"][0])
+    import urllib.request
+
+    with urllib.request.urlopen(location) as fetched:  # noqa: S310 (the test's own server)
+        assert fetched.read() == PDF
+
+
+# --- The JSON endpoints ----------------------------------------------------------------------
+def post_json(client, url, data):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def test_the_slots_endpoint_answers_with_keys_and_urls(client, patient, case):
+    client.force_login(patient)
+    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
+        "category": "labs", "title": "Blood count", "service_date": "2026-09-01",
+        "files": [{"client_id": "u1", "name": "cbc.png", "size": 2048, "type": "image/png"}]})
+    assert response.status_code == 201
+    data = response.json()
+    record = Record.objects.get(uuid=data["record"])
+    assert data["confirm_url"] == reverse("records:confirm", args=[record.uuid])
+    assert data["files"][0]["client_id"] == "u1"
+    assert data["files"][0]["key"].startswith(record.prefix)
+    assert data["files"][0]["sign_url"].endswith("/sign/")
+
+
+def test_the_slots_endpoint_explains_bad_input(client, patient, case):
+    client.force_login(patient)
+    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
+        "category": "labs", "title": "", "service_date": "2026-02-30", "files": []})
+    assert response.status_code == 400
+    assert "real date" in response.json()["errors"]["service_date"][0]
+
+
+def test_the_slots_endpoint_is_rate_limited(client, patient, case, settings):
+    settings.RECORDS_SLOTS_PER_HOUR = 2
+    client.force_login(patient)
+    body = {"category": "labs", "title": "x",
+            "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}]}
+    codes = [post_json(client, reverse("records:slots", args=[case.uuid]), body).status_code
+             for _ in range(3)]
+    assert codes == [201, 201, 429]
+
+
+def test_uploading_to_another_patients_case_is_a_404(client, outsider, case):
+    client.force_login(outsider)
+    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
+        "category": "labs", "title": "x",
+        "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}]})
+    assert response.status_code == 404
+
+
+def test_a_whole_local_upload_through_the_endpoints(client, patient, case):
+    client.force_login(patient)
+    made = post_json(client, reverse("records:slots", args=[case.uuid]), {
+        "category": "pathology", "title": "Biopsy",
+        "files": [{"client_id": "u1", "name": "b.pdf", "size": len(PDF), "type": "application/pdf"}],
+    }).json()
+    file = made["files"][0]
+    signed = post_json(client, file["sign_url"], {"method": "PUT", "key": file["key"]}).json()
+    uploaded = client.generic("PUT", signed["url"], PDF, content_type="application/pdf")
+    assert uploaded.status_code == 200
+    again = client.generic("PUT", signed["url"], b"x", content_type="application/pdf")
+    assert again.status_code == 410 and "already used" in again.json()["message"]
+    with mock.patch("records.tasks.record_verify.delay"):
+        confirmed = client.post(made["confirm_url"])
+    assert confirmed.status_code == 200 and confirmed.json()["state"] == State.UPLOADED
+
+
+def test_confirm_while_storage_is_down_is_a_503_with_a_calm_message(client, patient, case):
+    record = RecordFactory(case=case, pending=True)
+    client.force_login(patient)
+    with mock.patch.object(storage, "stored_size", side_effect=storage.StorageUnavailable):
+        response = client.post(reverse("records:confirm", args=[record.uuid]))
+    assert response.status_code == 503
+    assert "Your files are safe" in response.json()["message"]
+
+
+def test_the_upload_page_lets_the_browser_reach_the_bucket_only(client, patient, case, s3_storage,
+                                                              s3_server):
+    response = page(client, patient, reverse("records:case_records", args=[case.uuid]))
+    policy = response["Content-Security-Policy"]
+    connect = next(d for d in policy.split(";") if d.strip().startswith("connect-src"))
+    assert s3_server["endpoint"] in connect
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "blob:" in next(d for d in policy.split(";") if d.strip().startswith("img-src"))
+
+
+# --- Record requests from the page ---------------------------------------------------------------
+def test_the_case_manager_asks_from_the_records_page(client, coordinator, patient):
+    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.TRIAGE,
+                       case_manager=coordinator)
+    client.force_login(coordinator)
+    response = client.post(reverse("records:request_create", args=[case.uuid]),
+                           {"note": "Your biopsy pathology report from March", "category": ""})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == CaseStatus.AWAITING_RECORDS
+    html = page(client, patient, reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert "Your biopsy pathology report from March" in html
+
+
+def test_an_empty_request_keeps_the_form_with_its_error(client, coordinator, patient):
+    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.TRIAGE,
+                       case_manager=coordinator)
+    client.force_login(coordinator)
+    response = client.post(reverse("records:request_create", args=[case.uuid]),
+                           {"note": "", "category": "labs"})
+    assert response.status_code == 400
+    assert "Say what is needed" in response.content.decode()
+
+
+def test_the_patient_deletes_from_the_record_page(client, patient, case):
+    case.status = CaseStatus.TRIAGE
+    case.save()
+    record = RecordFactory(case=case)
+    client.force_login(patient)
+    assert "Delete this record" in client.get(reverse("records:detail", args=[record.uuid])).content.decode()
+    response = client.post(reverse("records:delete", args=[record.uuid]))
+    assert response.status_code == 302
+    assert not Record.objects.filter(pk=record.pk).exists()
+
+
+def test_a_withdrawn_request_is_gone_from_the_patients_next_step(client, coordinator, patient):
+    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.AWAITING_RECORDS,
+                       case_manager=coordinator)
+    asked = RecordRequestFactory(case=case, requested_by=coordinator, note="The CT from June")
+    client.force_login(coordinator)
+    client.post(reverse("records:request_cancel", args=[asked.uuid]))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.TRIAGE
+    html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert "The CT from June" not in html
+
+
+def test_thumbnails_are_served_to_those_who_see_the_record(client, patient, specialist, record):
+    record.thumbnail_key = f"{record.prefix}thumbs/x.png"
+    record.save()
+    default_storage.save(record.thumbnail_key, ContentFile(b"\x89PNG\r\n\x1a\n"))
+    for person in (patient, specialist):
+        response = page(client, person, reverse("records:thumbnail", args=[record.uuid]))
+        assert response.status_code == 200 and response["Content-Type"] == "image/png"
