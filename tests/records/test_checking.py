@@ -1,0 +1,212 @@
+"""records.checking: a record's files verified end to end, in local storage and in
+S3, and what the record becomes (the checks themselves: test_verification.py)."""
+
+import io
+import uuid
+import zipfile
+from unittest import mock
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from records import checking, storage
+from records.models import Bundle, Record, RecordFile, State
+from records.verification import ScannerUnavailable
+from tests.records.factories import RecordFactory
+from tests.requests_app.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_bytes(text="Pathology report") -> bytes:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument.new()
+    document.new_page(612, 792)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def png_bytes() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def dicom_bytes(name: str) -> bytes:
+    from pydicom.data import get_testdata_file
+
+    with open(get_testdata_file(name), "rb") as handle:
+        return handle.read()
+
+
+def make_record(case, files: dict[str, bytes], *, is_study=None) -> Record:
+    """An uploaded record whose files are in storage, ready to be checked."""
+    record = Record.objects.create(
+        case=case, uploaded_by=case.owner, category="imaging", title="Upload",
+        is_study=len(files) > 1 if is_study is None else is_study, state=State.UPLOADED,
+        size=sum(map(len, files.values())), uploaded_at=timezone.now(),
+        slot_expires_at=timezone.now())
+    for name, data in files.items():
+        file_uuid = uuid.uuid4()
+        key = f"{record.prefix}{file_uuid}"
+        default_storage.save(key, ContentFile(data))
+        RecordFile.objects.create(uuid=file_uuid, record=record, key=key, name=name,
+                                  size=len(data), stored_size=len(data))
+    return record
+
+
+@pytest.fixture
+def case(patient):
+    return CaseFactory(owner=patient, submitted=True)
+
+
+def check(record) -> Record:
+    checking.check_record(record.pk)
+    record.refresh_from_db()
+    return record
+
+
+def test_a_pdf_is_verified_with_its_hash_type_and_first_page_thumbnail(case):
+    data = pdf_bytes()
+    record = check(make_record(case, {"report.pdf": data}))
+    import hashlib
+
+    assert record.state == State.VERIFIED
+    assert record.mime == "application/pdf"
+    assert record.sha256 == hashlib.sha256(data).hexdigest()
+    assert record.thumbnail_key.startswith(record.prefix)
+    assert default_storage.open(record.thumbnail_key).read().startswith(b"\x89PNG")
+
+
+def test_a_folder_of_dicom_becomes_a_study_with_a_thumbnail_per_series(case):
+    record = check(make_record(case, {
+        "CD/DICOM/CT1": dicom_bytes("CT_small.dcm"), "CD/DICOM/MR1": dicom_bytes("MR_small.dcm"),
+        "CD/AUTORUN.INF": b"[autorun]\nopen=viewer.exe\n",
+    }))
+    assert record.state == State.VERIFIED, record.reason
+    assert sorted(record.study["modalities"]) == ["CT", "MR"]
+    assert record.study["series_count"] == 2 and record.study["instance_count"] == 2
+    assert record.study["skipped"] == ["CD/AUTORUN.INF"]
+    thumbs = [s["thumbnail"] for study in record.study["studies"] for s in study["series"]]
+    assert len(thumbs) == 2
+    for key in thumbs:
+        assert key.startswith(record.prefix)
+        assert default_storage.open(key).read().startswith(b"\x89PNG")
+
+
+def test_a_zip_of_dicom_is_summarised_too(case):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("study/CT1.dcm", dicom_bytes("CT_small.dcm"))
+        out.writestr("study/MR1.dcm", dicom_bytes("MR_small.dcm"))
+    record = check(make_record(case, {"scans.zip": archive.getvalue()}, is_study=False))
+    assert record.state == State.VERIFIED, record.reason
+    assert sorted(record.study["modalities"]) == ["CT", "MR"]
+    assert all(s.get("thumbnail") for st in record.study["studies"] for s in st["series"])
+
+
+def test_a_fake_pdf_is_rejected_and_deleted(case, django_capture_on_commit_callbacks):
+    record = make_record(case, {"report.pdf": b"MZ\x90\x00" + b"\x00" * 200})
+    key = record.files.get().key
+    with django_capture_on_commit_callbacks(execute=True):
+        record = check(record)
+    assert record.state == State.REJECTED and record.reason
+    assert not default_storage.exists(key)
+
+
+def test_one_bad_file_rejects_the_whole_study(case, django_capture_on_commit_callbacks):
+    record = make_record(case, {"CD/IM1": dicom_bytes("CT_small.dcm"),
+                                "CD/IM2": b"<html><script>alert(1)</script></html>"})
+    keys = list(record.files.values_list("key", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        record = check(record)
+    assert record.state == State.REJECTED
+    assert not any(default_storage.exists(k) for k in keys)
+
+
+def test_the_same_file_twice_is_a_duplicate_and_is_not_kept(case, django_capture_on_commit_callbacks):
+    data = png_bytes()
+    first = check(make_record(case, {"cbc.png": data}))
+    second = make_record(case, {"cbc copy.png": data})
+    key = second.files.get().key
+    with django_capture_on_commit_callbacks(execute=True):
+        second = check(second)
+    assert first.state == State.VERIFIED
+    assert second.state == State.REJECTED and second.reason == "duplicate"
+    assert second.duplicate_of == first
+    assert not default_storage.exists(key)
+
+
+def test_clamd_not_answering_keeps_the_record_scanning(case, settings):
+    settings.CLAMD_ADDRESS = "tcp://127.0.0.1:9"  # nothing listens there
+    record = make_record(case, {"report.pdf": pdf_bytes()})
+    with pytest.raises(ScannerUnavailable):
+        checking.check_record(record.pk)
+    record.refresh_from_db()
+    assert record.state == State.SCANNING and not record.reason
+    assert default_storage.exists(record.files.get().key)
+
+
+def test_the_task_leaves_it_for_the_sweep_when_eager(case, settings):
+    from records.tasks import record_verify
+
+    settings.CLAMD_ADDRESS = "tcp://127.0.0.1:9"
+    record = make_record(case, {"report.pdf": pdf_bytes()})
+    assert record_verify.delay(record.pk).get() == "later"
+    Record.objects.filter(pk=record.pk).update(uploaded_at=timezone.now() - checking.STALLED_AFTER * 2)
+    assert checking.stalled_records() == [record.pk]
+
+
+def test_checking_twice_does_nothing_the_second_time(case):
+    record = check(make_record(case, {"report.pdf": pdf_bytes()}))
+    assert checking.check_record(record.pk) == "done already"
+
+
+def test_a_record_is_checked_in_s3_too(case, s3_storage):
+    record = check(make_record(case, {"cbc.png": png_bytes()}))
+    assert record.state == State.VERIFIED and record.mime == "image/png"
+    assert storage.stored_size(record.thumbnail_key)
+
+
+# --- Bundles -------------------------------------------------------------------------------
+def test_a_bundle_zips_every_checked_record_and_expires(case, specialist, settings):
+    case.status, case.specialist = "in_review", specialist
+    case.save()
+    RecordFactory(case=case, title="Biopsy / March", file__name="biopsy.pdf")
+    study = check(make_record(case, {"CD/CT1": dicom_bytes("CT_small.dcm"),
+                                     "CD/AUTORUN.INF": b"[autorun]"}))
+    from records.services import bundle_create, records_sweep_expired
+
+    bundle = bundle_create(actor=specialist, case_ref=case.uuid)
+    checking.build_bundle(bundle.pk)
+    bundle.refresh_from_db()
+    assert bundle.status == Bundle.Status.READY and bundle.files_done == bundle.files_total == 2
+    with default_storage.open(bundle.key) as handle, zipfile.ZipFile(handle) as archive:
+        names = archive.namelist()
+    assert len(names) == 2 and all(".." not in n and not n.startswith("/") for n in names)
+    assert any(n.endswith("biopsy.pdf") for n in names)
+    assert not any("AUTORUN" in n for n in names)
+    assert study.state == State.VERIFIED
+    Bundle.objects.filter(pk=bundle.pk).update(expires_at=timezone.now())
+    records_sweep_expired()
+    assert not default_storage.exists(bundle.key)
+
+
+def test_a_failed_bundle_says_so(case, specialist):
+    case.status, case.specialist = "in_review", specialist
+    case.save()
+    record = RecordFactory(case=case)
+    from records.services import bundle_create
+
+    bundle = bundle_create(actor=specialist, case_ref=case.uuid)
+    default_storage.delete(record.files.get().key)  # the object went missing
+    with mock.patch("records.checking.storage.delete"), pytest.raises(Exception):  # noqa: B017
+        checking.build_bundle(bundle.pk)
+    bundle.refresh_from_db()
+    assert bundle.status == Bundle.Status.FAILED
