@@ -15,5 +15,5 @@ class RecordRequestForm(CharacterCountMixin, forms.Form):
     )
     category = forms.ChoiceField(
         label=_("Kind of record (optional)"), required=False,
-        choices=[("", _("Any"))] + list(Category.choices),
+        choices=[("", _("Any")), *Category.choices],
     )

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.files.storage import default_storage
 
-TOKEN_SALT = "records.upload"
+TOKEN_SALT = "records.upload"  # noqa: S105 (a signing namespace, not a secret)
 
 
 class StorageUnavailable(Exception):

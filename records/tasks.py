@@ -26,7 +26,7 @@ def record_verify(self, record_id: int) -> str:
             # The embedded default has no broker to retry through: the sweep will.
             log.warning("record %s: %s; left for the sweep", record_id, type(error).__name__)
             return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 1800))
+        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 1800)) from error
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True, time_limit=4 * 3600,
@@ -37,7 +37,7 @@ def bundle_build(self, bundle_id: int) -> str:
     except StorageUnavailable as error:
         if self.request.is_eager:
             return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 900))
+        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 900)) from error
 
 
 @shared_task

@@ -20,8 +20,8 @@ person out cannot change what the next request sees.
 
 import re
 import types
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 

@@ -22,7 +22,10 @@ from tests.requests_app.factories import CaseFactory
 pytestmark = pytest.mark.django_db
 
 
-def one_file(name="biopsy.pdf", size=len(PDF), relative_path=""):
+PDF_SIZE = len(PDF)
+
+
+def one_file(name="biopsy.pdf", size=PDF_SIZE, relative_path=""):
     return {"client_id": "f1", "name": name, "size": size, "type": "application/pdf",
             "relative_path": relative_path}
 
@@ -186,9 +189,10 @@ def test_a_forged_or_expired_token_is_refused(patient, case, settings):
     url = services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT", key=file.key)
     with pytest.raises(services.RecordError):
         services.record_file_receive(token=_token(url)[:-2] + "xx", body=io.BytesIO(PDF), length=3)
-    with mock.patch("django.core.signing.time.time", return_value=timezone.now().timestamp() + 3600):
-        with pytest.raises(services.RecordError) as refused:
-            services.record_file_receive(token=_token(url), body=io.BytesIO(PDF), length=3)
+    later = timezone.now().timestamp() + 3600
+    with mock.patch("django.core.signing.time.time", return_value=later), \
+            pytest.raises(services.RecordError) as refused:
+        services.record_file_receive(token=_token(url), body=io.BytesIO(PDF), length=3)
     assert "expired" in refused.value.message
     assert not default_storage.exists(file.key)
 
@@ -215,9 +219,9 @@ def test_confirm_for_an_object_never_uploaded_says_so_and_keeps_the_slot(patient
 
 def test_confirm_while_storage_is_down_changes_nothing(patient, case):
     record = slots(patient, case).record
-    with mock.patch.object(storage, "stored_size", side_effect=storage.StorageUnavailable):
-        with pytest.raises(storage.StorageUnavailable):
-            services.record_confirm(actor=patient, record_ref=record.uuid)
+    with mock.patch.object(storage, "stored_size", side_effect=storage.StorageUnavailable), \
+            pytest.raises(storage.StorageUnavailable):
+        services.record_confirm(actor=patient, record_ref=record.uuid)
     record.refresh_from_db()
     assert record.state == State.PENDING and record.uploaded_at is None
 

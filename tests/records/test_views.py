@@ -128,7 +128,7 @@ def test_an_s3_download_is_a_minute_long_presigned_get(client, specialist, case,
     assert "filename*=UTF-8''" in unquote(query["response-content-disposition"][0])
     import urllib.request
 
-    with urllib.request.urlopen(location) as fetched:  # noqa: S310 (the test's own server)
+    with urllib.request.urlopen(location) as fetched:
         assert fetched.read() == PDF
 
 

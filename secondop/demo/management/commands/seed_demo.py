@@ -13,11 +13,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from records import services as record_services
+from records.storage import save_bytes
 from requests_app import authorisation, services
 from requests_app.models import Case, CaseQuestion, CaseSection, CaseStatus, SectionState
 from requests_app.sections import SECTIONS
 from requests_app.workflow import case_transition
 from secondop.accounts.models import Role, User
+from secondop.demo import files as sample_files
 from specialists import services as specialist_services
 from specialists.models import (
     Certification,
@@ -65,6 +68,22 @@ class DemoSpecialist:
     turnaround_days: int = 7
     accepting: bool = True
     on_leave: bool = False  # away from 3 days ago to 14 days from today
+
+
+def PATHOLOGY_PDF() -> bytes:
+    return sample_files.text_pdf("Surgical pathology report", [
+        "Patient: Maria Alvarez            Collected: 28 September 2026",
+        "Specimen: left breast, 2 o'clock, ultrasound-guided core biopsy",
+        "Diagnosis: invasive ductal carcinoma, Nottingham grade 2",
+        "Estrogen receptor: positive (95%)   Progesterone receptor: positive (60%)",
+        "HER2 (IHC): 1+, negative              Ki-67: 15%",
+        "Pathologist: Dr. L. Moreno, Metro General Hospital"])
+
+
+def LAB_PNG() -> bytes:
+    return sample_files.lab_png("Complete blood count - 6 October 2026", [
+        ("Haemoglobin", "13.1 g/dL", "12.0-15.5"), ("White cells", "6.4 x10^9/L", "4.0-11.0"),
+        ("Platelets", "251 x10^9/L", "150-400"), ("Creatinine", "0.8 mg/dL", "0.6-1.1")])
 
 
 def d(year: int, month: int, day: int) -> datetime.date:
@@ -480,6 +499,12 @@ class Command(BaseCommand):
             diagnosing_physician="Dr. Paul Grant", diagnosing_institution="Metro General",
         )
         services.case_submit(actor=patient, case_ref=sent.uuid)
+        self._upload(patient, sent, "pathology", "Core needle biopsy, left breast",
+                     datetime.date(2026, 9, 28), {"pathology-report.pdf": PATHOLOGY_PDF()})
+        self._upload(patient, sent, "labs", "Blood count before surgery",
+                     datetime.date(2026, 10, 6), {"blood-count.png": LAB_PNG()})
+        self._upload(patient, sent, "imaging", "Breast MRI and chest CT (disc from Metro General)",
+                     datetime.date(2026, 10, 1), sample_files.dicom_study())
         withdrawn = self._complete(
             patient, base,
             concerns="I am worried about a long recovery.",
@@ -515,6 +540,15 @@ class Command(BaseCommand):
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.MATCHING)
         specialist_services.offer_make(actor=coordinator, case_ref=case.uuid,
                                        specialist_id=specialist.pk)
+        self._upload(patient, case, "pathology", "Lung biopsy report",
+                     datetime.date(2026, 10, 14), {"biopsy.pdf": sample_files.text_pdf(
+                         "Surgical pathology report", [
+                             "Specimen: right upper lobe, CT-guided core biopsy",
+                             "Diagnosis: adenocarcinoma, acinar predominant",
+                             "PD-L1 (22C3): tumour proportion score 5%",
+                             "EGFR and ALK: no alteration detected"])})
+        self._upload(patient, case, "imaging", "Chest CT (disc)", datetime.date(2026, 10, 9),
+                     sample_files.dicom_study())
         specialist_services.offer_accept(actor=specialist, case_ref=case.uuid,
                                          conflict_attested=True)
 
@@ -540,9 +574,9 @@ class Command(BaseCommand):
                        diagnosis="Atrial fibrillation", icd10_id="I48.91",
                        specialty=Specialty.objects.get(slug="cardiology"),
                        proposed_treatment="Catheter ablation")
-        case_transition(actor=coordinator, ref=waiting.uuid,
-                        to_status=CaseStatus.AWAITING_RECORDS,
-                        reason="Your echocardiogram report and the ECG from September.")
+        record_services.record_request_create(
+            actor=coordinator, case_ref=waiting.uuid, category="imaging",
+            note="Your echocardiogram report and the ECG from September.")
         offered = sent(concerns="Whether I need chemotherapy after surgery.",
                        diagnosis="Breast cancer, stage II", icd10_id="C50.411",
                        diagnosing_institution="Mount Hope Hospital",
@@ -550,6 +584,20 @@ class Command(BaseCommand):
         case_transition(actor=coordinator, ref=offered.uuid, to_status=CaseStatus.MATCHING)
         specialist_services.offer_make(actor=coordinator, case_ref=offered.uuid,
                                        specialist_id=oncologist.pk)
+
+    def _upload(self, patient: User, case: Case, category: str, title: str,
+                service_date: datetime.date, files: dict[str, bytes]) -> None:
+        """A record sent the way the browser sends one: a slot, the bytes where the
+        slot says, confirm; verification runs when the demo's transaction commits."""
+        slots = record_services.record_slots_create(
+            actor=patient, case_ref=case.uuid, category=category, title=title,
+            service_date=service_date, answers=None,
+            files=[{"client_id": name, "name": name.rsplit("/", 1)[-1], "size": len(data),
+                    "relative_path": name if len(files) > 1 else "", "type": ""}
+                   for name, data in files.items()])
+        for slot in slots.files:
+            save_bytes(slot.file.key, files[slot.client_id])
+        record_services.record_confirm(actor=patient, record_ref=slots.record.uuid)
 
     def _user(self, email, name, role, *, mfa=False) -> User:
         user = User.objects.filter(email=email).first()
