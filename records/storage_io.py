@@ -76,7 +76,8 @@ class S3ObjectReader(io.RawIOBase):
         self._window = b""
         self._readahead = MIN_READAHEAD
         self._last_end = -1
-        self.requests = 0  # ranged GETs made, for tests and the benchmark
+        self.requests = 0  # ranged GETs made and bytes fetched, for tests and the benchmark
+        self.fetched = 0
 
     def _call(self, method, **params):
         try:
@@ -126,6 +127,7 @@ class S3ObjectReader(io.RawIOBase):
             raise self.error from error
         finally:
             response["Body"].close()
+        self.fetched += len(data)
         if len(data) != end - start:
             self.error = StorageUnavailable(f"short read from storage for {self.name}")
             raise self.error
