@@ -129,7 +129,8 @@ class ChecklistLine:
 
     @property
     def done(self) -> bool:
-        return any(r.state == State.VERIFIED for r in self.records)
+        # Slides and blocks travel by post: no upload answers them.
+        return not self.item.send_by_post and any(r.state == State.VERIFIED for r in self.records)
 
     @property
     def arriving(self) -> bool:

@@ -391,8 +391,10 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
             record.mime, record.sha256 = only.mime[:100], only.sha256
             record.thumbnail_key = thumbnails.get(next(iter(reports)), "")
         record.study = summary or {}
-        if record.is_study and not record.thumbnail_key:
-            record.thumbnail_key = next((k for k in thumbnails.values() if k), "")
+        if not record.thumbnail_key:  # a study: its first series' picture
+            series = [s for st in record.study.get("studies", []) for s in st.get("series", [])]
+            record.thumbnail_key = next((s["thumbnail"] for s in series if s.get("thumbnail")),
+                                        next((k for k in thumbnails.values() if k), ""))
         duplicate = None
         if failed is None and record.sha256:
             duplicate = Record.objects.filter(

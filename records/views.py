@@ -207,7 +207,11 @@ def record_detail(request, record_ref):
         for one in study.get("series", []):
             number += 1
             series.append({**one, "number": number})
-        studies.append({**study, "series": series})
+        try:
+            when = datetime.date.fromisoformat(study.get("date") or "")
+        except ValueError:
+            when = None
+        studies.append({**study, "series": series, "date": when})
     context = {
         "studies": studies,
         "record": record, "case": case, "is_owner": request.user.pk == case.owner_id,
