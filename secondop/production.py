@@ -38,6 +38,9 @@ def production_problems(env) -> list[str]:
     if not env("AWS_STORAGE_BUCKET_NAME", default=""):
         problems.append("AWS_STORAGE_BUCKET_NAME: records would be stored on the web server's "
                         "disk; set the private S3 bucket.")
+    if not env("CLAMD_ADDRESS", default=""):
+        problems.append("CLAMD_ADDRESS: uploaded records would not be scanned for malware; "
+                        "point it at clamd (tcp://clamav:3310).")
     return problems
 
 

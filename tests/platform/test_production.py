@@ -28,7 +28,7 @@ def test_nothing_set_means_no_debug_and_a_message_saying_how_to_develop():
     assert "DEBUG is off" in result.stderr
     assert "set DJANGO_DEBUG=true" in result.stderr
     for variable in ("DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "SMTP_URL",
-                     "AWS_STORAGE_BUCKET_NAME"):
+                     "AWS_STORAGE_BUCKET_NAME", "CLAMD_ADDRESS"):
         assert variable in result.stderr
 
 
@@ -51,6 +51,7 @@ UNSAFE = {
     "file email": ({"MAIL_FILE_DIR": "/tmp/mail"}, "MAIL_FILE_DIR"),
     "SMTP without TLS": ({"SMTP_URL": "smtp://mail.example.org:25"}, "SMTP_URL: use TLS"),
     "local file storage": ({"AWS_STORAGE_BUCKET_NAME": None}, "AWS_STORAGE_BUCKET_NAME"),
+    "no malware scan": ({"CLAMD_ADDRESS": None}, "CLAMD_ADDRESS"),
 }
 
 

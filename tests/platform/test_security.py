@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/13",
     "SMTP_URL": "smtp://mail.example.org:587?tls=True",
     "AWS_STORAGE_BUCKET_NAME": "records",
+    "CLAMD_ADDRESS": "tcp://127.0.0.1:3310",
     "STATIC_MANIFEST": "false",
     "DJANGO_SETTINGS_MODULE": "secondop.settings",
 }
