@@ -143,3 +143,16 @@ def test_only_runs_the_named_steps_on_a_loaded_database(loaded):
     assert SpecialistProfile.objects.count() == 10
     with pytest.raises(CommandError, match="No such step"):
         call_command("seed_load", cases=200, only="dragons", verbosity=0)
+
+
+def test_it_loads_four_records_a_case_on_average_and_the_requests_behind_waiting_cases(loaded):
+    from records.models import Record, RecordFile, RecordRequest
+
+    assert Record.objects.count() == 200 * 4
+    assert not Record.objects.filter(case__status="draft").exists()
+    assert RecordFile.objects.count() >= Record.objects.count()
+    record = Record.objects.filter(is_study=False).first()
+    assert record.files.get().key == f"cases/{record.case.uuid}/records/{record.uuid}/{record.files.get().uuid}"
+    waiting = Case.objects.filter(status="awaiting_records")
+    assert RecordRequest.objects.filter(case__in=waiting, fulfilled_at=None).count() == waiting.count()
+    assert not Record.objects.filter(created_at__gt=timezone.now()).exists()
