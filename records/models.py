@@ -15,6 +15,9 @@ class Category(models.TextChoices):
     PRIOR_OPINION = "prior_opinion", _("Prior specialist opinions")
     INSURANCE_CARD = "insurance_card", _("Insurance card")
     OTHER = "other", _("Other")
+    # The specialist's own signed report, when they write it outside SecondOp.
+    SPECIALIST_REPORT = "specialist_report", _("Specialist's signed report")
+
 
 
 class State(models.TextChoices):

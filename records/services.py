@@ -146,6 +146,9 @@ def record_slots_create(
 
     with transaction.atomic():
         case = _upload_case(actor, case_ref, for_update=True)
+        if category == Category.SPECIALIST_REPORT and case.specialist_id != actor.pk:
+            raise RecordError(_("Please correct the problems below."), {
+                "category": [_("Only the case's specialist files a specialist's report.")]})
         total = sum(entry["size"] for entry in files)
         used = case_bytes_used(case)
         if used + total > settings.RECORDS_MAX_CASE_BYTES:

@@ -77,14 +77,14 @@ def case_records(request, ref):
         and case.status in services.REQUESTABLE_STATUSES,
         "request_form": RecordRequestForm(),
         "can_bundle": not is_owner and any(r.state == State.VERIFIED for r in records),
-        "uploader": _uploader(case, asked) if can_upload else None,
+        "uploader": _uploader(case, asked, request.user) if can_upload else None,
         "reasons": {r.pk: services.describe_reason(r.reason) for r in records if r.reason},
     }
     response = render(request, "records/case_records.html", context)
     return _upload_csp(response, storage.public_origin() if can_upload else "")
 
 
-def _uploader(case, asked) -> dict:
+def _uploader(case, asked, user) -> dict:
     used = services.case_bytes_used(case)
     return {
         "slots_url": reverse("records:slots", args=[case.uuid]),
@@ -92,7 +92,8 @@ def _uploader(case, asked) -> dict:
         "multipart_threshold": settings.RECORDS_MULTIPART_THRESHOLD,
         "max_file_size": settings.RECORDS_MAX_FILE_BYTES,
         "case_remaining": max(settings.RECORDS_MAX_CASE_BYTES - used, 0),
-        "categories": Category.choices,
+        "categories": [(c.value, c.label) for c in Category
+                       if c != Category.SPECIALIST_REPORT or case.specialist_id == user.pk],
         "requests": [(str(a.uuid), a.note) for a in asked],
     }
 

@@ -372,3 +372,12 @@ def test_a_rejected_upload_does_not_close_the_request(managed, coordinator, pati
     record.refresh_from_db()
     assert asked.is_open and record.state == State.REJECTED
     assert Notification.objects.filter(recipient=patient, title__contains="could not be accepted").exists()
+
+
+def test_only_the_assigned_specialist_files_a_specialists_report(patient, case, specialist):
+    with pytest.raises(services.RecordError) as refused:
+        slots(patient, case, category="specialist_report")
+    assert "Only the case's specialist" in refused.value.errors["category"][0]
+    case.status, case.specialist = CaseStatus.IN_REVIEW, specialist
+    case.save()
+    assert slots(specialist, case, category="specialist_report").record.category == "specialist_report"
