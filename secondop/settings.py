@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "secondop.notifications",
     "specialists",
     "requests_app",
+    "requests_app.messaging",
+    "requests_app.consultations",
+    "requests_app.reports",
+    "requests_app.aftercare",
     "records",
     "secondop.demo",
 ]

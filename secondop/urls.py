@@ -15,6 +15,10 @@ urlpatterns = [
     path("notifications/", include("secondop.notifications.urls")),
     path("requests/", include("requests_app.urls")),
     path("records/", include("records.urls")),
+    path("messages/", include("requests_app.messaging.urls")),
+    path("consultations/", include("requests_app.consultations.urls")),
+    path("reports/", include("requests_app.reports.urls")),
+    path("", include("requests_app.aftercare.urls")),  # /shared/<token>/ for physicians, ...
     path("specialist/", include("specialists.urls")),
     path("specialists/", include("specialists.directory_urls")),  # the public directory
     path("admin/", admin.site.urls),

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class AftercareConfig(AppConfig):
+    """After delivery: sharing with the patient's physician, follow-up questions,
+    closing and rating, and the concordance figures."""
+
+    name = "requests_app.aftercare"
+    label = "aftercare"
+    default_auto_field = "django.db.models.BigAutoField"

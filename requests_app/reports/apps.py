@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """The specialist's written report: drafts, signed versions, the PDF, release."""
+
+    name = "requests_app.reports"
+    label = "reports"
+    default_auto_field = "django.db.models.BigAutoField"
