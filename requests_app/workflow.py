@@ -193,6 +193,26 @@ NOTICE_AMENDED = _notices(
     Notice(Kind.AMENDED, COORDINATORS, _("Request %(ref)s was amended by the patient")),
     Notice(Kind.AMENDED, SPECIALIST_ASSIGNED, _("Request %(ref)s was amended by the patient")),
 )
+# Messages on a case (requests_app.messaging). The titles say who wrote, never what.
+NOTICE_MESSAGE_FROM_PATIENT = _notices(
+    Notice(Kind.MESSAGE, CASE_MANAGER, _("New message from the patient on %(ref)s")),
+    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _("New message from the patient on %(ref)s")),
+)
+NOTICE_MESSAGE_FROM_TEAM = _notices(
+    Notice(Kind.MESSAGE, OWNER, _("New message from your care team on %(ref)s")),
+    Notice(Kind.MESSAGE, CASE_MANAGER, _("New message to the patient on %(ref)s")),
+    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _("New message to the patient on %(ref)s")),
+)
+NOTICE_QUESTION = _notices(
+    Notice(Kind.MESSAGE, OWNER, _("Your care team has a question about %(ref)s")),
+    Notice(Kind.MESSAGE, CASE_MANAGER, _("A question was asked of the patient on %(ref)s")),
+    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _("A question was asked of the patient on %(ref)s")),
+)
+# Internal notes: the care team only, never the account holder.
+NOTICE_INTERNAL_NOTE = _notices(
+    Notice(Kind.MESSAGE, CASE_MANAGER, _("New internal note on %(ref)s")),
+    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _("New internal note on %(ref)s")),
+)
 
 
 class TransitionError(Exception):
@@ -217,16 +237,18 @@ def case_url_for(case: Case, user) -> str:
     return reverse("requests_app:staff_case", args=[case.uuid])
 
 
-def send_notices(case: Case, notices: tuple[Notice, ...], *, actor) -> None:
+def send_notices(case: Case, notices: tuple[Notice, ...], *, actor,
+                 url_for: Callable[[Case, User], str] = case_url_for) -> None:
     """Write the declared notifications in the caller's transaction. Staff are not
-    told of their own moves; the account holder always is (it is their receipt)."""
+    told of their own moves; the account holder always is (it is their receipt).
+    `url_for(case, user)`: where each notification takes its reader."""
     for notice in notices:
         for user in RECIPIENTS[notice.to](case):
             if notice.to != OWNER and actor is not None and user.pk == actor.pk:
                 continue
             notify(recipient=user, kind=notice.kind,
                    title=str(notice.title) % {"ref": case.reference or ""},
-                   url=case_url_for(case, user), reference=case.reference or "")
+                   url=url_for(case, user), reference=case.reference or "")
 
 
 # Moves SecondOp makes itself (actor=None), from a periodic task.
