@@ -21,7 +21,8 @@
 //   POST slots_url {"category", "title", "service_date": "YYYY-MM-DD" | "",
 //       "request": "<uuid>" | "", "files": [{"client_id", "name",
 //       "relative_path": "CD/DICOM/IM0001" | "", "size", "type": declared | ""}]}
-//     201 {"record", "confirm_url", "files": [{"client_id", "key", "sign_url"}]}
+//     201 {"record", "confirm_url", "files": [{"client_id", "key", "sign_url"}],
+//          "cancel_url"?: POSTed (no body) when the patient cancels the record}
 //     400 (errors by field: category, title, service_date, request, files), 404, 429
 //   POST sign_url {"method": "PUT"|"POST"|"GET"|"DELETE", "key",
 //       "uploadId"?, "partNumber"?}
@@ -939,6 +940,7 @@ function setUp(root) {
       if (item.files.every((entry) => slots.has(entry.clientId))) {
         item.record = data.record;
         item.confirmUrl = data.confirm_url;
+        item.cancelUrl = data.cancel_url || "";
         for (const entry of item.files) {
           const slot = slots.get(entry.clientId);
           entry.key = slot.key;
@@ -1029,6 +1031,10 @@ function setUp(root) {
     } else {
       return;
     }
+    if (item.cancelUrl) {
+      // The pending record and whatever arrived of it go now, not at the slot's expiry.
+      postJSON(item.cancelUrl);
+    }
     announce(t(text.cancelled, {name: item.name}));
     render(item);
     refreshControls();
@@ -1060,6 +1066,9 @@ function setUp(root) {
     if (!items.some((other) => other.state === "queued")) {
       el.errors.hidden = true;
     }
+    // What is left may now be all done.
+    finished = false;
+    el.outcome.hidden = true;
     maybeFinish();
   }
 

@@ -16,6 +16,7 @@ from tests.accounts.factories import UserFactory
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
 from tests.e2e.test_intake import sign_in
+from tests.records.factories import RecordRequestFactory
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -249,6 +250,7 @@ def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
         page, live_server, patient_case, files, settings):
     assert not settings.AWS_STORAGE_BUCKET_NAME
     patient, case = patient_case
+    asked = RecordRequestFactory(case=case, note="Your biopsy pathology report from March")
     _open_records(page, patient, case)
     # Files dropped on the drop zone join the list like chosen ones.
     page.evaluate(
@@ -283,15 +285,44 @@ def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
     summary.get_by_role("link", name=re.compile("Enter a title")).click()
     expect(title).to_be_focused()
 
-    # The PDF's upload fails every time (the connection drops); the study goes through.
+    # What only the server knows it says next to the field; what was typed stays.
+    title.fill("Biopsy report " + "x" * 200)
+    pdf_item.get_by_label(KIND).select_option("pathology")
+    pdf_item.get_by_label("This answers the request:").select_option(str(asked.uuid))
+    page.route(re.compile(r"/records/upload/"), lambda route: route.abort("failed"))
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(summary).to_contain_text("The title must be 200 characters or fewer.",
+                                    timeout=UPLOAD_TIMEOUT)
+    expect(summary).to_be_focused()
+    expect(pdf_item.locator("[data-field=title] .error-message")).to_contain_text(
+        "The title must be 200 characters or fewer.")
+    expect(title).to_have_value("Biopsy report " + "x" * 200)
+    expect(pdf_item.get_by_label(KIND)).to_have_value("pathology")
+    page.unroute(re.compile(r"/records/upload/"))
+    # Meanwhile the study was uploaded and confirmed.
+    expect(_item(page, "CD").locator("[data-item-state]")).to_have_text("Uploaded",
+                                                                        timeout=UPLOAD_TIMEOUT)
+
+    # The PDF's upload fails every time (the connection drops); the storage is slow
+    # to answer its confirm once.
     failing = []
 
     def drop(route):
         failing.append(route.request.url)
         route.abort("connectionreset")
 
+    confirms = []
+
+    def storage_busy_once(route):
+        confirms.append(route.request.url)
+        if len(confirms) == 1:
+            route.fulfill(status=503, content_type="application/json",
+                          body='{"message": "Our file store is not answering just now."}')
+        else:
+            route.continue_()
+
     title.fill("Biopsy report")
-    pdf_item.get_by_label(KIND).select_option("pathology")
+    page.route(re.compile(r"/confirm/$"), storage_busy_once)
     page.route(re.compile(r"/records/upload/"), lambda route: (
         drop(route) if _is_for(route, "application/pdf") else route.continue_()))
     page.get_by_role("button", name="Upload", exact=True).click()
@@ -299,20 +330,57 @@ def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
     expect(retry).to_be_visible(timeout=UPLOAD_TIMEOUT)
     expect(pdf_item).to_contain_text("The connection failed")
     expect(page.locator("[data-live]")).to_contain_text("Pathology report.pdf was not uploaded")
-    expect(_item(page, "CD").locator("[data-item-state]")).to_have_text("Uploaded",
-                                                                        timeout=UPLOAD_TIMEOUT)
     expect(page.get_by_role("link", name="Show my records")).to_be_visible()
     screenshot(page, "uploader-failed-file")
 
     # Try again: only that file goes again, without choosing anything again.
     page.unroute(re.compile(r"/records/upload/"))
     retry.click()
+    expect(page.locator("[data-live]")).to_contain_text(
+        "Pathology report.pdf: the storage service is not answering. Trying again in 2 seconds.",
+        timeout=UPLOAD_TIMEOUT)
     _wait_for_reload_with_records(page, 2)
-    assert failing
-    assert {r.title: r.state for r in Record.objects.filter(case=case)} == {
+    assert failing and len(confirms) == 2
+    records = {r.title: r for r in Record.objects.filter(case=case)}
+    assert {title: r.state for title, r in records.items()} == {
         "Biopsy report": "verified", "CD": "verified"}
+    assert records["Biopsy report"].answers == asked
     expect(page.locator(".record-row").filter(has_text="CD")).to_contain_text("CT, MR")
     assert_no_csp_violations(page)
+
+
+def test_a_patient_cancels_one_record_on_a_phone_and_the_rest_is_kept(
+        page, live_server, patient_case, files):
+    patient, case = patient_case
+    page.set_viewport_size({"width": 390, "height": 844})
+    _open_records(page, patient, case)
+    page.locator("[data-pick-files]").set_input_files([files["pdf"], files["png"]])
+    _item(page, "Pathology report.pdf").get_by_label(KIND).select_option("pathology")
+    _item(page, "Blood count.png").get_by_label(KIND).select_option("labs")
+    screenshot(page, "uploader-phone-queued")
+    _throttle_uploads(page, 100_000)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    lab = _item(page, "Blood count.png")
+    _wait_for_progress_between(page, "Blood count.png")
+    expect(_item(page, "Pathology report.pdf").locator("[data-item-state]")).to_have_text(
+        "Uploaded", timeout=UPLOAD_TIMEOUT)
+    screenshot(page, "uploader-phone-progress")
+
+    lab.get_by_role("button", name="Cancel upload Blood count.png").click()
+    expect(lab.locator("[data-item-state]")).to_have_text("Cancelled")
+    remove = lab.get_by_role("button", name="Remove Blood count.png")
+    expect(remove).to_be_focused()
+    expect(page.get_by_role("link", name="Show my records")).to_be_visible()
+    assert Record.objects.get(title="Blood count").state == "pending"
+
+    # Once what is left has all been confirmed, the page shows the records.
+    remove.click()
+    expect(page.locator("[data-outcome-text]")).to_have_text(
+        re.compile("Your files were uploaded"), timeout=UPLOAD_TIMEOUT)
+    expect(page.locator(".record-row").filter(has_text="Pathology report")).to_contain_text(
+        "Checked and ready")
+    screenshot(page, "uploader-phone-after")
+    assert Record.objects.get(title="Pathology report").state == "verified"
 
 
 def _is_for(route, content_type: str) -> bool:
