@@ -193,6 +193,10 @@ NOTICE_AMENDED = _notices(
     Notice(Kind.AMENDED, COORDINATORS, _("Request %(ref)s was amended by the patient")),
     Notice(Kind.AMENDED, SPECIALIST_ASSIGNED, _("Request %(ref)s was amended by the patient")),
 )
+# A second follow-up question while one is open, and an answer while another is
+# still open: the case keeps its status, so the move's own notice is not sent.
+NOTICE_FOLLOW_UP_ASKED = NOTICES[(S.DELIVERED, S.FOLLOW_UP)]
+NOTICE_FOLLOW_UP_ANSWERED = NOTICES[(S.FOLLOW_UP, S.DELIVERED)]
 # Messages on a case (requests_app.messaging). The titles say who wrote, never what.
 NOTICE_MESSAGE_FROM_PATIENT = _notices(
     Notice(Kind.MESSAGE, CASE_MANAGER, _("New message from the patient on %(ref)s")),
@@ -257,6 +261,8 @@ SYSTEM_MOVES = frozenset({
     # Everything asked for arrived and passed its checks (records verification).
     (S.AWAITING_RECORDS, S.TRIAGE),
     (S.AWAITING_RECORDS, S.IN_REVIEW),
+    # The follow-up window is over and no question is open (aftercare.tasks).
+    (S.DELIVERED, S.CLOSED),
 })
 
 

@@ -329,6 +329,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "secondop.notifications.tasks.notifications_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Closes delivered cases whose follow-up window is over (no question open).
+    "aftercare-close-after-follow-up": {
+        "task": "requests_app.aftercare.tasks.cases_close_after_follow_up",
+        "schedule": timedelta(hours=1),
+    },
+    # Re-queues physicians' links whose email a lost task never sent.
+    "aftercare-shares-sweep": {
+        "task": "requests_app.aftercare.tasks.shares_sweep",
+        "schedule": timedelta(minutes=10),
+    },
 }
 NOTIFICATIONS_SWEEP_AFTER = timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_AFTER", default=120))
 # How long a worker owns an email it is sending; after that another may take it over.
@@ -415,3 +425,14 @@ CASE_URGENT_IF_TREATMENT_WITHIN_DAYS = env.int("CASE_URGENT_IF_TREATMENT_WITHIN_
 # How long a specialist has to answer an offer, in hours (urgent cases: less).
 OFFER_DEADLINE_HOURS = env.int("OFFER_DEADLINE_HOURS", default=48)
 OFFER_DEADLINE_HOURS_URGENT = env.int("OFFER_DEADLINE_HOURS_URGENT", default=12)
+
+# --- After delivery (requests_app.aftercare) ------------------------------------
+# Follow-up questions: how many days after the report is delivered, and how many.
+FOLLOW_UP_DAYS = env.int("FOLLOW_UP_DAYS", default=30)
+FOLLOW_UP_QUESTIONS = env.int("FOLLOW_UP_QUESTIONS", default=3)
+# How long the link a patient sends their physician works, in days.
+SHARE_LINK_DAYS = env.int("SHARE_LINK_DAYS", default=14)
+# Wrong physician's-link tokens one address may try in SHARE_BAD_TOKEN_WINDOW
+# seconds before every link answers 429 to it.
+SHARE_BAD_TOKEN_LIMIT = env.int("SHARE_BAD_TOKEN_LIMIT", default=10)
+SHARE_BAD_TOKEN_WINDOW = env.int("SHARE_BAD_TOKEN_WINDOW", default=15 * 60)
