@@ -105,6 +105,7 @@ function setUp(root) {
   let fileCount = 0;
   let requesting = false;
   let finished = false;
+  let reloadTimer = 0;
 
   // --- Words and numbers ----------------------------------------------------
 
@@ -246,6 +247,15 @@ function setUp(root) {
       return text.errorNetwork;
     }
     if (error && typeof error.status === "number") {
+      // Local mode's upload endpoint explains itself in JSON; S3 answers in XML.
+      try {
+        const body = JSON.parse(error.body || "");
+        if (body && typeof body.message === "string" && body.message) {
+          return body.message;
+        }
+      } catch {
+        // Not JSON: S3's own words are not for patients.
+      }
       return text.errorStorage;
     }
     return text.errorNetwork;
@@ -385,6 +395,8 @@ function setUp(root) {
       }
     }
     if (added.length) {
+      // Files added in the moment before the reload: keep them, reload later.
+      window.clearTimeout(reloadTimer);
       finished = false;
       el.outcome.hidden = true;
       announce(added.map((item) => t(text.added, {name: item.name})).join(" "));
@@ -447,7 +459,7 @@ function setUp(root) {
       try {
         await walk(entry, picked);
       } catch {
-        announce(text.errorNetwork);
+        announce(t(text.errorRead, {name: entry.name}));
       }
       if (entry.isDirectory && picked.length === before) {
         emptyFolders.push(entry.name);
@@ -541,9 +553,10 @@ function setUp(root) {
     item.cancelButton.addEventListener("click", () => cancelItem(item));
     item.checkButton.addEventListener("click", () => {
       item.itemError = "";
-      item.checkButton.blur();
       confirmItem(item);
-      item.cancelButton.focus();
+      // The button goes while the app checks: focus stays on this record.
+      item.heading.tabIndex = -1;
+      item.heading.focus();
     });
     items.push(item);
     el.items.append(node);
@@ -901,7 +914,11 @@ function setUp(root) {
       render(item);
       const result = await requestSlot(item);
       if (item.state !== "requesting") {
-        continue; // cancelled while the server answered
+        // Cancelled while the server answered: let the new record go at once.
+        if (result.ok && item.cancelUrl) {
+          postJSON(item.cancelUrl);
+        }
+        continue;
       }
       if (!result.ok) {
         item.state = "queued";
@@ -991,11 +1008,8 @@ function setUp(root) {
     el.outcome.hidden = true;
     render(item);
     refreshControls();
-    if (!entry.cancelButton.hidden) {
-      entry.cancelButton.focus();
-    } else if (!item.cancelButton.hidden) {
-      item.cancelButton.focus();
-    }
+    // The button pressed is gone: focus goes to what stops this file now.
+    (item.isFolder && !entry.cancelButton.hidden ? entry.cancelButton : item.cancelButton).focus();
   }
 
   async function cancelFile(entry) {
@@ -1010,6 +1024,7 @@ function setUp(root) {
     }
     announce(t(text.cancelled, {name: entry.name}));
     afterFileSettled(entry);
+    render(entry.item);
     entry.retryButton.focus();
   }
 
@@ -1058,7 +1073,7 @@ function setUp(root) {
     const focusTarget = next
       ? [next.removeButton, next.cancelButton].find((button) => !button.hidden) || next.heading
       : el.pickFiles;
-    if (focusTarget === next?.heading) {
+    if (next && focusTarget === next.heading) {
       next.heading.tabIndex = -1;
     }
     focusTarget.focus();
@@ -1136,7 +1151,7 @@ function setUp(root) {
         // Storage refused (private browsing): the reloaded page simply says nothing.
       }
       window.removeEventListener("beforeunload", warnBeforeLeaving);
-      window.setTimeout(() => window.location.reload(), RELOAD_DELAY_MS);
+      reloadTimer = window.setTimeout(() => window.location.reload(), RELOAD_DELAY_MS);
       return;
     }
     if (items.some((item) => item.state === "queued")) {
