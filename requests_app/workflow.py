@@ -217,6 +217,21 @@ NOTICE_INTERNAL_NOTE = _notices(
     Notice(Kind.MESSAGE, CASE_MANAGER, _("New internal note on %(ref)s")),
     Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _("New internal note on %(ref)s")),
 )
+# Report amendments (requests_app.reports): signed, returned or released while the
+# case stays where it is (report ready, delivered, follow-up), so no move is made.
+NOTICE_REPORT_AMENDMENT_SIGNED = _notices(
+    Notice(Kind.REPORT_SUBMITTED, CASE_MANAGER,
+           _("An amended report for %(ref)s is ready to check")),
+)
+NOTICE_REPORT_AMENDMENT_RETURNED = _notices(
+    Notice(Kind.REPORT_RETURNED, SPECIALIST_ASSIGNED,
+           _("The amended report for %(ref)s was returned for changes")),
+)
+NOTICE_REPORT_AMENDMENT_RELEASED = _notices(
+    Notice(Kind.REPORT_RELEASED, OWNER, _("An amended report for %(ref)s is ready")),
+    Notice(Kind.REPORT_RELEASED, SPECIALIST_ASSIGNED,
+           _("Your amended report for %(ref)s was released to the patient")),
+)
 
 
 class TransitionError(Exception):
