@@ -383,6 +383,54 @@ def test_a_patient_cancels_one_record_on_a_phone_and_the_rest_is_kept(
     assert Record.objects.get(title="Pathology report").state == "verified"
 
 
+DROP_FOLDERS = """
+    // What a browser hands over when a CD's folder and a loose file are dropped: file
+    // system entries, a folder's read in batches of at most 100, as Chromium does.
+    () => {
+      const file = (path) => ({isFile: true, isDirectory: false, name: path.split("/").pop(),
+        fullPath: "/" + path, file: (done) => done(new File(["x"], path.split("/").pop(), {lastModified: 1e12}))});
+      const folder = (path, children) => ({isFile: false, isDirectory: true,
+        name: path.split("/").pop(), fullPath: "/" + path, createReader: () => {
+          const batches = [];
+          for (let i = 0; i < children.length; i += 100) batches.push(children.slice(i, i + 100));
+          return {readEntries: (done) => done(batches.shift() || [])};
+        }});
+      const images = Array.from({length: 250}, (_, i) =>
+        file(`SCANS/DICOM/SE1/IM${String(i).padStart(4, "0")}`));
+      const cd = folder("SCANS", [file("SCANS/.DS_Store"), file("SCANS/AUTORUN.INF"),
+        folder("SCANS/DICOM", [folder("SCANS/DICOM/SE1", images)]), folder("SCANS/EMPTY", [])]);
+      const entries = [cd, file("letter.pdf"), folder("Nothing here", [])];
+      const drop = new Event("drop", {bubbles: true, cancelable: true});
+      Object.defineProperty(drop, "dataTransfer", {value: {
+        types: ["Files"], files: [],
+        items: entries.map((entry) => ({kind: "file", webkitGetAsEntry: () => entry})),
+      }});
+      document.querySelector("[data-drop-zone]").dispatchEvent(drop);
+    }
+"""
+
+
+def test_dropped_folders_are_walked_and_each_becomes_one_record(page, live_server, patient_case):
+    patient, case = patient_case
+    _open_records(page, patient, case)
+    page.evaluate(DROP_FOLDERS)
+    expect(page.locator("[data-item]")).to_have_count(2)
+    scans = _item(page, "SCANS")
+    # Every batch is read, sub-folders too; the Finder's .DS_Store is left out.
+    expect(scans).to_contain_text("251 files")
+    expect(scans.get_by_label(KIND)).to_have_value("imaging")
+    expect(scans.locator("[data-file]")).to_have_count(251)
+    expect(scans.locator("[data-file]").first).to_contain_text("AUTORUN.INF")
+    expect(scans.locator("[data-file]").last).to_contain_text("DICOM/SE1/IM0249")
+    expect(_item(page, "letter.pdf").get_by_label("Title")).to_have_value("letter")
+    expect(page.locator("[data-live]")).to_contain_text("The folder Nothing here has no files in it.")
+    # The same files dropped again are not added twice.
+    page.evaluate(DROP_FOLDERS)
+    expect(page.locator("[data-live]")).to_contain_text("SCANS is already in the list.")
+    expect(page.locator("[data-item]")).to_have_count(2)
+    assert_accessible(page, "records page, a dropped CD queued")
+
+
 def _is_for(route, content_type: str) -> bool:
     return route.request.method == "PUT" and (
         route.request.headers.get("content-type", "") == content_type)
