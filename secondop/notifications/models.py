@@ -27,6 +27,8 @@ class Kind(models.TextChoices):
     CLOSED = "closed", _("A request is closed")
     OVERDUE = "overdue", _("A case passes its report due date")
     MESSAGE = "message", _("A message is received")
+    CONSULTATION = "consultation", _("A consultation is proposed, booked, changed or cancelled")
+    REMINDER = "reminder", _("A reminder the day before a consultation")
     SECURITY = "security", _("Security alerts")
 
 
@@ -35,16 +37,18 @@ ALWAYS_EMAILED = frozenset({Kind.SECURITY})
 
 # The kinds each role can receive, and so choose on the preferences page.
 _CASE_PARTIES = {Kind.CASE_UPDATE, Kind.WITHDRAWN, Kind.CANCELLED, Kind.CLOSED, Kind.MESSAGE}
+# The two people who meet at a consultation (the patient and the specialist).
+_CONSULTATION_PARTIES = {Kind.CONSULTATION, Kind.REMINDER}
 KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
-    "patient": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.RECORDS_REQUESTED,
-                                          Kind.OFFER_ACCEPTED, Kind.REPORT_RELEASED,
-                                          Kind.FOLLOW_UP}),
+    "patient": frozenset(_CASE_PARTIES | _CONSULTATION_PARTIES
+                         | {Kind.SUBMITTED, Kind.RECORDS_REQUESTED, Kind.OFFER_ACCEPTED,
+                            Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
     "coordinator": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.AMENDED, Kind.OVERDUE,
                                               Kind.RECORDS_RECEIVED, Kind.OFFER_ACCEPTED,
                                               Kind.OFFER_DECLINED, Kind.REPORT_SUBMITTED}),
-    "specialist": frozenset(_CASE_PARTIES | {Kind.AMENDED, Kind.OVERDUE,
-                                             Kind.OFFER_MADE, Kind.REPORT_RETURNED,
-                                             Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
+    "specialist": frozenset(_CASE_PARTIES | _CONSULTATION_PARTIES
+                            | {Kind.AMENDED, Kind.OVERDUE, Kind.OFFER_MADE,
+                               Kind.REPORT_RETURNED, Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
     "admin": frozenset(),
 }
 
@@ -60,6 +64,14 @@ class EmailStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     SKIPPED = "skipped", _("Not wanted")
     FAILED = "failed", _("Gave up")
+
+
+class CalendarMethod(models.TextChoices):
+    """The iTIP method of an attached calendar file (RFC 5546): an invitation or
+    its update, or the cancellation of the event."""
+
+    REQUEST = "REQUEST", _("Invitation")
+    CANCEL = "CANCEL", _("Cancellation")
 
 
 class Notification(models.Model):
@@ -88,6 +100,11 @@ class Notification(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     # Why the last attempt failed: an error name or SMTP code, never an address or PHI.
     failure_reason = models.CharField(_("failure reason"), max_length=200, blank=True)
+    # An iCalendar file the email carries (text/calendar; method=...). Like the email
+    # itself it holds no medical detail: a time, a reference and a link to sign in.
+    calendar_ics = models.TextField(_("calendar file"), blank=True)
+    calendar_method = models.CharField(_("calendar method"), max_length=10,
+                                       choices=CalendarMethod, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -133,6 +150,12 @@ class Notification(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(email_status="sending") | models.Q(lease_until__isnull=False),
                 name="notif_sending_has_lease",
+            ),
+            # A calendar file always says what it is, and a method comes with its file.
+            models.CheckConstraint(
+                condition=models.Q(calendar_ics="", calendar_method="")
+                | (~models.Q(calendar_ics="") & models.Q(calendar_method__in=["REQUEST", "CANCEL"])),
+                name="notif_calendar_with_method",
             ),
         ]
 

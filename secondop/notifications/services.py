@@ -1,6 +1,7 @@
 import logging
 import random
 import smtplib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from urllib.parse import urlsplit
@@ -14,7 +15,14 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import ALWAYS_EMAILED, EmailPreference, EmailStatus, Kind, Notification
+from .models import (
+    ALWAYS_EMAILED,
+    CalendarMethod,
+    EmailPreference,
+    EmailStatus,
+    Kind,
+    Notification,
+)
 from .selectors import email_wanted, unread_cache_key
 
 logger = logging.getLogger(__name__)
@@ -30,11 +38,29 @@ RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 30 * 60
 
 
-def notify(*, recipient, kind: str, title: str, url: str = "", reference: str = "") -> Notification:
+@dataclass(frozen=True)
+class CalendarInvite:
+    """An iCalendar file for the email to carry: `ics` is the file's text, `method`
+    its iTIP method (REQUEST: an invitation or its update; CANCEL). The caller
+    vouches that it holds no medical detail, as the email itself holds none."""
+
+    ics: str
+    method: str
+
+    def __post_init__(self):
+        if self.method not in CalendarMethod.values:
+            raise ValueError(f"Unknown calendar method {self.method!r}")
+        if not self.ics:
+            raise ValueError("A calendar invite needs its file")
+
+
+def notify(*, recipient, kind: str, title: str, url: str = "", reference: str = "",
+           calendar: CalendarInvite | None = None) -> Notification:
     """Write the notification in the caller's transaction; deliver it after commit.
 
     If the transaction rolls back, nothing is sent. If the broker is unreachable
     at commit, the row stays undelivered and notifications_sweep re-queues it.
+    `calendar`: an iCalendar file the email carries as an attachment.
     """
     wanted = email_wanted(user=recipient, kind=kind)
     notification = Notification.objects.create(
@@ -45,6 +71,8 @@ def notify(*, recipient, kind: str, title: str, url: str = "", reference: str = 
         reference=reference,
         email_status=EmailStatus.PENDING if wanted else EmailStatus.SKIPPED,
         next_attempt_at=timezone.now() if wanted else None,
+        calendar_ics=calendar.ics if calendar else "",
+        calendar_method=calendar.method if calendar else "",
     )
     transaction.on_commit(lambda: notification_enqueue(notification_id=notification.pk))
     return notification
@@ -228,6 +256,11 @@ def _send_email(n: Notification) -> int:
         to=[n.recipient.email], headers={"Message-ID": notification_message_id(n)},
     )
     message.attach_alternative(html, "text/html")
+    if n.calendar_ics:
+        # The method is a parameter of the part's type as well as inside the file:
+        # mail clients read it there to offer "add to calendar" (RFC 6047).
+        name = "cancellation.ics" if n.calendar_method == CalendarMethod.CANCEL else "invitation.ics"
+        message.attach(name, n.calendar_ics, f"text/calendar; method={n.calendar_method}")
     return message.send()
 
 
