@@ -46,8 +46,11 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.MATCHING, S.OFFERED): STAFF,
     (S.OFFERED, S.MATCHING): STAFF | {SPECIALIST},  # declined or expired
     (S.OFFERED, S.IN_REVIEW): frozenset({SPECIALIST}),  # accepted
-    (S.IN_REVIEW, S.CONSULTATION): frozenset({SPECIALIST}),
-    (S.CONSULTATION, S.IN_REVIEW): frozenset({SPECIALIST}),
+    # Consultations (requests_app.consultations): booked when the patient picks one
+    # of the specialist's times; back to review when the specialist records it held
+    # or missed, or either of them cancels it.
+    (S.IN_REVIEW, S.CONSULTATION): frozenset({SPECIALIST, PATIENT}),
+    (S.CONSULTATION, S.IN_REVIEW): frozenset({SPECIALIST, PATIENT}),
     (S.IN_REVIEW, S.REPORT_READY): frozenset({SPECIALIST}),
     (S.REPORT_READY, S.IN_REVIEW): STAFF,  # sent back for changes
     (S.REPORT_READY, S.DELIVERED): STAFF,
@@ -140,7 +143,9 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
         Notice(Kind.OFFER_ACCEPTED, CASE_MANAGER, _("A specialist accepted %(ref)s")),
         Notice(Kind.OFFER_ACCEPTED, OWNER, _("A specialist has accepted your request %(ref)s")),
     ),
-    (S.IN_REVIEW, S.CONSULTATION): _notices(PROGRESS),
+    # The consultation's own notices go instead (NOTICE_CONSULTATION_*, below), with
+    # the calendar file.
+    (S.IN_REVIEW, S.CONSULTATION): (),
     (S.CONSULTATION, S.IN_REVIEW): (),
     (S.IN_REVIEW, S.REPORT_READY): _notices(
         Notice(Kind.REPORT_SUBMITTED, COORDINATORS, _("The report for %(ref)s is ready to check")),
@@ -231,6 +236,37 @@ NOTICE_REPORT_AMENDMENT_RELEASED = _notices(
     Notice(Kind.REPORT_RELEASED, OWNER, _("An amended report for %(ref)s is ready")),
     Notice(Kind.REPORT_RELEASED, SPECIALIST_ASSIGNED,
            _("Your amended report for %(ref)s was released to the patient")),
+)
+# Consultations (requests_app.consultations). Sent with the calendar file where a
+# booked time is made, changed or taken back, and then to the person who made the
+# change as well (their calendar needs the file too).
+NOTICE_CONSULTATION_PROPOSED = _notices(
+    Notice(Kind.CONSULTATION, OWNER, _("Choose a time for your consultation on %(ref)s")),
+)
+NOTICE_CONSULTATION_NEW_TIMES = _notices(
+    Notice(Kind.CONSULTATION, OWNER, _("New times are proposed for your consultation on %(ref)s")),
+    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED,
+           _("New times are proposed for the consultation on %(ref)s")),
+)
+NOTICE_CONSULTATION_OTHER_TIMES = _notices(
+    Notice(Kind.CONSULTATION, OWNER, _("You asked for other consultation times on %(ref)s")),
+    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED,
+           _("The patient asked for other consultation times on %(ref)s")),
+)
+NOTICE_CONSULTATION_BOOKED = _notices(
+    Notice(Kind.CONSULTATION, OWNER, _("Your consultation on %(ref)s is booked")),
+    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED, _("A consultation on %(ref)s is booked")),
+)
+NOTICE_CONSULTATION_CANCELLED = _notices(
+    Notice(Kind.CONSULTATION, OWNER, _("Your consultation on %(ref)s was cancelled")),
+    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED, _("The consultation on %(ref)s was cancelled")),
+)
+NOTICE_CONSULTATION_MISSED = _notices(
+    Notice(Kind.CONSULTATION, OWNER, _("Your consultation on %(ref)s did not take place")),
+)
+NOTICE_CONSULTATION_REMINDER = _notices(
+    Notice(Kind.REMINDER, OWNER, _("Reminder: your consultation on %(ref)s is tomorrow")),
+    Notice(Kind.REMINDER, SPECIALIST_ASSIGNED, _("Reminder: a consultation on %(ref)s is tomorrow")),
 )
 
 

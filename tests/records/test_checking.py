@@ -210,3 +210,46 @@ def test_a_failed_bundle_says_so(case, specialist):
         checking.build_bundle(bundle.pk)
     bundle.refresh_from_db()
     assert bundle.status == Bundle.Status.FAILED
+
+
+# --- Every bad file, end to end: what the patient reads, and nothing left behind ----------
+BAD = {
+    "a PDF that is a program": ("report.pdf", lambda s: s.executable()),
+    "a PDF that is a web page": ("report.pdf", lambda s: s.html_named_pdf()),
+    "a DICOM with a program in its preamble": ("IM0001", lambda s: s.dicom_exe_preamble()),
+    "a DICOM with a web page in its preamble": ("IM0001", lambda s: s.dicom_html_preamble()),
+    "the EICAR test file": ("notes.txt", lambda s: s.EICAR),
+    "an empty file": ("blank.pdf", lambda s: b""),
+    "a corrupt DICOM": ("IM0002", lambda s: s.dicom_garbage()),
+    "a password-protected PDF": ("locked.pdf", lambda s: s.encrypted_pdf()),
+    "a corrupt PDF": ("broken.pdf", lambda s: s.corrupt_pdf()),
+    "a ZIP with ../ paths": ("cd.zip", lambda s: s.zip_traversal()),
+    "a ZIP inside a ZIP": ("cd.zip", lambda s: s.zip_nested()),
+}
+
+
+@pytest.mark.parametrize("bad", BAD, ids=list(BAD))
+def test_a_bad_file_is_rejected_with_words_for_the_patient_and_nothing_is_kept(
+        bad, case, clamd, settings, client, patient, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    from records.services import describe_reason
+    from tests.records import samples
+
+    settings.CLAMD_ADDRESS = clamd["tcp"]
+    name, make = BAD[bad]
+    record = make_record(case, {name: make(samples)}, is_study=False)
+    keys = list(record.files.values_list("key", flat=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        record = check(record)
+    assert record.state == State.REJECTED and record.reason
+    words = describe_reason(record.reason)
+    assert len(words) > 30 and words.endswith(".")
+    assert not any(default_storage.exists(key) for key in keys)
+    folder = record.prefix.rstrip("/")
+    if default_storage.exists(folder):  # no thumbnail or other object left either
+        assert default_storage.listdir(folder)[1] == []
+    client.force_login(patient)
+    page = client.get(reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert escape(words) in page
