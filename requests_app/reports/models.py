@@ -170,6 +170,11 @@ class ReportVersion(models.Model):
     def pdf_ready(self) -> bool:
         return bool(self.pdf_sha256)
 
+    @property
+    def signer_line(self) -> str:
+        """"Dr. Ana Ruiz, MD, PhD": the signer as the document names them."""
+        return ", ".join(part for part in (self.signer_name, self.signer_credentials) if part)
+
 
 class ReportAnswer(models.Model):
     """The specialist's answer to one of the patient's own questions. The

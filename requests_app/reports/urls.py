@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("case/<uuid:ref>/", views.report_case, name="case"),
+    path("case/<uuid:ref>/write/", views.report_write, name="write"),
+    path("case/<uuid:ref>/autosave/", views.report_autosave, name="autosave"),
+    path("case/<uuid:ref>/sign/", views.report_sign, name="sign"),
+    path("case/<uuid:ref>/amend/", views.report_amend, name="amend"),
+    path("versions/<uuid:version_ref>/", views.version_detail, name="version"),
+    path("versions/<uuid:version_ref>/pdf/", views.version_pdf, name="pdf"),
+    path("versions/<uuid:version_ref>/release/", views.version_release, name="release"),
+    path("versions/<uuid:version_ref>/return/", views.version_return, name="return"),
+    # Public: anyone holding a report checks it (no sign-in, rate-limited).
+    path("verify/", views.verify, name="verify"),
+]

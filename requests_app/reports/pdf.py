@@ -1,0 +1,45 @@
+"""The signed report as a PDF (WeasyPrint), from templates/reports/pdf.html.
+
+The document fetches nothing: its stylesheet is inlined from
+templates/reports/pdf.css and every URL fetch is refused, so what a specialist or
+patient typed can never make the renderer reach a file or a server. Fonts are
+the system's (Debian's DejaVu in the image)."""
+
+from __future__ import annotations
+
+import weasyprint
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from . import codes
+from .models import ReportVersion
+from .wording import opinion_words
+
+
+def verify_url() -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("reports:verify")
+
+
+def document_context(version: ReportVersion) -> dict:
+    """What the PDF and the reading pages show of a version (answers and records
+    in their order)."""
+    case = version.report.case
+    return {
+        "version": version,
+        "case": case,
+        "answers": list(version.answers.all()),
+        "reviewed": list(version.reviewed.all()),
+        "words": opinion_words(version),
+        "code": codes.grouped(version.verification_code or ""),
+        "verify_url": verify_url(),
+    }
+
+
+def render_version(version: ReportVersion) -> bytes:
+    with translation.override(settings.LANGUAGE_CODE):
+        html = render_to_string("reports/pdf.html", document_context(version))
+    # No fetch of any kind: no protocol is allowed.
+    fetcher = weasyprint.URLFetcher(allowed_protocols=frozenset())
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_tags=True)

@@ -1,0 +1,26 @@
+"""The report panel that requests_app's case pages include: the case pages know
+nothing of reports, so the panel brings its own data (DESIGN.md, Layers)."""
+
+from django import template
+
+from requests_app.reports import selectors, services
+from requests_app.reports.models import VersionStatus
+
+register = template.Library()
+
+
+@register.inclusion_tag("reports/includes/case_panel.html", takes_context=True)
+def report_panel(context, case):
+    user = context["request"].user
+    shown = selectors.sees_report(viewer=user, case=case)
+    versions = selectors.versions_of(viewer=user, case=case) if shown else []
+    newest = versions[0] if versions else None
+    is_author = selectors.is_author(viewer=user, case=case)
+    return {
+        "case": case, "shown": shown, "is_owner": user.pk == case.owner_id,
+        "is_author": is_author,
+        "is_manager": selectors.is_case_manager(viewer=user, case=case),
+        "newest": newest,
+        "released": next((v for v in versions if v.status == VersionStatus.RELEASED), None),
+        "can_start": is_author and not versions and case.status in services.WRITABLE_STATUSES,
+    }

@@ -1,0 +1,343 @@
+"""The written report's pages. Views are thin: the case through the access rule
+(404 for outsiders, 403 for an insider without the right), a form, one service
+call, a response. Signing asks the specialist to confirm it is them (allauth's
+re-authentication) after the access check, so an outsider still gets the 404."""
+
+import hashlib
+
+from allauth.account.decorators import reauthentication_required
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from records import storage
+from records.models import Category
+from records.selectors import records_for_viewer
+from records.verification import content_disposition
+from requests_app.models import CaseStatus
+from requests_app.selectors import case_for_viewer, case_list
+from secondop.audit.models import AccessLog
+from secondop.audit.services import client_ip, log_access
+
+from . import selectors, services
+from .forms import AmendForm, ReportForm, ReturnForm, VerifyForm
+from .models import Report, VersionStatus
+from .pdf import document_context
+
+VERIFY_PER_HOUR = getattr(settings, "REPORTS_VERIFY_PER_HOUR", 20)
+
+
+# --- Access ----------------------------------------------------------------------------------
+def _case(request, ref, *, log: bool = True):
+    """The case, if `request.user` may see its report; 404 otherwise. Pages log the
+    staff read (case_for_viewer); a save through the rule logs nothing (the
+    audit log has the change), so an autosave every few seconds is no read."""
+    if log:
+        case = case_for_viewer(viewer=request.user, ref=ref, request=request)
+    else:
+        case = case_list(viewer=request.user).filter(uuid=ref).select_related(
+            "specialist", "case_manager").first()
+        if case is None:
+            raise Http404
+    if not selectors.sees_report(viewer=request.user, case=case):
+        raise Http404
+    return case
+
+
+def _author_case(request, ref, *, log: bool = True):
+    """The specialist's own pages: the patient never sees a draft (404), the case
+    manager may read but not write (403)."""
+    case = _case(request, ref, log=log)
+    if request.user.pk == case.owner_id:
+        raise Http404
+    if not selectors.is_author(viewer=request.user, case=case):
+        raise PermissionDenied
+    return case
+
+
+def _report_form(request, case, draft, data=None) -> ReportForm:
+    visible = list(records_for_viewer(viewer=request.user, case=case))
+    return ReportForm(
+        data, initial=ReportForm.initial_for(draft),
+        records=visible,
+        attachable=[r for r in visible if r.category == Category.SPECIALIST_REPORT
+                    and r.mime == "application/pdf"],
+        questions=case.questions.all())
+
+
+def _draft_of(case):
+    report = Report.objects.filter(case=case).first()
+    if report is None:
+        return None, False
+    return report.versions.filter(status=VersionStatus.DRAFT).first(), report.versions.exists()
+
+
+def _saved_at(version) -> str:
+    return time_format(timezone.localtime(version.updated_at), "H:i")
+
+
+# --- The report of a case ----------------------------------------------------------------------
+@require_GET
+@login_required
+def report_case(request, ref):
+    """The patient: the report they can read now. The care team: every version,
+    and what each of them may do next."""
+    case = _case(request, ref)
+    user = request.user
+    if user.pk == case.owner_id:
+        version = selectors.released_version(case=case)
+        if version is None:
+            raise Http404
+        return _reading_page(request, version, case)
+    versions = selectors.versions_of(viewer=user, case=case)
+    draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
+    newest_signed = next((v for v in versions if v.status != VersionStatus.DRAFT), None)
+    returned = next((v for v in versions if v.status == VersionStatus.RETURNED), None)
+    is_author = selectors.is_author(viewer=user, case=case)
+    context = {
+        "case": case, "versions": versions, "draft": draft, "newest_signed": newest_signed,
+        "returned": returned if draft and returned and returned.number == draft.number - 1
+        else None,
+        "is_author": is_author,
+        "is_manager": selectors.is_case_manager(viewer=user, case=case),
+        "can_start": is_author and not versions and case.status in services.WRITABLE_STATUSES,
+        "can_amend": is_author and draft is None and newest_signed is not None
+        and case.status in services.AMENDABLE_STATUSES,
+    }
+    return render(request, "reports/case_report.html", context)
+
+
+def _reading_page(request, version, case, *, return_form=None, status=200):
+    version = selectors.with_contents(version)
+    user = request.user
+    is_owner = user.pk == case.owner_id
+    newest = selectors.latest_version(viewer=user, case=case)
+    context = {
+        **document_context(version),
+        "is_owner": is_owner,
+        "is_newest": newest is not None and newest.pk == version.pk,
+        "others": [v for v in selectors.versions_of(viewer=user, case=case)
+                   if v.pk != version.pk and v.status != VersionStatus.DRAFT],
+        "can_review": (selectors.is_case_manager(viewer=user, case=case)
+                       and version.status == VersionStatus.SIGNED and version.pdf_ready
+                       and newest is not None and newest.pk == version.pk),
+        "return_form": return_form or ReturnForm(),
+    }
+    template = "reports/patient_report.html" if is_owner else "reports/version.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@login_required
+def version_detail(request, version_ref):
+    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request)
+    return _reading_page(request, version, version.report.case)
+
+
+@require_GET
+@login_required
+def version_pdf(request, version_ref):
+    """The signed PDF: a permission-checked stream (local files) or a presigned GET
+    of about a minute (S3). Every download is in the access log."""
+    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request,
+                                           kind=AccessLog.Kind.DOWNLOAD)
+    if not version.pdf_ready:
+        raise Http404
+    case = version.report.case
+    disposition = content_disposition(
+        f"SecondOp report {case.reference} v{version.number}.pdf", inline=False)
+    if storage.s3_mode():
+        return redirect(storage.download_url(key=version.pdf_key, disposition=disposition,
+                                             content_type="application/pdf"))
+    if not default_storage.exists(version.pdf_key):
+        raise Http404
+    response = FileResponse(default_storage.open(version.pdf_key, "rb"),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- Writing -----------------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_write(request, ref):
+    case = _author_case(request, ref, log=request.method == "GET")
+    draft, has_versions = _draft_of(case)
+    if draft is None and (has_versions or case.status not in services.WRITABLE_STATUSES):
+        messages.info(request, _("There is no draft to write. A signed report is changed by "
+                                 "amending it.") if has_versions else
+                      _("A report can be written while the case is in review."))
+        return redirect("reports:case", case.uuid)
+    form = _report_form(request, case, draft, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            draft = services.report_draft_save(actor=request.user, case_ref=case.uuid,
+                                               request=request, **form.service_data())
+        except services.ReportError as error:
+            form.add_error(None, error.message)
+        else:
+            if request.POST.get("action") == "sign":
+                return redirect("reports:sign", case.uuid)
+            messages.success(request, _("Draft saved at %(time)s.") % {"time": _saved_at(draft)})
+            return redirect("reports:write", case.uuid)
+    returned = None
+    if draft is not None and draft.number > 1:
+        returned = draft.report.versions.filter(number=draft.number - 1,
+                                                status=VersionStatus.RETURNED).first()
+    context = {"case": case, "draft": draft, "form": form, "returned": returned,
+               "saved_at": _saved_at(draft) if draft else ""}
+    return render(request, "reports/write.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def report_autosave(request, ref):
+    """report-autosave.js posts the form here a few seconds after typing stops."""
+    case = _author_case(request, ref, log=False)
+    draft, _has_versions = _draft_of(case)
+    form = _report_form(request, case, draft, request.POST)
+    if not form.is_valid():
+        return JsonResponse({"message": _("Not saved: some answers need correcting. Press Save "
+                                          "draft to see what."),
+                             "errors": form.errors.get_json_data()}, status=400)
+    try:
+        draft = services.report_draft_save(actor=request.user, case_ref=case.uuid,
+                                           request=request, **form.service_data())
+    except services.ReportError as error:
+        return JsonResponse({"message": error.message, "errors": {}}, status=409)
+    saved_at = _saved_at(draft)
+    return JsonResponse({"saved_at": saved_at,
+                         "message": _("Saved at %(time)s") % {"time": saved_at}})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_sign(request, ref):
+    """What signing needs, then the signature. The check of who is signing comes
+    after the access check, so an outsider still gets the case's 404."""
+    case = _author_case(request, ref, log=request.method == "GET")
+    if request.method == "POST":
+        return _sign(request, case)
+    draft, _has_versions = _draft_of(case)
+    if draft is None:
+        return redirect("reports:case", case.uuid)
+    context = {"case": case, "draft": draft,
+               "problems": services.signing_problems(draft),
+               "can_sign_now": case.status in {CaseStatus.IN_REVIEW,
+                                               *services.AMENDABLE_STATUSES}}
+    return render(request, "reports/sign.html", context)
+
+
+@reauthentication_required(app="reports")
+def _sign(request, case):
+    try:
+        version = services.report_sign(actor=request.user, case_ref=case.uuid, request=request)
+    except services.ReportError as error:
+        messages.error(request, error.message)
+        return redirect("reports:sign", case.uuid)
+    messages.success(request, _("Version %(n)s is signed. We are preparing its PDF; the case "
+                                "manager is told.") % {"n": version.number})
+    return redirect("reports:version", version.uuid)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def report_amend(request, ref):
+    case = _author_case(request, ref, log=request.method == "GET")
+    form = AmendForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_amend(actor=request.user, case_ref=case.uuid,
+                                  reason=form.cleaned_data["reason"], request=request)
+        except services.ReportError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("A new version is started from the signed one. Change "
+                                        "what needs changing, then sign it."))
+            return redirect("reports:write", case.uuid)
+    return render(request, "reports/amend.html", {"case": case, "form": form},
+                  status=400 if form.errors else 200)
+
+
+# --- The case manager's review -------------------------------------------------------------------
+@require_POST
+@login_required
+def version_release(request, version_ref):
+    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request)
+    _manager_only(request, version)
+    try:
+        services.report_release(actor=request.user, version_ref=version.uuid, request=request)
+    except services.ReportError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Released. The patient is told their report is ready."))
+    return redirect("reports:version", version.uuid)
+
+
+@require_POST
+@login_required
+def version_return(request, version_ref):
+    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request)
+    _manager_only(request, version)
+    form = ReturnForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_return(actor=request.user, version_ref=version.uuid,
+                                   comment=form.cleaned_data["comment"], request=request)
+        except services.ReportError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Returned to the specialist with your comment."))
+            return redirect("reports:version", version.uuid)
+    return _reading_page(request, version, version.report.case, return_form=form, status=400)
+
+
+def _manager_only(request, version) -> None:
+    case = version.report.case
+    if request.user.pk == case.owner_id:
+        raise Http404
+    if not selectors.is_case_manager(viewer=request.user, case=case):
+        raise PermissionDenied
+
+
+# --- The public check of a PDF ---------------------------------------------------------------------
+def _verify_limited(request) -> bool:
+    key = f"reports:verify:{client_ip(request) or 'unknown'}:{timezone.now():%Y%m%d%H}"
+    cache.add(key, 0, 3700)
+    return cache.incr(key) > VERIFY_PER_HOUR
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request):
+    """Anyone holding a report checks it is authentic and unaltered: the code and
+    the file's SHA-256 against the signed original. It shows who signed which
+    version when, and nothing of what the report says."""
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    result, status = None, 200
+    if request.method == "POST":
+        if _verify_limited(request):
+            return render(request, "reports/verify.html", {"form": VerifyForm(),
+                                                            "limited": True}, status=429)
+        if form.is_valid():
+            digest = hashlib.sha256()
+            for chunk in form.cleaned_data["document"].chunks():
+                digest.update(chunk)
+            version = selectors.version_by_code(code=form.cleaned_data["code"],
+                                                sha256=digest.hexdigest())
+            if version is not None:
+                log_access(viewer=None, obj=version, request=request)
+            result = {"version": version}
+        else:
+            status = 400
+    return render(request, "reports/verify.html", {"form": form, "result": result},
+                  status=status)
