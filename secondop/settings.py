@@ -325,6 +325,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "records.tasks.records_sweep",
         "schedule": timedelta(minutes=10),
     },
+    # Day-before consultation reminders (once per booked time); consultations of
+    # closed requests cancelled, with their calendar cancellation.
+    "consultations-sweep": {
+        "task": "requests_app.consultations.tasks.consultations_sweep",
+        "schedule": timedelta(minutes=10),
+    },
     "notifications-sweep": {
         "task": "secondop.notifications.tasks.notifications_sweep",
         "schedule": timedelta(minutes=1),
@@ -425,6 +431,11 @@ CASE_URGENT_IF_TREATMENT_WITHIN_DAYS = env.int("CASE_URGENT_IF_TREATMENT_WITHIN_
 # How long a specialist has to answer an offer, in hours (urgent cases: less).
 OFFER_DEADLINE_HOURS = env.int("OFFER_DEADLINE_HOURS", default=48)
 OFFER_DEADLINE_HOURS_URGENT = env.int("OFFER_DEADLINE_HOURS_URGENT", default=12)
+
+# --- Consultations (requests_app.consultations) ---------------------------------
+# A video consultation's room is this base plus a random, unguessable id. The link
+# is shown in the app only: never in an email, never in a calendar file.
+VIDEO_ROOM_BASE_URL = env("VIDEO_ROOM_BASE_URL", default="https://meet.secondop.local/room/")
 
 # --- After delivery (requests_app.aftercare) ------------------------------------
 # Follow-up questions: how many days after the report is delivered, and how many.
