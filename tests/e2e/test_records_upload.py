@@ -92,8 +92,16 @@ def patient_case(db):
 def _open_records(page, patient, case):
     sign_in(page, patient.email)
     page.wait_for_url(re.compile("/requests/"))
-    page.goto(f"/records/case/{case.uuid}/")
+    response = page.goto(f"/records/case/{case.uuid}/")
     expect(page.locator("[data-uploader-form]")).to_be_visible()
+    return response
+
+
+CSP_WATCH = """
+    window.cspViolations = [];
+    document.addEventListener("securitypolicyviolation",
+        (event) => window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`));
+"""
 
 
 def _item(page, name):
@@ -148,7 +156,15 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
     patient, case = patient_case
     requests = []
     page.on("requestfinished", lambda request: requests.append(request))
-    _open_records(page, patient, case)
+    page.add_init_script(CSP_WATCH)
+    response = _open_records(page, patient, case)
+    # The strict policy holds on the upload page; it may talk to the bucket, nothing else.
+    policy = dict(part.strip().split(" ", 1) for part in
+                  response.headers["content-security-policy"].split(";") if part.strip())
+    assert "unsafe" not in response.headers["content-security-policy"]
+    assert policy["script-src"].startswith("'self' 'nonce-")
+    assert policy["style-src"] == "'self'"
+    assert policy["connect-src"] == f"'self' {_origin(s3_server['endpoint'])}"
 
     _queue_all(page, files)
     study = _item(page, "CD")
@@ -178,6 +194,8 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
     expect(live).to_contain_text("All done, we are now checking your files.",
                                  timeout=UPLOAD_TIMEOUT)
     screenshot(page, "uploader-done")
+    # Uppy and the widget ran start to end without a single blocked script, style or request.
+    assert page.evaluate("window.cspViolations") == []
     _wait_for_reload_with_records(page, 3)
     screenshot(page, "uploader-after-reload")
 
