@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -125,6 +126,9 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
         **document_context(version),
         "is_owner": is_owner,
         "is_newest": newest is not None and newest.pk == version.pk,
+        "newest_url": "" if newest is None or newest.pk == version.pk else (
+            reverse("reports:case", args=[case.uuid]) if is_owner
+            else reverse("reports:version", args=[newest.uuid])),
         "others": [v for v in selectors.versions_of(viewer=user, case=case)
                    if v.pk != version.pk and v.status != VersionStatus.DRAFT],
         "can_review": (selectors.is_case_manager(viewer=user, case=case)
