@@ -1,0 +1,14 @@
+"""What the patient agrees to when they send their report to a physician,
+versioned: the version ticked is stored on the share, with the time."""
+
+from django.utils.translation import gettext_lazy as _
+
+VERSION = "2026-12-01"
+
+# The tick box's label: the whole of what is agreed to, in one sentence a person
+# can read before ticking.
+WORDING = _(
+    "I agree that SecondOp sends a link to my second-opinion report to the email address "
+    "above. Whoever opens the link can read and download the report, which names me and "
+    "describes my health, until the link expires or I withdraw it."
+)

@@ -1,0 +1,174 @@
+"""After the report is delivered (guide 2.4): the links a patient sends their
+physician, the follow-up questions they ask the specialist, and the rating they
+give when the case is closed."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Share(models.Model):
+    """The released report, sent to the patient's physician (who has no account)
+    as a link with a random token. Only the token's SHA-256 is stored: the token
+    itself exists in the email alone, so nobody at SecondOp (and no database
+    copy) can open the link. The link expires, and the patient may revoke it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    report = models.ForeignKey("reports.Report", on_delete=models.PROTECT, related_name="shares")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    recipient_email = models.EmailField(_("physician's email"))
+    recipient_name = models.CharField(_("physician's name"), max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+
+    # The patient's consent: the wording's version (aftercare.consent) and when.
+    consent_version = models.CharField(max_length=20)
+    consented_at = models.DateTimeField()
+    consent_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    # Sending (aftercare.tasks.share_send_task). Each attempt makes a new token
+    # and keeps its hash: only the link in the email that went out opens.
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    # A worker owns the sending until then; after, another may take it over.
+    send_claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # Set when the email could not be delivered and will not be tried again.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("report shared with a physician")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["report", "-created_at"]),
+            # The sweep that re-queues emails a lost task never sent.
+            models.Index(fields=["created_at"], name="share_unsent_idx",
+                         condition=Q(sent_at__isnull=True, failed_at__isnull=True,
+                                     revoked_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(consent_version=""), name="share_has_consent"),
+            models.CheckConstraint(condition=Q(sent_at__isnull=True) | Q(token_hash__isnull=False),
+                                   name="share_sent_has_token"),
+        ]
+
+    def __str__(self) -> str:
+        # No PHI and no address: this string reaches the access and audit logs.
+        return f"share {self.uuid}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        """The link opens the report: sent, not revoked, not expired."""
+        return self.sent_at is not None and self.revoked_at is None and not self.is_expired
+
+
+class ShareOpening(models.Model):
+    """One use of a physician's link: the page read or the PDF downloaded. The
+    patient sees these ("Opened by your physician on ..."); the access log has
+    the same read with its address."""
+
+    class Kind(models.TextChoices):
+        VIEW = "view", _("Opened")
+        DOWNLOAD = "download", _("Downloaded the PDF")
+
+    share = models.ForeignKey(Share, on_delete=models.PROTECT, related_name="openings")
+    kind = models.CharField(max_length=10, choices=Kind)
+    # The version shown: an amendment released later is what a later opening sees.
+    version = models.ForeignKey("reports.ReportVersion", on_delete=models.PROTECT,
+                                related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["share", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.share}"
+
+
+class AnswerKind(models.TextChoices):
+    ADDENDUM = "addendum", _("An answer, added to the report")
+    TESTS = "tests", _("Recommends further tests")
+    CONSULTATION = "consultation", _("Recommends a follow-up consultation")
+
+
+class FollowUpQuestion(models.Model):
+    """A question the patient asks after reading the report, and the
+    specialist's answer (guide 2.4: "patients may need to follow up with the
+    specialist for additional tests")."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey("requests_app.Case", on_delete=models.CASCADE,
+                             related_name="follow_ups")
+    position = models.PositiveSmallIntegerField()
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    text = models.TextField(_("your question"), max_length=2000)
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answer_kind = models.CharField(_("your answer is"), max_length=12, choices=AnswerKind,
+                                   blank=True)
+    answer = models.TextField(_("answer"), max_length=5000, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "position"]
+        indexes = [
+            # "Is any question open?" for the periodic close and the answer service.
+            models.Index(fields=["case"], condition=Q(answered_at__isnull=True),
+                         name="follow_up_open_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "position"], name="follow_up_position"),
+            models.CheckConstraint(condition=Q(position__gte=1), name="follow_up_position_gte_1"),
+            # An answer is whole (when, who, what kind, what) or absent.
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True, answered_by__isnull=True, answer="",
+                            answer_kind="")
+                | (Q(answered_at__isnull=False, answered_by__isnull=False)
+                   & ~Q(answer="") & ~Q(answer_kind="")),
+                name="follow_up_answer_whole"),
+        ]
+
+    def __str__(self) -> str:
+        return f"follow-up question {self.uuid}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+
+class ServiceRating(models.Model):
+    """How the patient rated the service, once, when the case was closed."""
+
+    case = models.OneToOneField("requests_app.Case", on_delete=models.CASCADE,
+                                related_name="rating")
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 related_name="+")
+    score = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5),
+                                   name="service_rating_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"rating {self.score} for case {self.case_id}"

@@ -1,0 +1,241 @@
+"""Reads for the aftercare pages. A case always comes through
+requests_app.selectors.case_for_viewer first (the one visibility rule); these
+take that case, or a physician's token, never a bare id from a URL."""
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from requests_app.models import Case, CaseEvent, CaseStatus
+from requests_app.reports.models import (
+    DiagnosisOpinion,
+    Report,
+    ReportVersion,
+    TreatmentOpinion,
+    VersionStatus,
+)
+
+from .models import FollowUpQuestion, Share, ShareOpening
+
+
+def token_hash(token: str) -> str:
+    """What is stored for a physician's link: the SHA-256 of its token. The token
+    has 256 random bits, so a plain hash (no salt, no stretching) cannot be
+    reversed, and it can be looked up by equality."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- The report -----------------------------------------------------------------------
+def released_version(*, report: Report | None) -> ReportVersion | None:
+    """The version the patient (and a physician they shared it with) reads: the
+    latest released one. Earlier released versions are superseded by it."""
+    if report is None:
+        return None
+    return (report.versions.filter(status=VersionStatus.RELEASED, superseded_at__isnull=True)
+            .select_related("icd10").order_by("-number").first())
+
+
+def case_report(*, case: Case) -> Report | None:
+    return Report.objects.filter(case=case).first()
+
+
+def case_delivered_at(*, case: Case) -> datetime.datetime | None:
+    """When the report first reached the patient: the case's first move from
+    "report ready" to "delivered" (answers to follow-ups move it back to
+    "delivered" too, from "follow-up")."""
+    return (CaseEvent.objects.filter(case=case, old_status=CaseStatus.REPORT_READY,
+                                     new_status=CaseStatus.DELIVERED)
+            .order_by("created_at").values_list("created_at", flat=True).first())
+
+
+# --- Follow-up questions ------------------------------------------------------------------
+FOLLOW_UP_STATES = frozenset({CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP})
+
+
+@dataclass(frozen=True)
+class FollowUpWindow:
+    """Whether the patient may ask another question now, and if not, why."""
+
+    delivered_at: datetime.datetime | None
+    ends_at: datetime.datetime | None
+    asked: int
+    limit: int
+    refusal: str = ""  # "" when they may ask
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.asked, 0)
+
+    @property
+    def can_ask(self) -> bool:
+        return not self.refusal
+
+
+def follow_up_window(*, case: Case, asked: int | None = None,
+                     now: datetime.datetime | None = None) -> FollowUpWindow:
+    now = now or timezone.now()
+    limit = settings.FOLLOW_UP_QUESTIONS
+    if asked is None:
+        asked = FollowUpQuestion.objects.filter(case=case).count()
+    delivered_at = case_delivered_at(case=case)
+    ends_at = delivered_at + datetime.timedelta(days=settings.FOLLOW_UP_DAYS) if delivered_at \
+        else None
+    refusal = ""
+    if case.status not in FOLLOW_UP_STATES or ends_at is None:
+        refusal = str(_("Follow-up questions can be asked only while the report is delivered "
+                        "and the request is open."))
+    elif now >= ends_at:
+        refusal = str(_("Follow-up questions could be asked for %(days)s days after the report "
+                        "was delivered, until %(date)s. If you have a new question about your "
+                        "health, please ask your own doctor or start a new request.")
+                      % {"days": settings.FOLLOW_UP_DAYS,
+                         "date": timezone.localtime(ends_at).strftime("%-d %B %Y")})
+    elif asked >= limit:
+        refusal = str(_("You have asked all %(limit)s follow-up questions this request "
+                        "includes. If you need more help, please ask your own doctor or your "
+                        "case manager.") % {"limit": limit})
+    return FollowUpWindow(delivered_at=delivered_at, ends_at=ends_at, asked=asked, limit=limit,
+                          refusal=refusal)
+
+
+def follow_ups(*, case: Case) -> QuerySet[FollowUpQuestion]:
+    return FollowUpQuestion.objects.filter(case=case).select_related("answered_by")
+
+
+def open_follow_ups(*, case: Case) -> QuerySet[FollowUpQuestion]:
+    return FollowUpQuestion.objects.filter(case=case, answered_at__isnull=True)
+
+
+# --- Physicians' links ---------------------------------------------------------------------
+def shares_for_case(*, case: Case) -> list[Share]:
+    """The links the patient sent, newest first, each with its openings."""
+    return list(
+        Share.objects.filter(report__case=case)
+        .prefetch_related(Prefetch("openings", queryset=ShareOpening.objects.order_by(
+            "-created_at", "-id")))
+        .order_by("-created_at", "-id"))
+
+
+def share_for_token(*, token: str) -> Share | None:
+    """The share a physician's token opens, whatever its state (the view tells
+    an expired link from a revoked one), or None."""
+    if not token or len(token) > 100:
+        return None
+    return (Share.objects.select_related("report__case")
+            .filter(token_hash=token_hash(token)).first())
+
+
+# --- Concordance ----------------------------------------------------------------------------
+# Published figures the page shows beside ours, in percent of cases. Meyer et
+# al. report a "changed" diagnosis, our "different"; neither study has our
+# "cannot determine".
+PUBLISHED = [
+    {
+        "source": "Van Such et al. 2017, Mayo Clinic, 286 patients",
+        "citation": "Van Such M, Lohr R, Beckman T, Naessens JM. Extent of diagnostic "
+                    "agreement among medical referrals. J Eval Clin Pract. 2017;23(4):870-874.",
+        "same": 12, "refined": 66, "different": 21, "treatment_changed": None,
+    },
+    {
+        "source": "Meyer et al. 2015",
+        "citation": "Meyer AND, Singh H, Graber ML. Evaluation of outcomes from a national "
+                    "patient-initiated second-opinion program. Am J Med. 2015;128(10):1138.",
+        "same": None, "refined": None, "different": 14.8, "treatment_changed": 37.4,
+    },
+]
+
+TREATMENT_CHANGED = frozenset({TreatmentOpinion.CHANGES, TreatmentOpinion.ALTERNATIVE})
+
+
+def _percent(n: int, total: int) -> float | None:
+    return round(100 * n / total, 1) if total else None
+
+
+@dataclass
+class ConcordanceRow:
+    specialty: str
+    diagnosis: dict[str, int] = field(default_factory=dict)
+    treatment: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.diagnosis.values())
+
+    @property
+    def treatment_coded(self) -> int:
+        return sum(n for opinion, n in self.treatment.items() if opinion)
+
+    @property
+    def treatment_changed(self) -> int:
+        return sum(self.treatment.get(opinion, 0) for opinion in TREATMENT_CHANGED)
+
+    def diagnosis_cells(self) -> list[tuple[str, int, float | None]]:
+        return [(opinion, self.diagnosis.get(opinion, 0),
+                 _percent(self.diagnosis.get(opinion, 0), self.total))
+                for opinion in DiagnosisOpinion.values]
+
+    def treatment_cells(self) -> list[tuple[str, int, float | None]]:
+        coded = self.treatment_coded
+        return [(opinion, self.treatment.get(opinion, 0),
+                 _percent(self.treatment.get(opinion, 0), coded))
+                for opinion in TreatmentOpinion.values]
+
+    @property
+    def treatment_changed_percent(self) -> float | None:
+        return _percent(self.treatment_changed, self.treatment_coded)
+
+    @property
+    def diagnosis_changed_percent(self) -> float | None:
+        return _percent(self.diagnosis.get(DiagnosisOpinion.DIFFERENT, 0), self.total)
+
+    def add(self, other: "ConcordanceRow") -> None:
+        for opinion, n in other.diagnosis.items():
+            self.diagnosis[opinion] = self.diagnosis.get(opinion, 0) + n
+        for opinion, n in other.treatment.items():
+            self.treatment[opinion] = self.treatment.get(opinion, 0) + n
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def concordance(*, start: datetime.date | None = None,
+                end: datetime.date | None = None) -> tuple[list[ConcordanceRow], ConcordanceRow]:
+    """How the specialists' coded opinions compare with the first diagnosis and
+    treatment plan, by specialty, for reports first released to the patient
+    from `start` to `end` (both days included, local time).
+
+    Each report counts once, with its current released version's opinions (an
+    amendment corrects the earlier one). Counts only: no case, no patient, no
+    specialist is named. One grouped query, whatever the number of reports."""
+    first_released = (ReportVersion.objects.filter(report=OuterRef("report"),
+                                                   released_at__isnull=False)
+                      .order_by("released_at").values("released_at")[:1])
+    versions = (ReportVersion.objects
+                .filter(status=VersionStatus.RELEASED, superseded_at__isnull=True)
+                .annotate(first_released=Subquery(first_released)))
+    if start:
+        versions = versions.filter(first_released__gte=_local_midnight(start))
+    if end:
+        versions = versions.filter(
+            first_released__lt=_local_midnight(end + datetime.timedelta(days=1)))
+    grouped = (versions.values("report__case__specialty__name", "diagnosis_opinion",
+                               "treatment_opinion")
+               .annotate(n=Count("id")).order_by())
+    rows: dict[str, ConcordanceRow] = {}
+    for item in grouped:
+        name = item["report__case__specialty__name"] or str(_("Specialty not given"))
+        row = rows.setdefault(name, ConcordanceRow(specialty=name))
+        diagnosis, treatment = item["diagnosis_opinion"], item["treatment_opinion"]
+        row.diagnosis[diagnosis] = row.diagnosis.get(diagnosis, 0) + item["n"]
+        row.treatment[treatment] = row.treatment.get(treatment, 0) + item["n"]
+    ordered = sorted(rows.values(), key=lambda r: (-r.total, r.specialty))
+    total = ConcordanceRow(specialty=str(_("All specialties")))
+    for row in ordered:
+        total.add(row)
+    return ordered, total

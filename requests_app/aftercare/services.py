@@ -1,0 +1,471 @@
+"""Writes after delivery: sending the report to the patient's physician (and
+revoking the link), the physician opening it, follow-up questions and their
+answers, closing the case when follow-up is over, and the patient's rating.
+
+Every service takes the acting person and loads the case through the access
+rule (requests_app.selectors.case_for_viewer) with its row locked, checks its
+own preconditions, and writes the audit row in the same transaction. Refusals
+are AftercareError, with a message fit to show the person."""
+
+import copy
+import datetime
+import logging
+import re
+import secrets
+import smtplib
+from dataclasses import dataclass
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from requests_app.models import Case, CaseStatus
+from requests_app.reports.models import ReportVersion
+from requests_app.selectors import case_for_viewer
+from requests_app.workflow import (
+    NOTICE_FOLLOW_UP_ANSWERED,
+    NOTICE_FOLLOW_UP_ASKED,
+    TransitionError,
+    case_transition,
+    send_notices,
+)
+from secondop.accounts.models import Role
+from secondop.audit.models import AccessLog
+from secondop.audit.services import client_ip, log_access, log_event
+
+from . import consent, selectors
+from .models import AnswerKind, FollowUpQuestion, ServiceRating, Share, ShareOpening
+
+logger = logging.getLogger(__name__)
+
+
+class AftercareError(Exception):
+    """A refusal; the message is fit to show the person who asked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _patient_case(*, actor, case_ref: UUID | str) -> Case:
+    """The account holder's own case, locked. Anyone else: the case's 404."""
+    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+    if actor.role != Role.PATIENT or case.owner_id != actor.pk:
+        raise Http404
+    return case
+
+
+# --- Sending the report to the physician ----------------------------------------------
+@transaction.atomic
+def share_create(*, actor, case_ref: UUID | str, email: str, name: str = "",
+                 consented: bool, request=None) -> Share:
+    """Send the released report to a physician, with the patient's consent.
+
+    The share is written now; the email (with the only copy of the token) goes
+    out from a task queued on commit."""
+    case = _patient_case(actor=actor, case_ref=case_ref)
+    if not consented:
+        raise AftercareError(_("Tick the box to agree to send your report."))
+    report = selectors.case_report(case=case)
+    if selectors.released_version(report=report) is None:
+        raise AftercareError(_("Your report is not ready yet. You can send it to your doctor "
+                               "once it is."))
+    now = timezone.now()
+    share = Share.objects.create(
+        report=report, created_by=actor, recipient_email=email.strip(),
+        recipient_name=name.strip(), expires_at=now + datetime.timedelta(
+            days=settings.SHARE_LINK_DAYS),
+        consent_version=consent.VERSION, consented_at=now, consent_ip=client_ip(request),
+    )
+    # The address is the disclosure's recipient (an accounting of disclosures).
+    log_event(actor=actor, action="aftercare.share.created", obj=share, request=request,
+              new={"case": case.reference, "recipient_email": share.recipient_email,
+                   "expires_at": share.expires_at.isoformat(),
+                   "consent_version": share.consent_version})
+    transaction.on_commit(lambda: share_enqueue(share_id=share.pk))
+    return share
+
+
+def share_enqueue(*, share_id: int) -> None:
+    from .tasks import share_send_task
+
+    try:
+        share_send_task.delay(share_id)
+    except Exception:  # the broker is down: shares_sweep queues it again
+        logger.warning("Could not queue share %s; the sweep will retry it.", share_id,
+                       exc_info=True)
+
+
+class SendFailed(Exception):
+    """Sending did not work this time; `transient` says whether to try again."""
+
+    def __init__(self, reason: str, *, transient: bool):
+        super().__init__(reason)
+        self.reason = reason
+        self.transient = transient
+
+
+# How long a worker owns a share it is sending (longer than the task time limit).
+SEND_LEASE = datetime.timedelta(minutes=5)
+MAX_SEND_ATTEMPTS = 8
+
+
+def share_send(*, share_id: int) -> str:
+    """Email the physician their link. Safe to run any number of times, even at
+    once: a conditional update claims the share (and gives it a new token) only
+    when it is unsent, not revoked, not expired and not claimed by a live worker.
+
+    The token is made here, in the worker, and leaves it only in the email: no
+    task argument, database row or log holds it. Raises SendFailed when the
+    email did not go; `transient` failures are for the task to retry."""
+    now = timezone.now()
+    token = secrets.token_urlsafe(32)
+    claimable = (Q(pk=share_id, sent_at__isnull=True, revoked_at__isnull=True,
+                   failed_at__isnull=True, expires_at__gt=now)
+                 & (Q(send_claimed_until__isnull=True) | Q(send_claimed_until__lte=now)))
+    claimed = Share.objects.filter(claimable).update(
+        token_hash=selectors.token_hash(token), send_claimed_until=now + SEND_LEASE,
+        send_attempts=F("send_attempts") + 1)
+    if not claimed:
+        return "nothing to send"
+    share = Share.objects.get(pk=share_id)
+    try:
+        accepted = _send_share_email(share, token)
+    except Exception as exc:
+        transient = _is_transient(exc)
+        reason = _describe(exc)
+        logger.log(logging.WARNING if transient else logging.ERROR,
+                   "Email for share %s failed: %s", share_id, reason)
+        _send_failed(share, reason=reason, transient=transient)
+        raise SendFailed(reason, transient=transient) from exc
+    if not accepted:
+        _send_failed(share, reason="No recipient accepted", transient=False)
+        raise SendFailed("No recipient accepted", transient=False)
+    Share.objects.filter(pk=share_id).update(sent_at=timezone.now(), send_claimed_until=None)
+    return "sent"
+
+
+def _send_failed(share: Share, *, reason: str, transient: bool) -> None:
+    if transient and share.send_attempts < MAX_SEND_ATTEMPTS:
+        # Free the claim at once: the retry (or the sweep) takes it again.
+        Share.objects.filter(pk=share.pk, sent_at__isnull=True).update(send_claimed_until=None)
+        return
+    Share.objects.filter(pk=share.pk, sent_at__isnull=True).update(
+        send_claimed_until=None, failed_at=timezone.now(), failure_reason=reason[:200])
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Worth another try: the network, or the mail server's 4xx. A 5xx (a bad
+    address) will not heal."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    if isinstance(exc, smtplib.SMTPException):
+        return False
+    return isinstance(exc, OSError)
+
+
+def _describe(exc: BaseException) -> str:
+    # The class and SMTP code only: servers echo the address in their messages.
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{type(exc).__name__} (SMTP {exc.smtp_code})"
+    return type(exc).__name__
+
+
+def share_url(token: str) -> str:
+    return f"{settings.SITE_URL}{reverse('aftercare:shared_report', args=[token])}"
+
+
+def _send_share_email(share: Share, token: str) -> int:
+    # No medical detail, no patient's name, not even the physician's name: the
+    # email says that a patient shared a report, where, and until when.
+    context = {
+        "url": share_url(token),
+        "expires_at": share.expires_at,
+        "support_email": settings.SECONDOP_SUPPORT_EMAIL,
+    }
+    subject = " ".join(render_to_string("aftercare/email/share_subject.txt", context).split())
+    message = EmailMultiAlternatives(
+        subject=subject, body=render_to_string("aftercare/email/share_message.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL, to=[share.recipient_email],
+        headers={"Message-ID": _message_id(share)},
+    )
+    message.attach_alternative(render_to_string("aftercare/email/share_message.html", context),
+                               "text/html")
+    return message.send()
+
+
+def _message_id(share: Share) -> str:
+    domain = (parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+              or urlsplit(settings.SITE_URL).hostname or "secondop.local")
+    return f"<share-{share.uuid}@{domain}>"
+
+
+def shares_due_for_sweep(*, older_than: datetime.timedelta = datetime.timedelta(minutes=2),
+                         limit: int = 500) -> list[int]:
+    """Shares whose email a lost task never sent: unsent, not failed, not
+    revoked, not expired, and not claimed by a live worker."""
+    now = timezone.now()
+    return list(Share.objects.filter(
+        Q(send_claimed_until__isnull=True) | Q(send_claimed_until__lte=now),
+        sent_at__isnull=True, failed_at__isnull=True, revoked_at__isnull=True,
+        expires_at__gt=now, created_at__lte=now - older_than,
+    ).order_by("created_at").values_list("pk", flat=True)[:limit])
+
+
+@transaction.atomic
+def share_revoke(*, actor, share_ref: UUID | str, request=None) -> Share:
+    """The patient withdraws a link: from now on it shows "withdrawn", never the
+    report. Revoking twice changes nothing."""
+    try:
+        found = Share.objects.select_related("report__case").get(uuid=share_ref)
+    except (Share.DoesNotExist, ValueError):
+        raise Http404 from None
+    _patient_case(actor=actor, case_ref=found.report.case.uuid)
+    share = Share.objects.select_for_update().get(pk=found.pk)
+    if share.revoked_at is not None:
+        return share
+    share.revoked_at = timezone.now()
+    share.revoked_by = actor
+    share.save(update_fields=["revoked_at", "revoked_by"])
+    log_event(actor=actor, action="aftercare.share.revoked", obj=share, request=request,
+              new={"revoked_at": share.revoked_at.isoformat()})
+    return share
+
+
+# --- The physician opens the link ---------------------------------------------------------
+class Refusal:
+    UNKNOWN = "unknown"  # no such token: 404
+    TOO_MANY = "too_many"  # this address guessed too often: 429
+    REVOKED = "revoked"  # 410
+    EXPIRED = "expired"  # 410
+    UNAVAILABLE = "unavailable"  # no released version any more: 410
+
+
+class ShareRefused(Exception):
+    def __init__(self, reason: str, share: Share | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.share = share
+
+
+@dataclass(frozen=True)
+class Opened:
+    share: Share
+    case: Case
+    version: ReportVersion
+
+
+_TOKEN_SEGMENT = re.compile(r"(/shared/)[^/]+")
+
+
+def path_without_token(path: str) -> str:
+    """A physician's link as logs may show it: the token replaced."""
+    return _TOKEN_SEGMENT.sub(r"\1[token]", path)
+
+
+def _without_token(request):
+    """The request as the access log sees it: the same client address, the path
+    without the token (a log is read by more people than the link was for)."""
+    if request is None:
+        return None
+    clean = copy.copy(request)
+    clean.path = clean.path_info = path_without_token(request.path)
+    return clean
+
+
+def _bad_token_key(request) -> str:
+    return f"aftercare:bad-token:{client_ip(request) or 'unknown'}"
+
+
+def too_many_bad_tokens(request) -> bool:
+    return (cache.get(_bad_token_key(request)) or 0) >= settings.SHARE_BAD_TOKEN_LIMIT
+
+
+def _count_bad_token(request) -> None:
+    key = _bad_token_key(request)
+    cache.add(key, 0, settings.SHARE_BAD_TOKEN_WINDOW)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, settings.SHARE_BAD_TOKEN_WINDOW)
+
+
+def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) -> Opened:
+    """The physician's link: the report it was made for, or ShareRefused.
+
+    An address that has tried SHARE_BAD_TOKEN_LIMIT wrong tokens is refused
+    every link until the window passes, right ones included, so guessing gets
+    no answer at all. Every opening is recorded for the patient to see
+    (ShareOpening) and in the access log (no account: actor None, the share as
+    the object, the path without the token)."""
+    if too_many_bad_tokens(request):
+        raise ShareRefused(Refusal.TOO_MANY)
+    share = selectors.share_for_token(token=token)
+    if share is None:
+        _count_bad_token(request)
+        raise ShareRefused(Refusal.UNKNOWN)
+    if share.revoked_at is not None:
+        raise ShareRefused(Refusal.REVOKED, share)
+    if share.is_expired:
+        raise ShareRefused(Refusal.EXPIRED, share)
+    version = selectors.released_version(report=share.report)
+    if version is None:
+        raise ShareRefused(Refusal.UNAVAILABLE, share)
+    with transaction.atomic():
+        ShareOpening.objects.create(share=share, kind=kind, version=version)
+        log_access(viewer=None, obj=share, request=_without_token(request),
+                   kind=AccessLog.Kind.DOWNLOAD if kind == ShareOpening.Kind.DOWNLOAD
+                   else AccessLog.Kind.VIEW)
+    return Opened(share=share, case=share.report.case, version=version)
+
+
+# --- Follow-up questions -------------------------------------------------------------------
+@transaction.atomic
+def follow_up_ask(*, actor, case_ref: UUID | str, text: str, request=None) -> FollowUpQuestion:
+    """The patient asks the specialist a question about the report: within
+    FOLLOW_UP_DAYS of delivery, at most FOLLOW_UP_QUESTIONS. The case moves to
+    "follow-up" (the specialist is told); a second question while one is open
+    leaves it there and tells the specialist all the same."""
+    case = _patient_case(actor=actor, case_ref=case_ref)
+    asked = FollowUpQuestion.objects.filter(case=case).count()
+    window = selectors.follow_up_window(case=case, asked=asked)
+    if not window.can_ask:
+        raise AftercareError(window.refusal)
+    text = text.strip()
+    if not text:
+        raise AftercareError(_("Enter your question."))
+    question = FollowUpQuestion.objects.create(case=case, position=asked + 1, asked_by=actor,
+                                               text=text)
+    log_event(actor=actor, action="aftercare.follow_up.asked", obj=question, request=request,
+              new={"case": case.reference, "position": question.position})
+    result = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.FOLLOW_UP,
+                             request=request)
+    if not result.changed:
+        send_notices(result.case, NOTICE_FOLLOW_UP_ASKED, actor=actor)
+    return question
+
+
+@transaction.atomic
+def follow_up_answer(*, actor, question_ref: UUID | str, kind: str, answer: str,
+                     request=None) -> FollowUpQuestion:
+    """The assigned specialist answers one question: an addendum to the report,
+    or a recommendation of further tests or a follow-up consultation. When no
+    question is left open the case goes back to "delivered" (the patient is
+    told either way)."""
+    try:
+        found = FollowUpQuestion.objects.select_related("case").get(uuid=question_ref)
+    except (FollowUpQuestion.DoesNotExist, ValueError):
+        raise Http404 from None
+    case = case_for_viewer(viewer=actor, ref=found.case.uuid, for_update=True)
+    if actor.role != Role.SPECIALIST or case.specialist_id != actor.pk:
+        raise Http404
+    question = FollowUpQuestion.objects.select_for_update().get(pk=found.pk)
+    if question.answered_at is not None:
+        raise AftercareError(_("This question is already answered."))
+    if case.status != CaseStatus.FOLLOW_UP:
+        raise AftercareError(_("This request is closed: the question can no longer be "
+                               "answered here. Please talk to the case manager."))
+    if kind not in AnswerKind.values:
+        raise AftercareError(_("Choose what your answer is."))
+    answer = answer.strip()
+    if not answer:
+        raise AftercareError(_("Enter your answer."))
+    question.answer_kind, question.answer = kind, answer
+    question.answered_by, question.answered_at = actor, timezone.now()
+    question.save(update_fields=["answer_kind", "answer", "answered_by", "answered_at"])
+    log_event(actor=actor, action="aftercare.follow_up.answered", obj=question,
+              request=request, new={"case": case.reference, "kind": kind})
+    changed = False
+    if not selectors.open_follow_ups(case=case).exists():
+        changed = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.DELIVERED,
+                                  request=request).changed
+    if not changed:
+        send_notices(case, NOTICE_FOLLOW_UP_ANSWERED, actor=actor)
+    return question
+
+
+# --- Closing --------------------------------------------------------------------------------
+def cases_due_to_close(*, now: datetime.datetime | None = None, limit: int = 500) -> list[int]:
+    """Delivered cases whose follow-up window is over, with no question open."""
+    from django.db.models import Exists, OuterRef
+
+    from requests_app.models import CaseEvent
+
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.FOLLOW_UP_DAYS)
+    delivered_before = CaseEvent.objects.filter(
+        case=OuterRef("pk"), old_status=CaseStatus.REPORT_READY,
+        new_status=CaseStatus.DELIVERED, created_at__lte=cutoff)
+    open_question = FollowUpQuestion.objects.filter(case=OuterRef("pk"),
+                                                    answered_at__isnull=True)
+    return list(Case.objects.filter(status=CaseStatus.DELIVERED)
+                .filter(Exists(delivered_before)).exclude(Exists(open_question))
+                .order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def case_close_after_follow_up(*, case_id: int, now: datetime.datetime | None = None) -> bool:
+    """Close one case whose follow-up is over (SecondOp's own move, actor None).
+    The conditions are checked again under the row lock: a question asked a
+    moment ago keeps the case open. Returns whether it closed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or case.status != CaseStatus.DELIVERED:
+            return False
+        window = selectors.follow_up_window(case=case, now=now)
+        if window.ends_at is None or now < window.ends_at:
+            return False
+        if selectors.open_follow_ups(case=case).exists():
+            return False
+        result = case_transition(
+            actor=None, ref=case.uuid, to_status=CaseStatus.CLOSED,
+            reason=_("The %(days)s days for follow-up questions are over.")
+            % {"days": settings.FOLLOW_UP_DAYS})
+        return result.changed
+
+
+def cases_close_after_follow_up(*, now: datetime.datetime | None = None) -> int:
+    """Every hour (beat): close each case that is due, one transaction each, so
+    one failure does not keep the others open."""
+    closed = 0
+    for case_id in cases_due_to_close(now=now):
+        try:
+            closed += case_close_after_follow_up(case_id=case_id, now=now)
+        except TransitionError:
+            logger.exception("Case %s could not be closed after follow-up", case_id)
+    return closed
+
+
+# --- Rating ----------------------------------------------------------------------------------
+@transaction.atomic
+def rating_create(*, actor, case_ref: UUID | str, score: int, comment: str = "",
+                  request=None) -> ServiceRating:
+    """The patient rates the service once the case is closed; once only."""
+    case = _patient_case(actor=actor, case_ref=case_ref)
+    if case.status != CaseStatus.CLOSED:
+        raise AftercareError(_("You can rate our service once your request is closed."))
+    if ServiceRating.objects.filter(case=case).exists():
+        raise AftercareError(_("You have already rated our service for this request. Thank "
+                               "you."))
+    if not 1 <= score <= 5:
+        raise AftercareError(_("Choose a rating from 1 to 5."))
+    rating = ServiceRating.objects.create(case=case, rated_by=actor, score=score,
+                                          comment=comment.strip())
+    log_event(actor=actor, action="aftercare.rating.created", obj=rating, request=request,
+              new={"case": case.reference, "score": score})
+    return rating

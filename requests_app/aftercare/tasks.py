@@ -1,0 +1,46 @@
+"""Aftercare's background work: the physician's email, the sweep that re-queues
+emails a lost task never sent, and the periodic close after follow-up. Tasks
+take ids (never an address or a token) and are idempotent: the services check
+the state first."""
+
+import logging
+
+from celery import shared_task
+
+from . import services
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=services.MAX_SEND_ATTEMPTS, acks_late=True)
+def share_send_task(self, share_id: int) -> str:
+    """Email the physician their link (queued on commit by share_create). A
+    transient failure (the mail server away, a 4xx) retries with backoff; the
+    sweep picks up anything this loses."""
+    try:
+        return services.share_send(share_id=share_id)
+    except services.SendFailed as error:
+        if not error.transient:
+            return "failed"
+        if self.request.is_eager:
+            # The embedded default has no broker to retry through: the sweep will.
+            log.warning("share %s: %s; left for the sweep", share_id, error.reason)
+            return "later"
+        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 1800)) \
+            from error
+
+
+@shared_task
+def shares_sweep() -> int:
+    """Every few minutes: queue again the physicians' emails nobody sent."""
+    ids = services.shares_due_for_sweep()
+    for share_id in ids:
+        services.share_enqueue(share_id=share_id)
+    return len(ids)
+
+
+@shared_task
+def cases_close_after_follow_up() -> int:
+    """Every hour: close delivered cases whose follow-up window is over and
+    that have no question open (SYSTEM_MOVES)."""
+    return services.cases_close_after_follow_up()

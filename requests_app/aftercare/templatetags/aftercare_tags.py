@@ -1,0 +1,64 @@
+"""The aftercare panels that requests_app's case pages include: requests_app
+never imports aftercare, so each panel brings its own data (DESIGN.md, Layers),
+in a few queries whatever the number of questions or links."""
+
+from django import template
+from django.conf import settings
+from django.utils import timezone
+
+from requests_app.models import CaseStatus
+from secondop.accounts.models import Role
+
+from .. import selectors
+from ..forms import RatingForm
+from ..models import ServiceRating
+
+register = template.Library()
+
+# Where the panel has something to say: the report has reached the patient.
+AFTER_DELIVERY = frozenset({CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED})
+
+
+@register.inclusion_tag("aftercare/includes/patient_panel.html", takes_context=True)
+def aftercare_panel(context, case):
+    """The patient's case page: sending the report to their doctor, follow-up
+    questions and answers, and the rating once the case is closed."""
+    user = context["request"].user
+    shown = case.owner_id == user.pk and case.status in AFTER_DELIVERY
+    if not shown:
+        return {"shown": False}
+    questions = list(selectors.follow_ups(case=case))
+    window = selectors.follow_up_window(case=case, asked=len(questions))
+    rating = ServiceRating.objects.filter(case=case).first()
+    return {
+        "shown": True, "case": case, "questions": questions, "window": window,
+        "can_share": selectors.released_version(report=selectors.case_report(case=case))
+        is not None,
+        "shares": selectors.shares_for_case(case=case), "now": timezone.now(),
+        "rating": rating,
+        "rating_form": RatingForm() if case.status == CaseStatus.CLOSED and rating is None
+        else None,
+        "link_days": settings.SHARE_LINK_DAYS,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.inclusion_tag("aftercare/includes/staff_panel.html", takes_context=True)
+def aftercare_staff_panel(context, case):
+    """The care team's case page: the follow-up questions (the assigned
+    specialist answers from here), whether the patient sent the report to their
+    doctor, and the patient's rating."""
+    user = context["request"].user
+    if case.status not in AFTER_DELIVERY:
+        return {"shown": False}
+    shares = selectors.shares_for_case(case=case)
+    return {
+        "shown": True, "case": case,
+        "questions": list(selectors.follow_ups(case=case)),
+        "answer_links": user.role == Role.SPECIALIST and case.specialist_id == user.pk
+        and case.status == CaseStatus.FOLLOW_UP,
+        "shares_sent": sum(1 for s in shares if s.sent_at),
+        "shares_opened": sum(1 for s in shares if s.openings.all()),
+        "rating": ServiceRating.objects.filter(case=case).first(),
+        "is_coordinator": user.role == Role.COORDINATOR,
+    }

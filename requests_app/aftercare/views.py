@@ -1,0 +1,283 @@
+"""Aftercare pages. Views are thin: the case through the access rule (404 for
+outsiders), a form, one service call, a response.
+
+The physician's pages (`shared_*`) are the only pages in SecondOp that show
+PHI to someone without an account: the token in the URL is the credential.
+They send no Referer onwards, are never cached, and keep the token out of
+every log (services.path_without_token)."""
+
+import csv
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from requests_app.selectors import case_for_viewer
+from requests_app.views import patient_case_view
+from secondop.accounts.models import Role
+from secondop.accounts.permissions import role_required
+
+from . import selectors, services
+from .forms import (
+    ConcordanceFilterForm,
+    FollowUpAnswerForm,
+    FollowUpQuestionForm,
+    RatingForm,
+    ShareForm,
+)
+from .models import FollowUpQuestion, ShareOpening
+
+logger = logging.getLogger(__name__)
+
+
+# --- The patient sends the report to their physician ---------------------------------------
+@patient_case_view
+def share(request, case):
+    version = selectors.released_version(report=selectors.case_report(case=case))
+    if version is None:
+        messages.info(request, _("You can send your report to your doctor once it is ready."))
+        return redirect("requests_app:case_detail", case.uuid)
+    form = ShareForm(request.POST or None,
+                     initial={"email": case.pcp_email, "name": case.pcp_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            share = services.share_create(
+                actor=request.user, case_ref=case.uuid, email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"], consented=form.cleaned_data["consent"],
+                request=request)
+        except services.AftercareError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("We are emailing the link to %(email)s. It works until "
+                                        "%(date)s.") % {
+                "email": share.recipient_email,
+                "date": timezone.localtime(share.expires_at).strftime("%-d %B %Y")})
+            return redirect("aftercare:share", case.uuid)
+    context = {"case": case, "form": form, "shares": selectors.shares_for_case(case=case),
+               "now": timezone.now(), "link_days": settings.SHARE_LINK_DAYS}
+    return render(request, "aftercare/share.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def share_revoke(request, share_ref):
+    share = services.share_revoke(actor=request.user, share_ref=share_ref, request=request)
+    messages.success(request, _("The link is withdrawn. It no longer opens your report."))
+    return redirect("aftercare:share", share.report.case.uuid)
+
+
+# --- The physician's link -------------------------------------------------------------------
+REFUSAL_STATUS = {
+    services.Refusal.UNKNOWN: 404,
+    services.Refusal.TOO_MANY: 429,
+    services.Refusal.REVOKED: 410,
+    services.Refusal.EXPIRED: 410,
+    services.Refusal.UNAVAILABLE: 410,
+}
+
+
+def _physician_headers(request, response):
+    """No Referer to wherever the physician goes next, nothing kept by the
+    browser or a proxy, no search engine. Django's request logger would print
+    a refused link's path (with its token): it is logged here without it."""
+    response["Referrer-Policy"] = "no-referrer"
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    if response.status_code >= 400:
+        response._has_been_logged = True
+        logger.warning("Physician's link refused (%s): %s", response.status_code,
+                       services.path_without_token(request.path))
+    return response
+
+
+def _refused(request, refusal: services.ShareRefused):
+    status = REFUSAL_STATUS[refusal.reason]
+    response = render(request, "aftercare/shared_refused.html",
+                      {"reason": refusal.reason, "share": refusal.share}, status=status)
+    return _physician_headers(request, response)
+
+
+@require_GET
+def shared_report(request, token):
+    """The report the patient sent, read-only, for the physician (no account)."""
+    try:
+        opened = services.share_open(token=token, request=request)
+    except services.ShareRefused as refusal:
+        return _refused(request, refusal)
+    version = opened.version
+    context = {
+        "case": opened.case, "share": opened.share, "version": version,
+        "answers": list(version.answers.all()), "reviewed": list(version.reviewed.all()),
+        "token": token,
+    }
+    return _physician_headers(request, render(request, "aftercare/shared_report.html", context))
+
+
+@require_GET
+def shared_report_pdf(request, token):
+    try:
+        opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD,
+                                     request=request)
+    except services.ShareRefused as refusal:
+        return _refused(request, refusal)
+    version = opened.version
+    try:
+        pdf = default_storage.open(version.pdf_key, "rb")
+    except (FileNotFoundError, OSError):
+        logger.error("The PDF of %s is missing from storage", version)
+        raise Http404 from None
+    name = f"second-opinion-{opened.case.reference}-v{version.number}.pdf"
+    response = FileResponse(pdf, content_type="application/pdf", as_attachment=True,
+                            filename=name)
+    return _physician_headers(request, response)
+
+
+# --- Follow-up questions ------------------------------------------------------------------
+@patient_case_view
+def follow_up(request, case):
+    window = selectors.follow_up_window(case=case)
+    if window.delivered_at is None:
+        return redirect("requests_app:case_detail", case.uuid)
+    form = FollowUpQuestionForm(request.POST or None)
+    if request.method == "POST":
+        if not window.can_ask:
+            form.add_error(None, window.refusal)
+        elif form.is_valid():
+            try:
+                services.follow_up_ask(actor=request.user, case_ref=case.uuid,
+                                       text=form.cleaned_data["text"], request=request)
+            except services.AftercareError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Your question is sent to the specialist. We will "
+                                            "tell you when the answer is ready."))
+                return redirect("aftercare:follow_up", case.uuid)
+    context = {"case": case, "window": window, "form": form,
+               "questions": list(selectors.follow_ups(case=case))}
+    return render(request, "aftercare/follow_up.html", context,
+                  status=400 if form.errors else 200)
+
+
+def _question_for_specialist(request, question_ref) -> FollowUpQuestion:
+    """The assigned specialist's question; anyone else gets a 404."""
+    if request.user.role != Role.SPECIALIST:
+        raise Http404
+    question = (FollowUpQuestion.objects.select_related("case").filter(uuid=question_ref)
+                .first())
+    if question is None:
+        raise Http404
+    case = case_for_viewer(viewer=request.user, ref=question.case.uuid, request=request)
+    if case.specialist_id != request.user.pk:
+        raise Http404
+    question.case = case
+    return question
+
+
+@login_required
+def follow_up_answer(request, question_ref):
+    question = _question_for_specialist(request, question_ref)
+    case = question.case
+    if question.answered_at is not None:
+        messages.info(request, _("This question is already answered."))
+        return redirect("requests_app:staff_case", case.uuid)
+    form = FollowUpAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.follow_up_answer(actor=request.user, question_ref=question.uuid,
+                                      kind=form.cleaned_data["kind"],
+                                      answer=form.cleaned_data["answer"], request=request)
+        except services.AftercareError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your answer is sent to the patient."))
+            return redirect("requests_app:staff_case", case.uuid)
+    context = {"case": case, "question": question, "form": form,
+               "earlier": [q for q in selectors.follow_ups(case=case) if q.pk != question.pk]}
+    return render(request, "aftercare/follow_up_answer.html", context,
+                  status=400 if form.errors else 200)
+
+
+# --- Rating ------------------------------------------------------------------------------
+@patient_case_view
+def rating(request, case):
+    if case.status != "closed" or hasattr(case, "rating"):
+        return redirect("requests_app:case_detail", case.uuid)
+    form = RatingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.rating_create(actor=request.user, case_ref=case.uuid,
+                                   score=form.cleaned_data["score"],
+                                   comment=form.cleaned_data["comment"], request=request)
+        except services.AftercareError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Thank you for rating our service."))
+            return redirect("requests_app:case_detail", case.uuid)
+    return render(request, "aftercare/rating.html", {"case": case, "form": form},
+                  status=400 if form.errors else 200)
+
+
+# --- Concordance -----------------------------------------------------------------------------
+# Coordinators, and administrators too. Administrators see no case (DESIGN.md,
+# Access), and this page shows none: counts of coded opinions by specialty and
+# period, with no reference, name, date of birth or free text, so no count can
+# be followed back to a case from here. It is the quality view the people who
+# manage the specialties and the specialist panel need.
+@role_required(Role.COORDINATOR, Role.ADMIN)
+def concordance(request):
+    form = ConcordanceFilterForm(request.GET or None)
+    valid = form.is_valid() if form.is_bound else True
+    data = form.cleaned_data if form.is_bound and valid else {}
+    rows, total = selectors.concordance(start=data.get("start"), end=data.get("end"))
+    if valid and request.GET.get("format") == "csv":
+        return _concordance_csv(rows, total, data)
+    context = {"form": form, "rows": rows, "total": total, "published": selectors.PUBLISHED,
+               "start": data.get("start"), "end": data.get("end"),
+               "csv_query": _csv_query(request)}
+    return render(request, "aftercare/concordance.html", context, status=200 if valid else 400)
+
+
+def _csv_query(request) -> str:
+    query = request.GET.copy()
+    query["format"] = "csv"
+    return query.urlencode()
+
+
+def _csv_text(value: str) -> str:
+    # A specialty's name is typed in the admin: a spreadsheet must not run it.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _concordance_csv(rows, total, data) -> HttpResponse:
+    from requests_app.reports.models import DiagnosisOpinion, TreatmentOpinion
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    start, end = data.get("start"), data.get("end")
+    name = f"concordance-{start or 'start'}-{end or 'today'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    writer = csv.writer(response)
+    header = ["specialty", "reports"]
+    for opinion in DiagnosisOpinion.values:
+        header += [f"diagnosis_{opinion}", f"diagnosis_{opinion}_percent"]
+    for opinion in TreatmentOpinion.values:
+        header += [f"treatment_{opinion}", f"treatment_{opinion}_percent"]
+    header += ["treatment_changed", "treatment_changed_percent"]
+    writer.writerow(header)
+    for row in [*rows, total]:
+        line = [_csv_text(row.specialty), row.total]
+        for _opinion, n, percent in row.diagnosis_cells():
+            line += [n, "" if percent is None else percent]
+        for _opinion, n, percent in row.treatment_cells():
+            line += [n, "" if percent is None else percent]
+        changed = row.treatment_changed_percent
+        line += [row.treatment_changed, "" if changed is None else changed]
+        writer.writerow(line)
+    return response
