@@ -334,6 +334,27 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
     return record
 
 
+# --- Cancelling an upload ----------------------------------------------------------------
+def record_cancel(*, actor, record_ref: UUID | str, request=None) -> None:
+    """The uploader lets an unfinished upload go: the pending record, whatever bytes
+    reached storage and any unfinished multipart upload are removed. A record already
+    confirmed is not touched (a late cancel changes nothing)."""
+    with transaction.atomic():
+        try:
+            record = Record.objects.select_for_update().select_related("case").get(
+                uuid=record_ref, uploaded_by=actor)
+        except (Record.DoesNotExist, ValueError):
+            raise Http404 from None
+        case_for_viewer(viewer=actor, ref=record.case.uuid)
+        if record.state != State.PENDING:
+            return
+        keys = list(record.files.values_list("key", flat=True))
+        log_event(actor=actor, action="records.record.cancelled", obj=record, request=request,
+                  old={"files": len(keys), "bytes": record.size})
+        record.delete()
+        transaction.on_commit(lambda: storage.delete(keys))
+
+
 # --- Deleting -------------------------------------------------------------------------
 def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
     """The patient takes back a record sent by mistake, until a specialist has the

@@ -12,6 +12,7 @@ urlpatterns = [
     path("upload/<str:token>/", views.file_upload, name="file_upload"),
     path("<uuid:record_ref>/", views.record_detail, name="detail"),
     path("<uuid:record_ref>/confirm/", views.record_confirm, name="confirm"),
+    path("<uuid:record_ref>/cancel/", views.record_cancel, name="cancel"),
     path("<uuid:record_ref>/download/", views.record_download, name="download"),
     path("<uuid:record_ref>/files/<uuid:file_ref>/download/", views.record_file_download,
          name="file_download"),

@@ -135,6 +135,7 @@ def record_slots(request, ref):
     return JsonResponse({
         "record": str(slots.record.uuid),
         "confirm_url": reverse("records:confirm", args=[slots.record.uuid]),
+        "cancel_url": reverse("records:cancel", args=[slots.record.uuid]),
         "files": [{"client_id": slot.client_id, "key": slot.file.key,
                    "sign_url": reverse("records:file_sign", args=[slot.file.uuid])}
                   for slot in slots.files],
@@ -193,6 +194,17 @@ def record_confirm(request, record_ref):
         State.REJECTED: services.describe_reason(record.reason),
     }
     return JsonResponse({"state": record.state, "message": messages_for.get(record.state, "")})
+
+
+@require_POST
+@login_required
+def record_cancel(request, record_ref):
+    try:
+        services.record_cancel(actor=request.user, record_ref=record_ref, request=request)
+    except storage.StorageUnavailable:
+        # The row is gone either way; the sweep removes what storage still holds.
+        pass
+    return JsonResponse({"message": _("The upload was cancelled.")})
 
 
 # --- One record ----------------------------------------------------------------------------

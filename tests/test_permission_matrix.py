@@ -208,6 +208,8 @@ TABLE: dict[str, Row] = {
     "records/<uuid:record_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
     # Confirming a checked record again changes nothing.
     "records/<uuid:record_ref>/confirm/": Row(WRONG_METHOD, PATIENT_CASE),
+    # Cancelling a checked record changes nothing (only a pending upload is let go).
+    "records/<uuid:record_ref>/cancel/": Row(WRONG_METHOD, PATIENT_CASE),
     "records/<uuid:record_ref>/download/": Row(PATIENT_CASE, WRONG_METHOD),
     "records/<uuid:record_ref>/files/<uuid:file_ref>/download/": Row(PATIENT_CASE, WRONG_METHOD),
     "records/<uuid:record_ref>/thumbnail/": Row(PATIENT_CASE, WRONG_METHOD),

@@ -16,6 +16,14 @@ def get_item(mapping, key):
     return mapping.get(key) if mapping else None
 
 
+@register.filter
+def bytes_size(size) -> str:
+    """Sizes in decimal units, as the limits are written (5 GB is 5,000,000,000 bytes)."""
+    from records.services import human_size
+
+    return human_size(int(size or 0))
+
+
 @register.simple_tag
 def record_state_tag(record):
     return format_html('<span class="tag tag-{}">{}</span>', TAGS.get(record.state, "grey"),

@@ -381,3 +381,18 @@ def test_only_the_assigned_specialist_files_a_specialists_report(patient, case, 
     case.status, case.specialist = CaseStatus.IN_REVIEW, specialist
     case.save()
     assert slots(specialist, case, category="specialist_report").record.category == "specialist_report"
+
+
+def test_a_cancelled_upload_leaves_nothing(patient, case, outsider, django_capture_on_commit_callbacks):
+    made = slots(patient, case)
+    key = made.files[0].file.key
+    default_storage.save(key, ContentFile(b"half a file"))
+    with pytest.raises(Http404):
+        services.record_cancel(actor=outsider, record_ref=made.record.uuid)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_cancel(actor=patient, record_ref=made.record.uuid)
+    assert not Record.objects.filter(pk=made.record.pk).exists()
+    assert not default_storage.exists(key)
+    checked = RecordFactory(case=case)
+    services.record_cancel(actor=patient, record_ref=checked.uuid)  # too late: nothing changes
+    assert Record.objects.filter(pk=checked.pk).exists()
