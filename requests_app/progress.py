@@ -6,6 +6,7 @@ own label. A test fails if a status has no entry."""
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import CaseStatus
 
@@ -120,12 +121,20 @@ def steps_for(status: str) -> list[Step]:
     ]
 
 
-def describe(status: str) -> dict:
+def describe(status: str, *, open_questions: int = 0) -> dict:
+    """`open_questions`: questions from the care team the patient has not answered
+    (requests_app.messaging); answering them comes before anything else."""
     text = STATUS_TEXT[status]
+    next_step = text.next_step
+    if open_questions:
+        next_step = ngettext("Answer your care team's question",
+                             "Answer your care team's %(n)s questions", open_questions) % {
+            "n": open_questions}
     return {
         "staff_label": CaseStatus(status).label,
         "plain_status": text.plain,
-        "next_step": text.next_step,
+        "next_step": next_step,
+        "waiting_on_patient": bool(open_questions),
         "tag": text.tag,
         "steps": steps_for(status),
     }

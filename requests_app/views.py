@@ -15,6 +15,7 @@ from secondop.accounts.permissions import coordinator_required, patient_required
 
 from . import authorisation, progress, selectors, services
 from .forms import CaseMoveForm, InsuranceCheckForm, QueueFilterForm, WithdrawForm
+from .messaging import selectors as messaging
 from .models import OPEN_STATES, Case, CaseStatus, SectionState
 from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
@@ -40,8 +41,11 @@ def patient_case_view(view):
 @patient_required
 def dashboard(request):
     cases = list(selectors.patient_case_list(viewer=request.user))
+    questions = messaging.open_question_counts(cases=cases)
+    unread = messaging.unread_counts(viewer=request.user, cases=cases)
     for case in cases:
-        case.progress = progress.describe(case.status)
+        case.progress = progress.describe(case.status, open_questions=questions.get(case.pk, 0))
+        case.unread_messages = unread.get(case.pk, 0)
     context = {
         "drafts": [c for c in cases if c.status == CaseStatus.DRAFT],
         # A draft deleted before sending has no reference and is not shown again.
@@ -70,7 +74,8 @@ def case_detail(request, case):
     asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
         "case": case,
-        "progress": progress.describe(case.status),
+        "progress": progress.describe(
+            case.status, open_questions=len(messaging.open_questions(case=case))),
         "timeline": timeline,
         "records_asked": asked[-1].reason if asked and case.status == CaseStatus.AWAITING_RECORDS
         else "",

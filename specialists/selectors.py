@@ -48,11 +48,14 @@ def open_offers(*, viewer) -> list:
 
 
 def specialist_cases(*, viewer) -> QuerySet[Case]:
-    """The cases assigned to the specialist that are still open, due first."""
+    """The cases assigned to the specialist that are still open, due first, each
+    saying whether it waits on the patient (a question not answered yet)."""
+    from requests_app.messaging.selectors import with_waiting_on_patient
     from requests_app.models import OPEN_STATES
 
-    return (case_list(viewer=viewer).filter(specialist=viewer, status__in=OPEN_STATES)
-            .select_related("specialty").order_by("due_at"))
+    return with_waiting_on_patient(
+        case_list(viewer=viewer).filter(specialist=viewer, status__in=OPEN_STATES)
+        .select_related("specialty").order_by("due_at"))
 
 
 def case_offers(*, case) -> list:

@@ -220,6 +220,10 @@ TABLE: dict[str, Row] = {
     # Bundles are their requester's (a case manager's or specialist's) alone.
     "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),
     "records/bundles/<uuid:bundle_ref>/download/": Row(rule(NOT_FOUND), WRONG_METHOD),
+    # Messages: the patient, the case manager and the assigned specialist. The owner's
+    # case has neither yet, so everyone else gets the case's 404; POST_DATA has no
+    # message, so the owner is shown the form again with its error.
+    "messages/case/<uuid:ref>/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),

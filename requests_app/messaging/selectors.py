@@ -1,0 +1,151 @@
+"""Reads of a case's messages. Who reads a thread:
+
+- the patient (the account holder): every message but the internal notes;
+- the case manager (the coordinator who claimed the case) and the assigned
+  specialist: every message, internal notes included;
+- anyone else, other coordinators and a specialist only offered the case
+  included: nothing (a 404 on every messaging URL), as for the records.
+
+The case itself is loaded through requests_app's rule first (which logs a staff
+read of it); a staff read of the messages writes an access-log row here too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from uuid import UUID
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+
+from records.models import Record, State
+from records.selectors import records_for_viewer
+from requests_app.models import CLOSED_STATES, Case, CaseStatus
+from requests_app.selectors import case_for_viewer
+from secondop.accounts.models import Role
+from secondop.audit.services import log_access_list
+
+from .models import Message, ThreadRead
+
+
+def sees_thread(*, viewer, case: Case) -> bool:
+    """`case` must have been loaded through case_for_viewer for `viewer`. A draft
+    has no care team yet, so no thread either."""
+    if case.status == CaseStatus.DRAFT:
+        return False
+    if viewer.pk == case.owner_id:
+        return True
+    if viewer.role == Role.COORDINATOR:
+        return case.case_manager_id == viewer.pk
+    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
+
+
+def can_post(*, viewer, case: Case) -> bool:
+    """Everyone who reads the thread writes in it, while the case is open."""
+    return case.status not in CLOSED_STATES and sees_thread(viewer=viewer, case=case)
+
+
+def thread_case(*, viewer, ref: UUID | str, request=None) -> Case:
+    """The case whose thread `viewer` may read, or the same 404 as for a case that
+    does not exist."""
+    case = case_for_viewer(viewer=viewer, ref=ref, request=request)
+    if not sees_thread(viewer=viewer, case=case):
+        raise Http404
+    return case
+
+
+def _visible(*, viewer, case: Case) -> QuerySet[Message]:
+    messages = Message.objects.filter(case=case)
+    if viewer.pk == case.owner_id:
+        return messages.filter(internal=False)
+    return messages
+
+
+def thread_for_viewer(*, viewer, case: Case, request=None) -> list[Message]:
+    """Every message of the thread `viewer` may read, oldest first, with their
+    authors and `shown_attachments` (the attached records `viewer` may open;
+    `attachment_count` counts them all). A staff read is one access-log row."""
+    if not sees_thread(viewer=viewer, case=case):
+        return []
+    messages = list(
+        _visible(viewer=viewer, case=case)
+        .select_related("author", "answered_by")
+        .annotate(attachment_count=Count("attachments"))
+        .prefetch_related(Prefetch(
+            "attachments", to_attr="shown_attachments",
+            queryset=records_for_viewer(viewer=viewer, case=case).order_by("title")))
+    )
+    if viewer.pk != case.owner_id:
+        log_access_list(viewer=viewer, model=Message, shown=[str(m.uuid) for m in messages],
+                        request=request)
+    return messages
+
+
+def open_questions(*, case: Case) -> list[Message]:
+    """The questions to the patient not answered yet, oldest first. None while the
+    case is closed: nothing is asked of the patient then."""
+    if case.status in CLOSED_STATES:
+        return []
+    return list(Message.objects.filter(case=case, is_question=True, answered_at__isnull=True)
+                .select_related("author"))
+
+
+def with_waiting_on_patient(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """`cases`, each annotated with `waiting_on_patient`: an open question to the
+    patient (closed cases never wait)."""
+    return cases.annotate(waiting_on_patient=Exists(
+        Message.objects.filter(case=OuterRef("pk"), is_question=True, answered_at__isnull=True)
+        .exclude(case__status__in=sorted(CLOSED_STATES))))
+
+
+def open_question_counts(*, cases: Iterable[Case]) -> dict[int, int]:
+    """Open questions per case (case id -> count, absent when none) for those of
+    `cases` that are open: one query for the patient's dashboard."""
+    ids = [case.pk for case in cases
+           if case.status not in CLOSED_STATES and case.status != CaseStatus.DRAFT]
+    if not ids:
+        return {}
+    rows = (Message.objects.filter(case_id__in=ids, is_question=True, answered_at__isnull=True)
+            .values("case_id").annotate(n=Count("id")).order_by())
+    return {row["case_id"]: row["n"] for row in rows}
+
+
+def last_read_at(*, viewer, case: Case) -> datetime | None:
+    return (ThreadRead.objects.filter(case=case, user=viewer)
+            .values_list("last_read_at", flat=True).first())
+
+
+def _unread(*, viewer, messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Of `messages`, those written by someone else after `viewer` last read the
+    thread (all of them if they never did)."""
+    read_until = ThreadRead.objects.filter(case=OuterRef("case_id"), user=viewer).values(
+        "last_read_at")[:1]
+    return (messages.exclude(author=viewer)
+            .annotate(read_until=Subquery(read_until))
+            .filter(Q(read_until__isnull=True) | Q(created_at__gt=F("read_until"))))
+
+
+def unread_count(*, viewer, case: Case) -> int:
+    if not sees_thread(viewer=viewer, case=case):
+        return 0
+    return _unread(viewer=viewer, messages=_visible(viewer=viewer, case=case)).count()
+
+
+def unread_counts(*, viewer, cases: Iterable[Case]) -> dict[int, int]:
+    """Unread messages per case (case id -> count, absent when none), for the
+    patient's own cases: one query however many cases the dashboard shows."""
+    ids = [case.pk for case in cases
+           if viewer.pk == case.owner_id and case.status != CaseStatus.DRAFT]
+    if not ids:
+        return {}
+    rows = (_unread(viewer=viewer, messages=Message.objects.filter(case_id__in=ids,
+                                                                    internal=False))
+            .values("case_id").annotate(n=Count("id")).order_by())
+    return {row["case_id"]: row["n"] for row in rows}
+
+
+def attachable_records(*, viewer, case: Case) -> QuerySet[Record]:
+    """The records `viewer` may attach: those of the case they may see, less the
+    ones not uploaded yet and the ones turned away (nobody could open them)."""
+    return (records_for_viewer(viewer=viewer, case=case)
+            .exclude(state__in=[State.PENDING, State.REJECTED]).order_by("category", "title"))
