@@ -20,6 +20,7 @@ A rejection carries a REASONS code; its text is what the patient reads.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -30,7 +31,7 @@ import struct
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.utils.translation import gettext_lazy as _
@@ -373,11 +374,11 @@ class _Pass:
 
     sha256: str = ""
     size: int = 0
+    head: bytes = b""  # the first HEAD_BYTES
     has_nul: bool = False
     scan: clamav.ScanResult | None = None
     over_limit: bool = False
     failure: Exception | None = None  # reading failed (a damaged ZIP entry)
-    extra: dict = field(default_factory=dict)
 
 
 def _reject(job: _Job, reason: str, **values) -> FileReport:
@@ -405,7 +406,7 @@ _READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplemente
 
 def _stream(fileobj, head: bytes, job: _Job, *, scan: bool) -> _Pass:
     """Read the whole object once: hash it, and send it to clamd on the way."""
-    found = _Pass()
+    found = _Pass(head=head)
     digest = hashlib.sha256()
     zlib_errors = _zlib_error()
 
@@ -652,11 +653,12 @@ def _check_image(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
         if image.format in ("JPEG", "MPO"):
             image.draft("RGB", (THUMBNAIL_WIDTH * 2, THUMBNAIL_WIDTH * 2))
         decoded = image.size[0] * image.size[1] * max(len(image.getbands()), 1)
-        if decoded > IMAGE_DECODE_MAX_BYTES:
-            # Too big to decode here in one go: check its structure, no thumbnail.
-            image.verify()
-            return {}
-        image.load()
+        with _strict_decoding():
+            if decoded > IMAGE_DECODE_MAX_BYTES:
+                # Too big to decode here in one go: check its structure, no thumbnail.
+                image.verify()
+                return {}
+            image.load()
         if not job.thumbnails:
             return {}
         try:
@@ -664,6 +666,22 @@ def _check_image(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
             return {"thumbnail": _png(_eight_bit(picture))}
         except Exception:
             return {}
+
+
+@contextlib.contextmanager
+def _strict_decoding():
+    """A cut-off image must fail to decode. Pillow's switch for tolerating them is
+    process-wide, and WeasyPrint (the report PDFs) turns it on when imported, so it
+    is turned off around our own decoding. Verification runs one file at a time per
+    process (Celery prefork), so nothing else is decoding meanwhile."""
+    from PIL import ImageFile
+
+    tolerant = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = tolerant
 
 
 def _eight_bit(image):
@@ -751,18 +769,32 @@ def _pixel_data_fits(fileobj, ds, size: int) -> tuple[bool, bool]:
     return True, start + used + length <= size
 
 
-def _check_dicom(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
+def _dicom_header(source, sniff: _Sniff, size: int):
     import pydicom
 
-    fileobj.seek(0)
+    source.seek(0)
+    ds = pydicom.dcmread(source, stop_before_pixels=True, force=sniff.raw_dicom)
+    present, complete = _pixel_data_fits(source, ds, size)
+    return ds, present, complete
+
+
+def _check_dicom(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
+    header = None
+    head = found.head
+    # A header nearly always fits in the first MiB, already in memory: reading it
+    # from there spares a ZIP entry decompressing again and S3 another request.
+    with contextlib.suppress(Exception):
+        in_head = io.BytesIO(head)
+        ds, present, complete = _dicom_header(in_head, sniff, found.size)
+        if len(head) == found.size or (present and in_head.tell() + 4 <= len(head)):
+            header = ds, present, complete
     try:
-        ds = pydicom.dcmread(fileobj, stop_before_pixels=True, force=sniff.raw_dicom)
+        ds, present, complete = header or _dicom_header(fileobj, sniff, found.size)
         media_class = str(getattr(ds.get("file_meta"), "MediaStorageSOPClassUID", "") or "")
         if media_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
             # A disc's index of its own files: nothing to keep, nothing wrong.
             return {"reason": "skipped"}
         fields = _dicom_fields(ds)
-        present, complete = _pixel_data_fits(fileobj, ds, found.size)
     except StorageUnavailable:
         raise
     except Exception:

@@ -183,6 +183,15 @@ def test_it_refuses_a_damaged_photo(local_storage):
     assert_rejected(verify(local_storage, samples.truncated_jpeg(), "photo.jpg"), "cannot_open")
 
 
+def test_it_refuses_a_damaged_photo_even_when_pillow_is_told_to_tolerate_them(
+        local_storage, monkeypatch):
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as WeasyPrint sets it
+    assert_rejected(verify(local_storage, samples.truncated_jpeg(), "photo.jpg"), "cannot_open")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+
+
 def test_it_refuses_heic_while_pillow_cannot_read_it(local_storage):
     if verification._pillow_reads_heic():
         pytest.skip("this Pillow reads HEIC")
