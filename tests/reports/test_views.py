@@ -44,7 +44,7 @@ def test_it_shows_the_specialist_the_form_with_the_patients_questions(client, ca
     html = as_user(client, specialist).get(reverse("reports:write", args=[case.uuid])).content.decode()
     assert "Is surgery my only option?" in html and "Should anything be done first?" in html
     assert "Core biopsy, left breast" in html
-    assert 'data-autosave-url="%s"' % reverse("reports:autosave", args=[case.uuid]) in html
+    assert f'data-autosave-url="{reverse("reports:autosave", args=[case.uuid])}"' in html
     assert "Cannot determine without more tests" in html and "Recommends an alternative" in html
 
 
@@ -183,8 +183,8 @@ def test_the_patient_cannot_see_drafts_or_unreleased_versions(client, case, spec
     for url in urls:
         assert client.get(url).status_code == 404, url
     version = sign(case, specialist)
-    for url in urls + [reverse("reports:version", args=[version.uuid]),
-                       reverse("reports:pdf", args=[version.uuid])]:
+    for url in [*urls, reverse("reports:version", args=[version.uuid]),
+                reverse("reports:pdf", args=[version.uuid])]:
         assert client.get(url).status_code == 404, url
     assert "Read your report" not in client.get(
         reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
