@@ -38,6 +38,11 @@ from .models import FollowUpQuestion, ShareOpening
 logger = logging.getLogger(__name__)
 
 
+def _posted(request):
+    """The form's data: an empty POST is still a POST (its errors are shown)."""
+    return request.POST if request.method == "POST" else None
+
+
 # --- The patient sends the report to their physician ---------------------------------------
 @patient_case_view
 def share(request, case):
@@ -45,7 +50,7 @@ def share(request, case):
     if version is None:
         messages.info(request, _("You can send your report to your doctor once it is ready."))
         return redirect("requests_app:case_detail", case.uuid)
-    form = ShareForm(request.POST or None,
+    form = ShareForm(_posted(request),
                      initial={"email": case.pcp_email, "name": case.pcp_name})
     if request.method == "POST" and form.is_valid():
         try:
@@ -146,7 +151,7 @@ def follow_up(request, case):
     window = selectors.follow_up_window(case=case)
     if window.delivered_at is None:
         return redirect("requests_app:case_detail", case.uuid)
-    form = FollowUpQuestionForm(request.POST or None)
+    form = FollowUpQuestionForm(_posted(request))
     if request.method == "POST":
         if not window.can_ask:
             form.add_error(None, window.refusal)
@@ -188,7 +193,7 @@ def follow_up_answer(request, question_ref):
     if question.answered_at is not None:
         messages.info(request, _("This question is already answered."))
         return redirect("requests_app:staff_case", case.uuid)
-    form = FollowUpAnswerForm(request.POST or None)
+    form = FollowUpAnswerForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.follow_up_answer(actor=request.user, question_ref=question.uuid,
@@ -210,7 +215,7 @@ def follow_up_answer(request, question_ref):
 def rating(request, case):
     if case.status != "closed" or hasattr(case, "rating"):
         return redirect("requests_app:case_detail", case.uuid)
-    form = RatingForm(request.POST or None)
+    form = RatingForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.rating_create(actor=request.user, case_ref=case.uuid,
