@@ -38,6 +38,7 @@ class MessageForm(CharacterCountMixin, forms.Form):
     )
     answers = forms.ChoiceField(
         label=_("Does this answer a question?"), widget=forms.RadioSelect, initial=ANSWERS_ALL,
+        required=False,  # left unanswered, a reply answers what is open (the default)
         error_messages={"required": _("Choose whether this answers a question"),
                         "invalid_choice": _("That question has been answered already. Choose "
                                             "again.")},
@@ -82,7 +83,7 @@ class MessageForm(CharacterCountMixin, forms.Form):
         kwargs = {"body": data["body"], "internal": kind == INTERNAL, "question": kind == QUESTION,
                   "attachment_refs": [r.uuid for r in data.get("attachments") or []]}
         if "answers" in self.fields:
-            kwargs["answers"] = data["answers"]
+            kwargs["answers"] = data["answers"] or ANSWERS_ALL
         elif "kind" not in self.fields:
             # A patient with no open question: nothing to answer.
             kwargs["answers"] = ANSWERS_NONE
