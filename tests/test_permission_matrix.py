@@ -41,6 +41,7 @@ from secondop.audit.services import log_access, log_event
 from secondop.notifications.models import Kind, Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
 from tests.records.factories import RecordFactory, RecordRequestFactory
+from tests.reports.factories import released_version
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -220,6 +221,22 @@ TABLE: dict[str, Row] = {
     # Bundles are their requester's (a case manager's or specialist's) alone.
     "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),
     "records/bundles/<uuid:bundle_ref>/download/": Row(rule(NOT_FOUND), WRONG_METHOD),
+    # Reports. The owner's case has a released report and no case manager or specialist,
+    # so its owner alone reads it and downloads its PDF; every other role gets a 404.
+    "reports/case/<uuid:ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    # Writing, signing and amending are the assigned specialist's: the patient never
+    # sees a draft (a 404, as for everyone else here).
+    "reports/case/<uuid:ref>/write/": same(rule(NOT_FOUND)),
+    "reports/case/<uuid:ref>/autosave/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    "reports/case/<uuid:ref>/sign/": same(rule(NOT_FOUND)),
+    "reports/case/<uuid:ref>/amend/": same(rule(NOT_FOUND)),
+    "reports/versions/<uuid:version_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    "reports/versions/<uuid:version_ref>/pdf/": Row(PATIENT_CASE, WRONG_METHOD),
+    # Release and return are the case manager's (the case has none yet).
+    "reports/versions/<uuid:version_ref>/release/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    "reports/versions/<uuid:version_ref>/return/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    # Public: anyone checks a PDF with its code. POST_DATA has neither: the form again.
+    "reports/verify/": Row(PUBLIC, rule(BAD_REQUEST, anonymous=BAD_REQUEST)),
     # Messages: the patient, the case manager and the assigned specialist. The owner's
     # case has neither yet, so everyone else gets the case's 404; POST_DATA has no
     # message, so the owner is shown the form again with its error.
@@ -361,7 +378,8 @@ def build_world(users: dict) -> dict:
     record.save()
     default_storage.save(record.thumbnail_key, ContentFile(b"\x89PNG\r\n\x1a\n"))
     slot = RecordFactory(case=case, pending=True)
-    return {"case": case, "notification": notification, "admin_objects": admin_objects,
+    report_version = released_version(case, author=users["specialist"], released_by=coordinator)
+    return {"case": case, "report_version": report_version, "notification": notification, "admin_objects": admin_objects,
             "owner": owner, "record": record, "slot": slot,
             "asked": RecordRequestFactory(case=case, requested_by=coordinator),
             "bundle": Bundle.objects.create(case=case, requested_by=coordinator,
@@ -392,6 +410,7 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         "token": "bogus-token",
         "request_ref": str(world["asked"].uuid),
         "bundle_ref": str(world["bundle"].uuid),
+        "version_ref": str(world["report_version"].uuid),  # the owner's released report
     }
 
 
