@@ -236,6 +236,7 @@ def rating(request, case):
 # period, with no reference, name, date of birth or free text, so no count can
 # be followed back to a case from here. It is the quality view the people who
 # manage the specialties and the specialist panel need.
+@require_GET
 @role_required(Role.COORDINATOR, Role.ADMIN)
 def concordance(request):
     form = ConcordanceFilterForm(request.GET or None)

@@ -21,7 +21,8 @@ PDF = b"%PDF-1.7\n% a second-opinion report\n%%EOF\n"
 
 
 def delivered_case(*, owner, specialist, delivered_at=None, status=CaseStatus.DELIVERED,
-                   diagnosis_opinion="refined", treatment_opinion="changes", **case_fields):
+                   diagnosis_opinion="refined", treatment_opinion="changes", report=None,
+                   **case_fields):
     """A case whose report was released at `delivered_at` (default: now)."""
     delivered_at = delivered_at or timezone.now()
     fields = {"pcp_name": "Dr. Primary", "pcp_email": "dr.primary@clinic.example",
@@ -32,13 +33,15 @@ def delivered_case(*, owner, specialist, delivered_at=None, status=CaseStatus.DE
                                      new_status=CaseStatus.DELIVERED)
     CaseEvent.objects.filter(pk=event.pk).update(created_at=delivered_at)
     release_report(case=case, author=specialist, released_at=delivered_at,
-                   diagnosis_opinion=diagnosis_opinion, treatment_opinion=treatment_opinion)
+                   diagnosis_opinion=diagnosis_opinion, treatment_opinion=treatment_opinion,
+                   **(report or {}))
     return case
 
 
 def release_report(*, case, author, released_at=None, diagnosis_opinion="refined",
                    treatment_opinion="changes", summary="Invasive ductal carcinoma, grade 2.",
-                   number=None):
+                   number=None, answers=(("Is surgery my only option?",
+                                          "No: surgery that keeps the breast is an option."),)):
     """A released version (the PDF stored); earlier released ones are superseded."""
     released_at = released_at or timezone.now()
     report, _created = Report.objects.get_or_create(case=case)
@@ -57,9 +60,9 @@ def release_report(*, case, author, released_at=None, diagnosis_opinion="refined
         pdf_key=key, pdf_sha256=hashlib.sha256(PDF).hexdigest(), pdf_size=len(PDF),
         pdf_stored_at=released_at, released_at=released_at,
     )
-    ReportAnswer.objects.create(version=version, position=1,
-                                question_text="Is surgery my only option?",
-                                answer="No: surgery that keeps the breast is an option.")
+    for position, (question, answer) in enumerate(answers, start=1):
+        ReportAnswer.objects.create(version=version, position=position, question_text=question,
+                                    answer=answer)
     report.versions.filter(number__lt=number, superseded_at__isnull=True).update(
         superseded_at=released_at, superseded_by=version)
     return version
