@@ -36,10 +36,13 @@ from django.urls import Resolver404, URLResolver, get_resolver, path, resolve, r
 from django.utils import timezone
 
 from records.models import Bundle, GatherList
+from requests_app.aftercare.models import FollowUpQuestion
 from requests_app.models import Icd10Synonym
 from secondop.audit.services import log_access, log_event
 from secondop.notifications.models import Kind, Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
+from tests.accounts.factories import UserFactory
+from tests.aftercare.factories import delivered_case, sent_share
 from tests.records.factories import RecordFactory, RecordRequestFactory
 from tests.reports.factories import released_version
 from tests.requests_app.factories import CaseFactory
@@ -241,6 +244,23 @@ TABLE: dict[str, Row] = {
     # case has neither yet, so everyone else gets the case's 404; POST_DATA has no
     # message, so the owner is shown the form again with its error.
     "messages/case/<uuid:ref>/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    # After delivery (requests_app.aftercare), on the owner's delivered case: the owner
+    # sees the form (POST_DATA is no valid one), everyone else gets the case's 404.
+    "aftercare/<uuid:ref>/share/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    "aftercare/<uuid:ref>/follow-up/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    # Not closed yet: nothing to rate, the owner is sent back to the case.
+    "aftercare/<uuid:ref>/rating/": same(PATIENT_CASE | {"owner": REDIRECT}),
+    # The link the owner sent their physician (their delivered case): theirs to withdraw.
+    "aftercare/shares/<uuid:share_ref>/revoke/": Row(WRONG_METHOD,
+                                                     PATIENT_CASE | {"owner": REDIRECT}),
+    # Only the assigned specialist answers (not the matrix's specialist).
+    "aftercare/follow-up/<uuid:question_ref>/answer/": same(rule(NOT_FOUND)),
+    # Counts only, no case: coordinators and administrators (the view says why).
+    "aftercare/concordance/": Row(rule(FORBIDDEN, coordinator=OK, admin=OK), WRONG_METHOD),
+    # The physician's link (a real one): no account, the token is the credential, so
+    # whoever holds it reads that one report. Staff without MFA enrol first, as everywhere.
+    "shared/<str:token>/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
+    "shared/<str:token>/pdf/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),
@@ -378,9 +398,20 @@ def build_world(users: dict) -> dict:
     record.save()
     default_storage.save(record.thumbnail_key, ContentFile(b"\x89PNG\r\n\x1a\n"))
     slot = RecordFactory(case=case, pending=True)
+    # A delivered case of the owner's (none of PHI's words), its released report sent to
+    # their physician, and a follow-up question: the aftercare URLs.
+    delivered = delivered_case(owner=owner, specialist=UserFactory(role="specialist"),
+                               diagnosis="Knee pain", proposed_treatment="Knee replacement",
+                               concerns="The recovery", patient_phone="",
+                               report={"answers": ()})
+    share, share_token = sent_share(case=delivered)
+    question = FollowUpQuestion.objects.create(case=delivered, position=1, asked_by=owner,
+                                               text="How long is the recovery?")
     report_version = released_version(case, author=users["specialist"], released_by=coordinator)
     return {"case": case, "report_version": report_version, "notification": notification, "admin_objects": admin_objects,
             "owner": owner, "record": record, "slot": slot,
+            "delivered": delivered, "share": share, "share_token": share_token,
+            "question": question,
             "asked": RecordRequestFactory(case=case, requested_by=coordinator),
             "bundle": Bundle.objects.create(case=case, requested_by=coordinator,
                                             expires_at=timezone.now() + timedelta(hours=1))}
@@ -391,7 +422,8 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
     case = world["case"]
     admin_model_label = re.match(r"admin/(\w+/\w+)/<path:object_id>/", route)
     return {
-        "ref": str(case.uuid),                        # the owner's sent case
+        # the owner's sent case (their delivered one for the aftercare pages)
+        "ref": str(world["delivered"].uuid if route.startswith("aftercare/") else case.uuid),
         "key": "diagnosis" if route.startswith("requests/") else "MQ:bogus-key",
         "uidb36": "zz",                               # allauth's reset link, bogus
         "pk": str(world["notification"].pk),          # the owner's notification
@@ -407,7 +439,10 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         "record_ref": str(world["record"].uuid),     # the owner's checked record
         "file_ref": str((world["slot"] if "/sign/" in route else world["record"]).files.get().uuid),
         "number": "1",
-        "token": "bogus-token",
+        # The physician's link opens with a real token; the records upload's is bogus.
+        "token": world["share_token"] if route.startswith("shared/") else "bogus-token",
+        "share_ref": str(world["share"].uuid),          # the owner's link to their physician
+        "question_ref": str(world["question"].uuid),    # the owner's follow-up question
         "request_ref": str(world["asked"].uuid),
         "bundle_ref": str(world["bundle"].uuid),
         "version_ref": str(world["report_version"].uuid),  # the owner's released report
@@ -494,7 +529,8 @@ def test_the_permission_matrix(role, request, client):
             # A form shown again with its errors (400) is the same page as OK.
             shown = {OK, BAD_REQUEST}
             if not (role in PHI_READERS and expected in shown and actual == expected):
-                body = response.content.decode(errors="replace")
+                body = (b"".join(response.streaming_content) if response.streaming
+                        else response.content).decode(errors="replace")
                 leaked = [text for text in PHI if text in body]
                 if leaked:
                     failures.append(f"{where}: the response ({actual}) shows {leaked}")
