@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 GIB = 1024**3
 LIMIT_MB = 200
-CASES = ["dicom-1g", "dicom-1g-thumbnail", "pdf-1g", "zip-1g", "study-folder", "study-zip"]
+CASES = ["dicom-1g", "dicom-1g-thumbnail", "pdf-1g", "zip-1g", "png-12mp", "study-folder",
+         "study-zip"]
 STUDY_SERIES, STUDY_INSTANCES = 20, 100
 
 
@@ -113,6 +114,16 @@ def write_big_zip(path: Path, *, entries: int, frames_each: int) -> None:
                     member.write(frame)
 
 
+def write_png(path: Path) -> None:
+    """The largest picture verification decodes whole for its thumbnail (3,584 x
+    3,500 RGB, 12.5 megapixels: just under IMAGE_DECODE_MAX_BYTES as Pillow holds
+    it, four bytes a pixel)."""
+    from PIL import Image
+
+    noise = Image.effect_noise((3584, 3500), 64).convert("RGB")
+    noise.save(path, "PNG", compress_level=1)
+
+
 def study_instances():
     import pydicom
     from pydicom.data import get_testdata_file
@@ -137,6 +148,7 @@ def make_inputs(folder: Path) -> None:
         ("dicom-1g.dcm", lambda p: write_dicom(p, frames=2048)),
         ("pdf-1g.pdf", lambda p: write_pdf(p, stream_bytes=GIB)),
         ("zip-1g.zip", lambda p: write_big_zip(p, entries=64, frames_each=32)),
+        ("png-12mp.png", write_png),
     ]
     for name, make in steps:
         path = folder / name
@@ -210,11 +222,13 @@ def child(case: str, folder: Path, storage_options: dict, clamd: str | None) -> 
     check = {"max_size": 5 * GIB, "clamd_address": clamd, "clamd_max_stream": 2 * GIB}
     outcome: dict = {}
     try:
-        if case in ("dicom-1g", "pdf-1g", "zip-1g"):
-            key = {"dicom-1g": "dicom-1g.dcm", "pdf-1g": "pdf-1g.pdf", "zip-1g": "zip-1g.zip"}[case]
+        if case in ("dicom-1g", "pdf-1g", "zip-1g", "png-12mp"):
+            key = {"dicom-1g": "dicom-1g.dcm", "pdf-1g": "pdf-1g.pdf", "zip-1g": "zip-1g.zip",
+                   "png-12mp": "png-12mp.png"}[case]
             report = verify_file(storage=storage, key=key, name=key, **check)
             outcome = {"ok": report.ok, "reason": report.reason, "kind": report.kind,
-                       "size": report.size, "members": len(report.members or [])}
+                       "size": report.size, "members": len(report.members or []),
+                       "thumbnail": bool(report.thumbnail)}
         elif case == "dicom-1g-thumbnail":
             with open_object(storage, "dicom-1g.dcm") as handle:
                 png = dicom_thumbnail(handle)

@@ -58,7 +58,7 @@ THUMBNAIL_WIDTH = 480
 THUMBNAIL_MAX_HEIGHT = 1440
 # Pillow decodes a whole image to make a thumbnail; past this (after JPEG's reduced
 # decoding) the image is checked without one. Past IMAGE_MAX_PIXELS it is refused.
-IMAGE_DECODE_MAX_BYTES = 96 * 1024**2
+IMAGE_DECODE_MAX_BYTES = 48 * 1024**2
 IMAGE_MAX_PIXELS = 180_000_000
 # A PDF inside a ZIP is read into memory up to this size: a compressed ZIP entry can
 # only seek backwards by decompressing again from its start.
@@ -652,7 +652,7 @@ def _check_image(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
             return {"reason": "image_too_large"}
         if image.format in ("JPEG", "MPO"):
             image.draft("RGB", (THUMBNAIL_WIDTH * 2, THUMBNAIL_WIDTH * 2))
-        decoded = image.size[0] * image.size[1] * max(len(image.getbands()), 1)
+        decoded = image.size[0] * image.size[1] * _bytes_per_pixel(image.mode)
         with _strict_decoding():
             if decoded > IMAGE_DECODE_MAX_BYTES:
                 # Too big to decode here in one go: check its structure, no thumbnail.
@@ -662,10 +662,25 @@ def _check_image(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
         if not job.thumbnails:
             return {}
         try:
-            picture = ImageOps.exif_transpose(image) or image
-            return {"thumbnail": _png(_eight_bit(picture))}
-        except Exception:
+            # Shrink first, in place: every step after works on a small image.
+            picture = image.convert("I") if image.mode.startswith("I;16") else image
+            picture.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_MAX_HEIGHT), Image.Resampling.LANCZOS)
+            picture = ImageOps.exif_transpose(_eight_bit(picture))
+            return {"thumbnail": _png(picture)}
+        except Exception:  # a picture we cannot draw is still a readable picture
             return {}
+
+
+def _bytes_per_pixel(mode: str) -> int:
+    """What Pillow holds per pixel once decoded (RGB is stored as four bytes), plus
+    the 32-bit copy a 16-bit greyscale needs for its thumbnail."""
+    if mode in ("1", "L", "P"):
+        return 1
+    if mode in ("LA", "PA", "La"):
+        return 4
+    if mode.startswith("I;16"):
+        return 6
+    return 4
 
 
 @contextlib.contextmanager
