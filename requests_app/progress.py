@@ -67,9 +67,9 @@ STATUS_TEXT: dict[str, StatusText] = {
         _("Nothing to do now. The specialist may ask you a question."),
         _("The specialist is reviewing the case."), action=_("Return to the specialist")),
     S.CONSULTATION: StatusText(
-        _("A consultation with the specialist is being arranged"), 3,
-        _("Check the consultation details we sent you"),
-        _("A consultation with the specialist is being arranged.")),
+        _("You have a consultation with the specialist"), 3,
+        _("See the time of your consultation below"),
+        _("A consultation with the specialist was booked.")),
     S.REPORT_READY: StatusText(
         _("The specialist has written your report; we are checking it"),
         4, _("Nothing to do now. Your report is nearly ready."),

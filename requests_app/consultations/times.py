@@ -51,6 +51,12 @@ def format_span(starts_at: datetime, ends_at: datetime, zone: ZoneInfo, *,
     return f"{text} {zone_label(zone, starts_at)}" if with_zone else text
 
 
+def format_moment(moment: datetime, zone: ZoneInfo) -> str:
+    """"Tuesday 14 July, 3:05 PM" in `zone` (the zone not named)."""
+    local = timezone.localtime(moment, zone)
+    return f"{date_format(local, 'l j F')}, {_clock(local)}"
+
+
 @dataclass(frozen=True)
 class Span:
     """A time as one person reads it: in their zone, and (for the care team) in the

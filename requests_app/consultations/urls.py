@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "consultations"
-urlpatterns: list = []
+urlpatterns = [
+    path("case/<uuid:ref>/new/", views.consultation_new, name="new"),
+    path("<uuid:consultation_ref>/", views.consultation_detail, name="detail"),
+    path("<uuid:consultation_ref>/choose/", views.consultation_choose, name="choose"),
+    path("<uuid:consultation_ref>/other-times/", views.consultation_other_times, name="other_times"),
+    path("<uuid:consultation_ref>/times/", views.consultation_times, name="times"),
+    path("<uuid:consultation_ref>/cancel/", views.consultation_cancel, name="cancel"),
+    path("<uuid:consultation_ref>/outcome/", views.consultation_outcome, name="outcome"),
+    path("<uuid:consultation_ref>/calendar.ics", views.consultation_calendar, name="calendar"),
+]

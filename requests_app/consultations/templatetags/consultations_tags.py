@@ -1,0 +1,58 @@
+"""The consultation panel and next step that requests_app's case pages include:
+requests_app never imports consultations, so the panel brings its own data
+(DESIGN.md, Layers)."""
+
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from requests_app.consultations import selectors, services
+from requests_app.consultations.models import Mode, Status
+from requests_app.consultations.times import care_team_zone, span_for
+
+register = template.Library()
+
+
+@register.inclusion_tag("consultations/includes/case_panel.html", takes_context=True)
+def consultation_panel(context, case):
+    user = context["request"].user
+    if case.consultation_type not in Mode.values:
+        return {"wanted": False}
+    shown = selectors.sees_consultations(viewer=user, case=case)
+    consultations = selectors.case_consultations(case=case) if shown else []
+    latest = consultations[0] if consultations else None
+    is_owner = user.pk == case.owner_id
+    is_specialist = case.specialist_id == user.pk
+    when = None
+    if latest is not None and latest.starts_at and latest.status in (
+            Status.BOOKED, Status.HELD, Status.MISSED):
+        patient_zone = ZoneInfo(latest.patient_time_zone)
+        when = span_for(latest.starts_at, latest.ends_at,
+                        reader_zone=patient_zone if is_owner else care_team_zone(),
+                        patient_zone=patient_zone)
+    return {
+        "wanted": True, "shown": shown, "case": case, "is_owner": is_owner,
+        "is_specialist": is_specialist, "mode": Mode(case.consultation_type),
+        "consultation": latest, "when": when,
+        "can_propose": is_specialist and shown and (latest is None or not latest.is_open)
+        and case.status in services.ARRANGING,
+        "waiting_for_specialist": is_owner and latest is None and case.specialist_id
+        and case.status in services.ARRANGING,
+    }
+
+
+@register.simple_tag(takes_context=True)
+def consultation_next_step(context, case) -> dict | None:
+    """The patient's next step while times wait for them to choose: its words and
+    where to do it; None otherwise."""
+    user = context["request"].user
+    if user.pk != case.owner_id or case.consultation_type not in Mode.values:
+        return None
+    consultation = selectors.open_consultation(case=case)
+    if consultation is not None and consultation.status == Status.PROPOSED:
+        return {"text": _("Choose a time for your consultation"),
+                "url": reverse("consultations:detail", args=[consultation.uuid]),
+                "link": _("See the times")}
+    return None
