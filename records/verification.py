@@ -430,8 +430,10 @@ def _stream(fileobj, head: bytes, job: _Job, *, scan: bool) -> _Pass:
     except StorageUnavailable:
         raise
     except (*_READ_ERRORS, *zlib_errors) as error:
-        if _storage_failure(fileobj):
-            raise _storage_failure(fileobj) from error
+        # A ZIP entry that fails to unpack is damaged; the object itself failing to
+        # read is storage's trouble, for the task to retry, not the patient's.
+        if not job.in_zip or _storage_failure(fileobj):
+            raise
         found.failure = error
     found.sha256 = digest.hexdigest()
     return found
@@ -490,7 +492,9 @@ def _verify(fileobj, job: _Job) -> FileReport:
     skipped = job.skip_viewer_files and is_viewer_file(job.name)
     if job.in_zip and not skipped and (sniff.kind == "zip" or sniff.mime in _ARCHIVE_MIMES):
         return _reject(job, "zip_nested", mime=sniff.mime)
-    scan = job.scanner is not None and sniff.kind != "zip" and (skipped or not sniff.reason)
+    # A ZIP's entries are scanned one by one (_check_zip); anything skipped is scanned
+    # whole, archives included (clamd unpacks them), since it stays in the upload.
+    scan = job.scanner is not None and (skipped or (not sniff.reason and sniff.kind != "zip"))
     if scan and job.size > job.scanner.max_stream:
         return _reject(job, "scan_too_large", mime=sniff.mime, kind=sniff.kind)
 

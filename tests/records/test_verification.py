@@ -292,6 +292,20 @@ def test_it_scans_viewer_files_it_skips(local_storage, clamd):
                     "malware")
 
 
+def test_it_scans_archives_inside_viewer_folders_whole(local_storage, clamd):
+    data = samples.zip_of({**samples.study_files(series=1, instances=1),
+                           "VIEWER/plugins.zip": samples.zip_of({"x.com": samples.EICAR})})
+    assert_rejected(verify(local_storage, data, "disc.zip", clamd_address=clamd["unix"]),
+                    "malware")
+
+
+def test_a_damaged_zip_entry_is_cannot_open(local_storage):
+    data = bytearray(samples.zip_of({"notes.txt": samples.text() * 200}))
+    start = data.find(b"notes.txt") + len(b"notes.txt")
+    data[start + 10:start + 30] = bytes(20)  # inside the deflated data
+    assert_rejected(verify(local_storage, bytes(data), "records.zip"), "cannot_open")
+
+
 def test_a_clean_file_passes_the_scanner(any_storage, clamd):
     report = verify(any_storage, samples.pdf(), "report.pdf", clamd_address=clamd["tcp"])
     assert report.ok and report.thumbnail
