@@ -43,6 +43,7 @@ from secondop.notifications.models import Kind, Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
 from tests.accounts.factories import UserFactory
 from tests.aftercare.factories import delivered_case, sent_share
+from tests.consultations.factories import ConsultationFactory
 from tests.records.factories import RecordFactory, RecordRequestFactory
 from tests.reports.factories import released_version
 from tests.requests_app.factories import CaseFactory
@@ -244,6 +245,22 @@ TABLE: dict[str, Row] = {
     # case has neither yet, so everyone else gets the case's 404; POST_DATA has no
     # message, so the owner is shown the form again with its error.
     "messages/case/<uuid:ref>/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    # Consultations: the patient, the case manager and the assigned specialist. The
+    # owner's consultation is booked; its case has neither a case manager nor an assigned
+    # specialist, so everyone else gets a 404, and the owner a 403 where only the
+    # specialist acts (propose, new times, the outcome). POST_DATA chooses no time and
+    # asks for no other times (the form again), but gives a reason to cancel.
+    "consultations/case/<uuid:ref>/new/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
+    "consultations/<uuid:consultation_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    "consultations/<uuid:consultation_ref>/choose/": Row(WRONG_METHOD,
+                                                         PATIENT_CASE | {"owner": BAD_REQUEST}),
+    "consultations/<uuid:consultation_ref>/other-times/": Row(
+        PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    "consultations/<uuid:consultation_ref>/times/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
+    "consultations/<uuid:consultation_ref>/cancel/": Row(PATIENT_CASE,
+                                                         PATIENT_CASE | {"owner": REDIRECT}),
+    "consultations/<uuid:consultation_ref>/outcome/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
+    "consultations/<uuid:consultation_ref>/calendar.ics": Row(PATIENT_CASE, WRONG_METHOD),
     # After delivery (requests_app.aftercare), on the owner's delivered case: the owner
     # sees the form (POST_DATA is no valid one), everyone else gets the case's 404.
     "aftercare/<uuid:ref>/share/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
@@ -412,6 +429,8 @@ def build_world(users: dict) -> dict:
             "owner": owner, "record": record, "slot": slot,
             "delivered": delivered, "share": share, "share_token": share_token,
             "question": question,
+            "consultation": ConsultationFactory(case=case,
+                                                specialist=UserFactory(role="specialist")),
             "asked": RecordRequestFactory(case=case, requested_by=coordinator),
             "bundle": Bundle.objects.create(case=case, requested_by=coordinator,
                                             expires_at=timezone.now() + timedelta(hours=1))}
@@ -446,6 +465,7 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         "request_ref": str(world["asked"].uuid),
         "bundle_ref": str(world["bundle"].uuid),
         "version_ref": str(world["report_version"].uuid),  # the owner's released report
+        "consultation_ref": str(world["consultation"].uuid),  # the owner's, booked
     }
 
 
