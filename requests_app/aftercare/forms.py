@@ -20,7 +20,7 @@ class ShareForm(forms.Form):
     )
     name = forms.CharField(
         label=_("Your doctor's name (optional)"), max_length=150, required=False,
-        help_text=_("Only for you, to recognise the link below. It is not put in the email."),
+        help_text=_("Only for you, to tell your links apart. It is not put in the email."),
     )
     consent = forms.BooleanField(
         label=consent.WORDING,

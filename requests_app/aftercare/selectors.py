@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import Case, CaseEvent, CaseStatus
+from requests_app.reports import selectors as reports_selectors
 from requests_app.reports.models import (
     DiagnosisOpinion,
-    Report,
     ReportVersion,
     TreatmentOpinion,
     VersionStatus,
@@ -31,17 +31,10 @@ def token_hash(token: str) -> str:
 
 
 # --- The report -----------------------------------------------------------------------
-def released_version(*, report: Report | None) -> ReportVersion | None:
-    """The version the patient (and a physician they shared it with) reads: the
-    latest released one. Earlier released versions are superseded by it."""
-    if report is None:
-        return None
-    return (report.versions.filter(status=VersionStatus.RELEASED, superseded_at__isnull=True)
-            .select_related("icd10").order_by("-number").first())
-
-
-def case_report(*, case: Case) -> Report | None:
-    return Report.objects.filter(case=case).first()
+def released_version(*, case: Case) -> ReportVersion | None:
+    """The version the patient reads now, and a physician they sent it to: the
+    reports app's rule (the newest released version), in one place."""
+    return reports_selectors.released_version(case=case)
 
 
 def case_delivered_at(*, case: Case) -> datetime.datetime | None:

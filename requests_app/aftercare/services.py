@@ -76,13 +76,13 @@ def share_create(*, actor, case_ref: UUID | str, email: str, name: str = "",
     case = _patient_case(actor=actor, case_ref=case_ref)
     if not consented:
         raise AftercareError(_("Tick the box to agree to send your report."))
-    report = selectors.case_report(case=case)
-    if selectors.released_version(report=report) is None:
+    version = selectors.released_version(case=case)
+    if version is None:
         raise AftercareError(_("Your report is not ready yet. You can send it to your doctor "
                                "once it is."))
     now = timezone.now()
     share = Share.objects.create(
-        report=report, created_by=actor, recipient_email=email.strip(),
+        report_id=version.report_id, created_by=actor, recipient_email=email.strip(),
         recipient_name=name.strip(), expires_at=now + datetime.timedelta(
             days=settings.SHARE_LINK_DAYS),
         consent_version=consent.VERSION, consented_at=now, consent_ip=client_ip(request),
@@ -323,7 +323,7 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) 
         raise ShareRefused(Refusal.REVOKED, share)
     if share.is_expired:
         raise ShareRefused(Refusal.EXPIRED, share)
-    version = selectors.released_version(report=share.report)
+    version = selectors.released_version(case=share.report.case)
     if version is None:
         raise ShareRefused(Refusal.UNAVAILABLE, share)
     with transaction.atomic():

@@ -46,7 +46,7 @@ def _posted(request):
 # --- The patient sends the report to their physician ---------------------------------------
 @patient_case_view
 def share(request, case):
-    version = selectors.released_version(report=selectors.case_report(case=case))
+    version = selectors.released_version(case=case)
     if version is None:
         messages.info(request, _("You can send your report to your doctor once it is ready."))
         return redirect("requests_app:case_detail", case.uuid)
