@@ -65,6 +65,8 @@ def production_environment(args, s3_url: str) -> dict[str, str]:
         "TRUSTED_PROXY_COUNT": "1",
         # The pages send no email: TLS SMTP on a port nothing listens on.
         "SMTP_URL": f"smtp://127.0.0.1:{free_port()}?tls=True",
+        # Nor does any page scan an upload: clamd on a port nothing listens on.
+        "CLAMD_ADDRESS": f"tcp://127.0.0.1:{free_port()}",
         "AWS_STORAGE_BUCKET_NAME": "secondop-bench",
         "AWS_S3_ENDPOINT_URL": s3_url,
         "AWS_ACCESS_KEY_ID": "bench",

@@ -31,12 +31,24 @@ Then a score, highest first (points):
 Ties go to fewer open cases, then name, then the account id: deterministic.
 """
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -45,7 +57,6 @@ from requests_app.models import OPEN_STATES, Case, Icd10Code
 
 from .models import (
     Certification,
-    HeldCertification,
     LeavePeriod,
     Licence,
     Offer,
@@ -102,7 +113,10 @@ def _exclusion_text(name: str, n: int, case: Case) -> str:
     return texts[name] % {"n": n, "state": state, "language": case.specialist_language}
 
 
+@lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
+    # Cached: every ranking folds every specialist's institution and languages,
+    # and there are far fewer distinct ones than specialists.
     return " ".join("".join(ch for ch in text.casefold() if ch.isalnum() or ch.isspace()).split())
 
 
@@ -111,24 +125,11 @@ def _same_institution(a: str, b: str) -> bool:
     return bool(a and b) and (a == b or a in b or b in a)
 
 
-def specialists_for_matching():
-    """Every specialist profile with what the filters and the score read, in a
-    fixed number of queries whatever their number."""
-    # Two correlated counts, not two joins: joined, every assigned case would be
-    # paired with every offer (thousands of rows per specialist at scale).
-    assigned = (Case.objects.filter(specialist=OuterRef("user_id"), status__in=OPEN_STATES)
-                .order_by().values("specialist").annotate(n=Count("id")).values("n"))
-    offered = (Offer.objects.filter(specialist=OuterRef("user_id"), status=OfferStatus.OPEN)
-               .order_by().values("specialist").annotate(n=Count("id")).values("n"))
-    return (
-        SpecialistProfile.objects.filter(user__role="specialist")
-        .select_related("user")
-        .annotate(
-            assigned_open=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
-            offers_open=Coalesce(Subquery(offered, output_field=IntegerField()), 0),
-        )
-        .order_by("user__full_name", "user_id")
-    )
+def specialists_for_matching() -> QuerySet[SpecialistProfile]:
+    """Every specialist profile matching considers. A queryset, so that a caller
+    can narrow it (offer_make: the one specialist offered the case);
+    rank_specialists reads what its filters need from it as plain rows."""
+    return SpecialistProfile.objects.filter(user__role="specialist")
 
 
 @dataclass(frozen=True)
@@ -138,80 +139,140 @@ class _Licence:
 
 
 @dataclass(frozen=True)
-class _Leave:
-    starts_on: date
-    ends_on: date
+class _Row:
+    """What the hard filters read of one specialist: a tuple from the database,
+    not a model instance (at 1,000 specialists, building a SpecialistProfile and
+    its User for each cost more than the query itself)."""
+
+    pk: int
+    user_id: int
+    active: bool
+    accepting_cases: bool
+    max_open_cases: int
+    institution: str
+    consultation_modes: tuple
+    languages: tuple
+    assigned_open: int
+    offers_open: int
+    licence_expires: date | None  # the licence in the patient's state valid on the due date
+    on_leave: bool
+
+
+def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list[_Row]:
+    """One query, one row per specialist, with the filters' inputs computed by
+    the database: open cases and offers (correlated counts: PostgreSQL reads
+    each specialist's cases through the specialist index, where a grouped
+    count over every open case chose a sequential scan of the whole table and
+    took longer), the licence in the patient's state that is still valid on
+    the due date (at most one: one licence per state), and leave overlapping
+    today to the due date."""
+    assigned = (Case.objects.filter(specialist=OuterRef("user_id"), status__in=OPEN_STATES)
+                .order_by().values("specialist").annotate(n=Count("id")).values("n"))
+    offered = (Offer.objects.filter(specialist=OuterRef("user_id"), status=OfferStatus.OPEN)
+               .order_by().values("specialist").annotate(n=Count("id")).values("n"))
+    licence = (Licence.objects.filter(profile=OuterRef("pk"), state=case.patient_state or "",
+                                      expires_on__gte=due)
+               .order_by().values("expires_on")[:1])
+    away = LeavePeriod.objects.filter(profile=OuterRef("pk"), starts_on__lte=due,
+                                      ends_on__gte=today)
+    rows = (profiles.order_by()
+            .annotate(match_assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
+                      match_offers=Coalesce(Subquery(offered, output_field=IntegerField()), 0),
+                      match_licence=Subquery(licence, output_field=DateField()),
+                      match_away=Exists(away),
+                      # As text, decoded once per distinct list (_json_list): a few
+                      # dozen combinations, where decoding 2,000 lists cost 3 ms.
+                      match_modes=Cast("consultation_modes", TextField()),
+                      match_languages=Cast("languages", TextField()))
+            .values_list("pk", "user_id", "user__is_active", "accepting_cases",
+                         "max_open_cases", "institution", "match_modes", "match_languages",
+                         "match_assigned", "match_offers", "match_licence", "match_away"))
+    return [_Row(pk, user_id, active, accepting, most, institution, _json_list(modes),
+                 _json_list(languages), assigned_open, offers_open, licence_expires, on_leave)
+            for (pk, user_id, active, accepting, most, institution, modes, languages,
+                 assigned_open, offers_open, licence_expires, on_leave) in rows]
+
+
+@lru_cache(maxsize=1024)
+def _json_list(text: str) -> tuple:
+    value = json.loads(text)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _attach_side_tables(profiles: list) -> None:
-    """Licences, current leave, certifications and specialties of every profile,
-    read as plain rows (one query each) and grouped here: Django's prefetch
-    builds a model and a queryset per row, ten times the cost at 1,000
-    specialists."""
+    """Certifications and specialties of the candidates, what the score reads,
+    as plain rows (one query each) grouped here: Django's prefetch builds a
+    model and a queryset per row."""
     ids = [p.pk for p in profiles]
-    licences, leave, held, specialties = (defaultdict(list) for _ in range(4))
-    for profile_id, state, expires in Licence.objects.filter(profile_id__in=ids).values_list(
-            "profile_id", "state", "expires_on"):
-        licences[profile_id].append(_Licence(state, expires))
-    for profile_id, starts, ends in LeavePeriod.objects.filter(
-            profile_id__in=ids, ends_on__gte=timezone.localdate()).values_list(
-            "profile_id", "starts_on", "ends_on"):
-        leave[profile_id].append(_Leave(starts, ends))
-    certifications = {c.pk: c for c in Certification.objects.all()}
-    for profile_id, certification_id in HeldCertification.objects.filter(
-            profile_id__in=ids).values_list("profile_id", "certification_id"):
-        held[profile_id].append(certifications[certification_id])
+    held, specialties = defaultdict(list), defaultdict(set)
+    # One Certification per holder (a certificate held by two candidates is read
+    # twice, in one query): the score compares them by key.
+    for certification in (Certification.objects.filter(holders__profile_id__in=ids)
+                          .annotate(match_holder=F("holders__profile_id")).order_by()):
+        held[certification.match_holder].append(certification)
     for profile_id, specialty_id in SpecialistProfile.specialties.through.objects.filter(
             specialistprofile_id__in=ids).values_list("specialistprofile_id", "specialty_id"):
-        specialties[profile_id].append(specialty_id)
+        specialties[profile_id].add(specialty_id)
     for profile in profiles:
-        profile.match_licences = sorted(licences[profile.pk], key=lambda lic: lic.state)
-        profile.match_leave = leave[profile.pk]
-        profile.match_certifications = sorted(held[profile.pk], key=lambda c: c.name)
-        profile.match_specialty_ids = set(specialties[profile.pk])
+        profile.match_certifications = sorted(held[profile.pk], key=lambda c: (c.name, c.pk))
+        profile.match_specialty_ids = specialties[profile.pk]
+
+
+def _failed(row: _Row, case: Case, language: str, offered_before: set) -> dict[str, bool]:
+    return {
+        "accepting": not (row.accepting_cases and row.active),
+        "capacity": row.assigned_open + row.offers_open >= row.max_open_cases,
+        "licence": row.licence_expires is None,
+        "institution": _same_institution(row.institution, case.diagnosing_institution),
+        "leave": row.on_leave,
+        "mode": bool(case.consultation_type)
+        and case.consultation_type not in row.consultation_modes,
+        "language": bool(language) and not _speaks(row.languages, language),
+        "offered": row.user_id in offered_before,
+    }
 
 
 def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking:
     """The specialists who may take `case`, best first, each with the reasons
-    behind their place, and how many each hard filter excluded."""
+    behind their place, and how many each hard filter excluded.
+
+    `profiles`: a SpecialistProfile queryset to choose from (all of
+    specialists_for_matching() when None; a list of profiles is read again
+    by key). The filters read plain rows of every one of them; only those who
+    pass every filter become model instances, with what the score reads."""
     relax = frozenset(relax) & RELAXABLE
-    profiles = list(profiles if profiles is not None else specialists_for_matching())
-    _attach_side_tables(profiles)
+    if profiles is None:
+        profiles = specialists_for_matching()
+    elif not isinstance(profiles, QuerySet):
+        profiles = SpecialistProfile.objects.filter(pk__in=[p.pk for p in profiles])
     today = timezone.localdate()
     # An overdue case still needs a specialist licensed and present from today.
     due = max(timezone.localtime(case.due_at).date(), today) if case.due_at else today
     offered_before = set(case.offers.values_list("specialist_id", flat=True)) if case.pk else set()
-    wanted = case.specialty
-    wanted_certs = ({c.pk: c for c in wanted.certifications.all()} if wanted else {})
-    code = normalise_icd10_code(case.icd10_id or "")
     language = (case.specialist_language or "").strip()
 
     excluded: dict[str, int] = defaultdict(int)
-    candidates = []
-    for profile in profiles:
-        open_cases = profile.assigned_open + profile.offers_open
-        licence = next((lic for lic in profile.match_licences
-                        if lic.state == case.patient_state and lic.expires_on >= due), None)
-        failed = {
-            "accepting": not (profile.accepting_cases and profile.user.is_active),
-            "capacity": open_cases >= profile.max_open_cases,
-            "licence": licence is None,
-            "institution": _same_institution(profile.institution, case.diagnosing_institution),
-            "leave": any(period.starts_on <= due and period.ends_on >= today
-                         for period in profile.match_leave),
-            "mode": bool(case.consultation_type)
-            and case.consultation_type not in profile.consultation_modes,
-            "language": bool(language) and not _speaks(profile, language),
-            "offered": profile.user_id in offered_before,
-        }
-        failing = [name for name, fails in failed.items() if fails and name not in relax]
+    passed: dict[int, _Row] = {}
+    for row in _filter_rows(profiles, case, today, due):
+        failing = [name for name, fails in _failed(row, case, language, offered_before).items()
+                   if fails and name not in relax]
         for name in failing:
             excluded[name] += 1
-        if failing:
-            continue
-        candidate = Candidate(profile=profile, open_cases=open_cases, licence=licence)
-        _score(candidate, case, wanted_certs, code)
-        candidates.append(candidate)
+        if not failing:
+            passed[row.pk] = row
+    candidates = []
+    if passed:
+        wanted = case.specialty
+        wanted_certs = ({c.pk: c for c in wanted.certifications.all()} if wanted else {})
+        code = normalise_icd10_code(case.icd10_id or "")
+        chosen = list(SpecialistProfile.objects.filter(pk__in=passed).select_related("user"))
+        _attach_side_tables(chosen)
+        for profile in chosen:
+            row = passed[profile.pk]
+            candidate = Candidate(profile=profile, open_cases=row.assigned_open + row.offers_open,
+                                  licence=_Licence(case.patient_state, row.licence_expires))
+            _score(candidate, case, wanted_certs, code)
+            candidates.append(candidate)
     _word_conditions(candidates)
     candidates.sort(key=lambda c: (-c.score, c.open_cases, c.profile.user.full_name,
                                    c.profile.user_id))
@@ -235,8 +296,9 @@ def _word_conditions(candidates: list[Candidate]) -> None:
             candidate.reasons[candidate.reasons.index(CONDITION_PLACEHOLDER)] = text.strip()
 
 
-def _speaks(profile, language: str) -> bool:
-    return _fold(language) in {_fold(lang) for lang in profile.languages}
+def _speaks(languages: list, language: str) -> bool:
+    wanted = _fold(language)
+    return any(_fold(each) == wanted for each in languages)
 
 
 def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> None:
@@ -276,7 +338,7 @@ def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> N
             "state": candidate.licence.state,
             "date": candidate.licence.expires_on.strftime("%Y-%m")})
     spoken = case.specialist_language or case.preferred_language
-    if spoken and _speaks(profile, spoken):
+    if spoken and _speaks(profile.languages, spoken):
         score += 5
         reasons.append(_("speaks %(language)s") % {"language": spoken})
     if case.payment == "insurance" and case.insurance_carrier and any(

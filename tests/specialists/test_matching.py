@@ -1,11 +1,12 @@
 import datetime
 
 import pytest
+from django.db.models.signals import post_init
 from django.utils import timezone
 
 from requests_app.models import Icd10Code
-from specialists.matching import rank_specialists
-from specialists.models import Offer
+from specialists.matching import rank_specialists, specialists_for_matching
+from specialists.models import Offer, SpecialistProfile
 from tests.requests_app.factories import CaseFactory
 from tests.specialists.factories import SpecialistFactory, away
 
@@ -145,3 +146,68 @@ def test_ranking_reads_a_fixed_number_of_queries(case, django_assert_max_num_que
         SpecialistFactory()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(rank_specialists(case=case).candidates) == 33
+
+
+def test_a_specialist_failing_several_filters_counts_under_each(case):
+    SpecialistFactory(accepting_cases=False, licensed_in=("NJ",), consultation_modes=["video"])
+    assert rank_specialists(case=case).excluded == {"accepting": 1, "licence": 1, "mode": 1}
+    # Relaxing one check removes its count only: licensure still excludes them.
+    relaxed = rank_specialists(case=case, relax={"mode"})
+    assert relaxed.candidates == [] and relaxed.excluded == {"accepting": 1, "licence": 1}
+
+
+def test_capacity_counts_only_open_cases_and_open_offers(case, patient, coordinator):
+    one = SpecialistFactory(max_open_cases=1)
+    CaseFactory(owner=patient, submitted=True, status="closed", specialist=one.user,
+                closed_at=timezone.now())
+    other = CaseFactory(owner=patient, submitted=True, status="matching")
+    Offer.objects.create(case=other, specialist=one.user, offered_by=coordinator,
+                         status="declined", deadline=timezone.now())
+    ranking = rank_specialists(case=case)
+    assert [c.open_cases for c in ranking.candidates] == [0] and ranking.excluded == {}
+
+
+def test_an_overdue_case_needs_a_licence_valid_today(patient):
+    overdue = CaseFactory(owner=patient, submitted=True, status="matching",
+                          due_at=timezone.now() - datetime.timedelta(days=3))
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    SpecialistFactory(licence_expires=yesterday)  # valid on the due date, not today
+    SpecialistFactory(user__full_name="Dr. Valid")
+    ranking = rank_specialists(case=overdue)
+    assert _names(ranking) == ["Dr. Valid"] and ranking.excluded == {"licence": 1}
+
+
+def test_the_licence_shown_is_the_one_in_the_patients_state(case):
+    SpecialistFactory(licensed_in=("CA", "NY", "TX"), licence_expires=datetime.date(2029, 6, 30))
+    (only,) = rank_specialists(case=case).candidates
+    assert (only.licence.state, only.licence.expires_on) == ("NY", datetime.date(2029, 6, 30))
+
+
+def test_profiles_narrow_the_choice_as_a_queryset_or_a_list(case):
+    chosen = SpecialistFactory(user__full_name="Dr. Chosen")
+    SpecialistFactory(user__full_name="Dr. Other")
+    SpecialistFactory(licensed_in=("NJ",))
+    narrowed = specialists_for_matching().filter(user_id=chosen.user_id)
+    assert _names(rank_specialists(case=case, profiles=narrowed)) == ["Dr. Chosen"]
+    ranking = rank_specialists(case=case, profiles=[chosen])
+    assert _names(ranking) == ["Dr. Chosen"] and ranking.excluded == {}
+
+
+def test_only_those_who_qualify_are_built_as_profiles(case):
+    """The filters read plain rows: at 1,000 specialists, a model instance (and
+    its user) for each cost more than the query. Only candidates are built."""
+    SpecialistFactory(user__full_name="Dr. Good")
+    for _ in range(5):
+        SpecialistFactory(licensed_in=("NJ",))
+    built = []
+
+    def count(sender, instance, **kwargs):
+        built.append(instance)
+
+    post_init.connect(count, sender=SpecialistProfile)
+    try:
+        ranking = rank_specialists(case=case)
+    finally:
+        post_init.disconnect(count, sender=SpecialistProfile)
+    assert _names(ranking) == ["Dr. Good"] and ranking.excluded == {"licence": 5}
+    assert len(built) == 1
