@@ -8,12 +8,16 @@ the app could have made):
 """
 
 import datetime
+import hashlib
 
+from django.utils import timezone
+
+from records import storage
 from requests_app.models import CaseQuestion, CaseStatus
-from requests_app.reports import services
-from requests_app.reports.models import ReportVersion
+from requests_app.reports import codes, services
+from requests_app.reports.models import Report, ReportVersion
 from specialists.models import SpecialistProfile, Specialty
-from tests.records.factories import RecordFactory
+from tests.records.factories import PDF, RecordFactory
 from tests.requests_app.factories import CaseFactory
 
 ANSWER_1 = "No. Breast-conserving surgery with radiotherapy is as effective for you."
@@ -72,3 +76,22 @@ def sign(case, specialist, *, render: bool = True, **overrides) -> ReportVersion
 def release(case, coordinator) -> ReportVersion:
     version = ReportVersion.objects.filter(report__case=case, status="signed").latest("number")
     return services.report_release(actor=coordinator, version_ref=version.uuid)
+
+
+def released_version(case, *, author, released_by) -> ReportVersion:
+    """A released version written straight to the tables, with a small stored PDF,
+    whatever the case's status: for pages that only read a report (the permission
+    matrix, aftercare's sharing)."""
+    report, _created = Report.objects.get_or_create(case=case)
+    now = timezone.now()
+    version = ReportVersion(
+        report=report, number=1, author=author, status="released",
+        diagnosis_opinion="agrees", treatment_opinion="agrees", summary="Reviewed.",
+        signed_at=now, signer_name=author.full_name, verification_code=codes.new_code(),
+        released_at=now, released_by=released_by)
+    version.pdf_key = services.pdf_key(version)
+    storage.save_bytes(version.pdf_key, PDF, "application/pdf")
+    version.pdf_sha256, version.pdf_size = hashlib.sha256(PDF).hexdigest(), len(PDF)
+    version.pdf_stored_at = now
+    version.save()
+    return version
