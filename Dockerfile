@@ -38,6 +38,12 @@ RUN groupadd --system --gid 10001 secondop \
     && useradd --system --uid 10001 --gid secondop --create-home --home-dir /home/secondop \
         --shell /usr/sbin/nologin secondop
 
+# WeasyPrint renders the signed report's PDF with Pango, in a font of the image's own.
+RUN apt-get update \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY --from=deps /opt/venv /opt/venv
 
 WORKDIR /app
