@@ -175,7 +175,7 @@ class ChooseForm(forms.Form):
     passes here: the service says when it can no longer be chosen."""
 
     slot = forms.CharField(
-        label=_("Choose a time"), widget=forms.RadioSelect,
+        label=_("Which time suits you?"), widget=forms.RadioSelect,
         error_messages={"required": _("Choose one of the times, or ask for other times.")})
 
     def __init__(self, *args, choices=(), **kwargs):

@@ -120,7 +120,11 @@ def _page(request, consultation, *, choose_form=None, status=200):
         "choose_form": choose_form,
         "started": booked and consultation.starts_at <= now,
         "can_change": consultation.is_open and case.status in services.ARRANGING,
-        "has_calendar": consultation.starts_at is not None,
+        # The file while booked; once the booked time is given up, the one that takes it
+        # out of calendars. A consultation that took place (or not) needs neither.
+        "has_calendar": consultation.starts_at is not None
+        and consultation.status not in (Status.HELD, Status.MISSED),
+        "reader_zone_key": reader_zone.key,
         "history": [{"event": event, "who": _who(event.actor, user),
                      "span": span(event.starts_at, event.ends_at) if event.starts_at else None}
                     for event in history if event.action != Action.REMINDED],
