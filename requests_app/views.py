@@ -41,11 +41,11 @@ def patient_case_view(view):
 @patient_required
 def dashboard(request):
     cases = list(selectors.patient_case_list(viewer=request.user))
-    questions = messaging.open_question_counts(cases=cases)
-    unread = messaging.unread_counts(viewer=request.user, cases=cases)
+    counts = messaging.patient_message_counts(viewer=request.user, cases=cases)
     for case in cases:
-        case.progress = progress.describe(case.status, open_questions=questions.get(case.pk, 0))
-        case.unread_messages = unread.get(case.pk, 0)
+        messages_on = counts.get(case.pk, messaging.CaseMessages())
+        case.progress = progress.describe(case.status, open_questions=messages_on.open_questions)
+        case.unread_messages = messages_on.unread
     context = {
         "drafts": [c for c in cases if c.status == CaseStatus.DRAFT],
         # A draft deleted before sending has no reference and is not shown again.

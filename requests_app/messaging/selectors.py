@@ -12,6 +12,7 @@ read of it); a staff read of the messages writes an access-log row here too."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -98,18 +99,6 @@ def with_waiting_on_patient(cases: QuerySet[Case]) -> QuerySet[Case]:
         .exclude(case__status__in=sorted(CLOSED_STATES))))
 
 
-def open_question_counts(*, cases: Iterable[Case]) -> dict[int, int]:
-    """Open questions per case (case id -> count, absent when none) for those of
-    `cases` that are open: one query for the patient's dashboard."""
-    ids = [case.pk for case in cases
-           if case.status not in CLOSED_STATES and case.status != CaseStatus.DRAFT]
-    if not ids:
-        return {}
-    rows = (Message.objects.filter(case_id__in=ids, is_question=True, answered_at__isnull=True)
-            .values("case_id").annotate(n=Count("id")).order_by())
-    return {row["case_id"]: row["n"] for row in rows}
-
-
 def last_read_at(*, viewer, case: Case) -> datetime | None:
     return (ThreadRead.objects.filter(case=case, user=viewer)
             .values_list("last_read_at", flat=True).first())
@@ -131,17 +120,35 @@ def unread_count(*, viewer, case: Case) -> int:
     return _unread(viewer=viewer, messages=_visible(viewer=viewer, case=case)).count()
 
 
-def unread_counts(*, viewer, cases: Iterable[Case]) -> dict[int, int]:
-    """Unread messages per case (case id -> count, absent when none), for the
-    patient's own cases: one query however many cases the dashboard shows."""
-    ids = [case.pk for case in cases
-           if viewer.pk == case.owner_id and case.status != CaseStatus.DRAFT]
-    if not ids:
+@dataclass(frozen=True)
+class CaseMessages:
+    open_questions: int = 0
+    unread: int = 0
+
+
+def patient_message_counts(*, viewer, cases: Iterable[Case]) -> dict[int, CaseMessages]:
+    """For the patient's dashboard: per case of theirs (case id -> counts, absent
+    when both are none) the open questions and the unread messages, in one query
+    however many cases it shows. Internal notes never count; closed cases ask
+    nothing."""
+    cases = [case for case in cases
+             if viewer.pk == case.owner_id and case.status != CaseStatus.DRAFT]
+    if not cases:
         return {}
-    rows = (_unread(viewer=viewer, messages=Message.objects.filter(case_id__in=ids,
-                                                                    internal=False))
-            .values("case_id").annotate(n=Count("id")).order_by())
-    return {row["case_id"]: row["n"] for row in rows}
+    read_until = ThreadRead.objects.filter(case=OuterRef("case_id"), user=viewer).values(
+        "last_read_at")[:1]
+    unread = ~Q(author=viewer) & (Q(read_until__isnull=True) | Q(created_at__gt=F("read_until")))
+    rows = (Message.objects.filter(case__in=cases, internal=False)
+            .annotate(read_until=Subquery(read_until))
+            .values("case_id")
+            .annotate(questions=Count("id", filter=Q(is_question=True, answered_at__isnull=True)),
+                      unread=Count("id", filter=unread))
+            .order_by())
+    closed = {case.pk for case in cases if case.status in CLOSED_STATES}
+    counts = {row["case_id"]: CaseMessages(
+        open_questions=0 if row["case_id"] in closed else row["questions"], unread=row["unread"])
+        for row in rows}
+    return {pk: c for pk, c in counts.items() if c.open_questions or c.unread}
 
 
 def attachable_records(*, viewer, case: Case) -> QuerySet[Record]:

@@ -104,19 +104,30 @@ def test_internal_notes_never_count_as_unread_for_the_patient(patient, coordinat
                                                               case):
     MessageFactory(case=case, author=specialist, internal=True)
     assert selectors.unread_count(viewer=patient, case=case) == 0
-    assert selectors.unread_counts(viewer=patient, cases=[case]) == {}
+    assert selectors.patient_message_counts(viewer=patient, cases=[case]) == {}
     assert selectors.unread_count(viewer=coordinator, case=case) == 1
 
 
-def test_unread_counts_per_case_for_the_dashboard(patient, specialist, case):
+def test_the_dashboards_counts_per_case_in_one_query(patient, specialist, case,
+                                                     django_assert_num_queries):
     other = CaseFactory(owner=patient, submitted=True, status=S.TRIAGE)
     quiet = CaseFactory(owner=patient, submitted=True)
+    closed = CaseFactory(owner=patient, submitted=True, status=S.CLOSED)
     draft = CaseFactory(owner=patient)
     MessageFactory(case=case, author=specialist)
-    MessageFactory(case=case, author=specialist)
-    MessageFactory(case=other, author=specialist)
-    assert selectors.unread_counts(viewer=patient, cases=[case, other, quiet, draft]) == {
-        case.pk: 2, other.pk: 1}
+    MessageFactory(case=case, author=specialist, is_question=True)
+    MessageFactory(case=case, author=patient, created_at=ago(minutes=1))
+    MessageFactory(case=other, author=specialist, is_question=True)
+    services.thread_mark_read(actor=patient, case=other)  # read, still unanswered
+    MessageFactory(case=closed, author=specialist, is_question=True)
+    MessageFactory(case=quiet, author=specialist, internal=True)
+    with django_assert_num_queries(1):
+        counts = selectors.patient_message_counts(
+            viewer=patient, cases=[case, other, quiet, closed, draft])
+    Counts = selectors.CaseMessages
+    assert counts == {case.pk: Counts(open_questions=1, unread=2),
+                      other.pk: Counts(open_questions=1, unread=0),
+                      closed.pk: Counts(open_questions=0, unread=1)}
 
 
 # --- Questions -----------------------------------------------------------------------------
@@ -124,7 +135,6 @@ def test_open_questions_and_waiting_on_the_patient(patient, specialist, case):
     question = MessageFactory(case=case, author=specialist, is_question=True)
     MessageFactory(case=case, author=specialist, is_question=True, answered_at=timezone.now())
     assert selectors.open_questions(case=case) == [question]
-    assert selectors.open_question_counts(cases=[case]) == {case.pk: 1}
     waiting = selectors.with_waiting_on_patient(Case.objects.filter(pk=case.pk)).get()
     assert waiting.waiting_on_patient
 
@@ -134,6 +144,7 @@ def test_a_closed_case_waits_on_nobody(patient, specialist, case):
     case.status = S.WITHDRAWN
     case.save()
     assert selectors.open_questions(case=case) == []
-    assert selectors.open_question_counts(cases=[case]) == {}
+    assert selectors.patient_message_counts(viewer=patient, cases=[case])[case.pk] == (
+        selectors.CaseMessages(open_questions=0, unread=1))
     assert not selectors.with_waiting_on_patient(Case.objects.filter(pk=case.pk)).get(
     ).waiting_on_patient
