@@ -42,8 +42,25 @@ def test_seed_demo_is_idempotent_and_makes_every_role(settings):
     assert Authenticator.objects.filter(user__role="coordinator", type="totp").count() == 1
     patient = User.objects.get(email=PATIENT[0])
     statuses = sorted(patient.cases.values_list("status", flat=True))
-    assert statuses == ["draft", "submitted", "withdrawn"]
+    assert statuses == ["delivered", "draft", "follow_up", "submitted", "withdrawn"]
     assert patient.cases.get(status="submitted").reference.startswith("SO-")
+
+
+def test_the_demo_patient_has_a_report_shared_with_her_doctor_and_a_follow_up(seeded):
+    from requests_app.aftercare.models import Share
+
+    patient = User.objects.get(email=PATIENT[0])
+    delivered = patient.cases.get(status="delivered")
+    version = delivered.report.versions.get()
+    assert version.status == "released" and version.pdf_sha256
+    assert version.diagnosis_opinion == "refined"
+    share = Share.objects.get(report__case=delivered)
+    # Emailed when the demo's transaction commits (a test's never does).
+    assert share.recipient_email == delivered.pcp_email and share.consent_version
+    asked = patient.cases.get(status="follow_up")
+    assert asked.report.versions.get().status == "released"
+    assert asked.follow_ups.get().is_open
+    assert asked.specialist.email == "neurologist@demo.secondop.test"
 
 
 def test_the_demo_has_25_specialists_with_full_profiles(seeded):

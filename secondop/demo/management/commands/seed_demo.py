@@ -13,10 +13,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from records import checking as record_checking
 from records import services as record_services
 from records.storage import save_bytes
 from requests_app import authorisation, services
+from requests_app.aftercare import services as aftercare_services
 from requests_app.models import Case, CaseQuestion, CaseSection, CaseStatus, SectionState
+from requests_app.reports import services as report_services
 from requests_app.sections import SECTIONS
 from requests_app.workflow import case_transition
 from secondop.accounts.models import Role, User
@@ -44,6 +47,7 @@ COORDINATOR = ("coordinator@demo.secondop.test", "Grace Okafor, RN")
 ADMIN = ("admin@demo.secondop.test", "Sam Patel")
 
 W, V, P = "written", "video", "in_person"
+AFTER_DELIVERY = (CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED)
 IM, ONC, HEM = "abim-internal-medicine", "abim-medical-oncology", "abim-hematology"
 CARD = "abim-cardiovascular-disease"
 
@@ -409,6 +413,9 @@ class Command(BaseCommand):
         if not third.cases.exists():
             self._cases_in_triage(third, coordinator,
                                   specialists["oncologist@demo.secondop.test"])
+        if not patient.cases.filter(status__in=AFTER_DELIVERY).exists():
+            self._cases_after_delivery(patient, coordinator,
+                                       specialists["neurologist@demo.secondop.test"])
         self._print_summary()
 
     def _specialist(self, spec: DemoSpecialist) -> User:
@@ -449,7 +456,9 @@ class Command(BaseCommand):
         return {"relationship": "self", "patient_name": patient.full_name,
                 "patient_sex": "female", "preferred_language": "English", **fields}
 
-    def _complete(self, patient: User, base: dict, **fields) -> Case:
+    def _complete(self, patient: User, base: dict, questions: tuple[str, ...] = (
+            "Is a mastectomy my only option?", "Would radiation alone be enough?"),
+            **fields) -> Case:
         """A request with every section answered and complete (not yet sent)."""
         case = Case.objects.create(
             owner=patient, **base,
@@ -470,8 +479,9 @@ class Command(BaseCommand):
                 **fields,
             },
         )
-        CaseQuestion.objects.create(case=case, position=1, text="Is a mastectomy my only option?")
-        CaseQuestion.objects.create(case=case, position=2, text="Would radiation alone be enough?")
+        CaseQuestion.objects.bulk_create(
+            CaseQuestion(case=case, position=n, text=text)
+            for n, text in enumerate(questions, start=1))
         CaseSection.objects.bulk_create(
             CaseSection(case=case, section=s.key, state=SectionState.COMPLETED) for s in SECTIONS
         )
@@ -585,6 +595,97 @@ class Command(BaseCommand):
         specialist_services.offer_make(actor=coordinator, case_ref=offered.uuid,
                                        specialist_id=oncologist.pk)
 
+    def _cases_after_delivery(self, patient: User, coordinator: User, neurologist: User) -> None:
+        """Two of the demo patient's requests past the report, made through the
+        services people use: the specialist wrote, signed and the case manager
+        released each report. The first is shared with her doctor (the email, with
+        its link, goes to the console); on the second she has asked a follow-up
+        question the specialist can answer."""
+        base = self._base(patient, patient_dob=datetime.date(1968, 4, 12),
+                          patient_phone="(718) 555-0142", patient_state="NY")
+        migraine = self._reviewed(
+            patient, coordinator, neurologist, base,
+            questions=("Do I really need a daily medicine?", "Is the numbness dangerous?"),
+            concerns="Whether I need to take a pill every day for the rest of my life.",
+            diagnosis="Migraine with aura, told I need daily preventive medicine",
+            icd10_id="G43.109", proposed_treatment="Topiramate every day",
+            record=("MRI of the brain, report", "imaging", datetime.date(2026, 8, 19), [
+                "MRI brain with and without contrast",
+                "No acute intracranial abnormality. Two small nonspecific white matter",
+                "hyperintensities, most likely migraine-related. No enhancement."]))
+        self._report(migraine, neurologist, coordinator, opinion="refined",
+                     treatment="changes", text={
+                         "summary": "Typical visual aura followed by headache, about four "
+                                    "attacks a month; a normal neurological examination and "
+                                    "an MRI with two small nonspecific spots.",
+                         "diagnosis": "Migraine with typical aura, episodic",
+                         "diagnosis_comment": "The MRI spots are common in migraine and do "
+                                              "not suggest multiple sclerosis.",
+                         "recommendations": "Start with a headache diary and magnesium; a "
+                                            "daily preventive only if attacks stay above four "
+                                            "a month. Avoid combined hormonal contraception.",
+                         "prognosis": "Good: attacks often lessen after the menopause.",
+                         "follow_up": "Review with your own doctor in three months."},
+                     answers={1: "Not yet: try the diary and magnesium for three months first.",
+                              2: "The numbness that comes with your aura and passes within an "
+                                 "hour is part of the migraine, not a stroke."})
+        aftercare_services.share_create(actor=patient, case_ref=migraine.uuid,
+                                        email=migraine.pcp_email, name=migraine.pcp_name,
+                                        consented=True)
+        ms = self._reviewed(
+            patient, coordinator, neurologist, base,
+            questions=("Is the infusion the right medicine for me?",),
+            concerns="Whether I should start an infusion now or wait.",
+            diagnosis="Multiple sclerosis, relapsing-remitting", icd10_id="G35",
+            proposed_treatment="An infusion every six months",
+            record=("Spine and brain MRI, report", "imaging", datetime.date(2026, 9, 2), [
+                "MRI brain and cervical spine",
+                "Five periventricular and one cervical cord lesion; one enhancing.",
+                "Findings meet the 2017 McDonald criteria."]))
+        self._report(ms, neurologist, coordinator, opinion="agrees", treatment="agrees", text={
+            "summary": "Two relapses in eighteen months with new and enhancing lesions.",
+            "recommendations": "Start the infusion as planned; check vitamin D.",
+            "prognosis": "Most people on this treatment have no relapse for years.",
+            "follow_up": "MRI six months after the first infusion."},
+            answers={1: "Yes: with active disease it is one of the most effective choices."})
+        aftercare_services.follow_up_ask(
+            actor=patient, case_ref=ms.uuid,
+            text="Can I still have the infusion if I want to try for a baby next year?")
+
+    def _reviewed(self, patient: User, coordinator: User, specialist: User, base: dict, *,
+                  record: tuple, **fields) -> Case:
+        """A request sent, matched, accepted and in review, with one checked record."""
+        case = self._complete(patient, base, specialty=Specialty.objects.get(slug="neurology"),
+                              consultation_type="written", **fields)
+        services.case_submit(actor=patient, case_ref=case.uuid)
+        services.case_claim(actor=coordinator, case_ref=case.uuid)
+        case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
+        case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.MATCHING)
+        specialist_services.offer_make(actor=coordinator, case_ref=case.uuid,
+                                       specialist_id=specialist.pk)
+        specialist_services.offer_accept(actor=specialist, case_ref=case.uuid,
+                                         conflict_attested=True)
+        title, category, when, lines = record
+        self._upload(patient, case, category, title, when,
+                     {"report.pdf": sample_files.text_pdf(title, lines)})
+        # Checked now, not when the demo's transaction commits: the specialist
+        # reviews it in the report below (the queued check then finds it done).
+        for pk in case.records.values_list("pk", flat=True):
+            record_checking.check_record(pk)
+        return case
+
+    def _report(self, case: Case, specialist: User, coordinator: User, *, opinion: str,
+                treatment: str, text: dict, answers: dict) -> None:
+        """Write, sign and release the report (its PDF rendered now, as the task
+        would after the commit)."""
+        report_services.report_draft_save(
+            actor=specialist, case_ref=case.uuid, text=text, diagnosis_opinion=opinion,
+            treatment_opinion=treatment, answers=answers,
+            records=[str(r.uuid) for r in case.records.all()])
+        version = report_services.report_sign(actor=specialist, case_ref=case.uuid)
+        report_services.report_pdf_store(version_id=version.pk)
+        report_services.report_release(actor=coordinator, version_ref=version.uuid)
+
     def _upload(self, patient: User, case: Case, category: str, title: str,
                 service_date: datetime.date, files: dict[str, bytes]) -> None:
         """A record sent the way the browser sends one: a slot, the bytes where the
@@ -617,7 +718,7 @@ class Command(BaseCommand):
     def _print_summary(self) -> None:
         w = self.stdout.write
         w(self.style.SUCCESS("Demo data is ready. Every demo account's password: " + DEMO_PASSWORD))
-        w(f"  patient      {PATIENT[0]}")
+        w(f"  patient      {PATIENT[0]}   (a report shared with her doctor, a follow-up question)")
         w(f"  patient      {OTHER_PATIENT[0]}   (a case in review)")
         w(f"  coordinator  {COORDINATOR[0]}   (two-factor)")
         w(f"  admin        {ADMIN[0]}   (two-factor, Django admin at /admin/)")
