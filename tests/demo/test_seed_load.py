@@ -156,3 +156,38 @@ def test_it_loads_four_records_a_case_on_average_and_the_requests_behind_waiting
     waiting = Case.objects.filter(status="awaiting_records")
     assert RecordRequest.objects.filter(case__in=waiting, fulfilled_at=None).count() == waiting.count()
     assert not Record.objects.filter(created_at__gt=timezone.now()).exists()
+
+
+def test_it_loads_the_released_report_of_every_case_past_delivery(loaded):
+    from requests_app.aftercare.models import FollowUpQuestion
+    from requests_app.aftercare.selectors import case_delivered_at, concordance
+    from requests_app.reports.models import Report, ReportAnswer, ReportVersion
+
+    after = Case.objects.filter(status__in=["delivered", "follow_up", "closed"])
+    assert Report.objects.count() == after.count() > 100
+    current = ReportVersion.objects.filter(status="released", superseded_at=None)
+    assert current.count() == after.count()
+    # Each report was first released when its case was delivered, signed before that.
+    for version in ReportVersion.objects.filter(number=1).select_related("report__case")[:30]:
+        assert version.released_at == case_delivered_at(case=version.report.case)
+        assert version.signed_at < version.released_at <= timezone.now()
+        assert version.author_id == version.report.case.specialist_id
+    # An amendment supersedes the first version.
+    for version in ReportVersion.objects.filter(number=2).select_related("superseded_by"):
+        first = version.report.versions.get(number=1)
+        assert first.superseded_by == version and first.superseded_at == version.released_at
+    assert ReportAnswer.objects.count() >= after.count()
+    assert not ReportVersion.objects.exclude(diagnosis_opinion__in=[
+        "agrees", "refined", "different", "undetermined"]).exists()
+    # The concordance page has something to count, by specialty.
+    rows, total = concordance()
+    assert total.total == after.count() and len(rows) >= 3
+    assert {opinion for opinion, n, _p in total.diagnosis_cells() if n} >= {"agrees", "refined",
+                                                                           "different"}
+    # Every case in follow-up has its open question.
+    in_follow_up = Case.objects.filter(status="follow_up")
+    assert FollowUpQuestion.objects.filter(case__in=in_follow_up, answered_at=None).count() == (
+        in_follow_up.count())
+    # Run again on the loaded database: nothing is added twice.
+    call_command("seed_load", cases=200, only="reports", verbosity=0)
+    assert Report.objects.count() == after.count()
