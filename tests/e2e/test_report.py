@@ -1,0 +1,138 @@
+"""The written report in Chromium: the specialist drafts it (saved in the
+background as they type), signs it after confirming their password, the case
+manager releases it, and the patient reads each question with its answer and
+downloads the PDF. axe on every page."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.files.storage import default_storage
+
+from requests_app.models import CaseQuestion, CaseStatus
+from requests_app.reports.models import ReportVersion
+from specialists.services import specialties_load
+from tests.accounts.factories import UserFactory, enrol_totp, totp_code
+from tests.e2e.a11y import assert_accessible
+from tests.e2e.conftest import assert_no_csp_violations, screenshot
+from tests.e2e.test_intake import sign_in, sign_out
+from tests.records.factories import RecordFactory
+from tests.requests_app.factories import CaseFactory
+from tests.specialists.factories import SpecialistFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+ANSWER_1 = "No. For a tumour this size, breast-conserving surgery works as well."
+ANSWER_2 = "Yes: a sentinel node biopsy first, to see whether the cancer has spread."
+
+
+@pytest.fixture
+def world(db):
+    specialties_load()
+    patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
+    coordinator = UserFactory(role="coordinator", email="grace@example.com",
+                              full_name="Grace Nurse")
+    enrol_totp(coordinator)
+    marsh = SpecialistFactory(user__full_name="Dr. Helen Marsh", user__email="marsh@example.com",
+                              title="MD, PhD", institution="Lakeside University Hospital")
+    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
+                       case_manager=coordinator, specialist=marsh.user)
+    CaseQuestion.objects.create(case=case, position=2, text="Should anything be done first?")
+    RecordFactory(case=case, title="Core biopsy, left breast")
+    return patient, coordinator, marsh.user, case
+
+
+def _staff_sign_in(page, email):
+    sign_in(page, email)
+    page.locator("#id_code").fill(totp_code())
+    page.get_by_role("button", name=re.compile("Sign in|Confirm|Verify", re.I)).click()
+
+
+def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(page, world):
+    patient, coordinator, specialist, case = world
+
+    # --- The specialist drafts; the draft saves itself ---------------------------------
+    _staff_sign_in(page, specialist.email)
+    page.wait_for_url(re.compile("/specialist/"))
+    page.get_by_role("link", name=re.compile("Write the report")).click()
+    assert_accessible(page, "the report, not started")
+    page.get_by_role("link", name="Write the report").click()
+    page.wait_for_url(re.compile("/write/$"))
+    assert_accessible(page, "the report form")
+    page.get_by_label(re.compile("Core biopsy, left breast")).check()
+    page.get_by_role("textbox", name="Clinical summary and findings").fill(
+        "A 1.4 cm grade 2 invasive ductal carcinoma, ER and PR positive, HER2 negative.")
+    status = page.locator("#autosave-status")
+    status.get_by_text(re.compile(r"Saved at \d\d:\d\d")).wait_for()
+    draft = ReportVersion.objects.get()
+    assert draft.summary.startswith("A 1.4 cm") and draft.reviewed.count() == 1
+
+    page.get_by_label("Agrees, with a refinement").check()
+    page.get_by_label("Second-opinion diagnosis").fill("Invasive ductal carcinoma, stage IA")
+    page.get_by_label("Suggests changes to the plan").check()
+    page.get_by_label("Treatment recommendations").fill("Lumpectomy, then radiotherapy.")
+    page.get_by_label(re.compile("Question 1")).fill(ANSWER_1)
+    page.get_by_label(re.compile("Question 2")).fill(ANSWER_2)
+    page.wait_for_function(
+        "() => document.querySelector('#autosave-status').textContent.includes('Saved at')"
+        " && !document.querySelector('#autosave-status').classList.contains('autosave-status-busy')")
+    page.wait_for_timeout(3500)  # past the idle delay: the last answer is saved too
+    draft.refresh_from_db()
+    assert list(draft.answers.values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2]
+    assert draft.diagnosis_opinion == "refined"
+    screenshot(page, "report-form")
+
+    # --- Signing asks who it is ------------------------------------------------------------
+    page.get_by_role("button", name="Save and check before signing").click()
+    page.wait_for_url(re.compile("/sign/$"))
+    assert_accessible(page, "sign")
+    page.get_by_role("button", name="Sign the report").click()
+    page.wait_for_url(re.compile("/accounts/reauthenticate/"))
+    assert ReportVersion.objects.get().status == "draft"
+    page.locator("#id_password").fill("correct-horse-battery-staple")
+    page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+    page.wait_for_url(re.compile("/reports/versions/"))
+    assert page.get_by_text("Version 1 is signed.").is_visible()
+    version = ReportVersion.objects.get()
+    assert version.status == "signed" and version.pdf_ready  # rendered on commit (eager)
+    assert page.get_by_text(ANSWER_2).is_visible()
+    assert_accessible(page, "signed version")
+    assert_no_csp_violations(page)
+    sign_out(page)
+
+    # --- The case manager releases it ----------------------------------------------------------
+    _staff_sign_in(page, coordinator.email)
+    page.wait_for_url(re.compile("/requests/coordinator/"))
+    page.goto(f"/requests/care/{case.uuid}/")
+    page.get_by_role("link", name="Review the report").click()
+    assert_accessible(page, "the report, for the case manager")
+    page.get_by_role("link", name="Review version 1").click()
+    assert_accessible(page, "review")
+    screenshot(page, "report-review")
+    page.get_by_role("button", name="Release the report to the patient").click()
+    assert page.get_by_text("Released. The patient is told their report is ready.").is_visible()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DELIVERED
+    sign_out(page)
+
+    # --- The patient reads it and downloads the PDF ---------------------------------------------
+    sign_in(page, patient.email)
+    page.wait_for_url(re.compile("/requests/$"))
+    page.get_by_role("link", name=case.reference).first.click()
+    page.get_by_role("link", name="Read your report").click()
+    assert page.get_by_role("heading", name="Your second-opinion report").is_visible()
+    questions = page.locator(".report-qa")
+    assert questions.count() == 2
+    assert "Is surgery my only option?" in questions.nth(0).inner_text()
+    assert ANSWER_1 in questions.nth(0).inner_text()
+    assert ANSWER_2 in questions.nth(1).inner_text()
+    assert page.get_by_text("The specialist agrees with your diagnosis and makes it more "
+                            "precise.").first.is_visible()
+    assert_accessible(page, "the patient's report")
+    assert_no_csp_violations(page)
+    screenshot(page, "report-patient")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Download the report as a PDF")).click()
+    data = Path(download.value.path()).read_bytes()
+    assert data.startswith(b"%PDF-") and data == default_storage.open(version.pdf_key).read()
+    assert download.value.suggested_filename == f"SecondOp report {case.reference} v1.pdf"
