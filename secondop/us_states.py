@@ -93,9 +93,9 @@ TIME_ZONE_NAMES: dict[str, str] = {
     "America/Chicago": _("Central Time"),
     "America/Denver": _("Mountain Time"),
     "America/Boise": _("Mountain Time"),
-    "America/Phoenix": _("Arizona Time (Mountain, no daylight saving)"),
+    "America/Phoenix": _("Arizona Time"),  # Mountain Standard Time all year
     "America/Los_Angeles": _("Pacific Time"),
     "America/Anchorage": _("Alaska Time"),
     "Pacific/Honolulu": _("Hawaii Time"),
-    "America/Puerto_Rico": _("Atlantic Time (Puerto Rico)"),
+    "America/Puerto_Rico": _("Atlantic Time"),
 }
