@@ -81,6 +81,8 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     assert list(draft.answers.values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2]
     assert draft.diagnosis_opinion == "refined"
     screenshot(page, "report-form")
+    page.get_by_label(re.compile("Question 1")).scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot(page, "report-form").with_name("report-form-window.png")))
 
     # --- Signing asks who it is ------------------------------------------------------------
     page.get_by_role("button", name="Save and check before signing").click()
@@ -136,3 +138,16 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     data = Path(download.value.path()).read_bytes()
     assert data.startswith(b"%PDF-") and data == default_storage.open(version.pdf_key).read()
     assert download.value.suggested_filename == f"SecondOp report {case.reference} v1.pdf"
+
+    # --- Their doctor checks the PDF, signed out ----------------------------------------------------
+    sign_out(page)
+    page.goto("/reports/verify/")
+    assert_accessible(page, "verify")
+    page.get_by_label("Verification code").fill(version.verification_code.lower())
+    page.get_by_label("The report's PDF file").set_input_files(download.value.path())
+    page.get_by_role("button", name="Check the report").click()
+    assert page.get_by_role("heading", name="Authentic").is_visible()
+    assert page.get_by_text("signed by Dr. Helen Marsh, MD, PhD on").is_visible()
+    assert page.get_by_text(ANSWER_1).count() == 0 and page.get_by_text("Maria Lopez").count() == 0
+    assert_accessible(page, "verify, authentic")
+    screenshot(page, "report-verify")
