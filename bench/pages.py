@@ -279,6 +279,26 @@ def pick_subjects():
             Case.objects.count())
 
 
+def physician_link(case) -> str:
+    """The link a patient sends their physician, for `case`'s report: a share made
+    as the email's task makes it, with a token only this run knows."""
+    import datetime
+
+    from django.utils import timezone
+
+    from requests_app.aftercare import consent
+    from requests_app.aftercare.models import Share
+    from requests_app.aftercare.selectors import token_hash
+
+    token, now = secrets.token_urlsafe(32), timezone.now()
+    Share.objects.create(report=case.report, created_by=case.owner,
+                         recipient_email=f"physician@{LOAD_DOMAIN}",
+                         expires_at=now + datetime.timedelta(days=14),
+                         consent_version=consent.VERSION, consented_at=now,
+                         token_hash=token_hash(token), sent_at=now)
+    return f"/shared/{token}/"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000,
@@ -334,6 +354,11 @@ def main() -> None:
         print(f"seed_load: the database has {have} cases, adding {args.cases - have}")
         call_command("seed_load", cases=args.cases - have, force=True)
     patient, case, coordinator, specialist, matching, total = pick_subjects()
+    from requests_app.reports.models import Report
+
+    if not Report.objects.filter(case=case).exists():  # loaded before seed_load made reports
+        call_command("seed_load", cases=1, only="reports", force=True)
+    physician_path = physician_link(case)
     with connection.cursor() as cur:
         cur.execute("SELECT version()")
         version = cur.fetchone()[0].split(" on ")[0]
@@ -368,6 +393,10 @@ def main() -> None:
             ("matching /specialist/match/<uuid>/", app, f"/specialist/match/{matching.uuid}/",
              staff_session),
             ("specialist workspace /specialist/", app, "/specialist/", specialist_session),
+            ("patient report page /reports/case/<uuid>/", app, f"/reports/case/{case.uuid}/",
+             patient_session),
+            # Every opening writes its row for the patient and an access-log row.
+            ("physician's link /shared/<token>/, no account", app, physician_path, None),
         ]
         cookies = {}
         for name, server, path, session in pages:
