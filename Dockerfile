@@ -38,10 +38,11 @@ RUN groupadd --system --gid 10001 secondop \
     && useradd --system --uid 10001 --gid secondop --create-home --home-dir /home/secondop \
         --shell /usr/sbin/nologin secondop
 
-# WeasyPrint renders the signed report's PDF with Pango, in a font of the image's own.
+# WeasyPrint renders the signed report's PDF with Pango, in a font of the image's own;
+# python-magic names an uploaded record's true type with libmagic.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libmagic1 \
     && rm -rf /var/lib/apt/lists/*
 
 COPY --from=deps /opt/venv /opt/venv

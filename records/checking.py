@@ -16,17 +16,27 @@ from django.utils import timezone
 from . import services, storage
 from .models import Bundle, Category, Record, RecordFile, State
 from .storage_io import open_object
-from .verification import dicom_thumbnail, summarise_study, verify_file
+from .verification import ScannerUnavailable, dicom_thumbnail, summarise_study, verify_file
 
 STALLED_AFTER = datetime.timedelta(minutes=15)
 
 
 def check_record(record_id: int) -> str:
     moved = Record.objects.filter(pk=record_id, state__in=[State.UPLOADED, State.SCANNING]).update(
-        state=State.SCANNING)
+        state=State.SCANNING, check_attempts=F("check_attempts") + 1)
     if not moved:
         return "done already"
     record = Record.objects.select_related("case").get(pk=record_id)
+    try:
+        return _check(record)
+    except ScannerUnavailable:
+        if record.check_attempts >= settings.RECORDS_CHECK_MAX_ATTEMPTS:
+            services.record_check_failed(record_id=record.pk, reason="scan_failed")
+            return "gave up"
+        raise
+
+
+def _check(record: Record) -> str:
     files = list(record.files.all())
     clamd = settings.CLAMD_ADDRESS or None
     reports = {}

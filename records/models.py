@@ -97,6 +97,8 @@ class Record(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+    # Checks started; a scanner that fails the same file every time is given up on.
+    check_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["category", "-service_date", "-created_at"]

@@ -448,6 +448,27 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
     return record
 
 
+def record_check_failed(*, record_id: int, reason: str) -> Record:
+    """Give up on a record that could not be checked (the scanner failed it every
+    time): rejected with the reason, its objects deleted, the uploader told."""
+    with transaction.atomic():
+        record = Record.objects.select_for_update().select_related("case").get(pk=record_id)
+        if record.state in (State.VERIFIED, State.REJECTED):
+            return record
+        keys = list(record.files.values_list("key", flat=True))
+        record.state, record.reason, record.size, record.checked_at = (
+            State.REJECTED, reason, 0, timezone.now())
+        record.save(update_fields=["state", "reason", "size", "checked_at"])
+        log_event(actor=None, action="records.record.rejected", obj=record,
+                  new={"reason": reason, "attempts": record.check_attempts})
+        transaction.on_commit(lambda: storage.delete(keys))
+        notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
+               title=_("A file you sent for %(ref)s could not be checked")
+               % {"ref": record.case.reference or ""},
+               url=_records_url(record.case), reference=record.case.reference or "")
+    return record
+
+
 def _records_url(case) -> str:
     from django.urls import reverse
 

@@ -289,6 +289,9 @@ RECORDS_SLOTS_PER_HOUR = env.int("RECORDS_SLOTS_PER_HOUR", default=200)
 # ClamAV: "tcp://host:3310" or "unix:///run/clamav/clamd.ctl". Unset: no malware scan.
 CLAMD_ADDRESS = env("CLAMD_ADDRESS", default="")
 CLAMD_STREAM_MAX_BYTES = env.int("CLAMD_STREAM_MAX_BYTES", default=1000**3)
+# A record whose scan has failed this many times (clamd answering with an error for the
+# same file every time) is rejected as "could not be checked" instead of retried forever.
+RECORDS_CHECK_MAX_ATTEMPTS = env.int("RECORDS_CHECK_MAX_ATTEMPTS", default=10)
 WHITENOISE_USE_FINDERS = DEBUG
 
 # --- Celery ------------------------------------------------------------------

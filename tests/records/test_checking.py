@@ -253,3 +253,19 @@ def test_a_bad_file_is_rejected_with_words_for_the_patient_and_nothing_is_kept(
     client.force_login(patient)
     page = client.get(reverse("records:case_records", args=[case.uuid])).content.decode()
     assert escape(words) in page
+
+
+def test_a_file_the_scanner_fails_every_time_is_given_up_on(case, settings,
+                                                           django_capture_on_commit_callbacks):
+    settings.CLAMD_ADDRESS = "tcp://127.0.0.1:9"
+    settings.RECORDS_CHECK_MAX_ATTEMPTS = 3
+    record = make_record(case, {"report.pdf": pdf_bytes()})
+    key = record.files.get().key
+    for _ in range(2):
+        with pytest.raises(ScannerUnavailable):
+            checking.check_record(record.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert checking.check_record(record.pk) == "gave up"
+    record.refresh_from_db()
+    assert record.state == State.REJECTED and record.reason == "scan_failed"
+    assert not default_storage.exists(key)
