@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import Case, CaseEvent, CaseStatus
@@ -87,7 +88,7 @@ def follow_up_window(*, case: Case, asked: int | None = None,
                         "was delivered, until %(date)s. If you have a new question about your "
                         "health, please ask your own doctor or start a new request.")
                       % {"days": settings.FOLLOW_UP_DAYS,
-                         "date": timezone.localtime(ends_at).strftime("%-d %B %Y")})
+                         "date": date_format(timezone.localtime(ends_at), "j F Y")})
     elif asked >= limit:
         refusal = str(_("You have asked all %(limit)s follow-up questions this request "
                         "includes. If you need more help, please ask your own doctor or your "

@@ -80,6 +80,8 @@ def share_create(*, actor, case_ref: UUID | str, email: str, name: str = "",
     if version is None:
         raise AftercareError(_("Your report is not ready yet. You can send it to your doctor "
                                "once it is."))
+    if case.status == CaseStatus.WITHDRAWN:
+        raise AftercareError(_("This request is withdrawn: its report can no longer be sent."))
     now = timezone.now()
     share = Share.objects.create(
         report_id=version.report_id, created_by=actor, recipient_email=email.strip(),
@@ -319,7 +321,9 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) 
     if share is None:
         _count_bad_token(request)
         raise ShareRefused(Refusal.UNKNOWN)
-    if share.revoked_at is not None:
+    # Withdrawing the request withdraws the authorisation to disclose it
+    # (requests_app.authorisation): its links stop as if each were revoked.
+    if share.revoked_at is not None or share.report.case.status == CaseStatus.WITHDRAWN:
         raise ShareRefused(Refusal.REVOKED, share)
     if share.is_expired:
         raise ShareRefused(Refusal.EXPIRED, share)

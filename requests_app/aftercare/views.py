@@ -17,9 +17,11 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from requests_app.models import CaseStatus
 from requests_app.selectors import case_for_viewer
 from requests_app.views import patient_case_view
 from secondop.accounts.models import Role
@@ -47,7 +49,7 @@ def _posted(request):
 @patient_case_view
 def share(request, case):
     version = selectors.released_version(case=case)
-    if version is None:
+    if version is None or case.status == CaseStatus.WITHDRAWN:
         messages.info(request, _("You can send your report to your doctor once it is ready."))
         return redirect("requests_app:case_detail", case.uuid)
     form = ShareForm(_posted(request),
@@ -64,7 +66,7 @@ def share(request, case):
             messages.success(request, _("We are emailing the link to %(email)s. It works until "
                                         "%(date)s.") % {
                 "email": share.recipient_email,
-                "date": timezone.localtime(share.expires_at).strftime("%-d %B %Y")})
+                "date": date_format(timezone.localtime(share.expires_at), "j F Y")})
             return redirect("aftercare:share", case.uuid)
     context = {"case": case, "form": form, "shares": selectors.shares_for_case(case=case),
                "now": timezone.now(), "link_days": settings.SHARE_LINK_DAYS}
@@ -213,7 +215,7 @@ def follow_up_answer(request, question_ref):
 # --- Rating ------------------------------------------------------------------------------
 @patient_case_view
 def rating(request, case):
-    if case.status != "closed" or hasattr(case, "rating"):
+    if case.status != CaseStatus.CLOSED or hasattr(case, "rating"):
         return redirect("requests_app:case_detail", case.uuid)
     form = RatingForm(_posted(request))
     if request.method == "POST" and form.is_valid():

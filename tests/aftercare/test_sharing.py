@@ -319,3 +319,17 @@ def test_the_patient_revokes_from_their_page(client, case):
     assert AuditEvent.objects.filter(action="aftercare.share.revoked").count() == 1
     html = client.get(share_url(case)).content.decode()
     assert "Withdraw the link sent to" not in html and "Withdrawn" in html
+
+
+def test_withdrawing_the_request_withdraws_its_links(client, case):
+    from requests_app import services as request_services
+
+    _share, token = sent_share(case=case)
+    request_services.case_withdraw(actor=case.owner, case_ref=case.uuid,
+                                   reason="My own doctor answered my questions.")
+    response = open_link(client, token)
+    assert response.status_code == 410
+    assert "This link was withdrawn" in response.content.decode()
+    with pytest.raises(services.AftercareError, match="withdrawn"):
+        services.share_create(actor=case.owner, case_ref=case.uuid, email="x@example.com",
+                              consented=True)

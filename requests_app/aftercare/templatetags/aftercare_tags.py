@@ -29,14 +29,14 @@ def aftercare_panel(context, case):
         return {"shown": False}
     questions = list(selectors.follow_ups(case=case))
     window = selectors.follow_up_window(case=case, asked=len(questions))
-    rating = ServiceRating.objects.filter(case=case).first()
+    closed = case.status == CaseStatus.CLOSED
+    rating = ServiceRating.objects.filter(case=case).first() if closed else None
     return {
         "shown": True, "case": case, "questions": questions, "window": window,
         "can_share": selectors.released_version(case=case) is not None,
         "shares": selectors.shares_for_case(case=case), "now": timezone.now(),
         "rating": rating,
-        "rating_form": RatingForm() if case.status == CaseStatus.CLOSED and rating is None
-        else None,
+        "rating_form": RatingForm() if closed and rating is None else None,
         "link_days": settings.SHARE_LINK_DAYS,
         "csrf_token": context.get("csrf_token"),
     }
@@ -58,6 +58,7 @@ def aftercare_staff_panel(context, case):
         and case.status == CaseStatus.FOLLOW_UP,
         "shares_sent": sum(1 for s in shares if s.sent_at),
         "shares_opened": sum(1 for s in shares if s.openings.all()),
-        "rating": ServiceRating.objects.filter(case=case).first(),
+        "rating": ServiceRating.objects.filter(case=case).first()
+        if case.status == CaseStatus.CLOSED else None,
         "is_coordinator": user.role == Role.COORDINATOR,
     }
