@@ -7,7 +7,8 @@ the system's (Debian's DejaVu in the image)."""
 
 from __future__ import annotations
 
-import weasyprint
+import logging
+
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -38,6 +39,12 @@ def document_context(version: ReportVersion) -> dict:
 
 
 def render_version(version: ReportVersion) -> bytes:
+    # Imported here: WeasyPrint parses its own stylesheets on import, which every
+    # process that loads the URLs (every manage.py command) would pay for.
+    import weasyprint
+
+    # Its per-step progress ("Step 2 - Fetching and parsing CSS") is noise in a log.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     with translation.override(settings.LANGUAGE_CODE):
         html = render_to_string("reports/pdf.html", document_context(version))
     # No fetch of any kind: no protocol is allowed.
