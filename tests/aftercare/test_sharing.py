@@ -91,6 +91,9 @@ def test_nobody_but_the_patient_sends_it(client, case, outsider, coordinator, sp
 # --- The email -----------------------------------------------------------------------------
 def test_the_email_says_only_that_a_patient_shared_a_report(client, case,
                                                           django_capture_on_commit_callbacks):
+    from tests.records.factories import RecordFactory
+
+    RecordFactory(case=case, title="Core biopsy, left breast")
     send(client, case, django_capture_on_commit_callbacks)
     [message] = mail.outbox
     assert message.to == ["dr.primary@clinic.example"]
@@ -100,7 +103,8 @@ def test_the_email_says_only_that_a_patient_shared_a_report(client, case,
         # No patient, no physician's name, no condition, no reference, no report words.
         for secret in (case.patient_name, case.owner.full_name, "Dr. Primary", "breast",
                        "carcinoma", "Mastectomy", "cancer", case.reference,
-                       "Is surgery my only option?", "Invasive", "Metro General"):
+                       "Is surgery my only option?", "Invasive", "Metro General",
+                       "Core biopsy", case.owner.email):
             assert secret not in text, secret
     assert ("A patient of yours has shared a second-opinion report with you through SecondOp"
             in message.body)

@@ -96,6 +96,7 @@ def test_the_patient_shares_the_physician_reads_and_the_patient_withdraws(page, 
     page.get_by_role("button", name="Withdraw the link sent to Dr. Ana Ruiz").click()
     assert page.get_by_text("The link is withdrawn.").is_visible()
     assert_accessible(page, "share page, withdrawn")
+    screenshot(page, "aftercare-share-withdrawn")
 
     response = doctor.goto(path)
     assert response.status == 410
