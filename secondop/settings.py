@@ -324,6 +324,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.cases_flag_overdue",
         "schedule": timedelta(minutes=15),
     },
+    "reports-sweep": {
+        "task": "requests_app.reports.tasks.reports_sweep",
+        "schedule": timedelta(minutes=10),
+    },
     "records-sweep": {
         "task": "records.tasks.records_sweep",
         "schedule": timedelta(minutes=10),

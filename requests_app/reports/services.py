@@ -22,7 +22,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from records import storage
 from records.models import Category, Record
 from records.selectors import records_for_viewer
 from requests_app.models import Case, CaseStatus, Icd10Code
@@ -34,6 +33,7 @@ from requests_app.workflow import (
     case_transition,
     send_notices,
 )
+from secondop import storage
 from secondop.audit.services import log_event
 
 from . import codes

@@ -7,7 +7,7 @@ import logging
 
 from celery import shared_task
 
-from records.storage import StorageUnavailable
+from secondop.storage import StorageUnavailable
 
 from . import services
 

@@ -20,14 +20,14 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from records import storage
 from records.models import Category
 from records.selectors import records_for_viewer
-from records.verification import content_disposition
 from requests_app.models import CaseStatus
 from requests_app.selectors import case_for_viewer, case_list
+from secondop import storage
 from secondop.audit.models import AccessLog
 from secondop.audit.services import client_ip, log_access
+from secondop.filenames import content_disposition
 
 from . import selectors, services
 from .forms import AmendForm, ReportForm, ReturnForm, VerifyForm

@@ -12,10 +12,10 @@ import hashlib
 
 from django.utils import timezone
 
-from records import storage
 from requests_app.models import CaseQuestion, CaseStatus
 from requests_app.reports import codes, services
 from requests_app.reports.models import Report, ReportVersion
+from secondop import storage
 from specialists.models import SpecialistProfile, Specialty
 from tests.records.factories import PDF, RecordFactory
 from tests.requests_app.factories import CaseFactory

@@ -9,12 +9,12 @@ from celery.exceptions import Retry
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from records.storage import StorageUnavailable
 from requests_app.models import CaseEvent, CaseStatus
 from requests_app.reports import codes, services, tasks
 from requests_app.reports.models import ReportVersion
 from secondop.audit.models import AuditEvent
 from secondop.notifications.models import Notification
+from secondop.storage import StorageUnavailable
 from tests.accounts.factories import UserFactory, enrol_totp
 from tests.records.factories import RecordFactory
 from tests.reports.factories import (
@@ -247,7 +247,7 @@ def test_an_amendment_signed_before_release_goes_to_the_case_manager(case, speci
 # --- The PDF task ------------------------------------------------------------------------------------
 def test_storage_down_at_render_retries_and_shows_nothing_half_done(case, specialist):
     version = sign(case, specialist, render=False)
-    with mock.patch("records.storage.save_bytes", side_effect=StorageUnavailable), \
+    with mock.patch("secondop.storage.save_bytes", side_effect=StorageUnavailable), \
             mock.patch.object(tasks.report_render, "retry", side_effect=Retry) as retry, \
             pytest.raises(Retry):
         tasks.report_render.run(version.pk)
@@ -255,7 +255,7 @@ def test_storage_down_at_render_retries_and_shows_nothing_half_done(case, specia
     version.refresh_from_db()
     assert not version.pdf_ready and version.pdf_key == ""
     # Eagerly (no broker): left for the sweep, which queues it again later.
-    with mock.patch("records.storage.save_bytes", side_effect=StorageUnavailable):
+    with mock.patch("secondop.storage.save_bytes", side_effect=StorageUnavailable):
         assert tasks.report_render.apply(args=[version.pk]).get() == "later"
     ReportVersion.objects.filter(pk=version.pk).update(
         signed_at=version.signed_at - datetime.timedelta(minutes=10))
