@@ -3,9 +3,14 @@
 The access log never carries a query string or a Referer: both can hold what a
 person typed (a patient's name searched in the coordinator's queue). %(U)s is
 the path alone; %(r)s, the request line with its query, is deliberately absent.
+Paths that carry a secret (the physician's link, a local upload's token) are
+logged with the secret replaced.
 """
 
 import os
+import re
+
+from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
@@ -13,3 +18,17 @@ workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
+
+# /shared/<token>/ (a physician's link to one report) and /records/upload/<token>/ (a
+# local-mode upload): the token is a credential, so the log shows only its place.
+SECRET_PATHS = re.compile(r"^(/shared/|/records/upload/)[^/]+")
+
+
+class RedactingLogger(Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        atoms["U"] = SECRET_PATHS.sub(r"\1[token]", atoms.get("U") or "")
+        return atoms
+
+
+logger_class = RedactingLogger

@@ -100,3 +100,27 @@ def test_the_access_log_format_has_no_query_string_or_referer():
         assert leaky not in log_format
     script = (BASE_DIR / "docker" / "web-start.sh").read_text()
     assert "--config docker/gunicorn.conf.py" in script
+
+
+def test_the_access_log_hides_the_tokens_in_paths():
+    import runpy
+    from types import SimpleNamespace
+
+    config = runpy.run_path(str(BASE_DIR / "docker" / "gunicorn.conf.py"))
+    logger = config["logger_class"](SimpleNamespace(
+        errorlog="-", loglevel="info", accesslog=None, access_log_format="%(U)s",
+        syslog=False, logconfig=None, logconfig_dict={}, logconfig_json=None, capture_output=False,
+        user=0, group=0, umask=0, env={}, statsd_host=None, dogstatsd_tags="", syslog_addr=None,
+        syslog_prefix=None, syslog_facility="user", disable_redirect_access_to_syslog=False))
+    for path, shown in (("/shared/Zx9-secret_token/", "/shared/[token]/"),
+                        ("/shared/Zx9-secret_token/pdf/", "/shared/[token]/pdf/"),
+                        ("/records/upload/abc.def:ghi/", "/records/upload/[token]/"),
+                        ("/requests/coordinator/", "/requests/coordinator/")):
+        request = SimpleNamespace(path=path, method="GET", query="", version=(1, 1),
+                                  headers=[], uri=path)
+        response = SimpleNamespace(status="200 OK", sent=0, headers=[], response_length=0)
+        atoms = logger.atoms(response, request, {"REMOTE_ADDR": "10.0.0.1", "REQUEST_METHOD": "GET",
+                                                "RAW_URI": path, "PATH_INFO": path,
+                                                "SERVER_PROTOCOL": "HTTP/1.1"},
+                             SimpleNamespace(seconds=0, microseconds=0))
+        assert atoms["U"] == shown
