@@ -96,7 +96,6 @@ STATUS_TEXT: dict[str, StatusText] = {
 MOVE_ACTIONS = {
     (S.AWAITING_RECORDS, S.TRIAGE): _("Records received: back to triage"),
     (S.AWAITING_RECORDS, S.IN_REVIEW): _("Records received: back to review"),
-    (S.IN_REVIEW, S.AWAITING_RECORDS): _("Ask the patient for records"),
 }
 
 

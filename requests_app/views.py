@@ -170,8 +170,25 @@ def case_withdraw(request, case):
 # --- Coordinators and the care team -------------------------------------------------
 # The moves a coordinator makes from the case page; offers, reports and follow-up
 # have pages of their own.
-STAFF_MOVES = (CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS, CaseStatus.MATCHING,
-               CaseStatus.CANCELLED, CaseStatus.CLOSED)
+STAFF_MOVES = (CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS, CaseStatus.IN_REVIEW,
+               CaseStatus.MATCHING, CaseStatus.CANCELLED, CaseStatus.CLOSED)
+
+
+def _staff_moves(case, role) -> list[str]:
+    """The moves the case page's form offers. Asking for records during review
+    goes through the records page (a RecordRequest the patient answers, for the
+    case manager or the specialist), never this form; a case waiting for records
+    goes back only to where it came from."""
+    moves = [to for to in allowed_transitions(case=case, role=role) if to in STAFF_MOVES]
+    if case.status == CaseStatus.IN_REVIEW:
+        return [to for to in moves if to != CaseStatus.AWAITING_RECORDS]
+    if case.status == CaseStatus.AWAITING_RECORDS:
+        asked = case.events.filter(new_status=CaseStatus.AWAITING_RECORDS).last()
+        came_from = (CaseStatus.IN_REVIEW if asked and asked.old_status == CaseStatus.IN_REVIEW
+                     else CaseStatus.TRIAGE)
+        back = {CaseStatus.TRIAGE, CaseStatus.IN_REVIEW} - {came_from}
+        return [to for to in moves if to not in back]
+    return [to for to in moves if to != CaseStatus.IN_REVIEW]
 
 
 QUEUE_FILTERS_KEY = "secondop_queue_filters"
@@ -215,8 +232,7 @@ def coordinator_home(request):
 
 def _staff_case_page(request, case, *, move_form=None, insurance_form=None, status=200):
     is_coordinator = request.user.role == Role.COORDINATOR
-    moves = [to for to in allowed_transitions(case=case, role=request.user.role)
-             if to in STAFF_MOVES] if is_coordinator else []
+    moves = _staff_moves(case, request.user.role) if is_coordinator else []
     context = {
         "case": case,
         "progress": progress.describe(case.status),
@@ -276,8 +292,7 @@ def staff_case_claim(request, ref):
 @login_required
 def staff_case_move(request, ref):
     case = _coordinator_case(request, ref)
-    moves = [to for to in allowed_transitions(case=case, role=request.user.role)
-             if to in STAFF_MOVES]
+    moves = _staff_moves(case, request.user.role)
     form = CaseMoveForm(request.POST, moves=moves)
     if form.is_valid():
         to = form.cleaned_data["to_status"]

@@ -185,6 +185,38 @@ def test_triage_then_records_then_matching_through_the_case_page(client, patient
     assert CaseEvent.objects.filter(case=case).count() == 4
 
 
+def test_the_case_page_does_not_ask_for_records_during_review(client, patient, coordinator):
+    """Asking during review is a RecordRequest from the records page; the generic
+    form would leave the case waiting for nothing the patient can answer."""
+    case = _sent(patient, status="in_review")
+    client.force_login(coordinator)
+    response = client.get(reverse("requests_app:staff_case", args=[case.uuid]))
+    assert "awaiting_records" not in [to for to, _ in response.context["moves"]]
+    assert "Ask the patient for records" not in response.content.decode()
+    assert _move(client, case, "awaiting_records", "Your scans").status_code == 400
+    assert Case.objects.get(pk=case.pk).status == "in_review"
+
+
+def test_a_case_waiting_for_records_goes_back_to_where_it_came_from(client, patient,
+                                                                     coordinator):
+    from_review = _sent(patient, status="awaiting_records")
+    CaseEvent.objects.create(case=from_review, old_status="in_review",
+                             new_status="awaiting_records", reason="Your scans")
+    from_triage = _sent(patient, status="awaiting_records")
+    CaseEvent.objects.create(case=from_triage, old_status="triage",
+                             new_status="awaiting_records", reason="Your scans")
+    client.force_login(coordinator)
+    page = client.get(reverse("requests_app:staff_case", args=[from_review.uuid]))
+    moves = [to for to, _ in page.context["moves"]]
+    assert "in_review" in moves and "triage" not in moves
+    assert "Records received: back to review" in page.content.decode()
+    page = client.get(reverse("requests_app:staff_case", args=[from_triage.uuid]))
+    moves = [to for to, _ in page.context["moves"]]
+    assert "triage" in moves and "in_review" not in moves
+    assert _move(client, from_review, "in_review").status_code == 302
+    assert Case.objects.get(pk=from_review.pk).status == "in_review"
+
+
 def test_a_move_the_case_has_moved_past_is_refused_clearly(client, patient, coordinator):
     case = _sent(patient, status="matching")
     client.force_login(coordinator)
