@@ -97,6 +97,12 @@ def follow_up_window(*, case: Case, asked: int | None = None,
                           refusal=refusal)
 
 
+def sees_follow_ups(*, viewer, case: Case) -> bool:
+    """Follow-up questions and answers are about the report: they have its
+    readers (the patient, the case manager, the assigned specialist)."""
+    return reports_selectors.sees_report(viewer=viewer, case=case)
+
+
 def follow_ups(*, case: Case) -> QuerySet[FollowUpQuestion]:
     return FollowUpQuestion.objects.filter(case=case).select_related("answered_by")
 

@@ -210,3 +210,20 @@ def test_the_specialist_finds_the_question_on_their_case_page(client, case, spec
     html = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
     assert "Which tests should I have before surgery?" in html
     assert reverse("aftercare:follow_up_answer", args=[question.uuid]) in html
+
+
+def test_a_coordinator_who_is_not_the_case_manager_does_not_see_the_questions(
+        client, case, coordinator):
+    """The follow-up has the report's readers: the case manager and the specialist."""
+    ask(client, case)
+    answer(client, case.specialist, FollowUpQuestion.objects.get())
+    other = UserFactory(role="coordinator")
+    enrol_totp(other)
+    client.force_login(other)
+    html = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
+    assert "Which tests should I have before surgery?" not in html
+    assert "A genomic assay first." not in html
+    assert "The case manager and the specialist see the follow-up questions" in html
+    client.force_login(coordinator)
+    html = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
+    assert "Which tests should I have before surgery?" in html and "A genomic assay first." in html

@@ -51,9 +51,10 @@ def aftercare_staff_panel(context, case):
     if case.status not in AFTER_DELIVERY:
         return {"shown": False}
     shares = selectors.shares_for_case(case=case)
+    sees = selectors.sees_follow_ups(viewer=user, case=case)
     return {
-        "shown": True, "case": case,
-        "questions": list(selectors.follow_ups(case=case)),
+        "shown": True, "case": case, "sees_follow_ups": sees,
+        "questions": list(selectors.follow_ups(case=case)) if sees else [],
         "answer_links": user.role == Role.SPECIALIST and case.specialist_id == user.pk
         and case.status == CaseStatus.FOLLOW_UP,
         "shares_sent": sum(1 for s in shares if s.sent_at),
