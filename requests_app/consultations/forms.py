@@ -174,9 +174,10 @@ class ChooseForm(forms.Form):
     """The patient's choice among the times offered. Any time of this consultation
     passes here: the service says when it can no longer be chosen."""
 
-    slot = forms.CharField(
+    slot = forms.UUIDField(
         label=_("Which time suits you?"), widget=forms.RadioSelect,
-        error_messages={"required": _("Choose one of the times, or ask for other times.")})
+        error_messages={"required": _("Choose one of the times, or ask for other times."),
+                        "invalid": _("Choose one of the times, or ask for other times.")})
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -306,7 +306,11 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str,
         consultation = consultation_for_viewer(viewer=actor, ref=ref, for_update=True)
         case = consultation.case
         _owner(actor, case)
-        slot = consultation.slots.filter(uuid=slot_ref).first() if slot_ref else None
+        try:
+            slot_uuid = UUID(str(slot_ref)) if slot_ref else None
+        except ValueError:  # not one of ours: the same answer as a time no longer offered
+            slot_uuid = None
+        slot = consultation.slots.filter(uuid=slot_uuid).first() if slot_uuid else None
         if slot is None:
             raise ConsultationError(_("Choose one of the times below."),
                                     {"slot": [_("Choose one of the times, or ask for other "

@@ -159,6 +159,15 @@ def test_choosing_nothing_says_so(client, proposed, patient):
     assert "Choose one of the times, or ask for other times." in html(response)
 
 
+def test_a_slot_that_is_not_one_of_ours_says_so(client, proposed, patient):
+    response = post(client, patient, reverse("consultations:choose", args=[proposed.uuid]),
+                    {"slot": "not-a-uuid"})
+    assert response.status_code == 400
+    assert "Choose one of the times, or ask for other times." in html(response)
+    with pytest.raises(services.ConsultationError):
+        services.consultation_book(actor=patient, ref=proposed.uuid, slot_ref="not-a-uuid")
+
+
 def test_picking_after_a_cancellation_says_it_was_cancelled(client, proposed, patient,
                                                             specialist):
     slot = proposed.slots.order_by("starts_at").first()
