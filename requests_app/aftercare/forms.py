@@ -74,6 +74,23 @@ class ConcordanceFilterForm(forms.Form):
     start = DateInputField(label=_("From"), name=_("the first day"), required=False)
     end = DateInputField(label=_("To"), name=_("the last day"), required=False)
 
+    # Reports exist from SecondOp's start to now: a year outside these bounds is
+    # a typing slip (and 31 December 9999 has no next day to count up to).
+    FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+    def _clean_year(self, name: str):
+        day = self.cleaned_data.get(name)
+        if day and not self.FIRST_YEAR <= day.year <= self.LAST_YEAR:
+            raise ValidationError(_("Enter a year from %(first)s to %(last)s.")
+                                  % {"first": self.FIRST_YEAR, "last": self.LAST_YEAR})
+        return day
+
+    def clean_start(self):
+        return self._clean_year("start")
+
+    def clean_end(self):
+        return self._clean_year("end")
+
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")

@@ -116,6 +116,17 @@ def test_the_first_day_must_come_first(client, coordinator):
     assert "The first day must be on or before the last day." in response.content.decode()
 
 
+@pytest.mark.parametrize("year", ["9999", "0001", "1899"])
+def test_a_year_out_of_range_is_the_forms_error(client, coordinator, year):
+    client.force_login(coordinator)
+    response = client.get(URL, {"end_day": "31", "end_month": "12", "end_year": year})
+    assert response.status_code == 400
+    assert "Enter a year from 2000 to 2100." in response.content.decode()
+    response = client.get(URL, {"start_day": "31", "start_month": "12", "start_year": year,
+                                "format": "csv"})
+    assert response.status_code == 400
+
+
 def test_it_exports_csv_without_phi(client, reports, coordinator):
     client.force_login(coordinator)
     response = client.get(URL, {"format": "csv"})
