@@ -215,6 +215,13 @@ def test_no_email_carries_a_message_or_medical_words(
 
 
 # --- Questions: the patient's next step -------------------------------------------------------
+def test_a_null_character_is_the_forms_error_not_a_500(client, patient, case):
+    response = send(client, patient, case, body="An MRI\x00 in June.")
+    assert response.status_code == 400
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not Message.objects.exists()
+
+
 def test_a_question_becomes_the_patients_next_step_until_they_reply(client, patient, coordinator,
                                                                     specialist, case):
     send(client, specialist, case, body="Have you had any imaging since March?", kind="question")

@@ -69,6 +69,17 @@ def test_autosave_answers_with_the_time_it_saved(client, case, specialist):
     assert response.status_code == 400 and "Not saved" in response.json()["message"]
 
 
+def test_autosave_refuses_a_null_character_in_any_text(client, case, specialist):
+    """The JSON endpoint goes through ReportForm, so Django's null-character check
+    applies (PostgreSQL cannot store a NUL: it would be a 500)."""
+    url = reverse("reports:autosave", args=[case.uuid])
+    as_user(client, specialist)
+    for field in ("summary", "diagnosis", "recommendations", "icd10", "answer_1"):
+        response = client.post(url, form_data(case, **{field: "Typed\x00 so far"}))
+        assert response.status_code == 400 and "Not saved" in response.json()["message"]
+    assert not ReportVersion.objects.filter(summary__contains="Typed").exists()
+
+
 def test_a_signed_version_cannot_be_edited_through_the_pages(client, case, specialist):
     version = sign(case, specialist)
     as_user(client, specialist)
