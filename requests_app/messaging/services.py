@@ -116,13 +116,14 @@ def message_post(
             raise MessageError(_("Only the care team writes internal notes and questions."),
                                {"kind": [_("Send it as a message.")]})
         attachments = _attachments(actor, case, attachment_refs)
-        questions = _answered_questions(case, answers) if is_owner else []
-
-        earlier = (Message.objects.filter(
-            case=case, author=actor, body=body, internal=internal, is_question=question,
-            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW).order_by("-created_at").first())
+        # Before the questions are worked out: a double submit's question is
+        # already answered, by the first post.
+        earlier = _same_post(case=case, actor=actor, body=body, internal=internal,
+                             question=question, attachments=attachments,
+                             answers=answers if is_owner else ANSWERS_NONE)
         if earlier is not None:
             return earlier
+        questions = _answered_questions(case, answers) if is_owner else []
 
         message = Message.objects.create(case=case, author=actor, body=body, internal=internal,
                                          is_question=question)
@@ -159,6 +160,32 @@ def _attachments(actor, case: Case, refs: Iterable[UUID | str]) -> list:
             _("One of the records you chose cannot be attached: it is not one of this "
               "request's records that you can open. Choose again.")]})
     return found
+
+
+def _same_post(*, case: Case, actor, body: str, internal: bool, question: bool,
+               attachments: list, answers: UUID | str) -> Message | None:
+    """The message this post repeats (a double submit), if any: the same words,
+    kind and attachments from the same person within DOUBLE_SUBMIT_WINDOW, that
+    answers the same question. "No" to question 2 is not "No" to question 1."""
+    candidates = (Message.objects.filter(
+        case=case, author=actor, body=body, internal=internal, is_question=question,
+        created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW)
+        .prefetch_related("attachments").order_by("-created_at"))
+    wanted = {record.pk for record in attachments}
+    for earlier in candidates:
+        if {record.pk for record in earlier.attachments.all()} != wanted:
+            continue
+        answered = {str(uuid) for uuid in
+                    Message.objects.filter(answered_by=earlier).values_list("uuid", flat=True)}
+        if answers == ANSWERS_NONE:
+            same = not answered
+        elif answers == ANSWERS_ALL:  # the first answered every question then open
+            same = not selectors.open_questions(case=case)
+        else:
+            same = answered == {str(answers)}
+        if same:
+            return earlier
+    return None
 
 
 def _answered_questions(case: Case, answers: UUID | str) -> list[Message]:

@@ -166,6 +166,34 @@ def test_a_double_submit_posts_once(patient, coordinator, specialist, case):
     assert Notification.objects.count() == 2
 
 
+def test_the_same_words_answering_another_question_are_a_new_message(patient, specialist,
+                                                                      case):
+    first = post(specialist, case, "Any imaging since March?", question=True)
+    second = post(specialist, case, "Any biopsy since March?", question=True)
+    no_1 = post(patient, case, "No", answers=str(first.uuid))
+    assert post(patient, case, "No", answers=str(first.uuid)).pk == no_1.pk  # a double submit
+    no_2 = post(patient, case, "No", answers=str(second.uuid))
+    assert no_2.pk != no_1.pk
+    second.refresh_from_db()
+    assert second.answered_by == no_2 and not selectors.open_questions(case=case)
+
+
+def test_a_double_submit_answering_every_question_posts_once(patient, specialist, case):
+    post(specialist, case, "Any imaging since March?", question=True)
+    first = post(patient, case, "No")
+    assert post(patient, case, "No").pk == first.pk
+    post(specialist, case, "Any biopsy since March?", question=True)
+    assert post(patient, case, "No").pk != first.pk
+    assert not selectors.open_questions(case=case)
+
+
+def test_the_same_words_with_other_attachments_are_a_new_message(specialist, case):
+    record = RecordFactory(case=case)
+    first = post(specialist, case, "Here it is")
+    again = post(specialist, case, "Here it is", attachment_refs=[str(record.uuid)])
+    assert again.pk != first.pk and list(again.attachments.all()) == [record]
+
+
 def test_the_same_words_later_are_a_new_message(patient, case):
     first = post(patient, case, "Thank you")
     Message.objects.filter(pk=first.pk).update(
