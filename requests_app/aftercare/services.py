@@ -57,6 +57,11 @@ class AftercareError(Exception):
         self.message = message
 
 
+# The same question or the same address from the same patient within this long is
+# a double submit: it returns what the first made (one question counted, one email).
+DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=2)
+
+
 def _patient_case(*, actor, case_ref: UUID | str) -> Case:
     """The account holder's own case, locked. Anyone else: the case's 404."""
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
@@ -83,6 +88,12 @@ def share_create(*, actor, case_ref: UUID | str, email: str, name: str = "",
     if case.status == CaseStatus.WITHDRAWN:
         raise AftercareError(_("This request is withdrawn: its report can no longer be sent."))
     now = timezone.now()
+    # Under the case's lock, so two submits at once make one link.
+    earlier = Share.objects.filter(
+        report_id=version.report_id, created_by=actor, recipient_email__iexact=email.strip(),
+        revoked_at__isnull=True, created_at__gte=now - DOUBLE_SUBMIT_WINDOW).first()
+    if earlier is not None:
+        return earlier
     share = Share.objects.create(
         report_id=version.report_id, created_by=actor, recipient_email=email.strip(),
         recipient_name=name.strip(), expires_at=now + datetime.timedelta(
@@ -346,11 +357,18 @@ def follow_up_ask(*, actor, case_ref: UUID | str, text: str, request=None) -> Fo
     "follow-up" (the specialist is told); a second question while one is open
     leaves it there and tells the specialist all the same."""
     case = _patient_case(actor=actor, case_ref=case_ref)
+    text = text.strip()
+    # Under the case's lock, before the limit: a double submit of the last
+    # question allowed is that question, not a refusal.
+    earlier = FollowUpQuestion.objects.filter(
+        case=case, asked_by=actor, text=text,
+        asked_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW).order_by("-asked_at").first()
+    if text and earlier is not None:
+        return earlier
     asked = FollowUpQuestion.objects.filter(case=case).count()
     window = selectors.follow_up_window(case=case, asked=asked)
     if not window.can_ask:
         raise AftercareError(window.refusal)
-    text = text.strip()
     if not text:
         raise AftercareError(_("Enter your question."))
     question = FollowUpQuestion.objects.create(case=case, position=asked + 1, asked_by=actor,

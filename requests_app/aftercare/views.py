@@ -154,19 +154,20 @@ def follow_up(request, case):
     if window.delivered_at is None:
         return redirect("requests_app:case_detail", case.uuid)
     form = FollowUpQuestionForm(_posted(request))
-    if request.method == "POST":
-        if not window.can_ask:
-            form.add_error(None, window.refusal)
-        elif form.is_valid():
-            try:
-                services.follow_up_ask(actor=request.user, case_ref=case.uuid,
-                                       text=form.cleaned_data["text"], request=request)
-            except services.AftercareError as error:
-                form.add_error(None, error.message)
-            else:
-                messages.success(request, _("Your question is sent to the specialist. We will "
-                                            "tell you when the answer is ready."))
-                return redirect("aftercare:follow_up", case.uuid)
+    # The service checks the window under the case's lock (a double submit of the
+    # last question allowed is that question, not a refusal).
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.follow_up_ask(actor=request.user, case_ref=case.uuid,
+                                   text=form.cleaned_data["text"], request=request)
+        except services.AftercareError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your question is sent to the specialist. We will "
+                                        "tell you when the answer is ready."))
+            return redirect("aftercare:follow_up", case.uuid)
+    elif request.method == "POST" and not window.can_ask:
+        form.add_error(None, window.refusal)
     context = {"case": case, "window": window, "form": form,
                "questions": list(selectors.follow_ups(case=case))}
     return render(request, "aftercare/follow_up.html", context,

@@ -59,6 +59,16 @@ def test_a_second_question_while_one_is_open_tells_the_specialist_again(client, 
     assert follow_up_notices(specialist).count() == 2
 
 
+def test_a_double_submit_stores_one_question(client, case, specialist, settings):
+    settings.FOLLOW_UP_QUESTIONS = 1
+    assert ask(client, case).status_code == 302
+    assert ask(client, case).status_code == 302  # the same words again: not refused
+    assert FollowUpQuestion.objects.count() == 1
+    assert follow_up_notices(specialist).count() == 1
+    FollowUpQuestion.objects.update(asked_at=timezone.now() - datetime.timedelta(minutes=10))
+    assert ask(client, case).status_code == 400  # later, it is another question: the limit
+
+
 def test_it_is_refused_after_the_limit(client, case, settings):
     settings.FOLLOW_UP_QUESTIONS = 2
     ask(client, case)

@@ -117,6 +117,19 @@ def test_the_email_says_only_that_a_patient_shared_a_report(client, case,
     assert share.sent_at is not None
 
 
+def test_a_double_submit_sends_one_email(client, case, django_capture_on_commit_callbacks):
+    first = send(client, case, django_capture_on_commit_callbacks)
+    again = send(client, case, django_capture_on_commit_callbacks,
+                 email="DR.primary@clinic.example ")
+    assert first.status_code == again.status_code == 302
+    assert Share.objects.count() == 1 and len(mail.outbox) == 1
+    # Another address is another disclosure; the same one later is a new link.
+    send(client, case, django_capture_on_commit_callbacks, email="other.doctor@example.org")
+    Share.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=10))
+    send(client, case, django_capture_on_commit_callbacks)
+    assert Share.objects.count() == 3 and len(mail.outbox) == 3
+
+
 def test_the_task_gets_the_share_id_and_nothing_else(case):
     with mock.patch.object(tasks.share_send_task, "delay") as delay:
         services.share_enqueue(share_id=41)
