@@ -140,7 +140,10 @@ def shared_report_pdf(request, token):
         pdf = default_storage.open(version.pdf_key, "rb")
     except (FileNotFoundError, OSError):
         logger.error("The PDF of %s is missing from storage", version)
-        raise Http404 from None
+        # The refused page, not a 404: django.request would log the path, and the
+        # path holds the physician's live token.
+        return _refused(request, services.ShareRefused(services.Refusal.UNAVAILABLE,
+                                                       opened.share))
     name = f"second-opinion-{opened.case.reference}-v{version.number}.pdf"
     response = FileResponse(pdf, content_type="application/pdf", as_attachment=True,
                             filename=name)

@@ -220,6 +220,19 @@ def test_every_opening_is_logged_without_the_token(client, case):
     assert all(row.ip_address == "127.0.0.1" for row in logged)
 
 
+def test_a_missing_pdf_is_the_refused_page_and_no_log_holds_the_token(client, case, caplog):
+    _share, token = sent_share(case=case)
+    caplog.set_level(logging.INFO)
+    with mock.patch("requests_app.aftercare.views.default_storage.open",
+                    side_effect=FileNotFoundError):
+        response = open_link(client, token, pdf=True)
+    assert response.status_code == 410
+    assert "This report is no longer available" in response.content.decode()
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert caplog.records and token not in caplog.text
+    assert not [r for r in caplog.records if r.name == "django.request"]
+
+
 def test_the_patient_sees_when_their_physician_opened_it(client, case):
     _share, token = sent_share(case=case)
     open_link(client, token)
