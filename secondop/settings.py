@@ -421,9 +421,18 @@ ADMINS = [("SecondOp", a) for a in env.list("DJANGO_ADMINS", default=[])]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Django's request and runserver loggers write paths: the tokens in
+    # /shared/<token>/ and /records/upload/<token>/ are replaced (secondop.logging_filters).
+    "filters": {"redact_tokens": {"()": "secondop.logging_filters.RedactTokens"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_tokens"]},
+        # Configuring it replaces Django's default, so its handler is named again.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False,
+                          "filters": ["redact_tokens"]},
+    },
 }
 
 # --- SecondOp ----------------------------------------------------------------
