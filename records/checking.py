@@ -10,30 +10,66 @@ import zipfile
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from . import services, storage
+from . import clamav, services, storage
 from .models import Bundle, Category, Record, RecordFile, State
 from .storage_io import open_object
 from .verification import ScannerUnavailable, dicom_thumbnail, summarise_study, verify_file
 
 STALLED_AFTER = datetime.timedelta(minutes=15)
+# A check in progress owns its record this long (the task's own time limit, and a
+# margin): the sweep re-queues a scanning record only after it, never beside it.
+CHECK_LEASE = datetime.timedelta(hours=4, minutes=10)
+
+
+def _scanner_up() -> bool:
+    """clamd answers (or none is configured): a failure is then the file's, not an
+    outage's. An outage never counts against a file."""
+    address = settings.CLAMD_ADDRESS
+    return not address or clamav.ping(address, timeout=5)
 
 
 def check_record(record_id: int) -> str:
     moved = Record.objects.filter(pk=record_id, state__in=[State.UPLOADED, State.SCANNING]).update(
-        state=State.SCANNING, check_attempts=F("check_attempts") + 1)
+        state=State.SCANNING, check_attempts=F("check_attempts") + 1,
+        check_started_at=timezone.now())
     if not moved:
         return "done already"
     record = Record.objects.select_related("case").get(pk=record_id)
+    # A file that has failed every check (a worker killed on it, clamd erroring on it)
+    # is given up on, whatever went wrong, once clamd is known to be up.
+    if record.check_attempts > settings.RECORDS_CHECK_MAX_ATTEMPTS and _scanner_up():
+        services.record_check_failed(record_id=record.pk, reason="scan_failed")
+        return "gave up"
     try:
+        _settle(record)
         return _check(record)
     except ScannerUnavailable:
-        if record.check_attempts >= settings.RECORDS_CHECK_MAX_ATTEMPTS:
+        if record.check_attempts >= settings.RECORDS_CHECK_MAX_ATTEMPTS and _scanner_up():
             services.record_check_failed(record_id=record.pk, reason="scan_failed")
             return "gave up"
         raise
+    except Record.DoesNotExist:
+        # Deleted while it was being checked: remove what the check wrote meanwhile.
+        storage.delete_under(record.prefix)
+        return "deleted"
+
+
+def _settle(record: Record) -> None:
+    """S3 mode: move each uploaded object to a key no upload link ever named, before
+    it is checked. Links signed for the upload key may still work for a few minutes
+    after confirm; what they write now lands beside the record, never in what is
+    checked, downloaded or bundled. (Local mode's upload tokens are single-use.)"""
+    if not storage.s3_mode():
+        return
+    checked = f"{record.prefix}files/"
+    for file in record.files.exclude(key__startswith=checked):
+        target = f"{checked}{file.uuid}"
+        storage.copy(file.key, target)
+        RecordFile.objects.filter(pk=file.pk).update(key=target)
+        storage.delete([file.key])
 
 
 def _check(record: Record) -> str:
@@ -112,10 +148,22 @@ def _render(source: str, by_name: dict, zip_file: RecordFile | None) -> bytes | 
 
 
 def stalled_records() -> list[int]:
-    cutoff = timezone.now() - STALLED_AFTER
-    return list(Record.objects.filter(
-        state__in=[State.UPLOADED, State.SCANNING], uploaded_at__lt=cutoff,
-    ).values_list("pk", flat=True)[:500])
+    """Uploaded records whose check never started (the queue lost it), and checks
+    whose lease ran out (the worker died, or its retries were used up)."""
+    now = timezone.now()
+    never_started = Q(state=State.UPLOADED, uploaded_at__lt=now - STALLED_AFTER)
+    lease_over = Q(state=State.SCANNING, check_started_at__lt=now - CHECK_LEASE)
+    return list(Record.objects.filter(never_started | lease_over)
+                .values_list("pk", flat=True)[:500])
+
+
+def stalled_bundles() -> list[int]:
+    """Bundles still being prepared long after they were asked for (their task was
+    lost): queued again; building is idempotent (the object is replaced)."""
+    return list(Bundle.objects.filter(
+        status=Bundle.Status.BUILDING, created_at__lt=timezone.now() - STALLED_AFTER,
+        expires_at__gt=timezone.now(),
+    ).values_list("pk", flat=True)[:100])
 
 
 # --- Bundles --------------------------------------------------------------------------

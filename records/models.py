@@ -99,6 +99,7 @@ class Record(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     # Checks started; a scanner that fails the same file every time is given up on.
     check_attempts = models.PositiveSmallIntegerField(default=0)
+    check_started_at = models.DateTimeField(null=True, blank=True)  # the check's lease
 
     class Meta:
         ordering = ["category", "-service_date", "-created_at"]

@@ -73,6 +73,17 @@ def bundle_for_viewer(*, viewer, ref: UUID | str) -> Bundle:
     return bundle
 
 
+def record_request_for_viewer(*, viewer, ref: UUID | str) -> RecordRequest:
+    try:
+        asked = RecordRequest.objects.select_related("case").get(uuid=ref)
+    except (RecordRequest.DoesNotExist, ValueError):
+        raise Http404 from None
+    case = case_for_viewer(viewer=viewer, ref=asked.case.uuid)
+    if not sees_records(viewer=viewer, case=case):
+        raise Http404
+    return asked
+
+
 def open_requests(*, case: Case) -> QuerySet[RecordRequest]:
     return RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
                                         cancelled_at__isnull=True).select_related("requested_by")

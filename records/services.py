@@ -7,6 +7,7 @@ outsider gets the same 404 as for a case that does not exist."""
 from __future__ import annotations
 
 import datetime
+import logging
 import secrets
 import uuid as uuid_module
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from .models import HOLDS_BYTES, Bundle, Category, Record, RecordFile, RecordReq
 from .verification import REASONS, clean_filename
 
 S = CaseStatus
+log = logging.getLogger(__name__)
 
 # Until a specialist has the case, the patient may take back a record sent by mistake.
 DELETABLE_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.TRIAGE, S.AWAITING_RECORDS, S.MATCHING})
@@ -48,6 +50,31 @@ class RecordError(Exception):
         self.message = message
         self.errors = errors or {}
         self.status = status
+
+
+def _remove_later(prefix: str) -> None:
+    """After commit, delete everything under a record's prefix. Storage not answering
+    must not turn a done change into an error page: the failure is logged with the
+    prefix (no PHI in it) for the operator to remove."""
+    def remove():
+        try:
+            storage.delete_under(prefix)
+        except Exception:
+            log.warning("could not delete %s now; the sweep will", prefix, exc_info=True)
+
+    transaction.on_commit(remove)
+
+
+def _queue_later(task, *args) -> None:
+    """Queue a task after commit; a broker that is down is logged, and the sweep
+    re-queues (records_sweep finds the record or bundle still waiting)."""
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:
+            log.warning("could not queue %s%s; the sweep will", task.name, args, exc_info=True)
+
+    transaction.on_commit(send)
 
 
 def human_size(size: int) -> str:
@@ -120,6 +147,9 @@ def record_slots_create(
         errors["title"] = [_("Give this record a title, for example “Biopsy report”.")]
     elif len(title) > 200:
         errors["title"] = [_("The title must be 200 characters or fewer.")]
+    elif "\x00" in title:
+        errors["title"] = [_("The title contains a character that cannot be stored. Please "
+                             "type it again.")]
     if service_date and service_date > timezone.localdate():
         errors["service_date"] = [_("The date of service must be today or in the past.")]
     if not files:
@@ -161,6 +191,11 @@ def record_slots_create(
                 {"files": [_("Too much for this request.")]})
         record_request = None
         if answers:
+            try:
+                answers = uuid_module.UUID(str(answers))
+            except ValueError:
+                raise RecordError(_("Choose a request from the list."),
+                                  {"request": [_("Choose a request from the list.")]}) from None
             record_request = RecordRequest.objects.filter(
                 case=case, uuid=answers, fulfilled_at__isnull=True, cancelled_at__isnull=True,
             ).first()
@@ -182,7 +217,8 @@ def record_slots_create(
                        if is_study else clean_filename(name))
             rows.append(RecordFile(
                 uuid=file_uuid, record=record, key=f"{record.prefix}{file_uuid}", name=display,
-                size=entry["size"], declared_type=str(entry.get("type") or "")[:100],
+                size=entry["size"],
+                declared_type=str(entry.get("type") or "").replace("\x00", "")[:100],
             ))
         RecordFile.objects.bulk_create(rows, batch_size=1000)
         slots = [FileSlot(client_id=str(entry.get("client_id") or ""), file=row)
@@ -314,8 +350,7 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
             record.state, record.reason, record.size = State.REJECTED, "too_large", 0
             record.checked_at = now
             record.save(update_fields=["state", "reason", "size", "checked_at"])
-            keys = [f.key for f in files]
-            transaction.on_commit(lambda: storage.delete(keys))
+            _remove_later(record.prefix)
             log_event(actor=actor, action="records.record.rejected", obj=record, request=request,
                       new={"reason": "too_large", "bytes": total})
             return record
@@ -329,8 +364,7 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
                   new={"files": len(files), "bytes": total})
         from .tasks import record_verify
 
-        record_id = record.pk
-        transaction.on_commit(lambda: record_verify.delay(record_id))
+        _queue_later(record_verify, record.pk)
     return record
 
 
@@ -348,11 +382,11 @@ def record_cancel(*, actor, record_ref: UUID | str, request=None) -> None:
         case_for_viewer(viewer=actor, ref=record.case.uuid)
         if record.state != State.PENDING:
             return
-        keys = list(record.files.values_list("key", flat=True))
+        prefix = record.prefix
         log_event(actor=actor, action="records.record.cancelled", obj=record, request=request,
-                  old={"files": len(keys), "bytes": record.size})
+                  old={"files": record.files.count(), "bytes": record.size})
         record.delete()
-        transaction.on_commit(lambda: storage.delete(keys))
+        _remove_later(prefix)
 
 
 # --- Deleting -------------------------------------------------------------------------
@@ -371,15 +405,12 @@ def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
             raise RecordError(_("A specialist is already working with these records, so they "
                                 "cannot be deleted now. Send your coordinator a message if "
                                 "something is wrong."), status=409)
-        keys = list(record.files.values_list("key", flat=True))
-        keys += list(record.files.exclude(thumbnail_key="").values_list("thumbnail_key", flat=True))
-        if record.thumbnail_key:
-            keys.append(record.thumbnail_key)
+        prefix = record.prefix  # its files, every thumbnail, anything a late upload left
         log_event(actor=actor, action="records.record.deleted", obj=record, request=request,
                   old={"category": record.category, "state": record.state, "bytes": record.size})
         Record.objects.filter(duplicate_of=record).update(duplicate_of=None)
         record.delete()
-        transaction.on_commit(lambda: storage.delete(keys))
+        _remove_later(prefix)
 
 
 # --- Verification's outcome ------------------------------------------------------------
@@ -429,8 +460,7 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
             record.reason = failed.reason if failed is not None else "duplicate"
             record.duplicate_of = duplicate
             record.size = 0
-            keys = [f.key for f in files.values()] + [k for k in thumbnails.values() if k]
-            transaction.on_commit(lambda: storage.delete(keys))
+            _remove_later(record.prefix)
             record.thumbnail_key = ""
             record.study = {}
         else:
@@ -455,13 +485,14 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
         record = Record.objects.select_for_update().select_related("case").get(pk=record_id)
         if record.state in (State.VERIFIED, State.REJECTED):
             return record
-        keys = list(record.files.values_list("key", flat=True))
         record.state, record.reason, record.size, record.checked_at = (
             State.REJECTED, reason, 0, timezone.now())
-        record.save(update_fields=["state", "reason", "size", "checked_at"])
+        record.thumbnail_key, record.study = "", {}
+        record.save(update_fields=["state", "reason", "size", "checked_at", "thumbnail_key",
+                                   "study"])
         log_event(actor=None, action="records.record.rejected", obj=record,
                   new={"reason": reason, "attempts": record.check_attempts})
-        transaction.on_commit(lambda: storage.delete(keys))
+        _remove_later(record.prefix)
         notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
                title=_("A file you sent for %(ref)s could not be checked")
                % {"ref": record.case.reference or ""},
@@ -527,8 +558,10 @@ def record_request_create(*, actor, case_ref: UUID | str, note: str, category: s
             raise RecordError(_("Records can be asked for during triage or review only."),
                               status=409)
         if case.status == S.AWAITING_RECORDS:
-            waiting = RecordRequest.objects.filter(case=case).order_by("-created_at").first()
-            return_to = waiting.return_to if waiting else S.TRIAGE
+            # Back to where the case was when it started waiting (triage or review).
+            came_from = case.events.filter(new_status=S.AWAITING_RECORDS).order_by(
+                "-created_at", "-id").values_list("old_status", flat=True).first()
+            return_to = came_from if came_from in (S.TRIAGE, S.IN_REVIEW) else S.TRIAGE
         else:
             return_to = case.status
         asked = RecordRequest.objects.create(case=case, requested_by=actor, note=note,
@@ -584,6 +617,10 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
         records = records_for_viewer(viewer=actor, case=case).filter(state=State.VERIFIED)
         record = None
         if record_ref:
+            try:
+                record_ref = uuid_module.UUID(str(record_ref))
+            except ValueError:
+                raise Http404 from None
             record = records.filter(uuid=record_ref).first()
             if record is None:
                 raise Http404
@@ -598,8 +635,7 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
                   new={"case": case.reference, "files": count})
         from .tasks import bundle_build
 
-        bundle_id = bundle.pk
-        transaction.on_commit(lambda: bundle_build.delay(bundle_id))
+        _queue_later(bundle_build, bundle.pk)
     return bundle
 
 
@@ -609,8 +645,7 @@ def records_sweep_expired() -> int:
     now = timezone.now()
     count = 0
     for record in Record.objects.filter(state=State.PENDING, slot_expires_at__lt=now)[:200]:
-        keys = list(record.files.values_list("key", flat=True))
-        storage.delete(keys)
+        storage.delete_under(record.prefix)
         Record.objects.filter(pk=record.pk, state=State.PENDING).update(
             state=State.REJECTED, reason="expired", size=0, checked_at=now)
         count += 1

@@ -11,8 +11,11 @@ from django.core import signing
 from secondop.storage import (  # noqa: F401 (re-exported)
     StorageUnavailable,
     _signing_client,
+    copy,
     delete,
+    delete_under,
     download_url,
+    keys_under,
     public_origin,
     read_bytes,
     s3_mode,

@@ -47,4 +47,6 @@ def records_sweep() -> int:
     and delete bundles past theirs."""
     for record_id in checking.stalled_records():
         record_verify.delay(record_id)
+    for bundle_id in checking.stalled_bundles():
+        bundle_build.delay(bundle_id)
     return services.records_sweep_expired()

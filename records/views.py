@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app.selectors import case_for_viewer
+from requests_app.workflow import TransitionError
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_access_list
 
@@ -359,8 +360,13 @@ def request_create(request, ref):
 @require_POST
 @login_required
 def request_cancel(request, request_ref):
-    asked = services.record_request_cancel(actor=request.user, request_ref=request_ref,
-                                           request=request)
+    try:
+        asked = services.record_request_cancel(actor=request.user, request_ref=request_ref,
+                                               request=request)
+    except TransitionError as error:
+        asked = selectors.record_request_for_viewer(viewer=request.user, ref=request_ref)
+        messages.error(request, str(error))
+        return redirect("records:case_records", asked.case.uuid)
     messages.success(request, _("The request for records was withdrawn."))
     return redirect("records:case_records", asked.case.uuid)
 

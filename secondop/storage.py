@@ -140,6 +140,68 @@ def delete(keys: list[str]) -> None:
         raise
 
 
+def keys_under(prefix: str) -> list[str]:
+    """Every object under `prefix` (a folder-like path ending in "/")."""
+    if not s3_mode():
+        found = []
+
+        def walk(folder: str) -> None:
+            if not default_storage.exists(folder.rstrip("/")):
+                return
+            folders, files = default_storage.listdir(folder.rstrip("/"))
+            found.extend(f"{folder}{name}" for name in files)
+            for name in folders:
+                walk(f"{folder}{name}/")
+
+        walk(prefix)
+        return found
+    client, bucket = _client(), settings.AWS_STORAGE_BUCKET_NAME
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+    except Exception as error:
+        if _transient(error):
+            raise StorageUnavailable from error
+        raise
+
+
+def delete_under(prefix: str) -> None:
+    """Delete everything under `prefix`: a record's files, thumbnails and any object
+    left by an upload link used late. Unfinished multipart uploads there are aborted."""
+    if not prefix.endswith("/") or prefix.count("/") < 3:
+        raise ValueError(f"refusing to delete under {prefix!r}")
+    delete(keys_under(prefix))
+    if s3_mode():
+        client, bucket = _client(), settings.AWS_STORAGE_BUCKET_NAME
+        try:
+            uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
+            for upload in uploads.get("Uploads", []):
+                client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
+                                              UploadId=upload["UploadId"])
+        except Exception as error:
+            if _transient(error):
+                raise StorageUnavailable from error
+            raise
+
+
+def copy(source: str, target: str) -> None:
+    """A server-side copy (S3: no byte through this process; multipart for big ones)."""
+    if not s3_mode():
+        with default_storage.open(source, "rb") as handle:
+            if default_storage.exists(target):
+                default_storage.delete(target)
+            default_storage.save(target, handle)
+        return
+    bucket = settings.AWS_STORAGE_BUCKET_NAME
+    try:
+        _client().copy({"Bucket": bucket, "Key": source}, bucket, target,
+                       ExtraArgs={"ServerSideEncryption": "AES256"})
+    except Exception as error:
+        if _transient(error):
+            raise StorageUnavailable from error
+        raise
+
+
 def save_bytes(key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
     """A small object the app made itself (a thumbnail)."""
     if not s3_mode():

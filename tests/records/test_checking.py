@@ -159,7 +159,9 @@ def test_the_task_leaves_it_for_the_sweep_when_eager(case, settings):
     settings.CLAMD_ADDRESS = "tcp://127.0.0.1:9"
     record = make_record(case, {"report.pdf": pdf_bytes()})
     assert record_verify.delay(record.pk).get() == "later"
-    Record.objects.filter(pk=record.pk).update(uploaded_at=timezone.now() - checking.STALLED_AFTER * 2)
+    assert checking.stalled_records() == []  # its check holds the lease
+    Record.objects.filter(pk=record.pk).update(
+        check_started_at=timezone.now() - checking.CHECK_LEASE * 2)
     assert checking.stalled_records() == [record.pk]
 
 
@@ -261,11 +263,74 @@ def test_a_file_the_scanner_fails_every_time_is_given_up_on(case, settings,
     settings.RECORDS_CHECK_MAX_ATTEMPTS = 3
     record = make_record(case, {"report.pdf": pdf_bytes()})
     key = record.files.get().key
-    for _ in range(2):
-        with pytest.raises(ScannerUnavailable):
-            checking.check_record(record.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        assert checking.check_record(record.pk) == "gave up"
+    # clamd answers its PING but fails this file's scan every time.
+    with mock.patch.object(checking, "_scanner_up", return_value=True):
+        for _ in range(2):
+            with pytest.raises(ScannerUnavailable):
+                checking.check_record(record.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert checking.check_record(record.pk) == "gave up"
     record.refresh_from_db()
     assert record.state == State.REJECTED and record.reason == "scan_failed"
     assert not default_storage.exists(key)
+
+
+def test_an_outage_of_the_scanner_never_counts_against_a_file(case, settings):
+    settings.CLAMD_ADDRESS = "tcp://127.0.0.1:9"  # clamd down: not even a PING
+    settings.RECORDS_CHECK_MAX_ATTEMPTS = 2
+    record = make_record(case, {"report.pdf": pdf_bytes()})
+    for _ in range(5):
+        with pytest.raises(ScannerUnavailable):
+            checking.check_record(record.pk)
+    record.refresh_from_db()
+    assert record.state == State.SCANNING and default_storage.exists(record.files.get().key)
+
+
+def test_in_s3_a_late_upload_link_cannot_replace_what_was_checked(case, s3_storage, s3_server):
+    """Links signed for the upload key may work for minutes after confirm: the check
+    moves the object to a key no link names, and only that is read afterwards. (A
+    late link's PUT is played here by the S3 client writing to the upload key.)"""
+    from records import services as record_services
+
+    client, bucket = s3_server["client"], s3_server["bucket"]
+    made = record_services.record_slots_create(
+        actor=case.owner, case_ref=case.uuid, category="labs", title="Blood count",
+        service_date=None, answers=None,
+        files=[{"client_id": "a", "name": "cbc.png", "size": len(png_bytes()), "type": ""}])
+    upload_key = made.files[0].file.key
+    client.put_object(Bucket=bucket, Key=upload_key, Body=png_bytes())
+    with mock.patch("records.tasks.record_verify.delay"):
+        record_services.record_confirm(actor=case.owner, record_ref=made.record.uuid)
+    record = check(made.record)
+    assert record.state == State.VERIFIED
+    file = record.files.get()
+    assert file.key == f"{record.prefix}files/{file.uuid}" and file.key != upload_key
+    assert storage.stored_size(upload_key) is None  # the upload key is emptied
+    client.put_object(Bucket=bucket, Key=upload_key, Body=b"MZ" + b"\0" * 100)  # a late PUT
+    with default_storage.open(file.key) as handle:
+        assert handle.read() == png_bytes()  # what was checked is what is served
+
+
+def test_deleting_a_study_removes_every_thumbnail(case, patient, django_capture_on_commit_callbacks):
+    from records import services as record_services
+
+    study = check(make_record(case, {"CD/CT1": dicom_bytes("CT_small.dcm"),
+                                     "CD/MR1": dicom_bytes("MR_small.dcm")}))
+    series = [s["thumbnail"] for st in study.study["studies"] for s in st["series"]]
+    assert len(series) == 2 and all(default_storage.exists(k) for k in series)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_services.record_delete(actor=patient, record_ref=study.uuid)
+    assert storage.keys_under(study.prefix) == []
+
+
+def test_a_record_deleted_while_it_is_checked_leaves_nothing(case, patient):
+    record = make_record(case, {"report.pdf": pdf_bytes()})
+    real = checking.services.record_verified
+
+    def deleted_meanwhile(**kwargs):
+        Record.objects.filter(pk=record.pk).delete()
+        return real(**kwargs)
+
+    with mock.patch.object(checking.services, "record_verified", side_effect=deleted_meanwhile):
+        assert checking.check_record(record.pk) == "deleted"
+    assert storage.keys_under(record.prefix) == []
