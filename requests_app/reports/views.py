@@ -13,11 +13,13 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from records.models import Category
@@ -30,11 +32,13 @@ from secondop.audit.services import client_ip, log_access
 from secondop.filenames import content_disposition
 
 from . import selectors, services
-from .forms import AmendForm, ReportForm, ReturnForm, VerifyForm
+from .forms import VERIFY_MAX_BYTES, AmendForm, ReportForm, ReturnForm, VerifyForm
 from .models import Report, VersionStatus
 from .pdf import document_context
 
 VERIFY_PER_HOUR = getattr(settings, "REPORTS_VERIFY_PER_HOUR", 20)
+# The largest body the check reads: the file and room for the code and the form.
+VERIFY_MAX_BODY = VERIFY_MAX_BYTES + 64 * 1024
 
 
 # --- Access ----------------------------------------------------------------------------------
@@ -321,17 +325,41 @@ def _verify_limited(request) -> bool:
     return cache.incr(key) > VERIFY_PER_HOUR
 
 
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _csrf_refusal(request):
+    """The CSRF check the middleware would make (it reads request.POST, so the
+    view makes it once the limits have been checked)."""
+    return CsrfViewMiddleware(lambda _request: None).process_view(request, None, (), {})
+
+
+@csrf_exempt  # checked in the view, after the limits: the check parses the body
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """Anyone holding a report checks it is authentic and unaltered: the code and
     the file's SHA-256 against the signed original. It shows who signed which
-    version when, and nothing of what the report says."""
-    form = VerifyForm(request.POST or None, request.FILES or None)
-    result, status = None, 200
+    version when, and nothing of what the report says.
+
+    A public form that takes a file: the rate limit and the body's size are
+    checked before anything reads the body (a too-large one is never read)."""
     if request.method == "POST":
         if _verify_limited(request):
             return render(request, "reports/verify.html", {"form": VerifyForm(),
                                                             "limited": True}, status=429)
+        if _content_length(request) > VERIFY_MAX_BODY:
+            return render(request, "reports/verify.html", {"form": VerifyForm(),
+                                                            "too_large": True}, status=413)
+        refused = _csrf_refusal(request)
+        if refused is not None:
+            return refused
+    form = VerifyForm(request.POST or None, request.FILES or None)
+    result, status = None, 200
+    if request.method == "POST":
         if form.is_valid():
             digest = hashlib.sha256()
             for chunk in form.cleaned_data["document"].chunks():

@@ -100,3 +100,33 @@ def test_it_is_rate_limited(client, version, settings):
     response = check(client, version.verification_code, data)
     assert response.status_code == 429 and "Too many checks" in response.content.decode()
     assert "Authentic" not in response.content.decode()
+
+
+def test_a_body_over_the_limit_is_refused_without_being_read(client):
+    """The body claims 30 MB; only a few bytes are there, and reading past them
+    fails the test: the answer comes from Content-Length alone."""
+    body = b"--x\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\n7KQ2M-XW9RB\r\n--x--\r\n"
+    response = client.generic("POST", URL, body, content_type="multipart/form-data; boundary=x",
+                              CONTENT_LENGTH=str(30 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "The file is too large" in response.content.decode()
+
+
+def test_the_rate_limit_comes_before_the_body(client, settings):
+    from requests_app.reports import views
+
+    for _ in range(views.VERIFY_PER_HOUR):
+        client.post(URL, {"code": "x"})
+    body = b"--x\r\n"
+    response = client.generic("POST", URL, body, content_type="multipart/form-data; boundary=x",
+                              CONTENT_LENGTH=str(1024))
+    assert response.status_code == 429
+
+
+def test_the_csrf_check_still_holds(version):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(URL, {
+        "code": version.verification_code,
+        "document": SimpleUploadedFile("report.pdf", original(version), "application/pdf")})
+    assert response.status_code == 403
