@@ -396,3 +396,25 @@ def test_a_cancelled_upload_leaves_nothing(patient, case, outsider, django_captu
     checked = RecordFactory(case=case)
     services.record_cancel(actor=patient, record_ref=checked.uuid)  # too late: nothing changes
     assert Record.objects.filter(pk=checked.pk).exists()
+
+
+def test_a_bad_request_id_or_a_nul_in_the_title_is_a_message(patient, case):
+    with pytest.raises(services.RecordError) as refused:
+        slots(patient, case, answers="not-a-uuid")
+    assert "Choose a request" in refused.value.message
+    with pytest.raises(services.RecordError) as refused:
+        slots(patient, case, title="Biopsy\x00report")
+    assert "cannot be stored" in refused.value.errors["title"][0]
+
+
+def test_a_second_request_returns_the_case_to_review_when_it_came_from_review(
+        patient, specialist, coordinator):
+    from requests_app.workflow import case_transition
+
+    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
+                       specialist=specialist, case_manager=coordinator)
+    case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.AWAITING_RECORDS,
+                    reason="The CT from June")
+    asked = services.record_request_create(actor=specialist, case_ref=case.uuid,
+                                           note="Your latest blood tests")
+    assert asked.return_to == CaseStatus.IN_REVIEW
