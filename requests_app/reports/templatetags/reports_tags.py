@@ -24,3 +24,11 @@ def report_panel(context, case):
         "released": next((v for v in versions if v.status == VersionStatus.RELEASED), None),
         "can_start": is_author and not versions and case.status in services.WRITABLE_STATUSES,
     }
+
+
+@register.filter
+def grouped_code(code: str) -> str:
+    """A verification code as the PDF prints it (two groups of five)."""
+    from requests_app.reports.codes import grouped
+
+    return grouped(code) if code else ""
