@@ -12,6 +12,8 @@ client (server time, no network) and lists their queries.
 """
 
 import argparse
+import datetime
+import json
 import math
 import os
 import platform
@@ -172,14 +174,21 @@ def sign_in(base: str, email: str, password: str, totp_secret: str | None = None
     return cookies[settings.SESSION_COOKIE_NAME]
 
 
-def run_wrk(url: str, cookie: str | None, args, duration: float) -> dict:
+def run_wrk(url: str, cookie: str | None, args, duration: float,
+            post: dict | None = None) -> dict:
+    """`post`: a JSON body, sent as a POST with the CSRF header and Origin a browser sends."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{duration:.0f}s",
                "--latency", "--timeout", "10s"]
-    for name, value in PROXY_HEADERS.items():
+    for name, value in {**PROXY_HEADERS, **(post_headers(url) if post else {})}.items():
         command += ["-H", f"{name}: {value}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if post:
+            script.write(f'wrk.method = "POST"\nwrk.body = {lua_string(json.dumps(post))}\n')
+            script.flush()
+            command += ["-s", script.name]
+        out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
 
     def ms(label: str) -> float:
         value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
@@ -192,13 +201,29 @@ def run_wrk(url: str, cookie: str | None, args, duration: float) -> dict:
             "non_2xx": int(errors.group(1)) if errors else 0}
 
 
+# The CSRF secret the bench's POSTs carry, in the cookie and the header alike (the
+# cookie holds the secret; the header may be the secret itself).
+CSRF_SECRET = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(32))
+
+
+def post_headers(url: str) -> dict[str, str]:
+    origin = "https://" + url.split("://", 1)[1].split("/", 1)[0]
+    return {"Content-Type": "application/json", "X-CSRFToken": CSRF_SECRET, "Origin": origin,
+            "Referer": origin + "/"}
+
+
+def lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def percentile(sorted_ms: list[float], p: float) -> float:
     # Nearest-rank: the smallest value with at least p% of the samples at or below it.
     rank = max(1, -(-len(sorted_ms) * p // 100))
     return sorted_ms[int(rank) - 1]
 
 
-def time_in_process(path: str, cookie: str | None, n: int, warmup: int) -> dict:
+def time_in_process(path: str, cookie: str | None, n: int, warmup: int,
+                    post: dict | None = None) -> dict:
     """Server time of `path` through Django's test client in this process: every
     middleware, the view, the queries and the template, no network or gunicorn.
     Then the queries of one request, and the share of SQL in a few more."""
@@ -208,12 +233,17 @@ def time_in_process(path: str, cookie: str | None, n: int, warmup: int) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https",
-                    HTTP_X_FORWARDED_FOR="127.0.0.1")
+                    HTTP_X_FORWARDED_FOR="127.0.0.1", enforce_csrf_checks=True)
     if cookie:
         client.cookies[settings.SESSION_COOKIE_NAME] = cookie
+    client.cookies[settings.CSRF_COOKIE_NAME] = CSRF_SECRET
+    body = json.dumps(post) if post else None
+    headers = {k: v for k, v in post_headers("https://127.0.0.1/").items()
+               if k != "Content-Type"} if post else {}
 
     def get() -> None:
-        response = client.get(path)
+        response = (client.post(path, body, content_type="application/json", headers=headers)
+                    if post else client.get(path))
         assert response.status_code == 200, (path, response.status_code)
 
     for _ in range(warmup):
@@ -282,8 +312,6 @@ def pick_subjects():
 def physician_link(case) -> str:
     """The link a patient sends their physician, for `case`'s report: a share made
     as the email's task makes it, with a token only this run knows."""
-    import datetime
-
     from django.utils import timezone
 
     from requests_app.aftercare import consent
@@ -299,6 +327,99 @@ def physician_link(case) -> str:
     return f"/shared/{token}/"
 
 
+BENCH_RECORD_TITLE = "Bench record"  # the rows records_case() adds, and only those
+
+
+def records_case(size: int):
+    """An open case of a load patient, managed by a load coordinator, with `size`
+    records or more: the case of the load data with the most records, topped up
+    (once, kept for the next runs) with rows made as seed_load makes them: mostly
+    checked PDFs, a few rejected or being checked, one imaging record in ten a study
+    of 20-60 files. Returns the case, and a case of the same kind with the fewest
+    records (the query count must not depend on how many there are). The load data
+    has no case managers: a case without one gets the first load coordinator (kept)."""
+    import hashlib
+    import random
+    import uuid
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from records.models import Record, RecordFile, State
+    from requests_app.models import Case, CaseStatus
+    from secondop.accounts.models import Role, User
+    from secondop.demo.management.commands.seed_load import RECORD_TITLES
+
+    open_cases = (Case.objects.filter(status=CaseStatus.IN_REVIEW,
+                                      owner__email__endswith="@" + LOAD_DOMAIN)
+                  .annotate(n=Count("records")).filter(n__gt=0))
+    case = open_cases.order_by("-n", "pk").first()
+    fewest = open_cases.order_by("n", "pk").first()
+    if case is None:
+        sys.exit("No case in review with records: run seed_load --only records.")
+    manager = (User.objects.filter(role=Role.COORDINATOR, email__endswith="@" + LOAD_DOMAIN)
+               .order_by("pk").first())
+    Case.objects.filter(pk__in=[case.pk, fewest.pk], case_manager__isnull=True).update(
+        case_manager=manager)
+    n_case, n_fewest = case.n, fewest.n
+    case = Case.objects.select_related("owner", "case_manager").get(pk=case.pk)
+    fewest = Case.objects.select_related("owner", "case_manager").get(pk=fewest.pk)
+    case.n, fewest.n = n_case, n_fewest
+    rng, now = random.Random(case.pk), timezone.now()
+    categories = list(RECORD_TITLES)
+    records, files = [], []
+    for _ in range(max(size - case.n, 0)):
+        category = rng.choices(categories, [5, 5, 4, 4, 1, 1, 1, 1])[0]
+        roll = rng.random()
+        state = State.REJECTED if roll < .03 else State.SCANNING if roll < .05 else State.VERIFIED
+        when = now - datetime.timedelta(minutes=rng.randint(0, 5000))
+        study = category == "imaging" and rng.random() < .1
+        record_uuid = uuid.uuid4()
+        record = Record(
+            uuid=record_uuid, case=case, uploaded_by_id=case.owner_id, category=category,
+            title=f"{BENCH_RECORD_TITLE}: {rng.choice(RECORD_TITLES[category])}",
+            service_date=(when - datetime.timedelta(days=rng.randint(1, 200))).date(),
+            is_study=study, state=state, reason="malware" if state == State.REJECTED else "",
+            size=0 if state == State.REJECTED else rng.randint(40_000, 8_000_000),
+            mime="" if study else "application/pdf",
+            sha256=hashlib.sha256(record_uuid.bytes).hexdigest(),
+            study={"modalities": ["CT"], "series_count": 3, "instance_count": 412, "studies": []}
+            if study and state == State.VERIFIED else {},
+            slot_expires_at=when, uploaded_at=when,
+            checked_at=when if state != State.SCANNING else None)
+        records.append(record)
+        for n in range(rng.randint(20, 60) if study else 1):
+            file_uuid = uuid.uuid4()
+            files.append(RecordFile(
+                uuid=file_uuid, record=record, key=f"{record.prefix}{file_uuid}",
+                name=f"DICOM/IM{n:04d}" if study else "report.pdf",
+                size=max(record.size // 40, 1), stored_size=max(record.size // 40, 1),
+                received_at=when, checked_at=record.checked_at,
+                kind="dicom" if study else "pdf", mime=record.mime))
+    if records:
+        Record.objects.bulk_create(records)
+        RecordFile.objects.bulk_create(files)
+        print(f"records: added {len(records)} records ({len(files)} files) to case {case.uuid}")
+    case.n = Record.objects.filter(case=case).count()
+    fewest.n = Record.objects.filter(case=fewest).count()
+    return case, fewest
+
+
+def signing_slot(case):
+    """A pending record slot of one file on `case`, opened by its owner as the upload
+    page opens it (records.services.record_slots_create). main() deletes it after."""
+    from records import services
+    from records.models import Record, State
+
+    Record.objects.filter(case=case, title="Bench signing slot", state=State.PENDING).delete()
+    slots = services.record_slots_create(
+        actor=case.owner, case_ref=case.uuid, category="labs", title="Bench signing slot",
+        service_date=None, answers=None,
+        files=[{"client_id": "bench", "name": "bench.pdf", "size": 1_000_000,
+                "type": "application/pdf"}])
+    return slots.record, slots.files[0].file
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000,
@@ -312,6 +433,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--requests", type=int, default=300,
                         help="in-process timed requests per page")
+    parser.add_argument("--pages", default="",
+                        help="comma-separated words: only the pages whose name has one "
+                             "(the floor always runs), e.g. 'records,sign,report,physician'")
+    parser.add_argument("--case-records", type=int, default=100,
+                        help="records the records page's case must have (added once if fewer)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     args = parser.parse_args()
@@ -359,6 +485,8 @@ def main() -> None:
     if not Report.objects.filter(case=case).exists():  # loaded before seed_load made reports
         call_command("seed_load", cases=1, only="reports", force=True)
     physician_path = physician_link(case)
+    records_of, few_records_of = records_case(args.case_records)
+    slot_record, slot = signing_slot(records_of)
     with connection.cursor() as cur:
         cur.execute("SELECT version()")
         version = cur.fetchone()[0].split(" on ")[0]
@@ -381,8 +509,20 @@ def main() -> None:
         staff_session = sign_in(app.base, coordinator.email, LOAD_PASSWORD, LOAD_TOTP_SECRET)
         specialist_session = sign_in(app.base, specialist.email, LOAD_PASSWORD,
                                      LOAD_TOTP_SECRET)
+        owner_session = sign_in(app.base, records_of.owner.email, LOAD_PASSWORD)
+        manager_session = sign_in(app.base, records_of.case_manager.email, LOAD_PASSWORD,
+                                  LOAD_TOTP_SECRET)
+        records_path = f"/records/case/{records_of.uuid}/"
+        # The same page for a case with the fewest records, for its query count.
+        few_owner_session = few_manager_session = None
+        if not args.pages or "records" in args.pages:
+            few_owner_session = sign_in(app.base, few_records_of.owner.email, LOAD_PASSWORD)
+            few_manager_session = (
+                manager_session if few_records_of.case_manager_id == records_of.case_manager_id
+                else sign_in(app.base, few_records_of.case_manager.email, LOAD_PASSWORD,
+                             LOAD_TOTP_SECRET))
         pages = [
-            # name, server, path, session
+            # name, server, path, session[, JSON body: a POST]
             ("bare Django view (floor)", bare, "/", None),
             ("home page /, anonymous", app, "/", None),
             ("patient dashboard /requests/", app, "/requests/", patient_session),
@@ -397,16 +537,34 @@ def main() -> None:
              patient_session),
             # Every opening writes its row for the patient and an access-log row.
             ("physician's link /shared/<token>/, no account", app, physician_path, None),
+            # Every view by staff writes an access-log row listing the records shown.
+            (f"records page /records/case/<uuid>/, patient ({records_of.n} records)", app,
+             records_path, owner_session),
+            (f"records page /records/case/<uuid>/, case manager ({records_of.n} records)", app,
+             records_path, manager_session),
+            # S3 mode (the bench's moto bucket): a presigned PUT, computed, no request to S3.
+            ("sign upload POST /records/files/<uuid>/sign/, S3 PUT", app,
+             f"/records/files/{slot.uuid}/sign/", owner_session,
+             {"method": "PUT", "key": slot.key}),
         ]
+        if args.pages:
+            words = [w.strip().lower() for w in args.pages.split(",") if w.strip()]
+            pages = [pages[0], *(p for p in pages[1:] if any(w in p[0].lower() for w in words))]
         cookies = {}
-        for name, server, path, session in pages:
+        for name, server, path, session, *post in pages:
             cookie = f"{settings.SESSION_COOKIE_NAME}={session}" if session else None
-            check = requests.get(server.base + path, allow_redirects=False, timeout=30,
-                                 headers={**PROXY_HEADERS, **({"Cookie": cookie} if cookie else {})})
+            if post:
+                cookie = f"{cookie}; {settings.CSRF_COOKIE_NAME}={CSRF_SECRET}"
+            check = requests.request(
+                "POST" if post else "GET", server.base + path, allow_redirects=False, timeout=30,
+                data=json.dumps(post[0]) if post else None,
+                headers={**PROXY_HEADERS, **(post_headers(server.base + path) if post else {}),
+                         **({"Cookie": cookie} if cookie else {})})
             if check.status_code != 200:
-                sys.exit(f"{name}: {check.status_code} {check.headers.get('Location', '')}")
+                sys.exit(f"{name}: {check.status_code} {check.headers.get('Location', '')} "
+                         f"{check.text[:200] if post else ''}")
             if args.warmup:
-                run_wrk(server.base + path, cookie, args, args.warmup)
+                run_wrk(server.base + path, cookie, args, args.warmup, *post)
             cookies[name] = cookie
         # Rounds over every page in turn, so that anything else slowing the machine
         # for a while slows each page about as much; the median round counts.
@@ -414,8 +572,8 @@ def main() -> None:
         for round_number in range(1, args.rounds + 1):
             print(f"round {round_number} of {args.rounds} "
                   f"(load average {os.getloadavg()[0]:.2f}):")
-            for name, server, path, _session in pages:
-                r = run_wrk(server.base + path, cookies[name], args, args.duration)
+            for name, server, path, _session, *post in pages:
+                r = run_wrk(server.base + path, cookies[name], args, args.duration, *post)
                 runs[name].append(r)
                 print(f"  {name:<42} {r['rps']:8.1f} req/s  wrk p50 {r['p50']:6.1f} ms  "
                       f"p99 {r['p99']:6.1f} ms  ({r['requests']} requests, "
@@ -435,8 +593,19 @@ def main() -> None:
     print(f"\nIn process (Django test client, {args.requests} requests per page after "
           f"warm-up; times in ms):")
     timings = {}
-    for name, _server, path, session in pages[1:]:
-        timings[name] = time_in_process(path, session, args.requests, warmup=30)
+    try:
+        for name, _server, path, session, *post in pages[1:]:
+            timings[name] = time_in_process(path, session, args.requests, warmup=30,
+                                            post=post[0] if post else None)
+        for label, few_session in (("patient", few_owner_session),
+                                   ("case manager", few_manager_session)):
+            if few_session:
+                few = time_in_process(f"/records/case/{few_records_of.uuid}/", few_session, 20,
+                                      warmup=3)
+                print(f"records page, {label}: {len(few['queries'])} queries for a case with "
+                      f"{few_records_of.n} records (p50 {few['p50']:.1f} ms)")
+    finally:
+        slot_record.delete()
 
     print(f"\nSecondOp pages at {total:,} cases: 2 gunicorn sync workers, wrk "
           f"{args.threads}x{args.connections} for {args.duration:g} s per page"
