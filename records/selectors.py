@@ -84,6 +84,12 @@ def record_request_for_viewer(*, viewer, ref: UUID | str) -> RecordRequest:
     return asked
 
 
+def bundle_records(*, bundle: Bundle) -> QuerySet[Record]:
+    """The records a bundle holds: the case's checked ones, or its one study."""
+    records = Record.objects.filter(case_id=bundle.case_id, state=State.VERIFIED)
+    return records.filter(pk=bundle.record_id) if bundle.record_id else records
+
+
 def open_requests(*, case: Case) -> QuerySet[RecordRequest]:
     return RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
                                         cancelled_at__isnull=True).select_related("requested_by")

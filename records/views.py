@@ -240,7 +240,7 @@ def record_detail(request, record_ref):
     return render(request, "records/record_detail.html", context)
 
 
-def _serve(request, *, record: Record, key: str, name: str, content_type: str, inline: bool):
+def _serve(*, key: str, name: str, content_type: str, inline: bool):
     disposition = content_disposition(name, inline=inline)
     if storage.s3_mode():
         return redirect(storage.download_url(key=key, disposition=disposition,
@@ -268,7 +268,7 @@ def record_download(request, record_ref):
     if file is None or record.state == State.REJECTED:
         raise Http404
     inline = request.GET.get("open") == "1" and record.mime in INLINE_TYPES
-    return _serve(request, record=record, key=file.key, name=file.name,
+    return _serve(key=file.key, name=file.name,
                   content_type=record.mime or file.declared_type, inline=inline)
 
 
@@ -282,7 +282,7 @@ def record_file_download(request, record_ref, file_ref):
     file = record.files.filter(uuid=file_ref).exclude(kind="skipped").first()
     if file is None:
         raise Http404
-    return _serve(request, record=record, key=file.key, name=file.name.rsplit("/", 1)[-1],
+    return _serve(key=file.key, name=file.name.rsplit("/", 1)[-1],
                   content_type=file.mime or "application/octet-stream", inline=False)
 
 
@@ -403,6 +403,9 @@ def bundle_download(request, bundle_ref):
     if bundle.status != Bundle.Status.READY or not bundle.key or bundle.expires_at <= timezone.now():
         raise Http404
     log_access(viewer=request.user, obj=bundle, kind=AccessLog.Kind.DOWNLOAD, request=request)
+    # Each record in it is downloaded too: the patient's "who looked" shows it.
+    for record in selectors.bundle_records(bundle=bundle):
+        log_access(viewer=request.user, obj=record, kind=AccessLog.Kind.DOWNLOAD, request=request)
     name = f"{bundle.case.reference or 'records'}-records.zip"
-    return _serve(request, record=None, key=bundle.key, name=name,
+    return _serve(key=bundle.key, name=name,
                   content_type="application/zip", inline=False)

@@ -334,3 +334,23 @@ def test_a_record_deleted_while_it_is_checked_leaves_nothing(case, patient):
     with mock.patch.object(checking.services, "record_verified", side_effect=deleted_meanwhile):
         assert checking.check_record(record.pk) == "deleted"
     assert storage.keys_under(record.prefix) == []
+
+
+def test_downloading_a_bundle_logs_each_record_in_it(case, specialist, client):
+    from django.urls import reverse
+
+    from records.services import bundle_create
+    from secondop.audit.models import AccessLog
+
+    case.status, case.specialist = "in_review", specialist
+    case.save()
+    records = [RecordFactory(case=case), RecordFactory(case=case)]
+    bundle = bundle_create(actor=specialist, case_ref=case.uuid)
+    checking.build_bundle(bundle.pk)
+    client.force_login(specialist)
+    response = client.get(reverse("records:bundle_download", args=[bundle.uuid]))
+    assert response.status_code == 200
+    logged = set(AccessLog.objects.filter(actor=specialist, kind="download",
+                                          object_type="records.record")
+                 .values_list("object_id", flat=True))
+    assert logged == {str(r.pk) for r in records}
