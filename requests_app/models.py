@@ -104,6 +104,17 @@ class Icd10Code(models.Model):
         return f"{self.code} {self.title}"
 
 
+class HoldReason(models.TextChoices):
+    """Why a case waits for a specialist; the label is what the patient reads."""
+
+    NO_LICENCE = "no_licence", _("We are looking for a specialist licensed in your state.")
+    NO_SPECIALTY = "no_specialty", _("We are looking for a specialist in the field your case "
+                                     "needs.")
+    CAPACITY = "capacity", _("The specialists in this field are busy: we are looking for one "
+                             "who can start soon.")
+    OTHER = "other", _("We are still looking for the right specialist for you.")
+
+
 class Case(models.Model):
     """A second-opinion request, from draft to closed.
 
@@ -183,6 +194,9 @@ class Case(models.Model):
     # --- Specialist preferences (guide 2.1) ------------------------------------------
     specialty = models.ForeignKey("specialists.Specialty", on_delete=models.PROTECT, null=True,
                                   blank=True, related_name="+", verbose_name=_("specialty"))
+    # "I'm not sure: the care team will choose": the coordinator sets `specialty` at triage.
+    specialty_unsure = models.BooleanField(_("the care team chooses the specialty"),
+                                           default=False)
     consultation_type = models.CharField(_("type of opinion"), max_length=12,
                                          choices=ConsultationType, blank=True)
     specialist_language = models.CharField(_("specialist's language"), max_length=60, blank=True)
@@ -216,6 +230,12 @@ class Case(models.Model):
     insurance_note = models.TextField(_("note to the patient about cost"), max_length=1000,
                                       blank=True)
     insurance_checked_at = models.DateTimeField(null=True, blank=True)
+
+    # --- Matching on hold: no specialist qualifies yet ------------------------------------
+    hold_reason = models.CharField(_("on hold because"), max_length=12, choices=HoldReason,
+                                   blank=True)
+    hold_until = models.DateField(_("look again on"), null=True, blank=True)
+    hold_note = models.TextField(_("note for the care team"), max_length=1000, blank=True)
 
     # --- HIPAA authorisation -------------------------------------------------------------
     authorisation_version = models.CharField(max_length=20, blank=True)
@@ -328,6 +348,8 @@ class CaseAmendment(models.Model):
     section = models.CharField(max_length=20)
     old_values = models.JSONField(default=dict)
     new_values = models.JSONField(default=dict)
+    # Why, when the care team made the change (a specialty chosen at triage).
+    reason = models.TextField(max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

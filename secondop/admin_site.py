@@ -10,6 +10,9 @@ class SecondOpAdminSite(admin.AdminSite):
     """The Django admin, for administrators only: signed-in people of any other
     role get a 404, and signing in goes through allauth (and so through MFA)."""
 
+    # The index links to the credentialing page (licences to verify).
+    index_template = "admin/secondop_index.html"
+
     def has_permission(self, request) -> bool:
         user = request.user
         return bool(user.is_active and user.is_staff and user.role == "admin")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("requests_app.aftercare.urls")),  # /shared/<token>/ for physicians, ...
     path("specialist/", include("specialists.urls")),
     path("specialists/", include("specialists.directory_urls")),  # the public directory
+    path("credentialing/", include("specialists.credentialing_urls")),  # administrators
     path("admin/", admin.site.urls),
 ]
 

@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from . import profile_services
+from . import credentialing, profile_services
 from .directory_views import photo_url
 from .models import (
     Board,
@@ -79,8 +79,14 @@ class HeldCertificationInline(admin.TabularInline):
 
 
 class LicenceInline(admin.TabularInline):
+    """Licences are verified on the credentialing page (audited, with the source
+    checked), never by editing a row here; a changed number or state here makes
+    the licence wait to be verified again (save_formset)."""
+
     model = Licence
     extra = 0
+    fields = ["state", "number", "expires_on", "verification", "verified_by", "verified_at"]
+    readonly_fields = ["verification", "verified_by", "verified_at"]
 
 
 class LeavePeriodInline(admin.TabularInline):
@@ -128,6 +134,14 @@ class SpecialistProfileAdmin(admin.ModelAdmin):
     def current_photo(self, profile: SpecialistProfile) -> str:
         url = photo_url(profile)
         return format_html('<img src="{}" alt="" width="96" height="96">', url) if url else "—"
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Licence:
+            for licence_form in formset.forms:
+                licence = licence_form.instance
+                if licence.pk and {"state", "number"} & set(licence_form.changed_data):
+                    credentialing.licence_reset_verification(licence)
+        super().save_formset(request, form, formset, change)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

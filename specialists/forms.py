@@ -76,7 +76,7 @@ class ProfileForm(CharacterCountMixin, forms.ModelForm):
 
     class Meta:
         model = SpecialistProfile
-        fields = ["credential", "title", "specialties", "subspecialty", "institution", "bio",
+        fields = ["credential", "title", "npi", "specialties", "subspecialty", "institution", "bio",
                   "languages", "insurance_networks", "consultation_modes", "accepting_cases",
                   "max_open_cases", "turnaround_days"]
         widgets = {"credential": forms.RadioSelect,
@@ -85,6 +85,8 @@ class ProfileForm(CharacterCountMixin, forms.ModelForm):
                   "subspecialty": _("Your focus (optional)"),
                   "accepting_cases": _("I am accepting new cases")}
         help_texts = {
+            "npi": _("Your 10-digit National Provider Identifier, as the NPPES NPI Registry "
+                     "shows it. Administrators use it to check your licences."),
             "institution": _("The hospital or practice where you work. You are never offered "
                              "a case first diagnosed there."),
             "bio": _("Patients read this in the directory: your training, experience and what "
@@ -98,6 +100,10 @@ class ProfileForm(CharacterCountMixin, forms.ModelForm):
             "specialties": {"required": _("Choose at least one specialty.")},
             "credential": {"required": _("Choose your degree.")},
         }
+
+    def clean_npi(self) -> str:
+        # People copy it with spaces or dashes ("1234-567-893").
+        return "".join(ch for ch in self.cleaned_data.get("npi", "") if ch not in " -")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

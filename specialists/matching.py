@@ -2,13 +2,23 @@
 
 Hard filters first. A specialist who fails any of them is never offered the
 case, and each filter counts whom it excluded, so that "no one qualifies"
-always says why ("3 not licensed in WY, 1 at the diagnosing institution"):
+always says why ("18 not in Medical Oncology, 3 not licensed in WY"); one
+person may fail several filters and is counted by each:
 
+    specialty    practises what the case needs: the case's specialty (the
+                 patient's choice, or the coordinator's at triage) directly, or
+                 through a board certification that specialty means, OR holds a
+                 certification whose ICD-10-CM ranges cover the case's code. A
+                 case with neither a specialty nor a code fits no one until the
+                 coordinator chooses a specialty. Never relaxable.
     accepting    accepting new cases, and the account is active
     capacity     fewer open cases (assigned, plus open offers) than their most
-    licence      licensed in the patient's state, valid on the report's due date
-                 (written opinions and telehealth are practised where the patient
-                 is: this filter can never be relaxed)
+    licence      a licence in the patient's state that an administrator has
+                 verified and that is still valid on the report's due date (it
+                 stops counting on its expiry day). Written opinions and
+                 telehealth are practised where the patient is: this filter can
+                 never be relaxed, and a licence the specialist only declared
+                 never counts
     institution  not at the hospital or practice that made the first diagnosis
     leave        not away between today and the due date
     mode         offers the consultation the patient asked for    (relaxable)
@@ -29,6 +39,13 @@ Then a score, highest first (points):
     load        0-10  the share of their capacity still free
 
 Ties go to fewer open cases, then name, then the account id: deterministic.
+So among the qualified, an exact specialty and subspecialty with a listed
+condition comes first, and someone who fits only through the code's ranges
+(10 points, "qualifies through the diagnosis code") comes after them.
+
+When few or none qualify, the ranking also names the nearest misses: the
+specialists who fail exactly one filter ("Dr. Kim would qualify but works at
+the diagnosing institution"), so that the coordinator knows what to act on.
 """
 
 import json
@@ -57,17 +74,21 @@ from requests_app.models import OPEN_STATES, Case, Icd10Code
 
 from .models import (
     Certification,
+    HeldCertification,
     LeavePeriod,
     Licence,
+    LicenceVerification,
     Offer,
     OfferStatus,
     SpecialistProfile,
+    icd10_code_in,
     normalise_icd10_code,
 )
 
 RELAXABLE = frozenset({"mode", "language"})
-FILTERS = ("accepting", "capacity", "licence", "institution", "leave", "mode", "language",
-           "offered")
+FILTERS = ("specialty", "accepting", "capacity", "licence", "institution", "leave", "mode",
+           "language", "offered")
+NEAREST_MISSES_SHOWN = 5
 
 
 @dataclass
@@ -86,6 +107,8 @@ class Ranking:
     excluded: dict[str, int]  # filter -> how many it excluded
     relaxed: frozenset[str]
     case: Case
+    considered: int = 0  # specialists the filters read
+    nearest: list[str] = field(default_factory=list)  # one-check misses, in words
 
     def why_no_one(self) -> list[str]:
         """The exclusion counts in words, largest first."""
@@ -93,13 +116,35 @@ class Ranking:
                 sorted(self.excluded.items(), key=lambda item: (-item[1], item[0])) if n]
 
 
+def _needs(case: Case) -> str:
+    """What the specialty filter asks for, in words: "Medical Oncology", or the code."""
+    if case.specialty_id:
+        return case.specialty.name
+    if case.icd10_id:
+        return _("treating %(code)s") % {"code": case.icd10_id}
+    return ""
+
+
 def _exclusion_text(name: str, n: int, case: Case) -> str:
     state = case.patient_state or "?"
+    if name == "specialty":
+        needs = _needs(case)
+        if not needs:
+            return ngettext("%(n)d considered, but the case has no specialty yet: choose one",
+                            "%(n)d considered, but the case has no specialty yet: choose one",
+                            n) % {"n": n}
+        if case.specialty_id and case.icd10_id:
+            return ngettext("%(n)d not in %(specialty)s and not treating %(code)s",
+                            "%(n)d not in %(specialty)s and not treating %(code)s", n) % {
+                "n": n, "specialty": case.specialty.name, "code": case.icd10_id}
+        return ngettext("%(n)d not in %(specialty)s", "%(n)d not in %(specialty)s", n) % {
+            "n": n, "specialty": needs}
     texts = {
         "accepting": ngettext("%(n)d not accepting new cases", "%(n)d not accepting new cases", n),
         "capacity": ngettext("%(n)d at capacity", "%(n)d at capacity", n),
-        "licence": ngettext("%(n)d not licensed in %(state)s on the due date",
-                            "%(n)d not licensed in %(state)s on the due date", n),
+        "licence": ngettext("%(n)d without a verified licence in %(state)s valid on the due date",
+                            "%(n)d without a verified licence in %(state)s valid on the due "
+                            "date", n),
         "institution": ngettext("%(n)d at the diagnosing institution",
                                 "%(n)d at the diagnosing institution", n),
         "leave": ngettext("%(n)d away before the due date", "%(n)d away before the due date", n),
@@ -136,6 +181,7 @@ def specialists_for_matching() -> QuerySet[SpecialistProfile]:
 class _Licence:
     state: str
     expires_on: date
+    verified_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -154,8 +200,28 @@ class _Row:
     languages: tuple
     assigned_open: int
     offers_open: int
-    licence_expires: date | None  # the licence in the patient's state valid on the due date
+    licence_expires: date | None  # the verified licence in the patient's state valid on the due date
     on_leave: bool
+    fits: bool  # practises what the case needs (the specialty filter)
+    licence_verified_at: object = None  # when that licence was verified (a datetime)
+    licence_waiting: bool = False  # a licence there, valid, but not verified (or refused)
+
+
+def certifications_covering(code: str) -> set[int]:
+    """The active certifications whose ICD-10-CM ranges cover `code`."""
+    if not code:
+        return set()
+    rows = Certification.objects.filter(active=True).exclude(icd10_ranges="").values_list(
+        "pk", "icd10_ranges")
+    return {pk for pk, ranges in rows if icd10_code_in(code, ranges)}
+
+
+def fitting_certifications(case: Case) -> set[int]:
+    """The certifications through which a specialist practises what `case` needs:
+    those its specialty means, and those whose ranges cover its code."""
+    wanted = (set(case.specialty.certifications.filter(active=True).values_list("pk", flat=True))
+              if case.specialty_id else set())
+    return wanted | certifications_covering(case.icd10_id or "")
 
 
 def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list[_Row]:
@@ -170,15 +236,28 @@ def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list
                 .order_by().values("specialist").annotate(n=Count("id")).values("n"))
     offered = (Offer.objects.filter(specialist=OuterRef("user_id"), status=OfferStatus.OPEN)
                .order_by().values("specialist").annotate(n=Count("id")).values("n"))
-    licence = (Licence.objects.filter(profile=OuterRef("pk"), state=case.patient_state or "",
-                                      expires_on__gte=due)
-               .order_by().values("expires_on")[:1])
+    # A licence stops counting on its expiry day: valid on the due date means
+    # expiring after it.
+    licences = Licence.objects.filter(profile=OuterRef("pk"), state=case.patient_state or "",
+                                      expires_on__gt=due)
+    verified = licences.filter(verification=LicenceVerification.VERIFIED).order_by()
+    waiting = licences.exclude(verification=LicenceVerification.VERIFIED)
     away = LeavePeriod.objects.filter(profile=OuterRef("pk"), starts_on__lte=due,
                                       ends_on__gte=today)
+    fit_certifications = fitting_certifications(case)
+    fits = Exists(HeldCertification.objects.filter(profile=OuterRef("pk"),
+                                                   certification_id__in=fit_certifications))
+    if case.specialty_id:
+        fits = fits | Exists(SpecialistProfile.specialties.through.objects.filter(
+            specialistprofile_id=OuterRef("pk"), specialty_id=case.specialty_id))
     rows = (profiles.order_by()
             .annotate(match_assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
                       match_offers=Coalesce(Subquery(offered, output_field=IntegerField()), 0),
-                      match_licence=Subquery(licence, output_field=DateField()),
+                      match_licence=Subquery(verified.values("expires_on")[:1],
+                                             output_field=DateField()),
+                      match_verified_at=Subquery(verified.values("verified_at")[:1]),
+                      match_waiting=Exists(waiting),
+                      match_fits=fits,
                       match_away=Exists(away),
                       # As text, decoded once per distinct list (_json_list): a few
                       # dozen combinations, where decoding 2,000 lists cost 3 ms.
@@ -186,11 +265,14 @@ def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list
                       match_languages=Cast("languages", TextField()))
             .values_list("pk", "user_id", "user__is_active", "accepting_cases",
                          "max_open_cases", "institution", "match_modes", "match_languages",
-                         "match_assigned", "match_offers", "match_licence", "match_away"))
+                         "match_assigned", "match_offers", "match_licence", "match_away",
+                         "match_fits", "match_verified_at", "match_waiting"))
     return [_Row(pk, user_id, active, accepting, most, institution, _json_list(modes),
-                 _json_list(languages), assigned_open, offers_open, licence_expires, on_leave)
+                 _json_list(languages), assigned_open, offers_open, licence_expires, on_leave,
+                 fits, verified_at, licence_waiting)
             for (pk, user_id, active, accepting, most, institution, modes, languages,
-                 assigned_open, offers_open, licence_expires, on_leave) in rows]
+                 assigned_open, offers_open, licence_expires, on_leave, fits, verified_at,
+                 licence_waiting) in rows]
 
 
 @lru_cache(maxsize=1024)
@@ -220,6 +302,7 @@ def _attach_side_tables(profiles: list) -> None:
 
 def _failed(row: _Row, case: Case, language: str, offered_before: set) -> dict[str, bool]:
     return {
+        "specialty": not row.fits,
         "accepting": not (row.accepting_cases and row.active),
         "capacity": row.assigned_open + row.offers_open >= row.max_open_cases,
         "licence": row.licence_expires is None,
@@ -253,13 +336,17 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
 
     excluded: dict[str, int] = defaultdict(int)
     passed: dict[int, _Row] = {}
-    for row in _filter_rows(profiles, case, today, due):
+    near: list[tuple[_Row, str]] = []
+    rows = _filter_rows(profiles, case, today, due)
+    for row in rows:
         failing = [name for name, fails in _failed(row, case, language, offered_before).items()
                    if fails and name not in relax]
         for name in failing:
             excluded[name] += 1
         if not failing:
             passed[row.pk] = row
+        elif len(failing) == 1:
+            near.append((row, failing[0]))
     candidates = []
     if passed:
         wanted = case.specialty
@@ -269,14 +356,68 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
         _attach_side_tables(chosen)
         for profile in chosen:
             row = passed[profile.pk]
+            verified_on = (timezone.localtime(row.licence_verified_at).date()
+                           if row.licence_verified_at else None)
             candidate = Candidate(profile=profile, open_cases=row.assigned_open + row.offers_open,
-                                  licence=_Licence(case.patient_state, row.licence_expires))
+                                  licence=_Licence(case.patient_state, row.licence_expires,
+                                                   verified_on))
             _score(candidate, case, wanted_certs, code)
             candidates.append(candidate)
     _word_conditions(candidates)
     candidates.sort(key=lambda c: (-c.score, c.open_cases, c.profile.user.full_name,
                                    c.profile.user_id))
-    return Ranking(candidates=candidates, excluded=dict(excluded), relaxed=relax, case=case)
+    return Ranking(candidates=candidates, excluded=dict(excluded), relaxed=relax, case=case,
+                   considered=len(rows), nearest=_nearest_misses(near, case))
+
+
+def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
+    """Who fails exactly one check, in words, the most actionable first: a licence
+    waiting to be verified, then the relaxable checks, then the rest."""
+    if not near:
+        return []
+    order = {"licence": 0, "mode": 1, "language": 2, "capacity": 3, "leave": 4,
+             "accepting": 5, "institution": 6, "offered": 7, "specialty": 8}
+    near = sorted(near, key=lambda item: (not item[0].licence_waiting, order[item[1]]))
+    near = near[:NEAREST_MISSES_SHOWN]
+    names = dict(SpecialistProfile.objects.filter(pk__in=[row.pk for row, _ in near])
+                 .values_list("pk", "user__full_name"))
+    state = case.get_patient_state_display() if case.patient_state else "?"
+    lines = []
+    for row, check in near:
+        name = names.get(row.pk, "")
+        if check == "licence" and row.licence_waiting:
+            text = _("%(name)s would qualify, but their licence in %(state)s is not verified "
+                     "yet: an administrator can check it on the credentialing page")
+        else:
+            text = {
+                "specialty": _("%(name)s would qualify, but does not practise %(needs)s"),
+                "accepting": _("%(name)s would qualify, but is not taking new cases"),
+                "capacity": _("%(name)s would qualify, but has no free slot"),
+                "licence": _("%(name)s would qualify, but is not licensed in %(state)s"),
+                "institution": _("%(name)s would qualify, but works at the diagnosing "
+                                 "institution (%(institution)s)"),
+                "leave": _("%(name)s would qualify, but is away before the due date"),
+                "mode": _("%(name)s would qualify, but does not offer this consultation: "
+                          "relax that check if the patient agrees"),
+                "language": _("%(name)s would qualify, but does not speak %(language)s: "
+                              "relax that check if the patient agrees"),
+                "offered": _("%(name)s would qualify, but was already offered this case"),
+            }[check]
+        lines.append(text % {"name": name, "state": state, "needs": _needs(case) or "-",
+                             "institution": row.institution,
+                             "language": case.specialist_language})
+    return lines
+
+
+def still_qualifies(*, case: Case, specialist_id: int) -> bool:
+    """Whether the specialist an offer went to still practises what the case
+    needs and holds a verified licence for it (after the specialty or a licence
+    changed). The other checks counted the offer itself, so they are not re-read."""
+    today = timezone.localdate()
+    due = max(timezone.localtime(case.due_at).date(), today) if case.due_at else today
+    rows = _filter_rows(specialists_for_matching().filter(user_id=specialist_id), case,
+                        today, due)
+    return any(row.fits and row.licence_expires is not None for row in rows)
 
 
 CONDITION_PLACEHOLDER = "\0condition"
@@ -316,8 +457,17 @@ def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> N
         if best.kind == "subspecialty":
             score += 10
         reasons.append(_("Board-certified in %(cert)s") % {"cert": best.name})
+    elif case.specialty_id and case.specialty_id in profile.match_specialty_ids:
+        reasons.append(_("practises %(specialty)s") % {"specialty": case.specialty.name})
     elif held:
-        reasons.append(_("Board-certified in %(cert)s") % {"cert": held[0].name})
+        # Fits through the code's ranges only (the specialty filter let them in).
+        covering = next((c for c in held if code and c.treats(code)), held[0])
+        if case.specialty_id:
+            reasons.append(_("Board-certified in %(cert)s: qualifies through the diagnosis "
+                             "code, not the specialty asked for") % {"cert": covering.name})
+        else:
+            reasons.append(_("Board-certified in %(cert)s, which covers %(code)s") % {
+                "cert": covering.name, "code": case.icd10_id})
     # Condition fit on the ICD-10-CM code.
     if code:
         listed = next((c for c in profile.conditions if normalise_icd10_code(c)
@@ -334,9 +484,14 @@ def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> N
         score += 30
         reasons.append(_("the patient asked for this specialist"))
     if candidate.licence:
-        reasons.append(_("licensed in %(state)s (expires %(date)s)") % {
-            "state": candidate.licence.state,
-            "date": candidate.licence.expires_on.strftime("%Y-%m")})
+        licence = candidate.licence
+        if licence.verified_on:
+            reasons.append(_("licensed in %(state)s (verified %(verified)s, expires %(date)s)") % {
+                "state": licence.state, "verified": licence.verified_on.isoformat(),
+                "date": licence.expires_on.strftime("%Y-%m")})
+        else:
+            reasons.append(_("licensed in %(state)s (expires %(date)s)") % {
+                "state": licence.state, "date": licence.expires_on.strftime("%Y-%m")})
     spoken = case.specialist_language or case.preferred_language
     if spoken and _speaks(profile.languages, spoken):
         score += 5

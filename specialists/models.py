@@ -80,6 +80,28 @@ def validate_icd10_ranges(value: str) -> None:
         ) from error
 
 
+def npi_is_valid(npi: str) -> bool:
+    """A National Provider Identifier's check digit: Luhn over the nine digits
+    prefixed with 80840 (the card issuer prefix CMS assigned to the NPI)."""
+    if not (len(npi) == 10 and npi.isascii() and npi.isdigit()):
+        return False
+    digits = [int(d) for d in "80840" + npi[:9]]
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        if position % 2 == 0:  # every second digit from the right, starting with the last
+            digit *= 2
+            digit -= 9 if digit > 9 else 0
+        total += digit
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def validate_npi(value: str) -> None:
+    if not npi_is_valid(value):
+        raise ValidationError(
+            _("This is not a valid NPI: it has 10 digits and its last one is a check digit. "
+              "Look it up in the NPPES NPI Registry."), code="invalid")
+
+
 class Board(models.Model):
     """One of the 24 ABMS member boards, which issue the certifications."""
 
@@ -240,6 +262,8 @@ class SpecialistProfile(models.Model):
     subspecialty = models.CharField(_("focus"), max_length=150, blank=True,
                                     help_text=_("e.g. Breast cancer, Heart failure"))
     institution = models.CharField(_("institution"), max_length=200)
+    npi = models.CharField(_("NPI"), max_length=10, blank=True, validators=[validate_npi],
+                           help_text=_("Your 10-digit National Provider Identifier."))
     bio = models.TextField(_("about"), max_length=2000, blank=True)
     photo = models.ImageField(_("photo"), upload_to="specialists/photos/", blank=True)
     languages = models.JSONField(_("languages"), default=list, blank=True,
@@ -265,6 +289,8 @@ class SpecialistProfile(models.Model):
                                    name="specialist_capacity_at_least_one"),
             models.CheckConstraint(condition=models.Q(turnaround_days__gte=1),
                                    name="specialist_turnaround_at_least_one_day"),
+            models.UniqueConstraint(fields=["npi"], condition=~models.Q(npi=""),
+                                    name="specialist_npi_unique"),
         ]
 
     def __str__(self) -> str:
@@ -292,25 +318,68 @@ class HeldCertification(models.Model):
         return f"{self.certification} ({self.year})"
 
 
+class LicenceVerification(models.TextChoices):
+    UNVERIFIED = "unverified", _("Waiting to be verified")
+    VERIFIED = "verified", _("Verified")
+    REFUSED = "refused", _("Refused")
+
+
+class LicenceSource(models.TextChoices):
+    """Where an administrator checked a licence (primary sources only)."""
+
+    STATE_BOARD = "state_board", _("The state medical board's public licence lookup")
+    FSMB = "fsmb", _("FSMB DocInfo / Physician Data Center")
+    BOARD_LETTER = "board_letter", _("A letter or certificate from the state board")
+
+
 class Licence(models.Model):
-    """A state medical licence: opinions are practised where the patient is."""
+    """A state medical licence: opinions are practised where the patient is.
+
+    A specialist declares it; it counts for matching only once an administrator
+    has checked it against a primary source (`verification`), and only until
+    the day it expires. A new licence, or a changed number, waits to be checked."""
 
     profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE,
                                 related_name="licences")
     state = models.CharField(_("state"), max_length=2, choices=USState)
     number = models.CharField(_("licence number"), max_length=40)
     expires_on = models.DateField(_("expires on"))
+    verification = models.CharField(_("verification"), max_length=10,
+                                    choices=LicenceVerification,
+                                    default=LicenceVerification.UNVERIFIED)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+",
+                                    verbose_name=_("checked by"))
+    verified_at = models.DateTimeField(_("checked on"), null=True, blank=True)
+    verification_source = models.CharField(_("source checked"), max_length=20,
+                                           choices=LicenceSource, blank=True)
+    verification_note = models.TextField(_("note"), max_length=1000, blank=True)
+    # The expiry date the "expires within 60 days" notice was last sent for, so
+    # that the daily sweep tells each person once per licence term.
+    expiry_notice_for = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
 
     class Meta:
         verbose_name = _("state licence")
         ordering = ["state"]
         constraints = [
             models.UniqueConstraint(fields=["profile", "state"], name="licence_once_per_state"),
+            models.CheckConstraint(
+                condition=Q(verification="unverified")
+                | Q(verified_by__isnull=False, verified_at__isnull=False),
+                name="licence_checked_says_by_whom",
+                violation_error_message=_("A checked licence says who checked it and when."),
+            ),
         ]
-        indexes = [models.Index(fields=["state", "expires_on"])]
+        indexes = [models.Index(fields=["state", "expires_on"]),
+                   models.Index(fields=["verification", "expires_on"])]
 
     def __str__(self) -> str:
         return f"{self.state} {self.number}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification == LicenceVerification.VERIFIED
 
 
 class LeavePeriod(models.Model):

@@ -24,6 +24,7 @@ from requests_app.models import Icd10Code
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 
+from . import credentialing
 from .models import (
     Certification,
     ConsultationMode,
@@ -47,7 +48,7 @@ PHOTO_MAX_SIDE = 1200
 # 100,000 x 100,000 pixels is refused before it is decoded.
 PHOTO_MAX_PIXELS = 40_000_000
 
-PROFILE_FIELDS = ("credential", "title", "subspecialty", "institution", "bio", "languages",
+PROFILE_FIELDS = ("credential", "title", "npi", "subspecialty", "institution", "bio", "languages",
                   "insurance_networks", "consultation_modes", "accepting_cases", "max_open_cases",
                   "turnaround_days")
 
@@ -326,12 +327,22 @@ def specialist_licence_update(
     if error:
         raise ValidationError({"expires_on": error})
     old = _licence_values(licence)
+    number_changed = licence.number != number.strip()
     licence.number, licence.expires_on = number.strip(), expires_on
     new = _licence_values(licence)
     if new != old:
-        licence.save(update_fields=["number", "expires_on"])
+        fields = ["number", "expires_on"]
+        if number_changed:
+            # Another number is a licence nobody has checked: it waits again, and
+            # open offers in that state go back to matching.
+            was_checked = credentialing.licence_reset_verification(licence)
+            fields += ["verification", "verified_by", "verified_at", "verification_source"]
+            new["verification"] = licence.verification
+        licence.save(update_fields=fields)
         log_event(actor=actor, action="specialists.profile.licence_changed", obj=profile,
                   request=request, old=old, new=new)
+        if number_changed and was_checked:
+            credentialing.offers_recheck(profile_id=profile.pk, state=state)
     return licence
 
 
@@ -347,6 +358,7 @@ def specialist_licence_remove(
     licence.delete()
     log_event(actor=actor, action="specialists.profile.licence_removed", obj=profile,
               request=request, old=old)
+    credentialing.offers_recheck(profile_id=profile.pk, state=state)
     return True
 
 

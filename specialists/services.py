@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from requests_app.models import Case, CaseStatus
@@ -14,21 +15,36 @@ from requests_app.workflow import case_transition
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 
-from .matching import RELAXABLE, rank_specialists, specialists_for_matching
+from .matching import RELAXABLE, rank_specialists, specialists_for_matching, still_qualifies
 from .models import DeclineReason, Offer, OfferStatus, SpecialistProfile
-from .specialties import SPECIALTIES
+from .specialties import ALL_SPECIALTIES
 
 logger = logging.getLogger(__name__)
 CERTIFICATIONS_FILE = Path(__file__).resolve().parent / "data" / "abms_certifications.json"
 
 
-def specialties_load(model=None) -> int:
+def specialties_load(model=None, *, entries=ALL_SPECIALTIES) -> int:
     """Create or update the specialties list. The migration passes its historical model."""
     if model is None:
         from .models import Specialty as model
-    for slug, name, description in SPECIALTIES:
+    for slug, name, description in entries:
         model.objects.update_or_create(slug=slug, defaults={"name": name, "description": description})
-    return len(SPECIALTIES)
+    return len(entries)
+
+
+def specialty_links_load(*, specialty_model=None, certification_model=None) -> int:
+    """Link each specialty that has no certification yet to the ones the data
+    file says it means (a new specialty); links the admin made are left alone."""
+    if specialty_model is None:
+        from .models import Certification as certification_model
+        from .models import Specialty as specialty_model
+    mapping = certifications_data()["specialties"]
+    linked = 0
+    for specialty in specialty_model.objects.filter(slug__in=mapping, certifications=None):
+        specialty.certifications.add(
+            *certification_model.objects.filter(slug__in=mapping[specialty.slug]))
+        linked += 1
+    return linked
 
 
 def certifications_data() -> dict:
@@ -119,6 +135,7 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
         offer = Offer.objects.create(
             case=case, specialist_id=specialist_id, offered_by=actor, deadline=_deadline(case),
             relaxed=sorted(relax), relax_reason=relax_reason.strip())
+        case_hold_release(case=case, actor=actor, request=request)
         log_event(actor=actor, action="specialists.offer.made", obj=case, request=request,
                   new={"specialist": specialist_id, "deadline": offer.deadline.isoformat(),
                        "relaxed": sorted(relax), "relax_reason": offer.relax_reason})
@@ -234,3 +251,127 @@ def offers_expire_due() -> int:
         except Exception:
             logger.exception("Could not expire offer %s; the next run tries again.", pk)
     return expired
+
+
+# --- Triage: the specialty the case needs, and holding a case no one can take -----------------
+def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str,
+                          request=None) -> Case:
+    """The coordinator sets the specialty the case needs (a patient who was not
+    sure, or who chose "Pediatrics" for a heart defect). Recorded on the timeline
+    with the reason, which the patient reads; a double submit changes nothing.
+    An open offer to a specialist who no longer fits is withdrawn, and they and
+    the case manager are told."""
+    from requests_app.models import CaseAmendment
+
+    from . import credentialing
+    from .models import Specialty
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise OfferError(_("Say why the case needs this specialty: the patient reads it."))
+    if len(reason) > 1000:
+        raise OfferError(_("Keep the reason under 1,000 characters."))
+    specialty = Specialty.objects.filter(pk=specialty_id).first()
+    if specialty is None:
+        raise OfferError(_("Choose a specialty from the list."))
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        if actor.role != Role.COORDINATOR:
+            raise OfferError(_("Only coordinators choose the specialty."))
+        if case.status not in SPECIALTY_CHANGE_STATES:
+            raise OfferError(_("The specialty can be changed until a specialist accepts the "
+                               "case."))
+        if case.specialty_id == specialty.pk and not case.specialty_unsure:
+            return case
+        old = {"specialty": case.specialty.name if case.specialty_id else "",
+               "specialty_unsure": case.specialty_unsure}
+        case.specialty, case.specialty_unsure = specialty, False
+        case.save(update_fields=["specialty", "specialty_unsure", "updated_at"])
+        new = {"specialty": specialty.name}
+        CaseAmendment.objects.create(case=case, actor=actor, section="specialist",
+                                     old_values={"specialty": old["specialty"]}, new_values=new,
+                                     reason=reason)
+        log_event(actor=actor, action="specialists.case.specialty_changed", obj=case,
+                  request=request, old=old, new={**new, "reason": reason})
+        offer = case.offers.filter(status=OfferStatus.OPEN).first()
+        if offer is not None and not still_qualifies(case=case,
+                                                     specialist_id=offer.specialist_id):
+            credentialing.offer_withdraw(
+                offer_id=offer.pk,
+                reason=_("the case now needs %(specialty)s") % {"specialty": specialty.name})
+        return case
+
+
+SPECIALTY_CHANGE_STATES = frozenset({CaseStatus.SUBMITTED, CaseStatus.TRIAGE,
+                                     CaseStatus.AWAITING_RECORDS, CaseStatus.MATCHING,
+                                     CaseStatus.OFFERED})
+
+
+def case_hold(*, actor, case_ref, reason: str, until, note: str = "", request=None) -> Case:
+    """No one qualifies: the coordinator holds the case with a reason the patient
+    reads ("We are looking for a specialist licensed in your state") and a date
+    to look again. The queue shows held cases; an offer ends the hold."""
+    from requests_app.models import CaseEvent, HoldReason
+
+    if reason not in HoldReason.values:
+        raise OfferError(_("Choose why the case is on hold."))
+    today = timezone.localdate()
+    if until is None or until <= today:
+        raise OfferError(_("Choose a day after today to look again."))
+    if until > today + timedelta(days=90):
+        raise OfferError(_("Look again within 90 days: the patient is waiting."))
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        if actor.role != Role.COORDINATOR:
+            raise OfferError(_("Only coordinators hold cases."))
+        if case.status != CaseStatus.MATCHING:
+            raise OfferError(_("Only a case waiting for a specialist can be put on hold."))
+        if (case.hold_reason, case.hold_until, case.hold_note) == (reason, until, note.strip()):
+            return case  # a double submit
+        old = {"hold_reason": case.hold_reason,
+               "hold_until": case.hold_until.isoformat() if case.hold_until else None}
+        case.hold_reason, case.hold_until, case.hold_note = reason, until, note.strip()
+        case.save(update_fields=["hold_reason", "hold_until", "hold_note", "updated_at"])
+        CaseEvent.objects.create(
+            case=case, actor=actor, old_status=case.status, new_status=case.status,
+            reason=_("%(why)s We will look again by %(date)s.") % {
+                "why": HoldReason(reason).label, "date": date_format(until, "j F Y")})
+        log_event(actor=actor, action="specialists.case.held", obj=case, request=request,
+                  old=old, new={"hold_reason": reason, "hold_until": until.isoformat(),
+                                "note": case.hold_note})
+        return case
+
+
+def case_hold_release(*, case: Case, actor=None, request=None) -> bool:
+    """End a hold (an offer was made, or the coordinator looks again now). Call it
+    with the case row locked; returns whether there was a hold."""
+    if not case.hold_reason:
+        return False
+    old = {"hold_reason": case.hold_reason,
+           "hold_until": case.hold_until.isoformat() if case.hold_until else None}
+    case.hold_reason, case.hold_until, case.hold_note = "", None, ""
+    case.save(update_fields=["hold_reason", "hold_until", "hold_note", "updated_at"])
+    log_event(actor=actor, action="specialists.case.hold_released", obj=case, request=request,
+              old=old, new={"hold_reason": ""})
+    return True
+
+
+def case_hold_end(*, actor, case_ref, request=None) -> Case:
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        if actor.role != Role.COORDINATOR:
+            raise OfferError(_("Only coordinators hold cases."))
+        case_hold_release(case=case, actor=actor, request=request)
+        return case
+
+
+def patient_hold_message(case: Case) -> str:
+    """The ready message the coordinator can edit and send to the patient's thread."""
+    from requests_app.models import HoldReason
+
+    reason = HoldReason(case.hold_reason or HoldReason.OTHER).label
+    return _("Hello,\n\n%(why)s Finding the right specialist for you matters more than "
+             "finding one quickly, and we are working on it. You do not need to do anything "
+             "now. We will write to you again by %(date)s at the latest.\n\nYour care team"
+             ) % {"why": reason, "date": date_format(case.hold_until, "j F Y")
+                  if case.hold_until else _("the end of next week")}

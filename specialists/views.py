@@ -1,3 +1,6 @@
+from copy import copy
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -13,7 +16,14 @@ from secondop.accounts.permissions import specialist_required
 
 from . import selectors, services
 from .matching import explanation, rank_specialists
-from .offer_forms import OfferAcceptForm, OfferDeclineForm, RelaxForm
+from .offer_forms import (
+    HoldForm,
+    OfferAcceptForm,
+    OfferDeclineForm,
+    RelaxForm,
+    SpecialtyForm,
+    TellPatientForm,
+)
 
 
 @specialist_required
@@ -38,21 +48,119 @@ def _coordinator_case(request, ref):
     return case_for_viewer(viewer=request.user, ref=ref, request=request)
 
 
-@login_required
-def case_match(request, ref):
-    """The ranked specialists for a case, each with the reasons for its place;
-    when no one qualifies, how many each check excluded."""
-    case = _coordinator_case(request, ref)
+def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
     relax_form = RelaxForm(request.GET or None)
     relax = relax_form.relaxed() if relax_form.is_valid() else frozenset()
     ranking = rank_specialists(case=case, relax=relax)
+    if hold_form is None:
+        hold_form = HoldForm(initial={
+            "reason": case.hold_reason or ("no_licence" if ranking.excluded.get("licence")
+                                           else "other"),
+            "until": case.hold_until or timezone.localdate() + timedelta(days=7)})
+    if tell_form is None:
+        preview = case
+        if not case.hold_reason:
+            preview = copy(case)
+            preview.hold_reason = hold_form.initial.get("reason", "other")
+            preview.hold_until = hold_form.initial.get("until")
+        tell_form = TellPatientForm(initial={"body": services.patient_hold_message(preview)})
     context = {
         "case": case, "ranking": ranking, "relax_form": relax_form,
         "candidates": [(c, explanation(c)) for c in ranking.candidates[:20]],
         "can_offer": case.status == CaseStatus.MATCHING,
         "offers": selectors.case_offers(case=case),
+        "hold_form": hold_form, "tell_form": tell_form,
     }
-    return render(request, "specialists/match.html", context)
+    return render(request, "specialists/match.html", context, status=status)
+
+
+@login_required
+def case_match(request, ref):
+    """The ranked specialists for a case, each with the reasons for its place;
+    when no one qualifies, how many each check excluded, the nearest misses,
+    and holding the case with a word to the patient."""
+    return _match_page(request, _coordinator_case(request, ref))
+
+
+@login_required
+def case_specialty(request, ref):
+    """Choose the specialty the case needs (triage), with a reason the patient reads."""
+    case = _coordinator_case(request, ref)
+    form = SpecialtyForm(request.POST or None, initial={"specialty": case.specialty_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_specialty_change(
+                actor=request.user, case_ref=case.uuid,
+                specialty_id=form.cleaned_data["specialty"].pk,
+                reason=form.cleaned_data["reason"], request=request)
+        except services.OfferError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The case now asks for %(specialty)s. The patient sees "
+                                        "it on their timeline.")
+                             % {"specialty": form.cleaned_data["specialty"].name})
+            back = ("specialists:case_match" if request.POST.get("next") == "match"
+                    else "requests_app:staff_case")
+            return redirect(back, ref)
+    return render(request, "specialists/case_specialty.html",
+                  {"case": case, "form": form, "next": request.GET.get("next", "")},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def case_hold(request, ref):
+    case = _coordinator_case(request, ref)
+    form = HoldForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_hold(actor=request.user, case_ref=case.uuid,
+                               reason=form.cleaned_data["reason"],
+                               until=form.cleaned_data["until"],
+                               note=form.cleaned_data["note"], request=request)
+        except services.OfferError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The case is on hold. The patient sees why, and the "
+                                        "queue shows the day to look again."))
+            return redirect("specialists:case_match", ref)
+    return _match_page(request, case, hold_form=form, status=400)
+
+
+@require_POST
+@login_required
+def case_hold_end(request, ref):
+    case = _coordinator_case(request, ref)
+    try:
+        services.case_hold_end(actor=request.user, case_ref=case.uuid, request=request)
+    except services.OfferError as error:
+        messages.error(request, str(error))
+    return redirect("specialists:case_match", ref)
+
+
+@require_POST
+@login_required
+def case_tell_patient(request, ref):
+    """Send the (edited) ready message to the patient's thread."""
+    from requests_app.messaging.services import MessageError, message_post
+
+    case = _coordinator_case(request, ref)
+    form = TellPatientForm(request.POST)
+    if form.is_valid():
+        try:
+            message_post(actor=request.user, case_ref=case.uuid, body=form.cleaned_data["body"],
+                         request=request)
+        except MessageError as error:
+            for field, errors in (getattr(error, "errors", None) or {}).items():
+                for message in errors:
+                    form.add_error("body" if field == "body" else None, message)
+            if not form.errors:
+                form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Your message is in the request's messages. The patient "
+                                        "is told there is a new message."))
+            return redirect("specialists:case_match", ref)
+    return _match_page(request, case, tell_form=form, status=400)
 
 
 @require_POST

@@ -20,6 +20,9 @@ class Kind(models.TextChoices):
     OFFER_MADE = "offer_made", _("A case is offered to a specialist")
     OFFER_ACCEPTED = "offer_accepted", _("A specialist accepts a case")
     OFFER_DECLINED = "offer_declined", _("A specialist declines a case or lets the offer expire")
+    OFFER_WITHDRAWN = "offer_withdrawn", _("An offer to you is taken back")
+    CREDENTIALING = "credentialing", _("A state licence is verified, refused or about to "
+                                       "expire")
     REPORT_SUBMITTED = "report_submitted", _("A specialist's report is ready to check")
     REPORT_RETURNED = "report_returned", _("A report is returned for changes")
     REPORT_RELEASED = "report_released", _("A report is released to the patient")
@@ -47,9 +50,10 @@ KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
                                               Kind.RECORDS_RECEIVED, Kind.OFFER_ACCEPTED,
                                               Kind.OFFER_DECLINED, Kind.REPORT_SUBMITTED}),
     "specialist": frozenset(_CASE_PARTIES | _CONSULTATION_PARTIES
-                            | {Kind.AMENDED, Kind.OVERDUE, Kind.OFFER_MADE,
-                               Kind.REPORT_RETURNED, Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
-    "admin": frozenset(),
+                            | {Kind.AMENDED, Kind.OVERDUE, Kind.OFFER_MADE, Kind.OFFER_WITHDRAWN,
+                               Kind.REPORT_RETURNED, Kind.REPORT_RELEASED, Kind.FOLLOW_UP,
+                               Kind.CREDENTIALING}),
+    "admin": frozenset({Kind.CREDENTIALING}),
 }
 
 

@@ -68,7 +68,7 @@ def test_a_coordinator_matches_the_specialist_accepts_the_patient_sees_them(page
     assert "Dr. Helen Marsh" in why and "Board-certified in Medical Oncology" in why
     assert "licensed in NY" in why and "treats C50" in why
     excluded = page.locator("#excluded").inner_text()
-    assert "1 not licensed in NY" in excluded and "1 at the diagnosing institution" in excluded
+    assert "1 without a verified licence in NY" in excluded and "1 at the diagnosing institution" in excluded
     screenshot(page, "matching")
     page.get_by_role("button", name="Offer to Dr. Helen Marsh").click()
     assert page.get_by_text("The case is offered.").is_visible()

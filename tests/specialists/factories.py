@@ -5,6 +5,7 @@ make them fail one check."""
 import datetime
 
 import factory
+from django.utils import timezone
 
 from specialists.models import (
     Certification,
@@ -18,7 +19,8 @@ from tests.accounts.factories import UserFactory, enrol_totp
 
 
 class SpecialistFactory(factory.django.DjangoModelFactory):
-    """Extra keywords: licensed_in (states), licence_expires, certified (slugs),
+    """Extra keywords: licensed_in (states), licence_expires, licence_verification
+    ("verified" by an administrator, or "unverified"/"refused"), certified (slugs),
     specialty_slugs."""
 
     class Meta:
@@ -37,7 +39,7 @@ class SpecialistFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, licensed_in=("NY",),
-                licence_expires=datetime.date(2030, 1, 1),
+                licence_expires=datetime.date(2030, 1, 1), licence_verification="verified",
                 certified=("abim-medical-oncology",), specialty_slugs=("oncology",), **kwargs):
         if certified and not Certification.objects.exists():
             # Transactional tests (e2e) flush the tables the migrations filled.
@@ -47,14 +49,28 @@ class SpecialistFactory(factory.django.DjangoModelFactory):
             certifications_load()
         profile = super()._create(model_class, *args, **kwargs)
         enrol_totp(profile.user)
+        checked = {}
+        if licensed_in and licence_verification != "unverified":
+            checked = {"verified_by": credentialing_admin(), "verified_at": timezone.now(),
+                       "verification_source": "state_board"}
         for state in licensed_in:
             Licence.objects.create(profile=profile, state=state, number=f"{state}-{profile.pk}",
-                                   expires_on=licence_expires)
+                                   expires_on=licence_expires,
+                                   verification=licence_verification, **checked)
         for slug in certified:
             HeldCertification.objects.create(profile=profile, year=2010,
                                              certification=Certification.objects.get(slug=slug))
         profile.specialties.set(Specialty.objects.filter(slug__in=specialty_slugs))
         return profile
+
+
+def credentialing_admin():
+    """The administrator who verified the factories' licences (one per database)."""
+    from secondop.accounts.models import User
+
+    admin = User.objects.filter(email="credentialing@example.test").first()
+    return admin or UserFactory(email="credentialing@example.test", role="admin",
+                                is_staff=True)
 
 
 def away(profile, starts: datetime.date, ends: datetime.date) -> LeavePeriod:

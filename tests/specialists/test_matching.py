@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.db.models.signals import post_init
@@ -31,16 +32,16 @@ def test_a_specialist_who_passes_every_check_is_ranked_with_reasons(case):
     why = "; ".join(ranking.candidates[0].reasons)
     assert "Board-certified in Medical Oncology" in why
     assert "treats C50 Malignant neoplasm of breast" in why
-    assert "licensed in NY (expires 2030-01)" in why
+    assert re.search(r"licensed in NY \(verified \d{4}-\d\d-\d\d, expires 2030-01\)", why)
     assert "8 of 8 slots free" in why and "usual turnaround 7 days" in why
     assert good.pk and ranking.excluded == {}
 
 
 @pytest.mark.parametrize(("name", "make", "words"), [
     ("accepting", lambda: SpecialistFactory(accepting_cases=False), "not accepting new cases"),
-    ("licence", lambda: SpecialistFactory(licensed_in=("NJ",)), "not licensed in NY"),
+    ("licence", lambda: SpecialistFactory(licensed_in=("NJ",)), "without a verified licence in NY"),
     ("licence", lambda: SpecialistFactory(licence_expires=timezone.localdate()
-                                          + datetime.timedelta(days=2)), "not licensed in NY"),
+                                          + datetime.timedelta(days=2)), "without a verified licence in NY"),
     ("institution", lambda: SpecialistFactory(institution="Metro General Hospital"),
      "at the diagnosing institution"),
     ("mode", lambda: SpecialistFactory(consultation_modes=["video"]),
@@ -103,7 +104,7 @@ def test_the_only_licensed_specialist_at_the_diagnosing_institution_means_no_one
     SpecialistFactory(licensed_in=("CO",))
     ranking = rank_specialists(case=case)
     assert ranking.candidates == []
-    assert ranking.why_no_one() == ["2 not licensed in WY on the due date",
+    assert ranking.why_no_one() == ["2 without a verified licence in WY valid on the due date",
                                     "1 at the diagnosing institution"]
 
 

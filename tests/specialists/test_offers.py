@@ -54,7 +54,7 @@ def test_an_urgent_case_gets_12_hours(patient, coordinator):
 
 def test_an_unlicensed_specialist_is_never_offered(matching, coordinator):
     unlicensed = SpecialistFactory(licensed_in=("WY",))
-    with pytest.raises(services.OfferError, match="not licensed in NY"):
+    with pytest.raises(services.OfferError, match="without a verified licence in NY"):
         _offer(matching, coordinator, unlicensed)
     with pytest.raises(services.OfferError, match="never be relaxed"):
         services.offer_make(actor=coordinator, case_ref=matching.uuid,
