@@ -312,6 +312,16 @@ class BackgroundForm(SectionForm):
         }
 
 
+SPECIALTY_UNSURE = "unsure"
+
+
+class SpecialtyChoiceField(forms.ModelChoiceField):
+    """The specialties, and "I'm not sure: the care team will choose" (SPECIALTY_UNSURE)."""
+
+    def to_python(self, value):
+        return SPECIALTY_UNSURE if value == SPECIALTY_UNSURE else super().to_python(value)
+
+
 class SpecialistForm(SectionForm):
     required_fields = ("specialty", "consultation_type")
     required_messages = {
@@ -323,10 +333,12 @@ class SpecialistForm(SectionForm):
         model = Case
         fields = ["specialty", "consultation_type", "specialist_language", "preferred_specialist"]
         widgets = {"consultation_type": forms.RadioSelect}
+        field_classes = {"specialty": SpecialtyChoiceField}
         labels = {"specialty": _("Which kind of specialist?"),
                   "preferred_specialist": _("A specialist you would like (optional)")}
         help_texts = {
-            "specialty": _("Not sure? Choose the closest one: your coordinator will check."),
+            "specialty": _("Not sure? Choose “I'm not sure”: your care team will choose the "
+                           "right specialist for your diagnosis and tell you."),
             "consultation_type": _("A physical examination needs an in-person visit."),
             "specialist_language": _("Leave blank if English is fine."),
         }
@@ -335,7 +347,14 @@ class SpecialistForm(SectionForm):
         """`preferred`: a directory entry's public_id ("Ask for Dr X on my
         request"), shown chosen; nothing is saved until the person saves."""
         super().__init__(*args, **kwargs)
-        self.fields["specialty"].queryset = Specialty.objects.order_by("name")
+        specialty = self.fields["specialty"]
+        specialty.queryset = Specialty.objects.order_by("name")
+        specialty.widget.choices = [
+            ("", _("Choose the kind of specialist")),
+            (SPECIALTY_UNSURE, _("I'm not sure: the care team will choose")),
+            *[(s.pk, s.name) for s in specialty.queryset]]
+        if self.case.specialty_unsure and not self.is_bound:
+            self.initial["specialty"] = SPECIALTY_UNSURE
         self.fields["preferred_specialist"].queryset = (
             SpecialistProfile.objects.filter(accepting_cases=True, user__is_active=True)
             .select_related("user").order_by("user__full_name")
@@ -354,6 +373,14 @@ class SpecialistForm(SectionForm):
                 chosen = None
             if chosen is not None:
                 self.initial["preferred_specialist"] = chosen.pk
+
+    def clean(self):
+        data = super().clean()
+        if "specialty" in data:
+            data["specialty_unsure"] = data["specialty"] == SPECIALTY_UNSURE
+            if data["specialty_unsure"]:
+                data["specialty"] = None
+        return data
 
 
 class PCPForm(SectionForm):
@@ -454,6 +481,7 @@ class QueueFilterForm(forms.Form):
     due_soon = forms.BooleanField(label=_("Due within 48 hours"), required=False)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     waiting = forms.BooleanField(label=_("Waiting on the patient"), required=False)
+    held = forms.BooleanField(label=_("On hold: no specialist yet"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
         ("due", _("Report due, soonest first")), ("urgent", _("Urgent first")),
         ("newest", _("Newest first")), ("reference", _("Reference")),

@@ -5,10 +5,11 @@ own label. A test fails if a status has no entry."""
 
 from dataclasses import dataclass
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import CaseStatus
+from .models import CaseStatus, HoldReason
 
 S = CaseStatus
 
@@ -120,18 +121,27 @@ def steps_for(status: str) -> list[Step]:
     ]
 
 
-def describe(status: str, *, open_questions: int = 0) -> dict:
+def describe(status: str, *, open_questions: int = 0, hold_reason: str = "",
+             hold_until=None) -> dict:
     """`open_questions`: questions from the care team the patient has not answered
-    (requests_app.messaging); answering them comes before anything else."""
+    (requests_app.messaging); answering them comes before anything else.
+    `hold_reason`: matching is on hold (Case.hold_reason): its sentence replaces
+    the usual one, which promises a specialist within 2 days."""
     text = STATUS_TEXT[status]
     next_step = text.next_step
+    plain = text.plain
+    if hold_reason and status == S.MATCHING:
+        plain = HoldReason(hold_reason).label
+        next_step = (_("Nothing to do now: we will write to you by %(date)s")
+                     % {"date": date_format(hold_until, "j F")} if hold_until
+                     else _("Nothing to do now: we will write to you"))
     if open_questions:
         next_step = ngettext("Answer your care team's question",
                              "Answer your care team's %(n)s questions", open_questions) % {
             "n": open_questions}
     return {
         "staff_label": CaseStatus(status).label,
-        "plain_status": text.plain,
+        "plain_status": plain,
         "next_step": next_step,
         "waiting_on_patient": bool(open_questions),
         "tag": text.tag,

@@ -21,6 +21,8 @@ def display(case: Case, name: str) -> str:
     """One answer as a person reads it: choice labels, dates, Yes/No."""
     field = Case._meta.get_field(name)
     value = getattr(case, name)
+    if name == "specialty" and value is None and case.specialty_unsure:
+        return str(_("Not sure: the care team will choose"))
     if name == "reasons":
         labels = dict(Reason.choices)
         return ", ".join(str(labels.get(r, r)) for r in value)
@@ -181,6 +183,18 @@ class ReasonsSection(Section):
                 (_("Your questions"), [q.text for q in questions])]
 
 
+class SpecialistSection(Section):
+    def apply(self, case, data, *, actor, request=None):
+        names = super().apply(case, data, actor=actor, request=request)
+        if "specialty_unsure" in data:
+            case.specialty_unsure = data["specialty_unsure"]
+            names.append("specialty_unsure")
+        return names
+
+    def is_complete(self, case):
+        return bool((case.specialty_id or case.specialty_unsure) and case.consultation_type)
+
+
 class PCPSection(Section):
     def is_complete(self, case):
         return super().is_complete(case) and (case.pcp_email or not case.pcp_consent_to_share)
@@ -242,7 +256,7 @@ SECTIONS: list[Section] = [
     ReasonsSection("reasons", _("Why you want a second opinion"), forms.ReasonsForm),
     Section("background", _("Health background"), forms.BackgroundForm,
             _("The specialist will use this to understand the whole picture.")),
-    Section("specialist", _("Specialist preferences"), forms.SpecialistForm),
+    SpecialistSection("specialist", _("Specialist preferences"), forms.SpecialistForm),
     PCPSection("pcp", _("Primary care physician"), forms.PCPForm,
                _("Your own doctor should see the report. With your permission we send it to "
                  "them.")),

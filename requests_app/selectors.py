@@ -136,6 +136,8 @@ def case_queue(*, viewer, filters: dict, page: int = 1, request=None) -> Page:
         cases = cases.filter(due_at__lt=now)
     if filters.get("waiting"):
         cases = cases.filter(status=CaseStatus.AWAITING_RECORDS)
+    if filters.get("held"):
+        cases = cases.exclude(hold_reason="")
     if query := (filters.get("q") or "").strip():
         cases = cases.filter(Q(reference__iexact=query) | Q(reference__endswith=query)
                              | Q(patient_name__icontains=query))

@@ -44,7 +44,9 @@ def dashboard(request):
     counts = messaging.patient_message_counts(viewer=request.user, cases=cases)
     for case in cases:
         messages_on = counts.get(case.pk, messaging.CaseMessages())
-        case.progress = progress.describe(case.status, open_questions=messages_on.open_questions)
+        case.progress = progress.describe(case.status, open_questions=messages_on.open_questions,
+                                          hold_reason=case.hold_reason,
+                                          hold_until=case.hold_until)
         case.unread_messages = messages_on.unread
     context = {
         "drafts": [c for c in cases if c.status == CaseStatus.DRAFT],
@@ -75,7 +77,8 @@ def case_detail(request, case):
     context = {
         "case": case,
         "progress": progress.describe(
-            case.status, open_questions=len(messaging.open_questions(case=case))),
+            case.status, open_questions=len(messaging.open_questions(case=case)),
+            hold_reason=case.hold_reason, hold_until=case.hold_until),
         "timeline": timeline,
         "records_asked": asked[-1].reason if asked and case.status == CaseStatus.AWAITING_RECORDS
         else "",

@@ -375,9 +375,10 @@ def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
     waiting to be verified, then the relaxable checks, then the rest."""
     if not near:
         return []
-    order = {"licence": 0, "mode": 1, "language": 2, "capacity": 3, "leave": 4,
-             "accepting": 5, "institution": 6, "offered": 7, "specialty": 8}
-    near = sorted(near, key=lambda item: (not item[0].licence_waiting, order[item[1]]))
+    order = {"mode": 1, "language": 2, "capacity": 3, "leave": 4, "accepting": 5,
+             "institution": 6, "offered": 7, "licence": 8, "specialty": 9}
+    near = sorted(near, key=lambda item: (
+        0 if item[1] == "licence" and item[0].licence_waiting else order[item[1]]))
     near = near[:NEAREST_MISSES_SHOWN]
     names = dict(SpecialistProfile.objects.filter(pk__in=[row.pk for row, _ in near])
                  .values_list("pk", "user__full_name"))

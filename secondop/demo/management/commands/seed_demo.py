@@ -24,6 +24,7 @@ from requests_app.sections import SECTIONS
 from requests_app.workflow import case_transition
 from secondop.accounts.models import Role, User
 from secondop.demo import files as sample_files
+from secondop.demo.coverage import TOP_TEN_STATES, coverage_specialists
 from specialists import services as specialist_services
 from specialists.models import (
     Certification,
@@ -72,6 +73,8 @@ class DemoSpecialist:
     turnaround_days: int = 7
     accepting: bool = True
     on_leave: bool = False  # away from 3 days ago to 14 days from today
+    # Licences (states) an administrator has not verified yet: they do not count.
+    unverified: tuple[str, ...] = ()
 
 
 def PATHOLOGY_PDF() -> bytes:
@@ -402,8 +405,10 @@ class Command(BaseCommand):
         patient = self._user(*PATIENT, Role.PATIENT)
         other_patient = self._user(*OTHER_PATIENT, Role.PATIENT)
         coordinator = self._user(*COORDINATOR, Role.COORDINATOR, mfa=True)
-        self._user(*ADMIN, Role.ADMIN, mfa=True)
+        self.admin = self._user(*ADMIN, Role.ADMIN, mfa=True)
         specialists = {s.email: self._specialist(s) for s in SPECIALISTS}
+        for spec in self._coverage():
+            self._specialist(spec)
         if not patient.cases.exists():
             self._cases(patient)
         if not other_patient.cases.exists():
@@ -440,10 +445,17 @@ class Command(BaseCommand):
                 defaults={"year": slugs[certification.slug]})
         states = dict(spec.licences)
         profile.licences.exclude(state__in=states).delete()
+        checked_at = timezone.now() - datetime.timedelta(days=30)
         for state, expires_on in states.items():
+            checked = ({"verification": "unverified", "verified_by": None, "verified_at": None,
+                        "verification_source": ""} if state in spec.unverified else
+                       {"verification": "verified", "verified_by": self.admin,
+                        "verified_at": checked_at, "verification_source": "state_board",
+                        "verification_note": "Active, no board actions."})
             Licence.objects.update_or_create(
                 profile=profile, state=state,
-                defaults={"number": licence_number(spec.email, state), "expires_on": expires_on})
+                defaults={"number": licence_number(spec.email, state), "expires_on": expires_on,
+                          **checked})
         if spec.on_leave:
             # Relative to today, so it is "on leave now" whenever the demo is seeded.
             today = timezone.localdate()
@@ -451,6 +463,34 @@ class Command(BaseCommand):
             LeavePeriod.objects.create(profile=profile, starts_on=today - datetime.timedelta(days=3),
                                        ends_on=today + datetime.timedelta(days=14))
         return user
+
+    def _coverage(self) -> list[DemoSpecialist]:
+        """A specialist for every specialty on the patient's list not yet covered
+        in the ten most populous states; two of them have a licence waiting to be
+        verified and one a licence expiring in 40 days (the credentialing page)."""
+        def covered(slug: str) -> bool:
+            return any(slug in spec.specialties
+                       and set(TOP_TEN_STATES) <= {state for state, _ in spec.licences}
+                       for spec in SPECIALISTS)
+
+        today = timezone.localdate()
+        people = []
+        for n, person in enumerate(coverage_specialists(covered)):
+            licences = tuple((state, d(2028 + (i % 2), 1 + (i + n) % 12, 28))
+                             for i, state in enumerate(TOP_TEN_STATES))
+            if n == 0:
+                licences = ((licences[0][0], today + datetime.timedelta(days=40)),
+                            *licences[1:])
+            people.append(DemoSpecialist(
+                person["email"], person["name"], "MD", (person["specialty"],),
+                person["specialty_name"], person["institution"], person["languages"], (),
+                ((person["certification"], 2005 + n % 12),), licences, (W, V, P),
+                f"{person['name']} practises {person['specialty_name']} at "
+                f"{person['institution']} and gives second opinions to patients across the "
+                "country.",
+                turnaround_days=5 + n % 4,
+                unverified=("GA",) if n in (1, 2) else ()))
+        return people
 
     def _base(self, patient: User, **fields) -> dict:
         return {"relationship": "self", "patient_name": patient.full_name,
