@@ -28,7 +28,9 @@ _CITIES = ("Great Lakes", "Sun Coast", "Pacific", "Lone Star", "Keystone", "Prai
 def coverage_specialists(existing_fits) -> list[dict]:
     """One specialist for each specialty that `existing_fits(slug)` says no demo
     specialist already covers in all ten states; plain data for seed_demo."""
-    mapping = certifications_data()["specialties"]
+    data = certifications_data()
+    mapping = data["specialties"]
+    ranges = {c["slug"]: c["icd10"] for board in data["boards"] for c in board["certifications"]}
     people = []
     for index, (slug, name, _description) in enumerate(ALL_SPECIALTIES):
         if existing_fits(slug):
@@ -41,6 +43,9 @@ def coverage_specialists(existing_fits) -> list[dict]:
             "specialty": slug,
             "specialty_name": name,
             "certification": mapping[slug][0],
+            # The first categories the certification's ranges start with ("C50-C50" -> C50).
+            "conditions": tuple(item.split("-")[0] for item in ranges[mapping[slug][0]][:2])
+            or ("Z00",),
             "institution": f"{city} {name} Center",
             "languages": ("English", "Spanish") if index % 3 == 0 else ("English",),
         })

@@ -104,6 +104,63 @@ def test_one_specialist_is_on_leave_now_one_at_capacity_one_not_taking_cases(see
     assert SpecialistProfile.objects.filter(accepting_cases=False).exists()
 
 
+def test_every_specialty_a_patient_can_choose_has_a_verified_specialist_in_the_top_ten_states(
+        seeded):
+    """For each specialty on the intake list and each of the ten most populous
+    states, a case there asking for it finds someone who qualifies."""
+    from requests_app.models import Case
+    from secondop.demo.coverage import TOP_TEN_STATES
+    from specialists.models import Specialty
+    from specialists.specialties import ALL_SPECIALTIES
+
+    patient = User.objects.get(email=PATIENT[0])
+    template = patient.cases.get(status="submitted")
+    for slug, _name, _description in ALL_SPECIALTIES:
+        for state in TOP_TEN_STATES:
+            case = Case(owner=patient, status="matching", specialty=Specialty.objects.get(
+                slug=slug), patient_state=state, consultation_type="written", icd10=None,
+                due_at=template.due_at, diagnosing_institution="Nowhere Clinic")
+            assert rank_specialists(case=case).candidates, (slug, state)
+
+
+def test_the_demo_shows_the_credentialing_page_at_work(seeded):
+    from specialists import credentialing
+
+    assert Licence.objects.filter(verification="verified").count() > 200
+    assert credentialing.licences_waiting().count() == 2
+    soon = timezone.localdate() + datetime.timedelta(days=40)
+    assert credentialing.licences_expiring().filter(expires_on=soon).count() == 1
+
+
+def test_the_readmes_claims_about_matching_the_demo_case_hold(seeded):
+    """README.md, "Demo accounts": what matching Maria's sent request shows."""
+    case = User.objects.get(email=PATIENT[0]).cases.get(status="submitted")
+    ranking = rank_specialists(case=case)
+    through_specialty = [c for c in ranking.candidates
+                         if "qualifies through the diagnosis code" not in c.reasons[0]]
+    through_code = [c for c in ranking.candidates if c not in through_specialty]
+    assert (len(through_specialty), len(through_code)) == (7, 6)
+    # The exact fits come first.
+    assert ranking.candidates[:7] == through_specialty
+    assert ranking.excluded["specialty"] == 52
+    nearest = " ".join(ranking.nearest)
+    for words in ("Dr. Rebecca Lindqvist would qualify, but does not offer this consultation",
+                  "Dr. Grace Liu would qualify, but has no free slot",
+                  "Dr. Michael Brennan would qualify, but is away",
+                  "Dr. Daniel Kim would qualify, but works at the diagnosing institution",
+                  "Dr. Ana Sofía Herrera would qualify, but is not licensed in New York"):
+        assert words in nearest
+    readme = " ".join((settings_base_dir() / "README.md").read_text().split())
+    assert "seven specialists qualify through Medical Oncology" in readme
+    assert "six more only through the breast-cancer code" in readme
+
+
+def settings_base_dir():
+    from django.conf import settings
+
+    return settings.BASE_DIR
+
+
 def test_matching_the_demo_case_shows_every_kind_of_reason(seeded):
     case = User.objects.get(email=PATIENT[0]).cases.get(status="submitted")
     assert (case.specialty.slug, case.patient_state, case.consultation_type) == (

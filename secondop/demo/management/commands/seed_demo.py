@@ -476,20 +476,23 @@ class Command(BaseCommand):
         today = timezone.localdate()
         people = []
         for n, person in enumerate(coverage_specialists(covered)):
-            licences = tuple((state, d(2028 + (i % 2), 1 + (i + n) % 12, 28))
+            licences = tuple((state, d(2027 + (i % 2), 3 + (i + n) % 10, 28))
                              for i, state in enumerate(TOP_TEN_STATES))
+            if n in (1, 2):  # a licence beyond the ten, waiting to be verified
+                licences = (*licences, ("CO", d(2028, 6, 30)))
             if n == 0:
                 licences = ((licences[0][0], today + datetime.timedelta(days=40)),
                             *licences[1:])
             people.append(DemoSpecialist(
                 person["email"], person["name"], "MD", (person["specialty"],),
-                person["specialty_name"], person["institution"], person["languages"], (),
+                person["specialty_name"], person["institution"], person["languages"],
+                person["conditions"],
                 ((person["certification"], 2005 + n % 12),), licences, (W, V, P),
                 f"{person['name']} practises {person['specialty_name']} at "
                 f"{person['institution']} and gives second opinions to patients across the "
                 "country.",
                 turnaround_days=5 + n % 4,
-                unverified=("GA",) if n in (1, 2) else ()))
+                unverified=("CO",) if n in (1, 2) else ()))
         return people
 
     def _base(self, patient: User, **fields) -> dict:
