@@ -61,13 +61,24 @@ def _staff_sign_in(page, email):
     page.wait_for_load_state()
 
 
+def _other_page(browser, live_server):
+    """A second person's browser, watched for console errors like the `page` fixture's."""
+    context = browser.new_context(base_url=live_server.url,
+                                  viewport={"width": 1280, "height": 900})
+    other = context.new_page()
+    other.console_errors = []
+    other.on("console", lambda m: other.console_errors.append(m.text)
+             if m.type == "error" else None)
+    return context, other
+
+
 def _ranked(page) -> list[str]:
     return [name.strip() for name in page.locator(".match-list h3").all_inner_texts()]
 
 
 def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(page, world,
                                                                          browser, live_server):
-    patient, coordinator, admin, unsure, far = world
+    _patient, coordinator, admin, unsure, _far = world
     _staff_sign_in(page, coordinator.email)
     page.goto(f"/requests/care/{unsure.uuid}/")
     page.get_by_role("link", name="choose the specialty").click()
@@ -89,15 +100,14 @@ def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(page,
     screenshot(page, "trusted-matching-coordinator")
 
     # The administrator verifies Dr. Waiting's licence against the state board.
-    admin_context = browser.new_context(base_url=live_server.url)
-    admin_page = admin_context.new_page()
+    admin_context, admin_page = _other_page(browser, live_server)
     _staff_sign_in(admin_page, admin.email)
     admin_page.goto("/credentialing/")
     admin_page.get_by_role("heading", name="1 licence waiting to be verified").wait_for()
     assert_accessible(admin_page, "credentialing")
     screenshot(admin_page, "trusted-matching-credentialing")
     form = admin_page.get_by_role("form", name=re.compile("Verify Dr. Ben Waiting"))
-    form.get_by_label("Where you checked it").select_option(label=re.compile("public licence"))
+    form.get_by_label("Where you checked it").select_option(value="state_board")
     form.get_by_role("button", name=re.compile("Verified")).click()
     admin_page.get_by_text("The licence is verified.").wait_for()
     admin_page.get_by_role("heading", name="0 licences waiting to be verified").wait_for()
@@ -112,7 +122,7 @@ def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(page,
 
 def test_a_case_no_one_can_take_is_held_and_the_patient_reads_why(page, world, browser,
                                                                   live_server):
-    patient, coordinator, admin, unsure, far = world
+    patient, coordinator, _admin, unsure, far = world
     _staff_sign_in(page, coordinator.email)
     page.goto(f"/specialist/match/{far.uuid}/")
     page.get_by_text("No one qualifies.").wait_for()
@@ -131,8 +141,7 @@ def test_a_case_no_one_can_take_is_held_and_the_patient_reads_why(page, world, b
     assert page.get_by_role("link", name=far.reference).is_visible()
     assert not page.get_by_role("link", name=unsure.reference).count()
 
-    patient_context = browser.new_context(base_url=live_server.url)
-    patient_page = patient_context.new_page()
+    patient_context, patient_page = _other_page(browser, live_server)
     sign_in(patient_page, patient.email)
     patient_page.goto(f"/requests/{far.uuid}/")
     patient_page.get_by_text("We are looking for a specialist licensed in your state.").first.wait_for()
