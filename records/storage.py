@@ -38,12 +38,39 @@ OPERATIONS = {
 }
 
 
-def presign_upload(*, operation: str, key: str, upload_id: str = "", part_number: int = 0) -> str:
+# A multipart upload's parts, as records-upload.js cuts them (its getChunkSize, and Uppy
+# after it): 10 MiB, or more for a file that would otherwise need over S3's 10,000 parts.
+# Every part but the last is exactly this size.
+PART_SIZE = 10 * 1024 * 1024
+MAX_PARTS = 10_000
+
+
+def part_layout(size: int) -> tuple[int, int]:
+    """(part size, number of parts) of a multipart upload of `size` bytes."""
+    part_size = max(PART_SIZE, -(-size // MAX_PARTS))
+    return part_size, max(1, -(-size // part_size))
+
+
+def part_length(size: int, part_number: int) -> int | None:
+    """The exact length of part `part_number` (from 1) of an upload of `size` bytes;
+    None for a part that upload does not have."""
+    part_size, count = part_layout(size)
+    if not 1 <= part_number <= count:
+        return None
+    return part_size if part_number < count else size - part_size * (count - 1)
+
+
+def presign_upload(*, operation: str, key: str, upload_id: str = "", part_number: int = 0,
+                   content_length: int | None = None) -> str:
+    """A presigned URL for one upload step. `content_length` (a PUT's or a part's)
+    is signed with it: storage refuses a body of any other length."""
     params = {"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": key}
     if upload_id:
         params["UploadId"] = upload_id
     if part_number:
         params["PartNumber"] = part_number
+    if content_length is not None:
+        params["ContentLength"] = content_length
     return _signing_client().generate_presigned_url(
         operation, Params=params, ExpiresIn=settings.RECORDS_SIGNED_URL_SECONDS,
         HttpMethod={"put_object": "PUT", "upload_part": "PUT", "create_multipart_upload": "POST",
