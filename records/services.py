@@ -460,6 +460,41 @@ def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
         _remove_later(prefix)
 
 
+# --- Dismissing a refusal -------------------------------------------------------------------
+def can_dismiss(*, user, record: Record) -> bool:
+    """A refused record can be taken off the list by the patient or by whoever sent it."""
+    return record.state == State.REJECTED and user.pk in (record.case.owner_id,
+                                                           record.uploaded_by_id)
+
+
+def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
+    """Take a refused record off the list once its reason has been read: gone from
+    every view, kept in the database and the audit log. A second dismissal changes
+    nothing."""
+    from .selectors import sees_records
+
+    with transaction.atomic():
+        try:
+            record = Record.objects.select_for_update().select_related("case").get(uuid=record_ref)
+        except (Record.DoesNotExist, ValueError):
+            raise Http404 from None
+        case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
+        record.case = case
+        if not sees_records(viewer=actor, case=case) or actor.pk not in (
+                case.owner_id, record.uploaded_by_id):
+            raise Http404
+        if record.dismissed_at is not None:
+            return record
+        if record.state != State.REJECTED:
+            raise RecordError(_("Only a file that was not accepted can be removed from the "
+                                "list."), status=409)
+        record.dismissed_at = timezone.now()
+        record.save(update_fields=["dismissed_at"])
+        log_event(actor=actor, action="records.record.dismissed", obj=record, request=request,
+                  old={"state": record.state, "reason": record.reason})
+    return record
+
+
 # --- Verification's outcome ------------------------------------------------------------
 def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails: dict) -> Record:
     """Write what verification found, in one transaction: per file, then the
