@@ -73,14 +73,18 @@ def record_for_viewer(*, viewer, ref: UUID | str, request=None, kind: str = Acce
         record = Record.objects.select_related("case").get(uuid=ref)
     except (Record.DoesNotExist, ValueError):
         raise Http404 from None
-    case = case_for_viewer(viewer=viewer, ref=record.case.uuid, request=request)
+    # Neither the case's row nor the record's is written again for a continuation.
+    continues = (request is not None and "Range" in request.headers
+                 and _logged_lately(viewer, record, request, RANGE_LOG_WINDOW))
+    if continues:
+        case = _case_quietly(viewer=viewer, ref=record.case.uuid)
+    else:
+        case = case_for_viewer(viewer=viewer, ref=record.case.uuid, request=request)
     if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
         raise Http404
     record.case = case
-    if viewer.pk != case.owner_id:
-        continues = request is not None and "Range" in request.headers
-        if not (continues and _logged_lately(viewer, record, request, RANGE_LOG_WINDOW)):
-            log_access(viewer=viewer, obj=record, kind=kind, request=request)
+    if viewer.pk != case.owner_id and not continues:
+        log_access(viewer=viewer, obj=record, kind=kind, request=request)
     return record
 
 

@@ -123,9 +123,7 @@ def record_states(request, ref):
         "dismiss_url": reverse("records:dismiss", args=[r.uuid])
         if services.can_dismiss(user=request.user, record=r) else "",
     } for r in records]
-    response = JsonResponse({"records": rows, "final": all(row["final"] for row in rows)})
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return JsonResponse({"records": rows, "final": all(row["final"] for row in rows)})
 
 
 @require_POST
