@@ -79,6 +79,45 @@ def presign_upload(*, operation: str, key: str, upload_id: str = "", part_number
     )
 
 
+# --- The bucket's lifecycle --------------------------------------------------------------
+# Parts of a multipart upload nobody finished are stored, and billed, but are no object:
+# records_sweep aborts those under an abandoned record's prefix; this rule is the
+# bucket's own backstop for anything the sweep never sees.
+LIFECYCLE_RULE_ID = "secondop-abort-incomplete-uploads"
+ABORT_INCOMPLETE_AFTER_DAYS = 1
+
+
+def lifecycle_rule() -> dict:
+    return {"ID": LIFECYCLE_RULE_ID, "Status": "Enabled", "Filter": {"Prefix": ""},
+            "AbortIncompleteMultipartUpload": {
+                "DaysAfterInitiation": ABORT_INCOMPLETE_AFTER_DAYS}}
+
+
+def ensure_lifecycle_rule() -> list[dict]:
+    """Put our rule on the records bucket, keeping every other rule it has (a
+    lifecycle configuration is replaced whole). Returns the rules now in place."""
+    from botocore.exceptions import ClientError
+
+    client = _client_for_bucket()
+    bucket = settings.AWS_STORAGE_BUCKET_NAME
+    try:
+        rules = client.get_bucket_lifecycle_configuration(Bucket=bucket).get("Rules", [])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "NoSuchLifecycleConfiguration":
+            raise
+        rules = []
+    rules = [rule for rule in rules if rule.get("ID") != LIFECYCLE_RULE_ID] + [lifecycle_rule()]
+    client.put_bucket_lifecycle_configuration(Bucket=bucket,
+                                              LifecycleConfiguration={"Rules": rules})
+    return rules
+
+
+def _client_for_bucket():
+    from django.core.files.storage import default_storage
+
+    return default_storage.connection.meta.client
+
+
 # --- Local mode: a signed, expiring, single-use upload token -------------------------
 def upload_token(*, file_uuid: str, nonce: str) -> str:
     return signing.dumps({"f": file_uuid, "n": nonce}, salt=TOKEN_SALT, compress=False)

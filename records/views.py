@@ -65,6 +65,8 @@ def case_records(request, ref):
     is_owner = request.user.pk == case.owner_id
     records = list(selectors.records_for_viewer(viewer=request.user, case=case)
                    .select_related("uploaded_by", "answers"))
+    for record in records:
+        record.case = case  # the rules below read it: no query per record
     if not is_owner:
         log_access_list(viewer=request.user, model=Record, shown=[str(r.uuid) for r in records],
                         request=request)

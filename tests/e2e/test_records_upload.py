@@ -194,9 +194,11 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
     expect(live).to_contain_text("All done, we are now checking your files.",
                                  timeout=UPLOAD_TIMEOUT)
     screenshot(page, "uploader-done")
-    # Uppy and the widget ran start to end without a single blocked script, style or request.
-    assert page.evaluate("window.cspViolations") == []
+    # Uppy and the widget ran start to end without a single blocked script, style or request
+    # (read from the console, which outlives the reload that may already be under way).
+    assert_no_csp_violations(page)
     _wait_for_reload_with_records(page, 3)
+    assert page.evaluate("window.cspViolations") == []
     screenshot(page, "uploader-after-reload")
 
     records = {r.title: r for r in Record.objects.filter(case=case)}
@@ -565,3 +567,18 @@ def test_records_being_checked_refresh_themselves(page, live_server, patient_cas
     page.wait_for_timeout(8000)
     assert len(asked) == count >= 1
     assert_no_csp_violations(page)
+
+
+def test_a_name_made_only_of_hidden_characters_asks_for_a_title(page, live_server, patient_case,
+                                                                tmp_path):
+    patient, case = patient_case
+    hidden = tmp_path / "\u202e\u2066\u200b"
+    hidden.write_bytes(_pdf())
+    _open_records(page, patient, case)
+    page.locator("[data-pick-files]").set_input_files(hidden)
+    item = _item(page, "Unnamed file")
+    expect(item.get_by_label("Title")).to_have_value("")
+    item.get_by_label(KIND).select_option("other")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("[data-uploader-errors]")).to_contain_text("Unnamed file: Enter a title")
+    assert Record.objects.count() == 0
