@@ -308,12 +308,12 @@ def _serve(*, key: str, name: str, content_type: str, inline: bool):
 @require_GET
 @login_required
 def record_download(request, record_ref):
-    """The record's file: `?open=1` shows a PDF or image in the browser tab (logged
-    as an opening, once however many byte ranges the browser's viewer asks for)."""
+    """The record's file: `?open=1` shows a PDF or image in the browser tab. Either
+    way the file leaves for the browser: one download row, however many byte ranges
+    the browser's PDF viewer asks for."""
     opening = request.GET.get("open") == "1"
-    record = selectors.record_for_viewer(
-        viewer=request.user, ref=record_ref, request=request,
-        kind=AccessLog.Kind.VIEW if opening else AccessLog.Kind.DOWNLOAD)
+    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request,
+                                         kind=AccessLog.Kind.DOWNLOAD)
     if record.state != State.VERIFIED and request.user.pk != record.case.owner_id:
         raise Http404
     if record.is_study:

@@ -389,7 +389,7 @@ def test_a_pdf_opened_in_a_tab_is_one_row_however_many_ranges_the_viewer_asks(cl
         client.get(url, HTTP_RANGE=f"bytes={start}-")
     rows = AccessLog.objects.filter(actor=specialist)
     assert sorted((row.object_type, row.kind, row.path) for row in rows) == [
-        ("records.record", "view", reverse("records:download", args=[record.uuid])),
+        ("records.record", "download", reverse("records:download", args=[record.uuid])),
         ("requests_app.case", "view", reverse("records:download", args=[record.uuid]))]
     # A Range request with nothing logged before it is logged.
     other = RecordFactory(case=record.case)
