@@ -100,6 +100,9 @@ class Record(models.Model):
     # Checks started; a scanner that fails the same file every time is given up on.
     check_attempts = models.PositiveSmallIntegerField(default=0)
     check_started_at = models.DateTimeField(null=True, blank=True)  # the check's lease
+    # A refused record the patient (or its uploader) took off the list: gone from every
+    # view, kept here and in the audit log.
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["category", "-service_date", "-created_at"]

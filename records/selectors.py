@@ -12,18 +12,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from requests_app.models import Case
-from requests_app.selectors import case_for_viewer
+from requests_app.selectors import case_for_viewer, case_list
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 
-from .models import Bundle, Category, GatherItem, GatherList, Record, RecordRequest, State
+from .models import (
+    Bundle,
+    Category,
+    GatherItem,
+    GatherList,
+    Record,
+    RecordFile,
+    RecordRequest,
+    State,
+)
 
 
 def sees_records(*, viewer, case: Case) -> bool:
@@ -35,8 +46,9 @@ def sees_records(*, viewer, case: Case) -> bool:
 
 
 def records_for_viewer(*, viewer, case: Case) -> QuerySet[Record]:
-    """`case` must have been loaded through case_for_viewer for `viewer`."""
-    records = Record.objects.filter(case=case)
+    """`case` must have been loaded through case_for_viewer for `viewer`. A refused
+    record someone dismissed is no longer shown to anyone."""
+    records = Record.objects.filter(case=case, dismissed_at__isnull=True)
     if viewer.pk == case.owner_id:
         return records
     if not sees_records(viewer=viewer, case=case):
@@ -46,20 +58,87 @@ def records_for_viewer(*, viewer, case: Case) -> QuerySet[Record]:
     return records.exclude(state=State.PENDING)
 
 
+# A PDF viewer fetches an opened file in byte ranges, each a request of its own: one
+# opening is one access-log row. So is a preview picture the browser keeps for 5 minutes.
+RANGE_LOG_WINDOW = timedelta(minutes=10)
+THUMBNAIL_LOG_WINDOW = timedelta(minutes=5)
+
+
 def record_for_viewer(*, viewer, ref: UUID | str, request=None, kind: str = AccessLog.Kind.VIEW
                       ) -> Record:
-    """One record `viewer` may see, or 404. A staff read is logged first."""
+    """One record `viewer` may see, or 404. A staff read is logged first, except a
+    byte-range request continuing one the same person made at the same address in
+    the last minutes (already logged)."""
     try:
         record = Record.objects.select_related("case").get(uuid=ref)
     except (Record.DoesNotExist, ValueError):
         raise Http404 from None
-    case = case_for_viewer(viewer=viewer, ref=record.case.uuid, request=request)
+    # Neither the case's row nor the record's is written again for a continuation.
+    continues = (request is not None and "Range" in request.headers
+                 and _logged_lately(viewer, record, request, RANGE_LOG_WINDOW))
+    if continues:
+        case = _case_quietly(viewer=viewer, ref=record.case.uuid)
+    else:
+        case = case_for_viewer(viewer=viewer, ref=record.case.uuid, request=request)
     if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
         raise Http404
     record.case = case
-    if viewer.pk != case.owner_id:
+    if viewer.pk != case.owner_id and not continues:
         log_access(viewer=viewer, obj=record, kind=kind, request=request)
     return record
+
+
+def _logged_lately(viewer, record: Record, request, window: timedelta) -> bool:
+    return AccessLog.objects.filter(
+        actor=viewer, object_type=Record._meta.label_lower, object_id=str(record.pk),
+        path=request.path[:500], created_at__gte=timezone.now() - window,
+    ).exists()
+
+
+def _case_quietly(*, viewer, ref) -> Case:
+    """The case through the one visibility rule (case_list), without the case-level
+    access row case_for_viewer writes: for reads that log per record, or show no PHI."""
+    try:
+        return case_list(viewer=viewer).get(uuid=ref)
+    except (Case.DoesNotExist, ValueError):
+        raise Http404 from None
+
+
+def record_for_thumbnail(*, viewer, ref: UUID | str, request) -> Record:
+    """A record whose preview picture `viewer` may see, or 404. A staff read writes
+    one row for that record (path and address), once per picture in 5 minutes; the
+    patient's "who looked" shows it."""
+    try:
+        record = Record.objects.select_related("case").get(uuid=ref)
+    except (Record.DoesNotExist, ValueError):
+        raise Http404 from None
+    case = _case_quietly(viewer=viewer, ref=record.case.uuid)
+    if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
+        raise Http404
+    record.case = case
+    if viewer.pk != case.owner_id and not _logged_lately(viewer, record, request,
+                                                        THUMBNAIL_LOG_WINDOW):
+        log_access(viewer=viewer, obj=record, kind=AccessLog.Kind.VIEW, request=request)
+    return record
+
+
+# Records that will not change any more (the page stops asking once all are).
+FINAL_STATES = frozenset({State.VERIFIED, State.REJECTED})
+
+
+def record_states(*, viewer, ref: UUID | str) -> list[Record]:
+    """The state of each record of the case `viewer` sees, for the records page to
+    refresh itself: no title, no name, no content (so no access row), the same 404
+    as the page for everyone else."""
+    case = _case_quietly(viewer=viewer, ref=ref)
+    if not sees_records(viewer=viewer, case=case):
+        raise Http404
+    records = list(records_for_viewer(viewer=viewer, case=case)
+                   .only("uuid", "state", "reason", "mime", "is_study", "case_id",
+                         "uploaded_by_id").order_by("created_at", "id"))
+    for record in records:
+        record.case = case
+    return records
 
 
 def bundle_for_viewer(*, viewer, ref: UUID | str) -> Bundle:
@@ -95,12 +174,29 @@ def open_requests(*, case: Case) -> QuerySet[RecordRequest]:
                                         cancelled_at__isnull=True).select_related("requested_by")
 
 
+def name_and_type_by_record(records: list[Record]) -> dict[int, str]:
+    """For each single-file record whose name's extension promises another type than
+    the one it really has, that in words (records.display.name_and_type); one query."""
+    from .display import name_and_type
+
+    singles = {r.pk: r for r in records if not r.is_study and r.mime}
+    if not singles:
+        return {}
+    found = {}
+    for record_id, name in RecordFile.objects.filter(record_id__in=singles).values_list(
+            "record_id", "name"):
+        sentence = name_and_type(name, singles[record_id].mime)
+        if sentence:
+            found[record_id] = sentence
+    return found
+
+
 # --- Who looked ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Look:
     name: str
     role: str
-    kind: str
+    kind: str  # "view", "download" or "preview" (a preview picture)
     when: object
 
 
@@ -113,9 +209,12 @@ def looks_by_record(records: list[Record]) -> dict[int, list[Look]]:
         object_type=Record._meta.label_lower, object_id__in=[str(r.pk) for r in records],
         kind__in=[AccessLog.Kind.VIEW, AccessLog.Kind.DOWNLOAD], actor__isnull=False,
     ).order_by("-created_at").values_list("object_id", "actor__full_name", "actor__role", "kind",
-                                          "created_at")[:2000])
+                                          "created_at", "path")[:2000])
     looks: dict[int, list[Look]] = defaultdict(list)
-    for object_id, name, role, kind, when in rows:
+    for object_id, name, role, kind, when, path in rows:
+        # A preview picture seen on the records page: "saw its preview".
+        if kind == AccessLog.Kind.VIEW and path.endswith("/thumbnail/"):
+            kind = "preview"
         looks[int(object_id)].append(Look(name, Role(role).label, kind, when))
     return dict(looks)
 

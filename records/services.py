@@ -26,12 +26,17 @@ from requests_app.selectors import case_for_viewer
 from requests_app.workflow import case_transition, case_url_for
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event
+from secondop.filenames import clean_text
 from secondop.notifications.models import Kind
 from secondop.notifications.services import notify
 
 from . import storage
 from .models import HOLDS_BYTES, Bundle, Category, Record, RecordFile, RecordRequest, State
 from .verification import REASONS, clean_filename
+
+# A record's title, once cleaned; past TITLE_MAX_TYPED characters it is not even cleaned.
+TITLE_MAX = 200
+TITLE_MAX_TYPED = 10_000
 
 S = CaseStatus
 log = logging.getLogger(__name__)
@@ -75,6 +80,17 @@ def _queue_later(task, *args) -> None:
             log.warning("could not queue %s%s; the sweep will", task.name, args, exc_info=True)
 
     transaction.on_commit(send)
+
+
+def _escaped(text: str) -> str:
+    """A name as given, every non-ASCII character written as its escape (U+202E as
+    \\u202e), for the audit log."""
+    return text[:1000].encode("unicode_escape").decode("ascii")
+
+
+def case_name(case) -> str:
+    """How a notification names the case: its reference, or "your draft request"."""
+    return case.reference or _("your draft request")
 
 
 def human_size(size: int) -> str:
@@ -140,16 +156,21 @@ def record_slots_create(
     object's key. Nothing is uploaded yet."""
     _upload_case(actor, case_ref)  # outsiders: 404 before anything else is said
     errors: dict[str, list[str]] = {}
-    title = (title or "").strip()
+    typed = str(title or "")
+    # A pasted essay is refused before any work is done on it; what was typed stays in
+    # the browser's field.
+    title = clean_text(typed) if len(typed) <= TITLE_MAX_TYPED else typed
     if category not in Category.values:
         errors["category"] = [_("Choose what kind of record this is.")]
-    if not title:
+    if not typed.strip():
         errors["title"] = [_("Give this record a title, for example “Biopsy report”.")]
-    elif len(title) > 200:
-        errors["title"] = [_("The title must be 200 characters or fewer.")]
-    elif "\x00" in title:
-        errors["title"] = [_("The title contains a character that cannot be stored. Please "
-                             "type it again.")]
+    elif not title:
+        errors["title"] = [_("The title is made only of hidden characters that cannot be "
+                             "shown. Please type it again in letters and numbers.")]
+    elif len(title) > TITLE_MAX:
+        errors["title"] = [_("The title must be %(max)s characters or fewer. This one has "
+                             "%(n)s: please shorten it.")
+                           % {"max": TITLE_MAX, "n": f"{len(title):,}"}]
     if service_date and service_date > timezone.localdate():
         errors["service_date"] = [_("The date of service must be today or in the past.")]
     if not files:
@@ -223,9 +244,21 @@ def record_slots_create(
         RecordFile.objects.bulk_create(rows, batch_size=1000)
         slots = [FileSlot(client_id=str(entry.get("client_id") or ""), file=row)
                  for entry, row in zip(files, rows, strict=True)]
+        # What was cleaned away is kept here only (escaped, so an auditor sees every
+        # hidden character): never shown, never in a download's name.
+        originals = {}
+        if typed.strip() != title:
+            originals["original_title"] = _escaped(typed)
+        renamed = [{"name": row.name, "original": _escaped(str(entry.get("relative_path")
+                                                                or entry.get("name") or ""))}
+                   for entry, row in zip(files, rows, strict=True)
+                   if row.name != str((entry.get("relative_path") if is_study else None)
+                                      or entry.get("name") or "")]
+        if renamed:
+            originals["original_names"] = renamed[:100]
         log_event(actor=actor, action="records.record.slots_created", obj=record, request=request,
                   new={"case": case.reference or str(case.uuid), "category": category,
-                       "files": len(rows), "bytes": total})
+                       "files": len(rows), "bytes": total, **originals})
     return Slots(record=record, files=slots)
 
 
@@ -263,6 +296,15 @@ def record_file_sign(
     operation = storage.OPERATIONS.get((method.upper(), bool(upload_id), bool(part_number)))
     if operation is None or (part_number is not None and not 1 <= part_number <= 10000):
         raise RecordError(_("This storage request is not allowed."), status=403)
+    # The body's length is signed: exactly the declared size for a PUT, exactly its
+    # share for a part; a slot has only the parts its declared size needs.
+    content_length = None
+    if operation == "put_object":
+        content_length = slot.size
+    elif operation == "upload_part":
+        content_length = storage.part_length(slot.size, part_number)
+        if content_length is None:
+            raise RecordError(_("This storage request is not allowed."), status=403)
     if not storage.s3_mode():
         if operation != "put_object":
             raise RecordError(_("This storage request is not allowed."), status=403)
@@ -273,7 +315,7 @@ def record_file_sign(
         return reverse("records:file_upload", args=[
             storage.upload_token(file_uuid=str(slot.uuid), nonce=nonce)])
     return storage.presign_upload(operation=operation, key=slot.key, upload_id=upload_id,
-                                  part_number=part_number or 0)
+                                  part_number=part_number or 0, content_length=content_length)
 
 
 def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
@@ -295,6 +337,11 @@ def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
     if length is not None and length > limit:
         raise RecordError(_("This file is over the limit of %(limit)s.")
                           % {"limit": human_size(limit)}, status=413)
+    # As a signed S3 PUT: exactly the size declared for the slot, never more.
+    if length is not None and length != slot.size:
+        raise RecordError(_("This file is not the size it had when it was chosen. Remove it, "
+                            "choose it again and upload it."), status=400)
+    limit = min(limit, slot.size)
     from django.core.files.storage import default_storage
 
     from .local_upload import LimitedBody
@@ -306,8 +353,8 @@ def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
         default_storage.save(slot.key, limited)
     except limited.TooLarge:
         default_storage.delete(slot.key)
-        raise RecordError(_("This file is over the limit of %(limit)s.")
-                          % {"limit": human_size(limit)}, status=413) from None
+        raise RecordError(_("This file is bigger than it was when it was chosen. Remove it, "
+                            "choose it again and upload it."), status=413) from None
     RecordFile.objects.filter(pk=slot.pk).update(received_at=timezone.now())
     return slot
 
@@ -413,6 +460,41 @@ def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
         _remove_later(prefix)
 
 
+# --- Dismissing a refusal -------------------------------------------------------------------
+def can_dismiss(*, user, record: Record) -> bool:
+    """A refused record can be taken off the list by the patient or by whoever sent it."""
+    return record.state == State.REJECTED and user.pk in (record.case.owner_id,
+                                                           record.uploaded_by_id)
+
+
+def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
+    """Take a refused record off the list once its reason has been read: gone from
+    every view, kept in the database and the audit log. A second dismissal changes
+    nothing."""
+    from .selectors import sees_records
+
+    with transaction.atomic():
+        try:
+            record = Record.objects.select_for_update().select_related("case").get(uuid=record_ref)
+        except (Record.DoesNotExist, ValueError):
+            raise Http404 from None
+        case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
+        record.case = case
+        if not sees_records(viewer=actor, case=case) or actor.pk not in (
+                case.owner_id, record.uploaded_by_id):
+            raise Http404
+        if record.dismissed_at is not None:
+            return record
+        if record.state != State.REJECTED:
+            raise RecordError(_("Only a file that was not accepted can be removed from the "
+                                "list."), status=409)
+        record.dismissed_at = timezone.now()
+        record.save(update_fields=["dismissed_at"])
+        log_event(actor=actor, action="records.record.dismissed", obj=record, request=request,
+                  old={"state": record.state, "reason": record.reason})
+    return record
+
+
 # --- Verification's outcome ------------------------------------------------------------
 def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails: dict) -> Record:
     """Write what verification found, in one transaction: per file, then the
@@ -471,7 +553,7 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
         if record.state == State.REJECTED:
             notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
                    title=_("A file you sent for %(ref)s could not be accepted")
-                   % {"ref": record.case.reference or ""},
+                   % {"ref": case_name(record.case)},
                    url=_records_url(record.case), reference=record.case.reference or "")
         elif record.answers_id:
             _fulfil(record)
@@ -495,7 +577,7 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
         _remove_later(record.prefix)
         notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
                title=_("A file you sent for %(ref)s could not be checked")
-               % {"ref": record.case.reference or ""},
+               % {"ref": case_name(record.case)},
                url=_records_url(record.case), reference=record.case.reference or "")
     return record
 

@@ -6,6 +6,7 @@ app_name = "records"
 urlpatterns = [
     path("case/<uuid:ref>/", views.case_records, name="case_records"),
     path("case/<uuid:ref>/slots/", views.record_slots, name="slots"),
+    path("case/<uuid:ref>/state/", views.record_states, name="states"),
     path("case/<uuid:ref>/ask/", views.request_create, name="request_create"),
     path("case/<uuid:ref>/bundle/", views.bundle_create, name="bundle_create"),
     path("files/<uuid:file_ref>/sign/", views.file_sign, name="file_sign"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("<uuid:record_ref>/series/<int:number>/thumbnail/", views.record_thumbnail,
          name="series_thumbnail"),
     path("<uuid:record_ref>/delete/", views.record_delete, name="delete"),
+    path("<uuid:record_ref>/dismiss/", views.record_dismiss, name="dismiss"),
     path("asked/<uuid:request_ref>/withdraw/", views.request_cancel, name="request_cancel"),
     path("bundles/<uuid:bundle_ref>/", views.bundle_detail, name="bundle"),
     path("bundles/<uuid:bundle_ref>/download/", views.bundle_download, name="bundle_download"),

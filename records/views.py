@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -25,6 +26,7 @@ from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_access_list
 
 from . import selectors, services, storage
+from .display import type_in_words
 from .forms import RecordRequestForm
 from .models import Bundle, Category, Record, State
 from .verification import content_disposition
@@ -63,6 +65,8 @@ def case_records(request, ref):
     is_owner = request.user.pk == case.owner_id
     records = list(selectors.records_for_viewer(viewer=request.user, case=case)
                    .select_related("uploaded_by", "answers"))
+    for record in records:
+        record.case = case  # the rules below read it: no query per record
     if not is_owner:
         log_access_list(viewer=request.user, model=Record, shown=[str(r.uuid) for r in records],
                         request=request)
@@ -72,6 +76,9 @@ def case_records(request, ref):
     context = {
         "case": case, "is_owner": is_owner,
         "groups": selectors.records_by_category(records),
+        "found": selectors.name_and_type_by_record(records),
+        "dismissable": {r.pk for r in records if services.can_dismiss(user=request.user, record=r)},
+        "checking": any(r.state not in selectors.FINAL_STATES for r in records),
         "looks": selectors.looks_by_record(records),
         "checklist": checklist, "lines": lines, "asked": asked,
         "can_delete": is_owner and case.status in services.DELETABLE_STATUSES,
@@ -100,6 +107,41 @@ def _uploader(case, asked, user) -> dict:
     }
 
 
+@require_GET
+@login_required
+def record_states(request, ref):
+    """The records page's own refresh (static/js/records-status.js): each record's
+    state and, once refused, why. No title or name: nothing here is worth an
+    access-log row, and an outsider gets the page's 404."""
+    records = selectors.record_states(viewer=request.user, ref=ref)
+    reasons = {r.pk: services.describe_reason(r.reason) for r in records if r.reason}
+    found = selectors.name_and_type_by_record(
+        [r for r in records if r.state == State.REJECTED and r.reason == "mismatch"])
+    rows = [{
+        "id": str(r.uuid), "state": r.state, "label": str(r.get_state_display()),
+        "final": r.state in selectors.FINAL_STATES,
+        "reason": " ".join(filter(None, [found.get(r.pk, ""), reasons.get(r.pk, "")]))
+        if r.state == State.REJECTED else "",
+        "dismiss_url": reverse("records:dismiss", args=[r.uuid])
+        if services.can_dismiss(user=request.user, record=r) else "",
+    } for r in records]
+    return JsonResponse({"records": rows, "final": all(row["final"] for row in rows)})
+
+
+@require_POST
+@login_required
+def record_dismiss(request, record_ref):
+    try:
+        record = services.record_dismiss(actor=request.user, record_ref=record_ref,
+                                         request=request)
+    except services.RecordError as error:
+        messages.error(request, error.message)
+        record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)
+        return redirect("records:case_records", record.case.uuid)
+    messages.success(request, _("“%(title)s” was removed from your list.") % {"title": record.title})
+    return redirect("records:case_records", record.case.uuid)
+
+
 # --- Upload endpoints (JSON) ------------------------------------------------------------
 def _rate_limited(user) -> bool:
     key = f"records:slots:{user.pk}:{timezone.now():%Y%m%d%H}"
@@ -114,7 +156,13 @@ def record_slots(request, ref):
         return JsonResponse({"message": _("You have started a great many uploads in the last "
                                           "hour. Please wait a while and try again."),
                              "errors": {}}, status=429)
-    data = _body(request)
+    try:
+        data = _body(request)
+    except RequestDataTooBig:
+        return JsonResponse({"message": _(
+            "Too much was sent at once to be read. A title can be at most 200 characters and "
+            "a record at most 5,000 files: shorten the title, or split the folder, then try "
+            "again."), "errors": {}}, status=400)
     service_date = None
     raw_date = str(data.get("service_date") or "").strip()
     if raw_date:
@@ -231,6 +279,9 @@ def record_detail(request, record_ref):
         "files": files, "file_count": record.files.count() if record.is_study else 1,
         "looks": selectors.looks_by_record([record]).get(record.pk, []),
         "reason": services.describe_reason(record.reason) if record.reason else "",
+        "type_words": type_in_words(record.mime) if not record.is_study else "",
+        "found": selectors.name_and_type_by_record([record]).get(record.pk, ""),
+        "can_dismiss": services.can_dismiss(user=request.user, record=record),
         "inline": record.mime in INLINE_TYPES and not record.is_study,
         "can_delete": request.user.pk == case.owner_id
         and case.status in services.DELETABLE_STATUSES,
@@ -257,7 +308,10 @@ def _serve(*, key: str, name: str, content_type: str, inline: bool):
 @require_GET
 @login_required
 def record_download(request, record_ref):
-    """The record's file: `?open=1` shows a PDF or image in the browser tab."""
+    """The record's file: `?open=1` shows a PDF or image in the browser tab. Either
+    way the file leaves for the browser: one download row, however many byte ranges
+    the browser's PDF viewer asks for."""
+    opening = request.GET.get("open") == "1"
     record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request,
                                          kind=AccessLog.Kind.DOWNLOAD)
     if record.state != State.VERIFIED and request.user.pk != record.case.owner_id:
@@ -267,7 +321,7 @@ def record_download(request, record_ref):
     file = record.files.first()
     if file is None or record.state == State.REJECTED:
         raise Http404
-    inline = request.GET.get("open") == "1" and record.mime in INLINE_TYPES
+    inline = opening and record.mime in INLINE_TYPES
     return _serve(key=file.key, name=file.name,
                   content_type=record.mime or file.declared_type, inline=inline)
 
@@ -289,15 +343,9 @@ def record_file_download(request, record_ref, file_ref):
 @require_GET
 @login_required
 def record_thumbnail(request, record_ref, number=0):
-    """A preview picture, served through the app (it is small). Part of the record
-    page, whose view is already logged."""
-    try:
-        record = Record.objects.select_related("case").get(uuid=record_ref)
-    except (Record.DoesNotExist, ValueError):
-        raise Http404 from None
-    case = case_for_viewer(viewer=request.user, ref=record.case.uuid)
-    if not selectors.records_for_viewer(viewer=request.user, case=case).filter(pk=record.pk).exists():
-        raise Http404
+    """A preview picture, served through the app (it is small). A staff read is
+    logged against its record, with the path and address (the patient sees it)."""
+    record = selectors.record_for_thumbnail(viewer=request.user, ref=record_ref, request=request)
     key = record.thumbnail_key
     if number:
         series = [s for study in record.study.get("studies", []) for s in study.get("series", [])]

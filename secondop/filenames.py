@@ -8,21 +8,48 @@ import unicodedata
 from urllib.parse import quote
 
 _BIDI = dict.fromkeys([0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+# Characters nobody can see: controls (Cc), format characters (Cf: the bidirectional
+# overrides and isolates above, zero-width spaces and joiners, the byte-order mark,
+# invisible operators) and surrogates (Cs).
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs"})
+# Line and paragraph breaks, tabs and other separators become one space in a one-line text.
+_BREAKS = frozenset({"Zl", "Zp", "Zs"})
 _WINDOWS_FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+
+
+def _visible(ch: str) -> bool:
+    return ord(ch) not in _BIDI and unicodedata.category(ch) not in _INVISIBLE
+
+
+def clean_text(text: str) -> str:
+    """A one-line text a person typed or a file was named with (a record's title),
+    safe to show: every control and format character (bidirectional overrides,
+    zero-width spaces) removed, line breaks and tabs made single spaces, NFC.
+    May be empty: the caller says what to do then."""
+    text = unicodedata.normalize("NFC", str(text or ""))
+    out = []
+    for ch in text:
+        if ch in "\t\n\r\v\f" or unicodedata.category(ch) in _BREAKS:
+            out.append(" ")
+        elif _visible(ch):
+            out.append(ch)
+    return " ".join("".join(out).split())
+
+
+def has_hidden_characters(text: str) -> bool:
+    """True when clean_text would remove something other than spacing."""
+    return any(not _visible(ch) and ch not in "\t\n\r\v\f" for ch in str(text or ""))
 
 
 def clean_filename(name: str) -> str:
     """A file name safe to show and to offer as a download: the last path part, no
     control characters or bidirectional overrides (which make ``exe.pdf`` read as
-    ``fdp.exe``), no characters Windows refuses, at most 255 characters with the
-    extension kept. Never empty."""
+    ``fdp.exe``) or other invisible format characters, no characters Windows
+    refuses, at most 255 characters with the extension kept. Never empty ("file")."""
     name = unicodedata.normalize("NFC", str(name or ""))
     name = re.split(r"[/\\]", name)[-1]
-    name = "".join(
-        ch for ch in name
-        if ord(ch) not in _BIDI and unicodedata.category(ch) not in ("Cc", "Cs")
-    )
+    name = "".join(ch for ch in name if _visible(ch))
     name = _WINDOWS_FORBIDDEN.sub("_", name).strip().strip(".").strip()
     if not name:
         return "file"

@@ -205,6 +205,8 @@ TABLE: dict[str, Row] = {
     "records/case/<uuid:ref>/slots/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": BAD_REQUEST}),
     # Only the case manager or the assigned specialist asks; a patient never does.
     "records/case/<uuid:ref>/ask/": Row(WRONG_METHOD, rule(NOT_FOUND)),
+    # The page's own refresh (JSON): the page's rule.
+    "records/case/<uuid:ref>/state/": Row(PATIENT_CASE, WRONG_METHOD),
     "records/case/<uuid:ref>/bundle/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     # The owner's pending slot: signing anything but its own key is refused (403).
     "records/files/<uuid:file_ref>/sign/": Row(WRONG_METHOD, rule(NOT_FOUND, owner=FORBIDDEN)),
@@ -221,6 +223,8 @@ TABLE: dict[str, Row] = {
     # The sample record is a single file: it has no series.
     "records/<uuid:record_ref>/series/<int:number>/thumbnail/": Row(rule(NOT_FOUND), WRONG_METHOD),
     "records/<uuid:record_ref>/delete/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}),
+    # Only a refused record leaves the list: the owner is sent back with a message.
+    "records/<uuid:record_ref>/dismiss/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
     "records/asked/<uuid:request_ref>/withdraw/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     # Bundles are their requester's (a case manager's or specialist's) alone.
     "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),

@@ -27,6 +27,9 @@
 //   POST sign_url {"method": "PUT"|"POST"|"GET"|"DELETE", "key",
 //       "uploadId"?, "partNumber"?}
 //     200 {"url"}; 403 / 404 / 410 {"message"}
+//     A PUT is signed for exactly the size declared for the file, each part for
+//     exactly its share (parts of getChunkSize's size below, the last one the rest),
+//     and only the parts that size needs: storage refuses any other length.
 //     The request then goes to that URL with Content-Type = the declared type or
 //     application/octet-stream (a single PUT, multipart create), application/xml
 //     (multipart complete), none (parts). Uppy tries a failed request up to three
@@ -44,9 +47,20 @@ const SIMULTANEOUS_FILES = 4;
 const ANNOUNCE_STEPS = [25, 50, 75, 100];
 const CONFIRM_ATTEMPTS = 8;
 const RELOAD_DELAY_MS = 1500;
-const DONE_FLAG = "secondop.records.uploaded";
+// The records just uploaded, for records-status.js to say what became of each after
+// the reload.
+const BATCH_KEY = "secondop.records.batch";
 // Files an operating system leaves in folders; nobody means to send them.
 const SYSTEM_FILES = /^(\..*|thumbs\.db|desktop\.ini)$/i;
+// Controls and format characters (bidirectional overrides such as U+202E, which make
+// "report\u202Efdp.exe" read as "reportexe.pdf", zero-width spaces): never shown. The
+// server cleans names the same way (secondop/filenames.py) and keeps the original in
+// its audit log only.
+const HIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}]/gu;
+
+function visibleName(name) {
+  return String(name || "").normalize("NFC").replace(HIDDEN_CHARACTERS, "").trim();
+}
 
 class UploadMessageError extends Error {
   // An error whose message is meant for the patient (the server's, or ours).
@@ -373,25 +387,25 @@ function setUp(root) {
     for (const single of singles) {
       const key = signature(single.file, "");
       if (seen.has(key)) {
-        announce(t(text.duplicate, {name: single.file.name}));
+        announce(t(text.duplicate, {name: visibleName(single.file.name) || text.unnamed}));
         continue;
       }
       seen.add(key);
-      added.push(createItem(single.file.name, false, [single]));
+      added.push(createItem(visibleName(single.file.name), false, [single]));
     }
     for (const [folder, files] of folders) {
       const fresh = files.filter((f) => !seen.has(signature(f.file, f.relativePath)));
       if (!fresh.length) {
-        announce(t(text.duplicate, {name: folder}));
+        announce(t(text.duplicate, {name: visibleName(folder) || text.unnamed}));
         continue;
       }
       fresh.forEach((f) => seen.add(signature(f.file, f.relativePath)));
       fresh.sort((a, b) => a.relativePath.localeCompare(b.relativePath));
-      added.push(createItem(folder, true, fresh));
+      added.push(createItem(visibleName(folder), true, fresh));
     }
     for (const folder of emptyFolders) {
       if (!folders.has(folder)) {
-        announce(t(text.emptyFolder, {name: folder}));
+        announce(t(text.emptyFolder, {name: visibleName(folder) || text.unnamed}));
       }
     }
     if (added.length) {
@@ -475,7 +489,10 @@ function setUp(root) {
     return dot > 0 ? name.slice(0, dot) : name;
   }
 
-  function createItem(name, isFolder, picked) {
+  // `shown` is the name without hidden characters; a name made only of them is
+  // "Unnamed file", and its title is left for the patient to type.
+  function createItem(shown, isFolder, picked) {
+    const name = shown || text.unnamed;
     itemCount += 1;
     const id = `upload-${itemCount}`;
     const node = el.itemTemplate.content.firstElementChild.cloneNode(true);
@@ -525,7 +542,7 @@ function setUp(root) {
       item.fields[field] = {wrapper, input, error, hint};
       describe(item.fields[field]);
     });
-    item.fields.title.input.value = isFolder ? name : stem(name);
+    item.fields.title.input.value = !shown ? "" : isFolder ? shown : stem(shown);
     if (isFolder && item.fields.category.input.querySelector("option[value='imaging']")) {
       item.fields.category.input.value = "imaging";
     }
@@ -570,7 +587,9 @@ function setUp(root) {
     const entry = {
       item, file, node, relativePath,
       clientId: `f${fileCount}`,
-      name: file.name,
+      name: visibleName(file.name) || text.unnamed,
+      // As the browser gave it: the server cleans it and keeps the original in its audit.
+      rawName: file.name,
       size: file.size,
       type: file.type || "",
       uploadType: file.type || "application/octet-stream",
@@ -585,12 +604,14 @@ function setUp(root) {
     };
     node.id = `${item.id}-${entry.clientId}`;
     entry.label.id = `${node.id}-name`;
-    entry.label.textContent = relativePath ? relativePath.split("/").slice(1).join("/") : file.name;
+    entry.label.textContent = relativePath
+      ? relativePath.split("/").slice(1).map(visibleName).join("/")
+      : entry.name;
     node.querySelector("[data-file-size]").textContent = formatBytes(file.size);
     entry.progress.querySelector("progress").setAttribute("aria-labelledby", entry.label.id);
     entry.errorNode.id = `${node.id}-error`;
     node.querySelectorAll("[data-name-suffix]").forEach((span) => {
-      span.textContent = ` ${file.name}`;
+      span.textContent = ` ${entry.name}`;
     });
     entry.retryButton.addEventListener("click", () => retryFile(entry));
     entry.cancelButton.addEventListener("click", () => cancelFile(entry));
@@ -644,6 +665,7 @@ function setUp(root) {
     confirming: ["tag-yellow", "statusChecking"],
     confirmed: ["tag-green", "statusUploaded"],
     failed: ["tag-red", "statusFailed"],
+    refused: ["tag-red", "statusRefused"],
     cancelled: ["tag-grey", "statusCancelled"],
   };
 
@@ -667,7 +689,10 @@ function setUp(root) {
     const failed = item.files.filter((entry) => entry.state === "failed" || entry.state === "cancelled");
     const moving = item.files.some((entry) => entry.state === "uploading");
     // An item whose files have all stopped, some of them failed, waits for the patient.
-    const state = item.state === "uploading" && failed.length && !moving ? "failed" : item.state;
+    let state = item.state === "uploading" && failed.length && !moving ? "failed" : item.state;
+    if (state === "confirmed" && item.serverState === "rejected") {
+      state = "refused";
+    }
     item.node.dataset.state = state;
     item.fieldset.disabled = started;
     item.fieldset.hidden = started;
@@ -707,6 +732,7 @@ function setUp(root) {
     }
     item.status.hidden = !item.statusText;
     item.status.textContent = item.statusText || "";
+    item.status.classList.toggle("error-message", state === "refused");
 
     for (const entry of item.files) {
       renderFile(entry);
@@ -946,7 +972,7 @@ function setUp(root) {
       request: request ? request.input.value : "",
       files: item.files.map((entry) => ({
         client_id: entry.clientId,
-        name: entry.name,
+        name: entry.rawName,
         relative_path: entry.relativePath,
         size: entry.size,
         type: entry.type,
@@ -1102,6 +1128,11 @@ function setUp(root) {
         item.state = "confirmed";
         item.serverState = data.state;
         item.statusText = data.message || "";
+        if (data.state === "rejected") {
+          // Refused as soon as it arrived (too big, or already checked): said now, and
+          // kept beside the record on the page after the reload.
+          announce(t(text.refused, {name: item.name, reason: item.statusText}));
+        }
         break;
       }
       if ((status === 503 || status === 0) && attempt < CONFIRM_ATTEMPTS) {
@@ -1141,14 +1172,18 @@ function setUp(root) {
     }
     if (confirmed.length === items.length) {
       finished = true;
-      announce(text.allDone);
-      el.outcomeText.textContent = text.allDone;
+      const refused = confirmed.filter((item) => item.serverState === "rejected").length;
+      // Never "all done" after a refusal: the reloaded page then says what became of each.
+      const message = refused ? plural(refused, text.someRefusedOne, text.someRefusedOther)
+        : text.allDone;
+      announce(message);
+      el.outcomeText.textContent = message;
       el.recordsLink.parentElement.hidden = true;
       el.outcome.hidden = false;
       try {
-        window.sessionStorage.setItem(DONE_FLAG, "1");
+        window.sessionStorage.setItem(BATCH_KEY, JSON.stringify(confirmed.map((item) => item.record)));
       } catch {
-        // Storage refused (private browsing): the reloaded page simply says nothing.
+        // Storage refused (private browsing): each record still shows its state and reason.
       }
       window.removeEventListener("beforeunload", warnBeforeLeaving);
       reloadTimer = window.setTimeout(() => window.location.reload(), RELOAD_DELAY_MS);
@@ -1235,21 +1270,6 @@ function setUp(root) {
     fallback.hidden = true;
     form.hidden = false;
     refreshControls();
-
-    let uploadedBefore = null;
-    try {
-      uploadedBefore = window.sessionStorage.getItem(DONE_FLAG);
-      window.sessionStorage.removeItem(DONE_FLAG);
-    } catch {
-      uploadedBefore = null;
-    }
-    if (uploadedBefore) {
-      el.outcomeText.textContent = text.doneBefore;
-      el.recordsLink.parentElement.hidden = true;
-      el.outcome.hidden = false;
-      // After a moment, so the live region is in the accessibility tree first.
-      window.setTimeout(() => announce(text.doneBefore), 500);
-    }
   }
 
   start();

@@ -138,9 +138,9 @@ def _wait_for_progress_between(page, item_name):
 
 
 def _wait_for_reload_with_records(page, count):
-    """All confirmed: the page reloads and says so; the records are listed."""
-    expect(page.locator("[data-outcome-text]")).to_have_text(
-        re.compile("Your files were uploaded"), timeout=UPLOAD_TIMEOUT)
+    """All confirmed: the page reloads and says what became of each; the records are listed."""
+    expect(page.locator("[data-records-outcome-text]")).to_have_text(
+        re.compile(r"checked and ready\.$"), timeout=UPLOAD_TIMEOUT)
     expect(page.locator("[data-item]")).to_have_count(0)
     expect(page.locator(".record-row")).to_have_count(count)
 
@@ -194,9 +194,11 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
     expect(live).to_contain_text("All done, we are now checking your files.",
                                  timeout=UPLOAD_TIMEOUT)
     screenshot(page, "uploader-done")
-    # Uppy and the widget ran start to end without a single blocked script, style or request.
-    assert page.evaluate("window.cspViolations") == []
+    # Uppy and the widget ran start to end without a single blocked script, style or request
+    # (read from the console, which outlives the reload that may already be under way).
+    assert_no_csp_violations(page)
     _wait_for_reload_with_records(page, 3)
+    assert page.evaluate("window.cspViolations") == []
     screenshot(page, "uploader-after-reload")
 
     records = {r.title: r for r in Record.objects.filter(case=case)}
@@ -396,8 +398,8 @@ def test_a_patient_cancels_one_record_on_a_phone_and_the_rest_is_kept(
 
     # Once what is left has all been confirmed, the page shows the records.
     remove.click()
-    expect(page.locator("[data-outcome-text]")).to_have_text(
-        re.compile("Your files were uploaded"), timeout=UPLOAD_TIMEOUT)
+    expect(page.locator("[data-records-outcome-text]")).to_have_text(
+        "1 file checked and ready.", timeout=UPLOAD_TIMEOUT)
     expect(page.locator(".record-row").filter(has_text="Pathology report")).to_contain_text(
         "Checked and ready")
     screenshot(page, "uploader-phone-after")
@@ -468,3 +470,115 @@ def test_without_javascript_the_page_says_uploading_needs_it(browser, live_serve
         expect(page.locator("[data-uploader-form]")).to_be_hidden()
     finally:
         context.close()
+
+
+# --- The page tells the truth ----------------------------------------------------------------
+WINDOWS_PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(50) + b"PE\x00\x00" + bytes(400)
+
+
+def test_a_refused_upload_is_heard_kept_beside_its_record_and_can_be_removed(
+        page, live_server, patient_case, files, tmp_path):
+    """On a phone: one good file and two refused ones (a Windows program named .pdf, and
+    one whose name hides its .exe behind a right-to-left override)."""
+    patient, case = patient_case
+    page.set_viewport_size({"width": 390, "height": 844})
+    fake = tmp_path / "Blood test.pdf"
+    fake.write_bytes(WINDOWS_PROGRAM)
+    spoofed = tmp_path / "Scan \u202egpj.exe"  # reads as "Scan exe.jpg"
+    spoofed.write_bytes(WINDOWS_PROGRAM)
+    _open_records(page, patient, case)
+    page.locator("[data-pick-files]").set_input_files([files["pdf"], fake, spoofed])
+    expect(page.locator("[data-item]")).to_have_count(3)
+    # The queue shows the name as it really is: no hidden character reorders it.
+    scan = _item(page, "Scan gpj.exe")
+    expect(scan.get_by_label("Title")).to_have_value("Scan gpj")
+    for name, kind in (("Pathology report.pdf", "pathology"), ("Blood test.pdf", "labs"),
+                       ("Scan gpj.exe", "imaging")):
+        _item(page, name).get_by_label(KIND).select_option(kind)
+    page.get_by_role("button", name="Upload", exact=True).click()
+
+    # Before the reload: never "all done".
+    live = page.locator("[data-live]")
+    expect(live).to_contain_text("Blood test.pdf was not accepted", timeout=UPLOAD_TIMEOUT)
+    expect(live).to_contain_text("Upload finished, but 2 files were not accepted.")
+
+    # After it: the top says what became of each file, and so does the live region.
+    outcome = page.locator("[data-records-outcome-text]")
+    expect(outcome).to_have_text("1 file checked and ready, 2 not accepted: see why.",
+                                 timeout=UPLOAD_TIMEOUT)
+    records_live = page.locator("[data-records-live]")
+    expect(records_live).to_contain_text("1 file checked and ready, 2 not accepted.")
+    expect(records_live).to_contain_text(
+        "Blood test: not accepted. Named “.pdf”, but it is really a Windows program.")
+    expect(records_live).to_contain_text("Scan gpj: not accepted.")
+    assert "Your files were uploaded" not in page.content()
+    assert_accessible(page, "records page after a refused upload, 390 px")
+    screenshot(page, "records-refused-phone")
+
+    # "see why" goes to the reason, which stays beside the record.
+    outcome.get_by_role("link", name="see why").click()
+    blood = page.locator(".record-row").filter(has_text="Blood test")
+    reason = blood.locator("[data-record-reason]")
+    expect(reason).to_be_focused()
+    expect(reason).to_contain_text("Named “.pdf”, but it is really a Windows program.")
+    page.reload()
+    expect(page.locator(".record-row").filter(has_text="Blood test")
+           .locator("[data-record-reason]")).to_be_visible()
+    expect(page.locator("[data-records-outcome]")).to_be_hidden()  # said once, not forever
+
+    # Removed from the list: gone from view, kept in the database and the audit.
+    page.get_by_role("button", name="Remove from the list Blood test").click()
+    expect(page.locator(".flash-messages")).to_contain_text("“Blood test” was removed from your list.")
+    expect(page.locator(".record-row").filter(has_text="Blood test")).to_have_count(0)
+    expect(page.locator(".record-row")).to_have_count(2)
+    from secondop.audit.models import AuditEvent
+
+    removed = Record.objects.get(title="Blood test")
+    assert removed.dismissed_at is not None
+    assert AuditEvent.objects.filter(action="records.record.dismissed",
+                                     object_id=str(removed.pk)).exists()
+    spoofed_record = Record.objects.get(title="Scan gpj")
+    assert spoofed_record.files.get().name == "Scan gpj.exe"
+    created = AuditEvent.objects.get(action="records.record.slots_created",
+                                     object_id=str(spoofed_record.pk))
+    assert created.new_values["original_names"] == [
+        {"name": "Scan gpj.exe", "original": "Scan \\u202egpj.exe"}]
+    assert_accessible(page, "records page after removing a refused record, 390 px")
+    assert_no_csp_violations(page)
+
+
+def test_records_being_checked_refresh_themselves(page, live_server, patient_case):
+    from tests.records.factories import RecordFactory
+
+    patient, case = patient_case
+    waiting = RecordFactory(case=case, state="scanning", title="MRI report")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url)
+            if "/state/" in request.url else None)
+    _open_records(page, patient, case)
+    row = page.locator(".record-row").filter(has_text="MRI report")
+    expect(row).to_contain_text("Being checked")
+    Record.objects.filter(pk=waiting.pk).update(state="verified")
+    # No reload: the row changes, and the change is heard.
+    expect(row).to_contain_text("Checked and ready", timeout=30_000)
+    expect(page.locator("[data-records-live]")).to_contain_text("MRI report: checked and ready.")
+    # Everything is checked: the page stops asking.
+    count = len(asked)
+    page.wait_for_timeout(8000)
+    assert len(asked) == count >= 1
+    assert_no_csp_violations(page)
+
+
+def test_a_name_made_only_of_hidden_characters_asks_for_a_title(page, live_server, patient_case,
+                                                                tmp_path):
+    patient, case = patient_case
+    hidden = tmp_path / "\u202e\u2066\u200b"
+    hidden.write_bytes(_pdf())
+    _open_records(page, patient, case)
+    page.locator("[data-pick-files]").set_input_files(hidden)
+    item = _item(page, "Unnamed file")
+    expect(item.get_by_label("Title")).to_have_value("")
+    item.get_by_label(KIND).select_option("other")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.locator("[data-uploader-errors]")).to_contain_text("Unnamed file: Enter a title")
+    assert Record.objects.count() == 0

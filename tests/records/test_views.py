@@ -267,3 +267,160 @@ def test_thumbnails_are_served_to_those_who_see_the_record(client, patient, spec
     for person in (patient, specialist):
         response = page(client, person, reverse("records:thumbnail", args=[record.uuid]))
         assert response.status_code == 200 and response["Content-Type"] == "image/png"
+
+
+# --- The page's own refresh ------------------------------------------------------------------
+def test_the_state_endpoint_says_how_each_record_stands_without_titles(client, patient, case,
+                                                                       record):
+    checking = RecordFactory(case=case, state="scanning", title="Still being checked")
+    refused = RecordFactory(case=case, state="rejected", reason="malware", title="Bad one",
+                            uploaded_by=patient)
+    response = page(client, patient, reverse("records:states", args=[case.uuid]))
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    data = response.json()
+    states = {row["id"]: row for row in data["records"]}
+    assert states[str(record.uuid)]["state"] == "verified" and states[str(record.uuid)]["final"]
+    assert states[str(checking.uuid)] == {
+        "id": str(checking.uuid), "state": "scanning", "label": "Being checked", "final": False,
+        "reason": "", "dismiss_url": ""}
+    assert "virus" in states[str(refused.uuid)]["reason"]
+    assert states[str(refused.uuid)]["dismiss_url"] == reverse("records:dismiss",
+                                                               args=[refused.uuid])
+    assert data["final"] is False
+    assert "Still being checked" not in response.content.decode()
+    assert "Bad one" not in response.content.decode()
+    # Once all are checked the page stops asking.
+    Record.objects.filter(pk=checking.pk).update(state="verified")
+    assert page(client, patient, reverse("records:states", args=[case.uuid])).json()["final"]
+
+
+def test_the_state_endpoint_is_the_pages_rule_and_writes_no_access_row(
+        client, case, record, outsider, coordinator, specialist):
+    from tests.accounts.factories import UserFactory, enrol_totp
+
+    other_coordinator = UserFactory(role="coordinator")
+    enrol_totp(other_coordinator)
+    url = reverse("records:states", args=[case.uuid])
+    for person in (outsider, other_coordinator):
+        assert page(client, person, url).status_code == 404
+    before = AccessLog.objects.count()
+    for person in (coordinator, specialist):
+        assert page(client, person, url).status_code == 200
+    assert AccessLog.objects.count() == before
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def test_the_page_refreshes_itself_only_while_something_is_being_checked(client, patient, case,
+                                                                         record):
+    url = reverse("records:case_records", args=[case.uuid])
+    html = page(client, patient, url).content.decode()
+    assert 'data-checking="false"' in html and "js/records-status.js" in html
+    RecordFactory(case=case, state="uploaded")
+    assert 'data-checking="true"' in page(client, patient, url).content.decode()
+
+
+# --- Dismissing a refused record ----------------------------------------------------------------
+def test_the_patient_removes_a_refused_record_from_the_list_and_the_audit_keeps_it(
+        client, patient, coordinator, case):
+    from secondop.audit.models import AuditEvent
+
+    refused = RecordFactory(case=case, state="rejected", reason="malware", title="Infected scan")
+    url = reverse("records:case_records", args=[case.uuid])
+    html = page(client, patient, url).content.decode()
+    assert "Remove from the list" in html and "Infected scan" in html
+    response = client.post(reverse("records:dismiss", args=[refused.uuid]))
+    assert response.status_code == 302 and response["Location"] == url
+    followed = client.get(url).content.decode()
+    assert "“Infected scan” was removed from your list." in followed
+    assert f'id="record-{refused.uuid}"' not in followed
+    refused.refresh_from_db()
+    assert refused.dismissed_at is not None
+    event = AuditEvent.objects.get(action="records.record.dismissed")
+    assert event.actor == patient and event.old_values == {"state": "rejected", "reason": "malware"}
+    # Gone for the care team too, and from its own page; a second press changes nothing.
+    assert "Infected scan" not in page(client, coordinator, url).content.decode()
+    assert page(client, patient, reverse("records:detail", args=[refused.uuid])).status_code == 404
+    client.post(reverse("records:dismiss", args=[refused.uuid]))
+    assert AuditEvent.objects.filter(action="records.record.dismissed").count() == 1
+
+
+def test_only_a_refused_record_can_be_removed_and_only_by_its_patient_or_sender(
+        client, patient, coordinator, specialist, outsider, case, record):
+    response = page(client, patient, reverse("records:detail", args=[record.uuid]))
+    assert "Remove it from the list" not in response.content.decode()
+    client.force_login(patient)
+    response = client.post(reverse("records:dismiss", args=[record.uuid]), follow=True)
+    assert "Only a file that was not accepted can be removed" in response.content.decode()
+    record.refresh_from_db()
+    assert record.dismissed_at is None
+    refused = RecordFactory(case=case, state="rejected", reason="malware")
+    for person in (outsider, coordinator):  # the case manager did not send it
+        client.force_login(person)
+        assert client.post(reverse("records:dismiss", args=[refused.uuid])).status_code == 404
+    refused.refresh_from_db()
+    assert refused.dismissed_at is None
+
+
+# --- What a name claims and what a file is ------------------------------------------------------
+def test_a_name_that_lies_about_the_type_is_shown_with_the_truth_in_words(client, patient, case):
+    refused = RecordFactory(case=case, state="rejected", reason="mismatch", title="Lab report",
+                            mime="application/x-dosexec", file__name="report.pdf")
+    named_jpg = RecordFactory(case=case, title="Photo", mime="image/png", file__name="photo.jpg")
+    html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert "Named “.pdf”, but it is really a Windows program." in html
+    assert "Named “.jpg”, but it is really a PNG picture." in html
+    detail = page(client, patient, reverse("records:detail", args=[refused.uuid])).content.decode()
+    assert "Named “.pdf”, but it is really a Windows program." in detail
+    states = page(client, patient, reverse("records:states", args=[case.uuid])).json()["records"]
+    assert next(r for r in states if r["id"] == str(refused.uuid))["reason"].startswith(
+        "Named “.pdf”, but it is really a Windows program.")
+    detail = page(client, patient, reverse("records:detail", args=[named_jpg.uuid])).content.decode()
+    assert "A PNG picture" in detail and "image/png" not in detail
+
+
+# --- One look, one row --------------------------------------------------------------------------
+def test_a_pdf_opened_in_a_tab_is_one_row_however_many_ranges_the_viewer_asks(client, specialist,
+                                                                              record):
+    client.force_login(specialist)
+    url = reverse("records:download", args=[record.uuid]) + "?open=1"
+    assert client.get(url).status_code == 200
+    for start in (0, 100, 200):
+        client.get(url, HTTP_RANGE=f"bytes={start}-")
+    rows = AccessLog.objects.filter(actor=specialist)
+    assert sorted((row.object_type, row.kind, row.path) for row in rows) == [
+        ("records.record", "download", reverse("records:download", args=[record.uuid])),
+        ("requests_app.case", "view", reverse("records:download", args=[record.uuid]))]
+    # A Range request with nothing logged before it is logged.
+    other = RecordFactory(case=record.case)
+    client.get(reverse("records:download", args=[other.uuid]), HTTP_RANGE="bytes=0-")
+    assert AccessLog.objects.filter(actor=specialist, kind="download",
+                                    object_id=str(other.pk)).count() == 1
+
+
+def test_a_staff_thumbnail_read_is_a_row_for_its_record_with_path_and_address(
+        client, patient, coordinator, case, record):
+    record.thumbnail_key = f"{record.prefix}thumbs/x.png"
+    record.save()
+    default_storage.save(record.thumbnail_key, ContentFile(b"\x89PNG\r\n\x1a\n"))
+    url = reverse("records:thumbnail", args=[record.uuid])
+    client.force_login(coordinator)
+    for _ in range(3):  # the page shown again: still one row (the browser keeps it 5 minutes)
+        assert client.get(url, REMOTE_ADDR="203.0.113.9").status_code == 200
+    rows = AccessLog.objects.filter(actor=coordinator)
+    assert [(r.object_type, r.object_id, r.path, r.ip_address) for r in rows] == [
+        ("records.record", str(record.pk), url, "203.0.113.9")]
+    html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert f"{coordinator.full_name} (Coordinator), saw its preview" in html
+
+
+def test_an_oversized_upload_request_is_a_message_not_an_error_page(client, patient, case,
+                                                                    settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client.force_login(patient)
+    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
+        "category": "labs", "title": "é" * 2000,
+        "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}]})
+    assert response.status_code == 400
+    assert "A title can be at most 200 characters" in response.json()["message"]
+    assert not Record.objects.filter(case=case).exists()
