@@ -108,7 +108,7 @@ def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(page,
     screenshot(admin_page, "trusted-matching-credentialing")
     form = admin_page.get_by_role("form", name=re.compile("Verify Dr. Ben Waiting"))
     form.get_by_label("Where you checked it").select_option(value="state_board")
-    form.get_by_role("button", name=re.compile("Verified")).click()
+    form.get_by_role("button", name=re.compile("Mark as verified")).click()
     admin_page.get_by_text("The licence is verified.").wait_for()
     admin_page.get_by_role("heading", name="0 licences waiting to be verified").wait_for()
     assert_no_csp_violations(admin_page)
