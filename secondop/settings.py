@@ -320,6 +320,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "specialists.tasks.offers_expire",
         "schedule": timedelta(minutes=5),
     },
+    # Verified licences expiring within 60 days: the specialist and the admins, once.
+    "licences-expiry-notify": {
+        "task": "specialists.tasks.licences_expiry_notify",
+        "schedule": timedelta(hours=12),
+    },
     "cases-flag-overdue": {
         "task": "requests_app.tasks.cases_flag_overdue",
         "schedule": timedelta(minutes=15),

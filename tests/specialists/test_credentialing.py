@@ -155,3 +155,13 @@ def test_verifying_an_expired_licence_is_refused(admin_user):
     with pytest.raises(ValidationError):
         credentialing.licence_verify(actor=admin_user, licence_id=profile.licences.get().pk,
                                      source="state_board")
+
+
+def test_the_daily_task_is_scheduled_and_tells_once(settings, admin_user):
+    from specialists.tasks import licences_expiry_notify
+
+    schedule = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "specialists.tasks.licences_expiry_notify" in schedule
+    SpecialistFactory(licence_expires=timezone.localdate() + datetime.timedelta(days=59))
+    assert licences_expiry_notify() == 1
+    assert licences_expiry_notify() == 0
