@@ -407,8 +407,10 @@ def test_a_cd_zip_becomes_one_study_with_its_viewer_skipped(any_storage):
     report = verify(any_storage, data, "CD.zip")
     assert report.ok, report.reason
     skipped = sorted(m.name for m in report.members if m.kind == "skipped")
-    assert skipped == ["AUTORUN.INF", "DICOMDIR", "README.TXT", "VIEWER/lib/dicom.dll",
+    assert skipped == ["AUTORUN.INF", "README.TXT", "VIEWER/lib/dicom.dll",
                        "VIEWER/viewer.exe", "index.html"]
+    # The disc's index is kept with the images (records.checking drops the skipped).
+    assert [m.name for m in report.members if m.kind == "dicomdir"] == ["DICOMDIR"]
 
     summary = summarise_study(report.members)
     assert summary["series_count"] == 2 and summary["instance_count"] == 6
@@ -534,7 +536,7 @@ def test_content_disposition_has_an_ascii_fallback_and_the_utf8_name():
 
 @pytest.mark.parametrize(("path", "expected"), [
     ("AUTORUN.INF", True), ("disc/Autorun.inf", True), ("VIEWER/viewer.exe", True),
-    ("Viewer/lib/qt.dll", True), ("DICOMDIR", True), ("README.TXT", True), ("index.html", True),
+    ("Viewer/lib/qt.dll", True), ("DICOMDIR", False), ("README.TXT", True), ("index.html", True),
     ("__MACOSX/._IM0001", True), ("jre/bin/java", True),
     ("DICOM/S0001/I0001", False), ("IM000001.dcm", False), ("report.pdf", False),
     ("notes.txt", False), ("photos/scan.jpg", False),
