@@ -154,8 +154,12 @@ def study_instances():
             yield f"DICOM/S{s:04d}/I{i:04d}", out.getvalue()
 
 
-def make_inputs(folder: Path) -> None:
+def make_inputs(folder: Path, cases: list[str]) -> None:
+    """The inputs of `cases` (the big ones take minutes and gigabytes: only when asked)."""
     folder.mkdir(parents=True, exist_ok=True)
+    if not set(cases) - set(HOSTILE):
+        _make_hostile(folder)
+        return
     steps = [
         ("dicom-1g.dcm", lambda p: write_dicom(p, frames=2048)),
         ("pdf-1g.pdf", lambda p: write_pdf(p, stream_bytes=GIB)),
@@ -168,6 +172,11 @@ def make_inputs(folder: Path) -> None:
             print(f"making {name}", flush=True)
             make(path.with_suffix(".part"))
             path.with_suffix(".part").rename(path)
+    _make_hostile(folder)
+    _make_study(folder)
+
+
+def _make_hostile(folder: Path) -> None:
     from tests.records import samples
 
     hostile = [
@@ -182,6 +191,9 @@ def make_inputs(folder: Path) -> None:
             print(f"making {name}", flush=True)
             make(path.with_suffix(".part"))
             path.with_suffix(".part").rename(path)
+
+
+def _make_study(folder: Path) -> None:
     study = folder / "study"
     if not (folder / "study-zip.zip").exists():
         print("making the 2,000-instance study", flush=True)
@@ -373,7 +385,7 @@ def main() -> int:
 
     folder = args.dir or Path(tempfile.mkdtemp(prefix="verify-bench-"))
     try:
-        make_inputs(folder)
+        make_inputs(folder, args.case or CASES)
         server, storage_options = (start_s3(folder) if args.s3 else (None, {}))
         results = []
         for case in args.case or CASES:
