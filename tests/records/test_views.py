@@ -321,3 +321,11 @@ def test_with_a_scanner_nothing_says_otherwise(client, patient, case, record, se
     settings.CLAMD_ADDRESS = "tcp://127.0.0.1:3310"
     html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
     assert "Checked and ready" in html and "not checked for viruses" not in html
+
+
+def test_the_case_pages_panel_counts_records_not_checked_for_viruses(client, patient, case):
+    RecordFactory(case=case, title="Scanned letter", virus_scan_skipped=True)
+    RecordFactory(case=case, title="Blood count")
+    html = page(client, patient, reverse("requests_app:case_detail", args=[case.uuid])
+                ).content.decode()
+    assert "2 records checked and ready (1 not checked for viruses)" in html
