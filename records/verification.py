@@ -876,6 +876,7 @@ class _Geometry:
     planar: bool
     native: bool  # uncompressed: frames lie one after another
     little_endian: bool
+    subsampled: bool = False  # YBR_FULL_422: not laid out pixel by pixel
 
     @property
     def frame_pixels(self) -> int:
@@ -912,10 +913,15 @@ def _dicom_geometry(ds, pixels: _PixelData) -> _Geometry | str:
         return "dicom_too_large"
     native = pixels.length != 0xFFFFFFFF
     _implicit, little = _encoding(ds)
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
     geometry = _Geometry(rows, columns, samples, frames, bits,
                          bool(_int(ds, "PixelRepresentation", 0)),
-                         bool(_int(ds, "PlanarConfiguration", 0)), native, little)
-    if native and (geometry.frame_pixels * bits * frames + 7) // 8 > pixels.length:
+                         bool(_int(ds, "PlanarConfiguration", 0)), native, little,
+                         subsampled=native and photometric == "YBR_FULL_422")
+    expected = (geometry.frame_pixels * bits * frames + 7) // 8
+    if geometry.subsampled:
+        expected = expected * 2 // 3  # YBR_FULL_422 stores two chroma values per two pixels
+    if native and expected > pixels.length:
         return "dicom_invalid"  # declares more pixels than it holds
     return geometry
 
@@ -995,7 +1001,7 @@ def dicom_thumbnail(fileobj) -> bytes:
     index = geometry.frames // 2 if geometry.frames > 1 else 0
     step = max(1, -(-max(geometry.rows, geometry.columns) // DICOM_SAMPLE_SIDE))
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
-    if geometry.native and geometry.bits >= 8 and (
+    if geometry.native and geometry.bits >= 8 and not geometry.subsampled and (
             step > 1 or geometry.frame_bytes > DICOM_DECODE_MAX_BYTES):
         array = _sample_native_frame(fileobj, pixels, geometry, index, step)
     else:

@@ -717,3 +717,30 @@ def test_running_out_of_memory_refuses_the_file_and_the_worker_goes_on(local_sto
     monkeypatch.setattr(verification, "_check_pdf", greedy)
     assert_rejected(verify(local_storage, samples.pdf(), "report.pdf"), "too_complex")
     assert verify(local_storage, samples.text(), "notes.txt").ok
+
+
+@pytest.mark.parametrize("planar", [0, 1])
+@pytest.mark.parametrize("bits", [8, 16])
+def test_sampling_rows_reads_the_same_pixels_as_decoding_the_frame(planar, bits):
+    import numpy as np
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(samples.ct()))
+    rows, columns = 300, 200
+    rgb = (np.arange(rows * columns * 3) % (2**bits - 7)).astype(f"<u{bits // 8}")
+    rgb = rgb.reshape(rows, columns, 3)
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, columns, 3
+    ds.PhotometricInterpretation, ds.PlanarConfiguration = "RGB", planar
+    ds.BitsAllocated = ds.BitsStored = bits
+    ds.HighBit, ds.PixelRepresentation = bits - 1, 0
+    del ds.RescaleIntercept, ds.RescaleSlope
+    ds.PixelData = (rgb.transpose(2, 0, 1) if planar else rgb).tobytes()
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    data = out.getvalue()
+    handle = io.BytesIO(data)
+    header = verification._read_header(handle, force=True)
+    pixels = verification._pixel_data_at(handle, header, len(data))
+    geometry = verification._dicom_geometry(header, pixels)
+    sampled = verification._sample_native_frame(io.BytesIO(data), pixels, geometry, 0, 3)
+    assert np.array_equal(sampled, pydicom.dcmread(io.BytesIO(data)).pixel_array[::3, ::3])
