@@ -128,6 +128,14 @@ def bundle_write(*, storage, key: str, entries: Iterable[Entry],
     return _write_local(storage, key, chunks)
 
 
+def write_chunks(*, storage, key: str, chunks: Iterator[bytes]) -> int:
+    """Write an archive made elsewhere (records.checking's ZIP without a disc's viewer
+    software) as bundle_write writes its own: streamed, one part in memory."""
+    if _is_s3(storage):
+        return _write_s3(storage, key, chunks)
+    return _write_local(storage, key, chunks)
+
+
 def _write_local(storage, key: str, chunks: Iterator[bytes]) -> int:
     from django.core.files import File
 

@@ -4,9 +4,15 @@ streamed, bounded memory; this module only walks a record's files."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import hashlib
+import logging
 import re
+import stat
 import zipfile
+import zlib
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -17,6 +23,8 @@ from . import clamav, services, storage
 from .models import Bundle, Category, Record, RecordFile, State
 from .storage_io import open_object
 from .verification import ScannerUnavailable, dicom_thumbnail, summarise_study, verify_file
+
+log = logging.getLogger(__name__)
 
 STALLED_AFTER = datetime.timedelta(minutes=15)
 # A check in progress owns its record this long (the task's own time limit, and a
@@ -72,9 +80,23 @@ def _settle(record: Record) -> None:
         storage.delete([file.key])
 
 
+def _scanner() -> str | None:
+    """The clamd to scan with, or None when the check runs without one. Outside
+    DEBUG one is always configured (the settings require it), and while it does not
+    answer the check waits (ScannerUnavailable). On a developer's machine (DEBUG) a
+    scanner that does not answer is no scanner: the record is checked without it and
+    says so ("not checked for viruses") instead of waiting for ever."""
+    address = settings.CLAMD_ADDRESS or None
+    if address and settings.DEBUG and not clamav.ping(address, timeout=2):
+        log.warning("clamd at %s does not answer: records are checked without a virus scan",
+                    address)
+        return None
+    return address
+
+
 def _check(record: Record) -> str:
     files = list(record.files.all())
-    clamd = settings.CLAMD_ADDRESS or None
+    clamd = _scanner()
     reports = {}
     thumbnails: dict = {}
     for file in files:
@@ -89,12 +111,70 @@ def _check(record: Record) -> str:
         if not report.ok and report.kind != "skipped":
             break  # one bad file rejects the record: no need to read the rest
     failed = any(not r.ok for r in reports.values())
+    if not failed and record.is_study and all(r.kind == "skipped" for r in reports.values()):
+        # A folder of nothing but viewer software: nothing clinical to keep.
+        first = next(iter(reports))
+        reports[first] = dataclasses.replace(reports[first], ok=False, reason="folder_nothing")
+        failed = True
     summary = None
+    replaced: dict = {}
     if not failed:
         summary = _study_summary(record, files, reports)
+        # A ZIP keeps only what was checked as clinical: the viewer software, scripts,
+        # web pages and autorun files of a disc are not stored, nor ever served.
+        for file in files:
+            report = reports.get(file.uuid)
+            if report is not None and report.kind == "zip" and any(
+                    m.kind == "skipped" for m in report.members or []):
+                key, size, sha256 = _zip_without_viewer_files(record, file, report)
+                replaced[file.uuid] = (key, size)
+                reports[file.uuid] = dataclasses.replace(
+                    report, sha256=sha256, size=size,
+                    members=[m for m in report.members if m.kind != "skipped"])
     services.record_verified(record_id=record.pk, reports=reports, summary=summary,
-                             thumbnails=thumbnails)
+                             thumbnails=thumbnails, replaced=replaced, scanned=clamd is not None)
     return "checked"
+
+
+def _zip_without_viewer_files(record: Record, file: RecordFile, report) -> tuple[str, int, str]:
+    """Write the ZIP again beside the upload, with only the entries verification
+    accepted as clinical (DICOM, its DICOMDIR, reports, pictures, text), each with its
+    own name and date, so the same upload always gives the same bytes (and the same
+    fingerprint, for duplicates). Streamed, like a bundle. Returns (key, size, SHA-256)."""
+    from stream_zip import ZIP_64, stream_zip
+
+    from .bundles import DEFLATE_LEVEL, READ_CHUNK, write_chunks
+
+    keep = {m.source for m in report.members or [] if m.kind != "skipped"}
+    target = f"{record.prefix}files/{file.uuid}-clinical.zip"
+    digest = hashlib.sha256()
+    size = 0
+    with open_object(default_storage, file.key) as handle, zipfile.ZipFile(handle) as archive:
+        infos = [i for i in archive.infolist() if not i.is_dir() and i.filename in keep]
+
+        def contents(info) -> Iterator[bytes]:
+            with archive.open(info) as member:
+                while chunk := member.read(READ_CHUNK):
+                    yield chunk
+
+        def members():
+            for info in infos:
+                try:
+                    modified = datetime.datetime(*info.date_time)
+                except ValueError:
+                    modified = datetime.datetime(1980, 1, 1)
+                yield info.filename, modified, stat.S_IFREG | 0o600, ZIP_64, contents(info)
+
+        def chunks() -> Iterator[bytes]:
+            nonlocal size
+            for chunk in stream_zip(members(), chunk_size=256 * 1024, get_compressobj=lambda:
+                                    zlib.compressobj(level=DEFLATE_LEVEL, wbits=-zlib.MAX_WBITS)):
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+
+        write_chunks(storage=default_storage, key=target, chunks=chunks())
+    return target, size, digest.hexdigest()
 
 
 def _study_summary(record: Record, files: list[RecordFile], reports: dict) -> dict | None:

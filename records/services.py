@@ -496,11 +496,18 @@ def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
 
 
 # --- Verification's outcome ------------------------------------------------------------
-def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails: dict) -> Record:
+def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails: dict,
+                    replaced: dict | None = None, scanned: bool = True) -> Record:
     """Write what verification found, in one transaction: per file, then the
     record: verified, or rejected with a reason (and its objects deleted); a file
     already in the case is a duplicate and is not kept twice. A request it
-    answers is then fulfilled."""
+    answers is then fulfilled.
+
+    A verified study keeps its clinical files only: the files verification skipped
+    (a disc's viewer software, autorun, web pages) are deleted, rows and objects, and
+    `replaced` maps a ZIP's file to the copy written without them ((key, size)); the
+    upload is deleted. `scanned` is False when no malware scan ran (DEBUG only)."""
+    replaced = replaced or {}
     with transaction.atomic():
         record = Record.objects.select_for_update().select_related("case").get(pk=record_id)
         if record.state in (State.VERIFIED, State.REJECTED):
@@ -547,6 +554,9 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
             record.study = {}
         else:
             record.state, record.reason = State.VERIFIED, ""
+            record.virus_scan_skipped = not scanned
+            fields.append("virus_scan_skipped")
+            _keep_clinical_files_only(record, files, reports, replaced)
         record.save(update_fields=fields)
         log_event(actor=None, action=f"records.record.{record.state}", obj=record,
                   new={"reason": record.reason, "mime": record.mime})
@@ -558,6 +568,34 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
         elif record.answers_id:
             _fulfil(record)
     return record
+
+
+def _keep_clinical_files_only(record: Record, files: dict, reports, replaced: dict) -> None:
+    """Part of record_verified: delete what a verified record does not keep (see there)."""
+    dropped = [files[u] for u, report in reports.items() if report.kind == "skipped"]
+    gone = [f.key for f in dropped]
+    for file_uuid, (key, size) in replaced.items():
+        file = files[file_uuid]
+        gone.append(file.key)
+        file.key, file.stored_size = key, size
+        file.save(update_fields=["key", "stored_size"])
+    if not gone:
+        return
+    RecordFile.objects.filter(pk__in=[f.pk for f in dropped]).delete()
+    kept = [f for f in files.values() if f not in dropped]
+    record.size = sum(f.stored_size if f.stored_size is not None else f.size for f in kept)
+    log_event(actor=None, action="records.record.viewer_files_removed", obj=record,
+              new={"files_removed": len(dropped), "zips_rewritten": len(replaced),
+                   "bytes": record.size})
+
+    def remove():
+        try:
+            storage.delete(gone)
+        except Exception:
+            log.warning("could not delete %s objects of %s now", len(gone), record,
+                        exc_info=True)
+
+    transaction.on_commit(remove)
 
 
 def record_check_failed(*, record_id: int, reason: str) -> Record:

@@ -64,6 +64,26 @@ IMAGE_MAX_PIXELS = 180_000_000
 # A PDF inside a ZIP is read into memory up to this size: a compressed ZIP entry can
 # only seek backwards by decompressing again from its start.
 PDF_IN_MEMORY_MAX = 32 * 1024**2
+# A ZIP's central directory is read whole by zipfile (and each entry becomes an object),
+# so its size is checked first, from the end-of-central-directory record. A CD's entries
+# take 60 to 200 bytes each; 4 KiB an entry leaves room for long names and extra fields.
+ZIP_MAX_DIRECTORY_BYTES = ZIP_MAX_ENTRIES * 4096
+
+# DICOM: what a file declares is checked before anything decodes it.
+# rows x columns x samples of one frame. No modality comes near it (a mammogram is
+# 4,096 x 5,120; whole-slide pathology is stored as tiles); the format allows 65,535².
+DICOM_MAX_FRAME_PIXELS = 16384 * 16384
+DICOM_MAX_FRAMES = 100_000
+DICOM_BITS_ALLOCATED = frozenset({1, 8, 16, 32, 64})
+# A compressed frame is decoded whole by its codec: past this size (decoded) no picture
+# is drawn. An uncompressed frame of any size is sampled row by row instead.
+DICOM_DECODE_MAX_BYTES = 64 * 1024**2
+# Header reads skip (pydicom's defer_size) any element bigger than this, such as a
+# vendor's private blob, and stop once the elements they did read pass the second.
+DICOM_DEFER_BYTES = 1024**2
+DICOM_HEADER_MAX_BYTES = 16 * 1024**2
+# A DICOM thumbnail is made from at most this many pixels along the longer side.
+DICOM_SAMPLE_SIDE = 1024
 
 ACCEPTED = _("Please upload a PDF, a photo (JPEG, PNG, TIFF or HEIC), a DICOM image, "
              "a plain text file, or a ZIP of these.")
@@ -107,6 +127,17 @@ REASONS: dict[str, str] = {
                         "smaller files (for example, one ZIP per disc) and upload those."),
     "scan_failed": _("We couldn't check this file for viruses. Please upload it again later."),
     "duplicate": _("You have already uploaded this file."),
+    "dicom_too_large": _("This imaging (DICOM) file says its picture is far larger than any "
+                         "scan, so it can't be opened safely. Please ask the imaging centre "
+                         "for a new copy."),
+    "dicom_unsupported": _("This imaging (DICOM) file is packed in a way we can't open "
+                           "safely. Please ask the imaging centre for a copy in the usual "
+                           "format for a disc."),
+    "too_complex": _("This file needs more memory to check than we allow for one file, so "
+                     "it can't be accepted. Please upload a smaller copy, or split it into "
+                     "parts."),
+    "folder_nothing": _("This folder has nothing in it we can accept: no PDFs, photos, "
+                        "DICOM images or text files."),
 }
 
 
@@ -134,7 +165,7 @@ class FileReport:
 
 # --- CD viewer software --------------------------------------------------------------------
 VIEWER_NAMES = frozenset({
-    "autorun.inf", "autorun.exe", "dicomdir", "desktop.ini", "thumbs.db", ".ds_store",
+    "autorun.inf", "autorun.exe", "desktop.ini", "thumbs.db", ".ds_store",
     "index.htm", "index.html", "setup.exe", "start.exe", "launch.exe", "run.exe",
 })
 VIEWER_PREFIXES = ("readme", "read_me", "read me", "license", "licence", "eula", "copying", "._")
@@ -155,9 +186,16 @@ VIEWER_FOLDERS = frozenset({
 })
 
 
+def _base_name(path: str) -> str:
+    parts = [p.strip().lower() for p in re.split(r"[/\\]+", str(path or "")) if p.strip()]
+    return parts[-1] if parts else ""
+
+
 def is_viewer_file(path: str) -> bool:
-    """True for the viewer software and autorun files an imaging CD carries beside its
-    images: a study skips them (and lists them as skipped) instead of rejecting."""
+    """True for the viewer software, scripts, web pages and autorun files an imaging
+    CD carries beside its images: a study skips them instead of rejecting, and never
+    keeps them (records.checking drops them from a folder and rewrites a ZIP without
+    them). The DICOMDIR is not one of them: it indexes the images and is kept."""
     parts = [p.strip().lower() for p in re.split(r"[/\\]+", str(path or "")) if p.strip()]
     if not parts:
         return False
@@ -268,15 +306,6 @@ def _looks_like_raw_dicom(head: bytes) -> bool:
     ds = _dcmread_quietly(io.BytesIO(head), force=True)
     return ds is not None and all(ds.get(k) for k in ("StudyInstanceUID", "SeriesInstanceUID",
                                                       "SOPInstanceUID"))
-
-
-def _dcmread_quietly(fileobj, *, force: bool):
-    import pydicom
-
-    try:
-        return pydicom.dcmread(fileobj, stop_before_pixels=True, force=force)
-    except Exception:
-        return None
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -439,6 +468,10 @@ def _verify(fileobj, job: _Job) -> FileReport:
         return _reject(job, "empty", size=0)
     sniff = _sniff(head, job.name)
     skipped = job.skip_viewer_files and is_viewer_file(job.name)
+    # A disc's DICOMDIR is kept when it is one; a file of that name that is not is
+    # left out like the viewer software, rather than failing the study.
+    dicomdir_name = job.skip_viewer_files and _base_name(job.name) == "dicomdir"
+    skipped = skipped or (dicomdir_name and sniff.kind != "dicom")
     if job.in_zip and not skipped and (sniff.kind == "zip" or sniff.mime in _ARCHIVE_MIMES):
         return _reject(job, "zip_nested", mime=sniff.mime)
     # A ZIP's entries are scanned one by one (_check_zip); anything skipped is scanned
@@ -472,6 +505,11 @@ def _verify(fileobj, job: _Job) -> FileReport:
         raise
     except ScannerUnavailable:
         raise
+    except MemoryError:
+        # The worker's memory guard (secondop.celery) stopped a file that would take
+        # more than a worker may use: refused, and the worker lives on.
+        log.warning("%s check ran out of memory", sniff.kind)
+        return _reject(job, "too_complex", **common, kind=sniff.kind)
     except Exception as error:  # a library choking on a hostile file is a damaged file
         if _storage_failure(fileobj):
             raise _storage_failure(fileobj) from error
@@ -482,6 +520,8 @@ def _verify(fileobj, job: _Job) -> FileReport:
     if outcome.get("reason") and _storage_failure(fileobj):
         raise _storage_failure(fileobj)
     reason = outcome.pop("reason", None)
+    if reason and dicomdir_name:
+        reason, outcome = "skipped", {}
     values = {**common, "kind": sniff.kind, **outcome}
     if reason and reason != "skipped":
         return _reject(job, reason, **values)
@@ -659,14 +699,15 @@ def _eight_bit(image):
     import numpy as np
     from PIL import Image
 
-    values = np.asarray(image, dtype=np.float64)
+    values = np.asarray(image, dtype=np.float32)
     return Image.fromarray(_to_uint8(values))
 
 
 def _to_uint8(values, low=None, high=None):
     import numpy as np
 
-    values = np.nan_to_num(values.astype(np.float64, copy=False))
+    # 32-bit floats, on a thumbnail-sized array: the frame itself is never copied.
+    values = np.nan_to_num(values.astype(np.float32, copy=False))
     if low is None or high is None:
         low, high = np.percentile(values, (0.5, 99.5)) if values.size else (0.0, 0.0)
     if high <= low:
@@ -711,57 +752,209 @@ def _dicom_fields(ds) -> dict:
     }
 
 
-def _pixel_data_fits(fileobj, ds, size: int) -> tuple[bool, bool]:
-    """(present, complete): whether the element where reading stopped is Pixel Data,
+class _HeaderTooBig(Exception):
+    """A DICOM header whose elements, read one by one, pass DICOM_HEADER_MAX_BYTES."""
+
+
+class _ReadBudget:
+    """A file object that refuses to hand out more than `budget` bytes in all: what
+    pydicom reads of a header (skipped elements are seeked over, and cost nothing)."""
+
+    def __init__(self, fileobj, budget: int):
+        self._file = fileobj
+        self._left = budget
+
+    def read(self, size: int | None = -1) -> bytes:
+        wanted = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        data = self._file.read(wanted)
+        self._left -= len(data)
+        if self._left < 0:
+            raise _HeaderTooBig
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+
+def _drop_deferred(ds) -> None:
+    """Remove the elements defer_size left unread (and those inside sequences), so
+    that nothing touched later reads them after all."""
+    for tag in list(ds.keys()):
+        element = ds.get_item(tag, keep_deferred=True)
+        if getattr(element, "value", b"") is None and getattr(element, "length", 0):
+            del ds[tag]
+        elif getattr(element, "VR", "") == "SQ":
+            for item in ds[tag].value or []:
+                _drop_deferred(item)
+
+
+def _read_header(source, *, force: bool):
+    """A DICOM header, read without its pixel data, skipping large elements, with a
+    bound on what is read. The source is left where reading stopped."""
+    import pydicom
+
+    ds = pydicom.dcmread(_ReadBudget(source, DICOM_HEADER_MAX_BYTES), stop_before_pixels=True,
+                         defer_size=DICOM_DEFER_BYTES, force=force)
+    _drop_deferred(ds)
+    return ds
+
+
+def _dcmread_quietly(fileobj, *, force: bool):
+    try:
+        return _read_header(fileobj, force=force)
+    except Exception:
+        return None
+
+
+@dataclass(frozen=True)
+class _PixelData:
+    present: bool = False
+    complete: bool = True
+    offset: int = 0  # where its value starts in the file
+    length: int = 0  # 0xFFFFFFFF when encapsulated (compressed frames as items)
+
+
+def _pixel_data_at(fileobj, ds, size: int) -> _PixelData:
+    """Whether the element where reading stopped is Pixel Data, where its value is,
     and whether its declared length fits in what is left of the file. A cut-off
     copy from a disc fails here although its header reads."""
     start = fileobj.tell()
     header = fileobj.read(12)
     if len(header) < 8 or header[:4] not in _PIXEL_TAGS:
-        return False, True
+        return _PixelData()
     order = _PIXEL_TAGS[header[:4]]
-    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-    implicit = bool(syntax is not None and syntax.is_implicit_VR) if syntax else False
+    implicit, _little = _encoding(ds)
     if implicit:
         (length,), used = struct.unpack(f"{order}L", header[4:8]), 8
     elif header[4:6] in _LONG_VRS:
         if len(header) < 12:
-            return True, False
+            return _PixelData(present=True, complete=False)
         (length,), used = struct.unpack(f"{order}L", header[8:12]), 12
     else:
         (length,), used = struct.unpack(f"{order}H", header[6:8]), 8
     if length == 0xFFFFFFFF:  # encapsulated (compressed) frames follow as items
         fileobj.seek(start + used)
         item = fileobj.read(4)
-        return True, item in (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00")
-    return True, start + used + length <= size
+        return _PixelData(True, item in (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"),
+                          start + used, length)
+    return _PixelData(True, start + used + length <= size, start + used, length)
+
+
+def _encoding(ds) -> tuple[bool, bool]:
+    """(implicit VR, little endian): the file meta's transfer syntax, or what pydicom
+    found reading a file without one (old discs)."""
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    if syntax:
+        with contextlib.suppress(Exception):
+            return bool(syntax.is_implicit_VR), bool(syntax.is_little_endian)
+    implicit, little = getattr(ds, "original_encoding", (None, None))
+    return bool(implicit), little is not False
 
 
 def _dicom_header(source, sniff: _Sniff, size: int):
-    import pydicom
-
     source.seek(0)
-    ds = pydicom.dcmread(source, stop_before_pixels=True, force=sniff.raw_dicom)
-    present, complete = _pixel_data_fits(source, ds, size)
-    return ds, present, complete
+    ds = _read_header(source, force=sniff.raw_dicom)
+    return ds, _pixel_data_at(source, ds, size)
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """What a DICOM declares about its pixels."""
+
+    rows: int
+    columns: int
+    samples: int
+    frames: int
+    bits: int
+    signed: bool
+    planar: bool
+    native: bool  # uncompressed: frames lie one after another
+    little_endian: bool
+    subsampled: bool = False  # YBR_FULL_422: not laid out pixel by pixel
+
+    @property
+    def frame_pixels(self) -> int:
+        return self.rows * self.columns * self.samples
+
+    @property
+    def frame_bytes(self) -> int:
+        return (self.frame_pixels * self.bits + 7) // 8
+
+    @property
+    def decoded_bytes(self) -> int:  # one frame as the decoder holds it
+        return self.frame_pixels * max(self.bits, 8) // 8
+
+
+def _int(ds, keyword: str, default: int | None = None) -> int | None:
+    value = ds.get(keyword, default)
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return None
+
+
+def _dicom_geometry(ds, pixels: _PixelData) -> _Geometry | str:
+    """The declared geometry of the pixel data, or the REASONS key refusing it. Only
+    numbers are read: nothing is decoded, whatever the file claims."""
+    rows, columns = _int(ds, "Rows"), _int(ds, "Columns")
+    samples, bits = _int(ds, "SamplesPerPixel", 1), _int(ds, "BitsAllocated")
+    frames = _int(ds, "NumberOfFrames", 1)
+    if not all(isinstance(v, int) and v > 0 for v in (rows, columns, samples, bits, frames)):
+        return "dicom_invalid"
+    if bits not in DICOM_BITS_ALLOCATED or samples > 4:
+        return "dicom_invalid"
+    if frames > DICOM_MAX_FRAMES or rows * columns * samples > DICOM_MAX_FRAME_PIXELS:
+        return "dicom_too_large"
+    native = pixels.length != 0xFFFFFFFF
+    _implicit, little = _encoding(ds)
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
+    geometry = _Geometry(rows, columns, samples, frames, bits,
+                         bool(_int(ds, "PixelRepresentation", 0)),
+                         bool(_int(ds, "PlanarConfiguration", 0)), native, little,
+                         subsampled=native and photometric == "YBR_FULL_422")
+    expected = (geometry.frame_pixels * bits * frames + 7) // 8
+    if geometry.subsampled:
+        expected = expected * 2 // 3  # YBR_FULL_422 stores two chroma values per two pixels
+    if native and expected > pixels.length:
+        return "dicom_invalid"  # declares more pixels than it holds
+    return geometry
+
+
+def _transfer_syntax(head: bytes) -> str:
+    """The transfer syntax named in the file meta of a file starting with `head`."""
+    match = re.search(rb"\x02\x00\x10\x00(?:UI..)?([0-9.]{3,64})", head[:4096], re.DOTALL)
+    return match.group(1).decode("ascii").rstrip(".") if match else ""
+
+
+# Deflated datasets are inflated whole by pydicom before it reads a single element:
+# a few megabytes can unpack to gigabytes. Discs never use it.
+_DEFLATED_SYNTAX = "1.2.840.10008.1.2.1.99"
 
 
 def _check_dicom(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
+    if _transfer_syntax(found.head) == _DEFLATED_SYNTAX:
+        return {"reason": "dicom_unsupported"}
     header = None
     head = found.head
     # A header nearly always fits in the first MiB, already in memory: reading it
     # from there spares a ZIP entry decompressing again and S3 another request.
     with contextlib.suppress(Exception):
         in_head = io.BytesIO(head)
-        ds, present, complete = _dicom_header(in_head, sniff, found.size)
-        if len(head) == found.size or (present and in_head.tell() + 4 <= len(head)):
-            header = ds, present, complete
+        ds, pixels = _dicom_header(in_head, sniff, found.size)
+        if len(head) == found.size or (pixels.present and in_head.tell() + 4 <= len(head)):
+            header = ds, pixels
     try:
-        ds, present, complete = header or _dicom_header(fileobj, sniff, found.size)
+        ds, pixels = header or _dicom_header(fileobj, sniff, found.size)
         media_class = str(getattr(ds.get("file_meta"), "MediaStorageSOPClassUID", "") or "")
         if media_class == DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
-            # A disc's index of its own files: nothing to keep, nothing wrong.
-            return {"reason": "skipped"}
+            # A disc's index of its own files: kept beside the images, not one of them.
+            return {"kind": "dicomdir"}
         fields = _dicom_fields(ds)
     except StorageUnavailable:
         raise
@@ -771,46 +964,115 @@ def _check_dicom(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
         return {"reason": "dicom_invalid"}
     if not (fields["study_uid"] and fields["series_uid"] and fields["sop_uid"]):
         return {"reason": "dicom_invalid"}
-    if not complete:
+    if not pixels.complete:
         return {"reason": "dicom_invalid"}
-    fields["has_pixels"] = present
+    if pixels.present:
+        geometry = _dicom_geometry(ds, pixels)
+        if isinstance(geometry, str):
+            return {"reason": geometry}
+    fields["has_pixels"] = pixels.present
     return {"dicom": fields}
 
 
 def dicom_thumbnail(fileobj) -> bytes:
     """A PNG of one instance (the middle frame of a multi-frame one), greyscale
     through its modality and VOI LUTs (window), MONOCHROME1 inverted, at most
-    THUMBNAIL_WIDTH wide. Reads only that frame's pixel data."""
+    THUMBNAIL_WIDTH wide.
+
+    Memory stays bounded whatever the file declares: the geometry is checked before
+    anything is decoded; an uncompressed frame is sampled row by row (every n-th row
+    and column, at most DICOM_SAMPLE_SIDE on the longer side), a compressed one is
+    decoded only up to DICOM_DECODE_MAX_BYTES and sampled the same way; the windowing
+    then works on the sample, in 32-bit floats. Raises ValueError for a file it will
+    not draw."""
     import numpy as np
-    import pydicom
     from PIL import Image
     from pydicom.pixels import apply_modality_lut, apply_voi_lut, pixel_array
 
     fileobj.seek(0)
-    ds = pydicom.dcmread(fileobj, stop_before_pixels=True, force=True)
-    frames = int(ds.get("NumberOfFrames") or 1)
-    fileobj.seek(0)
-    array = pixel_array(fileobj, index=frames // 2 if frames > 1 else 0)
+    ds = _read_header(fileobj, force=True)
+    size = _size_of_stream(fileobj)
+    pixels = _pixel_data_at(fileobj, ds, size)
+    if not pixels.present:
+        raise ValueError("no pixel data")
+    geometry = _dicom_geometry(ds, pixels)
+    if isinstance(geometry, str):
+        raise ValueError(f"pixel data refused: {geometry}")
+    index = geometry.frames // 2 if geometry.frames > 1 else 0
+    step = max(1, -(-max(geometry.rows, geometry.columns) // DICOM_SAMPLE_SIDE))
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
-    samples = int(ds.get("SamplesPerPixel") or 1)
-    if samples == 1:
+    if geometry.native and geometry.bits >= 8 and not geometry.subsampled and (
+            step > 1 or geometry.frame_bytes > DICOM_DECODE_MAX_BYTES):
+        array = _sample_native_frame(fileobj, pixels, geometry, index, step)
+    else:
+        if geometry.decoded_bytes > DICOM_DECODE_MAX_BYTES:
+            raise ValueError("frame too large to decode for a picture")
+        fileobj.seek(0)
+        array = pixel_array(fileobj, index=index)
+        if step > 1:
+            array = np.ascontiguousarray(array[::step, ::step])
+    if geometry.samples == 1:
         array = apply_modality_lut(array, ds)
         windowed = "WindowCenter" in ds or "VOILUTSequence" in ds
         if windowed:
             array = apply_voi_lut(array, ds, index=0)
             low, high = float(np.min(array)), float(np.max(array))
-            pixels = _to_uint8(array, low, high)
+            pixels_8 = _to_uint8(array, low, high)
         else:
-            pixels = _to_uint8(array)
+            pixels_8 = _to_uint8(array)
         if photometric == "MONOCHROME1":
-            pixels = 255 - pixels
-        image = Image.fromarray(pixels)
+            pixels_8 = 255 - pixels_8
+        image = Image.fromarray(pixels_8)
     else:
+        if photometric.startswith("YBR") and geometry.native:
+            from pydicom.pixels import convert_color_space
+
+            array = convert_color_space(array, photometric, "RGB")
         if array.dtype != np.uint8:
             array = _to_uint8(array, 0.0, float(np.max(array)) or 1.0)
-        image = Image.fromarray(array[..., :3])
+        image = Image.fromarray(np.ascontiguousarray(array[..., :3]))
     return _png(image)
 
+
+def _size_of_stream(fileobj) -> int:
+    size = getattr(fileobj, "size", None)
+    if size is None:
+        here = fileobj.tell()
+        size = fileobj.seek(0, io.SEEK_END)
+        fileobj.seek(here)
+    return int(size)
+
+
+def _sample_native_frame(fileobj, pixels: _PixelData, geometry: _Geometry, index: int,
+                         step: int):
+    """Every `step`-th row and column of uncompressed frame `index`, read one row at
+    a time: memory holds one row and the sample, never the frame."""
+    import numpy as np
+
+    unit = geometry.bits // 8
+    kind = "i" if geometry.signed else "u"
+    if geometry.bits == 64:
+        kind = "f"  # Float Pixel Data is the only 64-bit kind
+    dtype = np.dtype(f"{'<' if geometry.little_endian else '>'}{kind}{unit}")
+    rows, columns, samples = geometry.rows, geometry.columns, geometry.samples
+    frame_start = pixels.offset + index * geometry.frame_bytes
+    planes = samples if geometry.planar and samples > 1 else 1
+    per_row = columns * (1 if planes > 1 else samples) * unit
+    picked = range(0, rows, step)
+    out = np.empty((len(picked), -(-columns // step), samples), dtype=dtype.newbyteorder("="))
+    for plane in range(planes):
+        plane_start = frame_start + plane * rows * columns * unit
+        for n, row in enumerate(picked):
+            fileobj.seek(plane_start + row * per_row)
+            data = fileobj.read(per_row)
+            if len(data) != per_row:
+                raise ValueError("pixel data cut off")
+            line = np.frombuffer(data, dtype=dtype)
+            if planes > 1:
+                out[n, :, plane] = line[::step]
+            else:
+                out[n] = line.reshape(columns, samples)[::step]
+    return out[..., 0] if samples == 1 else out
 
 # --- ZIP ------------------------------------------------------------------------------------
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -831,7 +1093,67 @@ def _is_link(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
+_EOCD = b"PK\x05\x06"
+_EOCD64 = b"PK\x06\x06"
+_EOCD64_LOCATOR = b"PK\x06\x07"
+_CD_ENTRY = b"PK\x01\x02"
+
+
+def _zip_directory_precheck(fileobj, size: int) -> str | None:
+    """What zipfile would read before anything else, checked first without it:
+    zipfile reads the whole central directory into memory and makes an object of
+    every entry in it, whatever the count (55 MB listing a million entries took half
+    a GiB). The end-of-central-directory record (ZIP64's when there is one) gives the
+    directory's size and entry count; then the directory itself is walked, counting
+    entries, since the record's count can lie. Returns a REASONS key, or None."""
+    tail_length = min(size, 22 + 0xFFFF)
+    fileobj.seek(size - tail_length)
+    tail = fileobj.read(tail_length)
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) - at < 22:
+        return "cannot_open"
+    _, _, _, _, entries, directory_size, _, _ = struct.unpack("<4s4H2LH", tail[at:at + 22])
+    end = size - tail_length + at  # where the directory ends (ZIP64 records aside)
+    if end >= 20:
+        fileobj.seek(end - 20)
+        locator = fileobj.read(20)
+        if locator[:4] == _EOCD64_LOCATOR and end >= 76:
+            fileobj.seek(end - 76)
+            record = fileobj.read(56)
+            if record[:4] != _EOCD64:
+                return "cannot_open"
+            entries, directory_size = struct.unpack("<QQ", record[32:48])
+            end -= 76
+    if entries > ZIP_MAX_ENTRIES or directory_size > ZIP_MAX_DIRECTORY_BYTES:
+        return "zip_too_many"
+    start = end - directory_size
+    if start < 0:
+        return "cannot_open"
+    fileobj.seek(start)
+    directory = fileobj.read(directory_size)
+    if len(directory) != directory_size:
+        return "cannot_open"
+    count = position = 0
+    while position < directory_size:
+        if directory[position:position + 4] != _CD_ENTRY or position + 46 > directory_size:
+            return "cannot_open"
+        name, extra, comment = struct.unpack_from("<3H", directory, position + 28)
+        position += 46 + name + extra + comment
+        count += 1
+        if count > ZIP_MAX_ENTRIES:
+            return "zip_too_many"
+    return None
+
+
 def _check_zip(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
+    try:
+        problem = _zip_directory_precheck(fileobj, found.size)
+    except _READ_ERRORS:
+        if _storage_failure(fileobj):
+            raise
+        problem = "cannot_open"
+    if problem:
+        return {"reason": problem}
     fileobj.seek(0)
     try:
         archive = zipfile.ZipFile(fileobj)

@@ -1,6 +1,8 @@
 import os
+import resource
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secondop.settings")
 
@@ -9,3 +11,16 @@ app = Celery("secondop")
 # time limits, acks_late with reject_on_worker_lost, and the beat schedule.
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_process_init.connect
+def limit_memory(**_kwargs) -> None:
+    """The per-task memory guard (settings.WORKER_MEMORY_LIMIT_MB): each prefork
+    child may map at most that much address space, so one task cannot take the
+    machine's memory; an allocation past it raises MemoryError in that task."""
+    from django.conf import settings
+
+    limit_mb = getattr(settings, "WORKER_MEMORY_LIMIT_MB", 0)
+    if limit_mb:
+        limit = limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -14,6 +14,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from secondop.production import production_problems, refusal_message
 from secondop.storage import s3_storage_config
@@ -308,6 +309,29 @@ CELERY_TASK_SOFT_TIME_LIMIT = 90
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Reading and drawing what people upload (verification, ZIP bundles) and rendering
+# report PDFs take memory in proportion to the files: they have their own queue, for a
+# worker of their own (docker-compose.yml's records-worker: `-Q records`), so that a
+# hostile upload can slow only its like, never notifications, offers or emails (the
+# default queue, "celery"). A worker started without -Q serves both (the tests).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Both queues are declared, so a worker started without -Q consumes both (the tests,
+# a one-worker setup); compose gives each its own worker.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("records"))
+CELERY_TASK_ROUTES = {
+    "records.tasks.record_verify": {"queue": "records"},
+    "records.tasks.bundle_build": {"queue": "records"},
+    "requests_app.reports.tasks.report_render": {"queue": "records"},
+}
+# A worker child whose resident memory is above this after a task is replaced (KiB;
+# Celery's worker_max_memory_per_child). Empty: never. The records worker sets it.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", default=None)
+# The per-task memory guard: the address space each worker child may map, in MiB
+# (RLIMIT_AS, set by secondop.celery when the child starts). Past it an allocation
+# raises MemoryError, which fails that one file ("too_complex"), instead of the
+# kernel's OOM killer taking the worker or its neighbours. 0: no limit. See the
+# README, "Sizing the records worker".
+WORKER_MEMORY_LIMIT_MB = env.int("WORKER_MEMORY_LIMIT_MB", default=0)
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}

@@ -1,5 +1,7 @@
 from django import template
+from django.conf import settings
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from records.models import State
 
@@ -26,5 +28,16 @@ def bytes_size(size) -> str:
 
 @register.simple_tag
 def record_state_tag(record):
+    if record.state == State.VERIFIED and record.virus_scan_skipped:
+        # Checked (type, opens) but no scanner ran: never "checked" without saying so.
+        return format_html('<span class="tag tag-yellow">{}</span>',
+                           _("Ready, not checked for viruses"))
     return format_html('<span class="tag tag-{}">{}</span>', TAGS.get(record.state, "grey"),
                        record.get_state_display())
+
+
+@register.simple_tag
+def virus_scanner_configured() -> bool:
+    """Whether this installation scans uploads at all (the settings require it
+    outside DEBUG)."""
+    return bool(settings.CLAMD_ADDRESS)

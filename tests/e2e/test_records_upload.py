@@ -207,7 +207,10 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
     assert records["CD"].is_study and records["CD"].category == "imaging"
     study_row = page.locator(".record-row").filter(has_text="CD")
     expect(study_row).to_contain_text("CT, MR")
-    expect(study_row).to_contain_text("Checked and ready")
+    # No scanner runs here: the record says so rather than "Checked and ready".
+    expect(study_row).to_contain_text("Ready, not checked for viruses")
+    expect(study_row).to_contain_text("The viewer program on your CD was not kept")
+    assert not records["CD"].files.filter(name__iendswith="AUTORUN.INF").exists()
     expect(study_row).to_contain_text("30 September 2026")
 
     # Every byte went to the storage host; the app got small JSON only.
@@ -401,7 +404,7 @@ def test_a_patient_cancels_one_record_on_a_phone_and_the_rest_is_kept(
     expect(page.locator("[data-records-outcome-text]")).to_have_text(
         "1 file checked and ready.", timeout=UPLOAD_TIMEOUT)
     expect(page.locator(".record-row").filter(has_text="Pathology report")).to_contain_text(
-        "Checked and ready")
+        "Ready, not checked for viruses")
     screenshot(page, "uploader-phone-after")
     assert Record.objects.get(title="Pathology report").state == "verified"
 

@@ -290,3 +290,163 @@ def write_zip_bomb(path: Path, *, uncompressed: int = 1024**3) -> int:
         size = out.tell() - directory
         out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, size, directory, 0))
         return out.tell()
+
+
+# --- Hostile files that try to exhaust the worker (also bench/verify_memory.py's) ---------
+def _header_without_pixels(**values) -> object:
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(ct()))
+    del ds.PixelData
+    for keyword, value in values.items():
+        setattr(ds, keyword, value)
+    return ds
+
+
+def _saved(ds) -> bytes:
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+def dicom_declaring(rows: int = 65535, columns: int = 65535) -> bytes:
+    """A 1 MB DICOM whose one JPEG frame says it is `rows` x `columns` (65,535² is the
+    largest the format allows: 4.3 gigapixels)."""
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    ds = _header_without_pixels(Rows=rows, Columns=columns, BitsAllocated=8, BitsStored=8,
+                                HighBit=7, PixelRepresentation=0, SamplesPerPixel=1,
+                                PhotometricInterpretation="MONOCHROME2")
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    picture = io.BytesIO()
+    Image.effect_noise((1024, 1024), 64).save(picture, "JPEG", quality=95)
+    ds.PixelData = encapsulate([picture.getvalue()])
+    ds["PixelData"].VR = "OB"
+    return _saved(ds)
+
+
+def write_dicom_rle_declaring(path: Path, *, rows: int = 65535, columns: int = 65535) -> int:
+    """A DICOM whose RLE frame really decodes to `rows` x `columns` bytes (zeros, as
+    runs of 128): 65,535² is 4.3 GB decoded from a 67 MB file."""
+    ds = _header_without_pixels(Rows=rows, Columns=columns, BitsAllocated=8, BitsStored=8,
+                                HighBit=7, PixelRepresentation=0, SamplesPerPixel=1,
+                                PhotometricInterpretation="MONOCHROME2")
+    from pydicom.uid import RLELossless
+
+    ds.file_meta.TransferSyntaxUID = RLELossless
+    total = rows * columns
+    runs, rest = divmod(total, 128)
+    segment_length = runs * 2 + (2 if rest else 0)
+    segment_length += segment_length % 2
+    header = struct.pack("<16L", 1, 64, *([0] * 14))
+    item_length = len(header) + segment_length
+    with path.open("wb") as out:
+        out.write(_saved(ds))
+        # Pixel Data, OB, undefined length; an empty offset table; one fragment.
+        out.write(struct.pack("<HH2sHL", 0x7FE0, 0x0010, b"OB", 0, 0xFFFFFFFF))
+        out.write(struct.pack("<HHL", 0xFFFE, 0xE000, 0))
+        out.write(struct.pack("<HHL", 0xFFFE, 0xE000, item_length) + header)
+        block = bytes([0x81, 0]) * (1024 * 1024)
+        left = runs
+        while left:
+            count = min(left, 1024 * 1024)
+            out.write(block[: count * 2])
+            left -= count
+        if rest:  # a literal byte, or a shorter run
+            out.write(bytes([0, 0]) if rest == 1 else bytes([257 - rest, 0]))
+        if out.tell() % 2:
+            out.write(b"\x80")  # RLE's no-op byte keeps the fragment even
+        out.write(struct.pack("<HHL", 0xFFFE, 0xE0DD, 0))
+        return out.tell()
+
+
+def write_dicom_jpeg_frame(path: Path, *, side: int = 16384) -> int:
+    """A DICOM holding one real JPEG frame of `side` x `side` that compresses to about a
+    few megabytes (a smooth picture): decoding it takes side² bytes, and the old
+    thumbnail's 64-bit copies eight times that."""
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    picture = io.BytesIO()
+    Image.linear_gradient("L").resize((side, side)).save(picture, "JPEG", quality=50)
+    ds = _header_without_pixels(Rows=side, Columns=side, BitsAllocated=8, BitsStored=8,
+                                HighBit=7, PixelRepresentation=0, SamplesPerPixel=1,
+                                PhotometricInterpretation="MONOCHROME2")
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.PixelData = encapsulate([picture.getvalue()])
+    ds["PixelData"].VR = "OB"
+    path.write_bytes(_saved(ds))
+    return path.stat().st_size
+
+
+def write_dicom_native(path: Path, *, rows: int, columns: int) -> int:
+    """An uncompressed 16-bit DICOM of `rows` x `columns` (a gradient), written a row at
+    a time."""
+    import numpy as np
+
+    ds = _header_without_pixels(Rows=rows, Columns=columns, BitsAllocated=16, BitsStored=12,
+                                HighBit=11, PixelRepresentation=0, SamplesPerPixel=1)
+    line = (np.arange(columns) % 4096).astype("<u2")
+    with path.open("wb") as out:
+        out.write(_saved(ds))
+        out.write(struct.pack("<HH2sHL", 0x7FE0, 0x0010, b"OW", 0, rows * columns * 2))
+        for row in range(rows):
+            out.write(((line + row) % 4096).astype("<u2").tobytes())
+        return out.tell()
+
+
+def write_dicom_private_blob(path: Path, *, blob: int = 315 * 1024**2) -> int:
+    """CT_small with a private element of `blob` bytes (zeros; sparse on disk) before
+    its pixel data: a header reader that reads every element reads it whole."""
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(ct()))
+    pixels = ds.PixelData
+    del ds.PixelData
+    ds.add_new(0x00090010, "LO", "ACME 1.0")
+    head = _saved(ds)
+    with path.open("wb") as out:
+        out.write(head)
+        out.write(struct.pack("<HH2sHL", 0x0009, 0x1010, b"OB", 0, blob))
+        out.seek(blob, 1)
+        out.write(struct.pack("<HH2sHL", 0x7FE0, 0x0010, b"OW", 0, len(pixels)) + pixels)
+        return out.tell()
+
+
+def write_zip_listing(path: Path, *, entries: int = 1_000_000, stated: int | None = None) -> int:
+    """A ZIP whose central directory lists `entries` entries, all pointing at one tiny
+    stored file (about 52 bytes an entry: 55 MB for a million). `stated` is the count
+    its end record claims (ZIP64 records when over 65,535; the real count by default)."""
+    data = b"x\n"
+    crc = zlib.crc32(data)
+    first = b"a.txt"
+    stated = entries if stated is None else stated
+    with path.open("wb") as out:
+        out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0x21, crc, 2, 2,
+                              len(first), 0) + first + data)
+        directory = out.tell()
+        fixed = struct.Struct("<4sHHHHHHIIIHHHHHII")
+        batch = []
+        for n in range(entries):
+            name = b"%06d" % n
+            batch.append(fixed.pack(b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, crc, 2, 2, len(name),
+                                    0, 0, 0, 0, 0, 0) + name)
+            if len(batch) == 50_000:
+                out.write(b"".join(batch))
+                batch.clear()
+        out.write(b"".join(batch))
+        size = out.tell() - directory
+        if stated > 0xFFFF:
+            end64 = out.tell()
+            out.write(struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, stated,
+                                  stated, size, directory))
+            out.write(struct.pack("<4sIQI", b"PK\x06\x07", 0, end64, 1))
+            out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
+                                  0xFFFFFFFF, 0))
+        else:
+            out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, stated, stated, size,
+                                  directory, 0))
+        return out.tell()

@@ -354,3 +354,145 @@ def test_downloading_a_bundle_logs_each_record_in_it(case, specialist, client):
                                           object_type="records.record")
                  .values_list("object_id", flat=True))
     assert logged == {str(r.pk) for r in records}
+
+
+# --- A disc's viewer software is never kept -----------------------------------------------
+def _disc_files() -> dict[str, bytes]:
+    from tests.records import samples
+
+    return {**samples.study_files(series=2, instances=2), **samples.cd_extras(),
+            "DICOMDIR": _dicomdir()}
+
+
+def _dicomdir() -> bytes:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    meta.MediaStorageSOPInstanceUID = "1.2.3.4.5"
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.FileSetID = "DISC"
+    ds.DirectoryRecordSequence = Sequence()
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    return out.getvalue()
+
+
+EXECUTABLE_NAMES = ("AUTORUN.INF", "viewer.exe", "dicom.dll", "index.html", "README.TXT")
+
+
+def test_a_cd_folder_keeps_its_images_and_dicomdir_and_drops_the_viewer(
+        case, django_capture_on_commit_callbacks):
+    record = make_record(case, {f"CD/{name}": data for name, data in _disc_files().items()})
+    dropped = {f.name: f.key for f in record.files.all()
+               if f.name.rsplit("/", 1)[-1] in EXECUTABLE_NAMES}
+    assert len(dropped) == 5
+    with django_capture_on_commit_callbacks(execute=True):
+        record = check(record)
+    assert record.state == State.VERIFIED, record.reason
+    kept = sorted(record.files.values_list("name", flat=True))
+    assert kept == ["CD/DICOM/S0001/I0001", "CD/DICOM/S0001/I0002", "CD/DICOM/S0002/I0001",
+                    "CD/DICOM/S0002/I0002", "CD/DICOMDIR"]
+    assert record.files.get(name="CD/DICOMDIR").kind == "dicomdir"
+    assert not any(default_storage.exists(key) for key in dropped.values())
+    assert record.size == sum(f.stored_size for f in record.files.all())
+    assert sorted(record.study["skipped"]) == sorted(dropped)  # named for the patient
+    from secondop.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="records.record.viewer_files_removed").exists()
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_a_cd_zip_is_stored_again_without_its_viewer(case, where, request,
+                                                     django_capture_on_commit_callbacks):
+    if where == "s3":
+        request.getfixturevalue("s3_storage")
+    from tests.records import samples
+
+    data = samples.zip_of(_disc_files())
+    record = make_record(case, {"CD.zip": data}, is_study=False)
+    upload_key = record.files.get().key
+    with django_capture_on_commit_callbacks(execute=True):
+        record = check(record)
+    assert record.state == State.VERIFIED, record.reason
+    file = record.files.get()
+    assert file.key != upload_key and not default_storage.exists(upload_key)
+    with default_storage.open(file.key) as handle, zipfile.ZipFile(handle) as archive:
+        names = sorted(archive.namelist())
+        assert archive.testzip() is None
+        assert archive.read("DICOM/S0002/I0001") == _disc_files()["DICOM/S0002/I0001"]
+    assert names == ["DICOM/S0001/I0001", "DICOM/S0001/I0002", "DICOM/S0002/I0001",
+                     "DICOM/S0002/I0002", "DICOMDIR"]
+    assert not any(name.rsplit("/", 1)[-1] in EXECUTABLE_NAMES for name in names)
+    assert file.stored_size == record.size == default_storage.size(file.key)
+    import hashlib
+
+    with default_storage.open(file.key) as handle:
+        assert record.sha256 == file.sha256 == hashlib.sha256(handle.read()).hexdigest()
+    assert record.study["modalities"] == ["CT", "MR"]
+    assert all(s.get("thumbnail") for st in record.study["studies"] for s in st["series"])
+    assert "VIEWER/viewer.exe" in record.study["skipped"]
+
+
+def test_the_same_cd_zip_twice_is_still_a_duplicate(case):
+    from tests.records import samples
+
+    data = samples.zip_of(_disc_files())
+    first = check(make_record(case, {"CD.zip": data}, is_study=False))
+    second = check(make_record(case, {"CD copy.zip": data}, is_study=False))
+    assert first.state == State.VERIFIED
+    assert (second.state, second.reason) == (State.REJECTED, "duplicate")
+
+
+def test_a_bundle_of_a_cd_carries_no_viewer(case, coordinator):
+    from tests.records import samples
+
+    check(make_record(case, {"CD.zip": samples.zip_of(_disc_files())}, is_study=False))
+    check(make_record(case, {f"CD/{n}": d for n, d in _disc_files().items()}))
+    bundle = Bundle.objects.create(case=case, requested_by=coordinator,
+                                   expires_at=timezone.now() + timezone.timedelta(days=1))
+    assert checking.build_bundle(bundle.pk) == "built"
+    bundle.refresh_from_db()
+    with default_storage.open(bundle.key) as handle, zipfile.ZipFile(handle) as outer:
+        names = outer.namelist()
+        inner_zip = next(n for n in names if n.endswith(".zip"))
+        inner = zipfile.ZipFile(io.BytesIO(outer.read(inner_zip))).namelist()
+    everything = names + inner
+    assert not any(n.rsplit("/", 1)[-1] in EXECUTABLE_NAMES for n in everything), everything
+    assert any(n.endswith("DICOMDIR") for n in names) and "DICOMDIR" in inner
+
+
+def test_a_folder_of_nothing_but_viewer_software_is_not_accepted(case):
+    from tests.records import samples
+
+    record = check(make_record(case, {f"CD/{n}": d for n, d in samples.cd_extras().items()}))
+    assert (record.state, record.reason) == (State.REJECTED, "folder_nothing")
+
+
+# --- The embedded default, with and without a scanner --------------------------------------
+def test_without_a_scanner_a_record_says_it_was_not_checked_for_viruses(case, settings):
+    from tests.records import samples
+
+    settings.DEBUG, settings.CLAMD_ADDRESS = True, ""
+    record = check(make_record(case, {"notes.txt": samples.EICAR}))
+    assert record.state == State.VERIFIED and record.virus_scan_skipped
+
+
+def test_in_debug_a_scanner_that_does_not_answer_is_no_scanner(case, settings):
+    settings.DEBUG, settings.CLAMD_ADDRESS = True, "tcp://127.0.0.1:9"  # nothing listens
+    record = check(make_record(case, {"report.pdf": pdf_bytes()}))
+    assert record.state == State.VERIFIED and record.virus_scan_skipped
+
+
+def test_in_debug_with_a_scanner_eicar_is_refused(case, settings, clamd):
+    from tests.records import samples
+
+    settings.DEBUG, settings.CLAMD_ADDRESS = True, clamd["unix"]
+    record = check(make_record(case, {"notes.txt": samples.EICAR}))
+    assert (record.state, record.reason) == (State.REJECTED, "malware")
+    clean = check(make_record(case, {"report.pdf": pdf_bytes()}))
+    assert clean.state == State.VERIFIED and not clean.virus_scan_skipped

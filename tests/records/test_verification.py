@@ -407,8 +407,10 @@ def test_a_cd_zip_becomes_one_study_with_its_viewer_skipped(any_storage):
     report = verify(any_storage, data, "CD.zip")
     assert report.ok, report.reason
     skipped = sorted(m.name for m in report.members if m.kind == "skipped")
-    assert skipped == ["AUTORUN.INF", "DICOMDIR", "README.TXT", "VIEWER/lib/dicom.dll",
+    assert skipped == ["AUTORUN.INF", "README.TXT", "VIEWER/lib/dicom.dll",
                        "VIEWER/viewer.exe", "index.html"]
+    # The disc's index is kept with the images (records.checking drops the skipped).
+    assert [m.name for m in report.members if m.kind == "dicomdir"] == ["DICOMDIR"]
 
     summary = summarise_study(report.members)
     assert summary["series_count"] == 2 and summary["instance_count"] == 6
@@ -534,7 +536,7 @@ def test_content_disposition_has_an_ascii_fallback_and_the_utf8_name():
 
 @pytest.mark.parametrize(("path", "expected"), [
     ("AUTORUN.INF", True), ("disc/Autorun.inf", True), ("VIEWER/viewer.exe", True),
-    ("Viewer/lib/qt.dll", True), ("DICOMDIR", True), ("README.TXT", True), ("index.html", True),
+    ("Viewer/lib/qt.dll", True), ("DICOMDIR", False), ("README.TXT", True), ("index.html", True),
     ("__MACOSX/._IM0001", True), ("jre/bin/java", True),
     ("DICOM/S0001/I0001", False), ("IM000001.dcm", False), ("report.pdf", False),
     ("notes.txt", False), ("photos/scan.jpg", False),
@@ -548,3 +550,197 @@ def test_every_reason_reads_as_a_sentence():
         text = str(message)
         assert text[0].isupper() and text.endswith("."), code
         assert "_" not in text and len(text) < 300, code
+
+
+# --- Hostile files cannot exhaust the worker ----------------------------------------------
+# Each runs in a fresh process with its address space capped (RLIMIT_AS) a little above
+# what the libraries take, as the records worker's memory guard does; it reports the
+# outcome and its peak resident memory. PEAK_MB is the issue's target for a worker.
+PEAK_MB = 300
+_CHILD = r"""
+import json, os, resource, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secondop.settings")
+os.environ["DJANGO_DEBUG"] = "true"
+import django
+django.setup()
+import magic, numpy, pydicom.pixels, PIL.Image
+from django.core.files.storage import FileSystemStorage
+from records import verification
+magic.from_buffer(b"%PDF-1.4", mime=True)
+
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+
+# The cap: what is mapped now, plus 400 MiB. Past it an allocation fails.
+cap = status("VmSize") + 400 * 1024**2
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+open("/proc/self/clear_refs", "w").write("5")
+baseline = status("VmRSS")
+folder, name, what = sys.argv[1:4]
+outcome = {}
+try:
+    if what == "verify":
+        report = verification.verify_file(
+            storage=FileSystemStorage(location=folder), key=name, name=name,
+            max_size=5 * 1024**3, clamd_address=None)
+        outcome = {"ok": report.ok, "reason": report.reason, "dicom": report.dicom}
+    else:
+        with open(os.path.join(folder, name), "rb") as handle:
+            outcome = {"png": len(verification.dicom_thumbnail(handle))}
+except Exception as error:
+    outcome = {"error": type(error).__name__, "message": str(error)[:200]}
+print(json.dumps({**outcome, "peak_mb": status("VmHWM") / 1024**2,
+                  "growth_mb": (status("VmHWM") - baseline) / 1024**2}))
+"""
+
+
+def run_capped(path, what: str = "verify") -> dict:
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", _CHILD, str(path.parent), path.name, what],
+                          cwd=root, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["peak_mb"] < PEAK_MB, result
+    return result
+
+
+def test_a_dicom_declaring_65535_squared_is_refused_before_anything_decodes(tmp_path):
+    path = tmp_path / "IM0001.dcm"
+    path.write_bytes(samples.dicom_declaring(65535, 65535))
+    result = run_capped(path)
+    assert (result.get("ok"), result.get("reason")) == (False, "dicom_too_large"), result
+    assert "can't be opened safely" in str(REASONS["dicom_too_large"])
+    drawn = run_capped(path, "thumbnail")
+    assert drawn.get("error") == "ValueError" and "dicom_too_large" in drawn["message"]
+
+
+def test_a_dicom_whose_rle_frame_decodes_to_gigabytes_is_never_decoded(tmp_path):
+    path = tmp_path / "IM0002.dcm"
+    samples.write_dicom_rle_declaring(path, rows=65535, columns=16384)  # 1 GiB decoded
+    assert path.stat().st_size < 20 * 1024**2
+    result = run_capped(path, "thumbnail")
+    assert result.get("error") == "ValueError" and result["growth_mb"] < 50, result
+
+
+def test_a_huge_private_element_is_skipped_not_read(tmp_path):
+    path = tmp_path / "IM0003.dcm"
+    samples.write_dicom_private_blob(path, blob=200 * 1024**2)
+    result = run_capped(path)
+    assert result.get("ok") is True, result
+    assert result["dicom"]["modality"] == "CT" and result["dicom"]["has_pixels"] is True
+    assert result["growth_mb"] < 64, result
+
+
+def test_a_zip_listing_a_million_entries_is_refused_before_its_directory_is_read(tmp_path):
+    path = tmp_path / "disc.zip"
+    samples.write_zip_listing(path, entries=1_000_000)
+    result = run_capped(path)
+    assert (result.get("ok"), result.get("reason")) == (False, "zip_too_many"), result
+    assert result["growth_mb"] < 64, result
+
+
+def test_a_large_uncompressed_frame_is_drawn_from_a_sample_of_its_rows(tmp_path):
+    path = tmp_path / "IM0004.dcm"
+    samples.write_dicom_native(path, rows=8192, columns=8192)  # 128 MiB of pixels
+    result = run_capped(path, "thumbnail")
+    assert result.get("png"), result
+    assert result["growth_mb"] < 100, result
+
+
+def test_the_sampled_picture_is_the_picture(local_storage, tmp_path):
+    """Sampling every n-th row and column draws what decoding the whole frame draws."""
+    path = tmp_path / "IM0005.dcm"
+    samples.write_dicom_native(path, rows=2048, columns=1536)
+    with path.open("rb") as handle:
+        sampled = Image.open(io.BytesIO(dicom_thumbnail(handle))).convert("L")
+    assert sampled.size == (480, 640)
+    # A gradient along the columns (mod 4096, offset by the row): left dark, right light.
+    left, right = sampled.getpixel((10, 320)), sampled.getpixel((470, 320))
+    assert right > left
+
+
+def test_a_zip_whose_end_record_understates_its_entries_is_still_counted(local_storage, tmp_path):
+    path = tmp_path / "disc.zip"
+    samples.write_zip_listing(path, entries=verification.ZIP_MAX_ENTRIES + 1, stated=10)
+    assert_rejected(verify(local_storage, path.read_bytes(), "disc.zip"), "zip_too_many")
+
+
+def test_a_zip_whose_directory_is_too_big_is_refused(local_storage, monkeypatch):
+    monkeypatch.setattr(verification, "ZIP_MAX_DIRECTORY_BYTES", 100)
+    data = samples.zip_of(samples.study_files(series=1, instances=3))
+    assert_rejected(verify(local_storage, data, "disc.zip"), "zip_too_many")
+
+
+def test_a_compressed_frame_too_large_to_decode_is_kept_without_a_picture(local_storage):
+    data = samples.dicom_declaring(9000, 9000)  # 81 megapixels, over the decode limit
+    report = verify(local_storage, data, "IM0006.dcm")
+    assert report.ok and report.dicom["has_pixels"]
+    with pytest.raises(ValueError, match="too large to decode"):
+        dicom_thumbnail(io.BytesIO(data))
+
+
+def test_a_deflated_dicom_is_refused_unread(local_storage):
+    import pydicom
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = pydicom.dcmread(io.BytesIO(samples.ct()))
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    assert_rejected(verify(local_storage, out.getvalue(), "IM0007.dcm"), "dicom_unsupported")
+
+
+def test_a_header_of_many_large_elements_stops_being_read(local_storage):
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(samples.ct()))
+    ds.add_new(0x00090010, "LO", "ACME 1.0")
+    for n in range(20):  # each under the defer size, 18 MiB together
+        ds.add_new(0x00091000 + n, "OB", bytes(900 * 1024))
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    assert_rejected(verify(local_storage, out.getvalue(), "IM0008.dcm"), "dicom_invalid")
+
+
+def test_running_out_of_memory_refuses_the_file_and_the_worker_goes_on(local_storage,
+                                                                        monkeypatch):
+    def greedy(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(verification, "_check_pdf", greedy)
+    assert_rejected(verify(local_storage, samples.pdf(), "report.pdf"), "too_complex")
+    assert verify(local_storage, samples.text(), "notes.txt").ok
+
+
+@pytest.mark.parametrize("planar", [0, 1])
+@pytest.mark.parametrize("bits", [8, 16])
+def test_sampling_rows_reads_the_same_pixels_as_decoding_the_frame(planar, bits):
+    import numpy as np
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(samples.ct()))
+    rows, columns = 300, 200
+    rgb = (np.arange(rows * columns * 3) % (2**bits - 7)).astype(f"<u{bits // 8}")
+    rgb = rgb.reshape(rows, columns, 3)
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, columns, 3
+    ds.PhotometricInterpretation, ds.PlanarConfiguration = "RGB", planar
+    ds.BitsAllocated = ds.BitsStored = bits
+    ds.HighBit, ds.PixelRepresentation = bits - 1, 0
+    del ds.RescaleIntercept, ds.RescaleSlope
+    ds.PixelData = (rgb.transpose(2, 0, 1) if planar else rgb).tobytes()
+    out = io.BytesIO()
+    ds.save_as(out, enforce_file_format=True)
+    data = out.getvalue()
+    handle = io.BytesIO(data)
+    header = verification._read_header(handle, force=True)
+    pixels = verification._pixel_data_at(handle, header, len(data))
+    geometry = verification._dicom_geometry(header, pixels)
+    sampled = verification._sample_native_frame(io.BytesIO(data), pixels, geometry, 0, 3)
+    assert np.array_equal(sampled, pydicom.dcmread(io.BytesIO(data)).pixel_array[::3, ::3])

@@ -424,3 +424,65 @@ def test_an_oversized_upload_request_is_a_message_not_an_error_page(client, pati
     assert response.status_code == 400
     assert "A title can be at most 200 characters" in response.json()["message"]
     assert not Record.objects.filter(case=case).exists()
+
+
+# --- Imaging from a ZIP, viewer software, records not scanned -----------------------------
+ZIPPED_CD = {
+    "studies": [{"study_uid": "1.2.3", "date": "2024-01-31", "description": "CT CHEST",
+                 "modalities": ["CT", "MR"],
+                 "series": [{"series_uid": "1.2.3.1", "modality": "CT", "body_part": "CHEST",
+                             "description": "", "number": 1, "instances": 2},
+                            {"series_uid": "1.2.3.2", "modality": "MR", "body_part": "CHEST",
+                             "description": "", "number": 2, "instances": 2}]}],
+    "series_count": 2, "instance_count": 4, "modalities": ["CT", "MR"],
+    "skipped": ["AUTORUN.INF", "VIEWER/viewer.exe"],
+}
+
+
+def test_a_zipped_cd_shows_its_modalities_like_a_folder(client, patient, coordinator, case):
+    RecordFactory(case=case, category="imaging", title="CT disc", is_study=False,
+                  mime="application/zip", study=ZIPPED_CD, file__name="CD.zip")
+    RecordFactory(case=case, category="imaging", title="MR folder", is_study=True,
+                  study={**ZIPPED_CD, "skipped": []}, file__name="CD/IM1")
+    url = reverse("records:case_records", args=[case.uuid])
+    for person in (patient, coordinator):
+        html = page(client, person, url).content.decode()
+        assert html.count("CT, MR · 2 series, 4 images") == 2
+        assert html.count("The viewer program on your CD was not kept: we show the images "
+                          "ourselves.") == 1
+
+
+def test_the_record_page_says_the_viewer_was_not_kept(client, patient, case):
+    record = RecordFactory(case=case, category="imaging", title="CT disc", is_study=False,
+                           mime="application/zip", study=ZIPPED_CD, file__name="CD.zip")
+    html = page(client, patient, reverse("records:detail", args=[record.uuid])).content.decode()
+    assert "The viewer program on your CD was not kept: we show the images ourselves." in html
+    assert "Modalities" in html and "CT, MR" in html
+
+
+def test_a_record_checked_without_a_scanner_says_so_to_everyone(client, patient, coordinator,
+                                                                specialist, case, settings):
+    settings.CLAMD_ADDRESS = ""
+    record = RecordFactory(case=case, title="Scanned letter", virus_scan_skipped=True)
+    for person in (patient, coordinator, specialist):
+        listing = page(client, person, reverse("records:case_records", args=[case.uuid]))
+        html = listing.content.decode()
+        assert "Ready, not checked for viruses" in html
+        assert "Checked and ready" not in html
+        assert "not checked for viruses: no virus scanner is set up" in html
+        detail = page(client, person, reverse("records:detail", args=[record.uuid]))
+        assert "This record was not checked for viruses" in detail.content.decode()
+
+
+def test_with_a_scanner_nothing_says_otherwise(client, patient, case, record, settings):
+    settings.CLAMD_ADDRESS = "tcp://127.0.0.1:3310"
+    html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
+    assert "Checked and ready" in html and "not checked for viruses" not in html
+
+
+def test_the_case_pages_panel_counts_records_not_checked_for_viruses(client, patient, case):
+    RecordFactory(case=case, title="Scanned letter", virus_scan_skipped=True)
+    RecordFactory(case=case, title="Blood count")
+    html = page(client, patient, reverse("requests_app:case_detail", args=[case.uuid])
+                ).content.decode()
+    assert "2 records checked and ready (1 not checked for viruses)" in html
