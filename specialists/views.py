@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from requests_app.fees import offer_blocker
 from requests_app.models import CaseStatus
 from requests_app.selectors import case_for_viewer
 from secondop.accounts.models import Role
@@ -49,8 +50,11 @@ def case_match(request, ref):
     context = {
         "case": case, "ranking": ranking, "relax_form": relax_form,
         "candidates": [(c, explanation(c)) for c in ranking.candidates[:20]],
-        "can_offer": case.status == CaseStatus.MATCHING,
+        "can_offer": case.status == CaseStatus.MATCHING and not offer_blocker(case),
         "offers": selectors.case_offers(case=case),
+        # Matching waits for the fee (requests_app.fees); the page says so.
+        "fee_blocker": offer_blocker(case) if case.status == CaseStatus.MATCHING else "",
+        "now": timezone.now(),
     }
     return render(request, "specialists/match.html", context)
 

@@ -140,11 +140,12 @@ def test_a_coordinator_claims_a_case_and_another_can_take_it_over(client, patien
     assert case.case_manager == coordinator
     other = UserFactory(role="coordinator", email="second@example.com")
     enrol_totp(other)
-    services.case_claim(actor=other, case_ref=case.uuid)
+    services.case_claim(actor=other, case_ref=case.uuid, reason="Cora is on leave")
     case.refresh_from_db()
     assert case.case_manager == other
     event = AuditEvent.objects.filter(action="requests.case.claimed").latest("id")
     assert event.old_values == {"case_manager": coordinator.pk}
+    assert event.new_values == {"case_manager": other.pk, "reason": "Cora is on leave"}
 
 
 def test_a_specialist_cannot_claim(patient, specialist):
