@@ -16,7 +16,7 @@ from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
 from secondop.audit.services import log_access, log_access_list
 
-from .models import OPEN_STATES, Case, CaseStatus, Price, SectionState
+from .models import OPEN_STATES, Case, CaseStatus, Price, PriceItem, SectionState
 
 
 def case_list(*, viewer) -> QuerySet[Case]:
@@ -103,8 +103,10 @@ def case_timeline(*, case: Case, for_staff: bool = False) -> list:
 
 
 def price_list() -> list[Price]:
-    """The price list as patients and coordinators see it: the services offered."""
-    return list(Price.objects.filter(active=True))
+    """The price list as patients and coordinators see it: the services offered,
+    in the order of PriceItem (the opinion first, then the re-reads)."""
+    order = {item: i for i, item in enumerate(PriceItem.values)}
+    return sorted(Price.objects.filter(active=True), key=lambda p: order.get(p.item, 99))
 
 
 def case_record_counts(*, case: Case) -> dict[str, int]:
