@@ -312,3 +312,12 @@ def test_no_receipt_before_delivery_nor_for_anyone_else(
     for person in (outsider, coordinator):
         client.force_login(person)
         assert client.get(url).status_code == 404
+
+
+def test_the_admin_refuses_a_negative_price_in_words(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("admin:requests_app_price_add"), {
+        "item": "written", "amount": "-20", "currency": "USD", "description": "", "active": "on"})
+    assert response.status_code == 200
+    assert "A price is between 0 and 20,000." in response.content.decode()
+    assert not Price.objects.exists()
