@@ -16,7 +16,16 @@ from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
 from secondop.audit.services import log_access, log_access_list
 
-from .models import OPEN_STATES, Case, CaseStatus, Price, PriceItem, SectionState
+from .models import (
+    OPEN_STATES,
+    Case,
+    CaseAmendment,
+    CaseEvent,
+    CaseStatus,
+    Price,
+    PriceItem,
+    SectionState,
+)
 
 
 def case_list(*, viewer) -> QuerySet[Case]:
@@ -112,8 +121,6 @@ def price_list() -> list[Price]:
 def case_record_counts(*, case: Case) -> dict[str, int]:
     """How many of the case's records are checked and how many are still being
     checked (the records app's table, named here, never imported)."""
-    from django.db.models import Count, Q
-
     records = apps.get_model("records", "Record").objects.filter(case=case)
     return records.aggregate(
         checked=Count("id", filter=Q(state="verified")),
@@ -149,8 +156,6 @@ def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
 
     messages = apps.get_model("messaging", "Message")
     records = apps.get_model("records", "Record")
-    from .models import CaseAmendment, CaseEvent
-
     return cases.annotate(
         state_since=Coalesce(latest(CaseEvent), F("submitted_at")),
         patient_active_at=Greatest(

@@ -177,7 +177,10 @@ def case_fee(request, case):
         except TransitionError as error:
             form.add_error(None, str(error))
             case.refresh_from_db()
-            form = _fee_form_again(form, case)
+            # Shown again with the fee quoted now, to read and tick afresh.
+            form.data = form.data.copy()
+            form.data["fee"] = str(case.fee_quoted or "")
+            form.data.pop("agree", None)
         else:
             messages.success(request, _("Thank you: the fee is confirmed. We will now find "
                                         "your specialist."))
@@ -191,22 +194,12 @@ def case_fee(request, case):
     return render(request, "requests_app/fee.html", context, status=400 if form.errors else 200)
 
 
-def _fee_form_again(form, case):
-    """The refused form, showing the current fee: its hidden amount is the new
-    one, so a second look and a tick confirm what is quoted now."""
-    again = FeeConfirmForm(initial={"fee": case.fee_quoted})
-    again._errors = form.errors
-    again.cleaned_data = {}
-    return again
-
-
 @require_safe
 @patient_case_view
 def case_receipt(request, case):
     """The itemised receipt (PDF) for the patient's insurer, after delivery."""
     if not fees.receipt_available(case):
         raise Http404
-
     # The account holder's own document: not in the access log (staff reads are).
     pdf = render_receipt(case)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -376,7 +369,11 @@ def staff_case_claim(request, ref):
                 messages.success(request, _("You are now the case manager of %(ref)s.")
                                  % {"ref": case.reference})
             return redirect("requests_app:staff_case", case.uuid)
-    case = selectors.case_for_viewer(viewer=request.user, ref=case.uuid)
+    # Who manages it now (a colleague may have just claimed it): the form is shown
+    # again for that manager, with the reason kept.
+    case.refresh_from_db()
+    form.data = form.data.copy()
+    form.data["expected_manager"] = str(case.case_manager_id or 0)
     return _staff_case_page(request, case, claim_form=form, status=400)
 
 

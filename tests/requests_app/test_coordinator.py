@@ -330,9 +330,16 @@ def test_two_coordinators_claiming_at_once_do_not_take_over_silently(
     response = client.post(reverse("requests_app:staff_case_claim", args=[case.uuid]),
                            {"expected_manager": "0", "start_triage": "on"})
     assert response.status_code == 400
-    assert "manages this case now" in response.content.decode()
+    html = response.content.decode()
+    assert "manages this case now" in html
     case.refresh_from_db()
     assert case.case_manager == other
+    # The page is shown again for the manager there is now: a reason takes it over.
+    assert f'name="expected_manager" value="{other.pk}"' in html
+    client.post(reverse("requests_app:staff_case_claim", args=[case.uuid]),
+                {"expected_manager": str(other.pk), "reason": "Swapping with Omar"})
+    case.refresh_from_db()
+    assert case.case_manager == coordinator
 
 
 def test_taking_over_asks_for_a_reason_and_tells_the_displaced_manager(
