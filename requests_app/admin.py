@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from .icd10 import icd10_synonyms_changed
-from .models import Case, Icd10Synonym
+from .models import Case, Icd10Synonym, Price
 
 
 @admin.register(Case)
@@ -51,3 +51,17 @@ class Icd10SynonymAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         icd10_synonyms_changed()
+
+
+@admin.register(Price)
+class PriceAdmin(admin.ModelAdmin):
+    """The price list patients read before sending. A line is withdrawn by
+    unticking "offered", never deleted: quotes already made keep their own copy
+    of it (Case.fee_items)."""
+
+    list_display = ["item", "amount", "currency", "active", "updated_at"]
+    list_filter = ["active"]
+    fields = ["item", "amount", "currency", "description", "active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False

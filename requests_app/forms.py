@@ -533,24 +533,83 @@ class CaseMoveForm(CharacterCountMixin, forms.Form):
 
 
 class InsuranceCheckForm(CharacterCountMixin, forms.ModelForm):
+    """The coordinator's insurance check: what the plan does, the price-list
+    services the fee is for, and what the patient pays (the services' total
+    when left blank)."""
+
+    items = forms.MultipleChoiceField(
+        label=_("Services the fee is for"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("From the price list. The patient's receipt lists them."))
+
     class Meta:
         model = Case
         fields = ["insurance_status", "fee_quoted", "insurance_note"]
         widgets = {"insurance_status": forms.RadioSelect,
                    "insurance_note": forms.Textarea(attrs={"rows": 3})}
-        labels = {"fee_quoted": _("Fee quoted to the patient, in US dollars")}
-        help_texts = {"insurance_note": _("The patient reads this. For example: “Your plan "
-                                          "covers second opinions; your co-pay is $40.”")}
+        labels = {"fee_quoted": _("Fee the patient pays")}
+        help_texts = {
+            "fee_quoted": _("Leave it blank to quote the total of the services ticked. With "
+                            "insurance cover, enter what is left to the patient (0 if nothing)."),
+            "insurance_note": _("The patient reads this. For example: “Your plan covers "
+                                "second opinions; your co-pay is $40.”")}
         error_messages = {"insurance_status": {"required": _("Choose what the check found.")}}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, prices=(), **kwargs):
         super().__init__(*args, **kwargs)
+        from .fees import money
+
         self.fields["insurance_status"].required = True
         self.fields["insurance_status"].choices = InsuranceStatus.choices
         self.fields["fee_quoted"].widget.attrs.update({"inputmode": "decimal", "min": "0"})
+        self.fields["items"].choices = [
+            (p.item, f"{p.get_item_display()}: {money(p.amount, p.currency)}") for p in prices]
+        if not self.is_bound and self.instance.pk:
+            self.initial["items"] = [line["item"] for line in self.instance.fee_items]
 
     def clean_fee_quoted(self):
+        from .models import MAX_FEE
+
         fee = self.cleaned_data.get("fee_quoted")
         if fee is not None and fee < 0:
             raise forms.ValidationError(_("The fee cannot be negative."))
+        if fee is not None and fee > MAX_FEE:
+            raise forms.ValidationError(
+                _("The fee cannot be more than %(max)s: check the amount.") % {"max": MAX_FEE})
         return fee
+
+    def clean(self):
+        data = super().clean()
+        if data.get("fee_quoted") is None and not data.get("items") and "fee_quoted" not in self.errors:
+            self.add_error("fee_quoted", _("Enter the fee the patient pays, or tick the "
+                                           "services it is for."))
+        return data
+
+
+class ClaimForm(CharacterCountMixin, forms.Form):
+    """Claim a case, or take it over from its manager (with a reason they read)."""
+
+    expected_manager = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    start_triage = forms.BooleanField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(
+        label=_("Why are you taking it over?"), required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The case manager you replace reads this. The patient does not."))
+
+
+class FeeWaiveForm(CharacterCountMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why go ahead without the patient's confirmation?"), max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: “Charity case: no fee” or “The insurer pays the service "
+                    "directly”. Kept on the case and in the audit log."),
+        error_messages={"required": _("Say why matching goes ahead without the patient's "
+                                      "confirmation of the fee.")})
+
+
+class FeeConfirmForm(forms.Form):
+    """The patient confirms the fee shown; `fee` is the amount their page showed."""
+
+    fee = forms.DecimalField(widget=forms.HiddenInput, max_digits=8, decimal_places=2)
+    agree = forms.BooleanField(
+        label=_("I understand this fee and I want to go ahead"),
+        error_messages={"required": _("Tick the box to confirm the fee.")})

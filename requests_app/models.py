@@ -88,6 +88,60 @@ class InsuranceStatus(models.TextChoices):
     SELF_PAY = "self_pay", _("Self-pay")
 
 
+class PriceItem(models.TextChoices):
+    """What the price list prices. The first two are the opinion itself (one or
+    the other, by the consultation asked for); the re-reads are added to it."""
+
+    WRITTEN = "written", _("Written opinion")
+    WITH_VIDEO = "with_video", _("Written opinion with a video consultation")
+    PATHOLOGY = "pathology", _("Pathology slide re-read")
+    IMAGING = "imaging", _("Imaging re-read")
+
+
+class Currency(models.TextChoices):
+    USD = "USD", _("US dollars")
+
+
+# No price or fee is negative, and none is above this: a typing slip ("45000"
+# for "450.00") is refused by the database, not shown to a patient.
+MAX_FEE = 20000
+
+
+class Price(models.Model):
+    """One line of the price list an administrator keeps (Django admin). Patients
+    see it before sending; the coordinator's fee check starts from it."""
+
+    item = models.CharField(_("service"), max_length=20, choices=PriceItem, unique=True)
+    amount = models.DecimalField(_("amount"), max_digits=8, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency,
+                                default=Currency.USD)
+    description = models.CharField(
+        _("what it includes"), max_length=300, blank=True,
+        help_text=_("Plain words a patient reads, for example “A specialist reads your "
+                    "records and writes a report.”"))
+    active = models.BooleanField(_("offered"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("price")
+        verbose_name_plural = _("price list")
+        ordering = ["item"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0, amount__lte=MAX_FEE),
+                name="price_amount_sane",
+                violation_error_message=_("A price is between 0 and 20,000."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__in=Currency.values),
+                name="price_currency_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_item_display()}: {self.amount} {self.currency}"
+
+
 class Icd10Code(models.Model):
     """ICD-10-CM codes and titles (loaded by migration from simple-icd-10-cm)."""
 
@@ -230,6 +284,19 @@ class Case(models.Model):
     insurance_note = models.TextField(_("note to the patient about cost"), max_length=1000,
                                       blank=True)
     insurance_checked_at = models.DateTimeField(null=True, blank=True)
+    fee_currency = models.CharField(_("currency"), max_length=3, choices=Currency,
+                                    default=Currency.USD)
+    # The price-list lines the fee is made of, as they stood when quoted
+    # ([{"item", "label", "amount", "currency"}]): the receipt itemises them.
+    fee_items = models.JSONField(_("what the fee covers"), default=list, blank=True)
+    # The patient confirmed the fee quoted (cleared when the quote changes) ...
+    fee_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # ... or the case manager recorded why matching goes ahead without it.
+    fee_waived_reason = models.TextField(_("why the fee step is skipped"), max_length=1000,
+                                         blank=True)
+    fee_waived_at = models.DateTimeField(null=True, blank=True)
+    fee_waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                      null=True, blank=True, related_name="+")
 
     # --- Matching on hold: no specialist qualifies yet ------------------------------------
     hold_reason = models.CharField(_("on hold because"), max_length=12, choices=HoldReason,
@@ -271,6 +338,22 @@ class Case(models.Model):
                 condition=~models.Q(status="draft") | models.Q(reference__isnull=True),
                 name="case_draft_has_no_reference",
             ),
+            models.CheckConstraint(
+                condition=models.Q(fee_quoted__isnull=True)
+                | models.Q(fee_quoted__gte=0, fee_quoted__lte=MAX_FEE),
+                name="case_fee_sane",
+            ),
+            # A confirmation is of a quoted fee; a skipped fee step says why.
+            models.CheckConstraint(
+                condition=models.Q(fee_confirmed_at__isnull=True)
+                | models.Q(fee_quoted__isnull=False),
+                name="case_fee_confirmed_is_quoted",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fee_waived_at__isnull=True, fee_waived_reason="")
+                | (models.Q(fee_waived_at__isnull=False) & ~models.Q(fee_waived_reason="")),
+                name="case_fee_waived_with_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -299,6 +382,27 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.old_status or '-'} -> {self.new_status}"
+
+
+class CaseManagerChange(models.Model):
+    """A coordinator took over a case another one managed: who, from whom and
+    why. The care team's timeline shows it; the patient's does not (the reason
+    is the staff's)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="manager_changes")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+")
+    old_manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    reason = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["case", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.old_manager_id} -> {self.actor_id}"
 
 
 class CaseQuestion(models.Model):

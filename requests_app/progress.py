@@ -5,10 +5,12 @@ own label. A test fails if a status has no entry."""
 
 from dataclasses import dataclass
 
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .fees import CONFIRM_BEFORE, CONFIRMED, TO_CONFIRM
 from .models import CaseStatus, HoldReason
 
 S = CaseStatus
@@ -121,10 +123,30 @@ def steps_for(status: str) -> list[Step]:
     ]
 
 
-def describe(status: str, *, open_questions: int = 0, hold_reason: str = "",
-             hold_until=None) -> dict:
+# The fee step (requests_app.fees): shown once a fee is quoted, between the
+# records and the specialist, because matching waits for it.
+FEE_STEP = TrackerStep(_("Fee confirmed"), _("now: confirm the fee"))
+FEE_STEP_AT = 2
+
+
+def _with_fee_step(steps: list[Step], status: str, fee: str) -> list[Step]:
+    if not steps or fee not in (TO_CONFIRM, CONFIRMED):
+        return steps
+    waiting = fee == TO_CONFIRM and status in CONFIRM_BEFORE
+    if not waiting and fee == TO_CONFIRM:
+        return steps  # offered before the patient confirmed (the step was skipped)
+    step = Step(FEE_STEP.now, "current") if waiting else Step(FEE_STEP.done, "done")
+    later = [Step(s.label, "todo") if waiting and s.state == "current" else s
+             for s in steps[FEE_STEP_AT:]]
+    return [*steps[:FEE_STEP_AT], step, *later]
+
+
+def describe(status: str, *, open_questions: int = 0, fee: str = "", hold_reason: str = "",
+             hold_until=None, today=None) -> dict:
     """`open_questions`: questions from the care team the patient has not answered
     (requests_app.messaging); answering them comes before anything else.
+    `fee`: where the case's fee stands (requests_app.fees.fee_state); a quoted
+    fee to confirm is the next step after the questions.
     `hold_reason`: matching is on hold (Case.hold_reason): its sentence replaces
     the usual one, which promises a specialist within 2 days."""
     text = STATUS_TEXT[status]
@@ -132,9 +154,14 @@ def describe(status: str, *, open_questions: int = 0, hold_reason: str = "",
     plain = text.plain
     if hold_reason and status == S.MATCHING:
         plain = HoldReason(hold_reason).label
+        today = today or timezone.localdate()
         next_step = (_("Nothing to do now: we will write to you by %(date)s")
-                     % {"date": date_format(hold_until, "j F")} if hold_until
+                     % {"date": date_format(hold_until, "j F")}
+                     if hold_until and hold_until >= today
                      else _("Nothing to do now: we will write to you"))
+    fee_waiting = fee == TO_CONFIRM and status in CONFIRM_BEFORE
+    if fee_waiting:
+        next_step = _("Confirm the fee for your second opinion")
     if open_questions:
         next_step = ngettext("Answer your care team's question",
                              "Answer your care team's %(n)s questions", open_questions) % {
@@ -144,6 +171,8 @@ def describe(status: str, *, open_questions: int = 0, hold_reason: str = "",
         "plain_status": plain,
         "next_step": next_step,
         "waiting_on_patient": bool(open_questions),
+        # The fee is the next step (after any question): the pages link to it.
+        "fee_waiting": fee_waiting and not open_questions,
         "tag": text.tag,
-        "steps": steps_for(status),
+        "steps": _with_fee_step(steps_for(status), status, fee),
     }

@@ -7,7 +7,8 @@ from uuid import UUID
 from django.apps import apps
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
@@ -15,7 +16,16 @@ from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
 from secondop.audit.services import log_access, log_access_list
 
-from .models import OPEN_STATES, Case, CaseStatus, SectionState
+from .models import (
+    OPEN_STATES,
+    Case,
+    CaseAmendment,
+    CaseEvent,
+    CaseStatus,
+    Price,
+    PriceItem,
+    SectionState,
+)
 
 
 def case_list(*, viewer) -> QuerySet[Case]:
@@ -91,11 +101,30 @@ def case_section_states(*, case: Case) -> dict[str, str]:
     return dict(case.sections.values_list("section", "state"))
 
 
-def case_timeline(*, case: Case) -> list:
-    """Status changes and amendments, oldest first (two queries)."""
+def case_timeline(*, case: Case, for_staff: bool = False) -> list:
+    """Status changes and amendments, oldest first (two queries); for the care
+    team, also who took the case over from whom, and why (a third)."""
     events = list(case.events.select_related("actor"))
     amendments = list(case.amendments.select_related("actor"))
-    return sorted([*events, *amendments], key=lambda e: (e.created_at, e.pk))
+    changes = (list(case.manager_changes.select_related("actor", "old_manager"))
+               if for_staff else [])
+    return sorted([*events, *amendments, *changes], key=lambda e: (e.created_at, e.pk))
+
+
+def price_list() -> list[Price]:
+    """The price list as patients and coordinators see it: the services offered,
+    in the order of PriceItem (the opinion first, then the re-reads)."""
+    order = {item: i for i, item in enumerate(PriceItem.values)}
+    return sorted(Price.objects.filter(active=True), key=lambda p: order.get(p.item, 99))
+
+
+def case_record_counts(*, case: Case) -> dict[str, int]:
+    """How many of the case's records are checked and how many are still being
+    checked (the records app's table, named here, never imported)."""
+    records = apps.get_model("records", "Record").objects.filter(case=case)
+    return records.aggregate(
+        checked=Count("id", filter=Q(state="verified")),
+        waiting=Count("id", filter=Q(state__in=["uploaded", "scanning"])))
 
 
 def case_care_team_views(*, case: Case) -> list[dict]:
@@ -113,6 +142,30 @@ QUEUE_SORTS = {
     "newest": ("-submitted_at",),
     "reference": ("reference",),
 }
+
+
+def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Each case with `state_since` (when it arrived at its current status: its
+    last timeline event) and `patient_active_at` (the account holder's latest
+    doing: sending, an amendment, a message, a record, a move of theirs). The
+    subqueries run per row shown (the queue's page), each on an index of the
+    case's rows."""
+    def latest(model, **match):
+        return Subquery(model.objects.filter(case=OuterRef("pk"), **match)
+                        .order_by("-created_at").values("created_at")[:1])
+
+    messages = apps.get_model("messaging", "Message")
+    records = apps.get_model("records", "Record")
+    return cases.annotate(
+        state_since=Coalesce(latest(CaseEvent), F("submitted_at")),
+        patient_active_at=Greatest(
+            F("submitted_at"),
+            Coalesce(latest(CaseEvent, actor=OuterRef("owner")), F("submitted_at")),
+            Coalesce(latest(CaseAmendment, actor=OuterRef("owner")), F("submitted_at")),
+            Coalesce(latest(messages, author=OuterRef("owner")), F("submitted_at")),
+            Coalesce(latest(records, uploaded_by=OuterRef("owner")), F("submitted_at")),
+        ),
+    )
 
 
 def case_queue(*, viewer, filters: dict, page: int = 1, request=None) -> Page:
@@ -143,7 +196,7 @@ def case_queue(*, viewer, filters: dict, page: int = 1, request=None) -> Page:
                              | Q(patient_name__icontains=query))
     cases = cases.select_related("case_manager", "specialist", "specialty").order_by(
         *QUEUE_SORTS.get(filters.get("sort") or "due", QUEUE_SORTS["due"]), "id")
-    result = Paginator(cases, QUEUE_PAGE_SIZE).get_page(page)
+    result = Paginator(with_waits(cases), QUEUE_PAGE_SIZE).get_page(page)
     log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result],
                     request=request)
     return result

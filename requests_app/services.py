@@ -4,22 +4,32 @@ Every service takes the acting person and the case's UUID, and loads the case
 through the access rule (selectors.case_for_viewer) with its row locked: a
 person who may not see the case gets the same 404 as anywhere else."""
 
+from decimal import Decimal
 from uuid import UUID
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event
+from secondop.notifications.models import Kind
+from secondop.notifications.services import notify
 
+from .fees import items_total
 from .models import (
     CLOSED_STATES,
+    MAX_FEE,
     OPEN_STATES,
     Case,
     CaseAmendment,
+    CaseManagerChange,
     CaseSection,
     CaseStatus,
+    Currency,
+    Price,
+    PriceItem,
     ReferenceCounter,
     SectionState,
 )
@@ -27,6 +37,7 @@ from .sections import SECTIONS, SECTIONS_BY_KEY, due_at_for, urgency_for
 from .selectors import case_for_viewer
 from .workflow import (
     NOTICE_AMENDED,
+    NOTICE_FEE_CONFIRMED,
     NOTICE_INSURANCE_CHECKED,
     NOTICE_OVERDUE,
     TransitionError,
@@ -149,47 +160,190 @@ def _coordinator_case(*, actor, case_ref, message):
     return case
 
 
-@transaction.atomic
-def case_claim(*, actor, case_ref: UUID | str, request=None) -> Case:
-    """The coordinator becomes the case's manager (taking it over from another
-    one if need be: the audit row keeps who had it)."""
-    case = _coordinator_case(actor=actor, case_ref=case_ref,
-                             message=_("Only coordinators manage cases."))
-    if case.case_manager_id == actor.pk:
+def case_claim(
+    *, actor, case_ref: UUID | str, reason: str = "", expected_manager_id: int | None = None,
+    start_triage: bool = False, request=None,
+) -> Case:
+    """The coordinator becomes the case's manager; with `start_triage`, a new
+    request also moves to triage in the same transaction (one action from the
+    queue).
+
+    Taking over a case another coordinator manages needs a reason: it is kept
+    (CaseManagerChange, on the care team's timeline and in the audit log) and
+    the displaced manager is told. `expected_manager_id` is the manager the page
+    showed (0: nobody): if someone else claimed the case in between, nothing is taken over
+    and the coordinator is told who has it. A repeat (a double click) finds the
+    actor already managing the case and changes nothing."""
+    with transaction.atomic():
+        case = _coordinator_case(actor=actor, case_ref=case_ref,
+                                 message=_("Only coordinators manage cases."))
+        old = case.case_manager
+        reason = (reason or "").strip()
+        if old is not None and old.pk != actor.pk:
+            # 0: the page showed nobody managing it.
+            if expected_manager_id is not None and expected_manager_id != old.pk:
+                raise TransitionError(
+                    _("%(name)s manages this case now. Read the case again before taking "
+                      "it over.") % {"name": old.full_name})
+            if not reason:
+                raise TransitionError(
+                    _("%(name)s manages this case. Say why you are taking it over: they "
+                      "are told.") % {"name": old.full_name})
+        if old is None or old.pk != actor.pk:
+            case.case_manager = actor
+            case.save(update_fields=["case_manager", "updated_at"])
+            log_event(actor=actor, action="requests.case.claimed", obj=case, request=request,
+                      old={"case_manager": old.pk if old else None},
+                      new={"case_manager": actor.pk, "reason": reason if old else ""})
+            if old is not None:
+                CaseManagerChange.objects.create(case=case, actor=actor, old_manager=old,
+                                                 reason=reason)
+                notify(recipient=old, kind=Kind.CASE_UPDATE,
+                       title=_("%(name)s took over %(ref)s from you") % {
+                           "name": actor.full_name, "ref": case.reference},
+                       url=reverse("requests_app:staff_case", args=[case.uuid]),
+                       reference=case.reference or "")
+        if start_triage and case.status == CaseStatus.SUBMITTED:
+            case = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.TRIAGE,
+                                   request=request).case
         return case
-    old = case.case_manager_id
-    case.case_manager = actor
-    case.save(update_fields=["case_manager", "updated_at"])
-    log_event(actor=actor, action="requests.case.claimed", obj=case, request=request,
-              old={"case_manager": old}, new={"case_manager": actor.pk})
-    return case
+
+
+def _fee_items(items) -> tuple[list[dict], str]:
+    """The chosen price-list lines, as they stand now, and their one currency."""
+    items = list(items)
+    prices = {p.item: p for p in Price.objects.filter(item__in=items, active=True)}
+    if set(items) - set(prices):
+        raise TransitionError(_("A service chosen is no longer on the price list: choose again."))
+    lines = [{"item": item, "label": str(prices[item].get_item_display()),
+              "amount": str(prices[item].amount), "currency": prices[item].currency}
+             for item in PriceItem.values if item in prices]
+    currencies = {line["currency"] for line in lines}
+    if len(currencies) > 1:
+        raise TransitionError(_("The services chosen are priced in different currencies."))
+    return lines, (currencies.pop() if currencies else Currency.USD)
 
 
 @transaction.atomic
 def case_insurance_check(
-    *, actor, case_ref: UUID | str, status: str, fee_quoted, note: str = "", request=None,
+    *, actor, case_ref: UUID | str, status: str, fee_quoted, note: str = "", items=(),
+    request=None,
 ) -> Case:
-    """Record whether the patient's plan covers the opinion, and what it costs
-    them (guide 3.2). The patient is told, and sees it on their case page."""
+    """Record whether the patient's plan covers the opinion, the price-list
+    services it is for (`items`), and what it costs the patient (guide 3.2).
+    With no fee given, the fee is the services' total. The patient is told and
+    confirms it in the app; a changed fee or outcome asks them again."""
     case = _coordinator_case(actor=actor, case_ref=case_ref,
                              message=_("Only coordinators check insurance."))
-    old = {"insurance_status": case.insurance_status,
-           "fee_quoted": str(case.fee_quoted) if case.fee_quoted is not None else None,
-           "insurance_note": case.insurance_note}
+    lines, currency = _fee_items(items)
+    if fee_quoted is None and lines:
+        fee_quoted = items_total(lines)
+    if fee_quoted is None:
+        raise TransitionError(_("Enter the fee the patient pays, or choose the services it "
+                                "is for."))
+    if not 0 <= fee_quoted <= MAX_FEE:
+        raise TransitionError(_("The fee must be between 0 and %(max)s.") % {"max": MAX_FEE})
+
+    def snapshot():
+        return {"insurance_status": case.insurance_status,
+                "fee_quoted": str(case.fee_quoted) if case.fee_quoted is not None else None,
+                "fee_currency": case.fee_currency,
+                "fee_items": [line["item"] for line in case.fee_items],
+                "insurance_note": case.insurance_note}
+
+    old = snapshot()
     case.insurance_status = status
     case.fee_quoted = fee_quoted
+    case.fee_currency = currency
+    case.fee_items = lines
     case.insurance_note = note.strip()
     case.insurance_checked_at = timezone.now()
-    case.save(update_fields=["insurance_status", "fee_quoted", "insurance_note",
-                             "insurance_checked_at", "updated_at"])
-    new = {"insurance_status": status,
-           "fee_quoted": str(fee_quoted) if fee_quoted is not None else None,
-           "insurance_note": case.insurance_note}
+    new = snapshot()
+    fields = ["insurance_status", "fee_quoted", "fee_currency", "fee_items", "insurance_note",
+              "insurance_checked_at", "updated_at"]
+    if (old["insurance_status"], old["fee_quoted"], old["fee_currency"]) != (
+            new["insurance_status"], new["fee_quoted"], new["fee_currency"]):
+        # What the patient confirmed is no longer what is quoted.
+        case.fee_confirmed_at = None
+        fields.append("fee_confirmed_at")
+    case.save(update_fields=fields)
     log_event(actor=actor, action="requests.case.insurance_checked", obj=case,
               request=request, old=old, new=new)
     if new != old:
         send_notices(case, NOTICE_INSURANCE_CHECKED, actor=actor)
     return case
+
+
+@transaction.atomic
+def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal, request=None) -> Case:
+    """The patient confirms the fee they were shown (`fee_seen`). If the quote
+    changed since their page was drawn, nothing is confirmed and they are asked
+    to read it again. A second click changes nothing."""
+    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+    if actor.role != Role.PATIENT:
+        raise TransitionError(_("Only the patient's own account can confirm the fee."))
+    if not case_is_editable(case):
+        raise TransitionError(_("This request is closed and can no longer be changed."))
+    if case.fee_quoted is None or not case.insurance_status:
+        raise TransitionError(_("There is no fee to confirm yet: your coordinator will tell "
+                                "you what it costs."))
+    if case.fee_quoted != fee_seen:
+        raise TransitionError(_("The fee has changed since you opened this page. Please read "
+                                "it again before you confirm."))
+    if case.fee_confirmed_at is not None:
+        return case
+    case.fee_confirmed_at = timezone.now()
+    case.save(update_fields=["fee_confirmed_at", "updated_at"])
+    log_event(actor=actor, action="requests.case.fee_confirmed", obj=case, request=request,
+              new={"fee_quoted": str(case.fee_quoted), "fee_currency": case.fee_currency})
+    send_notices(case, NOTICE_FEE_CONFIRMED, actor=actor)
+    return case
+
+
+@transaction.atomic
+def case_fee_waive(*, actor, case_ref: UUID | str, reason: str, request=None) -> Case:
+    """The case manager records why matching goes ahead before the patient has
+    confirmed a fee (a charity case, an insurer that pays the service directly).
+    A repeat keeps the first reason."""
+    case = _coordinator_case(actor=actor, case_ref=case_ref,
+                             message=_("Only coordinators skip the fee step."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionError(_("Say why matching goes ahead without the patient's "
+                                "confirmation of the fee."))
+    if case.fee_waived_at is not None:
+        return case
+    case.fee_waived_reason = reason
+    case.fee_waived_at = timezone.now()
+    case.fee_waived_by = actor
+    case.save(update_fields=["fee_waived_reason", "fee_waived_at", "fee_waived_by",
+                             "updated_at"])
+    log_event(actor=actor, action="requests.case.fee_waived", obj=case, request=request,
+              new={"reason": reason})
+    return case
+
+
+# The demo's price list (price_list_seed); a real installation's administrator
+# keeps their own in the Django admin.
+DEMO_PRICES = {
+    PriceItem.WRITTEN: ("750.00", "A specialist reads your records and answers your "
+                                  "questions in a written report."),
+    PriceItem.WITH_VIDEO: ("950.00", "The written report, and a video call with the "
+                                     "specialist to talk it through."),
+    PriceItem.PATHOLOGY: ("300.00", "A pathologist looks again at your biopsy slides."),
+    PriceItem.IMAGING: ("250.00", "A radiologist looks again at your scans."),
+}
+
+
+def price_list_seed(*, prices: dict | None = None) -> int:
+    """Fill the price list's missing lines (the demo). Idempotent: a line an
+    administrator already set is never changed. Returns the lines created."""
+    created = 0
+    for item, (amount, description) in (prices or DEMO_PRICES).items():
+        _price, made = Price.objects.get_or_create(
+            item=item, defaults={"amount": Decimal(amount), "description": description})
+        created += made
+    return created
 
 
 def cases_flag_overdue(*, now=None, limit: int = 500) -> int:

@@ -3,20 +3,29 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import coordinator_required, patient_required
 
-from . import authorisation, progress, selectors, services
-from .forms import CaseMoveForm, InsuranceCheckForm, QueueFilterForm, WithdrawForm
+from . import authorisation, fees, progress, selectors, services
+from .forms import (
+    CaseMoveForm,
+    ClaimForm,
+    FeeConfirmForm,
+    FeeWaiveForm,
+    InsuranceCheckForm,
+    QueueFilterForm,
+    WithdrawForm,
+)
 from .messaging import selectors as messaging
 from .models import OPEN_STATES, Case, CaseStatus, SectionState
+from .receipt import render_receipt
 from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
 
@@ -45,6 +54,7 @@ def dashboard(request):
     for case in cases:
         messages_on = counts.get(case.pk, messaging.CaseMessages())
         case.progress = progress.describe(case.status, open_questions=messages_on.open_questions,
+                                          fee=fees.fee_state(case),
                                           hold_reason=case.hold_reason,
                                           hold_until=case.hold_until)
         case.unread_messages = messages_on.unread
@@ -71,14 +81,18 @@ def case_detail(request, case):
         rows = [(s, states.get(s.key)) for s in SECTIONS]
         done = sum(1 for _s, state in rows if state == SectionState.COMPLETED)
         return render(request, "requests_app/task_list.html",
-                      {"case": case, "rows": rows, "done": done, "total": len(rows)})
+                      {"case": case, "rows": rows, "done": done, "total": len(rows),
+                       "prices": selectors.price_list()})
     timeline = selectors.case_timeline(case=case)
     asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
         "case": case,
         "progress": progress.describe(
             case.status, open_questions=len(messaging.open_questions(case=case)),
-            hold_reason=case.hold_reason, hold_until=case.hold_until),
+            fee=fees.fee_state(case), hold_reason=case.hold_reason,
+            hold_until=case.hold_until),
+        "receipt": fees.receipt_available(case),
+        "fee_total": fees.money(case.fee_quoted, case.fee_currency),
         "timeline": timeline,
         "records_asked": asked[-1].reason if asked and case.status == CaseStatus.AWAITING_RECORDS
         else "",
@@ -131,7 +145,8 @@ def case_check(request, case):
         return redirect("requests_app:case_detail", case.uuid)
     states = selectors.case_section_states(case=case)
     context = {"case": case, "missing": services.case_missing_sections(states=states),
-               "answers": section_answers(case, list(case.questions.all()))}
+               "answers": section_answers(case, list(case.questions.all())),
+               "prices": selectors.price_list()}
     return render(request, "requests_app/check.html", context)
 
 
@@ -149,6 +164,50 @@ def case_submit(request, case):
     messages.success(request, _("Your request is sent. Your reference is %(ref)s.")
                      % {"ref": case.reference})
     return redirect("requests_app:case_detail", case.uuid)
+
+
+@patient_case_view
+def case_fee(request, case):
+    """The fee quoted for the request, what it covers, and the patient's
+    confirmation, which matching waits for. Nothing is charged here."""
+    if case.status == CaseStatus.DRAFT:
+        return redirect("requests_app:case_detail", case.uuid)
+    form = FeeConfirmForm(request.POST or None, initial={"fee": case.fee_quoted})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.case_fee_confirm(actor=request.user, case_ref=case.uuid,
+                                      fee_seen=form.cleaned_data["fee"], request=request)
+        except TransitionError as error:
+            form.add_error(None, str(error))
+            case.refresh_from_db()
+            # Shown again with the fee quoted now, to read and tick afresh.
+            form.data = form.data.copy()
+            form.data["fee"] = str(case.fee_quoted or "")
+            form.data.pop("agree", None)
+        else:
+            messages.success(request, _("Thank you: the fee is confirmed. We will now find "
+                                        "your specialist."))
+            return redirect("requests_app:case_detail", case.uuid)
+    context = {"case": case, "form": form, "state": fees.fee_state(case),
+               "must_confirm": fees.patient_must_confirm(case),
+               "total": fees.money(case.fee_quoted, case.fee_currency),
+               "items": [(line["label"], fees.money(line["amount"], line["currency"]))
+                         for line in case.fee_items],
+               "receipt": fees.receipt_available(case), "prices": selectors.price_list()}
+    return render(request, "requests_app/fee.html", context, status=400 if form.errors else 200)
+
+
+@require_safe
+@patient_case_view
+def case_receipt(request, case):
+    """The itemised receipt (PDF) for the patient's insurer, after delivery."""
+    if not fees.receipt_available(case):
+        raise Http404
+    # The account holder's own document: not in the access log (staff reads are).
+    pdf = render_receipt(case)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="receipt-{case.reference}.pdf"'
+    return response
 
 
 @sensitive_post_parameters()
@@ -233,19 +292,30 @@ def coordinator_home(request):
                   status=400 if form.errors else 200)
 
 
-def _staff_case_page(request, case, *, move_form=None, insurance_form=None, status=200):
+def _staff_case_page(request, case, *, move_form=None, insurance_form=None, claim_form=None,
+                     waive_form=None, status=200):
     is_coordinator = request.user.role == Role.COORDINATOR
     moves = _staff_moves(case, request.user.role) if is_coordinator else []
+    prices = selectors.price_list() if is_coordinator else []
     context = {
         "case": case,
         "progress": progress.describe(case.status),
-        "timeline": selectors.case_timeline(case=case),
+        "timeline": selectors.case_timeline(case=case, for_staff=True),
         "answers": section_answers(case, list(case.questions.all())),
         "is_coordinator": is_coordinator,
         "moves": [(to, progress.action_label(case.status, to)) for to in moves],
         "move_form": move_form or CaseMoveForm(moves=moves),
-        "insurance_form": insurance_form or (InsuranceCheckForm(instance=case)
+        "insurance_form": insurance_form or (InsuranceCheckForm(instance=case, prices=prices)
                                              if is_coordinator else None),
+        "claim_form": claim_form or ClaimForm(initial={
+            "expected_manager": case.case_manager_id or 0,
+            "start_triage": case.status == CaseStatus.SUBMITTED}),
+        "waive_form": waive_form or FeeWaiveForm(),
+        "fee_state": fees.fee_state(case),
+        "fee_words": fees.STAFF_WORDS[fees.fee_state(case)],
+        "fee_total": fees.money(case.fee_quoted, case.fee_currency),
+        "record_counts": selectors.case_record_counts(case=case),
+        "now": timezone.now(),
     }
     return render(request, "requests_app/staff_case.html", context, status=status)
 
@@ -276,18 +346,58 @@ def staff_case(request, ref):
     return _staff_case_page(request, _staff_case(request, ref))
 
 
+@sensitive_post_parameters()
 @require_POST
 @login_required
 def staff_case_claim(request, ref):
+    """Claim a case (from its page or the queue: for a new request, claim and
+    start triage at once), or take it over from its manager with a reason."""
     case = _coordinator_case(request, ref)
-    try:
-        services.case_claim(actor=request.user, case_ref=case.uuid, request=request)
-    except TransitionError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("You are now the case manager of %(ref)s.")
-                         % {"ref": case.reference})
-    return redirect("requests_app:staff_case", case.uuid)
+    form = ClaimForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        taking_over = case.case_manager_id not in (None, request.user.pk)
+        try:
+            case = services.case_claim(
+                actor=request.user, case_ref=case.uuid, reason=data["reason"],
+                expected_manager_id=data["expected_manager"],
+                start_triage=data["start_triage"], request=request)
+        except TransitionError as error:
+            form.add_error("reason" if taking_over else None, str(error))
+        else:
+            if data["start_triage"] and case.status == CaseStatus.TRIAGE:
+                messages.success(request, _("You manage %(ref)s and its triage has started.")
+                                 % {"ref": case.reference})
+            else:
+                messages.success(request, _("You are now the case manager of %(ref)s.")
+                                 % {"ref": case.reference})
+            return redirect("requests_app:staff_case", case.uuid)
+    # Who manages it now (a colleague may have just claimed it): the form is shown
+    # again for that manager, with the reason kept.
+    case.refresh_from_db()
+    form.data = form.data.copy()
+    form.data["expected_manager"] = str(case.case_manager_id or 0)
+    return _staff_case_page(request, case, claim_form=form, status=400)
+
+
+@sensitive_post_parameters()
+@require_POST
+@login_required
+def staff_case_fee_waive(request, ref):
+    """Let matching go ahead before the patient confirms a fee, with a reason."""
+    case = _coordinator_case(request, ref)
+    form = FeeWaiveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_fee_waive(actor=request.user, case_ref=case.uuid,
+                                    reason=form.cleaned_data["reason"], request=request)
+        except TransitionError as error:
+            form.add_error("reason", str(error))
+        else:
+            messages.success(request, _("Saved: matching can go ahead without the patient's "
+                                        "confirmation of the fee."))
+            return redirect("requests_app:staff_case", case.uuid)
+    return _staff_case_page(request, case, waive_form=form, status=400)
 
 
 @sensitive_post_parameters()
@@ -316,13 +426,15 @@ def staff_case_move(request, ref):
 @login_required
 def staff_case_insurance(request, ref):
     case = _coordinator_case(request, ref)
-    form = InsuranceCheckForm(request.POST, instance=Case(pk=case.pk))
+    form = InsuranceCheckForm(request.POST, instance=Case(pk=case.pk),
+                              prices=selectors.price_list())
     if form.is_valid():
         try:
             services.case_insurance_check(
                 actor=request.user, case_ref=case.uuid, request=request,
                 status=form.cleaned_data["insurance_status"],
                 fee_quoted=form.cleaned_data["fee_quoted"],
+                items=form.cleaned_data["items"],
                 note=form.cleaned_data["insurance_note"])
         except TransitionError as error:
             form.add_error(None, str(error))

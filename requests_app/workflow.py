@@ -190,6 +190,9 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
 NOTICE_INSURANCE_CHECKED = _notices(
     Notice(Kind.CASE_UPDATE, OWNER, _("We checked the cost of your request %(ref)s")),
 )
+NOTICE_FEE_CONFIRMED = _notices(
+    Notice(Kind.CASE_UPDATE, CASE_MANAGER, _("The patient confirmed the fee for %(ref)s")),
+)
 NOTICE_OVERDUE = _notices(
     Notice(Kind.OVERDUE, CASE_MANAGER, _("%(ref)s is past its report due date")),
     Notice(Kind.OVERDUE, SPECIALIST_ASSIGNED, _("%(ref)s is past its report due date")),

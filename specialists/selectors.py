@@ -81,7 +81,8 @@ def offer_for(*, viewer, case_ref, request=None):
 
 def offer_summary(*, offer) -> list[tuple]:
     """Only what a specialist needs to decide: no name, no date of birth, no
-    contact details. The age as a band."""
+    contact details. The age as a band; the proposed treatment and the
+    patient's own questions (free text the patient wrote about their care)."""
     from django.utils import timezone
     from django.utils.translation import gettext as _
 
@@ -99,6 +100,10 @@ def offer_summary(*, offer) -> list[tuple]:
         (_("Lives in"), case.get_patient_state_display()),
         (_("Diagnosis"), case.diagnosis),
         (_("ICD-10-CM code"), code),
+        # What the expert decides on: the treatment proposed and what the patient asks.
+        (_("Proposed treatment"), case.proposed_treatment),
+        (_("The patient's questions"),
+         "\n".join(f"{q.position}. {q.text}" for q in case.questions.all())),
         (_("Specialty asked for"), case.specialty.name if case.specialty else ""),
         (_("Consultation"), case.get_consultation_type_display()),
         (_("Report due"),

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from requests_app.fees import offer_blocker
 from requests_app.models import Case, CaseStatus
 from requests_app.selectors import case_for_viewer
 from requests_app.workflow import case_transition
@@ -123,6 +124,8 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
         if case.status != CaseStatus.MATCHING:
             raise OfferError(_("This case is not waiting for a specialist any more (it is "
                                "“%(status)s”).") % {"status": case.get_status_display()})
+        if blocker := offer_blocker(case):
+            raise OfferError(blocker)
         # The specialist's profile next (always case, then profile): two offers of
         # different cases to one specialist queue here, and the second counts the
         # first against their capacity.

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from requests_app.fees import offer_blocker
 from requests_app.models import CaseStatus
 from requests_app.selectors import case_for_viewer
 from secondop.accounts.models import Role
@@ -67,9 +68,12 @@ def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
     context = {
         "case": case, "ranking": ranking, "relax_form": relax_form,
         "candidates": [(c, explanation(c)) for c in ranking.candidates[:20]],
-        "can_offer": case.status == CaseStatus.MATCHING,
+        "can_offer": case.status == CaseStatus.MATCHING and not offer_blocker(case),
         "offers": selectors.case_offers(case=case),
         "hold_form": hold_form, "tell_form": tell_form,
+        # Matching waits for the fee (requests_app.fees); the page says so.
+        "fee_blocker": offer_blocker(case) if case.status == CaseStatus.MATCHING else "",
+        "now": timezone.now(),
     }
     return render(request, "specialists/match.html", context, status=status)
 

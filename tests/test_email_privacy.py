@@ -313,6 +313,8 @@ def _case_a(deliver, p) -> Case:
     deliver(case_transition, actor=grace, ref=case.uuid, to_status=CaseStatus.TRIAGE)
     deliver(case_services.case_insurance_check, actor=grace, case_ref=case.uuid,
             status="self_pay", fee_quoted=Decimal("450.00"), note=A["insurance_note"])
+    deliver(case_services.case_fee_confirm, actor=maria, case_ref=case.uuid,
+            fee_seen=Decimal("450.00"))  # the case manager is told
     asked = deliver(records_services.record_request_create, actor=grace, case_ref=case.uuid,
                     note=A["record_request"], category="pathology")  # RECORDS_REQUESTED
     deliver(case_services.case_section_save, actor=maria, case_ref=case.uuid,
@@ -436,6 +438,8 @@ def _case_b(deliver, p) -> Case:
     deliver(case_services.case_claim, actor=grace, case_ref=case.uuid)
     deliver(case_transition, actor=grace, ref=case.uuid, to_status=CaseStatus.TRIAGE)
     deliver(case_transition, actor=grace, ref=case.uuid, to_status=CaseStatus.MATCHING)
+    deliver(case_services.case_fee_waive, actor=grace, case_ref=case.uuid,
+            reason="The insurer pays the service directly")
     deliver(offers.offer_make, actor=grace, case_ref=case.uuid, specialist_id=p["marsh"].pk)
     deliver(offers.offer_decline, actor=p["marsh"], case_ref=case.uuid, reason="capacity",
             note="Three glioblastoma cases this week already")  # OFFER_DECLINED

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from records.models import Bundle, GatherList
 from requests_app.aftercare.models import FollowUpQuestion
-from requests_app.models import Icd10Synonym
+from requests_app.models import Icd10Synonym, Price
 from secondop.audit.services import log_access, log_event
 from secondop.notifications.models import Kind, Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
@@ -154,6 +154,10 @@ TABLE: dict[str, Row] = {
     "requests/<uuid:ref>/check/": same(PATIENT_CASE | {"owner": REDIRECT}),
     "requests/<uuid:ref>/submit/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
     "requests/<uuid:ref>/withdraw/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}),
+    # The fee: POST_DATA does not tick "I understand this fee", so the page comes back.
+    "requests/<uuid:ref>/fee/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    # The owner's delivered case's receipt; GET only.
+    "requests/<uuid:ref>/receipt.pdf": Row(PATIENT_CASE, WRONG_METHOD),
     # POST only: what a patient types about their health stays out of URLs.
     "requests/icd10/search/": Row(WRONG_METHOD, ANY_SIGNED_IN),
     # Filters are POSTed into the session, then the page is shown again.
@@ -164,6 +168,8 @@ TABLE: dict[str, Row] = {
     "requests/care/<uuid:ref>/move/": Row(WRONG_METHOD, STAFF_CASE | {"coordinator": BAD_REQUEST}),
     "requests/care/<uuid:ref>/insurance/": Row(WRONG_METHOD,
                                                STAFF_CASE | {"coordinator": BAD_REQUEST}),
+    "requests/care/<uuid:ref>/fee-waive/": Row(WRONG_METHOD,
+                                               STAFF_CASE | {"coordinator": REDIRECT}),
     "specialist/": same(SPECIALIST_PAGE),
     # The specialist's own profile: no URL names a profile, so nobody else's can be reached.
     # A POST of POST_DATA is no valid form: the page is shown again with its errors.
@@ -340,6 +346,7 @@ TABLE: dict[str, Row] = {
     **admin_model("notifications/notification", **READ_ONLY),
     **admin_model("requests_app/case", **READ_ONLY),
     **admin_model("requests_app/icd10synonym"),
+    **admin_model("requests_app/price", delete=False),
     # Certifications are retired (switched off), never deleted.
     **admin_model("specialists/board", delete=False),
     **admin_model("specialists/certification", delete=False),
@@ -407,6 +414,7 @@ def build_world(users: dict) -> dict:
         "notifications/notification": notification,
         "requests_app/case": case,
         "requests_app/icd10synonym": Icd10Synonym.objects.create(term="lump", clinical="neoplasm"),
+        "requests_app/price": Price.objects.create(item="written", amount="750.00"),
         "specialists/specialty": Specialty.objects.get(slug="oncology"),
         "specialists/board": Board.objects.get(slug="abim"),
         "specialists/certification": Certification.objects.get(slug="abim-medical-oncology"),
@@ -446,7 +454,8 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
     admin_model_label = re.match(r"admin/(\w+/\w+)/<path:object_id>/", route)
     return {
         # the owner's sent case (their delivered one for the aftercare pages)
-        "ref": str(world["delivered"].uuid if route.startswith("aftercare/") else case.uuid),
+        "ref": str(world["delivered"].uuid if route.startswith("aftercare/")
+                   or route.endswith("receipt.pdf") else case.uuid),
         "key": "diagnosis" if route.startswith("requests/") else "MQ:bogus-key",
         "uidb36": "zz",                               # allauth's reset link, bogus
         "pk": str(world["notification"].pk),          # the owner's notification

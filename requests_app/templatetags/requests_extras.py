@@ -29,3 +29,28 @@ def field_label(name: str) -> str:
         return capfirst(Case._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:
         return name
+
+
+@register.simple_tag
+def money(amount, currency="USD") -> str:
+    """An amount with its currency: "$450.00 (USD)"."""
+    from requests_app.fees import money as money_words
+
+    return money_words(amount, currency)
+
+
+@register.filter
+def wait(since, now) -> str:
+    """How long since `since`, in the largest whole unit: "3 days", "5 hours",
+    "12 minutes" (the queue's columns; timesince's pairs are too long there)."""
+    from django.utils.translation import ngettext
+
+    if since is None or now is None:
+        return ""
+    seconds = max(0, int((now - since).total_seconds()))
+    days, hours, minutes = seconds // 86400, seconds // 3600, seconds // 60
+    if days:
+        return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    if hours:
+        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}

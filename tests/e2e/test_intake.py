@@ -196,9 +196,8 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     page.get_by_role("link", name=case.reference).click()
     assert page.get_by_text("Whether losing the whole breast is really needed").is_visible()
     assert_accessible(page, "staff case page")
-    page.get_by_role("button", name="Claim: I will manage this case").click()
-    assert page.get_by_text(f"You are now the case manager of {case.reference}").is_visible()
-    page.get_by_role("button", name="Start triage").click()
+    page.get_by_role("button", name="Claim and start triage").click()
+    assert page.get_by_text(f"You manage {case.reference} and its triage has started.").is_visible()
     # Asking for records without a note is refused, and says why.
     page.get_by_role("button", name="Ask the patient for records").click()
     assert page.get_by_text("Write a note for the patient saying why.").first.is_visible()

@@ -57,8 +57,7 @@ def test_a_coordinator_matches_the_specialist_accepts_the_patient_sees_them(page
     assert_accessible(page, "queue, filtered")
 
     page.get_by_role("link", name=case.reference).click()
-    page.get_by_role("button", name="Claim: I will manage this case").click()
-    page.get_by_role("button", name="Start triage").click()
+    page.get_by_role("button", name="Claim and start triage").click()
     page.get_by_role("button", name="Triage done: find a specialist").click()
     page.get_by_role("link", name="Find a specialist").click()
     assert_accessible(page, "matching")

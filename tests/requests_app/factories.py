@@ -2,11 +2,14 @@
 give it answers and a place in the workflow:
 
     CaseFactory(owner=patient, complete=True)    every section answered and complete
-    CaseFactory(owner=patient, submitted=True)   ... and sent: reference, due date
+    CaseFactory(owner=patient, submitted=True)   ... and sent: reference, due date, and
+                                                 the fee quoted and confirmed (fee_agreed)
+    CaseFactory(owner=patient, submitted=True, fee_agreed=False)   ... no fee step yet
     CaseFactory(owner=patient, withdrawn=True)   ... sent, then withdrawn
 """
 
 import datetime
+import decimal
 
 import factory
 from django.utils import timezone
@@ -47,8 +50,17 @@ class CaseFactory(factory.django.DjangoModelFactory):
             authorisation_signed_name=factory.SelfAttribute("owner.full_name"),
             authorisation_signed_at=factory.LazyFunction(timezone.now),
         )
+        # Past the fee step (requests_app.fees): quoted and confirmed, so matching may
+        # offer the case.
+        fee_agreed = factory.Trait(
+            insurance_status="self_pay", fee_quoted=decimal.Decimal("750.00"),
+            fee_items=[{"item": "written", "label": "Written opinion", "amount": "750.00",
+                        "currency": "USD"}],
+            insurance_checked_at=factory.LazyFunction(timezone.now),
+            fee_confirmed_at=factory.LazyFunction(timezone.now),
+        )
         submitted = factory.Trait(
-            complete=True, status="submitted",
+            complete=True, status="submitted", fee_agreed=True,
             reference=factory.Sequence(lambda n: f"SO-2026-{900000 + n:06d}"),
             submitted_at=factory.LazyFunction(timezone.now),
             due_at=factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7)),

@@ -1,6 +1,7 @@
 """The coordinator's queue, claiming a case, and the moves made from its page."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -140,11 +141,12 @@ def test_a_coordinator_claims_a_case_and_another_can_take_it_over(client, patien
     assert case.case_manager == coordinator
     other = UserFactory(role="coordinator", email="second@example.com")
     enrol_totp(other)
-    services.case_claim(actor=other, case_ref=case.uuid)
+    services.case_claim(actor=other, case_ref=case.uuid, reason="Cora is on leave")
     case.refresh_from_db()
     assert case.case_manager == other
     event = AuditEvent.objects.filter(action="requests.case.claimed").latest("id")
     assert event.old_values == {"case_manager": coordinator.pk}
+    assert event.new_values == {"case_manager": other.pk, "reason": "Cora is on leave"}
 
 
 def test_a_specialist_cannot_claim(patient, specialist):
@@ -261,3 +263,139 @@ def test_the_insurance_check_is_saved_audited_and_shown_to_the_patient(client, p
     client.force_login(patient)
     html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     assert "Your plan covers it; your co-pay is $40." in html and "40.00" in html
+
+
+# --- The coordinator's day (issue 15 point 5) ----------------------------------------------
+def test_the_queue_shows_how_long_each_case_waited_and_the_patients_last_activity(
+    client, patient, coordinator
+):
+    from requests_app.messaging.models import Message
+
+    now = timezone.now()
+    case = _sent(patient, status="triage", submitted_at=now - datetime.timedelta(days=6))
+    event = CaseEvent.objects.create(case=case, actor=coordinator, old_status="submitted",
+                                     new_status="triage")
+    CaseEvent.objects.filter(pk=event.pk).update(created_at=now - datetime.timedelta(days=3))
+    message = Message.objects.create(case=case, author=patient, body="Any news?")
+    Message.objects.filter(pk=message.pk).update(created_at=now - datetime.timedelta(hours=5))
+    # The coordinator's own message is not the patient's activity.
+    Message.objects.create(case=case, author=coordinator, body="Soon.")
+    client.force_login(coordinator)
+    response = _queue(client)
+    row = response.context["page"].object_list[0]
+    assert (now - row.state_since).days == 3
+    assert round((now - row.patient_active_at).total_seconds() / 3600) == 5
+    html = response.content.decode()
+    assert "In this status for" in html and "3 days" in html and "5 hours ago" in html
+
+
+def test_the_queue_runs_the_same_queries_with_waits_for_1_or_50_cases(
+    client, patient, coordinator
+):
+    client.force_login(coordinator)
+
+    def grow(n):
+        while Case.objects.filter(owner=patient).count() < n:
+            case = _sent(patient)
+            CaseEvent.objects.create(case=case, actor=patient, old_status="draft",
+                                     new_status="submitted")
+
+    assert_constant_queries(client, lambda n: reverse(QUEUE), grow, sizes=(1, 50))
+
+
+def test_claim_and_start_triage_is_one_action_from_the_queue(client, patient, coordinator):
+    case = _sent(patient)
+    client.force_login(coordinator)
+    html = _queue(client).content.decode()
+    assert "Claim and start triage" in html
+    data = {"expected_manager": "0", "start_triage": "on"}
+    url = reverse("requests_app:staff_case_claim", args=[case.uuid])
+    response = client.post(url, data)
+    assert response.url == reverse("requests_app:staff_case", args=[case.uuid])
+    client.post(url, data)  # a double click
+    case.refresh_from_db()
+    assert case.case_manager == coordinator and case.status == CaseStatus.TRIAGE
+    assert case.events.filter(new_status="triage").count() == 1
+    assert AuditEvent.objects.filter(action="requests.case.claimed").count() == 1
+
+
+def test_two_coordinators_claiming_at_once_do_not_take_over_silently(
+    client, patient, coordinator
+):
+    case = _sent(patient)
+    other = UserFactory(role="coordinator", email="second@example.com")
+    services.case_claim(actor=other, case_ref=case.uuid, expected_manager_id=0,
+                        start_triage=True)
+    client.force_login(coordinator)
+    response = client.post(reverse("requests_app:staff_case_claim", args=[case.uuid]),
+                           {"expected_manager": "0", "start_triage": "on"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "manages this case now" in html
+    case.refresh_from_db()
+    assert case.case_manager == other
+    # The page is shown again for the manager there is now: a reason takes it over.
+    assert f'name="expected_manager" value="{other.pk}"' in html
+    client.post(reverse("requests_app:staff_case_claim", args=[case.uuid]),
+                {"expected_manager": str(other.pk), "reason": "Swapping with Omar"})
+    case.refresh_from_db()
+    assert case.case_manager == coordinator
+
+
+def test_taking_over_asks_for_a_reason_and_tells_the_displaced_manager(
+    client, patient, coordinator
+):
+    other = UserFactory(role="coordinator", email="second@example.com", full_name="Omar Other")
+    case = _sent(patient, status="triage", case_manager=other)
+    client.force_login(coordinator)
+    url = reverse("requests_app:staff_case_claim", args=[case.uuid])
+    page = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
+    assert "Omar Other manages this case." in page and "Why are you taking it over?" in page
+
+    refused = client.post(url, {"expected_manager": str(other.pk), "reason": " "})
+    assert refused.status_code == 400
+    assert "Say why you are taking it over" in refused.content.decode()
+    assert Case.objects.get(pk=case.pk).case_manager == other
+
+    data = {"expected_manager": str(other.pk), "reason": "Omar is on leave this week"}
+    assert client.post(url, data).status_code == 302
+    client.post(url, data)  # a double submit
+    case.refresh_from_db()
+    assert case.case_manager == coordinator
+    change = case.manager_changes.get()
+    assert (change.old_manager, change.actor, change.reason) == (
+        other, coordinator, "Omar is on leave this week")
+    told = Notification.objects.filter(recipient=other, title__contains="took over")
+    assert told.count() == 1
+    assert told.get().url == reverse("requests_app:staff_case", args=[case.uuid])
+    staff_page = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content
+    assert b"Cora Coordinator took over as case manager from Omar Other." in staff_page
+    assert b"Omar is on leave this week" in staff_page
+
+    # The patient's timeline does not show the care team's reason.
+    client.force_login(patient)
+    mine = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content
+    assert b"on leave" not in mine and b"took over" not in mine
+
+
+def test_the_case_page_opens_with_the_summary_strip(client, patient, coordinator):
+    from tests.records.factories import RecordFactory
+
+    case = _sent(patient, status="triage", urgency="urgent", case_manager=coordinator,
+                 due_at=timezone.now() + datetime.timedelta(days=2, hours=3))
+    RecordFactory(case=case)
+    RecordFactory(case=case, state="scanning")
+    client.force_login(coordinator)
+    response = client.get(reverse("requests_app:staff_case", args=[case.uuid]))
+    html = response.content.decode()
+    strip = html[html.index('class="case-strip"'):html.index("</section>",
+                                                              html.index('class="case-strip"'))]
+    assert re.search(r"2\xa0days, [23]\xa0hours left", strip)
+    for expected in (case.reference, "Urgent", "Medical Oncology",
+                     "New York", "Early-stage breast cancer", "A written opinion only",
+                     "1 checked, 1 being checked", "Confirmed by the patient",
+                     "$750.00 (USD)", "You"):
+        assert expected in strip, expected
+    # The strip comes before anything to do, and the answers stand in two columns.
+    assert html.index('class="case-strip"') < html.index('id="actions-title"')
+    assert 'class="answers-columns"' in html

@@ -209,7 +209,8 @@ def test_the_coordinator_sees_new_requests(client, patient, coordinator):
 # Each page runs only the queries it needs; a change here is a change to weigh.
 # Every signed-in page reads the user; the unread count comes from the cache.
 # The dashboard's third: each request's open questions and unread messages (messaging).
-PAGE_QUERIES = {"dashboard": 3, "case_detail": 3, "case_check": 4, "case_section": 3}
+# case_detail (a draft: the task list) and case_check read the price list too.
+PAGE_QUERIES = {"dashboard": 3, "case_detail": 4, "case_check": 5, "case_section": 3}
 
 
 @pytest.mark.parametrize("name", PAGE_QUERIES)

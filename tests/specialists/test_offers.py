@@ -83,7 +83,9 @@ def test_the_specialist_sees_only_a_summary_until_they_accept(client, matching, 
     assert response.url == reverse("specialists:offer", args=[matching.uuid])
     html = client.get(response.url).content.decode()
     assert "Early-stage breast cancer" in html and "50 to 59" in html and "Metro General" in html
-    for private in (matching.patient_name, "212 555 0123", "1970", "Is surgery my only option?"):
+    # What an expert decides on: the proposed treatment and the patient's questions.
+    assert "Mastectomy" in html and "1. Is surgery my only option?" in html
+    for private in (matching.patient_name, "212 555 0123", "1970"):
         assert private not in html
     accept = client.post(reverse("specialists:offer_accept", args=[matching.uuid]), {})
     assert accept.status_code == 400

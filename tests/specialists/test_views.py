@@ -65,3 +65,15 @@ def test_offering_from_the_page_with_no_specialist_chosen_says_so(client, patien
     client.force_login(coordinator)
     response = client.post(reverse("specialists:case_offer", args=[case.uuid]), follow=True)
     assert "Choose a specialist from the list." in response.content.decode()
+
+
+def test_the_matching_page_shows_the_urgency_and_the_due_date_with_the_time_left(
+    client, patient, coordinator
+):
+    case = CaseFactory(owner=patient, submitted=True, status="matching", urgency="urgent",
+                       due_at=timezone.now() + datetime.timedelta(days=2, hours=5))
+    client.force_login(coordinator)
+    html = client.get(reverse("specialists:case_match", args=[case.uuid])).content.decode()
+    facts = html[html.index('<dl class="summary-list">'):html.index("</dl>")]
+    assert "Urgency" in facts and "tag-red" in facts and "Urgent" in facts
+    assert re.search(r"2\xa0days, [45]\xa0hours left", facts)

@@ -406,6 +406,7 @@ class Command(BaseCommand):
         other_patient = self._user(*OTHER_PATIENT, Role.PATIENT)
         coordinator = self._user(*COORDINATOR, Role.COORDINATOR, mfa=True)
         self.admin = self._user(*ADMIN, Role.ADMIN, mfa=True)
+        services.price_list_seed()
         specialists = {s.email: self._specialist(s) for s in SPECIALISTS}
         for spec in self._coverage():
             self._specialist(spec)
@@ -494,6 +495,13 @@ class Command(BaseCommand):
                 turnaround_days=5 + n % 4,
                 unverified=("CO",) if n in (1, 2) else ()))
         return people
+
+    def _fee_agreed(self, patient: User, coordinator: User, case: Case) -> None:
+        """Matching waits for the fee: the coordinator quotes it, the patient confirms."""
+        services.case_insurance_check(actor=coordinator, case_ref=case.uuid, status="self_pay",
+                                      fee_quoted=None, items=["written"])
+        services.case_fee_confirm(actor=patient, case_ref=case.uuid,
+                                  fee_seen=Case.objects.get(uuid=case.uuid).fee_quoted)
 
     def _base(self, patient: User, **fields) -> dict:
         return {"relationship": "self", "patient_name": patient.full_name,
@@ -591,6 +599,7 @@ class Command(BaseCommand):
         services.case_claim(actor=coordinator, case_ref=case.uuid)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.MATCHING)
+        self._fee_agreed(patient, coordinator, case)
         specialist_services.offer_make(actor=coordinator, case_ref=case.uuid,
                                        specialist_id=specialist.pk)
         self._upload(patient, case, "pathology", "Lung biopsy report",
@@ -635,6 +644,7 @@ class Command(BaseCommand):
                        diagnosing_institution="Mount Hope Hospital",
                        consultation_type="written", proposed_treatment="Lumpectomy and chemo")
         case_transition(actor=coordinator, ref=offered.uuid, to_status=CaseStatus.MATCHING)
+        self._fee_agreed(patient, coordinator, offered)
         specialist_services.offer_make(actor=coordinator, case_ref=offered.uuid,
                                        specialist_id=oncologist.pk)
 
@@ -704,6 +714,7 @@ class Command(BaseCommand):
         services.case_claim(actor=coordinator, case_ref=case.uuid)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.MATCHING)
+        self._fee_agreed(patient, coordinator, case)
         specialist_services.offer_make(actor=coordinator, case_ref=case.uuid,
                                        specialist_id=specialist.pk)
         specialist_services.offer_accept(actor=specialist, case_ref=case.uuid,
