@@ -353,8 +353,15 @@ class SpecialistForm(SectionForm):
             ("", _("Choose the kind of specialist")),
             (SPECIALTY_UNSURE, _("I'm not sure: the care team will choose")),
             *[(s.pk, s.name) for s in specialty.queryset]]
-        if self.case.specialty_unsure and not self.is_bound:
+        if self.case.specialty_unsure:
             self.initial["specialty"] = SPECIALTY_UNSURE
+        if self.case.status != CaseStatus.DRAFT:
+            # After sending, the care team chooses the specialty (with a reason the
+            # patient reads, and a check of any open offer): not an answer to amend.
+            specialty.disabled = True
+            specialty.help_text = _("Your care team checks this choice after you send the "
+                                    "request. To ask for a change, write to them in your "
+                                    "request's messages.")
         self.fields["preferred_specialist"].queryset = (
             SpecialistProfile.objects.filter(accepting_cases=True, user__is_active=True)
             .select_related("user").order_by("user__full_name")

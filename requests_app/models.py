@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from secondop.us_states import USState
@@ -358,6 +359,12 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return self.reference or str(_("Draft request"))
+
+    @property
+    def hold_is_due(self) -> bool:
+        """The day the coordinator said they would look again has come."""
+        return bool(self.hold_reason and self.hold_until
+                    and self.hold_until <= timezone.localdate())
 
     @property
     def acting_as(self) -> str:

@@ -351,6 +351,10 @@ def case_transition(
             raise TransitionError(_("Please give a reason."))
         case.status = to_status
         fields = ["status", "updated_at"]
+        if old == S.MATCHING and case.hold_reason:
+            # A hold is about finding a specialist: it ends when the case moves on.
+            case.hold_reason, case.hold_until, case.hold_note = "", None, ""
+            fields += ["hold_reason", "hold_until", "hold_note"]
         if to_status in CLOSED_STATES:
             case.closed_at = timezone.now()
             fields.append("closed_at")

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -41,6 +41,18 @@ def _admin_only(actor) -> None:
         raise PermissionDenied
 
 
+def _seen_matches(licence: Licence, seen: dict | None) -> None:
+    """The administrator acts on what their page showed: a licence whose number,
+    expiry or state of checking changed since then is refused, not decided unseen."""
+    if seen is None:
+        return
+    now = {"number": licence.number, "expires_on": licence.expires_on.isoformat(),
+           "verification": licence.verification}
+    if any(str(seen.get(key, "")) != value for key, value in now.items()):
+        raise ValidationError(_("This licence changed since you opened the page (its number, "
+                                "expiry date or check). Look at it again before deciding."))
+
+
 def _locked(licence_id: int) -> Licence:
     licence = (Licence.objects.select_for_update().select_related("profile__user")
                .filter(pk=licence_id).first())
@@ -50,16 +62,20 @@ def _locked(licence_id: int) -> Licence:
 
 
 def licence_verify(*, actor: User, licence_id: int, source: str, note: str = "",
-                   request=None) -> Licence:
-    """Mark a licence verified against `source`. A licence already verified is
-    left as it is (a double submit); an expired one cannot be verified."""
+                   seen: dict | None = None, request=None) -> Licence:
+    """Mark a licence verified against `source`, up to the expiry date it shows
+    now. A licence already verified up to that date is left as it is (a double
+    submit); an expired one cannot be verified. `seen`: the number, expiry and
+    state of checking the administrator's page showed (see _seen_matches)."""
     _admin_only(actor)
     if source not in LicenceSource.values:
         raise ValidationError({"source": _("Choose where you checked the licence.")})
     with transaction.atomic():
         licence = _locked(licence_id)
-        if licence.verification == LicenceVerification.VERIFIED:
+        if (licence.verification == LicenceVerification.VERIFIED
+                and licence.verified_expires_on == licence.expires_on):
             return licence
+        _seen_matches(licence, seen)
         if licence.expires_on <= timezone.localdate():
             raise ValidationError(_("This licence has expired: the specialist must renew it "
                                     "before it can be verified."))
@@ -67,8 +83,10 @@ def licence_verify(*, actor: User, licence_id: int, source: str, note: str = "",
         licence.verification = LicenceVerification.VERIFIED
         licence.verified_by, licence.verified_at = actor, timezone.now()
         licence.verification_source, licence.verification_note = source, note.strip()
+        licence.verified_expires_on = licence.expires_on
         licence.save(update_fields=["verification", "verified_by", "verified_at",
-                                    "verification_source", "verification_note"])
+                                    "verification_source", "verification_note",
+                                    "verified_expires_on"])
         log_event(actor=actor, action="specialists.licence.verified", obj=licence.profile,
                   request=request, old=old, new=_values(licence))
         _tell_specialist(licence, _("Your licence in %(state)s is verified: you can be "
@@ -76,7 +94,8 @@ def licence_verify(*, actor: User, licence_id: int, source: str, note: str = "",
         return licence
 
 
-def licence_refuse(*, actor: User, licence_id: int, note: str, request=None) -> Licence:
+def licence_refuse(*, actor: User, licence_id: int, note: str, seen: dict | None = None,
+                   request=None) -> Licence:
     """Refuse a licence the source does not confirm (wrong number, lapsed,
     restricted). The specialist reads the note; open offers in that state go
     back to matching."""
@@ -89,12 +108,14 @@ def licence_refuse(*, actor: User, licence_id: int, note: str, request=None) -> 
         licence = _locked(licence_id)
         if licence.verification == LicenceVerification.REFUSED:
             return licence
+        _seen_matches(licence, seen)
         old = _values(licence)
         licence.verification = LicenceVerification.REFUSED
         licence.verified_by, licence.verified_at = actor, timezone.now()
         licence.verification_note = note
+        licence.verified_expires_on = None
         licence.save(update_fields=["verification", "verified_by", "verified_at",
-                                    "verification_note"])
+                                    "verification_note", "verified_expires_on"])
         log_event(actor=actor, action="specialists.licence.refused", obj=licence.profile,
                   request=request, old=old, new=_values(licence))
         _tell_specialist(licence, _("Your licence in %(state)s could not be verified. "
@@ -108,7 +129,7 @@ def licence_reset_verification(licence: Licence) -> bool:
     Sets the fields; the caller saves. True if it was checked before."""
     was_checked = licence.verification != LicenceVerification.UNVERIFIED
     licence.verification = LicenceVerification.UNVERIFIED
-    licence.verified_by = licence.verified_at = None
+    licence.verified_by = licence.verified_at = licence.verified_expires_on = None
     licence.verification_source = ""
     return was_checked
 
@@ -177,17 +198,23 @@ def offer_withdraw(*, offer_id: int, reason: str) -> bool:
 
 # --- Selectors for the credentialing page ------------------------------------------------
 def licences_waiting() -> QuerySet[Licence]:
-    return (Licence.objects.filter(verification=LicenceVerification.UNVERIFIED,
-                                   expires_on__gt=timezone.localdate())
+    """New or changed licences, and renewals: a verified licence whose specialist
+    typed a later expiry date than the one checked (it counts up to the checked
+    date until then)."""
+    return (Licence.objects.filter(expires_on__gt=timezone.localdate())
+            .filter(Q(verification=LicenceVerification.UNVERIFIED)
+                    | Q(verification=LicenceVerification.VERIFIED,
+                        verified_expires_on__lt=F("expires_on")))
             .select_related("profile__user").order_by("created_at", "pk"))
 
 
-def licences_expiring(*, within_days: int = EXPIRY_NOTICE_DAYS) -> QuerySet[Licence]:
-    today = timezone.localdate()
+def licences_expiring(*, within_days: int = EXPIRY_NOTICE_DAYS,
+                      today: date | None = None) -> QuerySet[Licence]:
+    today = today or timezone.localdate()
     return (Licence.objects.filter(verification=LicenceVerification.VERIFIED,
-                                   expires_on__gt=today,
-                                   expires_on__lte=today + timedelta(days=within_days))
-            .select_related("profile__user").order_by("expires_on", "pk"))
+                                   verified_expires_on__gt=today,
+                                   verified_expires_on__lte=today + timedelta(days=within_days))
+            .select_related("profile__user").order_by("verified_expires_on", "pk"))
 
 
 def licences_refused() -> QuerySet[Licence]:
@@ -201,15 +228,15 @@ def licences_expiry_notify(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     admins = list(User.objects.filter(role=Role.ADMIN, is_active=True))
     told = 0
-    for licence_id in licences_expiring().values_list("pk", flat=True)[:1000]:
+    for licence_id in licences_expiring(today=today).values_list("pk", flat=True)[:1000]:
         with transaction.atomic():
             licence = (Licence.objects.select_for_update().select_related("profile__user")
                        .filter(pk=licence_id).first())
-            if licence is None or licence.expiry_notice_for == licence.expires_on:
+            if licence is None or licence.expiry_notice_for == licence.verified_expires_on:
                 continue
-            licence.expiry_notice_for = licence.expires_on
+            licence.expiry_notice_for = licence.verified_expires_on
             licence.save(update_fields=["expiry_notice_for"])
-            when = date_format(licence.expires_on, "j F Y")
+            when = date_format(licence.verified_expires_on, "j F Y")
             state = licence.get_state_display()
             notify(recipient=licence.profile.user, kind=Kind.CREDENTIALING,
                    title=_("Your licence in %(state)s expires on %(date)s: renew it and update "

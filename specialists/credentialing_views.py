@@ -19,7 +19,26 @@ from . import credentialing
 from .models import LicenceSource
 
 
-class VerifyForm(forms.Form):
+class SeenMixin(forms.Form):
+    """What the administrator's page showed of the licence (credentialing._seen_matches)."""
+
+    seen_number = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_expires_on = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_verification = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def seen(self) -> dict:
+        data = self.cleaned_data
+        return {"number": data["seen_number"], "expires_on": data["seen_expires_on"],
+                "verification": data["seen_verification"]}
+
+
+def _seen_initial(licence) -> dict:
+    return {"licence": licence.pk, "seen_number": licence.number,
+            "seen_expires_on": licence.expires_on.isoformat(),
+            "seen_verification": licence.verification}
+
+
+class VerifyForm(SeenMixin):
     licence = forms.IntegerField(widget=forms.HiddenInput)
     source = forms.ChoiceField(
         label=gettext_lazy("Where you checked it"),
@@ -31,13 +50,16 @@ class VerifyForm(forms.Form):
                                                   "against the number and name."))
 
 
-class RefuseForm(forms.Form):
+class RefuseForm(SeenMixin):
     licence = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(
         label=gettext_lazy("What the source showed"), max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": gettext_lazy("Say what the source showed: the specialist "
                                                  "reads it.")})
+
+
+PAGE_SIZE = 200
 
 
 def _admin(request) -> None:
@@ -48,11 +70,12 @@ def _admin(request) -> None:
 def _page(request, *, forms_by_licence=None, status=200):
     forms_by_licence = forms_by_licence or {}
     waiting = [(licence, *forms_by_licence.get(licence.pk, (
-        VerifyForm(initial={"licence": licence.pk}, prefix=f"v{licence.pk}"),
-        RefuseForm(initial={"licence": licence.pk}, prefix=f"r{licence.pk}"))))
-        for licence in credentialing.licences_waiting()[:200]]
-    context = {"waiting": waiting, "expiring": credentialing.licences_expiring()[:200],
-               "refused": credentialing.licences_refused()[:200],
+        VerifyForm(initial=_seen_initial(licence), prefix=f"v{licence.pk}"),
+        RefuseForm(initial=_seen_initial(licence), prefix=f"r{licence.pk}"))))
+        for licence in credentialing.licences_waiting()[:PAGE_SIZE]]
+    context = {"waiting": waiting, "waiting_total": credentialing.licences_waiting().count(),
+               "expiring": credentialing.licences_expiring()[:PAGE_SIZE],
+               "refused": credentialing.licences_refused()[:PAGE_SIZE],
                "today": timezone.localdate()}
     return render(request, "specialists/credentialing/home.html", context, status=status)
 
@@ -66,11 +89,12 @@ def home(request):
 def _answer(request, form_class, prefix_letter, act):
     _admin(request)
     licence_id = request.POST.get("licence", "")
-    prefix = f"{prefix_letter}{licence_id}" if licence_id.isdigit() else prefix_letter
+    known = licence_id.isascii() and licence_id.isdigit() and len(licence_id) < 12
+    prefix = f"{prefix_letter}{licence_id}" if known else prefix_letter
     form = form_class(request.POST, prefix=prefix)
     if form.is_valid():
         try:
-            act(form.cleaned_data)
+            act(form)
         except ValidationError as error:
             for field, errors in error.message_dict.items() if hasattr(
                     error, "error_dict") else [(None, error.messages)]:
@@ -78,12 +102,17 @@ def _answer(request, form_class, prefix_letter, act):
                     form.add_error(field if field in form.fields else None, message)
         else:
             return None
-    if not licence_id.isdigit():
-        messages.error(request, _("Choose a licence from the list."))
+    if not known or not credentialing.licences_waiting().filter(pk=licence_id).exists():
+        # Decided by someone else meanwhile, removed, or never on the list.
+        problems = [str(e) for errors in form.errors.values() for e in errors]
+        messages.error(request, problems[0] if known and problems
+                       else _("Choose a licence from the list."))
         return redirect("credentialing:home")
-    other = (RefuseForm(initial={"licence": licence_id}, prefix=f"r{licence_id}")
+    other_initial = {key.removeprefix(f"{prefix}-"): value for key, value in request.POST.items()
+                     if key.startswith(f"{prefix}-seen_") or key == f"{prefix}-licence"}
+    other = (RefuseForm(initial=other_initial, prefix=f"r{licence_id}")
              if form_class is VerifyForm else
-             VerifyForm(initial={"licence": licence_id}, prefix=f"v{licence_id}"))
+             VerifyForm(initial=other_initial, prefix=f"v{licence_id}"))
     pair = (form, other) if form_class is VerifyForm else (other, form)
     return _page(request, forms_by_licence={int(licence_id): pair}, status=400)
 
@@ -91,9 +120,10 @@ def _answer(request, form_class, prefix_letter, act):
 @require_POST
 @login_required
 def verify(request):
-    response = _answer(request, VerifyForm, "v", lambda data: credentialing.licence_verify(
-        actor=request.user, licence_id=data["licence"], source=data["source"],
-        note=data["note"], request=request))
+    response = _answer(request, VerifyForm, "v", lambda form: credentialing.licence_verify(
+        actor=request.user, licence_id=form.cleaned_data["licence"],
+        source=form.cleaned_data["source"], note=form.cleaned_data["note"], seen=form.seen(),
+        request=request))
     if response is not None:
         return response
     messages.success(request, _("The licence is verified. It counts for matching from now on, "
@@ -104,8 +134,9 @@ def verify(request):
 @require_POST
 @login_required
 def refuse(request):
-    response = _answer(request, RefuseForm, "r", lambda data: credentialing.licence_refuse(
-        actor=request.user, licence_id=data["licence"], note=data["note"], request=request))
+    response = _answer(request, RefuseForm, "r", lambda form: credentialing.licence_refuse(
+        actor=request.user, licence_id=form.cleaned_data["licence"],
+        note=form.cleaned_data["note"], seen=form.seen(), request=request))
     if response is not None:
         return response
     messages.success(request, _("The licence is refused. The specialist is told why, and open "

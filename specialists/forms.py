@@ -101,6 +101,11 @@ class ProfileForm(CharacterCountMixin, forms.ModelForm):
             "credential": {"required": _("Choose your degree.")},
         }
 
+    npi = forms.CharField(
+        label=_("NPI (optional)"), required=False, max_length=20,
+        help_text=_("Your 10-digit National Provider Identifier, as the NPPES NPI Registry "
+                    "shows it. Administrators use it to check your licences."))
+
     def clean_npi(self) -> str:
         # People copy it with spaces or dashes ("1234-567-893").
         return "".join(ch for ch in self.cleaned_data.get("npi", "") if ch not in " -")

@@ -61,6 +61,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     TextField,
@@ -109,6 +110,18 @@ class Ranking:
     case: Case
     considered: int = 0  # specialists the filters read
     nearest: list[str] = field(default_factory=list)  # one-check misses, in words
+    near_checks: dict[str, int] = field(default_factory=dict)  # check -> one-check misses
+
+    def likely_hold_reason(self) -> str:
+        """What most plausibly keeps the case without a specialist, as a
+        requests_app HoldReason value: the check most near misses fail."""
+        if self.considered and self.excluded.get("specialty", 0) == self.considered:
+            return "no_specialty"
+        if not self.near_checks:
+            return "other"
+        check = max(sorted(self.near_checks), key=lambda name: self.near_checks[name])
+        return {"licence": "no_licence", "specialty": "no_specialty", "capacity": "capacity",
+                "leave": "capacity", "accepting": "capacity"}.get(check, "other")
 
     def why_no_one(self) -> list[str]:
         """The exclusion counts in words, largest first."""
@@ -137,6 +150,9 @@ def _exclusion_text(name: str, n: int, case: Case) -> str:
             return ngettext("%(n)d not in %(specialty)s and not treating %(code)s",
                             "%(n)d not in %(specialty)s and not treating %(code)s", n) % {
                 "n": n, "specialty": case.specialty.name, "code": case.icd10_id}
+        if not case.specialty_id:
+            return ngettext("%(n)d not treating %(code)s", "%(n)d not treating %(code)s", n) % {
+                "n": n, "code": case.icd10_id}
         return ngettext("%(n)d not in %(specialty)s", "%(n)d not in %(specialty)s", n) % {
             "n": n, "specialty": needs}
     texts = {
@@ -207,21 +223,56 @@ class _Row:
     licence_waiting: bool = False  # a licence there, valid, but not verified (or refused)
 
 
-def certifications_covering(code: str) -> set[int]:
-    """The active certifications whose ICD-10-CM ranges cover `code`."""
+# Fields that read tests rather than treat patients: a certification of theirs
+# fits through the diagnosis code only when the case asks for that field itself.
+DIAGNOSTIC_SPECIALTIES = ("pathology", "radiology")
+ADULT_AGE = 18
+
+
+def _is_pediatric(certification: Certification) -> bool:
+    name = certification.name.casefold()
+    return (certification.board.slug == "abp" or "pediatric" in name
+            or name.startswith("child"))
+
+
+def _is_adult(case: Case) -> bool | None:
+    """Whether the patient is 18 or over on the due date; None when unknown."""
+    if not case.patient_dob:
+        return None
+    on = timezone.localtime(case.due_at).date() if case.due_at else timezone.localdate()
+    had_birthday = (on.month, on.day) >= (case.patient_dob.month, case.patient_dob.day)
+    return on.year - case.patient_dob.year - (not had_birthday) >= ADULT_AGE
+
+
+def certifications_covering(code: str, *, adult: bool | None = None,
+                            diagnostic_ok: bool = False) -> set[int]:
+    """The active certifications whose ICD-10-CM ranges cover `code`; for an
+    adult, no pediatric certificate; pathology and radiology only if `diagnostic_ok`."""
     if not code:
         return set()
-    rows = Certification.objects.filter(active=True).exclude(icd10_ranges="").values_list(
-        "pk", "icd10_ranges")
-    return {pk for pk, ranges in rows if icd10_code_in(code, ranges)}
+    rows = (Certification.objects.filter(active=True).exclude(icd10_ranges="")
+            .select_related("board"))
+    if not diagnostic_ok:
+        rows = rows.exclude(specialties__slug__in=DIAGNOSTIC_SPECIALTIES)
+    return {c.pk for c in rows if icd10_code_in(code, c.icd10_ranges)
+            and not (adult and _is_pediatric(c))}
 
 
 def fitting_certifications(case: Case) -> set[int]:
     """The certifications through which a specialist practises what `case` needs:
-    those its specialty means, and those whose ranges cover its code."""
-    wanted = (set(case.specialty.certifications.filter(active=True).values_list("pk", flat=True))
-              if case.specialty_id else set())
-    return wanted | certifications_covering(case.icd10_id or "")
+    those its specialty means, and those whose ranges cover its code. For an
+    adult patient a pediatric certificate does not count, unless the specialty
+    asked for is itself pediatric (a 19-year-old still followed in pediatric
+    cardiology)."""
+    adult = _is_adult(case)
+    wanted: set[int] = set()
+    if case.specialty_id:
+        means = list(case.specialty.certifications.filter(active=True).select_related("board"))
+        grown = [c for c in means if not _is_pediatric(c)]
+        wanted = {c.pk for c in (grown if adult and grown else means)}
+    diagnostic_ok = bool(case.specialty_id) and case.specialty.slug in DIAGNOSTIC_SPECIALTIES
+    return wanted | certifications_covering(case.icd10_id or "", adult=adult,
+                                            diagnostic_ok=diagnostic_ok)
 
 
 def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list[_Row]:
@@ -240,8 +291,11 @@ def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list
     # expiring after it.
     licences = Licence.objects.filter(profile=OuterRef("pk"), state=case.patient_state or "",
                                       expires_on__gt=due)
-    verified = licences.filter(verification=LicenceVerification.VERIFIED).order_by()
-    waiting = licences.exclude(verification=LicenceVerification.VERIFIED)
+    verified = licences.filter(verification=LicenceVerification.VERIFIED,
+                               verified_expires_on__gt=due).order_by()
+    waiting = licences.filter(Q(verification=LicenceVerification.UNVERIFIED)
+                              | Q(verification=LicenceVerification.VERIFIED,
+                                  verified_expires_on__lte=due))
     away = LeavePeriod.objects.filter(profile=OuterRef("pk"), starts_on__lte=due,
                                       ends_on__gte=today)
     fit_certifications = fitting_certifications(case)
@@ -253,7 +307,7 @@ def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list
     rows = (profiles.order_by()
             .annotate(match_assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
                       match_offers=Coalesce(Subquery(offered, output_field=IntegerField()), 0),
-                      match_licence=Subquery(verified.values("expires_on")[:1],
+                      match_licence=Subquery(verified.values("verified_expires_on")[:1],
                                              output_field=DateField()),
                       match_verified_at=Subquery(verified.values("verified_at")[:1]),
                       match_waiting=Exists(waiting),
@@ -366,8 +420,12 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
     _word_conditions(candidates)
     candidates.sort(key=lambda c: (-c.score, c.open_cases, c.profile.user.full_name,
                                    c.profile.user_id))
+    near_checks: dict[str, int] = defaultdict(int)
+    for _row, check in near:
+        near_checks[check] += 1
     return Ranking(candidates=candidates, excluded=dict(excluded), relaxed=relax, case=case,
-                   considered=len(rows), nearest=_nearest_misses(near, case))
+                   considered=len(rows), nearest=_nearest_misses(near, case),
+                   near_checks=dict(near_checks))
 
 
 def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:

@@ -351,6 +351,10 @@ class Licence(models.Model):
                                     null=True, blank=True, related_name="+",
                                     verbose_name=_("checked by"))
     verified_at = models.DateTimeField(_("checked on"), null=True, blank=True)
+    # The expiry date the administrator saw at the source. A later date the
+    # specialist types (a renewal) counts only once it is checked too: matching
+    # reads the earlier of the two.
+    verified_expires_on = models.DateField(_("expiry date checked"), null=True, blank=True)
     verification_source = models.CharField(_("source checked"), max_length=20,
                                            choices=LicenceSource, blank=True)
     verification_note = models.TextField(_("note"), max_length=1000, blank=True)

@@ -320,7 +320,7 @@ def specialist_licence_update(
 ) -> Licence:
     """Change the number or expiry date of the licence held in `state` (a renewal)."""
     profile = _locked(actor, profile)
-    licence = profile.licences.filter(state=state).first()
+    licence = profile.licences.select_for_update().filter(state=state).first()
     if licence is None:
         raise ValidationError(_("You have no licence in this state."))
     error = licence_expiry_error(expires_on)
@@ -336,12 +336,15 @@ def specialist_licence_update(
             # Another number is a licence nobody has checked: it waits again, and
             # open offers in that state go back to matching.
             was_checked = credentialing.licence_reset_verification(licence)
-            fields += ["verification", "verified_by", "verified_at", "verification_source"]
+            fields += ["verification", "verified_by", "verified_at", "verification_source",
+                       "verified_expires_on"]
             new["verification"] = licence.verification
         licence.save(update_fields=fields)
         log_event(actor=actor, action="specialists.profile.licence_changed", obj=profile,
                   request=request, old=old, new=new)
-        if number_changed and was_checked:
+        if (number_changed and was_checked) or old["expires_on"] > new["expires_on"]:
+            # A new expiry date is checked like a new licence: until then the
+            # date the administrator saw still applies (an earlier one at once).
             credentialing.offers_recheck(profile_id=profile.pk, state=state)
     return licence
 

@@ -156,9 +156,13 @@ def directory_list(*, filters: dict):
     if filters.get("specialty"):
         profiles = profiles.filter(specialties=filters["specialty"])
     if filters.get("state"):
-        # One filter() call: the same licence is in that state and unexpired.
+        # One filter() call: the same licence is in that state, verified and unexpired
+        # (the rule matching uses: a licence only declared is not shown as held).
+        today = timezone.localdate()
         profiles = profiles.filter(licences__state=filters["state"],
-                                   licences__expires_on__gte=timezone.localdate())
+                                   licences__verification="verified",
+                                   licences__verified_expires_on__gt=today,
+                                   licences__expires_on__gt=today)
     if filters.get("language"):
         profiles = _with_json_item(profiles, "languages", filters["language"])
     if filters.get("mode"):
@@ -190,7 +194,9 @@ def directory_profile(*, public_id):
                     # States only, and only licences in force: a number is never shown.
                     Prefetch("licences", to_attr="current_licences",
                              queryset=Licence.objects.filter(
-                                 expires_on__gte=timezone.localdate()).only(
+                                 verification="verified",
+                                 verified_expires_on__gt=timezone.localdate(),
+                                 expires_on__gt=timezone.localdate()).only(
                                  "profile_id", "state").order_by("state")))
                 .get(public_id=public_id))
     except (SpecialistProfile.DoesNotExist, ValueError):

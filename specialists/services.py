@@ -360,11 +360,17 @@ def case_hold_release(*, case: Case, actor=None, request=None) -> bool:
 
 
 def case_hold_end(*, actor, case_ref, request=None) -> Case:
+    """The coordinator looks again now: the hold ends, on the patient's timeline too."""
+    from requests_app.models import CaseEvent
+
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
         if actor.role != Role.COORDINATOR:
             raise OfferError(_("Only coordinators hold cases."))
-        case_hold_release(case=case, actor=actor, request=request)
+        if case_hold_release(case=case, actor=actor, request=request):
+            CaseEvent.objects.create(
+                case=case, actor=actor, old_status=case.status, new_status=case.status,
+                reason=_("We are looking for your specialist again."))
         return case
 
 

@@ -55,8 +55,7 @@ def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
     ranking = rank_specialists(case=case, relax=relax)
     if hold_form is None:
         hold_form = HoldForm(initial={
-            "reason": case.hold_reason or ("no_licence" if ranking.excluded.get("licence")
-                                           else "other"),
+            "reason": case.hold_reason or ranking.likely_hold_reason(),
             "until": case.hold_until or timezone.localdate() + timedelta(days=7)})
     if tell_form is None:
         preview = case

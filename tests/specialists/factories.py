@@ -53,6 +53,8 @@ class SpecialistFactory(factory.django.DjangoModelFactory):
         if licensed_in and licence_verification != "unverified":
             checked = {"verified_by": credentialing_admin(), "verified_at": timezone.now(),
                        "verification_source": "state_board"}
+            if licence_verification == "verified":
+                checked["verified_expires_on"] = licence_expires
         for state in licensed_in:
             Licence.objects.create(profile=profile, state=state, number=f"{state}-{profile.pk}",
                                    expires_on=licence_expires,

@@ -93,14 +93,57 @@ def test_a_new_number_makes_a_verified_licence_wait_and_takes_back_open_offers(
     assert Notification.objects.filter(recipient=profile.user, kind="offer_withdrawn").exists()
 
 
-def test_a_renewal_with_the_same_number_stays_verified(case):
-    profile = SpecialistFactory()
+def test_a_renewal_counts_up_to_the_checked_date_until_it_is_checked(case, admin_user):
+    profile = SpecialistFactory(licence_expires=timezone.localdate()
+                                + datetime.timedelta(days=3))
     licence = profile.licences.get()
     profile_services.specialist_licence_update(
         actor=profile.user, profile=profile, state="NY", number=licence.number,
         expires_on=licence.expires_on + datetime.timedelta(days=365))
     licence.refresh_from_db()
     assert licence.verification == "verified"
+    # The case is due in 7 days: the checked date (3 days) does not reach it.
+    assert rank_specialists(case=case).excluded == {"licence": 1}
+    assert list(credentialing.licences_waiting()) == [licence]
+    credentialing.licence_verify(actor=admin_user, licence_id=licence.pk, source="state_board")
+    assert [c.profile for c in rank_specialists(case=case).candidates] == [profile]
+    assert not credentialing.licences_waiting().exists()
+
+
+def test_a_page_opened_before_a_change_cannot_verify_what_it_did_not_show(admin_user):
+    profile = SpecialistFactory(licence_verification="unverified")
+    licence = profile.licences.get()
+    seen = {"number": licence.number, "expires_on": licence.expires_on.isoformat(),
+            "verification": "unverified"}
+    profile_services.specialist_licence_update(
+        actor=profile.user, profile=profile, state="NY", number="NY-OTHER",
+        expires_on=licence.expires_on)
+    with pytest.raises(ValidationError, match="changed since you opened the page"):
+        credentialing.licence_verify(actor=admin_user, licence_id=licence.pk,
+                                     source="state_board", seen=seen)
+    credentialing.licence_refuse(actor=admin_user, licence_id=licence.pk, note="Lapsed",
+                                 seen={**seen, "number": "NY-OTHER"})
+    with pytest.raises(ValidationError, match="changed since you opened the page"):
+        credentialing.licence_verify(actor=admin_user, licence_id=licence.pk,
+                                     source="state_board", seen={**seen, "number": "NY-OTHER"})
+    assert Licence.objects.get(pk=licence.pk).verification == "refused"
+
+
+def test_only_administrators_reach_verify_and_refuse(client, coordinator, specialist, patient):
+    profile = SpecialistFactory(licence_verification="unverified")
+    licence = profile.licences.get()
+    for person in (coordinator, specialist, patient):
+        client.force_login(person)
+        for name in ("verify", "refuse"):
+            response = client.post(reverse(f"credentialing:{name}"), {"licence": licence.pk})
+            assert response.status_code == 404
+    assert Licence.objects.get(pk=licence.pk).verification == "unverified"
+
+
+def test_a_crafted_licence_id_is_a_message_not_an_error(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("credentialing:verify"), {"licence": "\u00b2"})
+    assert response.status_code == 302
 
 
 def test_expiry_notices_go_once_per_term_to_the_specialist_and_admins(admin_user):

@@ -80,7 +80,7 @@ def test_a_case_whose_patient_was_not_sure_fits_by_code_until_the_specialty_is_c
                       certified=("abts-thoracic-and-cardiac-surgery",))
     ranking = rank_specialists(case=case)
     assert _names(ranking) == ["Dr. Neuro"]
-    assert ranking.why_no_one() == [f"1 not in treating {migraine.code}"]
+    assert ranking.why_no_one() == [f"1 not treating {migraine.code}"]
 
 
 def test_a_case_with_no_specialty_and_no_code_fits_no_one(patient):

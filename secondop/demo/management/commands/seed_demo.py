@@ -452,6 +452,7 @@ class Command(BaseCommand):
                         "verification_source": ""} if state in spec.unverified else
                        {"verification": "verified", "verified_by": self.admin,
                         "verified_at": checked_at, "verification_source": "state_board",
+                        "verified_expires_on": expires_on,
                         "verification_note": "Active, no board actions."})
             Licence.objects.update_or_create(
                 profile=profile, state=state,
@@ -477,10 +478,11 @@ class Command(BaseCommand):
         today = timezone.localdate()
         people = []
         for n, person in enumerate(coverage_specialists(covered)):
-            licences = tuple((state, d(2027 + (i % 2), 3 + (i + n) % 10, 28))
+            # Relative to today, so the demo's promises hold whenever it is seeded.
+            licences = tuple((state, today + datetime.timedelta(days=420 + 37 * ((i + n) % 10)))
                              for i, state in enumerate(TOP_TEN_STATES))
             if n in (1, 2):  # a licence beyond the ten, waiting to be verified
-                licences = (*licences, ("CO", d(2028, 6, 30)))
+                licences = (*licences, ("CO", today + datetime.timedelta(days=500)))
             if n == 0:
                 licences = ((licences[0][0], today + datetime.timedelta(days=40)),
                             *licences[1:])

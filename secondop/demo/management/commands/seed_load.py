@@ -582,9 +582,11 @@ def specialists(load: Load) -> str:
                                               year=rng.randint(1995, 2024)))
         for state in rng.sample(states, rng.randint(2, 6)):
             verified = rng.random() < 0.9
+            expires_on = datetime.date(rng.randint(2027, 2030), 6, 30)
             licences.append(Licence(profile=profile, state=state,
                                     number=f"{state}{rng.randint(100000, 999999)}",
-                                    expires_on=datetime.date(rng.randint(2027, 2030), 6, 30),
+                                    expires_on=expires_on,
+                                    verified_expires_on=expires_on if verified else None,
                                     verification="verified" if verified else "unverified",
                                     verified_by=checker if verified else None,
                                     verified_at=now - datetime.timedelta(days=rng.randint(1, 400))
