@@ -14,13 +14,13 @@ specialties" row) shown unless hidden here.
    fix the sum of the hidden counts of every row and column, so a hidden count
    stays unknown exactly when it lies on a cycle of hidden counts (row, column,
    row, ...): adding one to it and taking one from the next around the cycle
-   changes nothing shown. Each hidden count here is on such a cycle whose other
-   counts can move by one without leaving what a reader knows of them: a
-   "fewer than 11" between 2 and 9, a "hidden" count of 12 or more. A hidden
-   count without one gets a partner hidden with it (the smallest count of 12 or
-   more in its row or column that makes the cycle, else the smallest there),
-   until every hidden count has its cycle; a table that cannot be protected is
-   hidden whole.
+   changes nothing shown. Each hidden count here is on such a cycle along which
+   every count can move by one (in one of the two directions) without leaving
+   what a reader knows of it: "fewer than 11" is 1 to 10, "hidden" is 11 or
+   more. A hidden count without one gets a partner hidden with it (the smallest
+   count of 11 or more in its row or column that makes the cycle, else the
+   smallest there), until every hidden count has its cycle; a table that cannot
+   be protected is hidden whole.
 
 The column totals are cells of one more row (the total row) whose row sum is
 the grand total: hiding one is the same as hiding a count, and the same rule
@@ -42,10 +42,11 @@ def is_primary(value: int) -> bool:
     return 0 < value < THRESHOLD
 
 
-def can_move(value: int) -> bool:
-    """A hidden count that can go one up or one down and still be what its label
-    says: "fewer than 11" from 2 to 9, "hidden" from 12 up."""
-    return 2 <= value <= THRESHOLD - 2 or value >= THRESHOLD + 1
+def fits(value: int, change: int) -> bool:
+    """Would the count, changed by `change`, still be what its label tells a
+    reader: "fewer than 11" from 1 to 10, "hidden" 11 or more?"""
+    moved = value + change
+    return 1 <= moved < THRESHOLD if is_primary(value) else moved >= THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -65,26 +66,38 @@ def _grid(counts: list[list[int]]) -> dict[Cell, int]:
     return grid
 
 
-def _on_a_cycle(cell: Cell, hidden: set[Cell], grid: dict[Cell, int]) -> bool:
-    """Is there a path from the cell's row to its column through other hidden
-    cells that can move (row and column nodes, cells as edges)?"""
-    links: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
-    for other in hidden:
-        if other == cell or not can_move(grid[other]):
+def _on_a_cycle(cell: Cell, hidden: set[Cell], grid: dict[Cell, int], rows: int) -> bool:
+    """Is there a cycle of hidden cells through `cell` along which adding one to
+    it, one to every other cell and taking one from the ones between (in the
+    signs the sums ask for) keeps every count within its label, in one of the
+    two directions? Cells are edges between row and column nodes; walking from
+    a row to a column the change is -1, from a column to a row +1 (the target
+    itself +1), and on the total row every change is the other way round."""
+    def flip(c: Cell) -> int:
+        return -1 if c[0] == rows else 1
+
+    for direction in (1, -1):
+        if not fits(grid[cell], direction * flip(cell)):
             continue
-        row, column = ("r", other[0]), ("c", other[1])
-        links[row].append(column)
-        links[column].append(row)
-    start, goal = ("r", cell[0]), ("c", cell[1])
-    seen, queue = {start}, deque([start])
-    while queue:
-        node = queue.popleft()
-        if node == goal:
-            return True
-        for following in links[node]:
-            if following not in seen:
-                seen.add(following)
-                queue.append(following)
+        arcs: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
+        for other in hidden:
+            if other == cell:
+                continue
+            row, column = ("r", other[0]), ("c", other[1])
+            if fits(grid[other], -direction * flip(other)):
+                arcs[row].append(column)
+            if fits(grid[other], direction * flip(other)):
+                arcs[column].append(row)
+        start, goal = ("r", cell[0]), ("c", cell[1])
+        seen, queue = {start}, deque([start])
+        while queue:
+            node = queue.popleft()
+            if node == goal:
+                return True
+            for following in arcs[node]:
+                if following not in seen:
+                    seen.add(following)
+                    queue.append(following)
     return False
 
 
@@ -97,7 +110,7 @@ def protect(counts: list[list[int]]) -> Protected:
     rows = len(counts)
     hidden = {cell for cell, value in grid.items() if is_primary(value)}
     while True:
-        exposed = sorted((c for c in hidden if not _on_a_cycle(c, hidden, grid)),
+        exposed = sorted((c for c in hidden if not _on_a_cycle(c, hidden, grid, rows)),
                          key=lambda c: (grid[c], c))
         if not exposed:
             return Protected(frozenset(hidden))
@@ -109,18 +122,16 @@ def protect(counts: list[list[int]]) -> Protected:
 
 
 def _partner(cell: Cell, hidden: set[Cell], grid: dict[Cell, int], rows: int) -> Cell | None:
-    """The shown cell to hide with `cell`: one that can move (12 or more), in its
-    row or column, best one that closes a cycle; else any such cell in the table."""
-    movable = [c for c, value in grid.items() if c not in hidden and value >= THRESHOLD + 1]
-    near = sorted((c for c in movable if c[0] == cell[0] or c[1] == cell[1]),
-                  key=lambda c: (c[0] == rows, grid[c], c))
-    for candidate in near:
-        if _on_a_cycle(cell, hidden | {candidate}, grid):
+    """The shown cell to hide with `cell`: the smallest count of 11 or more that
+    closes a cycle for it; else the smallest in its row or column (the cycle
+    grows from there); else the smallest anywhere."""
+    movable = sorted((c for c, value in grid.items() if c not in hidden and value >= THRESHOLD),
+                     key=lambda c: (grid[c], c[0] == rows, c))
+    for candidate in movable:
+        if _on_a_cycle(cell, hidden | {candidate}, grid, rows):
             return candidate
-    if near:
-        return near[0]
-    rest = sorted(movable, key=lambda c: (c[0] == rows, grid[c], c))
-    return rest[0] if rest else None
+    near = [c for c in movable if c[0] == cell[0] or c[1] == cell[1]]
+    return (near or movable or [None])[0]
 
 
 def protect_row(values: list[int]) -> Protected:
@@ -128,15 +139,17 @@ def protect_row(values: list[int]) -> Protected:
     unknown when another hidden count in the row can take the difference."""
     hidden = {c for c, value in enumerate(values) if is_primary(value)}
 
-    def exposed():
-        return [c for c in sorted(hidden)
-                if not any(can_move(values[o]) for o in hidden if o != c)]
+    def covered(c: int) -> bool:
+        return any(fits(values[c], d) and fits(values[o], -d)
+                   for o in hidden if o != c for d in (1, -1))
 
-    while exposed():
+    while exposed := [c for c in sorted(hidden) if not covered(c)]:
         spare = sorted((value, c) for c, value in enumerate(values)
-                       if c not in hidden and value >= THRESHOLD + 1)
-        if not spare:
+                       if c not in hidden and value >= THRESHOLD)
+        useful = [(v, c) for v, c in spare if any(fits(values[exposed[0]], d) and fits(v, -d)
+                                                  for d in (1, -1))]
+        if not (useful or spare):
             return Protected(frozenset((0, c) for c in range(len(values))),
                              whole_table_hidden=True)
-        hidden.add(spare[0][1])
+        hidden.add((useful or spare)[0][1])
     return Protected(frozenset((0, c) for c in hidden))
