@@ -60,6 +60,7 @@ NOT_FOUND = "NOT_FOUND"      # 404
 FORBIDDEN = "FORBIDDEN"      # 403
 NOT_ALLOWED = "NOT_ALLOWED"  # 405: the wrong method, refused before anything else
 BAD_REQUEST = "BAD_REQUEST"  # 400
+GONE = "GONE"                # 410: a physician's link withdrawn with the request
 
 ROLES = ("anonymous", "owner", "other_patient", "coordinator", "specialist", "admin",
          "staff_no_mfa")
@@ -368,8 +369,9 @@ QUERY = {
 # then lose it too ("closed_past_window": the matrix's coordinator and specialist
 # are the case's team, and the window is over). Rows are derived from TABLE: every
 # route that names a case or something of one answers these staff NOT_FOUND, except
-# where the method is refused first (405) or they are sent to sign in or enrol.
-# The owner keeps their case (their own tests cover what they may still change).
+# where the method is refused first (405) or they are sent to sign in or enrol; a
+# withdrawn request's physician link answers 410 to whoever holds it. The owner
+# keeps their case (their own tests cover what they may still change).
 ENDED_WORLDS = ("withdrawn", "closed", "closed_past_window")
 ENDED_ROLES = ("coordinator", "specialist", "admin")
 CASE_KWARGS = ("ref", "record_ref", "file_ref", "request_ref", "bundle_ref", "version_ref",
@@ -383,7 +385,10 @@ def names_a_case(route: str) -> bool:
         re.search(rf"<(?:\w+:)?{kwarg}>", route) for kwarg in CASE_KWARGS)
 
 
-def ended_rule(route: str, rule_: dict) -> dict:
+def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
+    if route.startswith("shared/") and world_kind == "withdrawn":
+        # The physician's link is withdrawn with the request (410, "withdrawn").
+        return {role: GONE if outcome == OK else outcome for role, outcome in rule_.items()}
     if not names_a_case(route):
         return rule_
     return {**rule_, **{role: rule_[role] if rule_[role] in REFUSED_FIRST else NOT_FOUND
@@ -545,7 +550,7 @@ def classify(response) -> str:
         return REDIRECT
     if 200 <= code < 300:
         return OK
-    named = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED}
+    named = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED, 410: GONE}
     return named.get(code, f"HTTP {code}")
 
 
@@ -587,7 +592,8 @@ def test_the_permission_matrix(world_kind, role, request, client):
             continue
         broken_roles, broken_note = BROKEN.get(route, (frozenset(), ""))
         if ended:
-            row, broken_roles = Row(ended_rule(route, row.get), ended_rule(route, row.post)), ()
+            row = Row(ended_rule(route, row.get, world_kind), ended_rule(route, row.post, world_kind))
+            broken_roles = ()
         row_ok = True
         for method, expected in (("GET", row.get[role]), ("POST", row.post[role])):
             client.cookies = SimpleCookie()  # drop what the last request left (messages...)
