@@ -90,18 +90,6 @@ def is_care_team(*, viewer, case: Case) -> bool:
     return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
 
 
-def is_read_only(*, viewer, case: Case) -> bool:
-    """A closed case a staff member may still read (and not change): the window."""
-    return viewer.pk != case.owner_id and case.status in ENDED_BY_CLOSING
-
-
-def staff_access_ends_at(case: Case):
-    """When the care team's read-only window on a closed case ends (None if open)."""
-    if case.status not in ENDED_BY_CLOSING or case.closed_at is None:
-        return None
-    return case.closed_at + staff_read_window()
-
-
 def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, request=None) -> Case:
     """One case `viewer` may see, or 404: the same 404 whether it does not exist
     or is someone else's. Staff whose access ended (withdrawn, or closed and past

@@ -68,9 +68,9 @@ def _grid(counts: list[list[int]]) -> dict[Cell, int]:
 
 def _on_a_cycle(cell: Cell, hidden: set[Cell], grid: dict[Cell, int], rows: int) -> bool:
     """Is there a cycle of hidden cells through `cell` along which adding one to
-    it, one to every other cell and taking one from the ones between (in the
-    signs the sums ask for) keeps every count within its label, in one of the
-    two directions? Cells are edges between row and column nodes; walking from
+    it and, around the cycle, alternately taking one away and adding one (the
+    signs the row and column sums ask for) keeps every count within its label,
+    in one of the two directions? Cells are edges between row and column nodes; walking from
     a row to a column the change is -1, from a column to a row +1 (the target
     itself +1), and on the total row every change is the other way round."""
     def flip(c: Cell) -> int:
