@@ -255,12 +255,12 @@ def _folder(text: str) -> str:
 
 
 def build_bundle(bundle_id: int) -> str:
-    bundle = Bundle.objects.select_related("case").get(pk=bundle_id)
+    bundle = Bundle.objects.select_related("case").filter(pk=bundle_id).first()
+    if bundle is None:
+        return "cancelled"  # deleted before its turn (a record deleted, the case ended)
     if bundle.status != Bundle.Status.BUILDING:
         return "done already"
-    records = Record.objects.filter(case=bundle.case, state=State.VERIFIED)
-    if bundle.record_id:
-        records = records.filter(pk=bundle.record_id)
+    records = bundle.records.filter(state=State.VERIFIED)
     entries = []
     seen: set[str] = set()
     for record in records.order_by("category", "created_at"):
@@ -277,7 +277,7 @@ def build_bundle(bundle_id: int) -> str:
 
     from .bundles import bundle_write
 
-    key = f"cases/{bundle.case.uuid}/bundles/{bundle.uuid}.zip"
+    key = bundle.storage_key
     try:
         size = bundle_write(storage=default_storage, key=key, entries=entries,
                             on_progress=progress)
@@ -287,8 +287,11 @@ def build_bundle(bundle_id: int) -> str:
         Bundle.objects.filter(pk=bundle.pk).update(status=Bundle.Status.FAILED)
         storage.delete([key])
         raise
-    Bundle.objects.filter(pk=bundle.pk).update(
+    built = Bundle.objects.filter(pk=bundle.pk).update(
         status=Bundle.Status.READY, key=key, size=size, files_done=F("files_total"))
+    if not built:  # deleted while it was being written: nothing may keep its ZIP
+        storage.delete([key])
+        return "cancelled"
     return "built"
 
 

@@ -180,6 +180,10 @@ class Bundle(models.Model):
     case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT, related_name="+")
     record = models.ForeignKey(Record, on_delete=models.CASCADE, null=True, blank=True,
                                related_name="+")
+    # The records it holds, fixed when it is asked for: deleting any of them deletes
+    # the bundle (records.services), and a download is refused if one is missing.
+    records = models.ManyToManyField(Record, blank=True, related_name="bundles")
+    records_total = models.PositiveIntegerField(default=0)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
     status = models.CharField(max_length=10, choices=Status, default=Status.BUILDING)
@@ -196,6 +200,11 @@ class Bundle(models.Model):
 
     def __str__(self):
         return f"records bundle {self.uuid}"
+
+    @property
+    def storage_key(self) -> str:
+        """Where its ZIP is (or will be) written."""
+        return f"cases/{self.case.uuid}/bundles/{self.uuid}.zip"
 
 
 class GatherList(models.Model):

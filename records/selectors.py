@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from requests_app.models import Case
-from requests_app.selectors import case_for_viewer, case_list
+from requests_app.selectors import case_for_viewer, case_list, is_care_team
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
@@ -38,11 +38,7 @@ from .models import (
 
 
 def sees_records(*, viewer, case: Case) -> bool:
-    if viewer.pk == case.owner_id:
-        return True
-    if viewer.role == Role.COORDINATOR:
-        return case.case_manager_id == viewer.pk
-    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
+    return is_care_team(viewer=viewer, case=case)
 
 
 def records_for_viewer(*, viewer, case: Case) -> QuerySet[Record]:
@@ -164,9 +160,14 @@ def record_request_for_viewer(*, viewer, ref: UUID | str) -> RecordRequest:
 
 
 def bundle_records(*, bundle: Bundle) -> QuerySet[Record]:
-    """The records a bundle holds: the case's checked ones, or its one study."""
-    records = Record.objects.filter(case_id=bundle.case_id, state=State.VERIFIED)
-    return records.filter(pk=bundle.record_id) if bundle.record_id else records
+    """The records a bundle holds (fixed when it was asked for)."""
+    return bundle.records.filter(state=State.VERIFIED)
+
+
+def bundle_complete(*, bundle: Bundle) -> bool:
+    """Every record the bundle was made of is still there: a download of one that
+    lost a record (deleted since) is refused, whatever deleted it."""
+    return bundle_records(bundle=bundle).count() == bundle.records_total
 
 
 def open_requests(*, case: Case) -> QuerySet[RecordRequest]:

@@ -455,8 +455,7 @@ def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
         prefix = record.prefix  # its files, every thumbnail, anything a late upload left
         log_event(actor=actor, action="records.record.deleted", obj=record, request=request,
                   old={"category": record.category, "state": record.state, "bytes": record.size})
-        Record.objects.filter(duplicate_of=record).update(duplicate_of=None)
-        record.delete()
+        _record_remove(record, actor=actor, request=request)
         _remove_later(prefix)
 
 
@@ -493,6 +492,41 @@ def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
         log_event(actor=actor, action="records.record.dismissed", obj=record, request=request,
                   old={"state": record.state, "reason": record.reason})
     return record
+
+
+def _record_remove(record: Record, *, actor, request=None) -> None:
+    """Delete a record's row and every bundle holding it (the ZIP too: a deleted
+    record must not go on being served inside one). The caller has audited the
+    record's deletion and removes its objects."""
+    bundles_delete(bundles=Bundle.objects.filter(records=record), actor=actor,
+                   reason="record_deleted", request=request)
+    Record.objects.filter(duplicate_of=record).update(duplicate_of=None)
+    record.delete()
+
+
+def bundles_delete(*, bundles, actor, reason: str, request=None) -> int:
+    """Delete bundles, row and ZIP, each audited with `reason`; one still being
+    built is cancelled (its task finds no row and removes anything it wrote)."""
+    count = 0
+    keys = []
+    for bundle in bundles.select_related("case").select_for_update(of=("self",)):
+        cancelled = bundle.status == Bundle.Status.BUILDING
+        log_event(actor=actor, action="records.bundle.cancelled" if cancelled
+                  else "records.bundle.deleted", obj=bundle, request=request,
+                  old={"case": bundle.case.reference, "status": bundle.status,
+                       "records": bundle.records_total}, new={"reason": reason})
+        keys.append(bundle.storage_key)
+        bundle.delete()
+        count += 1
+    if keys:
+        def remove():
+            try:
+                storage.delete(keys)
+            except Exception:
+                log.warning("could not delete %s bundle objects now", len(keys), exc_info=True)
+
+        transaction.on_commit(remove)
+    return count
 
 
 # --- Verification's outcome ------------------------------------------------------------
@@ -745,18 +779,93 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
             if record is None:
                 raise Http404
             records = records.filter(pk=record.pk)
+        if case.status in CLOSED_STATES:
+            raise RecordError(_("This request is closed: its records can still be opened one "
+                                "by one here, but no download of them all is prepared."),
+                              status=409)
         count = RecordFile.objects.filter(record__in=records).exclude(kind="skipped").count()
         if not count:
             raise RecordError(_("There are no checked records to download yet."), status=409)
+        members = list(records.values_list("pk", flat=True))
         bundle = Bundle.objects.create(
             case=case, record=record, requested_by=actor, files_total=count,
+            records_total=len(members),
             expires_at=timezone.now() + datetime.timedelta(hours=settings.RECORDS_BUNDLE_HOURS))
+        bundle.records.set(members)
         log_event(actor=actor, action="records.bundle.created", obj=bundle, request=request,
                   new={"case": case.reference, "files": count})
         from .tasks import bundle_build
 
         _queue_later(bundle_build, bundle.pk)
     return bundle
+
+
+def case_ended(case, status: str) -> None:
+    """A request closed, cancelled or withdrawn: its bundles go at once, built or
+    not (a withdrawal revokes the patient's authorisation; after closing, the care
+    team reads records one by one in its read-only window)."""
+    bundles_delete(bundles=Bundle.objects.filter(case=case), actor=None,
+                   reason=f"case_{status}")
+
+
+# --- Retention --------------------------------------------------------------------------
+# Kept whatever the age: the specialist's own signed report (their record of care, like
+# SecondOp's report and the audit, which live elsewhere and are never swept).
+RETAINED_CATEGORIES = frozenset({Category.SPECIALIST_REPORT})
+
+
+def records_delete_after(case):
+    """When the copies uploaded for an ended request are (or were) deleted."""
+    if case.status not in CLOSED_STATES or case.closed_at is None:
+        return None
+    return case.closed_at + datetime.timedelta(days=settings.RECORDS_KEEP_DAYS_AFTER_END)
+
+
+@dataclass(frozen=True)
+class Retention:
+    keep_days: int
+    staff_days: int
+    delete_after: datetime.datetime | None  # the request has ended: when copies go
+    deleted: bool  # that time has passed
+
+
+def retention_for(case) -> Retention:
+    """What the records page says about keeping the files, for this request."""
+    after = records_delete_after(case)
+    return Retention(keep_days=settings.RECORDS_KEEP_DAYS_AFTER_END,
+                     staff_days=settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE,
+                     delete_after=after, deleted=after is not None and after <= timezone.now())
+
+
+def records_retention_sweep(*, limit: int = 500) -> int:
+    """Delete the uploaded copies of records of requests that ended (closed,
+    cancelled, withdrawn) more than RECORDS_KEEP_DAYS_AFTER_END days ago: the
+    objects first (storage not answering leaves the row for the next run), then
+    the row and every bundle holding it, each deletion audited."""
+    cutoff = timezone.now() - datetime.timedelta(days=settings.RECORDS_KEEP_DAYS_AFTER_END)
+    due = (Record.objects.filter(case__status__in=sorted(CLOSED_STATES), case__closed_at__lt=cutoff)
+           .exclude(category__in=RETAINED_CATEGORIES).values_list("pk", flat=True)[:limit])
+    count = 0
+    for pk in list(due):
+        record = Record.objects.select_related("case").filter(pk=pk).first()
+        if record is None:
+            continue
+        try:
+            storage.delete_under(record.prefix)
+        except Exception:
+            log.warning("retention: could not delete %s now; next run", record, exc_info=True)
+            continue
+        with transaction.atomic():
+            record = Record.objects.select_for_update().select_related("case").filter(pk=pk).first()
+            if record is None:
+                continue
+            log_event(actor=None, action="records.record.retention_deleted", obj=record,
+                      old={"case": record.case.reference, "category": record.category,
+                           "state": record.state, "bytes": record.size},
+                      new={"days_after_end": settings.RECORDS_KEEP_DAYS_AFTER_END})
+            _record_remove(record, actor=None)
+        count += 1
+    return count
 
 
 def records_sweep_expired() -> int:

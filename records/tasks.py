@@ -50,3 +50,10 @@ def records_sweep() -> int:
     for bundle_id in checking.stalled_bundles():
         bundle_build.delay(bundle_id)
     return services.records_sweep_expired()
+
+
+@shared_task
+def records_retention_sweep() -> int:
+    """Hourly: delete the uploaded copies of records of requests that ended more
+    than RECORDS_KEEP_DAYS_AFTER_END days ago (each deletion audited)."""
+    return services.records_retention_sweep()

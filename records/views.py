@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from requests_app.models import CLOSED_STATES
 from requests_app.selectors import case_for_viewer
 from requests_app.workflow import TransitionError
 from secondop.audit.models import AccessLog
@@ -85,7 +86,9 @@ def case_records(request, ref):
         "can_request": services.can_request(request.user, case)
         and case.status in services.REQUESTABLE_STATUSES,
         "request_form": RecordRequestForm(),
-        "can_bundle": not is_owner and any(r.state == State.VERIFIED for r in records),
+        "can_bundle": not is_owner and case.status not in CLOSED_STATES
+        and any(r.state == State.VERIFIED for r in records),
+        "retention": services.retention_for(case),
         "uploader": _uploader(case, asked, request.user) if can_upload else None,
         "reasons": {r.pk: services.describe_reason(r.reason) for r in records if r.reason},
     }
@@ -286,7 +289,7 @@ def record_detail(request, record_ref):
         "can_delete": request.user.pk == case.owner_id
         and case.status in services.DELETABLE_STATUSES,
         "can_bundle": request.user.pk != case.owner_id and record.is_study
-        and record.state == State.VERIFIED,
+        and record.state == State.VERIFIED and case.status not in CLOSED_STATES,
     }
     return render(request, "records/record_detail.html", context)
 
@@ -450,6 +453,8 @@ def bundle_download(request, bundle_ref):
     bundle = selectors.bundle_for_viewer(viewer=request.user, ref=bundle_ref)
     if bundle.status != Bundle.Status.READY or not bundle.key or bundle.expires_at <= timezone.now():
         raise Http404
+    if not selectors.bundle_complete(bundle=bundle):
+        raise Http404  # a record in it was deleted since: it is never served again
     log_access(viewer=request.user, obj=bundle, kind=AccessLog.Kind.DOWNLOAD, request=request)
     # Each record in it is downloaded too: the patient's "who looked" shows it.
     for record in selectors.bundle_records(bundle=bundle):

@@ -24,7 +24,7 @@ from .forms import (
     WithdrawForm,
 )
 from .messaging import selectors as messaging
-from .models import OPEN_STATES, Case, CaseStatus, SectionState
+from .models import CLOSED_STATES, OPEN_STATES, Case, CaseStatus, SectionState
 from .receipt import render_receipt
 from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
@@ -417,6 +417,9 @@ def staff_case_move(request, ref):
         else:
             messages.success(request, _("%(ref)s: %(action)s: done.") % {
                 "ref": case.reference, "action": progress.action_label(case.status, to)})
+            if to in CLOSED_STATES and case.case_manager_id != request.user.pk:
+                # Closing ends every coordinator's access but the case manager's.
+                return redirect("requests_app:coordinator_home")
             return redirect("requests_app:staff_case", case.uuid)
     return _staff_case_page(request, case, move_form=form, status=400)
 

@@ -273,6 +273,18 @@ NOTICE_CONSULTATION_REMINDER = _notices(
 )
 
 
+# What other apps do, in the same transaction, when a case ends (closed, cancelled or
+# withdrawn): `hook(case, status)`. The records app deletes the case's bundles here
+# (requests_app never imports its services: it registers itself in AppConfig.ready).
+CASE_END_HOOKS: list[Callable[[Case, str], None]] = []
+
+
+def on_case_end(hook: Callable[[Case, str], None]) -> Callable[[Case, str], None]:
+    if hook not in CASE_END_HOOKS:
+        CASE_END_HOOKS.append(hook)
+    return hook
+
+
 class TransitionError(Exception):
     """A move the workflow does not allow; the message is fit to show a person."""
 
@@ -369,6 +381,9 @@ def case_transition(
         send_notices(case, NOTICES[(old, to_status)], actor=actor)
         if old == S.OFFERED and to_status != S.IN_REVIEW:
             _close_open_offers(case)
+        if to_status in CLOSED_STATES:
+            for hook in CASE_END_HOOKS:
+                hook(case, to_status)
         return TransitionResult(case=case, changed=True, event=event)
 
 

@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "secondop.middleware.SecurityHeadersMiddleware",
     "secondop.accounts.middleware.IdleSessionTimeoutMiddleware",
     "secondop.accounts.middleware.StaffMFARequiredMiddleware",
+    # A care-team member whose access to a case ended (withdrawn, closed) is told so.
+    "requests_app.middleware.CaseAccessEndedMiddleware",
 ]
 
 ROOT_URLCONF = "secondop.urls"
@@ -285,6 +287,14 @@ RECORDS_SLOT_TTL = timedelta(hours=env.int("RECORDS_SLOT_TTL_HOURS", default=12)
 RECORDS_SIGNED_URL_SECONDS = 60 * 15  # one S3 request (a part, a PUT) may start within this
 RECORDS_DOWNLOAD_URL_SECONDS = 60
 RECORDS_BUNDLE_HOURS = 24
+# After a request is closed or cancelled, its case manager and assigned specialist may
+# still read it (never change it) this many days, for follow-up questions and audit;
+# then no one on the care team does. A withdrawn request ends their access at once.
+CASE_STAFF_READ_DAYS_AFTER_CLOSE = env.int("CASE_STAFF_READ_DAYS_AFTER_CLOSE", default=30)
+# Retention: the copies of records patients uploaded are deleted this many days after
+# the request is closed, cancelled or withdrawn (each deletion audited). The signed
+# report (SecondOp's or the specialist's own uploaded one) and the audit are kept.
+RECORDS_KEEP_DAYS_AFTER_END = env.int("RECORDS_KEEP_DAYS_AFTER_END", default=90)
 # Upload slots one person may ask for per hour (each is one record, a file or a study).
 RECORDS_SLOTS_PER_HOUR = env.int("RECORDS_SLOTS_PER_HOUR", default=200)
 # ClamAV: "tcp://host:3310" or "unix:///run/clamav/clamd.ctl". Unset: no malware scan.
@@ -374,6 +384,11 @@ CELERY_BEAT_SCHEDULE = {
     # Closes delivered cases whose follow-up window is over (no question open).
     "aftercare-close-after-follow-up": {
         "task": "requests_app.aftercare.tasks.cases_close_after_follow_up",
+        "schedule": timedelta(hours=1),
+    },
+    # Deletes uploaded copies of records RECORDS_KEEP_DAYS_AFTER_END after a request ended.
+    "records-retention": {
+        "task": "records.tasks.records_retention_sweep",
         "schedule": timedelta(hours=1),
     },
     # Re-queues physicians' links whose email a lost task never sent.

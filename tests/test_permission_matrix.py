@@ -60,6 +60,7 @@ NOT_FOUND = "NOT_FOUND"      # 404
 FORBIDDEN = "FORBIDDEN"      # 403
 NOT_ALLOWED = "NOT_ALLOWED"  # 405: the wrong method, refused before anything else
 BAD_REQUEST = "BAD_REQUEST"  # 400
+GONE = "GONE"                # 410: a physician's link withdrawn with the request
 
 ROLES = ("anonymous", "owner", "other_patient", "coordinator", "specialist", "admin",
          "staff_no_mfa")
@@ -369,6 +370,60 @@ QUERY = {
 }
 
 
+# --- Worlds where the case has ended ------------------------------------------------------
+# The same URLs on the owner's two cases (the sent one and the delivered one) after
+# they ended. Withdrawal revokes the patient's authorisation: staff get the case's
+# 404 (its page says the patient withdrew, and nothing else) everywhere at once.
+# Closing: an "other coordinator" (the matrix's, who does not manage the case) loses
+# it at once; the case manager and the assigned specialist read it for
+# CASE_STAFF_READ_DAYS_AFTER_CLOSE days (tests/requests_app/test_access_ended.py),
+# then lose it too ("closed_past_window": the matrix's coordinator and specialist
+# are the case's team, and the window is over). Rows are derived from TABLE: every
+# route that names a case or something of one answers these staff NOT_FOUND, except
+# where the method is refused first (405) or they are sent to sign in or enrol; a
+# withdrawn request's physician link answers 410 to whoever holds it. The owner
+# keeps their case (their own tests cover what they may still change).
+ENDED_WORLDS = ("withdrawn", "closed", "closed_past_window")
+ENDED_ROLES = ("coordinator", "specialist", "admin")
+CASE_KWARGS = ("ref", "record_ref", "file_ref", "request_ref", "bundle_ref", "version_ref",
+               "consultation_ref", "question_ref", "share_ref")
+LOSE_THE_CASE = ("coordinator", "specialist")
+REFUSED_FIRST = frozenset({NOT_ALLOWED, LOGIN, MFA, REAUTH})
+
+
+def names_a_case(route: str) -> bool:
+    return not route.startswith(("shared/", "admin/")) and any(
+        re.search(rf"<(?:\w+:)?{kwarg}>", route) for kwarg in CASE_KWARGS)
+
+
+def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
+    if route.startswith("shared/") and world_kind == "withdrawn":
+        # The physician's link is withdrawn with the request (410, "withdrawn").
+        return {role: GONE if outcome == OK else outcome for role, outcome in rule_.items()}
+    if not names_a_case(route):
+        return rule_
+    return {**rule_, **{role: rule_[role] if rule_[role] in REFUSED_FIRST else NOT_FOUND
+                        for role in LOSE_THE_CASE}}
+
+
+def end_the_cases(world: dict, users: dict, how: str) -> None:
+    from requests_app.models import Case
+    from requests_app.services import case_withdraw
+
+    cases = [world["case"], world["delivered"]]
+    if how == "withdrawn":
+        for case in cases:
+            case_withdraw(actor=case.owner, case_ref=case.uuid, reason="I changed my mind")
+        return
+    closed_at = timezone.now()
+    team = {}
+    if how == "closed_past_window":
+        closed_at -= timedelta(days=settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE + 1)
+        team = {"case_manager": users["coordinator"], "specialist": users["specialist"]}
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(status="closed",
+                                                              closed_at=closed_at, **team)
+
+
 # --- Enumerating the patterns -------------------------------------------------------
 def url_patterns() -> dict[str, str | None]:
     """Every URL pattern of ROOT_URLCONF: full route -> namespaced name (or None).
@@ -508,7 +563,7 @@ def classify(response) -> str:
         return REDIRECT
     if 200 <= code < 300:
         return OK
-    named = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED}
+    named = {400: BAD_REQUEST, 403: FORBIDDEN, 404: NOT_FOUND, 405: NOT_ALLOWED, 410: GONE}
     return named.get(code, f"HTTP {code}")
 
 
@@ -518,10 +573,17 @@ def test_every_url_pattern_has_a_row_and_every_row_a_pattern():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_the_permission_matrix(role, request, client):
+@pytest.mark.parametrize(("world_kind", "role"), [
+    *(("open", role) for role in ROLES),
+    *((kind, role) for kind in ENDED_WORLDS for role in ENDED_ROLES),
+])
+def test_the_permission_matrix(world_kind, role, request, client):
     users = {name: request.getfixturevalue(fixture) for name, fixture in ROLE_FIXTURES.items()}
     world = build_world(users)
+    ended = world_kind != "open"
+    if ended:
+        end_the_cases(world, users, world_kind)
+    phi_readers = {"owner"} if ended else PHI_READERS
     client.raise_request_exception = False  # a crash is one more wrong cell, not the end
     if role != "anonymous":
         client.force_login(users[role])
@@ -542,6 +604,9 @@ def test_the_permission_matrix(role, request, client):
             failures.append(f"{route}: the sample URL {url} reaches {reached!r}")
             continue
         broken_roles, broken_note = BROKEN.get(route, (frozenset(), ""))
+        if ended:
+            row = Row(ended_rule(route, row.get, world_kind), ended_rule(route, row.post, world_kind))
+            broken_roles = ()
         row_ok = True
         for method, expected in (("GET", row.get[role]), ("POST", row.post[role])):
             client.cookies = SimpleCookie()  # drop what the last request left (messages...)
@@ -554,14 +619,14 @@ def test_the_permission_matrix(role, request, client):
                     response = client.post(url + QUERY.get(route, ""), POST_DATA)
                 transaction.set_rollback(True)
             actual = classify(response)
-            where = f"{method} {url} ({route}) as {role}"
+            where = f"{method} {url} ({route}) as {role}" + (f" [{world_kind}]" if ended else "")
             if actual != expected:
                 row_ok = False
                 note = f"  [RULE BROKEN: {broken_note}]" if role in broken_roles else ""
                 failures.append(f"{where}: expected {expected}, got {actual}{note}")
             # A form shown again with its errors (400) is the same page as OK.
             shown = {OK, BAD_REQUEST}
-            if not (role in PHI_READERS and expected in shown and actual == expected):
+            if not (role in phi_readers and expected in shown and actual == expected):
                 body = (b"".join(response.streaming_content) if response.streaming
                         else response.content).decode(errors="replace")
                 leaked = [text for text in PHI if text in body]

@@ -1,8 +1,11 @@
+import datetime
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from secondop.forms import CharacterCountMixin, DateInputField
+from secondop.forms import CharacterCountMixin
 
 from . import consent
 from .models import AnswerKind
@@ -67,33 +70,74 @@ class RatingForm(CharacterCountMixin, forms.Form):
     )
 
 
-class ConcordanceFilterForm(forms.Form):
-    """A period, by the day the report was first released. Dates are not PHI, so
-    the filter is an ordinary GET form and its URL can be shared."""
+MONTH_NAMES = {name: number for number, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+     ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1)
+    for name in names}
 
-    start = DateInputField(label=_("From"), name=_("the first day"), required=False)
-    end = DateInputField(label=_("To"), name=_("the last day"), required=False)
+
+class MonthField(forms.CharField):
+    """A calendar month: "2026-11" (what a month picker sends), "11/2026" or
+    "November 2026". Cleans to the month's first day."""
+
+    widget = forms.TextInput(attrs={"type": "month", "inputmode": "numeric",
+                                    "autocomplete": "off", "placeholder": "2026-11"})
+    default_error_messages = {
+        "invalid": _("Enter a month like 2026-11 or November 2026."),
+    }
+
+    def to_python(self, value):
+        text = (super().to_python(value) or "").strip().lower().replace(".", " ")
+        if not text:
+            return None
+        year = month = None
+        if match := re.fullmatch(r"(\d{4})\s*[-/]\s*(\d{1,2})", text):
+            year, month = int(match[1]), int(match[2])
+        elif match := re.fullmatch(r"(\d{1,2})\s*[-/]\s*(\d{4})", text):
+            month, year = int(match[1]), int(match[2])
+        elif match := re.fullmatch(r"([a-z]+)\s*,?\s*(\d{4})", text):
+            month, year = MONTH_NAMES.get(match[1]), int(match[2])
+        if not year or not month or not 1 <= month <= 12:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return datetime.date(year, month, 1)
+
+
+class ConcordanceFilterForm(forms.Form):
+    """A period of whole calendar months, by the month the report was first
+    released: the smallest period is one month, so that no figure describes a
+    day's or a week's few patients. Months are not PHI, so the filter is an
+    ordinary GET form and its URL can be shared."""
+
+    start = MonthField(label=_("From the month"), required=False,
+                       help_text=_("For example 2026-01. Leave empty for no limit."))
+    end = MonthField(label=_("To the month (included)"), required=False,
+                     help_text=_("For example 2026-11. Leave empty for up to now."))
 
     # Reports exist from SecondOp's start to now: a year outside these bounds is
-    # a typing slip (and 31 December 9999 has no next day to count up to).
+    # a typing slip.
     FIRST_YEAR, LAST_YEAR = 2000, 2100
 
     def _clean_year(self, name: str):
-        day = self.cleaned_data.get(name)
-        if day and not self.FIRST_YEAR <= day.year <= self.LAST_YEAR:
+        month = self.cleaned_data.get(name)
+        if month and not self.FIRST_YEAR <= month.year <= self.LAST_YEAR:
             raise ValidationError(_("Enter a year from %(first)s to %(last)s.")
                                   % {"first": self.FIRST_YEAR, "last": self.LAST_YEAR})
-        return day
+        return month
 
     def clean_start(self):
         return self._clean_year("start")
 
     def clean_end(self):
-        return self._clean_year("end")
+        month = self._clean_year("end")
+        if month:  # the month's last day
+            month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) \
+                - datetime.timedelta(days=1)
+        return month
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
-            raise ValidationError(_("The first day must be on or before the last day."))
+            raise ValidationError(_("The first month must be on or before the last month."))
         return data

@@ -239,3 +239,148 @@ def concordance(*, start: datetime.date | None = None,
     for row in ordered:
         total.add(row)
     return ordered, total
+
+
+# --- What the concordance page may show --------------------------------------------------
+# The opinions in the order the tables show them; "" is a report that recorded none.
+DIAGNOSIS_COLUMNS = (*DiagnosisOpinion.values, "")
+TREATMENT_COLUMNS = (*TreatmentOpinion.values, "")
+FEWER_THAN = _("fewer than 11")
+HIDDEN = _("hidden")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One cell as published: its count, or None and the words shown instead."""
+
+    count: int | None
+    percent: float | None = None
+    label: str = ""
+
+    @property
+    def shown(self) -> bool:
+        return self.count is not None
+
+
+@dataclass
+class PublishedRow:
+    specialty: str
+    total: int
+    diagnosis: list[Figure]
+    treatment: list[Figure]
+    treatment_changed: Figure
+
+
+@dataclass
+class Published:
+    """The concordance figures as the page and the CSV show them (suppression.py):
+    no count from 1 to 10, none that can be worked out from the others."""
+
+    reports: int
+    rows: list[PublishedRow]
+    total: PublishedRow | None
+    merged: int = 0  # specialties with fewer than 11 reports, shown together
+    too_few: bool = False  # fewer than 11 reports in all: nothing is shown
+    hidden_columns: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def any_hidden(self) -> bool:
+        figures = [f for row in [*self.rows, *([self.total] if self.total else [])]
+                   for f in (*row.diagnosis, *row.treatment)]
+        return any(not f.shown for f in figures)
+
+    @property
+    def diagnosis_not_recorded(self) -> bool:
+        return bool(self.total and self.total.diagnosis[-1].count != 0)
+
+    @property
+    def treatment_not_recorded(self) -> bool:
+        return bool(self.total and self.total.treatment[-1].count != 0)
+
+
+def _merge_small(rows: list[ConcordanceRow]) -> tuple[list[ConcordanceRow], int]:
+    """Specialties with fewer than 11 reports go together into one row; if that
+    row is still under 11, the smallest named ones join it until it is not."""
+    from .suppression import THRESHOLD
+
+    named = [row for row in rows if row.total >= THRESHOLD]
+    small = [row for row in rows if row.total < THRESHOLD]
+    if not small:
+        return named, 0
+    named.sort(key=lambda r: (-r.total, r.specialty))
+    other = ConcordanceRow(specialty="")
+    for row in small:
+        other.add(row)
+    merged = len(small)
+    while other.total < THRESHOLD and named:
+        other.add(named.pop())
+        merged += 1
+    if not named:  # everything is one row: the total row says it all
+        return [], merged
+    other.specialty = str(_("Other specialties (%(n)s, each with fewer than 11 reports)")
+                          % {"n": merged}) if merged > 1 else str(
+        _("One other specialty"))
+    return [*named, other], merged
+
+
+def _figures(counts: list[list[int]], totals: list[int], grand: int) -> tuple[
+        list[list[Figure]], list[Figure], bool]:
+    """Each row's figures and the total row's, with what is hidden hidden."""
+    from .suppression import is_primary, protect, protect_row
+
+    columns = len(counts[0])
+    column_totals = [sum(row[c] for row in counts) for c in range(columns)]
+    if len(counts) == 1:  # the total row is the row: protect it as one row
+        protected = protect_row(column_totals)
+        cell_of = {(0, c): (0, c) for c in range(columns)} | {(1, c): (0, c) for c in range(columns)}
+    else:
+        protected = protect(counts)
+        cell_of = {}
+
+    def figure(cell, value, denominator):
+        if protected.shows(cell_of.get(cell, cell)):
+            return Figure(value, _percent(value, denominator))
+        whole = protected.whole_table_hidden
+        return Figure(None, None, str(FEWER_THAN if is_primary(value) and not whole else HIDDEN))
+
+    rows = [[figure((r, c), counts[r][c], totals[r]) for c in range(columns)]
+            for r in range(len(counts))]
+    total = [figure((len(counts), c), column_totals[c], grand) for c in range(columns)]
+    return rows, total, protected.whole_table_hidden
+
+
+def concordance_published(rows: list[ConcordanceRow], total: ConcordanceRow) -> Published:
+    """What may be shown of the concordance figures (see suppression.py): nothing
+    when there are fewer than 11 reports; specialties under 11 reports together;
+    counts from 1 to 10 hidden ("fewer than 11") with partners hidden so that
+    none can be worked out from the totals. "Treatment changed" (suggested
+    changes plus an alternative) is shown only when both its parts are."""
+    from .suppression import THRESHOLD
+
+    if total.total < THRESHOLD:
+        return Published(reports=total.total, rows=[], total=None, too_few=True)
+    kept, merged = _merge_small(rows)
+    # One row in all: protected as a table of one row (the total row is the same).
+    table = kept or [total]
+    totals = [row.total for row in table]
+    diagnosis, diagnosis_total, _whole = _figures(
+        [[row.diagnosis.get(c, 0) for c in DIAGNOSIS_COLUMNS] for row in table], totals,
+        total.total)
+    treatment, treatment_total, _whole = _figures(
+        [[row.treatment.get(c, 0) for c in TREATMENT_COLUMNS] for row in table], totals,
+        total.total)
+
+    changes = TREATMENT_COLUMNS.index(TreatmentOpinion.CHANGES)
+    alternative = TREATMENT_COLUMNS.index(TreatmentOpinion.ALTERNATIVE)
+
+    def changed(figures: list[Figure], row_total: int) -> Figure:
+        if figures[changes].shown and figures[alternative].shown:
+            n = figures[changes].count + figures[alternative].count
+            return Figure(n, _percent(n, row_total))
+        return Figure(None)
+
+    published = [PublishedRow(row.specialty, row.total, diagnosis[i], treatment[i],
+                              changed(treatment[i], row.total)) for i, row in enumerate(kept)]
+    total_row = PublishedRow(total.specialty, total.total, diagnosis_total, treatment_total,
+                             changed(treatment_total, total.total))
+    return Published(reports=total.total, rows=published, total=total_row, merged=merged)

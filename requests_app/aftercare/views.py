@@ -249,9 +249,10 @@ def concordance(request):
     valid = form.is_valid() if form.is_bound else True
     data = form.cleaned_data if form.is_bound and valid else {}
     rows, total = selectors.concordance(start=data.get("start"), end=data.get("end"))
+    figures = selectors.concordance_published(rows, total)
     if valid and request.GET.get("format") == "csv":
-        return _concordance_csv(rows, total, data)
-    context = {"form": form, "rows": rows, "total": total, "published": selectors.PUBLISHED,
+        return _concordance_csv(figures, data)
+    context = {"form": form, "figures": figures, "published": selectors.PUBLISHED,
                "start": data.get("start"), "end": data.get("end"),
                "csv_query": _csv_query(request)}
     return render(request, "aftercare/concordance.html", context, status=200 if valid else 400)
@@ -268,28 +269,36 @@ def _csv_text(value: str) -> str:
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _concordance_csv(rows, total, data) -> HttpResponse:
-    from requests_app.reports.models import DiagnosisOpinion, TreatmentOpinion
-
+def _concordance_csv(figures, data) -> HttpResponse:
+    """The page's figures as a spreadsheet: the same cells hidden, with the same
+    words ("fewer than 11", "hidden"), never a number the page does not show."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     start, end = data.get("start"), data.get("end")
     name = f"concordance-{start or 'start'}-{end or 'today'}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     writer = csv.writer(response)
+    if figures.too_few:
+        writer.writerow(["reports"])
+        writer.writerow([str(selectors.FEWER_THAN)])
+        return response
     header = ["specialty", "reports"]
-    for opinion in DiagnosisOpinion.values:
-        header += [f"diagnosis_{opinion}", f"diagnosis_{opinion}_percent"]
-    for opinion in TreatmentOpinion.values:
-        header += [f"treatment_{opinion}", f"treatment_{opinion}_percent"]
+    for opinion in selectors.DIAGNOSIS_COLUMNS:
+        header += [f"diagnosis_{opinion or 'not_recorded'}",
+                   f"diagnosis_{opinion or 'not_recorded'}_percent"]
+    for opinion in selectors.TREATMENT_COLUMNS:
+        header += [f"treatment_{opinion or 'not_recorded'}",
+                   f"treatment_{opinion or 'not_recorded'}_percent"]
     header += ["treatment_changed", "treatment_changed_percent"]
     writer.writerow(header)
-    for row in [*rows, total]:
+
+    def cells(figure) -> list:
+        if not figure.shown:
+            return [figure.label or "", ""]
+        return [figure.count, "" if figure.percent is None else figure.percent]
+
+    for row in [*figures.rows, figures.total]:
         line = [_csv_text(row.specialty), row.total]
-        for _opinion, n, percent in row.diagnosis_cells():
-            line += [n, "" if percent is None else percent]
-        for _opinion, n, percent in row.treatment_cells():
-            line += [n, "" if percent is None else percent]
-        changed = row.treatment_changed_percent
-        line += [row.treatment_changed, "" if changed is None else changed]
+        for figure in (*row.diagnosis, *row.treatment, row.treatment_changed):
+            line += cells(figure)
         writer.writerow(line)
     return response

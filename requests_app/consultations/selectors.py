@@ -17,8 +17,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from requests_app.models import Case
-from requests_app.selectors import case_for_viewer
-from secondop.accounts.models import Role
+from requests_app.selectors import case_for_viewer, is_care_team
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 
@@ -26,11 +25,7 @@ from .models import OPEN_STATUSES, Consultation, ConsultationEvent, Slot, Status
 
 
 def sees_consultations(*, viewer, case: Case) -> bool:
-    if viewer.pk == case.owner_id:
-        return True
-    if viewer.role == Role.COORDINATOR:
-        return case.case_manager_id == viewer.pk
-    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
+    return is_care_team(viewer=viewer, case=case)
 
 
 def consultation_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, request=None,

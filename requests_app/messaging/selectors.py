@@ -22,8 +22,7 @@ from django.http import Http404
 from records.models import Record, State
 from records.selectors import records_for_viewer
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
-from requests_app.selectors import case_for_viewer
-from secondop.accounts.models import Role
+from requests_app.selectors import case_for_viewer, is_care_team
 from secondop.audit.services import log_access_list
 
 from .models import Message, ThreadRead
@@ -32,13 +31,7 @@ from .models import Message, ThreadRead
 def sees_thread(*, viewer, case: Case) -> bool:
     """`case` must have been loaded through case_for_viewer for `viewer`. A draft
     has no care team yet, so no thread either."""
-    if case.status == CaseStatus.DRAFT:
-        return False
-    if viewer.pk == case.owner_id:
-        return True
-    if viewer.role == Role.COORDINATOR:
-        return case.case_manager_id == viewer.pk
-    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
+    return case.status != CaseStatus.DRAFT and is_care_team(viewer=viewer, case=case)
 
 
 def can_post(*, viewer, case: Case) -> bool:

@@ -18,7 +18,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from requests_app.models import Case
-from requests_app.selectors import case_for_viewer
+from requests_app.selectors import case_for_viewer, is_care_team
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
@@ -28,11 +28,7 @@ from .models import Report, ReportVersion, VersionStatus
 
 def sees_report(*, viewer, case: Case) -> bool:
     """May `viewer` (who can see `case`) see its report at all?"""
-    if viewer.pk == case.owner_id:
-        return True
-    if viewer.role == Role.COORDINATOR:
-        return case.case_manager_id == viewer.pk
-    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
+    return is_care_team(viewer=viewer, case=case)
 
 
 def is_case_manager(*, viewer, case: Case) -> bool:

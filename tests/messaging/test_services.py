@@ -12,6 +12,7 @@ from django.utils import timezone
 from requests_app.messaging import selectors, services
 from requests_app.messaging.models import Message, ThreadRead
 from requests_app.models import CaseStatus
+from requests_app.selectors import CaseAccessEnded
 from secondop.audit.models import AuditEvent
 from secondop.notifications.models import Kind, Notification
 from specialists.models import Offer
@@ -221,12 +222,18 @@ def test_a_draft_has_no_thread(patient):
 
 @pytest.mark.parametrize("status", [CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.CANCELLED])
 def test_a_closed_case_is_read_only(patient, coordinator, specialist, case, status):
-    case.status = status
+    case.status, case.closed_at = status, timezone.now()
     case.save()
-    for person in (patient, coordinator, specialist):
+    # A withdrawn request is no longer the care team's at all (requests_app.selectors).
+    team = (coordinator, specialist) if status != CaseStatus.WITHDRAWN else ()
+    for person in (patient, *team):
         with pytest.raises(services.MessageError, match="closed") as error:
             post(person, case)
         assert error.value.status == 409
+    if status == CaseStatus.WITHDRAWN:
+        for person in (coordinator, specialist):
+            with pytest.raises(CaseAccessEnded):
+                post(person, case)
     assert not Message.objects.exists()
 
 

@@ -169,7 +169,7 @@ def test_an_attached_record_is_linked_for_those_who_may_open_it(client, patient,
 
 def test_a_closed_case_is_read_only_with_a_clear_message(client, patient, coordinator, case):
     MessageFactory(case=case, body="An old message")
-    case.status = CaseStatus.CLOSED
+    case.status, case.closed_at = CaseStatus.CLOSED, timezone.now()
     case.save()
     for person in (patient, coordinator):
         html = get(client, person, thread_url(case)).content.decode()

@@ -532,3 +532,132 @@ def test_a_second_request_returns_the_case_to_review_when_it_came_from_review(
     asked = services.record_request_create(actor=specialist, case_ref=case.uuid,
                                            note="Your latest blood tests")
     assert asked.return_to == CaseStatus.IN_REVIEW
+
+
+# --- Deletes reach every bundle ---------------------------------------------------------------
+def _built_bundle(actor, case, record_ref=None):
+    from records import checking
+
+    bundle = services.bundle_create(actor=actor, case_ref=case.uuid, record_ref=record_ref)
+    checking.build_bundle(bundle.pk)
+    bundle.refresh_from_db()
+    assert bundle.status == "ready" and default_storage.exists(bundle.key)
+    return bundle
+
+
+def test_deleting_a_record_deletes_every_bundle_holding_it(
+        patient, coordinator, case, client, django_capture_on_commit_callbacks):
+    from records.models import Bundle
+
+    case.status, case.case_manager = CaseStatus.TRIAGE, coordinator
+    case.save()
+    record, other = RecordFactory(case=case), RecordFactory(case=case)
+    everything = _built_bundle(coordinator, case)
+    just_it = _built_bundle(coordinator, case, record_ref=record.uuid)
+    just_other = _built_bundle(coordinator, case, record_ref=other.uuid)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.record_delete(actor=patient, record_ref=record.uuid)
+    assert set(Bundle.objects.values_list("pk", flat=True)) == {just_other.pk}
+    assert not default_storage.exists(everything.key) and not default_storage.exists(just_it.key)
+    assert default_storage.exists(just_other.key)
+    logged = AuditEvent.objects.filter(action="records.bundle.deleted")
+    assert {e.object_id for e in logged} == {str(everything.pk), str(just_it.pk)}
+    assert all(e.new_values["reason"] == "record_deleted" and e.actor == patient for e in logged)
+    client.force_login(coordinator)
+    assert client.get(f"/records/bundles/{everything.uuid}/download/").status_code == 404
+
+
+def test_a_bundle_missing_a_record_is_never_downloaded(coordinator, case, client):
+    case.status, case.case_manager = CaseStatus.TRIAGE, coordinator
+    case.save()
+    record = RecordFactory(case=case)
+    RecordFactory(case=case)
+    bundle = _built_bundle(coordinator, case)
+    client.force_login(coordinator)
+    url = f"/records/bundles/{bundle.uuid}/download/"
+    assert client.get(url).status_code == 200
+    # Gone by a path that forgot the bundle (the bundle row is left behind).
+    RecordFile.objects.filter(record=record).delete()
+    Record.objects.filter(pk=record.pk).delete()
+    assert client.get(url).status_code == 404
+
+
+def test_a_bundle_holds_the_records_it_was_asked_for_not_later_ones(coordinator, case):
+    import zipfile
+
+    from records import checking
+
+    case.status, case.case_manager = CaseStatus.TRIAGE, coordinator
+    case.save()
+    RecordFactory(case=case, title="First")
+    bundle = services.bundle_create(actor=coordinator, case_ref=case.uuid)
+    RecordFactory(case=case, title="Arrived later")
+    checking.build_bundle(bundle.pk)
+    bundle.refresh_from_db()
+    with default_storage.open(bundle.key) as handle, zipfile.ZipFile(handle) as archive:
+        names = archive.namelist()
+    assert len(names) == 1 and "First" in names[0]
+
+
+def test_a_bundle_deleted_while_building_leaves_no_zip(coordinator, case):
+    from records import checking
+    from records.models import Bundle
+
+    case.status, case.case_manager = CaseStatus.TRIAGE, coordinator
+    case.save()
+    RecordFactory(case=case)
+    bundle = services.bundle_create(actor=coordinator, case_ref=case.uuid)
+    key = bundle.storage_key
+    real_write = __import__("records.bundles", fromlist=["bundle_write"]).bundle_write
+
+    def write_then_lose_the_row(**kwargs):
+        size = real_write(**kwargs)
+        Bundle.objects.filter(pk=bundle.pk).delete()  # the case was withdrawn meanwhile
+        return size
+
+    with mock.patch("records.bundles.bundle_write", write_then_lose_the_row):
+        assert checking.build_bundle(bundle.pk) == "cancelled"
+    assert not default_storage.exists(key)
+    assert checking.build_bundle(bundle.pk) == "cancelled"  # a retried task finds nothing
+
+
+# --- Retention ---------------------------------------------------------------------------
+def test_uploaded_copies_are_deleted_the_set_time_after_the_request_ended(
+        patient, coordinator, specialist, settings, django_capture_on_commit_callbacks):
+    settings.RECORDS_KEEP_DAYS_AFTER_END = 90
+    long_ago = timezone.now() - datetime.timedelta(days=91)
+    ended = CaseFactory(owner=patient, submitted=True, status=CaseStatus.CLOSED,
+                        case_manager=coordinator, specialist=specialist, closed_at=long_ago)
+    withdrawn = CaseFactory(owner=patient, withdrawn=True, closed_at=long_ago)
+    recent = CaseFactory(owner=patient, submitted=True, status=CaseStatus.CLOSED,
+                         closed_at=timezone.now() - datetime.timedelta(days=89))
+    still_open = CaseFactory(owner=patient, submitted=True,
+                             submitted_at=long_ago)
+    uploaded = RecordFactory(case=ended)
+    theirs = RecordFactory(case=ended, category="specialist_report", uploaded_by=specialist)
+    withdrawn_record = RecordFactory(case=withdrawn)
+    kept = [RecordFactory(case=recent), RecordFactory(case=still_open)]
+    keys = [r.files.get().key for r in (uploaded, withdrawn_record)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.records_retention_sweep() == 2
+    assert set(Record.objects.values_list("pk", flat=True)) == {theirs.pk, *(r.pk for r in kept)}
+    assert not any(default_storage.exists(key) for key in keys)
+    assert default_storage.exists(theirs.files.get().key)
+    events = AuditEvent.objects.filter(action="records.record.retention_deleted")
+    assert {e.object_id for e in events} == {str(uploaded.pk), str(withdrawn_record.pk)}
+    assert all(e.actor is None and "Biopsy" not in str(e.old_values) for e in events)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.records_retention_sweep() == 0  # nothing twice
+
+
+def test_storage_not_answering_keeps_the_record_for_the_next_run(patient, settings):
+    long_ago = timezone.now() - datetime.timedelta(days=settings.RECORDS_KEEP_DAYS_AFTER_END + 1)
+    ended = CaseFactory(owner=patient, submitted=True, status=CaseStatus.CLOSED,
+                        closed_at=long_ago)
+    record = RecordFactory(case=ended)
+    with mock.patch("records.services.storage.delete_under",
+                    side_effect=storage.StorageUnavailable("down")):
+        assert services.records_retention_sweep() == 0
+    assert Record.objects.filter(pk=record.pk).exists()
+    assert not AuditEvent.objects.filter(action="records.record.retention_deleted").exists()

@@ -1,5 +1,6 @@
 """records.views: the records page, one record, downloads, the JSON upload endpoints."""
 
+import datetime
 import json
 from unittest import mock
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -8,6 +9,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from records import storage
 from records.models import Record, State
@@ -486,3 +488,21 @@ def test_the_case_pages_panel_counts_records_not_checked_for_viruses(client, pat
     html = page(client, patient, reverse("requests_app:case_detail", args=[case.uuid])
                 ).content.decode()
     assert "2 records checked and ready (1 not checked for viruses)" in html
+
+
+# --- What the page says about keeping the files ---------------------------------------------
+def test_the_records_page_states_the_retention_policy(client, patient, coordinator, case, record,
+                                                       settings):
+    settings.RECORDS_KEEP_DAYS_AFTER_END = 90
+    settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE = 30
+    url = reverse("records:case_records", args=[case.uuid])
+    html = page(client, patient, url).content.decode()
+    assert "We keep the files sent for a request until 90 days after it is closed or withdrawn" \
+        in html
+    assert "signed report" in html and "for 30 days" in html
+    case.status, case.closed_at = CaseStatus.CLOSED, timezone.now()
+    case.save()
+    html = page(client, patient, url).content.decode()
+    when = timezone.localtime(case.closed_at + datetime.timedelta(days=90))
+    assert f"will be deleted on {when.day} {when:%B %Y}" in html
+    assert "Download all checked records" not in page(client, coordinator, url).content.decode()

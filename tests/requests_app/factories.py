@@ -70,6 +70,11 @@ class CaseFactory(factory.django.DjangoModelFactory):
         )
 
     owner = factory.SubFactory("tests.accounts.factories.UserFactory")
+    status = "draft"
+    # A case that ended did so now (case_transition sets it; the staff's read-only
+    # window after closing and the retention of records count from it).
+    closed_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status in ("closed", "cancelled", "withdrawn") else None)
 
     @factory.post_generation
     def sections(self, create, extracted, **kwargs):
