@@ -58,7 +58,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.FOLLOW_UP, S.DELIVERED): frozenset({SPECIALIST}),
     (S.DELIVERED, S.CLOSED): STAFF,
     (S.FOLLOW_UP, S.CLOSED): STAFF,
-    **{(state, S.WITHDRAWN): frozenset({PATIENT}) for state in OPEN_STATES | {S.DRAFT}},
+    # Withdrawn by the patient until the report is out (then it closes by itself).
+    **{(state, S.WITHDRAWN): frozenset({PATIENT})
+       for state in (OPEN_STATES | {S.DRAFT}) - {S.DELIVERED, S.FOLLOW_UP}},
     **{(state, S.CANCELLED): STAFF for state in OPEN_STATES},
 }
 
