@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import coordinator_required, patient_required
@@ -98,6 +98,7 @@ def _progress(case) -> dict:
     return progress.describe(case.status, facts.get(case.pk))
 
 
+@require_GET
 @patient_case_view
 def case_sent(request, case):
     """Right after sending: the reference, what happens next and when, and the
