@@ -4,14 +4,16 @@ any side effect), when it is complete, and how its answers read on the check
 page and the case page. Views, services and templates ask the section; none
 of them branches on a section's name."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from secondop.audit.services import client_ip
+from secondop.timezones import format_local
 
 from . import authorisation, forms
 from .models import Case, CaseQuestion, CaseSection, Reason, Relationship, SectionState, Urgency
@@ -32,8 +34,10 @@ def display(case: Case, name: str) -> str:
         return str(_("Yes") if value else _("No"))
     if value in (None, ""):
         return ""
+    if isinstance(value, datetime):
+        return format_local(value)  # in the reader's zone, named: never the UTC date
     if hasattr(value, "strftime"):
-        return value.strftime("%-d %B %Y")
+        return date_format(value, "j F Y")
     return str(value)
 
 
@@ -240,7 +244,9 @@ class AuthorisationSection(Section):
         if not case.authorisation_signed_at:
             return [(_("Signed"), "")]
         return [(_("Signed by"), case.authorisation_signed_name),
-                (_("Signed on"), case.authorisation_signed_at.strftime("%-d %B %Y")),
+                # The instant is stored; the reader sees it in their zone, with its date
+                # there (in UTC an evening signature would read as the next day).
+                (_("Signed on"), format_local(case.authorisation_signed_at)),
                 (_("Version"), case.authorisation_version)]
 
 

@@ -1,6 +1,7 @@
 """Reads of cases. `case_list` is the one rule that decides who sees which case;
 everything else, reads and writes alike, goes through it."""
 
+from collections import defaultdict
 from datetime import timedelta
 from uuid import UUID
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
@@ -18,6 +19,7 @@ from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
 from secondop.audit.services import log_access, log_access_list
 
+from .fees import fee_state
 from .models import (
     OPEN_STATES,
     Case,
@@ -28,6 +30,7 @@ from .models import (
     PriceItem,
     SectionState,
 )
+from .progress import CaseFacts
 
 # --- When staff access ends ------------------------------------------------------------
 # Withdrawing the request revokes the patient's HIPAA authorisation (45 CFR
@@ -169,6 +172,65 @@ def patient_case_list(*, viewer) -> QuerySet[Case]:
 
 def case_section_states(*, case: Case) -> dict[str, str]:
     return dict(case.sections.values_list("section", "state"))
+
+
+def case_facts(*, cases: list[Case], open_questions: dict[int, int] | None = None
+               ) -> dict[int, CaseFacts]:
+    """What the patient's words about each case depend on besides its status
+    (requests_app.progress.CaseFacts): their records, what the care team asked
+    for, the open consultation, when the report was delivered. Four queries
+    however many cases. `open_questions`: case id -> questions waiting for the
+    patient (requests_app.messaging counts them)."""
+    sent = [case for case in cases if case.reference]
+    if not sent:
+        return {}
+    ids = [case.pk for case in sent]
+    # Other apps' tables, named and never imported (DESIGN.md's layers).
+    records = apps.get_model("records", "Record").objects
+    asked = apps.get_model("records", "RecordRequest").objects
+    consultations = apps.get_model("consultations", "Consultation").objects
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in (records.filter(case_id__in=ids).values("case_id", "state")
+                .annotate(n=Count("id")).order_by()):
+        counts[row["case_id"]][row["state"]] = row["n"]
+    requests: dict[int, list[str]] = defaultdict(list)
+    for case_id, return_to in asked.filter(case_id__in=ids, fulfilled_at__isnull=True,
+                                           cancelled_at__isnull=True).values_list(
+            "case_id", "return_to"):
+        requests[case_id].append(return_to)
+    consultation = {
+        row["case_id"]: row for row in consultations.filter(
+            case_id__in=ids, status__in=("proposed", "other_times", "booked"))
+        .values("case_id", "status", "starts_at")}
+    delivered = dict(CaseEvent.objects.filter(case_id__in=ids, new_status=CaseStatus.DELIVERED)
+                     .values("case_id").annotate(first=Min("created_at"))
+                     .values_list("case_id", "first").order_by())
+    asked_events = {}
+    if any(case.status == CaseStatus.AWAITING_RECORDS for case in sent):
+        for case_id, old in (CaseEvent.objects.filter(case_id__in=ids,
+                                                      new_status=CaseStatus.AWAITING_RECORDS)
+                             .order_by("created_at", "id").values_list("case_id", "old_status")):
+            asked_events[case_id] = old  # the latest wins
+    facts = {}
+    for case in sent:
+        by_state = counts.get(case.pk, {})
+        open_consultation = consultation.get(case.pk) or {}
+        in_review = (CaseStatus.IN_REVIEW in requests.get(case.pk, [])
+                     or asked_events.get(case.pk) == CaseStatus.IN_REVIEW)
+        facts[case.pk] = CaseFacts(
+            records_checking=by_state.get("uploaded", 0) + by_state.get("scanning", 0),
+            records_checked=by_state.get("verified", 0),
+            records_asked=len(requests.get(case.pk, [])),
+            open_questions=(open_questions or {}).get(case.pk, 0),
+            consultation=open_consultation.get("status", ""),
+            consultation_at=open_consultation.get("starts_at"),
+            delivered_at=delivered.get(case.pk),
+            asked_in_review=in_review,
+            fee=fee_state(case),
+            hold_reason=case.hold_reason,
+            hold_until=case.hold_until,
+        )
+    return facts
 
 
 def case_timeline(*, case: Case, for_staff: bool = False) -> list:

@@ -7,15 +7,18 @@ person who may not see the case gets the same 404 as anywhere else."""
 from decimal import Decimal
 from uuid import UUID
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from secondop.accounts.models import Role
+from secondop.accounts.services import user_set_time_zone
 from secondop.audit.services import log_event
 from secondop.notifications.models import Kind
 from secondop.notifications.services import notify
+from secondop.timezones import state_zone_name
 
 from .fees import items_total
 from .models import (
@@ -65,6 +68,19 @@ def case_is_editable(case: Case) -> bool:
     return case.status not in CLOSED_STATES
 
 
+# Once the report is out the request is settled: its answers (the report was
+# written from them) no longer change, and it can no longer be withdrawn; it
+# closes when the follow-up window ends.
+REPORT_OUT = frozenset({CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP})
+
+
+def case_answers_can_change(case: Case) -> bool:
+    return case_is_editable(case) and case.status not in REPORT_OUT
+
+
+def case_can_withdraw(case: Case) -> bool:
+    return case_answers_can_change(case)
+
 @transaction.atomic
 def case_section_save(
     *, actor, case_ref: UUID | str, section: str, data: dict, complete: bool = False,
@@ -84,6 +100,10 @@ def case_section_save(
         raise TransitionError(_("Only the patient's own account can change the answers."))
     if not case_is_editable(case):
         raise TransitionError(_("This request is closed and can no longer be changed."))
+    if case.status in REPORT_OUT:
+        raise TransitionError(_("Your report is delivered, so your answers can no longer be "
+                                "changed. To tell the specialist something, ask a follow-up "
+                                "question."))
     submitted = case.status != CaseStatus.DRAFT
 
     before = handler.snapshot(case)
@@ -107,6 +127,11 @@ def case_section_save(
     elif new:
         log_event(actor=actor, action="requests.case.section_saved", obj=case, request=request,
                   new={"section": section, "state": state})
+    if "patient_state" in new and case.patient_state:
+        # A patient reads times in the zone of the state they live in (secondop.timezones).
+        user_set_time_zone(actor=actor, request=request,
+                           time_zone=state_zone_name(case.patient_state) or actor.time_zone
+                           or settings.TIME_ZONE)
     return case, bool(new)
 
 
@@ -136,7 +161,8 @@ def case_submit(*, actor, case_ref: UUID | str, request=None) -> Case:
 
         def assign(case, event):
             case.urgency = urgency_for(case, timezone.localdate())
-            case.reference = _next_reference(timezone.now().year)
+            # The year the patient sent it in (their zone): not the UTC year on 31 December.
+            case.reference = _next_reference(timezone.localdate().year)
             case.submitted_at = timezone.now()
             case.due_at = due_at_for(case)
             return ["urgency", "reference", "submitted_at", "due_at"]
@@ -146,7 +172,13 @@ def case_submit(*, actor, case_ref: UUID | str, request=None) -> Case:
 
 
 def case_withdraw(*, actor, case_ref: UUID | str, reason: str, request=None) -> Case:
-    return case_transition(actor=actor, ref=case_ref, to_status=CaseStatus.WITHDRAWN,
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        if case.status in REPORT_OUT:
+            raise TransitionError(_("Your report is delivered, so the request can no longer be "
+                                    "withdrawn. It closes by itself when the time for "
+                                    "follow-up questions ends."))
+        return case_transition(actor=actor, ref=case_ref, to_status=CaseStatus.WITHDRAWN,
                            reason=reason, request=request).case
 
 

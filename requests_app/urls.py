@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:ref>/section/<slug:key>/", views.case_section, name="case_section"),
     path("<uuid:ref>/check/", views.case_check, name="case_check"),
     path("<uuid:ref>/submit/", views.case_submit, name="case_submit"),
+    path("<uuid:ref>/sent/", views.case_sent, name="case_sent"),
     path("<uuid:ref>/withdraw/", views.case_withdraw, name="case_withdraw"),
     path("<uuid:ref>/fee/", views.case_fee, name="case_fee"),
     path("<uuid:ref>/receipt.pdf", views.case_receipt, name="case_receipt"),

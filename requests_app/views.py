@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import coordinator_required, patient_required
+from secondop.timezones import state_zone_name
 
 from . import authorisation, fees, progress, selectors, services
 from .forms import (
@@ -24,7 +25,7 @@ from .forms import (
     WithdrawForm,
 )
 from .messaging import selectors as messaging
-from .models import CLOSED_STATES, OPEN_STATES, Case, CaseStatus, SectionState
+from .models import CLOSED_STATES, OPEN_STATES, Case, CaseStatus, SectionState, Urgency
 from .receipt import render_receipt
 from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
@@ -41,6 +42,9 @@ def patient_case_view(view):
         if request.user.role != Role.PATIENT:
             raise Http404
         case = selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+        if zone_name := state_zone_name(case.patient_state):
+            # The request's own pages are in its patient's zone (the state they live in).
+            timezone.activate(zone_name)
         return view(request, case, *args, **kwargs)
 
     return wrapper
@@ -51,12 +55,11 @@ def patient_case_view(view):
 def dashboard(request):
     cases = list(selectors.patient_case_list(viewer=request.user))
     counts = messaging.patient_message_counts(viewer=request.user, cases=cases)
+    facts = selectors.case_facts(cases=cases, open_questions={
+        pk: c.open_questions for pk, c in counts.items()})
     for case in cases:
         messages_on = counts.get(case.pk, messaging.CaseMessages())
-        case.progress = progress.describe(case.status, open_questions=messages_on.open_questions,
-                                          fee=fees.fee_state(case),
-                                          hold_reason=case.hold_reason,
-                                          hold_until=case.hold_until)
+        case.progress = progress.describe(case.status, facts.get(case.pk))
         case.unread_messages = messages_on.unread
     context = {
         "drafts": [c for c in cases if c.status == CaseStatus.DRAFT],
@@ -87,20 +90,36 @@ def case_detail(request, case):
     asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
         "case": case,
-        "progress": progress.describe(
-            case.status, open_questions=len(messaging.open_questions(case=case)),
-            fee=fees.fee_state(case), hold_reason=case.hold_reason,
-            hold_until=case.hold_until),
+        "progress": _progress(case),
         "receipt": fees.receipt_available(case),
         "fee_total": fees.money(case.fee_quoted, case.fee_currency),
         "timeline": timeline,
         "records_asked": asked[-1].reason if asked and case.status == CaseStatus.AWAITING_RECORDS
         else "",
         "answers": section_answers(case, list(case.questions.all())),
-        "can_amend": services.case_is_editable(case),
+        "can_amend": services.case_answers_can_change(case),
+        "can_withdraw": services.case_can_withdraw(case),
         "care_team_views": selectors.case_care_team_views(case=case),
     }
     return render(request, "requests_app/case_detail.html", context)
+
+
+def _progress(case) -> dict:
+    questions = len(messaging.open_questions(case=case))
+    facts = selectors.case_facts(cases=[case], open_questions={case.pk: questions})
+    return progress.describe(case.status, facts.get(case.pk))
+
+
+@require_GET
+@patient_case_view
+def case_sent(request, case):
+    """Right after sending: the reference, what happens next and when, and the
+    records (send them now, or later). A draft has nothing to confirm yet."""
+    if case.status == CaseStatus.DRAFT or not case.reference:
+        return redirect("requests_app:case_detail", case.uuid)
+    context = {"case": case, "progress": _progress(case),
+               "urgent": case.urgency == Urgency.URGENT}
+    return render(request, "requests_app/sent.html", context)
 
 
 @sensitive_post_parameters()
@@ -109,7 +128,7 @@ def case_section(request, case, key: str):
     section = SECTIONS_BY_KEY.get(key)
     if section is None:
         raise Http404
-    if not services.case_is_editable(case):
+    if not services.case_answers_can_change(case):
         return redirect("requests_app:case_detail", case.uuid)
     submitted = case.status != CaseStatus.DRAFT
     complete = submitted or "complete" in request.POST
@@ -161,9 +180,7 @@ def case_submit(request, case):
     except TransitionError as error:
         messages.error(request, str(error))
         return redirect("requests_app:case_detail", case.uuid)
-    messages.success(request, _("Your request is sent. Your reference is %(ref)s.")
-                     % {"ref": case.reference})
-    return redirect("requests_app:case_detail", case.uuid)
+    return redirect("requests_app:case_sent", case.uuid)
 
 
 @patient_case_view
@@ -213,7 +230,7 @@ def case_receipt(request, case):
 @sensitive_post_parameters()
 @patient_case_view
 def case_withdraw(request, case):
-    if not services.case_is_editable(case):
+    if not services.case_can_withdraw(case):
         return redirect("requests_app:case_detail", case.uuid)
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

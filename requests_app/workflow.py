@@ -32,6 +32,10 @@ PATIENT, COORDINATOR, SPECIALIST = Role.PATIENT, Role.COORDINATOR, Role.SPECIALI
 # Administrators manage accounts and reference data; they see no case (DESIGN.md).
 STAFF = frozenset({COORDINATOR})
 
+# The patient may withdraw a request until its report is out; then it is settled
+# and closes by itself when the follow-up window ends.
+WITHDRAWABLE = (OPEN_STATES | {S.DRAFT}) - {S.DELIVERED, S.FOLLOW_UP}
+
 # (from, to) -> roles allowed to make that move.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.DRAFT, S.SUBMITTED): frozenset({PATIENT}),
@@ -58,7 +62,7 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.FOLLOW_UP, S.DELIVERED): frozenset({SPECIALIST}),
     (S.DELIVERED, S.CLOSED): STAFF,
     (S.FOLLOW_UP, S.CLOSED): STAFF,
-    **{(state, S.WITHDRAWN): frozenset({PATIENT}) for state in OPEN_STATES | {S.DRAFT}},
+    **{(state, S.WITHDRAWN): frozenset({PATIENT}) for state in WITHDRAWABLE},
     **{(state, S.CANCELLED): STAFF for state in OPEN_STATES},
 }
 
@@ -177,7 +181,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
         Notice(Kind.WITHDRAWN, COORDINATORS, _("Request %(ref)s was withdrawn by the patient")),
         Notice(Kind.WITHDRAWN, SPECIALIST_ASSIGNED, _("Request %(ref)s was withdrawn")),
         Notice(Kind.WITHDRAWN, SPECIALIST_OFFERED, _("Request %(ref)s was withdrawn")),
-    ) for state in OPEN_STATES},
+    ) for state in WITHDRAWABLE - {S.DRAFT}},
     **{(state, S.CANCELLED): _notices(
         Notice(Kind.CANCELLED, OWNER, _("Your request %(ref)s was cancelled")),
         Notice(Kind.CANCELLED, SPECIALIST_ASSIGNED, _("Request %(ref)s was cancelled")),

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "secondop.timezones.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -101,6 +102,8 @@ TEMPLATES = [
                 "secondop.notifications.context_processors.notifications",
                 "secondop.context_processors.site",
             ],
+            # Every template may write a time as its reader reads it ("|local_time").
+            "builtins": ["secondop.accounts.templatetags.zones"],
         },
     },
 ]

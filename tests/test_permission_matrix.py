@@ -141,6 +141,12 @@ TABLE: dict[str, Row] = {
     "": same(ANON_PAGE),
     "healthz": same(PUBLIC),
     "home/": same(ANY_SIGNED_IN_REDIRECT),  # to each role's own home
+    # Staff choose their zone (a patient's follows their state); POST_DATA names none: 400.
+    "home/time-zone/": Row(rule(NOT_FOUND, coordinator=OK, specialist=OK, admin=OK),
+                           rule(NOT_FOUND, coordinator=BAD_REQUEST, specialist=BAD_REQUEST,
+                                admin=BAD_REQUEST)),
+    # The browser's zone on a first sign-in: POST only, and POST_DATA names no zone.
+    "home/time-zone/browser/": Row(WRONG_METHOD, rule(BAD_REQUEST)),
     "notifications/": same(ANY_SIGNED_IN),
     "notifications/<int:pk>/open/": Row(WRONG_METHOD, rule(NOT_FOUND, owner=REDIRECT)),
     "notifications/read-all/": Row(WRONG_METHOD, ANY_SIGNED_IN_REDIRECT),
@@ -154,6 +160,7 @@ TABLE: dict[str, Row] = {
     # The case is sent: its check page sends the owner back to the case.
     "requests/<uuid:ref>/check/": same(PATIENT_CASE | {"owner": REDIRECT}),
     "requests/<uuid:ref>/submit/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
+    "requests/<uuid:ref>/sent/": Row(PATIENT_CASE, WRONG_METHOD),
     "requests/<uuid:ref>/withdraw/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}),
     # The fee: POST_DATA does not tick "I understand this fee", so the page comes back.
     "requests/<uuid:ref>/fee/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),

@@ -1,9 +1,10 @@
 """Time zones and how a consultation's time is written.
 
-The patient's zone comes from their state of residence (secondop.us_states); the
-care team works in SecondOp's own zone (settings.TIME_ZONE): people have no zone
-of their own in their account. Each person reads a time in their zone, and the
-zone is always named ("Pacific Time (PDT)"), so that nobody has to guess."""
+The patient's zone comes from their state of residence (secondop.us_states); a
+member of the care team reads times in their own zone (their account's setting,
+activated for the request by secondop.timezones.TimeZoneMiddleware). Each person
+reads a time in their zone, and the zone is always named ("Pacific Time (PDT)"),
+so that nobody has to guess."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +23,9 @@ def patient_zone_name(case) -> str:
 
 
 def care_team_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    """The reading care team member's zone: the request's active zone (theirs)."""
+    current = timezone.get_current_timezone()
+    return current if isinstance(current, ZoneInfo) else ZoneInfo(settings.TIME_ZONE)
 
 
 def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:

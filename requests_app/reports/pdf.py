@@ -12,7 +12,9 @@ import logging
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+
+from secondop.timezones import state_zone_name
 
 from . import codes
 from .models import ReportVersion
@@ -45,7 +47,10 @@ def render_version(version: ReportVersion) -> bytes:
 
     # Its per-step progress ("Step 2 - Fetching and parsing CSS") is noise in a log.
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-    with translation.override(settings.LANGUAGE_CODE):
+    # The document's times are the patient's (their state's zone), whoever's process
+    # renders it; each carries its zone's abbreviation.
+    zone = state_zone_name(version.report.case.patient_state) or settings.TIME_ZONE
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
         html = render_to_string("reports/pdf.html", document_context(version))
         css = render_to_string("reports/pdf.css")
     # No fetch of any kind: no protocol is allowed. The stylesheet is given beside the

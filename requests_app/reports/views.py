@@ -17,7 +17,6 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +29,7 @@ from secondop import storage
 from secondop.audit.models import AccessLog
 from secondop.audit.services import client_ip, log_access
 from secondop.filenames import content_disposition
+from secondop.timezones import format_local
 
 from . import selectors, services
 from .forms import VERIFY_MAX_BYTES, AmendForm, ReportForm, ReturnForm, VerifyForm
@@ -87,7 +87,7 @@ def _draft_of(case):
 
 
 def _saved_at(version) -> str:
-    return time_format(timezone.localtime(version.updated_at), "H:i")
+    return format_local(version.updated_at, "")  # "2:05 PM EST", in the writer's zone
 
 
 # --- The report of a case ----------------------------------------------------------------------

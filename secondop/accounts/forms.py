@@ -35,3 +35,26 @@ class StaffInviteForm(forms.Form):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("Someone already has an account with this email address."))
         return email
+
+
+def _zone_choices():
+    from secondop.timezones import iana_zones
+
+    return [("", _("Choose your time zone"))] + [
+        (name, name.replace("_", " ")) for name in iana_zones()]
+
+
+class TimeZoneForm(forms.Form):
+    """The zone a staff member reads times in: only a name from the IANA list."""
+
+    time_zone = forms.ChoiceField(
+        label=_("Your time zone"),
+        help_text=_("Every date and time SecondOp shows you is in this zone, and names it "
+                    "(for example EST)."),
+        choices=_zone_choices,
+        error_messages={
+            "required": _("Choose your time zone from the list"),
+            "invalid_choice": _("“%(value)s” is not a time zone we know. Choose your time "
+                                "zone from the list, for example America/New York."),
+        },
+    )

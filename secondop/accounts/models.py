@@ -48,6 +48,10 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=150)
     role = models.CharField(_("role"), max_length=20, choices=Role, default=Role.PATIENT)
+    # The IANA zone this person reads times in (secondop.timezones): staff choose it
+    # (first taken from their browser); a patient's follows their state. Blank:
+    # not known yet, SecondOp's own zone is used.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]

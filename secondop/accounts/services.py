@@ -127,3 +127,25 @@ def user_set_active(*, actor, user_id: int, active: bool, request=None) -> User:
 
         UserSession.objects.filter(user=user).delete()  # signed out everywhere, now
     return user
+
+
+@transaction.atomic
+def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False,
+                       request=None) -> User:
+    """The zone `actor` reads times in: an IANA name from secondop.timezones'
+    list (anything else is refused). `only_if_unset`: the browser's guess on a
+    first sign-in, which never replaces a zone the person already has."""
+    from secondop.timezones import is_known_zone
+
+    if not is_known_zone(time_zone):
+        raise AccountChangeError(f"Unknown time zone: {time_zone[:64]!r}")
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.time_zone == time_zone or (only_if_unset and user.time_zone):
+        return user
+    old = user.time_zone
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+    log_event(actor=actor, action="accounts.user.time_zone_changed", obj=user, request=request,
+              old={"time_zone": old}, new={"time_zone": time_zone})
+    actor.time_zone = time_zone
+    return user

@@ -17,6 +17,7 @@ from requests_app.aftercare.models import Share, ShareOpening
 from requests_app.aftercare.selectors import token_hash
 from requests_app.reports.models import ReportAnswer
 from secondop.audit.models import AccessLog, AuditEvent
+from secondop.timezones import format_local
 from tests.aftercare.factories import PDF, delivered_case, release_report, sent_share
 from tests.requests_app.factories import CaseFactory
 
@@ -238,7 +239,7 @@ def test_the_patient_sees_when_their_physician_opened_it(client, case):
     open_link(client, token)
     client.force_login(case.owner)
     opened = ShareOpening.objects.get()
-    when = f"{timezone.localtime(opened.created_at):%-d %B %Y, %H:%M}"
+    when = format_local(opened.created_at)  # "6 December 2026, 10:50 PM EST"
     for url in (share_url(case), reverse("requests_app:case_detail", args=[case.uuid])):
         html = client.get(url).content.decode()
         assert f"Opened by your physician on {when}" in html
@@ -353,10 +354,16 @@ def test_the_patient_revokes_from_their_page(client, case):
 
 def test_withdrawing_the_request_withdraws_its_links(client, case):
     from requests_app import services as request_services
+    from requests_app.models import Case, CaseStatus
+    from requests_app.workflow import TransitionError
 
     _share, token = sent_share(case=case)
-    request_services.case_withdraw(actor=case.owner, case_ref=case.uuid,
-                                   reason="My own doctor answered my questions.")
+    # A delivered request can no longer be withdrawn (its links are withdrawn one by one)...
+    with pytest.raises(TransitionError, match="can no longer be withdrawn"):
+        request_services.case_withdraw(actor=case.owner, case_ref=case.uuid,
+                                       reason="My own doctor answered my questions.")
+    # ... but one withdrawn after delivery before that rule still withdraws its links.
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.WITHDRAWN)
     response = open_link(client, token)
     assert response.status_code == 410
     assert "This link was withdrawn" in response.content.decode()

@@ -153,6 +153,8 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     page.get_by_role("link", name="Check your answers and send").click()
     assert_accessible(page, "check answers")
     page.get_by_role("button", name="Send my request").click()
+    page.wait_for_url(re.compile(r"/sent/$"))  # the confirmation page (tests/e2e/test_status.py)
+    page.get_by_role("link", name="Later: go to my request").click()
     page.wait_for_url(CASE_URL)
     case = Case.objects.get(owner=patient)
     assert case.icd10_id == code

@@ -248,7 +248,8 @@ def test_a_question_becomes_the_patients_next_step_until_they_reply(client, pati
     html = get(client, patient, reverse("requests_app:case_detail", args=[case.uuid])
                ).content.decode()
     assert "Answer your care team" not in html
-    assert "Nothing to do now. The specialist may ask you a question." in html
+    # The question answered, the next step is the next true one: no record was sent.
+    assert "Send your medical records: the specialist needs them" in html
     assert "Waiting on the patient" not in get(
         client, specialist, reverse("specialists:home")).content.decode()
     assert "Question: answered" in get(client, specialist, thread_url(case)).content.decode()

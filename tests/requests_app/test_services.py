@@ -213,3 +213,17 @@ def test_an_overdue_case_is_flagged_once_and_its_manager_told(patient, coordinat
     assert told == {coordinator.email, specialist.email}
     late.refresh_from_db()
     assert late.overdue_flagged_at is not None
+
+
+def test_the_patients_state_sets_the_zone_they_read_times_in(patient):
+    case = CaseFactory(owner=patient, complete=True)
+    data = {"patient_dob": datetime.date(1970, 5, 17), "patient_sex": "female",
+            "patient_phone": "415 555 0100", "patient_state": "CA",
+            "preferred_language": "English", "interpreter_needed": False,
+            "accessibility_needs": ""}
+    services.case_section_save(actor=patient, case_ref=case.uuid, section="about", data=data,
+                               complete=True)
+    patient.refresh_from_db()
+    assert patient.time_zone == "America/Los_Angeles"
+    event = AuditEvent.objects.get(action="accounts.user.time_zone_changed")
+    assert event.new_values == {"time_zone": "America/Los_Angeles"}

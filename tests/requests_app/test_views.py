@@ -148,19 +148,50 @@ def test_the_check_page_lists_what_is_missing_and_submit_refuses(client, patient
     assert case.status == CaseStatus.DRAFT
 
 
-def test_submit_then_the_case_page_shows_reference_status_and_next_step(client, patient):
+def test_submit_then_the_confirmation_page_then_the_case_page(client, patient):
     client.force_login(patient)
     case = CaseFactory(owner=patient, complete=True)
     response = client.post(reverse("requests_app:case_submit", args=[case.uuid]), follow=True)
     case.refresh_from_db()
+    assert response.redirect_chain[-1][0] == reverse("requests_app:case_sent", args=[case.uuid])
     html = response.content.decode()
-    assert case.reference in html
+    assert "Your request is sent" in html and case.reference in html
+    assert "What happens next" in html
+    due = timezone.localtime(case.due_at).strftime("%-d %B %Y")
+    assert f"We expect it by {timezone.localtime(case.due_at):%A} {due}" in html
+    assert "You have not sent any yet" in html and "Send your records now" in html
+    assert reverse("records:case_records", args=[case.uuid]) in html
+    assert "Later: go to my request" in html
+    html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     assert "Received: a nurse coordinator will check it soon" in html
     assert "Report expected by" in html
     assert "What you need to do" in html
+    assert "Send your medical records" in html
     # A double click does nothing twice.
     client.post(reverse("requests_app:case_submit", args=[case.uuid]))
     assert case.events.count() == 1
+
+
+def test_the_confirmation_page_counts_the_records_already_sent(client, patient, outsider):
+    from tests.records.factories import RecordFactory
+
+    case = CaseFactory(owner=patient, submitted=True)
+    RecordFactory(case=case)
+    RecordFactory(case=case, state="scanning")
+    url = reverse("requests_app:case_sent", args=[case.uuid])
+    client.force_login(patient)
+    html = client.get(url).content.decode()
+    assert "You have sent records: 1 checked and ready, 1 being checked." in html
+    assert "Send more records now" in html and "You have not sent any yet" not in html
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+
+
+def test_a_draft_has_no_confirmation_page(client, patient):
+    case = CaseFactory(owner=patient, complete=True)
+    client.force_login(patient)
+    response = client.get(reverse("requests_app:case_sent", args=[case.uuid]))
+    assert response.url == reverse("requests_app:case_detail", args=[case.uuid])
 
 
 def test_authorisation_needs_the_exact_name_and_stores_version_time_and_ip(client, patient):
@@ -208,9 +239,11 @@ def test_the_coordinator_sees_new_requests(client, patient, coordinator):
 
 # Each page runs only the queries it needs; a change here is a change to weigh.
 # Every signed-in page reads the user; the unread count comes from the cache.
-# The dashboard's third: each request's open questions and unread messages (messaging).
-# case_detail (a draft: the task list) and case_check read the price list too.
-PAGE_QUERIES = {"dashboard": 3, "case_detail": 4, "case_check": 5, "case_section": 3}
+# The dashboard's third: each request's open questions and unread messages (messaging);
+# then four for what its words depend on (selectors.case_facts: records, requests for
+# records, consultations, delivery). case_detail (a draft: the task list) and
+# case_check read the price list too.
+PAGE_QUERIES = {"dashboard": 7, "case_detail": 4, "case_check": 5, "case_section": 3}
 
 
 @pytest.mark.parametrize("name", PAGE_QUERIES)

@@ -170,8 +170,9 @@ def test_every_status_has_its_words():
 def test_the_tracker_marks_the_current_step_as_in_progress():
     steps = describe(S.TRIAGE)["steps"]
     assert [s.state for s in steps][:3] == ["done", "current", "todo"]
-    assert steps[1].label == "now: records being checked"
-    assert steps[0].label == "Submitted"
+    # What is being checked is the request (records only when some were sent).
+    assert steps[1].label == "now: a nurse coordinator is checking your request"
+    assert steps[0].label == "Request sent"
 
 
 def test_the_case_manager_alone_is_told_once_a_case_is_claimed(patient, coordinator,
