@@ -128,8 +128,10 @@ class SendFailed(Exception):
         self.transient = transient
 
 
-# How long a worker owns a share it is sending (longer than the task time limit).
-SEND_LEASE = datetime.timedelta(minutes=5)
+# How long a worker owns a share it is sending: longer than the task's time limit
+# (45 s), short enough that a dead worker's email goes again within 2 minutes (the
+# lease, then the next minute's sweep).
+SEND_LEASE = datetime.timedelta(seconds=60)
 MAX_SEND_ATTEMPTS = 8
 
 
@@ -228,7 +230,7 @@ def _message_id(share: Share) -> str:
     return f"<share-{share.uuid}@{domain}>"
 
 
-def shares_due_for_sweep(*, older_than: datetime.timedelta = datetime.timedelta(minutes=2),
+def shares_due_for_sweep(*, older_than: datetime.timedelta = datetime.timedelta(seconds=60),
                          limit: int = 500) -> list[int]:
     """Shares whose email a lost task never sent: unsent, not failed, not
     revoked, not expired, and not claimed by a live worker."""
