@@ -27,8 +27,8 @@ STALLED_AFTER = datetime.timedelta(minutes=15)
 # record whose lease is older than CHECK_LEASE, never one still being checked. A dead
 # worker renews nothing, so its record is checked again within 2 minutes of a worker
 # being there. A retry waiting out its backoff holds the lease until it is due.
-CHECK_LEASE = datetime.timedelta(seconds=90)
-LEASE_RENEW_SECONDS = 20
+CHECK_LEASE = datetime.timedelta(seconds=60)
+LEASE_RENEW_SECONDS = 15
 
 
 def _scanner_up() -> bool:
