@@ -478,6 +478,6 @@ FOLLOW_UP_QUESTIONS = env.int("FOLLOW_UP_QUESTIONS", default=3)
 # How long the link a patient sends their physician works, in days.
 SHARE_LINK_DAYS = env.int("SHARE_LINK_DAYS", default=14)
 # Wrong physician's-link tokens one address may try in SHARE_BAD_TOKEN_WINDOW
-# seconds before every link answers 429 to it.
+# seconds before further wrong ones answer 429 to it (a right token always opens).
 SHARE_BAD_TOKEN_LIMIT = env.int("SHARE_BAD_TOKEN_LIMIT", default=10)
 SHARE_BAD_TOKEN_WINDOW = env.int("SHARE_BAD_TOKEN_WINDOW", default=15 * 60)

@@ -323,15 +323,17 @@ def _count_bad_token(request) -> None:
 def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) -> Opened:
     """The physician's link: the report it was made for, or ShareRefused.
 
-    An address that has tried SHARE_BAD_TOKEN_LIMIT wrong tokens is refused
-    every link until the window passes, right ones included, so guessing gets
-    no answer at all. Every opening is recorded for the patient to see
+    An address that has tried SHARE_BAD_TOKEN_LIMIT wrong tokens is answered 429
+    for every further wrong one until the window passes. A right token always
+    opens: a hospital's physicians share one address, and one of them mistyping
+    must not lock the others out (a 256-bit token is not found by guessing; the
+    limit only keeps guessers from loading the server). Every opening is recorded for the patient to see
     (ShareOpening) and in the access log (no account: actor None, the share as
     the object, the path without the token)."""
-    if too_many_bad_tokens(request):
-        raise ShareRefused(Refusal.TOO_MANY)
     share = selectors.share_for_token(token=token)
     if share is None:
+        if too_many_bad_tokens(request):
+            raise ShareRefused(Refusal.TOO_MANY)
         _count_bad_token(request)
         raise ShareRefused(Refusal.UNKNOWN)
     # Withdrawing the request withdraws the authorisation to disclose it
