@@ -16,9 +16,11 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # A loaded machine (CI, or another job on the same cores) makes every step slower: the
 # tests wait for states (a URL, an element, a saved draft), never for fixed times, and
-# give each wait room. Navigation gets 60 s, everything else 30 s, `expect` too.
+# give each wait room: 60 s for navigation, and as much for every other wait (a click
+# waits for the navigation it starts: signing a report renders its PDF before the next
+# page), `expect` included.
 NAVIGATION_TIMEOUT_MS = 60_000
-DEFAULT_TIMEOUT_MS = 30_000
+DEFAULT_TIMEOUT_MS = 60_000
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
