@@ -42,7 +42,7 @@ def test_no_worker_outlives_its_lease_and_no_delayed_message_is_delivered_twice(
     lease = settings.NOTIFICATIONS_EMAIL_LEASE.total_seconds()
     assert notification_deliver_task.time_limit < lease
     assert share_send_task.time_limit < aftercare.SEND_LEASE.total_seconds()
-    assert checking.LEASE_RENEW_SECONDS * 3 < checking.CHECK_LEASE.total_seconds()
+    assert checking.CHECK_LEASE.total_seconds() > checking.LEASE_RENEW_SECONDS * 3
     # Retries back off up to 30 minutes: the broker must not hand such a delayed
     # message to a second worker meanwhile.
     assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] > 30 * 60

@@ -6,7 +6,6 @@ ours."""
 import re
 
 from django import template
-from django.utils.safestring import SafeData, mark_safe
 
 register = template.Library()
 
@@ -35,4 +34,5 @@ def sentence_case(value):
     if first is not None and not _CAPITALISED.match(text, lead + first.start()):
         seen_first = True
     result = _CAPITALISED.sub(lower, text)
-    return mark_safe(result) if isinstance(value, SafeData) else result
+    # is_safe: Django marks the result safe when what came in was (only letters change).
+    return result
