@@ -10,12 +10,15 @@ import hashlib
 import logging
 import re
 import stat
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -27,9 +30,13 @@ from .verification import ScannerUnavailable, dicom_thumbnail, summarise_study, 
 log = logging.getLogger(__name__)
 
 STALLED_AFTER = datetime.timedelta(minutes=15)
-# A check in progress owns its record this long (the task's own time limit, and a
-# margin): the sweep re-queues a scanning record only after it, never beside it.
-CHECK_LEASE = datetime.timedelta(hours=4, minutes=10)
+# A check in progress owns its record: its worker renews the lease every
+# LEASE_RENEW_SECONDS while it runs, and the sweep (every minute) re-queues a scanning
+# record whose lease is older than CHECK_LEASE, never one still being checked. A dead
+# worker renews nothing, so its record is checked again within 2 minutes of a worker
+# being there. A retry waiting out its backoff holds the lease until it is due.
+CHECK_LEASE = datetime.timedelta(seconds=60)
+LEASE_RENEW_SECONDS = 15
 
 
 def _scanner_up() -> bool:
@@ -52,8 +59,9 @@ def check_record(record_id: int) -> str:
         services.record_check_failed(record_id=record.pk, reason="scan_failed")
         return "gave up"
     try:
-        _settle(record)
-        return _check(record)
+        with _lease_renewed(record_id):
+            _settle(record)
+            return _check(record)
     except ScannerUnavailable:
         if record.check_attempts >= settings.RECORDS_CHECK_MAX_ATTEMPTS and _scanner_up():
             services.record_check_failed(record_id=record.pk, reason="scan_failed")
@@ -63,6 +71,30 @@ def check_record(record_id: int) -> str:
         # Deleted while it was being checked: remove what the check wrote meanwhile.
         storage.delete_under(record.prefix)
         return "deleted"
+
+
+@contextmanager
+def _lease_renewed(record_id: int):
+    """Renew the check's lease from a thread while the check runs (a single file may
+    stream for many minutes). The thread has its own database connection, closed
+    when the check ends."""
+    done = threading.Event()
+
+    def renew():
+        try:
+            while not done.wait(LEASE_RENEW_SECONDS):
+                Record.objects.filter(pk=record_id, state=State.SCANNING).update(
+                    check_started_at=timezone.now())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=renew, name=f"lease-{record_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _settle(record: Record) -> None:
@@ -225,6 +257,12 @@ def _render(source: str, by_name: dict, zip_file: RecordFile | None) -> bytes | 
         return None
     with open_object(default_storage, key) as handle:
         return dicom_thumbnail(handle)
+
+
+def lease_until(record_id: int, *, seconds: float) -> None:
+    """Hold a scanning record's lease `seconds` from now (a retry's backoff)."""
+    Record.objects.filter(pk=record_id, state=State.SCANNING).update(
+        check_started_at=timezone.now() + datetime.timedelta(seconds=seconds))
 
 
 def stalled_records() -> list[int]:

@@ -26,7 +26,10 @@ def record_verify(self, record_id: int) -> str:
             # The embedded default has no broker to retry through: the sweep will.
             log.warning("record %s: %s; left for the sweep", record_id, type(error).__name__)
             return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 1800)) from error
+        countdown = min(30 * 2 ** self.request.retries, 1800)
+        # The lease covers the backoff: the sweep leaves the record to this retry.
+        checking.lease_until(record_id, seconds=countdown)
+        raise self.retry(exc=error, countdown=countdown) from error
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True, time_limit=4 * 3600,

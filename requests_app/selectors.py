@@ -64,11 +64,13 @@ def _care_scope(viewer) -> QuerySet[Case]:
         return Case.objects.exclude(status=CaseStatus.DRAFT)
     if viewer.role == Role.SPECIALIST:
         # Assigned to them, or offered to them now (the offers table is the
-        # specialists app's: named here, never imported).
+        # specialists app's: named here, never imported). An offer past its
+        # deadline shows nothing from that moment, whenever the expiry task runs.
         offers = apps.get_model("specialists", "Offer").objects
         return Case.objects.filter(
             Q(specialist=viewer)
-            | Q(pk__in=offers.filter(specialist=viewer, status="open").values("case_id")))
+            | Q(pk__in=offers.filter(specialist=viewer, status="open",
+                                     deadline__gt=timezone.now()).values("case_id")))
     # Administrators manage accounts and reference data, never cases (DESIGN.md).
     return Case.objects.none()
 

@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from secondop.production import production_problems, refusal_message
 from secondop.storage import s3_storage_config
@@ -137,16 +139,22 @@ CACHE_REDIS_URL = env("CACHE_REDIS_URL", default=REDIS_URL)
 if CACHE_REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down = cache misses and skipped writes, with a warning logged,
+            # never an error page (secondop/cache.py). Short socket timeouts: a Redis
+            # that hangs must not hold a request for long either.
+            "BACKEND": "secondop.cache.FailSoftRedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="secondop"),
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1,
+                        "retry": Retry(NoBackoff(), 1)},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Sessions read from Redis; the database copy is written only when a session
-# changes (sign-in, and the idle timestamp at most once a minute).
+# changes (sign-in, and the idle timestamp at most once a minute). With Redis down
+# they are read from the database (the cache answers a miss).
 SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if CACHE_REDIS_URL
                   else "django.contrib.sessions.backends.db")
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute cap; idle expiry is shorter, see below
@@ -183,7 +191,10 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "secondop.accounts.forms.SignupForm"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+# Confirming the email in the browser that signed up signs the person in (allauth only
+# does so when the sign-up is in that browser's session: a link opened elsewhere, or
+# twice, signs nobody in).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
@@ -347,7 +358,13 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 WORKER_MEMORY_LIMIT_MB = env.int("WORKER_MEMORY_LIMIT_MB", default=0)
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# visibility_timeout: a message a dead worker took comes back after this long. It stays
+# above the longest countdown a task is queued with (retries back off up to 30
+# minutes): a shorter one hands the same delayed message to a second worker. Lost work
+# comes back sooner through the sweeps below, which find it in the database (a lapsed
+# lease, no row lock, nothing delivered) within 2 minutes of a worker being up.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
+                                   "visibility_timeout": 3600}
 # A web request publishing while Redis is down must not hang: the outbox row is
 # already committed and the sweep re-queues it later.
 CELERY_TASK_PUBLISH_RETRY = True
@@ -366,13 +383,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.cases_flag_overdue",
         "schedule": timedelta(minutes=15),
     },
+    # Every minute: a PDF or a check whose worker died is queued again within 2 minutes
+    # of a worker being back (README, "When a worker or Redis goes away").
     "reports-sweep": {
         "task": "requests_app.reports.tasks.reports_sweep",
-        "schedule": timedelta(minutes=10),
+        "schedule": timedelta(minutes=1),
     },
     "records-sweep": {
         "task": "records.tasks.records_sweep",
-        "schedule": timedelta(minutes=10),
+        "schedule": timedelta(minutes=1),
     },
     # Day-before consultation reminders (once per booked time); consultations of
     # closed requests cancelled, with their calendar cancellation.
@@ -382,7 +401,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "notifications-sweep": {
         "task": "secondop.notifications.tasks.notifications_sweep",
-        "schedule": timedelta(minutes=1),
+        "schedule": timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_EVERY", default=30)),
     },
     # Closes delivered cases whose follow-up window is over (no question open).
     "aftercare-close-after-follow-up": {
@@ -397,13 +416,15 @@ CELERY_BEAT_SCHEDULE = {
     # Re-queues physicians' links whose email a lost task never sent.
     "aftercare-shares-sweep": {
         "task": "requests_app.aftercare.tasks.shares_sweep",
-        "schedule": timedelta(minutes=10),
+        "schedule": timedelta(minutes=1),
     },
 }
-NOTIFICATIONS_SWEEP_AFTER = timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_AFTER", default=120))
+NOTIFICATIONS_SWEEP_AFTER = timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_AFTER", default=60))
 # How long a worker owns an email it is sending; after that another may take it over.
-# Keep it above CELERY_TASK_TIME_LIMIT, so a slow worker is killed before its lease ends.
-NOTIFICATIONS_EMAIL_LEASE = timedelta(seconds=env.int("NOTIFICATIONS_EMAIL_LEASE", default=300))
+# Keep it above the delivery task's time limit (60 s, notifications/tasks.py), so a slow
+# worker is killed before its lease ends; short, so a dead worker's email is sent again
+# within 2 minutes (the lease, then the next sweep).
+NOTIFICATIONS_EMAIL_LEASE = timedelta(seconds=env.int("NOTIFICATIONS_EMAIL_LEASE", default=90))
 # Stop retrying an email this long after the event (security notices: never before 24 h).
 NOTIFICATIONS_EMAIL_GIVE_UP_AFTER = timedelta(
     seconds=env.int("NOTIFICATIONS_EMAIL_GIVE_UP_AFTER", default=24 * 3600)
@@ -507,6 +528,6 @@ FOLLOW_UP_QUESTIONS = env.int("FOLLOW_UP_QUESTIONS", default=3)
 # How long the link a patient sends their physician works, in days.
 SHARE_LINK_DAYS = env.int("SHARE_LINK_DAYS", default=14)
 # Wrong physician's-link tokens one address may try in SHARE_BAD_TOKEN_WINDOW
-# seconds before every link answers 429 to it.
+# seconds before further wrong ones answer 429 to it (a right token always opens).
 SHARE_BAD_TOKEN_LIMIT = env.int("SHARE_BAD_TOKEN_LIMIT", default=10)
 SHARE_BAD_TOKEN_WINDOW = env.int("SHARE_BAD_TOKEN_WINDOW", default=15 * 60)

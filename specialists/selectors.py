@@ -43,8 +43,19 @@ def profile_for(*, user):
 def open_offers(*, viewer) -> list:
     from .models import Offer, OfferStatus
 
-    return list(Offer.objects.filter(specialist=viewer, status=OfferStatus.OPEN)
+    return list(Offer.objects.filter(specialist=viewer, status=OfferStatus.OPEN,
+                                     deadline__gt=timezone.now())
                 .select_related("case", "case__specialty").order_by("deadline"))
+
+
+def offer_lapsed(*, viewer, case_ref) -> bool:
+    """The viewer was offered this case and the time to answer has passed (whether
+    or not the expiry task has run): the offer page says so, and shows nothing else."""
+    from .models import Offer, OfferStatus
+
+    return Offer.objects.filter(
+        case__uuid=case_ref, specialist=viewer, deadline__lte=timezone.now(),
+        status__in=[OfferStatus.OPEN, OfferStatus.EXPIRED]).exists()
 
 
 def specialist_cases(*, viewer) -> QuerySet[Case]:

@@ -195,7 +195,9 @@ def offer_detail(request, ref):
     birth, no contact details, no records until they accept."""
     if request.user.role != Role.SPECIALIST:
         raise Http404
-    offer = selectors.offer_for(viewer=request.user, case_ref=ref, request=request)
+    offer, lapsed = _offer_or_lapsed(request, ref)
+    if lapsed:
+        return lapsed
     if offer.case.specialist_id == request.user.pk:
         return redirect("requests_app:staff_case", ref)
     context = {"offer": offer, "summary": selectors.offer_summary(offer=offer),
@@ -204,10 +206,23 @@ def offer_detail(request, ref):
     return render(request, "specialists/offer.html", context)
 
 
+def _offer_or_lapsed(request, ref):
+    """The specialist's offer of the case, or (once its deadline has passed) the
+    page that says the time to answer is over, with nothing of the case on it."""
+    try:
+        return selectors.offer_for(viewer=request.user, case_ref=ref, request=request), None
+    except Http404:
+        if not selectors.offer_lapsed(viewer=request.user, case_ref=ref):
+            raise
+    return None, render(request, "specialists/offer_lapsed.html", status=410)
+
+
 def _answer(request, ref, form_class, answer):
     if request.user.role != Role.SPECIALIST:
         raise Http404
-    offer = selectors.offer_for(viewer=request.user, case_ref=ref, request=request)
+    offer, lapsed = _offer_or_lapsed(request, ref)
+    if lapsed:
+        return lapsed
     form = form_class(request.POST)
     if form.is_valid():
         try:

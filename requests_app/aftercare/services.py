@@ -128,8 +128,10 @@ class SendFailed(Exception):
         self.transient = transient
 
 
-# How long a worker owns a share it is sending (longer than the task time limit).
-SEND_LEASE = datetime.timedelta(minutes=5)
+# How long a worker owns a share it is sending: longer than the task's time limit
+# (45 s), short enough that a dead worker's email goes again within 2 minutes (the
+# lease, then the next minute's sweep).
+SEND_LEASE = datetime.timedelta(seconds=60)
 MAX_SEND_ATTEMPTS = 8
 
 
@@ -228,7 +230,7 @@ def _message_id(share: Share) -> str:
     return f"<share-{share.uuid}@{domain}>"
 
 
-def shares_due_for_sweep(*, older_than: datetime.timedelta = datetime.timedelta(minutes=2),
+def shares_due_for_sweep(*, older_than: datetime.timedelta = datetime.timedelta(seconds=60),
                          limit: int = 500) -> list[int]:
     """Shares whose email a lost task never sent: unsent, not failed, not
     revoked, not expired, and not claimed by a live worker."""
@@ -321,15 +323,17 @@ def _count_bad_token(request) -> None:
 def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) -> Opened:
     """The physician's link: the report it was made for, or ShareRefused.
 
-    An address that has tried SHARE_BAD_TOKEN_LIMIT wrong tokens is refused
-    every link until the window passes, right ones included, so guessing gets
-    no answer at all. Every opening is recorded for the patient to see
+    An address that has tried SHARE_BAD_TOKEN_LIMIT wrong tokens is answered 429
+    for every further wrong one until the window passes. A right token always
+    opens: a hospital's physicians share one address, and one of them mistyping
+    must not lock the others out (a 256-bit token is not found by guessing; the
+    limit only keeps guessers from loading the server). Every opening is recorded for the patient to see
     (ShareOpening) and in the access log (no account: actor None, the share as
     the object, the path without the token)."""
-    if too_many_bad_tokens(request):
-        raise ShareRefused(Refusal.TOO_MANY)
     share = selectors.share_for_token(token=token)
     if share is None:
+        if too_many_bad_tokens(request):
+            raise ShareRefused(Refusal.TOO_MANY)
         _count_bad_token(request)
         raise ShareRefused(Refusal.UNKNOWN)
     # Withdrawing the request withdraws the authorisation to disclose it

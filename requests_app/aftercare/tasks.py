@@ -12,7 +12,8 @@ from . import services
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=services.MAX_SEND_ATTEMPTS, acks_late=True)
+@shared_task(bind=True, max_retries=services.MAX_SEND_ATTEMPTS, acks_late=True,
+             time_limit=45, soft_time_limit=40)  # under services.SEND_LEASE
 def share_send_task(self, share_id: int) -> str:
     """Email the physician their link (queued on commit by share_create). A
     transient failure (the mail server away, a 4xx) retries with backoff; the

@@ -35,6 +35,7 @@ from requests_app.workflow import (
 )
 from secondop import storage
 from secondop.audit.services import log_event
+from secondop.queueing import queue_on_commit
 
 from . import codes
 from .models import (
@@ -264,7 +265,8 @@ def report_sign(*, actor, case_ref: UUID | str, request=None) -> ReportVersion:
 def _queue_render(version_id: int) -> None:
     from .tasks import report_render
 
-    transaction.on_commit(lambda: report_render.delay(version_id))
+    # Broker down: the version waits for reports_sweep ("Preparing the PDF…").
+    queue_on_commit(report_render, version_id)
 
 
 # --- Amendments ------------------------------------------------------------------------------
@@ -429,9 +431,18 @@ def report_pdf_store(*, version_id: int) -> str:
     return "stored"
 
 
+# A signed version without its PDF this long after signing had its task lost.
+PDF_LOST_AFTER = datetime.timedelta(seconds=60)
+
+
 def versions_waiting_for_pdf() -> list[int]:
-    """Signed versions whose PDF is not stored a while after signing (a lost task,
-    storage down for longer than the task's retries): the sweep queues them again."""
-    since = timezone.now() - datetime.timedelta(minutes=5)
-    return list(ReportVersion.objects.filter(pdf_sha256="", signed_at__lt=since)
-                .exclude(status=V.DRAFT).values_list("pk", flat=True)[:500])
+    """Signed versions whose PDF is not stored a minute after signing (a lost task,
+    a worker that died rendering it, storage down for longer than the task's
+    retries): the sweep queues them again. A version being rendered right now is
+    locked by its worker (report_pdf_store) and skipped; a dead worker's lock went
+    with its database connection."""
+    since = timezone.now() - PDF_LOST_AFTER
+    with transaction.atomic():
+        return list(ReportVersion.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(pdf_sha256="", signed_at__lt=since).exclude(status=V.DRAFT)
+                    .order_by("pk").values_list("pk", flat=True)[:500])

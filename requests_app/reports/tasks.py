@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 
+from secondop.queueing import queue_now
 from secondop.storage import StorageUnavailable
 
 from . import services
@@ -31,8 +32,10 @@ def report_render(self, version_id: int) -> str:
 
 @shared_task
 def reports_sweep() -> int:
-    """Every few minutes: queue again the signed versions still without a PDF."""
+    """Every minute: queue again the signed versions still without a PDF and not
+    being rendered. What it queues expires before the next sweep, so that no
+    backlog of copies builds up while no worker is there."""
     waiting = services.versions_waiting_for_pdf()
     for version_id in waiting:
-        report_render.delay(version_id)
+        queue_now(report_render, version_id, expires=55)
     return len(waiting)

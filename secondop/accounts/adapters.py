@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.urls import reverse
 
 from .models import Role
@@ -12,6 +13,11 @@ class AccountAdapter(DefaultAccountAdapter):
         user.is_superuser = False
         user.full_name = form.cleaned_data.get("full_name", "").strip()
         return super().save_user(request, user, form, commit=commit)
+
+    def send_mail(self, template_prefix, email, context):
+        # Our emails (templates/account/email/) end with where to write for help.
+        context = {"support_email": settings.SECONDOP_SUPPORT_EMAIL, **context}
+        return super().send_mail(template_prefix, email, context)
 
     def get_login_redirect_url(self, request):
         return reverse("accounts:home")

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from secondop.audit.services import log_event
+from secondop.queueing import queue_on_commit
 
 from .models import STAFF_ROLES, Role, User
 
@@ -22,7 +23,10 @@ def email_changed_notice_queue(*, user: User, old_email: str) -> None:
     the change, the new address is theirs, and the owner only reads the old one."""
     from .tasks import email_changed_notice_task
 
-    transaction.on_commit(lambda: email_changed_notice_task.delay(user.pk, old_email))
+    # No sweep keeps this notice: with the broker down it is sent from the request.
+    queue_on_commit(email_changed_notice_task, user.pk, old_email,
+                    if_unqueued=lambda: email_changed_notice_send(user_id=user.pk,
+                                                                  old_email=old_email))
 
 
 def email_changed_notice_send(*, user_id: int, old_email: str) -> None:

@@ -6,7 +6,9 @@ from . import services
 from .selectors import notifications_due_for_sweep
 
 
-@shared_task
+# Well under NOTIFICATIONS_EMAIL_LEASE: a worker stuck sending is killed before its
+# lease runs out and another takes the email over.
+@shared_task(time_limit=60, soft_time_limit=50)
 def notification_deliver_task(notification_id: int) -> None:
     # The service claims the email, records any failure and decides the backoff
     # (and when to give up); this task only comes back when the backoff is over.

@@ -14,6 +14,13 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# A loaded machine (CI, or another job on the same cores) makes every step slower: the
+# tests wait for states (a URL, an element, a saved draft), never for fixed times, and
+# give each wait room: 60 s for navigation, and as much for every other wait (a click
+# waits for the navigation it starts: signing a report renders its PDF before the next
+# page), `expect` included.
+NAVIGATION_TIMEOUT_MS = 60_000
+DEFAULT_TIMEOUT_MS = 60_000
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -33,15 +40,32 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+@pytest.fixture(scope="session", autouse=True)
+def _expect_waits_long_enough():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
+
+
+def new_page(browser, base_url: str, **context_options):
+    """A page in a context of its own, with the suite's timeouts, collecting console
+    errors (for assert_no_csp_violations)."""
+    context = browser.new_context(
+        base_url=base_url, **{"viewport": {"width": 1280, "height": 900}, **context_options})
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
-    page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.console_errors = errors
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    page = new_page(browser, live_server.url)
+    context = page.context
     yield page
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)

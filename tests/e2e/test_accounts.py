@@ -25,9 +25,17 @@ def test_a_patient_signs_up_verifies_their_email_and_signs_in(page, live_server)
     assert len(mail.outbox) == 1
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", mail.outbox[0].body).group(0)
     page.goto(link.replace("http://testserver", live_server.url))
+    assert page.title() == "Confirm your email address · SecondOp"
+    screenshot(page, "confirm-email")
     page.get_by_role("button", name=re.compile("Confirm", re.I)).click()
+    # Confirmed in the browser that signed up: signed in, no second sign-in.
+    page.wait_for_url(re.compile("/requests/$"))
+    assert page.get_by_role("heading", level=1).inner_text() == "Your requests"
 
+    page.goto("/accounts/logout/")
+    page.locator("#main").get_by_role("button", name="Sign out").click()
     page.goto("/accounts/login/")
+    assert page.title() == "Sign in · SecondOp"
     screenshot(page, "sign-in")
     page.locator("#id_login").fill("jo@example.com")
     page.locator("#id_password").fill("a-long-and-unusual-passphrase")

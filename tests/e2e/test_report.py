@@ -16,6 +16,7 @@ from tests.accounts.factories import UserFactory, enrol_totp, totp_code
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
 from tests.e2e.test_intake import sign_in, sign_out
+from tests.helpers import wait_until
 from tests.records.factories import RecordFactory
 from tests.requests_app.factories import CaseFactory
 from tests.specialists.factories import SpecialistFactory
@@ -76,7 +77,9 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     page.wait_for_function(
         "() => document.querySelector('#autosave-status').textContent.includes('Saved at')"
         " && !document.querySelector('#autosave-status').classList.contains('autosave-status-busy')")
-    page.wait_for_timeout(3500)  # past the idle delay: the last answer is saved too
+    # The last answer is saved too once the idle delay has passed: wait for that state.
+    wait_until(lambda: list(draft.answers.order_by("position")
+                            .values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2], 60, 0.25)
     draft.refresh_from_db()
     assert list(draft.answers.values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2]
     assert draft.diagnosis_opinion == "refined"

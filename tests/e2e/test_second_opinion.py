@@ -43,7 +43,8 @@ from specialists.models import Specialty
 from specialists.services import specialties_load
 from tests.accounts.factories import PASSWORD, UserFactory, enrol_totp, totp_code
 from tests.e2e.a11y import assert_accessible
-from tests.e2e.conftest import ARTIFACTS, assert_no_csp_violations, screenshot
+from tests.e2e.conftest import ARTIFACTS, assert_no_csp_violations, new_page, screenshot
+from tests.helpers import wait_until
 from tests.records.factories import RecordFactory
 from tests.requests_app.factories import CaseFactory
 from tests.specialists.factories import SpecialistFactory
@@ -96,15 +97,8 @@ def browser_for(browser, live_server, request):
     opened = []
 
     def open_page(name: str):
-        context = browser.new_context(base_url=live_server.url,
-                                      viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.console_errors = errors
-        opened.append((name, context, page))
+        page = new_page(browser, live_server.url)
+        opened.append((name, page.context, page))
         return page
 
     yield open_page
@@ -296,8 +290,10 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     sp.get_by_label("Treatment recommendations").fill(RECOMMENDATIONS)
     sp.get_by_label(re.compile("Question 1")).fill(ANSWER_1)
     sp.get_by_label(re.compile("Question 2")).fill(ANSWER_2)
-    # Let the background save settle, so it cannot land after the button's save.
-    sp.wait_for_timeout(3500)
+    # Let the background save settle, so it cannot land after the button's save: the
+    # last answer typed is in the draft, and no save is under way.
+    wait_until(lambda: ReportVersion.objects.filter(
+        report__case=case, answers__answer=ANSWER_2).exists(), 60, 0.25)
     sp.wait_for_function(
         "() => !document.querySelector('#autosave-status').classList"
         ".contains('autosave-status-busy')")

@@ -75,13 +75,15 @@ class Workers:
             "SITE_URL": "http://testserver",
         }
 
-    def start(self, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start(self, extra_env: dict[str, str] | None = None,
+              extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
+        """`extra_args`: more `celery worker` options (e.g. `-B` to run beat inside it)."""
         log_path = self.tmp_path / f"worker-{len(self.procs)}.log"
         with log_path.open("w") as log:
             proc = subprocess.Popen(
                 [str(BASE_DIR / ".venv/bin/celery"), "-A", "secondop", "worker", "--pool", "solo",
                  "--loglevel", "info", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat"],
+                 "--without-heartbeat", *extra_args],
                 cwd=BASE_DIR, env={**self.env, **(extra_env or {})}, stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -285,3 +285,33 @@ def test_a_declined_offer_tells_the_patient_nothing_of_the_reason(matching, coor
     event = matching.events.latest("id")
     assert "onflict" not in event.reason and event.reason == "We are finding another specialist."
     assert Offer.objects.get(case=matching).decline_reason == "conflict"
+
+
+def test_an_offer_past_its_deadline_shows_nothing_at_once_whatever_the_sweep(
+    client, matching, coordinator
+):
+    """The expiry task has not run (beat down, or between its runs): from the deadline
+    on, the offer page, the answer forms and the case's other pages show nothing."""
+    profile = SpecialistFactory()
+    offer = _offer(matching, coordinator, profile)
+    client.force_login(profile.user)
+    offer_url = reverse("specialists:offer", args=[matching.uuid])
+    assert matching.diagnosis in client.get(offer_url).content.decode()
+    home = client.get(reverse("specialists:home")).content.decode()
+    assert matching.reference in home
+    Offer.objects.filter(pk=offer.pk).update(deadline=timezone.now() - datetime.timedelta(
+        seconds=1))
+    response = client.get(offer_url)
+    html = response.content.decode()
+    assert response.status_code == 410
+    assert "The time to answer this offer has passed" in html
+    assert matching.diagnosis not in html and matching.reference not in html
+    accept = client.post(reverse("specialists:offer_accept", args=[matching.uuid]),
+                         {"no_conflict": "on"})
+    assert accept.status_code == 410
+    assert matching.diagnosis not in accept.content.decode()
+    assert matching.reference not in client.get(reverse("specialists:home")).content.decode()
+    assert client.get(reverse("records:case_records", args=[matching.uuid])).status_code == 404
+    matching.refresh_from_db()
+    assert matching.specialist is None and matching.status == CaseStatus.OFFERED
+    assert Offer.objects.get(pk=offer.pk).status == OfferStatus.OPEN  # the task has not run
