@@ -91,11 +91,24 @@ def case_section_states(*, case: Case) -> dict[str, str]:
     return dict(case.sections.values_list("section", "state"))
 
 
-def case_timeline(*, case: Case) -> list:
-    """Status changes and amendments, oldest first (two queries)."""
+def case_timeline(*, case: Case, viewer=None) -> list:
+    """Status changes and amendments, oldest first (two queries); for a `viewer`
+    who sees the consultation, also its being declined or cancelled, with what was
+    said (a third)."""
     events = list(case.events.select_related("actor"))
     amendments = list(case.amendments.select_related("actor"))
-    return sorted([*events, *amendments], key=lambda e: (e.created_at, e.pk))
+    settled = []
+    if viewer is not None and case.consultation_type in ("video", "in_person"):
+        # Inside requests_app: the consultation's own rule says who sees it.
+        from .consultations.models import Action, ConsultationEvent
+        from .consultations.selectors import sees_consultations
+
+        if sees_consultations(viewer=viewer, case=case):
+            settled = list(ConsultationEvent.objects.filter(
+                consultation__case=case, action__in=(Action.DECLINED, Action.CANCELLED))
+                .select_related("actor"))
+    return sorted([*events, *amendments, *settled],
+                  key=lambda e: (e.created_at, type(e).__name__, e.pk))
 
 
 def case_care_team_views(*, case: Case) -> list[dict]:

@@ -70,7 +70,7 @@ def case_detail(request, case):
         done = sum(1 for _s, state in rows if state == SectionState.COMPLETED)
         return render(request, "requests_app/task_list.html",
                       {"case": case, "rows": rows, "done": done, "total": len(rows)})
-    timeline = selectors.case_timeline(case=case)
+    timeline = selectors.case_timeline(case=case, viewer=request.user)
     asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
         "case": case,
@@ -236,7 +236,7 @@ def _staff_case_page(request, case, *, move_form=None, insurance_form=None, stat
     context = {
         "case": case,
         "progress": progress.describe(case.status),
-        "timeline": selectors.case_timeline(case=case),
+        "timeline": selectors.case_timeline(case=case, viewer=request.user),
         "answers": section_answers(case, list(case.questions.all())),
         "is_coordinator": is_coordinator,
         "moves": [(to, progress.action_label(case.status, to)) for to in moves],
