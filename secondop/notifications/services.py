@@ -155,9 +155,9 @@ def notification_claim_email(*, notification_id: int) -> Notification | None:
     whose lease still holds. A lease that has run out means that worker died,
     and the email is taken over.
 
-    A digest: the other emails to the same person that are waiting (gathering,
-    due, or left by a dead worker) are claimed with it, under the same lease, and
-    go out in the same email; `n.digest` lists them all, `n` first. Rows another
+    A digest: the other emails to the same person raised from a window before it
+    on, that are waiting (gathering, due, or left by a dead worker), are claimed
+    with it, under the same lease, and go out in the same email; `n.digest` lists them all, `n` first. Rows another
     worker is claiming at this moment are skipped, never waited for.
     """
     now = timezone.now()
@@ -176,11 +176,15 @@ def notification_claim_email(*, notification_id: int) -> Notification | None:
             _give_up_lost(n)
             return None
         others = []
-        if _digestible(n):
+        window = settings.NOTIFICATIONS_DIGEST_WINDOW
+        if window and _digestible(n):
+            # Its neighbours in time: an older email still pending is a retry, on its own
+            # clock (a digest that failed comes back together, led by its oldest).
             waiting = Q(email_status=EmailStatus.PENDING) | lease_over
             others = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(waiting, recipient_id=n.recipient_id)
+                .filter(waiting, recipient_id=n.recipient_id,
+                        created_at__gte=n.created_at - window)
                 .exclude(pk=n.pk).exclude(kind__in=ALWAYS_EMAILED).filter(calendar_ics="")
                 .order_by("created_at", "pk")[:DIGEST_MAX - 1]
             )
