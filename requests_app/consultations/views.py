@@ -327,8 +327,6 @@ def consultation_decline(request, ref):
     case = case_for_viewer(viewer=request.user, ref=ref, request=request)
     if request.user.pk != case.owner_id:
         raise Http404
-    if case.consultation_type not in Mode.values:
-        raise Http404
     form = DeclineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

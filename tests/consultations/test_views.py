@@ -343,3 +343,14 @@ def test_the_patient_page_promises_no_times_once_the_review_is_over(client, case
     page = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     assert "will propose times" not in page
     assert "No consultation took place for this request." in page
+
+
+def test_a_written_opinion_has_nothing_to_decline(client, patient):
+    written = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
+                          consultation_type="written")
+    client.force_login(patient)
+    url = reverse("consultations:decline", args=[written.uuid])
+    assert "There is no consultation to decline now" in client.get(url).content.decode()
+    response = client.post(url, {"note": ""})
+    assert response.status_code == 409
+    assert "written opinion only" in response.content.decode()
