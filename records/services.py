@@ -28,7 +28,7 @@ from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 from secondop.filenames import clean_text
 from secondop.notifications.models import Kind
-from secondop.notifications.services import notify
+from secondop.notifications.services import EmailText, notify
 
 from . import storage
 from .models import HOLDS_BYTES, Bundle, Category, Record, RecordFile, RecordRequest, State
@@ -598,7 +598,11 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
             notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
                    title=_("A file you sent for %(ref)s could not be accepted")
                    % {"ref": case_name(record.case)},
-                   url=_records_url(record.case), reference=record.case.reference or "")
+                   url=_records_url(record.case), reference=record.case.reference or "",
+                   email=_email(record.case, _("A file you sent could not be accepted (%(ref)s)"),
+                                _("A file you sent for your request %(ref)s could not be "
+                                  "accepted. See why on your records page, and send it again."),
+                                _("See your records")))
         elif record.answers_id:
             _fulfil(record)
     return record
@@ -650,8 +654,18 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
         notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
                title=_("A file you sent for %(ref)s could not be checked")
                % {"ref": case_name(record.case)},
-               url=_records_url(record.case), reference=record.case.reference or "")
+               url=_records_url(record.case), reference=record.case.reference or "",
+               email=_email(record.case, _("A file you sent could not be checked (%(ref)s)"),
+                            _("A file you sent for your request %(ref)s could not be checked. "
+                              "See why on your records page, and send it again."),
+                            _("See your records")))
     return record
+
+
+def _email(case, subject: str, sentence: str, action: str) -> EmailText:
+    """The email's words (no medical detail: never a record's title or a note)."""
+    ref = {"ref": case.reference or ""}
+    return EmailText(subject=subject % ref, sentence=sentence % ref, action=action)
 
 
 def _records_url(case) -> str:
@@ -678,7 +692,10 @@ def _fulfil(record: Record) -> None:
     elif asked.requested_by.is_active:
         notify(recipient=asked.requested_by, kind=Kind.RECORDS_RECEIVED,
                title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
-               url=case_url_for(case, asked.requested_by), reference=case.reference or "")
+               url=case_url_for(case, asked.requested_by), reference=case.reference or "",
+               email=_email(case, _("A record you asked for on %(ref)s has arrived"),
+                            _("A record you asked for on %(ref)s has arrived and passed its "
+                              "checks."), _("Open the case")))
 
 
 # --- Record requests ---------------------------------------------------------------------
@@ -728,7 +745,11 @@ def record_request_create(*, actor, case_ref: UUID | str, note: str, category: s
         else:
             notify(recipient=case.owner, kind=Kind.RECORDS_REQUESTED,
                    title=_("Records are needed for your request %(ref)s") % {"ref": case.reference},
-                   url=_records_url(case), reference=case.reference or "")
+                   url=_records_url(case), reference=case.reference or "",
+                   email=_email(case, _("Your care team needs a record for %(ref)s"),
+                                _("Your care team asked you for another medical record for your "
+                                  "request %(ref)s. Please send it: your request waits for it."),
+                                _("See what is needed")))
     return asked
 
 

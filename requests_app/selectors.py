@@ -235,30 +235,27 @@ def case_facts(*, cases: list[Case], open_questions: dict[int, int] | None = Non
     return facts
 
 
-def case_timeline(*, case: Case, for_staff: bool = False) -> list:
-    """Status changes and amendments, oldest first (two queries); for the care
-    team, also who took the case over from whom, and why (a third)."""
+def case_timeline(*, case: Case, viewer=None, for_staff: bool = False) -> list:
+    """Status changes and amendments, oldest first (two queries); for a `viewer`
+    who sees the consultation, also its being declined or cancelled, with what was
+    said (a third); for the care team (`for_staff`), also who took the case over
+    from whom, and why (a fourth)."""
     events = list(case.events.select_related("actor"))
     amendments = list(case.amendments.select_related("actor"))
+    settled = []
+    if viewer is not None and case.consultation_type in ("video", "in_person"):
+        # Inside requests_app: the consultation's own rule says who sees it.
+        from .consultations.models import Action, ConsultationEvent
+        from .consultations.selectors import sees_consultations
+
+        if sees_consultations(viewer=viewer, case=case):
+            settled = list(ConsultationEvent.objects.filter(
+                consultation__case=case, action__in=(Action.DECLINED, Action.CANCELLED))
+                .select_related("actor"))
     changes = (list(case.manager_changes.select_related("actor", "old_manager"))
                if for_staff else [])
-    return sorted([*events, *amendments, *changes], key=lambda e: (e.created_at, e.pk))
-
-
-def price_list() -> list[Price]:
-    """The price list as patients and coordinators see it: the services offered,
-    in the order of PriceItem (the opinion first, then the re-reads)."""
-    order = {item: i for i, item in enumerate(PriceItem.values)}
-    return sorted(Price.objects.filter(active=True), key=lambda p: order.get(p.item, 99))
-
-
-def case_record_counts(*, case: Case) -> dict[str, int]:
-    """How many of the case's records are checked and how many are still being
-    checked (the records app's table, named here, never imported)."""
-    records = apps.get_model("records", "Record").objects.filter(case=case)
-    return records.aggregate(
-        checked=Count("id", filter=Q(state="verified")),
-        waiting=Count("id", filter=Q(state__in=["uploaded", "scanning"])))
+    return sorted([*events, *amendments, *settled, *changes],
+                  key=lambda e: (e.created_at, type(e).__name__, e.pk))
 
 
 def case_care_team_views(*, case: Case) -> list[dict]:

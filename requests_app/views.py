@@ -86,7 +86,7 @@ def case_detail(request, case):
         return render(request, "requests_app/task_list.html",
                       {"case": case, "rows": rows, "done": done, "total": len(rows),
                        "prices": selectors.price_list()})
-    timeline = selectors.case_timeline(case=case)
+    timeline = selectors.case_timeline(case=case, viewer=request.user)
     asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
         "case": case,
@@ -317,7 +317,7 @@ def _staff_case_page(request, case, *, move_form=None, insurance_form=None, clai
     context = {
         "case": case,
         "progress": progress.describe(case.status),
-        "timeline": selectors.case_timeline(case=case, for_staff=True),
+        "timeline": selectors.case_timeline(case=case, viewer=request.user, for_staff=True),
         "answers": section_answers(case, list(case.questions.all())),
         "is_coordinator": is_coordinator,
         "moves": [(to, progress.action_label(case.status, to)) for to in moves],

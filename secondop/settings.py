@@ -429,6 +429,10 @@ NOTIFICATIONS_EMAIL_LEASE = timedelta(seconds=env.int("NOTIFICATIONS_EMAIL_LEASE
 NOTIFICATIONS_EMAIL_GIVE_UP_AFTER = timedelta(
     seconds=env.int("NOTIFICATIONS_EMAIL_GIVE_UP_AFTER", default=24 * 3600)
 )
+# An email waits this long for what else happens to the same person, and goes out
+# with it as one email (a digest). None with eager tasks: nothing would come back.
+NOTIFICATIONS_DIGEST_WINDOW = timedelta(seconds=env.int(
+    "NOTIFICATIONS_DIGEST_WINDOW", default=0 if CELERY_TASK_ALWAYS_EAGER else 90))
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"

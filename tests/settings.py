@@ -33,3 +33,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": MEDIA_ROOT, "base_url": None}},
 }
+
+# Tasks run eagerly in the tests (tests/conftest.py), so each email goes at once, as
+# on the embedded default; the digest tests set a window themselves.
+from datetime import timedelta  # noqa: E402
+
+NOTIFICATIONS_DIGEST_WINDOW = timedelta(0)

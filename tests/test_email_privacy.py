@@ -13,14 +13,19 @@ notification has been emailed at least once, and the physician's link too:
     a question (with the record), an internal note, the patient's answer, a
     message from the case manager, overdue, a consultation proposed, other times
     asked for, new times, booked (the .ics), moved, booked again, the day-before
-    reminder, cancelled, a second one missed; the report signed, returned,
+    reminder, cancelled, a second one missed, then declined by the patient with
+    her reason; the report signed, returned,
     signed, released; the physician's link; a follow-up asked and answered; an
     amendment signed, returned, signed, released; closed.
   B (glioblastoma): submitted, offered, declined, offered to another
     specialist, withdrawn by the patient.
-  C (lymphoma): submitted, cancelled by the coordinator.
+  C (lymphoma): submitted, cancelled by the coordinator, with a digest window:
+    the patient's two notices go out as one email.
   Accounts: a password change (the security notice), a staff invitation and the
   notice to an old address after an email change.
+
+Every notification email has its own words per kind (no subject shared by two
+kinds), greets the person by name and links to its page through sign-in.
 
 Then every message in the outbox (subject, text body, HTML alternative, every
 text attachment, and each decoded MIME part) is searched, case-insensitively,
@@ -35,6 +40,7 @@ import html
 import re
 from decimal import Decimal
 from email.header import decode_header, make_header
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -61,6 +67,7 @@ from requests_app.reports.models import ReportAnswer, ReportVersion
 from requests_app.workflow import case_transition
 from secondop.accounts.services import email_changed_notice_queue, staff_invite
 from secondop.notifications.models import EmailStatus, Kind, Notification
+from secondop.notifications.services import notification_deliver
 from specialists import services as offers
 from specialists.models import Specialty
 from specialists.services import specialties_load
@@ -100,6 +107,7 @@ A = {
     "other_times": "Not mornings: I have radiotherapy planning at 9 every weekday",
     "reschedule": "I must move it: the tumour board for your mastectomy meets then",
     "cancel": "The chemotherapy port placement was booked for that afternoon",
+    "decline": "My breast surgeon at Metro will examine the lump before the mastectomy instead",
     "report": {
         "summary": "Core biopsy shows a 2.1 cm grade 2 invasive lobular carcinoma, "
                    "E-cadherin negative, ER strongly positive.",
@@ -384,6 +392,9 @@ def _case_a(deliver, p) -> Case:
     deliver(consultations.consultation_record_outcome, actor=marsh, ref=second.uuid,
             outcome="missed")
     assert Case.objects.get(pk=case.pk).status == CaseStatus.IN_REVIEW
+    # Settled before signing: the patient declines another one, saying why.
+    deliver(consultations.consultation_decline, actor=maria, case_ref=case.uuid,
+            note=A["decline"])
 
     # --- The report: signed, returned, signed again, released ------------------------------------
     deliver(reports.report_draft_save, actor=marsh, case_ref=case.uuid, text=A["report"],
@@ -449,9 +460,11 @@ def _case_b(deliver, p) -> Case:
     return Case.objects.get(pk=case.pk)
 
 
-def _case_c(deliver, p) -> Case:
-    """Submitted, then cancelled by the coordinator."""
+def _case_c(deliver, p, settings) -> Case:
+    """Submitted, then cancelled by the coordinator, within a digest window: Ruth
+    gets one email for both."""
     ruth = p["ruth"]
+    settings.NOTIFICATIONS_DIGEST_WINDOW = datetime.timedelta(minutes=3)
     draft = CaseFactory(owner=ruth, complete=True, diagnosis=C["diagnosis"],
                         icd10=_icd10(C["icd10"]), concerns=C["concerns"],
                         proposed_treatment=C["proposed_treatment"], symptoms=C["symptoms"])
@@ -459,6 +472,13 @@ def _case_c(deliver, p) -> Case:
     RecordFactory(case=case, title=C["record"], uploaded_by=ruth)
     deliver(case_transition, actor=p["omar"], ref=case.uuid, to_status=CaseStatus.CANCELLED,
             reason=C["cancel"])  # CANCELLED
+    # The window ends: each email task queued with its countdown comes back.
+    waiting = Notification.objects.filter(email_status=EmailStatus.PENDING)
+    assert waiting.filter(recipient=ruth).count() == 2
+    waiting.update(next_attempt_at=timezone.now())
+    for pk in waiting.order_by("created_at", "pk").values_list("pk", flat=True):
+        notification_deliver(notification_id=pk)
+    settings.NOTIFICATIONS_DIGEST_WINDOW = datetime.timedelta(0)
     return Case.objects.get(pk=case.pk)
 
 
@@ -475,29 +495,58 @@ def _accounts(deliver, p, client) -> None:
 
 
 # --- The test ------------------------------------------------------------------------------------
-def test_no_email_the_app_sends_names_anything_medical(deliver, people, client):
+def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, settings):
     cases = [(_case_a(deliver, people), A["words"]), (_case_b(deliver, people), B["words"]),
-             (_case_c(deliver, people), C["words"])]
+             (_case_c(deliver, people, settings), C["words"])]
     _accounts(deliver, people, client)
 
-    # Every kind of notification went out by email, and every one was sent.
-    notifications = {f"<notification-{n.pk}@": n for n in Notification.objects.all()}
-    emailed_kinds = set()
+    # Every kind of notification went out by email, and every one was sent (a digest
+    # carries the id of its first notification; each row says which email carried it).
+    carried: dict[int, list[Notification]] = {}
+    for n in Notification.objects.all():
+        carried.setdefault(n.emailed_with_id, []).append(n)
+    emailed_kinds, subjects_by_kind, notification_emails = set(), {}, []
     for message in mail.outbox:
-        message_id = message.extra_headers.get("Message-ID", "")
-        emailed_kinds |= {n.kind for prefix, n in notifications.items()
-                          if message_id.startswith(prefix)}
+        found = re.match(r"<notification-(\d+)@", message.extra_headers.get("Message-ID", ""))
+        if not found:
+            continue
+        rows = carried[int(found.group(1))]
+        notification_emails.append((message, rows))
+        emailed_kinds |= {n.kind for n in rows}
+        if len(rows) == 1:
+            subjects_by_kind.setdefault(message.subject, set()).add(rows[0].kind)
     missing = set(Kind.values) - emailed_kinds - set(NOT_TRIGGERABLE)
     assert not missing, f"these kinds of notification were never emailed: {sorted(missing)}"
     unsent = Notification.objects.exclude(email_status=EmailStatus.SENT)
     assert not unsent.exists(), [(n.kind, n.email_status, n.failure_reason) for n in unsent]
+    # Each kind says what happened in its own words: no subject serves two kinds.
+    shared = {subject: kinds for subject, kinds in subjects_by_kind.items() if len(kinds) > 1}
+    assert not shared, shared
+    assert len(subjects_by_kind) >= 50
+    # Each greets its reader by name and links to its page through sign-in.
+    greetings = {"maria@example.com": "Dear Maria,", "marsh@example.com": "Dear Dr. Marsh,",
+                 "wu@example.com": "Dear Dr. Wu,", "grace@example.com": "Dear Grace,",
+                 "omar@example.com": "Dear Omar,", "ruth@example.com": "Dear Ruth,",
+                 "james@example.com": "Dear James,"}
+    for message, rows in notification_emails:
+        assert message.body.startswith(greetings[message.to[0]]), message.body[:80]
+        for n in rows:
+            assert n.url.startswith("/") and n.email_subject and n.email_sentence, n.kind
+            assert f"/accounts/login/?next={quote(n.url, safe='')}" in message.body, n.kind
+    digests = [message for message, rows in notification_emails if len(rows) > 1]
+    assert [(m.to, m.subject) for m in digests] == [
+        (["ruth@example.com"], f"2 updates on {cases[2][0].reference}")]
+    offer = next(m for m, rows in notification_emails if rows[0].kind == Kind.OFFER_MADE)
+    assert re.search(r"A case is offered to you\. Please answer by \w+day \d+ \w+, "
+                     r"\d+:\d\d [AP]M Eastern Time \(E[SD]T\)\.", offer.body), offer.body
+
     shares = [m for m in mail.outbox if m.to == [PCP_EMAIL]]
     assert len(shares) == 1 and "/shared/" in shares[0].body
     calendars = {a[2] for m in mail.outbox for a in m.attachments}
     assert calendars == {"text/calendar; method=REQUEST", "text/calendar; method=CANCEL"}
 
     # The search is not vacuous: it reads the parts where a leak would be.
-    reminder = next(m for m in mail.outbox if "reminder" in m.subject)
+    reminder = next(m for m in mail.outbox if "reminder" in m.subject.lower())
     case_a = cases[0][0]
     assert case_a.reference in _readable_parts(reminder)["subject"]
     booked = next(m for m in mail.outbox

@@ -269,6 +269,10 @@ TABLE: dict[str, Row] = {
     # specialist acts (propose, new times, the outcome). POST_DATA chooses no time and
     # asks for no other times (the form again), but gives a reason to cancel.
     "consultations/case/<uuid:ref>/new/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
+    # Declining is the patient's alone; the owner's case asked for a written opinion,
+    # so the page says there is nothing to decline and a POST is refused (409).
+    "consultations/case/<uuid:ref>/decline/": Row(PATIENT_CASE,
+                                                   PATIENT_CASE | {"owner": "HTTP 409"}),
     "consultations/<uuid:consultation_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
     "consultations/<uuid:consultation_ref>/choose/": Row(WRONG_METHOD,
                                                          PATIENT_CASE | {"owner": BAD_REQUEST}),

@@ -193,6 +193,13 @@ class OtherTimesForm(CharacterCountMixin, forms.Form):
                                       "specialist can propose others.")})
 
 
+class DeclineForm(CharacterCountMixin, forms.Form):
+    note = forms.CharField(
+        label=_("Anything your specialist should know? (optional)"), max_length=NOTE_MAX,
+        required=False, widget=forms.Textarea,
+        help_text=_("For example, why you no longer want it. Your specialist reads this."))
+
+
 class CancelForm(CharacterCountMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why are you cancelling?"), max_length=NOTE_MAX, widget=forms.Textarea,

@@ -4,7 +4,13 @@ physical exam), by video or in person.
     proposed -> booked -> held | missed
         |   \\      |
         |    other_times (the patient asks for other times) -> proposed
-        +-> cancelled (from any open state; either side, with a reason)
+        +-> cancelled (from any open state, or after it was missed; either side,
+        |   with a reason the other side reads)
+        +-> declined (from any open state: the patient no longer wants one)
+
+A patient may also decline before any time is proposed: the consultation is then
+made already declined (no times, no room, no place). A case whose patient asked
+for one cannot be signed until it is settled (consultation_standing).
 
 The specialist proposes times (a "round" of slots), the patient picks one or asks
 for others; either side can reschedule (a new round) or cancel. Every change goes
@@ -32,6 +38,7 @@ class Status(models.TextChoices):
     HELD = "held", _("Held")
     MISSED = "missed", _("Missed")
     CANCELLED = "cancelled", _("Cancelled")
+    DECLINED = "declined", _("Declined by the patient")
 
 
 # A case has at most one consultation in these at a time.
@@ -95,10 +102,13 @@ class Consultation(models.Model):
                 name="consultation_booked_has_time"),
             models.CheckConstraint(condition=Q(starts_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
                                    name="consultation_ends_after_start"),
-            models.CheckConstraint(condition=~Q(mode="video") | ~Q(video_room=""),
-                                   name="consultation_video_has_room"),
-            models.CheckConstraint(condition=~Q(mode="in_person") | ~Q(place=""),
-                                   name="consultation_in_person_has_place"),
+            # A consultation declined before any time was proposed has neither.
+            models.CheckConstraint(
+                condition=~Q(mode="video") | ~Q(video_room="") | Q(status="declined"),
+                name="consultation_video_has_room"),
+            models.CheckConstraint(
+                condition=~Q(mode="in_person") | ~Q(place="") | Q(status="declined"),
+                name="consultation_in_person_has_place"),
             models.UniqueConstraint(fields=["video_room"], condition=~Q(video_room=""),
                                     name="consultation_room_unique"),
         ]
@@ -146,6 +156,7 @@ class Action(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
     HELD = "held", _("Held")
     MISSED = "missed", _("Missed")
+    DECLINED = "declined", _("Declined by the patient")
     REMINDED = "reminded", _("Reminder sent")
 
 

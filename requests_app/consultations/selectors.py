@@ -10,18 +10,21 @@ read of a consultation writes an access-log row here."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from requests_app.models import Case
 from requests_app.selectors import case_for_viewer, is_care_team
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 
-from .models import OPEN_STATUSES, Consultation, ConsultationEvent, Slot, Status
+from .models import OPEN_STATUSES, Action, Consultation, ConsultationEvent, Mode, Slot, Status
+from .times import care_team_zone, format_moment
 
 
 def sees_consultations(*, viewer, case: Case) -> bool:
@@ -91,3 +94,55 @@ def specialist_bookings_overlapping(*, specialist, starts_at, ends_at,
     booked = Consultation.objects.filter(specialist=specialist, status=Status.BOOKED,
                                          starts_at__lt=ends_at, ends_at__gt=starts_at)
     return booked.exclude(pk=exclude.pk) if exclude is not None else booked
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the consultation a patient asked for stands, for signing the report.
+
+    `settled`: it was held, the patient declined it, or it was cancelled with a
+    reason the patient reads; until then the report waits. `text` says which (or
+    what is still to do), in the specialist's words on the signing page;
+    `consultation` is the one it is about (None when none was ever proposed)."""
+
+    settled: bool
+    text: str
+    consultation: Consultation | None
+
+
+def consultation_standing(*, case: Case) -> Standing | None:
+    """None when the patient asked for a written opinion only. One held
+    consultation settles it, unless another is being arranged after it; otherwise
+    the newest decides."""
+    if case.consultation_type not in Mode.values:
+        return None
+    consultations = case_consultations(case=case)
+    zone = care_team_zone()
+    current = next((c for c in consultations if c.status in OPEN_STATUSES), None)
+    if current is not None:
+        return Standing(False, _(
+            "The patient asked for a consultation, and it is still being arranged: it takes "
+            "place (record it as held), or is cancelled with a reason the patient reads, "
+            "before you sign."), current)
+    held = next((c for c in consultations if c.status == Status.HELD), None)
+    if held is not None:
+        return Standing(True, _("The consultation took place on %(when)s.")
+                        % {"when": format_moment(held.starts_at, zone)}, held)
+    latest = consultations[0] if consultations else None
+    if latest is None:
+        return Standing(False, _(
+            "The patient asked for a consultation and none has been proposed. Propose times; "
+            "or, if it cannot happen, the patient can decline it."), None)
+    if latest.status == Status.DECLINED:
+        return Standing(True, _("The patient declined the consultation on %(when)s.")
+                        % {"when": format_moment(latest.updated_at, zone)}, latest)
+    if latest.status == Status.CANCELLED:
+        cancelled = last_event(latest, Action.CANCELLED)
+        return Standing(True, _("The consultation was cancelled on %(when)s. The reason the "
+                                "patient reads: “%(reason)s”")
+                        % {"when": format_moment(cancelled.created_at, zone),
+                           "reason": cancelled.note}, latest)
+    # Missed: it did not take place, and nothing has been said about it since.
+    return Standing(False, _(
+        "The consultation did not take place. Propose new times, or cancel it with a reason "
+        "the patient reads, before you sign."), latest)

@@ -1,6 +1,6 @@
 """Writes for consultations: propose times, propose new ones, book one, ask for
-other times, cancel, record what happened; the day-before reminders and the
-cancelling of consultations whose request has closed.
+other times, cancel, decline (the patient), record what happened; the day-before
+reminders and the cancelling of consultations whose request has closed.
 
 Every service loads the case through the access rule with the case row and then
 the consultation row locked, checks its own preconditions, writes the
@@ -29,6 +29,7 @@ from requests_app.selectors import case_for_viewer
 from requests_app.workflow import (
     NOTICE_CONSULTATION_BOOKED,
     NOTICE_CONSULTATION_CANCELLED,
+    NOTICE_CONSULTATION_DECLINED,
     NOTICE_CONSULTATION_MISSED,
     NOTICE_CONSULTATION_NEW_TIMES,
     NOTICE_CONSULTATION_OTHER_TIMES,
@@ -38,14 +39,20 @@ from requests_app.workflow import (
     RECIPIENTS,
     Notice,
     case_transition,
+    notify_notice,
 )
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
-from secondop.notifications.services import CalendarInvite, notify
+from secondop.notifications.services import CalendarInvite
 
 from . import ics
 from .models import OPEN_STATUSES, Action, Consultation, ConsultationEvent, Mode, Slot, Status
-from .selectors import consultation_for_viewer, sees_consultations, specialist_bookings_overlapping
+from .selectors import (
+    case_consultations,
+    consultation_for_viewer,
+    sees_consultations,
+    specialist_bookings_overlapping,
+)
 from .times import format_span, patient_zone_name
 
 S = CaseStatus
@@ -178,9 +185,7 @@ def _tell(consultation: Consultation, notices: tuple[Notice, ...], *, actor,
                 calendar = CalendarInvite(
                     ics=ics.consultation_ics(consultation, method=method, attendee=user),
                     method=method)
-            notify(recipient=user, kind=notice.kind,
-                   title=str(notice.title) % {"ref": case.reference or ""},
-                   url=url, reference=case.reference or "", calendar=calendar)
+            notify_notice(case, notice, user, url=url, calendar=calendar)
 
 
 def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: str = "",
@@ -414,8 +419,9 @@ def consultation_ask_other_times(*, actor, ref: UUID | str, note: str,
 
 # --- Either side cancels; the specialist records what happened ---------------------------
 def consultation_cancel(*, actor, ref: UUID | str, reason: str, request=None) -> Consultation:
-    """The patient or the specialist calls the consultation off, saying why. A
-    booked case goes back to review and the time leaves both calendars."""
+    """The patient or the specialist calls the consultation off, saying why (or
+    closes one that was missed). A booked case goes back to review and the time
+    leaves both calendars."""
     reason = _clean_note(reason)
     if not reason:
         raise ConsultationError(_("Please correct the problems below."), {"reason": [
@@ -429,9 +435,13 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str, request=None) ->
             _specialist_case(actor, case)
         if consultation.status == Status.CANCELLED:
             return consultation  # a double click
-        if not consultation.is_open:
+        # A missed one may be closed too, saying why: the patient then knows there
+        # will be no other, and the report can be signed.
+        if not consultation.is_open and consultation.status != Status.MISSED:
             raise ConsultationError(_("This consultation has already taken place or been "
-                                      "recorded, so it cannot be cancelled."), status=409)
+                                      "declined, so it cannot be cancelled."), status=409)
+        if consultation.status == Status.MISSED:
+            _case_arranging(case)
         _close(consultation, actor=actor, reason=reason, request=request)
         _move_case(consultation, actor=actor, frm=S.CONSULTATION, to=S.IN_REVIEW,
                    reason=_("The consultation was cancelled."), request=request)
@@ -451,6 +461,75 @@ def _close(consultation: Consultation, *, actor, reason: str, request=None) -> N
               new={"status": consultation.status, "sequence": consultation.sequence})
     _tell(consultation, NOTICE_CONSULTATION_CANCELLED, actor=actor,
           method=ics.CANCEL if was_booked else None)
+
+
+def can_decline(*, case: Case) -> bool:
+    """Whether the patient may decline now: they asked for a consultation, a
+    specialist has the case, and none has taken place or been declined (an open
+    one may be, until its booked time comes)."""
+    if case.consultation_type not in Mode.values or case.specialist_id is None:
+        return False
+    if case.status not in ARRANGING:
+        return False
+    consultations = case_consultations(case=case)
+    latest = consultations[0] if consultations else None
+    if latest is not None and latest.status == Status.DECLINED:
+        return False
+    if latest is not None and latest.is_open:
+        return latest.status != Status.BOOKED or latest.starts_at > timezone.now()
+    return not any(c.status == Status.HELD for c in consultations)
+
+
+def consultation_decline(*, actor, case_ref: UUID | str, note: str = "",
+                         request=None) -> Consultation:
+    """The patient no longer wants the consultation they asked for. An open one is
+    declined (a booked time leaves both calendars and the case goes back to
+    review); with none open, one is recorded as declined. It shows on the case's
+    timeline, the specialist is told, and the report can be signed without one.
+    `note`: what the patient wants the specialist to know (optional)."""
+    note = _clean_note(note)
+    if message := _too_long(note, NOTE_MAX):
+        raise ConsultationError(_("Please correct the problems below."), {"note": [message]})
+    with transaction.atomic():
+        case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+        _owner(actor, case)
+        mode = _mode(case)
+        consultations = list(Consultation.objects.select_for_update().filter(case=case))
+        latest = consultations[0] if consultations else None
+        if latest is not None and latest.status == Status.DECLINED:
+            return latest  # declined already: a double click
+        if any(c.status == Status.HELD for c in consultations) and (
+                latest is None or not latest.is_open):
+            raise ConsultationError(_("Your consultation has already taken place."), status=409)
+        if case.specialist_id is None or case.status not in ARRANGING:
+            raise ConsultationError(_("A consultation can be declined while your specialist is "
+                                      "reviewing your request."), status=409)
+        if latest is not None and latest.is_open:
+            consultation = latest
+            was_booked = consultation.status == Status.BOOKED
+            if was_booked and consultation.starts_at <= timezone.now():
+                raise ConsultationError(_("This consultation's time has come: your specialist "
+                                          "will record what happened."), status=409)
+            old_status = consultation.status
+            consultation.status = Status.DECLINED
+            consultation.sequence += 1
+            consultation.save(update_fields=["status", "sequence", "updated_at"])
+        else:
+            was_booked, old_status = False, ""
+            consultation = Consultation.objects.create(
+                case=case, specialist_id=case.specialist_id, mode=mode,
+                patient_time_zone=patient_zone_name(case), status=Status.DECLINED)
+        consultation.case = case
+        ConsultationEvent.objects.create(consultation=consultation, actor=actor,
+                                         action=Action.DECLINED, note=note)
+        log_event(actor=actor, action="consultations.consultation.declined", obj=consultation,
+                  request=request, old={"status": old_status},
+                  new={"status": Status.DECLINED, "sequence": consultation.sequence})
+        _move_case(consultation, actor=actor, frm=S.CONSULTATION, to=S.IN_REVIEW,
+                   reason=_("The patient declined the consultation."), request=request)
+        _tell(consultation, NOTICE_CONSULTATION_DECLINED, actor=actor,
+              method=ics.CANCEL if was_booked else None)
+    return consultation
 
 
 OUTCOMES = (Status.HELD, Status.MISSED)

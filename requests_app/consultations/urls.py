@@ -5,6 +5,7 @@ from . import views
 app_name = "consultations"
 urlpatterns = [
     path("case/<uuid:ref>/new/", views.consultation_new, name="new"),
+    path("case/<uuid:ref>/decline/", views.consultation_decline, name="decline"),
     path("<uuid:consultation_ref>/", views.consultation_detail, name="detail"),
     path("<uuid:consultation_ref>/choose/", views.consultation_choose, name="choose"),
     path("<uuid:consultation_ref>/other-times/", views.consultation_other_times, name="other_times"),

@@ -21,7 +21,7 @@ from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 
 from . import ics, selectors, services
-from .forms import CancelForm, ChooseForm, OtherTimesForm, OutcomeForm, SlotsForm
+from .forms import CancelForm, ChooseForm, DeclineForm, OtherTimesForm, OutcomeForm, SlotsForm
 from .models import Action, Mode, Status
 from .times import (
     care_team_zone,
@@ -82,7 +82,8 @@ def _status(form) -> int:
 
 # --- The consultation's page --------------------------------------------------------------
 STATUS_TAGS = {Status.PROPOSED: "yellow", Status.OTHER_TIMES: "yellow", Status.BOOKED: "blue",
-               Status.HELD: "green", Status.MISSED: "red", Status.CANCELLED: "grey"}
+               Status.HELD: "green", Status.MISSED: "red", Status.CANCELLED: "grey",
+               Status.DECLINED: "grey"}
 
 
 def _who(actor, reader) -> str:
@@ -134,6 +135,12 @@ def _page(request, consultation, *, choose_form=None, status=200):
         if consultation.status == Status.OTHER_TIMES else None,
         "cancelled": next((e for e in reversed(history) if e.action == Action.CANCELLED), None)
         if consultation.status == Status.CANCELLED else None,
+        "declined": next((e for e in reversed(history) if e.action == Action.DECLINED), None)
+        if consultation.status == Status.DECLINED else None,
+        # A missed one: the specialist proposes another (from the case page) or closes it.
+        "can_close_missed": consultation.status == Status.MISSED
+        and _is_specialist(user, case) and case.status in services.ARRANGING,
+        "can_decline": is_owner and services.can_decline(case=case),
         "case_url": _case_url(user, case),
     }
     return render(request, "consultations/detail.html", context, status=status)
@@ -311,6 +318,31 @@ def consultation_cancel(request, consultation_ref):
                                         "told."))
             return redirect("consultations:detail", consultation.uuid)
     return _form_page(request, "consultations/cancel.html", consultation, form)
+
+
+@sensitive_post_parameters()
+@login_required
+def consultation_decline(request, ref):
+    """The patient says they no longer want the consultation they asked for."""
+    case = case_for_viewer(viewer=request.user, ref=ref, request=request)
+    if request.user.pk != case.owner_id:
+        raise Http404
+    form = DeclineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consultation = services.consultation_decline(
+                actor=request.user, case_ref=case.uuid, note=form.cleaned_data["note"],
+                request=request)
+        except services.ConsultationError as error:
+            _refusal(form, error)
+        else:
+            messages.success(request, _("You declined the consultation. Your specialist is told, "
+                                        "and writes the report without one."))
+            return redirect("consultations:detail", consultation.uuid)
+    context = {"case": case, "form": form, "open": selectors.open_consultation(case=case),
+               "can_decline": services.can_decline(case=case),
+               "case_url": _case_url(request.user, case)}
+    return render(request, "consultations/decline.html", context, status=_status(form))
 
 
 @sensitive_post_parameters()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from records.models import Category, Record
 from records.selectors import records_for_viewer
+from requests_app.consultations.selectors import consultation_standing
 from requests_app.models import Case, CaseStatus, Icd10Code
 from requests_app.selectors import case_for_viewer
 from requests_app.workflow import (
@@ -202,6 +203,14 @@ def signing_problems(version: ReportVersion) -> list[tuple[str, str]]:
                 % {"n": answer.position, "question": answer.question_text}))
     if not version.reviewed.exists():
         problems.append(("records", _("Tick at least one record you reviewed.")))
+    # The first report of a case whose patient asked for a consultation waits until
+    # it was held, declined, or cancelled with a reason the patient reads (an
+    # amendment comes after the report was released, when that was settled).
+    case = version.report.case
+    if case.status in WRITABLE_STATUSES:
+        standing = consultation_standing(case=case)
+        if standing is not None and not standing.settled:
+            problems.append(("consultation", standing.text))
     return problems
 
 

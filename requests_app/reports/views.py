@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from records.models import Category
 from records.selectors import records_for_viewer
+from requests_app.consultations.selectors import consultation_standing
 from requests_app.models import CaseStatus
 from requests_app.selectors import case_for_viewer, case_list
 from secondop import storage
@@ -239,8 +240,14 @@ def report_sign(request, ref):
     draft, _has_versions = _draft_of(case)
     if draft is None:
         return redirect("reports:case", case.uuid)
+    standing = consultation_standing(case=case)
     context = {"case": case, "draft": draft,
                "problems": services.signing_problems(draft),
+               "consultation": standing,
+               "consultation_url": reverse("consultations:detail",
+                                           args=[standing.consultation.uuid])
+               if standing and standing.consultation else
+               reverse("requests_app:staff_case", args=[case.uuid]),
                "can_sign_now": case.status in {CaseStatus.IN_REVIEW,
                                                *services.AMENDABLE_STATUSES}}
     return render(request, "reports/sign.html", context)

@@ -14,6 +14,23 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.SPECIALIST, Role.ADMIN})
 
 
+# Titles before a name and letters after it: "Dr. Helen Marsh, MD" is Helen Marsh.
+_HONORIFICS = frozenset({"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx"})
+# As written (case counts: "Anh Do" keeps his surname; "Helen Marsh MD" loses the MD).
+_POST_NOMINALS = frozenset({"MD", "DO", "PhD", "MPH", "MBA", "RN", "NP", "PA", "FACC", "FACS",
+                            "FACP", "FRCP", "Jr", "Sr", "II", "III", "IV"})
+
+
+def name_words(full_name: str) -> list[str]:
+    """The words of a person's name without titles and post-nominal letters."""
+    words = (full_name or "").split(",")[0].split()
+    while words and words[0].lower().rstrip(".") in _HONORIFICS:
+        words = words[1:]
+    while len(words) > 1 and words[-1].replace(".", "") in _POST_NOMINALS:
+        words = words[:-1]
+    return words
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -78,7 +95,18 @@ class User(AbstractUser):
         return self.full_name
 
     def get_short_name(self) -> str:
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        words = name_words(self.full_name)
+        return words[0] if words else self.email
+
+    def greeting_name(self) -> str:
+        """How an email greets them: "Dr. Marsh" for a specialist, the first name
+        ("Margaret") for everyone else; "" when the name gives nothing to use."""
+        words = name_words(self.full_name)
+        if not words:
+            return ""
+        if self.role == Role.SPECIALIST:
+            return f"Dr. {words[-1]}"
+        return words[0]
 
     @property
     def is_clinical_staff(self) -> bool:

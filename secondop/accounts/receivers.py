@@ -7,6 +7,7 @@ from allauth.account.signals import (
     user_signed_up,
 )
 from allauth.mfa.signals import authenticator_added, authenticator_removed
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.urls import reverse
@@ -15,12 +16,18 @@ from django.utils.translation import gettext as _
 from secondop.accounts.services import email_changed_notice_queue
 from secondop.audit.services import log_event
 from secondop.notifications.models import Kind
-from secondop.notifications.services import notify
+from secondop.notifications.services import EmailText, notify
 
 
 def _security_notice(user, title: str) -> None:
     """Tell the person by email too (always on): if it was not them, they can act."""
-    notify(recipient=user, kind=Kind.SECURITY, title=title, url=reverse("usersessions_list"))
+    notify(recipient=user, kind=Kind.SECURITY, title=title, url=reverse("usersessions_list"),
+           email=EmailText(
+               subject=title.rstrip("."),
+               sentence=_("%(what)s If this was not you, change your password now and write "
+                          "to %(support)s: we will help you lock the account.")
+               % {"what": title, "support": settings.SECONDOP_SUPPORT_EMAIL},
+               action=_("See where your account is signed in")))
 
 
 @receiver(user_logged_in)
@@ -61,14 +68,19 @@ def on_password_reset(sender, request, user, **kwargs):
 
 @receiver(email_changed)
 def on_email_changed(sender, request, user, from_email_address, to_email_address, **kwargs):
+    old_email = getattr(from_email_address, "email", None)
+    if old_email is None:
+        # allauth says "changed" when the first address of a new account is verified
+        # at sign-up: nothing changed, so nobody is warned.
+        log_event(actor=user, action="accounts.user.email_verified", obj=user, request=request,
+                  new={"email": to_email_address.email})
+        return
     log_event(
         actor=user, action="accounts.user.email_changed", obj=user, request=request,
-        old={"email": getattr(from_email_address, "email", None)},
-        new={"email": to_email_address.email},
+        old={"email": old_email}, new={"email": to_email_address.email},
     )
     _security_notice(user, _("The email address of your account was changed."))
-    old_email = getattr(from_email_address, "email", None)
-    if old_email and old_email.lower() != to_email_address.email.lower():
+    if old_email.lower() != to_email_address.email.lower():
         email_changed_notice_queue(user=user, old_email=old_email)
 
 

@@ -86,10 +86,21 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind)
-    # Shown in the app only, behind sign-in. Emails carry the reference alone.
+    # Shown in the app only, behind sign-in.
     title = models.CharField(_("title"), max_length=200)
     reference = models.CharField(_("reference"), max_length=32, blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
+    # The email's own words, from the app that raised it: what happened and what to
+    # do, never a medical detail (tests/test_email_privacy.py reads every one).
+    # Empty: the email says only that there is news (on the reference).
+    email_subject = models.CharField(_("email subject"), max_length=200, blank=True)
+    email_sentence = models.CharField(_("email sentence"), max_length=500, blank=True)
+    email_action = models.CharField(_("email link words"), max_length=100, blank=True)
+    # The notification whose email carried this one (itself when it went alone, or
+    # the first of a digest): several notices to one person within a few minutes
+    # go out as one email.
+    emailed_with = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -4,7 +4,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -13,7 +13,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .models import (
     ALWAYS_EMAILED,
@@ -36,6 +38,8 @@ ALWAYS_EMAILED_RETRY_FOR = timedelta(hours=24)
 # Redis' one-hour visibility timeout, so a countdown task is never redelivered early).
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 30 * 60
+# The most notifications one digest email lists; the rest go in the next one.
+DIGEST_MAX = 20
 
 
 @dataclass(frozen=True)
@@ -54,28 +58,64 @@ class CalendarInvite:
             raise ValueError("A calendar invite needs its file")
 
 
+@dataclass(frozen=True)
+class EmailText:
+    """The email's own words, from the app that raises the notification: a subject
+    and a sentence that say what happened and what to do ("A case is offered to
+    you. Please answer by ..."), and the words of the link to the page to act on.
+    The caller vouches that none holds a medical detail."""
+
+    subject: str
+    sentence: str
+    action: str = ""
+
+
 def notify(*, recipient, kind: str, title: str, url: str = "", reference: str = "",
+           email: EmailText | None = None,
            calendar: CalendarInvite | None = None) -> Notification:
     """Write the notification in the caller's transaction; deliver it after commit.
 
     If the transaction rolls back, nothing is sent. If the broker is unreachable
     at commit, the row stays undelivered and notifications_sweep re-queues it.
+    `url`: the page to act on (a path); the email links to it through sign-in.
+    `email`: the email's words (without them it says there is news).
     `calendar`: an iCalendar file the email carries as an attachment.
+
+    It shows in the app at once. Its email waits NOTIFICATIONS_DIGEST_WINDOW, so
+    that what else happens to the same person meanwhile goes out with it as one
+    email; a security notice and a calendar file go at once, on their own.
     """
     wanted = email_wanted(user=recipient, kind=kind)
+    now = timezone.now()
+    wait = settings.NOTIFICATIONS_DIGEST_WINDOW if kind not in ALWAYS_EMAILED and not calendar \
+        else timedelta(0)
     notification = Notification.objects.create(
         recipient=recipient,
         kind=kind,
         title=title[:200],
         url=url,
         reference=reference,
+        email_subject=email.subject[:200] if email else "",
+        email_sentence=email.sentence[:500] if email else "",
+        email_action=email.action[:100] if email else "",
         email_status=EmailStatus.PENDING if wanted else EmailStatus.SKIPPED,
-        next_attempt_at=timezone.now() if wanted else None,
+        next_attempt_at=now + wait if wanted else None,
         calendar_ics=calendar.ics if calendar else "",
         calendar_method=calendar.method if calendar else "",
     )
     transaction.on_commit(lambda: notification_enqueue(notification_id=notification.pk))
+    if wanted and wait:
+        # In-app at once (above); the email when the window ends, with whatever else
+        # for this person is waiting by then. Lost, the sweep sends it a little later.
+        transaction.on_commit(lambda: notification_enqueue(
+            notification_id=notification.pk, countdown=wait.total_seconds() + 1))
     return notification
+
+
+def _digestible(n: Notification) -> bool:
+    """Goes out with others: not a security notice (it goes at once, alone), nor
+    a calendar file (a mail client reads one invitation per email)."""
+    return n.kind not in ALWAYS_EMAILED and not n.calendar_ics
 
 
 def notification_enqueue(*, notification_id: int, countdown: float | None = None) -> None:
@@ -111,8 +151,14 @@ def notification_claim_email(*, notification_id: int) -> Notification | None:
     """Take the email for sending: state `sending`, owned until `lease_until`.
 
     Returns None when there is nothing to send now: sent, skipped or given up;
-    waiting out a backoff; or claimed by another worker whose lease still holds.
-    A lease that has run out means that worker died, and the email is taken over.
+    waiting out a backoff or its digest window; or claimed by another worker
+    whose lease still holds. A lease that has run out means that worker died,
+    and the email is taken over.
+
+    A digest: the other emails to the same person raised from a window before it
+    on, that are waiting (gathering, due, or left by a dead worker), are claimed
+    with it, under the same lease, and go out in the same email; `n.digest` lists them all, `n` first. Rows another
+    worker is claiming at this moment are skipped, never waited for.
     """
     now = timezone.now()
     due = Q(email_status=EmailStatus.PENDING, next_attempt_at__lte=now)
@@ -127,50 +173,88 @@ def notification_claim_email(*, notification_id: int) -> Notification | None:
         if n is None:
             return None  # another process got there first, or nothing is due
         if n.email_status == EmailStatus.SENDING and _out_of_retries(n, now):
-            # A message that keeps killing its worker must not be retried forever.
-            n.email_status = EmailStatus.FAILED
-            n.lease_until = None
-            n.failure_reason = f"Gave up after {n.email_attempts} attempts: worker lost"
-            n.save(update_fields=["email_status", "lease_until", "failure_reason"])
+            _give_up_lost(n)
             return None
-        n.email_status = EmailStatus.SENDING
-        n.lease_until = now + settings.NOTIFICATIONS_EMAIL_LEASE
-        n.next_attempt_at = None
-        n.email_attempts += 1
-        n.save(update_fields=["email_status", "lease_until", "next_attempt_at", "email_attempts"])
+        others = []
+        window = settings.NOTIFICATIONS_DIGEST_WINDOW
+        if window and _digestible(n):
+            # Its neighbours in time: an older email still pending is a retry, on its own
+            # clock (a digest that failed comes back together, led by its oldest).
+            waiting = Q(email_status=EmailStatus.PENDING) | lease_over
+            others = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(waiting, recipient_id=n.recipient_id,
+                        created_at__gte=n.created_at - window)
+                .exclude(pk=n.pk).exclude(kind__in=ALWAYS_EMAILED).filter(calendar_ics="")
+                .order_by("created_at", "pk")[:DIGEST_MAX - 1]
+            )
+        lease = now + settings.NOTIFICATIONS_EMAIL_LEASE
+        claimed = []
+        for row in [n, *others]:
+            if row.email_status == EmailStatus.SENDING and _out_of_retries(row, now):
+                _give_up_lost(row)
+                continue
+            row.email_status = EmailStatus.SENDING
+            row.lease_until = lease
+            row.next_attempt_at = None
+            row.email_attempts += 1
+            row.save(update_fields=["email_status", "lease_until", "next_attempt_at",
+                                    "email_attempts"])
+            row.recipient = n.recipient
+            claimed.append(row)
+    n.digest = claimed
     return n
 
 
+def _give_up_lost(n: Notification) -> None:
+    # A message that keeps killing its worker must not be retried forever.
+    n.email_status = EmailStatus.FAILED
+    n.lease_until = None
+    n.failure_reason = f"Gave up after {n.email_attempts} attempts: worker lost"
+    n.save(update_fields=["email_status", "lease_until", "failure_reason"])
+
+
 def notification_message_id(n: Notification) -> str:
-    """The same on every attempt: a resend (see README) can be recognised as one."""
+    """The same on every attempt: a resend (see README) can be recognised as one.
+    A digest takes the id of its oldest notification."""
     domain = (parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
               or urlsplit(settings.SITE_URL).hostname or "secondop.local")
-    return f"<notification-{n.pk}@{domain}>"
+    first = min(row.pk for row in getattr(n, "digest", None) or [n])
+    return f"<notification-{first}@{domain}>"
 
 
 def _attempt_email(n: Notification) -> datetime | None:
     # Sent outside any transaction or row lock: the claim is what keeps other
-    # workers away, and the lease is what frees the row if this process dies.
+    # workers away, and the lease is what frees the rows if this process dies.
+    rows = getattr(n, "digest", None) or [n]
     if not n.recipient.email:
-        return _email_failed(n, reason="The recipient has no email address", transient=False)
+        return _batch_failed(rows, reason="The recipient has no email address", transient=False)
     try:
-        accepted = _send_email(n)
+        accepted = _send_email(n, rows)
     except Exception as exc:
         reason, transient = _describe(exc), _is_transient(exc)
         # No traceback for SMTP errors: their text often carries the address.
         logger.log(logging.WARNING if transient else logging.ERROR,
                    "Email for notification %s failed: %s", n.pk, reason,
                    exc_info=not isinstance(exc, smtplib.SMTPException))
-        return _email_failed(n, reason=reason, transient=transient)
+        return _batch_failed(rows, reason=reason, transient=transient)
     if not accepted:
-        return _email_failed(n, reason="No recipient accepted", transient=False)
+        return _batch_failed(rows, reason="No recipient accepted", transient=False)
     # The email is out, so it is recorded as sent even if our lease ran out meanwhile
-    # and another worker has the row: this is the window in which a resend happens.
-    Notification.objects.filter(pk=n.pk).exclude(email_status=EmailStatus.SENT).update(
+    # and another worker has the rows: this is the window in which a resend happens.
+    Notification.objects.filter(pk__in=[row.pk for row in rows]).exclude(
+        email_status=EmailStatus.SENT).update(
         email_status=EmailStatus.SENT, emailed_at=timezone.now(), lease_until=None,
-        next_attempt_at=None, failure_reason="",
+        next_attempt_at=None, failure_reason="", emailed_with=rows[0].pk,
     )
     return None
+
+
+def _batch_failed(rows: list[Notification], *, reason: str, transient: bool) -> datetime | None:
+    """Each notification of a failed email decides on its own whether to try again
+    (its own attempts and age); the first retry time is when to come back."""
+    retries = [_email_failed(row, reason=reason, transient=transient) for row in rows]
+    return min((at for at in retries if at is not None), default=None)
 
 
 def _email_failed(n: Notification, *, reason: str, transient: bool) -> datetime | None:
@@ -236,19 +320,56 @@ def _describe(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def _send_email(n: Notification) -> int:
-    # No medical detail in email: the kind, the reference and a link to sign in.
+def notification_link(url: str) -> str:
+    """The page to act on, through sign-in and back: the sign-in page with the
+    page as `next` (a signed-in reader goes straight on). Only a path of ours."""
+    login = f"{settings.SITE_URL}{reverse('account_login')}"
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return login
+    return f"{login}?{urlencode({'next': url})}"
+
+
+def _email_lines(n: Notification) -> dict[str, str]:
+    """What one notification says in an email: a subject, a sentence, the link's words."""
+    if n.email_subject and n.email_sentence:
+        return {"subject": n.email_subject, "sentence": n.email_sentence,
+                "action": n.email_action or gettext("Sign in to see it")}
+    if n.reference:
+        news = gettext("There is news on %(ref)s") % {"ref": n.reference}
+        sentence = gettext("There is news on %(ref)s.") % {"ref": n.reference}
+    else:
+        news = gettext("There is news for you in SecondOp")
+        sentence = gettext("There is news for you in SecondOp.")
+    return {"subject": news, "sentence": sentence, "action": gettext("Sign in to see it")}
+
+
+def email_subject_for(rows: list[Notification]) -> str:
+    if len(rows) == 1:
+        return _email_lines(rows[0])["subject"]
+    references = {row.reference for row in rows}
+    if len(references) == 1 and rows[0].reference:
+        return gettext("%(n)s updates on %(ref)s") % {"n": len(rows), "ref": rows[0].reference}
+    return gettext("%(n)s updates from SecondOp") % {"n": len(rows)}
+
+
+def _send_email(n: Notification, rows: list[Notification] | None = None) -> int:
+    # No medical detail in email: what happened, in the words of the app that said
+    # it (checked by the privacy test), the reference and a link through sign-in.
+    rows = rows or [n]
+    items = [{**_email_lines(row), "link": notification_link(row.url), "notification": row}
+             for row in rows]
+    name = n.recipient.greeting_name()
     context = {
         "notification": n,
         "kind": Kind(n.kind),
-        "recipient_name": n.recipient.get_short_name(),
-        "sign_in_url": f"{settings.SITE_URL}/accounts/login/",
-        "preferences_url": f"{settings.SITE_URL}/notifications/preferences/",
+        "items": items,
+        "digest": len(items) > 1,
+        "recipient_name": name,
+        "sign_in_url": f"{settings.SITE_URL}{reverse('account_login')}",
+        "preferences_url": notification_link(reverse("notifications:preferences")),
         "support_email": settings.SECONDOP_SUPPORT_EMAIL,
     }
-    subject = " ".join(
-        render_to_string("notifications/email/notification_subject.txt", context).split()
-    )
+    subject = " ".join(email_subject_for(rows).split())
     text = render_to_string("notifications/email/notification_message.txt", context)
     html = render_to_string("notifications/email/notification_message.html", context)
     message = EmailMultiAlternatives(

@@ -22,7 +22,8 @@ def test_a_password_change_is_audited_and_the_person_is_told_by_email(client, pa
     notice = Notification.objects.get(recipient=patient, kind=Kind.SECURITY)
     assert notice.delivered_at is not None
     assert [m.to for m in mail.outbox] == [[patient.email]]
-    assert "security notice" in mail.outbox[0].body
+    assert mail.outbox[0].subject == "Your password was changed"
+    assert "Your password was changed. If this was not you" in mail.outbox[0].body
 
 
 def test_sign_ins_and_failures_are_audited(client, patient):
@@ -48,3 +49,45 @@ def test_people_see_their_sessions_and_can_end_the_others(client, patient):
     assert response.status_code == 302
     assert other_device.get(reverse("requests_app:dashboard")).status_code == 302  # signed out
     assert client.get(reverse("requests_app:dashboard")).status_code == 200
+
+
+def _confirmation_key(message) -> str:
+    import re
+
+    return re.search(r"/accounts/confirm-email/([^/\s]+)/", message.body).group(1)
+
+
+def test_verifying_the_address_at_sign_up_sends_no_security_notice(client):
+    client.post(reverse("account_signup"), {
+        "full_name": "Margaret Hale", "email": "margaret@example.com",
+        "password1": "a-long-and-unusual-passphrase",
+        "password2": "a-long-and-unusual-passphrase"})
+    assert len(mail.outbox) == 1  # the confirmation link
+    key = _confirmation_key(mail.outbox[0])
+    response = client.post(reverse("account_confirm_email", args=[key]))
+    assert response.status_code == 302
+
+    from allauth.account.models import EmailAddress
+
+    assert EmailAddress.objects.get(email="margaret@example.com").verified
+    assert not Notification.objects.filter(kind=Kind.SECURITY).exists()
+    assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
+    assert not AuditEvent.objects.filter(action="accounts.user.email_changed").exists()
+    assert AuditEvent.objects.filter(action="accounts.user.email_verified").exists()
+
+
+def test_a_real_address_change_tells_the_account_and_the_old_address(client, patient):
+    from allauth.account.models import EmailAddress
+
+    client.post(reverse("account_login"), {"login": patient.email, "password": PASSWORD})
+    old = patient.email
+    response = client.post(reverse("account_email"), {"action_add": "", "email": "pat.new@example.com"})
+    assert response.status_code == 302
+    key = _confirmation_key(mail.outbox[-1])
+    client.post(reverse("account_confirm_email", args=[key]))
+
+    assert EmailAddress.objects.get(user=patient).email == "pat.new@example.com"
+    notice = Notification.objects.get(recipient=patient, kind=Kind.SECURITY)
+    assert notice.email_subject == "The email address of your account was changed"
+    to_old = [m for m in mail.outbox if m.to == [old]]
+    assert any("pat.new@example.com" in m.body for m in to_old)

@@ -426,3 +426,78 @@ def test_a_withdrawn_request_takes_its_booking_out_of_both_calendars(case, booke
     for person in (patient, specialist):
         assert Notification.objects.filter(recipient=person).latest("id").calendar_method == "CANCEL"
     assert services.consultations_cancel_for_closed_cases() == 0
+
+
+# --- The patient declines ---------------------------------------------------------------------
+def test_the_patient_declines_before_any_time_is_proposed(case, patient, specialist):
+    declined = services.consultation_decline(actor=patient, case_ref=case.uuid,
+                                             note="The records should be enough")
+    assert declined.status == Status.DECLINED and declined.video_room == ""
+    event = ConsultationEvent.objects.get(consultation=declined)
+    assert (event.action, event.actor, event.note) == ("declined", patient,
+                                                       "The records should be enough")
+    assert AuditEvent.objects.filter(action="consultations.consultation.declined").exists()
+    told = Notification.objects.get(recipient=specialist)
+    assert told.email_subject == f"The patient declined the consultation on {case.reference}"
+    assert "sign the report without one" in told.email_sentence
+    # Nothing more to propose against, and the patient's own receipt.
+    assert Notification.objects.filter(recipient=patient, kind=Kind.CONSULTATION).exists()
+    # A second click changes nothing.
+    assert services.consultation_decline(actor=patient, case_ref=case.uuid).pk == declined.pk
+    assert ConsultationEvent.objects.count() == 1
+
+
+def test_declining_a_booking_frees_the_time_and_the_case_goes_back_to_review(
+        case, booked, patient, specialist):
+    services.consultation_decline(actor=patient, case_ref=case.uuid)
+    booked.refresh_from_db()
+    assert booked.status == Status.DECLINED
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_REVIEW
+    assert CaseEvent.objects.filter(case=case, new_status=CaseStatus.IN_REVIEW,
+                                    reason="The patient declined the consultation.").exists()
+    # Both calendars lose the time.
+    cancels = Notification.objects.filter(calendar_method="CANCEL")
+    assert {n.recipient for n in cancels} == {patient, specialist}
+
+
+def test_only_the_patient_declines_and_outsiders_get_a_404(case, specialist, coordinator,
+                                                           outsider):
+    with pytest.raises(PermissionDenied):
+        services.consultation_decline(actor=specialist, case_ref=case.uuid)
+    with pytest.raises(PermissionDenied):
+        services.consultation_decline(actor=coordinator, case_ref=case.uuid)
+    with pytest.raises(Http404):
+        services.consultation_decline(actor=outsider, case_ref=case.uuid)
+    assert not Consultation.objects.exists()
+
+
+def test_a_consultation_that_took_place_or_a_written_opinion_cannot_be_declined(
+        case, booked, patient, specialist):
+    to_the_past(booked)
+    services.consultation_record_outcome(actor=specialist, ref=booked.uuid, outcome="held",
+                                         notes="Examined.")
+    with pytest.raises(Error, match="already taken place"):
+        services.consultation_decline(actor=patient, case_ref=case.uuid)
+    written = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
+                          specialist=specialist, consultation_type="written")
+    with pytest.raises(Error, match="written opinion only"):
+        services.consultation_decline(actor=patient, case_ref=written.uuid)
+
+
+def test_declining_needs_a_specialist_on_the_case(patient):
+    waiting = CaseFactory(owner=patient, submitted=True, status=CaseStatus.MATCHING,
+                          consultation_type="video")
+    with pytest.raises(Error, match="while your specialist is reviewing"):
+        services.consultation_decline(actor=patient, case_ref=waiting.uuid)
+
+
+def test_a_missed_consultation_can_be_closed_with_a_reason(case, booked, specialist, patient):
+    to_the_past(booked)
+    services.consultation_record_outcome(actor=specialist, ref=booked.uuid, outcome="missed")
+    services.consultation_cancel(actor=specialist, ref=booked.uuid,
+                                 reason="We could not reach you twice; the report goes on")
+    booked.refresh_from_db()
+    assert booked.status == Status.CANCELLED
+    assert not Notification.objects.filter(calendar_method__in=["CANCEL"],
+                                           created_at__gt=booked.outcome_at).exists()

@@ -307,3 +307,50 @@ def test_a_written_opinion_shows_no_consultation_panel(client, patient, speciali
     assert "consultation-panel" not in page
     assert get(client, specialist, reverse("consultations:new", args=[case.uuid])
                ).status_code == 302
+
+
+# --- Declining -------------------------------------------------------------------------------
+def test_the_patient_declines_from_the_case_panel_and_it_is_on_the_timeline(
+        client, case, patient, specialist):
+    client.force_login(patient)
+    page = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    decline_url = reverse("consultations:decline", args=[case.uuid])
+    assert decline_url in page
+    assert "I no longer want a consultation" in page
+    form = client.get(decline_url)
+    assert form.status_code == 200
+    response = client.post(decline_url, {"note": "My own doctor can examine me"})
+    assert response.status_code == 302
+    page = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert "The consultation was declined by the patient." in page
+    assert "My own doctor can examine me" in page
+    assert "You declined it" in page
+    assert "will propose times" not in page
+
+
+def test_only_the_patient_reaches_the_decline_page(client, case, specialist, outsider):
+    url = reverse("consultations:decline", args=[case.uuid])
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"note": ""}).status_code == 404
+
+
+def test_the_patient_page_promises_no_times_once_the_review_is_over(client, case, patient):
+    from requests_app.models import Case
+
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.DELIVERED)
+    client.force_login(patient)
+    page = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert "will propose times" not in page
+    assert "No consultation took place for this request." in page
+
+
+def test_a_written_opinion_has_nothing_to_decline(client, patient):
+    written = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
+                          consultation_type="written")
+    client.force_login(patient)
+    url = reverse("consultations:decline", args=[written.uuid])
+    assert "There is no consultation to decline now" in client.get(url).content.decode()
+    response = client.post(url, {"note": ""})
+    assert response.status_code == 409
+    assert "written opinion only" in response.content.decode()

@@ -132,3 +132,63 @@ def test_a_specialist_proposes_the_patient_books_and_it_is_recorded_held(page, w
     screenshot(page, "consultation-held")
     assert Case.objects.get(pk=case.pk).status == CaseStatus.IN_REVIEW
     assert_no_csp_violations(page)
+
+
+def test_the_patient_declines_and_the_report_can_then_be_signed(page, world):
+    """Signing waits for the consultation the patient asked for; the patient
+    declines it; the signing page says so and lets the specialist sign."""
+    import shutil
+
+    from tests.accounts.factories import enrol_totp
+    from tests.reports.factories import assigned_case, write_draft
+
+    patient, specialist, _case = world
+    coordinator = UserFactory(role="coordinator", email="grace@example.com")
+    enrol_totp(coordinator)
+    case = assigned_case(patient, coordinator, specialist, consultation_type="video",
+                         patient_state="CA", patient_name="Maria Lopez")
+    write_draft(case, specialist)
+
+    def shot(name):
+        shutil.copy(screenshot(page, name), f"/tmp/{name}.png")
+
+    # --- The specialist cannot sign yet: the signing page says why.
+    _staff_sign_in(page, specialist.email)
+    page.wait_for_url(re.compile("/specialist/"))
+    page.goto(f"/reports/case/{case.uuid}/sign/")
+    summary = page.locator(".error-summary")
+    assert "none has been proposed" in summary.inner_text()
+    assert page.get_by_role("button", name="Sign the report").count() == 0
+    assert_accessible(page, "signing page, consultation not settled")
+    shot("sign-consultation-unsettled")
+    sign_out(page)
+
+    # --- The patient declines it, saying why; it is on their timeline.
+    sign_in(page, patient.email)
+    page.wait_for_url(re.compile("/requests/$"))
+    page.goto(f"/requests/{case.uuid}/")
+    page.get_by_role("link", name="I no longer want a consultation").click()
+    assert_accessible(page, "decline form")
+    shot("consultation-decline")
+    page.get_by_label(re.compile("Anything your specialist should know")).fill(
+        "My own doctor examined me last week")
+    page.get_by_role("button", name="Decline the consultation").click()
+    assert page.get_by_text("You declined the consultation.").first.is_visible()
+    assert_accessible(page, "declined consultation")
+    page.goto(f"/requests/{case.uuid}/")
+    assert page.get_by_text("The consultation was declined by the patient.").is_visible()
+    assert page.get_by_text("My own doctor examined me last week").is_visible()
+    shot("consultation-declined-case")
+    assert_no_csp_violations(page)
+    sign_out(page)
+
+    # --- The signing page now says which, and offers the signature.
+    cache.clear()
+    _staff_sign_in(page, specialist.email)
+    page.wait_for_url(re.compile("/specialist/"))
+    page.goto(f"/reports/case/{case.uuid}/sign/")
+    assert page.get_by_text("The patient declined the consultation on").is_visible()
+    assert page.get_by_role("button", name="Sign the report").is_visible()
+    assert_accessible(page, "signing page, consultation declined")
+    shot("sign-consultation-declined")
+    assert_no_csp_violations(page)

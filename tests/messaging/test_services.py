@@ -55,7 +55,9 @@ def test_the_patient_writes_and_the_care_team_is_told_by_a_sign_in_email(
     assert note.reference == case.reference and "patient" in note.title
     assert sorted(m.to[0] for m in mail.outbox) == sorted([coordinator.email, specialist.email])
     assert_no_medical_detail(mail.outbox, BODY)
-    assert all(case.reference in m.body and "Sign in" in m.body for m in mail.outbox)
+    # What happened, the reference, and a link to the thread through sign-in.
+    assert all(case.reference in m.body and "/accounts/login/?next=%2Fmessages%2F" in m.body
+               for m in mail.outbox)
     event = AuditEvent.objects.get(action="messaging.message.posted")
     assert event.actor == patient and event.object_id == str(message.pk)
     assert BODY not in str(event.new_values) and BODY not in event.object_repr

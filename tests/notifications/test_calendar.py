@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from secondop.notifications.models import KINDS_FOR_ROLE, CalendarMethod, Kind, Notification
 from secondop.notifications.selectors import email_preferences
-from secondop.notifications.services import CalendarInvite, notify
+from secondop.notifications.services import CalendarInvite, EmailText, notify
 
 pytestmark = pytest.mark.django_db
 
@@ -62,13 +62,17 @@ def test_an_email_without_a_calendar_has_no_attachment(patient, django_capture_o
     assert "calendar" not in message.body
 
 
-def test_a_reminder_says_it_is_one_and_nothing_more(patient, django_capture_on_commit_callbacks):
+def test_a_reminder_says_what_its_words_say_and_never_its_title(
+        patient, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         notify(recipient=patient, kind=Kind.REMINDER, title="Reminder: tomorrow at 10:00",
-               reference="SO-2026-000007")
+               reference="SO-2026-000007", url="/consultations/x/",
+               email=EmailText(subject="A reminder: your consultation is tomorrow (SO-2026-000007)",
+                               sentence="This is a reminder: you have a consultation tomorrow.",
+                               action="See the consultation"))
     message = mail.outbox[0]
-    assert message.subject == "SecondOp: a reminder about SO-2026-000007"
-    assert "reminder: you have a consultation tomorrow for request SO-2026-000007" in message.body
+    assert message.subject == "A reminder: your consultation is tomorrow (SO-2026-000007)"
+    assert "This is a reminder: you have a consultation tomorrow." in message.body
     assert "10:00" not in message.body
 
 

@@ -11,6 +11,7 @@ from secondop.notifications.models import EmailPreference, EmailStatus, Kind, No
 from secondop.notifications.selectors import notifications_due_for_sweep
 from secondop.notifications.services import (
     MAX_EMAIL_ATTEMPTS,
+    EmailText,
     notification_claim_email,
     notification_deliver,
     notification_message_id,
@@ -404,3 +405,177 @@ def test_a_finished_send_is_recorded_even_if_the_lease_ran_out_meanwhile(
     assert n.email_status == EmailStatus.SENT
     assert n.lease_until is None
     assert len(mail.outbox) == 1
+
+
+# --- What an email says: its words, the greeting, the link ------------------------------
+def _said(recipient, *, subject="Your second-opinion report is ready (SO-2026-000007)",
+          sentence="Your second-opinion report is ready.", action="Read your report",
+          url="/reports/case/6b7c/", kind=Kind.REPORT_RELEASED, **extra) -> Notification:
+    with transaction.atomic():
+        return notify(recipient=recipient, kind=kind, title="in-app only", url=url,
+                      reference="SO-2026-000007",
+                      email=EmailText(subject=subject, sentence=sentence, action=action),
+                      **extra)
+
+
+def test_an_email_says_its_own_words_greets_by_name_and_links_through_sign_in(db):
+    from tests.accounts.factories import UserFactory
+
+    margaret = UserFactory(role="patient", full_name="Margaret Hale")
+    n = _said(margaret)
+    notification_deliver(notification_id=n.pk)
+    message = mail.outbox[0]
+    assert message.subject == "Your second-opinion report is ready (SO-2026-000007)"
+    assert message.body.startswith("Dear Margaret,")
+    assert "Your second-opinion report is ready." in message.body
+    link = "http://testserver/accounts/login/?next=%2Freports%2Fcase%2F6b7c%2F"
+    assert f"Read your report:\n{link}" in message.body
+    html_part = message.alternatives[0][0]
+    assert f'<a href="{link}">Read your report</a>' in html_part.replace("&amp;", "&")
+    assert "in-app only" not in message.body
+
+
+@pytest.mark.parametrize(("full_name", "role", "greeting"), [
+    ("Dr. Helen Marsh", "specialist", "Dear Dr. Marsh,"),
+    ("Helen Marsh, MD", "specialist", "Dear Dr. Marsh,"),
+    ("Grace Liu", "coordinator", "Dear Grace,"),
+    ("Dr. Anh Do", "patient", "Dear Anh,"),
+    ("", "specialist", "Hello,"),
+    ("Dr.", "specialist", "Hello,"),
+])
+def test_the_greeting_uses_the_persons_proper_name_or_none(db, full_name, role, greeting):
+    from tests.accounts.factories import UserFactory
+
+    person = UserFactory(role=role, full_name=full_name)
+    notification_deliver(notification_id=_said(person).pk)
+    assert mail.outbox[0].body.startswith(greeting)
+    assert "Dr.," not in mail.outbox[0].body
+
+
+def test_a_link_that_is_not_a_path_of_ours_goes_to_sign_in_only():
+    from secondop.notifications.services import notification_link
+
+    login = "http://testserver/accounts/login/"
+    assert notification_link("https://evil.example/x") == login
+    assert notification_link("//evil.example/x") == login
+    assert notification_link("") == login
+    assert notification_link("/requests/1/") == f"{login}?next=%2Frequests%2F1%2F"
+
+
+def test_the_sign_in_link_brings_a_signed_in_person_straight_to_the_page(client, patient):
+    from secondop.notifications.services import notification_link
+
+    client.force_login(patient)
+    link = notification_link("/notifications/")
+    response = client.get(link.removeprefix("http://testserver"))
+    assert response.status_code == 302 and response.url == "/notifications/"
+
+
+def test_without_its_own_words_an_email_says_there_is_news_on_the_reference(patient):
+    notification_deliver(notification_id=_pending(patient).pk)
+    assert mail.outbox[0].subject == "There is news on SO-2026-000007"
+    assert "There is news on SO-2026-000007." in mail.outbox[0].body
+
+
+# --- A digest of several notices -------------------------------------------------------
+@pytest.fixture
+def window(settings):
+    settings.NOTIFICATIONS_DIGEST_WINDOW = timedelta(minutes=3)
+    return settings.NOTIFICATIONS_DIGEST_WINDOW
+
+
+def test_notices_within_the_window_go_out_as_one_email(patient, coordinator, clock, window):
+    first = _said(patient)
+    notification_deliver(notification_id=first.pk)  # its task on commit: in-app at once
+    first.refresh_from_db()
+    assert first.delivered_at is not None and mail.outbox == []
+    clock.travel(seconds=50)
+    second = _said(patient, subject="Your care team asked you a question (SO-2026-000007)",
+                   sentence="Your care team asked you a question.", action="Answer the question",
+                   url="/messages/case/6b7c/", kind=Kind.MESSAGE)
+    notification_deliver(notification_id=second.pk)
+    other = _said(coordinator)  # someone else's: never in the patient's email
+    assert mail.outbox == []
+
+    clock.travel_to(first.next_attempt_at)
+    notification_deliver(notification_id=first.pk)  # the task with the countdown
+    assert len(mail.outbox) == 1
+    digest = mail.outbox[0]
+    assert digest.to == [patient.email]
+    assert digest.subject == "2 updates on SO-2026-000007"
+    assert "1. Your second-opinion report is ready." in digest.body
+    assert "2. Your care team asked you a question." in digest.body
+    assert "next=%2Fmessages%2Fcase%2F6b7c%2F" in digest.body
+    assert digest.extra_headers["Message-ID"] == f"<notification-{first.pk}@secondop.local>"
+    for n in (first, second):
+        n.refresh_from_db()
+        assert (n.email_status, n.emailed_with_id) == (EmailStatus.SENT, first.pk)
+
+    # The second one's own task comes later and sends nothing twice; the coordinator's
+    # goes on its own.
+    clock.travel(minutes=3)
+    assert notification_deliver(notification_id=second.pk) is None
+    notification_deliver(notification_id=other.pk)
+    assert [m.to for m in mail.outbox] == [[patient.email], [coordinator.email]]
+
+
+def test_a_security_notice_and_a_calendar_file_go_at_once_and_alone(patient, clock, window):
+    from secondop.notifications.services import CalendarInvite
+
+    waiting = _said(patient)
+    security = _pending(patient, kind=Kind.SECURITY)
+    assert security.next_attempt_at == clock.now
+    notification_deliver(notification_id=security.pk)
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    invite = _said(patient, kind=Kind.CONSULTATION,
+                   calendar=CalendarInvite(ics=ics, method="REQUEST"))
+    notification_deliver(notification_id=invite.pk)
+    assert len(mail.outbox) == 2
+    assert all(len(m.body.split("\n1. ")) == 1 for m in mail.outbox)  # no digest list
+    waiting.refresh_from_db()
+    assert waiting.email_status == EmailStatus.PENDING  # still gathering
+
+
+def test_a_digest_that_fails_is_retried_whole_and_nothing_is_lost(patient, clock, window, smtp):
+    import smtplib
+
+    first, second = _said(patient), _said(patient, kind=Kind.MESSAGE)
+    clock.travel_to(second.next_attempt_at)
+    smtp.errors = [smtplib.SMTPServerDisconnected("gone")]
+    retry_at = notification_deliver(notification_id=first.pk)
+    assert retry_at is not None and mail.outbox == []
+    for n in (first, second):
+        n.refresh_from_db()
+        assert (n.email_status, n.email_attempts) == (EmailStatus.PENDING, 1)
+
+    clock.travel_to(retry_at + timedelta(seconds=5))
+    assert set(_due_for_sweep()) >= {first.pk, second.pk}  # the sweep would find both
+    assert notification_deliver(notification_id=second.pk) is None  # one email for both
+    assert notification_deliver(notification_id=first.pk) is None
+    assert len(mail.outbox) == 1 and mail.outbox[0].subject == "2 updates on SO-2026-000007"
+    assert smtp.message_ids == [f"<notification-{first.pk}@secondop.local>"] * 2
+    assert set(Notification.objects.values_list("email_status", flat=True)) == {EmailStatus.SENT}
+
+
+def test_an_email_waiting_for_its_window_is_swept_only_once_it_is_overdue(patient, clock, window):
+    n = _said(patient)
+    clock.travel(minutes=2)
+    assert _due_for_sweep() == [n.pk]  # in-app delivery was lost: that part is swept at once
+    notification_deliver(notification_id=n.pk)
+    assert _due_for_sweep() == [] and mail.outbox == []
+    clock.travel_to(n.next_attempt_at + timedelta(seconds=1))
+    assert _due_for_sweep() == [n.pk]
+    notification_deliver(notification_id=n.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_the_email_task_is_queued_for_when_the_window_ends(patient, window, monkeypatch,
+                                                           django_capture_on_commit_callbacks):
+    from secondop.notifications import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.notification_deliver_task, "apply_async",
+                        lambda args, countdown=None: queued.append((args, countdown)))
+    with django_capture_on_commit_callbacks(execute=True):
+        n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x")
+    assert queued == [((n.pk,), None), ((n.pk,), window.total_seconds() + 1)]

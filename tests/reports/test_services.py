@@ -263,3 +263,99 @@ def test_storage_down_at_render_retries_and_shows_nothing_half_done(case, specia
     version.refresh_from_db()
     assert version.pdf_ready
     assert tasks.report_render.run(version.pk) == "done"  # idempotent
+
+
+# --- A consultation the patient asked for ----------------------------------------------------------
+class TestTheConsultationAskedForIsSettledBeforeSigning:
+    """A case whose patient asked for video or in person is not signed until the
+    consultation was held, the patient declined it, or it was cancelled with a
+    reason the patient reads (issue 15, point 4)."""
+
+    @pytest.fixture
+    def video_case(self, patient, coordinator, specialist):
+        return assigned_case(patient, coordinator, specialist, consultation_type="video",
+                             patient_state="NY")
+
+    def _slots(self, days=3):
+        from tests.consultations.conftest import span
+
+        return [span(days, 10), span(days + 1, 15)]
+
+    def _refused(self, case, specialist, words: str):
+        write_draft(case, specialist)
+        with pytest.raises(services.ReportError) as refused:
+            services.report_sign(actor=specialist, case_ref=case.uuid)
+        messages = dict(refused.value.problems)
+        assert words in messages["consultation"], messages
+        assert not ReportVersion.objects.filter(status="signed").exists()
+        case.refresh_from_db()
+        assert case.status == CaseStatus.IN_REVIEW
+
+    def test_signing_is_refused_when_none_was_ever_proposed(self, video_case, specialist):
+        self._refused(video_case, specialist, "none has been proposed")
+
+    def test_signing_is_refused_while_times_wait_for_the_patient(self, video_case, specialist):
+        from requests_app.consultations import services as consultations
+
+        consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
+                                           slots=self._slots())
+        self._refused(video_case, specialist, "still being arranged")
+
+    def test_signing_is_refused_after_a_missed_one_until_it_is_closed_with_a_reason(
+            self, video_case, specialist, patient):
+        from requests_app.consultations import services as consultations
+        from tests.consultations.conftest import to_the_past
+
+        proposed = consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
+                                                      slots=self._slots())
+        consultations.consultation_book(actor=patient, ref=proposed.uuid,
+                                        slot_ref=proposed.slots.first().uuid)
+        to_the_past(proposed)
+        consultations.consultation_record_outcome(actor=specialist, ref=proposed.uuid,
+                                                  outcome="missed")
+        self._refused(video_case, specialist, "did not take place")
+
+        consultations.consultation_cancel(actor=specialist, ref=proposed.uuid,
+                                          reason="We tried twice; the written opinion will do")
+        version = services.report_sign(actor=specialist, case_ref=video_case.uuid)
+        assert version.status == "signed"
+
+    def test_it_signs_once_the_consultation_was_held(self, video_case, specialist, patient):
+        from requests_app.consultations import services as consultations
+        from tests.consultations.conftest import to_the_past
+
+        proposed = consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
+                                                      slots=self._slots())
+        consultations.consultation_book(actor=patient, ref=proposed.uuid,
+                                        slot_ref=proposed.slots.first().uuid)
+        write_draft(video_case, specialist)
+        # Booked, the case is at "consultation": not signable until it is recorded.
+        with pytest.raises(services.ReportError):
+            services.report_sign(actor=specialist, case_ref=video_case.uuid)
+        to_the_past(proposed)
+        consultations.consultation_record_outcome(actor=specialist, ref=proposed.uuid,
+                                                  outcome="held", notes="Examined by video.")
+        assert services.signing_problems(ReportVersion.objects.get()) == []
+        assert services.report_sign(actor=specialist, case_ref=video_case.uuid).status == "signed"
+
+    def test_it_signs_once_the_patient_declined(self, video_case, specialist, patient):
+        from requests_app.consultations import services as consultations
+
+        consultations.consultation_decline(actor=patient, case_ref=video_case.uuid)
+        write_draft(video_case, specialist)
+        assert services.report_sign(actor=specialist, case_ref=video_case.uuid).status == "signed"
+
+    def test_it_signs_once_cancelled_with_a_reason(self, video_case, specialist):
+        from requests_app.consultations import services as consultations
+
+        proposed = consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
+                                                      slots=self._slots())
+        consultations.consultation_cancel(actor=specialist, ref=proposed.uuid,
+                                          reason="The records answer every question asked")
+        write_draft(video_case, specialist)
+        assert services.report_sign(actor=specialist, case_ref=video_case.uuid).status == "signed"
+
+    def test_a_written_opinion_only_is_signed_without_one(self, case, specialist):
+        assert case.consultation_type == "written"
+        write_draft(case, specialist)
+        assert services.report_sign(actor=specialist, case_ref=case.uuid).status == "signed"

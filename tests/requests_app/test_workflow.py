@@ -188,3 +188,46 @@ def test_the_case_manager_alone_is_told_once_a_case_is_claimed(patient, coordina
     case_transition(ref=case.uuid, actor=profile.user, to_status=S.MATCHING, reason="Busy")
     told = set(Notification.objects.values_list("recipient__email", flat=True))
     assert told == {coordinator.email} and other.email not in told
+
+
+# --- What each notice says by email ------------------------------------------------------
+def _declared_notices():
+    from requests_app import workflow
+
+    found = [notice for notices in workflow.NOTICES.values() for notice in notices]
+    for name in dir(workflow):
+        if name.startswith("NOTICE_"):
+            found += list(getattr(workflow, name))
+    return found
+
+
+def test_every_notice_says_in_its_own_words_what_happened_and_what_to_do():
+    notices = _declared_notices()
+    assert len(notices) > 40
+    for notice in notices:
+        assert notice.subject and notice.sentence and notice.action, notice.title
+        # The words take only the reference (and a notice's own details).
+        values = {"ref": "SO-2026-000001", "deadline": "Tuesday 8 December, 9:40 PM"}
+        assert "%" not in str(notice.subject) % values
+        assert "%" not in str(notice.sentence) % values
+    # No subject serves two kinds: a person can tell from the inbox what happened.
+    kinds_by_subject = {}
+    for notice in notices:
+        kinds_by_subject.setdefault(str(notice.subject), set()).add(notice.kind)
+    assert {s: k for s, k in kinds_by_subject.items() if len(k) > 1} == {}
+
+
+def test_a_notice_links_to_the_page_to_act_on(db, patient, coordinator, specialist):
+    from requests_app.workflow import NOTICES, case_url_for, notice_url
+
+    case = CaseFactory(owner=patient, submitted=True)
+    pages = {}
+    for (frm, to), notices in NOTICES.items():
+        for notice in notices:
+            user = {"owner": patient, "offered": specialist, "specialist": specialist}.get(
+                notice.to, coordinator)
+            pages[(frm, to, notice.to)] = notice_url(case, notice, user, case_url_for)
+    assert pages[(S.MATCHING, S.OFFERED, "offered")] == f"/specialist/offers/{case.uuid}/"
+    assert pages[(S.REPORT_READY, S.DELIVERED, "owner")] == f"/reports/case/{case.uuid}/"
+    assert pages[(S.SUBMITTED, S.TRIAGE, "owner")] == f"/requests/{case.uuid}/"
+    assert all(url.startswith("/") for url in pages.values())

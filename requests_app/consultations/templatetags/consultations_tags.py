@@ -9,10 +9,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from requests_app.consultations import selectors, services
-from requests_app.consultations.models import Mode, Status
+from requests_app.consultations.models import Action, Mode, Status
 from requests_app.consultations.times import care_team_zone, span_for
+from requests_app.models import CaseStatus
 
 register = template.Library()
+
+# Before a specialist has the case: one will, and then propose times.
+BEFORE_REVIEW = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS,
+                           CaseStatus.MATCHING, CaseStatus.OFFERED})
 
 
 @register.inclusion_tag("consultations/includes/case_panel.html", takes_context=True)
@@ -32,8 +37,14 @@ def consultation_panel(context, case):
         when = span_for(latest.starts_at, latest.ends_at,
                         reader_zone=patient_zone if is_owner else care_team_zone(),
                         patient_zone=patient_zone)
+    cancelled = (selectors.last_event(latest, Action.CANCELLED)
+                 if latest is not None and latest.status == Status.CANCELLED else None)
     return {
         "wanted": True, "shown": shown, "case": case, "is_owner": is_owner,
+        "cancelled": cancelled,
+        # Times can still come only while a specialist may still propose them.
+        "still_possible": case.status in services.ARRANGING or case.status in BEFORE_REVIEW,
+        "can_decline": is_owner and services.can_decline(case=case),
         "is_specialist": is_specialist, "mode": Mode(case.consultation_type),
         "consultation": latest, "when": when,
         "can_propose": is_specialist and shown and (latest is None or not latest.is_open)
