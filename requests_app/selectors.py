@@ -258,6 +258,22 @@ def case_timeline(*, case: Case, viewer=None, for_staff: bool = False) -> list:
                   key=lambda e: (e.created_at, type(e).__name__, e.pk))
 
 
+def price_list() -> list[Price]:
+    """The price list as patients and coordinators see it: the services offered,
+    in the order of PriceItem (the opinion first, then the re-reads)."""
+    order = {item: i for i, item in enumerate(PriceItem.values)}
+    return sorted(Price.objects.filter(active=True), key=lambda p: order.get(p.item, 99))
+
+
+def case_record_counts(*, case: Case) -> dict[str, int]:
+    """How many of the case's records are checked and how many are still being
+    checked (the records app's table, named here, never imported)."""
+    records = apps.get_model("records", "Record").objects.filter(case=case)
+    return records.aggregate(
+        checked=Count("id", filter=Q(state="verified")),
+        waiting=Count("id", filter=Q(state__in=["uploaded", "scanning"])))
+
+
 def case_care_team_views(*, case: Case) -> list[dict]:
     """Who on the care team has opened the case: name, role, times, last time."""
     return [{**row, "role_label": Role(row["actor__role"]).label}
