@@ -147,20 +147,20 @@ def test_a_changed_quote_asks_the_patient_again(case, coordinator, patient, pric
 # --- The patient's confirmation --------------------------------------------------------------
 def test_the_fee_is_the_patients_next_step_and_a_step_of_the_tracker(case, coordinator, prices):
     case = _quote(case, coordinator)
-    words = progress.describe(case.status, fee=fees.fee_state(case))
+    facts = progress.CaseFacts(records_checked=1, fee=fees.fee_state(case))
+    words = progress.describe(case.status, facts)
     assert words["next_step"] == "Confirm the fee for your second opinion"
     assert words["fee_waiting"]
-    assert [(s.label, s.state) for s in words["steps"]][1:4] == [
-        ("now: records being checked", "current"), ("now: confirm the fee", "current"),
-        ("Specialist matched", "todo")]
-    matching = progress.describe(CaseStatus.MATCHING, fee=fees.TO_CONFIRM)
+    assert [(s.label, s.state) for s in words["steps"]][2:4] == [
+        ("now: confirm the fee", "current"), ("Specialist matched", "todo")]
+    matching = progress.describe(CaseStatus.MATCHING, progress.CaseFacts(fee=fees.TO_CONFIRM))
     assert [s.state for s in matching["steps"]][2:4] == ["current", "todo"]
-    done = progress.describe(CaseStatus.MATCHING, fee=fees.CONFIRMED)
+    done = progress.describe(CaseStatus.MATCHING, progress.CaseFacts(fee=fees.CONFIRMED))
     assert ("Fee confirmed", "done") in [(s.label, s.state) for s in done["steps"]]
     assert done["next_step"] != words["next_step"]
     # A question from the care team still comes first.
-    assert progress.describe(case.status, open_questions=1, fee=fees.TO_CONFIRM)[
-        "next_step"] == "Answer your care team's question"
+    assert progress.describe(case.status, progress.CaseFacts(
+        open_questions=1, fee=fees.TO_CONFIRM))["next_step"] == "Answer your care team's question"
 
 
 def test_the_patient_confirms_the_fee_in_the_app_and_the_case_manager_is_told(
