@@ -6,7 +6,8 @@ Standard library only: html.parser builds a small tree of the page.
 
 "Read" means the words in <main> a person sees with our JavaScript running:
 no script, style or <option> text, nothing `hidden`, nothing `visually-hidden`
-(it is for screen readers), only the <summary> of a closed <details>, and a
+(it is for screen readers), no character-count limit (the script shows a count
+only near the limit), only the <summary> of a closed <details>, and a
 conditional reveal (`data-reveal-name` / `data-reveal-values`, static/js/app.js)
 only when the choice it belongs to is made."""
 
@@ -102,6 +103,10 @@ def seen(node: Node, chosen: dict, *, reading: bool = True) -> bool:
     if (reading and node.tag in NOT_READ) or "hidden" in node.attrs:
         return False
     if "visually-hidden" in node.classes:
+        return False
+    if reading and "char-count" in node.classes:
+        # The script makes the limit visually hidden and shows a count only once
+        # three quarters of it is used (static/js/app.js).
         return False
     if node.tag == "input" and node.attrs.get("type") == "hidden":
         return False

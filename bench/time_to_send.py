@@ -313,8 +313,9 @@ def walk(client) -> Model:
             from bench.pagetext import visible_text
 
             raise SystemExit(f"{key} was refused:\n{visible_text(response.content.decode())}")
-        if section_path(response.request["PATH_INFO"]) is None:
-            model.load("Task list", response.request["PATH_INFO"], response.content.decode())
+        landed = response.request["PATH_INFO"]
+        if section_path(landed) is None and not landed.endswith("/check/"):
+            model.load("Task list", landed, response.content.decode())
     path, html = response.request["PATH_INFO"], response.content.decode()
     if not path.endswith("/check/"):
         model.steps[-1].taps += 1  # Check your answers and send

@@ -17,7 +17,7 @@ from . import authorisation, progress, selectors, services
 from .forms import CaseMoveForm, InsuranceCheckForm, QueueFilterForm, WithdrawForm
 from .messaging import selectors as messaging
 from .models import OPEN_STATES, Case, CaseStatus, SectionState
-from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
+from .sections import SECTIONS, SECTIONS_BY_KEY, next_section, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
 
 
@@ -111,8 +111,15 @@ def case_section(request, case, key: str):
             return redirect("requests_app:case_detail", case.uuid)
         if submitted:
             messages.success(request, _("Your change is saved and your care team has been told."))
-        else:
-            messages.success(request, _("“%(section)s” is saved.") % {"section": section.title})
+            return redirect("requests_app:case_detail", case.uuid)
+        messages.success(request, _("“%(section)s” is saved.") % {"section": section.title})
+        if complete:
+            # Save and continue: straight on to the next section not yet done,
+            # then to the check page (no trip through the task list).
+            following = next_section(key, selectors.case_section_states(case=case))
+            if following is None:
+                return redirect("requests_app:case_check", case.uuid)
+            return redirect("requests_app:case_section", case.uuid, following.key)
         return redirect("requests_app:case_detail", case.uuid)
     context = {
         "case": case, "section": section, "form": form, "submitted": submitted,
