@@ -108,7 +108,6 @@
         controls.forEach(function (control) {
           if (values.indexOf(control.value) !== -1) {
             control.setAttribute("aria-controls", block.id);
-            control.setAttribute("aria-expanded", control.checked ? "true" : "false");
           }
         });
         if (!shown && event && event.target.type === "checkbox") {
