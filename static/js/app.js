@@ -127,8 +127,41 @@
     });
   }
 
+  // A bar kept at the foot of the window ([data-sticky-bar], the report form's
+  // save bar) must never hide the focused control (WCAG 2.4.11): the page's
+  // scroll padding follows the bar's height, and a control that lands under the
+  // bar anyway (a click, a tall text box) is scrolled clear of it.
+  function setUpStickyBars() {
+    var bar = document.querySelector("[data-sticky-bar]");
+    if (!bar) {
+      return;
+    }
+    var root = document.documentElement;
+    var pad = function () {
+      root.style.scrollPaddingBottom = (bar.offsetHeight + 16) + "px";
+    };
+    pad();
+    window.addEventListener("resize", pad);
+    document.addEventListener("focusin", function (event) {
+      var control = event.target;
+      if (bar.contains(control) || !control.getBoundingClientRect) {
+        return;
+      }
+      var barTop = bar.getBoundingClientRect().top;
+      var box = control.getBoundingClientRect();
+      if (box.bottom > barTop - 8) {
+        // The control's foot clear of the bar, but never its head above the window.
+        var by = Math.min(box.bottom - barTop + 16, box.top - 16);
+        if (by > 0) {
+          window.scrollBy({ top: by, left: 0, behavior: "instant" });
+        }
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     setUpReveals();
+    setUpStickyBars();
     focusErrorSummary();
     setUpSubmitOnce();
     setUpCharacterCounts();

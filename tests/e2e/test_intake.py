@@ -289,3 +289,11 @@ def test_the_accessibility_check_can_fail(page):
     page.set_content("<html lang='en'><body><main><img src='x.png'><input type='text'></main></body></html>")
     with pytest.raises(AssertionError, match="image-alt"):
         assert_accessible(page, "a page with problems")
+
+
+def test_the_phone_check_fails_on_a_page_that_scrolls_sideways(page):
+    page.set_content("<html lang='en'><head><title>Wide</title></head><body><main>"
+                     "<h1>Wide</h1><p style='white-space: nowrap'>" + "word " * 100
+                     + "</p></main></body></html>")
+    with pytest.raises(AssertionError, match="at 320 px scrolls sideways"):
+        assert_accessible(page, "a wide page")
