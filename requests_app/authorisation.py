@@ -7,7 +7,7 @@ VERSION = "2026-11-01"
 TITLE = _("Authorisation to use and disclose health information for a second opinion")
 
 # The same terms in plain words (reading grade 8 or below, checked by
-# tests/requests_app/test_reading_grade.py), read first; the legal text above
+# tests/test_plain_words.py), read first; the legal text above
 # is what is signed, folded below the summary.
 SUMMARY_TITLE = _("What you agree to")
 SUMMARY = [
