@@ -281,8 +281,9 @@ def test_a_huge_paste_is_counted_refused_with_a_message_and_kept_whole(page, peo
     assert page.locator(".error-summary").get_by_text(
         f"You have {too_many} characters too many").is_visible()
     assert len(page.locator("#id_symptoms").input_value()) == len(pasted)  # kept in full
-    assert_accessible(page, "huge paste refused")
+    # The picture first: a 2 MB text box re-wraps slowly at each width the check tries.
     screenshot(page, "intake-character-count")
+    assert_accessible(page, "huge paste refused")
 
 
 def test_the_accessibility_check_can_fail(page):
