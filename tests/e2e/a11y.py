@@ -37,12 +37,14 @@ def sideways_overflow(page) -> list[str]:
     }""")
 
 
-def assert_accessible(page, label: str = "") -> None:
-    """axe at the page's width, then at 320 px: axe again, and no sideways scroll."""
+def assert_accessible(page, label: str = "", *, phone: bool = True) -> None:
+    """axe at the page's width, then at 320 px: axe again, and no sideways scroll.
+    `phone=False` only where the same page is checked at 320 px elsewhere and a
+    resize is too slow to bear (a 2 MB paste re-wrapped)."""
     label = label or page.url
     problems = _axe_violations(page, label)
     size = page.viewport_size
-    if size and size["width"] > PHONE_WIDTH:
+    if phone and size and size["width"] > PHONE_WIDTH:
         page.set_viewport_size({"width": PHONE_WIDTH, "height": size["height"]})
         try:
             overflow = sideways_overflow(page)
