@@ -47,7 +47,9 @@ def patient_world():
     draft = services.case_start(actor=patient)
     sent = CaseFactory(owner=patient, submitted=True)
     record = RecordFactory(case=sent, title="Biopsy report")
-    specialist = SpecialistFactory(accepting_cases=True)
+    # Fixed names: a random long name would move a short page's grade.
+    specialist = SpecialistFactory(accepting_cases=True, user__full_name="Helen Marsh",
+                                   institution="Lakeside Hospital")
     return patient, draft, sent, record, specialist
 
 
