@@ -6,6 +6,25 @@ VERSION = "2026-11-01"
 
 TITLE = _("Authorisation to use and disclose health information for a second opinion")
 
+# The same terms in plain words (reading grade 8 or below, checked by
+# tests/test_plain_words.py), read first; the legal text above
+# is what is signed, folded below the summary.
+SUMMARY_TITLE = _("What you agree to")
+SUMMARY = [
+    _("Our nurses and your specialist may see your health records for this request."),
+    _("We use them only to give you a second opinion, to set up a visit, and to write the "
+      "report."),
+    _("We send the report to your own doctor only if you ask us to. No one else gets it "
+      "unless the law says we must."),
+    _("Your records may include mental health, drug or alcohol use, HIV, genetic tests or "
+      "sexual health."),
+    _("You can stop this at any time: withdraw your request or write to us. This does not undo "
+      "what was done before."),
+    _("Your care and your health plan do not depend on signing. Once records leave us, the "
+      "privacy law may not protect them."),
+    _("This lasts one year, or until your request is closed if that is later."),
+]
+
 PARAGRAPHS = [
     _("I authorise SecondOp, its nurse coordinators and the independent specialist assigned to "
       "my request to receive, use and review the health information I provide or that is "

@@ -14,7 +14,16 @@ from django.utils.translation import gettext_lazy as _
 from secondop.forms import CharacterCountMixin, DateInputField
 from specialists.models import SpecialistProfile, Specialty
 
-from .models import Case, CaseStatus, Icd10Code, InsuranceStatus, Reason, Relationship, Urgency
+from .models import (
+    Case,
+    CaseStatus,
+    Icd10Code,
+    InsuranceStatus,
+    Payment,
+    Reason,
+    Relationship,
+    Urgency,
+)
 
 MAX_QUESTIONS = 10
 QUESTION_MAX_LENGTH = 500
@@ -47,13 +56,23 @@ class Icd10Widget(forms.TextInput):
 
 
 class SectionForm(CharacterCountMixin, forms.ModelForm):
-    """`complete=True` (Save and mark as complete) enforces the section's required
+    """`complete=True` (Save and continue) enforces the section's required
     answers; a plain save keeps whatever is there, checking only its format."""
 
     required_fields: tuple[str, ...] = ()
     # A section where the person can fix what this form refused, to link to.
     fix_in_section = ""
     required_messages: dict = {}
+    # GOV.UK conditional reveals: field -> (the field whose choice shows it, the
+    # values that do). The page shows it only after that choice (static/js/app.js;
+    # without JavaScript every field shows). A revealed field's answer is
+    # forgotten when the choice that shows it is not made, so what the server
+    # keeps is what the person saw, with or without JavaScript.
+    reveals: dict[str, tuple[str, tuple[str, ...]]] = {}
+    forget_hidden_answers = True
+    # Short labels for the check page and the case page ("Legal authority"
+    # rather than the whole sentence ticked on the form).
+    short_labels: dict = {}
 
     def __init__(self, *args, case: Case, complete: bool = False, **kwargs):
         super().__init__(*args, instance=case, **kwargs)
@@ -72,6 +91,21 @@ class SectionForm(CharacterCountMixin, forms.ModelForm):
                 field.widget.attrs["rows"] = 4
             if isinstance(field.widget, forms.RadioSelect) and hasattr(field, "choices"):
                 field.choices = [c for c in field.choices if c[0] != ""]
+            if name in self.reveals:
+                controller, values = self.reveals[name]
+                field.reveal = {"name": self.add_prefix(controller), "values": " ".join(values)}
+
+    def _post_clean(self):
+        if self.forget_hidden_answers:
+            for name, (controller, values) in self.reveals.items():
+                chosen = self.cleaned_data.get(controller)
+                chosen = "on" if chosen is True else chosen
+                if chosen and chosen not in values and name in self.fields:
+                    # Not shown for this choice: not an answer, and not an error.
+                    self.cleaned_data[name] = self.fields[name].to_python(None) if not isinstance(
+                        self.fields[name], forms.BooleanField) else False
+                    self.errors.pop(name, None)
+        super()._post_clean()
 
     def require(self, name: str, message) -> None:
         if self.complete and not self.cleaned_data.get(name):
@@ -108,6 +142,11 @@ class WhoForm(SectionForm):
                                           "medical care and see health information for this "
                                           "person")}
         help_texts = {"patient_name": _("As it appears on their medical records.")}
+
+    ACTING_FOR = (Relationship.PARENT, Relationship.GUARDIAN, Relationship.PROXY)
+    reveals = {"patient_name": ("relationship", ACTING_FOR),
+               "authority_attested": ("relationship", ACTING_FOR)}
+    short_labels = {"relationship": _("Who for"), "authority_attested": _("Legal authority")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,12 +225,20 @@ class AboutForm(SectionForm):
 class DiagnosisForm(SectionForm):
     required_fields = ("diagnosis",)
     required_messages = {"diagnosis": _("Describe the diagnosis in your own words.")}
+    has_code = forms.BooleanField(label=_("I have a code from my doctor"), required=False)
     icd10 = forms.CharField(
-        label=_("ICD-10-CM code (optional)"), required=False, max_length=100,
+        label=_("The code"), required=False, max_length=100,
         widget=Icd10Widget,
-        help_text=_("If you know it, start typing the code or the name of the condition and "
-                    "choose from the list. It is often on letters from your doctor."),
+        help_text=_("It is on some letters from your doctor. Type the code or the name of "
+                    "the illness and pick it from the list."),
     )
+    # The code is shown only after "I have a code"; unticking it clears the
+    # code in the browser. A code typed without the tick (no JavaScript) is kept.
+    reveals = {"icd10": ("has_code", ("on",))}
+    forget_hidden_answers = False
+    short_labels = {"diagnosis": _("Diagnosis"), "icd10": _("Code from your doctor"),
+                    "diagnosed_on": _("Date"),
+                    "diagnosing_physician": _("Doctor"), "diagnosing_institution": _("Hospital")}
 
     class Meta:
         model = Case
@@ -203,6 +250,14 @@ class DiagnosisForm(SectionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial["icd10"] = self.case.icd10
+        self.initial["has_code"] = bool(self.case.icd10_id)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("has_code") and not data.get("icd10") and "icd10" not in self.errors:
+            self.require("icd10", _("Enter the code from your doctor, or untick “I have a "
+                                    "code from my doctor”."))
+        return data
 
     def clean_icd10(self):
         raw = (self.cleaned_data.get("icd10") or "").strip().upper()
@@ -229,6 +284,8 @@ class DiagnosisForm(SectionForm):
 
 
 class TreatmentForm(SectionForm):
+    short_labels = {"proposed_treatment": _("Treatment"), "treatment_started": _("Started"),
+                    "treatment_date": _("Treatment date")}
     treatment_date = DateInputField(
         label=_("Date of surgery or treatment, if one is booked"), name=_("the treatment date"),
         required=False, help_text=_("If it is within 14 days, we treat your request as urgent."))
@@ -256,6 +313,7 @@ class TreatmentForm(SectionForm):
 
 
 class ReasonsForm(SectionForm):
+    short_labels = {"reasons": _("You want to"), "concerns": _("What worries you")}
     required_fields = ("reasons", "concerns")
     required_messages = {
         "reasons": _("Choose at least one reason."),
@@ -276,9 +334,8 @@ class ReasonsForm(SectionForm):
         model = Case
         fields = ["reasons", "concerns"]
         labels = {"concerns": _("What worries you most, in your own words")}
-        help_texts = {"concerns": _("For example: whether surgery is really needed, side "
-                                    "effects, or what this means for your family. The "
-                                    "specialist reads this and answers it in the report.")}
+        help_texts = {"concerns": _("For example: whether surgery is really needed, or the "
+                                    "side effects. The specialist answers this in the report.")}
 
     def __init__(self, *args, questions: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -298,6 +355,7 @@ class ReasonsForm(SectionForm):
 
 
 class BackgroundForm(SectionForm):
+    short_labels = {"symptoms": _("Symptoms"), "medications": _("Medicines")}
     required_fields = ("symptoms",)
     required_messages = {"symptoms": _("Describe the symptoms, or write “none”.")}
 
@@ -323,6 +381,9 @@ class SpecialtyChoiceField(forms.ModelChoiceField):
 
 
 class SpecialistForm(SectionForm):
+    short_labels = {"specialty": _("Kind of specialist"), "consultation_type": _("Type of opinion"),
+                    "specialist_language": _("Language"),
+                    "preferred_specialist": _("Specialist you asked for")}
     required_fields = ("specialty", "consultation_type")
     required_messages = {
         "specialty": _("Choose the kind of specialist."),
@@ -391,6 +452,9 @@ class SpecialistForm(SectionForm):
 
 
 class PCPForm(SectionForm):
+    short_labels = {"pcp_name": _("Doctor"), "pcp_email": _("Email"), "pcp_phone": _("Phone"),
+                    "pcp_referred": _("Referred you"),
+                    "pcp_consent_to_share": _("Send them the report")}
     required_fields = ("pcp_name", "pcp_referred")
     required_messages = {
         "pcp_name": _("Enter your doctor's name, or write “none”."),
@@ -414,6 +478,7 @@ class PCPForm(SectionForm):
 
 
 class InsuranceForm(SectionForm):
+    short_labels = {"payment": _("Paying")}
     required_fields = ("payment",)
     required_messages = {"payment": _("Choose how you will pay.")}
 
@@ -423,6 +488,10 @@ class InsuranceForm(SectionForm):
                   "insurance_group_number", "insurance_policyholder"]
         widgets = {"payment": forms.RadioSelect}
         help_texts = {"insurance_policyholder": _("The person whose name is on the card.")}
+
+    reveals = dict.fromkeys(("insurance_carrier", "insurance_plan", "insurance_member_id",
+                             "insurance_group_number", "insurance_policyholder"),
+                            ("payment", (Payment.INSURANCE,)))
 
 
     def clean(self):

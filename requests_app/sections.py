@@ -101,14 +101,26 @@ class Section:
 
     # --- Reading -----------------------------------------------------------------
     def label(self, name: str) -> str:
+        short = getattr(self.form_class, "short_labels", {}).get(name)
+        if short:
+            return short
         field = self.form_class.base_fields.get(name)
         if field is not None and field.label:
             return field.label
         return capfirst(Case._meta.get_field(name).verbose_name)
 
+    def applies(self, case: Case, name: str) -> bool:
+        """A conditional question (SectionForm.reveals) applies only after its
+        choice: no policy number for someone paying themselves."""
+        controller, values = getattr(self.form_class, "reveals", {}).get(name, ("", ()))
+        if not controller or controller not in self.fields:
+            return True
+        return getattr(case, controller) in values
+
     def answers(self, case: Case, questions: list) -> list[tuple]:
         """(label, value) rows for the check page and the case page."""
-        return [(self.label(name), display(case, name)) for name in self.fields]
+        return [(self.label(name), display(case, name)) for name in self.fields
+                if self.applies(case, name)]
 
 
 class WhoSection(Section):
@@ -251,9 +263,7 @@ class AuthorisationSection(Section):
 
 
 SECTIONS: list[Section] = [
-    WhoSection("who", _("Who the request is for"), forms.WhoForm,
-               _("You can ask for yourself, or for someone you are the parent, legal guardian "
-                 "or healthcare proxy of.")),
+    WhoSection("who", _("Who the request is for"), forms.WhoForm),
     Section("about", _("About the patient"), forms.AboutForm),
     Section("diagnosis", _("The diagnosis"), forms.DiagnosisForm,
             _("Tell us what the patient was diagnosed with, and by whom.")),
@@ -273,6 +283,16 @@ SECTIONS: list[Section] = [
                          forms.AuthorisationForm),
 ]
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
+
+
+def next_section(after: str, states: dict[str, str]) -> Section | None:
+    """"Save and continue": the next section not yet done, after `after` in
+    the task list's order and then from the top; None when all are done."""
+    index = next(i for i, s in enumerate(SECTIONS) if s.key == after)
+    for section in SECTIONS[index + 1:] + SECTIONS[:index]:
+        if states.get(section.key) != SectionState.COMPLETED:
+            return section
+    return None
 
 
 def section_answers(case: Case, questions: list) -> list[tuple]:

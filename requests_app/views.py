@@ -27,7 +27,7 @@ from .forms import (
 from .messaging import selectors as messaging
 from .models import CLOSED_STATES, OPEN_STATES, Case, CaseStatus, SectionState, Urgency
 from .receipt import render_receipt
-from .sections import SECTIONS, SECTIONS_BY_KEY, section_answers
+from .sections import SECTIONS, SECTIONS_BY_KEY, next_section, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
 
 
@@ -147,8 +147,15 @@ def case_section(request, case, key: str):
             return redirect("requests_app:case_detail", case.uuid)
         if submitted:
             messages.success(request, _("Your change is saved and your care team has been told."))
-        else:
-            messages.success(request, _("“%(section)s” is saved.") % {"section": section.title})
+            return redirect("requests_app:case_detail", case.uuid)
+        messages.success(request, _("“%(section)s” is saved.") % {"section": section.title})
+        if complete:
+            # Save and continue: straight on to the next section not yet done,
+            # then to the check page (no trip through the task list).
+            following = next_section(key, selectors.case_section_states(case=case))
+            if following is None:
+                return redirect("requests_app:case_check", case.uuid)
+            return redirect("requests_app:case_section", case.uuid, following.key)
         return redirect("requests_app:case_detail", case.uuid)
     context = {
         "case": case, "section": section, "form": form, "submitted": submitted,

@@ -282,16 +282,16 @@ class DirectoryFilterForm(forms.Form):
     """What patients filter the directory by (GET: nothing here is about their health)."""
 
     specialty = forms.ModelChoiceField(
-        label=_("Specialty"), required=False, to_field_name="slug",
+        label=_("Kind of doctor"), required=False, to_field_name="slug",
         queryset=Specialty.objects.order_by("name"), empty_label=_("Any specialty"),
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
     state = forms.ChoiceField(
-        label=_("Licensed in"), required=False, choices=[("", _("Any state")), *USState.choices],
-        help_text=_("A specialist must be licensed in the state where you live."),
+        label=_("Your state"), required=False, choices=[("", _("Any state")), *USState.choices],
+        help_text=_("The doctor must be allowed to treat people in your state."),
     )
     mode = forms.ChoiceField(
-        label=_("Consultation"), required=False,
+        label=_("Way to meet"), required=False,
         choices=[("", _("Any kind")), *ConsultationMode.choices],
     )
 

@@ -2,6 +2,7 @@ from django import template
 from django.conf import settings
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from records.models import State
 
@@ -24,6 +25,26 @@ def bytes_size(size) -> str:
     from records.services import human_size
 
     return human_size(int(size or 0))
+
+
+TYPES_IN_WORDS = {
+    "application/pdf": gettext_lazy("PDF document"),
+    "image/jpeg": gettext_lazy("JPEG picture"),
+    "image/png": gettext_lazy("PNG picture"),
+    "image/tiff": gettext_lazy("TIFF picture"),
+    "image/heic": gettext_lazy("iPhone photo (HEIC)"),
+    "image/heif": gettext_lazy("iPhone photo (HEIF)"),
+    "application/dicom": gettext_lazy("Medical scan images"),
+    "text/plain": gettext_lazy("Text file"),
+    "text/csv": gettext_lazy("Spreadsheet (CSV)"),
+    "application/zip": gettext_lazy("ZIP folder"),
+}
+
+
+@register.filter
+def type_in_words(mime: str) -> str:
+    """"PDF document", not "application/pdf": what a patient reads."""
+    return str(TYPES_IN_WORDS.get((mime or "").split(";")[0].strip().lower(), _("Other file")))
 
 
 @register.simple_tag

@@ -47,8 +47,13 @@
         var template = info.dataset[(left < 0 ? "over" : "remaining") + form];
         return { text: template.replace("%{count}", numbers.format(count)), over: left < 0 };
       };
+      // GOV.UK's threshold: the count shows once three quarters of the limit is
+      // used (a 2,000-character box says nothing for a 50-word answer); the limit
+      // is always in the field's description for screen readers.
+      var threshold = Math.floor(max * 0.75);
       var update = function () {
         var current = message();
+        status.hidden = countCharacters(field.value) < threshold;
         status.textContent = current.text;
         status.classList.toggle("char-count-over", current.over);
         field.classList.toggle("char-count-over", current.over);
@@ -81,7 +86,82 @@
     });
   }
 
+  // GOV.UK conditional reveals: a field that applies only after a choice
+  // (data-reveal-name / data-reveal-values, from SectionForm.reveals) shows only
+  // once that choice is made. Without this script every field shows, and the
+  // server forgets what a choice does not apply to. Unticking a box that reveals
+  // a field (diagnosis: "I have a code from my doctor") clears that field.
+  function setUpReveals() {
+    document.querySelectorAll("[data-reveal-name]").forEach(function (block) {
+      var form = block.closest("form");
+      var values = block.dataset.revealValues.split(" ");
+      var controls = form ? Array.prototype.slice.call(
+        form.querySelectorAll("input[name='" + block.dataset.revealName + "']")) : [];
+      if (!controls.length) {
+        return;
+      }
+      var update = function (event) {
+        var shown = controls.some(function (control) {
+          return control.checked && values.indexOf(control.value) !== -1;
+        });
+        block.hidden = !shown;
+        controls.forEach(function (control) {
+          if (values.indexOf(control.value) !== -1) {
+            control.setAttribute("aria-controls", block.id);
+          }
+        });
+        if (!shown && event && event.target.type === "checkbox") {
+          block.querySelectorAll("input[type=text], textarea").forEach(function (field) {
+            field.value = "";
+            field.dispatchEvent(new Event("input", { bubbles: true }));
+          });
+        }
+      };
+      controls.forEach(function (control) {
+        control.addEventListener("change", update);
+      });
+      // An error on a hidden field must never be hidden: show it.
+      if (!block.querySelector(".error-message")) {
+        update();
+      }
+    });
+  }
+
+  // A bar kept at the foot of the window ([data-sticky-bar], the report form's
+  // save bar) must never hide the focused control (WCAG 2.4.11): the page's
+  // scroll padding follows the bar's height, and a control that lands under the
+  // bar anyway (a click, a tall text box) is scrolled clear of it.
+  function setUpStickyBars() {
+    var bar = document.querySelector("[data-sticky-bar]");
+    if (!bar) {
+      return;
+    }
+    var root = document.documentElement;
+    var pad = function () {
+      root.style.scrollPaddingBottom = (bar.offsetHeight + 16) + "px";
+    };
+    pad();
+    window.addEventListener("resize", pad);
+    document.addEventListener("focusin", function (event) {
+      var control = event.target;
+      if (bar.contains(control) || !control.getBoundingClientRect) {
+        return;
+      }
+      var barTop = bar.getBoundingClientRect().top;
+      var box = control.getBoundingClientRect();
+      if (box.bottom > barTop - 8) {
+        // The control's foot clear of the bar, but never its head above the window.
+        var by = Math.min(box.bottom - barTop + 16, box.top - 16);
+        if (by > 0) {
+          window.scrollBy({ top: by, left: 0, behavior: "instant" });
+        }
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpReveals();
+    setUpStickyBars();
     focusErrorSummary();
     setUpSubmitOnce();
     setUpCharacterCounts();

@@ -1,0 +1,147 @@
+"""The reading grade of every page a patient sees. See bench/README.md.
+
+    .venv/bin/python bench/reading_grade.py
+
+Renders each patient page with Django's test client against a throwaway
+SQLite database (migrated here, deleted at the end), takes the text of <main>
+as a sighted person sees it (bench/pagetext.py: nothing folded, nothing for
+screen readers only), and prints its Flesch-Kincaid grade (textstat), highest
+first. Each heading, label and list item counts as a sentence, as it reads.
+The target is grade 8 or below; tests/test_plain_words.py holds every page
+to it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_GRADE = 8.0
+
+
+def grade(html: str) -> tuple[float, int]:
+    """(Flesch-Kincaid grade, words) of a page's main text."""
+    import textstat
+
+    from bench.pagetext import sentences, visible_text, words
+
+    text = visible_text(html)
+    return textstat.flesch_kincaid_grade(sentences(text)), len(words(text))
+
+
+def patient_world():
+    """A patient with a draft and a sent request, a checked record, a
+    specialist in the directory: enough for every patient page to show."""
+    from requests_app import services
+    from tests.accounts.factories import UserFactory
+    from tests.records.factories import RecordFactory
+    from tests.requests_app.factories import CaseFactory
+    from tests.specialists.factories import SpecialistFactory
+
+    patient = UserFactory(email="linda@example.invalid", full_name="Linda Moore")
+    draft = services.case_start(actor=patient)
+    sent = CaseFactory(owner=patient, submitted=True)
+    record = RecordFactory(case=sent, title="Biopsy report")
+    # Fixed names: a random long name would move a short page's grade.
+    specialist = SpecialistFactory(accepting_cases=True, user__full_name="Helen Marsh",
+                                   institution="Lakeside Hospital")
+    return patient, draft, sent, record, specialist
+
+
+def patient_pages(*, draft, sent, record, specialist) -> list[tuple[str, str]]:
+    """(name, url) of every page a patient sees, in the order of their path."""
+    from django.urls import reverse
+
+    from requests_app.sections import SECTIONS
+
+    pages = [
+        ("Your requests", reverse("requests_app:dashboard")),
+        ("Task list", reverse("requests_app:case_detail", args=[draft.uuid])),
+        *[(f"Section: {section.title}",
+           reverse("requests_app:case_section", args=[draft.uuid, section.key]))
+          for section in SECTIONS],
+        ("Check your answers", reverse("requests_app:case_check", args=[draft.uuid])),
+        ("Request page", reverse("requests_app:case_detail", args=[sent.uuid])),
+        ("Withdraw", reverse("requests_app:case_withdraw", args=[sent.uuid])),
+        ("Medical records", reverse("records:case_records", args=[sent.uuid])),
+        ("A record", reverse("records:detail", args=[record.uuid])),
+        ("Messages", reverse("messaging:thread", args=[sent.uuid])),
+        ("Notifications", reverse("notifications:list")),
+        ("Email preferences", reverse("notifications:preferences")),
+        ("Specialist directory", reverse("directory:list")),
+        ("A specialist", reverse("directory:detail", args=[specialist.public_id])),
+        ("Email addresses", reverse("account_email")),
+        ("Change password", reverse("account_change_password")),
+        ("Two-factor authentication", reverse("mfa_index")),
+        ("Confirm your password", reverse("account_reauthenticate")),
+        ("Set up two-factor", reverse("mfa_activate_totp")),
+        ("Signed-in devices", reverse("usersessions_list")),
+    ]
+    return pages
+
+
+def sign_in(patient):
+    """Through the sign-in page, so the two-factor set-up needs no second sign-in."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.accounts.factories import PASSWORD
+
+    client = Client()
+    client.post(reverse("account_login"), {"login": patient.email, "password": PASSWORD})
+    # Setting up two-factor asks for the password again (allauth's reauthentication).
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    return client
+
+
+def grades(client, pages) -> list[tuple[str, float, int]]:
+    """Each page as the signed-in patient sees it, and the home page signed out."""
+    from django.test import Client
+    from django.urls import reverse
+
+    rows = [("Home (signed out)", *grade(Client().get(reverse("home")).content.decode()))]
+    for name, url in pages:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{name}: {url} answered {response.status_code}")
+        rows.append((name, *grade(response.content.decode())))
+    return rows
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="reading-grade-") as tmp:
+        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/db.sqlite3"
+        os.environ["DJANGO_DEBUG"] = "true"
+        os.environ["MEDIA_ROOT"] = f"{tmp}/media"
+        os.environ["LOG_LEVEL"] = "ERROR"
+        for name in ("REDIS_URL", "CACHE_REDIS_URL", "CELERY_BROKER_URL"):
+            os.environ.pop(name, None)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "secondop.settings"
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.test.utils import override_settings
+
+        call_command("migrate", verbosity=0)
+        patient, draft, sent, record, specialist = patient_world()
+        with override_settings(ALLOWED_HOSTS=["testserver"]):
+            client = sign_in(patient)
+            rows = grades(client, patient_pages(draft=draft, sent=sent, record=record,
+                                                specialist=specialist))
+    print(f"{'page':<42}{'grade':>7}{'words':>7}")
+    for name, value, count in sorted(rows, key=lambda r: -r[1]):
+        flag = "  over" if value > TARGET_GRADE else ""
+        print(f"{name:<42}{value:>7.1f}{count:>7}{flag}")
+    over = [r for r in rows if r[1] > TARGET_GRADE]
+    print(f"{len(rows)} patient pages; {len(over)} above grade {TARGET_GRADE:g}; highest "
+          f"{max(r[1] for r in rows):.1f}.")
+
+
+if __name__ == "__main__":
+    main()
