@@ -97,7 +97,7 @@ def test_entrance_pages_have_sentence_case_titles_in_our_words(client, name, tit
     ("account_email", "Email address"),
     ("account_change_password", "Change password"),
     ("mfa_index", "Two-factor authentication"),
-    ("usersessions_list", "Sessions"),
+    ("usersessions_list", "Signed-in devices"),
 ])
 def test_account_pages_we_did_not_rewrite_are_in_sentence_case_too(client, name, title):
     user = UserFactory(email="pat@example.com")

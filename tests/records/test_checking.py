@@ -455,6 +455,8 @@ def test_a_bundle_of_a_cd_carries_no_viewer(case, coordinator):
     check(make_record(case, {f"CD/{n}": d for n, d in _disc_files().items()}))
     bundle = Bundle.objects.create(case=case, requested_by=coordinator,
                                    expires_at=timezone.now() + timezone.timedelta(days=1))
+    # A bundle holds the records chosen when it was asked for (records.services).
+    bundle.records.set(Record.objects.filter(case=case, state="verified"))
     assert checking.build_bundle(bundle.pk) == "built"
     bundle.refresh_from_db()
     with default_storage.open(bundle.key) as handle, zipfile.ZipFile(handle) as outer:

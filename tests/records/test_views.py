@@ -378,7 +378,8 @@ def test_a_name_that_lies_about_the_type_is_shown_with_the_truth_in_words(client
     assert next(r for r in states if r["id"] == str(refused.uuid))["reason"].startswith(
         "Named “.pdf”, but it is really a Windows program.")
     detail = page(client, patient, reverse("records:detail", args=[named_jpg.uuid])).content.decode()
-    assert "A PNG picture" in detail and "image/png" not in detail
+    # The MIME type only under "Technical details", folded, for those who ask.
+    assert "A PNG picture" in detail and "image/png" not in detail.split("Technical details")[0]
 
 
 # --- One look, one row --------------------------------------------------------------------------
@@ -459,7 +460,7 @@ def test_the_record_page_says_the_viewer_was_not_kept(client, patient, case):
                            mime="application/zip", study=ZIPPED_CD, file__name="CD.zip")
     html = page(client, patient, reverse("records:detail", args=[record.uuid])).content.decode()
     assert "The viewer program on your CD was not kept: we show the images ourselves." in html
-    assert "Modalities" in html and "CT, MR" in html
+    assert "Kind of scan" in html and "CT, MR" in html
 
 
 def test_a_record_checked_without_a_scanner_says_so_to_everyone(client, patient, coordinator,
