@@ -208,6 +208,20 @@ TABLE: dict[str, Row] = {
     "specialist/match/<uuid:ref>/": same(STAFF_CASE),
     "specialist/match/<uuid:ref>/offer/": Row(WRONG_METHOD,
                                               STAFF_CASE | {"coordinator": REDIRECT}),
+    # Triage's specialty, and holding a case no one can take: coordinators only. The
+    # matrix's forged POST is no valid form: shown again with its errors (400).
+    "specialist/match/<uuid:ref>/specialty/": Row(STAFF_CASE,
+                                                  STAFF_CASE | {"coordinator": BAD_REQUEST}),
+    "specialist/match/<uuid:ref>/hold/": Row(WRONG_METHOD,
+                                             STAFF_CASE | {"coordinator": BAD_REQUEST}),
+    "specialist/match/<uuid:ref>/hold/end/": Row(WRONG_METHOD,
+                                                 STAFF_CASE | {"coordinator": REDIRECT}),
+    "specialist/match/<uuid:ref>/tell/": Row(WRONG_METHOD,
+                                             STAFF_CASE | {"coordinator": BAD_REQUEST}),
+    # Credentialing: administrators only (a licence id the form lacks: back to the page).
+    "credentialing/": same(ADMIN_ONLY),
+    "credentialing/verify/": Row(WRONG_METHOD, ADMIN_ONLY | {"admin": REDIRECT}),
+    "credentialing/refuse/": Row(WRONG_METHOD, ADMIN_ONLY | {"admin": REDIRECT}),
     # Offers: only the specialist offered the case (the matrix's specialist is not).
     "specialist/offers/<uuid:ref>/": same(rule(NOT_FOUND)),
     "specialist/offers/<uuid:ref>/accept/": Row(WRONG_METHOD, rule(NOT_FOUND)),
@@ -423,8 +437,20 @@ def end_the_cases(world: dict, users: dict, how: str) -> None:
 
     cases = [world["case"], world["delivered"]]
     if how == "withdrawn":
-        for case in cases:
-            case_withdraw(actor=case.owner, case_ref=case.uuid, reason="I changed my mind")
+        case_withdraw(actor=world["case"].owner, case_ref=world["case"].uuid,
+                      reason="I changed my mind")
+        # A delivered request can no longer be withdrawn (requests_app.workflow's
+        # WITHDRAWABLE), but the access rule must hold for any withdrawn case, its
+        # report and its physician's link too: the case is put in that state as a
+        # withdrawal would leave it (the same end-of-case hooks).
+        from requests_app.workflow import CASE_END_HOOKS
+
+        delivered = world["delivered"]
+        Case.objects.filter(pk=delivered.pk).update(status="withdrawn",
+                                                    closed_at=timezone.now())
+        delivered.refresh_from_db()
+        for hook in CASE_END_HOOKS:
+            hook(delivered, "withdrawn")
         return
     closed_at = timezone.now()
     team = {}
