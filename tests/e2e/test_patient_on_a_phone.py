@@ -140,7 +140,7 @@ def test_a_new_patient_on_a_phone_from_sign_up_to_a_delivered_report(
 
     # --- A delivered case: no due date, times with their zone ----------------------------
     delivered = CaseFactory(owner=patient, submitted=True, status=CaseStatus.DELIVERED,
-                            patient_state="NY", diagnosis="Migraine with aura")
+                            patient_state="NY")
     CaseEvent.objects.create(case=delivered, old_status=CaseStatus.REPORT_READY,
                              new_status=CaseStatus.DELIVERED)
     page.goto("/requests/")
