@@ -198,3 +198,66 @@ def test_seed_demo_refuses_to_run_without_debug(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("seed_demo")
+
+
+# What each demo case is about, from its diagnosis: the words that belong to it,
+# and the specialty that answers it. A case's questions, symptoms, treatment,
+# worries and records may use only its own topic's words.
+TOPICS = {
+    "breast": (("breast", "mastectomy", "lumpectomy", "nipple"), "oncology"),
+    "lung": (("lung", "lobectomy", "cough", "nodule"), "oncology"),
+    "knee": (("knee",), "orthopedics"),
+    "heart": (("heart", "atrial", "ablation", "blood thinner"), "cardiology"),
+    "head": (("migraine", "headache", "aura", "botox", "topiramate"), "neurology"),
+    "ms": (("multiple sclerosis", "infusion", "relapse"), "neurology"),
+}
+
+
+def _topics(text: str) -> set[str]:
+    text = text.lower()
+    return {name for name, (words, _) in TOPICS.items() if any(w in text for w in words)}
+
+
+def test_every_demo_case_talks_only_about_its_own_diagnosis(seeded):
+    from requests_app.models import Case
+
+    sent = Case.objects.exclude(status="draft").prefetch_related("questions", "records")
+    assert sent.count() >= 8
+    for case in sent:
+        own = _topics(case.diagnosis)
+        assert own, f"{case.diagnosis!r} names no known topic"
+        assert {TOPICS[t][1] for t in own} == {case.specialty.slug}, case.diagnosis
+        said = " ".join([case.symptoms, case.proposed_treatment, case.concerns,
+                         *(q.text for q in case.questions.all()),
+                         *(r.title for r in case.records.all())])
+        assert case.questions.exists() and case.symptoms, case.diagnosis
+        foreign = _topics(said) - own
+        assert not foreign, f"{case.diagnosis!r} talks about {foreign}: {said!r}"
+
+
+def test_every_demo_case_the_care_team_worked_on_shows_their_visits_to_the_patient(
+        seeded, client):
+    from records.selectors import looks_by_record
+    from requests_app.models import Case
+
+    worked_on = Case.objects.exclude(status__in=["draft", "submitted", "withdrawn"])
+    assert set(worked_on.values_list("status", flat=True)) >= {
+        "triage", "offered", "in_review", "delivered", "follow_up"}
+    for case in worked_on:
+        client.force_login(case.owner)
+        page = client.get(reverse("requests_app:case_detail", args=[case.uuid]))
+        looked = page.content.decode().split("Who on the care team has looked", 1)[1]
+        assert case.case_manager.full_name in looked, case.diagnosis
+        if case.specialist_id:
+            assert case.specialist.full_name in looked, case.diagnosis
+            records = list(case.records.all())
+            looks = looks_by_record(records)
+            assert records and all(
+                case.specialist.full_name in {look.name for look in looks.get(r.pk, [])}
+                for r in records), case.diagnosis
+    # Nobody opened a case no one has claimed yet.
+    untouched = Case.objects.get(owner__email=PATIENT[0], status="submitted")
+    client.force_login(untouched.owner)
+    page = client.get(reverse("requests_app:case_detail", args=[untouched.uuid]))
+    looked = page.content.decode().split("Who on the care team has looked", 1)[1]
+    assert "Grace Okafor" not in looked

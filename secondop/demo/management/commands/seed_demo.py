@@ -23,6 +23,8 @@ from requests_app.reports import services as report_services
 from requests_app.sections import SECTIONS
 from requests_app.workflow import case_transition
 from secondop.accounts.models import Role, User
+from secondop.audit.models import AccessLog
+from secondop.audit.services import log_access
 from secondop.demo import files as sample_files
 from secondop.demo.coverage import TOP_TEN_STATES, coverage_specialists
 from specialists import services as specialist_services
@@ -509,10 +511,11 @@ class Command(BaseCommand):
         return {"relationship": "self", "patient_name": patient.full_name,
                 "patient_sex": "female", "preferred_language": "English", **fields}
 
-    def _complete(self, patient: User, base: dict, questions: tuple[str, ...] = (
-            "Is a mastectomy my only option?", "Would radiation alone be enough?"),
-            **fields) -> Case:
-        """A request with every section answered and complete (not yet sent)."""
+    def _complete(self, patient: User, base: dict, *, questions: tuple[str, ...],
+                  symptoms: str, **fields) -> Case:
+        """A request with every section answered and complete (not yet sent). The
+        questions and symptoms have no shared default: each case's agree with its
+        own diagnosis (a heart case never asks about a mastectomy)."""
         case = Case.objects.create(
             owner=patient, **base,
             **{
@@ -523,7 +526,7 @@ class Command(BaseCommand):
                 "pcp_consent_to_share": True, "payment": "insurance",
                 "insurance_carrier": "Empire Health", "insurance_member_id": "EH123456789",
                 "insurance_policyholder": patient.full_name,
-                "symptoms": "A lump in the left breast, found in August.",
+                "symptoms": symptoms,
                 "medications": "Lisinopril 10 mg once a day", "allergies": "Penicillin",
                 "specialty": Specialty.objects.get(slug="oncology"),
                 "authorisation_version": authorisation.VERSION,
@@ -560,6 +563,9 @@ class Command(BaseCommand):
             icd10_id="C50.912",
             diagnosed_on=datetime.date(2026, 10, 2), proposed_treatment="Mastectomy",
             diagnosing_physician="Dr. Paul Grant", diagnosing_institution="Metro General",
+            questions=("Is a mastectomy my only option?",
+                       "Would a lumpectomy with radiation be enough?"),
+            symptoms="A lump in the left breast, found in August.",
         )
         services.case_submit(actor=patient, case_ref=sent.uuid)
         self._upload(patient, sent, "pathology", "Core needle biopsy, left breast",
@@ -573,6 +579,10 @@ class Command(BaseCommand):
             concerns="I am worried about a long recovery.",
             diagnosis="Knee pain, told I need a replacement",
             proposed_treatment="Total knee replacement",
+            specialty=Specialty.objects.get(slug="orthopedics"), consultation_type="written",
+            questions=("Could physiotherapy or injections put off the knee replacement?",
+                       "Is a partial knee replacement possible?"),
+            symptoms="Pain in my right knee for two years, worse on stairs and at night.",
         )
         services.case_submit(actor=patient, case_ref=withdrawn.uuid)
         services.case_withdraw(actor=patient, case_ref=withdrawn.uuid,
@@ -596,9 +606,12 @@ class Command(BaseCommand):
             insurance_carrier="", insurance_member_id="", insurance_policyholder="",
             pcp_name="Dr. Raj Mehta", pcp_practice="Montclair Primary Care",
             pcp_email="r.mehta@example.org",
+            questions=("Is lung surgery or targeted radiation (SBRT) better for me at 69?",
+                       "Will I need chemotherapy after the lobectomy?"),
         )
         services.case_submit(actor=patient, case_ref=case.uuid)
         services.case_claim(actor=coordinator, case_ref=case.uuid)
+        self._visit(coordinator, case)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.MATCHING)
         self._fee_agreed(patient, coordinator, case)
@@ -615,6 +628,7 @@ class Command(BaseCommand):
                      sample_files.dicom_study())
         specialist_services.offer_accept(actor=specialist, case_ref=case.uuid,
                                          conflict_attested=True)
+        self._visit(specialist, case, records=True)
 
     def _cases_in_triage(self, patient: User, coordinator: User, oncologist: User) -> None:
         """The coordinator's work in progress, one case at each step: in triage,
@@ -627,24 +641,35 @@ class Command(BaseCommand):
             case = self._complete(patient, base, **fields)
             services.case_submit(actor=patient, case_ref=case.uuid)
             services.case_claim(actor=coordinator, case_ref=case.uuid)
+            self._visit(coordinator, case)
             case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
             return case
 
         sent(concerns="Whether the headaches mean something serious.",
              diagnosis="Chronic migraine", icd10_id="G43.709",
              specialty=Specialty.objects.get(slug="neurology"),
-             proposed_treatment="Botox injections every 12 weeks")
+             proposed_treatment="Botox injections every 12 weeks",
+             questions=("Are Botox injections right for my migraines?",
+                        "Should I try a daily preventive medicine first?"),
+             symptoms="Headaches on most days for a year; painkillers help less and less.")
         waiting = sent(concerns="Whether I need the ablation at all.",
                        diagnosis="Atrial fibrillation", icd10_id="I48.91",
                        specialty=Specialty.objects.get(slug="cardiology"),
-                       proposed_treatment="Catheter ablation")
+                       proposed_treatment="Catheter ablation",
+                       questions=("Can medicines control the atrial fibrillation instead of "
+                                  "an ablation?", "Do I need a blood thinner?"),
+                       symptoms="A racing, irregular heartbeat and breathlessness on the "
+                                "stairs since the spring.")
         record_services.record_request_create(
             actor=coordinator, case_ref=waiting.uuid, category="imaging",
             note="Your echocardiogram report and the ECG from September.")
         offered = sent(concerns="Whether I need chemotherapy after surgery.",
                        diagnosis="Breast cancer, stage II", icd10_id="C50.411",
                        diagnosing_institution="Mount Hope Hospital",
-                       consultation_type="written", proposed_treatment="Lumpectomy and chemo")
+                       consultation_type="written", proposed_treatment="Lumpectomy and chemo",
+                       questions=("Do I need chemotherapy after the lumpectomy?",
+                                  "Would a genomic test of the tumour help decide?"),
+                       symptoms="A lump behind the left nipple, found in September.")
         case_transition(actor=coordinator, ref=offered.uuid, to_status=CaseStatus.MATCHING)
         self._fee_agreed(patient, coordinator, offered)
         specialist_services.offer_make(actor=coordinator, case_ref=offered.uuid,
@@ -664,6 +689,8 @@ class Command(BaseCommand):
             concerns="Whether I need to take a pill every day for the rest of my life.",
             diagnosis="Migraine with aura, told I need daily preventive medicine",
             icd10_id="G43.109", proposed_treatment="Topiramate every day",
+            symptoms="Flashing zigzag lines, then a one-sided headache, about four times a "
+                     "month; my hand goes numb during the aura.",
             record=("MRI of the brain, report", "imaging", datetime.date(2026, 8, 19), [
                 "MRI brain with and without contrast",
                 "No acute intracranial abnormality. Two small nonspecific white matter",
@@ -693,6 +720,8 @@ class Command(BaseCommand):
             concerns="Whether I should start an infusion now or wait.",
             diagnosis="Multiple sclerosis, relapsing-remitting", icd10_id="G35",
             proposed_treatment="An infusion every six months",
+            symptoms="Blurred vision in one eye last year, and numbness in both legs this "
+                     "spring.",
             record=("Spine and brain MRI, report", "imaging", datetime.date(2026, 9, 2), [
                 "MRI brain and cervical spine",
                 "Five periventricular and one cervical cord lesion; one enhancing.",
@@ -714,6 +743,7 @@ class Command(BaseCommand):
                               consultation_type="written", **fields)
         services.case_submit(actor=patient, case_ref=case.uuid)
         services.case_claim(actor=coordinator, case_ref=case.uuid)
+        self._visit(coordinator, case)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.TRIAGE)
         case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.MATCHING)
         self._fee_agreed(patient, coordinator, case)
@@ -728,6 +758,7 @@ class Command(BaseCommand):
         # reviews it in the report below (the queued check then finds it done).
         for pk in case.records.values_list("pk", flat=True):
             record_checking.check_record(pk)
+        self._visit(specialist, case, records=True)
         return case
 
     def _report(self, case: Case, specialist: User, coordinator: User, *, opinion: str,
@@ -740,7 +771,17 @@ class Command(BaseCommand):
             records=[str(r.uuid) for r in case.records.all()])
         version = report_services.report_sign(actor=specialist, case_ref=case.uuid)
         report_services.report_pdf_store(version_id=version.pk)
+        self._visit(coordinator, case)  # reads the case before releasing its report
         report_services.report_release(actor=coordinator, version_ref=version.uuid)
+
+    def _visit(self, viewer: User, case: Case, *, records: bool = False) -> None:
+        """What the care team's work leaves in the access log, written the way their
+        pages write it (the case page, and each record downloaded), at the step of
+        the work where they would open it: the patient's "who has looked" shows it."""
+        log_access(viewer=viewer, obj=case)
+        if records:
+            for record in case.records.all():
+                log_access(viewer=viewer, obj=record, kind=AccessLog.Kind.DOWNLOAD)
 
     def _upload(self, patient: User, case: Case, category: str, title: str,
                 service_date: datetime.date, files: dict[str, bytes]) -> None:
