@@ -17,7 +17,7 @@ from secondop.accounts.models import Role
 from secondop.accounts.services import user_set_time_zone
 from secondop.audit.services import log_event
 from secondop.notifications.models import Kind
-from secondop.notifications.services import notify
+from secondop.notifications.services import EmailText, notify
 from secondop.timezones import state_zone_name
 
 from .fees import items_total
@@ -230,11 +230,17 @@ def case_claim(
             if old is not None:
                 CaseManagerChange.objects.create(case=case, actor=actor, old_manager=old,
                                                  reason=reason)
+                words = {"name": actor.full_name, "ref": case.reference}
                 notify(recipient=old, kind=Kind.CASE_UPDATE,
-                       title=_("%(name)s took over %(ref)s from you") % {
-                           "name": actor.full_name, "ref": case.reference},
+                       title=_("%(name)s took over %(ref)s from you") % words,
                        url=reverse("requests_app:staff_case", args=[case.uuid]),
-                       reference=case.reference or "")
+                       reference=case.reference or "",
+                       email=EmailText(
+                           subject=_("%(name)s took over %(ref)s from you") % words,
+                           sentence=_("%(name)s is now the case manager of %(ref)s; their "
+                                      "reason is on the case's timeline. You no longer need "
+                                      "to manage it.") % words,
+                           action=_("Open the case")))
         if start_triage and case.status == CaseStatus.SUBMITTED:
             case = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.TRIAGE,
                                    request=request).case

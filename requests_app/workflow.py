@@ -322,7 +322,11 @@ NOTICE_INSURANCE_CHECKED = _notices(
            _("See the cost")),
 )
 NOTICE_FEE_CONFIRMED = _notices(
-    Notice(Kind.CASE_UPDATE, CASE_MANAGER, _("The patient confirmed the fee for %(ref)s")),
+    Notice(Kind.CASE_UPDATE, CASE_MANAGER, _("The patient confirmed the fee for %(ref)s"),
+           _("The patient confirmed the fee for %(ref)s"),
+           _("The patient confirmed the fee quoted for %(ref)s: you can offer the case to a "
+             "specialist."),
+           _("Find a specialist")),
 )
 NOTICE_OVERDUE = _notices(
     Notice(Kind.OVERDUE, CASE_MANAGER, _("%(ref)s is past its report due date"),

@@ -21,7 +21,7 @@ from requests_app.models import Case, CaseStatus
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
 from secondop.notifications.models import Kind
-from secondop.notifications.services import notify
+from secondop.notifications.services import EmailText, notify
 
 from .models import Licence, LicenceSource, LicenceVerification, Offer, OfferStatus
 
@@ -90,7 +90,8 @@ def licence_verify(*, actor: User, licence_id: int, source: str, note: str = "",
         log_event(actor=actor, action="specialists.licence.verified", obj=licence.profile,
                   request=request, old=old, new=_values(licence))
         _tell_specialist(licence, _("Your licence in %(state)s is verified: you can be "
-                                    "offered cases of patients who live there."))
+                                    "offered cases of patients who live there."),
+                         subject=_("Your licence in %(state)s is verified"))
         return licence
 
 
@@ -119,7 +120,8 @@ def licence_refuse(*, actor: User, licence_id: int, note: str, seen: dict | None
         log_event(actor=actor, action="specialists.licence.refused", obj=licence.profile,
                   request=request, old=old, new=_values(licence))
         _tell_specialist(licence, _("Your licence in %(state)s could not be verified. "
-                                    "Open your profile to see why."))
+                                    "Open your profile to see why."),
+                         subject=_("Your licence in %(state)s could not be verified"))
         offers_recheck(profile_id=licence.profile_id, state=licence.state)
         return licence
 
@@ -134,10 +136,12 @@ def licence_reset_verification(licence: Licence) -> bool:
     return was_checked
 
 
-def _tell_specialist(licence: Licence, title: str) -> None:
-    notify(recipient=licence.profile.user, kind=Kind.CREDENTIALING,
-           title=title % {"state": licence.get_state_display()},
-           url=reverse("specialists:profile_licences"))
+def _tell_specialist(licence: Licence, title: str, *, subject: str) -> None:
+    words = {"state": licence.get_state_display()}
+    notify(recipient=licence.profile.user, kind=Kind.CREDENTIALING, title=title % words,
+           url=reverse("specialists:profile_licences"),
+           email=EmailText(subject=subject % words, sentence=title % words,
+                           action=_("See your licences")))
 
 
 def offers_recheck(*, profile_id: int, state: str) -> int:
@@ -189,10 +193,18 @@ def offer_withdraw(*, offer_id: int, reason: str) -> bool:
                             reason=str(_("We are finding another specialist.")))
         log_event(actor=None, action="specialists.offer.withdrawn", obj=case,
                   new={"specialist": offer.specialist_id, "reason": reason})
+        # The reason stays in the audit log: it can name the case's specialty.
+        ref = {"ref": case.reference}
         notify(recipient=offer.specialist, kind=Kind.OFFER_WITHDRAWN,
-               title=_("The offer of %(ref)s to you is withdrawn: %(reason)s")
-               % {"ref": case.reference, "reason": reason},
-               url=reverse("specialists:home"), reference=case.reference or "")
+               title=_("The offer of %(ref)s to you is withdrawn: the case no longer fits "
+                       "your licences or specialty") % ref,
+               url=reverse("specialists:home"), reference=case.reference or "",
+               email=EmailText(
+                   subject=_("The offer of %(ref)s is withdrawn") % ref,
+                   sentence=_("SecondOp took back the offer of case %(ref)s to you: after a "
+                              "change to the case or to your licences it no longer fits. "
+                              "There is nothing for you to do.") % ref,
+                   action=_("See your workspace")))
         return True
 
 
@@ -238,15 +250,21 @@ def licences_expiry_notify(*, today: date | None = None) -> int:
             licence.save(update_fields=["expiry_notice_for"])
             when = date_format(licence.verified_expires_on, "j F Y")
             state = licence.get_state_display()
-            notify(recipient=licence.profile.user, kind=Kind.CREDENTIALING,
-                   title=_("Your licence in %(state)s expires on %(date)s: renew it and update "
-                           "your profile, or you stop being offered cases there.")
-                   % {"state": state, "date": when},
-                   url=reverse("specialists:profile_licences"))
+            words = {"state": state, "date": when, "name": licence.profile.user.full_name}
+            sentence = _("Your licence in %(state)s expires on %(date)s: renew it and update "
+                         "your profile, or you stop being offered cases there.") % words
+            notify(recipient=licence.profile.user, kind=Kind.CREDENTIALING, title=sentence,
+                   url=reverse("specialists:profile_licences"),
+                   email=EmailText(subject=_("Your licence in %(state)s expires on %(date)s")
+                                   % words, sentence=sentence,
+                                   action=_("Update your licence")))
             for admin in admins:
-                notify(recipient=admin, kind=Kind.CREDENTIALING,
-                       title=_("A licence in %(state)s expires on %(date)s (%(name)s)")
-                       % {"state": state, "date": when, "name": licence.profile.user.full_name},
-                       url=reverse("credentialing:home"))
+                title = _("A licence in %(state)s expires on %(date)s (%(name)s)") % words
+                notify(recipient=admin, kind=Kind.CREDENTIALING, title=title,
+                       url=reverse("credentialing:home"),
+                       email=EmailText(subject=title, sentence=_(
+                           "%(name)s's licence in %(state)s expires on %(date)s. It stops "
+                           "counting for matching that day unless a renewal is verified.")
+                           % words, action=_("Open the credentialing page")))
             told += 1
     return told

@@ -455,6 +455,14 @@ def _case_b(deliver, p) -> Case:
     deliver(offers.offer_decline, actor=p["marsh"], case_ref=case.uuid, reason="capacity",
             note="Three glioblastoma cases this week already")  # OFFER_DECLINED
     deliver(offers.offer_make, actor=grace, case_ref=case.uuid, specialist_id=p["wu"].pk)
+    # Wu types a new number for his New York licence: it waits to be verified again,
+    # and the offer is taken back (OFFER_WITHDRAWN).
+    from specialists.profile_services import specialist_licence_update
+
+    wu_profile = p["wu"].specialist_profile
+    ny = wu_profile.licences.get(state="NY")
+    deliver(specialist_licence_update, actor=p["wu"], profile=wu_profile, state="NY",
+            number="NY-RENUMBERED", expires_on=ny.expires_on)
     deliver(case_services.case_withdraw, actor=james, case_ref=case.uuid,
             reason=B["withdraw"])  # WITHDRAWN
     return Case.objects.get(pk=case.pk)
@@ -492,6 +500,13 @@ def _accounts(deliver, p, client) -> None:
     deliver(staff_invite, actor=p["admin"], email="new.nurse@example.com",
             full_name="New Nurse", role="coordinator")
     deliver(email_changed_notice_queue, user=p["james"], old_email="james.old@example.com")
+    # A specialist's new licence, verified by an administrator (CREDENTIALING).
+    from specialists.credentialing import licence_verify
+    from specialists.models import Licence
+
+    licence = Licence.objects.create(profile=p["wu"].specialist_profile, state="NJ",
+                                     number="25MA00001", expires_on=datetime.date(2030, 1, 1))
+    deliver(licence_verify, actor=p["admin"], licence_id=licence.pk, source="state_board")
 
 
 # --- The test ------------------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_the_fee_is_the_patients_next_step_and_a_step_of_the_tracker(case, coord
     assert words["next_step"] == "Confirm the fee for your second opinion"
     assert words["fee_waiting"]
     assert [(s.label, s.state) for s in words["steps"]][2:4] == [
-        ("now: confirm the fee", "current"), ("Specialist matched", "todo")]
+        ("now: confirm the fee", "current"), ("Specialist found", "todo")]
     matching = progress.describe(CaseStatus.MATCHING, progress.CaseFacts(fee=fees.TO_CONFIRM))
     assert [s.state for s in matching["steps"]][2:4] == ["current", "todo"]
     done = progress.describe(CaseStatus.MATCHING, progress.CaseFacts(fee=fees.CONFIRMED))

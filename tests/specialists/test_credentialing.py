@@ -180,16 +180,33 @@ def test_verifying_on_the_page_without_a_source_keeps_the_page_with_a_message(cl
     profile = SpecialistFactory(licence_verification="unverified")
     licence = profile.licences.get()
     client.force_login(admin_user)
-    response = client.post(reverse("credentialing:verify"), {
-        "licence": licence.pk, f"v{licence.pk}-licence": licence.pk,
-        f"v{licence.pk}-note": "checked"})
+    prefix = f"v{licence.pk}"
+    shown = {"licence": licence.pk, f"{prefix}-licence": licence.pk,
+             f"{prefix}-seen_number": licence.number,
+             f"{prefix}-seen_expires_on": licence.expires_on.isoformat(),
+             f"{prefix}-seen_verification": "unverified"}
+    response = client.post(reverse("credentialing:verify"), {**shown, f"{prefix}-note": "x"})
     assert response.status_code == 400
     assert "Choose where you checked the licence." in response.content.decode()
-    response = client.post(reverse("credentialing:verify"), {
-        "licence": licence.pk, f"v{licence.pk}-licence": licence.pk,
-        f"v{licence.pk}-source": "state_board"})
+    response = client.post(reverse("credentialing:verify"),
+                           {**shown, f"{prefix}-source": "state_board"})
     assert response.status_code == 302
     assert Licence.objects.get(pk=licence.pk).verification == "verified"
+
+
+def test_a_page_that_showed_another_number_is_told_so(client, admin_user):
+    profile = SpecialistFactory(licence_verification="unverified")
+    licence = profile.licences.get()
+    client.force_login(admin_user)
+    prefix = f"v{licence.pk}"
+    response = client.post(reverse("credentialing:verify"), {
+        "licence": licence.pk, f"{prefix}-licence": licence.pk,
+        f"{prefix}-seen_number": "NY-OLD", f"{prefix}-seen_expires_on":
+        licence.expires_on.isoformat(), f"{prefix}-seen_verification": "unverified",
+        f"{prefix}-source": "state_board"})
+    assert response.status_code == 400
+    assert "changed since you opened the page" in response.content.decode()
+    assert Licence.objects.get(pk=licence.pk).verification == "unverified"
 
 
 def test_verifying_an_expired_licence_is_refused(admin_user):

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from requests_app.models import Icd10Code
 from specialists.data_check import certification_covering_nothing
-from specialists.matching import rank_specialists
+from specialists.matching import _is_pediatric, rank_specialists
 from specialists.models import Specialty
 from specialists.specialties import ALL_SPECIALTIES
 from tests.requests_app.factories import CaseFactory
@@ -31,15 +31,19 @@ def _names(ranking):
 @pytest.mark.parametrize("slug", [slug for slug, _name, _description in ALL_SPECIALTIES])
 def test_each_specialty_qualifies_only_those_who_practise_it(patient, slug):
     specialty = Specialty.objects.get(slug=slug)
-    means = list(specialty.certifications.values_list("slug", flat=True))
+    means = list(specialty.certifications.select_related("board").order_by("slug"))
     assert means, f"{slug} means no certification"
-    case = _case(patient, specialty=specialty, icd10=None)
+    case = _case(patient, specialty=specialty, icd10=None)  # an adult (born 1970)
+    # A pediatric certificate fits an adult only where the specialty is itself pediatric.
+    grown = [c for c in means if not _is_pediatric(c)] or means
     # Through a certification the specialty means, and through their own list.
-    SpecialistFactory(user__full_name="Dr. Certified", certified=(means[0],), specialty_slugs=())
+    SpecialistFactory(user__full_name="Dr. Certified", certified=(grown[0].slug,),
+                      specialty_slugs=())
     SpecialistFactory(user__full_name="Dr. Listed", certified=(), specialty_slugs=(slug,))
     # Board-certified in something this specialty does not mean.
     SpecialistFactory(user__full_name="Dr. Elsewhere",
-                      certified=(certification_covering_nothing(exclude=means),),
+                      certified=(certification_covering_nothing(
+                          exclude=[c.slug for c in means]),),
                       specialty_slugs=())
     ranking = rank_specialists(case=case)
     assert sorted(_names(ranking)) == ["Dr. Certified", "Dr. Listed"]
@@ -119,3 +123,27 @@ def test_an_unverified_licence_is_the_first_nearest_miss(patient):
     assert ranking.nearest == ["Dr. Waiting would qualify, but their licence in New York is not "
                                "verified yet: an administrator can check it on the "
                                "credentialing page"]
+
+
+def test_a_pediatric_certificate_fits_a_child_not_an_adult(patient):
+    import datetime as dt
+
+    oncology = Specialty.objects.get(slug="oncology")
+    code = Icd10Code.objects.get(code="C50.911")
+    SpecialistFactory(user__full_name="Dr. Pediatric", specialty_slugs=(),
+                      certified=("abp-pediatric-hematology-oncology",))
+    adult = _case(patient, specialty=oncology, icd10=code)
+    child = _case(patient, specialty=oncology, icd10=code,
+                  patient_dob=timezone.localdate() - dt.timedelta(days=365 * 12))
+    assert rank_specialists(case=adult).candidates == []
+    assert _names(rank_specialists(case=child)) == ["Dr. Pediatric"]
+
+
+def test_pathology_fits_through_the_code_only_when_the_case_asks_for_pathology(patient):
+    code = Icd10Code.objects.get(code="C50.911")
+    SpecialistFactory(user__full_name="Dr. Slides", specialty_slugs=(),
+                      certified=("abpath-anatomic-pathology-and-clinical-pathology",))
+    oncology = _case(patient, specialty=Specialty.objects.get(slug="oncology"), icd10=code)
+    pathology = _case(patient, specialty=Specialty.objects.get(slug="pathology"), icd10=code)
+    assert rank_specialists(case=oncology).excluded == {"specialty": 1}
+    assert _names(rank_specialists(case=pathology)) == ["Dr. Slides"]
