@@ -557,7 +557,7 @@ class QueueFilterForm(forms.Form):
     due_soon = forms.BooleanField(label=_("Due within 48 hours"), required=False)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     waiting = forms.BooleanField(label=_("Waiting on the patient"), required=False)
-    held = forms.BooleanField(label=_("On hold: no specialist yet"), required=False)
+    held = forms.BooleanField(label=_("On hold: nobody qualified yet"), required=False)
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
         ("due", _("Report due, soonest first")), ("urgent", _("Urgent first")),
         ("newest", _("Newest first")), ("reference", _("Reference")),

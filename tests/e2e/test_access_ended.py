@@ -71,6 +71,8 @@ def test_concordance_shows_no_count_under_11(page, team):
     shown = [int(n) for table in tables for n in re.findall(
         r"^(\d+)", "\n".join(table.locator("td").all_inner_texts()), re.M)]
     assert shown and all(n == 0 or n >= 11 for n in shown)
-    assert_accessible(page, "concordance")
+    # A coordinator's page (issue 16's 320 px rule is for patients', physicians' and
+    # specialists' pages): its tables scroll inside their own regions.
+    assert_accessible(page, "concordance", phone=False)
     assert_no_csp_violations(page)
     screenshot(page, "concordance-suppressed")

@@ -12,7 +12,7 @@ from specialists.models import Specialty
 from specialists.services import specialties_load
 from tests.accounts.factories import UserFactory, enrol_totp, totp_code
 from tests.e2e.a11y import assert_accessible
-from tests.e2e.conftest import assert_no_csp_violations
+from tests.e2e.conftest import assert_no_csp_violations, new_page
 from tests.e2e.test_intake import sign_in
 from tests.helpers import wait_until
 from tests.requests_app.factories import CaseFactory
@@ -24,15 +24,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport=PHONE,
-                                  timezone_id="America/New_York")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.console_errors = errors
+    page = new_page(browser, live_server.url, viewport=PHONE, timezone_id="America/New_York")
     yield page
-    context.close()
+    page.context.close()
 
 
 @pytest.fixture
@@ -108,10 +102,8 @@ def test_a_delivered_case_says_when_and_offers_no_due_date_withdraw_or_change(ph
 def test_a_coordinators_zone_comes_from_their_browser_and_labels_their_times(browser, live_server):
     coordinator = UserFactory(role="coordinator", email="lee@example.com", full_name="Lee Nurse")
     enrol_totp(coordinator)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900},
-                                  timezone_id="America/Los_Angeles")
-    page = context.new_page()
-    page.set_default_timeout(15_000)
+    page = new_page(browser, live_server.url, timezone_id="America/Los_Angeles")
+    context = page.context
     try:
         sign_in(page, coordinator.email)
         page.locator("#id_code").fill(totp_code())

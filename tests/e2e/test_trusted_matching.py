@@ -136,7 +136,7 @@ def test_a_case_no_one_can_take_is_held_and_the_patient_reads_why(page, world, b
     page.get_by_text("Your message is in the request's messages.").wait_for()
     assert_accessible(page, "matching, held")
     page.goto("/requests/coordinator/")
-    page.get_by_label("On hold: no specialist yet").check()
+    page.get_by_label("On hold: nobody qualified yet").check()
     page.get_by_role("button", name="Show cases").click()
     assert page.get_by_role("link", name=far.reference).is_visible()
     assert not page.get_by_role("link", name=unsure.reference).count()
