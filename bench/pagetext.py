@@ -17,12 +17,55 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 NOT_READ = {"script", "style", "template", "noscript", "option", "textarea", "select", "svg"}
-BLOCK = {"p", "div", "li", "dt", "dd", "h1", "h2", "h3", "h4", "td", "th", "label", "legend",
-         "summary", "section", "tr", "br", "ul", "ol", "dl", "table", "fieldset", "form",
-         "details", "button", "a", "caption", "figcaption", "header", "footer", "nav"}
+BLOCK = {
+    "p",
+    "div",
+    "li",
+    "dt",
+    "dd",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "td",
+    "th",
+    "label",
+    "legend",
+    "summary",
+    "section",
+    "tr",
+    "br",
+    "ul",
+    "ol",
+    "dl",
+    "table",
+    "fieldset",
+    "form",
+    "details",
+    "button",
+    "a",
+    "caption",
+    "figcaption",
+    "header",
+    "footer",
+    "nav",
+}
 WORD = re.compile(r"[^\W_]+(?:['\u2019.\-][^\W_]+)*", re.UNICODE)
 
 
@@ -61,7 +104,8 @@ class _Builder(HTMLParser):
 
     def handle_startendtag(self, tag, attrs):
         self.current.children.append(
-            Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.current))
+            Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.current)
+        )
 
     def handle_endtag(self, tag):
         node = self.current
@@ -147,8 +191,7 @@ def words(text: str) -> list[str]:
 def sentences(text: str) -> str:
     """Blocks (headings, labels, list items) as sentences, for a readability
     formula: a line without its own full stop ends as one."""
-    return " ".join(line if line[-1] in ".?!:" else line + "." for line in text.split("\n")
-                    if line)
+    return " ".join(line if line[-1] in ".?!:" else line + "." for line in text.split("\n") if line)
 
 
 def visible_to(node: Node, chosen: dict) -> bool:
@@ -157,8 +200,11 @@ def visible_to(node: Node, chosen: dict) -> bool:
     while node is not None:
         if not seen(node, chosen, reading=False):
             return False
-        if node.tag == "details" and "open" not in node.attrs and (
-                child is None or child.tag != "summary"):
+        if (
+            node.tag == "details"
+            and "open" not in node.attrs
+            and (child is None or child.tag != "summary")
+        ):
             return False
         child, node = node, node.parent
     return True

@@ -48,8 +48,9 @@ def patient_world():
     sent = CaseFactory(owner=patient, submitted=True)
     record = RecordFactory(case=sent, title="Biopsy report")
     # Fixed names: a random long name would move a short page's grade.
-    specialist = SpecialistFactory(accepting_cases=True, user__full_name="Helen Marsh",
-                                   institution="Lakeside Hospital")
+    specialist = SpecialistFactory(
+        accepting_cases=True, user__full_name="Helen Marsh", institution="Lakeside Hospital"
+    )
     return patient, draft, sent, record, specialist
 
 
@@ -62,9 +63,13 @@ def patient_pages(*, draft, sent, record, specialist) -> list[tuple[str, str]]:
     pages = [
         ("Your requests", reverse("requests_app:dashboard")),
         ("Task list", reverse("requests_app:case_detail", args=[draft.uuid])),
-        *[(f"Section: {section.title}",
-           reverse("requests_app:case_section", args=[draft.uuid, section.key]))
-          for section in SECTIONS],
+        *[
+            (
+                f"Section: {section.title}",
+                reverse("requests_app:case_section", args=[draft.uuid, section.key]),
+            )
+            for section in SECTIONS
+        ],
         ("Check your answers", reverse("requests_app:case_check", args=[draft.uuid])),
         ("Request page", reverse("requests_app:case_detail", args=[sent.uuid])),
         ("Withdraw", reverse("requests_app:case_withdraw", args=[sent.uuid])),
@@ -132,15 +137,18 @@ def main() -> None:
         patient, draft, sent, record, specialist = patient_world()
         with override_settings(ALLOWED_HOSTS=["testserver"]):
             client = sign_in(patient)
-            rows = grades(client, patient_pages(draft=draft, sent=sent, record=record,
-                                                specialist=specialist))
+            rows = grades(
+                client, patient_pages(draft=draft, sent=sent, record=record, specialist=specialist)
+            )
     print(f"{'page':<42}{'grade':>7}{'words':>7}")
     for name, value, count in sorted(rows, key=lambda r: -r[1]):
         flag = "  over" if value > TARGET_GRADE else ""
         print(f"{name:<42}{value:>7.1f}{count:>7}{flag}")
     over = [r for r in rows if r[1] > TARGET_GRADE]
-    print(f"{len(rows)} patient pages; {len(over)} above grade {TARGET_GRADE:g}; highest "
-          f"{max(r[1] for r in rows):.1f}.")
+    print(
+        f"{len(rows)} patient pages; {len(over)} above grade {TARGET_GRADE:g}; highest "
+        f"{max(r[1] for r in rows):.1f}."
+    )
 
 
 if __name__ == "__main__":

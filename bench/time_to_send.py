@@ -51,56 +51,86 @@ PATIENT = "Linda Moore"
 # report. Answers in the order of the task list; names are the forms' own.
 ANSWERS: list[tuple[str, dict]] = [
     ("who", {"relationship": "self"}),
-    ("about", {
-        "patient_dob": ("14", "6", "1963"),
-        "patient_sex": "female",
-        "patient_phone": "617 555 0142",
-        "patient_state": "MA",
-        "preferred_language": "English",
-    }),
-    ("diagnosis", {
-        "diagnosis": "Invasive ductal carcinoma of the left breast, stage 2, HER2 negative",
-        "diagnosed_on": (str(DIAGNOSED_DAY.day), str(DIAGNOSED_DAY.month),
-                         str(DIAGNOSED_DAY.year)),
-        "diagnosing_physician": "Dr. Karen Walsh",
-        "diagnosing_institution": "Lowell General Hospital",
-    }),
-    ("treatment", {
-        "proposed_treatment": "Mastectomy of the left breast, then chemotherapy",
-        "treatment_started": "no",
-        "treatment_date": (str(TREATMENT_DAY.day), str(TREATMENT_DAY.month),
-                           str(TREATMENT_DAY.year)),
-    }),
-    ("reasons", {
-        "reasons": ["compare_treatments", "confirm_diagnosis"],
-        "concerns": "Whether I need to lose the whole breast, or whether a lumpectomy with "
-                    "radiation would work as well for me.",
-        "questions": "Is a lumpectomy with radiation safe for me?\n"
-                     "Do I need chemotherapy before or after surgery?\n"
-                     "Should I have genetic testing first?",
-    }),
-    ("background", {
-        "symptoms": "A lump in my left breast since August. No pain.",
-        "medications": "Lisinopril 10 mg once a day",
-        "allergies": "Penicillin",
-        "other_conditions": "High blood pressure",
-    }),
-    ("specialist", {
-        "specialty": "Medical Oncology",
-        "consultation_type": "video",
-    }),
-    ("pcp", {
-        "pcp_name": "Dr. Ana Reyes",
-        "pcp_email": "areyes@example.org",
-        "pcp_referred": "yes",
-        "pcp_consent_to_share": True,
-    }),
-    ("insurance", {
-        "payment": "insurance",
-        "insurance_carrier": "Blue Cross Blue Shield of Massachusetts",
-        "insurance_member_id": "XKB123456789",
-        "insurance_policyholder": PATIENT,
-    }),
+    (
+        "about",
+        {
+            "patient_dob": ("14", "6", "1963"),
+            "patient_sex": "female",
+            "patient_phone": "617 555 0142",
+            "patient_state": "MA",
+            "preferred_language": "English",
+        },
+    ),
+    (
+        "diagnosis",
+        {
+            "diagnosis": "Invasive ductal carcinoma of the left breast, stage 2, HER2 negative",
+            "diagnosed_on": (
+                str(DIAGNOSED_DAY.day),
+                str(DIAGNOSED_DAY.month),
+                str(DIAGNOSED_DAY.year),
+            ),
+            "diagnosing_physician": "Dr. Karen Walsh",
+            "diagnosing_institution": "Lowell General Hospital",
+        },
+    ),
+    (
+        "treatment",
+        {
+            "proposed_treatment": "Mastectomy of the left breast, then chemotherapy",
+            "treatment_started": "no",
+            "treatment_date": (
+                str(TREATMENT_DAY.day),
+                str(TREATMENT_DAY.month),
+                str(TREATMENT_DAY.year),
+            ),
+        },
+    ),
+    (
+        "reasons",
+        {
+            "reasons": ["compare_treatments", "confirm_diagnosis"],
+            "concerns": "Whether I need to lose the whole breast, or whether a lumpectomy with "
+            "radiation would work as well for me.",
+            "questions": "Is a lumpectomy with radiation safe for me?\n"
+            "Do I need chemotherapy before or after surgery?\n"
+            "Should I have genetic testing first?",
+        },
+    ),
+    (
+        "background",
+        {
+            "symptoms": "A lump in my left breast since August. No pain.",
+            "medications": "Lisinopril 10 mg once a day",
+            "allergies": "Penicillin",
+            "other_conditions": "High blood pressure",
+        },
+    ),
+    (
+        "specialist",
+        {
+            "specialty": "Medical Oncology",
+            "consultation_type": "video",
+        },
+    ),
+    (
+        "pcp",
+        {
+            "pcp_name": "Dr. Ana Reyes",
+            "pcp_email": "areyes@example.org",
+            "pcp_referred": "yes",
+            "pcp_consent_to_share": True,
+        },
+    ),
+    (
+        "insurance",
+        {
+            "payment": "insurance",
+            "insurance_carrier": "Blue Cross Blue Shield of Massachusetts",
+            "insurance_member_id": "XKB123456789",
+            "insurance_policyholder": PATIENT,
+        },
+    ),
     ("authorisation", {"agree": True, "signature": PATIENT}),
 ]
 
@@ -144,9 +174,15 @@ class Model:
             for name in ("loads", "words", "fields", "characters", "taps", "homing"):
                 setattr(total, name, getattr(total, name) + getattr(step, name))
         for step in [*self.steps, total]:
-            step.seconds = round(step.loads * LOAD + step.words / WORDS_PER_MINUTE * 60
-                                 + step.fields * M + step.characters * K + step.taps * P
-                                 + step.homing * H, 1)
+            step.seconds = round(
+                step.loads * LOAD
+                + step.words / WORDS_PER_MINUTE * 60
+                + step.fields * M
+                + step.characters * K
+                + step.taps * P
+                + step.homing * H,
+                1,
+            )
         return total
 
 
@@ -170,8 +206,9 @@ def _value(node) -> str:
 
 def _option_value(select, label: str) -> str:
     for option in select.iter():
-        if option.tag == "option" and (_text_of(option).strip() == label
-                                       or option.attrs.get("value") == label):
+        if option.tag == "option" and (
+            _text_of(option).strip() == label or option.attrs.get("value") == label
+        ):
             return option.attrs.get("value", "")
     raise SystemExit(f"No option {label!r} in {select.attrs.get('name')}")
 
@@ -211,8 +248,12 @@ def fill(form, answers: dict, step: Step) -> dict:
     groups = set()
     for node in controls:
         name = node.attrs.get("name")
-        if (name and node.attrs.get("type") != "hidden" and "disabled" not in node.attrs
-                and visible_to(node, chosen)):
+        if (
+            name
+            and node.attrs.get("type") != "hidden"
+            and "disabled" not in node.attrs
+            and visible_to(node, chosen)
+        ):
             groups.add(re.sub(r"_(day|month|year)$", "", name))
     step.fields += len(groups)
 
@@ -300,10 +341,14 @@ def walk(client) -> Model:
             response = client.get(_link(html, rf"/section/{key}/$"))
             path, html = response.request["PATH_INFO"], response.content.decode()
         assert response.status_code == 200, (key, response.status_code)
-        step = model.load(key, path, html, chosen={k: ("on" if v is True else v)
-                                                   for k, v in answers.items()})
-        form = next(f for f in main_of(html).iter() if f.tag == "form"
-                    and f.attrs.get("method", "").lower() == "post")
+        step = model.load(
+            key, path, html, chosen={k: ("on" if v is True else v) for k, v in answers.items()}
+        )
+        form = next(
+            f
+            for f in main_of(html).iter()
+            if f.tag == "form" and f.attrs.get("method", "").lower() == "post"
+        )
         data = fill(form, answers, step)
         button = submit_button(form)
         data[button.attrs["name"]] = [button.attrs.get("value", "")]
@@ -368,11 +413,14 @@ def main() -> None:
         from secondop.accounts.models import User
 
         call_command("migrate", verbosity=0)
-        user = User.objects.create_user(email="linda@example.invalid", password=None,
-                                        full_name=PATIENT)
+        user = User.objects.create_user(
+            email="linda@example.invalid", password=None, full_name=PATIENT
+        )
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
-        with override_settings(ALLOWED_HOSTS=["testserver"], MAILERS={
-                "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}):
+        with override_settings(
+            ALLOWED_HOSTS=["testserver"],
+            MAILERS={"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}},
+        ):
             client = Client()
             client.force_login(user)
             model = walk(client)
@@ -382,16 +430,22 @@ def main() -> None:
         print(json.dumps({**asdict(total), "minutes": round(minutes, 1)}))
         return
     if args.pages:
-        print(f"{'page':<22}{'loads':>6}{'words':>7}{'fields':>7}{'chars':>7}{'taps':>6}"
-              f"{'seconds':>9}")
+        print(
+            f"{'page':<22}{'loads':>6}{'words':>7}{'fields':>7}{'chars':>7}{'taps':>6}"
+            f"{'seconds':>9}"
+        )
         for step in [*model.steps, total]:
-            print(f"{step.page:<22}{step.loads:>6}{step.words:>7}{step.fields:>7}"
-                  f"{step.characters:>7}{step.taps:>6}{step.seconds:>9.1f}")
+            print(
+                f"{step.page:<22}{step.loads:>6}{step.words:>7}{step.fields:>7}"
+                f"{step.characters:>7}{step.taps:>6}{step.seconds:>9.1f}"
+            )
     reading = total.words / WORDS_PER_MINUTE
-    print(f"Time to send a request: {minutes:.1f} minutes ({total.fields} fields, "
-          f"{total.characters} characters typed, {total.taps} taps, {total.loads} page loads, "
-          f"{total.words} words read: {reading:.1f} minutes of reading). "
-          f"Target: under {TARGET_MINUTES} minutes.")
+    print(
+        f"Time to send a request: {minutes:.1f} minutes ({total.fields} fields, "
+        f"{total.characters} characters typed, {total.taps} taps, {total.loads} page loads, "
+        f"{total.words} words read: {reading:.1f} minutes of reading). "
+        f"Target: under {TARGET_MINUTES} minutes."
+    )
 
 
 if __name__ == "__main__":

@@ -44,10 +44,22 @@ sys.path.insert(0, str(ROOT))
 GIB = 1024**3
 LIMIT_MB = 200
 HOSTILE_LIMIT_MB = 300
-HOSTILE = ["hostile-dicom-65535", "hostile-dicom-private-315m", "hostile-zip-1m-entries",
-           "dicom-8192-native-thumbnail"]
-CASES = ["dicom-1g", "dicom-1g-thumbnail", "pdf-1g", "zip-1g", "png-12mp", "study-folder",
-         "study-zip", *HOSTILE]
+HOSTILE = [
+    "hostile-dicom-65535",
+    "hostile-dicom-private-315m",
+    "hostile-zip-1m-entries",
+    "dicom-8192-native-thumbnail",
+]
+CASES = [
+    "dicom-1g",
+    "dicom-1g-thumbnail",
+    "pdf-1g",
+    "zip-1g",
+    "png-12mp",
+    "study-folder",
+    "study-zip",
+    *HOSTILE,
+]
 STUDY_SERIES, STUDY_INSTANCES = 20, 100
 
 
@@ -110,8 +122,10 @@ def write_pdf(path: Path, *, stream_bytes: int) -> None:
         out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(offsets) + 1))
         for offset in offsets:
             out.write(b"%010d 00000 n \n" % offset)
-        out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-                  % (len(offsets) + 1, xref))
+        out.write(
+            b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(offsets) + 1, xref)
+        )
 
 
 def write_big_zip(path: Path, *, entries: int, frames_each: int) -> None:
@@ -120,8 +134,9 @@ def write_big_zip(path: Path, *, entries: int, frames_each: int) -> None:
         for n in range(entries):
             with archive.open(f"DICOM/IM{n:04d}", "w", force_zip64=True) as member:
                 member.write(_dicom_header(frames=frames_each, uid=f"1.2.4.{n}"))
-                member.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0,
-                                         len(frame) * frames_each))
+                member.write(
+                    struct.pack("<HH2sHI", 0x7FE0, 0x0010, b"OW", 0, len(frame) * frames_each)
+                )
                 for _ in range(frames_each):
                     member.write(frame)
 
@@ -146,8 +161,9 @@ def study_instances():
         for i in range(1, STUDY_INSTANCES + 1):
             template.SeriesInstanceUID, template.SeriesNumber = f"{study}.{s}", s
             template.StudyInstanceUID = study
-            template.SOPInstanceUID = template.file_meta.MediaStorageSOPInstanceUID = \
+            template.SOPInstanceUID = template.file_meta.MediaStorageSOPInstanceUID = (
                 f"{study}.{s}.{i}"
+            )
             template.InstanceNumber = i
             out = io.BytesIO()
             template.save_as(out, enforce_file_format=True)
@@ -197,13 +213,17 @@ def _make_study(folder: Path) -> None:
     study = folder / "study"
     if not (folder / "study-zip.zip").exists():
         print("making the 2,000-instance study", flush=True)
-        with zipfile.ZipFile(folder / "study-zip.part", "w", zipfile.ZIP_DEFLATED,
-                             compresslevel=1) as archive:
+        with zipfile.ZipFile(
+            folder / "study-zip.part", "w", zipfile.ZIP_DEFLATED, compresslevel=1
+        ) as archive:
             for name, data in study_instances():
                 (study / name).parent.mkdir(parents=True, exist_ok=True)
                 (study / name).write_bytes(data)
                 archive.writestr(name, data)
-            for name, data in {"AUTORUN.INF": b"[autorun]\r\n", "VIEWER/viewer.exe": b"MZ" + bytes(510)}.items():
+            for name, data in {
+                "AUTORUN.INF": b"[autorun]\r\n",
+                "VIEWER/viewer.exe": b"MZ" + bytes(510),
+            }.items():
                 (study / name).parent.mkdir(parents=True, exist_ok=True)
                 (study / name).write_bytes(data)
                 archive.writestr(name, data)
@@ -227,8 +247,12 @@ def _verification(before: str | None):
         return verification
     import importlib.util
 
-    source = subprocess.run(["git", "show", f"{before}:records/verification.py"], cwd=ROOT,
-                            capture_output=True, check=True).stdout
+    source = subprocess.run(
+        ["git", "show", f"{before}:records/verification.py"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
     path = Path(tempfile.mkdtemp(prefix="verification-before-")) / "verification.py"
     path.write_bytes(source)
     spec = importlib.util.spec_from_file_location("records.verification_before", path)
@@ -238,8 +262,14 @@ def _verification(before: str | None):
     return module
 
 
-def child(case: str, folder: Path, storage_options: dict, clamd: str | None,
-          before: str | None = None, cap_gb: float = 12) -> None:
+def child(
+    case: str,
+    folder: Path,
+    storage_options: dict,
+    clamd: str | None,
+    before: str | None = None,
+    cap_gb: float = 12,
+) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secondop.settings")
     os.environ.setdefault("DJANGO_DEBUG", "true")
     import django
@@ -284,44 +314,72 @@ def child(case: str, folder: Path, storage_options: dict, clamd: str | None,
     outcome: dict = {}
     try:
         if case in ("dicom-1g", "pdf-1g", "zip-1g", "png-12mp"):
-            key = {"dicom-1g": "dicom-1g.dcm", "pdf-1g": "pdf-1g.pdf", "zip-1g": "zip-1g.zip",
-                   "png-12mp": "png-12mp.png"}[case]
+            key = {
+                "dicom-1g": "dicom-1g.dcm",
+                "pdf-1g": "pdf-1g.pdf",
+                "zip-1g": "zip-1g.zip",
+                "png-12mp": "png-12mp.png",
+            }[case]
             report = verify_file(storage=storage, key=key, name=key, **check)
-            outcome = {"ok": report.ok, "reason": report.reason, "kind": report.kind,
-                       "size": report.size, "members": len(report.members or []),
-                       "thumbnail": bool(report.thumbnail)}
+            outcome = {
+                "ok": report.ok,
+                "reason": report.reason,
+                "kind": report.kind,
+                "size": report.size,
+                "members": len(report.members or []),
+                "thumbnail": bool(report.thumbnail),
+            }
         elif case == "dicom-1g-thumbnail":
             with open_object(storage, "dicom-1g.dcm") as handle:
                 png = dicom_thumbnail(handle)
             outcome = {"png_bytes": len(png)}
         elif case == "study-folder":
-            keys = sorted(str(p.relative_to(folder)) for p in (folder / "study").rglob("*") if p.is_file())
-            reports = [verify_file(storage=storage, key=key, name=key, skip_viewer_files=True, **check)
-                       for key in keys]
+            keys = sorted(
+                str(p.relative_to(folder)) for p in (folder / "study").rglob("*") if p.is_file()
+            )
+            reports = [
+                verify_file(storage=storage, key=key, name=key, skip_viewer_files=True, **check)
+                for key in keys
+            ]
             summary = summarise_study(reports)
             drawn = 0
             for series in summary["studies"][0]["series"]:
                 with open_object(storage, series["thumbnail_source"]) as handle:
                     drawn += bool(dicom_thumbnail(handle))
-            outcome = {"ok": all(r.ok for r in reports), "files": len(reports),
-                       "instances": summary["instance_count"], "series": summary["series_count"],
-                       "skipped": len(summary["skipped"]), "thumbnails": drawn}
+            outcome = {
+                "ok": all(r.ok for r in reports),
+                "files": len(reports),
+                "instances": summary["instance_count"],
+                "series": summary["series_count"],
+                "skipped": len(summary["skipped"]),
+                "thumbnails": drawn,
+            }
         elif case == "study-zip":
             report = verify_file(storage=storage, key="study-zip.zip", name="CD.zip", **check)
             summary = summarise_study(report.members or [])
             drawn = 0
-            with open_object(storage, "study-zip.zip") as handle, zipfile.ZipFile(handle) as archive:
+            with (
+                open_object(storage, "study-zip.zip") as handle,
+                zipfile.ZipFile(handle) as archive,
+            ):
                 for series in summary["studies"][0]["series"]:
                     with archive.open(series["thumbnail_source"]) as member:
                         drawn += bool(dicom_thumbnail(member))
-            outcome = {"ok": report.ok, "reason": report.reason, "instances": summary["instance_count"],
-                       "series": summary["series_count"], "skipped": len(summary["skipped"]),
-                       "thumbnails": drawn}
+            outcome = {
+                "ok": report.ok,
+                "reason": report.reason,
+                "instances": summary["instance_count"],
+                "series": summary["series_count"],
+                "skipped": len(summary["skipped"]),
+                "thumbnails": drawn,
+            }
         elif case in HOSTILE:
-            key = {"hostile-dicom-65535": "hostile-65535.dcm",
-                   "hostile-dicom-private-315m": "hostile-private-315m.dcm",
-                   "hostile-zip-1m-entries": "hostile-1m-entries.zip",
-                   "dicom-8192-native-thumbnail": "native-8192.dcm"}[case]
+            key = {
+                "hostile-dicom-65535": "hostile-65535.dcm",
+                "hostile-dicom-private-315m": "hostile-private-315m.dcm",
+                "hostile-zip-1m-entries": "hostile-1m-entries.zip",
+                "dicom-8192-native-thumbnail": "native-8192.dcm",
+            }[case]
             report = verify_file(storage=storage, key=key, name=key, **check)
             outcome = {"ok": report.ok, "reason": report.reason}
             if report.ok and report.kind == "dicom":
@@ -337,8 +395,17 @@ def child(case: str, folder: Path, storage_options: dict, clamd: str | None,
         outcome = {"error": f"MemoryError at the {cap_gb:g} GiB address-space cap"}
 
     seconds = time.perf_counter() - started
-    print(json.dumps({"case": case, "baseline_mb": before / 1024, "peak_mb": status_kb("VmHWM") / 1024,
-                      "seconds": seconds, **outcome}))
+    print(
+        json.dumps(
+            {
+                "case": case,
+                "baseline_mb": before / 1024,
+                "peak_mb": status_kb("VmHWM") / 1024,
+                "seconds": seconds,
+                **outcome,
+            }
+        )
+    )
 
 
 # --- Driver ---------------------------------------------------------------------------------
@@ -353,16 +420,27 @@ def start_s3(folder: Path) -> tuple[object, dict]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="bench", aws_secret_access_key="bench")
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+    )
     client.create_bucket(Bucket="bench")
     config = TransferConfig(max_concurrency=2)
     print("uploading the inputs to moto", flush=True)
     for path in folder.rglob("*"):
         if path.is_file() and not path.name.endswith(".part"):
             client.upload_file(str(path), "bench", str(path.relative_to(folder)), Config=config)
-    options = {"bucket_name": "bench", "endpoint_url": endpoint, "region_name": "us-east-1",
-               "access_key": "bench", "secret_key": "bench", "addressing_style": "path"}
+    options = {
+        "bucket_name": "bench",
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "access_key": "bench",
+        "secret_key": "bench",
+        "addressing_style": "path",
+    }
     return server, options
 
 
@@ -373,24 +451,39 @@ def main() -> int:
     parser.add_argument("--s3", action="store_true", help="serve the inputs from moto S3")
     parser.add_argument("--clamd", help="scan with this clamd (tcp://... or unix://...)")
     parser.add_argument("--before", help="measure records/verification.py of this git revision")
-    parser.add_argument("--cap-gb", type=float, default=12,
-                        help="address space each case may map (GiB)")
+    parser.add_argument(
+        "--cap-gb", type=float, default=12, help="address space each case may map (GiB)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--storage", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.dir, json.loads(args.storage or "{}"), args.clamd, args.before,
-              args.cap_gb)
+        child(
+            args.child,
+            args.dir,
+            json.loads(args.storage or "{}"),
+            args.clamd,
+            args.before,
+            args.cap_gb,
+        )
         return 0
 
     folder = args.dir or Path(tempfile.mkdtemp(prefix="verify-bench-"))
     try:
         make_inputs(folder, args.case or CASES)
-        server, storage_options = (start_s3(folder) if args.s3 else (None, {}))
+        server, storage_options = start_s3(folder) if args.s3 else (None, {})
         results = []
         for case in args.case or CASES:
-            command = [sys.executable, __file__, "--child", case, "--dir", str(folder),
-                       "--storage", json.dumps(storage_options)]
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                case,
+                "--dir",
+                str(folder),
+                "--storage",
+                json.dumps(storage_options),
+            ]
             if args.clamd:
                 command += ["--clamd", args.clamd]
             if args.before:
@@ -411,10 +504,14 @@ def main() -> int:
     print(f"\n{'case':<28} {'baseline MB':>12} {'peak MB':>9} {'seconds':>8}  outcome")
     over = []
     for r in results:
-        extra = {k: v for k, v in r.items() if k not in ("case", "baseline_mb", "peak_mb", "seconds")}
+        extra = {
+            k: v for k, v in r.items() if k not in ("case", "baseline_mb", "peak_mb", "seconds")
+        }
         limit = HOSTILE_LIMIT_MB if r["case"] in HOSTILE else LIMIT_MB
-        print(f"{r['case']:<28} {r['baseline_mb']:>12.1f} {r['peak_mb']:>9.1f} {r['seconds']:>8.1f}"
-              f"  (limit {limit})  {extra}")
+        print(
+            f"{r['case']:<28} {r['baseline_mb']:>12.1f} {r['peak_mb']:>9.1f} {r['seconds']:>8.1f}"
+            f"  (limit {limit})  {extra}"
+        )
         if r["peak_mb"] >= limit or "error" in r:
             over.append(r["case"])
     print(f"\n{'every case under its limit' if not over else 'OVER: ' + ', '.join(over)}")

@@ -57,8 +57,9 @@ def _unique(name: str, seen: set[str]) -> str:
         number += 1
 
 
-def _zip_chunks(entries: Iterable[Entry], on_progress: Callable[[int], None] | None
-                ) -> Iterator[bytes]:
+def _zip_chunks(
+    entries: Iterable[Entry], on_progress: Callable[[int], None] | None
+) -> Iterator[bytes]:
     from stream_zip import ZIP_64, stream_zip
 
     modified = datetime.now(UTC).replace(tzinfo=None)
@@ -80,7 +81,8 @@ def _zip_chunks(entries: Iterable[Entry], on_progress: Callable[[int], None] | N
             yield _unique(safe_archive_name(name), seen), modified, mode, ZIP_64, contents(opener)
 
     yield from stream_zip(
-        members(), chunk_size=256 * 1024,
+        members(),
+        chunk_size=256 * 1024,
         get_compressobj=lambda: zlib.compressobj(level=DEFLATE_LEVEL, wbits=-zlib.MAX_WBITS),
     )
 
@@ -111,8 +113,9 @@ class _ChunkStream(io.RawIOBase):
         return count
 
 
-def bundle_write(*, storage, key: str, entries: Iterable[Entry],
-                 on_progress: Callable[[int], None] | None = None) -> int:
+def bundle_write(
+    *, storage, key: str, entries: Iterable[Entry], on_progress: Callable[[int], None] | None = None
+) -> int:
     """Write a ZIP of `entries` to `storage` at `key` and return its size in bytes.
 
     `entries` is an iterable of ``(archive name, opener)``; ``opener()`` returns a
@@ -156,23 +159,36 @@ def _write_local(storage, key: str, chunks: Iterator[bytes]) -> int:
 
 def _write_s3(storage, key: str, chunks: Iterator[bytes]) -> int:
     client, bucket, name = s3_location(storage, key)
-    params = {k: v for k, v in storage.get_object_parameters(name).items()
-              if k in {"ServerSideEncryption", "SSEKMSKeyId", "StorageClass", "CacheControl",
-                       "Metadata", "ACL"}}
+    params = {
+        k: v
+        for k, v in storage.get_object_parameters(name).items()
+        if k
+        in {
+            "ServerSideEncryption",
+            "SSEKMSKeyId",
+            "StorageClass",
+            "CacheControl",
+            "Metadata",
+            "ACL",
+        }
+    }
     if getattr(storage, "default_acl", None) and "ACL" not in params:
         params["ACL"] = storage.default_acl
-    upload = client.create_multipart_upload(Bucket=bucket, Key=name,
-                                            ContentType="application/zip", **params)
+    upload = client.create_multipart_upload(
+        Bucket=bucket, Key=name, ContentType="application/zip", **params
+    )
     upload_id = upload["UploadId"]
     parts: list[dict] = []
     total = 0
     part_size = PART_SIZE
     buffer = bytearray()
     try:
+
         def send(data: bytes) -> None:
             number = len(parts) + 1
-            answer = client.upload_part(Bucket=bucket, Key=name, UploadId=upload_id,
-                                        PartNumber=number, Body=data)
+            answer = client.upload_part(
+                Bucket=bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=data
+            )
             parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
         for chunk in chunks:
@@ -189,8 +205,9 @@ def _write_s3(storage, key: str, chunks: Iterator[bytes]) -> int:
             buffer.clear()
         if len(parts) > S3_MAX_PARTS:
             raise ValueError("bundle too large for one S3 object")
-        client.complete_multipart_upload(Bucket=bucket, Key=name, UploadId=upload_id,
-                                         MultipartUpload={"Parts": parts})
+        client.complete_multipart_upload(
+            Bucket=bucket, Key=name, UploadId=upload_id, MultipartUpload={"Parts": parts}
+        )
     except BaseException:
         # The original error matters more; records' sweep aborts what is left.
         with contextlib.suppress(Exception):

@@ -48,8 +48,10 @@ def _scanner_up() -> bool:
 
 def check_record(record_id: int) -> str:
     moved = Record.objects.filter(pk=record_id, state__in=[State.UPLOADED, State.SCANNING]).update(
-        state=State.SCANNING, check_attempts=F("check_attempts") + 1,
-        check_started_at=timezone.now())
+        state=State.SCANNING,
+        check_attempts=F("check_attempts") + 1,
+        check_started_at=timezone.now(),
+    )
     if not moved:
         return "done already"
     record = Record.objects.select_related("case").get(pk=record_id)
@@ -84,7 +86,8 @@ def _lease_renewed(record_id: int):
         try:
             while not done.wait(LEASE_RENEW_SECONDS):
                 Record.objects.filter(pk=record_id, state=State.SCANNING).update(
-                    check_started_at=timezone.now())
+                    check_started_at=timezone.now()
+                )
         finally:
             connection.close()
 
@@ -120,8 +123,9 @@ def _scanner() -> str | None:
     says so ("not checked for viruses") instead of waiting for ever."""
     address = settings.CLAMD_ADDRESS or None
     if address and settings.DEBUG and not clamav.ping(address, timeout=2):
-        log.warning("clamd at %s does not answer: records are checked without a virus scan",
-                    address)
+        log.warning(
+            "clamd at %s does not answer: records are checked without a virus scan", address
+        )
         return None
     return address
 
@@ -132,9 +136,14 @@ def _check(record: Record) -> str:
     reports = {}
     thumbnails: dict = {}
     for file in files:
-        report = verify_file(storage=default_storage, key=file.key, name=file.name,
-                             max_size=settings.RECORDS_MAX_FILE_BYTES, clamd_address=clamd,
-                             skip_viewer_files=record.is_study)
+        report = verify_file(
+            storage=default_storage,
+            key=file.key,
+            name=file.name,
+            max_size=settings.RECORDS_MAX_FILE_BYTES,
+            clamd_address=clamd,
+            skip_viewer_files=record.is_study,
+        )
         reports[file.uuid] = report
         if report.ok and report.thumbnail:
             key = f"{record.prefix}thumbs/{file.uuid}.png"
@@ -156,15 +165,27 @@ def _check(record: Record) -> str:
         # web pages and autorun files of a disc are not stored, nor ever served.
         for file in files:
             report = reports.get(file.uuid)
-            if report is not None and report.kind == "zip" and any(
-                    m.kind == "skipped" for m in report.members or []):
+            if (
+                report is not None
+                and report.kind == "zip"
+                and any(m.kind == "skipped" for m in report.members or [])
+            ):
                 key, size, sha256 = _zip_without_viewer_files(record, file, report)
                 replaced[file.uuid] = (key, size)
                 reports[file.uuid] = dataclasses.replace(
-                    report, sha256=sha256, size=size,
-                    members=[m for m in report.members if m.kind != "skipped"])
-    services.record_verified(record_id=record.pk, reports=reports, summary=summary,
-                             thumbnails=thumbnails, replaced=replaced, scanned=clamd is not None)
+                    report,
+                    sha256=sha256,
+                    size=size,
+                    members=[m for m in report.members if m.kind != "skipped"],
+                )
+    services.record_verified(
+        record_id=record.pk,
+        reports=reports,
+        summary=summary,
+        thumbnails=thumbnails,
+        replaced=replaced,
+        scanned=clamd is not None,
+    )
     return "checked"
 
 
@@ -199,8 +220,13 @@ def _zip_without_viewer_files(record: Record, file: RecordFile, report) -> tuple
 
         def chunks() -> Iterator[bytes]:
             nonlocal size
-            for chunk in stream_zip(members(), chunk_size=256 * 1024, get_compressobj=lambda:
-                                    zlib.compressobj(level=DEFLATE_LEVEL, wbits=-zlib.MAX_WBITS)):
+            for chunk in stream_zip(
+                members(),
+                chunk_size=256 * 1024,
+                get_compressobj=lambda: zlib.compressobj(
+                    level=DEFLATE_LEVEL, wbits=-zlib.MAX_WBITS
+                ),
+            ):
                 digest.update(chunk)
                 size += len(chunk)
                 yield chunk
@@ -248,8 +274,11 @@ def _render(source: str, by_name: dict, zip_file: RecordFile | None) -> bytes | 
     if not source:
         return None
     if zip_file is not None:
-        with open_object(default_storage, zip_file.key) as handle, \
-                zipfile.ZipFile(handle) as archive, archive.open(source) as member:
+        with (
+            open_object(default_storage, zip_file.key) as handle,
+            zipfile.ZipFile(handle) as archive,
+            archive.open(source) as member,
+        ):
             return dicom_thumbnail(member)
     file = by_name.get(source)
     key = file.key if file else source
@@ -262,7 +291,8 @@ def _render(source: str, by_name: dict, zip_file: RecordFile | None) -> bytes | 
 def lease_until(record_id: int, *, seconds: float) -> None:
     """Hold a scanning record's lease `seconds` from now (a retry's backoff)."""
     Record.objects.filter(pk=record_id, state=State.SCANNING).update(
-        check_started_at=timezone.now() + datetime.timedelta(seconds=seconds))
+        check_started_at=timezone.now() + datetime.timedelta(seconds=seconds)
+    )
 
 
 def stalled_records() -> list[int]:
@@ -271,17 +301,21 @@ def stalled_records() -> list[int]:
     now = timezone.now()
     never_started = Q(state=State.UPLOADED, uploaded_at__lt=now - STALLED_AFTER)
     lease_over = Q(state=State.SCANNING, check_started_at__lt=now - CHECK_LEASE)
-    return list(Record.objects.filter(never_started | lease_over)
-                .values_list("pk", flat=True)[:500])
+    return list(
+        Record.objects.filter(never_started | lease_over).values_list("pk", flat=True)[:500]
+    )
 
 
 def stalled_bundles() -> list[int]:
     """Bundles still being prepared long after they were asked for (their task was
     lost): queued again; building is idempotent (the object is replaced)."""
-    return list(Bundle.objects.filter(
-        status=Bundle.Status.BUILDING, created_at__lt=timezone.now() - STALLED_AFTER,
-        expires_at__gt=timezone.now(),
-    ).values_list("pk", flat=True)[:100])
+    return list(
+        Bundle.objects.filter(
+            status=Bundle.Status.BUILDING,
+            created_at__lt=timezone.now() - STALLED_AFTER,
+            expires_at__gt=timezone.now(),
+        ).values_list("pk", flat=True)[:100]
+    )
 
 
 # --- Bundles --------------------------------------------------------------------------
@@ -317,8 +351,7 @@ def build_bundle(bundle_id: int) -> str:
 
     key = bundle.storage_key
     try:
-        size = bundle_write(storage=default_storage, key=key, entries=entries,
-                            on_progress=progress)
+        size = bundle_write(storage=default_storage, key=key, entries=entries, on_progress=progress)
     except storage.StorageUnavailable:
         raise
     except Exception:
@@ -326,7 +359,8 @@ def build_bundle(bundle_id: int) -> str:
         storage.delete([key])
         raise
     built = Bundle.objects.filter(pk=bundle.pk).update(
-        status=Bundle.Status.READY, key=key, size=size, files_done=F("files_total"))
+        status=Bundle.Status.READY, key=key, size=size, files_done=F("files_total")
+    )
     if not built:  # deleted while it was being written: nothing may keep its ZIP
         storage.delete([key])
         return "cancelled"

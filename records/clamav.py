@@ -43,7 +43,7 @@ def parse_address(address: str) -> tuple[int, str | tuple[str, int]]:
     or an absolute path is taken too) -> (socket family, address)."""
     address = address.strip()
     if address.startswith("unix://"):
-        path = address[len("unix://"):]
+        path = address[len("unix://") :]
         if not path.startswith("/"):
             raise ValueError(f"CLAMD_ADDRESS: a unix socket needs an absolute path: {address!r}")
         return socket.AF_UNIX, path
@@ -90,18 +90,26 @@ def ping(address: str, *, timeout: float = 5.0) -> bool:
 def parse_reply(reply: str) -> ScanResult:
     """clamd's answer to INSTREAM -> a verdict; anything else is ClamdUnavailable."""
     if reply.startswith("stream: "):
-        verdict = reply[len("stream: "):]
+        verdict = reply[len("stream: ") :]
         if verdict == "OK":
             return ScanResult("clean")
         if verdict.endswith(" FOUND"):
             return ScanResult("infected", verdict[: -len(" FOUND")].strip())
     if "size limit exceeded" in reply.lower():
         return ScanResult("too_large")
-    raise ClamdUnavailable(f"clamd answered {reply[:200]!r}" if reply else "clamd closed without answering")
+    raise ClamdUnavailable(
+        f"clamd answered {reply[:200]!r}" if reply else "clamd closed without answering"
+    )
 
 
-def scan(address: str, chunks: Iterable[bytes], *, max_bytes: int | None = None,
-         timeout: float = 30.0, reply_timeout: float = 600.0) -> ScanResult:
+def scan(
+    address: str,
+    chunks: Iterable[bytes],
+    *,
+    max_bytes: int | None = None,
+    timeout: float = 30.0,
+    reply_timeout: float = 600.0,
+) -> ScanResult:
     """Stream `chunks` to clamd and return its verdict.
 
     `max_bytes` is our own limit (keep it at or below clamd's StreamMaxLength):

@@ -7,25 +7,59 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-_WINDOWS = ("application/x-dosexec", "application/vnd.microsoft.portable-executable",
-            "application/x-msdownload", "application/x-ms-ne-executable",
-            "application/x-msdos-program", "application/x-msi")
-_PROGRAMS = ("application/x-executable", "application/x-pie-executable",
-             "application/x-sharedlib", "application/x-elf", "application/x-mach-binary",
-             "application/java-archive", "application/x-java-applet")
-_SCRIPTS = ("text/x-shellscript", "application/x-sh", "text/x-python", "text/x-script.python",
-            "application/javascript", "text/javascript", "text/x-msdos-batch",
-            "application/x-bat", "text/x-perl", "text/x-php", "application/x-powershell")
-_ARCHIVES = ("application/x-7z-compressed", "application/x-rar", "application/vnd.rar",
-             "application/x-rar-compressed", "application/gzip", "application/x-gzip",
-             "application/x-bzip2", "application/x-xz", "application/x-tar",
-             "application/x-iso9660-image", "application/vnd.ms-cab-compressed")
+_WINDOWS = (
+    "application/x-dosexec",
+    "application/vnd.microsoft.portable-executable",
+    "application/x-msdownload",
+    "application/x-ms-ne-executable",
+    "application/x-msdos-program",
+    "application/x-msi",
+)
+_PROGRAMS = (
+    "application/x-executable",
+    "application/x-pie-executable",
+    "application/x-sharedlib",
+    "application/x-elf",
+    "application/x-mach-binary",
+    "application/java-archive",
+    "application/x-java-applet",
+)
+_SCRIPTS = (
+    "text/x-shellscript",
+    "application/x-sh",
+    "text/x-python",
+    "text/x-script.python",
+    "application/javascript",
+    "text/javascript",
+    "text/x-msdos-batch",
+    "application/x-bat",
+    "text/x-perl",
+    "text/x-php",
+    "application/x-powershell",
+)
+_ARCHIVES = (
+    "application/x-7z-compressed",
+    "application/x-rar",
+    "application/vnd.rar",
+    "application/x-rar-compressed",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-bzip2",
+    "application/x-xz",
+    "application/x-tar",
+    "application/x-iso9660-image",
+    "application/vnd.ms-cab-compressed",
+)
 _ZIP = ("application/zip", "application/x-zip-compressed")
 _HEIC = ("image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence")
-_WORD = ("application/msword",
-         "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-_EXCEL = ("application/vnd.ms-excel",
-          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+_WORD = (
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+)
+_EXCEL = (
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
 
 TYPE_WORDS = {
     "application/pdf": _lazy("a PDF document"),
@@ -54,32 +88,43 @@ TYPE_WORDS = {
 # What a name's extension promises: the true types that keep that promise.
 EXTENSION_TYPES = {
     ".pdf": ("application/pdf",),
-    ".jpg": ("image/jpeg",), ".jpeg": ("image/jpeg",), ".jpe": ("image/jpeg",),
+    ".jpg": ("image/jpeg",),
+    ".jpeg": ("image/jpeg",),
+    ".jpe": ("image/jpeg",),
     ".jfif": ("image/jpeg",),
     ".png": ("image/png",),
-    ".tif": ("image/tiff",), ".tiff": ("image/tiff",),
-    ".heic": _HEIC, ".heif": _HEIC,
-    ".dcm": ("application/dicom",), ".dicom": ("application/dicom",),
+    ".tif": ("image/tiff",),
+    ".tiff": ("image/tiff",),
+    ".heic": _HEIC,
+    ".heif": _HEIC,
+    ".dcm": ("application/dicom",),
+    ".dicom": ("application/dicom",),
     ".dic": ("application/dicom",),
     ".zip": _ZIP,
-    ".txt": ("text/plain", "text/csv"), ".text": ("text/plain", "text/csv"),
+    ".txt": ("text/plain", "text/csv"),
+    ".text": ("text/plain", "text/csv"),
     ".csv": ("text/plain", "text/csv"),
     ".gif": ("image/gif",),
-    ".doc": _WORD, ".docx": _WORD, ".xls": _EXCEL, ".xlsx": _EXCEL,
-    ".htm": ("text/html", "application/xhtml+xml"), ".html": ("text/html", "application/xhtml+xml"),
-    ".exe": _WINDOWS, ".msi": _WINDOWS, ".dll": _WINDOWS,
+    ".doc": _WORD,
+    ".docx": _WORD,
+    ".xls": _EXCEL,
+    ".xlsx": _EXCEL,
+    ".htm": ("text/html", "application/xhtml+xml"),
+    ".html": ("text/html", "application/xhtml+xml"),
+    ".exe": _WINDOWS,
+    ".msi": _WINDOWS,
+    ".dll": _WINDOWS,
 }
 
 
 def type_in_words(mime: str) -> str:
-    """"a PDF document", "a Windows program": what a file really is, for anyone."""
+    """ "a PDF document", "a Windows program": what a file really is, for anyone."""
     mime = (mime or "").split(";")[0].strip().lower()
     if not mime:
         return ""
     words = TYPE_WORDS.get(mime)
     if words is None:
-        words = _lazy("a picture") if mime.startswith("image/") else _lazy(
-            "another kind of file")
+        words = _lazy("a picture") if mime.startswith("image/") else _lazy("another kind of file")
     return str(words)
 
 
@@ -98,4 +143,6 @@ def name_and_type(name: str, mime: str) -> str:
     if not kept or not true or true in kept:
         return ""
     return _("Named “%(extension)s”, but it is really %(kind)s.") % {
-        "extension": extension, "kind": type_in_words(true)}
+        "extension": extension,
+        "kind": type_in_words(true),
+    }

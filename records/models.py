@@ -19,7 +19,6 @@ class Category(models.TextChoices):
     SPECIALIST_REPORT = "specialist_report", _("Specialist's signed report")
 
 
-
 class State(models.TextChoices):
     PENDING = "pending", _("Uploading")
     UPLOADED = "uploaded", _("Uploaded, waiting to be checked")
@@ -38,13 +37,14 @@ class RecordRequest(models.Model):
     names it."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT,
-                             related_name="record_requests")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    case = models.ForeignKey(
+        "requests_app.Case", on_delete=models.PROTECT, related_name="record_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.TextField(_("what is needed"), max_length=500)
-    category = models.CharField(_("kind of record"), max_length=20, choices=Category,
-                                blank=True)
+    category = models.CharField(_("kind of record"), max_length=20, choices=Category, blank=True)
     # The status the case goes back to once everything asked for has arrived.
     return_to = models.CharField(max_length=20)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -76,8 +76,9 @@ class Record(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT, related_name="records")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     category = models.CharField(_("kind of record"), max_length=20, choices=Category)
     title = models.CharField(_("title"), max_length=200)
     service_date = models.DateField(_("date of service"), null=True, blank=True)
@@ -89,10 +90,12 @@ class Record(models.Model):
     sha256 = models.CharField(max_length=64, blank=True)
     study = models.JSONField(default=dict, blank=True)  # DICOM summary, for a study
     thumbnail_key = models.CharField(max_length=400, blank=True)
-    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
-    answers = models.ForeignKey(RecordRequest, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="records")
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answers = models.ForeignKey(
+        RecordRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="records"
+    )
     slot_expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
@@ -115,8 +118,10 @@ class Record(models.Model):
             models.Index(fields=["state", "uploaded_at"]),
         ]
         constraints = [
-            models.CheckConstraint(condition=~Q(state=State.REJECTED) | ~Q(reason=""),
-                                   name="record_rejected_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(state=State.REJECTED) | ~Q(reason=""),
+                name="record_rejected_has_reason",
+            ),
             models.CheckConstraint(condition=Q(size__gte=0), name="record_size_not_negative"),
         ]
 
@@ -178,14 +183,16 @@ class Bundle(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT, related_name="+")
-    record = models.ForeignKey(Record, on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="+")
+    record = models.ForeignKey(
+        Record, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     # The records it holds, fixed when it is asked for: deleting any of them deletes
     # the bundle (records.services), and a download is refused if one is missing.
     records = models.ManyToManyField(Record, blank=True, related_name="bundles")
     records_total = models.PositiveIntegerField(default=0)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.BUILDING)
     files_total = models.PositiveIntegerField(default=0)
     files_done = models.PositiveIntegerField(default=0)
@@ -214,7 +221,9 @@ class GatherList(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     icd10_prefixes = models.CharField(
-        _("ICD-10 code prefixes"), max_length=300, blank=True,
+        _("ICD-10 code prefixes"),
+        max_length=300,
+        blank=True,
         help_text=_("Comma-separated, e.g. 'C, D0' for cancers. Leave empty for the default list."),
     )
 
@@ -235,11 +244,16 @@ class GatherItem(models.Model):
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     title = models.CharField(_("what"), max_length=200)
     why = models.TextField(_("why it matters, in plain words"), max_length=600)
-    category = models.CharField(_("kind of record that answers it"), max_length=20,
-                                choices=Category)
+    category = models.CharField(
+        _("kind of record that answers it"), max_length=20, choices=Category
+    )
     send_by_post = models.CharField(
-        _("send by post to"), max_length=400, blank=True,
-        help_text=_("For things that cannot be uploaded (slides, blocks): the address to send them to."),
+        _("send by post to"),
+        max_length=400,
+        blank=True,
+        help_text=_(
+            "For things that cannot be uploaded (slides, blocks): the address to send them to."
+        ),
     )
 
     class Meta:

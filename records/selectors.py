@@ -60,8 +60,9 @@ RANGE_LOG_WINDOW = timedelta(minutes=10)
 THUMBNAIL_LOG_WINDOW = timedelta(minutes=5)
 
 
-def record_for_viewer(*, viewer, ref: UUID | str, request=None, kind: str = AccessLog.Kind.VIEW
-                      ) -> Record:
+def record_for_viewer(
+    *, viewer, ref: UUID | str, request=None, kind: str = AccessLog.Kind.VIEW
+) -> Record:
     """One record `viewer` may see, or 404. A staff read is logged first, except a
     byte-range request continuing one the same person made at the same address in
     the last minutes (already logged)."""
@@ -70,8 +71,11 @@ def record_for_viewer(*, viewer, ref: UUID | str, request=None, kind: str = Acce
     except (Record.DoesNotExist, ValueError):
         raise Http404 from None
     # Neither the case's row nor the record's is written again for a continuation.
-    continues = (request is not None and "Range" in request.headers
-                 and _logged_lately(viewer, record, request, RANGE_LOG_WINDOW))
+    continues = (
+        request is not None
+        and "Range" in request.headers
+        and _logged_lately(viewer, record, request, RANGE_LOG_WINDOW)
+    )
     if continues:
         case = _case_quietly(viewer=viewer, ref=record.case.uuid)
     else:
@@ -86,8 +90,11 @@ def record_for_viewer(*, viewer, ref: UUID | str, request=None, kind: str = Acce
 
 def _logged_lately(viewer, record: Record, request, window: timedelta) -> bool:
     return AccessLog.objects.filter(
-        actor=viewer, object_type=Record._meta.label_lower, object_id=str(record.pk),
-        path=request.path[:500], created_at__gte=timezone.now() - window,
+        actor=viewer,
+        object_type=Record._meta.label_lower,
+        object_id=str(record.pk),
+        path=request.path[:500],
+        created_at__gte=timezone.now() - window,
     ).exists()
 
 
@@ -112,8 +119,9 @@ def record_for_thumbnail(*, viewer, ref: UUID | str, request) -> Record:
     if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
         raise Http404
     record.case = case
-    if viewer.pk != case.owner_id and not _logged_lately(viewer, record, request,
-                                                        THUMBNAIL_LOG_WINDOW):
+    if viewer.pk != case.owner_id and not _logged_lately(
+        viewer, record, request, THUMBNAIL_LOG_WINDOW
+    ):
         log_access(viewer=viewer, obj=record, kind=AccessLog.Kind.VIEW, request=request)
     return record
 
@@ -129,9 +137,11 @@ def record_states(*, viewer, ref: UUID | str) -> list[Record]:
     case = _case_quietly(viewer=viewer, ref=ref)
     if not sees_records(viewer=viewer, case=case):
         raise Http404
-    records = list(records_for_viewer(viewer=viewer, case=case)
-                   .only("uuid", "state", "reason", "mime", "is_study", "case_id",
-                         "uploaded_by_id").order_by("created_at", "id"))
+    records = list(
+        records_for_viewer(viewer=viewer, case=case)
+        .only("uuid", "state", "reason", "mime", "is_study", "case_id", "uploaded_by_id")
+        .order_by("created_at", "id")
+    )
     for record in records:
         record.case = case
     return records
@@ -171,8 +181,9 @@ def bundle_complete(*, bundle: Bundle) -> bool:
 
 
 def open_requests(*, case: Case) -> QuerySet[RecordRequest]:
-    return RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
-                                        cancelled_at__isnull=True).select_related("requested_by")
+    return RecordRequest.objects.filter(
+        case=case, fulfilled_at__isnull=True, cancelled_at__isnull=True
+    ).select_related("requested_by")
 
 
 def name_and_type_by_record(records: list[Record]) -> dict[int, str]:
@@ -185,7 +196,8 @@ def name_and_type_by_record(records: list[Record]) -> dict[int, str]:
         return {}
     found = {}
     for record_id, name in RecordFile.objects.filter(record_id__in=singles).values_list(
-            "record_id", "name"):
+        "record_id", "name"
+    ):
         sentence = name_and_type(name, singles[record_id].mime)
         if sentence:
             found[record_id] = sentence
@@ -206,11 +218,18 @@ def looks_by_record(records: list[Record]) -> dict[int, list[Look]]:
     first), from the access log: one query for the whole page."""
     if not records:
         return {}
-    rows = (AccessLog.objects.filter(
-        object_type=Record._meta.label_lower, object_id__in=[str(r.pk) for r in records],
-        kind__in=[AccessLog.Kind.VIEW, AccessLog.Kind.DOWNLOAD], actor__isnull=False,
-    ).order_by("-created_at").values_list("object_id", "actor__full_name", "actor__role", "kind",
-                                          "created_at", "path")[:2000])
+    rows = (
+        AccessLog.objects.filter(
+            object_type=Record._meta.label_lower,
+            object_id__in=[str(r.pk) for r in records],
+            kind__in=[AccessLog.Kind.VIEW, AccessLog.Kind.DOWNLOAD],
+            actor__isnull=False,
+        )
+        .order_by("-created_at")
+        .values_list("object_id", "actor__full_name", "actor__role", "kind", "created_at", "path")[
+            :2000
+        ]
+    )
     looks: dict[int, list[Look]] = defaultdict(list)
     for object_id, name, role, kind, when, path in rows:
         # A preview picture seen on the records page: "saw its preview".
@@ -254,15 +273,18 @@ class ChecklistLine:
         return not self.done and any(r.state != State.REJECTED for r in self.records)
 
 
-def checklist_lines(*, case: Case, records: list[Record]) -> tuple[GatherList | None, list[ChecklistLine]]:
+def checklist_lines(
+    *, case: Case, records: list[Record]
+) -> tuple[GatherList | None, list[ChecklistLine]]:
     checklist = checklist_for(case=case)
     if checklist is None:
         return None, []
     by_category = defaultdict(list)
     for record in records:
         by_category[record.category].append(record)
-    return checklist, [ChecklistLine(item, by_category.get(item.category, []))
-                       for item in checklist.items.all()]
+    return checklist, [
+        ChecklistLine(item, by_category.get(item.category, [])) for item in checklist.items.all()
+    ]
 
 
 @dataclass

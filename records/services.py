@@ -61,6 +61,7 @@ def _remove_later(prefix: str) -> None:
     """After commit, delete everything under a record's prefix. Storage not answering
     must not turn a done change into an error page: the failure is logged with the
     prefix (no PHI in it) for the operator to remove."""
+
     def remove():
         try:
             storage.delete_under(prefix)
@@ -73,6 +74,7 @@ def _remove_later(prefix: str) -> None:
 def _queue_later(task, *args) -> None:
     """Queue a task after commit; a broker that is down is logged, and the sweep
     re-queues (records_sweep finds the record or bundle still waiting)."""
+
     def send():
         try:
             task.delay(*args)
@@ -114,23 +116,34 @@ def can_upload(*, user, case) -> bool:
 
 
 def case_bytes_used(case) -> int:
-    return Record.objects.filter(case=case, state__in=HOLDS_BYTES).aggregate(
-        total=Sum("size"))["total"] or 0
+    return (
+        Record.objects.filter(case=case, state__in=HOLDS_BYTES).aggregate(total=Sum("size"))[
+            "total"
+        ]
+        or 0
+    )
 
 
 def _clean_relative_path(path: str, fallback: str) -> str:
-    parts = [clean_filename(part) for part in path.replace("\\", "/").split("/")
-             if part.strip() and part not in {".", ".."}]
+    parts = [
+        clean_filename(part)
+        for part in path.replace("\\", "/").split("/")
+        if part.strip() and part not in {".", ".."}
+    ]
     return "/".join(parts)[-255:] if parts else clean_filename(fallback)
 
 
 def _upload_case(actor, case_ref, *, for_update: bool = False):
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=for_update)
     if not can_upload(user=actor, case=case):
-        if case.status in CLOSED_STATES and (actor.pk == case.owner_id or case.case_manager_id
-                                             == actor.pk or case.specialist_id == actor.pk):
-            raise RecordError(_("This request is closed, so no more records can be added."),
-                              status=409)
+        if case.status in CLOSED_STATES and (
+            actor.pk == case.owner_id
+            or case.case_manager_id == actor.pk
+            or case.specialist_id == actor.pk
+        ):
+            raise RecordError(
+                _("This request is closed, so no more records can be added."), status=409
+            )
         raise Http404
     return case
 
@@ -148,8 +161,15 @@ class Slots:
 
 
 def record_slots_create(
-    *, actor, case_ref: UUID | str, category: str, title: str, service_date: datetime.date | None,
-    answers: UUID | str | None, files: list[dict], request=None,
+    *,
+    actor,
+    case_ref: UUID | str,
+    category: str,
+    title: str,
+    service_date: datetime.date | None,
+    answers: UUID | str | None,
+    files: list[dict],
+    request=None,
 ) -> Slots:
     """Open upload slots for one record (a file, or a study's files): check the
     person, the limits and the answers; create the pending record and fix each
@@ -165,68 +185,100 @@ def record_slots_create(
     if not typed.strip():
         errors["title"] = [_("Give this record a title, for example “Biopsy report”.")]
     elif not title:
-        errors["title"] = [_("The title is made only of hidden characters that cannot be "
-                             "shown. Please type it again in letters and numbers.")]
+        errors["title"] = [
+            _(
+                "The title is made only of hidden characters that cannot be "
+                "shown. Please type it again in letters and numbers."
+            )
+        ]
     elif len(title) > TITLE_MAX:
-        errors["title"] = [_("The title must be %(max)s characters or fewer. This one has "
-                             "%(n)s: please shorten it.")
-                           % {"max": TITLE_MAX, "n": f"{len(title):,}"}]
+        errors["title"] = [
+            _(
+                "The title must be %(max)s characters or fewer. This one has "
+                "%(n)s: please shorten it."
+            )
+            % {"max": TITLE_MAX, "n": f"{len(title):,}"}
+        ]
     if service_date and service_date > timezone.localdate():
         errors["service_date"] = [_("The date of service must be today or in the past.")]
     if not files:
         errors["files"] = [_("Choose at least one file.")]
     elif len(files) > settings.RECORDS_MAX_FILES_PER_RECORD:
-        errors["files"] = [_("A record can hold at most %(n)s files. Split the folder, or "
-                             "upload it as a ZIP.") % {"n": f"{settings.RECORDS_MAX_FILES_PER_RECORD:,}"}]
+        errors["files"] = [
+            _("A record can hold at most %(n)s files. Split the folder, or upload it as a ZIP.")
+            % {"n": f"{settings.RECORDS_MAX_FILES_PER_RECORD:,}"}
+        ]
     limit = settings.RECORDS_MAX_FILE_BYTES
     for entry in files:
         size = entry.get("size")
         name = clean_filename(str(entry.get("name") or ""))
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            errors.setdefault("files", []).append(_("We could not read the size of “%(name)s”.")
-                                                  % {"name": name})
+            errors.setdefault("files", []).append(
+                _("We could not read the size of “%(name)s”.") % {"name": name}
+            )
         elif size == 0:
-            errors.setdefault("files", []).append(_("“%(name)s” is empty. Choose the file again: "
-                                                    "it may not have copied properly.") % {"name": name})
+            errors.setdefault("files", []).append(
+                _("“%(name)s” is empty. Choose the file again: it may not have copied properly.")
+                % {"name": name}
+            )
         elif size > limit:
             errors.setdefault("files", []).append(
                 _("“%(name)s” is %(size)s. Each file can be at most %(limit)s.")
-                % {"name": name, "size": human_size(size), "limit": human_size(limit)})
+                % {"name": name, "size": human_size(size), "limit": human_size(limit)}
+            )
     if errors:
         raise RecordError(_("Please correct the problems below."), errors)
 
     with transaction.atomic():
         case = _upload_case(actor, case_ref, for_update=True)
         if category == Category.SPECIALIST_REPORT and case.specialist_id != actor.pk:
-            raise RecordError(_("Please correct the problems below."), {
-                "category": [_("Only the case's specialist files a specialist's report.")]})
+            raise RecordError(
+                _("Please correct the problems below."),
+                {"category": [_("Only the case's specialist files a specialist's report.")]},
+            )
         total = sum(entry["size"] for entry in files)
         used = case_bytes_used(case)
         if used + total > settings.RECORDS_MAX_CASE_BYTES:
             left = max(settings.RECORDS_MAX_CASE_BYTES - used, 0)
             raise RecordError(
-                _("This would take the request over its limit of %(limit)s of records "
-                  "(%(left)s left). Leave out what the specialist does not need, or ask your "
-                  "coordinator for help.")
+                _(
+                    "This would take the request over its limit of %(limit)s of records "
+                    "(%(left)s left). Leave out what the specialist does not need, or ask your "
+                    "coordinator for help."
+                )
                 % {"limit": human_size(settings.RECORDS_MAX_CASE_BYTES), "left": human_size(left)},
-                {"files": [_("Too much for this request.")]})
+                {"files": [_("Too much for this request.")]},
+            )
         record_request = None
         if answers:
             try:
                 answers = uuid_module.UUID(str(answers))
             except ValueError:
-                raise RecordError(_("Choose a request from the list."),
-                                  {"request": [_("Choose a request from the list.")]}) from None
+                raise RecordError(
+                    _("Choose a request from the list."),
+                    {"request": [_("Choose a request from the list.")]},
+                ) from None
             record_request = RecordRequest.objects.filter(
-                case=case, uuid=answers, fulfilled_at__isnull=True, cancelled_at__isnull=True,
+                case=case,
+                uuid=answers,
+                fulfilled_at__isnull=True,
+                cancelled_at__isnull=True,
             ).first()
             if record_request is None:
-                raise RecordError(_("That request for records is already answered or was "
-                                    "withdrawn."), {"request": [_("Choose another request.")]})
+                raise RecordError(
+                    _("That request for records is already answered or was withdrawn."),
+                    {"request": [_("Choose another request.")]},
+                )
         is_study = len(files) > 1 or any("/" in str(f.get("relative_path") or "") for f in files)
         record = Record.objects.create(
-            case=case, uploaded_by=actor, category=category, title=title,
-            service_date=service_date, is_study=is_study, size=total, answers=record_request,
+            case=case,
+            uploaded_by=actor,
+            category=category,
+            title=title,
+            service_date=service_date,
+            is_study=is_study,
+            size=total,
+            answers=record_request,
             slot_expires_at=timezone.now() + settings.RECORDS_SLOT_TTL,
         )
         slots = []
@@ -234,31 +286,55 @@ def record_slots_create(
         for entry in files:
             file_uuid = uuid_module.uuid4()
             name = str(entry.get("name") or "")
-            display = (_clean_relative_path(str(entry.get("relative_path") or ""), name)
-                       if is_study else clean_filename(name))
-            rows.append(RecordFile(
-                uuid=file_uuid, record=record, key=f"{record.prefix}{file_uuid}", name=display,
-                size=entry["size"],
-                declared_type=str(entry.get("type") or "").replace("\x00", "")[:100],
-            ))
+            display = (
+                _clean_relative_path(str(entry.get("relative_path") or ""), name)
+                if is_study
+                else clean_filename(name)
+            )
+            rows.append(
+                RecordFile(
+                    uuid=file_uuid,
+                    record=record,
+                    key=f"{record.prefix}{file_uuid}",
+                    name=display,
+                    size=entry["size"],
+                    declared_type=str(entry.get("type") or "").replace("\x00", "")[:100],
+                )
+            )
         RecordFile.objects.bulk_create(rows, batch_size=1000)
-        slots = [FileSlot(client_id=str(entry.get("client_id") or ""), file=row)
-                 for entry, row in zip(files, rows, strict=True)]
+        slots = [
+            FileSlot(client_id=str(entry.get("client_id") or ""), file=row)
+            for entry, row in zip(files, rows, strict=True)
+        ]
         # What was cleaned away is kept here only (escaped, so an auditor sees every
         # hidden character): never shown, never in a download's name.
         originals = {}
         if typed.strip() != title:
             originals["original_title"] = _escaped(typed)
-        renamed = [{"name": row.name, "original": _escaped(str(entry.get("relative_path")
-                                                                or entry.get("name") or ""))}
-                   for entry, row in zip(files, rows, strict=True)
-                   if row.name != str((entry.get("relative_path") if is_study else None)
-                                      or entry.get("name") or "")]
+        renamed = [
+            {
+                "name": row.name,
+                "original": _escaped(str(entry.get("relative_path") or entry.get("name") or "")),
+            }
+            for entry, row in zip(files, rows, strict=True)
+            if row.name
+            != str((entry.get("relative_path") if is_study else None) or entry.get("name") or "")
+        ]
         if renamed:
             originals["original_names"] = renamed[:100]
-        log_event(actor=actor, action="records.record.slots_created", obj=record, request=request,
-                  new={"case": case.reference or str(case.uuid), "category": category,
-                       "files": len(rows), "bytes": total, **originals})
+        log_event(
+            actor=actor,
+            action="records.record.slots_created",
+            obj=record,
+            request=request,
+            new={
+                "case": case.reference or str(case.uuid),
+                "category": category,
+                "files": len(rows),
+                "bytes": total,
+                **originals,
+            },
+        )
     return Slots(record=record, files=slots)
 
 
@@ -268,23 +344,39 @@ def _slot_for(*, actor, file_ref: UUID | str) -> RecordFile:
     case still takes uploads; otherwise the same 404 as for a slot that never was."""
     try:
         slot = RecordFile.objects.select_related("record__case").get(
-            uuid=file_ref, record__uploaded_by=actor)
+            uuid=file_ref, record__uploaded_by=actor
+        )
     except (RecordFile.DoesNotExist, ValueError):
         raise Http404 from None
     record = slot.record
     # The case's access rule still applies (a withdrawn case, a specialist taken off it).
     case_for_viewer(viewer=actor, ref=record.case.uuid)
     if record.state != State.PENDING or not can_upload(user=actor, case=record.case):
-        raise RecordError(_("This upload is finished or no longer possible. Refresh the page "
-                            "and add the file again."), status=410)
+        raise RecordError(
+            _(
+                "This upload is finished or no longer possible. Refresh the page "
+                "and add the file again."
+            ),
+            status=410,
+        )
     if record.slot_expires_at <= timezone.now():
-        raise RecordError(_("This upload took too long and has expired. Refresh the page and "
-                            "add the file again."), status=410)
+        raise RecordError(
+            _(
+                "This upload took too long and has expired. Refresh the page and "
+                "add the file again."
+            ),
+            status=410,
+        )
     return slot
 
 
 def record_file_sign(
-    *, actor, file_ref: UUID | str, method: str, key: str, upload_id: str = "",
+    *,
+    actor,
+    file_ref: UUID | str,
+    method: str,
+    key: str,
+    upload_id: str = "",
     part_number: int | None = None,
 ) -> str:
     """A URL for one storage request of one slot: only its exact key, only the
@@ -312,10 +404,17 @@ def record_file_sign(
         RecordFile.objects.filter(pk=slot.pk).update(upload_nonce=nonce)
         from django.urls import reverse
 
-        return reverse("records:file_upload", args=[
-            storage.upload_token(file_uuid=str(slot.uuid), nonce=nonce)])
-    return storage.presign_upload(operation=operation, key=slot.key, upload_id=upload_id,
-                                  part_number=part_number or 0, content_length=content_length)
+        return reverse(
+            "records:file_upload",
+            args=[storage.upload_token(file_uuid=str(slot.uuid), nonce=nonce)],
+        )
+    return storage.presign_upload(
+        operation=operation,
+        key=slot.key,
+        upload_id=upload_id,
+        part_number=part_number or 0,
+        content_length=content_length,
+    )
 
 
 def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
@@ -323,24 +422,38 @@ def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
     unused. The token is spent before the first byte is written."""
     parsed = storage.read_upload_token(token)
     if parsed is None:
-        raise RecordError(_("This upload link has expired. Refresh the page and try again."),
-                          status=410)
+        raise RecordError(
+            _("This upload link has expired. Refresh the page and try again."), status=410
+        )
     file_uuid, nonce = parsed
-    claimed = RecordFile.objects.filter(
-        uuid=file_uuid, upload_nonce=nonce, record__state=State.PENDING,
-        record__slot_expires_at__gt=timezone.now(),
-    ).exclude(upload_nonce="").update(upload_nonce="")
+    claimed = (
+        RecordFile.objects.filter(
+            uuid=file_uuid,
+            upload_nonce=nonce,
+            record__state=State.PENDING,
+            record__slot_expires_at__gt=timezone.now(),
+        )
+        .exclude(upload_nonce="")
+        .update(upload_nonce="")
+    )
     if not claimed:
         raise RecordError(_("This upload link was already used or has expired."), status=410)
     slot = RecordFile.objects.select_related("record").get(uuid=file_uuid)
     limit = settings.RECORDS_MAX_FILE_BYTES
     if length is not None and length > limit:
-        raise RecordError(_("This file is over the limit of %(limit)s.")
-                          % {"limit": human_size(limit)}, status=413)
+        raise RecordError(
+            _("This file is over the limit of %(limit)s.") % {"limit": human_size(limit)},
+            status=413,
+        )
     # As a signed S3 PUT: exactly the size declared for the slot, never more.
     if length is not None and length != slot.size:
-        raise RecordError(_("This file is not the size it had when it was chosen. Remove it, "
-                            "choose it again and upload it."), status=400)
+        raise RecordError(
+            _(
+                "This file is not the size it had when it was chosen. Remove it, "
+                "choose it again and upload it."
+            ),
+            status=400,
+        )
     limit = min(limit, slot.size)
     from django.core.files.storage import default_storage
 
@@ -353,8 +466,13 @@ def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
         default_storage.save(slot.key, limited)
     except limited.TooLarge:
         default_storage.delete(slot.key)
-        raise RecordError(_("This file is bigger than it was when it was chosen. Remove it, "
-                            "choose it again and upload it."), status=413) from None
+        raise RecordError(
+            _(
+                "This file is bigger than it was when it was chosen. Remove it, "
+                "choose it again and upload it."
+            ),
+            status=413,
+        ) from None
     RecordFile.objects.filter(pk=slot.pk).update(received_at=timezone.now())
     return slot
 
@@ -366,8 +484,11 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
     Then queue verification. A repeat confirm changes nothing."""
     with transaction.atomic():
         try:
-            record = Record.objects.select_for_update().select_related("case").get(
-                uuid=record_ref, uploaded_by=actor)
+            record = (
+                Record.objects.select_for_update()
+                .select_related("case")
+                .get(uuid=record_ref, uploaded_by=actor)
+            )
         except (Record.DoesNotExist, ValueError):
             raise Http404 from None
         case_for_viewer(viewer=actor, ref=record.case.uuid)
@@ -388,7 +509,8 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
             raise RecordError(
                 _("We have not received %(names)s%(more)s. Please upload it again.")
                 % {"names": shown, "more": _(" and %(n)s more") % {"n": more} if more > 0 else ""},
-                {"files": [_("Not received.")]})
+                {"files": [_("Not received.")]},
+            )
         total = sum(sizes.values())
         used = case_bytes_used(record.case) - record.size
         oversize = any(size > settings.RECORDS_MAX_FILE_BYTES for size in sizes.values())
@@ -398,8 +520,13 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
             record.checked_at = now
             record.save(update_fields=["state", "reason", "size", "checked_at"])
             _remove_later(record.prefix)
-            log_event(actor=actor, action="records.record.rejected", obj=record, request=request,
-                      new={"reason": "too_large", "bytes": total})
+            log_event(
+                actor=actor,
+                action="records.record.rejected",
+                obj=record,
+                request=request,
+                new={"reason": "too_large", "bytes": total},
+            )
             return record
         for file in files:
             file.stored_size = sizes[file.pk]
@@ -407,8 +534,13 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
         RecordFile.objects.bulk_update(files, ["stored_size", "received_at"], batch_size=1000)
         record.state, record.size, record.uploaded_at = State.UPLOADED, total, now
         record.save(update_fields=["state", "size", "uploaded_at"])
-        log_event(actor=actor, action="records.record.uploaded", obj=record, request=request,
-                  new={"files": len(files), "bytes": total})
+        log_event(
+            actor=actor,
+            action="records.record.uploaded",
+            obj=record,
+            request=request,
+            new={"files": len(files), "bytes": total},
+        )
         from .tasks import record_verify
 
         _queue_later(record_verify, record.pk)
@@ -422,16 +554,24 @@ def record_cancel(*, actor, record_ref: UUID | str, request=None) -> None:
     confirmed is not touched (a late cancel changes nothing)."""
     with transaction.atomic():
         try:
-            record = Record.objects.select_for_update().select_related("case").get(
-                uuid=record_ref, uploaded_by=actor)
+            record = (
+                Record.objects.select_for_update()
+                .select_related("case")
+                .get(uuid=record_ref, uploaded_by=actor)
+            )
         except (Record.DoesNotExist, ValueError):
             raise Http404 from None
         case_for_viewer(viewer=actor, ref=record.case.uuid)
         if record.state != State.PENDING:
             return
         prefix = record.prefix
-        log_event(actor=actor, action="records.record.cancelled", obj=record, request=request,
-                  old={"files": record.files.count(), "bytes": record.size})
+        log_event(
+            actor=actor,
+            action="records.record.cancelled",
+            obj=record,
+            request=request,
+            old={"files": record.files.count(), "bytes": record.size},
+        )
         record.delete()
         _remove_later(prefix)
 
@@ -449,12 +589,22 @@ def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
         if actor.pk != case.owner_id:
             raise Http404
         if case.status not in DELETABLE_STATUSES:
-            raise RecordError(_("A specialist is already working with these records, so they "
-                                "cannot be deleted now. Send your coordinator a message if "
-                                "something is wrong."), status=409)
+            raise RecordError(
+                _(
+                    "A specialist is already working with these records, so they "
+                    "cannot be deleted now. Send your coordinator a message if "
+                    "something is wrong."
+                ),
+                status=409,
+            )
         prefix = record.prefix  # its files, every thumbnail, anything a late upload left
-        log_event(actor=actor, action="records.record.deleted", obj=record, request=request,
-                  old={"category": record.category, "state": record.state, "bytes": record.size})
+        log_event(
+            actor=actor,
+            action="records.record.deleted",
+            obj=record,
+            request=request,
+            old={"category": record.category, "state": record.state, "bytes": record.size},
+        )
         _record_remove(record, actor=actor, request=request)
         _remove_later(prefix)
 
@@ -462,8 +612,10 @@ def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
 # --- Dismissing a refusal -------------------------------------------------------------------
 def can_dismiss(*, user, record: Record) -> bool:
     """A refused record can be taken off the list by the patient or by whoever sent it."""
-    return record.state == State.REJECTED and user.pk in (record.case.owner_id,
-                                                           record.uploaded_by_id)
+    return record.state == State.REJECTED and user.pk in (
+        record.case.owner_id,
+        record.uploaded_by_id,
+    )
 
 
 def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
@@ -480,17 +632,25 @@ def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
         case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
         record.case = case
         if not sees_records(viewer=actor, case=case) or actor.pk not in (
-                case.owner_id, record.uploaded_by_id):
+            case.owner_id,
+            record.uploaded_by_id,
+        ):
             raise Http404
         if record.dismissed_at is not None:
             return record
         if record.state != State.REJECTED:
-            raise RecordError(_("Only a file that was not accepted can be removed from the "
-                                "list."), status=409)
+            raise RecordError(
+                _("Only a file that was not accepted can be removed from the list."), status=409
+            )
         record.dismissed_at = timezone.now()
         record.save(update_fields=["dismissed_at"])
-        log_event(actor=actor, action="records.record.dismissed", obj=record, request=request,
-                  old={"state": record.state, "reason": record.reason})
+        log_event(
+            actor=actor,
+            action="records.record.dismissed",
+            obj=record,
+            request=request,
+            old={"state": record.state, "reason": record.reason},
+        )
     return record
 
 
@@ -498,8 +658,12 @@ def _record_remove(record: Record, *, actor, request=None) -> None:
     """Delete a record's row and every bundle holding it (the ZIP too: a deleted
     record must not go on being served inside one). The caller has audited the
     record's deletion and removes its objects."""
-    bundles_delete(bundles=Bundle.objects.filter(records=record), actor=actor,
-                   reason="record_deleted", request=request)
+    bundles_delete(
+        bundles=Bundle.objects.filter(records=record),
+        actor=actor,
+        reason="record_deleted",
+        request=request,
+    )
     Record.objects.filter(duplicate_of=record).update(duplicate_of=None)
     record.delete()
 
@@ -511,14 +675,23 @@ def bundles_delete(*, bundles, actor, reason: str, request=None) -> int:
     keys = []
     for bundle in bundles.select_related("case").select_for_update(of=("self",)):
         cancelled = bundle.status == Bundle.Status.BUILDING
-        log_event(actor=actor, action="records.bundle.cancelled" if cancelled
-                  else "records.bundle.deleted", obj=bundle, request=request,
-                  old={"case": bundle.case.reference, "status": bundle.status,
-                       "records": bundle.records_total}, new={"reason": reason})
+        log_event(
+            actor=actor,
+            action="records.bundle.cancelled" if cancelled else "records.bundle.deleted",
+            obj=bundle,
+            request=request,
+            old={
+                "case": bundle.case.reference,
+                "status": bundle.status,
+                "records": bundle.records_total,
+            },
+            new={"reason": reason},
+        )
         keys.append(bundle.storage_key)
         bundle.delete()
         count += 1
     if keys:
+
         def remove():
             try:
                 storage.delete(keys)
@@ -530,8 +703,15 @@ def bundles_delete(*, bundles, actor, reason: str, request=None) -> int:
 
 
 # --- Verification's outcome ------------------------------------------------------------
-def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails: dict,
-                    replaced: dict | None = None, scanned: bool = True) -> Record:
+def record_verified(
+    *,
+    record_id: int,
+    reports,
+    summary: dict | None,
+    thumbnails: dict,
+    replaced: dict | None = None,
+    scanned: bool = True,
+) -> Record:
     """Write what verification found, in one transaction: per file, then the
     record: verified, or rejected with a reason (and its objects deleted); a file
     already in the case is a duplicate and is not kept twice. A request it
@@ -558,12 +738,23 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
             file.dicom = report.dicom or {}
             file.thumbnail_key = thumbnails.get(file_uuid, "")
         RecordFile.objects.bulk_update(
-            files.values(), ["checked_at", "kind", "mime", "sha256", "reason", "dicom",
-                             "thumbnail_key"], batch_size=1000)
+            files.values(),
+            ["checked_at", "kind", "mime", "sha256", "reason", "dicom", "thumbnail_key"],
+            batch_size=1000,
+        )
         failed = next((r for r in reports.values() if not r.ok), None)
         record.checked_at = now
-        fields = ["state", "reason", "checked_at", "mime", "sha256", "study", "thumbnail_key",
-                  "duplicate_of", "size"]
+        fields = [
+            "state",
+            "reason",
+            "checked_at",
+            "mime",
+            "sha256",
+            "study",
+            "thumbnail_key",
+            "duplicate_of",
+            "size",
+        ]
         if not record.is_study:
             only = next(iter(reports.values()))
             record.mime, record.sha256 = only.mime[:100], only.sha256
@@ -571,13 +762,21 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
         record.study = summary or {}
         if not record.thumbnail_key:  # a study: its first series' picture
             series = [s for st in record.study.get("studies", []) for s in st.get("series", [])]
-            record.thumbnail_key = next((s["thumbnail"] for s in series if s.get("thumbnail")),
-                                        next((k for k in thumbnails.values() if k), ""))
+            record.thumbnail_key = next(
+                (s["thumbnail"] for s in series if s.get("thumbnail")),
+                next((k for k in thumbnails.values() if k), ""),
+            )
         duplicate = None
         if failed is None and record.sha256:
-            duplicate = Record.objects.filter(
-                case=record.case, sha256=record.sha256, state=State.VERIFIED,
-            ).exclude(pk=record.pk).first()
+            duplicate = (
+                Record.objects.filter(
+                    case=record.case,
+                    sha256=record.sha256,
+                    state=State.VERIFIED,
+                )
+                .exclude(pk=record.pk)
+                .first()
+            )
         if failed is not None or duplicate is not None:
             record.state = State.REJECTED
             record.reason = failed.reason if failed is not None else "duplicate"
@@ -592,17 +791,30 @@ def record_verified(*, record_id: int, reports, summary: dict | None, thumbnails
             fields.append("virus_scan_skipped")
             _keep_clinical_files_only(record, files, reports, replaced)
         record.save(update_fields=fields)
-        log_event(actor=None, action=f"records.record.{record.state}", obj=record,
-                  new={"reason": record.reason, "mime": record.mime})
+        log_event(
+            actor=None,
+            action=f"records.record.{record.state}",
+            obj=record,
+            new={"reason": record.reason, "mime": record.mime},
+        )
         if record.state == State.REJECTED:
-            notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
-                   title=_("A file you sent for %(ref)s could not be accepted")
-                   % {"ref": case_name(record.case)},
-                   url=_records_url(record.case), reference=record.case.reference or "",
-                   email=_email(record.case, _("A file you sent could not be accepted (%(ref)s)"),
-                                _("A file you sent for your request %(ref)s could not be "
-                                  "accepted. See why on your records page, and send it again."),
-                                _("See your records")))
+            notify(
+                recipient=record.uploaded_by,
+                kind=Kind.CASE_UPDATE,
+                title=_("A file you sent for %(ref)s could not be accepted")
+                % {"ref": case_name(record.case)},
+                url=_records_url(record.case),
+                reference=record.case.reference or "",
+                email=_email(
+                    record.case,
+                    _("A file you sent could not be accepted (%(ref)s)"),
+                    _(
+                        "A file you sent for your request %(ref)s could not be "
+                        "accepted. See why on your records page, and send it again."
+                    ),
+                    _("See your records"),
+                ),
+            )
         elif record.answers_id:
             _fulfil(record)
     return record
@@ -622,16 +834,18 @@ def _keep_clinical_files_only(record: Record, files: dict, reports, replaced: di
     RecordFile.objects.filter(pk__in=[f.pk for f in dropped]).delete()
     kept = [f for f in files.values() if f not in dropped]
     record.size = sum(f.stored_size if f.stored_size is not None else f.size for f in kept)
-    log_event(actor=None, action="records.record.viewer_files_removed", obj=record,
-              new={"files_removed": len(dropped), "zips_rewritten": len(replaced),
-                   "bytes": record.size})
+    log_event(
+        actor=None,
+        action="records.record.viewer_files_removed",
+        obj=record,
+        new={"files_removed": len(dropped), "zips_rewritten": len(replaced), "bytes": record.size},
+    )
 
     def remove():
         try:
             storage.delete(gone)
         except Exception:
-            log.warning("could not delete %s objects of %s now", len(gone), record,
-                        exc_info=True)
+            log.warning("could not delete %s objects of %s now", len(gone), record, exc_info=True)
 
     transaction.on_commit(remove)
 
@@ -644,21 +858,39 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
         if record.state in (State.VERIFIED, State.REJECTED):
             return record
         record.state, record.reason, record.size, record.checked_at = (
-            State.REJECTED, reason, 0, timezone.now())
+            State.REJECTED,
+            reason,
+            0,
+            timezone.now(),
+        )
         record.thumbnail_key, record.study = "", {}
-        record.save(update_fields=["state", "reason", "size", "checked_at", "thumbnail_key",
-                                   "study"])
-        log_event(actor=None, action="records.record.rejected", obj=record,
-                  new={"reason": reason, "attempts": record.check_attempts})
+        record.save(
+            update_fields=["state", "reason", "size", "checked_at", "thumbnail_key", "study"]
+        )
+        log_event(
+            actor=None,
+            action="records.record.rejected",
+            obj=record,
+            new={"reason": reason, "attempts": record.check_attempts},
+        )
         _remove_later(record.prefix)
-        notify(recipient=record.uploaded_by, kind=Kind.CASE_UPDATE,
-               title=_("A file you sent for %(ref)s could not be checked")
-               % {"ref": case_name(record.case)},
-               url=_records_url(record.case), reference=record.case.reference or "",
-               email=_email(record.case, _("A file you sent could not be checked (%(ref)s)"),
-                            _("A file you sent for your request %(ref)s could not be checked. "
-                              "See why on your records page, and send it again."),
-                            _("See your records")))
+        notify(
+            recipient=record.uploaded_by,
+            kind=Kind.CASE_UPDATE,
+            title=_("A file you sent for %(ref)s could not be checked")
+            % {"ref": case_name(record.case)},
+            url=_records_url(record.case),
+            reference=record.case.reference or "",
+            email=_email(
+                record.case,
+                _("A file you sent could not be checked (%(ref)s)"),
+                _(
+                    "A file you sent for your request %(ref)s could not be checked. "
+                    "See why on your records page, and send it again."
+                ),
+                _("See your records"),
+            ),
+        )
     return record
 
 
@@ -683,19 +915,31 @@ def _fulfil(record: Record) -> None:
     asked.fulfilled_at = timezone.now()
     asked.save(update_fields=["fulfilled_at"])
     case = record.case
-    log_event(actor=None, action="records.request.fulfilled", obj=asked,
-              new={"case": case.reference, "record": str(record.uuid)})
-    still_open = RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
-                                              cancelled_at__isnull=True).exists()
+    log_event(
+        actor=None,
+        action="records.request.fulfilled",
+        obj=asked,
+        new={"case": case.reference, "record": str(record.uuid)},
+    )
+    still_open = RecordRequest.objects.filter(
+        case=case, fulfilled_at__isnull=True, cancelled_at__isnull=True
+    ).exists()
     if not still_open and case.status == S.AWAITING_RECORDS:
         case_transition(actor=None, ref=case.uuid, to_status=asked.return_to)
     elif asked.requested_by.is_active:
-        notify(recipient=asked.requested_by, kind=Kind.RECORDS_RECEIVED,
-               title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
-               url=case_url_for(case, asked.requested_by), reference=case.reference or "",
-               email=_email(case, _("A record you asked for on %(ref)s has arrived"),
-                            _("A record you asked for on %(ref)s has arrived and passed its "
-                              "checks."), _("Open the case")))
+        notify(
+            recipient=asked.requested_by,
+            kind=Kind.RECORDS_RECEIVED,
+            title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
+            url=case_url_for(case, asked.requested_by),
+            reference=case.reference or "",
+            email=_email(
+                case,
+                _("A record you asked for on %(ref)s has arrived"),
+                _("A record you asked for on %(ref)s has arrived and passed its checks."),
+                _("Open the case"),
+            ),
+        )
 
 
 # --- Record requests ---------------------------------------------------------------------
@@ -706,15 +950,17 @@ def can_request(user, case) -> bool:
     return user.role == Role.SPECIALIST and case.specialist_id == user.pk
 
 
-def record_request_create(*, actor, case_ref: UUID | str, note: str, category: str = "",
-                          request=None) -> RecordRequest:
+def record_request_create(
+    *, actor, case_ref: UUID | str, note: str, category: str = "", request=None
+) -> RecordRequest:
     """Ask the patient for a missing record. It becomes their next step, and the
     case waits for records until everything asked for has arrived."""
     note = (note or "").strip()
     errors = {}
     if not note:
-        errors["note"] = [_("Say what is needed, for example “Your biopsy pathology report "
-                            "from March”.")]
+        errors["note"] = [
+            _("Say what is needed, for example “Your biopsy pathology report from March”.")
+        ]
     elif len(note) > 500:
         errors["note"] = [_("Keep it to 500 characters or fewer.")]
     if category and category not in Category.values:
@@ -726,30 +972,55 @@ def record_request_create(*, actor, case_ref: UUID | str, note: str, category: s
         if not can_request(actor, case):
             raise Http404
         if case.status not in REQUESTABLE_STATUSES:
-            raise RecordError(_("Records can be asked for during triage or review only."),
-                              status=409)
+            raise RecordError(
+                _("Records can be asked for during triage or review only."), status=409
+            )
         if case.status == S.AWAITING_RECORDS:
             # Back to where the case was when it started waiting (triage or review).
-            came_from = case.events.filter(new_status=S.AWAITING_RECORDS).order_by(
-                "-created_at", "-id").values_list("old_status", flat=True).first()
+            came_from = (
+                case.events.filter(new_status=S.AWAITING_RECORDS)
+                .order_by("-created_at", "-id")
+                .values_list("old_status", flat=True)
+                .first()
+            )
             return_to = came_from if came_from in (S.TRIAGE, S.IN_REVIEW) else S.TRIAGE
         else:
             return_to = case.status
-        asked = RecordRequest.objects.create(case=case, requested_by=actor, note=note,
-                                             category=category, return_to=return_to)
-        log_event(actor=actor, action="records.request.created", obj=asked, request=request,
-                  new={"case": case.reference, "category": category})
+        asked = RecordRequest.objects.create(
+            case=case, requested_by=actor, note=note, category=category, return_to=return_to
+        )
+        log_event(
+            actor=actor,
+            action="records.request.created",
+            obj=asked,
+            request=request,
+            new={"case": case.reference, "category": category},
+        )
         if case.status != S.AWAITING_RECORDS:
-            case_transition(actor=actor, ref=case.uuid, to_status=S.AWAITING_RECORDS,
-                            reason=note, request=request)
+            case_transition(
+                actor=actor,
+                ref=case.uuid,
+                to_status=S.AWAITING_RECORDS,
+                reason=note,
+                request=request,
+            )
         else:
-            notify(recipient=case.owner, kind=Kind.RECORDS_REQUESTED,
-                   title=_("Records are needed for your request %(ref)s") % {"ref": case.reference},
-                   url=_records_url(case), reference=case.reference or "",
-                   email=_email(case, _("Your care team needs a record for %(ref)s"),
-                                _("Your care team asked you for another medical record for your "
-                                  "request %(ref)s. Please send it: your request waits for it."),
-                                _("See what is needed")))
+            notify(
+                recipient=case.owner,
+                kind=Kind.RECORDS_REQUESTED,
+                title=_("Records are needed for your request %(ref)s") % {"ref": case.reference},
+                url=_records_url(case),
+                reference=case.reference or "",
+                email=_email(
+                    case,
+                    _("Your care team needs a record for %(ref)s"),
+                    _(
+                        "Your care team asked you for another medical record for your "
+                        "request %(ref)s. Please send it: your request waits for it."
+                    ),
+                    _("See what is needed"),
+                ),
+            )
     return asked
 
 
@@ -758,8 +1029,11 @@ def record_request_cancel(*, actor, request_ref: UUID | str, request=None) -> Re
     one open, the case goes back to where it was."""
     with transaction.atomic():
         try:
-            asked = RecordRequest.objects.select_for_update().select_related("case").get(
-                uuid=request_ref)
+            asked = (
+                RecordRequest.objects.select_for_update()
+                .select_related("case")
+                .get(uuid=request_ref)
+            )
         except (RecordRequest.DoesNotExist, ValueError):
             raise Http404 from None
         case = case_for_viewer(viewer=actor, ref=asked.case.uuid, for_update=True)
@@ -770,17 +1044,18 @@ def record_request_cancel(*, actor, request_ref: UUID | str, request=None) -> Re
         asked.cancelled_at = timezone.now()
         asked.save(update_fields=["cancelled_at"])
         log_event(actor=actor, action="records.request.cancelled", obj=asked, request=request)
-        still_open = RecordRequest.objects.filter(case=case, fulfilled_at__isnull=True,
-                                                  cancelled_at__isnull=True).exists()
+        still_open = RecordRequest.objects.filter(
+            case=case, fulfilled_at__isnull=True, cancelled_at__isnull=True
+        ).exists()
         if not still_open and case.status == S.AWAITING_RECORDS:
-            case_transition(actor=actor, ref=case.uuid, to_status=asked.return_to,
-                            request=request)
+            case_transition(actor=actor, ref=case.uuid, to_status=asked.return_to, request=request)
     return asked
 
 
 # --- Bundles --------------------------------------------------------------------------
-def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None = None,
-                  request=None) -> Bundle:
+def bundle_create(
+    *, actor, case_ref: UUID | str, record_ref: UUID | str | None = None, request=None
+) -> Bundle:
     """A ZIP of every verified record of the case (or of one study), built by a
     task; for the assigned specialist and the case manager."""
     from .selectors import records_for_viewer, sees_records
@@ -801,20 +1076,33 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
                 raise Http404
             records = records.filter(pk=record.pk)
         if case.status in CLOSED_STATES:
-            raise RecordError(_("This request is closed: its records can still be opened one "
-                                "by one here, but no download of them all is prepared."),
-                              status=409)
+            raise RecordError(
+                _(
+                    "This request is closed: its records can still be opened one "
+                    "by one here, but no download of them all is prepared."
+                ),
+                status=409,
+            )
         count = RecordFile.objects.filter(record__in=records).exclude(kind="skipped").count()
         if not count:
             raise RecordError(_("There are no checked records to download yet."), status=409)
         members = list(records.values_list("pk", flat=True))
         bundle = Bundle.objects.create(
-            case=case, record=record, requested_by=actor, files_total=count,
+            case=case,
+            record=record,
+            requested_by=actor,
+            files_total=count,
             records_total=len(members),
-            expires_at=timezone.now() + datetime.timedelta(hours=settings.RECORDS_BUNDLE_HOURS))
+            expires_at=timezone.now() + datetime.timedelta(hours=settings.RECORDS_BUNDLE_HOURS),
+        )
         bundle.records.set(members)
-        log_event(actor=actor, action="records.bundle.created", obj=bundle, request=request,
-                  new={"case": case.reference, "files": count})
+        log_event(
+            actor=actor,
+            action="records.bundle.created",
+            obj=bundle,
+            request=request,
+            new={"case": case.reference, "files": count},
+        )
         from .tasks import bundle_build
 
         _queue_later(bundle_build, bundle.pk)
@@ -825,8 +1113,7 @@ def case_ended(case, status: str) -> None:
     """A request closed, cancelled or withdrawn: its bundles go at once, built or
     not (a withdrawal revokes the patient's authorisation; after closing, the care
     team reads records one by one in its read-only window)."""
-    bundles_delete(bundles=Bundle.objects.filter(case=case), actor=None,
-                   reason=f"case_{status}")
+    bundles_delete(bundles=Bundle.objects.filter(case=case), actor=None, reason=f"case_{status}")
 
 
 # --- Retention --------------------------------------------------------------------------
@@ -853,9 +1140,12 @@ class Retention:
 def retention_for(case) -> Retention:
     """What the records page says about keeping the files, for this request."""
     after = records_delete_after(case)
-    return Retention(keep_days=settings.RECORDS_KEEP_DAYS_AFTER_END,
-                     staff_days=settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE,
-                     delete_after=after, deleted=after is not None and after <= timezone.now())
+    return Retention(
+        keep_days=settings.RECORDS_KEEP_DAYS_AFTER_END,
+        staff_days=settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE,
+        delete_after=after,
+        deleted=after is not None and after <= timezone.now(),
+    )
 
 
 def records_retention_sweep(*, limit: int = 500) -> int:
@@ -864,8 +1154,11 @@ def records_retention_sweep(*, limit: int = 500) -> int:
     objects first (storage not answering leaves the row for the next run), then
     the row and every bundle holding it, each deletion audited."""
     cutoff = timezone.now() - datetime.timedelta(days=settings.RECORDS_KEEP_DAYS_AFTER_END)
-    due = (Record.objects.filter(case__status__in=sorted(CLOSED_STATES), case__closed_at__lt=cutoff)
-           .exclude(category__in=RETAINED_CATEGORIES).values_list("pk", flat=True)[:limit])
+    due = (
+        Record.objects.filter(case__status__in=sorted(CLOSED_STATES), case__closed_at__lt=cutoff)
+        .exclude(category__in=RETAINED_CATEGORIES)
+        .values_list("pk", flat=True)[:limit]
+    )
     count = 0
     for pk in list(due):
         record = Record.objects.select_related("case").filter(pk=pk).first()
@@ -880,10 +1173,18 @@ def records_retention_sweep(*, limit: int = 500) -> int:
             record = Record.objects.select_for_update().select_related("case").filter(pk=pk).first()
             if record is None:
                 continue
-            log_event(actor=None, action="records.record.retention_deleted", obj=record,
-                      old={"case": record.case.reference, "category": record.category,
-                           "state": record.state, "bytes": record.size},
-                      new={"days_after_end": settings.RECORDS_KEEP_DAYS_AFTER_END})
+            log_event(
+                actor=None,
+                action="records.record.retention_deleted",
+                obj=record,
+                old={
+                    "case": record.case.reference,
+                    "category": record.category,
+                    "state": record.state,
+                    "bytes": record.size,
+                },
+                new={"days_after_end": settings.RECORDS_KEEP_DAYS_AFTER_END},
+            )
             _record_remove(record, actor=None)
         count += 1
     return count
@@ -897,7 +1198,8 @@ def records_sweep_expired() -> int:
     for record in Record.objects.filter(state=State.PENDING, slot_expires_at__lt=now)[:200]:
         storage.delete_under(record.prefix)
         Record.objects.filter(pk=record.pk, state=State.PENDING).update(
-            state=State.REJECTED, reason="expired", size=0, checked_at=now)
+            state=State.REJECTED, reason="expired", size=0, checked_at=now
+        )
         count += 1
     for bundle in Bundle.objects.filter(expires_at__lt=now).exclude(key="")[:200]:
         storage.delete([bundle.key])
@@ -908,12 +1210,16 @@ def records_sweep_expired() -> int:
 
 # Reasons the records app gives itself, beside verification's own.
 OWN_REASONS = {
-    "too_large": _lazy("This file is bigger than it said it was, and over the size limit, so "
-                       "it was not kept. Please check the file and upload it again."),
-    "expired": _lazy("The upload was not finished in time, so it was not kept. Please upload "
-                     "it again."),
-    "duplicate": _lazy("You have already sent this exact file for this request, so it was not "
-                       "kept twice."),
+    "too_large": _lazy(
+        "This file is bigger than it said it was, and over the size limit, so "
+        "it was not kept. Please check the file and upload it again."
+    ),
+    "expired": _lazy(
+        "The upload was not finished in time, so it was not kept. Please upload it again."
+    ),
+    "duplicate": _lazy(
+        "You have already sent this exact file for this request, so it was not kept twice."
+    ),
 }
 
 

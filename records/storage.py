@@ -60,8 +60,14 @@ def part_length(size: int, part_number: int) -> int | None:
     return part_size if part_number < count else size - part_size * (count - 1)
 
 
-def presign_upload(*, operation: str, key: str, upload_id: str = "", part_number: int = 0,
-                   content_length: int | None = None) -> str:
+def presign_upload(
+    *,
+    operation: str,
+    key: str,
+    upload_id: str = "",
+    part_number: int = 0,
+    content_length: int | None = None,
+) -> str:
     """A presigned URL for one upload step. `content_length` (a PUT's or a part's)
     is signed with it: storage refuses a body of any other length."""
     params = {"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": key}
@@ -72,10 +78,17 @@ def presign_upload(*, operation: str, key: str, upload_id: str = "", part_number
     if content_length is not None:
         params["ContentLength"] = content_length
     return _signing_client().generate_presigned_url(
-        operation, Params=params, ExpiresIn=settings.RECORDS_SIGNED_URL_SECONDS,
-        HttpMethod={"put_object": "PUT", "upload_part": "PUT", "create_multipart_upload": "POST",
-                    "complete_multipart_upload": "POST", "abort_multipart_upload": "DELETE",
-                    "list_parts": "GET"}[operation],
+        operation,
+        Params=params,
+        ExpiresIn=settings.RECORDS_SIGNED_URL_SECONDS,
+        HttpMethod={
+            "put_object": "PUT",
+            "upload_part": "PUT",
+            "create_multipart_upload": "POST",
+            "complete_multipart_upload": "POST",
+            "abort_multipart_upload": "DELETE",
+            "list_parts": "GET",
+        }[operation],
     )
 
 
@@ -88,9 +101,12 @@ ABORT_INCOMPLETE_AFTER_DAYS = 1
 
 
 def lifecycle_rule() -> dict:
-    return {"ID": LIFECYCLE_RULE_ID, "Status": "Enabled", "Filter": {"Prefix": ""},
-            "AbortIncompleteMultipartUpload": {
-                "DaysAfterInitiation": ABORT_INCOMPLETE_AFTER_DAYS}}
+    return {
+        "ID": LIFECYCLE_RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": ABORT_INCOMPLETE_AFTER_DAYS},
+    }
 
 
 def ensure_lifecycle_rule() -> list[dict]:
@@ -107,8 +123,9 @@ def ensure_lifecycle_rule() -> list[dict]:
             raise
         rules = []
     rules = [rule for rule in rules if rule.get("ID") != LIFECYCLE_RULE_ID] + [lifecycle_rule()]
-    client.put_bucket_lifecycle_configuration(Bucket=bucket,
-                                              LifecycleConfiguration={"Rules": rules})
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": rules}
+    )
     return rules
 
 
@@ -125,8 +142,7 @@ def upload_token(*, file_uuid: str, nonce: str) -> str:
 
 def read_upload_token(token: str) -> tuple[str, str] | None:
     try:
-        data = signing.loads(token, salt=TOKEN_SALT,
-                             max_age=settings.RECORDS_SIGNED_URL_SECONDS)
+        data = signing.loads(token, salt=TOKEN_SALT, max_age=settings.RECORDS_SIGNED_URL_SECONDS)
     except signing.BadSignature:
         return None
     return data.get("f", ""), data.get("n", "")

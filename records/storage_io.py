@@ -28,8 +28,11 @@ def s3_location(storage, key: str) -> tuple[object, str, str]:
     storage's `location` prefix applied as S3Storage itself does."""
     from storages.utils import clean_name
 
-    return (storage.connection.meta.client, storage.bucket_name,
-            storage._normalize_name(clean_name(key)))
+    return (
+        storage.connection.meta.client,
+        storage.bucket_name,
+        storage._normalize_name(clean_name(key)),
+    )
 
 
 def _transient(error: Exception) -> bool:
@@ -143,7 +146,7 @@ class S3ObjectReader(io.RawIOBase):
         start = self._pos
         offset = start - self._window_start
         if 0 <= offset < len(self._window):
-            data = self._window[offset:offset + size]
+            data = self._window[offset : offset + size]
             if len(data) < size:  # the rest runs past the window: continue from there
                 self._pos = start + len(data)
                 return data + self.read(size - len(data))

@@ -85,59 +85,97 @@ DICOM_HEADER_MAX_BYTES = 16 * 1024**2
 # A DICOM thumbnail is made from at most this many pixels along the longer side.
 DICOM_SAMPLE_SIDE = 1024
 
-ACCEPTED = _("Please upload a PDF, a photo (JPEG, PNG, TIFF or HEIC), a DICOM image, "
-             "a plain text file, or a ZIP of these.")
+ACCEPTED = _(
+    "Please upload a PDF, a photo (JPEG, PNG, TIFF or HEIC), a DICOM image, "
+    "a plain text file, or a ZIP of these."
+)
 
 REASONS: dict[str, str] = {
     "empty": _("This file is empty. Please check it and upload it again."),
-    "too_large": _("This file is bigger than the size limit. Please upload a smaller file, "
-                   "or split it into parts."),
-    "type_not_allowed": _("This kind of file can't be accepted. Please upload a PDF, a photo "
-                          "(JPEG, PNG, TIFF or HEIC), a DICOM image, a plain text file, or a "
-                          "ZIP of these."),
-    "mismatch": _("This file's name says it is a document or an image, but it is really "
-                  "another kind of file (such as a program or a web page), so it can't be "
-                  "accepted. Please upload the original file."),
-    "cannot_open": _("This file is damaged or password-protected, so it can't be opened. "
-                     "Please remove the password (or save a fresh copy) and upload it again."),
-    "malware": _("Our virus check found something harmful in this file, so it was not kept. "
-                 "Please ask whoever gave you the file for a clean copy."),
-    "zip_unsafe": _("This ZIP file contains links or file names that point outside the ZIP, "
-                    "so it can't be accepted. Please put the files in a new ZIP and upload "
-                    "that."),
-    "zip_too_big": _("This ZIP file unpacks to far more data than it holds, or more than we "
-                     "can accept, so it can't be opened. Please upload the files in smaller "
-                     "ZIPs."),
-    "zip_too_many": _("This ZIP file holds too many files. Please split it into smaller ZIPs "
-                      "(up to 5,000 files each)."),
-    "zip_nested": _("This ZIP file has another ZIP (or other archive) inside it. Please "
-                    "unpack the inner one and upload its files instead."),
-    "zip_nothing": _("This ZIP file has nothing in it we can accept: no PDFs, photos, DICOM "
-                     "images or text files."),
-    "dicom_invalid": _("This imaging (DICOM) file is damaged or incomplete, so it can't be "
-                       "read. Please copy it from the disc again and upload it."),
-    "dicom_unsafe": _("This imaging (DICOM) file has hidden content that is not part of the "
-                      "image, so it can't be accepted for safety reasons. Please ask the "
-                      "imaging centre for a new copy."),
-    "heic_unreadable": _("Photos in HEIC format can't be read here yet. Please save the photo "
-                         "as a JPEG (most phones can share it as one) and upload that."),
-    "image_too_large": _("This picture is too large to process. Please upload a smaller copy "
-                         "of it."),
-    "scan_too_large": _("This file is too large for our virus check. Please split it into "
-                        "smaller files (for example, one ZIP per disc) and upload those."),
+    "too_large": _(
+        "This file is bigger than the size limit. Please upload a smaller file, "
+        "or split it into parts."
+    ),
+    "type_not_allowed": _(
+        "This kind of file can't be accepted. Please upload a PDF, a photo "
+        "(JPEG, PNG, TIFF or HEIC), a DICOM image, a plain text file, or a "
+        "ZIP of these."
+    ),
+    "mismatch": _(
+        "This file's name says it is a document or an image, but it is really "
+        "another kind of file (such as a program or a web page), so it can't be "
+        "accepted. Please upload the original file."
+    ),
+    "cannot_open": _(
+        "This file is damaged or password-protected, so it can't be opened. "
+        "Please remove the password (or save a fresh copy) and upload it again."
+    ),
+    "malware": _(
+        "Our virus check found something harmful in this file, so it was not kept. "
+        "Please ask whoever gave you the file for a clean copy."
+    ),
+    "zip_unsafe": _(
+        "This ZIP file contains links or file names that point outside the ZIP, "
+        "so it can't be accepted. Please put the files in a new ZIP and upload "
+        "that."
+    ),
+    "zip_too_big": _(
+        "This ZIP file unpacks to far more data than it holds, or more than we "
+        "can accept, so it can't be opened. Please upload the files in smaller "
+        "ZIPs."
+    ),
+    "zip_too_many": _(
+        "This ZIP file holds too many files. Please split it into smaller ZIPs "
+        "(up to 5,000 files each)."
+    ),
+    "zip_nested": _(
+        "This ZIP file has another ZIP (or other archive) inside it. Please "
+        "unpack the inner one and upload its files instead."
+    ),
+    "zip_nothing": _(
+        "This ZIP file has nothing in it we can accept: no PDFs, photos, DICOM "
+        "images or text files."
+    ),
+    "dicom_invalid": _(
+        "This imaging (DICOM) file is damaged or incomplete, so it can't be "
+        "read. Please copy it from the disc again and upload it."
+    ),
+    "dicom_unsafe": _(
+        "This imaging (DICOM) file has hidden content that is not part of the "
+        "image, so it can't be accepted for safety reasons. Please ask the "
+        "imaging centre for a new copy."
+    ),
+    "heic_unreadable": _(
+        "Photos in HEIC format can't be read here yet. Please save the photo "
+        "as a JPEG (most phones can share it as one) and upload that."
+    ),
+    "image_too_large": _(
+        "This picture is too large to process. Please upload a smaller copy of it."
+    ),
+    "scan_too_large": _(
+        "This file is too large for our virus check. Please split it into "
+        "smaller files (for example, one ZIP per disc) and upload those."
+    ),
     "scan_failed": _("We couldn't check this file for viruses. Please upload it again later."),
     "duplicate": _("You have already uploaded this file."),
-    "dicom_too_large": _("This imaging (DICOM) file says its picture is far larger than any "
-                         "scan, so it can't be opened safely. Please ask the imaging centre "
-                         "for a new copy."),
-    "dicom_unsupported": _("This imaging (DICOM) file is packed in a way we can't open "
-                           "safely. Please ask the imaging centre for a copy in the usual "
-                           "format for a disc."),
-    "too_complex": _("This file needs more memory to check than we allow for one file, so "
-                     "it can't be accepted. Please upload a smaller copy, or split it into "
-                     "parts."),
-    "folder_nothing": _("This folder has nothing in it we can accept: no PDFs, photos, "
-                        "DICOM images or text files."),
+    "dicom_too_large": _(
+        "This imaging (DICOM) file says its picture is far larger than any "
+        "scan, so it can't be opened safely. Please ask the imaging centre "
+        "for a new copy."
+    ),
+    "dicom_unsupported": _(
+        "This imaging (DICOM) file is packed in a way we can't open "
+        "safely. Please ask the imaging centre for a copy in the usual "
+        "format for a disc."
+    ),
+    "too_complex": _(
+        "This file needs more memory to check than we allow for one file, so "
+        "it can't be accepted. Please upload a smaller copy, or split it into "
+        "parts."
+    ),
+    "folder_nothing": _(
+        "This folder has nothing in it we can accept: no PDFs, photos, DICOM images or text files."
+    ),
 }
 
 
@@ -164,26 +202,121 @@ class FileReport:
 
 
 # --- CD viewer software --------------------------------------------------------------------
-VIEWER_NAMES = frozenset({
-    "autorun.inf", "autorun.exe", "desktop.ini", "thumbs.db", ".ds_store",
-    "index.htm", "index.html", "setup.exe", "start.exe", "launch.exe", "run.exe",
-})
+VIEWER_NAMES = frozenset(
+    {
+        "autorun.inf",
+        "autorun.exe",
+        "desktop.ini",
+        "thumbs.db",
+        ".ds_store",
+        "index.htm",
+        "index.html",
+        "setup.exe",
+        "start.exe",
+        "launch.exe",
+        "run.exe",
+    }
+)
 VIEWER_PREFIXES = ("readme", "read_me", "read me", "license", "licence", "eula", "copying", "._")
-VIEWER_EXTENSIONS = frozenset({
-    ".exe", ".dll", ".inf", ".ini", ".bat", ".cmd", ".com", ".msi", ".sys", ".ocx", ".cab",
-    ".jar", ".class", ".jnlp", ".js", ".css", ".htm", ".html", ".xml", ".xsl", ".json",
-    ".chm", ".hlp", ".lnk", ".ico", ".icns", ".cur", ".cfg", ".conf", ".config", ".manifest",
-    ".so", ".dylib", ".sh", ".command", ".vbs", ".ps1", ".lic", ".pak", ".swf", ".ttf",
-    ".otf", ".woff", ".woff2", ".map", ".plist", ".dmg", ".pkg", ".app", ".rtf", ".url",
-})
-VIEWER_FOLDERS = frozenset({
-    "viewer", "viewers", "dicomviewer", "dicom viewer", "cdviewer", "cd viewer", "webviewer",
-    "imageviewer", "program", "programs", "program files", "bin", "lib", "jre", "java",
-    "plugins", "runtime", "autorun", "help", "html", "web", "__macosx", ".fseventsd",
-    ".spotlight-v100", ".trashes", "efilm", "radiant", "microdicom", "osirix", "horos",
-    "weasis", "ezdicom", "kpacs", "k-pacs", "iqview", "onis", "synedra", "sante",
-    "vepro", "irfanview",
-})
+VIEWER_EXTENSIONS = frozenset(
+    {
+        ".exe",
+        ".dll",
+        ".inf",
+        ".ini",
+        ".bat",
+        ".cmd",
+        ".com",
+        ".msi",
+        ".sys",
+        ".ocx",
+        ".cab",
+        ".jar",
+        ".class",
+        ".jnlp",
+        ".js",
+        ".css",
+        ".htm",
+        ".html",
+        ".xml",
+        ".xsl",
+        ".json",
+        ".chm",
+        ".hlp",
+        ".lnk",
+        ".ico",
+        ".icns",
+        ".cur",
+        ".cfg",
+        ".conf",
+        ".config",
+        ".manifest",
+        ".so",
+        ".dylib",
+        ".sh",
+        ".command",
+        ".vbs",
+        ".ps1",
+        ".lic",
+        ".pak",
+        ".swf",
+        ".ttf",
+        ".otf",
+        ".woff",
+        ".woff2",
+        ".map",
+        ".plist",
+        ".dmg",
+        ".pkg",
+        ".app",
+        ".rtf",
+        ".url",
+    }
+)
+VIEWER_FOLDERS = frozenset(
+    {
+        "viewer",
+        "viewers",
+        "dicomviewer",
+        "dicom viewer",
+        "cdviewer",
+        "cd viewer",
+        "webviewer",
+        "imageviewer",
+        "program",
+        "programs",
+        "program files",
+        "bin",
+        "lib",
+        "jre",
+        "java",
+        "plugins",
+        "runtime",
+        "autorun",
+        "help",
+        "html",
+        "web",
+        "__macosx",
+        ".fseventsd",
+        ".spotlight-v100",
+        ".trashes",
+        "efilm",
+        "radiant",
+        "microdicom",
+        "osirix",
+        "horos",
+        "weasis",
+        "ezdicom",
+        "kpacs",
+        "k-pacs",
+        "iqview",
+        "onis",
+        "synedra",
+        "sante",
+        "vepro",
+        "irfanview",
+    }
+)
 
 
 def _base_name(path: str) -> str:
@@ -212,32 +345,75 @@ def is_viewer_file(path: str) -> bool:
 _TEXT_MIMES = frozenset({"text/plain", "text/csv"})
 _IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/tiff"})
 _HEIC_MIMES = frozenset({"image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence"})
-_ARCHIVE_MIMES = frozenset({
-    "application/zip", "application/x-zip-compressed", "application/java-archive",
-    "application/x-7z-compressed", "application/x-rar", "application/vnd.rar",
-    "application/x-rar-compressed", "application/gzip", "application/x-gzip",
-    "application/x-bzip2", "application/x-xz", "application/x-tar", "application/zstd",
-    "application/x-lzip", "application/x-lzma", "application/x-compress", "application/x-cpio",
-    "application/x-iso9660-image", "application/vnd.ms-cab-compressed", "application/x-arj",
-    "application/x-lzh-compressed", "application/x-archive",
-})
+_ARCHIVE_MIMES = frozenset(
+    {
+        "application/zip",
+        "application/x-zip-compressed",
+        "application/java-archive",
+        "application/x-7z-compressed",
+        "application/x-rar",
+        "application/vnd.rar",
+        "application/x-rar-compressed",
+        "application/gzip",
+        "application/x-gzip",
+        "application/x-bzip2",
+        "application/x-xz",
+        "application/x-tar",
+        "application/zstd",
+        "application/x-lzip",
+        "application/x-lzma",
+        "application/x-compress",
+        "application/x-cpio",
+        "application/x-iso9660-image",
+        "application/vnd.ms-cab-compressed",
+        "application/x-arj",
+        "application/x-lzh-compressed",
+        "application/x-archive",
+    }
+)
 # What a file's extension promises, for telling "not allowed" from "not what it says".
 _EXTENSION_KINDS = {
-    ".pdf": "pdf", ".jpg": "image", ".jpeg": "image", ".jpe": "image", ".jfif": "image",
-    ".png": "image", ".tif": "image", ".tiff": "image", ".heic": "image", ".heif": "image",
-    ".dcm": "dicom", ".dicom": "dicom", ".dic": "dicom", ".zip": "zip", ".txt": "text",
-    ".text": "text", ".csv": "text",
+    ".pdf": "pdf",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".jpe": "image",
+    ".jfif": "image",
+    ".png": "image",
+    ".tif": "image",
+    ".tiff": "image",
+    ".heic": "image",
+    ".heif": "image",
+    ".dcm": "dicom",
+    ".dicom": "dicom",
+    ".dic": "dicom",
+    ".zip": "zip",
+    ".txt": "text",
+    ".text": "text",
+    ".csv": "text",
 }
 # A DICOM's 128-byte preamble is free for applications, and is the classic place to
 # make a file that is both a DICOM and a program or a web page.
-_UNSAFE_PREAMBLE_STARTS = (b"MZ", b"ZM", b"\x7fELF", b"#!", b"PK\x03\x04", b"%PDF",
-                           b"\xca\xfe\xba\xbe", b"\xfe\xed\xfa", b"\xcf\xfa\xed\xfe",
-                           b"\xce\xfa\xed\xfe", b"{\\rtf")
+_UNSAFE_PREAMBLE_STARTS = (
+    b"MZ",
+    b"ZM",
+    b"\x7fELF",
+    b"#!",
+    b"PK\x03\x04",
+    b"%PDF",
+    b"\xca\xfe\xba\xbe",
+    b"\xfe\xed\xfa",
+    b"\xcf\xfa\xed\xfe",
+    b"\xce\xfa\xed\xfe",
+    b"{\\rtf",
+)
 _UNSAFE_PREAMBLE_MARKUP = re.compile(
     rb"<\s*(!doctype|html|head|body|script|svg|iframe|object|embed|\?xml|meta|a\s|img\s|"
-    rb"style|link|form|base|xml|xsl)", re.IGNORECASE)
-_SAFE_PREAMBLE_MIMES = frozenset({"application/octet-stream", "image/tiff", "text/plain",
-                                  "application/x-empty"})
+    rb"style|link|form|base|xml|xsl)",
+    re.IGNORECASE,
+)
+_SAFE_PREAMBLE_MIMES = frozenset(
+    {"application/octet-stream", "image/tiff", "text/plain", "application/x-empty"}
+)
 
 
 @dataclass(frozen=True)
@@ -286,7 +462,9 @@ def _sniff(head: bytes, name: str) -> _Sniff:
     if mime in _IMAGE_MIMES:
         return _Sniff(mime, "image")
     if mime in _HEIC_MIMES:
-        return _Sniff(mime, "image") if _pillow_reads_heic() else _Sniff(mime, "", "heic_unreadable")
+        return (
+            _Sniff(mime, "image") if _pillow_reads_heic() else _Sniff(mime, "", "heic_unreadable")
+        )
     if mime == "application/zip":
         return _Sniff(mime, "zip")
     if mime in _TEXT_MIMES:
@@ -304,8 +482,9 @@ def _looks_like_raw_dicom(head: bytes) -> bool:
     if len(head) < 8 or head[:2] != b"\x08\x00":
         return False
     ds = _dcmread_quietly(io.BytesIO(head), force=True)
-    return ds is not None and all(ds.get(k) for k in ("StudyInstanceUID", "SeriesInstanceUID",
-                                                      "SOPInstanceUID"))
+    return ds is not None and all(
+        ds.get(k) for k in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")
+    )
 
 
 # --- The report -------------------------------------------------------------------------------
@@ -326,8 +505,9 @@ class _Scanner:
 
     def scan(self, chunks: Iterable[bytes]) -> clamav.ScanResult:
         try:
-            return clamav.scan(self.address, chunks, max_bytes=self.max_stream,
-                               timeout=self.timeout)
+            return clamav.scan(
+                self.address, chunks, max_bytes=self.max_stream, timeout=self.timeout
+            )
         except clamav.ClamdUnavailable as error:
             raise ScannerUnavailable(str(error)) from error
 
@@ -360,8 +540,15 @@ class _Pass:
 
 
 def _reject(job: _Job, reason: str, **values) -> FileReport:
-    fields = {"sha256": "", "size": job.size, "mime": "", "kind": "", "name": job.name,
-              "source": job.source, **values}
+    fields = {
+        "sha256": "",
+        "size": job.size,
+        "mime": "",
+        "kind": "",
+        "name": job.name,
+        "source": job.source,
+        **values,
+    }
     return FileReport(ok=False, reason=reason, **fields)
 
 
@@ -378,8 +565,14 @@ def _storage_failure(fileobj) -> Exception | None:
     return seen if isinstance(seen, StorageUnavailable) else None
 
 
-_READ_ERRORS = (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError,
-                struct.error)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    struct.error,
+)
 
 
 def _stream(fileobj, head: bytes, job: _Job, *, scan: bool) -> _Pass:
@@ -429,9 +622,17 @@ def _chain(head: bytes, fileobj) -> Iterator[bytes]:
     yield from iter_chunks(fileobj, CHUNK)
 
 
-def verify_file(*, storage, key: str, name: str, max_size: int, clamd_address: str | None,
-                skip_viewer_files: bool = False, clamd_max_stream: int | None = None,
-                clamd_timeout: float = 30.0) -> FileReport:
+def verify_file(
+    *,
+    storage,
+    key: str,
+    name: str,
+    max_size: int,
+    clamd_address: str | None,
+    skip_viewer_files: bool = False,
+    clamd_max_stream: int | None = None,
+    clamd_timeout: float = 30.0,
+) -> FileReport:
     """Check one stored object and say what it is, or why it can't be accepted.
 
     `name` is what the patient called it (a relative path for a folder's files);
@@ -445,8 +646,14 @@ def verify_file(*, storage, key: str, name: str, max_size: int, clamd_address: s
         scanner = _Scanner(clamd_address, clamd_max_stream or _settings_stream_max(), clamd_timeout)
     with open_object(storage, key) as fileobj:
         size = _size_of(fileobj)
-        job = _Job(name=clean_path(name), source=key, size=size, max_size=max_size,
-                   scanner=scanner, skip_viewer_files=skip_viewer_files)
+        job = _Job(
+            name=clean_path(name),
+            source=key,
+            size=size,
+            max_size=max_size,
+            scanner=scanner,
+            skip_viewer_files=skip_viewer_files,
+        )
         return _verify(fileobj, job)
 
 
@@ -497,8 +704,13 @@ def _verify(fileobj, job: _Job) -> FileReport:
     if found.size == 0:
         return _reject(job, "empty", **common, kind=sniff.kind)
 
-    check = {"pdf": _check_pdf, "image": _check_image, "dicom": _check_dicom,
-             "zip": _check_zip, "text": _check_text}[sniff.kind]
+    check = {
+        "pdf": _check_pdf,
+        "image": _check_image,
+        "dicom": _check_dicom,
+        "zip": _check_zip,
+        "text": _check_text,
+    }[sniff.kind]
     try:
         outcome = check(fileobj, job, sniff, found)
     except StorageUnavailable:
@@ -515,8 +727,12 @@ def _verify(fileobj, job: _Job) -> FileReport:
             raise _storage_failure(fileobj) from error
         # The type only: a message could quote the file's contents.
         log.info("%s check failed: %s", sniff.kind, type(error).__name__)
-        return _reject(job, "dicom_invalid" if sniff.kind == "dicom" else "cannot_open",
-                       **common, kind=sniff.kind)
+        return _reject(
+            job,
+            "dicom_invalid" if sniff.kind == "dicom" else "cannot_open",
+            **common,
+            kind=sniff.kind,
+        )
     if outcome.get("reason") and _storage_failure(fileobj):
         raise _storage_failure(fileobj)
     reason = outcome.pop("reason", None)
@@ -799,8 +1015,12 @@ def _read_header(source, *, force: bool):
     bound on what is read. The source is left where reading stopped."""
     import pydicom
 
-    ds = pydicom.dcmread(_ReadBudget(source, DICOM_HEADER_MAX_BYTES), stop_before_pixels=True,
-                         defer_size=DICOM_DEFER_BYTES, force=force)
+    ds = pydicom.dcmread(
+        _ReadBudget(source, DICOM_HEADER_MAX_BYTES),
+        stop_before_pixels=True,
+        defer_size=DICOM_DEFER_BYTES,
+        force=force,
+    )
     _drop_deferred(ds)
     return ds
 
@@ -841,8 +1061,9 @@ def _pixel_data_at(fileobj, ds, size: int) -> _PixelData:
     if length == 0xFFFFFFFF:  # encapsulated (compressed) frames follow as items
         fileobj.seek(start + used)
         item = fileobj.read(4)
-        return _PixelData(True, item in (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"),
-                          start + used, length)
+        return _PixelData(
+            True, item in (b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"), start + used, length
+        )
     return _PixelData(True, start + used + length <= size, start + used, length)
 
 
@@ -914,10 +1135,18 @@ def _dicom_geometry(ds, pixels: _PixelData) -> _Geometry | str:
     native = pixels.length != 0xFFFFFFFF
     _implicit, little = _encoding(ds)
     photometric = str(ds.get("PhotometricInterpretation", "") or "").upper()
-    geometry = _Geometry(rows, columns, samples, frames, bits,
-                         bool(_int(ds, "PixelRepresentation", 0)),
-                         bool(_int(ds, "PlanarConfiguration", 0)), native, little,
-                         subsampled=native and photometric == "YBR_FULL_422")
+    geometry = _Geometry(
+        rows,
+        columns,
+        samples,
+        frames,
+        bits,
+        bool(_int(ds, "PixelRepresentation", 0)),
+        bool(_int(ds, "PlanarConfiguration", 0)),
+        native,
+        little,
+        subsampled=native and photometric == "YBR_FULL_422",
+    )
     expected = (geometry.frame_pixels * bits * frames + 7) // 8
     if geometry.subsampled:
         expected = expected * 2 // 3  # YBR_FULL_422 stores two chroma values per two pixels
@@ -1001,8 +1230,12 @@ def dicom_thumbnail(fileobj) -> bytes:
     index = geometry.frames // 2 if geometry.frames > 1 else 0
     step = max(1, -(-max(geometry.rows, geometry.columns) // DICOM_SAMPLE_SIDE))
     photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
-    if geometry.native and geometry.bits >= 8 and not geometry.subsampled and (
-            step > 1 or geometry.frame_bytes > DICOM_DECODE_MAX_BYTES):
+    if (
+        geometry.native
+        and geometry.bits >= 8
+        and not geometry.subsampled
+        and (step > 1 or geometry.frame_bytes > DICOM_DECODE_MAX_BYTES)
+    ):
         array = _sample_native_frame(fileobj, pixels, geometry, index, step)
     else:
         if geometry.decoded_bytes > DICOM_DECODE_MAX_BYTES:
@@ -1043,8 +1276,7 @@ def _size_of_stream(fileobj) -> int:
     return int(size)
 
 
-def _sample_native_frame(fileobj, pixels: _PixelData, geometry: _Geometry, index: int,
-                         step: int):
+def _sample_native_frame(fileobj, pixels: _PixelData, geometry: _Geometry, index: int, step: int):
     """Every `step`-th row and column of uncompressed frame `index`, read one row at
     a time: memory holds one row and the sample, never the frame."""
     import numpy as np
@@ -1073,6 +1305,7 @@ def _sample_native_frame(fileobj, pixels: _PixelData, geometry: _Geometry, index
             else:
                 out[n] = line.reshape(columns, samples)[::step]
     return out[..., 0] if samples == 1 else out
+
 
 # --- ZIP ------------------------------------------------------------------------------------
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -1112,7 +1345,7 @@ def _zip_directory_precheck(fileobj, size: int) -> str | None:
     at = tail.rfind(_EOCD)
     if at < 0 or len(tail) - at < 22:
         return "cannot_open"
-    _, _, _, _, entries, directory_size, _, _ = struct.unpack("<4s4H2LH", tail[at:at + 22])
+    _, _, _, _, entries, directory_size, _, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
     end = size - tail_length + at  # where the directory ends (ZIP64 records aside)
     if end >= 20:
         fileobj.seek(end - 20)
@@ -1135,7 +1368,7 @@ def _zip_directory_precheck(fileobj, size: int) -> str | None:
         return "cannot_open"
     count = position = 0
     while position < directory_size:
-        if directory[position:position + 4] != _CD_ENTRY or position + 46 > directory_size:
+        if directory[position : position + 4] != _CD_ENTRY or position + 46 > directory_size:
             return "cannot_open"
         name, extra, comment = struct.unpack_from("<3H", directory, position + 28)
         position += 46 + name + extra + comment
@@ -1169,9 +1402,15 @@ def _check_zip(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
             if info.is_dir():
                 continue
             member_job = _Job(
-                name=clean_path(info.filename), source=info.filename, size=info.file_size,
-                max_size=ZIP_MAX_TOTAL_BYTES, scanner=job.scanner, skip_viewer_files=True,
-                in_zip=True, thumbnails=False)
+                name=clean_path(info.filename),
+                source=info.filename,
+                size=info.file_size,
+                max_size=ZIP_MAX_TOTAL_BYTES,
+                scanner=job.scanner,
+                skip_viewer_files=True,
+                in_zip=True,
+                thumbnails=False,
+            )
             try:
                 with archive.open(info) as member:
                     report = _verify(member, member_job)
@@ -1208,7 +1447,8 @@ def _zip_directory_problem(infos: list[zipfile.ZipInfo], archive_size: int) -> s
             return "cannot_open"  # password-protected
         total += info.file_size
         if info.file_size > ZIP_RATIO_MIN_BYTES and (
-                info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1)):
+            info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1)
+        ):
             return "zip_too_big"
     if total > ZIP_MAX_TOTAL_BYTES:
         return "zip_too_big"
@@ -1236,55 +1476,98 @@ def summarise_study(reports: Iterable[FileReport]) -> dict:
         if info["sop_uid"] in seen_sops:
             continue
         seen_sops.add(info["sop_uid"])
-        study = studies.setdefault(info["study_uid"], {
-            "study_uid": info["study_uid"], "date": "", "description": "", "series": {}})
+        study = studies.setdefault(
+            info["study_uid"],
+            {"study_uid": info["study_uid"], "date": "", "description": "", "series": {}},
+        )
         study["date"] = study["date"] or info.get("study_date", "")
         study["description"] = study["description"] or info.get("study_description", "")
-        series = study["series"].setdefault(info["series_uid"], {
-            "series_uid": info["series_uid"], "modality": "", "body_part": "",
-            "description": "", "number": None, "instances": []})
-        for key, value in (("modality", info.get("modality")),
-                           ("body_part", info.get("body_part")),
-                           ("description", info.get("series_description")),
-                           ("number", info.get("series_number"))):
+        series = study["series"].setdefault(
+            info["series_uid"],
+            {
+                "series_uid": info["series_uid"],
+                "modality": "",
+                "body_part": "",
+                "description": "",
+                "number": None,
+                "instances": [],
+            },
+        )
+        for key, value in (
+            ("modality", info.get("modality")),
+            ("body_part", info.get("body_part")),
+            ("description", info.get("series_description")),
+            ("number", info.get("series_number")),
+        ):
             if series[key] in ("", None) and value not in ("", None):
                 series[key] = value
-        series["instances"].append((info.get("instance_number"), report.name,
-                                    report.source or report.name, info.get("has_pixels", True)))
+        series["instances"].append(
+            (
+                info.get("instance_number"),
+                report.name,
+                report.source or report.name,
+                info.get("has_pixels", True),
+            )
+        )
 
     result_studies = []
     all_modalities: set[str] = set()
     series_count = instance_count = 0
     for study in sorted(studies.values(), key=lambda s: (s["date"] or "9999", s["study_uid"])):
         series_list = []
-        for series in sorted(study["series"].values(),
-                             key=lambda s: (s["number"] is None, s["number"] or 0, s["series_uid"])):
-            instances = sorted(series["instances"],
-                               key=lambda i: (i[0] is None, i[0] or 0, i[1]))
+        for series in sorted(
+            study["series"].values(),
+            key=lambda s: (s["number"] is None, s["number"] or 0, s["series_uid"]),
+        ):
+            instances = sorted(series["instances"], key=lambda i: (i[0] is None, i[0] or 0, i[1]))
             drawable = [i for i in instances if i[3]]
             middle = drawable[len(drawable) // 2][2] if drawable else ""
-            series_list.append({
-                "series_uid": series["series_uid"], "modality": series["modality"],
-                "body_part": series["body_part"], "description": series["description"],
-                "number": series["number"], "instances": len(instances),
-                "thumbnail_source": middle,
-            })
+            series_list.append(
+                {
+                    "series_uid": series["series_uid"],
+                    "modality": series["modality"],
+                    "body_part": series["body_part"],
+                    "description": series["description"],
+                    "number": series["number"],
+                    "instances": len(instances),
+                    "thumbnail_source": middle,
+                }
+            )
             series_count += 1
             instance_count += len(instances)
         modalities = sorted({s["modality"] for s in series_list if s["modality"]})
         all_modalities.update(modalities)
-        result_studies.append({
-            "study_uid": study["study_uid"], "date": study["date"],
-            "description": study["description"], "modalities": modalities,
-            "series": series_list,
-        })
-    return {"studies": result_studies, "series_count": series_count,
-            "instance_count": instance_count, "modalities": sorted(all_modalities),
-            "skipped": sorted(skipped)}
+        result_studies.append(
+            {
+                "study_uid": study["study_uid"],
+                "date": study["date"],
+                "description": study["description"],
+                "modalities": modalities,
+                "series": series_list,
+            }
+        )
+    return {
+        "studies": result_studies,
+        "series_count": series_count,
+        "instance_count": instance_count,
+        "modalities": sorted(all_modalities),
+        "skipped": sorted(skipped),
+    }
 
 
 __all__ = [
-    "CLAMD_STREAM_MAX", "REASONS", "ZIP_MAX_ENTRIES", "ZIP_MAX_RATIO", "ZIP_MAX_TOTAL_BYTES",
-    "FileReport", "ScannerUnavailable", "clean_filename", "clean_path", "content_disposition",
-    "dicom_thumbnail", "is_viewer_file", "summarise_study", "verify_file",
+    "CLAMD_STREAM_MAX",
+    "REASONS",
+    "ZIP_MAX_ENTRIES",
+    "ZIP_MAX_RATIO",
+    "ZIP_MAX_TOTAL_BYTES",
+    "FileReport",
+    "ScannerUnavailable",
+    "clean_filename",
+    "clean_path",
+    "content_disposition",
+    "dicom_thumbnail",
+    "is_viewer_file",
+    "summarise_study",
+    "verify_file",
 ]

@@ -64,29 +64,37 @@ def case_records(request, ref):
     if not selectors.sees_records(viewer=request.user, case=case):
         raise Http404
     is_owner = request.user.pk == case.owner_id
-    records = list(selectors.records_for_viewer(viewer=request.user, case=case)
-                   .select_related("uploaded_by", "answers"))
+    records = list(
+        selectors.records_for_viewer(viewer=request.user, case=case).select_related(
+            "uploaded_by", "answers"
+        )
+    )
     for record in records:
         record.case = case  # the rules below read it: no query per record
     if not is_owner:
-        log_access_list(viewer=request.user, model=Record, shown=[str(r.uuid) for r in records],
-                        request=request)
+        log_access_list(
+            viewer=request.user, model=Record, shown=[str(r.uuid) for r in records], request=request
+        )
     checklist, lines = selectors.checklist_lines(case=case, records=records)
     can_upload = services.can_upload(user=request.user, case=case)
     asked = list(selectors.open_requests(case=case))
     context = {
-        "case": case, "is_owner": is_owner,
+        "case": case,
+        "is_owner": is_owner,
         "groups": selectors.records_by_category(records),
         "found": selectors.name_and_type_by_record(records),
         "dismissable": {r.pk for r in records if services.can_dismiss(user=request.user, record=r)},
         "checking": any(r.state not in selectors.FINAL_STATES for r in records),
         "looks": selectors.looks_by_record(records),
-        "checklist": checklist, "lines": lines, "asked": asked,
+        "checklist": checklist,
+        "lines": lines,
+        "asked": asked,
         "can_delete": is_owner and case.status in services.DELETABLE_STATUSES,
         "can_request": services.can_request(request.user, case)
         and case.status in services.REQUESTABLE_STATUSES,
         "request_form": RecordRequestForm(),
-        "can_bundle": not is_owner and case.status not in CLOSED_STATES
+        "can_bundle": not is_owner
+        and case.status not in CLOSED_STATES
         and any(r.state == State.VERIFIED for r in records),
         "retention": services.retention_for(case),
         "uploader": _uploader(case, asked, request.user) if can_upload else None,
@@ -104,8 +112,11 @@ def _uploader(case, asked, user) -> dict:
         "multipart_threshold": settings.RECORDS_MULTIPART_THRESHOLD,
         "max_file_size": settings.RECORDS_MAX_FILE_BYTES,
         "case_remaining": max(settings.RECORDS_MAX_CASE_BYTES - used, 0),
-        "categories": [(c.value, c.label) for c in Category
-                       if c != Category.SPECIALIST_REPORT or case.specialist_id == user.pk],
+        "categories": [
+            (c.value, c.label)
+            for c in Category
+            if c != Category.SPECIALIST_REPORT or case.specialist_id == user.pk
+        ],
         "requests": [(str(a.uuid), a.note) for a in asked],
     }
 
@@ -119,15 +130,23 @@ def record_states(request, ref):
     records = selectors.record_states(viewer=request.user, ref=ref)
     reasons = {r.pk: services.describe_reason(r.reason) for r in records if r.reason}
     found = selectors.name_and_type_by_record(
-        [r for r in records if r.state == State.REJECTED and r.reason == "mismatch"])
-    rows = [{
-        "id": str(r.uuid), "state": r.state, "label": str(r.get_state_display()),
-        "final": r.state in selectors.FINAL_STATES,
-        "reason": " ".join(filter(None, [found.get(r.pk, ""), reasons.get(r.pk, "")]))
-        if r.state == State.REJECTED else "",
-        "dismiss_url": reverse("records:dismiss", args=[r.uuid])
-        if services.can_dismiss(user=request.user, record=r) else "",
-    } for r in records]
+        [r for r in records if r.state == State.REJECTED and r.reason == "mismatch"]
+    )
+    rows = [
+        {
+            "id": str(r.uuid),
+            "state": r.state,
+            "label": str(r.get_state_display()),
+            "final": r.state in selectors.FINAL_STATES,
+            "reason": " ".join(filter(None, [found.get(r.pk, ""), reasons.get(r.pk, "")]))
+            if r.state == State.REJECTED
+            else "",
+            "dismiss_url": reverse("records:dismiss", args=[r.uuid])
+            if services.can_dismiss(user=request.user, record=r)
+            else "",
+        }
+        for r in records
+    ]
     return JsonResponse({"records": rows, "final": all(row["final"] for row in rows)})
 
 
@@ -135,13 +154,14 @@ def record_states(request, ref):
 @login_required
 def record_dismiss(request, record_ref):
     try:
-        record = services.record_dismiss(actor=request.user, record_ref=record_ref,
-                                         request=request)
+        record = services.record_dismiss(actor=request.user, record_ref=record_ref, request=request)
     except services.RecordError as error:
         messages.error(request, error.message)
         record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)
         return redirect("records:case_records", record.case.uuid)
-    messages.success(request, _("“%(title)s” was removed from your list.") % {"title": record.title})
+    messages.success(
+        request, _("“%(title)s” was removed from your list.") % {"title": record.title}
+    )
     return redirect("records:case_records", record.case.uuid)
 
 
@@ -156,43 +176,82 @@ def _rate_limited(user) -> bool:
 @login_required
 def record_slots(request, ref):
     if _rate_limited(request.user):
-        return JsonResponse({"message": _("You have started a great many uploads in the last "
-                                          "hour. Please wait a while and try again."),
-                             "errors": {}}, status=429)
+        return JsonResponse(
+            {
+                "message": _(
+                    "You have started a great many uploads in the last "
+                    "hour. Please wait a while and try again."
+                ),
+                "errors": {},
+            },
+            status=429,
+        )
     try:
         data = _body(request)
     except RequestDataTooBig:
-        return JsonResponse({"message": _(
-            "Too much was sent at once to be read. A title can be at most 200 characters and "
-            "a record at most 5,000 files: shorten the title, or split the folder, then try "
-            "again."), "errors": {}}, status=400)
+        return JsonResponse(
+            {
+                "message": _(
+                    "Too much was sent at once to be read. A title can be at most 200 characters and "
+                    "a record at most 5,000 files: shorten the title, or split the folder, then try "
+                    "again."
+                ),
+                "errors": {},
+            },
+            status=400,
+        )
     service_date = None
     raw_date = str(data.get("service_date") or "").strip()
     if raw_date:
         try:
             service_date = datetime.date.fromisoformat(raw_date)
         except ValueError:
-            return JsonResponse({"message": _("Please correct the problems below."), "errors": {
-                "service_date": [_("Enter the date of service as a real date, for example "
-                                   "14 March 2026.")]}}, status=400)
+            return JsonResponse(
+                {
+                    "message": _("Please correct the problems below."),
+                    "errors": {
+                        "service_date": [
+                            _(
+                                "Enter the date of service as a real date, for example "
+                                "14 March 2026."
+                            )
+                        ]
+                    },
+                },
+                status=400,
+            )
     files = data.get("files")
     if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
         files = []
     try:
         slots = services.record_slots_create(
-            actor=request.user, case_ref=ref, category=str(data.get("category") or ""),
-            title=str(data.get("title") or ""), service_date=service_date,
-            answers=str(data.get("request") or "") or None, files=files, request=request)
+            actor=request.user,
+            case_ref=ref,
+            category=str(data.get("category") or ""),
+            title=str(data.get("title") or ""),
+            service_date=service_date,
+            answers=str(data.get("request") or "") or None,
+            files=files,
+            request=request,
+        )
     except services.RecordError as error:
         return _json_error(error)
-    return JsonResponse({
-        "record": str(slots.record.uuid),
-        "confirm_url": reverse("records:confirm", args=[slots.record.uuid]),
-        "cancel_url": reverse("records:cancel", args=[slots.record.uuid]),
-        "files": [{"client_id": slot.client_id, "key": slot.file.key,
-                   "sign_url": reverse("records:file_sign", args=[slot.file.uuid])}
-                  for slot in slots.files],
-    }, status=201)
+    return JsonResponse(
+        {
+            "record": str(slots.record.uuid),
+            "confirm_url": reverse("records:confirm", args=[slots.record.uuid]),
+            "cancel_url": reverse("records:cancel", args=[slots.record.uuid]),
+            "files": [
+                {
+                    "client_id": slot.client_id,
+                    "key": slot.file.key,
+                    "sign_url": reverse("records:file_sign", args=[slot.file.uuid]),
+                }
+                for slot in slots.files
+            ],
+        },
+        status=201,
+    )
 
 
 @require_POST
@@ -204,9 +263,13 @@ def file_sign(request, file_ref):
         part = -1
     try:
         url = services.record_file_sign(
-            actor=request.user, file_ref=file_ref, method=str(data.get("method") or ""),
-            key=str(data.get("key") or ""), upload_id=str(data.get("uploadId") or ""),
-            part_number=part)
+            actor=request.user,
+            file_ref=file_ref,
+            method=str(data.get("method") or ""),
+            key=str(data.get("key") or ""),
+            upload_id=str(data.get("uploadId") or ""),
+            part_number=part,
+        )
     except services.RecordError as error:
         return _json_error(error)
     return JsonResponse({"url": url})
@@ -220,8 +283,9 @@ def file_upload(request, token):
         raise Http404
     length = request.META.get("CONTENT_LENGTH")
     try:
-        services.record_file_receive(token=token, body=request,
-                                     length=int(length) if length and length.isdigit() else None)
+        services.record_file_receive(
+            token=token, body=request, length=int(length) if length and length.isdigit() else None
+        )
     except services.RecordError as error:
         return _json_error(error)
     return HttpResponse(status=200, headers={"ETag": '"local"'})
@@ -231,12 +295,18 @@ def file_upload(request, token):
 @login_required
 def record_confirm(request, record_ref):
     try:
-        record = services.record_confirm(actor=request.user, record_ref=record_ref,
-                                         request=request)
+        record = services.record_confirm(actor=request.user, record_ref=record_ref, request=request)
     except storage.StorageUnavailable:
-        return JsonResponse({"message": _("Our file store is not answering just now. Your "
-                                          "files are safe; we will keep trying."),
-                             "errors": {}}, status=503)
+        return JsonResponse(
+            {
+                "message": _(
+                    "Our file store is not answering just now. Your "
+                    "files are safe; we will keep trying."
+                ),
+                "errors": {},
+            },
+            status=503,
+        )
     except services.RecordError as error:
         return _json_error(error)
     record.refresh_from_db(fields=["state", "reason"])
@@ -278,8 +348,11 @@ def record_detail(request, record_ref):
         studies.append({**study, "series": series, "date": when})
     context = {
         "studies": studies,
-        "record": record, "case": case, "is_owner": request.user.pk == case.owner_id,
-        "files": files, "file_count": record.files.count() if record.is_study else 1,
+        "record": record,
+        "case": case,
+        "is_owner": request.user.pk == case.owner_id,
+        "files": files,
+        "file_count": record.files.count() if record.is_study else 1,
         "looks": selectors.looks_by_record([record]).get(record.pk, []),
         "reason": services.describe_reason(record.reason) if record.reason else "",
         "type_words": type_in_words(record.mime) if not record.is_study else "",
@@ -288,8 +361,10 @@ def record_detail(request, record_ref):
         "inline": record.mime in INLINE_TYPES and not record.is_study,
         "can_delete": request.user.pk == case.owner_id
         and case.status in services.DELETABLE_STATUSES,
-        "can_bundle": request.user.pk != case.owner_id and record.is_study
-        and record.state == State.VERIFIED and case.status not in CLOSED_STATES,
+        "can_bundle": request.user.pk != case.owner_id
+        and record.is_study
+        and record.state == State.VERIFIED
+        and case.status not in CLOSED_STATES,
     }
     return render(request, "records/record_detail.html", context)
 
@@ -297,12 +372,14 @@ def record_detail(request, record_ref):
 def _serve(*, key: str, name: str, content_type: str, inline: bool):
     disposition = content_disposition(name, inline=inline)
     if storage.s3_mode():
-        return redirect(storage.download_url(key=key, disposition=disposition,
-                                             content_type=content_type))
+        return redirect(
+            storage.download_url(key=key, disposition=disposition, content_type=content_type)
+        )
     if not default_storage.exists(key):
         raise Http404
-    response = FileResponse(default_storage.open(key, "rb"), content_type=content_type
-                            or "application/octet-stream")
+    response = FileResponse(
+        default_storage.open(key, "rb"), content_type=content_type or "application/octet-stream"
+    )
     response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, no-store"
     return response
@@ -315,8 +392,9 @@ def record_download(request, record_ref):
     way the file leaves for the browser: one download row, however many byte ranges
     the browser's PDF viewer asks for."""
     opening = request.GET.get("open") == "1"
-    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request,
-                                         kind=AccessLog.Kind.DOWNLOAD)
+    record = selectors.record_for_viewer(
+        viewer=request.user, ref=record_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+    )
     if record.state != State.VERIFIED and request.user.pk != record.case.owner_id:
         raise Http404
     if record.is_study:
@@ -325,22 +403,28 @@ def record_download(request, record_ref):
     if file is None or record.state == State.REJECTED:
         raise Http404
     inline = opening and record.mime in INLINE_TYPES
-    return _serve(key=file.key, name=file.name,
-                  content_type=record.mime or file.declared_type, inline=inline)
+    return _serve(
+        key=file.key, name=file.name, content_type=record.mime or file.declared_type, inline=inline
+    )
 
 
 @require_GET
 @login_required
 def record_file_download(request, record_ref, file_ref):
-    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request,
-                                         kind=AccessLog.Kind.DOWNLOAD)
+    record = selectors.record_for_viewer(
+        viewer=request.user, ref=record_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+    )
     if record.state != State.VERIFIED:
         raise Http404
     file = record.files.filter(uuid=file_ref).exclude(kind="skipped").first()
     if file is None:
         raise Http404
-    return _serve(key=file.key, name=file.name.rsplit("/", 1)[-1],
-                  content_type=file.mime or "application/octet-stream", inline=False)
+    return _serve(
+        key=file.key,
+        name=file.name.rsplit("/", 1)[-1],
+        content_type=file.mime or "application/octet-stream",
+        inline=False,
+    )
 
 
 @require_GET
@@ -377,7 +461,9 @@ def record_delete(request, record_ref):
         except services.RecordError as error:
             messages.error(request, error.message)
             return redirect("records:detail", record.uuid)
-        messages.success(request, _("The record “%(title)s” was deleted.") % {"title": record.title})
+        messages.success(
+            request, _("The record “%(title)s” was deleted.") % {"title": record.title}
+        )
         return redirect("records:case_records", record.case.uuid)
     return render(request, "records/record_delete.html", {"record": record, "case": record.case})
 
@@ -392,9 +478,13 @@ def request_create(request, ref):
     form = RecordRequestForm(request.POST)
     if form.is_valid():
         try:
-            services.record_request_create(actor=request.user, case_ref=ref,
-                                           note=form.cleaned_data["note"],
-                                           category=form.cleaned_data["category"], request=request)
+            services.record_request_create(
+                actor=request.user,
+                case_ref=ref,
+                note=form.cleaned_data["note"],
+                category=form.cleaned_data["category"],
+                request=request,
+            )
         except services.RecordError as error:
             for field, problems in error.errors.items():
                 for problem in problems:
@@ -402,8 +492,9 @@ def request_create(request, ref):
             if not error.errors:
                 form.add_error(None, error.message)
         else:
-            messages.success(request, _("The patient has been asked. The request is now "
-                                        "waiting for records."))
+            messages.success(
+                request, _("The patient has been asked. The request is now waiting for records.")
+            )
             return redirect("records:case_records", ref)
     return render(request, "records/request_form.html", {"case": case, "form": form}, status=400)
 
@@ -412,8 +503,9 @@ def request_create(request, ref):
 @login_required
 def request_cancel(request, request_ref):
     try:
-        asked = services.record_request_cancel(actor=request.user, request_ref=request_ref,
-                                               request=request)
+        asked = services.record_request_cancel(
+            actor=request.user, request_ref=request_ref, request=request
+        )
     except TransitionError as error:
         asked = selectors.record_request_for_viewer(viewer=request.user, ref=request_ref)
         messages.error(request, str(error))
@@ -427,9 +519,12 @@ def request_cancel(request, request_ref):
 @login_required
 def bundle_create(request, ref):
     try:
-        bundle = services.bundle_create(actor=request.user, case_ref=ref,
-                                        record_ref=request.POST.get("record") or None,
-                                        request=request)
+        bundle = services.bundle_create(
+            actor=request.user,
+            case_ref=ref,
+            record_ref=request.POST.get("record") or None,
+            request=request,
+        )
     except services.RecordError as error:
         messages.error(request, error.message)
         return redirect("records:case_records", ref)
@@ -441,17 +536,29 @@ def bundle_create(request, ref):
 def bundle_detail(request, bundle_ref):
     bundle = selectors.bundle_for_viewer(viewer=request.user, ref=bundle_ref)
     expired = bundle.expires_at <= timezone.now()
-    return render(request, "records/bundle.html", {
-        "bundle": bundle, "case": bundle.case, "expired": expired,
-        "percent": int(100 * bundle.files_done / bundle.files_total) if bundle.files_total else 0,
-    })
+    return render(
+        request,
+        "records/bundle.html",
+        {
+            "bundle": bundle,
+            "case": bundle.case,
+            "expired": expired,
+            "percent": int(100 * bundle.files_done / bundle.files_total)
+            if bundle.files_total
+            else 0,
+        },
+    )
 
 
 @require_GET
 @login_required
 def bundle_download(request, bundle_ref):
     bundle = selectors.bundle_for_viewer(viewer=request.user, ref=bundle_ref)
-    if bundle.status != Bundle.Status.READY or not bundle.key or bundle.expires_at <= timezone.now():
+    if (
+        bundle.status != Bundle.Status.READY
+        or not bundle.key
+        or bundle.expires_at <= timezone.now()
+    ):
         raise Http404
     if not selectors.bundle_complete(bundle=bundle):
         raise Http404  # a record in it was deleted since: it is never served again
@@ -460,5 +567,4 @@ def bundle_download(request, bundle_ref):
     for record in selectors.bundle_records(bundle=bundle):
         log_access(viewer=request.user, obj=record, kind=AccessLog.Kind.DOWNLOAD, request=request)
     name = f"{bundle.case.reference or 'records'}-records.zip"
-    return _serve(key=bundle.key, name=name,
-                  content_type="application/zip", inline=False)
+    return _serve(key=bundle.key, name=name, content_type="application/zip", inline=False)

@@ -13,8 +13,7 @@ class CaseAdmin(admin.ModelAdmin):
     list_display = ["reference", "status", "urgency", "submitted_at", "due_at", "closed_at"]
     list_filter = ["status", "urgency"]
     search_fields = ["reference"]
-    fields = ["reference", "status", "urgency", "created_at", "submitted_at", "due_at",
-              "closed_at"]
+    fields = ["reference", "status", "urgency", "created_at", "submitted_at", "due_at", "closed_at"]
     readonly_fields = fields
     show_full_result_count = False
 

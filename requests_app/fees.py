@@ -28,8 +28,9 @@ STAFF_WORDS = {
 # Statuses where the patient is asked to confirm a quoted fee: before a
 # specialist is offered the case (after that, a changed quote is still shown,
 # but no longer holds anything up).
-CONFIRM_BEFORE = frozenset({CaseStatus.SUBMITTED, CaseStatus.TRIAGE,
-                            CaseStatus.AWAITING_RECORDS, CaseStatus.MATCHING})
+CONFIRM_BEFORE = frozenset(
+    {CaseStatus.SUBMITTED, CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS, CaseStatus.MATCHING}
+)
 RECEIPT_STATES = frozenset({CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED})
 
 
@@ -54,11 +55,15 @@ def offer_blocker(case: Case) -> str:
     coordinator ("" when it can)."""
     state = fee_state(case)
     if state == UNCHECKED:
-        return _("Check the patient's insurance and quote the fee first, or record why "
-                 "matching goes ahead without it.")
+        return _(
+            "Check the patient's insurance and quote the fee first, or record why "
+            "matching goes ahead without it."
+        )
     if state == TO_CONFIRM:
-        return _("The patient has not confirmed the fee yet. Matching waits for their "
-                 "confirmation, or for your reason to go ahead without it.")
+        return _(
+            "The patient has not confirmed the fee yet. Matching waits for their "
+            "confirmation, or for your reason to go ahead without it."
+        )
     return ""
 
 
@@ -72,7 +77,7 @@ def items_total(items: list[dict]) -> Decimal:
 
 
 def money(amount, currency: str = "USD") -> str:
-    """"$450.00 (USD)": the amount with its currency, the way every page shows it."""
+    """ "$450.00 (USD)": the amount with its currency, the way every page shows it."""
     if amount is None:
         return ""
     symbol = {"USD": "$"}.get(currency, "")

@@ -102,8 +102,11 @@ class SectionForm(CharacterCountMixin, forms.ModelForm):
                 chosen = "on" if chosen is True else chosen
                 if chosen and chosen not in values and name in self.fields:
                     # Not shown for this choice: not an answer, and not an error.
-                    self.cleaned_data[name] = self.fields[name].to_python(None) if not isinstance(
-                        self.fields[name], forms.BooleanField) else False
+                    self.cleaned_data[name] = (
+                        self.fields[name].to_python(None)
+                        if not isinstance(self.fields[name], forms.BooleanField)
+                        else False
+                    )
                     self.errors.pop(name, None)
         super()._post_clean()
 
@@ -120,10 +123,12 @@ def _under_18_error(relationship: str, born: date | None, today: date):
     if born is None or not relationship or age_on(born, today) >= 18:
         return None
     if relationship == Relationship.SELF:
-        return _("This date of birth means the patient is under 18, so a parent or legal "
-                 "guardian needs to make the request. If you are their parent or guardian, "
-                 "change “Who the request is for” to “My child” or “Someone I am the legal "
-                 "guardian of”.")
+        return _(
+            "This date of birth means the patient is under 18, so a parent or legal "
+            "guardian needs to make the request. If you are their parent or guardian, "
+            "change “Who the request is for” to “My child” or “Someone I am the legal "
+            "guardian of”."
+        )
     if relationship == Relationship.PROXY:
         return _("For a patient under 18, only a parent or legal guardian can make the request.")
     return None
@@ -137,15 +142,21 @@ class WhoForm(SectionForm):
         model = Case
         fields = ["relationship", "patient_name", "authority_attested"]
         widgets = {"relationship": forms.RadioSelect}
-        labels = {"patient_name": _("The patient's full name"),
-                  "authority_attested": _("I confirm I have the legal authority to request "
-                                          "medical care and see health information for this "
-                                          "person")}
+        labels = {
+            "patient_name": _("The patient's full name"),
+            "authority_attested": _(
+                "I confirm I have the legal authority to request "
+                "medical care and see health information for this "
+                "person"
+            ),
+        }
         help_texts = {"patient_name": _("As it appears on their medical records.")}
 
     ACTING_FOR = (Relationship.PARENT, Relationship.GUARDIAN, Relationship.PROXY)
-    reveals = {"patient_name": ("relationship", ACTING_FOR),
-               "authority_attested": ("relationship", ACTING_FOR)}
+    reveals = {
+        "patient_name": ("relationship", ACTING_FOR),
+        "authority_attested": ("relationship", ACTING_FOR),
+    }
     short_labels = {"relationship": _("Who for"), "authority_attested": _("Legal authority")}
 
     def __init__(self, *args, **kwargs):
@@ -158,13 +169,19 @@ class WhoForm(SectionForm):
         data = super().clean()
         relationship = data.get("relationship")
         if self.case.submitted_at and relationship and relationship != self.case.relationship:
-            self.add_error("relationship", _(
-                "You cannot change who the request is for after sending it. Withdraw this "
-                "request and start a new one for the other person."))
+            self.add_error(
+                "relationship",
+                _(
+                    "You cannot change who the request is for after sending it. Withdraw this "
+                    "request and start a new one for the other person."
+                ),
+            )
         if relationship and relationship != Relationship.SELF:
             self.require("patient_name", _("Enter the name of the person the request is for."))
-            self.require("authority_attested",
-                         _("Confirm that you have the legal authority to act for them."))
+            self.require(
+                "authority_attested",
+                _("Confirm that you have the legal authority to act for them."),
+            )
         if relationship:
             error = _under_18_error(relationship, self.case.patient_dob, self.today)
             if error:
@@ -173,10 +190,16 @@ class WhoForm(SectionForm):
 
 
 class AboutForm(SectionForm):
-    patient_dob = DateInputField(label=_("Date of birth"), date_of_birth=True,
-                                 help_text=_("For example, 27 3 1980."))
-    required_fields = ("patient_dob", "patient_sex", "patient_phone", "patient_state",
-                       "preferred_language")
+    patient_dob = DateInputField(
+        label=_("Date of birth"), date_of_birth=True, help_text=_("For example, 27 3 1980.")
+    )
+    required_fields = (
+        "patient_dob",
+        "patient_sex",
+        "patient_phone",
+        "patient_state",
+        "preferred_language",
+    )
     required_messages = {
         "patient_dob": _("Enter the patient's date of birth."),
         "patient_sex": _("Choose the patient's sex."),
@@ -187,12 +210,21 @@ class AboutForm(SectionForm):
 
     class Meta:
         model = Case
-        fields = ["patient_dob", "patient_sex", "patient_phone", "patient_state",
-                  "preferred_language", "interpreter_needed", "accessibility_needs"]
+        fields = [
+            "patient_dob",
+            "patient_sex",
+            "patient_phone",
+            "patient_state",
+            "preferred_language",
+            "interpreter_needed",
+            "accessibility_needs",
+        ]
         widgets = {"patient_sex": forms.RadioSelect}
         help_texts = {
             "patient_phone": _("A coordinator may call about the request."),
-            "patient_state": _("Specialists must be licensed in the state where the patient lives."),
+            "patient_state": _(
+                "Specialists must be licensed in the state where the patient lives."
+            ),
             "accessibility_needs": _("For example, step-free access or large-print letters."),
         }
 
@@ -218,7 +250,9 @@ class AboutForm(SectionForm):
     def clean_patient_phone(self):
         phone = self.cleaned_data.get("patient_phone", "").strip()
         if phone and len(re.sub(r"\D", "", phone)) < 10:
-            raise forms.ValidationError(_("Enter a phone number with its area code, like 212 555 0123."))
+            raise forms.ValidationError(
+                _("Enter a phone number with its area code, like 212 555 0123.")
+            )
         return phone
 
 
@@ -227,23 +261,36 @@ class DiagnosisForm(SectionForm):
     required_messages = {"diagnosis": _("Describe the diagnosis in your own words.")}
     has_code = forms.BooleanField(label=_("I have a code from my doctor"), required=False)
     icd10 = forms.CharField(
-        label=_("The code"), required=False, max_length=100,
+        label=_("The code"),
+        required=False,
+        max_length=100,
         widget=Icd10Widget,
-        help_text=_("It is on some letters from your doctor. Type the code or the name of "
-                    "the illness and pick it from the list."),
+        help_text=_(
+            "It is on some letters from your doctor. Type the code or the name of "
+            "the illness and pick it from the list."
+        ),
     )
     # The code is shown only after "I have a code"; unticking it clears the
     # code in the browser. A code typed without the tick (no JavaScript) is kept.
     reveals = {"icd10": ("has_code", ("on",))}
     forget_hidden_answers = False
-    short_labels = {"diagnosis": _("Diagnosis"), "icd10": _("Code from your doctor"),
-                    "diagnosed_on": _("Date"),
-                    "diagnosing_physician": _("Doctor"), "diagnosing_institution": _("Hospital")}
+    short_labels = {
+        "diagnosis": _("Diagnosis"),
+        "icd10": _("Code from your doctor"),
+        "diagnosed_on": _("Date"),
+        "diagnosing_physician": _("Doctor"),
+        "diagnosing_institution": _("Hospital"),
+    }
 
     class Meta:
         model = Case
-        fields = ["diagnosis", "icd10", "diagnosed_on", "diagnosing_physician",
-                  "diagnosing_institution"]
+        fields = [
+            "diagnosis",
+            "icd10",
+            "diagnosed_on",
+            "diagnosing_physician",
+            "diagnosing_institution",
+        ]
         field_classes = {"diagnosed_on": DateInputField}
         help_texts = {"diagnosis": _("Describe it the way your doctor explained it to you.")}
 
@@ -255,8 +302,10 @@ class DiagnosisForm(SectionForm):
     def clean(self):
         data = super().clean()
         if data.get("has_code") and not data.get("icd10") and "icd10" not in self.errors:
-            self.require("icd10", _("Enter the code from your doctor, or untick “I have a "
-                                    "code from my doctor”."))
+            self.require(
+                "icd10",
+                _("Enter the code from your doctor, or untick “I have a code from my doctor”."),
+            )
         return data
 
     def clean_icd10(self):
@@ -268,8 +317,11 @@ class DiagnosisForm(SectionForm):
         found = Icd10Code.objects.filter(code=code).first()
         if found is None:
             raise forms.ValidationError(
-                _("We could not find the code “%(code)s”. Choose one from the list, or leave it "
-                  "blank.") % {"code": raw[:20]}
+                _(
+                    "We could not find the code “%(code)s”. Choose one from the list, or leave it "
+                    "blank."
+                )
+                % {"code": raw[:20]}
             )
         return found
 
@@ -278,17 +330,24 @@ class DiagnosisForm(SectionForm):
         if day and day > self.today:
             raise forms.ValidationError(_("The date of diagnosis cannot be in the future."))
         if day and self.case.patient_dob and day < self.case.patient_dob:
-            raise forms.ValidationError(_("The date of diagnosis cannot be before the patient's "
-                                          "date of birth."))
+            raise forms.ValidationError(
+                _("The date of diagnosis cannot be before the patient's date of birth.")
+            )
         return day
 
 
 class TreatmentForm(SectionForm):
-    short_labels = {"proposed_treatment": _("Treatment"), "treatment_started": _("Started"),
-                    "treatment_date": _("Treatment date")}
+    short_labels = {
+        "proposed_treatment": _("Treatment"),
+        "treatment_started": _("Started"),
+        "treatment_date": _("Treatment date"),
+    }
     treatment_date = DateInputField(
-        label=_("Date of surgery or treatment, if one is booked"), name=_("the treatment date"),
-        required=False, help_text=_("If it is within 14 days, we treat your request as urgent."))
+        label=_("Date of surgery or treatment, if one is booked"),
+        name=_("the treatment date"),
+        required=False,
+        help_text=_("If it is within 14 days, we treat your request as urgent."),
+    )
     required_fields = ("proposed_treatment", "treatment_started")
     required_messages = {
         "proposed_treatment": _("Describe the treatment the doctors recommended."),
@@ -300,10 +359,10 @@ class TreatmentForm(SectionForm):
         fields = ["proposed_treatment", "treatment_started", "treatment_date"]
         widgets = {"treatment_started": forms.RadioSelect}
         help_texts = {
-            "proposed_treatment": _("For example: surgery, chemotherapy, a new medicine, or "
-                                    "watchful waiting."),
+            "proposed_treatment": _(
+                "For example: surgery, chemotherapy, a new medicine, or watchful waiting."
+            ),
         }
-
 
     def clean_treatment_date(self):
         day = self.cleaned_data.get("treatment_date")
@@ -320,22 +379,31 @@ class ReasonsForm(SectionForm):
         "concerns": _("Tell us what worries you most, in your own words."),
     }
     reasons = forms.MultipleChoiceField(
-        label=_("What do you want from the second opinion?"), choices=Reason.choices,
-        widget=forms.CheckboxSelectMultiple, help_text=_("Choose all that apply."),
+        label=_("What do you want from the second opinion?"),
+        choices=Reason.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Choose all that apply."),
     )
     questions = forms.CharField(
-        label=_("Your questions for the specialist"), widget=forms.Textarea,
+        label=_("Your questions for the specialist"),
+        widget=forms.Textarea,
         max_length=MAX_QUESTIONS * (QUESTION_MAX_LENGTH + 2),
-        help_text=_("Write one question per line, up to 10. The specialist will answer each one "
-                    "in the report."),
+        help_text=_(
+            "Write one question per line, up to 10. The specialist will answer each one "
+            "in the report."
+        ),
     )
 
     class Meta:
         model = Case
         fields = ["reasons", "concerns"]
         labels = {"concerns": _("What worries you most, in your own words")}
-        help_texts = {"concerns": _("For example: whether surgery is really needed, or the "
-                                    "side effects. The specialist answers this in the report.")}
+        help_texts = {
+            "concerns": _(
+                "For example: whether surgery is really needed, or the "
+                "side effects. The specialist answers this in the report."
+            )
+        }
 
     def __init__(self, *args, questions: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -361,8 +429,7 @@ class BackgroundForm(SectionForm):
 
     class Meta:
         model = Case
-        fields = ["symptoms", "medications", "allergies", "other_conditions",
-                  "previous_treatments"]
+        fields = ["symptoms", "medications", "allergies", "other_conditions", "previous_treatments"]
         help_texts = {
             "symptoms": _("What you notice, and since when. Write “none” if you have no symptoms."),
             "medications": _("Name, dose and how often, one per line."),
@@ -381,9 +448,12 @@ class SpecialtyChoiceField(forms.ModelChoiceField):
 
 
 class SpecialistForm(SectionForm):
-    short_labels = {"specialty": _("Kind of specialist"), "consultation_type": _("Type of opinion"),
-                    "specialist_language": _("Language"),
-                    "preferred_specialist": _("Specialist you asked for")}
+    short_labels = {
+        "specialty": _("Kind of specialist"),
+        "consultation_type": _("Type of opinion"),
+        "specialist_language": _("Language"),
+        "preferred_specialist": _("Specialist you asked for"),
+    }
     required_fields = ("specialty", "consultation_type")
     required_messages = {
         "specialty": _("Choose the kind of specialist."),
@@ -395,11 +465,15 @@ class SpecialistForm(SectionForm):
         fields = ["specialty", "consultation_type", "specialist_language", "preferred_specialist"]
         widgets = {"consultation_type": forms.RadioSelect}
         field_classes = {"specialty": SpecialtyChoiceField}
-        labels = {"specialty": _("Which kind of specialist?"),
-                  "preferred_specialist": _("A specialist you would like (optional)")}
+        labels = {
+            "specialty": _("Which kind of specialist?"),
+            "preferred_specialist": _("A specialist you would like (optional)"),
+        }
         help_texts = {
-            "specialty": _("Not sure? Choose “I'm not sure”: your care team will choose the "
-                           "right specialist for your diagnosis and tell you."),
+            "specialty": _(
+                "Not sure? Choose “I'm not sure”: your care team will choose the "
+                "right specialist for your diagnosis and tell you."
+            ),
             "consultation_type": _("A physical examination needs an in-person visit."),
             "specialist_language": _("Leave blank if English is fine."),
         }
@@ -413,30 +487,38 @@ class SpecialistForm(SectionForm):
         specialty.widget.choices = [
             ("", _("Choose the kind of specialist")),
             (SPECIALTY_UNSURE, _("I'm not sure: the care team will choose")),
-            *[(s.pk, s.name) for s in specialty.queryset]]
+            *[(s.pk, s.name) for s in specialty.queryset],
+        ]
         if self.case.specialty_unsure:
             self.initial["specialty"] = SPECIALTY_UNSURE
         if self.case.status != CaseStatus.DRAFT:
             # After sending, the care team chooses the specialty (with a reason the
             # patient reads, and a check of any open offer): not an answer to amend.
             specialty.disabled = True
-            specialty.help_text = _("Your care team checks this choice after you send the "
-                                    "request. To ask for a change, write to them in your "
-                                    "request's messages.")
+            specialty.help_text = _(
+                "Your care team checks this choice after you send the "
+                "request. To ask for a change, write to them in your "
+                "request's messages."
+            )
         self.fields["preferred_specialist"].queryset = (
             SpecialistProfile.objects.filter(accepting_cases=True, user__is_active=True)
-            .select_related("user").order_by("user__full_name")
+            .select_related("user")
+            .order_by("user__full_name")
         )
-        self.fields["preferred_specialist"].label_from_instance = (
-            lambda p: f"{p.user.full_name}, {p.title} · {p.institution}"
+        self.fields["preferred_specialist"].label_from_instance = lambda p: (
+            f"{p.user.full_name}, {p.title} · {p.institution}"
         )
         self.fields["preferred_specialist"].help_text = format_html(
-            '{} <a href="{}">{}</a>', _("Your coordinator asks them first when they can."),
-            reverse("directory:list"), _("Browse our specialists"))
+            '{} <a href="{}">{}</a>',
+            _("Your coordinator asks them first when they can."),
+            reverse("directory:list"),
+            _("Browse our specialists"),
+        )
         if preferred and not self.is_bound:
             try:
-                chosen = self.fields["preferred_specialist"].queryset.filter(
-                    public_id=preferred).first()
+                chosen = (
+                    self.fields["preferred_specialist"].queryset.filter(public_id=preferred).first()
+                )
             except forms.ValidationError:  # not a UUID
                 chosen = None
             if chosen is not None:
@@ -452,9 +534,13 @@ class SpecialistForm(SectionForm):
 
 
 class PCPForm(SectionForm):
-    short_labels = {"pcp_name": _("Doctor"), "pcp_email": _("Email"), "pcp_phone": _("Phone"),
-                    "pcp_referred": _("Referred you"),
-                    "pcp_consent_to_share": _("Send them the report")}
+    short_labels = {
+        "pcp_name": _("Doctor"),
+        "pcp_email": _("Email"),
+        "pcp_phone": _("Phone"),
+        "pcp_referred": _("Referred you"),
+        "pcp_consent_to_share": _("Send them the report"),
+    }
     required_fields = ("pcp_name", "pcp_referred")
     required_messages = {
         "pcp_name": _("Enter your doctor's name, or write “none”."),
@@ -463,12 +549,19 @@ class PCPForm(SectionForm):
 
     class Meta:
         model = Case
-        fields = ["pcp_name", "pcp_practice", "pcp_email", "pcp_phone", "pcp_referred",
-                  "pcp_consent_to_share"]
+        fields = [
+            "pcp_name",
+            "pcp_practice",
+            "pcp_email",
+            "pcp_phone",
+            "pcp_referred",
+            "pcp_consent_to_share",
+        ]
         widgets = {"pcp_referred": forms.RadioSelect}
         labels = {"pcp_consent_to_share": _("Send my primary care physician a copy of the report")}
-        help_texts = {"pcp_name": _("The doctor you usually see. Write “none” if you do not have one.")}
-
+        help_texts = {
+            "pcp_name": _("The doctor you usually see. Write “none” if you do not have one.")
+        }
 
     def clean(self):
         data = super().clean()
@@ -484,15 +577,27 @@ class InsuranceForm(SectionForm):
 
     class Meta:
         model = Case
-        fields = ["payment", "insurance_carrier", "insurance_plan", "insurance_member_id",
-                  "insurance_group_number", "insurance_policyholder"]
+        fields = [
+            "payment",
+            "insurance_carrier",
+            "insurance_plan",
+            "insurance_member_id",
+            "insurance_group_number",
+            "insurance_policyholder",
+        ]
         widgets = {"payment": forms.RadioSelect}
         help_texts = {"insurance_policyholder": _("The person whose name is on the card.")}
 
-    reveals = dict.fromkeys(("insurance_carrier", "insurance_plan", "insurance_member_id",
-                             "insurance_group_number", "insurance_policyholder"),
-                            ("payment", (Payment.INSURANCE,)))
-
+    reveals = dict.fromkeys(
+        (
+            "insurance_carrier",
+            "insurance_plan",
+            "insurance_member_id",
+            "insurance_group_number",
+            "insurance_policyholder",
+        ),
+        ("payment", (Payment.INSURANCE,)),
+    )
 
     def clean(self):
         data = super().clean()
@@ -505,9 +610,13 @@ class InsuranceForm(SectionForm):
 
 class WithdrawForm(CharacterCountMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Why are you withdrawing it?"), max_length=2000, widget=forms.Textarea,
-        help_text=_("This helps us improve. For example: “I decided on my treatment” or “My own "
-                    "doctor answered my questions”."),
+        label=_("Why are you withdrawing it?"),
+        max_length=2000,
+        widget=forms.Textarea,
+        help_text=_(
+            "This helps us improve. For example: “I decided on my treatment” or “My own "
+            "doctor answered my questions”."
+        ),
         error_messages={"required": _("Tell us why you are withdrawing the request.")},
     )
 
@@ -518,7 +627,8 @@ class AuthorisationForm(forms.Form):
         error_messages={"required": _("Tick the box to show you agree to the authorisation.")},
     )
     signature = forms.CharField(
-        label=_("Type your full name to sign"), max_length=150,
+        label=_("Type your full name to sign"),
+        max_length=150,
         error_messages={"required": _("Type your full name to sign.")},
     )
 
@@ -528,7 +638,8 @@ class AuthorisationForm(forms.Form):
         self.signer = signer
         self.complete = complete
         self.fields["signature"].help_text = _("Type it exactly as: %(name)s") % {
-            "name": signer.full_name}
+            "name": signer.full_name
+        }
         self.fields["signature"].widget.attrs["autocomplete"] = "off"
 
     def clean_signature(self):
@@ -547,28 +658,39 @@ class QueueFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Reference or patient's name"), required=False, max_length=100)
     status = forms.ChoiceField(label=_("Status"), required=False)
-    urgency = forms.ChoiceField(label=_("Urgency"), required=False,
-                                choices=[("", _("Any")), *Urgency.choices])
-    specialty = forms.ModelChoiceField(label=_("Specialty"), required=False,
-                                       queryset=Specialty.objects.order_by("name"),
-                                       empty_label=_("Any"))
+    urgency = forms.ChoiceField(
+        label=_("Urgency"), required=False, choices=[("", _("Any")), *Urgency.choices]
+    )
+    specialty = forms.ModelChoiceField(
+        label=_("Specialty"),
+        required=False,
+        queryset=Specialty.objects.order_by("name"),
+        empty_label=_("Any"),
+    )
     mine = forms.BooleanField(label=_("Mine (I am the case manager)"), required=False)
     unassigned = forms.BooleanField(label=_("No specialist yet"), required=False)
     due_soon = forms.BooleanField(label=_("Due within 48 hours"), required=False)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     waiting = forms.BooleanField(label=_("Waiting on the patient"), required=False)
     held = forms.BooleanField(label=_("On hold: nobody qualified yet"), required=False)
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
-        ("due", _("Report due, soonest first")), ("urgent", _("Urgent first")),
-        ("newest", _("Newest first")), ("reference", _("Reference")),
-    ])
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("due", _("Report due, soonest first")),
+            ("urgent", _("Urgent first")),
+            ("newest", _("Newest first")),
+            ("reference", _("Reference")),
+        ],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         from .models import OPEN_STATES
 
         self.fields["status"].choices = [("", _("Any open status"))] + [
-            (s.value, s.label) for s in CaseStatus if s in OPEN_STATES]
+            (s.value, s.label) for s in CaseStatus if s in OPEN_STATES
+        ]
 
     def filters(self) -> dict:
         return self.cleaned_data if self.is_valid() else {}
@@ -577,8 +699,11 @@ class QueueFilterForm(forms.Form):
         """The filters as the session keeps them (plain values, as a form posts them)."""
         data = dict(self.cleaned_data)
         data["specialty"] = data["specialty"].pk if data.get("specialty") else ""
-        return {name: ("on" if value is True else value) for name, value in data.items()
-                if value not in (None, "", False)}
+        return {
+            name: ("on" if value is True else value)
+            for name, value in data.items()
+            if value not in (None, "", False)
+        }
 
 
 class CaseMoveForm(CharacterCountMixin, forms.Form):
@@ -587,17 +712,23 @@ class CaseMoveForm(CharacterCountMixin, forms.Form):
 
     to_status = forms.ChoiceField(widget=forms.HiddenInput)
     reason = forms.CharField(
-        label=_("Note for the patient"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The patient reads this on their timeline. Asking for records? Say "
-                    "exactly what is missing, for example “Your biopsy pathology report "
-                    "from March”."),
+        label=_("Note for the patient"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "The patient reads this on their timeline. Asking for records? Say "
+            "exactly what is missing, for example “Your biopsy pathology report "
+            "from March”."
+        ),
     )
 
     def __init__(self, *args, moves: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_status"].choices = [(m, m) for m in moves]
         self.fields["to_status"].error_messages["invalid_choice"] = _(
-            "That step is no longer possible: the request has moved on. Check its status.")
+            "That step is no longer possible: the request has moved on. Check its status."
+        )
 
     def clean(self):
         data = super().clean()
@@ -614,20 +745,30 @@ class InsuranceCheckForm(CharacterCountMixin, forms.ModelForm):
     when left blank)."""
 
     items = forms.MultipleChoiceField(
-        label=_("Services the fee is for"), required=False, widget=forms.CheckboxSelectMultiple,
-        help_text=_("From the price list. The patient's receipt lists them."))
+        label=_("Services the fee is for"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("From the price list. The patient's receipt lists them."),
+    )
 
     class Meta:
         model = Case
         fields = ["insurance_status", "fee_quoted", "insurance_note"]
-        widgets = {"insurance_status": forms.RadioSelect,
-                   "insurance_note": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "insurance_status": forms.RadioSelect,
+            "insurance_note": forms.Textarea(attrs={"rows": 3}),
+        }
         labels = {"fee_quoted": _("Fee the patient pays")}
         help_texts = {
-            "fee_quoted": _("Leave it blank to quote the total of the services ticked. With "
-                            "insurance cover, enter what is left to the patient (0 if nothing)."),
-            "insurance_note": _("The patient reads this. For example: “Your plan covers "
-                                "second opinions; your co-pay is $40.”")}
+            "fee_quoted": _(
+                "Leave it blank to quote the total of the services ticked. With "
+                "insurance cover, enter what is left to the patient (0 if nothing)."
+            ),
+            "insurance_note": _(
+                "The patient reads this. For example: “Your plan covers "
+                "second opinions; your co-pay is $40.”"
+            ),
+        }
         error_messages = {"insurance_status": {"required": _("Choose what the check found.")}}
 
     def __init__(self, *args, prices=(), **kwargs):
@@ -638,7 +779,8 @@ class InsuranceCheckForm(CharacterCountMixin, forms.ModelForm):
         self.fields["insurance_status"].choices = InsuranceStatus.choices
         self.fields["fee_quoted"].widget.attrs.update({"inputmode": "decimal", "min": "0"})
         self.fields["items"].choices = [
-            (p.item, f"{p.get_item_display()}: {money(p.amount, p.currency)}") for p in prices]
+            (p.item, f"{p.get_item_display()}: {money(p.amount, p.currency)}") for p in prices
+        ]
         if not self.is_bound and self.instance.pk:
             self.initial["items"] = [line["item"] for line in self.instance.fee_items]
 
@@ -650,14 +792,20 @@ class InsuranceCheckForm(CharacterCountMixin, forms.ModelForm):
             raise forms.ValidationError(_("The fee cannot be negative."))
         if fee is not None and fee > MAX_FEE:
             raise forms.ValidationError(
-                _("The fee cannot be more than %(max)s: check the amount.") % {"max": MAX_FEE})
+                _("The fee cannot be more than %(max)s: check the amount.") % {"max": MAX_FEE}
+            )
         return fee
 
     def clean(self):
         data = super().clean()
-        if data.get("fee_quoted") is None and not data.get("items") and "fee_quoted" not in self.errors:
-            self.add_error("fee_quoted", _("Enter the fee the patient pays, or tick the "
-                                           "services it is for."))
+        if (
+            data.get("fee_quoted") is None
+            and not data.get("items")
+            and "fee_quoted" not in self.errors
+        ):
+            self.add_error(
+                "fee_quoted", _("Enter the fee the patient pays, or tick the services it is for.")
+            )
         return data
 
 
@@ -667,19 +815,29 @@ class ClaimForm(CharacterCountMixin, forms.Form):
     expected_manager = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
     start_triage = forms.BooleanField(widget=forms.HiddenInput, required=False)
     reason = forms.CharField(
-        label=_("Why are you taking it over?"), required=False, max_length=1000,
+        label=_("Why are you taking it over?"),
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("The case manager you replace reads this. The patient does not."))
+        help_text=_("The case manager you replace reads this. The patient does not."),
+    )
 
 
 class FeeWaiveForm(CharacterCountMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Why go ahead without the patient's confirmation?"), max_length=1000,
+        label=_("Why go ahead without the patient's confirmation?"),
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("For example: “Charity case: no fee” or “The insurer pays the service "
-                    "directly”. Kept on the case and in the audit log."),
-        error_messages={"required": _("Say why matching goes ahead without the patient's "
-                                      "confirmation of the fee.")})
+        help_text=_(
+            "For example: “Charity case: no fee” or “The insurer pays the service "
+            "directly”. Kept on the case and in the audit log."
+        ),
+        error_messages={
+            "required": _(
+                "Say why matching goes ahead without the patient's confirmation of the fee."
+            )
+        },
+    )
 
 
 class FeeConfirmForm(forms.Form):
@@ -688,4 +846,5 @@ class FeeConfirmForm(forms.Form):
     fee = forms.DecimalField(widget=forms.HiddenInput, max_digits=8, decimal_places=2)
     agree = forms.BooleanField(
         label=_("I understand this fee and I want to go ahead"),
-        error_messages={"required": _("Tick the box to confirm the fee.")})
+        error_messages={"required": _("Tick the box to confirm the fee.")},
+    )

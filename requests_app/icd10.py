@@ -368,8 +368,7 @@ def _completions(typed: tuple[str, ...], synonyms: Synonyms) -> tuple[str, ...]:
     return tuple(
         wording
         for words, wordings in synonyms.items()
-        if len(words) == len(typed) and list(words[:-1]) == whole
-        and words[-1].startswith(partial)
+        if len(words) == len(typed) and list(words[:-1]) == whole and words[-1].startswith(partial)
         for wording in wordings
     )
 
@@ -434,9 +433,7 @@ def _codes_with_terms(condition: Q, indexed: bool, limit: int) -> list[Icd10Code
     # Shorter titles are the more general conditions, which is what people
     # usually mean; the code breaks ties so that results are stable.
     ranking = (Length("title"), "code")
-    codes = list(
-        matches.filter(code_length__lte=GENERAL_CODE_LENGTH).order_by(*ranking)[:limit]
-    )
+    codes = list(matches.filter(code_length__lte=GENERAL_CODE_LENGTH).order_by(*ranking)[:limit])
     # Without a word the trigram index can use ("ms", "a 1", "250") the rest
     # would mean reading every specific code; the general ones are enough.
     if len(codes) == limit or not indexed:

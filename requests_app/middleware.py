@@ -20,7 +20,12 @@ class CaseAccessEndedMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, CaseAccessEnded):
             return None
-        return render(request, "requests_app/access_ended.html", {
-            "withdrawn": exception.why == CaseAccessEnded.WITHDRAWN,
-            "window_days": settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE,
-        }, status=404)
+        return render(
+            request,
+            "requests_app/access_ended.html",
+            {
+                "withdrawn": exception.why == CaseAccessEnded.WITHDRAWN,
+                "window_days": settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE,
+            },
+            status=404,
+        )

@@ -114,12 +114,16 @@ class Price(models.Model):
 
     item = models.CharField(_("service"), max_length=20, choices=PriceItem, unique=True)
     amount = models.DecimalField(_("amount"), max_digits=8, decimal_places=2)
-    currency = models.CharField(_("currency"), max_length=3, choices=Currency,
-                                default=Currency.USD)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency, default=Currency.USD)
     description = models.CharField(
-        _("what it includes"), max_length=300, blank=True,
-        help_text=_("Plain words a patient reads, for example “A specialist reads your "
-                    "records and writes a report.”"))
+        _("what it includes"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Plain words a patient reads, for example “A specialist reads your "
+            "records and writes a report.”"
+        ),
+    )
     active = models.BooleanField(_("offered"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -163,10 +167,14 @@ class HoldReason(models.TextChoices):
     """Why a case waits for a specialist; the label is what the patient reads."""
 
     NO_LICENCE = "no_licence", _("We are looking for a specialist licensed in your state.")
-    NO_SPECIALTY = "no_specialty", _("We are looking for a specialist in the field your case "
-                                     "needs.")
-    CAPACITY = "capacity", _("The specialists in this field are busy: we are looking for one "
-                             "who can start soon.")
+    NO_SPECIALTY = (
+        "no_specialty",
+        _("We are looking for a specialist in the field your case needs."),
+    )
+    CAPACITY = (
+        "capacity",
+        _("The specialists in this field are busy: we are looking for one who can start soon."),
+    )
     OTHER = "other", _("We are still looking for the right specialist for you.")
 
 
@@ -178,14 +186,18 @@ class Case(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="cases",
         verbose_name=_("account holder"),
     )
     reference = models.CharField(_("reference"), max_length=20, unique=True, null=True, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=CaseStatus,
-                              default=CaseStatus.DRAFT)
-    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency,
-                               default=Urgency.ROUTINE)
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus, default=CaseStatus.DRAFT
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency, default=Urgency.ROUTINE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -195,18 +207,27 @@ class Case(models.Model):
     overdue_flagged_at = models.DateTimeField(null=True, blank=True)
     # The coordinator who claimed the case and manages it.
     case_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="managed_cases", verbose_name=_("case manager"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="managed_cases",
+        verbose_name=_("case manager"),
     )
     # The specialist the case is assigned to (set when they accept an offer).
     specialist = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="assigned_cases", verbose_name=_("assigned specialist"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assigned specialist"),
     )
 
     # --- Who the request is for -------------------------------------------------
-    relationship = models.CharField(_("who the request is for"), max_length=10,
-                                    choices=Relationship, blank=True)
+    relationship = models.CharField(
+        _("who the request is for"), max_length=10, choices=Relationship, blank=True
+    )
     patient_name = models.CharField(_("patient's full name"), max_length=150, blank=True)
     authority_attested = models.BooleanField(_("legal authority confirmed"), default=False)
 
@@ -214,25 +235,32 @@ class Case(models.Model):
     patient_dob = models.DateField(_("date of birth"), null=True, blank=True)
     patient_sex = models.CharField(_("sex"), max_length=12, choices=Sex, blank=True)
     patient_phone = models.CharField(_("phone number"), max_length=30, blank=True)
-    patient_state = models.CharField(_("state of residence"), max_length=2, choices=USState,
-                                     blank=True)
+    patient_state = models.CharField(
+        _("state of residence"), max_length=2, choices=USState, blank=True
+    )
     preferred_language = models.CharField(_("preferred language"), max_length=60, blank=True)
     interpreter_needed = models.BooleanField(_("needs an interpreter"), default=False)
     accessibility_needs = models.TextField(_("accessibility needs"), max_length=1000, blank=True)
 
     # --- Diagnosis (guide 1.1) -------------------------------------------------------
     diagnosis = models.TextField(_("diagnosis in your words"), max_length=2000, blank=True)
-    icd10 = models.ForeignKey("Icd10Code", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name=_("ICD-10-CM code"))
+    icd10 = models.ForeignKey(
+        "Icd10Code",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ICD-10-CM code"),
+    )
     diagnosed_on = models.DateField(_("date diagnosed"), null=True, blank=True)
     diagnosing_physician = models.CharField(_("diagnosing physician"), max_length=150, blank=True)
-    diagnosing_institution = models.CharField(_("hospital or practice"), max_length=200,
-                                              blank=True)
+    diagnosing_institution = models.CharField(_("hospital or practice"), max_length=200, blank=True)
 
     # --- Proposed treatment (guide 1.2) ---------------------------------------------
     proposed_treatment = models.TextField(_("recommended treatment"), max_length=2000, blank=True)
-    treatment_started = models.CharField(_("has it started"), max_length=3, choices=YesNo,
-                                         blank=True)
+    treatment_started = models.CharField(
+        _("has it started"), max_length=3, choices=YesNo, blank=True
+    )
     treatment_date = models.DateField(_("scheduled date"), null=True, blank=True)
 
     # --- Why a second opinion (guide 1.1-1.5) ---------------------------------------
@@ -247,17 +275,27 @@ class Case(models.Model):
     previous_treatments = models.TextField(_("previous treatments"), max_length=2000, blank=True)
 
     # --- Specialist preferences (guide 2.1) ------------------------------------------
-    specialty = models.ForeignKey("specialists.Specialty", on_delete=models.PROTECT, null=True,
-                                  blank=True, related_name="+", verbose_name=_("specialty"))
+    specialty = models.ForeignKey(
+        "specialists.Specialty",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("specialty"),
+    )
     # "I'm not sure: the care team will choose": the coordinator sets `specialty` at triage.
-    specialty_unsure = models.BooleanField(_("the care team chooses the specialty"),
-                                           default=False)
-    consultation_type = models.CharField(_("type of opinion"), max_length=12,
-                                         choices=ConsultationType, blank=True)
+    specialty_unsure = models.BooleanField(_("the care team chooses the specialty"), default=False)
+    consultation_type = models.CharField(
+        _("type of opinion"), max_length=12, choices=ConsultationType, blank=True
+    )
     specialist_language = models.CharField(_("specialist's language"), max_length=60, blank=True)
     preferred_specialist = models.ForeignKey(
-        "specialists.SpecialistProfile", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", verbose_name=_("a specialist you would like"),
+        "specialists.SpecialistProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("a specialist you would like"),
     )
 
     # --- Primary care physician (guide 3.1) -----------------------------------------
@@ -265,8 +303,9 @@ class Case(models.Model):
     pcp_practice = models.CharField(_("practice"), max_length=200, blank=True)
     pcp_email = models.EmailField(_("doctor's email"), blank=True)
     pcp_phone = models.CharField(_("doctor's phone"), max_length=30, blank=True)
-    pcp_referred = models.CharField(_("did they refer you"), max_length=3, choices=YesNo,
-                                    blank=True)
+    pcp_referred = models.CharField(
+        _("did they refer you"), max_length=3, choices=YesNo, blank=True
+    )
     pcp_consent_to_share = models.BooleanField(_("send them the report"), default=False)
 
     # --- Insurance (guide 3.2) ---------------------------------------------------------
@@ -278,30 +317,37 @@ class Case(models.Model):
     insurance_policyholder = models.CharField(_("policyholder"), max_length=150, blank=True)
 
     # --- The coordinator's insurance check (guide 3.2) ------------------------------------
-    insurance_status = models.CharField(_("insurance check"), max_length=12,
-                                        choices=InsuranceStatus, blank=True)
-    fee_quoted = models.DecimalField(_("fee quoted to the patient"), max_digits=8,
-                                     decimal_places=2, null=True, blank=True)
-    insurance_note = models.TextField(_("note to the patient about cost"), max_length=1000,
-                                      blank=True)
+    insurance_status = models.CharField(
+        _("insurance check"), max_length=12, choices=InsuranceStatus, blank=True
+    )
+    fee_quoted = models.DecimalField(
+        _("fee quoted to the patient"), max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    insurance_note = models.TextField(
+        _("note to the patient about cost"), max_length=1000, blank=True
+    )
     insurance_checked_at = models.DateTimeField(null=True, blank=True)
-    fee_currency = models.CharField(_("currency"), max_length=3, choices=Currency,
-                                    default=Currency.USD)
+    fee_currency = models.CharField(
+        _("currency"), max_length=3, choices=Currency, default=Currency.USD
+    )
     # The price-list lines the fee is made of, as they stood when quoted
     # ([{"item", "label", "amount", "currency"}]): the receipt itemises them.
     fee_items = models.JSONField(_("what the fee covers"), default=list, blank=True)
     # The patient confirmed the fee quoted (cleared when the quote changes) ...
     fee_confirmed_at = models.DateTimeField(null=True, blank=True)
     # ... or the case manager recorded why matching goes ahead without it.
-    fee_waived_reason = models.TextField(_("why the fee step is skipped"), max_length=1000,
-                                         blank=True)
+    fee_waived_reason = models.TextField(
+        _("why the fee step is skipped"), max_length=1000, blank=True
+    )
     fee_waived_at = models.DateTimeField(null=True, blank=True)
-    fee_waived_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                      null=True, blank=True, related_name="+")
+    fee_waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     # --- Matching on hold: no specialist qualifies yet ------------------------------------
-    hold_reason = models.CharField(_("on hold because"), max_length=12, choices=HoldReason,
-                                   blank=True)
+    hold_reason = models.CharField(
+        _("on hold because"), max_length=12, choices=HoldReason, blank=True
+    )
     hold_until = models.DateField(_("look again on"), null=True, blank=True)
     hold_note = models.TextField(_("note for the care team"), max_length=1000, blank=True)
 
@@ -320,17 +366,24 @@ class Case(models.Model):
             models.Index(fields=["status", "due_at"]),
             # the coordinator's queue: "mine", and "unassigned" by due date
             models.Index(fields=["case_manager", "status", "due_at"]),
-            models.Index(fields=["due_at"], condition=models.Q(specialist__isnull=True),
-                         name="case_unassigned_due_idx"),
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(specialist__isnull=True),
+                name="case_unassigned_due_idx",
+            ),
             # the queue's order over open cases: read in order, stopped after a page
-            models.Index(fields=["due_at", "submitted_at", "id"],
-                         condition=models.Q(status__in=sorted(OPEN_STATES)),
-                         name="case_open_queue_idx"),
+            models.Index(
+                fields=["due_at", "submitted_at", "id"],
+                condition=models.Q(status__in=sorted(OPEN_STATES)),
+                name="case_open_queue_idx",
+            ),
             # Matching counts each specialist's open cases (specialists.matching):
             # read through this index instead of every case they ever had.
-            models.Index(fields=["specialist"],
-                         condition=models.Q(status__in=sorted(OPEN_STATES)),
-                         name="case_open_specialist_idx"),
+            models.Index(
+                fields=["specialist"],
+                condition=models.Q(status__in=sorted(OPEN_STATES)),
+                name="case_open_specialist_idx",
+            ),
         ]
         constraints = [
             # Submitting gives the reference and the time together; a draft has neither
@@ -368,8 +421,9 @@ class Case(models.Model):
     @property
     def hold_is_due(self) -> bool:
         """The day the coordinator said they would look again has come."""
-        return bool(self.hold_reason and self.hold_until
-                    and self.hold_until <= timezone.localdate())
+        return bool(
+            self.hold_reason and self.hold_until and self.hold_until <= timezone.localdate()
+        )
 
     @property
     def acting_as(self) -> str:
@@ -381,8 +435,9 @@ class CaseEvent(models.Model):
     """The case timeline: every status change, with who, why and when."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     old_status = models.CharField(max_length=20, choices=CaseStatus, blank=True)
     new_status = models.CharField(max_length=20, choices=CaseStatus)
     reason = models.TextField(blank=True, max_length=2000)
@@ -402,10 +457,10 @@ class CaseManagerChange(models.Model):
     is the staff's)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="manager_changes")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="+")
-    old_manager = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    old_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -494,11 +549,13 @@ class Icd10Synonym(models.Model):
     """
 
     term = models.CharField(
-        _("everyday term"), max_length=60,
+        _("everyday term"),
+        max_length=60,
         help_text=_("What patients type, for example “heart attack”."),
     )
     clinical = models.CharField(
-        _("clinical wording"), max_length=100,
+        _("clinical wording"),
+        max_length=100,
         help_text=_(
             "Words in ICD-10-CM titles that mean the same wherever they occur, for example "
             "“myocardial infarction”. At least three characters."
@@ -512,15 +569,14 @@ class Icd10Synonym(models.Model):
         constraints = [
             # The search folds case, so "Heart attack" would repeat "heart attack".
             models.UniqueConstraint(
-                models.functions.Lower("term"), models.functions.Lower("clinical"),
+                models.functions.Lower("term"),
+                models.functions.Lower("clinical"),
                 name="requests_app_icd10synonym_unique",
                 violation_error_message=_("This term already has this clinical wording."),
             ),
             # Shorter wordings cannot use the trigram index (see icd10.py).
             models.CheckConstraint(
-                condition=models.lookups.GreaterThanOrEqual(
-                    models.functions.Length("clinical"), 3
-                ),
+                condition=models.lookups.GreaterThanOrEqual(models.functions.Length("clinical"), 3),
                 name="requests_app_icd10synonym_clinical_length",
                 violation_error_message=_("The clinical wording needs at least three characters."),
             ),

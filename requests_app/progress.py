@@ -39,8 +39,9 @@ STEPS = [
     TrackerStep(_("Report checked"), _("now: your report is being checked")),
     TrackerStep(_("Report delivered"), _("now: delivering your report")),
 ]
-FOLLOW_UP_STEP = TrackerStep(_("Follow-up questions answered"),
-                             _("now: the specialist is answering your follow-up question"))
+FOLLOW_UP_STEP = TrackerStep(
+    _("Follow-up questions answered"), _("now: the specialist is answering your follow-up question")
+)
 
 
 @dataclass(frozen=True)
@@ -57,53 +58,96 @@ FINDING = _("Nothing to do now. We will tell you who your specialist is.")
 
 STATUS_TEXT: dict[str, StatusText] = {
     S.DRAFT: StatusText(
-        _("Not sent yet"), None, _("Finish your request and send it"),
-        _("The request was started."), "grey"),
+        _("Not sent yet"),
+        None,
+        _("Finish your request and send it"),
+        _("The request was started."),
+        "grey",
+    ),
     S.SUBMITTED: StatusText(
-        _("Received: a nurse coordinator will check it soon"), 1,
+        _("Received: a nurse coordinator will check it soon"),
+        1,
         _("Nothing to do now. A nurse coordinator will check your request soon."),
-        _("The request was sent.")),
+        _("The request was sent."),
+    ),
     S.TRIAGE: StatusText(
-        _("A nurse coordinator is checking your request"), 1,
+        _("A nurse coordinator is checking your request"),
+        1,
         _("Nothing to do now. We will tell you if anything else is needed."),
-        _("A nurse coordinator started checking the request."), action=_("Start triage")),
+        _("A nurse coordinator started checking the request."),
+        action=_("Start triage"),
+    ),
     S.AWAITING_RECORDS: StatusText(
-        _("Waiting for the medical records your care team asked for"), 1,
+        _("Waiting for the medical records your care team asked for"),
+        1,
         _("Send us the records your care team asked for"),
-        _("The coordinator asked for medical records."), "yellow", action=_("Ask the patient for records")),
+        _("The coordinator asked for medical records."),
+        "yellow",
+        action=_("Ask the patient for records"),
+    ),
     S.MATCHING: StatusText(
-        _("We are finding the right specialist; this can take up to 2 days"), 2,
-        FINDING, _("The records were checked. We are finding the right specialist."), action=_("Triage done: find a specialist")),
+        _("We are finding the right specialist; this can take up to 2 days"),
+        2,
+        FINDING,
+        _("The records were checked. We are finding the right specialist."),
+        action=_("Triage done: find a specialist"),
+    ),
     S.OFFERED: StatusText(
-        _("We are finding the right specialist; this can take up to 2 days"), 2, FINDING,
-        _("A specialist was asked to take the case.")),
+        _("We are finding the right specialist; this can take up to 2 days"),
+        2,
+        FINDING,
+        _("A specialist was asked to take the case."),
+    ),
     S.IN_REVIEW: StatusText(
-        _("A specialist is reviewing your case"), 3,
+        _("A specialist is reviewing your case"),
+        3,
         _("Nothing to do now. The specialist may ask you a question."),
-        _("The specialist is reviewing the case."), action=_("Return to the specialist")),
+        _("The specialist is reviewing the case."),
+        action=_("Return to the specialist"),
+    ),
     S.CONSULTATION: StatusText(
-        _("You have a consultation with the specialist"), 3,
+        _("You have a consultation with the specialist"),
+        3,
         _("Go to your consultation at the time below"),
-        _("A consultation with the specialist was booked.")),
+        _("A consultation with the specialist was booked."),
+    ),
     S.REPORT_READY: StatusText(
         _("The specialist has written your report; we are checking it"),
-        4, _("Nothing to do now. Your report is nearly ready."),
-        _("The specialist finished the report.")),
+        4,
+        _("Nothing to do now. Your report is nearly ready."),
+        _("The specialist finished the report."),
+    ),
     S.DELIVERED: StatusText(
-        _("Your report is ready"), len(STEPS),
+        _("Your report is ready"),
+        len(STEPS),
         _("Read your report and share it with your doctor"),
-        _("The report was delivered."), "green", action=_("Release the report to the patient")),
+        _("The report was delivered."),
+        "green",
+        action=_("Release the report to the patient"),
+    ),
     S.FOLLOW_UP: StatusText(
-        _("The specialist is answering your follow-up question"), len(STEPS),
+        _("The specialist is answering your follow-up question"),
+        len(STEPS),
         _("Nothing to do now. We will tell you when the answer is ready."),
-        _("A follow-up question was asked.")),
+        _("A follow-up question was asked."),
+    ),
     S.CLOSED: StatusText(
-        _("Closed"), len(STEPS), "", _("The request was closed."), "grey", action=_("Close the case")),
-    S.WITHDRAWN: StatusText(
-        _("Withdrawn"), None, "", _("The request was withdrawn."), "grey"),
+        _("Closed"),
+        len(STEPS),
+        "",
+        _("The request was closed."),
+        "grey",
+        action=_("Close the case"),
+    ),
+    S.WITHDRAWN: StatusText(_("Withdrawn"), None, "", _("The request was withdrawn."), "grey"),
     S.CANCELLED: StatusText(
-        _("Cancelled by SecondOp"), None, "",
-        _("SecondOp cancelled the request."), "red", action=_("Cancel the request")),
+        _("Cancelled by SecondOp"),
+        None,
+        "",
+        _("SecondOp cancelled the request."),
+        "red",
+        action=_("Cancel the request"),
+    ),
 }
 
 # The report is out: no due date is promised any more, and the request can no
@@ -198,8 +242,10 @@ def steps_for(status: str, facts: CaseFacts | None = None) -> list[Step]:
     if status == S.AWAITING_RECORDS and facts.asked_in_review:
         current = 3  # asked for by the specialist: the review waits, it has not gone back
     steps = [
-        Step(_current_label(status, facts) if i == current else str(step.done),
-             "done" if i < current else "current" if i == current else "todo")
+        Step(
+            _current_label(status, facts) if i == current else str(step.done),
+            "done" if i < current else "current" if i == current else "todo",
+        )
         for i, step in enumerate(STEPS)
     ]
     if status == S.FOLLOW_UP:
@@ -220,20 +266,26 @@ def _with_fee_step(steps: list[Step], status: str, fee: str) -> list[Step]:
     if not waiting and fee == TO_CONFIRM:
         return steps  # offered before the patient confirmed (the step was skipped)
     step = Step(str(FEE_STEP.now), "current") if waiting else Step(str(FEE_STEP.done), "done")
-    later = [Step(s.label, "todo") if waiting and s.state == "current" else s
-             for s in steps[FEE_STEP_AT:]]
+    later = [
+        Step(s.label, "todo") if waiting and s.state == "current" else s
+        for s in steps[FEE_STEP_AT:]
+    ]
     return [*steps[:FEE_STEP_AT], step, *later]
 
 
 def _records_words(facts: CaseFacts) -> str:
-    """"2 checked and ready, 1 being checked"; "" when none were sent."""
+    """ "2 checked and ready, 1 being checked"; "" when none were sent."""
     parts = []
     if facts.records_checked:
-        parts.append(ngettext("%(n)s checked and ready", "%(n)s checked and ready",
-                              facts.records_checked) % {"n": facts.records_checked})
+        parts.append(
+            ngettext("%(n)s checked and ready", "%(n)s checked and ready", facts.records_checked)
+            % {"n": facts.records_checked}
+        )
     if facts.records_checking:
-        parts.append(ngettext("%(n)s being checked", "%(n)s being checked",
-                              facts.records_checking) % {"n": facts.records_checking})
+        parts.append(
+            ngettext("%(n)s being checked", "%(n)s being checked", facts.records_checking)
+            % {"n": facts.records_checking}
+        )
     return ", ".join(parts)
 
 
@@ -244,9 +296,11 @@ def _next_step(status: str, facts: CaseFacts) -> tuple[str, str]:
     if not text.next_step:
         return "", ""
     if facts.open_questions:
-        return ngettext("Answer your care team's question",
-                        "Answer your care team's %(n)s questions", facts.open_questions) % {
-            "n": facts.open_questions}, "messages"
+        return ngettext(
+            "Answer your care team's question",
+            "Answer your care team's %(n)s questions",
+            facts.open_questions,
+        ) % {"n": facts.open_questions}, "messages"
     if facts.fee_waiting and status in CONFIRM_BEFORE:
         return str(_("Confirm the fee for your second opinion")), "fee"
     if facts.consultation == "proposed":
@@ -255,7 +309,8 @@ def _next_step(status: str, facts: CaseFacts) -> tuple[str, str]:
         # Matching is on hold: no promise of a specialist within 2 days.
         if facts.hold_until and facts.hold_until >= timezone.localdate():
             return _("Nothing to do now: we will write to you by %(date)s") % {
-                "date": date_format(facts.hold_until, "j F")}, ""
+                "date": date_format(facts.hold_until, "j F")
+            }, ""
         return str(_("Nothing to do now: we will write to you")), ""
     records = facts.records(status)
     if status in GATHERING and records == Records.REQUESTED:
@@ -265,29 +320,35 @@ def _next_step(status: str, facts: CaseFacts) -> tuple[str, str]:
                 "everything your care team asked for, send the rest.",
                 "Nothing to do now. We are checking the %(n)s records you sent; if they are "
                 "not everything your care team asked for, send the rest.",
-                facts.records_checking) % {"n": facts.records_checking}, "records"
+                facts.records_checking,
+            ) % {"n": facts.records_checking}, "records"
         return str(_("Send us the records your care team asked for")), "records"
     if status in GATHERING and records == Records.NONE:
-        return str(_("Send your medical records: the specialist needs them to review "
-                     "your case")), "records"
+        return str(
+            _("Send your medical records: the specialist needs them to review your case")
+        ), "records"
     if status == S.CONSULTATION and facts.consultation == "booked" and facts.consultation_at:
         return _("Go to your consultation on %(when)s") % {
-            "when": format_local(facts.consultation_at)}, "consultation"
+            "when": format_local(facts.consultation_at)
+        }, "consultation"
     if status == S.IN_REVIEW and facts.consultation == "other_times":
-        return str(_("Nothing to do now. The specialist will propose other times for "
-                     "your consultation.")), ""
+        return str(
+            _("Nothing to do now. The specialist will propose other times for your consultation.")
+        ), ""
     if status in {S.SUBMITTED, S.TRIAGE} and records == Records.CHECKING:
         return ngettext(
             "Nothing to do now. We are checking the record you sent.",
             "Nothing to do now. We are checking the %(n)s records you sent.",
-            facts.records_checking) % {"n": facts.records_checking}, "records"
+            facts.records_checking,
+        ) % {"n": facts.records_checking}, "records"
     if status in {S.SUBMITTED, S.TRIAGE} and records == Records.CHECKED:
         return ngettext(
             "Nothing to do now. Your record is checked and ready; a nurse coordinator "
             "will tell you if anything else is needed.",
             "Nothing to do now. Your %(n)s records are checked and ready; a nurse "
             "coordinator will tell you if anything else is needed.",
-            facts.records_checked) % {"n": facts.records_checked}, ""
+            facts.records_checked,
+        ) % {"n": facts.records_checked}, ""
     if status in {S.DELIVERED, S.FOLLOW_UP}:
         return str(text.next_step), "report" if status == S.DELIVERED else ""
     return str(text.next_step), ""
@@ -319,5 +380,15 @@ def describe(status: str, facts: CaseFacts | None = None) -> dict:
     }
 
 
-OPEN_BEFORE_REPORT = frozenset({S.SUBMITTED, S.TRIAGE, S.AWAITING_RECORDS, S.MATCHING, S.OFFERED,
-                                S.IN_REVIEW, S.CONSULTATION, S.REPORT_READY})
+OPEN_BEFORE_REPORT = frozenset(
+    {
+        S.SUBMITTED,
+        S.TRIAGE,
+        S.AWAITING_RECORDS,
+        S.MATCHING,
+        S.OFFERED,
+        S.IN_REVIEW,
+        S.CONSULTATION,
+        S.REPORT_READY,
+    }
+)

@@ -17,10 +17,16 @@ from .models import Case, CaseStatus
 
 
 def receipt_context(case: Case) -> dict:
-    delivered = (case.events.filter(new_status=CaseStatus.DELIVERED)
-                 .order_by("created_at").values_list("created_at", flat=True).first())
-    items = [{"label": line["label"], "amount": money(line["amount"], line["currency"])}
-             for line in case.fee_items]
+    delivered = (
+        case.events.filter(new_status=CaseStatus.DELIVERED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    items = [
+        {"label": line["label"], "amount": money(line["amount"], line["currency"])}
+        for line in case.fee_items
+    ]
     listed = items_total(case.fee_items) if case.fee_items else None
     return {
         "case": case,
@@ -29,12 +35,16 @@ def receipt_context(case: Case) -> dict:
         "items": items,
         "listed_total": money(listed, case.fee_currency) if listed is not None else "",
         # What insurance takes off the list prices, when the patient pays less.
-        "difference": (money(listed - case.fee_quoted, case.fee_currency)
-                       if listed is not None and listed > case.fee_quoted else ""),
+        "difference": (
+            money(listed - case.fee_quoted, case.fee_currency)
+            if listed is not None and listed > case.fee_quoted
+            else ""
+        ),
         "total": money(case.fee_quoted, case.fee_currency),
         "specialist": case.specialist,
         "profile": getattr(case.specialist, "specialist_profile", None)
-        if case.specialist_id else None,
+        if case.specialist_id
+        else None,
     }
 
 
@@ -49,4 +59,5 @@ def render_receipt(case: Case) -> bytes:
     fetcher = weasyprint.URLFetcher(allowed_protocols=frozenset())
     stylesheet = weasyprint.CSS(string=css, url_fetcher=fetcher)
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(
-        stylesheets=[stylesheet], pdf_tags=True)
+        stylesheets=[stylesheet], pdf_tags=True
+    )

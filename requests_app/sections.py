@@ -50,8 +50,11 @@ def urgency_for(case: Case, today) -> str:
 
 
 def due_at_for(case: Case):
-    days = (settings.CASE_TURNAROUND_DAYS_URGENT if case.urgency == Urgency.URGENT
-            else settings.CASE_TURNAROUND_DAYS_ROUTINE)
+    days = (
+        settings.CASE_TURNAROUND_DAYS_URGENT
+        if case.urgency == Urgency.URGENT
+        else settings.CASE_TURNAROUND_DAYS_ROUTINE
+    )
     return case.submitted_at + timedelta(days=days)
 
 
@@ -96,8 +99,9 @@ class Section:
     # --- Completeness ------------------------------------------------------------
     def is_complete(self, case: Case) -> bool:
         """Every answer the form requires (SectionForm.required_fields) is given."""
-        return all(getattr(case, name) not in (None, "", []) for name in
-                   self.form_class.required_fields)
+        return all(
+            getattr(case, name) not in (None, "", []) for name in self.form_class.required_fields
+        )
 
     # --- Reading -----------------------------------------------------------------
     def label(self, name: str) -> str:
@@ -119,8 +123,11 @@ class Section:
 
     def answers(self, case: Case, questions: list) -> list[tuple]:
         """(label, value) rows for the check page and the case page."""
-        return [(self.label(name), display(case, name)) for name in self.fields
-                if self.applies(case, name)]
+        return [
+            (self.label(name), display(case, name))
+            for name in self.fields
+            if self.applies(case, name)
+        ]
 
 
 class WhoSection(Section):
@@ -139,7 +146,8 @@ class WhoSection(Section):
             case.patient_dob = None
             names += ["patient_name", "patient_dob"]
             CaseSection.objects.filter(case=case, section="about").update(
-                state=SectionState.IN_PROGRESS)
+                state=SectionState.IN_PROGRESS
+            )
         return list(dict.fromkeys(names))
 
     def is_complete(self, case):
@@ -152,8 +160,10 @@ class WhoSection(Section):
     def answers(self, case, questions):
         rows = [(self.label("relationship"), display(case, "relationship"))]
         if case.relationship and case.relationship != Relationship.SELF:
-            rows += [(self.label("patient_name"), display(case, "patient_name")),
-                     (self.label("authority_attested"), display(case, "authority_attested"))]
+            rows += [
+                (self.label("patient_name"), display(case, "patient_name")),
+                (self.label("authority_attested"), display(case, "authority_attested")),
+            ]
         return rows
 
 
@@ -162,8 +172,11 @@ class TreatmentSection(Section):
         names = super().apply(case, data, actor=actor, request=request)
         # After sending, a treatment date that moves within the urgent window
         # makes the request urgent and brings its due date forward (never back).
-        if (case.submitted_at and case.urgency != Urgency.URGENT
-                and urgency_for(case, timezone.localdate()) == Urgency.URGENT):
+        if (
+            case.submitted_at
+            and case.urgency != Urgency.URGENT
+            and urgency_for(case, timezone.localdate()) == Urgency.URGENT
+        ):
             case.urgency = Urgency.URGENT
             case.due_at = min(case.due_at, due_at_for(case)) if case.due_at else due_at_for(case)
             names += ["urgency", "due_at"]
@@ -172,8 +185,9 @@ class TreatmentSection(Section):
 
 class ReasonsSection(Section):
     def form(self, *, case, actor, data=None, complete=False, questions=()):
-        return self.form_class(data, case=case, complete=complete,
-                               questions=[q.text for q in questions])
+        return self.form_class(
+            data, case=case, complete=complete, questions=[q.text for q in questions]
+        )
 
     def apply(self, case, data, *, actor, request=None):
         names = super().apply(case, data, actor=actor, request=request)
@@ -188,15 +202,19 @@ class ReasonsSection(Section):
         return names
 
     def snapshot(self, case):
-        return {**super().snapshot(case),
-                "questions": list(case.questions.values_list("text", flat=True))}
+        return {
+            **super().snapshot(case),
+            "questions": list(case.questions.values_list("text", flat=True)),
+        }
 
     def is_complete(self, case):
         return super().is_complete(case) and case.questions.exists()
 
     def answers(self, case, questions):
-        return [*super().answers(case, questions),
-                (_("Your questions"), [q.text for q in questions])]
+        return [
+            *super().answers(case, questions),
+            (_("Your questions"), [q.text for q in questions]),
+        ]
 
 
 class SpecialistSection(Section):
@@ -223,14 +241,19 @@ class InsuranceSection(Section):
         if not super().is_complete(case):
             return False
         return case.payment != "insurance" or all(
-            getattr(case, name) for name in self.NEEDED_FOR_INSURANCE)
+            getattr(case, name) for name in self.NEEDED_FOR_INSURANCE
+        )
 
 
 class AuthorisationSection(Section):
     """A signature, not answers: the version signed, the name typed, when and from where."""
 
-    SIGNED_FIELDS = ["authorisation_version", "authorisation_signed_name",
-                     "authorisation_signed_at", "authorisation_ip"]
+    SIGNED_FIELDS = [
+        "authorisation_version",
+        "authorisation_signed_name",
+        "authorisation_signed_at",
+        "authorisation_ip",
+    ]
     preamble_template = "requests_app/includes/authorisation_text.html"
     action_label = _("Sign and save")
 
@@ -249,47 +272,72 @@ class AuthorisationSection(Section):
         return self.SIGNED_FIELDS
 
     def is_complete(self, case):
-        return bool(case.authorisation_signed_at
-                    and case.authorisation_version == authorisation.VERSION)
+        return bool(
+            case.authorisation_signed_at and case.authorisation_version == authorisation.VERSION
+        )
 
     def answers(self, case, questions):
         if not case.authorisation_signed_at:
             return [(_("Signed"), "")]
-        return [(_("Signed by"), case.authorisation_signed_name),
-                # The instant is stored; the reader sees it in their zone, with its date
-                # there (in UTC an evening signature would read as the next day).
-                (_("Signed on"), format_local(case.authorisation_signed_at)),
-                (_("Version"), case.authorisation_version)]
+        return [
+            (_("Signed by"), case.authorisation_signed_name),
+            # The instant is stored; the reader sees it in their zone, with its date
+            # there (in UTC an evening signature would read as the next day).
+            (_("Signed on"), format_local(case.authorisation_signed_at)),
+            (_("Version"), case.authorisation_version),
+        ]
 
 
 SECTIONS: list[Section] = [
     WhoSection("who", _("Who the request is for"), forms.WhoForm),
     Section("about", _("About the patient"), forms.AboutForm),
-    Section("diagnosis", _("The diagnosis"), forms.DiagnosisForm,
-            _("Tell us what the patient was diagnosed with, and by whom.")),
-    TreatmentSection("treatment", _("Proposed treatment"), forms.TreatmentForm,
-                     _("What the doctors have recommended so far.")),
+    Section(
+        "diagnosis",
+        _("The diagnosis"),
+        forms.DiagnosisForm,
+        _("Tell us what the patient was diagnosed with, and by whom."),
+    ),
+    TreatmentSection(
+        "treatment",
+        _("Proposed treatment"),
+        forms.TreatmentForm,
+        _("What the doctors have recommended so far."),
+    ),
     ReasonsSection("reasons", _("Why you want a second opinion"), forms.ReasonsForm),
-    Section("background", _("Health background"), forms.BackgroundForm,
-            _("The specialist will use this to understand the whole picture.")),
+    Section(
+        "background",
+        _("Health background"),
+        forms.BackgroundForm,
+        _("The specialist will use this to understand the whole picture."),
+    ),
     SpecialistSection("specialist", _("Specialist preferences"), forms.SpecialistForm),
-    PCPSection("pcp", _("Primary care physician"), forms.PCPForm,
-               _("Your own doctor should see the report. With your permission we send it to "
-                 "them.")),
-    InsuranceSection("insurance", _("Insurance"), forms.InsuranceForm,
-                     _("A coordinator checks whether your plan covers a second opinion and "
-                       "tells you before any cost.")),
-    AuthorisationSection("authorisation", _("Authorisation to use your records"),
-                         forms.AuthorisationForm),
+    PCPSection(
+        "pcp",
+        _("Primary care physician"),
+        forms.PCPForm,
+        _("Your own doctor should see the report. With your permission we send it to them."),
+    ),
+    InsuranceSection(
+        "insurance",
+        _("Insurance"),
+        forms.InsuranceForm,
+        _(
+            "A coordinator checks whether your plan covers a second opinion and "
+            "tells you before any cost."
+        ),
+    ),
+    AuthorisationSection(
+        "authorisation", _("Authorisation to use your records"), forms.AuthorisationForm
+    ),
 ]
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
 
 
 def next_section(after: str, states: dict[str, str]) -> Section | None:
-    """"Save and continue": the next section not yet done, after `after` in
+    """ "Save and continue": the next section not yet done, after `after` in
     the task list's order and then from the top; None when all are done."""
     index = next(i for i, s in enumerate(SECTIONS) if s.key == after)
-    for section in SECTIONS[index + 1:] + SECTIONS[:index]:
+    for section in SECTIONS[index + 1 :] + SECTIONS[:index]:
         if states.get(section.key) != SectionState.COMPLETED:
             return section
     return None

@@ -69,8 +69,12 @@ def _care_scope(viewer) -> QuerySet[Case]:
         offers = apps.get_model("specialists", "Offer").objects
         return Case.objects.filter(
             Q(specialist=viewer)
-            | Q(pk__in=offers.filter(specialist=viewer, status="open",
-                                     deadline__gt=timezone.now()).values("case_id")))
+            | Q(
+                pk__in=offers.filter(
+                    specialist=viewer, status="open", deadline__gt=timezone.now()
+                ).values("case_id")
+            )
+        )
     # Administrators manage accounts and reference data, never cases (DESIGN.md).
     return Case.objects.none()
 
@@ -80,7 +84,9 @@ def _still_reading(viewer) -> Q:
     ones, and closed ones they managed or reviewed, within the window."""
     window_open = Q(status__in=ENDED_BY_CLOSING, closed_at__gt=timezone.now() - staff_read_window())
     mine = Q(case_manager=viewer) if viewer.role == Role.COORDINATOR else Q(specialist=viewer)
-    return ~Q(status=CaseStatus.WITHDRAWN) & (~Q(status__in=ENDED_BY_CLOSING) | (window_open & mine))
+    return ~Q(status=CaseStatus.WITHDRAWN) & (
+        ~Q(status__in=ENDED_BY_CLOSING) | (window_open & mine)
+    )
 
 
 def case_list(*, viewer) -> QuerySet[Case]:
@@ -116,8 +122,14 @@ def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, reques
     if for_update:
         cases = cases.select_for_update()
     else:
-        cases = cases.select_related("icd10", "specialty", "preferred_specialist__user", "owner",
-                                     "specialist__specialist_profile", "case_manager")
+        cases = cases.select_related(
+            "icd10",
+            "specialty",
+            "preferred_specialist__user",
+            "owner",
+            "specialist__specialist_profile",
+            "case_manager",
+        )
     try:
         case = cases.get(uuid=ref)
     except (Case.DoesNotExist, ValueError, ValidationError):  # not a UUID at all
@@ -153,8 +165,13 @@ def case_counts_by_status(*, viewer) -> dict[str, int]:
     key = f"requests:open-counts:{viewer.role}"
     counts = cache.get(key) if viewer.role == Role.COORDINATOR else None
     if counts is None:
-        rows = (case_list(viewer=viewer).filter(status__in=OPEN_STATES).values("status")
-                .annotate(n=Count("id")).order_by())
+        rows = (
+            case_list(viewer=viewer)
+            .filter(status__in=OPEN_STATES)
+            .values("status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
         counts = {row["status"]: row["n"] for row in rows}
         if viewer.role == Role.COORDINATOR:
             cache.set(key, counts, COUNTS_CACHE_SECONDS)
@@ -166,8 +183,9 @@ def patient_case_list(*, viewer) -> QuerySet[Case]:
     return (
         case_list(viewer=viewer)
         .select_related("icd10")
-        .annotate(completed_sections=Count(
-            "sections", filter=Q(sections__state=SectionState.COMPLETED)))
+        .annotate(
+            completed_sections=Count("sections", filter=Q(sections__state=SectionState.COMPLETED))
+        )
         .order_by("-created_at")
     )
 
@@ -176,8 +194,9 @@ def case_section_states(*, case: Case) -> dict[str, str]:
     return dict(case.sections.values_list("section", "state"))
 
 
-def case_facts(*, cases: list[Case], open_questions: dict[int, int] | None = None
-               ) -> dict[int, CaseFacts]:
+def case_facts(
+    *, cases: list[Case], open_questions: dict[int, int] | None = None
+) -> dict[int, CaseFacts]:
     """What the patient's words about each case depend on besides its status
     (requests_app.progress.CaseFacts): their records, what the care team asked
     for, the open consultation, when the report was delivered. Four queries
@@ -192,33 +211,47 @@ def case_facts(*, cases: list[Case], open_questions: dict[int, int] | None = Non
     asked = apps.get_model("records", "RecordRequest").objects
     consultations = apps.get_model("consultations", "Consultation").objects
     counts: dict[int, dict[str, int]] = defaultdict(dict)
-    for row in (records.filter(case_id__in=ids).values("case_id", "state")
-                .annotate(n=Count("id")).order_by()):
+    for row in (
+        records.filter(case_id__in=ids)
+        .values("case_id", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
         counts[row["case_id"]][row["state"]] = row["n"]
     requests: dict[int, list[str]] = defaultdict(list)
-    for case_id, return_to in asked.filter(case_id__in=ids, fulfilled_at__isnull=True,
-                                           cancelled_at__isnull=True).values_list(
-            "case_id", "return_to"):
+    for case_id, return_to in asked.filter(
+        case_id__in=ids, fulfilled_at__isnull=True, cancelled_at__isnull=True
+    ).values_list("case_id", "return_to"):
         requests[case_id].append(return_to)
     consultation = {
-        row["case_id"]: row for row in consultations.filter(
-            case_id__in=ids, status__in=("proposed", "other_times", "booked"))
-        .values("case_id", "status", "starts_at")}
-    delivered = dict(CaseEvent.objects.filter(case_id__in=ids, new_status=CaseStatus.DELIVERED)
-                     .values("case_id").annotate(first=Min("created_at"))
-                     .values_list("case_id", "first").order_by())
+        row["case_id"]: row
+        for row in consultations.filter(
+            case_id__in=ids, status__in=("proposed", "other_times", "booked")
+        ).values("case_id", "status", "starts_at")
+    }
+    delivered = dict(
+        CaseEvent.objects.filter(case_id__in=ids, new_status=CaseStatus.DELIVERED)
+        .values("case_id")
+        .annotate(first=Min("created_at"))
+        .values_list("case_id", "first")
+        .order_by()
+    )
     asked_events = {}
     if any(case.status == CaseStatus.AWAITING_RECORDS for case in sent):
-        for case_id, old in (CaseEvent.objects.filter(case_id__in=ids,
-                                                      new_status=CaseStatus.AWAITING_RECORDS)
-                             .order_by("created_at", "id").values_list("case_id", "old_status")):
+        for case_id, old in (
+            CaseEvent.objects.filter(case_id__in=ids, new_status=CaseStatus.AWAITING_RECORDS)
+            .order_by("created_at", "id")
+            .values_list("case_id", "old_status")
+        ):
             asked_events[case_id] = old  # the latest wins
     facts = {}
     for case in sent:
         by_state = counts.get(case.pk, {})
         open_consultation = consultation.get(case.pk) or {}
-        in_review = (CaseStatus.IN_REVIEW in requests.get(case.pk, [])
-                     or asked_events.get(case.pk) == CaseStatus.IN_REVIEW)
+        in_review = (
+            CaseStatus.IN_REVIEW in requests.get(case.pk, [])
+            or asked_events.get(case.pk) == CaseStatus.IN_REVIEW
+        )
         facts[case.pk] = CaseFacts(
             records_checking=by_state.get("uploaded", 0) + by_state.get("scanning", 0),
             records_checked=by_state.get("verified", 0),
@@ -249,13 +282,16 @@ def case_timeline(*, case: Case, viewer=None, for_staff: bool = False) -> list:
         from .consultations.selectors import sees_consultations
 
         if sees_consultations(viewer=viewer, case=case):
-            settled = list(ConsultationEvent.objects.filter(
-                consultation__case=case, action__in=(Action.DECLINED, Action.CANCELLED))
-                .select_related("actor"))
-    changes = (list(case.manager_changes.select_related("actor", "old_manager"))
-               if for_staff else [])
-    return sorted([*events, *amendments, *settled, *changes],
-                  key=lambda e: (e.created_at, type(e).__name__, e.pk))
+            settled = list(
+                ConsultationEvent.objects.filter(
+                    consultation__case=case, action__in=(Action.DECLINED, Action.CANCELLED)
+                ).select_related("actor")
+            )
+    changes = list(case.manager_changes.select_related("actor", "old_manager")) if for_staff else []
+    return sorted(
+        [*events, *amendments, *settled, *changes],
+        key=lambda e: (e.created_at, type(e).__name__, e.pk),
+    )
 
 
 def price_list() -> list[Price]:
@@ -271,13 +307,15 @@ def case_record_counts(*, case: Case) -> dict[str, int]:
     records = apps.get_model("records", "Record").objects.filter(case=case)
     return records.aggregate(
         checked=Count("id", filter=Q(state="verified")),
-        waiting=Count("id", filter=Q(state__in=["uploaded", "scanning"])))
+        waiting=Count("id", filter=Q(state__in=["uploaded", "scanning"])),
+    )
 
 
 def case_care_team_views(*, case: Case) -> list[dict]:
     """Who on the care team has opened the case: name, role, times, last time."""
-    return [{**row, "role_label": Role(row["actor__role"]).label}
-            for row in access_by_person(obj=case)]
+    return [
+        {**row, "role_label": Role(row["actor__role"]).label} for row in access_by_person(obj=case)
+    ]
 
 
 # --- The coordinator's queue ------------------------------------------------------------
@@ -297,9 +335,13 @@ def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
     doing: sending, an amendment, a message, a record, a move of theirs). The
     subqueries run per row shown (the queue's page), each on an index of the
     case's rows."""
+
     def latest(model, **match):
-        return Subquery(model.objects.filter(case=OuterRef("pk"), **match)
-                        .order_by("-created_at").values("created_at")[:1])
+        return Subquery(
+            model.objects.filter(case=OuterRef("pk"), **match)
+            .order_by("-created_at")
+            .values("created_at")[:1]
+        )
 
     messages = apps.get_model("messaging", "Message")
     records = apps.get_model("records", "Record")
@@ -339,11 +381,14 @@ def case_queue(*, viewer, filters: dict, page: int = 1, request=None) -> Page:
     if filters.get("held"):
         cases = cases.exclude(hold_reason="")
     if query := (filters.get("q") or "").strip():
-        cases = cases.filter(Q(reference__iexact=query) | Q(reference__endswith=query)
-                             | Q(patient_name__icontains=query))
+        cases = cases.filter(
+            Q(reference__iexact=query)
+            | Q(reference__endswith=query)
+            | Q(patient_name__icontains=query)
+        )
     cases = cases.select_related("case_manager", "specialist", "specialty").order_by(
-        *QUEUE_SORTS.get(filters.get("sort") or "due", QUEUE_SORTS["due"]), "id")
+        *QUEUE_SORTS.get(filters.get("sort") or "due", QUEUE_SORTS["due"]), "id"
+    )
     result = Paginator(with_waits(cases), QUEUE_PAGE_SIZE).get_page(page)
-    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result],
-                    request=request)
+    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result], request=request)
     return result

@@ -81,9 +81,15 @@ def case_answers_can_change(case: Case) -> bool:
 def case_can_withdraw(case: Case) -> bool:
     return case_answers_can_change(case)
 
+
 @transaction.atomic
 def case_section_save(
-    *, actor, case_ref: UUID | str, section: str, data: dict, complete: bool = False,
+    *,
+    actor,
+    case_ref: UUID | str,
+    section: str,
+    data: dict,
+    complete: bool = False,
     request=None,
 ) -> tuple[Case, bool]:
     """Save one section's answers (already validated: `data` holds Python values)
@@ -101,9 +107,13 @@ def case_section_save(
     if not case_is_editable(case):
         raise TransitionError(_("This request is closed and can no longer be changed."))
     if case.status in REPORT_OUT:
-        raise TransitionError(_("Your report is delivered, so your answers can no longer be "
-                                "changed. To tell the specialist something, ask a follow-up "
-                                "question."))
+        raise TransitionError(
+            _(
+                "Your report is delivered, so your answers can no longer be "
+                "changed. To tell the specialist something, ask a follow-up "
+                "question."
+            )
+        )
     submitted = case.status != CaseStatus.DRAFT
 
     before = handler.snapshot(case)
@@ -113,25 +123,38 @@ def case_section_save(
     is_complete = handler.is_complete(case)
     if submitted and not is_complete:
         raise TransitionError(_("After you send a request, every section must stay complete."))
-    state = SectionState.COMPLETED if (complete or submitted) and is_complete else SectionState.IN_PROGRESS
+    state = (
+        SectionState.COMPLETED
+        if (complete or submitted) and is_complete
+        else SectionState.IN_PROGRESS
+    )
     CaseSection.objects.update_or_create(case=case, section=section, defaults={"state": state})
 
     old = {k: v for k, v in before.items() if after.get(k) != v}
     new = {k: after[k] for k in old}
     if submitted and new:
-        CaseAmendment.objects.create(case=case, actor=actor, section=section,
-                                     old_values=old, new_values=new)
-        log_event(actor=actor, action="requests.case.amended", obj=case, request=request,
-                  old=old, new=new)
+        CaseAmendment.objects.create(
+            case=case, actor=actor, section=section, old_values=old, new_values=new
+        )
+        log_event(
+            actor=actor, action="requests.case.amended", obj=case, request=request, old=old, new=new
+        )
         send_notices(case, NOTICE_AMENDED, actor=actor)
     elif new:
-        log_event(actor=actor, action="requests.case.section_saved", obj=case, request=request,
-                  new={"section": section, "state": state})
+        log_event(
+            actor=actor,
+            action="requests.case.section_saved",
+            obj=case,
+            request=request,
+            new={"section": section, "state": state},
+        )
     if "patient_state" in new and case.patient_state:
         # A patient reads times in the zone of the state they live in (secondop.timezones).
-        user_set_time_zone(actor=actor, request=request,
-                           time_zone=state_zone_name(case.patient_state) or actor.time_zone
-                           or settings.TIME_ZONE)
+        user_set_time_zone(
+            actor=actor,
+            request=request,
+            time_zone=state_zone_name(case.patient_state) or actor.time_zone or settings.TIME_ZONE,
+        )
     return case, bool(new)
 
 
@@ -154,8 +177,9 @@ def case_submit(*, actor, case_ref: UUID | str, request=None) -> Case:
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
         if case.status == CaseStatus.DRAFT:
-            missing = case_missing_sections(states=dict(
-                case.sections.values_list("section", "state")))
+            missing = case_missing_sections(
+                states=dict(case.sections.values_list("section", "state"))
+            )
             if missing:
                 raise IncompleteRequest(missing)
 
@@ -167,19 +191,33 @@ def case_submit(*, actor, case_ref: UUID | str, request=None) -> Case:
             case.due_at = due_at_for(case)
             return ["urgency", "reference", "submitted_at", "due_at"]
 
-        return case_transition(actor=actor, ref=case_ref, to_status=CaseStatus.SUBMITTED,
-                               request=request, on_change=assign).case
+        return case_transition(
+            actor=actor,
+            ref=case_ref,
+            to_status=CaseStatus.SUBMITTED,
+            request=request,
+            on_change=assign,
+        ).case
 
 
 def case_withdraw(*, actor, case_ref: UUID | str, reason: str, request=None) -> Case:
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
         if case.status in REPORT_OUT:
-            raise TransitionError(_("Your report is delivered, so the request can no longer be "
-                                    "withdrawn. It closes by itself when the time for "
-                                    "follow-up questions ends."))
-        return case_transition(actor=actor, ref=case_ref, to_status=CaseStatus.WITHDRAWN,
-                           reason=reason, request=request).case
+            raise TransitionError(
+                _(
+                    "Your report is delivered, so the request can no longer be "
+                    "withdrawn. It closes by itself when the time for "
+                    "follow-up questions ends."
+                )
+            )
+        return case_transition(
+            actor=actor,
+            ref=case_ref,
+            to_status=CaseStatus.WITHDRAWN,
+            reason=reason,
+            request=request,
+        ).case
 
 
 # --- Coordinators ---------------------------------------------------------------------
@@ -193,8 +231,13 @@ def _coordinator_case(*, actor, case_ref, message):
 
 
 def case_claim(
-    *, actor, case_ref: UUID | str, reason: str = "", expected_manager_id: int | None = None,
-    start_triage: bool = False, request=None,
+    *,
+    actor,
+    case_ref: UUID | str,
+    reason: str = "",
+    expected_manager_id: int | None = None,
+    start_triage: bool = False,
+    request=None,
 ) -> Case:
     """The coordinator becomes the case's manager; with `start_triage`, a new
     request also moves to triage in the same transaction (one action from the
@@ -207,43 +250,60 @@ def case_claim(
     and the coordinator is told who has it. A repeat (a double click) finds the
     actor already managing the case and changes nothing."""
     with transaction.atomic():
-        case = _coordinator_case(actor=actor, case_ref=case_ref,
-                                 message=_("Only coordinators manage cases."))
+        case = _coordinator_case(
+            actor=actor, case_ref=case_ref, message=_("Only coordinators manage cases.")
+        )
         old = case.case_manager
         reason = (reason or "").strip()
         if old is not None and old.pk != actor.pk:
             # 0: the page showed nobody managing it.
             if expected_manager_id is not None and expected_manager_id != old.pk:
                 raise TransitionError(
-                    _("%(name)s manages this case now. Read the case again before taking "
-                      "it over.") % {"name": old.full_name})
+                    _("%(name)s manages this case now. Read the case again before taking it over.")
+                    % {"name": old.full_name}
+                )
             if not reason:
                 raise TransitionError(
-                    _("%(name)s manages this case. Say why you are taking it over: they "
-                      "are told.") % {"name": old.full_name})
+                    _("%(name)s manages this case. Say why you are taking it over: they are told.")
+                    % {"name": old.full_name}
+                )
         if old is None or old.pk != actor.pk:
             case.case_manager = actor
             case.save(update_fields=["case_manager", "updated_at"])
-            log_event(actor=actor, action="requests.case.claimed", obj=case, request=request,
-                      old={"case_manager": old.pk if old else None},
-                      new={"case_manager": actor.pk, "reason": reason if old else ""})
+            log_event(
+                actor=actor,
+                action="requests.case.claimed",
+                obj=case,
+                request=request,
+                old={"case_manager": old.pk if old else None},
+                new={"case_manager": actor.pk, "reason": reason if old else ""},
+            )
             if old is not None:
-                CaseManagerChange.objects.create(case=case, actor=actor, old_manager=old,
-                                                 reason=reason)
+                CaseManagerChange.objects.create(
+                    case=case, actor=actor, old_manager=old, reason=reason
+                )
                 words = {"name": actor.full_name, "ref": case.reference}
-                notify(recipient=old, kind=Kind.CASE_UPDATE,
-                       title=_("%(name)s took over %(ref)s from you") % words,
-                       url=reverse("requests_app:staff_case", args=[case.uuid]),
-                       reference=case.reference or "",
-                       email=EmailText(
-                           subject=_("%(name)s took over %(ref)s from you") % words,
-                           sentence=_("%(name)s is now the case manager of %(ref)s; their "
-                                      "reason is on the case's timeline. You no longer need "
-                                      "to manage it.") % words,
-                           action=_("Open the case")))
+                notify(
+                    recipient=old,
+                    kind=Kind.CASE_UPDATE,
+                    title=_("%(name)s took over %(ref)s from you") % words,
+                    url=reverse("requests_app:staff_case", args=[case.uuid]),
+                    reference=case.reference or "",
+                    email=EmailText(
+                        subject=_("%(name)s took over %(ref)s from you") % words,
+                        sentence=_(
+                            "%(name)s is now the case manager of %(ref)s; their "
+                            "reason is on the case's timeline. You no longer need "
+                            "to manage it."
+                        )
+                        % words,
+                        action=_("Open the case"),
+                    ),
+                )
         if start_triage and case.status == CaseStatus.SUBMITTED:
-            case = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.TRIAGE,
-                                   request=request).case
+            case = case_transition(
+                actor=actor, ref=case.uuid, to_status=CaseStatus.TRIAGE, request=request
+            ).case
         return case
 
 
@@ -253,9 +313,16 @@ def _fee_items(items) -> tuple[list[dict], str]:
     prices = {p.item: p for p in Price.objects.filter(item__in=items, active=True)}
     if set(items) - set(prices):
         raise TransitionError(_("A service chosen is no longer on the price list: choose again."))
-    lines = [{"item": item, "label": str(prices[item].get_item_display()),
-              "amount": str(prices[item].amount), "currency": prices[item].currency}
-             for item in PriceItem.values if item in prices]
+    lines = [
+        {
+            "item": item,
+            "label": str(prices[item].get_item_display()),
+            "amount": str(prices[item].amount),
+            "currency": prices[item].currency,
+        }
+        for item in PriceItem.values
+        if item in prices
+    ]
     currencies = {line["currency"] for line in lines}
     if len(currencies) > 1:
         raise TransitionError(_("The services chosen are priced in different currencies."))
@@ -264,30 +331,40 @@ def _fee_items(items) -> tuple[list[dict], str]:
 
 @transaction.atomic
 def case_insurance_check(
-    *, actor, case_ref: UUID | str, status: str, fee_quoted, note: str = "", items=(),
+    *,
+    actor,
+    case_ref: UUID | str,
+    status: str,
+    fee_quoted,
+    note: str = "",
+    items=(),
     request=None,
 ) -> Case:
     """Record whether the patient's plan covers the opinion, the price-list
     services it is for (`items`), and what it costs the patient (guide 3.2).
     With no fee given, the fee is the services' total. The patient is told and
     confirms it in the app; a changed fee or outcome asks them again."""
-    case = _coordinator_case(actor=actor, case_ref=case_ref,
-                             message=_("Only coordinators check insurance."))
+    case = _coordinator_case(
+        actor=actor, case_ref=case_ref, message=_("Only coordinators check insurance.")
+    )
     lines, currency = _fee_items(items)
     if fee_quoted is None and lines:
         fee_quoted = items_total(lines)
     if fee_quoted is None:
-        raise TransitionError(_("Enter the fee the patient pays, or choose the services it "
-                                "is for."))
+        raise TransitionError(
+            _("Enter the fee the patient pays, or choose the services it is for.")
+        )
     if not 0 <= fee_quoted <= MAX_FEE:
         raise TransitionError(_("The fee must be between 0 and %(max)s.") % {"max": MAX_FEE})
 
     def snapshot():
-        return {"insurance_status": case.insurance_status,
-                "fee_quoted": str(case.fee_quoted) if case.fee_quoted is not None else None,
-                "fee_currency": case.fee_currency,
-                "fee_items": [line["item"] for line in case.fee_items],
-                "insurance_note": case.insurance_note}
+        return {
+            "insurance_status": case.insurance_status,
+            "fee_quoted": str(case.fee_quoted) if case.fee_quoted is not None else None,
+            "fee_currency": case.fee_currency,
+            "fee_items": [line["item"] for line in case.fee_items],
+            "insurance_note": case.insurance_note,
+        }
 
     old = snapshot()
     case.insurance_status = status
@@ -297,16 +374,32 @@ def case_insurance_check(
     case.insurance_note = note.strip()
     case.insurance_checked_at = timezone.now()
     new = snapshot()
-    fields = ["insurance_status", "fee_quoted", "fee_currency", "fee_items", "insurance_note",
-              "insurance_checked_at", "updated_at"]
+    fields = [
+        "insurance_status",
+        "fee_quoted",
+        "fee_currency",
+        "fee_items",
+        "insurance_note",
+        "insurance_checked_at",
+        "updated_at",
+    ]
     if (old["insurance_status"], old["fee_quoted"], old["fee_currency"]) != (
-            new["insurance_status"], new["fee_quoted"], new["fee_currency"]):
+        new["insurance_status"],
+        new["fee_quoted"],
+        new["fee_currency"],
+    ):
         # What the patient confirmed is no longer what is quoted.
         case.fee_confirmed_at = None
         fields.append("fee_confirmed_at")
     case.save(update_fields=fields)
-    log_event(actor=actor, action="requests.case.insurance_checked", obj=case,
-              request=request, old=old, new=new)
+    log_event(
+        actor=actor,
+        action="requests.case.insurance_checked",
+        obj=case,
+        request=request,
+        old=old,
+        new=new,
+    )
     if new != old:
         send_notices(case, NOTICE_INSURANCE_CHECKED, actor=actor)
     return case
@@ -323,17 +416,27 @@ def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal, request=
     if not case_is_editable(case):
         raise TransitionError(_("This request is closed and can no longer be changed."))
     if case.fee_quoted is None or not case.insurance_status:
-        raise TransitionError(_("There is no fee to confirm yet: your coordinator will tell "
-                                "you what it costs."))
+        raise TransitionError(
+            _("There is no fee to confirm yet: your coordinator will tell you what it costs.")
+        )
     if case.fee_quoted != fee_seen:
-        raise TransitionError(_("The fee has changed since you opened this page. Please read "
-                                "it again before you confirm."))
+        raise TransitionError(
+            _(
+                "The fee has changed since you opened this page. Please read "
+                "it again before you confirm."
+            )
+        )
     if case.fee_confirmed_at is not None:
         return case
     case.fee_confirmed_at = timezone.now()
     case.save(update_fields=["fee_confirmed_at", "updated_at"])
-    log_event(actor=actor, action="requests.case.fee_confirmed", obj=case, request=request,
-              new={"fee_quoted": str(case.fee_quoted), "fee_currency": case.fee_currency})
+    log_event(
+        actor=actor,
+        action="requests.case.fee_confirmed",
+        obj=case,
+        request=request,
+        new={"fee_quoted": str(case.fee_quoted), "fee_currency": case.fee_currency},
+    )
     send_notices(case, NOTICE_FEE_CONFIRMED, actor=actor)
     return case
 
@@ -343,31 +446,41 @@ def case_fee_waive(*, actor, case_ref: UUID | str, reason: str, request=None) ->
     """The case manager records why matching goes ahead before the patient has
     confirmed a fee (a charity case, an insurer that pays the service directly).
     A repeat keeps the first reason."""
-    case = _coordinator_case(actor=actor, case_ref=case_ref,
-                             message=_("Only coordinators skip the fee step."))
+    case = _coordinator_case(
+        actor=actor, case_ref=case_ref, message=_("Only coordinators skip the fee step.")
+    )
     reason = (reason or "").strip()
     if not reason:
-        raise TransitionError(_("Say why matching goes ahead without the patient's "
-                                "confirmation of the fee."))
+        raise TransitionError(
+            _("Say why matching goes ahead without the patient's confirmation of the fee.")
+        )
     if case.fee_waived_at is not None:
         return case
     case.fee_waived_reason = reason
     case.fee_waived_at = timezone.now()
     case.fee_waived_by = actor
-    case.save(update_fields=["fee_waived_reason", "fee_waived_at", "fee_waived_by",
-                             "updated_at"])
-    log_event(actor=actor, action="requests.case.fee_waived", obj=case, request=request,
-              new={"reason": reason})
+    case.save(update_fields=["fee_waived_reason", "fee_waived_at", "fee_waived_by", "updated_at"])
+    log_event(
+        actor=actor,
+        action="requests.case.fee_waived",
+        obj=case,
+        request=request,
+        new={"reason": reason},
+    )
     return case
 
 
 # The demo's price list (price_list_seed); a real installation's administrator
 # keeps their own in the Django admin.
 DEMO_PRICES = {
-    PriceItem.WRITTEN: ("750.00", "A specialist reads your records and answers your "
-                                  "questions in a written report."),
-    PriceItem.WITH_VIDEO: ("950.00", "The written report, and a video call with the "
-                                     "specialist to talk it through."),
+    PriceItem.WRITTEN: (
+        "750.00",
+        "A specialist reads your records and answers your questions in a written report.",
+    ),
+    PriceItem.WITH_VIDEO: (
+        "950.00",
+        "The written report, and a video call with the specialist to talk it through.",
+    ),
     PriceItem.PATHOLOGY: ("300.00", "A pathologist looks again at your biopsy slides."),
     PriceItem.IMAGING: ("250.00", "A radiologist looks again at your scans."),
 }
@@ -379,7 +492,8 @@ def price_list_seed(*, prices: dict | None = None) -> int:
     created = 0
     for item, (amount, description) in (prices or DEMO_PRICES).items():
         _price, made = Price.objects.get_or_create(
-            item=item, defaults={"amount": Decimal(amount), "description": description})
+            item=item, defaults={"amount": Decimal(amount), "description": description}
+        )
         created += made
     return created
 
@@ -389,19 +503,23 @@ def cases_flag_overdue(*, now=None, limit: int = 500) -> int:
     its due date. A conditional update claims each case, so two runs at once
     never tell twice."""
     now = now or timezone.now()
-    due = (Case.objects.filter(status__in=OPEN_STATES, due_at__lt=now,
-                               overdue_flagged_at__isnull=True)
-           .values_list("pk", flat=True)[:limit])
+    due = Case.objects.filter(
+        status__in=OPEN_STATES, due_at__lt=now, overdue_flagged_at__isnull=True
+    ).values_list("pk", flat=True)[:limit]
     flagged = 0
     for pk in due:
         with transaction.atomic():
-            if not Case.objects.filter(pk=pk, overdue_flagged_at__isnull=True,
-                                       status__in=OPEN_STATES, due_at__lt=now).update(
-                    overdue_flagged_at=now):
+            if not Case.objects.filter(
+                pk=pk, overdue_flagged_at__isnull=True, status__in=OPEN_STATES, due_at__lt=now
+            ).update(overdue_flagged_at=now):
                 continue  # another run got there first
             case = Case.objects.select_related("case_manager", "specialist").get(pk=pk)
-            log_event(actor=None, action="requests.case.overdue", obj=case,
-                      new={"due_at": case.due_at.isoformat()})
+            log_event(
+                actor=None,
+                action="requests.case.overdue",
+                obj=case,
+                new={"due_at": case.due_at.isoformat()},
+            )
             send_notices(case, NOTICE_OVERDUE, actor=None)
             flagged += 1
     return flagged

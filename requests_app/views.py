@@ -55,8 +55,9 @@ def patient_case_view(view):
 def dashboard(request):
     cases = list(selectors.patient_case_list(viewer=request.user))
     counts = messaging.patient_message_counts(viewer=request.user, cases=cases)
-    facts = selectors.case_facts(cases=cases, open_questions={
-        pk: c.open_questions for pk, c in counts.items()})
+    facts = selectors.case_facts(
+        cases=cases, open_questions={pk: c.open_questions for pk, c in counts.items()}
+    )
     for case in cases:
         messages_on = counts.get(case.pk, messaging.CaseMessages())
         case.progress = progress.describe(case.status, facts.get(case.pk))
@@ -83,9 +84,17 @@ def case_detail(request, case):
         states = selectors.case_section_states(case=case)
         rows = [(s, states.get(s.key)) for s in SECTIONS]
         done = sum(1 for _s, state in rows if state == SectionState.COMPLETED)
-        return render(request, "requests_app/task_list.html",
-                      {"case": case, "rows": rows, "done": done, "total": len(rows),
-                       "prices": selectors.price_list()})
+        return render(
+            request,
+            "requests_app/task_list.html",
+            {
+                "case": case,
+                "rows": rows,
+                "done": done,
+                "total": len(rows),
+                "prices": selectors.price_list(),
+            },
+        )
     timeline = selectors.case_timeline(case=case, viewer=request.user)
     asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
@@ -94,7 +103,8 @@ def case_detail(request, case):
         "receipt": fees.receipt_available(case),
         "fee_total": fees.money(case.fee_quoted, case.fee_currency),
         "timeline": timeline,
-        "records_asked": asked[-1].reason if asked and case.status == CaseStatus.AWAITING_RECORDS
+        "records_asked": asked[-1].reason
+        if asked and case.status == CaseStatus.AWAITING_RECORDS
         else "",
         "answers": section_answers(case, list(case.questions.all())),
         "can_amend": services.case_answers_can_change(case),
@@ -117,8 +127,7 @@ def case_sent(request, case):
     records (send them now, or later). A draft has nothing to confirm yet."""
     if case.status == CaseStatus.DRAFT or not case.reference:
         return redirect("requests_app:case_detail", case.uuid)
-    context = {"case": case, "progress": _progress(case),
-               "urgent": case.urgency == Urgency.URGENT}
+    context = {"case": case, "progress": _progress(case), "urgent": case.urgency == Urgency.URGENT}
     return render(request, "requests_app/sent.html", context)
 
 
@@ -132,16 +141,26 @@ def case_section(request, case, key: str):
         return redirect("requests_app:case_detail", case.uuid)
     submitted = case.status != CaseStatus.DRAFT
     complete = submitted or "complete" in request.POST
-    form = section.form(case=case, actor=request.user, data=request.POST or None,
-                        complete=complete, questions=list(case.questions.all()))
+    form = section.form(
+        case=case,
+        actor=request.user,
+        data=request.POST or None,
+        complete=complete,
+        questions=list(case.questions.all()),
+    )
     if key == "specialist" and request.method == "GET" and request.GET.get("preferred"):
         # "Ask for Dr X on my request" (the directory): shown chosen, saved by the person.
         form = section.form_class(case=case, complete=complete, preferred=request.GET["preferred"])
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_section_save(actor=request.user, case_ref=case.uuid, section=key,
-                                       data=form.cleaned_data, complete=complete,
-                                       request=request)
+            services.case_section_save(
+                actor=request.user,
+                case_ref=case.uuid,
+                section=key,
+                data=form.cleaned_data,
+                complete=complete,
+                request=request,
+            )
         except TransitionError as error:
             messages.error(request, str(error))
             return redirect("requests_app:case_detail", case.uuid)
@@ -158,7 +177,10 @@ def case_section(request, case, key: str):
             return redirect("requests_app:case_section", case.uuid, following.key)
         return redirect("requests_app:case_detail", case.uuid)
     context = {
-        "case": case, "section": section, "form": form, "submitted": submitted,
+        "case": case,
+        "section": section,
+        "form": form,
+        "submitted": submitted,
         "authorisation": authorisation,
         "fix_in_section": SECTIONS_BY_KEY.get(getattr(form, "fix_in_section", "")),
     }
@@ -170,9 +192,12 @@ def case_check(request, case):
     if case.status != CaseStatus.DRAFT:
         return redirect("requests_app:case_detail", case.uuid)
     states = selectors.case_section_states(case=case)
-    context = {"case": case, "missing": services.case_missing_sections(states=states),
-               "answers": section_answers(case, list(case.questions.all())),
-               "prices": selectors.price_list()}
+    context = {
+        "case": case,
+        "missing": services.case_missing_sections(states=states),
+        "answers": section_answers(case, list(case.questions.all())),
+        "prices": selectors.price_list(),
+    }
     return render(request, "requests_app/check.html", context)
 
 
@@ -199,8 +224,12 @@ def case_fee(request, case):
     form = FeeConfirmForm(request.POST or None, initial={"fee": case.fee_quoted})
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_fee_confirm(actor=request.user, case_ref=case.uuid,
-                                      fee_seen=form.cleaned_data["fee"], request=request)
+            services.case_fee_confirm(
+                actor=request.user,
+                case_ref=case.uuid,
+                fee_seen=form.cleaned_data["fee"],
+                request=request,
+            )
         except TransitionError as error:
             form.add_error(None, str(error))
             case.refresh_from_db()
@@ -209,15 +238,22 @@ def case_fee(request, case):
             form.data["fee"] = str(case.fee_quoted or "")
             form.data.pop("agree", None)
         else:
-            messages.success(request, _("Thank you: the fee is confirmed. We will now find "
-                                        "your specialist."))
+            messages.success(
+                request, _("Thank you: the fee is confirmed. We will now find your specialist.")
+            )
             return redirect("requests_app:case_detail", case.uuid)
-    context = {"case": case, "form": form, "state": fees.fee_state(case),
-               "must_confirm": fees.patient_must_confirm(case),
-               "total": fees.money(case.fee_quoted, case.fee_currency),
-               "items": [(line["label"], fees.money(line["amount"], line["currency"]))
-                         for line in case.fee_items],
-               "receipt": fees.receipt_available(case), "prices": selectors.price_list()}
+    context = {
+        "case": case,
+        "form": form,
+        "state": fees.fee_state(case),
+        "must_confirm": fees.patient_must_confirm(case),
+        "total": fees.money(case.fee_quoted, case.fee_currency),
+        "items": [
+            (line["label"], fees.money(line["amount"], line["currency"])) for line in case.fee_items
+        ],
+        "receipt": fees.receipt_available(case),
+        "prices": selectors.price_list(),
+    }
     return render(request, "requests_app/fee.html", context, status=400 if form.errors else 200)
 
 
@@ -242,13 +278,19 @@ def case_withdraw(request, case):
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_withdraw(actor=request.user, case_ref=case.uuid,
-                                   reason=form.cleaned_data["reason"], request=request)
+            services.case_withdraw(
+                actor=request.user,
+                case_ref=case.uuid,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except TransitionError as error:
             form.add_error("reason", str(error))
         else:
-            messages.success(request, _("Your request is withdrawn.") if case.reference
-                             else _("Your draft is deleted."))
+            messages.success(
+                request,
+                _("Your request is withdrawn.") if case.reference else _("Your draft is deleted."),
+            )
             return redirect("requests_app:dashboard")
     return render(request, "requests_app/withdraw.html", {"case": case, "form": form})
 
@@ -256,8 +298,14 @@ def case_withdraw(request, case):
 # --- Coordinators and the care team -------------------------------------------------
 # The moves a coordinator makes from the case page; offers, reports and follow-up
 # have pages of their own.
-STAFF_MOVES = (CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS, CaseStatus.IN_REVIEW,
-               CaseStatus.MATCHING, CaseStatus.CANCELLED, CaseStatus.CLOSED)
+STAFF_MOVES = (
+    CaseStatus.TRIAGE,
+    CaseStatus.AWAITING_RECORDS,
+    CaseStatus.IN_REVIEW,
+    CaseStatus.MATCHING,
+    CaseStatus.CANCELLED,
+    CaseStatus.CLOSED,
+)
 
 
 def _staff_moves(case, role) -> list[str]:
@@ -270,8 +318,11 @@ def _staff_moves(case, role) -> list[str]:
         return [to for to in moves if to != CaseStatus.AWAITING_RECORDS]
     if case.status == CaseStatus.AWAITING_RECORDS:
         asked = case.events.filter(new_status=CaseStatus.AWAITING_RECORDS).last()
-        came_from = (CaseStatus.IN_REVIEW if asked and asked.old_status == CaseStatus.IN_REVIEW
-                     else CaseStatus.TRIAGE)
+        came_from = (
+            CaseStatus.IN_REVIEW
+            if asked and asked.old_status == CaseStatus.IN_REVIEW
+            else CaseStatus.TRIAGE
+        )
         back = {CaseStatus.TRIAGE, CaseStatus.IN_REVIEW} - {came_from}
         return [to for to in moves if to not in back]
     return [to for to in moves if to != CaseStatus.IN_REVIEW]
@@ -301,23 +352,35 @@ def coordinator_home(request):
             stored["status"] = request.GET["status"]
         form = QueueFilterForm(stored or None)
     filters = form.filters() if form.is_bound else {}
-    page = selectors.case_queue(viewer=request.user, filters=filters,
-                                page=request.GET.get("page", 1), request=request)
+    page = selectors.case_queue(
+        viewer=request.user, filters=filters, page=request.GET.get("page", 1), request=request
+    )
     counts = selectors.case_counts_by_status(viewer=request.user)
     query = {"status": request.GET["status"]} if request.GET.get("status") else {}
     context = {
-        "form": form, "page": page, "query": urlencode(query),
+        "form": form,
+        "page": page,
+        "query": urlencode(query),
         "counts": [(s, counts.get(s.value, 0)) for s in CaseStatus if s in OPEN_STATES],
         "total": sum(counts.values()),
         "now": timezone.now(),
         "filtered": bool(filters and any(filters.values())),
     }
-    return render(request, "requests_app/coordinator_home.html", context,
-                  status=400 if form.errors else 200)
+    return render(
+        request, "requests_app/coordinator_home.html", context, status=400 if form.errors else 200
+    )
 
 
-def _staff_case_page(request, case, *, move_form=None, insurance_form=None, claim_form=None,
-                     waive_form=None, status=200):
+def _staff_case_page(
+    request,
+    case,
+    *,
+    move_form=None,
+    insurance_form=None,
+    claim_form=None,
+    waive_form=None,
+    status=200,
+):
     is_coordinator = request.user.role == Role.COORDINATOR
     moves = _staff_moves(case, request.user.role) if is_coordinator else []
     prices = selectors.price_list() if is_coordinator else []
@@ -329,11 +392,15 @@ def _staff_case_page(request, case, *, move_form=None, insurance_form=None, clai
         "is_coordinator": is_coordinator,
         "moves": [(to, progress.action_label(case.status, to)) for to in moves],
         "move_form": move_form or CaseMoveForm(moves=moves),
-        "insurance_form": insurance_form or (InsuranceCheckForm(instance=case, prices=prices)
-                                             if is_coordinator else None),
-        "claim_form": claim_form or ClaimForm(initial={
-            "expected_manager": case.case_manager_id or 0,
-            "start_triage": case.status == CaseStatus.SUBMITTED}),
+        "insurance_form": insurance_form
+        or (InsuranceCheckForm(instance=case, prices=prices) if is_coordinator else None),
+        "claim_form": claim_form
+        or ClaimForm(
+            initial={
+                "expected_manager": case.case_manager_id or 0,
+                "start_triage": case.status == CaseStatus.SUBMITTED,
+            }
+        ),
         "waive_form": waive_form or FeeWaiveForm(),
         "fee_state": fees.fee_state(case),
         "fee_words": fees.STAFF_WORDS[fees.fee_state(case)],
@@ -383,18 +450,25 @@ def staff_case_claim(request, ref):
         taking_over = case.case_manager_id not in (None, request.user.pk)
         try:
             case = services.case_claim(
-                actor=request.user, case_ref=case.uuid, reason=data["reason"],
+                actor=request.user,
+                case_ref=case.uuid,
+                reason=data["reason"],
                 expected_manager_id=data["expected_manager"],
-                start_triage=data["start_triage"], request=request)
+                start_triage=data["start_triage"],
+                request=request,
+            )
         except TransitionError as error:
             form.add_error("reason" if taking_over else None, str(error))
         else:
             if data["start_triage"] and case.status == CaseStatus.TRIAGE:
-                messages.success(request, _("You manage %(ref)s and its triage has started.")
-                                 % {"ref": case.reference})
+                messages.success(
+                    request,
+                    _("You manage %(ref)s and its triage has started.") % {"ref": case.reference},
+                )
             else:
-                messages.success(request, _("You are now the case manager of %(ref)s.")
-                                 % {"ref": case.reference})
+                messages.success(
+                    request, _("You are now the case manager of %(ref)s.") % {"ref": case.reference}
+                )
             return redirect("requests_app:staff_case", case.uuid)
     # Who manages it now (a colleague may have just claimed it): the form is shown
     # again for that manager, with the reason kept.
@@ -413,13 +487,19 @@ def staff_case_fee_waive(request, ref):
     form = FeeWaiveForm(request.POST)
     if form.is_valid():
         try:
-            services.case_fee_waive(actor=request.user, case_ref=case.uuid,
-                                    reason=form.cleaned_data["reason"], request=request)
+            services.case_fee_waive(
+                actor=request.user,
+                case_ref=case.uuid,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except TransitionError as error:
             form.add_error("reason", str(error))
         else:
-            messages.success(request, _("Saved: matching can go ahead without the patient's "
-                                        "confirmation of the fee."))
+            messages.success(
+                request,
+                _("Saved: matching can go ahead without the patient's confirmation of the fee."),
+            )
             return redirect("requests_app:staff_case", case.uuid)
     return _staff_case_page(request, case, waive_form=form, status=400)
 
@@ -434,13 +514,21 @@ def staff_case_move(request, ref):
     if form.is_valid():
         to = form.cleaned_data["to_status"]
         try:
-            case_transition(actor=request.user, ref=case.uuid, to_status=to,
-                            reason=form.cleaned_data["reason"], request=request)
+            case_transition(
+                actor=request.user,
+                ref=case.uuid,
+                to_status=to,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except TransitionError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("%(ref)s: %(action)s: done.") % {
-                "ref": case.reference, "action": progress.action_label(case.status, to)})
+            messages.success(
+                request,
+                _("%(ref)s: %(action)s: done.")
+                % {"ref": case.reference, "action": progress.action_label(case.status, to)},
+            )
             if to in CLOSED_STATES and case.case_manager_id != request.user.pk:
                 # Closing ends every coordinator's access but the case manager's.
                 return redirect("requests_app:coordinator_home")
@@ -453,16 +541,20 @@ def staff_case_move(request, ref):
 @login_required
 def staff_case_insurance(request, ref):
     case = _coordinator_case(request, ref)
-    form = InsuranceCheckForm(request.POST, instance=Case(pk=case.pk),
-                              prices=selectors.price_list())
+    form = InsuranceCheckForm(
+        request.POST, instance=Case(pk=case.pk), prices=selectors.price_list()
+    )
     if form.is_valid():
         try:
             services.case_insurance_check(
-                actor=request.user, case_ref=case.uuid, request=request,
+                actor=request.user,
+                case_ref=case.uuid,
+                request=request,
                 status=form.cleaned_data["insurance_status"],
                 fee_quoted=form.cleaned_data["fee_quoted"],
                 items=form.cleaned_data["items"],
-                note=form.cleaned_data["insurance_note"])
+                note=form.cleaned_data["insurance_note"],
+            )
         except TransitionError as error:
             form.add_error(None, str(error))
         else:

@@ -130,7 +130,7 @@ def _notices(*notices: Notice) -> tuple[Notice, ...]:
 
 
 def _offer_deadline(case: Case, user: User) -> dict:
-    """"Tuesday 8 December, 9:40 PM Eastern Time (EST)": the open offer's deadline
+    """ "Tuesday 8 December, 9:40 PM Eastern Time (EST)": the open offer's deadline
     in the care team's zone, the zone named."""
     from .consultations.times import care_team_zone, format_moment, zone_label
 
@@ -148,206 +148,389 @@ WORKSPACE = "specialists:home"
 _PAGES_WITHOUT_CASE = frozenset({WORKSPACE})
 
 _RECORDS_NEEDED = Notice(
-    Kind.RECORDS_REQUESTED, OWNER, _("Records are needed for your request %(ref)s"),
+    Kind.RECORDS_REQUESTED,
+    OWNER,
+    _("Records are needed for your request %(ref)s"),
     _("Your care team needs a record for %(ref)s"),
-    _("Your care team asked you for a medical record for your request %(ref)s. Please send "
-      "it: your request waits for it."),
-    _("See what is needed"))
+    _(
+        "Your care team asked you for a medical record for your request %(ref)s. Please send "
+        "it: your request waits for it."
+    ),
+    _("See what is needed"),
+)
 _WITHDRAWN_SPECIALIST = _("Request %(ref)s was withdrawn")
 _CANCELLED_SPECIALIST = _("Request %(ref)s was cancelled")
-_REPORT_READY_TO_CHECK = (
-    _("The specialist signed the report for %(ref)s. Please check it, then release it to "
-      "the patient or return it with a comment."))
+_REPORT_READY_TO_CHECK = _(
+    "The specialist signed the report for %(ref)s. Please check it, then release it to "
+    "the patient or return it with a comment."
+)
 
 NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     (S.DRAFT, S.SUBMITTED): _notices(
-        Notice(Kind.SUBMITTED, COORDINATORS, _("New request %(ref)s to triage"),
-               _("New request %(ref)s to triage"),
-               _("A new request, %(ref)s, was sent and is waiting for triage."),
-               _("Open the request")),
-        Notice(Kind.SUBMITTED, OWNER, _("We received your request %(ref)s"),
-               _("We received your request %(ref)s"),
-               _("We received your request %(ref)s. A coordinator reviews it next, and we will "
-                 "tell you when it moves on."),
-               _("See your request")),
+        Notice(
+            Kind.SUBMITTED,
+            COORDINATORS,
+            _("New request %(ref)s to triage"),
+            _("New request %(ref)s to triage"),
+            _("A new request, %(ref)s, was sent and is waiting for triage."),
+            _("Open the request"),
+        ),
+        Notice(
+            Kind.SUBMITTED,
+            OWNER,
+            _("We received your request %(ref)s"),
+            _("We received your request %(ref)s"),
+            _(
+                "We received your request %(ref)s. A coordinator reviews it next, and we will "
+                "tell you when it moves on."
+            ),
+            _("See your request"),
+        ),
     ),
     (S.SUBMITTED, S.TRIAGE): _notices(
-        Notice(Kind.CASE_UPDATE, OWNER, _("There is news on your request %(ref)s"),
-               _("A coordinator is reviewing your request %(ref)s"),
-               _("A coordinator is reviewing your request %(ref)s. They will ask you if "
-                 "anything is missing."),
-               _("See your request")),
+        Notice(
+            Kind.CASE_UPDATE,
+            OWNER,
+            _("There is news on your request %(ref)s"),
+            _("A coordinator is reviewing your request %(ref)s"),
+            _(
+                "A coordinator is reviewing your request %(ref)s. They will ask you if "
+                "anything is missing."
+            ),
+            _("See your request"),
+        ),
     ),
     (S.TRIAGE, S.AWAITING_RECORDS): _notices(_RECORDS_NEEDED),
     (S.AWAITING_RECORDS, S.TRIAGE): _notices(
-        Notice(Kind.RECORDS_RECEIVED, CASE_MANAGER, _("%(ref)s is back in triage"),
-               _("%(ref)s is back in triage"),
-               _("The records asked for on %(ref)s have arrived and passed their checks: the "
-                 "case is back in triage."),
-               _("Open the case")),
+        Notice(
+            Kind.RECORDS_RECEIVED,
+            CASE_MANAGER,
+            _("%(ref)s is back in triage"),
+            _("%(ref)s is back in triage"),
+            _(
+                "The records asked for on %(ref)s have arrived and passed their checks: the "
+                "case is back in triage."
+            ),
+            _("Open the case"),
+        ),
     ),
     (S.IN_REVIEW, S.AWAITING_RECORDS): _notices(_RECORDS_NEEDED),
     (S.AWAITING_RECORDS, S.IN_REVIEW): _notices(
-        Notice(Kind.RECORDS_RECEIVED, SPECIALIST_ASSIGNED,
-               _("The records asked for on %(ref)s have arrived"),
-               _("The records asked for on %(ref)s have arrived"),
-               _("The records asked for on %(ref)s have arrived and passed their checks: the "
-                 "case is back in your review."),
-               _("Open the case")),
+        Notice(
+            Kind.RECORDS_RECEIVED,
+            SPECIALIST_ASSIGNED,
+            _("The records asked for on %(ref)s have arrived"),
+            _("The records asked for on %(ref)s have arrived"),
+            _(
+                "The records asked for on %(ref)s have arrived and passed their checks: the "
+                "case is back in your review."
+            ),
+            _("Open the case"),
+        ),
     ),
     (S.TRIAGE, S.MATCHING): _notices(
-        Notice(Kind.CASE_UPDATE, OWNER, _("There is news on your request %(ref)s"),
-               _("We are finding a specialist for your request %(ref)s"),
-               _("Your request %(ref)s is ready for a specialist: we are finding the right one, "
-                 "and will tell you who accepts it."),
-               _("See your request")),
+        Notice(
+            Kind.CASE_UPDATE,
+            OWNER,
+            _("There is news on your request %(ref)s"),
+            _("We are finding a specialist for your request %(ref)s"),
+            _(
+                "Your request %(ref)s is ready for a specialist: we are finding the right one, "
+                "and will tell you who accepts it."
+            ),
+            _("See your request"),
+        ),
     ),
     (S.MATCHING, S.OFFERED): _notices(
-        Notice(Kind.OFFER_MADE, SPECIALIST_OFFERED, _("A case is offered to you: %(ref)s"),
-               _("A case is offered to you (%(ref)s)"),
-               _("A case is offered to you. Please answer by %(deadline)s."),
-               _("Read the offer and answer"), page=OFFER_PAGE, details=_offer_deadline),
+        Notice(
+            Kind.OFFER_MADE,
+            SPECIALIST_OFFERED,
+            _("A case is offered to you: %(ref)s"),
+            _("A case is offered to you (%(ref)s)"),
+            _("A case is offered to you. Please answer by %(deadline)s."),
+            _("Read the offer and answer"),
+            page=OFFER_PAGE,
+            details=_offer_deadline,
+        ),
     ),
     (S.OFFERED, S.MATCHING): _notices(  # declined, expired or taken back
-        Notice(Kind.OFFER_DECLINED, CASE_MANAGER, _("%(ref)s needs another specialist"),
-               _("%(ref)s needs another specialist"),
-               _("The offer of %(ref)s was declined, ran out or was taken back. Please offer "
-                 "it to another specialist."),
-               _("Open the case")),
-        Notice(Kind.OFFER_MADE, SPECIALIST_OFFERED, _("The offer of %(ref)s was withdrawn"),
-               _("The offer of %(ref)s was withdrawn"),
-               _("The offer of case %(ref)s is no longer open: there is nothing for you to do."),
-               _("See your cases"), page=WORKSPACE),
+        Notice(
+            Kind.OFFER_DECLINED,
+            CASE_MANAGER,
+            _("%(ref)s needs another specialist"),
+            _("%(ref)s needs another specialist"),
+            _(
+                "The offer of %(ref)s was declined, ran out or was taken back. Please offer "
+                "it to another specialist."
+            ),
+            _("Open the case"),
+        ),
+        Notice(
+            Kind.OFFER_MADE,
+            SPECIALIST_OFFERED,
+            _("The offer of %(ref)s was withdrawn"),
+            _("The offer of %(ref)s was withdrawn"),
+            _("The offer of case %(ref)s is no longer open: there is nothing for you to do."),
+            _("See your cases"),
+            page=WORKSPACE,
+        ),
     ),
     (S.OFFERED, S.IN_REVIEW): _notices(
-        Notice(Kind.OFFER_ACCEPTED, CASE_MANAGER, _("A specialist accepted %(ref)s"),
-               _("A specialist accepted %(ref)s"),
-               _("A specialist accepted %(ref)s and is reviewing it now."),
-               _("Open the case")),
-        Notice(Kind.OFFER_ACCEPTED, OWNER, _("A specialist has accepted your request %(ref)s"),
-               _("A specialist is reviewing your request %(ref)s"),
-               _("A specialist accepted your request %(ref)s and is reviewing it now. Their name "
-                 "and background are on your request's page."),
-               _("See who your specialist is")),
+        Notice(
+            Kind.OFFER_ACCEPTED,
+            CASE_MANAGER,
+            _("A specialist accepted %(ref)s"),
+            _("A specialist accepted %(ref)s"),
+            _("A specialist accepted %(ref)s and is reviewing it now."),
+            _("Open the case"),
+        ),
+        Notice(
+            Kind.OFFER_ACCEPTED,
+            OWNER,
+            _("A specialist has accepted your request %(ref)s"),
+            _("A specialist is reviewing your request %(ref)s"),
+            _(
+                "A specialist accepted your request %(ref)s and is reviewing it now. Their name "
+                "and background are on your request's page."
+            ),
+            _("See who your specialist is"),
+        ),
     ),
     # The consultation's own notices go instead (NOTICE_CONSULTATION_*, below), with
     # the calendar file.
     (S.IN_REVIEW, S.CONSULTATION): (),
     (S.CONSULTATION, S.IN_REVIEW): (),
     (S.IN_REVIEW, S.REPORT_READY): _notices(
-        Notice(Kind.REPORT_SUBMITTED, COORDINATORS, _("The report for %(ref)s is ready to check"),
-               _("The report for %(ref)s is ready to check"), _REPORT_READY_TO_CHECK,
-               _("Check the report"), page="reports:case"),
+        Notice(
+            Kind.REPORT_SUBMITTED,
+            COORDINATORS,
+            _("The report for %(ref)s is ready to check"),
+            _("The report for %(ref)s is ready to check"),
+            _REPORT_READY_TO_CHECK,
+            _("Check the report"),
+            page="reports:case",
+        ),
     ),
     (S.REPORT_READY, S.IN_REVIEW): _notices(
-        Notice(Kind.REPORT_RETURNED, SPECIALIST_ASSIGNED,
-               _("The report for %(ref)s was returned for changes"),
-               _("Your report for %(ref)s was returned for changes"),
-               _("The case manager returned your report for %(ref)s with a comment. Please read "
-                 "it, change the report and sign it again."),
-               _("Read the comment"), page="reports:case"),
+        Notice(
+            Kind.REPORT_RETURNED,
+            SPECIALIST_ASSIGNED,
+            _("The report for %(ref)s was returned for changes"),
+            _("Your report for %(ref)s was returned for changes"),
+            _(
+                "The case manager returned your report for %(ref)s with a comment. Please read "
+                "it, change the report and sign it again."
+            ),
+            _("Read the comment"),
+            page="reports:case",
+        ),
     ),
     (S.REPORT_READY, S.DELIVERED): _notices(
-        Notice(Kind.REPORT_RELEASED, OWNER, _("Your report for %(ref)s is ready"),
-               _("Your second-opinion report is ready (%(ref)s)"),
-               _("Your second-opinion report is ready. You can read it, download it and share "
-                 "it with your doctor."),
-               _("Read your report"), page="reports:case"),
-        Notice(Kind.REPORT_RELEASED, SPECIALIST_ASSIGNED,
-               _("Your report for %(ref)s was released to the patient"),
-               _("Your report for %(ref)s was released to the patient"),
-               _("Your report for %(ref)s was released to the patient. The patient may ask "
-                 "follow-up questions; we will tell you if they do."),
-               _("Open the case")),
+        Notice(
+            Kind.REPORT_RELEASED,
+            OWNER,
+            _("Your report for %(ref)s is ready"),
+            _("Your second-opinion report is ready (%(ref)s)"),
+            _(
+                "Your second-opinion report is ready. You can read it, download it and share "
+                "it with your doctor."
+            ),
+            _("Read your report"),
+            page="reports:case",
+        ),
+        Notice(
+            Kind.REPORT_RELEASED,
+            SPECIALIST_ASSIGNED,
+            _("Your report for %(ref)s was released to the patient"),
+            _("Your report for %(ref)s was released to the patient"),
+            _(
+                "Your report for %(ref)s was released to the patient. The patient may ask "
+                "follow-up questions; we will tell you if they do."
+            ),
+            _("Open the case"),
+        ),
     ),
     (S.DELIVERED, S.FOLLOW_UP): _notices(
-        Notice(Kind.FOLLOW_UP, SPECIALIST_ASSIGNED, _("A follow-up question on %(ref)s"),
-               _("The patient asked a follow-up question (%(ref)s)"),
-               _("The patient asked a follow-up question about your report on %(ref)s. Please "
-                 "answer it."),
-               _("Answer the question")),
+        Notice(
+            Kind.FOLLOW_UP,
+            SPECIALIST_ASSIGNED,
+            _("A follow-up question on %(ref)s"),
+            _("The patient asked a follow-up question (%(ref)s)"),
+            _(
+                "The patient asked a follow-up question about your report on %(ref)s. Please "
+                "answer it."
+            ),
+            _("Answer the question"),
+        ),
     ),
     (S.FOLLOW_UP, S.DELIVERED): _notices(
-        Notice(Kind.FOLLOW_UP, OWNER, _("Your follow-up question on %(ref)s is answered"),
-               _("Your follow-up question is answered (%(ref)s)"),
-               _("Your specialist answered your follow-up question about your report."),
-               _("Read the answer")),
+        Notice(
+            Kind.FOLLOW_UP,
+            OWNER,
+            _("Your follow-up question on %(ref)s is answered"),
+            _("Your follow-up question is answered (%(ref)s)"),
+            _("Your specialist answered your follow-up question about your report."),
+            _("Read the answer"),
+        ),
     ),
     (S.DELIVERED, S.CLOSED): _notices(
-        Notice(Kind.CLOSED, OWNER, _("Your request %(ref)s is closed"),
-               _("Your request %(ref)s is closed"),
-               _("Your request %(ref)s is closed. Your report stays on your page, to read, "
-                 "download and share."),
-               _("See your request")),
+        Notice(
+            Kind.CLOSED,
+            OWNER,
+            _("Your request %(ref)s is closed"),
+            _("Your request %(ref)s is closed"),
+            _(
+                "Your request %(ref)s is closed. Your report stays on your page, to read, "
+                "download and share."
+            ),
+            _("See your request"),
+        ),
     ),
     # A draft has no reference and nobody but its owner ever saw it.
     (S.DRAFT, S.WITHDRAWN): (),
-    **{(state, S.WITHDRAWN): _notices(
-        Notice(Kind.WITHDRAWN, COORDINATORS, _("Request %(ref)s was withdrawn by the patient"),
-               _("Request %(ref)s was withdrawn by the patient"),
-               _("The patient withdrew request %(ref)s: there is nothing more to do on it."),
-               _("Open the case")),
-        Notice(Kind.WITHDRAWN, SPECIALIST_ASSIGNED, _WITHDRAWN_SPECIALIST, _WITHDRAWN_SPECIALIST,
-               _("The patient withdrew request %(ref)s: you no longer need to work on it."),
-               _("See your cases"), page=WORKSPACE),
-        Notice(Kind.WITHDRAWN, SPECIALIST_OFFERED, _WITHDRAWN_SPECIALIST, _WITHDRAWN_SPECIALIST,
-               _("The patient withdrew request %(ref)s, so its offer is closed: there is "
-                 "nothing for you to do."),
-               _("See your cases"), page=WORKSPACE),
-    ) for state in WITHDRAWABLE - {S.DRAFT}},
-    **{(state, S.CANCELLED): _notices(
-        Notice(Kind.CANCELLED, OWNER, _("Your request %(ref)s was cancelled"),
-               _("Your request %(ref)s was cancelled"),
-               _("Your care team cancelled your request %(ref)s. Their reason is on your "
-                 "request's page."),
-               _("See why")),
-        Notice(Kind.CANCELLED, SPECIALIST_ASSIGNED, _CANCELLED_SPECIALIST, _CANCELLED_SPECIALIST,
-               _("Request %(ref)s was cancelled: you no longer need to work on it."),
-               _("See your cases"), page=WORKSPACE),
-        Notice(Kind.CANCELLED, SPECIALIST_OFFERED, _CANCELLED_SPECIALIST, _CANCELLED_SPECIALIST,
-               _("Request %(ref)s was cancelled, so its offer is closed: there is nothing for "
-                 "you to do."),
-               _("See your cases"), page=WORKSPACE),
-    ) for state in OPEN_STATES},
+    **{
+        (state, S.WITHDRAWN): _notices(
+            Notice(
+                Kind.WITHDRAWN,
+                COORDINATORS,
+                _("Request %(ref)s was withdrawn by the patient"),
+                _("Request %(ref)s was withdrawn by the patient"),
+                _("The patient withdrew request %(ref)s: there is nothing more to do on it."),
+                _("Open the case"),
+            ),
+            Notice(
+                Kind.WITHDRAWN,
+                SPECIALIST_ASSIGNED,
+                _WITHDRAWN_SPECIALIST,
+                _WITHDRAWN_SPECIALIST,
+                _("The patient withdrew request %(ref)s: you no longer need to work on it."),
+                _("See your cases"),
+                page=WORKSPACE,
+            ),
+            Notice(
+                Kind.WITHDRAWN,
+                SPECIALIST_OFFERED,
+                _WITHDRAWN_SPECIALIST,
+                _WITHDRAWN_SPECIALIST,
+                _(
+                    "The patient withdrew request %(ref)s, so its offer is closed: there is "
+                    "nothing for you to do."
+                ),
+                _("See your cases"),
+                page=WORKSPACE,
+            ),
+        )
+        for state in WITHDRAWABLE - {S.DRAFT}
+    },
+    **{
+        (state, S.CANCELLED): _notices(
+            Notice(
+                Kind.CANCELLED,
+                OWNER,
+                _("Your request %(ref)s was cancelled"),
+                _("Your request %(ref)s was cancelled"),
+                _(
+                    "Your care team cancelled your request %(ref)s. Their reason is on your "
+                    "request's page."
+                ),
+                _("See why"),
+            ),
+            Notice(
+                Kind.CANCELLED,
+                SPECIALIST_ASSIGNED,
+                _CANCELLED_SPECIALIST,
+                _CANCELLED_SPECIALIST,
+                _("Request %(ref)s was cancelled: you no longer need to work on it."),
+                _("See your cases"),
+                page=WORKSPACE,
+            ),
+            Notice(
+                Kind.CANCELLED,
+                SPECIALIST_OFFERED,
+                _CANCELLED_SPECIALIST,
+                _CANCELLED_SPECIALIST,
+                _(
+                    "Request %(ref)s was cancelled, so its offer is closed: there is nothing for "
+                    "you to do."
+                ),
+                _("See your cases"),
+                page=WORKSPACE,
+            ),
+        )
+        for state in OPEN_STATES
+    },
 }
 NOTICES[(S.FOLLOW_UP, S.CLOSED)] = NOTICES[(S.DELIVERED, S.CLOSED)]
 
 
 # Events that are not moves, declared the same way.
 NOTICE_INSURANCE_CHECKED = _notices(
-    Notice(Kind.CASE_UPDATE, OWNER, _("We checked the cost of your request %(ref)s"),
-           _("We checked the cost of your request %(ref)s"),
-           _("We checked your insurance and the cost of your request %(ref)s. See what it "
-             "costs you, and what happens next."),
-           _("See the cost")),
+    Notice(
+        Kind.CASE_UPDATE,
+        OWNER,
+        _("We checked the cost of your request %(ref)s"),
+        _("We checked the cost of your request %(ref)s"),
+        _(
+            "We checked your insurance and the cost of your request %(ref)s. See what it "
+            "costs you, and what happens next."
+        ),
+        _("See the cost"),
+    ),
 )
 NOTICE_FEE_CONFIRMED = _notices(
-    Notice(Kind.CASE_UPDATE, CASE_MANAGER, _("The patient confirmed the fee for %(ref)s"),
-           _("The patient confirmed the fee for %(ref)s"),
-           _("The patient confirmed the fee quoted for %(ref)s: you can offer the case to a "
-             "specialist."),
-           _("Find a specialist")),
+    Notice(
+        Kind.CASE_UPDATE,
+        CASE_MANAGER,
+        _("The patient confirmed the fee for %(ref)s"),
+        _("The patient confirmed the fee for %(ref)s"),
+        _(
+            "The patient confirmed the fee quoted for %(ref)s: you can offer the case to a "
+            "specialist."
+        ),
+        _("Find a specialist"),
+    ),
 )
 NOTICE_OVERDUE = _notices(
-    Notice(Kind.OVERDUE, CASE_MANAGER, _("%(ref)s is past its report due date"),
-           _("%(ref)s is past its report due date"),
-           _("The report for %(ref)s was due and is not released yet. Please check what is "
-             "holding it up."),
-           _("Open the case")),
-    Notice(Kind.OVERDUE, SPECIALIST_ASSIGNED, _("%(ref)s is past its report due date"),
-           _("%(ref)s is past its report due date"),
-           _("The report for %(ref)s was due and is not signed yet. Please finish it, or tell "
-             "the case manager what is holding it up."),
-           _("Open the case")),
+    Notice(
+        Kind.OVERDUE,
+        CASE_MANAGER,
+        _("%(ref)s is past its report due date"),
+        _("%(ref)s is past its report due date"),
+        _(
+            "The report for %(ref)s was due and is not released yet. Please check what is "
+            "holding it up."
+        ),
+        _("Open the case"),
+    ),
+    Notice(
+        Kind.OVERDUE,
+        SPECIALIST_ASSIGNED,
+        _("%(ref)s is past its report due date"),
+        _("%(ref)s is past its report due date"),
+        _(
+            "The report for %(ref)s was due and is not signed yet. Please finish it, or tell "
+            "the case manager what is holding it up."
+        ),
+        _("Open the case"),
+    ),
 )
 _AMENDED = _("Request %(ref)s was amended by the patient")
-_AMENDED_SENTENCE = _("The patient changed answers on %(ref)s after sending it. The changes "
-                      "are on the case's timeline.")
+_AMENDED_SENTENCE = _(
+    "The patient changed answers on %(ref)s after sending it. The changes "
+    "are on the case's timeline."
+)
 NOTICE_AMENDED = _notices(
-    Notice(Kind.AMENDED, COORDINATORS, _AMENDED, _AMENDED, _AMENDED_SENTENCE,
-           _("See what changed")),
-    Notice(Kind.AMENDED, SPECIALIST_ASSIGNED, _AMENDED, _AMENDED, _AMENDED_SENTENCE,
-           _("See what changed")),
+    Notice(
+        Kind.AMENDED, COORDINATORS, _AMENDED, _AMENDED, _AMENDED_SENTENCE, _("See what changed")
+    ),
+    Notice(
+        Kind.AMENDED,
+        SPECIALIST_ASSIGNED,
+        _AMENDED,
+        _AMENDED,
+        _AMENDED_SENTENCE,
+        _("See what changed"),
+    ),
 )
 # A second follow-up question while one is open, and an answer while another is
 # still open: the case keeps its status, so the move's own notice is not sent.
@@ -359,72 +542,154 @@ _TO_PATIENT = _("New message to the patient on %(ref)s")
 _ASKED_PATIENT = _("A question was asked of the patient on %(ref)s")
 _NOTE = _("New internal note on %(ref)s")
 NOTICE_MESSAGE_FROM_PATIENT = _notices(
-    Notice(Kind.MESSAGE, CASE_MANAGER, _FROM_PATIENT, _FROM_PATIENT,
-           _("The patient wrote a message on %(ref)s."), _("Read the message")),
-    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _FROM_PATIENT, _FROM_PATIENT,
-           _("The patient wrote a message on %(ref)s."), _("Read the message")),
+    Notice(
+        Kind.MESSAGE,
+        CASE_MANAGER,
+        _FROM_PATIENT,
+        _FROM_PATIENT,
+        _("The patient wrote a message on %(ref)s."),
+        _("Read the message"),
+    ),
+    Notice(
+        Kind.MESSAGE,
+        SPECIALIST_ASSIGNED,
+        _FROM_PATIENT,
+        _FROM_PATIENT,
+        _("The patient wrote a message on %(ref)s."),
+        _("Read the message"),
+    ),
 )
 NOTICE_MESSAGE_FROM_TEAM = _notices(
-    Notice(Kind.MESSAGE, OWNER, _("New message from your care team on %(ref)s"),
-           _("Your care team sent you a message (%(ref)s)"),
-           _("Your care team sent you a message about your request %(ref)s."),
-           _("Read the message")),
-    Notice(Kind.MESSAGE, CASE_MANAGER, _TO_PATIENT, _TO_PATIENT,
-           _("A message was sent to the patient on %(ref)s."), _("Read the message")),
-    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _TO_PATIENT, _TO_PATIENT,
-           _("A message was sent to the patient on %(ref)s."), _("Read the message")),
+    Notice(
+        Kind.MESSAGE,
+        OWNER,
+        _("New message from your care team on %(ref)s"),
+        _("Your care team sent you a message (%(ref)s)"),
+        _("Your care team sent you a message about your request %(ref)s."),
+        _("Read the message"),
+    ),
+    Notice(
+        Kind.MESSAGE,
+        CASE_MANAGER,
+        _TO_PATIENT,
+        _TO_PATIENT,
+        _("A message was sent to the patient on %(ref)s."),
+        _("Read the message"),
+    ),
+    Notice(
+        Kind.MESSAGE,
+        SPECIALIST_ASSIGNED,
+        _TO_PATIENT,
+        _TO_PATIENT,
+        _("A message was sent to the patient on %(ref)s."),
+        _("Read the message"),
+    ),
 )
 NOTICE_QUESTION = _notices(
-    Notice(Kind.MESSAGE, OWNER, _("Your care team has a question about %(ref)s"),
-           _("Your care team asked you a question (%(ref)s)"),
-           _("Your care team asked you a question about your request %(ref)s. Please answer "
-             "it: their review may wait for your answer."),
-           _("Answer the question")),
-    Notice(Kind.MESSAGE, CASE_MANAGER, _ASKED_PATIENT, _ASKED_PATIENT,
-           _("A question was asked of the patient on %(ref)s. We will tell you when they "
-             "answer."), _("Read the question")),
-    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _ASKED_PATIENT, _ASKED_PATIENT,
-           _("A question was asked of the patient on %(ref)s. We will tell you when they "
-             "answer."), _("Read the question")),
+    Notice(
+        Kind.MESSAGE,
+        OWNER,
+        _("Your care team has a question about %(ref)s"),
+        _("Your care team asked you a question (%(ref)s)"),
+        _(
+            "Your care team asked you a question about your request %(ref)s. Please answer "
+            "it: their review may wait for your answer."
+        ),
+        _("Answer the question"),
+    ),
+    Notice(
+        Kind.MESSAGE,
+        CASE_MANAGER,
+        _ASKED_PATIENT,
+        _ASKED_PATIENT,
+        _("A question was asked of the patient on %(ref)s. We will tell you when they answer."),
+        _("Read the question"),
+    ),
+    Notice(
+        Kind.MESSAGE,
+        SPECIALIST_ASSIGNED,
+        _ASKED_PATIENT,
+        _ASKED_PATIENT,
+        _("A question was asked of the patient on %(ref)s. We will tell you when they answer."),
+        _("Read the question"),
+    ),
 )
 # Internal notes: the care team only, never the account holder.
 NOTICE_INTERNAL_NOTE = _notices(
-    Notice(Kind.MESSAGE, CASE_MANAGER, _NOTE, _NOTE,
-           _("Someone on the care team wrote an internal note on %(ref)s (the patient does "
-             "not see it)."), _("Read the note")),
-    Notice(Kind.MESSAGE, SPECIALIST_ASSIGNED, _NOTE, _NOTE,
-           _("Someone on the care team wrote an internal note on %(ref)s (the patient does "
-             "not see it)."), _("Read the note")),
+    Notice(
+        Kind.MESSAGE,
+        CASE_MANAGER,
+        _NOTE,
+        _NOTE,
+        _(
+            "Someone on the care team wrote an internal note on %(ref)s (the patient does "
+            "not see it)."
+        ),
+        _("Read the note"),
+    ),
+    Notice(
+        Kind.MESSAGE,
+        SPECIALIST_ASSIGNED,
+        _NOTE,
+        _NOTE,
+        _(
+            "Someone on the care team wrote an internal note on %(ref)s (the patient does "
+            "not see it)."
+        ),
+        _("Read the note"),
+    ),
 )
 # Report amendments (requests_app.reports): signed, returned or released while the
 # case stays where it is (report ready, delivered, follow-up), so no move is made.
 NOTICE_REPORT_AMENDMENT_SIGNED = _notices(
-    Notice(Kind.REPORT_SUBMITTED, CASE_MANAGER,
-           _("An amended report for %(ref)s is ready to check"),
-           _("An amended report for %(ref)s is ready to check"),
-           _("The specialist signed an amendment to the report for %(ref)s. Please check it, "
-             "then release it to the patient or return it with a comment."),
-           _("Check the amendment"), page="reports:case"),
+    Notice(
+        Kind.REPORT_SUBMITTED,
+        CASE_MANAGER,
+        _("An amended report for %(ref)s is ready to check"),
+        _("An amended report for %(ref)s is ready to check"),
+        _(
+            "The specialist signed an amendment to the report for %(ref)s. Please check it, "
+            "then release it to the patient or return it with a comment."
+        ),
+        _("Check the amendment"),
+        page="reports:case",
+    ),
 )
 NOTICE_REPORT_AMENDMENT_RETURNED = _notices(
-    Notice(Kind.REPORT_RETURNED, SPECIALIST_ASSIGNED,
-           _("The amended report for %(ref)s was returned for changes"),
-           _("Your amended report for %(ref)s was returned for changes"),
-           _("The case manager returned your amendment to the report for %(ref)s with a "
-             "comment. Please read it, change the amendment and sign it again."),
-           _("Read the comment"), page="reports:case"),
+    Notice(
+        Kind.REPORT_RETURNED,
+        SPECIALIST_ASSIGNED,
+        _("The amended report for %(ref)s was returned for changes"),
+        _("Your amended report for %(ref)s was returned for changes"),
+        _(
+            "The case manager returned your amendment to the report for %(ref)s with a "
+            "comment. Please read it, change the amendment and sign it again."
+        ),
+        _("Read the comment"),
+        page="reports:case",
+    ),
 )
 NOTICE_REPORT_AMENDMENT_RELEASED = _notices(
-    Notice(Kind.REPORT_RELEASED, OWNER, _("An amended report for %(ref)s is ready"),
-           _("Your second-opinion report was amended (%(ref)s)"),
-           _("Your specialist amended your second-opinion report. You can read the new "
-             "version, and why it changed."),
-           _("Read your report"), page="reports:case"),
-    Notice(Kind.REPORT_RELEASED, SPECIALIST_ASSIGNED,
-           _("Your amended report for %(ref)s was released to the patient"),
-           _("Your amended report for %(ref)s was released to the patient"),
-           _("Your amendment to the report for %(ref)s was released to the patient."),
-           _("Open the case")),
+    Notice(
+        Kind.REPORT_RELEASED,
+        OWNER,
+        _("An amended report for %(ref)s is ready"),
+        _("Your second-opinion report was amended (%(ref)s)"),
+        _(
+            "Your specialist amended your second-opinion report. You can read the new "
+            "version, and why it changed."
+        ),
+        _("Read your report"),
+        page="reports:case",
+    ),
+    Notice(
+        Kind.REPORT_RELEASED,
+        SPECIALIST_ASSIGNED,
+        _("Your amended report for %(ref)s was released to the patient"),
+        _("Your amended report for %(ref)s was released to the patient"),
+        _("Your amendment to the report for %(ref)s was released to the patient."),
+        _("Open the case"),
+    ),
 )
 # Consultations (requests_app.consultations). Sent with the calendar file where a
 # booked time is made, changed or taken back, and then to the person who made the
@@ -432,90 +697,162 @@ NOTICE_REPORT_AMENDMENT_RELEASED = _notices(
 # consultation's page (the caller's url_for).
 _SEE_CONSULTATION = _("See the consultation")
 NOTICE_CONSULTATION_PROPOSED = _notices(
-    Notice(Kind.CONSULTATION, OWNER, _("Choose a time for your consultation on %(ref)s"),
-           _("Choose a time for your consultation (%(ref)s)"),
-           _("Your specialist proposed times for your consultation. Please choose the one "
-             "that suits you, or ask for others."),
-           _("Choose a time")),
+    Notice(
+        Kind.CONSULTATION,
+        OWNER,
+        _("Choose a time for your consultation on %(ref)s"),
+        _("Choose a time for your consultation (%(ref)s)"),
+        _(
+            "Your specialist proposed times for your consultation. Please choose the one "
+            "that suits you, or ask for others."
+        ),
+        _("Choose a time"),
+    ),
 )
 NOTICE_CONSULTATION_NEW_TIMES = _notices(
-    Notice(Kind.CONSULTATION, OWNER, _("New times are proposed for your consultation on %(ref)s"),
-           _("New times for your consultation (%(ref)s)"),
-           _("Your specialist proposed new times for your consultation. Please choose one, or "
-             "ask for others."),
-           _("Choose a time")),
-    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED,
-           _("New times are proposed for the consultation on %(ref)s"),
-           _("New times are proposed for the consultation on %(ref)s"),
-           _("New times are proposed to the patient for the consultation on %(ref)s. We will "
-             "tell you which they choose."),
-           _SEE_CONSULTATION),
+    Notice(
+        Kind.CONSULTATION,
+        OWNER,
+        _("New times are proposed for your consultation on %(ref)s"),
+        _("New times for your consultation (%(ref)s)"),
+        _(
+            "Your specialist proposed new times for your consultation. Please choose one, or "
+            "ask for others."
+        ),
+        _("Choose a time"),
+    ),
+    Notice(
+        Kind.CONSULTATION,
+        SPECIALIST_ASSIGNED,
+        _("New times are proposed for the consultation on %(ref)s"),
+        _("New times are proposed for the consultation on %(ref)s"),
+        _(
+            "New times are proposed to the patient for the consultation on %(ref)s. We will "
+            "tell you which they choose."
+        ),
+        _SEE_CONSULTATION,
+    ),
 )
 NOTICE_CONSULTATION_OTHER_TIMES = _notices(
-    Notice(Kind.CONSULTATION, OWNER, _("You asked for other consultation times on %(ref)s"),
-           _("You asked for other consultation times (%(ref)s)"),
-           _("You asked your specialist for other consultation times. We will tell you when "
-             "they propose them."),
-           _SEE_CONSULTATION),
-    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED,
-           _("The patient asked for other consultation times on %(ref)s"),
-           _("The patient asked for other consultation times (%(ref)s)"),
-           _("The patient asked for other consultation times on %(ref)s. Please propose new "
-             "ones."),
-           _("Propose new times")),
+    Notice(
+        Kind.CONSULTATION,
+        OWNER,
+        _("You asked for other consultation times on %(ref)s"),
+        _("You asked for other consultation times (%(ref)s)"),
+        _(
+            "You asked your specialist for other consultation times. We will tell you when "
+            "they propose them."
+        ),
+        _SEE_CONSULTATION,
+    ),
+    Notice(
+        Kind.CONSULTATION,
+        SPECIALIST_ASSIGNED,
+        _("The patient asked for other consultation times on %(ref)s"),
+        _("The patient asked for other consultation times (%(ref)s)"),
+        _("The patient asked for other consultation times on %(ref)s. Please propose new ones."),
+        _("Propose new times"),
+    ),
 )
 NOTICE_CONSULTATION_BOOKED = _notices(
-    Notice(Kind.CONSULTATION, OWNER, _("Your consultation on %(ref)s is booked"),
-           _("Your consultation is booked (%(ref)s)"),
-           _("Your consultation is booked. Its time, and how to join or where to go, are on "
-             "its page."),
-           _SEE_CONSULTATION),
-    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED, _("A consultation on %(ref)s is booked"),
-           _("A consultation on %(ref)s is booked"),
-           _("The patient booked a consultation on %(ref)s. Its time is on its page."),
-           _SEE_CONSULTATION),
+    Notice(
+        Kind.CONSULTATION,
+        OWNER,
+        _("Your consultation on %(ref)s is booked"),
+        _("Your consultation is booked (%(ref)s)"),
+        _(
+            "Your consultation is booked. Its time, and how to join or where to go, are on "
+            "its page."
+        ),
+        _SEE_CONSULTATION,
+    ),
+    Notice(
+        Kind.CONSULTATION,
+        SPECIALIST_ASSIGNED,
+        _("A consultation on %(ref)s is booked"),
+        _("A consultation on %(ref)s is booked"),
+        _("The patient booked a consultation on %(ref)s. Its time is on its page."),
+        _SEE_CONSULTATION,
+    ),
 )
 NOTICE_CONSULTATION_CANCELLED = _notices(
-    Notice(Kind.CONSULTATION, OWNER, _("Your consultation on %(ref)s was cancelled"),
-           _("Your consultation was cancelled (%(ref)s)"),
-           _("Your consultation was cancelled. The reason is on its page."),
-           _("See why")),
-    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED, _("The consultation on %(ref)s was cancelled"),
-           _("The consultation on %(ref)s was cancelled"),
-           _("The consultation on %(ref)s was cancelled. The reason is on its page."),
-           _("See why")),
+    Notice(
+        Kind.CONSULTATION,
+        OWNER,
+        _("Your consultation on %(ref)s was cancelled"),
+        _("Your consultation was cancelled (%(ref)s)"),
+        _("Your consultation was cancelled. The reason is on its page."),
+        _("See why"),
+    ),
+    Notice(
+        Kind.CONSULTATION,
+        SPECIALIST_ASSIGNED,
+        _("The consultation on %(ref)s was cancelled"),
+        _("The consultation on %(ref)s was cancelled"),
+        _("The consultation on %(ref)s was cancelled. The reason is on its page."),
+        _("See why"),
+    ),
 )
 NOTICE_CONSULTATION_DECLINED = _notices(
-    Notice(Kind.CONSULTATION, OWNER, _("You declined the consultation on %(ref)s"),
-           _("You declined the consultation (%(ref)s)"),
-           _("You told us you no longer want a consultation for your request %(ref)s. Your "
-             "specialist writes the report without one."),
-           _SEE_CONSULTATION),
-    Notice(Kind.CONSULTATION, SPECIALIST_ASSIGNED,
-           _("The patient declined the consultation on %(ref)s"),
-           _("The patient declined the consultation on %(ref)s"),
-           _("The patient no longer wants a consultation on %(ref)s. You can sign the report "
-             "without one."),
-           _SEE_CONSULTATION),
+    Notice(
+        Kind.CONSULTATION,
+        OWNER,
+        _("You declined the consultation on %(ref)s"),
+        _("You declined the consultation (%(ref)s)"),
+        _(
+            "You told us you no longer want a consultation for your request %(ref)s. Your "
+            "specialist writes the report without one."
+        ),
+        _SEE_CONSULTATION,
+    ),
+    Notice(
+        Kind.CONSULTATION,
+        SPECIALIST_ASSIGNED,
+        _("The patient declined the consultation on %(ref)s"),
+        _("The patient declined the consultation on %(ref)s"),
+        _(
+            "The patient no longer wants a consultation on %(ref)s. You can sign the report "
+            "without one."
+        ),
+        _SEE_CONSULTATION,
+    ),
 )
 NOTICE_CONSULTATION_MISSED = _notices(
-    Notice(Kind.CONSULTATION, OWNER, _("Your consultation on %(ref)s did not take place"),
-           _("Your consultation did not take place (%(ref)s)"),
-           _("Your specialist recorded that your consultation did not take place. They will "
-             "propose new times, or tell you why there will be none."),
-           _SEE_CONSULTATION),
+    Notice(
+        Kind.CONSULTATION,
+        OWNER,
+        _("Your consultation on %(ref)s did not take place"),
+        _("Your consultation did not take place (%(ref)s)"),
+        _(
+            "Your specialist recorded that your consultation did not take place. They will "
+            "propose new times, or tell you why there will be none."
+        ),
+        _SEE_CONSULTATION,
+    ),
 )
 NOTICE_CONSULTATION_REMINDER = _notices(
-    Notice(Kind.REMINDER, OWNER, _("Reminder: your consultation on %(ref)s is tomorrow"),
-           _("A reminder: your consultation is tomorrow (%(ref)s)"),
-           _("This is a reminder: you have a consultation tomorrow. Its time, and how to join "
-             "or where to go, are on its page."),
-           _SEE_CONSULTATION),
-    Notice(Kind.REMINDER, SPECIALIST_ASSIGNED, _("Reminder: a consultation on %(ref)s is tomorrow"),
-           _("A reminder: a consultation on %(ref)s is tomorrow"),
-           _("This is a reminder: you have a consultation on %(ref)s tomorrow. Its time is on "
-             "its page."),
-           _SEE_CONSULTATION),
+    Notice(
+        Kind.REMINDER,
+        OWNER,
+        _("Reminder: your consultation on %(ref)s is tomorrow"),
+        _("A reminder: your consultation is tomorrow (%(ref)s)"),
+        _(
+            "This is a reminder: you have a consultation tomorrow. Its time, and how to join "
+            "or where to go, are on its page."
+        ),
+        _SEE_CONSULTATION,
+    ),
+    Notice(
+        Kind.REMINDER,
+        SPECIALIST_ASSIGNED,
+        _("Reminder: a consultation on %(ref)s is tomorrow"),
+        _("A reminder: a consultation on %(ref)s is tomorrow"),
+        _(
+            "This is a reminder: you have a consultation on %(ref)s tomorrow. Its time is on "
+            "its page."
+        ),
+        _SEE_CONSULTATION,
+    ),
 )
 
 
@@ -553,8 +890,13 @@ def case_url_for(case: Case, user) -> str:
     return reverse("requests_app:staff_case", args=[case.uuid])
 
 
-def send_notices(case: Case, notices: tuple[Notice, ...], *, actor,
-                 url_for: Callable[[Case, User], str] = case_url_for) -> None:
+def send_notices(
+    case: Case,
+    notices: tuple[Notice, ...],
+    *,
+    actor,
+    url_for: Callable[[Case, User], str] = case_url_for,
+) -> None:
     """Write the declared notifications in the caller's transaction. Staff are not
     told of their own moves; the account holder always is (it is their receipt).
     `url_for(case, user)`: where each notification takes its reader, unless the
@@ -582,26 +924,42 @@ def notify_notice(case: Case, notice: Notice, user, *, url: str, calendar=None):
         values.update(notice.details(case, user))
     email = None
     if notice.subject and notice.sentence:
-        email = EmailText(subject=str(notice.subject) % values,
-                          sentence=str(notice.sentence) % values,
-                          action=str(notice.action) if notice.action else "")
-    return notify(recipient=user, kind=notice.kind, title=str(notice.title) % values, url=url,
-                  reference=case.reference or "", email=email, calendar=calendar)
+        email = EmailText(
+            subject=str(notice.subject) % values,
+            sentence=str(notice.sentence) % values,
+            action=str(notice.action) if notice.action else "",
+        )
+    return notify(
+        recipient=user,
+        kind=notice.kind,
+        title=str(notice.title) % values,
+        url=url,
+        reference=case.reference or "",
+        email=email,
+        calendar=calendar,
+    )
 
 
 # Moves SecondOp makes itself (actor=None), from a periodic task.
-SYSTEM_MOVES = frozenset({
-    (S.OFFERED, S.MATCHING),  # an offer expired
-    # Everything asked for arrived and passed its checks (records verification).
-    (S.AWAITING_RECORDS, S.TRIAGE),
-    (S.AWAITING_RECORDS, S.IN_REVIEW),
-    # The follow-up window is over and no question is open (aftercare.tasks).
-    (S.DELIVERED, S.CLOSED),
-})
+SYSTEM_MOVES = frozenset(
+    {
+        (S.OFFERED, S.MATCHING),  # an offer expired
+        # Everything asked for arrived and passed its checks (records verification).
+        (S.AWAITING_RECORDS, S.TRIAGE),
+        (S.AWAITING_RECORDS, S.IN_REVIEW),
+        # The follow-up window is over and no question is open (aftercare.tasks).
+        (S.DELIVERED, S.CLOSED),
+    }
+)
 
 
 def case_transition(
-    *, actor, ref: UUID | str, to_status: str, reason: str = "", request=None,
+    *,
+    actor,
+    ref: UUID | str,
+    to_status: str,
+    reason: str = "",
+    request=None,
     on_change: Callable[[Case, CaseEvent], list[str] | None] | None = None,
 ) -> TransitionResult:
     """Move the case `ref` to `to_status` as `actor` (None: SecondOp itself, for
@@ -639,13 +997,23 @@ def case_transition(
             case.closed_at = timezone.now()
             fields.append("closed_at")
         event = CaseEvent.objects.create(
-            case=case, actor=actor, old_status=old, new_status=to_status, reason=reason,
+            case=case,
+            actor=actor,
+            old_status=old,
+            new_status=to_status,
+            reason=reason,
         )
         if on_change is not None:
             fields += on_change(case, event) or []
         case.save(update_fields=fields)
-        log_event(actor=actor, action=f"requests.case.{to_status}", obj=case, request=request,
-                  old={"status": old}, new={"status": to_status, "reason": reason})
+        log_event(
+            actor=actor,
+            action=f"requests.case.{to_status}",
+            obj=case,
+            request=request,
+            old={"status": old},
+            new={"status": to_status, "reason": reason},
+        )
         send_notices(case, NOTICES[(old, to_status)], actor=actor)
         if old == S.OFFERED and to_status != S.IN_REVIEW:
             _close_open_offers(case)
@@ -660,4 +1028,5 @@ def _close_open_offers(case: Case) -> None:
     with it (withdrawn): the specialist loses the summary and the slot. A decline
     or an expiry then records its own outcome on the offer."""
     apps.get_model("specialists", "Offer").objects.filter(case=case, status="open").update(
-        status="withdrawn", answered_at=timezone.now())
+        status="withdrawn", answered_at=timezone.now()
+    )

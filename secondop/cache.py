@@ -61,8 +61,12 @@ class FailSoftRedisCache(RedisCache):
             if warn:
                 self._warned_at = now
         if warn:
-            logger.warning("Redis cache unavailable (%s on %s): cache reads are misses and "
-                           "writes are skipped until it answers.", type(error).__name__, operation)
+            logger.warning(
+                "Redis cache unavailable (%s on %s): cache reads are misses and "
+                "writes are skipped until it answers.",
+                type(error).__name__,
+                operation,
+            )
 
     def _call(self, operation: str, *args, **kwargs):
         if time.monotonic() < self._skip_until:

@@ -35,7 +35,8 @@ class PHISafeExceptionReporter(ExceptionReporter):
     def get_traceback_data(self):
         data = super().get_traceback_data()
         if self.request is not None:
-            data["request_GET_items"] = [(key, self.filter.cleansed_substitute)
-                                         for key in self.request.GET]
+            data["request_GET_items"] = [
+                (key, self.filter.cleansed_substitute) for key in self.request.GET
+            ]
             data["request_insecure_uri"] = self.request.path
         return data

@@ -46,8 +46,9 @@ class DateInputWidget(forms.MultiWidget):
                 part_attrs["autocomplete"] = f"bday-{name}"
             return forms.TextInput(part_attrs)
 
-        super().__init__({"day": part("day", 2), "month": part("month", 2),
-                          "year": part("year", 4)}, attrs)
+        super().__init__(
+            {"day": part("day", 2), "month": part("month", 2), "year": part("year", 4)}, attrs
+        )
 
     def decompress(self, value):
         if isinstance(value, str):
@@ -141,9 +142,13 @@ class DateInputField(forms.Field):
         if re.fullmatch(r"\d+", year) and len(year) != 4:
             raise self._error("year_digits", ["year"])
         day_number, month_number = _day(day), _month(month)
-        wrong = [part for part, ok in zip(PARTS, (day_number, month_number,
-                                                  re.fullmatch(r"\d{4}", year)), strict=True)
-                 if not ok]
+        wrong = [
+            part
+            for part, ok in zip(
+                PARTS, (day_number, month_number, re.fullmatch(r"\d{4}", year)), strict=True
+            )
+            if not ok
+        ]
         if wrong:
             raise self._error("invalid", wrong)
         try:
@@ -191,7 +196,7 @@ def date_input_formfield(db_field, **kwargs):
 
 
 class CharacterLimitValidator(MaxLengthValidator):
-    """"You have 1,234 characters too many", instead of Django's "Ensure this
+    """ "You have 1,234 characters too many", instead of Django's "Ensure this
     value has at most 2000 characters (it has 3234)."
 
     A line break counts as one character, as it does in the browser's count:
@@ -206,11 +211,18 @@ class CharacterLimitValidator(MaxLengthValidator):
         too_many = length - self.limit_value
         if too_many > 0:
             raise ValidationError(
-                ngettext("You have %(count)s character too many",
-                         "You have %(count)s characters too many", too_many),
+                ngettext(
+                    "You have %(count)s character too many",
+                    "You have %(count)s characters too many",
+                    too_many,
+                ),
                 code=self.code,
-                params={"count": number_format(too_many, force_grouping=True),
-                        "limit_value": self.limit_value, "show_value": length, "value": value},
+                params={
+                    "count": number_format(too_many, force_grouping=True),
+                    "limit_value": self.limit_value,
+                    "show_value": length,
+                    "value": value,
+                },
             )
 
 
@@ -233,8 +245,11 @@ def character_count(field: forms.Field) -> None:
 
     Call it once the field's widget is final. Other fields are left alone.
     """
-    if not (isinstance(field, forms.CharField) and field.max_length
-            and isinstance(field.widget, forms.Textarea)):
+    if not (
+        isinstance(field, forms.CharField)
+        and field.max_length
+        and isinstance(field.widget, forms.Textarea)
+    ):
         return
     field.widget.attrs.pop("maxlength", None)
     field.widget.attrs["data-maxlength"] = field.max_length

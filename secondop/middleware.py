@@ -19,7 +19,13 @@ class SecurityHeadersMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             response.headers.pop("Expires", None)
-            patch_cache_control(response, no_store=True, private=True, no_cache=True,
-                                must_revalidate=True, max_age=0)
+            patch_cache_control(
+                response,
+                no_store=True,
+                private=True,
+                no_cache=True,
+                must_revalidate=True,
+                max_age=0,
+            )
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response

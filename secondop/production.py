@@ -21,26 +21,36 @@ def production_problems(env) -> list[str]:
         problems.append("DATABASE_URL: SQLite is for local development; set a PostgreSQL URL.")
     redis = env("REDIS_URL", default="")
     if not (redis or env("CACHE_REDIS_URL", default="")):
-        problems.append("REDIS_URL (or CACHE_REDIS_URL): without it the cache is per process, "
-                        "so rate limits and TOTP replay protection would not hold.")
+        problems.append(
+            "REDIS_URL (or CACHE_REDIS_URL): without it the cache is per process, "
+            "so rate limits and TOTP replay protection would not hold."
+        )
     if not (redis or env("CELERY_BROKER_URL", default="")):
-        problems.append("REDIS_URL (or CELERY_BROKER_URL): without a broker, background tasks "
-                        "would run inside web requests.")
+        problems.append(
+            "REDIS_URL (or CELERY_BROKER_URL): without a broker, background tasks "
+            "would run inside web requests."
+        )
     smtp = env("SMTP_URL", default="")
     if env("MAIL_FILE_DIR", default=""):
         problems.append("MAIL_FILE_DIR: email written to files is for tests; unset it.")
     if not smtp:
         problems.append("SMTP_URL: email would be printed to the console; set an SMTP server.")
     elif not _smtp_uses_tls(smtp) and not env.bool("SMTP_ALLOW_UNENCRYPTED", default=False):
-        problems.append("SMTP_URL: use TLS (smtp://…:587?tls=True, or smtps://…:465); "
-                        "SMTP_ALLOW_UNENCRYPTED=true only for a mail catcher on a private "
-                        "network.")
+        problems.append(
+            "SMTP_URL: use TLS (smtp://…:587?tls=True, or smtps://…:465); "
+            "SMTP_ALLOW_UNENCRYPTED=true only for a mail catcher on a private "
+            "network."
+        )
     if not env("AWS_STORAGE_BUCKET_NAME", default=""):
-        problems.append("AWS_STORAGE_BUCKET_NAME: records would be stored on the web server's "
-                        "disk; set the private S3 bucket.")
+        problems.append(
+            "AWS_STORAGE_BUCKET_NAME: records would be stored on the web server's "
+            "disk; set the private S3 bucket."
+        )
     if not env("CLAMD_ADDRESS", default=""):
-        problems.append("CLAMD_ADDRESS: uploaded records would not be scanned for malware; "
-                        "point it at clamd (tcp://clamav:3310).")
+        problems.append(
+            "CLAMD_ADDRESS: uploaded records would not be scanned for malware; "
+            "point it at clamd (tcp://clamav:3310)."
+        )
     return problems
 
 
@@ -54,5 +64,7 @@ def _smtp_uses_tls(url: str) -> bool:
 
 def refusal_message(problems: list[str]) -> str:
     lines = "\n".join(f"  - {p}" for p in problems)
-    return (f"SecondOp will not start: DEBUG is off and these settings are not safe for "
-            f"production:\n{lines}\n{LOCAL_DEVELOPMENT}")
+    return (
+        f"SecondOp will not start: DEBUG is off and these settings are not safe for "
+        f"production:\n{lines}\n{LOCAL_DEVELOPMENT}"
+    )

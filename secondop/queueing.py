@@ -32,8 +32,7 @@ def queue_now(task, *args, if_unqueued: Callable[[], None] | None = None, **opti
     return False
 
 
-def queue_on_commit(task, *args, if_unqueued: Callable[[], None] | None = None,
-                    **options) -> None:
+def queue_on_commit(task, *args, if_unqueued: Callable[[], None] | None = None, **options) -> None:
     """Queue `task(*args)` once the current transaction commits (never if it rolls
     back); see queue_now for a broker that is down."""
     transaction.on_commit(lambda: queue_now(task, *args, if_unqueued=if_unqueued, **options))

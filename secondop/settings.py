@@ -145,8 +145,11 @@ if CACHE_REDIS_URL:
             "BACKEND": "secondop.cache.FailSoftRedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="secondop"),
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1,
-                        "retry": Retry(NoBackoff(), 1)},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                "retry": Retry(NoBackoff(), 1),
+            },
         }
     }
 else:
@@ -155,8 +158,11 @@ else:
 # Sessions read from Redis; the database copy is written only when a session
 # changes (sign-in, and the idle timestamp at most once a minute). With Redis down
 # they are read from the database (the cache answers a miss).
-SESSION_ENGINE = ("django.contrib.sessions.backends.cached_db" if CACHE_REDIS_URL
-                  else "django.contrib.sessions.backends.db")
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 SESSION_COOKIE_AGE = 60 * 60 * 12  # absolute cap; idle expiry is shorter, see below
 SESSION_SAVE_EVERY_REQUEST = False
 # Idle expiry, in seconds, enforced by IdleSessionTimeoutMiddleware.
@@ -171,8 +177,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},  # OWASP ASVS 4.0 L2, 2.1.1
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },  # OWASP ASVS 4.0 L2, 2.1.1
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -363,8 +371,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # minutes): a shorter one hands the same delayed message to a second worker. Lost work
 # comes back sooner through the sweeps below, which find it in the database (a lapsed
 # lease, no row lock, nothing delivered) within 2 minutes of a worker being up.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
-                                   "visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": 3600,
+}
 # A web request publishing while Redis is down must not hang: the outbox row is
 # already committed and the sweep re-queues it later.
 CELERY_TASK_PUBLISH_RETRY = True
@@ -431,8 +442,9 @@ NOTIFICATIONS_EMAIL_GIVE_UP_AFTER = timedelta(
 )
 # An email waits this long for what else happens to the same person, and goes out
 # with it as one email (a digest). None with eager tasks: nothing would come back.
-NOTIFICATIONS_DIGEST_WINDOW = timedelta(seconds=env.int(
-    "NOTIFICATIONS_DIGEST_WINDOW", default=0 if CELERY_TASK_ALWAYS_EAGER else 90))
+NOTIFICATIONS_DIGEST_WINDOW = timedelta(
+    seconds=env.int("NOTIFICATIONS_DIGEST_WINDOW", default=0 if CELERY_TASK_ALWAYS_EAGER else 90)
+)
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -476,9 +488,11 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 if TRUSTED_PROXY_COUNT:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Features no SecondOp page uses, switched off for every page (and any script).
-PERMISSIONS_POLICY = ("accelerometer=(), autoplay=(), camera=(), display-capture=(), "
-                      "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
-                      "midi=(), payment=(), usb=(), browsing-topics=()")
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), "
+    "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "midi=(), payment=(), usb=(), browsing-topics=()"
+)
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -502,8 +516,12 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "django.request": {"filters": ["redact_tokens"]},
         # Configuring it replaces Django's default, so its handler is named again.
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False,
-                          "filters": ["redact_tokens"]},
+        "django.server": {
+            "handlers": ["console"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["redact_tokens"],
+        },
     },
 }
 

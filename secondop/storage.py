@@ -9,8 +9,13 @@ from django.core.files.storage import default_storage
 
 
 def s3_storage_config(
-    *, bucket: str, endpoint_url: str | None, region: str, access_key: str | None,
-    secret_key: str | None, addressing_style: str = "path",
+    *,
+    bucket: str,
+    endpoint_url: str | None,
+    region: str,
+    access_key: str | None,
+    secret_key: str | None,
+    addressing_style: str = "path",
 ) -> dict:
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -65,7 +70,10 @@ def _public_client(endpoint: str, region: str, access_key: str | None, secret_ke
     from botocore.config import Config
 
     return boto3.client(
-        "s3", endpoint_url=endpoint, region_name=region, aws_access_key_id=access_key,
+        "s3",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=access_key,
         aws_secret_access_key=secret_key,
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
@@ -77,8 +85,12 @@ def _signing_client():
     if not public:
         return _client()
     options = settings.STORAGES["default"].get("OPTIONS", {})
-    return _public_client(public, options.get("region_name") or "us-east-1",
-                          options.get("access_key"), options.get("secret_key"))
+    return _public_client(
+        public,
+        options.get("region_name") or "us-east-1",
+        options.get("access_key"),
+        options.get("secret_key"),
+    )
 
 
 def public_origin() -> str:
@@ -126,14 +138,16 @@ def delete(keys: list[str]) -> None:
     client, bucket = _client(), settings.AWS_STORAGE_BUCKET_NAME
     try:
         for start in range(0, len(keys), 1000):
-            chunk = keys[start:start + 1000]
-            client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk],
-                                                         "Quiet": True})
+            chunk = keys[start : start + 1000]
+            client.delete_objects(
+                Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+            )
         for key in keys:
             uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=key).get("Uploads", [])
             for upload in uploads:
-                client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
-                                              UploadId=upload["UploadId"])
+                client.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
     except Exception as error:
         if _transient(error):
             raise StorageUnavailable from error
@@ -176,8 +190,9 @@ def delete_under(prefix: str) -> None:
         try:
             uploads = client.list_multipart_uploads(Bucket=bucket, Prefix=prefix)
             for upload in uploads.get("Uploads", []):
-                client.abort_multipart_upload(Bucket=bucket, Key=upload["Key"],
-                                              UploadId=upload["UploadId"])
+                client.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
         except Exception as error:
             if _transient(error):
                 raise StorageUnavailable from error
@@ -194,8 +209,12 @@ def copy(source: str, target: str) -> None:
         return
     bucket = settings.AWS_STORAGE_BUCKET_NAME
     try:
-        _client().copy({"Bucket": bucket, "Key": source}, bucket, target,
-                       ExtraArgs={"ServerSideEncryption": "AES256"})
+        _client().copy(
+            {"Bucket": bucket, "Key": source},
+            bucket,
+            target,
+            ExtraArgs={"ServerSideEncryption": "AES256"},
+        )
     except Exception as error:
         if _transient(error):
             raise StorageUnavailable from error
@@ -212,8 +231,13 @@ def save_bytes(key: str, data: bytes, content_type: str = "application/octet-str
         default_storage.save(key, ContentFile(data))
         return
     try:
-        _client().put_object(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Key=key, Body=data,
-                             ContentType=content_type, ServerSideEncryption="AES256")
+        _client().put_object(
+            Bucket=settings.AWS_STORAGE_BUCKET_NAME,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            ServerSideEncryption="AES256",
+        )
     except Exception as error:
         if _transient(error):
             raise StorageUnavailable from error
@@ -229,9 +253,12 @@ def download_url(*, key: str, disposition: str, content_type: str) -> str:
     """A presigned GET that lives about a minute, naming the file safely."""
     return _signing_client().generate_presigned_url(
         "get_object",
-        Params={"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": key,
-                "ResponseContentDisposition": disposition,
-                "ResponseContentType": content_type or "application/octet-stream",
-                "ResponseCacheControl": "private, no-store"},
+        Params={
+            "Bucket": settings.AWS_STORAGE_BUCKET_NAME,
+            "Key": key,
+            "ResponseContentDisposition": disposition,
+            "ResponseContentType": content_type or "application/octet-stream",
+            "ResponseCacheControl": "private, no-store",
+        },
         ExpiresIn=settings.RECORDS_DOWNLOAD_URL_SECONDS,
     )

@@ -28,8 +28,11 @@ _LEGACY_PREFIXES = ("Etc/", "SystemV/", "US/", "Canada/", "Mexico/", "Brazil/", 
 @cache
 def iana_zones() -> tuple[str, ...]:
     """The IANA zone names a person may choose, sorted ("America/New_York", ...)."""
-    places = sorted(name for name in available_timezones()
-                    if "/" in name and not name.startswith(_LEGACY_PREFIXES))
+    places = sorted(
+        name
+        for name in available_timezones()
+        if "/" in name and not name.startswith(_LEGACY_PREFIXES)
+    )
     return (*places, "UTC")
 
 
@@ -57,16 +60,17 @@ def user_zone(user) -> ZoneInfo:
 
 
 def abbreviation(local: datetime) -> str:
-    """"EST", "PDT"; "UTC-03" for a zone whose abbreviation is only an offset."""
+    """ "EST", "PDT"; "UTC-03" for a zone whose abbreviation is only an offset."""
     name = local.tzname() or ""
     if name and name[0].isalpha():
         return name
     return f"UTC{name}" if name else "UTC"
 
 
-def format_local(moment: datetime | None, date_fmt: str = "j F Y", *, tz: ZoneInfo | None = None
-                 ) -> str:
-    """"7 December 2026, 9:40 PM EST": `moment` in `tz` (the active zone by default),
+def format_local(
+    moment: datetime | None, date_fmt: str = "j F Y", *, tz: ZoneInfo | None = None
+) -> str:
+    """ "7 December 2026, 9:40 PM EST": `moment` in `tz` (the active zone by default),
     its date in `date_fmt` (Django's date format), the clock and the zone's
     abbreviation. "" for None."""
     if moment is None:

@@ -99,7 +99,8 @@ class SpecialistProfileAdminForm(forms.ModelForm):
     the photo service gives it, and the file is checked with Pillow first."""
 
     new_photo = forms.FileField(
-        label=_("upload a photo"), required=False,
+        label=_("upload a photo"),
+        required=False,
         widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png"}),
         help_text=_("A JPEG or PNG image, smaller than 5 MB. It replaces the current photo."),
     )
@@ -107,9 +108,22 @@ class SpecialistProfileAdminForm(forms.ModelForm):
 
     class Meta:
         model = SpecialistProfile
-        fields = ["user", "credential", "title", "specialties", "subspecialty", "institution",
-                  "bio", "languages", "conditions", "insurance_networks", "consultation_modes",
-                  "accepting_cases", "max_open_cases", "turnaround_days"]
+        fields = [
+            "user",
+            "credential",
+            "title",
+            "specialties",
+            "subspecialty",
+            "institution",
+            "bio",
+            "languages",
+            "conditions",
+            "insurance_networks",
+            "consultation_modes",
+            "accepting_cases",
+            "max_open_cases",
+            "turnaround_days",
+        ]
 
     def clean_new_photo(self):
         upload = self.cleaned_data.get("new_photo")
@@ -149,8 +163,12 @@ class SpecialistProfileAdmin(admin.ModelAdmin):
         # re-encoded, stored under a random name, audited.
         if form.cleaned_data.get("new_photo"):
             profile_services.specialist_photo_set(
-                actor=request.user, profile=obj, upload=form.cleaned_data["new_photo"],
-                request=request)
+                actor=request.user,
+                profile=obj,
+                upload=form.cleaned_data["new_photo"],
+                request=request,
+            )
         elif form.cleaned_data.get("remove_photo"):
-            profile_services.specialist_photo_remove(actor=request.user, profile=obj,
-                                                     request=request)
+            profile_services.specialist_photo_remove(
+                actor=request.user, profile=obj, request=request
+            )

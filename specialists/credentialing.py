@@ -30,10 +30,14 @@ EXPIRY_NOTICE_DAYS = 60
 
 
 def _values(licence: Licence) -> dict:
-    return {"state": licence.state, "number": licence.number,
-            "expires_on": licence.expires_on.isoformat(),
-            "verification": licence.verification,
-            "source": licence.verification_source, "note": licence.verification_note}
+    return {
+        "state": licence.state,
+        "number": licence.number,
+        "expires_on": licence.expires_on.isoformat(),
+        "verification": licence.verification,
+        "source": licence.verification_source,
+        "note": licence.verification_note,
+    }
 
 
 def _admin_only(actor) -> None:
@@ -46,23 +50,41 @@ def _seen_matches(licence: Licence, seen: dict | None) -> None:
     expiry or state of checking changed since then is refused, not decided unseen."""
     if seen is None:
         return
-    now = {"number": licence.number, "expires_on": licence.expires_on.isoformat(),
-           "verification": licence.verification}
+    now = {
+        "number": licence.number,
+        "expires_on": licence.expires_on.isoformat(),
+        "verification": licence.verification,
+    }
     if any(str(seen.get(key, "")) != value for key, value in now.items()):
-        raise ValidationError(_("This licence changed since you opened the page (its number, "
-                                "expiry date or check). Look at it again before deciding."))
+        raise ValidationError(
+            _(
+                "This licence changed since you opened the page (its number, "
+                "expiry date or check). Look at it again before deciding."
+            )
+        )
 
 
 def _locked(licence_id: int) -> Licence:
-    licence = (Licence.objects.select_for_update().select_related("profile__user")
-               .filter(pk=licence_id).first())
+    licence = (
+        Licence.objects.select_for_update()
+        .select_related("profile__user")
+        .filter(pk=licence_id)
+        .first()
+    )
     if licence is None:
         raise ValidationError(_("This licence is no longer on file: the specialist removed it."))
     return licence
 
 
-def licence_verify(*, actor: User, licence_id: int, source: str, note: str = "",
-                   seen: dict | None = None, request=None) -> Licence:
+def licence_verify(
+    *,
+    actor: User,
+    licence_id: int,
+    source: str,
+    note: str = "",
+    seen: dict | None = None,
+    request=None,
+) -> Licence:
     """Mark a licence verified against `source`, up to the expiry date it shows
     now. A licence already verified up to that date is left as it is (a double
     submit); an expired one cannot be verified. `seen`: the number, expiry and
@@ -72,39 +94,63 @@ def licence_verify(*, actor: User, licence_id: int, source: str, note: str = "",
         raise ValidationError({"source": _("Choose where you checked the licence.")})
     with transaction.atomic():
         licence = _locked(licence_id)
-        if (licence.verification == LicenceVerification.VERIFIED
-                and licence.verified_expires_on == licence.expires_on):
+        if (
+            licence.verification == LicenceVerification.VERIFIED
+            and licence.verified_expires_on == licence.expires_on
+        ):
             return licence
         _seen_matches(licence, seen)
         if licence.expires_on <= timezone.localdate():
-            raise ValidationError(_("This licence has expired: the specialist must renew it "
-                                    "before it can be verified."))
+            raise ValidationError(
+                _(
+                    "This licence has expired: the specialist must renew it "
+                    "before it can be verified."
+                )
+            )
         old = _values(licence)
         licence.verification = LicenceVerification.VERIFIED
         licence.verified_by, licence.verified_at = actor, timezone.now()
         licence.verification_source, licence.verification_note = source, note.strip()
         licence.verified_expires_on = licence.expires_on
-        licence.save(update_fields=["verification", "verified_by", "verified_at",
-                                    "verification_source", "verification_note",
-                                    "verified_expires_on"])
-        log_event(actor=actor, action="specialists.licence.verified", obj=licence.profile,
-                  request=request, old=old, new=_values(licence))
-        _tell_specialist(licence, _("Your licence in %(state)s is verified: you can be "
-                                    "offered cases of patients who live there."),
-                         subject=_("Your licence in %(state)s is verified"))
+        licence.save(
+            update_fields=[
+                "verification",
+                "verified_by",
+                "verified_at",
+                "verification_source",
+                "verification_note",
+                "verified_expires_on",
+            ]
+        )
+        log_event(
+            actor=actor,
+            action="specialists.licence.verified",
+            obj=licence.profile,
+            request=request,
+            old=old,
+            new=_values(licence),
+        )
+        _tell_specialist(
+            licence,
+            _(
+                "Your licence in %(state)s is verified: you can be "
+                "offered cases of patients who live there."
+            ),
+            subject=_("Your licence in %(state)s is verified"),
+        )
         return licence
 
 
-def licence_refuse(*, actor: User, licence_id: int, note: str, seen: dict | None = None,
-                   request=None) -> Licence:
+def licence_refuse(
+    *, actor: User, licence_id: int, note: str, seen: dict | None = None, request=None
+) -> Licence:
     """Refuse a licence the source does not confirm (wrong number, lapsed,
     restricted). The specialist reads the note; open offers in that state go
     back to matching."""
     _admin_only(actor)
     note = note.strip()
     if not note:
-        raise ValidationError({"note": _("Say what the source showed: the specialist reads "
-                                         "it.")})
+        raise ValidationError({"note": _("Say what the source showed: the specialist reads it.")})
     with transaction.atomic():
         licence = _locked(licence_id)
         if licence.verification == LicenceVerification.REFUSED:
@@ -115,13 +161,28 @@ def licence_refuse(*, actor: User, licence_id: int, note: str, seen: dict | None
         licence.verified_by, licence.verified_at = actor, timezone.now()
         licence.verification_note = note
         licence.verified_expires_on = None
-        licence.save(update_fields=["verification", "verified_by", "verified_at",
-                                    "verification_note", "verified_expires_on"])
-        log_event(actor=actor, action="specialists.licence.refused", obj=licence.profile,
-                  request=request, old=old, new=_values(licence))
-        _tell_specialist(licence, _("Your licence in %(state)s could not be verified. "
-                                    "Open your profile to see why."),
-                         subject=_("Your licence in %(state)s could not be verified"))
+        licence.save(
+            update_fields=[
+                "verification",
+                "verified_by",
+                "verified_at",
+                "verification_note",
+                "verified_expires_on",
+            ]
+        )
+        log_event(
+            actor=actor,
+            action="specialists.licence.refused",
+            obj=licence.profile,
+            request=request,
+            old=old,
+            new=_values(licence),
+        )
+        _tell_specialist(
+            licence,
+            _("Your licence in %(state)s could not be verified. Open your profile to see why."),
+            subject=_("Your licence in %(state)s could not be verified"),
+        )
         offers_recheck(profile_id=licence.profile_id, state=licence.state)
         return licence
 
@@ -138,10 +199,15 @@ def licence_reset_verification(licence: Licence) -> bool:
 
 def _tell_specialist(licence: Licence, title: str, *, subject: str) -> None:
     words = {"state": licence.get_state_display()}
-    notify(recipient=licence.profile.user, kind=Kind.CREDENTIALING, title=title % words,
-           url=reverse("specialists:profile_licences"),
-           email=EmailText(subject=subject % words, sentence=title % words,
-                           action=_("See your licences")))
+    notify(
+        recipient=licence.profile.user,
+        kind=Kind.CREDENTIALING,
+        title=title % words,
+        url=reverse("specialists:profile_licences"),
+        email=EmailText(
+            subject=subject % words, sentence=title % words, action=_("See your licences")
+        ),
+    )
 
 
 def offers_recheck(*, profile_id: int, state: str) -> int:
@@ -151,20 +217,22 @@ def offers_recheck(*, profile_id: int, state: str) -> int:
     licence; returns how many were withdrawn."""
     from .models import SpecialistProfile
 
-    user_id = SpecialistProfile.objects.filter(pk=profile_id).values_list("user_id",
-                                                                          flat=True).first()
+    user_id = (
+        SpecialistProfile.objects.filter(pk=profile_id).values_list("user_id", flat=True).first()
+    )
     from .matching import still_qualifies
 
-    offers = Offer.objects.filter(specialist_id=user_id, status=OfferStatus.OPEN,
-                                  case__patient_state=state).select_related("case__specialty")
+    offers = Offer.objects.filter(
+        specialist_id=user_id, status=OfferStatus.OPEN, case__patient_state=state
+    ).select_related("case__specialty")
     withdrawn = 0
     for offer in offers:
         if still_qualifies(case=offer.case, specialist_id=user_id):
             continue
         withdrawn += offer_withdraw(
             offer_id=offer.pk,
-            reason=_("The specialist's licence in the patient's state is not verified any "
-                     "more."))
+            reason=_("The specialist's licence in the patient's state is not verified any more."),
+        )
     return withdrawn
 
 
@@ -178,8 +246,12 @@ def offer_withdraw(*, offer_id: int, reason: str) -> bool:
             return False
         # The case row first, then the offer, as offer_accept locks them.
         Case.objects.select_for_update().filter(pk=case_id).first()
-        offer = (Offer.objects.select_for_update().select_related("case", "specialist")
-                 .filter(pk=offer_id, status=OfferStatus.OPEN).first())
+        offer = (
+            Offer.objects.select_for_update()
+            .select_related("case", "specialist")
+            .filter(pk=offer_id, status=OfferStatus.OPEN)
+            .first()
+        )
         if offer is None:
             return False
         offer.status = OfferStatus.WITHDRAWN
@@ -189,22 +261,41 @@ def offer_withdraw(*, offer_id: int, reason: str) -> bool:
         if case.status == CaseStatus.OFFERED:
             from requests_app.workflow import case_transition
 
-            case_transition(actor=None, ref=case.uuid, to_status=CaseStatus.MATCHING,
-                            reason=str(_("We are finding another specialist.")))
-        log_event(actor=None, action="specialists.offer.withdrawn", obj=case,
-                  new={"specialist": offer.specialist_id, "reason": reason})
+            case_transition(
+                actor=None,
+                ref=case.uuid,
+                to_status=CaseStatus.MATCHING,
+                reason=str(_("We are finding another specialist.")),
+            )
+        log_event(
+            actor=None,
+            action="specialists.offer.withdrawn",
+            obj=case,
+            new={"specialist": offer.specialist_id, "reason": reason},
+        )
         # The reason stays in the audit log: it can name the case's specialty.
         ref = {"ref": case.reference}
-        notify(recipient=offer.specialist, kind=Kind.OFFER_WITHDRAWN,
-               title=_("The offer of %(ref)s to you is withdrawn: the case no longer fits "
-                       "your licences or specialty") % ref,
-               url=reverse("specialists:home"), reference=case.reference or "",
-               email=EmailText(
-                   subject=_("The offer of %(ref)s is withdrawn") % ref,
-                   sentence=_("SecondOp took back the offer of case %(ref)s to you: after a "
-                              "change to the case or to your licences it no longer fits. "
-                              "There is nothing for you to do.") % ref,
-                   action=_("See your workspace")))
+        notify(
+            recipient=offer.specialist,
+            kind=Kind.OFFER_WITHDRAWN,
+            title=_(
+                "The offer of %(ref)s to you is withdrawn: the case no longer fits "
+                "your licences or specialty"
+            )
+            % ref,
+            url=reverse("specialists:home"),
+            reference=case.reference or "",
+            email=EmailText(
+                subject=_("The offer of %(ref)s is withdrawn") % ref,
+                sentence=_(
+                    "SecondOp took back the offer of case %(ref)s to you: after a "
+                    "change to the case or to your licences it no longer fits. "
+                    "There is nothing for you to do."
+                )
+                % ref,
+                action=_("See your workspace"),
+            ),
+        )
         return True
 
 
@@ -213,25 +304,38 @@ def licences_waiting() -> QuerySet[Licence]:
     """New or changed licences, and renewals: a verified licence whose specialist
     typed a later expiry date than the one checked (it counts up to the checked
     date until then)."""
-    return (Licence.objects.filter(expires_on__gt=timezone.localdate())
-            .filter(Q(verification=LicenceVerification.UNVERIFIED)
-                    | Q(verification=LicenceVerification.VERIFIED,
-                        verified_expires_on__lt=F("expires_on")))
-            .select_related("profile__user").order_by("created_at", "pk"))
+    return (
+        Licence.objects.filter(expires_on__gt=timezone.localdate())
+        .filter(
+            Q(verification=LicenceVerification.UNVERIFIED)
+            | Q(verification=LicenceVerification.VERIFIED, verified_expires_on__lt=F("expires_on"))
+        )
+        .select_related("profile__user")
+        .order_by("created_at", "pk")
+    )
 
 
-def licences_expiring(*, within_days: int = EXPIRY_NOTICE_DAYS,
-                      today: date | None = None) -> QuerySet[Licence]:
+def licences_expiring(
+    *, within_days: int = EXPIRY_NOTICE_DAYS, today: date | None = None
+) -> QuerySet[Licence]:
     today = today or timezone.localdate()
-    return (Licence.objects.filter(verification=LicenceVerification.VERIFIED,
-                                   verified_expires_on__gt=today,
-                                   verified_expires_on__lte=today + timedelta(days=within_days))
-            .select_related("profile__user").order_by("verified_expires_on", "pk"))
+    return (
+        Licence.objects.filter(
+            verification=LicenceVerification.VERIFIED,
+            verified_expires_on__gt=today,
+            verified_expires_on__lte=today + timedelta(days=within_days),
+        )
+        .select_related("profile__user")
+        .order_by("verified_expires_on", "pk")
+    )
 
 
 def licences_refused() -> QuerySet[Licence]:
-    return (Licence.objects.filter(verification=LicenceVerification.REFUSED)
-            .select_related("profile__user", "verified_by").order_by("-verified_at", "pk"))
+    return (
+        Licence.objects.filter(verification=LicenceVerification.REFUSED)
+        .select_related("profile__user", "verified_by")
+        .order_by("-verified_at", "pk")
+    )
 
 
 def licences_expiry_notify(*, today: date | None = None) -> int:
@@ -242,8 +346,12 @@ def licences_expiry_notify(*, today: date | None = None) -> int:
     told = 0
     for licence_id in licences_expiring(today=today).values_list("pk", flat=True)[:1000]:
         with transaction.atomic():
-            licence = (Licence.objects.select_for_update().select_related("profile__user")
-                       .filter(pk=licence_id).first())
+            licence = (
+                Licence.objects.select_for_update()
+                .select_related("profile__user")
+                .filter(pk=licence_id)
+                .first()
+            )
             if licence is None or licence.expiry_notice_for == licence.verified_expires_on:
                 continue
             licence.expiry_notice_for = licence.verified_expires_on
@@ -251,20 +359,40 @@ def licences_expiry_notify(*, today: date | None = None) -> int:
             when = date_format(licence.verified_expires_on, "j F Y")
             state = licence.get_state_display()
             words = {"state": state, "date": when, "name": licence.profile.user.full_name}
-            sentence = _("Your licence in %(state)s expires on %(date)s: renew it and update "
-                         "your profile, or you stop being offered cases there.") % words
-            notify(recipient=licence.profile.user, kind=Kind.CREDENTIALING, title=sentence,
-                   url=reverse("specialists:profile_licences"),
-                   email=EmailText(subject=_("Your licence in %(state)s expires on %(date)s")
-                                   % words, sentence=sentence,
-                                   action=_("Update your licence")))
+            sentence = (
+                _(
+                    "Your licence in %(state)s expires on %(date)s: renew it and update "
+                    "your profile, or you stop being offered cases there."
+                )
+                % words
+            )
+            notify(
+                recipient=licence.profile.user,
+                kind=Kind.CREDENTIALING,
+                title=sentence,
+                url=reverse("specialists:profile_licences"),
+                email=EmailText(
+                    subject=_("Your licence in %(state)s expires on %(date)s") % words,
+                    sentence=sentence,
+                    action=_("Update your licence"),
+                ),
+            )
             for admin in admins:
                 title = _("A licence in %(state)s expires on %(date)s (%(name)s)") % words
-                notify(recipient=admin, kind=Kind.CREDENTIALING, title=title,
-                       url=reverse("credentialing:home"),
-                       email=EmailText(subject=title, sentence=_(
-                           "%(name)s's licence in %(state)s expires on %(date)s. It stops "
-                           "counting for matching that day unless a renewal is verified.")
-                           % words, action=_("Open the credentialing page")))
+                notify(
+                    recipient=admin,
+                    kind=Kind.CREDENTIALING,
+                    title=title,
+                    url=reverse("credentialing:home"),
+                    email=EmailText(
+                        subject=title,
+                        sentence=_(
+                            "%(name)s's licence in %(state)s expires on %(date)s. It stops "
+                            "counting for matching that day unless a renewal is verified."
+                        )
+                        % words,
+                        action=_("Open the credentialing page"),
+                    ),
+                )
             told += 1
     return told

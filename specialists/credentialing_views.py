@@ -28,14 +28,20 @@ class SeenMixin(forms.Form):
 
     def seen(self) -> dict:
         data = self.cleaned_data
-        return {"number": data["seen_number"], "expires_on": data["seen_expires_on"],
-                "verification": data["seen_verification"]}
+        return {
+            "number": data["seen_number"],
+            "expires_on": data["seen_expires_on"],
+            "verification": data["seen_verification"],
+        }
 
 
 def _seen_initial(licence) -> dict:
-    return {"licence": licence.pk, "seen_number": licence.number,
-            "seen_expires_on": licence.expires_on.isoformat(),
-            "seen_verification": licence.verification}
+    return {
+        "licence": licence.pk,
+        "seen_number": licence.number,
+        "seen_expires_on": licence.expires_on.isoformat(),
+        "seen_verification": licence.verification,
+    }
 
 
 class VerifyForm(SeenMixin):
@@ -43,20 +49,28 @@ class VerifyForm(SeenMixin):
     source = forms.ChoiceField(
         label=gettext_lazy("Where you checked it"),
         choices=[("", gettext_lazy("Choose a source")), *LicenceSource.choices],
-        error_messages={"required": gettext_lazy("Choose where you checked the licence.")})
-    note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False,
-                           max_length=1000,
-                           help_text=gettext_lazy("For example: active, no actions, checked "
-                                                  "against the number and name."))
+        error_messages={"required": gettext_lazy("Choose where you checked the licence.")},
+    )
+    note = forms.CharField(
+        label=gettext_lazy("Note (optional)"),
+        required=False,
+        max_length=1000,
+        help_text=gettext_lazy(
+            "For example: active, no actions, checked against the number and name."
+        ),
+    )
 
 
 class RefuseForm(SeenMixin):
     licence = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(
-        label=gettext_lazy("What the source showed"), max_length=1000,
+        label=gettext_lazy("What the source showed"),
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": gettext_lazy("Say what the source showed: the specialist "
-                                                 "reads it.")})
+        error_messages={
+            "required": gettext_lazy("Say what the source showed: the specialist reads it.")
+        },
+    )
 
 
 PAGE_SIZE = 200
@@ -69,14 +83,26 @@ def _admin(request) -> None:
 
 def _page(request, *, forms_by_licence=None, status=200):
     forms_by_licence = forms_by_licence or {}
-    waiting = [(licence, *forms_by_licence.get(licence.pk, (
-        VerifyForm(initial=_seen_initial(licence), prefix=f"v{licence.pk}"),
-        RefuseForm(initial=_seen_initial(licence), prefix=f"r{licence.pk}"))))
-        for licence in credentialing.licences_waiting()[:PAGE_SIZE]]
-    context = {"waiting": waiting, "waiting_total": credentialing.licences_waiting().count(),
-               "expiring": credentialing.licences_expiring()[:PAGE_SIZE],
-               "refused": credentialing.licences_refused()[:PAGE_SIZE],
-               "today": timezone.localdate()}
+    waiting = [
+        (
+            licence,
+            *forms_by_licence.get(
+                licence.pk,
+                (
+                    VerifyForm(initial=_seen_initial(licence), prefix=f"v{licence.pk}"),
+                    RefuseForm(initial=_seen_initial(licence), prefix=f"r{licence.pk}"),
+                ),
+            ),
+        )
+        for licence in credentialing.licences_waiting()[:PAGE_SIZE]
+    ]
+    context = {
+        "waiting": waiting,
+        "waiting_total": credentialing.licences_waiting().count(),
+        "expiring": credentialing.licences_expiring()[:PAGE_SIZE],
+        "refused": credentialing.licences_refused()[:PAGE_SIZE],
+        "today": timezone.localdate(),
+    }
     return render(request, "specialists/credentialing/home.html", context, status=status)
 
 
@@ -96,8 +122,11 @@ def _answer(request, form_class, prefix_letter, act):
         try:
             act(form)
         except ValidationError as error:
-            for field, errors in error.message_dict.items() if hasattr(
-                    error, "error_dict") else [(None, error.messages)]:
+            for field, errors in (
+                error.message_dict.items()
+                if hasattr(error, "error_dict")
+                else [(None, error.messages)]
+            ):
                 for message in errors:
                     form.add_error(field if field in form.fields else None, message)
         else:
@@ -105,14 +134,20 @@ def _answer(request, form_class, prefix_letter, act):
     if not known or not credentialing.licences_waiting().filter(pk=licence_id).exists():
         # Decided by someone else meanwhile, removed, or never on the list.
         problems = [str(e) for errors in form.errors.values() for e in errors]
-        messages.error(request, problems[0] if known and problems
-                       else _("Choose a licence from the list."))
+        messages.error(
+            request, problems[0] if known and problems else _("Choose a licence from the list.")
+        )
         return redirect("credentialing:home")
-    other_initial = {key.removeprefix(f"{prefix}-"): value for key, value in request.POST.items()
-                     if key.startswith(f"{prefix}-seen_") or key == f"{prefix}-licence"}
-    other = (RefuseForm(initial=other_initial, prefix=f"r{licence_id}")
-             if form_class is VerifyForm else
-             VerifyForm(initial=other_initial, prefix=f"v{licence_id}"))
+    other_initial = {
+        key.removeprefix(f"{prefix}-"): value
+        for key, value in request.POST.items()
+        if key.startswith(f"{prefix}-seen_") or key == f"{prefix}-licence"
+    }
+    other = (
+        RefuseForm(initial=other_initial, prefix=f"r{licence_id}")
+        if form_class is VerifyForm
+        else VerifyForm(initial=other_initial, prefix=f"v{licence_id}")
+    )
     pair = (form, other) if form_class is VerifyForm else (other, form)
     return _page(request, forms_by_licence={int(licence_id): pair}, status=400)
 
@@ -120,25 +155,53 @@ def _answer(request, form_class, prefix_letter, act):
 @require_POST
 @login_required
 def verify(request):
-    response = _answer(request, VerifyForm, "v", lambda form: credentialing.licence_verify(
-        actor=request.user, licence_id=form.cleaned_data["licence"],
-        source=form.cleaned_data["source"], note=form.cleaned_data["note"], seen=form.seen(),
-        request=request))
+    response = _answer(
+        request,
+        VerifyForm,
+        "v",
+        lambda form: credentialing.licence_verify(
+            actor=request.user,
+            licence_id=form.cleaned_data["licence"],
+            source=form.cleaned_data["source"],
+            note=form.cleaned_data["note"],
+            seen=form.seen(),
+            request=request,
+        ),
+    )
     if response is not None:
         return response
-    messages.success(request, _("The licence is verified. It counts for matching from now on, "
-                                "and the specialist is told."))
+    messages.success(
+        request,
+        _(
+            "The licence is verified. It counts for matching from now on, "
+            "and the specialist is told."
+        ),
+    )
     return redirect("credentialing:home")
 
 
 @require_POST
 @login_required
 def refuse(request):
-    response = _answer(request, RefuseForm, "r", lambda form: credentialing.licence_refuse(
-        actor=request.user, licence_id=form.cleaned_data["licence"],
-        note=form.cleaned_data["note"], seen=form.seen(), request=request))
+    response = _answer(
+        request,
+        RefuseForm,
+        "r",
+        lambda form: credentialing.licence_refuse(
+            actor=request.user,
+            licence_id=form.cleaned_data["licence"],
+            note=form.cleaned_data["note"],
+            seen=form.seen(),
+            request=request,
+        ),
+    )
     if response is not None:
         return response
-    messages.success(request, _("The licence is refused. The specialist is told why, and open "
-                                "offers in that state go back to matching."))
+    messages.success(
+        request,
+        _(
+            "The licence is refused. The specialist is told why, and open "
+            "offers in that state go back to matching."
+        ),
+    )
     return redirect("credentialing:home")

@@ -42,11 +42,15 @@ def directory(request):
     form = DirectoryFilterForm(request.GET or None, languages=selectors.directory_languages())
     filters = form.filters() if form.is_bound else {}
     page = Paginator(selectors.directory_list(filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
-        "form": form, "page": page, "query": query.urlencode(), "filtered": bool(filters),
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "filtered": bool(filters),
         "entries": [(profile, photo_url(profile)) for profile in page.object_list],
     }
     return render(request, "specialists/directory.html", context)
@@ -57,10 +61,15 @@ def specialist_detail(request, public_id):
     """One specialist's entry. A patient with a request they can still change is
     offered to name this specialist on it (when they are taking new cases)."""
     profile = selectors.directory_profile(public_id=public_id)
-    cases = (selectors.cases_open_to_a_preference(viewer=request.user)
-             if profile.accepting_cases else [])
-    context = {"profile": profile, "photo_url": photo_url(profile), "cases": cases,
-               "modes": mode_labels(profile.consultation_modes)}
+    cases = (
+        selectors.cases_open_to_a_preference(viewer=request.user) if profile.accepting_cases else []
+    )
+    context = {
+        "profile": profile,
+        "photo_url": photo_url(profile),
+        "cases": cases,
+        "modes": mode_labels(profile.consultation_modes),
+    }
     return render(request, "specialists/directory_detail.html", context)
 
 

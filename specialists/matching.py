@@ -87,8 +87,17 @@ from .models import (
 )
 
 RELAXABLE = frozenset({"mode", "language"})
-FILTERS = ("specialty", "accepting", "capacity", "licence", "institution", "leave", "mode",
-           "language", "offered")
+FILTERS = (
+    "specialty",
+    "accepting",
+    "capacity",
+    "licence",
+    "institution",
+    "leave",
+    "mode",
+    "language",
+    "offered",
+)
 NEAREST_MISSES_SHOWN = 5
 
 
@@ -120,13 +129,21 @@ class Ranking:
         if not self.near_checks:
             return "other"
         check = max(sorted(self.near_checks), key=lambda name: self.near_checks[name])
-        return {"licence": "no_licence", "specialty": "no_specialty", "capacity": "capacity",
-                "leave": "capacity", "accepting": "capacity"}.get(check, "other")
+        return {
+            "licence": "no_licence",
+            "specialty": "no_specialty",
+            "capacity": "capacity",
+            "leave": "capacity",
+            "accepting": "capacity",
+        }.get(check, "other")
 
     def why_no_one(self) -> list[str]:
         """The exclusion counts in words, largest first."""
-        return [_exclusion_text(name, n, self.case) for name, n in
-                sorted(self.excluded.items(), key=lambda item: (-item[1], item[0])) if n]
+        return [
+            _exclusion_text(name, n, self.case)
+            for name, n in sorted(self.excluded.items(), key=lambda item: (-item[1], item[0]))
+            if n
+        ]
 
 
 def _needs(case: Case) -> str:
@@ -143,33 +160,47 @@ def _exclusion_text(name: str, n: int, case: Case) -> str:
     if name == "specialty":
         needs = _needs(case)
         if not needs:
-            return ngettext("%(n)d considered, but the case has no specialty yet: choose one",
-                            "%(n)d considered, but the case has no specialty yet: choose one",
-                            n) % {"n": n}
+            return ngettext(
+                "%(n)d considered, but the case has no specialty yet: choose one",
+                "%(n)d considered, but the case has no specialty yet: choose one",
+                n,
+            ) % {"n": n}
         if case.specialty_id and case.icd10_id:
-            return ngettext("%(n)d not in %(specialty)s and not treating %(code)s",
-                            "%(n)d not in %(specialty)s and not treating %(code)s", n) % {
-                "n": n, "specialty": case.specialty.name, "code": case.icd10_id}
+            return ngettext(
+                "%(n)d not in %(specialty)s and not treating %(code)s",
+                "%(n)d not in %(specialty)s and not treating %(code)s",
+                n,
+            ) % {"n": n, "specialty": case.specialty.name, "code": case.icd10_id}
         if not case.specialty_id:
             return ngettext("%(n)d not treating %(code)s", "%(n)d not treating %(code)s", n) % {
-                "n": n, "code": case.icd10_id}
+                "n": n,
+                "code": case.icd10_id,
+            }
         return ngettext("%(n)d not in %(specialty)s", "%(n)d not in %(specialty)s", n) % {
-            "n": n, "specialty": needs}
+            "n": n,
+            "specialty": needs,
+        }
     texts = {
         "accepting": ngettext("%(n)d not accepting new cases", "%(n)d not accepting new cases", n),
         "capacity": ngettext("%(n)d at capacity", "%(n)d at capacity", n),
-        "licence": ngettext("%(n)d without a verified licence in %(state)s valid on the due date",
-                            "%(n)d without a verified licence in %(state)s valid on the due "
-                            "date", n),
-        "institution": ngettext("%(n)d at the diagnosing institution",
-                                "%(n)d at the diagnosing institution", n),
+        "licence": ngettext(
+            "%(n)d without a verified licence in %(state)s valid on the due date",
+            "%(n)d without a verified licence in %(state)s valid on the due date",
+            n,
+        ),
+        "institution": ngettext(
+            "%(n)d at the diagnosing institution", "%(n)d at the diagnosing institution", n
+        ),
         "leave": ngettext("%(n)d away before the due date", "%(n)d away before the due date", n),
-        "mode": ngettext("%(n)d not offering this consultation",
-                         "%(n)d not offering this consultation", n),
-        "language": ngettext("%(n)d not speaking %(language)s", "%(n)d not speaking %(language)s",
-                             n),
-        "offered": ngettext("%(n)d already offered this case", "%(n)d already offered this case",
-                            n),
+        "mode": ngettext(
+            "%(n)d not offering this consultation", "%(n)d not offering this consultation", n
+        ),
+        "language": ngettext(
+            "%(n)d not speaking %(language)s", "%(n)d not speaking %(language)s", n
+        ),
+        "offered": ngettext(
+            "%(n)d already offered this case", "%(n)d already offered this case", n
+        ),
     }
     return texts[name] % {"n": n, "state": state, "language": case.specialist_language}
 
@@ -216,7 +247,9 @@ class _Row:
     languages: tuple
     assigned_open: int
     offers_open: int
-    licence_expires: date | None  # the verified licence in the patient's state valid on the due date
+    licence_expires: (
+        date | None
+    )  # the verified licence in the patient's state valid on the due date
     on_leave: bool
     fits: bool  # practises what the case needs (the specialty filter)
     licence_verified_at: object = None  # when that licence was verified (a datetime)
@@ -231,8 +264,7 @@ ADULT_AGE = 18
 
 def _is_pediatric(certification: Certification) -> bool:
     name = certification.name.casefold()
-    return (certification.board.slug == "abp" or "pediatric" in name
-            or name.startswith("child"))
+    return certification.board.slug == "abp" or "pediatric" in name or name.startswith("child")
 
 
 def _is_adult(case: Case) -> bool | None:
@@ -244,18 +276,23 @@ def _is_adult(case: Case) -> bool | None:
     return on.year - case.patient_dob.year - (not had_birthday) >= ADULT_AGE
 
 
-def certifications_covering(code: str, *, adult: bool | None = None,
-                            diagnostic_ok: bool = False) -> set[int]:
+def certifications_covering(
+    code: str, *, adult: bool | None = None, diagnostic_ok: bool = False
+) -> set[int]:
     """The active certifications whose ICD-10-CM ranges cover `code`; for an
     adult, no pediatric certificate; pathology and radiology only if `diagnostic_ok`."""
     if not code:
         return set()
-    rows = (Certification.objects.filter(active=True).exclude(icd10_ranges="")
-            .select_related("board"))
+    rows = (
+        Certification.objects.filter(active=True).exclude(icd10_ranges="").select_related("board")
+    )
     if not diagnostic_ok:
         rows = rows.exclude(specialties__slug__in=DIAGNOSTIC_SPECIALTIES)
-    return {c.pk for c in rows if icd10_code_in(code, c.icd10_ranges)
-            and not (adult and _is_pediatric(c))}
+    return {
+        c.pk
+        for c in rows
+        if icd10_code_in(code, c.icd10_ranges) and not (adult and _is_pediatric(c))
+    }
 
 
 def fitting_certifications(case: Case) -> set[int]:
@@ -271,8 +308,9 @@ def fitting_certifications(case: Case) -> set[int]:
         grown = [c for c in means if not _is_pediatric(c)]
         wanted = {c.pk for c in (grown if adult and grown else means)}
     diagnostic_ok = bool(case.specialty_id) and case.specialty.slug in DIAGNOSTIC_SPECIALTIES
-    return wanted | certifications_covering(case.icd10_id or "", adult=adult,
-                                            diagnostic_ok=diagnostic_ok)
+    return wanted | certifications_covering(
+        case.icd10_id or "", adult=adult, diagnostic_ok=diagnostic_ok
+    )
 
 
 def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list[_Row]:
@@ -283,50 +321,118 @@ def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list
     took longer), the licence in the patient's state that is still valid on
     the due date (at most one: one licence per state), and leave overlapping
     today to the due date."""
-    assigned = (Case.objects.filter(specialist=OuterRef("user_id"), status__in=OPEN_STATES)
-                .order_by().values("specialist").annotate(n=Count("id")).values("n"))
-    offered = (Offer.objects.filter(specialist=OuterRef("user_id"), status=OfferStatus.OPEN)
-               .order_by().values("specialist").annotate(n=Count("id")).values("n"))
+    assigned = (
+        Case.objects.filter(specialist=OuterRef("user_id"), status__in=OPEN_STATES)
+        .order_by()
+        .values("specialist")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    offered = (
+        Offer.objects.filter(specialist=OuterRef("user_id"), status=OfferStatus.OPEN)
+        .order_by()
+        .values("specialist")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     # A licence stops counting on its expiry day: valid on the due date means
     # expiring after it.
-    licences = Licence.objects.filter(profile=OuterRef("pk"), state=case.patient_state or "",
-                                      expires_on__gt=due)
-    verified = licences.filter(verification=LicenceVerification.VERIFIED,
-                               verified_expires_on__gt=due).order_by()
-    waiting = licences.filter(Q(verification=LicenceVerification.UNVERIFIED)
-                              | Q(verification=LicenceVerification.VERIFIED,
-                                  verified_expires_on__lte=due))
-    away = LeavePeriod.objects.filter(profile=OuterRef("pk"), starts_on__lte=due,
-                                      ends_on__gte=today)
+    licences = Licence.objects.filter(
+        profile=OuterRef("pk"), state=case.patient_state or "", expires_on__gt=due
+    )
+    verified = licences.filter(
+        verification=LicenceVerification.VERIFIED, verified_expires_on__gt=due
+    ).order_by()
+    waiting = licences.filter(
+        Q(verification=LicenceVerification.UNVERIFIED)
+        | Q(verification=LicenceVerification.VERIFIED, verified_expires_on__lte=due)
+    )
+    away = LeavePeriod.objects.filter(
+        profile=OuterRef("pk"), starts_on__lte=due, ends_on__gte=today
+    )
     fit_certifications = fitting_certifications(case)
-    fits = Exists(HeldCertification.objects.filter(profile=OuterRef("pk"),
-                                                   certification_id__in=fit_certifications))
+    fits = Exists(
+        HeldCertification.objects.filter(
+            profile=OuterRef("pk"), certification_id__in=fit_certifications
+        )
+    )
     if case.specialty_id:
-        fits = fits | Exists(SpecialistProfile.specialties.through.objects.filter(
-            specialistprofile_id=OuterRef("pk"), specialty_id=case.specialty_id))
-    rows = (profiles.order_by()
-            .annotate(match_assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
-                      match_offers=Coalesce(Subquery(offered, output_field=IntegerField()), 0),
-                      match_licence=Subquery(verified.values("verified_expires_on")[:1],
-                                             output_field=DateField()),
-                      match_verified_at=Subquery(verified.values("verified_at")[:1]),
-                      match_waiting=Exists(waiting),
-                      match_fits=fits,
-                      match_away=Exists(away),
-                      # As text, decoded once per distinct list (_json_list): a few
-                      # dozen combinations, where decoding 2,000 lists cost 3 ms.
-                      match_modes=Cast("consultation_modes", TextField()),
-                      match_languages=Cast("languages", TextField()))
-            .values_list("pk", "user_id", "user__is_active", "accepting_cases",
-                         "max_open_cases", "institution", "match_modes", "match_languages",
-                         "match_assigned", "match_offers", "match_licence", "match_away",
-                         "match_fits", "match_verified_at", "match_waiting"))
-    return [_Row(pk, user_id, active, accepting, most, institution, _json_list(modes),
-                 _json_list(languages), assigned_open, offers_open, licence_expires, on_leave,
-                 fits, verified_at, licence_waiting)
-            for (pk, user_id, active, accepting, most, institution, modes, languages,
-                 assigned_open, offers_open, licence_expires, on_leave, fits, verified_at,
-                 licence_waiting) in rows]
+        fits = fits | Exists(
+            SpecialistProfile.specialties.through.objects.filter(
+                specialistprofile_id=OuterRef("pk"), specialty_id=case.specialty_id
+            )
+        )
+    rows = (
+        profiles.order_by()
+        .annotate(
+            match_assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
+            match_offers=Coalesce(Subquery(offered, output_field=IntegerField()), 0),
+            match_licence=Subquery(
+                verified.values("verified_expires_on")[:1], output_field=DateField()
+            ),
+            match_verified_at=Subquery(verified.values("verified_at")[:1]),
+            match_waiting=Exists(waiting),
+            match_fits=fits,
+            match_away=Exists(away),
+            # As text, decoded once per distinct list (_json_list): a few
+            # dozen combinations, where decoding 2,000 lists cost 3 ms.
+            match_modes=Cast("consultation_modes", TextField()),
+            match_languages=Cast("languages", TextField()),
+        )
+        .values_list(
+            "pk",
+            "user_id",
+            "user__is_active",
+            "accepting_cases",
+            "max_open_cases",
+            "institution",
+            "match_modes",
+            "match_languages",
+            "match_assigned",
+            "match_offers",
+            "match_licence",
+            "match_away",
+            "match_fits",
+            "match_verified_at",
+            "match_waiting",
+        )
+    )
+    return [
+        _Row(
+            pk,
+            user_id,
+            active,
+            accepting,
+            most,
+            institution,
+            _json_list(modes),
+            _json_list(languages),
+            assigned_open,
+            offers_open,
+            licence_expires,
+            on_leave,
+            fits,
+            verified_at,
+            licence_waiting,
+        )
+        for (
+            pk,
+            user_id,
+            active,
+            accepting,
+            most,
+            institution,
+            modes,
+            languages,
+            assigned_open,
+            offers_open,
+            licence_expires,
+            on_leave,
+            fits,
+            verified_at,
+            licence_waiting,
+        ) in rows
+    ]
 
 
 @lru_cache(maxsize=1024)
@@ -343,11 +449,15 @@ def _attach_side_tables(profiles: list) -> None:
     held, specialties = defaultdict(list), defaultdict(set)
     # One Certification per holder (a certificate held by two candidates is read
     # twice, in one query): the score compares them by key.
-    for certification in (Certification.objects.filter(holders__profile_id__in=ids)
-                          .annotate(match_holder=F("holders__profile_id")).order_by()):
+    for certification in (
+        Certification.objects.filter(holders__profile_id__in=ids)
+        .annotate(match_holder=F("holders__profile_id"))
+        .order_by()
+    ):
         held[certification.match_holder].append(certification)
     for profile_id, specialty_id in SpecialistProfile.specialties.through.objects.filter(
-            specialistprofile_id__in=ids).values_list("specialistprofile_id", "specialty_id"):
+        specialistprofile_id__in=ids
+    ).values_list("specialistprofile_id", "specialty_id"):
         specialties[profile_id].add(specialty_id)
     for profile in profiles:
         profile.match_certifications = sorted(held[profile.pk], key=lambda c: (c.name, c.pk))
@@ -393,8 +503,11 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
     near: list[tuple[_Row, str]] = []
     rows = _filter_rows(profiles, case, today, due)
     for row in rows:
-        failing = [name for name, fails in _failed(row, case, language, offered_before).items()
-                   if fails and name not in relax]
+        failing = [
+            name
+            for name, fails in _failed(row, case, language, offered_before).items()
+            if fails and name not in relax
+        ]
         for name in failing:
             excluded[name] += 1
         if not failing:
@@ -404,28 +517,40 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
     candidates = []
     if passed:
         wanted = case.specialty
-        wanted_certs = ({c.pk: c for c in wanted.certifications.all()} if wanted else {})
+        wanted_certs = {c.pk: c for c in wanted.certifications.all()} if wanted else {}
         code = normalise_icd10_code(case.icd10_id or "")
         chosen = list(SpecialistProfile.objects.filter(pk__in=passed).select_related("user"))
         _attach_side_tables(chosen)
         for profile in chosen:
             row = passed[profile.pk]
-            verified_on = (timezone.localtime(row.licence_verified_at).date()
-                           if row.licence_verified_at else None)
-            candidate = Candidate(profile=profile, open_cases=row.assigned_open + row.offers_open,
-                                  licence=_Licence(case.patient_state, row.licence_expires,
-                                                   verified_on))
+            verified_on = (
+                timezone.localtime(row.licence_verified_at).date()
+                if row.licence_verified_at
+                else None
+            )
+            candidate = Candidate(
+                profile=profile,
+                open_cases=row.assigned_open + row.offers_open,
+                licence=_Licence(case.patient_state, row.licence_expires, verified_on),
+            )
             _score(candidate, case, wanted_certs, code)
             candidates.append(candidate)
     _word_conditions(candidates)
-    candidates.sort(key=lambda c: (-c.score, c.open_cases, c.profile.user.full_name,
-                                   c.profile.user_id))
+    candidates.sort(
+        key=lambda c: (-c.score, c.open_cases, c.profile.user.full_name, c.profile.user_id)
+    )
     near_checks: dict[str, int] = defaultdict(int)
     for _row, check in near:
         near_checks[check] += 1
-    return Ranking(candidates=candidates, excluded=dict(excluded), relaxed=relax, case=case,
-                   considered=len(rows), nearest=_nearest_misses(near, case),
-                   near_checks=dict(near_checks))
+    return Ranking(
+        candidates=candidates,
+        excluded=dict(excluded),
+        relaxed=relax,
+        case=case,
+        considered=len(rows),
+        nearest=_nearest_misses(near, case),
+        near_checks=dict(near_checks),
+    )
 
 
 def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
@@ -433,38 +558,67 @@ def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
     waiting to be verified, then the relaxable checks, then the rest."""
     if not near:
         return []
-    order = {"mode": 1, "language": 2, "capacity": 3, "leave": 4, "accepting": 5,
-             "institution": 6, "offered": 7, "licence": 8, "specialty": 9}
-    near = sorted(near, key=lambda item: (
-        0 if item[1] == "licence" and item[0].licence_waiting else order[item[1]]))
+    order = {
+        "mode": 1,
+        "language": 2,
+        "capacity": 3,
+        "leave": 4,
+        "accepting": 5,
+        "institution": 6,
+        "offered": 7,
+        "licence": 8,
+        "specialty": 9,
+    }
+    near = sorted(
+        near,
+        key=lambda item: 0 if item[1] == "licence" and item[0].licence_waiting else order[item[1]],
+    )
     near = near[:NEAREST_MISSES_SHOWN]
-    names = dict(SpecialistProfile.objects.filter(pk__in=[row.pk for row, _ in near])
-                 .values_list("pk", "user__full_name"))
+    names = dict(
+        SpecialistProfile.objects.filter(pk__in=[row.pk for row, _ in near]).values_list(
+            "pk", "user__full_name"
+        )
+    )
     state = case.get_patient_state_display() if case.patient_state else "?"
     lines = []
     for row, check in near:
         name = names.get(row.pk, "")
         if check == "licence" and row.licence_waiting:
-            text = _("%(name)s would qualify, but their licence in %(state)s is not verified "
-                     "yet: an administrator can check it on the credentialing page")
+            text = _(
+                "%(name)s would qualify, but their licence in %(state)s is not verified "
+                "yet: an administrator can check it on the credentialing page"
+            )
         else:
             text = {
                 "specialty": _("%(name)s would qualify, but does not practise %(needs)s"),
                 "accepting": _("%(name)s would qualify, but is not taking new cases"),
                 "capacity": _("%(name)s would qualify, but has no free slot"),
                 "licence": _("%(name)s would qualify, but is not licensed in %(state)s"),
-                "institution": _("%(name)s would qualify, but works at the diagnosing "
-                                 "institution (%(institution)s)"),
+                "institution": _(
+                    "%(name)s would qualify, but works at the diagnosing "
+                    "institution (%(institution)s)"
+                ),
                 "leave": _("%(name)s would qualify, but is away before the due date"),
-                "mode": _("%(name)s would qualify, but does not offer this consultation: "
-                          "relax that check if the patient agrees"),
-                "language": _("%(name)s would qualify, but does not speak %(language)s: "
-                              "relax that check if the patient agrees"),
+                "mode": _(
+                    "%(name)s would qualify, but does not offer this consultation: "
+                    "relax that check if the patient agrees"
+                ),
+                "language": _(
+                    "%(name)s would qualify, but does not speak %(language)s: "
+                    "relax that check if the patient agrees"
+                ),
                 "offered": _("%(name)s would qualify, but was already offered this case"),
             }[check]
-        lines.append(text % {"name": name, "state": state, "needs": _needs(case) or "-",
-                             "institution": row.institution,
-                             "language": case.specialist_language})
+        lines.append(
+            text
+            % {
+                "name": name,
+                "state": state,
+                "needs": _needs(case) or "-",
+                "institution": row.institution,
+                "language": case.specialist_language,
+            }
+        )
     return lines
 
 
@@ -474,8 +628,7 @@ def still_qualifies(*, case: Case, specialist_id: int) -> bool:
     changed). The other checks counted the offer itself, so they are not re-read."""
     today = timezone.localdate()
     due = max(timezone.localtime(case.due_at).date(), today) if case.due_at else today
-    rows = _filter_rows(specialists_for_matching().filter(user_id=specialist_id), case,
-                        today, due)
+    rows = _filter_rows(specialists_for_matching().filter(user_id=specialist_id), case, today, due)
     return any(row.fits and row.licence_expires is not None for row in rows)
 
 
@@ -486,8 +639,9 @@ def _word_conditions(candidates: list[Candidate]) -> None:
     """'treats C50 Malignant neoplasm of breast': the titles of the listed
     categories, read in one query for every candidate."""
     listed = {c.condition for c in candidates if c.condition}
-    dotted = {code: code if len(code) <= 3 or "." in code else f"{code[:3]}.{code[3:]}"
-              for code in listed}
+    dotted = {
+        code: code if len(code) <= 3 or "." in code else f"{code[:3]}.{code[3:]}" for code in listed
+    }
     titles = dict(Icd10Code.objects.filter(code__in=dotted.values()).values_list("code", "title"))
     for candidate in candidates:
         if candidate.condition:
@@ -522,15 +676,28 @@ def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> N
         # Fits through the code's ranges only (the specialty filter let them in).
         covering = next((c for c in held if code and c.treats(code)), held[0])
         if case.specialty_id:
-            reasons.append(_("Board-certified in %(cert)s: qualifies through the diagnosis "
-                             "code, not the specialty asked for") % {"cert": covering.name})
+            reasons.append(
+                _(
+                    "Board-certified in %(cert)s: qualifies through the diagnosis "
+                    "code, not the specialty asked for"
+                )
+                % {"cert": covering.name}
+            )
         else:
-            reasons.append(_("Board-certified in %(cert)s, which covers %(code)s") % {
-                "cert": covering.name, "code": case.icd10_id})
+            reasons.append(
+                _("Board-certified in %(cert)s, which covers %(code)s")
+                % {"cert": covering.name, "code": case.icd10_id}
+            )
     # Condition fit on the ICD-10-CM code.
     if code:
-        listed = next((c for c in profile.conditions if normalise_icd10_code(c)
-                       and code.startswith(normalise_icd10_code(c))), None)
+        listed = next(
+            (
+                c
+                for c in profile.conditions
+                if normalise_icd10_code(c) and code.startswith(normalise_icd10_code(c))
+            ),
+            None,
+        )
         if listed:
             score += 25
             reasons.append(CONDITION_PLACEHOLDER)  # worded once the titles are read
@@ -545,28 +712,47 @@ def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> N
     if candidate.licence:
         licence = candidate.licence
         if licence.verified_on:
-            reasons.append(_("licensed in %(state)s (verified %(verified)s, expires %(date)s)") % {
-                "state": licence.state, "verified": licence.verified_on.isoformat(),
-                "date": licence.expires_on.strftime("%Y-%m")})
+            reasons.append(
+                _("licensed in %(state)s (verified %(verified)s, expires %(date)s)")
+                % {
+                    "state": licence.state,
+                    "verified": licence.verified_on.isoformat(),
+                    "date": licence.expires_on.strftime("%Y-%m"),
+                }
+            )
         else:
-            reasons.append(_("licensed in %(state)s (expires %(date)s)") % {
-                "state": licence.state, "date": licence.expires_on.strftime("%Y-%m")})
+            reasons.append(
+                _("licensed in %(state)s (expires %(date)s)")
+                % {"state": licence.state, "date": licence.expires_on.strftime("%Y-%m")}
+            )
     spoken = case.specialist_language or case.preferred_language
     if spoken and _speaks(profile.languages, spoken):
         score += 5
         reasons.append(_("speaks %(language)s") % {"language": spoken})
-    if case.payment == "insurance" and case.insurance_carrier and any(
-            _same_institution(net, case.insurance_carrier) for net in profile.insurance_networks):
+    if (
+        case.payment == "insurance"
+        and case.insurance_carrier
+        and any(
+            _same_institution(net, case.insurance_carrier) for net in profile.insurance_networks
+        )
+    ):
         score += 10
         reasons.append(_("in the %(network)s network") % {"network": case.insurance_carrier})
     # How soon and how busy.
     score += max(0, 11 - profile.turnaround_days)
     free = profile.max_open_cases - candidate.open_cases
     score += round(10 * free / profile.max_open_cases)
-    reasons.append(_("%(free)d of %(max)d slots free") % {"free": free,
-                                                         "max": profile.max_open_cases})
-    reasons.append(ngettext("usual turnaround %(days)d day", "usual turnaround %(days)d days",
-                            profile.turnaround_days) % {"days": profile.turnaround_days})
+    reasons.append(
+        _("%(free)d of %(max)d slots free") % {"free": free, "max": profile.max_open_cases}
+    )
+    reasons.append(
+        ngettext(
+            "usual turnaround %(days)d day",
+            "usual turnaround %(days)d days",
+            profile.turnaround_days,
+        )
+        % {"days": profile.turnaround_days}
+    )
     candidate.score = score
 
 

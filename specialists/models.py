@@ -32,8 +32,11 @@ class Icd10Range:
         # A code shorter than the bounds ("G93" against G93.5-G93.6) is broader
         # than the range, so it is not in it. A word is in no range, although
         # "CAN" sorts between C00 and D49.
-        return (len(head) == len(self.start) and self.start <= head <= self.end
-                and bool(_ICD10_CODE.match(code)))
+        return (
+            len(head) == len(self.start)
+            and self.start <= head <= self.end
+            and bool(_ICD10_CODE.match(code))
+        )
 
 
 def normalise_icd10_code(code: str) -> str:
@@ -74,9 +77,12 @@ def validate_icd10_ranges(value: str) -> None:
         parse_icd10_ranges(value)
     except ValueError as error:
         raise ValidationError(
-            _("Not a code or a range of codes: %(items)s. Write C50 or C00-D49, the two ends "
-              "of a range as long as each other, the lower first."),
-            code="invalid", params={"items": str(error)},
+            _(
+                "Not a code or a range of codes: %(items)s. Write C50 or C00-D49, the two ends "
+                "of a range as long as each other, the lower first."
+            ),
+            code="invalid",
+            params={"items": str(error)},
         ) from error
 
 
@@ -98,8 +104,12 @@ def npi_is_valid(npi: str) -> bool:
 def validate_npi(value: str) -> None:
     if not npi_is_valid(value):
         raise ValidationError(
-            _("This is not a valid NPI: it has 10 digits and its last one is a check digit. "
-              "Look it up in the NPPES NPI Registry."), code="invalid")
+            _(
+                "This is not a valid NPI: it has 10 digits and its last one is a check digit. "
+                "Look it up in the NPPES NPI Registry."
+            ),
+            code="invalid",
+        )
 
 
 class Board(models.Model):
@@ -147,23 +157,37 @@ class Certification(models.Model):
     )
     name = models.CharField(_("name"), max_length=150)
     slug = models.SlugField(
-        _("code"), max_length=80, unique=True,
-        help_text=_("The board's code and the certificate's name, e.g. abim-medical-oncology. "
-                    "Other records refer to it: do not change it."),
+        _("code"),
+        max_length=80,
+        unique=True,
+        help_text=_(
+            "The board's code and the certificate's name, e.g. abim-medical-oncology. "
+            "Other records refer to it: do not change it."
+        ),
     )
     kind = models.CharField(_("kind"), max_length=20, choices=CertificationKind.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="subspecialties",
-        limit_choices_to={"kind": CertificationKind.SPECIALTY}, verbose_name=_("builds on"),
-        help_text=_("For a subspecialty: the same board's primary specialty its holders must "
-                    "hold first. Empty when several of them lead to it."),
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subspecialties",
+        limit_choices_to={"kind": CertificationKind.SPECIALTY},
+        verbose_name=_("builds on"),
+        help_text=_(
+            "For a subspecialty: the same board's primary specialty its holders must "
+            "hold first. Empty when several of them lead to it."
+        ),
     )
     icd10_ranges = models.TextField(
-        _("ICD-10-CM codes it usually treats"), blank=True, validators=[validate_icd10_ranges],
+        _("ICD-10-CM codes it usually treats"),
+        blank=True,
+        validators=[validate_icd10_ranges],
         help_text=ICD10_RANGES_HELP,
     )
     active = models.BooleanField(
-        _("offered"), default=True,
+        _("offered"),
+        default=True,
         help_text=_("Whether specialists can list it and matching considers it."),
     )
 
@@ -172,14 +196,17 @@ class Certification(models.Model):
         verbose_name_plural = _("board certifications")
         ordering = ["board__name", "kind", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["board", "name"], name="certification_unique_per_board"),
+            models.UniqueConstraint(
+                fields=["board", "name"], name="certification_unique_per_board"
+            ),
             models.CheckConstraint(
                 condition=Q(kind=CertificationKind.SUBSPECIALTY) | Q(parent__isnull=True),
                 name="certification_only_subspecialty_has_parent",
                 violation_error_message=_("Only a subspecialty builds on another certificate."),
             ),
             models.CheckConstraint(
-                condition=~Q(parent=F("pk")), name="certification_not_own_parent",
+                condition=~Q(parent=F("pk")),
+                name="certification_not_own_parent",
                 violation_error_message=_("A certificate cannot build on itself."),
             ),
         ]
@@ -214,10 +241,14 @@ class Specialty(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     description = models.CharField(_("what it covers"), max_length=300, blank=True)
     certifications = models.ManyToManyField(
-        Certification, related_name="specialties", blank=True,
+        Certification,
+        related_name="specialties",
+        blank=True,
         verbose_name=_("board certifications"),
-        help_text=_("What this choice means: a specialist who holds any of these can answer "
-                    "a case that asks for it."),
+        help_text=_(
+            "What this choice means: a specialist who holds any of these can answer "
+            "a case that asks for it."
+        ),
     )
 
     class Meta:
@@ -252,32 +283,52 @@ class SpecialistProfile(models.Model):
     )
     # The directory's URLs: never the integer key.
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    credential = models.CharField(_("degree"), max_length=2, choices=Credential,
-                                  default=Credential.MD)
-    title = models.CharField(_("letters after your name"), max_length=100,
-                             help_text=_("As patients should read them, e.g. MD, PhD, FACS"))
+    credential = models.CharField(
+        _("degree"), max_length=2, choices=Credential, default=Credential.MD
+    )
+    title = models.CharField(
+        _("letters after your name"),
+        max_length=100,
+        help_text=_("As patients should read them, e.g. MD, PhD, FACS"),
+    )
     specialties = models.ManyToManyField(
-        Specialty, related_name="specialists", verbose_name=_("specialties"),
-        help_text=_("The kinds of specialist patients ask for that you can answer."))
-    subspecialty = models.CharField(_("focus"), max_length=150, blank=True,
-                                    help_text=_("e.g. Breast cancer, Heart failure"))
+        Specialty,
+        related_name="specialists",
+        verbose_name=_("specialties"),
+        help_text=_("The kinds of specialist patients ask for that you can answer."),
+    )
+    subspecialty = models.CharField(
+        _("focus"), max_length=150, blank=True, help_text=_("e.g. Breast cancer, Heart failure")
+    )
     institution = models.CharField(_("institution"), max_length=200)
-    npi = models.CharField(_("NPI"), max_length=10, blank=True, validators=[validate_npi],
-                           help_text=_("Your 10-digit National Provider Identifier."))
+    npi = models.CharField(
+        _("NPI"),
+        max_length=10,
+        blank=True,
+        validators=[validate_npi],
+        help_text=_("Your 10-digit National Provider Identifier."),
+    )
     bio = models.TextField(_("about"), max_length=2000, blank=True)
     photo = models.ImageField(_("photo"), upload_to="specialists/photos/", blank=True)
-    languages = models.JSONField(_("languages"), default=list, blank=True,
-                                 help_text=_("Languages you consult in, e.g. English, Spanish."))
+    languages = models.JSONField(
+        _("languages"),
+        default=list,
+        blank=True,
+        help_text=_("Languages you consult in, e.g. English, Spanish."),
+    )
     conditions = models.JSONField(
-        _("conditions treated"), default=list, blank=True,
-        help_text=_("ICD-10-CM codes or categories you usually treat, e.g. C50, D05."))
-    insurance_networks = models.JSONField(_("insurance networks accepted"), default=list,
-                                          blank=True)
+        _("conditions treated"),
+        default=list,
+        blank=True,
+        help_text=_("ICD-10-CM codes or categories you usually treat, e.g. C50, D05."),
+    )
+    insurance_networks = models.JSONField(
+        _("insurance networks accepted"), default=list, blank=True
+    )
     consultation_modes = models.JSONField(_("consultations offered"), default=list, blank=True)
     accepting_cases = models.BooleanField(_("accepting new cases"), default=True)
     max_open_cases = models.PositiveSmallIntegerField(_("most open cases at once"), default=8)
-    turnaround_days = models.PositiveSmallIntegerField(_("usual turnaround, in days"),
-                                                       default=7)
+    turnaround_days = models.PositiveSmallIntegerField(_("usual turnaround, in days"), default=7)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -285,12 +336,16 @@ class SpecialistProfile(models.Model):
         verbose_name_plural = _("specialist profiles")
         indexes = [models.Index(fields=["accepting_cases"])]
         constraints = [
-            models.CheckConstraint(condition=models.Q(max_open_cases__gte=1),
-                                   name="specialist_capacity_at_least_one"),
-            models.CheckConstraint(condition=models.Q(turnaround_days__gte=1),
-                                   name="specialist_turnaround_at_least_one_day"),
-            models.UniqueConstraint(fields=["npi"], condition=~models.Q(npi=""),
-                                    name="specialist_npi_unique"),
+            models.CheckConstraint(
+                condition=models.Q(max_open_cases__gte=1), name="specialist_capacity_at_least_one"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(turnaround_days__gte=1),
+                name="specialist_turnaround_at_least_one_day",
+            ),
+            models.UniqueConstraint(
+                fields=["npi"], condition=~models.Q(npi=""), name="specialist_npi_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -300,18 +355,21 @@ class SpecialistProfile(models.Model):
 class HeldCertification(models.Model):
     """A board certification a specialist holds, with the year it was granted."""
 
-    profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE,
-                                related_name="certifications")
-    certification = models.ForeignKey(Certification, on_delete=models.PROTECT,
-                                      related_name="holders")
+    profile = models.ForeignKey(
+        SpecialistProfile, on_delete=models.CASCADE, related_name="certifications"
+    )
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, related_name="holders"
+    )
     year = models.PositiveSmallIntegerField(_("year certified"))
 
     class Meta:
         verbose_name = _("board certification held")
         ordering = ["certification__name"]
         constraints = [
-            models.UniqueConstraint(fields=["profile", "certification"],
-                                    name="certification_held_once"),
+            models.UniqueConstraint(
+                fields=["profile", "certification"], name="certification_held_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -339,24 +397,34 @@ class Licence(models.Model):
     has checked it against a primary source (`verification`), and only until
     the day it expires. A new licence, or a changed number, waits to be checked."""
 
-    profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE,
-                                related_name="licences")
+    profile = models.ForeignKey(
+        SpecialistProfile, on_delete=models.CASCADE, related_name="licences"
+    )
     state = models.CharField(_("state"), max_length=2, choices=USState)
     number = models.CharField(_("licence number"), max_length=40)
     expires_on = models.DateField(_("expires on"))
-    verification = models.CharField(_("verification"), max_length=10,
-                                    choices=LicenceVerification,
-                                    default=LicenceVerification.UNVERIFIED)
-    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+",
-                                    verbose_name=_("checked by"))
+    verification = models.CharField(
+        _("verification"),
+        max_length=10,
+        choices=LicenceVerification,
+        default=LicenceVerification.UNVERIFIED,
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by"),
+    )
     verified_at = models.DateTimeField(_("checked on"), null=True, blank=True)
     # The expiry date the administrator saw at the source. A later date the
     # specialist types (a renewal) counts only once it is checked too: matching
     # reads the earlier of the two.
     verified_expires_on = models.DateField(_("expiry date checked"), null=True, blank=True)
-    verification_source = models.CharField(_("source checked"), max_length=20,
-                                           choices=LicenceSource, blank=True)
+    verification_source = models.CharField(
+        _("source checked"), max_length=20, choices=LicenceSource, blank=True
+    )
     verification_note = models.TextField(_("note"), max_length=1000, blank=True)
     # The expiry date the "expires within 60 days" notice was last sent for, so
     # that the daily sweep tells each person once per licence term.
@@ -375,8 +443,10 @@ class Licence(models.Model):
                 violation_error_message=_("A checked licence says who checked it and when."),
             ),
         ]
-        indexes = [models.Index(fields=["state", "expires_on"]),
-                   models.Index(fields=["verification", "expires_on"])]
+        indexes = [
+            models.Index(fields=["state", "expires_on"]),
+            models.Index(fields=["verification", "expires_on"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.state} {self.number}"
@@ -387,8 +457,7 @@ class Licence(models.Model):
 
 
 class LeavePeriod(models.Model):
-    profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE,
-                                related_name="leave")
+    profile = models.ForeignKey(SpecialistProfile, on_delete=models.CASCADE, related_name="leave")
     starts_on = models.DateField(_("first day away"))
     ends_on = models.DateField(_("last day away"))
 
@@ -396,8 +465,10 @@ class LeavePeriod(models.Model):
         verbose_name = _("leave")
         ordering = ["starts_on"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
-                                   name="leave_ends_after_it_starts"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="leave_ends_after_it_starts",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -424,12 +495,13 @@ class Offer(models.Model):
     """A case offered to one specialist, with a deadline. At most one is open
     per case; a case is never offered twice to the same specialist."""
 
-    case = models.ForeignKey("requests_app.Case", on_delete=models.CASCADE,
-                             related_name="offers")
-    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="offers")
-    offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    case = models.ForeignKey("requests_app.Case", on_delete=models.CASCADE, related_name="offers")
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="offers"
+    )
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=OfferStatus, default=OfferStatus.OPEN)
     deadline = models.DateTimeField(_("answer by"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -444,17 +516,23 @@ class Offer(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["case"], condition=models.Q(status="open"),
-                                    name="one_open_offer_per_case"),
-            models.UniqueConstraint(fields=["case", "specialist"],
-                                    name="never_offered_twice_to_one_specialist"),
+            models.UniqueConstraint(
+                fields=["case"], condition=models.Q(status="open"), name="one_open_offer_per_case"
+            ),
+            models.UniqueConstraint(
+                fields=["case", "specialist"], name="never_offered_twice_to_one_specialist"
+            ),
             models.CheckConstraint(
                 condition=~models.Q(status="accepted") | models.Q(conflict_attested=True),
-                name="accepted_offer_attests_no_conflict"),
+                name="accepted_offer_attests_no_conflict",
+            ),
         ]
         indexes = [
-            models.Index(fields=["deadline"], condition=models.Q(status="open"),
-                         name="offer_open_deadline_idx"),
+            models.Index(
+                fields=["deadline"],
+                condition=models.Q(status="open"),
+                name="offer_open_deadline_idx",
+            ),
             models.Index(fields=["specialist", "status"]),
         ]
 

@@ -48,9 +48,20 @@ PHOTO_MAX_SIDE = 1200
 # 100,000 x 100,000 pixels is refused before it is decoded.
 PHOTO_MAX_PIXELS = 40_000_000
 
-PROFILE_FIELDS = ("credential", "title", "npi", "subspecialty", "institution", "bio", "languages",
-                  "insurance_networks", "consultation_modes", "accepting_cases", "max_open_cases",
-                  "turnaround_days")
+PROFILE_FIELDS = (
+    "credential",
+    "title",
+    "npi",
+    "subspecialty",
+    "institution",
+    "bio",
+    "languages",
+    "insurance_networks",
+    "consultation_modes",
+    "accepting_cases",
+    "max_open_cases",
+    "turnaround_days",
+)
 
 
 def photo_too_big() -> ValidationError:
@@ -75,8 +86,14 @@ def photo_format(upload) -> str:
                 found = image.format
                 width, height = image.size
                 image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-            Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise photo_not_an_image() from None
     finally:
         upload.seek(0)
@@ -104,8 +121,13 @@ def _reencoded_photo(upload) -> tuple[bytes, str]:
                     if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
                         image = image.convert("RGBA")
                     image.save(out, format="PNG", optimize=True)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning):
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
         raise photo_not_an_image() from None
     finally:
         upload.seek(0)
@@ -140,7 +162,11 @@ def _jsonable(value: Any) -> Any:
 # --- The main details ---------------------------------------------------------------------
 @transaction.atomic
 def specialist_profile_update(
-    *, actor, profile: SpecialistProfile | None, data: dict, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile | None,
+    data: dict,
+    request=None,
 ) -> SpecialistProfile:
     """Save the main details. `profile=None`: the actor is a specialist without a
     profile yet, and this creates it. `data` holds the PROFILE_FIELDS and
@@ -150,7 +176,8 @@ def specialist_profile_update(
         if not (actor.is_authenticated and actor.is_active and actor.role == Role.SPECIALIST):
             raise PermissionDenied
         profile, created = SpecialistProfile.objects.get_or_create(
-            user=actor, defaults={"title": data["title"], "institution": data["institution"]})
+            user=actor, defaults={"title": data["title"], "institution": data["institution"]}
+        )
     profile = _locked(actor, profile)
     modes = data.get("consultation_modes", [])
     if any(mode not in ConsultationMode.values for mode in modes):
@@ -173,12 +200,22 @@ def specialist_profile_update(
         changed.append("specialties")
     if created:
         new["specialties"] = new_specialties
-        log_event(actor=actor, action="specialists.profile.created", obj=profile,
-                  request=request, new={name: _jsonable(value) for name, value in new.items()})
+        log_event(
+            actor=actor,
+            action="specialists.profile.created",
+            obj=profile,
+            request=request,
+            new={name: _jsonable(value) for name, value in new.items()},
+        )
     elif changed:
-        log_event(actor=actor, action="specialists.profile.updated", obj=profile, request=request,
-                  old={name: _jsonable(old[name]) for name in changed},
-                  new={name: _jsonable(new[name]) for name in changed})
+        log_event(
+            actor=actor,
+            action="specialists.profile.updated",
+            obj=profile,
+            request=request,
+            old={name: _jsonable(old[name]) for name in changed},
+            new={name: _jsonable(new[name]) for name in changed},
+        )
     return profile
 
 
@@ -202,28 +239,50 @@ def condition_already_listed(conditions: list[str], code: str) -> str | None:
 
 @transaction.atomic
 def specialist_condition_add(
-    *, actor, profile: SpecialistProfile, code: str, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    code: str,
+    request=None,
 ) -> SpecialistProfile:
     profile = _locked(actor, profile)
     found = icd10_code_lookup(code)
     if found is None:
-        raise ValidationError({"code": _("We could not find the code “%(code)s”. Choose one "
-                                         "from the list.") % {"code": code[:20]}})
+        raise ValidationError(
+            {
+                "code": _("We could not find the code “%(code)s”. Choose one from the list.")
+                % {"code": code[:20]}
+            }
+        )
     covering = condition_already_listed(profile.conditions, found.code)
     if covering:
-        raise ValidationError({"code": _("%(code)s is already on your list (as %(listed)s).")
-                               % {"code": found.code, "listed": covering}})
+        raise ValidationError(
+            {
+                "code": _("%(code)s is already on your list (as %(listed)s).")
+                % {"code": found.code, "listed": covering}
+            }
+        )
     old = list(profile.conditions)
     profile.conditions = sorted([*old, found.code])
     profile.save(update_fields=["conditions", "updated_at"])
-    log_event(actor=actor, action="specialists.profile.condition_added", obj=profile,
-              request=request, old={"conditions": old}, new={"conditions": profile.conditions})
+    log_event(
+        actor=actor,
+        action="specialists.profile.condition_added",
+        obj=profile,
+        request=request,
+        old={"conditions": old},
+        new={"conditions": profile.conditions},
+    )
     return profile
 
 
 @transaction.atomic
 def specialist_condition_remove(
-    *, actor, profile: SpecialistProfile, code: str, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    code: str,
+    request=None,
 ) -> bool:
     """Remove one listed code; False (and nothing written) if it is not listed."""
     profile = _locked(actor, profile)
@@ -232,8 +291,14 @@ def specialist_condition_remove(
         return False
     profile.conditions = [c for c in old if c != code]
     profile.save(update_fields=["conditions", "updated_at"])
-    log_event(actor=actor, action="specialists.profile.condition_removed", obj=profile,
-              request=request, old={"conditions": old}, new={"conditions": profile.conditions})
+    log_event(
+        actor=actor,
+        action="specialists.profile.condition_removed",
+        obj=profile,
+        request=request,
+        old={"conditions": old},
+        new={"conditions": profile.conditions},
+    )
     return True
 
 
@@ -248,7 +313,12 @@ def certification_year_error(year: int) -> str | None:
 
 @transaction.atomic
 def specialist_certification_add(
-    *, actor, profile: SpecialistProfile, certification: Certification, year: int, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    certification: Certification,
+    year: int,
+    request=None,
 ) -> HeldCertification:
     profile = _locked(actor, profile)
     if not certification.active:
@@ -257,27 +327,44 @@ def specialist_certification_add(
     if error:
         raise ValidationError({"year": error})
     if profile.certifications.filter(certification=certification).exists():
-        raise ValidationError({"certification": _("%(name)s is already on your profile.")
-                               % {"name": certification}})
-    held = HeldCertification.objects.create(profile=profile, certification=certification,
-                                            year=year)
-    log_event(actor=actor, action="specialists.profile.certification_added", obj=profile,
-              request=request, new={"certification": certification.slug, "year": year})
+        raise ValidationError(
+            {"certification": _("%(name)s is already on your profile.") % {"name": certification}}
+        )
+    held = HeldCertification.objects.create(profile=profile, certification=certification, year=year)
+    log_event(
+        actor=actor,
+        action="specialists.profile.certification_added",
+        obj=profile,
+        request=request,
+        new={"certification": certification.slug, "year": year},
+    )
     return held
 
 
 @transaction.atomic
 def specialist_certification_remove(
-    *, actor, profile: SpecialistProfile, certification_slug: str, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    certification_slug: str,
+    request=None,
 ) -> bool:
     profile = _locked(actor, profile)
-    held = (profile.certifications.select_related("certification")
-            .filter(certification__slug=certification_slug).first())
+    held = (
+        profile.certifications.select_related("certification")
+        .filter(certification__slug=certification_slug)
+        .first()
+    )
     if held is None:
         return False
     held.delete()
-    log_event(actor=actor, action="specialists.profile.certification_removed", obj=profile,
-              request=request, old={"certification": certification_slug, "year": held.year})
+    log_event(
+        actor=actor,
+        action="specialists.profile.certification_removed",
+        obj=profile,
+        request=request,
+        old={"certification": certification_slug, "year": held.year},
+    )
     return True
 
 
@@ -289,13 +376,21 @@ def licence_expiry_error(expires_on: date) -> str | None:
 
 
 def _licence_values(licence: Licence) -> dict:
-    return {"state": licence.state, "number": licence.number,
-            "expires_on": licence.expires_on.isoformat()}
+    return {
+        "state": licence.state,
+        "number": licence.number,
+        "expires_on": licence.expires_on.isoformat(),
+    }
 
 
 @transaction.atomic
 def specialist_licence_add(
-    *, actor, profile: SpecialistProfile, state: str, number: str, expires_on: date,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    state: str,
+    number: str,
+    expires_on: date,
     request=None,
 ) -> Licence:
     profile = _locked(actor, profile)
@@ -304,18 +399,33 @@ def specialist_licence_add(
         raise ValidationError({"expires_on": error})
     existing = profile.licences.filter(state=state).first()
     if existing is not None:
-        raise ValidationError({"state": _("You already have a licence in %(state)s: change that "
-                                          "one instead.") % {"state": existing.get_state_display()}})
-    licence = Licence.objects.create(profile=profile, state=state, number=number.strip(),
-                                     expires_on=expires_on)
-    log_event(actor=actor, action="specialists.profile.licence_added", obj=profile,
-              request=request, new=_licence_values(licence))
+        raise ValidationError(
+            {
+                "state": _("You already have a licence in %(state)s: change that one instead.")
+                % {"state": existing.get_state_display()}
+            }
+        )
+    licence = Licence.objects.create(
+        profile=profile, state=state, number=number.strip(), expires_on=expires_on
+    )
+    log_event(
+        actor=actor,
+        action="specialists.profile.licence_added",
+        obj=profile,
+        request=request,
+        new=_licence_values(licence),
+    )
     return licence
 
 
 @transaction.atomic
 def specialist_licence_update(
-    *, actor, profile: SpecialistProfile, state: str, number: str, expires_on: date,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    state: str,
+    number: str,
+    expires_on: date,
     request=None,
 ) -> Licence:
     """Change the number or expiry date of the licence held in `state` (a renewal)."""
@@ -336,12 +446,23 @@ def specialist_licence_update(
             # Another number is a licence nobody has checked: it waits again, and
             # open offers in that state go back to matching.
             was_checked = credentialing.licence_reset_verification(licence)
-            fields += ["verification", "verified_by", "verified_at", "verification_source",
-                       "verified_expires_on"]
+            fields += [
+                "verification",
+                "verified_by",
+                "verified_at",
+                "verification_source",
+                "verified_expires_on",
+            ]
             new["verification"] = licence.verification
         licence.save(update_fields=fields)
-        log_event(actor=actor, action="specialists.profile.licence_changed", obj=profile,
-                  request=request, old=old, new=new)
+        log_event(
+            actor=actor,
+            action="specialists.profile.licence_changed",
+            obj=profile,
+            request=request,
+            old=old,
+            new=new,
+        )
         if (number_changed and was_checked) or old["expires_on"] > new["expires_on"]:
             # A new expiry date is checked like a new licence: until then the
             # date the administrator saw still applies (an earlier one at once).
@@ -351,7 +472,11 @@ def specialist_licence_update(
 
 @transaction.atomic
 def specialist_licence_remove(
-    *, actor, profile: SpecialistProfile, state: str, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    state: str,
+    request=None,
 ) -> bool:
     profile = _locked(actor, profile)
     licence = profile.licences.filter(state=state).first()
@@ -359,8 +484,13 @@ def specialist_licence_remove(
         return False
     old = _licence_values(licence)
     licence.delete()
-    log_event(actor=actor, action="specialists.profile.licence_removed", obj=profile,
-              request=request, old=old)
+    log_event(
+        actor=actor,
+        action="specialists.profile.licence_removed",
+        obj=profile,
+        request=request,
+        old=old,
+    )
     credentialing.offers_recheck(profile_id=profile.pk, state=state)
     return True
 
@@ -370,36 +500,52 @@ def leave_errors(*, starts_on: date, ends_on: date, others) -> dict[str, str]:
     """What is wrong with a period of leave, by field: it must end on or after it
     starts, not be over already, and not overlap another period (`others`)."""
     if ends_on < starts_on:
-        return {"ends_on": _("The last day away must be the same as or after the first day "
-                             "away.")}
+        return {"ends_on": _("The last day away must be the same as or after the first day away.")}
     if ends_on < timezone.localdate():
         return {"ends_on": _("The last day away must be today or later.")}
     for other in others:
         if other.starts_on <= ends_on and other.ends_on >= starts_on:
-            return {"starts_on": _("These dates overlap your leave from %(start)s to %(end)s.")
-                    % {"start": date_format(other.starts_on, "j F Y"),
-                       "end": date_format(other.ends_on, "j F Y")}}
+            return {
+                "starts_on": _("These dates overlap your leave from %(start)s to %(end)s.")
+                % {
+                    "start": date_format(other.starts_on, "j F Y"),
+                    "end": date_format(other.ends_on, "j F Y"),
+                }
+            }
     return {}
 
 
 @transaction.atomic
 def specialist_leave_add(
-    *, actor, profile: SpecialistProfile, starts_on: date, ends_on: date, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    starts_on: date,
+    ends_on: date,
+    request=None,
 ) -> LeavePeriod:
     profile = _locked(actor, profile)
     errors = leave_errors(starts_on=starts_on, ends_on=ends_on, others=profile.leave.all())
     if errors:
         raise ValidationError(errors)
     leave = LeavePeriod.objects.create(profile=profile, starts_on=starts_on, ends_on=ends_on)
-    log_event(actor=actor, action="specialists.profile.leave_added", obj=profile,
-              request=request,
-              new={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()})
+    log_event(
+        actor=actor,
+        action="specialists.profile.leave_added",
+        obj=profile,
+        request=request,
+        new={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
+    )
     return leave
 
 
 @transaction.atomic
 def specialist_leave_remove(
-    *, actor, profile: SpecialistProfile, leave_id: int, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    leave_id: int,
+    request=None,
 ) -> bool:
     """Remove one of the profile's own periods of leave (another profile's id finds nothing)."""
     profile = _locked(actor, profile)
@@ -408,8 +554,13 @@ def specialist_leave_remove(
         return False
     old = {"starts_on": leave.starts_on.isoformat(), "ends_on": leave.ends_on.isoformat()}
     leave.delete()
-    log_event(actor=actor, action="specialists.profile.leave_removed", obj=profile,
-              request=request, old=old)
+    log_event(
+        actor=actor,
+        action="specialists.profile.leave_removed",
+        obj=profile,
+        request=request,
+        old=old,
+    )
     return True
 
 
@@ -421,7 +572,11 @@ def _delete_on_commit(name: str) -> None:
 
 @transaction.atomic
 def specialist_photo_set(
-    *, actor, profile: SpecialistProfile, upload, request=None,
+    *,
+    actor,
+    profile: SpecialistProfile,
+    upload,
+    request=None,
 ) -> SpecialistProfile:
     """Verify the upload with Pillow (JPEG or PNG, at most 5 MB), store it again
     re-encoded under a random name, and drop the old photo once committed. The
@@ -430,14 +585,21 @@ def specialist_photo_set(
     profile = _locked(actor, profile)
     content, found = _reencoded_photo(upload)
     extension = PHOTO_FORMATS[found][0]
-    name = default_storage.save(f"{PHOTO_DIRECTORY}{uuid.uuid4().hex}.{extension}",
-                                ContentFile(content))
+    name = default_storage.save(
+        f"{PHOTO_DIRECTORY}{uuid.uuid4().hex}.{extension}", ContentFile(content)
+    )
     old = profile.photo.name
     profile.photo.name = name
     profile.save(update_fields=["photo", "updated_at"])
     _delete_on_commit(old)
-    log_event(actor=actor, action="specialists.profile.photo_changed", obj=profile,
-              request=request, old={"photo": old}, new={"photo": name, "format": found})
+    log_event(
+        actor=actor,
+        action="specialists.profile.photo_changed",
+        obj=profile,
+        request=request,
+        old={"photo": old},
+        new={"photo": name, "format": found},
+    )
     return profile
 
 
@@ -450,6 +612,11 @@ def specialist_photo_remove(*, actor, profile: SpecialistProfile, request=None) 
     profile.photo.name = ""
     profile.save(update_fields=["photo", "updated_at"])
     _delete_on_commit(old)
-    log_event(actor=actor, action="specialists.profile.photo_removed", obj=profile,
-              request=request, old={"photo": old})
+    log_event(
+        actor=actor,
+        action="specialists.profile.photo_removed",
+        obj=profile,
+        request=request,
+        old={"photo": old},
+    )
     return True

@@ -62,9 +62,11 @@ def profile(request):
     context = {"profile": profile, "today": timezone.localdate()}
     if profile is not None:
         titles = selectors.icd10_titles(codes=profile.conditions)
-        context |= {"conditions": [(code, titles.get(code, "")) for code in profile.conditions],
-                    "photo_url": photo_url(profile),
-                    "modes": mode_labels(profile.consultation_modes)}
+        context |= {
+            "conditions": [(code, titles.get(code, "")) for code in profile.conditions],
+            "photo_url": photo_url(profile),
+            "modes": mode_labels(profile.consultation_modes),
+        }
     return render(request, "specialists/profile.html", context)
 
 
@@ -74,8 +76,9 @@ def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=profile or SpecialistProfile())
     if request.method == "POST" and form.is_valid():
         try:
-            services.specialist_profile_update(actor=request.user, profile=profile,
-                                               data=form.cleaned_data, request=request)
+            services.specialist_profile_update(
+                actor=request.user, profile=profile, data=form.cleaned_data, request=request
+            )
         except ValidationError as error:
             _refused(form, error)
         else:
@@ -89,16 +92,20 @@ def profile_conditions(request, profile):
     form = ConditionAddForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid():
         try:
-            services.specialist_condition_add(actor=request.user, profile=profile,
-                                              code=form.cleaned_data["code"], request=request)
+            services.specialist_condition_add(
+                actor=request.user, profile=profile, code=form.cleaned_data["code"], request=request
+            )
         except ValidationError as error:
             _refused(form, error)
         else:
             messages.success(request, _("%(code)s is added.") % {"code": form.cleaned_data["code"]})
             return redirect("specialists:profile_conditions")
     titles = selectors.icd10_titles(codes=profile.conditions)
-    context = {"form": form, "profile": profile,
-               "conditions": [(code, titles.get(code, "")) for code in profile.conditions]}
+    context = {
+        "form": form,
+        "profile": profile,
+        "conditions": [(code, titles.get(code, "")) for code in profile.conditions],
+    }
     return render(request, "specialists/profile_conditions.html", context)
 
 
@@ -106,8 +113,9 @@ def profile_conditions(request, profile):
 @own_profile_view
 def profile_condition_remove(request, profile):
     code = request.POST.get("code", "")
-    if services.specialist_condition_remove(actor=request.user, profile=profile, code=code,
-                                            request=request):
+    if services.specialist_condition_remove(
+        actor=request.user, profile=profile, code=code, request=request
+    ):
         messages.success(request, _("%(code)s is removed.") % {"code": code})
     return redirect("specialists:profile_conditions")
 
@@ -118,25 +126,33 @@ def profile_certifications(request, profile):
     if request.method == "POST" and form.is_valid():
         try:
             services.specialist_certification_add(
-                actor=request.user, profile=profile, request=request,
+                actor=request.user,
+                profile=profile,
+                request=request,
                 certification=form.cleaned_data["certification"],
-                year=form.cleaned_data["year"])
+                year=form.cleaned_data["year"],
+            )
         except ValidationError as error:
             _refused(form, error)
         else:
-            messages.success(request, _("%(name)s is added.")
-                             % {"name": form.cleaned_data["certification"].name})
+            messages.success(
+                request, _("%(name)s is added.") % {"name": form.cleaned_data["certification"].name}
+            )
             return redirect("specialists:profile_certifications")
-    return render(request, "specialists/profile_certifications.html",
-                  {"form": form, "profile": profile})
+    return render(
+        request, "specialists/profile_certifications.html", {"form": form, "profile": profile}
+    )
 
 
 @require_POST
 @own_profile_view
 def profile_certification_remove(request, profile):
     if services.specialist_certification_remove(
-            actor=request.user, profile=profile, request=request,
-            certification_slug=request.POST.get("certification", "")):
+        actor=request.user,
+        profile=profile,
+        request=request,
+        certification_slug=request.POST.get("certification", ""),
+    ):
         messages.success(request, _("The certification is removed."))
     return redirect("specialists:profile_certifications")
 
@@ -146,13 +162,17 @@ def profile_licences(request, profile):
     form = LicenceForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid():
         try:
-            services.specialist_licence_add(actor=request.user, profile=profile,
-                                            request=request, **form.cleaned_data)
+            services.specialist_licence_add(
+                actor=request.user, profile=profile, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             _refused(form, error)
         else:
-            messages.success(request, _("Your licence in %(state)s is added.")
-                             % {"state": USState(form.cleaned_data["state"]).label})
+            messages.success(
+                request,
+                _("Your licence in %(state)s is added.")
+                % {"state": USState(form.cleaned_data["state"]).label},
+            )
             return redirect("specialists:profile_licences")
     context = {"form": form, "profile": profile, "today": timezone.localdate()}
     return render(request, "specialists/profile_licences.html", context)
@@ -167,16 +187,22 @@ def profile_licence_edit(request, profile, state: str):
     form = LicenceForm(request.POST or None, profile=profile, state=state, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.specialist_licence_update(actor=request.user, profile=profile, state=state,
-                                               request=request, **form.cleaned_data)
+            services.specialist_licence_update(
+                actor=request.user,
+                profile=profile,
+                state=state,
+                request=request,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             _refused(form, error)
         else:
-            messages.success(request, _("Your licence in %(state)s is saved.")
-                             % {"state": licence.get_state_display()})
+            messages.success(
+                request,
+                _("Your licence in %(state)s is saved.") % {"state": licence.get_state_display()},
+            )
             return redirect("specialists:profile_licences")
-    context = {"form": form, "profile": profile, "licence": licence,
-               "today": timezone.localdate()}
+    context = {"form": form, "profile": profile, "licence": licence, "today": timezone.localdate()}
     return render(request, "specialists/profile_licence_edit.html", context)
 
 
@@ -184,10 +210,12 @@ def profile_licence_edit(request, profile, state: str):
 @own_profile_view
 def profile_licence_remove(request, profile):
     state = request.POST.get("state", "")
-    if services.specialist_licence_remove(actor=request.user, profile=profile, state=state,
-                                          request=request):
-        messages.success(request, _("Your licence in %(state)s is removed.")
-                         % {"state": USState(state).label})
+    if services.specialist_licence_remove(
+        actor=request.user, profile=profile, state=state, request=request
+    ):
+        messages.success(
+            request, _("Your licence in %(state)s is removed.") % {"state": USState(state).label}
+        )
     return redirect("specialists:profile_licences")
 
 
@@ -196,13 +224,19 @@ def profile_leave(request, profile):
     form = LeaveForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid():
         try:
-            services.specialist_leave_add(actor=request.user, profile=profile, request=request,
-                                          **form.cleaned_data)
+            services.specialist_leave_add(
+                actor=request.user, profile=profile, request=request, **form.cleaned_data
+            )
         except ValidationError as error:
             _refused(form, error)
         else:
-            messages.success(request, _("Your leave is added. You are not offered cases that "
-                                        "would be due while you are away."))
+            messages.success(
+                request,
+                _(
+                    "Your leave is added. You are not offered cases that "
+                    "would be due while you are away."
+                ),
+            )
             return redirect("specialists:profile_leave")
     context = {"form": form, "profile": profile, "today": timezone.localdate()}
     return render(request, "specialists/profile_leave.html", context)
@@ -215,8 +249,9 @@ def profile_leave_remove(request, profile):
         leave_id = int(request.POST.get("leave", ""))
     except ValueError:
         return redirect("specialists:profile_leave")
-    if services.specialist_leave_remove(actor=request.user, profile=profile, leave_id=leave_id,
-                                        request=request):
+    if services.specialist_leave_remove(
+        actor=request.user, profile=profile, leave_id=leave_id, request=request
+    ):
         messages.success(request, _("The leave is removed."))
     return redirect("specialists:profile_leave")
 
@@ -226,8 +261,12 @@ def profile_photo(request, profile):
     form = PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.specialist_photo_set(actor=request.user, profile=profile,
-                                          upload=form.cleaned_data["photo"], request=request)
+            services.specialist_photo_set(
+                actor=request.user,
+                profile=profile,
+                upload=form.cleaned_data["photo"],
+                request=request,
+            )
         except ValidationError as error:
             _refused(form, error)
         else:

@@ -36,16 +36,23 @@ def certifications_treating(*, icd10_code: str) -> list[Certification]:
 def profile_for(*, user):
     from .models import SpecialistProfile
 
-    return (SpecialistProfile.objects.filter(user=user)
-            .prefetch_related("specialties", "licences").first())
+    return (
+        SpecialistProfile.objects.filter(user=user)
+        .prefetch_related("specialties", "licences")
+        .first()
+    )
 
 
 def open_offers(*, viewer) -> list:
     from .models import Offer, OfferStatus
 
-    return list(Offer.objects.filter(specialist=viewer, status=OfferStatus.OPEN,
-                                     deadline__gt=timezone.now())
-                .select_related("case", "case__specialty").order_by("deadline"))
+    return list(
+        Offer.objects.filter(
+            specialist=viewer, status=OfferStatus.OPEN, deadline__gt=timezone.now()
+        )
+        .select_related("case", "case__specialty")
+        .order_by("deadline")
+    )
 
 
 def offer_lapsed(*, viewer, case_ref) -> bool:
@@ -54,8 +61,11 @@ def offer_lapsed(*, viewer, case_ref) -> bool:
     from .models import Offer, OfferStatus
 
     return Offer.objects.filter(
-        case__uuid=case_ref, specialist=viewer, deadline__lte=timezone.now(),
-        status__in=[OfferStatus.OPEN, OfferStatus.EXPIRED]).exists()
+        case__uuid=case_ref,
+        specialist=viewer,
+        deadline__lte=timezone.now(),
+        status__in=[OfferStatus.OPEN, OfferStatus.EXPIRED],
+    ).exists()
 
 
 def specialist_cases(*, viewer) -> QuerySet[Case]:
@@ -65,8 +75,11 @@ def specialist_cases(*, viewer) -> QuerySet[Case]:
     from requests_app.models import OPEN_STATES
 
     return with_waiting_on_patient(
-        case_list(viewer=viewer).filter(specialist=viewer, status__in=OPEN_STATES)
-        .select_related("specialty").order_by("due_at"))
+        case_list(viewer=viewer)
+        .filter(specialist=viewer, status__in=OPEN_STATES)
+        .select_related("specialty")
+        .order_by("due_at")
+    )
 
 
 def case_offers(*, case) -> list:
@@ -83,8 +96,12 @@ def offer_for(*, viewer, case_ref, request=None):
     from .models import Offer
 
     case = case_for_viewer(viewer=viewer, ref=case_ref, request=request)
-    offer = (Offer.objects.filter(case=case, specialist=viewer).select_related(
-        "case", "case__specialty", "case__icd10").order_by("-created_at").first())
+    offer = (
+        Offer.objects.filter(case=case, specialist=viewer)
+        .select_related("case", "case__specialty", "case__icd10")
+        .order_by("-created_at")
+        .first()
+    )
     if offer is None:
         raise Http404
     return offer
@@ -101,8 +118,11 @@ def offer_summary(*, offer) -> list[tuple]:
     age = ""
     if case.patient_dob:
         today = timezone.localdate()
-        years = today.year - case.patient_dob.year - (
-            (today.month, today.day) < (case.patient_dob.month, case.patient_dob.day))
+        years = (
+            today.year
+            - case.patient_dob.year
+            - ((today.month, today.day) < (case.patient_dob.month, case.patient_dob.day))
+        )
         low = years // 10 * 10
         age = _("%(low)d to %(high)d") % {"low": low, "high": low + 9}
     code = f"{case.icd10.code} {case.icd10.title}" if case.icd10 else ""
@@ -113,12 +133,16 @@ def offer_summary(*, offer) -> list[tuple]:
         (_("ICD-10-CM code"), code),
         # What the expert decides on: the treatment proposed and what the patient asks.
         (_("Proposed treatment"), case.proposed_treatment),
-        (_("The patient's questions"),
-         "\n".join(f"{q.position}. {q.text}" for q in case.questions.all())),
+        (
+            _("The patient's questions"),
+            "\n".join(f"{q.position}. {q.text}" for q in case.questions.all()),
+        ),
         (_("Specialty asked for"), case.specialty.name if case.specialty else ""),
         (_("Consultation"), case.get_consultation_type_display()),
-        (_("Report due"),
-         timezone.localtime(case.due_at).strftime("%-d %B %Y") if case.due_at else ""),
+        (
+            _("Report due"),
+            timezone.localtime(case.due_at).strftime("%-d %B %Y") if case.due_at else "",
+        ),
         (_("First diagnosed at"), case.diagnosing_institution),
         (_("Urgency"), case.get_urgency_display()),
     ]
@@ -128,14 +152,22 @@ def offer_summary(*, offer) -> list[tuple]:
 def own_profile(*, viewer):
     """The signed-in specialist's own profile with everything its page shows
     (None before it is set up). No profile is ever reached by another person's id."""
-    return (SpecialistProfile.objects.filter(user=viewer, user__is_active=True)
-            .select_related("user")
-            .prefetch_related(
-                "specialties", "licences", "leave",
-                Prefetch("certifications", queryset=HeldCertification.objects.select_related(
-                    "certification__board").order_by("certification__board__name",
-                                                     "certification__name")))
-            .first())
+    return (
+        SpecialistProfile.objects.filter(user=viewer, user__is_active=True)
+        .select_related("user")
+        .prefetch_related(
+            "specialties",
+            "licences",
+            "leave",
+            Prefetch(
+                "certifications",
+                queryset=HeldCertification.objects.select_related("certification__board").order_by(
+                    "certification__board__name", "certification__name"
+                ),
+            ),
+        )
+        .first()
+    )
 
 
 def icd10_titles(*, codes: list[str]) -> dict[str, str]:
@@ -170,20 +202,29 @@ def directory_list(*, filters: dict):
         # One filter() call: the same licence is in that state, verified and unexpired
         # (the rule matching uses: a licence only declared is not shown as held).
         today = timezone.localdate()
-        profiles = profiles.filter(licences__state=filters["state"],
-                                   licences__verification="verified",
-                                   licences__verified_expires_on__gt=today,
-                                   licences__expires_on__gt=today)
+        profiles = profiles.filter(
+            licences__state=filters["state"],
+            licences__verification="verified",
+            licences__verified_expires_on__gt=today,
+            licences__expires_on__gt=today,
+        )
     if filters.get("language"):
         profiles = _with_json_item(profiles, "languages", filters["language"])
     if filters.get("mode"):
         profiles = _with_json_item(profiles, "consultation_modes", filters["mode"])
-    return (profiles.select_related("user")
-            .prefetch_related(
-                "specialties",
-                Prefetch("certifications", queryset=HeldCertification.objects.select_related(
-                    "certification__board").order_by("certification__name")))
-            .order_by("user__full_name", "pk"))
+    return (
+        profiles.select_related("user")
+        .prefetch_related(
+            "specialties",
+            Prefetch(
+                "certifications",
+                queryset=HeldCertification.objects.select_related("certification__board").order_by(
+                    "certification__name"
+                ),
+            ),
+        )
+        .order_by("user__full_name", "pk")
+    )
 
 
 def directory_languages() -> list[str]:
@@ -197,19 +238,32 @@ def directory_languages() -> list[str]:
 def directory_profile(*, public_id):
     """One directory entry, or 404 (also for an inactive account)."""
     try:
-        return (_directory_profiles().select_related("user")
-                .prefetch_related(
-                    "specialties",
-                    Prefetch("certifications", queryset=HeldCertification.objects.select_related(
-                        "certification__board").order_by("certification__name")),
-                    # States only, and only licences in force: a number is never shown.
-                    Prefetch("licences", to_attr="current_licences",
-                             queryset=Licence.objects.filter(
-                                 verification="verified",
-                                 verified_expires_on__gt=timezone.localdate(),
-                                 expires_on__gt=timezone.localdate()).only(
-                                 "profile_id", "state").order_by("state")))
-                .get(public_id=public_id))
+        return (
+            _directory_profiles()
+            .select_related("user")
+            .prefetch_related(
+                "specialties",
+                Prefetch(
+                    "certifications",
+                    queryset=HeldCertification.objects.select_related(
+                        "certification__board"
+                    ).order_by("certification__name"),
+                ),
+                # States only, and only licences in force: a number is never shown.
+                Prefetch(
+                    "licences",
+                    to_attr="current_licences",
+                    queryset=Licence.objects.filter(
+                        verification="verified",
+                        verified_expires_on__gt=timezone.localdate(),
+                        expires_on__gt=timezone.localdate(),
+                    )
+                    .only("profile_id", "state")
+                    .order_by("state"),
+                ),
+            )
+            .get(public_id=public_id)
+        )
     except (SpecialistProfile.DoesNotExist, ValueError):
         raise Http404 from None
 
@@ -227,6 +281,9 @@ def cases_open_to_a_preference(*, viewer) -> list[Case]:
     and open requests (the ones whose sections they can still change)."""
     if not (viewer.is_authenticated and viewer.role == Role.PATIENT):
         return []
-    return list(case_list(viewer=viewer).exclude(status__in=CLOSED_STATES)
-                .only("uuid", "reference", "status", "patient_name", "relationship",
-                      "created_at").order_by("-created_at")[:10])
+    return list(
+        case_list(viewer=viewer)
+        .exclude(status__in=CLOSED_STATES)
+        .only("uuid", "reference", "status", "patient_name", "relationship", "created_at")
+        .order_by("-created_at")[:10]
+    )

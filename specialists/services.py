@@ -29,7 +29,9 @@ def specialties_load(model=None, *, entries=ALL_SPECIALTIES) -> int:
     if model is None:
         from .models import Specialty as model
     for slug, name, description in entries:
-        model.objects.update_or_create(slug=slug, defaults={"name": name, "description": description})
+        model.objects.update_or_create(
+            slug=slug, defaults={"name": name, "description": description}
+        )
     return len(entries)
 
 
@@ -43,7 +45,8 @@ def specialty_links_load(*, specialty_model=None, certification_model=None) -> i
     linked = 0
     for specialty in specialty_model.objects.filter(slug__in=mapping, certifications=None):
         specialty.certifications.add(
-            *certification_model.objects.filter(slug__in=mapping[specialty.slug]))
+            *certification_model.objects.filter(slug__in=mapping[specialty.slug])
+        )
         linked += 1
     return linked
 
@@ -77,18 +80,28 @@ def certifications_load(*, board_model=None, certification_model=None, specialty
         # Primary specialties first, so that a subspecialty's parent exists when it is saved.
         rows = sorted(board_row["certifications"], key=lambda row: row["kind"] != "specialty")
         for row in rows:
-            owned = {"board": board, "name": row["name"], "kind": row["kind"],
-                     "parent": by_slug[row["parent"]] if row.get("parent") else None}
+            owned = {
+                "board": board,
+                "name": row["name"],
+                "kind": row["kind"],
+                "parent": by_slug[row["parent"]] if row.get("parent") else None,
+            }
             certification, is_new = certification_model.objects.update_or_create(
-                slug=row["slug"], defaults=owned,
-                create_defaults={**owned, "icd10_ranges": ", ".join(row["icd10"]),
-                                 "active": row.get("active", True)},
+                slug=row["slug"],
+                defaults=owned,
+                create_defaults={
+                    **owned,
+                    "icd10_ranges": ", ".join(row["icd10"]),
+                    "active": row.get("active", True),
+                },
             )
             by_slug[row["slug"]] = certification
             if is_new:
                 created.add(row["slug"])
     for specialty in specialty_model.objects.filter(slug__in=data["specialties"]):
-        new_links = [by_slug[slug] for slug in data["specialties"][specialty.slug] if slug in created]
+        new_links = [
+            by_slug[slug] for slug in data["specialties"][specialty.slug] if slug in created
+        ]
         specialty.certifications.add(*new_links)
     return len(by_slug)
 
@@ -99,13 +112,17 @@ class OfferError(Exception):
 
 
 def _deadline(case) -> datetime:
-    hours = (settings.OFFER_DEADLINE_HOURS_URGENT if case.urgency == "urgent"
-             else settings.OFFER_DEADLINE_HOURS)
+    hours = (
+        settings.OFFER_DEADLINE_HOURS_URGENT
+        if case.urgency == "urgent"
+        else settings.OFFER_DEADLINE_HOURS
+    )
     return timezone.now() + timedelta(hours=hours)
 
 
-def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: str = "",
-               request=None) -> Offer:
+def offer_make(
+    *, actor, case_ref, specialist_id: int, relax=(), relax_reason: str = "", request=None
+) -> Offer:
     """Offer the case to one specialist from the ranked list.
 
     The case row is locked first (case_for_viewer), so two coordinators offering
@@ -122,8 +139,10 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
         if actor.role != Role.COORDINATOR:
             raise OfferError(_("Only coordinators offer cases."))
         if case.status != CaseStatus.MATCHING:
-            raise OfferError(_("This case is not waiting for a specialist any more (it is "
-                               "“%(status)s”).") % {"status": case.get_status_display()})
+            raise OfferError(
+                _("This case is not waiting for a specialist any more (it is “%(status)s”).")
+                % {"status": case.get_status_display()}
+            )
         if blocker := offer_blocker(case):
             raise OfferError(blocker)
         # The specialist's profile next (always case, then profile): two offers of
@@ -133,17 +152,32 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
         profiles = specialists_for_matching().filter(user_id=specialist_id)
         ranking = rank_specialists(case=case, relax=relax, profiles=profiles)
         if not ranking.candidates:
-            raise OfferError(_("This specialist cannot take the case: %(why)s.")
-                             % {"why": ", ".join(ranking.why_no_one()) or _("not found")})
+            raise OfferError(
+                _("This specialist cannot take the case: %(why)s.")
+                % {"why": ", ".join(ranking.why_no_one()) or _("not found")}
+            )
         offer = Offer.objects.create(
-            case=case, specialist_id=specialist_id, offered_by=actor, deadline=_deadline(case),
-            relaxed=sorted(relax), relax_reason=relax_reason.strip())
+            case=case,
+            specialist_id=specialist_id,
+            offered_by=actor,
+            deadline=_deadline(case),
+            relaxed=sorted(relax),
+            relax_reason=relax_reason.strip(),
+        )
         case_hold_release(case=case, actor=actor, request=request)
-        log_event(actor=actor, action="specialists.offer.made", obj=case, request=request,
-                  new={"specialist": specialist_id, "deadline": offer.deadline.isoformat(),
-                       "relaxed": sorted(relax), "relax_reason": offer.relax_reason})
-        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.OFFERED,
-                        request=request)
+        log_event(
+            actor=actor,
+            action="specialists.offer.made",
+            obj=case,
+            request=request,
+            new={
+                "specialist": specialist_id,
+                "deadline": offer.deadline.isoformat(),
+                "relaxed": sorted(relax),
+                "relax_reason": offer.relax_reason,
+            },
+        )
+        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.OFFERED, request=request)
         return offer
 
 
@@ -152,8 +186,12 @@ def _offer_for_update(*, actor, case_ref) -> tuple:
     first, as offer_make and offer_expire lock them). The offer itself is the
     specialist's tie to the case, so a closed offer is refused in words, not
     with a 404."""
-    offer = (Offer.objects.filter(case__uuid=case_ref, specialist=actor)
-             .order_by("-created_at").values_list("pk", "case_id").first())
+    offer = (
+        Offer.objects.filter(case__uuid=case_ref, specialist=actor)
+        .order_by("-created_at")
+        .values_list("pk", "case_id")
+        .first()
+    )
     if offer is None or actor.role != Role.SPECIALIST:
         raise OfferError(_("There is no offer of this case to you."))
     case = Case.objects.select_for_update().get(pk=offer[1])
@@ -169,8 +207,10 @@ def offer_accept(*, actor, case_ref, conflict_attested: bool, request=None) -> O
         if offer.status == OfferStatus.ACCEPTED:
             return offer
         if offer.status != OfferStatus.OPEN or case.status != CaseStatus.OFFERED:
-            raise OfferError(_("This offer is closed (%(status)s): the case has gone back to "
-                               "the coordinators.") % {"status": offer.get_status_display()})
+            raise OfferError(
+                _("This offer is closed (%(status)s): the case has gone back to the coordinators.")
+                % {"status": offer.get_status_display()}
+            )
         if offer.deadline <= timezone.now():
             raise OfferError(_("The time to answer this offer has passed."))
         if not conflict_attested:
@@ -182,14 +222,24 @@ def offer_accept(*, actor, case_ref, conflict_attested: bool, request=None) -> O
 
         # The move first: it loads the case through the access rule, which lets
         # the specialist in through this open offer.
-        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.IN_REVIEW,
-                        request=request, on_change=assign)
+        case_transition(
+            actor=actor,
+            ref=case.uuid,
+            to_status=CaseStatus.IN_REVIEW,
+            request=request,
+            on_change=assign,
+        )
         offer.status = OfferStatus.ACCEPTED
         offer.conflict_attested = True
         offer.answered_at = timezone.now()
         offer.save(update_fields=["status", "conflict_attested", "answered_at"])
-        log_event(actor=actor, action="specialists.offer.accepted", obj=case, request=request,
-                  new={"conflict_attested": True})
+        log_event(
+            actor=actor,
+            action="specialists.offer.accepted",
+            obj=case,
+            request=request,
+            new={"conflict_attested": True},
+        )
         return offer
 
 
@@ -197,23 +247,35 @@ def offer_decline(*, actor, case_ref, reason: str, note: str = "", request=None)
     with transaction.atomic():
         case, offer = _offer_for_update(actor=actor, case_ref=case_ref)
         if offer.status != OfferStatus.OPEN:
-            raise OfferError(_("This offer is already closed (%(status)s).")
-                             % {"status": offer.get_status_display()})
+            raise OfferError(
+                _("This offer is already closed (%(status)s).")
+                % {"status": offer.get_status_display()}
+            )
         if reason not in DeclineReason.values:
             raise OfferError(_("Choose why you are declining."))
         if case.status != CaseStatus.OFFERED:
             raise OfferError(_("This case is no longer offered to you."))
         # The patient reads the timeline: the specialist's reason stays on the
         # offer and in the audit log.
-        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.MATCHING,
-                        reason=str(_("We are finding another specialist.")), request=request)
+        case_transition(
+            actor=actor,
+            ref=case.uuid,
+            to_status=CaseStatus.MATCHING,
+            reason=str(_("We are finding another specialist.")),
+            request=request,
+        )
         offer.status = OfferStatus.DECLINED
         offer.decline_reason = reason
         offer.decline_note = note.strip()
         offer.answered_at = timezone.now()
         offer.save(update_fields=["status", "decline_reason", "decline_note", "answered_at"])
-        log_event(actor=actor, action="specialists.offer.declined", obj=case, request=request,
-                  new={"reason": reason})
+        log_event(
+            actor=actor,
+            action="specialists.offer.declined",
+            obj=case,
+            request=request,
+            new={"reason": reason},
+        )
         return offer
 
 
@@ -227,19 +289,30 @@ def offer_expire(*, offer_id: int) -> bool:
         if case_id is None:
             return False
         Case.objects.select_for_update().filter(pk=case_id).first()
-        offer = (Offer.objects.select_for_update().select_related("case")
-                 .filter(pk=offer_id, status=OfferStatus.OPEN, deadline__lte=timezone.now())
-                 .first())
+        offer = (
+            Offer.objects.select_for_update()
+            .select_related("case")
+            .filter(pk=offer_id, status=OfferStatus.OPEN, deadline__lte=timezone.now())
+            .first()
+        )
         if offer is None:
             return False
         offer.status = OfferStatus.EXPIRED
         offer.answered_at = timezone.now()
         offer.save(update_fields=["status", "answered_at"])
         if offer.case.status == CaseStatus.OFFERED:
-            case_transition(actor=None, ref=offer.case.uuid, to_status=CaseStatus.MATCHING,
-                            reason=str(_("The specialist did not answer in time.")))
-        log_event(actor=None, action="specialists.offer.expired", obj=offer.case,
-                  new={"specialist": offer.specialist_id})
+            case_transition(
+                actor=None,
+                ref=offer.case.uuid,
+                to_status=CaseStatus.MATCHING,
+                reason=str(_("The specialist did not answer in time.")),
+            )
+        log_event(
+            actor=None,
+            action="specialists.offer.expired",
+            obj=offer.case,
+            new={"specialist": offer.specialist_id},
+        )
         return True
 
 
@@ -257,8 +330,7 @@ def offers_expire_due() -> int:
 
 
 # --- Triage: the specialty the case needs, and holding a case no one can take -----------------
-def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str,
-                          request=None) -> Case:
+def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str, request=None) -> Case:
     """The coordinator sets the specialty the case needs (a patient who was not
     sure, or who chose "Pediatrics" for a heart defect). Recorded on the timeline
     with the reason, which the patient reads; a double submit changes nothing.
@@ -282,32 +354,50 @@ def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str,
         if actor.role != Role.COORDINATOR:
             raise OfferError(_("Only coordinators choose the specialty."))
         if case.status not in SPECIALTY_CHANGE_STATES:
-            raise OfferError(_("The specialty can be changed until a specialist accepts the "
-                               "case."))
+            raise OfferError(_("The specialty can be changed until a specialist accepts the case."))
         if case.specialty_id == specialty.pk and not case.specialty_unsure:
             return case
-        old = {"specialty": case.specialty.name if case.specialty_id else "",
-               "specialty_unsure": case.specialty_unsure}
+        old = {
+            "specialty": case.specialty.name if case.specialty_id else "",
+            "specialty_unsure": case.specialty_unsure,
+        }
         case.specialty, case.specialty_unsure = specialty, False
         case.save(update_fields=["specialty", "specialty_unsure", "updated_at"])
         new = {"specialty": specialty.name}
-        CaseAmendment.objects.create(case=case, actor=actor, section="specialist",
-                                     old_values={"specialty": old["specialty"]}, new_values=new,
-                                     reason=reason)
-        log_event(actor=actor, action="specialists.case.specialty_changed", obj=case,
-                  request=request, old=old, new={**new, "reason": reason})
+        CaseAmendment.objects.create(
+            case=case,
+            actor=actor,
+            section="specialist",
+            old_values={"specialty": old["specialty"]},
+            new_values=new,
+            reason=reason,
+        )
+        log_event(
+            actor=actor,
+            action="specialists.case.specialty_changed",
+            obj=case,
+            request=request,
+            old=old,
+            new={**new, "reason": reason},
+        )
         offer = case.offers.filter(status=OfferStatus.OPEN).first()
-        if offer is not None and not still_qualifies(case=case,
-                                                     specialist_id=offer.specialist_id):
+        if offer is not None and not still_qualifies(case=case, specialist_id=offer.specialist_id):
             credentialing.offer_withdraw(
                 offer_id=offer.pk,
-                reason=_("the case now needs %(specialty)s") % {"specialty": specialty.name})
+                reason=_("the case now needs %(specialty)s") % {"specialty": specialty.name},
+            )
         return case
 
 
-SPECIALTY_CHANGE_STATES = frozenset({CaseStatus.SUBMITTED, CaseStatus.TRIAGE,
-                                     CaseStatus.AWAITING_RECORDS, CaseStatus.MATCHING,
-                                     CaseStatus.OFFERED})
+SPECIALTY_CHANGE_STATES = frozenset(
+    {
+        CaseStatus.SUBMITTED,
+        CaseStatus.TRIAGE,
+        CaseStatus.AWAITING_RECORDS,
+        CaseStatus.MATCHING,
+        CaseStatus.OFFERED,
+    }
+)
 
 
 def case_hold(*, actor, case_ref, reason: str, until, note: str = "", request=None) -> Case:
@@ -331,17 +421,28 @@ def case_hold(*, actor, case_ref, reason: str, until, note: str = "", request=No
             raise OfferError(_("Only a case waiting for a specialist can be put on hold."))
         if (case.hold_reason, case.hold_until, case.hold_note) == (reason, until, note.strip()):
             return case  # a double submit
-        old = {"hold_reason": case.hold_reason,
-               "hold_until": case.hold_until.isoformat() if case.hold_until else None}
+        old = {
+            "hold_reason": case.hold_reason,
+            "hold_until": case.hold_until.isoformat() if case.hold_until else None,
+        }
         case.hold_reason, case.hold_until, case.hold_note = reason, until, note.strip()
         case.save(update_fields=["hold_reason", "hold_until", "hold_note", "updated_at"])
         CaseEvent.objects.create(
-            case=case, actor=actor, old_status=case.status, new_status=case.status,
-            reason=_("%(why)s We will look again by %(date)s.") % {
-                "why": HoldReason(reason).label, "date": date_format(until, "j F Y")})
-        log_event(actor=actor, action="specialists.case.held", obj=case, request=request,
-                  old=old, new={"hold_reason": reason, "hold_until": until.isoformat(),
-                                "note": case.hold_note})
+            case=case,
+            actor=actor,
+            old_status=case.status,
+            new_status=case.status,
+            reason=_("%(why)s We will look again by %(date)s.")
+            % {"why": HoldReason(reason).label, "date": date_format(until, "j F Y")},
+        )
+        log_event(
+            actor=actor,
+            action="specialists.case.held",
+            obj=case,
+            request=request,
+            old=old,
+            new={"hold_reason": reason, "hold_until": until.isoformat(), "note": case.hold_note},
+        )
         return case
 
 
@@ -350,12 +451,20 @@ def case_hold_release(*, case: Case, actor=None, request=None) -> bool:
     with the case row locked; returns whether there was a hold."""
     if not case.hold_reason:
         return False
-    old = {"hold_reason": case.hold_reason,
-           "hold_until": case.hold_until.isoformat() if case.hold_until else None}
+    old = {
+        "hold_reason": case.hold_reason,
+        "hold_until": case.hold_until.isoformat() if case.hold_until else None,
+    }
     case.hold_reason, case.hold_until, case.hold_note = "", None, ""
     case.save(update_fields=["hold_reason", "hold_until", "hold_note", "updated_at"])
-    log_event(actor=actor, action="specialists.case.hold_released", obj=case, request=request,
-              old=old, new={"hold_reason": ""})
+    log_event(
+        actor=actor,
+        action="specialists.case.hold_released",
+        obj=case,
+        request=request,
+        old=old,
+        new={"hold_reason": ""},
+    )
     return True
 
 
@@ -369,8 +478,12 @@ def case_hold_end(*, actor, case_ref, request=None) -> Case:
             raise OfferError(_("Only coordinators hold cases."))
         if case_hold_release(case=case, actor=actor, request=request):
             CaseEvent.objects.create(
-                case=case, actor=actor, old_status=case.status, new_status=case.status,
-                reason=_("We are looking for your specialist again."))
+                case=case,
+                actor=actor,
+                old_status=case.status,
+                new_status=case.status,
+                reason=_("We are looking for your specialist again."),
+            )
         return case
 
 
@@ -379,8 +492,13 @@ def patient_hold_message(case: Case) -> str:
     from requests_app.models import HoldReason
 
     reason = HoldReason(case.hold_reason or HoldReason.OTHER).label
-    return _("Hello,\n\n%(why)s Finding the right specialist for you matters more than "
-             "finding one quickly, and we are working on it. You do not need to do anything "
-             "now. We will write to you again by %(date)s at the latest.\n\nYour care team"
-             ) % {"why": reason, "date": date_format(case.hold_until, "j F Y")
-                  if case.hold_until else _("the end of next week")}
+    return _(
+        "Hello,\n\n%(why)s Finding the right specialist for you matters more than "
+        "finding one quickly, and we are working on it. You do not need to do anything "
+        "now. We will write to you again by %(date)s at the latest.\n\nYour care team"
+    ) % {
+        "why": reason,
+        "date": date_format(case.hold_until, "j F Y")
+        if case.hold_until
+        else _("the end of next week"),
+    }

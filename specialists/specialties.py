@@ -37,23 +37,44 @@ SUBSPECIALTIES = [
     ("breast-surgery", "Breast Surgery", "Surgery for breast cancer and other breast problems"),
     ("surgical-oncology", "Surgical Oncology", "Surgery to remove cancers"),
     ("colorectal-surgery", "Colon and Rectal Surgery", "Surgery of the bowel, rectum and anus"),
-    ("gynecologic-oncology", "Gynecologic Oncology",
-     "Cancers of the ovary, uterus, cervix and vulva"),
+    (
+        "gynecologic-oncology",
+        "Gynecologic Oncology",
+        "Cancers of the ovary, uterus, cervix and vulva",
+    ),
     ("neuro-oncology", "Neuro-oncology", "Tumors of the brain and spinal cord"),
-    ("pediatric-cardiology", "Pediatric Cardiology", "Heart problems in children, including "
-     "heart defects"),
-    ("pediatric-oncology", "Pediatric Hematology and Oncology", "Cancer and blood disorders "
-     "in children"),
+    (
+        "pediatric-cardiology",
+        "Pediatric Cardiology",
+        "Heart problems in children, including heart defects",
+    ),
+    (
+        "pediatric-oncology",
+        "Pediatric Hematology and Oncology",
+        "Cancer and blood disorders in children",
+    ),
     ("child-neurology", "Child Neurology", "Brain and nerve problems in children"),
-    ("interventional-cardiology", "Interventional Cardiology", "Stents, angioplasty and valve "
-     "procedures"),
-    ("electrophysiology", "Heart Rhythm (Electrophysiology)", "Irregular heartbeat, "
-     "pacemakers and ablation"),
-    ("heart-failure", "Heart Failure and Transplant", "Advanced heart failure, heart pumps and "
-     "transplant"),
+    (
+        "interventional-cardiology",
+        "Interventional Cardiology",
+        "Stents, angioplasty and valve procedures",
+    ),
+    (
+        "electrophysiology",
+        "Heart Rhythm (Electrophysiology)",
+        "Irregular heartbeat, pacemakers and ablation",
+    ),
+    (
+        "heart-failure",
+        "Heart Failure and Transplant",
+        "Advanced heart failure, heart pumps and transplant",
+    ),
     ("hepatology", "Hepatology (Liver)", "Liver disease, hepatitis and liver transplant"),
-    ("maternal-fetal-medicine", "High-Risk Pregnancy", "Maternal-fetal medicine: complicated "
-     "pregnancies"),
+    (
+        "maternal-fetal-medicine",
+        "High-Risk Pregnancy",
+        "Maternal-fetal medicine: complicated pregnancies",
+    ),
     ("reproductive-endocrinology", "Fertility", "Reproductive endocrinology and infertility"),
     ("spine-surgery", "Spine Surgery", "Back and neck surgery"),
     ("hand-surgery", "Hand Surgery", "Hand, wrist and nerve surgery of the arm"),

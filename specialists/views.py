@@ -54,9 +54,12 @@ def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
     relax = relax_form.relaxed() if relax_form.is_valid() else frozenset()
     ranking = rank_specialists(case=case, relax=relax)
     if hold_form is None:
-        hold_form = HoldForm(initial={
-            "reason": case.hold_reason or ranking.likely_hold_reason(),
-            "until": case.hold_until or timezone.localdate() + timedelta(days=7)})
+        hold_form = HoldForm(
+            initial={
+                "reason": case.hold_reason or ranking.likely_hold_reason(),
+                "until": case.hold_until or timezone.localdate() + timedelta(days=7),
+            }
+        )
     if tell_form is None:
         preview = case
         if not case.hold_reason:
@@ -65,11 +68,14 @@ def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
             preview.hold_until = hold_form.initial.get("until")
         tell_form = TellPatientForm(initial={"body": services.patient_hold_message(preview)})
     context = {
-        "case": case, "ranking": ranking, "relax_form": relax_form,
+        "case": case,
+        "ranking": ranking,
+        "relax_form": relax_form,
         "candidates": [(c, explanation(c)) for c in ranking.candidates[:20]],
         "can_offer": case.status == CaseStatus.MATCHING and not offer_blocker(case),
         "offers": selectors.case_offers(case=case),
-        "hold_form": hold_form, "tell_form": tell_form,
+        "hold_form": hold_form,
+        "tell_form": tell_form,
         # Matching waits for the fee (requests_app.fees); the page says so.
         "fee_blocker": offer_blocker(case) if case.status == CaseStatus.MATCHING else "",
         "now": timezone.now(),
@@ -93,21 +99,32 @@ def case_specialty(request, ref):
     if request.method == "POST" and form.is_valid():
         try:
             services.case_specialty_change(
-                actor=request.user, case_ref=case.uuid,
+                actor=request.user,
+                case_ref=case.uuid,
                 specialty_id=form.cleaned_data["specialty"].pk,
-                reason=form.cleaned_data["reason"], request=request)
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except services.OfferError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("The case now asks for %(specialty)s. The patient sees "
-                                        "it on their timeline.")
-                             % {"specialty": form.cleaned_data["specialty"].name})
-            back = ("specialists:case_match" if request.POST.get("next") == "match"
-                    else "requests_app:staff_case")
+            messages.success(
+                request,
+                _("The case now asks for %(specialty)s. The patient sees it on their timeline.")
+                % {"specialty": form.cleaned_data["specialty"].name},
+            )
+            back = (
+                "specialists:case_match"
+                if request.POST.get("next") == "match"
+                else "requests_app:staff_case"
+            )
             return redirect(back, ref)
-    return render(request, "specialists/case_specialty.html",
-                  {"case": case, "form": form, "next": request.GET.get("next", "")},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "specialists/case_specialty.html",
+        {"case": case, "form": form, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -117,15 +134,24 @@ def case_hold(request, ref):
     form = HoldForm(request.POST)
     if form.is_valid():
         try:
-            services.case_hold(actor=request.user, case_ref=case.uuid,
-                               reason=form.cleaned_data["reason"],
-                               until=form.cleaned_data["until"],
-                               note=form.cleaned_data["note"], request=request)
+            services.case_hold(
+                actor=request.user,
+                case_ref=case.uuid,
+                reason=form.cleaned_data["reason"],
+                until=form.cleaned_data["until"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
         except services.OfferError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("The case is on hold. The patient sees why, and the "
-                                        "queue shows the day to look again."))
+            messages.success(
+                request,
+                _(
+                    "The case is on hold. The patient sees why, and the "
+                    "queue shows the day to look again."
+                ),
+            )
             return redirect("specialists:case_match", ref)
     return _match_page(request, case, hold_form=form, status=400)
 
@@ -151,8 +177,12 @@ def case_tell_patient(request, ref):
     form = TellPatientForm(request.POST)
     if form.is_valid():
         try:
-            message_post(actor=request.user, case_ref=case.uuid, body=form.cleaned_data["body"],
-                         request=request)
+            message_post(
+                actor=request.user,
+                case_ref=case.uuid,
+                body=form.cleaned_data["body"],
+                request=request,
+            )
         except MessageError as error:
             for field, errors in (getattr(error, "errors", None) or {}).items():
                 for message in errors:
@@ -160,8 +190,13 @@ def case_tell_patient(request, ref):
             if not form.errors:
                 form.add_error(None, str(error))
         else:
-            messages.success(request, _("Your message is in the request's messages. The patient "
-                                        "is told there is a new message."))
+            messages.success(
+                request,
+                _(
+                    "Your message is in the request's messages. The patient "
+                    "is told there is a new message."
+                ),
+            )
             return redirect("specialists:case_match", ref)
     return _match_page(request, case, tell_form=form, status=400)
 
@@ -176,15 +211,24 @@ def case_offer(request, ref):
         specialist_id = request.POST.get("specialist", "")
         if not specialist_id.isdigit():
             raise services.OfferError(_("Choose a specialist from the list."))
-        services.offer_make(actor=request.user, case_ref=case.uuid,
-                            specialist_id=int(specialist_id), relax=relax_form.relaxed(),
-                            relax_reason=relax_form.cleaned_data.get("relax_reason", ""),
-                            request=request)
+        services.offer_make(
+            actor=request.user,
+            case_ref=case.uuid,
+            specialist_id=int(specialist_id),
+            relax=relax_form.relaxed(),
+            relax_reason=relax_form.cleaned_data.get("relax_reason", ""),
+            request=request,
+        )
     except services.OfferError as error:
         messages.error(request, str(error))
         return redirect("specialists:case_match", ref)
-    messages.success(request, _("The case is offered. The specialist is told, and it comes "
-                                "back to you if they decline or do not answer in time."))
+    messages.success(
+        request,
+        _(
+            "The case is offered. The specialist is told, and it comes "
+            "back to you if they decline or do not answer in time."
+        ),
+    )
     return redirect("requests_app:staff_case", ref)
 
 
@@ -200,9 +244,13 @@ def offer_detail(request, ref):
         return lapsed
     if offer.case.specialist_id == request.user.pk:
         return redirect("requests_app:staff_case", ref)
-    context = {"offer": offer, "summary": selectors.offer_summary(offer=offer),
-               "accept_form": OfferAcceptForm(), "decline_form": OfferDeclineForm(),
-               "now": timezone.now()}
+    context = {
+        "offer": offer,
+        "summary": selectors.offer_summary(offer=offer),
+        "accept_form": OfferAcceptForm(),
+        "decline_form": OfferDeclineForm(),
+        "now": timezone.now(),
+    }
     return render(request, "specialists/offer.html", context)
 
 
@@ -233,17 +281,26 @@ def _answer(request, ref, form_class, answer):
             return None
     forms = {"accept_form": OfferAcceptForm(), "decline_form": OfferDeclineForm()}
     forms["accept_form" if form_class is OfferAcceptForm else "decline_form"] = form
-    context = {"offer": offer, "summary": selectors.offer_summary(offer=offer), **forms,
-               "now": timezone.now()}
+    context = {
+        "offer": offer,
+        "summary": selectors.offer_summary(offer=offer),
+        **forms,
+        "now": timezone.now(),
+    }
     return render(request, "specialists/offer.html", context, status=400)
 
 
 @require_POST
 @login_required
 def offer_accept(request, ref):
-    response = _answer(request, ref, OfferAcceptForm, lambda data: services.offer_accept(
-        actor=request.user, case_ref=ref, conflict_attested=data["no_conflict"],
-        request=request))
+    response = _answer(
+        request,
+        ref,
+        OfferAcceptForm,
+        lambda data: services.offer_accept(
+            actor=request.user, case_ref=ref, conflict_attested=data["no_conflict"], request=request
+        ),
+    )
     if response is not None:
         return response
     messages.success(request, _("The case is yours. The patient and the coordinator are told."))
@@ -253,9 +310,18 @@ def offer_accept(request, ref):
 @require_POST
 @login_required
 def offer_decline(request, ref):
-    response = _answer(request, ref, OfferDeclineForm, lambda data: services.offer_decline(
-        actor=request.user, case_ref=ref, reason=data["reason"], note=data["note"],
-        request=request))
+    response = _answer(
+        request,
+        ref,
+        OfferDeclineForm,
+        lambda data: services.offer_decline(
+            actor=request.user,
+            case_ref=ref,
+            reason=data["reason"],
+            note=data["note"],
+            request=request,
+        ),
+    )
     if response is not None:
         return response
     messages.success(request, _("You declined the case. Thank you for answering quickly."))

@@ -43,7 +43,9 @@ def _flush_past_the_audit_triggers():
     sql_flush = operations.sql_flush
 
     def sql_flush_past_triggers(self, style, tables, **kwargs):
-        return flush_guard_statements(self.connection.vendor, sql_flush(self, style, tables, **kwargs))
+        return flush_guard_statements(
+            self.connection.vendor, sql_flush(self, style, tables, **kwargs)
+        )
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(operations, "sql_flush", sql_flush_past_triggers)
@@ -91,8 +93,13 @@ def specialist(db):
 
 @pytest.fixture
 def admin_user(db):
-    user = UserFactory(role="admin", email="ada@example.com", full_name="Ada Admin",
-                       is_staff=True, is_superuser=True)
+    user = UserFactory(
+        role="admin",
+        email="ada@example.com",
+        full_name="Ada Admin",
+        is_staff=True,
+        is_superuser=True,
+    )
     enrol_totp(user)
     return user
 

@@ -24,19 +24,25 @@ def s3_server():
     client.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True, "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
         },
     )
     client.put_bucket_cors(
         Bucket=bucket,
-        CORSConfiguration={"CORSRules": [{
-            "AllowedOrigins": ["http://localhost:*", "http://127.0.0.1:*"],
-            "AllowedMethods": ["GET", "POST", "PUT", "HEAD", "DELETE"],
-            "AllowedHeaders": ["*"],
-            "ExposeHeaders": ["ETag", "Location"],
-            "MaxAgeSeconds": 600,
-        }]},
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedOrigins": ["http://localhost:*", "http://127.0.0.1:*"],
+                    "AllowedMethods": ["GET", "POST", "PUT", "HEAD", "DELETE"],
+                    "AllowedHeaders": ["*"],
+                    "ExposeHeaders": ["ETag", "Location"],
+                    "MaxAgeSeconds": 600,
+                }
+            ]
+        },
     )
     yield {"endpoint": endpoint, "bucket": bucket, "client": client, **credentials}
     server.stop()

@@ -30,8 +30,10 @@ from pathlib import Path  # noqa: E402
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="secondop-test-media-"))
 STORAGES = {
     **STORAGES,  # noqa: F405
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                "OPTIONS": {"location": MEDIA_ROOT, "base_url": None}},
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
+    },
 }
 
 # Tasks run eagerly in the tests (tests/conftest.py), so each email goes at once, as

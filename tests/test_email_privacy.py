@@ -94,8 +94,10 @@ A = {
     "symptoms": "A hard lump near the left nipple since July, with dimpling of the skin",
     "symptoms_amended": "A hard lump near the left nipple since June, the skin now puckered",
     "medications": "Letrozole 2.5 mg trial stopped in September",
-    "questions": ["Do I really need both breasts removed?",
-                  "Would an Oncotype DX score change the chemotherapy plan?"],
+    "questions": [
+        "Do I really need both breasts removed?",
+        "Would an Oncotype DX score change the chemotherapy plan?",
+    ],
     "record_request": "Your core needle biopsy pathology with the E-cadherin stain",
     "record": "Core needle biopsy, left breast, E-cadherin negative",
     "record_rejected": "Axillary ultrasound showing an enlarged lymph node",
@@ -110,26 +112,46 @@ A = {
     "decline": "My breast surgeon at Metro will examine the lump before the mastectomy instead",
     "report": {
         "summary": "Core biopsy shows a 2.1 cm grade 2 invasive lobular carcinoma, "
-                   "E-cadherin negative, ER strongly positive.",
+        "E-cadherin negative, ER strongly positive.",
         "diagnosis": "Invasive lobular carcinoma, left breast, stage IIA (T2 N0)",
         "diagnosis_comment": "MRI is needed: lobular tumours are often larger than mammography shows.",
         "recommendations": "Breast MRI first; lumpectomy is possible if it confirms a single focus.",
         "prognosis": "Favourable: hormone-receptor-positive lobular disease responds to letrozole.",
         "follow_up": "Bilateral breast MRI within two weeks; Oncotype DX on the surgical specimen.",
     },
-    "answers": {1: "No: a single lobular focus can be treated by lumpectomy and radiotherapy.",
-                2: "Yes: a low recurrence score would spare you chemotherapy."},
+    "answers": {
+        1: "No: a single lobular focus can be treated by lumpectomy and radiotherapy.",
+        2: "Yes: a low recurrence score would spare you chemotherapy.",
+    },
     "return_comment": "Please state the MRI finding that would rule out lumpectomy.",
     "recommendations_v2": "Breast MRI first; lumpectomy unless it shows multicentric lobular "
-                          "disease, which would favour mastectomy.",
+    "disease, which would favour mastectomy.",
     "follow_up_question": "Can the breast MRI be done while I am still on letrozole?",
     "follow_up_answer": "Yes: letrozole does not change how the MRI shows the lobular tumour.",
     "amendment": "The MRI showed a second lobular focus at 4 o'clock in the left breast.",
     "prognosis_v3": "Still favourable after mastectomy of the multicentric lobular carcinoma.",
     "amendment_comment": "Add the size of the second focus seen on the MRI.",
-    "words": ["carcinoma", "lobular", "breast", "mastectomy", "tamoxifen", "letrozole",
-              "biopsy", "E-cadherin", "Oncotype", "chemotherapy", "radiotherapy", "tumour",
-              "lumpectomy", "nipple", "areola", "axillary", "neoplasm", "malignant", "MRI"],
+    "words": [
+        "carcinoma",
+        "lobular",
+        "breast",
+        "mastectomy",
+        "tamoxifen",
+        "letrozole",
+        "biopsy",
+        "E-cadherin",
+        "Oncotype",
+        "chemotherapy",
+        "radiotherapy",
+        "tumour",
+        "lumpectomy",
+        "nipple",
+        "areola",
+        "axillary",
+        "neoplasm",
+        "malignant",
+        "MRI",
+    ],
 }
 
 # --- Case B ----------------------------------------------------------------------------------
@@ -142,8 +164,16 @@ B = {
     "record": "MRI brain with gadolinium, right frontal enhancing mass",
     "question": "Should the MGMT methylation status change my temozolomide plan?",
     "withdraw": "My neurosurgeon found a glioma trial for me closer to home",
-    "words": ["glioblastoma", "frontal", "temozolomide", "resection", "seizure", "glioma",
-              "MGMT", "gadolinium"],
+    "words": [
+        "glioblastoma",
+        "frontal",
+        "temozolomide",
+        "resection",
+        "seizure",
+        "glioma",
+        "MGMT",
+        "gadolinium",
+    ],
 }
 
 # --- Case C ----------------------------------------------------------------------------------
@@ -164,9 +194,11 @@ C = {
 def deliver(django_capture_on_commit_callbacks):
     """Run a service and then what it queued on commit, as production does with no
     broker: eager Celery tasks (which may queue more; those run too)."""
+
     def run(service, /, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return service(**kwargs)
+
     return run
 
 
@@ -207,7 +239,8 @@ def _readable_parts(message) -> dict[str, str]:
         if isinstance(content, bytes):
             content = content.decode("utf-8", errors="replace")
         parts[f"attachment {name} ({mimetype})"] = (
-            _unfold_ics(content) if mimetype.startswith("text/calendar") else content)
+            _unfold_ics(content) if mimetype.startswith("text/calendar") else content
+        )
     # The message as it goes over the wire, each part decoded: nothing hides in an
     # encoding (quoted-printable, base64) or a header.
     wire = message.message()
@@ -215,8 +248,9 @@ def _readable_parts(message) -> dict[str, str]:
     for n, part in enumerate(wire.walk()):
         if part.get_content_maintype() != "text":
             continue
-        text = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8",
-                                                    errors="replace")
+        text = part.get_payload(decode=True).decode(
+            part.get_content_charset() or "utf-8", errors="replace"
+        )
         if part.get_content_subtype() == "html":
             text = html.unescape(text)
         elif part.get_content_subtype() == "calendar":
@@ -231,8 +265,16 @@ def _normalise(text: str) -> str:
 
 def _forbidden(case: Case, words: list[str]) -> set[str]:
     """What the case says about someone's health, as typed into SecondOp."""
-    said = [case.diagnosis, case.concerns, case.proposed_treatment, case.symptoms,
-            case.medications, case.other_conditions, case.insurance_note, *words]
+    said = [
+        case.diagnosis,
+        case.concerns,
+        case.proposed_treatment,
+        case.symptoms,
+        case.medications,
+        case.other_conditions,
+        case.insurance_note,
+        *words,
+    ]
     if case.icd10_id:
         said += [case.icd10.code, case.icd10.title]
     said += case.questions.values_list("text", flat=True)
@@ -243,16 +285,21 @@ def _forbidden(case: Case, words: list[str]) -> set[str]:
         said += [consultation.video_room, consultation.exam_notes, consultation.place]
         if consultation.video_room:
             said.append(consultation.video_url)
-    said += ConsultationEvent.objects.filter(consultation__case=case).values_list("note",
-                                                                                  flat=True)
+    said += ConsultationEvent.objects.filter(consultation__case=case).values_list("note", flat=True)
     for version in ReportVersion.objects.filter(report__case=case):
-        said += [version.summary, version.diagnosis, version.diagnosis_comment,
-                 version.recommendations, version.prognosis, version.follow_up,
-                 version.amendment_reason, version.return_comment]
+        said += [
+            version.summary,
+            version.diagnosis,
+            version.diagnosis_comment,
+            version.recommendations,
+            version.prognosis,
+            version.follow_up,
+            version.amendment_reason,
+            version.return_comment,
+        ]
         if version.icd10_id:
             said += [version.icd10.code, version.icd10.title]
-    said += ReportAnswer.objects.filter(version__report__case=case).values_list("answer",
-                                                                                flat=True)
+    said += ReportAnswer.objects.filter(version__report__case=case).values_list("answer", flat=True)
     for question in FollowUpQuestion.objects.filter(case=case):
         said += [question.text, question.answer]
     # The patient's own reasons for withdrawing or cancelling (typed, not ours).
@@ -275,13 +322,30 @@ def people(db):
     # A second coordinator: told of what every coordinator is told, and of Grace's moves.
     omar = UserFactory(role="coordinator", email="omar@example.com", full_name="Omar Reyes")
     enrol_totp(omar)
-    marsh = SpecialistFactory(user__full_name="Dr. Helen Marsh", user__email="marsh@example.com",
-                              title="MD, PhD", institution="Lakeside University Hospital").user
+    marsh = SpecialistFactory(
+        user__full_name="Dr. Helen Marsh",
+        user__email="marsh@example.com",
+        title="MD, PhD",
+        institution="Lakeside University Hospital",
+    ).user
     wu = SpecialistFactory(user__full_name="Dr. Lin Wu", user__email="wu@example.com").user
-    admin = UserFactory(role="admin", email="ada@example.com", full_name="Ada Admin",
-                        is_staff=True, is_superuser=True)
-    return {"maria": maria, "james": james, "ruth": ruth, "grace": grace, "omar": omar,
-            "marsh": marsh, "wu": wu, "admin": admin}
+    admin = UserFactory(
+        role="admin",
+        email="ada@example.com",
+        full_name="Ada Admin",
+        is_staff=True,
+        is_superuser=True,
+    )
+    return {
+        "maria": maria,
+        "james": james,
+        "ruth": ruth,
+        "grace": grace,
+        "omar": omar,
+        "marsh": marsh,
+        "wu": wu,
+        "admin": admin,
+    }
 
 
 def _case_a(deliver, p) -> Case:
@@ -294,47 +358,90 @@ def _case_a(deliver, p) -> Case:
     case = case_services.case_start(actor=maria)
     answers = {
         "who": {"relationship": "self"},
-        "about": {"patient_dob": datetime.date(1968, 4, 2), "patient_sex": "female",
-                  "patient_phone": "212 555 0199", "patient_state": "NY",
-                  "preferred_language": "English"},
-        "diagnosis": {"diagnosis": A["diagnosis"], "icd10": _icd10(A["icd10"]),
-                      "diagnosed_on": today - datetime.timedelta(days=60),
-                      "diagnosing_physician": "Dr. Paul Weiss",
-                      "diagnosing_institution": "Metro General"},
+        "about": {
+            "patient_dob": datetime.date(1968, 4, 2),
+            "patient_sex": "female",
+            "patient_phone": "212 555 0199",
+            "patient_state": "NY",
+            "preferred_language": "English",
+        },
+        "diagnosis": {
+            "diagnosis": A["diagnosis"],
+            "icd10": _icd10(A["icd10"]),
+            "diagnosed_on": today - datetime.timedelta(days=60),
+            "diagnosing_physician": "Dr. Paul Weiss",
+            "diagnosing_institution": "Metro General",
+        },
         "treatment": {"proposed_treatment": A["proposed_treatment"], "treatment_started": "no"},
-        "reasons": {"reasons": ["confirm_diagnosis", "compare_treatments"],
-                    "concerns": A["concerns"], "questions": A["questions"]},
+        "reasons": {
+            "reasons": ["confirm_diagnosis", "compare_treatments"],
+            "concerns": A["concerns"],
+            "questions": A["questions"],
+        },
         "background": {"symptoms": A["symptoms"], "medications": A["medications"]},
         "specialist": {"specialty": oncology, "consultation_type": "video"},
-        "pcp": {"pcp_name": "Dr. Ana Ruiz", "pcp_email": PCP_EMAIL, "pcp_referred": "yes",
-                "pcp_consent_to_share": True},
+        "pcp": {
+            "pcp_name": "Dr. Ana Ruiz",
+            "pcp_email": PCP_EMAIL,
+            "pcp_referred": "yes",
+            "pcp_consent_to_share": True,
+        },
         "insurance": {"payment": "self_pay"},
         "authorisation": {"signature": maria.full_name},
     }
     for section, data in answers.items():
-        case_services.case_section_save(actor=maria, case_ref=case.uuid, section=section,
-                                        data=data, complete=True)
+        case_services.case_section_save(
+            actor=maria, case_ref=case.uuid, section=section, data=data, complete=True
+        )
     case = deliver(case_services.case_submit, actor=maria, case_ref=case.uuid)  # SUBMITTED
 
     # --- Triage: the cost, records asked for, an answer changed ---------------------------------
     deliver(case_services.case_claim, actor=grace, case_ref=case.uuid)
     deliver(case_transition, actor=grace, ref=case.uuid, to_status=CaseStatus.TRIAGE)
-    deliver(case_services.case_insurance_check, actor=grace, case_ref=case.uuid,
-            status="self_pay", fee_quoted=Decimal("450.00"), note=A["insurance_note"])
-    deliver(case_services.case_fee_confirm, actor=maria, case_ref=case.uuid,
-            fee_seen=Decimal("450.00"))  # the case manager is told
-    asked = deliver(records_services.record_request_create, actor=grace, case_ref=case.uuid,
-                    note=A["record_request"], category="pathology")  # RECORDS_REQUESTED
-    deliver(case_services.case_section_save, actor=maria, case_ref=case.uuid,
-            section="background", data={"symptoms": A["symptoms_amended"]})  # AMENDED
+    deliver(
+        case_services.case_insurance_check,
+        actor=grace,
+        case_ref=case.uuid,
+        status="self_pay",
+        fee_quoted=Decimal("450.00"),
+        note=A["insurance_note"],
+    )
+    deliver(
+        case_services.case_fee_confirm, actor=maria, case_ref=case.uuid, fee_seen=Decimal("450.00")
+    )  # the case manager is told
+    asked = deliver(
+        records_services.record_request_create,
+        actor=grace,
+        case_ref=case.uuid,
+        note=A["record_request"],
+        category="pathology",
+    )  # RECORDS_REQUESTED
+    deliver(
+        case_services.case_section_save,
+        actor=maria,
+        case_ref=case.uuid,
+        section="background",
+        data={"symptoms": A["symptoms_amended"]},
+    )  # AMENDED
 
     # --- Uploads: one file refused, the asked-for record checked ------------------------------
     def upload(title: str, data: bytes, answers=None) -> Record:
         made = records_services.record_slots_create(
-            actor=maria, case_ref=case.uuid, category="pathology", title=title,
-            service_date=today - datetime.timedelta(days=40), answers=answers,
-            files=[{"client_id": "f1", "name": "lobular-carcinoma-biopsy.pdf",
-                    "size": len(data), "type": "application/pdf"}])
+            actor=maria,
+            case_ref=case.uuid,
+            category="pathology",
+            title=title,
+            service_date=today - datetime.timedelta(days=40),
+            answers=answers,
+            files=[
+                {
+                    "client_id": "f1",
+                    "name": "lobular-carcinoma-biopsy.pdf",
+                    "size": len(data),
+                    "type": "application/pdf",
+                }
+            ],
+        )
         default_storage.save(made.files[0].file.key, ContentFile(data))
         deliver(records_services.record_confirm, actor=maria, record_ref=made.record.uuid)
         made.record.refresh_from_db()
@@ -352,83 +459,178 @@ def _case_a(deliver, p) -> Case:
     deliver(offers.offer_accept, actor=marsh, case_ref=case.uuid, conflict_attested=True)
 
     # --- Messages ------------------------------------------------------------------------------
-    deliver(messaging.message_post, actor=marsh, case_ref=case.uuid, question=True,
-            body=A["thread_question"], attachment_refs=[record.uuid])
-    deliver(messaging.message_post, actor=marsh, case_ref=case.uuid, internal=True,
-            body=A["internal_note"])
+    deliver(
+        messaging.message_post,
+        actor=marsh,
+        case_ref=case.uuid,
+        question=True,
+        body=A["thread_question"],
+        attachment_refs=[record.uuid],
+    )
+    deliver(
+        messaging.message_post,
+        actor=marsh,
+        case_ref=case.uuid,
+        internal=True,
+        body=A["internal_note"],
+    )
     deliver(messaging.message_post, actor=maria, case_ref=case.uuid, body=A["thread_answer"])
     deliver(messaging.message_post, actor=grace, case_ref=case.uuid, body=A["team_message"])
 
     # --- Past its due date ------------------------------------------------------------------------
     case.refresh_from_db()
-    assert deliver(case_services.cases_flag_overdue,
-                   now=case.due_at + datetime.timedelta(hours=1)) == 1  # OVERDUE
+    assert (
+        deliver(case_services.cases_flag_overdue, now=case.due_at + datetime.timedelta(hours=1))
+        == 1
+    )  # OVERDUE
 
     # --- Consultations ---------------------------------------------------------------------------
-    consultation = deliver(consultations.consultation_propose, actor=marsh, case_ref=case.uuid,
-                           slots=[span(3, 10), span(4, 15)])
-    deliver(consultations.consultation_ask_other_times, actor=maria, ref=consultation.uuid,
-            note=A["other_times"])
-    deliver(consultations.consultation_reschedule, actor=marsh, ref=consultation.uuid,
-            slots=[span(5, 13), span(6, 15)])
-    deliver(consultations.consultation_book, actor=maria, ref=consultation.uuid,
-            slot_ref=newest_slot(consultation).uuid)  # the .ics: REQUEST
-    deliver(consultations.consultation_reschedule, actor=marsh, ref=consultation.uuid,
-            slots=[span(7, 13), span(8, 15)], reason=A["reschedule"])  # the .ics: CANCEL
-    deliver(consultations.consultation_book, actor=maria, ref=consultation.uuid,
-            slot_ref=newest_slot(consultation).uuid)
+    consultation = deliver(
+        consultations.consultation_propose,
+        actor=marsh,
+        case_ref=case.uuid,
+        slots=[span(3, 10), span(4, 15)],
+    )
+    deliver(
+        consultations.consultation_ask_other_times,
+        actor=maria,
+        ref=consultation.uuid,
+        note=A["other_times"],
+    )
+    deliver(
+        consultations.consultation_reschedule,
+        actor=marsh,
+        ref=consultation.uuid,
+        slots=[span(5, 13), span(6, 15)],
+    )
+    deliver(
+        consultations.consultation_book,
+        actor=maria,
+        ref=consultation.uuid,
+        slot_ref=newest_slot(consultation).uuid,
+    )  # the .ics: REQUEST
+    deliver(
+        consultations.consultation_reschedule,
+        actor=marsh,
+        ref=consultation.uuid,
+        slots=[span(7, 13), span(8, 15)],
+        reason=A["reschedule"],
+    )  # the .ics: CANCEL
+    deliver(
+        consultations.consultation_book,
+        actor=maria,
+        ref=consultation.uuid,
+        slot_ref=newest_slot(consultation).uuid,
+    )
     consultation.refresh_from_db()
-    assert deliver(consultations.consultation_reminders_send,
-                   now=consultation.starts_at - datetime.timedelta(hours=12)) == 1  # REMINDER
-    deliver(consultations.consultation_cancel, actor=maria, ref=consultation.uuid,
-            reason=A["cancel"])
-    second = deliver(consultations.consultation_propose, actor=marsh, case_ref=case.uuid,
-                     slots=[span(9, 13), span(10, 15)])
-    deliver(consultations.consultation_book, actor=maria, ref=second.uuid,
-            slot_ref=newest_slot(second).uuid)
+    assert (
+        deliver(
+            consultations.consultation_reminders_send,
+            now=consultation.starts_at - datetime.timedelta(hours=12),
+        )
+        == 1
+    )  # REMINDER
+    deliver(
+        consultations.consultation_cancel, actor=maria, ref=consultation.uuid, reason=A["cancel"]
+    )
+    second = deliver(
+        consultations.consultation_propose,
+        actor=marsh,
+        case_ref=case.uuid,
+        slots=[span(9, 13), span(10, 15)],
+    )
+    deliver(
+        consultations.consultation_book,
+        actor=maria,
+        ref=second.uuid,
+        slot_ref=newest_slot(second).uuid,
+    )
     past = timezone.now() - datetime.timedelta(hours=2)
     Consultation.objects.filter(pk=second.pk).update(
-        starts_at=past, ends_at=past + datetime.timedelta(minutes=45))
-    deliver(consultations.consultation_record_outcome, actor=marsh, ref=second.uuid,
-            outcome="missed")
+        starts_at=past, ends_at=past + datetime.timedelta(minutes=45)
+    )
+    deliver(
+        consultations.consultation_record_outcome, actor=marsh, ref=second.uuid, outcome="missed"
+    )
     assert Case.objects.get(pk=case.pk).status == CaseStatus.IN_REVIEW
     # Settled before signing: the patient declines another one, saying why.
-    deliver(consultations.consultation_decline, actor=maria, case_ref=case.uuid,
-            note=A["decline"])
+    deliver(consultations.consultation_decline, actor=maria, case_ref=case.uuid, note=A["decline"])
 
     # --- The report: signed, returned, signed again, released ------------------------------------
-    deliver(reports.report_draft_save, actor=marsh, case_ref=case.uuid, text=A["report"],
-            diagnosis_opinion="refined", treatment_opinion="changes", icd10=_icd10(A["icd10"]),
-            records=[record.uuid], answers=A["answers"])
+    deliver(
+        reports.report_draft_save,
+        actor=marsh,
+        case_ref=case.uuid,
+        text=A["report"],
+        diagnosis_opinion="refined",
+        treatment_opinion="changes",
+        icd10=_icd10(A["icd10"]),
+        records=[record.uuid],
+        answers=A["answers"],
+    )
     first = deliver(reports.report_sign, actor=marsh, case_ref=case.uuid)  # REPORT_SUBMITTED
-    deliver(reports.report_return, actor=grace, version_ref=first.uuid,
-            comment=A["return_comment"])  # REPORT_RETURNED
-    deliver(reports.report_draft_save, actor=marsh, case_ref=case.uuid,
-            text={**A["report"], "recommendations": A["recommendations_v2"]},
-            diagnosis_opinion="refined", treatment_opinion="changes", icd10=_icd10(A["icd10"]),
-            records=[record.uuid], answers=A["answers"])
+    deliver(
+        reports.report_return, actor=grace, version_ref=first.uuid, comment=A["return_comment"]
+    )  # REPORT_RETURNED
+    deliver(
+        reports.report_draft_save,
+        actor=marsh,
+        case_ref=case.uuid,
+        text={**A["report"], "recommendations": A["recommendations_v2"]},
+        diagnosis_opinion="refined",
+        treatment_opinion="changes",
+        icd10=_icd10(A["icd10"]),
+        records=[record.uuid],
+        answers=A["answers"],
+    )
     signed = deliver(reports.report_sign, actor=marsh, case_ref=case.uuid)
     deliver(reports.report_release, actor=grace, version_ref=signed.uuid)  # REPORT_RELEASED
     assert Case.objects.get(pk=case.pk).status == CaseStatus.DELIVERED
 
     # --- Aftercare: the physician's link, a follow-up question and its answer ----------------------
-    deliver(aftercare_services.share_create, actor=maria, case_ref=case.uuid, email=PCP_EMAIL,
-            name="Dr. Ana Ruiz", consented=True)
-    question = deliver(aftercare_services.follow_up_ask, actor=maria, case_ref=case.uuid,
-                       text=A["follow_up_question"])  # FOLLOW_UP
-    deliver(aftercare_services.follow_up_answer, actor=marsh, question_ref=question.uuid,
-            kind="tests", answer=A["follow_up_answer"])
+    deliver(
+        aftercare_services.share_create,
+        actor=maria,
+        case_ref=case.uuid,
+        email=PCP_EMAIL,
+        name="Dr. Ana Ruiz",
+        consented=True,
+    )
+    question = deliver(
+        aftercare_services.follow_up_ask,
+        actor=maria,
+        case_ref=case.uuid,
+        text=A["follow_up_question"],
+    )  # FOLLOW_UP
+    deliver(
+        aftercare_services.follow_up_answer,
+        actor=marsh,
+        question_ref=question.uuid,
+        kind="tests",
+        answer=A["follow_up_answer"],
+    )
 
     # --- An amendment: signed, returned, signed again, released -------------------------------------
     deliver(reports.report_amend, actor=marsh, case_ref=case.uuid, reason=A["amendment"])
-    deliver(reports.report_draft_save, actor=marsh, case_ref=case.uuid,
-            text={**A["report"], "recommendations": A["recommendations_v2"],
-                  "prognosis": A["prognosis_v3"]},
-            diagnosis_opinion="refined", treatment_opinion="changes", icd10=_icd10(A["icd10"]),
-            records=[record.uuid], answers=A["answers"])
+    deliver(
+        reports.report_draft_save,
+        actor=marsh,
+        case_ref=case.uuid,
+        text={
+            **A["report"],
+            "recommendations": A["recommendations_v2"],
+            "prognosis": A["prognosis_v3"],
+        },
+        diagnosis_opinion="refined",
+        treatment_opinion="changes",
+        icd10=_icd10(A["icd10"]),
+        records=[record.uuid],
+        answers=A["answers"],
+    )
     amended = deliver(reports.report_sign, actor=marsh, case_ref=case.uuid)
-    deliver(reports.report_return, actor=grace, version_ref=amended.uuid,
-            comment=A["amendment_comment"])
+    deliver(
+        reports.report_return, actor=grace, version_ref=amended.uuid, comment=A["amendment_comment"]
+    )
     amended = deliver(reports.report_sign, actor=marsh, case_ref=case.uuid)
     deliver(reports.report_release, actor=grace, version_ref=amended.uuid)
 
@@ -440,20 +642,35 @@ def _case_a(deliver, p) -> Case:
 def _case_b(deliver, p) -> Case:
     """Offered, declined, offered to another specialist, withdrawn by the patient."""
     james, grace = p["james"], p["grace"]
-    draft = CaseFactory(owner=james, complete=True, diagnosis=B["diagnosis"],
-                        icd10=_icd10(B["icd10"]), concerns=B["concerns"],
-                        proposed_treatment=B["proposed_treatment"], symptoms=B["symptoms"])
+    draft = CaseFactory(
+        owner=james,
+        complete=True,
+        diagnosis=B["diagnosis"],
+        icd10=_icd10(B["icd10"]),
+        concerns=B["concerns"],
+        proposed_treatment=B["proposed_treatment"],
+        symptoms=B["symptoms"],
+    )
     draft.questions.update(text=B["question"])
     case = deliver(case_services.case_submit, actor=james, case_ref=draft.uuid)
     RecordFactory(case=case, title=B["record"], uploaded_by=james)
     deliver(case_services.case_claim, actor=grace, case_ref=case.uuid)
     deliver(case_transition, actor=grace, ref=case.uuid, to_status=CaseStatus.TRIAGE)
     deliver(case_transition, actor=grace, ref=case.uuid, to_status=CaseStatus.MATCHING)
-    deliver(case_services.case_fee_waive, actor=grace, case_ref=case.uuid,
-            reason="The insurer pays the service directly")
+    deliver(
+        case_services.case_fee_waive,
+        actor=grace,
+        case_ref=case.uuid,
+        reason="The insurer pays the service directly",
+    )
     deliver(offers.offer_make, actor=grace, case_ref=case.uuid, specialist_id=p["marsh"].pk)
-    deliver(offers.offer_decline, actor=p["marsh"], case_ref=case.uuid, reason="capacity",
-            note="Three glioblastoma cases this week already")  # OFFER_DECLINED
+    deliver(
+        offers.offer_decline,
+        actor=p["marsh"],
+        case_ref=case.uuid,
+        reason="capacity",
+        note="Three glioblastoma cases this week already",
+    )  # OFFER_DECLINED
     deliver(offers.offer_make, actor=grace, case_ref=case.uuid, specialist_id=p["wu"].pk)
     # Wu types a new number for his New York licence: it waits to be verified again,
     # and the offer is taken back (OFFER_WITHDRAWN).
@@ -461,10 +678,17 @@ def _case_b(deliver, p) -> Case:
 
     wu_profile = p["wu"].specialist_profile
     ny = wu_profile.licences.get(state="NY")
-    deliver(specialist_licence_update, actor=p["wu"], profile=wu_profile, state="NY",
-            number="NY-RENUMBERED", expires_on=ny.expires_on)
-    deliver(case_services.case_withdraw, actor=james, case_ref=case.uuid,
-            reason=B["withdraw"])  # WITHDRAWN
+    deliver(
+        specialist_licence_update,
+        actor=p["wu"],
+        profile=wu_profile,
+        state="NY",
+        number="NY-RENUMBERED",
+        expires_on=ny.expires_on,
+    )
+    deliver(
+        case_services.case_withdraw, actor=james, case_ref=case.uuid, reason=B["withdraw"]
+    )  # WITHDRAWN
     return Case.objects.get(pk=case.pk)
 
 
@@ -473,13 +697,24 @@ def _case_c(deliver, p, settings) -> Case:
     gets one email for both."""
     ruth = p["ruth"]
     settings.NOTIFICATIONS_DIGEST_WINDOW = datetime.timedelta(minutes=3)
-    draft = CaseFactory(owner=ruth, complete=True, diagnosis=C["diagnosis"],
-                        icd10=_icd10(C["icd10"]), concerns=C["concerns"],
-                        proposed_treatment=C["proposed_treatment"], symptoms=C["symptoms"])
+    draft = CaseFactory(
+        owner=ruth,
+        complete=True,
+        diagnosis=C["diagnosis"],
+        icd10=_icd10(C["icd10"]),
+        concerns=C["concerns"],
+        proposed_treatment=C["proposed_treatment"],
+        symptoms=C["symptoms"],
+    )
     case = deliver(case_services.case_submit, actor=ruth, case_ref=draft.uuid)
     RecordFactory(case=case, title=C["record"], uploaded_by=ruth)
-    deliver(case_transition, actor=p["omar"], ref=case.uuid, to_status=CaseStatus.CANCELLED,
-            reason=C["cancel"])  # CANCELLED
+    deliver(
+        case_transition,
+        actor=p["omar"],
+        ref=case.uuid,
+        to_status=CaseStatus.CANCELLED,
+        reason=C["cancel"],
+    )  # CANCELLED
     # The window ends: each email task queued with its countdown comes back.
     waiting = Notification.objects.filter(email_status=EmailStatus.PENDING)
     assert waiting.filter(recipient=ruth).count() == 2
@@ -493,26 +728,44 @@ def _case_c(deliver, p, settings) -> Case:
 def _accounts(deliver, p, client) -> None:
     """The security notice (a notification kind), and the account emails beside it."""
     client.force_login(p["maria"])
-    changed = deliver(client.post, path=reverse("account_change_password"),
-                      data={"oldpassword": PASSWORD, "password1": "a-new-long-passphrase-9",
-                            "password2": "a-new-long-passphrase-9"})  # SECURITY
+    changed = deliver(
+        client.post,
+        path=reverse("account_change_password"),
+        data={
+            "oldpassword": PASSWORD,
+            "password1": "a-new-long-passphrase-9",
+            "password2": "a-new-long-passphrase-9",
+        },
+    )  # SECURITY
     assert changed.status_code == 302, changed.content.decode()[:2000]
-    deliver(staff_invite, actor=p["admin"], email="new.nurse@example.com",
-            full_name="New Nurse", role="coordinator")
+    deliver(
+        staff_invite,
+        actor=p["admin"],
+        email="new.nurse@example.com",
+        full_name="New Nurse",
+        role="coordinator",
+    )
     deliver(email_changed_notice_queue, user=p["james"], old_email="james.old@example.com")
     # A specialist's new licence, verified by an administrator (CREDENTIALING).
     from specialists.credentialing import licence_verify
     from specialists.models import Licence
 
-    licence = Licence.objects.create(profile=p["wu"].specialist_profile, state="NJ",
-                                     number="25MA00001", expires_on=datetime.date(2030, 1, 1))
+    licence = Licence.objects.create(
+        profile=p["wu"].specialist_profile,
+        state="NJ",
+        number="25MA00001",
+        expires_on=datetime.date(2030, 1, 1),
+    )
     deliver(licence_verify, actor=p["admin"], licence_id=licence.pk, source="state_board")
 
 
 # --- The test ------------------------------------------------------------------------------------
 def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, settings):
-    cases = [(_case_a(deliver, people), A["words"]), (_case_b(deliver, people), B["words"]),
-             (_case_c(deliver, people, settings), C["words"])]
+    cases = [
+        (_case_a(deliver, people), A["words"]),
+        (_case_b(deliver, people), B["words"]),
+        (_case_c(deliver, people, settings), C["words"]),
+    ]
     _accounts(deliver, people, client)
 
     # Every kind of notification went out by email, and every one was sent (a digest
@@ -539,10 +792,15 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
     assert not shared, shared
     assert len(subjects_by_kind) >= 50
     # Each greets its reader by name and links to its page through sign-in.
-    greetings = {"maria@example.com": "Dear Maria,", "marsh@example.com": "Dear Dr. Marsh,",
-                 "wu@example.com": "Dear Dr. Wu,", "grace@example.com": "Dear Grace,",
-                 "omar@example.com": "Dear Omar,", "ruth@example.com": "Dear Ruth,",
-                 "james@example.com": "Dear James,"}
+    greetings = {
+        "maria@example.com": "Dear Maria,",
+        "marsh@example.com": "Dear Dr. Marsh,",
+        "wu@example.com": "Dear Dr. Wu,",
+        "grace@example.com": "Dear Grace,",
+        "omar@example.com": "Dear Omar,",
+        "ruth@example.com": "Dear Ruth,",
+        "james@example.com": "Dear James,",
+    }
     for message, rows in notification_emails:
         assert message.body.startswith(greetings[message.to[0]]), message.body[:80]
         for n in rows:
@@ -550,10 +808,14 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
             assert f"/accounts/login/?next={quote(n.url, safe='')}" in message.body, n.kind
     digests = [message for message, rows in notification_emails if len(rows) > 1]
     assert [(m.to, m.subject) for m in digests] == [
-        (["ruth@example.com"], f"2 updates on {cases[2][0].reference}")]
+        (["ruth@example.com"], f"2 updates on {cases[2][0].reference}")
+    ]
     offer = next(m for m, rows in notification_emails if rows[0].kind == Kind.OFFER_MADE)
-    assert re.search(r"A case is offered to you\. Please answer by \w+day \d+ \w+, "
-                     r"\d+:\d\d [AP]M Eastern Time \(E[SD]T\)\.", offer.body), offer.body
+    assert re.search(
+        r"A case is offered to you\. Please answer by \w+day \d+ \w+, "
+        r"\d+:\d\d [AP]M Eastern Time \(E[SD]T\)\.",
+        offer.body,
+    ), offer.body
 
     shares = [m for m in mail.outbox if m.to == [PCP_EMAIL]]
     assert len(shares) == 1 and "/shared/" in shares[0].body
@@ -564,10 +826,10 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
     reminder = next(m for m in mail.outbox if "reminder" in m.subject.lower())
     case_a = cases[0][0]
     assert case_a.reference in _readable_parts(reminder)["subject"]
-    booked = next(m for m in mail.outbox
-                  if any(a[2].endswith("REQUEST") for a in m.attachments))
-    ics = next(text for name, text in _readable_parts(booked).items()
-               if name.startswith("attachment"))
+    booked = next(m for m in mail.outbox if any(a[2].endswith("REQUEST") for a in m.attachments))
+    ics = next(
+        text for name, text in _readable_parts(booked).items() if name.startswith("attachment")
+    )
     assert "BEGIN:VCALENDAR" in ics and case_a.reference in ics
     assert any("text/html" in name for name in _readable_parts(booked))
 
@@ -580,6 +842,9 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
     for message in mail.outbox:
         for part, text in _readable_parts(message).items():
             said = _normalise(text)
-            leaks += [f"{message.to[0]} · {message.subject!r} · {part}: {term!r}"
-                      for term in sorted(forbidden) if _normalise(term) in said]
+            leaks += [
+                f"{message.to[0]} · {message.subject!r} · {part}: {term!r}"
+                for term in sorted(forbidden)
+                if _normalise(term) in said
+            ]
     assert not leaks, "medical detail in email:\n" + "\n".join(leaks)

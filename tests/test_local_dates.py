@@ -34,29 +34,41 @@ def _evening(state: str) -> datetime.datetime:
 def _world(state: str):
     evening = _evening(state)
     zone = "" if state == "NY" else ZONES[state]  # NY: SecondOp's own zone, never set
-    patient = UserFactory(role="patient", email="late@example.com", full_name="Late Patient",
-                          time_zone=ZONES[state])
+    patient = UserFactory(
+        role="patient", email="late@example.com", full_name="Late Patient", time_zone=ZONES[state]
+    )
     coordinator = UserFactory(role="coordinator", email="c@example.com", time_zone=zone)
     specialist = UserFactory(role="specialist", email="s@example.com", time_zone=zone)
     enrol_totp(coordinator)
     enrol_totp(specialist)
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       patient_state=state, case_manager=coordinator, specialist=specialist,
-                       submitted_at=evening, authorisation_signed_at=evening,
-                       due_at=evening + datetime.timedelta(days=7))
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        patient_state=state,
+        case_manager=coordinator,
+        specialist=specialist,
+        submitted_at=evening,
+        authorisation_signed_at=evening,
+        due_at=evening + datetime.timedelta(days=7),
+    )
     CaseEvent.objects.create(case=case, old_status="", new_status=CaseStatus.SUBMITTED)
     CaseEvent.objects.filter(case=case).update(created_at=evening)
     record = RecordFactory(case=case)
-    Record.objects.filter(pk=record.pk).update(created_at=evening, uploaded_at=evening,
-                                               checked_at=evening)
-    asked = RecordRequestFactory(case=case, requested_by=coordinator, note="Your scan",
-                                 return_to="in_review")
+    Record.objects.filter(pk=record.pk).update(
+        created_at=evening, uploaded_at=evening, checked_at=evening
+    )
+    asked = RecordRequestFactory(
+        case=case, requested_by=coordinator, note="Your scan", return_to="in_review"
+    )
     type(asked).objects.filter(pk=asked.pk).update(created_at=evening)
-    Message.objects.create(case=case, author=specialist, body="How are you?", is_question=True,
-                           created_at=evening)
+    Message.objects.create(
+        case=case, author=specialist, body="How are you?", is_question=True, created_at=evening
+    )
     for user in (patient, coordinator, specialist):
-        note = Notification.objects.create(recipient=user, kind=Kind.CASE_UPDATE,
-                                           title="News", reference=case.reference)
+        note = Notification.objects.create(
+            recipient=user, kind=Kind.CASE_UPDATE, title="News", reference=case.reference
+        )
         Notification.objects.filter(pk=note.pk).update(created_at=evening)
     return case, patient, coordinator, specialist, record
 

@@ -51,28 +51,44 @@ from tests.requests_app.factories import CaseFactory
 pytestmark = pytest.mark.django_db
 
 # --- Outcomes: the classes of response the table speaks in ------------------------------
-OK = "OK"                    # 2xx
-REDIRECT = "REDIRECT"        # 3xx to anywhere but the pages below
-LOGIN = "LOGIN"              # 3xx to the sign-in page
-MFA = "MFA"                  # 3xx to TOTP enrolment (mfa_activate_totp)
-REAUTH = "REAUTH"            # 3xx to "confirm it's you" (password or code)
-NOT_FOUND = "NOT_FOUND"      # 404
-FORBIDDEN = "FORBIDDEN"      # 403
+OK = "OK"  # 2xx
+REDIRECT = "REDIRECT"  # 3xx to anywhere but the pages below
+LOGIN = "LOGIN"  # 3xx to the sign-in page
+MFA = "MFA"  # 3xx to TOTP enrolment (mfa_activate_totp)
+REAUTH = "REAUTH"  # 3xx to "confirm it's you" (password or code)
+NOT_FOUND = "NOT_FOUND"  # 404
+FORBIDDEN = "FORBIDDEN"  # 403
 NOT_ALLOWED = "NOT_ALLOWED"  # 405: the wrong method, refused before anything else
 BAD_REQUEST = "BAD_REQUEST"  # 400
-GONE = "GONE"                # 410: a physician's link withdrawn with the request
+GONE = "GONE"  # 410: a physician's link withdrawn with the request
 
-ROLES = ("anonymous", "owner", "other_patient", "coordinator", "specialist", "admin",
-         "staff_no_mfa")
+ROLES = (
+    "anonymous",
+    "owner",
+    "other_patient",
+    "coordinator",
+    "specialist",
+    "admin",
+    "staff_no_mfa",
+)
 SIGNED_IN = ("owner", "other_patient", "coordinator", "specialist", "admin")
-ROLE_FIXTURES = {"owner": "patient", "other_patient": "outsider", "coordinator": "coordinator",
-                 "specialist": "specialist", "admin": "admin_user",
-                 "staff_no_mfa": "staff_without_mfa"}
+ROLE_FIXTURES = {
+    "owner": "patient",
+    "other_patient": "outsider",
+    "coordinator": "coordinator",
+    "specialist": "specialist",
+    "admin": "admin_user",
+    "staff_no_mfa": "staff_without_mfa",
+}
 # Who may read the case's answers, and then only in an OK response. The specialist
 # here is not assigned to the case; administrators never read answers.
 PHI_READERS = frozenset({"owner", "coordinator"})
-PHI = ("Early-stage breast cancer", "Whether I really need surgery", "212 555 0123",
-       "Is surgery my only option?")
+PHI = (
+    "Early-stage breast cancer",
+    "Whether I really need surgery",
+    "212 555 0123",
+    "Is surgery my only option?",
+)
 POST_DATA = {"diagnosis": "forged", "reason": "x", "role": "coordinator"}
 
 
@@ -82,8 +98,12 @@ def rule(signed_in: str, *, anonymous: str = LOGIN, staff_no_mfa: str = MFA, **r
     to sign in and staff without an authenticator to enrolment unless named."""
     unknown = set(roles) - set(SIGNED_IN)
     assert not unknown, f"unknown roles {unknown}"
-    return {"anonymous": anonymous, **dict.fromkeys(SIGNED_IN, signed_in),
-            "staff_no_mfa": staff_no_mfa, **roles}
+    return {
+        "anonymous": anonymous,
+        **dict.fromkeys(SIGNED_IN, signed_in),
+        "staff_no_mfa": staff_no_mfa,
+        **roles,
+    }
 
 
 def mfa_exempt(signed_in: str, *, anonymous: str = LOGIN, **roles) -> dict:
@@ -93,16 +113,16 @@ def mfa_exempt(signed_in: str, *, anonymous: str = LOGIN, **roles) -> dict:
 
 
 PUBLIC = rule(OK, anonymous=OK)
-ANON_PAGE = rule(REDIRECT, anonymous=OK)       # sign in, sign up, front page: signed-in people go home
+ANON_PAGE = rule(REDIRECT, anonymous=OK)  # sign in, sign up, front page: signed-in people go home
 ANY_SIGNED_IN = rule(OK)
-ANY_SIGNED_IN_REDIRECT = rule(REDIRECT)          # saves (or has nothing to show) and redirects
+ANY_SIGNED_IN_REDIRECT = rule(REDIRECT)  # saves (or has nothing to show) and redirects
 WRONG_METHOD = rule(NOT_ALLOWED, anonymous=NOT_ALLOWED)
 PATIENT_PAGE = rule(FORBIDDEN, owner=OK, other_patient=OK)
-PATIENT_CASE = rule(NOT_FOUND, owner=OK)         # outsiders, staff and admins: 404
-STAFF_CASE = rule(NOT_FOUND, coordinator=OK)     # the specialist is not assigned
+PATIENT_CASE = rule(NOT_FOUND, owner=OK)  # outsiders, staff and admins: 404
+STAFF_CASE = rule(NOT_FOUND, coordinator=OK)  # the specialist is not assigned
 COORDINATOR_PAGE = rule(FORBIDDEN, coordinator=OK)
 SPECIALIST_PAGE = rule(FORBIDDEN, specialist=OK)
-ADMIN_ONLY = rule(NOT_FOUND, admin=OK)           # the Django admin: 404 to every other role
+ADMIN_ONLY = rule(NOT_FOUND, admin=OK)  # the Django admin: 404 to every other role
 ADMIN_REFUSED = ADMIN_ONLY | {"admin": FORBIDDEN}  # what the admin may not do either
 
 
@@ -116,8 +136,14 @@ def same(rule_: dict) -> Row:
     return Row(rule_, rule_)
 
 
-def admin_model(model: str, *, add: bool = True, delete: bool = True,
-                delete_post: str = REDIRECT, change_post: str = OK) -> dict[str, Row]:
+def admin_model(
+    model: str,
+    *,
+    add: bool = True,
+    delete: bool = True,
+    delete_post: str = REDIRECT,
+    change_post: str = OK,
+) -> dict[str, Row]:
     """The six URLs ModelAdmin gives every registered model. `delete_post` and
     `change_post` are what a POST does there: deleted or saved (REDIRECT), the page
     shown again (OK: POST_DATA is not a valid form, or the object is protected)."""
@@ -126,8 +152,9 @@ def admin_model(model: str, *, add: bool = True, delete: bool = True,
         base: same(ADMIN_ONLY),
         f"{base}add/": same(ADMIN_ONLY if add else ADMIN_REFUSED),
         f"{obj}history/": same(ADMIN_ONLY),
-        f"{obj}delete/": (Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": delete_post}) if delete
-                          else same(ADMIN_REFUSED)),
+        f"{obj}delete/": (
+            Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": delete_post}) if delete else same(ADMIN_REFUSED)
+        ),
         f"{obj}change/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": change_post}),
         obj: same(ADMIN_ONLY | {"admin": REDIRECT}),  # the old URL, redirected to change/
     }
@@ -142,9 +169,10 @@ TABLE: dict[str, Row] = {
     "healthz": same(PUBLIC),
     "home/": same(ANY_SIGNED_IN_REDIRECT),  # to each role's own home
     # Staff choose their zone (a patient's follows their state); POST_DATA names none: 400.
-    "home/time-zone/": Row(rule(NOT_FOUND, coordinator=OK, specialist=OK, admin=OK),
-                           rule(NOT_FOUND, coordinator=BAD_REQUEST, specialist=BAD_REQUEST,
-                                admin=BAD_REQUEST)),
+    "home/time-zone/": Row(
+        rule(NOT_FOUND, coordinator=OK, specialist=OK, admin=OK),
+        rule(NOT_FOUND, coordinator=BAD_REQUEST, specialist=BAD_REQUEST, admin=BAD_REQUEST),
+    ),
     # The browser's zone on a first sign-in: POST only, and POST_DATA names no zone.
     "home/time-zone/browser/": Row(WRONG_METHOD, rule(BAD_REQUEST)),
     "notifications/": same(ANY_SIGNED_IN),
@@ -152,11 +180,13 @@ TABLE: dict[str, Row] = {
     "notifications/read-all/": Row(WRONG_METHOD, ANY_SIGNED_IN_REDIRECT),
     "notifications/preferences/": Row(ANY_SIGNED_IN, ANY_SIGNED_IN_REDIRECT),
     "requests/": same(PATIENT_PAGE),
-    "requests/start/": Row(WRONG_METHOD, PATIENT_PAGE | {"owner": REDIRECT,
-                                                         "other_patient": REDIRECT}),
+    "requests/start/": Row(
+        WRONG_METHOD, PATIENT_PAGE | {"owner": REDIRECT, "other_patient": REDIRECT}
+    ),
     "requests/<uuid:ref>/": same(PATIENT_CASE),
-    "requests/<uuid:ref>/section/<slug:key>/": Row(PATIENT_CASE,
-                                                   PATIENT_CASE | {"owner": REDIRECT}),
+    "requests/<uuid:ref>/section/<slug:key>/": Row(
+        PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}
+    ),
     # The case is sent: its check page sends the owner back to the case.
     "requests/<uuid:ref>/check/": same(PATIENT_CASE | {"owner": REDIRECT}),
     "requests/<uuid:ref>/submit/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
@@ -174,50 +204,60 @@ TABLE: dict[str, Row] = {
     # POST only; a coordinator is sent back to the case page (or shown it with errors).
     "requests/care/<uuid:ref>/claim/": Row(WRONG_METHOD, STAFF_CASE | {"coordinator": REDIRECT}),
     "requests/care/<uuid:ref>/move/": Row(WRONG_METHOD, STAFF_CASE | {"coordinator": BAD_REQUEST}),
-    "requests/care/<uuid:ref>/insurance/": Row(WRONG_METHOD,
-                                               STAFF_CASE | {"coordinator": BAD_REQUEST}),
-    "requests/care/<uuid:ref>/fee-waive/": Row(WRONG_METHOD,
-                                               STAFF_CASE | {"coordinator": REDIRECT}),
+    "requests/care/<uuid:ref>/insurance/": Row(
+        WRONG_METHOD, STAFF_CASE | {"coordinator": BAD_REQUEST}
+    ),
+    "requests/care/<uuid:ref>/fee-waive/": Row(
+        WRONG_METHOD, STAFF_CASE | {"coordinator": REDIRECT}
+    ),
     "specialist/": same(SPECIALIST_PAGE),
     # The specialist's own profile: no URL names a profile, so nobody else's can be reached.
     # A POST of POST_DATA is no valid form: the page is shown again with its errors.
     "specialist/profile/": same(SPECIALIST_PAGE),
     "specialist/profile/edit/": same(SPECIALIST_PAGE),
     "specialist/profile/conditions/": same(SPECIALIST_PAGE),
-    "specialist/profile/conditions/remove/": Row(WRONG_METHOD,
-                                                 SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/conditions/remove/": Row(
+        WRONG_METHOD, SPECIALIST_PAGE | {"specialist": REDIRECT}
+    ),
     "specialist/profile/certifications/": same(SPECIALIST_PAGE),
-    "specialist/profile/certifications/remove/": Row(WRONG_METHOD,
-                                                     SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/certifications/remove/": Row(
+        WRONG_METHOD, SPECIALIST_PAGE | {"specialist": REDIRECT}
+    ),
     "specialist/profile/licences/": same(SPECIALIST_PAGE),
-    "specialist/profile/licences/remove/": Row(WRONG_METHOD,
-                                               SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/licences/remove/": Row(
+        WRONG_METHOD, SPECIALIST_PAGE | {"specialist": REDIRECT}
+    ),
     # The specialist holds no licence in the sample state.
     "specialist/profile/licences/<str:state>/": same(SPECIALIST_PAGE | {"specialist": NOT_FOUND}),
     "specialist/profile/leave/": same(SPECIALIST_PAGE),
-    "specialist/profile/leave/remove/": Row(WRONG_METHOD,
-                                            SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/leave/remove/": Row(
+        WRONG_METHOD, SPECIALIST_PAGE | {"specialist": REDIRECT}
+    ),
     "specialist/profile/photo/": same(SPECIALIST_PAGE),
-    "specialist/profile/photo/remove/": Row(WRONG_METHOD,
-                                            SPECIALIST_PAGE | {"specialist": REDIRECT}),
+    "specialist/profile/photo/remove/": Row(
+        WRONG_METHOD, SPECIALIST_PAGE | {"specialist": REDIRECT}
+    ),
     # The public directory (GET only). The sample photo name is no one's photo.
     "specialists/": Row(PUBLIC, WRONG_METHOD),
     "specialists/<uuid:public_id>/": Row(PUBLIC, WRONG_METHOD),
     "specialists/photos/<str:filename>": Row(rule(NOT_FOUND, anonymous=NOT_FOUND), WRONG_METHOD),
     # Matching: coordinators only; every other role gets the case's 404.
     "specialist/match/<uuid:ref>/": same(STAFF_CASE),
-    "specialist/match/<uuid:ref>/offer/": Row(WRONG_METHOD,
-                                              STAFF_CASE | {"coordinator": REDIRECT}),
+    "specialist/match/<uuid:ref>/offer/": Row(WRONG_METHOD, STAFF_CASE | {"coordinator": REDIRECT}),
     # Triage's specialty, and holding a case no one can take: coordinators only. The
     # matrix's forged POST is no valid form: shown again with its errors (400).
-    "specialist/match/<uuid:ref>/specialty/": Row(STAFF_CASE,
-                                                  STAFF_CASE | {"coordinator": BAD_REQUEST}),
-    "specialist/match/<uuid:ref>/hold/": Row(WRONG_METHOD,
-                                             STAFF_CASE | {"coordinator": BAD_REQUEST}),
-    "specialist/match/<uuid:ref>/hold/end/": Row(WRONG_METHOD,
-                                                 STAFF_CASE | {"coordinator": REDIRECT}),
-    "specialist/match/<uuid:ref>/tell/": Row(WRONG_METHOD,
-                                             STAFF_CASE | {"coordinator": BAD_REQUEST}),
+    "specialist/match/<uuid:ref>/specialty/": Row(
+        STAFF_CASE, STAFF_CASE | {"coordinator": BAD_REQUEST}
+    ),
+    "specialist/match/<uuid:ref>/hold/": Row(
+        WRONG_METHOD, STAFF_CASE | {"coordinator": BAD_REQUEST}
+    ),
+    "specialist/match/<uuid:ref>/hold/end/": Row(
+        WRONG_METHOD, STAFF_CASE | {"coordinator": REDIRECT}
+    ),
+    "specialist/match/<uuid:ref>/tell/": Row(
+        WRONG_METHOD, STAFF_CASE | {"coordinator": BAD_REQUEST}
+    ),
     # Credentialing: administrators only (a licence id the form lacks: back to the page).
     "credentialing/": same(ADMIN_ONLY),
     "credentialing/verify/": Row(WRONG_METHOD, ADMIN_ONLY | {"admin": REDIRECT}),
@@ -285,16 +325,20 @@ TABLE: dict[str, Row] = {
     "consultations/case/<uuid:ref>/new/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
     # Declining is the patient's alone; the owner's case asked for a written opinion,
     # so the page says there is nothing to decline and a POST is refused (409).
-    "consultations/case/<uuid:ref>/decline/": Row(PATIENT_CASE,
-                                                   PATIENT_CASE | {"owner": "HTTP 409"}),
+    "consultations/case/<uuid:ref>/decline/": Row(
+        PATIENT_CASE, PATIENT_CASE | {"owner": "HTTP 409"}
+    ),
     "consultations/<uuid:consultation_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
-    "consultations/<uuid:consultation_ref>/choose/": Row(WRONG_METHOD,
-                                                         PATIENT_CASE | {"owner": BAD_REQUEST}),
+    "consultations/<uuid:consultation_ref>/choose/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": BAD_REQUEST}
+    ),
     "consultations/<uuid:consultation_ref>/other-times/": Row(
-        PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+        PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}
+    ),
     "consultations/<uuid:consultation_ref>/times/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
-    "consultations/<uuid:consultation_ref>/cancel/": Row(PATIENT_CASE,
-                                                         PATIENT_CASE | {"owner": REDIRECT}),
+    "consultations/<uuid:consultation_ref>/cancel/": Row(
+        PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}
+    ),
     "consultations/<uuid:consultation_ref>/outcome/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
     "consultations/<uuid:consultation_ref>/calendar.ics": Row(PATIENT_CASE, WRONG_METHOD),
     # After delivery (requests_app.aftercare), on the owner's delivered case: the owner
@@ -304,8 +348,9 @@ TABLE: dict[str, Row] = {
     # Not closed yet: nothing to rate, the owner is sent back to the case.
     "aftercare/<uuid:ref>/rating/": same(PATIENT_CASE | {"owner": REDIRECT}),
     # The link the owner sent their physician (their delivered case): theirs to withdraw.
-    "aftercare/shares/<uuid:share_ref>/revoke/": Row(WRONG_METHOD,
-                                                     PATIENT_CASE | {"owner": REDIRECT}),
+    "aftercare/shares/<uuid:share_ref>/revoke/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}
+    ),
     # Only the assigned specialist answers (not the matrix's specialist).
     "aftercare/follow-up/<uuid:question_ref>/answer/": same(rule(NOT_FOUND)),
     # Counts only, no case: coordinators and administrators (the view says why).
@@ -318,15 +363,18 @@ TABLE: dict[str, Row] = {
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),
     "accounts/signup/": same(ANON_PAGE),
-    "accounts/logout/": Row(mfa_exempt(OK, anonymous=REDIRECT),
-                            mfa_exempt(REDIRECT, anonymous=REDIRECT)),
+    "accounts/logout/": Row(
+        mfa_exempt(OK, anonymous=REDIRECT), mfa_exempt(REDIRECT, anonymous=REDIRECT)
+    ),
     "accounts/inactive/": Row(PUBLIC, WRONG_METHOD),
     "accounts/reauthenticate/": same(mfa_exempt(OK)),
     "accounts/email/": Row(ANY_SIGNED_IN, ANY_SIGNED_IN_REDIRECT),
-    "accounts/confirm-email/": Row(mfa_exempt(OK, anonymous=OK),
-                                   mfa_exempt(NOT_ALLOWED, anonymous=NOT_ALLOWED)),
-    "accounts/confirm-email/(?P<key>[-:\\w]+)/$": Row(mfa_exempt(OK, anonymous=OK),
-                                                      mfa_exempt(NOT_FOUND, anonymous=NOT_FOUND)),
+    "accounts/confirm-email/": Row(
+        mfa_exempt(OK, anonymous=OK), mfa_exempt(NOT_ALLOWED, anonymous=NOT_ALLOWED)
+    ),
+    "accounts/confirm-email/(?P<key>[-:\\w]+)/$": Row(
+        mfa_exempt(OK, anonymous=OK), mfa_exempt(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
     "accounts/password/change/": same(mfa_exempt(OK)),
     "accounts/password/set/": same(ANY_SIGNED_IN_REDIRECT),  # they have one: to change
     "accounts/password/reset/": same(PUBLIC),
@@ -338,11 +386,13 @@ TABLE: dict[str, Row] = {
     "accounts/2fa/": Row(mfa_exempt(OK), mfa_exempt(NOT_ALLOWED)),
     "accounts/2fa/authenticate/": same(mfa_exempt(REDIRECT)),  # no sign-in under way
     # People without an authenticator confirm with their password instead.
-    "accounts/2fa/reauthenticate/": same(mfa_exempt(OK, owner=REAUTH, other_patient=REAUTH)
-                                         | {"staff_no_mfa": REAUTH}),
+    "accounts/2fa/reauthenticate/": same(
+        mfa_exempt(OK, owner=REAUTH, other_patient=REAUTH) | {"staff_no_mfa": REAUTH}
+    ),
     "accounts/2fa/totp/activate/": same(mfa_exempt(REAUTH)),
-    "accounts/2fa/totp/deactivate/": same(mfa_exempt(NOT_FOUND, coordinator=REAUTH,
-                                                     specialist=REAUTH, admin=REAUTH)),
+    "accounts/2fa/totp/deactivate/": same(
+        mfa_exempt(NOT_FOUND, coordinator=REAUTH, specialist=REAUTH, admin=REAUTH)
+    ),
     "accounts/2fa/recovery-codes/": Row(mfa_exempt(NOT_FOUND), mfa_exempt(NOT_ALLOWED)),
     "accounts/2fa/recovery-codes/generate/": same(mfa_exempt(REAUTH)),
     "accounts/2fa/recovery-codes/download/": same(mfa_exempt(NOT_FOUND)),
@@ -351,8 +401,10 @@ TABLE: dict[str, Row] = {
     "admin/": same(ADMIN_ONLY),
     "admin/login/": same(ADMIN_ONLY | {"admin": LOGIN}),
     # Django sends anonymous people from logout to the index (and so to sign in).
-    "admin/logout/": Row(ADMIN_ONLY | {"anonymous": REDIRECT, "admin": NOT_ALLOWED},
-                         ADMIN_ONLY | {"anonymous": REDIRECT}),
+    "admin/logout/": Row(
+        ADMIN_ONLY | {"anonymous": REDIRECT, "admin": NOT_ALLOWED},
+        ADMIN_ONLY | {"anonymous": REDIRECT},
+    ),
     # Passwords change through allauth (re-authentication, rate limit, notice).
     "admin/password_change/": same(ADMIN_ONLY | {"admin": REDIRECT}),
     "admin/password_change/done/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
@@ -360,8 +412,9 @@ TABLE: dict[str, Row] = {
     "admin/jsi18n/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
     # No registered model has get_absolute_url, so there is no site to view.
     "admin/r/<path:content_type_id>/<path:object_id>/": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
-    "admin/(?P<app_label>accounts|audit|notifications|specialists|requests_app|records)/$":
-        same(ADMIN_ONLY),
+    "admin/(?P<app_label>accounts|audit|notifications|specialists|requests_app|records)/$": same(
+        ADMIN_ONLY
+    ),
     "admin/(?P<url>.*)$": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
     "admin/accounts/user/invite/": same(ADMIN_ONLY),
     # Nobody sets another person's password: the view is switched off (404).
@@ -391,7 +444,7 @@ BROKEN: dict[str, tuple[frozenset[str], str]] = {}
 # refuses a request that names no field).
 QUERY = {
     "admin/autocomplete/": "?app_label=specialists&model_name=specialistprofile"
-                           "&field_name=user&term=Pat",
+    "&field_name=user&term=Pat",
 }
 
 
@@ -410,15 +463,25 @@ QUERY = {
 # keeps their case (their own tests cover what they may still change).
 ENDED_WORLDS = ("withdrawn", "closed", "closed_past_window")
 ENDED_ROLES = ("coordinator", "specialist", "admin")
-CASE_KWARGS = ("ref", "record_ref", "file_ref", "request_ref", "bundle_ref", "version_ref",
-               "consultation_ref", "question_ref", "share_ref")
+CASE_KWARGS = (
+    "ref",
+    "record_ref",
+    "file_ref",
+    "request_ref",
+    "bundle_ref",
+    "version_ref",
+    "consultation_ref",
+    "question_ref",
+    "share_ref",
+)
 LOSE_THE_CASE = ("coordinator", "specialist")
 REFUSED_FIRST = frozenset({NOT_ALLOWED, LOGIN, MFA, REAUTH})
 
 
 def names_a_case(route: str) -> bool:
     return not route.startswith(("shared/", "admin/")) and any(
-        re.search(rf"<(?:\w+:)?{kwarg}>", route) for kwarg in CASE_KWARGS)
+        re.search(rf"<(?:\w+:)?{kwarg}>", route) for kwarg in CASE_KWARGS
+    )
 
 
 def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
@@ -427,8 +490,13 @@ def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
         return {role: GONE if outcome == OK else outcome for role, outcome in rule_.items()}
     if not names_a_case(route):
         return rule_
-    return {**rule_, **{role: rule_[role] if rule_[role] in REFUSED_FIRST else NOT_FOUND
-                        for role in LOSE_THE_CASE}}
+    return {
+        **rule_,
+        **{
+            role: rule_[role] if rule_[role] in REFUSED_FIRST else NOT_FOUND
+            for role in LOSE_THE_CASE
+        },
+    }
 
 
 def end_the_cases(world: dict, users: dict, how: str) -> None:
@@ -437,8 +505,9 @@ def end_the_cases(world: dict, users: dict, how: str) -> None:
 
     cases = [world["case"], world["delivered"]]
     if how == "withdrawn":
-        case_withdraw(actor=world["case"].owner, case_ref=world["case"].uuid,
-                      reason="I changed my mind")
+        case_withdraw(
+            actor=world["case"].owner, case_ref=world["case"].uuid, reason="I changed my mind"
+        )
         # A delivered request can no longer be withdrawn (requests_app.workflow's
         # WITHDRAWABLE), but the access rule must hold for any withdrawn case, its
         # report and its physician's link too: the case is put in that state as a
@@ -446,8 +515,7 @@ def end_the_cases(world: dict, users: dict, how: str) -> None:
         from requests_app.workflow import CASE_END_HOOKS
 
         delivered = world["delivered"]
-        Case.objects.filter(pk=delivered.pk).update(status="withdrawn",
-                                                    closed_at=timezone.now())
+        Case.objects.filter(pk=delivered.pk).update(status="withdrawn", closed_at=timezone.now())
         delivered.refresh_from_db()
         for hook in CASE_END_HOOKS:
             hook(delivered, "withdrawn")
@@ -457,8 +525,9 @@ def end_the_cases(world: dict, users: dict, how: str) -> None:
     if how == "closed_past_window":
         closed_at -= timedelta(days=settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE + 1)
         team = {"case_manager": users["coordinator"], "specialist": users["specialist"]}
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(status="closed",
-                                                              closed_at=closed_at, **team)
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
+        status="closed", closed_at=closed_at, **team
+    )
 
 
 # --- Enumerating the patterns -------------------------------------------------------
@@ -472,8 +541,11 @@ def url_patterns() -> dict[str, str | None]:
             part = str(pattern.pattern)
             route = prefix + part.removeprefix("^") if prefix else part
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, route,
-                     [*namespaces, pattern.namespace] if pattern.namespace else namespaces)
+                walk(
+                    pattern.url_patterns,
+                    route,
+                    [*namespaces, pattern.namespace] if pattern.namespace else namespaces,
+                )
             else:
                 found[route] = ":".join([*namespaces, pattern.name]) if pattern.name else None
 
@@ -483,11 +555,19 @@ def url_patterns() -> dict[str, str | None]:
 
 def table_problems(table: dict[str, Row] = TABLE) -> list[str]:
     patterns = url_patterns()
-    missing = [f"add a row for {route!r} (name {name or 'none'}) to TABLE"
-               for route, name in patterns.items() if route not in table]
-    stale = [f"stale row {route!r}: no URL pattern has this route any more"
-             for route in table if route not in patterns]
-    stale += [f"stale BROKEN entry {route!r}: no such row" for route in BROKEN if route not in table]
+    missing = [
+        f"add a row for {route!r} (name {name or 'none'}) to TABLE"
+        for route, name in patterns.items()
+        if route not in table
+    ]
+    stale = [
+        f"stale row {route!r}: no URL pattern has this route any more"
+        for route in table
+        if route not in patterns
+    ]
+    stale += [
+        f"stale BROKEN entry {route!r}: no such row" for route in BROKEN if route not in table
+    ]
     return missing + stale
 
 
@@ -496,8 +576,12 @@ def build_world(users: dict) -> dict:
     owner, coordinator = users["owner"], users["coordinator"]
     case = CaseFactory(owner=owner, submitted=True)
     notification = Notification.objects.create(
-        recipient=owner, kind=Kind.CASE_UPDATE, title="Your request moved on",
-        url=reverse("requests_app:case_detail", args=[case.uuid]), delivered_at=timezone.now())
+        recipient=owner,
+        kind=Kind.CASE_UPDATE,
+        title="Your request moved on",
+        url=reverse("requests_app:case_detail", args=[case.uuid]),
+        delivered_at=timezone.now(),
+    )
     # One object per model the admin edits, keyed like its admin URL.
     admin_objects = {
         "accounts/user": owner,
@@ -511,7 +595,8 @@ def build_world(users: dict) -> dict:
         "specialists/board": Board.objects.get(slug="abim"),
         "specialists/certification": Certification.objects.get(slug="abim-medical-oncology"),
         "specialists/specialistprofile": SpecialistProfile.objects.create(
-            user=users["specialist"], title="MD", institution="Metro General"),
+            user=users["specialist"], title="MD", institution="Metro General"
+        ),
         "records/gatherlist": GatherList.objects.first(),
     }
     record = RecordFactory(case=case)
@@ -521,23 +606,38 @@ def build_world(users: dict) -> dict:
     slot = RecordFactory(case=case, pending=True)
     # A delivered case of the owner's (none of PHI's words), its released report sent to
     # their physician, and a follow-up question: the aftercare URLs.
-    delivered = delivered_case(owner=owner, specialist=UserFactory(role="specialist"),
-                               diagnosis="Knee pain", proposed_treatment="Knee replacement",
-                               concerns="The recovery", patient_phone="",
-                               report={"answers": ()})
+    delivered = delivered_case(
+        owner=owner,
+        specialist=UserFactory(role="specialist"),
+        diagnosis="Knee pain",
+        proposed_treatment="Knee replacement",
+        concerns="The recovery",
+        patient_phone="",
+        report={"answers": ()},
+    )
     share, share_token = sent_share(case=delivered)
-    question = FollowUpQuestion.objects.create(case=delivered, position=1, asked_by=owner,
-                                               text="How long is the recovery?")
+    question = FollowUpQuestion.objects.create(
+        case=delivered, position=1, asked_by=owner, text="How long is the recovery?"
+    )
     report_version = released_version(case, author=users["specialist"], released_by=coordinator)
-    return {"case": case, "report_version": report_version, "notification": notification, "admin_objects": admin_objects,
-            "owner": owner, "record": record, "slot": slot,
-            "delivered": delivered, "share": share, "share_token": share_token,
-            "question": question,
-            "consultation": ConsultationFactory(case=case,
-                                                specialist=UserFactory(role="specialist")),
-            "asked": RecordRequestFactory(case=case, requested_by=coordinator),
-            "bundle": Bundle.objects.create(case=case, requested_by=coordinator,
-                                            expires_at=timezone.now() + timedelta(hours=1))}
+    return {
+        "case": case,
+        "report_version": report_version,
+        "notification": notification,
+        "admin_objects": admin_objects,
+        "owner": owner,
+        "record": record,
+        "slot": slot,
+        "delivered": delivered,
+        "share": share,
+        "share_token": share_token,
+        "question": question,
+        "consultation": ConsultationFactory(case=case, specialist=UserFactory(role="specialist")),
+        "asked": RecordRequestFactory(case=case, requested_by=coordinator),
+        "bundle": Bundle.objects.create(
+            case=case, requested_by=coordinator, expires_at=timezone.now() + timedelta(hours=1)
+        ),
+    }
 
 
 def sample_values(route: str, world: dict) -> dict[str, str]:
@@ -546,27 +646,31 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
     admin_model_label = re.match(r"admin/(\w+/\w+)/<path:object_id>/", route)
     return {
         # the owner's sent case (their delivered one for the aftercare pages)
-        "ref": str(world["delivered"].uuid if route.startswith("aftercare/")
-                   or route.endswith("receipt.pdf") else case.uuid),
+        "ref": str(
+            world["delivered"].uuid
+            if route.startswith("aftercare/") or route.endswith("receipt.pdf")
+            else case.uuid
+        ),
         "key": "diagnosis" if route.startswith("requests/") else "MQ:bogus-key",
-        "uidb36": "zz",                               # allauth's reset link, bogus
-        "pk": str(world["notification"].pk),          # the owner's notification
-        "id": str(world["owner"].pk),                 # the admin's password view
-        "object_id": str(world["admin_objects"][admin_model_label[1]].pk if admin_model_label
-                         else case.pk),               # view_on_site: the case
+        "uidb36": "zz",  # allauth's reset link, bogus
+        "pk": str(world["notification"].pk),  # the owner's notification
+        "id": str(world["owner"].pk),  # the admin's password view
+        "object_id": str(
+            world["admin_objects"][admin_model_label[1]].pk if admin_model_label else case.pk
+        ),  # view_on_site: the case
         "content_type_id": str(ContentType.objects.get_for_model(case).pk),
         "app_label": "requests_app",
-        "url": "no-such-page/",                      # the admin's catch-all
-        "state": "NY",                               # a licence the specialist does not hold
+        "url": "no-such-page/",  # the admin's catch-all
+        "state": "NY",  # a licence the specialist does not hold
         "public_id": str(world["admin_objects"]["specialists/specialistprofile"].public_id),
-        "filename": f"{'0' * 32}.jpg",                # a directory photo, bogus
-        "record_ref": str(world["record"].uuid),     # the owner's checked record
+        "filename": f"{'0' * 32}.jpg",  # a directory photo, bogus
+        "record_ref": str(world["record"].uuid),  # the owner's checked record
         "file_ref": str((world["slot"] if "/sign/" in route else world["record"]).files.get().uuid),
         "number": "1",
         # The physician's link opens with a real token; the records upload's is bogus.
         "token": world["share_token"] if route.startswith("shared/") else "bogus-token",
-        "share_ref": str(world["share"].uuid),          # the owner's link to their physician
-        "question_ref": str(world["question"].uuid),    # the owner's follow-up question
+        "share_ref": str(world["share"].uuid),  # the owner's link to their physician
+        "question_ref": str(world["question"].uuid),  # the owner's follow-up question
         "request_ref": str(world["asked"].uuid),
         "bundle_ref": str(world["bundle"].uuid),
         "version_ref": str(world["report_version"].uuid),  # the owner's released report
@@ -583,7 +687,7 @@ def concrete_url(route: str, world: dict) -> str:
         return values[match[1]]
 
     url = re.sub(r"\(\?P<(\w+)>[^)]*\)", value, route)  # re_path() named groups
-    url = re.sub(r"<(?:\w+:)?(\w+)>", value, url)        # path() converters
+    url = re.sub(r"<(?:\w+:)?(\w+)>", value, url)  # path() converters
     return "/" + url.replace("^", "").replace("$", "")
 
 
@@ -610,10 +714,13 @@ def test_every_url_pattern_has_a_row_and_every_row_a_pattern():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize(("world_kind", "role"), [
-    *(("open", role) for role in ROLES),
-    *((kind, role) for kind in ENDED_WORLDS for role in ENDED_ROLES),
-])
+@pytest.mark.parametrize(
+    ("world_kind", "role"),
+    [
+        *(("open", role) for role in ROLES),
+        *((kind, role) for kind in ENDED_WORLDS for role in ENDED_ROLES),
+    ],
+)
 def test_the_permission_matrix(world_kind, role, request, client):
     users = {name: request.getfixturevalue(fixture) for name, fixture in ROLE_FIXTURES.items()}
     world = build_world(users)
@@ -642,7 +749,9 @@ def test_the_permission_matrix(world_kind, role, request, client):
             continue
         broken_roles, broken_note = BROKEN.get(route, (frozenset(), ""))
         if ended:
-            row = Row(ended_rule(route, row.get, world_kind), ended_rule(route, row.post, world_kind))
+            row = Row(
+                ended_rule(route, row.get, world_kind), ended_rule(route, row.post, world_kind)
+            )
             broken_roles = ()
         row_ok = True
         for method, expected in (("GET", row.get[role]), ("POST", row.post[role])):
@@ -664,8 +773,9 @@ def test_the_permission_matrix(world_kind, role, request, client):
             # A form shown again with its errors (400) is the same page as OK.
             shown = {OK, BAD_REQUEST}
             if not (role in phi_readers and expected in shown and actual == expected):
-                body = (b"".join(response.streaming_content) if response.streaming
-                        else response.content).decode(errors="replace")
+                body = (
+                    b"".join(response.streaming_content) if response.streaming else response.content
+                ).decode(errors="replace")
                 leaked = [text for text in PHI if text in body]
                 if leaked:
                     failures.append(f"{where}: the response ({actual}) shows {leaked}")
@@ -683,12 +793,15 @@ def test_a_url_without_a_row_and_a_row_without_a_url_are_both_reported(settings)
     from secondop import urls as project_urls
 
     probe_urls = types.ModuleType("matrix_probe_urls")
-    probe_urls.urlpatterns = [*project_urls.urlpatterns,
-                              path("matrix-probe/<slug:thing>/", _probe, name="matrix_probe")]
+    probe_urls.urlpatterns = [
+        *project_urls.urlpatterns,
+        path("matrix-probe/<slug:thing>/", _probe, name="matrix_probe"),
+    ]
     settings.ROOT_URLCONF = probe_urls
 
     assert table_problems() == [
-        "add a row for 'matrix-probe/<slug:thing>/' (name matrix_probe) to TABLE"]
+        "add a row for 'matrix-probe/<slug:thing>/' (name matrix_probe) to TABLE"
+    ]
     gone = {**TABLE, "gone/": same(PUBLIC)}
     gone.pop("healthz")
     assert table_problems(gone) == [

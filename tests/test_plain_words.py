@@ -36,7 +36,9 @@ def test_the_authorisation_summary_reads_at_grade_8_or_below():
     value, _words = grade(f"<main>{text}</main>")
     assert value <= TARGET_GRADE
     # The legal text itself is harder: that is why the summary comes first.
-    legal, _words = grade("<main>" + "\n".join(str(p) for p in authorisation.PARAGRAPHS) + "</main>")
+    legal, _words = grade(
+        "<main>" + "\n".join(str(p) for p in authorisation.PARAGRAPHS) + "</main>"
+    )
     assert legal > value
 
 
@@ -58,6 +60,8 @@ def test_a_record_names_its_type_in_words_and_folds_the_details(world):
 
 
 def test_the_grade_check_can_fail():
-    hard = ("<main><p>Notwithstanding the aforementioned considerations, the institutional "
-            "authorisation encompasses comprehensive documentation.</p></main>")
+    hard = (
+        "<main><p>Notwithstanding the aforementioned considerations, the institutional "
+        "authorisation encompasses comprehensive documentation.</p></main>"
+    )
     assert grade(hard)[0] > TARGET_GRADE

@@ -17,12 +17,13 @@ ROOT_URLCONF = "bench.bare.urls"
 WSGI_APPLICATION = "bench.bare.wsgi.application"
 INSTALLED_APPS: list[str] = []
 MIDDLEWARE: list[str] = []
-TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "DIRS": [Path(__file__).resolve().parent / "templates"],
-}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
+    }
+]
 # The same connection handling as SecondOp's settings: persistent, health-checked.
-DATABASES = {"default": {**env.db("DATABASE_URL"), "CONN_MAX_AGE": 60,
-                         "CONN_HEALTH_CHECKS": True}}
+DATABASES = {"default": {**env.db("DATABASE_URL"), "CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}}
 USE_TZ = True
 TIME_ZONE = "America/New_York"

@@ -9,8 +9,11 @@ from records.models import State
 register = template.Library()
 
 TAGS = {
-    State.PENDING: "grey", State.UPLOADED: "blue", State.SCANNING: "blue",
-    State.VERIFIED: "green", State.REJECTED: "red",
+    State.PENDING: "grey",
+    State.UPLOADED: "blue",
+    State.SCANNING: "blue",
+    State.VERIFIED: "green",
+    State.REJECTED: "red",
 }
 
 
@@ -43,7 +46,7 @@ TYPES_IN_WORDS = {
 
 @register.filter
 def type_in_words(mime: str) -> str:
-    """"PDF document", not "application/pdf": what a patient reads."""
+    """ "PDF document", not "application/pdf": what a patient reads."""
     return str(TYPES_IN_WORDS.get((mime or "").split(";")[0].strip().lower(), _("Other file")))
 
 
@@ -51,10 +54,14 @@ def type_in_words(mime: str) -> str:
 def record_state_tag(record):
     if record.state == State.VERIFIED and record.virus_scan_skipped:
         # Checked (type, opens) but no scanner ran: never "checked" without saying so.
-        return format_html('<span class="tag tag-yellow">{}</span>',
-                           _("Ready, not checked for viruses"))
-    return format_html('<span class="tag tag-{}">{}</span>', TAGS.get(record.state, "grey"),
-                       record.get_state_display())
+        return format_html(
+            '<span class="tag tag-yellow">{}</span>', _("Ready, not checked for viruses")
+        )
+    return format_html(
+        '<span class="tag tag-{}">{}</span>',
+        TAGS.get(record.state, "grey"),
+        record.get_state_display(),
+    )
 
 
 @register.simple_tag

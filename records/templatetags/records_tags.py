@@ -17,11 +17,14 @@ def records_panel(context, case):
     unscanned = 0
     if shown:
         for record in selectors.records_for_viewer(viewer=user, case=case).only(
-                "state", "virus_scan_skipped"):
+            "state", "virus_scan_skipped"
+        ):
             counts[record.state] = counts.get(record.state, 0) + 1
             unscanned += record.state == State.VERIFIED and record.virus_scan_skipped
     return {
-        "case": case, "shown": shown, "is_owner": user.pk == case.owner_id,
+        "case": case,
+        "shown": shown,
+        "is_owner": user.pk == case.owner_id,
         "asked": list(selectors.open_requests(case=case)) if shown else [],
         "verified": counts.get(State.VERIFIED, 0),
         "unscanned": unscanned,

@@ -14,15 +14,19 @@ from .models import AnswerKind
 class ShareForm(forms.Form):
     email = forms.EmailField(
         label=_("Your doctor's email address"),
-        help_text=_("We filled in the address you gave when you made your request. You can "
-                    "change it."),
+        help_text=_(
+            "We filled in the address you gave when you made your request. You can change it."
+        ),
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": _("Enter your doctor's email address."),
-                        "invalid": _("Enter an email address in the right form, like "
-                                     "name@example.com.")},
+        error_messages={
+            "required": _("Enter your doctor's email address."),
+            "invalid": _("Enter an email address in the right form, like name@example.com."),
+        },
     )
     name = forms.CharField(
-        label=_("Your doctor's name (optional)"), max_length=150, required=False,
+        label=_("Your doctor's name (optional)"),
+        max_length=150,
+        required=False,
         help_text=_("Only for you, to tell your links apart. It is not put in the email."),
     )
     consent = forms.BooleanField(
@@ -33,56 +37,97 @@ class ShareForm(forms.Form):
 
 class FollowUpQuestionForm(CharacterCountMixin, forms.Form):
     text = forms.CharField(
-        label=_("Your question"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Ask about something in your report. For example: “Which tests should I "
-                    "have before surgery?”"),
+        label=_("Your question"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Ask about something in your report. For example: “Which tests should I "
+            "have before surgery?”"
+        ),
         error_messages={"required": _("Enter your question.")},
     )
 
 
 class FollowUpAnswerForm(CharacterCountMixin, forms.Form):
     kind = forms.ChoiceField(
-        label=_("Your answer is"), choices=AnswerKind.choices, widget=forms.RadioSelect,
+        label=_("Your answer is"),
+        choices=AnswerKind.choices,
+        widget=forms.RadioSelect,
         error_messages={"required": _("Choose what your answer is.")},
     )
     answer = forms.CharField(
-        label=_("Your answer"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("The patient reads this on their report page. For tests or a "
-                    "consultation, say which and why."),
+        label=_("Your answer"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_(
+            "The patient reads this on their report page. For tests or a "
+            "consultation, say which and why."
+        ),
         error_messages={"required": _("Enter your answer.")},
     )
 
 
-SCORES = [(5, _("5: Very good")), (4, _("4: Good")), (3, _("3: Neither good nor poor")),
-          (2, _("2: Poor")), (1, _("1: Very poor"))]
+SCORES = [
+    (5, _("5: Very good")),
+    (4, _("4: Good")),
+    (3, _("3: Neither good nor poor")),
+    (2, _("2: Poor")),
+    (1, _("1: Very poor")),
+]
 
 
 class RatingForm(CharacterCountMixin, forms.Form):
     score = forms.TypedChoiceField(
-        label=_("How would you rate our service?"), choices=SCORES, coerce=int,
+        label=_("How would you rate our service?"),
+        choices=SCORES,
+        coerce=int,
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose a rating from 1 to 5.")},
     )
     comment = forms.CharField(
-        label=_("Anything you would like to tell us? (optional)"), max_length=2000,
-        required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        label=_("Anything you would like to tell us? (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Please do not include medical details."),
     )
 
 
-MONTH_NAMES = {name: number for number, names in enumerate(
-    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-     ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-     ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1)
-    for name in names}
+MONTH_NAMES = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
 
 
 class MonthField(forms.CharField):
     """A calendar month: "2026-11" (what a month picker sends), "11/2026" or
     "November 2026". Cleans to the month's first day."""
 
-    widget = forms.TextInput(attrs={"type": "month", "inputmode": "numeric",
-                                    "autocomplete": "off", "placeholder": "2026-11"})
+    widget = forms.TextInput(
+        attrs={
+            "type": "month",
+            "inputmode": "numeric",
+            "autocomplete": "off",
+            "placeholder": "2026-11",
+        }
+    )
     default_error_messages = {
         "invalid": _("Enter a month like 2026-11 or November 2026."),
     }
@@ -109,10 +154,16 @@ class ConcordanceFilterForm(forms.Form):
     day's or a week's few patients. Months are not PHI, so the filter is an
     ordinary GET form and its URL can be shared."""
 
-    start = MonthField(label=_("From the month"), required=False,
-                       help_text=_("For example 2026-01. Leave empty for no limit."))
-    end = MonthField(label=_("To the month (included)"), required=False,
-                     help_text=_("For example 2026-11. Leave empty for up to now."))
+    start = MonthField(
+        label=_("From the month"),
+        required=False,
+        help_text=_("For example 2026-01. Leave empty for no limit."),
+    )
+    end = MonthField(
+        label=_("To the month (included)"),
+        required=False,
+        help_text=_("For example 2026-11. Leave empty for up to now."),
+    )
 
     # Reports exist from SecondOp's start to now: a year outside these bounds is
     # a typing slip.
@@ -121,8 +172,10 @@ class ConcordanceFilterForm(forms.Form):
     def _clean_year(self, name: str):
         month = self.cleaned_data.get(name)
         if month and not self.FIRST_YEAR <= month.year <= self.LAST_YEAR:
-            raise ValidationError(_("Enter a year from %(first)s to %(last)s.")
-                                  % {"first": self.FIRST_YEAR, "last": self.LAST_YEAR})
+            raise ValidationError(
+                _("Enter a year from %(first)s to %(last)s.")
+                % {"first": self.FIRST_YEAR, "last": self.LAST_YEAR}
+            )
         return month
 
     def clean_start(self):
@@ -131,8 +184,9 @@ class ConcordanceFilterForm(forms.Form):
     def clean_end(self):
         month = self._clean_year("end")
         if month:  # the month's last day
-            month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) \
-                - datetime.timedelta(days=1)
+            month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(
+                day=1
+            ) - datetime.timedelta(days=1)
         return month
 
     def clean(self):

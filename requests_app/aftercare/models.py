@@ -19,8 +19,9 @@ class Share(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     report = models.ForeignKey("reports.Report", on_delete=models.PROTECT, related_name="shares")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     recipient_email = models.EmailField(_("physician's email"))
     recipient_name = models.CharField(_("physician's name"), max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -43,8 +44,9 @@ class Share(models.Model):
     failure_reason = models.CharField(max_length=200, blank=True)
 
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("report shared with a physician")
@@ -52,14 +54,18 @@ class Share(models.Model):
         indexes = [
             models.Index(fields=["report", "-created_at"]),
             # The sweep that re-queues emails a lost task never sent.
-            models.Index(fields=["created_at"], name="share_unsent_idx",
-                         condition=Q(sent_at__isnull=True, failed_at__isnull=True,
-                                     revoked_at__isnull=True)),
+            models.Index(
+                fields=["created_at"],
+                name="share_unsent_idx",
+                condition=Q(sent_at__isnull=True, failed_at__isnull=True, revoked_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(consent_version=""), name="share_has_consent"),
-            models.CheckConstraint(condition=Q(sent_at__isnull=True) | Q(token_hash__isnull=False),
-                                   name="share_sent_has_token"),
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(token_hash__isnull=False),
+                name="share_sent_has_token",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -88,8 +94,7 @@ class ShareOpening(models.Model):
     share = models.ForeignKey(Share, on_delete=models.PROTECT, related_name="openings")
     kind = models.CharField(max_length=10, choices=Kind)
     # The version shown: an amendment released later is what a later opening sees.
-    version = models.ForeignKey("reports.ReportVersion", on_delete=models.PROTECT,
-                                related_name="+")
+    version = models.ForeignKey("reports.ReportVersion", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,37 +117,47 @@ class FollowUpQuestion(models.Model):
     specialist for additional tests")."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey("requests_app.Case", on_delete=models.CASCADE,
-                             related_name="follow_ups")
+    case = models.ForeignKey(
+        "requests_app.Case", on_delete=models.CASCADE, related_name="follow_ups"
+    )
     position = models.PositiveSmallIntegerField()
-    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="+")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField(_("your question"), max_length=2000)
     asked_at = models.DateTimeField(auto_now_add=True)
-    answer_kind = models.CharField(_("your answer is"), max_length=12, choices=AnswerKind,
-                                   blank=True)
+    answer_kind = models.CharField(
+        _("your answer is"), max_length=12, choices=AnswerKind, blank=True
+    )
     answer = models.TextField(_("answer"), max_length=5000, blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["case", "position"]
         indexes = [
             # "Is any question open?" for the periodic close and the answer service.
-            models.Index(fields=["case"], condition=Q(answered_at__isnull=True),
-                         name="follow_up_open_idx"),
+            models.Index(
+                fields=["case"], condition=Q(answered_at__isnull=True), name="follow_up_open_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["case", "position"], name="follow_up_position"),
             models.CheckConstraint(condition=Q(position__gte=1), name="follow_up_position_gte_1"),
             # An answer is whole (when, who, what kind, what) or absent.
             models.CheckConstraint(
-                condition=Q(answered_at__isnull=True, answered_by__isnull=True, answer="",
-                            answer_kind="")
-                | (Q(answered_at__isnull=False, answered_by__isnull=False)
-                   & ~Q(answer="") & ~Q(answer_kind="")),
-                name="follow_up_answer_whole"),
+                condition=Q(
+                    answered_at__isnull=True, answered_by__isnull=True, answer="", answer_kind=""
+                )
+                | (
+                    Q(answered_at__isnull=False, answered_by__isnull=False)
+                    & ~Q(answer="")
+                    & ~Q(answer_kind="")
+                ),
+                name="follow_up_answer_whole",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,18 +171,21 @@ class FollowUpQuestion(models.Model):
 class ServiceRating(models.Model):
     """How the patient rated the service, once, when the case was closed."""
 
-    case = models.OneToOneField("requests_app.Case", on_delete=models.CASCADE,
-                                related_name="rating")
-    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 related_name="+")
+    case = models.OneToOneField(
+        "requests_app.Case", on_delete=models.CASCADE, related_name="rating"
+    )
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     score = models.PositiveSmallIntegerField(_("rating"))
     comment = models.TextField(_("comment"), max_length=2000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(score__gte=1, score__lte=5),
-                                   name="service_rating_1_to_5"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1, score__lte=5), name="service_rating_1_to_5"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -42,9 +42,14 @@ def case_delivered_at(*, case: Case) -> datetime.datetime | None:
     """When the report first reached the patient: the case's first move from
     "report ready" to "delivered" (answers to follow-ups move it back to
     "delivered" too, from "follow-up")."""
-    return (CaseEvent.objects.filter(case=case, old_status=CaseStatus.REPORT_READY,
-                                     new_status=CaseStatus.DELIVERED)
-            .order_by("created_at").values_list("created_at", flat=True).first())
+    return (
+        CaseEvent.objects.filter(
+            case=case, old_status=CaseStatus.REPORT_READY, new_status=CaseStatus.DELIVERED
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
 
 
 # --- Follow-up questions ------------------------------------------------------------------
@@ -70,31 +75,49 @@ class FollowUpWindow:
         return not self.refusal
 
 
-def follow_up_window(*, case: Case, asked: int | None = None,
-                     now: datetime.datetime | None = None) -> FollowUpWindow:
+def follow_up_window(
+    *, case: Case, asked: int | None = None, now: datetime.datetime | None = None
+) -> FollowUpWindow:
     now = now or timezone.now()
     limit = settings.FOLLOW_UP_QUESTIONS
     if asked is None:
         asked = FollowUpQuestion.objects.filter(case=case).count()
     delivered_at = case_delivered_at(case=case)
-    ends_at = delivered_at + datetime.timedelta(days=settings.FOLLOW_UP_DAYS) if delivered_at \
-        else None
+    ends_at = (
+        delivered_at + datetime.timedelta(days=settings.FOLLOW_UP_DAYS) if delivered_at else None
+    )
     refusal = ""
     if case.status not in FOLLOW_UP_STATES or ends_at is None:
-        refusal = str(_("Follow-up questions can be asked only while the report is delivered "
-                        "and the request is open."))
+        refusal = str(
+            _(
+                "Follow-up questions can be asked only while the report is delivered "
+                "and the request is open."
+            )
+        )
     elif now >= ends_at:
-        refusal = str(_("Follow-up questions could be asked for %(days)s days after the report "
-                        "was delivered, until %(date)s. If you have a new question about your "
-                        "health, please ask your own doctor or start a new request.")
-                      % {"days": settings.FOLLOW_UP_DAYS,
-                         "date": date_format(timezone.localtime(ends_at), "j F Y")})
+        refusal = str(
+            _(
+                "Follow-up questions could be asked for %(days)s days after the report "
+                "was delivered, until %(date)s. If you have a new question about your "
+                "health, please ask your own doctor or start a new request."
+            )
+            % {
+                "days": settings.FOLLOW_UP_DAYS,
+                "date": date_format(timezone.localtime(ends_at), "j F Y"),
+            }
+        )
     elif asked >= limit:
-        refusal = str(_("You have asked all %(limit)s follow-up questions this request "
-                        "includes. If you need more help, please ask your own doctor or your "
-                        "case manager.") % {"limit": limit})
-    return FollowUpWindow(delivered_at=delivered_at, ends_at=ends_at, asked=asked, limit=limit,
-                          refusal=refusal)
+        refusal = str(
+            _(
+                "You have asked all %(limit)s follow-up questions this request "
+                "includes. If you need more help, please ask your own doctor or your "
+                "case manager."
+            )
+            % {"limit": limit}
+        )
+    return FollowUpWindow(
+        delivered_at=delivered_at, ends_at=ends_at, asked=asked, limit=limit, refusal=refusal
+    )
 
 
 def sees_follow_ups(*, viewer, case: Case) -> bool:
@@ -116,9 +139,11 @@ def shares_for_case(*, case: Case) -> list[Share]:
     """The links the patient sent, newest first, each with its openings."""
     return list(
         Share.objects.filter(report__case=case)
-        .prefetch_related(Prefetch("openings", queryset=ShareOpening.objects.order_by(
-            "-created_at", "-id")))
-        .order_by("-created_at", "-id"))
+        .prefetch_related(
+            Prefetch("openings", queryset=ShareOpening.objects.order_by("-created_at", "-id"))
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 def share_for_token(*, token: str) -> Share | None:
@@ -126,8 +151,7 @@ def share_for_token(*, token: str) -> Share | None:
     an expired link from a revoked one), or None."""
     if not token or len(token) > 100:
         return None
-    return (Share.objects.select_related("report__case")
-            .filter(token_hash=token_hash(token)).first())
+    return Share.objects.select_related("report__case").filter(token_hash=token_hash(token)).first()
 
 
 # --- Concordance ----------------------------------------------------------------------------
@@ -138,14 +162,20 @@ PUBLISHED = [
     {
         "source": "Van Such et al. 2017, Mayo Clinic, 286 patients",
         "citation": "Van Such M, Lohr R, Beckman T, Naessens JM. Extent of diagnostic "
-                    "agreement among medical referrals. J Eval Clin Pract. 2017;23(4):870-874.",
-        "same": 12, "refined": 66, "different": 21, "treatment_changed": None,
+        "agreement among medical referrals. J Eval Clin Pract. 2017;23(4):870-874.",
+        "same": 12,
+        "refined": 66,
+        "different": 21,
+        "treatment_changed": None,
     },
     {
         "source": "Meyer et al. 2015",
         "citation": "Meyer AND, Singh H, Graber ML. Evaluation of outcomes from a national "
-                    "patient-initiated second-opinion program. Am J Med. 2015;128(10):1138.",
-        "same": None, "refined": None, "different": 14.8, "treatment_changed": 37.4,
+        "patient-initiated second-opinion program. Am J Med. 2015;128(10):1138.",
+        "same": None,
+        "refined": None,
+        "different": 14.8,
+        "treatment_changed": 37.4,
     },
 ]
 
@@ -175,15 +205,25 @@ class ConcordanceRow:
         return sum(self.treatment.get(opinion, 0) for opinion in TREATMENT_CHANGED)
 
     def diagnosis_cells(self) -> list[tuple[str, int, float | None]]:
-        return [(opinion, self.diagnosis.get(opinion, 0),
-                 _percent(self.diagnosis.get(opinion, 0), self.total))
-                for opinion in DiagnosisOpinion.values]
+        return [
+            (
+                opinion,
+                self.diagnosis.get(opinion, 0),
+                _percent(self.diagnosis.get(opinion, 0), self.total),
+            )
+            for opinion in DiagnosisOpinion.values
+        ]
 
     def treatment_cells(self) -> list[tuple[str, int, float | None]]:
         coded = self.treatment_coded
-        return [(opinion, self.treatment.get(opinion, 0),
-                 _percent(self.treatment.get(opinion, 0), coded))
-                for opinion in TreatmentOpinion.values]
+        return [
+            (
+                opinion,
+                self.treatment.get(opinion, 0),
+                _percent(self.treatment.get(opinion, 0), coded),
+            )
+            for opinion in TreatmentOpinion.values
+        ]
 
     @property
     def treatment_changed_percent(self) -> float | None:
@@ -204,8 +244,9 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def concordance(*, start: datetime.date | None = None,
-                end: datetime.date | None = None) -> tuple[list[ConcordanceRow], ConcordanceRow]:
+def concordance(
+    *, start: datetime.date | None = None, end: datetime.date | None = None
+) -> tuple[list[ConcordanceRow], ConcordanceRow]:
     """How the specialists' coded opinions compare with the first diagnosis and
     treatment plan, by specialty, for reports first released to the patient
     from `start` to `end` (both days included, local time).
@@ -213,20 +254,25 @@ def concordance(*, start: datetime.date | None = None,
     Each report counts once, with its current released version's opinions (an
     amendment corrects the earlier one). Counts only: no case, no patient, no
     specialist is named. One grouped query, whatever the number of reports."""
-    first_released = (ReportVersion.objects.filter(report=OuterRef("report"),
-                                                   released_at__isnull=False)
-                      .order_by("released_at").values("released_at")[:1])
-    versions = (ReportVersion.objects
-                .filter(status=VersionStatus.RELEASED, superseded_at__isnull=True)
-                .annotate(first_released=Subquery(first_released)))
+    first_released = (
+        ReportVersion.objects.filter(report=OuterRef("report"), released_at__isnull=False)
+        .order_by("released_at")
+        .values("released_at")[:1]
+    )
+    versions = ReportVersion.objects.filter(
+        status=VersionStatus.RELEASED, superseded_at__isnull=True
+    ).annotate(first_released=Subquery(first_released))
     if start:
         versions = versions.filter(first_released__gte=_local_midnight(start))
     if end:
         versions = versions.filter(
-            first_released__lt=_local_midnight(end + datetime.timedelta(days=1)))
-    grouped = (versions.values("report__case__specialty__name", "diagnosis_opinion",
-                               "treatment_opinion")
-               .annotate(n=Count("id")).order_by())
+            first_released__lt=_local_midnight(end + datetime.timedelta(days=1))
+        )
+    grouped = (
+        versions.values("report__case__specialty__name", "diagnosis_opinion", "treatment_opinion")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
     rows: dict[str, ConcordanceRow] = {}
     for item in grouped:
         name = item["report__case__specialty__name"] or str(_("Specialty not given"))
@@ -285,8 +331,11 @@ class Published:
 
     @property
     def any_hidden(self) -> bool:
-        figures = [f for row in [*self.rows, *([self.total] if self.total else [])]
-                   for f in (*row.diagnosis, *row.treatment)]
+        figures = [
+            f
+            for row in [*self.rows, *([self.total] if self.total else [])]
+            for f in (*row.diagnosis, *row.treatment)
+        ]
         return any(not f.shown for f in figures)
 
     @property
@@ -317,14 +366,17 @@ def _merge_small(rows: list[ConcordanceRow]) -> tuple[list[ConcordanceRow], int]
         merged += 1
     if not named:  # everything is one row: the total row says it all
         return [], merged
-    other.specialty = str(_("Other specialties (%(n)s, each with fewer than 11 reports)")
-                          % {"n": merged}) if merged > 1 else str(
-        _("One other specialty"))
+    other.specialty = (
+        str(_("Other specialties (%(n)s, each with fewer than 11 reports)") % {"n": merged})
+        if merged > 1
+        else str(_("One other specialty"))
+    )
     return [*named, other], merged
 
 
-def _figures(counts: list[list[int]], totals: list[int], grand: int) -> tuple[
-        list[list[Figure]], list[Figure], bool]:
+def _figures(
+    counts: list[list[int]], totals: list[int], grand: int
+) -> tuple[list[list[Figure]], list[Figure], bool]:
     """Each row's figures and the total row's, with what is hidden hidden."""
     from .suppression import is_primary, protect, protect_row
 
@@ -332,7 +384,9 @@ def _figures(counts: list[list[int]], totals: list[int], grand: int) -> tuple[
     column_totals = [sum(row[c] for row in counts) for c in range(columns)]
     if len(counts) == 1:  # the total row is the row: protect it as one row
         protected = protect_row(column_totals)
-        cell_of = {(0, c): (0, c) for c in range(columns)} | {(1, c): (0, c) for c in range(columns)}
+        cell_of = {(0, c): (0, c) for c in range(columns)} | {
+            (1, c): (0, c) for c in range(columns)
+        }
     else:
         protected = protect(counts)
         cell_of = {}
@@ -343,8 +397,10 @@ def _figures(counts: list[list[int]], totals: list[int], grand: int) -> tuple[
         whole = protected.whole_table_hidden
         return Figure(None, None, str(FEWER_THAN if is_primary(value) and not whole else HIDDEN))
 
-    rows = [[figure((r, c), counts[r][c], totals[r]) for c in range(columns)]
-            for r in range(len(counts))]
+    rows = [
+        [figure((r, c), counts[r][c], totals[r]) for c in range(columns)]
+        for r in range(len(counts))
+    ]
     total = [figure((len(counts), c), column_totals[c], grand) for c in range(columns)]
     return rows, total, protected.whole_table_hidden
 
@@ -364,11 +420,11 @@ def concordance_published(rows: list[ConcordanceRow], total: ConcordanceRow) -> 
     table = kept or [total]
     totals = [row.total for row in table]
     diagnosis, diagnosis_total, _whole = _figures(
-        [[row.diagnosis.get(c, 0) for c in DIAGNOSIS_COLUMNS] for row in table], totals,
-        total.total)
+        [[row.diagnosis.get(c, 0) for c in DIAGNOSIS_COLUMNS] for row in table], totals, total.total
+    )
     treatment, treatment_total, _whole = _figures(
-        [[row.treatment.get(c, 0) for c in TREATMENT_COLUMNS] for row in table], totals,
-        total.total)
+        [[row.treatment.get(c, 0) for c in TREATMENT_COLUMNS] for row in table], totals, total.total
+    )
 
     changes = TREATMENT_COLUMNS.index(TreatmentOpinion.CHANGES)
     alternative = TREATMENT_COLUMNS.index(TreatmentOpinion.ALTERNATIVE)
@@ -379,8 +435,17 @@ def concordance_published(rows: list[ConcordanceRow], total: ConcordanceRow) -> 
             return Figure(n, _percent(n, row_total))
         return Figure(None)
 
-    published = [PublishedRow(row.specialty, row.total, diagnosis[i], treatment[i],
-                              changed(treatment[i], row.total)) for i, row in enumerate(kept)]
-    total_row = PublishedRow(total.specialty, total.total, diagnosis_total, treatment_total,
-                             changed(treatment_total, total.total))
+    published = [
+        PublishedRow(
+            row.specialty, row.total, diagnosis[i], treatment[i], changed(treatment[i], row.total)
+        )
+        for i, row in enumerate(kept)
+    ]
+    total_row = PublishedRow(
+        total.specialty,
+        total.total,
+        diagnosis_total,
+        treatment_total,
+        changed(treatment_total, total.total),
+    )
     return Published(reports=total.total, rows=published, total=total_row, merged=merged)

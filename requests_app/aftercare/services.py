@@ -72,8 +72,9 @@ def _patient_case(*, actor, case_ref: UUID | str) -> Case:
 
 # --- Sending the report to the physician ----------------------------------------------
 @transaction.atomic
-def share_create(*, actor, case_ref: UUID | str, email: str, name: str = "",
-                 consented: bool, request=None) -> Share:
+def share_create(
+    *, actor, case_ref: UUID | str, email: str, name: str = "", consented: bool, request=None
+) -> Share:
     """Send the released report to a physician, with the patient's consent.
 
     The share is written now; the email (with the only copy of the token) goes
@@ -83,28 +84,45 @@ def share_create(*, actor, case_ref: UUID | str, email: str, name: str = "",
         raise AftercareError(_("Tick the box to agree to send your report."))
     version = selectors.released_version(case=case)
     if version is None:
-        raise AftercareError(_("Your report is not ready yet. You can send it to your doctor "
-                               "once it is."))
+        raise AftercareError(
+            _("Your report is not ready yet. You can send it to your doctor once it is.")
+        )
     if case.status == CaseStatus.WITHDRAWN:
         raise AftercareError(_("This request is withdrawn: its report can no longer be sent."))
     now = timezone.now()
     # Under the case's lock, so two submits at once make one link.
     earlier = Share.objects.filter(
-        report_id=version.report_id, created_by=actor, recipient_email__iexact=email.strip(),
-        revoked_at__isnull=True, created_at__gte=now - DOUBLE_SUBMIT_WINDOW).first()
+        report_id=version.report_id,
+        created_by=actor,
+        recipient_email__iexact=email.strip(),
+        revoked_at__isnull=True,
+        created_at__gte=now - DOUBLE_SUBMIT_WINDOW,
+    ).first()
     if earlier is not None:
         return earlier
     share = Share.objects.create(
-        report_id=version.report_id, created_by=actor, recipient_email=email.strip(),
-        recipient_name=name.strip(), expires_at=now + datetime.timedelta(
-            days=settings.SHARE_LINK_DAYS),
-        consent_version=consent.VERSION, consented_at=now, consent_ip=client_ip(request),
+        report_id=version.report_id,
+        created_by=actor,
+        recipient_email=email.strip(),
+        recipient_name=name.strip(),
+        expires_at=now + datetime.timedelta(days=settings.SHARE_LINK_DAYS),
+        consent_version=consent.VERSION,
+        consented_at=now,
+        consent_ip=client_ip(request),
     )
     # The address is the disclosure's recipient (an accounting of disclosures).
-    log_event(actor=actor, action="aftercare.share.created", obj=share, request=request,
-              new={"case": case.reference, "recipient_email": share.recipient_email,
-                   "expires_at": share.expires_at.isoformat(),
-                   "consent_version": share.consent_version})
+    log_event(
+        actor=actor,
+        action="aftercare.share.created",
+        obj=share,
+        request=request,
+        new={
+            "case": case.reference,
+            "recipient_email": share.recipient_email,
+            "expires_at": share.expires_at.isoformat(),
+            "consent_version": share.consent_version,
+        },
+    )
     transaction.on_commit(lambda: share_enqueue(share_id=share.pk))
     return share
 
@@ -115,8 +133,9 @@ def share_enqueue(*, share_id: int) -> None:
     try:
         share_send_task.delay(share_id)
     except Exception:  # the broker is down: shares_sweep queues it again
-        logger.warning("Could not queue share %s; the sweep will retry it.", share_id,
-                       exc_info=True)
+        logger.warning(
+            "Could not queue share %s; the sweep will retry it.", share_id, exc_info=True
+        )
 
 
 class SendFailed(Exception):
@@ -145,12 +164,18 @@ def share_send(*, share_id: int) -> str:
     email did not go; `transient` failures are for the task to retry."""
     now = timezone.now()
     token = secrets.token_urlsafe(32)
-    claimable = (Q(pk=share_id, sent_at__isnull=True, revoked_at__isnull=True,
-                   failed_at__isnull=True, expires_at__gt=now)
-                 & (Q(send_claimed_until__isnull=True) | Q(send_claimed_until__lte=now)))
+    claimable = Q(
+        pk=share_id,
+        sent_at__isnull=True,
+        revoked_at__isnull=True,
+        failed_at__isnull=True,
+        expires_at__gt=now,
+    ) & (Q(send_claimed_until__isnull=True) | Q(send_claimed_until__lte=now))
     claimed = Share.objects.filter(claimable).update(
-        token_hash=selectors.token_hash(token), send_claimed_until=now + SEND_LEASE,
-        send_attempts=F("send_attempts") + 1)
+        token_hash=selectors.token_hash(token),
+        send_claimed_until=now + SEND_LEASE,
+        send_attempts=F("send_attempts") + 1,
+    )
     if not claimed:
         return "nothing to send"
     share = Share.objects.get(pk=share_id)
@@ -159,8 +184,12 @@ def share_send(*, share_id: int) -> str:
     except Exception as exc:
         transient = _is_transient(exc)
         reason = _describe(exc)
-        logger.log(logging.WARNING if transient else logging.ERROR,
-                   "Email for share %s failed: %s", share_id, reason)
+        logger.log(
+            logging.WARNING if transient else logging.ERROR,
+            "Email for share %s failed: %s",
+            share_id,
+            reason,
+        )
         _send_failed(share, reason=reason, transient=transient)
         raise SendFailed(reason, transient=transient) from exc
     if not accepted:
@@ -176,7 +205,8 @@ def _send_failed(share: Share, *, reason: str, transient: bool) -> None:
         Share.objects.filter(pk=share.pk, sent_at__isnull=True).update(send_claimed_until=None)
         return
     Share.objects.filter(pk=share.pk, sent_at__isnull=True).update(
-        send_claimed_until=None, failed_at=timezone.now(), failure_reason=reason[:200])
+        send_claimed_until=None, failed_at=timezone.now(), failure_reason=reason[:200]
+    )
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -215,31 +245,45 @@ def _send_share_email(share: Share, token: str) -> int:
     }
     subject = " ".join(render_to_string("aftercare/email/share_subject.txt", context).split())
     message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string("aftercare/email/share_message.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL, to=[share.recipient_email],
+        subject=subject,
+        body=render_to_string("aftercare/email/share_message.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[share.recipient_email],
         headers={"Message-ID": _message_id(share)},
     )
-    message.attach_alternative(render_to_string("aftercare/email/share_message.html", context),
-                               "text/html")
+    message.attach_alternative(
+        render_to_string("aftercare/email/share_message.html", context), "text/html"
+    )
     return message.send()
 
 
 def _message_id(share: Share) -> str:
-    domain = (parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-              or urlsplit(settings.SITE_URL).hostname or "secondop.local")
+    domain = (
+        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+        or urlsplit(settings.SITE_URL).hostname
+        or "secondop.local"
+    )
     return f"<share-{share.uuid}@{domain}>"
 
 
-def shares_due_for_sweep(*, older_than: datetime.timedelta = datetime.timedelta(seconds=60),
-                         limit: int = 500) -> list[int]:
+def shares_due_for_sweep(
+    *, older_than: datetime.timedelta = datetime.timedelta(seconds=60), limit: int = 500
+) -> list[int]:
     """Shares whose email a lost task never sent: unsent, not failed, not
     revoked, not expired, and not claimed by a live worker."""
     now = timezone.now()
-    return list(Share.objects.filter(
-        Q(send_claimed_until__isnull=True) | Q(send_claimed_until__lte=now),
-        sent_at__isnull=True, failed_at__isnull=True, revoked_at__isnull=True,
-        expires_at__gt=now, created_at__lte=now - older_than,
-    ).order_by("created_at").values_list("pk", flat=True)[:limit])
+    return list(
+        Share.objects.filter(
+            Q(send_claimed_until__isnull=True) | Q(send_claimed_until__lte=now),
+            sent_at__isnull=True,
+            failed_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            created_at__lte=now - older_than,
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 @transaction.atomic
@@ -257,8 +301,13 @@ def share_revoke(*, actor, share_ref: UUID | str, request=None) -> Share:
     share.revoked_at = timezone.now()
     share.revoked_by = actor
     share.save(update_fields=["revoked_at", "revoked_by"])
-    log_event(actor=actor, action="aftercare.share.revoked", obj=share, request=request,
-              new={"revoked_at": share.revoked_at.isoformat()})
+    log_event(
+        actor=actor,
+        action="aftercare.share.revoked",
+        obj=share,
+        request=request,
+        new={"revoked_at": share.revoked_at.isoformat()},
+    )
     return share
 
 
@@ -347,9 +396,14 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) 
         raise ShareRefused(Refusal.UNAVAILABLE, share)
     with transaction.atomic():
         ShareOpening.objects.create(share=share, kind=kind, version=version)
-        log_access(viewer=None, obj=share, request=_without_token(request),
-                   kind=AccessLog.Kind.DOWNLOAD if kind == ShareOpening.Kind.DOWNLOAD
-                   else AccessLog.Kind.VIEW)
+        log_access(
+            viewer=None,
+            obj=share,
+            request=_without_token(request),
+            kind=AccessLog.Kind.DOWNLOAD
+            if kind == ShareOpening.Kind.DOWNLOAD
+            else AccessLog.Kind.VIEW,
+        )
     return Opened(share=share, case=share.report.case, version=version)
 
 
@@ -364,9 +418,16 @@ def follow_up_ask(*, actor, case_ref: UUID | str, text: str, request=None) -> Fo
     text = text.strip()
     # Under the case's lock, before the limit: a double submit of the last
     # question allowed is that question, not a refusal.
-    earlier = FollowUpQuestion.objects.filter(
-        case=case, asked_by=actor, text=text,
-        asked_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW).order_by("-asked_at").first()
+    earlier = (
+        FollowUpQuestion.objects.filter(
+            case=case,
+            asked_by=actor,
+            text=text,
+            asked_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        )
+        .order_by("-asked_at")
+        .first()
+    )
     if text and earlier is not None:
         return earlier
     asked = FollowUpQuestion.objects.filter(case=case).count()
@@ -375,20 +436,28 @@ def follow_up_ask(*, actor, case_ref: UUID | str, text: str, request=None) -> Fo
         raise AftercareError(window.refusal)
     if not text:
         raise AftercareError(_("Enter your question."))
-    question = FollowUpQuestion.objects.create(case=case, position=asked + 1, asked_by=actor,
-                                               text=text)
-    log_event(actor=actor, action="aftercare.follow_up.asked", obj=question, request=request,
-              new={"case": case.reference, "position": question.position})
-    result = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.FOLLOW_UP,
-                             request=request)
+    question = FollowUpQuestion.objects.create(
+        case=case, position=asked + 1, asked_by=actor, text=text
+    )
+    log_event(
+        actor=actor,
+        action="aftercare.follow_up.asked",
+        obj=question,
+        request=request,
+        new={"case": case.reference, "position": question.position},
+    )
+    result = case_transition(
+        actor=actor, ref=case.uuid, to_status=CaseStatus.FOLLOW_UP, request=request
+    )
     if not result.changed:
         send_notices(result.case, NOTICE_FOLLOW_UP_ASKED, actor=actor)
     return question
 
 
 @transaction.atomic
-def follow_up_answer(*, actor, question_ref: UUID | str, kind: str, answer: str,
-                     request=None) -> FollowUpQuestion:
+def follow_up_answer(
+    *, actor, question_ref: UUID | str, kind: str, answer: str, request=None
+) -> FollowUpQuestion:
     """The assigned specialist answers one question: an addendum to the report,
     or a recommendation of further tests or a follow-up consultation. When no
     question is left open the case goes back to "delivered" (the patient is
@@ -404,8 +473,12 @@ def follow_up_answer(*, actor, question_ref: UUID | str, kind: str, answer: str,
     if question.answered_at is not None:
         raise AftercareError(_("This question is already answered."))
     if case.status != CaseStatus.FOLLOW_UP:
-        raise AftercareError(_("This request is closed: the question can no longer be "
-                               "answered here. Please talk to the case manager."))
+        raise AftercareError(
+            _(
+                "This request is closed: the question can no longer be "
+                "answered here. Please talk to the case manager."
+            )
+        )
     if kind not in AnswerKind.values:
         raise AftercareError(_("Choose what your answer is."))
     answer = answer.strip()
@@ -414,12 +487,18 @@ def follow_up_answer(*, actor, question_ref: UUID | str, kind: str, answer: str,
     question.answer_kind, question.answer = kind, answer
     question.answered_by, question.answered_at = actor, timezone.now()
     question.save(update_fields=["answer_kind", "answer", "answered_by", "answered_at"])
-    log_event(actor=actor, action="aftercare.follow_up.answered", obj=question,
-              request=request, new={"case": case.reference, "kind": kind})
+    log_event(
+        actor=actor,
+        action="aftercare.follow_up.answered",
+        obj=question,
+        request=request,
+        new={"case": case.reference, "kind": kind},
+    )
     changed = False
     if not selectors.open_follow_ups(case=case).exists():
-        changed = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.DELIVERED,
-                                  request=request).changed
+        changed = case_transition(
+            actor=actor, ref=case.uuid, to_status=CaseStatus.DELIVERED, request=request
+        ).changed
     if not changed:
         send_notices(case, NOTICE_FOLLOW_UP_ANSWERED, actor=actor)
     return question
@@ -435,13 +514,19 @@ def cases_due_to_close(*, now: datetime.datetime | None = None, limit: int = 500
     now = now or timezone.now()
     cutoff = now - datetime.timedelta(days=settings.FOLLOW_UP_DAYS)
     delivered_before = CaseEvent.objects.filter(
-        case=OuterRef("pk"), old_status=CaseStatus.REPORT_READY,
-        new_status=CaseStatus.DELIVERED, created_at__lte=cutoff)
-    open_question = FollowUpQuestion.objects.filter(case=OuterRef("pk"),
-                                                    answered_at__isnull=True)
-    return list(Case.objects.filter(status=CaseStatus.DELIVERED)
-                .filter(Exists(delivered_before)).exclude(Exists(open_question))
-                .order_by("pk").values_list("pk", flat=True)[:limit])
+        case=OuterRef("pk"),
+        old_status=CaseStatus.REPORT_READY,
+        new_status=CaseStatus.DELIVERED,
+        created_at__lte=cutoff,
+    )
+    open_question = FollowUpQuestion.objects.filter(case=OuterRef("pk"), answered_at__isnull=True)
+    return list(
+        Case.objects.filter(status=CaseStatus.DELIVERED)
+        .filter(Exists(delivered_before))
+        .exclude(Exists(open_question))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def case_close_after_follow_up(*, case_id: int, now: datetime.datetime | None = None) -> bool:
@@ -459,9 +544,12 @@ def case_close_after_follow_up(*, case_id: int, now: datetime.datetime | None = 
         if selectors.open_follow_ups(case=case).exists():
             return False
         result = case_transition(
-            actor=None, ref=case.uuid, to_status=CaseStatus.CLOSED,
+            actor=None,
+            ref=case.uuid,
+            to_status=CaseStatus.CLOSED,
             reason=_("The %(days)s days for follow-up questions are over.")
-            % {"days": settings.FOLLOW_UP_DAYS})
+            % {"days": settings.FOLLOW_UP_DAYS},
+        )
         return result.changed
 
 
@@ -479,19 +567,25 @@ def cases_close_after_follow_up(*, now: datetime.datetime | None = None) -> int:
 
 # --- Rating ----------------------------------------------------------------------------------
 @transaction.atomic
-def rating_create(*, actor, case_ref: UUID | str, score: int, comment: str = "",
-                  request=None) -> ServiceRating:
+def rating_create(
+    *, actor, case_ref: UUID | str, score: int, comment: str = "", request=None
+) -> ServiceRating:
     """The patient rates the service once the case is closed; once only."""
     case = _patient_case(actor=actor, case_ref=case_ref)
     if case.status != CaseStatus.CLOSED:
         raise AftercareError(_("You can rate our service once your request is closed."))
     if ServiceRating.objects.filter(case=case).exists():
-        raise AftercareError(_("You have already rated our service for this request. Thank "
-                               "you."))
+        raise AftercareError(_("You have already rated our service for this request. Thank you."))
     if not 1 <= score <= 5:
         raise AftercareError(_("Choose a rating from 1 to 5."))
-    rating = ServiceRating.objects.create(case=case, rated_by=actor, score=score,
-                                          comment=comment.strip())
-    log_event(actor=actor, action="aftercare.rating.created", obj=rating, request=request,
-              new={"case": case.reference, "score": score})
+    rating = ServiceRating.objects.create(
+        case=case, rated_by=actor, score=score, comment=comment.strip()
+    )
+    log_event(
+        actor=actor,
+        action="aftercare.rating.created",
+        obj=rating,
+        request=request,
+        new={"case": case.reference, "score": score},
+    )
     return rating

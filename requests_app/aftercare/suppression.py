@@ -73,6 +73,7 @@ def _on_a_cycle(cell: Cell, hidden: set[Cell], grid: dict[Cell, int], rows: int)
     in one of the two directions? Cells are edges between row and column nodes; walking from
     a row to a column the change is -1, from a column to a row +1 (the target
     itself +1), and on the total row every change is the other way round."""
+
     def flip(c: Cell) -> int:
         return -1 if c[0] == rows else 1
 
@@ -110,8 +111,10 @@ def protect(counts: list[list[int]]) -> Protected:
     rows = len(counts)
     hidden = {cell for cell, value in grid.items() if is_primary(value)}
     while True:
-        exposed = sorted((c for c in hidden if not _on_a_cycle(c, hidden, grid, rows)),
-                         key=lambda c: (grid[c], c))
+        exposed = sorted(
+            (c for c in hidden if not _on_a_cycle(c, hidden, grid, rows)),
+            key=lambda c: (grid[c], c),
+        )
         if not exposed:
             return Protected(frozenset(hidden))
         cell = exposed[0]
@@ -125,8 +128,10 @@ def _partner(cell: Cell, hidden: set[Cell], grid: dict[Cell, int], rows: int) ->
     """The shown cell to hide with `cell`: the smallest count of 11 or more that
     closes a cycle for it; else the smallest in its row or column (the cycle
     grows from there); else the smallest anywhere."""
-    movable = sorted((c for c, value in grid.items() if c not in hidden and value >= THRESHOLD),
-                     key=lambda c: (grid[c], c[0] == rows, c))
+    movable = sorted(
+        (c for c, value in grid.items() if c not in hidden and value >= THRESHOLD),
+        key=lambda c: (grid[c], c[0] == rows, c),
+    )
     for candidate in movable:
         if _on_a_cycle(cell, hidden | {candidate}, grid, rows):
             return candidate
@@ -140,16 +145,20 @@ def protect_row(values: list[int]) -> Protected:
     hidden = {c for c, value in enumerate(values) if is_primary(value)}
 
     def covered(c: int) -> bool:
-        return any(fits(values[c], d) and fits(values[o], -d)
-                   for o in hidden if o != c for d in (1, -1))
+        return any(
+            fits(values[c], d) and fits(values[o], -d) for o in hidden if o != c for d in (1, -1)
+        )
 
     while exposed := [c for c in sorted(hidden) if not covered(c)]:
-        spare = sorted((value, c) for c, value in enumerate(values)
-                       if c not in hidden and value >= THRESHOLD)
-        useful = [(v, c) for v, c in spare if any(fits(values[exposed[0]], d) and fits(v, -d)
-                                                  for d in (1, -1))]
+        spare = sorted(
+            (value, c) for c, value in enumerate(values) if c not in hidden and value >= THRESHOLD
+        )
+        useful = [
+            (v, c)
+            for v, c in spare
+            if any(fits(values[exposed[0]], d) and fits(v, -d) for d in (1, -1))
+        ]
         if not (useful or spare):
-            return Protected(frozenset((0, c) for c in range(len(values))),
-                             whole_table_hidden=True)
+            return Protected(frozenset((0, c) for c in range(len(values))), whole_table_hidden=True)
         hidden.add((useful or spare)[0][1])
     return Protected(frozenset((0, c) for c in hidden))

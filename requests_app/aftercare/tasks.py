@@ -12,8 +12,13 @@ from . import services
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, max_retries=services.MAX_SEND_ATTEMPTS, acks_late=True,
-             time_limit=45, soft_time_limit=40)  # under services.SEND_LEASE
+@shared_task(
+    bind=True,
+    max_retries=services.MAX_SEND_ATTEMPTS,
+    acks_late=True,
+    time_limit=45,
+    soft_time_limit=40,
+)  # under services.SEND_LEASE
 def share_send_task(self, share_id: int) -> str:
     """Email the physician their link (queued on commit by share_create). A
     transient failure (the mail server away, a 4xx) retries with backoff; the
@@ -27,8 +32,7 @@ def share_send_task(self, share_id: int) -> str:
             # The embedded default has no broker to retry through: the sweep will.
             log.warning("share %s: %s; left for the sweep", share_id, error.reason)
             return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 1800)) \
-            from error
+        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 1800)) from error
 
 
 @shared_task

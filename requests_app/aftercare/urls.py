@@ -11,8 +11,11 @@ urlpatterns = [
     path("aftercare/<uuid:ref>/share/", views.share, name="share"),
     path("aftercare/shares/<uuid:share_ref>/revoke/", views.share_revoke, name="share_revoke"),
     path("aftercare/<uuid:ref>/follow-up/", views.follow_up, name="follow_up"),
-    path("aftercare/follow-up/<uuid:question_ref>/answer/", views.follow_up_answer,
-         name="follow_up_answer"),
+    path(
+        "aftercare/follow-up/<uuid:question_ref>/answer/",
+        views.follow_up_answer,
+        name="follow_up_answer",
+    ),
     path("aftercare/<uuid:ref>/rating/", views.rating, name="rating"),
     path("aftercare/concordance/", views.concordance, name="concordance"),
     path("shared/<str:token>/", views.shared_report, name="shared_report"),

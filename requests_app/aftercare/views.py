@@ -52,24 +52,36 @@ def share(request, case):
     if version is None or case.status == CaseStatus.WITHDRAWN:
         messages.info(request, _("You can send your report to your doctor once it is ready."))
         return redirect("requests_app:case_detail", case.uuid)
-    form = ShareForm(_posted(request),
-                     initial={"email": case.pcp_email, "name": case.pcp_name})
+    form = ShareForm(_posted(request), initial={"email": case.pcp_email, "name": case.pcp_name})
     if request.method == "POST" and form.is_valid():
         try:
             share = services.share_create(
-                actor=request.user, case_ref=case.uuid, email=form.cleaned_data["email"],
-                name=form.cleaned_data["name"], consented=form.cleaned_data["consent"],
-                request=request)
+                actor=request.user,
+                case_ref=case.uuid,
+                email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
+                consented=form.cleaned_data["consent"],
+                request=request,
+            )
         except services.AftercareError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("We are emailing the link to %(email)s. It works until "
-                                        "%(date)s.") % {
-                "email": share.recipient_email,
-                "date": date_format(timezone.localtime(share.expires_at), "j F Y")})
+            messages.success(
+                request,
+                _("We are emailing the link to %(email)s. It works until %(date)s.")
+                % {
+                    "email": share.recipient_email,
+                    "date": date_format(timezone.localtime(share.expires_at), "j F Y"),
+                },
+            )
             return redirect("aftercare:share", case.uuid)
-    context = {"case": case, "form": form, "shares": selectors.shares_for_case(case=case),
-               "now": timezone.now(), "link_days": settings.SHARE_LINK_DAYS}
+    context = {
+        "case": case,
+        "form": form,
+        "shares": selectors.shares_for_case(case=case),
+        "now": timezone.now(),
+        "link_days": settings.SHARE_LINK_DAYS,
+    }
     return render(request, "aftercare/share.html", context, status=400 if form.errors else 200)
 
 
@@ -100,15 +112,22 @@ def _physician_headers(request, response):
     response["X-Robots-Tag"] = "noindex, nofollow"
     if response.status_code >= 400:
         response._has_been_logged = True
-        logger.warning("Physician's link refused (%s): %s", response.status_code,
-                       services.path_without_token(request.path))
+        logger.warning(
+            "Physician's link refused (%s): %s",
+            response.status_code,
+            services.path_without_token(request.path),
+        )
     return response
 
 
 def _refused(request, refusal: services.ShareRefused):
     status = REFUSAL_STATUS[refusal.reason]
-    response = render(request, "aftercare/shared_refused.html",
-                      {"reason": refusal.reason, "share": refusal.share}, status=status)
+    response = render(
+        request,
+        "aftercare/shared_refused.html",
+        {"reason": refusal.reason, "share": refusal.share},
+        status=status,
+    )
     return _physician_headers(request, response)
 
 
@@ -121,8 +140,11 @@ def shared_report(request, token):
         return _refused(request, refusal)
     version = opened.version
     context = {
-        "case": opened.case, "share": opened.share, "version": version,
-        "answers": list(version.answers.all()), "reviewed": list(version.reviewed.all()),
+        "case": opened.case,
+        "share": opened.share,
+        "version": version,
+        "answers": list(version.answers.all()),
+        "reviewed": list(version.reviewed.all()),
         "token": token,
     }
     return _physician_headers(request, render(request, "aftercare/shared_report.html", context))
@@ -131,8 +153,7 @@ def shared_report(request, token):
 @require_GET
 def shared_report_pdf(request, token):
     try:
-        opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD,
-                                     request=request)
+        opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD, request=request)
     except services.ShareRefused as refusal:
         return _refused(request, refusal)
     version = opened.version
@@ -142,11 +163,9 @@ def shared_report_pdf(request, token):
         logger.error("The PDF of %s is missing from storage", version)
         # The refused page, not a 404: django.request would log the path, and the
         # path holds the physician's live token.
-        return _refused(request, services.ShareRefused(services.Refusal.UNAVAILABLE,
-                                                       opened.share))
+        return _refused(request, services.ShareRefused(services.Refusal.UNAVAILABLE, opened.share))
     name = f"second-opinion-{opened.case.reference}-v{version.number}.pdf"
-    response = FileResponse(pdf, content_type="application/pdf", as_attachment=True,
-                            filename=name)
+    response = FileResponse(pdf, content_type="application/pdf", as_attachment=True, filename=name)
     return _physician_headers(request, response)
 
 
@@ -161,28 +180,39 @@ def follow_up(request, case):
     # last question allowed is that question, not a refusal).
     if request.method == "POST" and form.is_valid():
         try:
-            services.follow_up_ask(actor=request.user, case_ref=case.uuid,
-                                   text=form.cleaned_data["text"], request=request)
+            services.follow_up_ask(
+                actor=request.user,
+                case_ref=case.uuid,
+                text=form.cleaned_data["text"],
+                request=request,
+            )
         except services.AftercareError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("Your question is sent to the specialist. We will "
-                                        "tell you when the answer is ready."))
+            messages.success(
+                request,
+                _(
+                    "Your question is sent to the specialist. We will "
+                    "tell you when the answer is ready."
+                ),
+            )
             return redirect("aftercare:follow_up", case.uuid)
     elif request.method == "POST" and not window.can_ask:
         form.add_error(None, window.refusal)
-    context = {"case": case, "window": window, "form": form,
-               "questions": list(selectors.follow_ups(case=case))}
-    return render(request, "aftercare/follow_up.html", context,
-                  status=400 if form.errors else 200)
+    context = {
+        "case": case,
+        "window": window,
+        "form": form,
+        "questions": list(selectors.follow_ups(case=case)),
+    }
+    return render(request, "aftercare/follow_up.html", context, status=400 if form.errors else 200)
 
 
 def _question_for_specialist(request, question_ref) -> FollowUpQuestion:
     """The assigned specialist's question; anyone else gets a 404."""
     if request.user.role != Role.SPECIALIST:
         raise Http404
-    question = (FollowUpQuestion.objects.select_related("case").filter(uuid=question_ref)
-                .first())
+    question = FollowUpQuestion.objects.select_related("case").filter(uuid=question_ref).first()
     if question is None:
         raise Http404
     case = case_for_viewer(viewer=request.user, ref=question.case.uuid, request=request)
@@ -202,18 +232,27 @@ def follow_up_answer(request, question_ref):
     form = FollowUpAnswerForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.follow_up_answer(actor=request.user, question_ref=question.uuid,
-                                      kind=form.cleaned_data["kind"],
-                                      answer=form.cleaned_data["answer"], request=request)
+            services.follow_up_answer(
+                actor=request.user,
+                question_ref=question.uuid,
+                kind=form.cleaned_data["kind"],
+                answer=form.cleaned_data["answer"],
+                request=request,
+            )
         except services.AftercareError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Your answer is sent to the patient."))
             return redirect("requests_app:staff_case", case.uuid)
-    context = {"case": case, "question": question, "form": form,
-               "earlier": [q for q in selectors.follow_ups(case=case) if q.pk != question.pk]}
-    return render(request, "aftercare/follow_up_answer.html", context,
-                  status=400 if form.errors else 200)
+    context = {
+        "case": case,
+        "question": question,
+        "form": form,
+        "earlier": [q for q in selectors.follow_ups(case=case) if q.pk != question.pk],
+    }
+    return render(
+        request, "aftercare/follow_up_answer.html", context, status=400 if form.errors else 200
+    )
 
 
 # --- Rating ------------------------------------------------------------------------------
@@ -224,16 +263,24 @@ def rating(request, case):
     form = RatingForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.rating_create(actor=request.user, case_ref=case.uuid,
-                                   score=form.cleaned_data["score"],
-                                   comment=form.cleaned_data["comment"], request=request)
+            services.rating_create(
+                actor=request.user,
+                case_ref=case.uuid,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+                request=request,
+            )
         except services.AftercareError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("Thank you for rating our service."))
             return redirect("requests_app:case_detail", case.uuid)
-    return render(request, "aftercare/rating.html", {"case": case, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "aftercare/rating.html",
+        {"case": case, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- Concordance -----------------------------------------------------------------------------
@@ -252,9 +299,14 @@ def concordance(request):
     figures = selectors.concordance_published(rows, total)
     if valid and request.GET.get("format") == "csv":
         return _concordance_csv(figures, data)
-    context = {"form": form, "figures": figures, "published": selectors.PUBLISHED,
-               "start": data.get("start"), "end": data.get("end"),
-               "csv_query": _csv_query(request)}
+    context = {
+        "form": form,
+        "figures": figures,
+        "published": selectors.PUBLISHED,
+        "start": data.get("start"),
+        "end": data.get("end"),
+        "csv_query": _csv_query(request),
+    }
     return render(request, "aftercare/concordance.html", context, status=200 if valid else 400)
 
 
@@ -283,11 +335,15 @@ def _concordance_csv(figures, data) -> HttpResponse:
         return response
     header = ["specialty", "reports"]
     for opinion in selectors.DIAGNOSIS_COLUMNS:
-        header += [f"diagnosis_{opinion or 'not_recorded'}",
-                   f"diagnosis_{opinion or 'not_recorded'}_percent"]
+        header += [
+            f"diagnosis_{opinion or 'not_recorded'}",
+            f"diagnosis_{opinion or 'not_recorded'}_percent",
+        ]
     for opinion in selectors.TREATMENT_COLUMNS:
-        header += [f"treatment_{opinion or 'not_recorded'}",
-                   f"treatment_{opinion or 'not_recorded'}_percent"]
+        header += [
+            f"treatment_{opinion or 'not_recorded'}",
+            f"treatment_{opinion or 'not_recorded'}_percent",
+        ]
     header += ["treatment_changed", "treatment_changed_percent"]
     writer.writerow(header)
 

@@ -30,8 +30,12 @@ class TimeOfDayField(forms.Field):
     }
 
     def widget_attrs(self, widget):
-        return {**super().widget_attrs(widget), "class": "input-width-6", "autocomplete": "off",
-                "spellcheck": "false"}
+        return {
+            **super().widget_attrs(widget),
+            "class": "input-width-6",
+            "autocomplete": "off",
+            "spellcheck": "false",
+        }
 
     def to_python(self, value):
         text = " ".join(str(value or "").lower().split())
@@ -82,41 +86,61 @@ class SlotsForm(forms.Form):
 
     ROWS = 4
 
-    def __init__(self, *args, zone: ZoneInfo, in_person: bool, reason: str = "",
-                 initial_place: str = "", **kwargs):
+    def __init__(
+        self,
+        *args,
+        zone: ZoneInfo,
+        in_person: bool,
+        reason: str = "",
+        initial_place: str = "",
+        **kwargs,
+    ):
         """`reason`: "" (no reason asked), "optional" or "required"."""
         super().__init__(*args, **kwargs)
         self.zone = zone
         self.rows = []
         for row in range(1, self.ROWS + 1):
             self.fields[f"date_{row}"] = DateInputField(
-                label=_("Date"), name=_("the date"), required=False,
-                help_text=_("For example, 14 7 2026"))
+                label=_("Date"),
+                name=_("the date"),
+                required=False,
+                help_text=_("For example, 14 7 2026"),
+            )
             self.fields[f"start_{row}"] = TimeOfDayField(label=_("Starts at"), required=False)
             self.fields[f"end_{row}"] = TimeOfDayField(label=_("Ends at"), required=False)
             self.rows.append(row)
         if in_person:
             self.fields["place"] = forms.CharField(
-                label=_("Where the visit will be"), max_length=NOTE_MAX, widget=forms.Textarea(
-                    attrs={"rows": 3}), initial=initial_place,
-                help_text=_("The address, the building and floor, and how to find you. The "
-                            "patient reads it in SecondOp only, never by email."),
-                error_messages={"required": _("Say where the visit will be.")})
+                label=_("Where the visit will be"),
+                max_length=NOTE_MAX,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                initial=initial_place,
+                help_text=_(
+                    "The address, the building and floor, and how to find you. The "
+                    "patient reads it in SecondOp only, never by email."
+                ),
+                error_messages={"required": _("Say where the visit will be.")},
+            )
         if reason:
             self.fields["reason"] = forms.CharField(
-                label=_("Why the time is changing") if reason == "required"
+                label=_("Why the time is changing")
+                if reason == "required"
                 else _("A note for the patient (optional)"),
-                required=reason == "required", max_length=NOTE_MAX,
+                required=reason == "required",
+                max_length=NOTE_MAX,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text=_("The patient reads this."),
-                error_messages={"required": _("Say why the time is changing.")})
+                error_messages={"required": _("Say why the time is changing.")},
+            )
         for name in ("place", "reason"):  # added after CharacterCountMixin looked
             if name in self.fields:
                 character_count(self.fields[name])
 
     def row_fields(self):
-        return [(row, self[f"date_{row}"], self[f"start_{row}"], self[f"end_{row}"])
-                for row in self.rows]
+        return [
+            (row, self[f"date_{row}"], self[f"start_{row}"], self[f"end_{row}"])
+            for row in self.rows
+        ]
 
     @property
     def summary(self):
@@ -139,16 +163,25 @@ class SlotsForm(forms.Form):
             day, start, end = (data.get(name) for name in names)
             if day is None and start is None and end is None:
                 continue  # an empty row
-            missing = [(name, message) for name, value, message in (
-                (names[0], day, _("Enter the date")),
-                (names[1], start, _("Enter the time it starts")),
-                (names[2], end, _("Enter the time it ends"))) if value is None]
+            missing = [
+                (name, message)
+                for name, value, message in (
+                    (names[0], day, _("Enter the date")),
+                    (names[1], start, _("Enter the time it starts")),
+                    (names[2], end, _("Enter the time it ends")),
+                )
+                if value is None
+            ]
             for name, message in missing:
                 self.add_error(name, message)
             if missing:
                 continue
-            self.slots.append((datetime.datetime.combine(day, start, tzinfo=self.zone),
-                               datetime.datetime.combine(day, end, tzinfo=self.zone)))
+            self.slots.append(
+                (
+                    datetime.datetime.combine(day, start, tzinfo=self.zone),
+                    datetime.datetime.combine(day, end, tzinfo=self.zone),
+                )
+            )
             self.slot_rows.append(row)
         return data
 
@@ -175,9 +208,13 @@ class ChooseForm(forms.Form):
     passes here: the service says when it can no longer be chosen."""
 
     slot = forms.UUIDField(
-        label=_("Which time suits you?"), widget=forms.RadioSelect,
-        error_messages={"required": _("Choose one of the times, or ask for other times."),
-                        "invalid": _("Choose one of the times, or ask for other times.")})
+        label=_("Which time suits you?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose one of the times, or ask for other times."),
+            "invalid": _("Choose one of the times, or ask for other times."),
+        },
+    )
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,38 +223,61 @@ class ChooseForm(forms.Form):
 
 class OtherTimesForm(CharacterCountMixin, forms.Form):
     note = forms.CharField(
-        label=_("Which days and times suit you?"), max_length=NOTE_MAX, widget=forms.Textarea,
-        help_text=_("For example: “Weekday mornings before 11am” or “Any time on Thursday "
-                    "or Friday”. Your specialist reads this."),
-        error_messages={"required": _("Say which days or times suit you, so that your "
-                                      "specialist can propose others.")})
+        label=_("Which days and times suit you?"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea,
+        help_text=_(
+            "For example: “Weekday mornings before 11am” or “Any time on Thursday "
+            "or Friday”. Your specialist reads this."
+        ),
+        error_messages={
+            "required": _(
+                "Say which days or times suit you, so that your specialist can propose others."
+            )
+        },
+    )
 
 
 class DeclineForm(CharacterCountMixin, forms.Form):
     note = forms.CharField(
-        label=_("Anything your specialist should know? (optional)"), max_length=NOTE_MAX,
-        required=False, widget=forms.Textarea,
-        help_text=_("For example, why you no longer want it. Your specialist reads this."))
+        label=_("Anything your specialist should know? (optional)"),
+        max_length=NOTE_MAX,
+        required=False,
+        widget=forms.Textarea,
+        help_text=_("For example, why you no longer want it. Your specialist reads this."),
+    )
 
 
 class CancelForm(CharacterCountMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Why are you cancelling?"), max_length=NOTE_MAX, widget=forms.Textarea,
+        label=_("Why are you cancelling?"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea,
         help_text=_("The other side reads this."),
-        error_messages={"required": _("Say why the consultation is cancelled.")})
+        error_messages={"required": _("Say why the consultation is cancelled.")},
+    )
 
 
 class OutcomeForm(CharacterCountMixin, forms.Form):
     outcome = forms.ChoiceField(
-        label=_("Did the consultation take place?"), widget=forms.RadioSelect,
-        choices=[(Status.HELD, _("Yes, it took place")),
-                 (Status.MISSED, _("No, it did not take place"))],
-        error_messages={"required": _("Say whether the consultation took place.")})
+        label=_("Did the consultation take place?"),
+        widget=forms.RadioSelect,
+        choices=[
+            (Status.HELD, _("Yes, it took place")),
+            (Status.MISSED, _("No, it did not take place")),
+        ],
+        error_messages={"required": _("Say whether the consultation took place.")},
+    )
     notes = forms.CharField(
-        label=_("Exam notes"), max_length=EXAM_NOTES_MAX, required=False,
+        label=_("Exam notes"),
+        max_length=EXAM_NOTES_MAX,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("What you examined and found. Only the care team reads these: never the "
-                    "patient. Needed when it took place."))
+        help_text=_(
+            "What you examined and found. Only the care team reads these: never the "
+            "patient. Needed when it took place."
+        ),
+    )
 
     def clean(self):
         data = super().clean()

@@ -63,13 +63,22 @@ def consultation_ics(consultation: Consultation, *, method: str, attendee=None) 
     event.add("summary", f"{summary} ({reference})" if reference else summary)
     if method == CANCEL:
         event.add("status", "CANCELLED")
-        event.add("description", _("This time is cancelled. Sign in to SecondOp for the "
-                                   "details: %(url)s") % {"url": page})
+        event.add(
+            "description",
+            _("This time is cancelled. Sign in to SecondOp for the details: %(url)s")
+            % {"url": page},
+        )
     else:
         event.add("status", "CONFIRMED")
-        event.add("description", (
-            _("Sign in to SecondOp to join the video consultation: %(url)s") if video else
-            _("Sign in to SecondOp to see where the visit is: %(url)s")) % {"url": page})
+        event.add(
+            "description",
+            (
+                _("Sign in to SecondOp to join the video consultation: %(url)s")
+                if video
+                else _("Sign in to SecondOp to see where the visit is: %(url)s")
+            )
+            % {"url": page},
+        )
     # Where to go: the page that holds the link or the address, behind sign-in.
     event.add("location", page)
     event.add("url", page)

@@ -49,14 +49,15 @@ TIMED_STATUSES = (Status.BOOKED, Status.HELD, Status.MISSED)
 
 class Consultation(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT,
-                             related_name="consultations")
+    case = models.ForeignKey(
+        "requests_app.Case", on_delete=models.PROTECT, related_name="consultations"
+    )
     # The assigned specialist who proposed it: whose diary a booking takes.
-    specialist = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     mode = models.CharField(_("kind of consultation"), max_length=10, choices=Mode)
-    status = models.CharField(_("status"), max_length=12, choices=Status,
-                              default=Status.PROPOSED)
+    status = models.CharField(_("status"), max_length=12, choices=Status, default=Status.PROPOSED)
     # The patient's IANA zone when the times were proposed (from their state):
     # the times were written in it, and the patient reads them in it.
     patient_time_zone = models.CharField(max_length=64)
@@ -90,27 +91,39 @@ class Consultation(models.Model):
             # a specialist's bookings that might overlap a new time
             models.Index(fields=["specialist", "status", "starts_at"]),
             # the reminder sweep
-            models.Index(fields=["starts_at"], condition=Q(status="booked"),
-                         name="consultation_booked_start_idx"),
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(status="booked"),
+                name="consultation_booked_start_idx",
+            ),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["case"], condition=Q(status__in=OPEN_STATUSES),
-                                    name="consultation_one_open_per_case"),
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="consultation_one_open_per_case",
+            ),
             models.CheckConstraint(
                 condition=~Q(status__in=TIMED_STATUSES)
                 | Q(starts_at__isnull=False, ends_at__isnull=False, booked_at__isnull=False),
-                name="consultation_booked_has_time"),
-            models.CheckConstraint(condition=Q(starts_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
-                                   name="consultation_ends_after_start"),
+                name="consultation_booked_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="consultation_ends_after_start",
+            ),
             # A consultation declined before any time was proposed has neither.
             models.CheckConstraint(
                 condition=~Q(mode="video") | ~Q(video_room="") | Q(status="declined"),
-                name="consultation_video_has_room"),
+                name="consultation_video_has_room",
+            ),
             models.CheckConstraint(
                 condition=~Q(mode="in_person") | ~Q(place="") | Q(status="declined"),
-                name="consultation_in_person_has_place"),
-            models.UniqueConstraint(fields=["video_room"], condition=~Q(video_room=""),
-                                    name="consultation_room_unique"),
+                name="consultation_in_person_has_place",
+            ),
+            models.UniqueConstraint(
+                fields=["video_room"], condition=~Q(video_room=""), name="consultation_room_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,8 +154,9 @@ class Slot(models.Model):
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["consultation", "round"])]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")),
-                                   name="consultation_slot_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="consultation_slot_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -165,10 +179,10 @@ class ConsultationEvent(models.Model):
     side (a reason, the times that suit): both sides read these. Exam notes are
     not here (they are the care team's only)."""
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
-                                     related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                              blank=True, related_name="+")
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     action = models.CharField(max_length=12, choices=Action)
     note = models.TextField(max_length=500, blank=True)
     # For "booked": the time booked.
@@ -179,10 +193,14 @@ class ConsultationEvent(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(action="cancelled") | ~Q(note=""),
-                                   name="consultation_cancel_has_reason"),
-            models.CheckConstraint(condition=~Q(action="other_times") | ~Q(note=""),
-                                   name="consultation_other_times_has_note"),
+            models.CheckConstraint(
+                condition=~Q(action="cancelled") | ~Q(note=""),
+                name="consultation_cancel_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(action="other_times") | ~Q(note=""),
+                name="consultation_other_times_has_note",
+            ),
         ]
 
     def __str__(self) -> str:

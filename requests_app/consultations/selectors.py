@@ -31,8 +31,14 @@ def sees_consultations(*, viewer, case: Case) -> bool:
     return is_care_team(viewer=viewer, case=case)
 
 
-def consultation_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, request=None,
-                            kind: str = AccessLog.Kind.VIEW) -> Consultation:
+def consultation_for_viewer(
+    *,
+    viewer,
+    ref: UUID | str,
+    for_update: bool = False,
+    request=None,
+    kind: str = AccessLog.Kind.VIEW,
+) -> Consultation:
     """One consultation `viewer` may see, or 404 (the same 404 whether it does not
     exist or is someone else's). With for_update the case row and then the
     consultation row are locked, in that order (as every writer takes them)."""
@@ -88,11 +94,13 @@ def last_event(consultation: Consultation, action: str) -> ConsultationEvent | N
     return consultation.events.filter(action=action).select_related("actor").last()
 
 
-def specialist_bookings_overlapping(*, specialist, starts_at, ends_at,
-                                    exclude: Consultation | None = None) -> QuerySet[Consultation]:
+def specialist_bookings_overlapping(
+    *, specialist, starts_at, ends_at, exclude: Consultation | None = None
+) -> QuerySet[Consultation]:
     """The specialist's booked consultations (any case) that overlap [starts_at, ends_at)."""
-    booked = Consultation.objects.filter(specialist=specialist, status=Status.BOOKED,
-                                         starts_at__lt=ends_at, ends_at__gt=starts_at)
+    booked = Consultation.objects.filter(
+        specialist=specialist, status=Status.BOOKED, starts_at__lt=ends_at, ends_at__gt=starts_at
+    )
     return booked.exclude(pk=exclude.pk) if exclude is not None else booked
 
 
@@ -120,29 +128,57 @@ def consultation_standing(*, case: Case) -> Standing | None:
     zone = care_team_zone()
     current = next((c for c in consultations if c.status in OPEN_STATUSES), None)
     if current is not None:
-        return Standing(False, _(
-            "The patient asked for a consultation, and it is still being arranged: it takes "
-            "place (record it as held), or is cancelled with a reason the patient reads, "
-            "before you sign."), current)
+        return Standing(
+            False,
+            _(
+                "The patient asked for a consultation, and it is still being arranged: it takes "
+                "place (record it as held), or is cancelled with a reason the patient reads, "
+                "before you sign."
+            ),
+            current,
+        )
     held = next((c for c in consultations if c.status == Status.HELD), None)
     if held is not None:
-        return Standing(True, _("The consultation took place on %(when)s.")
-                        % {"when": format_moment(held.starts_at, zone)}, held)
+        return Standing(
+            True,
+            _("The consultation took place on %(when)s.")
+            % {"when": format_moment(held.starts_at, zone)},
+            held,
+        )
     latest = consultations[0] if consultations else None
     if latest is None:
-        return Standing(False, _(
-            "The patient asked for a consultation and none has been proposed. Propose times; "
-            "or, if it cannot happen, the patient can decline it."), None)
+        return Standing(
+            False,
+            _(
+                "The patient asked for a consultation and none has been proposed. Propose times; "
+                "or, if it cannot happen, the patient can decline it."
+            ),
+            None,
+        )
     if latest.status == Status.DECLINED:
-        return Standing(True, _("The patient declined the consultation on %(when)s.")
-                        % {"when": format_moment(latest.updated_at, zone)}, latest)
+        return Standing(
+            True,
+            _("The patient declined the consultation on %(when)s.")
+            % {"when": format_moment(latest.updated_at, zone)},
+            latest,
+        )
     if latest.status == Status.CANCELLED:
         cancelled = last_event(latest, Action.CANCELLED)
-        return Standing(True, _("The consultation was cancelled on %(when)s. The reason the "
-                                "patient reads: “%(reason)s”")
-                        % {"when": format_moment(cancelled.created_at, zone),
-                           "reason": cancelled.note}, latest)
+        return Standing(
+            True,
+            _(
+                "The consultation was cancelled on %(when)s. The reason the "
+                "patient reads: “%(reason)s”"
+            )
+            % {"when": format_moment(cancelled.created_at, zone), "reason": cancelled.note},
+            latest,
+        )
     # Missed: it did not take place, and nothing has been said about it since.
-    return Standing(False, _(
-        "The consultation did not take place. Propose new times, or cancel it with a reason "
-        "the patient reads, before you sign."), latest)
+    return Standing(
+        False,
+        _(
+            "The consultation did not take place. Propose new times, or cancel it with a reason "
+            "the patient reads, before you sign."
+        ),
+        latest,
+    )

@@ -76,8 +76,7 @@ class ConsultationError(Exception):
     "slots" (the proposal as a whole) and "slots.<i>.<date|start|end>" (the i-th
     time proposed)."""
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None,
-                 status: int = 400):
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
@@ -98,36 +97,43 @@ def slot_errors(slots: list[tuple[datetime, datetime]], *, now: datetime) -> dic
         if end <= start:
             errors[f"slots.{i}.end"] = [_("The end time must be after the start time.")]
         elif end - start < SHORTEST:
-            errors[f"slots.{i}.end"] = [_("A consultation lasts at least 10 minutes: check the "
-                                          "end time.")]
+            errors[f"slots.{i}.end"] = [
+                _("A consultation lasts at least 10 minutes: check the end time.")
+            ]
         elif end - start > LONGEST:
-            errors[f"slots.{i}.end"] = [_("A consultation lasts at most 3 hours: check the end "
-                                          "time.")]
+            errors[f"slots.{i}.end"] = [
+                _("A consultation lasts at most 3 hours: check the end time.")
+            ]
         if start <= now:
-            errors[f"slots.{i}.start"] = [_("This time has already passed: choose a time in "
-                                            "the future.")]
+            errors[f"slots.{i}.start"] = [
+                _("This time has already passed: choose a time in the future.")
+            ]
     # Sorted by start, a time overlaps an earlier one if it starts before the
     # latest end so far.
     latest_end = None
     for start, end, i in sorted((s, e, i) for i, (s, e) in enumerate(slots) if e > s):
         if latest_end is not None and start < latest_end:
             errors.setdefault(f"slots.{i}.start", []).append(
-                _("This time overlaps another time you proposed."))
+                _("This time overlaps another time you proposed.")
+            )
         latest_end = end if latest_end is None else max(latest_end, end)
     return errors
 
 
-def _taken_errors(slots, *, specialist, zone: ZoneInfo,
-                  exclude: Consultation | None) -> dict[str, list[str]]:
+def _taken_errors(
+    slots, *, specialist, zone: ZoneInfo, exclude: Consultation | None
+) -> dict[str, list[str]]:
     """Times that overlap a consultation the specialist has booked (any case)."""
     errors = {}
     for i, (start, end) in enumerate(slots):
-        clash = specialist_bookings_overlapping(specialist=specialist, starts_at=start,
-                                                ends_at=end, exclude=exclude).first()
+        clash = specialist_bookings_overlapping(
+            specialist=specialist, starts_at=start, ends_at=end, exclude=exclude
+        ).first()
         if clash is not None:
             errors[f"slots.{i}.start"] = [
-                _("You already have a consultation booked then (%(when)s). Choose another "
-                  "time.") % {"when": format_span(clash.starts_at, clash.ends_at, zone)}]
+                _("You already have a consultation booked then (%(when)s). Choose another time.")
+                % {"when": format_span(clash.starts_at, clash.ends_at, zone)}
+            ]
     return errors
 
 
@@ -146,8 +152,13 @@ def _owner(actor, case: Case) -> None:
 
 def _mode(case: Case) -> str:
     if case.consultation_type not in Mode.values:
-        raise ConsultationError(_("The patient asked for a written opinion only, so there is no "
-                                  "consultation to arrange."), status=409)
+        raise ConsultationError(
+            _(
+                "The patient asked for a written opinion only, so there is no "
+                "consultation to arrange."
+            ),
+            status=409,
+        )
     return case.consultation_type
 
 
@@ -157,18 +168,26 @@ def _clean_note(text: str) -> str:
 
 def _too_long(text: str, limit: int) -> str:
     too_many = len(text.replace("\r\n", "\n")) - limit
-    return (_("You have %(n)s characters too many.") % {"n": f"{too_many:,}"}) if too_many > 0 else ""
+    return (
+        (_("You have %(n)s characters too many.") % {"n": f"{too_many:,}"}) if too_many > 0 else ""
+    )
 
 
 def _case_arranging(case: Case) -> None:
     if case.status not in ARRANGING:
-        raise ConsultationError(_("This request has moved on from the specialist's review, so "
-                                  "the consultation cannot be changed."), status=409)
+        raise ConsultationError(
+            _(
+                "This request has moved on from the specialist's review, so "
+                "the consultation cannot be changed."
+            ),
+            status=409,
+        )
 
 
 # --- Telling people ---------------------------------------------------------------------
-def _tell(consultation: Consultation, notices: tuple[Notice, ...], *, actor,
-          method: str | None = None) -> None:
+def _tell(
+    consultation: Consultation, notices: tuple[Notice, ...], *, actor, method: str | None = None
+) -> None:
     """The declared notifications, leading to the consultation's page. With
     `method`, each carries the calendar file made out to its reader, and the
     person who made the change gets theirs too (their calendar needs it);
@@ -177,30 +196,38 @@ def _tell(consultation: Consultation, notices: tuple[Notice, ...], *, actor,
     url = reverse("consultations:detail", args=[consultation.uuid])
     for notice in notices:
         for user in RECIPIENTS[notice.to](case):
-            if (method is None and notice.to != OWNER and actor is not None
-                    and user.pk == actor.pk):
+            if method is None and notice.to != OWNER and actor is not None and user.pk == actor.pk:
                 continue
             calendar = None
             if method is not None:
                 calendar = CalendarInvite(
                     ics=ics.consultation_ics(consultation, method=method, attendee=user),
-                    method=method)
+                    method=method,
+                )
             notify_notice(case, notice, user, url=url, calendar=calendar)
 
 
-def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: str = "",
-               request=None) -> None:
+def _move_case(
+    consultation: Consultation, *, actor, frm: str, to: str, reason: str = "", request=None
+) -> None:
     """Move the case if it is where the move starts (a booking made while records
     are awaited leaves the case waiting for them)."""
     if consultation.case.status == frm:
-        result = case_transition(actor=actor, ref=consultation.case.uuid, to_status=to,
-                                 reason=reason, request=request)
+        result = case_transition(
+            actor=actor, ref=consultation.case.uuid, to_status=to, reason=reason, request=request
+        )
         consultation.case = result.case
 
 
 # --- The specialist proposes times ------------------------------------------------------
-def consultation_propose(*, actor, case_ref: UUID | str, slots: list[tuple[datetime, datetime]],
-                         place: str = "", request=None) -> Consultation:
+def consultation_propose(
+    *,
+    actor,
+    case_ref: UUID | str,
+    slots: list[tuple[datetime, datetime]],
+    place: str = "",
+    request=None,
+) -> Consultation:
     """The assigned specialist proposes two or more times (aware datetimes; the
     form reads them in the patient's zone) for a video or in-person consultation."""
     place = _clean_note(place)
@@ -210,39 +237,64 @@ def consultation_propose(*, actor, case_ref: UUID | str, slots: list[tuple[datet
         mode = _mode(case)
         _case_arranging(case)
         if Consultation.objects.filter(case=case, status__in=OPEN_STATUSES).exists():
-            raise ConsultationError(_("A consultation is already being arranged for this case: "
-                                      "change its times instead."), status=409)
+            raise ConsultationError(
+                _(
+                    "A consultation is already being arranged for this case: "
+                    "change its times instead."
+                ),
+                status=409,
+            )
         zone_name = patient_zone_name(case)
-        errors = _proposal_errors(slots, place=place, mode=mode, specialist=actor,
-                                  zone=ZoneInfo(zone_name), exclude=None)
+        errors = _proposal_errors(
+            slots, place=place, mode=mode, specialist=actor, zone=ZoneInfo(zone_name), exclude=None
+        )
         if errors:
             raise ConsultationError(_("Please correct the problems below."), errors)
         consultation = Consultation.objects.create(
-            case=case, specialist=actor, mode=mode, patient_time_zone=zone_name,
+            case=case,
+            specialist=actor,
+            mode=mode,
+            patient_time_zone=zone_name,
             video_room=secrets.token_urlsafe(24) if mode == Mode.VIDEO else "",
-            place=place if mode == Mode.IN_PERSON else "")
+            place=place if mode == Mode.IN_PERSON else "",
+        )
         consultation.case = case
         _add_slots(consultation, slots)
-        ConsultationEvent.objects.create(consultation=consultation, actor=actor,
-                                         action=Action.PROPOSED)
-        log_event(actor=actor, action="consultations.consultation.proposed", obj=consultation,
-                  request=request, new={"case": case.reference, "mode": mode,
-                                        "times": len(slots)})
+        ConsultationEvent.objects.create(
+            consultation=consultation, actor=actor, action=Action.PROPOSED
+        )
+        log_event(
+            actor=actor,
+            action="consultations.consultation.proposed",
+            obj=consultation,
+            request=request,
+            new={"case": case.reference, "mode": mode, "times": len(slots)},
+        )
         _tell(consultation, NOTICE_CONSULTATION_PROPOSED, actor=actor)
     return consultation
 
 
-def _proposal_errors(slots, *, place: str, mode: str, specialist, zone: ZoneInfo,
-                     exclude: Consultation | None, reason: str | None = None,
-                     reason_required: bool = False) -> dict[str, list[str]]:
+def _proposal_errors(
+    slots,
+    *,
+    place: str,
+    mode: str,
+    specialist,
+    zone: ZoneInfo,
+    exclude: Consultation | None,
+    reason: str | None = None,
+    reason_required: bool = False,
+) -> dict[str, list[str]]:
     errors = slot_errors(slots, now=timezone.now())
-    for key, problems in _taken_errors(slots, specialist=specialist, zone=zone,
-                                       exclude=exclude).items():
+    for key, problems in _taken_errors(
+        slots, specialist=specialist, zone=zone, exclude=exclude
+    ).items():
         errors.setdefault(key, []).extend(problems)
     if mode == Mode.IN_PERSON:
         if not place:
-            errors["place"] = [_("Say where the visit will be: the address, and how to find "
-                                 "you there.")]
+            errors["place"] = [
+                _("Say where the visit will be: the address, and how to find you there.")
+            ]
         elif message := _too_long(place, NOTE_MAX):
             errors["place"] = [message]
     if reason is not None:
@@ -256,11 +308,19 @@ def _proposal_errors(slots, *, place: str, mode: str, specialist, zone: ZoneInfo
 def _add_slots(consultation: Consultation, slots) -> None:
     Slot.objects.bulk_create(
         Slot(consultation=consultation, round=consultation.round, starts_at=start, ends_at=end)
-        for start, end in sorted(slots))
+        for start, end in sorted(slots)
+    )
 
 
-def consultation_reschedule(*, actor, ref: UUID | str, slots: list[tuple[datetime, datetime]],
-                            place: str = "", reason: str = "", request=None) -> Consultation:
+def consultation_reschedule(
+    *,
+    actor,
+    ref: UUID | str,
+    slots: list[tuple[datetime, datetime]],
+    place: str = "",
+    reason: str = "",
+    request=None,
+) -> Consultation:
     """The specialist proposes new times: the patient asked for others, the times
     offered no longer suit, or the booked time must change (then with a reason,
     and the booked time is taken out of both calendars until a new one is picked)."""
@@ -271,14 +331,20 @@ def consultation_reschedule(*, actor, ref: UUID | str, slots: list[tuple[datetim
         _specialist_case(actor, case)
         _case_arranging(case)
         if not consultation.is_open:
-            raise ConsultationError(_("This consultation is over: propose a new one from the "
-                                      "case page."), status=409)
+            raise ConsultationError(
+                _("This consultation is over: propose a new one from the case page."), status=409
+            )
         was_booked = consultation.status == Status.BOOKED
         errors = _proposal_errors(
-            slots, place=place if consultation.mode == Mode.IN_PERSON else "",
-            mode=consultation.mode, specialist=actor,
-            zone=ZoneInfo(consultation.patient_time_zone), exclude=consultation,
-            reason=reason, reason_required=was_booked)
+            slots,
+            place=place if consultation.mode == Mode.IN_PERSON else "",
+            mode=consultation.mode,
+            specialist=actor,
+            zone=ZoneInfo(consultation.patient_time_zone),
+            exclude=consultation,
+            reason=reason,
+            reason_required=was_booked,
+        )
         if errors:
             raise ConsultationError(_("Please correct the problems below."), errors)
         old_status = consultation.status
@@ -291,20 +357,35 @@ def consultation_reschedule(*, actor, ref: UUID | str, slots: list[tuple[datetim
             fields.append("place")
         consultation.save(update_fields=fields)
         _add_slots(consultation, slots)
-        ConsultationEvent.objects.create(consultation=consultation, actor=actor,
-                                         action=Action.PROPOSED, note=reason)
-        log_event(actor=actor, action="consultations.consultation.rescheduled", obj=consultation,
-                  request=request, old={"status": old_status},
-                  new={"status": consultation.status, "round": consultation.round,
-                       "times": len(slots), "sequence": consultation.sequence})
-        _tell(consultation, NOTICE_CONSULTATION_NEW_TIMES, actor=actor,
-              method=ics.CANCEL if was_booked else None)
+        ConsultationEvent.objects.create(
+            consultation=consultation, actor=actor, action=Action.PROPOSED, note=reason
+        )
+        log_event(
+            actor=actor,
+            action="consultations.consultation.rescheduled",
+            obj=consultation,
+            request=request,
+            old={"status": old_status},
+            new={
+                "status": consultation.status,
+                "round": consultation.round,
+                "times": len(slots),
+                "sequence": consultation.sequence,
+            },
+        )
+        _tell(
+            consultation,
+            NOTICE_CONSULTATION_NEW_TIMES,
+            actor=actor,
+            method=ics.CANCEL if was_booked else None,
+        )
     return consultation
 
 
 # --- The patient chooses, or asks for other times ----------------------------------------
-def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str,
-                      request=None) -> Consultation:
+def consultation_book(
+    *, actor, ref: UUID | str, slot_ref: UUID | str, request=None
+) -> Consultation:
     """The patient picks one of the times offered: the consultation is booked, the
     case moves to "consultation", and both get the calendar invitation."""
     with transaction.atomic():
@@ -317,76 +398,116 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str,
             slot_uuid = None
         slot = consultation.slots.filter(uuid=slot_uuid).first() if slot_uuid else None
         if slot is None:
-            raise ConsultationError(_("Choose one of the times below."),
-                                    {"slot": [_("Choose one of the times, or ask for other "
-                                                "times.")]})
+            raise ConsultationError(
+                _("Choose one of the times below."),
+                {"slot": [_("Choose one of the times, or ask for other times.")]},
+            )
         zone = ZoneInfo(consultation.patient_time_zone)
-        if (consultation.status == Status.BOOKED and slot.round == consultation.round
-                and slot.starts_at == consultation.starts_at):
+        if (
+            consultation.status == Status.BOOKED
+            and slot.round == consultation.round
+            and slot.starts_at == consultation.starts_at
+        ):
             return consultation  # already booked for this very time: a double click
         refusal = {
-            Status.CANCELLED: _("This consultation was cancelled, so a time can no longer be "
-                                "chosen."),
+            Status.CANCELLED: _(
+                "This consultation was cancelled, so a time can no longer be chosen."
+            ),
             Status.HELD: _("This consultation has already taken place."),
             Status.MISSED: _("This consultation's time has passed."),
-            Status.OTHER_TIMES: _("You asked for other times: your specialist will propose new "
-                                  "ones, and we will tell you."),
+            Status.OTHER_TIMES: _(
+                "You asked for other times: your specialist will propose new "
+                "ones, and we will tell you."
+            ),
         }.get(consultation.status)
         if consultation.status == Status.BOOKED:
-            refusal = _("Your consultation is already booked for %(when)s. To change it, ask for "
-                        "another time.") % {"when": format_span(consultation.starts_at,
-                                                                consultation.ends_at, zone)}
+            refusal = _(
+                "Your consultation is already booked for %(when)s. To change it, ask for "
+                "another time."
+            ) % {"when": format_span(consultation.starts_at, consultation.ends_at, zone)}
         if refusal:
             raise ConsultationError(refusal, {"slot": [refusal]}, status=409)
         if slot.round != consultation.round:
             raise ConsultationError(
                 _("These times have changed."),
-                {"slot": [_("The times offered have changed. Choose one of the new times "
-                            "below.")]}, status=409)
+                {"slot": [_("The times offered have changed. Choose one of the new times below.")]},
+                status=409,
+            )
         _case_arranging(case)
         now = timezone.now()
         if slot.starts_at <= now:
             raise ConsultationError(
                 _("That time has passed."),
-                {"slot": [_("That time has passed. Choose another, or ask for other times.")]})
+                {"slot": [_("That time has passed. Choose another, or ask for other times.")]},
+            )
         # One booking at a time per specialist: two patients offered the same hour
         # cannot both have it.
         User.objects.select_for_update().filter(pk=consultation.specialist_id).first()
-        if specialist_bookings_overlapping(specialist=consultation.specialist_id,
-                                           starts_at=slot.starts_at, ends_at=slot.ends_at,
-                                           exclude=consultation).exists():
+        if specialist_bookings_overlapping(
+            specialist=consultation.specialist_id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            exclude=consultation,
+        ).exists():
             raise ConsultationError(
                 _("That time has just been taken."),
-                {"slot": [_("That time has just been taken. Choose another, or ask for other "
-                            "times.")]}, status=409)
+                {
+                    "slot": [
+                        _("That time has just been taken. Choose another, or ask for other times.")
+                    ]
+                },
+                status=409,
+            )
         consultation.status = Status.BOOKED
         consultation.starts_at, consultation.ends_at = slot.starts_at, slot.ends_at
         consultation.booked_at = now
         consultation.sequence += 1
-        consultation.save(update_fields=["status", "starts_at", "ends_at", "booked_at",
-                                         "sequence", "updated_at"])
-        ConsultationEvent.objects.create(consultation=consultation, actor=actor,
-                                         action=Action.BOOKED, starts_at=slot.starts_at,
-                                         ends_at=slot.ends_at)
-        log_event(actor=actor, action="consultations.consultation.booked", obj=consultation,
-                  request=request, old={"status": Status.PROPOSED},
-                  new={"status": Status.BOOKED, "starts_at": slot.starts_at.isoformat(),
-                       "ends_at": slot.ends_at.isoformat(), "sequence": consultation.sequence})
-        _move_case(consultation, actor=actor, frm=S.IN_REVIEW, to=S.CONSULTATION,
-                   request=request)
+        consultation.save(
+            update_fields=["status", "starts_at", "ends_at", "booked_at", "sequence", "updated_at"]
+        )
+        ConsultationEvent.objects.create(
+            consultation=consultation,
+            actor=actor,
+            action=Action.BOOKED,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+        )
+        log_event(
+            actor=actor,
+            action="consultations.consultation.booked",
+            obj=consultation,
+            request=request,
+            old={"status": Status.PROPOSED},
+            new={
+                "status": Status.BOOKED,
+                "starts_at": slot.starts_at.isoformat(),
+                "ends_at": slot.ends_at.isoformat(),
+                "sequence": consultation.sequence,
+            },
+        )
+        _move_case(consultation, actor=actor, frm=S.IN_REVIEW, to=S.CONSULTATION, request=request)
         _tell(consultation, NOTICE_CONSULTATION_BOOKED, actor=actor, method=ics.REQUEST)
     return consultation
 
 
-def consultation_ask_other_times(*, actor, ref: UUID | str, note: str,
-                                 request=None) -> Consultation:
+def consultation_ask_other_times(
+    *, actor, ref: UUID | str, note: str, request=None
+) -> Consultation:
     """None of the times suit the patient, or the booked one no longer does: they
     say what would, and the specialist proposes again. A booked time is taken
     out of both calendars."""
     note = _clean_note(note)
     if not note:
-        raise ConsultationError(_("Please correct the problems below."), {"note": [
-            _("Say which days or times suit you, so that your specialist can propose others.")]})
+        raise ConsultationError(
+            _("Please correct the problems below."),
+            {
+                "note": [
+                    _(
+                        "Say which days or times suit you, so that your specialist can propose others."
+                    )
+                ]
+            },
+        )
     if message := _too_long(note, NOTE_MAX):
         raise ConsultationError(_("Please correct the problems below."), {"note": [message]})
     with transaction.atomic():
@@ -396,24 +517,41 @@ def consultation_ask_other_times(*, actor, ref: UUID | str, note: str,
         if consultation.status == Status.OTHER_TIMES:
             return consultation  # asked already: a double click
         if consultation.status not in (Status.PROPOSED, Status.BOOKED):
-            raise ConsultationError(_("This consultation was cancelled or has taken place, so "
-                                      "its times cannot change."), status=409)
+            raise ConsultationError(
+                _(
+                    "This consultation was cancelled or has taken place, so "
+                    "its times cannot change."
+                ),
+                status=409,
+            )
         was_booked = consultation.status == Status.BOOKED
         if was_booked and consultation.starts_at <= timezone.now():
-            raise ConsultationError(_("This consultation's time has come: your specialist will "
-                                      "record what happened."), status=409)
+            raise ConsultationError(
+                _("This consultation's time has come: your specialist will record what happened."),
+                status=409,
+            )
         _case_arranging(case)
         old_status = consultation.status
         consultation.status = Status.OTHER_TIMES
         consultation.sequence += 1
         consultation.save(update_fields=["status", "sequence", "updated_at"])
-        ConsultationEvent.objects.create(consultation=consultation, actor=actor,
-                                         action=Action.OTHER_TIMES, note=note)
-        log_event(actor=actor, action="consultations.consultation.other_times", obj=consultation,
-                  request=request, old={"status": old_status},
-                  new={"status": consultation.status, "sequence": consultation.sequence})
-        _tell(consultation, NOTICE_CONSULTATION_OTHER_TIMES, actor=actor,
-              method=ics.CANCEL if was_booked else None)
+        ConsultationEvent.objects.create(
+            consultation=consultation, actor=actor, action=Action.OTHER_TIMES, note=note
+        )
+        log_event(
+            actor=actor,
+            action="consultations.consultation.other_times",
+            obj=consultation,
+            request=request,
+            old={"status": old_status},
+            new={"status": consultation.status, "sequence": consultation.sequence},
+        )
+        _tell(
+            consultation,
+            NOTICE_CONSULTATION_OTHER_TIMES,
+            actor=actor,
+            method=ics.CANCEL if was_booked else None,
+        )
     return consultation
 
 
@@ -424,8 +562,10 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str, request=None) ->
     leaves both calendars."""
     reason = _clean_note(reason)
     if not reason:
-        raise ConsultationError(_("Please correct the problems below."), {"reason": [
-            _("Say why the consultation is cancelled: the other side reads it.")]})
+        raise ConsultationError(
+            _("Please correct the problems below."),
+            {"reason": [_("Say why the consultation is cancelled: the other side reads it.")]},
+        )
     if message := _too_long(reason, NOTE_MAX):
         raise ConsultationError(_("Please correct the problems below."), {"reason": [message]})
     with transaction.atomic():
@@ -438,13 +578,24 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str, request=None) ->
         # A missed one may be closed too, saying why: the patient then knows there
         # will be no other, and the report can be signed.
         if not consultation.is_open and consultation.status != Status.MISSED:
-            raise ConsultationError(_("This consultation has already taken place or been "
-                                      "declined, so it cannot be cancelled."), status=409)
+            raise ConsultationError(
+                _(
+                    "This consultation has already taken place or been "
+                    "declined, so it cannot be cancelled."
+                ),
+                status=409,
+            )
         if consultation.status == Status.MISSED:
             _case_arranging(case)
         _close(consultation, actor=actor, reason=reason, request=request)
-        _move_case(consultation, actor=actor, frm=S.CONSULTATION, to=S.IN_REVIEW,
-                   reason=_("The consultation was cancelled."), request=request)
+        _move_case(
+            consultation,
+            actor=actor,
+            frm=S.CONSULTATION,
+            to=S.IN_REVIEW,
+            reason=_("The consultation was cancelled."),
+            request=request,
+        )
     return consultation
 
 
@@ -454,13 +605,23 @@ def _close(consultation: Consultation, *, actor, reason: str, request=None) -> N
     consultation.status = Status.CANCELLED
     consultation.sequence += 1
     consultation.save(update_fields=["status", "sequence", "updated_at"])
-    ConsultationEvent.objects.create(consultation=consultation, actor=actor,
-                                     action=Action.CANCELLED, note=reason)
-    log_event(actor=actor, action="consultations.consultation.cancelled", obj=consultation,
-              request=request, old={"status": old_status},
-              new={"status": consultation.status, "sequence": consultation.sequence})
-    _tell(consultation, NOTICE_CONSULTATION_CANCELLED, actor=actor,
-          method=ics.CANCEL if was_booked else None)
+    ConsultationEvent.objects.create(
+        consultation=consultation, actor=actor, action=Action.CANCELLED, note=reason
+    )
+    log_event(
+        actor=actor,
+        action="consultations.consultation.cancelled",
+        obj=consultation,
+        request=request,
+        old={"status": old_status},
+        new={"status": consultation.status, "sequence": consultation.sequence},
+    )
+    _tell(
+        consultation,
+        NOTICE_CONSULTATION_CANCELLED,
+        actor=actor,
+        method=ics.CANCEL if was_booked else None,
+    )
 
 
 def can_decline(*, case: Case) -> bool:
@@ -480,8 +641,9 @@ def can_decline(*, case: Case) -> bool:
     return not any(c.status == Status.HELD for c in consultations)
 
 
-def consultation_decline(*, actor, case_ref: UUID | str, note: str = "",
-                         request=None) -> Consultation:
+def consultation_decline(
+    *, actor, case_ref: UUID | str, note: str = "", request=None
+) -> Consultation:
     """The patient no longer wants the consultation they asked for. An open one is
     declined (a booked time leaves both calendars and the case goes back to
     review); with none open, one is recorded as declined. It shows on the case's
@@ -499,17 +661,28 @@ def consultation_decline(*, actor, case_ref: UUID | str, note: str = "",
         if latest is not None and latest.status == Status.DECLINED:
             return latest  # declined already: a double click
         if any(c.status == Status.HELD for c in consultations) and (
-                latest is None or not latest.is_open):
+            latest is None or not latest.is_open
+        ):
             raise ConsultationError(_("Your consultation has already taken place."), status=409)
         if case.specialist_id is None or case.status not in ARRANGING:
-            raise ConsultationError(_("A consultation can be declined while your specialist is "
-                                      "reviewing your request."), status=409)
+            raise ConsultationError(
+                _(
+                    "A consultation can be declined while your specialist is "
+                    "reviewing your request."
+                ),
+                status=409,
+            )
         if latest is not None and latest.is_open:
             consultation = latest
             was_booked = consultation.status == Status.BOOKED
             if was_booked and consultation.starts_at <= timezone.now():
-                raise ConsultationError(_("This consultation's time has come: your specialist "
-                                          "will record what happened."), status=409)
+                raise ConsultationError(
+                    _(
+                        "This consultation's time has come: your specialist "
+                        "will record what happened."
+                    ),
+                    status=409,
+                )
             old_status = consultation.status
             consultation.status = Status.DECLINED
             consultation.sequence += 1
@@ -517,26 +690,47 @@ def consultation_decline(*, actor, case_ref: UUID | str, note: str = "",
         else:
             was_booked, old_status = False, ""
             consultation = Consultation.objects.create(
-                case=case, specialist_id=case.specialist_id, mode=mode,
-                patient_time_zone=patient_zone_name(case), status=Status.DECLINED)
+                case=case,
+                specialist_id=case.specialist_id,
+                mode=mode,
+                patient_time_zone=patient_zone_name(case),
+                status=Status.DECLINED,
+            )
         consultation.case = case
-        ConsultationEvent.objects.create(consultation=consultation, actor=actor,
-                                         action=Action.DECLINED, note=note)
-        log_event(actor=actor, action="consultations.consultation.declined", obj=consultation,
-                  request=request, old={"status": old_status},
-                  new={"status": Status.DECLINED, "sequence": consultation.sequence})
-        _move_case(consultation, actor=actor, frm=S.CONSULTATION, to=S.IN_REVIEW,
-                   reason=_("The patient declined the consultation."), request=request)
-        _tell(consultation, NOTICE_CONSULTATION_DECLINED, actor=actor,
-              method=ics.CANCEL if was_booked else None)
+        ConsultationEvent.objects.create(
+            consultation=consultation, actor=actor, action=Action.DECLINED, note=note
+        )
+        log_event(
+            actor=actor,
+            action="consultations.consultation.declined",
+            obj=consultation,
+            request=request,
+            old={"status": old_status},
+            new={"status": Status.DECLINED, "sequence": consultation.sequence},
+        )
+        _move_case(
+            consultation,
+            actor=actor,
+            frm=S.CONSULTATION,
+            to=S.IN_REVIEW,
+            reason=_("The patient declined the consultation."),
+            request=request,
+        )
+        _tell(
+            consultation,
+            NOTICE_CONSULTATION_DECLINED,
+            actor=actor,
+            method=ics.CANCEL if was_booked else None,
+        )
     return consultation
 
 
 OUTCOMES = (Status.HELD, Status.MISSED)
 
 
-def consultation_record_outcome(*, actor, ref: UUID | str, outcome: str, notes: str = "",
-                                request=None) -> Consultation:
+def consultation_record_outcome(
+    *, actor, ref: UUID | str, outcome: str, notes: str = "", request=None
+) -> Consultation:
     """The specialist records the consultation as held (with the exam notes, for
     the care team only) or missed, once its time has come; the case goes back to
     review."""
@@ -560,26 +754,50 @@ def consultation_record_outcome(*, actor, ref: UUID | str, outcome: str, notes: 
             raise ConsultationError(_("Only a booked consultation can be recorded."), status=409)
         if consultation.starts_at > timezone.now():
             raise ConsultationError(
-                _("This consultation has not started yet (it starts %(when)s). Record it once "
-                  "it has taken place, or change its time.")
-                % {"when": format_span(consultation.starts_at, consultation.ends_at,
-                                       ZoneInfo(consultation.patient_time_zone))}, status=409)
+                _(
+                    "This consultation has not started yet (it starts %(when)s). Record it once "
+                    "it has taken place, or change its time."
+                )
+                % {
+                    "when": format_span(
+                        consultation.starts_at,
+                        consultation.ends_at,
+                        ZoneInfo(consultation.patient_time_zone),
+                    )
+                },
+                status=409,
+            )
         consultation.status = outcome
         consultation.exam_notes = notes
         consultation.outcome_at = timezone.now()
         consultation.sequence += 1
-        consultation.save(update_fields=["status", "exam_notes", "outcome_at", "sequence",
-                                         "updated_at"])
-        ConsultationEvent.objects.create(consultation=consultation, actor=actor,
-                                         action=Action.HELD if outcome == Status.HELD
-                                         else Action.MISSED)
+        consultation.save(
+            update_fields=["status", "exam_notes", "outcome_at", "sequence", "updated_at"]
+        )
+        ConsultationEvent.objects.create(
+            consultation=consultation,
+            actor=actor,
+            action=Action.HELD if outcome == Status.HELD else Action.MISSED,
+        )
         # The notes are PHI: the audit row says that there are some, not what.
-        log_event(actor=actor, action=f"consultations.consultation.{outcome}", obj=consultation,
-                  request=request, old={"status": Status.BOOKED},
-                  new={"status": outcome, "exam_notes": bool(notes)})
-        _move_case(consultation, actor=actor, frm=S.CONSULTATION, to=S.IN_REVIEW,
-                   reason=_("The consultation took place.") if outcome == Status.HELD
-                   else _("The consultation did not take place."), request=request)
+        log_event(
+            actor=actor,
+            action=f"consultations.consultation.{outcome}",
+            obj=consultation,
+            request=request,
+            old={"status": Status.BOOKED},
+            new={"status": outcome, "exam_notes": bool(notes)},
+        )
+        _move_case(
+            consultation,
+            actor=actor,
+            frm=S.CONSULTATION,
+            to=S.IN_REVIEW,
+            reason=_("The consultation took place.")
+            if outcome == Status.HELD
+            else _("The consultation did not take place."),
+            request=request,
+        )
         if outcome == Status.MISSED:
             _tell(consultation, NOTICE_CONSULTATION_MISSED, actor=actor)
     return consultation
@@ -592,24 +810,39 @@ def consultation_reminders_send(*, now: datetime | None = None) -> int:
     none: its invitation has just gone out. Safe to run at once in two workers:
     each reminder is claimed by a conditional update."""
     now = now or timezone.now()
-    due = (Consultation.objects
-           .filter(status=Status.BOOKED, starts_at__gt=now, starts_at__lte=now + REMINDER_LEAD,
-                   booked_at__lte=F("starts_at") - REMINDER_LEAD)
-           .exclude(reminder_sent_for=F("starts_at"))
-           .values_list("pk", "starts_at")[:500])
+    due = (
+        Consultation.objects.filter(
+            status=Status.BOOKED,
+            starts_at__gt=now,
+            starts_at__lte=now + REMINDER_LEAD,
+            booked_at__lte=F("starts_at") - REMINDER_LEAD,
+        )
+        .exclude(reminder_sent_for=F("starts_at"))
+        .values_list("pk", "starts_at")[:500]
+    )
     sent = 0
     for pk, starts_at in due:
         with transaction.atomic():
-            claimed = (Consultation.objects.filter(pk=pk, status=Status.BOOKED, starts_at=starts_at)
-                       .exclude(reminder_sent_for=starts_at)
-                       .update(reminder_sent_for=starts_at))
+            claimed = (
+                Consultation.objects.filter(pk=pk, status=Status.BOOKED, starts_at=starts_at)
+                .exclude(reminder_sent_for=starts_at)
+                .update(reminder_sent_for=starts_at)
+            )
             if not claimed:
                 continue  # another worker got there first, or the time changed
             consultation = Consultation.objects.select_related("case").get(pk=pk)
-            ConsultationEvent.objects.create(consultation=consultation, action=Action.REMINDED,
-                                             starts_at=starts_at, ends_at=consultation.ends_at)
-            log_event(actor=None, action="consultations.consultation.reminded", obj=consultation,
-                      new={"starts_at": starts_at.isoformat()})
+            ConsultationEvent.objects.create(
+                consultation=consultation,
+                action=Action.REMINDED,
+                starts_at=starts_at,
+                ends_at=consultation.ends_at,
+            )
+            log_event(
+                actor=None,
+                action="consultations.consultation.reminded",
+                obj=consultation,
+                new={"starts_at": starts_at.isoformat()},
+            )
             _tell(consultation, NOTICE_CONSULTATION_REMINDER, actor=None)
             sent += 1
     return sent
@@ -618,19 +851,27 @@ def consultation_reminders_send(*, now: datetime | None = None) -> int:
 def consultations_cancel_for_closed_cases() -> int:
     """A request withdrawn, cancelled or closed takes its open consultation with it:
     cancelled by SecondOp, and a booked time taken out of both calendars."""
-    ids = list(Consultation.objects.filter(status__in=OPEN_STATUSES,
-                                           case__status__in=CLOSED_STATES)
-               .values_list("pk", flat=True)[:200])
+    ids = list(
+        Consultation.objects.filter(
+            status__in=OPEN_STATUSES, case__status__in=CLOSED_STATES
+        ).values_list("pk", flat=True)[:200]
+    )
     count = 0
     for pk in ids:
         with transaction.atomic():
-            consultation = (Consultation.objects.select_for_update(of=("self",))
-                            .select_related("case").filter(pk=pk, status__in=OPEN_STATUSES)
-                            .first())
+            consultation = (
+                Consultation.objects.select_for_update(of=("self",))
+                .select_related("case")
+                .filter(pk=pk, status__in=OPEN_STATUSES)
+                .first()
+            )
             if consultation is None or consultation.case.status not in CLOSED_STATES:
                 continue
-            _close(consultation, actor=None,
-                   reason=_("The request is %(status)s.")
-                   % {"status": str(CaseStatus(consultation.case.status).label).lower()})
+            _close(
+                consultation,
+                actor=None,
+                reason=_("The request is %(status)s.")
+                % {"status": str(CaseStatus(consultation.case.status).label).lower()},
+            )
             count += 1
     return count

@@ -29,7 +29,7 @@ def care_team_zone() -> ZoneInfo:
 
 
 def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
-    """"Eastern Time (EDT)": the zone's name, and its abbreviation at `at`."""
+    """ "Eastern Time (EDT)": the zone's name, and its abbreviation at `at`."""
     name = str(TIME_ZONE_NAMES.get(zone.key, zone.key.replace("_", " ")))
     abbreviation = timezone.localtime(at or timezone.now(), zone).tzname()
     if abbreviation and abbreviation[0].isalpha():  # some zones have only "-03"
@@ -41,9 +41,10 @@ def _clock(moment: datetime) -> str:
     return date_format(moment, "g:i A")
 
 
-def format_span(starts_at: datetime, ends_at: datetime, zone: ZoneInfo, *,
-                with_zone: bool = True) -> str:
-    """"Tuesday 14 July 2026, 10:00 AM to 10:30 AM Eastern Time (EDT)"."""
+def format_span(
+    starts_at: datetime, ends_at: datetime, zone: ZoneInfo, *, with_zone: bool = True
+) -> str:
+    """ "Tuesday 14 July 2026, 10:00 AM to 10:30 AM Eastern Time (EDT)"."""
     start, end = timezone.localtime(starts_at, zone), timezone.localtime(ends_at, zone)
     day = date_format(start, "l j F Y")
     if end.date() != start.date():
@@ -55,7 +56,7 @@ def format_span(starts_at: datetime, ends_at: datetime, zone: ZoneInfo, *,
 
 
 def format_moment(moment: datetime, zone: ZoneInfo) -> str:
-    """"Tuesday 14 July, 3:05 PM" in `zone` (the zone not named)."""
+    """ "Tuesday 14 July, 3:05 PM" in `zone` (the zone not named)."""
     local = timezone.localtime(moment, zone)
     return f"{date_format(local, 'l j F')}, {_clock(local)}"
 
@@ -75,8 +76,13 @@ class Span:
         return self.starts_at.isoformat()
 
 
-def span_for(starts_at: datetime, ends_at: datetime, *, reader_zone: ZoneInfo,
-             patient_zone: ZoneInfo) -> Span:
+def span_for(
+    starts_at: datetime, ends_at: datetime, *, reader_zone: ZoneInfo, patient_zone: ZoneInfo
+) -> Span:
     same = reader_zone.key == patient_zone.key
-    return Span(starts_at, ends_at, format_span(starts_at, ends_at, reader_zone),
-                "" if same else format_span(starts_at, ends_at, patient_zone))
+    return Span(
+        starts_at,
+        ends_at,
+        format_span(starts_at, ends_at, reader_zone),
+        "" if same else format_span(starts_at, ends_at, patient_zone),
+    )

@@ -8,7 +8,9 @@ urlpatterns = [
     path("case/<uuid:ref>/decline/", views.consultation_decline, name="decline"),
     path("<uuid:consultation_ref>/", views.consultation_detail, name="detail"),
     path("<uuid:consultation_ref>/choose/", views.consultation_choose, name="choose"),
-    path("<uuid:consultation_ref>/other-times/", views.consultation_other_times, name="other_times"),
+    path(
+        "<uuid:consultation_ref>/other-times/", views.consultation_other_times, name="other_times"
+    ),
     path("<uuid:consultation_ref>/times/", views.consultation_times, name="times"),
     path("<uuid:consultation_ref>/cancel/", views.consultation_cancel, name="cancel"),
     path("<uuid:consultation_ref>/outcome/", views.consultation_outcome, name="outcome"),

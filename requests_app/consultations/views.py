@@ -55,8 +55,9 @@ def _consultation(request, ref, *, owner=False, specialist=False):
     (a 403 for the others who see it); a 404 for everyone else."""
     consultation = selectors.consultation_for_viewer(viewer=request.user, ref=ref, request=request)
     case = consultation.case
-    allowed = ((owner and request.user.pk == case.owner_id)
-               or (specialist and _is_specialist(request.user, case)))
+    allowed = (owner and request.user.pk == case.owner_id) or (
+        specialist and _is_specialist(request.user, case)
+    )
     if not allowed:
         raise PermissionDenied
     return consultation
@@ -81,9 +82,15 @@ def _status(form) -> int:
 
 
 # --- The consultation's page --------------------------------------------------------------
-STATUS_TAGS = {Status.PROPOSED: "yellow", Status.OTHER_TIMES: "yellow", Status.BOOKED: "blue",
-               Status.HELD: "green", Status.MISSED: "red", Status.CANCELLED: "grey",
-               Status.DECLINED: "grey"}
+STATUS_TAGS = {
+    Status.PROPOSED: "yellow",
+    Status.OTHER_TIMES: "yellow",
+    Status.BOOKED: "blue",
+    Status.HELD: "green",
+    Status.MISSED: "red",
+    Status.CANCELLED: "grey",
+    Status.DECLINED: "grey",
+}
 
 
 def _who(actor, reader) -> str:
@@ -107,17 +114,21 @@ def _page(request, consultation, *, choose_form=None, status=200):
     now = timezone.now()
     history = selectors.consultation_history(consultation)
     if choose_form is None and is_owner and offered:
-        choose_form = ChooseForm(choices=[(str(s.uuid), span(s.starts_at, s.ends_at).text)
-                                          for s in offered])
+        choose_form = ChooseForm(
+            choices=[(str(s.uuid), span(s.starts_at, s.ends_at).text) for s in offered]
+        )
     context = {
-        "consultation": consultation, "case": case, "is_owner": is_owner,
+        "consultation": consultation,
+        "case": case,
+        "is_owner": is_owner,
         "is_specialist": _is_specialist(user, case),
         "reader_zone_label": zone_label(reader_zone),
         "patient_zone_label": zone_label(patient_zone),
         "offered": [span(s.starts_at, s.ends_at) for s in current],
         "when": span(consultation.starts_at, consultation.ends_at)
-        if consultation.starts_at and consultation.status in (Status.BOOKED, Status.HELD,
-                                                              Status.MISSED) else None,
+        if consultation.starts_at
+        and consultation.status in (Status.BOOKED, Status.HELD, Status.MISSED)
+        else None,
         "choose_form": choose_form,
         "started": booked and consultation.starts_at <= now,
         "can_change": consultation.is_open and case.status in services.ARRANGING,
@@ -126,20 +137,30 @@ def _page(request, consultation, *, choose_form=None, status=200):
         "has_calendar": consultation.starts_at is not None
         and consultation.status not in (Status.HELD, Status.MISSED),
         "reader_zone_key": reader_zone.key,
-        "history": [{"event": event, "who": _who(event.actor, user),
-                     "span": span(event.starts_at, event.ends_at) if event.starts_at else None}
-                    for event in history if event.action != Action.REMINDED],
+        "history": [
+            {
+                "event": event,
+                "who": _who(event.actor, user),
+                "span": span(event.starts_at, event.ends_at) if event.starts_at else None,
+            }
+            for event in history
+            if event.action != Action.REMINDED
+        ],
         "video": consultation.mode == Mode.VIDEO,
         "tag": STATUS_TAGS[consultation.status],
         "asked": next((e for e in reversed(history) if e.action == Action.OTHER_TIMES), None)
-        if consultation.status == Status.OTHER_TIMES else None,
+        if consultation.status == Status.OTHER_TIMES
+        else None,
         "cancelled": next((e for e in reversed(history) if e.action == Action.CANCELLED), None)
-        if consultation.status == Status.CANCELLED else None,
+        if consultation.status == Status.CANCELLED
+        else None,
         "declined": next((e for e in reversed(history) if e.action == Action.DECLINED), None)
-        if consultation.status == Status.DECLINED else None,
+        if consultation.status == Status.DECLINED
+        else None,
         # A missed one: the specialist proposes another (from the case page) or closes it.
         "can_close_missed": consultation.status == Status.MISSED
-        and _is_specialist(user, case) and case.status in services.ARRANGING,
+        and _is_specialist(user, case)
+        and case.status in services.ARRANGING,
         "can_decline": is_owner and services.can_decline(case=case),
         "case_url": _case_url(user, case),
     }
@@ -149,8 +170,9 @@ def _page(request, consultation, *, choose_form=None, status=200):
 @require_GET
 @login_required
 def consultation_detail(request, consultation_ref):
-    consultation = selectors.consultation_for_viewer(viewer=request.user, ref=consultation_ref,
-                                                     request=request)
+    consultation = selectors.consultation_for_viewer(
+        viewer=request.user, ref=consultation_ref, request=request
+    )
     return _page(request, consultation)
 
 
@@ -158,22 +180,42 @@ def consultation_detail(request, consultation_ref):
 @login_required
 def consultation_choose(request, consultation_ref):
     consultation = _consultation(request, consultation_ref, owner=True)
-    form = ChooseForm(request.POST, choices=[
-        (str(s.uuid), format_span(s.starts_at, s.ends_at, ZoneInfo(consultation.patient_time_zone)))
-        for s in selectors.offered_slots(consultation)])
+    form = ChooseForm(
+        request.POST,
+        choices=[
+            (
+                str(s.uuid),
+                format_span(s.starts_at, s.ends_at, ZoneInfo(consultation.patient_time_zone)),
+            )
+            for s in selectors.offered_slots(consultation)
+        ],
+    )
     if form.is_valid():
         try:
             consultation = services.consultation_book(
-                actor=request.user, ref=consultation.uuid, slot_ref=form.cleaned_data["slot"],
-                request=request)
+                actor=request.user,
+                ref=consultation.uuid,
+                slot_ref=form.cleaned_data["slot"],
+                request=request,
+            )
         except services.ConsultationError as error:
             _refusal(form, error)
             return _page(request, consultation, choose_form=form, status=error.status)
-        messages.success(request, _("Your consultation is booked for %(when)s. We have sent you "
-                                    "a calendar invitation by email, and you can add it from "
-                                    "here too.") % {"when": format_span(
-                                        consultation.starts_at, consultation.ends_at,
-                                        ZoneInfo(consultation.patient_time_zone))})
+        messages.success(
+            request,
+            _(
+                "Your consultation is booked for %(when)s. We have sent you "
+                "a calendar invitation by email, and you can add it from "
+                "here too."
+            )
+            % {
+                "when": format_span(
+                    consultation.starts_at,
+                    consultation.ends_at,
+                    ZoneInfo(consultation.patient_time_zone),
+                )
+            },
+        )
         return redirect("consultations:detail", consultation.uuid)
     return _page(request, consultation, choose_form=form, status=400)
 
@@ -183,16 +225,21 @@ def consultation_choose(request, consultation_ref):
 def consultation_calendar(request, consultation_ref):
     """The calendar file as it stands: the invitation while booked (or held), the
     cancellation once the booked time is given up."""
-    consultation = selectors.consultation_for_viewer(viewer=request.user, ref=consultation_ref,
-                                                     request=request, kind=AccessLog.Kind.DOWNLOAD)
+    consultation = selectors.consultation_for_viewer(
+        viewer=request.user, ref=consultation_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+    )
     if consultation.starts_at is None:
         raise Http404
-    method = (ics.REQUEST if consultation.status in (Status.BOOKED, Status.HELD, Status.MISSED)
-              else ics.CANCEL)
+    method = (
+        ics.REQUEST
+        if consultation.status in (Status.BOOKED, Status.HELD, Status.MISSED)
+        else ics.CANCEL
+    )
     body = ics.consultation_ics(consultation, method=method, attendee=request.user)
     response = HttpResponse(body, content_type=f"text/calendar; charset=utf-8; method={method}")
     response["Content-Disposition"] = (
-        f'attachment; filename="secondop-consultation-{consultation.case.reference}.ics"')
+        f'attachment; filename="secondop-consultation-{consultation.case.reference}.ics"'
+    )
     return response
 
 
@@ -203,12 +250,16 @@ def _slots_page(request, *, case, form, consultation=None, status=200):
     if consultation is not None and consultation.status == Status.OTHER_TIMES:
         asked = selectors.last_event(consultation, Action.OTHER_TIMES)
     context = {
-        "case": case, "consultation": consultation, "form": form, "asked": asked,
+        "case": case,
+        "consultation": consultation,
+        "form": form,
+        "asked": asked,
         "mode": Mode(consultation.mode if consultation else case.consultation_type),
         "zone_label": zone_label(zone),
         "state": case.get_patient_state_display(),
         "now_there": format_moment(timezone.now(), zone),
-        "booked": consultation is not None and consultation.status == Status.BOOKED
+        "booked": consultation is not None
+        and consultation.status == Status.BOOKED
         and format_span(consultation.starts_at, consultation.ends_at, zone),
     }
     return render(request, "consultations/propose.html", context, status=status)
@@ -224,25 +275,32 @@ def consultation_new(request, ref):
         raise PermissionDenied
     existing = selectors.open_consultation(case=case)
     if existing is not None:
-        messages.info(request, _("A consultation is already being arranged: change its times "
-                                 "here."))
+        messages.info(
+            request, _("A consultation is already being arranged: change its times here.")
+        )
         return redirect("consultations:detail", existing.uuid)
     if case.consultation_type not in Mode.values or case.status not in services.ARRANGING:
         messages.error(request, _("There is no consultation to arrange for this case now."))
         return redirect("requests_app:staff_case", case.uuid)
     zone = ZoneInfo(patient_zone_name(case))
-    form = SlotsForm(request.POST or None, zone=zone,
-                     in_person=case.consultation_type == Mode.IN_PERSON)
+    form = SlotsForm(
+        request.POST or None, zone=zone, in_person=case.consultation_type == Mode.IN_PERSON
+    )
     if request.method == "POST" and form.is_valid():
         try:
             consultation = services.consultation_propose(
-                actor=request.user, case_ref=case.uuid, slots=form.slots,
-                place=form.cleaned_data.get("place", ""), request=request)
+                actor=request.user,
+                case_ref=case.uuid,
+                slots=form.slots,
+                place=form.cleaned_data.get("place", ""),
+                request=request,
+            )
         except services.ConsultationError as error:
             _refusal(form, error)
         else:
-            messages.success(request, _("The times are sent. We will tell you when the patient "
-                                        "has chosen one."))
+            messages.success(
+                request, _("The times are sent. We will tell you when the patient has chosen one.")
+            )
             return redirect("consultations:detail", consultation.uuid)
     return _slots_page(request, case=case, form=form, status=_status(form))
 
@@ -255,29 +313,42 @@ def consultation_times(request, consultation_ref):
     if not consultation.is_open:
         messages.error(request, _("This consultation is over, so its times cannot change."))
         return redirect("consultations:detail", consultation.uuid)
-    form = SlotsForm(request.POST or None, zone=ZoneInfo(consultation.patient_time_zone),
-                     in_person=consultation.mode == Mode.IN_PERSON,
-                     reason="required" if consultation.status == Status.BOOKED else "optional",
-                     initial_place=consultation.place)
+    form = SlotsForm(
+        request.POST or None,
+        zone=ZoneInfo(consultation.patient_time_zone),
+        in_person=consultation.mode == Mode.IN_PERSON,
+        reason="required" if consultation.status == Status.BOOKED else "optional",
+        initial_place=consultation.place,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.consultation_reschedule(
-                actor=request.user, ref=consultation.uuid, slots=form.slots,
+                actor=request.user,
+                ref=consultation.uuid,
+                slots=form.slots,
                 place=form.cleaned_data.get("place", ""),
-                reason=form.cleaned_data.get("reason", ""), request=request)
+                reason=form.cleaned_data.get("reason", ""),
+                request=request,
+            )
         except services.ConsultationError as error:
             _refusal(form, error)
         else:
             messages.success(request, _("The new times are sent to the patient."))
             return redirect("consultations:detail", consultation.uuid)
-    return _slots_page(request, case=consultation.case, form=form, consultation=consultation,
-                       status=_status(form))
+    return _slots_page(
+        request, case=consultation.case, form=form, consultation=consultation, status=_status(form)
+    )
 
 
 # --- The patient asks for other times; either side cancels; the outcome -------------------
 def _form_page(request, template, consultation, form, **extra):
-    context = {"consultation": consultation, "case": consultation.case, "form": form,
-               "case_url": _case_url(request.user, consultation.case), **extra}
+    context = {
+        "consultation": consultation,
+        "case": consultation.case,
+        "form": form,
+        "case_url": _case_url(request.user, consultation.case),
+        **extra,
+    }
     return render(request, template, context, status=_status(form))
 
 
@@ -288,18 +359,27 @@ def consultation_other_times(request, consultation_ref):
     form = OtherTimesForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consultation_ask_other_times(actor=request.user, ref=consultation.uuid,
-                                                  note=form.cleaned_data["note"], request=request)
+            services.consultation_ask_other_times(
+                actor=request.user,
+                ref=consultation.uuid,
+                note=form.cleaned_data["note"],
+                request=request,
+            )
         except services.ConsultationError as error:
             _refusal(form, error)
         else:
-            messages.success(request, _("Your specialist is asked for other times. We will tell "
-                                        "you when they propose them."))
+            messages.success(
+                request,
+                _(
+                    "Your specialist is asked for other times. We will tell "
+                    "you when they propose them."
+                ),
+            )
             return redirect("consultations:detail", consultation.uuid)
     booked = consultation.status == Status.BOOKED and format_span(
-        consultation.starts_at, consultation.ends_at, ZoneInfo(consultation.patient_time_zone))
-    return _form_page(request, "consultations/other_times.html", consultation, form,
-                      booked=booked)
+        consultation.starts_at, consultation.ends_at, ZoneInfo(consultation.patient_time_zone)
+    )
+    return _form_page(request, "consultations/other_times.html", consultation, form, booked=booked)
 
 
 @sensitive_post_parameters()
@@ -309,13 +389,18 @@ def consultation_cancel(request, consultation_ref):
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consultation_cancel(actor=request.user, ref=consultation.uuid,
-                                         reason=form.cleaned_data["reason"], request=request)
+            services.consultation_cancel(
+                actor=request.user,
+                ref=consultation.uuid,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except services.ConsultationError as error:
             _refusal(form, error)
         else:
-            messages.success(request, _("The consultation is cancelled, and the other side is "
-                                        "told."))
+            messages.success(
+                request, _("The consultation is cancelled, and the other side is told.")
+            )
             return redirect("consultations:detail", consultation.uuid)
     return _form_page(request, "consultations/cancel.html", consultation, form)
 
@@ -331,17 +416,29 @@ def consultation_decline(request, ref):
     if request.method == "POST" and form.is_valid():
         try:
             consultation = services.consultation_decline(
-                actor=request.user, case_ref=case.uuid, note=form.cleaned_data["note"],
-                request=request)
+                actor=request.user,
+                case_ref=case.uuid,
+                note=form.cleaned_data["note"],
+                request=request,
+            )
         except services.ConsultationError as error:
             _refusal(form, error)
         else:
-            messages.success(request, _("You declined the consultation. Your specialist is told, "
-                                        "and writes the report without one."))
+            messages.success(
+                request,
+                _(
+                    "You declined the consultation. Your specialist is told, "
+                    "and writes the report without one."
+                ),
+            )
             return redirect("consultations:detail", consultation.uuid)
-    context = {"case": case, "form": form, "open": selectors.open_consultation(case=case),
-               "can_decline": services.can_decline(case=case),
-               "case_url": _case_url(request.user, case)}
+    context = {
+        "case": case,
+        "form": form,
+        "open": selectors.open_consultation(case=case),
+        "can_decline": services.can_decline(case=case),
+        "case_url": _case_url(request.user, case),
+    }
     return render(request, "consultations/decline.html", context, status=_status(form))
 
 
@@ -353,14 +450,20 @@ def consultation_outcome(request, consultation_ref):
     if request.method == "POST" and form.is_valid():
         try:
             services.consultation_record_outcome(
-                actor=request.user, ref=consultation.uuid, outcome=form.cleaned_data["outcome"],
-                notes=form.cleaned_data["notes"], request=request)
+                actor=request.user,
+                ref=consultation.uuid,
+                outcome=form.cleaned_data["outcome"],
+                notes=form.cleaned_data["notes"],
+                request=request,
+            )
         except services.ConsultationError as error:
             _refusal(form, error)
         else:
-            messages.success(request, _("The consultation is recorded, and the case is back in "
-                                        "your review."))
+            messages.success(
+                request, _("The consultation is recorded, and the case is back in your review.")
+            )
             return redirect("consultations:detail", consultation.uuid)
-    when = consultation.starts_at and format_span(consultation.starts_at, consultation.ends_at,
-                                                  care_team_zone())
+    when = consultation.starts_at and format_span(
+        consultation.starts_at, consultation.ends_at, care_team_zone()
+    )
     return _form_page(request, "consultations/outcome.html", consultation, form, when=when)

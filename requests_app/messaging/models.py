@@ -20,16 +20,15 @@ class Message(models.Model):
     step until it is answered (`answered_at`, by the reply `answered_by`)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT,
-                             related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("message"), max_length=BODY_MAX_LENGTH)
     internal = models.BooleanField(_("internal note"), default=False)
     is_question = models.BooleanField(_("question to the patient"), default=False)
     answered_at = models.DateTimeField(null=True, blank=True)
-    answered_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="answered_questions")
+    answered_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="answered_questions"
+    )
     # Records of the same case that the author could see when they attached them.
     attachments = models.ManyToManyField("records.Record", blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -40,15 +39,22 @@ class Message(models.Model):
             # the thread, oldest first, and the unread counts (newer than a time)
             models.Index(fields=["case", "created_at"], name="msg_thread_idx"),
             # "waiting on the patient": the open questions of a case
-            models.Index(fields=["case"], condition=Q(is_question=True, answered_at__isnull=True),
-                         name="msg_open_question_idx"),
+            models.Index(
+                fields=["case"],
+                condition=Q(is_question=True, answered_at__isnull=True),
+                name="msg_open_question_idx",
+            ),
         ]
         constraints = [
             # A question is for the patient; an internal note is never shown to them.
-            models.CheckConstraint(condition=Q(internal=False) | Q(is_question=False),
-                                   name="msg_internal_is_no_question"),
-            models.CheckConstraint(condition=Q(is_question=True) | Q(answered_at__isnull=True),
-                                   name="msg_only_questions_are_answered"),
+            models.CheckConstraint(
+                condition=Q(internal=False) | Q(is_question=False),
+                name="msg_internal_is_no_question",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_question=True) | Q(answered_at__isnull=True),
+                name="msg_only_questions_are_answered",
+            ),
         ]
 
     def __str__(self) -> str:

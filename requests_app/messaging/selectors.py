@@ -65,13 +65,18 @@ def thread_for_viewer(*, viewer, case: Case, request=None) -> list[Message]:
         _visible(viewer=viewer, case=case)
         .select_related("author", "answered_by")
         .annotate(attachment_count=Count("attachments"))
-        .prefetch_related(Prefetch(
-            "attachments", to_attr="shown_attachments",
-            queryset=records_for_viewer(viewer=viewer, case=case).order_by("title")))
+        .prefetch_related(
+            Prefetch(
+                "attachments",
+                to_attr="shown_attachments",
+                queryset=records_for_viewer(viewer=viewer, case=case).order_by("title"),
+            )
+        )
     )
     if viewer.pk != case.owner_id:
-        log_access_list(viewer=viewer, model=Message, shown=[str(m.uuid) for m in messages],
-                        request=request)
+        log_access_list(
+            viewer=viewer, model=Message, shown=[str(m.uuid) for m in messages], request=request
+        )
     return messages
 
 
@@ -80,31 +85,44 @@ def open_questions(*, case: Case) -> list[Message]:
     case is closed: nothing is asked of the patient then."""
     if case.status in CLOSED_STATES:
         return []
-    return list(Message.objects.filter(case=case, is_question=True, answered_at__isnull=True)
-                .select_related("author"))
+    return list(
+        Message.objects.filter(
+            case=case, is_question=True, answered_at__isnull=True
+        ).select_related("author")
+    )
 
 
 def with_waiting_on_patient(cases: QuerySet[Case]) -> QuerySet[Case]:
     """`cases`, each annotated with `waiting_on_patient`: an open question to the
     patient (closed cases never wait)."""
-    return cases.annotate(waiting_on_patient=Exists(
-        Message.objects.filter(case=OuterRef("pk"), is_question=True, answered_at__isnull=True)
-        .exclude(case__status__in=sorted(CLOSED_STATES))))
+    return cases.annotate(
+        waiting_on_patient=Exists(
+            Message.objects.filter(
+                case=OuterRef("pk"), is_question=True, answered_at__isnull=True
+            ).exclude(case__status__in=sorted(CLOSED_STATES))
+        )
+    )
 
 
 def last_read_at(*, viewer, case: Case) -> datetime | None:
-    return (ThreadRead.objects.filter(case=case, user=viewer)
-            .values_list("last_read_at", flat=True).first())
+    return (
+        ThreadRead.objects.filter(case=case, user=viewer)
+        .values_list("last_read_at", flat=True)
+        .first()
+    )
 
 
 def _unread(*, viewer, messages: QuerySet[Message]) -> QuerySet[Message]:
     """Of `messages`, those written by someone else after `viewer` last read the
     thread (all of them if they never did)."""
     read_until = ThreadRead.objects.filter(case=OuterRef("case_id"), user=viewer).values(
-        "last_read_at")[:1]
-    return (messages.exclude(author=viewer)
-            .annotate(read_until=Subquery(read_until))
-            .filter(Q(read_until__isnull=True) | Q(created_at__gt=F("read_until"))))
+        "last_read_at"
+    )[:1]
+    return (
+        messages.exclude(author=viewer)
+        .annotate(read_until=Subquery(read_until))
+        .filter(Q(read_until__isnull=True) | Q(created_at__gt=F("read_until")))
+    )
 
 
 def unread_count(*, viewer, case: Case) -> int:
@@ -124,28 +142,40 @@ def patient_message_counts(*, viewer, cases: Iterable[Case]) -> dict[int, CaseMe
     when both are none) the open questions and the unread messages, in one query
     however many cases it shows. Internal notes never count; closed cases ask
     nothing."""
-    cases = [case for case in cases
-             if viewer.pk == case.owner_id and case.status != CaseStatus.DRAFT]
+    cases = [
+        case for case in cases if viewer.pk == case.owner_id and case.status != CaseStatus.DRAFT
+    ]
     if not cases:
         return {}
     read_until = ThreadRead.objects.filter(case=OuterRef("case_id"), user=viewer).values(
-        "last_read_at")[:1]
+        "last_read_at"
+    )[:1]
     unread = ~Q(author=viewer) & (Q(read_until__isnull=True) | Q(created_at__gt=F("read_until")))
-    rows = (Message.objects.filter(case__in=cases, internal=False)
-            .annotate(read_until=Subquery(read_until))
-            .values("case_id")
-            .annotate(questions=Count("id", filter=Q(is_question=True, answered_at__isnull=True)),
-                      unread=Count("id", filter=unread))
-            .order_by())
+    rows = (
+        Message.objects.filter(case__in=cases, internal=False)
+        .annotate(read_until=Subquery(read_until))
+        .values("case_id")
+        .annotate(
+            questions=Count("id", filter=Q(is_question=True, answered_at__isnull=True)),
+            unread=Count("id", filter=unread),
+        )
+        .order_by()
+    )
     closed = {case.pk for case in cases if case.status in CLOSED_STATES}
-    counts = {row["case_id"]: CaseMessages(
-        open_questions=0 if row["case_id"] in closed else row["questions"], unread=row["unread"])
-        for row in rows}
+    counts = {
+        row["case_id"]: CaseMessages(
+            open_questions=0 if row["case_id"] in closed else row["questions"], unread=row["unread"]
+        )
+        for row in rows
+    }
     return {pk: c for pk, c in counts.items() if c.open_questions or c.unread}
 
 
 def attachable_records(*, viewer, case: Case) -> QuerySet[Record]:
     """The records `viewer` may attach: those of the case they may see, less the
     ones not uploaded yet and the ones turned away (nobody could open them)."""
-    return (records_for_viewer(viewer=viewer, case=case)
-            .exclude(state__in=[State.PENDING, State.REJECTED]).order_by("category", "title"))
+    return (
+        records_for_viewer(viewer=viewer, case=case)
+        .exclude(state__in=[State.PENDING, State.REJECTED])
+        .order_by("category", "title")
+    )

@@ -48,8 +48,7 @@ DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 class MessageError(Exception):
     """A refusal fit to show a person; `errors` maps form fields to messages."""
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None,
-                 status: int = 400):
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
@@ -69,8 +68,13 @@ def _thread_case_for_update(actor, case_ref) -> Case:
     if not selectors.sees_thread(viewer=actor, case=case):
         raise Http404
     if case.status in CLOSED_STATES:
-        raise MessageError(_("This request is closed, so no new messages can be sent. You "
-                             "can still read the messages."), status=409)
+        raise MessageError(
+            _(
+                "This request is closed, so no new messages can be sent. You "
+                "can still read the messages."
+            ),
+            status=409,
+        )
     return case
 
 
@@ -79,18 +83,31 @@ def _check_body(body: str) -> dict[str, list[str]]:
         return {"body": [_("Write your message")]}
     too_many = len(body) - BODY_MAX_LENGTH
     if too_many > 0:
-        return {"body": [ngettext(
-            "Your message is %(count)s character too long. Shorten it, or send the rest in "
-            "a second message.",
-            "Your message is %(count)s characters too long. Shorten it, or send the rest in "
-            "a second message.", too_many) % {"count": number_format(too_many,
-                                                                       force_grouping=True)}]}
+        return {
+            "body": [
+                ngettext(
+                    "Your message is %(count)s character too long. Shorten it, or send the rest in "
+                    "a second message.",
+                    "Your message is %(count)s characters too long. Shorten it, or send the rest in "
+                    "a second message.",
+                    too_many,
+                )
+                % {"count": number_format(too_many, force_grouping=True)}
+            ]
+        }
     return {}
 
 
 def message_post(
-    *, actor, case_ref: UUID | str, body: str, internal: bool = False, question: bool = False,
-    attachment_refs: Iterable[UUID | str] = (), answers: UUID | str = ANSWERS_ALL, request=None,
+    *,
+    actor,
+    case_ref: UUID | str,
+    body: str,
+    internal: bool = False,
+    question: bool = False,
+    attachment_refs: Iterable[UUID | str] = (),
+    answers: UUID | str = ANSWERS_ALL,
+    request=None,
 ) -> Message:
     """Post `body` to the thread of case `case_ref` as `actor`.
 
@@ -113,31 +130,50 @@ def message_post(
         case = _thread_case_for_update(actor, case_ref)  # locked: one post at a time
         is_owner = actor.pk == case.owner_id
         if is_owner and (internal or question):
-            raise MessageError(_("Only the care team writes internal notes and questions."),
-                               {"kind": [_("Send it as a message.")]})
+            raise MessageError(
+                _("Only the care team writes internal notes and questions."),
+                {"kind": [_("Send it as a message.")]},
+            )
         attachments = _attachments(actor, case, attachment_refs)
         # Before the questions are worked out: a double submit's question is
         # already answered, by the first post.
-        earlier = _same_post(case=case, actor=actor, body=body, internal=internal,
-                             question=question, attachments=attachments,
-                             answers=answers if is_owner else ANSWERS_NONE)
+        earlier = _same_post(
+            case=case,
+            actor=actor,
+            body=body,
+            internal=internal,
+            question=question,
+            attachments=attachments,
+            answers=answers if is_owner else ANSWERS_NONE,
+        )
         if earlier is not None:
             return earlier
         questions = _answered_questions(case, answers) if is_owner else []
 
-        message = Message.objects.create(case=case, author=actor, body=body, internal=internal,
-                                         is_question=question)
+        message = Message.objects.create(
+            case=case, author=actor, body=body, internal=internal, is_question=question
+        )
         if attachments:
             message.attachments.set(attachments)
         if questions:
             Message.objects.filter(pk__in=[q.pk for q in questions]).update(
-                answered_at=message.created_at, answered_by=message)
+                answered_at=message.created_at, answered_by=message
+            )
         # The author has read what they answered: their own post moves their mark.
         _mark_read(case=case, user=actor, until=message.created_at)
-        log_event(actor=actor, action="messaging.message.posted", obj=message, request=request,
-                  new={"case": case.reference or str(case.uuid), "internal": internal,
-                       "question": question, "attachments": [str(r.uuid) for r in attachments],
-                       "answers": [str(q.uuid) for q in questions]})
+        log_event(
+            actor=actor,
+            action="messaging.message.posted",
+            obj=message,
+            request=request,
+            new={
+                "case": case.reference or str(case.uuid),
+                "internal": internal,
+                "question": question,
+                "attachments": [str(r.uuid) for r in attachments],
+                "answers": [str(q.uuid) for q in questions],
+            },
+        )
         if is_owner:
             notices = NOTICE_MESSAGE_FROM_PATIENT
         elif internal:
@@ -156,27 +192,53 @@ def _attachments(actor, case: Case, refs: Iterable[UUID | str]) -> list:
         return []
     found = list(selectors.attachable_records(viewer=actor, case=case).filter(uuid__in=wanted))
     if len(found) != len(wanted):
-        raise MessageError(_("Please correct the problems below."), {"attachments": [
-            _("One of the records you chose cannot be attached: it is not one of this "
-              "request's records that you can open. Choose again.")]})
+        raise MessageError(
+            _("Please correct the problems below."),
+            {
+                "attachments": [
+                    _(
+                        "One of the records you chose cannot be attached: it is not one of this "
+                        "request's records that you can open. Choose again."
+                    )
+                ]
+            },
+        )
     return found
 
 
-def _same_post(*, case: Case, actor, body: str, internal: bool, question: bool,
-               attachments: list, answers: UUID | str) -> Message | None:
+def _same_post(
+    *,
+    case: Case,
+    actor,
+    body: str,
+    internal: bool,
+    question: bool,
+    attachments: list,
+    answers: UUID | str,
+) -> Message | None:
     """The message this post repeats (a double submit), if any: the same words,
     kind and attachments from the same person within DOUBLE_SUBMIT_WINDOW, that
     answers the same question. "No" to question 2 is not "No" to question 1."""
-    candidates = (Message.objects.filter(
-        case=case, author=actor, body=body, internal=internal, is_question=question,
-        created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW)
-        .prefetch_related("attachments").order_by("-created_at"))
+    candidates = (
+        Message.objects.filter(
+            case=case,
+            author=actor,
+            body=body,
+            internal=internal,
+            is_question=question,
+            created_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
+        )
+        .prefetch_related("attachments")
+        .order_by("-created_at")
+    )
     wanted = {record.pk for record in attachments}
     for earlier in candidates:
         if {record.pk for record in earlier.attachments.all()} != wanted:
             continue
-        answered = {str(uuid) for uuid in
-                    Message.objects.filter(answered_by=earlier).values_list("uuid", flat=True)}
+        answered = {
+            str(uuid)
+            for uuid in Message.objects.filter(answered_by=earlier).values_list("uuid", flat=True)
+        }
         if answers == ANSWERS_NONE:
             same = not answered
         elif answers == ANSWERS_ALL:  # the first answered every question then open
@@ -196,19 +258,29 @@ def _answered_questions(case: Case, answers: UUID | str) -> list[Message]:
         return []
     chosen = [q for q in open_questions if str(q.uuid) == str(answers)]
     if not chosen:
-        raise MessageError(_("Please correct the problems below."), {"answers": [
-            _("That question is already answered. Choose another, or send your message as an "
-              "answer to every open question.")]})
+        raise MessageError(
+            _("Please correct the problems below."),
+            {
+                "answers": [
+                    _(
+                        "That question is already answered. Choose another, or send your message as an "
+                        "answer to every open question."
+                    )
+                ]
+            },
+        )
     return chosen
 
 
 def _mark_read(*, case: Case, user, until: datetime) -> None:
     # Race-free without a lock: insert if missing, then move the mark only forward
     # (two tabs marking at once keep the later mark).
-    ThreadRead.objects.bulk_create([ThreadRead(case=case, user=user, last_read_at=until)],
-                                   ignore_conflicts=True)
+    ThreadRead.objects.bulk_create(
+        [ThreadRead(case=case, user=user, last_read_at=until)], ignore_conflicts=True
+    )
     ThreadRead.objects.filter(case=case, user=user, last_read_at__lt=until).update(
-        last_read_at=until)
+        last_read_at=until
+    )
 
 
 def thread_mark_read(*, actor, case: Case, until: datetime | None = None) -> None:

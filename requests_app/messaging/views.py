@@ -34,17 +34,21 @@ def thread(request, ref):
         # "Answer this question" links here with ?answer=<the question's uuid>.
         chosen = [str(q.uuid) for q in questions if str(q.uuid) == request.GET.get("answer")]
         form = MessageForm(
-            request.POST or None, is_owner=is_owner, questions=questions,
+            request.POST or None,
+            is_owner=is_owner,
+            questions=questions,
             attachable=selectors.attachable_records(viewer=request.user, case=case),
-            initial={"answers": chosen[0]} if chosen else None)
+            initial={"answers": chosen[0]} if chosen else None,
+        )
     if request.method == "POST":
         if form is None:
             messages.error(request, _("This request is closed, so no new messages can be sent."))
             return redirect("messaging:thread", case.uuid)
         if form.is_valid():
             try:
-                message = services.message_post(actor=request.user, case_ref=case.uuid,
-                                                request=request, **form.message_kwargs())
+                message = services.message_post(
+                    actor=request.user, case_ref=case.uuid, request=request, **form.message_kwargs()
+                )
             except services.MessageError as error:
                 for field, problems in error.errors.items():
                     for problem in problems:
@@ -53,10 +57,17 @@ def thread(request, ref):
                     form.add_error(None, error.message)
             else:
                 messages.success(request, SENT[form.cleaned_data.get("kind", "message")])
-                return redirect(reverse("messaging:thread", args=[case.uuid])
-                                + f"#message-{message.uuid}")
-    return _thread_page(request, case, form=form, questions=questions, is_owner=is_owner,
-                        status=400 if form is not None and form.errors else 200)
+                return redirect(
+                    reverse("messaging:thread", args=[case.uuid]) + f"#message-{message.uuid}"
+                )
+    return _thread_page(
+        request,
+        case,
+        form=form,
+        questions=questions,
+        is_owner=is_owner,
+        status=400 if form is not None and form.errors else 200,
+    )
 
 
 def _thread_page(request, case, *, form, questions, is_owner, status):
@@ -64,11 +75,18 @@ def _thread_page(request, case, *, form, questions, is_owner, status):
     entries = selectors.thread_for_viewer(viewer=request.user, case=case, request=request)
     if entries:
         services.thread_mark_read(actor=request.user, case=case, until=entries[-1].created_at)
-    unread = [m for m in entries if m.author_id != request.user.pk
-              and (read_until is None or m.created_at > read_until)]
+    unread = [
+        m
+        for m in entries
+        if m.author_id != request.user.pk and (read_until is None or m.created_at > read_until)
+    ]
     context = {
-        "case": case, "is_owner": is_owner, "form": form, "entries": entries,
-        "unread_ids": {m.pk for m in unread}, "questions": questions,
+        "case": case,
+        "is_owner": is_owner,
+        "form": form,
+        "entries": entries,
+        "unread_ids": {m.pk for m in unread},
+        "questions": questions,
         "first_unread": unread[0] if unread else None,
         "closed": form is None,
     }

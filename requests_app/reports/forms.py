@@ -15,8 +15,13 @@ VERIFY_MAX_BYTES = 25 * 1024 * 1024
 
 
 def _textarea(label, max_length: int, rows: int = 5, help_text: str = "") -> forms.CharField:
-    return forms.CharField(label=label, required=False, max_length=max_length,
-                           help_text=help_text, widget=forms.Textarea(attrs={"rows": rows}))
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=max_length,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": rows}),
+    )
 
 
 class ReportForm(CharacterCountMixin, forms.Form):
@@ -24,43 +29,64 @@ class ReportForm(CharacterCountMixin, forms.Form):
     signing needs is checked when signing (services.signing_problems)."""
 
     records = forms.MultipleChoiceField(
-        label=_("Records you reviewed"), required=False, widget=forms.CheckboxSelectMultiple,
-        help_text=_("The case's checked records. Tick every one you reviewed: the report lists "
-                    "them."))
+        label=_("Records you reviewed"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "The case's checked records. Tick every one you reviewed: the report lists them."
+        ),
+    )
     summary = _textarea(_("Clinical summary and findings"), 10000, rows=8)
     diagnosis_opinion = forms.ChoiceField(
-        label=_("Your opinion on the diagnosis"), required=False, widget=forms.RadioSelect,
-        choices=DiagnosisOpinion.choices)
+        label=_("Your opinion on the diagnosis"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=DiagnosisOpinion.choices,
+    )
     diagnosis = _textarea(
-        _("Second-opinion diagnosis"), 2000, rows=3,
-        help_text=_("Needed when you agree with a refinement or give a different diagnosis."))
+        _("Second-opinion diagnosis"),
+        2000,
+        rows=3,
+        help_text=_("Needed when you agree with a refinement or give a different diagnosis."),
+    )
     icd10 = forms.CharField(
-        label=_("ICD-10-CM code of your diagnosis (optional)"), required=False, max_length=100,
+        label=_("ICD-10-CM code of your diagnosis (optional)"),
+        required=False,
+        max_length=100,
         widget=Icd10Widget,
-        help_text=_("Start typing the code or the name of the condition and choose from the "
-                    "list."))
+        help_text=_("Start typing the code or the name of the condition and choose from the list."),
+    )
     diagnosis_comment = _textarea(_("Reasoning on the diagnosis (optional)"), 5000)
     treatment_opinion = forms.ChoiceField(
-        label=_("Your opinion on the treatment plan"), required=False, widget=forms.RadioSelect,
-        choices=TreatmentOpinion.choices)
+        label=_("Your opinion on the treatment plan"),
+        required=False,
+        widget=forms.RadioSelect,
+        choices=TreatmentOpinion.choices,
+    )
     recommendations = _textarea(_("Treatment recommendations"), 5000)
     prognosis = _textarea(_("Prognosis"), 5000)
     follow_up = _textarea(_("Recommended further tests or follow-up"), 5000)
     attached_record = forms.ChoiceField(
-        label=_("Your own signed report (optional)"), required=False,
-        help_text=_("If you also wrote the report outside SecondOp, upload the signed PDF with "
-                    "the case's records (kind “Specialist's signed report”) and name it here."))
+        label=_("Your own signed report (optional)"),
+        required=False,
+        help_text=_(
+            "If you also wrote the report outside SecondOp, upload the signed PDF with "
+            "the case's records (kind “Specialist's signed report”) and name it here."
+        ),
+    )
 
     def __init__(self, *args, records, attachable, questions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["records"].choices = [(str(r.uuid), _record_label(r)) for r in records]
         self.fields["attached_record"].choices = [("", _("None"))] + [
-            (str(r.uuid), _record_label(r)) for r in attachable]
+            (str(r.uuid), _record_label(r)) for r in attachable
+        ]
         self.questions = list(questions)
         for question in self.questions:
             self.fields[f"answer_{question.position}"] = _textarea(
                 _("Question %(n)s: %(text)s") % {"n": question.position, "text": question.text},
-                5000)
+                5000,
+            )
         for question in self.questions:  # added after the mixin ran
             character_count(self.fields[f"answer_{question.position}"])
 
@@ -69,15 +95,21 @@ class ReportForm(CharacterCountMixin, forms.Form):
         if version is None:
             return {}
         initial = {field: getattr(version, field) for field in TEXT_FIELDS}
-        initial.update({
-            "diagnosis_opinion": version.diagnosis_opinion,
-            "treatment_opinion": version.treatment_opinion,
-            "icd10": version.icd10,
-            "records": [str(r.record.uuid) for r in version.reviewed.select_related("record")
-                        if r.record_id],
-            "attached_record": str(version.attached_record.uuid) if version.attached_record
-            else "",
-        })
+        initial.update(
+            {
+                "diagnosis_opinion": version.diagnosis_opinion,
+                "treatment_opinion": version.treatment_opinion,
+                "icd10": version.icd10,
+                "records": [
+                    str(r.record.uuid)
+                    for r in version.reviewed.select_related("record")
+                    if r.record_id
+                ],
+                "attached_record": str(version.attached_record.uuid)
+                if version.attached_record
+                else "",
+            }
+        )
         initial.update({f"answer_{a.position}": a.answer for a in version.answers.all()})
         return initial
 
@@ -90,8 +122,12 @@ class ReportForm(CharacterCountMixin, forms.Form):
         found = Icd10Code.objects.filter(code=code).first()
         if found is None:
             raise forms.ValidationError(
-                _("We could not find the code “%(code)s”. Choose one from the list, or leave it "
-                  "blank.") % {"code": raw[:20]})
+                _(
+                    "We could not find the code “%(code)s”. Choose one from the list, or leave it "
+                    "blank."
+                )
+                % {"code": raw[:20]}
+            )
         return found
 
     def answer_fields(self) -> list:
@@ -120,46 +156,70 @@ def _record_label(record) -> str:
 
 class AmendForm(CharacterCountMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Reason for the amendment"), max_length=1000,
+        label=_("Reason for the amendment"),
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("The patient and anyone holding the earlier version read this, for example "
-                    "“The pathology review of the second biopsy arrived”."),
-        error_messages={"required": _("Give the reason for the amendment.")})
+        help_text=_(
+            "The patient and anyone holding the earlier version read this, for example "
+            "“The pathology review of the second biopsy arrived”."
+        ),
+        error_messages={"required": _("Give the reason for the amendment.")},
+    )
 
 
 class ReturnForm(CharacterCountMixin, forms.Form):
     comment = forms.CharField(
-        label=_("What should the specialist change?"), max_length=2000,
+        label=_("What should the specialist change?"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Only the specialist reads this; the patient does not."),
-        error_messages={"required": _("Say what the specialist should change.")})
+        error_messages={"required": _("Say what the specialist should change.")},
+    )
 
 
 class VerifyForm(forms.Form):
     code = forms.CharField(
-        label=_("Verification code"), max_length=20,
-        help_text=_("10 letters and numbers, printed at the foot of every page of the report, "
-                    "for example 7KQ2M-XW9RB."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
-                                      "autocapitalize": "characters", "class": "input-width-10"}),
-        error_messages={"required": _("Enter the verification code printed on the report.")})
+        label=_("Verification code"),
+        max_length=20,
+        help_text=_(
+            "10 letters and numbers, printed at the foot of every page of the report, "
+            "for example 7KQ2M-XW9RB."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "autocapitalize": "characters",
+                "class": "input-width-10",
+            }
+        ),
+        error_messages={"required": _("Enter the verification code printed on the report.")},
+    )
     document = forms.FileField(
         label=_("The report's PDF file"),
         help_text=_("The file is compared with the signed original and not kept."),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
-        error_messages={"required": _("Choose the report's PDF file."),
-                        "empty": _("The file you chose is empty.")})
+        error_messages={
+            "required": _("Choose the report's PDF file."),
+            "empty": _("The file you chose is empty."),
+        },
+    )
 
     def clean_code(self):
         code = codes.normalise(self.cleaned_data["code"])
         if not code:
-            raise forms.ValidationError(_("Enter the code as it is printed: 10 letters and "
-                                          "numbers, for example 7KQ2M-XW9RB."))
+            raise forms.ValidationError(
+                _(
+                    "Enter the code as it is printed: 10 letters and "
+                    "numbers, for example 7KQ2M-XW9RB."
+                )
+            )
         return code
 
     def clean_document(self):
         document = self.cleaned_data["document"]
         if document.size > VERIFY_MAX_BYTES:
-            raise forms.ValidationError(_("This file is far larger than a report. Choose the "
-                                          "report's PDF."))
+            raise forms.ValidationError(
+                _("This file is far larger than a report. Choose the report's PDF.")
+            )
         return document

@@ -47,8 +47,9 @@ class Report(models.Model):
     """The written report of one case: its versions, newest last."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.OneToOneField("requests_app.Case", on_delete=models.PROTECT,
-                                related_name="report")
+    case = models.OneToOneField(
+        "requests_app.Case", on_delete=models.PROTECT, related_name="report"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -69,35 +70,46 @@ class ReportVersion(models.Model):
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=10, choices=VersionStatus, default=VersionStatus.DRAFT)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Why this version exists, after the first: an amendment's reason, or the
     # case manager's comment when a version was returned.
-    amendment_reason = models.TextField(_("reason for the amendment"), max_length=1000,
-                                        blank=True)
+    amendment_reason = models.TextField(_("reason for the amendment"), max_length=1000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)  # the draft's "Saved at"
 
     # --- What it says ----------------------------------------------------------------
     summary = models.TextField(_("clinical summary and findings"), max_length=10000, blank=True)
-    diagnosis_opinion = models.CharField(_("opinion on the diagnosis"), max_length=12,
-                                         choices=DiagnosisOpinion, blank=True)
+    diagnosis_opinion = models.CharField(
+        _("opinion on the diagnosis"), max_length=12, choices=DiagnosisOpinion, blank=True
+    )
     diagnosis = models.TextField(_("second-opinion diagnosis"), max_length=2000, blank=True)
-    icd10 = models.ForeignKey("requests_app.Icd10Code", on_delete=models.PROTECT, null=True,
-                              blank=True, related_name="+", verbose_name=_("ICD-10-CM code"))
+    icd10 = models.ForeignKey(
+        "requests_app.Icd10Code",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ICD-10-CM code"),
+    )
     diagnosis_comment = models.TextField(_("about the diagnosis"), max_length=5000, blank=True)
-    treatment_opinion = models.CharField(_("opinion on the treatment plan"), max_length=12,
-                                         choices=TreatmentOpinion, blank=True)
-    recommendations = models.TextField(_("treatment recommendations"), max_length=5000,
-                                       blank=True)
+    treatment_opinion = models.CharField(
+        _("opinion on the treatment plan"), max_length=12, choices=TreatmentOpinion, blank=True
+    )
+    recommendations = models.TextField(_("treatment recommendations"), max_length=5000, blank=True)
     prognosis = models.TextField(_("prognosis"), max_length=5000, blank=True)
-    follow_up = models.TextField(_("recommended further tests or follow-up"), max_length=5000,
-                                 blank=True)
+    follow_up = models.TextField(
+        _("recommended further tests or follow-up"), max_length=5000, blank=True
+    )
     # The specialist's own signed PDF, uploaded through the records flow
     # (category "specialist_report"), when they attach one.
-    attached_record = models.ForeignKey("records.Record", on_delete=models.SET_NULL, null=True,
-                                        blank=True, related_name="+",
-                                        verbose_name=_("attached signed PDF"))
+    attached_record = models.ForeignKey(
+        "records.Record",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("attached signed PDF"),
+    )
 
     # --- Signing (a copy of who signed, as the document names them) ------------------
     signed_at = models.DateTimeField(null=True, blank=True)
@@ -116,16 +128,19 @@ class ReportVersion(models.Model):
 
     # --- Review by the case manager ------------------------------------------------------
     released_at = models.DateTimeField(null=True, blank=True)
-    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     returned_at = models.DateTimeField(null=True, blank=True)
-    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     return_comment = models.TextField(_("what to change"), max_length=2000, blank=True)
     # Set when a later version is released: this one was replaced then.
     superseded_at = models.DateTimeField(null=True, blank=True)
-    superseded_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+")
+    superseded_by = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("report version")
@@ -133,30 +148,36 @@ class ReportVersion(models.Model):
         indexes = [
             models.Index(fields=["report", "status", "-number"]),
             # The sweep that re-queues PDFs a lost task never stored.
-            models.Index(fields=["signed_at"], condition=Q(pdf_sha256=""),
-                         name="report_version_pdf_pending"),
+            models.Index(
+                fields=["signed_at"], condition=Q(pdf_sha256=""), name="report_version_pdf_pending"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["report", "number"], name="report_version_number"),
-            models.UniqueConstraint(fields=["report"], condition=Q(status="draft"),
-                                    name="report_one_draft"),
+            models.UniqueConstraint(
+                fields=["report"], condition=Q(status="draft"), name="report_one_draft"
+            ),
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(signed_at__isnull=False,
-                                                verification_code__isnull=False),
-                name="report_version_signed_has_code"),
+                condition=Q(status="draft")
+                | Q(signed_at__isnull=False, verification_code__isnull=False),
+                name="report_version_signed_has_code",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="draft") | Q(signed_at__isnull=True, pdf_sha256=""),
-                name="report_version_draft_unsigned"),
+                name="report_version_draft_unsigned",
+            ),
             models.CheckConstraint(
-                condition=~Q(status="released") | Q(released_at__isnull=False)
-                & ~Q(pdf_sha256=""),
-                name="report_version_released_has_pdf"),
+                condition=~Q(status="released") | Q(released_at__isnull=False) & ~Q(pdf_sha256=""),
+                name="report_version_released_has_pdf",
+            ),
             models.CheckConstraint(
-                condition=~Q(status="returned") | Q(returned_at__isnull=False)
-                & ~Q(return_comment=""),
-                name="report_version_returned_has_comment"),
-            models.CheckConstraint(condition=Q(pdf_sha256="") | ~Q(pdf_key=""),
-                                   name="report_version_hash_with_key"),
+                condition=~Q(status="returned")
+                | Q(returned_at__isnull=False) & ~Q(return_comment=""),
+                name="report_version_returned_has_comment",
+            ),
+            models.CheckConstraint(
+                condition=Q(pdf_sha256="") | ~Q(pdf_key=""), name="report_version_hash_with_key"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -172,7 +193,7 @@ class ReportVersion(models.Model):
 
     @property
     def signer_line(self) -> str:
-        """"Dr. Ana Ruiz, MD, PhD": the signer as the document names them."""
+        """ "Dr. Ana Ruiz, MD, PhD": the signer as the document names them."""
         return ", ".join(part for part in (self.signer_name, self.signer_credentials) if part)
 
 
@@ -181,8 +202,13 @@ class ReportAnswer(models.Model):
     question's words are copied: what was answered is what the document shows."""
 
     version = models.ForeignKey(ReportVersion, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey("requests_app.CaseQuestion", on_delete=models.SET_NULL,
-                                 null=True, blank=True, related_name="+")
+    question = models.ForeignKey(
+        "requests_app.CaseQuestion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     position = models.PositiveSmallIntegerField()
     question_text = models.TextField(max_length=500)
     answer = models.TextField(_("answer"), max_length=5000, blank=True)
@@ -190,8 +216,7 @@ class ReportAnswer(models.Model):
     class Meta:
         ordering = ["version", "position"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "position"],
-                                    name="report_answer_position"),
+            models.UniqueConstraint(fields=["version", "position"], name="report_answer_position"),
         ]
 
     def __str__(self) -> str:
@@ -202,10 +227,10 @@ class ReviewedRecord(models.Model):
     """A record the specialist reviewed for this version, with the words the
     document names it by (the record itself may later be deleted)."""
 
-    version = models.ForeignKey(ReportVersion, on_delete=models.CASCADE,
-                                related_name="reviewed")
-    record = models.ForeignKey("records.Record", on_delete=models.SET_NULL, null=True,
-                               blank=True, related_name="+")
+    version = models.ForeignKey(ReportVersion, on_delete=models.CASCADE, related_name="reviewed")
+    record = models.ForeignKey(
+        "records.Record", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     title = models.CharField(max_length=200)
     category = models.CharField(max_length=100)
     service_date = models.DateField(null=True, blank=True)

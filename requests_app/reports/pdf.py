@@ -58,4 +58,5 @@ def render_version(version: ReportVersion) -> bytes:
     fetcher = weasyprint.URLFetcher(allowed_protocols=frozenset())
     stylesheet = weasyprint.CSS(string=css, url_fetcher=fetcher)
     return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(
-        stylesheets=[stylesheet], pdf_tags=True)
+        stylesheets=[stylesheet], pdf_tags=True
+    )

@@ -61,12 +61,16 @@ def latest_version(*, viewer, case: Case) -> ReportVersion | None:
 def released_version(*, case: Case) -> ReportVersion | None:
     """The version the patient reads now (and shares with their doctor): the newest
     released one. Callers check access to `case` first."""
-    return (ReportVersion.objects.filter(report__case=case, status=VersionStatus.RELEASED)
-            .order_by("-number").first())
+    return (
+        ReportVersion.objects.filter(report__case=case, status=VersionStatus.RELEASED)
+        .order_by("-number")
+        .first()
+    )
 
 
-def version_for_viewer(*, viewer, ref: UUID | str, request=None,
-                       kind: str = AccessLog.Kind.VIEW) -> ReportVersion:
+def version_for_viewer(
+    *, viewer, ref: UUID | str, request=None, kind: str = AccessLog.Kind.VIEW
+) -> ReportVersion:
     """One version `viewer` may see, or 404. A staff read, and anyone's download,
     is logged."""
     try:
@@ -89,15 +93,26 @@ def with_contents(version: ReportVersion) -> ReportVersion:
 
 
 def versions_of(*, viewer, case: Case) -> list[ReportVersion]:
-    return list(versions_for_viewer(viewer=viewer, case=case)
-                .select_related("superseded_by").order_by("-number"))
+    return list(
+        versions_for_viewer(viewer=viewer, case=case)
+        .select_related("superseded_by")
+        .order_by("-number")
+    )
 
 
 def version_by_code(*, code: str, sha256: str) -> ReportVersion | None:
     """The signed version with this verification code whose stored PDF has this
     SHA-256, or None: a wrong code and an altered file look the same."""
-    version = (ReportVersion.objects.filter(verification_code=code).exclude(pdf_sha256="")
-               .exclude(status=VersionStatus.DRAFT).first()) if code else None
+    version = (
+        (
+            ReportVersion.objects.filter(verification_code=code)
+            .exclude(pdf_sha256="")
+            .exclude(status=VersionStatus.DRAFT)
+            .first()
+        )
+        if code
+        else None
+    )
     if version is None or not hmac.compare_digest(version.pdf_sha256, sha256):
         return None
     return version

@@ -59,8 +59,14 @@ WRITABLE_STATUSES = frozenset({S.IN_REVIEW, S.CONSULTATION, S.AWAITING_RECORDS})
 # Where a signed report may be amended: signed and waiting, or released.
 AMENDABLE_STATUSES = frozenset({S.REPORT_READY, S.DELIVERED, S.FOLLOW_UP})
 # What the draft form writes, as plain data (the service never sees a form).
-TEXT_FIELDS = ("summary", "diagnosis", "diagnosis_comment", "recommendations", "prognosis",
-               "follow_up")
+TEXT_FIELDS = (
+    "summary",
+    "diagnosis",
+    "diagnosis_comment",
+    "recommendations",
+    "prognosis",
+    "follow_up",
+)
 
 
 class ReportError(Exception):
@@ -90,16 +96,19 @@ def _case_as(actor, case_ref: UUID | str, allowed: Callable[..., bool]) -> Case:
     return case
 
 
-def _version_as(actor, version_ref: UUID | str, allowed: Callable[..., bool]
-                ) -> tuple[Case, ReportVersion]:
+def _version_as(
+    actor, version_ref: UUID | str, allowed: Callable[..., bool]
+) -> tuple[Case, ReportVersion]:
     try:
         case_uuid = ReportVersion.objects.values_list("report__case__uuid", flat=True).get(
-            uuid=version_ref)
+            uuid=version_ref
+        )
     except (ReportVersion.DoesNotExist, ValueError):
         raise Http404 from None
     case = _case_as(actor, case_uuid, allowed)
-    version = ReportVersion.objects.select_for_update().select_related("report").get(
-        uuid=version_ref)
+    version = (
+        ReportVersion.objects.select_for_update().select_related("report").get(uuid=version_ref)
+    )
     version.report.case = case
     return case, version
 
@@ -114,10 +123,17 @@ def _draft(report: Report) -> ReportVersion | None:
 
 # --- The draft -----------------------------------------------------------------------------
 def report_draft_save(
-    *, actor, case_ref: UUID | str, text: dict[str, str], diagnosis_opinion: str = "",
-    treatment_opinion: str = "", icd10: Icd10Code | None = None,
-    records: list[UUID | str] | None = None, attached_record: UUID | str | None = None,
-    answers: dict[int, str] | None = None, request=None,
+    *,
+    actor,
+    case_ref: UUID | str,
+    text: dict[str, str],
+    diagnosis_opinion: str = "",
+    treatment_opinion: str = "",
+    icd10: Icd10Code | None = None,
+    records: list[UUID | str] | None = None,
+    attached_record: UUID | str | None = None,
+    answers: dict[int, str] | None = None,
+    request=None,
 ) -> ReportVersion:
     """Save the specialist's draft (starting it on the first save). `answers` maps
     a question's position to its answer; `records` are the reviewed records' UUIDs.
@@ -132,13 +148,22 @@ def report_draft_save(
         draft = _draft(report)
         if draft is None:
             if report.versions.exists():
-                raise ReportError(_("This report is signed and can no longer be changed. To "
-                                    "change it, amend it: that makes a new version."))
+                raise ReportError(
+                    _(
+                        "This report is signed and can no longer be changed. To "
+                        "change it, amend it: that makes a new version."
+                    )
+                )
             if case.status not in WRITABLE_STATUSES:
                 raise ReportError(_("A report can be written while the case is in review."))
             draft = ReportVersion.objects.create(report=report, number=1, author=actor)
-            log_event(actor=actor, action="reports.version.started", obj=draft,
-                      request=request, new={"number": 1})
+            log_event(
+                actor=actor,
+                action="reports.version.started",
+                obj=draft,
+                request=request,
+                new={"number": 1},
+            )
         for field in TEXT_FIELDS:
             setattr(draft, field, (text.get(field) or "").strip())
         draft.diagnosis_opinion = diagnosis_opinion
@@ -148,12 +173,13 @@ def report_draft_save(
         draft.attached_record = None
         if attached_record:
             draft.attached_record = visible.filter(
-                uuid=attached_record, category=Category.SPECIALIST_REPORT,
-                mime="application/pdf").first()
+                uuid=attached_record, category=Category.SPECIALIST_REPORT, mime="application/pdf"
+            ).first()
             if draft.attached_record is None:
-                raise ReportError(_("The signed PDF named is not one of this case's checked "
-                                    "records."), [("attached_record", _("Choose a checked PDF "
-                                                                        "you uploaded."))])
+                raise ReportError(
+                    _("The signed PDF named is not one of this case's checked records."),
+                    [("attached_record", _("Choose a checked PDF you uploaded."))],
+                )
         draft.author = actor
         draft.save()
         if records is not None:
@@ -165,10 +191,15 @@ def report_draft_save(
 def _set_reviewed(version: ReportVersion, records: list[Record]) -> None:
     version.reviewed.all().delete()
     ReviewedRecord.objects.bulk_create(
-        ReviewedRecord(version=version, record=record, title=record.title,
-                       category=str(Category(record.category).label),
-                       service_date=record.service_date)
-        for record in records)
+        ReviewedRecord(
+            version=version,
+            record=record,
+            title=record.title,
+            category=str(Category(record.category).label),
+            service_date=record.service_date,
+        )
+        for record in records
+    )
 
 
 def _sync_answers(version: ReportVersion, case: Case, answers: dict[int, str] | None) -> None:
@@ -177,11 +208,17 @@ def _sync_answers(version: ReportVersion, case: Case, answers: dict[int, str] | 
     kept = {a.position: a.answer for a in version.answers.all()}
     version.answers.all().delete()
     ReportAnswer.objects.bulk_create(
-        ReportAnswer(version=version, question=question, position=question.position,
-                     question_text=question.text,
-                     answer=((answers or {}).get(question.position, kept.get(question.position))
-                             or "").strip())
-        for question in case.questions.all())
+        ReportAnswer(
+            version=version,
+            question=question,
+            position=question.position,
+            question_text=question.text,
+            answer=(
+                (answers or {}).get(question.position, kept.get(question.position)) or ""
+            ).strip(),
+        )
+        for question in case.questions.all()
+    )
 
 
 # --- Signing -----------------------------------------------------------------------------------
@@ -191,16 +228,24 @@ def signing_problems(version: ReportVersion) -> list[tuple[str, str]]:
     if not version.diagnosis_opinion:
         problems.append(("diagnosis_opinion", _("Choose your opinion on the diagnosis.")))
     elif version.diagnosis_opinion in NEEDS_DIAGNOSIS and not version.diagnosis.strip():
-        problems.append(("diagnosis", _(
-            "Write the second-opinion diagnosis: you chose “%(opinion)s”.")
-            % {"opinion": DiagnosisOpinion(version.diagnosis_opinion).label}))
+        problems.append(
+            (
+                "diagnosis",
+                _("Write the second-opinion diagnosis: you chose “%(opinion)s”.")
+                % {"opinion": DiagnosisOpinion(version.diagnosis_opinion).label},
+            )
+        )
     if not version.treatment_opinion:
         problems.append(("treatment_opinion", _("Choose your opinion on the treatment plan.")))
     for answer in version.answers.all():
         if not answer.answer.strip():
-            problems.append((f"answer_{answer.position}", _(
-                "Answer the patient's question %(n)s: “%(question)s”.")
-                % {"n": answer.position, "question": answer.question_text}))
+            problems.append(
+                (
+                    f"answer_{answer.position}",
+                    _("Answer the patient's question %(n)s: “%(question)s”.")
+                    % {"n": answer.position, "question": answer.question_text},
+                )
+            )
     if not version.reviewed.exists():
         problems.append(("records", _("Tick at least one record you reviewed.")))
     # The first report of a case whose patient asked for a consultation waits until
@@ -246,8 +291,13 @@ def report_sign(*, actor, case_ref: UUID | str, request=None) -> ReportVersion:
                 raise ReportError(_("This version is already signed."))
             raise ReportError(_("There is no draft to sign yet."))
         if case.status not in {S.IN_REVIEW, *AMENDABLE_STATUSES}:
-            raise ReportError(_("The case is at “%(status)s”: the report can be signed once "
-                                "the case is back in review.") % {"status": S(case.status).label})
+            raise ReportError(
+                _(
+                    "The case is at “%(status)s”: the report can be signed once "
+                    "the case is back in review."
+                )
+                % {"status": S(case.status).label}
+            )
         problems = signing_problems(draft)
         if problems:
             raise ReportError(_("The report is not ready to sign."), problems)
@@ -258,13 +308,20 @@ def report_sign(*, actor, case_ref: UUID | str, request=None) -> ReportVersion:
         draft.signed_at = now
         draft.verification_code = _unique_code()
         draft.save()
-        log_event(actor=actor, action="reports.version.signed", obj=draft, request=request,
-                  old={"status": V.DRAFT},
-                  new={"status": V.SIGNED, "number": draft.number,
-                       "verification_code": draft.verification_code})
+        log_event(
+            actor=actor,
+            action="reports.version.signed",
+            obj=draft,
+            request=request,
+            old={"status": V.DRAFT},
+            new={
+                "status": V.SIGNED,
+                "number": draft.number,
+                "verification_code": draft.verification_code,
+            },
+        )
         if case.status == S.IN_REVIEW:
-            case_transition(actor=actor, ref=case.uuid, to_status=S.REPORT_READY,
-                            request=request)
+            case_transition(actor=actor, ref=case.uuid, to_status=S.REPORT_READY, request=request)
         else:
             send_notices(case, NOTICE_REPORT_AMENDMENT_SIGNED, actor=actor, url_for=report_url)
         _queue_render(draft.pk)
@@ -282,22 +339,41 @@ def _queue_render(version_id: int) -> None:
 def _copy_as_draft(source: ReportVersion, *, actor, reason: str) -> ReportVersion:
     """A new draft that starts from what `source` says."""
     draft = ReportVersion.objects.create(
-        report=source.report, number=_newest_number(source.report) + 1, author=actor,
-        amendment_reason=reason, summary=source.summary,
-        diagnosis_opinion=source.diagnosis_opinion, diagnosis=source.diagnosis,
-        icd10_id=source.icd10_id, diagnosis_comment=source.diagnosis_comment,
-        treatment_opinion=source.treatment_opinion, recommendations=source.recommendations,
-        prognosis=source.prognosis, follow_up=source.follow_up,
+        report=source.report,
+        number=_newest_number(source.report) + 1,
+        author=actor,
+        amendment_reason=reason,
+        summary=source.summary,
+        diagnosis_opinion=source.diagnosis_opinion,
+        diagnosis=source.diagnosis,
+        icd10_id=source.icd10_id,
+        diagnosis_comment=source.diagnosis_comment,
+        treatment_opinion=source.treatment_opinion,
+        recommendations=source.recommendations,
+        prognosis=source.prognosis,
+        follow_up=source.follow_up,
         attached_record_id=source.attached_record_id,
     )
     ReportAnswer.objects.bulk_create(
-        ReportAnswer(version=draft, question_id=a.question_id, position=a.position,
-                     question_text=a.question_text, answer=a.answer)
-        for a in source.answers.all())
+        ReportAnswer(
+            version=draft,
+            question_id=a.question_id,
+            position=a.position,
+            question_text=a.question_text,
+            answer=a.answer,
+        )
+        for a in source.answers.all()
+    )
     ReviewedRecord.objects.bulk_create(
-        ReviewedRecord(version=draft, record_id=r.record_id, title=r.title,
-                       category=r.category, service_date=r.service_date)
-        for r in source.reviewed.all())
+        ReviewedRecord(
+            version=draft,
+            record_id=r.record_id,
+            title=r.title,
+            category=r.category,
+            service_date=r.service_date,
+        )
+        for r in source.reviewed.all()
+    )
     return draft
 
 
@@ -315,16 +391,24 @@ def report_amend(*, actor, case_ref: UUID | str, reason: str, request=None) -> R
         if newest.status == V.DRAFT:
             return newest  # already being amended (or a second click)
         if case.status not in AMENDABLE_STATUSES:
-            raise ReportError(_("The case is at “%(status)s”: its report cannot be amended now.")
-                              % {"status": S(case.status).label})
+            raise ReportError(
+                _("The case is at “%(status)s”: its report cannot be amended now.")
+                % {"status": S(case.status).label}
+            )
         if not reason:
-            raise ReportError(_("Give the reason for the amendment."),
-                              [("reason", _("Give the reason for the amendment."))])
+            raise ReportError(
+                _("Give the reason for the amendment."),
+                [("reason", _("Give the reason for the amendment."))],
+            )
         draft = _copy_as_draft(newest, actor=actor, reason=reason)
         _sync_answers(draft, case, None)
-        log_event(actor=actor, action="reports.version.amendment_started", obj=draft,
-                  request=request, new={"number": draft.number, "reason": reason,
-                                        "amends": newest.number})
+        log_event(
+            actor=actor,
+            action="reports.version.amendment_started",
+            obj=draft,
+            request=request,
+            new={"number": draft.number, "reason": reason, "amends": newest.number},
+        )
     return draft
 
 
@@ -350,28 +434,34 @@ def report_release(*, actor, version_ref: UUID | str, request=None) -> ReportVer
         if version.status != V.SIGNED:
             raise ReportError(_("Only a signed version waiting for release can be released."))
         if case.status not in AMENDABLE_STATUSES:
-            raise ReportError(_("The case is at “%(status)s”: the report cannot be released now.")
-                              % {"status": S(case.status).label})
+            raise ReportError(
+                _("The case is at “%(status)s”: the report cannot be released now.")
+                % {"status": S(case.status).label}
+            )
         now = timezone.now()
         version.status = V.RELEASED
         version.released_at = now
         version.released_by = actor
         version.save(update_fields=["status", "released_at", "released_by", "updated_at"])
-        ReportVersion.objects.filter(report=version.report, number__lt=version.number,
-                                     superseded_at__isnull=True).update(
-            superseded_at=now, superseded_by=version)
-        log_event(actor=actor, action="reports.version.released", obj=version, request=request,
-                  old={"status": V.SIGNED}, new={"status": V.RELEASED, "number": version.number})
+        ReportVersion.objects.filter(
+            report=version.report, number__lt=version.number, superseded_at__isnull=True
+        ).update(superseded_at=now, superseded_by=version)
+        log_event(
+            actor=actor,
+            action="reports.version.released",
+            obj=version,
+            request=request,
+            old={"status": V.SIGNED},
+            new={"status": V.RELEASED, "number": version.number},
+        )
         if case.status == S.REPORT_READY:
             case_transition(actor=actor, ref=case.uuid, to_status=S.DELIVERED, request=request)
         else:
-            send_notices(case, NOTICE_REPORT_AMENDMENT_RELEASED, actor=actor,
-                         url_for=report_url)
+            send_notices(case, NOTICE_REPORT_AMENDMENT_RELEASED, actor=actor, url_for=report_url)
     return version
 
 
-def report_return(*, actor, version_ref: UUID | str, comment: str, request=None
-                  ) -> ReportVersion:
+def report_return(*, actor, version_ref: UUID | str, comment: str, request=None) -> ReportVersion:
     """Send a signed version back to the specialist with a comment. It stays as it
     is (readable to the care team, never to the patient); a new draft starts from
     it, and the case goes back to review when it was waiting for release."""
@@ -384,26 +474,33 @@ def report_return(*, actor, version_ref: UUID | str, comment: str, request=None
         if version.status != V.SIGNED:
             raise ReportError(_("Only a signed version waiting for release can be returned."))
         if not comment:
-            raise ReportError(_("Say what the specialist should change."),
-                              [("comment", _("Say what the specialist should change."))])
+            raise ReportError(
+                _("Say what the specialist should change."),
+                [("comment", _("Say what the specialist should change."))],
+            )
         version.status = V.RETURNED
         version.returned_at = timezone.now()
         version.returned_by = actor
         version.return_comment = comment
-        version.save(update_fields=["status", "returned_at", "returned_by", "return_comment",
-                                    "updated_at"])
+        version.save(
+            update_fields=["status", "returned_at", "returned_by", "return_comment", "updated_at"]
+        )
         draft = _copy_as_draft(version, actor=version.author, reason=version.amendment_reason)
         _sync_answers(draft, case, None)
-        log_event(actor=actor, action="reports.version.returned", obj=version, request=request,
-                  old={"status": V.SIGNED},
-                  new={"status": V.RETURNED, "number": version.number, "comment": comment})
+        log_event(
+            actor=actor,
+            action="reports.version.returned",
+            obj=version,
+            request=request,
+            old={"status": V.SIGNED},
+            new={"status": V.RETURNED, "number": version.number, "comment": comment},
+        )
         # The comment is for the specialist: it is not the case event's reason, which
         # the patient reads on their timeline.
         if case.status == S.REPORT_READY:
             case_transition(actor=actor, ref=case.uuid, to_status=S.IN_REVIEW, request=request)
         else:
-            send_notices(case, NOTICE_REPORT_AMENDMENT_RETURNED, actor=actor,
-                         url_for=report_url)
+            send_notices(case, NOTICE_REPORT_AMENDMENT_RETURNED, actor=actor, url_for=report_url)
     return version
 
 
@@ -420,8 +517,12 @@ def report_pdf_store(*, version_id: int) -> str:
     from . import pdf
 
     with transaction.atomic():
-        version = (ReportVersion.objects.select_for_update(of=("self",))
-                   .select_related("report__case").filter(pk=version_id).first())
+        version = (
+            ReportVersion.objects.select_for_update(of=("self",))
+            .select_related("report__case")
+            .filter(pk=version_id)
+            .first()
+        )
         if version is None or version.status == V.DRAFT:
             return "nothing"
         if version.pdf_ready:
@@ -433,10 +534,15 @@ def report_pdf_store(*, version_id: int) -> str:
         version.pdf_sha256 = hashlib.sha256(data).hexdigest()
         version.pdf_size = len(data)
         version.pdf_stored_at = timezone.now()
-        version.save(update_fields=["pdf_key", "pdf_sha256", "pdf_size", "pdf_stored_at",
-                                    "updated_at"])
-        log_event(actor=None, action="reports.version.pdf_stored", obj=version,
-                  new={"sha256": version.pdf_sha256, "size": version.pdf_size})
+        version.save(
+            update_fields=["pdf_key", "pdf_sha256", "pdf_size", "pdf_stored_at", "updated_at"]
+        )
+        log_event(
+            actor=None,
+            action="reports.version.pdf_stored",
+            obj=version,
+            new={"sha256": version.pdf_sha256, "size": version.pdf_size},
+        )
     return "stored"
 
 
@@ -452,6 +558,10 @@ def versions_waiting_for_pdf() -> list[int]:
     with its database connection."""
     since = timezone.now() - PDF_LOST_AFTER
     with transaction.atomic():
-        return list(ReportVersion.objects.select_for_update(skip_locked=True, of=("self",))
-                    .filter(pdf_sha256="", signed_at__lt=since).exclude(status=V.DRAFT)
-                    .order_by("pk").values_list("pk", flat=True)[:500])
+        return list(
+            ReportVersion.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pdf_sha256="", signed_at__lt=since)
+            .exclude(status=V.DRAFT)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:500]
+        )

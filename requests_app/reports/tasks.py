@@ -27,7 +27,7 @@ def report_render(self, version_id: int) -> str:
             # The embedded default has no broker to retry through: the sweep will.
             log.warning("report version %s: storage unavailable; left for the sweep", version_id)
             return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2 ** self.request.retries, 1800)) from error
+        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 1800)) from error
 
 
 @shared_task

@@ -50,8 +50,12 @@ def _case(request, ref, *, log: bool = True):
     if log:
         case = case_for_viewer(viewer=request.user, ref=ref, request=request)
     else:
-        case = case_list(viewer=request.user).filter(uuid=ref).select_related(
-            "specialist", "case_manager").first()
+        case = (
+            case_list(viewer=request.user)
+            .filter(uuid=ref)
+            .select_related("specialist", "case_manager")
+            .first()
+        )
         if case is None:
             raise Http404
     if not selectors.sees_report(viewer=request.user, case=case):
@@ -73,11 +77,16 @@ def _author_case(request, ref, *, log: bool = True):
 def _report_form(request, case, draft, data=None) -> ReportForm:
     visible = list(records_for_viewer(viewer=request.user, case=case))
     return ReportForm(
-        data, initial=ReportForm.initial_for(draft),
+        data,
+        initial=ReportForm.initial_for(draft),
         records=visible,
-        attachable=[r for r in visible if r.category == Category.SPECIALIST_REPORT
-                    and r.mime == "application/pdf"],
-        questions=case.questions.all())
+        attachable=[
+            r
+            for r in visible
+            if r.category == Category.SPECIALIST_REPORT and r.mime == "application/pdf"
+        ],
+        questions=case.questions.all(),
+    )
 
 
 def _draft_of(case):
@@ -110,13 +119,19 @@ def report_case(request, ref):
     returned = next((v for v in versions if v.status == VersionStatus.RETURNED), None)
     is_author = selectors.is_author(viewer=user, case=case)
     context = {
-        "case": case, "versions": versions, "draft": draft, "newest_signed": newest_signed,
-        "returned": returned if draft and returned and returned.number == draft.number - 1
+        "case": case,
+        "versions": versions,
+        "draft": draft,
+        "newest_signed": newest_signed,
+        "returned": returned
+        if draft and returned and returned.number == draft.number - 1
         else None,
         "is_author": is_author,
         "is_manager": selectors.is_case_manager(viewer=user, case=case),
         "can_start": is_author and not versions and case.status in services.WRITABLE_STATUSES,
-        "can_amend": is_author and draft is None and newest_signed is not None
+        "can_amend": is_author
+        and draft is None
+        and newest_signed is not None
         and case.status in services.AMENDABLE_STATUSES,
     }
     return render(request, "reports/case_report.html", context)
@@ -131,14 +146,25 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
         **document_context(version),
         "is_owner": is_owner,
         "is_newest": newest is not None and newest.pk == version.pk,
-        "newest_url": "" if newest is None or newest.pk == version.pk else (
-            reverse("reports:case", args=[case.uuid]) if is_owner
-            else reverse("reports:version", args=[newest.uuid])),
-        "others": [v for v in selectors.versions_of(viewer=user, case=case)
-                   if v.pk != version.pk and v.status != VersionStatus.DRAFT],
-        "can_review": (selectors.is_case_manager(viewer=user, case=case)
-                       and version.status == VersionStatus.SIGNED and version.pdf_ready
-                       and newest is not None and newest.pk == version.pk),
+        "newest_url": ""
+        if newest is None or newest.pk == version.pk
+        else (
+            reverse("reports:case", args=[case.uuid])
+            if is_owner
+            else reverse("reports:version", args=[newest.uuid])
+        ),
+        "others": [
+            v
+            for v in selectors.versions_of(viewer=user, case=case)
+            if v.pk != version.pk and v.status != VersionStatus.DRAFT
+        ],
+        "can_review": (
+            selectors.is_case_manager(viewer=user, case=case)
+            and version.status == VersionStatus.SIGNED
+            and version.pdf_ready
+            and newest is not None
+            and newest.pk == version.pk
+        ),
         "return_form": return_form or ReturnForm(),
     }
     template = "reports/patient_report.html" if is_owner else "reports/version.html"
@@ -157,20 +183,26 @@ def version_detail(request, version_ref):
 def version_pdf(request, version_ref):
     """The signed PDF: a permission-checked stream (local files) or a presigned GET
     of about a minute (S3). Every download is in the access log."""
-    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request,
-                                           kind=AccessLog.Kind.DOWNLOAD)
+    version = selectors.version_for_viewer(
+        viewer=request.user, ref=version_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+    )
     if not version.pdf_ready:
         raise Http404
     case = version.report.case
     disposition = content_disposition(
-        f"SecondOp report {case.reference} v{version.number}.pdf", inline=False)
+        f"SecondOp report {case.reference} v{version.number}.pdf", inline=False
+    )
     if storage.s3_mode():
-        return redirect(storage.download_url(key=version.pdf_key, disposition=disposition,
-                                             content_type="application/pdf"))
+        return redirect(
+            storage.download_url(
+                key=version.pdf_key, disposition=disposition, content_type="application/pdf"
+            )
+        )
     if not default_storage.exists(version.pdf_key):
         raise Http404
-    response = FileResponse(default_storage.open(version.pdf_key, "rb"),
-                            content_type="application/pdf")
+    response = FileResponse(
+        default_storage.open(version.pdf_key, "rb"), content_type="application/pdf"
+    )
     response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, no-store"
     return response
@@ -183,15 +215,19 @@ def report_write(request, ref):
     case = _author_case(request, ref, log=request.method == "GET")
     draft, has_versions = _draft_of(case)
     if draft is None and (has_versions or case.status not in services.WRITABLE_STATUSES):
-        messages.info(request, _("There is no draft to write. A signed report is changed by "
-                                 "amending it.") if has_versions else
-                      _("A report can be written while the case is in review."))
+        messages.info(
+            request,
+            _("There is no draft to write. A signed report is changed by amending it.")
+            if has_versions
+            else _("A report can be written while the case is in review."),
+        )
         return redirect("reports:case", case.uuid)
     form = _report_form(request, case, draft, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            draft = services.report_draft_save(actor=request.user, case_ref=case.uuid,
-                                               request=request, **form.service_data())
+            draft = services.report_draft_save(
+                actor=request.user, case_ref=case.uuid, request=request, **form.service_data()
+            )
         except services.ReportError as error:
             form.add_error(None, error.message)
         else:
@@ -201,10 +237,16 @@ def report_write(request, ref):
             return redirect("reports:write", case.uuid)
     returned = None
     if draft is not None and draft.number > 1:
-        returned = draft.report.versions.filter(number=draft.number - 1,
-                                                status=VersionStatus.RETURNED).first()
-    context = {"case": case, "draft": draft, "form": form, "returned": returned,
-               "saved_at": _saved_at(draft) if draft else ""}
+        returned = draft.report.versions.filter(
+            number=draft.number - 1, status=VersionStatus.RETURNED
+        ).first()
+    context = {
+        "case": case,
+        "draft": draft,
+        "form": form,
+        "returned": returned,
+        "saved_at": _saved_at(draft) if draft else "",
+    }
     return render(request, "reports/write.html", context, status=400 if form.errors else 200)
 
 
@@ -216,17 +258,25 @@ def report_autosave(request, ref):
     draft, _has_versions = _draft_of(case)
     form = _report_form(request, case, draft, request.POST)
     if not form.is_valid():
-        return JsonResponse({"message": _("Not saved: some answers need correcting. Press Save "
-                                          "draft to see what."),
-                             "errors": form.errors.get_json_data()}, status=400)
+        return JsonResponse(
+            {
+                "message": _(
+                    "Not saved: some answers need correcting. Press Save draft to see what."
+                ),
+                "errors": form.errors.get_json_data(),
+            },
+            status=400,
+        )
     try:
-        draft = services.report_draft_save(actor=request.user, case_ref=case.uuid,
-                                           request=request, **form.service_data())
+        draft = services.report_draft_save(
+            actor=request.user, case_ref=case.uuid, request=request, **form.service_data()
+        )
     except services.ReportError as error:
         return JsonResponse({"message": error.message, "errors": {}}, status=409)
     saved_at = _saved_at(draft)
-    return JsonResponse({"saved_at": saved_at,
-                         "message": _("Saved at %(time)s") % {"time": saved_at}})
+    return JsonResponse(
+        {"saved_at": saved_at, "message": _("Saved at %(time)s") % {"time": saved_at}}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -241,15 +291,16 @@ def report_sign(request, ref):
     if draft is None:
         return redirect("reports:case", case.uuid)
     standing = consultation_standing(case=case)
-    context = {"case": case, "draft": draft,
-               "problems": services.signing_problems(draft),
-               "consultation": standing,
-               "consultation_url": reverse("consultations:detail",
-                                           args=[standing.consultation.uuid])
-               if standing and standing.consultation else
-               reverse("requests_app:staff_case", args=[case.uuid]),
-               "can_sign_now": case.status in {CaseStatus.IN_REVIEW,
-                                               *services.AMENDABLE_STATUSES}}
+    context = {
+        "case": case,
+        "draft": draft,
+        "problems": services.signing_problems(draft),
+        "consultation": standing,
+        "consultation_url": reverse("consultations:detail", args=[standing.consultation.uuid])
+        if standing and standing.consultation
+        else reverse("requests_app:staff_case", args=[case.uuid]),
+        "can_sign_now": case.status in {CaseStatus.IN_REVIEW, *services.AMENDABLE_STATUSES},
+    }
     return render(request, "reports/sign.html", context)
 
 
@@ -260,8 +311,11 @@ def _sign(request, case):
     except services.ReportError as error:
         messages.error(request, error.message)
         return redirect("reports:sign", case.uuid)
-    messages.success(request, _("Version %(n)s is signed. We are preparing its PDF; the case "
-                                "manager is told.") % {"n": version.number})
+    messages.success(
+        request,
+        _("Version %(n)s is signed. We are preparing its PDF; the case manager is told.")
+        % {"n": version.number},
+    )
     return redirect("reports:version", version.uuid)
 
 
@@ -272,16 +326,29 @@ def report_amend(request, ref):
     form = AmendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_amend(actor=request.user, case_ref=case.uuid,
-                                  reason=form.cleaned_data["reason"], request=request)
+            services.report_amend(
+                actor=request.user,
+                case_ref=case.uuid,
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
         except services.ReportError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, _("A new version is started from the signed one. Change "
-                                        "what needs changing, then sign it."))
+            messages.success(
+                request,
+                _(
+                    "A new version is started from the signed one. Change "
+                    "what needs changing, then sign it."
+                ),
+            )
             return redirect("reports:write", case.uuid)
-    return render(request, "reports/amend.html", {"case": case, "form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "reports/amend.html",
+        {"case": case, "form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- The case manager's review -------------------------------------------------------------------
@@ -307,8 +374,12 @@ def version_return(request, version_ref):
     form = ReturnForm(request.POST)
     if form.is_valid():
         try:
-            services.report_return(actor=request.user, version_ref=version.uuid,
-                                   comment=form.cleaned_data["comment"], request=request)
+            services.report_return(
+                actor=request.user,
+                version_ref=version.uuid,
+                comment=form.cleaned_data["comment"],
+                request=request,
+            )
         except services.ReportError as error:
             form.add_error(None, error.message)
         else:
@@ -356,11 +427,16 @@ def verify(request):
     checked before anything reads the body (a too-large one is never read)."""
     if request.method == "POST":
         if _verify_limited(request):
-            return render(request, "reports/verify.html", {"form": VerifyForm(),
-                                                            "limited": True}, status=429)
+            return render(
+                request, "reports/verify.html", {"form": VerifyForm(), "limited": True}, status=429
+            )
         if _content_length(request) > VERIFY_MAX_BODY:
-            return render(request, "reports/verify.html", {"form": VerifyForm(),
-                                                            "too_large": True}, status=413)
+            return render(
+                request,
+                "reports/verify.html",
+                {"form": VerifyForm(), "too_large": True},
+                status=413,
+            )
         refused = _csrf_refusal(request)
         if refused is not None:
             return refused
@@ -371,12 +447,12 @@ def verify(request):
             digest = hashlib.sha256()
             for chunk in form.cleaned_data["document"].chunks():
                 digest.update(chunk)
-            version = selectors.version_by_code(code=form.cleaned_data["code"],
-                                                sha256=digest.hexdigest())
+            version = selectors.version_by_code(
+                code=form.cleaned_data["code"], sha256=digest.hexdigest()
+            )
             if version is not None:
                 log_access(viewer=None, obj=version, request=request)
             result = {"version": version}
         else:
             status = 400
-    return render(request, "reports/verify.html", {"form": form, "result": result},
-                  status=status)
+    return render(request, "reports/verify.html", {"form": form, "result": result}, status=status)

@@ -10,8 +10,9 @@ D, T = DiagnosisOpinion, TreatmentOpinion
 DIAGNOSIS_PLAIN = {
     D.AGREES: _("The specialist agrees with your diagnosis."),
     D.REFINED: _("The specialist agrees with your diagnosis and makes it more precise."),
-    D.DIFFERENT: _("The specialist thinks your condition is different from the diagnosis you "
-                   "were given."),
+    D.DIFFERENT: _(
+        "The specialist thinks your condition is different from the diagnosis you were given."
+    ),
     D.UNDETERMINED: _("The specialist cannot say for sure yet: more tests are needed first."),
 }
 
@@ -24,7 +25,10 @@ TREATMENT_PLAIN = {
 # The tag colour of each opinion on the reading pages: agreement is green, a
 # change is yellow; nothing is red, because a different opinion is not an alarm.
 TONE = {
-    D.AGREES: "green", D.REFINED: "green", D.DIFFERENT: "yellow", D.UNDETERMINED: "grey",
+    D.AGREES: "green",
+    D.REFINED: "green",
+    D.DIFFERENT: "yellow",
+    D.UNDETERMINED: "grey",
 }
 TREATMENT_TONE = {T.AGREES: "green", T.CHANGES: "yellow", T.ALTERNATIVE: "yellow"}
 

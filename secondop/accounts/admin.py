@@ -37,8 +37,9 @@ class UserAdmin(BaseUserAdmin):
 
     def get_urls(self):
         return [
-            path("invite/", self.admin_site.admin_view(self.invite_view),
-                 name="accounts_user_invite"),
+            path(
+                "invite/", self.admin_site.admin_view(self.invite_view), name="accounts_user_invite"
+            ),
             *super().get_urls(),
         ]
 
@@ -55,11 +56,11 @@ class UserAdmin(BaseUserAdmin):
         """Each change goes through its service, which audits it; nothing else is saved."""
         try:
             if "role" in form.changed_data:
-                user_change_role(actor=request.user, user_id=obj.pk, role=obj.role,
-                                 request=request)
+                user_change_role(actor=request.user, user_id=obj.pk, role=obj.role, request=request)
             if "is_active" in form.changed_data:
-                user_set_active(actor=request.user, user_id=obj.pk, active=obj.is_active,
-                                request=request)
+                user_set_active(
+                    actor=request.user, user_id=obj.pk, active=obj.is_active, request=request
+                )
         except AccountChangeError as error:
             messages.error(request, str(error))
 
@@ -70,10 +71,16 @@ class UserAdmin(BaseUserAdmin):
         form = StaffInviteForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             user = staff_invite(actor=request.user, request=request, **form.cleaned_data)
-            messages.success(request, _("An invitation was emailed to %(email)s.") % {"email": user.email})
+            messages.success(
+                request, _("An invitation was emailed to %(email)s.") % {"email": user.email}
+            )
             return redirect("admin:accounts_user_changelist")
-        context = {**self.admin_site.each_context(request), "form": form,
-                   "title": _("Invite a staff member"), "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "title": _("Invite a staff member"),
+            "opts": self.model._meta,
+        }
         return render(request, "admin/accounts/user/invite.html", context)
 
 

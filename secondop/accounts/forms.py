@@ -33,7 +33,9 @@ class StaffInviteForm(forms.Form):
 
         email = self.cleaned_data["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("Someone already has an account with this email address."))
+            raise forms.ValidationError(
+                _("Someone already has an account with this email address.")
+            )
         return email
 
 
@@ -41,7 +43,8 @@ def _zone_choices():
     from secondop.timezones import iana_zones
 
     return [("", _("Choose your time zone"))] + [
-        (name, name.replace("_", " ")) for name in iana_zones()]
+        (name, name.replace("_", " ")) for name in iana_zones()
+    ]
 
 
 class TimeZoneForm(forms.Form):
@@ -49,12 +52,16 @@ class TimeZoneForm(forms.Form):
 
     time_zone = forms.ChoiceField(
         label=_("Your time zone"),
-        help_text=_("Every date and time SecondOp shows you is in this zone, and names it "
-                    "(for example EST)."),
+        help_text=_(
+            "Every date and time SecondOp shows you is in this zone, and names it "
+            "(for example EST)."
+        ),
         choices=_zone_choices,
         error_messages={
             "required": _("Choose your time zone from the list"),
-            "invalid_choice": _("“%(value)s” is not a time zone we know. Choose your time "
-                                "zone from the list, for example America/New York."),
+            "invalid_choice": _(
+                "“%(value)s” is not a time zone we know. Choose your time "
+                "zone from the list, for example America/New York."
+            ),
         },
     )

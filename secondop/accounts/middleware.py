@@ -29,8 +29,12 @@ class UserSessionsMiddleware:
         from allauth.usersessions.models import UserSession
 
         user = getattr(request, "user", None)
-        if (app_settings.TRACK_ACTIVITY and user is not None and user.is_authenticated
-                and request.session.session_key):
+        if (
+            app_settings.TRACK_ACTIVITY
+            and user is not None
+            and user.is_authenticated
+            and request.session.session_key
+        ):
             last = request.session.get(LAST_ACTIVITY_KEY)
             if last is None or time.time() - last > ACTIVITY_WRITE_INTERVAL:
                 UserSession.objects.create_from_request(request)
@@ -53,8 +57,11 @@ class IdleSessionTimeoutMiddleware:
                 logout(request)
                 messages.info(
                     request,
-                    _("For your privacy you were signed out after %(minutes)d minutes without "
-                      "activity. Please sign in again.") % {"minutes": minutes},
+                    _(
+                        "For your privacy you were signed out after %(minutes)d minutes without "
+                        "activity. Please sign in again."
+                    )
+                    % {"minutes": minutes},
                 )
                 return redirect_to_login(request.get_full_path())
             if last is None or now - last > ACTIVITY_WRITE_INTERVAL:
@@ -64,15 +71,17 @@ class IdleSessionTimeoutMiddleware:
 
 # Pages a staff member may use before enrolling MFA: enrolment itself, signing
 # out, re-authentication and email verification. Nothing with PHI.
-MFA_EXEMPT_URL_NAMES = frozenset({
-    "account_logout",
-    "account_reauthenticate",
-    "account_email_verification_sent",
-    "account_confirm_email",
-    "account_change_password",
-    "javascript-catalog",
-    "set_language",
-})
+MFA_EXEMPT_URL_NAMES = frozenset(
+    {
+        "account_logout",
+        "account_reauthenticate",
+        "account_email_verification_sent",
+        "account_confirm_email",
+        "account_change_password",
+        "javascript-catalog",
+        "set_language",
+    }
+)
 
 
 class StaffMFARequiredMiddleware:
@@ -102,7 +111,9 @@ class StaffMFARequiredMiddleware:
         if request.method == "GET":
             messages.info(
                 request,
-                _("Staff accounts are protected with two-factor authentication. "
-                  "Set up your authenticator app to continue."),
+                _(
+                    "Staff accounts are protected with two-factor authentication. "
+                    "Set up your authenticator app to continue."
+                ),
             )
         return redirect("mfa_activate_totp")

@@ -17,8 +17,27 @@ STAFF_ROLES = frozenset({Role.COORDINATOR, Role.SPECIALIST, Role.ADMIN})
 # Titles before a name and letters after it: "Dr. Helen Marsh, MD" is Helen Marsh.
 _HONORIFICS = frozenset({"dr", "doctor", "prof", "professor", "mr", "mrs", "ms", "miss", "mx"})
 # As written (case counts: "Anh Do" keeps his surname; "Helen Marsh MD" loses the MD).
-_POST_NOMINALS = frozenset({"MD", "DO", "PhD", "MPH", "MBA", "RN", "NP", "PA", "FACC", "FACS",
-                            "FACP", "FRCP", "Jr", "Sr", "II", "III", "IV"})
+_POST_NOMINALS = frozenset(
+    {
+        "MD",
+        "DO",
+        "PhD",
+        "MPH",
+        "MBA",
+        "RN",
+        "NP",
+        "PA",
+        "FACC",
+        "FACS",
+        "FACP",
+        "FRCP",
+        "Jr",
+        "Sr",
+        "II",
+        "III",
+        "IV",
+    }
+)
 
 
 def name_words(full_name: str) -> list[str]:

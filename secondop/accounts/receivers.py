@@ -21,13 +21,21 @@ from secondop.notifications.services import EmailText, notify
 
 def _security_notice(user, title: str) -> None:
     """Tell the person by email too (always on): if it was not them, they can act."""
-    notify(recipient=user, kind=Kind.SECURITY, title=title, url=reverse("usersessions_list"),
-           email=EmailText(
-               subject=title.rstrip("."),
-               sentence=_("%(what)s If this was not you, change your password now and write "
-                          "to %(support)s: we will help you lock the account.")
-               % {"what": title, "support": settings.SECONDOP_SUPPORT_EMAIL},
-               action=_("See where your account is signed in")))
+    notify(
+        recipient=user,
+        kind=Kind.SECURITY,
+        title=title,
+        url=reverse("usersessions_list"),
+        email=EmailText(
+            subject=title.rstrip("."),
+            sentence=_(
+                "%(what)s If this was not you, change your password now and write "
+                "to %(support)s: we will help you lock the account."
+            )
+            % {"what": title, "support": settings.SECONDOP_SUPPORT_EMAIL},
+            action=_("See where your account is signed in"),
+        ),
+    )
 
 
 @receiver(user_logged_in)
@@ -45,8 +53,9 @@ def on_logged_out(sender, request, user, **kwargs):
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # Never the password; the email tried is enough to spot an attack.
     tried = str(credentials.get("email") or credentials.get("username") or "")[:200]
-    log_event(actor=None, action="accounts.user.sign_in_failed", new={"email": tried},
-              request=request)
+    log_event(
+        actor=None, action="accounts.user.sign_in_failed", new={"email": tried}, request=request
+    )
 
 
 @receiver(user_signed_up)
@@ -72,12 +81,21 @@ def on_email_changed(sender, request, user, from_email_address, to_email_address
     if old_email is None:
         # allauth says "changed" when the first address of a new account is verified
         # at sign-up: nothing changed, so nobody is warned.
-        log_event(actor=user, action="accounts.user.email_verified", obj=user, request=request,
-                  new={"email": to_email_address.email})
+        log_event(
+            actor=user,
+            action="accounts.user.email_verified",
+            obj=user,
+            request=request,
+            new={"email": to_email_address.email},
+        )
         return
     log_event(
-        actor=user, action="accounts.user.email_changed", obj=user, request=request,
-        old={"email": old_email}, new={"email": to_email_address.email},
+        actor=user,
+        action="accounts.user.email_changed",
+        obj=user,
+        request=request,
+        old={"email": old_email},
+        new={"email": to_email_address.email},
     )
     _security_notice(user, _("The email address of your account was changed."))
     if old_email.lower() != to_email_address.email.lower():
@@ -86,12 +104,22 @@ def on_email_changed(sender, request, user, from_email_address, to_email_address
 
 @receiver(authenticator_added)
 def on_authenticator_added(sender, request, user, authenticator, **kwargs):
-    log_event(actor=user, action="accounts.mfa.added", obj=user, request=request,
-              new={"type": authenticator.type})
+    log_event(
+        actor=user,
+        action="accounts.mfa.added",
+        obj=user,
+        request=request,
+        new={"type": authenticator.type},
+    )
 
 
 @receiver(authenticator_removed)
 def on_authenticator_removed(sender, request, user, authenticator, **kwargs):
-    log_event(actor=user, action="accounts.mfa.removed", obj=user, request=request,
-              old={"type": authenticator.type})
+    log_event(
+        actor=user,
+        action="accounts.mfa.removed",
+        obj=user,
+        request=request,
+        old={"type": authenticator.type},
+    )
     _security_notice(user, _("Two-factor authentication was turned off on your account."))

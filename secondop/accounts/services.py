@@ -24,21 +24,29 @@ def email_changed_notice_queue(*, user: User, old_email: str) -> None:
     from .tasks import email_changed_notice_task
 
     # No sweep keeps this notice: with the broker down it is sent from the request.
-    queue_on_commit(email_changed_notice_task, user.pk, old_email,
-                    if_unqueued=lambda: email_changed_notice_send(user_id=user.pk,
-                                                                  old_email=old_email))
+    queue_on_commit(
+        email_changed_notice_task,
+        user.pk,
+        old_email,
+        if_unqueued=lambda: email_changed_notice_send(user_id=user.pk, old_email=old_email),
+    )
 
 
 def email_changed_notice_send(*, user_id: int, old_email: str) -> None:
     user = User.objects.get(pk=user_id)
-    context = {"user": user, "new_email": user.email,
-               "support_email": settings.SECONDOP_SUPPORT_EMAIL}
-    subject = " ".join(render_to_string("accounts/email/email_changed_subject.txt",
-                                        context).split())
+    context = {
+        "user": user,
+        "new_email": user.email,
+        "support_email": settings.SECONDOP_SUPPORT_EMAIL,
+    }
+    subject = " ".join(
+        render_to_string("accounts/email/email_changed_subject.txt", context).split()
+    )
     EmailMultiAlternatives(
         subject=subject,
         body=render_to_string("accounts/email/email_changed_message.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL, to=[old_email],
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[old_email],
     ).send()
 
 
@@ -52,12 +60,19 @@ def staff_invite(*, actor, email: str, full_name: str, role: str, request=None) 
     if role not in STAFF_ROLES:
         raise ValueError(f"{role!r} is not a staff role")
     user = User.objects.create_user(
-        email=email.strip().lower(), full_name=full_name.strip(), role=role,
+        email=email.strip().lower(),
+        full_name=full_name.strip(),
+        role=role,
         is_staff=(role == Role.ADMIN),
     )
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
-    log_event(actor=actor, action="accounts.staff.invited", obj=user, request=request,
-              new={"email": user.email, "role": role})
+    log_event(
+        actor=actor,
+        action="accounts.staff.invited",
+        obj=user,
+        request=request,
+        new={"email": user.email, "role": role},
+    )
     transaction.on_commit(lambda: _send_invitation(user))
     return user
 
@@ -65,14 +80,20 @@ def staff_invite(*, actor, email: str, full_name: str, role: str, request=None) 
 def staff_invitation_url(user: User) -> str:
     path = reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
     )
     return f"{settings.SITE_URL}{path}"
 
 
 def _send_invitation(user: User) -> None:
-    context = {"user": user, "invite_url": staff_invitation_url(user),
-               "role": Role(user.role).label}
+    context = {
+        "user": user,
+        "invite_url": staff_invitation_url(user),
+        "role": Role(user.role).label,
+    }
     subject = " ".join(render_to_string("accounts/email/staff_invite_subject.txt", context).split())
     message = EmailMultiAlternatives(
         subject=subject,
@@ -101,15 +122,22 @@ def user_change_role(*, actor, user_id: int, role: str, request=None) -> User:
     if role not in STAFF_ROLES or user.role not in STAFF_ROLES:
         raise AccountChangeError(
             "Only staff roles can be changed. A patient's account stays a patient's; "
-            "invite the person as staff with another email address instead.")
+            "invite the person as staff with another email address instead."
+        )
     if user.pk == actor.pk:
         raise AccountChangeError("You cannot change your own role.")
     old = user.role
     user.role = role
     user.is_staff = user.is_superuser = role == Role.ADMIN
     user.save(update_fields=["role", "is_staff", "is_superuser"])
-    log_event(actor=actor, action="accounts.user.role_changed", obj=user, request=request,
-              old={"role": old}, new={"role": role})
+    log_event(
+        actor=actor,
+        action="accounts.user.role_changed",
+        obj=user,
+        request=request,
+        old={"role": old},
+        new={"role": role},
+    )
     return user
 
 
@@ -124,8 +152,14 @@ def user_set_active(*, actor, user_id: int, active: bool, request=None) -> User:
         raise AccountChangeError("You cannot deactivate your own account.")
     user.is_active = active
     user.save(update_fields=["is_active"])
-    log_event(actor=actor, action="accounts.user." + ("reactivated" if active else "deactivated"),
-              obj=user, request=request, old={"is_active": not active}, new={"is_active": active})
+    log_event(
+        actor=actor,
+        action="accounts.user." + ("reactivated" if active else "deactivated"),
+        obj=user,
+        request=request,
+        old={"is_active": not active},
+        new={"is_active": active},
+    )
     if not active:
         from allauth.usersessions.models import UserSession
 
@@ -134,8 +168,7 @@ def user_set_active(*, actor, user_id: int, active: bool, request=None) -> User:
 
 
 @transaction.atomic
-def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False,
-                       request=None) -> User:
+def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False, request=None) -> User:
     """The zone `actor` reads times in: an IANA name from secondop.timezones'
     list (anything else is refused). `only_if_unset`: the browser's guess on a
     first sign-in, which never replaces a zone the person already has."""
@@ -149,7 +182,13 @@ def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False,
     old = user.time_zone
     user.time_zone = time_zone
     user.save(update_fields=["time_zone"])
-    log_event(actor=actor, action="accounts.user.time_zone_changed", obj=user, request=request,
-              old={"time_zone": old}, new={"time_zone": time_zone})
+    log_event(
+        actor=actor,
+        action="accounts.user.time_zone_changed",
+        obj=user,
+        request=request,
+        old={"time_zone": old},
+        new={"time_zone": time_zone},
+    )
     actor.time_zone = time_zone
     return user

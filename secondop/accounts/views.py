@@ -33,17 +33,25 @@ def time_zone(request):
     they live in (their request), so they have no such page."""
     if not request.user.is_clinical_staff:
         raise Http404
-    form = TimeZoneForm(request.POST or None,
-                        initial={"time_zone": request.user.time_zone or settings.TIME_ZONE})
+    form = TimeZoneForm(
+        request.POST or None, initial={"time_zone": request.user.time_zone or settings.TIME_ZONE}
+    )
     if request.method == "POST" and form.is_valid():
-        services.user_set_time_zone(actor=request.user, request=request,
-                                    time_zone=form.cleaned_data["time_zone"])
-        messages.success(request, _("Your time zone is saved: %(zone)s.") % {
-            "zone": form.cleaned_data["time_zone"].replace("_", " ")})
+        services.user_set_time_zone(
+            actor=request.user, request=request, time_zone=form.cleaned_data["time_zone"]
+        )
+        messages.success(
+            request,
+            _("Your time zone is saved: %(zone)s.")
+            % {"zone": form.cleaned_data["time_zone"].replace("_", " ")},
+        )
         return redirect("accounts:time_zone")
-    return render(request, "accounts/time_zone.html",
-                  {"form": form, "now_shown": format_local(timezone.now())},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/time_zone.html",
+        {"form": form, "now_shown": format_local(timezone.now())},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -54,6 +62,10 @@ def time_zone_from_browser(request):
     form = TimeZoneForm(request.POST)
     if not form.is_valid():
         return HttpResponse(status=400)
-    services.user_set_time_zone(actor=request.user, request=request, only_if_unset=True,
-                                time_zone=form.cleaned_data["time_zone"])
+    services.user_set_time_zone(
+        actor=request.user,
+        request=request,
+        only_if_unset=True,
+        time_zone=form.cleaned_data["time_zone"],
+    )
     return HttpResponse(status=204)

@@ -21,8 +21,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
     """Who did what to which object, and when. The old and new values stay out of
     the admin: they can hold answers (an amendment's diagnosis, a reason)."""
 
-    fields = ["created_at", "action", "actor", "object_type", "object_id", "object_repr",
-              "ip_address"]
+    fields = [
+        "created_at",
+        "action",
+        "actor",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "ip_address",
+    ]
     list_display = ["created_at", "action", "actor", "object_repr", "ip_address"]
     list_filter = ["action"]
     search_fields = ["action", "object_id", "object_repr", "actor__email"]

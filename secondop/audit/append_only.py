@@ -55,7 +55,9 @@ def unguard_sql(vendor: str) -> list[str]:
         return [f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}" for table in TABLES]
     if vendor == "sqlite":
         return [
-            f"DROP TRIGGER IF EXISTS {table}_no_{op}" for table in TABLES for op in ("update", "delete")
+            f"DROP TRIGGER IF EXISTS {table}_no_{op}"
+            for table in TABLES
+            for op in ("update", "delete")
         ]
     return []
 
@@ -134,7 +136,9 @@ def _check_roles(cursor, role: str) -> None:
     cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
     row = cursor.fetchone()
     if row is None:
-        raise RuntimeRoleError(f"Role {role} does not exist: create it first (docker/postgres-init/).")
+        raise RuntimeRoleError(
+            f"Role {role} does not exist: create it first (docker/postgres-init/)."
+        )
     if row[0]:
         raise RuntimeRoleError(f"Role {role} is a superuser (or bypasses RLS): nothing binds it.")
     for table in TABLES:

@@ -12,8 +12,12 @@ class AuditEvent(models.Model):
     """A change: who did what to which object, with old and new values."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("actor"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     action = models.CharField(_("action"), max_length=100)  # e.g. requests.case.submitted
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
@@ -47,8 +51,12 @@ class AccessLog(models.Model):
         LIST = "list", _("Listed")
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("who"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind)
     object_type = models.CharField(_("object type"), max_length=100)

@@ -9,8 +9,10 @@ def access_by_person(*, obj) -> QuerySet:
     person reading their own record is not logged)."""
     return (
         AccessLog.objects.filter(
-            object_type=obj._meta.label_lower, object_id=str(obj.pk),
-            kind__in=[AccessLog.Kind.VIEW, AccessLog.Kind.DOWNLOAD], actor__isnull=False,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            kind__in=[AccessLog.Kind.VIEW, AccessLog.Kind.DOWNLOAD],
+            actor__isnull=False,
         )
         .values("actor_id", "actor__full_name", "actor__role")
         .annotate(times=Count("id"), last=Max("created_at"))

@@ -50,7 +50,9 @@ def log_event(
     )
 
 
-def log_access(*, viewer, obj: models.Model, kind: str = AccessLog.Kind.VIEW, request=None) -> AccessLog:
+def log_access(
+    *, viewer, obj: models.Model, kind: str = AccessLog.Kind.VIEW, request=None
+) -> AccessLog:
     """Record a read or download of PHI, in the same request that serves it."""
     object_type, object_id, object_repr = _describe(obj)
     return AccessLog.objects.create(
@@ -64,7 +66,9 @@ def log_access(*, viewer, obj: models.Model, kind: str = AccessLog.Kind.VIEW, re
     )
 
 
-def log_access_list(*, viewer, model: type[models.Model], shown: list[str], request=None) -> AccessLog | None:
+def log_access_list(
+    *, viewer, model: type[models.Model], shown: list[str], request=None
+) -> AccessLog | None:
     """Record a list that shows PHI (patients' names): one row per page, with what
     it showed. An empty list shows nobody and writes nothing."""
     if not shown:

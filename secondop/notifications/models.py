@@ -21,8 +21,7 @@ class Kind(models.TextChoices):
     OFFER_ACCEPTED = "offer_accepted", _("A specialist accepts a case")
     OFFER_DECLINED = "offer_declined", _("A specialist declines a case or lets the offer expire")
     OFFER_WITHDRAWN = "offer_withdrawn", _("An offer to you is taken back")
-    CREDENTIALING = "credentialing", _("A state licence is verified, refused or about to "
-                                       "expire")
+    CREDENTIALING = "credentialing", _("A state licence is verified, refused or about to expire")
     REPORT_SUBMITTED = "report_submitted", _("A specialist's report is ready to check")
     REPORT_RETURNED = "report_returned", _("A report is returned for changes")
     REPORT_RELEASED = "report_released", _("A report is released to the patient")
@@ -43,16 +42,43 @@ _CASE_PARTIES = {Kind.CASE_UPDATE, Kind.WITHDRAWN, Kind.CANCELLED, Kind.CLOSED, 
 # The two people who meet at a consultation (the patient and the specialist).
 _CONSULTATION_PARTIES = {Kind.CONSULTATION, Kind.REMINDER}
 KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
-    "patient": frozenset(_CASE_PARTIES | _CONSULTATION_PARTIES
-                         | {Kind.SUBMITTED, Kind.RECORDS_REQUESTED, Kind.OFFER_ACCEPTED,
-                            Kind.REPORT_RELEASED, Kind.FOLLOW_UP}),
-    "coordinator": frozenset(_CASE_PARTIES | {Kind.SUBMITTED, Kind.AMENDED, Kind.OVERDUE,
-                                              Kind.RECORDS_RECEIVED, Kind.OFFER_ACCEPTED,
-                                              Kind.OFFER_DECLINED, Kind.REPORT_SUBMITTED}),
-    "specialist": frozenset(_CASE_PARTIES | _CONSULTATION_PARTIES
-                            | {Kind.AMENDED, Kind.OVERDUE, Kind.OFFER_MADE, Kind.OFFER_WITHDRAWN,
-                               Kind.REPORT_RETURNED, Kind.REPORT_RELEASED, Kind.FOLLOW_UP,
-                               Kind.CREDENTIALING}),
+    "patient": frozenset(
+        _CASE_PARTIES
+        | _CONSULTATION_PARTIES
+        | {
+            Kind.SUBMITTED,
+            Kind.RECORDS_REQUESTED,
+            Kind.OFFER_ACCEPTED,
+            Kind.REPORT_RELEASED,
+            Kind.FOLLOW_UP,
+        }
+    ),
+    "coordinator": frozenset(
+        _CASE_PARTIES
+        | {
+            Kind.SUBMITTED,
+            Kind.AMENDED,
+            Kind.OVERDUE,
+            Kind.RECORDS_RECEIVED,
+            Kind.OFFER_ACCEPTED,
+            Kind.OFFER_DECLINED,
+            Kind.REPORT_SUBMITTED,
+        }
+    ),
+    "specialist": frozenset(
+        _CASE_PARTIES
+        | _CONSULTATION_PARTIES
+        | {
+            Kind.AMENDED,
+            Kind.OVERDUE,
+            Kind.OFFER_MADE,
+            Kind.OFFER_WITHDRAWN,
+            Kind.REPORT_RETURNED,
+            Kind.REPORT_RELEASED,
+            Kind.FOLLOW_UP,
+            Kind.CREDENTIALING,
+        }
+    ),
     "admin": frozenset({Kind.CREDENTIALING}),
 }
 
@@ -99,8 +125,9 @@ class Notification(models.Model):
     # The notification whose email carried this one (itself when it went alone, or
     # the first of a digest): several notices to one person within a few minutes
     # go out as one email.
-    emailed_with = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    emailed_with = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -118,8 +145,9 @@ class Notification(models.Model):
     # An iCalendar file the email carries (text/calendar; method=...). Like the email
     # itself it holds no medical detail: a time, a reference and a link to sign in.
     calendar_ics = models.TextField(_("calendar file"), blank=True)
-    calendar_method = models.CharField(_("calendar method"), max_length=10,
-                                       choices=CalendarMethod, blank=True)
+    calendar_method = models.CharField(
+        _("calendar method"), max_length=10, choices=CalendarMethod, blank=True
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -159,7 +187,8 @@ class Notification(models.Model):
                 name="notif_sent_has_time",
             ),
             models.CheckConstraint(
-                condition=~models.Q(email_status="pending") | models.Q(next_attempt_at__isnull=False),
+                condition=~models.Q(email_status="pending")
+                | models.Q(next_attempt_at__isnull=False),
                 name="notif_pending_has_next_attempt",
             ),
             models.CheckConstraint(
@@ -169,7 +198,9 @@ class Notification(models.Model):
             # A calendar file always says what it is, and a method comes with its file.
             models.CheckConstraint(
                 condition=models.Q(calendar_ics="", calendar_method="")
-                | (~models.Q(calendar_ics="") & models.Q(calendar_method__in=["REQUEST", "CANCEL"])),
+                | (
+                    ~models.Q(calendar_ics="") & models.Q(calendar_method__in=["REQUEST", "CANCEL"])
+                ),
                 name="notif_calendar_with_method",
             ),
         ]

@@ -44,8 +44,9 @@ def email_preferences(*, user) -> dict[str, bool]:
     """Every kind a person can receive and switch, with its current setting."""
     saved = dict(EmailPreference.objects.filter(user=user).values_list("kind", "enabled"))
     mine = KINDS_FOR_ROLE.get(user.role, frozenset())
-    return {k.value: saved.get(k.value, True) for k in Kind
-            if k in mine and k not in ALWAYS_EMAILED}
+    return {
+        k.value: saved.get(k.value, True) for k in Kind if k in mine and k not in ALWAYS_EMAILED
+    }
 
 
 def notifications_due_for_sweep(*, older_than: timedelta, limit: int = 500) -> list[int]:
@@ -64,5 +65,6 @@ def notifications_due_for_sweep(*, older_than: timedelta, limit: int = 500) -> l
     lease_over = Q(email_status=EmailStatus.SENDING, lease_until__lt=now)
     return list(
         Notification.objects.filter(lost_task | email_overdue | lease_over)
-        .order_by("created_at").values_list("pk", flat=True)[:limit]
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
     )

@@ -70,9 +70,16 @@ class EmailText:
     action: str = ""
 
 
-def notify(*, recipient, kind: str, title: str, url: str = "", reference: str = "",
-           email: EmailText | None = None,
-           calendar: CalendarInvite | None = None) -> Notification:
+def notify(
+    *,
+    recipient,
+    kind: str,
+    title: str,
+    url: str = "",
+    reference: str = "",
+    email: EmailText | None = None,
+    calendar: CalendarInvite | None = None,
+) -> Notification:
     """Write the notification in the caller's transaction; deliver it after commit.
 
     If the transaction rolls back, nothing is sent. If the broker is unreachable
@@ -87,8 +94,11 @@ def notify(*, recipient, kind: str, title: str, url: str = "", reference: str = 
     """
     wanted = email_wanted(user=recipient, kind=kind)
     now = timezone.now()
-    wait = settings.NOTIFICATIONS_DIGEST_WINDOW if kind not in ALWAYS_EMAILED and not calendar \
+    wait = (
+        settings.NOTIFICATIONS_DIGEST_WINDOW
+        if kind not in ALWAYS_EMAILED and not calendar
         else timedelta(0)
+    )
     notification = Notification.objects.create(
         recipient=recipient,
         kind=kind,
@@ -107,8 +117,11 @@ def notify(*, recipient, kind: str, title: str, url: str = "", reference: str = 
     if wanted and wait:
         # In-app at once (above); the email when the window ends, with whatever else
         # for this person is waiting by then. Lost, the sweep sends it a little later.
-        transaction.on_commit(lambda: notification_enqueue(
-            notification_id=notification.pk, countdown=wait.total_seconds() + 1))
+        transaction.on_commit(
+            lambda: notification_enqueue(
+                notification_id=notification.pk, countdown=wait.total_seconds() + 1
+            )
+        )
     return notification
 
 
@@ -124,8 +137,11 @@ def notification_enqueue(*, notification_id: int, countdown: float | None = None
     try:
         notification_deliver_task.apply_async((notification_id,), countdown=countdown)
     except Exception:  # the broker is down: the sweep will pick the row up
-        logger.warning("Could not queue notification %s; the sweep will retry it.",
-                       notification_id, exc_info=True)
+        logger.warning(
+            "Could not queue notification %s; the sweep will retry it.",
+            notification_id,
+            exc_info=True,
+        )
 
 
 def notification_deliver(*, notification_id: int) -> datetime | None:
@@ -138,8 +154,11 @@ def notification_deliver(*, notification_id: int) -> datetime | None:
     if Notification.objects.filter(pk=notification_id, delivered_at__isnull=True).update(
         delivered_at=timezone.now()
     ):
-        recipient = Notification.objects.filter(pk=notification_id).values_list(
-            "recipient_id", flat=True).first()
+        recipient = (
+            Notification.objects.filter(pk=notification_id)
+            .values_list("recipient_id", flat=True)
+            .first()
+        )
         unread_count_changed(user_id=recipient)
     n = notification_claim_email(notification_id=notification_id)
     if n is None:
@@ -183,10 +202,11 @@ def notification_claim_email(*, notification_id: int) -> Notification | None:
             waiting = Q(email_status=EmailStatus.PENDING) | lease_over
             others = list(
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(waiting, recipient_id=n.recipient_id,
-                        created_at__gte=n.created_at - window)
-                .exclude(pk=n.pk).exclude(kind__in=ALWAYS_EMAILED).filter(calendar_ics="")
-                .order_by("created_at", "pk")[:DIGEST_MAX - 1]
+                .filter(waiting, recipient_id=n.recipient_id, created_at__gte=n.created_at - window)
+                .exclude(pk=n.pk)
+                .exclude(kind__in=ALWAYS_EMAILED)
+                .filter(calendar_ics="")
+                .order_by("created_at", "pk")[: DIGEST_MAX - 1]
             )
         lease = now + settings.NOTIFICATIONS_EMAIL_LEASE
         claimed = []
@@ -198,8 +218,9 @@ def notification_claim_email(*, notification_id: int) -> Notification | None:
             row.lease_until = lease
             row.next_attempt_at = None
             row.email_attempts += 1
-            row.save(update_fields=["email_status", "lease_until", "next_attempt_at",
-                                    "email_attempts"])
+            row.save(
+                update_fields=["email_status", "lease_until", "next_attempt_at", "email_attempts"]
+            )
             row.recipient = n.recipient
             claimed.append(row)
     n.digest = claimed
@@ -217,8 +238,11 @@ def _give_up_lost(n: Notification) -> None:
 def notification_message_id(n: Notification) -> str:
     """The same on every attempt: a resend (see README) can be recognised as one.
     A digest takes the id of its oldest notification."""
-    domain = (parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-              or urlsplit(settings.SITE_URL).hostname or "secondop.local")
+    domain = (
+        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+        or urlsplit(settings.SITE_URL).hostname
+        or "secondop.local"
+    )
     first = min(row.pk for row in getattr(n, "digest", None) or [n])
     return f"<notification-{first}@{domain}>"
 
@@ -234,18 +258,27 @@ def _attempt_email(n: Notification) -> datetime | None:
     except Exception as exc:
         reason, transient = _describe(exc), _is_transient(exc)
         # No traceback for SMTP errors: their text often carries the address.
-        logger.log(logging.WARNING if transient else logging.ERROR,
-                   "Email for notification %s failed: %s", n.pk, reason,
-                   exc_info=not isinstance(exc, smtplib.SMTPException))
+        logger.log(
+            logging.WARNING if transient else logging.ERROR,
+            "Email for notification %s failed: %s",
+            n.pk,
+            reason,
+            exc_info=not isinstance(exc, smtplib.SMTPException),
+        )
         return _batch_failed(rows, reason=reason, transient=transient)
     if not accepted:
         return _batch_failed(rows, reason="No recipient accepted", transient=False)
     # The email is out, so it is recorded as sent even if our lease ran out meanwhile
     # and another worker has the rows: this is the window in which a resend happens.
     Notification.objects.filter(pk__in=[row.pk for row in rows]).exclude(
-        email_status=EmailStatus.SENT).update(
-        email_status=EmailStatus.SENT, emailed_at=timezone.now(), lease_until=None,
-        next_attempt_at=None, failure_reason="", emailed_with=rows[0].pk,
+        email_status=EmailStatus.SENT
+    ).update(
+        email_status=EmailStatus.SENT,
+        emailed_at=timezone.now(),
+        lease_until=None,
+        next_attempt_at=None,
+        failure_reason="",
+        emailed_with=rows[0].pk,
     )
     return None
 
@@ -300,8 +333,10 @@ def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _msg in exc.recipients.values()]
         return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError
-                  | smtplib.SMTPAuthenticationError):
+    if isinstance(
+        exc,
+        smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError,
+    ):
         return True
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
@@ -332,8 +367,11 @@ def notification_link(url: str) -> str:
 def _email_lines(n: Notification) -> dict[str, str]:
     """What one notification says in an email: a subject, a sentence, the link's words."""
     if n.email_subject and n.email_sentence:
-        return {"subject": n.email_subject, "sentence": n.email_sentence,
-                "action": n.email_action or gettext("Sign in to see it")}
+        return {
+            "subject": n.email_subject,
+            "sentence": n.email_sentence,
+            "action": n.email_action or gettext("Sign in to see it"),
+        }
     if n.reference:
         news = gettext("There is news on %(ref)s") % {"ref": n.reference}
         sentence = gettext("There is news on %(ref)s.") % {"ref": n.reference}
@@ -356,8 +394,10 @@ def _send_email(n: Notification, rows: list[Notification] | None = None) -> int:
     # No medical detail in email: what happened, in the words of the app that said
     # it (checked by the privacy test), the reference and a link through sign-in.
     rows = rows or [n]
-    items = [{**_email_lines(row), "link": notification_link(row.url), "notification": row}
-             for row in rows]
+    items = [
+        {**_email_lines(row), "link": notification_link(row.url), "notification": row}
+        for row in rows
+    ]
     name = n.recipient.greeting_name()
     context = {
         "notification": n,
@@ -373,14 +413,19 @@ def _send_email(n: Notification, rows: list[Notification] | None = None) -> int:
     text = render_to_string("notifications/email/notification_message.txt", context)
     html = render_to_string("notifications/email/notification_message.html", context)
     message = EmailMultiAlternatives(
-        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[n.recipient.email], headers={"Message-ID": notification_message_id(n)},
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[n.recipient.email],
+        headers={"Message-ID": notification_message_id(n)},
     )
     message.attach_alternative(html, "text/html")
     if n.calendar_ics:
         # The method is a parameter of the part's type as well as inside the file:
         # mail clients read it there to offer "add to calendar" (RFC 6047).
-        name = "cancellation.ics" if n.calendar_method == CalendarMethod.CANCEL else "invitation.ics"
+        name = (
+            "cancellation.ics" if n.calendar_method == CalendarMethod.CANCEL else "invitation.ics"
+        )
         message.attach(name, n.calendar_ics, f"text/calendar; method={n.calendar_method}")
     return message.send()
 
@@ -424,5 +469,10 @@ def email_preferences_update(*, actor, enabled: dict[str, bool]) -> None:
         EmailPreference.objects.update_or_create(user=actor, kind=kind, defaults={"enabled": on})
     after = email_preferences(user=actor)
     if after != before:
-        log_event(actor=actor, action="notifications.preferences.changed", obj=actor,
-                  old=before, new=after)
+        log_event(
+            actor=actor,
+            action="notifications.preferences.changed",
+            obj=actor,
+            old=before,
+            new=after,
+        )

@@ -20,13 +20,17 @@ def test_the_email_change_notice_goes_to_the_old_address(
     from allauth.account.signals import email_changed
 
     old = EmailAddress.objects.get(user=patient)
-    new = EmailAddress.objects.create(user=patient, email="someone-new@example.com",
-                                      verified=True)
+    new = EmailAddress.objects.create(user=patient, email="someone-new@example.com", verified=True)
     patient.email = new.email
     patient.save(update_fields=["email"])
     with django_capture_on_commit_callbacks(execute=True):
-        email_changed.send(sender=type(patient), request=None, user=patient,
-                           from_email_address=old, to_email_address=new)
+        email_changed.send(
+            sender=type(patient),
+            request=None,
+            user=patient,
+            from_email_address=old,
+            to_email_address=new,
+        )
     to_old = [m for m in mail.outbox if m.to == ["pat@example.com"]]
     assert len(to_old) == 1
     assert "someone-new@example.com" in to_old[0].body
@@ -62,8 +66,7 @@ def test_turning_mfa_off_or_new_codes_always_ask_for_the_password_again(client, 
     assert "reauthenticate" in response.url
 
 
-def test_a_patient_is_asked_again_before_enrolling_long_after_signing_in(client, patient,
-                                                                          settings):
+def test_a_patient_is_asked_again_before_enrolling_long_after_signing_in(client, patient, settings):
     settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 1
     client.post(reverse("account_login"), {"login": patient.email, "password": PASSWORD})
     time.sleep(1.2)
@@ -72,13 +75,25 @@ def test_a_patient_is_asked_again_before_enrolling_long_after_signing_in(client,
 
 
 def test_passwords_need_12_characters_and_are_hashed_with_argon2(client):
-    response = client.post(reverse("account_signup"), {
-        "full_name": "Short Pass", "email": "short@example.com",
-        "password1": "Tr0ub4dor&3", "password2": "Tr0ub4dor&3"})  # 11 characters
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "full_name": "Short Pass",
+            "email": "short@example.com",
+            "password1": "Tr0ub4dor&3",
+            "password2": "Tr0ub4dor&3",
+        },
+    )  # 11 characters
     assert "at least 12 characters" in response.content.decode()
-    client.post(reverse("account_signup"), {
-        "full_name": "Long Pass", "email": "long@example.com",
-        "password1": "correct-horse-staple", "password2": "correct-horse-staple"})
+    client.post(
+        reverse("account_signup"),
+        {
+            "full_name": "Long Pass",
+            "email": "long@example.com",
+            "password1": "correct-horse-staple",
+            "password2": "correct-horse-staple",
+        },
+    )
     from secondop.accounts.models import User
 
     user = User.objects.get(email="long@example.com")

@@ -26,8 +26,9 @@ def _title(html: str) -> str:
 
 
 def _h1(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
-                           .group(1)).split())
+    return " ".join(
+        re.sub(r"<[^>]+>", "", re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)).split()
+    )
 
 
 def _confirmation_link(message) -> str:
@@ -81,24 +82,30 @@ def test_a_link_opened_in_another_browser_confirms_but_signs_nobody_in(client):
     assert not response.wsgi_request.user.is_authenticated
 
 
-@pytest.mark.parametrize(("name", "title"), [
-    ("account_login", "Sign in"),
-    ("account_signup", "Create an account"),
-    ("account_reset_password", "Reset your password"),
-    ("account_reset_password_done", "Check your email"),
-    ("account_email_verification_sent", "Check your email"),
-])
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("account_login", "Sign in"),
+        ("account_signup", "Create an account"),
+        ("account_reset_password", "Reset your password"),
+        ("account_reset_password_done", "Check your email"),
+        ("account_email_verification_sent", "Check your email"),
+    ],
+)
 def test_entrance_pages_have_sentence_case_titles_in_our_words(client, name, title):
     html = client.get(reverse(name)).content.decode()
     assert _title(html) == f"{title} · SecondOp"
 
 
-@pytest.mark.parametrize(("name", "title"), [
-    ("account_email", "Email address"),
-    ("account_change_password", "Change password"),
-    ("mfa_index", "Two-factor authentication"),
-    ("usersessions_list", "Signed-in devices"),
-])
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        ("account_email", "Email address"),
+        ("account_change_password", "Change password"),
+        ("mfa_index", "Two-factor authentication"),
+        ("usersessions_list", "Signed-in devices"),
+    ],
+)
 def test_account_pages_we_did_not_rewrite_are_in_sentence_case_too(client, name, title):
     user = UserFactory(email="pat@example.com")
     client.force_login(user)
@@ -113,12 +120,14 @@ def test_sentence_case_keeps_names_acronyms_and_links():
     assert sentence_case("Two-Factor Authentication") == "Two-factor authentication"
     assert sentence_case("Enter Sign-In Code") == "Enter sign-in code"
     assert sentence_case("Activate TOTP With SecondOp") == "Activate TOTP with SecondOp"
-    assert sentence_case('Read <a href="/Help">The Guide</a>') == \
-        'Read <a href="/Help">the guide</a>'
+    assert (
+        sentence_case('Read <a href="/Help">The Guide</a>') == 'Read <a href="/Help">the guide</a>'
+    )
 
 
 def test_signing_in_still_works_with_our_page(client):
     UserFactory(email="pat@example.com")
-    response = client.post(reverse("account_login"),
-                           {"login": "pat@example.com", "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": "pat@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 302

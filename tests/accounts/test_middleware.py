@@ -19,8 +19,9 @@ def test_it_sends_staff_without_mfa_to_enrolment(client):
 
 def test_it_lets_staff_without_mfa_reach_enrolment_and_sign_out(client):
     user = UserFactory(role="specialist")
-    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD},
-                           follow=True)
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}, follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("mfa_activate_totp")
     assert response.status_code == 200
     assert client.get(reverse("mfa_activate_totp")).status_code == 200

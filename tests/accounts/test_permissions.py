@@ -48,11 +48,14 @@ def test_the_staff_pages_render_for_their_roles(client, coordinator, specialist)
     assert "Your cases" in client.get(reverse("specialists:home")).content.decode()
 
 
-@pytest.mark.parametrize(("role", "target"), [
-    ("patient", "requests_app:dashboard"),
-    ("coordinator", "requests_app:coordinator_home"),
-    ("specialist", "specialists:home"),
-])
+@pytest.mark.parametrize(
+    ("role", "target"),
+    [
+        ("patient", "requests_app:dashboard"),
+        ("coordinator", "requests_app:coordinator_home"),
+        ("specialist", "specialists:home"),
+    ],
+)
 def test_home_sends_each_role_to_its_own_home(client, request, role, target):
     user = request.getfixturevalue(role)
     client.force_login(user)

@@ -11,14 +11,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_a_password_change_is_audited_and_the_person_is_told_by_email(client, patient):
     client.post(reverse("account_login"), {"login": patient.email, "password": PASSWORD})
-    response = client.post(reverse("account_change_password"), {
-        "oldpassword": PASSWORD,
-        "password1": "another-long-passphrase-2026",
-        "password2": "another-long-passphrase-2026",
-    })
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "another-long-passphrase-2026",
+            "password2": "another-long-passphrase-2026",
+        },
+    )
     assert response.status_code == 302
-    assert AuditEvent.objects.filter(action="accounts.user.password_changed",
-                                     actor=patient).exists()
+    assert AuditEvent.objects.filter(
+        action="accounts.user.password_changed", actor=patient
+    ).exists()
     notice = Notification.objects.get(recipient=patient, kind=Kind.SECURITY)
     assert notice.delivered_at is not None
     assert [m.to for m in mail.outbox] == [[patient.email]]
@@ -58,10 +62,15 @@ def _confirmation_key(message) -> str:
 
 
 def test_verifying_the_address_at_sign_up_sends_no_security_notice(client):
-    client.post(reverse("account_signup"), {
-        "full_name": "Margaret Hale", "email": "margaret@example.com",
-        "password1": "a-long-and-unusual-passphrase",
-        "password2": "a-long-and-unusual-passphrase"})
+    client.post(
+        reverse("account_signup"),
+        {
+            "full_name": "Margaret Hale",
+            "email": "margaret@example.com",
+            "password1": "a-long-and-unusual-passphrase",
+            "password2": "a-long-and-unusual-passphrase",
+        },
+    )
     assert len(mail.outbox) == 1  # the confirmation link
     key = _confirmation_key(mail.outbox[0])
     response = client.post(reverse("account_confirm_email", args=[key]))
@@ -81,7 +90,9 @@ def test_a_real_address_change_tells_the_account_and_the_old_address(client, pat
 
     client.post(reverse("account_login"), {"login": patient.email, "password": PASSWORD})
     old = patient.email
-    response = client.post(reverse("account_email"), {"action_add": "", "email": "pat.new@example.com"})
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": "pat.new@example.com"}
+    )
     assert response.status_code == 302
     key = _confirmation_key(mail.outbox[-1])
     client.post(reverse("account_confirm_email", args=[key]))

@@ -13,8 +13,12 @@ def test_staff_invite_creates_a_staff_account_and_emails_a_password_link(
     admin_user, client, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        user = staff_invite(actor=admin_user, email="New.Coord@Example.com",
-                            full_name="New Coord", role="coordinator")
+        user = staff_invite(
+            actor=admin_user,
+            email="New.Coord@Example.com",
+            full_name="New Coord",
+            role="coordinator",
+        )
     assert user.email == "new.coord@example.com"
     assert user.role == "coordinator"
     assert not user.has_usable_password()
@@ -38,15 +42,19 @@ def test_staff_invite_refuses_a_patient_role(admin_user):
 
 def test_the_admin_invite_page_invites(client, admin_user):
     client.force_login(admin_user)
-    response = client.post("/admin/accounts/user/invite/",
-                           {"email": "spec2@example.com", "full_name": "Dr Two", "role": "specialist"})
+    response = client.post(
+        "/admin/accounts/user/invite/",
+        {"email": "spec2@example.com", "full_name": "Dr Two", "role": "specialist"},
+    )
     assert response.status_code == 302
     assert User.objects.get(email="spec2@example.com").role == "specialist"
 
 
 def test_the_admin_invite_page_explains_a_duplicate(client, admin_user, patient):
     client.force_login(admin_user)
-    response = client.post("/admin/accounts/user/invite/",
-                           {"email": patient.email, "full_name": "Dup", "role": "specialist"})
+    response = client.post(
+        "/admin/accounts/user/invite/",
+        {"email": patient.email, "full_name": "Dup", "role": "specialist"},
+    )
     assert response.status_code == 200
     assert "already has an account" in response.content.decode()

@@ -24,7 +24,9 @@ def test_it_makes_a_patient_whatever_the_form_says(client):
     assert user.role == "patient"
     assert not user.is_staff and not user.is_superuser
     assert user.full_name == "Jo Bloggs"
-    assert AuditEvent.objects.filter(action="accounts.user.signed_up", object_id=str(user.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="accounts.user.signed_up", object_id=str(user.pk)
+    ).exists()
 
 
 def test_it_requires_email_verification_before_sign_in(client):
@@ -32,8 +34,9 @@ def test_it_requires_email_verification_before_sign_in(client):
     assert len(mail.outbox) == 1
     assert "jo@example.com" in mail.outbox[0].to
     client.logout()
-    response = client.post(reverse("account_login"),
-                            {"login": "jo@example.com", "password": SIGNUP["password1"]})
+    response = client.post(
+        reverse("account_login"), {"login": "jo@example.com", "password": SIGNUP["password1"]}
+    )
     assert response.status_code == 302
     assert response.url == reverse("account_email_verification_sent")
     assert not EmailAddress.objects.get(email="jo@example.com").verified
@@ -51,13 +54,15 @@ def test_it_keeps_what_was_typed_on_error(client):
 def test_the_sixth_wrong_password_in_a_row_is_rate_limited(client):
     UserFactory(email="target@example.com")
     for _ in range(5):
-        response = client.post(reverse("account_login"),
-                               {"login": "target@example.com", "password": "wrong-password"})
+        response = client.post(
+            reverse("account_login"), {"login": "target@example.com", "password": "wrong-password"}
+        )
         assert response.status_code == 200
         assert "not correct" in response.content.decode()
     # The sixth attempt is refused even with the right password.
-    response = client.post(reverse("account_login"),
-                           {"login": "target@example.com", "password": PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": "target@example.com", "password": PASSWORD}
+    )
     assert response.status_code in (200, 429)
     assert "Too many failed login attempts" in response.content.decode()
     assert "_auth_user_id" not in client.session

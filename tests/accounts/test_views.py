@@ -34,7 +34,9 @@ def test_an_unknown_zone_is_the_forms_error_and_nothing_changes(client, coordina
         response = client.post(URL, {"time_zone": bad})
         html = response.content.decode()
         assert response.status_code == 400
-        assert "is not a time zone we know" in html and "Choose your time zone from the list" in html
+        assert (
+            "is not a time zone we know" in html and "Choose your time zone from the list" in html
+        )
         assert "<script>" not in html
     coordinator.refresh_from_db()
     assert coordinator.time_zone == "America/Chicago"

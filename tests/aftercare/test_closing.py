@@ -22,8 +22,12 @@ LONG_AGO = datetime.timedelta(days=31)
 
 @pytest.fixture
 def old_case(patient, specialist, coordinator):
-    return delivered_case(owner=patient, specialist=specialist, case_manager=coordinator,
-                          delivered_at=timezone.now() - LONG_AGO)
+    return delivered_case(
+        owner=patient,
+        specialist=specialist,
+        case_manager=coordinator,
+        delivered_at=timezone.now() - LONG_AGO,
+    )
 
 
 def closed(case):
@@ -53,22 +57,30 @@ def test_it_closes_a_case_whose_window_is_over_once(old_case):
 
 
 def test_it_leaves_cases_still_in_their_window(patient, specialist):
-    fresh = delivered_case(owner=patient, specialist=specialist,
-                           delivered_at=timezone.now() - datetime.timedelta(days=29))
+    fresh = delivered_case(
+        owner=patient,
+        specialist=specialist,
+        delivered_at=timezone.now() - datetime.timedelta(days=29),
+    )
     assert services.cases_close_after_follow_up() == 0
     assert not closed(fresh)
 
 
 def test_it_leaves_a_case_with_an_open_question(old_case, patient, specialist):
-    asked = delivered_case(owner=patient, specialist=specialist, status=CaseStatus.FOLLOW_UP,
-                           delivered_at=timezone.now() - LONG_AGO)
+    asked = delivered_case(
+        owner=patient,
+        specialist=specialist,
+        status=CaseStatus.FOLLOW_UP,
+        delivered_at=timezone.now() - LONG_AGO,
+    )
     FollowUpQuestion.objects.create(case=asked, position=1, asked_by=patient, text="Still?")
     assert services.cases_due_to_close() == [old_case.pk]
     assert services.cases_close_after_follow_up() == 1
     assert not closed(asked)
     # Once it is answered (back to delivered), the next run closes it.
-    services.follow_up_answer(actor=specialist, question_ref=asked.follow_ups.get().uuid,
-                              kind="addendum", answer="Yes.")
+    services.follow_up_answer(
+        actor=specialist, question_ref=asked.follow_ups.get().uuid, kind="addendum", answer="Yes."
+    )
     assert services.cases_close_after_follow_up() == 1
     assert closed(asked)
 
@@ -88,27 +100,36 @@ def test_the_system_may_not_make_other_moves(patient, specialist):
 
 # --- The case manager closes ----------------------------------------------------------------
 def test_the_case_manager_closes_a_case_in_follow_up(client, old_case, coordinator, specialist):
-    FollowUpQuestion.objects.create(case=old_case, position=1, asked_by=old_case.owner,
-                                    text="Open one")
+    FollowUpQuestion.objects.create(
+        case=old_case, position=1, asked_by=old_case.owner, text="Open one"
+    )
     case_transition(actor=old_case.owner, ref=old_case.uuid, to_status=CaseStatus.FOLLOW_UP)
     client.force_login(coordinator)
     page = client.get(reverse("requests_app:staff_case", args=[old_case.uuid])).content.decode()
     assert "Closing the case now leaves the open questions unanswered." in page
-    response = client.post(reverse("requests_app:staff_case_move", args=[old_case.uuid]),
-                           {"to_status": CaseStatus.CLOSED, "reason": ""})
+    response = client.post(
+        reverse("requests_app:staff_case_move", args=[old_case.uuid]),
+        {"to_status": CaseStatus.CLOSED, "reason": ""},
+    )
     assert response.status_code == 302
     assert closed(old_case)
     # The open question can no longer be answered.
     with pytest.raises(services.AftercareError, match="closed"):
-        services.follow_up_answer(actor=specialist, question_ref=old_case.follow_ups.get().uuid,
-                                  kind="addendum", answer="Late")
+        services.follow_up_answer(
+            actor=specialist,
+            question_ref=old_case.follow_ups.get().uuid,
+            kind="addendum",
+            answer="Late",
+        )
 
 
 # --- Rating -------------------------------------------------------------------------------------
 def rate(client, case, **data):
     client.force_login(case.owner)
-    return client.post(reverse("aftercare:rating", args=[case.uuid]),
-                       {"score": "4", "comment": "Clear and kind.", **data})
+    return client.post(
+        reverse("aftercare:rating", args=[case.uuid]),
+        {"score": "4", "comment": "Clear and kind.", **data},
+    )
 
 
 def test_the_patient_rates_once_after_closing(client, old_case, coordinator):
@@ -118,8 +139,7 @@ def test_the_patient_rates_once_after_closing(client, old_case, coordinator):
     assert "How would you rate our service?" in page and 'name="score"' in page
     assert rate(client, old_case).status_code == 302
     rating = ServiceRating.objects.get()
-    assert (rating.score, rating.comment, rating.rated_by) == (4, "Clear and kind.",
-                                                               old_case.owner)
+    assert (rating.score, rating.comment, rating.rated_by) == (4, "Clear and kind.", old_case.owner)
     # Once: the form is gone, a second post changes nothing, the service refuses.
     page = client.get(reverse("requests_app:case_detail", args=[old_case.uuid])).content.decode()
     assert 'name="score"' not in page and "You rated our service 4 out of 5" in page

@@ -29,17 +29,42 @@ def reports(patient, specialist):
     Treatment: 3 agree, 1 changes, 1 alternative."""
     cardiology = Specialty.objects.get(slug="cardiology")
     made = [
-        delivered_case(owner=patient, specialist=specialist, delivered_at=at(3),
-                       diagnosis_opinion="agrees", treatment_opinion="agrees"),
-        delivered_case(owner=patient, specialist=specialist, delivered_at=at(3),
-                       diagnosis_opinion="agrees", treatment_opinion="agrees"),
-        delivered_case(owner=patient, specialist=specialist, delivered_at=at(10),
-                       diagnosis_opinion="refined", treatment_opinion="changes"),
-        delivered_case(owner=patient, specialist=specialist, delivered_at=at(40),
-                       diagnosis_opinion="different", treatment_opinion="alternative"),
-        delivered_case(owner=patient, specialist=specialist, delivered_at=at(3),
-                       specialty=cardiology, diagnosis_opinion="undetermined",
-                       treatment_opinion="agrees"),
+        delivered_case(
+            owner=patient,
+            specialist=specialist,
+            delivered_at=at(3),
+            diagnosis_opinion="agrees",
+            treatment_opinion="agrees",
+        ),
+        delivered_case(
+            owner=patient,
+            specialist=specialist,
+            delivered_at=at(3),
+            diagnosis_opinion="agrees",
+            treatment_opinion="agrees",
+        ),
+        delivered_case(
+            owner=patient,
+            specialist=specialist,
+            delivered_at=at(10),
+            diagnosis_opinion="refined",
+            treatment_opinion="changes",
+        ),
+        delivered_case(
+            owner=patient,
+            specialist=specialist,
+            delivered_at=at(40),
+            diagnosis_opinion="different",
+            treatment_opinion="alternative",
+        ),
+        delivered_case(
+            owner=patient,
+            specialist=specialist,
+            delivered_at=at(3),
+            specialty=cardiology,
+            diagnosis_opinion="undetermined",
+            treatment_opinion="agrees",
+        ),
     ]
     return made
 
@@ -52,8 +77,12 @@ def test_it_counts_each_opinion_by_specialty(reports):
     rows, total = selectors.concordance()
     assert [(r.specialty, r.total) for r in rows] == [("Medical Oncology", 4), ("Cardiology", 1)]
     oncology = cells(rows[0])
-    assert oncology == {"agrees": (2, 50.0), "refined": (1, 25.0), "different": (1, 25.0),
-                        "undetermined": (0, 0.0)}
+    assert oncology == {
+        "agrees": (2, 50.0),
+        "refined": (1, 25.0),
+        "different": (1, 25.0),
+        "undetermined": (0, 0.0),
+    }
     assert rows[0].treatment_changed == 2 and rows[0].treatment_changed_percent == 50.0
     assert total.total == 5 and cells(total)["undetermined"] == (1, 20.0)
     assert total.treatment_changed == 2 and total.treatment_changed_percent == 40.0
@@ -66,8 +95,9 @@ def test_the_period_is_the_first_release(reports, specialist):
     # An amendment released today keeps its report in the period of its first release,
     # and the report counts once, with the amended opinion.
     old = reports[3]
-    release_report(case=old, author=specialist, diagnosis_opinion="refined",
-                   treatment_opinion="agrees")
+    release_report(
+        case=old, author=specialist, diagnosis_opinion="refined", treatment_opinion="agrees"
+    )
     _rows, total = selectors.concordance(start=today - datetime.timedelta(days=14), end=today)
     assert total.total == 4
     _rows, everything = selectors.concordance()
@@ -90,13 +120,24 @@ def many(patient, specialist):
     cardiology = Specialty.objects.get(slug="cardiology")
     made = []
     for n, diagnosis, treatment, specialty in (
-            (14, "agrees", "agrees", None), (12, "refined", "changes", None),
-            (3, "different", "alternative", None), (12, "agrees", "agrees", cardiology),
-            (1, "undetermined", "agrees", cardiology)):
+        (14, "agrees", "agrees", None),
+        (12, "refined", "changes", None),
+        (3, "different", "alternative", None),
+        (12, "agrees", "agrees", cardiology),
+        (1, "undetermined", "agrees", cardiology),
+    ):
         extra = {"specialty": specialty} if specialty else {}
-        made += [delivered_case(owner=patient, specialist=specialist, delivered_at=at(3),
-                                diagnosis_opinion=diagnosis, treatment_opinion=treatment,
-                                **extra) for _ in range(n)]
+        made += [
+            delivered_case(
+                owner=patient,
+                specialist=specialist,
+                delivered_at=at(3),
+                diagnosis_opinion=diagnosis,
+                treatment_opinion=treatment,
+                **extra,
+            )
+            for _ in range(n)
+        ]
     return made
 
 
@@ -119,7 +160,8 @@ def test_fewer_than_11_reports_show_no_figures(client, reports, coordinator):
 
 
 def test_the_page_hides_every_count_under_11_and_shows_the_published_figures(
-        client, many, coordinator):
+    client, many, coordinator
+):
     client.force_login(coordinator)
     response = client.get(URL)
     html = response.content.decode()
@@ -129,7 +171,7 @@ def test_the_page_hides_every_count_under_11_and_shows_the_published_figures(
     counts = [int(n) for n in SHOWN_COUNT.findall(our_tables(html))]
     assert counts and all(n == 0 or n >= 11 for n in counts)
     assert "fewer than 11" in html and "hidden" in html
-    assert "14 <span class=\"percent\">(48.3%)</span>" in html  # oncology agrees: 14 of 29
+    assert '14 <span class="percent">(48.3%)</span>' in html  # oncology agrees: 14 of 29
     assert "Van Such et al. 2017, Mayo Clinic, 286 patients" in html
     assert "66%" in html and "14.8%" in html and "37.4%" in html
     # No PHI: no patient, no reference, no diagnosis in words.
@@ -150,8 +192,12 @@ def test_the_csv_hides_what_the_page_hides(client, many, coordinator):
     assert by_specialty["Medical Oncology"]["diagnosis_different"] == "fewer than 11"
     assert by_specialty["Medical Oncology"]["diagnosis_different_percent"] == ""
     assert by_specialty["Cardiology"]["diagnosis_undetermined"] == "fewer than 11"
-    numbers = [int(v) for row in rows[1:] for k, v in zip(header, row, strict=True)
-               if v.isdigit() and not k.endswith("percent")]
+    numbers = [
+        int(v)
+        for row in rows[1:]
+        for k, v in zip(header, row, strict=True)
+        if v.isdigit() and not k.endswith("percent")
+    ]
     assert all(n == 0 or n >= 11 for n in numbers)
     body = response.content.decode()
     assert all(case.reference not in body for case in many) and "Pat" not in body
@@ -165,8 +211,7 @@ def test_the_period_is_whole_calendar_months(client, coordinator):
     assert "Enter a month like 2026-11 or November 2026." in bad.content.decode()
     backwards = client.get(URL, {"start": "2026-03", "end": "2026-02"})
     assert backwards.status_code == 400
-    assert ("The first month must be on or before the last month."
-            in backwards.content.decode())
+    assert "The first month must be on or before the last month." in backwards.content.decode()
     # A day is not a period any more: a date is refused, not silently used.
     assert client.get(URL, {"start": "2026-03-02"}).status_code == 400
 
@@ -177,7 +222,9 @@ def test_a_month_counts_from_its_first_to_its_last_day(reports):
     form = ConcordanceFilterForm({"start": "2026-02", "end": "2026-02"})
     assert form.is_valid()
     assert (form.cleaned_data["start"], form.cleaned_data["end"]) == (
-        datetime.date(2026, 2, 1), datetime.date(2026, 2, 28))
+        datetime.date(2026, 2, 1),
+        datetime.date(2026, 2, 28),
+    )
 
 
 @pytest.mark.parametrize("year", ["9999", "0001", "1899"])

@@ -30,8 +30,9 @@ def ask(client, case, text="Which tests should I have before surgery?"):
 
 def answer(client, specialist, question, kind="addendum", text="A genomic assay first."):
     client.force_login(specialist)
-    return client.post(reverse("aftercare:follow_up_answer", args=[question.uuid]),
-                       {"kind": kind, "answer": text})
+    return client.post(
+        reverse("aftercare:follow_up_answer", args=[question.uuid]), {"kind": kind, "answer": text}
+    )
 
 
 def follow_up_notices(user):
@@ -49,8 +50,7 @@ def test_asking_moves_the_case_to_follow_up_and_tells_the_specialist(client, cas
     assert case.events.filter(new_status=CaseStatus.FOLLOW_UP, actor=case.owner).exists()
 
 
-def test_a_second_question_while_one_is_open_tells_the_specialist_again(client, case,
-                                                                        specialist):
+def test_a_second_question_while_one_is_open_tells_the_specialist_again(client, case, specialist):
     ask(client, case)
     ask(client, case, "And after surgery?")
     case.refresh_from_db()
@@ -83,8 +83,11 @@ def test_it_is_refused_after_the_limit(client, case, settings):
 
 def test_it_is_refused_after_the_window(client, patient, specialist, settings):
     settings.FOLLOW_UP_DAYS = 30
-    case = delivered_case(owner=patient, specialist=specialist,
-                          delivered_at=timezone.now() - datetime.timedelta(days=30, minutes=1))
+    case = delivered_case(
+        owner=patient,
+        specialist=specialist,
+        delivered_at=timezone.now() - datetime.timedelta(days=30, minutes=1),
+    )
     response = ask(client, case)
     html = response.content.decode()
     assert response.status_code == 400
@@ -99,8 +102,11 @@ def test_it_is_refused_after_the_window(client, patient, specialist, settings):
 
 
 def test_it_is_allowed_to_the_last_minute_of_the_window(client, patient, specialist):
-    case = delivered_case(owner=patient, specialist=specialist,
-                          delivered_at=timezone.now() - datetime.timedelta(days=29, hours=23))
+    case = delivered_case(
+        owner=patient,
+        specialist=specialist,
+        delivered_at=timezone.now() - datetime.timedelta(days=29, hours=23),
+    )
     assert ask(client, case).status_code == 302
 
 
@@ -142,12 +148,12 @@ def test_before_delivery_there_is_no_follow_up(client, patient):
 
 
 # --- Answers -----------------------------------------------------------------------------------
-def test_the_answer_returns_the_case_to_delivered_and_tells_the_patient(client, case,
-                                                                          specialist):
+def test_the_answer_returns_the_case_to_delivered_and_tells_the_patient(client, case, specialist):
     ask(client, case)
     question = FollowUpQuestion.objects.get()
-    response = answer(client, specialist, question, kind="tests",
-                      text="An MRI of both breasts before deciding.")
+    response = answer(
+        client, specialist, question, kind="tests", text="An MRI of both breasts before deciding."
+    )
     assert response.status_code == 302
     question.refresh_from_db()
     assert question.answer_kind == "tests" and question.answered_by == specialist
@@ -181,8 +187,9 @@ def test_a_question_is_answered_once(client, case, specialist):
     question = FollowUpQuestion.objects.get()
     answer(client, specialist, question)
     with pytest.raises(services.AftercareError, match="already answered"):
-        services.follow_up_answer(actor=specialist, question_ref=question.uuid,
-                                  kind="addendum", answer="Again")
+        services.follow_up_answer(
+            actor=specialist, question_ref=question.uuid, kind="addendum", answer="Again"
+        )
     response = answer(client, specialist, question, text="Again")
     assert response.status_code == 302
     question.refresh_from_db()
@@ -223,7 +230,8 @@ def test_the_specialist_finds_the_question_on_their_case_page(client, case, spec
 
 
 def test_a_coordinator_who_is_not_the_case_manager_does_not_see_the_questions(
-        client, case, coordinator):
+    client, case, coordinator
+):
     """The follow-up has the report's readers: the case manager and the specialist."""
     ask(client, case)
     answer(client, case.specialist, FollowUpQuestion.objects.get())

@@ -56,12 +56,14 @@ def test_it_will_not_send_without_consent(client, case, django_capture_on_commit
     assert "Tick the box to agree to send your report." in response.content.decode()
     assert not Share.objects.exists() and mail.outbox == []
     with pytest.raises(services.AftercareError):
-        services.share_create(actor=case.owner, case_ref=case.uuid, email="x@example.com",
-                              consented=False)
+        services.share_create(
+            actor=case.owner, case_ref=case.uuid, email="x@example.com", consented=False
+        )
 
 
-def test_it_stores_the_consent_with_its_version_and_time(client, case,
-                                                         django_capture_on_commit_callbacks):
+def test_it_stores_the_consent_with_its_version_and_time(
+    client, case, django_capture_on_commit_callbacks
+):
     before = timezone.now()
     send(client, case, django_capture_on_commit_callbacks, email="other.doctor@example.org")
     share = Share.objects.get()
@@ -77,8 +79,9 @@ def test_there_is_nothing_to_send_before_the_report_is_released(client, patient)
     response = client.get(share_url(case))
     assert response.status_code == 302
     with pytest.raises(services.AftercareError):
-        services.share_create(actor=patient, case_ref=case.uuid, email="x@example.com",
-                              consented=True)
+        services.share_create(
+            actor=patient, case_ref=case.uuid, email="x@example.com", consented=True
+        )
 
 
 def test_nobody_but_the_patient_sends_it(client, case, outsider, coordinator, specialist):
@@ -90,8 +93,9 @@ def test_nobody_but_the_patient_sends_it(client, case, outsider, coordinator, sp
 
 
 # --- The email -----------------------------------------------------------------------------
-def test_the_email_says_only_that_a_patient_shared_a_report(client, case,
-                                                          django_capture_on_commit_callbacks):
+def test_the_email_says_only_that_a_patient_shared_a_report(
+    client, case, django_capture_on_commit_callbacks
+):
     from tests.records.factories import RecordFactory
 
     RecordFactory(case=case, title="Core biopsy, left breast")
@@ -102,13 +106,26 @@ def test_the_email_says_only_that_a_patient_shared_a_report(client, case,
     for text in (message.subject, message.body, html):
         assert "A patient" in text or "a patient" in text
         # No patient, no physician's name, no condition, no reference, no report words.
-        for secret in (case.patient_name, case.owner.full_name, "Dr. Primary", "breast",
-                       "carcinoma", "Mastectomy", "cancer", case.reference,
-                       "Is surgery my only option?", "Invasive", "Metro General",
-                       "Core biopsy", case.owner.email):
+        for secret in (
+            case.patient_name,
+            case.owner.full_name,
+            "Dr. Primary",
+            "breast",
+            "carcinoma",
+            "Mastectomy",
+            "cancer",
+            case.reference,
+            "Is surgery my only option?",
+            "Invasive",
+            "Metro General",
+            "Core biopsy",
+            case.owner.email,
+        ):
             assert secret not in text, secret
-    assert ("A patient of yours has shared a second-opinion report with you through SecondOp"
-            in message.body)
+    assert (
+        "A patient of yours has shared a second-opinion report with you through SecondOp"
+        in message.body
+    )
     share = Share.objects.get()
     assert f"{timezone.localtime(share.expires_at):%-d %B %Y}" in message.body
     token = LINK.search(message.body)[1]
@@ -120,8 +137,9 @@ def test_the_email_says_only_that_a_patient_shared_a_report(client, case,
 
 def test_a_double_submit_sends_one_email(client, case, django_capture_on_commit_callbacks):
     first = send(client, case, django_capture_on_commit_callbacks)
-    again = send(client, case, django_capture_on_commit_callbacks,
-                 email="DR.primary@clinic.example ")
+    again = send(
+        client, case, django_capture_on_commit_callbacks, email="DR.primary@clinic.example "
+    )
     assert first.status_code == again.status_code == 302
     assert Share.objects.count() == 1 and len(mail.outbox) == 1
     # Another address is another disclosure; the same one later is a new link.
@@ -139,8 +157,9 @@ def test_the_task_gets_the_share_id_and_nothing_else(case):
 
 def test_sending_again_sends_nothing(case, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        share = services.share_create(actor=case.owner, case_ref=case.uuid,
-                                      email="dr@example.org", consented=True)
+        share = services.share_create(
+            actor=case.owner, case_ref=case.uuid, email="dr@example.org", consented=True
+        )
     assert len(mail.outbox) == 1
     assert services.share_send(share_id=share.pk) == "nothing to send"
     assert tasks.share_send_task.delay(share.pk).get() == "nothing to send"
@@ -149,18 +168,23 @@ def test_sending_again_sends_nothing(case, django_capture_on_commit_callbacks):
 
 
 def test_a_transient_failure_is_tried_again_and_only_the_last_link_opens(
-        client, case, django_capture_on_commit_callbacks):
-    failing = mock.patch("django.core.mail.EmailMultiAlternatives.send",
-                         side_effect=smtplib.SMTPServerDisconnected("gone"))
+    client, case, django_capture_on_commit_callbacks
+):
+    failing = mock.patch(
+        "django.core.mail.EmailMultiAlternatives.send",
+        side_effect=smtplib.SMTPServerDisconnected("gone"),
+    )
     with failing, django_capture_on_commit_callbacks(execute=True):
-        share = services.share_create(actor=case.owner, case_ref=case.uuid,
-                                      email="dr@example.org", consented=True)
+        share = services.share_create(
+            actor=case.owner, case_ref=case.uuid, email="dr@example.org", consented=True
+        )
     share.refresh_from_db()
     assert share.sent_at is None and share.failed_at is None
     assert share.send_claimed_until is None and share.send_attempts == 1
     # The sweep finds it and sends it.
-    Share.objects.filter(pk=share.pk).update(created_at=timezone.now() - datetime.timedelta(
-        minutes=5))
+    Share.objects.filter(pk=share.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=5)
+    )
     assert tasks.shares_sweep.delay().get() == 1
     share.refresh_from_db()
     assert share.sent_at is not None and share.send_attempts == 2
@@ -170,10 +194,13 @@ def test_a_transient_failure_is_tried_again_and_only_the_last_link_opens(
 
 def test_a_refused_address_is_not_tried_again(case, django_capture_on_commit_callbacks):
     refused = smtplib.SMTPRecipientsRefused({"dr@example.org": (550, b"no such user")})
-    with mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused), \
-            django_capture_on_commit_callbacks(execute=True):
-        share = services.share_create(actor=case.owner, case_ref=case.uuid,
-                                      email="dr@example.org", consented=True)
+    with (
+        mock.patch("django.core.mail.EmailMultiAlternatives.send", side_effect=refused),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        share = services.share_create(
+            actor=case.owner, case_ref=case.uuid, email="dr@example.org", consented=True
+        )
     share.refresh_from_db()
     assert share.failed_at is not None and share.failure_reason == "SMTPRecipientsRefused"
     assert services.shares_due_for_sweep(older_than=datetime.timedelta(0)) == []
@@ -182,7 +209,8 @@ def test_a_refused_address_is_not_tried_again(case, django_capture_on_commit_cal
 def test_a_worker_that_holds_the_share_keeps_others_away(case):
     share, _token = sent_share(case=case)
     Share.objects.filter(pk=share.pk).update(
-        sent_at=None, send_claimed_until=timezone.now() + datetime.timedelta(minutes=5))
+        sent_at=None, send_claimed_until=timezone.now() + datetime.timedelta(minutes=5)
+    )
     assert services.share_send(share_id=share.pk) == "nothing to send"
     assert mail.outbox == []
 
@@ -224,8 +252,9 @@ def test_every_opening_is_logged_without_the_token(client, case):
 def test_a_missing_pdf_is_the_refused_page_and_no_log_holds_the_token(client, case, caplog):
     _share, token = sent_share(case=case)
     caplog.set_level(logging.INFO)
-    with mock.patch("requests_app.aftercare.views.default_storage.open",
-                    side_effect=FileNotFoundError):
+    with mock.patch(
+        "requests_app.aftercare.views.default_storage.open", side_effect=FileNotFoundError
+    ):
         response = open_link(client, token, pdf=True)
     assert response.status_code == 410
     assert "This report is no longer available" in response.content.decode()
@@ -267,13 +296,16 @@ def test_wrong_tokens_are_not_found_then_rate_limited_and_a_right_one_always_ope
     assert open_link(client, token).status_code == 200
     assert open_link(client, token, pdf=True).status_code == 200
     # Another address is not held back at all.
-    assert client.get(reverse("aftercare:shared_report", args=["wrong-elsewhere"]),
-                      REMOTE_ADDR="10.1.2.3").status_code == 404
+    assert (
+        client.get(
+            reverse("aftercare:shared_report", args=["wrong-elsewhere"]), REMOTE_ADDR="10.1.2.3"
+        ).status_code
+        == 404
+    )
 
 
 def test_an_expired_link_says_so_and_never_shows_the_report(client, case):
-    _share, token = sent_share(case=case, expires_at=timezone.now() - datetime.timedelta(
-        seconds=1))
+    _share, token = sent_share(case=case, expires_at=timezone.now() - datetime.timedelta(seconds=1))
     for pdf in (False, True):
         response = open_link(client, token, pdf=pdf)
         html = response.content.decode()
@@ -309,12 +341,19 @@ def test_a_refused_link_is_logged_without_its_token(client, case, caplog):
 
 
 def test_another_reports_token_shows_only_that_report(client, case, outsider, specialist):
-    other = delivered_case(owner=outsider, specialist=specialist, patient_name="Olly Outsider",
-                           diagnosis="Knee pain", proposed_treatment="Knee replacement")
-    other.report.versions.update(summary="Osteoarthritis of the right knee.",
-                                 diagnosis="Osteoarthritis, right knee")
+    other = delivered_case(
+        owner=outsider,
+        specialist=specialist,
+        patient_name="Olly Outsider",
+        diagnosis="Knee pain",
+        proposed_treatment="Knee replacement",
+    )
+    other.report.versions.update(
+        summary="Osteoarthritis of the right knee.", diagnosis="Osteoarthritis, right knee"
+    )
     ReportAnswer.objects.filter(version__report__case=other).update(
-        question_text="Do I need a new knee?", answer="Not yet.")
+        question_text="Do I need a new knee?", answer="Not yet."
+    )
     _mine, my_token = sent_share(case=case)
     theirs, their_token = sent_share(case=other)
     html = open_link(client, their_token).content.decode()
@@ -337,8 +376,7 @@ def test_only_the_patient_revokes(client, case, outsider, coordinator):
     share, _token = sent_share(case=case)
     for person in (outsider, coordinator):
         client.force_login(person)
-        assert client.post(reverse("aftercare:share_revoke", args=[share.uuid])).status_code \
-            == 404
+        assert client.post(reverse("aftercare:share_revoke", args=[share.uuid])).status_code == 404
     share.refresh_from_db()
     assert share.revoked_at is None
 
@@ -365,13 +403,15 @@ def test_withdrawing_the_request_withdraws_its_links(client, case):
     _share, token = sent_share(case=case)
     # A delivered request can no longer be withdrawn (its links are withdrawn one by one)...
     with pytest.raises(TransitionError, match="can no longer be withdrawn"):
-        request_services.case_withdraw(actor=case.owner, case_ref=case.uuid,
-                                       reason="My own doctor answered my questions.")
+        request_services.case_withdraw(
+            actor=case.owner, case_ref=case.uuid, reason="My own doctor answered my questions."
+        )
     # ... but one withdrawn after delivery before that rule still withdraws its links.
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.WITHDRAWN)
     response = open_link(client, token)
     assert response.status_code == 410
     assert "This link was withdrawn" in response.content.decode()
     with pytest.raises(services.AftercareError, match="withdrawn"):
-        services.share_create(actor=case.owner, case_ref=case.uuid, email="x@example.com",
-                              consented=True)
+        services.share_create(
+            actor=case.owner, case_ref=case.uuid, email="x@example.com", consented=True
+        )

@@ -46,11 +46,14 @@ def tables_from(lines: list[list[str]]) -> list[dict]:
         def read(line, places=places):
             return [int(line[p]) if line[p].isdigit() else line[p] for p in places]
 
-        tables.append({
-            "rows": [(int(line[1]), read(line)) for line in body[:-1]],
-            "total": read(body[-1]), "grand": int(body[-1][1]),
-            "percents": [(line[p], line[p + 1]) for line in body for p in places],
-        })
+        tables.append(
+            {
+                "rows": [(int(line[1]), read(line)) for line in body[:-1]],
+                "total": read(body[-1]),
+                "grand": int(body[-1][1]),
+                "percents": [(line[p], line[p + 1]) for line in body for p in places],
+            }
+        )
     return tables
 
 
@@ -72,8 +75,7 @@ def consistent(table: dict, values: dict, limits: dict) -> bool:
     R = len(rows)
     if sum(values[(R, c)] for c in range(width)) != table["grand"]:
         return False
-    if rows and any(sum(values[(r, c)] for r in range(R)) != values[(R, c)]
-                    for c in range(width)):
+    if rows and any(sum(values[(r, c)] for r in range(R)) != values[(R, c)] for c in range(width)):
         return False
     for cell, value in values.items():
         r, c = cell
@@ -94,8 +96,13 @@ def alternative(table: dict, truth: dict, target) -> dict | None:
     between two hidden counts of the total row)."""
     limits = bounds(table)
     R = len(table["rows"])
-    hidden = [cell for cell in truth if not isinstance(
-        (table["total"][cell[1]] if cell[0] == R else table["rows"][cell[0]][1][cell[1]]), int)]
+    hidden = [
+        cell
+        for cell in truth
+        if not isinstance(
+            (table["total"][cell[1]] if cell[0] == R else table["rows"][cell[0]][1][cell[1]]), int
+        )
+    ]
 
     def attempt(changes: dict) -> dict | None:
         for sign in (1, -1):
@@ -198,30 +205,35 @@ def test_no_hidden_count_can_be_recovered_from_what_is_shown(rows):
     assert int(lines[-1][1]) == grand
     # Every row shown has 11 reports or more.
     assert all(int(line[1]) >= 11 for line in lines[1:])
-    for (kind, columns), table in zip((("diagnosis", DIAGNOSIS_COLUMNS),
-                                       ("treatment", TREATMENT_COLUMNS)), tables_from(lines),
-                                      strict=True):
+    for (kind, columns), table in zip(
+        (("diagnosis", DIAGNOSIS_COLUMNS), ("treatment", TREATMENT_COLUMNS)),
+        tables_from(lines),
+        strict=True,
+    ):
         truth = real_grid(lines, rows, kind, columns)
-        shown = {cell: value for cell, value in truth.items()
-                 if isinstance(_published(table, cell), int)}
+        shown = {
+            cell: value for cell, value in truth.items() if isinstance(_published(table, cell), int)
+        }
         # Nothing from 1 to 10 is ever shown, and what is shown is true.
         assert all(value == 0 or value >= 11 for value in shown.values())
         assert all(_published(table, cell) == value for cell, value in shown.items())
         # A percentage only beside a count that is shown.
-        assert all(percent == "" for value, percent in table["percents"]
-                   if not value.isdigit())
+        assert all(percent == "" for value, percent in table["percents"] if not value.isdigit())
         for cell in truth:
             if cell in shown:
                 continue
             assert alternative(table, truth, cell) is not None, (
                 f"{kind} cell {cell} (true {truth[cell]}) can be worked out:\n"
-                + "\n".join(",".join(line) for line in lines))
+                + "\n".join(",".join(line) for line in lines)
+            )
     # "Treatment changed" is shown only when both its parts are.
     header = lines[0]
     for line in lines[1:]:
         changed = line[header.index("treatment_changed")]
-        parts = [line[header.index("treatment_changes")],
-                 line[header.index("treatment_alternative")]]
+        parts = [
+            line[header.index("treatment_changes")],
+            line[header.index("treatment_alternative")],
+        ]
         assert changed.isdigit() == all(p.isdigit() for p in parts)
 
 

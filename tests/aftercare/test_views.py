@@ -45,8 +45,7 @@ def test_the_share_page_lists_each_link_and_what_became_of_it(client, case):
     assert "Withdraw the link sent to first@clinic.example" not in html
 
 
-def test_the_physicians_page_shows_no_account_furniture_and_no_token_in_links_out(client,
-                                                                                   case):
+def test_the_physicians_page_shows_no_account_furniture_and_no_token_in_links_out(client, case):
     _share, token = sent_share(case=case)
     response = client.get(reverse("aftercare:shared_report", args=[token]))
     html = response.content.decode()
@@ -68,20 +67,23 @@ def test_the_physicians_page_needs_no_more_queries_with_more_openings(client, ca
     assert_constant_queries(client, lambda n: url, grow, sizes=(1, 20))
 
 
-def test_the_case_page_panel_needs_no_more_queries_with_more_links_and_questions(client,
-                                                                                  case):
+def test_the_case_page_panel_needs_no_more_queries_with_more_links_and_questions(client, case):
     client.force_login(case.owner)
     url = reverse("requests_app:case_detail", args=[case.uuid])
 
     def grow(n):
         while case.report.shares.count() < n:
             share, _token = sent_share(case=case, email=f"dr{n}@example.com")
-            ShareOpening.objects.create(share=share, kind="view",
-                                        version=case.report.versions.get())
+            ShareOpening.objects.create(
+                share=share, kind="view", version=case.report.versions.get()
+            )
         while FollowUpQuestion.objects.filter(case=case).count() < min(n, 3):
-            FollowUpQuestion.objects.create(case=case, asked_by=case.owner, text="Why?",
-                                            position=FollowUpQuestion.objects.filter(
-                                                case=case).count() + 1)
+            FollowUpQuestion.objects.create(
+                case=case,
+                asked_by=case.owner,
+                text="Why?",
+                position=FollowUpQuestion.objects.filter(case=case).count() + 1,
+            )
 
     assert_constant_queries(client, lambda n: url, grow, sizes=(1, 10))
 
@@ -96,8 +98,9 @@ def test_the_staff_page_shows_follow_up_and_sharing_without_details(client, case
 
 
 def test_the_follow_up_page_lists_the_questions_and_the_form(client, case):
-    FollowUpQuestion.objects.create(case=case, asked_by=case.owner, position=1,
-                                    text="<script>alert(1)</script>")
+    FollowUpQuestion.objects.create(
+        case=case, asked_by=case.owner, position=1, text="<script>alert(1)</script>"
+    )
     case.status = CaseStatus.FOLLOW_UP
     case.save(update_fields=["status"])
     client.force_login(case.owner)

@@ -9,8 +9,14 @@ pytestmark = pytest.mark.django_db
 
 def test_log_event_records_actor_action_values_and_ip(rf, coordinator, patient):
     request = rf.get("/", REMOTE_ADDR="203.0.113.9")
-    event = log_event(actor=coordinator, action="accounts.user.role_changed", obj=patient,
-                      old={"role": "patient"}, new={"role": "patient"}, request=request)
+    event = log_event(
+        actor=coordinator,
+        action="accounts.user.role_changed",
+        obj=patient,
+        old={"role": "patient"},
+        new={"role": "patient"},
+        request=request,
+    )
     assert event.actor == coordinator
     assert event.object_type == "accounts.user"
     assert event.object_id == str(patient.pk)

@@ -30,9 +30,15 @@ def span(days: int, hour: int, minutes: int = 30, **kwargs):
 
 @pytest.fixture
 def case(patient, coordinator, specialist):
-    return CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=specialist,
-                       consultation_type="video", patient_state="CA")
+    return CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=specialist,
+        consultation_type="video",
+        patient_state="CA",
+    )
 
 
 @pytest.fixture
@@ -51,8 +57,9 @@ def other_coordinator(db):
 
 @pytest.fixture
 def proposed(case, specialist):
-    return services.consultation_propose(actor=specialist, case_ref=case.uuid,
-                                         slots=[span(3, 10), span(4, 15)])
+    return services.consultation_propose(
+        actor=specialist, case_ref=case.uuid, slots=[span(3, 10), span(4, 15)]
+    )
 
 
 @pytest.fixture
@@ -67,7 +74,9 @@ def to_the_past(consultation, hours: int = 1):
 
     start = timezone.now() - datetime.timedelta(hours=hours)
     Consultation.objects.filter(pk=consultation.pk).update(
-        starts_at=start, ends_at=start + datetime.timedelta(minutes=30),
-        booked_at=start - datetime.timedelta(days=2))
+        starts_at=start,
+        ends_at=start + datetime.timedelta(minutes=30),
+        booked_at=start - datetime.timedelta(days=2),
+    )
     consultation.refresh_from_db()
     return consultation

@@ -12,8 +12,7 @@ from requests_app.consultations.models import Consultation, Slot
 
 
 def _start():
-    return (timezone.now() + datetime.timedelta(days=3)).replace(minute=0, second=0,
-                                                                 microsecond=0)
+    return (timezone.now() + datetime.timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
 
 
 class ConsultationFactory(factory.django.DjangoModelFactory):
@@ -21,8 +20,9 @@ class ConsultationFactory(factory.django.DjangoModelFactory):
         model = Consultation
         skip_postgeneration_save = True
 
-    case = factory.SubFactory("tests.requests_app.factories.CaseFactory", submitted=True,
-                              consultation_type="video")
+    case = factory.SubFactory(
+        "tests.requests_app.factories.CaseFactory", submitted=True, consultation_type="video"
+    )
     specialist = factory.SubFactory("tests.accounts.factories.UserFactory", role="specialist")
     mode = "video"
     status = "booked"
@@ -36,8 +36,12 @@ class ConsultationFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def slots(self, create, extracted, **kwargs):
         if create:
-            Slot.objects.create(consultation=self, round=self.round, starts_at=self.starts_at,
-                                ends_at=self.ends_at)
-            Slot.objects.create(consultation=self, round=self.round,
-                                starts_at=self.starts_at + datetime.timedelta(days=1),
-                                ends_at=self.ends_at + datetime.timedelta(days=1))
+            Slot.objects.create(
+                consultation=self, round=self.round, starts_at=self.starts_at, ends_at=self.ends_at
+            )
+            Slot.objects.create(
+                consultation=self,
+                round=self.round,
+                starts_at=self.starts_at + datetime.timedelta(days=1),
+                ends_at=self.ends_at + datetime.timedelta(days=1),
+            )

@@ -30,8 +30,10 @@ def _slot(consultation):
 
 
 def _invites(user) -> list:
-    return [parse(n.calendar_ics) for n in
-            Notification.objects.filter(recipient=user).exclude(calendar_ics="").order_by("id")]
+    return [
+        parse(n.calendar_ics)
+        for n in Notification.objects.filter(recipient=user).exclude(calendar_ics="").order_by("id")
+    ]
 
 
 def test_the_booking_invitation_parses_and_says_request(booked, patient):
@@ -55,11 +57,16 @@ def test_dtstart_is_the_patients_time_in_utc(case, specialist, patient, month, u
     year = timezone.now().year + 1
     start = datetime.datetime(year, month, 15, 10, 0, tzinfo=PACIFIC)
     consultation = services.consultation_propose(
-        actor=specialist, case_ref=case.uuid,
-        slots=[(start, start + datetime.timedelta(minutes=45)),
-               (start + datetime.timedelta(days=1), start + datetime.timedelta(days=1, hours=1))])
-    services.consultation_book(actor=patient, ref=consultation.uuid,
-                               slot_ref=_slot(consultation).uuid)
+        actor=specialist,
+        case_ref=case.uuid,
+        slots=[
+            (start, start + datetime.timedelta(minutes=45)),
+            (start + datetime.timedelta(days=1), start + datetime.timedelta(days=1, hours=1)),
+        ],
+    )
+    services.consultation_book(
+        actor=patient, ref=consultation.uuid, slot_ref=_slot(consultation).uuid
+    )
     _calendar, event = _invites(patient)[-1]
     assert event["dtstart"].to_ical() == f"{year}{month:02d}15T{utc_hour}0000Z".encode()
     assert event["dtend"].to_ical() == f"{year}{month:02d}15T{utc_hour}4500Z".encode()
@@ -67,8 +74,9 @@ def test_dtstart_is_the_patients_time_in_utc(case, specialist, patient, month, u
 
 def test_the_uid_stays_and_the_sequence_rises_through_every_change(booked, patient, specialist):
     services.consultation_ask_other_times(actor=patient, ref=booked.uuid, note="Afternoons")
-    services.consultation_reschedule(actor=specialist, ref=booked.uuid,
-                                     slots=[span(8, 14), span(9, 15)])
+    services.consultation_reschedule(
+        actor=specialist, ref=booked.uuid, slots=[span(8, 14), span(9, 15)]
+    )
     booked.refresh_from_db()
     services.consultation_book(actor=patient, ref=booked.uuid, slot_ref=_slot(booked).uuid)
     services.consultation_cancel(actor=specialist, ref=booked.uuid, reason="Called away")
@@ -103,32 +111,49 @@ def test_emails_and_calendar_files_never_carry_the_link_the_place_or_anything_me
     case.proposed_treatment = "Mastectomy"
     case.save()
     with django_capture_on_commit_callbacks(execute=True):
-        consultation = services.consultation_propose(actor=specialist, case_ref=case.uuid,
-                                                     slots=[span(3, 10), span(4, 10)])
+        consultation = services.consultation_propose(
+            actor=specialist, case_ref=case.uuid, slots=[span(3, 10), span(4, 10)]
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        services.consultation_book(actor=patient, ref=consultation.uuid,
-                                   slot_ref=_slot(consultation).uuid)
+        services.consultation_book(
+            actor=patient, ref=consultation.uuid, slot_ref=_slot(consultation).uuid
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        services.consultation_ask_other_times(actor=patient, ref=consultation.uuid,
-                                              note="My chemotherapy is on Tuesdays")
+        services.consultation_ask_other_times(
+            actor=patient, ref=consultation.uuid, note="My chemotherapy is on Tuesdays"
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        services.consultation_reschedule(actor=specialist, ref=consultation.uuid,
-                                         slots=[span(6, 10), span(7, 10)])
+        services.consultation_reschedule(
+            actor=specialist, ref=consultation.uuid, slots=[span(6, 10), span(7, 10)]
+        )
     consultation.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.consultation_book(actor=patient, ref=consultation.uuid,
-                                   slot_ref=_slot(consultation).uuid)
+        services.consultation_book(
+            actor=patient, ref=consultation.uuid, slot_ref=_slot(consultation).uuid
+        )
     with django_capture_on_commit_callbacks(execute=True):
-        services.consultation_cancel(actor=specialist, ref=consultation.uuid,
-                                     reason="Your biopsy result changes the plan")
+        services.consultation_cancel(
+            actor=specialist, ref=consultation.uuid, reason="Your biopsy result changes the plan"
+        )
     consultation.refresh_from_db()
     assert consultation.status == Status.CANCELLED and len(mail.outbox) >= 8
-    secrets_ = [consultation.video_room, consultation.video_url, DIAGNOSIS, "Mastectomy",
-                "chemotherapy", "biopsy", patient.full_name, specialist.full_name]
+    secrets_ = [
+        consultation.video_room,
+        consultation.video_url,
+        DIAGNOSIS,
+        "Mastectomy",
+        "chemotherapy",
+        "biopsy",
+        patient.full_name,
+        specialist.full_name,
+    ]
     attachments = 0
     for message in mail.outbox:
-        parts = [message.subject, message.body, *(content for content, _type in
-                                                  message.alternatives)]
+        parts = [
+            message.subject,
+            message.body,
+            *(content for content, _type in message.alternatives),
+        ]
         for attachment in message.attachments:
             parts.append(attachment.content)
             attachments += 1
@@ -147,10 +172,14 @@ def test_an_in_person_place_stays_out_of_the_file(case, specialist, patient):
     case.consultation_type = "in_person"
     case.save()
     consultation = services.consultation_propose(
-        actor=specialist, case_ref=case.uuid, slots=[span(3, 10), span(4, 10)],
-        place="Breast Cancer Center, 450 Brookline Ave")
-    services.consultation_book(actor=patient, ref=consultation.uuid,
-                               slot_ref=_slot(consultation).uuid)
+        actor=specialist,
+        case_ref=case.uuid,
+        slots=[span(3, 10), span(4, 10)],
+        place="Breast Cancer Center, 450 Brookline Ave",
+    )
+    services.consultation_book(
+        actor=patient, ref=consultation.uuid, slot_ref=_slot(consultation).uuid
+    )
     text = Notification.objects.filter(recipient=patient).latest("id").calendar_ics
     assert "Brookline" not in text and "Cancer" not in text
     assert "in-person visit" in parse(text)[1]["summary"]

@@ -19,8 +19,12 @@ from tests.accounts.factories import totp_code
 
 pytestmark = pytest.mark.django_db
 
-ORIGINAL_SPECIALISTS = ["oncologist@demo.secondop.test", "cardiologist@demo.secondop.test",
-                        "neurologist@demo.secondop.test", "orthopedist@demo.secondop.test"]
+ORIGINAL_SPECIALISTS = [
+    "oncologist@demo.secondop.test",
+    "cardiologist@demo.secondop.test",
+    "neurologist@demo.secondop.test",
+    "orthopedist@demo.secondop.test",
+]
 
 
 @pytest.fixture
@@ -32,11 +36,19 @@ def seeded(settings):
 def test_seed_demo_is_idempotent_and_makes_every_role(settings):
     settings.DEBUG = True
     call_command("seed_demo")
-    counts = (User.objects.count(), SpecialistProfile.objects.count(), Licence.objects.count(),
-              HeldCertification.objects.count())
+    counts = (
+        User.objects.count(),
+        SpecialistProfile.objects.count(),
+        Licence.objects.count(),
+        HeldCertification.objects.count(),
+    )
     call_command("seed_demo")
-    assert (User.objects.count(), SpecialistProfile.objects.count(), Licence.objects.count(),
-            HeldCertification.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        SpecialistProfile.objects.count(),
+        Licence.objects.count(),
+        HeldCertification.objects.count(),
+    ) == counts
     roles = set(User.objects.values_list("role", flat=True))
     assert roles == {"patient", "coordinator", "specialist", "admin"}
     assert Authenticator.objects.filter(user__role="coordinator", type="totp").count() == 1
@@ -65,7 +77,8 @@ def test_the_demo_patient_has_a_report_shared_with_her_doctor_and_a_follow_up(se
 
 def test_the_demo_has_25_specialists_with_full_profiles(seeded):
     profiles = SpecialistProfile.objects.select_related("user").prefetch_related(
-        "specialties", "certifications", "licences")
+        "specialties", "certifications", "licences"
+    )
     assert profiles.count() >= 25
     assert profiles.values("specialties").distinct().count() >= 10
     for profile in profiles:
@@ -73,7 +86,8 @@ def test_the_demo_has_25_specialists_with_full_profiles(seeded):
         assert profile.title and profile.institution and profile.bio, profile
         assert 1 <= len(profile.specialties.all()) <= 3, profile
         assert profile.certifications.all() and all(
-            1990 <= held.year <= timezone.localdate().year for held in profile.certifications.all())
+            1990 <= held.year <= timezone.localdate().year for held in profile.certifications.all()
+        )
         assert profile.conditions and profile.languages and profile.consultation_modes, profile
         assert profile.licences.all() and all(lic.number for lic in profile.licences.all())
         assert Authenticator.objects.filter(user=profile.user, type="totp").exists()
@@ -85,8 +99,9 @@ def test_the_demo_has_25_specialists_with_full_profiles(seeded):
 
 
 def test_the_original_demo_specialist_signs_in_with_the_password_and_code(seeded, client):
-    response = client.post(reverse("account_login"),
-                           {"login": ORIGINAL_SPECIALISTS[0], "password": DEMO_PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": ORIGINAL_SPECIALISTS[0], "password": DEMO_PASSWORD}
+    )
     assert response.url == reverse("mfa_authenticate")
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(DEMO_TOTP_SECRET)})
     assert response.status_code == 302
@@ -95,7 +110,8 @@ def test_the_original_demo_specialist_signs_in_with_the_password_and_code(seeded
 def test_one_specialist_is_on_leave_now_one_at_capacity_one_not_taking_cases(seeded):
     today = timezone.localdate()
     away = SpecialistProfile.objects.filter(
-        leave__starts_on__lte=today, leave__ends_on__gte=today + datetime.timedelta(days=13))
+        leave__starts_on__lte=today, leave__ends_on__gte=today + datetime.timedelta(days=13)
+    )
     assert away.count() == 1
     liu = SpecialistProfile.objects.get(user__email="grace.liu@demo.secondop.test")
     assert liu.max_open_cases == 1
@@ -106,7 +122,8 @@ def test_one_specialist_is_on_leave_now_one_at_capacity_one_not_taking_cases(see
 
 
 def test_every_specialty_a_patient_can_choose_has_a_verified_specialist_in_the_top_ten_states(
-        seeded):
+    seeded,
+):
     """For each specialty on the intake list and each of the ten most populous
     states, a case there asking for it finds someone who qualifies."""
     from requests_app.models import Case
@@ -118,9 +135,16 @@ def test_every_specialty_a_patient_can_choose_has_a_verified_specialist_in_the_t
     template = patient.cases.get(status="submitted")
     for slug, _name, _description in ALL_SPECIALTIES:
         for state in TOP_TEN_STATES:
-            case = Case(owner=patient, status="matching", specialty=Specialty.objects.get(
-                slug=slug), patient_state=state, consultation_type="written", icd10=None,
-                due_at=template.due_at, diagnosing_institution="Nowhere Clinic")
+            case = Case(
+                owner=patient,
+                status="matching",
+                specialty=Specialty.objects.get(slug=slug),
+                patient_state=state,
+                consultation_type="written",
+                icd10=None,
+                due_at=template.due_at,
+                diagnosing_institution="Nowhere Clinic",
+            )
             assert rank_specialists(case=case).candidates, (slug, state)
 
 
@@ -137,19 +161,22 @@ def test_the_readmes_claims_about_matching_the_demo_case_hold(seeded):
     """README.md, "Demo accounts": what matching Maria's sent request shows."""
     case = User.objects.get(email=PATIENT[0]).cases.get(status="submitted")
     ranking = rank_specialists(case=case)
-    through_specialty = [c for c in ranking.candidates
-                         if "qualifies through the diagnosis code" not in c.reasons[0]]
+    through_specialty = [
+        c for c in ranking.candidates if "qualifies through the diagnosis code" not in c.reasons[0]
+    ]
     through_code = [c for c in ranking.candidates if c not in through_specialty]
     assert (len(through_specialty), len(through_code)) == (6, 5)
     # The exact fits come first.
     assert ranking.candidates[:6] == through_specialty
     assert ranking.excluded["specialty"] == 55
     nearest = " ".join(ranking.nearest)
-    for words in ("Dr. Rebecca Lindqvist would qualify, but does not offer this consultation",
-                  "Dr. Grace Liu would qualify, but has no free slot",
-                  "Dr. Michael Brennan would qualify, but is away",
-                  "Dr. Daniel Kim would qualify, but works at the diagnosing institution",
-                  "Dr. Ana Sofía Herrera would qualify, but is not licensed in New York"):
+    for words in (
+        "Dr. Rebecca Lindqvist would qualify, but does not offer this consultation",
+        "Dr. Grace Liu would qualify, but has no free slot",
+        "Dr. Michael Brennan would qualify, but is away",
+        "Dr. Daniel Kim would qualify, but works at the diagnosing institution",
+        "Dr. Ana Sofía Herrera would qualify, but is not licensed in New York",
+    ):
         assert words in nearest
     readme = " ".join((settings_base_dir() / "README.md").read_text().split())
     assert "six specialists qualify through Medical Oncology" in readme
@@ -166,26 +193,33 @@ def settings_base_dir():
 def test_matching_the_demo_case_shows_every_kind_of_reason(seeded):
     case = User.objects.get(email=PATIENT[0]).cases.get(status="submitted")
     assert (case.specialty.slug, case.patient_state, case.consultation_type) == (
-        "oncology", "NY", "video")
+        "oncology",
+        "NY",
+        "video",
+    )
     assert case.diagnosing_institution == "Metro General"
     ranking = rank_specialists(case=case)
-    oncologists = [c for c in ranking.candidates
-                   if c.profile.specialties.filter(slug="oncology").exists()]
+    oncologists = [
+        c for c in ranking.candidates if c.profile.specialties.filter(slug="oncology").exists()
+    ]
     assert len(oncologists) >= 3
     assert all(c.licence.state == "NY" for c in oncologists)
     names = {c.profile.user.email for c in ranking.candidates}
     assert "daniel.kim@demo.secondop.test" not in names  # at Metro General
     assert "ana.herrera@demo.secondop.test" not in names  # licensed only in NJ
-    assert not Licence.objects.filter(profile__user__email="ana.herrera@demo.secondop.test",
-                                      state="NY").exists()
+    assert not Licence.objects.filter(
+        profile__user__email="ana.herrera@demo.secondop.test", state="NY"
+    ).exists()
     assert {"institution", "licence", "leave", "capacity", "mode"} <= set(ranking.excluded)
 
 
 def test_the_demo_coordinator_signs_in_with_the_published_totp_secret(client, settings):
     settings.DEBUG = True
     call_command("seed_demo")
-    response = client.post(reverse("account_login"),
-                           {"login": "coordinator@demo.secondop.test", "password": DEMO_PASSWORD})
+    response = client.post(
+        reverse("account_login"),
+        {"login": "coordinator@demo.secondop.test", "password": DEMO_PASSWORD},
+    )
     assert response.url == reverse("mfa_authenticate")
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(DEMO_TOTP_SECRET)})
     assert response.status_code == 302
@@ -227,22 +261,32 @@ def test_every_demo_case_talks_only_about_its_own_diagnosis(seeded):
         own = _topics(case.diagnosis)
         assert own, f"{case.diagnosis!r} names no known topic"
         assert {TOPICS[t][1] for t in own} == {case.specialty.slug}, case.diagnosis
-        said = " ".join([case.symptoms, case.proposed_treatment, case.concerns,
-                         *(q.text for q in case.questions.all()),
-                         *(r.title for r in case.records.all())])
+        said = " ".join(
+            [
+                case.symptoms,
+                case.proposed_treatment,
+                case.concerns,
+                *(q.text for q in case.questions.all()),
+                *(r.title for r in case.records.all()),
+            ]
+        )
         assert case.questions.exists() and case.symptoms, case.diagnosis
         foreign = _topics(said) - own
         assert not foreign, f"{case.diagnosis!r} talks about {foreign}: {said!r}"
 
 
-def test_every_demo_case_the_care_team_worked_on_shows_their_visits_to_the_patient(
-        seeded, client):
+def test_every_demo_case_the_care_team_worked_on_shows_their_visits_to_the_patient(seeded, client):
     from records.selectors import looks_by_record
     from requests_app.models import Case
 
     worked_on = Case.objects.exclude(status__in=["draft", "submitted", "withdrawn"])
     assert set(worked_on.values_list("status", flat=True)) >= {
-        "triage", "offered", "in_review", "delivered", "follow_up"}
+        "triage",
+        "offered",
+        "in_review",
+        "delivered",
+        "follow_up",
+    }
     for case in worked_on:
         client.force_login(case.owner)
         page = client.get(reverse("requests_app:case_detail", args=[case.uuid]))
@@ -254,7 +298,8 @@ def test_every_demo_case_the_care_team_worked_on_shows_their_visits_to_the_patie
             looks = looks_by_record(records)
             assert records and all(
                 case.specialist.full_name in {look.name for look in looks.get(r.pk, [])}
-                for r in records), case.diagnosis
+                for r in records
+            ), case.diagnosis
     # Nobody opened a case no one has claimed yet.
     untouched = Case.objects.get(owner__email=PATIENT[0], status="submitted")
     client.force_login(untouched.owner)

@@ -39,7 +39,9 @@ def test_it_makes_cases_at_every_status_in_the_planned_mix(loaded):
     counts = dict(Case.objects.values_list("status").annotate(n=Count("id")))
     assert counts == status_counts(200)
     assert set(counts) == set(CaseStatus.values)
-    assert counts[CaseStatus.CLOSED] > counts[CaseStatus.SUBMITTED] > counts[CaseStatus.REPORT_READY]
+    assert (
+        counts[CaseStatus.CLOSED] > counts[CaseStatus.SUBMITTED] > counts[CaseStatus.REPORT_READY]
+    )
     assert User.objects.filter(role="patient").count() == 100
     assert User.objects.filter(role="coordinator").count() == COORDINATORS
 
@@ -61,7 +63,8 @@ def test_every_sent_case_has_its_sections_questions_and_timeline(loaded):
     assert cases.count() > 150
     for case in cases:
         assert {s.section: s.state for s in case.sections.all()} == {
-            s.key: "completed" for s in SECTIONS}
+            s.key: "completed" for s in SECTIONS
+        }
         assert all(section.is_complete(case) for section in SECTIONS), case.reference
         assert 1 <= len(case.questions.all()) <= 3
         events = list(case.events.all())
@@ -76,8 +79,12 @@ def test_every_sent_case_has_its_sections_questions_and_timeline(loaded):
 
 def test_new_submissions_continue_after_the_loaded_references(loaded, patient):
     year = timezone.now().year
-    numbers = [int(r[-6:]) for r in sent_cases().filter(reference__startswith=f"SO-{year}-")
-               .values_list("reference", flat=True)]
+    numbers = [
+        int(r[-6:])
+        for r in sent_cases()
+        .filter(reference__startswith=f"SO-{year}-")
+        .values_list("reference", flat=True)
+    ]
     assert ReferenceCounter.objects.get(year=year).last == max(numbers)
     case = CaseFactory(owner=patient, complete=True)
     case = services.case_submit(actor=patient, case_ref=case.uuid)
@@ -86,8 +93,9 @@ def test_new_submissions_continue_after_the_loaded_references(loaded, patient):
 
 def test_a_loaded_patient_signs_in_with_the_password_and_sees_their_requests(loaded, client):
     case = sent_cases().select_related("owner").first()
-    response = client.post(reverse("account_login"),
-                           {"login": case.owner.email, "password": LOAD_PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": case.owner.email, "password": LOAD_PASSWORD}
+    )
     assert response.status_code == 302
     response = client.get(reverse("requests_app:dashboard"))
     assert response.status_code == 200
@@ -97,8 +105,9 @@ def test_a_loaded_patient_signs_in_with_the_password_and_sees_their_requests(loa
 
 def test_a_loaded_coordinator_signs_in_with_the_totp_secret(loaded, client):
     coordinator = User.objects.filter(role="coordinator").first()
-    response = client.post(reverse("account_login"),
-                           {"login": coordinator.email, "password": LOAD_PASSWORD})
+    response = client.post(
+        reverse("account_login"), {"login": coordinator.email, "password": LOAD_PASSWORD}
+    )
     assert response.url == reverse("mfa_authenticate")
     response = client.post(reverse("mfa_authenticate"), {"code": totp_code(LOAD_TOTP_SECRET)})
     assert response.status_code == 302
@@ -131,7 +140,8 @@ def test_it_loads_specialists_and_the_offers_behind_every_offered_and_assigned_c
     assigned = Case.objects.filter(status__in=["in_review", "delivered", "closed"])
     assert not assigned.filter(specialist__isnull=True).exists()
     assert Offer.objects.filter(status="accepted", conflict_attested=True).count() >= (
-        assigned.count())
+        assigned.count()
+    )
 
 
 def test_only_runs_the_named_steps_on_a_loaded_database(loaded):
@@ -152,9 +162,14 @@ def test_it_loads_four_records_a_case_on_average_and_the_requests_behind_waiting
     assert not Record.objects.filter(case__status="draft").exists()
     assert RecordFile.objects.count() >= Record.objects.count()
     record = Record.objects.filter(is_study=False).first()
-    assert record.files.get().key == f"cases/{record.case.uuid}/records/{record.uuid}/{record.files.get().uuid}"
+    assert (
+        record.files.get().key
+        == f"cases/{record.case.uuid}/records/{record.uuid}/{record.files.get().uuid}"
+    )
     waiting = Case.objects.filter(status="awaiting_records")
-    assert RecordRequest.objects.filter(case__in=waiting, fulfilled_at=None).count() == waiting.count()
+    assert (
+        RecordRequest.objects.filter(case__in=waiting, fulfilled_at=None).count() == waiting.count()
+    )
     assert not Record.objects.filter(created_at__gt=timezone.now()).exists()
 
 
@@ -177,17 +192,22 @@ def test_it_loads_the_released_report_of_every_case_past_delivery(loaded):
         first = version.report.versions.get(number=1)
         assert first.superseded_by == version and first.superseded_at == version.released_at
     assert ReportAnswer.objects.count() >= after.count()
-    assert not ReportVersion.objects.exclude(diagnosis_opinion__in=[
-        "agrees", "refined", "different", "undetermined"]).exists()
+    assert not ReportVersion.objects.exclude(
+        diagnosis_opinion__in=["agrees", "refined", "different", "undetermined"]
+    ).exists()
     # The concordance page has something to count, by specialty.
     rows, total = concordance()
     assert total.total == after.count() and len(rows) >= 3
-    assert {opinion for opinion, n, _p in total.diagnosis_cells() if n} >= {"agrees", "refined",
-                                                                           "different"}
+    assert {opinion for opinion, n, _p in total.diagnosis_cells() if n} >= {
+        "agrees",
+        "refined",
+        "different",
+    }
     # Every case in follow-up has its open question.
     in_follow_up = Case.objects.filter(status="follow_up")
     assert FollowUpQuestion.objects.filter(case__in=in_follow_up, answered_at=None).count() == (
-        in_follow_up.count())
+        in_follow_up.count()
+    )
     # Run again on the loaded database: nothing is added twice.
     call_command("seed_load", cases=200, only="reports", verbosity=0)
     assert Report.objects.count() == after.count()

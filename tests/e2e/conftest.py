@@ -22,8 +22,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 NAVIGATION_TIMEOUT_MS = 60_000
 DEFAULT_TIMEOUT_MS = 60_000
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 
@@ -51,7 +57,8 @@ def new_page(browser, base_url: str, **context_options):
     """A page in a context of its own, with the suite's timeouts, collecting console
     errors (for assert_no_csp_violations)."""
     context = browser.new_context(
-        base_url=base_url, **{"viewport": {"width": 1280, "height": 900}, **context_options})
+        base_url=base_url, **{"viewport": {"width": 1280, "height": 900}, **context_options}
+    )
     context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()

@@ -54,13 +54,21 @@ def test_concordance_shows_no_count_under_11(page, team):
         specialties_load()
     cardiology = Specialty.objects.get(slug="cardiology")
     for n, diagnosis, treatment, specialty in (
-            (14, "agrees", "agrees", None), (12, "refined", "changes", None),
-            (3, "different", "alternative", None), (12, "agrees", "agrees", cardiology),
-            (1, "undetermined", "agrees", cardiology)):
+        (14, "agrees", "agrees", None),
+        (12, "refined", "changes", None),
+        (3, "different", "alternative", None),
+        (12, "agrees", "agrees", cardiology),
+        (1, "undetermined", "agrees", cardiology),
+    ):
         extra = {"specialty": specialty} if specialty else {}
         for _ in range(n):
-            delivered_case(owner=patient, specialist=specialist, diagnosis_opinion=diagnosis,
-                           treatment_opinion=treatment, **extra)
+            delivered_case(
+                owner=patient,
+                specialist=specialist,
+                diagnosis_opinion=diagnosis,
+                treatment_opinion=treatment,
+                **extra,
+            )
     _staff_sign_in(page, coordinator.email)
     page.wait_for_url(re.compile("/requests/coordinator/"))
     page.goto("/aftercare/concordance/")
@@ -68,8 +76,11 @@ def test_concordance_shows_no_count_under_11(page, team):
     page.get_by_role("button", name="Show the figures").click()
     assert page.get_by_text("fewer than 11").first.is_visible()
     tables = page.locator("table.concordance-table").all()[:2]
-    shown = [int(n) for table in tables for n in re.findall(
-        r"^(\d+)", "\n".join(table.locator("td").all_inner_texts()), re.M)]
+    shown = [
+        int(n)
+        for table in tables
+        for n in re.findall(r"^(\d+)", "\n".join(table.locator("td").all_inner_texts()), re.M)
+    ]
     assert shown and all(n == 0 or n >= 11 for n in shown)
     # A coordinator's page (issue 16's 320 px rule is for patients', physicians' and
     # specialists' pages): its tables scroll inside their own regions.

@@ -33,11 +33,21 @@ def world(db):
     specialties_load()
     certifications_load()
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    marsh = SpecialistFactory(user__full_name="Dr. Helen Marsh", user__email="marsh@example.com",
-                              title="MD, PhD", licensed_in=("CA",))
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       specialist=marsh.user, consultation_type="video", patient_state="CA",
-                       patient_name="Maria Lopez")
+    marsh = SpecialistFactory(
+        user__full_name="Dr. Helen Marsh",
+        user__email="marsh@example.com",
+        title="MD, PhD",
+        licensed_in=("CA",),
+    )
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        specialist=marsh.user,
+        consultation_type="video",
+        patient_state="CA",
+        patient_name="Maria Lopez",
+    )
     return patient, marsh.user, case
 
 
@@ -115,7 +125,8 @@ def test_a_specialist_proposes_the_patient_books_and_it_is_recorded_held(page, w
     # --- Time passes; the specialist records it held.
     start = timezone.now() - datetime.timedelta(minutes=40)
     Consultation.objects.filter(pk=consultation.pk).update(
-        starts_at=start, ends_at=start + datetime.timedelta(minutes=30))
+        starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
+    )
     cache.clear()  # the specialist's code of a moment ago may be used again
     _staff_sign_in(page, specialist.email)
     page.wait_for_url(re.compile("/specialist/"))
@@ -123,8 +134,9 @@ def test_a_specialist_proposes_the_patient_books_and_it_is_recorded_held(page, w
     page.get_by_role("link", name="Record what happened").click()
     assert_accessible(page, "outcome form")
     page.get_by_label("Yes, it took place").check()
-    page.get_by_label("Exam notes").fill("Firm, mobile 2 cm mass, upper outer quadrant. "
-                                         "No axillary nodes felt.")
+    page.get_by_label("Exam notes").fill(
+        "Firm, mobile 2 cm mass, upper outer quadrant. No axillary nodes felt."
+    )
     page.get_by_role("button", name="Save").click()
     assert page.get_by_text("The consultation is recorded").is_visible()
     assert page.get_by_text("No axillary nodes felt.").is_visible()
@@ -145,8 +157,14 @@ def test_the_patient_declines_and_the_report_can_then_be_signed(page, world):
     patient, specialist, _case = world
     coordinator = UserFactory(role="coordinator", email="grace@example.com")
     enrol_totp(coordinator)
-    case = assigned_case(patient, coordinator, specialist, consultation_type="video",
-                         patient_state="CA", patient_name="Maria Lopez")
+    case = assigned_case(
+        patient,
+        coordinator,
+        specialist,
+        consultation_type="video",
+        patient_state="CA",
+        patient_name="Maria Lopez",
+    )
     write_draft(case, specialist)
 
     def shot(name):
@@ -171,7 +189,8 @@ def test_the_patient_declines_and_the_report_can_then_be_signed(page, world):
     assert_accessible(page, "decline form")
     shot("consultation-decline")
     page.get_by_label(re.compile("Anything your specialist should know")).fill(
-        "My own doctor examined me last week")
+        "My own doctor examined me last week"
+    )
     page.get_by_role("button", name="Decline the consultation").click()
     assert page.get_by_text("You declined the consultation.").first.is_visible()
     assert_accessible(page, "declined consultation")

@@ -60,8 +60,10 @@ def test_claim_triage_fee_confirmation_and_take_over(page, world):
     page.get_by_role("checkbox", name=re.compile(r"^Pathology slide re-read")).check()
     page.get_by_role("button", name="Save the insurance check").click()
     assert page.get_by_text("The insurance check is saved").is_visible()
-    assert "Quoted, waiting for the patient to confirm" in page.get_by_role(
-        "region", name="Case summary").inner_text()
+    assert (
+        "Quoted, waiting for the patient to confirm"
+        in page.get_by_role("region", name="Case summary").inner_text()
+    )
     page.get_by_role("button", name="Triage done: find a specialist").click()
     page.get_by_role("link", name="Find a specialist").click()
     assert page.get_by_text("The case cannot be offered yet.").is_visible()

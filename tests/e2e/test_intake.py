@@ -58,7 +58,9 @@ def people(db):
     if not Icd10Code.objects.exists():
         load_icd10_codes(Icd10Code)
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com", full_name="Grace Nurse")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
     enrol_totp(coordinator)
     return patient, coordinator
 
@@ -118,8 +120,10 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     page.locator("#id_icd10").fill("")
     page.locator("#id_icd10").press_sequentially("breast", delay=30)
     page.locator("#id_icd10_results [role=option]").first.wait_for()
-    assert "Malignant neoplasm of breast" in page.locator(
-        "#id_icd10_results [role=option]").first.inner_text()
+    assert (
+        "Malignant neoplasm of breast"
+        in page.locator("#id_icd10_results [role=option]").first.inner_text()
+    )
     assert_accessible(page, "diagnosis with suggestions open")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
@@ -133,7 +137,8 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     at_section(page, "Why you want a second opinion")
     page.locator("#id_reasons_0").check()
     page.get_by_label("What worries you most, in your own words").fill(
-        "Whether losing the whole breast is really needed")
+        "Whether losing the whole breast is really needed"
+    )
     page.locator("#id_questions").fill("Is surgery my only option?\nWhat about radiation?")
     save_complete(page)
     at_section(page, "Health background")
@@ -221,7 +226,8 @@ def test_a_patient_writes_saves_resumes_and_submits_a_request(page, people):
     assert page.get_by_text("Write a note for the patient saying why.").first.is_visible()
     assert_accessible(page, "staff case page with an error")
     page.get_by_label("Note for the patient", exact=True).fill(
-        "Your biopsy pathology report from October")
+        "Your biopsy pathology report from October"
+    )
     page.get_by_role("button", name="Ask the patient for records").click()
     assert page.get_by_text("Waiting for records").first.is_visible()
     screenshot(page, "staff-case")
@@ -281,22 +287,28 @@ def test_a_huge_paste_is_counted_refused_with_a_message_and_kept_whole(page, peo
     assert len(field.input_value()) == len(pasted)  # nothing cut in the browser
     save_complete(page)
     assert page.get_by_text("There is a problem").is_visible()
-    assert page.locator(".error-summary").get_by_text(
-        f"You have {too_many} characters too many").is_visible()
+    assert (
+        page.locator(".error-summary")
+        .get_by_text(f"You have {too_many} characters too many")
+        .is_visible()
+    )
     assert len(page.locator("#id_symptoms").input_value()) == len(pasted)  # kept in full
     assert_accessible(page, "huge paste refused", phone=False)
     screenshot(page, "intake-character-count")
 
 
 def test_the_accessibility_check_can_fail(page):
-    page.set_content("<html lang='en'><body><main><img src='x.png'><input type='text'></main></body></html>")
+    page.set_content(
+        "<html lang='en'><body><main><img src='x.png'><input type='text'></main></body></html>"
+    )
     with pytest.raises(AssertionError, match="image-alt"):
         assert_accessible(page, "a page with problems")
 
 
 def test_the_phone_check_fails_on_a_page_that_scrolls_sideways(page):
-    page.set_content("<html lang='en'><head><title>Wide</title></head><body><main>"
-                     "<h1>Wide</h1><p style='white-space: nowrap'>" + "word " * 100
-                     + "</p></main></body></html>")
+    page.set_content(
+        "<html lang='en'><head><title>Wide</title></head><body><main>"
+        "<h1>Wide</h1><p style='white-space: nowrap'>" + "word " * 100 + "</p></main></body></html>"
+    )
     with pytest.raises(AssertionError, match="at 320 px scrolls sideways"):
         assert_accessible(page, "a wide page")

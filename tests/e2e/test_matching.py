@@ -25,15 +25,19 @@ def world(db):
     if not Icd10Code.objects.filter(code="C50.911").exists():
         load_icd10_codes(Icd10Code)
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com",
-                              full_name="Grace Nurse")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
     enrol_totp(coordinator)
-    case = CaseFactory(owner=patient, submitted=True,
-                       icd10=Icd10Code.objects.get(code="C50.911"))
+    case = CaseFactory(owner=patient, submitted=True, icd10=Icd10Code.objects.get(code="C50.911"))
     CaseFactory(owner=patient, submitted=True, diagnosis="Knee pain", specialty=None)
-    marsh = SpecialistFactory(user__full_name="Dr. Helen Marsh", user__email="marsh@example.com",
-                              title="MD, PhD", institution="Lakeside University Hospital",
-                              languages=["English", "Spanish"])
+    marsh = SpecialistFactory(
+        user__full_name="Dr. Helen Marsh",
+        user__email="marsh@example.com",
+        title="MD, PhD",
+        institution="Lakeside University Hospital",
+        languages=["English", "Spanish"],
+    )
     SpecialistFactory(user__full_name="Dr. Far Away", licensed_in=("CA",))
     SpecialistFactory(user__full_name="Dr. Same Hospital", institution="Metro General")
     return patient, coordinator, case, marsh
@@ -67,7 +71,10 @@ def test_a_coordinator_matches_the_specialist_accepts_the_patient_sees_them(page
     assert "Dr. Helen Marsh" in why and "Board-certified in Medical Oncology" in why
     assert "licensed in NY" in why and "treats C50" in why
     excluded = page.locator("#excluded").inner_text()
-    assert "1 without a verified licence in NY" in excluded and "1 at the diagnosing institution" in excluded
+    assert (
+        "1 without a verified licence in NY" in excluded
+        and "1 at the diagnosing institution" in excluded
+    )
     screenshot(page, "matching")
     page.get_by_role("button", name="Offer to Dr. Helen Marsh").click()
     assert page.get_by_text("The case is offered.").is_visible()
@@ -94,8 +101,10 @@ def test_a_coordinator_matches_the_specialist_accepts_the_patient_sees_them(page
     sign_in(page, patient.email)
     page.wait_for_url(re.compile("/requests/$"))
     page.get_by_role("link", name=case.reference).first.click()
-    assert page.get_by_text("Dr. Helen Marsh, MD, PhD (Medical Oncology, Lakeside University "
-                            "Hospital) has accepted your case.").is_visible()
+    assert page.get_by_text(
+        "Dr. Helen Marsh, MD, PhD (Medical Oncology, Lakeside University "
+        "Hospital) has accepted your case."
+    ).is_visible()
     current = page.locator(".step-tracker [aria-current=step]").inner_text()
     assert "now: the specialist is reviewing" in current
     assert_accessible(page, "patient case page with a specialist")

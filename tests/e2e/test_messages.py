@@ -28,14 +28,21 @@ ANSWER = "Yes: an MRI at Lakeside Imaging on 12 June. I will upload the report."
 @pytest.fixture
 def world(db):
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com",
-                              full_name="Grace Nurse")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
     enrol_totp(coordinator)
-    specialist = UserFactory(role="specialist", email="marsh@example.com",
-                             full_name="Dr. Helen Marsh")
+    specialist = UserFactory(
+        role="specialist", email="marsh@example.com", full_name="Dr. Helen Marsh"
+    )
     enrol_totp(specialist)
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=specialist)
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=specialist,
+    )
     record = RecordFactory(case=case, title="Core biopsy report")
     return patient, coordinator, specialist, case, record
 
@@ -79,7 +86,8 @@ def test_the_specialist_asks_and_the_patient_answers(page, world):
     screenshot(page, "messages-staff-case")
     page.goto("/specialist/")
     expect(page.get_by_role("row").filter(has_text=case.reference)).to_contain_text(
-        "Waiting on the patient")
+        "Waiting on the patient"
+    )
     assert_accessible(page, "workspace, waiting on the patient")
     assert_no_csp_violations(page)
     sign_out(page)
@@ -91,7 +99,8 @@ def test_the_specialist_asks_and_the_patient_answers(page, world):
     screenshot(page, "messages-dashboard")
     page.get_by_role("link", name=case.reference, exact=True).click()
     expect(page.get_by_role("region", name="Messages with your care team")).to_contain_text(
-        QUESTION)
+        QUESTION
+    )
     assert_accessible(page, "case page, a question to answer")
     screenshot(page, "messages-case-page")
     page.get_by_role("link", name=re.compile("Read and answer it")).click()

@@ -66,7 +66,8 @@ def _sign_up(page, live_server, *, name: str, email: str) -> None:
 
 
 def test_a_new_patient_on_a_phone_from_sign_up_to_a_delivered_report(
-        phone, live_server, world, tmp_path):
+    phone, live_server, world, tmp_path
+):
     page, coordinator = phone, world
 
     # --- Sign up ------------------------------------------------------------------------
@@ -100,8 +101,9 @@ def test_a_new_patient_on_a_phone_from_sign_up_to_a_delivered_report(
 
     # --- The fee step: the coordinator checks the insurance; she confirms the fee -------
     services.case_claim(actor=coordinator, case_ref=case.uuid, start_triage=True)
-    services.case_insurance_check(actor=coordinator, case_ref=case.uuid, status="self_pay",
-                                  fee_quoted=None, items=["written"])
+    services.case_insurance_check(
+        actor=coordinator, case_ref=case.uuid, status="self_pay", fee_quoted=None, items=["written"]
+    )
     page.goto("/requests/")
     assert page.get_by_text("Confirm the fee for your second opinion").is_visible()
     assert_accessible(page, "dashboard, fee to confirm")
@@ -126,23 +128,27 @@ def test_a_new_patient_on_a_phone_from_sign_up_to_a_delivered_report(
     expect(page.locator("[data-item]")).to_have_count(1)
     _item(page, "Blood test.pdf").get_by_label(KIND).select_option("labs")
     page.get_by_role("button", name="Upload", exact=True).click()
-    expect(page.locator("[data-live]")).to_contain_text("Blood test.pdf was not accepted",
-                                                        timeout=UPLOAD_TIMEOUT)
+    expect(page.locator("[data-live]")).to_contain_text(
+        "Blood test.pdf was not accepted", timeout=UPLOAD_TIMEOUT
+    )
     # After the page's reload, the live region says what became of the file, and why.
     records_live = page.locator("[data-records-live]")
     expect(records_live).to_contain_text(
         "Blood test: not accepted. Named “.pdf”, but it is really a Windows program.",
-        timeout=UPLOAD_TIMEOUT)
+        timeout=UPLOAD_TIMEOUT,
+    )
     expect(page.locator("[data-records-outcome-text]")).to_contain_text("not accepted")
     assert "Your files were uploaded" not in page.content()
     assert_accessible(page, "records page after a refused upload")
     screenshot(page, "phone-journey-refused")
 
     # --- A delivered case: no due date, times with their zone ----------------------------
-    delivered = CaseFactory(owner=patient, submitted=True, status=CaseStatus.DELIVERED,
-                            patient_state="NY")
-    CaseEvent.objects.create(case=delivered, old_status=CaseStatus.REPORT_READY,
-                             new_status=CaseStatus.DELIVERED)
+    delivered = CaseFactory(
+        owner=patient, submitted=True, status=CaseStatus.DELIVERED, patient_state="NY"
+    )
+    CaseEvent.objects.create(
+        case=delivered, old_status=CaseStatus.REPORT_READY, new_status=CaseStatus.DELIVERED
+    )
     page.goto("/requests/")
     assert_accessible(page, "dashboard with a delivered case")
     page.goto(f"/requests/{delivered.uuid}/")

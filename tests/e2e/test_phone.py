@@ -57,12 +57,19 @@ def test_the_report_forms_bar_never_hides_the_focused_field(page, world, size): 
 
 
 def test_the_authorisation_and_the_check_page_on_a_phone(page, db):
-    case = CaseFactory(owner__email="linda@example.com", owner__full_name="Linda Moore",
-                       complete=True, payment="insurance", insurance_carrier="Blue Cross",
-                       insurance_member_id="XKB123456789", insurance_policyholder="Linda Moore")
+    case = CaseFactory(
+        owner__email="linda@example.com",
+        owner__full_name="Linda Moore",
+        complete=True,
+        payment="insurance",
+        insurance_carrier="Blue Cross",
+        insurance_member_id="XKB123456789",
+        insurance_policyholder="Linda Moore",
+    )
     for section in SECTIONS:
-        CaseSection.objects.update_or_create(case=case, section=section.key,
-                                             defaults={"state": SectionState.COMPLETED})
+        CaseSection.objects.update_or_create(
+            case=case, section=section.key, defaults={"state": SectionState.COMPLETED}
+        )
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, "linda@example.com")
     page.wait_for_url(re.compile("/requests/$"))

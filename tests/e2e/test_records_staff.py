@@ -25,10 +25,22 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def upload(patient, case, category, title, files):
     slots = record_services.record_slots_create(
-        actor=patient, case_ref=case.uuid, category=category, title=title, service_date=None,
-        answers=None, files=[{"client_id": name, "name": name.rsplit("/", 1)[-1],
-                              "size": len(data), "relative_path": name if len(files) > 1 else ""}
-                             for name, data in files.items()])
+        actor=patient,
+        case_ref=case.uuid,
+        category=category,
+        title=title,
+        service_date=None,
+        answers=None,
+        files=[
+            {
+                "client_id": name,
+                "name": name.rsplit("/", 1)[-1],
+                "size": len(data),
+                "relative_path": name if len(files) > 1 else "",
+            }
+            for name, data in files.items()
+        ],
+    )
     for slot in slots.files:
         save_bytes(slot.file.key, files[slot.client_id])
     record_services.record_confirm(actor=patient, record_ref=slots.record.uuid)
@@ -39,16 +51,33 @@ def upload(patient, case, category, title, files):
 def world(s3_storage, settings):
     settings.CLAMD_ADDRESS = ""
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com", full_name="Grace Nurse")
-    specialist = UserFactory(role="specialist", email="marsh@example.com", full_name="Dr. Helen Marsh")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
+    specialist = UserFactory(
+        role="specialist", email="marsh@example.com", full_name="Dr. Helen Marsh"
+    )
     stranger = UserFactory(role="specialist", email="far@example.com", full_name="Dr. Far Away")
     for person in (coordinator, specialist, stranger):
         enrol_totp(person)
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=specialist)
-    pdf = upload(patient, case, "pathology", "Core biopsy, left breast",
-                 {"biopsy.pdf": sample_files.text_pdf("Surgical pathology report",
-                                                     ["Invasive ductal carcinoma, grade 2"])})
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=specialist,
+    )
+    pdf = upload(
+        patient,
+        case,
+        "pathology",
+        "Core biopsy, left breast",
+        {
+            "biopsy.pdf": sample_files.text_pdf(
+                "Surgical pathology report", ["Invasive ductal carcinoma, grade 2"]
+            )
+        },
+    )
     study = upload(patient, case, "imaging", "CT and MR disc", sample_files.dicom_study())
     assert [pdf.state, study.state] == [State.VERIFIED, State.VERIFIED], (pdf.reason, study.reason)
     return patient, coordinator, specialist, stranger, case, pdf, study
@@ -58,7 +87,8 @@ def _thumbnails_drawn(page) -> list[int]:
     page.wait_for_load_state("load")
     return page.eval_on_selector_all(
         "img.record-thumb, .series-card img, img.record-preview",
-        "images => images.map(i => i.complete ? i.naturalWidth : 0)")
+        "images => images.map(i => i.complete ? i.naturalWidth : 0)",
+    )
 
 
 @pytest.mark.parametrize("who", ["coordinator", "specialist"])
@@ -104,8 +134,12 @@ def test_the_care_team_opens_the_records_and_sees_their_previews(page, live_serv
 def test_outsiders_get_404_for_the_record_page_and_the_download(page, live_server, world):
     _patient, _coordinator, _specialist, stranger, case, pdf, study = world
     other_patient = UserFactory(email="olly@example.com", full_name="Olly Outsider")
-    urls = [f"/records/{pdf.uuid}/", f"/records/{pdf.uuid}/download/",
-            f"/records/{study.uuid}/", f"/records/case/{case.uuid}/"]
+    urls = [
+        f"/records/{pdf.uuid}/",
+        f"/records/{pdf.uuid}/download/",
+        f"/records/{study.uuid}/",
+        f"/records/case/{case.uuid}/",
+    ]
     _staff_sign_in(page, stranger.email)
     page.wait_for_load_state()
     for url in urls:

@@ -47,8 +47,9 @@ def _pdf(extra: int = 0) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-              % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -105,7 +106,9 @@ CSP_WATCH = """
 
 
 def _item(page, name):
-    return page.locator("[data-item]").filter(has=page.get_by_role("heading", name=name, exact=True))
+    return page.locator("[data-item]").filter(
+        has=page.get_by_role("heading", name=name, exact=True)
+    )
 
 
 def _queue_all(page, files):
@@ -120,10 +123,15 @@ def _throttle_uploads(page, bytes_per_second: int):
     """A home connection's upload speed, so that progress can be seen."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1,
-        "uploadThroughput": bytes_per_second,
-    })
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": bytes_per_second,
+        },
+    )
     return cdp
 
 
@@ -134,13 +142,16 @@ def _wait_for_progress_between(page, item_name):
             .filter(item => item.querySelector("[data-item-name]").textContent === name)
             .some(item => [...item.querySelectorAll("progress")]
                 .some(bar => bar.offsetParent && bar.value > 0 && bar.value < 100))""",
-        arg=item_name, timeout=UPLOAD_TIMEOUT)
+        arg=item_name,
+        timeout=UPLOAD_TIMEOUT,
+    )
 
 
 def _wait_for_reload_with_records(page, count):
     """All confirmed: the page reloads and says what became of each; the records are listed."""
     expect(page.locator("[data-records-outcome-text]")).to_have_text(
-        re.compile(r"checked and ready\.$"), timeout=UPLOAD_TIMEOUT)
+        re.compile(r"checked and ready\.$"), timeout=UPLOAD_TIMEOUT
+    )
     expect(page.locator("[data-item]")).to_have_count(0)
     expect(page.locator(".record-row")).to_have_count(count)
 
@@ -152,15 +163,19 @@ def _origin(url: str) -> str:
 
 # --- S3 mode ----------------------------------------------------------------------------------
 def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
-        page, live_server, s3_storage, s3_server, patient_case, files):
+    page, live_server, s3_storage, s3_server, patient_case, files
+):
     patient, case = patient_case
     requests = []
     page.on("requestfinished", lambda request: requests.append(request))
     page.add_init_script(CSP_WATCH)
     response = _open_records(page, patient, case)
     # The strict policy holds on the upload page; it may talk to the bucket, nothing else.
-    policy = dict(part.strip().split(" ", 1) for part in
-                  response.headers["content-security-policy"].split(";") if part.strip())
+    policy = dict(
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+        if part.strip()
+    )
     assert "unsafe" not in response.headers["content-security-policy"]
     assert policy["script-src"].startswith("'self' 'nonce-")
     assert policy["style-src"] == "'self'"
@@ -173,7 +188,8 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
     expect(study.get_by_label(KIND)).to_have_value("imaging")
     expect(study.get_by_label("Title")).to_have_value("CD")
     expect(_item(page, "Pathology report.pdf").get_by_label("Title")).to_have_value(
-        "Pathology report")
+        "Pathology report"
+    )
     study.get_by_label("Date of the test or visit (optional)").fill("2026-09-30")
     assert_accessible(page, "records page, three items queued")
     screenshot(page, "uploader-queued")
@@ -188,11 +204,14 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
     study.locator("summary").click()
     expect(study.locator("[data-file]")).to_have_count(3)
     screenshot(page, "uploader-progress")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
 
-    expect(live).to_contain_text("All done, we are now checking your files.",
-                                 timeout=UPLOAD_TIMEOUT)
+    expect(live).to_contain_text(
+        "All done, we are now checking your files.", timeout=UPLOAD_TIMEOUT
+    )
     screenshot(page, "uploader-done")
     # Uppy and the widget ran start to end without a single blocked script, style or request
     # (read from the console, which outlives the reload that may already be under way).
@@ -203,7 +222,10 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
 
     records = {r.title: r for r in Record.objects.filter(case=case)}
     assert {title: r.state for title, r in records.items()} == {
-        "Pathology report": "verified", "Blood count": "verified", "CD": "verified"}
+        "Pathology report": "verified",
+        "Blood count": "verified",
+        "CD": "verified",
+    }
     assert records["CD"].is_study and records["CD"].category == "imaging"
     study_row = page.locator(".record-row").filter(has_text="CD")
     expect(study_row).to_contain_text("CT, MR")
@@ -232,7 +254,8 @@ def test_a_patient_uploads_files_and_an_imaging_cd_straight_to_s3(
 
 
 def test_a_large_scan_goes_up_in_parts_and_a_dropped_part_is_sent_again(
-        page, live_server, s3_storage, s3_server, patient_case, tmp_path):
+    page, live_server, s3_storage, s3_server, patient_case, tmp_path
+):
     patient, case = patient_case
     scan = tmp_path / "Whole slide scan.pdf"
     scan.write_bytes(_pdf(extra=120 * MiB))
@@ -270,7 +293,8 @@ def test_a_large_scan_goes_up_in_parts_and_a_dropped_part_is_sent_again(
 
 # --- Local mode: no bucket, the same widget -------------------------------------------------
 def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
-        page, live_server, patient_case, files, settings):
+    page, live_server, patient_case, files, settings
+):
     assert not settings.AWS_STORAGE_BUCKET_NAME
     patient, case = patient_case
     asked = RecordRequestFactory(case=case, note="Your biopsy pathology report from March")
@@ -286,7 +310,8 @@ def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
                                                       cancelable: true}));
             }
         }""",
-        [files["pdf"].name, list(files["pdf"].read_bytes())])
+        [files["pdf"].name, list(files["pdf"].read_bytes())],
+    )
     page.locator("[data-pick-folder]").set_input_files(files["cd"])
     expect(page.locator("[data-item]")).to_have_count(2)
 
@@ -314,17 +339,20 @@ def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
     pdf_item.get_by_label("This answers the request:").select_option(str(asked.uuid))
     page.route(re.compile(r"/records/upload/"), lambda route: route.abort("failed"))
     page.get_by_role("button", name="Upload", exact=True).click()
-    expect(summary).to_contain_text("The title must be 200 characters or fewer.",
-                                    timeout=UPLOAD_TIMEOUT)
+    expect(summary).to_contain_text(
+        "The title must be 200 characters or fewer.", timeout=UPLOAD_TIMEOUT
+    )
     expect(summary).to_be_focused()
     expect(pdf_item.locator("[data-field=title] .error-message")).to_contain_text(
-        "The title must be 200 characters or fewer.")
+        "The title must be 200 characters or fewer."
+    )
     expect(title).to_have_value("Biopsy report " + "x" * 200)
     expect(pdf_item.get_by_label(KIND)).to_have_value("pathology")
     page.unroute(re.compile(r"/records/upload/"))
     # Meanwhile the study was uploaded and confirmed.
-    expect(_item(page, "CD").locator("[data-item-state]")).to_have_text("Uploaded",
-                                                                        timeout=UPLOAD_TIMEOUT)
+    expect(_item(page, "CD").locator("[data-item-state]")).to_have_text(
+        "Uploaded", timeout=UPLOAD_TIMEOUT
+    )
 
     # The PDF's upload fails every time (the connection drops); the storage is slow
     # to answer its confirm once.
@@ -339,15 +367,20 @@ def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
     def storage_busy_once(route):
         confirms.append(route.request.url)
         if len(confirms) == 1:
-            route.fulfill(status=503, content_type="application/json",
-                          body='{"message": "Our file store is not answering just now."}')
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"message": "Our file store is not answering just now."}',
+            )
         else:
             route.continue_()
 
     title.fill("Biopsy report")
     page.route(re.compile(r"/confirm/$"), storage_busy_once)
-    page.route(re.compile(r"/records/upload/"), lambda route: (
-        drop(route) if _is_for(route, "application/pdf") else route.continue_()))
+    page.route(
+        re.compile(r"/records/upload/"),
+        lambda route: drop(route) if _is_for(route, "application/pdf") else route.continue_(),
+    )
     page.get_by_role("button", name="Upload", exact=True).click()
     retry = pdf_item.get_by_role("button", name="Try again Pathology report.pdf")
     expect(retry).to_be_visible(timeout=UPLOAD_TIMEOUT)
@@ -361,19 +394,23 @@ def test_local_mode_checks_what_is_typed_retries_a_failed_file_and_uploads(
     retry.click()
     expect(page.locator("[data-live]")).to_contain_text(
         "Pathology report.pdf: the storage service is not answering. Trying again in 2 seconds.",
-        timeout=UPLOAD_TIMEOUT)
+        timeout=UPLOAD_TIMEOUT,
+    )
     _wait_for_reload_with_records(page, 2)
     assert failing and len(confirms) == 2
     records = {r.title: r for r in Record.objects.filter(case=case)}
     assert {title: r.state for title, r in records.items()} == {
-        "Biopsy report": "verified", "CD": "verified"}
+        "Biopsy report": "verified",
+        "CD": "verified",
+    }
     assert records["Biopsy report"].answers == asked
     expect(page.locator(".record-row").filter(has_text="CD")).to_contain_text("CT, MR")
     assert_no_csp_violations(page)
 
 
 def test_a_patient_cancels_one_record_on_a_phone_and_the_rest_is_kept(
-        page, live_server, patient_case, files):
+    page, live_server, patient_case, files
+):
     patient, case = patient_case
     page.set_viewport_size({"width": 390, "height": 844})
     _open_records(page, patient, case)
@@ -386,7 +423,8 @@ def test_a_patient_cancels_one_record_on_a_phone_and_the_rest_is_kept(
     lab = _item(page, "Blood count.png")
     _wait_for_progress_between(page, "Blood count.png")
     expect(_item(page, "Pathology report.pdf").locator("[data-item-state]")).to_have_text(
-        "Uploaded", timeout=UPLOAD_TIMEOUT)
+        "Uploaded", timeout=UPLOAD_TIMEOUT
+    )
     screenshot(page, "uploader-phone-progress")
 
     lab.get_by_role("button", name="Cancel upload Blood count.png").click()
@@ -402,9 +440,11 @@ def test_a_patient_cancels_one_record_on_a_phone_and_the_rest_is_kept(
     # Once what is left has all been confirmed, the page shows the records.
     remove.click()
     expect(page.locator("[data-records-outcome-text]")).to_have_text(
-        "1 file checked and ready.", timeout=UPLOAD_TIMEOUT)
+        "1 file checked and ready.", timeout=UPLOAD_TIMEOUT
+    )
     expect(page.locator(".record-row").filter(has_text="Pathology report")).to_contain_text(
-        "Ready, not checked for viruses")
+        "Ready, not checked for viruses"
+    )
     screenshot(page, "uploader-phone-after")
     assert Record.objects.get(title="Pathology report").state == "verified"
 
@@ -449,7 +489,9 @@ def test_dropped_folders_are_walked_and_each_becomes_one_record(page, live_serve
     expect(scans.locator("[data-file]").first).to_contain_text("AUTORUN.INF")
     expect(scans.locator("[data-file]").last).to_contain_text("DICOM/SE1/IM0249")
     expect(_item(page, "letter.pdf").get_by_label("Title")).to_have_value("letter")
-    expect(page.locator("[data-live]")).to_contain_text("The folder Nothing here has no files in it.")
+    expect(page.locator("[data-live]")).to_contain_text(
+        "The folder Nothing here has no files in it."
+    )
     # The same files dropped again are not added twice.
     page.evaluate(DROP_FOLDERS)
     expect(page.locator("[data-live]")).to_contain_text("SCANS is already in the list.")
@@ -459,7 +501,8 @@ def test_dropped_folders_are_walked_and_each_becomes_one_record(page, live_serve
 
 def _is_for(route, content_type: str) -> bool:
     return route.request.method == "PUT" and (
-        route.request.headers.get("content-type", "") == content_type)
+        route.request.headers.get("content-type", "") == content_type
+    )
 
 
 def test_without_javascript_the_page_says_uploading_needs_it(browser, live_server, patient_case):
@@ -476,11 +519,14 @@ def test_without_javascript_the_page_says_uploading_needs_it(browser, live_serve
 
 
 # --- The page tells the truth ----------------------------------------------------------------
-WINDOWS_PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(50) + b"PE\x00\x00" + bytes(400)
+WINDOWS_PROGRAM = (
+    b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + bytes(50) + b"PE\x00\x00" + bytes(400)
+)
 
 
 def test_a_refused_upload_is_heard_kept_beside_its_record_and_can_be_removed(
-        page, live_server, patient_case, files, tmp_path):
+    page, live_server, patient_case, files, tmp_path
+):
     """On a phone: one good file and two refused ones (a Windows program named .pdf, and
     one whose name hides its .exe behind a right-to-left override)."""
     patient, case = patient_case
@@ -495,8 +541,11 @@ def test_a_refused_upload_is_heard_kept_beside_its_record_and_can_be_removed(
     # The queue shows the name as it really is: no hidden character reorders it.
     scan = _item(page, "Scan gpj.exe")
     expect(scan.get_by_label("Title")).to_have_value("Scan gpj")
-    for name, kind in (("Pathology report.pdf", "pathology"), ("Blood test.pdf", "labs"),
-                       ("Scan gpj.exe", "imaging")):
+    for name, kind in (
+        ("Pathology report.pdf", "pathology"),
+        ("Blood test.pdf", "labs"),
+        ("Scan gpj.exe", "imaging"),
+    ):
         _item(page, name).get_by_label(KIND).select_option(kind)
     page.get_by_role("button", name="Upload", exact=True).click()
 
@@ -507,12 +556,14 @@ def test_a_refused_upload_is_heard_kept_beside_its_record_and_can_be_removed(
 
     # After it: the top says what became of each file, and so does the live region.
     outcome = page.locator("[data-records-outcome-text]")
-    expect(outcome).to_have_text("1 file checked and ready, 2 not accepted: see why.",
-                                 timeout=UPLOAD_TIMEOUT)
+    expect(outcome).to_have_text(
+        "1 file checked and ready, 2 not accepted: see why.", timeout=UPLOAD_TIMEOUT
+    )
     records_live = page.locator("[data-records-live]")
     expect(records_live).to_contain_text("1 file checked and ready, 2 not accepted.")
     expect(records_live).to_contain_text(
-        "Blood test: not accepted. Named “.pdf”, but it is really a Windows program.")
+        "Blood test: not accepted. Named “.pdf”, but it is really a Windows program."
+    )
     expect(records_live).to_contain_text("Scan gpj: not accepted.")
     assert "Your files were uploaded" not in page.content()
     assert_accessible(page, "records page after a refused upload, 390 px")
@@ -525,27 +576,33 @@ def test_a_refused_upload_is_heard_kept_beside_its_record_and_can_be_removed(
     expect(reason).to_be_focused()
     expect(reason).to_contain_text("Named “.pdf”, but it is really a Windows program.")
     page.reload()
-    expect(page.locator(".record-row").filter(has_text="Blood test")
-           .locator("[data-record-reason]")).to_be_visible()
+    expect(
+        page.locator(".record-row").filter(has_text="Blood test").locator("[data-record-reason]")
+    ).to_be_visible()
     expect(page.locator("[data-records-outcome]")).to_be_hidden()  # said once, not forever
 
     # Removed from the list: gone from view, kept in the database and the audit.
     page.get_by_role("button", name="Remove from the list Blood test").click()
-    expect(page.locator(".flash-messages")).to_contain_text("“Blood test” was removed from your list.")
+    expect(page.locator(".flash-messages")).to_contain_text(
+        "“Blood test” was removed from your list."
+    )
     expect(page.locator(".record-row").filter(has_text="Blood test")).to_have_count(0)
     expect(page.locator(".record-row")).to_have_count(2)
     from secondop.audit.models import AuditEvent
 
     removed = Record.objects.get(title="Blood test")
     assert removed.dismissed_at is not None
-    assert AuditEvent.objects.filter(action="records.record.dismissed",
-                                     object_id=str(removed.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="records.record.dismissed", object_id=str(removed.pk)
+    ).exists()
     spoofed_record = Record.objects.get(title="Scan gpj")
     assert spoofed_record.files.get().name == "Scan gpj.exe"
-    created = AuditEvent.objects.get(action="records.record.slots_created",
-                                     object_id=str(spoofed_record.pk))
+    created = AuditEvent.objects.get(
+        action="records.record.slots_created", object_id=str(spoofed_record.pk)
+    )
     assert created.new_values["original_names"] == [
-        {"name": "Scan gpj.exe", "original": "Scan \\u202egpj.exe"}]
+        {"name": "Scan gpj.exe", "original": "Scan \\u202egpj.exe"}
+    ]
     assert_accessible(page, "records page after removing a refused record, 390 px")
     assert_no_csp_violations(page)
 
@@ -556,8 +613,9 @@ def test_records_being_checked_refresh_themselves(page, live_server, patient_cas
     patient, case = patient_case
     waiting = RecordFactory(case=case, state="scanning", title="MRI report")
     asked = []
-    page.on("request", lambda request: asked.append(request.url)
-            if "/state/" in request.url else None)
+    page.on(
+        "request", lambda request: asked.append(request.url) if "/state/" in request.url else None
+    )
     _open_records(page, patient, case)
     row = page.locator(".record-row").filter(has_text="MRI report")
     expect(row).to_contain_text("Being checked")
@@ -572,8 +630,9 @@ def test_records_being_checked_refresh_themselves(page, live_server, patient_cas
     assert_no_csp_violations(page)
 
 
-def test_a_name_made_only_of_hidden_characters_asks_for_a_title(page, live_server, patient_case,
-                                                                tmp_path):
+def test_a_name_made_only_of_hidden_characters_asks_for_a_title(
+    page, live_server, patient_case, tmp_path
+):
     patient, case = patient_case
     hidden = tmp_path / "\u202e\u2066\u200b"
     hidden.write_bytes(_pdf())

@@ -31,13 +31,23 @@ ANSWER_2 = "Yes: a sentinel node biopsy first, to see whether the cancer has spr
 def world(db):
     specialties_load()
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com",
-                              full_name="Grace Nurse")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
     enrol_totp(coordinator)
-    marsh = SpecialistFactory(user__full_name="Dr. Helen Marsh", user__email="marsh@example.com",
-                              title="MD, PhD", institution="Lakeside University Hospital")
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=marsh.user)
+    marsh = SpecialistFactory(
+        user__full_name="Dr. Helen Marsh",
+        user__email="marsh@example.com",
+        title="MD, PhD",
+        institution="Lakeside University Hospital",
+    )
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=marsh.user,
+    )
     CaseQuestion.objects.create(case=case, position=2, text="Should anything be done first?")
     RecordFactory(case=case, title="Core biopsy, left breast")
     return patient, coordinator, marsh.user, case
@@ -62,7 +72,8 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     assert_accessible(page, "the report form")
     page.get_by_label(re.compile("Core biopsy, left breast")).check()
     page.get_by_role("textbox", name="Clinical summary and findings").fill(
-        "A 1.4 cm grade 2 invasive ductal carcinoma, ER and PR positive, HER2 negative.")
+        "A 1.4 cm grade 2 invasive ductal carcinoma, ER and PR positive, HER2 negative."
+    )
     status = page.locator("#autosave-status")
     status.get_by_text(re.compile(r"Saved at \d\d:\d\d")).wait_for()
     draft = ReportVersion.objects.get()
@@ -76,10 +87,17 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     page.get_by_label(re.compile("Question 2")).fill(ANSWER_2)
     page.wait_for_function(
         "() => document.querySelector('#autosave-status').textContent.includes('Saved at')"
-        " && !document.querySelector('#autosave-status').classList.contains('autosave-status-busy')")
+        " && !document.querySelector('#autosave-status').classList.contains('autosave-status-busy')"
+    )
     # The last answer is saved too once the idle delay has passed: wait for that state.
-    wait_until(lambda: list(draft.answers.order_by("position")
-                            .values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2], 60, 0.25)
+    wait_until(
+        lambda: (
+            list(draft.answers.order_by("position").values_list("answer", flat=True))
+            == [ANSWER_1, ANSWER_2]
+        ),
+        60,
+        0.25,
+    )
     draft.refresh_from_db()
     assert list(draft.answers.values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2]
     assert draft.diagnosis_opinion == "refined"
@@ -131,8 +149,9 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     assert "Is surgery my only option?" in questions.nth(0).inner_text()
     assert ANSWER_1 in questions.nth(0).inner_text()
     assert ANSWER_2 in questions.nth(1).inner_text()
-    assert page.get_by_text("The specialist agrees with your diagnosis and makes it more "
-                            "precise.").first.is_visible()
+    assert page.get_by_text(
+        "The specialist agrees with your diagnosis and makes it more precise."
+    ).first.is_visible()
     assert_accessible(page, "the patient's report")
     assert_no_csp_violations(page)
     screenshot(page, "report-patient")

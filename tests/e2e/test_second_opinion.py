@@ -74,16 +74,29 @@ def world(db):
     if not Specialty.objects.exists():  # earlier transactional tests flush it
         specialties_load()
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com",
-                              full_name="Grace Nurse")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
     enrol_totp(coordinator)
-    marsh = SpecialistFactory(user__full_name="Dr. Helen Marsh", user__email="marsh@example.com",
-                              title="MD, PhD", institution="Lakeside University Hospital",
-                              licensed_in=("CO",))
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=marsh.user,
-                       consultation_type="video", patient_state="CO",
-                       pcp_name="Dr. Ana Ruiz", pcp_email=PCP_EMAIL, pcp_consent_to_share=True)
+    marsh = SpecialistFactory(
+        user__full_name="Dr. Helen Marsh",
+        user__email="marsh@example.com",
+        title="MD, PhD",
+        institution="Lakeside University Hospital",
+        licensed_in=("CO",),
+    )
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=marsh.user,
+        consultation_type="video",
+        patient_state="CO",
+        pcp_name="Dr. Ana Ruiz",
+        pcp_email=PCP_EMAIL,
+        pcp_consent_to_share=True,
+    )
     CaseQuestion.objects.create(case=case, position=2, text=QUESTION_2)
     RecordFactory(case=case, title=RECORD_TITLE)
     return patient, coordinator, marsh.user, case
@@ -106,8 +119,9 @@ def browser_for(browser, live_server, request):
     for name, context, page in opened:
         if failed:
             ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}-failure.png"),
-                            full_page=True)
+            page.screenshot(
+                path=str(ARTIFACTS / f"{request.node.name}-{name}-failure.png"), full_page=True
+            )
         context.close()
 
 
@@ -138,15 +152,17 @@ def _fill_time(page, row: int, day: datetime.date, start: str, end: str) -> None
 
 def _next_step(page):
     """What the patient's case page says they need to do."""
-    return page.locator(".summary-list > div").filter(
-        has=page.get_by_text("What you need to do", exact=True)).locator("dd strong")
+    return (
+        page.locator(".summary-list > div")
+        .filter(has=page.get_by_text("What you need to do", exact=True))
+        .locator("dd strong")
+    )
 
 
 def _pdf_text(data: bytes) -> str:
     document = pdfium.PdfDocument(data)
     try:
-        text = " ".join(document[i].get_textpage().get_text_range()
-                        for i in range(len(document)))
+        text = " ".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
     finally:
         document.close()
     return " ".join(text.split())  # lines wrap anywhere: compare words, not lines
@@ -159,13 +175,17 @@ def _render_pages(pdf_path: Path, prefix: str) -> list[Path]:
     ARTIFACTS.mkdir(exist_ok=True)
     for old in ARTIFACTS.glob(f"{prefix}-*.png"):
         old.unlink()
-    subprocess.run([pdftoppm, "-png", "-r", "80", str(pdf_path), str(ARTIFACTS / prefix)],
-                   check=True, timeout=60)
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "80", str(pdf_path), str(ARTIFACTS / prefix)],
+        check=True,
+        timeout=60,
+    )
     return sorted(ARTIFACTS.glob(f"{prefix}-*.png"))
 
 
 def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_doctor(
-        page, browser_for, world):
+    page, browser_for, world
+):
     patient, coordinator, specialist, case = world
     specialist_page = browser_for("specialist")
     manager_page = browser_for("case-manager")
@@ -188,15 +208,16 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     sp.get_by_label("Your message").fill(THREAD_QUESTION)
     sp.get_by_role("button", name="Send").click()
     expect(sp.get_by_text("Your question is sent.")).to_be_visible()
-    expect(sp.get_by_role("region", name="Waiting on the patient")).to_contain_text(
-        THREAD_QUESTION)
+    expect(sp.get_by_role("region", name="Waiting on the patient")).to_contain_text(THREAD_QUESTION)
     assert_accessible(sp, "thread, specialist, question asked")
     sp.get_by_role("link", name=f"Back to {case.reference}").click()
     sp.wait_for_url(re.compile(f"/requests/care/{case.uuid}/$"))
     assert_accessible(sp, "case page, specialist, waiting on the patient")
     sp.get_by_role("link", name="Propose times").click()
     # The patient's clock, not the care team's: Colorado is on Mountain Time.
-    expect(sp.get_by_text("Write the times in the patient's time zone: Mountain Time")).to_be_visible()
+    expect(
+        sp.get_by_text("Write the times in the patient's time zone: Mountain Time")
+    ).to_be_visible()
     assert_accessible(sp, "proposal form")
     _fill_time(sp, 1, first_day, "9:30am", "10:15am")
     _fill_time(sp, 2, second_day, "2pm", "2:45pm")
@@ -215,7 +236,8 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     # Times are waiting too, but answering the care team comes first.
     expect(_next_step(page)).to_have_text("Answer your care team's question")
     expect(page.get_by_role("region", name="Messages with your care team")).to_contain_text(
-        THREAD_QUESTION)
+        THREAD_QUESTION
+    )
     assert_accessible(page, "case page, patient, a question to answer")
     screenshot(page, "second-opinion-patient-question-first")
     page.get_by_role("link", name="Read and answer it").click()
@@ -252,7 +274,8 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     consultation = Consultation.objects.get(case=case)
     assert str(event["uid"]) and consultation.uuid.hex[:8] in str(event["uid"])
     assert event.decoded("dtstart") == datetime.datetime.combine(
-        first_day, datetime.time(9, 30), tzinfo=MOUNTAIN)
+        first_day, datetime.time(9, 30), tzinfo=MOUNTAIN
+    )
     assert consultation.video_room not in ics.decode()  # the room's key stays behind sign-in
     assert Case.objects.get(pk=case.pk).status == CaseStatus.CONSULTATION
     assert_no_csp_violations(page)
@@ -260,7 +283,8 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     # === 2. (cont.) The consultation takes place; the specialist records it ======================
     start = timezone.now() - datetime.timedelta(minutes=40)
     Consultation.objects.filter(pk=consultation.pk).update(
-        starts_at=start, ends_at=start + datetime.timedelta(minutes=45))
+        starts_at=start, ends_at=start + datetime.timedelta(minutes=45)
+    )
     sp.goto(f"/consultations/{consultation.uuid}/")
     assert_accessible(sp, "consultation, specialist, time has come")
     sp.get_by_role("link", name="Record what happened").click()
@@ -292,11 +316,15 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     sp.get_by_label(re.compile("Question 2")).fill(ANSWER_2)
     # Let the background save settle, so it cannot land after the button's save: the
     # last answer typed is in the draft, and no save is under way.
-    wait_until(lambda: ReportVersion.objects.filter(
-        report__case=case, answers__answer=ANSWER_2).exists(), 60, 0.25)
+    wait_until(
+        lambda: ReportVersion.objects.filter(report__case=case, answers__answer=ANSWER_2).exists(),
+        60,
+        0.25,
+    )
     sp.wait_for_function(
         "() => !document.querySelector('#autosave-status').classList"
-        ".contains('autosave-status-busy')")
+        ".contains('autosave-status-busy')"
+    )
     sp.get_by_role("button", name="Save and check before signing").click()
     sp.wait_for_url(re.compile("/sign/$"))
     assert_accessible(sp, "check before signing")
@@ -341,8 +369,9 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     expect(page.get_by_text(OPINION_PLAIN).first).to_be_visible()
     qa = page.locator(".report-qa")
     assert qa.count() == 2
-    for n, (asked, answered) in enumerate((("Is surgery my only option?", ANSWER_1),
-                                           (QUESTION_2, ANSWER_2))):
+    for n, (asked, answered) in enumerate(
+        (("Is surgery my only option?", ANSWER_1), (QUESTION_2, ANSWER_2))
+    ):
         # Each question is the heading right above its own answer.
         assert qa.nth(n).locator(".report-question").inner_text() == asked
         assert qa.nth(n).locator(".report-answer").inner_text() == answered
@@ -355,9 +384,17 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     data = pdf_path.read_bytes()
     assert data.startswith(b"%PDF-")
     text = _pdf_text(data)
-    for expected in ("Agrees, with a refinement", DIAGNOSIS, "Is surgery my only option?",
-                     ANSWER_1, QUESTION_2, ANSWER_2, RECOMMENDATIONS, "Maria Lopez",
-                     codes.grouped(version.verification_code)):
+    for expected in (
+        "Agrees, with a refinement",
+        DIAGNOSIS,
+        "Is surgery my only option?",
+        ANSWER_1,
+        QUESTION_2,
+        ANSWER_2,
+        RECOMMENDATIONS,
+        "Maria Lopez",
+        codes.grouped(version.verification_code),
+    ):
         assert expected in text, f"the PDF's text lacks {expected!r}"
     pages = _render_pages(pdf_path, "second-opinion-report-pdf")
     assert pages, "pdftoppm rendered no page"
@@ -384,8 +421,10 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     doctor = browser_for("doctor")
     response = doctor.goto(path)
     assert response.status == 200
-    assert doctor.get_by_role("heading", level=1).inner_text() == \
-        "Second-opinion report for Maria Lopez"
+    assert (
+        doctor.get_by_role("heading", level=1).inner_text()
+        == "Second-opinion report for Maria Lopez"
+    )
     assert doctor.get_by_role("button", name="Sign out").count() == 0
     expect(doctor.get_by_text(DIAGNOSIS).first).to_be_visible()
     expect(doctor.get_by_text(ANSWER_2).first).to_be_visible()
@@ -416,6 +455,12 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     # And no email on the way said anything medical (tests/test_email_privacy.py does it all).
     for message in mail.outbox:
         said = message.subject + message.body
-        for secret in ("carcinoma", "breast", THREAD_QUESTION, THREAD_ANSWER, EXAM_NOTES,
-                       consultation.video_room):
+        for secret in (
+            "carcinoma",
+            "breast",
+            THREAD_QUESTION,
+            THREAD_ANSWER,
+            EXAM_NOTES,
+            consultation.video_room,
+        ):
             assert secret not in said, f"an email to {message.to} says {secret!r}"

@@ -26,15 +26,22 @@ LINK = re.compile(r"http://[^/\s]+(/shared/[A-Za-z0-9_-]{43}/)")
 @pytest.fixture
 def world(db):
     patient = UserFactory(email="maria@example.com", full_name="Maria Lopez")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com",
-                              full_name="Grace Nurse")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
     enrol_totp(coordinator)
-    specialist = UserFactory(role="specialist", email="marsh@example.com",
-                             full_name="Dr. Helen Marsh")
+    specialist = UserFactory(
+        role="specialist", email="marsh@example.com", full_name="Dr. Helen Marsh"
+    )
     enrol_totp(specialist)
-    case = delivered_case(owner=patient, specialist=specialist, case_manager=coordinator,
-                          patient_name="Maria Lopez", pcp_name="Dr. Ana Ruiz",
-                          pcp_email="ana.ruiz@clinic.example")
+    case = delivered_case(
+        owner=patient,
+        specialist=specialist,
+        case_manager=coordinator,
+        patient_name="Maria Lopez",
+        pcp_name="Dr. Ana Ruiz",
+        pcp_email="ana.ruiz@clinic.example",
+    )
     return patient, coordinator, specialist, case
 
 
@@ -44,16 +51,18 @@ def _staff_sign_in(page, email):
     page.get_by_role("button", name=re.compile("Sign in|Confirm|Verify", re.I)).click()
 
 
-def test_the_patient_shares_the_physician_reads_and_the_patient_withdraws(page, browser,
-                                                                          live_server, world):
+def test_the_patient_shares_the_physician_reads_and_the_patient_withdraws(
+    page, browser, live_server, world
+):
     patient, _coordinator, _specialist, case = world
     sign_in(page, patient.email)
     page.wait_for_url(re.compile("/requests/$"))
     page.get_by_role("link", name=case.reference).first.click()
     assert_accessible(page, "case page, delivered")
     page.get_by_role("link", name="Send your report to your doctor").click()
-    assert page.get_by_label("Your doctor's email address").input_value() == \
-        "ana.ruiz@clinic.example"
+    assert (
+        page.get_by_label("Your doctor's email address").input_value() == "ana.ruiz@clinic.example"
+    )
     assert_accessible(page, "share page")
     screenshot(page, "aftercare-share")
 
@@ -78,8 +87,10 @@ def test_the_patient_shares_the_physician_reads_and_the_patient_withdraws(page, 
     assert response.status == 200
     assert response.headers["referrer-policy"] == "no-referrer"
     assert "no-store" in response.headers["cache-control"]
-    assert doctor.get_by_role("heading", level=1).inner_text() == \
-        "Second-opinion report for Maria Lopez"
+    assert (
+        doctor.get_by_role("heading", level=1).inner_text()
+        == "Second-opinion report for Maria Lopez"
+    )
     assert doctor.get_by_text("Invasive ductal carcinoma, grade 2.").is_visible()
     assert_accessible(doctor, "physician's page")
     screenshot(doctor, "aftercare-physician")
@@ -146,12 +157,20 @@ def test_the_coordinator_reads_the_concordance(page, world):
     patient, coordinator, specialist, _case = world
     cardiology = Specialty.objects.get(slug="cardiology")
     for days, opinion, treatment, specialty in (
-            (2, "agrees", "agrees", None), (5, "different", "alternative", None),
-            (9, "refined", "agrees", cardiology), (60, "undetermined", "changes", None)):
+        (2, "agrees", "agrees", None),
+        (5, "different", "alternative", None),
+        (9, "refined", "agrees", cardiology),
+        (60, "undetermined", "changes", None),
+    ):
         extra = {"specialty": specialty} if specialty else {}
-        delivered_case(owner=patient, specialist=specialist, diagnosis_opinion=opinion,
-                       treatment_opinion=treatment,
-                       delivered_at=timezone.now() - datetime.timedelta(days=days), **extra)
+        delivered_case(
+            owner=patient,
+            specialist=specialist,
+            diagnosis_opinion=opinion,
+            treatment_opinion=treatment,
+            delivered_at=timezone.now() - datetime.timedelta(days=days),
+            **extra,
+        )
     _staff_sign_in(page, coordinator.email)
     page.wait_for_url(re.compile("/requests/coordinator/"))
     page.get_by_role("link", name="Concordance: how our opinions compare").click()

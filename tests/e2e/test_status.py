@@ -49,8 +49,10 @@ def test_a_patient_sends_reads_the_confirmation_and_one_truthful_status(phone, p
     assert page.get_by_role("heading", level=1).inner_text() == "Your request is sent"
     assert page.locator(".confirmation-reference").inner_text() == case.reference
     assert page.get_by_role("heading", name="What happens next").is_visible()
-    assert re.search(r"We received it on \d+ \w+ 20\d\d, \d+:\d\d [AP]M E[SD]T",
-                     page.locator("main").inner_text())
+    assert re.search(
+        r"We received it on \d+ \w+ 20\d\d, \d+:\d\d [AP]M E[SD]T",
+        page.locator("main").inner_text(),
+    )
     assert page.get_by_text("You have not sent any yet", exact=False).is_visible()
     assert page.get_by_role("link", name="Send your records now").is_visible()
     assert_accessible(page, "confirmation page")
@@ -79,10 +81,12 @@ def test_a_patient_sends_reads_the_confirmation_and_one_truthful_status(phone, p
 
 def test_a_delivered_case_says_when_and_offers_no_due_date_withdraw_or_change(phone, patient):
     page = phone
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.DELIVERED,
-                       patient_state="NY")
-    CaseEvent.objects.create(case=case, old_status=CaseStatus.REPORT_READY,
-                             new_status=CaseStatus.DELIVERED)
+    case = CaseFactory(
+        owner=patient, submitted=True, status=CaseStatus.DELIVERED, patient_state="NY"
+    )
+    CaseEvent.objects.create(
+        case=case, old_status=CaseStatus.REPORT_READY, new_status=CaseStatus.DELIVERED
+    )
     sign_in(page, patient.email)
     page.wait_for_url(re.compile("/requests/$"))
     main = page.locator("main").inner_text()
@@ -113,11 +117,13 @@ def test_a_coordinators_zone_comes_from_their_browser_and_labels_their_times(bro
         def zone():
             coordinator.refresh_from_db()
             return coordinator.time_zone
+
         assert wait_until(zone, timeout=10) == "America/Los_Angeles"
         page.goto("/home/time-zone/")
         assert page.locator("#id_time_zone").input_value() == "America/Los_Angeles"
-        assert re.search(r"It is now \d+ \w+ 20\d\d, \d+:\d\d [AP]M P[SD]T",
-                         page.locator("main").inner_text())
+        assert re.search(
+            r"It is now \d+ \w+ 20\d\d, \d+:\d\d [AP]M P[SD]T", page.locator("main").inner_text()
+        )
         assert_accessible(page, "time zone page")
         page.locator("#id_time_zone").select_option("America/Chicago")
         page.get_by_role("button", name="Save time zone").click()

@@ -30,27 +30,55 @@ def world(db):
     if not Icd10Code.objects.filter(code="Q21.0").exists():
         load_icd10_codes(Icd10Code)
     patient = UserFactory(email="ruth@example.com", full_name="Ruth Mendel")
-    coordinator = UserFactory(role="coordinator", email="grace@example.com",
-                              full_name="Grace Nurse")
+    coordinator = UserFactory(
+        role="coordinator", email="grace@example.com", full_name="Grace Nurse"
+    )
     enrol_totp(coordinator)
-    admin = UserFactory(role="admin", email="sam@example.com", full_name="Sam Admin",
-                        is_staff=True, is_superuser=True)
+    admin = UserFactory(
+        role="admin",
+        email="sam@example.com",
+        full_name="Sam Admin",
+        is_staff=True,
+        is_superuser=True,
+    )
     enrol_totp(admin)
     # A child's heart defect; the parent chose "I'm not sure".
-    unsure = CaseFactory(owner=patient, submitted=True, status="triage", specialty=None,
-                         specialty_unsure=True, icd10=None, case_manager=coordinator,
-                         diagnosis="A hole in the heart (VSD)", patient_state="OH",
-                         diagnosing_institution="Lakeview Children's")
-    SpecialistFactory(user__full_name="Dr. Ana Peds", licensed_in=("OH",),
-                      certified=("abp-pediatric-cardiology",), specialty_slugs=())
-    SpecialistFactory(user__full_name="Dr. Ben Waiting", licensed_in=("OH",),
-                      licence_verification="unverified",
-                      certified=("abp-pediatric-cardiology",), specialty_slugs=())
+    unsure = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="triage",
+        specialty=None,
+        specialty_unsure=True,
+        icd10=None,
+        case_manager=coordinator,
+        diagnosis="A hole in the heart (VSD)",
+        patient_state="OH",
+        diagnosing_institution="Lakeview Children's",
+    )
+    SpecialistFactory(
+        user__full_name="Dr. Ana Peds",
+        licensed_in=("OH",),
+        certified=("abp-pediatric-cardiology",),
+        specialty_slugs=(),
+    )
+    SpecialistFactory(
+        user__full_name="Dr. Ben Waiting",
+        licensed_in=("OH",),
+        licence_verification="unverified",
+        certified=("abp-pediatric-cardiology",),
+        specialty_slugs=(),
+    )
     SpecialistFactory(user__full_name="Dr. Carl Oncology", licensed_in=("OH",))
     # No one is licensed in Wyoming.
-    far = CaseFactory(owner=patient, submitted=True, status="matching", icd10=None,
-                      patient_state="WY", case_manager=coordinator,
-                      due_at=timezone.now() + datetime.timedelta(days=7))
+    far = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="matching",
+        icd10=None,
+        patient_state="WY",
+        case_manager=coordinator,
+        due_at=timezone.now() + datetime.timedelta(days=7),
+    )
     return patient, coordinator, admin, unsure, far
 
 
@@ -63,12 +91,12 @@ def _staff_sign_in(page, email):
 
 def _other_page(browser, live_server):
     """A second person's browser, watched for console errors like the `page` fixture's."""
-    context = browser.new_context(base_url=live_server.url,
-                                  viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     other = context.new_page()
     other.console_errors = []
-    other.on("console", lambda m: other.console_errors.append(m.text)
-             if m.type == "error" else None)
+    other.on(
+        "console", lambda m: other.console_errors.append(m.text) if m.type == "error" else None
+    )
     return context, other
 
 
@@ -76,16 +104,18 @@ def _ranked(page) -> list[str]:
     return [name.strip() for name in page.locator(".match-list h3").all_inner_texts()]
 
 
-def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(page, world,
-                                                                         browser, live_server):
+def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(
+    page, world, browser, live_server
+):
     _patient, coordinator, admin, unsure, _far = world
     _staff_sign_in(page, coordinator.email)
     page.goto(f"/requests/care/{unsure.uuid}/")
     page.get_by_role("link", name="choose the specialty").click()
     assert_accessible(page, "choose the specialty")
     page.get_by_label("The specialty this case needs").select_option(label="Pediatric Cardiology")
-    page.get_by_label(re.compile("Why")).fill("A heart defect in a child: a pediatric "
-                                             "cardiologist reviews it.")
+    page.get_by_label(re.compile("Why")).fill(
+        "A heart defect in a child: a pediatric cardiologist reviews it."
+    )
     page.get_by_role("button", name="Save the specialty").click()
     page.get_by_text("The case now asks for Pediatric Cardiology").wait_for()
     page.get_by_role("button", name="Triage done: find a specialist").click()
@@ -95,7 +125,8 @@ def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(page,
     assert "licensed in OH (verified" in page.locator(".match-why").first.inner_text()
     assert "1 not in Pediatric Cardiology" in page.locator("#excluded").inner_text()
     assert "Dr. Ben Waiting would qualify, but their licence in Ohio is not verified yet" in (
-        page.locator("#nearest").inner_text())
+        page.locator("#nearest").inner_text()
+    )
     assert_accessible(page, "matching")
     screenshot(page, "trusted-matching-coordinator")
 
@@ -120,8 +151,9 @@ def test_the_coordinator_chooses_the_specialty_and_sees_only_verified_fits(page,
     assert_no_csp_violations(page)
 
 
-def test_a_case_no_one_can_take_is_held_and_the_patient_reads_why(page, world, browser,
-                                                                  live_server):
+def test_a_case_no_one_can_take_is_held_and_the_patient_reads_why(
+    page, world, browser, live_server
+):
     patient, coordinator, _admin, unsure, far = world
     _staff_sign_in(page, coordinator.email)
     page.goto(f"/specialist/match/{far.uuid}/")
@@ -144,7 +176,9 @@ def test_a_case_no_one_can_take_is_held_and_the_patient_reads_why(page, world, b
     patient_context, patient_page = _other_page(browser, live_server)
     sign_in(patient_page, patient.email)
     patient_page.goto(f"/requests/{far.uuid}/")
-    patient_page.get_by_text("We are looking for a specialist licensed in your state.").first.wait_for()
+    patient_page.get_by_text(
+        "We are looking for a specialist licensed in your state."
+    ).first.wait_for()
     assert "Nothing to do now: we will write to you by" in patient_page.content()
     assert_accessible(patient_page, "the patient's held case")
     screenshot(patient_page, "trusted-matching-patient-held")

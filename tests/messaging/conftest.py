@@ -10,8 +10,13 @@ from tests.requests_app.factories import CaseFactory
 
 @pytest.fixture
 def case(patient, coordinator, specialist):
-    return CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=specialist)
+    return CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=specialist,
+    )
 
 
 @pytest.fixture

@@ -26,15 +26,22 @@ def ago(**kwargs):
 
 # --- Who reads the thread -----------------------------------------------------------------
 def test_the_patient_the_case_manager_and_the_assigned_specialist_read_it(
-        patient, coordinator, specialist, case):
+    patient, coordinator, specialist, case
+):
     for person in (patient, coordinator, specialist):
         assert selectors.thread_case(viewer=person, ref=case.uuid) == case
 
 
-def test_everyone_else_gets_the_cases_404(case, outsider, other_coordinator, other_specialist,
-                                          admin_user):
-    Offer.objects.create(case=case, specialist=other_specialist, offered_by=case.case_manager,
-                         status="open", deadline=timezone.now() + datetime.timedelta(days=1))
+def test_everyone_else_gets_the_cases_404(
+    case, outsider, other_coordinator, other_specialist, admin_user
+):
+    Offer.objects.create(
+        case=case,
+        specialist=other_specialist,
+        offered_by=case.case_manager,
+        status="open",
+        deadline=timezone.now() + datetime.timedelta(days=1),
+    )
     for person in (outsider, other_coordinator, other_specialist, admin_user):
         with pytest.raises(Http404):
             selectors.thread_case(viewer=person, ref=case.uuid)
@@ -88,8 +95,9 @@ def test_attachable_records_are_those_the_sender_may_open(patient, specialist, c
 
 
 # --- Unread --------------------------------------------------------------------------------
-def test_unread_is_what_others_wrote_since_the_person_last_read(patient, coordinator, specialist,
-                                                                case):
+def test_unread_is_what_others_wrote_since_the_person_last_read(
+    patient, coordinator, specialist, case
+):
     MessageFactory(case=case, author=specialist, created_at=ago(hours=3))
     MessageFactory(case=case, author=patient, created_at=ago(hours=2))
     assert selectors.unread_count(viewer=patient, case=case) == 1  # never their own
@@ -100,16 +108,18 @@ def test_unread_is_what_others_wrote_since_the_person_last_read(patient, coordin
     assert selectors.unread_count(viewer=patient, case=case) == 1
 
 
-def test_internal_notes_never_count_as_unread_for_the_patient(patient, coordinator, specialist,
-                                                              case):
+def test_internal_notes_never_count_as_unread_for_the_patient(
+    patient, coordinator, specialist, case
+):
     MessageFactory(case=case, author=specialist, internal=True)
     assert selectors.unread_count(viewer=patient, case=case) == 0
     assert selectors.patient_message_counts(viewer=patient, cases=[case]) == {}
     assert selectors.unread_count(viewer=coordinator, case=case) == 1
 
 
-def test_the_dashboards_counts_per_case_in_one_query(patient, specialist, case,
-                                                     django_assert_num_queries):
+def test_the_dashboards_counts_per_case_in_one_query(
+    patient, specialist, case, django_assert_num_queries
+):
     other = CaseFactory(owner=patient, submitted=True, status=S.TRIAGE)
     quiet = CaseFactory(owner=patient, submitted=True)
     closed = CaseFactory(owner=patient, submitted=True, status=S.CLOSED)
@@ -123,11 +133,14 @@ def test_the_dashboards_counts_per_case_in_one_query(patient, specialist, case,
     MessageFactory(case=quiet, author=specialist, internal=True)
     with django_assert_num_queries(1):
         counts = selectors.patient_message_counts(
-            viewer=patient, cases=[case, other, quiet, closed, draft])
+            viewer=patient, cases=[case, other, quiet, closed, draft]
+        )
     Counts = selectors.CaseMessages
-    assert counts == {case.pk: Counts(open_questions=1, unread=2),
-                      other.pk: Counts(open_questions=1, unread=0),
-                      closed.pk: Counts(open_questions=0, unread=1)}
+    assert counts == {
+        case.pk: Counts(open_questions=1, unread=2),
+        other.pk: Counts(open_questions=1, unread=0),
+        closed.pk: Counts(open_questions=0, unread=1),
+    }
 
 
 # --- Questions -----------------------------------------------------------------------------
@@ -145,6 +158,10 @@ def test_a_closed_case_waits_on_nobody(patient, specialist, case):
     case.save()
     assert selectors.open_questions(case=case) == []
     assert selectors.patient_message_counts(viewer=patient, cases=[case])[case.pk] == (
-        selectors.CaseMessages(open_questions=0, unread=1))
-    assert not selectors.with_waiting_on_patient(Case.objects.filter(pk=case.pk)).get(
-    ).waiting_on_patient
+        selectors.CaseMessages(open_questions=0, unread=1)
+    )
+    assert (
+        not selectors.with_waiting_on_patient(Case.objects.filter(pk=case.pk))
+        .get()
+        .waiting_on_patient
+    )

@@ -36,15 +36,17 @@ def recipients(kind=Kind.MESSAGE) -> set:
 
 def assert_no_medical_detail(outbox, *texts):
     for email in outbox:
-        rendered = " ".join([email.subject, email.body,
-                             *(content for content, _type in email.alternatives)]).lower()
+        rendered = " ".join(
+            [email.subject, email.body, *(content for content, _type in email.alternatives)]
+        ).lower()
         for text in (*texts, *MEDICAL_WORDS):
             assert text.lower() not in rendered, (text, email.subject)
 
 
 # --- Posting ------------------------------------------------------------------------------
 def test_the_patient_writes_and_the_care_team_is_told_by_a_sign_in_email(
-        patient, coordinator, specialist, case, django_capture_on_commit_callbacks):
+    patient, coordinator, specialist, case, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         message = post(patient, case)
     assert message.body == BODY and message.author == patient
@@ -56,34 +58,42 @@ def test_the_patient_writes_and_the_care_team_is_told_by_a_sign_in_email(
     assert sorted(m.to[0] for m in mail.outbox) == sorted([coordinator.email, specialist.email])
     assert_no_medical_detail(mail.outbox, BODY)
     # What happened, the reference, and a link to the thread through sign-in.
-    assert all(case.reference in m.body and "/accounts/login/?next=%2Fmessages%2F" in m.body
-               for m in mail.outbox)
+    assert all(
+        case.reference in m.body and "/accounts/login/?next=%2Fmessages%2F" in m.body
+        for m in mail.outbox
+    )
     event = AuditEvent.objects.get(action="messaging.message.posted")
     assert event.actor == patient and event.object_id == str(message.pk)
     assert BODY not in str(event.new_values) and BODY not in event.object_repr
 
 
 def test_a_care_team_message_tells_the_patient_and_the_rest_of_the_team(
-        patient, coordinator, specialist, case):
+    patient, coordinator, specialist, case
+):
     post(specialist, case, "Thank you, I have your records.")
     assert recipients() == {patient.email, coordinator.email}  # never the author
     assert Notification.objects.get(recipient=patient).url == reverse(
-        "messaging:thread", args=[case.uuid])
+        "messaging:thread", args=[case.uuid]
+    )
 
 
 def test_an_unclaimed_case_tells_every_coordinator_and_links_them_to_the_case_page(
-        patient, coordinator, other_coordinator, specialist):
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       specialist=specialist)
+    patient, coordinator, other_coordinator, specialist
+):
+    case = CaseFactory(
+        owner=patient, submitted=True, status=CaseStatus.IN_REVIEW, specialist=specialist
+    )
     post(patient, case)
     assert recipients() == {coordinator.email, other_coordinator.email, specialist.email}
     # They cannot read the thread before claiming the case: the link is the case page.
     assert Notification.objects.get(recipient=coordinator).url == reverse(
-        "requests_app:staff_case", args=[case.uuid])
+        "requests_app:staff_case", args=[case.uuid]
+    )
 
 
 def test_an_internal_note_reaches_the_care_team_only_and_no_email_carries_it(
-        patient, coordinator, specialist, case, django_capture_on_commit_callbacks):
+    patient, coordinator, specialist, case, django_capture_on_commit_callbacks
+):
     note_text = "Patient sounded anxious on the phone; consider a video consultation."
     with django_capture_on_commit_callbacks(execute=True):
         message = post(specialist, case, note_text, internal=True)
@@ -99,11 +109,14 @@ def test_an_internal_note_reaches_the_care_team_only_and_no_email_carries_it(
 
 
 def test_a_question_becomes_the_patients_next_step_and_their_reply_answers_it(
-        patient, coordinator, specialist, case):
+    patient, coordinator, specialist, case
+):
     question = post(specialist, case, "Have you had any imaging since March?", question=True)
     assert question.is_question and question.answered_at is None
     assert selectors.open_questions(case=case) == [question]
-    assert Notification.objects.get(recipient=patient).title.startswith("Your care team has a question")
+    assert Notification.objects.get(recipient=patient).title.startswith(
+        "Your care team has a question"
+    )
 
     reply = post(patient, case, "Yes, an MRI in June.")
     question.refresh_from_db()
@@ -143,12 +156,15 @@ def test_a_question_cannot_be_an_internal_note(specialist, case):
     assert "kind" in error.value.errors
 
 
-@pytest.mark.parametrize("body,expected", [
-    ("", "Write your message"),
-    ("   \n  ", "Write your message"),
-    ("x" * 5001, "1 character too long"),
-    ("x" * 5100, "100 characters too long"),
-])
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        ("", "Write your message"),
+        ("   \n  ", "Write your message"),
+        ("x" * 5001, "1 character too long"),
+        ("x" * 5100, "100 characters too long"),
+    ],
+)
 def test_an_empty_or_too_long_message_is_refused_in_words(patient, case, body, expected):
     with pytest.raises(services.MessageError) as error:
         post(patient, case, body)
@@ -169,8 +185,7 @@ def test_a_double_submit_posts_once(patient, coordinator, specialist, case):
     assert Notification.objects.count() == 2
 
 
-def test_the_same_words_answering_another_question_are_a_new_message(patient, specialist,
-                                                                      case):
+def test_the_same_words_answering_another_question_are_a_new_message(patient, specialist, case):
     first = post(specialist, case, "Any imaging since March?", question=True)
     second = post(specialist, case, "Any biopsy since March?", question=True)
     no_1 = post(patient, case, "No", answers=str(first.uuid))
@@ -200,15 +215,22 @@ def test_the_same_words_with_other_attachments_are_a_new_message(specialist, cas
 def test_the_same_words_later_are_a_new_message(patient, case):
     first = post(patient, case, "Thank you")
     Message.objects.filter(pk=first.pk).update(
-        created_at=timezone.now() - datetime.timedelta(minutes=10))
+        created_at=timezone.now() - datetime.timedelta(minutes=10)
+    )
     assert post(patient, case, "Thank you").pk != first.pk
 
 
 # --- Who may post -----------------------------------------------------------------------
 def test_outsiders_get_the_cases_404_and_nothing_is_written(
-        case, outsider, other_coordinator, other_specialist, admin_user):
-    Offer.objects.create(case=case, specialist=other_specialist, offered_by=case.case_manager,
-                         status="open", deadline=timezone.now() + datetime.timedelta(days=1))
+    case, outsider, other_coordinator, other_specialist, admin_user
+):
+    Offer.objects.create(
+        case=case,
+        specialist=other_specialist,
+        offered_by=case.case_manager,
+        status="open",
+        deadline=timezone.now() + datetime.timedelta(days=1),
+    )
     for person in (outsider, other_coordinator, other_specialist, admin_user):
         with pytest.raises(Http404):
             post(person, case)
@@ -242,16 +264,19 @@ def test_a_closed_case_is_read_only(patient, coordinator, specialist, case, stat
 # --- Attachments ------------------------------------------------------------------------
 def test_a_message_attaches_records_of_the_case_the_sender_may_see(patient, specialist, case):
     record = RecordFactory(case=case, title="Pathology report")
-    message = post(patient, case, "Here is the report you asked for.",
-                   attachment_refs=[record.uuid])
+    message = post(
+        patient, case, "Here is the report you asked for.", attachment_refs=[record.uuid]
+    )
     assert list(message.attachments.all()) == [record]
-    assert str(record.uuid) in str(AuditEvent.objects.get(
-        action="messaging.message.posted").new_values["attachments"])
+    assert str(record.uuid) in str(
+        AuditEvent.objects.get(action="messaging.message.posted").new_values["attachments"]
+    )
     post(specialist, case, "Thank you, noted.", attachment_refs=[record.uuid])
 
 
-def test_no_record_of_another_case_or_one_the_sender_may_not_open(patient, outsider, specialist,
-                                                                   case):
+def test_no_record_of_another_case_or_one_the_sender_may_not_open(
+    patient, outsider, specialist, case
+):
     elsewhere = RecordFactory(case=CaseFactory(owner=outsider, submitted=True))
     scanning = RecordFactory(case=case, state="scanning")  # not checked: not the specialist's
     rejected = RecordFactory(case=case, state="rejected", reason="malware")

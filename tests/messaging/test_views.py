@@ -40,9 +40,14 @@ def send(client, user, case, **data):
 
 def patient_pages(client, patient, case) -> str:
     """Every page of the patient's that speaks of the case, as one text."""
-    return "".join(get(client, patient, url).content.decode() for url in (
-        thread_url(case), reverse("requests_app:case_detail", args=[case.uuid]),
-        reverse("requests_app:dashboard")))
+    return "".join(
+        get(client, patient, url).content.decode()
+        for url in (
+            thread_url(case),
+            reverse("requests_app:case_detail", args=[case.uuid]),
+            reverse("requests_app:dashboard"),
+        )
+    )
 
 
 # --- Reading -------------------------------------------------------------------------------
@@ -71,18 +76,30 @@ def test_the_care_team_sees_internal_notes_marked_as_such(client, coordinator, s
 def test_a_staff_read_is_logged(client, coordinator, case):
     message = MessageFactory(case=case)
     get(client, coordinator, thread_url(case))
-    assert AccessLog.objects.filter(actor=coordinator, object_type="requests_app.case",
-                                    object_id=str(case.pk), path=thread_url(case)).exists()
+    assert AccessLog.objects.filter(
+        actor=coordinator,
+        object_type="requests_app.case",
+        object_id=str(case.pk),
+        path=thread_url(case),
+    ).exists()
     assert AccessLog.objects.get(actor=coordinator, object_type="messaging.message").listed == [
-        str(message.uuid)]
+        str(message.uuid)
+    ]
 
 
-def test_outsiders_get_404_to_read_and_to_post(client, case, outsider, other_coordinator,
-                                                other_specialist):
-    offered = CaseFactory(owner=case.owner, submitted=True, status=CaseStatus.OFFERED,
-                          case_manager=case.case_manager)
-    Offer.objects.create(case=offered, specialist=other_specialist, offered_by=case.case_manager,
-                         status="open", deadline=timezone.now() + datetime.timedelta(days=1))
+def test_outsiders_get_404_to_read_and_to_post(
+    client, case, outsider, other_coordinator, other_specialist
+):
+    offered = CaseFactory(
+        owner=case.owner, submitted=True, status=CaseStatus.OFFERED, case_manager=case.case_manager
+    )
+    Offer.objects.create(
+        case=offered,
+        specialist=other_specialist,
+        offered_by=case.case_manager,
+        status="open",
+        deadline=timezone.now() + datetime.timedelta(days=1),
+    )
     MessageFactory(case=case, body="Secret words")
     for person in (outsider, other_coordinator, other_specialist):
         for target in (case, offered):
@@ -124,16 +141,21 @@ def test_the_patient_writes_and_lands_on_their_message(client, patient, coordina
     assert "Your message is sent." in html and "Thank you for looking at my case." in html
 
 
-@pytest.mark.parametrize("body,error", [
-    ("", "Write your message"),
-    ("  ", "Write your message"),
-    ("A long story." * 400, "You have 200 characters too many"),
-])
+@pytest.mark.parametrize(
+    "body,error",
+    [
+        ("", "Write your message"),
+        ("  ", "Write your message"),
+        ("A long story." * 400, "You have 200 characters too many"),
+    ],
+)
 def test_a_bad_message_is_shown_again_with_the_problem_and_nothing_typed_is_lost(
-        client, specialist, case, body, error):
+    client, specialist, case, body, error
+):
     record = RecordFactory(case=case)
-    response = send(client, specialist, case, body=body, kind="question",
-                    attachments=[str(record.uuid)])
+    response = send(
+        client, specialist, case, body=body, kind="question", attachments=[str(record.uuid)]
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "There is a problem" in html and error in html
@@ -150,8 +172,9 @@ def test_a_record_the_sender_may_not_open_cannot_be_attached(client, specialist,
     scanning = RecordFactory(case=case, state="scanning", title="Still being checked")
     elsewhere = RecordFactory(title="Another patient's record")
     for record in (scanning, elsewhere):
-        response = send(client, specialist, case, body="See attached",
-                        attachments=[str(record.uuid)])
+        response = send(
+            client, specialist, case, body="See attached", attachments=[str(record.uuid)]
+        )
         assert response.status_code == 400
         html = response.content.decode()
         assert "One of the records you chose cannot be attached" in html
@@ -183,7 +206,8 @@ def test_a_closed_case_is_read_only_with_a_clear_message(client, patient, coordi
 
 # --- Internal notes never reach the patient -------------------------------------------------
 def test_an_internal_note_appears_on_no_patient_page_and_in_no_email(
-        client, patient, coordinator, specialist, case, django_capture_on_commit_callbacks):
+    client, patient, coordinator, specialist, case, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = send(client, specialist, case, body=NOTE, kind="internal")
     assert response.status_code == 302
@@ -199,10 +223,16 @@ def test_an_internal_note_appears_on_no_patient_page_and_in_no_email(
 
 
 def test_no_email_carries_a_message_or_medical_words(
-        client, patient, coordinator, specialist, case, django_capture_on_commit_callbacks):
+    client, patient, coordinator, specialist, case, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        send(client, specialist, case, body="Is the lump in your left breast painful?",
-             kind="question")
+        send(
+            client,
+            specialist,
+            case,
+            body="Is the lump in your left breast painful?",
+            kind="question",
+        )
     with django_capture_on_commit_callbacks(execute=True):
         send(client, patient, case, body="Yes, since my mastectomy was proposed.")
     assert not Message.objects.filter(is_question=True, answered_at__isnull=True).exists()
@@ -222,8 +252,9 @@ def test_a_null_character_is_the_forms_error_not_a_500(client, patient, case):
     assert not Message.objects.exists()
 
 
-def test_a_question_becomes_the_patients_next_step_until_they_reply(client, patient, coordinator,
-                                                                    specialist, case):
+def test_a_question_becomes_the_patients_next_step_until_they_reply(
+    client, patient, coordinator, specialist, case
+):
     send(client, specialist, case, body="Have you had any imaging since March?", kind="question")
 
     detail = get(client, patient, reverse("requests_app:case_detail", args=[case.uuid]))
@@ -233,8 +264,12 @@ def test_a_question_becomes_the_patients_next_step_until_they_reply(client, pati
     assert f'href="{thread_url(case)}"' in html
     dashboard = get(client, patient, reverse("requests_app:dashboard")).content.decode()
     assert "Answer your care team&#x27;s question" in dashboard
-    assert "Waiting on the patient" in get(
-        client, coordinator, reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
+    assert (
+        "Waiting on the patient"
+        in get(
+            client, coordinator, reverse("requests_app:staff_case", args=[case.uuid])
+        ).content.decode()
+    )
     workspace = get(client, specialist, reverse("specialists:home")).content.decode()
     assert "Waiting on the patient" in workspace
 
@@ -245,13 +280,16 @@ def test_a_question_becomes_the_patients_next_step_until_they_reply(client, pati
 
     question.refresh_from_db()
     assert question.answered_at is not None
-    html = get(client, patient, reverse("requests_app:case_detail", args=[case.uuid])
-               ).content.decode()
+    html = get(
+        client, patient, reverse("requests_app:case_detail", args=[case.uuid])
+    ).content.decode()
     assert "Answer your care team" not in html
     # The question answered, the next step is the next true one: no record was sent.
     assert "Send your medical records: the specialist needs them" in html
-    assert "Waiting on the patient" not in get(
-        client, specialist, reverse("specialists:home")).content.decode()
+    assert (
+        "Waiting on the patient"
+        not in get(client, specialist, reverse("specialists:home")).content.decode()
+    )
     assert "Question: answered" in get(client, specialist, thread_url(case)).content.decode()
 
 
@@ -276,24 +314,31 @@ def test_a_reply_without_choosing_answers_every_question(client, patient, specia
 
 
 # --- Unread markers ------------------------------------------------------------------------
-def test_unread_messages_are_marked_new_and_counted_on_the_case_pages(client, patient,
-                                                                       coordinator, specialist,
-                                                                       case):
-    old = MessageFactory(case=case, author=specialist, body="Old news",
-                         created_at=timezone.now() - datetime.timedelta(hours=1))
+def test_unread_messages_are_marked_new_and_counted_on_the_case_pages(
+    client, patient, coordinator, specialist, case
+):
+    old = MessageFactory(
+        case=case,
+        author=specialist,
+        body="Old news",
+        created_at=timezone.now() - datetime.timedelta(hours=1),
+    )
     get(client, patient, thread_url(case))  # read up to here
     new = MessageFactory(case=case, author=coordinator, body="Fresh news")
 
     detail = get(client, patient, reverse("requests_app:case_detail", args=[case.uuid]))
     assert "You have 1 unread message." in detail.content.decode()
-    assert "1 unread message" in get(client, patient, reverse("requests_app:dashboard")
-                                     ).content.decode()
+    assert (
+        "1 unread message"
+        in get(client, patient, reverse("requests_app:dashboard")).content.decode()
+    )
     staff = get(client, specialist, reverse("requests_app:staff_case", args=[case.uuid]))
     assert "You have 1 unread message." in staff.content.decode()  # the coordinator's
 
     html = get(client, patient, thread_url(case)).content.decode()
-    marked = re.findall(r'<li class="message[^"]*message-unread[^"]*" id="message-([0-9a-f-]+)"',
-                        html)
+    marked = re.findall(
+        r'<li class="message[^"]*message-unread[^"]*" id="message-([0-9a-f-]+)"', html
+    )
     assert marked == [str(new.uuid)] and str(old.uuid) in html
     assert "1 new message: go to it" in html
 
@@ -302,10 +347,12 @@ def test_unread_messages_are_marked_new_and_counted_on_the_case_pages(client, pa
     assert "New</span>" not in get(client, patient, thread_url(case)).content.decode()
 
 
-def test_another_coordinator_is_told_to_claim_the_case_to_read_messages(client, case,
-                                                                       other_coordinator):
+def test_another_coordinator_is_told_to_claim_the_case_to_read_messages(
+    client, case, other_coordinator
+):
     MessageFactory(case=case, body="Private words")
-    html = get(client, other_coordinator, reverse("requests_app:staff_case", args=[case.uuid])
-               ).content.decode()
+    html = get(
+        client, other_coordinator, reverse("requests_app:staff_case", args=[case.uuid])
+    ).content.decode()
     assert "Claim the case to see them" in html and "Private words" not in html
     assert thread_url(case) not in html

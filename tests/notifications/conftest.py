@@ -25,9 +25,21 @@ class RedisServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -75,16 +87,30 @@ class Workers:
             "SITE_URL": "http://testserver",
         }
 
-    def start(self, extra_env: dict[str, str] | None = None,
-              extra_args: tuple[str, ...] = ()) -> subprocess.Popen:
+    def start(
+        self, extra_env: dict[str, str] | None = None, extra_args: tuple[str, ...] = ()
+    ) -> subprocess.Popen:
         """`extra_args`: more `celery worker` options (e.g. `-B` to run beat inside it)."""
         log_path = self.tmp_path / f"worker-{len(self.procs)}.log"
         with log_path.open("w") as log:
             proc = subprocess.Popen(
-                [str(BASE_DIR / ".venv/bin/celery"), "-A", "secondop", "worker", "--pool", "solo",
-                 "--loglevel", "info", "--without-gossip", "--without-mingle",
-                 "--without-heartbeat", *extra_args],
-                cwd=BASE_DIR, env={**self.env, **(extra_env or {})}, stdout=log,
+                [
+                    str(BASE_DIR / ".venv/bin/celery"),
+                    "-A",
+                    "secondop",
+                    "worker",
+                    "--pool",
+                    "solo",
+                    "--loglevel",
+                    "info",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    *extra_args,
+                ],
+                cwd=BASE_DIR,
+                env={**self.env, **(extra_env or {})},
+                stdout=log,
                 stderr=subprocess.STDOUT,
             )
         self.procs.append(proc)

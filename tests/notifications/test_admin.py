@@ -9,16 +9,22 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def failed(patient):
     return Notification.objects.create(
-        recipient=patient, kind=Kind.SECURITY, title="Your biopsy report is ready",
-        reference="SO-2026-000077", email_status=EmailStatus.FAILED, email_attempts=3,
+        recipient=patient,
+        kind=Kind.SECURITY,
+        title="Your biopsy report is ready",
+        reference="SO-2026-000077",
+        email_status=EmailStatus.FAILED,
+        email_attempts=3,
         failure_reason="SMTPRecipientsRefused (SMTP 550)",
     )
 
 
 def test_it_shows_admins_which_emails_gave_up_and_why(client, admin_user, failed):
     client.force_login(admin_user)
-    for url in (reverse("admin:notifications_notification_changelist"),
-                reverse("admin:notifications_notification_change", args=[failed.pk])):
+    for url in (
+        reverse("admin:notifications_notification_changelist"),
+        reverse("admin:notifications_notification_change", args=[failed.pk]),
+    ):
         response = client.get(url)
         html = response.content.decode()
         assert response.status_code == 200, url
@@ -30,11 +36,14 @@ def test_it_shows_admins_which_emails_gave_up_and_why(client, admin_user, failed
 def test_it_is_read_only(client, admin_user, failed):
     client.force_login(admin_user)
     assert client.get(reverse("admin:notifications_notification_add")).status_code == 403
-    response = client.post(reverse("admin:notifications_notification_change", args=[failed.pk]),
-                           {"email_status": EmailStatus.PENDING})
+    response = client.post(
+        reverse("admin:notifications_notification_change", args=[failed.pk]),
+        {"email_status": EmailStatus.PENDING},
+    )
     assert response.status_code == 403
-    response = client.post(reverse("admin:notifications_notification_delete", args=[failed.pk]),
-                           {"post": "yes"})
+    response = client.post(
+        reverse("admin:notifications_notification_delete", args=[failed.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     failed.refresh_from_db()
     assert failed.email_status == EmailStatus.FAILED

@@ -11,14 +11,17 @@ from secondop.notifications.services import CalendarInvite, EmailText, notify
 
 pytestmark = pytest.mark.django_db
 
-ICS = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:{method}\r\n"
-       "BEGIN:VEVENT\r\nUID:u-1@test\r\nDTSTAMP:20260101T000000Z\r\nSEQUENCE:0\r\n"
-       "DTSTART:20260102T150000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+ICS = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nMETHOD:{method}\r\n"
+    "BEGIN:VEVENT\r\nUID:u-1@test\r\nDTSTAMP:20260101T000000Z\r\nSEQUENCE:0\r\n"
+    "DTSTART:20260102T150000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 def _calendar_part(message):
-    parts = [part for part in message.message().walk()
-             if part.get_content_type() == "text/calendar"]
+    parts = [
+        part for part in message.message().walk() if part.get_content_type() == "text/calendar"
+    ]
     assert len(parts) == 1
     return parts[0]
 
@@ -27,9 +30,14 @@ def test_it_attaches_the_invitation_as_text_calendar_with_its_method(
     patient, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        n = notify(recipient=patient, kind=Kind.CONSULTATION, title="Your consultation is booked",
-                   reference="SO-2026-000001", url="/consultations/x/",
-                   calendar=CalendarInvite(ics=ICS.format(method="REQUEST"), method="REQUEST"))
+        n = notify(
+            recipient=patient,
+            kind=Kind.CONSULTATION,
+            title="Your consultation is booked",
+            reference="SO-2026-000001",
+            url="/consultations/x/",
+            calendar=CalendarInvite(ics=ICS.format(method="REQUEST"), method="REQUEST"),
+        )
     n.refresh_from_db()
     assert (n.calendar_method, n.calendar_ics.startswith("BEGIN:VCALENDAR")) == ("REQUEST", True)
     message = mail.outbox[0]
@@ -45,8 +53,13 @@ def test_it_attaches_the_invitation_as_text_calendar_with_its_method(
 
 def test_a_cancellation_goes_as_method_cancel(patient, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipient=patient, kind=Kind.CONSULTATION, title="Cancelled", reference="SO-1",
-               calendar=CalendarInvite(ics=ICS.format(method="CANCEL"), method="CANCEL"))
+        notify(
+            recipient=patient,
+            kind=Kind.CONSULTATION,
+            title="Cancelled",
+            reference="SO-1",
+            calendar=CalendarInvite(ics=ICS.format(method="CANCEL"), method="CANCEL"),
+        )
     message = mail.outbox[0]
     part = _calendar_part(message)
     assert part.get_param("method") == "CANCEL"
@@ -63,13 +76,21 @@ def test_an_email_without_a_calendar_has_no_attachment(patient, django_capture_o
 
 
 def test_a_reminder_says_what_its_words_say_and_never_its_title(
-        patient, django_capture_on_commit_callbacks):
+    patient, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipient=patient, kind=Kind.REMINDER, title="Reminder: tomorrow at 10:00",
-               reference="SO-2026-000007", url="/consultations/x/",
-               email=EmailText(subject="A reminder: your consultation is tomorrow (SO-2026-000007)",
-                               sentence="This is a reminder: you have a consultation tomorrow.",
-                               action="See the consultation"))
+        notify(
+            recipient=patient,
+            kind=Kind.REMINDER,
+            title="Reminder: tomorrow at 10:00",
+            reference="SO-2026-000007",
+            url="/consultations/x/",
+            email=EmailText(
+                subject="A reminder: your consultation is tomorrow (SO-2026-000007)",
+                sentence="This is a reminder: you have a consultation tomorrow.",
+                action="See the consultation",
+            ),
+        )
     message = mail.outbox[0]
     assert message.subject == "A reminder: your consultation is tomorrow (SO-2026-000007)"
     assert "This is a reminder: you have a consultation tomorrow." in message.body
@@ -86,8 +107,13 @@ def test_an_invite_must_say_what_it_is():
 def test_the_database_refuses_a_method_without_a_file_and_a_file_without_a_method(patient):
     for ics, method in (("", CalendarMethod.REQUEST), (ICS, "")):
         with pytest.raises(IntegrityError), transaction.atomic():
-            Notification.objects.create(recipient=patient, kind=Kind.CONSULTATION, title="x",
-                                        calendar_ics=ics, calendar_method=method)
+            Notification.objects.create(
+                recipient=patient,
+                kind=Kind.CONSULTATION,
+                title="x",
+                calendar_ics=ics,
+                calendar_method=method,
+            )
 
 
 def test_patients_and_specialists_can_switch_consultation_emails_coordinators_do_not_get_them(

@@ -21,10 +21,17 @@ from secondop.notifications.services import (
 pytestmark = pytest.mark.django_db
 
 
-def test_notify_delivers_in_app_and_by_email_after_commit(patient, django_capture_on_commit_callbacks):
+def test_notify_delivers_in_app_and_by_email_after_commit(
+    patient, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="Your report is ready",
-                   reference="SO-2026-000001", url="/home/")
+        n = notify(
+            recipient=patient,
+            kind=Kind.CASE_UPDATE,
+            title="Your report is ready",
+            reference="SO-2026-000001",
+            url="/home/",
+        )
     n.refresh_from_db()
     assert n.delivered_at is not None
     assert n.email_status == EmailStatus.SENT
@@ -42,7 +49,11 @@ def test_a_rolled_back_transaction_sends_nothing(patient, django_capture_on_comm
     class Boom(Exception):
         pass
 
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(Boom), transaction.atomic():
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(Boom),
+        transaction.atomic(),
+    ):
         notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x")
         raise Boom
     assert Notification.objects.count() == 0
@@ -164,8 +175,9 @@ def test_it_skips_a_row_another_process_is_claiming_instead_of_waiting(patient):
     from django.db import connection
 
     # Written directly: committing notify() here would run its (eager) task at once.
-    n = Notification.objects.create(recipient=patient, kind=Kind.CASE_UPDATE, title="x",
-                                    next_attempt_at=timezone.now())
+    n = Notification.objects.create(
+        recipient=patient, kind=Kind.CASE_UPDATE, title="x", next_attempt_at=timezone.now()
+    )
     result = {}
 
     def other_worker():
@@ -247,8 +259,10 @@ def test_it_backs_off_after_a_transient_failure_and_the_sweep_waits_for_it(
 @pytest.mark.parametrize(
     ("error", "reason"),
     [
-        (smtplib.SMTPRecipientsRefused({"pat@example.com": (550, b"pat@example.com unknown")}),
-         "SMTPRecipientsRefused (SMTP 550)"),
+        (
+            smtplib.SMTPRecipientsRefused({"pat@example.com": (550, b"pat@example.com unknown")}),
+            "SMTPRecipientsRefused (SMTP 550)",
+        ),
         (smtplib.SMTPDataError(554, b"rejected as spam"), "SMTPDataError (SMTP 554)"),
         (ValueError("Invalid address"), "ValueError"),
     ],
@@ -291,7 +305,9 @@ def test_a_greylisting_refusal_is_transient(patient, smtp):
     assert notification_deliver(notification_id=n.pk) is not None
     n.refresh_from_db()
     assert (n.email_status, n.failure_reason) == (
-        EmailStatus.PENDING, "SMTPRecipientsRefused (SMTP 451)")
+        EmailStatus.PENDING,
+        "SMTPRecipientsRefused (SMTP 451)",
+    )
 
 
 def _fail_until_given_up(n, clock) -> list:
@@ -374,8 +390,10 @@ def test_other_kinds_give_up_after_the_configured_window(patient, clock, smtp, s
 def test_an_email_that_keeps_killing_its_worker_is_given_up(patient, clock, settings):
     n = _pending(patient)
     Notification.objects.filter(pk=n.pk).update(
-        email_status=EmailStatus.SENDING, email_attempts=MAX_EMAIL_ATTEMPTS,
-        lease_until=clock.now - timedelta(seconds=1))
+        email_status=EmailStatus.SENDING,
+        email_attempts=MAX_EMAIL_ATTEMPTS,
+        lease_until=clock.now - timedelta(seconds=1),
+    )
     assert notification_claim_email(notification_id=n.pk) is None
     n.refresh_from_db()
     assert n.email_status == EmailStatus.FAILED
@@ -388,12 +406,12 @@ def test_a_recipient_without_an_email_address_fails_at_once(patient):
     notification_deliver(notification_id=n.pk)
     n.refresh_from_db()
     assert (n.email_status, n.failure_reason) == (
-        EmailStatus.FAILED, "The recipient has no email address")
+        EmailStatus.FAILED,
+        "The recipient has no email address",
+    )
 
 
-def test_a_finished_send_is_recorded_even_if_the_lease_ran_out_meanwhile(
-    patient, clock, settings
-):
+def test_a_finished_send_is_recorded_even_if_the_lease_ran_out_meanwhile(patient, clock, settings):
     from secondop.notifications import services
 
     n = _pending(patient)
@@ -408,14 +426,26 @@ def test_a_finished_send_is_recorded_even_if_the_lease_ran_out_meanwhile(
 
 
 # --- What an email says: its words, the greeting, the link ------------------------------
-def _said(recipient, *, subject="Your second-opinion report is ready (SO-2026-000007)",
-          sentence="Your second-opinion report is ready.", action="Read your report",
-          url="/reports/case/6b7c/", kind=Kind.REPORT_RELEASED, **extra) -> Notification:
+def _said(
+    recipient,
+    *,
+    subject="Your second-opinion report is ready (SO-2026-000007)",
+    sentence="Your second-opinion report is ready.",
+    action="Read your report",
+    url="/reports/case/6b7c/",
+    kind=Kind.REPORT_RELEASED,
+    **extra,
+) -> Notification:
     with transaction.atomic():
-        return notify(recipient=recipient, kind=kind, title="in-app only", url=url,
-                      reference="SO-2026-000007",
-                      email=EmailText(subject=subject, sentence=sentence, action=action),
-                      **extra)
+        return notify(
+            recipient=recipient,
+            kind=kind,
+            title="in-app only",
+            url=url,
+            reference="SO-2026-000007",
+            email=EmailText(subject=subject, sentence=sentence, action=action),
+            **extra,
+        )
 
 
 def test_an_email_says_its_own_words_greets_by_name_and_links_through_sign_in(db):
@@ -435,14 +465,17 @@ def test_an_email_says_its_own_words_greets_by_name_and_links_through_sign_in(db
     assert "in-app only" not in message.body
 
 
-@pytest.mark.parametrize(("full_name", "role", "greeting"), [
-    ("Dr. Helen Marsh", "specialist", "Dear Dr. Marsh,"),
-    ("Helen Marsh, MD", "specialist", "Dear Dr. Marsh,"),
-    ("Grace Liu", "coordinator", "Dear Grace,"),
-    ("Dr. Anh Do", "patient", "Dear Anh,"),
-    ("", "specialist", "Hello,"),
-    ("Dr.", "specialist", "Hello,"),
-])
+@pytest.mark.parametrize(
+    ("full_name", "role", "greeting"),
+    [
+        ("Dr. Helen Marsh", "specialist", "Dear Dr. Marsh,"),
+        ("Helen Marsh, MD", "specialist", "Dear Dr. Marsh,"),
+        ("Grace Liu", "coordinator", "Dear Grace,"),
+        ("Dr. Anh Do", "patient", "Dear Anh,"),
+        ("", "specialist", "Hello,"),
+        ("Dr.", "specialist", "Hello,"),
+    ],
+)
 def test_the_greeting_uses_the_persons_proper_name_or_none(db, full_name, role, greeting):
     from tests.accounts.factories import UserFactory
 
@@ -490,9 +523,14 @@ def test_notices_within_the_window_go_out_as_one_email(patient, coordinator, clo
     first.refresh_from_db()
     assert first.delivered_at is not None and mail.outbox == []
     clock.travel(seconds=50)
-    second = _said(patient, subject="Your care team asked you a question (SO-2026-000007)",
-                   sentence="Your care team asked you a question.", action="Answer the question",
-                   url="/messages/case/6b7c/", kind=Kind.MESSAGE)
+    second = _said(
+        patient,
+        subject="Your care team asked you a question (SO-2026-000007)",
+        sentence="Your care team asked you a question.",
+        action="Answer the question",
+        url="/messages/case/6b7c/",
+        kind=Kind.MESSAGE,
+    )
     notification_deliver(notification_id=second.pk)
     other = _said(coordinator)  # someone else's: never in the patient's email
     assert mail.outbox == []
@@ -527,8 +565,9 @@ def test_a_security_notice_and_a_calendar_file_go_at_once_and_alone(patient, clo
     assert security.next_attempt_at == clock.now
     notification_deliver(notification_id=security.pk)
     ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    invite = _said(patient, kind=Kind.CONSULTATION,
-                   calendar=CalendarInvite(ics=ics, method="REQUEST"))
+    invite = _said(
+        patient, kind=Kind.CONSULTATION, calendar=CalendarInvite(ics=ics, method="REQUEST")
+    )
     notification_deliver(notification_id=invite.pk)
     assert len(mail.outbox) == 2
     assert all(len(m.body.split("\n1. ")) == 1 for m in mail.outbox)  # no digest list
@@ -569,13 +608,17 @@ def test_an_email_waiting_for_its_window_is_swept_only_once_it_is_overdue(patien
     assert len(mail.outbox) == 1
 
 
-def test_the_email_task_is_queued_for_when_the_window_ends(patient, window, monkeypatch,
-                                                           django_capture_on_commit_callbacks):
+def test_the_email_task_is_queued_for_when_the_window_ends(
+    patient, window, monkeypatch, django_capture_on_commit_callbacks
+):
     from secondop.notifications import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.notification_deliver_task, "apply_async",
-                        lambda args, countdown=None: queued.append((args, countdown)))
+    monkeypatch.setattr(
+        tasks.notification_deliver_task,
+        "apply_async",
+        lambda args, countdown=None: queued.append((args, countdown)),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x")
     assert queued == [((n.pk,), None), ((n.pk,), window.total_seconds() + 1)]

@@ -23,8 +23,13 @@ def _mails(mail_dir):
 def test_a_worker_process_delivers_in_app_and_email(celery_worker_process, patient):
     mail_dir = celery_worker_process
     with transaction.atomic():
-        n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="Test event",
-                   reference="SO-2026-000042", url="/home/")
+        n = notify(
+            recipient=patient,
+            kind=Kind.CASE_UPDATE,
+            title="Test event",
+            reference="SO-2026-000042",
+            url="/home/",
+        )
     wait_until(lambda: Notification.objects.get(pk=n.pk).email_status == EmailStatus.SENT)
     n.refresh_from_db()
     assert n.delivered_at is not None
@@ -42,8 +47,12 @@ def test_an_event_raised_while_the_broker_is_down_is_delivered_by_the_sweep_once
     broker.stop()
     try:
         with transaction.atomic():
-            n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="While down",
-                       reference="SO-2026-000043")
+            n = notify(
+                recipient=patient,
+                kind=Kind.CASE_UPDATE,
+                title="While down",
+                reference="SO-2026-000043",
+            )
         # The event committed even though nothing could be queued.
         n.refresh_from_db()
         assert n.delivered_at is None
@@ -88,8 +97,12 @@ def _crash_then_recover(celery_workers, patient, settings, crash_at: str):
     settings.NOTIFICATIONS_SWEEP_AFTER = timedelta(0)
     crashing = celery_workers.start({**CRASHING, CRASH_AT_ENV: crash_at})
     with transaction.atomic():
-        n = notify(recipient=patient, kind=Kind.SECURITY, title="Password changed",
-                   reference="SO-2026-000044")
+        n = notify(
+            recipient=patient,
+            kind=Kind.SECURITY,
+            title="Password changed",
+            reference="SO-2026-000044",
+        )
     assert crashing.wait(30) == -signal.SIGKILL
     n.refresh_from_db()
     # Claimed, then the worker died: the row is still being sent, under a lease.
@@ -114,7 +127,8 @@ def test_a_worker_killed_before_sending_leads_to_exactly_one_email(
     celery_workers, patient, settings
 ):
     after_crash, (message_ids, partial), message_id = _crash_then_recover(
-        celery_workers, patient, settings, "before_send")
+        celery_workers, patient, settings, "before_send"
+    )
     assert after_crash == ([], 0)
     assert message_ids == [message_id]
     assert partial == 0
@@ -124,7 +138,8 @@ def test_a_worker_killed_while_sending_leads_to_one_complete_email(
     celery_workers, patient, settings
 ):
     after_crash, (message_ids, partial), message_id = _crash_then_recover(
-        celery_workers, patient, settings, "during_send")
+        celery_workers, patient, settings, "during_send"
+    )
     # The server got half a message, which it does not deliver; then one whole one.
     assert after_crash == ([], 1)
     assert message_ids == [message_id]
@@ -136,7 +151,8 @@ def test_a_worker_killed_after_sending_before_marking_sends_it_twice_with_one_me
 ):
     # The documented duplicate window: the server accepted it, the row was not marked.
     after_crash, (message_ids, partial), message_id = _crash_then_recover(
-        celery_workers, patient, settings, "after_send")
+        celery_workers, patient, settings, "after_send"
+    )
     assert after_crash == ([message_id], 0)
     assert message_ids == [message_id, message_id]
     assert partial == 0

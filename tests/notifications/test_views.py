@@ -9,8 +9,9 @@ pytestmark = pytest.mark.django_db
 
 def _delivered(user, **kw):
     kw.setdefault("title", "Update")
-    return Notification.objects.create(recipient=user, kind=Kind.CASE_UPDATE,
-                                       delivered_at=timezone.now(), **kw)
+    return Notification.objects.create(
+        recipient=user, kind=Kind.CASE_UPDATE, delivered_at=timezone.now(), **kw
+    )
 
 
 def test_it_lists_delivered_notifications_and_counts_unread(client, patient):

@@ -13,8 +13,9 @@ from tests.helpers import free_port
 @pytest.fixture
 def dead_cache():
     # Nothing listens on this port: every call fails to connect.
-    return FailSoftRedisCache(f"redis://127.0.0.1:{free_port()}/0",
-                              {"OPTIONS": {"socket_connect_timeout": 1}})
+    return FailSoftRedisCache(
+        f"redis://127.0.0.1:{free_port()}/0", {"OPTIONS": {"socket_connect_timeout": 1}}
+    )
 
 
 def test_it_answers_like_an_empty_cache_when_redis_is_down(dead_cache, caplog):
@@ -46,8 +47,7 @@ def test_after_a_failure_it_leaves_redis_alone_for_a_few_seconds(dead_cache, mon
     for _ in range(20):
         dead_cache.get("key")
     assert len(calls) == 1
-    monkeypatch.setattr(cache_module.time, "monotonic",
-                        lambda: dead_cache._skip_until + 0.1)
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: dead_cache._skip_until + 0.1)
     dead_cache.get("key")
     assert len(calls) == 2
 
@@ -57,7 +57,9 @@ def test_it_works_as_a_cache_when_redis_answers(settings):
 
     if not settings.CACHE_REDIS_URL:
         if os.environ.get("CI") or os.environ.get("SECONDOP_REQUIRE_SERVICES"):
-            pytest.fail("no Redis configured (scripts/test sets one): required in CI", pytrace=False)
+            pytest.fail(
+                "no Redis configured (scripts/test sets one): required in CI", pytrace=False
+            )
         pytest.skip("no Redis configured (scripts/test sets one)")
     cache = caches["default"]
     assert isinstance(cache, FailSoftRedisCache)

@@ -24,8 +24,11 @@ def test_reading_and_rendering_uploads_run_on_the_records_queue():
 
 
 def test_everything_else_stays_on_the_default_queue():
-    for name in ("secondop.notifications.tasks.notifications_sweep",
-                 "specialists.tasks.offers_expire", "records.tasks.records_sweep"):
+    for name in (
+        "secondop.notifications.tasks.notifications_sweep",
+        "specialists.tasks.offers_expire",
+        "records.tasks.records_sweep",
+    ):
         assert queue_of(name) == "celery", name
 
 
@@ -38,8 +41,8 @@ def _service(name: str) -> str:
     tests/platform/test_security.py)."""
     text = (BASE_DIR / "docker-compose.yml").read_text()
     start = text.index(f"\n  {name}:\n")
-    end = re.search(r"\n  [a-z][a-z-]*:\n|\nvolumes:", text[start + 1:])
-    return text[start: start + 1 + end.start()]
+    end = re.search(r"\n  [a-z][a-z-]*:\n|\nvolumes:", text[start + 1 :])
+    return text[start : start + 1 + end.start()]
 
 
 def test_compose_gives_records_a_worker_of_its_own_with_memory_limits():
@@ -69,8 +72,15 @@ except MemoryError:
 
 def run_guard(limit_mb: str) -> str:
     env = {**os.environ, "DJANGO_DEBUG": "true", "WORKER_MEMORY_LIMIT_MB": limit_mb}
-    done = subprocess.run([sys.executable, "-c", GUARD], cwd=BASE_DIR, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", GUARD],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip().splitlines()[-1]
 

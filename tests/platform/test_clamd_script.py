@@ -15,14 +15,26 @@ from tests.records import samples
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("CI", "").lower() == "true" or bool(
-    os.environ.get("SECONDOP_REQUIRE_SERVICES"))
+    os.environ.get("SECONDOP_REQUIRE_SERVICES")
+)
 
 
 def run(action: str, folder: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SECONDOP_CLAMD_DIR": str(folder), "SECONDOP_CLAMD_OFFLINE": "1",
-           "SECONDOP_CLAMD_PACKAGE_DB": str(folder / "no-package-database")}
-    return subprocess.run([str(BASE_DIR / "scripts/clamd"), action], cwd=BASE_DIR, env=env,
-                          capture_output=True, text=True, timeout=360, check=False)
+    env = {
+        **os.environ,
+        "SECONDOP_CLAMD_DIR": str(folder),
+        "SECONDOP_CLAMD_OFFLINE": "1",
+        "SECONDOP_CLAMD_PACKAGE_DB": str(folder / "no-package-database"),
+    }
+    return subprocess.run(
+        [str(BASE_DIR / "scripts/clamd"), action],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=360,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -15,11 +15,21 @@ APP_SERVICES = ("migrate", "web", "worker", "beat")
 
 def _config() -> dict:
     # The file as compose resolves it (anchors merged), with a throwaway .env.
-    env = {"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": "/tmp",
-           "MINIO_ROOT_USER": "root-user", "MINIO_ROOT_PASSWORD": "root-password-123",
-           "MINIO_APP_SECRET_KEY": "app-secret-456"}
-    result = subprocess.run(["docker-compose", "-f", "docker-compose.yml", "config"],
-                            cwd=BASE_DIR, capture_output=True, text=True, timeout=120, env=env)
+    env = {
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+        "HOME": "/tmp",
+        "MINIO_ROOT_USER": "root-user",
+        "MINIO_ROOT_PASSWORD": "root-password-123",
+        "MINIO_APP_SECRET_KEY": "app-secret-456",
+    }
+    result = subprocess.run(
+        ["docker-compose", "-f", "docker-compose.yml", "config"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 

@@ -37,23 +37,41 @@ print(json.dumps(cookies))
 @pytest.fixture(scope="module")
 def embedded_server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("embedded")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("REDIS_URL", "CACHE_REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL",
-                        "DJANGO_SETTINGS_MODULE")}
-    env.update(DJANGO_DEBUG="true", DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
-               MEDIA_ROOT=str(workdir / "media"))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "REDIS_URL",
+            "CACHE_REDIS_URL",
+            "CELERY_BROKER_URL",
+            "DATABASE_URL",
+            "DJANGO_SETTINGS_MODULE",
+        )
+    }
+    env.update(
+        DJANGO_DEBUG="true",
+        DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
+        MEDIA_ROOT=str(workdir / "media"),
+    )
     run = {"cwd": BASE_DIR, "env": env, "capture_output": True, "text": True, "timeout": 300}
     migrate = subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], **run)
     assert migrate.returncode == 0, migrate.stderr
-    made = subprocess.run([sys.executable, "-c", MAKE_SESSIONS],
-                          **{**run, "env": {**env, "DJANGO_SETTINGS_MODULE": "tests.settings"}})
+    made = subprocess.run(
+        [sys.executable, "-c", MAKE_SESSIONS],
+        **{**run, "env": {**env, "DJANGO_SETTINGS_MODULE": "tests.settings"}},
+    )
     assert made.returncode == 0, made.stderr
     cookies = json.loads(made.stdout.strip().splitlines()[-1])
     port = free_port()
     log = (workdir / "server.log").open("w")
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

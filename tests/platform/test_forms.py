@@ -13,18 +13,22 @@ from secondop.forms import CharacterCountMixin, DateInputField, date_input_formf
 
 
 class BirthForm(forms.Form):
-    born = DateInputField(label="Date of birth", help_text="For example, 27 3 1980",
-                          date_of_birth=True)
+    born = DateInputField(
+        label="Date of birth", help_text="For example, 27 3 1980", date_of_birth=True
+    )
 
 
 class OptionalDateForm(forms.Form):
-    booked = DateInputField(label="When is it booked?", name="the treatment date",
-                            required=False)
+    booked = DateInputField(label="When is it booked?", name="the treatment date", required=False)
 
 
 class NotesForm(CharacterCountMixin, forms.Form):
-    notes = forms.CharField(label="Diagnosis in your words", widget=forms.Textarea,
-                            max_length=2000, help_text="The way your doctor explained it.")
+    notes = forms.CharField(
+        label="Diagnosis in your words",
+        widget=forms.Textarea,
+        max_length=2000,
+        help_text="The way your doctor explained it.",
+    )
     title = forms.CharField(label="Title", max_length=20, required=False)
 
 
@@ -71,14 +75,17 @@ def test_it_accepts_leading_zeros_and_spaces():
     assert form.cleaned_data["born"] == date(1980, 3, 7)
 
 
-@pytest.mark.parametrize(("day", "month", "year", "message"), [
-    ("", "3", "1980", "Date of birth must include a day"),
-    ("27", "", "1980", "Date of birth must include a month"),
-    ("27", "3", "", "Date of birth must include a year"),
-    ("", "", "1980", "Date of birth must include a day and month"),
-    ("", "3", "", "Date of birth must include a day and year"),
-    ("27", "", "", "Date of birth must include a month and year"),
-])
+@pytest.mark.parametrize(
+    ("day", "month", "year", "message"),
+    [
+        ("", "3", "1980", "Date of birth must include a day"),
+        ("27", "", "1980", "Date of birth must include a month"),
+        ("27", "3", "", "Date of birth must include a year"),
+        ("", "", "1980", "Date of birth must include a day and month"),
+        ("", "3", "", "Date of birth must include a day and year"),
+        ("27", "", "", "Date of birth must include a month and year"),
+    ],
+)
 def test_it_names_only_the_missing_parts(day, month, year, message):
     form = birth_form(day, month, year)
     assert not form.is_valid()
@@ -109,15 +116,18 @@ def test_it_returns_none_for_an_optional_date_not_sent_at_all():
     assert form.cleaned_data["booked"] is None
 
 
-@pytest.mark.parametrize(("day", "month", "year"), [
-    ("31", "2", "1980"),
-    ("29", "2", "1981"),
-    ("32", "1", "1980"),
-    ("0", "1", "1980"),
-    ("1", "13", "1980"),
-    ("1", "0", "1980"),
-    ("1", "1", "0000"),
-])
+@pytest.mark.parametrize(
+    ("day", "month", "year"),
+    [
+        ("31", "2", "1980"),
+        ("29", "2", "1981"),
+        ("32", "1", "1980"),
+        ("0", "1", "1980"),
+        ("1", "13", "1980"),
+        ("1", "0", "1980"),
+        ("1", "1", "0000"),
+    ],
+)
 def test_it_refuses_a_date_that_cannot_be_real(day, month, year):
     form = birth_form(day, month, year)
     assert not form.is_valid()
@@ -130,14 +140,17 @@ def test_it_accepts_29_february_in_a_leap_year():
     assert form.cleaned_data["born"] == date(1980, 2, 29)
 
 
-@pytest.mark.parametrize(("day", "month", "year"), [
-    ("ab", "3", "1980"),
-    ("1", "xyz", "1980"),
-    ("1", "3", "198O"),
-    ("31/02/1980", "3", "1980"),
-    ("-1", "3", "1980"),
-    ("1", "3", "1980 AD"),
-])
+@pytest.mark.parametrize(
+    ("day", "month", "year"),
+    [
+        ("ab", "3", "1980"),
+        ("1", "xyz", "1980"),
+        ("1", "3", "198O"),
+        ("31/02/1980", "3", "1980"),
+        ("-1", "3", "1980"),
+        ("1", "3", "1980 AD"),
+    ],
+)
 def test_it_refuses_letters_and_other_text(day, month, year):
     form = birth_form(day, month, year)
     assert not form.is_valid()
@@ -156,10 +169,23 @@ def test_a_missing_part_is_reported_before_a_short_year():
     assert form.errors["born"] == ["Date of birth must include a day"]
 
 
-@pytest.mark.parametrize(("month", "number"), [
-    ("3", 3), ("03", 3), ("March", 3), ("march", 3), ("MARCH", 3), ("mar", 3), ("Mar.", 3),
-    ("Sept", 9), ("sept.", 9), ("sep", 9), ("December", 12), ("dec", 12),
-])
+@pytest.mark.parametrize(
+    ("month", "number"),
+    [
+        ("3", 3),
+        ("03", 3),
+        ("March", 3),
+        ("march", 3),
+        ("MARCH", 3),
+        ("mar", 3),
+        ("Mar.", 3),
+        ("Sept", 9),
+        ("sept.", 9),
+        ("sep", 9),
+        ("December", 12),
+        ("dec", 12),
+    ],
+)
 def test_it_accepts_the_month_as_a_number_or_a_name(month, number):
     form = birth_form("1", month, "1980")
     assert form.is_valid(), form.errors
@@ -192,8 +218,10 @@ def test_it_shows_the_date_it_starts_with():
 
 
 def test_the_same_date_typed_again_is_not_a_change():
-    form = BirthForm({"born_day": "27", "born_month": "03", "born_year": "1980"},
-                     initial={"born": date(1980, 3, 27)})
+    form = BirthForm(
+        {"born_day": "27", "born_month": "03", "born_year": "1980"},
+        initial={"born": date(1980, 3, 27)},
+    )
     assert form.has_changed() is False
 
 
@@ -225,9 +253,17 @@ def test_it_drops_into_a_model_form():
     assert [a.get("value") for a in tags(form["born"], "input")] == ["27", "3", "1980"]
     assert [a.get("value") for a in tags(form["diagnosed"], "input")] == ["5", "1", "2024"]
 
-    form = PatientForm({"born_day": "27", "born_month": "mar", "born_year": "1980",
-                        "diagnosed_day": "5", "diagnosed_month": "", "diagnosed_year": "2024"},
-                       instance=Patient())
+    form = PatientForm(
+        {
+            "born_day": "27",
+            "born_month": "mar",
+            "born_year": "1980",
+            "diagnosed_day": "5",
+            "diagnosed_month": "",
+            "diagnosed_year": "2024",
+        },
+        instance=Patient(),
+    )
     assert form.errors == {"diagnosed": ["Date diagnosed must include a month"]}
     assert form.cleaned_data["born"] == date(1980, 3, 27)
 
@@ -312,11 +348,14 @@ def test_the_counter_carries_the_strings_the_script_shows():
     assert info["data-over-other"] == "You have %{count} characters too many"
 
 
-@pytest.mark.parametrize(("length", "message"), [
-    (2001, "You have 1 character too many"),
-    (2002, "You have 2 characters too many"),
-    (3234, "You have 1,234 characters too many"),
-])
+@pytest.mark.parametrize(
+    ("length", "message"),
+    [
+        (2001, "You have 1 character too many"),
+        (2002, "You have 2 characters too many"),
+        (3234, "You have 1,234 characters too many"),
+    ],
+)
 def test_text_over_the_limit_says_how_many_characters_too_many(length, message):
     form = NotesForm({"notes": "a" * length})
     assert not form.is_valid()

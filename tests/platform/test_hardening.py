@@ -18,10 +18,18 @@ from tests.requests_app.factories import CaseFactory
 pytestmark = pytest.mark.django_db
 
 SECURITY_SETTINGS = [
-    "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
-    "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
-    "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SAMESITE",
-    "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "X_FRAME_OPTIONS",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_SSL_REDIRECT",
+    "SESSION_COOKIE_SECURE",
+    "CSRF_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "CSRF_COOKIE_SAMESITE",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "X_FRAME_OPTIONS",
     "SECURE_CROSS_ORIGIN_OPENER_POLICY",
 ]
 
@@ -29,10 +37,16 @@ SECURITY_SETTINGS = [
 @pytest.fixture(scope="module")
 def production_security_settings():
     """The security settings exactly as production loads them (a fresh process)."""
-    code = ("import django, json; django.setup(); from django.conf import settings; "
-            f"print(json.dumps({{n: getattr(settings, n) for n in {SECURITY_SETTINGS!r}}}))")
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{n: getattr(settings, n) for n in {SECURITY_SETTINGS!r}}}))"
+    )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"PATH": "/usr/bin:/bin", **PRODUCTION_ENV},
     )
     assert result.returncode == 0, result.stderr
@@ -45,8 +59,9 @@ def test_a_phi_page_carries_every_security_header_and_cookie_flag(
     for name, value in production_security_settings.items():
         setattr(settings, name, value)
     case = CaseFactory(owner=patient, submitted=True)
-    login = client.post(reverse("account_login"),
-                        {"login": patient.email, "password": PASSWORD}, secure=True)
+    login = client.post(
+        reverse("account_login"), {"login": patient.email, "password": PASSWORD}, secure=True
+    )
     assert login.status_code == 302
     session, csrf = login.cookies["sessionid"], client.cookies["csrftoken"]
     assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
@@ -70,9 +85,11 @@ def test_a_phi_page_carries_every_security_header_and_cookie_flag(
 
 
 def test_every_response_to_a_signed_in_person_is_not_stored(client, patient, coordinator):
-    for user, url in [(patient, reverse("requests_app:dashboard")),
-                      (patient, reverse("notifications:list")),
-                      (coordinator, reverse("requests_app:coordinator_home"))]:
+    for user, url in [
+        (patient, reverse("requests_app:dashboard")),
+        (patient, reverse("notifications:list")),
+        (coordinator, reverse("requests_app:coordinator_home")),
+    ]:
         client.force_login(user)
         assert "no-store" in client.get(url).headers["Cache-Control"], url
 
@@ -109,9 +126,12 @@ def test_the_authorisation_records_the_real_address_behind_the_proxy(client, set
     settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
     case = services.case_start(actor=patient)
     client.force_login(patient)
-    client.post(reverse("requests_app:case_section", args=[case.uuid, "authorisation"]),
-                {"agree": "on", "signature": patient.full_name}, REMOTE_ADDR="10.0.0.2",
-                HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.9")
+    client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "authorisation"]),
+        {"agree": "on", "signature": patient.full_name},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.9",
+    )
     case.refresh_from_db()
     assert case.authorisation_ip == "203.0.113.9"
 
@@ -122,13 +142,19 @@ def test_one_client_locked_out_by_the_ip_limit_does_not_lock_out_another(client,
     user = UserFactory(email="real@example.com")
     attacker = {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.66"}
     for _ in range(4):
-        client.post(reverse("account_login"), {"login": "x@example.com", "password": "nope"},
-                    **attacker)
-    blocked = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD},
-                          **attacker)
+        client.post(
+            reverse("account_login"), {"login": "x@example.com", "password": "nope"}, **attacker
+        )
+    blocked = client.post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}, **attacker
+    )
     assert blocked.status_code in (200, 429) and "_auth_user_id" not in client.session
-    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD},
-                           REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    response = client.post(
+        reverse("account_login"),
+        {"login": user.email, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.9",
+    )
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
 
@@ -139,8 +165,10 @@ def test_an_error_report_for_a_phi_form_holds_none_of_its_values(rf, patient):
 
     # Built at run time: the report shows the source lines around each frame,
     # and the values must not be found there as literals either.
-    secrets = {name: "-".join([name, "value", str(n)]) for n, name in
-               enumerate(["diagnosis", "patient_phone", "insurance_member_id"])}
+    secrets = {
+        name: "-".join([name, "value", str(n)])
+        for n, name in enumerate(["diagnosis", "patient_phone", "insurance_member_id"])
+    }
     cookie, query = "-".join(["cookie", "value"]), "-".join(["query", "value"])
     request = rf.post(f"/requests/x/section/diagnosis/?q={query}", secrets)
     request.user = patient

@@ -27,17 +27,25 @@ def _imports(folder: Path):
             yield from _imports_file(path)
 
 
-@pytest.mark.parametrize("package", ["secondop/accounts", "secondop/audit",
-                                     "secondop/notifications"])
+@pytest.mark.parametrize(
+    "package", ["secondop/accounts", "secondop/audit", "secondop/notifications"]
+)
 def test_the_platform_imports_no_domain_app(package):
-    found = [f"{path.relative_to(ROOT)}: {module}" for path, module in _imports(ROOT / package)
-             if module.startswith(DOMAIN)]
+    found = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path, module in _imports(ROOT / package)
+        if module.startswith(DOMAIN)
+    ]
     assert found == []
 
 
 def test_the_platforms_loose_modules_import_no_domain_app():
-    found = [f"{path.name}: {module}" for path in (ROOT / "secondop").glob("*.py")
-             for _p, module in _imports_file(path) if module.startswith(DOMAIN)]
+    found = [
+        f"{path.name}: {module}"
+        for path in (ROOT / "secondop").glob("*.py")
+        for _p, module in _imports_file(path)
+        if module.startswith(DOMAIN)
+    ]
     assert found == []
 
 
@@ -46,8 +54,10 @@ def test_requests_app_calls_no_service_of_the_apps_above_it():
     rule: messages attach records, the report ticks them), never call their services
     or other code. Storage and file names are the platform's (secondop.storage,
     secondop.filenames)."""
-    found = [f"{path.relative_to(ROOT)}: {module}" for path, module in
-             _imports(ROOT / "requests_app")
-             if module.startswith(("records", "specialists"))
-             and not module.endswith((".models", ".selectors"))]
+    found = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path, module in _imports(ROOT / "requests_app")
+        if module.startswith(("records", "specialists"))
+        and not module.endswith((".models", ".selectors"))
+    ]
     assert found == []

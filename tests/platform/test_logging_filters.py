@@ -14,12 +14,15 @@ def _record(msg, args):
     return logging.LogRecord("django.request", logging.WARNING, __file__, 1, msg, args, None)
 
 
-@pytest.mark.parametrize(("path", "shown"), [
-    (f"/shared/{TOKEN}/pdf/", "/shared/[token]/pdf/"),
-    (f"/shared/{TOKEN}/", "/shared/[token]/"),
-    (f"/records/upload/{TOKEN}/", "/records/upload/[token]/"),
-    ("/cases/", "/cases/"),
-])
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (f"/shared/{TOKEN}/pdf/", "/shared/[token]/pdf/"),
+        (f"/shared/{TOKEN}/", "/shared/[token]/"),
+        (f"/records/upload/{TOKEN}/", "/records/upload/[token]/"),
+        ("/cases/", "/cases/"),
+    ],
+)
 def test_it_replaces_the_token_in_the_message_and_its_arguments(path, shown):
     record = _record("%s: %s", ("Not Found", path))
     assert RedactTokens().filter(record) is True

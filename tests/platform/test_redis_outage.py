@@ -53,18 +53,24 @@ def test_pages_and_a_submit_work_while_redis_is_down_and_notices_follow_its_retu
     sent = CaseFactory(owner=patient, submitted=True)
     workers = Workers(private_redis, tmp_path)
     # Beat inside the worker, with the sweep shortened for the test.
-    workers.start({"NOTIFICATIONS_SWEEP_EVERY": "5", "NOTIFICATIONS_SWEEP_AFTER": "5"},
-                  ("-B", "--schedule", str(tmp_path / "beat-schedule")))
+    workers.start(
+        {"NOTIFICATIONS_SWEEP_EVERY": "5", "NOTIFICATIONS_SWEEP_AFTER": "5"},
+        ("-B", "--schedule", str(tmp_path / "beat-schedule")),
+    )
     try:
         patient_client, staff_client = Client(), Client()
         patient_client.force_login(patient)
         staff_client.force_login(coordinator)
-        patient_pages = [reverse("requests_app:dashboard"),
-                         reverse("requests_app:case_detail", args=[sent.uuid]),
-                         reverse("requests_app:case_check", args=[case.uuid]),
-                         reverse("notifications:list")]
-        staff_pages = [reverse("requests_app:coordinator_home"),
-                       reverse("requests_app:staff_case", args=[sent.uuid])]
+        patient_pages = [
+            reverse("requests_app:dashboard"),
+            reverse("requests_app:case_detail", args=[sent.uuid]),
+            reverse("requests_app:case_check", args=[case.uuid]),
+            reverse("notifications:list"),
+        ]
+        staff_pages = [
+            reverse("requests_app:coordinator_home"),
+            reverse("requests_app:staff_case", args=[sent.uuid]),
+        ]
 
         private_redis.stop()
         statuses = [patient_client.get(url).status_code for url in patient_pages]
@@ -84,8 +90,14 @@ def test_pages_and_a_submit_work_while_redis_is_down_and_notices_follow_its_retu
         back = time.monotonic()
         # Signed-in pages keep working once it is back, on the same sessions.
         assert patient_client.get(patient_pages[0]).status_code == 200
-        wait_until(lambda: not notices.exclude(email_status=EmailStatus.SENT).exists()
-                   and not notices.filter(delivered_at__isnull=True).exists(), 120, 1)
+        wait_until(
+            lambda: (
+                not notices.exclude(email_status=EmailStatus.SENT).exists()
+                and not notices.filter(delivered_at__isnull=True).exists()
+            ),
+            120,
+            1,
+        )
         assert time.monotonic() - back < 120
         assert Case.objects.get(pk=case.pk).status == CaseStatus.SUBMITTED
         assert any(case.reference in p.read_text() for p in workers.mail_dir.glob("*.log"))
@@ -103,7 +115,10 @@ def test_a_stale_database_connection_after_a_restart_is_never_used(
 
     if connection.vendor != "postgresql":
         if os.environ.get("CI") or os.environ.get("SECONDOP_REQUIRE_SERVICES"):
-            pytest.fail("persistent connections are PostgreSQL's (the suite's database): required in CI", pytrace=False)
+            pytest.fail(
+                "persistent connections are PostgreSQL's (the suite's database): required in CI",
+                pytrace=False,
+            )
         pytest.skip("persistent connections are PostgreSQL's (the suite's database)")
     client.force_login(patient)
     url = reverse("requests_app:dashboard")

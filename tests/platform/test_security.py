@@ -53,7 +53,11 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {"PATH": os.environ["PATH"], **PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": "1"}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
@@ -62,7 +66,10 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 def test_docker_compose_file_validates():
     result = subprocess.run(
         ["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
-        cwd=BASE_DIR, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp")},
     )
     assert result.returncode == 0, result.stderr
@@ -88,8 +95,10 @@ def test_the_home_page_explains_the_service(client):
 def test_the_error_pages_render_without_the_database(rf):
     from secondop.views import error_400, error_500
 
-    for view, status, text in [(error_400, 400, "wrong with that request"),
-                               (error_500, 500, "problem with the service")]:
+    for view, status, text in [
+        (error_400, 400, "wrong with that request"),
+        (error_500, 500, "problem with the service"),
+    ]:
         response = view(rf.get("/"))
         assert response.status_code == status
         assert text in response.content.decode()

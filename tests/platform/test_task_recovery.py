@@ -53,22 +53,22 @@ def report_case(transactional_db, patient, coordinator, specialist):
     return assigned_case(patient, coordinator, specialist)
 
 
-def test_a_pdf_being_rendered_is_left_alone_and_a_dead_workers_is_swept(
-    report_case, specialist
-):
+def test_a_pdf_being_rendered_is_left_alone_and_a_dead_workers_is_swept(report_case, specialist):
     with mock.patch("requests_app.reports.tasks.report_render.apply_async"):  # task lost
         version = sign(report_case, specialist, render=False)
     assert not ReportVersion.objects.get(pk=version.pk).pdf_ready
     assert reports.versions_waiting_for_pdf() == []  # just signed: its task has its chance
     ReportVersion.objects.filter(pk=version.pk).update(
-        signed_at=timezone.now() - reports.PDF_LOST_AFTER - datetime.timedelta(seconds=1))
+        signed_at=timezone.now() - reports.PDF_LOST_AFTER - datetime.timedelta(seconds=1)
+    )
     # A live worker rendering it holds the row lock (report_pdf_store).
     worker = connections.create_connection("default")
     try:
         worker.set_autocommit(False)
         with worker.cursor() as cursor:
-            cursor.execute("SELECT id FROM reports_reportversion WHERE id = %s FOR UPDATE",
-                           [version.pk])
+            cursor.execute(
+                "SELECT id FROM reports_reportversion WHERE id = %s FOR UPDATE", [version.pk]
+            )
         assert reports.versions_waiting_for_pdf() == []
         worker.rollback()  # the worker died: its lock went with its connection
     finally:
@@ -86,19 +86,21 @@ def test_a_check_in_progress_renews_its_lease_and_a_dead_one_is_swept(transactio
         time.sleep(0.8)
         seen["renewed"] = Record.objects.get(pk=record_obj.pk).check_started_at > start
         # Long past the first lease: still its worker's, not the sweep's.
-        with mock.patch.object(checking.timezone, "now",
-                               return_value=start + checking.CHECK_LEASE):
+        with mock.patch.object(checking.timezone, "now", return_value=start + checking.CHECK_LEASE):
             seen["stalled"] = checking.stalled_records()
         return "checked"
 
-    with mock.patch.object(checking, "LEASE_RENEW_SECONDS", 0.1), \
-            mock.patch.object(checking, "_check", slow_check):
+    with (
+        mock.patch.object(checking, "LEASE_RENEW_SECONDS", 0.1),
+        mock.patch.object(checking, "_check", slow_check),
+    ):
         assert checking.check_record(record.pk) == "checked"
     assert seen == {"renewed": True, "stalled": []}
     # The worker died mid-check: nobody renews the lease, and the sweep takes it.
     Record.objects.filter(pk=record.pk).update(
         state=State.SCANNING,
-        check_started_at=timezone.now() - checking.CHECK_LEASE - datetime.timedelta(seconds=1))
+        check_started_at=timezone.now() - checking.CHECK_LEASE - datetime.timedelta(seconds=1),
+    )
     assert checking.stalled_records() == [record.pk]
 
 
@@ -110,9 +112,11 @@ def test_a_retry_waiting_out_its_backoff_keeps_the_lease(transactional_db, patie
     settings.CLAMD_ADDRESS = "tcp://127.0.0.1:9"  # clamd down
     case = CaseFactory(owner=patient, submitted=True)
     record = make_record(case, {"report.pdf": pdf_bytes()})
-    with mock.patch.object(record_verify, "retry", side_effect=Retry) as retry, \
-            mock.patch.object(record_verify.request, "is_eager", False, create=True), \
-            pytest.raises(Retry):
+    with (
+        mock.patch.object(record_verify, "retry", side_effect=Retry) as retry,
+        mock.patch.object(record_verify.request, "is_eager", False, create=True),
+        pytest.raises(Retry),
+    ):
         record_verify.run(record.pk)
     countdown = retry.call_args.kwargs["countdown"]
     record.refresh_from_db()

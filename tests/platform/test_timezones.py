@@ -16,9 +16,11 @@ EVENING_ET = datetime.datetime(2026, 12, 7, 23, 30, tzinfo=ZoneInfo("America/New
 
 def test_it_writes_the_local_date_the_clock_and_the_zone():
     assert format_local(EVENING_ET, tz=ZoneInfo("America/New_York")) == (
-        "7 December 2026, 11:30 PM EST")
+        "7 December 2026, 11:30 PM EST"
+    )
     assert format_local(EVENING_ET, tz=ZoneInfo("America/Los_Angeles")) == (
-        "7 December 2026, 8:30 PM PST")
+        "7 December 2026, 8:30 PM PST"
+    )
     assert format_local(EVENING_ET, "j M Y", tz=ZoneInfo("UTC")) == "8 Dec 2026, 4:30 AM UTC"
     assert format_local(EVENING_ET, "", tz=ZoneInfo("America/Chicago")) == "10:30 PM CST"
     summer = datetime.datetime(2026, 7, 14, 12, 0, tzinfo=datetime.UTC)
@@ -32,8 +34,9 @@ def test_it_uses_the_active_zone_by_default_as_does_the_template_filter():
     timezone.activate("America/Denver")
     try:
         assert format_local(EVENING_ET) == "7 December 2026, 9:30 PM MST"
-        html = Template('{{ when|local_time }} / {{ when|local_time:"j M" }} / {{ when|date:"j F" }}'
-                        ).render(Context({"when": EVENING_ET}))
+        html = Template(
+            '{{ when|local_time }} / {{ when|local_time:"j M" }} / {{ when|date:"j F" }}'
+        ).render(Context({"when": EVENING_ET}))
     finally:
         timezone.deactivate()
     assert html == "7 December 2026, 9:30 PM MST / 7 Dec, 9:30 PM MST / 7 December"

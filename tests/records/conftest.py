@@ -27,13 +27,17 @@ CLAMD_STREAM_MAX = 2 * 1024 * 1024
 
 def _clamd_binary() -> str | None:
     return shutil.which("clamd") or next(
-        (p for p in ("/usr/sbin/clamd", "/usr/bin/clamd") if Path(p).exists()), None)
+        (p for p in ("/usr/sbin/clamd", "/usr/bin/clamd") if Path(p).exists()), None
+    )
 
 
 def _unavailable(message: str):
     if REQUIRE_SERVICES:
-        pytest.fail(f"{message} (CI or SECONDOP_REQUIRE_SERVICES is set: clamd is required; "
-                    f"apt-get install clamav-daemon)", pytrace=False)
+        pytest.fail(
+            f"{message} (CI or SECONDOP_REQUIRE_SERVICES is set: clamd is required; "
+            f"apt-get install clamav-daemon)",
+            pytrace=False,
+        )
     pytest.skip(message)
 
 
@@ -49,37 +53,47 @@ def clamd():
     home = Path(tempfile.mkdtemp(prefix="clamd-"))
     database = home / "db"
     database.mkdir()
-    (database / "secondop-test.ndb").write_text(
-        f"Eicar-Test-Signature:0:*:{samples.EICAR.hex()}\n")
+    (database / "secondop-test.ndb").write_text(f"Eicar-Test-Signature:0:*:{samples.EICAR.hex()}\n")
     port = free_port()
     socket_path = home / "clamd.sock"
     config = home / "clamd.conf"
-    config.write_text("\n".join([
-        "Foreground yes",
-        f"LogFile {home / 'clamd.log'}",
-        f"DatabaseDirectory {database}",
-        f"LocalSocket {socket_path}",
-        f"TCPSocket {port}",
-        "TCPAddr 127.0.0.1",
-        f"StreamMaxLength {CLAMD_STREAM_MAX}",
-        f"MaxFileSize {CLAMD_STREAM_MAX}",
-        f"MaxScanSize {CLAMD_STREAM_MAX * 2}",
-        "AlertExceedsMax yes",
-        "SelfCheck 3600",
-        "ReadTimeout 30",
-        "CommandReadTimeout 30",
-        "MaxThreads 4",
-        "Bytecode no",
-        "",
-    ]))
-    process = subprocess.Popen([binary, "--config-file", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    config.write_text(
+        "\n".join(
+            [
+                "Foreground yes",
+                f"LogFile {home / 'clamd.log'}",
+                f"DatabaseDirectory {database}",
+                f"LocalSocket {socket_path}",
+                f"TCPSocket {port}",
+                "TCPAddr 127.0.0.1",
+                f"StreamMaxLength {CLAMD_STREAM_MAX}",
+                f"MaxFileSize {CLAMD_STREAM_MAX}",
+                f"MaxScanSize {CLAMD_STREAM_MAX * 2}",
+                "AlertExceedsMax yes",
+                "SelfCheck 3600",
+                "ReadTimeout 30",
+                "CommandReadTimeout 30",
+                "MaxThreads 4",
+                "Bytecode no",
+                "",
+            ]
+        )
+    )
+    process = subprocess.Popen(
+        [binary, "--config-file", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     addresses = {"tcp": f"tcp://127.0.0.1:{port}", "unix": f"unix://{socket_path}"}
     deadline = time.monotonic() + 60
-    while not (clamav.ping(addresses["unix"], timeout=1) and clamav.ping(addresses["tcp"], timeout=1)):
+    while not (
+        clamav.ping(addresses["unix"], timeout=1) and clamav.ping(addresses["tcp"], timeout=1)
+    ):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            log = (home / "clamd.log").read_text(errors="replace") if (home / "clamd.log").exists() else ""
+            log = (
+                (home / "clamd.log").read_text(errors="replace")
+                if (home / "clamd.log").exists()
+                else ""
+            )
             stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
             shutil.rmtree(home, ignore_errors=True)
             _unavailable(f"clamd did not start: {stderr[-2000:]} {log[-2000:]}")

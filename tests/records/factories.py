@@ -44,10 +44,17 @@ class RecordFactory(factory.django.DjangoModelFactory):
         key = f"{self.prefix}{file_uuid}"
         data = extracted if isinstance(extracted, bytes) else PDF
         RecordFile.objects.create(
-            uuid=file_uuid, record=self, key=key, name=kwargs.get("name", "biopsy.pdf"),
-            size=len(data), declared_type="application/pdf",
+            uuid=file_uuid,
+            record=self,
+            key=key,
+            name=kwargs.get("name", "biopsy.pdf"),
+            size=len(data),
+            declared_type="application/pdf",
             stored_size=len(data) if self.state != "pending" else None,
-            kind="pdf" if self.state == "verified" else "", mime=self.mime, sha256=self.sha256)
+            kind="pdf" if self.state == "verified" else "",
+            mime=self.mime,
+            sha256=self.sha256,
+        )
         if self.state != "pending":
             default_storage.save(key, ContentFile(data))
 

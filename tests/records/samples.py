@@ -69,8 +69,9 @@ def encrypted_pdf(user_password: bytes = b"secret", owner_password: bytes = b"ow
     file_id = hashlib.md5(b"secondop-sample").digest()  # noqa: S324 - the PDF format's own hash
     owner_key = hashlib.md5((owner_password + _PAD)[:32]).digest()[:5]  # noqa: S324
     o_entry = _rc4(owner_key, (user_password + _PAD)[:32])
-    key = hashlib.md5((user_password + _PAD)[:32] + o_entry + struct.pack("<i", permissions)  # noqa: S324
-                      + file_id).digest()[:5]
+    key = hashlib.md5(  # noqa: S324
+        (user_password + _PAD)[:32] + o_entry + struct.pack("<i", permissions) + file_id
+    ).digest()[:5]
     u_entry = _rc4(key, _PAD)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -80,7 +81,9 @@ def encrypted_pdf(user_password: bytes = b"secret", owner_password: bytes = b"ow
         % (o_entry.hex().encode(), u_entry.hex().encode(), permissions),
     ]
     trailer = b"<< /Size 5 /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>" % (
-        file_id.hex().encode(), file_id.hex().encode())
+        file_id.hex().encode(),
+        file_id.hex().encode(),
+    )
     return _pdf_from_objects(objects, trailer)
 
 
@@ -91,7 +94,11 @@ def corrupt_pdf() -> bytes:
 
 
 def html_named_pdf() -> bytes:
-    return b"<!DOCTYPE html>\n<html><head><title>Report</title></head><body>" + b"x" * 500 + b"</body></html>\n"
+    return (
+        b"<!DOCTYPE html>\n<html><head><title>Report</title></head><body>"
+        + b"x" * 500
+        + b"</body></html>\n"
+    )
 
 
 def executable() -> bytes:
@@ -100,7 +107,7 @@ def executable() -> bytes:
     header[:2] = b"MZ"
     header[0x3C:0x40] = struct.pack("<I", 0x80)
     header[0x80:0x84] = b"PE\0\0"
-    header[0x4E:0x4E + 39] = b"This program cannot be run in DOS mode."
+    header[0x4E : 0x4E + 39] = b"This program cannot be run in DOS mode."
     return bytes(header)
 
 
@@ -163,9 +170,19 @@ def dicom_garbage() -> bytes:
     return b"\0" * 128 + b"DICM" + hashlib.sha256(b"x").digest() * 40
 
 
-def dicom_instance(*, study: str, series: str, sop: str, instance: int, series_number: int,
-                   modality: str = "CT", template: str = "ct", photometric: str = "",
-                   study_date: str = "20240131", body_part: str = "CHEST") -> bytes:
+def dicom_instance(
+    *,
+    study: str,
+    series: str,
+    sop: str,
+    instance: int,
+    series_number: int,
+    modality: str = "CT",
+    template: str = "ct",
+    photometric: str = "",
+    study_date: str = "20240131",
+    body_part: str = "CHEST",
+) -> bytes:
     import pydicom
 
     ds = pydicom.dcmread(io.BytesIO(ct() if template == "ct" else mr()))
@@ -182,16 +199,22 @@ def dicom_instance(*, study: str, series: str, sop: str, instance: int, series_n
     return out.getvalue()
 
 
-def study_files(*, series: int = 2, instances: int = 3, study: str = "1.2.826.0.1.3680043.8.498.1"
-                ) -> dict[str, bytes]:
+def study_files(
+    *, series: int = 2, instances: int = 3, study: str = "1.2.826.0.1.3680043.8.498.1"
+) -> dict[str, bytes]:
     """A disc's worth: `series` series of `instances` each, named like a CD's files."""
     files = {}
     for s in range(1, series + 1):
         for i in range(1, instances + 1):
             files[f"DICOM/S{s:04d}/I{i:04d}"] = dicom_instance(
-                study=study, series=f"{study}.{s}", sop=f"{study}.{s}.{i}", instance=i,
-                series_number=s, modality="CT" if s == 1 else "MR",
-                template="ct" if s == 1 else "mr")
+                study=study,
+                series=f"{study}.{s}",
+                sop=f"{study}.{s}.{i}",
+                instance=i,
+                series_number=s,
+                modality="CT" if s == 1 else "MR",
+                template="ct" if s == 1 else "mr",
+            )
     return files
 
 
@@ -278,15 +301,51 @@ def write_zip_bomb(path: Path, *, uncompressed: int = 1024**3) -> int:
     compressed = len(first) + len(repeated) * (count - 1) + len(end)
     name = b"zeros.dcm"
     with path.open("wb") as out:
-        out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc,
-                              compressed, uncompressed, len(name), 0) + name)
+        out.write(
+            struct.pack(
+                "<4sHHHHHIIIHH",
+                b"PK\x03\x04",
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                compressed,
+                uncompressed,
+                len(name),
+                0,
+            )
+            + name
+        )
         out.write(first)
         for _ in range(count - 1):
             out.write(repeated)
         out.write(end)
         directory = out.tell()
-        out.write(struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc,
-                              compressed, uncompressed, len(name), 0, 0, 0, 0, 0, 0) + name)
+        out.write(
+            struct.pack(
+                "<4sHHHHHHIIIHHHHHII",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                compressed,
+                uncompressed,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            )
+            + name
+        )
         size = out.tell() - directory
         out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, size, directory, 0))
         return out.tell()
@@ -316,9 +375,16 @@ def dicom_declaring(rows: int = 65535, columns: int = 65535) -> bytes:
     from pydicom.encaps import encapsulate
     from pydicom.uid import JPEGBaseline8Bit
 
-    ds = _header_without_pixels(Rows=rows, Columns=columns, BitsAllocated=8, BitsStored=8,
-                                HighBit=7, PixelRepresentation=0, SamplesPerPixel=1,
-                                PhotometricInterpretation="MONOCHROME2")
+    ds = _header_without_pixels(
+        Rows=rows,
+        Columns=columns,
+        BitsAllocated=8,
+        BitsStored=8,
+        HighBit=7,
+        PixelRepresentation=0,
+        SamplesPerPixel=1,
+        PhotometricInterpretation="MONOCHROME2",
+    )
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
     picture = io.BytesIO()
     Image.effect_noise((1024, 1024), 64).save(picture, "JPEG", quality=95)
@@ -330,9 +396,16 @@ def dicom_declaring(rows: int = 65535, columns: int = 65535) -> bytes:
 def write_dicom_rle_declaring(path: Path, *, rows: int = 65535, columns: int = 65535) -> int:
     """A DICOM whose RLE frame really decodes to `rows` x `columns` bytes (zeros, as
     runs of 128): 65,535² is 4.3 GB decoded from a 67 MB file."""
-    ds = _header_without_pixels(Rows=rows, Columns=columns, BitsAllocated=8, BitsStored=8,
-                                HighBit=7, PixelRepresentation=0, SamplesPerPixel=1,
-                                PhotometricInterpretation="MONOCHROME2")
+    ds = _header_without_pixels(
+        Rows=rows,
+        Columns=columns,
+        BitsAllocated=8,
+        BitsStored=8,
+        HighBit=7,
+        PixelRepresentation=0,
+        SamplesPerPixel=1,
+        PhotometricInterpretation="MONOCHROME2",
+    )
     from pydicom.uid import RLELossless
 
     ds.file_meta.TransferSyntaxUID = RLELossless
@@ -372,9 +445,16 @@ def write_dicom_jpeg_frame(path: Path, *, side: int = 16384) -> int:
 
     picture = io.BytesIO()
     Image.linear_gradient("L").resize((side, side)).save(picture, "JPEG", quality=50)
-    ds = _header_without_pixels(Rows=side, Columns=side, BitsAllocated=8, BitsStored=8,
-                                HighBit=7, PixelRepresentation=0, SamplesPerPixel=1,
-                                PhotometricInterpretation="MONOCHROME2")
+    ds = _header_without_pixels(
+        Rows=side,
+        Columns=side,
+        BitsAllocated=8,
+        BitsStored=8,
+        HighBit=7,
+        PixelRepresentation=0,
+        SamplesPerPixel=1,
+        PhotometricInterpretation="MONOCHROME2",
+    )
     ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
     ds.PixelData = encapsulate([picture.getvalue()])
     ds["PixelData"].VR = "OB"
@@ -387,8 +467,15 @@ def write_dicom_native(path: Path, *, rows: int, columns: int) -> int:
     a time."""
     import numpy as np
 
-    ds = _header_without_pixels(Rows=rows, Columns=columns, BitsAllocated=16, BitsStored=12,
-                                HighBit=11, PixelRepresentation=0, SamplesPerPixel=1)
+    ds = _header_without_pixels(
+        Rows=rows,
+        Columns=columns,
+        BitsAllocated=16,
+        BitsStored=12,
+        HighBit=11,
+        PixelRepresentation=0,
+        SamplesPerPixel=1,
+    )
     line = (np.arange(columns) % 4096).astype("<u2")
     with path.open("wb") as out:
         out.write(_saved(ds))
@@ -425,15 +512,22 @@ def write_zip_listing(path: Path, *, entries: int = 1_000_000, stated: int | Non
     first = b"a.txt"
     stated = entries if stated is None else stated
     with path.open("wb") as out:
-        out.write(struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0x21, crc, 2, 2,
-                              len(first), 0) + first + data)
+        out.write(
+            struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 0, 0, 0x21, crc, 2, 2, len(first), 0)
+            + first
+            + data
+        )
         directory = out.tell()
         fixed = struct.Struct("<4sHHHHHHIIIHHHHHII")
         batch = []
         for n in range(entries):
             name = b"%06d" % n
-            batch.append(fixed.pack(b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, crc, 2, 2, len(name),
-                                    0, 0, 0, 0, 0, 0) + name)
+            batch.append(
+                fixed.pack(
+                    b"PK\x01\x02", 20, 20, 0, 0, 0, 0x21, crc, 2, 2, len(name), 0, 0, 0, 0, 0, 0
+                )
+                + name
+            )
             if len(batch) == 50_000:
                 out.write(b"".join(batch))
                 batch.clear()
@@ -441,12 +535,19 @@ def write_zip_listing(path: Path, *, entries: int = 1_000_000, stated: int | Non
         size = out.tell() - directory
         if stated > 0xFFFF:
             end64 = out.tell()
-            out.write(struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, stated,
-                                  stated, size, directory))
+            out.write(
+                struct.pack(
+                    "<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, stated, stated, size, directory
+                )
+            )
             out.write(struct.pack("<4sIQI", b"PK\x06\x07", 0, end64, 1))
-            out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF,
-                                  0xFFFFFFFF, 0))
+            out.write(
+                struct.pack(
+                    "<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0
+                )
+            )
         else:
-            out.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, stated, stated, size,
-                                  directory, 0))
+            out.write(
+                struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, stated, stated, size, directory, 0)
+            )
         return out.tell()

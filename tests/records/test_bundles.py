@@ -25,12 +25,19 @@ def read_zip(storage, key: str) -> dict[str, bytes]:
 
 
 def test_it_writes_a_zip_of_stored_files(any_storage):
-    files = {"Imaging/CT chest/IM0001.dcm": samples.ct(), "Reports/Biopsy/biopsy.pdf": samples.pdf(),
-             "Reports/Notes/notes.txt": samples.text()}
+    files = {
+        "Imaging/CT chest/IM0001.dcm": samples.ct(),
+        "Reports/Biopsy/biopsy.pdf": samples.pdf(),
+        "Reports/Notes/notes.txt": samples.text(),
+    }
     progress = []
     key = "cases/c/bundles/b.zip"
-    size = bundle_write(storage=any_storage, key=key, entries=entries_for(any_storage, files),
-                        on_progress=progress.append)
+    size = bundle_write(
+        storage=any_storage,
+        key=key,
+        entries=entries_for(any_storage, files),
+        on_progress=progress.append,
+    )
     assert size == any_storage.size(key)
     assert read_zip(any_storage, key) == files
     assert progress == [1, 2, 3]
@@ -43,6 +50,7 @@ def test_files_are_opened_only_when_their_turn_comes(local_storage):
         def open_it():
             opened.append(name)
             return io.BytesIO(name.encode())
+
         return open_it
 
     def entries():
@@ -97,8 +105,19 @@ def test_it_replaces_an_earlier_bundle_at_the_same_key(any_storage):
     assert read_zip(any_storage, key) == {"b.txt": b"2"}
 
 
-@pytest.mark.parametrize("name", ["../escape.pdf", "/etc/passwd", "a/../../b.pdf", "C:\\x.pdf",
-                                  "", "bad\x00name.pdf", "..", "./"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../escape.pdf",
+        "/etc/passwd",
+        "a/../../b.pdf",
+        "C:\\x.pdf",
+        "",
+        "bad\x00name.pdf",
+        "..",
+        "./",
+    ],
+)
 def test_it_refuses_unsafe_names(local_storage, name):
     with pytest.raises(ValueError, match="unsafe archive name"):
         bundle_write(storage=local_storage, key="b.zip", entries=[(name, lambda: io.BytesIO(b"x"))])
@@ -107,11 +126,18 @@ def test_it_refuses_unsafe_names(local_storage, name):
 
 def test_it_tidies_names_and_keeps_them_unique(local_storage):
     assert safe_archive_name("Reports\\Biopsy\\./report.pdf") == "Reports/Biopsy/report.pdf"
-    entries = [(name, lambda: io.BytesIO(b"x"))
-               for name in ("a/report.pdf", "a/report.pdf", "a/REPORT.pdf", "a/noext", "a/noext")]
+    entries = [
+        (name, lambda: io.BytesIO(b"x"))
+        for name in ("a/report.pdf", "a/report.pdf", "a/REPORT.pdf", "a/noext", "a/noext")
+    ]
     bundle_write(storage=local_storage, key="b.zip", entries=entries)
     assert sorted(read_zip(local_storage, "b.zip")) == [
-        "a/REPORT (3).pdf", "a/noext", "a/noext (2)", "a/report (2).pdf", "a/report.pdf"]
+        "a/REPORT (3).pdf",
+        "a/noext",
+        "a/noext (2)",
+        "a/report (2).pdf",
+        "a/report.pdf",
+    ]
 
 
 def test_a_bundle_verifies_as_a_zip_of_its_files(local_storage):
@@ -119,6 +145,7 @@ def test_a_bundle_verifies_as_a_zip_of_its_files(local_storage):
 
     files = {"Imaging/IM0001.dcm": samples.ct(), "Reports/biopsy.pdf": samples.pdf()}
     bundle_write(storage=local_storage, key="b.zip", entries=entries_for(local_storage, files))
-    report = verify_file(storage=local_storage, key="b.zip", name="bundle.zip",
-                         max_size=10**9, clamd_address=None)
+    report = verify_file(
+        storage=local_storage, key="b.zip", name="bundle.zip", max_size=10**9, clamd_address=None
+    )
     assert report.ok and [m.name for m in report.members] == list(files)

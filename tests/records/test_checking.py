@@ -48,16 +48,23 @@ def dicom_bytes(name: str) -> bytes:
 def make_record(case, files: dict[str, bytes], *, is_study=None) -> Record:
     """An uploaded record whose files are in storage, ready to be checked."""
     record = Record.objects.create(
-        case=case, uploaded_by=case.owner, category="imaging", title="Upload",
-        is_study=len(files) > 1 if is_study is None else is_study, state=State.UPLOADED,
-        size=sum(map(len, files.values())), uploaded_at=timezone.now(),
-        slot_expires_at=timezone.now())
+        case=case,
+        uploaded_by=case.owner,
+        category="imaging",
+        title="Upload",
+        is_study=len(files) > 1 if is_study is None else is_study,
+        state=State.UPLOADED,
+        size=sum(map(len, files.values())),
+        uploaded_at=timezone.now(),
+        slot_expires_at=timezone.now(),
+    )
     for name, data in files.items():
         file_uuid = uuid.uuid4()
         key = f"{record.prefix}{file_uuid}"
         default_storage.save(key, ContentFile(data))
-        RecordFile.objects.create(uuid=file_uuid, record=record, key=key, name=name,
-                                  size=len(data), stored_size=len(data))
+        RecordFile.objects.create(
+            uuid=file_uuid, record=record, key=key, name=name, size=len(data), stored_size=len(data)
+        )
     return record
 
 
@@ -85,10 +92,16 @@ def test_a_pdf_is_verified_with_its_hash_type_and_first_page_thumbnail(case):
 
 
 def test_a_folder_of_dicom_becomes_a_study_with_a_thumbnail_per_series(case):
-    record = check(make_record(case, {
-        "CD/DICOM/CT1": dicom_bytes("CT_small.dcm"), "CD/DICOM/MR1": dicom_bytes("MR_small.dcm"),
-        "CD/AUTORUN.INF": b"[autorun]\nopen=viewer.exe\n",
-    }))
+    record = check(
+        make_record(
+            case,
+            {
+                "CD/DICOM/CT1": dicom_bytes("CT_small.dcm"),
+                "CD/DICOM/MR1": dicom_bytes("MR_small.dcm"),
+                "CD/AUTORUN.INF": b"[autorun]\nopen=viewer.exe\n",
+            },
+        )
+    )
     assert record.state == State.VERIFIED, record.reason
     assert sorted(record.study["modalities"]) == ["CT", "MR"]
     assert record.study["series_count"] == 2 and record.study["instance_count"] == 2
@@ -121,8 +134,13 @@ def test_a_fake_pdf_is_rejected_and_deleted(case, django_capture_on_commit_callb
 
 
 def test_one_bad_file_rejects_the_whole_study(case, django_capture_on_commit_callbacks):
-    record = make_record(case, {"CD/IM1": dicom_bytes("CT_small.dcm"),
-                                "CD/IM2": b"<html><script>alert(1)</script></html>"})
+    record = make_record(
+        case,
+        {
+            "CD/IM1": dicom_bytes("CT_small.dcm"),
+            "CD/IM2": b"<html><script>alert(1)</script></html>",
+        },
+    )
     keys = list(record.files.values_list("key", flat=True))
     with django_capture_on_commit_callbacks(execute=True):
         record = check(record)
@@ -130,7 +148,9 @@ def test_one_bad_file_rejects_the_whole_study(case, django_capture_on_commit_cal
     assert not any(default_storage.exists(k) for k in keys)
 
 
-def test_the_same_file_twice_is_a_duplicate_and_is_not_kept(case, django_capture_on_commit_callbacks):
+def test_the_same_file_twice_is_a_duplicate_and_is_not_kept(
+    case, django_capture_on_commit_callbacks
+):
     data = png_bytes()
     first = check(make_record(case, {"cbc.png": data}))
     second = make_record(case, {"cbc copy.png": data})
@@ -161,7 +181,8 @@ def test_the_task_leaves_it_for_the_sweep_when_eager(case, settings):
     assert record_verify.delay(record.pk).get() == "later"
     assert checking.stalled_records() == []  # its check holds the lease
     Record.objects.filter(pk=record.pk).update(
-        check_started_at=timezone.now() - checking.CHECK_LEASE * 2)
+        check_started_at=timezone.now() - checking.CHECK_LEASE * 2
+    )
     assert checking.stalled_records() == [record.pk]
 
 
@@ -181,8 +202,9 @@ def test_a_bundle_zips_every_checked_record_and_expires(case, specialist, settin
     case.status, case.specialist = "in_review", specialist
     case.save()
     RecordFactory(case=case, title="Biopsy / March", file__name="biopsy.pdf")
-    study = check(make_record(case, {"CD/CT1": dicom_bytes("CT_small.dcm"),
-                                     "CD/AUTORUN.INF": b"[autorun]"}))
+    study = check(
+        make_record(case, {"CD/CT1": dicom_bytes("CT_small.dcm"), "CD/AUTORUN.INF": b"[autorun]"})
+    )
     from records.services import bundle_create, records_sweep_expired
 
     bundle = bundle_create(actor=specialist, case_ref=case.uuid)
@@ -232,7 +254,8 @@ BAD = {
 
 @pytest.mark.parametrize("bad", BAD, ids=list(BAD))
 def test_a_bad_file_is_rejected_with_words_for_the_patient_and_nothing_is_kept(
-        bad, case, clamd, settings, client, patient, django_capture_on_commit_callbacks):
+    bad, case, clamd, settings, client, patient, django_capture_on_commit_callbacks
+):
     from django.urls import reverse
     from django.utils.html import escape
 
@@ -257,8 +280,9 @@ def test_a_bad_file_is_rejected_with_words_for_the_patient_and_nothing_is_kept(
     assert escape(words) in page
 
 
-def test_a_file_the_scanner_fails_every_time_is_given_up_on(case, settings,
-                                                           django_capture_on_commit_callbacks):
+def test_a_file_the_scanner_fails_every_time_is_given_up_on(
+    case, settings, django_capture_on_commit_callbacks
+):
     settings.CLAMD_ADDRESS = "tcp://127.0.0.1:9"
     settings.RECORDS_CHECK_MAX_ATTEMPTS = 3
     record = make_record(case, {"report.pdf": pdf_bytes()})
@@ -294,9 +318,14 @@ def test_in_s3_a_late_upload_link_cannot_replace_what_was_checked(case, s3_stora
 
     client, bucket = s3_server["client"], s3_server["bucket"]
     made = record_services.record_slots_create(
-        actor=case.owner, case_ref=case.uuid, category="labs", title="Blood count",
-        service_date=None, answers=None,
-        files=[{"client_id": "a", "name": "cbc.png", "size": len(png_bytes()), "type": ""}])
+        actor=case.owner,
+        case_ref=case.uuid,
+        category="labs",
+        title="Blood count",
+        service_date=None,
+        answers=None,
+        files=[{"client_id": "a", "name": "cbc.png", "size": len(png_bytes()), "type": ""}],
+    )
     upload_key = made.files[0].file.key
     client.put_object(Bucket=bucket, Key=upload_key, Body=png_bytes())
     with mock.patch("records.tasks.record_verify.delay"):
@@ -311,11 +340,16 @@ def test_in_s3_a_late_upload_link_cannot_replace_what_was_checked(case, s3_stora
         assert handle.read() == png_bytes()  # what was checked is what is served
 
 
-def test_deleting_a_study_removes_every_thumbnail(case, patient, django_capture_on_commit_callbacks):
+def test_deleting_a_study_removes_every_thumbnail(
+    case, patient, django_capture_on_commit_callbacks
+):
     from records import services as record_services
 
-    study = check(make_record(case, {"CD/CT1": dicom_bytes("CT_small.dcm"),
-                                     "CD/MR1": dicom_bytes("MR_small.dcm")}))
+    study = check(
+        make_record(
+            case, {"CD/CT1": dicom_bytes("CT_small.dcm"), "CD/MR1": dicom_bytes("MR_small.dcm")}
+        )
+    )
     series = [s["thumbnail"] for st in study.study["studies"] for s in st["series"]]
     assert len(series) == 2 and all(default_storage.exists(k) for k in series)
     with django_capture_on_commit_callbacks(execute=True):
@@ -350,9 +384,11 @@ def test_downloading_a_bundle_logs_each_record_in_it(case, specialist, client):
     client.force_login(specialist)
     response = client.get(reverse("records:bundle_download", args=[bundle.uuid]))
     assert response.status_code == 200
-    logged = set(AccessLog.objects.filter(actor=specialist, kind="download",
-                                          object_type="records.record")
-                 .values_list("object_id", flat=True))
+    logged = set(
+        AccessLog.objects.filter(
+            actor=specialist, kind="download", object_type="records.record"
+        ).values_list("object_id", flat=True)
+    )
     assert logged == {str(r.pk) for r in records}
 
 
@@ -360,8 +396,11 @@ def test_downloading_a_bundle_logs_each_record_in_it(case, specialist, client):
 def _disc_files() -> dict[str, bytes]:
     from tests.records import samples
 
-    return {**samples.study_files(series=2, instances=2), **samples.cd_extras(),
-            "DICOMDIR": _dicomdir()}
+    return {
+        **samples.study_files(series=2, instances=2),
+        **samples.cd_extras(),
+        "DICOMDIR": _dicomdir(),
+    }
 
 
 def _dicomdir() -> bytes:
@@ -386,17 +425,24 @@ EXECUTABLE_NAMES = ("AUTORUN.INF", "viewer.exe", "dicom.dll", "index.html", "REA
 
 
 def test_a_cd_folder_keeps_its_images_and_dicomdir_and_drops_the_viewer(
-        case, django_capture_on_commit_callbacks):
+    case, django_capture_on_commit_callbacks
+):
     record = make_record(case, {f"CD/{name}": data for name, data in _disc_files().items()})
-    dropped = {f.name: f.key for f in record.files.all()
-               if f.name.rsplit("/", 1)[-1] in EXECUTABLE_NAMES}
+    dropped = {
+        f.name: f.key for f in record.files.all() if f.name.rsplit("/", 1)[-1] in EXECUTABLE_NAMES
+    }
     assert len(dropped) == 5
     with django_capture_on_commit_callbacks(execute=True):
         record = check(record)
     assert record.state == State.VERIFIED, record.reason
     kept = sorted(record.files.values_list("name", flat=True))
-    assert kept == ["CD/DICOM/S0001/I0001", "CD/DICOM/S0001/I0002", "CD/DICOM/S0002/I0001",
-                    "CD/DICOM/S0002/I0002", "CD/DICOMDIR"]
+    assert kept == [
+        "CD/DICOM/S0001/I0001",
+        "CD/DICOM/S0001/I0002",
+        "CD/DICOM/S0002/I0001",
+        "CD/DICOM/S0002/I0002",
+        "CD/DICOMDIR",
+    ]
     assert record.files.get(name="CD/DICOMDIR").kind == "dicomdir"
     assert not any(default_storage.exists(key) for key in dropped.values())
     assert record.size == sum(f.stored_size for f in record.files.all())
@@ -407,8 +453,9 @@ def test_a_cd_folder_keeps_its_images_and_dicomdir_and_drops_the_viewer(
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])
-def test_a_cd_zip_is_stored_again_without_its_viewer(case, where, request,
-                                                     django_capture_on_commit_callbacks):
+def test_a_cd_zip_is_stored_again_without_its_viewer(
+    case, where, request, django_capture_on_commit_callbacks
+):
     if where == "s3":
         request.getfixturevalue("s3_storage")
     from tests.records import samples
@@ -425,8 +472,13 @@ def test_a_cd_zip_is_stored_again_without_its_viewer(case, where, request,
         names = sorted(archive.namelist())
         assert archive.testzip() is None
         assert archive.read("DICOM/S0002/I0001") == _disc_files()["DICOM/S0002/I0001"]
-    assert names == ["DICOM/S0001/I0001", "DICOM/S0001/I0002", "DICOM/S0002/I0001",
-                     "DICOM/S0002/I0002", "DICOMDIR"]
+    assert names == [
+        "DICOM/S0001/I0001",
+        "DICOM/S0001/I0002",
+        "DICOM/S0002/I0001",
+        "DICOM/S0002/I0002",
+        "DICOMDIR",
+    ]
     assert not any(name.rsplit("/", 1)[-1] in EXECUTABLE_NAMES for name in names)
     assert file.stored_size == record.size == default_storage.size(file.key)
     import hashlib
@@ -453,8 +505,9 @@ def test_a_bundle_of_a_cd_carries_no_viewer(case, coordinator):
 
     check(make_record(case, {"CD.zip": samples.zip_of(_disc_files())}, is_study=False))
     check(make_record(case, {f"CD/{n}": d for n, d in _disc_files().items()}))
-    bundle = Bundle.objects.create(case=case, requested_by=coordinator,
-                                   expires_at=timezone.now() + timezone.timedelta(days=1))
+    bundle = Bundle.objects.create(
+        case=case, requested_by=coordinator, expires_at=timezone.now() + timezone.timedelta(days=1)
+    )
     # A bundle holds the records chosen when it was asked for (records.services).
     bundle.records.set(Record.objects.filter(case=case, state="verified"))
     assert checking.build_bundle(bundle.pk) == "built"

@@ -13,14 +13,17 @@ from tests.helpers import free_port
 from tests.records import samples
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("tcp://127.0.0.1:3310", (socket.AF_INET, ("127.0.0.1", 3310))),
-    ("tcp://clamav:3310", (socket.AF_INET, ("clamav", 3310))),
-    ("tcp://[::1]:3310", (socket.AF_INET6, ("::1", 3310))),
-    ("127.0.0.1:3310", (socket.AF_INET, ("127.0.0.1", 3310))),
-    ("unix:///run/clamav/clamd.ctl", (socket.AF_UNIX, "/run/clamav/clamd.ctl")),
-    ("/run/clamav/clamd.ctl", (socket.AF_UNIX, "/run/clamav/clamd.ctl")),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("tcp://127.0.0.1:3310", (socket.AF_INET, ("127.0.0.1", 3310))),
+        ("tcp://clamav:3310", (socket.AF_INET, ("clamav", 3310))),
+        ("tcp://[::1]:3310", (socket.AF_INET6, ("::1", 3310))),
+        ("127.0.0.1:3310", (socket.AF_INET, ("127.0.0.1", 3310))),
+        ("unix:///run/clamav/clamd.ctl", (socket.AF_UNIX, "/run/clamav/clamd.ctl")),
+        ("/run/clamav/clamd.ctl", (socket.AF_UNIX, "/run/clamav/clamd.ctl")),
+    ],
+)
 def test_it_reads_addresses(address, expected):
     assert parse_address(address) == expected
 
@@ -31,18 +34,22 @@ def test_it_refuses_addresses_it_cannot_use(address):
         parse_address(address)
 
 
-@pytest.mark.parametrize(("reply", "expected"), [
-    ("stream: OK", ScanResult("clean")),
-    ("stream: Eicar-Test-Signature FOUND", ScanResult("infected", "Eicar-Test-Signature")),
-    ("stream: Win.Test.EICAR_HDB-1 FOUND", ScanResult("infected", "Win.Test.EICAR_HDB-1")),
-    ("INSTREAM size limit exceeded. ERROR", ScanResult("too_large")),
-])
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("stream: OK", ScanResult("clean")),
+        ("stream: Eicar-Test-Signature FOUND", ScanResult("infected", "Eicar-Test-Signature")),
+        ("stream: Win.Test.EICAR_HDB-1 FOUND", ScanResult("infected", "Win.Test.EICAR_HDB-1")),
+        ("INSTREAM size limit exceeded. ERROR", ScanResult("too_large")),
+    ],
+)
 def test_it_reads_verdicts(reply, expected):
     assert parse_reply(reply) == expected
 
 
-@pytest.mark.parametrize("reply", ["", "stream: Can't allocate memory ERROR", "UNKNOWN COMMAND",
-                                   "stream: "])
+@pytest.mark.parametrize(
+    "reply", ["", "stream: Can't allocate memory ERROR", "UNKNOWN COMMAND", "stream: "]
+)
 def test_anything_but_a_verdict_is_unavailable_never_clean(reply):
     with pytest.raises(ClamdUnavailable):
         parse_reply(reply)
@@ -156,13 +163,13 @@ def test_it_speaks_instream(fake_clamd):
     assert scan(server.address, [b"abc", b"", b"d" * 70_000]).clean
     received = server.received
     assert received.startswith(b"zINSTREAM\0")
-    body, chunks = received[len(b"zINSTREAM\0"):], []
+    body, chunks = received[len(b"zINSTREAM\0") :], []
     while True:
         (length,) = struct.unpack("!L", body[:4])
         if length == 0:
             break
-        chunks.append(body[4:4 + length])
-        body = body[4 + length:]
+        chunks.append(body[4 : 4 + length])
+        body = body[4 + length :]
     assert body == b"\0\0\0\0"
     assert b"".join(chunks) == b"abc" + b"d" * 70_000
     assert max(len(c) for c in chunks) <= clamav.CHUNK

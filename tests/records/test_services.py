@@ -26,13 +26,23 @@ PDF_SIZE = len(PDF)
 
 
 def one_file(name="biopsy.pdf", size=PDF_SIZE, relative_path=""):
-    return {"client_id": "f1", "name": name, "size": size, "type": "application/pdf",
-            "relative_path": relative_path}
+    return {
+        "client_id": "f1",
+        "name": name,
+        "size": size,
+        "type": "application/pdf",
+        "relative_path": relative_path,
+    }
 
 
 def slots(actor, case, files=None, **kwargs):
-    args = {"category": "pathology", "title": "Biopsy report", "service_date": None,
-            "answers": None, "files": files or [one_file()]}
+    args = {
+        "category": "pathology",
+        "title": "Biopsy report",
+        "service_date": None,
+        "answers": None,
+        "files": files or [one_file()],
+    }
     args.update(kwargs)
     return services.record_slots_create(actor=actor, case_ref=case.uuid, **args)
 
@@ -56,15 +66,20 @@ def test_it_opens_a_pending_record_whose_keys_never_hold_the_file_name(patient, 
 
 
 def test_hidden_characters_leave_titles_and_names_and_stay_in_the_audit_only(patient, case):
-    made = slots(patient, case, title="Scan\u202e\u200bfdp.exe\n results\u2066",
-                 files=[one_file("report\u202efdp.exe")])
+    made = slots(
+        patient,
+        case,
+        title="Scan\u202e\u200bfdp.exe\n results\u2066",
+        files=[one_file("report\u202efdp.exe")],
+    )
     record, file = made.record, made.files[0].file
     assert record.title == "Scanfdp.exe results"
     assert file.name == "reportfdp.exe"
     audit = AuditEvent.objects.get(action="records.record.slots_created")
     assert audit.new_values["original_title"] == "Scan\\u202e\\u200bfdp.exe\\n results\\u2066"
     assert audit.new_values["original_names"] == [
-        {"name": "reportfdp.exe", "original": "report\\u202efdp.exe"}]
+        {"name": "reportfdp.exe", "original": "report\\u202efdp.exe"}
+    ]
 
 
 def test_a_plain_upload_writes_no_original_names(patient, case):
@@ -73,12 +88,15 @@ def test_a_plain_upload_writes_no_original_names(patient, case):
     assert "original_title" not in audit.new_values and "original_names" not in audit.new_values
 
 
-@pytest.mark.parametrize(("title", "says"), [
-    ("", "Give this record a title"),
-    ("\u202e\u200f\x00\x1b", "made only of hidden characters"),
-    ("x" * 201, "200 characters or fewer. This one has 201"),
-    ("x" * 2 * 1024 * 1024, "200 characters or fewer. This one has 2,097,152"),
-])
+@pytest.mark.parametrize(
+    ("title", "says"),
+    [
+        ("", "Give this record a title"),
+        ("\u202e\u200f\x00\x1b", "made only of hidden characters"),
+        ("x" * 201, "200 characters or fewer. This one has 201"),
+        ("x" * 2 * 1024 * 1024, "200 characters or fewer. This one has 2,097,152"),
+    ],
+)
 def test_a_title_that_cannot_be_kept_is_explained(patient, case, title, says):
     with pytest.raises(services.RecordError) as refused:
         slots(patient, case, title=title)
@@ -92,8 +110,11 @@ def test_a_name_made_only_of_hidden_characters_is_still_uploaded_as_file(patient
 
 
 def test_a_folder_becomes_one_study_with_its_files_under_its_prefix(patient, case):
-    files = [one_file("IM0001", 1000, "CD/DICOM/IM0001"), one_file("IM0002", 1000, "CD/DICOM/IM0002"),
-             one_file("AUTORUN.INF", 10, "CD/AUTORUN.INF")]
+    files = [
+        one_file("IM0001", 1000, "CD/DICOM/IM0001"),
+        one_file("IM0002", 1000, "CD/DICOM/IM0002"),
+        one_file("AUTORUN.INF", 10, "CD/AUTORUN.INF"),
+    ]
     made = slots(patient, case, files=files, category="imaging", title="CT chest")
     assert made.record.is_study and made.record.size == 2010
     names = sorted(f.file.name for f in made.files)
@@ -101,8 +122,16 @@ def test_a_folder_becomes_one_study_with_its_files_under_its_prefix(patient, cas
     assert all(f.file.key.startswith(made.record.prefix) for f in made.files)
 
 
-@pytest.mark.parametrize("name", ["../../etc/passwd", "a\x00b\x1fc.pdf", "x" * 300 + ".pdf",
-                                  "C:\\Users\\me\\report.pdf", "report\u202efdp.exe"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../etc/passwd",
+        "a\x00b\x1fc.pdf",
+        "x" * 300 + ".pdf",
+        "C:\\Users\\me\\report.pdf",
+        "report\u202efdp.exe",
+    ],
+)
 def test_bad_file_names_are_cleaned_for_display(patient, case, name):
     file = slots(patient, case, files=[one_file(name)]).files[0].file
     assert file.name and len(file.name) <= 255
@@ -134,8 +163,13 @@ def test_an_empty_file_is_refused_with_a_reason(patient, case):
 
 def test_title_category_and_date_are_checked(patient, case):
     with pytest.raises(services.RecordError) as refused:
-        slots(patient, case, category="selfies", title=" ",
-              service_date=timezone.localdate() + datetime.timedelta(days=1))
+        slots(
+            patient,
+            case,
+            category="selfies",
+            title=" ",
+            service_date=timezone.localdate() + datetime.timedelta(days=1),
+        )
     assert set(refused.value.errors) == {"category", "title", "service_date"}
 
 
@@ -165,21 +199,38 @@ def test_it_signs_only_the_slots_own_key_and_upload_operations(patient, case, s3
     url = services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT", key=file.key)
     assert file.key in url and "X-Amz-Signature" in url
     for method, key, upload_id, part in [
-        ("PUT", f"{file.key}x", "", None),                      # another key
+        ("PUT", f"{file.key}x", "", None),  # another key
         ("PUT", f"cases/{case.uuid}/records/other", "", None),  # another key in the case
-        ("DELETE", file.key, "", None),                         # delete an object
-        ("GET", file.key, "", None),                            # read it back
-        ("PUT", file.key, "u1", 10001),                         # a part beyond S3's range
+        ("DELETE", file.key, "", None),  # delete an object
+        ("GET", file.key, "", None),  # read it back
+        ("PUT", file.key, "u1", 10001),  # a part beyond S3's range
     ]:
         with pytest.raises(services.RecordError) as refused:
-            services.record_file_sign(actor=patient, file_ref=file.uuid, method=method, key=key,
-                                      upload_id=upload_id, part_number=part)
+            services.record_file_sign(
+                actor=patient,
+                file_ref=file.uuid,
+                method=method,
+                key=key,
+                upload_id=upload_id,
+                part_number=part,
+            )
         assert refused.value.status == 403
     # The multipart steps are allowed (a file this small has one part).
-    for method, upload_id, part in [("POST", "", None), ("PUT", "u1", 1), ("POST", "u1", None),
-                                    ("GET", "u1", None), ("DELETE", "u1", None)]:
-        assert services.record_file_sign(actor=patient, file_ref=file.uuid, method=method,
-                                         key=file.key, upload_id=upload_id, part_number=part)
+    for method, upload_id, part in [
+        ("POST", "", None),
+        ("PUT", "u1", 1),
+        ("POST", "u1", None),
+        ("GET", "u1", None),
+        ("DELETE", "u1", None),
+    ]:
+        assert services.record_file_sign(
+            actor=patient,
+            file_ref=file.uuid,
+            method=method,
+            key=file.key,
+            upload_id=upload_id,
+            part_number=part,
+        )
 
 
 def _signed(url: str) -> dict:
@@ -191,31 +242,57 @@ def _signed(url: str) -> dict:
 def test_a_put_and_each_part_are_signed_for_their_exact_length(patient, case, s3_storage):
     mib = 1024 * 1024
     small = slots(patient, case).files[0].file
-    query = _signed(services.record_file_sign(actor=patient, file_ref=small.uuid, method="PUT",
-                                              key=small.key))
+    query = _signed(
+        services.record_file_sign(actor=patient, file_ref=small.uuid, method="PUT", key=small.key)
+    )
     assert query["X-Amz-SignedHeaders"].split(";") == ["content-length", "host"]
     big = slots(patient, case, files=[one_file("scan.pdf", 25 * mib + 7)]).files[0].file
     for part in (1, 2, 3):
-        query = _signed(services.record_file_sign(actor=patient, file_ref=big.uuid, method="PUT",
-                                                  key=big.key, upload_id="u1", part_number=part))
+        query = _signed(
+            services.record_file_sign(
+                actor=patient,
+                file_ref=big.uuid,
+                method="PUT",
+                key=big.key,
+                upload_id="u1",
+                part_number=part,
+            )
+        )
         assert "content-length" in query["X-Amz-SignedHeaders"].split(";")
     # Parts are 10 MiB but the last: 10 + 10 + 5 MiB and 7 bytes. A fourth is refused.
     assert [storage.part_length(big.size, n) for n in (1, 2, 3, 4)] == [
-        10 * mib, 10 * mib, 5 * mib + 7, None]
+        10 * mib,
+        10 * mib,
+        5 * mib + 7,
+        None,
+    ]
     with pytest.raises(services.RecordError) as refused:
-        services.record_file_sign(actor=patient, file_ref=big.uuid, method="PUT", key=big.key,
-                                  upload_id="u1", part_number=4)
+        services.record_file_sign(
+            actor=patient,
+            file_ref=big.uuid,
+            method="PUT",
+            key=big.key,
+            upload_id="u1",
+            part_number=4,
+        )
     assert refused.value.status == 403
 
 
 def test_a_one_byte_slot_gets_one_part_not_ten_thousand(patient, case, s3_storage):
     file = slots(patient, case, files=[one_file("tiny.txt", 1)]).files[0].file
-    assert services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT",
-                                     key=file.key, upload_id="u1", part_number=1)
+    assert services.record_file_sign(
+        actor=patient, file_ref=file.uuid, method="PUT", key=file.key, upload_id="u1", part_number=1
+    )
     for part in (2, 10000):
         with pytest.raises(services.RecordError):
-            services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT",
-                                      key=file.key, upload_id="u1", part_number=part)
+            services.record_file_sign(
+                actor=patient,
+                file_ref=file.uuid,
+                method="PUT",
+                key=file.key,
+                upload_id="u1",
+                part_number=part,
+            )
 
 
 def test_a_part_layout_matches_the_browsers_for_any_size():
@@ -243,7 +320,8 @@ def test_an_expired_or_finished_slot_is_refused(patient, case):
         services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT", key=file.key)
     assert refused.value.status == 410 and "expired" in refused.value.message
     Record.objects.filter(pk=made.record.pk).update(
-        slot_expires_at=timezone.now() + datetime.timedelta(hours=1), state=State.UPLOADED)
+        slot_expires_at=timezone.now() + datetime.timedelta(hours=1), state=State.UPLOADED
+    )
     with pytest.raises(services.RecordError) as refused:
         services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT", key=file.key)
     assert refused.value.status == 410
@@ -272,8 +350,10 @@ def test_a_forged_or_expired_token_is_refused(patient, case, settings):
     with pytest.raises(services.RecordError):
         services.record_file_receive(token=_token(url)[:-2] + "xx", body=io.BytesIO(PDF), length=3)
     later = timezone.now().timestamp() + 3600
-    with mock.patch("django.core.signing.time.time", return_value=later), \
-            pytest.raises(services.RecordError) as refused:
+    with (
+        mock.patch("django.core.signing.time.time", return_value=later),
+        pytest.raises(services.RecordError) as refused,
+    ):
         services.record_file_receive(token=_token(url), body=io.BytesIO(PDF), length=3)
     assert "expired" in refused.value.message
     assert not default_storage.exists(file.key)
@@ -283,15 +363,15 @@ def test_a_local_upload_must_be_the_declared_size(patient, case):
     file = slots(patient, case).files[0].file
     url = services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT", key=file.key)
     with pytest.raises(services.RecordError) as refused:
-        services.record_file_receive(token=_token(url), body=io.BytesIO(PDF + b"more"),
-                                     length=len(PDF) + 4)
+        services.record_file_receive(
+            token=_token(url), body=io.BytesIO(PDF + b"more"), length=len(PDF) + 4
+        )
     assert refused.value.status == 400 and "not the size" in refused.value.message
     assert not default_storage.exists(file.key)
     # Without a length, the body stops at the declared size.
     url = services.record_file_sign(actor=patient, file_ref=file.uuid, method="PUT", key=file.key)
     with pytest.raises(services.RecordError) as refused:
-        services.record_file_receive(token=_token(url), body=io.BytesIO(PDF + b"more"),
-                                     length=None)
+        services.record_file_receive(token=_token(url), body=io.BytesIO(PDF + b"more"), length=None)
     assert refused.value.status == 413
     assert not default_storage.exists(file.key)
 
@@ -318,15 +398,18 @@ def test_confirm_for_an_object_never_uploaded_says_so_and_keeps_the_slot(patient
 
 def test_confirm_while_storage_is_down_changes_nothing(patient, case):
     record = slots(patient, case).record
-    with mock.patch.object(storage, "stored_size", side_effect=storage.StorageUnavailable), \
-            pytest.raises(storage.StorageUnavailable):
+    with (
+        mock.patch.object(storage, "stored_size", side_effect=storage.StorageUnavailable),
+        pytest.raises(storage.StorageUnavailable),
+    ):
         services.record_confirm(actor=patient, record_ref=record.uuid)
     record.refresh_from_db()
     assert record.state == State.PENDING and record.uploaded_at is None
 
 
 def test_confirm_rejects_and_deletes_an_object_bigger_than_the_limit(
-        patient, case, s3_storage, s3_server, settings, django_capture_on_commit_callbacks):
+    patient, case, s3_storage, s3_server, settings, django_capture_on_commit_callbacks
+):
     settings.RECORDS_MAX_FILE_BYTES = 2000
     made = slots(patient, case, files=[one_file("small.pdf", 100)])  # the browser says 100 bytes
     key = made.files[0].file.key
@@ -345,7 +428,9 @@ def test_confirm_is_for_the_uploader_only(patient, outsider, case):
         services.record_confirm(actor=outsider, record_ref=record.uuid)
 
 
-def test_confirm_queues_verification_and_a_repeat_does_nothing(patient, case, django_capture_on_commit_callbacks):
+def test_confirm_queues_verification_and_a_repeat_does_nothing(
+    patient, case, django_capture_on_commit_callbacks
+):
     made = slots(patient, case)
     default_storage.save(made.files[0].file.key, ContentFile(PDF))
     with mock.patch("records.tasks.record_verify.delay") as queued:
@@ -359,7 +444,9 @@ def test_confirm_queues_verification_and_a_repeat_does_nothing(patient, case, dj
 
 
 # --- Delete ---------------------------------------------------------------------------------
-def test_the_patient_deletes_a_record_sent_by_mistake(patient, case, django_capture_on_commit_callbacks):
+def test_the_patient_deletes_a_record_sent_by_mistake(
+    patient, case, django_capture_on_commit_callbacks
+):
     record = RecordFactory(case=case)
     key = record.files.get().key
     assert default_storage.exists(key)
@@ -393,9 +480,12 @@ def managed(case, coordinator):
 
 
 def test_a_request_makes_the_case_wait_and_tells_the_patient(managed, coordinator, patient):
-    asked = services.record_request_create(actor=coordinator, case_ref=managed.uuid,
-                                           note="Your biopsy pathology report from March",
-                                           category="pathology")
+    asked = services.record_request_create(
+        actor=coordinator,
+        case_ref=managed.uuid,
+        note="Your biopsy pathology report from March",
+        category="pathology",
+    )
     managed.refresh_from_db()
     assert managed.status == CaseStatus.AWAITING_RECORDS and asked.return_to == CaseStatus.TRIAGE
     notice = Notification.objects.get(recipient=patient, kind=Kind.RECORDS_REQUESTED)
@@ -403,13 +493,16 @@ def test_a_request_makes_the_case_wait_and_tells_the_patient(managed, coordinato
 
 
 def test_a_verified_upload_against_it_closes_it_and_returns_the_case(managed, coordinator, patient):
-    asked = services.record_request_create(actor=coordinator, case_ref=managed.uuid,
-                                           note="Your biopsy report")
+    asked = services.record_request_create(
+        actor=coordinator, case_ref=managed.uuid, note="Your biopsy report"
+    )
     record = RecordFactory(case=managed, state="scanning", answers=asked)
-    report = mock.Mock(ok=True, kind="pdf", mime="application/pdf", sha256="a" * 64, reason=None,
-                       dicom=None)
-    services.record_verified(record_id=record.pk, reports={record.files.get().uuid: report},
-                             summary=None, thumbnails={})
+    report = mock.Mock(
+        ok=True, kind="pdf", mime="application/pdf", sha256="a" * 64, reason=None, dicom=None
+    )
+    services.record_verified(
+        record_id=record.pk, reports={record.files.get().uuid: report}, summary=None, thumbnails={}
+    )
     asked.refresh_from_db()
     managed.refresh_from_db()
     assert asked.fulfilled_at is not None
@@ -418,19 +511,26 @@ def test_a_verified_upload_against_it_closes_it_and_returns_the_case(managed, co
 
 
 def test_a_specialists_request_returns_the_case_to_review(patient, specialist):
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       specialist=specialist)
-    asked = services.record_request_create(actor=specialist, case_ref=case.uuid,
-                                           note="The CT from June")
-    second = services.record_request_create(actor=specialist, case_ref=case.uuid,
-                                            note="Your latest blood tests")
+    case = CaseFactory(
+        owner=patient, submitted=True, status=CaseStatus.IN_REVIEW, specialist=specialist
+    )
+    asked = services.record_request_create(
+        actor=specialist, case_ref=case.uuid, note="The CT from June"
+    )
+    second = services.record_request_create(
+        actor=specialist, case_ref=case.uuid, note="Your latest blood tests"
+    )
     assert second.return_to == CaseStatus.IN_REVIEW
     report = mock.Mock(ok=True, kind="pdf", mime="application/pdf", reason=None, dicom=None)
     for n, request_ in enumerate((asked, second)):
         record = RecordFactory(case=case, state="scanning", answers=request_)
         report.sha256 = str(n) * 64
-        services.record_verified(record_id=record.pk, reports={record.files.get().uuid: report},
-                                 summary=None, thumbnails={})
+        services.record_verified(
+            record_id=record.pk,
+            reports={record.files.get().uuid: report},
+            summary=None,
+            thumbnails={},
+        )
         case.refresh_from_db()
         expected = CaseStatus.AWAITING_RECORDS if n == 0 else CaseStatus.IN_REVIEW
         assert case.status == expected
@@ -463,14 +563,18 @@ def test_a_rejected_upload_does_not_close_the_request(managed, coordinator, pati
     managed.status = CaseStatus.AWAITING_RECORDS
     managed.save()
     record = RecordFactory(case=managed, state="scanning", answers=asked)
-    report = mock.Mock(ok=False, kind="pdf", mime="text/html", sha256="b" * 64, reason="mismatch",
-                       dicom=None)
-    services.record_verified(record_id=record.pk, reports={record.files.get().uuid: report},
-                             summary=None, thumbnails={})
+    report = mock.Mock(
+        ok=False, kind="pdf", mime="text/html", sha256="b" * 64, reason="mismatch", dicom=None
+    )
+    services.record_verified(
+        record_id=record.pk, reports={record.files.get().uuid: report}, summary=None, thumbnails={}
+    )
     asked.refresh_from_db()
     record.refresh_from_db()
     assert asked.is_open and record.state == State.REJECTED
-    assert Notification.objects.filter(recipient=patient, title__contains="could not be accepted").exists()
+    assert Notification.objects.filter(
+        recipient=patient, title__contains="could not be accepted"
+    ).exists()
 
 
 def test_a_refusal_on_a_draft_names_the_draft_request(patient):
@@ -481,13 +585,25 @@ def test_a_refusal_on_a_draft_names_the_draft_request(patient):
         if give_up:
             services.record_check_failed(record_id=record.pk, reason="scan_failed")
         else:
-            report = mock.Mock(ok=False, kind="pdf", mime="text/html", sha256="c" * 64,
-                               reason="mismatch", dicom=None)
-            services.record_verified(record_id=record.pk, reports={record.files.get().uuid: report},
-                                     summary=None, thumbnails={})
+            report = mock.Mock(
+                ok=False,
+                kind="pdf",
+                mime="text/html",
+                sha256="c" * 64,
+                reason="mismatch",
+                dicom=None,
+            )
+            services.record_verified(
+                record_id=record.pk,
+                reports={record.files.get().uuid: report},
+                summary=None,
+                thumbnails={},
+            )
     titles = sorted(Notification.objects.filter(recipient=patient).values_list("title", flat=True))
-    assert titles == ["A file you sent for your draft request could not be accepted",
-                      "A file you sent for your draft request could not be checked"]
+    assert titles == [
+        "A file you sent for your draft request could not be accepted",
+        "A file you sent for your draft request could not be checked",
+    ]
 
 
 def test_only_the_assigned_specialist_files_a_specialists_report(patient, case, specialist):
@@ -496,10 +612,14 @@ def test_only_the_assigned_specialist_files_a_specialists_report(patient, case, 
     assert "Only the case's specialist" in refused.value.errors["category"][0]
     case.status, case.specialist = CaseStatus.IN_REVIEW, specialist
     case.save()
-    assert slots(specialist, case, category="specialist_report").record.category == "specialist_report"
+    assert (
+        slots(specialist, case, category="specialist_report").record.category == "specialist_report"
+    )
 
 
-def test_a_cancelled_upload_leaves_nothing(patient, case, outsider, django_capture_on_commit_callbacks):
+def test_a_cancelled_upload_leaves_nothing(
+    patient, case, outsider, django_capture_on_commit_callbacks
+):
     made = slots(patient, case)
     key = made.files[0].file.key
     default_storage.save(key, ContentFile(b"half a file"))
@@ -522,15 +642,26 @@ def test_a_bad_request_id_is_a_message_and_a_nul_in_the_title_is_dropped(patient
 
 
 def test_a_second_request_returns_the_case_to_review_when_it_came_from_review(
-        patient, specialist, coordinator):
+    patient, specialist, coordinator
+):
     from requests_app.workflow import case_transition
 
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       specialist=specialist, case_manager=coordinator)
-    case_transition(actor=coordinator, ref=case.uuid, to_status=CaseStatus.AWAITING_RECORDS,
-                    reason="The CT from June")
-    asked = services.record_request_create(actor=specialist, case_ref=case.uuid,
-                                           note="Your latest blood tests")
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        specialist=specialist,
+        case_manager=coordinator,
+    )
+    case_transition(
+        actor=coordinator,
+        ref=case.uuid,
+        to_status=CaseStatus.AWAITING_RECORDS,
+        reason="The CT from June",
+    )
+    asked = services.record_request_create(
+        actor=specialist, case_ref=case.uuid, note="Your latest blood tests"
+    )
     assert asked.return_to == CaseStatus.IN_REVIEW
 
 
@@ -546,7 +677,8 @@ def _built_bundle(actor, case, record_ref=None):
 
 
 def test_deleting_a_record_deletes_every_bundle_holding_it(
-        patient, coordinator, case, client, django_capture_on_commit_callbacks):
+    patient, coordinator, case, client, django_capture_on_commit_callbacks
+):
     from records.models import Bundle
 
     case.status, case.case_manager = CaseStatus.TRIAGE, coordinator
@@ -623,16 +755,26 @@ def test_a_bundle_deleted_while_building_leaves_no_zip(coordinator, case):
 
 # --- Retention ---------------------------------------------------------------------------
 def test_uploaded_copies_are_deleted_the_set_time_after_the_request_ended(
-        patient, coordinator, specialist, settings, django_capture_on_commit_callbacks):
+    patient, coordinator, specialist, settings, django_capture_on_commit_callbacks
+):
     settings.RECORDS_KEEP_DAYS_AFTER_END = 90
     long_ago = timezone.now() - datetime.timedelta(days=91)
-    ended = CaseFactory(owner=patient, submitted=True, status=CaseStatus.CLOSED,
-                        case_manager=coordinator, specialist=specialist, closed_at=long_ago)
+    ended = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.CLOSED,
+        case_manager=coordinator,
+        specialist=specialist,
+        closed_at=long_ago,
+    )
     withdrawn = CaseFactory(owner=patient, withdrawn=True, closed_at=long_ago)
-    recent = CaseFactory(owner=patient, submitted=True, status=CaseStatus.CLOSED,
-                         closed_at=timezone.now() - datetime.timedelta(days=89))
-    still_open = CaseFactory(owner=patient, submitted=True,
-                             submitted_at=long_ago)
+    recent = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.CLOSED,
+        closed_at=timezone.now() - datetime.timedelta(days=89),
+    )
+    still_open = CaseFactory(owner=patient, submitted=True, submitted_at=long_ago)
     uploaded = RecordFactory(case=ended)
     theirs = RecordFactory(case=ended, category="specialist_report", uploaded_by=specialist)
     withdrawn_record = RecordFactory(case=withdrawn)
@@ -653,11 +795,11 @@ def test_uploaded_copies_are_deleted_the_set_time_after_the_request_ended(
 
 def test_storage_not_answering_keeps_the_record_for_the_next_run(patient, settings):
     long_ago = timezone.now() - datetime.timedelta(days=settings.RECORDS_KEEP_DAYS_AFTER_END + 1)
-    ended = CaseFactory(owner=patient, submitted=True, status=CaseStatus.CLOSED,
-                        closed_at=long_ago)
+    ended = CaseFactory(owner=patient, submitted=True, status=CaseStatus.CLOSED, closed_at=long_ago)
     record = RecordFactory(case=ended)
-    with mock.patch("records.services.storage.delete_under",
-                    side_effect=storage.StorageUnavailable("down")):
+    with mock.patch(
+        "records.services.storage.delete_under", side_effect=storage.StorageUnavailable("down")
+    ):
         assert services.records_retention_sweep() == 0
     assert Record.objects.filter(pk=record.pk).exists()
     assert not AuditEvent.objects.filter(action="records.record.retention_deleted").exists()

@@ -10,18 +10,25 @@ pytestmark = pytest.mark.django_db
 
 def test_the_command_puts_the_abort_rule_and_keeps_other_rules(s3_storage, s3_server):
     client, bucket = s3_server["client"], s3_server["bucket"]
-    other = {"ID": "someone-elses", "Status": "Enabled", "Filter": {"Prefix": "tmp/"},
-             "Expiration": {"Days": 30}}
-    client.put_bucket_lifecycle_configuration(Bucket=bucket,
-                                              LifecycleConfiguration={"Rules": [other]})
+    other = {
+        "ID": "someone-elses",
+        "Status": "Enabled",
+        "Filter": {"Prefix": "tmp/"},
+        "Expiration": {"Days": 30},
+    }
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration={"Rules": [other]}
+    )
     try:
         for _ in range(2):  # a second run changes nothing
             call_command("records_bucket_lifecycle")
-        rules = {r["ID"]: r for r in client.get_bucket_lifecycle_configuration(
-            Bucket=bucket)["Rules"]}
+        rules = {
+            r["ID"]: r for r in client.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        }
         assert set(rules) == {"someone-elses", storage.LIFECYCLE_RULE_ID}
         assert rules[storage.LIFECYCLE_RULE_ID]["AbortIncompleteMultipartUpload"] == {
-            "DaysAfterInitiation": 1}
+            "DaysAfterInitiation": 1
+        }
         assert rules[storage.LIFECYCLE_RULE_ID]["Status"] == "Enabled"
     finally:
         client.delete_bucket_lifecycle(Bucket=bucket)
@@ -40,7 +47,8 @@ def test_titles_and_names_stored_before_cleaning_are_cleaned_by_the_migration():
     from tests.records.factories import RecordFactory
 
     migration = importlib.import_module(
-        "records.migrations.0006_record_dismissed_and_names_cleaned")
+        "records.migrations.0006_record_dismissed_and_names_cleaned"
+    )
     tricked = RecordFactory(title="Scan\u202efdp.exe\u200b", file__name="CD/x\u202efdp.exe")
     plain = RecordFactory(title="Blood count", file__name="cbc.pdf")
     migration.clean_stored_names(apps, None)

@@ -27,8 +27,10 @@ def test_it_reads_and_seeks_like_a_file(any_storage):
         assert handle.tell() == 1_000_000
         assert handle.read(100) == data[1_000_000:1_000_100]
         handle.seek(123)
-        assert hashlib.sha256(b"".join(storage_io.iter_chunks(handle, 65536))).digest() == \
-            hashlib.sha256(data[123:]).digest()
+        assert (
+            hashlib.sha256(b"".join(storage_io.iter_chunks(handle, 65536))).digest()
+            == hashlib.sha256(data[123:]).digest()
+        )
 
 
 def test_libraries_that_seek_read_through_it(any_storage):
@@ -100,9 +102,13 @@ def test_s3_not_answering_is_storage_unavailable():
     from tests.helpers import free_port
 
     storage = S3Storage(
-        bucket_name="secondop-test-records", endpoint_url=f"http://127.0.0.1:{free_port()}",
-        region_name="us-east-1", access_key="testing", secret_key="testing",
-        client_config=Config(retries={"max_attempts": 1}, connect_timeout=2))
+        bucket_name="secondop-test-records",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        region_name="us-east-1",
+        access_key="testing",
+        secret_key="testing",
+        client_config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+    )
     with pytest.raises(StorageUnavailable):
         open_object(storage, "cases/x/records/y/file.pdf")
 

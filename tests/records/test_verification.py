@@ -69,10 +69,14 @@ def test_it_accepts_a_pdf_with_its_hash_and_a_first_page_thumbnail(any_storage):
     assert width <= verification.THUMBNAIL_WIDTH and height > width  # A4, portrait
 
 
-@pytest.mark.parametrize(("format", "mime", "name"), [
-    ("PNG", "image/png", "scan.png"), ("JPEG", "image/jpeg", "photo.jpg"),
-    ("TIFF", "image/tiff", "fax.tiff"),
-])
+@pytest.mark.parametrize(
+    ("format", "mime", "name"),
+    [
+        ("PNG", "image/png", "scan.png"),
+        ("JPEG", "image/jpeg", "photo.jpg"),
+        ("TIFF", "image/tiff", "fax.tiff"),
+    ],
+)
 def test_it_accepts_photos_with_a_thumbnail(local_storage, format, mime, name):
     report = verify(local_storage, samples.image(format, (1200, 800)), name)
     assert report.ok
@@ -99,8 +103,17 @@ def test_it_reads_a_dicom_header_and_not_its_pixels(local_storage):
     assert report.dicom["study_uid"].startswith("1.3.6.1.4.1.5962")
     assert report.dicom["series_number"] == 1 and report.dicom["has_pixels"]
     assert set(report.dicom) >= {
-        "study_uid", "series_uid", "sop_uid", "modality", "study_date", "body_part",
-        "study_description", "series_description", "series_number", "instance_number"}
+        "study_uid",
+        "series_uid",
+        "sop_uid",
+        "modality",
+        "study_date",
+        "body_part",
+        "study_description",
+        "series_description",
+        "series_number",
+        "instance_number",
+    }
 
 
 def test_it_accepts_dicom_without_a_preamble_from_old_discs(local_storage):
@@ -118,15 +131,24 @@ def test_it_accepts_dicom_without_a_preamble_from_old_discs(local_storage):
 
 
 def test_it_accepts_a_zip_of_documents_and_reports_each_entry(any_storage):
-    data = samples.zip_of({"letters/referral.pdf": samples.pdf(), "photo.jpg": samples.image("JPEG"),
-                           "notes.txt": samples.text(), "CT_small.dcm": samples.ct()})
+    data = samples.zip_of(
+        {
+            "letters/referral.pdf": samples.pdf(),
+            "photo.jpg": samples.image("JPEG"),
+            "notes.txt": samples.text(),
+            "CT_small.dcm": samples.ct(),
+        }
+    )
     report = verify(any_storage, data, "records.zip")
     assert report.ok, report.reason
     assert (report.kind, report.mime) == ("zip", "application/zip")
     assert report.sha256 == hashlib.sha256(data).hexdigest()
     assert [(m.name, m.kind) for m in report.members] == [
-        ("letters/referral.pdf", "pdf"), ("photo.jpg", "image"), ("notes.txt", "text"),
-        ("CT_small.dcm", "dicom")]
+        ("letters/referral.pdf", "pdf"),
+        ("photo.jpg", "image"),
+        ("notes.txt", "text"),
+        ("CT_small.dcm", "dicom"),
+    ]
     assert all(m.ok and m.sha256 for m in report.members)
 
 
@@ -142,19 +164,24 @@ def test_it_refuses_a_file_over_the_limit_without_reading_it(local_storage):
     assert report.sha256 == ""
 
 
-@pytest.mark.parametrize("data", [samples.executable(), samples.html_named_pdf()],
-                         ids=["executable", "html"])
+@pytest.mark.parametrize(
+    "data", [samples.executable(), samples.html_named_pdf()], ids=["executable", "html"]
+)
 def test_it_refuses_a_pdf_that_is_really_a_program_or_a_web_page(local_storage, data):
     report = verify(local_storage, data, "lab results.pdf")
     message = assert_rejected(report, "mismatch")
-    assert report.mime in {"text/html", "application/x-dosexec",
-                           "application/vnd.microsoft.portable-executable"}
+    assert report.mime in {
+        "text/html",
+        "application/x-dosexec",
+        "application/vnd.microsoft.portable-executable",
+    }
     assert "program" in message
 
 
 def test_it_refuses_kinds_not_on_the_list(local_storage):
-    message = assert_rejected(verify(local_storage, samples.executable(), "setup.exe"),
-                              "type_not_allowed")
+    message = assert_rejected(
+        verify(local_storage, samples.executable(), "setup.exe"), "type_not_allowed"
+    )
     assert "PDF" in message and "ZIP" in message
 
 
@@ -164,8 +191,9 @@ def test_it_refuses_text_that_turns_binary_past_what_was_sniffed(local_storage):
     assert_rejected(verify(local_storage, data, "notes.txt"), "mismatch")
 
 
-@pytest.mark.parametrize("data", [samples.encrypted_pdf(), samples.corrupt_pdf()],
-                         ids=["password", "corrupt"])
+@pytest.mark.parametrize(
+    "data", [samples.encrypted_pdf(), samples.corrupt_pdf()], ids=["password", "corrupt"]
+)
 def test_it_refuses_a_pdf_that_cannot_be_opened(local_storage, data):
     message = assert_rejected(verify(local_storage, data, "report.pdf"), "cannot_open")
     assert "password" in message
@@ -184,7 +212,8 @@ def test_it_refuses_a_damaged_photo(local_storage):
 
 
 def test_it_refuses_a_damaged_photo_even_when_pillow_is_told_to_tolerate_them(
-        local_storage, monkeypatch):
+    local_storage, monkeypatch
+):
     from PIL import ImageFile
 
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as WeasyPrint sets it
@@ -201,8 +230,11 @@ def test_it_refuses_heic_while_pillow_cannot_read_it(local_storage, monkeypatch)
     assert "JPEG" in message
 
 
-@pytest.mark.parametrize("data", [samples.dicom_exe_preamble(), samples.dicom_html_preamble()],
-                         ids=["exe-preamble", "html-preamble"])
+@pytest.mark.parametrize(
+    "data",
+    [samples.dicom_exe_preamble(), samples.dicom_html_preamble()],
+    ids=["exe-preamble", "html-preamble"],
+)
 def test_it_refuses_a_dicom_that_is_also_a_program_or_a_web_page(local_storage, data):
     assert data[128:132] == b"DICM"
     message = assert_rejected(verify(local_storage, data, "IM0001.dcm"), "dicom_unsafe")
@@ -215,8 +247,9 @@ def test_a_tiff_preamble_is_a_dicom_like_any_other(local_storage):
     assert verify(local_storage, samples.ct(), "ct.dcm").ok
 
 
-@pytest.mark.parametrize("data", [samples.dicom_cut_off(), samples.dicom_garbage()],
-                         ids=["cut-off", "garbage"])
+@pytest.mark.parametrize(
+    "data", [samples.dicom_cut_off(), samples.dicom_garbage()], ids=["cut-off", "garbage"]
+)
 def test_it_refuses_a_corrupt_dicom(local_storage, data):
     message = assert_rejected(verify(local_storage, data, "IM0001.dcm"), "dicom_invalid")
     assert "damaged" in message
@@ -228,19 +261,24 @@ def test_it_refuses_a_zip_bomb_from_its_directory_alone(local_storage, tmp_path)
     size = samples.write_zip_bomb(bomb)
     assert size < 1.1 * 1024**2
     started = time.monotonic()
-    report = verify_file(storage=local_storage, key="bomb.zip", name="scans.zip",
-                         max_size=MAX, clamd_address=None)
+    report = verify_file(
+        storage=local_storage, key="bomb.zip", name="scans.zip", max_size=MAX, clamd_address=None
+    )
     assert time.monotonic() - started < 5  # 1 GiB was never unpacked
     assert_rejected(report, "zip_too_big")
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    (samples.zip_traversal(), "zip_unsafe"),
-    (samples.zip_absolute(), "zip_unsafe"),
-    (samples.zip_symlink(), "zip_unsafe"),
-    (samples.zip_nested(), "zip_nested"),
-    (samples.zip_encrypted_flag(), "cannot_open"),
-], ids=["traversal", "absolute", "symlink", "nested", "password"])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (samples.zip_traversal(), "zip_unsafe"),
+        (samples.zip_absolute(), "zip_unsafe"),
+        (samples.zip_symlink(), "zip_unsafe"),
+        (samples.zip_nested(), "zip_nested"),
+        (samples.zip_encrypted_flag(), "cannot_open"),
+    ],
+    ids=["traversal", "absolute", "symlink", "nested", "password"],
+)
 def test_it_refuses_unsafe_zips(any_storage, data, reason):
     assert_rejected(verify(any_storage, data, "records.zip"), reason)
 
@@ -253,8 +291,9 @@ def test_it_refuses_a_zip_with_too_many_entries(local_storage):
 
 
 def test_a_bad_entry_rejects_its_zip_and_names_itself(local_storage):
-    data = samples.zip_of({"a.pdf": samples.pdf(), "b.pdf": samples.encrypted_pdf(),
-                           "c.pdf": samples.pdf()})
+    data = samples.zip_of(
+        {"a.pdf": samples.pdf(), "b.pdf": samples.encrypted_pdf(), "c.pdf": samples.pdf()}
+    )
     report = verify(local_storage, data, "records.zip")
     assert_rejected(report, "cannot_open")
     assert [(m.name, m.ok) for m in report.members] == [("a.pdf", True), ("b.pdf", False)]
@@ -287,23 +326,26 @@ def test_it_scans_each_entry_of_a_zip(any_storage, clamd):
 
 
 def test_it_scans_viewer_files_it_skips(local_storage, clamd):
-    data = samples.zip_of({**samples.study_files(series=1, instances=1),
-                           "VIEWER/viewer.exe": samples.EICAR})
-    assert_rejected(verify(local_storage, data, "disc.zip", clamd_address=clamd["unix"]),
-                    "malware")
+    data = samples.zip_of(
+        {**samples.study_files(series=1, instances=1), "VIEWER/viewer.exe": samples.EICAR}
+    )
+    assert_rejected(verify(local_storage, data, "disc.zip", clamd_address=clamd["unix"]), "malware")
 
 
 def test_it_scans_archives_inside_viewer_folders_whole(local_storage, clamd):
-    data = samples.zip_of({**samples.study_files(series=1, instances=1),
-                           "VIEWER/plugins.zip": samples.zip_of({"x.com": samples.EICAR})})
-    assert_rejected(verify(local_storage, data, "disc.zip", clamd_address=clamd["unix"]),
-                    "malware")
+    data = samples.zip_of(
+        {
+            **samples.study_files(series=1, instances=1),
+            "VIEWER/plugins.zip": samples.zip_of({"x.com": samples.EICAR}),
+        }
+    )
+    assert_rejected(verify(local_storage, data, "disc.zip", clamd_address=clamd["unix"]), "malware")
 
 
 def test_a_damaged_zip_entry_is_cannot_open(local_storage):
     data = bytearray(samples.zip_of({"notes.txt": samples.text() * 200}))
     start = data.find(b"notes.txt") + len(b"notes.txt")
-    data[start + 10:start + 30] = bytes(20)  # inside the deflated data
+    data[start + 10 : start + 30] = bytes(20)  # inside the deflated data
     assert_rejected(verify(local_storage, bytes(data), "records.zip"), "cannot_open")
 
 
@@ -313,15 +355,25 @@ def test_a_clean_file_passes_the_scanner(any_storage, clamd):
 
 
 def test_a_file_past_our_scan_limit_is_not_sent(local_storage, clamd):
-    report = verify(local_storage, samples.text() * 1000, "notes.txt",
-                    clamd_address=clamd["tcp"], clamd_max_stream=1024)
+    report = verify(
+        local_storage,
+        samples.text() * 1000,
+        "notes.txt",
+        clamd_address=clamd["tcp"],
+        clamd_max_stream=1024,
+    )
     assert_rejected(report, "scan_too_large")
 
 
 def test_a_file_past_clamds_own_limit_is_never_clean(local_storage, clamd):
     data = b"a line of notes\n" * (clamd["stream_max"] // 16 + 4096)
-    report = verify(local_storage, data, "notes.txt", clamd_address=clamd["unix"],
-                    clamd_max_stream=len(data) * 2)
+    report = verify(
+        local_storage,
+        data,
+        "notes.txt",
+        clamd_address=clamd["unix"],
+        clamd_max_stream=len(data) * 2,
+    )
     assert_rejected(report, "scan_too_large")
 
 
@@ -332,8 +384,10 @@ def test_clamd_down_is_try_again_later_never_clean(local_storage):
 
 
 def test_clamd_hanging_up_mid_scan_is_try_again_later(local_storage):
-    with _server(lambda conn: (conn.recv(100), conn.close())) as address, \
-            pytest.raises(ScannerUnavailable):
+    with (
+        _server(lambda conn: (conn.recv(100), conn.close())) as address,
+        pytest.raises(ScannerUnavailable),
+    ):
         verify(local_storage, samples.pdf(), "report.pdf", clamd_address=address)
 
 
@@ -396,19 +450,30 @@ def test_storage_failing_mid_check_is_try_again_later_not_a_rejection(s3_storage
 
     monkeypatch.setattr(S3ObjectReader, "_get", flaky_get)
     with pytest.raises(StorageUnavailable):
-        verify_file(storage=s3_storage, key=key, name="report.pdf", max_size=MAX,
-                    clamd_address=None)
+        verify_file(
+            storage=s3_storage, key=key, name="report.pdf", max_size=MAX, clamd_address=None
+        )
 
 
 # --- Imaging studies ------------------------------------------------------------------------
 def test_a_cd_zip_becomes_one_study_with_its_viewer_skipped(any_storage):
-    data = samples.zip_of({**samples.study_files(series=2, instances=3), **samples.cd_extras(),
-                           "DICOMDIR": _dicomdir()})
+    data = samples.zip_of(
+        {
+            **samples.study_files(series=2, instances=3),
+            **samples.cd_extras(),
+            "DICOMDIR": _dicomdir(),
+        }
+    )
     report = verify(any_storage, data, "CD.zip")
     assert report.ok, report.reason
     skipped = sorted(m.name for m in report.members if m.kind == "skipped")
-    assert skipped == ["AUTORUN.INF", "README.TXT", "VIEWER/lib/dicom.dll",
-                       "VIEWER/viewer.exe", "index.html"]
+    assert skipped == [
+        "AUTORUN.INF",
+        "README.TXT",
+        "VIEWER/lib/dicom.dll",
+        "VIEWER/viewer.exe",
+        "index.html",
+    ]
     # The disc's index is kept with the images (records.checking drops the skipped).
     assert [m.name for m in report.members if m.kind == "dicomdir"] == ["DICOMDIR"]
 
@@ -418,14 +483,18 @@ def test_a_cd_zip_becomes_one_study_with_its_viewer_skipped(any_storage):
     assert summary["skipped"] == skipped
     (study,) = summary["studies"]
     assert (study["date"], study["description"]) == ("2024-01-31", "CT CHEST WITH CONTRAST")
-    assert [(s["number"], s["modality"], s["instances"], s["body_part"])
-            for s in study["series"]] == [(1, "CT", 3, "CHEST"), (2, "MR", 3, "CHEST")]
+    assert [
+        (s["number"], s["modality"], s["instances"], s["body_part"]) for s in study["series"]
+    ] == [(1, "CT", 3, "CHEST"), (2, "MR", 3, "CHEST")]
     # The middle instance by number, named as the ZIP names it, so it can be drawn.
     assert study["series"][0]["thumbnail_source"] == "DICOM/S0001/I0002"
     from records.storage_io import open_object
 
-    with open_object(any_storage, report.source) as handle, zipfile.ZipFile(handle) as archive, \
-            archive.open(study["series"][1]["thumbnail_source"]) as member:
+    with (
+        open_object(any_storage, report.source) as handle,
+        zipfile.ZipFile(handle) as archive,
+        archive.open(study["series"][1]["thumbnail_source"]) as member,
+    ):
         assert png_size(dicom_thumbnail(member))[0] > 0
 
 
@@ -446,10 +515,15 @@ def _dicomdir() -> bytes:
 
 
 def test_a_folders_files_become_one_study(local_storage):
-    files = {**samples.study_files(series=1, instances=4), "AUTORUN.INF": b"[autorun]\r\n",
-             "VIEWER/viewer.exe": samples.executable()}
-    reports = [verify(local_storage, data, f"MY CD/{name}", skip_viewer_files=True)
-               for name, data in files.items()]
+    files = {
+        **samples.study_files(series=1, instances=4),
+        "AUTORUN.INF": b"[autorun]\r\n",
+        "VIEWER/viewer.exe": samples.executable(),
+    }
+    reports = [
+        verify(local_storage, data, f"MY CD/{name}", skip_viewer_files=True)
+        for name, data in files.items()
+    ]
     assert all(r.ok for r in reports)
     assert [r.kind for r in reports[-2:]] == ["skipped", "skipped"]
     summary = summarise_study(reports)
@@ -474,11 +548,17 @@ def test_a_study_counts_an_instance_sent_twice_once(local_storage):
 def test_dicom_thumbnails_window_and_invert_monochrome1():
     import numpy as np
 
-    common = {"study": "1.2.3", "series": "1.2.3.1", "sop": "1.2.3.1.1", "instance": 1,
-              "series_number": 1}
+    common = {
+        "study": "1.2.3",
+        "series": "1.2.3.1",
+        "sop": "1.2.3.1.1",
+        "instance": 1,
+        "series_number": 1,
+    }
     plain = dicom_thumbnail(io.BytesIO(samples.dicom_instance(**common)))
-    inverted = dicom_thumbnail(io.BytesIO(samples.dicom_instance(**common,
-                                                                  photometric="MONOCHROME1")))
+    inverted = dicom_thumbnail(
+        io.BytesIO(samples.dicom_instance(**common, photometric="MONOCHROME1"))
+    )
     a = np.asarray(Image.open(io.BytesIO(plain)), dtype=np.int16)
     b = np.asarray(Image.open(io.BytesIO(inverted)), dtype=np.int16)
     assert a.shape == b.shape == (128, 128)
@@ -500,20 +580,23 @@ def test_dicom_thumbnails_apply_the_window():
 
 
 # --- Names ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("given", "expected"), [
-    ("report.pdf", "report.pdf"),
-    ("C:\\Users\\pat\\scan.pdf", "scan.pdf"),
-    ("../../etc/passwd", "passwd"),
-    ("invoice\u202efdp.exe", "invoicefdp.exe"),
-    ("a\u2066b\u2069c\u200f.pdf", "abc.pdf"),
-    ("tab\there\x00\x1b.pdf", "tabhere.pdf"),
-    ('what"is<this>?.pdf', "what_is_this__.pdf"),
-    ("  ..hidden.pdf. ", "hidden.pdf"),
-    ("", "file"),
-    ("\u202e", "file"),
-    ("CON.txt", "_CON.txt"),
-    ("Résumé médical.pdf", "Résumé médical.pdf"),
-])
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("report.pdf", "report.pdf"),
+        ("C:\\Users\\pat\\scan.pdf", "scan.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),
+        ("a\u2066b\u2069c\u200f.pdf", "abc.pdf"),
+        ("tab\there\x00\x1b.pdf", "tabhere.pdf"),
+        ('what"is<this>?.pdf', "what_is_this__.pdf"),
+        ("  ..hidden.pdf. ", "hidden.pdf"),
+        ("", "file"),
+        ("\u202e", "file"),
+        ("CON.txt", "_CON.txt"),
+        ("Résumé médical.pdf", "Résumé médical.pdf"),
+    ],
+)
 def test_it_cleans_file_names(given, expected):
     assert clean_filename(given) == expected
 
@@ -526,21 +609,36 @@ def test_it_trims_long_names_keeping_the_extension():
 def test_content_disposition_has_an_ascii_fallback_and_the_utf8_name():
     header = content_disposition('Résumé "final"\u202e.pdf', inline=False)
     assert header == (
-        "attachment; filename=\"Resume _final_.pdf\"; "
-        "filename*=UTF-8''R%C3%A9sum%C3%A9%20_final_.pdf")
+        'attachment; filename="Resume _final_.pdf"; '
+        "filename*=UTF-8''R%C3%A9sum%C3%A9%20_final_.pdf"
+    )
     assert content_disposition("scan.png", inline=True) == (
-        "inline; filename=\"scan.png\"; filename*=UTF-8''scan.png")
+        "inline; filename=\"scan.png\"; filename*=UTF-8''scan.png"
+    )
     assert content_disposition("检查报告.pdf", inline=False).startswith(
-        'attachment; filename="file.pdf"; filename*=UTF-8\'\'%E6%A3%80')
+        "attachment; filename=\"file.pdf\"; filename*=UTF-8''%E6%A3%80"
+    )
 
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("AUTORUN.INF", True), ("disc/Autorun.inf", True), ("VIEWER/viewer.exe", True),
-    ("Viewer/lib/qt.dll", True), ("DICOMDIR", False), ("README.TXT", True), ("index.html", True),
-    ("__MACOSX/._IM0001", True), ("jre/bin/java", True),
-    ("DICOM/S0001/I0001", False), ("IM000001.dcm", False), ("report.pdf", False),
-    ("notes.txt", False), ("photos/scan.jpg", False),
-])
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("AUTORUN.INF", True),
+        ("disc/Autorun.inf", True),
+        ("VIEWER/viewer.exe", True),
+        ("Viewer/lib/qt.dll", True),
+        ("DICOMDIR", False),
+        ("README.TXT", True),
+        ("index.html", True),
+        ("__MACOSX/._IM0001", True),
+        ("jre/bin/java", True),
+        ("DICOM/S0001/I0001", False),
+        ("IM000001.dcm", False),
+        ("report.pdf", False),
+        ("notes.txt", False),
+        ("photos/scan.jpg", False),
+    ],
+)
 def test_it_knows_cd_viewer_files(path, expected):
     assert is_viewer_file(path) is expected
 
@@ -603,8 +701,14 @@ def run_capped(path, what: str = "verify") -> dict:
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(path.parent), path.name, what],
-                          cwd=root, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path.parent), path.name, what],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["peak_mb"] < PEAK_MB, result
@@ -709,8 +813,7 @@ def test_a_header_of_many_large_elements_stops_being_read(local_storage):
     assert_rejected(verify(local_storage, out.getvalue(), "IM0008.dcm"), "dicom_invalid")
 
 
-def test_running_out_of_memory_refuses_the_file_and_the_worker_goes_on(local_storage,
-                                                                        monkeypatch):
+def test_running_out_of_memory_refuses_the_file_and_the_worker_goes_on(local_storage, monkeypatch):
     def greedy(*args):
         raise MemoryError
 

@@ -23,8 +23,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case(patient, coordinator, specialist):
-    return CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=specialist)
+    return CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=specialist,
+    )
 
 
 @pytest.fixture
@@ -38,10 +43,12 @@ def page(client, user, url):
 
 
 # --- The records page ------------------------------------------------------------------------
-def test_it_shows_the_patient_their_records_by_category_with_state_and_reason(client, patient, case,
-                                                                            record):
-    RecordFactory(case=case, category="labs", title="Blood count", state="rejected",
-                  reason="malware")
+def test_it_shows_the_patient_their_records_by_category_with_state_and_reason(
+    client, patient, case, record
+):
+    RecordFactory(
+        case=case, category="labs", title="Blood count", state="rejected", reason="malware"
+    )
     response = page(client, patient, reverse("records:case_records", args=[case.uuid]))
     html = response.content.decode()
     assert response.status_code == 200
@@ -65,10 +72,12 @@ def test_outsiders_get_404_for_the_page_the_record_and_its_download(client, case
     enrol_totp(other_specialist)
     other_coordinator = UserFactory(role="coordinator")  # not the case manager
     enrol_totp(other_coordinator)
-    urls = [reverse("records:case_records", args=[case.uuid]),
-            reverse("records:detail", args=[record.uuid]),
-            reverse("records:download", args=[record.uuid]),
-            reverse("records:thumbnail", args=[record.uuid])]
+    urls = [
+        reverse("records:case_records", args=[case.uuid]),
+        reverse("records:detail", args=[record.uuid]),
+        reverse("records:download", args=[record.uuid]),
+        reverse("records:thumbnail", args=[record.uuid]),
+    ]
     for person in (outsider, other_specialist, other_coordinator):
         for url in urls:
             assert page(client, person, url).status_code == 404, (person.role, url)
@@ -77,9 +86,13 @@ def test_outsiders_get_404_for_the_page_the_record_and_its_download(client, case
 
 def test_a_specialist_sees_only_checked_records(client, specialist, case, record):
     waiting = RecordFactory(case=case, state="scanning", title="Still being checked")
-    html = page(client, specialist, reverse("records:case_records", args=[case.uuid])).content.decode()
+    html = page(
+        client, specialist, reverse("records:case_records", args=[case.uuid])
+    ).content.decode()
     assert record.title in html and waiting.title not in html
-    assert page(client, specialist, reverse("records:detail", args=[waiting.uuid])).status_code == 404
+    assert (
+        page(client, specialist, reverse("records:detail", args=[waiting.uuid])).status_code == 404
+    )
 
 
 def test_the_patient_sees_who_looked_at_each_record(client, patient, specialist, case, record):
@@ -109,8 +122,12 @@ def test_a_local_download_is_streamed_with_a_safe_name_after_logging(client, spe
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Disposition"].startswith("attachment;")
     assert "filename*=UTF-8''biopsy%20%281%29.pdf" in response["Content-Disposition"]
-    assert AccessLog.objects.filter(actor=specialist, kind="download",
-                                    object_id=str(record.pk)).count() == 1
+    assert (
+        AccessLog.objects.filter(
+            actor=specialist, kind="download", object_id=str(record.pk)
+        ).count()
+        == 1
+    )
 
 
 def test_open_shows_a_pdf_inline(client, patient, record):
@@ -118,8 +135,9 @@ def test_open_shows_a_pdf_inline(client, patient, record):
     assert response["Content-Disposition"].startswith("inline;")
 
 
-def test_an_s3_download_is_a_minute_long_presigned_get(client, specialist, case, s3_storage,
-                                                      s3_server):
+def test_an_s3_download_is_a_minute_long_presigned_get(
+    client, specialist, case, s3_storage, s3_server
+):
     record = RecordFactory(case=case, file__name="scan “1”.pdf")
     response = page(client, specialist, reverse("records:download", args=[record.uuid]))
     assert response.status_code == 302
@@ -141,9 +159,16 @@ def post_json(client, url, data):
 
 def test_the_slots_endpoint_answers_with_keys_and_urls(client, patient, case):
     client.force_login(patient)
-    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
-        "category": "labs", "title": "Blood count", "service_date": "2026-09-01",
-        "files": [{"client_id": "u1", "name": "cbc.png", "size": 2048, "type": "image/png"}]})
+    response = post_json(
+        client,
+        reverse("records:slots", args=[case.uuid]),
+        {
+            "category": "labs",
+            "title": "Blood count",
+            "service_date": "2026-09-01",
+            "files": [{"client_id": "u1", "name": "cbc.png", "size": 2048, "type": "image/png"}],
+        },
+    )
     assert response.status_code == 201
     data = response.json()
     record = Record.objects.get(uuid=data["record"])
@@ -155,8 +180,11 @@ def test_the_slots_endpoint_answers_with_keys_and_urls(client, patient, case):
 
 def test_the_slots_endpoint_explains_bad_input(client, patient, case):
     client.force_login(patient)
-    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
-        "category": "labs", "title": "", "service_date": "2026-02-30", "files": []})
+    response = post_json(
+        client,
+        reverse("records:slots", args=[case.uuid]),
+        {"category": "labs", "title": "", "service_date": "2026-02-30", "files": []},
+    )
     assert response.status_code == 400
     assert "real date" in response.json()["errors"]["service_date"][0]
 
@@ -164,27 +192,45 @@ def test_the_slots_endpoint_explains_bad_input(client, patient, case):
 def test_the_slots_endpoint_is_rate_limited(client, patient, case, settings):
     settings.RECORDS_SLOTS_PER_HOUR = 2
     client.force_login(patient)
-    body = {"category": "labs", "title": "x",
-            "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}]}
-    codes = [post_json(client, reverse("records:slots", args=[case.uuid]), body).status_code
-             for _ in range(3)]
+    body = {
+        "category": "labs",
+        "title": "x",
+        "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}],
+    }
+    codes = [
+        post_json(client, reverse("records:slots", args=[case.uuid]), body).status_code
+        for _ in range(3)
+    ]
     assert codes == [201, 201, 429]
 
 
 def test_uploading_to_another_patients_case_is_a_404(client, outsider, case):
     client.force_login(outsider)
-    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
-        "category": "labs", "title": "x",
-        "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}]})
+    response = post_json(
+        client,
+        reverse("records:slots", args=[case.uuid]),
+        {
+            "category": "labs",
+            "title": "x",
+            "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}],
+        },
+    )
     assert response.status_code == 404
 
 
 def test_a_whole_local_upload_through_the_endpoints(client, patient, case):
     client.force_login(patient)
-    made = post_json(client, reverse("records:slots", args=[case.uuid]), {
-        "category": "pathology", "title": "Biopsy",
-        "files": [{"client_id": "u1", "name": "b.pdf", "size": len(PDF), "type": "application/pdf"}],
-    }).json()
+    made = post_json(
+        client,
+        reverse("records:slots", args=[case.uuid]),
+        {
+            "category": "pathology",
+            "title": "Biopsy",
+            "files": [
+                {"client_id": "u1", "name": "b.pdf", "size": len(PDF), "type": "application/pdf"}
+            ],
+        },
+    ).json()
     file = made["files"][0]
     signed = post_json(client, file["sign_url"], {"method": "PUT", "key": file["key"]}).json()
     uploaded = client.generic("PUT", signed["url"], PDF, content_type="application/pdf")
@@ -205,8 +251,9 @@ def test_confirm_while_storage_is_down_is_a_503_with_a_calm_message(client, pati
     assert "Your files are safe" in response.json()["message"]
 
 
-def test_the_upload_page_lets_the_browser_reach_the_bucket_only(client, patient, case, s3_storage,
-                                                              s3_server):
+def test_the_upload_page_lets_the_browser_reach_the_bucket_only(
+    client, patient, case, s3_storage, s3_server
+):
     response = page(client, patient, reverse("records:case_records", args=[case.uuid]))
     policy = response["Content-Security-Policy"]
     connect = next(d for d in policy.split(";") if d.strip().startswith("connect-src"))
@@ -217,24 +264,31 @@ def test_the_upload_page_lets_the_browser_reach_the_bucket_only(client, patient,
 
 # --- Record requests from the page ---------------------------------------------------------------
 def test_the_case_manager_asks_from_the_records_page(client, coordinator, patient):
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.TRIAGE,
-                       case_manager=coordinator)
+    case = CaseFactory(
+        owner=patient, submitted=True, status=CaseStatus.TRIAGE, case_manager=coordinator
+    )
     client.force_login(coordinator)
-    response = client.post(reverse("records:request_create", args=[case.uuid]),
-                           {"note": "Your biopsy pathology report from March", "category": ""})
+    response = client.post(
+        reverse("records:request_create", args=[case.uuid]),
+        {"note": "Your biopsy pathology report from March", "category": ""},
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.AWAITING_RECORDS
-    html = page(client, patient, reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    html = page(
+        client, patient, reverse("requests_app:case_detail", args=[case.uuid])
+    ).content.decode()
     assert "Your biopsy pathology report from March" in html
 
 
 def test_an_empty_request_keeps_the_form_with_its_error(client, coordinator, patient):
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.TRIAGE,
-                       case_manager=coordinator)
+    case = CaseFactory(
+        owner=patient, submitted=True, status=CaseStatus.TRIAGE, case_manager=coordinator
+    )
     client.force_login(coordinator)
-    response = client.post(reverse("records:request_create", args=[case.uuid]),
-                           {"note": "", "category": "labs"})
+    response = client.post(
+        reverse("records:request_create", args=[case.uuid]), {"note": "", "category": "labs"}
+    )
     assert response.status_code == 400
     assert "Say what is needed" in response.content.decode()
 
@@ -244,15 +298,19 @@ def test_the_patient_deletes_from_the_record_page(client, patient, case):
     case.save()
     record = RecordFactory(case=case)
     client.force_login(patient)
-    assert "Delete this record" in client.get(reverse("records:detail", args=[record.uuid])).content.decode()
+    assert (
+        "Delete this record"
+        in client.get(reverse("records:detail", args=[record.uuid])).content.decode()
+    )
     response = client.post(reverse("records:delete", args=[record.uuid]))
     assert response.status_code == 302
     assert not Record.objects.filter(pk=record.pk).exists()
 
 
 def test_a_withdrawn_request_is_gone_from_the_patients_next_step(client, coordinator, patient):
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.AWAITING_RECORDS,
-                       case_manager=coordinator)
+    case = CaseFactory(
+        owner=patient, submitted=True, status=CaseStatus.AWAITING_RECORDS, case_manager=coordinator
+    )
     asked = RecordRequestFactory(case=case, requested_by=coordinator, note="The CT from June")
     client.force_login(coordinator)
     client.post(reverse("records:request_cancel", args=[asked.uuid]))
@@ -272,22 +330,30 @@ def test_thumbnails_are_served_to_those_who_see_the_record(client, patient, spec
 
 
 # --- The page's own refresh ------------------------------------------------------------------
-def test_the_state_endpoint_says_how_each_record_stands_without_titles(client, patient, case,
-                                                                       record):
+def test_the_state_endpoint_says_how_each_record_stands_without_titles(
+    client, patient, case, record
+):
     checking = RecordFactory(case=case, state="scanning", title="Still being checked")
-    refused = RecordFactory(case=case, state="rejected", reason="malware", title="Bad one",
-                            uploaded_by=patient)
+    refused = RecordFactory(
+        case=case, state="rejected", reason="malware", title="Bad one", uploaded_by=patient
+    )
     response = page(client, patient, reverse("records:states", args=[case.uuid]))
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     data = response.json()
     states = {row["id"]: row for row in data["records"]}
     assert states[str(record.uuid)]["state"] == "verified" and states[str(record.uuid)]["final"]
     assert states[str(checking.uuid)] == {
-        "id": str(checking.uuid), "state": "scanning", "label": "Being checked", "final": False,
-        "reason": "", "dismiss_url": ""}
+        "id": str(checking.uuid),
+        "state": "scanning",
+        "label": "Being checked",
+        "final": False,
+        "reason": "",
+        "dismiss_url": "",
+    }
     assert "virus" in states[str(refused.uuid)]["reason"]
-    assert states[str(refused.uuid)]["dismiss_url"] == reverse("records:dismiss",
-                                                               args=[refused.uuid])
+    assert states[str(refused.uuid)]["dismiss_url"] == reverse(
+        "records:dismiss", args=[refused.uuid]
+    )
     assert data["final"] is False
     assert "Still being checked" not in response.content.decode()
     assert "Bad one" not in response.content.decode()
@@ -297,7 +363,8 @@ def test_the_state_endpoint_says_how_each_record_stands_without_titles(client, p
 
 
 def test_the_state_endpoint_is_the_pages_rule_and_writes_no_access_row(
-        client, case, record, outsider, coordinator, specialist):
+    client, case, record, outsider, coordinator, specialist
+):
     from tests.accounts.factories import UserFactory, enrol_totp
 
     other_coordinator = UserFactory(role="coordinator")
@@ -313,8 +380,9 @@ def test_the_state_endpoint_is_the_pages_rule_and_writes_no_access_row(
     assert client.get(url).status_code == 302
 
 
-def test_the_page_refreshes_itself_only_while_something_is_being_checked(client, patient, case,
-                                                                         record):
+def test_the_page_refreshes_itself_only_while_something_is_being_checked(
+    client, patient, case, record
+):
     url = reverse("records:case_records", args=[case.uuid])
     html = page(client, patient, url).content.decode()
     assert 'data-checking="false"' in html and "js/records-status.js" in html
@@ -324,7 +392,8 @@ def test_the_page_refreshes_itself_only_while_something_is_being_checked(client,
 
 # --- Dismissing a refused record ----------------------------------------------------------------
 def test_the_patient_removes_a_refused_record_from_the_list_and_the_audit_keeps_it(
-        client, patient, coordinator, case):
+    client, patient, coordinator, case
+):
     from secondop.audit.models import AuditEvent
 
     refused = RecordFactory(case=case, state="rejected", reason="malware", title="Infected scan")
@@ -348,7 +417,8 @@ def test_the_patient_removes_a_refused_record_from_the_list_and_the_audit_keeps_
 
 
 def test_only_a_refused_record_can_be_removed_and_only_by_its_patient_or_sender(
-        client, patient, coordinator, specialist, outsider, case, record):
+    client, patient, coordinator, specialist, outsider, case, record
+):
     response = page(client, patient, reverse("records:detail", args=[record.uuid]))
     assert "Remove it from the list" not in response.content.decode()
     client.force_login(patient)
@@ -366,8 +436,14 @@ def test_only_a_refused_record_can_be_removed_and_only_by_its_patient_or_sender(
 
 # --- What a name claims and what a file is ------------------------------------------------------
 def test_a_name_that_lies_about_the_type_is_shown_with_the_truth_in_words(client, patient, case):
-    refused = RecordFactory(case=case, state="rejected", reason="mismatch", title="Lab report",
-                            mime="application/x-dosexec", file__name="report.pdf")
+    refused = RecordFactory(
+        case=case,
+        state="rejected",
+        reason="mismatch",
+        title="Lab report",
+        mime="application/x-dosexec",
+        file__name="report.pdf",
+    )
     named_jpg = RecordFactory(case=case, title="Photo", mime="image/png", file__name="photo.jpg")
     html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
     assert "Named “.pdf”, but it is really a Windows program." in html
@@ -376,15 +452,19 @@ def test_a_name_that_lies_about_the_type_is_shown_with_the_truth_in_words(client
     assert "Named “.pdf”, but it is really a Windows program." in detail
     states = page(client, patient, reverse("records:states", args=[case.uuid])).json()["records"]
     assert next(r for r in states if r["id"] == str(refused.uuid))["reason"].startswith(
-        "Named “.pdf”, but it is really a Windows program.")
-    detail = page(client, patient, reverse("records:detail", args=[named_jpg.uuid])).content.decode()
+        "Named “.pdf”, but it is really a Windows program."
+    )
+    detail = page(
+        client, patient, reverse("records:detail", args=[named_jpg.uuid])
+    ).content.decode()
     # The MIME type only under "Technical details", folded, for those who ask.
     assert "A PNG picture" in detail and "image/png" not in detail.split("Technical details")[0]
 
 
 # --- One look, one row --------------------------------------------------------------------------
-def test_a_pdf_opened_in_a_tab_is_one_row_however_many_ranges_the_viewer_asks(client, specialist,
-                                                                              record):
+def test_a_pdf_opened_in_a_tab_is_one_row_however_many_ranges_the_viewer_asks(
+    client, specialist, record
+):
     client.force_login(specialist)
     url = reverse("records:download", args=[record.uuid]) + "?open=1"
     assert client.get(url).status_code == 200
@@ -393,16 +473,20 @@ def test_a_pdf_opened_in_a_tab_is_one_row_however_many_ranges_the_viewer_asks(cl
     rows = AccessLog.objects.filter(actor=specialist)
     assert sorted((row.object_type, row.kind, row.path) for row in rows) == [
         ("records.record", "download", reverse("records:download", args=[record.uuid])),
-        ("requests_app.case", "view", reverse("records:download", args=[record.uuid]))]
+        ("requests_app.case", "view", reverse("records:download", args=[record.uuid])),
+    ]
     # A Range request with nothing logged before it is logged.
     other = RecordFactory(case=record.case)
     client.get(reverse("records:download", args=[other.uuid]), HTTP_RANGE="bytes=0-")
-    assert AccessLog.objects.filter(actor=specialist, kind="download",
-                                    object_id=str(other.pk)).count() == 1
+    assert (
+        AccessLog.objects.filter(actor=specialist, kind="download", object_id=str(other.pk)).count()
+        == 1
+    )
 
 
 def test_a_staff_thumbnail_read_is_a_row_for_its_record_with_path_and_address(
-        client, patient, coordinator, case, record):
+    client, patient, coordinator, case, record
+):
     record.thumbnail_key = f"{record.prefix}thumbs/x.png"
     record.save()
     default_storage.save(record.thumbnail_key, ContentFile(b"\x89PNG\r\n\x1a\n"))
@@ -412,18 +496,26 @@ def test_a_staff_thumbnail_read_is_a_row_for_its_record_with_path_and_address(
         assert client.get(url, REMOTE_ADDR="203.0.113.9").status_code == 200
     rows = AccessLog.objects.filter(actor=coordinator)
     assert [(r.object_type, r.object_id, r.path, r.ip_address) for r in rows] == [
-        ("records.record", str(record.pk), url, "203.0.113.9")]
+        ("records.record", str(record.pk), url, "203.0.113.9")
+    ]
     html = page(client, patient, reverse("records:case_records", args=[case.uuid])).content.decode()
     assert f"{coordinator.full_name} (Coordinator), saw its preview" in html
 
 
-def test_an_oversized_upload_request_is_a_message_not_an_error_page(client, patient, case,
-                                                                    settings):
+def test_an_oversized_upload_request_is_a_message_not_an_error_page(
+    client, patient, case, settings
+):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     client.force_login(patient)
-    response = post_json(client, reverse("records:slots", args=[case.uuid]), {
-        "category": "labs", "title": "é" * 2000,
-        "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}]})
+    response = post_json(
+        client,
+        reverse("records:slots", args=[case.uuid]),
+        {
+            "category": "labs",
+            "title": "é" * 2000,
+            "files": [{"client_id": "u", "name": "a.png", "size": 10, "type": "image/png"}],
+        },
+    )
     assert response.status_code == 400
     assert "A title can be at most 200 characters" in response.json()["message"]
     assert not Record.objects.filter(case=case).exists()
@@ -431,40 +523,85 @@ def test_an_oversized_upload_request_is_a_message_not_an_error_page(client, pati
 
 # --- Imaging from a ZIP, viewer software, records not scanned -----------------------------
 ZIPPED_CD = {
-    "studies": [{"study_uid": "1.2.3", "date": "2024-01-31", "description": "CT CHEST",
-                 "modalities": ["CT", "MR"],
-                 "series": [{"series_uid": "1.2.3.1", "modality": "CT", "body_part": "CHEST",
-                             "description": "", "number": 1, "instances": 2},
-                            {"series_uid": "1.2.3.2", "modality": "MR", "body_part": "CHEST",
-                             "description": "", "number": 2, "instances": 2}]}],
-    "series_count": 2, "instance_count": 4, "modalities": ["CT", "MR"],
+    "studies": [
+        {
+            "study_uid": "1.2.3",
+            "date": "2024-01-31",
+            "description": "CT CHEST",
+            "modalities": ["CT", "MR"],
+            "series": [
+                {
+                    "series_uid": "1.2.3.1",
+                    "modality": "CT",
+                    "body_part": "CHEST",
+                    "description": "",
+                    "number": 1,
+                    "instances": 2,
+                },
+                {
+                    "series_uid": "1.2.3.2",
+                    "modality": "MR",
+                    "body_part": "CHEST",
+                    "description": "",
+                    "number": 2,
+                    "instances": 2,
+                },
+            ],
+        }
+    ],
+    "series_count": 2,
+    "instance_count": 4,
+    "modalities": ["CT", "MR"],
     "skipped": ["AUTORUN.INF", "VIEWER/viewer.exe"],
 }
 
 
 def test_a_zipped_cd_shows_its_modalities_like_a_folder(client, patient, coordinator, case):
-    RecordFactory(case=case, category="imaging", title="CT disc", is_study=False,
-                  mime="application/zip", study=ZIPPED_CD, file__name="CD.zip")
-    RecordFactory(case=case, category="imaging", title="MR folder", is_study=True,
-                  study={**ZIPPED_CD, "skipped": []}, file__name="CD/IM1")
+    RecordFactory(
+        case=case,
+        category="imaging",
+        title="CT disc",
+        is_study=False,
+        mime="application/zip",
+        study=ZIPPED_CD,
+        file__name="CD.zip",
+    )
+    RecordFactory(
+        case=case,
+        category="imaging",
+        title="MR folder",
+        is_study=True,
+        study={**ZIPPED_CD, "skipped": []},
+        file__name="CD/IM1",
+    )
     url = reverse("records:case_records", args=[case.uuid])
     for person in (patient, coordinator):
         html = page(client, person, url).content.decode()
         assert html.count("CT, MR · 2 series, 4 images") == 2
-        assert html.count("The viewer program on your CD was not kept: we show the images "
-                          "ourselves.") == 1
+        assert (
+            html.count("The viewer program on your CD was not kept: we show the images ourselves.")
+            == 1
+        )
 
 
 def test_the_record_page_says_the_viewer_was_not_kept(client, patient, case):
-    record = RecordFactory(case=case, category="imaging", title="CT disc", is_study=False,
-                           mime="application/zip", study=ZIPPED_CD, file__name="CD.zip")
+    record = RecordFactory(
+        case=case,
+        category="imaging",
+        title="CT disc",
+        is_study=False,
+        mime="application/zip",
+        study=ZIPPED_CD,
+        file__name="CD.zip",
+    )
     html = page(client, patient, reverse("records:detail", args=[record.uuid])).content.decode()
     assert "The viewer program on your CD was not kept: we show the images ourselves." in html
     assert "Kind of scan" in html and "CT, MR" in html
 
 
-def test_a_record_checked_without_a_scanner_says_so_to_everyone(client, patient, coordinator,
-                                                                specialist, case, settings):
+def test_a_record_checked_without_a_scanner_says_so_to_everyone(
+    client, patient, coordinator, specialist, case, settings
+):
     settings.CLAMD_ADDRESS = ""
     record = RecordFactory(case=case, title="Scanned letter", virus_scan_skipped=True)
     for person in (patient, coordinator, specialist):
@@ -486,20 +623,23 @@ def test_with_a_scanner_nothing_says_otherwise(client, patient, case, record, se
 def test_the_case_pages_panel_counts_records_not_checked_for_viruses(client, patient, case):
     RecordFactory(case=case, title="Scanned letter", virus_scan_skipped=True)
     RecordFactory(case=case, title="Blood count")
-    html = page(client, patient, reverse("requests_app:case_detail", args=[case.uuid])
-                ).content.decode()
+    html = page(
+        client, patient, reverse("requests_app:case_detail", args=[case.uuid])
+    ).content.decode()
     assert "2 records checked and ready (1 not checked for viruses)" in html
 
 
 # --- What the page says about keeping the files ---------------------------------------------
-def test_the_records_page_states_the_retention_policy(client, patient, coordinator, case, record,
-                                                       settings):
+def test_the_records_page_states_the_retention_policy(
+    client, patient, coordinator, case, record, settings
+):
     settings.RECORDS_KEEP_DAYS_AFTER_END = 90
     settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE = 30
     url = reverse("records:case_records", args=[case.uuid])
     html = page(client, patient, url).content.decode()
-    assert "We keep the files sent for a request until 90 days after it is closed or withdrawn" \
-        in html
+    assert (
+        "We keep the files sent for a request until 90 days after it is closed or withdrawn" in html
+    )
     assert "signed report" in html and "for 30 days" in html
     case.status, case.closed_at = CaseStatus.CLOSED, timezone.now()
     case.save()

@@ -38,7 +38,9 @@ COMPLETE = {
 
 def profile_for(specialist) -> SpecialistProfile:
     profile, created = SpecialistProfile.objects.get_or_create(
-        user=specialist, defaults={"title": "MD, PhD", "institution": "Lakeside University Hospital"})
+        user=specialist,
+        defaults={"title": "MD, PhD", "institution": "Lakeside University Hospital"},
+    )
     if created:
         profile.specialties.add(Specialty.objects.get(slug="oncology"))
     return profile
@@ -47,11 +49,18 @@ def profile_for(specialist) -> SpecialistProfile:
 def assigned_case(patient, coordinator, specialist, **kwargs):
     """A case in review with its case manager, its specialist, two questions and a
     checked record."""
-    case = CaseFactory(owner=patient, submitted=True, status=CaseStatus.IN_REVIEW,
-                       case_manager=coordinator, specialist=specialist, **kwargs)
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=CaseStatus.IN_REVIEW,
+        case_manager=coordinator,
+        specialist=specialist,
+        **kwargs,
+    )
     CaseQuestion.objects.create(case=case, position=2, text="Should anything be done first?")
-    RecordFactory(case=case, title="Core biopsy, left breast",
-                  service_date=datetime.date(2026, 9, 30))
+    RecordFactory(
+        case=case, title="Core biopsy, left breast", service_date=datetime.date(2026, 9, 30)
+    )
     profile_for(specialist)
     return case
 
@@ -85,10 +94,19 @@ def released_version(case, *, author, released_by) -> ReportVersion:
     report, _created = Report.objects.get_or_create(case=case)
     now = timezone.now()
     version = ReportVersion(
-        report=report, number=1, author=author, status="released",
-        diagnosis_opinion="agrees", treatment_opinion="agrees", summary="Reviewed.",
-        signed_at=now, signer_name=author.full_name, verification_code=codes.new_code(),
-        released_at=now, released_by=released_by)
+        report=report,
+        number=1,
+        author=author,
+        status="released",
+        diagnosis_opinion="agrees",
+        treatment_opinion="agrees",
+        summary="Reviewed.",
+        signed_at=now,
+        signer_name=author.full_name,
+        verification_code=codes.new_code(),
+        released_at=now,
+        released_by=released_by,
+    )
     version.pdf_key = services.pdf_key(version)
     storage.save_bytes(version.pdf_key, PDF, "application/pdf")
     version.pdf_sha256, version.pdf_size = hashlib.sha256(PDF).hexdigest(), len(PDF)

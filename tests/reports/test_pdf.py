@@ -28,25 +28,45 @@ def pdf_text(data: bytes) -> list[str]:
 
 
 def test_the_stored_pdf_is_a_real_pdf_with_the_opinions_and_every_answer(case, specialist):
-    Icd10Code.objects.get_or_create(code="C50.912", defaults={
-        "title": "Malignant neoplasm of unspecified site of left female breast",
-        "search_text": "c50.912 malignant neoplasm"})
+    Icd10Code.objects.get_or_create(
+        code="C50.912",
+        defaults={
+            "title": "Malignant neoplasm of unspecified site of left female breast",
+            "search_text": "c50.912 malignant neoplasm",
+        },
+    )
     version = sign(case, specialist, icd10=Icd10Code.objects.get(code="C50.912"))
     data = default_storage.open(version.pdf_key).read()
     assert data.startswith(b"%PDF-") and len(data) == version.pdf_size
     pages = pdf_text(data)
     text = " ".join(pages)
-    for expected in ("Second-opinion report", "Pat Patient", "17 May 1970", case.reference,
-                     "Dr. Spec, MD, PhD", "Medical Oncology", "Lakeside University Hospital",
-                     "Agrees, with a refinement", "Suggests changes to the plan",
-                     "Invasive ductal carcinoma, left breast, stage IA", "C50.912",
-                     "Is surgery my only option?", ANSWER_1,
-                     "Should anything be done first?", ANSWER_2,
-                     "Core biopsy, left breast", "Electronically signed by Dr. Spec"):
+    for expected in (
+        "Second-opinion report",
+        "Pat Patient",
+        "17 May 1970",
+        case.reference,
+        "Dr. Spec, MD, PhD",
+        "Medical Oncology",
+        "Lakeside University Hospital",
+        "Agrees, with a refinement",
+        "Suggests changes to the plan",
+        "Invasive ductal carcinoma, left breast, stage IA",
+        "C50.912",
+        "Is surgery my only option?",
+        ANSWER_1,
+        "Should anything be done first?",
+        ANSWER_2,
+        "Core biopsy, left breast",
+        "Electronically signed by Dr. Spec",
+    ):
         assert expected in text, expected
     # The answers come in the patient's order, each after its question.
-    assert text.index("Is surgery my only option?") < text.index(ANSWER_1) < text.index(
-        "Should anything be done first?") < text.index(ANSWER_2)
+    assert (
+        text.index("Is surgery my only option?")
+        < text.index(ANSWER_1)
+        < text.index("Should anything be done first?")
+        < text.index(ANSWER_2)
+    )
     # Every page carries the code, the check page's address and its number.
     code = codes.grouped(version.verification_code)
     for number, page in enumerate(pages, start=1):
@@ -59,8 +79,9 @@ def test_what_was_typed_is_text_and_nothing_is_fetched(case, specialist, tmp_pat
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET")
     typed = f'<img src="file://{secret}"> <link rel=stylesheet href="file://{secret}"> & <b>x</b>'
-    version = sign(case, specialist, text={"summary": typed, "diagnosis": "Fibroadenoma"},
-                   render=False)
+    version = sign(
+        case, specialist, text={"summary": typed, "diagnosis": "Fibroadenoma"}, render=False
+    )
     version.refresh_from_db()
     data = pdf.render_version(version)
     text = " ".join(pdf_text(data))

@@ -41,7 +41,8 @@ def test_it_starts_the_draft_on_the_first_save_with_the_questions_and_records(ca
     assert draft.number == 1 and draft.status == "draft"
     assert [(a.position, a.question_text, a.answer) for a in draft.answers.all()] == [
         (1, "Is surgery my only option?", ANSWER_1),
-        (2, "Should anything be done first?", ANSWER_2)]
+        (2, "Should anything be done first?", ANSWER_2),
+    ]
     assert [r.title for r in draft.reviewed.all()] == ["Core biopsy, left breast"]
     assert AuditEvent.objects.filter(action="reports.version.started").count() == 1
 
@@ -59,11 +60,16 @@ def test_saving_again_changes_the_same_draft(case, specialist):
 def test_only_checked_records_of_the_case_can_be_ticked(case, specialist):
     waiting = RecordFactory(case=case, state="scanning")
     elsewhere = RecordFactory()
-    draft = write_draft(case, specialist,
-                        records=[str(waiting.uuid), str(elsewhere.uuid),
-                                 *[str(r.uuid) for r in case.records.filter(state="verified")]])
-    assert [r.record_id for r in draft.reviewed.all()] == [
-        case.records.get(state="verified").pk]
+    draft = write_draft(
+        case,
+        specialist,
+        records=[
+            str(waiting.uuid),
+            str(elsewhere.uuid),
+            *[str(r.uuid) for r in case.records.filter(state="verified")],
+        ],
+    )
+    assert [r.record_id for r in draft.reviewed.all()] == [case.records.get(state="verified").pk]
 
 
 def test_the_attached_pdf_must_be_the_specialists_own_report(case, specialist):
@@ -85,8 +91,9 @@ def test_only_the_assigned_specialist_writes(case, coordinator, patient, outside
 
 
 # --- Signing ---------------------------------------------------------------------------------------
-def test_signing_locks_the_version_names_the_signer_and_sends_the_case_on(case, specialist,
-                                                                       django_capture_on_commit_callbacks):
+def test_signing_locks_the_version_names_the_signer_and_sends_the_case_on(
+    case, specialist, django_capture_on_commit_callbacks
+):
     write_draft(case, specialist)
     with django_capture_on_commit_callbacks(execute=True):
         version = services.report_sign(actor=specialist, case_ref=case.uuid)
@@ -113,16 +120,29 @@ def test_a_signed_version_cannot_be_edited(case, specialist):
         services.report_sign(actor=specialist, case_ref=case.uuid)
 
 
-@pytest.mark.parametrize(("overrides", "field", "words"), [
-    ({"diagnosis_opinion": ""}, "diagnosis_opinion", "opinion on the diagnosis"),
-    ({"treatment_opinion": ""}, "treatment_opinion", "opinion on the treatment plan"),
-    ({"text": {"diagnosis": ""}, "diagnosis_opinion": "different"}, "diagnosis",
-     "“A different diagnosis”"),
-    ({"text": {"diagnosis": ""}, "diagnosis_opinion": "refined"}, "diagnosis",
-     "“Agrees, with a refinement”"),
-    ({"answers": {1: ANSWER_1, 2: "  "}}, "answer_2", "question 2: “Should anything be done first?”"),
-    ({"records": []}, "records", "at least one record"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "words"),
+    [
+        ({"diagnosis_opinion": ""}, "diagnosis_opinion", "opinion on the diagnosis"),
+        ({"treatment_opinion": ""}, "treatment_opinion", "opinion on the treatment plan"),
+        (
+            {"text": {"diagnosis": ""}, "diagnosis_opinion": "different"},
+            "diagnosis",
+            "“A different diagnosis”",
+        ),
+        (
+            {"text": {"diagnosis": ""}, "diagnosis_opinion": "refined"},
+            "diagnosis",
+            "“Agrees, with a refinement”",
+        ),
+        (
+            {"answers": {1: ANSWER_1, 2: "  "}},
+            "answer_2",
+            "question 2: “Should anything be done first?”",
+        ),
+        ({"records": []}, "records", "at least one record"),
+    ],
+)
 def test_signing_says_what_is_missing(case, specialist, overrides, field, words):
     write_draft(case, specialist, **overrides)
     with pytest.raises(services.ReportError) as refused:
@@ -157,11 +177,15 @@ def test_nothing_is_released_before_its_pdf_is_stored(case, specialist, coordina
     assert services.report_release(actor=coordinator, version_ref=version.uuid).status == "released"
 
 
-def test_return_sends_it_back_with_a_comment_the_patient_does_not_read(case, specialist,
-                                                                      coordinator, patient):
+def test_return_sends_it_back_with_a_comment_the_patient_does_not_read(
+    case, specialist, coordinator, patient
+):
     version = sign(case, specialist)
-    services.report_return(actor=coordinator, version_ref=version.uuid,
-                           comment="Please explain the staging in plain words.")
+    services.report_return(
+        actor=coordinator,
+        version_ref=version.uuid,
+        comment="Please explain the staging in plain words.",
+    )
     version.refresh_from_db()
     case.refresh_from_db()
     assert version.status == "returned" and version.return_comment.startswith("Please explain")
@@ -171,7 +195,10 @@ def test_return_sends_it_back_with_a_comment_the_patient_does_not_read(case, spe
     assert list(draft.answers.values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2]
     assert Notification.objects.filter(recipient=specialist, kind="report_returned").exists()
     # The comment is for the specialist: the patient's timeline has no reason.
-    assert CaseEvent.objects.get(case=case, new_status="in_review", old_status="report_ready").reason == ""
+    assert (
+        CaseEvent.objects.get(case=case, new_status="in_review", old_status="report_ready").reason
+        == ""
+    )
     # Signing the new version sends it back to the case manager.
     version_2 = sign(case, specialist, text={**COMPLETE["text"], "summary": "Staging explained."})
     case.refresh_from_db()
@@ -195,15 +222,18 @@ def test_only_the_case_manager_reviews(case, specialist, coordinator, patient):
 
 # --- Amendments -------------------------------------------------------------------------------------------
 def test_an_amendment_keeps_the_old_version_and_marks_it_superseded_on_release(
-        case, specialist, coordinator, patient):
+    case, specialist, coordinator, patient
+):
     first = sign(case, specialist)
     release(case, coordinator)
-    draft = services.report_amend(actor=specialist, case_ref=case.uuid,
-                                  reason="The second biopsy's pathology arrived.")
+    draft = services.report_amend(
+        actor=specialist, case_ref=case.uuid, reason="The second biopsy's pathology arrived."
+    )
     assert draft.number == 2 and draft.amendment_reason.startswith("The second biopsy")
     assert draft.summary == first.summary
-    second = sign(case, specialist, text={**COMPLETE["text"],
-                                                "summary": "Updated with the second biopsy."})
+    second = sign(
+        case, specialist, text={**COMPLETE["text"], "summary": "Updated with the second biopsy."}
+    )
     first.refresh_from_db()
     assert first.superseded_at is None  # still the patient's report until the amendment is out
     Notification.objects.all().delete()
@@ -228,8 +258,9 @@ def test_amending_asks_for_a_reason_and_waits_for_a_signed_report(case, speciali
     # A second click returns the same draft.
     assert services.report_amend(actor=specialist, case_ref=case.uuid, reason="Typo").pk == draft.pk
     with pytest.raises(services.ReportError, match="newer version"):
-        services.report_release(actor=coordinator,
-                                version_ref=ReportVersion.objects.get(number=1).uuid)
+        services.report_release(
+            actor=coordinator, version_ref=ReportVersion.objects.get(number=1).uuid
+        )
 
 
 def test_an_amendment_signed_before_release_goes_to_the_case_manager(case, specialist, coordinator):
@@ -247,9 +278,11 @@ def test_an_amendment_signed_before_release_goes_to_the_case_manager(case, speci
 # --- The PDF task ------------------------------------------------------------------------------------
 def test_storage_down_at_render_retries_and_shows_nothing_half_done(case, specialist):
     version = sign(case, specialist, render=False)
-    with mock.patch("secondop.storage.save_bytes", side_effect=StorageUnavailable), \
-            mock.patch.object(tasks.report_render, "retry", side_effect=Retry) as retry, \
-            pytest.raises(Retry):
+    with (
+        mock.patch("secondop.storage.save_bytes", side_effect=StorageUnavailable),
+        mock.patch.object(tasks.report_render, "retry", side_effect=Retry) as retry,
+        pytest.raises(Retry),
+    ):
         tasks.report_render.run(version.pk)
     assert retry.call_args.kwargs["countdown"] == 30
     version.refresh_from_db()
@@ -258,7 +291,8 @@ def test_storage_down_at_render_retries_and_shows_nothing_half_done(case, specia
     with mock.patch("secondop.storage.save_bytes", side_effect=StorageUnavailable):
         assert tasks.report_render.apply(args=[version.pk]).get() == "later"
     ReportVersion.objects.filter(pk=version.pk).update(
-        signed_at=version.signed_at - datetime.timedelta(minutes=10))
+        signed_at=version.signed_at - datetime.timedelta(minutes=10)
+    )
     assert tasks.reports_sweep() == 1  # eager: rendered now that storage answers
     version.refresh_from_db()
     assert version.pdf_ready
@@ -273,8 +307,9 @@ class TestTheConsultationAskedForIsSettledBeforeSigning:
 
     @pytest.fixture
     def video_case(self, patient, coordinator, specialist):
-        return assigned_case(patient, coordinator, specialist, consultation_type="video",
-                             patient_state="NY")
+        return assigned_case(
+            patient, coordinator, specialist, consultation_type="video", patient_state="NY"
+        )
 
     def _slots(self, days=3):
         from tests.consultations.conftest import span
@@ -297,26 +332,34 @@ class TestTheConsultationAskedForIsSettledBeforeSigning:
     def test_signing_is_refused_while_times_wait_for_the_patient(self, video_case, specialist):
         from requests_app.consultations import services as consultations
 
-        consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
-                                           slots=self._slots())
+        consultations.consultation_propose(
+            actor=specialist, case_ref=video_case.uuid, slots=self._slots()
+        )
         self._refused(video_case, specialist, "still being arranged")
 
     def test_signing_is_refused_after_a_missed_one_until_it_is_closed_with_a_reason(
-            self, video_case, specialist, patient):
+        self, video_case, specialist, patient
+    ):
         from requests_app.consultations import services as consultations
         from tests.consultations.conftest import to_the_past
 
-        proposed = consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
-                                                      slots=self._slots())
-        consultations.consultation_book(actor=patient, ref=proposed.uuid,
-                                        slot_ref=proposed.slots.first().uuid)
+        proposed = consultations.consultation_propose(
+            actor=specialist, case_ref=video_case.uuid, slots=self._slots()
+        )
+        consultations.consultation_book(
+            actor=patient, ref=proposed.uuid, slot_ref=proposed.slots.first().uuid
+        )
         to_the_past(proposed)
-        consultations.consultation_record_outcome(actor=specialist, ref=proposed.uuid,
-                                                  outcome="missed")
+        consultations.consultation_record_outcome(
+            actor=specialist, ref=proposed.uuid, outcome="missed"
+        )
         self._refused(video_case, specialist, "did not take place")
 
-        consultations.consultation_cancel(actor=specialist, ref=proposed.uuid,
-                                          reason="We tried twice; the written opinion will do")
+        consultations.consultation_cancel(
+            actor=specialist,
+            ref=proposed.uuid,
+            reason="We tried twice; the written opinion will do",
+        )
         version = services.report_sign(actor=specialist, case_ref=video_case.uuid)
         assert version.status == "signed"
 
@@ -324,17 +367,20 @@ class TestTheConsultationAskedForIsSettledBeforeSigning:
         from requests_app.consultations import services as consultations
         from tests.consultations.conftest import to_the_past
 
-        proposed = consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
-                                                      slots=self._slots())
-        consultations.consultation_book(actor=patient, ref=proposed.uuid,
-                                        slot_ref=proposed.slots.first().uuid)
+        proposed = consultations.consultation_propose(
+            actor=specialist, case_ref=video_case.uuid, slots=self._slots()
+        )
+        consultations.consultation_book(
+            actor=patient, ref=proposed.uuid, slot_ref=proposed.slots.first().uuid
+        )
         write_draft(video_case, specialist)
         # Booked, the case is at "consultation": not signable until it is recorded.
         with pytest.raises(services.ReportError):
             services.report_sign(actor=specialist, case_ref=video_case.uuid)
         to_the_past(proposed)
-        consultations.consultation_record_outcome(actor=specialist, ref=proposed.uuid,
-                                                  outcome="held", notes="Examined by video.")
+        consultations.consultation_record_outcome(
+            actor=specialist, ref=proposed.uuid, outcome="held", notes="Examined by video."
+        )
         assert services.signing_problems(ReportVersion.objects.get()) == []
         assert services.report_sign(actor=specialist, case_ref=video_case.uuid).status == "signed"
 
@@ -348,10 +394,12 @@ class TestTheConsultationAskedForIsSettledBeforeSigning:
     def test_it_signs_once_cancelled_with_a_reason(self, video_case, specialist):
         from requests_app.consultations import services as consultations
 
-        proposed = consultations.consultation_propose(actor=specialist, case_ref=video_case.uuid,
-                                                      slots=self._slots())
-        consultations.consultation_cancel(actor=specialist, ref=proposed.uuid,
-                                          reason="The records answer every question asked")
+        proposed = consultations.consultation_propose(
+            actor=specialist, case_ref=video_case.uuid, slots=self._slots()
+        )
+        consultations.consultation_cancel(
+            actor=specialist, ref=proposed.uuid, reason="The records answer every question asked"
+        )
         write_draft(video_case, specialist)
         assert services.report_sign(actor=specialist, case_ref=video_case.uuid).status == "signed"
 

@@ -24,8 +24,9 @@ def version(patient, coordinator, specialist):
 
 
 def check(client, code: str, data: bytes):
-    return client.post(URL, {"code": code,
-                             "document": SimpleUploadedFile("report.pdf", data, "application/pdf")})
+    return client.post(
+        URL, {"code": code, "document": SimpleUploadedFile("report.pdf", data, "application/pdf")}
+    )
 
 
 def original(version) -> bytes:
@@ -33,8 +34,15 @@ def original(version) -> bytes:
 
 
 # What the page must never show: anything the report or the case says.
-CONTENT = ("Pat Patient", "Early-stage breast cancer", "Invasive ductal carcinoma",
-           "Agrees, with a refinement", ANSWER_1, "Is surgery my only option?", "SO-2026-")
+CONTENT = (
+    "Pat Patient",
+    "Early-stage breast cancer",
+    "Invasive ductal carcinoma",
+    "Agrees, with a refinement",
+    ANSWER_1,
+    "Is surgery my only option?",
+    "SO-2026-",
+)
 
 
 def test_it_is_at_the_public_address_for_anyone(client):
@@ -105,9 +113,14 @@ def test_it_is_rate_limited(client, version, settings):
 def test_a_body_over_the_limit_is_refused_without_being_read(client):
     """The body claims 30 MB; only a few bytes are there, and reading past them
     fails the test: the answer comes from Content-Length alone."""
-    body = b"--x\r\nContent-Disposition: form-data; name=\"code\"\r\n\r\n7KQ2M-XW9RB\r\n--x--\r\n"
-    response = client.generic("POST", URL, body, content_type="multipart/form-data; boundary=x",
-                              CONTENT_LENGTH=str(30 * 1024 * 1024))
+    body = b'--x\r\nContent-Disposition: form-data; name="code"\r\n\r\n7KQ2M-XW9RB\r\n--x--\r\n'
+    response = client.generic(
+        "POST",
+        URL,
+        body,
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(30 * 1024 * 1024),
+    )
     assert response.status_code == 413
     assert "The file is too large" in response.content.decode()
 
@@ -118,15 +131,20 @@ def test_the_rate_limit_comes_before_the_body(client, settings):
     for _ in range(views.VERIFY_PER_HOUR):
         client.post(URL, {"code": "x"})
     body = b"--x\r\n"
-    response = client.generic("POST", URL, body, content_type="multipart/form-data; boundary=x",
-                              CONTENT_LENGTH=str(1024))
+    response = client.generic(
+        "POST", URL, body, content_type="multipart/form-data; boundary=x", CONTENT_LENGTH=str(1024)
+    )
     assert response.status_code == 429
 
 
 def test_the_csrf_check_still_holds(version):
     from django.test import Client
 
-    response = Client(enforce_csrf_checks=True).post(URL, {
-        "code": version.verification_code,
-        "document": SimpleUploadedFile("report.pdf", original(version), "application/pdf")})
+    response = Client(enforce_csrf_checks=True).post(
+        URL,
+        {
+            "code": version.verification_code,
+            "document": SimpleUploadedFile("report.pdf", original(version), "application/pdf"),
+        },
+    )
     assert response.status_code == 403

@@ -31,17 +31,28 @@ def as_user(client, user):
 def form_data(case, **overrides) -> dict:
     record = case.records.get(state="verified")
     return {
-        "records": [str(record.uuid)], "summary": "Findings in the biopsy.",
-        "diagnosis_opinion": "different", "diagnosis": "Fibroadenoma",
-        "icd10": "", "diagnosis_comment": "", "treatment_opinion": "alternative",
-        "recommendations": "Watchful waiting.", "prognosis": "Good.", "follow_up": "",
-        "attached_record": "", "answer_1": ANSWER_1, "answer_2": ANSWER_2, **overrides,
+        "records": [str(record.uuid)],
+        "summary": "Findings in the biopsy.",
+        "diagnosis_opinion": "different",
+        "diagnosis": "Fibroadenoma",
+        "icd10": "",
+        "diagnosis_comment": "",
+        "treatment_opinion": "alternative",
+        "recommendations": "Watchful waiting.",
+        "prognosis": "Good.",
+        "follow_up": "",
+        "attached_record": "",
+        "answer_1": ANSWER_1,
+        "answer_2": ANSWER_2,
+        **overrides,
     }
 
 
 # --- Writing -----------------------------------------------------------------------------------
 def test_it_shows_the_specialist_the_form_with_the_patients_questions(client, case, specialist):
-    html = as_user(client, specialist).get(reverse("reports:write", args=[case.uuid])).content.decode()
+    html = (
+        as_user(client, specialist).get(reverse("reports:write", args=[case.uuid])).content.decode()
+    )
     assert "Is surgery my only option?" in html and "Should anything be done first?" in html
     assert "Core biopsy, left breast" in html
     assert f'data-autosave-url="{reverse("reports:autosave", args=[case.uuid])}"' in html
@@ -83,11 +94,14 @@ def test_autosave_refuses_a_null_character_in_any_text(client, case, specialist)
 def test_a_signed_version_cannot_be_edited_through_the_pages(client, case, specialist):
     version = sign(case, specialist)
     as_user(client, specialist)
-    response = client.post(reverse("reports:autosave", args=[case.uuid]),
-                           form_data(case, summary="Sneaked in"))
+    response = client.post(
+        reverse("reports:autosave", args=[case.uuid]), form_data(case, summary="Sneaked in")
+    )
     assert response.status_code == 409 and "amend" in response.json()["message"]
-    response = client.post(reverse("reports:write", args=[case.uuid]),
-                           {**form_data(case, summary="Sneaked in"), "action": "save"})
+    response = client.post(
+        reverse("reports:write", args=[case.uuid]),
+        {**form_data(case, summary="Sneaked in"), "action": "save"},
+    )
     assert response.status_code == 302
     version.refresh_from_db()
     assert version.summary.startswith("Core biopsy")
@@ -103,7 +117,9 @@ def test_the_case_manager_reads_but_does_not_write(client, case, coordinator):
 # --- Signing ---------------------------------------------------------------------------------------
 def test_the_sign_page_lists_what_is_missing_with_links(client, case, specialist):
     write_draft(case, specialist, treatment_opinion="", answers={1: ANSWER_1, 2: ""})
-    html = as_user(client, specialist).get(reverse("reports:sign", args=[case.uuid])).content.decode()
+    html = (
+        as_user(client, specialist).get(reverse("reports:sign", args=[case.uuid])).content.decode()
+    )
     write = reverse("reports:write", args=[case.uuid])
     assert f'href="{write}#id_treatment_opinion"' in html
     assert f'href="{write}#id_answer_2"' in html and "Sign the report" not in html
@@ -139,8 +155,11 @@ def test_a_recent_reauthentication_signs_at_once(client, case, specialist):
 
 def test_a_signed_version_reads_preparing_until_its_pdf_is_stored(client, case, specialist):
     version = sign(case, specialist, render=False)
-    html = as_user(client, specialist).get(
-        reverse("reports:version", args=[version.uuid])).content.decode()
+    html = (
+        as_user(client, specialist)
+        .get(reverse("reports:version", args=[version.uuid]))
+        .content.decode()
+    )
     assert "Preparing the PDF…" in html
     assert ANSWER_1 not in html and "Core biopsy shows" not in html
     assert client.get(reverse("reports:pdf", args=[version.uuid])).status_code == 404
@@ -152,26 +171,34 @@ def test_the_case_manager_reviews_and_releases(client, case, specialist, coordin
     as_user(client, coordinator)
     html = client.get(reverse("reports:version", args=[version.uuid])).content.decode()
     assert "Release the report to the patient" in html and ANSWER_2 in html
-    assert AccessLog.objects.filter(actor=coordinator, object_type="reports.reportversion",
-                                    object_id=str(version.pk)).exists()
+    assert AccessLog.objects.filter(
+        actor=coordinator, object_type="reports.reportversion", object_id=str(version.pk)
+    ).exists()
     response = client.post(reverse("reports:release", args=[version.uuid]))
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.status == CaseStatus.DELIVERED
 
 
-def test_the_case_manager_returns_it_with_a_comment_the_specialist_sees(client, case, specialist,
-                                                                       coordinator):
+def test_the_case_manager_returns_it_with_a_comment_the_specialist_sees(
+    client, case, specialist, coordinator
+):
     version = sign(case, specialist)
     as_user(client, coordinator)
     response = client.post(reverse("reports:return", args=[version.uuid]), {"comment": ""})
-    assert response.status_code == 400 and "Say what the specialist should change" in \
-        response.content.decode()
-    client.post(reverse("reports:return", args=[version.uuid]),
-                {"comment": "Answer question 2 in plain words."})
+    assert (
+        response.status_code == 400
+        and "Say what the specialist should change" in response.content.decode()
+    )
+    client.post(
+        reverse("reports:return", args=[version.uuid]),
+        {"comment": "Answer question 2 in plain words."},
+    )
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW
-    html = as_user(client, specialist).get(reverse("reports:write", args=[case.uuid])).content.decode()
+    html = (
+        as_user(client, specialist).get(reverse("reports:write", args=[case.uuid])).content.decode()
+    )
     assert "Version 1 was returned for changes" in html
     assert "Answer question 2 in plain words." in html
 
@@ -180,29 +207,39 @@ def test_the_specialist_cannot_release(client, case, specialist):
     version = sign(case, specialist)
     as_user(client, specialist)
     assert client.post(reverse("reports:release", args=[version.uuid])).status_code == 403
-    assert client.post(reverse("reports:return", args=[version.uuid]),
-                       {"comment": "x"}).status_code == 403
+    assert (
+        client.post(reverse("reports:return", args=[version.uuid]), {"comment": "x"}).status_code
+        == 403
+    )
 
 
 # --- The patient ----------------------------------------------------------------------------------
 def test_the_patient_cannot_see_drafts_or_unreleased_versions(client, case, specialist, patient):
     draft = write_draft(case, specialist)
     as_user(client, patient)
-    urls = [reverse("reports:case", args=[case.uuid]),
-            reverse("reports:version", args=[draft.uuid]),
-            reverse("reports:pdf", args=[draft.uuid])]
+    urls = [
+        reverse("reports:case", args=[case.uuid]),
+        reverse("reports:version", args=[draft.uuid]),
+        reverse("reports:pdf", args=[draft.uuid]),
+    ]
     for url in urls:
         assert client.get(url).status_code == 404, url
     version = sign(case, specialist)
-    for url in [*urls, reverse("reports:version", args=[version.uuid]),
-                reverse("reports:pdf", args=[version.uuid])]:
+    for url in [
+        *urls,
+        reverse("reports:version", args=[version.uuid]),
+        reverse("reports:pdf", args=[version.uuid]),
+    ]:
         assert client.get(url).status_code == 404, url
-    assert "Read your report" not in client.get(
-        reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert (
+        "Read your report"
+        not in client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    )
 
 
 def test_the_patient_reads_each_question_with_its_answer_and_downloads_the_pdf(
-        client, case, specialist, coordinator, patient):
+    client, case, specialist, coordinator, patient
+):
     version = sign(case, specialist)
     release(case, coordinator)
     as_user(client, patient)
@@ -219,12 +256,15 @@ def test_the_patient_reads_each_question_with_its_answer_and_downloads_the_pdf(
     assert b"".join(response.streaming_content) == default_storage.open(version.pdf_key).read()
     assert response["Content-Disposition"].startswith("attachment;")
     assert "no-store" in response["Cache-Control"]
-    assert AccessLog.objects.filter(actor=patient, kind="download",
-                                    object_id=str(version.pk)).count() == 1
+    assert (
+        AccessLog.objects.filter(actor=patient, kind="download", object_id=str(version.pk)).count()
+        == 1
+    )
 
 
-def test_the_patient_reads_a_replaced_version_marked_as_replaced(client, case, specialist,
-                                                                coordinator, patient):
+def test_the_patient_reads_a_replaced_version_marked_as_replaced(
+    client, case, specialist, coordinator, patient
+):
     first = sign(case, specialist)
     release(case, coordinator)
     services.report_amend(actor=specialist, case_ref=case.uuid, reason="The CT was re-read.")
@@ -238,8 +278,9 @@ def test_the_patient_reads_a_replaced_version_marked_as_replaced(client, case, s
     assert "This version was replaced" not in current and "Earlier versions" in current
 
 
-def test_an_s3_download_is_a_minute_long_presigned_get(client, case, specialist, coordinator,
-                                                      patient, s3_storage, s3_server):
+def test_an_s3_download_is_a_minute_long_presigned_get(
+    client, case, specialist, coordinator, patient, s3_storage, s3_server
+):
     version = sign(case, specialist)
     release(case, coordinator)
     response = as_user(client, patient).get(reverse("reports:pdf", args=[version.uuid]))
@@ -263,11 +304,15 @@ def test_outsiders_get_404_on_every_url(client, case, specialist, coordinator, o
     enrol_totp(other_specialist)
     other_coordinator = UserFactory(role="coordinator")  # not the case manager
     enrol_totp(other_coordinator)
-    case_urls = [reverse(f"reports:{name}", args=[case.uuid])
-                 for name in ("case", "write", "autosave", "sign", "amend")]
-    version_urls = [reverse(f"reports:{name}", args=[version.uuid])
-                    for name in ("version", "pdf", "release", "return")
-                    for version in (first, draft)]
+    case_urls = [
+        reverse(f"reports:{name}", args=[case.uuid])
+        for name in ("case", "write", "autosave", "sign", "amend")
+    ]
+    version_urls = [
+        reverse(f"reports:{name}", args=[version.uuid])
+        for name in ("version", "pdf", "release", "return")
+        for version in (first, draft)
+    ]
     AccessLog.objects.all().delete()
     for person in (outsider, other_specialist, other_coordinator):
         as_user(client, person)
@@ -275,8 +320,9 @@ def test_outsiders_get_404_on_every_url(client, case, specialist, coordinator, o
             for method in (client.get, client.post):
                 status = method(url).status_code
                 assert status in (404, 405), (person.role, method.__name__, url, status)
-                if method is client.get and not url.endswith(("/autosave/", "/release/",
-                                                               "/return/")):
+                if method is client.get and not url.endswith(
+                    ("/autosave/", "/release/", "/return/")
+                ):
                     assert status == 404, (person.role, url)
     # (Another coordinator may read the case itself; never its report.)
     assert not AccessLog.objects.filter(object_type="reports.reportversion").exists()
@@ -287,6 +333,9 @@ def test_the_case_pages_show_the_report_panel(client, case, specialist, coordina
     html = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
     assert reverse("reports:write", args=[case.uuid]) in html
     sign(case, specialist)
-    html = as_user(client, coordinator).get(
-        reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
+    html = (
+        as_user(client, coordinator)
+        .get(reverse("requests_app:staff_case", args=[case.uuid]))
+        .content.decode()
+    )
     assert "Review the report" in html

@@ -37,36 +37,56 @@ class CaseFactory(factory.django.DjangoModelFactory):
         complete = factory.Trait(
             relationship="self",
             patient_name=factory.SelfAttribute("owner.full_name"),
-            patient_dob=datetime.date(1970, 5, 17), patient_sex="female",
-            patient_phone="212 555 0123", patient_state="NY", preferred_language="English",
-            diagnosis="Early-stage breast cancer", diagnosed_on=datetime.date(2026, 10, 1),
+            patient_dob=datetime.date(1970, 5, 17),
+            patient_sex="female",
+            patient_phone="212 555 0123",
+            patient_state="NY",
+            preferred_language="English",
+            diagnosis="Early-stage breast cancer",
+            diagnosed_on=datetime.date(2026, 10, 1),
             diagnosing_institution="Metro General",
-            proposed_treatment="Mastectomy", treatment_started="no",
+            proposed_treatment="Mastectomy",
+            treatment_started="no",
             reasons=["confirm_diagnosis", "compare_treatments"],
             concerns="Whether I really need surgery",
-            symptoms="A lump since August", specialty=factory.LazyFunction(_oncology),
-            consultation_type="written", pcp_name="Dr. Primary", pcp_referred="yes",
-            payment="self_pay", authorisation_version=authorisation.VERSION,
+            symptoms="A lump since August",
+            specialty=factory.LazyFunction(_oncology),
+            consultation_type="written",
+            pcp_name="Dr. Primary",
+            pcp_referred="yes",
+            payment="self_pay",
+            authorisation_version=authorisation.VERSION,
             authorisation_signed_name=factory.SelfAttribute("owner.full_name"),
             authorisation_signed_at=factory.LazyFunction(timezone.now),
         )
         # Past the fee step (requests_app.fees): quoted and confirmed, so matching may
         # offer the case.
         fee_agreed = factory.Trait(
-            insurance_status="self_pay", fee_quoted=decimal.Decimal("750.00"),
-            fee_items=[{"item": "written", "label": "Written opinion", "amount": "750.00",
-                        "currency": "USD"}],
+            insurance_status="self_pay",
+            fee_quoted=decimal.Decimal("750.00"),
+            fee_items=[
+                {
+                    "item": "written",
+                    "label": "Written opinion",
+                    "amount": "750.00",
+                    "currency": "USD",
+                }
+            ],
             insurance_checked_at=factory.LazyFunction(timezone.now),
             fee_confirmed_at=factory.LazyFunction(timezone.now),
         )
         submitted = factory.Trait(
-            complete=True, status="submitted", fee_agreed=True,
+            complete=True,
+            status="submitted",
+            fee_agreed=True,
             reference=factory.Sequence(lambda n: f"SO-2026-{900000 + n:06d}"),
             submitted_at=factory.LazyFunction(timezone.now),
             due_at=factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7)),
         )
         withdrawn = factory.Trait(
-            submitted=True, status="withdrawn", closed_at=factory.LazyFunction(timezone.now),
+            submitted=True,
+            status="withdrawn",
+            closed_at=factory.LazyFunction(timezone.now),
         )
 
     owner = factory.SubFactory("tests.accounts.factories.UserFactory")
@@ -74,7 +94,8 @@ class CaseFactory(factory.django.DjangoModelFactory):
     # A case that ended did so now (case_transition sets it; the staff's read-only
     # window after closing and the retention of records count from it).
     closed_at = factory.LazyAttribute(
-        lambda o: timezone.now() if o.status in ("closed", "cancelled", "withdrawn") else None)
+        lambda o: timezone.now() if o.status in ("closed", "cancelled", "withdrawn") else None
+    )
 
     @factory.post_generation
     def sections(self, create, extracted, **kwargs):

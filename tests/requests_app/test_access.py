@@ -85,8 +85,7 @@ def test_an_empty_list_shows_nobody_and_logs_nothing(client, coordinator):
     assert not AccessLog.objects.exists()
 
 
-def test_the_patient_sees_who_on_the_care_team_has_looked(client, patient, coordinator,
-                                                            specialist):
+def test_the_patient_sees_who_on_the_care_team_has_looked(client, patient, coordinator, specialist):
     case = CaseFactory(owner=patient, submitted=True, specialist=specialist)
     page = reverse("requests_app:staff_case", args=[case.uuid])
     client.force_login(coordinator)
@@ -96,12 +95,14 @@ def test_the_patient_sees_who_on_the_care_team_has_looked(client, patient, coord
     client.get(page)
     client.force_login(patient)
     html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
-    section = html[html.index("Who on the care team has looked"):]
+    section = html[html.index("Who on the care team has looked") :]
     assert coordinator.full_name in section and "Coordinator" in section
     assert specialist.full_name in section and "Specialist" in section
     rows = selectors.case_care_team_views(case=case)
     assert [(r["actor__full_name"], r["times"]) for r in rows] == [
-        (specialist.full_name, 1), (coordinator.full_name, 2)]
+        (specialist.full_name, 1),
+        (coordinator.full_name, 2),
+    ]
 
 
 def test_nobody_has_looked_yet_says_so(client, patient):
@@ -118,12 +119,16 @@ def test_no_integer_id_or_reference_appears_in_any_case_link(client, patient, co
     pages = [reverse("requests_app:dashboard")]
     for case in drafts + sent:
         pages += [reverse("requests_app:case_detail", args=[case.uuid])]
-    pages += [reverse("requests_app:case_check", args=[drafts[0].uuid]),
-              reverse("requests_app:case_withdraw", args=[sent[0].uuid])]
+    pages += [
+        reverse("requests_app:case_check", args=[drafts[0].uuid]),
+        reverse("requests_app:case_withdraw", args=[sent[0].uuid]),
+    ]
     client.force_login(patient)
     links = []
     for page in pages:
-        links += re.findall(r'(?:href|action)="(/requests/[^"]*)"', client.get(page).content.decode())
+        links += re.findall(
+            r'(?:href|action)="(/requests/[^"]*)"', client.get(page).content.decode()
+        )
     client.force_login(coordinator)
     html = client.get(reverse("requests_app:coordinator_home")).content.decode()
     links += re.findall(r'href="(/requests/[^"]*)"', html)
@@ -149,27 +154,34 @@ def test_an_integer_id_in_a_case_url_is_404(client, patient):
 def test_the_case_admin_shows_no_answers_and_cannot_delete(client, patient, admin_user):
     case = CaseFactory(owner=patient, submitted=True)
     client.force_login(admin_user)
-    for name, args in [("admin:requests_app_case_changelist", []),
-                       ("admin:requests_app_case_change", [case.pk])]:
+    for name, args in [
+        ("admin:requests_app_case_changelist", []),
+        ("admin:requests_app_case_change", [case.pk]),
+    ]:
         response = client.get(reverse(name, args=args))
         html = response.content.decode()
         assert response.status_code == 200 and case.reference in html
         for answer in ("breast", "1970", "Mastectomy", "212 555 0123", patient.full_name):
             assert answer not in html, (name, answer)
-    response = client.post(reverse("admin:requests_app_case_delete", args=[case.pk]),
-                           {"post": "yes"})
+    response = client.post(
+        reverse("admin:requests_app_case_delete", args=[case.pk]), {"post": "yes"}
+    )
     assert response.status_code in (403, 404)
     assert type(case).objects.filter(pk=case.pk).exists()
 
 
 def test_the_user_admin_cannot_delete_add_or_set_a_password(client, patient, admin_user):
     client.force_login(admin_user)
-    for name, args in [("admin:accounts_user_delete", [patient.pk]),
-                       ("admin:accounts_user_add", [])]:
+    for name, args in [
+        ("admin:accounts_user_delete", [patient.pk]),
+        ("admin:accounts_user_add", []),
+    ]:
         response = client.post(reverse(name, args=args), {"post": "yes"})
         assert response.status_code in (403, 404), name
-    response = client.post(reverse("admin:auth_user_password_change", args=[patient.pk]),
-                           {"password1": "x" * 20, "password2": "x" * 20})
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[patient.pk]),
+        {"password1": "x" * 20, "password2": "x" * 20},
+    )
     assert response.status_code == 404
     patient.refresh_from_db()
     assert patient.check_password("correct-horse-battery-staple")
@@ -184,7 +196,10 @@ def test_role_changes_and_deactivation_in_the_admin_are_audited(client, speciali
     assert specialist.role == "coordinator"
     event = AuditEvent.objects.get(action="accounts.user.role_changed")
     assert (event.actor, event.old_values, event.new_values) == (
-        admin_user, {"role": "specialist"}, {"role": "coordinator"})
+        admin_user,
+        {"role": "specialist"},
+        {"role": "coordinator"},
+    )
     client.post(url, {"role": "coordinator"})  # the box unticked
     specialist.refresh_from_db()
     assert not specialist.is_active
@@ -193,8 +208,10 @@ def test_role_changes_and_deactivation_in_the_admin_are_audited(client, speciali
 
 def test_a_patient_cannot_be_made_staff(client, patient, admin_user):
     client.force_login(admin_user)
-    client.post(reverse("admin:accounts_user_change", args=[patient.pk]),
-                {"role": "coordinator", "is_active": "on"})
+    client.post(
+        reverse("admin:accounts_user_change", args=[patient.pk]),
+        {"role": "coordinator", "is_active": "on"},
+    )
     patient.refresh_from_db()
     assert patient.role == "patient"
     assert not AuditEvent.objects.filter(action="accounts.user.role_changed").exists()

@@ -29,8 +29,13 @@ from tests.reports.factories import assigned_case, released_version
 
 pytestmark = pytest.mark.django_db
 
-SECRET_WORDS = ("Early-stage breast cancer", "Whether I really need surgery", "Core biopsy",
-                "Pat Patient", "A private word about the biopsy")
+SECRET_WORDS = (
+    "Early-stage breast cancer",
+    "Whether I really need surgery",
+    "Core biopsy",
+    "Pat Patient",
+    "A private word about the biopsy",
+)
 
 
 @pytest.fixture
@@ -52,8 +57,13 @@ def world(patient, coordinator, specialist):
     bundle = records_services.bundle_create(actor=specialist, case_ref=case.uuid)
     checking.build_bundle(bundle.pk)
     bundle.refresh_from_db()
-    return {"case": case, "record": record, "version": version, "consultation": consultation,
-            "bundle": bundle}
+    return {
+        "case": case,
+        "record": record,
+        "version": version,
+        "consultation": consultation,
+        "bundle": bundle,
+    }
 
 
 def urls(world) -> dict[str, str]:
@@ -73,14 +83,25 @@ def urls(world) -> dict[str, str]:
     }
 
 
-PAGES = ("case page", "records", "a record", "a record's download", "report",
-         "a report version", "its PDF", "messages", "a consultation", "bundle",
-         "bundle download")
+PAGES = (
+    "case page",
+    "records",
+    "a record",
+    "a record's download",
+    "report",
+    "a report version",
+    "its PDF",
+    "messages",
+    "a consultation",
+    "bundle",
+    "bundle download",
+)
 
 
 def body(response) -> str:
-    return (b"".join(response.streaming_content) if response.streaming
-            else response.content).decode(errors="replace")
+    return (
+        b"".join(response.streaming_content) if response.streaming else response.content
+    ).decode(errors="replace")
 
 
 def withdraw(case):
@@ -90,12 +111,16 @@ def withdraw(case):
 # --- Withdrawal --------------------------------------------------------------------------
 @pytest.mark.parametrize("who", ["coordinator", "specialist", "other_coordinator"])
 def test_after_withdrawal_the_care_team_gets_404_and_nothing_of_the_case(
-        client, request, world, who, django_capture_on_commit_callbacks):
+    client, request, world, who, django_capture_on_commit_callbacks
+):
     person = request.getfixturevalue(who)
     client.force_login(person)
     could = [page for page in PAGES if client.get(urls(world)[page]).status_code in (200, 302)]
-    expected = {"coordinator": set(PAGES) - {"bundle", "bundle download"},  # the specialist's
-                "specialist": set(PAGES), "other_coordinator": {"case page"}}[who]
+    expected = {
+        "coordinator": set(PAGES) - {"bundle", "bundle download"},  # the specialist's
+        "specialist": set(PAGES),
+        "other_coordinator": {"case page"},
+    }[who]
     assert set(could) == expected  # before: they could
     with django_capture_on_commit_callbacks(execute=True):
         withdraw(world["case"])
@@ -112,7 +137,8 @@ def test_after_withdrawal_the_care_team_gets_404_and_nothing_of_the_case(
 
 
 def test_the_withdrawn_page_is_for_those_who_could_see_it_outsiders_get_the_plain_404(
-        client, world, outsider):
+    client, world, outsider
+):
     withdraw(world["case"])
     stranger = UserFactory(role="specialist")
     enrol_totp(stranger)
@@ -130,7 +156,8 @@ def test_the_patient_keeps_their_own_request_after_withdrawing(client, patient, 
 
 
 def test_withdrawal_deletes_built_bundles_and_cancels_unbuilt_ones(
-        world, specialist, coordinator, django_capture_on_commit_callbacks):
+    world, specialist, coordinator, django_capture_on_commit_callbacks
+):
     built = world["bundle"]
     building = records_services.bundle_create(actor=coordinator, case_ref=world["case"].uuid)
     with django_capture_on_commit_callbacks(execute=True):
@@ -139,10 +166,15 @@ def test_withdrawal_deletes_built_bundles_and_cancels_unbuilt_ones(
     assert not default_storage.exists(built.key)
     assert checking.build_bundle(building.pk) == "cancelled"
     assert not default_storage.exists(building.storage_key)
-    actions = dict(AuditEvent.objects.filter(action__startswith="records.bundle.")
-                   .exclude(action="records.bundle.created").values_list("object_id", "action"))
-    assert actions == {str(built.pk): "records.bundle.deleted",
-                       str(building.pk): "records.bundle.cancelled"}
+    actions = dict(
+        AuditEvent.objects.filter(action__startswith="records.bundle.")
+        .exclude(action="records.bundle.created")
+        .values_list("object_id", "action")
+    )
+    assert actions == {
+        str(built.pk): "records.bundle.deleted",
+        str(building.pk): "records.bundle.cancelled",
+    }
 
 
 def test_after_withdrawal_no_new_bundle_and_no_list_shows_the_case(world, specialist, coordinator):
@@ -169,13 +201,22 @@ def later(days: int):
     return mock.patch("django.utils.timezone.now", return_value=moved)
 
 
-READ_PAGES = ("case page", "records", "a record", "a record's download", "report",
-              "a report version", "messages", "a consultation")
+READ_PAGES = (
+    "case page",
+    "records",
+    "a record",
+    "a record's download",
+    "report",
+    "a report version",
+    "messages",
+    "a consultation",
+)
 
 
 @pytest.mark.parametrize("who", ["coordinator", "specialist"])
 def test_after_closing_the_case_manager_and_specialist_read_for_the_window_then_not(
-        client, request, world, who, coordinator, settings):
+    client, request, world, who, coordinator, settings
+):
     settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE = 30
     close(world, coordinator)
     client.force_login(request.getfixturevalue(who))
@@ -201,8 +242,9 @@ def test_the_window_is_a_setting(client, world, coordinator, settings):
         assert client.get(urls(world)["records"]).status_code == 404
 
 
-def test_closing_ends_other_coordinators_access_at_once(client, world, coordinator,
-                                                         other_coordinator):
+def test_closing_ends_other_coordinators_access_at_once(
+    client, world, coordinator, other_coordinator
+):
     close(world, coordinator)
     client.force_login(other_coordinator)
     response = client.get(urls(world)["case page"])
@@ -212,8 +254,9 @@ def test_closing_ends_other_coordinators_access_at_once(client, world, coordinat
 def test_in_the_window_nothing_can_be_changed_or_zipped(client, world, coordinator, specialist):
     case = close(world, coordinator)
     client.force_login(specialist)
-    response = client.post(reverse("messaging:thread", args=[case.uuid]),
-                           {"body": "One more thing", "kind": "message"})
+    response = client.post(
+        reverse("messaging:thread", args=[case.uuid]), {"body": "One more thing", "kind": "message"}
+    )
     assert not Message.objects.filter(body="One more thing").exists()
     assert response.status_code in (302, 400, 403, 409)  # refused, the page says why
     with pytest.raises(records_services.RecordError, match="closed"):
@@ -221,8 +264,9 @@ def test_in_the_window_nothing_can_be_changed_or_zipped(client, world, coordinat
     assert not Bundle.objects.exists()  # closing took the built one too
 
 
-def test_the_patient_keeps_their_closed_request_after_the_window(client, patient, world,
-                                                                  coordinator):
+def test_the_patient_keeps_their_closed_request_after_the_window(
+    client, patient, world, coordinator
+):
     close(world, coordinator)
     client.force_login(patient)
     with later(365):

@@ -49,17 +49,20 @@ def test_the_queue_shows_every_open_case_and_counts_per_status(client, patient, 
     assert "2 open cases" in response.content.decode()
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    ({"status": "awaiting_records"}, ["waiting"]),
-    ({"waiting": "on"}, ["waiting"]),
-    ({"urgency": "urgent"}, ["urgent"]),
-    ({"overdue": "on"}, ["late"]),
-    ({"due_soon": "on"}, ["urgent"]),
-    ({"mine": "on"}, ["mine"]),
-    ({"unassigned": "on"}, ["waiting", "urgent", "late", "mine"]),
-    ({"q": "Zelda"}, ["mine"]),
-    ({"q": "zel"}, ["mine"]),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"status": "awaiting_records"}, ["waiting"]),
+        ({"waiting": "on"}, ["waiting"]),
+        ({"urgency": "urgent"}, ["urgent"]),
+        ({"overdue": "on"}, ["late"]),
+        ({"due_soon": "on"}, ["urgent"]),
+        ({"mine": "on"}, ["mine"]),
+        ({"unassigned": "on"}, ["waiting", "urgent", "late", "mine"]),
+        ({"q": "Zelda"}, ["mine"]),
+        ({"q": "zel"}, ["mine"]),
+    ],
+)
 def test_the_queue_filters(client, patient, coordinator, specialist, filters, expected):
     now = timezone.now()
     cases = {
@@ -97,8 +100,11 @@ def test_a_name_searched_for_never_travels_in_a_url(client, patient, coordinator
 def test_the_queue_sorts_and_pages(client, patient, coordinator):
     now = timezone.now()
     for days in range(30):
-        _sent(patient, due_at=now + datetime.timedelta(days=days),
-              urgency="urgent" if days == 29 else "routine")
+        _sent(
+            patient,
+            due_at=now + datetime.timedelta(days=days),
+            urgency="urgent" if days == 29 else "routine",
+        )
     client.force_login(coordinator)
     first = client.get(reverse(QUEUE))
     due = [c.due_at for c in first.context["page"].object_list]
@@ -159,8 +165,10 @@ def test_a_specialist_cannot_claim(patient, specialist):
 
 # --- Moves from the case page -----------------------------------------------------------
 def _move(client, case, to, reason=""):
-    return client.post(reverse("requests_app:staff_case_move", args=[case.uuid]),
-                       {"to_status": to, "reason": reason})
+    return client.post(
+        reverse("requests_app:staff_case_move", args=[case.uuid]),
+        {"to_status": to, "reason": reason},
+    )
 
 
 def test_triage_then_records_then_matching_through_the_case_page(client, patient, coordinator):
@@ -199,14 +207,15 @@ def test_the_case_page_does_not_ask_for_records_during_review(client, patient, c
     assert Case.objects.get(pk=case.pk).status == "in_review"
 
 
-def test_a_case_waiting_for_records_goes_back_to_where_it_came_from(client, patient,
-                                                                     coordinator):
+def test_a_case_waiting_for_records_goes_back_to_where_it_came_from(client, patient, coordinator):
     from_review = _sent(patient, status="awaiting_records")
-    CaseEvent.objects.create(case=from_review, old_status="in_review",
-                             new_status="awaiting_records", reason="Your scans")
+    CaseEvent.objects.create(
+        case=from_review, old_status="in_review", new_status="awaiting_records", reason="Your scans"
+    )
     from_triage = _sent(patient, status="awaiting_records")
-    CaseEvent.objects.create(case=from_triage, old_status="triage",
-                             new_status="awaiting_records", reason="Your scans")
+    CaseEvent.objects.create(
+        case=from_triage, old_status="triage", new_status="awaiting_records", reason="Your scans"
+    )
     client.force_login(coordinator)
     page = client.get(reverse("requests_app:staff_case", args=[from_review.uuid]))
     moves = [to for to, _ in page.context["moves"]]
@@ -246,8 +255,9 @@ def test_specialists_see_the_case_but_no_coordinator_actions(client, patient, sp
 
 
 # --- Insurance ----------------------------------------------------------------------------
-def test_the_insurance_check_is_saved_audited_and_shown_to_the_patient(client, patient,
-                                                                       coordinator):
+def test_the_insurance_check_is_saved_audited_and_shown_to_the_patient(
+    client, patient, coordinator
+):
     case = _sent(patient, status="triage")
     client.force_login(coordinator)
     url = reverse("requests_app:staff_case_insurance", args=[case.uuid])
@@ -255,8 +265,14 @@ def test_the_insurance_check_is_saved_audited_and_shown_to_the_patient(client, p
     assert response.status_code == 400
     html = response.content.decode()
     assert "Choose what the check found" in html and "cannot be negative" in html
-    client.post(url, {"insurance_status": "covered", "fee_quoted": "40.00",
-                      "insurance_note": "Your plan covers it; your co-pay is $40."})
+    client.post(
+        url,
+        {
+            "insurance_status": "covered",
+            "fee_quoted": "40.00",
+            "insurance_note": "Your plan covers it; your co-pay is $40.",
+        },
+    )
     case.refresh_from_db()
     assert (case.insurance_status, case.fee_quoted) == ("covered", Decimal("40.00"))
     assert AuditEvent.objects.filter(action="requests.case.insurance_checked").exists()
@@ -273,8 +289,9 @@ def test_the_queue_shows_how_long_each_case_waited_and_the_patients_last_activit
 
     now = timezone.now()
     case = _sent(patient, status="triage", submitted_at=now - datetime.timedelta(days=6))
-    event = CaseEvent.objects.create(case=case, actor=coordinator, old_status="submitted",
-                                     new_status="triage")
+    event = CaseEvent.objects.create(
+        case=case, actor=coordinator, old_status="submitted", new_status="triage"
+    )
     CaseEvent.objects.filter(pk=event.pk).update(created_at=now - datetime.timedelta(days=3))
     message = Message.objects.create(case=case, author=patient, body="Any news?")
     Message.objects.filter(pk=message.pk).update(created_at=now - datetime.timedelta(hours=5))
@@ -289,16 +306,15 @@ def test_the_queue_shows_how_long_each_case_waited_and_the_patients_last_activit
     assert "In this status for" in html and "3 days" in html and "5 hours ago" in html
 
 
-def test_the_queue_runs_the_same_queries_with_waits_for_1_or_50_cases(
-    client, patient, coordinator
-):
+def test_the_queue_runs_the_same_queries_with_waits_for_1_or_50_cases(client, patient, coordinator):
     client.force_login(coordinator)
 
     def grow(n):
         while Case.objects.filter(owner=patient).count() < n:
             case = _sent(patient)
-            CaseEvent.objects.create(case=case, actor=patient, old_status="draft",
-                                     new_status="submitted")
+            CaseEvent.objects.create(
+                case=case, actor=patient, old_status="draft", new_status="submitted"
+            )
 
     assert_constant_queries(client, lambda n: reverse(QUEUE), grow, sizes=(1, 50))
 
@@ -319,16 +335,15 @@ def test_claim_and_start_triage_is_one_action_from_the_queue(client, patient, co
     assert AuditEvent.objects.filter(action="requests.case.claimed").count() == 1
 
 
-def test_two_coordinators_claiming_at_once_do_not_take_over_silently(
-    client, patient, coordinator
-):
+def test_two_coordinators_claiming_at_once_do_not_take_over_silently(client, patient, coordinator):
     case = _sent(patient)
     other = UserFactory(role="coordinator", email="second@example.com")
-    services.case_claim(actor=other, case_ref=case.uuid, expected_manager_id=0,
-                        start_triage=True)
+    services.case_claim(actor=other, case_ref=case.uuid, expected_manager_id=0, start_triage=True)
     client.force_login(coordinator)
-    response = client.post(reverse("requests_app:staff_case_claim", args=[case.uuid]),
-                           {"expected_manager": "0", "start_triage": "on"})
+    response = client.post(
+        reverse("requests_app:staff_case_claim", args=[case.uuid]),
+        {"expected_manager": "0", "start_triage": "on"},
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "manages this case now" in html
@@ -336,8 +351,10 @@ def test_two_coordinators_claiming_at_once_do_not_take_over_silently(
     assert case.case_manager == other
     # The page is shown again for the manager there is now: a reason takes it over.
     assert f'name="expected_manager" value="{other.pk}"' in html
-    client.post(reverse("requests_app:staff_case_claim", args=[case.uuid]),
-                {"expected_manager": str(other.pk), "reason": "Swapping with Omar"})
+    client.post(
+        reverse("requests_app:staff_case_claim", args=[case.uuid]),
+        {"expected_manager": str(other.pk), "reason": "Swapping with Omar"},
+    )
     case.refresh_from_db()
     assert case.case_manager == coordinator
 
@@ -364,7 +381,10 @@ def test_taking_over_asks_for_a_reason_and_tells_the_displaced_manager(
     assert case.case_manager == coordinator
     change = case.manager_changes.get()
     assert (change.old_manager, change.actor, change.reason) == (
-        other, coordinator, "Omar is on leave this week")
+        other,
+        coordinator,
+        "Omar is on leave this week",
+    )
     told = Notification.objects.filter(recipient=other, title__contains="took over")
     assert told.count() == 1
     assert told.get().url == reverse("requests_app:staff_case", args=[case.uuid])
@@ -381,20 +401,36 @@ def test_taking_over_asks_for_a_reason_and_tells_the_displaced_manager(
 def test_the_case_page_opens_with_the_summary_strip(client, patient, coordinator):
     from tests.records.factories import RecordFactory
 
-    case = _sent(patient, status="triage", urgency="urgent", case_manager=coordinator,
-                 due_at=timezone.now() + datetime.timedelta(days=2, hours=3))
+    case = _sent(
+        patient,
+        status="triage",
+        urgency="urgent",
+        case_manager=coordinator,
+        due_at=timezone.now() + datetime.timedelta(days=2, hours=3),
+    )
     RecordFactory(case=case)
     RecordFactory(case=case, state="scanning")
     client.force_login(coordinator)
     response = client.get(reverse("requests_app:staff_case", args=[case.uuid]))
     html = response.content.decode()
-    strip = html[html.index('class="case-strip"'):html.index("</section>",
-                                                              html.index('class="case-strip"'))]
+    strip = html[
+        html.index('class="case-strip"') : html.index(
+            "</section>", html.index('class="case-strip"')
+        )
+    ]
     assert re.search(r"2\xa0days, [23]\xa0hours left", strip)
-    for expected in (case.reference, "Urgent", "Medical Oncology",
-                     "New York", "Early-stage breast cancer", "A written opinion only",
-                     "1 checked, 1 being checked", "Confirmed by the patient",
-                     "$750.00 (USD)", "You"):
+    for expected in (
+        case.reference,
+        "Urgent",
+        "Medical Oncology",
+        "New York",
+        "Early-stage breast cancer",
+        "A written opinion only",
+        "1 checked, 1 being checked",
+        "Confirmed by the patient",
+        "$750.00 (USD)",
+        "You",
+    ):
         assert expected in strip, expected
     # The strip comes before anything to do, and the answers stand in two columns.
     assert html.index('class="case-strip"') < html.index('id="actions-title"')

@@ -32,37 +32,42 @@ def prices(db):
 @pytest.fixture
 def case(patient, coordinator):
     """Sent and in triage, managed by the coordinator, no fee step yet."""
-    return CaseFactory(owner=patient, submitted=True, fee_agreed=False, status="triage",
-                       case_manager=coordinator)
+    return CaseFactory(
+        owner=patient, submitted=True, fee_agreed=False, status="triage", case_manager=coordinator
+    )
 
 
 def _quote(case, coordinator, **kwargs):
     values = {"status": "self_pay", "fee_quoted": None, "items": ["written", "pathology"]}
-    return services.case_insurance_check(actor=coordinator, case_ref=case.uuid,
-                                         **(values | kwargs))
+    return services.case_insurance_check(actor=coordinator, case_ref=case.uuid, **(values | kwargs))
 
 
 def pdf_text(data: bytes) -> str:
     document = pypdfium2.PdfDocument(io.BytesIO(data))
     try:
-        return " ".join(" ".join(page.get_textpage().get_text_range().split())
-                        for page in document)
+        return " ".join(" ".join(page.get_textpage().get_text_range().split()) for page in document)
     finally:
         document.close()
 
 
 # --- The price list ----------------------------------------------------------------------
 def test_the_database_refuses_a_negative_or_absurd_price_and_an_unknown_currency(db):
-    for fields in ({"amount": Decimal("-1")}, {"amount": Decimal("45000.00")},
-                   {"amount": Decimal("10"), "currency": "XXX"}):
+    for fields in (
+        {"amount": Decimal("-1")},
+        {"amount": Decimal("45000.00")},
+        {"amount": Decimal("10"), "currency": "XXX"},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             Price.objects.create(item="written", **fields)
 
 
 def test_the_database_refuses_an_absurd_fee_and_a_skipped_step_without_a_reason(case):
-    for fields in ({"fee_quoted": Decimal("-5")}, {"fee_quoted": Decimal("99999")},
-                   {"fee_confirmed_at": "2026-12-01T10:00Z", "fee_quoted": None},
-                   {"fee_waived_at": "2026-12-01T10:00Z", "fee_waived_reason": ""}):
+    for fields in (
+        {"fee_quoted": Decimal("-5")},
+        {"fee_quoted": Decimal("99999")},
+        {"fee_confirmed_at": "2026-12-01T10:00Z", "fee_quoted": None},
+        {"fee_waived_at": "2026-12-01T10:00Z", "fee_waived_reason": ""},
+    ):
         with pytest.raises(IntegrityError), transaction.atomic():
             Case.objects.filter(pk=case.pk).update(**fields)
 
@@ -106,8 +111,10 @@ def test_a_check_with_neither_fee_nor_items_is_refused_in_words(case, coordinato
     with pytest.raises(TransitionError, match="Enter the fee"):
         _quote(case, coordinator, items=[])
     client.force_login(coordinator)
-    response = client.post(reverse("requests_app:staff_case_insurance", args=[case.uuid]),
-                           {"insurance_status": "covered", "insurance_note": "Call us"})
+    response = client.post(
+        reverse("requests_app:staff_case_insurance", args=[case.uuid]),
+        {"insurance_status": "covered", "insurance_note": "Call us"},
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert "Enter the fee the patient pays, or tick the services it is for." in html
@@ -116,8 +123,10 @@ def test_a_check_with_neither_fee_nor_items_is_refused_in_words(case, coordinato
 
 def test_an_absurd_fee_is_refused_by_the_form(case, coordinator, client):
     client.force_login(coordinator)
-    response = client.post(reverse("requests_app:staff_case_insurance", args=[case.uuid]),
-                           {"insurance_status": "self_pay", "fee_quoted": "45000"})
+    response = client.post(
+        reverse("requests_app:staff_case_insurance", args=[case.uuid]),
+        {"insurance_status": "self_pay", "fee_quoted": "45000"},
+    )
     assert response.status_code == 400
     assert "cannot be more than 20000" in response.content.decode()
 
@@ -128,8 +137,10 @@ def test_the_coordinator_checks_insurance_with_price_list_items_from_the_page(
     client.force_login(coordinator)
     page = client.get(reverse("requests_app:staff_case", args=[case.uuid])).content.decode()
     assert "Pathology slide re-read: $300.00 (USD)" in page
-    response = client.post(reverse("requests_app:staff_case_insurance", args=[case.uuid]),
-                           {"insurance_status": "not_covered", "items": ["with_video"]})
+    response = client.post(
+        reverse("requests_app:staff_case_insurance", args=[case.uuid]),
+        {"insurance_status": "not_covered", "items": ["with_video"]},
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.fee_quoted == Decimal("950.00") and case.insurance_status == "not_covered"
@@ -152,15 +163,21 @@ def test_the_fee_is_the_patients_next_step_and_a_step_of_the_tracker(case, coord
     assert words["next_step"] == "Confirm the fee for your second opinion"
     assert words["fee_waiting"]
     assert [(s.label, s.state) for s in words["steps"]][2:4] == [
-        ("now: confirm the fee", "current"), ("Specialist found", "todo")]
+        ("now: confirm the fee", "current"),
+        ("Specialist found", "todo"),
+    ]
     matching = progress.describe(CaseStatus.MATCHING, progress.CaseFacts(fee=fees.TO_CONFIRM))
     assert [s.state for s in matching["steps"]][2:4] == ["current", "todo"]
     done = progress.describe(CaseStatus.MATCHING, progress.CaseFacts(fee=fees.CONFIRMED))
     assert ("Fee confirmed", "done") in [(s.label, s.state) for s in done["steps"]]
     assert done["next_step"] != words["next_step"]
     # A question from the care team still comes first.
-    assert progress.describe(case.status, progress.CaseFacts(
-        open_questions=1, fee=fees.TO_CONFIRM))["next_step"] == "Answer your care team's question"
+    assert (
+        progress.describe(case.status, progress.CaseFacts(open_questions=1, fee=fees.TO_CONFIRM))[
+            "next_step"
+        ]
+        == "Answer your care team's question"
+    )
 
 
 def test_the_patient_confirms_the_fee_in_the_app_and_the_case_manager_is_told(
@@ -184,8 +201,7 @@ def test_the_patient_confirms_the_fee_in_the_app_and_the_case_manager_is_told(
     case.refresh_from_db()
     assert fees.fee_state(case) == fees.CONFIRMED
     assert AuditEvent.objects.filter(action="requests.case.fee_confirmed").count() == 1
-    told = Notification.objects.filter(recipient=coordinator,
-                                       title__contains="confirmed the fee")
+    told = Notification.objects.filter(recipient=coordinator, title__contains="confirmed the fee")
     assert told.count() == 1
     assert "You confirmed this fee on" in client.get(url).content.decode()
 
@@ -215,8 +231,9 @@ def test_nobody_but_the_account_holder_reaches_the_fee_page(
         assert client.get(url).status_code == 404
         assert client.post(url, {"fee": "1050.00", "agree": "on"}).status_code == 404
     with pytest.raises(TransitionError):
-        services.case_fee_confirm(actor=coordinator, case_ref=case.uuid,
-                                  fee_seen=Decimal("1050.00"))
+        services.case_fee_confirm(
+            actor=coordinator, case_ref=case.uuid, fee_seen=Decimal("1050.00")
+        )
     assert fees.fee_state(Case.objects.get(pk=case.pk)) == fees.TO_CONFIRM
 
 
@@ -236,8 +253,11 @@ def test_matching_refuses_to_offer_until_the_fee_is_confirmed(
 
     _quote(case, coordinator)
     assert "has not confirmed the fee yet" in client.get(match).content.decode()
-    response = client.post(reverse("specialists:case_offer", args=[case.uuid]),
-                           {"specialist": profile.user_id}, follow=True)
+    response = client.post(
+        reverse("specialists:case_offer", args=[case.uuid]),
+        {"specialist": profile.user_id},
+        follow=True,
+    )
     assert "has not confirmed the fee yet" in response.content.decode()
     assert Case.objects.get(pk=case.pk).status == CaseStatus.MATCHING
 
@@ -275,14 +295,25 @@ def test_only_coordinators_skip_the_fee_step(client, case, patient, outsider, sp
 # --- The itemised receipt ---------------------------------------------------------------------
 @pytest.fixture
 def delivered(patient, specialist, prices):
-    case = delivered_case(owner=patient, specialist=specialist, insurance_carrier="Aetna",
-                          insurance_member_id="W123456789")
+    case = delivered_case(
+        owner=patient,
+        specialist=specialist,
+        insurance_carrier="Aetna",
+        insurance_member_id="W123456789",
+    )
     Case.objects.filter(pk=case.pk).update(
-        insurance_status="covered", fee_quoted=Decimal("200.00"), fee_items=[
-            {"item": "with_video", "label": "Written opinion with a video consultation",
-             "amount": "950.00", "currency": "USD"},
-            {"item": "imaging", "label": "Imaging re-read", "amount": "250.00",
-             "currency": "USD"}])
+        insurance_status="covered",
+        fee_quoted=Decimal("200.00"),
+        fee_items=[
+            {
+                "item": "with_video",
+                "label": "Written opinion with a video consultation",
+                "amount": "950.00",
+                "currency": "USD",
+            },
+            {"item": "imaging", "label": "Imaging re-read", "amount": "250.00", "currency": "USD"},
+        ],
+    )
     return Case.objects.get(pk=case.pk)
 
 
@@ -294,12 +325,23 @@ def test_after_delivery_the_patient_downloads_an_itemised_receipt(client, delive
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert f"receipt-{delivered.reference}.pdf" in response["Content-Disposition"]
     text = pdf_text(response.content)
-    for expected in ("Itemised receipt", delivered.reference, delivered.patient_name,
-                     "17 May 1970", "Aetna", "W123456789",
-                     "Written opinion with a video consultation", "$950.00 (USD)",
-                     "Imaging re-read", "$250.00 (USD)", "\u2212$1,000.00 (USD)",
-                     "Fee agreed by the patient", "$200.00 (USD)", "Covered by insurance",
-                     "No payment was taken through SecondOp"):
+    for expected in (
+        "Itemised receipt",
+        delivered.reference,
+        delivered.patient_name,
+        "17 May 1970",
+        "Aetna",
+        "W123456789",
+        "Written opinion with a video consultation",
+        "$950.00 (USD)",
+        "Imaging re-read",
+        "$250.00 (USD)",
+        "\u2212$1,000.00 (USD)",
+        "Fee agreed by the patient",
+        "$200.00 (USD)",
+        "Covered by insurance",
+        "No payment was taken through SecondOp",
+    ):
         assert expected in text, expected
 
 
@@ -316,8 +358,10 @@ def test_no_receipt_before_delivery_nor_for_anyone_else(
 
 def test_the_admin_refuses_a_negative_price_in_words(client, admin_user):
     client.force_login(admin_user)
-    response = client.post(reverse("admin:requests_app_price_add"), {
-        "item": "written", "amount": "-20", "currency": "USD", "description": "", "active": "on"})
+    response = client.post(
+        reverse("admin:requests_app_price_add"),
+        {"item": "written", "amount": "-20", "currency": "USD", "description": "", "active": "on"},
+    )
     assert response.status_code == 200
     assert "A price is between 0 and 20,000." in response.content.decode()
     assert not Price.objects.exists()

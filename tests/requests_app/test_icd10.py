@@ -147,10 +147,18 @@ def test_it_respects_the_limit_and_survives_a_long_query():
 
 
 # --- Everyday words and common conditions -------------------------------------------
-@pytest.mark.parametrize(("organ", "cancer"), [
-    ("breast", "C50"), ("lung", "C34"), ("prostate", "C61"), ("colon", "C18"),
-    ("skin", "C43"), ("kidney", "C64"), ("brain", "C71"),
-])
+@pytest.mark.parametrize(
+    ("organ", "cancer"),
+    [
+        ("breast", "C50"),
+        ("lung", "C34"),
+        ("prostate", "C61"),
+        ("colon", "C18"),
+        ("skin", "C43"),
+        ("kidney", "C64"),
+        ("brain", "C71"),
+    ],
+)
 def test_it_puts_the_cancer_of_an_organ_first(organ, cancer):
     assert _codes(organ)[0] == cancer
 
@@ -213,9 +221,20 @@ def test_the_starting_synonyms_are_loaded_and_each_finds_codes():
         assert Icd10Code.objects.filter(search_text__contains=fold(clinical)).exists(), term
 
 
-@pytest.mark.parametrize("query", [
-    "breast", "cancer", "heart", "diab type 2", "kidney", "disease", "tumour", "can", "heart att",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "breast",
+        "cancer",
+        "heart",
+        "diab type 2",
+        "kidney",
+        "disease",
+        "tumour",
+        "can",
+        "heart att",
+    ],
+)
 def test_common_conditions_are_matched_as_the_database_matches(query):
     # They are checked in Python (Term.matches), everything else in SQL (Term.condition).
     words = WORD.findall(query)
@@ -266,9 +285,13 @@ def test_a_synonym_added_in_the_admin_takes_effect_at_once(
     client.force_login(admin_user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:requests_app_icd10synonym_add"), {
-            "term": "Water on the brain", "clinical": "Hydrocephalus",
-        })
+        response = client.post(
+            reverse("admin:requests_app_icd10synonym_add"),
+            {
+                "term": "Water on the brain",
+                "clinical": "Hydrocephalus",
+            },
+        )
 
     assert response.status_code == 302
     assert _codes("water on the brain")[0] == "G91"
@@ -293,9 +316,13 @@ def test_a_synonym_deleted_in_the_admin_stops_matching(
 def test_the_admin_refuses_a_synonym_twice_in_another_case(client, admin_user):
     client.force_login(admin_user)
 
-    response = client.post(reverse("admin:requests_app_icd10synonym_add"), {
-        "term": "Heart Attack", "clinical": "Myocardial infarction",
-    })
+    response = client.post(
+        reverse("admin:requests_app_icd10synonym_add"),
+        {
+            "term": "Heart Attack",
+            "clinical": "Myocardial infarction",
+        },
+    )
 
     assert response.status_code == 200
     assert "This term already has this clinical wording." in response.content.decode()

@@ -52,8 +52,9 @@ def _check_agreement(status: str, facts: CaseFacts, d: dict) -> None:
     if d["next_step"].startswith("Nothing to do"):
         assert not facts.open_questions, words
         assert not (status in GATHERING and records == Records.NONE), words
-        assert not (status in GATHERING and records == Records.REQUESTED
-                    and not facts.records_checking), words
+        assert not (
+            status in GATHERING and records == Records.REQUESTED and not facts.records_checking
+        ), words
     if status in GATHERING and records == Records.NONE and not facts.open_questions:
         assert "Send your medical records" in d["next_step"], words
     if status in GATHERING and records == Records.REQUESTED and not facts.open_questions:
@@ -91,8 +92,15 @@ def current_label(d: dict) -> str:
 @pytest.mark.parametrize("status", SENT)
 def test_every_status_and_records_situation_says_one_thing(status, situation, questions):
     base = SITUATIONS[situation]
-    facts = CaseFacts(**{**base.__dict__, "open_questions": questions if status not in {
-        S.CLOSED, S.WITHDRAWN, S.CANCELLED} else 0, "delivered_at": EVENING})
+    facts = CaseFacts(
+        **{
+            **base.__dict__,
+            "open_questions": questions
+            if status not in {S.CLOSED, S.WITHDRAWN, S.CANCELLED}
+            else 0,
+            "delivered_at": EVENING,
+        }
+    )
     _check_agreement(status, facts, describe(status, facts))
 
 
@@ -108,7 +116,8 @@ def test_right_after_sending_the_words_depend_on_the_records():
     for d in (none, checking, checked):
         assert "now: records being checked" not in _words(d)
     assert describe(S.TRIAGE, CaseFacts(records_checking=1))["steps"][1].label == (
-        "now: checking your request and your records")
+        "now: checking your request and your records"
+    )
 
 
 def test_a_question_waiting_comes_first_and_links_to_the_messages():
@@ -120,8 +129,10 @@ def test_a_question_waiting_comes_first_and_links_to_the_messages():
 def test_a_booked_consultation_is_the_next_step_with_its_time_and_zone():
     timezone.activate("America/New_York")
     try:
-        d = describe(S.CONSULTATION, CaseFacts(records_checked=1, consultation="booked",
-                                               consultation_at=EVENING))
+        d = describe(
+            S.CONSULTATION,
+            CaseFacts(records_checked=1, consultation="booked", consultation_at=EVENING),
+        )
     finally:
         timezone.deactivate()
     assert d["next_step"] == "Go to your consultation on 7 December 2026, 6:30 PM EST"
@@ -149,8 +160,12 @@ def test_the_tables_cover_every_status():
 
 # --- The pages ------------------------------------------------------------------------------
 def _case_in(patient, status, situation, specialist):
-    case = CaseFactory(owner=patient, submitted=True, status=status,
-                       specialist=specialist if status not in BEFORE_REVIEW else None)
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status=status,
+        specialist=specialist if status not in BEFORE_REVIEW else None,
+    )
     if situation == Records.CHECKING:
         RecordFactory(case=case, state="scanning")
         RecordFactory(case=case)
@@ -167,8 +182,9 @@ def _case_in(patient, status, situation, specialist):
 @pytest.mark.django_db
 @pytest.mark.parametrize("situation", list(SITUATIONS))
 @pytest.mark.parametrize("status", SENT)
-def test_the_case_page_and_the_dashboard_agree_with_the_facts(client, patient, specialist,
-                                                              status, situation):
+def test_the_case_page_and_the_dashboard_agree_with_the_facts(
+    client, patient, specialist, status, situation
+):
     case = _case_in(patient, status, situation, specialist)
     client.force_login(patient)
     html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()

@@ -41,19 +41,21 @@ def test_save_and_continue_goes_to_the_next_section_not_yet_done(client, patient
     assert response.status_code == 302
     assert response["Location"] == _url(case, "diagnosis")  # "about" is already done
     # "Save and come back later" goes back to the task list.
-    response = client.post(_url(case, "treatment"), {"proposed_treatment": "Surgery",
-                                                      "draft": "1"})
+    response = client.post(_url(case, "treatment"), {"proposed_treatment": "Surgery", "draft": "1"})
     assert response["Location"] == reverse("requests_app:case_detail", args=[case.uuid])
 
 
 def test_the_last_section_done_goes_to_the_check_page(client, patient):
     case = CaseFactory(owner=patient, complete=True)
     for section in SECTIONS:
-        CaseSection.objects.update_or_create(case=case, section=section.key,
-                                             defaults={"state": SectionState.COMPLETED})
+        CaseSection.objects.update_or_create(
+            case=case, section=section.key, defaults={"state": SectionState.COMPLETED}
+        )
     client.force_login(patient)
-    response = client.post(_url(case, "authorisation"),
-                           {"agree": "on", "signature": patient.full_name, "complete": "1"})
+    response = client.post(
+        _url(case, "authorisation"),
+        {"agree": "on", "signature": patient.full_name, "complete": "1"},
+    )
     assert response["Location"] == reverse("requests_app:case_check", args=[case.uuid])
 
 
@@ -70,8 +72,9 @@ def test_legal_authority_is_asked_only_when_acting_for_someone(client, patient):
     case = services.case_start(actor=patient)
     html = client.get(_url(case, "who")).content.decode()
     # Marked up as a reveal (shown by the script once a choice for someone else is made).
-    assert re.search(r'data-reveal-name="relationship" data-reveal-values="parent guardian proxy"',
-                     html)
+    assert re.search(
+        r'data-reveal-name="relationship" data-reveal-values="parent guardian proxy"', html
+    )
     assert "legal authority" not in visible_text(html, {"relationship": "self"})
     assert "legal authority" in visible_text(html, {"relationship": "proxy"})
     # Acting for someone: still required (the server checks, with or without JavaScript).
@@ -90,9 +93,15 @@ def test_policy_fields_apply_only_when_insured_and_are_forgotten_otherwise(clien
     assert "Enter the member ID from the card." in response.content.decode()
     # Typed, then "I will pay myself" chosen (the browser still sends the hidden
     # fields): paying themselves, the policy is neither required nor kept.
-    client.post(_url(case, "insurance"), {
-        "payment": "self_pay", "insurance_carrier": "Aetna", "insurance_member_id": "W123",
-        "complete": "1"})
+    client.post(
+        _url(case, "insurance"),
+        {
+            "payment": "self_pay",
+            "insurance_carrier": "Aetna",
+            "insurance_member_id": "W123",
+            "complete": "1",
+        },
+    )
     case.refresh_from_db()
     assert case.payment == "self_pay"
     assert case.insurance_carrier == "" and case.insurance_member_id == ""
@@ -110,8 +119,9 @@ def test_the_diagnosis_code_waits_behind_i_have_a_code(client, patient):
     assert "The code" not in visible_text(html)
     assert "The code" in visible_text(html, {"has_code": "on"})
     # Ticked with no code: said plainly, nothing lost.
-    response = client.post(_url(case, "diagnosis"), {
-        "diagnosis": "Breast cancer", "has_code": "on", "complete": "1"})
+    response = client.post(
+        _url(case, "diagnosis"), {"diagnosis": "Breast cancer", "has_code": "on", "complete": "1"}
+    )
     assert "Enter the code from your doctor, or untick" in response.content.decode()
     assert "Breast cancer" in response.content.decode()
 
@@ -120,8 +130,9 @@ def test_a_code_typed_without_the_tick_is_kept(client, patient):
     """Without JavaScript the code box shows too; what is typed there counts."""
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    client.post(_url(case, "diagnosis"), {"diagnosis": "Breast cancer", "icd10": "C50.911",
-                                          "complete": "1"})
+    client.post(
+        _url(case, "diagnosis"), {"diagnosis": "Breast cancer", "icd10": "C50.911", "complete": "1"}
+    )
     case.refresh_from_db()
     assert case.icd10_id == "C50.911"
     html = client.get(_url(case, "diagnosis")).content.decode()
@@ -140,8 +151,11 @@ def test_the_authorisation_is_a_plain_summary_with_the_legal_text_folded(client,
     assert re.search(r"<details[^>]*>\s*<summary><span>Read the full authorisation", html)
     assert str(authorisation.PARAGRAPHS[0]) in html
     assert str(authorisation.PARAGRAPHS[0]) not in text
-    assert text.index("What you agree to") < text.index("Read the full authorisation") < text.index(
-        "Type your full name to sign")
+    assert (
+        text.index("What you agree to")
+        < text.index("Read the full authorisation")
+        < text.index("Type your full name to sign")
+    )
     # One tick and a typed name.
     assert html.count('type="checkbox"') == 1
 
@@ -149,8 +163,9 @@ def test_the_authorisation_is_a_plain_summary_with_the_legal_text_folded(client,
 def test_the_check_page_leaves_out_questions_not_asked_or_not_answered(client, patient):
     case = CaseFactory(owner=patient, complete=True)
     client.force_login(patient)
-    text = visible_text(client.get(
-        reverse("requests_app:case_check", args=[case.uuid])).content.decode())
+    text = visible_text(
+        client.get(reverse("requests_app:case_check", args=[case.uuid])).content.decode()
+    )
     assert "Not answered" not in text
     assert "Legal authority" not in text  # asking for herself
     assert "Insurance company" not in text  # paying herself
@@ -159,6 +174,7 @@ def test_the_check_page_leaves_out_questions_not_asked_or_not_answered(client, p
     assert text.count("Change") == len(SECTIONS)
     # The case page still lists every question asked.
     services.case_submit(actor=patient, case_ref=case.uuid)
-    page = visible_text(client.get(
-        reverse("requests_app:case_detail", args=[case.uuid])).content.decode())
+    page = visible_text(
+        client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    )
     assert "Not answered" in page

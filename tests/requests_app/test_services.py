@@ -16,13 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _save(case, actor, section, data, complete=False):
-    return services.case_section_save(actor=actor, case_ref=case.uuid, section=section,
-                                      data=data, complete=complete)
+    return services.case_section_save(
+        actor=actor, case_ref=case.uuid, section=section, data=data, complete=complete
+    )
 
 
 def _submit(patient, **fields):
-    return services.case_submit(actor=patient,
-                                case_ref=CaseFactory(owner=patient, complete=True, **fields).uuid)
+    return services.case_submit(
+        actor=patient, case_ref=CaseFactory(owner=patient, complete=True, **fields).uuid
+    )
 
 
 def test_a_section_saves_on_its_own_and_remembers_its_state(patient):
@@ -61,13 +63,23 @@ def test_changing_who_the_request_is_for_forgets_the_last_persons_name_and_birth
 
 def test_the_reasons_section_keeps_concerns_and_questions(patient):
     case = services.case_start(actor=patient)
-    _save(case, patient, "reasons", {
-        "reasons": ["peace_of_mind"], "concerns": "What it means for my children",
-        "questions": ["Is it cancer?", "Do I need surgery?"]}, complete=True)
+    _save(
+        case,
+        patient,
+        "reasons",
+        {
+            "reasons": ["peace_of_mind"],
+            "concerns": "What it means for my children",
+            "questions": ["Is it cancer?", "Do I need surgery?"],
+        },
+        complete=True,
+    )
     case.refresh_from_db()
     assert case.concerns == "What it means for my children"
-    assert list(case.questions.values_list("text", flat=True)) == ["Is it cancer?",
-                                                                    "Do I need surgery?"]
+    assert list(case.questions.values_list("text", flat=True)) == [
+        "Is it cancer?",
+        "Do I need surgery?",
+    ]
     assert CaseSection.objects.get(case=case, section="reasons").state == "completed"
 
 
@@ -97,8 +109,12 @@ def test_a_treatment_within_14_days_makes_it_urgent(patient):
 def test_a_treatment_date_moved_closer_after_sending_makes_it_urgent(patient):
     case = _submit(patient)
     soon = timezone.localdate() + datetime.timedelta(days=5)
-    case, _changed = _save(case, patient, "treatment", {
-        "proposed_treatment": "Mastectomy", "treatment_started": "no", "treatment_date": soon})
+    case, _changed = _save(
+        case,
+        patient,
+        "treatment",
+        {"proposed_treatment": "Mastectomy", "treatment_started": "no", "treatment_date": soon},
+    )
     assert case.urgency == "urgent"
     assert (case.due_at - case.submitted_at).days == 3
 
@@ -126,12 +142,14 @@ def test_submit_is_refused_with_what_is_missing(patient):
     assert case.status == CaseStatus.DRAFT and case.reference is None
 
 
-def test_a_change_after_submit_is_a_logged_amendment_that_tells_the_care_team(
-    patient, coordinator
-):
+def test_a_change_after_submit_is_a_logged_amendment_that_tells_the_care_team(patient, coordinator):
     case = _submit(patient)
-    _save(case, patient, "diagnosis", {"diagnosis": "Stage 2 breast cancer",
-                                       "diagnosed_on": datetime.date(2026, 10, 1)})
+    _save(
+        case,
+        patient,
+        "diagnosis",
+        {"diagnosis": "Stage 2 breast cancer", "diagnosed_on": datetime.date(2026, 10, 1)},
+    )
     amendment = CaseAmendment.objects.get(case=case)
     assert amendment.old_values == {"diagnosis": "Early-stage breast cancer"}  # as people read it
     assert amendment.new_values == {"diagnosis": "Stage 2 breast cancer"}
@@ -154,8 +172,9 @@ def test_withdraw_needs_a_reason_and_closes_the_case(patient, coordinator):
         services.case_withdraw(actor=patient, case_ref=case.uuid, reason="")
     case = services.case_withdraw(actor=patient, case_ref=case.uuid, reason="Decided on surgery")
     assert case.status == CaseStatus.WITHDRAWN
-    assert CaseEvent.objects.filter(case=case, new_status="withdrawn",
-                                    reason="Decided on surgery").exists()
+    assert CaseEvent.objects.filter(
+        case=case, new_status="withdrawn", reason="Decided on surgery"
+    ).exists()
     assert Notification.objects.filter(recipient=coordinator, kind=Kind.WITHDRAWN).exists()
 
 
@@ -167,10 +186,15 @@ def test_a_closed_request_cannot_be_changed(patient):
 
 # --- Outsiders: every service called with another person's case is a 404 -------------
 # A coordinator sees sent requests (not drafts): their refusal is the role check below.
-@pytest.mark.parametrize(("who", "stage"), [
-    (who, stage) for who in ("outsider", "specialist", "admin_user")
-    for stage in ("complete", "submitted")
-] + [("coordinator", "complete")])
+@pytest.mark.parametrize(
+    ("who", "stage"),
+    [
+        (who, stage)
+        for who in ("outsider", "specialist", "admin_user")
+        for stage in ("complete", "submitted")
+    ]
+    + [("coordinator", "complete")],
+)
 def test_every_service_is_a_404_for_someone_who_cannot_see_the_case(request, patient, stage, who):
     actor = request.getfixturevalue(who)
     case = CaseFactory(owner=patient, **{stage: True})
@@ -201,15 +225,21 @@ def test_a_coordinator_who_sees_a_case_still_cannot_change_the_patients_answers(
 def test_an_overdue_case_is_flagged_once_and_its_manager_told(patient, coordinator, specialist):
     from requests_app.tasks import cases_flag_overdue
 
-    late = CaseFactory(owner=patient, submitted=True, status="in_review", specialist=specialist,
-                       case_manager=coordinator,
-                       due_at=timezone.now() - datetime.timedelta(hours=1))
+    late = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="in_review",
+        specialist=specialist,
+        case_manager=coordinator,
+        due_at=timezone.now() - datetime.timedelta(hours=1),
+    )
     CaseFactory(owner=patient, submitted=True)  # due next week
     CaseFactory(owner=patient, withdrawn=True, due_at=timezone.now() - datetime.timedelta(1))
     assert cases_flag_overdue() == 1
     assert cases_flag_overdue() == 0  # once
-    told = set(Notification.objects.filter(kind=Kind.OVERDUE).values_list(
-        "recipient__email", flat=True))
+    told = set(
+        Notification.objects.filter(kind=Kind.OVERDUE).values_list("recipient__email", flat=True)
+    )
     assert told == {coordinator.email, specialist.email}
     late.refresh_from_db()
     assert late.overdue_flagged_at is not None
@@ -217,12 +247,18 @@ def test_an_overdue_case_is_flagged_once_and_its_manager_told(patient, coordinat
 
 def test_the_patients_state_sets_the_zone_they_read_times_in(patient):
     case = CaseFactory(owner=patient, complete=True)
-    data = {"patient_dob": datetime.date(1970, 5, 17), "patient_sex": "female",
-            "patient_phone": "415 555 0100", "patient_state": "CA",
-            "preferred_language": "English", "interpreter_needed": False,
-            "accessibility_needs": ""}
-    services.case_section_save(actor=patient, case_ref=case.uuid, section="about", data=data,
-                               complete=True)
+    data = {
+        "patient_dob": datetime.date(1970, 5, 17),
+        "patient_sex": "female",
+        "patient_phone": "415 555 0100",
+        "patient_state": "CA",
+        "preferred_language": "English",
+        "interpreter_needed": False,
+        "accessibility_needs": "",
+    }
+    services.case_section_save(
+        actor=patient, case_ref=case.uuid, section="about", data=data, complete=True
+    )
     patient.refresh_from_db()
     assert patient.time_zone == "America/Los_Angeles"
     event = AuditEvent.objects.get(action="accounts.user.time_zone_changed")

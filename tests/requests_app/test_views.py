@@ -26,7 +26,10 @@ def _urls(case):
         ("get", reverse("requests_app:case_withdraw", args=[case.uuid])),
         ("post", reverse("requests_app:case_withdraw", args=[case.uuid])),
         *[("get", reverse("requests_app:case_section", args=[case.uuid, s.key])) for s in SECTIONS],
-        *[("post", reverse("requests_app:case_section", args=[case.uuid, s.key])) for s in SECTIONS],
+        *[
+            ("post", reverse("requests_app:case_section", args=[case.uuid, s.key]))
+            for s in SECTIONS
+        ],
     ]
 
 
@@ -37,7 +40,9 @@ def test_an_outsider_gets_404_on_every_case_url(client, patient, outsider, submi
         services.case_submit(actor=patient, case_ref=case.uuid)
     client.force_login(outsider)
     for method, url in _urls(case):
-        assert getattr(client, method)(url, {"reason": "x", "diagnosis": "y"}).status_code == 404, url
+        assert getattr(client, method)(url, {"reason": "x", "diagnosis": "y"}).status_code == 404, (
+            url
+        )
     case.refresh_from_db()
     assert case.status == (CaseStatus.SUBMITTED if submitted else CaseStatus.DRAFT)
 
@@ -82,26 +87,48 @@ def test_saving_a_section_marks_it_in_progress_or_completed(client, patient):
 def test_forged_fields_change_nothing(client, patient, outsider):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    client.post(reverse("requests_app:case_section", args=[case.uuid, "diagnosis"]), {
-        "diagnosis": "Asthma", "status": "closed", "owner": outsider.pk,
-        "reference": "SO-2026-999999", "due_at": "2030-01-01", "urgency": "urgent", "draft": "1",
-    })
+    client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "diagnosis"]),
+        {
+            "diagnosis": "Asthma",
+            "status": "closed",
+            "owner": outsider.pk,
+            "reference": "SO-2026-999999",
+            "due_at": "2030-01-01",
+            "urgency": "urgent",
+            "draft": "1",
+        },
+    )
     case.refresh_from_db()
     assert case.diagnosis == "Asthma"
     assert (case.status, case.owner, case.reference, case.due_at, case.urgency) == (
-        "draft", patient, None, None, "routine")
+        "draft",
+        patient,
+        None,
+        None,
+        "routine",
+    )
 
 
 def test_someone_under_18_asking_for_themselves_is_sent_to_a_parent(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    client.post(reverse("requests_app:case_section", args=[case.uuid, "who"]),
-                {"relationship": "self", "complete": "1"})
+    client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "who"]),
+        {"relationship": "self", "complete": "1"},
+    )
     dob = timezone.localdate() - datetime.timedelta(days=365 * 15)
-    response = client.post(reverse("requests_app:case_section", args=[case.uuid, "about"]), {
-        **_date("patient_dob", dob), "patient_sex": "female", "patient_phone": "212 555 0123",
-        "patient_state": "NY", "preferred_language": "English", "complete": "1",
-    })
+    response = client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "about"]),
+        {
+            **_date("patient_dob", dob),
+            "patient_sex": "female",
+            "patient_phone": "212 555 0123",
+            "patient_state": "NY",
+            "preferred_language": "English",
+            "complete": "1",
+        },
+    )
     html = response.content.decode()
     assert "a parent or legal guardian needs to make the request" in html
     # Told to change the first section in this same account, with a link to it.
@@ -117,19 +144,25 @@ def test_dates_in_the_future_or_before_birth_are_refused(client, patient):
     case = CaseFactory(owner=patient, complete=True)
     url = reverse("requests_app:case_section", args=[case.uuid, "diagnosis"])
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    response = client.post(url, {"diagnosis": "x", **_date("diagnosed_on", tomorrow),
-                                 "complete": "1"})
+    response = client.post(
+        url, {"diagnosis": "x", **_date("diagnosed_on", tomorrow), "complete": "1"}
+    )
     assert "cannot be in the future" in response.content.decode()
-    response = client.post(url, {"diagnosis": "x", **_date("diagnosed_on", datetime.date(1960, 1, 1)),
-                                 "complete": "1"})
+    response = client.post(
+        url, {"diagnosis": "x", **_date("diagnosed_on", datetime.date(1960, 1, 1)), "complete": "1"}
+    )
     assert "before the patient" in response.content.decode()
-    response = client.post(reverse("requests_app:case_section", args=[case.uuid, "about"]), {
-        **_date("patient_dob", tomorrow), "complete": "1"})
+    response = client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "about"]),
+        {**_date("patient_dob", tomorrow), "complete": "1"},
+    )
     assert "must be in the past" in response.content.decode()
 
 
 def test_html_is_shown_escaped(client, patient):
-    case = CaseFactory(owner=patient, complete=True, diagnosis="<script>alert('x')</script><b>bold</b>")
+    case = CaseFactory(
+        owner=patient, complete=True, diagnosis="<script>alert('x')</script><b>bold</b>"
+    )
     client.force_login(patient)
     html = client.get(reverse("requests_app:case_check", args=[case.uuid])).content.decode()
     assert "<script>alert" not in html and "&lt;script&gt;alert" in html
@@ -209,29 +242,42 @@ def test_authorisation_needs_the_exact_name_and_stores_version_time_and_ip(clien
 def test_the_reasons_section_stores_questions_as_a_list(client, patient):
     client.force_login(patient)
     case = services.case_start(actor=patient)
-    client.post(reverse("requests_app:case_section", args=[case.uuid, "reasons"]), {
-        "reasons": ["peace_of_mind"], "concerns": "My children",
-        "questions": "Is it cancer?\n\n  Do I need surgery?  ",
-        "complete": "1"})
-    assert list(case.questions.values_list("text", flat=True)) == ["Is it cancer?",
-                                                                    "Do I need surgery?"]
+    client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "reasons"]),
+        {
+            "reasons": ["peace_of_mind"],
+            "concerns": "My children",
+            "questions": "Is it cancer?\n\n  Do I need surgery?  ",
+            "complete": "1",
+        },
+    )
+    assert list(case.questions.values_list("text", flat=True)) == [
+        "Is it cancer?",
+        "Do I need surgery?",
+    ]
 
 
 def test_withdraw_from_the_case_page(client, patient):
     client.force_login(patient)
-    case = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    case = services.case_submit(
+        actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid
+    )
     url = reverse("requests_app:case_withdraw", args=[case.uuid])
     response = client.post(url, {"reason": ""})
     assert "Tell us why you are withdrawing the request" in response.content.decode()
     client.post(url, {"reason": "My doctor answered my questions"})
     case.refresh_from_db()
     assert case.status == CaseStatus.WITHDRAWN
-    assert "My doctor answered" in client.get(
-        reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert (
+        "My doctor answered"
+        in client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    )
 
 
 def test_the_coordinator_sees_new_requests(client, patient, coordinator):
-    case = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    case = services.case_submit(
+        actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid
+    )
     client.force_login(coordinator)
     html = client.get(reverse("requests_app:coordinator_home")).content.decode()
     assert case.reference in html
@@ -258,8 +304,12 @@ def test_pages_run_a_constant_number_of_queries(client, patient, name):
             CaseFactory(owner=patient, submitted=True)
 
     def url_for(n):
-        args = {"dashboard": [], "case_detail": [case.uuid], "case_check": [case.uuid],
-                "case_section": [case.uuid, "reasons"]}[name]
+        args = {
+            "dashboard": [],
+            "case_detail": [case.uuid],
+            "case_check": [case.uuid],
+            "case_section": [case.uuid, "reasons"],
+        }[name]
         return reverse(f"requests_app:{name}", args=args)
 
     assert assert_constant_queries(client, url_for, grow, sizes=(1, 50)) == PAGE_QUERIES[name]
@@ -281,14 +331,30 @@ def test_over_long_text_is_refused_with_the_limit_and_kept(client, patient):
 
 def test_a_healthcare_proxy_cannot_ask_for_a_child(client, patient):
     client.force_login(patient)
-    case = CaseFactory(owner=patient, complete=True, patient_dob=timezone.localdate() - datetime.timedelta(days=400))
-    response = client.post(reverse("requests_app:case_section", args=[case.uuid, "who"]), {
-        "relationship": "proxy", "patient_name": "Baby Doe", "authority_attested": "on",
-        "complete": "1"})
+    case = CaseFactory(
+        owner=patient,
+        complete=True,
+        patient_dob=timezone.localdate() - datetime.timedelta(days=400),
+    )
+    response = client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "who"]),
+        {
+            "relationship": "proxy",
+            "patient_name": "Baby Doe",
+            "authority_attested": "on",
+            "complete": "1",
+        },
+    )
     assert "only a parent or legal guardian" in response.content.decode()
-    client.post(reverse("requests_app:case_section", args=[case.uuid, "who"]), {
-        "relationship": "parent", "patient_name": "Baby Doe", "authority_attested": "on",
-        "complete": "1"})
+    client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "who"]),
+        {
+            "relationship": "parent",
+            "patient_name": "Baby Doe",
+            "authority_attested": "on",
+            "complete": "1",
+        },
+    )
     case.refresh_from_db()
     assert case.relationship == "parent"
     html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
@@ -297,9 +363,13 @@ def test_a_healthcare_proxy_cannot_ask_for_a_child(client, patient):
 
 def test_the_timeline_shows_amendments_in_words(client, patient):
     client.force_login(patient)
-    case = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
-    client.post(reverse("requests_app:case_section", args=[case.uuid, "specialist"]), {
-        "specialty": case.specialty.pk, "consultation_type": "video"})
+    case = services.case_submit(
+        actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid
+    )
+    client.post(
+        reverse("requests_app:case_section", args=[case.uuid, "specialist"]),
+        {"specialty": case.specialty.pk, "consultation_type": "video"},
+    )
     html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     assert "changed answers after sending" in html
     assert "Type of opinion: A written opinion and a video consultation" in html
@@ -312,14 +382,18 @@ def test_the_case_page_runs_a_constant_number_of_queries_whatever_the_events(
     from django.test.utils import CaptureQueriesContext
 
     client.force_login(patient)
-    small = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    small = services.case_submit(
+        actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid
+    )
     url = reverse("requests_app:case_detail", args=[small.uuid])
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
     baseline = len(few.captured_queries)  # read now: each request resets the query log
     assert baseline > 5
-    big = services.case_submit(actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid)
+    big = services.case_submit(
+        actor=patient, case_ref=CaseFactory(owner=patient, complete=True).uuid
+    )
     section = reverse("requests_app:case_section", args=[big.uuid, "background"])
     for i in range(6):
         client.post(section, {"symptoms": f"Symptoms, version {i}"})

@@ -32,14 +32,17 @@ def _case(owner, status=S.IN_REVIEW, **fields):
 
 def test_an_allowed_move_writes_the_timeline_and_the_audit_log(patient):
     case = _case(patient)
-    result = case_transition(ref=case.uuid, actor=patient, to_status=S.WITHDRAWN,
-                             reason="I have decided on my treatment")
+    result = case_transition(
+        ref=case.uuid, actor=patient, to_status=S.WITHDRAWN, reason="I have decided on my treatment"
+    )
     assert result.changed
     case.refresh_from_db()
     assert case.status == S.WITHDRAWN and case.closed_at is not None
     event = CaseEvent.objects.get(case=case)
     assert (event.old_status, event.new_status, event.actor) == (S.IN_REVIEW, S.WITHDRAWN, patient)
-    assert AuditEvent.objects.filter(action="requests.case.withdrawn", object_id=str(case.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="requests.case.withdrawn", object_id=str(case.pk)
+    ).exists()
 
 
 def test_a_repeat_is_a_no_op(patient):
@@ -103,15 +106,26 @@ def _give_reference(case, event):
 
 @pytest.mark.parametrize(("frm", "to"), sorted(TRANSITIONS))
 def test_every_move_in_the_table_works_for_its_roles_and_no_other(frm, to, request):
-    users = {r: request.getfixturevalue(f) for r, f in
-             [("patient", "patient"), ("coordinator", "coordinator"),
-              ("specialist", "specialist"), ("admin", "admin_user")]}
+    users = {
+        r: request.getfixturevalue(f)
+        for r, f in [
+            ("patient", "patient"),
+            ("coordinator", "coordinator"),
+            ("specialist", "specialist"),
+            ("admin", "admin_user"),
+        ]
+    }
     for role, user in users.items():
         case = _case(users["patient"], frm, specialist=users["specialist"])
         if role in TRANSITIONS[(frm, to)]:
             assert to in allowed_transitions(case=case, role=role)
-            case_transition(ref=case.uuid, actor=user, to_status=to, reason="because",
-                            on_change=_give_reference if to == S.SUBMITTED else None)
+            case_transition(
+                ref=case.uuid,
+                actor=user,
+                to_status=to,
+                reason="because",
+                on_change=_give_reference if to == S.SUBMITTED else None,
+            )
             case.refresh_from_db()
             assert case.status == to
         else:
@@ -128,21 +142,31 @@ def test_every_move_declares_its_notices():
 def test_every_move_sends_exactly_the_notices_it_declares(frm, to, request):
     patient = request.getfixturevalue("patient")
     specialist = request.getfixturevalue("specialist")
-    coordinators = [request.getfixturevalue("coordinator"),
-                    UserFactory(role="coordinator", email="second@example.com")]
+    coordinators = [
+        request.getfixturevalue("coordinator"),
+        UserFactory(role="coordinator", email="second@example.com"),
+    ]
     UserFactory(role="coordinator", email="gone@example.com", is_active=False)
     role = sorted(TRANSITIONS[(frm, to)])[0]
     actor = {"patient": patient, "coordinator": coordinators[0], "specialist": specialist}[role]
     case = _case(patient, frm, specialist=specialist)
-    case_transition(ref=case.uuid, actor=actor, to_status=to, reason="because",
-                    on_change=_give_reference if to == S.SUBMITTED else None)
+    case_transition(
+        ref=case.uuid,
+        actor=actor,
+        to_status=to,
+        reason="because",
+        on_change=_give_reference if to == S.SUBMITTED else None,
+    )
 
     expected = set()
     for notice in NOTICES[(frm, to)]:
-        people = {OWNER: [patient], COORDINATORS: coordinators,
-                  CASE_MANAGER: coordinators,  # nobody has claimed it: all of them
-                  SPECIALIST_ASSIGNED: [specialist],
-                  SPECIALIST_OFFERED: []}[notice.to]  # offers: tests/specialists
+        people = {
+            OWNER: [patient],
+            COORDINATORS: coordinators,
+            CASE_MANAGER: coordinators,  # nobody has claimed it: all of them
+            SPECIALIST_ASSIGNED: [specialist],
+            SPECIALIST_OFFERED: [],
+        }[notice.to]  # offers: tests/specialists
         for person in people:
             if notice.to != OWNER and person == actor:
                 continue  # staff are not told of their own moves
@@ -175,16 +199,16 @@ def test_the_tracker_marks_the_current_step_as_in_progress():
     assert steps[0].label == "Request sent"
 
 
-def test_the_case_manager_alone_is_told_once_a_case_is_claimed(patient, coordinator,
-                                                               specialist):
+def test_the_case_manager_alone_is_told_once_a_case_is_claimed(patient, coordinator, specialist):
     other = UserFactory(role="coordinator", email="other@example.com")
     case = _case(patient, S.OFFERED, specialist=None, case_manager=coordinator)
     from specialists.models import Offer
     from tests.specialists.factories import SpecialistFactory
 
     profile = SpecialistFactory()
-    Offer.objects.create(case=case, specialist=profile.user, offered_by=coordinator,
-                         deadline="2030-01-01T00:00Z")
+    Offer.objects.create(
+        case=case, specialist=profile.user, offered_by=coordinator, deadline="2030-01-01T00:00Z"
+    )
     case_transition(ref=case.uuid, actor=profile.user, to_status=S.MATCHING, reason="Busy")
     told = set(Notification.objects.values_list("recipient__email", flat=True))
     assert told == {coordinator.email} and other.email not in told
@@ -225,7 +249,8 @@ def test_a_notice_links_to_the_page_to_act_on(db, patient, coordinator, speciali
     for (frm, to), notices in NOTICES.items():
         for notice in notices:
             user = {"owner": patient, "offered": specialist, "specialist": specialist}.get(
-                notice.to, coordinator)
+                notice.to, coordinator
+            )
             pages[(frm, to, notice.to)] = notice_url(case, notice, user, case_url_for)
     assert pages[(S.MATCHING, S.OFFERED, "offered")] == f"/specialist/offers/{case.uuid}/"
     assert pages[(S.REPORT_READY, S.DELIVERED, "owner")] == f"/reports/case/{case.uuid}/"

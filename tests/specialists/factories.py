@@ -38,9 +38,17 @@ class SpecialistFactory(factory.django.DjangoModelFactory):
     turnaround_days = 7
 
     @classmethod
-    def _create(cls, model_class, *args, licensed_in=("NY",),
-                licence_expires=datetime.date(2030, 1, 1), licence_verification="verified",
-                certified=("abim-medical-oncology",), specialty_slugs=("oncology",), **kwargs):
+    def _create(
+        cls,
+        model_class,
+        *args,
+        licensed_in=("NY",),
+        licence_expires=datetime.date(2030, 1, 1),
+        licence_verification="verified",
+        certified=("abim-medical-oncology",),
+        specialty_slugs=("oncology",),
+        **kwargs,
+    ):
         if certified and not Certification.objects.exists():
             # Transactional tests (e2e) flush the tables the migrations filled.
             from specialists.services import certifications_load, specialties_load
@@ -51,17 +59,26 @@ class SpecialistFactory(factory.django.DjangoModelFactory):
         enrol_totp(profile.user)
         checked = {}
         if licensed_in and licence_verification != "unverified":
-            checked = {"verified_by": credentialing_admin(), "verified_at": timezone.now(),
-                       "verification_source": "state_board"}
+            checked = {
+                "verified_by": credentialing_admin(),
+                "verified_at": timezone.now(),
+                "verification_source": "state_board",
+            }
             if licence_verification == "verified":
                 checked["verified_expires_on"] = licence_expires
         for state in licensed_in:
-            Licence.objects.create(profile=profile, state=state, number=f"{state}-{profile.pk}",
-                                   expires_on=licence_expires,
-                                   verification=licence_verification, **checked)
+            Licence.objects.create(
+                profile=profile,
+                state=state,
+                number=f"{state}-{profile.pk}",
+                expires_on=licence_expires,
+                verification=licence_verification,
+                **checked,
+            )
         for slug in certified:
-            HeldCertification.objects.create(profile=profile, year=2010,
-                                             certification=Certification.objects.get(slug=slug))
+            HeldCertification.objects.create(
+                profile=profile, year=2010, certification=Certification.objects.get(slug=slug)
+            )
         profile.specialties.set(Specialty.objects.filter(slug__in=specialty_slugs))
         return profile
 
@@ -71,8 +88,7 @@ def credentialing_admin():
     from secondop.accounts.models import User
 
     admin = User.objects.filter(email="credentialing@example.test").first()
-    return admin or UserFactory(email="credentialing@example.test", role="admin",
-                                is_staff=True)
+    return admin or UserFactory(email="credentialing@example.test", role="admin", is_staff=True)
 
 
 def away(profile, starts: datetime.date, ends: datetime.date) -> LeavePeriod:

@@ -23,13 +23,30 @@ from specialists.specialties import ALL_SPECIALTIES
 pytestmark = pytest.mark.django_db
 
 ABMS_BOARDS = {
-    "Allergy and Immunology", "Anesthesiology", "Colon and Rectal Surgery", "Dermatology",
-    "Emergency Medicine", "Family Medicine", "Internal Medicine",
-    "Medical Genetics and Genomics", "Neurological Surgery", "Nuclear Medicine",
-    "Obstetrics and Gynecology", "Ophthalmology", "Orthopaedic Surgery",
-    "Otolaryngology\N{EN DASH}Head and Neck Surgery", "Pathology", "Pediatrics",
-    "Physical Medicine and Rehabilitation", "Plastic Surgery", "Preventive Medicine",
-    "Psychiatry and Neurology", "Radiology", "Surgery", "Thoracic Surgery", "Urology",
+    "Allergy and Immunology",
+    "Anesthesiology",
+    "Colon and Rectal Surgery",
+    "Dermatology",
+    "Emergency Medicine",
+    "Family Medicine",
+    "Internal Medicine",
+    "Medical Genetics and Genomics",
+    "Neurological Surgery",
+    "Nuclear Medicine",
+    "Obstetrics and Gynecology",
+    "Ophthalmology",
+    "Orthopaedic Surgery",
+    "Otolaryngology\N{EN DASH}Head and Neck Surgery",
+    "Pathology",
+    "Pediatrics",
+    "Physical Medicine and Rehabilitation",
+    "Plastic Surgery",
+    "Preventive Medicine",
+    "Psychiatry and Neurology",
+    "Radiology",
+    "Surgery",
+    "Thoracic Surgery",
+    "Urology",
 }
 
 
@@ -46,8 +63,9 @@ def test_it_loads_the_24_abms_member_boards():
 
 
 def test_it_loads_every_certification_in_the_file():
-    in_file = [row["slug"] for board in certifications_data()["boards"]
-               for row in board["certifications"]]
+    in_file = [
+        row["slug"] for board in certifications_data()["boards"] for row in board["certifications"]
+    ]
     assert len(in_file) == len(set(in_file)), "a slug is used twice"
     assert set(Certification.objects.values_list("slug", flat=True)) == set(in_file)
     assert len(in_file) > 150
@@ -58,20 +76,23 @@ def test_it_gives_every_board_a_primary_specialty():
         assert board.certifications.filter(kind=CertificationKind.SPECIALTY).exists(), board
 
 
-@pytest.mark.parametrize(("name", "board", "kind"), [
-    ("Medical Oncology", "Internal Medicine", "subspecialty"),
-    ("Cardiovascular Disease", "Internal Medicine", "subspecialty"),
-    ("Neuroradiology", "Radiology", "subspecialty"),
-    ("Radiation Oncology", "Radiology", "specialty"),
-    # The ABPN issues Child Neurology as a primary certificate, beside Neurology.
-    ("Child Neurology", "Psychiatry and Neurology", "specialty"),
-    ("Epilepsy", "Psychiatry and Neurology", "subspecialty"),
-    ("Complex General Surgical Oncology", "Surgery", "subspecialty"),
-    ("Vascular Surgery", "Surgery", "specialty"),
-    ("Gynecologic Oncology", "Obstetrics and Gynecology", "subspecialty"),
-    ("Pediatric Hematology-Oncology", "Pediatrics", "subspecialty"),
-    ("Congenital Cardiac Surgery", "Thoracic Surgery", "subspecialty"),
-])
+@pytest.mark.parametrize(
+    ("name", "board", "kind"),
+    [
+        ("Medical Oncology", "Internal Medicine", "subspecialty"),
+        ("Cardiovascular Disease", "Internal Medicine", "subspecialty"),
+        ("Neuroradiology", "Radiology", "subspecialty"),
+        ("Radiation Oncology", "Radiology", "specialty"),
+        # The ABPN issues Child Neurology as a primary certificate, beside Neurology.
+        ("Child Neurology", "Psychiatry and Neurology", "specialty"),
+        ("Epilepsy", "Psychiatry and Neurology", "subspecialty"),
+        ("Complex General Surgical Oncology", "Surgery", "subspecialty"),
+        ("Vascular Surgery", "Surgery", "specialty"),
+        ("Gynecologic Oncology", "Obstetrics and Gynecology", "subspecialty"),
+        ("Pediatric Hematology-Oncology", "Pediatrics", "subspecialty"),
+        ("Congenital Cardiac Surgery", "Thoracic Surgery", "subspecialty"),
+    ],
+)
 def test_it_files_well_known_certificates_under_their_board(name, board, kind):
     found = Certification.objects.get(name=name, board__name=f"American Board of {board}")
     assert found.kind == kind
@@ -80,10 +101,15 @@ def test_it_files_well_known_certificates_under_their_board(name, board, kind):
 def test_it_lists_a_certificate_that_several_boards_issue_once_per_board():
     hand = Certification.objects.filter(name="Surgery of the Hand")
     assert {each.board.short_name for each in hand} == {
-        "Orthopaedic Surgery", "Plastic Surgery", "Surgery"}
+        "Orthopaedic Surgery",
+        "Plastic Surgery",
+        "Surgery",
+    }
     assert {str(each) for each in hand} == {
-        "Surgery of the Hand (Orthopaedic Surgery)", "Surgery of the Hand (Plastic Surgery)",
-        "Surgery of the Hand (Surgery)"}
+        "Surgery of the Hand (Orthopaedic Surgery)",
+        "Surgery of the Hand (Plastic Surgery)",
+        "Surgery of the Hand (Surgery)",
+    }
 
 
 def test_a_subspecialty_builds_only_on_a_primary_specialty_of_its_own_board():
@@ -125,9 +151,12 @@ def test_every_patient_facing_specialty_maps_to_an_offered_certification():
 def test_cardiology_means_the_cardiology_certificates():
     cardiology = Specialty.objects.get(slug="cardiology")
     slugs = set(certifications_for_specialty(specialty=cardiology).values_list("slug", flat=True))
-    assert {"abim-cardiovascular-disease", "abim-interventional-cardiology",
-            "abim-clinical-cardiac-electrophysiology",
-            "abim-advanced-heart-failure-and-transplant-cardiology"} <= slugs
+    assert {
+        "abim-cardiovascular-disease",
+        "abim-interventional-cardiology",
+        "abim-clinical-cardiac-electrophysiology",
+        "abim-advanced-heart-failure-and-transplant-cardiology",
+    } <= slugs
     assert "abim-medical-oncology" not in slugs
 
 
@@ -157,13 +186,19 @@ def test_loading_again_changes_nothing_and_keeps_the_admin_s_edits():
     oncology.save()
     cardiology = Specialty.objects.get(slug="cardiology")
     cardiology.certifications.remove(certification("abp-pediatric-cardiology"))
-    counts = (Board.objects.count(), Certification.objects.count(),
-              Specialty.certifications.through.objects.count())
+    counts = (
+        Board.objects.count(),
+        Certification.objects.count(),
+        Specialty.certifications.through.objects.count(),
+    )
 
     certifications_load()
 
-    assert (Board.objects.count(), Certification.objects.count(),
-            Specialty.certifications.through.objects.count()) == counts
+    assert (
+        Board.objects.count(),
+        Certification.objects.count(),
+        Specialty.certifications.through.objects.count(),
+    ) == counts
     oncology.refresh_from_db()
     assert (oncology.icd10_ranges, oncology.active) == ("C00-C96", False)
     assert not cardiology.certifications.filter(slug="abp-pediatric-cardiology").exists()
@@ -179,41 +214,47 @@ def test_loading_into_empty_tables_links_the_specialties():
 
     assert Board.objects.count() == 24
     assert certification("abim-medical-oncology").treats("C50.911")
-    assert Specialty.objects.get(slug="oncology").certifications.filter(
-        slug="abim-medical-oncology").exists()
+    assert (
+        Specialty.objects.get(slug="oncology")
+        .certifications.filter(slug="abim-medical-oncology")
+        .exists()
+    )
 
 
 # The ICD-10-CM range test
 
 
-@pytest.mark.parametrize(("code", "ranges", "inside"), [
-    ("D49.9", "C00-D49", True),
-    ("D50", "C00-D49", False),
-    ("C00", "C00-D49", True),
-    ("B99.9", "C00-D49", False),
-    ("C50.911", "C50", True),
-    ("C50", "C50", True),
-    ("C51.0", "C50", False),
-    ("C5", "C50", False),
-    ("c50.911 ", "c50", True),
-    ("C50911", "C50", True),
-    # Categories ending in a letter sort after the digits, as in the classification.
-    ("O9A.11", "O00-O9A", True),
-    ("C4A.9", "C43-C44", False),
-    ("C4A.9", "C43-C44, C4A", True),
-    ("C7A.010", "C00-D49", True),
-    # Four-character bounds: the category alone is broader than the range.
-    ("G93.51", "G93.5-G93.6", True),
-    ("G93.6", "G93.5-G93.6", True),
-    ("G93.7", "G93.5-G93.6", False),
-    ("G93", "G93.5-G93.6", False),
-    ("E11.319", "E10.3, E11.3", True),
-    ("E11.9", "E10.3, E11.3", False),
-    ("C50.911", "", False),
-    ("", "C00-D49", False),
-    ("cancer", "C00-D49", False),
-    ("C50.9111111", "C50", False),
-])
+@pytest.mark.parametrize(
+    ("code", "ranges", "inside"),
+    [
+        ("D49.9", "C00-D49", True),
+        ("D50", "C00-D49", False),
+        ("C00", "C00-D49", True),
+        ("B99.9", "C00-D49", False),
+        ("C50.911", "C50", True),
+        ("C50", "C50", True),
+        ("C51.0", "C50", False),
+        ("C5", "C50", False),
+        ("c50.911 ", "c50", True),
+        ("C50911", "C50", True),
+        # Categories ending in a letter sort after the digits, as in the classification.
+        ("O9A.11", "O00-O9A", True),
+        ("C4A.9", "C43-C44", False),
+        ("C4A.9", "C43-C44, C4A", True),
+        ("C7A.010", "C00-D49", True),
+        # Four-character bounds: the category alone is broader than the range.
+        ("G93.51", "G93.5-G93.6", True),
+        ("G93.6", "G93.5-G93.6", True),
+        ("G93.7", "G93.5-G93.6", False),
+        ("G93", "G93.5-G93.6", False),
+        ("E11.319", "E10.3, E11.3", True),
+        ("E11.9", "E10.3, E11.3", False),
+        ("C50.911", "", False),
+        ("", "C00-D49", False),
+        ("cancer", "C00-D49", False),
+        ("C50.9111111", "C50", False),
+    ],
+)
 def test_it_tells_whether_a_code_is_in_a_list_of_ranges(code, ranges, inside):
     assert icd10_code_in(code, ranges) is inside
 
@@ -222,9 +263,19 @@ def test_it_reads_spaces_dots_and_case_loosely():
     assert parse_icd10_ranges(" c00 - d49 ,, e11.3 ,") == parse_icd10_ranges("C00-D49, E113")
 
 
-@pytest.mark.parametrize("text", [
-    "C00-D4", "D49-C00", "cancer", "C50-", "C00--D49", "5C0", "C00-D49; E11", "C50.91234",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C00-D4",
+        "D49-C00",
+        "cancer",
+        "C50-",
+        "C00--D49",
+        "5C0",
+        "C00-D49; E11",
+        "C50.91234",
+    ],
+)
 def test_it_refuses_what_it_cannot_read(text):
     with pytest.raises(ValidationError):
         validate_icd10_ranges(text)
@@ -241,16 +292,22 @@ def test_the_refusal_names_the_items_it_could_not_read():
 
 def test_breast_cancer_is_treated_by_medical_oncology_not_cardiology():
     slugs = {each.slug for each in certifications_treating(icd10_code="C50.911")}
-    assert {"abim-medical-oncology", "abr-radiation-oncology", "abs-general-surgery",
-            "abs-complex-general-surgical-oncology"} <= slugs
+    assert {
+        "abim-medical-oncology",
+        "abr-radiation-oncology",
+        "abs-general-surgery",
+        "abs-complex-general-surgical-oncology",
+    } <= slugs
     assert "abim-cardiovascular-disease" not in slugs
     assert "abim-hematology" not in slugs
 
 
 def test_heart_failure_is_treated_by_cardiology():
     slugs = {each.slug for each in certifications_treating(icd10_code="I50.22")}
-    assert {"abim-cardiovascular-disease",
-            "abim-advanced-heart-failure-and-transplant-cardiology"} <= slugs
+    assert {
+        "abim-cardiovascular-disease",
+        "abim-advanced-heart-failure-and-transplant-cardiology",
+    } <= slugs
     assert "abim-medical-oncology" not in slugs
 
 
@@ -283,8 +340,12 @@ def test_a_primary_specialty_builds_on_nothing():
 def test_a_board_names_a_certificate_once():
     internal_medicine = certification("abim-internal-medicine")
     with pytest.raises(IntegrityError), transaction.atomic():
-        Certification.objects.create(board=internal_medicine.board, name="Medical Oncology",
-                                     slug="abim-medical-oncology-2", kind="subspecialty")
+        Certification.objects.create(
+            board=internal_medicine.board,
+            name="Medical Oncology",
+            slug="abim-medical-oncology-2",
+            kind="subspecialty",
+        )
 
 
 def test_a_subspecialty_cannot_build_on_another_board_s_specialty():
@@ -315,8 +376,10 @@ def test_it_lists_the_certifications_for_an_admin(client, admin_user):
 def test_it_filters_by_board_and_kind(client, admin_user):
     client.force_login(admin_user)
     radiology = Board.objects.get(slug="abr")
-    response = client.get(reverse("admin:specialists_certification_changelist"),
-                          {"board__id__exact": radiology.pk, "kind__exact": "subspecialty"})
+    response = client.get(
+        reverse("admin:specialists_certification_changelist"),
+        {"board__id__exact": radiology.pk, "kind__exact": "subspecialty"},
+    )
     assert response.status_code == 200
     shown = {each.slug for each in response.context["cl"].result_list}
     assert "abr-neuroradiology" in shown
@@ -339,11 +402,18 @@ def test_it_explains_the_range_syntax_and_refuses_a_range_it_cannot_read(client,
     assert response.status_code == 200
     assert "D49.9 is in, D50 is not" in response.content.decode()
 
-    response = client.post(url, {
-        "board": oncology.board_id, "name": oncology.name, "slug": oncology.slug,
-        "kind": oncology.kind, "parent": oncology.parent_id, "icd10_ranges": "C00-D49, D49-C00",
-        "active": "on",
-    })
+    response = client.post(
+        url,
+        {
+            "board": oncology.board_id,
+            "name": oncology.name,
+            "slug": oncology.slug,
+            "kind": oncology.kind,
+            "parent": oncology.parent_id,
+            "icd10_ranges": "C00-D49, D49-C00",
+            "active": "on",
+        },
+    )
     assert response.status_code == 200
     assert "Not a code or a range of codes: D49-C00" in response.content.decode()
     oncology.refresh_from_db()
@@ -355,9 +425,15 @@ def test_an_admin_edits_the_ranges(client, admin_user):
     oncology = certification("abim-medical-oncology")
     response = client.post(
         reverse("admin:specialists_certification_change", args=[oncology.pk]),
-        {"board": oncology.board_id, "name": oncology.name, "slug": oncology.slug,
-         "kind": oncology.kind, "parent": oncology.parent_id, "icd10_ranges": "C00-C96, D37-D49",
-         "active": "on"},
+        {
+            "board": oncology.board_id,
+            "name": oncology.name,
+            "slug": oncology.slug,
+            "kind": oncology.kind,
+            "parent": oncology.parent_id,
+            "icd10_ranges": "C00-C96, D37-D49",
+            "active": "on",
+        },
     )
     assert response.status_code == 302
     assert not certification("abim-medical-oncology").treats("D10.0")
@@ -366,11 +442,18 @@ def test_an_admin_edits_the_ranges(client, admin_user):
 def test_an_admin_adds_a_certification(client, admin_user):
     client.force_login(admin_user)
     internal_medicine = certification("abim-internal-medicine")
-    response = client.post(reverse("admin:specialists_certification_add"), {
-        "board": internal_medicine.board_id, "name": "Hospital Medicine",
-        "slug": "abim-hospital-medicine", "kind": "subspecialty", "parent": internal_medicine.pk,
-        "icd10_ranges": "", "active": "on",
-    })
+    response = client.post(
+        reverse("admin:specialists_certification_add"),
+        {
+            "board": internal_medicine.board_id,
+            "name": "Hospital Medicine",
+            "slug": "abim-hospital-medicine",
+            "kind": "subspecialty",
+            "parent": internal_medicine.pk,
+            "icd10_ranges": "",
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     added = certification("abim-hospital-medicine")
     assert added.parent == internal_medicine
@@ -382,9 +465,15 @@ def test_an_admin_cannot_give_a_primary_specialty_a_parent(client, admin_user):
     vascular = certification("abs-vascular-surgery")
     response = client.post(
         reverse("admin:specialists_certification_change", args=[vascular.pk]),
-        {"board": vascular.board_id, "name": vascular.name, "slug": vascular.slug,
-         "kind": vascular.kind, "parent": certification("abs-general-surgery").pk,
-         "icd10_ranges": vascular.icd10_ranges, "active": "on"},
+        {
+            "board": vascular.board_id,
+            "name": vascular.name,
+            "slug": vascular.slug,
+            "kind": vascular.kind,
+            "parent": certification("abs-general-surgery").pk,
+            "icd10_ranges": vascular.icd10_ranges,
+            "active": "on",
+        },
     )
     assert response.status_code == 200
     assert "Only a subspecialty builds on another certificate." in response.content.decode()
@@ -417,19 +506,30 @@ def test_it_keeps_the_codes_and_deletes_nothing(client, admin_user):
     oncology = certification("abim-medical-oncology")
     response = client.post(
         reverse("admin:specialists_certification_change", args=[oncology.pk]),
-        {"board": oncology.board_id, "name": oncology.name, "slug": "renamed",
-         "kind": oncology.kind, "parent": oncology.parent_id, "icd10_ranges": "C00-D49",
-         "active": "on"},
+        {
+            "board": oncology.board_id,
+            "name": oncology.name,
+            "slug": "renamed",
+            "kind": oncology.kind,
+            "parent": oncology.parent_id,
+            "icd10_ranges": "C00-D49",
+            "active": "on",
+        },
     )
     assert response.status_code == 302
     assert Certification.objects.filter(slug="abim-medical-oncology").exists()
-    for name, pk in [("admin:specialists_certification_delete", oncology.pk),
-                     ("admin:specialists_board_delete", oncology.board_id)]:
+    for name, pk in [
+        ("admin:specialists_certification_delete", oncology.pk),
+        ("admin:specialists_board_delete", oncology.board_id),
+    ]:
         assert client.post(reverse(name, args=[pk]), {"post": "yes"}).status_code == 403
     assert Certification.objects.filter(pk=oncology.pk).exists()
 
 
 def test_other_staff_do_not_find_it(client, coordinator):
     client.force_login(coordinator)
-    for name in ("admin:specialists_certification_changelist", "admin:specialists_board_changelist"):
+    for name in (
+        "admin:specialists_certification_changelist",
+        "admin:specialists_board_changelist",
+    ):
         assert client.get(reverse(name)).status_code == 404

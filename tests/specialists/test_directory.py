@@ -40,21 +40,35 @@ def make(name: str, **kwargs) -> SpecialistProfile:
 
 @pytest.fixture
 def marsh(db):
-    profile = make("Dr. Helen Marsh", institution="Lakeside University Hospital",
-                   subspecialty="Breast cancer", bio="Twenty years of breast cancer care.",
-                   languages=["English", "Spanish"], insurance_networks=["Empire Health"],
-                   licensed_in=("NY", "NJ"), max_open_cases=7)
+    profile = make(
+        "Dr. Helen Marsh",
+        institution="Lakeside University Hospital",
+        subspecialty="Breast cancer",
+        bio="Twenty years of breast cancer care.",
+        languages=["English", "Spanish"],
+        insurance_networks=["Empire Health"],
+        licensed_in=("NY", "NJ"),
+        max_open_cases=7,
+    )
     Licence.objects.filter(profile=profile, state="NY").update(number="NY-281734")
-    away(profile, timezone.localdate() + datetime.timedelta(days=40),
-         timezone.localdate() + datetime.timedelta(days=44))
+    away(
+        profile,
+        timezone.localdate() + datetime.timedelta(days=40),
+        timezone.localdate() + datetime.timedelta(days=44),
+    )
     return profile
 
 
 @pytest.fixture
 def haddad(db):
-    return make("Dr. Omar Haddad", specialty_slugs=("cardiology",),
-                certified=("abim-cardiovascular-disease",), languages=["English", "Arabic"],
-                licensed_in=("CA",), consultation_modes=["written"])
+    return make(
+        "Dr. Omar Haddad",
+        specialty_slugs=("cardiology",),
+        certified=("abim-cardiovascular-disease",),
+        languages=["English", "Arabic"],
+        licensed_in=("CA",),
+        consultation_modes=["written"],
+    )
 
 
 def test_anyone_browses_every_active_specialist_by_name(client, marsh, haddad):
@@ -68,16 +82,19 @@ def test_anyone_browses_every_active_specialist_by_name(client, marsh, haddad):
     assert client.get(detail(gone)).status_code == 404
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ({"specialty": "oncology"}, ["Dr. Helen Marsh"]),
-    ({"specialty": "cardiology"}, ["Dr. Omar Haddad"]),
-    ({"language": "Arabic"}, ["Dr. Omar Haddad"]),
-    ({"language": "English"}, ["Dr. Helen Marsh", "Dr. Omar Haddad"]),
-    ({"state": "NJ"}, ["Dr. Helen Marsh"]),
-    ({"state": "CA", "mode": "written"}, ["Dr. Omar Haddad"]),
-    ({"mode": "video"}, ["Dr. Helen Marsh"]),
-    ({"state": "TX"}, []),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"specialty": "oncology"}, ["Dr. Helen Marsh"]),
+        ({"specialty": "cardiology"}, ["Dr. Omar Haddad"]),
+        ({"language": "Arabic"}, ["Dr. Omar Haddad"]),
+        ({"language": "English"}, ["Dr. Helen Marsh", "Dr. Omar Haddad"]),
+        ({"state": "NJ"}, ["Dr. Helen Marsh"]),
+        ({"state": "CA", "mode": "written"}, ["Dr. Omar Haddad"]),
+        ({"mode": "video"}, ["Dr. Helen Marsh"]),
+        ({"state": "TX"}, []),
+    ],
+)
 def test_patients_filter_by_specialty_language_state_and_consultation(
     client, marsh, haddad, query, expected
 ):
@@ -86,7 +103,8 @@ def test_patients_filter_by_specialty_language_state_and_consultation(
 
 def test_a_licence_that_has_expired_does_not_count_for_its_state(client, marsh):
     Licence.objects.filter(profile=marsh, state="NJ").update(
-        expires_on=timezone.localdate() - datetime.timedelta(days=1))
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
     assert names(client.get(LIST, {"state": "NJ"})) == []
     html = client.get(detail(marsh)).content.decode()
     assert "New York" in html and "New Jersey" not in html
@@ -102,8 +120,14 @@ def test_a_bad_filter_is_said_and_the_others_still_apply(client, marsh, haddad):
 def test_entries_show_public_fields_only(client, marsh):
     for url in (LIST, detail(marsh)):
         html = client.get(url).content.decode()
-        for shown in ("Dr. Helen Marsh", "Lakeside University Hospital", "Medical Oncology",
-                      "Breast cancer", "Spanish", "Twenty years of breast cancer care."):
+        for shown in (
+            "Dr. Helen Marsh",
+            "Lakeside University Hospital",
+            "Medical Oncology",
+            "Breast cancer",
+            "Spanish",
+            "Twenty years of breast cancer care.",
+        ):
             assert shown in html, (url, shown)
         leave = date_format(marsh.leave.get().starts_on, "j F Y")
         for hidden in ("NY-281734", marsh.user.email, "Empire Health", leave):
@@ -133,15 +157,22 @@ def test_the_directory_has_pages_of_20_with_the_same_queries_for_each(client):
 
 
 def test_the_detail_page_and_the_photo_are_addressed_by_public_ids(client, marsh, settings):
-    settings.STORAGES = {**settings.STORAGES,
-                         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
     assert str(marsh.pk) not in detail(marsh).split("/")
-    assert client.get(reverse("directory:detail", args=[
-        "00000000-0000-4000-8000-000000000000"])).status_code == 404
+    assert (
+        client.get(
+            reverse("directory:detail", args=["00000000-0000-4000-8000-000000000000"])
+        ).status_code
+        == 404
+    )
     out = io.BytesIO()
     Image.new("RGB", (30, 30)).save(out, format="JPEG")
-    profile_services.specialist_photo_set(actor=marsh.user, profile=marsh,
-                                          upload=SimpleUploadedFile("x.jpg", out.getvalue()))
+    profile_services.specialist_photo_set(
+        actor=marsh.user, profile=marsh, upload=SimpleUploadedFile("x.jpg", out.getvalue())
+    )
     marsh.refresh_from_db()
     photo = reverse("directory:photo", args=[marsh.photo.name.rsplit("/", 1)[1]])
     assert photo in client.get(detail(marsh)).content.decode()
@@ -214,6 +245,7 @@ def test_the_home_page_and_the_specialist_section_link_to_the_directory(client, 
     assert LIST in client.get(reverse("home")).content.decode()
     draft = CaseFactory(owner=patient)
     client.force_login(patient)
-    html = client.get(reverse("requests_app:case_section", args=[draft.uuid, "specialist"])
-                      ).content.decode()
+    html = client.get(
+        reverse("requests_app:case_section", args=[draft.uuid, "specialist"])
+    ).content.decode()
     assert f'<a href="{LIST}">Browse our specialists</a>' in html

@@ -16,9 +16,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case(patient):
-    return CaseFactory(owner=patient, submitted=True, status="matching",
-                       icd10=Icd10Code.objects.get(code="C50.911"),
-                       due_at=timezone.now() + datetime.timedelta(days=7))
+    return CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="matching",
+        icd10=Icd10Code.objects.get(code="C50.911"),
+        due_at=timezone.now() + datetime.timedelta(days=7),
+    )
 
 
 def _names(ranking):
@@ -37,16 +41,34 @@ def test_a_specialist_who_passes_every_check_is_ranked_with_reasons(case):
     assert good.pk and ranking.excluded == {}
 
 
-@pytest.mark.parametrize(("name", "make", "words"), [
-    ("accepting", lambda: SpecialistFactory(accepting_cases=False), "not accepting new cases"),
-    ("licence", lambda: SpecialistFactory(licensed_in=("NJ",)), "without a verified licence in NY"),
-    ("licence", lambda: SpecialistFactory(licence_expires=timezone.localdate()
-                                          + datetime.timedelta(days=2)), "without a verified licence in NY"),
-    ("institution", lambda: SpecialistFactory(institution="Metro General Hospital"),
-     "at the diagnosing institution"),
-    ("mode", lambda: SpecialistFactory(consultation_modes=["video"]),
-     "not offering this consultation"),
-])
+@pytest.mark.parametrize(
+    ("name", "make", "words"),
+    [
+        ("accepting", lambda: SpecialistFactory(accepting_cases=False), "not accepting new cases"),
+        (
+            "licence",
+            lambda: SpecialistFactory(licensed_in=("NJ",)),
+            "without a verified licence in NY",
+        ),
+        (
+            "licence",
+            lambda: SpecialistFactory(
+                licence_expires=timezone.localdate() + datetime.timedelta(days=2)
+            ),
+            "without a verified licence in NY",
+        ),
+        (
+            "institution",
+            lambda: SpecialistFactory(institution="Metro General Hospital"),
+            "at the diagnosing institution",
+        ),
+        (
+            "mode",
+            lambda: SpecialistFactory(consultation_modes=["video"]),
+            "not offering this consultation",
+        ),
+    ],
+)
 def test_each_hard_filter_excludes_and_is_counted(case, name, make, words):
     make()
     ranking = rank_specialists(case=case)
@@ -59,16 +81,23 @@ def test_capacity_counts_assigned_cases_and_open_offers(case, patient, coordinat
     full = SpecialistFactory(max_open_cases=2)
     CaseFactory(owner=patient, submitted=True, status="in_review", specialist=full.user)
     other = CaseFactory(owner=patient, submitted=True, status="offered")
-    Offer.objects.create(case=other, specialist=full.user, offered_by=coordinator,
-                         deadline=timezone.now() + datetime.timedelta(hours=5))
+    Offer.objects.create(
+        case=other,
+        specialist=full.user,
+        offered_by=coordinator,
+        deadline=timezone.now() + datetime.timedelta(hours=5),
+    )
     assert rank_specialists(case=case).excluded == {"capacity": 1}
 
 
 def test_leave_before_the_due_date_excludes_leave_after_does_not(case):
     today = timezone.localdate()
     away(SpecialistFactory(user__full_name="Dr. Away"), today, today + datetime.timedelta(days=3))
-    away(SpecialistFactory(user__full_name="Dr. Later"), today + datetime.timedelta(days=30),
-         today + datetime.timedelta(days=40))
+    away(
+        SpecialistFactory(user__full_name="Dr. Later"),
+        today + datetime.timedelta(days=30),
+        today + datetime.timedelta(days=40),
+    )
     ranking = rank_specialists(case=case)
     assert _names(ranking) == ["Dr. Later"] and ranking.excluded == {"leave": 1}
 
@@ -90,22 +119,34 @@ def test_licensure_is_never_relaxed(case):
 def test_a_declined_specialist_is_never_ranked_again(case, coordinator):
     declined = SpecialistFactory(user__full_name="Dr. Declined")
     SpecialistFactory(user__full_name="Dr. Other")
-    Offer.objects.create(case=case, specialist=declined.user, offered_by=coordinator,
-                         status="declined", deadline=timezone.now())
+    Offer.objects.create(
+        case=case,
+        specialist=declined.user,
+        offered_by=coordinator,
+        status="declined",
+        deadline=timezone.now(),
+    )
     ranking = rank_specialists(case=case)
     assert _names(ranking) == ["Dr. Other"] and ranking.excluded == {"offered": 1}
 
 
 def test_the_only_licensed_specialist_at_the_diagnosing_institution_means_no_one(patient):
-    case = CaseFactory(owner=patient, submitted=True, status="matching", patient_state="WY",
-                       diagnosing_institution="Cheyenne Regional")
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="matching",
+        patient_state="WY",
+        diagnosing_institution="Cheyenne Regional",
+    )
     SpecialistFactory(licensed_in=("WY",), institution="Cheyenne Regional Medical Center")
     SpecialistFactory(licensed_in=("NY",))
     SpecialistFactory(licensed_in=("CO",))
     ranking = rank_specialists(case=case)
     assert ranking.candidates == []
-    assert ranking.why_no_one() == ["2 without a verified licence in WY valid on the due date",
-                                    "1 at the diagnosing institution"]
+    assert ranking.why_no_one() == [
+        "2 without a verified licence in WY valid on the due date",
+        "1 at the diagnosing institution",
+    ]
 
 
 def test_scores_order_as_documented(case):
@@ -114,8 +155,9 @@ def test_scores_order_as_documented(case):
     # Their own lists: specialty 40 + condition 25 = 65.
     SpecialistFactory(user__full_name="Dr. Exact")
     # Board only, but the patient's choice: 40 + 30 = 70.
-    preferred = SpecialistFactory(user__full_name="Dr. Preferred", specialty_slugs=(),
-                                  conditions=[])
+    preferred = SpecialistFactory(
+        user__full_name="Dr. Preferred", specialty_slugs=(), conditions=[]
+    )
     case.preferred_specialist = preferred
     ranking = rank_specialists(case=case)
     assert _names(ranking) == ["Dr. Preferred", "Dr. Exact", "Dr. Through Board"]
@@ -159,18 +201,32 @@ def test_a_specialist_failing_several_filters_counts_under_each(case):
 
 def test_capacity_counts_only_open_cases_and_open_offers(case, patient, coordinator):
     one = SpecialistFactory(max_open_cases=1)
-    CaseFactory(owner=patient, submitted=True, status="closed", specialist=one.user,
-                closed_at=timezone.now())
+    CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="closed",
+        specialist=one.user,
+        closed_at=timezone.now(),
+    )
     other = CaseFactory(owner=patient, submitted=True, status="matching")
-    Offer.objects.create(case=other, specialist=one.user, offered_by=coordinator,
-                         status="declined", deadline=timezone.now())
+    Offer.objects.create(
+        case=other,
+        specialist=one.user,
+        offered_by=coordinator,
+        status="declined",
+        deadline=timezone.now(),
+    )
     ranking = rank_specialists(case=case)
     assert [c.open_cases for c in ranking.candidates] == [0] and ranking.excluded == {}
 
 
 def test_an_overdue_case_needs_a_licence_valid_today(patient):
-    overdue = CaseFactory(owner=patient, submitted=True, status="matching",
-                          due_at=timezone.now() - datetime.timedelta(days=3))
+    overdue = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="matching",
+        due_at=timezone.now() - datetime.timedelta(days=3),
+    )
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     SpecialistFactory(licence_expires=yesterday)  # valid on the due date, not today
     SpecialistFactory(user__full_name="Dr. Valid")

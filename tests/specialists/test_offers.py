@@ -24,8 +24,7 @@ def matching(patient, coordinator):
 
 
 def _offer(case, coordinator, profile):
-    return services.offer_make(actor=coordinator, case_ref=case.uuid,
-                               specialist_id=profile.user_id)
+    return services.offer_make(actor=coordinator, case_ref=case.uuid, specialist_id=profile.user_id)
 
 
 def test_an_offer_moves_the_case_and_tells_only_the_specialist_without_detail(
@@ -57,8 +56,13 @@ def test_an_unlicensed_specialist_is_never_offered(matching, coordinator):
     with pytest.raises(services.OfferError, match="without a verified licence in NY"):
         _offer(matching, coordinator, unlicensed)
     with pytest.raises(services.OfferError, match="never be relaxed"):
-        services.offer_make(actor=coordinator, case_ref=matching.uuid,
-                            specialist_id=unlicensed.user_id, relax={"licence"}, relax_reason="x")
+        services.offer_make(
+            actor=coordinator,
+            case_ref=matching.uuid,
+            specialist_id=unlicensed.user_id,
+            relax={"licence"},
+            relax_reason="x",
+        )
     assert not Offer.objects.exists()
 
 
@@ -67,11 +71,19 @@ def test_a_relaxed_check_needs_and_records_a_reason(matching, coordinator):
     matching.save()
     profile = SpecialistFactory()
     with pytest.raises(services.OfferError, match="Say why"):
-        services.offer_make(actor=coordinator, case_ref=matching.uuid,
-                            specialist_id=profile.user_id, relax={"language"})
-    offer = services.offer_make(actor=coordinator, case_ref=matching.uuid,
-                                specialist_id=profile.user_id, relax={"language"},
-                                relax_reason="The patient is happy with an interpreter.")
+        services.offer_make(
+            actor=coordinator,
+            case_ref=matching.uuid,
+            specialist_id=profile.user_id,
+            relax={"language"},
+        )
+    offer = services.offer_make(
+        actor=coordinator,
+        case_ref=matching.uuid,
+        specialist_id=profile.user_id,
+        relax={"language"},
+        relax_reason="The patient is happy with an interpreter.",
+    )
     assert offer.relaxed == ["language"] and "interpreter" in offer.relax_reason
 
 
@@ -100,16 +112,21 @@ def test_the_specialist_sees_only_a_summary_until_they_accept(client, matching, 
 def test_accepting_tells_the_patient_who_and_the_case_manager(
     client, matching, coordinator, patient
 ):
-    profile = SpecialistFactory(user__full_name="Dr. Helen Marsh", title="MD, PhD",
-                                institution="Lakeside University Hospital")
+    profile = SpecialistFactory(
+        user__full_name="Dr. Helen Marsh",
+        title="MD, PhD",
+        institution="Lakeside University Hospital",
+    )
     _offer(matching, coordinator, profile)
     services.offer_accept(actor=profile.user, case_ref=matching.uuid, conflict_attested=True)
     assert Notification.objects.filter(recipient=coordinator, kind=Kind.OFFER_ACCEPTED).exists()
     assert Notification.objects.filter(recipient=patient, kind=Kind.OFFER_ACCEPTED).exists()
     client.force_login(patient)
     html = client.get(reverse("requests_app:case_detail", args=[matching.uuid])).content.decode()
-    assert ("Dr. Helen Marsh, MD, PhD (Medical Oncology, Lakeside University Hospital) has "
-            "accepted your case.") in html
+    assert (
+        "Dr. Helen Marsh, MD, PhD (Medical Oncology, Lakeside University Hospital) has "
+        "accepted your case."
+    ) in html
     assert reverse("directory:detail", args=[profile.public_id]) in html  # their profile
 
 
@@ -118,8 +135,9 @@ def test_a_decline_returns_the_case_to_matching_and_never_again(matching, coordi
     _offer(matching, coordinator, profile)
     with pytest.raises(services.OfferError, match="Choose why"):
         services.offer_decline(actor=profile.user, case_ref=matching.uuid, reason="")
-    services.offer_decline(actor=profile.user, case_ref=matching.uuid, reason="capacity",
-                           note="Back in May")
+    services.offer_decline(
+        actor=profile.user, case_ref=matching.uuid, reason="capacity", note="Back in May"
+    )
     matching.refresh_from_db()
     assert matching.status == CaseStatus.MATCHING
     assert Notification.objects.filter(recipient=coordinator, kind=Kind.OFFER_DECLINED).exists()
@@ -223,10 +241,12 @@ def test_accepting_while_the_offer_is_withdrawn_makes_at_most_one_assignment(pat
     enrol_totp(coordinator)
     case = CaseFactory(owner=patient, submitted=True, status="matching")
     profile = SpecialistFactory()
-    offer = services.offer_make(actor=coordinator, case_ref=case.uuid,
-                                specialist_id=profile.user_id)
-    Offer.objects.filter(pk=offer.pk).update(deadline=timezone.now() + datetime.timedelta(
-        milliseconds=300))
+    offer = services.offer_make(
+        actor=coordinator, case_ref=case.uuid, specialist_id=profile.user_id
+    )
+    Offer.objects.filter(pk=offer.pk).update(
+        deadline=timezone.now() + datetime.timedelta(milliseconds=300)
+    )
 
     def expire_when_due():
         import time
@@ -235,8 +255,9 @@ def test_accepting_while_the_offer_is_withdrawn_makes_at_most_one_assignment(pat
         return services.offer_expire(offer_id=offer.pk)
 
     outcomes = _race(
-        lambda: services.offer_accept(actor=profile.user, case_ref=case.uuid,
-                                      conflict_attested=True),
+        lambda: services.offer_accept(
+            actor=profile.user, case_ref=case.uuid, conflict_attested=True
+        ),
         expire_when_due,
     )
     case.refresh_from_db()
@@ -255,16 +276,19 @@ def test_a_specialist_with_an_offer_cannot_move_the_case_from_the_coordinators_p
     profile = SpecialistFactory()
     _offer(matching, coordinator, profile)
     client.force_login(profile.user)
-    for name, data in [("requests_app:staff_case_move", {"to_status": "matching"}),
-                       ("requests_app:staff_case_claim", {}),
-                       ("requests_app:staff_case_insurance", {"insurance_status": "covered"})]:
+    for name, data in [
+        ("requests_app:staff_case_move", {"to_status": "matching"}),
+        ("requests_app:staff_case_claim", {}),
+        ("requests_app:staff_case_insurance", {"insurance_status": "covered"}),
+    ]:
         assert client.post(reverse(name, args=[matching.uuid]), data).status_code == 404, name
     matching.refresh_from_db()
     assert matching.status == CaseStatus.OFFERED and matching.case_manager == coordinator
 
 
-def test_a_case_withdrawn_while_offered_takes_the_offer_with_it(client, matching, coordinator,
-                                                               patient):
+def test_a_case_withdrawn_while_offered_takes_the_offer_with_it(
+    client, matching, coordinator, patient
+):
     profile = SpecialistFactory()
     _offer(matching, coordinator, profile)
     from requests_app.services import case_withdraw
@@ -299,15 +323,17 @@ def test_an_offer_past_its_deadline_shows_nothing_at_once_whatever_the_sweep(
     assert matching.diagnosis in client.get(offer_url).content.decode()
     home = client.get(reverse("specialists:home")).content.decode()
     assert matching.reference in home
-    Offer.objects.filter(pk=offer.pk).update(deadline=timezone.now() - datetime.timedelta(
-        seconds=1))
+    Offer.objects.filter(pk=offer.pk).update(
+        deadline=timezone.now() - datetime.timedelta(seconds=1)
+    )
     response = client.get(offer_url)
     html = response.content.decode()
     assert response.status_code == 410
     assert "The time to answer this offer has passed" in html
     assert matching.diagnosis not in html and matching.reference not in html
-    accept = client.post(reverse("specialists:offer_accept", args=[matching.uuid]),
-                         {"no_conflict": "on"})
+    accept = client.post(
+        reverse("specialists:offer_accept", args=[matching.uuid]), {"no_conflict": "on"}
+    )
     assert accept.status_code == 410
     assert matching.diagnosis not in accept.content.decode()
     assert matching.reference not in client.get(reverse("specialists:home")).content.decode()

@@ -29,8 +29,9 @@ def test_the_matching_page_runs_the_same_queries_for_1_or_50_specialists(
         while SpecialistProfile.objects.count() < n:
             SpecialistFactory()
 
-    assert_constant_queries(client, lambda n: reverse("specialists:case_match", args=[case.uuid]),
-                            grow, sizes=(1, 50))
+    assert_constant_queries(
+        client, lambda n: reverse("specialists:case_match", args=[case.uuid]), grow, sizes=(1, 50)
+    )
 
 
 def test_the_workspace_runs_the_same_queries_for_1_or_50_cases(client, patient, coordinator):
@@ -40,10 +41,13 @@ def test_the_workspace_runs_the_same_queries_for_1_or_50_cases(client, patient, 
     def grow(n):
         while Offer.objects.filter(specialist=profile.user).count() < n:
             case = CaseFactory(owner=patient, submitted=True, status="offered")
-            Offer.objects.create(case=case, specialist=profile.user, offered_by=coordinator,
-                                 deadline=timezone.now() + datetime.timedelta(hours=30))
-            CaseFactory(owner=patient, submitted=True, status="in_review",
-                        specialist=profile.user)
+            Offer.objects.create(
+                case=case,
+                specialist=profile.user,
+                offered_by=coordinator,
+                deadline=timezone.now() + datetime.timedelta(hours=30),
+            )
+            CaseFactory(owner=patient, submitted=True, status="in_review", specialist=profile.user)
 
     assert_constant_queries(client, lambda n: reverse("specialists:home"), grow, sizes=(1, 50))
 
@@ -70,10 +74,15 @@ def test_offering_from_the_page_with_no_specialist_chosen_says_so(client, patien
 def test_the_matching_page_shows_the_urgency_and_the_due_date_with_the_time_left(
     client, patient, coordinator
 ):
-    case = CaseFactory(owner=patient, submitted=True, status="matching", urgency="urgent",
-                       due_at=timezone.now() + datetime.timedelta(days=2, hours=5))
+    case = CaseFactory(
+        owner=patient,
+        submitted=True,
+        status="matching",
+        urgency="urgent",
+        due_at=timezone.now() + datetime.timedelta(days=2, hours=5),
+    )
     client.force_login(coordinator)
     html = client.get(reverse("specialists:case_match", args=[case.uuid])).content.decode()
-    facts = html[html.index('<dl class="summary-list">'):html.index("</dl>")]
+    facts = html[html.index('<dl class="summary-list">') : html.index("</dl>")]
     assert "Urgency" in facts and "tag-red" in facts and "Urgent" in facts
     assert re.search(r"2\xa0days, [45]\xa0hours left", facts)

@@ -21,6 +21,9 @@ class Command(BaseCommand):
             rules = storage.ensure_lifecycle_rule()
         except (BotoCoreError, ClientError) as error:
             raise CommandError(f"The bucket refused the lifecycle rule: {error}") from error
-        self.stdout.write(self.style.SUCCESS(
-            f"{len(rules)} lifecycle rule(s); unfinished multipart uploads are aborted "
-            f"{storage.ABORT_INCOMPLETE_AFTER_DAYS} day after they start."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(rules)} lifecycle rule(s); unfinished multipart uploads are aborted "
+                f"{storage.ABORT_INCOMPLETE_AFTER_DAYS} day after they start."
+            )
+        )

@@ -32,9 +32,13 @@ def aftercare_panel(context, case):
     closed = case.status == CaseStatus.CLOSED
     rating = ServiceRating.objects.filter(case=case).first() if closed else None
     return {
-        "shown": True, "case": case, "questions": questions, "window": window,
+        "shown": True,
+        "case": case,
+        "questions": questions,
+        "window": window,
         "can_share": selectors.released_version(case=case) is not None,
-        "shares": selectors.shares_for_case(case=case), "now": timezone.now(),
+        "shares": selectors.shares_for_case(case=case),
+        "now": timezone.now(),
         "rating": rating,
         "rating_form": RatingForm() if closed and rating is None else None,
         "link_days": settings.SHARE_LINK_DAYS,
@@ -53,13 +57,17 @@ def aftercare_staff_panel(context, case):
     shares = selectors.shares_for_case(case=case)
     sees = selectors.sees_follow_ups(viewer=user, case=case)
     return {
-        "shown": True, "case": case, "sees_follow_ups": sees,
+        "shown": True,
+        "case": case,
+        "sees_follow_ups": sees,
         "questions": list(selectors.follow_ups(case=case)) if sees else [],
-        "answer_links": user.role == Role.SPECIALIST and case.specialist_id == user.pk
+        "answer_links": user.role == Role.SPECIALIST
+        and case.specialist_id == user.pk
         and case.status == CaseStatus.FOLLOW_UP,
         "shares_sent": sum(1 for s in shares if s.sent_at),
         "shares_opened": sum(1 for s in shares if s.openings.all()),
         "rating": ServiceRating.objects.filter(case=case).first()
-        if case.status == CaseStatus.CLOSED else None,
+        if case.status == CaseStatus.CLOSED
+        else None,
         "is_coordinator": user.role == Role.COORDINATOR,
     }

@@ -16,8 +16,16 @@ from requests_app.models import CaseStatus
 register = template.Library()
 
 # Before a specialist has the case: one will, and then propose times.
-BEFORE_REVIEW = frozenset({CaseStatus.DRAFT, CaseStatus.SUBMITTED, CaseStatus.TRIAGE, CaseStatus.AWAITING_RECORDS,
-                           CaseStatus.MATCHING, CaseStatus.OFFERED})
+BEFORE_REVIEW = frozenset(
+    {
+        CaseStatus.DRAFT,
+        CaseStatus.SUBMITTED,
+        CaseStatus.TRIAGE,
+        CaseStatus.AWAITING_RECORDS,
+        CaseStatus.MATCHING,
+        CaseStatus.OFFERED,
+    }
+)
 
 
 @register.inclusion_tag("consultations/includes/case_panel.html", takes_context=True)
@@ -31,25 +39,43 @@ def consultation_panel(context, case):
     is_owner = user.pk == case.owner_id
     is_specialist = case.specialist_id == user.pk
     when = None
-    if latest is not None and latest.starts_at and latest.status in (
-            Status.BOOKED, Status.HELD, Status.MISSED):
+    if (
+        latest is not None
+        and latest.starts_at
+        and latest.status in (Status.BOOKED, Status.HELD, Status.MISSED)
+    ):
         patient_zone = ZoneInfo(latest.patient_time_zone)
-        when = span_for(latest.starts_at, latest.ends_at,
-                        reader_zone=patient_zone if is_owner else care_team_zone(),
-                        patient_zone=patient_zone)
-    cancelled = (selectors.last_event(latest, Action.CANCELLED)
-                 if latest is not None and latest.status == Status.CANCELLED else None)
+        when = span_for(
+            latest.starts_at,
+            latest.ends_at,
+            reader_zone=patient_zone if is_owner else care_team_zone(),
+            patient_zone=patient_zone,
+        )
+    cancelled = (
+        selectors.last_event(latest, Action.CANCELLED)
+        if latest is not None and latest.status == Status.CANCELLED
+        else None
+    )
     return {
-        "wanted": True, "shown": shown, "case": case, "is_owner": is_owner,
+        "wanted": True,
+        "shown": shown,
+        "case": case,
+        "is_owner": is_owner,
         "cancelled": cancelled,
         # Times can still come only while a specialist may still propose them.
         "still_possible": case.status in services.ARRANGING or case.status in BEFORE_REVIEW,
         "can_decline": is_owner and services.can_decline(case=case),
-        "is_specialist": is_specialist, "mode": Mode(case.consultation_type),
-        "consultation": latest, "when": when,
-        "can_propose": is_specialist and shown and (latest is None or not latest.is_open)
+        "is_specialist": is_specialist,
+        "mode": Mode(case.consultation_type),
+        "consultation": latest,
+        "when": when,
+        "can_propose": is_specialist
+        and shown
+        and (latest is None or not latest.is_open)
         and case.status in services.ARRANGING,
-        "waiting_for_specialist": is_owner and latest is None and case.specialist_id
+        "waiting_for_specialist": is_owner
+        and latest is None
+        and case.specialist_id
         and case.status in services.ARRANGING,
     }
 
@@ -63,7 +89,9 @@ def consultation_next_step(context, case) -> dict | None:
         return None
     consultation = selectors.open_consultation(case=case)
     if consultation is not None and consultation.status == Status.PROPOSED:
-        return {"text": _("Choose a time for your consultation"),
-                "url": reverse("consultations:detail", args=[consultation.uuid]),
-                "link": _("See the times")}
+        return {
+            "text": _("Choose a time for your consultation"),
+            "url": reverse("consultations:detail", args=[consultation.uuid]),
+            "link": _("See the times"),
+        }
     return None

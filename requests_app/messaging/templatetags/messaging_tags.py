@@ -15,7 +15,9 @@ def messages_panel(context, case):
     user = context["request"].user
     shown = selectors.sees_thread(viewer=user, case=case)
     return {
-        "case": case, "shown": shown, "is_owner": user.pk == case.owner_id,
+        "case": case,
+        "shown": shown,
+        "is_owner": user.pk == case.owner_id,
         "unread": selectors.unread_count(viewer=user, case=case) if shown else 0,
         "questions": selectors.open_questions(case=case) if shown else [],
         "can_post": shown and selectors.can_post(viewer=user, case=case),
@@ -24,7 +26,7 @@ def messages_panel(context, case):
 
 @register.inclusion_tag("messaging/includes/waiting_tag.html")
 def waiting_on_patient_tag(case):
-    """"Waiting on the patient", when the case has a question the patient has
+    """ "Waiting on the patient", when the case has a question the patient has
     not answered. Uses the `waiting_on_patient` annotation when the list has it
     (selectors.with_waiting_on_patient), else asks."""
     waiting = getattr(case, "waiting_on_patient", None)
@@ -42,8 +44,10 @@ def author_label(message, case, viewer) -> str:
         return _("You")
     if author.pk == case.owner_id:
         if case.acting_as:
-            return _("%(name)s (for the patient, %(acting)s)") % {"name": author.full_name,
-                                                                  "acting": case.acting_as}
+            return _("%(name)s (for the patient, %(acting)s)") % {
+                "name": author.full_name,
+                "acting": case.acting_as,
+            }
         return _("%(name)s (the patient)") % {"name": author.full_name}
     if author.role == Role.SPECIALIST:
         role = _("your specialist") if viewer.pk == case.owner_id else _("specialist")

@@ -17,7 +17,9 @@ def report_panel(context, case):
     newest = versions[0] if versions else None
     is_author = selectors.is_author(viewer=user, case=case)
     return {
-        "case": case, "shown": shown, "is_owner": user.pk == case.owner_id,
+        "case": case,
+        "shown": shown,
+        "is_owner": user.pk == case.owner_id,
         "is_author": is_author,
         "is_manager": selectors.is_case_manager(viewer=user, case=case),
         "newest": newest,

@@ -7,5 +7,5 @@ register = template.Library()
 
 @register.filter
 def device_name(user_agent: str | None) -> str:
-    """"Chrome on a Mac" for the signed-in devices page."""
+    """ "Chrome on a Mac" for the signed-in devices page."""
     return _device_name(user_agent)

@@ -16,8 +16,11 @@ class Command(BaseCommand):
     help = "Grant DATABASE_RUNTIME_ROLE read/write on the tables, but only SELECT/INSERT on the audit logs."
 
     def add_arguments(self, parser):
-        parser.add_argument("--role", default=None,
-                            help="the runtime role (default: the DATABASE_RUNTIME_ROLE setting)")
+        parser.add_argument(
+            "--role",
+            default=None,
+            help="the runtime role (default: the DATABASE_RUNTIME_ROLE setting)",
+        )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
 
     def handle(self, *args, role=None, database=DEFAULT_DB_ALIAS, **options):
@@ -33,7 +36,9 @@ class Command(BaseCommand):
             others = grant_runtime_role(connection=connection, role=role)
         except RuntimeRoleError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(
-            f"{role}: SELECT, INSERT on the audit logs; SELECT, INSERT, UPDATE, DELETE on "
-            f"{others} other tables and on tables created later."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{role}: SELECT, INSERT on the audit logs; SELECT, INSERT, UPDATE, DELETE on "
+                f"{others} other tables and on tables created later."
+            )
+        )

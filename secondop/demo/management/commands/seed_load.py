@@ -69,71 +69,219 @@ S = CaseStatus
 # The mix of statuses, in percent: most cases are long closed; most open ones
 # are early in the workflow (new, in triage, waiting for records, matching).
 STATUS_MIX: dict[str, float] = {
-    S.DRAFT: 10, S.SUBMITTED: 5, S.TRIAGE: 4, S.AWAITING_RECORDS: 3, S.MATCHING: 2.5,
-    S.OFFERED: 1.5, S.IN_REVIEW: 2.5, S.CONSULTATION: 0.5, S.REPORT_READY: 0.5,
-    S.DELIVERED: 3, S.FOLLOW_UP: 0.5, S.CLOSED: 56, S.WITHDRAWN: 7, S.CANCELLED: 4,
+    S.DRAFT: 10,
+    S.SUBMITTED: 5,
+    S.TRIAGE: 4,
+    S.AWAITING_RECORDS: 3,
+    S.MATCHING: 2.5,
+    S.OFFERED: 1.5,
+    S.IN_REVIEW: 2.5,
+    S.CONSULTATION: 0.5,
+    S.REPORT_READY: 0.5,
+    S.DELIVERED: 3,
+    S.FOLLOW_UP: 0.5,
+    S.CLOSED: 56,
+    S.WITHDRAWN: 7,
+    S.CANCELLED: 4,
 }
 # The usual road from submission to a delivered report.
-MAIN_ROAD = [S.DRAFT, S.SUBMITTED, S.TRIAGE, S.MATCHING, S.OFFERED, S.IN_REVIEW,
-             S.REPORT_READY, S.DELIVERED]
+MAIN_ROAD = [
+    S.DRAFT,
+    S.SUBMITTED,
+    S.TRIAGE,
+    S.MATCHING,
+    S.OFFERED,
+    S.IN_REVIEW,
+    S.REPORT_READY,
+    S.DELIVERED,
+]
 
 FIRST_NAMES = [
-    "Maria", "James", "Aisha", "Wei", "Olivia", "Mohammed", "Sofia", "Daniel", "Grace", "Luis",
-    "Hannah", "Kwame", "Emily", "Raj", "Chloe", "Tomás", "Fatima", "Noah", "Yuki", "Ethan",
-    "Amara", "Lucas", "Priya", "Samuel", "Elena", "David", "Zoe", "Omar", "Leah", "Mateo",
+    "Maria",
+    "James",
+    "Aisha",
+    "Wei",
+    "Olivia",
+    "Mohammed",
+    "Sofia",
+    "Daniel",
+    "Grace",
+    "Luis",
+    "Hannah",
+    "Kwame",
+    "Emily",
+    "Raj",
+    "Chloe",
+    "Tomás",
+    "Fatima",
+    "Noah",
+    "Yuki",
+    "Ethan",
+    "Amara",
+    "Lucas",
+    "Priya",
+    "Samuel",
+    "Elena",
+    "David",
+    "Zoe",
+    "Omar",
+    "Leah",
+    "Mateo",
 ]
 LAST_NAMES = [
-    "Alvarez", "Smith", "Okafor", "Chen", "Johnson", "Haddad", "Rossi", "Kim", "Nguyen", "Patel",
-    "Garcia", "Brown", "Mensah", "Williams", "Kowalski", "Cohen", "Silva", "Murphy", "Tanaka",
-    "Ali", "Moreau", "Jones", "Singh", "Davis", "Ivanova", "Lopez", "Walker", "Ahmed", "Hughes",
+    "Alvarez",
+    "Smith",
+    "Okafor",
+    "Chen",
+    "Johnson",
+    "Haddad",
+    "Rossi",
+    "Kim",
+    "Nguyen",
+    "Patel",
+    "Garcia",
+    "Brown",
+    "Mensah",
+    "Williams",
+    "Kowalski",
+    "Cohen",
+    "Silva",
+    "Murphy",
+    "Tanaka",
+    "Ali",
+    "Moreau",
+    "Jones",
+    "Singh",
+    "Davis",
+    "Ivanova",
+    "Lopez",
+    "Walker",
+    "Ahmed",
+    "Hughes",
 ]
 STATES = ["NY", "NJ", "CA", "TX", "FL", "PA", "IL", "OH", "GA", "MA", "WA", "AZ", "CO", "MI"]
 
 # diagnosis in the patient's words, ICD-10-CM code, specialty, recommended treatment,
 # the patient's questions.
 SCENARIOS = [
-    ("Early-stage breast cancer (invasive ductal carcinoma)", "C50.911", "oncology",
-     "Mastectomy followed by chemotherapy",
-     ["Is a mastectomy my only option?", "Would radiation alone be enough?",
-      "How would chemotherapy affect my work?"]),
-    ("Prostate cancer, Gleason score 7", "C61", "urology", "Radical prostatectomy",
-     ["Is active surveillance safe for me?", "What are the risks of incontinence?",
-      "Would radiation work as well as surgery?"]),
-    ("Heart failure, my heart pumps weakly", "I50.22", "cardiology",
-     "An implanted defibrillator", ["Do I need the device now?",
-                                    "Could medicines alone be enough?",
-                                    "What happens if I wait?"]),
-    ("Multiple sclerosis, relapsing-remitting", "G35", "neurology",
-     "Starting an infusion every six months",
-     ["Is this the right medicine for me?", "What are the infection risks?",
-      "Can I still try for a baby?"]),
-    ("Osteoarthritis of the right knee", "M17.11", "orthopedics", "Total knee replacement",
-     ["Is surgery needed yet?", "How long is the recovery?", "Would injections help first?"]),
-    ("Lung cancer found on a CT scan", "C34.90", "oncology",
-     "Surgery to remove part of the lung",
-     ["Is the staging right?", "Is surgery better than radiation for me?",
-      "Should I have genetic testing of the tumour?"]),
-    ("Crohn's disease that keeps flaring", "K50.90", "gastroenterology",
-     "Surgery to remove part of the bowel",
-     ["Are there medicines I have not tried?", "What are the risks of the operation?"]),
-    ("A slipped disc in my lower back", "M51.26", "neurosurgery", "Spinal fusion",
-     ["Would physical therapy be enough?", "What are the chances the pain comes back?"]),
-    ("Thyroid cancer (papillary)", "C73", "endocrinology", "Removing the whole thyroid",
-     ["Could half the thyroid be enough?", "Will I need radioactive iodine?"]),
-    ("Parkinson's disease", "G20.A1", "neurology", "Deep brain stimulation",
-     ["Am I a good candidate?", "What are the risks of the surgery?",
-      "How much would it help my tremor?"]),
-    ("Chronic kidney disease, stage 4", "N18.4", "nephrology", "Preparing for dialysis",
-     ["Should I be listed for a transplant?", "Can diet slow this down?"]),
-    ("Rheumatoid arthritis", "M06.9", "rheumatology", "A biologic injection every two weeks",
-     ["Is this medicine safe with my other conditions?", "How soon should it work?"]),
+    (
+        "Early-stage breast cancer (invasive ductal carcinoma)",
+        "C50.911",
+        "oncology",
+        "Mastectomy followed by chemotherapy",
+        [
+            "Is a mastectomy my only option?",
+            "Would radiation alone be enough?",
+            "How would chemotherapy affect my work?",
+        ],
+    ),
+    (
+        "Prostate cancer, Gleason score 7",
+        "C61",
+        "urology",
+        "Radical prostatectomy",
+        [
+            "Is active surveillance safe for me?",
+            "What are the risks of incontinence?",
+            "Would radiation work as well as surgery?",
+        ],
+    ),
+    (
+        "Heart failure, my heart pumps weakly",
+        "I50.22",
+        "cardiology",
+        "An implanted defibrillator",
+        [
+            "Do I need the device now?",
+            "Could medicines alone be enough?",
+            "What happens if I wait?",
+        ],
+    ),
+    (
+        "Multiple sclerosis, relapsing-remitting",
+        "G35",
+        "neurology",
+        "Starting an infusion every six months",
+        [
+            "Is this the right medicine for me?",
+            "What are the infection risks?",
+            "Can I still try for a baby?",
+        ],
+    ),
+    (
+        "Osteoarthritis of the right knee",
+        "M17.11",
+        "orthopedics",
+        "Total knee replacement",
+        ["Is surgery needed yet?", "How long is the recovery?", "Would injections help first?"],
+    ),
+    (
+        "Lung cancer found on a CT scan",
+        "C34.90",
+        "oncology",
+        "Surgery to remove part of the lung",
+        [
+            "Is the staging right?",
+            "Is surgery better than radiation for me?",
+            "Should I have genetic testing of the tumour?",
+        ],
+    ),
+    (
+        "Crohn's disease that keeps flaring",
+        "K50.90",
+        "gastroenterology",
+        "Surgery to remove part of the bowel",
+        ["Are there medicines I have not tried?", "What are the risks of the operation?"],
+    ),
+    (
+        "A slipped disc in my lower back",
+        "M51.26",
+        "neurosurgery",
+        "Spinal fusion",
+        ["Would physical therapy be enough?", "What are the chances the pain comes back?"],
+    ),
+    (
+        "Thyroid cancer (papillary)",
+        "C73",
+        "endocrinology",
+        "Removing the whole thyroid",
+        ["Could half the thyroid be enough?", "Will I need radioactive iodine?"],
+    ),
+    (
+        "Parkinson's disease",
+        "G20.A1",
+        "neurology",
+        "Deep brain stimulation",
+        [
+            "Am I a good candidate?",
+            "What are the risks of the surgery?",
+            "How much would it help my tremor?",
+        ],
+    ),
+    (
+        "Chronic kidney disease, stage 4",
+        "N18.4",
+        "nephrology",
+        "Preparing for dialysis",
+        ["Should I be listed for a transplant?", "Can diet slow this down?"],
+    ),
+    (
+        "Rheumatoid arthritis",
+        "M06.9",
+        "rheumatology",
+        "A biologic injection every two weeks",
+        ["Is this medicine safe with my other conditions?", "How soon should it work?"],
+    ),
 ]
 WITHDRAW_REASONS = [
-    "My own surgeon answered my questions.", "I decided to go ahead with the treatment.",
-    "My insurance will not cover it.", "I found a specialist locally.",
+    "My own surgeon answered my questions.",
+    "I decided to go ahead with the treatment.",
+    "My insurance will not cover it.",
+    "I found a specialist locally.",
 ]
 CANCEL_REASONS = [
-    "Duplicate of another request.", "We could not reach the patient after three attempts.",
+    "Duplicate of another request.",
+    "We could not reach the patient after three attempts.",
     "The records needed could not be obtained.",
 ]
 RECORDS_REASONS = [
@@ -200,7 +348,7 @@ def status_counts(cases: int) -> dict[str, int]:
     by_remainder = sorted(exact, key=lambda s: exact[s] - math.floor(exact[s]), reverse=True)
     by_size = sorted(counts, key=counts.get, reverse=True)
     while (diff := cases - sum(counts.values())) != 0:
-        for status in (by_remainder if diff > 0 else by_size)[:abs(diff)]:
+        for status in (by_remainder if diff > 0 else by_size)[: abs(diff)]:
             counts[status] += 1 if diff > 0 else -1
     return counts
 
@@ -218,20 +366,20 @@ def _road(status: str, rng: random.Random) -> list[str]:
     if status == S.WITHDRAWN:
         if rng.random() < 0.2:  # a draft deleted before sending
             return [S.DRAFT, S.WITHDRAWN]
-        return [*road[:rng.randint(2, road.index(S.IN_REVIEW) + 1)], S.WITHDRAWN]
+        return [*road[: rng.randint(2, road.index(S.IN_REVIEW) + 1)], S.WITHDRAWN]
     if status == S.CANCELLED:
-        return [*road[:rng.randint(3, road.index(S.MATCHING) + 1)], S.CANCELLED]
+        return [*road[: rng.randint(3, road.index(S.MATCHING) + 1)], S.CANCELLED]
     if status == S.AWAITING_RECORDS:
         return [S.DRAFT, S.SUBMITTED, S.TRIAGE, S.AWAITING_RECORDS]
     if status == S.CONSULTATION:
-        return [*road[:road.index(S.IN_REVIEW) + 1], S.CONSULTATION]
+        return [*road[: road.index(S.IN_REVIEW) + 1], S.CONSULTATION]
     if status in (S.FOLLOW_UP, S.CLOSED):
         if status == S.FOLLOW_UP or rng.random() < 0.2:
             road += [S.FOLLOW_UP]
         if status == S.CLOSED:
             road += [S.DELIVERED, S.CLOSED] if road[-1] == S.FOLLOW_UP else [S.CLOSED]
         return road
-    return road[:len(road) - road[::-1].index(status)]
+    return road[: len(road) - road[::-1].index(status)]
 
 
 def _plan_case(rng: random.Random, now: datetime.datetime, status: str, owner: int) -> PlannedCase:
@@ -251,10 +399,14 @@ def _plan_case(rng: random.Random, now: datetime.datetime, status: str, owner: i
             end = now
         # Drafts are written over minutes to days before they are sent.
         created = start - rng.uniform(0.01, 4) * day
-        times = sorted(rng.uniform(start.timestamp(), end.timestamp())
-                       for _ in range(len(road) - 2))
-        moments = [created, start, *(datetime.datetime.fromtimestamp(t, datetime.UTC)
-                                     for t in times)]
+        times = sorted(
+            rng.uniform(start.timestamp(), end.timestamp()) for _ in range(len(road) - 2)
+        )
+        moments = [
+            created,
+            start,
+            *(datetime.datetime.fromtimestamp(t, datetime.UTC) for t in times),
+        ]
         if status in CLOSED_STATES:
             moments[-1] = end
         path = list(zip(road, moments, strict=True))
@@ -267,8 +419,12 @@ def _plan_case(rng: random.Random, now: datetime.datetime, status: str, owner: i
     reasons_at = next(i for i, s in enumerate(SECTIONS) if s.key == "reasons")
     reached_reasons = done + in_progress > reasons_at
     return PlannedCase(
-        owner=owner, status=status, path=path, scenario=rng.randrange(len(SCENARIOS)),
-        sections_done=done, section_in_progress=in_progress,
+        owner=owner,
+        status=status,
+        path=path,
+        scenario=rng.randrange(len(SCENARIOS)),
+        sections_done=done,
+        section_in_progress=in_progress,
         questions=rng.randint(1, 3) if reached_reasons else 0,
         urgent=sent and rng.random() < 0.15,
     )
@@ -278,12 +434,14 @@ def plan(load: Load) -> None:
     """Every case's status, owner and timeline, in memory; patients' names."""
     rng = load.rng
     patients = max(1, math.ceil(load.cases / 2))
-    load.patient_names = [f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-                          for _ in range(patients)]
+    load.patient_names = [
+        f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}" for _ in range(patients)
+    ]
     statuses = [s for s, n in status_counts(load.cases).items() for _ in range(n)]
     rng.shuffle(statuses)
-    load.planned = [_plan_case(rng, load.now, status, rng.randrange(patients))
-                    for status in statuses]
+    load.planned = [
+        _plan_case(rng, load.now, status, rng.randrange(patients)) for status in statuses
+    ]
     # Inserted oldest first, so ids and references follow time as in real life.
     load.planned.sort(key=lambda c: c.created_at)
 
@@ -292,8 +450,12 @@ def plan(load: Load) -> None:
 def explicit_timestamps(*models):
     """bulk_create stamps auto_now/auto_now_add fields with the current time; a
     load has a past. Switch them off while it runs, and back on after."""
-    fields = [f for m in models for f in m._meta.concrete_fields
-              if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    fields = [
+        f
+        for m in models
+        for f in m._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
     saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
     for f in fields:
         f.auto_now = f.auto_now_add = False
@@ -325,10 +487,13 @@ def _with_emails(users: list[User]) -> None:
 def coordinators(load: Load) -> str:
     now = load.now
     users = [
-        User(email=f"coordinator-{load.first_coordinator + i:02d}@{LOAD_DOMAIN}",
-             full_name=f"{load.rng.choice(FIRST_NAMES)} {load.rng.choice(LAST_NAMES)}, RN",
-             role=Role.COORDINATOR, password=load.password_hash,
-             date_joined=now - datetime.timedelta(days=800))
+        User(
+            email=f"coordinator-{load.first_coordinator + i:02d}@{LOAD_DOMAIN}",
+            full_name=f"{load.rng.choice(FIRST_NAMES)} {load.rng.choice(LAST_NAMES)}, RN",
+            role=Role.COORDINATOR,
+            password=load.password_hash,
+            date_joined=now - datetime.timedelta(days=800),
+        )
         for i in range(COORDINATORS)
     ]
     _with_emails(users)
@@ -352,9 +517,14 @@ def patients(load: Load) -> str:
 
     for start in range(0, len(load.patient_names), BATCH):
         users = [
-            User(email=f"patient-{load.first_patient + n:06d}@{LOAD_DOMAIN}", full_name=name,
-                 role=Role.PATIENT, password=load.password_hash, date_joined=joined(n))
-            for n, name in enumerate(load.patient_names[start:start + BATCH], start)
+            User(
+                email=f"patient-{load.first_patient + n:06d}@{LOAD_DOMAIN}",
+                full_name=name,
+                role=Role.PATIENT,
+                password=load.password_hash,
+                date_joined=joined(n),
+            )
+            for n, name in enumerate(load.patient_names[start : start + BATCH], start)
         ]
         _with_emails(users)
         load.patient_ids += [u.pk for u in users]
@@ -367,35 +537,53 @@ def _answers(load: Load, case: PlannedCase, specialties: dict, codes: set) -> di
     diagnosis, code, specialty, treatment, _questions = SCENARIOS[case.scenario]
     owner_name = load.patient_names[case.owner]
     relationship = rng.choices(["self", "parent", "proxy", "guardian"], [85, 8, 4, 3])[0]
-    patient_name = (owner_name if relationship == "self"
-                    else f"{rng.choice(FIRST_NAMES)} {owner_name.split(' ')[-1]}")
+    patient_name = (
+        owner_name
+        if relationship == "self"
+        else f"{rng.choice(FIRST_NAMES)} {owner_name.split(' ')[-1]}"
+    )
     sent_on = (case.submitted_at or case.created_at).date()
     if case.urgent:
         treatment_date = sent_on + datetime.timedelta(days=rng.randint(2, 13))
     else:
-        treatment_date = (sent_on + datetime.timedelta(days=rng.randint(30, 120))
-                          if rng.random() < 0.5 else None)
+        treatment_date = (
+            sent_on + datetime.timedelta(days=rng.randint(30, 120)) if rng.random() < 0.5 else None
+        )
     insurance = rng.random() < 0.7
     consent = rng.random() < 0.6
     return {
-        "relationship": relationship, "patient_name": patient_name,
+        "relationship": relationship,
+        "patient_name": patient_name,
         "authority_attested": relationship != "self",
-        "patient_dob": datetime.date(rng.randint(1940, 2005), rng.randint(1, 12),
-                                     rng.randint(1, 28))
-        if relationship != "parent" else datetime.date(rng.randint(2010, 2022), 6, 1),
+        "patient_dob": datetime.date(
+            rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
+        )
+        if relationship != "parent"
+        else datetime.date(rng.randint(2010, 2022), 6, 1),
         "patient_sex": rng.choice(["female", "male", "female", "male", "undisclosed"]),
         "patient_phone": f"({rng.randint(201, 989)}) 555-{rng.randint(0, 9999):04d}",
-        "patient_state": rng.choice(STATES), "preferred_language": "English",
-        "diagnosis": diagnosis, "icd10_id": code if code in codes else None,
+        "patient_state": rng.choice(STATES),
+        "preferred_language": "English",
+        "diagnosis": diagnosis,
+        "icd10_id": code if code in codes else None,
         "diagnosed_on": sent_on - datetime.timedelta(days=rng.randint(7, 120)),
         "diagnosing_physician": f"Dr. {rng.choice(LAST_NAMES)}",
         "diagnosing_institution": f"{rng.choice(LAST_NAMES)} Memorial Hospital",
-        "proposed_treatment": treatment, "treatment_started": "no",
+        "proposed_treatment": treatment,
+        "treatment_started": "no",
         "treatment_date": treatment_date,
-        "reasons": rng.sample(["confirm_diagnosis", "compare_treatments", "peace_of_mind",
-                               "check_errors", "confirm_prognosis"], rng.randint(1, 3)),
+        "reasons": rng.sample(
+            [
+                "confirm_diagnosis",
+                "compare_treatments",
+                "peace_of_mind",
+                "check_errors",
+                "confirm_prognosis",
+            ],
+            rng.randint(1, 3),
+        ),
         "concerns": "Whether this is really the best option for me, and what it means for "
-                    "my work and my family.",
+        "my work and my family.",
         "symptoms": "Noticed in the spring; tests since then.",
         "medications": rng.choice(["", "Lisinopril 10 mg daily", "Metformin 500 mg twice a day"]),
         "allergies": rng.choice(["", "", "Penicillin"]),
@@ -404,7 +592,8 @@ def _answers(load: Load, case: PlannedCase, specialties: dict, codes: set) -> di
         "pcp_name": f"Dr. {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
         "pcp_practice": "Family Medicine Associates",
         "pcp_email": f"pcp{rng.randint(1, 999)}@example.org" if consent else "",
-        "pcp_referred": rng.choice(["yes", "no"]), "pcp_consent_to_share": consent,
+        "pcp_referred": rng.choice(["yes", "no"]),
+        "pcp_consent_to_share": consent,
         "payment": "insurance" if insurance else "self_pay",
         "insurance_carrier": "Empire Health" if insurance else "",
         "insurance_member_id": f"EH{rng.randint(10**8, 10**9 - 1)}" if insurance else "",
@@ -426,11 +615,14 @@ def cases(load: Load) -> str:
     """The cases: answers for the sections done, a reference for every sent case
     (continuing each year's counter), urgency, due date and closing time."""
     specialties = dict(Specialty.objects.values_list("slug", "id"))
-    codes = set(Icd10Code.objects.filter(code__in=[s[1] for s in SCENARIOS])
-                .values_list("code", flat=True))
+    codes = set(
+        Icd10Code.objects.filter(code__in=[s[1] for s in SCENARIOS]).values_list("code", flat=True)
+    )
     sent_years = sorted({c.submitted_at.year for c in load.planned if c.submitted_at})
-    counters = {c.year: c.last for c in
-                ReferenceCounter.objects.select_for_update().filter(year__in=sent_years)}
+    counters = {
+        c.year: c.last
+        for c in ReferenceCounter.objects.select_for_update().filter(year__in=sent_years)
+    }
     load.references = {year: counters.get(year, 0) for year in sent_years}
     for case in sorted((c for c in load.planned if c.submitted_at), key=lambda c: c.submitted_at):
         year = case.submitted_at.year
@@ -445,19 +637,27 @@ def cases(load: Load) -> str:
             answers = {k: v for k, v in answers.items() if k in keep}
         submitted_at = case.submitted_at
         urgency = Urgency.URGENT if case.urgent else Urgency.ROUTINE
-        due_days = (settings.CASE_TURNAROUND_DAYS_URGENT if case.urgent
-                    else settings.CASE_TURNAROUND_DAYS_ROUTINE)
+        due_days = (
+            settings.CASE_TURNAROUND_DAYS_URGENT
+            if case.urgent
+            else settings.CASE_TURNAROUND_DAYS_ROUTINE
+        )
         return Case(
-            owner_id=load.patient_ids[case.owner], status=case.status, reference=case.reference,
-            urgency=urgency, submitted_at=submitted_at,
+            owner_id=load.patient_ids[case.owner],
+            status=case.status,
+            reference=case.reference,
+            urgency=urgency,
+            submitted_at=submitted_at,
             due_at=submitted_at + datetime.timedelta(days=due_days) if submitted_at else None,
             closed_at=case.updated_at if case.status in CLOSED_STATES else None,
-            created_at=case.created_at, updated_at=case.updated_at, **answers,
+            created_at=case.created_at,
+            updated_at=case.updated_at,
+            **answers,
         )
 
     made = 0
     for start in range(0, len(load.planned), BATCH):
-        chunk = load.planned[start:start + BATCH]
+        chunk = load.planned[start : start + BATCH]
         rows = [build(case) for case in chunk]
         Case.objects.bulk_create(rows, batch_size=1000)
         for case, row in zip(chunk, rows, strict=True):
@@ -471,11 +671,13 @@ def cases(load: Load) -> str:
 def sections(load: Load) -> str:
     def rows():
         for case in load.planned:
-            for i, section in enumerate(SECTIONS[:case.sections_done + case.section_in_progress]):
-                state = (SectionState.COMPLETED if i < case.sections_done
-                         else SectionState.IN_PROGRESS)
-                yield CaseSection(case_id=case.id, section=section.key, state=state,
-                                  updated_at=case.created_at)
+            for i, section in enumerate(SECTIONS[: case.sections_done + case.section_in_progress]):
+                state = (
+                    SectionState.COMPLETED if i < case.sections_done else SectionState.IN_PROGRESS
+                )
+                yield CaseSection(
+                    case_id=case.id, section=section.key, state=state, updated_at=case.created_at
+                )
 
     return f"{_insert(CaseSection, rows())} section rows"
 
@@ -495,19 +697,32 @@ def events(load: Load) -> str:
     (a coordinator where staff may; the patient where only they may; nobody for
     the specialist's moves until load steps make specialists)."""
     rng = load.rng
-    reasons = {S.WITHDRAWN: WITHDRAW_REASONS, S.CANCELLED: CANCEL_REASONS,
-               S.AWAITING_RECORDS: RECORDS_REASONS}
+    reasons = {
+        S.WITHDRAWN: WITHDRAW_REASONS,
+        S.CANCELLED: CANCEL_REASONS,
+        S.AWAITING_RECORDS: RECORDS_REASONS,
+    }
 
     def rows():
         for case in load.planned:
             owner = load.patient_ids[case.owner]
             for (old, _at), (new, at) in pairwise(case.path):
                 roles = TRANSITIONS[(old, new)]
-                actor = (rng.choice(load.coordinator_ids) if Role.COORDINATOR in roles
-                         else owner if Role.PATIENT in roles else None)
-                yield CaseEvent(case_id=case.id, actor_id=actor, old_status=old, new_status=new,
-                                reason=rng.choice(reasons[new]) if new in reasons else "",
-                                created_at=at)
+                actor = (
+                    rng.choice(load.coordinator_ids)
+                    if Role.COORDINATOR in roles
+                    else owner
+                    if Role.PATIENT in roles
+                    else None
+                )
+                yield CaseEvent(
+                    case_id=case.id,
+                    actor_id=actor,
+                    old_status=old,
+                    new_status=new,
+                    reason=rng.choice(reasons[new]) if new in reasons else "",
+                    created_at=at,
+                )
 
     return f"{_insert(CaseEvent, rows())} timeline events"
 
@@ -521,12 +736,37 @@ def reference_counters(load: Load) -> str:
 # 1,000 at 100,000 cases; fewer for a small load (a test's).
 SPECIALISTS_PER_CASE = 0.01
 # Cases that have a specialist by now, and the one waiting for an answer.
-ASSIGNED = (CaseStatus.IN_REVIEW, CaseStatus.CONSULTATION, CaseStatus.REPORT_READY,
-            CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED)
-HOSPITALS = ["University Hospital", "Medical Center", "Cancer Institute", "Heart Institute",
-             "Clinic", "Regional Medical Center", "Children's Hospital"]
-CITIES = ["Lakeside", "Riverside", "Bayview", "Summit", "Cedar", "Harbor", "Maple", "Granite",
-          "Pinecrest", "Fairview", "Northgate", "Westbrook"]
+ASSIGNED = (
+    CaseStatus.IN_REVIEW,
+    CaseStatus.CONSULTATION,
+    CaseStatus.REPORT_READY,
+    CaseStatus.DELIVERED,
+    CaseStatus.FOLLOW_UP,
+    CaseStatus.CLOSED,
+)
+HOSPITALS = [
+    "University Hospital",
+    "Medical Center",
+    "Cancer Institute",
+    "Heart Institute",
+    "Clinic",
+    "Regional Medical Center",
+    "Children's Hospital",
+]
+CITIES = [
+    "Lakeside",
+    "Riverside",
+    "Bayview",
+    "Summit",
+    "Cedar",
+    "Harbor",
+    "Maple",
+    "Granite",
+    "Pinecrest",
+    "Fairview",
+    "Northgate",
+    "Westbrook",
+]
 
 
 def specialists(load: Load) -> str:
@@ -540,10 +780,13 @@ def specialists(load: Load) -> str:
     rng, now = load.rng, load.now
     first = User.objects.filter(role=Role.SPECIALIST, email__endswith="@" + LOAD_DOMAIN).count()
     users = [
-        User(email=f"specialist-{first + i + 1:04d}@{LOAD_DOMAIN}",
-             full_name=f"Dr. {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-             role=Role.SPECIALIST, password=load.password_hash,
-             date_joined=now - datetime.timedelta(days=rng.randint(30, 2000)))
+        User(
+            email=f"specialist-{first + i + 1:04d}@{LOAD_DOMAIN}",
+            full_name=f"Dr. {rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+            role=Role.SPECIALIST,
+            password=load.password_hash,
+            date_joined=now - datetime.timedelta(days=rng.randint(30, 2000)),
+        )
         for i in range(max(5, min(1000, round(load.cases * SPECIALISTS_PER_CASE))))
     ]
     _with_emails(users)
@@ -553,58 +796,91 @@ def specialists(load: Load) -> str:
     states = [s.value for s in USState]
     profiles = [
         SpecialistProfile(
-            user=user, credential=rng.choice(["MD", "MD", "MD", "DO"]), title="MD",
+            user=user,
+            credential=rng.choice(["MD", "MD", "MD", "DO"]),
+            title="MD",
             institution=f"{rng.choice(CITIES)} {rng.choice(HOSPITALS)}",
-            languages=["English", *rng.sample(["Spanish", "French", "Mandarin", "Arabic",
-                                                "Portuguese", "Russian"], rng.randint(0, 2))],
-            conditions=[], consultation_modes=rng.sample(["written", "video", "in_person"],
-                                                         rng.randint(1, 3)),
-            accepting_cases=rng.random() > 0.1, max_open_cases=rng.randint(40, 80),
-            turnaround_days=rng.randint(3, 10))
+            languages=[
+                "English",
+                *rng.sample(
+                    ["Spanish", "French", "Mandarin", "Arabic", "Portuguese", "Russian"],
+                    rng.randint(0, 2),
+                ),
+            ],
+            conditions=[],
+            consultation_modes=rng.sample(["written", "video", "in_person"], rng.randint(1, 3)),
+            accepting_cases=rng.random() > 0.1,
+            max_open_cases=rng.randint(40, 80),
+            turnaround_days=rng.randint(3, 10),
+        )
         for user in users
     ]
     _insert(SpecialistProfile, profiles)
     # Licences are verified by an administrator (nine in ten; the rest wait), as
     # matching counts only verified ones.
-    checker = (User.objects.filter(role=Role.ADMIN).order_by("pk").first()
-               or User.objects.create_user(email=f"credentialing@{LOAD_DOMAIN}",
-                                           full_name="Load Credentialing", role=Role.ADMIN,
-                                           is_staff=True, password=None))
+    checker = User.objects.filter(role=Role.ADMIN).order_by(
+        "pk"
+    ).first() or User.objects.create_user(
+        email=f"credentialing@{LOAD_DOMAIN}",
+        full_name="Load Credentialing",
+        role=Role.ADMIN,
+        is_staff=True,
+        password=None,
+    )
     chosen, held, licences = [], [], []
     for profile in profiles:
         for specialty in rng.sample(choices, rng.randint(1, 3)):
-            chosen.append(SpecialistProfile.specialties.through(
-                specialistprofile_id=profile.pk, specialty_id=specialty.pk))
+            chosen.append(
+                SpecialistProfile.specialties.through(
+                    specialistprofile_id=profile.pk, specialty_id=specialty.pk
+                )
+            )
             certifications = list(specialty.certifications.all())
             if certifications:
-                held.append(HeldCertification(profile=profile,
-                                              certification=rng.choice(certifications),
-                                              year=rng.randint(1995, 2024)))
+                held.append(
+                    HeldCertification(
+                        profile=profile,
+                        certification=rng.choice(certifications),
+                        year=rng.randint(1995, 2024),
+                    )
+                )
         for state in rng.sample(states, rng.randint(2, 6)):
             verified = rng.random() < 0.9
             expires_on = datetime.date(rng.randint(2027, 2030), 6, 30)
-            licences.append(Licence(profile=profile, state=state,
-                                    number=f"{state}{rng.randint(100000, 999999)}",
-                                    expires_on=expires_on,
-                                    verified_expires_on=expires_on if verified else None,
-                                    verification="verified" if verified else "unverified",
-                                    verified_by=checker if verified else None,
-                                    verified_at=now - datetime.timedelta(days=rng.randint(1, 400))
-                                    if verified else None,
-                                    verification_source="state_board" if verified else ""))
+            licences.append(
+                Licence(
+                    profile=profile,
+                    state=state,
+                    number=f"{state}{rng.randint(100000, 999999)}",
+                    expires_on=expires_on,
+                    verified_expires_on=expires_on if verified else None,
+                    verification="verified" if verified else "unverified",
+                    verified_by=checker if verified else None,
+                    verified_at=now - datetime.timedelta(days=rng.randint(1, 400))
+                    if verified
+                    else None,
+                    verification_source="state_board" if verified else "",
+                )
+            )
     _insert(SpecialistProfile.specialties.through, chosen)
     HeldCertification.objects.bulk_create(held, batch_size=BATCH, ignore_conflicts=True)
     _insert(Licence, licences)
     load.specialist_ids = [u.pk for u in users]
-    assigned = list(Case.objects.filter(status__in=ASSIGNED, specialist__isnull=True)
-                    .values_list("pk", flat=True))
+    assigned = list(
+        Case.objects.filter(status__in=ASSIGNED, specialist__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
     ids = load.specialist_ids
     for start in range(0, len(assigned), BATCH):
-        chunk = [Case(pk=pk, specialist_id=ids[pk % len(ids)])
-                 for pk in assigned[start:start + BATCH]]
+        chunk = [
+            Case(pk=pk, specialist_id=ids[pk % len(ids)]) for pk in assigned[start : start + BATCH]
+        ]
         Case.objects.bulk_update(chunk, ["specialist_id"], batch_size=BATCH)
-    return (f"{len(users)} specialists, {len(licences)} licences, {len(held)} certifications; "
-            f"{len(assigned)} cases assigned")
+    return (
+        f"{len(users)} specialists, {len(licences)} licences, {len(held)} certifications; "
+        f"{len(assigned)} cases assigned"
+    )
 
 
 def offers(load: Load) -> str:
@@ -618,17 +894,29 @@ def offers(load: Load) -> str:
     def rows():
         # Only cases without offers: a second load (--force) adds to the first.
         waiting = Case.objects.filter(status=CaseStatus.OFFERED, offers__isnull=True).values_list(
-            "pk", flat=True)
+            "pk", flat=True
+        )
         for pk in waiting.iterator():
-            yield Offer(case_id=pk, specialist_id=ids[pk % len(ids)],
-                        offered_by_id=rng.choice(coordinators), status=OfferStatus.OPEN,
-                        deadline=now + datetime.timedelta(hours=rng.randint(1, 47)))
+            yield Offer(
+                case_id=pk,
+                specialist_id=ids[pk % len(ids)],
+                offered_by_id=rng.choice(coordinators),
+                status=OfferStatus.OPEN,
+                deadline=now + datetime.timedelta(hours=rng.randint(1, 47)),
+            )
         taken = Case.objects.filter(status__in=ASSIGNED, offers__isnull=True).values_list(
-            "pk", "specialist_id")
+            "pk", "specialist_id"
+        )
         for pk, specialist in taken.iterator():
-            yield Offer(case_id=pk, specialist_id=specialist,
-                        offered_by_id=rng.choice(coordinators), status=OfferStatus.ACCEPTED,
-                        conflict_attested=True, deadline=now, answered_at=now)
+            yield Offer(
+                case_id=pk,
+                specialist_id=specialist,
+                offered_by_id=rng.choice(coordinators),
+                status=OfferStatus.ACCEPTED,
+                conflict_attested=True,
+                deadline=now,
+                answered_at=now,
+            )
 
     return f"{_insert(Offer, rows())} offers"
 
@@ -657,8 +945,12 @@ def records(load: Load) -> str:
     from records.models import State
 
     rng, now = load.rng, load.now
-    sent = list(Case.objects.exclude(status=CaseStatus.DRAFT).filter(records__isnull=True)
-                .values_list("pk", "uuid", "owner_id", "submitted_at").iterator())
+    sent = list(
+        Case.objects.exclude(status=CaseStatus.DRAFT)
+        .filter(records__isnull=True)
+        .values_list("pk", "uuid", "owner_id", "submitted_at")
+        .iterator()
+    )
     if not sent:
         return "0 records"
     categories = list(RECORD_TITLES)
@@ -666,7 +958,7 @@ def records(load: Load) -> str:
     total = load.cases * RECORDS_PER_CASE
     made = files_made = 0
     for start in range(0, len(sent), 1000):
-        chunk = sent[start:start + 1000]
+        chunk = sent[start : start + 1000]
         rows = []
         for index, (pk, case_uuid, owner, submitted) in enumerate(chunk, start=start):
             # Spread `total` over the sent cases: each gets its share, give or take.
@@ -674,45 +966,89 @@ def records(load: Load) -> str:
             for _ in range(count):
                 category = rng.choices(categories, weights)[0]
                 roll = rng.random()
-                state = (State.REJECTED if roll < .03 else State.SCANNING if roll < .05
-                         else State.VERIFIED)
+                state = (
+                    State.REJECTED
+                    if roll < 0.03
+                    else State.SCANNING
+                    if roll < 0.05
+                    else State.VERIFIED
+                )
                 when = (submitted or now) - datetime.timedelta(minutes=rng.randint(0, 5000))
-                study = category == "imaging" and rng.random() < .5
+                study = category == "imaging" and rng.random() < 0.5
                 record_uuid = uuid.uuid4()
-                rows.append((case_uuid, Record(
-                    uuid=record_uuid, case_id=pk, uploaded_by_id=owner, category=category,
-                    title=rng.choice(RECORD_TITLES[category]),
-                    service_date=(when - datetime.timedelta(days=rng.randint(1, 200))).date(),
-                    is_study=study, state=state, reason="malware" if state == State.REJECTED else "",
-                    size=0 if state == State.REJECTED else rng.randint(40_000, 900_000_000 if study else 8_000_000),
-                    mime="" if study else "application/pdf",
-                    sha256=hashlib.sha256(record_uuid.bytes).hexdigest(),
-                    study={"modalities": ["CT"], "series_count": 3, "instance_count": 412,
-                           "studies": []} if study and state == State.VERIFIED else {},
-                    slot_expires_at=when, created_at=when, uploaded_at=when,
-                    checked_at=when if state != State.SCANNING else None)))
+                rows.append(
+                    (
+                        case_uuid,
+                        Record(
+                            uuid=record_uuid,
+                            case_id=pk,
+                            uploaded_by_id=owner,
+                            category=category,
+                            title=rng.choice(RECORD_TITLES[category]),
+                            service_date=(
+                                when - datetime.timedelta(days=rng.randint(1, 200))
+                            ).date(),
+                            is_study=study,
+                            state=state,
+                            reason="malware" if state == State.REJECTED else "",
+                            size=0
+                            if state == State.REJECTED
+                            else rng.randint(40_000, 900_000_000 if study else 8_000_000),
+                            mime="" if study else "application/pdf",
+                            sha256=hashlib.sha256(record_uuid.bytes).hexdigest(),
+                            study={
+                                "modalities": ["CT"],
+                                "series_count": 3,
+                                "instance_count": 412,
+                                "studies": [],
+                            }
+                            if study and state == State.VERIFIED
+                            else {},
+                            slot_expires_at=when,
+                            created_at=when,
+                            uploaded_at=when,
+                            checked_at=when if state != State.SCANNING else None,
+                        ),
+                    )
+                )
         Record.objects.bulk_create([r for _, r in rows], batch_size=BATCH)
         file_rows = []
         for case_uuid, record in rows:
             for n in range(rng.randint(20, 60) if record.is_study else 1):
                 file_uuid = uuid.uuid4()
-                file_rows.append(RecordFile(
-                    uuid=file_uuid, record_id=record.pk,
-                    key=f"cases/{case_uuid}/records/{record.uuid}/{file_uuid}",
-                    name=f"DICOM/IM{n:04d}" if record.is_study else "report.pdf",
-                    size=max(record.size // 40, 1), stored_size=max(record.size // 40, 1),
-                    received_at=record.uploaded_at, checked_at=record.checked_at,
-                    kind="dicom" if record.is_study else "pdf", mime=record.mime))
+                file_rows.append(
+                    RecordFile(
+                        uuid=file_uuid,
+                        record_id=record.pk,
+                        key=f"cases/{case_uuid}/records/{record.uuid}/{file_uuid}",
+                        name=f"DICOM/IM{n:04d}" if record.is_study else "report.pdf",
+                        size=max(record.size // 40, 1),
+                        stored_size=max(record.size // 40, 1),
+                        received_at=record.uploaded_at,
+                        checked_at=record.checked_at,
+                        kind="dicom" if record.is_study else "pdf",
+                        mime=record.mime,
+                    )
+                )
         RecordFile.objects.bulk_create(file_rows, batch_size=BATCH)
         made += len(rows)
         files_made += len(file_rows)
-    waiting = Case.objects.filter(status=CaseStatus.AWAITING_RECORDS,
-                                  record_requests__isnull=True).values_list("pk", "case_manager_id")
-    asked = _insert(RecordRequest, (
-        RecordRequest(case_id=pk, requested_by_id=manager or rng.choice(load.coordinator_ids),
-                      note=rng.choice(RECORDS_REASONS), return_to=CaseStatus.TRIAGE,
-                      created_at=now - datetime.timedelta(days=rng.randint(0, 10)))
-        for pk, manager in waiting.iterator()))
+    waiting = Case.objects.filter(
+        status=CaseStatus.AWAITING_RECORDS, record_requests__isnull=True
+    ).values_list("pk", "case_manager_id")
+    asked = _insert(
+        RecordRequest,
+        (
+            RecordRequest(
+                case_id=pk,
+                requested_by_id=manager or rng.choice(load.coordinator_ids),
+                note=rng.choice(RECORDS_REASONS),
+                return_to=CaseStatus.TRIAGE,
+                created_at=now - datetime.timedelta(days=rng.randint(0, 10)),
+            )
+            for pk, manager in waiting.iterator()
+        ),
+    )
     return f"{made} records ({files_made} files), {asked} record requests"
 
 
@@ -723,14 +1059,16 @@ TREATMENT_MIX = {"agrees": 58, "changes": 30, "alternative": 12}
 AMENDED = 0.03  # reports with a second, amended version released later
 REPORT_TEXT = {
     "summary": "The records and imaging were reviewed in full. The findings are summarised "
-               "below, with the reasoning behind each recommendation.",
+    "below, with the reasoning behind each recommendation.",
     "recommendations": "Discuss the options below with your treating team before deciding.",
     "prognosis": "Good with treatment.",
     "follow_up": "Review with your own doctor in three months.",
 }
-FOLLOW_UP_QUESTIONS = ["Which tests should I have before deciding?",
-                       "Can I wait until after the summer?",
-                       "Is the alternative covered by my insurance?"]
+FOLLOW_UP_QUESTIONS = [
+    "Which tests should I have before deciding?",
+    "Can I wait until after the summer?",
+    "Is the alternative covered by my insurance?",
+]
 
 
 def reports(load: Load) -> str:
@@ -748,58 +1086,104 @@ def reports(load: Load) -> str:
     from requests_app.reports import codes
 
     rng = load.rng
-    delivered_at = Min("events__created_at", filter=Q(events__old_status=S.REPORT_READY,
-                                                      events__new_status=S.DELIVERED))
-    todo = list(Case.objects.filter(status__in=(S.DELIVERED, S.FOLLOW_UP, S.CLOSED),
-                                    specialist__isnull=False)
-                .exclude(Exists(Report.objects.filter(case=OuterRef("pk"))))
-                .annotate(delivered_at=delivered_at).filter(delivered_at__isnull=False)
-                .values_list("pk", "uuid", "status", "specialist_id", "case_manager_id",
-                             "owner_id", "diagnosis", "delivered_at", "updated_at")
-                .order_by("pk"))
+    delivered_at = Min(
+        "events__created_at",
+        filter=Q(events__old_status=S.REPORT_READY, events__new_status=S.DELIVERED),
+    )
+    todo = list(
+        Case.objects.filter(
+            status__in=(S.DELIVERED, S.FOLLOW_UP, S.CLOSED), specialist__isnull=False
+        )
+        .exclude(Exists(Report.objects.filter(case=OuterRef("pk"))))
+        .annotate(delivered_at=delivered_at)
+        .filter(delivered_at__isnull=False)
+        .values_list(
+            "pk",
+            "uuid",
+            "status",
+            "specialist_id",
+            "case_manager_id",
+            "owner_id",
+            "diagnosis",
+            "delivered_at",
+            "updated_at",
+        )
+        .order_by("pk")
+    )
     names = dict(User.objects.filter(role=Role.SPECIALIST).values_list("pk", "full_name"))
     made = amended = answered = asked = 0
     for start in range(0, len(todo), 2000):
-        chunk = todo[start:start + 2000]
+        chunk = todo[start : start + 2000]
         questions: dict[int, list] = {}
         for question in CaseQuestion.objects.filter(case_id__in=[c[0] for c in chunk]):
             questions.setdefault(question.case_id, []).append(question)
         made_reports = Report.objects.bulk_create(
-            [Report(case_id=c[0], created_at=c[7]) for c in chunk], batch_size=BATCH)
+            [Report(case_id=c[0], created_at=c[7]) for c in chunk], batch_size=BATCH
+        )
         versions, answers, follow_ups = [], [], []
-        for report, (pk, case_uuid, status, specialist, manager, owner, diagnosis, released,
-                     last) in zip(made_reports, chunk, strict=True):
+        for report, (
+            pk,
+            case_uuid,
+            status,
+            specialist,
+            manager,
+            owner,
+            diagnosis,
+            released,
+            last,
+        ) in zip(made_reports, chunk, strict=True):
             times = [released]
             if rng.random() < AMENDED and released < last:  # amended before the last move
-                times.append(datetime.datetime.fromtimestamp(
-                    rng.uniform(released.timestamp(), last.timestamp()), datetime.UTC))
+                times.append(
+                    datetime.datetime.fromtimestamp(
+                        rng.uniform(released.timestamp(), last.timestamp()), datetime.UTC
+                    )
+                )
             for number, at in enumerate(times, start=1):
                 opinion = rng.choices(list(DIAGNOSIS_MIX), list(DIAGNOSIS_MIX.values()))[0]
                 version_uuid = uuid.uuid4()
                 signed = at - datetime.timedelta(hours=rng.uniform(1, 48))
-                versions.append(ReportVersion(
-                    uuid=version_uuid, report_id=report.pk, number=number,
-                    status="released", author_id=specialist, **REPORT_TEXT,
-                    diagnosis_opinion=opinion,
-                    diagnosis=diagnosis if opinion in ("refined", "different") else "",
-                    treatment_opinion=rng.choices(list(TREATMENT_MIX),
-                                                  list(TREATMENT_MIX.values()))[0],
-                    amendment_reason="A lab result arrived after signing." if number == 2
-                    else "",
-                    signed_at=signed, signer_name=names.get(specialist, ""),
-                    verification_code=codes.new_code(),
-                    pdf_key=f"cases/{case_uuid}/reports/{version_uuid}.pdf",
-                    pdf_sha256=hashlib.sha256(version_uuid.bytes).hexdigest(),
-                    pdf_size=rng.randint(80_000, 400_000), pdf_stored_at=signed,
-                    released_at=at, released_by_id=manager or rng.choice(load.coordinator_ids),
-                    superseded_at=times[-1] if number < len(times) else None,
-                    created_at=signed - datetime.timedelta(hours=rng.uniform(1, 72)),
-                    updated_at=at))
+                versions.append(
+                    ReportVersion(
+                        uuid=version_uuid,
+                        report_id=report.pk,
+                        number=number,
+                        status="released",
+                        author_id=specialist,
+                        **REPORT_TEXT,
+                        diagnosis_opinion=opinion,
+                        diagnosis=diagnosis if opinion in ("refined", "different") else "",
+                        treatment_opinion=rng.choices(
+                            list(TREATMENT_MIX), list(TREATMENT_MIX.values())
+                        )[0],
+                        amendment_reason="A lab result arrived after signing."
+                        if number == 2
+                        else "",
+                        signed_at=signed,
+                        signer_name=names.get(specialist, ""),
+                        verification_code=codes.new_code(),
+                        pdf_key=f"cases/{case_uuid}/reports/{version_uuid}.pdf",
+                        pdf_sha256=hashlib.sha256(version_uuid.bytes).hexdigest(),
+                        pdf_size=rng.randint(80_000, 400_000),
+                        pdf_stored_at=signed,
+                        released_at=at,
+                        released_by_id=manager or rng.choice(load.coordinator_ids),
+                        superseded_at=times[-1] if number < len(times) else None,
+                        created_at=signed - datetime.timedelta(hours=rng.uniform(1, 72)),
+                        updated_at=at,
+                    )
+                )
             amended += len(times) > 1
             if status == S.FOLLOW_UP:
-                follow_ups.append(FollowUpQuestion(
-                    case_id=pk, position=1, asked_by_id=owner, asked_at=last,
-                    text=rng.choice(FOLLOW_UP_QUESTIONS)))
+                follow_ups.append(
+                    FollowUpQuestion(
+                        case_id=pk,
+                        position=1,
+                        asked_by_id=owner,
+                        asked_at=last,
+                        text=rng.choice(FOLLOW_UP_QUESTIONS),
+                    )
+                )
         ReportVersion.objects.bulk_create(versions, batch_size=BATCH)
         by_report = {}
         for version in versions:
@@ -813,22 +1197,51 @@ def reports(load: Load) -> str:
         case_of = {report.pk: report.case_id for report in made_reports}
         for version in versions:
             for question in questions.get(case_of[version.report_id], []):
-                answers.append(ReportAnswer(
-                    version_id=version.pk, question_id=question.pk, position=question.position,
-                    question_text=question.text,
-                    answer="Yes, with the conditions set out in the report."))
+                answers.append(
+                    ReportAnswer(
+                        version_id=version.pk,
+                        question_id=question.pk,
+                        position=question.position,
+                        question_text=question.text,
+                        answer="Yes, with the conditions set out in the report.",
+                    )
+                )
         answered += _insert(ReportAnswer, answers)
         asked += _insert(FollowUpQuestion, follow_ups)
         made += len(made_reports)
-    return (f"{made} reports ({amended} amended), {answered} answers, "
-            f"{asked} open follow-up questions")
+    return (
+        f"{made} reports ({amended} amended), {answered} answers, {asked} open follow-up questions"
+    )
 
 
-STEPS = [coordinators, patients, cases, sections, questions, events, reference_counters,
-         specialists, offers, records, reports]
-LOADED_MODELS = [User, EmailAddress, Case, CaseSection, CaseQuestion, CaseEvent, Record,
-                 RecordFile, RecordRequest, Report, ReportVersion, ReportAnswer,
-                 FollowUpQuestion]
+STEPS = [
+    coordinators,
+    patients,
+    cases,
+    sections,
+    questions,
+    events,
+    reference_counters,
+    specialists,
+    offers,
+    records,
+    reports,
+]
+LOADED_MODELS = [
+    User,
+    EmailAddress,
+    Case,
+    CaseSection,
+    CaseQuestion,
+    CaseEvent,
+    Record,
+    RecordFile,
+    RecordRequest,
+    Report,
+    ReportVersion,
+    ReportAnswer,
+    FollowUpQuestion,
+]
 
 
 class Command(BaseCommand):
@@ -837,16 +1250,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--cases", type=int, default=100_000)
         parser.add_argument("--seed", type=int, default=8, help="random seed (the same plan)")
-        parser.add_argument("--force", action="store_true",
-                            help="Run with DEBUG off, or add another set to a loaded database.")
-        parser.add_argument("--only", default="",
-                            help="Comma-separated steps to run on a loaded database, e.g. "
-                                 "'specialists,offers' after an upgrade adds them.")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run with DEBUG off, or add another set to a loaded database.",
+        )
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Comma-separated steps to run on a loaded database, e.g. "
+            "'specialists,offers' after an upgrade adds them.",
+        )
 
     def handle(self, *args, cases, seed, force, only="", **options):
         if not settings.DEBUG and not force:
-            raise CommandError("seed_load publishes a password and a TOTP secret; "
-                               "it runs only with DEBUG on (or --force).")
+            raise CommandError(
+                "seed_load publishes a password and a TOTP secret; "
+                "it runs only with DEBUG on (or --force)."
+            )
         steps = STEPS
         if only:
             named = {step.__name__: step for step in STEPS}
@@ -856,36 +1277,48 @@ class Command(BaseCommand):
             steps = [named[name] for name in only.split(",")]
         loaded = User.objects.filter(email__endswith="@" + LOAD_DOMAIN)
         if loaded.exists() and not force and not only:
-            raise CommandError(f"This database already has load data ({loaded.count()} "
-                               "accounts); --force adds another set.")
+            raise CommandError(
+                f"This database already has load data ({loaded.count()} "
+                "accounts); --force adds another set."
+            )
         if cases < 1:
             raise CommandError("--cases must be at least 1.")
         started = time.perf_counter()
         load = Load(
-            cases=cases, rng=random.Random(seed), now=timezone.now(),
+            cases=cases,
+            rng=random.Random(seed),
+            now=timezone.now(),
             password_hash=make_password(LOAD_PASSWORD),  # once: hashing is slow on purpose
             first_patient=loaded.filter(role=Role.PATIENT).count() + 1,
             first_coordinator=loaded.filter(role=Role.COORDINATOR).count() + 1,
         )
         plan(load)
-        self.stdout.write(f"  plan: {cases} cases for {len(load.patient_names)} patients "
-                          f"({time.perf_counter() - started:.1f} s)")
+        self.stdout.write(
+            f"  plan: {cases} cases for {len(load.patient_names)} patients "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
         with transaction.atomic(), explicit_timestamps(*LOADED_MODELS):
             if only:  # the later steps read what the earlier ones made
-                load.coordinator_ids = list(loaded.filter(role=Role.COORDINATOR)
-                                            .values_list("pk", flat=True))
-                load.specialist_ids = list(loaded.filter(role=Role.SPECIALIST)
-                                           .values_list("pk", flat=True))
+                load.coordinator_ids = list(
+                    loaded.filter(role=Role.COORDINATOR).values_list("pk", flat=True)
+                )
+                load.specialist_ids = list(
+                    loaded.filter(role=Role.SPECIALIST).values_list("pk", flat=True)
+                )
             for step in steps:
                 step_started = time.perf_counter()
                 summary = step(load)
-                self.stdout.write(f"  {step.__name__}: {summary} "
-                                  f"({time.perf_counter() - step_started:.1f} s)")
+                self.stdout.write(
+                    f"  {step.__name__}: {summary} ({time.perf_counter() - step_started:.1f} s)"
+                )
         self._analyze()
-        self.stdout.write(self.style.SUCCESS(
-            f"Loaded {cases} cases in {time.perf_counter() - started:.1f} s. Every load account "
-            f"(patient-NNNNNN@{LOAD_DOMAIN}, coordinator-NN@{LOAD_DOMAIN}) signs in with "
-            f"{LOAD_PASSWORD}; coordinators' TOTP secret: {LOAD_TOTP_SECRET}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {cases} cases in {time.perf_counter() - started:.1f} s. Every load account "
+                f"(patient-NNNNNN@{LOAD_DOMAIN}, coordinator-NN@{LOAD_DOMAIN}) signs in with "
+                f"{LOAD_PASSWORD}; coordinators' TOTP secret: {LOAD_TOTP_SECRET}"
+            )
+        )
 
     def _analyze(self) -> None:
         """Fresh planner statistics (and, outside a transaction, the visibility map
