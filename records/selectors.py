@@ -22,6 +22,7 @@ from django.utils import timezone
 from requests_app.models import Case
 from requests_app.selectors import case_for_viewer, case_list, is_care_team
 from secondop.accounts.models import Role
+from secondop.audit.context import current_source
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 
@@ -61,39 +62,36 @@ THUMBNAIL_LOG_WINDOW = timedelta(minutes=5)
 
 
 def record_for_viewer(
-    *, viewer, ref: UUID | str, request=None, kind: str = AccessLog.Kind.VIEW
+    *, viewer, ref: UUID | str, kind: str = AccessLog.Kind.VIEW, ranged: bool = False
 ) -> Record:
     """One record `viewer` may see, or 404. A staff read is logged first, except a
-    byte-range request continuing one the same person made at the same address in
-    the last minutes (already logged)."""
+    byte-range request (`ranged`) continuing one the same person made on the same
+    path in the last minutes (already logged)."""
     try:
         record = Record.objects.select_related("case").get(uuid=ref)
     except (Record.DoesNotExist, ValueError):
         raise Http404 from None
     # Neither the case's row nor the record's is written again for a continuation.
-    continues = (
-        request is not None
-        and "Range" in request.headers
-        and _logged_lately(viewer, record, request, RANGE_LOG_WINDOW)
-    )
+    continues = ranged and _logged_lately(viewer, record, RANGE_LOG_WINDOW)
     if continues:
         case = _case_quietly(viewer=viewer, ref=record.case.uuid)
     else:
-        case = case_for_viewer(viewer=viewer, ref=record.case.uuid, request=request)
+        case = case_for_viewer(viewer=viewer, ref=record.case.uuid)
     if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
         raise Http404
     record.case = case
     if viewer.pk != case.owner_id and not continues:
-        log_access(viewer=viewer, obj=record, kind=kind, request=request)
+        log_access(viewer=viewer, obj=record, kind=kind)
     return record
 
 
-def _logged_lately(viewer, record: Record, request, window: timedelta) -> bool:
+def _logged_lately(viewer, record: Record, window: timedelta) -> bool:
+    source = current_source()
     return AccessLog.objects.filter(
         actor=viewer,
         object_type=Record._meta.label_lower,
         object_id=str(record.pk),
-        path=request.path[:500],
+        path=source.path if source else "",
         created_at__gte=timezone.now() - window,
     ).exists()
 
@@ -107,7 +105,7 @@ def _case_quietly(*, viewer, ref) -> Case:
         raise Http404 from None
 
 
-def record_for_thumbnail(*, viewer, ref: UUID | str, request) -> Record:
+def record_for_thumbnail(*, viewer, ref: UUID | str) -> Record:
     """A record whose preview picture `viewer` may see, or 404. A staff read writes
     one row for that record (path and address), once per picture in 5 minutes; the
     patient's "who looked" shows it."""
@@ -119,10 +117,8 @@ def record_for_thumbnail(*, viewer, ref: UUID | str, request) -> Record:
     if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
         raise Http404
     record.case = case
-    if viewer.pk != case.owner_id and not _logged_lately(
-        viewer, record, request, THUMBNAIL_LOG_WINDOW
-    ):
-        log_access(viewer=viewer, obj=record, kind=AccessLog.Kind.VIEW, request=request)
+    if viewer.pk != case.owner_id and not _logged_lately(viewer, record, THUMBNAIL_LOG_WINDOW):
+        log_access(viewer=viewer, obj=record, kind=AccessLog.Kind.VIEW)
     return record
 
 

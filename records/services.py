@@ -169,7 +169,6 @@ def record_slots_create(
     service_date: datetime.date | None,
     answers: UUID | str | None,
     files: list[dict],
-    request=None,
 ) -> Slots:
     """Open upload slots for one record (a file, or a study's files): check the
     person, the limits and the answers; create the pending record and fix each
@@ -326,7 +325,6 @@ def record_slots_create(
             actor=actor,
             action="records.record.slots_created",
             obj=record,
-            request=request,
             new={
                 "case": case.reference or str(case.uuid),
                 "category": category,
@@ -478,7 +476,7 @@ def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
 
 
 # --- Confirm ---------------------------------------------------------------------------
-def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
+def record_confirm(*, actor, record_ref: UUID | str) -> Record:
     """The browser says every file is up. Check each object (HEAD): it must exist,
     and its real size must keep within the limits, whatever the browser declared.
     Then queue verification. A repeat confirm changes nothing."""
@@ -524,7 +522,6 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
                 actor=actor,
                 action="records.record.rejected",
                 obj=record,
-                request=request,
                 new={"reason": "too_large", "bytes": total},
             )
             return record
@@ -538,7 +535,6 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
             actor=actor,
             action="records.record.uploaded",
             obj=record,
-            request=request,
             new={"files": len(files), "bytes": total},
         )
         from .tasks import record_verify
@@ -548,7 +544,7 @@ def record_confirm(*, actor, record_ref: UUID | str, request=None) -> Record:
 
 
 # --- Cancelling an upload ----------------------------------------------------------------
-def record_cancel(*, actor, record_ref: UUID | str, request=None) -> None:
+def record_cancel(*, actor, record_ref: UUID | str) -> None:
     """The uploader lets an unfinished upload go: the pending record, whatever bytes
     reached storage and any unfinished multipart upload are removed. A record already
     confirmed is not touched (a late cancel changes nothing)."""
@@ -569,7 +565,6 @@ def record_cancel(*, actor, record_ref: UUID | str, request=None) -> None:
             actor=actor,
             action="records.record.cancelled",
             obj=record,
-            request=request,
             old={"files": record.files.count(), "bytes": record.size},
         )
         record.delete()
@@ -577,7 +572,7 @@ def record_cancel(*, actor, record_ref: UUID | str, request=None) -> None:
 
 
 # --- Deleting -------------------------------------------------------------------------
-def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
+def record_delete(*, actor, record_ref: UUID | str) -> None:
     """The patient takes back a record sent by mistake, until a specialist has the
     case. The objects go with it; the audit log keeps that it happened."""
     with transaction.atomic():
@@ -602,10 +597,9 @@ def record_delete(*, actor, record_ref: UUID | str, request=None) -> None:
             actor=actor,
             action="records.record.deleted",
             obj=record,
-            request=request,
             old={"category": record.category, "state": record.state, "bytes": record.size},
         )
-        _record_remove(record, actor=actor, request=request)
+        _record_remove(record, actor=actor)
         _remove_later(prefix)
 
 
@@ -618,7 +612,7 @@ def can_dismiss(*, user, record: Record) -> bool:
     )
 
 
-def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
+def record_dismiss(*, actor, record_ref: UUID | str) -> Record:
     """Take a refused record off the list once its reason has been read: gone from
     every view, kept in the database and the audit log. A second dismissal changes
     nothing."""
@@ -648,13 +642,12 @@ def record_dismiss(*, actor, record_ref: UUID | str, request=None) -> Record:
             actor=actor,
             action="records.record.dismissed",
             obj=record,
-            request=request,
             old={"state": record.state, "reason": record.reason},
         )
     return record
 
 
-def _record_remove(record: Record, *, actor, request=None) -> None:
+def _record_remove(record: Record, *, actor) -> None:
     """Delete a record's row and every bundle holding it (the ZIP too: a deleted
     record must not go on being served inside one). The caller has audited the
     record's deletion and removes its objects."""
@@ -662,13 +655,12 @@ def _record_remove(record: Record, *, actor, request=None) -> None:
         bundles=Bundle.objects.filter(records=record),
         actor=actor,
         reason="record_deleted",
-        request=request,
     )
     Record.objects.filter(duplicate_of=record).update(duplicate_of=None)
     record.delete()
 
 
-def bundles_delete(*, bundles, actor, reason: str, request=None) -> int:
+def bundles_delete(*, bundles, actor, reason: str) -> int:
     """Delete bundles, row and ZIP, each audited with `reason`; one still being
     built is cancelled (its task finds no row and removes anything it wrote)."""
     count = 0
@@ -679,7 +671,6 @@ def bundles_delete(*, bundles, actor, reason: str, request=None) -> int:
             actor=actor,
             action="records.bundle.cancelled" if cancelled else "records.bundle.deleted",
             obj=bundle,
-            request=request,
             old={
                 "case": bundle.case.reference,
                 "status": bundle.status,
@@ -951,7 +942,7 @@ def can_request(user, case) -> bool:
 
 
 def record_request_create(
-    *, actor, case_ref: UUID | str, note: str, category: str = "", request=None
+    *, actor, case_ref: UUID | str, note: str, category: str = ""
 ) -> RecordRequest:
     """Ask the patient for a missing record. It becomes their next step, and the
     case waits for records until everything asked for has arrived."""
@@ -993,7 +984,6 @@ def record_request_create(
             actor=actor,
             action="records.request.created",
             obj=asked,
-            request=request,
             new={"case": case.reference, "category": category},
         )
         if case.status != S.AWAITING_RECORDS:
@@ -1002,7 +992,6 @@ def record_request_create(
                 ref=case.uuid,
                 to_status=S.AWAITING_RECORDS,
                 reason=note,
-                request=request,
             )
         else:
             notify(
@@ -1024,7 +1013,7 @@ def record_request_create(
     return asked
 
 
-def record_request_cancel(*, actor, request_ref: UUID | str, request=None) -> RecordRequest:
+def record_request_cancel(*, actor, request_ref: UUID | str) -> RecordRequest:
     """Take back a request (found elsewhere, asked by mistake). If it was the last
     one open, the case goes back to where it was."""
     with transaction.atomic():
@@ -1043,19 +1032,17 @@ def record_request_cancel(*, actor, request_ref: UUID | str, request=None) -> Re
             return asked
         asked.cancelled_at = timezone.now()
         asked.save(update_fields=["cancelled_at"])
-        log_event(actor=actor, action="records.request.cancelled", obj=asked, request=request)
+        log_event(actor=actor, action="records.request.cancelled", obj=asked)
         still_open = RecordRequest.objects.filter(
             case=case, fulfilled_at__isnull=True, cancelled_at__isnull=True
         ).exists()
         if not still_open and case.status == S.AWAITING_RECORDS:
-            case_transition(actor=actor, ref=case.uuid, to_status=asked.return_to, request=request)
+            case_transition(actor=actor, ref=case.uuid, to_status=asked.return_to)
     return asked
 
 
 # --- Bundles --------------------------------------------------------------------------
-def bundle_create(
-    *, actor, case_ref: UUID | str, record_ref: UUID | str | None = None, request=None
-) -> Bundle:
+def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None = None) -> Bundle:
     """A ZIP of every verified record of the case (or of one study), built by a
     task; for the assigned specialist and the case manager."""
     from .selectors import records_for_viewer, sees_records
@@ -1100,7 +1087,6 @@ def bundle_create(
             actor=actor,
             action="records.bundle.created",
             obj=bundle,
-            request=request,
             new={"case": case.reference, "files": count},
         )
         from .tasks import bundle_build

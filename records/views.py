@@ -60,7 +60,7 @@ def _upload_csp(response, origin: str):
 @require_GET
 @login_required
 def case_records(request, ref):
-    case = case_for_viewer(viewer=request.user, ref=ref, request=request)
+    case = case_for_viewer(viewer=request.user, ref=ref)
     if not selectors.sees_records(viewer=request.user, case=case):
         raise Http404
     is_owner = request.user.pk == case.owner_id
@@ -72,9 +72,7 @@ def case_records(request, ref):
     for record in records:
         record.case = case  # the rules below read it: no query per record
     if not is_owner:
-        log_access_list(
-            viewer=request.user, model=Record, shown=[str(r.uuid) for r in records], request=request
-        )
+        log_access_list(viewer=request.user, model=Record, shown=[str(r.uuid) for r in records])
     checklist, lines = selectors.checklist_lines(case=case, records=records)
     can_upload = services.can_upload(user=request.user, case=case)
     asked = list(selectors.open_requests(case=case))
@@ -154,7 +152,7 @@ def record_states(request, ref):
 @login_required
 def record_dismiss(request, record_ref):
     try:
-        record = services.record_dismiss(actor=request.user, record_ref=record_ref, request=request)
+        record = services.record_dismiss(actor=request.user, record_ref=record_ref)
     except services.RecordError as error:
         messages.error(request, error.message)
         record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)
@@ -232,7 +230,6 @@ def record_slots(request, ref):
             service_date=service_date,
             answers=str(data.get("request") or "") or None,
             files=files,
-            request=request,
         )
     except services.RecordError as error:
         return _json_error(error)
@@ -295,7 +292,7 @@ def file_upload(request, token):
 @login_required
 def record_confirm(request, record_ref):
     try:
-        record = services.record_confirm(actor=request.user, record_ref=record_ref, request=request)
+        record = services.record_confirm(actor=request.user, record_ref=record_ref)
     except storage.StorageUnavailable:
         return JsonResponse(
             {
@@ -324,7 +321,7 @@ def record_confirm(request, record_ref):
 def record_cancel(request, record_ref):
     # Storage not answering: the row is gone either way, and its bytes are unreachable.
     with contextlib.suppress(storage.StorageUnavailable):
-        services.record_cancel(actor=request.user, record_ref=record_ref, request=request)
+        services.record_cancel(actor=request.user, record_ref=record_ref)
     return JsonResponse({"message": _("The upload was cancelled.")})
 
 
@@ -332,7 +329,7 @@ def record_cancel(request, record_ref):
 @require_GET
 @login_required
 def record_detail(request, record_ref):
-    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request)
+    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)
     case = record.case
     files = list(record.files.all()[:500]) if record.is_study else []
     studies, number = [], 0
@@ -393,7 +390,10 @@ def record_download(request, record_ref):
     the browser's PDF viewer asks for."""
     opening = request.GET.get("open") == "1"
     record = selectors.record_for_viewer(
-        viewer=request.user, ref=record_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+        viewer=request.user,
+        ref=record_ref,
+        kind=AccessLog.Kind.DOWNLOAD,
+        ranged="Range" in request.headers,
     )
     if record.state != State.VERIFIED and request.user.pk != record.case.owner_id:
         raise Http404
@@ -412,7 +412,10 @@ def record_download(request, record_ref):
 @login_required
 def record_file_download(request, record_ref, file_ref):
     record = selectors.record_for_viewer(
-        viewer=request.user, ref=record_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+        viewer=request.user,
+        ref=record_ref,
+        kind=AccessLog.Kind.DOWNLOAD,
+        ranged="Range" in request.headers,
     )
     if record.state != State.VERIFIED:
         raise Http404
@@ -432,7 +435,7 @@ def record_file_download(request, record_ref, file_ref):
 def record_thumbnail(request, record_ref, number=0):
     """A preview picture, served through the app (it is small). A staff read is
     logged against its record, with the path and address (the patient sees it)."""
-    record = selectors.record_for_thumbnail(viewer=request.user, ref=record_ref, request=request)
+    record = selectors.record_for_thumbnail(viewer=request.user, ref=record_ref)
     key = record.thumbnail_key
     if number:
         series = [s for study in record.study.get("studies", []) for s in study.get("series", [])]
@@ -452,12 +455,12 @@ def record_thumbnail(request, record_ref, number=0):
 
 @login_required
 def record_delete(request, record_ref):
-    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref, request=request)
+    record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)
     if request.user.pk != record.case.owner_id:
         raise Http404
     if request.method == "POST":
         try:
-            services.record_delete(actor=request.user, record_ref=record.uuid, request=request)
+            services.record_delete(actor=request.user, record_ref=record.uuid)
         except services.RecordError as error:
             messages.error(request, error.message)
             return redirect("records:detail", record.uuid)
@@ -483,7 +486,6 @@ def request_create(request, ref):
                 case_ref=ref,
                 note=form.cleaned_data["note"],
                 category=form.cleaned_data["category"],
-                request=request,
             )
         except services.RecordError as error:
             for field, problems in error.errors.items():
@@ -503,9 +505,7 @@ def request_create(request, ref):
 @login_required
 def request_cancel(request, request_ref):
     try:
-        asked = services.record_request_cancel(
-            actor=request.user, request_ref=request_ref, request=request
-        )
+        asked = services.record_request_cancel(actor=request.user, request_ref=request_ref)
     except TransitionError as error:
         asked = selectors.record_request_for_viewer(viewer=request.user, ref=request_ref)
         messages.error(request, str(error))
@@ -523,7 +523,6 @@ def bundle_create(request, ref):
             actor=request.user,
             case_ref=ref,
             record_ref=request.POST.get("record") or None,
-            request=request,
         )
     except services.RecordError as error:
         messages.error(request, error.message)
@@ -562,9 +561,9 @@ def bundle_download(request, bundle_ref):
         raise Http404
     if not selectors.bundle_complete(bundle=bundle):
         raise Http404  # a record in it was deleted since: it is never served again
-    log_access(viewer=request.user, obj=bundle, kind=AccessLog.Kind.DOWNLOAD, request=request)
+    log_access(viewer=request.user, obj=bundle, kind=AccessLog.Kind.DOWNLOAD)
     # Each record in it is downloaded too: the patient's "who looked" shows it.
     for record in selectors.bundle_records(bundle=bundle):
-        log_access(viewer=request.user, obj=record, kind=AccessLog.Kind.DOWNLOAD, request=request)
+        log_access(viewer=request.user, obj=record, kind=AccessLog.Kind.DOWNLOAD)
     name = f"{bundle.case.reference or 'records'}-records.zip"
     return _serve(key=bundle.key, name=name, content_type="application/zip", inline=False)

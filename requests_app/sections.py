@@ -12,7 +12,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from secondop.audit.services import client_ip
+from secondop.audit.context import current_ip
 from secondop.timezones import format_local
 
 from . import authorisation, forms
@@ -84,7 +84,7 @@ class Section:
         return self.form_class(data, case=case, complete=complete)
 
     # --- Writing -----------------------------------------------------------------
-    def apply(self, case: Case, data: dict, *, actor, request=None) -> list[str]:
+    def apply(self, case: Case, data: dict, *, actor) -> list[str]:
         """Set this section's answers on `case` (not saved); returns the fields set.
         May write related rows (the caller holds the case's row lock)."""
         names = [name for name in self.fields if name in data]
@@ -131,9 +131,9 @@ class Section:
 
 
 class WhoSection(Section):
-    def apply(self, case, data, *, actor, request=None):
+    def apply(self, case, data, *, actor):
         before = case.relationship
-        names = super().apply(case, data, actor=actor, request=request)
+        names = super().apply(case, data, actor=actor)
         if case.relationship == Relationship.SELF:
             case.patient_name = actor.full_name
             case.authority_attested = False
@@ -168,8 +168,8 @@ class WhoSection(Section):
 
 
 class TreatmentSection(Section):
-    def apply(self, case, data, *, actor, request=None):
-        names = super().apply(case, data, actor=actor, request=request)
+    def apply(self, case, data, *, actor):
+        names = super().apply(case, data, actor=actor)
         # After sending, a treatment date that moves within the urgent window
         # makes the request urgent and brings its due date forward (never back).
         if (
@@ -189,8 +189,8 @@ class ReasonsSection(Section):
             data, case=case, complete=complete, questions=[q.text for q in questions]
         )
 
-    def apply(self, case, data, *, actor, request=None):
-        names = super().apply(case, data, actor=actor, request=request)
+    def apply(self, case, data, *, actor):
+        names = super().apply(case, data, actor=actor)
         if "questions" in data:
             old = list(case.questions.values_list("text", flat=True))
             if data["questions"] != old:
@@ -218,8 +218,8 @@ class ReasonsSection(Section):
 
 
 class SpecialistSection(Section):
-    def apply(self, case, data, *, actor, request=None):
-        names = super().apply(case, data, actor=actor, request=request)
+    def apply(self, case, data, *, actor):
+        names = super().apply(case, data, actor=actor)
         if "specialty_unsure" in data:
             case.specialty_unsure = data["specialty_unsure"]
             names.append("specialty_unsure")
@@ -264,11 +264,11 @@ class AuthorisationSection(Section):
     def form(self, *, case, actor, data=None, complete=False, questions=()):
         return self.form_class(data, case=case, signer=actor)
 
-    def apply(self, case, data, *, actor, request=None):
+    def apply(self, case, data, *, actor):
         case.authorisation_version = authorisation.VERSION
         case.authorisation_signed_name = data["signature"]
         case.authorisation_signed_at = timezone.now()
-        case.authorisation_ip = client_ip(request)
+        case.authorisation_ip = current_ip()
         return self.SIGNED_FIELDS
 
     def is_complete(self, case):

@@ -111,7 +111,7 @@ def is_care_team(*, viewer, case: Case) -> bool:
     return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
 
 
-def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, request=None) -> Case:
+def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False) -> Case:
     """One case `viewer` may see, or 404: the same 404 whether it does not exist
     or is someone else's. Staff whose access ended (withdrawn, or closed and past
     the window) get CaseAccessEnded, a 404 whose page says so and nothing more.
@@ -136,7 +136,7 @@ def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False, reques
         _raise_if_ended(viewer, ref)
         raise Http404 from None
     if not for_update and viewer.is_clinical_staff:
-        log_access(viewer=viewer, obj=case, request=request)
+        log_access(viewer=viewer, obj=case)
     return case
 
 
@@ -357,7 +357,7 @@ def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def case_queue(*, viewer, filters: dict, page: int = 1, request=None) -> Page:
+def case_queue(*, viewer, filters: dict, page: int = 1) -> Page:
     """Every open case, filtered and sorted as the coordinator asks, a page at a
     time. The page shows patients' names, so it is one access-log row."""
     now = timezone.now()
@@ -390,5 +390,5 @@ def case_queue(*, viewer, filters: dict, page: int = 1, request=None) -> Page:
         *QUEUE_SORTS.get(filters.get("sort") or "due", QUEUE_SORTS["due"]), "id"
     )
     result = Paginator(with_waits(cases), QUEUE_PAGE_SIZE).get_page(page)
-    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result], request=request)
+    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result])
     return result

@@ -56,11 +56,11 @@ class IncompleteRequest(Exception):
 
 
 @transaction.atomic
-def case_start(*, actor, request=None) -> Case:
+def case_start(*, actor) -> Case:
     if actor.role != Role.PATIENT:
         raise TransitionError(_("Only patients and the people acting for them start requests."))
     case = Case.objects.create(owner=actor)
-    log_event(actor=actor, action="requests.case.started", obj=case, request=request)
+    log_event(actor=actor, action="requests.case.started", obj=case)
     return case
 
 
@@ -90,7 +90,6 @@ def case_section_save(
     section: str,
     data: dict,
     complete: bool = False,
-    request=None,
 ) -> tuple[Case, bool]:
     """Save one section's answers (already validated: `data` holds Python values)
     and its state; returns the case and whether any answer changed.
@@ -117,7 +116,7 @@ def case_section_save(
     submitted = case.status != CaseStatus.DRAFT
 
     before = handler.snapshot(case)
-    fields = handler.apply(case, data, actor=actor, request=request)
+    fields = handler.apply(case, data, actor=actor)
     case.save(update_fields=[*fields, "updated_at"])
     after = handler.snapshot(case)
     is_complete = handler.is_complete(case)
@@ -136,23 +135,19 @@ def case_section_save(
         CaseAmendment.objects.create(
             case=case, actor=actor, section=section, old_values=old, new_values=new
         )
-        log_event(
-            actor=actor, action="requests.case.amended", obj=case, request=request, old=old, new=new
-        )
+        log_event(actor=actor, action="requests.case.amended", obj=case, old=old, new=new)
         send_notices(case, NOTICE_AMENDED, actor=actor)
     elif new:
         log_event(
             actor=actor,
             action="requests.case.section_saved",
             obj=case,
-            request=request,
             new={"section": section, "state": state},
         )
     if "patient_state" in new and case.patient_state:
         # A patient reads times in the zone of the state they live in (secondop.timezones).
         user_set_time_zone(
             actor=actor,
-            request=request,
             time_zone=state_zone_name(case.patient_state) or actor.time_zone or settings.TIME_ZONE,
         )
     return case, bool(new)
@@ -169,7 +164,7 @@ def _next_reference(year: int) -> str:
     return f"SO-{year}-{counter.last:06d}"
 
 
-def case_submit(*, actor, case_ref: UUID | str, request=None) -> Case:
+def case_submit(*, actor, case_ref: UUID | str) -> Case:
     """draft -> submitted: a reference, an urgency and a due date; the move tells
     the coordinators and gives the patient a receipt.
 
@@ -195,12 +190,11 @@ def case_submit(*, actor, case_ref: UUID | str, request=None) -> Case:
             actor=actor,
             ref=case_ref,
             to_status=CaseStatus.SUBMITTED,
-            request=request,
             on_change=assign,
         ).case
 
 
-def case_withdraw(*, actor, case_ref: UUID | str, reason: str, request=None) -> Case:
+def case_withdraw(*, actor, case_ref: UUID | str, reason: str) -> Case:
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
         if case.status in REPORT_OUT:
@@ -216,7 +210,6 @@ def case_withdraw(*, actor, case_ref: UUID | str, reason: str, request=None) -> 
             ref=case_ref,
             to_status=CaseStatus.WITHDRAWN,
             reason=reason,
-            request=request,
         ).case
 
 
@@ -237,7 +230,6 @@ def case_claim(
     reason: str = "",
     expected_manager_id: int | None = None,
     start_triage: bool = False,
-    request=None,
 ) -> Case:
     """The coordinator becomes the case's manager; with `start_triage`, a new
     request also moves to triage in the same transaction (one action from the
@@ -274,7 +266,6 @@ def case_claim(
                 actor=actor,
                 action="requests.case.claimed",
                 obj=case,
-                request=request,
                 old={"case_manager": old.pk if old else None},
                 new={"case_manager": actor.pk, "reason": reason if old else ""},
             )
@@ -301,9 +292,7 @@ def case_claim(
                     ),
                 )
         if start_triage and case.status == CaseStatus.SUBMITTED:
-            case = case_transition(
-                actor=actor, ref=case.uuid, to_status=CaseStatus.TRIAGE, request=request
-            ).case
+            case = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.TRIAGE).case
         return case
 
 
@@ -338,7 +327,6 @@ def case_insurance_check(
     fee_quoted,
     note: str = "",
     items=(),
-    request=None,
 ) -> Case:
     """Record whether the patient's plan covers the opinion, the price-list
     services it is for (`items`), and what it costs the patient (guide 3.2).
@@ -396,7 +384,6 @@ def case_insurance_check(
         actor=actor,
         action="requests.case.insurance_checked",
         obj=case,
-        request=request,
         old=old,
         new=new,
     )
@@ -406,7 +393,7 @@ def case_insurance_check(
 
 
 @transaction.atomic
-def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal, request=None) -> Case:
+def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal) -> Case:
     """The patient confirms the fee they were shown (`fee_seen`). If the quote
     changed since their page was drawn, nothing is confirmed and they are asked
     to read it again. A second click changes nothing."""
@@ -434,7 +421,6 @@ def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal, request=
         actor=actor,
         action="requests.case.fee_confirmed",
         obj=case,
-        request=request,
         new={"fee_quoted": str(case.fee_quoted), "fee_currency": case.fee_currency},
     )
     send_notices(case, NOTICE_FEE_CONFIRMED, actor=actor)
@@ -442,7 +428,7 @@ def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal, request=
 
 
 @transaction.atomic
-def case_fee_waive(*, actor, case_ref: UUID | str, reason: str, request=None) -> Case:
+def case_fee_waive(*, actor, case_ref: UUID | str, reason: str) -> Case:
     """The case manager records why matching goes ahead before the patient has
     confirmed a fee (a charity case, an insurer that pays the service directly).
     A repeat keeps the first reason."""
@@ -464,7 +450,6 @@ def case_fee_waive(*, actor, case_ref: UUID | str, reason: str, request=None) ->
         actor=actor,
         action="requests.case.fee_waived",
         obj=case,
-        request=request,
         new={"reason": reason},
     )
     return case

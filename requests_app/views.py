@@ -41,7 +41,7 @@ def patient_case_view(view):
     def wrapper(request, ref, *args, **kwargs):
         if request.user.role != Role.PATIENT:
             raise Http404
-        case = selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+        case = selectors.case_for_viewer(viewer=request.user, ref=ref)
         if zone_name := state_zone_name(case.patient_state):
             # The request's own pages are in its patient's zone (the state they live in).
             timezone.activate(zone_name)
@@ -74,7 +74,7 @@ def dashboard(request):
 @require_POST
 @patient_required
 def case_start(request):
-    case = services.case_start(actor=request.user, request=request)
+    case = services.case_start(actor=request.user)
     return redirect("requests_app:case_detail", case.uuid)
 
 
@@ -159,7 +159,6 @@ def case_section(request, case, key: str):
                 section=key,
                 data=form.cleaned_data,
                 complete=complete,
-                request=request,
             )
         except TransitionError as error:
             messages.error(request, str(error))
@@ -205,7 +204,7 @@ def case_check(request, case):
 @patient_case_view
 def case_submit(request, case):
     try:
-        case = services.case_submit(actor=request.user, case_ref=case.uuid, request=request)
+        case = services.case_submit(actor=request.user, case_ref=case.uuid)
     except services.IncompleteRequest:
         messages.error(request, _("Some sections are not complete yet: see the list below."))
         return redirect("requests_app:case_check", case.uuid)
@@ -228,7 +227,6 @@ def case_fee(request, case):
                 actor=request.user,
                 case_ref=case.uuid,
                 fee_seen=form.cleaned_data["fee"],
-                request=request,
             )
         except TransitionError as error:
             form.add_error(None, str(error))
@@ -282,7 +280,6 @@ def case_withdraw(request, case):
                 actor=request.user,
                 case_ref=case.uuid,
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except TransitionError as error:
             form.add_error("reason", str(error))
@@ -353,7 +350,7 @@ def coordinator_home(request):
         form = QueueFilterForm(stored or None)
     filters = form.filters() if form.is_bound else {}
     page = selectors.case_queue(
-        viewer=request.user, filters=filters, page=request.GET.get("page", 1), request=request
+        viewer=request.user, filters=filters, page=request.GET.get("page", 1)
     )
     counts = selectors.case_counts_by_status(viewer=request.user)
     query = {"status": request.GET["status"]} if request.GET.get("status") else {}
@@ -414,14 +411,14 @@ def _staff_case_page(
 def _staff_case(request, ref):
     if not request.user.is_clinical_staff:
         raise Http404
-    return selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+    return selectors.case_for_viewer(viewer=request.user, ref=ref)
 
 
 def _coordinator_case(request, ref):
     """The coordinators' actions on a case: anyone else gets the case's 404."""
     if request.user.role != Role.COORDINATOR:
         raise Http404
-    return selectors.case_for_viewer(viewer=request.user, ref=ref, request=request)
+    return selectors.case_for_viewer(viewer=request.user, ref=ref)
 
 
 @login_required
@@ -455,7 +452,6 @@ def staff_case_claim(request, ref):
                 reason=data["reason"],
                 expected_manager_id=data["expected_manager"],
                 start_triage=data["start_triage"],
-                request=request,
             )
         except TransitionError as error:
             form.add_error("reason" if taking_over else None, str(error))
@@ -491,7 +487,6 @@ def staff_case_fee_waive(request, ref):
                 actor=request.user,
                 case_ref=case.uuid,
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except TransitionError as error:
             form.add_error("reason", str(error))
@@ -519,7 +514,6 @@ def staff_case_move(request, ref):
                 ref=case.uuid,
                 to_status=to,
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except TransitionError as error:
             form.add_error(None, str(error))
@@ -549,7 +543,6 @@ def staff_case_insurance(request, ref):
             services.case_insurance_check(
                 actor=request.user,
                 case_ref=case.uuid,
-                request=request,
                 status=form.cleaned_data["insurance_status"],
                 fee_quoted=form.cleaned_data["fee_quoted"],
                 items=form.cleaned_data["items"],

@@ -959,7 +959,6 @@ def case_transition(
     ref: UUID | str,
     to_status: str,
     reason: str = "",
-    request=None,
     on_change: Callable[[Case, CaseEvent], list[str] | None] | None = None,
 ) -> TransitionResult:
     """Move the case `ref` to `to_status` as `actor` (None: SecondOp itself, for
@@ -1010,7 +1009,6 @@ def case_transition(
             actor=actor,
             action=f"requests.case.{to_status}",
             obj=case,
-            request=request,
             old={"status": old},
             new={"status": to_status, "reason": reason},
         )

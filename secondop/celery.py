@@ -2,7 +2,7 @@ import os
 import resource
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "secondop.settings")
 
@@ -24,3 +24,24 @@ def limit_memory(**_kwargs) -> None:
     if limit_mb:
         limit = limit_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+# Each task's audit rows say which task wrote them (secondop.audit.context); a task
+# run eagerly inside a request gives the request's source back when it ends.
+_audit_tokens: dict[str, object] = {}
+
+
+@task_prerun.connect
+def set_audit_source(task_id=None, task=None, **_kwargs) -> None:
+    from secondop.audit.context import Source, _current
+
+    _audit_tokens[task_id] = _current.set(Source(via=f"task:{task.name}"))
+
+
+@task_postrun.connect
+def reset_audit_source(task_id=None, **_kwargs) -> None:
+    from secondop.audit.context import _current
+
+    token = _audit_tokens.pop(task_id, None)
+    if token is not None:
+        _current.reset(token)

@@ -166,9 +166,6 @@ class SpecialistProfileAdmin(admin.ModelAdmin):
                 actor=request.user,
                 profile=obj,
                 upload=form.cleaned_data["new_photo"],
-                request=request,
             )
         elif form.cleaned_data.get("remove_photo"):
-            profile_services.specialist_photo_remove(
-                actor=request.user, profile=obj, request=request
-            )
+            profile_services.specialist_photo_remove(actor=request.user, profile=obj)

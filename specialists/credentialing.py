@@ -83,7 +83,6 @@ def licence_verify(
     source: str,
     note: str = "",
     seen: dict | None = None,
-    request=None,
 ) -> Licence:
     """Mark a licence verified against `source`, up to the expiry date it shows
     now. A licence already verified up to that date is left as it is (a double
@@ -126,7 +125,6 @@ def licence_verify(
             actor=actor,
             action="specialists.licence.verified",
             obj=licence.profile,
-            request=request,
             old=old,
             new=_values(licence),
         )
@@ -141,9 +139,7 @@ def licence_verify(
         return licence
 
 
-def licence_refuse(
-    *, actor: User, licence_id: int, note: str, seen: dict | None = None, request=None
-) -> Licence:
+def licence_refuse(*, actor: User, licence_id: int, note: str, seen: dict | None = None) -> Licence:
     """Refuse a licence the source does not confirm (wrong number, lapsed,
     restricted). The specialist reads the note; open offers in that state go
     back to matching."""
@@ -174,7 +170,6 @@ def licence_refuse(
             actor=actor,
             action="specialists.licence.refused",
             obj=licence.profile,
-            request=request,
             old=old,
             new=_values(licence),
         )

@@ -165,7 +165,6 @@ def verify(request):
             source=form.cleaned_data["source"],
             note=form.cleaned_data["note"],
             seen=form.seen(),
-            request=request,
         ),
     )
     if response is not None:
@@ -192,7 +191,6 @@ def refuse(request):
             licence_id=form.cleaned_data["licence"],
             note=form.cleaned_data["note"],
             seen=form.seen(),
-            request=request,
         ),
     )
     if response is not None:

@@ -166,7 +166,6 @@ def specialist_profile_update(
     actor,
     profile: SpecialistProfile | None,
     data: dict,
-    request=None,
 ) -> SpecialistProfile:
     """Save the main details. `profile=None`: the actor is a specialist without a
     profile yet, and this creates it. `data` holds the PROFILE_FIELDS and
@@ -204,7 +203,6 @@ def specialist_profile_update(
             actor=actor,
             action="specialists.profile.created",
             obj=profile,
-            request=request,
             new={name: _jsonable(value) for name, value in new.items()},
         )
     elif changed:
@@ -212,7 +210,6 @@ def specialist_profile_update(
             actor=actor,
             action="specialists.profile.updated",
             obj=profile,
-            request=request,
             old={name: _jsonable(old[name]) for name in changed},
             new={name: _jsonable(new[name]) for name in changed},
         )
@@ -243,7 +240,6 @@ def specialist_condition_add(
     actor,
     profile: SpecialistProfile,
     code: str,
-    request=None,
 ) -> SpecialistProfile:
     profile = _locked(actor, profile)
     found = icd10_code_lookup(code)
@@ -269,7 +265,6 @@ def specialist_condition_add(
         actor=actor,
         action="specialists.profile.condition_added",
         obj=profile,
-        request=request,
         old={"conditions": old},
         new={"conditions": profile.conditions},
     )
@@ -282,7 +277,6 @@ def specialist_condition_remove(
     actor,
     profile: SpecialistProfile,
     code: str,
-    request=None,
 ) -> bool:
     """Remove one listed code; False (and nothing written) if it is not listed."""
     profile = _locked(actor, profile)
@@ -295,7 +289,6 @@ def specialist_condition_remove(
         actor=actor,
         action="specialists.profile.condition_removed",
         obj=profile,
-        request=request,
         old={"conditions": old},
         new={"conditions": profile.conditions},
     )
@@ -318,7 +311,6 @@ def specialist_certification_add(
     profile: SpecialistProfile,
     certification: Certification,
     year: int,
-    request=None,
 ) -> HeldCertification:
     profile = _locked(actor, profile)
     if not certification.active:
@@ -335,7 +327,6 @@ def specialist_certification_add(
         actor=actor,
         action="specialists.profile.certification_added",
         obj=profile,
-        request=request,
         new={"certification": certification.slug, "year": year},
     )
     return held
@@ -347,7 +338,6 @@ def specialist_certification_remove(
     actor,
     profile: SpecialistProfile,
     certification_slug: str,
-    request=None,
 ) -> bool:
     profile = _locked(actor, profile)
     held = (
@@ -362,7 +352,6 @@ def specialist_certification_remove(
         actor=actor,
         action="specialists.profile.certification_removed",
         obj=profile,
-        request=request,
         old={"certification": certification_slug, "year": held.year},
     )
     return True
@@ -391,7 +380,6 @@ def specialist_licence_add(
     state: str,
     number: str,
     expires_on: date,
-    request=None,
 ) -> Licence:
     profile = _locked(actor, profile)
     error = licence_expiry_error(expires_on)
@@ -412,7 +400,6 @@ def specialist_licence_add(
         actor=actor,
         action="specialists.profile.licence_added",
         obj=profile,
-        request=request,
         new=_licence_values(licence),
     )
     return licence
@@ -426,7 +413,6 @@ def specialist_licence_update(
     state: str,
     number: str,
     expires_on: date,
-    request=None,
 ) -> Licence:
     """Change the number or expiry date of the licence held in `state` (a renewal)."""
     profile = _locked(actor, profile)
@@ -459,7 +445,6 @@ def specialist_licence_update(
             actor=actor,
             action="specialists.profile.licence_changed",
             obj=profile,
-            request=request,
             old=old,
             new=new,
         )
@@ -476,7 +461,6 @@ def specialist_licence_remove(
     actor,
     profile: SpecialistProfile,
     state: str,
-    request=None,
 ) -> bool:
     profile = _locked(actor, profile)
     licence = profile.licences.filter(state=state).first()
@@ -488,7 +472,6 @@ def specialist_licence_remove(
         actor=actor,
         action="specialists.profile.licence_removed",
         obj=profile,
-        request=request,
         old=old,
     )
     credentialing.offers_recheck(profile_id=profile.pk, state=state)
@@ -522,7 +505,6 @@ def specialist_leave_add(
     profile: SpecialistProfile,
     starts_on: date,
     ends_on: date,
-    request=None,
 ) -> LeavePeriod:
     profile = _locked(actor, profile)
     errors = leave_errors(starts_on=starts_on, ends_on=ends_on, others=profile.leave.all())
@@ -533,7 +515,6 @@ def specialist_leave_add(
         actor=actor,
         action="specialists.profile.leave_added",
         obj=profile,
-        request=request,
         new={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()},
     )
     return leave
@@ -545,7 +526,6 @@ def specialist_leave_remove(
     actor,
     profile: SpecialistProfile,
     leave_id: int,
-    request=None,
 ) -> bool:
     """Remove one of the profile's own periods of leave (another profile's id finds nothing)."""
     profile = _locked(actor, profile)
@@ -558,7 +538,6 @@ def specialist_leave_remove(
         actor=actor,
         action="specialists.profile.leave_removed",
         obj=profile,
-        request=request,
         old=old,
     )
     return True
@@ -576,7 +555,6 @@ def specialist_photo_set(
     actor,
     profile: SpecialistProfile,
     upload,
-    request=None,
 ) -> SpecialistProfile:
     """Verify the upload with Pillow (JPEG or PNG, at most 5 MB), store it again
     re-encoded under a random name, and drop the old photo once committed. The
@@ -596,7 +574,6 @@ def specialist_photo_set(
         actor=actor,
         action="specialists.profile.photo_changed",
         obj=profile,
-        request=request,
         old={"photo": old},
         new={"photo": name, "format": found},
     )
@@ -604,7 +581,7 @@ def specialist_photo_set(
 
 
 @transaction.atomic
-def specialist_photo_remove(*, actor, profile: SpecialistProfile, request=None) -> bool:
+def specialist_photo_remove(*, actor, profile: SpecialistProfile) -> bool:
     profile = _locked(actor, profile)
     old = profile.photo.name
     if not old:
@@ -616,7 +593,6 @@ def specialist_photo_remove(*, actor, profile: SpecialistProfile, request=None) 
         actor=actor,
         action="specialists.profile.photo_removed",
         obj=profile,
-        request=request,
         old={"photo": old},
     )
     return True

@@ -77,7 +77,7 @@ def profile_edit(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.specialist_profile_update(
-                actor=request.user, profile=profile, data=form.cleaned_data, request=request
+                actor=request.user, profile=profile, data=form.cleaned_data
             )
         except ValidationError as error:
             _refused(form, error)
@@ -93,7 +93,7 @@ def profile_conditions(request, profile):
     if request.method == "POST" and form.is_valid():
         try:
             services.specialist_condition_add(
-                actor=request.user, profile=profile, code=form.cleaned_data["code"], request=request
+                actor=request.user, profile=profile, code=form.cleaned_data["code"]
             )
         except ValidationError as error:
             _refused(form, error)
@@ -113,9 +113,7 @@ def profile_conditions(request, profile):
 @own_profile_view
 def profile_condition_remove(request, profile):
     code = request.POST.get("code", "")
-    if services.specialist_condition_remove(
-        actor=request.user, profile=profile, code=code, request=request
-    ):
+    if services.specialist_condition_remove(actor=request.user, profile=profile, code=code):
         messages.success(request, _("%(code)s is removed.") % {"code": code})
     return redirect("specialists:profile_conditions")
 
@@ -128,7 +126,6 @@ def profile_certifications(request, profile):
             services.specialist_certification_add(
                 actor=request.user,
                 profile=profile,
-                request=request,
                 certification=form.cleaned_data["certification"],
                 year=form.cleaned_data["year"],
             )
@@ -150,7 +147,6 @@ def profile_certification_remove(request, profile):
     if services.specialist_certification_remove(
         actor=request.user,
         profile=profile,
-        request=request,
         certification_slug=request.POST.get("certification", ""),
     ):
         messages.success(request, _("The certification is removed."))
@@ -163,7 +159,7 @@ def profile_licences(request, profile):
     if request.method == "POST" and form.is_valid():
         try:
             services.specialist_licence_add(
-                actor=request.user, profile=profile, request=request, **form.cleaned_data
+                actor=request.user, profile=profile, **form.cleaned_data
             )
         except ValidationError as error:
             _refused(form, error)
@@ -191,7 +187,6 @@ def profile_licence_edit(request, profile, state: str):
                 actor=request.user,
                 profile=profile,
                 state=state,
-                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as error:
@@ -210,9 +205,7 @@ def profile_licence_edit(request, profile, state: str):
 @own_profile_view
 def profile_licence_remove(request, profile):
     state = request.POST.get("state", "")
-    if services.specialist_licence_remove(
-        actor=request.user, profile=profile, state=state, request=request
-    ):
+    if services.specialist_licence_remove(actor=request.user, profile=profile, state=state):
         messages.success(
             request, _("Your licence in %(state)s is removed.") % {"state": USState(state).label}
         )
@@ -224,9 +217,7 @@ def profile_leave(request, profile):
     form = LeaveForm(request.POST or None, profile=profile)
     if request.method == "POST" and form.is_valid():
         try:
-            services.specialist_leave_add(
-                actor=request.user, profile=profile, request=request, **form.cleaned_data
-            )
+            services.specialist_leave_add(actor=request.user, profile=profile, **form.cleaned_data)
         except ValidationError as error:
             _refused(form, error)
         else:
@@ -249,9 +240,7 @@ def profile_leave_remove(request, profile):
         leave_id = int(request.POST.get("leave", ""))
     except ValueError:
         return redirect("specialists:profile_leave")
-    if services.specialist_leave_remove(
-        actor=request.user, profile=profile, leave_id=leave_id, request=request
-    ):
+    if services.specialist_leave_remove(actor=request.user, profile=profile, leave_id=leave_id):
         messages.success(request, _("The leave is removed."))
     return redirect("specialists:profile_leave")
 
@@ -265,7 +254,6 @@ def profile_photo(request, profile):
                 actor=request.user,
                 profile=profile,
                 upload=form.cleaned_data["photo"],
-                request=request,
             )
         except ValidationError as error:
             _refused(form, error)
@@ -279,6 +267,6 @@ def profile_photo(request, profile):
 @require_POST
 @own_profile_view
 def profile_photo_remove(request, profile):
-    if services.specialist_photo_remove(actor=request.user, profile=profile, request=request):
+    if services.specialist_photo_remove(actor=request.user, profile=profile):
         messages.success(request, _("Your photo is removed."))
     return redirect("specialists:profile")

@@ -86,7 +86,7 @@ def case_offers(*, case) -> list:
     return list(case.offers.select_related("specialist", "offered_by").order_by("created_at"))
 
 
-def offer_for(*, viewer, case_ref, request=None):
+def offer_for(*, viewer, case_ref):
     """The viewer's latest offer of a case they may see, or 404 (reading it is
     logged: it holds the diagnosis)."""
     from django.http import Http404
@@ -95,7 +95,7 @@ def offer_for(*, viewer, case_ref, request=None):
 
     from .models import Offer
 
-    case = case_for_viewer(viewer=viewer, ref=case_ref, request=request)
+    case = case_for_viewer(viewer=viewer, ref=case_ref)
     offer = (
         Offer.objects.filter(case=case, specialist=viewer)
         .select_related("case", "case__specialty", "case__icd10")

@@ -120,9 +120,7 @@ def _deadline(case) -> datetime:
     return timezone.now() + timedelta(hours=hours)
 
 
-def offer_make(
-    *, actor, case_ref, specialist_id: int, relax=(), relax_reason: str = "", request=None
-) -> Offer:
+def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: str = "") -> Offer:
     """Offer the case to one specialist from the ranked list.
 
     The case row is locked first (case_for_viewer), so two coordinators offering
@@ -164,12 +162,11 @@ def offer_make(
             relaxed=sorted(relax),
             relax_reason=relax_reason.strip(),
         )
-        case_hold_release(case=case, actor=actor, request=request)
+        case_hold_release(case=case, actor=actor)
         log_event(
             actor=actor,
             action="specialists.offer.made",
             obj=case,
-            request=request,
             new={
                 "specialist": specialist_id,
                 "deadline": offer.deadline.isoformat(),
@@ -177,7 +174,7 @@ def offer_make(
                 "relax_reason": offer.relax_reason,
             },
         )
-        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.OFFERED, request=request)
+        case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.OFFERED)
         return offer
 
 
@@ -198,7 +195,7 @@ def _offer_for_update(*, actor, case_ref) -> tuple:
     return case, Offer.objects.select_for_update().get(pk=offer[0])
 
 
-def offer_accept(*, actor, case_ref, conflict_attested: bool, request=None) -> Offer:
+def offer_accept(*, actor, case_ref, conflict_attested: bool) -> Offer:
     """The specialist takes the case: it is assigned to them and moves to review.
     An expired or withdrawn offer, or a case no longer offered, is refused: the
     case row and the offer are locked, so one case is never assigned twice."""
@@ -226,7 +223,6 @@ def offer_accept(*, actor, case_ref, conflict_attested: bool, request=None) -> O
             actor=actor,
             ref=case.uuid,
             to_status=CaseStatus.IN_REVIEW,
-            request=request,
             on_change=assign,
         )
         offer.status = OfferStatus.ACCEPTED
@@ -237,13 +233,12 @@ def offer_accept(*, actor, case_ref, conflict_attested: bool, request=None) -> O
             actor=actor,
             action="specialists.offer.accepted",
             obj=case,
-            request=request,
             new={"conflict_attested": True},
         )
         return offer
 
 
-def offer_decline(*, actor, case_ref, reason: str, note: str = "", request=None) -> Offer:
+def offer_decline(*, actor, case_ref, reason: str, note: str = "") -> Offer:
     with transaction.atomic():
         case, offer = _offer_for_update(actor=actor, case_ref=case_ref)
         if offer.status != OfferStatus.OPEN:
@@ -262,7 +257,6 @@ def offer_decline(*, actor, case_ref, reason: str, note: str = "", request=None)
             ref=case.uuid,
             to_status=CaseStatus.MATCHING,
             reason=str(_("We are finding another specialist.")),
-            request=request,
         )
         offer.status = OfferStatus.DECLINED
         offer.decline_reason = reason
@@ -273,7 +267,6 @@ def offer_decline(*, actor, case_ref, reason: str, note: str = "", request=None)
             actor=actor,
             action="specialists.offer.declined",
             obj=case,
-            request=request,
             new={"reason": reason},
         )
         return offer
@@ -330,7 +323,7 @@ def offers_expire_due() -> int:
 
 
 # --- Triage: the specialty the case needs, and holding a case no one can take -----------------
-def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str, request=None) -> Case:
+def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str) -> Case:
     """The coordinator sets the specialty the case needs (a patient who was not
     sure, or who chose "Pediatrics" for a heart defect). Recorded on the timeline
     with the reason, which the patient reads; a double submit changes nothing.
@@ -376,7 +369,6 @@ def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str, re
             actor=actor,
             action="specialists.case.specialty_changed",
             obj=case,
-            request=request,
             old=old,
             new={**new, "reason": reason},
         )
@@ -400,7 +392,7 @@ SPECIALTY_CHANGE_STATES = frozenset(
 )
 
 
-def case_hold(*, actor, case_ref, reason: str, until, note: str = "", request=None) -> Case:
+def case_hold(*, actor, case_ref, reason: str, until, note: str = "") -> Case:
     """No one qualifies: the coordinator holds the case with a reason the patient
     reads ("We are looking for a specialist licensed in your state") and a date
     to look again. The queue shows held cases; an offer ends the hold."""
@@ -439,14 +431,13 @@ def case_hold(*, actor, case_ref, reason: str, until, note: str = "", request=No
             actor=actor,
             action="specialists.case.held",
             obj=case,
-            request=request,
             old=old,
             new={"hold_reason": reason, "hold_until": until.isoformat(), "note": case.hold_note},
         )
         return case
 
 
-def case_hold_release(*, case: Case, actor=None, request=None) -> bool:
+def case_hold_release(*, case: Case, actor=None) -> bool:
     """End a hold (an offer was made, or the coordinator looks again now). Call it
     with the case row locked; returns whether there was a hold."""
     if not case.hold_reason:
@@ -461,14 +452,13 @@ def case_hold_release(*, case: Case, actor=None, request=None) -> bool:
         actor=actor,
         action="specialists.case.hold_released",
         obj=case,
-        request=request,
         old=old,
         new={"hold_reason": ""},
     )
     return True
 
 
-def case_hold_end(*, actor, case_ref, request=None) -> Case:
+def case_hold_end(*, actor, case_ref) -> Case:
     """The coordinator looks again now: the hold ends, on the patient's timeline too."""
     from requests_app.models import CaseEvent
 
@@ -476,7 +466,7 @@ def case_hold_end(*, actor, case_ref, request=None) -> Case:
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
         if actor.role != Role.COORDINATOR:
             raise OfferError(_("Only coordinators hold cases."))
-        if case_hold_release(case=case, actor=actor, request=request):
+        if case_hold_release(case=case, actor=actor):
             CaseEvent.objects.create(
                 case=case,
                 actor=actor,

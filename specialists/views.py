@@ -46,7 +46,7 @@ def _coordinator_case(request, ref):
     that does not exist."""
     if request.user.role != Role.COORDINATOR:
         raise Http404
-    return case_for_viewer(viewer=request.user, ref=ref, request=request)
+    return case_for_viewer(viewer=request.user, ref=ref)
 
 
 def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
@@ -103,7 +103,6 @@ def case_specialty(request, ref):
                 case_ref=case.uuid,
                 specialty_id=form.cleaned_data["specialty"].pk,
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except services.OfferError as error:
             form.add_error(None, str(error))
@@ -140,7 +139,6 @@ def case_hold(request, ref):
                 reason=form.cleaned_data["reason"],
                 until=form.cleaned_data["until"],
                 note=form.cleaned_data["note"],
-                request=request,
             )
         except services.OfferError as error:
             form.add_error(None, str(error))
@@ -161,7 +159,7 @@ def case_hold(request, ref):
 def case_hold_end(request, ref):
     case = _coordinator_case(request, ref)
     try:
-        services.case_hold_end(actor=request.user, case_ref=case.uuid, request=request)
+        services.case_hold_end(actor=request.user, case_ref=case.uuid)
     except services.OfferError as error:
         messages.error(request, str(error))
     return redirect("specialists:case_match", ref)
@@ -181,7 +179,6 @@ def case_tell_patient(request, ref):
                 actor=request.user,
                 case_ref=case.uuid,
                 body=form.cleaned_data["body"],
-                request=request,
             )
         except MessageError as error:
             for field, errors in (getattr(error, "errors", None) or {}).items():
@@ -217,7 +214,6 @@ def case_offer(request, ref):
             specialist_id=int(specialist_id),
             relax=relax_form.relaxed(),
             relax_reason=relax_form.cleaned_data.get("relax_reason", ""),
-            request=request,
         )
     except services.OfferError as error:
         messages.error(request, str(error))
@@ -258,7 +254,7 @@ def _offer_or_lapsed(request, ref):
     """The specialist's offer of the case, or (once its deadline has passed) the
     page that says the time to answer is over, with nothing of the case on it."""
     try:
-        return selectors.offer_for(viewer=request.user, case_ref=ref, request=request), None
+        return selectors.offer_for(viewer=request.user, case_ref=ref), None
     except Http404:
         if not selectors.offer_lapsed(viewer=request.user, case_ref=ref):
             raise
@@ -298,7 +294,7 @@ def offer_accept(request, ref):
         ref,
         OfferAcceptForm,
         lambda data: services.offer_accept(
-            actor=request.user, case_ref=ref, conflict_attested=data["no_conflict"], request=request
+            actor=request.user, case_ref=ref, conflict_attested=data["no_conflict"]
         ),
     )
     if response is not None:
@@ -319,7 +315,6 @@ def offer_decline(request, ref):
             case_ref=ref,
             reason=data["reason"],
             note=data["note"],
-            request=request,
         ),
     )
     if response is not None:

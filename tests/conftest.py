@@ -58,12 +58,16 @@ def _isolation(settings):
     eager tasks; the worker tests switch to the real broker themselves."""
     from django.core.cache import cache
 
+    from secondop.audit.context import audit_source
     from secondop.celery import app
 
     cache.clear()
     app.conf.task_always_eager = True
     settings.SITE_URL = "http://testserver"
-    yield
+    # What a test writes by calling services directly comes from "test"; requests
+    # through the client or the live server, and tasks, set their own source.
+    with audit_source("test"):
+        yield
     app.conf.task_always_eager = True
 
 

@@ -7,7 +7,6 @@ rule (requests_app.selectors.case_for_viewer) with its row locked, checks its
 own preconditions, and writes the audit row in the same transaction. Refusals
 are AftercareError, with a message fit to show the person."""
 
-import copy
 import datetime
 import logging
 import re
@@ -40,8 +39,9 @@ from requests_app.workflow import (
     send_notices,
 )
 from secondop.accounts.models import Role
+from secondop.audit.context import Source, audit_source, current_ip, current_source
 from secondop.audit.models import AccessLog
-from secondop.audit.services import client_ip, log_access, log_event
+from secondop.audit.services import log_access, log_event
 
 from . import consent, selectors
 from .models import AnswerKind, FollowUpQuestion, ServiceRating, Share, ShareOpening
@@ -73,7 +73,7 @@ def _patient_case(*, actor, case_ref: UUID | str) -> Case:
 # --- Sending the report to the physician ----------------------------------------------
 @transaction.atomic
 def share_create(
-    *, actor, case_ref: UUID | str, email: str, name: str = "", consented: bool, request=None
+    *, actor, case_ref: UUID | str, email: str, name: str = "", consented: bool
 ) -> Share:
     """Send the released report to a physician, with the patient's consent.
 
@@ -108,14 +108,13 @@ def share_create(
         expires_at=now + datetime.timedelta(days=settings.SHARE_LINK_DAYS),
         consent_version=consent.VERSION,
         consented_at=now,
-        consent_ip=client_ip(request),
+        consent_ip=current_ip(),
     )
     # The address is the disclosure's recipient (an accounting of disclosures).
     log_event(
         actor=actor,
         action="aftercare.share.created",
         obj=share,
-        request=request,
         new={
             "case": case.reference,
             "recipient_email": share.recipient_email,
@@ -287,7 +286,7 @@ def shares_due_for_sweep(
 
 
 @transaction.atomic
-def share_revoke(*, actor, share_ref: UUID | str, request=None) -> Share:
+def share_revoke(*, actor, share_ref: UUID | str) -> Share:
     """The patient withdraws a link: from now on it shows "withdrawn", never the
     report. Revoking twice changes nothing."""
     try:
@@ -305,7 +304,6 @@ def share_revoke(*, actor, share_ref: UUID | str, request=None) -> Share:
         actor=actor,
         action="aftercare.share.revoked",
         obj=share,
-        request=request,
         new={"revoked_at": share.revoked_at.isoformat()},
     )
     return share
@@ -342,26 +340,17 @@ def path_without_token(path: str) -> str:
     return _TOKEN_SEGMENT.sub(r"\1[token]", path)
 
 
-def _without_token(request):
-    """The request as the access log sees it: the same client address, the path
-    without the token (a log is read by more people than the link was for)."""
-    if request is None:
-        return None
-    clean = copy.copy(request)
-    clean.path = clean.path_info = path_without_token(request.path)
-    return clean
+def _bad_token_key() -> str:
+    return f"aftercare:bad-token:{current_ip() or 'unknown'}"
 
 
-def _bad_token_key(request) -> str:
-    return f"aftercare:bad-token:{client_ip(request) or 'unknown'}"
+def too_many_bad_tokens() -> bool:
+    """Whether the address of the request in progress has tried too many wrong tokens."""
+    return (cache.get(_bad_token_key()) or 0) >= settings.SHARE_BAD_TOKEN_LIMIT
 
 
-def too_many_bad_tokens(request) -> bool:
-    return (cache.get(_bad_token_key(request)) or 0) >= settings.SHARE_BAD_TOKEN_LIMIT
-
-
-def _count_bad_token(request) -> None:
-    key = _bad_token_key(request)
+def _count_bad_token() -> None:
+    key = _bad_token_key()
     cache.add(key, 0, settings.SHARE_BAD_TOKEN_WINDOW)
     try:
         cache.incr(key)
@@ -369,7 +358,7 @@ def _count_bad_token(request) -> None:
         cache.set(key, 1, settings.SHARE_BAD_TOKEN_WINDOW)
 
 
-def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) -> Opened:
+def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW) -> Opened:
     """The physician's link: the report it was made for, or ShareRefused.
 
     An address that has tried SHARE_BAD_TOKEN_LIMIT wrong tokens is answered 429
@@ -381,9 +370,9 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) 
     the object, the path without the token)."""
     share = selectors.share_for_token(token=token)
     if share is None:
-        if too_many_bad_tokens(request):
+        if too_many_bad_tokens():
             raise ShareRefused(Refusal.TOO_MANY)
-        _count_bad_token(request)
+        _count_bad_token()
         raise ShareRefused(Refusal.UNKNOWN)
     # Withdrawing the request withdraws the authorisation to disclose it
     # (requests_app.authorisation): its links stop as if each were revoked.
@@ -394,12 +383,17 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) 
     version = selectors.released_version(case=share.report.case)
     if version is None:
         raise ShareRefused(Refusal.UNAVAILABLE, share)
-    with transaction.atomic():
+    # The access log sees the same client address and the path without the token
+    # (a log is read by more people than the link was for).
+    source = current_source() or Source(via="web")
+    with (
+        transaction.atomic(),
+        audit_source(source.via, ip=source.ip, path=path_without_token(source.path)),
+    ):
         ShareOpening.objects.create(share=share, kind=kind, version=version)
         log_access(
             viewer=None,
             obj=share,
-            request=_without_token(request),
             kind=AccessLog.Kind.DOWNLOAD
             if kind == ShareOpening.Kind.DOWNLOAD
             else AccessLog.Kind.VIEW,
@@ -409,7 +403,7 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW, request=None) 
 
 # --- Follow-up questions -------------------------------------------------------------------
 @transaction.atomic
-def follow_up_ask(*, actor, case_ref: UUID | str, text: str, request=None) -> FollowUpQuestion:
+def follow_up_ask(*, actor, case_ref: UUID | str, text: str) -> FollowUpQuestion:
     """The patient asks the specialist a question about the report: within
     FOLLOW_UP_DAYS of delivery, at most FOLLOW_UP_QUESTIONS. The case moves to
     "follow-up" (the specialist is told); a second question while one is open
@@ -443,12 +437,9 @@ def follow_up_ask(*, actor, case_ref: UUID | str, text: str, request=None) -> Fo
         actor=actor,
         action="aftercare.follow_up.asked",
         obj=question,
-        request=request,
         new={"case": case.reference, "position": question.position},
     )
-    result = case_transition(
-        actor=actor, ref=case.uuid, to_status=CaseStatus.FOLLOW_UP, request=request
-    )
+    result = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.FOLLOW_UP)
     if not result.changed:
         send_notices(result.case, NOTICE_FOLLOW_UP_ASKED, actor=actor)
     return question
@@ -456,7 +447,7 @@ def follow_up_ask(*, actor, case_ref: UUID | str, text: str, request=None) -> Fo
 
 @transaction.atomic
 def follow_up_answer(
-    *, actor, question_ref: UUID | str, kind: str, answer: str, request=None
+    *, actor, question_ref: UUID | str, kind: str, answer: str
 ) -> FollowUpQuestion:
     """The assigned specialist answers one question: an addendum to the report,
     or a recommendation of further tests or a follow-up consultation. When no
@@ -491,13 +482,12 @@ def follow_up_answer(
         actor=actor,
         action="aftercare.follow_up.answered",
         obj=question,
-        request=request,
         new={"case": case.reference, "kind": kind},
     )
     changed = False
     if not selectors.open_follow_ups(case=case).exists():
         changed = case_transition(
-            actor=actor, ref=case.uuid, to_status=CaseStatus.DELIVERED, request=request
+            actor=actor, ref=case.uuid, to_status=CaseStatus.DELIVERED
         ).changed
     if not changed:
         send_notices(case, NOTICE_FOLLOW_UP_ANSWERED, actor=actor)
@@ -567,9 +557,7 @@ def cases_close_after_follow_up(*, now: datetime.datetime | None = None) -> int:
 
 # --- Rating ----------------------------------------------------------------------------------
 @transaction.atomic
-def rating_create(
-    *, actor, case_ref: UUID | str, score: int, comment: str = "", request=None
-) -> ServiceRating:
+def rating_create(*, actor, case_ref: UUID | str, score: int, comment: str = "") -> ServiceRating:
     """The patient rates the service once the case is closed; once only."""
     case = _patient_case(actor=actor, case_ref=case_ref)
     if case.status != CaseStatus.CLOSED:
@@ -585,7 +573,6 @@ def rating_create(
         actor=actor,
         action="aftercare.rating.created",
         obj=rating,
-        request=request,
         new={"case": case.reference, "score": score},
     )
     return rating

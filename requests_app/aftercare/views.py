@@ -61,7 +61,6 @@ def share(request, case):
                 email=form.cleaned_data["email"],
                 name=form.cleaned_data["name"],
                 consented=form.cleaned_data["consent"],
-                request=request,
             )
         except services.AftercareError as error:
             form.add_error(None, error.message)
@@ -88,7 +87,7 @@ def share(request, case):
 @require_POST
 @login_required
 def share_revoke(request, share_ref):
-    share = services.share_revoke(actor=request.user, share_ref=share_ref, request=request)
+    share = services.share_revoke(actor=request.user, share_ref=share_ref)
     messages.success(request, _("The link is withdrawn. It no longer opens your report."))
     return redirect("aftercare:share", share.report.case.uuid)
 
@@ -135,7 +134,7 @@ def _refused(request, refusal: services.ShareRefused):
 def shared_report(request, token):
     """The report the patient sent, read-only, for the physician (no account)."""
     try:
-        opened = services.share_open(token=token, request=request)
+        opened = services.share_open(token=token)
     except services.ShareRefused as refusal:
         return _refused(request, refusal)
     version = opened.version
@@ -153,7 +152,7 @@ def shared_report(request, token):
 @require_GET
 def shared_report_pdf(request, token):
     try:
-        opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD, request=request)
+        opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD)
     except services.ShareRefused as refusal:
         return _refused(request, refusal)
     version = opened.version
@@ -184,7 +183,6 @@ def follow_up(request, case):
                 actor=request.user,
                 case_ref=case.uuid,
                 text=form.cleaned_data["text"],
-                request=request,
             )
         except services.AftercareError as error:
             form.add_error(None, error.message)
@@ -215,7 +213,7 @@ def _question_for_specialist(request, question_ref) -> FollowUpQuestion:
     question = FollowUpQuestion.objects.select_related("case").filter(uuid=question_ref).first()
     if question is None:
         raise Http404
-    case = case_for_viewer(viewer=request.user, ref=question.case.uuid, request=request)
+    case = case_for_viewer(viewer=request.user, ref=question.case.uuid)
     if case.specialist_id != request.user.pk:
         raise Http404
     question.case = case
@@ -237,7 +235,6 @@ def follow_up_answer(request, question_ref):
                 question_ref=question.uuid,
                 kind=form.cleaned_data["kind"],
                 answer=form.cleaned_data["answer"],
-                request=request,
             )
         except services.AftercareError as error:
             form.add_error(None, error.message)
@@ -268,7 +265,6 @@ def rating(request, case):
                 case_ref=case.uuid,
                 score=form.cleaned_data["score"],
                 comment=form.cleaned_data["comment"],
-                request=request,
             )
         except services.AftercareError as error:
             form.add_error(None, error.message)

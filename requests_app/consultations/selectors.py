@@ -36,7 +36,6 @@ def consultation_for_viewer(
     viewer,
     ref: UUID | str,
     for_update: bool = False,
-    request=None,
     kind: str = AccessLog.Kind.VIEW,
 ) -> Consultation:
     """One consultation `viewer` may see, or 404 (the same 404 whether it does not
@@ -46,7 +45,7 @@ def consultation_for_viewer(
         case_ref = Consultation.objects.filter(uuid=ref).values_list("case__uuid", flat=True).get()
     except (Consultation.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
-    case = case_for_viewer(viewer=viewer, ref=case_ref, for_update=for_update, request=request)
+    case = case_for_viewer(viewer=viewer, ref=case_ref, for_update=for_update)
     if not sees_consultations(viewer=viewer, case=case):
         raise Http404
     consultations = Consultation.objects.select_related("specialist")
@@ -55,7 +54,7 @@ def consultation_for_viewer(
     consultation = consultations.get(uuid=ref)
     consultation.case = case
     if not for_update and viewer.pk != case.owner_id:
-        log_access(viewer=viewer, obj=consultation, kind=kind, request=request)
+        log_access(viewer=viewer, obj=consultation, kind=kind)
     return consultation
 
 

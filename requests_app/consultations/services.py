@@ -207,14 +207,12 @@ def _tell(
             notify_notice(case, notice, user, url=url, calendar=calendar)
 
 
-def _move_case(
-    consultation: Consultation, *, actor, frm: str, to: str, reason: str = "", request=None
-) -> None:
+def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: str = "") -> None:
     """Move the case if it is where the move starts (a booking made while records
     are awaited leaves the case waiting for them)."""
     if consultation.case.status == frm:
         result = case_transition(
-            actor=actor, ref=consultation.case.uuid, to_status=to, reason=reason, request=request
+            actor=actor, ref=consultation.case.uuid, to_status=to, reason=reason
         )
         consultation.case = result.case
 
@@ -226,7 +224,6 @@ def consultation_propose(
     case_ref: UUID | str,
     slots: list[tuple[datetime, datetime]],
     place: str = "",
-    request=None,
 ) -> Consultation:
     """The assigned specialist proposes two or more times (aware datetimes; the
     form reads them in the patient's zone) for a video or in-person consultation."""
@@ -267,7 +264,6 @@ def consultation_propose(
             actor=actor,
             action="consultations.consultation.proposed",
             obj=consultation,
-            request=request,
             new={"case": case.reference, "mode": mode, "times": len(slots)},
         )
         _tell(consultation, NOTICE_CONSULTATION_PROPOSED, actor=actor)
@@ -319,7 +315,6 @@ def consultation_reschedule(
     slots: list[tuple[datetime, datetime]],
     place: str = "",
     reason: str = "",
-    request=None,
 ) -> Consultation:
     """The specialist proposes new times: the patient asked for others, the times
     offered no longer suit, or the booked time must change (then with a reason,
@@ -364,7 +359,6 @@ def consultation_reschedule(
             actor=actor,
             action="consultations.consultation.rescheduled",
             obj=consultation,
-            request=request,
             old={"status": old_status},
             new={
                 "status": consultation.status,
@@ -383,9 +377,7 @@ def consultation_reschedule(
 
 
 # --- The patient chooses, or asks for other times ----------------------------------------
-def consultation_book(
-    *, actor, ref: UUID | str, slot_ref: UUID | str, request=None
-) -> Consultation:
+def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consultation:
     """The patient picks one of the times offered: the consultation is booked, the
     case moves to "consultation", and both get the calendar invitation."""
     with transaction.atomic():
@@ -476,7 +468,6 @@ def consultation_book(
             actor=actor,
             action="consultations.consultation.booked",
             obj=consultation,
-            request=request,
             old={"status": Status.PROPOSED},
             new={
                 "status": Status.BOOKED,
@@ -485,14 +476,12 @@ def consultation_book(
                 "sequence": consultation.sequence,
             },
         )
-        _move_case(consultation, actor=actor, frm=S.IN_REVIEW, to=S.CONSULTATION, request=request)
+        _move_case(consultation, actor=actor, frm=S.IN_REVIEW, to=S.CONSULTATION)
         _tell(consultation, NOTICE_CONSULTATION_BOOKED, actor=actor, method=ics.REQUEST)
     return consultation
 
 
-def consultation_ask_other_times(
-    *, actor, ref: UUID | str, note: str, request=None
-) -> Consultation:
+def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consultation:
     """None of the times suit the patient, or the booked one no longer does: they
     say what would, and the specialist proposes again. A booked time is taken
     out of both calendars."""
@@ -542,7 +531,6 @@ def consultation_ask_other_times(
             actor=actor,
             action="consultations.consultation.other_times",
             obj=consultation,
-            request=request,
             old={"status": old_status},
             new={"status": consultation.status, "sequence": consultation.sequence},
         )
@@ -556,7 +544,7 @@ def consultation_ask_other_times(
 
 
 # --- Either side cancels; the specialist records what happened ---------------------------
-def consultation_cancel(*, actor, ref: UUID | str, reason: str, request=None) -> Consultation:
+def consultation_cancel(*, actor, ref: UUID | str, reason: str) -> Consultation:
     """The patient or the specialist calls the consultation off, saying why (or
     closes one that was missed). A booked case goes back to review and the time
     leaves both calendars."""
@@ -587,19 +575,18 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str, request=None) ->
             )
         if consultation.status == Status.MISSED:
             _case_arranging(case)
-        _close(consultation, actor=actor, reason=reason, request=request)
+        _close(consultation, actor=actor, reason=reason)
         _move_case(
             consultation,
             actor=actor,
             frm=S.CONSULTATION,
             to=S.IN_REVIEW,
             reason=_("The consultation was cancelled."),
-            request=request,
         )
     return consultation
 
 
-def _close(consultation: Consultation, *, actor, reason: str, request=None) -> None:
+def _close(consultation: Consultation, *, actor, reason: str) -> None:
     was_booked = consultation.status == Status.BOOKED
     old_status = consultation.status
     consultation.status = Status.CANCELLED
@@ -612,7 +599,6 @@ def _close(consultation: Consultation, *, actor, reason: str, request=None) -> N
         actor=actor,
         action="consultations.consultation.cancelled",
         obj=consultation,
-        request=request,
         old={"status": old_status},
         new={"status": consultation.status, "sequence": consultation.sequence},
     )
@@ -641,9 +627,7 @@ def can_decline(*, case: Case) -> bool:
     return not any(c.status == Status.HELD for c in consultations)
 
 
-def consultation_decline(
-    *, actor, case_ref: UUID | str, note: str = "", request=None
-) -> Consultation:
+def consultation_decline(*, actor, case_ref: UUID | str, note: str = "") -> Consultation:
     """The patient no longer wants the consultation they asked for. An open one is
     declined (a booked time leaves both calendars and the case goes back to
     review); with none open, one is recorded as declined. It shows on the case's
@@ -704,7 +688,6 @@ def consultation_decline(
             actor=actor,
             action="consultations.consultation.declined",
             obj=consultation,
-            request=request,
             old={"status": old_status},
             new={"status": Status.DECLINED, "sequence": consultation.sequence},
         )
@@ -714,7 +697,6 @@ def consultation_decline(
             frm=S.CONSULTATION,
             to=S.IN_REVIEW,
             reason=_("The patient declined the consultation."),
-            request=request,
         )
         _tell(
             consultation,
@@ -729,7 +711,7 @@ OUTCOMES = (Status.HELD, Status.MISSED)
 
 
 def consultation_record_outcome(
-    *, actor, ref: UUID | str, outcome: str, notes: str = "", request=None
+    *, actor, ref: UUID | str, outcome: str, notes: str = ""
 ) -> Consultation:
     """The specialist records the consultation as held (with the exam notes, for
     the care team only) or missed, once its time has come; the case goes back to
@@ -784,7 +766,6 @@ def consultation_record_outcome(
             actor=actor,
             action=f"consultations.consultation.{outcome}",
             obj=consultation,
-            request=request,
             old={"status": Status.BOOKED},
             new={"status": outcome, "exam_notes": bool(notes)},
         )
@@ -796,7 +777,6 @@ def consultation_record_outcome(
             reason=_("The consultation took place.")
             if outcome == Status.HELD
             else _("The consultation did not take place."),
-            request=request,
         )
         if outcome == Status.MISSED:
             _tell(consultation, NOTICE_CONSULTATION_MISSED, actor=actor)

@@ -53,7 +53,7 @@ def _case_url(user, case) -> str:
 def _consultation(request, ref, *, owner=False, specialist=False):
     """The consultation for a page that is the owner's or the specialist's to use
     (a 403 for the others who see it); a 404 for everyone else."""
-    consultation = selectors.consultation_for_viewer(viewer=request.user, ref=ref, request=request)
+    consultation = selectors.consultation_for_viewer(viewer=request.user, ref=ref)
     case = consultation.case
     allowed = (owner and request.user.pk == case.owner_id) or (
         specialist and _is_specialist(request.user, case)
@@ -170,9 +170,7 @@ def _page(request, consultation, *, choose_form=None, status=200):
 @require_GET
 @login_required
 def consultation_detail(request, consultation_ref):
-    consultation = selectors.consultation_for_viewer(
-        viewer=request.user, ref=consultation_ref, request=request
-    )
+    consultation = selectors.consultation_for_viewer(viewer=request.user, ref=consultation_ref)
     return _page(request, consultation)
 
 
@@ -196,7 +194,6 @@ def consultation_choose(request, consultation_ref):
                 actor=request.user,
                 ref=consultation.uuid,
                 slot_ref=form.cleaned_data["slot"],
-                request=request,
             )
         except services.ConsultationError as error:
             _refusal(form, error)
@@ -226,7 +223,7 @@ def consultation_calendar(request, consultation_ref):
     """The calendar file as it stands: the invitation while booked (or held), the
     cancellation once the booked time is given up."""
     consultation = selectors.consultation_for_viewer(
-        viewer=request.user, ref=consultation_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+        viewer=request.user, ref=consultation_ref, kind=AccessLog.Kind.DOWNLOAD
     )
     if consultation.starts_at is None:
         raise Http404
@@ -268,7 +265,7 @@ def _slots_page(request, *, case, form, consultation=None, status=200):
 @sensitive_post_parameters()
 @login_required
 def consultation_new(request, ref):
-    case = case_for_viewer(viewer=request.user, ref=ref, request=request)
+    case = case_for_viewer(viewer=request.user, ref=ref)
     if not selectors.sees_consultations(viewer=request.user, case=case):
         raise Http404
     if not _is_specialist(request.user, case):
@@ -293,7 +290,6 @@ def consultation_new(request, ref):
                 case_ref=case.uuid,
                 slots=form.slots,
                 place=form.cleaned_data.get("place", ""),
-                request=request,
             )
         except services.ConsultationError as error:
             _refusal(form, error)
@@ -328,7 +324,6 @@ def consultation_times(request, consultation_ref):
                 slots=form.slots,
                 place=form.cleaned_data.get("place", ""),
                 reason=form.cleaned_data.get("reason", ""),
-                request=request,
             )
         except services.ConsultationError as error:
             _refusal(form, error)
@@ -363,7 +358,6 @@ def consultation_other_times(request, consultation_ref):
                 actor=request.user,
                 ref=consultation.uuid,
                 note=form.cleaned_data["note"],
-                request=request,
             )
         except services.ConsultationError as error:
             _refusal(form, error)
@@ -393,7 +387,6 @@ def consultation_cancel(request, consultation_ref):
                 actor=request.user,
                 ref=consultation.uuid,
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except services.ConsultationError as error:
             _refusal(form, error)
@@ -409,7 +402,7 @@ def consultation_cancel(request, consultation_ref):
 @login_required
 def consultation_decline(request, ref):
     """The patient says they no longer want the consultation they asked for."""
-    case = case_for_viewer(viewer=request.user, ref=ref, request=request)
+    case = case_for_viewer(viewer=request.user, ref=ref)
     if request.user.pk != case.owner_id:
         raise Http404
     form = DeclineForm(request.POST or None)
@@ -419,7 +412,6 @@ def consultation_decline(request, ref):
                 actor=request.user,
                 case_ref=case.uuid,
                 note=form.cleaned_data["note"],
-                request=request,
             )
         except services.ConsultationError as error:
             _refusal(form, error)
@@ -454,7 +446,6 @@ def consultation_outcome(request, consultation_ref):
                 ref=consultation.uuid,
                 outcome=form.cleaned_data["outcome"],
                 notes=form.cleaned_data["notes"],
-                request=request,
             )
         except services.ConsultationError as error:
             _refusal(form, error)

@@ -39,10 +39,10 @@ def can_post(*, viewer, case: Case) -> bool:
     return case.status not in CLOSED_STATES and sees_thread(viewer=viewer, case=case)
 
 
-def thread_case(*, viewer, ref: UUID | str, request=None) -> Case:
+def thread_case(*, viewer, ref: UUID | str) -> Case:
     """The case whose thread `viewer` may read, or the same 404 as for a case that
     does not exist."""
-    case = case_for_viewer(viewer=viewer, ref=ref, request=request)
+    case = case_for_viewer(viewer=viewer, ref=ref)
     if not sees_thread(viewer=viewer, case=case):
         raise Http404
     return case
@@ -55,7 +55,7 @@ def _visible(*, viewer, case: Case) -> QuerySet[Message]:
     return messages
 
 
-def thread_for_viewer(*, viewer, case: Case, request=None) -> list[Message]:
+def thread_for_viewer(*, viewer, case: Case) -> list[Message]:
     """Every message of the thread `viewer` may read, oldest first, with their
     authors and `shown_attachments` (the attached records `viewer` may open;
     `attachment_count` counts them all). A staff read is one access-log row."""
@@ -74,9 +74,7 @@ def thread_for_viewer(*, viewer, case: Case, request=None) -> list[Message]:
         )
     )
     if viewer.pk != case.owner_id:
-        log_access_list(
-            viewer=viewer, model=Message, shown=[str(m.uuid) for m in messages], request=request
-        )
+        log_access_list(viewer=viewer, model=Message, shown=[str(m.uuid) for m in messages])
     return messages
 
 

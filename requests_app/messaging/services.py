@@ -107,7 +107,6 @@ def message_post(
     question: bool = False,
     attachment_refs: Iterable[UUID | str] = (),
     answers: UUID | str = ANSWERS_ALL,
-    request=None,
 ) -> Message:
     """Post `body` to the thread of case `case_ref` as `actor`.
 
@@ -165,7 +164,6 @@ def message_post(
             actor=actor,
             action="messaging.message.posted",
             obj=message,
-            request=request,
             new={
                 "case": case.reference or str(case.uuid),
                 "internal": internal,

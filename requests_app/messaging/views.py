@@ -25,7 +25,7 @@ SENT = {
 @require_http_methods(["GET", "POST"])
 @login_required
 def thread(request, ref):
-    case = selectors.thread_case(viewer=request.user, ref=ref, request=request)
+    case = selectors.thread_case(viewer=request.user, ref=ref)
     is_owner = request.user.pk == case.owner_id
     can_post = selectors.can_post(viewer=request.user, case=case)
     questions = selectors.open_questions(case=case)
@@ -47,7 +47,7 @@ def thread(request, ref):
         if form.is_valid():
             try:
                 message = services.message_post(
-                    actor=request.user, case_ref=case.uuid, request=request, **form.message_kwargs()
+                    actor=request.user, case_ref=case.uuid, **form.message_kwargs()
                 )
             except services.MessageError as error:
                 for field, problems in error.errors.items():
@@ -72,7 +72,7 @@ def thread(request, ref):
 
 def _thread_page(request, case, *, form, questions, is_owner, status):
     read_until = selectors.last_read_at(viewer=request.user, case=case)
-    entries = selectors.thread_for_viewer(viewer=request.user, case=case, request=request)
+    entries = selectors.thread_for_viewer(viewer=request.user, case=case)
     if entries:
         services.thread_mark_read(actor=request.user, case=case, until=entries[-1].created_at)
     unread = [

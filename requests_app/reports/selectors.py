@@ -69,7 +69,7 @@ def released_version(*, case: Case) -> ReportVersion | None:
 
 
 def version_for_viewer(
-    *, viewer, ref: UUID | str, request=None, kind: str = AccessLog.Kind.VIEW
+    *, viewer, ref: UUID | str, kind: str = AccessLog.Kind.VIEW
 ) -> ReportVersion:
     """One version `viewer` may see, or 404. A staff read, and anyone's download,
     is logged."""
@@ -77,12 +77,12 @@ def version_for_viewer(
         version = ReportVersion.objects.select_related("report__case").get(uuid=ref)
     except (ReportVersion.DoesNotExist, ValueError):
         raise Http404 from None
-    case = case_for_viewer(viewer=viewer, ref=version.report.case.uuid, request=request)
+    case = case_for_viewer(viewer=viewer, ref=version.report.case.uuid)
     if not versions_for_viewer(viewer=viewer, case=case).filter(pk=version.pk).exists():
         raise Http404
     version.report.case = case
     if kind == AccessLog.Kind.DOWNLOAD or viewer.pk != case.owner_id:
-        log_access(viewer=viewer, obj=version, kind=kind, request=request)
+        log_access(viewer=viewer, obj=version, kind=kind)
     return version
 
 

@@ -133,7 +133,6 @@ def report_draft_save(
     records: list[UUID | str] | None = None,
     attached_record: UUID | str | None = None,
     answers: dict[int, str] | None = None,
-    request=None,
 ) -> ReportVersion:
     """Save the specialist's draft (starting it on the first save). `answers` maps
     a question's position to its answer; `records` are the reviewed records' UUIDs.
@@ -161,7 +160,6 @@ def report_draft_save(
                 actor=actor,
                 action="reports.version.started",
                 obj=draft,
-                request=request,
                 new={"number": 1},
             )
         for field in TEXT_FIELDS:
@@ -278,7 +276,7 @@ def _signer(actor) -> dict[str, str]:
     }
 
 
-def report_sign(*, actor, case_ref: UUID | str, request=None) -> ReportVersion:
+def report_sign(*, actor, case_ref: UUID | str) -> ReportVersion:
     """Sign the draft: it is locked for good, given its verification code, and its
     PDF is rendered in the background (readable once stored). The first signed
     version sends the case to the case manager (in review -> report ready)."""
@@ -312,7 +310,6 @@ def report_sign(*, actor, case_ref: UUID | str, request=None) -> ReportVersion:
             actor=actor,
             action="reports.version.signed",
             obj=draft,
-            request=request,
             old={"status": V.DRAFT},
             new={
                 "status": V.SIGNED,
@@ -321,7 +318,7 @@ def report_sign(*, actor, case_ref: UUID | str, request=None) -> ReportVersion:
             },
         )
         if case.status == S.IN_REVIEW:
-            case_transition(actor=actor, ref=case.uuid, to_status=S.REPORT_READY, request=request)
+            case_transition(actor=actor, ref=case.uuid, to_status=S.REPORT_READY)
         else:
             send_notices(case, NOTICE_REPORT_AMENDMENT_SIGNED, actor=actor, url_for=report_url)
         _queue_render(draft.pk)
@@ -377,7 +374,7 @@ def _copy_as_draft(source: ReportVersion, *, actor, reason: str) -> ReportVersio
     return draft
 
 
-def report_amend(*, actor, case_ref: UUID | str, reason: str, request=None) -> ReportVersion:
+def report_amend(*, actor, case_ref: UUID | str, reason: str) -> ReportVersion:
     """Start an amendment: a new draft version, with its reason, from the newest
     signed one. The earlier versions stay as they are (and readable); they are
     marked superseded when the amendment is released."""
@@ -406,7 +403,6 @@ def report_amend(*, actor, case_ref: UUID | str, reason: str, request=None) -> R
             actor=actor,
             action="reports.version.amendment_started",
             obj=draft,
-            request=request,
             new={"number": draft.number, "reason": reason, "amends": newest.number},
         )
     return draft
@@ -422,7 +418,7 @@ def _check_reviewable(version: ReportVersion) -> None:
         raise ReportError(_("There is a newer version of this report; review that one."))
 
 
-def report_release(*, actor, version_ref: UUID | str, request=None) -> ReportVersion:
+def report_release(*, actor, version_ref: UUID | str) -> ReportVersion:
     """Release a signed version to the patient. The first release delivers the
     case (report ready -> delivered); an amendment's release tells the patient
     the same way. Earlier versions are marked superseded by this one."""
@@ -450,18 +446,17 @@ def report_release(*, actor, version_ref: UUID | str, request=None) -> ReportVer
             actor=actor,
             action="reports.version.released",
             obj=version,
-            request=request,
             old={"status": V.SIGNED},
             new={"status": V.RELEASED, "number": version.number},
         )
         if case.status == S.REPORT_READY:
-            case_transition(actor=actor, ref=case.uuid, to_status=S.DELIVERED, request=request)
+            case_transition(actor=actor, ref=case.uuid, to_status=S.DELIVERED)
         else:
             send_notices(case, NOTICE_REPORT_AMENDMENT_RELEASED, actor=actor, url_for=report_url)
     return version
 
 
-def report_return(*, actor, version_ref: UUID | str, comment: str, request=None) -> ReportVersion:
+def report_return(*, actor, version_ref: UUID | str, comment: str) -> ReportVersion:
     """Send a signed version back to the specialist with a comment. It stays as it
     is (readable to the care team, never to the patient); a new draft starts from
     it, and the case goes back to review when it was waiting for release."""
@@ -491,14 +486,13 @@ def report_return(*, actor, version_ref: UUID | str, comment: str, request=None)
             actor=actor,
             action="reports.version.returned",
             obj=version,
-            request=request,
             old={"status": V.SIGNED},
             new={"status": V.RETURNED, "number": version.number, "comment": comment},
         )
         # The comment is for the specialist: it is not the case event's reason, which
         # the patient reads on their timeline.
         if case.status == S.REPORT_READY:
-            case_transition(actor=actor, ref=case.uuid, to_status=S.IN_REVIEW, request=request)
+            case_transition(actor=actor, ref=case.uuid, to_status=S.IN_REVIEW)
         else:
             send_notices(case, NOTICE_REPORT_AMENDMENT_RETURNED, actor=actor, url_for=report_url)
     return version

@@ -48,7 +48,7 @@ def _case(request, ref, *, log: bool = True):
     staff read (case_for_viewer); a save through the rule logs nothing (the
     audit log has the change), so an autosave every few seconds is no read."""
     if log:
-        case = case_for_viewer(viewer=request.user, ref=ref, request=request)
+        case = case_for_viewer(viewer=request.user, ref=ref)
     else:
         case = (
             case_list(viewer=request.user)
@@ -174,7 +174,7 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
 @require_GET
 @login_required
 def version_detail(request, version_ref):
-    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request)
+    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref)
     return _reading_page(request, version, version.report.case)
 
 
@@ -184,7 +184,7 @@ def version_pdf(request, version_ref):
     """The signed PDF: a permission-checked stream (local files) or a presigned GET
     of about a minute (S3). Every download is in the access log."""
     version = selectors.version_for_viewer(
-        viewer=request.user, ref=version_ref, request=request, kind=AccessLog.Kind.DOWNLOAD
+        viewer=request.user, ref=version_ref, kind=AccessLog.Kind.DOWNLOAD
     )
     if not version.pdf_ready:
         raise Http404
@@ -226,7 +226,7 @@ def report_write(request, ref):
     if request.method == "POST" and form.is_valid():
         try:
             draft = services.report_draft_save(
-                actor=request.user, case_ref=case.uuid, request=request, **form.service_data()
+                actor=request.user, case_ref=case.uuid, **form.service_data()
             )
         except services.ReportError as error:
             form.add_error(None, error.message)
@@ -269,7 +269,7 @@ def report_autosave(request, ref):
         )
     try:
         draft = services.report_draft_save(
-            actor=request.user, case_ref=case.uuid, request=request, **form.service_data()
+            actor=request.user, case_ref=case.uuid, **form.service_data()
         )
     except services.ReportError as error:
         return JsonResponse({"message": error.message, "errors": {}}, status=409)
@@ -307,7 +307,7 @@ def report_sign(request, ref):
 @reauthentication_required(app="reports")
 def _sign(request, case):
     try:
-        version = services.report_sign(actor=request.user, case_ref=case.uuid, request=request)
+        version = services.report_sign(actor=request.user, case_ref=case.uuid)
     except services.ReportError as error:
         messages.error(request, error.message)
         return redirect("reports:sign", case.uuid)
@@ -330,7 +330,6 @@ def report_amend(request, ref):
                 actor=request.user,
                 case_ref=case.uuid,
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except services.ReportError as error:
             form.add_error(None, error.message)
@@ -355,10 +354,10 @@ def report_amend(request, ref):
 @require_POST
 @login_required
 def version_release(request, version_ref):
-    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request)
+    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref)
     _manager_only(request, version)
     try:
-        services.report_release(actor=request.user, version_ref=version.uuid, request=request)
+        services.report_release(actor=request.user, version_ref=version.uuid)
     except services.ReportError as error:
         messages.error(request, error.message)
     else:
@@ -369,7 +368,7 @@ def version_release(request, version_ref):
 @require_POST
 @login_required
 def version_return(request, version_ref):
-    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref, request=request)
+    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref)
     _manager_only(request, version)
     form = ReturnForm(request.POST)
     if form.is_valid():
@@ -378,7 +377,6 @@ def version_return(request, version_ref):
                 actor=request.user,
                 version_ref=version.uuid,
                 comment=form.cleaned_data["comment"],
-                request=request,
             )
         except services.ReportError as error:
             form.add_error(None, error.message)
@@ -451,7 +449,7 @@ def verify(request):
                 code=form.cleaned_data["code"], sha256=digest.hexdigest()
             )
             if version is not None:
-                log_access(viewer=None, obj=version, request=request)
+                log_access(viewer=None, obj=version)
             result = {"version": version}
         else:
             status = 400

@@ -56,11 +56,9 @@ class UserAdmin(BaseUserAdmin):
         """Each change goes through its service, which audits it; nothing else is saved."""
         try:
             if "role" in form.changed_data:
-                user_change_role(actor=request.user, user_id=obj.pk, role=obj.role, request=request)
+                user_change_role(actor=request.user, user_id=obj.pk, role=obj.role)
             if "is_active" in form.changed_data:
-                user_set_active(
-                    actor=request.user, user_id=obj.pk, active=obj.is_active, request=request
-                )
+                user_set_active(actor=request.user, user_id=obj.pk, active=obj.is_active)
         except AccountChangeError as error:
             messages.error(request, str(error))
 
@@ -70,7 +68,7 @@ class UserAdmin(BaseUserAdmin):
     def invite_view(self, request):
         form = StaffInviteForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            user = staff_invite(actor=request.user, request=request, **form.cleaned_data)
+            user = staff_invite(actor=request.user, **form.cleaned_data)
             messages.success(
                 request, _("An invitation was emailed to %(email)s.") % {"email": user.email}
             )

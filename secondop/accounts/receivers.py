@@ -40,38 +40,36 @@ def _security_notice(user, title: str) -> None:
 
 @receiver(user_logged_in)
 def on_logged_in(sender, request, user, **kwargs):
-    log_event(actor=user, action="accounts.user.signed_in", obj=user, request=request)
+    log_event(actor=user, action="accounts.user.signed_in", obj=user)
 
 
 @receiver(user_logged_out)
 def on_logged_out(sender, request, user, **kwargs):
     if user is not None:
-        log_event(actor=user, action="accounts.user.signed_out", obj=user, request=request)
+        log_event(actor=user, action="accounts.user.signed_out", obj=user)
 
 
 @receiver(user_login_failed)
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # Never the password; the email tried is enough to spot an attack.
     tried = str(credentials.get("email") or credentials.get("username") or "")[:200]
-    log_event(
-        actor=None, action="accounts.user.sign_in_failed", new={"email": tried}, request=request
-    )
+    log_event(actor=None, action="accounts.user.sign_in_failed", new={"email": tried})
 
 
 @receiver(user_signed_up)
 def on_signed_up(sender, request, user, **kwargs):
-    log_event(actor=user, action="accounts.user.signed_up", obj=user, request=request)
+    log_event(actor=user, action="accounts.user.signed_up", obj=user)
 
 
 @receiver(password_changed)
 def on_password_changed(sender, request, user, **kwargs):
-    log_event(actor=user, action="accounts.user.password_changed", obj=user, request=request)
+    log_event(actor=user, action="accounts.user.password_changed", obj=user)
     _security_notice(user, _("Your password was changed."))
 
 
 @receiver(password_reset)
 def on_password_reset(sender, request, user, **kwargs):
-    log_event(actor=user, action="accounts.user.password_reset", obj=user, request=request)
+    log_event(actor=user, action="accounts.user.password_reset", obj=user)
     _security_notice(user, _("Your password was reset."))
 
 
@@ -85,7 +83,6 @@ def on_email_changed(sender, request, user, from_email_address, to_email_address
             actor=user,
             action="accounts.user.email_verified",
             obj=user,
-            request=request,
             new={"email": to_email_address.email},
         )
         return
@@ -93,7 +90,6 @@ def on_email_changed(sender, request, user, from_email_address, to_email_address
         actor=user,
         action="accounts.user.email_changed",
         obj=user,
-        request=request,
         old={"email": old_email},
         new={"email": to_email_address.email},
     )
@@ -108,7 +104,6 @@ def on_authenticator_added(sender, request, user, authenticator, **kwargs):
         actor=user,
         action="accounts.mfa.added",
         obj=user,
-        request=request,
         new={"type": authenticator.type},
     )
 
@@ -119,7 +114,6 @@ def on_authenticator_removed(sender, request, user, authenticator, **kwargs):
         actor=user,
         action="accounts.mfa.removed",
         obj=user,
-        request=request,
         old={"type": authenticator.type},
     )
     _security_notice(user, _("Two-factor authentication was turned off on your account."))

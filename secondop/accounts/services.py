@@ -51,7 +51,7 @@ def email_changed_notice_send(*, user_id: int, old_email: str) -> None:
 
 
 @transaction.atomic
-def staff_invite(*, actor, email: str, full_name: str, role: str, request=None) -> User:
+def staff_invite(*, actor, email: str, full_name: str, role: str) -> User:
     """Create a staff account and email the person a link to choose a password.
 
     Staff never sign themselves up. The email address is marked verified: the
@@ -70,7 +70,6 @@ def staff_invite(*, actor, email: str, full_name: str, role: str, request=None) 
         actor=actor,
         action="accounts.staff.invited",
         obj=user,
-        request=request,
         new={"email": user.email, "role": role},
     )
     transaction.on_commit(lambda: _send_invitation(user))
@@ -112,7 +111,7 @@ class AccountChangeError(Exception):
 
 
 @transaction.atomic
-def user_change_role(*, actor, user_id: int, role: str, request=None) -> User:
+def user_change_role(*, actor, user_id: int, role: str) -> User:
     """Give a staff member another staff role. Patients stay patients (their
     cases are theirs) and staff never become patients: such a person needs a
     second account. Audited with the old and new role."""
@@ -134,7 +133,6 @@ def user_change_role(*, actor, user_id: int, role: str, request=None) -> User:
         actor=actor,
         action="accounts.user.role_changed",
         obj=user,
-        request=request,
         old={"role": old},
         new={"role": role},
     )
@@ -142,7 +140,7 @@ def user_change_role(*, actor, user_id: int, role: str, request=None) -> User:
 
 
 @transaction.atomic
-def user_set_active(*, actor, user_id: int, active: bool, request=None) -> User:
+def user_set_active(*, actor, user_id: int, active: bool) -> User:
     """Deactivate (or reactivate) an account. Nothing is ever deleted: a
     deactivated person cannot sign in, and everything they did stays attributed."""
     user = User.objects.select_for_update().get(pk=user_id)
@@ -156,7 +154,6 @@ def user_set_active(*, actor, user_id: int, active: bool, request=None) -> User:
         actor=actor,
         action="accounts.user." + ("reactivated" if active else "deactivated"),
         obj=user,
-        request=request,
         old={"is_active": not active},
         new={"is_active": active},
     )
@@ -168,7 +165,7 @@ def user_set_active(*, actor, user_id: int, active: bool, request=None) -> User:
 
 
 @transaction.atomic
-def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False, request=None) -> User:
+def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False) -> User:
     """The zone `actor` reads times in: an IANA name from secondop.timezones'
     list (anything else is refused). `only_if_unset`: the browser's guess on a
     first sign-in, which never replaces a zone the person already has."""
@@ -186,7 +183,6 @@ def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False, re
         actor=actor,
         action="accounts.user.time_zone_changed",
         obj=user,
-        request=request,
         old={"time_zone": old},
         new={"time_zone": time_zone},
     )

@@ -37,9 +37,7 @@ def time_zone(request):
         request.POST or None, initial={"time_zone": request.user.time_zone or settings.TIME_ZONE}
     )
     if request.method == "POST" and form.is_valid():
-        services.user_set_time_zone(
-            actor=request.user, request=request, time_zone=form.cleaned_data["time_zone"]
-        )
+        services.user_set_time_zone(actor=request.user, time_zone=form.cleaned_data["time_zone"])
         messages.success(
             request,
             _("Your time zone is saved: %(zone)s.")
@@ -64,7 +62,6 @@ def time_zone_from_browser(request):
         return HttpResponse(status=400)
     services.user_set_time_zone(
         actor=request.user,
-        request=request,
         only_if_unset=True,
         time_zone=form.cleaned_data["time_zone"],
     )

@@ -25,6 +25,10 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     old_values = models.JSONField(_("old values"), default=dict, blank=True)
     new_values = models.JSONField(_("new values"), default=dict, blank=True)
+    # Where the change came from (secondop.audit.context): "web" with the path and
+    # IP, "task:<name>" or "command:<name>".
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
@@ -65,6 +69,7 @@ class AccessLog(models.Model):
     # A list that shows patients' names is a read of each of them: the
     # references shown, in the order shown (kind "list", no object_id).
     listed = models.JSONField(_("listed"), default=list, blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
     path = models.CharField(_("path"), max_length=500, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)

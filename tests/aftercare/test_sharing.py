@@ -16,6 +16,7 @@ from requests_app.aftercare import consent, services, tasks
 from requests_app.aftercare.models import Share, ShareOpening
 from requests_app.aftercare.selectors import token_hash
 from requests_app.reports.models import ReportAnswer
+from secondop.audit.context import audit_source
 from secondop.audit.models import AccessLog, AuditEvent
 from secondop.timezones import format_local
 from tests.aftercare.factories import PDF, delivered_case, release_report, sent_share
@@ -330,7 +331,8 @@ def test_a_revoked_link_says_so_and_never_shows_the_report(client, case):
         assert response["Referrer-Policy"] == "no-referrer"
     assert ShareOpening.objects.count() == 1
     # Revoked and expired links are real links, not guesses: they are not counted.
-    assert not services.too_many_bad_tokens(mock.Mock(META={"REMOTE_ADDR": "127.0.0.1"}))
+    with audit_source("web", ip="127.0.0.1"):
+        assert not services.too_many_bad_tokens()
 
 
 def test_a_refused_link_is_logged_without_its_token(client, case, caplog):

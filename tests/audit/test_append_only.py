@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from secondop.audit import append_only
+from secondop.audit.context import request_audit_source
 from secondop.audit.models import AccessLog, AuditEvent
 from secondop.audit.services import log_access, log_event
 from secondop.notifications.models import EmailStatus, Kind, Notification
@@ -137,7 +138,8 @@ def test_the_test_rig_flush_empties_the_logs_and_leaves_the_triggers_on(coordina
 def test_the_runtime_role_adds_and_reads_log_rows(runtime_role, coordinator, rf):
     with _as_role(runtime_role):
         event = log_event(actor=coordinator, action="x.y.z", obj=coordinator)
-        entry = log_access(viewer=coordinator, obj=coordinator, request=rf.get("/p/"))
+        with request_audit_source(rf.get("/p/")):
+            entry = log_access(viewer=coordinator, obj=coordinator)
         assert AuditEvent.objects.get(pk=event.pk).action == "x.y.z"
         assert AccessLog.objects.filter(pk=entry.pk, path="/p/").exists()
 

@@ -1,6 +1,7 @@
 import pytest
 from django.db import DatabaseError, transaction
 
+from secondop.audit.context import request_audit_source
 from secondop.audit.models import AccessLog, AuditEvent
 from secondop.audit.services import log_access, log_event
 
@@ -8,15 +9,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_log_event_records_actor_action_values_and_ip(rf, coordinator, patient):
-    request = rf.get("/", REMOTE_ADDR="203.0.113.9")
-    event = log_event(
-        actor=coordinator,
-        action="accounts.user.role_changed",
-        obj=patient,
-        old={"role": "patient"},
-        new={"role": "patient"},
-        request=request,
-    )
+    with request_audit_source(rf.get("/", REMOTE_ADDR="203.0.113.9")):
+        event = log_event(
+            actor=coordinator,
+            action="accounts.user.role_changed",
+            obj=patient,
+            old={"role": "patient"},
+            new={"role": "patient"},
+        )
     assert event.actor == coordinator
     assert event.object_type == "accounts.user"
     assert event.object_id == str(patient.pk)
@@ -24,7 +24,8 @@ def test_log_event_records_actor_action_values_and_ip(rf, coordinator, patient):
 
 
 def test_log_access_records_a_read(rf, coordinator, patient):
-    entry = log_access(viewer=coordinator, obj=patient, request=rf.get("/x/?q=Zelda"))
+    with request_audit_source(rf.get("/x/?q=Zelda")):
+        entry = log_access(viewer=coordinator, obj=patient)
     assert entry.kind == AccessLog.Kind.VIEW
     assert entry.path == "/x/"  # never the query: it may hold a searched name
 

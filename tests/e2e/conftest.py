@@ -80,6 +80,23 @@ def page(browser, live_server, request):
     context.close()
 
 
+@pytest.fixture(autouse=True)
+def _every_audit_row_has_its_source(request):
+    """Every audit row the browser's requests (and the tasks they queue) write says
+    where it came from: a web row its path and address (secondop.audit.context)."""
+    yield
+    if "live_server" not in request.fixturenames:
+        return
+    from secondop.audit.models import AccessLog, AuditEvent
+
+    for model in (AuditEvent, AccessLog):
+        rows = model.objects.all()
+        assert not rows.filter(source="").exists(), list(rows.filter(source=""))
+        web = rows.filter(source="web")
+        assert not web.filter(path="").exists(), list(web.filter(path=""))
+        assert not web.filter(ip_address__isnull=True).exists()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
