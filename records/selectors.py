@@ -19,8 +19,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from requests_app.access import case_for_viewer, case_list, is_care_team
 from requests_app.models import Case
-from requests_app.selectors import case_for_viewer, case_list, is_care_team
 from secondop.accounts.models import Role
 from secondop.audit.context import current_source
 from secondop.audit.models import AccessLog

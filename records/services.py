@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from requests_app.access import case_for_viewer
 from requests_app.models import CLOSED_STATES, CaseStatus
-from requests_app.selectors import case_for_viewer
 from requests_app.workflow import case_transition, case_url_for
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from requests_app.access import case_for_viewer
 from requests_app.models import CLOSED_STATES
-from requests_app.selectors import case_for_viewer
 from requests_app.workflow import TransitionError
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_access_list

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.shortcuts import render
 
-from .selectors import CaseAccessEnded
+from .access import CaseAccessEnded
 
 
 class CaseAccessEndedMiddleware:

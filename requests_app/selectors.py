@@ -3,22 +3,19 @@ everything else, reads and writes alike, goes through it."""
 
 from collections import defaultdict
 from datetime import timedelta
-from uuid import UUID
 
 from django.apps import apps
-from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404
 from django.utils import timezone
 
 from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
-from secondop.audit.services import log_access, log_access_list
+from secondop.audit.services import log_access_list
 
+from .access import case_list
 from .fees import fee_state
 from .models import (
     OPEN_STATES,
@@ -31,129 +28,6 @@ from .models import (
     SectionState,
 )
 from .progress import CaseFacts
-
-# --- When staff access ends ------------------------------------------------------------
-# Withdrawing the request revokes the patient's HIPAA authorisation (45 CFR
-# 164.508(b)(5)): from that moment no one but the patient reads the case. Closing
-# (or a coordinator's cancelling) leaves the case manager and the assigned
-# specialist a read-only window (settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE, for
-# follow-up questions and audit); after it, none. The patient keeps theirs.
-ENDED_BY_CLOSING = (CaseStatus.CLOSED, CaseStatus.CANCELLED)
-
-
-class CaseAccessEnded(Http404):
-    """A staff member asked for a case they could see once: the patient withdrew
-    it, or it closed and the read-only window is over. A 404 like any other (the
-    page, requests_app.middleware, says which, and nothing of the case)."""
-
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"
-
-    def __init__(self, why: str):
-        super().__init__(why)
-        self.why = why
-
-
-def staff_read_window() -> timedelta:
-    return timedelta(days=settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE)
-
-
-def _care_scope(viewer) -> QuerySet[Case]:
-    """The cases a staff member's role reaches while they are open."""
-    if viewer.role == Role.COORDINATOR:
-        return Case.objects.exclude(status=CaseStatus.DRAFT)
-    if viewer.role == Role.SPECIALIST:
-        # Assigned to them, or offered to them now (the offers table is the
-        # specialists app's: named here, never imported). An offer past its
-        # deadline shows nothing from that moment, whenever the expiry task runs.
-        offers = apps.get_model("specialists", "Offer").objects
-        return Case.objects.filter(
-            Q(specialist=viewer)
-            | Q(
-                pk__in=offers.filter(
-                    specialist=viewer, status="open", deadline__gt=timezone.now()
-                ).values("case_id")
-            )
-        )
-    # Administrators manage accounts and reference data, never cases (DESIGN.md).
-    return Case.objects.none()
-
-
-def _still_reading(viewer) -> Q:
-    """Of the cases in a staff member's scope, the ones they may still read: open
-    ones, and closed ones they managed or reviewed, within the window."""
-    window_open = Q(status__in=ENDED_BY_CLOSING, closed_at__gt=timezone.now() - staff_read_window())
-    mine = Q(case_manager=viewer) if viewer.role == Role.COORDINATOR else Q(specialist=viewer)
-    return ~Q(status=CaseStatus.WITHDRAWN) & (
-        ~Q(status__in=ENDED_BY_CLOSING) | (window_open & mine)
-    )
-
-
-def case_list(*, viewer) -> QuerySet[Case]:
-    """Every case `viewer` may see. The one place that decides visibility."""
-    if not (viewer.is_authenticated and viewer.is_active):
-        return Case.objects.none()
-    if viewer.role == Role.PATIENT:
-        return Case.objects.filter(owner=viewer)
-    return _care_scope(viewer).filter(_still_reading(viewer))
-
-
-def is_care_team(*, viewer, case: Case) -> bool:
-    """The patient (account holder), the case manager or the assigned specialist:
-    the people who read a case's records, report, messages and consultations.
-    `case` must have been loaded through case_for_viewer for `viewer` (which has
-    already ended staff access to a withdrawn case, or a closed one past its
-    window); every app asks this instead of writing the rule again."""
-    if viewer.pk == case.owner_id:
-        return True
-    if viewer.role == Role.COORDINATOR:
-        return case.case_manager_id == viewer.pk
-    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
-
-
-def case_for_viewer(*, viewer, ref: UUID | str, for_update: bool = False) -> Case:
-    """One case `viewer` may see, or 404: the same 404 whether it does not exist
-    or is someone else's. Staff whose access ended (withdrawn, or closed and past
-    the window) get CaseAccessEnded, a 404 whose page says so and nothing more.
-
-    A staff member's read (not for_update: writes are in the audit log instead)
-    writes an access-log row here, so no view has to remember to."""
-    cases = case_list(viewer=viewer)
-    if for_update:
-        cases = cases.select_for_update()
-    else:
-        cases = cases.select_related(
-            "icd10",
-            "specialty",
-            "preferred_specialist__user",
-            "owner",
-            "specialist__specialist_profile",
-            "case_manager",
-        )
-    try:
-        case = cases.get(uuid=ref)
-    except (Case.DoesNotExist, ValueError, ValidationError):  # not a UUID at all
-        _raise_if_ended(viewer, ref)
-        raise Http404 from None
-    if not for_update and viewer.is_clinical_staff:
-        log_access(viewer=viewer, obj=case)
-    return case
-
-
-def _raise_if_ended(viewer, ref) -> None:
-    """Only someone whose role reached the case hears that their access ended;
-    everyone else gets the plain 404."""
-    if not (viewer.is_authenticated and viewer.is_active) or viewer.role == Role.PATIENT:
-        return
-    try:
-        status = _care_scope(viewer).filter(uuid=ref).values_list("status", flat=True).first()
-    except (ValueError, ValidationError):
-        return
-    if status == CaseStatus.WITHDRAWN:
-        raise CaseAccessEnded(CaseAccessEnded.WITHDRAWN)
-    if status in ENDED_BY_CLOSING:
-        raise CaseAccessEnded(CaseAccessEnded.CLOSED)
-
 
 # The queue's header counts every open case (a scan of the table): they are the
 # same for every coordinator, so they are kept for a few seconds.

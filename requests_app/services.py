@@ -1,7 +1,7 @@
 """Writes for requests: start, save a section, submit, withdraw.
 
 Every service takes the acting person and the case's UUID, and loads the case
-through the access rule (selectors.case_for_viewer) with its row locked: a
+through the access rule (access.case_for_viewer) with its row locked: a
 person who may not see the case gets the same 404 as anywhere else."""
 
 from decimal import Decimal
@@ -20,6 +20,7 @@ from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
 from secondop.timezones import state_zone_name
 
+from .access import case_for_viewer
 from .fees import items_total
 from .models import (
     CLOSED_STATES,
@@ -37,7 +38,6 @@ from .models import (
     SectionState,
 )
 from .sections import SECTIONS, SECTIONS_BY_KEY, due_at_for, urgency_for
-from .selectors import case_for_viewer
 from .workflow import (
     NOTICE_AMENDED,
     NOTICE_FEE_CONFIRMED,

@@ -14,7 +14,7 @@ from secondop.accounts.models import Role
 from secondop.accounts.permissions import coordinator_required, patient_required
 from secondop.timezones import state_zone_name
 
-from . import authorisation, fees, progress, selectors, services
+from . import access, authorisation, fees, progress, selectors, services
 from .forms import (
     CaseMoveForm,
     ClaimForm,
@@ -41,7 +41,7 @@ def patient_case_view(view):
     def wrapper(request, ref, *args, **kwargs):
         if request.user.role != Role.PATIENT:
             raise Http404
-        case = selectors.case_for_viewer(viewer=request.user, ref=ref)
+        case = access.case_for_viewer(viewer=request.user, ref=ref)
         if zone_name := state_zone_name(case.patient_state):
             # The request's own pages are in its patient's zone (the state they live in).
             timezone.activate(zone_name)
@@ -411,14 +411,14 @@ def _staff_case_page(
 def _staff_case(request, ref):
     if not request.user.is_clinical_staff:
         raise Http404
-    return selectors.case_for_viewer(viewer=request.user, ref=ref)
+    return access.case_for_viewer(viewer=request.user, ref=ref)
 
 
 def _coordinator_case(request, ref):
     """The coordinators' actions on a case: anyone else gets the case's 404."""
     if request.user.role != Role.COORDINATOR:
         raise Http404
-    return selectors.case_for_viewer(viewer=request.user, ref=ref)
+    return access.case_for_viewer(viewer=request.user, ref=ref)
 
 
 @login_required
@@ -427,7 +427,7 @@ def staff_case(request, ref):
     person may do next. Opening it is a read of PHI, logged by case_for_viewer.
     A specialist who has only been offered the case sees the offer's summary."""
     if request.user.role == Role.SPECIALIST:
-        visible = selectors.case_list(viewer=request.user).filter(uuid=ref)
+        visible = access.case_list(viewer=request.user).filter(uuid=ref)
         if visible.exists() and not visible.filter(specialist=request.user).exists():
             # Only offered: the summary, not the whole request (and no second read).
             return redirect("specialists:offer", ref)

@@ -24,8 +24,8 @@ from secondop.audit.services import log_event
 from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
 
+from .access import case_for_viewer
 from .models import CLOSED_STATES, OPEN_STATES, Case, CaseEvent, CaseStatus
-from .selectors import case_for_viewer
 
 S = CaseStatus
 PATIENT, COORDINATOR, SPECIALIST = Role.PATIENT, Role.COORDINATOR, Role.SPECIALIST

@@ -10,14 +10,25 @@ shares_sweep). Where no sweep would find it, `if_unqueued` does the work itself.
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
+from celery import Task, current_app
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 
-def queue_now(task, *args, if_unqueued: Callable[[], None] | None = None, **options) -> bool:
+def _task(task: Task | str) -> Task:
+    """A task, or its registered name: a service queues its app's tasks by name, so
+    services never import their tasks module (which imports them)."""
+    return current_app.tasks[task] if isinstance(task, str) else task
+
+
+def queue_now(
+    task: Task | str, *args: Any, if_unqueued: Callable[[], None] | None = None, **options: Any
+) -> bool:
     """Queue `task(*args)`; False (logged) when the broker is unreachable."""
+    task = _task(task)
     try:
         task.apply_async(args, **options)
         return True
@@ -36,3 +47,41 @@ def queue_on_commit(task, *args, if_unqueued: Callable[[], None] | None = None, 
     """Queue `task(*args)` once the current transaction commits (never if it rolls
     back); see queue_now for a broker that is down."""
     transaction.on_commit(lambda: queue_now(task, *args, if_unqueued=if_unqueued, **options))
+
+
+class SweptTask(Task):
+    """A task whose work the database keeps, so a sweep finds what it left behind
+    (as pretix's tasks do): `task.on_commit(*args)` queues it once the transaction
+    commits; `self.later(error)` retries with capped exponential backoff (30 s,
+    1 min, 2 min ... `backoff_cap`), and when the task runs eagerly (the embedded
+    default has no broker to retry through) returns "later" for the sweep.
+
+        @shared_task(base=SweptTask, bind=True, max_retries=8, name="reports.render")
+        def report_render(self, version_id):
+            try:
+                return services.report_pdf_store(version_id=version_id)
+            except StorageUnavailable as error:
+                return self.later(error)
+    """
+
+    abstract = True
+    backoff_base = 30
+    backoff_cap = 1800
+
+    def on_commit(self, *args: Any, if_unqueued: Callable[[], None] | None = None, **options: Any):
+        queue_on_commit(self, *args, if_unqueued=if_unqueued, **options)
+
+    def backoff(self) -> int:
+        """The countdown before the next try."""
+        return min(self.backoff_base * 2**self.request.retries, self.backoff_cap)
+
+    def later(self, error: Exception, *, before_retry: Callable[[int], None] | None = None) -> str:
+        """Try again after the backoff (`before_retry(countdown)` first, e.g. to hold a
+        lease that long); eagerly, leave the work for the sweep."""
+        if self.request.is_eager:
+            logger.warning("%s: %s; left for the sweep", self.name, type(error).__name__)
+            return "later"
+        countdown = self.backoff()
+        if before_retry is not None:
+            before_retry(countdown)
+        raise self.retry(exc=error, countdown=countdown) from error

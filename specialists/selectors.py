@@ -3,8 +3,8 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from requests_app.access import case_list
 from requests_app.models import CLOSED_STATES, Case, Icd10Code
-from requests_app.selectors import case_list
 from secondop.accounts.models import Role
 
 from .models import Certification, HeldCertification, Licence, SpecialistProfile, Specialty
@@ -91,7 +91,7 @@ def offer_for(*, viewer, case_ref):
     logged: it holds the diagnosis)."""
     from django.http import Http404
 
-    from requests_app.selectors import case_for_viewer
+    from requests_app.access import case_for_viewer
 
     from .models import Offer
 

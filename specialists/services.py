@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from requests_app.access import case_for_viewer
 from requests_app.fees import offer_blocker
 from requests_app.models import Case, CaseStatus
-from requests_app.selectors import case_for_viewer
 from requests_app.workflow import case_transition
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event

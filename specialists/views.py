@@ -9,9 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from requests_app.access import case_for_viewer
 from requests_app.fees import offer_blocker
 from requests_app.models import CaseStatus
-from requests_app.selectors import case_for_viewer
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import specialist_required
 

@@ -1,5 +1,5 @@
 """Reads for the aftercare pages. A case always comes through
-requests_app.selectors.case_for_viewer first (the one visibility rule); these
+requests_app.access.case_for_viewer first (the one visibility rule); these
 take that case, or a physician's token, never a bare id from a URL."""
 
 import datetime

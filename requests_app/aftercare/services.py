@@ -3,7 +3,7 @@ revoking the link), the physician opening it, follow-up questions and their
 answers, closing the case when follow-up is over, and the patient's rating.
 
 Every service takes the acting person and loads the case through the access
-rule (requests_app.selectors.case_for_viewer) with its row locked, checks its
+rule (requests_app.access.case_for_viewer) with its row locked, checks its
 own preconditions, and writes the audit row in the same transaction. Refusals
 are AftercareError, with a message fit to show the person."""
 
@@ -28,9 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from requests_app.access import case_for_viewer
 from requests_app.models import Case, CaseStatus
 from requests_app.reports.models import ReportVersion
-from requests_app.selectors import case_for_viewer
 from requests_app.workflow import (
     NOTICE_FOLLOW_UP_ANSWERED,
     NOTICE_FOLLOW_UP_ASKED,

@@ -18,8 +18,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from requests_app.access import case_for_viewer, is_care_team
 from requests_app.models import Case
-from requests_app.selectors import case_for_viewer, is_care_team
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 

@@ -24,8 +24,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from requests_app.access import case_for_viewer
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
-from requests_app.selectors import case_for_viewer
 from requests_app.workflow import (
     NOTICE_CONSULTATION_BOOKED,
     NOTICE_CONSULTATION_CANCELLED,

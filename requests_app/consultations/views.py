@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.selectors import case_for_viewer
+from requests_app.access import case_for_viewer
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 

@@ -21,8 +21,8 @@ from django.http import Http404
 
 from records.models import Record, State
 from records.selectors import records_for_viewer
+from requests_app.access import case_for_viewer, is_care_team
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
-from requests_app.selectors import case_for_viewer, is_care_team
 from secondop.audit.services import log_access_list
 
 from .models import Message, ThreadRead

@@ -20,8 +20,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from requests_app.access import case_for_viewer
 from requests_app.models import CLOSED_STATES, Case
-from requests_app.selectors import case_for_viewer
 from requests_app.workflow import (
     NOTICE_INTERNAL_NOTE,
     NOTICE_MESSAGE_FROM_PATIENT,

@@ -17,8 +17,8 @@ from uuid import UUID
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
+from requests_app.access import case_for_viewer, is_care_team
 from requests_app.models import Case
-from requests_app.selectors import case_for_viewer, is_care_team
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from records.models import Category
 from records.selectors import records_for_viewer
+from requests_app.access import case_for_viewer, case_list
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.models import CaseStatus
-from requests_app.selectors import case_for_viewer, case_list
 from secondop import storage
 from secondop.audit.models import AccessLog
 from secondop.audit.services import client_ip, log_access

@@ -9,10 +9,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from requests_app.access import CaseAccessEnded
 from requests_app.messaging import selectors, services
 from requests_app.messaging.models import Message, ThreadRead
 from requests_app.models import CaseStatus
-from requests_app.selectors import CaseAccessEnded
 from secondop.audit.models import AuditEvent
 from secondop.notifications.models import Kind, Notification
 from specialists.models import Offer

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from requests_app import selectors
+from requests_app import access, selectors
 from secondop.audit.models import AccessLog, AuditEvent
 from tests.requests_app.factories import CaseFactory
 
@@ -18,21 +18,21 @@ def _views_of(case):
 
 def test_a_specialist_sees_no_case_until_one_is_assigned_to_them(patient, specialist):
     CaseFactory(owner=patient, submitted=True)
-    assert not selectors.case_list(viewer=specialist).exists()
+    assert not access.case_list(viewer=specialist).exists()
     mine = CaseFactory(owner=patient, submitted=True, specialist=specialist)
-    assert list(selectors.case_list(viewer=specialist)) == [mine]
+    assert list(access.case_list(viewer=specialist)) == [mine]
 
 
 def test_coordinators_see_sent_requests_but_never_drafts(patient, coordinator):
     draft = CaseFactory(owner=patient, complete=True)
     sent = CaseFactory(owner=patient, submitted=True)
-    assert list(selectors.case_list(viewer=coordinator)) == [sent]
-    assert draft not in selectors.case_list(viewer=coordinator)
+    assert list(access.case_list(viewer=coordinator)) == [sent]
+    assert draft not in access.case_list(viewer=coordinator)
 
 
 def test_administrators_see_no_case(patient, admin_user):
     CaseFactory(owner=patient, submitted=True)
-    assert not selectors.case_list(viewer=admin_user).exists()
+    assert not access.case_list(viewer=admin_user).exists()
 
 
 def test_the_staff_case_page_shows_every_answer_and_logs_the_read(client, patient, coordinator):
@@ -215,3 +215,47 @@ def test_a_patient_cannot_be_made_staff(client, patient, admin_user):
     patient.refresh_from_db()
     assert patient.role == "patient"
     assert not AuditEvent.objects.filter(action="accounts.user.role_changed").exists()
+
+
+def test_case_relation_names_what_each_person_is_to_the_case(
+    patient, coordinator, specialist, outsider
+):
+    from tests.accounts.factories import UserFactory
+
+    other_coordinator = UserFactory(role="coordinator")
+    case = CaseFactory(owner=patient, submitted=True, case_manager=coordinator)
+    assert access.case_relation(patient, case) == access.Relation.OWNER
+    assert access.case_relation(coordinator, case) == access.Relation.CASE_MANAGER
+    assert access.case_relation(other_coordinator, case) == access.Relation.OTHER_COORDINATOR
+    assert access.case_relation(specialist, case) == access.Relation.NONE
+    assert access.case_relation(outsider, case) == access.Relation.NONE
+    case.specialist = specialist
+    assert access.case_relation(specialist, case) == access.Relation.ASSIGNED_SPECIALIST
+    assert {r for r in access.Relation if r in access.CARE_TEAM} == {
+        access.Relation.OWNER,
+        access.Relation.CASE_MANAGER,
+        access.Relation.ASSIGNED_SPECIALIST,
+    }
+
+
+def test_for_viewer_hides_from_outsiders_refuses_insiders_without_the_right_and_logs(
+    patient, coordinator, outsider
+):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from requests_app.messaging.models import Message
+
+    case = CaseFactory(owner=patient, submitted=True, case_manager=coordinator)
+    message = Message.objects.create(case=case, author=patient, body="Hello")
+    with pytest.raises(Http404):
+        access.for_viewer(Message, message.uuid, outsider)
+    with pytest.raises(Http404):
+        access.for_viewer(Message, "not-a-uuid", coordinator)
+    with pytest.raises(PermissionDenied):
+        access.for_viewer(Message, message.uuid, patient, needs={access.Relation.CASE_MANAGER})
+    before = AccessLog.objects.count()
+    found = access.for_viewer(Message, message.uuid, coordinator)
+    assert found == message and found.case == case
+    # The case's read and the object's: the loader writes them, not the view.
+    assert AccessLog.objects.count() == before + 2

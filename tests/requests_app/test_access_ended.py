@@ -18,7 +18,7 @@ from django.utils import timezone
 from records import checking
 from records import services as records_services
 from records.models import Bundle
-from requests_app import selectors, services
+from requests_app import access, services
 from requests_app.messaging.models import Message
 from requests_app.models import CaseStatus
 from requests_app.workflow import case_transition
@@ -180,8 +180,8 @@ def test_withdrawal_deletes_built_bundles_and_cancels_unbuilt_ones(
 def test_after_withdrawal_no_new_bundle_and_no_list_shows_the_case(world, specialist, coordinator):
     withdraw(world["case"])
     for person in (specialist, coordinator):
-        assert not selectors.case_list(viewer=person).exists()
-        with pytest.raises(selectors.CaseAccessEnded):
+        assert not access.case_list(viewer=person).exists()
+        with pytest.raises(access.CaseAccessEnded):
             records_services.bundle_create(actor=person, case_ref=world["case"].uuid)
 
 

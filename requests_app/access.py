@@ -1,0 +1,285 @@
+"""Who may see and do what with a case: the one access module (DESIGN.md's one rule).
+
+- `case_list(viewer)`: every case the viewer may see (a query);
+- `case_relation(viewer, case)`: what the viewer is to one case;
+- `case_for_viewer(viewer, ref)`: one case, or 404 (the staff read logged);
+- `for_viewer(Model, ref, viewer, needs=...)`: an object hanging off a case (a
+  record, a consultation, a report version...), or 404 to outsiders and 403 to the
+  care team's members without the right; the staff read logged;
+- `case_page(...)`: the decorator for a case's pages, so no view loads a case itself.
+
+The care team (the patient, the case manager, the assigned specialist) reads a
+case's records, report, messages and consultations; others who see the case (a
+coordinator who has not claimed it, a specialist it is offered to) read the case's
+own page only. Every app asks here instead of writing the rule again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import timedelta
+from enum import StrEnum
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+
+from secondop.accounts.models import Role
+from secondop.audit.models import AccessLog
+from secondop.audit.services import log_access
+
+from .models import Case, CaseStatus
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
+
+class Relation(StrEnum):
+    """What a person is to one case."""
+
+    OWNER = "owner"  # the patient, the account holder
+    CASE_MANAGER = "case_manager"  # the coordinator who claimed it
+    ASSIGNED_SPECIALIST = "assigned_specialist"
+    OFFERED_SPECIALIST = "offered_specialist"  # an open offer, before its deadline
+    OTHER_COORDINATOR = "other_coordinator"  # sees the queue, not the care team
+    NONE = "none"
+
+
+CARE_TEAM: frozenset[Relation] = frozenset(
+    {Relation.OWNER, Relation.CASE_MANAGER, Relation.ASSIGNED_SPECIALIST}
+)
+STAFF_CARE_TEAM: frozenset[Relation] = frozenset(
+    {Relation.CASE_MANAGER, Relation.ASSIGNED_SPECIALIST}
+)
+
+
+# --- When staff access ends ------------------------------------------------------------
+# Withdrawing the request revokes the patient's HIPAA authorisation (45 CFR
+# 164.508(b)(5)): from that moment no one but the patient reads the case. Closing
+# (or a coordinator's cancelling) leaves the case manager and the assigned
+# specialist a read-only window (settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE, for
+# follow-up questions and audit); after it, none. The patient keeps theirs.
+ENDED_BY_CLOSING = (CaseStatus.CLOSED, CaseStatus.CANCELLED)
+
+
+class CaseAccessEnded(Http404):
+    """A staff member asked for a case they could see once: the patient withdrew
+    it, or it closed and the read-only window is over. A 404 like any other (the
+    page, requests_app.middleware, says which, and nothing of the case)."""
+
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+    def __init__(self, why: str):
+        super().__init__(why)
+        self.why = why
+
+
+def staff_read_window() -> timedelta:
+    return timedelta(days=settings.CASE_STAFF_READ_DAYS_AFTER_CLOSE)
+
+
+def _open_offers(viewer: User) -> QuerySet:
+    # The offers table is the specialists app's: named here, never imported. An
+    # offer past its deadline shows nothing from that moment, whenever the expiry
+    # task runs.
+    offers = apps.get_model("specialists", "Offer").objects
+    return offers.filter(specialist=viewer, status="open", deadline__gt=timezone.now())
+
+
+def _care_scope(viewer: User) -> QuerySet[Case]:
+    """The cases a staff member's role reaches while they are open."""
+    if viewer.role == Role.COORDINATOR:
+        return Case.objects.exclude(status=CaseStatus.DRAFT)
+    if viewer.role == Role.SPECIALIST:
+        return Case.objects.filter(
+            Q(specialist=viewer) | Q(pk__in=_open_offers(viewer).values("case_id"))
+        )
+    # Administrators manage accounts and reference data, never cases (DESIGN.md).
+    return Case.objects.none()
+
+
+def _still_reading(viewer: User) -> Q:
+    """Of the cases in a staff member's scope, the ones they may still read: open
+    ones, and closed ones they managed or reviewed, within the window."""
+    window_open = Q(status__in=ENDED_BY_CLOSING, closed_at__gt=timezone.now() - staff_read_window())
+    mine = Q(case_manager=viewer) if viewer.role == Role.COORDINATOR else Q(specialist=viewer)
+    return ~Q(status=CaseStatus.WITHDRAWN) & (
+        ~Q(status__in=ENDED_BY_CLOSING) | (window_open & mine)
+    )
+
+
+def case_list(*, viewer: User) -> QuerySet[Case]:
+    """Every case `viewer` may see. The one place that decides visibility."""
+    if not (viewer.is_authenticated and viewer.is_active):
+        return Case.objects.none()
+    if viewer.role == Role.PATIENT:
+        return Case.objects.filter(owner=viewer)
+    return _care_scope(viewer).filter(_still_reading(viewer))
+
+
+def _team_relation(viewer: User, case: Case) -> Relation | None:
+    """The care team's rule, written once: the account holder, the coordinator who
+    claimed the case, the specialist assigned to it."""
+    if viewer.pk == case.owner_id:
+        return Relation.OWNER
+    if viewer.role == Role.COORDINATOR and case.case_manager_id == viewer.pk:
+        return Relation.CASE_MANAGER
+    if viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk:
+        return Relation.ASSIGNED_SPECIALIST
+    return None
+
+
+def case_relation(viewer: User, case: Case) -> Relation:
+    """What `viewer` is to `case`. `case` must have come through case_list or
+    case_for_viewer for `viewer` (which ended staff access to a withdrawn case, or
+    a closed one past its window)."""
+    if not (viewer.is_authenticated and viewer.is_active):
+        return Relation.NONE
+    if (relation := _team_relation(viewer, case)) is not None:
+        return relation
+    if viewer.role == Role.COORDINATOR and case.status != CaseStatus.DRAFT:
+        return Relation.OTHER_COORDINATOR
+    if viewer.role == Role.SPECIALIST and _open_offers(viewer).filter(case_id=case.pk).exists():
+        return Relation.OFFERED_SPECIALIST
+    return Relation.NONE
+
+
+def is_care_team(*, viewer: User, case: Case) -> bool:
+    """The patient, the case manager or the assigned specialist: the people who read
+    a case's records, report, messages and consultations."""
+    return _team_relation(viewer, case) is not None
+
+
+def case_for_viewer(*, viewer: User, ref: UUID | str, for_update: bool = False) -> Case:
+    """One case `viewer` may see, or 404: the same 404 whether it does not exist
+    or is someone else's. Staff whose access ended (withdrawn, or closed and past
+    the window) get CaseAccessEnded, a 404 whose page says so and nothing more.
+
+    A staff member's read (not for_update: writes are in the audit log instead)
+    writes an access-log row here, so no view has to remember to."""
+    cases = case_list(viewer=viewer)
+    if for_update:
+        cases = cases.select_for_update()
+    else:
+        cases = cases.select_related(
+            "icd10",
+            "specialty",
+            "preferred_specialist__user",
+            "owner",
+            "specialist__specialist_profile",
+            "case_manager",
+        )
+    try:
+        case = cases.get(uuid=ref)
+    except (Case.DoesNotExist, ValueError, ValidationError):  # not a UUID at all
+        _raise_if_ended(viewer, ref)
+        raise Http404 from None
+    if not for_update and viewer.is_clinical_staff:
+        log_access(viewer=viewer, obj=case)
+    return case
+
+
+def case_quietly(*, viewer: User, ref: UUID | str) -> Case:
+    """The case through the one visibility rule, without the case-level access row
+    case_for_viewer writes: for reads that log per object, or show no PHI."""
+    try:
+        return case_list(viewer=viewer).get(uuid=ref)
+    except (Case.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def _raise_if_ended(viewer: User, ref: UUID | str) -> None:
+    """Only someone whose role reached the case hears that their access ended;
+    everyone else gets the plain 404."""
+    if not (viewer.is_authenticated and viewer.is_active) or viewer.role == Role.PATIENT:
+        return
+    try:
+        status = _care_scope(viewer).filter(uuid=ref).values_list("status", flat=True).first()
+    except (ValueError, ValidationError):
+        return
+    if status == CaseStatus.WITHDRAWN:
+        raise CaseAccessEnded(CaseAccessEnded.WITHDRAWN)
+    if status in ENDED_BY_CLOSING:
+        raise CaseAccessEnded(CaseAccessEnded.CLOSED)
+
+
+# --- Objects hanging off a case ---------------------------------------------------------
+def get_or_404[M: models.Model](queryset: QuerySet[M], **lookup: Any) -> M:
+    """One row or 404, a malformed reference (not a UUID) included."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def for_viewer[M: models.Model](
+    model: type[M],
+    ref: UUID | str,
+    viewer: User,
+    *,
+    needs: Collection[Relation] = CARE_TEAM,
+    sees: Collection[Relation] = CARE_TEAM,
+    for_update: bool = False,
+    kind: str = AccessLog.Kind.VIEW,
+    log: bool = True,
+    queryset: QuerySet[M] | None = None,
+    case_field: str = "case",
+) -> M:
+    """The `model` row with uuid `ref` that hangs off a case (`case_field`), for
+    `viewer`: a 404 to anyone the case is hidden from or whose relation is not in
+    `sees`; a 403 to those who see it but whose relation is not in `needs`. The
+    object's `case` is the one loaded for the viewer. A staff read (not for_update)
+    writes the access-log row here, unless `log` is False (the caller logs)."""
+    rows = queryset if queryset is not None else model._default_manager.all()
+    case_ref = get_or_404(rows.values_list(f"{case_field}__uuid", flat=True), uuid=ref)
+    case = case_for_viewer(viewer=viewer, ref=case_ref, for_update=for_update)
+    relation = case_relation(viewer, case)
+    if relation not in sees:
+        raise Http404
+    if relation not in needs:
+        raise PermissionDenied
+    if for_update:
+        rows = rows.select_for_update(of=("self",))
+    obj = get_or_404(rows, uuid=ref)
+    setattr(obj, case_field, case)
+    if log and not for_update and relation != Relation.OWNER:
+        log_access(viewer=viewer, obj=obj, kind=kind)
+    return obj
+
+
+# --- The decorator for a case's pages ---------------------------------------------------
+def case_page(
+    *,
+    roles: Collection[str] | None = None,
+    needs: Collection[Relation] | None = None,
+    for_update: bool = False,
+    arg: str = "ref",
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A view of one case: signed in, the case loaded through the one rule and
+    passed in place of `arg`. `roles`: only these roles (anyone else gets the
+    case's 404, never a hint that it exists); `needs`: only these relations to the
+    case (the others who see it get a 403)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if roles is not None and request.user.role not in roles:
+                raise Http404
+            case = case_for_viewer(viewer=request.user, ref=kwargs.pop(arg), for_update=for_update)
+            if needs is not None and case_relation(request.user, case) not in needs:
+                raise PermissionDenied
+            return view(request, case, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,99 @@
+"""The platform's plumbing kit: one refusal, one form-post helper, one task base."""
+
+from unittest import mock
+
+import pytest
+from celery import shared_task
+from django import forms
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.http import HttpResponse
+
+from secondop.posting import form_post
+from secondop.queueing import SweptTask
+from secondop.refusals import Refusal, page_status
+
+
+class _Form(forms.Form):
+    name = forms.CharField()
+
+
+def test_a_refusal_puts_its_errors_on_their_fields_and_its_message_when_there_are_none():
+    form = _Form({"name": "x"})
+    assert form.is_valid()
+    Refusal("Not now.", {"name": ["Taken."], "elsewhere": ["Later."]}, status=409).apply_to(form)
+    assert form.errors["name"] == ["Taken."] and form.non_field_errors() == ["Later."]
+    assert page_status(form) == 409
+    plain = _Form({"name": "x"})
+    plain.is_valid()
+    Refusal("Not now.").apply_to(plain)
+    assert plain.non_field_errors() == ["Not now."] and page_status(plain) == 400
+    assert str(Refusal("Words.")) == "Words."
+
+
+def _post(rf, data):
+    request = rf.post("/x/", data)
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def test_form_post_redirects_after_the_service_and_shows_the_page_again_otherwise(rf):
+    def page(form, status):
+        return HttpResponse(str(sorted(form.errors)), status=status)
+
+    done = form_post(
+        _post(rf, {"name": "Ann"}),
+        _Form({"name": "Ann"}),
+        act=lambda data: data["name"],
+        then=lambda name: f"/done/{name}/",
+        page=page,
+        success="Saved.",
+    )
+    assert (done.status_code, done["Location"]) == (302, "/done/Ann/")
+    invalid = form_post(_post(rf, {}), _Form({}), act=mock.Mock(), then=lambda r: "/", page=page)
+    assert invalid.status_code == 400
+
+    def refuse(data):
+        raise Refusal("Gone.", status=409)
+
+    refused = form_post(
+        _post(rf, {"name": "Ann"}),
+        _Form({"name": "Ann"}),
+        act=refuse,
+        then=lambda r: "/",
+        page=page,
+    )
+    assert refused.status_code == 409
+
+
+@shared_task(base=SweptTask, bind=True, max_retries=3, name="tests.kit.flaky")
+def flaky(self):
+    try:
+        raise OSError("storage away")
+    except OSError as error:
+        return self.later(error)
+
+
+def test_a_swept_task_run_eagerly_leaves_its_work_for_the_sweep():
+    assert flaky.delay().get() == "later"
+
+
+def test_a_swept_task_backs_off_up_to_its_cap():
+    task = flaky
+    with mock.patch.object(type(task), "request", new_callable=mock.PropertyMock) as request:
+        request.return_value = mock.Mock(retries=0, is_eager=False)
+        assert task.backoff() == 30
+        request.return_value = mock.Mock(retries=10, is_eager=False)
+        assert task.backoff() == 1800
+
+
+@pytest.mark.django_db
+def test_queue_on_commit_takes_a_registered_name(django_capture_on_commit_callbacks):
+    from secondop.queueing import queue_on_commit
+
+    with (
+        mock.patch.object(flaky, "apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        queue_on_commit("tests.kit.flaky")
+    apply_async.assert_called_once_with(())
