@@ -363,8 +363,8 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 # The per-task memory guard: the address space each worker child may map, in MiB
 # (RLIMIT_AS, set by secondop.celery when the child starts). Past it an allocation
 # raises MemoryError, which fails that one file ("too_complex"), instead of the
-# kernel's OOM killer taking the worker or its neighbours. 0: no limit. See the
-# README, "Sizing the records worker".
+# kernel's OOM killer taking the worker or its neighbours. 0: no limit. See
+# docs/operations.md, "Sizing the records worker".
 WORKER_MEMORY_LIMIT_MB = env.int("WORKER_MEMORY_LIMIT_MB", default=0)
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -397,7 +397,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
     },
     # Every minute: a PDF or a check whose worker died is queued again within 2 minutes
-    # of a worker being back (README, "When a worker or Redis goes away").
+    # of a worker being back (docs/architecture.md, "When Redis or a worker goes away").
     "reports-sweep": {
         "task": "requests_app.reports.tasks.reports_sweep",
         "schedule": timedelta(minutes=1),

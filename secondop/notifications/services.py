@@ -236,7 +236,7 @@ def _give_up_lost(n: Notification) -> None:
 
 
 def notification_message_id(n: Notification) -> str:
-    """The same on every attempt: a resend (see README) can be recognised as one.
+    """The same on every attempt: a resend (docs/architecture.md) can be recognised as one.
     A digest takes the id of its oldest notification."""
     domain = (
         parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]

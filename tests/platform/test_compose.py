@@ -1,6 +1,6 @@
 """docker-compose.yml: the app gets a MinIO user of its own, scoped to the records
-bucket's object actions, never MinIO's root credentials; the README documents the same
-policy for AWS."""
+bucket's object actions, never MinIO's root credentials; docs/operations.md documents the
+same policy for AWS."""
 
 import json
 import re
@@ -63,9 +63,9 @@ def test_minio_init_makes_the_apps_user_with_a_policy_scoped_to_the_bucket():
     assert resources == {"arn:aws:s3:::secondop-records", "arn:aws:s3:::secondop-records/*"}
 
 
-def test_the_readme_gives_the_same_policy_for_aws():
+def test_the_operations_doc_gives_the_same_policy_for_aws():
     compose = (BASE_DIR / "docker-compose.yml").read_text()
-    readme = (BASE_DIR / "README.md").read_text()
+    doc = (BASE_DIR / "docs" / "operations.md").read_text()
     in_compose = json.loads(re.search(r"<<'POLICY'\n(.*?)\n\s*POLICY", compose, re.S).group(1))
-    in_readme = json.loads(re.search(r"```json\n(.*?)\n```", readme, re.S).group(1))
-    assert in_readme == in_compose
+    in_doc = json.loads(re.search(r"```json\n(.*?)\n```", doc, re.S).group(1))
+    assert in_doc == in_compose
