@@ -20,13 +20,13 @@ from collections.abc import Callable, Collection
 from datetime import timedelta
 from enum import StrEnum
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -217,7 +217,7 @@ def get_or_404[M: models.Model](queryset: QuerySet[M], **lookup: Any) -> M:
     """One row or 404, a malformed reference (not a UUID) included."""
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
+    except (ObjectDoesNotExist, ValueError, ValidationError):
         raise Http404 from None
 
 
@@ -273,10 +273,11 @@ def case_page(
         @wraps(view)
         @login_required
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if roles is not None and request.user.role not in roles:
+            user = cast("User", request.user)  # login_required: signed in
+            if roles is not None and user.role not in roles:
                 raise Http404
-            case = case_for_viewer(viewer=request.user, ref=kwargs.pop(arg), for_update=for_update)
-            if needs is not None and case_relation(request.user, case) not in needs:
+            case = case_for_viewer(viewer=user, ref=kwargs.pop(arg), for_update=for_update)
+            if needs is not None and case_relation(user, case) not in needs:
                 raise PermissionDenied
             return view(request, case, *args, **kwargs)
 
