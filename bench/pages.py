@@ -427,10 +427,10 @@ def records_case(size: int):
     from django.db.models import Count
     from django.utils import timezone
 
+    from demo.data.load import RECORD_TITLES
     from records.models import Record, RecordFile, State
     from requests_app.models import Case, CaseStatus
     from secondop.accounts.models import Role, User
-    from secondop.demo.management.commands.seed_load import RECORD_TITLES
 
     open_cases = (
         Case.objects.filter(status=CaseStatus.IN_REVIEW, owner__email__endswith="@" + LOAD_DOMAIN)
@@ -643,7 +643,7 @@ def main() -> None:
     try:
         app.wait("/healthz")
         bare.wait("/")
-        from secondop.demo.management.commands.seed_load import LOAD_PASSWORD, LOAD_TOTP_SECRET
+        from demo.data.load import LOAD_PASSWORD, LOAD_TOTP_SECRET
 
         patient_session = sign_in(app.base, patient.email, LOAD_PASSWORD)
         staff_session = sign_in(app.base, coordinator.email, LOAD_PASSWORD, LOAD_TOTP_SECRET)

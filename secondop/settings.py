@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "requests_app.reports",
     "requests_app.aftercare",
     "records",
-    "secondop.demo",
+    "demo",
 ]
 
 MIDDLEWARE = [

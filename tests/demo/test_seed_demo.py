@@ -6,13 +6,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from secondop.accounts.models import User
-from secondop.demo.management.commands.seed_demo import (
+from demo.data.accounts import (
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
     OTHER_PATIENT,
     PATIENT,
 )
+from secondop.accounts.models import User
 from specialists.matching import rank_specialists
 from specialists.models import HeldCertification, Licence, SpecialistProfile
 from tests.accounts.factories import totp_code
@@ -126,8 +126,8 @@ def test_every_specialty_a_patient_can_choose_has_a_verified_specialist_in_the_t
 ):
     """For each specialty on the intake list and each of the ten most populous
     states, a case there asking for it finds someone who qualifies."""
+    from demo.data.coverage import TOP_TEN_STATES
     from requests_app.models import Case
-    from secondop.demo.coverage import TOP_TEN_STATES
     from specialists.models import Specialty
     from specialists.specialties import ALL_SPECIALTIES
 

@@ -8,17 +8,13 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
+from demo.builders.load.plan import status_counts
+from demo.data.load import COORDINATORS, LOAD_PASSWORD, LOAD_TOTP_SECRET
 from requests_app import services
 from requests_app.models import Case, CaseStatus, ReferenceCounter
 from requests_app.sections import SECTIONS
 from requests_app.workflow import TRANSITIONS
 from secondop.accounts.models import User
-from secondop.demo.management.commands.seed_load import (
-    COORDINATORS,
-    LOAD_PASSWORD,
-    LOAD_TOTP_SECRET,
-    status_counts,
-)
 from tests.accounts.factories import totp_code
 from tests.requests_app.factories import CaseFactory
 

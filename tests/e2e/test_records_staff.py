@@ -8,11 +8,11 @@ import re
 import pytest
 from django.conf import settings as django_settings
 
+from demo.builders import files as sample_files
 from records import services as record_services
 from records.models import Record, State
 from records.storage import save_bytes
 from requests_app.models import CaseStatus
-from secondop.demo import files as sample_files
 from tests.accounts.factories import UserFactory, enrol_totp
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot

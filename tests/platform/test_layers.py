@@ -1,6 +1,7 @@
 """The layering in DESIGN.md: the platform (identity, audit, notifications and
 shared helpers) imports no domain app; requests_app imports neither records nor
-specialists' services; only the demo data may import everything."""
+specialists' services; only the demo data may import everything, and nothing
+imports it."""
 
 import ast
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN = ("requests_app", "records", "specialists", "secondop.demo")
+DOMAIN = ("requests_app", "records", "specialists", "demo")
 
 
 def _imports_file(path: Path):
@@ -59,5 +60,27 @@ def test_requests_app_calls_no_service_of_the_apps_above_it():
         for path, module in _imports(ROOT / "requests_app")
         if module.startswith(("records", "specialists"))
         and not module.endswith((".models", ".selectors"))
+    ]
+    assert found == []
+
+
+def _imports_demo(module: str) -> bool:
+    return module == "demo" or module.startswith("demo.")
+
+
+def test_no_app_imports_the_demo_data():
+    """demo sits above every app: it imports them all, and no app imports it (only
+    its own modules, the tests and the benchmarks may)."""
+    apps = [
+        path
+        for path in ROOT.iterdir()
+        if (path / "__init__.py").exists() and path.name not in ("demo", "tests", "bench")
+    ]
+    assert {"secondop", "requests_app", "records", "specialists"} <= {p.name for p in apps}
+    found = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for app in apps
+        for path, module in _imports(app)
+        if _imports_demo(module)
     ]
     assert found == []

@@ -4,6 +4,8 @@ images). Made here so the demo needs nothing from the network."""
 
 import io
 
+from demo.data.documents import DICOM_STUDY, LabPicture, TextPdf, Upload
+
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
@@ -69,3 +71,16 @@ def dicom_study() -> dict[str, bytes]:
             files[f"CD/{name}"] = handle.read()
     files["CD/AUTORUN.INF"] = b"[autorun]\r\nopen=viewer\\viewer.exe\r\n"
     return files
+
+
+def upload_files(upload: Upload) -> dict[str, bytes]:
+    """The bytes of an upload's files, by name (a disc's by their path on it)."""
+    if upload.files == DICOM_STUDY:
+        return dicom_study()
+    made = {}
+    for name, document in upload.files.items():
+        if isinstance(document, TextPdf):
+            made[name] = text_pdf(document.title, list(document.lines))
+        elif isinstance(document, LabPicture):
+            made[name] = lab_png(document.title, list(document.rows))
+    return made
