@@ -27,8 +27,9 @@ from requests_app.access import case_for_viewer, case_list
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.models import CaseStatus
 from secondop import storage
+from secondop.audit.context import client_ip
 from secondop.audit.models import AccessLog
-from secondop.audit.services import client_ip, log_access
+from secondop.audit.services import log_access
 from secondop.filenames import content_disposition
 from secondop.timezones import format_local
 

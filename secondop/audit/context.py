@@ -60,8 +60,6 @@ def audit_source(via: str, *, ip: str | None = None, path: str = "") -> Iterator
 
 
 def source_for_request(request: HttpRequest) -> Source:
-    from .services import client_ip
-
     return Source(via=WEB, ip=client_ip(request), path=request.path[:500])
 
 
@@ -74,6 +72,22 @@ def request_audit_source(request: HttpRequest) -> Iterator[Source]:
         yield source
     finally:
         _current.reset(token)
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address, resolved as allauth resolves it for rate limits:
+    REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the nearest
+    trusted proxy saw (what a client writes into X-Forwarded-For itself is
+    never believed)."""
+    if request is None:
+        return None
+    from allauth.account.adapter import get_adapter
+    from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+
+    try:
+        return get_adapter(request).get_client_ip(request)
+    except (ImproperlyConfigured, PermissionDenied):  # no usable address
+        return None
 
 
 class AuditContextMiddleware:

@@ -10,22 +10,6 @@ from .context import current_source
 from .models import AccessLog, AuditEvent
 
 
-def client_ip(request) -> str | None:
-    """The client's address, resolved as allauth resolves it for rate limits:
-    REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the address the nearest
-    trusted proxy saw (what a client writes into X-Forwarded-For itself is
-    never believed)."""
-    if request is None:
-        return None
-    from allauth.account.adapter import get_adapter
-    from django.core.exceptions import ImproperlyConfigured, PermissionDenied
-
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except (ImproperlyConfigured, PermissionDenied):  # no usable address
-        return None
-
-
 def _describe(obj: models.Model | None) -> tuple[str, str, str]:
     if obj is None:
         return "", "", ""

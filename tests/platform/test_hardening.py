@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from secondop.audit.services import client_ip
+from secondop.audit.context import client_ip
 from tests.accounts.factories import PASSWORD, UserFactory
 from tests.platform.test_security import BASE_DIR, PRODUCTION_ENV
 from tests.requests_app.factories import CaseFactory
