@@ -276,7 +276,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 _static_backend = (
-    "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    "secondop.staticfiles.ManifestStaticFilesStorage"
     if env.bool("STATIC_MANIFEST", default=not DEBUG)
     else "django.contrib.staticfiles.storage.StaticFilesStorage"
 )

@@ -9,6 +9,11 @@
 // the file's sign URL to sign every S3 step; when all its files are in, POST the
 // confirm URL. Nothing here ever reaches our server's disk but the JSON above.
 //
+// The parts: records-upload/api.js (our server's calls, signing), folders.js (what
+// was picked or dropped), render.js (the screen), words.js (words and numbers); this
+// module holds the state and wires them together. They are imported by relative URL;
+// collectstatic hashes those imports as it hashes this module (secondop/staticfiles.py).
+//
 // Strict CSP: no inline styles (progress is a <progress>, state is classes and
 // `hidden`), no innerHTML (all text is set as text), strings come from the template.
 // The Uppy bundle is imported from the URL the template gives ({% static %}, so
@@ -39,36 +44,23 @@
 //     400 / 404 {"message"}; 503 {"message"}: asked again with backoff.
 // client_id is an opaque "f<n>" of this page: no file name travels in it.
 
+import {createApi, sleep} from "./records-upload/api.js";
+import {
+  groupByFolder, pickedFromInput, readDropped, setUpDropZone, signature,
+} from "./records-upload/folders.js";
+import {createView} from "./records-upload/render.js";
+import {createWords, t, today, visibleName} from "./records-upload/words.js";
+
 const MiB = 1024 * 1024;
 // Parts of a multipart upload: big enough for few signing round trips, small enough
 // that a part retried on a bad connection costs little. S3 allows 10,000 parts.
 const PART_SIZE = 10 * MiB;
 const SIMULTANEOUS_FILES = 4;
-const ANNOUNCE_STEPS = [25, 50, 75, 100];
 const CONFIRM_ATTEMPTS = 8;
 const RELOAD_DELAY_MS = 1500;
 // The records just uploaded, for records-status.js to say what became of each after
 // the reload.
 const BATCH_KEY = "secondop.records.batch";
-// Files an operating system leaves in folders; nobody means to send them.
-const SYSTEM_FILES = /^(\..*|thumbs\.db|desktop\.ini)$/i;
-// Controls and format characters (bidirectional overrides such as U+202E, which make
-// "report\u202Efdp.exe" read as "reportexe.pdf", zero-width spaces): never shown. The
-// server cleans names the same way (secondop/filenames.py) and keeps the original in
-// its audit log only.
-const HIDDEN_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}]/gu;
-
-function visibleName(name) {
-  return String(name || "").normalize("NFC").replace(HIDDEN_CHARACTERS, "").trim();
-}
-
-class UploadMessageError extends Error {
-  // An error whose message is meant for the patient (the server's, or ours).
-  constructor(message) {
-    super(message);
-    this.forPatient = true;
-  }
-}
 
 function setUp(root) {
   const form = root.querySelector("[data-uploader-form]");
@@ -83,10 +75,8 @@ function setUp(root) {
     uppyUrl: root.dataset.uppyUrl,
   };
   const lang = document.documentElement.lang || undefined;
-  const plurals = new Intl.PluralRules(lang);
-  const percentFormat = new Intl.NumberFormat(lang, {style: "percent", maximumFractionDigits: 0});
-  // The site writes dates as "30 September 2026" (Django's "j F Y"), also in English.
-  const dateLocale = !lang || lang.startsWith("en") ? "en-GB" : lang;
+  const words = createWords(lang);
+  const {plural, formatBytes} = words;
   const el = {
     errors: form.querySelector("[data-uploader-errors]"),
     errorList: form.querySelector("[data-uploader-error-list]"),
@@ -107,173 +97,22 @@ function setUp(root) {
   };
   const csrfToken = form.querySelector("input[name='csrfmiddlewaretoken']").value;
 
-  // Loaded now, awaited on the first upload: the page is usable meanwhile.
-  const uppyReady = import(config.uppyUrl).then(createUppy);
-  uppyReady.catch(() => {});
-
   const items = [];
   const filesByKey = new Map();
   const filesByUppyId = new Map();
   const seen = new Set();
-  let itemCount = 0;
-  let fileCount = 0;
   let requesting = false;
   let finished = false;
   let reloadTimer = 0;
 
-  // --- Words and numbers ----------------------------------------------------
+  const {postJSON, signRequest, describeError} = createApi({csrfToken, text, filesByKey});
+  const actions = {removeItem, cancelItem, confirmItem, retryFile, cancelFile};
+  const {announce, createItem, scheduleRender, render, clearErrors, setFieldError, showSummary} =
+    createView({el, text, words, items, actions});
 
-  function t(template, values) {
-    return (template || "").replace(/%\{(\w+)\}/g, (match, name) =>
-      values && name in values ? String(values[name]) : match);
-  }
-
-  function plural(count, one, other) {
-    return t(plurals.select(count) === "one" ? one : other, {count: count.toLocaleString(lang)});
-  }
-
-  const byteFormats = new Map();
-
-  function byteFormat(unit, digits) {
-    const key = `${unit}/${digits}`;
-    if (!byteFormats.has(key)) {
-      byteFormats.set(key, new Intl.NumberFormat(lang, unit === "byte"
-        ? {style: "unit", unit, unitDisplay: "long"}
-        : {style: "unit", unit, maximumFractionDigits: digits}));
-    }
-    return byteFormats.get(key);
-  }
-
-  // Decimal units, as the limits are set (5 GB is 5 * 1000^3 bytes).
-  function formatBytes(bytes) {
-    const units = [["gigabyte", 1e9], ["megabyte", 1e6], ["kilobyte", 1e3]];
-    for (const [unit, size] of units) {
-      if (bytes >= size) {
-        const value = bytes / size;
-        return byteFormat(unit, value < 10 ? 2 : value < 100 ? 1 : 0).format(value);
-      }
-    }
-    return byteFormat("byte", 0).format(bytes);
-  }
-
-  function formatPercent(done, total) {
-    // Floor, so 100 % is never shown before the last byte is in.
-    const share = total > 0 ? Math.floor((done / total) * 100) : 100;
-    return percentFormat.format(share / 100);
-  }
-
-  function today() {
-    const now = new Date();
-    const pad = (n) => String(n).padStart(2, "0");
-    return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-  }
-
-  // --- Announcements --------------------------------------------------------
-
-  // Each message is a new paragraph in the polite live region, so one does not
-  // replace another before it has been read; old ones are pruned.
-  function announce(message) {
-    const line = document.createElement("p");
-    line.textContent = message;
-    el.live.append(line);
-    while (el.live.childElementCount > 6) {
-      el.live.firstElementChild.remove();
-    }
-  }
-
-  // --- Server calls -----------------------------------------------------------
-
-  async function postJSON(url, body) {
-    const headers = {"Accept": "application/json", "X-CSRFToken": csrfToken};
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-    }
-    let response;
-    try {
-      response = await fetch(url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch {
-      return {status: 0, data: {message: text.errorNetwork}};
-    }
-    const type = response.headers.get("Content-Type") || "";
-    if (!type.includes("application/json")) {
-      // A signed-out session is redirected to the sign-in page (HTML).
-      const message = response.status >= 500 ? text.errorServer : text.errorSession;
-      return {status: response.status, data: {message}};
-    }
-    let data = {};
-    try {
-      data = await response.json();
-    } catch {
-      data = {};
-    }
-    if (!data.message && !response.ok) {
-      data.message = response.status >= 500 ? text.errorServer : text.errorSession;
-    }
-    return {status: response.status, data};
-  }
-
-  function sleep(ms) {
-    return new Promise((resolve) => window.setTimeout(resolve, ms));
-  }
-
-  // Uppy asks for one signature per S3 step (a PUT, or create / each part /
-  // complete / abort / list of a multipart upload). The server signs only this
-  // file's key. A dropped connection or a 5xx is tried again a few times.
-  async function signRequest(request) {
-    const entry = filesByKey.get(request.key);
-    if (!entry) {
-      throw new UploadMessageError(text.errorServer);
-    }
-    const body = {method: request.method, key: request.key};
-    if (request.uploadId) {
-      body.uploadId = request.uploadId;
-    }
-    if (request.partNumber) {
-      body.partNumber = request.partNumber;
-    }
-    let result;
-    for (let attempt = 0; attempt < 4; attempt += 1) {
-      if (attempt) {
-        await sleep(500 * 2 ** attempt);
-      }
-      result = await postJSON(entry.signUrl, body);
-      if (result.status === 200 && result.data.url) {
-        // Local mode answers with a path on this site; Uppy wants a full URL.
-        return {url: new URL(result.data.url, window.location.href).href};
-      }
-      if (result.status !== 0 && result.status !== 429 && result.status < 500) {
-        break;
-      }
-    }
-    throw new UploadMessageError(result.data.message || text.errorServer);
-  }
-
-  function describeError(error) {
-    if (error && error.forPatient) {
-      return error.message;
-    }
-    if (error && (error.code === "NETWORK" || error.isNetworkError)) {
-      return text.errorNetwork;
-    }
-    if (error && typeof error.status === "number") {
-      // Local mode's upload endpoint explains itself in JSON; S3 answers in XML.
-      try {
-        const body = JSON.parse(error.body || "");
-        if (body && typeof body.message === "string" && body.message) {
-          return body.message;
-        }
-      } catch {
-        // Not JSON: S3's own words are not for patients.
-      }
-      return text.errorStorage;
-    }
-    return text.errorNetwork;
-  }
+  // Loaded now, awaited on the first upload: the page is usable meanwhile.
+  const uppyReady = import(config.uppyUrl).then(createUppy);
+  uppyReady.catch(() => {});
 
   // --- Uppy -----------------------------------------------------------------
 
@@ -358,31 +197,10 @@ function setUp(root) {
 
   // --- Adding files -----------------------------------------------------------
 
-  function signature(file, relativePath) {
-    return [relativePath || file.name, file.size, file.lastModified].join("|");
-  }
-
-  // Single files become one item each; the files of one folder (the first part of
-  // their relative path) one item together, an imaging study for example.
+  // What was picked or dropped becomes records ("items"), by folder (groupByFolder);
+  // a file or folder already added is said to be, not added twice.
   function addFiles(picked, emptyFolders = []) {
-    const folders = new Map();
-    const singles = [];
-    for (const {file, relativePath} of picked) {
-      const path = (relativePath || "").replace(/^\/+/, "");
-      const parts = path.split("/");
-      if (parts.length > 1) {
-        if (SYSTEM_FILES.test(file.name)) {
-          continue;
-        }
-        const folder = parts[0];
-        if (!folders.has(folder)) {
-          folders.set(folder, []);
-        }
-        folders.get(folder).push({file, relativePath: path});
-      } else {
-        singles.push({file, relativePath: ""});
-      }
-    }
+    const {folders, singles} = groupByFolder(picked);
     const added = [];
     for (const single of singles) {
       const key = signature(single.file, "");
@@ -419,358 +237,16 @@ function setUp(root) {
   }
 
   function readInput(input) {
-    const picked = Array.from(input.files || [], (file) => ({
-      file,
-      relativePath: file.webkitRelativePath || "",
-    }));
-    // Cleared so that choosing the same file again fires "change" again.
-    input.value = "";
-    addFiles(picked);
-  }
-
-  // Dropped folders are walked with the File and Directory Entries API; each
-  // file keeps its path inside the folder.
-  function readDirectory(directory) {
-    const reader = directory.createReader();
-    const entries = [];
-    return new Promise((resolve, reject) => {
-      const readBatch = () => reader.readEntries((batch) => {
-        if (!batch.length) {
-          resolve(entries);
-          return;
-        }
-        entries.push(...batch);
-        readBatch();
-      }, reject);
-      readBatch();
-    });
-  }
-
-  async function walk(entry, picked) {
-    if (entry.isFile) {
-      const file = await new Promise((resolve, reject) => entry.file(resolve, reject));
-      picked.push({file, relativePath: entry.fullPath.replace(/^\/+/, "")});
-    } else if (entry.isDirectory) {
-      for (const child of await readDirectory(entry)) {
-        await walk(child, picked);
-      }
-    }
+    addFiles(pickedFromInput(input));
   }
 
   async function readDrop(dataTransfer) {
-    // Entries must be taken during the drop event; the list is empty after it.
-    const entries = Array.from(dataTransfer.items || [])
-      .filter((item) => item.kind === "file")
-      .map((item) => (item.webkitGetAsEntry ? item.webkitGetAsEntry() : null));
-    if (!entries.length || entries.some((entry) => !entry)) {
-      addFiles(Array.from(dataTransfer.files || [], (file) => ({file, relativePath: ""})));
-      return;
-    }
-    const picked = [];
-    const emptyFolders = [];
-    for (const entry of entries) {
-      const before = picked.length;
-      try {
-        await walk(entry, picked);
-      } catch {
-        announce(t(text.errorRead, {name: entry.name}));
-      }
-      if (entry.isDirectory && picked.length === before) {
-        emptyFolders.push(entry.name);
-      }
-    }
+    const {picked, emptyFolders} = await readDropped(dataTransfer, (name) =>
+      announce(t(text.errorRead, {name})));
     addFiles(picked, emptyFolders);
   }
 
-  // --- Items: markup ----------------------------------------------------------
-
-  function stem(name) {
-    const dot = name.lastIndexOf(".");
-    return dot > 0 ? name.slice(0, dot) : name;
-  }
-
-  // `shown` is the name without hidden characters; a name made only of them is
-  // "Unnamed file", and its title is left for the patient to type.
-  function createItem(shown, isFolder, picked) {
-    const name = shown || text.unnamed;
-    itemCount += 1;
-    const id = `upload-${itemCount}`;
-    const node = el.itemTemplate.content.firstElementChild.cloneNode(true);
-    node.id = id;
-    const item = {
-      id, name, isFolder, node,
-      files: [],
-      state: "queued",
-      announced: 0,
-      confirmAttempts: 0,
-      heading: node.querySelector("[data-item-name]"),
-      meta: node.querySelector("[data-item-meta]"),
-      stateTag: node.querySelector("[data-item-state]"),
-      error: node.querySelector("[data-item-error]"),
-      fieldset: node.querySelector("[data-item-fields]"),
-      summary: node.querySelector("[data-item-summary]"),
-      progress: node.querySelector("[data-item-progress]"),
-      status: node.querySelector("[data-item-status]"),
-      details: node.querySelector("[data-files-details]"),
-      removeButton: node.querySelector("[data-remove]"),
-      cancelButton: node.querySelector("[data-cancel]"),
-      checkButton: node.querySelector("[data-check-again]"),
-      fields: {},
-    };
-    item.heading.id = `${id}-name`;
-    item.heading.textContent = name;
-    item.progress.querySelector("progress").setAttribute("aria-labelledby", item.heading.id);
-    item.error.id = `${id}-error`;
-    node.querySelector("[data-item-legend]").textContent = t(text.itemLabel, {name});
-    node.querySelectorAll("[data-name-suffix]").forEach((span) => {
-      span.textContent = ` ${name}`;
-    });
-    item.removeButton.id = `${id}-remove`;
-    item.cancelButton.id = `${id}-cancel`;
-    node.querySelectorAll("[data-field]").forEach((wrapper) => {
-      const field = wrapper.dataset.field;
-      const input = wrapper.querySelector("[data-input]");
-      const error = wrapper.querySelector("[data-error]");
-      const hint = wrapper.querySelector("[data-hint]");
-      input.id = `${id}-${field}`;
-      input.name = field;
-      wrapper.querySelector("[data-label]").htmlFor = input.id;
-      error.id = `${id}-${field}-error`;
-      if (hint) {
-        hint.id = `${id}-${field}-hint`;
-      }
-      item.fields[field] = {wrapper, input, error, hint};
-      describe(item.fields[field]);
-    });
-    item.fields.title.input.value = !shown ? "" : isFolder ? shown : stem(shown);
-    if (isFolder && item.fields.category.input.querySelector("option[value='imaging']")) {
-      item.fields.category.input.value = "imaging";
-    }
-    if (item.fields.service_date) {
-      item.fields.service_date.input.max = today();
-    }
-
-    const list = isFolder
-      ? node.querySelector("[data-files]")
-      : node.querySelector("[data-single-file]");
-    if (isFolder) {
-      item.details.hidden = false;
-      node.querySelector("[data-files-summary]").textContent = t(text.filesSummary, {name});
-    } else {
-      list.hidden = false;
-      node.classList.add("upload-item-single");
-    }
-    for (const {file, relativePath} of picked) {
-      list.append(createFileRow(item, file, relativePath));
-    }
-    item.size = item.files.reduce((sum, entry) => sum + entry.size, 0);
-    item.meta.textContent = `${plural(item.files.length, text.filesOne, text.filesOther)} · ${formatBytes(item.size)}`;
-
-    item.removeButton.addEventListener("click", () => removeItem(item));
-    item.cancelButton.addEventListener("click", () => cancelItem(item));
-    item.checkButton.addEventListener("click", () => {
-      item.itemError = "";
-      confirmItem(item);
-      // The button goes while the app checks: focus stays on this record.
-      item.heading.tabIndex = -1;
-      item.heading.focus();
-    });
-    items.push(item);
-    el.items.append(node);
-    render(item);
-    return item;
-  }
-
-  function createFileRow(item, file, relativePath) {
-    fileCount += 1;
-    const node = el.fileTemplate.content.firstElementChild.cloneNode(true);
-    const entry = {
-      item, file, node, relativePath,
-      clientId: `f${fileCount}`,
-      name: visibleName(file.name) || text.unnamed,
-      // As the browser gave it: the server cleans it and keeps the original in its audit.
-      rawName: file.name,
-      size: file.size,
-      type: file.type || "",
-      uploadType: file.type || "application/octet-stream",
-      state: "queued",
-      bytes: 0,
-      error: "",
-      label: node.querySelector("[data-file-name]"),
-      progress: node.querySelector("[data-file-progress]"),
-      errorNode: node.querySelector("[data-file-error]"),
-      retryButton: node.querySelector("[data-file-retry]"),
-      cancelButton: node.querySelector("[data-file-cancel]"),
-    };
-    node.id = `${item.id}-${entry.clientId}`;
-    entry.label.id = `${node.id}-name`;
-    entry.label.textContent = relativePath
-      ? relativePath.split("/").slice(1).map(visibleName).join("/")
-      : entry.name;
-    node.querySelector("[data-file-size]").textContent = formatBytes(file.size);
-    entry.progress.querySelector("progress").setAttribute("aria-labelledby", entry.label.id);
-    entry.errorNode.id = `${node.id}-error`;
-    node.querySelectorAll("[data-name-suffix]").forEach((span) => {
-      span.textContent = ` ${entry.name}`;
-    });
-    entry.retryButton.addEventListener("click", () => retryFile(entry));
-    entry.cancelButton.addEventListener("click", () => cancelFile(entry));
-    item.files.push(entry);
-    return node;
-  }
-
-  // aria-describedby: the hint, then the error when there is one.
-  function describe(field) {
-    const ids = [];
-    if (field.hint) {
-      ids.push(field.hint.id);
-    }
-    if (!field.error.hidden) {
-      ids.push(field.error.id);
-    }
-    if (ids.length) {
-      field.input.setAttribute("aria-describedby", ids.join(" "));
-    } else {
-      field.input.removeAttribute("aria-describedby");
-    }
-  }
-
-  // --- Items: state on screen -------------------------------------------------
-
-  const dirty = new Set();
-  let frame = 0;
-
-  // Progress events come many times a second: draw at most once a frame.
-  function scheduleRender(item) {
-    dirty.add(item);
-    if (!frame) {
-      frame = window.requestAnimationFrame(() => {
-        frame = 0;
-        dirty.forEach(render);
-        dirty.clear();
-      });
-    }
-  }
-
-  function setProgress(container, done, total) {
-    container.querySelector("progress").value = total > 0 ? Math.floor((done / total) * 100) : 100;
-    container.querySelector("[data-progress-text]").textContent = t(text.progressText, {
-      percent: formatPercent(done, total), done: formatBytes(done), size: formatBytes(total),
-    });
-  }
-
-  const TAGS = {
-    requesting: ["tag-grey", "statusWaiting"],
-    uploading: ["tag-blue", "statusUploading"],
-    confirming: ["tag-yellow", "statusChecking"],
-    confirmed: ["tag-green", "statusUploaded"],
-    failed: ["tag-red", "statusFailed"],
-    refused: ["tag-red", "statusRefused"],
-    cancelled: ["tag-grey", "statusCancelled"],
-  };
-
-  // Once the record exists its details are fixed: one line instead of the fields.
-  function summarise(item) {
-    const {category, title, service_date: serviceDate, request} = item.fields;
-    const parts = [category.input.selectedOptions[0]?.textContent || "", title.input.value.trim()];
-    if (serviceDate.input.valueAsDate) {
-      parts.push(serviceDate.input.valueAsDate.toLocaleDateString(dateLocale, {
-        timeZone: "UTC", day: "numeric", month: "long", year: "numeric",
-      }));
-    }
-    if (request && request.input.value) {
-      parts.push(request.input.selectedOptions[0].textContent);
-    }
-    return parts.filter(Boolean).join(" · ");
-  }
-
-  function render(item) {
-    const started = item.state !== "queued";
-    const failed = item.files.filter((entry) => entry.state === "failed" || entry.state === "cancelled");
-    const moving = item.files.some((entry) => entry.state === "uploading");
-    // An item whose files have all stopped, some of them failed, waits for the patient.
-    let state = item.state === "uploading" && failed.length && !moving ? "failed" : item.state;
-    if (state === "confirmed" && item.serverState === "rejected") {
-      state = "refused";
-    }
-    item.node.dataset.state = state;
-    item.fieldset.disabled = started;
-    item.fieldset.hidden = started;
-    item.summary.hidden = !started;
-    if (started && !item.summary.textContent) {
-      item.summary.textContent = summarise(item);
-    }
-    item.removeButton.hidden = !["queued", "cancelled", "failed"].includes(item.state);
-    item.cancelButton.hidden = !(item.state === "uploading" || item.state === "requesting");
-    item.checkButton.hidden = !(item.state === "failed" && item.mayCheckAgain);
-
-    const tag = TAGS[state];
-    item.stateTag.hidden = !tag;
-    if (tag) {
-      item.stateTag.className = `tag upload-item-state ${tag[0]}`;
-      item.stateTag.textContent = text[tag[1]];
-    }
-
-    const uploaded = item.files.reduce((sum, entry) => sum + entry.bytes, 0);
-    item.progress.hidden = !(item.state === "uploading" || item.state === "confirming") ||
-      state === "failed";
-    if (!item.progress.hidden) {
-      setProgress(item.progress, uploaded, item.size);
-      announceProgress(item, uploaded);
-    }
-
-    let itemError = item.itemError || "";
-    if (item.state === "uploading" && failed.length && item.isFolder) {
-      itemError = plural(failed.length, text.failedOne, text.failedOther);
-    }
-    item.error.textContent = itemError;
-    item.error.hidden = !itemError;
-    item.node.classList.toggle("upload-item-error", Boolean(itemError));
-    if (item.isFolder && failed.length && !item.details.open && item.state === "uploading") {
-      // Failed files are shown, not left folded away among hundreds of others.
-      item.details.open = true;
-    }
-    item.status.hidden = !item.statusText;
-    item.status.textContent = item.statusText || "";
-    item.status.classList.toggle("error-message", state === "refused");
-
-    for (const entry of item.files) {
-      renderFile(entry);
-    }
-  }
-
-  function renderFile(entry) {
-    // A study can hold thousands of files: touch only the rows that changed.
-    const drawn = `${entry.state}|${entry.bytes}|${entry.item.state}|${entry.error}`;
-    if (entry.drawn === drawn) {
-      return;
-    }
-    entry.drawn = drawn;
-    const active = entry.item.state === "uploading" || entry.item.state === "confirming";
-    entry.node.dataset.state = entry.state;
-    entry.progress.hidden = !(active && (entry.state === "uploading" || entry.state === "done"));
-    if (!entry.progress.hidden) {
-      setProgress(entry.progress, entry.bytes, entry.size);
-    }
-    const problem = entry.state === "failed" || entry.state === "cancelled";
-    entry.errorNode.hidden = !problem;
-    entry.errorNode.textContent = entry.state === "cancelled" ? text.statusCancelled : entry.error;
-    entry.retryButton.hidden = !(problem && entry.item.state === "uploading");
-    entry.cancelButton.hidden = !(entry.state === "uploading" && entry.item.state === "uploading");
-    if (problem) {
-      entry.retryButton.setAttribute("aria-describedby", entry.errorNode.id);
-    }
-  }
-
-  // 25, 50, 75 and 100 %, each once, never every byte.
-  function announceProgress(item, uploaded) {
-    const share = item.size > 0 ? Math.floor((uploaded / item.size) * 100) : 100;
-    const step = ANNOUNCE_STEPS.filter((s) => share >= s).pop() || 0;
-    if (step > item.announced) {
-      item.announced = step;
-      announce(t(text.progress, {name: item.name, percent: percentFormat.format(step / 100)}));
-    }
-  }
+  // --- Controls ----------------------------------------------------------------
 
   function refreshControls() {
     const queued = items.filter((item) => item.state === "queued");
@@ -794,59 +270,7 @@ function setUp(root) {
     event.returnValue = "";
   }
 
-  // --- Errors -------------------------------------------------------------------
-
-  function clearErrors(item) {
-    item.itemError = "";
-    for (const field of Object.values(item.fields)) {
-      field.error.hidden = true;
-      field.error.textContent = "";
-      field.input.removeAttribute("aria-invalid");
-      field.wrapper.classList.remove("field-error");
-      describe(field);
-    }
-  }
-
-  function setFieldError(item, name, message) {
-    const field = item.fields[name];
-    if (!field) {
-      item.itemError = [item.itemError, message].filter(Boolean).join(" ");
-      return {message, target: item.removeButton.id, label: item.name};
-    }
-    // As the shared field template does: "Error:" for screen readers, then the message.
-    const prefix = document.createElement("span");
-    prefix.className = "visually-hidden";
-    prefix.textContent = text.errorPrefix;
-    field.error.replaceChildren(prefix, document.createTextNode(` ${message}`));
-    field.error.hidden = false;
-    field.input.setAttribute("aria-invalid", "true");
-    field.wrapper.classList.add("field-error");
-    describe(field);
-    return {message, target: field.input.id, label: item.name};
-  }
-
-  function showSummary(problems) {
-    el.errorList.replaceChildren(...problems.map(({message, target, label}) => {
-      const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = `#${target}`;
-      link.textContent = label ? `${label}: ${message}` : message;
-      link.addEventListener("click", (event) => {
-        event.preventDefault();
-        const field = document.getElementById(target);
-        if (field) {
-          field.scrollIntoView({block: "center"});
-          field.focus();
-        }
-      });
-      li.append(link);
-      return li;
-    }));
-    el.errors.hidden = problems.length === 0;
-    if (problems.length) {
-      el.errors.focus();
-    }
-  }
+  // --- Checks --------------------------------------------------------------------
 
   // Checked here first, so that nothing is asked of the server that it would refuse.
   function validate(queued) {
@@ -1202,48 +626,6 @@ function setUp(root) {
 
   // --- Wiring -------------------------------------------------------------------
 
-  function hasFiles(event) {
-    return Array.from(event.dataTransfer?.types || []).includes("Files");
-  }
-
-  function setUpDropZone() {
-    let depth = 0;
-    el.drop.addEventListener("dragenter", (event) => {
-      if (hasFiles(event)) {
-        depth += 1;
-        el.drop.classList.add("uploader-drop-active");
-      }
-    });
-    el.drop.addEventListener("dragleave", () => {
-      depth = Math.max(depth - 1, 0);
-      if (!depth) {
-        el.drop.classList.remove("uploader-drop-active");
-      }
-    });
-    el.drop.addEventListener("dragover", (event) => {
-      if (hasFiles(event)) {
-        event.preventDefault();
-        event.dataTransfer.dropEffect = "copy";
-      }
-    });
-    el.drop.addEventListener("drop", (event) => {
-      event.preventDefault();
-      depth = 0;
-      el.drop.classList.remove("uploader-drop-active");
-      readDrop(event.dataTransfer);
-    });
-    // A file dropped beside the zone would make the browser open it and leave
-    // the page (and any upload running): refuse drops outside the zone.
-    for (const type of ["dragover", "drop"]) {
-      window.addEventListener(type, (event) => {
-        if (hasFiles(event) && !el.drop.contains(event.target)) {
-          event.preventDefault();
-          event.dataTransfer.dropEffect = "none";
-        }
-      });
-    }
-  }
-
   function start() {
     el.uploadButton.id = el.uploadButton.id || "uploader-upload";
     if (!Number.isFinite(config.caseRemaining) || config.caseRemaining > 0) {
@@ -1260,7 +642,7 @@ function setUp(root) {
     }
     el.pickFiles.addEventListener("change", () => readInput(el.pickFiles));
     el.pickFolder.addEventListener("change", () => readInput(el.pickFolder));
-    setUpDropZone();
+    setUpDropZone(el.drop, readDrop);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       if (el.uploadButton.getAttribute("aria-disabled") !== "true") {
@@ -1271,6 +653,7 @@ function setUp(root) {
     form.hidden = false;
     refreshControls();
   }
+
 
   start();
 }

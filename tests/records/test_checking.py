@@ -1,5 +1,5 @@
 """records.checking: a record's files verified end to end, in local storage and in
-S3, and what the record becomes (the checks themselves: test_verification.py)."""
+S3, and what the record becomes (the checks themselves: tests/records/verification/)."""
 
 import io
 import uuid
