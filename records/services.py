@@ -21,17 +21,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from requests_app import access
 from requests_app.access import case_for_viewer
 from requests_app.models import CLOSED_STATES, CaseStatus
 from requests_app.workflow import case_transition, case_url_for
-from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 from secondop.filenames import clean_text
 from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
+from secondop.queueing import queue_on_commit
+from secondop.refusals import Refusal
 
 from . import storage
 from .models import HOLDS_BYTES, Bundle, Category, Record, RecordFile, RecordRequest, State
+from .selectors import records_for_viewer
 from .verification import REASONS, clean_filename
 
 # A record's title, once cleaned; past TITLE_MAX_TYPED characters it is not even cleaned.
@@ -47,14 +50,8 @@ DELETABLE_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.TRIAGE, S.AWAITING_RECOR
 REQUESTABLE_STATUSES = frozenset({S.TRIAGE, S.IN_REVIEW, S.AWAITING_RECORDS})
 
 
-class RecordError(Exception):
-    """A refusal fit to show a person; `errors` maps form fields to messages."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
+class RecordError(Refusal):
+    """A records refusal fit to show a person (message, field errors, status)."""
 
 
 def _remove_later(prefix: str) -> None:
@@ -69,19 +66,6 @@ def _remove_later(prefix: str) -> None:
             log.warning("could not delete %s now; the sweep will", prefix, exc_info=True)
 
     transaction.on_commit(remove)
-
-
-def _queue_later(task, *args) -> None:
-    """Queue a task after commit; a broker that is down is logged, and the sweep
-    re-queues (records_sweep finds the record or bundle still waiting)."""
-
-    def send():
-        try:
-            task.delay(*args)
-        except Exception:
-            log.warning("could not queue %s%s; the sweep will", task.name, args, exc_info=True)
-
-    transaction.on_commit(send)
 
 
 def _escaped(text: str) -> str:
@@ -106,13 +90,7 @@ def human_size(size: int) -> str:
 # --- Who may upload ---------------------------------------------------------------------
 def can_upload(*, user, case) -> bool:
     """The patient, the case manager and the assigned specialist, while the case is open."""
-    if case.status in CLOSED_STATES:
-        return False
-    if user.pk == case.owner_id:
-        return True
-    if user.role == Role.COORDINATOR:
-        return case.case_manager_id == user.pk
-    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+    return case.status not in CLOSED_STATES and access.is_care_team(viewer=user, case=case)
 
 
 def case_bytes_used(case) -> int:
@@ -136,11 +114,7 @@ def _clean_relative_path(path: str, fallback: str) -> str:
 def _upload_case(actor, case_ref, *, for_update: bool = False):
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=for_update)
     if not can_upload(user=actor, case=case):
-        if case.status in CLOSED_STATES and (
-            actor.pk == case.owner_id
-            or case.case_manager_id == actor.pk
-            or case.specialist_id == actor.pk
-        ):
+        if case.status in CLOSED_STATES and access.is_care_team(viewer=actor, case=case):
             raise RecordError(
                 _("This request is closed, so no more records can be added."), status=409
             )
@@ -340,12 +314,10 @@ def record_slots_create(
 def _slot_for(*, actor, file_ref: UUID | str) -> RecordFile:
     """The upload slot `file_ref`, if `actor` opened it, it is still open and its
     case still takes uploads; otherwise the same 404 as for a slot that never was."""
-    try:
-        slot = RecordFile.objects.select_related("record__case").get(
-            uuid=file_ref, record__uploaded_by=actor
-        )
-    except (RecordFile.DoesNotExist, ValueError):
-        raise Http404 from None
+    slot = access.get_or_404(
+        RecordFile.objects.select_related("record__case").filter(record__uploaded_by=actor),
+        uuid=file_ref,
+    )
     record = slot.record
     # The case's access rule still applies (a withdrawn case, a specialist taken off it).
     case_for_viewer(viewer=actor, ref=record.case.uuid)
@@ -481,14 +453,10 @@ def record_confirm(*, actor, record_ref: UUID | str) -> Record:
     and its real size must keep within the limits, whatever the browser declared.
     Then queue verification. A repeat confirm changes nothing."""
     with transaction.atomic():
-        try:
-            record = (
-                Record.objects.select_for_update()
-                .select_related("case")
-                .get(uuid=record_ref, uploaded_by=actor)
-            )
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case").filter(uploaded_by=actor),
+            uuid=record_ref,
+        )
         case_for_viewer(viewer=actor, ref=record.case.uuid)
         if record.state != State.PENDING:
             return record
@@ -537,9 +505,8 @@ def record_confirm(*, actor, record_ref: UUID | str) -> Record:
             obj=record,
             new={"files": len(files), "bytes": total},
         )
-        from .tasks import record_verify
-
-        _queue_later(record_verify, record.pk)
+        # A broker that is down is logged; records_sweep finds the record still waiting.
+        queue_on_commit("records.tasks.record_verify", record.pk)
     return record
 
 
@@ -549,14 +516,10 @@ def record_cancel(*, actor, record_ref: UUID | str) -> None:
     reached storage and any unfinished multipart upload are removed. A record already
     confirmed is not touched (a late cancel changes nothing)."""
     with transaction.atomic():
-        try:
-            record = (
-                Record.objects.select_for_update()
-                .select_related("case")
-                .get(uuid=record_ref, uploaded_by=actor)
-            )
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case").filter(uploaded_by=actor),
+            uuid=record_ref,
+        )
         case_for_viewer(viewer=actor, ref=record.case.uuid)
         if record.state != State.PENDING:
             return
@@ -576,10 +539,9 @@ def record_delete(*, actor, record_ref: UUID | str) -> None:
     """The patient takes back a record sent by mistake, until a specialist has the
     case. The objects go with it; the audit log keeps that it happened."""
     with transaction.atomic():
-        try:
-            record = Record.objects.select_for_update().select_related("case").get(uuid=record_ref)
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case"), uuid=record_ref
+        )
         case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
         if actor.pk != case.owner_id:
             raise Http404
@@ -616,16 +578,13 @@ def record_dismiss(*, actor, record_ref: UUID | str) -> Record:
     """Take a refused record off the list once its reason has been read: gone from
     every view, kept in the database and the audit log. A second dismissal changes
     nothing."""
-    from .selectors import sees_records
-
     with transaction.atomic():
-        try:
-            record = Record.objects.select_for_update().select_related("case").get(uuid=record_ref)
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case"), uuid=record_ref
+        )
         case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
         record.case = case
-        if not sees_records(viewer=actor, case=case) or actor.pk not in (
+        if not access.is_care_team(viewer=actor, case=case) or actor.pk not in (
             case.owner_id,
             record.uploaded_by_id,
         ):
@@ -936,9 +895,7 @@ def _fulfil(record: Record) -> None:
 # --- Record requests ---------------------------------------------------------------------
 def can_request(user, case) -> bool:
     """The case manager, or the assigned specialist."""
-    if user.role == Role.COORDINATOR:
-        return case.case_manager_id == user.pk
-    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+    return access.case_relation(user, case) in access.STAFF_CARE_TEAM
 
 
 def record_request_create(
@@ -1017,14 +974,9 @@ def record_request_cancel(*, actor, request_ref: UUID | str) -> RecordRequest:
     """Take back a request (found elsewhere, asked by mistake). If it was the last
     one open, the case goes back to where it was."""
     with transaction.atomic():
-        try:
-            asked = (
-                RecordRequest.objects.select_for_update()
-                .select_related("case")
-                .get(uuid=request_ref)
-            )
-        except (RecordRequest.DoesNotExist, ValueError):
-            raise Http404 from None
+        asked = access.get_or_404(
+            RecordRequest.objects.select_for_update().select_related("case"), uuid=request_ref
+        )
         case = case_for_viewer(viewer=actor, ref=asked.case.uuid, for_update=True)
         if not can_request(actor, case):
             raise Http404
@@ -1045,22 +997,14 @@ def record_request_cancel(*, actor, request_ref: UUID | str) -> RecordRequest:
 def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None = None) -> Bundle:
     """A ZIP of every verified record of the case (or of one study), built by a
     task; for the assigned specialist and the case manager."""
-    from .selectors import records_for_viewer, sees_records
-
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref)
-        if actor.pk == case.owner_id or not sees_records(viewer=actor, case=case):
+        if access.case_relation(actor, case) not in access.STAFF_CARE_TEAM:
             raise Http404
         records = records_for_viewer(viewer=actor, case=case).filter(state=State.VERIFIED)
         record = None
         if record_ref:
-            try:
-                record_ref = uuid_module.UUID(str(record_ref))
-            except ValueError:
-                raise Http404 from None
-            record = records.filter(uuid=record_ref).first()
-            if record is None:
-                raise Http404
+            record = access.get_or_404(records, uuid=record_ref)
             records = records.filter(pk=record.pk)
         if case.status in CLOSED_STATES:
             raise RecordError(
@@ -1089,9 +1033,8 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
             obj=bundle,
             new={"case": case.reference, "files": count},
         )
-        from .tasks import bundle_build
-
-        _queue_later(bundle_build, bundle.pk)
+        # A broker that is down is logged; records_sweep finds the bundle still waiting.
+        queue_on_commit("records.tasks.bundle_build", bundle.pk)
     return bundle
 
 
