@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -38,8 +39,11 @@ from .models import (
     State,
 )
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
-def records_for_viewer(*, viewer, case: Case) -> QuerySet[Record]:
+
+def records_for_viewer(*, viewer: User, case: Case) -> QuerySet[Record]:
     """`case` must have been loaded through case_for_viewer for `viewer`. A refused
     record someone dismissed is no longer shown to anyone."""
     records = Record.objects.filter(case=case, dismissed_at__isnull=True)
@@ -60,7 +64,7 @@ THUMBNAIL_LOG_WINDOW = timedelta(minutes=5)
 
 
 def record_for_viewer(
-    *, viewer, ref: UUID | str, kind: str = AccessLog.Kind.VIEW, ranged: bool = False
+    *, viewer: User, ref: UUID | str, kind: str = AccessLog.Kind.VIEW, ranged: bool = False
 ) -> Record:
     """One record `viewer` may see, or 404. A staff read is logged first, except a
     byte-range request (`ranged`) continuing one the same person made on the same
@@ -78,7 +82,7 @@ def record_for_viewer(
     return record
 
 
-def _shown(viewer, record: Record, case: Case) -> Record:
+def _shown(viewer: User, record: Record, case: Case) -> Record:
     """`record`, on `case` as loaded for `viewer`, if it is one of those they are
     shown (records_for_viewer); else the same 404 as for a record that never was."""
     if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
@@ -87,7 +91,7 @@ def _shown(viewer, record: Record, case: Case) -> Record:
     return record
 
 
-def _logged_lately(viewer, record: Record, window: timedelta) -> bool:
+def _logged_lately(viewer: User, record: Record, window: timedelta) -> bool:
     source = current_source()
     return AccessLog.objects.filter(
         actor=viewer,
@@ -98,7 +102,7 @@ def _logged_lately(viewer, record: Record, window: timedelta) -> bool:
     ).exists()
 
 
-def record_for_thumbnail(*, viewer, ref: UUID | str) -> Record:
+def record_for_thumbnail(*, viewer: User, ref: UUID | str) -> Record:
     """A record whose preview picture `viewer` may see, or 404. A staff read writes
     one row for that record (path and address), once per picture in 5 minutes; the
     patient's "who looked" shows it. No case-level row: the page showing the picture
@@ -115,7 +119,7 @@ def record_for_thumbnail(*, viewer, ref: UUID | str) -> Record:
 FINAL_STATES = frozenset({State.VERIFIED, State.REJECTED})
 
 
-def record_states(*, viewer, ref: UUID | str) -> list[Record]:
+def record_states(*, viewer: User, ref: UUID | str) -> list[Record]:
     """The state of each record of the case `viewer` sees, for the records page to
     refresh itself: no title, no name, no content (so no access row), the same 404
     as the page for everyone else."""
@@ -132,7 +136,7 @@ def record_states(*, viewer, ref: UUID | str) -> list[Record]:
     return records
 
 
-def bundle_for_viewer(*, viewer, ref: UUID | str) -> Bundle:
+def bundle_for_viewer(*, viewer: User, ref: UUID | str) -> Bundle:
     """A bundle `viewer` asked for, while they are on the case's staff care team
     (the case's read logged), or 404."""
     return access.for_viewer(
@@ -146,7 +150,7 @@ def bundle_for_viewer(*, viewer, ref: UUID | str) -> Bundle:
     )
 
 
-def record_request_for_viewer(*, viewer, ref: UUID | str) -> RecordRequest:
+def record_request_for_viewer(*, viewer: User, ref: UUID | str) -> RecordRequest:
     """A request for records on a case whose care team `viewer` is on, or 404."""
     return access.for_viewer(RecordRequest, ref, viewer, log=False)
 
@@ -192,7 +196,7 @@ class Look:
     name: str
     role: str
     kind: str  # "view", "download" or "preview" (a preview picture)
-    when: object
+    when: datetime
 
 
 def looks_by_record(records: list[Record]) -> dict[int, list[Look]]:

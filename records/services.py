@@ -11,11 +11,12 @@ import logging
 import secrets
 import uuid as uuid_module
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from requests_app import access
 from requests_app.access import case_for_viewer
-from requests_app.models import CLOSED_STATES, CaseStatus
+from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from requests_app.workflow import case_transition, case_url_for
 from secondop.audit.services import log_event
 from secondop.filenames import clean_text
@@ -36,6 +37,11 @@ from . import storage
 from .models import HOLDS_BYTES, Bundle, Category, Record, RecordFile, RecordRequest, State
 from .selectors import records_for_viewer
 from .verification import REASONS, clean_filename
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
+    from .verification import FileReport
 
 # A record's title, once cleaned; past TITLE_MAX_TYPED characters it is not even cleaned.
 TITLE_MAX = 200
@@ -59,7 +65,7 @@ def _remove_later(prefix: str) -> None:
     must not turn a done change into an error page: the failure is logged with the
     prefix (no PHI in it) for the operator to remove."""
 
-    def remove():
+    def remove() -> None:
         try:
             storage.delete_under(prefix)
         except Exception:
@@ -74,7 +80,7 @@ def _escaped(text: str) -> str:
     return text[:1000].encode("unicode_escape").decode("ascii")
 
 
-def case_name(case) -> str:
+def case_name(case: Case) -> str:
     """How a notification names the case: its reference, or "your draft request"."""
     return case.reference or _("your draft request")
 
@@ -88,12 +94,12 @@ def human_size(size: int) -> str:
 
 
 # --- Who may upload ---------------------------------------------------------------------
-def can_upload(*, user, case) -> bool:
+def can_upload(*, user: User, case: Case) -> bool:
     """The patient, the case manager and the assigned specialist, while the case is open."""
     return case.status not in CLOSED_STATES and access.is_care_team(viewer=user, case=case)
 
 
-def case_bytes_used(case) -> int:
+def case_bytes_used(case: Case) -> int:
     return (
         Record.objects.filter(case=case, state__in=HOLDS_BYTES).aggregate(total=Sum("size"))[
             "total"
@@ -111,7 +117,7 @@ def _clean_relative_path(path: str, fallback: str) -> str:
     return "/".join(parts)[-255:] if parts else clean_filename(fallback)
 
 
-def _upload_case(actor, case_ref, *, for_update: bool = False):
+def _upload_case(actor: User, case_ref: UUID | str, *, for_update: bool = False) -> Case:
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=for_update)
     if not can_upload(user=actor, case=case):
         if case.status in CLOSED_STATES and access.is_care_team(viewer=actor, case=case):
@@ -136,13 +142,13 @@ class Slots:
 
 def record_slots_create(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     category: str,
     title: str,
     service_date: datetime.date | None,
     answers: UUID | str | None,
-    files: list[dict],
+    files: list[dict[str, Any]],
 ) -> Slots:
     """Open upload slots for one record (a file, or a study's files): check the
     person, the limits and the answers; create the pending record and fix each
@@ -311,7 +317,7 @@ def record_slots_create(
 
 
 # --- Signing ------------------------------------------------------------------------
-def _slot_for(*, actor, file_ref: UUID | str) -> RecordFile:
+def _slot_for(*, actor: User, file_ref: UUID | str) -> RecordFile:
     """The upload slot `file_ref`, if `actor` opened it, it is still open and its
     case still takes uploads; otherwise the same 404 as for a slot that never was."""
     slot = access.get_or_404(
@@ -342,7 +348,7 @@ def _slot_for(*, actor, file_ref: UUID | str) -> RecordFile:
 
 def record_file_sign(
     *,
-    actor,
+    actor: User,
     file_ref: UUID | str,
     method: str,
     key: str,
@@ -387,7 +393,7 @@ def record_file_sign(
     )
 
 
-def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
+def record_file_receive(*, token: str, body: BinaryIO, length: int | None) -> RecordFile:
     """Local mode: store the body of an upload whose token is valid, unexpired and
     unused. The token is spent before the first byte is written."""
     parsed = storage.read_upload_token(token)
@@ -448,7 +454,7 @@ def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
 
 
 # --- Confirm ---------------------------------------------------------------------------
-def record_confirm(*, actor, record_ref: UUID | str) -> Record:
+def record_confirm(*, actor: User, record_ref: UUID | str) -> Record:
     """The browser says every file is up. Check each object (HEAD): it must exist,
     and its real size must keep within the limits, whatever the browser declared.
     Then queue verification. A repeat confirm changes nothing."""
@@ -511,7 +517,7 @@ def record_confirm(*, actor, record_ref: UUID | str) -> Record:
 
 
 # --- Cancelling an upload ----------------------------------------------------------------
-def record_cancel(*, actor, record_ref: UUID | str) -> None:
+def record_cancel(*, actor: User, record_ref: UUID | str) -> None:
     """The uploader lets an unfinished upload go: the pending record, whatever bytes
     reached storage and any unfinished multipart upload are removed. A record already
     confirmed is not touched (a late cancel changes nothing)."""
@@ -535,7 +541,7 @@ def record_cancel(*, actor, record_ref: UUID | str) -> None:
 
 
 # --- Deleting -------------------------------------------------------------------------
-def record_delete(*, actor, record_ref: UUID | str) -> None:
+def record_delete(*, actor: User, record_ref: UUID | str) -> None:
     """The patient takes back a record sent by mistake, until a specialist has the
     case. The objects go with it; the audit log keeps that it happened."""
     with transaction.atomic():
@@ -566,7 +572,7 @@ def record_delete(*, actor, record_ref: UUID | str) -> None:
 
 
 # --- Dismissing a refusal -------------------------------------------------------------------
-def can_dismiss(*, user, record: Record) -> bool:
+def can_dismiss(*, user: User, record: Record) -> bool:
     """A refused record can be taken off the list by the patient or by whoever sent it."""
     return record.state == State.REJECTED and user.pk in (
         record.case.owner_id,
@@ -574,7 +580,7 @@ def can_dismiss(*, user, record: Record) -> bool:
     )
 
 
-def record_dismiss(*, actor, record_ref: UUID | str) -> Record:
+def record_dismiss(*, actor: User, record_ref: UUID | str) -> Record:
     """Take a refused record off the list once its reason has been read: gone from
     every view, kept in the database and the audit log. A second dismissal changes
     nothing."""
@@ -606,7 +612,7 @@ def record_dismiss(*, actor, record_ref: UUID | str) -> Record:
     return record
 
 
-def _record_remove(record: Record, *, actor) -> None:
+def _record_remove(record: Record, *, actor: User | None) -> None:
     """Delete a record's row and every bundle holding it (the ZIP too: a deleted
     record must not go on being served inside one). The caller has audited the
     record's deletion and removes its objects."""
@@ -619,7 +625,7 @@ def _record_remove(record: Record, *, actor) -> None:
     record.delete()
 
 
-def bundles_delete(*, bundles, actor, reason: str) -> int:
+def bundles_delete(*, bundles: QuerySet[Bundle], actor: User | None, reason: str) -> int:
     """Delete bundles, row and ZIP, each audited with `reason`; one still being
     built is cancelled (its task finds no row and removes anything it wrote)."""
     count = 0
@@ -642,7 +648,7 @@ def bundles_delete(*, bundles, actor, reason: str) -> int:
         count += 1
     if keys:
 
-        def remove():
+        def remove() -> None:
             try:
                 storage.delete(keys)
             except Exception:
@@ -656,10 +662,10 @@ def bundles_delete(*, bundles, actor, reason: str) -> int:
 def record_verified(
     *,
     record_id: int,
-    reports,
+    reports: dict[UUID, FileReport],
     summary: dict | None,
-    thumbnails: dict,
-    replaced: dict | None = None,
+    thumbnails: dict[UUID, str],
+    replaced: dict[UUID, tuple[str, int]] | None = None,
     scanned: bool = True,
 ) -> Record:
     """Write what verification found, in one transaction: per file, then the
@@ -770,7 +776,12 @@ def record_verified(
     return record
 
 
-def _keep_clinical_files_only(record: Record, files: dict, reports, replaced: dict) -> None:
+def _keep_clinical_files_only(
+    record: Record,
+    files: dict[UUID, RecordFile],
+    reports: dict[UUID, FileReport],
+    replaced: dict[UUID, tuple[str, int]],
+) -> None:
     """Part of record_verified: delete what a verified record does not keep (see there)."""
     dropped = [files[u] for u, report in reports.items() if report.kind == "skipped"]
     gone = [f.key for f in dropped]
@@ -791,7 +802,7 @@ def _keep_clinical_files_only(record: Record, files: dict, reports, replaced: di
         new={"files_removed": len(dropped), "zips_rewritten": len(replaced), "bytes": record.size},
     )
 
-    def remove():
+    def remove() -> None:
         try:
             storage.delete(gone)
         except Exception:
@@ -844,13 +855,13 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
     return record
 
 
-def _email(case, subject: str, sentence: str, action: str) -> EmailText:
+def _email(case: Case, subject: str, sentence: str, action: str) -> EmailText:
     """The email's words (no medical detail: never a record's title or a note)."""
     ref = {"ref": case.reference or ""}
     return EmailText(subject=subject % ref, sentence=sentence % ref, action=action)
 
 
-def _records_url(case) -> str:
+def _records_url(case: Case) -> str:
     from django.urls import reverse
 
     return reverse("records:case_records", args=[case.uuid])
@@ -893,13 +904,13 @@ def _fulfil(record: Record) -> None:
 
 
 # --- Record requests ---------------------------------------------------------------------
-def can_request(user, case) -> bool:
+def can_request(user: User, case: Case) -> bool:
     """The case manager, or the assigned specialist."""
     return access.case_relation(user, case) in access.STAFF_CARE_TEAM
 
 
 def record_request_create(
-    *, actor, case_ref: UUID | str, note: str, category: str = ""
+    *, actor: User, case_ref: UUID | str, note: str, category: str = ""
 ) -> RecordRequest:
     """Ask the patient for a missing record. It becomes their next step, and the
     case waits for records until everything asked for has arrived."""
@@ -970,7 +981,7 @@ def record_request_create(
     return asked
 
 
-def record_request_cancel(*, actor, request_ref: UUID | str) -> RecordRequest:
+def record_request_cancel(*, actor: User, request_ref: UUID | str) -> RecordRequest:
     """Take back a request (found elsewhere, asked by mistake). If it was the last
     one open, the case goes back to where it was."""
     with transaction.atomic():
@@ -994,7 +1005,9 @@ def record_request_cancel(*, actor, request_ref: UUID | str) -> RecordRequest:
 
 
 # --- Bundles --------------------------------------------------------------------------
-def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None = None) -> Bundle:
+def bundle_create(
+    *, actor: User, case_ref: UUID | str, record_ref: UUID | str | None = None
+) -> Bundle:
     """A ZIP of every verified record of the case (or of one study), built by a
     task; for the assigned specialist and the case manager."""
     with transaction.atomic():
@@ -1038,7 +1051,7 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
     return bundle
 
 
-def case_ended(case, status: str) -> None:
+def case_ended(case: Case, status: str) -> None:
     """A request closed, cancelled or withdrawn: its bundles go at once, built or
     not (a withdrawal revokes the patient's authorisation; after closing, the care
     team reads records one by one in its read-only window)."""
@@ -1051,7 +1064,7 @@ def case_ended(case, status: str) -> None:
 RETAINED_CATEGORIES = frozenset({Category.SPECIALIST_REPORT})
 
 
-def records_delete_after(case):
+def records_delete_after(case: Case) -> datetime.datetime | None:
     """When the copies uploaded for an ended request are (or were) deleted."""
     if case.status not in CLOSED_STATES or case.closed_at is None:
         return None
@@ -1066,7 +1079,7 @@ class Retention:
     deleted: bool  # that time has passed
 
 
-def retention_for(case) -> Retention:
+def retention_for(case: Case) -> Retention:
     """What the records page says about keeping the files, for this request."""
     after = records_delete_after(case)
     return Retention(
