@@ -12,14 +12,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from requests_app.access import case_for_viewer, case_list, is_care_team
+from requests_app import access
+from requests_app.access import Relation
 from requests_app.models import Case
 from secondop.accounts.models import Role
 from secondop.audit.context import current_source
@@ -37,22 +39,22 @@ from .models import (
     State,
 )
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
-def sees_records(*, viewer, case: Case) -> bool:
-    return is_care_team(viewer=viewer, case=case)
 
-
-def records_for_viewer(*, viewer, case: Case) -> QuerySet[Record]:
+def records_for_viewer(*, viewer: User, case: Case) -> QuerySet[Record]:
     """`case` must have been loaded through case_for_viewer for `viewer`. A refused
     record someone dismissed is no longer shown to anyone."""
     records = Record.objects.filter(case=case, dismissed_at__isnull=True)
-    if viewer.pk == case.owner_id:
+    relation = access.case_relation(viewer, case)
+    if relation == Relation.OWNER:
         return records
-    if not sees_records(viewer=viewer, case=case):
-        return records.none()
-    if viewer.role == Role.SPECIALIST:
+    if relation == Relation.CASE_MANAGER:
+        return records.exclude(state=State.PENDING)
+    if relation == Relation.ASSIGNED_SPECIALIST:
         return records.filter(state=State.VERIFIED)
-    return records.exclude(state=State.PENDING)
+    return records.none()
 
 
 # A PDF viewer fetches an opened file in byte ranges, each a request of its own: one
@@ -62,30 +64,34 @@ THUMBNAIL_LOG_WINDOW = timedelta(minutes=5)
 
 
 def record_for_viewer(
-    *, viewer, ref: UUID | str, kind: str = AccessLog.Kind.VIEW, ranged: bool = False
+    *, viewer: User, ref: UUID | str, kind: str = AccessLog.Kind.VIEW, ranged: bool = False
 ) -> Record:
     """One record `viewer` may see, or 404. A staff read is logged first, except a
     byte-range request (`ranged`) continuing one the same person made on the same
     path in the last minutes (already logged)."""
-    try:
-        record = Record.objects.select_related("case").get(uuid=ref)
-    except (Record.DoesNotExist, ValueError):
-        raise Http404 from None
-    # Neither the case's row nor the record's is written again for a continuation.
-    continues = ranged and _logged_lately(viewer, record, RANGE_LOG_WINDOW)
-    if continues:
-        case = _case_quietly(viewer=viewer, ref=record.case.uuid)
-    else:
-        case = case_for_viewer(viewer=viewer, ref=record.case.uuid)
-    if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
-        raise Http404
-    record.case = case
-    if viewer.pk != case.owner_id and not continues:
+    if ranged:
+        record = access.get_or_404(Record.objects.select_related("case"), uuid=ref)
+        if _logged_lately(viewer, record, RANGE_LOG_WINDOW):
+            # Neither the case's row nor the record's is written again for a continuation.
+            case = access.case_quietly(viewer=viewer, ref=record.case.uuid)
+            return _shown(viewer, record, case)
+    record = access.for_viewer(Record, ref, viewer, log=False)
+    _shown(viewer, record, record.case)
+    if viewer.pk != record.case.owner_id:
         log_access(viewer=viewer, obj=record, kind=kind)
     return record
 
 
-def _logged_lately(viewer, record: Record, window: timedelta) -> bool:
+def _shown(viewer: User, record: Record, case: Case) -> Record:
+    """`record`, on `case` as loaded for `viewer`, if it is one of those they are
+    shown (records_for_viewer); else the same 404 as for a record that never was."""
+    if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
+        raise Http404
+    record.case = case
+    return record
+
+
+def _logged_lately(viewer: User, record: Record, window: timedelta) -> bool:
     source = current_source()
     return AccessLog.objects.filter(
         actor=viewer,
@@ -96,27 +102,14 @@ def _logged_lately(viewer, record: Record, window: timedelta) -> bool:
     ).exists()
 
 
-def _case_quietly(*, viewer, ref) -> Case:
-    """The case through the one visibility rule (case_list), without the case-level
-    access row case_for_viewer writes: for reads that log per record, or show no PHI."""
-    try:
-        return case_list(viewer=viewer).get(uuid=ref)
-    except (Case.DoesNotExist, ValueError):
-        raise Http404 from None
-
-
-def record_for_thumbnail(*, viewer, ref: UUID | str) -> Record:
+def record_for_thumbnail(*, viewer: User, ref: UUID | str) -> Record:
     """A record whose preview picture `viewer` may see, or 404. A staff read writes
     one row for that record (path and address), once per picture in 5 minutes; the
-    patient's "who looked" shows it."""
-    try:
-        record = Record.objects.select_related("case").get(uuid=ref)
-    except (Record.DoesNotExist, ValueError):
-        raise Http404 from None
-    case = _case_quietly(viewer=viewer, ref=record.case.uuid)
-    if not records_for_viewer(viewer=viewer, case=case).filter(pk=record.pk).exists():
-        raise Http404
-    record.case = case
+    patient's "who looked" shows it. No case-level row: the page showing the picture
+    wrote that."""
+    record = access.get_or_404(Record.objects.select_related("case"), uuid=ref)
+    case = access.case_quietly(viewer=viewer, ref=record.case.uuid)
+    _shown(viewer, record, case)
     if viewer.pk != case.owner_id and not _logged_lately(viewer, record, THUMBNAIL_LOG_WINDOW):
         log_access(viewer=viewer, obj=record, kind=AccessLog.Kind.VIEW)
     return record
@@ -126,12 +119,12 @@ def record_for_thumbnail(*, viewer, ref: UUID | str) -> Record:
 FINAL_STATES = frozenset({State.VERIFIED, State.REJECTED})
 
 
-def record_states(*, viewer, ref: UUID | str) -> list[Record]:
+def record_states(*, viewer: User, ref: UUID | str) -> list[Record]:
     """The state of each record of the case `viewer` sees, for the records page to
     refresh itself: no title, no name, no content (so no access row), the same 404
     as the page for everyone else."""
-    case = _case_quietly(viewer=viewer, ref=ref)
-    if not sees_records(viewer=viewer, case=case):
+    case = access.case_quietly(viewer=viewer, ref=ref)
+    if not access.is_care_team(viewer=viewer, case=case):
         raise Http404
     records = list(
         records_for_viewer(viewer=viewer, case=case)
@@ -143,26 +136,23 @@ def record_states(*, viewer, ref: UUID | str) -> list[Record]:
     return records
 
 
-def bundle_for_viewer(*, viewer, ref: UUID | str) -> Bundle:
-    try:
-        bundle = Bundle.objects.select_related("case").get(uuid=ref, requested_by=viewer)
-    except (Bundle.DoesNotExist, ValueError):
-        raise Http404 from None
-    case = case_for_viewer(viewer=viewer, ref=bundle.case.uuid)
-    if not sees_records(viewer=viewer, case=case) or viewer.pk == case.owner_id:
-        raise Http404
-    return bundle
+def bundle_for_viewer(*, viewer: User, ref: UUID | str) -> Bundle:
+    """A bundle `viewer` asked for, while they are on the case's staff care team
+    (the case's read logged), or 404."""
+    return access.for_viewer(
+        Bundle,
+        ref,
+        viewer,
+        sees=access.STAFF_CARE_TEAM,
+        needs=access.STAFF_CARE_TEAM,
+        log=False,  # bundle_download logs the bundle and each record it holds
+        queryset=Bundle.objects.filter(requested_by=viewer),
+    )
 
 
-def record_request_for_viewer(*, viewer, ref: UUID | str) -> RecordRequest:
-    try:
-        asked = RecordRequest.objects.select_related("case").get(uuid=ref)
-    except (RecordRequest.DoesNotExist, ValueError):
-        raise Http404 from None
-    case = case_for_viewer(viewer=viewer, ref=asked.case.uuid)
-    if not sees_records(viewer=viewer, case=case):
-        raise Http404
-    return asked
+def record_request_for_viewer(*, viewer: User, ref: UUID | str) -> RecordRequest:
+    """A request for records on a case whose care team `viewer` is on, or 404."""
+    return access.for_viewer(RecordRequest, ref, viewer, log=False)
 
 
 def bundle_records(*, bundle: Bundle) -> QuerySet[Record]:
@@ -206,7 +196,7 @@ class Look:
     name: str
     role: str
     kind: str  # "view", "download" or "preview" (a preview picture)
-    when: object
+    when: datetime
 
 
 def looks_by_record(records: list[Record]) -> dict[int, list[Look]]:

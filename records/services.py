@@ -11,28 +11,37 @@ import logging
 import secrets
 import uuid as uuid_module
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from requests_app import access
 from requests_app.access import case_for_viewer
-from requests_app.models import CLOSED_STATES, CaseStatus
+from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from requests_app.workflow import case_transition, case_url_for
-from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 from secondop.filenames import clean_text
 from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
+from secondop.queueing import queue_on_commit
+from secondop.refusals import Refusal
 
 from . import storage
 from .models import HOLDS_BYTES, Bundle, Category, Record, RecordFile, RecordRequest, State
+from .selectors import records_for_viewer
 from .verification import REASONS, clean_filename
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
+    from .verification import FileReport
 
 # A record's title, once cleaned; past TITLE_MAX_TYPED characters it is not even cleaned.
 TITLE_MAX = 200
@@ -47,14 +56,8 @@ DELETABLE_STATUSES = frozenset({S.DRAFT, S.SUBMITTED, S.TRIAGE, S.AWAITING_RECOR
 REQUESTABLE_STATUSES = frozenset({S.TRIAGE, S.IN_REVIEW, S.AWAITING_RECORDS})
 
 
-class RecordError(Exception):
-    """A refusal fit to show a person; `errors` maps form fields to messages."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
+class RecordError(Refusal):
+    """A records refusal fit to show a person (message, field errors, status)."""
 
 
 def _remove_later(prefix: str) -> None:
@@ -62,7 +65,7 @@ def _remove_later(prefix: str) -> None:
     must not turn a done change into an error page: the failure is logged with the
     prefix (no PHI in it) for the operator to remove."""
 
-    def remove():
+    def remove() -> None:
         try:
             storage.delete_under(prefix)
         except Exception:
@@ -71,26 +74,13 @@ def _remove_later(prefix: str) -> None:
     transaction.on_commit(remove)
 
 
-def _queue_later(task, *args) -> None:
-    """Queue a task after commit; a broker that is down is logged, and the sweep
-    re-queues (records_sweep finds the record or bundle still waiting)."""
-
-    def send():
-        try:
-            task.delay(*args)
-        except Exception:
-            log.warning("could not queue %s%s; the sweep will", task.name, args, exc_info=True)
-
-    transaction.on_commit(send)
-
-
 def _escaped(text: str) -> str:
     """A name as given, every non-ASCII character written as its escape (U+202E as
     \\u202e), for the audit log."""
     return text[:1000].encode("unicode_escape").decode("ascii")
 
 
-def case_name(case) -> str:
+def case_name(case: Case) -> str:
     """How a notification names the case: its reference, or "your draft request"."""
     return case.reference or _("your draft request")
 
@@ -104,18 +94,12 @@ def human_size(size: int) -> str:
 
 
 # --- Who may upload ---------------------------------------------------------------------
-def can_upload(*, user, case) -> bool:
+def can_upload(*, user: User, case: Case) -> bool:
     """The patient, the case manager and the assigned specialist, while the case is open."""
-    if case.status in CLOSED_STATES:
-        return False
-    if user.pk == case.owner_id:
-        return True
-    if user.role == Role.COORDINATOR:
-        return case.case_manager_id == user.pk
-    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+    return case.status not in CLOSED_STATES and access.is_care_team(viewer=user, case=case)
 
 
-def case_bytes_used(case) -> int:
+def case_bytes_used(case: Case) -> int:
     return (
         Record.objects.filter(case=case, state__in=HOLDS_BYTES).aggregate(total=Sum("size"))[
             "total"
@@ -133,14 +117,10 @@ def _clean_relative_path(path: str, fallback: str) -> str:
     return "/".join(parts)[-255:] if parts else clean_filename(fallback)
 
 
-def _upload_case(actor, case_ref, *, for_update: bool = False):
+def _upload_case(actor: User, case_ref: UUID | str, *, for_update: bool = False) -> Case:
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=for_update)
     if not can_upload(user=actor, case=case):
-        if case.status in CLOSED_STATES and (
-            actor.pk == case.owner_id
-            or case.case_manager_id == actor.pk
-            or case.specialist_id == actor.pk
-        ):
+        if case.status in CLOSED_STATES and access.is_care_team(viewer=actor, case=case):
             raise RecordError(
                 _("This request is closed, so no more records can be added."), status=409
             )
@@ -162,13 +142,13 @@ class Slots:
 
 def record_slots_create(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     category: str,
     title: str,
     service_date: datetime.date | None,
     answers: UUID | str | None,
-    files: list[dict],
+    files: list[dict[str, Any]],
 ) -> Slots:
     """Open upload slots for one record (a file, or a study's files): check the
     person, the limits and the answers; create the pending record and fix each
@@ -337,15 +317,13 @@ def record_slots_create(
 
 
 # --- Signing ------------------------------------------------------------------------
-def _slot_for(*, actor, file_ref: UUID | str) -> RecordFile:
+def _slot_for(*, actor: User, file_ref: UUID | str) -> RecordFile:
     """The upload slot `file_ref`, if `actor` opened it, it is still open and its
     case still takes uploads; otherwise the same 404 as for a slot that never was."""
-    try:
-        slot = RecordFile.objects.select_related("record__case").get(
-            uuid=file_ref, record__uploaded_by=actor
-        )
-    except (RecordFile.DoesNotExist, ValueError):
-        raise Http404 from None
+    slot = access.get_or_404(
+        RecordFile.objects.select_related("record__case").filter(record__uploaded_by=actor),
+        uuid=file_ref,
+    )
     record = slot.record
     # The case's access rule still applies (a withdrawn case, a specialist taken off it).
     case_for_viewer(viewer=actor, ref=record.case.uuid)
@@ -370,7 +348,7 @@ def _slot_for(*, actor, file_ref: UUID | str) -> RecordFile:
 
 def record_file_sign(
     *,
-    actor,
+    actor: User,
     file_ref: UUID | str,
     method: str,
     key: str,
@@ -415,7 +393,7 @@ def record_file_sign(
     )
 
 
-def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
+def record_file_receive(*, token: str, body: BinaryIO, length: int | None) -> RecordFile:
     """Local mode: store the body of an upload whose token is valid, unexpired and
     unused. The token is spent before the first byte is written."""
     parsed = storage.read_upload_token(token)
@@ -476,19 +454,15 @@ def record_file_receive(*, token: str, body, length: int | None) -> RecordFile:
 
 
 # --- Confirm ---------------------------------------------------------------------------
-def record_confirm(*, actor, record_ref: UUID | str) -> Record:
+def record_confirm(*, actor: User, record_ref: UUID | str) -> Record:
     """The browser says every file is up. Check each object (HEAD): it must exist,
     and its real size must keep within the limits, whatever the browser declared.
     Then queue verification. A repeat confirm changes nothing."""
     with transaction.atomic():
-        try:
-            record = (
-                Record.objects.select_for_update()
-                .select_related("case")
-                .get(uuid=record_ref, uploaded_by=actor)
-            )
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case").filter(uploaded_by=actor),
+            uuid=record_ref,
+        )
         case_for_viewer(viewer=actor, ref=record.case.uuid)
         if record.state != State.PENDING:
             return record
@@ -537,26 +511,21 @@ def record_confirm(*, actor, record_ref: UUID | str) -> Record:
             obj=record,
             new={"files": len(files), "bytes": total},
         )
-        from .tasks import record_verify
-
-        _queue_later(record_verify, record.pk)
+        # A broker that is down is logged; records_sweep finds the record still waiting.
+        queue_on_commit("records.tasks.record_verify", record.pk)
     return record
 
 
 # --- Cancelling an upload ----------------------------------------------------------------
-def record_cancel(*, actor, record_ref: UUID | str) -> None:
+def record_cancel(*, actor: User, record_ref: UUID | str) -> None:
     """The uploader lets an unfinished upload go: the pending record, whatever bytes
     reached storage and any unfinished multipart upload are removed. A record already
     confirmed is not touched (a late cancel changes nothing)."""
     with transaction.atomic():
-        try:
-            record = (
-                Record.objects.select_for_update()
-                .select_related("case")
-                .get(uuid=record_ref, uploaded_by=actor)
-            )
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case").filter(uploaded_by=actor),
+            uuid=record_ref,
+        )
         case_for_viewer(viewer=actor, ref=record.case.uuid)
         if record.state != State.PENDING:
             return
@@ -572,14 +541,13 @@ def record_cancel(*, actor, record_ref: UUID | str) -> None:
 
 
 # --- Deleting -------------------------------------------------------------------------
-def record_delete(*, actor, record_ref: UUID | str) -> None:
+def record_delete(*, actor: User, record_ref: UUID | str) -> None:
     """The patient takes back a record sent by mistake, until a specialist has the
     case. The objects go with it; the audit log keeps that it happened."""
     with transaction.atomic():
-        try:
-            record = Record.objects.select_for_update().select_related("case").get(uuid=record_ref)
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case"), uuid=record_ref
+        )
         case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
         if actor.pk != case.owner_id:
             raise Http404
@@ -604,7 +572,7 @@ def record_delete(*, actor, record_ref: UUID | str) -> None:
 
 
 # --- Dismissing a refusal -------------------------------------------------------------------
-def can_dismiss(*, user, record: Record) -> bool:
+def can_dismiss(*, user: User, record: Record) -> bool:
     """A refused record can be taken off the list by the patient or by whoever sent it."""
     return record.state == State.REJECTED and user.pk in (
         record.case.owner_id,
@@ -612,20 +580,17 @@ def can_dismiss(*, user, record: Record) -> bool:
     )
 
 
-def record_dismiss(*, actor, record_ref: UUID | str) -> Record:
+def record_dismiss(*, actor: User, record_ref: UUID | str) -> Record:
     """Take a refused record off the list once its reason has been read: gone from
     every view, kept in the database and the audit log. A second dismissal changes
     nothing."""
-    from .selectors import sees_records
-
     with transaction.atomic():
-        try:
-            record = Record.objects.select_for_update().select_related("case").get(uuid=record_ref)
-        except (Record.DoesNotExist, ValueError):
-            raise Http404 from None
+        record = access.get_or_404(
+            Record.objects.select_for_update().select_related("case"), uuid=record_ref
+        )
         case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
         record.case = case
-        if not sees_records(viewer=actor, case=case) or actor.pk not in (
+        if not access.is_care_team(viewer=actor, case=case) or actor.pk not in (
             case.owner_id,
             record.uploaded_by_id,
         ):
@@ -647,7 +612,7 @@ def record_dismiss(*, actor, record_ref: UUID | str) -> Record:
     return record
 
 
-def _record_remove(record: Record, *, actor) -> None:
+def _record_remove(record: Record, *, actor: User | None) -> None:
     """Delete a record's row and every bundle holding it (the ZIP too: a deleted
     record must not go on being served inside one). The caller has audited the
     record's deletion and removes its objects."""
@@ -660,7 +625,7 @@ def _record_remove(record: Record, *, actor) -> None:
     record.delete()
 
 
-def bundles_delete(*, bundles, actor, reason: str) -> int:
+def bundles_delete(*, bundles: QuerySet[Bundle], actor: User | None, reason: str) -> int:
     """Delete bundles, row and ZIP, each audited with `reason`; one still being
     built is cancelled (its task finds no row and removes anything it wrote)."""
     count = 0
@@ -683,7 +648,7 @@ def bundles_delete(*, bundles, actor, reason: str) -> int:
         count += 1
     if keys:
 
-        def remove():
+        def remove() -> None:
             try:
                 storage.delete(keys)
             except Exception:
@@ -697,10 +662,10 @@ def bundles_delete(*, bundles, actor, reason: str) -> int:
 def record_verified(
     *,
     record_id: int,
-    reports,
+    reports: dict[UUID, FileReport],
     summary: dict | None,
-    thumbnails: dict,
-    replaced: dict | None = None,
+    thumbnails: dict[UUID, str],
+    replaced: dict[UUID, tuple[str, int]] | None = None,
     scanned: bool = True,
 ) -> Record:
     """Write what verification found, in one transaction: per file, then the
@@ -811,7 +776,12 @@ def record_verified(
     return record
 
 
-def _keep_clinical_files_only(record: Record, files: dict, reports, replaced: dict) -> None:
+def _keep_clinical_files_only(
+    record: Record,
+    files: dict[UUID, RecordFile],
+    reports: dict[UUID, FileReport],
+    replaced: dict[UUID, tuple[str, int]],
+) -> None:
     """Part of record_verified: delete what a verified record does not keep (see there)."""
     dropped = [files[u] for u, report in reports.items() if report.kind == "skipped"]
     gone = [f.key for f in dropped]
@@ -832,7 +802,7 @@ def _keep_clinical_files_only(record: Record, files: dict, reports, replaced: di
         new={"files_removed": len(dropped), "zips_rewritten": len(replaced), "bytes": record.size},
     )
 
-    def remove():
+    def remove() -> None:
         try:
             storage.delete(gone)
         except Exception:
@@ -885,13 +855,13 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
     return record
 
 
-def _email(case, subject: str, sentence: str, action: str) -> EmailText:
+def _email(case: Case, subject: str, sentence: str, action: str) -> EmailText:
     """The email's words (no medical detail: never a record's title or a note)."""
     ref = {"ref": case.reference or ""}
     return EmailText(subject=subject % ref, sentence=sentence % ref, action=action)
 
 
-def _records_url(case) -> str:
+def _records_url(case: Case) -> str:
     from django.urls import reverse
 
     return reverse("records:case_records", args=[case.uuid])
@@ -934,15 +904,13 @@ def _fulfil(record: Record) -> None:
 
 
 # --- Record requests ---------------------------------------------------------------------
-def can_request(user, case) -> bool:
+def can_request(user: User, case: Case) -> bool:
     """The case manager, or the assigned specialist."""
-    if user.role == Role.COORDINATOR:
-        return case.case_manager_id == user.pk
-    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+    return access.case_relation(user, case) in access.STAFF_CARE_TEAM
 
 
 def record_request_create(
-    *, actor, case_ref: UUID | str, note: str, category: str = ""
+    *, actor: User, case_ref: UUID | str, note: str, category: str = ""
 ) -> RecordRequest:
     """Ask the patient for a missing record. It becomes their next step, and the
     case waits for records until everything asked for has arrived."""
@@ -1013,18 +981,13 @@ def record_request_create(
     return asked
 
 
-def record_request_cancel(*, actor, request_ref: UUID | str) -> RecordRequest:
+def record_request_cancel(*, actor: User, request_ref: UUID | str) -> RecordRequest:
     """Take back a request (found elsewhere, asked by mistake). If it was the last
     one open, the case goes back to where it was."""
     with transaction.atomic():
-        try:
-            asked = (
-                RecordRequest.objects.select_for_update()
-                .select_related("case")
-                .get(uuid=request_ref)
-            )
-        except (RecordRequest.DoesNotExist, ValueError):
-            raise Http404 from None
+        asked = access.get_or_404(
+            RecordRequest.objects.select_for_update().select_related("case"), uuid=request_ref
+        )
         case = case_for_viewer(viewer=actor, ref=asked.case.uuid, for_update=True)
         if not can_request(actor, case):
             raise Http404
@@ -1042,25 +1005,19 @@ def record_request_cancel(*, actor, request_ref: UUID | str) -> RecordRequest:
 
 
 # --- Bundles --------------------------------------------------------------------------
-def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None = None) -> Bundle:
+def bundle_create(
+    *, actor: User, case_ref: UUID | str, record_ref: UUID | str | None = None
+) -> Bundle:
     """A ZIP of every verified record of the case (or of one study), built by a
     task; for the assigned specialist and the case manager."""
-    from .selectors import records_for_viewer, sees_records
-
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref)
-        if actor.pk == case.owner_id or not sees_records(viewer=actor, case=case):
+        if access.case_relation(actor, case) not in access.STAFF_CARE_TEAM:
             raise Http404
         records = records_for_viewer(viewer=actor, case=case).filter(state=State.VERIFIED)
         record = None
         if record_ref:
-            try:
-                record_ref = uuid_module.UUID(str(record_ref))
-            except ValueError:
-                raise Http404 from None
-            record = records.filter(uuid=record_ref).first()
-            if record is None:
-                raise Http404
+            record = access.get_or_404(records, uuid=record_ref)
             records = records.filter(pk=record.pk)
         if case.status in CLOSED_STATES:
             raise RecordError(
@@ -1089,13 +1046,12 @@ def bundle_create(*, actor, case_ref: UUID | str, record_ref: UUID | str | None 
             obj=bundle,
             new={"case": case.reference, "files": count},
         )
-        from .tasks import bundle_build
-
-        _queue_later(bundle_build, bundle.pk)
+        # A broker that is down is logged; records_sweep finds the bundle still waiting.
+        queue_on_commit("records.tasks.bundle_build", bundle.pk)
     return bundle
 
 
-def case_ended(case, status: str) -> None:
+def case_ended(case: Case, status: str) -> None:
     """A request closed, cancelled or withdrawn: its bundles go at once, built or
     not (a withdrawal revokes the patient's authorisation; after closing, the care
     team reads records one by one in its read-only window)."""
@@ -1108,7 +1064,7 @@ def case_ended(case, status: str) -> None:
 RETAINED_CATEGORIES = frozenset({Category.SPECIALIST_REPORT})
 
 
-def records_delete_after(case):
+def records_delete_after(case: Case) -> datetime.datetime | None:
     """When the copies uploaded for an ended request are (or were) deleted."""
     if case.status not in CLOSED_STATES or case.closed_at is None:
         return None
@@ -1123,7 +1079,7 @@ class Retention:
     deleted: bool  # that time has passed
 
 
-def retention_for(case) -> Retention:
+def retention_for(case: Case) -> Retention:
     """What the records page says about keeping the files, for this request."""
     after = records_delete_after(case)
     return Retention(

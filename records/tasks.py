@@ -2,19 +2,22 @@
 that re-queues lost work and removes abandoned uploads. Tasks take ids and are
 idempotent: a record already verified or rejected is left alone."""
 
-import logging
-
 from celery import shared_task
+
+from secondop.queueing import SweptTask
 
 from . import checking, services
 from .storage import StorageUnavailable
 from .verification import ScannerUnavailable
 
-log = logging.getLogger(__name__)
-
 
 @shared_task(
-    bind=True, max_retries=10, acks_late=True, time_limit=4 * 3600, soft_time_limit=4 * 3600 - 60
+    base=SweptTask,
+    bind=True,
+    max_retries=10,
+    acks_late=True,
+    time_limit=4 * 3600,
+    soft_time_limit=4 * 3600 - 60,
 )
 def record_verify(self, record_id: int) -> str:
     """Check every file of a record (streamed; see records.checking). While clamd
@@ -23,26 +26,27 @@ def record_verify(self, record_id: int) -> str:
     try:
         return checking.check_record(record_id)
     except (ScannerUnavailable, StorageUnavailable) as error:
-        if self.request.is_eager:
-            # The embedded default has no broker to retry through: the sweep will.
-            log.warning("record %s: %s; left for the sweep", record_id, type(error).__name__)
-            return "later"
-        countdown = min(30 * 2**self.request.retries, 1800)
         # The lease covers the backoff: the sweep leaves the record to this retry.
-        checking.lease_until(record_id, seconds=countdown)
-        raise self.retry(exc=error, countdown=countdown) from error
+        return self.later(
+            error,
+            before_retry=lambda countdown: checking.lease_until(record_id, seconds=countdown),
+        )
 
 
 @shared_task(
-    bind=True, max_retries=5, acks_late=True, time_limit=4 * 3600, soft_time_limit=4 * 3600 - 60
+    base=SweptTask,
+    bind=True,
+    backoff_cap=900,
+    max_retries=5,
+    acks_late=True,
+    time_limit=4 * 3600,
+    soft_time_limit=4 * 3600 - 60,
 )
 def bundle_build(self, bundle_id: int) -> str:
     try:
         return checking.build_bundle(bundle_id)
     except StorageUnavailable as error:
-        if self.request.is_eager:
-            return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 900)) from error
+        return self.later(error)
 
 
 @shared_task

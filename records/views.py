@@ -20,11 +20,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from requests_app.access import case_for_viewer
+from requests_app import access
+from requests_app.access import case_page
 from requests_app.models import CLOSED_STATES
 from requests_app.workflow import TransitionError
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_access_list
+from secondop.posting import form_post, posted
+from secondop.refusals import Refusal
 
 from . import selectors, services, storage
 from .display import type_in_words
@@ -35,7 +38,7 @@ from .verification import content_disposition
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/tiff", "text/plain"}
 
 
-def _json_error(error: services.RecordError) -> JsonResponse:
+def _json_error(error: Refusal) -> JsonResponse:
     return JsonResponse({"message": error.message, "errors": error.errors}, status=error.status)
 
 
@@ -58,10 +61,9 @@ def _upload_csp(response, origin: str):
 
 # --- The records page --------------------------------------------------------------------
 @require_GET
-@login_required
-def case_records(request, ref):
-    case = case_for_viewer(viewer=request.user, ref=ref)
-    if not selectors.sees_records(viewer=request.user, case=case):
+@case_page()
+def case_records(request, case):
+    if not access.is_care_team(viewer=request.user, case=case):
         raise Http404
     is_owner = request.user.pk == case.owner_id
     records = list(
@@ -473,32 +475,23 @@ def record_delete(request, record_ref):
 
 # --- Record requests ---------------------------------------------------------------------
 @require_POST
-@login_required
-def request_create(request, ref):
-    case = case_for_viewer(viewer=request.user, ref=ref)
+@case_page()
+def request_create(request, case):
     if not services.can_request(request.user, case):
         raise Http404
-    form = RecordRequestForm(request.POST)
-    if form.is_valid():
-        try:
-            services.record_request_create(
-                actor=request.user,
-                case_ref=ref,
-                note=form.cleaned_data["note"],
-                category=form.cleaned_data["category"],
-            )
-        except services.RecordError as error:
-            for field, problems in error.errors.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
-            if not error.errors:
-                form.add_error(None, error.message)
-        else:
-            messages.success(
-                request, _("The patient has been asked. The request is now waiting for records.")
-            )
-            return redirect("records:case_records", ref)
-    return render(request, "records/request_form.html", {"case": case, "form": form}, status=400)
+    return form_post(
+        request,
+        RecordRequestForm(posted(request)),
+        act=lambda data: services.record_request_create(
+            actor=request.user, case_ref=case.uuid, note=data["note"], category=data["category"]
+        ),
+        success=_("The patient has been asked. The request is now waiting for records."),
+        then=lambda _asked: reverse("records:case_records", args=[case.uuid]),
+        page=lambda form, status: render(
+            request, "records/request_form.html", {"case": case, "form": form}, status=status
+        ),
+        refusals=services.RecordError,
+    )
 
 
 @require_POST

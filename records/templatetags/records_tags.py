@@ -5,6 +5,7 @@ from django import template
 
 from records import selectors, services
 from records.models import State
+from requests_app import access
 
 register = template.Library()
 
@@ -12,7 +13,7 @@ register = template.Library()
 @register.inclusion_tag("records/includes/case_panel.html", takes_context=True)
 def records_panel(context, case):
     user = context["request"].user
-    shown = selectors.sees_records(viewer=user, case=case)
+    shown = access.is_care_team(viewer=user, case=case)
     counts = {}
     unscanned = 0
     if shown:

@@ -328,7 +328,7 @@ def test_in_s3_a_late_upload_link_cannot_replace_what_was_checked(case, s3_stora
     )
     upload_key = made.files[0].file.key
     client.put_object(Bucket=bucket, Key=upload_key, Body=png_bytes())
-    with mock.patch("records.tasks.record_verify.delay"):
+    with mock.patch("records.tasks.record_verify.apply_async"):
         record_services.record_confirm(actor=case.owner, record_ref=made.record.uuid)
     record = check(made.record)
     assert record.state == State.VERIFIED

@@ -433,12 +433,12 @@ def test_confirm_queues_verification_and_a_repeat_does_nothing(
 ):
     made = slots(patient, case)
     default_storage.save(made.files[0].file.key, ContentFile(PDF))
-    with mock.patch("records.tasks.record_verify.delay") as queued:
+    with mock.patch("records.tasks.record_verify.apply_async") as queued:
         with django_capture_on_commit_callbacks(execute=True):
             services.record_confirm(actor=patient, record_ref=made.record.uuid)
         with django_capture_on_commit_callbacks(execute=True):
             services.record_confirm(actor=patient, record_ref=made.record.uuid)
-    queued.assert_called_once_with(made.record.pk)
+    queued.assert_called_once_with((made.record.pk,))
     made.record.refresh_from_db()
     assert made.record.state == State.UPLOADED and made.record.size == len(PDF)
 

@@ -237,7 +237,7 @@ def test_a_whole_local_upload_through_the_endpoints(client, patient, case):
     assert uploaded.status_code == 200
     again = client.generic("PUT", signed["url"], b"x", content_type="application/pdf")
     assert again.status_code == 410 and "already used" in again.json()["message"]
-    with mock.patch("records.tasks.record_verify.delay"):
+    with mock.patch("records.tasks.record_verify.apply_async"):
         confirmed = client.post(made["confirm_url"])
     assert confirmed.status_code == 200 and confirmed.json()["state"] == State.UPLOADED
 
