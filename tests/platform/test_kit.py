@@ -79,12 +79,12 @@ def test_a_swept_task_run_eagerly_leaves_its_work_for_the_sweep():
 
 
 def test_a_swept_task_backs_off_up_to_its_cap():
-    task = flaky
-    with mock.patch.object(type(task), "request", new_callable=mock.PropertyMock) as request:
-        request.return_value = mock.Mock(retries=0, is_eager=False)
-        assert task.backoff() == 30
-        request.return_value = mock.Mock(retries=10, is_eager=False)
-        assert task.backoff() == 1800
+    for retries, countdown in [(0, 30), (1, 60), (5, 960), (6, 1800), (10, 1800)]:
+        flaky.push_request(retries=retries)
+        try:
+            assert flaky.backoff() == countdown
+        finally:
+            flaky.pop_request()
 
 
 @pytest.mark.django_db
