@@ -9,7 +9,6 @@ class RecordsConfig(AppConfig):
     def ready(self):
         from requests_app.workflow import on_case_end
 
-        from . import tasks  # noqa: F401  (registered here: services queue them by name)
         from .services import case_ended
 
         on_case_end(case_ended)

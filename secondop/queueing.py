@@ -21,7 +21,13 @@ logger = logging.getLogger(__name__)
 def _task(task: Task | str) -> Task:
     """A task, or its registered name: a service queues its app's tasks by name, so
     services never import their tasks module (which imports them)."""
-    return current_app.tasks[task] if isinstance(task, str) else task
+    if not isinstance(task, str):
+        return task
+    if task not in current_app.tasks:
+        # Celery discovers the apps' tasks modules lazily (at a worker's start); a web
+        # process loads them the first time it queues one by name.
+        current_app.loader.import_default_modules()
+    return current_app.tasks[task]
 
 
 def queue_now(

@@ -97,3 +97,11 @@ def test_queue_on_commit_takes_a_registered_name(django_capture_on_commit_callba
     ):
         queue_on_commit("tests.kit.flaky")
     apply_async.assert_called_once_with(())
+
+
+def test_a_task_queued_by_name_is_found_before_any_worker_discovered_it():
+    from secondop.celery import app
+    from secondop.queueing import _task
+
+    app.tasks.pop("records.tasks.records_sweep", None)
+    assert _task("records.tasks.records_sweep").name == "records.tasks.records_sweep"
