@@ -75,7 +75,7 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
         "A 1.4 cm grade 2 invasive ductal carcinoma, ER and PR positive, HER2 negative."
     )
     status = page.locator("#autosave-status")
-    status.get_by_text(re.compile(r"Saved at \d\d:\d\d")).wait_for()
+    status.get_by_text(re.compile(r"Saved at \d{1,2}:\d\d")).wait_for()
     draft = ReportVersion.objects.get()
     assert draft.summary.startswith("A 1.4 cm") and draft.reviewed.count() == 1
 
