@@ -3,7 +3,8 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from requests_app.models import CLOSED_STATES, Case, Icd10Code
+from requests_app.icd10.models import Icd10Code
+from requests_app.models import CLOSED_STATES, Case
 from requests_app.selectors import case_list
 from secondop.accounts.models import Role
 

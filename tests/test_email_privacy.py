@@ -58,10 +58,11 @@ from requests_app.aftercare import services as aftercare_services
 from requests_app.aftercare.models import FollowUpQuestion
 from requests_app.consultations import services as consultations
 from requests_app.consultations.models import Consultation, ConsultationEvent
-from requests_app.icd10 import load_icd10_codes
+from requests_app.icd10.loading import load_icd10_codes
+from requests_app.icd10.models import Icd10Code
 from requests_app.messaging import services as messaging
 from requests_app.messaging.models import Message
-from requests_app.models import Case, CaseEvent, CaseStatus, Icd10Code
+from requests_app.models import Case, CaseEvent, CaseStatus
 from requests_app.reports import services as reports
 from requests_app.reports.models import ReportAnswer, ReportVersion
 from requests_app.workflow import case_transition

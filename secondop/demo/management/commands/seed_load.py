@@ -38,6 +38,7 @@ from django.utils import timezone
 from records.models import Record, RecordFile, RecordRequest
 from requests_app import authorisation
 from requests_app.aftercare.models import FollowUpQuestion
+from requests_app.icd10.models import Icd10Code
 from requests_app.models import (
     CLOSED_STATES,
     Case,
@@ -45,7 +46,6 @@ from requests_app.models import (
     CaseQuestion,
     CaseSection,
     CaseStatus,
-    Icd10Code,
     ReferenceCounter,
     SectionState,
     Urgency,
