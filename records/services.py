@@ -22,12 +22,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from requests_app.models import CLOSED_STATES, CaseStatus
+from requests_app.notices import CASE_UPDATE, RECORDS_RECEIVED, RECORDS_REQUESTED
 from requests_app.selectors import case_for_viewer
 from requests_app.workflow import case_transition, case_url_for
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 from secondop.filenames import clean_text
-from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
 
 from . import storage
@@ -800,7 +800,7 @@ def record_verified(
         if record.state == State.REJECTED:
             notify(
                 recipient=record.uploaded_by,
-                kind=Kind.CASE_UPDATE,
+                kind=CASE_UPDATE,
                 title=_("A file you sent for %(ref)s could not be accepted")
                 % {"ref": case_name(record.case)},
                 url=_records_url(record.case),
@@ -876,7 +876,7 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
         _remove_later(record.prefix)
         notify(
             recipient=record.uploaded_by,
-            kind=Kind.CASE_UPDATE,
+            kind=CASE_UPDATE,
             title=_("A file you sent for %(ref)s could not be checked")
             % {"ref": case_name(record.case)},
             url=_records_url(record.case),
@@ -929,7 +929,7 @@ def _fulfil(record: Record) -> None:
     elif asked.requested_by.is_active:
         notify(
             recipient=asked.requested_by,
-            kind=Kind.RECORDS_RECEIVED,
+            kind=RECORDS_RECEIVED,
             title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
             url=case_url_for(case, asked.requested_by),
             reference=case.reference or "",
@@ -1007,7 +1007,7 @@ def record_request_create(
         else:
             notify(
                 recipient=case.owner,
-                kind=Kind.RECORDS_REQUESTED,
+                kind=RECORDS_REQUESTED,
                 title=_("Records are needed for your request %(ref)s") % {"ref": case.reference},
                 url=_records_url(case),
                 reference=case.reference or "",

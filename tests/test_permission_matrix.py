@@ -39,8 +39,9 @@ from records.models import Bundle, GatherList
 from requests_app.aftercare.models import FollowUpQuestion
 from requests_app.icd10.models import Icd10Synonym
 from requests_app.models import Price
+from requests_app.notices import CASE_UPDATE
 from secondop.audit.services import log_access, log_event
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
 from tests.accounts.factories import UserFactory
 from tests.aftercare.factories import delivered_case, sent_share
@@ -578,7 +579,7 @@ def build_world(users: dict) -> dict:
     case = CaseFactory(owner=owner, submitted=True)
     notification = Notification.objects.create(
         recipient=owner,
-        kind=Kind.CASE_UPDATE,
+        kind=CASE_UPDATE,
         title="Your request moved on",
         url=reverse("requests_app:case_detail", args=[case.uuid]),
         delivered_at=timezone.now(),
