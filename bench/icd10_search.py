@@ -268,8 +268,8 @@ def main() -> None:
     from django.test.utils import setup_test_environment
     from django.urls import reverse
 
-    from requests_app.icd10 import icd10_search
-    from requests_app.models import Icd10Code
+    from requests_app.icd10.models import Icd10Code
+    from requests_app.icd10.search import icd10_search
     from secondop.accounts.models import User
 
     start = time.perf_counter()

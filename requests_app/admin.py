@@ -1,7 +1,6 @@
 from django.contrib import admin
 
-from .icd10 import icd10_synonyms_changed
-from .models import Case, Icd10Synonym, Price
+from .models import Case, Price
 
 
 @admin.register(Case)
@@ -29,27 +28,6 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Icd10Synonym)
-class Icd10SynonymAdmin(admin.ModelAdmin):
-    """The everyday words the diagnosis search understands. Search caches them,
-    so every change here also clears that cache (once committed)."""
-
-    list_display = ["term", "clinical"]
-    search_fields = ["term", "clinical"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        icd10_synonyms_changed()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        icd10_synonyms_changed()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        icd10_synonyms_changed()
 
 
 @admin.register(Price)

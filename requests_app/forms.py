@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from secondop.forms import CharacterCountMixin, DateInputField
 from specialists.models import SpecialistProfile, Specialty
 
+from .icd10.models import Icd10Code
+from .icd10.widgets import Icd10Widget
 from .models import (
     Case,
     CaseStatus,
-    Icd10Code,
     InsuranceStatus,
     Payment,
     Reason,
@@ -31,28 +32,6 @@ QUESTION_MAX_LENGTH = 500
 
 def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-class Icd10Widget(forms.TextInput):
-    """The ICD-10-CM picker: a text input for a code, enhanced by its own script
-    into a type-ahead over the code set (static/js/icd10.js)."""
-
-    template_name = "requests_app/widgets/icd10.html"
-
-    class Media:
-        js = [forms.Script("js/icd10.js", defer=True)]
-
-    def __init__(self, attrs=None):
-        super().__init__({"autocomplete": "off", "spellcheck": "false", **(attrs or {})})
-
-    def format_value(self, value):
-        return value.code if isinstance(value, Icd10Code) else super().format_value(value)
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["widget"]["selected"] = value if isinstance(value, Icd10Code) else None
-        context["widget"]["search_url"] = reverse("requests_app:icd10_search")
-        return context
 
 
 class SectionForm(CharacterCountMixin, forms.ModelForm):

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from secondop.accounts.models import Role
 from secondop.accounts.services import user_set_time_zone
 from secondop.audit.services import log_event
-from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
 from secondop.timezones import state_zone_name
 
@@ -37,6 +36,7 @@ from .models import (
     ReferenceCounter,
     SectionState,
 )
+from .notices import CASE_UPDATE
 from .sections import SECTIONS, SECTIONS_BY_KEY, due_at_for, urgency_for
 from .workflow import (
     NOTICE_AMENDED,
@@ -276,7 +276,7 @@ def case_claim(
                 words = {"name": actor.full_name, "ref": case.reference}
                 notify(
                     recipient=old,
-                    kind=Kind.CASE_UPDATE,
+                    kind=CASE_UPDATE,
                     title=_("%(name)s took over %(ref)s from you") % words,
                     url=reverse("requests_app:staff_case", args=[case.uuid]),
                     reference=case.reference or "",

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import icd10_views, views
+from . import views
 
 app_name = "requests_app"
 urlpatterns = [
@@ -14,7 +14,7 @@ urlpatterns = [
     path("<uuid:ref>/withdraw/", views.case_withdraw, name="case_withdraw"),
     path("<uuid:ref>/fee/", views.case_fee, name="case_fee"),
     path("<uuid:ref>/receipt.pdf", views.case_receipt, name="case_receipt"),
-    path("icd10/search/", icd10_views.icd10_search_view, name="icd10_search"),
+    path("icd10/", include("requests_app.icd10.urls")),
     path("coordinator/", views.coordinator_home, name="coordinator_home"),
     path("care/<uuid:ref>/", views.staff_case, name="staff_case"),
     path("care/<uuid:ref>/claim/", views.staff_case_claim, name="staff_case_claim"),

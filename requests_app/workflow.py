@@ -21,11 +21,28 @@ from django.utils.translation import gettext_lazy as _
 
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
-from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
 
 from .access import case_for_viewer
+from .aftercare.notices import FOLLOW_UP
+from .consultations.notices import CONSULTATION, REMINDER
+from .messaging.notices import MESSAGE
 from .models import CLOSED_STATES, OPEN_STATES, Case, CaseEvent, CaseStatus
+from .notices import (
+    AMENDED,
+    CANCELLED,
+    CASE_UPDATE,
+    CLOSED,
+    OFFER_ACCEPTED,
+    OFFER_DECLINED,
+    OFFER_MADE,
+    OVERDUE,
+    RECORDS_RECEIVED,
+    RECORDS_REQUESTED,
+    SUBMITTED,
+    WITHDRAWN,
+)
+from .reports.notices import REPORT_RELEASED, REPORT_RETURNED, REPORT_SUBMITTED
 
 S = CaseStatus
 PATIENT, COORDINATOR, SPECIALIST = Role.PATIENT, Role.COORDINATOR, Role.SPECIALIST
@@ -148,7 +165,7 @@ WORKSPACE = "specialists:home"
 _PAGES_WITHOUT_CASE = frozenset({WORKSPACE})
 
 _RECORDS_NEEDED = Notice(
-    Kind.RECORDS_REQUESTED,
+    RECORDS_REQUESTED,
     OWNER,
     _("Records are needed for your request %(ref)s"),
     _("Your care team needs a record for %(ref)s"),
@@ -168,7 +185,7 @@ _REPORT_READY_TO_CHECK = _(
 NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     (S.DRAFT, S.SUBMITTED): _notices(
         Notice(
-            Kind.SUBMITTED,
+            SUBMITTED,
             COORDINATORS,
             _("New request %(ref)s to triage"),
             _("New request %(ref)s to triage"),
@@ -176,7 +193,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
             _("Open the request"),
         ),
         Notice(
-            Kind.SUBMITTED,
+            SUBMITTED,
             OWNER,
             _("We received your request %(ref)s"),
             _("We received your request %(ref)s"),
@@ -189,7 +206,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.SUBMITTED, S.TRIAGE): _notices(
         Notice(
-            Kind.CASE_UPDATE,
+            CASE_UPDATE,
             OWNER,
             _("There is news on your request %(ref)s"),
             _("A coordinator is reviewing your request %(ref)s"),
@@ -203,7 +220,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     (S.TRIAGE, S.AWAITING_RECORDS): _notices(_RECORDS_NEEDED),
     (S.AWAITING_RECORDS, S.TRIAGE): _notices(
         Notice(
-            Kind.RECORDS_RECEIVED,
+            RECORDS_RECEIVED,
             CASE_MANAGER,
             _("%(ref)s is back in triage"),
             _("%(ref)s is back in triage"),
@@ -217,7 +234,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     (S.IN_REVIEW, S.AWAITING_RECORDS): _notices(_RECORDS_NEEDED),
     (S.AWAITING_RECORDS, S.IN_REVIEW): _notices(
         Notice(
-            Kind.RECORDS_RECEIVED,
+            RECORDS_RECEIVED,
             SPECIALIST_ASSIGNED,
             _("The records asked for on %(ref)s have arrived"),
             _("The records asked for on %(ref)s have arrived"),
@@ -230,7 +247,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.TRIAGE, S.MATCHING): _notices(
         Notice(
-            Kind.CASE_UPDATE,
+            CASE_UPDATE,
             OWNER,
             _("There is news on your request %(ref)s"),
             _("We are finding a specialist for your request %(ref)s"),
@@ -243,7 +260,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.MATCHING, S.OFFERED): _notices(
         Notice(
-            Kind.OFFER_MADE,
+            OFFER_MADE,
             SPECIALIST_OFFERED,
             _("A case is offered to you: %(ref)s"),
             _("A case is offered to you (%(ref)s)"),
@@ -255,7 +272,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.OFFERED, S.MATCHING): _notices(  # declined, expired or taken back
         Notice(
-            Kind.OFFER_DECLINED,
+            OFFER_DECLINED,
             CASE_MANAGER,
             _("%(ref)s needs another specialist"),
             _("%(ref)s needs another specialist"),
@@ -266,7 +283,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
             _("Open the case"),
         ),
         Notice(
-            Kind.OFFER_MADE,
+            OFFER_MADE,
             SPECIALIST_OFFERED,
             _("The offer of %(ref)s was withdrawn"),
             _("The offer of %(ref)s was withdrawn"),
@@ -277,7 +294,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.OFFERED, S.IN_REVIEW): _notices(
         Notice(
-            Kind.OFFER_ACCEPTED,
+            OFFER_ACCEPTED,
             CASE_MANAGER,
             _("A specialist accepted %(ref)s"),
             _("A specialist accepted %(ref)s"),
@@ -285,7 +302,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
             _("Open the case"),
         ),
         Notice(
-            Kind.OFFER_ACCEPTED,
+            OFFER_ACCEPTED,
             OWNER,
             _("A specialist has accepted your request %(ref)s"),
             _("A specialist is reviewing your request %(ref)s"),
@@ -302,7 +319,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     (S.CONSULTATION, S.IN_REVIEW): (),
     (S.IN_REVIEW, S.REPORT_READY): _notices(
         Notice(
-            Kind.REPORT_SUBMITTED,
+            REPORT_SUBMITTED,
             COORDINATORS,
             _("The report for %(ref)s is ready to check"),
             _("The report for %(ref)s is ready to check"),
@@ -313,7 +330,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.REPORT_READY, S.IN_REVIEW): _notices(
         Notice(
-            Kind.REPORT_RETURNED,
+            REPORT_RETURNED,
             SPECIALIST_ASSIGNED,
             _("The report for %(ref)s was returned for changes"),
             _("Your report for %(ref)s was returned for changes"),
@@ -327,7 +344,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.REPORT_READY, S.DELIVERED): _notices(
         Notice(
-            Kind.REPORT_RELEASED,
+            REPORT_RELEASED,
             OWNER,
             _("Your report for %(ref)s is ready"),
             _("Your second-opinion report is ready (%(ref)s)"),
@@ -339,7 +356,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
             page="reports:case",
         ),
         Notice(
-            Kind.REPORT_RELEASED,
+            REPORT_RELEASED,
             SPECIALIST_ASSIGNED,
             _("Your report for %(ref)s was released to the patient"),
             _("Your report for %(ref)s was released to the patient"),
@@ -352,7 +369,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.DELIVERED, S.FOLLOW_UP): _notices(
         Notice(
-            Kind.FOLLOW_UP,
+            FOLLOW_UP,
             SPECIALIST_ASSIGNED,
             _("A follow-up question on %(ref)s"),
             _("The patient asked a follow-up question (%(ref)s)"),
@@ -365,7 +382,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.FOLLOW_UP, S.DELIVERED): _notices(
         Notice(
-            Kind.FOLLOW_UP,
+            FOLLOW_UP,
             OWNER,
             _("Your follow-up question on %(ref)s is answered"),
             _("Your follow-up question is answered (%(ref)s)"),
@@ -375,7 +392,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     ),
     (S.DELIVERED, S.CLOSED): _notices(
         Notice(
-            Kind.CLOSED,
+            CLOSED,
             OWNER,
             _("Your request %(ref)s is closed"),
             _("Your request %(ref)s is closed"),
@@ -391,7 +408,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     **{
         (state, S.WITHDRAWN): _notices(
             Notice(
-                Kind.WITHDRAWN,
+                WITHDRAWN,
                 COORDINATORS,
                 _("Request %(ref)s was withdrawn by the patient"),
                 _("Request %(ref)s was withdrawn by the patient"),
@@ -399,7 +416,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
                 _("Open the case"),
             ),
             Notice(
-                Kind.WITHDRAWN,
+                WITHDRAWN,
                 SPECIALIST_ASSIGNED,
                 _WITHDRAWN_SPECIALIST,
                 _WITHDRAWN_SPECIALIST,
@@ -408,7 +425,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
                 page=WORKSPACE,
             ),
             Notice(
-                Kind.WITHDRAWN,
+                WITHDRAWN,
                 SPECIALIST_OFFERED,
                 _WITHDRAWN_SPECIALIST,
                 _WITHDRAWN_SPECIALIST,
@@ -425,7 +442,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
     **{
         (state, S.CANCELLED): _notices(
             Notice(
-                Kind.CANCELLED,
+                CANCELLED,
                 OWNER,
                 _("Your request %(ref)s was cancelled"),
                 _("Your request %(ref)s was cancelled"),
@@ -436,7 +453,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
                 _("See why"),
             ),
             Notice(
-                Kind.CANCELLED,
+                CANCELLED,
                 SPECIALIST_ASSIGNED,
                 _CANCELLED_SPECIALIST,
                 _CANCELLED_SPECIALIST,
@@ -445,7 +462,7 @@ NOTICES: dict[tuple[str, str], tuple[Notice, ...]] = {
                 page=WORKSPACE,
             ),
             Notice(
-                Kind.CANCELLED,
+                CANCELLED,
                 SPECIALIST_OFFERED,
                 _CANCELLED_SPECIALIST,
                 _CANCELLED_SPECIALIST,
@@ -466,7 +483,7 @@ NOTICES[(S.FOLLOW_UP, S.CLOSED)] = NOTICES[(S.DELIVERED, S.CLOSED)]
 # Events that are not moves, declared the same way.
 NOTICE_INSURANCE_CHECKED = _notices(
     Notice(
-        Kind.CASE_UPDATE,
+        CASE_UPDATE,
         OWNER,
         _("We checked the cost of your request %(ref)s"),
         _("We checked the cost of your request %(ref)s"),
@@ -479,7 +496,7 @@ NOTICE_INSURANCE_CHECKED = _notices(
 )
 NOTICE_FEE_CONFIRMED = _notices(
     Notice(
-        Kind.CASE_UPDATE,
+        CASE_UPDATE,
         CASE_MANAGER,
         _("The patient confirmed the fee for %(ref)s"),
         _("The patient confirmed the fee for %(ref)s"),
@@ -492,7 +509,7 @@ NOTICE_FEE_CONFIRMED = _notices(
 )
 NOTICE_OVERDUE = _notices(
     Notice(
-        Kind.OVERDUE,
+        OVERDUE,
         CASE_MANAGER,
         _("%(ref)s is past its report due date"),
         _("%(ref)s is past its report due date"),
@@ -503,7 +520,7 @@ NOTICE_OVERDUE = _notices(
         _("Open the case"),
     ),
     Notice(
-        Kind.OVERDUE,
+        OVERDUE,
         SPECIALIST_ASSIGNED,
         _("%(ref)s is past its report due date"),
         _("%(ref)s is past its report due date"),
@@ -520,11 +537,9 @@ _AMENDED_SENTENCE = _(
     "are on the case's timeline."
 )
 NOTICE_AMENDED = _notices(
+    Notice(AMENDED, COORDINATORS, _AMENDED, _AMENDED, _AMENDED_SENTENCE, _("See what changed")),
     Notice(
-        Kind.AMENDED, COORDINATORS, _AMENDED, _AMENDED, _AMENDED_SENTENCE, _("See what changed")
-    ),
-    Notice(
-        Kind.AMENDED,
+        AMENDED,
         SPECIALIST_ASSIGNED,
         _AMENDED,
         _AMENDED,
@@ -543,7 +558,7 @@ _ASKED_PATIENT = _("A question was asked of the patient on %(ref)s")
 _NOTE = _("New internal note on %(ref)s")
 NOTICE_MESSAGE_FROM_PATIENT = _notices(
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         CASE_MANAGER,
         _FROM_PATIENT,
         _FROM_PATIENT,
@@ -551,7 +566,7 @@ NOTICE_MESSAGE_FROM_PATIENT = _notices(
         _("Read the message"),
     ),
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         SPECIALIST_ASSIGNED,
         _FROM_PATIENT,
         _FROM_PATIENT,
@@ -561,7 +576,7 @@ NOTICE_MESSAGE_FROM_PATIENT = _notices(
 )
 NOTICE_MESSAGE_FROM_TEAM = _notices(
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         OWNER,
         _("New message from your care team on %(ref)s"),
         _("Your care team sent you a message (%(ref)s)"),
@@ -569,7 +584,7 @@ NOTICE_MESSAGE_FROM_TEAM = _notices(
         _("Read the message"),
     ),
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         CASE_MANAGER,
         _TO_PATIENT,
         _TO_PATIENT,
@@ -577,7 +592,7 @@ NOTICE_MESSAGE_FROM_TEAM = _notices(
         _("Read the message"),
     ),
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         SPECIALIST_ASSIGNED,
         _TO_PATIENT,
         _TO_PATIENT,
@@ -587,7 +602,7 @@ NOTICE_MESSAGE_FROM_TEAM = _notices(
 )
 NOTICE_QUESTION = _notices(
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         OWNER,
         _("Your care team has a question about %(ref)s"),
         _("Your care team asked you a question (%(ref)s)"),
@@ -598,7 +613,7 @@ NOTICE_QUESTION = _notices(
         _("Answer the question"),
     ),
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         CASE_MANAGER,
         _ASKED_PATIENT,
         _ASKED_PATIENT,
@@ -606,7 +621,7 @@ NOTICE_QUESTION = _notices(
         _("Read the question"),
     ),
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         SPECIALIST_ASSIGNED,
         _ASKED_PATIENT,
         _ASKED_PATIENT,
@@ -617,7 +632,7 @@ NOTICE_QUESTION = _notices(
 # Internal notes: the care team only, never the account holder.
 NOTICE_INTERNAL_NOTE = _notices(
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         CASE_MANAGER,
         _NOTE,
         _NOTE,
@@ -628,7 +643,7 @@ NOTICE_INTERNAL_NOTE = _notices(
         _("Read the note"),
     ),
     Notice(
-        Kind.MESSAGE,
+        MESSAGE,
         SPECIALIST_ASSIGNED,
         _NOTE,
         _NOTE,
@@ -643,7 +658,7 @@ NOTICE_INTERNAL_NOTE = _notices(
 # case stays where it is (report ready, delivered, follow-up), so no move is made.
 NOTICE_REPORT_AMENDMENT_SIGNED = _notices(
     Notice(
-        Kind.REPORT_SUBMITTED,
+        REPORT_SUBMITTED,
         CASE_MANAGER,
         _("An amended report for %(ref)s is ready to check"),
         _("An amended report for %(ref)s is ready to check"),
@@ -657,7 +672,7 @@ NOTICE_REPORT_AMENDMENT_SIGNED = _notices(
 )
 NOTICE_REPORT_AMENDMENT_RETURNED = _notices(
     Notice(
-        Kind.REPORT_RETURNED,
+        REPORT_RETURNED,
         SPECIALIST_ASSIGNED,
         _("The amended report for %(ref)s was returned for changes"),
         _("Your amended report for %(ref)s was returned for changes"),
@@ -671,7 +686,7 @@ NOTICE_REPORT_AMENDMENT_RETURNED = _notices(
 )
 NOTICE_REPORT_AMENDMENT_RELEASED = _notices(
     Notice(
-        Kind.REPORT_RELEASED,
+        REPORT_RELEASED,
         OWNER,
         _("An amended report for %(ref)s is ready"),
         _("Your second-opinion report was amended (%(ref)s)"),
@@ -683,7 +698,7 @@ NOTICE_REPORT_AMENDMENT_RELEASED = _notices(
         page="reports:case",
     ),
     Notice(
-        Kind.REPORT_RELEASED,
+        REPORT_RELEASED,
         SPECIALIST_ASSIGNED,
         _("Your amended report for %(ref)s was released to the patient"),
         _("Your amended report for %(ref)s was released to the patient"),
@@ -698,7 +713,7 @@ NOTICE_REPORT_AMENDMENT_RELEASED = _notices(
 _SEE_CONSULTATION = _("See the consultation")
 NOTICE_CONSULTATION_PROPOSED = _notices(
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         OWNER,
         _("Choose a time for your consultation on %(ref)s"),
         _("Choose a time for your consultation (%(ref)s)"),
@@ -711,7 +726,7 @@ NOTICE_CONSULTATION_PROPOSED = _notices(
 )
 NOTICE_CONSULTATION_NEW_TIMES = _notices(
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         OWNER,
         _("New times are proposed for your consultation on %(ref)s"),
         _("New times for your consultation (%(ref)s)"),
@@ -722,7 +737,7 @@ NOTICE_CONSULTATION_NEW_TIMES = _notices(
         _("Choose a time"),
     ),
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         SPECIALIST_ASSIGNED,
         _("New times are proposed for the consultation on %(ref)s"),
         _("New times are proposed for the consultation on %(ref)s"),
@@ -735,7 +750,7 @@ NOTICE_CONSULTATION_NEW_TIMES = _notices(
 )
 NOTICE_CONSULTATION_OTHER_TIMES = _notices(
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         OWNER,
         _("You asked for other consultation times on %(ref)s"),
         _("You asked for other consultation times (%(ref)s)"),
@@ -746,7 +761,7 @@ NOTICE_CONSULTATION_OTHER_TIMES = _notices(
         _SEE_CONSULTATION,
     ),
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         SPECIALIST_ASSIGNED,
         _("The patient asked for other consultation times on %(ref)s"),
         _("The patient asked for other consultation times (%(ref)s)"),
@@ -756,7 +771,7 @@ NOTICE_CONSULTATION_OTHER_TIMES = _notices(
 )
 NOTICE_CONSULTATION_BOOKED = _notices(
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         OWNER,
         _("Your consultation on %(ref)s is booked"),
         _("Your consultation is booked (%(ref)s)"),
@@ -767,7 +782,7 @@ NOTICE_CONSULTATION_BOOKED = _notices(
         _SEE_CONSULTATION,
     ),
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         SPECIALIST_ASSIGNED,
         _("A consultation on %(ref)s is booked"),
         _("A consultation on %(ref)s is booked"),
@@ -777,7 +792,7 @@ NOTICE_CONSULTATION_BOOKED = _notices(
 )
 NOTICE_CONSULTATION_CANCELLED = _notices(
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         OWNER,
         _("Your consultation on %(ref)s was cancelled"),
         _("Your consultation was cancelled (%(ref)s)"),
@@ -785,7 +800,7 @@ NOTICE_CONSULTATION_CANCELLED = _notices(
         _("See why"),
     ),
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         SPECIALIST_ASSIGNED,
         _("The consultation on %(ref)s was cancelled"),
         _("The consultation on %(ref)s was cancelled"),
@@ -795,7 +810,7 @@ NOTICE_CONSULTATION_CANCELLED = _notices(
 )
 NOTICE_CONSULTATION_DECLINED = _notices(
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         OWNER,
         _("You declined the consultation on %(ref)s"),
         _("You declined the consultation (%(ref)s)"),
@@ -806,7 +821,7 @@ NOTICE_CONSULTATION_DECLINED = _notices(
         _SEE_CONSULTATION,
     ),
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         SPECIALIST_ASSIGNED,
         _("The patient declined the consultation on %(ref)s"),
         _("The patient declined the consultation on %(ref)s"),
@@ -819,7 +834,7 @@ NOTICE_CONSULTATION_DECLINED = _notices(
 )
 NOTICE_CONSULTATION_MISSED = _notices(
     Notice(
-        Kind.CONSULTATION,
+        CONSULTATION,
         OWNER,
         _("Your consultation on %(ref)s did not take place"),
         _("Your consultation did not take place (%(ref)s)"),
@@ -832,7 +847,7 @@ NOTICE_CONSULTATION_MISSED = _notices(
 )
 NOTICE_CONSULTATION_REMINDER = _notices(
     Notice(
-        Kind.REMINDER,
+        REMINDER,
         OWNER,
         _("Reminder: your consultation on %(ref)s is tomorrow"),
         _("A reminder: your consultation is tomorrow (%(ref)s)"),
@@ -843,7 +858,7 @@ NOTICE_CONSULTATION_REMINDER = _notices(
         _SEE_CONSULTATION,
     ),
     Notice(
-        Kind.REMINDER,
+        REMINDER,
         SPECIALIST_ASSIGNED,
         _("Reminder: a consultation on %(ref)s is tomorrow"),
         _("A reminder: a consultation on %(ref)s is tomorrow"),

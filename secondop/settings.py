@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "secondop.notifications",
     "specialists",
     "requests_app",
+    "requests_app.icd10",
     "requests_app.messaging",
     "requests_app.consultations",
     "requests_app.reports",

@@ -20,10 +20,10 @@ from django.utils.translation import gettext as _
 from requests_app.models import Case, CaseStatus
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
-from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
 
 from .models import Licence, LicenceSource, LicenceVerification, Offer, OfferStatus
+from .notices import CREDENTIALING, OFFER_WITHDRAWN
 
 logger = logging.getLogger(__name__)
 EXPIRY_NOTICE_DAYS = 60
@@ -196,7 +196,7 @@ def _tell_specialist(licence: Licence, title: str, *, subject: str) -> None:
     words = {"state": licence.get_state_display()}
     notify(
         recipient=licence.profile.user,
-        kind=Kind.CREDENTIALING,
+        kind=CREDENTIALING,
         title=title % words,
         url=reverse("specialists:profile_licences"),
         email=EmailText(
@@ -272,7 +272,7 @@ def offer_withdraw(*, offer_id: int, reason: str) -> bool:
         ref = {"ref": case.reference}
         notify(
             recipient=offer.specialist,
-            kind=Kind.OFFER_WITHDRAWN,
+            kind=OFFER_WITHDRAWN,
             title=_(
                 "The offer of %(ref)s to you is withdrawn: the case no longer fits "
                 "your licences or specialty"
@@ -363,7 +363,7 @@ def licences_expiry_notify(*, today: date | None = None) -> int:
             )
             notify(
                 recipient=licence.profile.user,
-                kind=Kind.CREDENTIALING,
+                kind=CREDENTIALING,
                 title=sentence,
                 url=reverse("specialists:profile_licences"),
                 email=EmailText(
@@ -376,7 +376,7 @@ def licences_expiry_notify(*, today: date | None = None) -> int:
                 title = _("A licence in %(state)s expires on %(date)s (%(name)s)") % words
                 notify(
                     recipient=admin,
-                    kind=Kind.CREDENTIALING,
+                    kind=CREDENTIALING,
                     title=title,
                     url=reverse("credentialing:home"),
                     email=EmailText(

@@ -9,7 +9,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.forms import Icd10Widget
+from requests_app.icd10.widgets import Icd10Widget
 from secondop.forms import CharacterCountMixin, DateInputField
 from secondop.us_states import USState
 

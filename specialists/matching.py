@@ -71,7 +71,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from requests_app.models import OPEN_STATES, Case, Icd10Code
+from requests_app.icd10.models import Icd10Code
+from requests_app.icd10.ranges import icd10_code_in, normalise_icd10_code
+from requests_app.models import OPEN_STATES, Case
 
 from .models import (
     Certification,
@@ -82,8 +84,6 @@ from .models import (
     Offer,
     OfferStatus,
     SpecialistProfile,
-    icd10_code_in,
-    normalise_icd10_code,
 )
 
 RELAXABLE = frozenset({"mode", "language"})

@@ -20,7 +20,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from requests_app.models import Icd10Code
+from requests_app.icd10.models import Icd10Code
+from requests_app.icd10.ranges import normalise_icd10_code
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event
 
@@ -32,7 +33,6 @@ from .models import (
     LeavePeriod,
     Licence,
     SpecialistProfile,
-    normalise_icd10_code,
 )
 
 # --- Photos ---------------------------------------------------------------------------

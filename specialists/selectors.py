@@ -4,7 +4,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from requests_app.access import case_list
-from requests_app.models import CLOSED_STATES, Case, Icd10Code
+from requests_app.icd10.models import Icd10Code
+from requests_app.models import CLOSED_STATES, Case
 from secondop.accounts.models import Role
 
 from .models import Certification, HeldCertification, Licence, SpecialistProfile, Specialty

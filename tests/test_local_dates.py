@@ -13,7 +13,8 @@ from django.urls import reverse
 from records.models import Record
 from requests_app.messaging.models import Message
 from requests_app.models import CaseEvent, CaseStatus
-from secondop.notifications.models import Kind, Notification
+from requests_app.notices import CASE_UPDATE
+from secondop.notifications.models import Notification
 from tests.accounts.factories import UserFactory, enrol_totp
 from tests.records.factories import RecordFactory, RecordRequestFactory
 from tests.requests_app.factories import CaseFactory
@@ -67,7 +68,7 @@ def _world(state: str):
     )
     for user in (patient, coordinator, specialist):
         note = Notification.objects.create(
-            recipient=user, kind=Kind.CASE_UPDATE, title="News", reference=case.reference
+            recipient=user, kind=CASE_UPDATE, title="News", reference=case.reference
         )
         Notification.objects.filter(pk=note.pk).update(created_at=evening)
     return case, patient, coordinator, specialist, record

@@ -37,9 +37,11 @@ from django.utils import timezone
 
 from records.models import Bundle, GatherList
 from requests_app.aftercare.models import FollowUpQuestion
-from requests_app.models import Icd10Synonym, Price
+from requests_app.icd10.models import Icd10Synonym
+from requests_app.models import Price
+from requests_app.notices import CASE_UPDATE
 from secondop.audit.services import log_access, log_event
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
 from tests.accounts.factories import UserFactory
 from tests.aftercare.factories import delivered_case, sent_share
@@ -412,7 +414,7 @@ TABLE: dict[str, Row] = {
     "admin/jsi18n/": Row(ADMIN_ONLY, ADMIN_ONLY | {"admin": NOT_ALLOWED}),
     # No registered model has get_absolute_url, so there is no site to view.
     "admin/r/<path:content_type_id>/<path:object_id>/": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
-    "admin/(?P<app_label>accounts|audit|notifications|specialists|requests_app|records)/$": same(
+    "admin/(?P<app_label>accounts|audit|notifications|specialists|requests_app|icd10|records)/$": same(
         ADMIN_ONLY
     ),
     "admin/(?P<url>.*)$": same(ADMIN_ONLY | {"admin": NOT_FOUND}),
@@ -424,7 +426,7 @@ TABLE: dict[str, Row] = {
     **admin_model("audit/accesslog", **READ_ONLY),
     **admin_model("notifications/notification", **READ_ONLY),
     **admin_model("requests_app/case", **READ_ONLY),
-    **admin_model("requests_app/icd10synonym"),
+    **admin_model("icd10/icd10synonym"),
     **admin_model("requests_app/price", delete=False),
     # Certifications are retired (switched off), never deleted.
     **admin_model("specialists/board", delete=False),
@@ -577,7 +579,7 @@ def build_world(users: dict) -> dict:
     case = CaseFactory(owner=owner, submitted=True)
     notification = Notification.objects.create(
         recipient=owner,
-        kind=Kind.CASE_UPDATE,
+        kind=CASE_UPDATE,
         title="Your request moved on",
         url=reverse("requests_app:case_detail", args=[case.uuid]),
         delivered_at=timezone.now(),
@@ -589,7 +591,7 @@ def build_world(users: dict) -> dict:
         "audit/accesslog": log_access(viewer=coordinator, obj=case),
         "notifications/notification": notification,
         "requests_app/case": case,
-        "requests_app/icd10synonym": Icd10Synonym.objects.create(term="lump", clinical="neoplasm"),
+        "icd10/icd10synonym": Icd10Synonym.objects.create(term="lump", clinical="neoplasm"),
         "requests_app/price": Price.objects.create(item="written", amount="750.00"),
         "specialists/specialty": Specialty.objects.get(slug="oncology"),
         "specialists/board": Board.objects.get(slug="abim"),

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from requests_app.notices import CASE_UPDATE, RECORDS_RECEIVED
 from requests_app.workflow import case_transition, case_url_for
 from secondop.audit.services import log_event
-from secondop.notifications.models import Kind
 from secondop.notifications.services import notify
 
 from .. import storage
@@ -123,7 +123,7 @@ def record_verified(
         if record.state == State.REJECTED:
             notify(
                 recipient=record.uploaded_by,
-                kind=Kind.CASE_UPDATE,
+                kind=CASE_UPDATE,
                 title=_("A file you sent for %(ref)s could not be accepted")
                 % {"ref": case_name(record.case)},
                 url=records_url(record.case),
@@ -204,7 +204,7 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
         remove_later(record.prefix)
         notify(
             recipient=record.uploaded_by,
-            kind=Kind.CASE_UPDATE,
+            kind=CASE_UPDATE,
             title=_("A file you sent for %(ref)s could not be checked")
             % {"ref": case_name(record.case)},
             url=records_url(record.case),
@@ -245,7 +245,7 @@ def _fulfil(record: Record) -> None:
     elif asked.requested_by.is_active:
         notify(
             recipient=asked.requested_by,
-            kind=Kind.RECORDS_RECEIVED,
+            kind=RECORDS_RECEIVED,
             title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
             url=case_url_for(case, asked.requested_by),
             reference=case.reference or "",

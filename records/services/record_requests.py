@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from requests_app import access
 from requests_app.access import case_for_viewer
 from requests_app.models import Case
+from requests_app.notices import RECORDS_REQUESTED
 from requests_app.workflow import case_transition
 from secondop.audit.services import log_event
-from secondop.notifications.models import Kind
 from secondop.notifications.services import notify
 
 from ..models import Category, RecordRequest
@@ -90,7 +90,7 @@ def record_request_create(
         else:
             notify(
                 recipient=case.owner,
-                kind=Kind.RECORDS_REQUESTED,
+                kind=RECORDS_REQUESTED,
                 title=_("Records are needed for your request %(ref)s") % {"ref": case.reference},
                 url=records_url(case),
                 reference=case.reference or "",

@@ -8,3 +8,10 @@ class AftercareConfig(AppConfig):
     name = "requests_app.aftercare"
     label = "aftercare"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from secondop.notifications.registry import register
+
+        from . import notices
+
+        register(notices.KINDS)

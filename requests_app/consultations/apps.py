@@ -7,3 +7,10 @@ class ConsultationsConfig(AppConfig):
     name = "requests_app.consultations"
     label = "consultations"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from secondop.notifications.registry import register
+
+        from . import notices
+
+        register(notices.KINDS)

@@ -7,3 +7,10 @@ class MessagingConfig(AppConfig):
     name = "requests_app.messaging"
     label = "messaging"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from secondop.notifications.registry import register
+
+        from . import notices
+
+        register(notices.KINDS)

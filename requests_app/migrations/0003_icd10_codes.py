@@ -1,6 +1,6 @@
 """Load the ICD-10-CM code table and, on PostgreSQL, index it for the typeahead.
 
-`requests_app.icd10.icd10_search` runs two kinds of query; each has its index:
+`requests_app.icd10.search.icd10_search` runs two kinds of query; each has its index:
 
 * code prefix ("E11.9%") in code order: a btree on `code COLLATE "C"`, so the
   prefix is one index range read in order whatever the database's collation;
@@ -35,7 +35,7 @@ INDEXES = {
 
 
 def load_codes(apps, schema_editor):
-    from requests_app.icd10 import load_icd10_codes
+    from requests_app.icd10.loading import load_icd10_codes
 
     load_icd10_codes(apps.get_model("requests_app", "Icd10Code"), batch_size=10000)
 

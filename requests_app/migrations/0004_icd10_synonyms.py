@@ -24,7 +24,7 @@ OLD_LAY_TERMS = {
 
 
 def load_synonyms(apps, schema_editor):
-    from requests_app.icd10 import load_icd10_synonyms
+    from requests_app.icd10.loading import load_icd10_synonyms
 
     load_icd10_synonyms(apps.get_model("requests_app", "Icd10Synonym"))
 
@@ -42,7 +42,7 @@ def _rewrite_search_text(apps, text_for, candidates: Q) -> None:
 
 
 def drop_baked_lay_terms(apps, schema_editor):
-    from requests_app.icd10 import search_text_for
+    from requests_app.icd10.search import search_text_for
 
     # A baked row ends with the last lay term added: only those are read, so a
     # database loaded without them (every new one) is checked in a moment.
@@ -53,7 +53,7 @@ def drop_baked_lay_terms(apps, schema_editor):
 
 
 def bake_lay_terms(apps, schema_editor):
-    from requests_app.icd10 import search_text_for
+    from requests_app.icd10.search import search_text_for
 
     def old_search_text_for(code, title):
         text = search_text_for(code, title)

@@ -7,3 +7,10 @@ class ReportsConfig(AppConfig):
     name = "requests_app.reports"
     label = "reports"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from secondop.notifications.registry import register
+
+        from . import notices
+
+        register(notices.KINDS)

@@ -2,8 +2,8 @@ from django import forms
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.forms import Icd10Widget
-from requests_app.models import Icd10Code
+from requests_app.icd10.models import Icd10Code
+from requests_app.icd10.widgets import Icd10Widget
 from secondop.forms import CharacterCountMixin, character_count
 
 from . import codes

@@ -84,7 +84,7 @@ class ReportVersion(models.Model):
     )
     diagnosis = models.TextField(_("second-opinion diagnosis"), max_length=2000, blank=True)
     icd10 = models.ForeignKey(
-        "requests_app.Icd10Code",
+        "icd10.Icd10Code",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

@@ -26,7 +26,8 @@ from records.models import Category, Record
 from records.selectors import records_for_viewer
 from requests_app.access import case_for_viewer
 from requests_app.consultations.selectors import consultation_standing
-from requests_app.models import Case, CaseStatus, Icd10Code
+from requests_app.icd10.models import Icd10Code
+from requests_app.models import Case, CaseStatus
 from requests_app.workflow import (
     NOTICE_REPORT_AMENDMENT_RELEASED,
     NOTICE_REPORT_AMENDMENT_RETURNED,

@@ -8,4 +8,11 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (security events into the audit log)
+        from secondop.notifications.registry import register
+
+        from . import (
+            notices,
+            receivers,  # noqa: F401  (security events into the audit log)
+        )
+
+        register(notices.KINDS)

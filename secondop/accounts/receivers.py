@@ -15,15 +15,16 @@ from django.utils.translation import gettext as _
 
 from secondop.accounts.services import email_changed_notice_queue
 from secondop.audit.services import log_event
-from secondop.notifications.models import Kind
 from secondop.notifications.services import EmailText, notify
+
+from .notices import SECURITY
 
 
 def _security_notice(user, title: str) -> None:
     """Tell the person by email too (always on): if it was not them, they can act."""
     notify(
         recipient=user,
-        kind=Kind.SECURITY,
+        kind=SECURITY,
         title=title,
         url=reverse("usersessions_list"),
         email=EmailText(

@@ -1,12 +1,10 @@
 from django import forms
 
-from .models import Kind
+from .registry import label
 
 
 class EmailPreferencesForm(forms.Form):
     def __init__(self, *args, current: dict[str, bool], **kwargs):
         super().__init__(*args, **kwargs)
         for kind, on in current.items():
-            self.fields[kind] = forms.BooleanField(
-                label=Kind(kind).label, required=False, initial=on
-            )
+            self.fields[kind] = forms.BooleanField(label=label(kind), required=False, initial=on)

@@ -3,84 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-
-class Kind(models.TextChoices):
-    """One kind per event, so that muting one mutes only that one.
-
-    The case workflow declares which kind each move sends, and to whom
-    (requests_app.workflow.NOTICES); the platform knows only the names."""
-
-    SUBMITTED = "submitted", _("A request is sent")
-    CASE_UPDATE = "case_update", _("A request moves to its next step")
-    AMENDED = "amended", _("A patient changes answers after sending")
-    WITHDRAWN = "withdrawn", _("A request is withdrawn")
-    CANCELLED = "cancelled", _("A request is cancelled")
-    RECORDS_REQUESTED = "records_requested", _("Records are asked for")
-    RECORDS_RECEIVED = "records_received", _("Asked-for records arrive")
-    OFFER_MADE = "offer_made", _("A case is offered to a specialist")
-    OFFER_ACCEPTED = "offer_accepted", _("A specialist accepts a case")
-    OFFER_DECLINED = "offer_declined", _("A specialist declines a case or lets the offer expire")
-    OFFER_WITHDRAWN = "offer_withdrawn", _("An offer to you is taken back")
-    CREDENTIALING = "credentialing", _("A state licence is verified, refused or about to expire")
-    REPORT_SUBMITTED = "report_submitted", _("A specialist's report is ready to check")
-    REPORT_RETURNED = "report_returned", _("A report is returned for changes")
-    REPORT_RELEASED = "report_released", _("A report is released to the patient")
-    FOLLOW_UP = "follow_up", _("A follow-up question is asked or answered")
-    CLOSED = "closed", _("A request is closed")
-    OVERDUE = "overdue", _("A case passes its report due date")
-    MESSAGE = "message", _("A message is received")
-    CONSULTATION = "consultation", _("A consultation is proposed, booked, changed or cancelled")
-    REMINDER = "reminder", _("A reminder the day before a consultation")
-    SECURITY = "security", _("Security alerts")
-
-
-# People cannot switch these emails off: they protect the account itself.
-ALWAYS_EMAILED = frozenset({Kind.SECURITY})
-
-# The kinds each role can receive, and so choose on the preferences page.
-_CASE_PARTIES = {Kind.CASE_UPDATE, Kind.WITHDRAWN, Kind.CANCELLED, Kind.CLOSED, Kind.MESSAGE}
-# The two people who meet at a consultation (the patient and the specialist).
-_CONSULTATION_PARTIES = {Kind.CONSULTATION, Kind.REMINDER}
-KINDS_FOR_ROLE: dict[str, frozenset[str]] = {
-    "patient": frozenset(
-        _CASE_PARTIES
-        | _CONSULTATION_PARTIES
-        | {
-            Kind.SUBMITTED,
-            Kind.RECORDS_REQUESTED,
-            Kind.OFFER_ACCEPTED,
-            Kind.REPORT_RELEASED,
-            Kind.FOLLOW_UP,
-        }
-    ),
-    "coordinator": frozenset(
-        _CASE_PARTIES
-        | {
-            Kind.SUBMITTED,
-            Kind.AMENDED,
-            Kind.OVERDUE,
-            Kind.RECORDS_RECEIVED,
-            Kind.OFFER_ACCEPTED,
-            Kind.OFFER_DECLINED,
-            Kind.REPORT_SUBMITTED,
-        }
-    ),
-    "specialist": frozenset(
-        _CASE_PARTIES
-        | _CONSULTATION_PARTIES
-        | {
-            Kind.AMENDED,
-            Kind.OVERDUE,
-            Kind.OFFER_MADE,
-            Kind.OFFER_WITHDRAWN,
-            Kind.REPORT_RETURNED,
-            Kind.REPORT_RELEASED,
-            Kind.FOLLOW_UP,
-            Kind.CREDENTIALING,
-        }
-    ),
-    "admin": frozenset({Kind.CREDENTIALING}),
-}
+from .registry import MAX_NAME_LENGTH, label
 
 
 class EmailStatus(models.TextChoices):
@@ -111,7 +34,8 @@ class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    # A name from the registry (registry.py), which the app that raises it declares.
+    kind = models.CharField(_("kind"), max_length=MAX_NAME_LENGTH)
     # Shown in the app only, behind sign-in.
     title = models.CharField(_("title"), max_length=200)
     reference = models.CharField(_("reference"), max_length=32, blank=True)
@@ -207,7 +131,7 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         # Not the title: this is what the admin and the logs show.
-        return f"{self.get_kind_display()} #{self.pk}"
+        return f"{label(self.kind)} #{self.pk}"
 
 
 class EmailPreference(models.Model):
@@ -216,7 +140,7 @@ class EmailPreference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preferences"
     )
-    kind = models.CharField(max_length=20, choices=Kind)
+    kind = models.CharField(max_length=MAX_NAME_LENGTH)
     enabled = models.BooleanField(default=True)
 
     class Meta:

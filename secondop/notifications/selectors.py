@@ -4,7 +4,8 @@ from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import ALWAYS_EMAILED, KINDS_FOR_ROLE, EmailPreference, EmailStatus, Kind, Notification
+from . import registry
+from .models import EmailPreference, EmailStatus, Notification
 
 
 def notification_list(*, viewer) -> QuerySet[Notification]:
@@ -32,7 +33,7 @@ def notification_unread_count(*, viewer) -> int:
 
 
 def email_wanted(*, user, kind: str) -> bool:
-    if kind in ALWAYS_EMAILED:
+    if kind in registry.always_emailed():
         return True
     if not user.is_active or not user.email:
         return False
@@ -43,9 +44,11 @@ def email_wanted(*, user, kind: str) -> bool:
 def email_preferences(*, user) -> dict[str, bool]:
     """Every kind a person can receive and switch, with its current setting."""
     saved = dict(EmailPreference.objects.filter(user=user).values_list("kind", "enabled"))
-    mine = KINDS_FOR_ROLE.get(user.role, frozenset())
+    mine = registry.kinds_for_role(user.role)
     return {
-        k.value: saved.get(k.value, True) for k in Kind if k in mine and k not in ALWAYS_EMAILED
+        k.name: saved.get(k.name, True)
+        for k in registry.registered()
+        if k.name in mine and not k.always_emailed
     }
 
 

@@ -17,14 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from .models import (
-    ALWAYS_EMAILED,
-    CalendarMethod,
-    EmailPreference,
-    EmailStatus,
-    Kind,
-    Notification,
-)
+from . import registry
+from .models import CalendarMethod, EmailPreference, EmailStatus, Notification
 from .selectors import email_wanted, unread_cache_key
 
 logger = logging.getLogger(__name__)
@@ -92,11 +86,12 @@ def notify(
     that what else happens to the same person meanwhile goes out with it as one
     email; a security notice and a calendar file go at once, on their own.
     """
+    registry.notice_kind(kind)  # a kind no app registered is a bug: refuse it here
     wanted = email_wanted(user=recipient, kind=kind)
     now = timezone.now()
     wait = (
         settings.NOTIFICATIONS_DIGEST_WINDOW
-        if kind not in ALWAYS_EMAILED and not calendar
+        if kind not in registry.always_emailed() and not calendar
         else timedelta(0)
     )
     notification = Notification.objects.create(
@@ -128,7 +123,7 @@ def notify(
 def _digestible(n: Notification) -> bool:
     """Goes out with others: not a security notice (it goes at once, alone), nor
     a calendar file (a mail client reads one invitation per email)."""
-    return n.kind not in ALWAYS_EMAILED and not n.calendar_ics
+    return n.kind not in registry.always_emailed() and not n.calendar_ics
 
 
 def notification_enqueue(*, notification_id: int, countdown: float | None = None) -> None:
@@ -204,7 +199,7 @@ def notification_claim_email(*, notification_id: int) -> Notification | None:
                 Notification.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(waiting, recipient_id=n.recipient_id, created_at__gte=n.created_at - window)
                 .exclude(pk=n.pk)
-                .exclude(kind__in=ALWAYS_EMAILED)
+                .exclude(kind__in=registry.always_emailed())
                 .filter(calendar_ics="")
                 .order_by("created_at", "pk")[: DIGEST_MAX - 1]
             )
@@ -309,7 +304,7 @@ def _email_failed(n: Notification, *, reason: str, transient: bool) -> datetime 
 
 def _give_up_at(n: Notification) -> datetime:
     window = settings.NOTIFICATIONS_EMAIL_GIVE_UP_AFTER
-    if n.kind in ALWAYS_EMAILED:
+    if n.kind in registry.always_emailed():
         window = max(window, ALWAYS_EMAILED_RETRY_FOR)
     return n.created_at + window
 
@@ -317,7 +312,7 @@ def _give_up_at(n: Notification) -> datetime:
 def _out_of_retries(n: Notification, now: datetime) -> bool:
     if now >= _give_up_at(n):
         return True
-    return n.kind not in ALWAYS_EMAILED and n.email_attempts >= MAX_EMAIL_ATTEMPTS
+    return n.kind not in registry.always_emailed() and n.email_attempts >= MAX_EMAIL_ATTEMPTS
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -401,7 +396,7 @@ def _send_email(n: Notification, rows: list[Notification] | None = None) -> int:
     name = n.recipient.greeting_name()
     context = {
         "notification": n,
-        "kind": Kind(n.kind),
+        "kind": registry.label(n.kind),
         "items": items,
         "digest": len(items) > 1,
         "recipient_name": name,

@@ -2,7 +2,7 @@
 // (WAI-ARIA 1.2 "list autocomplete" pattern). Without this script the person
 // types a code and the server checks it; nothing here is needed to submit.
 //
-// Markup (templates/requests_app/widgets/icd10.html):
+// Markup (templates/icd10/widget.html):
 //   <label for="ID">...</label> (anywhere on the page)
 //   <div data-icd10-picker data-search-url="...">
 //     <input id="ID" ...>

@@ -2,8 +2,9 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from secondop.accounts.notices import SECURITY
 from secondop.audit.models import AuditEvent
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from tests.accounts.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,7 +24,7 @@ def test_a_password_change_is_audited_and_the_person_is_told_by_email(client, pa
     assert AuditEvent.objects.filter(
         action="accounts.user.password_changed", actor=patient
     ).exists()
-    notice = Notification.objects.get(recipient=patient, kind=Kind.SECURITY)
+    notice = Notification.objects.get(recipient=patient, kind=SECURITY)
     assert notice.delivered_at is not None
     assert [m.to for m in mail.outbox] == [[patient.email]]
     assert mail.outbox[0].subject == "Your password was changed"
@@ -79,7 +80,7 @@ def test_verifying_the_address_at_sign_up_sends_no_security_notice(client):
     from allauth.account.models import EmailAddress
 
     assert EmailAddress.objects.get(email="margaret@example.com").verified
-    assert not Notification.objects.filter(kind=Kind.SECURITY).exists()
+    assert not Notification.objects.filter(kind=SECURITY).exists()
     assert len(mail.outbox) == 1, [m.subject for m in mail.outbox]
     assert not AuditEvent.objects.filter(action="accounts.user.email_changed").exists()
     assert AuditEvent.objects.filter(action="accounts.user.email_verified").exists()
@@ -98,7 +99,7 @@ def test_a_real_address_change_tells_the_account_and_the_old_address(client, pat
     client.post(reverse("account_confirm_email", args=[key]))
 
     assert EmailAddress.objects.get(user=patient).email == "pat.new@example.com"
-    notice = Notification.objects.get(recipient=patient, kind=Kind.SECURITY)
+    notice = Notification.objects.get(recipient=patient, kind=SECURITY)
     assert notice.email_subject == "The email address of your account was changed"
     to_old = [m for m in mail.outbox if m.to == [old]]
     assert any("pat.new@example.com" in m.body for m in to_old)

@@ -11,8 +11,9 @@ from django.utils import timezone
 from requests_app.aftercare import services, tasks
 from requests_app.aftercare.models import FollowUpQuestion, ServiceRating
 from requests_app.models import CaseStatus
+from requests_app.notices import CLOSED
 from requests_app.workflow import SYSTEM_MOVES, TransitionError, case_transition
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from tests.aftercare.factories import delivered_case
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ def test_it_closes_a_case_whose_window_is_over_once(old_case):
     event = old_case.events.get(new_status=CaseStatus.CLOSED)
     assert event.actor is None and "30 days for follow-up questions are over" in event.reason
     assert old_case.closed_at is not None
-    assert Notification.objects.filter(recipient=old_case.owner, kind=Kind.CLOSED).count() == 1
+    assert Notification.objects.filter(recipient=old_case.owner, kind=CLOSED).count() == 1
     # Idempotent: the next run finds nothing, and closing again changes nothing.
     assert tasks.cases_close_after_follow_up.delay().get() == 0
     assert services.case_close_after_follow_up(case_id=old_case.pk) is False

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from requests_app.aftercare import selectors, services
 from requests_app.aftercare.models import FollowUpQuestion
+from requests_app.aftercare.notices import FOLLOW_UP
 from requests_app.models import CaseStatus
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from tests.accounts.factories import UserFactory, enrol_totp
 from tests.aftercare.factories import delivered_case
 
@@ -36,7 +37,7 @@ def answer(client, specialist, question, kind="addendum", text="A genomic assay 
 
 
 def follow_up_notices(user):
-    return Notification.objects.filter(recipient=user, kind=Kind.FOLLOW_UP)
+    return Notification.objects.filter(recipient=user, kind=FOLLOW_UP)
 
 
 def test_asking_moves_the_case_to_follow_up_and_tells_the_specialist(client, case, specialist):

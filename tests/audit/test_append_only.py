@@ -14,11 +14,12 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
+from requests_app.notices import CASE_UPDATE
 from secondop.audit import append_only
 from secondop.audit.context import request_audit_source
 from secondop.audit.models import AccessLog, AuditEvent
 from secondop.audit.services import log_access, log_event
-from secondop.notifications.models import EmailStatus, Kind, Notification
+from secondop.notifications.models import EmailStatus, Notification
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -180,7 +181,7 @@ def test_the_runtime_role_cannot_drop_or_disable_the_triggers(table, runtime_rol
 @postgres_only
 def test_the_runtime_role_changes_and_deletes_ordinary_rows(runtime_role, patient):
     notification = Notification.objects.create(
-        recipient=patient, kind=Kind.CASE_UPDATE, title="t", email_status=EmailStatus.SKIPPED
+        recipient=patient, kind=CASE_UPDATE, title="t", email_status=EmailStatus.SKIPPED
     )
     with _as_role(runtime_role):
         Notification.objects.filter(pk=notification.pk).update(title="changed")

@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from requests_app.consultations import services
 from requests_app.consultations.models import Consultation, ConsultationEvent, Slot, Status
+from requests_app.consultations.notices import CONSULTATION
 from requests_app.models import CaseEvent, CaseStatus
+from requests_app.notices import CASE_UPDATE
 from requests_app.workflow import case_transition
 from secondop.audit.models import AuditEvent
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from tests.consultations.conftest import at, span, to_the_past
 from tests.requests_app.factories import CaseFactory
 
@@ -57,7 +59,7 @@ def test_it_proposes_times_for_a_video_consultation_and_tells_the_patient(
     assert consultation.video_url == f"https://meet.secondop.local/room/{consultation.video_room}"
     told = Notification.objects.get(recipient=patient, reference=case.reference)
     assert (told.kind, told.title) == (
-        Kind.CONSULTATION,
+        CONSULTATION,
         f"Choose a time for your consultation on {case.reference}",
     )
     assert told.url == f"/consultations/{consultation.uuid}/" and told.calendar_ics == ""
@@ -193,10 +195,10 @@ def test_the_patient_books_a_time_the_case_moves_and_both_get_the_invitation(
     assert moved.actor == patient and moved.old_status == CaseStatus.IN_REVIEW
     for person in (patient, specialist):
         n = Notification.objects.filter(recipient=person).latest("id")
-        assert n.kind == Kind.CONSULTATION and n.calendar_method == "REQUEST"
+        assert n.kind == CONSULTATION and n.calendar_method == "REQUEST"
         assert "METHOD:REQUEST" in n.calendar_ics and person.email in n.calendar_ics
     # The move's own "there is news" notice is not sent on top.
-    assert not Notification.objects.filter(kind=Kind.CASE_UPDATE).exists()
+    assert not Notification.objects.filter(kind=CASE_UPDATE).exists()
     booked = consultation.events.get(action="booked")
     assert (booked.actor, booked.starts_at) == (patient, slot.starts_at)
     assert AuditEvent.objects.filter(action="consultations.consultation.booked").exists()
@@ -520,7 +522,7 @@ def test_the_patient_declines_before_any_time_is_proposed(case, patient, special
     assert told.email_subject == f"The patient declined the consultation on {case.reference}"
     assert "sign the report without one" in told.email_sentence
     # Nothing more to propose against, and the patient's own receipt.
-    assert Notification.objects.filter(recipient=patient, kind=Kind.CONSULTATION).exists()
+    assert Notification.objects.filter(recipient=patient, kind=CONSULTATION).exists()
     # A second click changes nothing.
     assert services.consultation_decline(actor=patient, case_ref=case.uuid).pk == declined.pk
     assert ConsultationEvent.objects.count() == 1

@@ -9,9 +9,10 @@ from django.core import mail
 
 from requests_app.consultations import services, tasks
 from requests_app.consultations.models import Consultation, Status
+from requests_app.consultations.notices import REMINDER
 from requests_app.models import CaseStatus
 from requests_app.workflow import case_transition
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from tests.consultations.conftest import span
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +20,7 @@ HOUR = datetime.timedelta(hours=1)
 
 
 def reminders():
-    return Notification.objects.filter(kind=Kind.REMINDER)
+    return Notification.objects.filter(kind=REMINDER)
 
 
 def test_the_sweep_is_on_the_beat_schedule():

@@ -3,8 +3,9 @@ import re
 import pytest
 from django.core import mail
 
-from requests_app.icd10 import load_icd10_codes
-from requests_app.models import Case, Icd10Code
+from requests_app.icd10.loading import load_icd10_codes
+from requests_app.icd10.models import Icd10Code
+from requests_app.models import Case
 from secondop.notifications.models import Notification
 from specialists.models import Specialty
 from specialists.services import specialties_load

@@ -10,8 +10,8 @@ import re
 import pytest
 from django.utils import timezone
 
-from requests_app.icd10 import load_icd10_codes
-from requests_app.models import Icd10Code
+from requests_app.icd10.loading import load_icd10_codes
+from requests_app.icd10.models import Icd10Code
 from specialists.services import certifications_load, specialties_load
 from tests.accounts.factories import UserFactory, enrol_totp, totp_code
 from tests.e2e.a11y import assert_accessible

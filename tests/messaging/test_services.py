@@ -12,9 +12,10 @@ from django.utils import timezone
 from requests_app.access import CaseAccessEnded
 from requests_app.messaging import selectors, services
 from requests_app.messaging.models import Message, ThreadRead
+from requests_app.messaging.notices import MESSAGE
 from requests_app.models import CaseStatus
 from secondop.audit.models import AuditEvent
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from specialists.models import Offer
 from tests.messaging.factories import MessageFactory
 from tests.records.factories import RecordFactory
@@ -30,7 +31,7 @@ def post(actor, case, body=BODY, **kwargs):
     return services.message_post(actor=actor, case_ref=case.uuid, body=body, **kwargs)
 
 
-def recipients(kind=Kind.MESSAGE) -> set:
+def recipients(kind=MESSAGE) -> set:
     return set(Notification.objects.filter(kind=kind).values_list("recipient__email", flat=True))
 
 

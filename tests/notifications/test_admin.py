@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from secondop.notifications.models import EmailStatus, Kind, Notification
+from secondop.accounts.notices import SECURITY
+from secondop.notifications.models import EmailStatus, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def failed(patient):
     return Notification.objects.create(
         recipient=patient,
-        kind=Kind.SECURITY,
+        kind=SECURITY,
         title="Your biopsy report is ready",
         reference="SO-2026-000077",
         email_status=EmailStatus.FAILED,
@@ -53,3 +54,12 @@ def test_it_is_not_found_for_other_staff(client, coordinator):
     client.force_login(coordinator)
     response = client.get(reverse("admin:notifications_notification_changelist"))
     assert response.status_code == 404
+
+
+def test_it_names_and_filters_the_kinds_by_their_registered_labels(client, admin_user, failed):
+    client.force_login(admin_user)
+    url = reverse("admin:notifications_notification_changelist")
+    html = client.get(url).content.decode()
+    assert "Security alerts" in html and "A case is offered to a specialist" in html
+    assert "SMTP 550" in client.get(url, {"kind": "security"}).content.decode()
+    assert "SMTP 550" not in client.get(url, {"kind": "offer_made"}).content.decode()

@@ -5,7 +5,10 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 
-from secondop.notifications.models import KINDS_FOR_ROLE, CalendarMethod, Kind, Notification
+from requests_app.consultations.notices import CONSULTATION, REMINDER
+from requests_app.notices import CASE_UPDATE
+from secondop.notifications.models import CalendarMethod, Notification
+from secondop.notifications.registry import kinds_for_role
 from secondop.notifications.selectors import email_preferences
 from secondop.notifications.services import CalendarInvite, EmailText, notify
 
@@ -32,7 +35,7 @@ def test_it_attaches_the_invitation_as_text_calendar_with_its_method(
     with django_capture_on_commit_callbacks(execute=True):
         n = notify(
             recipient=patient,
-            kind=Kind.CONSULTATION,
+            kind=CONSULTATION,
             title="Your consultation is booked",
             reference="SO-2026-000001",
             url="/consultations/x/",
@@ -55,7 +58,7 @@ def test_a_cancellation_goes_as_method_cancel(patient, django_capture_on_commit_
     with django_capture_on_commit_callbacks(execute=True):
         notify(
             recipient=patient,
-            kind=Kind.CONSULTATION,
+            kind=CONSULTATION,
             title="Cancelled",
             reference="SO-1",
             calendar=CalendarInvite(ics=ICS.format(method="CANCEL"), method="CANCEL"),
@@ -69,7 +72,7 @@ def test_a_cancellation_goes_as_method_cancel(patient, django_capture_on_commit_
 
 def test_an_email_without_a_calendar_has_no_attachment(patient, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x", reference="SO-1")
+        notify(recipient=patient, kind=CASE_UPDATE, title="x", reference="SO-1")
     message = mail.outbox[0]
     assert message.attachments == []
     assert "calendar" not in message.body
@@ -81,7 +84,7 @@ def test_a_reminder_says_what_its_words_say_and_never_its_title(
     with django_capture_on_commit_callbacks(execute=True):
         notify(
             recipient=patient,
-            kind=Kind.REMINDER,
+            kind=REMINDER,
             title="Reminder: tomorrow at 10:00",
             reference="SO-2026-000007",
             url="/consultations/x/",
@@ -109,7 +112,7 @@ def test_the_database_refuses_a_method_without_a_file_and_a_file_without_a_metho
         with pytest.raises(IntegrityError), transaction.atomic():
             Notification.objects.create(
                 recipient=patient,
-                kind=Kind.CONSULTATION,
+                kind=CONSULTATION,
                 title="x",
                 calendar_ics=ics,
                 calendar_method=method,
@@ -120,8 +123,8 @@ def test_patients_and_specialists_can_switch_consultation_emails_coordinators_do
     patient, specialist, coordinator
 ):
     for role in ("patient", "specialist"):
-        assert {Kind.CONSULTATION, Kind.REMINDER} <= KINDS_FOR_ROLE[role]
-    assert not {Kind.CONSULTATION, Kind.REMINDER} & KINDS_FOR_ROLE["coordinator"]
+        assert {CONSULTATION, REMINDER} <= kinds_for_role(role)
+    assert not {CONSULTATION, REMINDER} & kinds_for_role("coordinator")
     assert {"consultation", "reminder"} <= set(email_preferences(user=patient))
     assert {"consultation", "reminder"} <= set(email_preferences(user=specialist))
     assert not {"consultation", "reminder"} & set(email_preferences(user=coordinator))

@@ -7,7 +7,12 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from secondop.notifications.models import EmailPreference, EmailStatus, Kind, Notification
+from requests_app.consultations.notices import CONSULTATION
+from requests_app.messaging.notices import MESSAGE
+from requests_app.notices import CASE_UPDATE
+from requests_app.reports.notices import REPORT_RELEASED
+from secondop.accounts.notices import SECURITY
+from secondop.notifications.models import EmailPreference, EmailStatus, Notification
 from secondop.notifications.selectors import notifications_due_for_sweep
 from secondop.notifications.services import (
     MAX_EMAIL_ATTEMPTS,
@@ -27,7 +32,7 @@ def test_notify_delivers_in_app_and_by_email_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         n = notify(
             recipient=patient,
-            kind=Kind.CASE_UPDATE,
+            kind=CASE_UPDATE,
             title="Your report is ready",
             reference="SO-2026-000001",
             url="/home/",
@@ -54,7 +59,7 @@ def test_a_rolled_back_transaction_sends_nothing(patient, django_capture_on_comm
         pytest.raises(Boom),
         transaction.atomic(),
     ):
-        notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x")
+        notify(recipient=patient, kind=CASE_UPDATE, title="x")
         raise Boom
     assert Notification.objects.count() == 0
     assert mail.outbox == []
@@ -62,7 +67,7 @@ def test_a_rolled_back_transaction_sends_nothing(patient, django_capture_on_comm
 
 def test_a_task_that_runs_twice_sends_once(patient):
     with transaction.atomic():
-        n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x", reference="SO-1")
+        n = notify(recipient=patient, kind=CASE_UPDATE, title="x", reference="SO-1")
     notification_deliver(notification_id=n.pk)
     notification_deliver(notification_id=n.pk)
     assert len(mail.outbox) == 1
@@ -71,9 +76,9 @@ def test_a_task_that_runs_twice_sends_once(patient):
 def test_an_email_preference_off_skips_the_email_but_not_the_notification(
     patient, django_capture_on_commit_callbacks
 ):
-    EmailPreference.objects.create(user=patient, kind=Kind.CASE_UPDATE, enabled=False)
+    EmailPreference.objects.create(user=patient, kind=CASE_UPDATE, enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
-        n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x")
+        n = notify(recipient=patient, kind=CASE_UPDATE, title="x")
     n.refresh_from_db()
     assert n.delivered_at is not None
     assert n.email_status == EmailStatus.SKIPPED
@@ -81,9 +86,9 @@ def test_an_email_preference_off_skips_the_email_but_not_the_notification(
 
 
 def test_security_emails_cannot_be_switched_off(patient, django_capture_on_commit_callbacks):
-    EmailPreference.objects.create(user=patient, kind=Kind.SECURITY, enabled=False)
+    EmailPreference.objects.create(user=patient, kind=SECURITY, enabled=False)
     with django_capture_on_commit_callbacks(execute=True):
-        notify(recipient=patient, kind=Kind.SECURITY, title="Password changed")
+        notify(recipient=patient, kind=SECURITY, title="Password changed")
     assert len(mail.outbox) == 1
 
 
@@ -133,7 +138,7 @@ def smtp(monkeypatch):
     return Smtp
 
 
-def _pending(recipient, kind=Kind.CASE_UPDATE) -> Notification:
+def _pending(recipient, kind=CASE_UPDATE) -> Notification:
     """A committed outbox row whose task has not run yet."""
     with transaction.atomic():
         return notify(recipient=recipient, kind=kind, title="x", reference="SO-2026-000007")
@@ -176,7 +181,7 @@ def test_it_skips_a_row_another_process_is_claiming_instead_of_waiting(patient):
 
     # Written directly: committing notify() here would run its (eager) task at once.
     n = Notification.objects.create(
-        recipient=patient, kind=Kind.CASE_UPDATE, title="x", next_attempt_at=timezone.now()
+        recipient=patient, kind=CASE_UPDATE, title="x", next_attempt_at=timezone.now()
     )
     result = {}
 
@@ -327,7 +332,7 @@ def _fail_until_given_up(n, clock) -> list:
 def test_a_security_notice_keeps_retrying_for_24_hours(patient, clock, smtp, settings):
     settings.NOTIFICATIONS_EMAIL_GIVE_UP_AFTER = timedelta(hours=1)  # not for security notices
     smtp.failing_forever = smtplib.SMTPServerDisconnected("outage")
-    n = _pending(patient, kind=Kind.SECURITY)
+    n = _pending(patient, kind=SECURITY)
     created = n.created_at
 
     failed_at = _fail_until_given_up(n, clock)
@@ -347,7 +352,7 @@ def test_a_security_notice_keeps_retrying_for_24_hours(patient, clock, smtp, set
 
 def test_a_10_minute_outage_loses_no_security_notice(patient, clock, smtp):
     smtp.failing_forever = smtplib.SMTPServerDisconnected("outage")
-    n = _pending(patient, kind=Kind.SECURITY)
+    n = _pending(patient, kind=SECURITY)
     outage_ends = clock.now + timedelta(minutes=10)
     while clock.now < outage_ends:
         n.refresh_from_db()
@@ -401,7 +406,7 @@ def test_an_email_that_keeps_killing_its_worker_is_given_up(patient, clock, sett
 
 
 def test_a_recipient_without_an_email_address_fails_at_once(patient):
-    n = _pending(patient, kind=Kind.SECURITY)
+    n = _pending(patient, kind=SECURITY)
     type(patient).objects.filter(pk=patient.pk).update(email="")
     notification_deliver(notification_id=n.pk)
     n.refresh_from_db()
@@ -433,7 +438,7 @@ def _said(
     sentence="Your second-opinion report is ready.",
     action="Read your report",
     url="/reports/case/6b7c/",
-    kind=Kind.REPORT_RELEASED,
+    kind=REPORT_RELEASED,
     **extra,
 ) -> Notification:
     with transaction.atomic():
@@ -529,7 +534,7 @@ def test_notices_within_the_window_go_out_as_one_email(patient, coordinator, clo
         sentence="Your care team asked you a question.",
         action="Answer the question",
         url="/messages/case/6b7c/",
-        kind=Kind.MESSAGE,
+        kind=MESSAGE,
     )
     notification_deliver(notification_id=second.pk)
     other = _said(coordinator)  # someone else's: never in the patient's email
@@ -561,13 +566,11 @@ def test_a_security_notice_and_a_calendar_file_go_at_once_and_alone(patient, clo
     from secondop.notifications.services import CalendarInvite
 
     waiting = _said(patient)
-    security = _pending(patient, kind=Kind.SECURITY)
+    security = _pending(patient, kind=SECURITY)
     assert security.next_attempt_at == clock.now
     notification_deliver(notification_id=security.pk)
     ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    invite = _said(
-        patient, kind=Kind.CONSULTATION, calendar=CalendarInvite(ics=ics, method="REQUEST")
-    )
+    invite = _said(patient, kind=CONSULTATION, calendar=CalendarInvite(ics=ics, method="REQUEST"))
     notification_deliver(notification_id=invite.pk)
     assert len(mail.outbox) == 2
     assert all(len(m.body.split("\n1. ")) == 1 for m in mail.outbox)  # no digest list
@@ -578,7 +581,7 @@ def test_a_security_notice_and_a_calendar_file_go_at_once_and_alone(patient, clo
 def test_a_digest_that_fails_is_retried_whole_and_nothing_is_lost(patient, clock, window, smtp):
     import smtplib
 
-    first, second = _said(patient), _said(patient, kind=Kind.MESSAGE)
+    first, second = _said(patient), _said(patient, kind=MESSAGE)
     clock.travel_to(second.next_attempt_at)
     smtp.errors = [smtplib.SMTPServerDisconnected("gone")]
     retry_at = notification_deliver(notification_id=first.pk)
@@ -620,5 +623,5 @@ def test_the_email_task_is_queued_for_when_the_window_ends(
         lambda args, countdown=None: queued.append((args, countdown)),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        n = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="x")
+        n = notify(recipient=patient, kind=CASE_UPDATE, title="x")
     assert queued == [((n.pk,), None), ((n.pk,), window.total_seconds() + 1)]

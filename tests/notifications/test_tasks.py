@@ -7,7 +7,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from secondop.notifications.models import EmailStatus, Kind, Notification
+from requests_app.notices import CASE_UPDATE
+from secondop.accounts.notices import SECURITY
+from secondop.notifications.models import EmailStatus, Notification
 from secondop.notifications.services import notify
 from secondop.notifications.tasks import notifications_sweep
 from tests.helpers import wait_until
@@ -25,7 +27,7 @@ def test_a_worker_process_delivers_in_app_and_email(celery_worker_process, patie
     with transaction.atomic():
         n = notify(
             recipient=patient,
-            kind=Kind.CASE_UPDATE,
+            kind=CASE_UPDATE,
             title="Test event",
             reference="SO-2026-000042",
             url="/home/",
@@ -49,7 +51,7 @@ def test_an_event_raised_while_the_broker_is_down_is_delivered_by_the_sweep_once
         with transaction.atomic():
             n = notify(
                 recipient=patient,
-                kind=Kind.CASE_UPDATE,
+                kind=CASE_UPDATE,
                 title="While down",
                 reference="SO-2026-000043",
             )
@@ -99,7 +101,7 @@ def _crash_then_recover(celery_workers, patient, settings, crash_at: str):
     with transaction.atomic():
         n = notify(
             recipient=patient,
-            kind=Kind.SECURITY,
+            kind=SECURITY,
             title="Password changed",
             reference="SO-2026-000044",
         )

@@ -2,7 +2,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from secondop.notifications.models import EmailPreference, Kind, Notification
+from requests_app.notices import CASE_UPDATE
+from secondop.accounts.notices import SECURITY
+from secondop.notifications.models import EmailPreference, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -10,13 +12,13 @@ pytestmark = pytest.mark.django_db
 def _delivered(user, **kw):
     kw.setdefault("title", "Update")
     return Notification.objects.create(
-        recipient=user, kind=Kind.CASE_UPDATE, delivered_at=timezone.now(), **kw
+        recipient=user, kind=CASE_UPDATE, delivered_at=timezone.now(), **kw
     )
 
 
 def test_it_lists_delivered_notifications_and_counts_unread(client, patient):
     _delivered(patient, title="Visible one")
-    Notification.objects.create(recipient=patient, kind=Kind.CASE_UPDATE, title="Not yet delivered")
+    Notification.objects.create(recipient=patient, kind=CASE_UPDATE, title="Not yet delivered")
     client.force_login(patient)
     html = client.get(reverse("notifications:list")).content.decode()
     assert "Visible one" in html
@@ -64,8 +66,8 @@ def test_preferences_page_saves_choices(client, patient):
     response = client.post(reverse("notifications:preferences"), {"message": "on"})
     assert response.status_code == 302
     prefs = dict(EmailPreference.objects.filter(user=patient).values_list("kind", "enabled"))
-    assert prefs[Kind.CASE_UPDATE] is False
-    assert Kind.SECURITY not in prefs
+    assert prefs[CASE_UPDATE] is False
+    assert SECURITY not in prefs
 
 
 def test_each_role_chooses_only_the_emails_it_can_get(client, patient, specialist):
@@ -94,7 +96,7 @@ def test_the_unread_count_is_cached_and_follows_every_change(
     assert not [q for q in queries.captured_queries if "notifications_notification" in q["sql"]]
     assert 'class="badge"' not in html
     with django_capture_on_commit_callbacks(execute=True):  # delivered on commit
-        note = notify(recipient=patient, kind=Kind.CASE_UPDATE, title="News")
+        note = notify(recipient=patient, kind=CASE_UPDATE, title="News")
     assert "1 unread" in client.get(reverse("requests_app:dashboard")).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("notifications:open", args=[note.pk]))

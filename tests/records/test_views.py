@@ -105,7 +105,7 @@ def test_the_patient_sees_who_looked_at_each_record(client, patient, specialist,
 
 
 def test_the_checklist_follows_the_diagnosis_code(client, patient, case, record):
-    from requests_app.models import Icd10Code
+    from requests_app.icd10.models import Icd10Code
 
     case.icd10 = Icd10Code.objects.get(code="C50.911")
     case.save()

@@ -7,7 +7,7 @@ import pypdfium2
 import pytest
 from django.core.files.storage import default_storage
 
-from requests_app.models import Icd10Code
+from requests_app.icd10.models import Icd10Code
 from requests_app.reports import codes, pdf
 from tests.reports.factories import ANSWER_1, ANSWER_2, assigned_case, sign
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from requests_app import services
 from requests_app.models import Case, CaseEvent, CaseStatus
+from requests_app.notices import CANCELLED, RECORDS_REQUESTED
 from secondop.audit.models import AccessLog, AuditEvent
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from tests.accounts.factories import UserFactory, enrol_totp
 from tests.helpers import assert_constant_queries
 from tests.requests_app.factories import CaseFactory
@@ -184,7 +185,7 @@ def test_triage_then_records_then_matching_through_the_case_page(client, patient
     _move(client, case, "awaiting_records", "Your biopsy pathology report from March")
     case.refresh_from_db()
     assert case.status == "awaiting_records"
-    assert Notification.objects.filter(recipient=patient, kind=Kind.RECORDS_REQUESTED).exists()
+    assert Notification.objects.filter(recipient=patient, kind=RECORDS_REQUESTED).exists()
     client.force_login(patient)
     html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     assert "Your biopsy pathology report from March" in html
@@ -242,7 +243,7 @@ def test_cancel_needs_a_reason_and_tells_the_patient(client, patient, coordinato
     _move(client, case, "cancelled", "We cannot find a specialist licensed in your state.")
     case.refresh_from_db()
     assert case.status == "cancelled"
-    assert Notification.objects.filter(recipient=patient, kind=Kind.CANCELLED).exists()
+    assert Notification.objects.filter(recipient=patient, kind=CANCELLED).exists()
 
 
 def test_specialists_see_the_case_but_no_coordinator_actions(client, patient, specialist):

@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from requests_app import services
 from requests_app.models import Case, CaseAmendment, CaseEvent, CaseSection, CaseStatus
+from requests_app.notices import AMENDED, OVERDUE, SUBMITTED, WITHDRAWN
 from requests_app.workflow import TransitionError
 from secondop.audit.models import AuditEvent
-from secondop.notifications.models import Kind, Notification
+from secondop.notifications.models import Notification
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,9 +94,9 @@ def test_submit_gives_a_reference_a_due_date_and_tells_the_coordinators(
     assert case.urgency == "routine"
     assert (case.due_at - case.submitted_at).days == 7
     note = Notification.objects.get(recipient=coordinator)
-    assert note.kind == Kind.SUBMITTED and note.reference == case.reference
+    assert note.kind == SUBMITTED and note.reference == case.reference
     assert note.delivered_at is not None
-    assert Notification.objects.get(recipient=patient).kind == Kind.SUBMITTED  # the receipt
+    assert Notification.objects.get(recipient=patient).kind == SUBMITTED  # the receipt
     assert {tuple(m.to) for m in mail.outbox} == {(coordinator.email,), (patient.email,)}
     assert all("breast" not in m.body.lower() for m in mail.outbox)
 
@@ -154,7 +155,7 @@ def test_a_change_after_submit_is_a_logged_amendment_that_tells_the_care_team(pa
     assert amendment.old_values == {"diagnosis": "Early-stage breast cancer"}  # as people read it
     assert amendment.new_values == {"diagnosis": "Stage 2 breast cancer"}
     assert AuditEvent.objects.filter(action="requests.case.amended").exists()
-    note = Notification.objects.get(recipient=coordinator, kind=Kind.AMENDED)
+    note = Notification.objects.get(recipient=coordinator, kind=AMENDED)
     assert case.reference in note.title
 
 
@@ -175,7 +176,7 @@ def test_withdraw_needs_a_reason_and_closes_the_case(patient, coordinator):
     assert CaseEvent.objects.filter(
         case=case, new_status="withdrawn", reason="Decided on surgery"
     ).exists()
-    assert Notification.objects.filter(recipient=coordinator, kind=Kind.WITHDRAWN).exists()
+    assert Notification.objects.filter(recipient=coordinator, kind=WITHDRAWN).exists()
 
 
 def test_a_closed_request_cannot_be_changed(patient):
@@ -237,9 +238,7 @@ def test_an_overdue_case_is_flagged_once_and_its_manager_told(patient, coordinat
     CaseFactory(owner=patient, withdrawn=True, due_at=timezone.now() - datetime.timedelta(1))
     assert cases_flag_overdue() == 1
     assert cases_flag_overdue() == 0  # once
-    told = set(
-        Notification.objects.filter(kind=Kind.OVERDUE).values_list("recipient__email", flat=True)
-    )
+    told = set(Notification.objects.filter(kind=OVERDUE).values_list("recipient__email", flat=True))
     assert told == {coordinator.email, specialist.email}
     late.refresh_from_db()
     assert late.overdue_flagged_at is not None

@@ -5,7 +5,7 @@ import pytest
 from django.db.models.signals import post_init
 from django.utils import timezone
 
-from requests_app.models import Icd10Code
+from requests_app.icd10.models import Icd10Code
 from specialists.matching import rank_specialists, specialists_for_matching
 from specialists.models import Offer, SpecialistProfile
 from tests.requests_app.factories import CaseFactory

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from requests_app.models import Case, CaseStatus
-from secondop.notifications.models import Kind, Notification
+from requests_app.notices import OFFER_ACCEPTED, OFFER_DECLINED, OFFER_MADE, WITHDRAWN
+from secondop.notifications.models import Notification
 from specialists import services
 from specialists.models import Offer, OfferStatus
 from specialists.tasks import offers_expire
@@ -39,7 +40,7 @@ def test_an_offer_moves_the_case_and_tells_only_the_specialist_without_detail(
     assert matching.status == CaseStatus.OFFERED and offer.status == OfferStatus.OPEN
     hours = (offer.deadline - timezone.now()).total_seconds() / 3600
     assert 47.9 < hours <= 48
-    note = Notification.objects.get(kind=Kind.OFFER_MADE)
+    note = Notification.objects.get(kind=OFFER_MADE)
     assert note.recipient == profile.user
     sent = [m for m in mail.outbox if profile.user.email in m.to]
     assert sent and "breast" not in sent[0].body.lower()
@@ -119,8 +120,8 @@ def test_accepting_tells_the_patient_who_and_the_case_manager(
     )
     _offer(matching, coordinator, profile)
     services.offer_accept(actor=profile.user, case_ref=matching.uuid, conflict_attested=True)
-    assert Notification.objects.filter(recipient=coordinator, kind=Kind.OFFER_ACCEPTED).exists()
-    assert Notification.objects.filter(recipient=patient, kind=Kind.OFFER_ACCEPTED).exists()
+    assert Notification.objects.filter(recipient=coordinator, kind=OFFER_ACCEPTED).exists()
+    assert Notification.objects.filter(recipient=patient, kind=OFFER_ACCEPTED).exists()
     client.force_login(patient)
     html = client.get(reverse("requests_app:case_detail", args=[matching.uuid])).content.decode()
     assert (
@@ -140,7 +141,7 @@ def test_a_decline_returns_the_case_to_matching_and_never_again(matching, coordi
     )
     matching.refresh_from_db()
     assert matching.status == CaseStatus.MATCHING
-    assert Notification.objects.filter(recipient=coordinator, kind=Kind.OFFER_DECLINED).exists()
+    assert Notification.objects.filter(recipient=coordinator, kind=OFFER_DECLINED).exists()
     with pytest.raises(services.OfferError, match="already offered this case"):
         _offer(matching, coordinator, profile)
 
@@ -159,7 +160,7 @@ def test_the_expiry_task_returns_the_offer_to_matching_and_tells_the_case_manage
     assert offer.status == OfferStatus.EXPIRED and matching.status == CaseStatus.MATCHING
     event = matching.events.latest("id")
     assert event.actor is None and "did not answer in time" in event.reason
-    assert Notification.objects.filter(recipient=coordinator, kind=Kind.OFFER_DECLINED).exists()
+    assert Notification.objects.filter(recipient=coordinator, kind=OFFER_DECLINED).exists()
     with pytest.raises(services.OfferError, match="closed"):
         services.offer_accept(actor=profile.user, case_ref=matching.uuid, conflict_attested=True)
 
@@ -295,7 +296,7 @@ def test_a_case_withdrawn_while_offered_takes_the_offer_with_it(
 
     case_withdraw(actor=patient, case_ref=matching.uuid, reason="Decided on surgery")
     assert Offer.objects.get(case=matching).status == OfferStatus.WITHDRAWN
-    assert Notification.objects.filter(recipient=profile.user, kind=Kind.WITHDRAWN).exists()
+    assert Notification.objects.filter(recipient=profile.user, kind=WITHDRAWN).exists()
     client.force_login(profile.user)
     assert client.get(reverse("specialists:offer", args=[matching.uuid])).status_code == 404
     with pytest.raises(services.OfferError):

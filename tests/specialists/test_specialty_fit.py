@@ -8,7 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from requests_app.models import Icd10Code
+from requests_app.icd10.models import Icd10Code
 from specialists.data_check import certification_covering_nothing
 from specialists.matching import _is_pediatric, rank_specialists
 from specialists.models import Specialty

@@ -20,6 +20,7 @@ from demo.data.load import (
     WITHDRAW_REASONS,
 )
 from requests_app import authorisation
+from requests_app.icd10.models import Icd10Code
 from requests_app.models import (
     CLOSED_STATES,
     Case,
@@ -27,7 +28,6 @@ from requests_app.models import (
     CaseQuestion,
     CaseSection,
     CaseStatus,
-    Icd10Code,
     ReferenceCounter,
     SectionState,
     Urgency,

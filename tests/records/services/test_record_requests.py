@@ -8,7 +8,8 @@ from django.http import Http404
 from records import services
 from records.models import RecordRequest, State
 from requests_app.models import CaseStatus
-from secondop.notifications.models import Kind, Notification
+from requests_app.notices import RECORDS_RECEIVED, RECORDS_REQUESTED
+from secondop.notifications.models import Notification
 from tests.records.factories import RecordFactory, RecordRequestFactory
 from tests.requests_app.factories import CaseFactory
 
@@ -32,7 +33,7 @@ def test_a_request_makes_the_case_wait_and_tells_the_patient(managed, coordinato
     )
     managed.refresh_from_db()
     assert managed.status == CaseStatus.AWAITING_RECORDS and asked.return_to == CaseStatus.TRIAGE
-    notice = Notification.objects.get(recipient=patient, kind=Kind.RECORDS_REQUESTED)
+    notice = Notification.objects.get(recipient=patient, kind=RECORDS_REQUESTED)
     assert "pathology" not in notice.title.lower()
 
 
@@ -51,7 +52,7 @@ def test_a_verified_upload_against_it_closes_it_and_returns_the_case(managed, co
     managed.refresh_from_db()
     assert asked.fulfilled_at is not None
     assert managed.status == CaseStatus.TRIAGE
-    assert Notification.objects.filter(recipient=coordinator, kind=Kind.RECORDS_RECEIVED).exists()
+    assert Notification.objects.filter(recipient=coordinator, kind=RECORDS_RECEIVED).exists()
 
 
 def test_a_specialists_request_returns_the_case_to_review(patient, specialist):

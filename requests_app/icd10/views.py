@@ -3,7 +3,7 @@ from django.http import JsonResponse
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from .icd10 import icd10_search
+from .search import icd10_search
 
 
 @require_POST

@@ -3,18 +3,17 @@ from django.db import connection
 from django.db.models import Q
 from django.urls import reverse
 
-from requests_app.icd10 import (
+from requests_app.icd10.loading import STARTING_SYNONYMS, load_icd10_codes
+from requests_app.icd10.models import Icd10Code, Icd10Synonym
+from requests_app.icd10.search import (
     COMMON_CONDITIONS,
     GENERAL_CODE_LENGTH,
-    STARTING_SYNONYMS,
     WORD,
     fold,
     icd10_search,
-    load_icd10_codes,
     query_terms,
     search_vocabulary,
 )
-from requests_app.models import Icd10Code, Icd10Synonym
 
 pytestmark = pytest.mark.django_db
 
@@ -266,7 +265,7 @@ def test_lay_terms_are_no_longer_stored_in_the_search_text():
 def test_the_admin_lists_the_synonyms(client, admin_user):
     client.force_login(admin_user)
 
-    response = client.get(reverse("admin:requests_app_icd10synonym_changelist"))
+    response = client.get(reverse("admin:icd10_icd10synonym_changelist"))
 
     assert response.status_code == 200
     assert "myocardial infarction" in response.content.decode()
@@ -275,7 +274,7 @@ def test_the_admin_lists_the_synonyms(client, admin_user):
 def test_only_admins_reach_the_synonyms(client, coordinator):
     client.force_login(coordinator)
 
-    assert client.get(reverse("admin:requests_app_icd10synonym_changelist")).status_code == 404
+    assert client.get(reverse("admin:icd10_icd10synonym_changelist")).status_code == 404
 
 
 def test_a_synonym_added_in_the_admin_takes_effect_at_once(
@@ -286,7 +285,7 @@ def test_a_synonym_added_in_the_admin_takes_effect_at_once(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("admin:requests_app_icd10synonym_add"),
+            reverse("admin:icd10_icd10synonym_add"),
             {
                 "term": "Water on the brain",
                 "clinical": "Hydrocephalus",
@@ -306,7 +305,7 @@ def test_a_synonym_deleted_in_the_admin_stops_matching(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("admin:requests_app_icd10synonym_delete", args=[synonym.pk]), {"post": "yes"}
+            reverse("admin:icd10_icd10synonym_delete", args=[synonym.pk]), {"post": "yes"}
         )
 
     assert response.status_code == 302
@@ -317,7 +316,7 @@ def test_the_admin_refuses_a_synonym_twice_in_another_case(client, admin_user):
     client.force_login(admin_user)
 
     response = client.post(
-        reverse("admin:requests_app_icd10synonym_add"),
+        reverse("admin:icd10_icd10synonym_add"),
         {
             "term": "Heart Attack",
             "clinical": "Myocardial infarction",

@@ -1,0 +1,19 @@
+"""The kinds of notification consultations send, registered in ConsultationsConfig.ready().
+Only the two people who meet (the patient and the specialist) receive them."""
+
+from django.utils.translation import gettext_lazy as _
+
+from secondop.accounts.models import Role
+from secondop.notifications.registry import NoticeKind
+
+CONSULTATION = "consultation"
+REMINDER = "reminder"
+
+_WHO_MEET = frozenset({Role.PATIENT, Role.SPECIALIST})
+
+KINDS = (
+    NoticeKind(
+        CONSULTATION, _("A consultation is proposed, booked, changed or cancelled"), _WHO_MEET
+    ),
+    NoticeKind(REMINDER, _("A reminder the day before a consultation"), _WHO_MEET),
+)
