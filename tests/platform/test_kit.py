@@ -100,8 +100,28 @@ def test_queue_on_commit_takes_a_registered_name(django_capture_on_commit_callba
 
 
 def test_a_task_queued_by_name_is_found_before_any_worker_discovered_it():
-    from secondop.celery import app
-    from secondop.queueing import _task
+    """A web process has imported no tasks module when it first queues by name."""
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    app.tasks.pop("records.tasks.records_sweep", None)
-    assert _task("records.tasks.records_sweep").name == "records.tasks.records_sweep"
+    code = (
+        "import django, sys; django.setup();"
+        "assert 'records.tasks' not in sys.modules;"
+        "from secondop.queueing import _task;"
+        "print(_task('records.tasks.records_sweep').name)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "secondop.settings",
+            "DJANGO_DEBUG": "true",
+            "HOME": "/tmp",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "records.tasks.records_sweep", result.stderr
