@@ -280,16 +280,22 @@ def _attempt_email(n: Notification) -> datetime | None:
 
 def _batch_failed(rows: list[Notification], *, reason: str, transient: bool) -> datetime | None:
     """Each notification of a failed email decides on its own whether to try again
-    (its own attempts and age); the first retry time is when to come back."""
-    retries = [_email_failed(row, reason=reason, transient=transient) for row in rows]
+    (its own attempts and age); the first retry time is when to come back. One
+    jitter for the whole email: its rows come back together, as one email again."""
+    jitter = random.uniform(0.5, 1)
+    retries = [
+        _email_failed(row, reason=reason, transient=transient, jitter=jitter) for row in rows
+    ]
     return min((at for at in retries if at is not None), default=None)
 
 
-def _email_failed(n: Notification, *, reason: str, transient: bool) -> datetime | None:
+def _email_failed(
+    n: Notification, *, reason: str, transient: bool, jitter: float
+) -> datetime | None:
     now = timezone.now()
     retry_at = None
     if transient and not _out_of_retries(n, now):
-        retry_at = min(now + _backoff(n.email_attempts), _give_up_at(n))
+        retry_at = min(now + _backoff(n.email_attempts, jitter), _give_up_at(n))
         changes = {"email_status": EmailStatus.PENDING, "next_attempt_at": retry_at}
     else:
         if transient:
@@ -315,10 +321,11 @@ def _out_of_retries(n: Notification, now: datetime) -> bool:
     return n.kind not in registry.always_emailed() and n.email_attempts >= MAX_EMAIL_ATTEMPTS
 
 
-def _backoff(attempts: int) -> timedelta:
+def _backoff(attempts: int, jitter: float) -> timedelta:
+    """`jitter` (0.5 to 1) spreads out the retries of the emails that failed in the
+    same outage."""
     delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 20))
-    # Jitter spreads out the retries of everything that failed in the same outage.
-    return timedelta(seconds=random.uniform(delay / 2, delay))
+    return timedelta(seconds=delay * jitter)
 
 
 def _is_transient(exc: BaseException) -> bool:
