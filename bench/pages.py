@@ -152,7 +152,7 @@ class Server:
             try:
                 if requests.get(self.base + path, headers=PROXY_HEADERS, timeout=5).ok:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a worker still starting
                 pass
             time.sleep(0.3)
         sys.exit(f"{self.name} server did not answer {path}:\n{Path(self.log.name).read_text()}")

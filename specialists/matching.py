@@ -53,18 +53,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 from django.db.models import (
     Count,
-    DateField,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     TextField,
+    Value,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -79,11 +81,11 @@ from .models import (
     Certification,
     HeldCertification,
     LeavePeriod,
-    Licence,
     LicenceVerification,
     Offer,
     OfferStatus,
     SpecialistProfile,
+    Specialty,
 )
 
 RELAXABLE = frozenset({"mode", "language"})
@@ -231,11 +233,11 @@ class _Licence:
     verified_on: date | None = None
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     """What the hard filters read of one specialist: a tuple from the database,
     not a model instance (at 1,000 specialists, building a SpecialistProfile and
-    its User for each cost more than the query itself)."""
+    its User for each cost more than the query itself; a frozen dataclass too
+    cost a millisecond)."""
 
     pk: int
     user_id: int
@@ -247,13 +249,17 @@ class _Row:
     languages: tuple
     assigned_open: int
     offers_open: int
-    licence_expires: (
-        date | None
-    )  # the verified licence in the patient's state valid on the due date
+    # The verified licence in the patient's state valid on the due date: its
+    # checked expiry date, and when it was verified (a datetime).
+    licence_expires: date | None
     on_leave: bool
     fits: bool  # practises what the case needs (the specialty filter)
-    licence_verified_at: object = None  # when that licence was verified (a datetime)
-    licence_waiting: bool = False  # a licence there, valid, but not verified (or refused)
+    licence_verified_at: object = None
+    # A licence there, valid, but not verified yet (or verified to an expiry
+    # before the due date).
+    licence_waiting: bool = False
+    offered_before: bool = False  # offered this case before (declined or let it expire)
+    name: str = ""
 
 
 # Fields that read tests rather than treat patients: a certification of theirs
@@ -263,8 +269,12 @@ ADULT_AGE = 18
 
 
 def _is_pediatric(certification: Certification) -> bool:
-    name = certification.name.casefold()
-    return certification.board.slug == "abp" or "pediatric" in name or name.startswith("child")
+    return _pediatric(certification.name, certification.board.slug)
+
+
+def _pediatric(name: str, board_slug: str) -> bool:
+    name = name.casefold()
+    return board_slug == "abp" or "pediatric" in name or name.startswith("child")
 
 
 def _is_adult(case: Case) -> bool | None:
@@ -276,23 +286,51 @@ def _is_adult(case: Case) -> bool | None:
     return on.year - case.patient_dob.year - (not had_birthday) >= ADULT_AGE
 
 
-def certifications_covering(
-    code: str, *, adult: bool | None = None, diagnostic_ok: bool = False
-) -> set[int]:
-    """The active certifications whose ICD-10-CM ranges cover `code`; for an
-    adult, no pediatric certificate; pathology and radiology only if `diagnostic_ok`."""
-    if not code:
-        return set()
-    rows = (
-        Certification.objects.filter(active=True).exclude(icd10_ranges="").select_related("board")
+def _certifications(case: Case) -> tuple[set[int], set[int]]:
+    """Every certification in one query of plain rows: those through which a
+    specialist practises what `case` needs (see fitting_certifications), and
+    every one its specialty means, active or not (what the score counts)."""
+    adult = _is_adult(case)
+    code = case.icd10_id or ""
+    diagnostic_ok = bool(case.specialty_id) and case.specialty.slug in DIAGNOSTIC_SPECIALTIES
+    through = Specialty.certifications.through.objects
+    means = (
+        Exists(through.filter(certification_id=OuterRef("pk"), specialty_id=case.specialty_id))
+        if case.specialty_id
+        else Value(False)
     )
-    if not diagnostic_ok:
-        rows = rows.exclude(specialties__slug__in=DIAGNOSTIC_SPECIALTIES)
-    return {
-        c.pk
-        for c in rows
-        if icd10_code_in(code, c.icd10_ranges) and not (adult and _is_pediatric(c))
-    }
+    rows = Certification.objects.annotate(
+        match_means=means,
+        match_diagnostic=Exists(
+            through.filter(
+                certification_id=OuterRef("pk"), specialty__slug__in=DIAGNOSTIC_SPECIALTIES
+            )
+        ),
+    ).values_list(
+        "pk", "active", "icd10_ranges", "name", "board__slug", "match_means", "match_diagnostic"
+    )
+    wanted, meant, grown, covering = set(), [], [], set()
+    for pk, active, ranges, name, board, is_meant, diagnostic in rows:
+        pediatric = _pediatric(name, board)
+        if is_meant:
+            wanted.add(pk)
+            if active:
+                meant.append(pk)
+                if not pediatric:
+                    grown.append(pk)
+        # The ranges of the active certifications cover the code; for an adult,
+        # no pediatric certificate; pathology and radiology only if the case asks
+        # for that field.
+        if (
+            code
+            and active
+            and ranges
+            and (diagnostic_ok or not diagnostic)
+            and not (adult and pediatric)
+            and icd10_code_in(code, ranges)
+        ):
+            covering.add(pk)
+    return set(grown if adult and grown else meant) | covering, wanted
 
 
 def fitting_certifications(case: Case) -> set[int]:
@@ -301,56 +339,46 @@ def fitting_certifications(case: Case) -> set[int]:
     adult patient a pediatric certificate does not count, unless the specialty
     asked for is itself pediatric (a 19-year-old still followed in pediatric
     cardiology)."""
-    adult = _is_adult(case)
-    wanted: set[int] = set()
-    if case.specialty_id:
-        means = list(case.specialty.certifications.filter(active=True).select_related("board"))
-        grown = [c for c in means if not _is_pediatric(c)]
-        wanted = {c.pk for c in (grown if adult and grown else means)}
-    diagnostic_ok = bool(case.specialty_id) and case.specialty.slug in DIAGNOSTIC_SPECIALTIES
-    return wanted | certifications_covering(
-        case.icd10_id or "", adult=adult, diagnostic_ok=diagnostic_ok
-    )
+    return _certifications(case)[0]
 
 
-def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list[_Row]:
+def _filter_rows(
+    profiles: QuerySet, case: Case, today: date, due: date, fit_certifications: set[int]
+) -> list[_Row]:
     """One query, one row per specialist, with the filters' inputs computed by
-    the database: open cases and offers (correlated counts: PostgreSQL reads
-    each specialist's cases through the specialist index, where a grouped
-    count over every open case chose a sequential scan of the whole table and
-    took longer), the licence in the patient's state that is still valid on
-    the due date (at most one: one licence per state), and leave overlapping
-    today to the due date."""
+    the database: open cases and offers (correlated counts of rows, `COUNT(*)`,
+    which PostgreSQL answers from the partial index on open cases and from the
+    offers' index alone, where counting ids read each case from the table), the
+    licence in the patient's state that is still valid on the due date (one
+    licence per state: a join gives at most one row, where a subquery per
+    specialist looked it up twice), whether they practise what the case
+    needs, leave overlapping today to the due date, and whether they were offered
+    the case before."""
     assigned = (
         Case.objects.filter(specialist=OuterRef("user_id"), status__in=OPEN_STATES)
         .order_by()
         .values("specialist")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     offered = (
         Offer.objects.filter(specialist=OuterRef("user_id"), status=OfferStatus.OPEN)
         .order_by()
         .values("specialist")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     # A licence stops counting on its expiry day: valid on the due date means
-    # expiring after it.
-    licences = Licence.objects.filter(
-        profile=OuterRef("pk"), state=case.patient_state or "", expires_on__gt=due
-    )
-    verified = licences.filter(
-        verification=LicenceVerification.VERIFIED, verified_expires_on__gt=due
-    ).order_by()
-    waiting = licences.filter(
-        Q(verification=LicenceVerification.UNVERIFIED)
-        | Q(verification=LicenceVerification.VERIFIED, verified_expires_on__lte=due)
+    # expiring after it. Whether it is verified (and until when) is read below.
+    licence = FilteredRelation(
+        "licences",
+        condition=Q(licences__state=case.patient_state or "", licences__expires_on__gt=due),
     )
     away = LeavePeriod.objects.filter(
         profile=OuterRef("pk"), starts_on__lte=due, ends_on__gte=today
     )
-    fit_certifications = fitting_certifications(case)
+    # PostgreSQL runs these EXISTS once each, as a hashed set of specialists,
+    # not once per specialist.
     fits = Exists(
         HeldCertification.objects.filter(
             profile=OuterRef("pk"), certification_id__in=fit_certifications
@@ -365,15 +393,16 @@ def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list
     rows = (
         profiles.order_by()
         .annotate(
+            match_licence=licence,
             match_assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
             match_offers=Coalesce(Subquery(offered, output_field=IntegerField()), 0),
-            match_licence=Subquery(
-                verified.values("verified_expires_on")[:1], output_field=DateField()
-            ),
-            match_verified_at=Subquery(verified.values("verified_at")[:1]),
-            match_waiting=Exists(waiting),
             match_fits=fits,
             match_away=Exists(away),
+            match_offered=Exists(
+                Offer.objects.filter(case_id=case.pk, specialist=OuterRef("user_id"))
+            )
+            if case.pk
+            else Value(False),
             # As text, decoded once per distinct list (_json_list): a few
             # dozen combinations, where decoding 2,000 lists cost 3 ms.
             match_modes=Cast("consultation_modes", TextField()),
@@ -390,49 +419,61 @@ def _filter_rows(profiles: QuerySet, case: Case, today: date, due: date) -> list
             "match_languages",
             "match_assigned",
             "match_offers",
-            "match_licence",
+            "match_licence__verification",
+            "match_licence__verified_expires_on",
+            "match_licence__verified_at",
             "match_away",
             "match_fits",
-            "match_verified_at",
-            "match_waiting",
+            "match_offered",
+            "user__full_name",
         )
     )
-    return [
-        _Row(
-            pk,
-            user_id,
-            active,
-            accepting,
-            most,
-            institution,
-            _json_list(modes),
-            _json_list(languages),
-            assigned_open,
-            offers_open,
-            licence_expires,
-            on_leave,
-            fits,
-            verified_at,
-            licence_waiting,
+    result = []
+    for (
+        pk,
+        user_id,
+        active,
+        accepting,
+        most,
+        institution,
+        modes,
+        languages,
+        assigned_open,
+        offers_open,
+        verification,
+        verified_expires_on,
+        verified_at,
+        on_leave,
+        fits,
+        offered_before,
+        name,
+    ) in rows:
+        # Verified and still valid on the due date by the expiry the administrator
+        # saw; or waiting: not checked yet, or checked but that expiry is passed.
+        checked = verification == LicenceVerification.VERIFIED and verified_expires_on is not None
+        verified = checked and verified_expires_on > due
+        result.append(
+            _Row(
+                pk,
+                user_id,
+                active,
+                accepting,
+                most,
+                institution,
+                _json_list(modes),
+                _json_list(languages),
+                assigned_open,
+                offers_open,
+                verified_expires_on if verified else None,
+                on_leave,
+                fits,
+                verified_at if verified else None,
+                verification == LicenceVerification.UNVERIFIED or (checked and not verified),
+                offered_before,
+                name,
+            )
         )
-        for (
-            pk,
-            user_id,
-            active,
-            accepting,
-            most,
-            institution,
-            modes,
-            languages,
-            assigned_open,
-            offers_open,
-            licence_expires,
-            on_leave,
-            fits,
-            verified_at,
-            licence_waiting,
-        ) in rows
-    ]
+    return result
 
 
 @lru_cache(maxsize=1024)
@@ -464,7 +505,7 @@ def _attach_side_tables(profiles: list) -> None:
         profile.match_specialty_ids = specialties[profile.pk]
 
 
-def _failed(row: _Row, case: Case, language: str, offered_before: set) -> dict[str, bool]:
+def _failed(row: _Row, case: Case, language: str) -> dict[str, bool]:
     return {
         "specialty": not row.fits,
         "accepting": not (row.accepting_cases and row.active),
@@ -475,7 +516,7 @@ def _failed(row: _Row, case: Case, language: str, offered_before: set) -> dict[s
         "mode": bool(case.consultation_type)
         and case.consultation_type not in row.consultation_modes,
         "language": bool(language) and not _speaks(row.languages, language),
-        "offered": row.user_id in offered_before,
+        "offered": row.offered_before,
     }
 
 
@@ -495,17 +536,17 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
     today = timezone.localdate()
     # An overdue case still needs a specialist licensed and present from today.
     due = max(timezone.localtime(case.due_at).date(), today) if case.due_at else today
-    offered_before = set(case.offers.values_list("specialist_id", flat=True)) if case.pk else set()
     language = (case.specialist_language or "").strip()
 
     excluded: dict[str, int] = defaultdict(int)
     passed: dict[int, _Row] = {}
     near: list[tuple[_Row, str]] = []
-    rows = _filter_rows(profiles, case, today, due)
+    fit_certifications, wanted_certs = _certifications(case)
+    rows = _filter_rows(profiles, case, today, due, fit_certifications)
     for row in rows:
         failing = [
             name
-            for name, fails in _failed(row, case, language, offered_before).items()
+            for name, fails in _failed(row, case, language).items()
             if fails and name not in relax
         ]
         for name in failing:
@@ -516,8 +557,6 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
             near.append((row, failing[0]))
     candidates = []
     if passed:
-        wanted = case.specialty
-        wanted_certs = {c.pk: c for c in wanted.certifications.all()} if wanted else {}
         code = normalise_icd10_code(case.icd10_id or "")
         chosen = list(SpecialistProfile.objects.filter(pk__in=passed).select_related("user"))
         _attach_side_tables(chosen)
@@ -574,15 +613,9 @@ def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
         key=lambda item: 0 if item[1] == "licence" and item[0].licence_waiting else order[item[1]],
     )
     near = near[:NEAREST_MISSES_SHOWN]
-    names = dict(
-        SpecialistProfile.objects.filter(pk__in=[row.pk for row, _ in near]).values_list(
-            "pk", "user__full_name"
-        )
-    )
     state = case.get_patient_state_display() if case.patient_state else "?"
     lines = []
     for row, check in near:
-        name = names.get(row.pk, "")
         if check == "licence" and row.licence_waiting:
             text = _(
                 "%(name)s would qualify, but their licence in %(state)s is not verified "
@@ -612,7 +645,7 @@ def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
         lines.append(
             text
             % {
-                "name": name,
+                "name": row.name,
                 "state": state,
                 "needs": _needs(case) or "-",
                 "institution": row.institution,
@@ -628,7 +661,13 @@ def still_qualifies(*, case: Case, specialist_id: int) -> bool:
     changed). The other checks counted the offer itself, so they are not re-read."""
     today = timezone.localdate()
     due = max(timezone.localtime(case.due_at).date(), today) if case.due_at else today
-    rows = _filter_rows(specialists_for_matching().filter(user_id=specialist_id), case, today, due)
+    rows = _filter_rows(
+        specialists_for_matching().filter(user_id=specialist_id),
+        case,
+        today,
+        due,
+        fitting_certifications(case),
+    )
     return any(row.fits and row.licence_expires is not None for row in rows)
 
 
@@ -655,7 +694,7 @@ def _speaks(languages: list, language: str) -> bool:
     return any(_fold(each) == wanted for each in languages)
 
 
-def _score(candidate: Candidate, case: Case, wanted_certs: dict, code: str) -> None:
+def _score(candidate: Candidate, case: Case, wanted_certs: set[int], code: str) -> None:
     profile, reasons = candidate.profile, candidate.reasons
     held = profile.match_certifications
     score = 0
