@@ -2,7 +2,6 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,9 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from secondop.accounts.models import Role
+from secondop.accounts.models import STAFF_ROLES, Role
 from secondop.accounts.permissions import coordinator_required, patient_required
-from secondop.timezones import state_zone_name
 
 from . import access, authorisation, fees, progress, selectors, services
 from .forms import (
@@ -29,25 +27,6 @@ from .models import CLOSED_STATES, OPEN_STATES, Case, CaseStatus, SectionState, 
 from .receipt import render_receipt
 from .sections import SECTIONS, SECTIONS_BY_KEY, next_section, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
-
-
-def patient_case_view(view):
-    """A page of the patient's own case: the case comes through the access rule,
-    and anyone who is not the account holder gets a 404 (never a hint that the
-    case exists)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, ref, *args, **kwargs):
-        if request.user.role != Role.PATIENT:
-            raise Http404
-        case = access.case_for_viewer(viewer=request.user, ref=ref)
-        if zone_name := state_zone_name(case.patient_state):
-            # The request's own pages are in its patient's zone (the state they live in).
-            timezone.activate(zone_name)
-        return view(request, case, *args, **kwargs)
-
-    return wrapper
 
 
 # --- Patients ---------------------------------------------------------------------
@@ -78,7 +57,7 @@ def case_start(request):
     return redirect("requests_app:case_detail", case.uuid)
 
 
-@patient_case_view
+@access.patient_case_page
 def case_detail(request, case):
     if case.status == CaseStatus.DRAFT:
         states = selectors.case_section_states(case=case)
@@ -121,7 +100,7 @@ def _progress(case) -> dict:
 
 
 @require_GET
-@patient_case_view
+@access.patient_case_page
 def case_sent(request, case):
     """Right after sending: the reference, what happens next and when, and the
     records (send them now, or later). A draft has nothing to confirm yet."""
@@ -132,7 +111,7 @@ def case_sent(request, case):
 
 
 @sensitive_post_parameters()
-@patient_case_view
+@access.patient_case_page
 def case_section(request, case, key: str):
     section = SECTIONS_BY_KEY.get(key)
     if section is None:
@@ -186,7 +165,7 @@ def case_section(request, case, key: str):
     return render(request, "requests_app/section.html", context)
 
 
-@patient_case_view
+@access.patient_case_page
 def case_check(request, case):
     if case.status != CaseStatus.DRAFT:
         return redirect("requests_app:case_detail", case.uuid)
@@ -201,7 +180,7 @@ def case_check(request, case):
 
 
 @require_POST
-@patient_case_view
+@access.patient_case_page
 def case_submit(request, case):
     try:
         case = services.case_submit(actor=request.user, case_ref=case.uuid)
@@ -214,7 +193,7 @@ def case_submit(request, case):
     return redirect("requests_app:case_sent", case.uuid)
 
 
-@patient_case_view
+@access.patient_case_page
 def case_fee(request, case):
     """The fee quoted for the request, what it covers, and the patient's
     confirmation, which matching waits for. Nothing is charged here."""
@@ -256,7 +235,7 @@ def case_fee(request, case):
 
 
 @require_safe
-@patient_case_view
+@access.patient_case_page
 def case_receipt(request, case):
     """The itemised receipt (PDF) for the patient's insurer, after delivery."""
     if not fees.receipt_available(case):
@@ -269,7 +248,7 @@ def case_receipt(request, case):
 
 
 @sensitive_post_parameters()
-@patient_case_view
+@access.patient_case_page
 def case_withdraw(request, case):
     if not services.case_can_withdraw(case):
         return redirect("requests_app:case_detail", case.uuid)
@@ -408,39 +387,40 @@ def _staff_case_page(
     return render(request, "requests_app/staff_case.html", context, status=status)
 
 
-def _staff_case(request, ref):
-    if not request.user.is_clinical_staff:
-        raise Http404
-    return access.case_for_viewer(viewer=request.user, ref=ref)
+# The coordinators' actions on a case: anyone else gets the case's 404.
+coordinator_case_page = access.case_page(roles={Role.COORDINATOR})
 
 
-def _coordinator_case(request, ref):
-    """The coordinators' actions on a case: anyone else gets the case's 404."""
-    if request.user.role != Role.COORDINATOR:
-        raise Http404
-    return access.case_for_viewer(viewer=request.user, ref=ref)
+def _only_offered_to_offer(view):
+    """A specialist who has only been offered the case goes to the offer's summary,
+    not the whole request, before the case is loaded (so no second read is logged)."""
+
+    @wraps(view)
+    def wrapper(request, *args, ref, **kwargs):
+        if request.user.is_authenticated and request.user.role == Role.SPECIALIST:
+            visible = access.case_list(viewer=request.user).filter(uuid=ref)
+            if visible.exists() and not visible.filter(specialist=request.user).exists():
+                return redirect("specialists:offer", ref)
+        return view(request, *args, ref=ref, **kwargs)
+
+    return wrapper
 
 
-@login_required
-def staff_case(request, ref):
+@_only_offered_to_offer
+@access.case_page(roles=STAFF_ROLES)
+def staff_case(request, case):
     """The care team's view of a case: every answer, the timeline and what this
     person may do next. Opening it is a read of PHI, logged by case_for_viewer.
     A specialist who has only been offered the case sees the offer's summary."""
-    if request.user.role == Role.SPECIALIST:
-        visible = access.case_list(viewer=request.user).filter(uuid=ref)
-        if visible.exists() and not visible.filter(specialist=request.user).exists():
-            # Only offered: the summary, not the whole request (and no second read).
-            return redirect("specialists:offer", ref)
-    return _staff_case_page(request, _staff_case(request, ref))
+    return _staff_case_page(request, case)
 
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_claim(request, ref):
+@coordinator_case_page
+def staff_case_claim(request, case):
     """Claim a case (from its page or the queue: for a new request, claim and
     start triage at once), or take it over from its manager with a reason."""
-    case = _coordinator_case(request, ref)
     form = ClaimForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -476,10 +456,9 @@ def staff_case_claim(request, ref):
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_fee_waive(request, ref):
+@coordinator_case_page
+def staff_case_fee_waive(request, case):
     """Let matching go ahead before the patient confirms a fee, with a reason."""
-    case = _coordinator_case(request, ref)
     form = FeeWaiveForm(request.POST)
     if form.is_valid():
         try:
@@ -501,9 +480,8 @@ def staff_case_fee_waive(request, ref):
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_move(request, ref):
-    case = _coordinator_case(request, ref)
+@coordinator_case_page
+def staff_case_move(request, case):
     moves = _staff_moves(case, request.user.role)
     form = CaseMoveForm(request.POST, moves=moves)
     if form.is_valid():
@@ -532,9 +510,8 @@ def staff_case_move(request, ref):
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_insurance(request, ref):
-    case = _coordinator_case(request, ref)
+@coordinator_case_page
+def staff_case_insurance(request, case):
     form = InsuranceCheckForm(
         request.POST, instance=Case(pk=case.pk), prices=selectors.price_list()
     )
