@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,6 +12,8 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from secondop.accounts.models import STAFF_ROLES, Role
 from secondop.accounts.permissions import coordinator_required, patient_required
+from secondop.posting import form_post
+from secondop.refusals import page_status
 
 from . import access, authorisation, fees, progress, selectors, services
 from .forms import (
@@ -184,8 +187,8 @@ def case_check(request, case):
 def case_submit(request, case):
     try:
         case = services.case_submit(actor=request.user, case_ref=case.uuid)
-    except services.IncompleteRequest:
-        messages.error(request, _("Some sections are not complete yet: see the list below."))
+    except services.IncompleteRequest as error:
+        messages.error(request, str(error))
         return redirect("requests_app:case_check", case.uuid)
     except TransitionError as error:
         messages.error(request, str(error))
@@ -231,7 +234,7 @@ def case_fee(request, case):
         "receipt": fees.receipt_available(case),
         "prices": selectors.price_list(),
     }
-    return render(request, "requests_app/fee.html", context, status=400 if form.errors else 200)
+    return render(request, "requests_app/fee.html", context, status=page_status(form))
 
 
 @require_safe
@@ -342,9 +345,7 @@ def coordinator_home(request):
         "now": timezone.now(),
         "filtered": bool(filters and any(filters.values())),
     }
-    return render(
-        request, "requests_app/coordinator_home.html", context, status=400 if form.errors else 200
-    )
+    return render(request, "requests_app/coordinator_home.html", context, status=page_status(form))
 
 
 def _staff_case_page(
@@ -482,30 +483,33 @@ def staff_case_fee_waive(request, case):
 @require_POST
 @coordinator_case_page
 def staff_case_move(request, case):
-    moves = _staff_moves(case, request.user.role)
-    form = CaseMoveForm(request.POST, moves=moves)
-    if form.is_valid():
+    form = CaseMoveForm(request.POST, moves=_staff_moves(case, request.user.role))
+
+    def done(_result) -> str:
         to = form.cleaned_data["to_status"]
-        try:
-            case_transition(
-                actor=request.user,
-                ref=case.uuid,
-                to_status=to,
-                reason=form.cleaned_data["reason"],
-            )
-        except TransitionError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                _("%(ref)s: %(action)s: done.")
-                % {"ref": case.reference, "action": progress.action_label(case.status, to)},
-            )
-            if to in CLOSED_STATES and case.case_manager_id != request.user.pk:
-                # Closing ends every coordinator's access but the case manager's.
-                return redirect("requests_app:coordinator_home")
-            return redirect("requests_app:staff_case", case.uuid)
-    return _staff_case_page(request, case, move_form=form, status=400)
+        if to in CLOSED_STATES and case.case_manager_id != request.user.pk:
+            # Closing ends every coordinator's access but the case manager's.
+            return reverse("requests_app:coordinator_home")
+        return reverse("requests_app:staff_case", args=[case.uuid])
+
+    return form_post(
+        request,
+        form,
+        act=lambda data: case_transition(
+            actor=request.user, ref=case.uuid, to_status=data["to_status"], reason=data["reason"]
+        ),
+        # `case` is the page's: its status is still the one the move left.
+        success=lambda _result: (
+            _("%(ref)s: %(action)s: done.")
+            % {
+                "ref": case.reference,
+                "action": progress.action_label(case.status, form.cleaned_data["to_status"]),
+            }
+        ),
+        then=done,
+        page=lambda form, status: _staff_case_page(request, case, move_form=form, status=status),
+        refusals=TransitionError,
+    )
 
 
 @sensitive_post_parameters()
@@ -515,19 +519,21 @@ def staff_case_insurance(request, case):
     form = InsuranceCheckForm(
         request.POST, instance=Case(pk=case.pk), prices=selectors.price_list()
     )
-    if form.is_valid():
-        try:
-            services.case_insurance_check(
-                actor=request.user,
-                case_ref=case.uuid,
-                status=form.cleaned_data["insurance_status"],
-                fee_quoted=form.cleaned_data["fee_quoted"],
-                items=form.cleaned_data["items"],
-                note=form.cleaned_data["insurance_note"],
-            )
-        except TransitionError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The insurance check is saved and the patient is told."))
-            return redirect("requests_app:staff_case", case.uuid)
-    return _staff_case_page(request, case, insurance_form=form, status=400)
+    return form_post(
+        request,
+        form,
+        act=lambda data: services.case_insurance_check(
+            actor=request.user,
+            case_ref=case.uuid,
+            status=data["insurance_status"],
+            fee_quoted=data["fee_quoted"],
+            items=data["items"],
+            note=data["insurance_note"],
+        ),
+        success=_("The insurance check is saved and the patient is told."),
+        then=lambda _case: reverse("requests_app:staff_case", args=[case.uuid]),
+        page=lambda form, status: _staff_case_page(
+            request, case, insurance_form=form, status=status
+        ),
+        refusals=TransitionError,
+    )
