@@ -16,7 +16,7 @@ from secondop.posting import form_post
 from secondop.refusals import page_status
 
 from . import access, authorisation, fees, progress, selectors, services
-from .forms import (
+from .forms.case import (
     CaseMoveForm,
     ClaimForm,
     FeeConfirmForm,
