@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Min, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -127,7 +127,7 @@ def case_facts(
     facts = {}
     for case in sent:
         by_state = counts.get(case.pk, {})
-        open_consultation = consultation.get(case.pk) or {}
+        open_consultation: dict[str, Any] = consultation.get(case.pk) or {}
         in_review = (
             CaseStatus.IN_REVIEW in requests.get(case.pk, [])
             or asked_events.get(case.pk) == CaseStatus.IN_REVIEW
@@ -148,9 +148,7 @@ def case_facts(
     return facts
 
 
-def case_timeline(
-    *, case: Case, viewer: User | None = None, for_staff: bool = False
-) -> list[Model]:
+def case_timeline(*, case: Case, viewer: User | None = None, for_staff: bool = False) -> list[Any]:
     """Status changes and amendments, oldest first (two queries); for a `viewer`
     who sees the consultation, also its being declined or cancelled, with what was
     said (a third); for the care team (`for_staff`), also who took the case over
@@ -217,7 +215,7 @@ def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
     subqueries run per row shown (the queue's page), each on an index of the
     case's rows."""
 
-    def latest(model: type[Model], **match: Any) -> Subquery:
+    def latest(model: Any, **match: Any) -> Subquery:
         return Subquery(
             model.objects.filter(case=OuterRef("pk"), **match)
             .order_by("-created_at")

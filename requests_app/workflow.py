@@ -113,7 +113,7 @@ def _offered(case: Case) -> list[User]:
     return [offer.specialist] if offer else []
 
 
-RECIPIENTS: dict[str, Callable[[Case], list[User]]] = {
+RECIPIENTS: dict[str, Callable[[Case], list]] = {
     OWNER: lambda case: [case.owner],
     COORDINATORS: _coordinators,
     CASE_MANAGER: _case_manager,
@@ -148,7 +148,7 @@ def _notices(*notices: Notice) -> tuple[Notice, ...]:
     return notices
 
 
-def _offer_deadline(case: Case, user: User) -> dict[str, str]:
+def _offer_deadline(case: Case, user: User) -> dict:
     """ "Tuesday 8 December, 9:40 PM Eastern Time (EST)": the open offer's deadline
     in the care team's zone, the zone named."""
     from .consultations.times import care_team_zone, format_moment, zone_label
