@@ -35,6 +35,7 @@ from django.utils import timezone
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
+from secondop.timezones import state_zone_name
 
 from .models import Case, CaseStatus
 
@@ -284,3 +285,18 @@ def case_page(
         return wrapper
 
     return decorate
+
+
+def patient_case_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of the patient's own case: `case_page(roles={Role.PATIENT})` (anyone
+    else gets the case's 404), shown in the zone of the state the patient lives in."""
+
+    @case_page(roles={Role.PATIENT})
+    @wraps(view)
+    def wrapper(request: HttpRequest, case: Case, *args: Any, **kwargs: Any) -> HttpResponse:
+        if zone_name := state_zone_name(case.patient_state):
+            # The request's own pages are in its patient's zone (the state they live in).
+            timezone.activate(zone_name)
+        return view(request, case, *args, **kwargs)
+
+    return wrapper

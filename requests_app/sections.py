@@ -15,7 +15,19 @@ from django.utils.translation import gettext_lazy as _
 from secondop.audit.context import current_ip
 from secondop.timezones import format_local
 
-from . import authorisation, forms
+from . import authorisation
+from .forms.sections import (
+    AboutForm,
+    AuthorisationForm,
+    BackgroundForm,
+    DiagnosisForm,
+    InsuranceForm,
+    PCPForm,
+    ReasonsForm,
+    SpecialistForm,
+    TreatmentForm,
+    WhoForm,
+)
 from .models import Case, CaseQuestion, CaseSection, Reason, Relationship, SectionState, Urgency
 
 
@@ -289,45 +301,45 @@ class AuthorisationSection(Section):
 
 
 SECTIONS: list[Section] = [
-    WhoSection("who", _("Who the request is for"), forms.WhoForm),
-    Section("about", _("About the patient"), forms.AboutForm),
+    WhoSection("who", _("Who the request is for"), WhoForm),
+    Section("about", _("About the patient"), AboutForm),
     Section(
         "diagnosis",
         _("The diagnosis"),
-        forms.DiagnosisForm,
+        DiagnosisForm,
         _("Tell us what the patient was diagnosed with, and by whom."),
     ),
     TreatmentSection(
         "treatment",
         _("Proposed treatment"),
-        forms.TreatmentForm,
+        TreatmentForm,
         _("What the doctors have recommended so far."),
     ),
-    ReasonsSection("reasons", _("Why you want a second opinion"), forms.ReasonsForm),
+    ReasonsSection("reasons", _("Why you want a second opinion"), ReasonsForm),
     Section(
         "background",
         _("Health background"),
-        forms.BackgroundForm,
+        BackgroundForm,
         _("The specialist will use this to understand the whole picture."),
     ),
-    SpecialistSection("specialist", _("Specialist preferences"), forms.SpecialistForm),
+    SpecialistSection("specialist", _("Specialist preferences"), SpecialistForm),
     PCPSection(
         "pcp",
         _("Primary care physician"),
-        forms.PCPForm,
+        PCPForm,
         _("Your own doctor should see the report. With your permission we send it to them."),
     ),
     InsuranceSection(
         "insurance",
         _("Insurance"),
-        forms.InsuranceForm,
+        InsuranceForm,
         _(
             "A coordinator checks whether your plan covers a second opinion and "
             "tells you before any cost."
         ),
     ),
     AuthorisationSection(
-        "authorisation", _("Authorisation to use your records"), forms.AuthorisationForm
+        "authorisation", _("Authorisation to use your records"), AuthorisationForm
     ),
 ]
 SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}

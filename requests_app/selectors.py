@@ -1,8 +1,11 @@
 """Reads of cases. `case_list` is the one rule that decides who sees which case;
 everything else, reads and writes alike, goes through it."""
 
+from __future__ import annotations
+
 from collections import defaultdict
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.cache import cache
@@ -15,7 +18,7 @@ from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
 from secondop.audit.services import log_access_list
 
-from .access import case_list
+from .access import case_list, is_care_team
 from .fees import fee_state
 from .models import (
     OPEN_STATES,
@@ -29,12 +32,15 @@ from .models import (
 )
 from .progress import CaseFacts
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
 # The queue's header counts every open case (a scan of the table): they are the
 # same for every coordinator, so they are kept for a few seconds.
 COUNTS_CACHE_SECONDS = 15
 
 
-def case_counts_by_status(*, viewer) -> dict[str, int]:
+def case_counts_by_status(*, viewer: User) -> dict[str, int]:
     """Open cases per status, for the queue's header."""
     key = f"requests:open-counts:{viewer.role}"
     counts = cache.get(key) if viewer.role == Role.COORDINATOR else None
@@ -52,7 +58,7 @@ def case_counts_by_status(*, viewer) -> dict[str, int]:
     return counts
 
 
-def patient_case_list(*, viewer) -> QuerySet[Case]:
+def patient_case_list(*, viewer: User) -> QuerySet[Case]:
     """The account holder's requests, with how many sections each has done."""
     return (
         case_list(viewer=viewer)
@@ -121,7 +127,7 @@ def case_facts(
     facts = {}
     for case in sent:
         by_state = counts.get(case.pk, {})
-        open_consultation = consultation.get(case.pk) or {}
+        open_consultation: dict[str, Any] = consultation.get(case.pk) or {}
         in_review = (
             CaseStatus.IN_REVIEW in requests.get(case.pk, [])
             or asked_events.get(case.pk) == CaseStatus.IN_REVIEW
@@ -142,7 +148,7 @@ def case_facts(
     return facts
 
 
-def case_timeline(*, case: Case, viewer=None, for_staff: bool = False) -> list:
+def case_timeline(*, case: Case, viewer: User | None = None, for_staff: bool = False) -> list[Any]:
     """Status changes and amendments, oldest first (two queries); for a `viewer`
     who sees the consultation, also its being declined or cancelled, with what was
     said (a third); for the care team (`for_staff`), also who took the case over
@@ -151,11 +157,10 @@ def case_timeline(*, case: Case, viewer=None, for_staff: bool = False) -> list:
     amendments = list(case.amendments.select_related("actor"))
     settled = []
     if viewer is not None and case.consultation_type in ("video", "in_person"):
-        # Inside requests_app: the consultation's own rule says who sees it.
+        # Inside requests_app: the care team sees the consultation (access's rule).
         from .consultations.models import Action, ConsultationEvent
-        from .consultations.selectors import sees_consultations
 
-        if sees_consultations(viewer=viewer, case=case):
+        if is_care_team(viewer=viewer, case=case):
             settled = list(
                 ConsultationEvent.objects.filter(
                     consultation__case=case, action__in=(Action.DECLINED, Action.CANCELLED)
@@ -185,7 +190,7 @@ def case_record_counts(*, case: Case) -> dict[str, int]:
     )
 
 
-def case_care_team_views(*, case: Case) -> list[dict]:
+def case_care_team_views(*, case: Case) -> list[dict[str, Any]]:
     """Who on the care team has opened the case: name, role, times, last time."""
     return [
         {**row, "role_label": Role(row["actor__role"]).label} for row in access_by_person(obj=case)
@@ -210,7 +215,7 @@ def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
     subqueries run per row shown (the queue's page), each on an index of the
     case's rows."""
 
-    def latest(model, **match):
+    def latest(model: Any, **match: Any) -> Subquery:
         return Subquery(
             model.objects.filter(case=OuterRef("pk"), **match)
             .order_by("-created_at")
@@ -231,7 +236,7 @@ def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def case_queue(*, viewer, filters: dict, page: int = 1) -> Page:
+def case_queue(*, viewer: User, filters: dict[str, Any], page: int | str = 1) -> Page:
     """Every open case, filtered and sorted as the coordinator asks, a page at a
     time. The page shows patients' names, so it is one access-log row."""
     now = timezone.now()

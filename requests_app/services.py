@@ -4,7 +4,12 @@ Every service takes the acting person and the case's UUID, and loads the case
 through the access rule (access.case_for_viewer) with its row locked: a
 person who may not see the case gets the same 404 as anywhere else."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -17,6 +22,7 @@ from secondop.accounts.models import Role
 from secondop.accounts.services import user_set_time_zone
 from secondop.audit.services import log_event
 from secondop.notifications.services import EmailText, notify
+from secondop.refusals import Refusal
 from secondop.timezones import state_zone_name
 
 from .access import case_for_viewer
@@ -27,6 +33,7 @@ from .models import (
     OPEN_STATES,
     Case,
     CaseAmendment,
+    CaseEvent,
     CaseManagerChange,
     CaseSection,
     CaseStatus,
@@ -37,7 +44,7 @@ from .models import (
     SectionState,
 )
 from .notices import CASE_UPDATE
-from .sections import SECTIONS, SECTIONS_BY_KEY, due_at_for, urgency_for
+from .sections import SECTIONS, SECTIONS_BY_KEY, Section, due_at_for, urgency_for
 from .workflow import (
     NOTICE_AMENDED,
     NOTICE_FEE_CONFIRMED,
@@ -48,15 +55,20 @@ from .workflow import (
     send_notices,
 )
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
-class IncompleteRequest(Exception):
-    def __init__(self, missing):
-        super().__init__("incomplete")
+
+class IncompleteRequest(Refusal):
+    """The request cannot be sent yet: `missing` are the sections not complete."""
+
+    def __init__(self, missing: list[Section]) -> None:
+        super().__init__(_("Some sections are not complete yet: see the list below."))
         self.missing = missing
 
 
 @transaction.atomic
-def case_start(*, actor) -> Case:
+def case_start(*, actor: User) -> Case:
     if actor.role != Role.PATIENT:
         raise TransitionError(_("Only patients and the people acting for them start requests."))
     case = Case.objects.create(owner=actor)
@@ -85,10 +97,10 @@ def case_can_withdraw(case: Case) -> bool:
 @transaction.atomic
 def case_section_save(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     section: str,
-    data: dict,
+    data: dict[str, Any],
     complete: bool = False,
 ) -> tuple[Case, bool]:
     """Save one section's answers (already validated: `data` holds Python values)
@@ -153,7 +165,7 @@ def case_section_save(
     return case, bool(new)
 
 
-def case_missing_sections(*, states: dict[str, str]) -> list:
+def case_missing_sections(*, states: dict[str, str]) -> list[Section]:
     return [s for s in SECTIONS if states.get(s.key) != SectionState.COMPLETED]
 
 
@@ -164,7 +176,7 @@ def _next_reference(year: int) -> str:
     return f"SO-{year}-{counter.last:06d}"
 
 
-def case_submit(*, actor, case_ref: UUID | str) -> Case:
+def case_submit(*, actor: User, case_ref: UUID | str) -> Case:
     """draft -> submitted: a reference, an urgency and a due date; the move tells
     the coordinators and gives the patient a receipt.
 
@@ -178,7 +190,7 @@ def case_submit(*, actor, case_ref: UUID | str) -> Case:
             if missing:
                 raise IncompleteRequest(missing)
 
-        def assign(case, event):
+        def assign(case: Case, event: CaseEvent) -> list[str]:
             case.urgency = urgency_for(case, timezone.localdate())
             # The year the patient sent it in (their zone): not the UTC year on 31 December.
             case.reference = _next_reference(timezone.localdate().year)
@@ -194,7 +206,7 @@ def case_submit(*, actor, case_ref: UUID | str) -> Case:
         ).case
 
 
-def case_withdraw(*, actor, case_ref: UUID | str, reason: str) -> Case:
+def case_withdraw(*, actor: User, case_ref: UUID | str, reason: str) -> Case:
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
         if case.status in REPORT_OUT:
@@ -214,7 +226,7 @@ def case_withdraw(*, actor, case_ref: UUID | str, reason: str) -> Case:
 
 
 # --- Coordinators ---------------------------------------------------------------------
-def _coordinator_case(*, actor, case_ref, message):
+def _coordinator_case(*, actor: User, case_ref: UUID | str, message: str) -> Case:
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
     if actor.role != Role.COORDINATOR:
         raise TransitionError(message)
@@ -225,7 +237,7 @@ def _coordinator_case(*, actor, case_ref, message):
 
 def case_claim(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     reason: str = "",
     expected_manager_id: int | None = None,
@@ -296,7 +308,7 @@ def case_claim(
         return case
 
 
-def _fee_items(items) -> tuple[list[dict], str]:
+def _fee_items(items: Iterable[str]) -> tuple[list[dict[str, str]], str]:
     """The chosen price-list lines, as they stand now, and their one currency."""
     items = list(items)
     prices = {p.item: p for p in Price.objects.filter(item__in=items, active=True)}
@@ -321,12 +333,12 @@ def _fee_items(items) -> tuple[list[dict], str]:
 @transaction.atomic
 def case_insurance_check(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     status: str,
-    fee_quoted,
+    fee_quoted: Decimal | None,
     note: str = "",
-    items=(),
+    items: Iterable[str] = (),
 ) -> Case:
     """Record whether the patient's plan covers the opinion, the price-list
     services it is for (`items`), and what it costs the patient (guide 3.2).
@@ -345,7 +357,7 @@ def case_insurance_check(
     if not 0 <= fee_quoted <= MAX_FEE:
         raise TransitionError(_("The fee must be between 0 and %(max)s.") % {"max": MAX_FEE})
 
-    def snapshot():
+    def snapshot() -> dict[str, Any]:
         return {
             "insurance_status": case.insurance_status,
             "fee_quoted": str(case.fee_quoted) if case.fee_quoted is not None else None,
@@ -393,7 +405,7 @@ def case_insurance_check(
 
 
 @transaction.atomic
-def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal) -> Case:
+def case_fee_confirm(*, actor: User, case_ref: UUID | str, fee_seen: Decimal) -> Case:
     """The patient confirms the fee they were shown (`fee_seen`). If the quote
     changed since their page was drawn, nothing is confirmed and they are asked
     to read it again. A second click changes nothing."""
@@ -428,7 +440,7 @@ def case_fee_confirm(*, actor, case_ref: UUID | str, fee_seen: Decimal) -> Case:
 
 
 @transaction.atomic
-def case_fee_waive(*, actor, case_ref: UUID | str, reason: str) -> Case:
+def case_fee_waive(*, actor: User, case_ref: UUID | str, reason: str) -> Case:
     """The case manager records why matching goes ahead before the patient has
     confirmed a fee (a charity case, an insurer that pays the service directly).
     A repeat keeps the first reason."""
@@ -471,7 +483,7 @@ DEMO_PRICES = {
 }
 
 
-def price_list_seed(*, prices: dict | None = None) -> int:
+def price_list_seed(*, prices: dict[str, tuple[str, str]] | None = None) -> int:
     """Fill the price list's missing lines (the demo). Idempotent: a line an
     administrator already set is never changed. Returns the lines created."""
     created = 0
@@ -483,7 +495,7 @@ def price_list_seed(*, prices: dict | None = None) -> int:
     return created
 
 
-def cases_flag_overdue(*, now=None, limit: int = 500) -> int:
+def cases_flag_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
     """Tell the case manager (and the specialist) once when an open case passes
     its due date. A conditional update claims each case, so two runs at once
     never tell twice."""

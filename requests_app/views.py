@@ -2,20 +2,21 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from secondop.accounts.models import Role
+from secondop.accounts.models import STAFF_ROLES, Role
 from secondop.accounts.permissions import coordinator_required, patient_required
-from secondop.timezones import state_zone_name
+from secondop.posting import form_post
+from secondop.refusals import page_status
 
 from . import access, authorisation, fees, progress, selectors, services
-from .forms import (
+from .forms.case import (
     CaseMoveForm,
     ClaimForm,
     FeeConfirmForm,
@@ -29,25 +30,6 @@ from .models import CLOSED_STATES, OPEN_STATES, Case, CaseStatus, SectionState, 
 from .receipt import render_receipt
 from .sections import SECTIONS, SECTIONS_BY_KEY, next_section, section_answers
 from .workflow import TransitionError, allowed_transitions, case_transition
-
-
-def patient_case_view(view):
-    """A page of the patient's own case: the case comes through the access rule,
-    and anyone who is not the account holder gets a 404 (never a hint that the
-    case exists)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, ref, *args, **kwargs):
-        if request.user.role != Role.PATIENT:
-            raise Http404
-        case = access.case_for_viewer(viewer=request.user, ref=ref)
-        if zone_name := state_zone_name(case.patient_state):
-            # The request's own pages are in its patient's zone (the state they live in).
-            timezone.activate(zone_name)
-        return view(request, case, *args, **kwargs)
-
-    return wrapper
 
 
 # --- Patients ---------------------------------------------------------------------
@@ -78,7 +60,7 @@ def case_start(request):
     return redirect("requests_app:case_detail", case.uuid)
 
 
-@patient_case_view
+@access.patient_case_page
 def case_detail(request, case):
     if case.status == CaseStatus.DRAFT:
         states = selectors.case_section_states(case=case)
@@ -121,7 +103,7 @@ def _progress(case) -> dict:
 
 
 @require_GET
-@patient_case_view
+@access.patient_case_page
 def case_sent(request, case):
     """Right after sending: the reference, what happens next and when, and the
     records (send them now, or later). A draft has nothing to confirm yet."""
@@ -132,7 +114,7 @@ def case_sent(request, case):
 
 
 @sensitive_post_parameters()
-@patient_case_view
+@access.patient_case_page
 def case_section(request, case, key: str):
     section = SECTIONS_BY_KEY.get(key)
     if section is None:
@@ -186,7 +168,7 @@ def case_section(request, case, key: str):
     return render(request, "requests_app/section.html", context)
 
 
-@patient_case_view
+@access.patient_case_page
 def case_check(request, case):
     if case.status != CaseStatus.DRAFT:
         return redirect("requests_app:case_detail", case.uuid)
@@ -201,12 +183,12 @@ def case_check(request, case):
 
 
 @require_POST
-@patient_case_view
+@access.patient_case_page
 def case_submit(request, case):
     try:
         case = services.case_submit(actor=request.user, case_ref=case.uuid)
-    except services.IncompleteRequest:
-        messages.error(request, _("Some sections are not complete yet: see the list below."))
+    except services.IncompleteRequest as error:
+        messages.error(request, str(error))
         return redirect("requests_app:case_check", case.uuid)
     except TransitionError as error:
         messages.error(request, str(error))
@@ -214,7 +196,7 @@ def case_submit(request, case):
     return redirect("requests_app:case_sent", case.uuid)
 
 
-@patient_case_view
+@access.patient_case_page
 def case_fee(request, case):
     """The fee quoted for the request, what it covers, and the patient's
     confirmation, which matching waits for. Nothing is charged here."""
@@ -252,11 +234,11 @@ def case_fee(request, case):
         "receipt": fees.receipt_available(case),
         "prices": selectors.price_list(),
     }
-    return render(request, "requests_app/fee.html", context, status=400 if form.errors else 200)
+    return render(request, "requests_app/fee.html", context, status=page_status(form))
 
 
 @require_safe
-@patient_case_view
+@access.patient_case_page
 def case_receipt(request, case):
     """The itemised receipt (PDF) for the patient's insurer, after delivery."""
     if not fees.receipt_available(case):
@@ -269,7 +251,7 @@ def case_receipt(request, case):
 
 
 @sensitive_post_parameters()
-@patient_case_view
+@access.patient_case_page
 def case_withdraw(request, case):
     if not services.case_can_withdraw(case):
         return redirect("requests_app:case_detail", case.uuid)
@@ -363,9 +345,7 @@ def coordinator_home(request):
         "now": timezone.now(),
         "filtered": bool(filters and any(filters.values())),
     }
-    return render(
-        request, "requests_app/coordinator_home.html", context, status=400 if form.errors else 200
-    )
+    return render(request, "requests_app/coordinator_home.html", context, status=page_status(form))
 
 
 def _staff_case_page(
@@ -408,39 +388,40 @@ def _staff_case_page(
     return render(request, "requests_app/staff_case.html", context, status=status)
 
 
-def _staff_case(request, ref):
-    if not request.user.is_clinical_staff:
-        raise Http404
-    return access.case_for_viewer(viewer=request.user, ref=ref)
+# The coordinators' actions on a case: anyone else gets the case's 404.
+coordinator_case_page = access.case_page(roles={Role.COORDINATOR})
 
 
-def _coordinator_case(request, ref):
-    """The coordinators' actions on a case: anyone else gets the case's 404."""
-    if request.user.role != Role.COORDINATOR:
-        raise Http404
-    return access.case_for_viewer(viewer=request.user, ref=ref)
+def _only_offered_to_offer(view):
+    """A specialist who has only been offered the case goes to the offer's summary,
+    not the whole request, before the case is loaded (so no second read is logged)."""
+
+    @wraps(view)
+    def wrapper(request, *args, ref, **kwargs):
+        if request.user.is_authenticated and request.user.role == Role.SPECIALIST:
+            visible = access.case_list(viewer=request.user).filter(uuid=ref)
+            if visible.exists() and not visible.filter(specialist=request.user).exists():
+                return redirect("specialists:offer", ref)
+        return view(request, *args, ref=ref, **kwargs)
+
+    return wrapper
 
 
-@login_required
-def staff_case(request, ref):
+@_only_offered_to_offer
+@access.case_page(roles=STAFF_ROLES)
+def staff_case(request, case):
     """The care team's view of a case: every answer, the timeline and what this
     person may do next. Opening it is a read of PHI, logged by case_for_viewer.
     A specialist who has only been offered the case sees the offer's summary."""
-    if request.user.role == Role.SPECIALIST:
-        visible = access.case_list(viewer=request.user).filter(uuid=ref)
-        if visible.exists() and not visible.filter(specialist=request.user).exists():
-            # Only offered: the summary, not the whole request (and no second read).
-            return redirect("specialists:offer", ref)
-    return _staff_case_page(request, _staff_case(request, ref))
+    return _staff_case_page(request, case)
 
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_claim(request, ref):
+@coordinator_case_page
+def staff_case_claim(request, case):
     """Claim a case (from its page or the queue: for a new request, claim and
     start triage at once), or take it over from its manager with a reason."""
-    case = _coordinator_case(request, ref)
     form = ClaimForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -476,10 +457,9 @@ def staff_case_claim(request, ref):
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_fee_waive(request, ref):
+@coordinator_case_page
+def staff_case_fee_waive(request, case):
     """Let matching go ahead before the patient confirms a fee, with a reason."""
-    case = _coordinator_case(request, ref)
     form = FeeWaiveForm(request.POST)
     if form.is_valid():
         try:
@@ -501,56 +481,59 @@ def staff_case_fee_waive(request, ref):
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_move(request, ref):
-    case = _coordinator_case(request, ref)
-    moves = _staff_moves(case, request.user.role)
-    form = CaseMoveForm(request.POST, moves=moves)
-    if form.is_valid():
+@coordinator_case_page
+def staff_case_move(request, case):
+    form = CaseMoveForm(request.POST, moves=_staff_moves(case, request.user.role))
+
+    def done(_result) -> str:
         to = form.cleaned_data["to_status"]
-        try:
-            case_transition(
-                actor=request.user,
-                ref=case.uuid,
-                to_status=to,
-                reason=form.cleaned_data["reason"],
-            )
-        except TransitionError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                _("%(ref)s: %(action)s: done.")
-                % {"ref": case.reference, "action": progress.action_label(case.status, to)},
-            )
-            if to in CLOSED_STATES and case.case_manager_id != request.user.pk:
-                # Closing ends every coordinator's access but the case manager's.
-                return redirect("requests_app:coordinator_home")
-            return redirect("requests_app:staff_case", case.uuid)
-    return _staff_case_page(request, case, move_form=form, status=400)
+        if to in CLOSED_STATES and case.case_manager_id != request.user.pk:
+            # Closing ends every coordinator's access but the case manager's.
+            return reverse("requests_app:coordinator_home")
+        return reverse("requests_app:staff_case", args=[case.uuid])
+
+    return form_post(
+        request,
+        form,
+        act=lambda data: case_transition(
+            actor=request.user, ref=case.uuid, to_status=data["to_status"], reason=data["reason"]
+        ),
+        # `case` is the page's: its status is still the one the move left.
+        success=lambda _result: (
+            _("%(ref)s: %(action)s: done.")
+            % {
+                "ref": case.reference,
+                "action": progress.action_label(case.status, form.cleaned_data["to_status"]),
+            }
+        ),
+        then=done,
+        page=lambda form, status: _staff_case_page(request, case, move_form=form, status=status),
+        refusals=TransitionError,
+    )
 
 
 @sensitive_post_parameters()
 @require_POST
-@login_required
-def staff_case_insurance(request, ref):
-    case = _coordinator_case(request, ref)
+@coordinator_case_page
+def staff_case_insurance(request, case):
     form = InsuranceCheckForm(
         request.POST, instance=Case(pk=case.pk), prices=selectors.price_list()
     )
-    if form.is_valid():
-        try:
-            services.case_insurance_check(
-                actor=request.user,
-                case_ref=case.uuid,
-                status=form.cleaned_data["insurance_status"],
-                fee_quoted=form.cleaned_data["fee_quoted"],
-                items=form.cleaned_data["items"],
-                note=form.cleaned_data["insurance_note"],
-            )
-        except TransitionError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("The insurance check is saved and the patient is told."))
-            return redirect("requests_app:staff_case", case.uuid)
-    return _staff_case_page(request, case, insurance_form=form, status=400)
+    return form_post(
+        request,
+        form,
+        act=lambda data: services.case_insurance_check(
+            actor=request.user,
+            case_ref=case.uuid,
+            status=data["insurance_status"],
+            fee_quoted=data["fee_quoted"],
+            items=data["items"],
+            note=data["insurance_note"],
+        ),
+        success=_("The insurance check is saved and the patient is told."),
+        then=lambda _case: reverse("requests_app:staff_case", args=[case.uuid]),
+        page=lambda form, status: _staff_case_page(
+            request, case, insurance_form=form, status=status
+        ),
+        refusals=TransitionError,
+    )

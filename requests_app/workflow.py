@@ -21,7 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
-from secondop.notifications.services import EmailText, notify
+from secondop.notifications.models import Notification
+from secondop.notifications.services import CalendarInvite, EmailText, notify
+from secondop.refusals import Refusal
 
 from .access import case_for_viewer
 from .aftercare.notices import FOLLOW_UP
@@ -96,16 +98,16 @@ SPECIALIST_ASSIGNED = "specialist"  # the assigned specialist, if there is one
 SPECIALIST_OFFERED = "offered"  # the specialist the open offer is for
 
 
-def _coordinators(case: Case) -> list:
+def _coordinators(case: Case) -> list[User]:
     return list(User.objects.filter(role=Role.COORDINATOR, is_active=True))
 
 
-def _case_manager(case: Case) -> list:
+def _case_manager(case: Case) -> list[User]:
     manager = case.case_manager
     return [manager] if manager is not None and manager.is_active else _coordinators(case)
 
 
-def _offered(case: Case) -> list:
+def _offered(case: Case) -> list[User]:
     # The offers table belongs to the specialists app; naming it is allowed here.
     offer = case.offers.filter(status="open").select_related("specialist").first()
     return [offer.specialist] if offer else []
@@ -883,7 +885,7 @@ def on_case_end(hook: Callable[[Case, str], None]) -> Callable[[Case, str], None
     return hook
 
 
-class TransitionError(Exception):
+class TransitionError(Refusal):
     """A move the workflow does not allow; the message is fit to show a person."""
 
 
@@ -898,7 +900,7 @@ def allowed_transitions(*, case: Case, role: str) -> list[str]:
     return [to for (frm, to), roles in TRANSITIONS.items() if frm == case.status and role in roles]
 
 
-def case_url_for(case: Case, user) -> str:
+def case_url_for(case: Case, user: User) -> str:
     """Where a notification about `case` takes `user`: their own page of it."""
     if user.pk == case.owner_id:
         return reverse("requests_app:case_detail", args=[case.uuid])
@@ -909,7 +911,7 @@ def send_notices(
     case: Case,
     notices: tuple[Notice, ...],
     *,
-    actor,
+    actor: User | None,
     url_for: Callable[[Case, User], str] = case_url_for,
 ) -> None:
     """Write the declared notifications in the caller's transaction. Staff are not
@@ -923,7 +925,7 @@ def send_notices(
             notify_notice(case, notice, user, url=notice_url(case, notice, user, url_for))
 
 
-def notice_url(case: Case, notice: Notice, user, url_for: Callable[[Case, User], str]) -> str:
+def notice_url(case: Case, notice: Notice, user: User, url_for: Callable[[Case, User], str]) -> str:
     if not notice.page:
         return url_for(case, user)
     if notice.page in _PAGES_WITHOUT_CASE:
@@ -931,7 +933,9 @@ def notice_url(case: Case, notice: Notice, user, url_for: Callable[[Case, User],
     return reverse(notice.page, args=[case.uuid])
 
 
-def notify_notice(case: Case, notice: Notice, user, *, url: str, calendar=None):
+def notify_notice(
+    case: Case, notice: Notice, user: User, *, url: str, calendar: CalendarInvite | None = None
+) -> Notification:
     """One declared notice to one person: the in-app title and the email's words,
     with the case reference (and the notice's details) filled in."""
     values = {"ref": case.reference or ""}
@@ -970,7 +974,7 @@ SYSTEM_MOVES = frozenset(
 
 def case_transition(
     *,
-    actor,
+    actor: User | None,
     ref: UUID | str,
     to_status: str,
     reason: str = "",

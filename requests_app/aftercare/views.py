@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app.access import case_for_viewer
+from requests_app.access import patient_case_page as patient_case_view
 from requests_app.models import CaseStatus
-from requests_app.views import patient_case_view
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import role_required
 

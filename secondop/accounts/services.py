@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from secondop.audit.services import log_event
 from secondop.queueing import queue_on_commit
+from secondop.refusals import Refusal
 
 from .models import STAFF_ROLES, Role, User
 
@@ -21,11 +22,9 @@ TRANSIENT_EMAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, 
 def email_changed_notice_queue(*, user: User, old_email: str) -> None:
     """Tell the OLD address that the account's email changed: if an attacker made
     the change, the new address is theirs, and the owner only reads the old one."""
-    from .tasks import email_changed_notice_task
-
     # No sweep keeps this notice: with the broker down it is sent from the request.
     queue_on_commit(
-        email_changed_notice_task,
+        "secondop.accounts.tasks.email_changed_notice_task",
         user.pk,
         old_email,
         if_unqueued=lambda: email_changed_notice_send(user_id=user.pk, old_email=old_email),
@@ -51,7 +50,7 @@ def email_changed_notice_send(*, user_id: int, old_email: str) -> None:
 
 
 @transaction.atomic
-def staff_invite(*, actor, email: str, full_name: str, role: str) -> User:
+def staff_invite(*, actor: User, email: str, full_name: str, role: str) -> User:
     """Create a staff account and email the person a link to choose a password.
 
     Staff never sign themselves up. The email address is marked verified: the
@@ -106,12 +105,12 @@ def _send_invitation(user: User) -> None:
     message.send()
 
 
-class AccountChangeError(Exception):
+class AccountChangeError(Refusal):
     """A change the rules do not allow; the message is fit to show an administrator."""
 
 
 @transaction.atomic
-def user_change_role(*, actor, user_id: int, role: str) -> User:
+def user_change_role(*, actor: User, user_id: int, role: str) -> User:
     """Give a staff member another staff role. Patients stay patients (their
     cases are theirs) and staff never become patients: such a person needs a
     second account. Audited with the old and new role."""
@@ -140,7 +139,7 @@ def user_change_role(*, actor, user_id: int, role: str) -> User:
 
 
 @transaction.atomic
-def user_set_active(*, actor, user_id: int, active: bool) -> User:
+def user_set_active(*, actor: User, user_id: int, active: bool) -> User:
     """Deactivate (or reactivate) an account. Nothing is ever deleted: a
     deactivated person cannot sign in, and everything they did stays attributed."""
     user = User.objects.select_for_update().get(pk=user_id)
@@ -165,7 +164,7 @@ def user_set_active(*, actor, user_id: int, active: bool) -> User:
 
 
 @transaction.atomic
-def user_set_time_zone(*, actor, time_zone: str, only_if_unset: bool = False) -> User:
+def user_set_time_zone(*, actor: User, time_zone: str, only_if_unset: bool = False) -> User:
     """The zone `actor` reads times in: an IANA name from secondop.timezones'
     list (anything else is refused). `only_if_unset`: the browser's guess on a
     first sign-in, which never replaces a zone the person already has."""

@@ -1,12 +1,13 @@
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from secondop.posting import form_post
 from secondop.timezones import format_local
 
 from . import services
@@ -36,19 +37,24 @@ def time_zone(request):
     form = TimeZoneForm(
         request.POST or None, initial={"time_zone": request.user.time_zone or settings.TIME_ZONE}
     )
-    if request.method == "POST" and form.is_valid():
-        services.user_set_time_zone(actor=request.user, time_zone=form.cleaned_data["time_zone"])
-        messages.success(
-            request,
-            _("Your time zone is saved: %(zone)s.")
-            % {"zone": form.cleaned_data["time_zone"].replace("_", " ")},
-        )
-        return redirect("accounts:time_zone")
-    return render(
+    return form_post(
         request,
-        "accounts/time_zone.html",
-        {"form": form, "now_shown": format_local(timezone.now())},
-        status=400 if form.errors else 200,
+        form,
+        act=lambda data: services.user_set_time_zone(
+            actor=request.user, time_zone=data["time_zone"]
+        ),
+        success=lambda _user: (
+            _("Your time zone is saved: %(zone)s.")
+            % {"zone": form.cleaned_data["time_zone"].replace("_", " ")}
+        ),
+        then=lambda _user: reverse("accounts:time_zone"),
+        page=lambda form, status: render(
+            request,
+            "accounts/time_zone.html",
+            {"form": form, "now_shown": format_local(timezone.now())},
+            status=status,
+        ),
+        refusals=services.AccountChangeError,
     )
 
 

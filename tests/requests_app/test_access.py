@@ -3,7 +3,9 @@
 import re
 
 import pytest
+from django.http import Http404, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 
 from requests_app import access, selectors
 from secondop.audit.models import AccessLog, AuditEvent
@@ -259,3 +261,28 @@ def test_for_viewer_hides_from_outsiders_refuses_insiders_without_the_right_and_
     assert found == message and found.case == case
     # The case's read and the object's: the loader writes them, not the view.
     assert AccessLog.objects.count() == before + 2
+
+
+def test_a_patient_case_page_is_the_owners_alone_shown_in_their_states_zone(
+    rf, patient, outsider, coordinator
+):
+    case = CaseFactory(owner=patient, submitted=True, patient_state="CA")
+    zones = []
+
+    @access.patient_case_page
+    def page(request, case):
+        zones.append(timezone.get_current_timezone_name())
+        return HttpResponse(case.reference)
+
+    request = rf.get("/")
+    try:
+        request.user = patient
+        assert page(request, ref=case.uuid).content.decode() == case.reference
+        assert zones == ["America/Los_Angeles"]
+        for other in (outsider, coordinator):  # the coordinator sees the case, elsewhere
+            request.user = other
+            with pytest.raises(Http404):
+                page(request, ref=case.uuid)
+        assert len(zones) == 1
+    finally:
+        timezone.deactivate()
