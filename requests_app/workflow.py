@@ -24,6 +24,7 @@ from secondop.audit.services import log_event
 from secondop.notifications.models import Notification
 from secondop.notifications.services import CalendarInvite, EmailText, notify
 from secondop.refusals import Refusal
+from secondop.types import Text
 
 from .access import case_for_viewer
 from .aftercare.notices import FOLLOW_UP
@@ -134,12 +135,12 @@ class Notice:
 
     kind: str
     to: str  # a key of RECIPIENTS
-    title: str  # shown in the app only; %(ref)s is the case reference
+    title: Text  # shown in the app only; %(ref)s is the case reference
     # Without them the email says only that there is news on the case (a test
     # asserts that every declared notice has its own).
-    subject: str = ""
-    sentence: str = ""
-    action: str = ""
+    subject: Text = ""
+    sentence: Text = ""
+    action: Text = ""
     page: str = ""
     details: Callable[[Case, User], dict] | None = None
 

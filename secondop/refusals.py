@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .types import Text
+
 
 class Refusal(Exception):
     status: int = 400
 
     def __init__(
         self,
-        message: str = "",
+        message: Text = "",
         errors: dict[str, list[str]] | None = None,
         *,
         status: int | None = None,
