@@ -27,6 +27,7 @@ from secondop.accounts.models import Role
 from secondop.audit.context import current_source
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
+from secondop.types import Text
 
 from .models import (
     Bundle,
@@ -194,7 +195,7 @@ def name_and_type_by_record(records: list[Record]) -> dict[int, str]:
 @dataclass(frozen=True)
 class Look:
     name: str
-    role: str
+    role: Text
     kind: str  # "view", "download" or "preview" (a preview picture)
     when: datetime
 
@@ -276,7 +277,7 @@ def checklist_lines(
 @dataclass
 class CategoryGroup:
     value: str
-    label: str
+    label: Text
     records: list[Record]
 
 

@@ -127,7 +127,7 @@ def case_facts(
     facts = {}
     for case in sent:
         by_state = counts.get(case.pk, {})
-        open_consultation: dict[str, Any] = consultation.get(case.pk) or {}
+        open_consultation: dict[str, Any] = dict(consultation.get(case.pk) or {})
         in_review = (
             CaseStatus.IN_REVIEW in requests.get(case.pk, [])
             or asked_events.get(case.pk) == CaseStatus.IN_REVIEW
@@ -269,5 +269,5 @@ def case_queue(*, viewer: User, filters: dict[str, Any], page: int | str = 1) ->
         *QUEUE_SORTS.get(filters.get("sort") or "due", QUEUE_SORTS["due"]), "id"
     )
     result = Paginator(with_waits(cases), QUEUE_PAGE_SIZE).get_page(page)
-    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result])
+    log_access_list(viewer=viewer, model=Case, shown=[c.reference for c in result if c.reference])
     return result

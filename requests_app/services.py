@@ -515,7 +515,7 @@ def cases_flag_overdue(*, now: datetime | None = None, limit: int = 500) -> int:
                 actor=None,
                 action="requests.case.overdue",
                 obj=case,
-                new={"due_at": case.due_at.isoformat()},
+                new={"due_at": case.due_at.isoformat() if case.due_at else None},
             )
             send_notices(case, NOTICE_OVERDUE, actor=None)
             flagged += 1

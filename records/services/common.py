@@ -49,10 +49,11 @@ def case_name(case: Case) -> str:
 
 
 def human_size(size: int) -> str:
+    value: float = size
     for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:,.0f} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
-        size /= 1000
+        if value < 1000 or unit == "TB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1000
     return ""
 
 

@@ -102,7 +102,7 @@ def record_verified(
             )
         if failed is not None or duplicate is not None:
             record.state = State.REJECTED
-            record.reason = failed.reason if failed is not None else "duplicate"
+            record.reason = (failed.reason or "") if failed is not None else "duplicate"
             record.duplicate_of = duplicate
             record.size = 0
             remove_later(record.prefix)
@@ -225,6 +225,7 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
 def _fulfil(record: Record) -> None:
     """A verified record answers its request; when nothing asked for is still
     missing, the case goes back to where it was."""
+    assert record.answers_id is not None  # only an answer is fulfilled
     asked = RecordRequest.objects.select_for_update().get(pk=record.answers_id)
     if not asked.is_open:
         return

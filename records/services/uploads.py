@@ -236,7 +236,7 @@ def record_slots_create(
         ]
         # What was cleaned away is kept here only (escaped, so an auditor sees every
         # hidden character): never shown, never in a download's name.
-        originals = {}
+        originals: dict[str, Any] = {}
         if typed.strip() != title:
             originals["original_title"] = escaped(typed)
         renamed = [
@@ -318,7 +318,7 @@ def record_file_sign(
     content_length = None
     if operation == "put_object":
         content_length = slot.size
-    elif operation == "upload_part":
+    elif operation == "upload_part" and part_number is not None:
         content_length = storage.part_length(slot.size, part_number)
         if content_length is None:
             raise RecordError(_("This storage request is not allowed."), status=403)

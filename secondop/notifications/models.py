@@ -31,6 +31,9 @@ class Notification(models.Model):
     """An outbox row: written in the same transaction as the event that raises
     it, then delivered (made visible in-app, and emailed) by a Celery task."""
 
+    # Set on a claimed row: the other rows that go out in the same email (not a field).
+    digest: list["Notification"]
+
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
