@@ -8,6 +8,7 @@ import re
 import stat
 import struct
 import zipfile
+from collections.abc import Callable
 
 from secondop.filenames import clean_path
 
@@ -104,11 +105,11 @@ def _zip_directory_precheck(fileobj, size: int) -> str | None:
     return None
 
 
-def _check_zip(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
-    # Each entry goes through the whole check an uploaded file does; verify imports
-    # this module for its kinds, so it is imported here, when the first ZIP is checked.
-    from .verify import _verify
-
+def _check_zip(
+    fileobj, job: _Job, sniff: _Sniff, found: _Pass, *, verify: Callable[..., FileReport]
+) -> dict:
+    # Each entry goes through `verify`, the whole check an uploaded file does (given by
+    # records.verification.verify, which dispatches here: no import back).
     try:
         problem = _zip_directory_precheck(fileobj, found.size)
     except _READ_ERRORS:
@@ -143,7 +144,7 @@ def _check_zip(fileobj, job: _Job, sniff: _Sniff, found: _Pass) -> dict:
             )
             try:
                 with archive.open(info) as member:
-                    report = _verify(member, member_job)
+                    report = verify(member, member_job)
             except (zipfile.BadZipFile, NotImplementedError, RuntimeError, *_zlib_error()):
                 if _storage_failure(fileobj):
                     raise _storage_failure(fileobj) from None

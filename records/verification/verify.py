@@ -7,6 +7,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Iterator
+from functools import partial
 
 from secondop.filenames import clean_path
 
@@ -164,7 +165,7 @@ def _verify(fileobj, job: _Job) -> FileReport:
         "pdf": _check_pdf,
         "image": _check_image,
         "dicom": _check_dicom,
-        "zip": _check_zip,
+        "zip": partial(_check_zip, verify=_verify),
         "text": _check_text,
     }[sniff.kind]
     try:
