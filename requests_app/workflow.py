@@ -46,6 +46,7 @@ from .notices import (
     WITHDRAWN,
 )
 from .reports.notices import REPORT_RELEASED, REPORT_RETURNED, REPORT_SUBMITTED
+from .times import care_team_zone, format_moment, zone_label
 
 S = CaseStatus
 PATIENT, COORDINATOR, SPECIALIST = Role.PATIENT, Role.COORDINATOR, Role.SPECIALIST
@@ -152,8 +153,6 @@ def _notices(*notices: Notice) -> tuple[Notice, ...]:
 def _offer_deadline(case: Case, user: User) -> dict:
     """ "Tuesday 8 December, 9:40 PM Eastern Time (EST)": the open offer's deadline
     in the care team's zone, the zone named."""
-    from .consultations.times import care_team_zone, format_moment, zone_label
-
     offer = case.offers.filter(status="open").only("deadline").first()
     if offer is None:
         return {"deadline": _("the deadline shown on the offer")}

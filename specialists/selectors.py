@@ -3,7 +3,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from requests_app.access import case_list
+from requests_app.access import case_list, get_or_404
 from requests_app.icd10.models import Icd10Code
 from requests_app.models import CLOSED_STATES, Case
 from secondop.accounts.models import Role
@@ -238,35 +238,32 @@ def directory_languages() -> list[str]:
 
 def directory_profile(*, public_id):
     """One directory entry, or 404 (also for an inactive account)."""
-    try:
-        return (
-            _directory_profiles()
-            .select_related("user")
-            .prefetch_related(
-                "specialties",
-                Prefetch(
-                    "certifications",
-                    queryset=HeldCertification.objects.select_related(
-                        "certification__board"
-                    ).order_by("certification__name"),
+    profiles = (
+        _directory_profiles()
+        .select_related("user")
+        .prefetch_related(
+            "specialties",
+            Prefetch(
+                "certifications",
+                queryset=HeldCertification.objects.select_related("certification__board").order_by(
+                    "certification__name"
                 ),
-                # States only, and only licences in force: a number is never shown.
-                Prefetch(
-                    "licences",
-                    to_attr="current_licences",
-                    queryset=Licence.objects.filter(
-                        verification="verified",
-                        verified_expires_on__gt=timezone.localdate(),
-                        expires_on__gt=timezone.localdate(),
-                    )
-                    .only("profile_id", "state")
-                    .order_by("state"),
-                ),
-            )
-            .get(public_id=public_id)
+            ),
+            # States only, and only licences in force: a number is never shown.
+            Prefetch(
+                "licences",
+                to_attr="current_licences",
+                queryset=Licence.objects.filter(
+                    verification="verified",
+                    verified_expires_on__gt=timezone.localdate(),
+                    expires_on__gt=timezone.localdate(),
+                )
+                .only("profile_id", "state")
+                .order_by("state"),
+            ),
         )
-    except (SpecialistProfile.DoesNotExist, ValueError):
-        raise Http404 from None
+    )
+    return get_or_404(profiles, public_id=public_id)
 
 
 def directory_photo(*, name: str):

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer
+from requests_app.access import case_for_viewer, get_or_404
 from requests_app.models import Case, CaseStatus
 from requests_app.reports.models import ReportVersion
 from requests_app.workflow import (
@@ -42,9 +42,13 @@ from secondop.accounts.models import Role
 from secondop.audit.context import Source, audit_source, current_ip, current_source
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_event
+from secondop.queueing import queue_now, queue_on_commit
 
 from . import consent, selectors
 from .models import AnswerKind, FollowUpQuestion, ServiceRating, Share, ShareOpening
+
+# Queued by name: the tasks module imports this one, never the other way round.
+SEND_TASK = "requests_app.aftercare.tasks.share_send_task"
 
 logger = logging.getLogger(__name__)
 
@@ -122,19 +126,14 @@ def share_create(
             "consent_version": share.consent_version,
         },
     )
-    transaction.on_commit(lambda: share_enqueue(share_id=share.pk))
+    queue_on_commit(SEND_TASK, share.pk)
     return share
 
 
 def share_enqueue(*, share_id: int) -> None:
-    from .tasks import share_send_task
-
-    try:
-        share_send_task.delay(share_id)
-    except Exception:  # the broker is down: shares_sweep queues it again
-        logger.warning(
-            "Could not queue share %s; the sweep will retry it.", share_id, exc_info=True
-        )
+    """Queue the physician's email now (the broker down: shares_sweep queues it
+    again)."""
+    queue_now(SEND_TASK, share_id)
 
 
 class SendFailed(Exception):
@@ -289,10 +288,7 @@ def shares_due_for_sweep(
 def share_revoke(*, actor, share_ref: UUID | str) -> Share:
     """The patient withdraws a link: from now on it shows "withdrawn", never the
     report. Revoking twice changes nothing."""
-    try:
-        found = Share.objects.select_related("report__case").get(uuid=share_ref)
-    except (Share.DoesNotExist, ValueError):
-        raise Http404 from None
+    found = get_or_404(Share.objects.select_related("report__case"), uuid=share_ref)
     _patient_case(actor=actor, case_ref=found.report.case.uuid)
     share = Share.objects.select_for_update().get(pk=found.pk)
     if share.revoked_at is not None:
@@ -453,10 +449,7 @@ def follow_up_answer(
     or a recommendation of further tests or a follow-up consultation. When no
     question is left open the case goes back to "delivered" (the patient is
     told either way)."""
-    try:
-        found = FollowUpQuestion.objects.select_related("case").get(uuid=question_ref)
-    except (FollowUpQuestion.DoesNotExist, ValueError):
-        raise Http404 from None
+    found = get_or_404(FollowUpQuestion.objects.select_related("case"), uuid=question_ref)
     case = case_for_viewer(viewer=actor, ref=found.case.uuid, for_update=True)
     if actor.role != Role.SPECIALIST or case.specialist_id != actor.pk:
         raise Http404

@@ -3,16 +3,15 @@ emails a lost task never sent, and the periodic close after follow-up. Tasks
 take ids (never an address or a token) and are idempotent: the services check
 the state first."""
 
-import logging
-
 from celery import shared_task
+
+from secondop.queueing import SweptTask
 
 from . import services
 
-log = logging.getLogger(__name__)
-
 
 @shared_task(
+    base=SweptTask,
     bind=True,
     max_retries=services.MAX_SEND_ATTEMPTS,
     acks_late=True,
@@ -28,11 +27,7 @@ def share_send_task(self, share_id: int) -> str:
     except services.SendFailed as error:
         if not error.transient:
             return "failed"
-        if self.request.is_eager:
-            # The embedded default has no broker to retry through: the sweep will.
-            log.warning("share %s: %s; left for the sweep", share_id, error.reason)
-            return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 1800)) from error
+        return self.later(error)
 
 
 @shared_task

@@ -13,18 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer, is_care_team
+from requests_app.access import case_for_viewer, get_or_404, is_care_team
 from requests_app.models import Case
+from requests_app.times import care_team_zone, format_moment
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 
 from .models import OPEN_STATUSES, Action, Consultation, ConsultationEvent, Mode, Slot, Status
-from .times import care_team_zone, format_moment
 
 
 def sees_consultations(*, viewer, case: Case) -> bool:
@@ -41,10 +40,7 @@ def consultation_for_viewer(
     """One consultation `viewer` may see, or 404 (the same 404 whether it does not
     exist or is someone else's). With for_update the case row and then the
     consultation row are locked, in that order (as every writer takes them)."""
-    try:
-        case_ref = Consultation.objects.filter(uuid=ref).values_list("case__uuid", flat=True).get()
-    except (Consultation.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
+    case_ref = get_or_404(Consultation.objects.values_list("case__uuid", flat=True), uuid=ref)
     case = case_for_viewer(viewer=viewer, ref=case_ref, for_update=for_update)
     if not sees_consultations(viewer=viewer, case=case):
         raise Http404

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from requests_app.access import case_for_viewer
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
+from requests_app.times import format_span, patient_zone_name
 from requests_app.workflow import (
     NOTICE_CONSULTATION_BOOKED,
     NOTICE_CONSULTATION_CANCELLED,
@@ -53,7 +54,6 @@ from .selectors import (
     sees_consultations,
     specialist_bookings_overlapping,
 )
-from .times import format_span, patient_zone_name
 
 S = CaseStatus
 

@@ -17,13 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from requests_app.access import case_for_viewer
-from secondop.accounts.models import Role
-from secondop.audit.models import AccessLog
-
-from . import ics, selectors, services
-from .forms import CancelForm, ChooseForm, DeclineForm, OtherTimesForm, OutcomeForm, SlotsForm
-from .models import Action, Mode, Status
-from .times import (
+from requests_app.times import (
     care_team_zone,
     format_moment,
     format_span,
@@ -31,6 +25,12 @@ from .times import (
     span_for,
     zone_label,
 )
+from secondop.accounts.models import Role
+from secondop.audit.models import AccessLog
+
+from . import ics, selectors, services
+from .forms import CancelForm, ChooseForm, DeclineForm, OtherTimesForm, OutcomeForm, SlotsForm
+from .models import Action, Mode, Status
 
 
 # --- Who is looking --------------------------------------------------------------------

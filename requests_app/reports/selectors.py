@@ -17,7 +17,7 @@ from uuid import UUID
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
-from requests_app.access import case_for_viewer, is_care_team
+from requests_app.access import case_for_viewer, get_or_404, is_care_team
 from requests_app.models import Case
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
@@ -73,10 +73,7 @@ def version_for_viewer(
 ) -> ReportVersion:
     """One version `viewer` may see, or 404. A staff read, and anyone's download,
     is logged."""
-    try:
-        version = ReportVersion.objects.select_related("report__case").get(uuid=ref)
-    except (ReportVersion.DoesNotExist, ValueError):
-        raise Http404 from None
+    version = get_or_404(ReportVersion.objects.select_related("report__case"), uuid=ref)
     case = case_for_viewer(viewer=viewer, ref=version.report.case.uuid)
     if not versions_for_viewer(viewer=viewer, case=case).filter(pk=version.pk).exists():
         raise Http404

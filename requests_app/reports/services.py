@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from records.models import Category, Record
 from records.selectors import records_for_viewer
-from requests_app.access import case_for_viewer
+from requests_app.access import case_for_viewer, get_or_404
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.icd10.models import Icd10Code
 from requests_app.models import Case, CaseStatus
@@ -51,6 +51,9 @@ from .models import (
     VersionStatus,
 )
 from .selectors import is_author, is_case_manager, sees_report
+
+# Queued by name: tasks import the services, never the other way round.
+RENDER_TASK = "requests_app.reports.tasks.report_render"
 
 S = CaseStatus
 V = VersionStatus
@@ -100,12 +103,9 @@ def _case_as(actor, case_ref: UUID | str, allowed: Callable[..., bool]) -> Case:
 def _version_as(
     actor, version_ref: UUID | str, allowed: Callable[..., bool]
 ) -> tuple[Case, ReportVersion]:
-    try:
-        case_uuid = ReportVersion.objects.values_list("report__case__uuid", flat=True).get(
-            uuid=version_ref
-        )
-    except (ReportVersion.DoesNotExist, ValueError):
-        raise Http404 from None
+    case_uuid = get_or_404(
+        ReportVersion.objects.values_list("report__case__uuid", flat=True), uuid=version_ref
+    )
     case = _case_as(actor, case_uuid, allowed)
     version = (
         ReportVersion.objects.select_for_update().select_related("report").get(uuid=version_ref)
@@ -327,10 +327,8 @@ def report_sign(*, actor, case_ref: UUID | str) -> ReportVersion:
 
 
 def _queue_render(version_id: int) -> None:
-    from .tasks import report_render
-
     # Broker down: the version waits for reports_sweep ("Preparing the PDF…").
-    queue_on_commit(report_render, version_id)
+    queue_on_commit(RENDER_TASK, version_id)
 
 
 # --- Amendments ------------------------------------------------------------------------------

@@ -3,19 +3,17 @@ it, and the sweep that queues again what a lost task or a long storage outage
 left behind. Tasks take ids and are idempotent: a version whose PDF is stored is
 left alone."""
 
-import logging
-
 from celery import shared_task
 
-from secondop.queueing import queue_now
+from secondop.queueing import SweptTask, queue_now
 from secondop.storage import StorageUnavailable
 
 from . import services
 
-log = logging.getLogger(__name__)
 
-
-@shared_task(bind=True, max_retries=8, acks_late=True, time_limit=300, soft_time_limit=240)
+@shared_task(
+    base=SweptTask, bind=True, max_retries=8, acks_late=True, time_limit=300, soft_time_limit=240
+)
 def report_render(self, version_id: int) -> str:
     """Render and store the PDF of a signed version. Until it is stored the version
     reads "Preparing the PDF…" and cannot be released; while storage is not
@@ -23,11 +21,7 @@ def report_render(self, version_id: int) -> str:
     try:
         return services.report_pdf_store(version_id=version_id)
     except StorageUnavailable as error:
-        if self.request.is_eager:
-            # The embedded default has no broker to retry through: the sweep will.
-            log.warning("report version %s: storage unavailable; left for the sweep", version_id)
-            return "later"
-        raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 1800)) from error
+        return self.later(error)
 
 
 @shared_task

@@ -17,11 +17,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from secondop.queueing import queue_now
+
 from . import registry
 from .models import CalendarMethod, EmailPreference, EmailStatus, Notification
 from .selectors import email_wanted, unread_cache_key
 
 logger = logging.getLogger(__name__)
+
+# Queued by name: the tasks module imports this one, never the other way round.
+DELIVER_TASK = "secondop.notifications.tasks.notification_deliver_task"
 
 # Other kinds give up after this many attempts (or NOTIFICATIONS_EMAIL_GIVE_UP_AFTER).
 MAX_EMAIL_ATTEMPTS = 10
@@ -127,16 +132,9 @@ def _digestible(n: Notification) -> bool:
 
 
 def notification_enqueue(*, notification_id: int, countdown: float | None = None) -> None:
-    from .tasks import notification_deliver_task
-
-    try:
-        notification_deliver_task.apply_async((notification_id,), countdown=countdown)
-    except Exception:  # the broker is down: the sweep will pick the row up
-        logger.warning(
-            "Could not queue notification %s; the sweep will retry it.",
-            notification_id,
-            exc_info=True,
-        )
+    """Queue the delivery now (the broker down: notifications_sweep picks the row
+    up)."""
+    queue_now(DELIVER_TASK, notification_id, countdown=countdown)
 
 
 def notification_deliver(*, notification_id: int) -> datetime | None:

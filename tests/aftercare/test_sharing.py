@@ -151,9 +151,9 @@ def test_a_double_submit_sends_one_email(client, case, django_capture_on_commit_
 
 
 def test_the_task_gets_the_share_id_and_nothing_else(case):
-    with mock.patch.object(tasks.share_send_task, "delay") as delay:
+    with mock.patch.object(tasks.share_send_task, "apply_async") as apply_async:
         services.share_enqueue(share_id=41)
-    delay.assert_called_once_with(41)
+    apply_async.assert_called_once_with((41,))
 
 
 def test_sending_again_sends_nothing(case, django_capture_on_commit_callbacks):

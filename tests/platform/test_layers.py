@@ -1,7 +1,6 @@
-"""The layering in DESIGN.md: the platform (identity, audit, notifications and
-shared helpers) imports no domain app; requests_app imports neither records nor
-specialists' services; only the demo data may import everything, and nothing
-imports it."""
+"""The layering in docs/architecture.md: the platform (identity, audit,
+notifications and shared helpers) imports no domain app; the domain's layers import
+only down (LAYERS); only the demo data may import everything, and nothing imports it."""
 
 import ast
 from pathlib import Path
@@ -50,18 +49,91 @@ def test_the_platforms_loose_modules_import_no_domain_app():
     assert found == []
 
 
-def test_requests_app_calls_no_service_of_the_apps_above_it():
-    """It may name their models and read through their selectors (their one visibility
-    rule: messages attach records, the report ticks them), never call their services
-    or other code. Storage and file names are the platform's (secondop.storage,
-    secondop.filenames)."""
-    found = [
-        f"{path.relative_to(ROOT)}: {module}"
-        for path, module in _imports(ROOT / "requests_app")
-        if module.startswith(("records", "specialists"))
-        and not module.endswith((".models", ".selectors"))
-    ]
+# The domain's layers, bottom to top (docs/architecture.md, "Layers"). A module's code
+# imports code of its own layer and the layers below, never above. Declarations are
+# shared by every layer: an app's models (the schema is one: a foreign key, a form's
+# choices) and its notices (the names of its events). The pages and the wiring (views,
+# urls, template tags, admin, apps) sit on top of their app and may compose any layer.
+LAYERS = [
+    ("requests_app.icd10",),  # reference data: codes, synonyms, ranges, the picker
+    ("requests_app",),  # the case: access, workflow, sections, fees
+    ("records",),  # the case's records
+    (  # what happens around the case, with its records
+        "requests_app.consultations",
+        "requests_app.messaging",
+        "requests_app.reports",
+        "requests_app.aftercare",
+    ),
+    ("specialists",),  # who reviews it: profiles, credentialing, matching, offers
+]
+DECLARATIONS = ("models", "notices")
+PAGES = ("views", "urls", "templatetags", "admin", "apps", "widgets")
+
+
+def _layer_of(module: str) -> int | None:
+    best = None
+    for index, packages in enumerate(LAYERS):
+        for package in packages:
+            inside = module == package or module.startswith(package + ".")
+            if inside and (best is None or len(package) > best[1]):
+                best = (index, len(package))
+    return best[0] if best else None
+
+
+def _is_declaration(module: str) -> bool:
+    return module.rsplit(".", 1)[-1] in DECLARATIONS
+
+
+def _is_page(path: Path) -> bool:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return any(part in PAGES or part.endswith(("_views", "_urls")) for part in parts)
+
+
+def _module_of(path: Path) -> str:
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts)
+
+
+def _resolved_imports(folder: Path):
+    """(path, module) for every import in the folder, relative ones made absolute."""
+    for path in folder.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        package = _module_of(path).split(".")[:-1]
+        if path.name == "__init__.py":
+            package = _module_of(path.parent).split(".")
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                stem = ".".join([*base, node.module] if node.module else base)
+                if node.module:
+                    yield path, stem
+                else:  # from . import x: each name is a module of the package
+                    for alias in node.names:
+                        yield path, f"{stem}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield path, alias.name
+
+
+def test_the_domain_imports_only_down_its_layers():
+    found = []
+    for app in ("requests_app", "records", "specialists"):
+        for path, module in _resolved_imports(ROOT / app):
+            if _is_page(path) or _is_declaration(module):
+                continue
+            mine, theirs = _layer_of(_module_of(path)), _layer_of(module)
+            if mine is not None and theirs is not None and theirs > mine:
+                found.append(f"{path.relative_to(ROOT)}: {module}")
     assert found == []
+
+
+def test_the_layers_name_every_domain_package():
+    packages = {
+        _module_of(path.parent)
+        for app in ("requests_app", "records", "specialists")
+        for path in (ROOT / app).glob("**/apps.py")
+    }
+    assert packages == {package for layer in LAYERS for package in layer}
 
 
 def _imports_demo(module: str) -> bool:

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from requests_app.consultations import selectors, services
 from requests_app.consultations.models import Action, Mode, Status
-from requests_app.consultations.times import care_team_zone, span_for
 from requests_app.models import CaseStatus
+from requests_app.times import care_team_zone, span_for
 
 register = template.Library()
 
