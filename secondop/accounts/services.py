@@ -9,7 +9,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from secondop.audit.services import log_event
+from secondop.audit.services import audited_update, log_event
 from secondop.queueing import queue_on_commit
 from secondop.refusals import Refusal
 
@@ -124,16 +124,13 @@ def user_change_role(*, actor: User, user_id: int, role: str) -> User:
         )
     if user.pk == actor.pk:
         raise AccountChangeError("You cannot change your own role.")
-    old = user.role
-    user.role = role
-    user.is_staff = user.is_superuser = role == Role.ADMIN
-    user.save(update_fields=["role", "is_staff", "is_superuser"])
-    log_event(
+    admin = role == Role.ADMIN
+    audited_update(
+        user,
         actor=actor,
         action="accounts.user.role_changed",
-        obj=user,
-        old={"role": old},
-        new={"role": role},
+        changes={"role": role},
+        also={"is_staff": admin, "is_superuser": admin},
     )
     return user
 
@@ -147,14 +144,11 @@ def user_set_active(*, actor: User, user_id: int, active: bool) -> User:
         return user
     if user.pk == actor.pk:
         raise AccountChangeError("You cannot deactivate your own account.")
-    user.is_active = active
-    user.save(update_fields=["is_active"])
-    log_event(
+    audited_update(
+        user,
         actor=actor,
         action="accounts.user." + ("reactivated" if active else "deactivated"),
-        obj=user,
-        old={"is_active": not active},
-        new={"is_active": active},
+        changes={"is_active": active},
     )
     if not active:
         from allauth.usersessions.models import UserSession
@@ -175,15 +169,11 @@ def user_set_time_zone(*, actor: User, time_zone: str, only_if_unset: bool = Fal
     user = User.objects.select_for_update().get(pk=actor.pk)
     if user.time_zone == time_zone or (only_if_unset and user.time_zone):
         return user
-    old = user.time_zone
-    user.time_zone = time_zone
-    user.save(update_fields=["time_zone"])
-    log_event(
+    audited_update(
+        user,
         actor=actor,
         action="accounts.user.time_zone_changed",
-        obj=user,
-        old={"time_zone": old},
-        new={"time_zone": time_zone},
+        changes={"time_zone": time_zone},
     )
     actor.time_zone = time_zone
     return user

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
@@ -7,8 +10,11 @@ from django.utils import timezone
 from . import registry
 from .models import EmailPreference, EmailStatus, Notification
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
-def notification_list(*, viewer) -> QuerySet[Notification]:
+
+def notification_list(*, viewer: User) -> QuerySet[Notification]:
     """What a person sees in their list: their own delivered notifications."""
     return Notification.objects.filter(recipient=viewer, delivered_at__isnull=False)
 
@@ -23,7 +29,7 @@ def unread_cache_key(user_id: int) -> str:
     return f"notifications:unread:{user_id}"
 
 
-def notification_unread_count(*, viewer) -> int:
+def notification_unread_count(*, viewer: User) -> int:
     key = unread_cache_key(viewer.pk)
     count = cache.get(key)
     if count is None:
@@ -32,7 +38,7 @@ def notification_unread_count(*, viewer) -> int:
     return count
 
 
-def email_wanted(*, user, kind: str) -> bool:
+def email_wanted(*, user: User, kind: str) -> bool:
     if kind in registry.always_emailed():
         return True
     if not user.is_active or not user.email:
@@ -41,7 +47,7 @@ def email_wanted(*, user, kind: str) -> bool:
     return next(iter(pref), True)
 
 
-def email_preferences(*, user) -> dict[str, bool]:
+def email_preferences(*, user: User) -> dict[str, bool]:
     """Every kind a person can receive and switch, with its current setting."""
     saved = dict(EmailPreference.objects.filter(user=user).values_list("kind", "enabled"))
     mine = registry.kinds_for_role(user.role)

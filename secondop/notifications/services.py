@@ -1,9 +1,12 @@
+from __future__ import annotations
+
 import logging
 import random
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode, urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -22,6 +25,9 @@ from secondop.queueing import queue_now
 from . import registry
 from .models import CalendarMethod, EmailPreference, EmailStatus, Notification
 from .selectors import email_wanted, unread_cache_key
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -438,7 +444,7 @@ def unread_count_changed(*, user_id: int | None) -> None:
         transaction.on_commit(lambda: cache.delete(key))
 
 
-def notification_mark_read(*, actor, notification_id: int) -> int:
+def notification_mark_read(*, actor: User, notification_id: int) -> int:
     changed = Notification.objects.filter(
         pk=notification_id, recipient=actor, delivered_at__isnull=False, read_at__isnull=True
     ).update(read_at=timezone.now())
@@ -447,7 +453,7 @@ def notification_mark_read(*, actor, notification_id: int) -> int:
     return changed
 
 
-def notifications_mark_all_read(*, actor) -> int:
+def notifications_mark_all_read(*, actor: User) -> int:
     changed = Notification.objects.filter(
         recipient=actor, delivered_at__isnull=False, read_at__isnull=True
     ).update(read_at=timezone.now())
@@ -457,7 +463,7 @@ def notifications_mark_all_read(*, actor) -> int:
 
 
 @transaction.atomic
-def email_preferences_update(*, actor, enabled: dict[str, bool]) -> None:
+def email_preferences_update(*, actor: User, enabled: dict[str, bool]) -> None:
     from secondop.audit.services import log_event
 
     from .selectors import email_preferences
