@@ -78,7 +78,7 @@ def record_for_viewer(
             return _shown(viewer, record, case)
     record = access.for_viewer(Record, ref, viewer, log=False)
     _shown(viewer, record, record.case)
-    if viewer.pk != record.case.owner_id:
+    if not access.is_owner(viewer, record.case):
         log_access(viewer=viewer, obj=record, kind=kind)
     return record
 
@@ -111,7 +111,9 @@ def record_for_thumbnail(*, viewer: User, ref: UUID | str) -> Record:
     record = access.get_or_404(Record.objects.select_related("case"), uuid=ref)
     case = access.case_quietly(viewer=viewer, ref=record.case.uuid)
     _shown(viewer, record, case)
-    if viewer.pk != case.owner_id and not _logged_lately(viewer, record, THUMBNAIL_LOG_WINDOW):
+    if not access.is_owner(viewer, case) and not _logged_lately(
+        viewer, record, THUMBNAIL_LOG_WINDOW
+    ):
         log_access(viewer=viewer, obj=record, kind=AccessLog.Kind.VIEW)
     return record
 

@@ -65,7 +65,7 @@ def _upload_csp(response, origin: str):
 def case_records(request, case):
     if not access.is_care_team(viewer=request.user, case=case):
         raise Http404
-    is_owner = request.user.pk == case.owner_id
+    is_owner = access.is_owner(request.user, case)
     records = list(
         selectors.records_for_viewer(viewer=request.user, case=case).select_related(
             "uploaded_by", "answers"
@@ -115,7 +115,7 @@ def _uploader(case, asked, user) -> dict:
         "categories": [
             (c.value, c.label)
             for c in Category
-            if c != Category.SPECIALIST_REPORT or case.specialist_id == user.pk
+            if c != Category.SPECIALIST_REPORT or access.is_assigned_specialist(user, case)
         ],
         "requests": [(str(a.uuid), a.note) for a in asked],
     }
@@ -349,7 +349,7 @@ def record_detail(request, record_ref):
         "studies": studies,
         "record": record,
         "case": case,
-        "is_owner": request.user.pk == case.owner_id,
+        "is_owner": access.is_owner(request.user, case),
         "files": files,
         "file_count": record.files.count() if record.is_study else 1,
         "looks": selectors.looks_by_record([record]).get(record.pk, []),
@@ -358,9 +358,9 @@ def record_detail(request, record_ref):
         "found": selectors.name_and_type_by_record([record]).get(record.pk, ""),
         "can_dismiss": services.can_dismiss(user=request.user, record=record),
         "inline": record.mime in INLINE_TYPES and not record.is_study,
-        "can_delete": request.user.pk == case.owner_id
+        "can_delete": access.is_owner(request.user, case)
         and case.status in services.DELETABLE_STATUSES,
-        "can_bundle": request.user.pk != case.owner_id
+        "can_bundle": not access.is_owner(request.user, case)
         and record.is_study
         and record.state == State.VERIFIED
         and case.status not in CLOSED_STATES,
@@ -397,7 +397,7 @@ def record_download(request, record_ref):
         kind=AccessLog.Kind.DOWNLOAD,
         ranged="Range" in request.headers,
     )
-    if record.state != State.VERIFIED and request.user.pk != record.case.owner_id:
+    if record.state != State.VERIFIED and not access.is_owner(request.user, record.case):
         raise Http404
     if record.is_study:
         raise Http404  # a study downloads as a bundle, or file by file
@@ -458,7 +458,7 @@ def record_thumbnail(request, record_ref, number=0):
 @login_required
 def record_delete(request, record_ref):
     record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)
-    if request.user.pk != record.case.owner_id:
+    if not access.is_owner(request.user, record.case):
         raise Http404
     if request.method == "POST":
         try:

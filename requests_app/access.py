@@ -160,6 +160,21 @@ def is_care_team(*, viewer: User, case: Case) -> bool:
     return _team_relation(viewer, case) is not None
 
 
+def is_owner(viewer: User, case: Case) -> bool:
+    """The patient whose case it is (the account holder)."""
+    return _team_relation(viewer, case) is Relation.OWNER
+
+
+def is_case_manager(viewer: User, case: Case) -> bool:
+    """The coordinator who claimed the case."""
+    return _team_relation(viewer, case) is Relation.CASE_MANAGER
+
+
+def is_assigned_specialist(viewer: User, case: Case) -> bool:
+    """The specialist the case is assigned to."""
+    return _team_relation(viewer, case) is Relation.ASSIGNED_SPECIALIST
+
+
 def case_for_viewer(*, viewer: User, ref: UUID | str, for_update: bool = False) -> Case:
     """One case `viewer` may see, or 404: the same 404 whether it does not exist
     or is someone else's. Staff whose access ended (withdrawn, or closed and past

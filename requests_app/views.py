@@ -487,7 +487,7 @@ def staff_case_move(request, case):
 
     def done(_result) -> str:
         to = form.cleaned_data["to_status"]
-        if to in CLOSED_STATES and case.case_manager_id != request.user.pk:
+        if to in CLOSED_STATES and not access.is_case_manager(request.user, case):
             # Closing ends every coordinator's access but the case manager's.
             return reverse("requests_app:coordinator_home")
         return reverse("requests_app:staff_case", args=[case.uuid])

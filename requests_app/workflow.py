@@ -26,7 +26,7 @@ from secondop.notifications.services import CalendarInvite, EmailText, notify
 from secondop.refusals import Refusal
 from secondop.types import Text
 
-from .access import case_for_viewer
+from .access import case_for_viewer, is_owner
 from .aftercare.notices import FOLLOW_UP
 from .consultations.notices import CONSULTATION, REMINDER
 from .messaging.notices import MESSAGE
@@ -902,7 +902,7 @@ def allowed_transitions(*, case: Case, role: str) -> list[str]:
 
 def case_url_for(case: Case, user: User) -> str:
     """Where a notification about `case` takes `user`: their own page of it."""
-    if user.pk == case.owner_id:
+    if is_owner(user, case):
         return reverse("requests_app:case_detail", args=[case.uuid])
     return reverse("requests_app:staff_case", args=[case.uuid])
 

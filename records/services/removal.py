@@ -42,7 +42,7 @@ def record_delete(*, actor: User, record_ref: UUID | str) -> None:
             Record.objects.select_for_update().select_related("case"), uuid=record_ref
         )
         case = case_for_viewer(viewer=actor, ref=record.case.uuid, for_update=True)
-        if actor.pk != case.owner_id:
+        if not access.is_owner(actor, case):
             raise Http404
         if case.status not in DELETABLE_STATUSES:
             raise RecordError(

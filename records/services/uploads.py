@@ -159,7 +159,9 @@ def record_slots_create(
 
     with transaction.atomic():
         case = _upload_case(actor, case_ref, for_update=True)
-        if category == Category.SPECIALIST_REPORT and case.specialist_id != actor.pk:
+        if category == Category.SPECIALIST_REPORT and not access.is_assigned_specialist(
+            actor, case
+        ):
             raise RecordError(
                 _("Please correct the problems below."),
                 {"category": [_("Only the case's specialist files a specialist's report.")]},

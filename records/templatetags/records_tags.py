@@ -25,7 +25,7 @@ def records_panel(context, case):
     return {
         "case": case,
         "shown": shown,
-        "is_owner": user.pk == case.owner_id,
+        "is_owner": access.is_owner(user, case),
         "asked": list(selectors.open_requests(case=case)) if shown else [],
         "verified": counts.get(State.VERIFIED, 0),
         "unscanned": unscanned,

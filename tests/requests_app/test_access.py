@@ -240,6 +240,16 @@ def test_case_relation_names_what_each_person_is_to_the_case(
     }
 
 
+def test_the_care_teams_predicates_name_one_member_each(patient, coordinator, specialist):
+    case = CaseFactory(
+        owner=patient, submitted=True, case_manager=coordinator, specialist=specialist
+    )
+    people = (patient, coordinator, specialist)
+    assert [access.is_owner(p, case) for p in people] == [True, False, False]
+    assert [access.is_case_manager(p, case) for p in people] == [False, True, False]
+    assert [access.is_assigned_specialist(p, case) for p in people] == [False, False, True]
+
+
 def test_for_viewer_hides_from_outsiders_refuses_insiders_without_the_right_and_logs(
     patient, coordinator, outsider
 ):
