@@ -15,6 +15,7 @@ from requests_app.models import Case, CaseStatus
 from requests_app.workflow import case_transition
 from secondop.accounts.models import Role
 from secondop.audit.services import log_event
+from secondop.refusals import Refusal
 
 from .matching import RELAXABLE, rank_specialists, specialists_for_matching, still_qualifies
 from .models import DeclineReason, Offer, OfferStatus, SpecialistProfile
@@ -107,8 +108,9 @@ def certifications_load(*, board_model=None, certification_model=None, specialty
 
 
 # --- Offers -----------------------------------------------------------------------------
-class OfferError(Exception):
-    """An offer that cannot be made or answered; the message is fit to show a person."""
+class OfferError(Refusal):
+    """An offer that cannot be made or answered, or a triage step (specialty, hold)
+    refused; the message is fit to show a person (a 400: what was asked for)."""
 
 
 def _deadline(case) -> datetime:

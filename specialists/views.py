@@ -14,6 +14,7 @@ from requests_app.fees import offer_blocker
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import specialist_required
+from secondop.refusals import page_status
 
 from . import selectors, services
 from .matching import explanation, rank_specialists
@@ -105,7 +106,7 @@ def case_specialty(request, ref):
                 reason=form.cleaned_data["reason"],
             )
         except services.OfferError as error:
-            form.add_error(None, str(error))
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -122,7 +123,7 @@ def case_specialty(request, ref):
         request,
         "specialists/case_specialty.html",
         {"case": case, "form": form, "next": request.GET.get("next", "")},
-        status=400 if form.errors else 200,
+        status=page_status(form),
     )
 
 
@@ -141,7 +142,7 @@ def case_hold(request, ref):
                 note=form.cleaned_data["note"],
             )
         except services.OfferError as error:
-            form.add_error(None, str(error))
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -151,7 +152,7 @@ def case_hold(request, ref):
                 ),
             )
             return redirect("specialists:case_match", ref)
-    return _match_page(request, case, hold_form=form, status=400)
+    return _match_page(request, case, hold_form=form, status=page_status(form))
 
 
 @require_POST
@@ -161,7 +162,7 @@ def case_hold_end(request, ref):
     try:
         services.case_hold_end(actor=request.user, case_ref=case.uuid)
     except services.OfferError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message)
     return redirect("specialists:case_match", ref)
 
 
@@ -185,7 +186,7 @@ def case_tell_patient(request, ref):
                 for message in errors:
                     form.add_error("body" if field == "body" else None, message)
             if not form.errors:
-                form.add_error(None, str(error))
+                error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -216,7 +217,7 @@ def case_offer(request, ref):
             relax_reason=relax_form.cleaned_data.get("relax_reason", ""),
         )
     except services.OfferError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message)
         return redirect("specialists:case_match", ref)
     messages.success(
         request,
@@ -272,7 +273,7 @@ def _answer(request, ref, form_class, answer):
         try:
             answer(form.cleaned_data)
         except services.OfferError as error:
-            form.add_error(None, str(error))
+            error.apply_to(form)
         else:
             return None
     forms = {"accept_form": OfferAcceptForm(), "decline_form": OfferDeclineForm()}
@@ -283,7 +284,7 @@ def _answer(request, ref, form_class, answer):
         **forms,
         "now": timezone.now(),
     }
-    return render(request, "specialists/offer.html", context, status=400)
+    return render(request, "specialists/offer.html", context, status=page_status(form))
 
 
 @require_POST
