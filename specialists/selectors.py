@@ -3,12 +3,20 @@ from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from requests_app.access import case_list, get_or_404
+from requests_app.access import case_for_viewer, case_list, get_or_404
 from requests_app.icd10.models import Icd10Code
 from requests_app.models import CLOSED_STATES, Case
 from secondop.accounts.models import Role
 
-from .models import Certification, HeldCertification, Licence, SpecialistProfile, Specialty
+from .models import (
+    Certification,
+    HeldCertification,
+    Licence,
+    Offer,
+    OfferStatus,
+    SpecialistProfile,
+    Specialty,
+)
 
 
 def specialist_case_list(*, viewer) -> QuerySet[Case]:
@@ -35,8 +43,6 @@ def certifications_treating(*, icd10_code: str) -> list[Certification]:
 
 # --- The specialist's workspace and offers ----------------------------------------------
 def profile_for(*, user):
-    from .models import SpecialistProfile
-
     return (
         SpecialistProfile.objects.filter(user=user)
         .prefetch_related("specialties", "licences")
@@ -45,8 +51,6 @@ def profile_for(*, user):
 
 
 def open_offers(*, viewer) -> list:
-    from .models import Offer, OfferStatus
-
     return list(
         Offer.objects.filter(
             specialist=viewer, status=OfferStatus.OPEN, deadline__gt=timezone.now()
@@ -59,8 +63,6 @@ def open_offers(*, viewer) -> list:
 def offer_lapsed(*, viewer, case_ref) -> bool:
     """The viewer was offered this case and the time to answer has passed (whether
     or not the expiry task has run): the offer page says so, and shows nothing else."""
-    from .models import Offer, OfferStatus
-
     return Offer.objects.filter(
         case__uuid=case_ref,
         specialist=viewer,
@@ -90,12 +92,6 @@ def case_offers(*, case) -> list:
 def offer_for(*, viewer, case_ref):
     """The viewer's latest offer of a case they may see, or 404 (reading it is
     logged: it holds the diagnosis)."""
-    from django.http import Http404
-
-    from requests_app.access import case_for_viewer
-
-    from .models import Offer
-
     case = case_for_viewer(viewer=viewer, ref=case_ref)
     offer = (
         Offer.objects.filter(case=case, specialist=viewer)
@@ -268,10 +264,8 @@ def directory_profile(*, public_id):
 
 def directory_photo(*, name: str):
     """The directory entry whose photo is stored as `name`, or 404."""
-    profile = _directory_profiles().filter(photo=name).only("pk", "photo").first()
-    if profile is None:
-        raise Http404
-    return profile
+    # A stored photo's name is a fresh random one (profile_services), so one entry at most.
+    return get_or_404(_directory_profiles().only("pk", "photo"), photo=name)
 
 
 def cases_open_to_a_preference(*, viewer) -> list[Case]:
