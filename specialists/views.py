@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from requests_app.access import case_page
+from requests_app.access import Relation, case_page, case_relation
 from requests_app.fees import offer_blocker
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
@@ -76,6 +76,8 @@ def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
         "tell_form": tell_form,
         # Matching waits for the fee (requests_app.fees); the page says so.
         "fee_blocker": offer_blocker(case) if case.status == CaseStatus.MATCHING else "",
+        # Only the case manager writes to the patient from here.
+        "is_case_manager": case_relation(request.user, case) == Relation.CASE_MANAGER,
         "now": timezone.now(),
     }
     return render(request, "specialists/match.html", context, status=status)
@@ -231,7 +233,7 @@ def offer_detail(request, ref):
     offer, lapsed = _offer_or_lapsed(request, ref)
     if lapsed:
         return lapsed
-    if offer.case.specialist_id == request.user.pk:
+    if case_relation(request.user, offer.case) == Relation.ASSIGNED_SPECIALIST:
         return redirect("requests_app:staff_case", ref)
     context = {
         "offer": offer,
