@@ -8,11 +8,12 @@ a form, and raise ValidationError with a message fit to show the person."""
 import io
 import uuid
 import warnings
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
@@ -22,7 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from requests_app.icd10.models import Icd10Code
 from requests_app.icd10.ranges import normalise_icd10_code
-from secondop.accounts.models import Role
+from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
 
 from . import credentialing
@@ -72,7 +73,7 @@ def photo_not_an_image() -> ValidationError:
     return ValidationError(_("The photo must be a JPEG or PNG image."), code="invalid_image")
 
 
-def photo_format(upload) -> str:
+def photo_format(upload: File) -> str:
     """The Pillow format of an uploaded JPEG or PNG ("JPEG", "PNG"), read from its
     content, never from its name or the type the browser declared. Checks the
     structure without decoding the pixels; raises ValidationError otherwise."""
@@ -102,15 +103,15 @@ def photo_format(upload) -> str:
     return found
 
 
-def _reencoded_photo(upload) -> tuple[bytes, str]:
+def _reencoded_photo(upload: File) -> tuple[bytes, str]:
     """The photo decoded and written again (upright, at most PHOTO_MAX_SIDE pixels
     a side, no metadata), and its format."""
     found = photo_format(upload)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(upload) as image:
-                image = ImageOps.exif_transpose(image)
+            with Image.open(upload) as opened:
+                image = ImageOps.exif_transpose(opened)
                 image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
                 out = io.BytesIO()
                 if found == "JPEG":
@@ -135,7 +136,7 @@ def _reencoded_photo(upload) -> tuple[bytes, str]:
 
 
 # --- Who may change a profile -----------------------------------------------------------
-def _may_edit(actor, profile: SpecialistProfile) -> bool:
+def _may_edit(actor: User, profile: SpecialistProfile) -> bool:
     if not (actor.is_authenticated and actor.is_active):
         return False
     if actor.role == Role.SPECIALIST:
@@ -143,7 +144,7 @@ def _may_edit(actor, profile: SpecialistProfile) -> bool:
     return actor.role == Role.ADMIN and actor.is_staff
 
 
-def _locked(actor, profile: SpecialistProfile) -> SpecialistProfile:
+def _locked(actor: User, profile: SpecialistProfile) -> SpecialistProfile:
     """The profile's row, locked for the rest of the transaction, once the actor
     may edit it: concurrent edits of the lists it holds queue, not overwrite."""
     if not _may_edit(actor, profile):
@@ -163,9 +164,9 @@ def _jsonable(value: Any) -> Any:
 @transaction.atomic
 def specialist_profile_update(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile | None,
-    data: dict,
+    data: dict[str, Any],
 ) -> SpecialistProfile:
     """Save the main details. `profile=None`: the actor is a specialist without a
     profile yet, and this creates it. `data` holds the PROFILE_FIELDS and
@@ -237,7 +238,7 @@ def condition_already_listed(conditions: list[str], code: str) -> str | None:
 @transaction.atomic
 def specialist_condition_add(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     code: str,
 ) -> SpecialistProfile:
@@ -274,7 +275,7 @@ def specialist_condition_add(
 @transaction.atomic
 def specialist_condition_remove(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     code: str,
 ) -> bool:
@@ -307,7 +308,7 @@ def certification_year_error(year: int) -> str | None:
 @transaction.atomic
 def specialist_certification_add(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     certification: Certification,
     year: int,
@@ -335,7 +336,7 @@ def specialist_certification_add(
 @transaction.atomic
 def specialist_certification_remove(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     certification_slug: str,
 ) -> bool:
@@ -364,7 +365,7 @@ def licence_expiry_error(expires_on: date) -> str | None:
     return None
 
 
-def _licence_values(licence: Licence) -> dict:
+def _licence_values(licence: Licence) -> dict[str, str]:
     return {
         "state": licence.state,
         "number": licence.number,
@@ -375,7 +376,7 @@ def _licence_values(licence: Licence) -> dict:
 @transaction.atomic
 def specialist_licence_add(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     state: str,
     number: str,
@@ -408,7 +409,7 @@ def specialist_licence_add(
 @transaction.atomic
 def specialist_licence_update(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     state: str,
     number: str,
@@ -458,7 +459,7 @@ def specialist_licence_update(
 @transaction.atomic
 def specialist_licence_remove(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     state: str,
 ) -> bool:
@@ -479,7 +480,9 @@ def specialist_licence_remove(
 
 
 # --- Leave ------------------------------------------------------------------------------------
-def leave_errors(*, starts_on: date, ends_on: date, others) -> dict[str, str]:
+def leave_errors(
+    *, starts_on: date, ends_on: date, others: Iterable[LeavePeriod]
+) -> dict[str, str]:
     """What is wrong with a period of leave, by field: it must end on or after it
     starts, not be over already, and not overlap another period (`others`)."""
     if ends_on < starts_on:
@@ -501,7 +504,7 @@ def leave_errors(*, starts_on: date, ends_on: date, others) -> dict[str, str]:
 @transaction.atomic
 def specialist_leave_add(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     starts_on: date,
     ends_on: date,
@@ -523,7 +526,7 @@ def specialist_leave_add(
 @transaction.atomic
 def specialist_leave_remove(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
     leave_id: int,
 ) -> bool:
@@ -544,7 +547,7 @@ def specialist_leave_remove(
 
 
 # --- Photo ------------------------------------------------------------------------------------
-def _delete_on_commit(name: str) -> None:
+def _delete_on_commit(name: str | None) -> None:
     if name:
         transaction.on_commit(lambda: default_storage.delete(name))
 
@@ -552,9 +555,9 @@ def _delete_on_commit(name: str) -> None:
 @transaction.atomic
 def specialist_photo_set(
     *,
-    actor,
+    actor: User,
     profile: SpecialistProfile,
-    upload,
+    upload: File,
 ) -> SpecialistProfile:
     """Verify the upload with Pillow (JPEG or PNG, at most 5 MB), store it again
     re-encoded under a random name, and drop the old photo once committed. The
@@ -581,7 +584,7 @@ def specialist_photo_set(
 
 
 @transaction.atomic
-def specialist_photo_remove(*, actor, profile: SpecialistProfile) -> bool:
+def specialist_photo_remove(*, actor: User, profile: SpecialistProfile) -> bool:
     profile = _locked(actor, profile)
     old = profile.photo.name
     if not old:

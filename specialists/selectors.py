@@ -1,17 +1,30 @@
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from requests_app.access import case_list, get_or_404
+from requests_app.access import case_for_viewer, case_list, get_or_404
 from requests_app.icd10.models import Icd10Code
 from requests_app.models import CLOSED_STATES, Case
-from secondop.accounts.models import Role
+from secondop.accounts.models import Role, User
 
-from .models import Certification, HeldCertification, Licence, SpecialistProfile, Specialty
+from .models import (
+    Certification,
+    HeldCertification,
+    Licence,
+    Offer,
+    OfferStatus,
+    SpecialistProfile,
+    Specialty,
+)
 
 
-def specialist_case_list(*, viewer) -> QuerySet[Case]:
+def specialist_case_list(*, viewer: User) -> QuerySet[Case]:
     return case_list(viewer=viewer).select_related("owner")
 
 
@@ -34,9 +47,7 @@ def certifications_treating(*, icd10_code: str) -> list[Certification]:
 
 
 # --- The specialist's workspace and offers ----------------------------------------------
-def profile_for(*, user):
-    from .models import SpecialistProfile
-
+def profile_for(*, user: User) -> SpecialistProfile | None:
     return (
         SpecialistProfile.objects.filter(user=user)
         .prefetch_related("specialties", "licences")
@@ -44,9 +55,7 @@ def profile_for(*, user):
     )
 
 
-def open_offers(*, viewer) -> list:
-    from .models import Offer, OfferStatus
-
+def open_offers(*, viewer: User) -> list[Offer]:
     return list(
         Offer.objects.filter(
             specialist=viewer, status=OfferStatus.OPEN, deadline__gt=timezone.now()
@@ -56,11 +65,9 @@ def open_offers(*, viewer) -> list:
     )
 
 
-def offer_lapsed(*, viewer, case_ref) -> bool:
+def offer_lapsed(*, viewer: User, case_ref: UUID | str) -> bool:
     """The viewer was offered this case and the time to answer has passed (whether
     or not the expiry task has run): the offer page says so, and shows nothing else."""
-    from .models import Offer, OfferStatus
-
     return Offer.objects.filter(
         case__uuid=case_ref,
         specialist=viewer,
@@ -69,7 +76,7 @@ def offer_lapsed(*, viewer, case_ref) -> bool:
     ).exists()
 
 
-def specialist_cases(*, viewer) -> QuerySet[Case]:
+def specialist_cases(*, viewer: User) -> QuerySet[Case]:
     """The cases assigned to the specialist that are still open, due first, each
     saying whether it waits on the patient (a question not answered yet)."""
     from requests_app.messaging.selectors import with_waiting_on_patient
@@ -83,19 +90,13 @@ def specialist_cases(*, viewer) -> QuerySet[Case]:
     )
 
 
-def case_offers(*, case) -> list:
+def case_offers(*, case: Case) -> list[Offer]:
     return list(case.offers.select_related("specialist", "offered_by").order_by("created_at"))
 
 
-def offer_for(*, viewer, case_ref):
+def offer_for(*, viewer: User, case_ref: UUID | str) -> Offer:
     """The viewer's latest offer of a case they may see, or 404 (reading it is
     logged: it holds the diagnosis)."""
-    from django.http import Http404
-
-    from requests_app.access import case_for_viewer
-
-    from .models import Offer
-
     case = case_for_viewer(viewer=viewer, ref=case_ref)
     offer = (
         Offer.objects.filter(case=case, specialist=viewer)
@@ -108,13 +109,10 @@ def offer_for(*, viewer, case_ref):
     return offer
 
 
-def offer_summary(*, offer) -> list[tuple]:
+def offer_summary(*, offer: Offer) -> list[tuple[str, str]]:
     """Only what a specialist needs to decide: no name, no date of birth, no
     contact details. The age as a band; the proposed treatment and the
     patient's own questions (free text the patient wrote about their care)."""
-    from django.utils import timezone
-    from django.utils.translation import gettext as _
-
     case = offer.case
     age = ""
     if case.patient_dob:
@@ -150,7 +148,7 @@ def offer_summary(*, offer) -> list[tuple]:
 
 
 # --- The specialist's own profile and the public directory ---------------------------------
-def own_profile(*, viewer):
+def own_profile(*, viewer: User) -> SpecialistProfile | None:
     """The signed-in specialist's own profile with everything its page shows
     (None before it is set up). No profile is ever reached by another person's id."""
     return (
@@ -176,13 +174,15 @@ def icd10_titles(*, codes: list[str]) -> dict[str, str]:
     return dict(Icd10Code.objects.filter(code__in=codes).values_list("code", "title"))
 
 
-def _directory_profiles():
+def _directory_profiles() -> QuerySet[SpecialistProfile]:
     """The one rule of who is in the public directory: every specialist whose
     account is active, taking cases or not (the page says which)."""
     return SpecialistProfile.objects.filter(user__is_active=True, user__role=Role.SPECIALIST)
 
 
-def _with_json_item(profiles, field: str, value: str):
+def _with_json_item(
+    profiles: QuerySet[SpecialistProfile], field: str, value: str
+) -> QuerySet[SpecialistProfile]:
     """Profiles whose JSON list `field` holds `value`. PostgreSQL answers it with
     `contains`; SQLite (the embedded default) has no such lookup, so the few
     values are read and tested here."""
@@ -192,7 +192,7 @@ def _with_json_item(profiles, field: str, value: str):
     return profiles.filter(pk__in=wanted)
 
 
-def directory_list(*, filters: dict):
+def directory_list(*, filters: dict[str, Any]) -> QuerySet[SpecialistProfile]:
     """The public directory, filtered by specialty (a Specialty), language (a
     name), state (licensed there, unexpired) and consultation mode; by name.
     Only public fields are read: the licences join filters, it is never shown."""
@@ -230,13 +230,13 @@ def directory_list(*, filters: dict):
 
 def directory_languages() -> list[str]:
     """Every language someone in the directory consults in, for the filter."""
-    languages = set()
+    languages: set[str] = set()
     for values in _directory_profiles().values_list("languages", flat=True):
         languages.update(values or [])
     return sorted(languages, key=str.casefold)
 
 
-def directory_profile(*, public_id):
+def directory_profile(*, public_id: UUID | str) -> SpecialistProfile:
     """One directory entry, or 404 (also for an inactive account)."""
     profiles = (
         _directory_profiles()
@@ -266,18 +266,17 @@ def directory_profile(*, public_id):
     return get_or_404(profiles, public_id=public_id)
 
 
-def directory_photo(*, name: str):
+def directory_photo(*, name: str) -> SpecialistProfile:
     """The directory entry whose photo is stored as `name`, or 404."""
-    profile = _directory_profiles().filter(photo=name).only("pk", "photo").first()
-    if profile is None:
-        raise Http404
-    return profile
+    # A stored photo's name is a fresh random one (profile_services), so one entry at most.
+    return get_or_404(_directory_profiles().only("pk", "photo"), photo=name)
 
 
-def cases_open_to_a_preference(*, viewer) -> list[Case]:
+def cases_open_to_a_preference(*, viewer: User | AnonymousUser) -> list[Case]:
     """The patient's requests where they can still name a specialist: drafts
-    and open requests (the ones whose sections they can still change)."""
-    if not (viewer.is_authenticated and viewer.role == Role.PATIENT):
+    and open requests (the ones whose sections they can still change). The
+    directory is public: `viewer` may be anyone, signed in or not."""
+    if not (isinstance(viewer, User) and viewer.role == Role.PATIENT):
         return []
     return list(
         case_list(viewer=viewer)

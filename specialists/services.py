@@ -1,7 +1,10 @@
 import json
 import logging
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -11,23 +14,37 @@ from django.utils.translation import gettext as _
 
 from requests_app.access import case_for_viewer
 from requests_app.fees import offer_blocker
-from requests_app.models import Case, CaseStatus
+from requests_app.models import Case, CaseEvent, CaseStatus
 from requests_app.workflow import case_transition
-from secondop.accounts.models import Role
+from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
+from secondop.refusals import Refusal
 
 from .matching import RELAXABLE, rank_specialists, specialists_for_matching, still_qualifies
-from .models import DeclineReason, Offer, OfferStatus, SpecialistProfile
+from .models import (
+    Board,
+    Certification,
+    DeclineReason,
+    Offer,
+    OfferStatus,
+    SpecialistProfile,
+    Specialty,
+)
 from .specialties import ALL_SPECIALTIES
 
 logger = logging.getLogger(__name__)
 CERTIFICATIONS_FILE = Path(__file__).resolve().parent / "data" / "abms_certifications.json"
 
 
-def specialties_load(model=None, *, entries=ALL_SPECIALTIES) -> int:
-    """Create or update the specialties list. The migration passes its historical model."""
+def specialties_load(
+    model: type[Specialty] | None = None,
+    *,
+    entries: Sequence[tuple[str, str, str]] = ALL_SPECIALTIES,
+) -> int:
+    """Create or update the specialties list. The migration passes its historical
+    model (the same fields)."""
     if model is None:
-        from .models import Specialty as model
+        model = Specialty
     for slug, name, description in entries:
         model.objects.update_or_create(
             slug=slug, defaults={"name": name, "description": description}
@@ -35,12 +52,16 @@ def specialties_load(model=None, *, entries=ALL_SPECIALTIES) -> int:
     return len(entries)
 
 
-def specialty_links_load(*, specialty_model=None, certification_model=None) -> int:
+def specialty_links_load(
+    *,
+    specialty_model: type[Specialty] | None = None,
+    certification_model: type[Certification] | None = None,
+) -> int:
     """Link each specialty that has no certification yet to the ones the data
-    file says it means (a new specialty); links the admin made are left alone."""
-    if specialty_model is None:
-        from .models import Certification as certification_model
-        from .models import Specialty as specialty_model
+    file says it means (a new specialty); links the admin made are left alone.
+    The migration passes its historical models (both, or neither)."""
+    if specialty_model is None or certification_model is None:
+        specialty_model, certification_model = Specialty, Certification
     mapping = certifications_data()["specialties"]
     linked = 0
     for specialty in specialty_model.objects.filter(slug__in=mapping, certifications=None):
@@ -51,13 +72,18 @@ def specialty_links_load(*, specialty_model=None, certification_model=None) -> i
     return linked
 
 
-def certifications_data() -> dict:
+def certifications_data() -> dict[str, Any]:
     with CERTIFICATIONS_FILE.open(encoding="utf-8") as file:
         return json.load(file)
 
 
 @transaction.atomic
-def certifications_load(*, board_model=None, certification_model=None, specialty_model=None) -> int:
+def certifications_load(
+    *,
+    board_model: type[Board] | None = None,
+    certification_model: type[Certification] | None = None,
+    specialty_model: type[Specialty] | None = None,
+) -> int:
     """Create or update the boards and certifications from the data file, and
     link the specialties that exist to the certifications they mean. Migration
     0004 passes its historical models; tests that flush the tables call it bare.
@@ -67,12 +93,11 @@ def certifications_load(*, board_model=None, certification_model=None, specialty
     certification's ICD-10-CM ranges, whether it is offered and which
     specialties it is linked to are set when it is created and are the admin's
     after that, so a reload never undoes an edit made there."""
-    if board_model is None:
-        from .models import Board as board_model
-        from .models import Certification as certification_model
-        from .models import Specialty as specialty_model
+    if board_model is None or certification_model is None or specialty_model is None:
+        board_model, certification_model, specialty_model = Board, Certification, Specialty
     data = certifications_data()
-    by_slug, created = {}, set()
+    by_slug: dict[str, Certification] = {}
+    created: set[str] = set()
     for board_row in data["boards"]:
         board, _ = board_model.objects.update_or_create(
             slug=board_row["slug"], defaults={"name": board_row["name"]}
@@ -107,11 +132,12 @@ def certifications_load(*, board_model=None, certification_model=None, specialty
 
 
 # --- Offers -----------------------------------------------------------------------------
-class OfferError(Exception):
-    """An offer that cannot be made or answered; the message is fit to show a person."""
+class OfferError(Refusal):
+    """An offer that cannot be made or answered, or a triage step (specialty, hold)
+    refused; the message is fit to show a person (a 400: what was asked for)."""
 
 
-def _deadline(case) -> datetime:
+def _deadline(case: Case) -> datetime:
     hours = (
         settings.OFFER_DEADLINE_HOURS_URGENT
         if case.urgency == "urgent"
@@ -120,17 +146,24 @@ def _deadline(case) -> datetime:
     return timezone.now() + timedelta(hours=hours)
 
 
-def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: str = "") -> Offer:
+def offer_make(
+    *,
+    actor: User,
+    case_ref: UUID | str,
+    specialist_id: int,
+    relax: Iterable[str] = (),
+    relax_reason: str = "",
+) -> Offer:
     """Offer the case to one specialist from the ranked list.
 
     The case row is locked first (case_for_viewer), so two coordinators offering
     at the same moment queue: the second finds the case already offered. The
     specialist must pass every hard filter, with only language and mode
     relaxable, and only with a reason."""
-    relax = frozenset(relax)
-    if relax - RELAXABLE:
+    relaxed = frozenset(relax)
+    if relaxed - RELAXABLE:
         raise OfferError(_("Licensure and the other checks can never be relaxed."))
-    if relax and not relax_reason.strip():
+    if relaxed and not relax_reason.strip():
         raise OfferError(_("Say why the language or consultation check is relaxed."))
     with transaction.atomic():
         case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
@@ -148,7 +181,7 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
         # first against their capacity.
         SpecialistProfile.objects.select_for_update().filter(user_id=specialist_id).first()
         profiles = specialists_for_matching().filter(user_id=specialist_id)
-        ranking = rank_specialists(case=case, relax=relax, profiles=profiles)
+        ranking = rank_specialists(case=case, relax=relaxed, profiles=profiles)
         if not ranking.candidates:
             raise OfferError(
                 _("This specialist cannot take the case: %(why)s.")
@@ -159,7 +192,7 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
             specialist_id=specialist_id,
             offered_by=actor,
             deadline=_deadline(case),
-            relaxed=sorted(relax),
+            relaxed=sorted(relaxed),
             relax_reason=relax_reason.strip(),
         )
         case_hold_release(case=case, actor=actor)
@@ -170,7 +203,7 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
             new={
                 "specialist": specialist_id,
                 "deadline": offer.deadline.isoformat(),
-                "relaxed": sorted(relax),
+                "relaxed": sorted(relaxed),
                 "relax_reason": offer.relax_reason,
             },
         )
@@ -178,7 +211,7 @@ def offer_make(*, actor, case_ref, specialist_id: int, relax=(), relax_reason: s
         return offer
 
 
-def _offer_for_update(*, actor, case_ref) -> tuple:
+def _offer_for_update(*, actor: User, case_ref: UUID | str) -> tuple[Case, Offer]:
     """The case and the actor's latest offer of it, both locked (the case row
     first, as offer_make and offer_expire lock them). The offer itself is the
     specialist's tie to the case, so a closed offer is refused in words, not
@@ -195,7 +228,7 @@ def _offer_for_update(*, actor, case_ref) -> tuple:
     return case, Offer.objects.select_for_update().get(pk=offer[0])
 
 
-def offer_accept(*, actor, case_ref, conflict_attested: bool) -> Offer:
+def offer_accept(*, actor: User, case_ref: UUID | str, conflict_attested: bool) -> Offer:
     """The specialist takes the case: it is assigned to them and moves to review.
     An expired or withdrawn offer, or a case no longer offered, is refused: the
     case row and the offer are locked, so one case is never assigned twice."""
@@ -213,7 +246,7 @@ def offer_accept(*, actor, case_ref, conflict_attested: bool) -> Offer:
         if not conflict_attested:
             raise OfferError(_("Confirm that you have no conflict of interest with this case."))
 
-        def assign(case, event):
+        def assign(case: Case, event: CaseEvent) -> list[str]:
             case.specialist = actor
             return ["specialist"]
 
@@ -238,7 +271,7 @@ def offer_accept(*, actor, case_ref, conflict_attested: bool) -> Offer:
         return offer
 
 
-def offer_decline(*, actor, case_ref, reason: str, note: str = "") -> Offer:
+def offer_decline(*, actor: User, case_ref: UUID | str, reason: str, note: str = "") -> Offer:
     with transaction.atomic():
         case, offer = _offer_for_update(actor=actor, case_ref=case_ref)
         if offer.status != OfferStatus.OPEN:
@@ -323,7 +356,9 @@ def offers_expire_due() -> int:
 
 
 # --- Triage: the specialty the case needs, and holding a case no one can take -----------------
-def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str) -> Case:
+def case_specialty_change(
+    *, actor: User, case_ref: UUID | str, specialty_id: int, reason: str
+) -> Case:
     """The coordinator sets the specialty the case needs (a patient who was not
     sure, or who chose "Pediatrics" for a heart defect). Recorded on the timeline
     with the reason, which the patient reads; a double submit changes nothing.
@@ -332,7 +367,6 @@ def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str) ->
     from requests_app.models import CaseAmendment
 
     from . import credentialing
-    from .models import Specialty
 
     reason = (reason or "").strip()
     if not reason:
@@ -351,7 +385,7 @@ def case_specialty_change(*, actor, case_ref, specialty_id: int, reason: str) ->
         if case.specialty_id == specialty.pk and not case.specialty_unsure:
             return case
         old = {
-            "specialty": case.specialty.name if case.specialty_id else "",
+            "specialty": case.specialty.name if case.specialty else "",
             "specialty_unsure": case.specialty_unsure,
         }
         case.specialty, case.specialty_unsure = specialty, False
@@ -392,7 +426,9 @@ SPECIALTY_CHANGE_STATES = frozenset(
 )
 
 
-def case_hold(*, actor, case_ref, reason: str, until, note: str = "") -> Case:
+def case_hold(
+    *, actor: User, case_ref: UUID | str, reason: str, until: date | None, note: str = ""
+) -> Case:
     """No one qualifies: the coordinator holds the case with a reason the patient
     reads ("We are looking for a specialist licensed in your state") and a date
     to look again. The queue shows held cases; an offer ends the hold."""
@@ -437,7 +473,7 @@ def case_hold(*, actor, case_ref, reason: str, until, note: str = "") -> Case:
         return case
 
 
-def case_hold_release(*, case: Case, actor=None) -> bool:
+def case_hold_release(*, case: Case, actor: User | None = None) -> bool:
     """End a hold (an offer was made, or the coordinator looks again now). Call it
     with the case row locked; returns whether there was a hold."""
     if not case.hold_reason:
@@ -458,7 +494,7 @@ def case_hold_release(*, case: Case, actor=None) -> bool:
     return True
 
 
-def case_hold_end(*, actor, case_ref) -> Case:
+def case_hold_end(*, actor: User, case_ref: UUID | str) -> Case:
     """The coordinator looks again now: the hold ends, on the patient's timeline too."""
     from requests_app.models import CaseEvent
 

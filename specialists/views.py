@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from requests_app.access import case_for_viewer
+from requests_app.access import Relation, case_page, case_relation
 from requests_app.fees import offer_blocker
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import specialist_required
+from secondop.refusals import page_status
 
 from . import selectors, services
 from .matching import explanation, rank_specialists
@@ -41,12 +42,9 @@ def home(request):
 
 
 # --- Matching (coordinators) ------------------------------------------------------------
-def _coordinator_case(request, ref):
-    """A case page for coordinators: anyone else gets the same 404 as for a case
-    that does not exist."""
-    if request.user.role != Role.COORDINATOR:
-        raise Http404
-    return case_for_viewer(viewer=request.user, ref=ref)
+# A case page for coordinators: anyone else gets the same 404 as for a case that
+# does not exist (access.case_page), and the case's read is logged there.
+coordinator_case_page = case_page(roles={Role.COORDINATOR})
 
 
 def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
@@ -78,23 +76,24 @@ def _match_page(request, case, *, hold_form=None, tell_form=None, status=200):
         "tell_form": tell_form,
         # Matching waits for the fee (requests_app.fees); the page says so.
         "fee_blocker": offer_blocker(case) if case.status == CaseStatus.MATCHING else "",
+        # Only the case manager writes to the patient from here.
+        "is_case_manager": case_relation(request.user, case) == Relation.CASE_MANAGER,
         "now": timezone.now(),
     }
     return render(request, "specialists/match.html", context, status=status)
 
 
-@login_required
-def case_match(request, ref):
+@coordinator_case_page
+def case_match(request, case):
     """The ranked specialists for a case, each with the reasons for its place;
     when no one qualifies, how many each check excluded, the nearest misses,
     and holding the case with a word to the patient."""
-    return _match_page(request, _coordinator_case(request, ref))
+    return _match_page(request, case)
 
 
-@login_required
-def case_specialty(request, ref):
+@coordinator_case_page
+def case_specialty(request, case):
     """Choose the specialty the case needs (triage), with a reason the patient reads."""
-    case = _coordinator_case(request, ref)
     form = SpecialtyForm(request.POST or None, initial={"specialty": case.specialty_id})
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,7 +104,7 @@ def case_specialty(request, ref):
                 reason=form.cleaned_data["reason"],
             )
         except services.OfferError as error:
-            form.add_error(None, str(error))
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -117,19 +116,18 @@ def case_specialty(request, ref):
                 if request.POST.get("next") == "match"
                 else "requests_app:staff_case"
             )
-            return redirect(back, ref)
+            return redirect(back, case.uuid)
     return render(
         request,
         "specialists/case_specialty.html",
         {"case": case, "form": form, "next": request.GET.get("next", "")},
-        status=400 if form.errors else 200,
+        status=page_status(form),
     )
 
 
 @require_POST
-@login_required
-def case_hold(request, ref):
-    case = _coordinator_case(request, ref)
+@coordinator_case_page
+def case_hold(request, case):
     form = HoldForm(request.POST)
     if form.is_valid():
         try:
@@ -141,7 +139,7 @@ def case_hold(request, ref):
                 note=form.cleaned_data["note"],
             )
         except services.OfferError as error:
-            form.add_error(None, str(error))
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -150,28 +148,26 @@ def case_hold(request, ref):
                     "queue shows the day to look again."
                 ),
             )
-            return redirect("specialists:case_match", ref)
-    return _match_page(request, case, hold_form=form, status=400)
+            return redirect("specialists:case_match", case.uuid)
+    return _match_page(request, case, hold_form=form, status=page_status(form))
 
 
 @require_POST
-@login_required
-def case_hold_end(request, ref):
-    case = _coordinator_case(request, ref)
+@coordinator_case_page
+def case_hold_end(request, case):
     try:
         services.case_hold_end(actor=request.user, case_ref=case.uuid)
     except services.OfferError as error:
-        messages.error(request, str(error))
-    return redirect("specialists:case_match", ref)
+        messages.error(request, error.message)
+    return redirect("specialists:case_match", case.uuid)
 
 
 @require_POST
-@login_required
-def case_tell_patient(request, ref):
+@coordinator_case_page
+def case_tell_patient(request, case):
     """Send the (edited) ready message to the patient's thread."""
     from requests_app.messaging.services import MessageError, message_post
 
-    case = _coordinator_case(request, ref)
     form = TellPatientForm(request.POST)
     if form.is_valid():
         try:
@@ -185,7 +181,7 @@ def case_tell_patient(request, ref):
                 for message in errors:
                     form.add_error("body" if field == "body" else None, message)
             if not form.errors:
-                form.add_error(None, str(error))
+                error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -194,14 +190,13 @@ def case_tell_patient(request, ref):
                     "is told there is a new message."
                 ),
             )
-            return redirect("specialists:case_match", ref)
+            return redirect("specialists:case_match", case.uuid)
     return _match_page(request, case, tell_form=form, status=400)
 
 
 @require_POST
-@login_required
-def case_offer(request, ref):
-    case = _coordinator_case(request, ref)
+@coordinator_case_page
+def case_offer(request, case):
     relax_form = RelaxForm(request.POST)
     relax_form.is_valid()  # the service checks the reason itself
     try:
@@ -216,8 +211,8 @@ def case_offer(request, ref):
             relax_reason=relax_form.cleaned_data.get("relax_reason", ""),
         )
     except services.OfferError as error:
-        messages.error(request, str(error))
-        return redirect("specialists:case_match", ref)
+        messages.error(request, error.message)
+        return redirect("specialists:case_match", case.uuid)
     messages.success(
         request,
         _(
@@ -225,7 +220,7 @@ def case_offer(request, ref):
             "back to you if they decline or do not answer in time."
         ),
     )
-    return redirect("requests_app:staff_case", ref)
+    return redirect("requests_app:staff_case", case.uuid)
 
 
 # --- Offers (specialists) ---------------------------------------------------------------
@@ -238,7 +233,7 @@ def offer_detail(request, ref):
     offer, lapsed = _offer_or_lapsed(request, ref)
     if lapsed:
         return lapsed
-    if offer.case.specialist_id == request.user.pk:
+    if case_relation(request.user, offer.case) == Relation.ASSIGNED_SPECIALIST:
         return redirect("requests_app:staff_case", ref)
     context = {
         "offer": offer,
@@ -272,7 +267,7 @@ def _answer(request, ref, form_class, answer):
         try:
             answer(form.cleaned_data)
         except services.OfferError as error:
-            form.add_error(None, str(error))
+            error.apply_to(form)
         else:
             return None
     forms = {"accept_form": OfferAcceptForm(), "decline_form": OfferDeclineForm()}
@@ -283,7 +278,7 @@ def _answer(request, ref, form_class, answer):
         **forms,
         "now": timezone.now(),
     }
-    return render(request, "specialists/offer.html", context, status=400)
+    return render(request, "specialists/offer.html", context, status=page_status(form))
 
 
 @require_POST
