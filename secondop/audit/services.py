@@ -54,7 +54,7 @@ def log_event(
 
 
 def log_access(
-    *, viewer: User | AnonymousUser, obj: models.Model, kind: str = AccessLog.Kind.VIEW
+    *, viewer: User | AnonymousUser | None, obj: models.Model, kind: str = AccessLog.Kind.VIEW
 ) -> AccessLog:
     """Record a read or download of PHI, in the same request that serves it."""
     object_type, object_id, object_repr = _describe(obj)
@@ -69,7 +69,7 @@ def log_access(
 
 
 def log_access_list(
-    *, viewer: User | AnonymousUser, model: type[models.Model], shown: list[str]
+    *, viewer: User | AnonymousUser | None, model: type[models.Model], shown: list[str]
 ) -> AccessLog | None:
     """Record a list that shows PHI (patients' names): one row per page, with what
     it showed. An empty list shows nobody and writes nothing."""
