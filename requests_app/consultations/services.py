@@ -45,6 +45,7 @@ from requests_app.workflow import (
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
 from secondop.notifications.services import CalendarInvite
+from secondop.refusals import Refusal
 
 from . import ics
 from .models import OPEN_STATUSES, Action, Consultation, ConsultationEvent, Mode, Slot, Status
@@ -70,17 +71,12 @@ REMINDER_LEAD = timedelta(hours=24)
 ARRANGING = frozenset({S.IN_REVIEW, S.CONSULTATION, S.AWAITING_RECORDS})
 
 
-class ConsultationError(Exception):
+class ConsultationError(Refusal):
     """A refusal fit to show a person. `errors` maps what was typed to messages:
     "place", "reason", "note", "notes", "outcome", "slot" (the time chosen),
     "slots" (the proposal as a whole) and "slots.<i>.<date|start|end>" (the i-th
-    time proposed)."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
+    time proposed). `status`: 400 for what was typed, 409 when the consultation
+    is no longer where the form thought."""
 
 
 # --- Checks ---------------------------------------------------------------------------

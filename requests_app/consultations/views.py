@@ -27,6 +27,7 @@ from requests_app.times import (
 )
 from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
+from secondop.refusals import page_status
 
 from . import ics, selectors, services
 from .forms import CancelForm, ChooseForm, DeclineForm, OtherTimesForm, OutcomeForm, SlotsForm
@@ -61,24 +62,6 @@ def _consultation(request, ref, *, owner=False, specialist=False):
     if not allowed:
         raise PermissionDenied
     return consultation
-
-
-def _refusal(form, error: services.ConsultationError) -> None:
-    """The service's messages onto the form; the page comes back with its status
-    (400: what was typed; 409: the consultation is not where the form thought)."""
-    form.refusal_status = error.status
-    if hasattr(form, "add_service_errors"):
-        form.add_service_errors(error.errors)
-    else:
-        for key, texts in error.errors.items():
-            for text in texts:
-                form.add_error(key if key in form.fields else None, text)
-    if not error.errors:
-        form.add_error(None, error.message)
-
-
-def _status(form) -> int:
-    return getattr(form, "refusal_status", 400) if form.errors else 200
 
 
 # --- The consultation's page --------------------------------------------------------------
@@ -196,7 +179,7 @@ def consultation_choose(request, consultation_ref):
                 slot_ref=form.cleaned_data["slot"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
             return _page(request, consultation, choose_form=form, status=error.status)
         messages.success(
             request,
@@ -292,13 +275,13 @@ def consultation_new(request, ref):
                 place=form.cleaned_data.get("place", ""),
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request, _("The times are sent. We will tell you when the patient has chosen one.")
             )
             return redirect("consultations:detail", consultation.uuid)
-    return _slots_page(request, case=case, form=form, status=_status(form))
+    return _slots_page(request, case=case, form=form, status=page_status(form))
 
 
 @sensitive_post_parameters()
@@ -326,12 +309,16 @@ def consultation_times(request, consultation_ref):
                 reason=form.cleaned_data.get("reason", ""),
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(request, _("The new times are sent to the patient."))
             return redirect("consultations:detail", consultation.uuid)
     return _slots_page(
-        request, case=consultation.case, form=form, consultation=consultation, status=_status(form)
+        request,
+        case=consultation.case,
+        form=form,
+        consultation=consultation,
+        status=page_status(form),
     )
 
 
@@ -344,7 +331,7 @@ def _form_page(request, template, consultation, form, **extra):
         "case_url": _case_url(request.user, consultation.case),
         **extra,
     }
-    return render(request, template, context, status=_status(form))
+    return render(request, template, context, status=page_status(form))
 
 
 @sensitive_post_parameters()
@@ -360,7 +347,7 @@ def consultation_other_times(request, consultation_ref):
                 note=form.cleaned_data["note"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -389,7 +376,7 @@ def consultation_cancel(request, consultation_ref):
                 reason=form.cleaned_data["reason"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request, _("The consultation is cancelled, and the other side is told.")
@@ -414,7 +401,7 @@ def consultation_decline(request, ref):
                 note=form.cleaned_data["note"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -431,7 +418,7 @@ def consultation_decline(request, ref):
         "can_decline": services.can_decline(case=case),
         "case_url": _case_url(request.user, case),
     }
-    return render(request, "consultations/decline.html", context, status=_status(form))
+    return render(request, "consultations/decline.html", context, status=page_status(form))
 
 
 @sensitive_post_parameters()
@@ -448,7 +435,7 @@ def consultation_outcome(request, consultation_ref):
                 notes=form.cleaned_data["notes"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request, _("The consultation is recorded, and the case is back in your review.")

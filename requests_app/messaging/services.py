@@ -31,6 +31,7 @@ from requests_app.workflow import (
     send_notices,
 )
 from secondop.audit.services import log_event
+from secondop.refusals import Refusal
 
 from . import selectors
 from .models import BODY_MAX_LENGTH, Message, ThreadRead
@@ -45,14 +46,9 @@ ANSWERS_NONE = "none"
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 
 
-class MessageError(Exception):
-    """A refusal fit to show a person; `errors` maps form fields to messages."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
+class MessageError(Refusal):
+    """A refusal fit to show a person; `errors` maps form fields to messages.
+    `status`: 400 for what was typed, 409 when the request has closed."""
 
 
 def thread_url_for(case: Case, user) -> str:

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from secondop.refusals import page_status
+
 from . import selectors, services
 from .forms import MessageForm
 
@@ -50,11 +52,7 @@ def thread(request, ref):
                     actor=request.user, case_ref=case.uuid, **form.message_kwargs()
                 )
             except services.MessageError as error:
-                for field, problems in error.errors.items():
-                    for problem in problems:
-                        form.add_error(field if field in form.fields else None, problem)
-                if not error.errors:
-                    form.add_error(None, error.message)
+                error.apply_to(form)
             else:
                 messages.success(request, SENT[form.cleaned_data.get("kind", "message")])
                 return redirect(
@@ -66,7 +64,7 @@ def thread(request, ref):
         form=form,
         questions=questions,
         is_owner=is_owner,
-        status=400 if form is not None and form.errors else 200,
+        status=page_status(form),
     )
 
 
