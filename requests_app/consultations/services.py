@@ -12,6 +12,7 @@ A repeat of what was just done (a double click) changes nothing."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -36,11 +37,8 @@ from requests_app.workflow import (
     NOTICE_CONSULTATION_OTHER_TIMES,
     NOTICE_CONSULTATION_PROPOSED,
     NOTICE_CONSULTATION_REMINDER,
-    OWNER,
-    RECIPIENTS,
-    Notice,
     case_transition,
-    notify_notice,
+    send_notices,
 )
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
@@ -181,26 +179,23 @@ def _case_arranging(case: Case) -> None:
 
 
 # --- Telling people ---------------------------------------------------------------------
-def _tell(
-    consultation: Consultation, notices: tuple[Notice, ...], *, actor, method: str | None = None
-) -> None:
-    """The declared notifications, leading to the consultation's page. With
-    `method`, each carries the calendar file made out to its reader, and the
-    person who made the change gets theirs too (their calendar needs it);
-    otherwise, as for every move, staff are not told of their own doing."""
-    case = consultation.case
+def _page_for(consultation: Consultation) -> Callable[[Case, User], str]:
+    """Every consultation notification leads to the consultation's page."""
     url = reverse("consultations:detail", args=[consultation.uuid])
-    for notice in notices:
-        for user in RECIPIENTS[notice.to](case):
-            if method is None and notice.to != OWNER and actor is not None and user.pk == actor.pk:
-                continue
-            calendar = None
-            if method is not None:
-                calendar = CalendarInvite(
-                    ics=ics.consultation_ics(consultation, method=method, attendee=user),
-                    method=method,
-                )
-            notify_notice(case, notice, user, url=url, calendar=calendar)
+    return lambda case, user: url
+
+
+def _calendar(
+    consultation: Consultation, method: str | None
+) -> Callable[[User], CalendarInvite] | None:
+    """With `method`, each notification carries the calendar file made out to its
+    reader, and the person who made the change gets theirs too (their calendar
+    needs it); without, as for every move, staff are not told of their own doing."""
+    if method is None:
+        return None
+    return lambda user: CalendarInvite(
+        ics=ics.consultation_ics(consultation, method=method, attendee=user), method=method
+    )
 
 
 def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: str = "") -> None:
@@ -262,7 +257,12 @@ def consultation_propose(
             obj=consultation,
             new={"case": case.reference, "mode": mode, "times": len(slots)},
         )
-        _tell(consultation, NOTICE_CONSULTATION_PROPOSED, actor=actor)
+        send_notices(
+            consultation.case,
+            NOTICE_CONSULTATION_PROPOSED,
+            actor=actor,
+            url_for=_page_for(consultation),
+        )
     return consultation
 
 
@@ -363,11 +363,12 @@ def consultation_reschedule(
                 "sequence": consultation.sequence,
             },
         )
-        _tell(
-            consultation,
+        send_notices(
+            consultation.case,
             NOTICE_CONSULTATION_NEW_TIMES,
             actor=actor,
-            method=ics.CANCEL if was_booked else None,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
         )
     return consultation
 
@@ -473,7 +474,13 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consul
             },
         )
         _move_case(consultation, actor=actor, frm=S.IN_REVIEW, to=S.CONSULTATION)
-        _tell(consultation, NOTICE_CONSULTATION_BOOKED, actor=actor, method=ics.REQUEST)
+        send_notices(
+            consultation.case,
+            NOTICE_CONSULTATION_BOOKED,
+            actor=actor,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.REQUEST),
+        )
     return consultation
 
 
@@ -530,11 +537,12 @@ def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consul
             old={"status": old_status},
             new={"status": consultation.status, "sequence": consultation.sequence},
         )
-        _tell(
-            consultation,
+        send_notices(
+            consultation.case,
             NOTICE_CONSULTATION_OTHER_TIMES,
             actor=actor,
-            method=ics.CANCEL if was_booked else None,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
         )
     return consultation
 
@@ -598,11 +606,12 @@ def _close(consultation: Consultation, *, actor, reason: str) -> None:
         old={"status": old_status},
         new={"status": consultation.status, "sequence": consultation.sequence},
     )
-    _tell(
-        consultation,
+    send_notices(
+        consultation.case,
         NOTICE_CONSULTATION_CANCELLED,
         actor=actor,
-        method=ics.CANCEL if was_booked else None,
+        url_for=_page_for(consultation),
+        calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
     )
 
 
@@ -694,11 +703,12 @@ def consultation_decline(*, actor, case_ref: UUID | str, note: str = "") -> Cons
             to=S.IN_REVIEW,
             reason=_("The patient declined the consultation."),
         )
-        _tell(
-            consultation,
+        send_notices(
+            consultation.case,
             NOTICE_CONSULTATION_DECLINED,
             actor=actor,
-            method=ics.CANCEL if was_booked else None,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
         )
     return consultation
 
@@ -775,7 +785,12 @@ def consultation_record_outcome(
             else _("The consultation did not take place."),
         )
         if outcome == Status.MISSED:
-            _tell(consultation, NOTICE_CONSULTATION_MISSED, actor=actor)
+            send_notices(
+                consultation.case,
+                NOTICE_CONSULTATION_MISSED,
+                actor=actor,
+                url_for=_page_for(consultation),
+            )
     return consultation
 
 
@@ -819,7 +834,12 @@ def consultation_reminders_send(*, now: datetime | None = None) -> int:
                 obj=consultation,
                 new={"starts_at": starts_at.isoformat()},
             )
-            _tell(consultation, NOTICE_CONSULTATION_REMINDER, actor=None)
+            send_notices(
+                consultation.case,
+                NOTICE_CONSULTATION_REMINDER,
+                actor=None,
+                url_for=_page_for(consultation),
+            )
             sent += 1
     return sent
 
