@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer, get_or_404, is_care_team
+from requests_app.access import Relation, case_for_viewer, case_relation, get_or_404, is_care_team
 from requests_app.models import Case
 from requests_app.times import care_team_zone, format_moment
 from secondop.audit.models import AccessLog
@@ -49,7 +49,7 @@ def consultation_for_viewer(
         consultations = consultations.select_for_update(of=("self",))
     consultation = consultations.get(uuid=ref)
     consultation.case = case
-    if not for_update and viewer.pk != case.owner_id:
+    if not for_update and case_relation(viewer, case) != Relation.OWNER:
         log_access(viewer=viewer, obj=consultation, kind=kind)
     return consultation
 

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer
+from requests_app.access import Relation, case_for_viewer, case_relation
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from requests_app.times import format_span, patient_zone_name
 from requests_app.workflow import (
@@ -40,7 +40,7 @@ from requests_app.workflow import (
     case_transition,
     send_notices,
 )
-from secondop.accounts.models import Role, User
+from secondop.accounts.models import User
 from secondop.audit.services import log_event
 from secondop.notifications.services import CalendarInvite
 from secondop.refusals import Refusal
@@ -135,12 +135,15 @@ def _specialist_case(actor, case: Case) -> None:
     """The assigned specialist acts; others who see the consultation get a 403."""
     if not sees_consultations(viewer=actor, case=case):
         raise Http404
-    if actor.role != Role.SPECIALIST or case.specialist_id != actor.pk:
+    if case_relation(actor, case) != Relation.ASSIGNED_SPECIALIST:
         raise PermissionDenied
 
 
 def _owner(actor, case: Case) -> None:
-    if actor.pk != case.owner_id:
+    """The patient acts; others get a 403 (the care team's relation costs no query)."""
+    if not sees_consultations(viewer=actor, case=case):
+        raise PermissionDenied
+    if case_relation(actor, case) != Relation.OWNER:
         raise PermissionDenied
 
 
@@ -563,7 +566,7 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str) -> Consultation:
     with transaction.atomic():
         consultation = consultation_for_viewer(viewer=actor, ref=ref, for_update=True)
         case = consultation.case
-        if actor.pk != case.owner_id:
+        if case_relation(actor, case) != Relation.OWNER:
             _specialist_case(actor, case)
         if consultation.status == Status.CANCELLED:
             return consultation  # a double click

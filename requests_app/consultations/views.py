@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.access import case_for_viewer
+from requests_app.access import Relation, case_for_viewer, case_relation
 from requests_app.times import (
     care_team_zone,
     format_moment,
@@ -25,7 +25,6 @@ from requests_app.times import (
     span_for,
     zone_label,
 )
-from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 from secondop.refusals import page_status
 
@@ -36,17 +35,17 @@ from .models import Action, Mode, Status
 
 # --- Who is looking --------------------------------------------------------------------
 def _is_specialist(user, case) -> bool:
-    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+    return case_relation(user, case) == Relation.ASSIGNED_SPECIALIST
 
 
 def _reader_zone(user, consultation) -> ZoneInfo:
-    if user.pk == consultation.case.owner_id:
+    if case_relation(user, consultation.case) == Relation.OWNER:
         return ZoneInfo(consultation.patient_time_zone)
     return care_team_zone()
 
 
 def _case_url(user, case) -> str:
-    if user.pk == case.owner_id:
+    if case_relation(user, case) == Relation.OWNER:
         return reverse("requests_app:case_detail", args=[case.uuid])
     return reverse("requests_app:staff_case", args=[case.uuid])
 
@@ -56,8 +55,9 @@ def _consultation(request, ref, *, owner=False, specialist=False):
     (a 403 for the others who see it); a 404 for everyone else."""
     consultation = selectors.consultation_for_viewer(viewer=request.user, ref=ref)
     case = consultation.case
-    allowed = (owner and request.user.pk == case.owner_id) or (
-        specialist and _is_specialist(request.user, case)
+    relation = case_relation(request.user, case)
+    allowed = (owner and relation == Relation.OWNER) or (
+        specialist and relation == Relation.ASSIGNED_SPECIALIST
     )
     if not allowed:
         raise PermissionDenied
@@ -84,7 +84,7 @@ def _who(actor, reader) -> str:
 
 def _page(request, consultation, *, choose_form=None, status=200):
     user, case = request.user, consultation.case
-    is_owner = user.pk == case.owner_id
+    is_owner = case_relation(user, case) == Relation.OWNER
     reader_zone = _reader_zone(user, consultation)
     patient_zone = ZoneInfo(consultation.patient_time_zone)
 
@@ -390,7 +390,9 @@ def consultation_cancel(request, consultation_ref):
 def consultation_decline(request, ref):
     """The patient says they no longer want the consultation they asked for."""
     case = case_for_viewer(viewer=request.user, ref=ref)
-    if request.user.pk != case.owner_id:
+    if not selectors.sees_consultations(viewer=request.user, case=case):
+        raise Http404
+    if case_relation(request.user, case) != Relation.OWNER:
         raise Http404
     form = DeclineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

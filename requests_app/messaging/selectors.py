@@ -21,7 +21,13 @@ from django.http import Http404
 
 from records.models import Record, State
 from records.selectors import records_for_viewer
-from requests_app.access import case_for_viewer, is_care_team
+from requests_app.access import (
+    STAFF_CARE_TEAM,
+    Relation,
+    case_for_viewer,
+    case_relation,
+    is_care_team,
+)
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from secondop.audit.services import log_access_list
 
@@ -50,9 +56,9 @@ def thread_case(*, viewer, ref: UUID | str) -> Case:
 
 def _visible(*, viewer, case: Case) -> QuerySet[Message]:
     messages = Message.objects.filter(case=case)
-    if viewer.pk == case.owner_id:
-        return messages.filter(internal=False)
-    return messages
+    if case_relation(viewer, case) in STAFF_CARE_TEAM:
+        return messages
+    return messages.filter(internal=False)  # the patient: never the internal notes
 
 
 def thread_for_viewer(*, viewer, case: Case) -> list[Message]:
@@ -73,7 +79,7 @@ def thread_for_viewer(*, viewer, case: Case) -> list[Message]:
             )
         )
     )
-    if viewer.pk != case.owner_id:
+    if case_relation(viewer, case) != Relation.OWNER:
         log_access_list(viewer=viewer, model=Message, shown=[str(m.uuid) for m in messages])
     return messages
 
@@ -141,7 +147,12 @@ def patient_message_counts(*, viewer, cases: Iterable[Case]) -> dict[int, CaseMe
     however many cases it shows. Internal notes never count; closed cases ask
     nothing."""
     cases = [
-        case for case in cases if viewer.pk == case.owner_id and case.status != CaseStatus.DRAFT
+        case
+        for case in cases
+        if case.status != CaseStatus.DRAFT
+        # Of the care team first: their relation costs no query.
+        and is_care_team(viewer=viewer, case=case)
+        and case_relation(viewer, case) == Relation.OWNER
     ]
     if not cases:
         return {}

@@ -20,7 +20,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from requests_app.access import case_for_viewer
+from requests_app.access import Relation, case_for_viewer, case_relation
 from requests_app.models import CLOSED_STATES, Case
 from requests_app.workflow import (
     NOTICE_INTERNAL_NOTE,
@@ -123,7 +123,7 @@ def message_post(
 
     with transaction.atomic():
         case = _thread_case_for_update(actor, case_ref)  # locked: one post at a time
-        is_owner = actor.pk == case.owner_id
+        is_owner = case_relation(actor, case) == Relation.OWNER
         if is_owner and (internal or question):
             raise MessageError(
                 _("Only the care team writes internal notes and questions."),

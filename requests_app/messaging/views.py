@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from requests_app.access import Relation, case_relation
 from secondop.refusals import page_status
 
 from . import selectors, services
@@ -28,7 +29,7 @@ SENT = {
 @login_required
 def thread(request, ref):
     case = selectors.thread_case(viewer=request.user, ref=ref)
-    is_owner = request.user.pk == case.owner_id
+    is_owner = case_relation(request.user, case) == Relation.OWNER
     can_post = selectors.can_post(viewer=request.user, case=case)
     questions = selectors.open_questions(case=case)
     form = None
