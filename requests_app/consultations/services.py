@@ -115,10 +115,14 @@ def slot_errors(slots: list[tuple[datetime, datetime]], *, now: datetime) -> dic
 
 
 def _taken_errors(
-    slots, *, specialist, zone: ZoneInfo, exclude: Consultation | None
+    slots: list[tuple[datetime, datetime]],
+    *,
+    specialist: User,
+    zone: ZoneInfo,
+    exclude: Consultation | None,
 ) -> dict[str, list[str]]:
     """Times that overlap a consultation the specialist has booked (any case)."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
     for i, (start, end) in enumerate(slots):
         clash = specialist_bookings_overlapping(
             specialist=specialist, starts_at=start, ends_at=end, exclude=exclude
@@ -126,12 +130,20 @@ def _taken_errors(
         if clash is not None:
             errors[f"slots.{i}.start"] = [
                 _("You already have a consultation booked then (%(when)s). Choose another time.")
-                % {"when": format_span(clash.starts_at, clash.ends_at, zone)}
+                % {"when": format_span(*_booked_time(clash), zone)}
             ]
     return errors
 
 
-def _specialist_case(actor, case: Case) -> None:
+def _booked_time(consultation: Consultation) -> tuple[datetime, datetime]:
+    """The time of a booked (held, missed) consultation: the database holds every
+    one of these to having its start and end (consultation_booked_has_time)."""
+    starts_at, ends_at = consultation.starts_at, consultation.ends_at
+    assert starts_at is not None and ends_at is not None, "a booked consultation has its time"
+    return starts_at, ends_at
+
+
+def _specialist_case(actor: User, case: Case) -> None:
     """The assigned specialist acts; others who see the consultation get a 403."""
     if not sees_consultations(viewer=actor, case=case):
         raise Http404
@@ -139,7 +151,7 @@ def _specialist_case(actor, case: Case) -> None:
         raise PermissionDenied
 
 
-def _owner(actor, case: Case) -> None:
+def _owner(actor: User, case: Case) -> None:
     """The patient acts; others get a 403 (the care team's relation costs no query)."""
     if not sees_consultations(viewer=actor, case=case):
         raise PermissionDenied
@@ -201,7 +213,9 @@ def _calendar(
     )
 
 
-def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: str = "") -> None:
+def _move_case(
+    consultation: Consultation, *, actor: User, frm: str, to: str, reason: str = ""
+) -> None:
     """Move the case if it is where the move starts (a booking made while records
     are awaited leaves the case waiting for them)."""
     if consultation.case.status == frm:
@@ -214,7 +228,7 @@ def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: 
 # --- The specialist proposes times ------------------------------------------------------
 def consultation_propose(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     slots: list[tuple[datetime, datetime]],
     place: str = "",
@@ -270,11 +284,11 @@ def consultation_propose(
 
 
 def _proposal_errors(
-    slots,
+    slots: list[tuple[datetime, datetime]],
     *,
     place: str,
     mode: str,
-    specialist,
+    specialist: User,
     zone: ZoneInfo,
     exclude: Consultation | None,
     reason: str | None = None,
@@ -300,7 +314,7 @@ def _proposal_errors(
     return errors
 
 
-def _add_slots(consultation: Consultation, slots) -> None:
+def _add_slots(consultation: Consultation, slots: list[tuple[datetime, datetime]]) -> None:
     Slot.objects.bulk_create(
         Slot(consultation=consultation, round=consultation.round, starts_at=start, ends_at=end)
         for start, end in sorted(slots)
@@ -309,7 +323,7 @@ def _add_slots(consultation: Consultation, slots) -> None:
 
 def consultation_reschedule(
     *,
-    actor,
+    actor: User,
     ref: UUID | str,
     slots: list[tuple[datetime, datetime]],
     place: str = "",
@@ -377,7 +391,7 @@ def consultation_reschedule(
 
 
 # --- The patient chooses, or asks for other times ----------------------------------------
-def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consultation:
+def consultation_book(*, actor: User, ref: UUID | str, slot_ref: UUID | str) -> Consultation:
     """The patient picks one of the times offered: the consultation is booked, the
     case moves to "consultation", and both get the calendar invitation."""
     with transaction.atomic():
@@ -401,7 +415,7 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consul
             and slot.starts_at == consultation.starts_at
         ):
             return consultation  # already booked for this very time: a double click
-        refusal = {
+        refusals: dict[str, str] = {
             Status.CANCELLED: _(
                 "This consultation was cancelled, so a time can no longer be chosen."
             ),
@@ -411,12 +425,13 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consul
                 "You asked for other times: your specialist will propose new "
                 "ones, and we will tell you."
             ),
-        }.get(consultation.status)
+        }
+        refusal = refusals.get(consultation.status)
         if consultation.status == Status.BOOKED:
             refusal = _(
                 "Your consultation is already booked for %(when)s. To change it, ask for "
                 "another time."
-            ) % {"when": format_span(consultation.starts_at, consultation.ends_at, zone)}
+            ) % {"when": format_span(*_booked_time(consultation), zone)}
         if refusal:
             raise ConsultationError(refusal, {"slot": [refusal]}, status=409)
         if slot.round != consultation.round:
@@ -487,7 +502,7 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consul
     return consultation
 
 
-def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consultation:
+def consultation_ask_other_times(*, actor: User, ref: UUID | str, note: str) -> Consultation:
     """None of the times suit the patient, or the booked one no longer does: they
     say what would, and the specialist proposes again. A booked time is taken
     out of both calendars."""
@@ -520,7 +535,7 @@ def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consul
                 status=409,
             )
         was_booked = consultation.status == Status.BOOKED
-        if was_booked and consultation.starts_at <= timezone.now():
+        if was_booked and _booked_time(consultation)[0] <= timezone.now():
             raise ConsultationError(
                 _("This consultation's time has come: your specialist will record what happened."),
                 status=409,
@@ -551,7 +566,7 @@ def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consul
 
 
 # --- Either side cancels; the specialist records what happened ---------------------------
-def consultation_cancel(*, actor, ref: UUID | str, reason: str) -> Consultation:
+def consultation_cancel(*, actor: User, ref: UUID | str, reason: str) -> Consultation:
     """The patient or the specialist calls the consultation off, saying why (or
     closes one that was missed). A booked case goes back to review and the time
     leaves both calendars."""
@@ -593,7 +608,7 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str) -> Consultation:
     return consultation
 
 
-def _close(consultation: Consultation, *, actor, reason: str) -> None:
+def _close(consultation: Consultation, *, actor: User | None, reason: str) -> None:
     was_booked = consultation.status == Status.BOOKED
     old_status = consultation.status
     consultation.status = Status.CANCELLED
@@ -631,11 +646,11 @@ def can_decline(*, case: Case) -> bool:
     if latest is not None and latest.status == Status.DECLINED:
         return False
     if latest is not None and latest.is_open:
-        return latest.status != Status.BOOKED or latest.starts_at > timezone.now()
+        return latest.status != Status.BOOKED or _booked_time(latest)[0] > timezone.now()
     return not any(c.status == Status.HELD for c in consultations)
 
 
-def consultation_decline(*, actor, case_ref: UUID | str, note: str = "") -> Consultation:
+def consultation_decline(*, actor: User, case_ref: UUID | str, note: str = "") -> Consultation:
     """The patient no longer wants the consultation they asked for. An open one is
     declined (a booked time leaves both calendars and the case goes back to
     review); with none open, one is recorded as declined. It shows on the case's
@@ -667,7 +682,7 @@ def consultation_decline(*, actor, case_ref: UUID | str, note: str = "") -> Cons
         if latest is not None and latest.is_open:
             consultation = latest
             was_booked = consultation.status == Status.BOOKED
-            if was_booked and consultation.starts_at <= timezone.now():
+            if was_booked and _booked_time(consultation)[0] <= timezone.now():
                 raise ConsultationError(
                     _(
                         "This consultation's time has come: your specialist "
@@ -720,7 +735,7 @@ OUTCOMES = (Status.HELD, Status.MISSED)
 
 
 def consultation_record_outcome(
-    *, actor, ref: UUID | str, outcome: str, notes: str = ""
+    *, actor: User, ref: UUID | str, outcome: str, notes: str = ""
 ) -> Consultation:
     """The specialist records the consultation as held (with the exam notes, for
     the care team only) or missed, once its time has come; the case goes back to
@@ -743,7 +758,7 @@ def consultation_record_outcome(
             return consultation  # a double click
         if consultation.status != Status.BOOKED:
             raise ConsultationError(_("Only a booked consultation can be recorded."), status=409)
-        if consultation.starts_at > timezone.now():
+        if _booked_time(consultation)[0] > timezone.now():
             raise ConsultationError(
                 _(
                     "This consultation has not started yet (it starts %(when)s). Record it once "
@@ -751,9 +766,7 @@ def consultation_record_outcome(
                 )
                 % {
                     "when": format_span(
-                        consultation.starts_at,
-                        consultation.ends_at,
-                        ZoneInfo(consultation.patient_time_zone),
+                        *_booked_time(consultation), ZoneInfo(consultation.patient_time_zone)
                     )
                 },
                 status=409,
@@ -816,6 +829,7 @@ def consultation_reminders_send(*, now: datetime | None = None) -> int:
     )
     sent = 0
     for pk, starts_at in due:
+        assert starts_at is not None  # due ones start after now
         with transaction.atomic():
             claimed = (
                 Consultation.objects.filter(pk=pk, status=Status.BOOKED, starts_at=starts_at)

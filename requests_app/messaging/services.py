@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import transaction
@@ -36,6 +37,10 @@ from secondop.refusals import Refusal
 from . import selectors
 from .models import BODY_MAX_LENGTH, Message, ThreadRead
 
+if TYPE_CHECKING:
+    from records.models import Record
+    from secondop.accounts.models import User
+
 # What a patient's message answers: every open question (a reply to the thread),
 # none of them (not an answer yet), or one question, named by its uuid.
 ANSWERS_ALL = "all"
@@ -51,7 +56,7 @@ class MessageError(Refusal):
     `status`: 400 for what was typed, 409 when the request has closed."""
 
 
-def thread_url_for(case: Case, user) -> str:
+def thread_url_for(case: Case, user: User) -> str:
     """Where a message notification takes its reader: the thread when they may
     read it, else the case page (a coordinator who has not claimed the case)."""
     if selectors.sees_thread(viewer=user, case=case):
@@ -59,7 +64,7 @@ def thread_url_for(case: Case, user) -> str:
     return case_url_for(case, user)
 
 
-def _thread_case_for_update(actor, case_ref) -> Case:
+def _thread_case_for_update(actor: User, case_ref: UUID | str) -> Case:
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
     if not selectors.sees_thread(viewer=actor, case=case):
         raise Http404
@@ -96,7 +101,7 @@ def _check_body(body: str) -> dict[str, list[str]]:
 
 def message_post(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     body: str,
     internal: bool = False,
@@ -180,7 +185,7 @@ def message_post(
     return message
 
 
-def _attachments(actor, case: Case, refs: Iterable[UUID | str]) -> list:
+def _attachments(actor: User, case: Case, refs: Iterable[UUID | str]) -> list[Record]:
     wanted = {str(ref) for ref in refs if ref}
     if not wanted:
         return []
@@ -203,11 +208,11 @@ def _attachments(actor, case: Case, refs: Iterable[UUID | str]) -> list:
 def _same_post(
     *,
     case: Case,
-    actor,
+    actor: User,
     body: str,
     internal: bool,
     question: bool,
-    attachments: list,
+    attachments: list[Record],
     answers: UUID | str,
 ) -> Message | None:
     """The message this post repeats (a double submit), if any: the same words,
@@ -266,7 +271,7 @@ def _answered_questions(case: Case, answers: UUID | str) -> list[Message]:
     return chosen
 
 
-def _mark_read(*, case: Case, user, until: datetime) -> None:
+def _mark_read(*, case: Case, user: User, until: datetime) -> None:
     # Race-free without a lock: insert if missing, then move the mark only forward
     # (two tabs marking at once keep the later mark).
     ThreadRead.objects.bulk_create(
@@ -277,7 +282,7 @@ def _mark_read(*, case: Case, user, until: datetime) -> None:
     )
 
 
-def thread_mark_read(*, actor, case: Case, until: datetime | None = None) -> None:
+def thread_mark_read(*, actor: User, case: Case, until: datetime | None = None) -> None:
     """`actor` has read `case`'s thread up to `until` (the newest message they
     were shown; now if none): what was posted since stays unread. `case` must
     have been loaded through selectors.thread_case for `actor`."""
