@@ -913,16 +913,30 @@ def send_notices(
     *,
     actor: User | None,
     url_for: Callable[[Case, User], str] = case_url_for,
+    calendar: Callable[[User], CalendarInvite | None] | None = None,
 ) -> None:
     """Write the declared notifications in the caller's transaction. Staff are not
     told of their own moves; the account holder always is (it is their receipt).
     `url_for(case, user)`: where each notification takes its reader, unless the
-    notice names its own page."""
+    notice names its own page. `calendar(user)`: the calendar file each
+    notification carries, made out to its reader; with it the actor is told too
+    (their calendar needs the file)."""
     for notice in notices:
         for user in RECIPIENTS[notice.to](case):
-            if notice.to != OWNER and actor is not None and user.pk == actor.pk:
+            if (
+                calendar is None
+                and notice.to != OWNER
+                and actor is not None
+                and user.pk == actor.pk
+            ):
                 continue
-            notify_notice(case, notice, user, url=notice_url(case, notice, user, url_for))
+            notify_notice(
+                case,
+                notice,
+                user,
+                url=notice_url(case, notice, user, url_for),
+                calendar=calendar(user) if calendar is not None else None,
+            )
 
 
 def notice_url(case: Case, notice: Notice, user: User, url_for: Callable[[Case, User], str]) -> str:

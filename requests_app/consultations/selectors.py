@@ -5,34 +5,38 @@
 - the assigned specialist;
 - nobody else, other coordinators and specialists included (a 404).
 
-The case is loaded through requests_app's rule first (case_for_viewer); a staff
-read of a consultation writes an access-log row here."""
+A consultation is loaded through requests_app's access module (access.for_viewer:
+the case first, then the consultation), which writes a staff read's access-log
+row."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer, get_or_404, is_care_team
+from requests_app.access import CARE_TEAM, for_viewer, is_care_team
 from requests_app.models import Case
 from requests_app.times import care_team_zone, format_moment
 from secondop.audit.models import AccessLog
-from secondop.audit.services import log_access
 
 from .models import OPEN_STATUSES, Action, Consultation, ConsultationEvent, Mode, Slot, Status
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
-def sees_consultations(*, viewer, case: Case) -> bool:
+
+def sees_consultations(*, viewer: User, case: Case) -> bool:
     return is_care_team(viewer=viewer, case=case)
 
 
 def consultation_for_viewer(
     *,
-    viewer,
+    viewer: User,
     ref: UUID | str,
     for_update: bool = False,
     kind: str = AccessLog.Kind.VIEW,
@@ -40,29 +44,31 @@ def consultation_for_viewer(
     """One consultation `viewer` may see, or 404 (the same 404 whether it does not
     exist or is someone else's). With for_update the case row and then the
     consultation row are locked, in that order (as every writer takes them)."""
-    case_ref = get_or_404(Consultation.objects.values_list("case__uuid", flat=True), uuid=ref)
-    case = case_for_viewer(viewer=viewer, ref=case_ref, for_update=for_update)
-    if not sees_consultations(viewer=viewer, case=case):
-        raise Http404
-    consultations = Consultation.objects.select_related("specialist")
-    if for_update:
-        consultations = consultations.select_for_update(of=("self",))
-    consultation = consultations.get(uuid=ref)
-    consultation.case = case
-    if not for_update and viewer.pk != case.owner_id:
-        log_access(viewer=viewer, obj=consultation, kind=kind)
-    return consultation
+    return for_viewer(
+        Consultation,
+        ref,
+        viewer,
+        needs=CARE_TEAM,
+        sees=CARE_TEAM,
+        for_update=for_update,
+        kind=kind,
+        queryset=Consultation.objects.select_related("specialist"),
+    )
+
+
+# Where case_consultations keeps a case's consultations on the case object.
+_CACHED = "_consultations"
 
 
 def case_consultations(*, case: Case) -> list[Consultation]:
     """The case's consultations, newest first, each with the case set (cached on
     the case object: the case page's panel and next step ask twice)."""
-    cached = getattr(case, "_consultations", None)
+    cached = getattr(case, _CACHED, None)
     if cached is None:
         cached = list(Consultation.objects.filter(case=case).select_related("specialist"))
         for consultation in cached:
             consultation.case = case
-        case._consultations = cached
+        setattr(case, _CACHED, cached)
     return cached
 
 
@@ -90,7 +96,11 @@ def last_event(consultation: Consultation, action: str) -> ConsultationEvent | N
 
 
 def specialist_bookings_overlapping(
-    *, specialist, starts_at, ends_at, exclude: Consultation | None = None
+    *,
+    specialist: User | int,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude: Consultation | None = None,
 ) -> QuerySet[Consultation]:
     """The specialist's booked consultations (any case) that overlap [starts_at, ends_at)."""
     booked = Consultation.objects.filter(
@@ -134,6 +144,7 @@ def consultation_standing(*, case: Case) -> Standing | None:
         )
     held = next((c for c in consultations if c.status == Status.HELD), None)
     if held is not None:
+        assert held.starts_at is not None  # a held one was booked: it has its time
         return Standing(
             True,
             _("The consultation took place on %(when)s.")
@@ -159,6 +170,7 @@ def consultation_standing(*, case: Case) -> Standing | None:
         )
     if latest.status == Status.CANCELLED:
         cancelled = last_event(latest, Action.CANCELLED)
+        assert cancelled is not None  # cancelling writes its event
         return Standing(
             True,
             _(

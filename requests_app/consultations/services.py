@@ -12,6 +12,7 @@ A repeat of what was just done (a double click) changes nothing."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer
+from requests_app.access import Relation, case_for_viewer, case_relation
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from requests_app.times import format_span, patient_zone_name
 from requests_app.workflow import (
@@ -36,15 +37,13 @@ from requests_app.workflow import (
     NOTICE_CONSULTATION_OTHER_TIMES,
     NOTICE_CONSULTATION_PROPOSED,
     NOTICE_CONSULTATION_REMINDER,
-    OWNER,
-    RECIPIENTS,
-    Notice,
     case_transition,
-    notify_notice,
+    send_notices,
 )
-from secondop.accounts.models import Role, User
+from secondop.accounts.models import User
 from secondop.audit.services import log_event
 from secondop.notifications.services import CalendarInvite
+from secondop.refusals import Refusal
 
 from . import ics
 from .models import OPEN_STATUSES, Action, Consultation, ConsultationEvent, Mode, Slot, Status
@@ -70,17 +69,12 @@ REMINDER_LEAD = timedelta(hours=24)
 ARRANGING = frozenset({S.IN_REVIEW, S.CONSULTATION, S.AWAITING_RECORDS})
 
 
-class ConsultationError(Exception):
+class ConsultationError(Refusal):
     """A refusal fit to show a person. `errors` maps what was typed to messages:
     "place", "reason", "note", "notes", "outcome", "slot" (the time chosen),
     "slots" (the proposal as a whole) and "slots.<i>.<date|start|end>" (the i-th
-    time proposed)."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
+    time proposed). `status`: 400 for what was typed, 409 when the consultation
+    is no longer where the form thought."""
 
 
 # --- Checks ---------------------------------------------------------------------------
@@ -121,10 +115,14 @@ def slot_errors(slots: list[tuple[datetime, datetime]], *, now: datetime) -> dic
 
 
 def _taken_errors(
-    slots, *, specialist, zone: ZoneInfo, exclude: Consultation | None
+    slots: list[tuple[datetime, datetime]],
+    *,
+    specialist: User,
+    zone: ZoneInfo,
+    exclude: Consultation | None,
 ) -> dict[str, list[str]]:
     """Times that overlap a consultation the specialist has booked (any case)."""
-    errors = {}
+    errors: dict[str, list[str]] = {}
     for i, (start, end) in enumerate(slots):
         clash = specialist_bookings_overlapping(
             specialist=specialist, starts_at=start, ends_at=end, exclude=exclude
@@ -132,21 +130,32 @@ def _taken_errors(
         if clash is not None:
             errors[f"slots.{i}.start"] = [
                 _("You already have a consultation booked then (%(when)s). Choose another time.")
-                % {"when": format_span(clash.starts_at, clash.ends_at, zone)}
+                % {"when": format_span(*_booked_time(clash), zone)}
             ]
     return errors
 
 
-def _specialist_case(actor, case: Case) -> None:
+def _booked_time(consultation: Consultation) -> tuple[datetime, datetime]:
+    """The time of a booked (held, missed) consultation: the database holds every
+    one of these to having its start and end (consultation_booked_has_time)."""
+    starts_at, ends_at = consultation.starts_at, consultation.ends_at
+    assert starts_at is not None and ends_at is not None, "a booked consultation has its time"
+    return starts_at, ends_at
+
+
+def _specialist_case(actor: User, case: Case) -> None:
     """The assigned specialist acts; others who see the consultation get a 403."""
     if not sees_consultations(viewer=actor, case=case):
         raise Http404
-    if actor.role != Role.SPECIALIST or case.specialist_id != actor.pk:
+    if case_relation(actor, case) != Relation.ASSIGNED_SPECIALIST:
         raise PermissionDenied
 
 
-def _owner(actor, case: Case) -> None:
-    if actor.pk != case.owner_id:
+def _owner(actor: User, case: Case) -> None:
+    """The patient acts; others get a 403 (the care team's relation costs no query)."""
+    if not sees_consultations(viewer=actor, case=case):
+        raise PermissionDenied
+    if case_relation(actor, case) != Relation.OWNER:
         raise PermissionDenied
 
 
@@ -185,29 +194,28 @@ def _case_arranging(case: Case) -> None:
 
 
 # --- Telling people ---------------------------------------------------------------------
-def _tell(
-    consultation: Consultation, notices: tuple[Notice, ...], *, actor, method: str | None = None
-) -> None:
-    """The declared notifications, leading to the consultation's page. With
-    `method`, each carries the calendar file made out to its reader, and the
-    person who made the change gets theirs too (their calendar needs it);
-    otherwise, as for every move, staff are not told of their own doing."""
-    case = consultation.case
+def _page_for(consultation: Consultation) -> Callable[[Case, User], str]:
+    """Every consultation notification leads to the consultation's page."""
     url = reverse("consultations:detail", args=[consultation.uuid])
-    for notice in notices:
-        for user in RECIPIENTS[notice.to](case):
-            if method is None and notice.to != OWNER and actor is not None and user.pk == actor.pk:
-                continue
-            calendar = None
-            if method is not None:
-                calendar = CalendarInvite(
-                    ics=ics.consultation_ics(consultation, method=method, attendee=user),
-                    method=method,
-                )
-            notify_notice(case, notice, user, url=url, calendar=calendar)
+    return lambda case, user: url
 
 
-def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: str = "") -> None:
+def _calendar(
+    consultation: Consultation, method: str | None
+) -> Callable[[User], CalendarInvite] | None:
+    """With `method`, each notification carries the calendar file made out to its
+    reader, and the person who made the change gets theirs too (their calendar
+    needs it); without, as for every move, staff are not told of their own doing."""
+    if method is None:
+        return None
+    return lambda user: CalendarInvite(
+        ics=ics.consultation_ics(consultation, method=method, attendee=user), method=method
+    )
+
+
+def _move_case(
+    consultation: Consultation, *, actor: User, frm: str, to: str, reason: str = ""
+) -> None:
     """Move the case if it is where the move starts (a booking made while records
     are awaited leaves the case waiting for them)."""
     if consultation.case.status == frm:
@@ -220,7 +228,7 @@ def _move_case(consultation: Consultation, *, actor, frm: str, to: str, reason: 
 # --- The specialist proposes times ------------------------------------------------------
 def consultation_propose(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     slots: list[tuple[datetime, datetime]],
     place: str = "",
@@ -266,16 +274,21 @@ def consultation_propose(
             obj=consultation,
             new={"case": case.reference, "mode": mode, "times": len(slots)},
         )
-        _tell(consultation, NOTICE_CONSULTATION_PROPOSED, actor=actor)
+        send_notices(
+            consultation.case,
+            NOTICE_CONSULTATION_PROPOSED,
+            actor=actor,
+            url_for=_page_for(consultation),
+        )
     return consultation
 
 
 def _proposal_errors(
-    slots,
+    slots: list[tuple[datetime, datetime]],
     *,
     place: str,
     mode: str,
-    specialist,
+    specialist: User,
     zone: ZoneInfo,
     exclude: Consultation | None,
     reason: str | None = None,
@@ -301,7 +314,7 @@ def _proposal_errors(
     return errors
 
 
-def _add_slots(consultation: Consultation, slots) -> None:
+def _add_slots(consultation: Consultation, slots: list[tuple[datetime, datetime]]) -> None:
     Slot.objects.bulk_create(
         Slot(consultation=consultation, round=consultation.round, starts_at=start, ends_at=end)
         for start, end in sorted(slots)
@@ -310,7 +323,7 @@ def _add_slots(consultation: Consultation, slots) -> None:
 
 def consultation_reschedule(
     *,
-    actor,
+    actor: User,
     ref: UUID | str,
     slots: list[tuple[datetime, datetime]],
     place: str = "",
@@ -367,17 +380,18 @@ def consultation_reschedule(
                 "sequence": consultation.sequence,
             },
         )
-        _tell(
-            consultation,
+        send_notices(
+            consultation.case,
             NOTICE_CONSULTATION_NEW_TIMES,
             actor=actor,
-            method=ics.CANCEL if was_booked else None,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
         )
     return consultation
 
 
 # --- The patient chooses, or asks for other times ----------------------------------------
-def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consultation:
+def consultation_book(*, actor: User, ref: UUID | str, slot_ref: UUID | str) -> Consultation:
     """The patient picks one of the times offered: the consultation is booked, the
     case moves to "consultation", and both get the calendar invitation."""
     with transaction.atomic():
@@ -401,7 +415,7 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consul
             and slot.starts_at == consultation.starts_at
         ):
             return consultation  # already booked for this very time: a double click
-        refusal = {
+        refusals: dict[str, str] = {
             Status.CANCELLED: _(
                 "This consultation was cancelled, so a time can no longer be chosen."
             ),
@@ -411,12 +425,13 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consul
                 "You asked for other times: your specialist will propose new "
                 "ones, and we will tell you."
             ),
-        }.get(consultation.status)
+        }
+        refusal = refusals.get(consultation.status)
         if consultation.status == Status.BOOKED:
             refusal = _(
                 "Your consultation is already booked for %(when)s. To change it, ask for "
                 "another time."
-            ) % {"when": format_span(consultation.starts_at, consultation.ends_at, zone)}
+            ) % {"when": format_span(*_booked_time(consultation), zone)}
         if refusal:
             raise ConsultationError(refusal, {"slot": [refusal]}, status=409)
         if slot.round != consultation.round:
@@ -477,11 +492,17 @@ def consultation_book(*, actor, ref: UUID | str, slot_ref: UUID | str) -> Consul
             },
         )
         _move_case(consultation, actor=actor, frm=S.IN_REVIEW, to=S.CONSULTATION)
-        _tell(consultation, NOTICE_CONSULTATION_BOOKED, actor=actor, method=ics.REQUEST)
+        send_notices(
+            consultation.case,
+            NOTICE_CONSULTATION_BOOKED,
+            actor=actor,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.REQUEST),
+        )
     return consultation
 
 
-def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consultation:
+def consultation_ask_other_times(*, actor: User, ref: UUID | str, note: str) -> Consultation:
     """None of the times suit the patient, or the booked one no longer does: they
     say what would, and the specialist proposes again. A booked time is taken
     out of both calendars."""
@@ -514,7 +535,7 @@ def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consul
                 status=409,
             )
         was_booked = consultation.status == Status.BOOKED
-        if was_booked and consultation.starts_at <= timezone.now():
+        if was_booked and _booked_time(consultation)[0] <= timezone.now():
             raise ConsultationError(
                 _("This consultation's time has come: your specialist will record what happened."),
                 status=409,
@@ -534,17 +555,18 @@ def consultation_ask_other_times(*, actor, ref: UUID | str, note: str) -> Consul
             old={"status": old_status},
             new={"status": consultation.status, "sequence": consultation.sequence},
         )
-        _tell(
-            consultation,
+        send_notices(
+            consultation.case,
             NOTICE_CONSULTATION_OTHER_TIMES,
             actor=actor,
-            method=ics.CANCEL if was_booked else None,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
         )
     return consultation
 
 
 # --- Either side cancels; the specialist records what happened ---------------------------
-def consultation_cancel(*, actor, ref: UUID | str, reason: str) -> Consultation:
+def consultation_cancel(*, actor: User, ref: UUID | str, reason: str) -> Consultation:
     """The patient or the specialist calls the consultation off, saying why (or
     closes one that was missed). A booked case goes back to review and the time
     leaves both calendars."""
@@ -559,7 +581,7 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str) -> Consultation:
     with transaction.atomic():
         consultation = consultation_for_viewer(viewer=actor, ref=ref, for_update=True)
         case = consultation.case
-        if actor.pk != case.owner_id:
+        if case_relation(actor, case) != Relation.OWNER:
             _specialist_case(actor, case)
         if consultation.status == Status.CANCELLED:
             return consultation  # a double click
@@ -586,7 +608,7 @@ def consultation_cancel(*, actor, ref: UUID | str, reason: str) -> Consultation:
     return consultation
 
 
-def _close(consultation: Consultation, *, actor, reason: str) -> None:
+def _close(consultation: Consultation, *, actor: User | None, reason: str) -> None:
     was_booked = consultation.status == Status.BOOKED
     old_status = consultation.status
     consultation.status = Status.CANCELLED
@@ -602,11 +624,12 @@ def _close(consultation: Consultation, *, actor, reason: str) -> None:
         old={"status": old_status},
         new={"status": consultation.status, "sequence": consultation.sequence},
     )
-    _tell(
-        consultation,
+    send_notices(
+        consultation.case,
         NOTICE_CONSULTATION_CANCELLED,
         actor=actor,
-        method=ics.CANCEL if was_booked else None,
+        url_for=_page_for(consultation),
+        calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
     )
 
 
@@ -623,11 +646,11 @@ def can_decline(*, case: Case) -> bool:
     if latest is not None and latest.status == Status.DECLINED:
         return False
     if latest is not None and latest.is_open:
-        return latest.status != Status.BOOKED or latest.starts_at > timezone.now()
+        return latest.status != Status.BOOKED or _booked_time(latest)[0] > timezone.now()
     return not any(c.status == Status.HELD for c in consultations)
 
 
-def consultation_decline(*, actor, case_ref: UUID | str, note: str = "") -> Consultation:
+def consultation_decline(*, actor: User, case_ref: UUID | str, note: str = "") -> Consultation:
     """The patient no longer wants the consultation they asked for. An open one is
     declined (a booked time leaves both calendars and the case goes back to
     review); with none open, one is recorded as declined. It shows on the case's
@@ -659,7 +682,7 @@ def consultation_decline(*, actor, case_ref: UUID | str, note: str = "") -> Cons
         if latest is not None and latest.is_open:
             consultation = latest
             was_booked = consultation.status == Status.BOOKED
-            if was_booked and consultation.starts_at <= timezone.now():
+            if was_booked and _booked_time(consultation)[0] <= timezone.now():
                 raise ConsultationError(
                     _(
                         "This consultation's time has come: your specialist "
@@ -698,11 +721,12 @@ def consultation_decline(*, actor, case_ref: UUID | str, note: str = "") -> Cons
             to=S.IN_REVIEW,
             reason=_("The patient declined the consultation."),
         )
-        _tell(
-            consultation,
+        send_notices(
+            consultation.case,
             NOTICE_CONSULTATION_DECLINED,
             actor=actor,
-            method=ics.CANCEL if was_booked else None,
+            url_for=_page_for(consultation),
+            calendar=_calendar(consultation, ics.CANCEL if was_booked else None),
         )
     return consultation
 
@@ -711,7 +735,7 @@ OUTCOMES = (Status.HELD, Status.MISSED)
 
 
 def consultation_record_outcome(
-    *, actor, ref: UUID | str, outcome: str, notes: str = ""
+    *, actor: User, ref: UUID | str, outcome: str, notes: str = ""
 ) -> Consultation:
     """The specialist records the consultation as held (with the exam notes, for
     the care team only) or missed, once its time has come; the case goes back to
@@ -734,7 +758,7 @@ def consultation_record_outcome(
             return consultation  # a double click
         if consultation.status != Status.BOOKED:
             raise ConsultationError(_("Only a booked consultation can be recorded."), status=409)
-        if consultation.starts_at > timezone.now():
+        if _booked_time(consultation)[0] > timezone.now():
             raise ConsultationError(
                 _(
                     "This consultation has not started yet (it starts %(when)s). Record it once "
@@ -742,9 +766,7 @@ def consultation_record_outcome(
                 )
                 % {
                     "when": format_span(
-                        consultation.starts_at,
-                        consultation.ends_at,
-                        ZoneInfo(consultation.patient_time_zone),
+                        *_booked_time(consultation), ZoneInfo(consultation.patient_time_zone)
                     )
                 },
                 status=409,
@@ -779,7 +801,12 @@ def consultation_record_outcome(
             else _("The consultation did not take place."),
         )
         if outcome == Status.MISSED:
-            _tell(consultation, NOTICE_CONSULTATION_MISSED, actor=actor)
+            send_notices(
+                consultation.case,
+                NOTICE_CONSULTATION_MISSED,
+                actor=actor,
+                url_for=_page_for(consultation),
+            )
     return consultation
 
 
@@ -802,6 +829,7 @@ def consultation_reminders_send(*, now: datetime | None = None) -> int:
     )
     sent = 0
     for pk, starts_at in due:
+        assert starts_at is not None  # due ones start after now
         with transaction.atomic():
             claimed = (
                 Consultation.objects.filter(pk=pk, status=Status.BOOKED, starts_at=starts_at)
@@ -823,7 +851,12 @@ def consultation_reminders_send(*, now: datetime | None = None) -> int:
                 obj=consultation,
                 new={"starts_at": starts_at.isoformat()},
             )
-            _tell(consultation, NOTICE_CONSULTATION_REMINDER, actor=None)
+            send_notices(
+                consultation.case,
+                NOTICE_CONSULTATION_REMINDER,
+                actor=None,
+                url_for=_page_for(consultation),
+            )
             sent += 1
     return sent
 

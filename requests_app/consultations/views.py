@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.access import case_for_viewer
+from requests_app.access import Relation, case_for_viewer, case_relation
 from requests_app.times import (
     care_team_zone,
     format_moment,
@@ -25,8 +25,8 @@ from requests_app.times import (
     span_for,
     zone_label,
 )
-from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
+from secondop.refusals import page_status
 
 from . import ics, selectors, services
 from .forms import CancelForm, ChooseForm, DeclineForm, OtherTimesForm, OutcomeForm, SlotsForm
@@ -35,17 +35,17 @@ from .models import Action, Mode, Status
 
 # --- Who is looking --------------------------------------------------------------------
 def _is_specialist(user, case) -> bool:
-    return user.role == Role.SPECIALIST and case.specialist_id == user.pk
+    return case_relation(user, case) == Relation.ASSIGNED_SPECIALIST
 
 
 def _reader_zone(user, consultation) -> ZoneInfo:
-    if user.pk == consultation.case.owner_id:
+    if case_relation(user, consultation.case) == Relation.OWNER:
         return ZoneInfo(consultation.patient_time_zone)
     return care_team_zone()
 
 
 def _case_url(user, case) -> str:
-    if user.pk == case.owner_id:
+    if case_relation(user, case) == Relation.OWNER:
         return reverse("requests_app:case_detail", args=[case.uuid])
     return reverse("requests_app:staff_case", args=[case.uuid])
 
@@ -55,30 +55,13 @@ def _consultation(request, ref, *, owner=False, specialist=False):
     (a 403 for the others who see it); a 404 for everyone else."""
     consultation = selectors.consultation_for_viewer(viewer=request.user, ref=ref)
     case = consultation.case
-    allowed = (owner and request.user.pk == case.owner_id) or (
-        specialist and _is_specialist(request.user, case)
+    relation = case_relation(request.user, case)
+    allowed = (owner and relation == Relation.OWNER) or (
+        specialist and relation == Relation.ASSIGNED_SPECIALIST
     )
     if not allowed:
         raise PermissionDenied
     return consultation
-
-
-def _refusal(form, error: services.ConsultationError) -> None:
-    """The service's messages onto the form; the page comes back with its status
-    (400: what was typed; 409: the consultation is not where the form thought)."""
-    form.refusal_status = error.status
-    if hasattr(form, "add_service_errors"):
-        form.add_service_errors(error.errors)
-    else:
-        for key, texts in error.errors.items():
-            for text in texts:
-                form.add_error(key if key in form.fields else None, text)
-    if not error.errors:
-        form.add_error(None, error.message)
-
-
-def _status(form) -> int:
-    return getattr(form, "refusal_status", 400) if form.errors else 200
 
 
 # --- The consultation's page --------------------------------------------------------------
@@ -101,7 +84,7 @@ def _who(actor, reader) -> str:
 
 def _page(request, consultation, *, choose_form=None, status=200):
     user, case = request.user, consultation.case
-    is_owner = user.pk == case.owner_id
+    is_owner = case_relation(user, case) == Relation.OWNER
     reader_zone = _reader_zone(user, consultation)
     patient_zone = ZoneInfo(consultation.patient_time_zone)
 
@@ -196,7 +179,7 @@ def consultation_choose(request, consultation_ref):
                 slot_ref=form.cleaned_data["slot"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
             return _page(request, consultation, choose_form=form, status=error.status)
         messages.success(
             request,
@@ -292,13 +275,13 @@ def consultation_new(request, ref):
                 place=form.cleaned_data.get("place", ""),
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request, _("The times are sent. We will tell you when the patient has chosen one.")
             )
             return redirect("consultations:detail", consultation.uuid)
-    return _slots_page(request, case=case, form=form, status=_status(form))
+    return _slots_page(request, case=case, form=form, status=page_status(form))
 
 
 @sensitive_post_parameters()
@@ -326,12 +309,16 @@ def consultation_times(request, consultation_ref):
                 reason=form.cleaned_data.get("reason", ""),
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(request, _("The new times are sent to the patient."))
             return redirect("consultations:detail", consultation.uuid)
     return _slots_page(
-        request, case=consultation.case, form=form, consultation=consultation, status=_status(form)
+        request,
+        case=consultation.case,
+        form=form,
+        consultation=consultation,
+        status=page_status(form),
     )
 
 
@@ -344,7 +331,7 @@ def _form_page(request, template, consultation, form, **extra):
         "case_url": _case_url(request.user, consultation.case),
         **extra,
     }
-    return render(request, template, context, status=_status(form))
+    return render(request, template, context, status=page_status(form))
 
 
 @sensitive_post_parameters()
@@ -360,7 +347,7 @@ def consultation_other_times(request, consultation_ref):
                 note=form.cleaned_data["note"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -389,7 +376,7 @@ def consultation_cancel(request, consultation_ref):
                 reason=form.cleaned_data["reason"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request, _("The consultation is cancelled, and the other side is told.")
@@ -403,7 +390,9 @@ def consultation_cancel(request, consultation_ref):
 def consultation_decline(request, ref):
     """The patient says they no longer want the consultation they asked for."""
     case = case_for_viewer(viewer=request.user, ref=ref)
-    if request.user.pk != case.owner_id:
+    if not selectors.sees_consultations(viewer=request.user, case=case):
+        raise Http404
+    if case_relation(request.user, case) != Relation.OWNER:
         raise Http404
     form = DeclineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -414,7 +403,7 @@ def consultation_decline(request, ref):
                 note=form.cleaned_data["note"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -431,7 +420,7 @@ def consultation_decline(request, ref):
         "can_decline": services.can_decline(case=case),
         "case_url": _case_url(request.user, case),
     }
-    return render(request, "consultations/decline.html", context, status=_status(form))
+    return render(request, "consultations/decline.html", context, status=page_status(form))
 
 
 @sensitive_post_parameters()
@@ -448,7 +437,7 @@ def consultation_outcome(request, consultation_ref):
                 notes=form.cleaned_data["notes"],
             )
         except services.ConsultationError as error:
-            _refusal(form, error)
+            error.apply_to(form)
         else:
             messages.success(
                 request, _("The consultation is recorded, and the case is back in your review.")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -21,25 +22,34 @@ from django.http import Http404
 
 from records.models import Record, State
 from records.selectors import records_for_viewer
-from requests_app.access import case_for_viewer, is_care_team
+from requests_app.access import (
+    STAFF_CARE_TEAM,
+    Relation,
+    case_for_viewer,
+    case_relation,
+    is_care_team,
+)
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from secondop.audit.services import log_access_list
 
 from .models import Message, ThreadRead
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
-def sees_thread(*, viewer, case: Case) -> bool:
+
+def sees_thread(*, viewer: User, case: Case) -> bool:
     """`case` must have been loaded through case_for_viewer for `viewer`. A draft
     has no care team yet, so no thread either."""
     return case.status != CaseStatus.DRAFT and is_care_team(viewer=viewer, case=case)
 
 
-def can_post(*, viewer, case: Case) -> bool:
+def can_post(*, viewer: User, case: Case) -> bool:
     """Everyone who reads the thread writes in it, while the case is open."""
     return case.status not in CLOSED_STATES and sees_thread(viewer=viewer, case=case)
 
 
-def thread_case(*, viewer, ref: UUID | str) -> Case:
+def thread_case(*, viewer: User, ref: UUID | str) -> Case:
     """The case whose thread `viewer` may read, or the same 404 as for a case that
     does not exist."""
     case = case_for_viewer(viewer=viewer, ref=ref)
@@ -48,20 +58,20 @@ def thread_case(*, viewer, ref: UUID | str) -> Case:
     return case
 
 
-def _visible(*, viewer, case: Case) -> QuerySet[Message]:
+def _visible(*, viewer: User, case: Case) -> QuerySet[Message]:
     messages = Message.objects.filter(case=case)
-    if viewer.pk == case.owner_id:
-        return messages.filter(internal=False)
-    return messages
+    if case_relation(viewer, case) in STAFF_CARE_TEAM:
+        return messages
+    return messages.filter(internal=False)  # the patient: never the internal notes
 
 
-def thread_for_viewer(*, viewer, case: Case) -> list[Message]:
+def thread_for_viewer(*, viewer: User, case: Case) -> list[Message]:
     """Every message of the thread `viewer` may read, oldest first, with their
     authors and `shown_attachments` (the attached records `viewer` may open;
     `attachment_count` counts them all). A staff read is one access-log row."""
     if not sees_thread(viewer=viewer, case=case):
         return []
-    messages = list(
+    messages: list[Message] = list(
         _visible(viewer=viewer, case=case)
         .select_related("author", "answered_by")
         .annotate(attachment_count=Count("attachments"))
@@ -73,7 +83,7 @@ def thread_for_viewer(*, viewer, case: Case) -> list[Message]:
             )
         )
     )
-    if viewer.pk != case.owner_id:
+    if case_relation(viewer, case) != Relation.OWNER:
         log_access_list(viewer=viewer, model=Message, shown=[str(m.uuid) for m in messages])
     return messages
 
@@ -102,7 +112,7 @@ def with_waiting_on_patient(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def last_read_at(*, viewer, case: Case) -> datetime | None:
+def last_read_at(*, viewer: User, case: Case) -> datetime | None:
     return (
         ThreadRead.objects.filter(case=case, user=viewer)
         .values_list("last_read_at", flat=True)
@@ -110,7 +120,7 @@ def last_read_at(*, viewer, case: Case) -> datetime | None:
     )
 
 
-def _unread(*, viewer, messages: QuerySet[Message]) -> QuerySet[Message]:
+def _unread(*, viewer: User, messages: QuerySet[Message]) -> QuerySet[Message]:
     """Of `messages`, those written by someone else after `viewer` last read the
     thread (all of them if they never did)."""
     read_until = ThreadRead.objects.filter(case=OuterRef("case_id"), user=viewer).values(
@@ -123,7 +133,7 @@ def _unread(*, viewer, messages: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
-def unread_count(*, viewer, case: Case) -> int:
+def unread_count(*, viewer: User, case: Case) -> int:
     if not sees_thread(viewer=viewer, case=case):
         return 0
     return _unread(viewer=viewer, messages=_visible(viewer=viewer, case=case)).count()
@@ -135,13 +145,18 @@ class CaseMessages:
     unread: int = 0
 
 
-def patient_message_counts(*, viewer, cases: Iterable[Case]) -> dict[int, CaseMessages]:
+def patient_message_counts(*, viewer: User, cases: Iterable[Case]) -> dict[int, CaseMessages]:
     """For the patient's dashboard: per case of theirs (case id -> counts, absent
     when both are none) the open questions and the unread messages, in one query
     however many cases it shows. Internal notes never count; closed cases ask
     nothing."""
     cases = [
-        case for case in cases if viewer.pk == case.owner_id and case.status != CaseStatus.DRAFT
+        case
+        for case in cases
+        if case.status != CaseStatus.DRAFT
+        # Of the care team first: their relation costs no query.
+        and is_care_team(viewer=viewer, case=case)
+        and case_relation(viewer, case) == Relation.OWNER
     ]
     if not cases:
         return {}
@@ -169,7 +184,7 @@ def patient_message_counts(*, viewer, cases: Iterable[Case]) -> dict[int, CaseMe
     return {pk: c for pk, c in counts.items() if c.open_questions or c.unread}
 
 
-def attachable_records(*, viewer, case: Case) -> QuerySet[Record]:
+def attachable_records(*, viewer: User, case: Case) -> QuerySet[Record]:
     """The records `viewer` may attach: those of the case they may see, less the
     ones not uploaded yet and the ones turned away (nobody could open them)."""
     return (

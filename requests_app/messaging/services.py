@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import transaction
@@ -20,7 +21,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from requests_app.access import case_for_viewer
+from requests_app.access import Relation, case_for_viewer, case_relation
 from requests_app.models import CLOSED_STATES, Case
 from requests_app.workflow import (
     NOTICE_INTERNAL_NOTE,
@@ -31,9 +32,14 @@ from requests_app.workflow import (
     send_notices,
 )
 from secondop.audit.services import log_event
+from secondop.refusals import Refusal
 
 from . import selectors
 from .models import BODY_MAX_LENGTH, Message, ThreadRead
+
+if TYPE_CHECKING:
+    from records.models import Record
+    from secondop.accounts.models import User
 
 # What a patient's message answers: every open question (a reply to the thread),
 # none of them (not an answer yet), or one question, named by its uuid.
@@ -45,17 +51,12 @@ ANSWERS_NONE = "none"
 DOUBLE_SUBMIT_WINDOW = timedelta(minutes=2)
 
 
-class MessageError(Exception):
-    """A refusal fit to show a person; `errors` maps form fields to messages."""
-
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
-        self.status = status
+class MessageError(Refusal):
+    """A refusal fit to show a person; `errors` maps form fields to messages.
+    `status`: 400 for what was typed, 409 when the request has closed."""
 
 
-def thread_url_for(case: Case, user) -> str:
+def thread_url_for(case: Case, user: User) -> str:
     """Where a message notification takes its reader: the thread when they may
     read it, else the case page (a coordinator who has not claimed the case)."""
     if selectors.sees_thread(viewer=user, case=case):
@@ -63,7 +64,7 @@ def thread_url_for(case: Case, user) -> str:
     return case_url_for(case, user)
 
 
-def _thread_case_for_update(actor, case_ref) -> Case:
+def _thread_case_for_update(actor: User, case_ref: UUID | str) -> Case:
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
     if not selectors.sees_thread(viewer=actor, case=case):
         raise Http404
@@ -100,7 +101,7 @@ def _check_body(body: str) -> dict[str, list[str]]:
 
 def message_post(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     body: str,
     internal: bool = False,
@@ -127,7 +128,7 @@ def message_post(
 
     with transaction.atomic():
         case = _thread_case_for_update(actor, case_ref)  # locked: one post at a time
-        is_owner = actor.pk == case.owner_id
+        is_owner = case_relation(actor, case) == Relation.OWNER
         if is_owner and (internal or question):
             raise MessageError(
                 _("Only the care team writes internal notes and questions."),
@@ -184,7 +185,7 @@ def message_post(
     return message
 
 
-def _attachments(actor, case: Case, refs: Iterable[UUID | str]) -> list:
+def _attachments(actor: User, case: Case, refs: Iterable[UUID | str]) -> list[Record]:
     wanted = {str(ref) for ref in refs if ref}
     if not wanted:
         return []
@@ -207,11 +208,11 @@ def _attachments(actor, case: Case, refs: Iterable[UUID | str]) -> list:
 def _same_post(
     *,
     case: Case,
-    actor,
+    actor: User,
     body: str,
     internal: bool,
     question: bool,
-    attachments: list,
+    attachments: list[Record],
     answers: UUID | str,
 ) -> Message | None:
     """The message this post repeats (a double submit), if any: the same words,
@@ -270,7 +271,7 @@ def _answered_questions(case: Case, answers: UUID | str) -> list[Message]:
     return chosen
 
 
-def _mark_read(*, case: Case, user, until: datetime) -> None:
+def _mark_read(*, case: Case, user: User, until: datetime) -> None:
     # Race-free without a lock: insert if missing, then move the mark only forward
     # (two tabs marking at once keep the later mark).
     ThreadRead.objects.bulk_create(
@@ -281,7 +282,7 @@ def _mark_read(*, case: Case, user, until: datetime) -> None:
     )
 
 
-def thread_mark_read(*, actor, case: Case, until: datetime | None = None) -> None:
+def thread_mark_read(*, actor: User, case: Case, until: datetime | None = None) -> None:
     """`actor` has read `case`'s thread up to `until` (the newest message they
     were shown; now if none): what was posted since stays unread. `case` must
     have been loaded through selectors.thread_case for `actor`."""

@@ -11,6 +11,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from requests_app.access import Relation, case_relation
+from secondop.refusals import page_status
+
 from . import selectors, services
 from .forms import MessageForm
 
@@ -26,7 +29,7 @@ SENT = {
 @login_required
 def thread(request, ref):
     case = selectors.thread_case(viewer=request.user, ref=ref)
-    is_owner = request.user.pk == case.owner_id
+    is_owner = case_relation(request.user, case) == Relation.OWNER
     can_post = selectors.can_post(viewer=request.user, case=case)
     questions = selectors.open_questions(case=case)
     form = None
@@ -50,11 +53,7 @@ def thread(request, ref):
                     actor=request.user, case_ref=case.uuid, **form.message_kwargs()
                 )
             except services.MessageError as error:
-                for field, problems in error.errors.items():
-                    for problem in problems:
-                        form.add_error(field if field in form.fields else None, problem)
-                if not error.errors:
-                    form.add_error(None, error.message)
+                error.apply_to(form)
             else:
                 messages.success(request, SENT[form.cleaned_data.get("kind", "message")])
                 return redirect(
@@ -66,7 +65,7 @@ def thread(request, ref):
         form=form,
         questions=questions,
         is_owner=is_owner,
-        status=400 if form is not None and form.errors else 200,
+        status=page_status(form),
     )
 
 

@@ -256,3 +256,29 @@ def test_a_notice_links_to_the_page_to_act_on(db, patient, coordinator, speciali
     assert pages[(S.REPORT_READY, S.DELIVERED, "owner")] == f"/reports/case/{case.uuid}/"
     assert pages[(S.SUBMITTED, S.TRIAGE, "owner")] == f"/requests/{case.uuid}/"
     assert all(url.startswith("/") for url in pages.values())
+
+
+def test_send_notices_with_a_calendar_tells_the_actor_too(patient, specialist):
+    """Without a calendar staff are not told of their own doing; with one, each
+    reader (the actor included) gets the file made out to them."""
+    from requests_app.workflow import NOTICE_CONSULTATION_CANCELLED, send_notices
+    from secondop.notifications.services import CalendarInvite
+
+    case = _case(patient, specialist=specialist)
+    send_notices(case, NOTICE_CONSULTATION_CANCELLED, actor=specialist, url_for=lambda c, u: "/x/")
+    assert list(Notification.objects.values_list("recipient", "calendar_ics", "url")) == [
+        (patient.pk, "", "/x/")
+    ]
+    Notification.objects.all().delete()
+    send_notices(
+        case,
+        NOTICE_CONSULTATION_CANCELLED,
+        actor=specialist,
+        url_for=lambda c, u: "/x/",
+        calendar=lambda user: CalendarInvite(ics=f"BEGIN:VCALENDAR {user.pk}", method="CANCEL"),
+    )
+    rows = Notification.objects.order_by("id").values_list("recipient", "calendar_ics")
+    assert list(rows) == [
+        (patient.pk, f"BEGIN:VCALENDAR {patient.pk}"),
+        (specialist.pk, f"BEGIN:VCALENDAR {specialist.pk}"),
+    ]

@@ -8,6 +8,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from requests_app.access import Relation, case_relation
 from requests_app.consultations import selectors, services
 from requests_app.consultations.models import Action, Mode, Status
 from requests_app.models import CaseStatus
@@ -36,8 +37,11 @@ def consultation_panel(context, case):
     shown = selectors.sees_consultations(viewer=user, case=case)
     consultations = selectors.case_consultations(case=case) if shown else []
     latest = consultations[0] if consultations else None
-    is_owner = user.pk == case.owner_id
-    is_specialist = case.specialist_id == user.pk
+    # The patient and the assigned specialist are of the care team, who alone see
+    # consultations (and whose relation costs no query).
+    relation = case_relation(user, case) if shown else Relation.NONE
+    is_owner = relation == Relation.OWNER
+    is_specialist = relation == Relation.ASSIGNED_SPECIALIST
     when = None
     if (
         latest is not None
@@ -85,7 +89,11 @@ def consultation_next_step(context, case) -> dict | None:
     """The patient's next step while times wait for them to choose: its words and
     where to do it; None otherwise."""
     user = context["request"].user
-    if user.pk != case.owner_id or case.consultation_type not in Mode.values:
+    if case.consultation_type not in Mode.values:
+        return None
+    if not selectors.sees_consultations(viewer=user, case=case):
+        return None
+    if case_relation(user, case) != Relation.OWNER:
         return None
     consultation = selectors.open_consultation(case=case)
     if consultation is not None and consultation.status == Status.PROPOSED:

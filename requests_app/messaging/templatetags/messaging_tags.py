@@ -4,6 +4,7 @@ team's): it brings its own data, as the records panel does."""
 from django import template
 from django.utils.translation import gettext as _
 
+from requests_app.access import Relation, case_relation, is_care_team
 from requests_app.messaging import selectors
 from secondop.accounts.models import Role
 
@@ -17,7 +18,9 @@ def messages_panel(context, case):
     return {
         "case": case,
         "shown": shown,
-        "is_owner": user.pk == case.owner_id,
+        # Of the care team first: their relation costs no query.
+        "is_owner": is_care_team(viewer=user, case=case)
+        and case_relation(user, case) == Relation.OWNER,
         "unread": selectors.unread_count(viewer=user, case=case) if shown else 0,
         "questions": selectors.open_questions(case=case) if shown else [],
         "can_post": shown and selectors.can_post(viewer=user, case=case),
