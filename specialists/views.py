@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from requests_app.access import Relation, case_page, case_relation
 from requests_app.fees import offer_blocker
+from requests_app.messaging.services import MessageError, message_post
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import specialist_required
@@ -166,8 +167,6 @@ def case_hold_end(request, case):
 @coordinator_case_page
 def case_tell_patient(request, case):
     """Send the (edited) ready message to the patient's thread."""
-    from requests_app.messaging.services import MessageError, message_post
-
     form = TellPatientForm(request.POST)
     if form.is_valid():
         try:
@@ -177,11 +176,7 @@ def case_tell_patient(request, case):
                 body=form.cleaned_data["body"],
             )
         except MessageError as error:
-            for field, errors in (getattr(error, "errors", None) or {}).items():
-                for message in errors:
-                    form.add_error("body" if field == "body" else None, message)
-            if not form.errors:
-                error.apply_to(form)
+            error.apply_to(form)
         else:
             messages.success(
                 request,
@@ -191,7 +186,7 @@ def case_tell_patient(request, case):
                 ),
             )
             return redirect("specialists:case_match", case.uuid)
-    return _match_page(request, case, tell_form=form, status=400)
+    return _match_page(request, case, tell_form=form, status=page_status(form))
 
 
 @require_POST
