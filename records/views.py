@@ -501,7 +501,7 @@ def request_cancel(request, request_ref):
         asked = services.record_request_cancel(actor=request.user, request_ref=request_ref)
     except TransitionError as error:
         asked = selectors.record_request_for_viewer(viewer=request.user, ref=request_ref)
-        messages.error(request, str(error))
+        messages.error(request, error.message)
         return redirect("records:case_records", asked.case.uuid)
     messages.success(request, _("The request for records was withdrawn."))
     return redirect("records:case_records", asked.case.uuid)

@@ -143,7 +143,7 @@ def case_section(request, case, key: str):
                 complete=complete,
             )
         except TransitionError as error:
-            messages.error(request, str(error))
+            messages.error(request, error.message)
             return redirect("requests_app:case_detail", case.uuid)
         if submitted:
             messages.success(request, _("Your change is saved and your care team has been told."))
@@ -188,10 +188,10 @@ def case_submit(request, case):
     try:
         case = services.case_submit(actor=request.user, case_ref=case.uuid)
     except services.IncompleteRequest as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message)
         return redirect("requests_app:case_check", case.uuid)
     except TransitionError as error:
-        messages.error(request, str(error))
+        messages.error(request, error.message)
         return redirect("requests_app:case_detail", case.uuid)
     return redirect("requests_app:case_sent", case.uuid)
 
@@ -211,7 +211,7 @@ def case_fee(request, case):
                 fee_seen=form.cleaned_data["fee"],
             )
         except TransitionError as error:
-            form.add_error(None, str(error))
+            form.add_error(None, error.message)
             case.refresh_from_db()
             # Shown again with the fee quoted now, to read and tick afresh.
             form.data = form.data.copy()
@@ -264,7 +264,7 @@ def case_withdraw(request, case):
                 reason=form.cleaned_data["reason"],
             )
         except TransitionError as error:
-            form.add_error("reason", str(error))
+            form.add_error("reason", error.message)
         else:
             messages.success(
                 request,
@@ -435,7 +435,7 @@ def staff_case_claim(request, case):
                 start_triage=data["start_triage"],
             )
         except TransitionError as error:
-            form.add_error("reason" if taking_over else None, str(error))
+            form.add_error("reason" if taking_over else None, error.message)
         else:
             if data["start_triage"] and case.status == CaseStatus.TRIAGE:
                 messages.success(
@@ -469,7 +469,7 @@ def staff_case_fee_waive(request, case):
                 reason=form.cleaned_data["reason"],
             )
         except TransitionError as error:
-            form.add_error("reason", str(error))
+            form.add_error("reason", error.message)
         else:
             messages.success(
                 request,

@@ -60,7 +60,7 @@ class UserAdmin(BaseUserAdmin):
             if "is_active" in form.changed_data:
                 user_set_active(actor=request.user, user_id=obj.pk, active=obj.is_active)
         except AccountChangeError as error:
-            messages.error(request, str(error))
+            messages.error(request, error.message)
 
     def save_related(self, request, form, formsets, change):
         pass  # no related objects are edited here
