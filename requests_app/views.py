@@ -367,6 +367,7 @@ def _staff_case_page(
         "timeline": selectors.case_timeline(case=case, viewer=request.user, for_staff=True),
         "answers": section_answers(case, list(case.questions.all())),
         "is_coordinator": is_coordinator,
+        "is_case_manager": access.is_case_manager(request.user, case),
         "moves": [(to, progress.action_label(case.status, to)) for to in moves],
         "move_form": move_form or CaseMoveForm(moves=moves),
         "insurance_form": insurance_form
@@ -425,7 +426,9 @@ def staff_case_claim(request, case):
     form = ClaimForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        taking_over = case.case_manager_id not in (None, request.user.pk)
+        taking_over = case.case_manager_id is not None and not access.is_case_manager(
+            request.user, case
+        )
         try:
             case = services.case_claim(
                 actor=request.user,

@@ -4,7 +4,7 @@ team's): it brings its own data, as the records panel does."""
 from django import template
 from django.utils.translation import gettext as _
 
-from requests_app.access import Relation, case_relation, is_care_team
+from requests_app.access import Relation, case_relation, is_care_team, is_owner
 from requests_app.messaging import selectors
 from secondop.accounts.models import Role
 
@@ -53,9 +53,9 @@ def author_label(message, case, viewer) -> str:
             }
         return _("%(name)s (the patient)") % {"name": author.full_name}
     if author.role == Role.SPECIALIST:
-        role = _("your specialist") if viewer.pk == case.owner_id else _("specialist")
+        role = _("your specialist") if is_owner(viewer, case) else _("specialist")
     elif author.pk == case.case_manager_id:
-        role = _("your nurse coordinator") if viewer.pk == case.owner_id else _("case manager")
+        role = _("your nurse coordinator") if is_owner(viewer, case) else _("case manager")
     else:  # a coordinator who managed the case before it was taken over
         role = _("nurse coordinator")
     return _("%(name)s, %(role)s") % {"name": author.full_name, "role": role}
