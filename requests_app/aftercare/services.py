@@ -38,6 +38,7 @@ from requests_app.workflow import (
     case_transition,
     send_notices,
 )
+from secondop import refusals
 from secondop.accounts.models import Role
 from secondop.audit.context import Source, audit_source, current_ip, current_source
 from secondop.audit.models import AccessLog
@@ -53,12 +54,8 @@ SEND_TASK = "requests_app.aftercare.tasks.share_send_task"
 logger = logging.getLogger(__name__)
 
 
-class AftercareError(Exception):
+class AftercareError(refusals.Refusal):
     """A refusal; the message is fit to show the person who asked."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # The same question or the same address from the same patient within this long is
@@ -314,9 +311,27 @@ class Refusal:
     UNAVAILABLE = "unavailable"  # no released version any more: 410
 
 
-class ShareRefused(Exception):
+class ShareRefused(refusals.Refusal):
+    """The physician's link does not open: `reason` (a Refusal code) says why, and
+    sets the page's status; `share` is the link when the token named one."""
+
+    STATUS = {
+        Refusal.UNKNOWN: 404,
+        Refusal.TOO_MANY: 429,
+        Refusal.REVOKED: 410,
+        Refusal.EXPIRED: 410,
+        Refusal.UNAVAILABLE: 410,
+    }
+
     def __init__(self, reason: str, share: Share | None = None):
-        super().__init__(reason)
+        words = {
+            Refusal.TOO_MANY: _("Too many attempts"),
+            Refusal.REVOKED: _("This link was withdrawn"),
+            Refusal.EXPIRED: _("This link has expired"),
+            Refusal.UNAVAILABLE: _("This report is no longer available"),
+        }
+        message = words.get(reason, _("This link is not valid"))
+        super().__init__(message, status=self.STATUS[reason])
         self.reason = reason
         self.share = share
 

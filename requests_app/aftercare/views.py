@@ -26,6 +26,7 @@ from requests_app.access import patient_case_page as patient_case_view
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import role_required
+from secondop.refusals import page_status
 
 from . import selectors, services
 from .forms import (
@@ -62,8 +63,8 @@ def share(request, case):
                 name=form.cleaned_data["name"],
                 consented=form.cleaned_data["consent"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(
                 request,
@@ -81,7 +82,7 @@ def share(request, case):
         "now": timezone.now(),
         "link_days": settings.SHARE_LINK_DAYS,
     }
-    return render(request, "aftercare/share.html", context, status=400 if form.errors else 200)
+    return render(request, "aftercare/share.html", context, status=page_status(form))
 
 
 @require_POST
@@ -93,13 +94,6 @@ def share_revoke(request, share_ref):
 
 
 # --- The physician's link -------------------------------------------------------------------
-REFUSAL_STATUS = {
-    services.Refusal.UNKNOWN: 404,
-    services.Refusal.TOO_MANY: 429,
-    services.Refusal.REVOKED: 410,
-    services.Refusal.EXPIRED: 410,
-    services.Refusal.UNAVAILABLE: 410,
-}
 
 
 def _physician_headers(request, response):
@@ -120,12 +114,11 @@ def _physician_headers(request, response):
 
 
 def _refused(request, refusal: services.ShareRefused):
-    status = REFUSAL_STATUS[refusal.reason]
     response = render(
         request,
         "aftercare/shared_refused.html",
         {"reason": refusal.reason, "share": refusal.share},
-        status=status,
+        status=refusal.status,
     )
     return _physician_headers(request, response)
 
@@ -184,8 +177,8 @@ def follow_up(request, case):
                 case_ref=case.uuid,
                 text=form.cleaned_data["text"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(
                 request,
@@ -203,7 +196,7 @@ def follow_up(request, case):
         "form": form,
         "questions": list(selectors.follow_ups(case=case)),
     }
-    return render(request, "aftercare/follow_up.html", context, status=400 if form.errors else 200)
+    return render(request, "aftercare/follow_up.html", context, status=page_status(form))
 
 
 def _question_for_specialist(request, question_ref) -> FollowUpQuestion:
@@ -236,8 +229,8 @@ def follow_up_answer(request, question_ref):
                 kind=form.cleaned_data["kind"],
                 answer=form.cleaned_data["answer"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(request, _("Your answer is sent to the patient."))
             return redirect("requests_app:staff_case", case.uuid)
@@ -247,9 +240,7 @@ def follow_up_answer(request, question_ref):
         "form": form,
         "earlier": [q for q in selectors.follow_ups(case=case) if q.pk != question.pk],
     }
-    return render(
-        request, "aftercare/follow_up_answer.html", context, status=400 if form.errors else 200
-    )
+    return render(request, "aftercare/follow_up_answer.html", context, status=page_status(form))
 
 
 # --- Rating ------------------------------------------------------------------------------
@@ -266,8 +257,8 @@ def rating(request, case):
                 score=form.cleaned_data["score"],
                 comment=form.cleaned_data["comment"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(request, _("Thank you for rating our service."))
             return redirect("requests_app:case_detail", case.uuid)
@@ -275,7 +266,7 @@ def rating(request, case):
         request,
         "aftercare/rating.html",
         {"case": case, "form": form},
-        status=400 if form.errors else 200,
+        status=page_status(form),
     )
 
 

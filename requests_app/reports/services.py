@@ -38,6 +38,8 @@ from requests_app.workflow import (
 from secondop import storage
 from secondop.audit.services import log_event
 from secondop.queueing import queue_on_commit
+from secondop.refusals import Refusal
+from secondop.types import Text
 
 from . import codes
 from .models import (
@@ -73,14 +75,23 @@ TEXT_FIELDS = (
 )
 
 
-class ReportError(Exception):
+class ReportError(Refusal):
     """A refusal fit to show a person. `problems` are (field, message) pairs, for
-    an error summary that links to each field."""
+    an error summary that links to each field; they are the refusal's `errors`
+    too (field -> messages), for a form to place."""
 
-    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or []
+    def __init__(
+        self,
+        message: Text,
+        problems: list[tuple[str, str]] | None = None,
+        *,
+        status: int | None = None,
+    ):
+        self.problems = list(problems or [])
+        errors: dict[str, list[str]] = {}
+        for field, text in self.problems:
+            errors.setdefault(field, []).append(str(text))
+        super().__init__(message, errors, status=status)
 
 
 def report_url(case: Case, user) -> str:

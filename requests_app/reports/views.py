@@ -31,6 +31,7 @@ from secondop.audit.context import client_ip
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 from secondop.filenames import content_disposition
+from secondop.refusals import page_status
 from secondop.timezones import format_local
 
 from . import selectors, services
@@ -229,8 +230,8 @@ def report_write(request, ref):
             draft = services.report_draft_save(
                 actor=request.user, case_ref=case.uuid, **form.service_data()
             )
-        except services.ReportError as error:
-            form.add_error(None, error.message)
+        except services.ReportError as refusal:
+            refusal.apply_to(form)
         else:
             if request.POST.get("action") == "sign":
                 return redirect("reports:sign", case.uuid)
@@ -248,7 +249,7 @@ def report_write(request, ref):
         "returned": returned,
         "saved_at": _saved_at(draft) if draft else "",
     }
-    return render(request, "reports/write.html", context, status=400 if form.errors else 200)
+    return render(request, "reports/write.html", context, status=page_status(form))
 
 
 @require_POST
@@ -332,8 +333,8 @@ def report_amend(request, ref):
                 case_ref=case.uuid,
                 reason=form.cleaned_data["reason"],
             )
-        except services.ReportError as error:
-            form.add_error(None, error.message)
+        except services.ReportError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(
                 request,
@@ -347,7 +348,7 @@ def report_amend(request, ref):
         request,
         "reports/amend.html",
         {"case": case, "form": form},
-        status=400 if form.errors else 200,
+        status=page_status(form),
     )
 
 
@@ -379,12 +380,14 @@ def version_return(request, version_ref):
                 version_ref=version.uuid,
                 comment=form.cleaned_data["comment"],
             )
-        except services.ReportError as error:
-            form.add_error(None, error.message)
+        except services.ReportError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(request, _("Returned to the specialist with your comment."))
             return redirect("reports:version", version.uuid)
-    return _reading_page(request, version, version.report.case, return_form=form, status=400)
+    return _reading_page(
+        request, version, version.report.case, return_form=form, status=page_status(form)
+    )
 
 
 def _manager_only(request, version) -> None:
