@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.access import Relation
 from requests_app.models import Case, CaseEvent, CaseStatus
 from requests_app.reports import selectors as reports_selectors
 from requests_app.reports.models import (
@@ -124,6 +125,11 @@ def sees_follow_ups(*, viewer, case: Case) -> bool:
     """Follow-up questions and answers are about the report: they have its
     readers (the patient, the case manager, the assigned specialist)."""
     return reports_selectors.sees_report(viewer=viewer, case=case)
+
+
+# Only the assigned specialist answers the patient's follow-up questions; to
+# everyone else a question to answer is the case's 404.
+ANSWERS_FOLLOW_UPS: frozenset[Relation] = frozenset({Relation.ASSIGNED_SPECIALIST})
 
 
 def follow_ups(*, case: Case) -> QuerySet[FollowUpQuestion]:

@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer, get_or_404
+from requests_app.access import Relation, case_for_viewer, case_relation, for_viewer, get_or_404
 from requests_app.models import Case, CaseStatus
 from requests_app.reports.models import ReportVersion
 from requests_app.workflow import (
@@ -66,7 +66,7 @@ DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=2)
 def _patient_case(*, actor, case_ref: UUID | str) -> Case:
     """The account holder's own case, locked. Anyone else: the case's 404."""
     case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
-    if actor.role != Role.PATIENT or case.owner_id != actor.pk:
+    if actor.role != Role.PATIENT or case_relation(actor, case) != Relation.OWNER:
         raise Http404
     return case
 
@@ -464,11 +464,15 @@ def follow_up_answer(
     or a recommendation of further tests or a follow-up consultation. When no
     question is left open the case goes back to "delivered" (the patient is
     told either way)."""
-    found = get_or_404(FollowUpQuestion.objects.select_related("case"), uuid=question_ref)
-    case = case_for_viewer(viewer=actor, ref=found.case.uuid, for_update=True)
-    if actor.role != Role.SPECIALIST or case.specialist_id != actor.pk:
-        raise Http404
-    question = FollowUpQuestion.objects.select_for_update().get(pk=found.pk)
+    question = for_viewer(
+        FollowUpQuestion,
+        question_ref,
+        actor,
+        sees=selectors.ANSWERS_FOLLOW_UPS,
+        needs=selectors.ANSWERS_FOLLOW_UPS,
+        for_update=True,
+    )
+    case = question.case
     if question.answered_at is not None:
         raise AftercareError(_("This question is already answered."))
     if case.status != CaseStatus.FOLLOW_UP:

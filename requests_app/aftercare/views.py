@@ -21,8 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.access import case_for_viewer
-from requests_app.access import patient_case_page as patient_case_view
+from requests_app.access import for_viewer, patient_case_page
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import role_required
@@ -47,7 +46,7 @@ def _posted(request):
 
 
 # --- The patient sends the report to their physician ---------------------------------------
-@patient_case_view
+@patient_case_page
 def share(request, case):
     version = selectors.released_version(case=case)
     if version is None or case.status == CaseStatus.WITHDRAWN:
@@ -162,7 +161,7 @@ def shared_report_pdf(request, token):
 
 
 # --- Follow-up questions ------------------------------------------------------------------
-@patient_case_view
+@patient_case_page
 def follow_up(request, case):
     window = selectors.follow_up_window(case=case)
     if window.delivered_at is None:
@@ -199,23 +198,20 @@ def follow_up(request, case):
     return render(request, "aftercare/follow_up.html", context, status=page_status(form))
 
 
-def _question_for_specialist(request, question_ref) -> FollowUpQuestion:
-    """The assigned specialist's question; anyone else gets a 404."""
-    if request.user.role != Role.SPECIALIST:
-        raise Http404
-    question = FollowUpQuestion.objects.select_related("case").filter(uuid=question_ref).first()
-    if question is None:
-        raise Http404
-    case = case_for_viewer(viewer=request.user, ref=question.case.uuid)
-    if case.specialist_id != request.user.pk:
-        raise Http404
-    question.case = case
-    return question
-
-
 @login_required
 def follow_up_answer(request, question_ref):
-    question = _question_for_specialist(request, question_ref)
+    """The assigned specialist's page; anyone else gets a 404 (other roles before
+    the case is read, so no access row for them)."""
+    if request.user.role != Role.SPECIALIST:
+        raise Http404
+    question = for_viewer(
+        FollowUpQuestion,
+        question_ref,
+        request.user,
+        sees=selectors.ANSWERS_FOLLOW_UPS,
+        needs=selectors.ANSWERS_FOLLOW_UPS,
+        log=False,  # the case's read is logged (case_for_viewer), as for its page
+    )
     case = question.case
     if question.answered_at is not None:
         messages.info(request, _("This question is already answered."))
@@ -244,7 +240,7 @@ def follow_up_answer(request, question_ref):
 
 
 # --- Rating ------------------------------------------------------------------------------
-@patient_case_view
+@patient_case_page
 def rating(request, case):
     if case.status != CaseStatus.CLOSED or hasattr(case, "rating"):
         return redirect("requests_app:case_detail", case.uuid)

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.models import Category, Record
 from records.selectors import records_for_viewer
-from requests_app.access import case_for_viewer, get_or_404
+from requests_app.access import STAFF_CARE_TEAM, Relation, get_or_404
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.icd10.models import Icd10Code
 from requests_app.models import Case, CaseStatus
@@ -52,7 +51,10 @@ from .models import (
     TreatmentOpinion,
     VersionStatus,
 )
-from .selectors import is_author, is_case_manager, sees_report
+from .selectors import AUTHOR, MANAGER, case_for_report
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
 # Queued by name: tasks import the services, never the other way round.
 RENDER_TASK = "requests_app.reports.tasks.report_render"
@@ -100,24 +102,21 @@ def report_url(case: Case, user) -> str:
 
 
 # --- Loading, as one role or another ---------------------------------------------------
-def _case_as(actor, case_ref: UUID | str, allowed: Callable[..., bool]) -> Case:
+def _case_as(actor: User, case_ref: UUID | str, needs: Collection[Relation]) -> Case:
     """The case, locked. The patient (who never sees a draft) and outsiders get a
     404; the other insider gets a 403."""
-    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
-    if actor.pk == case.owner_id or not sees_report(viewer=actor, case=case):
-        raise Http404
-    if not allowed(viewer=actor, case=case):
-        raise PermissionDenied
-    return case
+    return case_for_report(
+        viewer=actor, ref=case_ref, sees=STAFF_CARE_TEAM, needs=needs, for_update=True
+    )
 
 
 def _version_as(
-    actor, version_ref: UUID | str, allowed: Callable[..., bool]
+    actor: User, version_ref: UUID | str, needs: Collection[Relation]
 ) -> tuple[Case, ReportVersion]:
     case_uuid = get_or_404(
         ReportVersion.objects.values_list("report__case__uuid", flat=True), uuid=version_ref
     )
-    case = _case_as(actor, case_uuid, allowed)
+    case = _case_as(actor, case_uuid, needs)
     version = (
         ReportVersion.objects.select_for_update().select_related("report").get(uuid=version_ref)
     )
@@ -154,7 +153,7 @@ def report_draft_save(
     if treatment_opinion and treatment_opinion not in TreatmentOpinion.values:
         raise ReportError(_("Choose one of the opinions on the treatment plan."))
     with transaction.atomic():
-        case = _case_as(actor, case_ref, is_author)
+        case = _case_as(actor, case_ref, AUTHOR)
         report, _created = Report.objects.get_or_create(case=case)
         draft = _draft(report)
         if draft is None:
@@ -293,7 +292,7 @@ def report_sign(*, actor, case_ref: UUID | str) -> ReportVersion:
     PDF is rendered in the background (readable once stored). The first signed
     version sends the case to the case manager (in review -> report ready)."""
     with transaction.atomic():
-        case = _case_as(actor, case_ref, is_author)
+        case = _case_as(actor, case_ref, AUTHOR)
         report = Report.objects.filter(case=case).first()
         draft = _draft(report) if report else None
         if draft is None:
@@ -390,7 +389,7 @@ def report_amend(*, actor, case_ref: UUID | str, reason: str) -> ReportVersion:
     marked superseded when the amendment is released."""
     reason = (reason or "").strip()
     with transaction.atomic():
-        case = _case_as(actor, case_ref, is_author)
+        case = _case_as(actor, case_ref, AUTHOR)
         report = Report.objects.filter(case=case).first()
         newest = report.versions.select_for_update().order_by("-number").first() if report else None
         if newest is None:
@@ -433,7 +432,7 @@ def report_release(*, actor, version_ref: UUID | str) -> ReportVersion:
     case (report ready -> delivered); an amendment's release tells the patient
     the same way. Earlier versions are marked superseded by this one."""
     with transaction.atomic():
-        case, version = _version_as(actor, version_ref, is_case_manager)
+        case, version = _version_as(actor, version_ref, MANAGER)
         if version.status == V.RELEASED:
             return version  # a second click
         _check_reviewable(version)
@@ -472,7 +471,7 @@ def report_return(*, actor, version_ref: UUID | str, comment: str) -> ReportVers
     it, and the case goes back to review when it was waiting for release."""
     comment = (comment or "").strip()
     with transaction.atomic():
-        case, version = _version_as(actor, version_ref, is_case_manager)
+        case, version = _version_as(actor, version_ref, MANAGER)
         if version.status == V.RETURNED:
             return version  # a second click
         _check_reviewable(version)
