@@ -125,7 +125,7 @@ def report_for_case(*, case: Case) -> Report | None:
     return Report.objects.filter(case=case).first()
 
 
-def latest_version(*, viewer, case: Case) -> ReportVersion | None:
+def latest_version(*, viewer: User, case: Case) -> ReportVersion | None:
     """The newest version `viewer` may see (for the patient: the newest released)."""
     return versions_for_viewer(viewer=viewer, case=case).order_by("-number").first()
 
@@ -168,7 +168,7 @@ def with_contents(version: ReportVersion) -> ReportVersion:
     return version
 
 
-def versions_of(*, viewer, case: Case) -> list[ReportVersion]:
+def versions_of(*, viewer: User, case: Case) -> list[ReportVersion]:
     return list(
         versions_for_viewer(viewer=viewer, case=case)
         .select_related("superseded_by")

@@ -88,7 +88,7 @@ class ReportError(Refusal):
         problems: list[tuple[str, str]] | None = None,
         *,
         status: int | None = None,
-    ):
+    ) -> None:
         self.problems = list(problems or [])
         errors: dict[str, list[str]] = {}
         for field, text in self.problems:
@@ -96,7 +96,7 @@ class ReportError(Refusal):
         super().__init__(message, errors, status=status)
 
 
-def report_url(case: Case, user) -> str:
+def report_url(case: Case, user: User) -> str:
     """Where a notification about the report takes its reader: the report page."""
     return reverse("reports:case", args=[case.uuid])
 
@@ -113,10 +113,8 @@ def _case_as(actor: User, case_ref: UUID | str, needs: Collection[Relation]) -> 
 def _version_as(
     actor: User, version_ref: UUID | str, needs: Collection[Relation]
 ) -> tuple[Case, ReportVersion]:
-    case_uuid = get_or_404(
-        ReportVersion.objects.values_list("report__case__uuid", flat=True), uuid=version_ref
-    )
-    case = _case_as(actor, case_uuid, needs)
+    found = get_or_404(ReportVersion.objects.select_related("report__case"), uuid=version_ref)
+    case = _case_as(actor, found.report.case.uuid, needs)
     version = (
         ReportVersion.objects.select_for_update().select_related("report").get(uuid=version_ref)
     )
@@ -135,7 +133,7 @@ def _draft(report: Report) -> ReportVersion | None:
 # --- The draft -----------------------------------------------------------------------------
 def report_draft_save(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     text: dict[str, str],
     diagnosis_opinion: str = "",
@@ -275,7 +273,7 @@ def _unique_code() -> str:
             return code
 
 
-def _signer(actor) -> dict[str, str]:
+def _signer(actor: User) -> dict[str, str]:
     profile = getattr(actor, "specialist_profile", None)
     if profile is None:
         return {"signer_name": actor.full_name}
@@ -287,7 +285,7 @@ def _signer(actor) -> dict[str, str]:
     }
 
 
-def report_sign(*, actor, case_ref: UUID | str) -> ReportVersion:
+def report_sign(*, actor: User, case_ref: UUID | str) -> ReportVersion:
     """Sign the draft: it is locked for good, given its verification code, and its
     PDF is rendered in the background (readable once stored). The first signed
     version sends the case to the case manager (in review -> report ready)."""
@@ -342,7 +340,7 @@ def _queue_render(version_id: int) -> None:
 
 
 # --- Amendments ------------------------------------------------------------------------------
-def _copy_as_draft(source: ReportVersion, *, actor, reason: str) -> ReportVersion:
+def _copy_as_draft(source: ReportVersion, *, actor: User, reason: str) -> ReportVersion:
     """A new draft that starts from what `source` says."""
     draft = ReportVersion.objects.create(
         report=source.report,
@@ -383,7 +381,7 @@ def _copy_as_draft(source: ReportVersion, *, actor, reason: str) -> ReportVersio
     return draft
 
 
-def report_amend(*, actor, case_ref: UUID | str, reason: str) -> ReportVersion:
+def report_amend(*, actor: User, case_ref: UUID | str, reason: str) -> ReportVersion:
     """Start an amendment: a new draft version, with its reason, from the newest
     signed one. The earlier versions stay as they are (and readable); they are
     marked superseded when the amendment is released."""
@@ -427,7 +425,7 @@ def _check_reviewable(version: ReportVersion) -> None:
         raise ReportError(_("There is a newer version of this report; review that one."))
 
 
-def report_release(*, actor, version_ref: UUID | str) -> ReportVersion:
+def report_release(*, actor: User, version_ref: UUID | str) -> ReportVersion:
     """Release a signed version to the patient. The first release delivers the
     case (report ready -> delivered); an amendment's release tells the patient
     the same way. Earlier versions are marked superseded by this one."""
@@ -465,7 +463,7 @@ def report_release(*, actor, version_ref: UUID | str) -> ReportVersion:
     return version
 
 
-def report_return(*, actor, version_ref: UUID | str, comment: str) -> ReportVersion:
+def report_return(*, actor: User, version_ref: UUID | str, comment: str) -> ReportVersion:
     """Send a signed version back to the specialist with a comment. It stays as it
     is (readable to the care team, never to the patient); a new draft starts from
     it, and the case goes back to review when it was waiting for release."""

@@ -1,5 +1,8 @@
 """Follow-up questions: the patient asks, the assigned specialist answers."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import transaction
@@ -20,10 +23,13 @@ from .. import selectors
 from ..models import AnswerKind, FollowUpQuestion
 from .common import DOUBLE_SUBMIT_WINDOW, AftercareError, patient_case
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
 
 # --- Follow-up questions -------------------------------------------------------------------
 @transaction.atomic
-def follow_up_ask(*, actor, case_ref: UUID | str, text: str) -> FollowUpQuestion:
+def follow_up_ask(*, actor: User, case_ref: UUID | str, text: str) -> FollowUpQuestion:
     """The patient asks the specialist a question about the report: within
     FOLLOW_UP_DAYS of delivery, at most FOLLOW_UP_QUESTIONS. The case moves to
     "follow-up" (the specialist is told); a second question while one is open
@@ -67,7 +73,7 @@ def follow_up_ask(*, actor, case_ref: UUID | str, text: str) -> FollowUpQuestion
 
 @transaction.atomic
 def follow_up_answer(
-    *, actor, question_ref: UUID | str, kind: str, answer: str
+    *, actor: User, question_ref: UUID | str, kind: str, answer: str
 ) -> FollowUpQuestion:
     """The assigned specialist answers one question: an addendum to the report,
     or a recommendation of further tests or a follow-up consultation. When no

@@ -1,5 +1,8 @@
 """The patient's rating of the service, once the case is closed."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db import transaction
@@ -11,10 +14,15 @@ from secondop.audit.services import log_event
 from ..models import ServiceRating
 from .common import AftercareError, patient_case
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
 
 # --- Rating ----------------------------------------------------------------------------------
 @transaction.atomic
-def rating_create(*, actor, case_ref: UUID | str, score: int, comment: str = "") -> ServiceRating:
+def rating_create(
+    *, actor: User, case_ref: UUID | str, score: int, comment: str = ""
+) -> ServiceRating:
     """The patient rates the service once the case is closed; once only."""
     case = patient_case(actor=actor, case_ref=case_ref)
     if case.status != CaseStatus.CLOSED:

@@ -1,6 +1,8 @@
 """Sending the report to the patient's physician: the share and its consent, the
 email (a task, with a lease), revoking the link, and the physician opening it."""
 
+from __future__ import annotations
+
 import datetime
 import logging
 import re
@@ -8,6 +10,7 @@ import secrets
 import smtplib
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -34,6 +37,9 @@ from .. import consent, selectors
 from ..models import Share, ShareOpening
 from .common import DOUBLE_SUBMIT_WINDOW, AftercareError, patient_case
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
 logger = logging.getLogger(__name__)
 
 # Queued by name: the tasks module imports this one, never the other way round.
@@ -43,7 +49,7 @@ SEND_TASK = "requests_app.aftercare.tasks.share_send_task"
 # --- Sending the report to the physician ----------------------------------------------
 @transaction.atomic
 def share_create(
-    *, actor, case_ref: UUID | str, email: str, name: str = "", consented: bool
+    *, actor: User, case_ref: UUID | str, email: str, name: str = "", consented: bool
 ) -> Share:
     """Send the released report to a physician, with the patient's consent.
 
@@ -105,7 +111,7 @@ def share_enqueue(*, share_id: int) -> None:
 class SendFailed(Exception):
     """Sending did not work this time; `transient` says whether to try again."""
 
-    def __init__(self, reason: str, *, transient: bool):
+    def __init__(self, reason: str, *, transient: bool) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
@@ -251,7 +257,7 @@ def shares_due_for_sweep(
 
 
 @transaction.atomic
-def share_revoke(*, actor, share_ref: UUID | str) -> Share:
+def share_revoke(*, actor: User, share_ref: UUID | str) -> Share:
     """The patient withdraws a link: from now on it shows "withdrawn", never the
     report. Revoking twice changes nothing."""
     found = get_or_404(Share.objects.select_related("report__case"), uuid=share_ref)
@@ -292,7 +298,7 @@ class ShareRefused(refusals.Refusal):
         Refusal.UNAVAILABLE: 410,
     }
 
-    def __init__(self, reason: str, share: Share | None = None):
+    def __init__(self, reason: str, share: Share | None = None) -> None:
         words = {
             Refusal.TOO_MANY: _("Too many attempts"),
             Refusal.REVOKED: _("This link was withdrawn"),
