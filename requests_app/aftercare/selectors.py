@@ -2,9 +2,12 @@
 requests_app.access.case_for_viewer first (the one visibility rule); these
 take that case, or a physician's token, never a bare id from a URL."""
 
+from __future__ import annotations
+
 import datetime
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
@@ -12,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.access import Relation
 from requests_app.models import Case, CaseEvent, CaseStatus
 from requests_app.reports import selectors as reports_selectors
 from requests_app.reports.models import (
@@ -22,6 +26,9 @@ from requests_app.reports.models import (
 )
 
 from .models import FollowUpQuestion, Share, ShareOpening
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
 
 def token_hash(token: str) -> str:
@@ -120,10 +127,15 @@ def follow_up_window(
     )
 
 
-def sees_follow_ups(*, viewer, case: Case) -> bool:
+def sees_follow_ups(*, viewer: User, case: Case) -> bool:
     """Follow-up questions and answers are about the report: they have its
     readers (the patient, the case manager, the assigned specialist)."""
     return reports_selectors.sees_report(viewer=viewer, case=case)
+
+
+# Only the assigned specialist answers the patient's follow-up questions; to
+# everyone else a question to answer is the case's 404.
+ANSWERS_FOLLOW_UPS: frozenset[Relation] = frozenset({Relation.ASSIGNED_SPECIALIST})
 
 
 def follow_ups(*, case: Case) -> QuerySet[FollowUpQuestion]:
@@ -233,7 +245,7 @@ class ConcordanceRow:
     def diagnosis_changed_percent(self) -> float | None:
         return _percent(self.diagnosis.get(DiagnosisOpinion.DIFFERENT, 0), self.total)
 
-    def add(self, other: "ConcordanceRow") -> None:
+    def add(self, other: ConcordanceRow) -> None:
         for opinion, n in other.diagnosis.items():
             self.diagnosis[opinion] = self.diagnosis.get(opinion, 0) + n
         for opinion, n in other.treatment.items():
@@ -391,7 +403,7 @@ def _figures(
         protected = protect(counts)
         cell_of = {}
 
-    def figure(cell, value, denominator):
+    def figure(cell: tuple[int, int], value: int, denominator: int) -> Figure:
         if protected.shows(cell_of.get(cell, cell)):
             return Figure(value, _percent(value, denominator))
         whole = protected.whole_table_hidden
@@ -430,8 +442,9 @@ def concordance_published(rows: list[ConcordanceRow], total: ConcordanceRow) -> 
     alternative = TREATMENT_COLUMNS.index(TreatmentOpinion.ALTERNATIVE)
 
     def changed(figures: list[Figure], row_total: int) -> Figure:
-        if figures[changes].shown and figures[alternative].shown:
-            n = figures[changes].count + figures[alternative].count
+        suggested, other = figures[changes].count, figures[alternative].count
+        if suggested is not None and other is not None:  # both shown
+            n = suggested + other
             return Figure(n, _percent(n, row_total))
         return Figure(None)
 

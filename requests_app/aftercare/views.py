@@ -21,11 +21,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.access import case_for_viewer
-from requests_app.access import patient_case_page as patient_case_view
+from requests_app.access import for_viewer, patient_case_page
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import role_required
+from secondop.refusals import page_status
 
 from . import selectors, services
 from .forms import (
@@ -46,7 +46,7 @@ def _posted(request):
 
 
 # --- The patient sends the report to their physician ---------------------------------------
-@patient_case_view
+@patient_case_page
 def share(request, case):
     version = selectors.released_version(case=case)
     if version is None or case.status == CaseStatus.WITHDRAWN:
@@ -62,8 +62,8 @@ def share(request, case):
                 name=form.cleaned_data["name"],
                 consented=form.cleaned_data["consent"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(
                 request,
@@ -81,7 +81,7 @@ def share(request, case):
         "now": timezone.now(),
         "link_days": settings.SHARE_LINK_DAYS,
     }
-    return render(request, "aftercare/share.html", context, status=400 if form.errors else 200)
+    return render(request, "aftercare/share.html", context, status=page_status(form))
 
 
 @require_POST
@@ -93,13 +93,6 @@ def share_revoke(request, share_ref):
 
 
 # --- The physician's link -------------------------------------------------------------------
-REFUSAL_STATUS = {
-    services.Refusal.UNKNOWN: 404,
-    services.Refusal.TOO_MANY: 429,
-    services.Refusal.REVOKED: 410,
-    services.Refusal.EXPIRED: 410,
-    services.Refusal.UNAVAILABLE: 410,
-}
 
 
 def _physician_headers(request, response):
@@ -120,12 +113,11 @@ def _physician_headers(request, response):
 
 
 def _refused(request, refusal: services.ShareRefused):
-    status = REFUSAL_STATUS[refusal.reason]
     response = render(
         request,
         "aftercare/shared_refused.html",
         {"reason": refusal.reason, "share": refusal.share},
-        status=status,
+        status=refusal.status,
     )
     return _physician_headers(request, response)
 
@@ -169,7 +161,7 @@ def shared_report_pdf(request, token):
 
 
 # --- Follow-up questions ------------------------------------------------------------------
-@patient_case_view
+@patient_case_page
 def follow_up(request, case):
     window = selectors.follow_up_window(case=case)
     if window.delivered_at is None:
@@ -184,8 +176,8 @@ def follow_up(request, case):
                 case_ref=case.uuid,
                 text=form.cleaned_data["text"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(
                 request,
@@ -203,26 +195,23 @@ def follow_up(request, case):
         "form": form,
         "questions": list(selectors.follow_ups(case=case)),
     }
-    return render(request, "aftercare/follow_up.html", context, status=400 if form.errors else 200)
-
-
-def _question_for_specialist(request, question_ref) -> FollowUpQuestion:
-    """The assigned specialist's question; anyone else gets a 404."""
-    if request.user.role != Role.SPECIALIST:
-        raise Http404
-    question = FollowUpQuestion.objects.select_related("case").filter(uuid=question_ref).first()
-    if question is None:
-        raise Http404
-    case = case_for_viewer(viewer=request.user, ref=question.case.uuid)
-    if case.specialist_id != request.user.pk:
-        raise Http404
-    question.case = case
-    return question
+    return render(request, "aftercare/follow_up.html", context, status=page_status(form))
 
 
 @login_required
 def follow_up_answer(request, question_ref):
-    question = _question_for_specialist(request, question_ref)
+    """The assigned specialist's page; anyone else gets a 404 (other roles before
+    the case is read, so no access row for them)."""
+    if request.user.role != Role.SPECIALIST:
+        raise Http404
+    question = for_viewer(
+        FollowUpQuestion,
+        question_ref,
+        request.user,
+        sees=selectors.ANSWERS_FOLLOW_UPS,
+        needs=selectors.ANSWERS_FOLLOW_UPS,
+        log=False,  # the case's read is logged (case_for_viewer), as for its page
+    )
     case = question.case
     if question.answered_at is not None:
         messages.info(request, _("This question is already answered."))
@@ -236,8 +225,8 @@ def follow_up_answer(request, question_ref):
                 kind=form.cleaned_data["kind"],
                 answer=form.cleaned_data["answer"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(request, _("Your answer is sent to the patient."))
             return redirect("requests_app:staff_case", case.uuid)
@@ -247,13 +236,11 @@ def follow_up_answer(request, question_ref):
         "form": form,
         "earlier": [q for q in selectors.follow_ups(case=case) if q.pk != question.pk],
     }
-    return render(
-        request, "aftercare/follow_up_answer.html", context, status=400 if form.errors else 200
-    )
+    return render(request, "aftercare/follow_up_answer.html", context, status=page_status(form))
 
 
 # --- Rating ------------------------------------------------------------------------------
-@patient_case_view
+@patient_case_page
 def rating(request, case):
     if case.status != CaseStatus.CLOSED or hasattr(case, "rating"):
         return redirect("requests_app:case_detail", case.uuid)
@@ -266,8 +253,8 @@ def rating(request, case):
                 score=form.cleaned_data["score"],
                 comment=form.cleaned_data["comment"],
             )
-        except services.AftercareError as error:
-            form.add_error(None, error.message)
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(request, _("Thank you for rating our service."))
             return redirect("requests_app:case_detail", case.uuid)
@@ -275,7 +262,7 @@ def rating(request, case):
         request,
         "aftercare/rating.html",
         {"case": case, "form": form},
-        status=400 if form.errors else 200,
+        status=page_status(form),
     )
 
 

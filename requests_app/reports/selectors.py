@@ -12,39 +12,111 @@ staff read of a version and every download writes an access-log row here."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 from uuid import UUID
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet, prefetch_related_objects
 from django.http import Http404
 
-from requests_app.access import case_for_viewer, get_or_404, is_care_team
+from requests_app.access import (
+    CARE_TEAM,
+    Relation,
+    case_for_viewer,
+    case_quietly,
+    case_relation,
+    get_or_404,
+    is_care_team,
+)
 from requests_app.models import Case
-from secondop.accounts.models import Role
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 
 from .models import Report, ReportVersion, VersionStatus
 
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
-def sees_report(*, viewer, case: Case) -> bool:
+
+# Who works on the report besides reading it: the assigned specialist writes, signs
+# and amends; the case manager releases or returns. The patient never sees a draft,
+# so the pages and services for either are hidden from them (STAFF_CARE_TEAM).
+AUTHOR: frozenset[Relation] = frozenset({Relation.ASSIGNED_SPECIALIST})
+MANAGER: frozenset[Relation] = frozenset({Relation.CASE_MANAGER})
+
+
+def sees_report(*, viewer: User, case: Case) -> bool:
     """May `viewer` (who can see `case`) see its report at all?"""
     return is_care_team(viewer=viewer, case=case)
 
 
-def is_case_manager(*, viewer, case: Case) -> bool:
-    return viewer.role == Role.COORDINATOR and case.case_manager_id == viewer.pk
+def report_relation(*, viewer: User, case: Case) -> Relation:
+    """What `viewer` is to `case`'s report: their place in its care team, or NONE
+    (an offer or the coordinators' queue shows no report, so no query asks)."""
+    if not sees_report(viewer=viewer, case=case):
+        return Relation.NONE
+    return case_relation(viewer, case)
 
 
-def is_author(*, viewer, case: Case) -> bool:
-    return viewer.role == Role.SPECIALIST and case.specialist_id == viewer.pk
+def is_case_manager(*, viewer: User, case: Case) -> bool:
+    return report_relation(viewer=viewer, case=case) == Relation.CASE_MANAGER
 
 
-def versions_for_viewer(*, viewer, case: Case) -> QuerySet[ReportVersion]:
+def is_author(*, viewer: User, case: Case) -> bool:
+    return report_relation(viewer=viewer, case=case) == Relation.ASSIGNED_SPECIALIST
+
+
+def is_owner(*, viewer: User, case: Case) -> bool:
+    return report_relation(viewer=viewer, case=case) == Relation.OWNER
+
+
+def check_report_relation(
+    *,
+    viewer: User,
+    case: Case,
+    sees: Collection[Relation] = CARE_TEAM,
+    needs: Collection[Relation] = CARE_TEAM,
+) -> Relation:
+    """`viewer`'s relation to `case`'s report: a 404 when it is not in `sees` (as
+    for a case that does not exist), a 403 when it is in `sees` but not `needs`."""
+    relation = report_relation(viewer=viewer, case=case)
+    if relation not in sees:
+        raise Http404
+    if relation not in needs:
+        raise PermissionDenied
+    return relation
+
+
+def case_for_report(
+    *,
+    viewer: User,
+    ref: UUID | str,
+    sees: Collection[Relation] = CARE_TEAM,
+    needs: Collection[Relation] = CARE_TEAM,
+    log: bool = True,
+    for_update: bool = False,
+) -> Case:
+    """The case whose report `viewer` reads or works on, through the access rule:
+    a 404 to whoever it is hidden from or whose relation is not in `sees`, a 403
+    to those in `sees` but not in `needs`. A page's staff read is logged
+    (case_for_viewer); `log=False` (a save: the audit log has the change, so an
+    autosave every few seconds is no read) and `for_update` log nothing."""
+    if log or for_update:
+        case = case_for_viewer(viewer=viewer, ref=ref, for_update=for_update)
+    else:
+        case = case_quietly(viewer=viewer, ref=ref)
+    check_report_relation(viewer=viewer, case=case, sees=sees, needs=needs)
+    return case
+
+
+def versions_for_viewer(*, viewer: User, case: Case) -> QuerySet[ReportVersion]:
     """`case` must have been loaded through case_for_viewer for `viewer`."""
     versions = ReportVersion.objects.filter(report__case=case)
-    if not sees_report(viewer=viewer, case=case):
+    relation = report_relation(viewer=viewer, case=case)
+    if relation == Relation.NONE:
         return versions.none()
-    if viewer.pk == case.owner_id:
+    if relation == Relation.OWNER:
         return versions.filter(status=VersionStatus.RELEASED)
     return versions
 
@@ -53,7 +125,7 @@ def report_for_case(*, case: Case) -> Report | None:
     return Report.objects.filter(case=case).first()
 
 
-def latest_version(*, viewer, case: Case) -> ReportVersion | None:
+def latest_version(*, viewer: User, case: Case) -> ReportVersion | None:
     """The newest version `viewer` may see (for the patient: the newest released)."""
     return versions_for_viewer(viewer=viewer, case=case).order_by("-number").first()
 
@@ -69,17 +141,24 @@ def released_version(*, case: Case) -> ReportVersion | None:
 
 
 def version_for_viewer(
-    *, viewer, ref: UUID | str, kind: str = AccessLog.Kind.VIEW
+    *,
+    viewer: User,
+    ref: UUID | str,
+    kind: str = AccessLog.Kind.VIEW,
+    sees: Collection[Relation] = CARE_TEAM,
+    needs: Collection[Relation] = CARE_TEAM,
 ) -> ReportVersion:
     """One version `viewer` may see, or 404. A staff read, and anyone's download,
-    is logged."""
+    is logged; then `sees` and `needs` narrow who may act on it (a 404 outside
+    `sees`, a 403 outside `needs`, as check_report_relation)."""
     version = get_or_404(ReportVersion.objects.select_related("report__case"), uuid=ref)
     case = case_for_viewer(viewer=viewer, ref=version.report.case.uuid)
     if not versions_for_viewer(viewer=viewer, case=case).filter(pk=version.pk).exists():
         raise Http404
     version.report.case = case
-    if kind == AccessLog.Kind.DOWNLOAD or viewer.pk != case.owner_id:
+    if kind == AccessLog.Kind.DOWNLOAD or not is_owner(viewer=viewer, case=case):
         log_access(viewer=viewer, obj=version, kind=kind)
+    check_report_relation(viewer=viewer, case=case, sees=sees, needs=needs)
     return version
 
 
@@ -89,7 +168,7 @@ def with_contents(version: ReportVersion) -> ReportVersion:
     return version
 
 
-def versions_of(*, viewer, case: Case) -> list[ReportVersion]:
+def versions_of(*, viewer: User, case: Case) -> list[ReportVersion]:
     return list(
         versions_for_viewer(viewer=viewer, case=case)
         .select_related("superseded_by")

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.models import Category, Record
 from records.selectors import records_for_viewer
-from requests_app.access import case_for_viewer, get_or_404
+from requests_app.access import STAFF_CARE_TEAM, Relation, get_or_404
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.icd10.models import Icd10Code
 from requests_app.models import Case, CaseStatus
@@ -38,6 +37,8 @@ from requests_app.workflow import (
 from secondop import storage
 from secondop.audit.services import log_event
 from secondop.queueing import queue_on_commit
+from secondop.refusals import Refusal
+from secondop.types import Text
 
 from . import codes
 from .models import (
@@ -50,7 +51,10 @@ from .models import (
     TreatmentOpinion,
     VersionStatus,
 )
-from .selectors import is_author, is_case_manager, sees_report
+from .selectors import AUTHOR, MANAGER, case_for_report
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
 # Queued by name: tasks import the services, never the other way round.
 RENDER_TASK = "requests_app.reports.tasks.report_render"
@@ -73,40 +77,44 @@ TEXT_FIELDS = (
 )
 
 
-class ReportError(Exception):
+class ReportError(Refusal):
     """A refusal fit to show a person. `problems` are (field, message) pairs, for
-    an error summary that links to each field."""
+    an error summary that links to each field; they are the refusal's `errors`
+    too (field -> messages), for a form to place."""
 
-    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.problems = problems or []
+    def __init__(
+        self,
+        message: Text,
+        problems: list[tuple[str, str]] | None = None,
+        *,
+        status: int | None = None,
+    ) -> None:
+        self.problems = list(problems or [])
+        errors: dict[str, list[str]] = {}
+        for field, text in self.problems:
+            errors.setdefault(field, []).append(str(text))
+        super().__init__(message, errors, status=status)
 
 
-def report_url(case: Case, user) -> str:
+def report_url(case: Case, user: User) -> str:
     """Where a notification about the report takes its reader: the report page."""
     return reverse("reports:case", args=[case.uuid])
 
 
 # --- Loading, as one role or another ---------------------------------------------------
-def _case_as(actor, case_ref: UUID | str, allowed: Callable[..., bool]) -> Case:
+def _case_as(actor: User, case_ref: UUID | str, needs: Collection[Relation]) -> Case:
     """The case, locked. The patient (who never sees a draft) and outsiders get a
     404; the other insider gets a 403."""
-    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
-    if actor.pk == case.owner_id or not sees_report(viewer=actor, case=case):
-        raise Http404
-    if not allowed(viewer=actor, case=case):
-        raise PermissionDenied
-    return case
+    return case_for_report(
+        viewer=actor, ref=case_ref, sees=STAFF_CARE_TEAM, needs=needs, for_update=True
+    )
 
 
 def _version_as(
-    actor, version_ref: UUID | str, allowed: Callable[..., bool]
+    actor: User, version_ref: UUID | str, needs: Collection[Relation]
 ) -> tuple[Case, ReportVersion]:
-    case_uuid = get_or_404(
-        ReportVersion.objects.values_list("report__case__uuid", flat=True), uuid=version_ref
-    )
-    case = _case_as(actor, case_uuid, allowed)
+    found = get_or_404(ReportVersion.objects.select_related("report__case"), uuid=version_ref)
+    case = _case_as(actor, found.report.case.uuid, needs)
     version = (
         ReportVersion.objects.select_for_update().select_related("report").get(uuid=version_ref)
     )
@@ -125,7 +133,7 @@ def _draft(report: Report) -> ReportVersion | None:
 # --- The draft -----------------------------------------------------------------------------
 def report_draft_save(
     *,
-    actor,
+    actor: User,
     case_ref: UUID | str,
     text: dict[str, str],
     diagnosis_opinion: str = "",
@@ -143,7 +151,7 @@ def report_draft_save(
     if treatment_opinion and treatment_opinion not in TreatmentOpinion.values:
         raise ReportError(_("Choose one of the opinions on the treatment plan."))
     with transaction.atomic():
-        case = _case_as(actor, case_ref, is_author)
+        case = _case_as(actor, case_ref, AUTHOR)
         report, _created = Report.objects.get_or_create(case=case)
         draft = _draft(report)
         if draft is None:
@@ -265,7 +273,7 @@ def _unique_code() -> str:
             return code
 
 
-def _signer(actor) -> dict[str, str]:
+def _signer(actor: User) -> dict[str, str]:
     profile = getattr(actor, "specialist_profile", None)
     if profile is None:
         return {"signer_name": actor.full_name}
@@ -277,12 +285,12 @@ def _signer(actor) -> dict[str, str]:
     }
 
 
-def report_sign(*, actor, case_ref: UUID | str) -> ReportVersion:
+def report_sign(*, actor: User, case_ref: UUID | str) -> ReportVersion:
     """Sign the draft: it is locked for good, given its verification code, and its
     PDF is rendered in the background (readable once stored). The first signed
     version sends the case to the case manager (in review -> report ready)."""
     with transaction.atomic():
-        case = _case_as(actor, case_ref, is_author)
+        case = _case_as(actor, case_ref, AUTHOR)
         report = Report.objects.filter(case=case).first()
         draft = _draft(report) if report else None
         if draft is None:
@@ -332,7 +340,7 @@ def _queue_render(version_id: int) -> None:
 
 
 # --- Amendments ------------------------------------------------------------------------------
-def _copy_as_draft(source: ReportVersion, *, actor, reason: str) -> ReportVersion:
+def _copy_as_draft(source: ReportVersion, *, actor: User, reason: str) -> ReportVersion:
     """A new draft that starts from what `source` says."""
     draft = ReportVersion.objects.create(
         report=source.report,
@@ -373,13 +381,13 @@ def _copy_as_draft(source: ReportVersion, *, actor, reason: str) -> ReportVersio
     return draft
 
 
-def report_amend(*, actor, case_ref: UUID | str, reason: str) -> ReportVersion:
+def report_amend(*, actor: User, case_ref: UUID | str, reason: str) -> ReportVersion:
     """Start an amendment: a new draft version, with its reason, from the newest
     signed one. The earlier versions stay as they are (and readable); they are
     marked superseded when the amendment is released."""
     reason = (reason or "").strip()
     with transaction.atomic():
-        case = _case_as(actor, case_ref, is_author)
+        case = _case_as(actor, case_ref, AUTHOR)
         report = Report.objects.filter(case=case).first()
         newest = report.versions.select_for_update().order_by("-number").first() if report else None
         if newest is None:
@@ -417,12 +425,12 @@ def _check_reviewable(version: ReportVersion) -> None:
         raise ReportError(_("There is a newer version of this report; review that one."))
 
 
-def report_release(*, actor, version_ref: UUID | str) -> ReportVersion:
+def report_release(*, actor: User, version_ref: UUID | str) -> ReportVersion:
     """Release a signed version to the patient. The first release delivers the
     case (report ready -> delivered); an amendment's release tells the patient
     the same way. Earlier versions are marked superseded by this one."""
     with transaction.atomic():
-        case, version = _version_as(actor, version_ref, is_case_manager)
+        case, version = _version_as(actor, version_ref, MANAGER)
         if version.status == V.RELEASED:
             return version  # a second click
         _check_reviewable(version)
@@ -455,13 +463,13 @@ def report_release(*, actor, version_ref: UUID | str) -> ReportVersion:
     return version
 
 
-def report_return(*, actor, version_ref: UUID | str, comment: str) -> ReportVersion:
+def report_return(*, actor: User, version_ref: UUID | str, comment: str) -> ReportVersion:
     """Send a signed version back to the specialist with a comment. It stays as it
     is (readable to the care team, never to the patient); a new draft starts from
     it, and the case goes back to review when it was waiting for release."""
     comment = (comment or "").strip()
     with transaction.atomic():
-        case, version = _version_as(actor, version_ref, is_case_manager)
+        case, version = _version_as(actor, version_ref, MANAGER)
         if version.status == V.RETURNED:
             return version  # a second click
         _check_reviewable(version)

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from records.models import Category
 from records.selectors import records_for_viewer
-from requests_app.access import case_for_viewer, case_list
+from requests_app.access import STAFF_CARE_TEAM
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.models import CaseStatus
 from secondop import storage
@@ -31,6 +30,7 @@ from secondop.audit.context import client_ip
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 from secondop.filenames import content_disposition
+from secondop.refusals import page_status
 from secondop.timezones import format_local
 
 from . import selectors, services
@@ -44,35 +44,11 @@ VERIFY_MAX_BODY = VERIFY_MAX_BYTES + 64 * 1024
 
 
 # --- Access ----------------------------------------------------------------------------------
-def _case(request, ref, *, log: bool = True):
-    """The case, if `request.user` may see its report; 404 otherwise. Pages log the
-    staff read (case_for_viewer); a save through the rule logs nothing (the
-    audit log has the change), so an autosave every few seconds is no read."""
-    if log:
-        case = case_for_viewer(viewer=request.user, ref=ref)
-    else:
-        case = (
-            case_list(viewer=request.user)
-            .filter(uuid=ref)
-            .select_related("specialist", "case_manager")
-            .first()
-        )
-        if case is None:
-            raise Http404
-    if not selectors.sees_report(viewer=request.user, case=case):
-        raise Http404
-    return case
-
-
-def _author_case(request, ref, *, log: bool = True):
-    """The specialist's own pages: the patient never sees a draft (404), the case
-    manager may read but not write (403)."""
-    case = _case(request, ref, log=log)
-    if request.user.pk == case.owner_id:
-        raise Http404
-    if not selectors.is_author(viewer=request.user, case=case):
-        raise PermissionDenied
-    return case
+# The report's pages load the case through selectors.case_for_report (the access
+# rule): its readers are the care team; the writing pages are the specialist's (the
+# patient never sees a draft: 404; the case manager may read but not write: 403).
+# Pages log the staff read; a save through the rule logs nothing (the audit log has
+# the change), so an autosave every few seconds is no read.
 
 
 def _report_form(request, case, draft, data=None) -> ReportForm:
@@ -107,9 +83,9 @@ def _saved_at(version) -> str:
 def report_case(request, ref):
     """The patient: the report they can read now. The care team: every version,
     and what each of them may do next."""
-    case = _case(request, ref)
     user = request.user
-    if user.pk == case.owner_id:
+    case = selectors.case_for_report(viewer=user, ref=ref)
+    if selectors.is_owner(viewer=user, case=case):
         version = selectors.released_version(case=case)
         if version is None:
             raise Http404
@@ -141,7 +117,7 @@ def report_case(request, ref):
 def _reading_page(request, version, case, *, return_form=None, status=200):
     version = selectors.with_contents(version)
     user = request.user
-    is_owner = user.pk == case.owner_id
+    is_owner = selectors.is_owner(viewer=user, case=case)
     newest = selectors.latest_version(viewer=user, case=case)
     context = {
         **document_context(version),
@@ -213,7 +189,13 @@ def version_pdf(request, version_ref):
 @require_http_methods(["GET", "POST"])
 @login_required
 def report_write(request, ref):
-    case = _author_case(request, ref, log=request.method == "GET")
+    case = selectors.case_for_report(
+        viewer=request.user,
+        ref=ref,
+        sees=STAFF_CARE_TEAM,
+        needs=selectors.AUTHOR,
+        log=request.method == "GET",
+    )
     draft, has_versions = _draft_of(case)
     if draft is None and (has_versions or case.status not in services.WRITABLE_STATUSES):
         messages.info(
@@ -229,8 +211,8 @@ def report_write(request, ref):
             draft = services.report_draft_save(
                 actor=request.user, case_ref=case.uuid, **form.service_data()
             )
-        except services.ReportError as error:
-            form.add_error(None, error.message)
+        except services.ReportError as refusal:
+            refusal.apply_to(form)
         else:
             if request.POST.get("action") == "sign":
                 return redirect("reports:sign", case.uuid)
@@ -248,14 +230,16 @@ def report_write(request, ref):
         "returned": returned,
         "saved_at": _saved_at(draft) if draft else "",
     }
-    return render(request, "reports/write.html", context, status=400 if form.errors else 200)
+    return render(request, "reports/write.html", context, status=page_status(form))
 
 
 @require_POST
 @login_required
 def report_autosave(request, ref):
     """report-autosave.js posts the form here a few seconds after typing stops."""
-    case = _author_case(request, ref, log=False)
+    case = selectors.case_for_report(
+        viewer=request.user, ref=ref, sees=STAFF_CARE_TEAM, needs=selectors.AUTHOR, log=False
+    )
     draft, _has_versions = _draft_of(case)
     form = _report_form(request, case, draft, request.POST)
     if not form.is_valid():
@@ -285,7 +269,13 @@ def report_autosave(request, ref):
 def report_sign(request, ref):
     """What signing needs, then the signature. The check of who is signing comes
     after the access check, so an outsider still gets the case's 404."""
-    case = _author_case(request, ref, log=request.method == "GET")
+    case = selectors.case_for_report(
+        viewer=request.user,
+        ref=ref,
+        sees=STAFF_CARE_TEAM,
+        needs=selectors.AUTHOR,
+        log=request.method == "GET",
+    )
     if request.method == "POST":
         return _sign(request, case)
     draft, _has_versions = _draft_of(case)
@@ -323,7 +313,13 @@ def _sign(request, case):
 @require_http_methods(["GET", "POST"])
 @login_required
 def report_amend(request, ref):
-    case = _author_case(request, ref, log=request.method == "GET")
+    case = selectors.case_for_report(
+        viewer=request.user,
+        ref=ref,
+        sees=STAFF_CARE_TEAM,
+        needs=selectors.AUTHOR,
+        log=request.method == "GET",
+    )
     form = AmendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -332,8 +328,8 @@ def report_amend(request, ref):
                 case_ref=case.uuid,
                 reason=form.cleaned_data["reason"],
             )
-        except services.ReportError as error:
-            form.add_error(None, error.message)
+        except services.ReportError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(
                 request,
@@ -347,7 +343,7 @@ def report_amend(request, ref):
         request,
         "reports/amend.html",
         {"case": case, "form": form},
-        status=400 if form.errors else 200,
+        status=page_status(form),
     )
 
 
@@ -355,8 +351,9 @@ def report_amend(request, ref):
 @require_POST
 @login_required
 def version_release(request, version_ref):
-    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref)
-    _manager_only(request, version)
+    version = selectors.version_for_viewer(
+        viewer=request.user, ref=version_ref, sees=STAFF_CARE_TEAM, needs=selectors.MANAGER
+    )
     try:
         services.report_release(actor=request.user, version_ref=version.uuid)
     except services.ReportError as error:
@@ -369,8 +366,9 @@ def version_release(request, version_ref):
 @require_POST
 @login_required
 def version_return(request, version_ref):
-    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref)
-    _manager_only(request, version)
+    version = selectors.version_for_viewer(
+        viewer=request.user, ref=version_ref, sees=STAFF_CARE_TEAM, needs=selectors.MANAGER
+    )
     form = ReturnForm(request.POST)
     if form.is_valid():
         try:
@@ -379,20 +377,14 @@ def version_return(request, version_ref):
                 version_ref=version.uuid,
                 comment=form.cleaned_data["comment"],
             )
-        except services.ReportError as error:
-            form.add_error(None, error.message)
+        except services.ReportError as refusal:
+            refusal.apply_to(form)
         else:
             messages.success(request, _("Returned to the specialist with your comment."))
             return redirect("reports:version", version.uuid)
-    return _reading_page(request, version, version.report.case, return_form=form, status=400)
-
-
-def _manager_only(request, version) -> None:
-    case = version.report.case
-    if request.user.pk == case.owner_id:
-        raise Http404
-    if not selectors.is_case_manager(viewer=request.user, case=case):
-        raise PermissionDenied
+    return _reading_page(
+        request, version, version.report.case, return_form=form, status=page_status(form)
+    )
 
 
 # --- The public check of a PDF ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ nothing of reports, so the panel brings its own data (DESIGN.md, Layers)."""
 
 from django import template
 
+from requests_app.access import Relation
 from requests_app.reports import selectors, services
 from requests_app.reports.models import VersionStatus
 
@@ -15,13 +16,14 @@ def report_panel(context, case):
     shown = selectors.sees_report(viewer=user, case=case)
     versions = selectors.versions_of(viewer=user, case=case) if shown else []
     newest = versions[0] if versions else None
-    is_author = selectors.is_author(viewer=user, case=case)
+    relation = selectors.report_relation(viewer=user, case=case)
+    is_author = relation == Relation.ASSIGNED_SPECIALIST
     return {
         "case": case,
         "shown": shown,
-        "is_owner": user.pk == case.owner_id,
+        "is_owner": relation == Relation.OWNER,
         "is_author": is_author,
-        "is_manager": selectors.is_case_manager(viewer=user, case=case),
+        "is_manager": relation == Relation.CASE_MANAGER,
         "newest": newest,
         "released": next((v for v in versions if v.status == VersionStatus.RELEASED), None),
         "can_start": is_author and not versions and case.status in services.WRITABLE_STATUSES,

@@ -1,11 +1,7 @@
-"""Writes after delivery: sending the report to the patient's physician (and
-revoking the link), the physician opening it, follow-up questions and their
-answers, closing the case when follow-up is over, and the patient's rating.
+"""Sending the report to the patient's physician: the share and its consent, the
+email (a task, with a lease), revoking the link, and the physician opening it."""
 
-Every service takes the acting person and loads the case through the access
-rule (requests_app.access.case_for_viewer) with its row locked, checks its
-own preconditions, and writes the audit row in the same transaction. Refusals
-are AftercareError, with a message fit to show the person."""
+from __future__ import annotations
 
 import datetime
 import logging
@@ -14,6 +10,7 @@ import secrets
 import smtplib
 from dataclasses import dataclass
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -22,68 +19,43 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app.access import case_for_viewer, get_or_404
+from requests_app.access import get_or_404
 from requests_app.models import Case, CaseStatus
 from requests_app.reports.models import ReportVersion
-from requests_app.workflow import (
-    NOTICE_FOLLOW_UP_ANSWERED,
-    NOTICE_FOLLOW_UP_ASKED,
-    TransitionError,
-    case_transition,
-    send_notices,
-)
-from secondop.accounts.models import Role
+from secondop import refusals
 from secondop.audit.context import Source, audit_source, current_ip, current_source
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_event
 from secondop.queueing import queue_now, queue_on_commit
 
-from . import consent, selectors
-from .models import AnswerKind, FollowUpQuestion, ServiceRating, Share, ShareOpening
+from .. import consent, selectors
+from ..models import Share, ShareOpening
+from .common import DOUBLE_SUBMIT_WINDOW, AftercareError, patient_case
 
-# Queued by name: the tasks module imports this one, never the other way round.
-SEND_TASK = "requests_app.aftercare.tasks.share_send_task"
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
-
-class AftercareError(Exception):
-    """A refusal; the message is fit to show the person who asked."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-# The same question or the same address from the same patient within this long is
-# a double submit: it returns what the first made (one question counted, one email).
-DOUBLE_SUBMIT_WINDOW = datetime.timedelta(minutes=2)
-
-
-def _patient_case(*, actor, case_ref: UUID | str) -> Case:
-    """The account holder's own case, locked. Anyone else: the case's 404."""
-    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
-    if actor.role != Role.PATIENT or case.owner_id != actor.pk:
-        raise Http404
-    return case
+# Queued by name: the tasks module imports this one, never the other way round.
+SEND_TASK = "requests_app.aftercare.tasks.share_send_task"
 
 
 # --- Sending the report to the physician ----------------------------------------------
 @transaction.atomic
 def share_create(
-    *, actor, case_ref: UUID | str, email: str, name: str = "", consented: bool
+    *, actor: User, case_ref: UUID | str, email: str, name: str = "", consented: bool
 ) -> Share:
     """Send the released report to a physician, with the patient's consent.
 
     The share is written now; the email (with the only copy of the token) goes
     out from a task queued on commit."""
-    case = _patient_case(actor=actor, case_ref=case_ref)
+    case = patient_case(actor=actor, case_ref=case_ref)
     if not consented:
         raise AftercareError(_("Tick the box to agree to send your report."))
     version = selectors.released_version(case=case)
@@ -139,7 +111,7 @@ def share_enqueue(*, share_id: int) -> None:
 class SendFailed(Exception):
     """Sending did not work this time; `transient` says whether to try again."""
 
-    def __init__(self, reason: str, *, transient: bool):
+    def __init__(self, reason: str, *, transient: bool) -> None:
         super().__init__(reason)
         self.reason = reason
         self.transient = transient
@@ -285,11 +257,11 @@ def shares_due_for_sweep(
 
 
 @transaction.atomic
-def share_revoke(*, actor, share_ref: UUID | str) -> Share:
+def share_revoke(*, actor: User, share_ref: UUID | str) -> Share:
     """The patient withdraws a link: from now on it shows "withdrawn", never the
     report. Revoking twice changes nothing."""
     found = get_or_404(Share.objects.select_related("report__case"), uuid=share_ref)
-    _patient_case(actor=actor, case_ref=found.report.case.uuid)
+    patient_case(actor=actor, case_ref=found.report.case.uuid)
     share = Share.objects.select_for_update().get(pk=found.pk)
     if share.revoked_at is not None:
         return share
@@ -314,9 +286,27 @@ class Refusal:
     UNAVAILABLE = "unavailable"  # no released version any more: 410
 
 
-class ShareRefused(Exception):
-    def __init__(self, reason: str, share: Share | None = None):
-        super().__init__(reason)
+class ShareRefused(refusals.Refusal):
+    """The physician's link does not open: `reason` (a Refusal code) says why, and
+    sets the page's status; `share` is the link when the token named one."""
+
+    STATUS = {
+        Refusal.UNKNOWN: 404,
+        Refusal.TOO_MANY: 429,
+        Refusal.REVOKED: 410,
+        Refusal.EXPIRED: 410,
+        Refusal.UNAVAILABLE: 410,
+    }
+
+    def __init__(self, reason: str, share: Share | None = None) -> None:
+        words = {
+            Refusal.TOO_MANY: _("Too many attempts"),
+            Refusal.REVOKED: _("This link was withdrawn"),
+            Refusal.EXPIRED: _("This link has expired"),
+            Refusal.UNAVAILABLE: _("This report is no longer available"),
+        }
+        message = words.get(reason, _("This link is not valid"))
+        super().__init__(message, status=self.STATUS[reason])
         self.reason = reason
         self.share = share
 
@@ -395,177 +385,3 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW) -> Opened:
             else AccessLog.Kind.VIEW,
         )
     return Opened(share=share, case=share.report.case, version=version)
-
-
-# --- Follow-up questions -------------------------------------------------------------------
-@transaction.atomic
-def follow_up_ask(*, actor, case_ref: UUID | str, text: str) -> FollowUpQuestion:
-    """The patient asks the specialist a question about the report: within
-    FOLLOW_UP_DAYS of delivery, at most FOLLOW_UP_QUESTIONS. The case moves to
-    "follow-up" (the specialist is told); a second question while one is open
-    leaves it there and tells the specialist all the same."""
-    case = _patient_case(actor=actor, case_ref=case_ref)
-    text = text.strip()
-    # Under the case's lock, before the limit: a double submit of the last
-    # question allowed is that question, not a refusal.
-    earlier = (
-        FollowUpQuestion.objects.filter(
-            case=case,
-            asked_by=actor,
-            text=text,
-            asked_at__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
-        )
-        .order_by("-asked_at")
-        .first()
-    )
-    if text and earlier is not None:
-        return earlier
-    asked = FollowUpQuestion.objects.filter(case=case).count()
-    window = selectors.follow_up_window(case=case, asked=asked)
-    if not window.can_ask:
-        raise AftercareError(window.refusal)
-    if not text:
-        raise AftercareError(_("Enter your question."))
-    question = FollowUpQuestion.objects.create(
-        case=case, position=asked + 1, asked_by=actor, text=text
-    )
-    log_event(
-        actor=actor,
-        action="aftercare.follow_up.asked",
-        obj=question,
-        new={"case": case.reference, "position": question.position},
-    )
-    result = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.FOLLOW_UP)
-    if not result.changed:
-        send_notices(result.case, NOTICE_FOLLOW_UP_ASKED, actor=actor)
-    return question
-
-
-@transaction.atomic
-def follow_up_answer(
-    *, actor, question_ref: UUID | str, kind: str, answer: str
-) -> FollowUpQuestion:
-    """The assigned specialist answers one question: an addendum to the report,
-    or a recommendation of further tests or a follow-up consultation. When no
-    question is left open the case goes back to "delivered" (the patient is
-    told either way)."""
-    found = get_or_404(FollowUpQuestion.objects.select_related("case"), uuid=question_ref)
-    case = case_for_viewer(viewer=actor, ref=found.case.uuid, for_update=True)
-    if actor.role != Role.SPECIALIST or case.specialist_id != actor.pk:
-        raise Http404
-    question = FollowUpQuestion.objects.select_for_update().get(pk=found.pk)
-    if question.answered_at is not None:
-        raise AftercareError(_("This question is already answered."))
-    if case.status != CaseStatus.FOLLOW_UP:
-        raise AftercareError(
-            _(
-                "This request is closed: the question can no longer be "
-                "answered here. Please talk to the case manager."
-            )
-        )
-    if kind not in AnswerKind.values:
-        raise AftercareError(_("Choose what your answer is."))
-    answer = answer.strip()
-    if not answer:
-        raise AftercareError(_("Enter your answer."))
-    question.answer_kind, question.answer = kind, answer
-    question.answered_by, question.answered_at = actor, timezone.now()
-    question.save(update_fields=["answer_kind", "answer", "answered_by", "answered_at"])
-    log_event(
-        actor=actor,
-        action="aftercare.follow_up.answered",
-        obj=question,
-        new={"case": case.reference, "kind": kind},
-    )
-    changed = False
-    if not selectors.open_follow_ups(case=case).exists():
-        changed = case_transition(
-            actor=actor, ref=case.uuid, to_status=CaseStatus.DELIVERED
-        ).changed
-    if not changed:
-        send_notices(case, NOTICE_FOLLOW_UP_ANSWERED, actor=actor)
-    return question
-
-
-# --- Closing --------------------------------------------------------------------------------
-def cases_due_to_close(*, now: datetime.datetime | None = None, limit: int = 500) -> list[int]:
-    """Delivered cases whose follow-up window is over, with no question open."""
-    from django.db.models import Exists, OuterRef
-
-    from requests_app.models import CaseEvent
-
-    now = now or timezone.now()
-    cutoff = now - datetime.timedelta(days=settings.FOLLOW_UP_DAYS)
-    delivered_before = CaseEvent.objects.filter(
-        case=OuterRef("pk"),
-        old_status=CaseStatus.REPORT_READY,
-        new_status=CaseStatus.DELIVERED,
-        created_at__lte=cutoff,
-    )
-    open_question = FollowUpQuestion.objects.filter(case=OuterRef("pk"), answered_at__isnull=True)
-    return list(
-        Case.objects.filter(status=CaseStatus.DELIVERED)
-        .filter(Exists(delivered_before))
-        .exclude(Exists(open_question))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def case_close_after_follow_up(*, case_id: int, now: datetime.datetime | None = None) -> bool:
-    """Close one case whose follow-up is over (SecondOp's own move, actor None).
-    The conditions are checked again under the row lock: a question asked a
-    moment ago keeps the case open. Returns whether it closed."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        case = Case.objects.select_for_update().filter(pk=case_id).first()
-        if case is None or case.status != CaseStatus.DELIVERED:
-            return False
-        window = selectors.follow_up_window(case=case, now=now)
-        if window.ends_at is None or now < window.ends_at:
-            return False
-        if selectors.open_follow_ups(case=case).exists():
-            return False
-        result = case_transition(
-            actor=None,
-            ref=case.uuid,
-            to_status=CaseStatus.CLOSED,
-            reason=_("The %(days)s days for follow-up questions are over.")
-            % {"days": settings.FOLLOW_UP_DAYS},
-        )
-        return result.changed
-
-
-def cases_close_after_follow_up(*, now: datetime.datetime | None = None) -> int:
-    """Every hour (beat): close each case that is due, one transaction each, so
-    one failure does not keep the others open."""
-    closed = 0
-    for case_id in cases_due_to_close(now=now):
-        try:
-            closed += case_close_after_follow_up(case_id=case_id, now=now)
-        except TransitionError:
-            logger.exception("Case %s could not be closed after follow-up", case_id)
-    return closed
-
-
-# --- Rating ----------------------------------------------------------------------------------
-@transaction.atomic
-def rating_create(*, actor, case_ref: UUID | str, score: int, comment: str = "") -> ServiceRating:
-    """The patient rates the service once the case is closed; once only."""
-    case = _patient_case(actor=actor, case_ref=case_ref)
-    if case.status != CaseStatus.CLOSED:
-        raise AftercareError(_("You can rate our service once your request is closed."))
-    if ServiceRating.objects.filter(case=case).exists():
-        raise AftercareError(_("You have already rated our service for this request. Thank you."))
-    if not 1 <= score <= 5:
-        raise AftercareError(_("Choose a rating from 1 to 5."))
-    rating = ServiceRating.objects.create(
-        case=case, rated_by=actor, score=score, comment=comment.strip()
-    )
-    log_event(
-        actor=actor,
-        action="aftercare.rating.created",
-        obj=rating,
-        new={"case": case.reference, "score": score},
-    )
-    return rating
