@@ -290,7 +290,7 @@ def concordance(request):
         "end": data.get("end"),
         "csv_query": _csv_query(request),
     }
-    return render(request, "aftercare/concordance.html", context, status=200 if valid else 400)
+    return render(request, "aftercare/concordance.html", context, status=page_status(form))
 
 
 def _csv_query(request) -> str:
