@@ -79,7 +79,7 @@ class CaseAccessEnded(Http404):
     WITHDRAWN = "withdrawn"
     CLOSED = "closed"
 
-    def __init__(self, why: str):
+    def __init__(self, why: str) -> None:
         super().__init__(why)
         self.why = why
 

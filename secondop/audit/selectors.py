@@ -1,9 +1,10 @@
+from django.db import models
 from django.db.models import Count, Max, QuerySet
 
 from .models import AccessLog
 
 
-def access_by_person(*, obj) -> QuerySet:
+def access_by_person(*, obj: models.Model) -> QuerySet:
     """Who opened or downloaded `obj`, one row per person: their name, role, how
     many times and when last. Read from the access log (staff reads only: a
     person reading their own record is not logged)."""

@@ -56,7 +56,7 @@ class CalendarInvite:
     ics: str
     method: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.method not in CalendarMethod.values:
             raise ValueError(f"Unknown calendar method {self.method!r}")
         if not self.ics:
@@ -77,7 +77,7 @@ class EmailText:
 
 def notify(
     *,
-    recipient,
+    recipient: User,
     kind: str,
     title: str,
     url: str = "",
