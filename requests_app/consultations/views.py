@@ -329,6 +329,7 @@ def _form_page(request, template, consultation, form, **extra):
         "case": consultation.case,
         "form": form,
         "case_url": _case_url(request.user, consultation.case),
+        "is_owner": case_relation(request.user, consultation.case) == Relation.OWNER,
         **extra,
     }
     return render(request, template, context, status=page_status(form))

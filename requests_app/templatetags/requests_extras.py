@@ -3,6 +3,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from requests_app.access import is_case_manager
 from requests_app.models import Case
 from requests_app.progress import STATUS_TEXT
 
@@ -12,6 +13,12 @@ register = template.Library()
 @register.filter
 def is_list(value) -> bool:
     return isinstance(value, list | tuple)
+
+
+@register.filter
+def managed_by(case: Case, user) -> bool:
+    """`{% if case|managed_by:user %}`: the user is the case's manager (access module)."""
+    return is_case_manager(user, case)
 
 
 @register.filter
