@@ -23,8 +23,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from requests_app.access import for_viewer, patient_case_page
 from requests_app.models import CaseStatus
+from requests_app.reports import fhir
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import role_required
+from secondop.filenames import content_disposition
 from secondop.refusals import page_status
 
 from . import selectors, services
@@ -157,6 +159,26 @@ def shared_report_pdf(request, token):
         return _refused(request, services.ShareRefused(services.Refusal.UNAVAILABLE, opened.share))
     name = f"second-opinion-{opened.case.reference}-v{version.number}.pdf"
     response = FileResponse(pdf, content_type="application/pdf", as_attachment=True, filename=name)
+    return _physician_headers(request, response)
+
+
+@require_GET
+def shared_report_fhir(request, token):
+    """The same report as a FHIR R4 Bundle (reports.fhir), for the physician's
+    record system: the link's rules, its opening recorded as a download."""
+    try:
+        opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD)
+    except services.ShareRefused as refusal:
+        return _refused(request, refusal)
+    try:
+        data = fhir.bundle_json(opened.version)
+    except fhir.PdfUnavailable:
+        logger.error("The PDF of %s is missing from storage", opened.version)
+        return _refused(request, services.ShareRefused(services.Refusal.UNAVAILABLE, opened.share))
+    response = HttpResponse(data, content_type=fhir.CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(
+        fhir.filename(opened.version), inline=False
+    )
     return _physician_headers(request, response)
 
 

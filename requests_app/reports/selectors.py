@@ -147,11 +147,16 @@ def version_for_viewer(
     kind: str = AccessLog.Kind.VIEW,
     sees: Collection[Relation] = CARE_TEAM,
     needs: Collection[Relation] = CARE_TEAM,
+    released_only: bool = False,
 ) -> ReportVersion:
     """One version `viewer` may see, or 404. A staff read, and anyone's download,
     is logged; then `sees` and `needs` narrow who may act on it (a 404 outside
-    `sees`, a 403 outside `needs`, as check_report_relation)."""
-    version = get_or_404(ReportVersion.objects.select_related("report__case"), uuid=ref)
+    `sees`, a 403 outside `needs`, as check_report_relation). `released_only`:
+    any other version is a 404 before anything is read or logged (an export)."""
+    versions = ReportVersion.objects.select_related("report__case")
+    if released_only:
+        versions = versions.filter(status=VersionStatus.RELEASED)
+    version = get_or_404(versions, uuid=ref)
     case = case_for_viewer(viewer=viewer, ref=version.report.case.uuid)
     if not versions_for_viewer(viewer=viewer, case=case).filter(pk=version.pk).exists():
         raise Http404

@@ -11,6 +11,7 @@ urlpatterns = [
     path("case/<uuid:ref>/amend/", views.report_amend, name="amend"),
     path("versions/<uuid:version_ref>/", views.version_detail, name="version"),
     path("versions/<uuid:version_ref>/pdf/", views.version_pdf, name="pdf"),
+    path("versions/<uuid:version_ref>/fhir/", views.version_fhir, name="fhir"),
     path("versions/<uuid:version_ref>/release/", views.version_release, name="release"),
     path("versions/<uuid:version_ref>/return/", views.version_return, name="return"),
     # Public: anyone holding a report checks it (no sign-in, rate-limited).

@@ -4,6 +4,7 @@ call, a response. Signing asks the specialist to confirm it is them (allauth's
 re-authentication) after the access check, so an outsider still gets the 404."""
 
 import hashlib
+import logging
 
 from allauth.account.decorators import reauthentication_required
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,10 +34,12 @@ from secondop.filenames import content_disposition
 from secondop.refusals import page_status
 from secondop.timezones import format_local
 
-from . import selectors, services
+from . import fhir, selectors, services
 from .forms import VERIFY_MAX_BYTES, AmendForm, ReportForm, ReturnForm, VerifyForm
 from .models import Report, VersionStatus
 from .pdf import document_context
+
+logger = logging.getLogger(__name__)
 
 VERIFY_PER_HOUR = getattr(settings, "REPORTS_VERIFY_PER_HOUR", 20)
 # The largest body the check reads: the file and room for the code and the form.
@@ -181,6 +184,26 @@ def version_pdf(request, version_ref):
         default_storage.open(version.pdf_key, "rb"), content_type="application/pdf"
     )
     response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@login_required
+def version_fhir(request, version_ref):
+    """A released version as a FHIR R4 Bundle with its signed PDF inside, for
+    another health system's records (reports.fhir). Whoever may download the PDF
+    may download this; a version not released is a 404. Logged as a download."""
+    version = selectors.version_for_viewer(
+        viewer=request.user, ref=version_ref, kind=AccessLog.Kind.DOWNLOAD, released_only=True
+    )
+    try:
+        data = fhir.bundle_json(version)
+    except fhir.PdfUnavailable:
+        logger.error("The FHIR bundle of %s has no PDF to carry", version)
+        raise Http404 from None
+    response = HttpResponse(data, content_type=fhir.CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition(fhir.filename(version), inline=False)
     response["Cache-Control"] = "private, no-store"
     return response
 
