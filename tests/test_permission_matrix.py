@@ -310,6 +310,8 @@ TABLE: dict[str, Row] = {
     "reports/case/<uuid:ref>/amend/": same(rule(NOT_FOUND)),
     "reports/versions/<uuid:version_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
     "reports/versions/<uuid:version_ref>/pdf/": Row(PATIENT_CASE, WRONG_METHOD),
+    # The released version as a FHIR Bundle: whoever downloads its PDF (the owner here).
+    "reports/versions/<uuid:version_ref>/fhir/": Row(PATIENT_CASE, WRONG_METHOD),
     # Release and return are the case manager's (the case has none yet).
     "reports/versions/<uuid:version_ref>/release/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     "reports/versions/<uuid:version_ref>/return/": Row(WRONG_METHOD, rule(NOT_FOUND)),
@@ -361,6 +363,7 @@ TABLE: dict[str, Row] = {
     # whoever holds it reads that one report. Staff without MFA enrol first, as everywhere.
     "shared/<str:token>/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
     "shared/<str:token>/pdf/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
+    "shared/<str:token>/fhir/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),

@@ -2,6 +2,7 @@
 link (wrong, expired, revoked, another report's), openings, the task."""
 
 import datetime
+import hashlib
 import logging
 import re
 import smtplib
@@ -11,6 +12,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
 
 from requests_app.aftercare import consent, services, tasks
 from requests_app.aftercare.models import Share, ShareOpening
@@ -417,3 +419,83 @@ def test_withdrawing_the_request_withdraws_its_links(client, case):
         services.share_create(
             actor=case.owner, case_ref=case.uuid, email="x@example.com", consented=True
         )
+
+
+# --- The physician's FHIR download -----------------------------------------------------------
+def open_fhir(client, token):
+    return client.get(reverse("aftercare:shared_report_fhir", args=[token]))
+
+
+def test_the_physician_downloads_the_report_as_fhir(client, case):
+    share, token = sent_share(case=case)
+    html = open_link(client, token).content.decode()
+    assert reverse("aftercare:shared_report_fhir", args=[token]) in html
+    assert "Download for another health system (FHIR)" in html
+    response = open_fhir(client, token)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/fhir+json"
+    assert f'filename="{case.reference}-opinion-v1.fhir.json"' in response["Content-Disposition"]
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Referrer-Policy"] == "no-referrer" and "no-store" in response["Cache-Control"]
+    bundle = Bundle.model_validate_json(response.content)
+    [report] = [
+        e.resource for e in bundle.entry if e.resource.get_resource_type() == "DiagnosticReport"
+    ]
+    version = case.report.versions.get()
+    assert report.presentedForm[0].data == PDF
+    assert hashlib.sha256(report.presentedForm[0].data).hexdigest() == version.pdf_sha256
+    # Recorded as a download, for the patient and in the access log, without the token.
+    assert list(ShareOpening.objects.values_list("kind", flat=True).order_by("pk")) == [
+        "view",
+        "download",
+    ]
+    logged = AccessLog.objects.filter(object_type="aftercare.share", object_id=str(share.pk))
+    assert logged.filter(kind="download", path="/shared/[token]/fhir/").count() == 1
+    assert not AccessLog.objects.filter(path__contains=token).exists()
+
+
+def test_the_fhir_download_is_refused_like_the_pdf(client, case):
+    _expired, expired_token = sent_share(
+        case=case, expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    _revoked, revoked_token = sent_share(case=case, revoked=True)
+    for token, words in (
+        (expired_token, "This link has expired"),
+        (revoked_token, "This link was withdrawn"),
+    ):
+        response = open_fhir(client, token)
+        assert response.status_code == 410
+        assert words in response.content.decode()
+        assert response["Content-Type"].startswith("text/html")
+    assert open_fhir(client, "not-a-token").status_code == 404
+    assert not ShareOpening.objects.exists()
+
+
+def test_the_fhir_download_after_revocation_by_the_patient(client, case):
+    share, token = sent_share(case=case)
+    assert open_fhir(client, token).status_code == 200
+    client.force_login(case.owner)
+    client.post(reverse("aftercare:share_revoke", args=[share.uuid]))
+    client.logout()
+    response = open_fhir(client, token)
+    assert response.status_code == 410 and case.patient_name not in response.content.decode()
+
+
+def test_the_fhir_download_carries_the_amendment_released_later(client, case, specialist):
+    _share, token = sent_share(case=case)
+    newer = release_report(case=case, author=specialist, summary="Amended: grade 1, not 2.")
+    bundle = Bundle.model_validate_json(open_fhir(client, token).content)
+    [document] = [
+        e.resource for e in bundle.entry if e.resource.get_resource_type() == "DocumentReference"
+    ]
+    assert document.masterIdentifier.value == f"urn:uuid:{newer.uuid}"
+    assert document.docStatus == "amended"
+
+
+def test_a_pdf_missing_from_the_fhir_download_is_the_refused_page(client, case, caplog):
+    _share, token = sent_share(case=case)
+    with mock.patch("secondop.storage.read_bytes", side_effect=FileNotFoundError):
+        response = open_fhir(client, token)
+    assert response.status_code == 410
+    assert "This report is no longer available" in response.content.decode()
+    assert token not in caplog.text
