@@ -103,7 +103,7 @@ def test_the_patient_shares_the_physician_reads_and_the_patient_withdraws(
     sign_in(page, patient.email)
     page.goto(f"/aftercare/{case.uuid}/share/")
     assert page.get_by_text(re.compile("Opened by your physician on")).is_visible()
-    assert page.get_by_text(re.compile("PDF downloaded by your physician on")).is_visible()
+    assert page.get_by_text(re.compile("Report downloaded by your physician on")).is_visible()
     page.get_by_role("button", name="Withdraw the link sent to Dr. Ana Ruiz").click()
     assert page.get_by_text("The link is withdrawn.").is_visible()
     assert_accessible(page, "share page, withdrawn")
