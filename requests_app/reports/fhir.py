@@ -68,7 +68,7 @@ D = DiagnosisOpinion
 # What the specialist made of the diagnosis the patient was given, in FHIR's words.
 # A different diagnosis leaves the first one unconfirmed, not refuted: one second
 # opinion should not take a diagnosis off another system's problem list.
-REFERRAL_VERIFICATION = {
+REFERRAL_VERIFICATION: dict[str, str] = {
     D.AGREES: "confirmed",
     D.REFINED: "confirmed",
     D.DIFFERENT: "unconfirmed",
@@ -114,8 +114,9 @@ def report_bundle(version: ReportVersion, *, pdf: bytes | None = None) -> Bundle
         return _Builder(version, pdf).bundle()
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+def _b64(data: bytes) -> bytes:
+    """base64, as fhir.resources' base64Binary takes it (it keeps the decoded bytes)."""
+    return base64.b64encode(data)
 
 
 def _instant(value: datetime.datetime | None) -> datetime.datetime | None:
@@ -173,7 +174,9 @@ class _Builder:
         version = self.version
         profile = getattr(version.author, "specialist_profile", None)
         npi = profile.npi if profile is not None else ""
-        credentials = [c.strip() for c in version.signer_credentials.split(",") if c.strip()]
+        credentials: list[str | None] = [
+            c.strip() for c in version.signer_credentials.split(",") if c.strip()
+        ]
         return Practitioner(
             id=self._id("practitioner"),
             identifier=[Identifier(system=NPI, value=npi)] if npi else None,
