@@ -29,7 +29,9 @@ class SourceForm(forms.Form):
         max_length=254,
         error_messages={"invalid": _("Enter the email address like name@hospital.org.")},
     )
-    fax = forms.CharField(label=_("Records office fax number (optional)"), required=False, max_length=30)
+    fax = forms.CharField(
+        label=_("Records office fax number (optional)"), required=False, max_length=30
+    )
     postal_address = forms.CharField(
         label=_("Postal address (optional)"),
         required=False,
@@ -76,17 +78,25 @@ class SendForm(forms.Form):
 
     how = forms.ChoiceField(
         label=_("How is it sent?"),
-        choices=[(SentBy.EMAIL, _("Email it to the records office now")),
-                 (SentBy.FAX, _("I faxed it")),
-                 (SentBy.POST, _("I posted it"))],
+        choices=[
+            (SentBy.EMAIL, _("Email it to the records office now")),
+            (SentBy.FAX, _("I faxed it")),
+            (SentBy.POST, _("I posted it")),
+        ],
         widget=forms.RadioSelect,
         error_messages={"required": _("Choose how the request is sent.")},
     )
-    sent_on = DateInputField(label=_("Day it was faxed or posted"), required=False, name=_("the day it was sent"))
+    sent_on = DateInputField(
+        label=_("Day it was faxed or posted"), required=False, name=_("the day it was sent")
+    )
 
     def clean(self):
         data = super().clean()
-        if data.get("how") in (SentBy.FAX, SentBy.POST) and not data.get("sent_on") and "sent_on" not in self.errors:
+        if (
+            data.get("how") in (SentBy.FAX, SentBy.POST)
+            and not data.get("sent_on")
+            and "sent_on" not in self.errors
+        ):
             self.add_error("sent_on", _("Enter the day it was faxed or posted."))
         return data
 

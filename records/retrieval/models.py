@@ -144,7 +144,9 @@ class RecordSource(models.Model):
     def is_sending(self) -> bool:
         """An email queued and neither sent nor failed yet."""
         return (
-            self.email_queued_at is not None and self.sent_at is None and self.email_failed_at is None
+            self.email_queued_at is not None
+            and self.sent_at is None
+            and self.email_failed_at is None
         )
 
     @property

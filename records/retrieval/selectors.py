@@ -67,11 +67,7 @@ def _zone(case: Case) -> ZoneInfo:
 
 
 def is_late(source: RecordSource, *, today: datetime.date) -> bool:
-    return (
-        source.due_on is not None
-        and source.received != Received.FULLY
-        and source.due_on < today
-    )
+    return source.due_on is not None and source.received != Received.FULLY and source.due_on < today
 
 
 def _day(day: datetime.date | None, today: datetime.date) -> str:
@@ -97,7 +93,9 @@ def describe(source: RecordSource, *, for_patient: bool, today: datetime.date) -
         return SourceState(
             _("Not signed"),
             "grey",
-            _("Waiting for your signature") if for_patient else _("Waiting for the patient's signature"),
+            _("Waiting for your signature")
+            if for_patient
+            else _("Waiting for the patient's signature"),
             False,
         )
     if not source.is_sent:
@@ -114,7 +112,9 @@ def describe(source: RecordSource, *, for_patient: bool, today: datetime.date) -
                 False,
             )
         if source.is_sending:
-            return SourceState(_("Sending"), "blue", _("Being emailed to the records office"), False)
+            return SourceState(
+                _("Sending"), "blue", _("Being emailed to the records office"), False
+            )
         if for_patient:
             words = _("Signed on %(day)s; your care team will send it") % {"day": signed}
         else:

@@ -14,8 +14,9 @@ import datetime
 import logging
 import re
 import smtplib
+from collections.abc import Callable
 from email.utils import parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -97,9 +98,7 @@ def _details_errors(
     if fax and not FAX.match(fax):
         errors["fax"] = [_("Enter the fax number with its area code, like 617 555 0100.")]
     if len(postal_address) > ADDRESS_MAX:
-        errors["postal_address"] = [
-            _("Keep the address to %(n)s characters.") % {"n": ADDRESS_MAX}
-        ]
+        errors["postal_address"] = [_("Keep the address to %(n)s characters.") % {"n": ADDRESS_MAX}]
     if not (email or fax or postal_address):
         errors["__all__"] = [
             _(
@@ -117,7 +116,7 @@ def _details_errors(
 def _details(
     *, name: str, kind: str, email: str, fax: str, postal_address: str, wanted: list[str]
 ) -> dict:
-    data = {
+    data: dict[str, Any] = {
         "name": _clean(name),
         "kind": kind,
         "email": (email or "").strip(),
@@ -663,6 +662,11 @@ def _stage(days: int) -> int:
     return sum(1 for day in selectors.REMINDER_DAYS if days >= day)
 
 
+def _fixed(values: dict) -> Callable[[Case, User], dict]:
+    """A notice's details that are the same for every reader."""
+    return lambda case, user: values
+
+
 def source_reminders_send(*, today: datetime.date | None = None) -> int:
     """Remind the case manager of each request still not fully answered, on day 10,
     20 and 28 of its clock: one notification per reminder day reached (a sweep that
@@ -680,6 +684,7 @@ def source_reminders_send(*, today: datetime.date | None = None) -> int:
     for pk, sent_on, done in candidates:
         source = RecordSource.objects.select_related("case").get(pk=pk)
         day_today = today or selectors.today_for(source.case)
+        assert sent_on is not None  # filtered
         stage = _stage((day_today - sent_on).days)
         if stage <= done:
             continue
@@ -695,7 +700,7 @@ def source_reminders_send(*, today: datetime.date | None = None) -> int:
             assert source.due_on is not None
             due = source.due_on.strftime("%-d %B %Y")
             notices = tuple(
-                dataclasses.replace(n, details=lambda case, user: {"day": day, "due": due})
+                dataclasses.replace(n, details=_fixed({"day": day, "due": due}))
                 for n in NOTICE_REMINDER
             )
             log_event(

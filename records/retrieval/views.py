@@ -107,9 +107,7 @@ def source_edit(request, source_ref):
     return form_post(
         request,
         SourceForm(posted(request), initial=initial),
-        act=lambda data: services.source_update(
-            actor=request.user, source_ref=source.uuid, **data
-        ),
+        act=lambda data: services.source_update(actor=request.user, source_ref=source.uuid, **data),
         success=lambda changed: (
             _("The changes are saved. The patient signs the request again.")
             if not changed.is_signed and source.is_signed
@@ -258,4 +256,3 @@ def source_received(request, source_ref):
         ),
         _("Recorded what arrived."),
     )
-
