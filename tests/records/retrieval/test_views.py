@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from records.retrieval.models import RecordSource
 from secondop.audit.models import AccessLog
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import UserFactory, enrol_totp
 from tests.records.retrieval.factories import SourceFactory, sent_source
 from tests.requests_app.factories import CaseFactory
 
@@ -70,7 +70,9 @@ def test_it_hides_sources_from_other_coordinators_and_specialists(client, case, 
     source = SourceFactory(case=case)
     case.specialist = specialist
     case.save()
-    for person in (UserFactory(role="coordinator"), specialist):
+    other = UserFactory(role="coordinator")
+    enrol_totp(other)
+    for person in (other, specialist):
         client.force_login(person)
         assert client.get(reverse("retrieval:sources", args=[case.uuid])).status_code == 404
         assert client.get(reverse("retrieval:source", args=[source.uuid])).status_code == 404
@@ -117,7 +119,12 @@ def test_it_records_a_fax_from_the_source_page(client, coordinator, case):
     assert "Enter the day it was faxed or posted." in missing.content.decode()
     response = client.post(
         url,
-        {"how": "fax", "sent_on_0": today.day, "sent_on_1": today.month, "sent_on_2": today.year},
+        {
+            "how": "fax",
+            "sent_on_day": today.day,
+            "sent_on_month": today.month,
+            "sent_on_year": today.year,
+        },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
     source.refresh_from_db()
