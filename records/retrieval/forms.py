@@ -8,7 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from secondop.forms import CharacterCountMixin, DateInputField
 
 from .models import Kind, Received, SentBy, Wanted
-from .services import ADDRESS_MAX, NAME_MAX, NOTE_MAX
+from .services import (
+    ADDRESS_MAX,
+    CONTACT_MISSING,
+    NAME_MAX,
+    NOTE_MAX,
+    names_match,
+    signature_mismatch,
+)
 
 
 class SourceForm(forms.Form):
@@ -55,6 +62,15 @@ class SourceForm(forms.Form):
             "records” or “Release of information”."
         )
 
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(f) for f in ("email", "fax", "postal_address")) and not any(
+            f in self.errors for f in ("email", "fax", "postal_address")
+        ):
+            # Said with the other problems at once (the service says it too).
+            self.add_error(None, CONTACT_MISSING)
+        return data
+
 
 class SignForm(forms.Form):
     agree = forms.BooleanField(
@@ -71,6 +87,13 @@ class SignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["signature"].help_text = _("Type it exactly as: %(name)s") % {"name": name}
         self.fields["signature"].widget.attrs["autocomplete"] = "off"
+        self.name = name
+
+    def clean_signature(self):
+        typed = self.cleaned_data["signature"]
+        if not names_match(typed, self.name):
+            raise forms.ValidationError(signature_mismatch(self.name))
+        return typed
 
 
 class SendForm(forms.Form):

@@ -29,6 +29,7 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from requests_app.access import Relation, case_for_viewer
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
@@ -60,6 +61,12 @@ FAX = re.compile(r"^\+?[0-9 ().-]{7,30}$")
 # time limit (45 s), short enough that a dead worker's email goes again soon.
 SEND_LEASE = datetime.timedelta(seconds=60)
 MAX_SEND_ATTEMPTS = 8
+
+
+CONTACT_MISSING = gettext_lazy(
+    "Give at least one way to reach its records office: an email address, a fax number or a "
+    "postal address."
+)
 
 
 class RetrievalError(Refusal):
@@ -100,12 +107,7 @@ def _details_errors(
     if len(postal_address) > ADDRESS_MAX:
         errors["postal_address"] = [_("Keep the address to %(n)s characters.") % {"n": ADDRESS_MAX}]
     if not (email or fax or postal_address):
-        errors["__all__"] = [
-            _(
-                "Give at least one way to reach its records office: an email address, a fax "
-                "number or a postal address."
-            )
-        ]
+        errors["__all__"] = [str(CONTACT_MISSING)]
     if not wanted:
         errors["wanted"] = [_("Tick at least one kind of record to ask for.")]
     elif set(wanted) - set(Wanted.values):
@@ -253,6 +255,12 @@ def patient_name(case: Case) -> str:
     return case.patient_name or case.owner.full_name
 
 
+def signature_mismatch(name: str) -> str:
+    return _("Type the patient's full name exactly as the request gives it: %(name)s") % {
+        "name": name
+    }
+
+
 def names_match(typed: str, name: str) -> bool:
     return _clean(typed).casefold() == _clean(name).casefold()
 
@@ -282,10 +290,7 @@ def source_sign(
     if not _clean(signature):
         errors["signature"] = [_("Type the patient's full name to sign.")]
     elif not names_match(signature, name):
-        errors["signature"] = [
-            _("Type the patient's full name exactly as the request gives it: %(name)s")
-            % {"name": name}
-        ]
+        errors["signature"] = [signature_mismatch(name)]
     if errors:
         raise RetrievalError(_("Please correct the problems below."), errors)
     if source.is_signed and source.letter_version == letter.VERSION:
