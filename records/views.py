@@ -33,6 +33,7 @@ from . import selectors, services, storage
 from .display import type_in_words
 from .forms import RecordRequestForm
 from .models import Bundle, Category, Record, State
+from .retrieval import selectors as retrieval_selectors
 from .verification import content_disposition
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/tiff", "text/plain"}
@@ -99,6 +100,8 @@ def case_records(request, case):
         "retention": services.retention_for(case),
         "uploader": _uploader(case, asked, request.user) if can_upload else None,
         "reasons": {r.pk: services.describe_reason(r.reason) for r in records if r.reason},
+        "sees_sources": retrieval_selectors.sees_sources(viewer=request.user, case=case),
+        "source_lines": retrieval_selectors.source_lines(viewer=request.user, case=case),
     }
     response = render(request, "records/case_records.html", context)
     return _upload_csp(response, storage.public_origin() if can_upload else "")

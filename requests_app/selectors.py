@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.apps import apps
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -236,6 +236,16 @@ def with_waits(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
+def _records_awaited() -> QuerySet:
+    """The case's records requests sent to a records office and not fully answered
+    (records.retrieval, named by app label: it sits above this layer)."""
+    return (
+        apps.get_model("retrieval", "RecordSource")
+        .objects.filter(case=OuterRef("pk"), sent_at__isnull=False)
+        .exclude(received="fully")
+    )
+
+
 def case_queue(*, viewer: User, filters: dict[str, Any], page: int | str = 1) -> Page:
     """Every open case, filtered and sorted as the coordinator asks, a page at a
     time. The page shows patients' names, so it is one access-log row."""
@@ -259,6 +269,10 @@ def case_queue(*, viewer: User, filters: dict[str, Any], page: int | str = 1) ->
         cases = cases.filter(status=CaseStatus.AWAITING_RECORDS)
     if filters.get("held"):
         cases = cases.exclude(hold_reason="")
+    if filters.get("records_waiting"):
+        cases = cases.filter(Exists(_records_awaited()))
+    if filters.get("records_overdue"):
+        cases = cases.filter(Exists(_records_awaited().filter(due_on__lt=timezone.localdate())))
     if query := (filters.get("q") or "").strip():
         cases = cases.filter(
             Q(reference__iexact=query)

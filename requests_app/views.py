@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from records.retrieval import selectors as retrieval_selectors
 from secondop.accounts.models import STAFF_ROLES, Role
 from secondop.accounts.permissions import coordinator_required, patient_required
 from secondop.posting import form_post
@@ -384,6 +385,7 @@ def _staff_case_page(
         "fee_words": fees.STAFF_WORDS[fees.fee_state(case)],
         "fee_total": fees.money(case.fee_quoted, case.fee_currency),
         "record_counts": selectors.case_record_counts(case=case),
+        "record_sources": retrieval_selectors.source_lines(viewer=request.user, case=case),
         "now": timezone.now(),
     }
     return render(request, "requests_app/staff_case.html", context, status=status)

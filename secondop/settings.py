@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "requests_app.reports",
     "requests_app.aftercare",
     "records",
+    "records.retrieval",
     "demo",
 ]
 
@@ -409,6 +410,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Day-before consultation reminders (once per booked time); consultations of
     # closed requests cancelled, with their calendar cancellation.
+    # Records requests: the emails a lost task never sent, and the case manager's
+    # reminders at day 10, 20 and 28 of a records office's legal clock.
+    "retrieval-sweep": {
+        "task": "records.retrieval.tasks.retrieval_sweep",
+        "schedule": timedelta(minutes=10),
+    },
     "consultations-sweep": {
         "task": "requests_app.consultations.tasks.consultations_sweep",
         "schedule": timedelta(minutes=10),
@@ -530,6 +537,15 @@ LOGGING = {
 
 # --- SecondOp ----------------------------------------------------------------
 SECONDOP_SUPPORT_EMAIL = env("SECONDOP_SUPPORT_EMAIL", default="care@secondop.local")
+# Where records offices send a patient's records (records.retrieval: the access request
+# names SecondOp as the recipient): an email address for electronic copies, a postal
+# address for what only the post carries (pathology slides and blocks).
+SECONDOP_RECORDS_NAME = env("SECONDOP_RECORDS_NAME", default="SecondOp Records Office")
+SECONDOP_RECORDS_EMAIL = env("SECONDOP_RECORDS_EMAIL", default="records@secondop.local")
+SECONDOP_RECORDS_ADDRESS = env(
+    "SECONDOP_RECORDS_ADDRESS",
+    default="SecondOp Records Office\n100 Federal Street, Suite 400\nBoston, MA 02110",
+).replace("\\n", "\n")
 
 # Report turnaround, in days, from submission; a treatment scheduled within
 # CASE_URGENT_IF_TREATMENT_WITHIN_DAYS makes the request urgent.

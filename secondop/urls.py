@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", include("secondop.notifications.urls")),
     path("requests/", include("requests_app.urls")),
     path("records/", include("records.urls")),
+    path("records-requests/", include("records.retrieval.urls")),
     path("messages/", include("requests_app.messaging.urls")),
     path("consultations/", include("requests_app.consultations.urls")),
     path("reports/", include("requests_app.reports.urls")),

@@ -8,7 +8,8 @@ checks, the report's PDF, the physician's email), until every kind of
 notification has been emailed at least once, and the physician's link too:
 
   A (breast cancer): intake section by section, submit, triage, the cost
-    checked, records asked for, an answer changed after sending, a file
+    checked, records asked for, an answer changed after sending, a records office
+    asked for them (the request signed, emailed with its letter, a day-10 reminder), a file
     rejected and the asked-for one checked, matching, offer and acceptance,
     a question (with the record), an internal note, the patient's answer, a
     message from the case manager, overdue, a consultation proposed, other times
@@ -53,6 +54,7 @@ from django.utils import timezone
 
 from records import services as records_services
 from records.models import Record, RecordRequest
+from records.retrieval import services as retrieval
 from requests_app import services as case_services
 from requests_app.aftercare import services as aftercare_services
 from requests_app.aftercare.models import FollowUpQuestion
@@ -87,6 +89,7 @@ PCP_EMAIL = "ana.ruiz@clinic.example"
 
 # Kinds that no service can email, with the reason. Empty: every kind is sent below.
 NOT_TRIGGERABLE: dict[str, str] = {}
+RECORDS_OFFICE_EMAIL = "release@mercy.example"
 
 # --- Case A: what the patient and the care team write -------------------------------------
 A = {
@@ -426,6 +429,30 @@ def _case_a(deliver, p) -> Case:
         section="background",
         data={"symptoms": A["symptoms_amended"]},
     )  # AMENDED
+
+    # --- Records retrieval: a source listed and signed, the request emailed, a reminder ----------
+    source = deliver(
+        retrieval.source_add,
+        actor=maria,
+        case_ref=case.uuid,
+        name="Mercy Hospital",
+        kind="pathology",
+        email=RECORDS_OFFICE_EMAIL,
+        wanted=["pathology_report", "pathology_slides", "imaging_dicom"],
+    )
+    deliver(
+        retrieval.source_sign,
+        actor=maria,
+        source_ref=source.uuid,
+        signature=maria.full_name,
+        agreed=True,
+    )  # RECORDS_RETRIEVAL: ready to send
+    deliver(retrieval.source_send_email, actor=grace, source_ref=source.uuid)  # the letter
+    source.refresh_from_db()
+    assert source.sent_on is not None
+    deliver(
+        retrieval.source_reminders_send, today=source.sent_on + datetime.timedelta(days=10)
+    )  # RECORDS_RETRIEVAL: day 10
 
     # --- Uploads: one file refused, the asked-for record checked ------------------------------
     def upload(title: str, data: bytes, answers=None) -> Record:
@@ -820,9 +847,14 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
         offer.body,
     ), offer.body
 
+    # The records office's email: the letter attached (a PDF), the body without the
+    # patient's name or anything medical (the search below reads it too).
+    [letter] = [m for m in mail.outbox if m.to == [RECORDS_OFFICE_EMAIL]]
+    assert [a[2] for a in letter.attachments] == ["application/pdf"]
+    assert "45 CFR 164.524" in letter.body and "Maria" not in letter.body
     shares = [m for m in mail.outbox if m.to == [PCP_EMAIL]]
     assert len(shares) == 1 and "/shared/" in shares[0].body
-    calendars = {a[2] for m in mail.outbox for a in m.attachments}
+    calendars = {a[2] for m in mail.outbox if m is not letter for a in m.attachments}
     assert calendars == {"text/calendar; method=REQUEST", "text/calendar; method=CANCEL"}
 
     # The search is not vacuous: it reads the parts where a leak would be.

@@ -47,6 +47,7 @@ from tests.accounts.factories import UserFactory
 from tests.aftercare.factories import delivered_case, sent_share
 from tests.consultations.factories import ConsultationFactory
 from tests.records.factories import RecordFactory, RecordRequestFactory
+from tests.records.retrieval.factories import SourceFactory
 from tests.reports.factories import released_version
 from tests.requests_app.factories import CaseFactory
 
@@ -299,6 +300,32 @@ TABLE: dict[str, Row] = {
     # Bundles are their requester's (a case manager's or specialist's) alone.
     "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),
     "records/bundles/<uuid:bundle_ref>/download/": Row(rule(NOT_FOUND), WRONG_METHOD),
+    # Records retrieval: where the records are and the access request to each. The
+    # patient and the case manager (the owner's case has none yet): every other role
+    # gets the case's 404. POST_DATA is no valid form: the owner sees it again (400).
+    "records-requests/case/<uuid:ref>/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    "records-requests/<uuid:source_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    "records-requests/<uuid:source_ref>/edit/": Row(
+        PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}
+    ),
+    # Not asked yet, so the owner may remove it.
+    "records-requests/<uuid:source_ref>/remove/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}
+    ),
+    "records-requests/<uuid:source_ref>/sign/": Row(
+        PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}
+    ),
+    "records-requests/<uuid:source_ref>/letter.pdf": Row(PATIENT_CASE, WRONG_METHOD),
+    # Sending and the clock are the case manager's: the owner sees the source, not the right.
+    "records-requests/<uuid:source_ref>/send/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": FORBIDDEN}
+    ),
+    "records-requests/<uuid:source_ref>/extend/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": FORBIDDEN}
+    ),
+    "records-requests/<uuid:source_ref>/received/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": FORBIDDEN}
+    ),
     # Reports. The owner's case has a released report and no case manager or specialist,
     # so its owner alone reads it and downloads its PDF; every other role gets a 404.
     "reports/case/<uuid:ref>/": Row(PATIENT_CASE, WRONG_METHOD),
@@ -478,6 +505,7 @@ CASE_KWARGS = (
     "consultation_ref",
     "question_ref",
     "share_ref",
+    "source_ref",
 )
 LOSE_THE_CASE = ("coordinator", "specialist")
 REFUSED_FIRST = frozenset({NOT_ALLOWED, LOGIN, MFA, REAUTH})
@@ -639,6 +667,7 @@ def build_world(users: dict) -> dict:
         "question": question,
         "consultation": ConsultationFactory(case=case, specialist=UserFactory(role="specialist")),
         "asked": RecordRequestFactory(case=case, requested_by=coordinator),
+        "source": SourceFactory(case=case),
         "bundle": Bundle.objects.create(
             case=case, requested_by=coordinator, expires_at=timezone.now() + timedelta(hours=1)
         ),
@@ -680,6 +709,7 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         "bundle_ref": str(world["bundle"].uuid),
         "version_ref": str(world["report_version"].uuid),  # the owner's released report
         "consultation_ref": str(world["consultation"].uuid),  # the owner's, booked
+        "source_ref": str(world["source"].uuid),  # the owner's, listed, not signed
     }
 
 

@@ -57,6 +57,8 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     waiting = forms.BooleanField(label=_("Waiting on the patient"), required=False)
     held = forms.BooleanField(label=_("On hold: nobody qualified yet"), required=False)
+    records_waiting = forms.BooleanField(label=_("Waiting on a records office"), required=False)
+    records_overdue = forms.BooleanField(label=_("Overdue records request"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
