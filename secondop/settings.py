@@ -307,6 +307,9 @@ AWS_S3_PUBLIC_ENDPOINT_URL = env("AWS_S3_PUBLIC_ENDPOINT_URL", default="")
 RECORDS_MAX_FILE_BYTES = env.int("RECORDS_MAX_FILE_BYTES", default=5 * 1000**3)
 RECORDS_MAX_CASE_BYTES = env.int("RECORDS_MAX_CASE_BYTES", default=20 * 1000**3)
 RECORDS_MAX_FILES_PER_RECORD = env.int("RECORDS_MAX_FILES_PER_RECORD", default=5000)
+# A portal's health record file (C-CDA XML, FHIR JSON) is read whole to summarise it:
+# past this it is refused (records.verification.health).
+RECORDS_HEALTH_MAX_BYTES = env.int("RECORDS_HEALTH_MAX_BYTES", default=20 * 1000**2)
 RECORDS_MULTIPART_THRESHOLD = 100 * 1024**2  # Uppy's own default: multipart above 100 MiB
 # How long an upload slot stays open: a 5 GB file on a slow home connection takes hours.
 RECORDS_SLOT_TTL = timedelta(hours=env.int("RECORDS_SLOT_TTL_HOURS", default=12))
