@@ -8,7 +8,6 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-import records.tasks  # noqa: F401  (see below)
 from records.models import Record
 from requests_app.models import CaseStatus
 from tests.accounts.factories import UserFactory, enrol_totp
@@ -27,12 +26,6 @@ from tests.records import health_samples
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-# records.tasks is imported above so that its tasks are registered before the browser
-# confirms two uploads at once: secondop.queueing._task loads the tasks modules lazily,
-# and two live-server threads doing it at the same moment can race (one sees the module
-# half-imported and gets NotRegistered; the record then waits for the sweep). Reported
-# to the lead; the fix belongs in secondop.queueing (a lock around the first import).
 
 NOTE = '<script>alert("note")</script> Doing well after surgery.'
 
