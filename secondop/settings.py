@@ -575,3 +575,6 @@ SHARE_LINK_DAYS = env.int("SHARE_LINK_DAYS", default=14)
 # seconds before further wrong ones answer 429 to it (a right token always opens).
 SHARE_BAD_TOKEN_LIMIT = env.int("SHARE_BAD_TOKEN_LIMIT", default=10)
 SHARE_BAD_TOKEN_WINDOW = env.int("SHARE_BAD_TOKEN_WINDOW", default=15 * 60)
+# Wrong passcodes a SMART Health Link takes before it stops for good (the
+# patient makes a new one).
+SMART_LINK_PASSCODE_ATTEMPTS = env.int("SMART_LINK_PASSCODE_ATTEMPTS", default=10)
