@@ -101,7 +101,9 @@ def test_it_reads_secondops_link_with_its_passcode(live_server, settings, case_b
     assert fhir_record.health  # verification read the Bundle and summarised it
     rows = AuditEvent.objects.filter(action="records.record.received")
     assert rows.count() == 2
-    everything = json.dumps(list(AuditEvent.objects.values("old_values", "new_values")), default=str)
+    everything = json.dumps(
+        list(AuditEvent.objects.values("old_values", "new_values")), default=str
+    )
     assert PASSCODE not in everything and PASSCODE not in caplog.text
 
 
