@@ -7,6 +7,7 @@ urlpatterns = [
     path("case/<uuid:ref>/", views.case_records, name="case_records"),
     path("case/<uuid:ref>/slots/", views.record_slots, name="slots"),
     path("case/<uuid:ref>/state/", views.record_states, name="states"),
+    path("case/<uuid:ref>/smart-link/", views.smart_link, name="smart_link"),
     path("case/<uuid:ref>/ask/", views.request_create, name="request_create"),
     path("case/<uuid:ref>/bundle/", views.bundle_create, name="bundle_create"),
     path("files/<uuid:file_ref>/sign/", views.file_sign, name="file_sign"),

@@ -18,10 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app import access
-from requests_app.access import case_page
+from requests_app.access import case_page, patient_case_page
 from requests_app.models import CLOSED_STATES
 from requests_app.workflow import TransitionError
 from secondop.audit.models import AccessLog
@@ -31,7 +32,7 @@ from secondop.refusals import Refusal
 
 from . import selectors, services, storage
 from .display import health_label, type_in_words
-from .forms import RecordRequestForm
+from .forms import RecordRequestForm, SmartLinkForm
 from .models import Bundle, Category, Record, State
 from .retrieval import selectors as retrieval_selectors
 from .verification import content_disposition
@@ -511,6 +512,52 @@ def request_cancel(request, request_ref):
         return redirect("records:case_records", asked.case.uuid)
     messages.success(request, _("The request for records was withdrawn."))
     return redirect("records:case_records", asked.case.uuid)
+
+
+# --- A SMART Health Link pasted in ------------------------------------------------------
+def _smart_link_done(result: services.FromLink) -> str:
+    count = len(result.records)
+    message = (
+        _("1 record came from the link. It is being checked and will show here when ready.")
+        if count == 1
+        else _(
+            "%(n)s records came from the link. They are being checked and will show here "
+            "when ready."
+        )
+        % {"n": count}
+    )
+    if result.left_out:
+        message += " " + _(
+            "%(n)s item of a kind we cannot read was left out.",
+        ) % {"n": result.left_out}
+    return message
+
+
+@sensitive_post_parameters("passcode")
+@require_http_methods(["GET", "POST"])
+@patient_case_page
+def smart_link(request, case):
+    """The patient pastes a SMART Health Link and its passcode; the server reads it
+    now, within its deadline (records.smart_links), and keeps its files as records."""
+    if not access.is_owner(request.user, case):
+        raise Http404
+    return form_post(
+        request,
+        SmartLinkForm(posted(request)),
+        act=lambda data: services.records_from_smart_link(
+            actor=request.user,
+            case_ref=case.uuid,
+            link=data["link"],
+            passcode=data["passcode"],
+            category=data["category"],
+        ),
+        success=_smart_link_done,
+        then=lambda _result: reverse("records:case_records", args=[case.uuid]),
+        page=lambda form, status: render(
+            request, "records/smart_link.html", {"case": case, "form": form}, status=status
+        ),
+        refusals=services.RecordError,
+    )
 
 
 # --- Bundles ------------------------------------------------------------------------------

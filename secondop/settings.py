@@ -578,3 +578,15 @@ SHARE_BAD_TOKEN_WINDOW = env.int("SHARE_BAD_TOKEN_WINDOW", default=15 * 60)
 # Wrong passcodes a SMART Health Link takes before it stops for good (the
 # patient makes a new one).
 SMART_LINK_PASSCODE_ATTEMPTS = env.int("SMART_LINK_PASSCODE_ATTEMPTS", default=10)
+# SMART Health Links pasted in by a patient (records.smart_links): the server fetches
+# the manifest and its files itself, HTTPS to public addresses only, within these
+# limits. The loopback switch lets plain HTTP to 127.0.0.1/::1 through: for the
+# tests' local issuer only, never in production.
+SMART_LINK_FETCH_ALLOW_LOOPBACK_HTTP = env.bool(
+    "SMART_LINK_FETCH_ALLOW_LOOPBACK_HTTP", default=False
+)
+SMART_LINK_FETCH_TIMEOUT = env.float("SMART_LINK_FETCH_TIMEOUT", default=5.0)  # each step
+SMART_LINK_FETCH_DEADLINE = env.float("SMART_LINK_FETCH_DEADLINE", default=12.0)  # the whole
+SMART_LINK_MANIFEST_MAX_BYTES = env.int("SMART_LINK_MANIFEST_MAX_BYTES", default=1_000_000)
+SMART_LINK_FILE_MAX_BYTES = env.int("SMART_LINK_FILE_MAX_BYTES", default=30_000_000)
+SMART_LINK_MAX_FILES = env.int("SMART_LINK_MAX_FILES", default=20)

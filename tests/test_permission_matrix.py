@@ -275,6 +275,8 @@ TABLE: dict[str, Row] = {
     # A form POST is no upload request: the owner is told what is wrong (JSON 400).
     "records/case/<uuid:ref>/slots/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": BAD_REQUEST}),
     # Only the case manager or the assigned specialist asks; a patient never does.
+    # The patient pastes a SMART Health Link: the owner only (an empty POST: the form again).
+    "records/case/<uuid:ref>/smart-link/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
     "records/case/<uuid:ref>/ask/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     # The page's own refresh (JSON): the page's rule.
     "records/case/<uuid:ref>/state/": Row(PATIENT_CASE, WRONG_METHOD),

@@ -5,6 +5,7 @@
 - `removal`: deleting, dismissing a refusal, retention and the expiry sweep;
 - `record_requests`: the care team asking the patient for a record;
 - `bundles`: ZIP downloads for the staff care team;
+- `received`: records from bytes the server holds (a SMART Health Link pasted in);
 - `common`: the refusal, the statuses and helpers they share.
 
 Every service loads the case through the access rule (requests_app.access), so an
@@ -14,6 +15,7 @@ package (`from records import services; services.record_confirm(...)`)."""
 from .bundles import bundle_create, bundles_delete, case_ended
 from .common import RecordError, case_name, human_size
 from .outcome import OWN_REASONS, describe_reason, record_check_failed, record_verified
+from .received import FromLink, Received, records_from_bytes, records_from_smart_link
 from .record_requests import (
     REQUESTABLE_STATUSES,
     can_request,
@@ -54,6 +56,8 @@ __all__ = [
     "TITLE_MAX",
     "TITLE_MAX_TYPED",
     "FileSlot",
+    "FromLink",
+    "Received",
     "RecordError",
     "Retention",
     "Slots",
@@ -79,6 +83,8 @@ __all__ = [
     "record_slots_create",
     "record_verified",
     "records_delete_after",
+    "records_from_bytes",
+    "records_from_smart_link",
     "records_retention_sweep",
     "records_sweep_expired",
     "retention_for",

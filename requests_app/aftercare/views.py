@@ -27,12 +27,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from requests_app.access import for_viewer, patient_case_page
 from requests_app.models import CaseStatus
 from requests_app.reports import fhir
+from secondop import shlink
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import role_required
 from secondop.filenames import content_disposition
 from secondop.refusals import page_status
 
-from . import selectors, services, shlink
+from . import selectors, services
 from .forms import (
     ConcordanceFilterForm,
     FollowUpAnswerForm,

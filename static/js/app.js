@@ -82,6 +82,10 @@
         form.querySelectorAll("button[type=submit]").forEach(function (button) {
           button.setAttribute("aria-disabled", "true");
         });
+        // A form that takes a while says so ("Fetching your records from the link…").
+        form.querySelectorAll("[data-busy-message]").forEach(function (status) {
+          status.textContent = status.dataset.busyMessage;
+        });
       });
     });
   }

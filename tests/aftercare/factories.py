@@ -122,7 +122,8 @@ def sent_share(*, case, email="dr.primary@clinic.example", expires_at=None, revo
 def smart_link(*, case, passcode="", email="dr.primary@clinic.example"):
     """A share made with its SMART Health Link through the service; returns
     (shared, payload, token): the shlink payload and the manifest URL's token."""
-    from requests_app.aftercare import services, shlink
+    from requests_app.aftercare import services
+    from secondop import shlink
 
     shared = services.share_create_with_smart_link(
         actor=case.owner, case_ref=case.uuid, email=email, consented=True, passcode=passcode

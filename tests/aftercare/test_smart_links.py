@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
-from requests_app.aftercare import services, shlink
+from requests_app.aftercare import services
 from requests_app.aftercare.models import Share, ShareOpening, SmartLink
+from secondop import shlink
 from secondop.audit.models import AccessLog, AuditEvent
 from tests.aftercare.factories import PDF, delivered_case, release_report, smart_link
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from requests_app.aftercare import shlink
 from requests_app.aftercare.models import SmartLink
+from secondop import shlink
 from tests.accounts.factories import UserFactory
 from tests.aftercare.factories import PDF, delivered_case
 from tests.e2e.a11y import assert_accessible

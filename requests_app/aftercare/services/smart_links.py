@@ -25,12 +25,12 @@ from django.views.decorators.debug import sensitive_variables
 from requests_app.models import CaseStatus
 from requests_app.reports import fhir
 from requests_app.reports.models import ReportVersion
-from secondop import refusals, storage
+from secondop import refusals, shlink, storage
 from secondop.audit.context import Source, audit_source, current_source
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_event
 
-from .. import selectors, shlink
+from .. import selectors
 from ..models import Share, ShareOpening, SmartLink
 from .common import AftercareError
 from .sharing import _count_bad_token, path_without_token, share_create, too_many_bad_tokens
