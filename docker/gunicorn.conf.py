@@ -21,7 +21,7 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"
 
 # /shared/<token>/ (a physician's link to one report) and /records/upload/<token>/ (a
 # local-mode upload): the token is a credential, so the log shows only its place.
-SECRET_PATHS = re.compile(r"^(/shared/|/records/upload/)[^/]+")
+SECRET_PATHS = re.compile(r"^(/shared/|/records/upload/|/records-requests/from/)[^/]+")
 
 
 class RedactingLogger(Logger):

@@ -572,3 +572,8 @@ SHARE_LINK_DAYS = env.int("SHARE_LINK_DAYS", default=14)
 # seconds before further wrong ones answer 429 to it (a right token always opens).
 SHARE_BAD_TOKEN_LIMIT = env.int("SHARE_BAD_TOKEN_LIMIT", default=10)
 SHARE_BAD_TOKEN_WINDOW = env.int("SHARE_BAD_TOKEN_WINDOW", default=15 * 60)
+# A records office's upload link (records.retrieval.office_services): days it opens
+# (and each extension), and wrong tokens one address may try in the window (seconds).
+OFFICE_LINK_DAYS = env.int("OFFICE_LINK_DAYS", default=30)
+OFFICE_BAD_TOKEN_LIMIT = env.int("OFFICE_BAD_TOKEN_LIMIT", default=10)
+OFFICE_BAD_TOKEN_WINDOW = env.int("OFFICE_BAD_TOKEN_WINDOW", default=15 * 60)
