@@ -25,13 +25,13 @@ from uuid import UUID
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.models import Category, Record, RecordFile
 from records.services import RecordError, uploads
+from requests_app import access
 from requests_app.access import Relation
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from secondop.audit.context import current_ip
@@ -259,12 +259,12 @@ def office_slots(
 
 
 def _slot(opened: Opened, file_ref: UUID | str) -> RecordFile:
-    try:
-        return RecordFile.objects.select_related("record__case").get(
-            uuid=file_ref, record__office_upload__link=opened.link
-        )
-    except (RecordFile.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return access.get_or_404(
+        RecordFile.objects.select_related("record__case").filter(
+            record__office_upload__link=opened.link
+        ),
+        uuid=file_ref,
+    )
 
 
 def office_sign(
@@ -285,14 +285,12 @@ def office_sign(
 
 
 def _record(opened: Opened, record_ref: UUID | str) -> Record:
-    try:
-        return (
-            Record.objects.select_for_update(of=("self",))
-            .select_related("case")
-            .get(uuid=record_ref, office_upload__link=opened.link)
-        )
-    except (Record.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return access.get_or_404(
+        Record.objects.select_for_update(of=("self",))
+        .select_related("case")
+        .filter(office_upload__link=opened.link),
+        uuid=record_ref,
+    )
 
 
 def office_confirm(*, token: str, record_ref: UUID | str) -> Record:
