@@ -74,6 +74,12 @@ TYPE_WORDS = {
     "text/html": _lazy("a web page"),
     "application/xhtml+xml": _lazy("a web page"),
     "application/x-empty": _lazy("an empty file"),
+    "application/xml": _lazy("an XML file"),
+    "text/xml": _lazy("an XML file"),
+    "application/json": _lazy("a JSON data file"),
+    "application/x-ndjson": _lazy("a JSON data file"),
+    "application/fhir+json": _lazy("a health record file (FHIR)"),
+    "application/fhir+ndjson": _lazy("a health record file (FHIR)"),
     "application/octet-stream": _lazy("a file of a kind we could not tell"),
     **dict.fromkeys(_WINDOWS, _lazy("a Windows program")),
     **dict.fromkeys(_PROGRAMS, _lazy("a program")),
@@ -104,6 +110,9 @@ EXTENSION_TYPES = {
     ".txt": ("text/plain", "text/csv"),
     ".text": ("text/plain", "text/csv"),
     ".csv": ("text/plain", "text/csv"),
+    ".xml": ("application/xml", "text/xml"),
+    ".json": ("application/fhir+json", "application/fhir+ndjson", "application/json"),
+    ".ndjson": ("application/fhir+ndjson", "application/x-ndjson"),
     ".gif": ("image/gif",),
     ".doc": _WORD,
     ".docx": _WORD,
@@ -115,6 +124,20 @@ EXTENSION_TYPES = {
     ".msi": _WINDOWS,
     ".dll": _WINDOWS,
 }
+
+
+# A portal's health record file, by its summary's format: what the records list and the
+# record's page call it.
+HEALTH_FORMATS = {
+    "ccda": _lazy("Health record summary (C-CDA)"),
+    "fhir": _lazy("Health record summary (FHIR)"),
+}
+
+
+def health_label(record) -> str:
+    """ "Health record summary (C-CDA)" for a record read at verification, else ""."""
+    file_format = (record.health or {}).get("format", "") if record.health else ""
+    return str(HEALTH_FORMATS.get(file_format, ""))
 
 
 def type_in_words(mime: str) -> str:

@@ -92,6 +92,9 @@ class Record(models.Model):
     mime = models.CharField(max_length=100, blank=True)  # the true type, for a single file
     sha256 = models.CharField(max_length=64, blank=True)
     study = models.JSONField(default=dict, blank=True)  # DICOM summary, for a study
+    # A portal's health record file (C-CDA or FHIR) read at verification: problems,
+    # medications, allergies, results, procedures and notes (records.verification.health).
+    health = models.JSONField(default=dict, blank=True)
     thumbnail_key = models.CharField(max_length=400, blank=True)
     duplicate_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.utils import timezone
 
@@ -56,6 +57,17 @@ def records_for_viewer(*, viewer: User, case: Case) -> QuerySet[Record]:
     if relation == Relation.ASSIGNED_SPECIALIST:
         return records.filter(state=State.VERIFIED)
     return records.none()
+
+
+def records_listed(*, viewer: User, case: Case) -> QuerySet[Record]:
+    """records_for_viewer for the records list: a health record file's summary (which
+    can be large) stays in the database; `health_format` says what it is ("ccda",
+    "fhir", or None)."""
+    return (
+        records_for_viewer(viewer=viewer, case=case)
+        .defer("health")
+        .annotate(health_format=KeyTextTransform("format", "health"))
+    )
 
 
 # A PDF viewer fetches an opened file in byte ranges, each a request of its own: one

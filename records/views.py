@@ -30,7 +30,7 @@ from secondop.posting import form_post, posted
 from secondop.refusals import Refusal
 
 from . import selectors, services, storage
-from .display import type_in_words
+from .display import health_label, type_in_words
 from .forms import RecordRequestForm
 from .models import Bundle, Category, Record, State
 from .retrieval import selectors as retrieval_selectors
@@ -68,7 +68,7 @@ def case_records(request, case):
         raise Http404
     is_owner = access.is_owner(request.user, case)
     records = list(
-        selectors.records_for_viewer(viewer=request.user, case=case).select_related(
+        selectors.records_listed(viewer=request.user, case=case).select_related(
             "uploaded_by", "answers"
         )
     )
@@ -357,7 +357,10 @@ def record_detail(request, record_ref):
         "file_count": record.files.count() if record.is_study else 1,
         "looks": selectors.looks_by_record([record]).get(record.pk, []),
         "reason": services.describe_reason(record.reason) if record.reason else "",
-        "type_words": type_in_words(record.mime) if not record.is_study else "",
+        "type_words": (health_label(record) or type_in_words(record.mime))
+        if not record.is_study
+        else "",
+        "health": record.health if record.state == State.VERIFIED else {},
         "found": selectors.name_and_type_by_record([record]).get(record.pk, ""),
         "can_dismiss": services.can_dismiss(user=request.user, record=record),
         "inline": record.mime in INLINE_TYPES and not record.is_study,

@@ -1,6 +1,6 @@
 """Logging filters: what a log line may not carry.
 
-A physician's link (/shared/<token>/) and a local upload's address
+A physician's link (/shared/<token>/, its SMART Health Link /shl/<token>) and a local upload's address
 (/records/upload/<token>/) hold a credential in the path. Django's own loggers
 write paths (django.request: "Not Found: /shared/…/pdf/"; django.server: the
 request line), and logs are read by more people than the link was for, so the
@@ -10,7 +10,7 @@ token is replaced by its place, as gunicorn's access log does
 import logging
 import re
 
-SECRET_PATHS = re.compile(r"(/shared/|/records/upload/|/records-requests/from/)[^/\s?#\"']+")
+SECRET_PATHS = re.compile(r"(/shared/|/shl/|/records/upload/|/records-requests/from/)[^/\s?#\"']+")
 
 
 def redact(value):

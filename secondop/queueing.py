@@ -8,7 +8,10 @@ sweep finds what it left behind: records_sweep, reports_sweep, notifications_swe
 shares_sweep). Where no sweep would find it, `if_unqueued` does the work itself.
 """
 
+import contextlib
+import importlib
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -18,15 +21,27 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 
+# One thread at a time loads the tasks modules: two requests queueing their first task
+# at the same moment in a fresh threaded process must not see a module half-imported.
+_loading = threading.Lock()
+
+
 def _task(task: Task | str) -> Task:
     """A task, or its registered name: a service queues its app's tasks by name, so
     services never import their tasks module (which imports them)."""
     if not isinstance(task, str):
         return task
     if task not in current_app.tasks:
-        # Celery discovers the apps' tasks modules lazily (at a worker's start); a web
-        # process loads them the first time it queues one by name.
-        current_app.loader.import_default_modules()
+        with _loading:
+            if task not in current_app.tasks:
+                # Celery discovers the apps' tasks modules lazily (at a worker's start);
+                # a web process loads them the first time it queues one by name: the
+                # task's own module (its default name is module.function), then the rest.
+                module = task.rpartition(".")[0]
+                if module:
+                    with contextlib.suppress(ImportError):
+                        importlib.import_module(module)
+                current_app.loader.import_default_modules()
     return current_app.tasks[task]
 
 

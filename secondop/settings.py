@@ -307,6 +307,9 @@ AWS_S3_PUBLIC_ENDPOINT_URL = env("AWS_S3_PUBLIC_ENDPOINT_URL", default="")
 RECORDS_MAX_FILE_BYTES = env.int("RECORDS_MAX_FILE_BYTES", default=5 * 1000**3)
 RECORDS_MAX_CASE_BYTES = env.int("RECORDS_MAX_CASE_BYTES", default=20 * 1000**3)
 RECORDS_MAX_FILES_PER_RECORD = env.int("RECORDS_MAX_FILES_PER_RECORD", default=5000)
+# A portal's health record file (C-CDA XML, FHIR JSON) is read whole to summarise it:
+# past this it is refused (records.verification.health).
+RECORDS_HEALTH_MAX_BYTES = env.int("RECORDS_HEALTH_MAX_BYTES", default=20 * 1000**2)
 RECORDS_MULTIPART_THRESHOLD = 100 * 1024**2  # Uppy's own default: multipart above 100 MiB
 # How long an upload slot stays open: a 5 GB file on a slow home connection takes hours.
 RECORDS_SLOT_TTL = timedelta(hours=env.int("RECORDS_SLOT_TTL_HOURS", default=12))
@@ -572,6 +575,9 @@ SHARE_LINK_DAYS = env.int("SHARE_LINK_DAYS", default=14)
 # seconds before further wrong ones answer 429 to it (a right token always opens).
 SHARE_BAD_TOKEN_LIMIT = env.int("SHARE_BAD_TOKEN_LIMIT", default=10)
 SHARE_BAD_TOKEN_WINDOW = env.int("SHARE_BAD_TOKEN_WINDOW", default=15 * 60)
+# Wrong passcodes a SMART Health Link takes before it stops for good (the
+# patient makes a new one).
+SMART_LINK_PASSCODE_ATTEMPTS = env.int("SMART_LINK_PASSCODE_ATTEMPTS", default=10)
 # A records office's upload link (records.retrieval.office_services): days it opens
 # (and each extension), and wrong tokens one address may try in the window (seconds).
 OFFICE_LINK_DAYS = env.int("OFFICE_LINK_DAYS", default=30)

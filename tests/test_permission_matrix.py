@@ -45,7 +45,7 @@ from secondop.audit.services import log_access, log_event
 from secondop.notifications.models import Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
 from tests.accounts.factories import UserFactory
-from tests.aftercare.factories import delivered_case, sent_share
+from tests.aftercare.factories import delivered_case, sent_share, smart_link
 from tests.consultations.factories import ConsultationFactory
 from tests.records.factories import RecordFactory, RecordRequestFactory
 from tests.records.retrieval.factories import SourceFactory
@@ -415,6 +415,9 @@ TABLE: dict[str, Row] = {
     "shared/<str:token>/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
     "shared/<str:token>/pdf/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
     "shared/<str:token>/fhir/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
+    # Its SMART Health Link's manifest (a real token): no account, POST only, JSON
+    # with a recipient; the matrix's form-encoded POST is no such request.
+    "shl/<str:token>": Row(WRONG_METHOD, rule(BAD_REQUEST, anonymous=BAD_REQUEST)),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),
@@ -680,6 +683,9 @@ def build_world(users: dict) -> dict:
     share, share_token = sent_share(case=delivered)
     source = SourceFactory(case=case)  # the owner's, listed, not signed
     office_token = link_issue(source=source, actor=None)
+    _shared, _payload, smart_link_token = smart_link(
+        case=delivered, email="dr.other@clinic.example"
+    )
     question = FollowUpQuestion.objects.create(
         case=delivered, position=1, asked_by=owner, text="How long is the recovery?"
     )
@@ -696,6 +702,7 @@ def build_world(users: dict) -> dict:
         "share": share,
         "share_token": share_token,
         "office_token": office_token,
+        "smart_link_token": smart_link_token,
         "question": question,
         "consultation": ConsultationFactory(case=case, specialist=UserFactory(role="specialist")),
         "asked": RecordRequestFactory(case=case, requested_by=coordinator),
@@ -738,6 +745,8 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         if route.startswith("shared/")
         else world["office_token"]
         if route.startswith("records-requests/from/")
+        else world["smart_link_token"]
+        if route.startswith("shl/")
         else "bogus-token",
         "share_ref": str(world["share"].uuid),  # the owner's link to their physician
         "question_ref": str(world["question"].uuid),  # the owner's follow-up question

@@ -74,6 +74,7 @@ def record_verified(
             "mime",
             "sha256",
             "study",
+            "health",
             "thumbnail_key",
             "duplicate_of",
             "size",
@@ -82,6 +83,7 @@ def record_verified(
             only = next(iter(reports.values()))
             record.mime, record.sha256 = only.mime[:100], only.sha256
             record.thumbnail_key = thumbnails.get(next(iter(reports)), "")
+            record.health = only.health or {}
         record.study = summary or {}
         if not record.thumbnail_key:  # a study: its first series' picture
             series = [s for st in record.study.get("studies", []) for s in st.get("series", [])]
@@ -108,6 +110,7 @@ def record_verified(
             remove_later(record.prefix)
             record.thumbnail_key = ""
             record.study = {}
+            record.health = {}
         else:
             record.state, record.reason = State.VERIFIED, ""
             record.virus_scan_skipped = not scanned

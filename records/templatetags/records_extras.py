@@ -41,6 +41,9 @@ TYPES_IN_WORDS = {
     "text/plain": gettext_lazy("Text file"),
     "text/csv": gettext_lazy("Spreadsheet (CSV)"),
     "application/zip": gettext_lazy("ZIP folder"),
+    "application/xml": gettext_lazy("Health record summary (C-CDA)"),
+    "application/fhir+json": gettext_lazy("Health record summary (FHIR)"),
+    "application/fhir+ndjson": gettext_lazy("Health record summary (FHIR)"),
 }
 
 
@@ -48,6 +51,24 @@ TYPES_IN_WORDS = {
 def type_in_words(mime: str) -> str:
     """ "PDF document", not "application/pdf": what a patient reads."""
     return str(TYPES_IN_WORDS.get((mime or "").split(";")[0].strip().lower(), _("Other file")))
+
+
+@register.filter
+def health_date(value) -> str:
+    """A summary's ISO date ("2024", "2024-03", "2024-03-05") as people write it."""
+    import datetime
+
+    from django.utils.formats import date_format
+
+    text = str(value or "")
+    try:
+        if len(text) == 10:
+            return date_format(datetime.date.fromisoformat(text), "j F Y")
+        if len(text) == 7:
+            return date_format(datetime.date.fromisoformat(text + "-01"), "F Y")
+    except ValueError:
+        return ""
+    return text if len(text) == 4 and text.isdigit() else ""
 
 
 @register.simple_tag

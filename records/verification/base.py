@@ -25,7 +25,8 @@ THUMBNAIL_MAX_HEIGHT = 1440
 
 ACCEPTED = _(
     "Please upload a PDF, a photo (JPEG, PNG, TIFF or HEIC), a DICOM image, "
-    "a plain text file, or a ZIP of these."
+    "a plain text file, or a ZIP of these; or the health record file your patient "
+    "portal gives you (C-CDA or FHIR)."
 )
 
 REASONS: dict[str, str] = {
@@ -37,7 +38,8 @@ REASONS: dict[str, str] = {
     "type_not_allowed": _(
         "This kind of file can't be accepted. Please upload a PDF, a photo "
         "(JPEG, PNG, TIFF or HEIC), a DICOM image, a plain text file, or a "
-        "ZIP of these."
+        "ZIP of these; or the health record file your patient portal gives you "
+        "(C-CDA or FHIR)."
     ),
     "mismatch": _(
         "This file's name says it is a document or an image, but it is really "
@@ -111,6 +113,41 @@ REASONS: dict[str, str] = {
         "it can't be accepted. Please upload a smaller copy, or split it into "
         "parts."
     ),
+    "health_too_large": _(
+        "This health record file is bigger than we can read (20 MB for C-CDA and "
+        "FHIR files). Please download a shorter period from your patient portal, "
+        "or send the records as PDFs."
+    ),
+    "health_too_complex": _(
+        "This health record file is nested too deeply or holds too many entries "
+        "to read safely. Please download a shorter period from your patient "
+        "portal, or send the records as PDFs."
+    ),
+    "health_unsafe": _(
+        "This XML file contains instructions to fetch or expand other content "
+        "(a DOCTYPE or entities), which a health record file never needs, so it "
+        "can't be accepted for safety reasons. Please download the file from "
+        "your patient portal again."
+    ),
+    "ccda_invalid": _(
+        "This XML file is damaged or incomplete, so it can't be read. Please "
+        "download it from your patient portal again."
+    ),
+    "not_ccda": _(
+        "This XML file is not a health record summary (C-CDA), so it can't be "
+        "accepted. Please upload the C-CDA file your patient portal gives you, "
+        "or send the records as PDFs."
+    ),
+    "not_fhir": _(
+        "This file is not a FHIR health record, so it can't be accepted. Please "
+        "upload the FHIR file your patient portal gives you, or send the "
+        "records as PDFs."
+    ),
+    "fhir_invalid": _(
+        "This FHIR file does not follow the FHIR R4 standard (something in it is "
+        "incomplete or malformed), so it can't be read. Please download it from "
+        "your patient portal again."
+    ),
     "folder_nothing": _(
         "This folder has nothing in it we can accept: no PDFs, photos, DICOM images or text files."
     ),
@@ -129,8 +166,11 @@ class FileReport:
     sha256: str
     size: int
     mime: str  # the true type: "application/pdf", "image/png", "application/dicom", ...
-    kind: str  # "pdf" | "image" | "dicom" | "zip" | "text" | "skipped" ("" when unknown)
+    # "pdf" | "image" | "dicom" | "zip" | "text" | "ccda" | "fhir" | "skipped" ("" when
+    # unknown)
+    kind: str
     dicom: dict | None = None  # see _dicom_fields
+    health: dict | None = None  # a C-CDA's or FHIR file's summary (verification.health)
     thumbnail: bytes | None = None  # PNG, at most THUMBNAIL_WIDTH wide
     members: list[FileReport] | None = None  # a ZIP's entries, in order, up to the first bad one
     name: str = ""  # the cleaned relative path (a ZIP entry's, or the uploaded name)

@@ -58,7 +58,14 @@ _EXTENSION_KINDS = {
     ".txt": "text",
     ".text": "text",
     ".csv": "text",
+    ".xml": "ccda",
+    ".json": "fhir",
+    ".ndjson": "fhir",
 }
+# Health record files from a patient portal (records.verification.health): XML that
+# may be a C-CDA, JSON that may be FHIR. What they really are is for the check to say.
+_XML_MIMES = frozenset({"text/xml", "application/xml"})
+_JSON_MIMES = frozenset({"application/json", "application/x-ndjson"})
 # A DICOM's 128-byte preamble is free for applications, and is the classic place to
 # make a file that is both a DICOM and a program or a web page.
 _UNSAFE_PREAMBLE_STARTS = (
@@ -127,7 +134,24 @@ def _sniff(head: bytes, name: str) -> _Sniff:
         )
     if mime == "application/zip":
         return _Sniff(mime, "zip")
+    if mime in _XML_MIMES:
+        return _Sniff(mime, "ccda")
+    if mime == "text/html" and _extension_kind(name) == "ccda":
+        # A C-CDA without its XML declaration looks like a web page to libmagic (it
+        # has a <title>). The check reads it as XML and accepts only a C-CDA: a real
+        # web page is refused there, and is never shown as one.
+        return _Sniff("text/xml", "ccda")
+    if mime in _JSON_MIMES:
+        return _Sniff(mime, "fhir")
     if mime in _TEXT_MIMES:
+        # libmagic calls XML without its declaration, and some JSON, plain text: the
+        # name and the first character tell a portal's file from a note.
+        claimed = _extension_kind(name)
+        first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+        if claimed == "ccda" and first == b"<":
+            return _Sniff(mime, "ccda")
+        if claimed == "fhir" and first in (b"{", b"["):
+            return _Sniff(mime, "fhir")
         return _Sniff(mime, "text")
     if mime == "application/octet-stream" and _looks_like_raw_dicom(head):
         return _Sniff("application/dicom", "dicom", raw_dicom=True)

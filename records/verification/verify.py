@@ -3,6 +3,7 @@ type), then handed to the check for its kind."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
@@ -30,9 +31,10 @@ from .base import (
     _zlib_error,
 )
 from .dicom import _check_dicom
+from .health import _check_health
 from .images import _check_image
 from .pdf import _check_pdf
-from .sniffing import _ARCHIVE_MIMES, _check_text, _sniff
+from .sniffing import _ARCHIVE_MIMES, _TEXT_MIMES, _check_text, _sniff
 from .viewers import _base_name, is_viewer_file
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,13 @@ def _verify(fileobj, job: _Job) -> FileReport:
     skipped = skipped or (dicomdir_name and sniff.kind != "dicom")
     if job.in_zip and not skipped and (sniff.kind == "zip" or sniff.mime in _ARCHIVE_MIMES):
         return _reject(job, "zip_nested", mime=sniff.mime)
+    if (job.in_zip or job.skip_viewer_files) and sniff.kind in ("ccda", "fhir"):
+        # A portal's file is a record of its own, uploaded as one file: inside a ZIP
+        # or a folder it is not read, as before.
+        if sniff.mime in _TEXT_MIMES:
+            sniff = dataclasses.replace(sniff, kind="text")
+        else:
+            sniff = dataclasses.replace(sniff, kind="", reason="type_not_allowed")
     # A ZIP's entries are scanned one by one (_check_zip); anything skipped is scanned
     # whole, archives included (clamd unpacks them), since it stays in the upload.
     scan = job.scanner is not None and (skipped or (not sniff.reason and sniff.kind != "zip"))
@@ -167,6 +176,8 @@ def _verify(fileobj, job: _Job) -> FileReport:
         "dicom": _check_dicom,
         "zip": partial(_check_zip, verify=_verify),
         "text": _check_text,
+        "ccda": _check_health,
+        "fhir": _check_health,
     }[sniff.kind]
     try:
         outcome = check(fileobj, job, sniff, found)

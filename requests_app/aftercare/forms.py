@@ -29,10 +29,43 @@ class ShareForm(forms.Form):
         required=False,
         help_text=_("Only for you, to tell your links apart. It is not put in the email."),
     )
+    smart_link = forms.BooleanField(
+        label=_("Also make a SMART Health Link (a QR code)"),
+        required=False,
+        help_text=_(
+            "A QR code your doctor's record system can read, to file your report and its "
+            "PDF. Show it on your phone or send the link. We show it once, on this page."
+        ),
+    )
+    passcode = forms.CharField(
+        label=_("Passcode for the QR code (optional)"),
+        required=False,
+        min_length=6,
+        max_length=40,
+        strip=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_(
+            "6 to 40 characters. Whoever reads the QR code also needs it: tell it to your "
+            "doctor yourself. After too many wrong tries the QR code stops working."
+        ),
+        error_messages={
+            "min_length": _("Use at least 6 characters for the passcode."),
+            "max_length": _("Use at most 40 characters for the passcode."),
+        },
+    )
     consent = forms.BooleanField(
         label=consent.WORDING,
         error_messages={"required": _("Tick the box to agree to send your report.")},
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("passcode") and not data.get("smart_link"):
+            self.add_error(
+                "smart_link",
+                _("Tick this box to make the QR code, or leave the passcode empty."),
+            )
+        return data
 
 
 class FollowUpQuestionForm(CharacterCountMixin, forms.Form):

@@ -90,11 +90,15 @@ class ShareOpening(models.Model):
     class Kind(models.TextChoices):
         VIEW = "view", _("Opened")
         DOWNLOAD = "download", _("Downloaded the PDF")
+        SMART_LINK = "shl", _("Opened with a SMART Health Link")
 
     share = models.ForeignKey(Share, on_delete=models.PROTECT, related_name="openings")
     kind = models.CharField(max_length=10, choices=Kind)
     # The version shown: an amendment released later is what a later opening sees.
     version = models.ForeignKey("reports.ReportVersion", on_delete=models.PROTECT, related_name="+")
+    # A SMART Health Link's manifest names who asked ("Dr. Lee's record system"):
+    # the words the asking app sent, as the patient sees them.
+    recipient = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,6 +107,41 @@ class ShareOpening(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.share}"
+
+
+class SmartLink(models.Model):
+    """The same share as a SMART Health Link (a QR code the patient shows or sends):
+    a manifest URL answering an app's POST with the report's files, encrypted.
+
+    What the server keeps cannot open it on its own: the manifest token's SHA-256
+    (like the physician link's) and the files as JWE (dir, A256GCM), encrypted at
+    issue with a key that exists only in the link the patient was shown once. A
+    passcode, when the patient set one, is kept as Django's password hash; wrong
+    ones are counted and the link stops after SMART_LINK_PASSCODE_ATTEMPTS.
+
+    The files are the version released when the link was made: an amendment
+    released later stops the link (the patient makes a new one)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    share = models.OneToOneField(Share, on_delete=models.PROTECT, related_name="smart_link")
+    version = models.ForeignKey("reports.ReportVersion", on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    passcode_hash = models.CharField(max_length=200, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    bundle_key = models.CharField(max_length=300)
+    pdf_key = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SMART Health Link")
+
+    def __str__(self) -> str:
+        return f"SMART Health Link {self.uuid}"
+
+    @property
+    def has_passcode(self) -> bool:
+        return bool(self.passcode_hash)
 
 
 class AnswerKind(models.TextChoices):

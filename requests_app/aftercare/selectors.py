@@ -151,6 +151,7 @@ def shares_for_case(*, case: Case) -> list[Share]:
     """The links the patient sent, newest first, each with its openings."""
     return list(
         Share.objects.filter(report__case=case)
+        .select_related("smart_link")
         .prefetch_related(
             Prefetch("openings", queryset=ShareOpening.objects.order_by("-created_at", "-id"))
         )

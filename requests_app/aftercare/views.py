@@ -7,19 +7,22 @@ They send no Referer onwards, are never cached, and keep the token out of
 every log (services.path_without_token)."""
 
 import csv
+import json
 import logging
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app.access import for_viewer, patient_case_page
 from requests_app.models import CaseStatus
@@ -29,7 +32,7 @@ from secondop.accounts.permissions import role_required
 from secondop.filenames import content_disposition
 from secondop.refusals import page_status
 
-from . import selectors, services
+from . import selectors, services, shlink
 from .forms import (
     ConcordanceFilterForm,
     FollowUpAnswerForm,
@@ -48,6 +51,7 @@ def _posted(request):
 
 
 # --- The patient sends the report to their physician ---------------------------------------
+@sensitive_post_parameters("passcode")
 @patient_case_page
 def share(request, case):
     version = selectors.released_version(case=case)
@@ -55,35 +59,72 @@ def share(request, case):
         messages.info(request, _("You can send your report to your doctor once it is ready."))
         return redirect("requests_app:case_detail", case.uuid)
     form = ShareForm(_posted(request), initial={"email": case.pcp_email, "name": case.pcp_name})
+    new_link = ""
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
-            share = services.share_create(
-                actor=request.user,
-                case_ref=case.uuid,
-                email=form.cleaned_data["email"],
-                name=form.cleaned_data["name"],
-                consented=form.cleaned_data["consent"],
-            )
+            if data["smart_link"]:
+                shared = services.share_create_with_smart_link(
+                    actor=request.user,
+                    case_ref=case.uuid,
+                    email=data["email"],
+                    name=data["name"],
+                    consented=data["consent"],
+                    passcode=data["passcode"],
+                )
+            else:
+                shared = services.Shared(
+                    share=services.share_create(
+                        actor=request.user,
+                        case_ref=case.uuid,
+                        email=data["email"],
+                        name=data["name"],
+                        consented=data["consent"],
+                    )
+                )
         except services.AftercareError as refusal:
             refusal.apply_to(form)
         else:
-            messages.success(
-                request,
-                _("We are emailing the link to %(email)s. It works until %(date)s.")
-                % {
-                    "email": share.recipient_email,
-                    "date": date_format(timezone.localtime(share.expires_at), "j F Y"),
-                },
-            )
-            return redirect("aftercare:share", case.uuid)
+            _say_sent(request, shared)
+            if not shared.link:
+                return redirect("aftercare:share", case.uuid)
+            # The link holds the files' key: it is shown on this answer only (no
+            # redirect, nothing cached), never stored. A fresh form below.
+            new_link = shared.link
+            form = ShareForm(initial={"email": case.pcp_email, "name": case.pcp_name})
     context = {
         "case": case,
         "form": form,
         "shares": selectors.shares_for_case(case=case),
         "now": timezone.now(),
         "link_days": settings.SHARE_LINK_DAYS,
+        "new_link": new_link,
+        "new_link_qr": shlink.qr_svg_data_uri(new_link) if new_link else "",
     }
-    return render(request, "aftercare/share.html", context, status=page_status(form))
+    response = render(request, "aftercare/share.html", context, status=page_status(form))
+    if new_link:
+        add_never_cache_headers(response)
+    return response
+
+
+def _say_sent(request, shared) -> None:
+    share = shared.share
+    messages.success(
+        request,
+        _("We are emailing the link to %(email)s. It works until %(date)s.")
+        % {
+            "email": share.recipient_email,
+            "date": date_format(timezone.localtime(share.expires_at), "j F Y"),
+        },
+    )
+    if shared.link_made_before:
+        messages.info(
+            request,
+            _(
+                "The QR code for this link was made a moment ago and shown once. If you "
+                "did not keep it, withdraw the link and make a new one."
+            ),
+        )
 
 
 @require_POST
@@ -180,6 +221,57 @@ def shared_report_fhir(request, token):
         fhir.filename(opened.version), inline=False
     )
     return _physician_headers(request, response)
+
+
+# --- The same share as a SMART Health Link: the manifest an app asks for -----------------
+def _manifest_headers(request, response):
+    # Apps that read SMART Health Links run in browsers too: any origin may ask
+    # (the token and the passcode are the credentials, no cookie is read).
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "POST"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    return _physician_headers(request, response)
+
+
+MANIFEST_BODY_MAX = 4096
+
+
+@csrf_exempt
+@sensitive_post_parameters()
+@sensitive_variables("body", "passcode")
+@require_http_methods(["POST", "OPTIONS"])
+def smart_link_manifest(request, token):
+    """POST {"recipient": ..., "passcode"?: ...} -> {"files": [{contentType,
+    embedded}]} (SMART Health Links). 401 {"remainingAttempts"} for a wrong
+    passcode; 404 for a link unknown, revoked, expired or stopped."""
+    if request.method == "OPTIONS":
+        return _manifest_headers(request, HttpResponse(status=204))
+    try:
+        if int(request.META.get("CONTENT_LENGTH") or 0) > MANIFEST_BODY_MAX:
+            raise ValueError
+        body = json.loads(request.body or b"null")
+        if not isinstance(body, dict):
+            raise ValueError
+        recipient, passcode = body.get("recipient"), body.get("passcode") or ""
+        if not isinstance(recipient, str) or not isinstance(passcode, str):
+            raise ValueError
+    except ValueError:
+        return _manifest_headers(
+            request,
+            JsonResponse(
+                {"error": "Send JSON with a recipient (and the passcode if the link has one)."},
+                status=400,
+            ),
+        )
+    try:
+        files = services.smart_link_manifest(token=token, recipient=recipient, passcode=passcode)
+    except services.SmartLinkRefused as refusal:
+        answer: dict = {"error": refusal.message}
+        if refusal.remaining is not None:
+            answer["remainingAttempts"] = refusal.remaining
+        return _manifest_headers(request, JsonResponse(answer, status=refusal.status))
+    answer = {"files": [{"contentType": f.content_type, "embedded": f.embedded} for f in files]}
+    return _manifest_headers(request, JsonResponse(answer))
 
 
 # --- Follow-up questions ------------------------------------------------------------------

@@ -117,3 +117,15 @@ def sent_share(*, case, email="dr.primary@clinic.example", expires_at=None, revo
         revoked_by=case.owner if revoked else None,
     )
     return share, token
+
+
+def smart_link(*, case, passcode="", email="dr.primary@clinic.example"):
+    """A share made with its SMART Health Link through the service; returns
+    (shared, payload, token): the shlink payload and the manifest URL's token."""
+    from requests_app.aftercare import services, shlink
+
+    shared = services.share_create_with_smart_link(
+        actor=case.owner, case_ref=case.uuid, email=email, consented=True, passcode=passcode
+    )
+    payload = shlink.parse(shared.link)
+    return shared, payload, payload.url.rstrip("/").rpartition("/")[2]

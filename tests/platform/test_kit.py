@@ -125,3 +125,32 @@ def test_a_task_queued_by_name_is_found_before_any_worker_discovered_it():
         timeout=60,
     )
     assert result.stdout.strip() == "records.tasks.records_sweep", result.stderr
+
+
+def test_queueing_by_name_loads_the_tasks_module_once_under_threads(monkeypatch):
+    """Two threads queueing their first task by name at once both find it registered
+    (secondop.queueing loads the tasks modules under a lock)."""
+    import sys
+    import threading
+
+    from celery import current_app
+
+    from secondop import queueing
+
+    name = "records.tasks.record_verify"
+    monkeypatch.delitem(current_app.tasks, name, raising=False)
+    monkeypatch.delitem(sys.modules, "records.tasks", raising=False)
+    found, errors = [], []
+
+    def queue():
+        try:
+            found.append(queueing._task(name).name)
+        except Exception as error:  # the race this guards against: NotRegistered
+            errors.append(error)
+
+    threads = [threading.Thread(target=queue) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and found == [name] * 4

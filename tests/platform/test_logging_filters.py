@@ -19,6 +19,7 @@ def _record(msg, args):
     [
         (f"/shared/{TOKEN}/pdf/", "/shared/[token]/pdf/"),
         (f"/shared/{TOKEN}/", "/shared/[token]/"),
+        (f"/shl/{TOKEN}", "/shl/[token]"),
         (f"/records/upload/{TOKEN}/", "/records/upload/[token]/"),
         ("/cases/", "/cases/"),
     ],

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0008_record_sender_name_alter_record_uploaded_by_and_more'),
+        ('records', '0009_record_sender_name_alter_record_uploaded_by_and_more'),
         ('retrieval', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

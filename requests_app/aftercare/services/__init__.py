@@ -32,6 +32,13 @@ from .sharing import (
     shares_due_for_sweep,
     too_many_bad_tokens,
 )
+from .smart_links import (
+    Shared,
+    SmartLinkRefused,
+    share_create_with_smart_link,
+    smart_link_manifest,
+    smart_link_url,
+)
 
 __all__ = [
     "DOUBLE_SUBMIT_WINDOW",
@@ -43,6 +50,8 @@ __all__ = [
     "Refusal",
     "SendFailed",
     "ShareRefused",
+    "Shared",
+    "SmartLinkRefused",
     "case_close_after_follow_up",
     "cases_close_after_follow_up",
     "cases_due_to_close",
@@ -51,11 +60,14 @@ __all__ = [
     "path_without_token",
     "rating_create",
     "share_create",
+    "share_create_with_smart_link",
     "share_enqueue",
     "share_open",
     "share_revoke",
     "share_send",
     "share_url",
     "shares_due_for_sweep",
+    "smart_link_manifest",
+    "smart_link_url",
     "too_many_bad_tokens",
 ]

@@ -318,11 +318,12 @@ class Opened:
     version: ReportVersion
 
 
-_TOKEN_SEGMENT = re.compile(r"(/shared/)[^/]+")
+_TOKEN_SEGMENT = re.compile(r"(/shared/|/shl/)[^/]+")
 
 
 def path_without_token(path: str) -> str:
-    """A physician's link as logs may show it: the token replaced."""
+    """A physician's link (or its SMART Health Link's manifest) as logs may show
+    it: the token replaced."""
     return _TOKEN_SEGMENT.sub(r"\1[token]", path)
 
 

@@ -43,7 +43,13 @@ def test_a_verified_upload_against_it_closes_it_and_returns_the_case(managed, co
     )
     record = RecordFactory(case=managed, state="scanning", answers=asked)
     report = mock.Mock(
-        ok=True, kind="pdf", mime="application/pdf", sha256="a" * 64, reason=None, dicom=None
+        ok=True,
+        kind="pdf",
+        mime="application/pdf",
+        sha256="a" * 64,
+        reason=None,
+        dicom=None,
+        health=None,
     )
     services.record_verified(
         record_id=record.pk, reports={record.files.get().uuid: report}, summary=None, thumbnails={}
@@ -66,7 +72,9 @@ def test_a_specialists_request_returns_the_case_to_review(patient, specialist):
         actor=specialist, case_ref=case.uuid, note="Your latest blood tests"
     )
     assert second.return_to == CaseStatus.IN_REVIEW
-    report = mock.Mock(ok=True, kind="pdf", mime="application/pdf", reason=None, dicom=None)
+    report = mock.Mock(
+        ok=True, kind="pdf", mime="application/pdf", reason=None, dicom=None, health=None
+    )
     for n, request_ in enumerate((asked, second)):
         record = RecordFactory(case=case, state="scanning", answers=request_)
         report.sha256 = str(n) * 64
@@ -109,7 +117,13 @@ def test_a_rejected_upload_does_not_close_the_request(managed, coordinator, pati
     managed.save()
     record = RecordFactory(case=managed, state="scanning", answers=asked)
     report = mock.Mock(
-        ok=False, kind="pdf", mime="text/html", sha256="b" * 64, reason="mismatch", dicom=None
+        ok=False,
+        kind="pdf",
+        mime="text/html",
+        sha256="b" * 64,
+        reason="mismatch",
+        dicom=None,
+        health=None,
     )
     services.record_verified(
         record_id=record.pk, reports={record.files.get().uuid: report}, summary=None, thumbnails={}

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('records', '0007_merge_20261206_2317'),
+        ('records', '0008_record_health'),
         ('requests_app', '0013_notice_kinds_per_event'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
