@@ -19,9 +19,11 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
-# /shared/<token>/ (a physician's link to one report; /shl/<token> its SMART Health Link) and /records/upload/<token>/ (a
-# local-mode upload): the token is a credential, so the log shows only its place.
-SECRET_PATHS = re.compile(r"^(/shared/|/shl/|/records/upload/)[^/]+")
+# /shared/<token>/ (a physician's link to one report; /shl/<token> its SMART Health
+# Link), /records/upload/<token>/ (a local-mode upload) and /records-requests/from/<token>/
+# (a records office's upload page): the token is a credential, so the log shows only
+# its place.
+SECRET_PATHS = re.compile(r"^(/shared/|/shl/|/records/upload/|/records-requests/from/)[^/]+")
 
 
 class RedactingLogger(Logger):

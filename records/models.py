@@ -76,9 +76,12 @@ class Record(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     case = models.ForeignKey("requests_app.Case", on_delete=models.PROTECT, related_name="records")
+    # Who sent it: a person with an account, or (uploaded_by empty) a records office
+    # through its upload link (records.retrieval), named in `sender_name`.
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )
+    sender_name = models.CharField(max_length=150, blank=True)
     category = models.CharField(_("kind of record"), max_length=20, choices=Category)
     title = models.CharField(_("title"), max_length=200)
     service_date = models.DateField(_("date of service"), null=True, blank=True)
@@ -126,6 +129,10 @@ class Record(models.Model):
                 name="record_rejected_has_reason",
             ),
             models.CheckConstraint(condition=Q(size__gte=0), name="record_size_not_negative"),
+            models.CheckConstraint(
+                condition=Q(uploaded_by__isnull=False) | ~Q(sender_name=""),
+                name="record_has_a_sender",
+            ),
         ]
 
     def __str__(self):
@@ -139,6 +146,11 @@ class Record(models.Model):
     @property
     def single_file(self) -> bool:
         return not self.is_study
+
+    @property
+    def sender(self) -> str:
+        """Who sent it, as the care team reads it."""
+        return self.uploaded_by.full_name if self.uploaded_by else self.sender_name
 
 
 class RecordFile(models.Model):

@@ -590,3 +590,8 @@ SMART_LINK_FETCH_DEADLINE = env.float("SMART_LINK_FETCH_DEADLINE", default=12.0)
 SMART_LINK_MANIFEST_MAX_BYTES = env.int("SMART_LINK_MANIFEST_MAX_BYTES", default=1_000_000)
 SMART_LINK_FILE_MAX_BYTES = env.int("SMART_LINK_FILE_MAX_BYTES", default=30_000_000)
 SMART_LINK_MAX_FILES = env.int("SMART_LINK_MAX_FILES", default=20)
+# A records office's upload link (records.retrieval.office_services): days it opens
+# (and each extension), and wrong tokens one address may try in the window (seconds).
+OFFICE_LINK_DAYS = env.int("OFFICE_LINK_DAYS", default=30)
+OFFICE_BAD_TOKEN_LIMIT = env.int("OFFICE_BAD_TOKEN_LIMIT", default=10)
+OFFICE_BAD_TOKEN_WINDOW = env.int("OFFICE_BAD_TOKEN_WINDOW", default=15 * 60)

@@ -54,7 +54,9 @@ from django.utils import timezone
 
 from records import services as records_services
 from records.models import Record, RecordRequest
+from records.retrieval import office_services
 from records.retrieval import services as retrieval
+from records.retrieval.models import OfficeLink
 from requests_app import services as case_services
 from requests_app.aftercare import services as aftercare_services
 from requests_app.aftercare.models import FollowUpQuestion
@@ -852,6 +854,20 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
     [letter] = [m for m in mail.outbox if m.to == [RECORDS_OFFICE_EMAIL]]
     assert [a[2] for a in letter.attachments] == ["application/pdf"]
     assert "45 CFR 164.524" in letter.body and "Maria" not in letter.body
+    # Its body carries the records office's upload link on a line of its own (a link
+    # that opens for this source), and nothing of what is asked for or why.
+    assert "Please upload electronic copies at this private link" in letter.body
+    [upload_link] = re.findall(
+        rf"^{re.escape(settings.SITE_URL)}/records-requests/from/([^/\s]+)/$",
+        letter.body,
+        re.MULTILINE,
+    )
+    # (the case has closed since, so the link no longer opens; its hash is the source's)
+    assert OfficeLink.objects.filter(
+        token_hash=office_services.token_hash(upload_link), source__email=RECORDS_OFFICE_EMAIL
+    ).exists()
+    body = letter.body.lower()
+    assert not [w for w in ("pathology", "imaging", "dicom", "slides", "biopsy") if w in body]
     shares = [m for m in mail.outbox if m.to == [PCP_EMAIL]]
     assert len(shares) == 1 and "/shared/" in shares[0].body
     calendars = {a[2] for m in mail.outbox if m is not letter for a in m.attachments}

@@ -36,6 +36,7 @@ from django.urls import Resolver404, URLResolver, get_resolver, path, resolve, r
 from django.utils import timezone
 
 from records.models import Bundle, GatherList
+from records.retrieval.office_services import link_issue
 from requests_app.aftercare.models import FollowUpQuestion
 from requests_app.icd10.models import Icd10Synonym
 from requests_app.models import Price
@@ -325,6 +326,29 @@ TABLE: dict[str, Row] = {
     "records-requests/<uuid:source_ref>/extend/": Row(
         WRONG_METHOD, PATIENT_CASE | {"owner": FORBIDDEN}
     ),
+    # The records office's upload link: the case manager extends or withdraws it.
+    "records-requests/<uuid:source_ref>/link/extend/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": FORBIDDEN}
+    ),
+    "records-requests/<uuid:source_ref>/link/revoke/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": FORBIDDEN}
+    ),
+    # The records office's page (a real link): no account, the token is the credential,
+    # for everyone who holds it. POST_DATA is no upload (400); a slot or record opened
+    # another way is not reachable through it (404).
+    "records-requests/from/<str:token>/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
+    "records-requests/from/<str:token>/slots/": Row(
+        WRONG_METHOD, rule(BAD_REQUEST, anonymous=BAD_REQUEST)
+    ),
+    "records-requests/from/<str:token>/files/<uuid:file_ref>/sign/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
+    "records-requests/from/<str:token>/<uuid:record_ref>/confirm/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
+    "records-requests/from/<str:token>/<uuid:record_ref>/cancel/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
     "records-requests/<uuid:source_ref>/received/": Row(
         WRONG_METHOD, PATIENT_CASE | {"owner": FORBIDDEN}
     ),
@@ -526,6 +550,11 @@ def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
     if route.startswith("shared/") and world_kind == "withdrawn":
         # The physician's link is withdrawn with the request (410, "withdrawn").
         return {role: GONE if outcome == OK else outcome for role, outcome in rule_.items()}
+    if route.startswith("records-requests/from/"):
+        # A records office's link stops with its case, whether withdrawn or closed (410).
+        return {
+            role: outcome if outcome in REFUSED_FIRST else GONE for role, outcome in rule_.items()
+        }
     if not names_a_case(route):
         return rule_
     return {
@@ -654,6 +683,8 @@ def build_world(users: dict) -> dict:
         report={"answers": ()},
     )
     share, share_token = sent_share(case=delivered)
+    source = SourceFactory(case=case)  # the owner's, listed, not signed
+    office_token = link_issue(source=source, actor=None)
     _shared, _payload, smart_link_token = smart_link(
         case=delivered, email="dr.other@clinic.example"
     )
@@ -672,11 +703,12 @@ def build_world(users: dict) -> dict:
         "delivered": delivered,
         "share": share,
         "share_token": share_token,
+        "office_token": office_token,
         "smart_link_token": smart_link_token,
         "question": question,
         "consultation": ConsultationFactory(case=case, specialist=UserFactory(role="specialist")),
         "asked": RecordRequestFactory(case=case, requested_by=coordinator),
-        "source": SourceFactory(case=case),
+        "source": source,
         "bundle": Bundle.objects.create(
             case=case, requested_by=coordinator, expires_at=timezone.now() + timedelta(hours=1)
         ),
@@ -713,6 +745,8 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         # The physician's link opens with a real token; the records upload's is bogus.
         "token": world["share_token"]
         if route.startswith("shared/")
+        else world["office_token"]
+        if route.startswith("records-requests/from/")
         else world["smart_link_token"]
         if route.startswith("shl/")
         else "bogus-token",

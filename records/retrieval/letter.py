@@ -14,7 +14,7 @@ from requests_app.models import Case
 
 from .models import BY_POST, RecordSource, Wanted
 
-VERSION = "2026-12-01"
+VERSION = "2026-12-07"  # the records office's own upload link
 
 TITLE = _("Request for access to health information, directed to a third party")
 
@@ -36,8 +36,9 @@ def recipient() -> Recipient:
     )
 
 
-def letter_context(source: RecordSource, case: Case) -> dict:
-    """What the letter says, for the sign page and the PDF alike."""
+def letter_context(source: RecordSource, case: Case, *, upload_url: str = "") -> dict:
+    """What the letter says, for the sign page and the PDF alike; `upload_url` is the
+    records office's own link, in the letter that leaves (never the patient's copy)."""
     wanted = [w for w in Wanted if w.value in source.wanted]
     return {
         "source": source,
@@ -48,4 +49,5 @@ def letter_context(source: RecordSource, case: Case) -> dict:
         "by_post": [str(w.label) for w in wanted if w in BY_POST],
         "electronic": [str(w.label) for w in wanted if w not in BY_POST],
         "recipient": recipient(),
+        "upload_url": upload_url,
     }

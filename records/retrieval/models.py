@@ -157,3 +157,46 @@ class RecordSource(models.Model):
 
     def wanted_labels(self) -> list[str]:
         return [str(w.label) for w in Wanted if w.value in self.wanted]
+
+
+class OfficeLink(models.Model):
+    """A records office's own upload page for one source (and so one case): a link
+    with a random token, sent in the letter. Only the token's SHA-256 is stored, as
+    for a physician's link; the letter that carries a token is the only copy of it.
+    Each email attempt and each letter printed to fax or post makes its own link;
+    extending or revoking acts on all of a source's live links at once."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.ForeignKey(RecordSource, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    extended_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"records office link {self.uuid}"
+
+
+class OfficeUpload(models.Model):
+    """A record a records office sent through its link: who sent it (the source) and
+    through which link. Removed with the record when an unfinished upload is cancelled."""
+
+    record = models.OneToOneField(
+        "records.Record", on_delete=models.CASCADE, related_name="office_upload"
+    )
+    source = models.ForeignKey(RecordSource, on_delete=models.PROTECT, related_name="uploads")
+    link = models.ForeignKey(OfficeLink, on_delete=models.PROTECT, related_name="uploads")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"records office upload {self.pk}"

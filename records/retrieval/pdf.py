@@ -18,13 +18,15 @@ from .letter import letter_context
 from .models import RecordSource
 
 
-def render_letter(source: RecordSource) -> bytes:
+def render_letter(source: RecordSource, *, upload_url: str = "") -> bytes:
     import weasyprint  # on first use: its import parses stylesheets
 
     logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
     case = source.case
     with translation.override(settings.LANGUAGE_CODE), timezone.override(patient_zone_name(case)):
-        html = render_to_string("retrieval/letter_pdf.html", letter_context(source, case))
+        html = render_to_string(
+            "retrieval/letter_pdf.html", letter_context(source, case, upload_url=upload_url)
+        )
         css = render_to_string("retrieval/letter_pdf.css")
     fetcher = weasyprint.URLFetcher(allowed_protocols=frozenset())
     stylesheet = weasyprint.CSS(string=css, url_fetcher=fetcher)

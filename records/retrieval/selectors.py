@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from requests_app.access import Relation, case_relation, for_viewer
 from requests_app.models import Case
@@ -146,14 +147,76 @@ def describe(source: RecordSource, *, for_patient: bool, today: datetime.date) -
 class SourceLine:
     source: RecordSource
     state: SourceState
+    deliveries: tuple[str, ...] = ()
+
+
+# A record the office sent and that did not vanish: uploaded, being checked, checked
+# or refused (a refused one was still sent; the records page says why).
+SENT_STATES = ("uploaded", "scanning", "verified", "rejected")
+
+
+def deliveries(*, case: Case, sources: list[RecordSource]) -> dict[int, tuple[str, ...]]:
+    """What each source sent through its link, by day: "Mercy Hospital sent 3 files
+    on 7 December"."""
+    from records.models import RecordFile
+
+    today = today_for(case)
+    zone = _zone(case)
+    by_source: dict[int, dict[datetime.date, int]] = {}
+    rows = RecordFile.objects.filter(
+        record__office_upload__source__in=sources, record__state__in=SENT_STATES
+    ).values_list("record__office_upload__source_id", "record__uploaded_at")
+    for source_id, uploaded_at in rows:
+        if uploaded_at is None:
+            continue
+        day = timezone.localdate(uploaded_at, zone)
+        days = by_source.setdefault(source_id, {})
+        days[day] = days.get(day, 0) + 1
+    names = {s.pk: s.name for s in sources}
+    result = {}
+    for source_id, days in by_source.items():
+        result[source_id] = tuple(
+            ngettext(
+                "%(name)s sent %(n)s file on %(day)s",
+                "%(name)s sent %(n)s files on %(day)s",
+                n,
+            )
+            % {"name": names[source_id], "n": n, "day": _day(day, today)}
+            for day, n in sorted(days.items())
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class LinkSummary:
+    live: int
+    until: datetime.datetime | None
+    revoked: bool
+
+
+def link_summary(*, source: RecordSource) -> LinkSummary:
+    """The source's upload links, for its case manager: how many open, and until."""
+    from .models import OfficeLink
+
+    links = list(OfficeLink.objects.filter(source=source))
+    now = timezone.now()
+    live = [lk for lk in links if lk.revoked_at is None and lk.expires_at > now]
+    return LinkSummary(
+        live=len(live),
+        until=max((lk.expires_at for lk in live), default=None),
+        revoked=any(lk.revoked_at is not None for lk in links) and not live,
+    )
 
 
 def source_lines(*, viewer: User, case: Case) -> list[SourceLine]:
     """The case's sources with their states, worded for the viewer."""
     for_patient = case_relation(viewer, case) == Relation.OWNER
     today = today_for(case)
+    sources = list(case_sources(viewer=viewer, case=case))
+    sent = deliveries(case=case, sources=sources) if sources else {}
     lines = []
-    for source in case_sources(viewer=viewer, case=case):
+    for source in sources:
         source.case = case  # no query per source
-        lines.append(SourceLine(source, describe(source, for_patient=for_patient, today=today)))
+        state = describe(source, for_patient=for_patient, today=today)
+        lines.append(SourceLine(source, state, sent.get(source.pk, ())))
     return lines

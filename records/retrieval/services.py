@@ -42,6 +42,7 @@ from secondop.refusals import Refusal
 from . import letter, selectors
 from .models import Kind, Received, RecordSource, SentBy, Wanted
 from .notices import NOTICE_REMINDER, NOTICE_SIGNED
+from .office_services import link_issue, office_url
 from .pdf import letter_filename, render_letter
 
 if TYPE_CHECKING:
@@ -536,8 +537,11 @@ def _describe(exc: BaseException) -> str:
 def _send_letter(source: RecordSource) -> int:
     # The body says who asks and under which rule, and where to send: no patient's
     # name, no medical detail. Those are in the attached letter only.
+    # Each attempt has its own link: only the one in the email that went out is known.
+    upload_url = office_url(link_issue(source=source, actor=None))
     context = {
         "source": source,
+        "upload_url": upload_url,
         "reference": source.case.reference,
         "recipient": letter.recipient(),
         "support_email": settings.SECONDOP_SUPPORT_EMAIL,
@@ -551,7 +555,9 @@ def _send_letter(source: RecordSource) -> int:
         reply_to=[settings.SECONDOP_RECORDS_EMAIL],
         headers={"Message-ID": _message_id(source)},
     )
-    message.attach(letter_filename(source), render_letter(source), "application/pdf")
+    message.attach(
+        letter_filename(source), render_letter(source, upload_url=upload_url), "application/pdf"
+    )
     return message.send()
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import office_views, views
 
 app_name = "retrieval"
 urlpatterns = [
@@ -13,4 +13,24 @@ urlpatterns = [
     path("<uuid:source_ref>/send/", views.source_send, name="send"),
     path("<uuid:source_ref>/extend/", views.source_extend, name="extend"),
     path("<uuid:source_ref>/received/", views.source_received, name="received"),
+    path("<uuid:source_ref>/link/extend/", office_views.link_extend, name="link_extend"),
+    path("<uuid:source_ref>/link/revoke/", office_views.link_revoke, name="link_revoke"),
+    # A records office's upload page: no account, the token is the credential.
+    path("from/<str:token>/", office_views.office, name="office"),
+    path("from/<str:token>/slots/", office_views.office_slots, name="office_slots"),
+    path(
+        "from/<str:token>/files/<uuid:file_ref>/sign/",
+        office_views.office_sign,
+        name="office_sign",
+    ),
+    path(
+        "from/<str:token>/<uuid:record_ref>/confirm/",
+        office_views.office_confirm,
+        name="office_confirm",
+    ),
+    path(
+        "from/<str:token>/<uuid:record_ref>/cancel/",
+        office_views.office_cancel,
+        name="office_cancel",
+    ),
 ]

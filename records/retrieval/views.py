@@ -15,7 +15,7 @@ from requests_app.access import Relation, case_page, case_relation, for_viewer, 
 from secondop.audit.models import AccessLog
 from secondop.posting import form_post, posted
 
-from . import selectors, services
+from . import office_services, selectors, services
 from .forms import ExtendForm, ReceivedForm, SendForm, SignForm, SourceForm
 from .letter import letter_context
 from .models import RecordSource, SentBy
@@ -86,6 +86,8 @@ def _detail(request, source, *, send_form=None, extend_form=None, received_form=
         "received_form": received_form
         or ReceivedForm(initial={"received": source.received, "note": source.received_note}),
         "back": _sources_url(case),
+        "deliveries": selectors.deliveries(case=case, sources=[source]).get(source.pk, ()),
+        "links": selectors.link_summary(source=source) if manages else None,
     }
     return render(request, "retrieval/source.html", context, status=status)
 
@@ -177,7 +179,16 @@ def source_letter(request, source_ref):
         needs=selectors.SEES,
         kind=AccessLog.Kind.DOWNLOAD,
     )
-    response = HttpResponse(render_letter(source), content_type="application/pdf")
+    # The case manager's copy leaves (by fax or post): it carries a link of its own.
+    # The patient's copy never carries one.
+    upload_url = ""
+    if source.is_signed and case_relation(request.user, source.case) == Relation.CASE_MANAGER:
+        upload_url = office_services.office_url(
+            office_services.link_issue(source=source, actor=request.user)
+        )
+    response = HttpResponse(
+        render_letter(source, upload_url=upload_url), content_type="application/pdf"
+    )
     response["Content-Disposition"] = f'inline; filename="{letter_filename(source)}"'
     return response
 

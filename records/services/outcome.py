@@ -123,7 +123,7 @@ def record_verified(
             obj=record,
             new={"reason": record.reason, "mime": record.mime},
         )
-        if record.state == State.REJECTED:
+        if record.state == State.REJECTED and record.uploaded_by is not None:
             notify(
                 recipient=record.uploaded_by,
                 kind=CASE_UPDATE,
@@ -205,6 +205,8 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
             new={"reason": reason, "attempts": record.check_attempts},
         )
         remove_later(record.prefix)
+        if record.uploaded_by is None:  # a records office: the tracker shows it
+            return record
         notify(
             recipient=record.uploaded_by,
             kind=CASE_UPDATE,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import secrets
 import uuid as uuid_module
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import UUID
@@ -103,6 +104,43 @@ def record_slots_create(
     person, the limits and the answers; create the pending record and fix each
     object's key. Nothing is uploaded yet."""
     _upload_case(actor, case_ref)  # outsiders: 404 before anything else is said
+
+    def lock_case() -> Case:
+        case = _upload_case(actor, case_ref, for_update=True)
+        if category == Category.SPECIALIST_REPORT and not access.is_assigned_specialist(
+            actor, case
+        ):
+            raise RecordError(
+                _("Please correct the problems below."),
+                {"category": [_("Only the case's specialist files a specialist's report.")]},
+            )
+        return case
+
+    return open_slots(
+        lock_case=lock_case,
+        actor=actor,
+        category=category,
+        title=title,
+        service_date=service_date,
+        answers=answers,
+        files=files,
+    )
+
+
+def open_slots(
+    *,
+    lock_case: Callable[[], Case],
+    actor: User | None,
+    sender_name: str = "",
+    category: str,
+    title: str,
+    service_date: datetime.date | None,
+    answers: UUID | str | None,
+    files: list[dict[str, Any]],
+) -> Slots:
+    """The slots of one record, for whoever the caller has let in: a person
+    (`actor`), or a records office through its link (no actor, `sender_name`).
+    `lock_case` loads and locks the case, refusing what the uploader may not do."""
     errors: dict[str, list[str]] = {}
     typed = str(title or "")
     # A pasted essay is refused before any work is done on it; what was typed stays in
@@ -158,14 +196,7 @@ def record_slots_create(
         raise RecordError(_("Please correct the problems below."), errors)
 
     with transaction.atomic():
-        case = _upload_case(actor, case_ref, for_update=True)
-        if category == Category.SPECIALIST_REPORT and not access.is_assigned_specialist(
-            actor, case
-        ):
-            raise RecordError(
-                _("Please correct the problems below."),
-                {"category": [_("Only the case's specialist files a specialist's report.")]},
-            )
+        case = lock_case()
         total = sum(entry["size"] for entry in files)
         used = case_bytes_used(case)
         if used + total > settings.RECORDS_MAX_CASE_BYTES:
@@ -203,6 +234,7 @@ def record_slots_create(
         record = Record.objects.create(
             case=case,
             uploaded_by=actor,
+            sender_name=sender_name if actor is None else "",
             category=category,
             title=title,
             service_date=service_date,
@@ -261,6 +293,7 @@ def record_slots_create(
                 "category": category,
                 "files": len(rows),
                 "bytes": total,
+                **({"sender": sender_name} if actor is None else {}),
                 **originals,
             },
         )
@@ -275,10 +308,15 @@ def _slot_for(*, actor: User, file_ref: UUID | str) -> RecordFile:
         RecordFile.objects.select_related("record__case").filter(record__uploaded_by=actor),
         uuid=file_ref,
     )
-    record = slot.record
     # The case's access rule still applies (a withdrawn case, a specialist taken off it).
-    case_for_viewer(viewer=actor, ref=record.case.uuid)
-    if record.state != State.PENDING or not can_upload(user=actor, case=record.case):
+    case_for_viewer(viewer=actor, ref=slot.record.case.uuid)
+    return check_slot(slot, may_upload=can_upload(user=actor, case=slot.record.case))
+
+
+def check_slot(slot: RecordFile, *, may_upload: bool) -> RecordFile:
+    """A slot its uploader may still send to: its record pending, not expired."""
+    record = slot.record
+    if record.state != State.PENDING or not may_upload:
         raise RecordError(
             _(
                 "This upload is finished or no longer possible. Refresh the page "
@@ -310,6 +348,18 @@ def record_file_sign(
     upload operations (a PUT, or the multipart steps). In local mode, the URL of
     our own upload endpoint with a signed, expiring, single-use token."""
     slot = _slot_for(actor=actor, file_ref=file_ref)
+    return sign_slot(slot, method=method, key=key, upload_id=upload_id, part_number=part_number)
+
+
+def sign_slot(
+    slot: RecordFile,
+    *,
+    method: str,
+    key: str,
+    upload_id: str = "",
+    part_number: int | None = None,
+) -> str:
+    """Sign one storage request for a slot the caller has checked (check_slot)."""
     if key != slot.key:
         raise RecordError(_("This upload can only be sent to its own place."), status=403)
     operation = storage.OPERATIONS.get((method.upper(), bool(upload_id), bool(part_number)))
@@ -409,55 +459,60 @@ def record_confirm(*, actor: User, record_ref: UUID | str) -> Record:
             uuid=record_ref,
         )
         case_for_viewer(viewer=actor, ref=record.case.uuid)
-        if record.state != State.PENDING:
-            return record
-        files = list(record.files.all())
-        sizes: dict[int, int] = {}
-        missing = []
-        for file in files:
-            size = storage.stored_size(file.key)  # StorageUnavailable: nothing changes
-            if size is None:
-                missing.append(file.name)
-            else:
-                sizes[file.pk] = size
-        if missing:
-            shown = ", ".join(f"“{name}”" for name in missing[:3])
-            more = len(missing) - 3
-            raise RecordError(
-                _("We have not received %(names)s%(more)s. Please upload it again.")
-                % {"names": shown, "more": _(" and %(n)s more") % {"n": more} if more > 0 else ""},
-                {"files": [_("Not received.")]},
-            )
-        total = sum(sizes.values())
-        used = case_bytes_used(record.case) - record.size
-        oversize = any(size > settings.RECORDS_MAX_FILE_BYTES for size in sizes.values())
-        now = timezone.now()
-        if oversize or used + total > settings.RECORDS_MAX_CASE_BYTES:
-            record.state, record.reason, record.size = State.REJECTED, "too_large", 0
-            record.checked_at = now
-            record.save(update_fields=["state", "reason", "size", "checked_at"])
-            remove_later(record.prefix)
-            log_event(
-                actor=actor,
-                action="records.record.rejected",
-                obj=record,
-                new={"reason": "too_large", "bytes": total},
-            )
-            return record
-        for file in files:
-            file.stored_size = sizes[file.pk]
-            file.received_at = file.received_at or now
-        RecordFile.objects.bulk_update(files, ["stored_size", "received_at"], batch_size=1000)
-        record.state, record.size, record.uploaded_at = State.UPLOADED, total, now
-        record.save(update_fields=["state", "size", "uploaded_at"])
+        return confirm_locked(record, actor=actor)
+
+
+def confirm_locked(record: Record, *, actor: User | None) -> Record:
+    """Confirm a record its uploader's caller has loaded and locked (in a transaction)."""
+    if record.state != State.PENDING:
+        return record
+    files = list(record.files.all())
+    sizes: dict[int, int] = {}
+    missing = []
+    for file in files:
+        size = storage.stored_size(file.key)  # StorageUnavailable: nothing changes
+        if size is None:
+            missing.append(file.name)
+        else:
+            sizes[file.pk] = size
+    if missing:
+        shown = ", ".join(f"“{name}”" for name in missing[:3])
+        more = len(missing) - 3
+        raise RecordError(
+            _("We have not received %(names)s%(more)s. Please upload it again.")
+            % {"names": shown, "more": _(" and %(n)s more") % {"n": more} if more > 0 else ""},
+            {"files": [_("Not received.")]},
+        )
+    total = sum(sizes.values())
+    used = case_bytes_used(record.case) - record.size
+    oversize = any(size > settings.RECORDS_MAX_FILE_BYTES for size in sizes.values())
+    now = timezone.now()
+    if oversize or used + total > settings.RECORDS_MAX_CASE_BYTES:
+        record.state, record.reason, record.size = State.REJECTED, "too_large", 0
+        record.checked_at = now
+        record.save(update_fields=["state", "reason", "size", "checked_at"])
+        remove_later(record.prefix)
         log_event(
             actor=actor,
-            action="records.record.uploaded",
+            action="records.record.rejected",
             obj=record,
-            new={"files": len(files), "bytes": total},
+            new={"reason": "too_large", "bytes": total},
         )
-        # A broker that is down is logged; records_sweep finds the record still waiting.
-        queue_on_commit("records.tasks.record_verify", record.pk)
+        return record
+    for file in files:
+        file.stored_size = sizes[file.pk]
+        file.received_at = file.received_at or now
+    RecordFile.objects.bulk_update(files, ["stored_size", "received_at"], batch_size=1000)
+    record.state, record.size, record.uploaded_at = State.UPLOADED, total, now
+    record.save(update_fields=["state", "size", "uploaded_at"])
+    log_event(
+        actor=actor,
+        action="records.record.uploaded",
+        obj=record,
+        new={"files": len(files), "bytes": total},
+    )
+    # A broker that is down is logged; records_sweep finds the record still waiting.
+    queue_on_commit("records.tasks.record_verify", record.pk)
     return record
 
 
@@ -472,14 +527,19 @@ def record_cancel(*, actor: User, record_ref: UUID | str) -> None:
             uuid=record_ref,
         )
         case_for_viewer(viewer=actor, ref=record.case.uuid)
-        if record.state != State.PENDING:
-            return
-        prefix = record.prefix
-        log_event(
-            actor=actor,
-            action="records.record.cancelled",
-            obj=record,
-            old={"files": record.files.count(), "bytes": record.size},
-        )
-        record.delete()
-        remove_later(prefix)
+        cancel_locked(record, actor=actor)
+
+
+def cancel_locked(record: Record, *, actor: User | None) -> None:
+    """Cancel a pending record its uploader's caller has loaded and locked."""
+    if record.state != State.PENDING:
+        return
+    prefix = record.prefix
+    log_event(
+        actor=actor,
+        action="records.record.cancelled",
+        obj=record,
+        old={"files": record.files.count(), "bytes": record.size},
+    )
+    record.delete()
+    remove_later(prefix)
