@@ -88,8 +88,27 @@ class SourceState:
     late: bool
 
 
-def describe(source: RecordSource, *, for_patient: bool, today: datetime.date) -> SourceState:
-    """What has happened to the request to `source`, for the patient or for staff."""
+# What a source's deliveries held, in the words of the clock's sentence ("received in
+# part: pathology report, imaging").
+RECEIVED_WORDS = {
+    "records": _("visit notes"),
+    "labs": _("lab results"),
+    "imaging": _("imaging"),
+    "pathology": _("pathology report"),
+    "operative": _("operative notes"),
+    "prior_opinion": _("an earlier opinion"),
+}
+
+
+def describe(
+    source: RecordSource,
+    *,
+    for_patient: bool,
+    today: datetime.date,
+    received_kinds: tuple[str, ...] = (),
+) -> SourceState:
+    """What has happened to the request to `source`, for the patient or for staff;
+    `received_kinds`: the record categories its deliveries held."""
     if not source.is_signed:
         return SourceState(
             _("Not signed"),
@@ -129,12 +148,19 @@ def describe(source: RecordSource, *, for_patient: bool, today: datetime.date) -
     if source.extended_at is not None:
         parts[0] += " " + _("(the records office took 30 more days)")
     late = is_late(source, today=today)
+    what = ", ".join(
+        str(RECEIVED_WORDS.get(kind, _("other records"))) for kind in dict.fromkeys(received_kinds)
+    )
     if source.received == Received.FULLY:
         tag, colour = _("Received"), "green"
-        parts.append(_("received in full"))
+        parts.append(
+            _("received in full: %(what)s") % {"what": what} if what else _("received in full")
+        )
     elif source.received == Received.PARTLY:
         tag, colour = _("Received in part"), "yellow"
-        parts.append(_("received in part"))
+        parts.append(
+            _("received in part: %(what)s") % {"what": what} if what else _("received in part")
+        )
     else:
         tag, colour = _("Asked"), "blue"
     if late:
@@ -153,6 +179,22 @@ class SourceLine:
 # A record the office sent and that did not vanish: uploaded, being checked, checked
 # or refused (a refused one was still sent; the records page says why).
 SENT_STATES = ("uploaded", "scanning", "verified", "rejected")
+
+
+def received_kinds(*, sources: list[RecordSource]) -> dict[int, tuple[str, ...]]:
+    """The record categories each source sent through its link, in a fixed order."""
+    from records.models import Category, Record
+
+    order = {value: i for i, value in enumerate(Category.values)}
+    kinds: dict[int, set[str]] = {}
+    rows = (
+        Record.objects.filter(office_upload__source__in=sources, state__in=SENT_STATES)
+        .values_list("office_upload__source_id", "category")
+        .distinct()
+    )
+    for source_id, category in rows:
+        kinds.setdefault(source_id, set()).add(category)
+    return {pk: tuple(sorted(found, key=order.__getitem__)) for pk, found in kinds.items()}
 
 
 def deliveries(*, case: Case, sources: list[RecordSource]) -> dict[int, tuple[str, ...]]:
@@ -214,9 +256,12 @@ def source_lines(*, viewer: User, case: Case) -> list[SourceLine]:
     today = today_for(case)
     sources = list(case_sources(viewer=viewer, case=case))
     sent = deliveries(case=case, sources=sources) if sources else {}
+    kinds = received_kinds(sources=sources) if sources else {}
     lines = []
     for source in sources:
         source.case = case  # no query per source
-        state = describe(source, for_patient=for_patient, today=today)
+        state = describe(
+            source, for_patient=for_patient, today=today, received_kinds=kinds.get(source.pk, ())
+        )
         lines.append(SourceLine(source, state, sent.get(source.pk, ())))
     return lines

@@ -176,7 +176,7 @@ def test_an_upload_is_the_sources_and_marks_it_received_in_part(source, patient)
     day = f"{today.day} {today:%B}"
     assert line.deliveries == (f"Mercy Hospital sent 2 files on {day}",)
     assert line.state.tag == "Received in part"
-    assert "received in part" in line.state.words
+    assert line.state.words.endswith("; received in part: pathology report")
 
 
 def test_an_upload_does_not_undo_received_in_full(source, coordinator):

@@ -53,6 +53,14 @@ def test_the_clock_reads_like_the_issue_says(case):
     assert words(source, today=today) == (
         "asked on 2 December, due by 1 January 2027; received in part"
     )
+    # What the source sent, when it sent something through its link.
+    sent = selectors.describe(
+        source, for_patient=True, today=today, received_kinds=("pathology", "imaging", "other")
+    )
+    assert sent.words == (
+        "asked on 2 December, due by 1 January 2027; "
+        "received in part: pathology report, imaging, other records"
+    )
     late = selectors.describe(source, for_patient=True, today=datetime.date(2027, 1, 2))
     assert late.late and late.tag == "Late"
     assert late.words.endswith("late: not all received by the due date")

@@ -2,6 +2,7 @@
 and tracks; outsiders get the case's 404; the queue filters on the clocks."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -138,8 +139,10 @@ def test_it_the_patient_sees_the_clock_on_the_records_page(client, patient, case
     today = timezone.localdate()
     due = today + datetime.timedelta(days=30)
     asked = f"{today.day} {today.strftime('%B')}"
-    assert f"Mercy Hospital: asked on {asked}" in page
+    # One sentence: the source's name (its link) then its clock, the name said once.
+    assert re.search(rf"<strong>Mercy Hospital</strong></a>: asked on {asked}, due by ", page)
     assert f"due by {due.day} {due.strftime('%B')}" in page
+    assert page.count("Mercy Hospital") == 1
 
 
 def test_it_the_staff_case_page_shows_the_clocks(client, coordinator, case):
