@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from secondop.forms import CharacterCountMixin
 
+from . import smart_links
 from .models import Category
 
 
@@ -25,15 +26,26 @@ class RecordRequestForm(CharacterCountMixin, forms.Form):
 
 
 class SmartLinkForm(forms.Form):
+    """The link pasted, or a picture of its QR code (read here, never kept)."""
+
     link = forms.CharField(
         label=_("The SMART Health Link"),
         max_length=5000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "autocomplete": "off"}),
         help_text=_(
             "It starts with “shlink:/”, or is a web address with “#shlink:/” in it. Copy "
             "and paste the whole of it."
         ),
-        error_messages={"required": _("Paste the link you were given.")},
+    )
+    picture = forms.FileField(
+        label=_("Or a picture of its QR code"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        help_text=_(
+            "A screenshot or a photo (PNG or JPEG) with the whole code in view. We read "
+            "the link from it and do not keep the picture."
+        ),
     )
     passcode = forms.CharField(
         label=_("Passcode (if you were given one)"),
@@ -47,3 +59,20 @@ class SmartLinkForm(forms.Form):
         choices=[c for c in Category.choices if c[0] != Category.SPECIALIST_REPORT],
         initial=Category.RECORDS,
     )
+
+    def clean(self):
+        data = super().clean()
+        picture = data.get("picture")
+        if data.get("link") or "link" in self.errors:
+            return data
+        if picture is None:
+            if "picture" not in self.errors:
+                self.add_error(
+                    "link", _("Paste the link you were given, or choose a picture of its QR code.")
+                )
+            return data
+        try:
+            data["link"] = smart_links.link_from_picture(picture, size=picture.size)
+        except smart_links.SmartLinkUnreadable as error:
+            self.add_error("picture", error.message)
+        return data

@@ -271,6 +271,66 @@ def _fetch(
 
 
 # --- The link ---------------------------------------------------------------------------
+# A picture of a link's QR code (a phone's photo or screenshot): at most this many
+# bytes and pixels are read; a larger photo is reduced before the code is looked for.
+QR_PICTURE_MAX_BYTES = 15 * 1024 * 1024
+QR_PICTURE_MAX_PIXELS = 50_000_000
+QR_PICTURE_LONG_SIDE = 2000
+
+
+def link_from_picture(fileobj, *, size: int) -> str:
+    """The `shlink:/…` text of the QR code in a picture, or why none can be read. The
+    picture is decoded in memory, reduced, and never kept."""
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    if size > QR_PICTURE_MAX_BYTES:
+        raise SmartLinkUnreadable(
+            _("This picture is too large (over 15 MB). Take a screenshot of the code instead."),
+            field="picture",
+        )
+    try:
+        with Image.open(fileobj) as picture:
+            if picture.format not in ("PNG", "JPEG", "WEBP", "GIF"):
+                raise UnidentifiedImageError
+            if picture.width * picture.height > QR_PICTURE_MAX_PIXELS:
+                raise SmartLinkUnreadable(
+                    _("This picture is too large to read. Take a screenshot of the code instead."),
+                    field="picture",
+                )
+            picture.draft("L", (QR_PICTURE_LONG_SIDE, QR_PICTURE_LONG_SIDE))  # JPEG: cheaper
+            picture = picture.convert("L")
+            picture.thumbnail((QR_PICTURE_LONG_SIDE, QR_PICTURE_LONG_SIDE))
+            codes = zxingcpp.read_barcodes(picture, formats=zxingcpp.BarcodeFormat.QRCode)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise SmartLinkUnreadable(
+            _(
+                "This file is not a picture we can read. Choose a photo or screenshot "
+                "(PNG or JPEG) of the QR code."
+            ),
+            field="picture",
+        ) from None
+    texts = [code.text.strip() for code in codes if code.text]
+    if not texts:
+        raise SmartLinkUnreadable(
+            _(
+                "We could not find a QR code in this picture. Take a sharper picture with "
+                "the whole code in view, or paste the link instead."
+            ),
+            field="picture",
+        )
+    for text in texts:
+        if "shlink:/" in text:
+            return text
+    raise SmartLinkUnreadable(
+        _(
+            "The QR code in this picture is not a SMART Health Link. Check that it is "
+            "the code your hospital or health app gave you for your records."
+        ),
+        field="picture",
+    )
+
+
 def parse(text: str) -> shlink.Payload:
     try:
         payload = shlink.parse(text)

@@ -537,13 +537,14 @@ def _smart_link_done(result: services.FromLink) -> str:
 @require_http_methods(["GET", "POST"])
 @patient_case_page
 def smart_link(request, case):
-    """The patient pastes a SMART Health Link and its passcode; the server reads it
-    now, within its deadline (records.smart_links), and keeps its files as records."""
+    """The patient pastes a SMART Health Link (or a picture of its QR code) and its
+    passcode; the server reads it now, within its deadline (records.smart_links), and
+    keeps its files as records."""
     if not access.is_owner(request.user, case):
         raise Http404
     return form_post(
         request,
-        SmartLinkForm(posted(request)),
+        SmartLinkForm(posted(request), request.FILES if request.method == "POST" else None),
         act=lambda data: services.records_from_smart_link(
             actor=request.user,
             case_ref=case.uuid,

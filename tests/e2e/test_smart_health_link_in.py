@@ -17,7 +17,7 @@ from tests.aftercare.factories import delivered_case
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
 from tests.e2e.test_intake import sign_in
-from tests.records.test_smart_links_in import released_with_a_real_pdf
+from tests.records.test_smart_links_in import _qr_picture, released_with_a_real_pdf
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -60,7 +60,13 @@ def test_the_patient_brings_records_in_with_a_smart_health_link(page, live_serve
     assert not Record.objects.filter(case=case_b).exists()
     assert_accessible(page, "SMART Health Link form, wrong passcode")
 
+    # This time from a picture of the link's QR code (a phone's screenshot).
+    page.get_by_label("The SMART Health Link").fill("")
+    page.get_by_label("Or a picture of its QR code").set_input_files(
+        files=[{"name": "IMG_2041.png", "mimeType": "image/png", "buffer": _qr_picture(link)}]
+    )
     page.get_by_label("Passcode (if you were given one)").fill(PASSCODE)
+    screenshot(page, "smart-health-link-form-with-a-picture")
     page.get_by_role("button", name="Fetch my records").click()
     page.wait_for_url(re.compile(f"/records/case/{case_b.uuid}/$"))
     expect(page.get_by_text("2 records came from the link")).to_be_visible()

@@ -314,3 +314,109 @@ def test_the_records_page_offers_it_to_the_owner(client, case_b):
     client.force_login(case_b.owner)
     page = client.get(reverse("records:case_records", args=[case_b.uuid])).content.decode()
     assert reverse("records:smart_link", args=[case_b.uuid]) in page
+
+
+# --- A picture of the link's QR code ------------------------------------------------------
+def _qr_picture(text: str, *, kind: str = "png", scale: int = 8, canvas: int = 0) -> bytes:
+    """A QR code as a screenshot (PNG) or as a photo (a JPEG, the code small on a large
+    grey page, as a phone takes it)."""
+    import io
+
+    import segno
+    from PIL import Image
+
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="png", scale=scale, border=4)
+    if not canvas and kind == "png":
+        return out.getvalue()
+    code = Image.open(io.BytesIO(out.getvalue())).convert("RGB")
+    page = Image.new("RGB", (canvas or code.width, canvas or code.height), (200, 200, 200))
+    page.paste(code, ((page.width - code.width) // 2, (page.height - code.height) // 2))
+    photo = io.BytesIO()
+    page.save(photo, format="JPEG", quality=85)
+    return photo.getvalue()
+
+
+def _read_picture(data: bytes) -> str:
+    import io
+
+    from records import smart_links
+
+    return smart_links.link_from_picture(io.BytesIO(data), size=len(data))
+
+
+def _picture_refused(data: bytes) -> str:
+    from records import smart_links
+
+    with pytest.raises(smart_links.SmartLinkUnreadable) as caught:
+        _read_picture(data)
+    assert caught.value.field == "picture"
+    return caught.value.message
+
+
+LINK = "shlink:/eyJ1cmwiOiJodHRwczovL2lzc3Vlci5leGFtcGxlL20iLCJrZXkiOiJhYmMifQ"
+
+
+def test_the_link_is_read_from_a_screenshot_and_from_a_large_photo():
+    assert _read_picture(_qr_picture(LINK)) == LINK
+    # A 4,000-pixel photo is reduced before the code is looked for; it is still found.
+    assert _read_picture(_qr_picture(LINK, kind="jpeg", scale=12, canvas=4000)) == LINK
+    assert _read_picture(_qr_picture(f"https://viewer.example/#{LINK}")).endswith(LINK)
+
+
+def test_a_picture_without_a_link_says_why():
+    import io
+
+    from PIL import Image
+
+    blank = io.BytesIO()
+    Image.new("RGB", (600, 400), (255, 255, 255)).save(blank, format="PNG")
+    assert "could not find a QR code" in _picture_refused(blank.getvalue())
+    assert "not a SMART Health Link" in _picture_refused(_qr_picture("https://example.com/"))
+    assert "not a picture we can read" in _picture_refused(REAL_PDF)
+    huge = b"\x89PNG" + bytes(16 * 1024 * 1024)
+    assert "too large" in _picture_refused(huge)
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_decoding():
+    import io
+
+    from PIL import Image
+
+    # A PNG that declares 9,000 by 9,000 pixels but is tiny on disk (one colour).
+    out = io.BytesIO()
+    Image.new("1", (9_000, 9_000), 1).save(out, format="PNG")
+    assert len(out.getvalue()) < 1024 * 1024
+    assert "too large to read" in _picture_refused(out.getvalue())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_page_reads_a_picture_of_the_code_and_keeps_nothing_of_it(
+    client, live_server, settings, case_b
+):
+    settings.SMART_LINK_FETCH_ALLOW_LOOPBACK_HTTP = True
+    shared = _issue(live_server, settings, passcode=PASSCODE)
+    client.force_login(case_b.owner)
+    url = reverse("records:smart_link", args=[case_b.uuid])
+    picture = ContentFile(_qr_picture(shared.link), name="IMG_2041.png")
+    response = client.post(
+        url, {"link": "", "picture": picture, "passcode": PASSCODE, "category": "records"}
+    )
+    assert response.status_code == 302
+    assert Record.objects.filter(case=case_b).count() == 2
+    assert not RecordFile.objects.filter(name__icontains="IMG_2041").exists()
+
+
+def test_the_page_asks_for_the_link_or_a_picture(client, case_b):
+    client.force_login(case_b.owner)
+    url = reverse("records:smart_link", args=[case_b.uuid])
+    response = client.post(url, {"link": "", "passcode": "", "category": "records"})
+    assert response.status_code == 400
+    assert "Paste the link you were given, or choose a picture of its QR code." in (
+        response.content.decode()
+    )
+    blank = ContentFile(REAL_PDF, name="scan.pdf")
+    response = client.post(url, {"picture": blank, "category": "records"})
+    assert response.status_code == 400
+    assert "not a picture we can read" in response.content.decode()
+    assert not Record.objects.filter(case=case_b).exists()
