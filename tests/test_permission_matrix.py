@@ -402,6 +402,9 @@ TABLE: dict[str, Row] = {
     # sees the form (POST_DATA is no valid one), everyone else gets the case's 404.
     "aftercare/<uuid:ref>/share/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
     "aftercare/<uuid:ref>/follow-up/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    # The SMART Health Link to print: POST only; POST_DATA holds no link of the case, so
+    # the owner is sent back to the share page with why.
+    "aftercare/<uuid:ref>/share/printed/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
     # Not closed yet: nothing to rate, the owner is sent back to the case.
     "aftercare/<uuid:ref>/rating/": same(PATIENT_CASE | {"owner": REDIRECT}),
     # The link the owner sent their physician (their delivered case): theirs to withdraw.

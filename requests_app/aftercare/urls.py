@@ -9,6 +9,7 @@ from . import views
 app_name = "aftercare"
 urlpatterns = [
     path("aftercare/<uuid:ref>/share/", views.share, name="share"),
+    path("aftercare/<uuid:ref>/share/printed/", views.share_printed, name="share_printed"),
     path("aftercare/shares/<uuid:share_ref>/revoke/", views.share_revoke, name="share_revoke"),
     path("aftercare/<uuid:ref>/follow-up/", views.follow_up, name="follow_up"),
     path(

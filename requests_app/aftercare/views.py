@@ -108,6 +108,26 @@ def share(request, case):
     return response
 
 
+@sensitive_post_parameters("link")
+@require_POST
+@patient_case_page
+def share_printed(request, case):
+    """The SMART Health Link just shown, as a PDF to print or fax: a cover page with
+    its QR code, then the signed report. The link comes back from the page that
+    showed it (the server never kept its key); the answer is never cached."""
+    try:
+        cover = services.smart_link_cover(
+            actor=request.user, case_ref=case.uuid, text=request.POST.get("link", "")
+        )
+    except services.AftercareError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("aftercare:share", case.uuid)
+    response = HttpResponse(cover.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(cover.filename, inline=False)
+    add_never_cache_headers(response)
+    return response
+
+
 def _say_sent(request, shared) -> None:
     share = shared.share
     messages.success(

@@ -234,3 +234,73 @@ def test_a_short_passcode_is_refused(client, case):
     )
     assert response.status_code == 400 and "at least 6 characters" in response.content.decode()
     assert not Share.objects.filter(Q(smart_link__isnull=False)).exists()
+
+
+# --- On paper: a cover page with the QR code, then the signed report -------------------------
+def _printed(client, case, link):
+    client.force_login(case.owner)
+    return client.post(reverse("aftercare:share_printed", args=[case.uuid]), {"link": link})
+
+
+def test_the_printed_link_is_a_cover_with_its_qr_code_then_the_signed_report(client, case):
+    import io
+
+    import pypdfium2
+    import zxingcpp
+    from django.core.files.storage import default_storage
+
+    from tests.records.test_smart_links_in import REAL_PDF, released_with_a_real_pdf
+
+    released_with_a_real_pdf(case)
+    shared, _payload, _token = smart_link(case=case, passcode=PASSCODE)
+    version = shared.share.report.versions.get()
+    response = _printed(client, case, shared.link)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "no-cache" in response["Cache-Control"]
+    assert "attachment" in response["Content-Disposition"]
+    document = pypdfium2.PdfDocument(io.BytesIO(response.content))
+    report = pypdfium2.PdfDocument(REAL_PDF)
+    assert len(document) == 1 + len(report)
+    cover = " ".join(document[0].get_textpage().get_text_range().split())
+    assert case.patient_name in cover and "Scan the QR code" in cover
+    assert "ask the patient for it" in cover  # the link has a passcode
+    assert "dr.primary@clinic.example" in cover
+    # The QR code on the cover reads back as the very link the patient was shown.
+    picture = document[0].render(scale=2).to_pil()
+    [code] = zxingcpp.read_barcodes(picture)
+    assert code.text == shared.link
+    # The report's own pages follow, and the stored signed PDF is untouched.
+    assert document[1].get_textpage().get_text_range() == report[0].get_textpage().get_text_range()
+    with default_storage.open(version.pdf_key, "rb") as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == version.pdf_sha256
+    event = AuditEvent.objects.get(action="aftercare.smart_link.printed")
+    assert event.actor == case.owner
+    assert shared.link not in json.dumps(event.new_values)
+
+
+def test_a_link_not_of_this_report_or_no_longer_working_is_not_printed(
+    client, case, patient, specialist
+):
+    shared, _payload, _token = smart_link(case=case)
+    other = delivered_case(owner=patient, specialist=specialist)
+    theirs, _p, _t = smart_link(case=other)
+    for text, words in (
+        ("shlink:/not-a-link", "not a SMART Health Link of this report"),
+        (theirs.link, "not a SMART Health Link of this report"),
+    ):
+        response = _printed(client, case, text)
+        assert response.status_code == 302
+        assert words in client.get(response["Location"]).content.decode()
+    services.share_revoke(actor=case.owner, share_ref=shared.share.uuid)
+    response = _printed(client, case, shared.link)
+    assert "no longer works" in client.get(response["Location"]).content.decode()
+    assert not AuditEvent.objects.filter(action="aftercare.smart_link.printed").exists()
+
+
+def test_only_the_patient_prints_their_link(client, case, specialist):
+    shared, _payload, _token = smart_link(case=case)
+    client.force_login(specialist)
+    url = reverse("aftercare:share_printed", args=[case.uuid])
+    assert client.post(url, {"link": shared.link}).status_code == 404
+    client.force_login(case.owner)
+    assert client.get(url).status_code == 405

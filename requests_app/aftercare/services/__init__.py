@@ -33,9 +33,11 @@ from .sharing import (
     too_many_bad_tokens,
 )
 from .smart_links import (
+    Cover,
     Shared,
     SmartLinkRefused,
     share_create_with_smart_link,
+    smart_link_cover,
     smart_link_manifest,
     smart_link_url,
 )
@@ -46,6 +48,7 @@ __all__ = [
     "SEND_LEASE",
     "SEND_TASK",
     "AftercareError",
+    "Cover",
     "Opened",
     "Refusal",
     "SendFailed",
@@ -67,6 +70,7 @@ __all__ = [
     "share_send",
     "share_url",
     "shares_due_for_sweep",
+    "smart_link_cover",
     "smart_link_manifest",
     "smart_link_url",
     "too_many_bad_tokens",

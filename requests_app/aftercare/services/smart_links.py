@@ -31,8 +31,9 @@ from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_event
 
 from .. import selectors
+from ..cover import cover_filename, render_cover
 from ..models import Share, ShareOpening, SmartLink
-from .common import AftercareError
+from .common import AftercareError, patient_case
 from .sharing import _count_bad_token, path_without_token, share_create, too_many_bad_tokens
 
 if TYPE_CHECKING:
@@ -246,3 +247,56 @@ def smart_link_manifest(*, token: str, recipient: str, passcode: str = "") -> li
         )
         log_access(viewer=None, obj=link.share, kind=AccessLog.Kind.DOWNLOAD)
     return files
+
+
+# --- The link on paper ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cover:
+    pdf: bytes
+    filename: str
+
+
+@sensitive_variables("text", "payload")
+@transaction.atomic
+def smart_link_cover(*, actor: User, case_ref: UUID | str, text: str) -> Cover:
+    """The patient's SMART Health Link as a PDF to print or fax: a cover page with
+    its QR code, then the signed report (aftercare.cover). `text` is the link the
+    patient was shown (the server never kept its key); it must be a live link of
+    this case's report. Recorded in the audit log; nothing else is kept."""
+    case = patient_case(actor=actor, case_ref=case_ref)
+    try:
+        payload = shlink.parse(text)
+    except ValueError:
+        payload = None
+    token = payload.url.rsplit("/", 1)[-1] if payload is not None else ""
+    link = _link_for_token(token) if token else None
+    if (
+        link is None
+        or payload is None
+        or payload.url != smart_link_url(token)
+        or link.share.report.case_id != case.pk
+    ):
+        raise AftercareError(
+            _("This is not a SMART Health Link of this report. Make a new one below.")
+        )
+    if _inactive_reason(link, timezone.now()):
+        raise AftercareError(
+            _(
+                "This SMART Health Link no longer works (it was withdrawn, expired or "
+                "replaced by a newer report). Make a new one below."
+            )
+        )
+    try:
+        pdf = fhir.stored_pdf(link.version)
+    except fhir.PdfUnavailable as error:
+        raise AftercareError(
+            _("Your report's PDF cannot be read right now. Try again later.")
+        ) from error
+    data = render_cover(link=link, version=link.version, text=text, report_pdf=pdf)
+    log_event(
+        actor=actor,
+        action="aftercare.smart_link.printed",
+        obj=link.share,
+        new={"smart_link": str(link.uuid), "version": link.version.number},
+    )
+    return Cover(pdf=data, filename=cover_filename(case.reference, link.version))
