@@ -25,6 +25,10 @@ from requests_app.times import patient_zone_name
 from .models import SmartLink
 
 
+class CoverUnavailable(Exception):
+    """The signed PDF, though it matches its hash, cannot be opened to be appended."""
+
+
 def render_cover(*, link: SmartLink, version: ReportVersion, text: str, report_pdf: bytes) -> bytes:
     import pypdfium2
     import weasyprint
@@ -48,7 +52,11 @@ def render_cover(*, link: SmartLink, version: ReportVersion, text: str, report_p
     fetcher = weasyprint.URLFetcher(allowed_protocols=frozenset())
     cover = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_tags=True)
     document = pypdfium2.PdfDocument(cover)
-    report = pypdfium2.PdfDocument(report_pdf)
+    try:
+        report = pypdfium2.PdfDocument(report_pdf)
+    except pypdfium2.PdfiumError as error:
+        document.close()
+        raise CoverUnavailable(str(version)) from error
     try:
         document.import_pages(report)
         out = io.BytesIO()

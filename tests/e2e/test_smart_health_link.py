@@ -11,16 +11,18 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+import pypdfium2
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from requests_app.aftercare.models import SmartLink
 from secondop import shlink
 from tests.accounts.factories import UserFactory
-from tests.aftercare.factories import PDF, delivered_case
+from tests.aftercare.factories import delivered_case
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
 from tests.e2e.test_intake import sign_in
+from tests.records.test_smart_links_in import REAL_PDF, released_with_a_real_pdf
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -50,6 +52,7 @@ def test_the_patient_makes_a_smart_health_link_and_an_app_reads_it(page, live_se
         pcp_name="Dr. Ana Ruiz",
         pcp_email="ana.ruiz@clinic.example",
     )
+    released_with_a_real_pdf(case)
     sign_in(page, patient.email)
     page.wait_for_url(re.compile("/requests/$"))
     page.goto(f"{live_server.url}/aftercare/{case.uuid}/share/")
@@ -74,6 +77,12 @@ def test_the_patient_makes_a_smart_health_link_and_an_app_reads_it(page, live_se
     assert_accessible(page, "share page showing the SMART Health Link")
     assert_no_csp_violations(page)
     screenshot(page, "aftercare-smart-health-link")
+    # On paper: a cover page with the QR code, then the signed report.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download it to print (PDF)").click()
+    printed = pypdfium2.PdfDocument(download.value.path())
+    assert len(printed) == 1 + len(pypdfium2.PdfDocument(REAL_PDF))
+    assert "Maria Lopez shares" in printed[0].get_textpage().get_text_range()
 
     # The physician's app: a wrong passcode is counted, the right one opens.
     payload = shlink.parse(link)
@@ -86,7 +95,7 @@ def test_the_patient_makes_a_smart_health_link_and_an_app_reads_it(page, live_se
     bundle, _cty = shlink.decrypt(files["application/fhir+json"], key=payload.key)
     assert Bundle.model_validate_json(bundle).type == "collection"
     pdf, _cty = shlink.decrypt(files["application/pdf"], key=payload.key)
-    assert pdf == PDF
+    assert pdf == REAL_PDF
     assert hashlib.sha256(pdf).hexdigest() == SmartLink.objects.get().version.pdf_sha256
 
     # The patient sees the opening; the link itself is not shown again.

@@ -31,7 +31,7 @@ from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_event
 
 from .. import selectors
-from ..cover import cover_filename, render_cover
+from ..cover import CoverUnavailable, cover_filename, render_cover
 from ..models import Share, ShareOpening, SmartLink
 from .common import AftercareError, patient_case
 from .sharing import _count_bad_token, path_without_token, share_create, too_many_bad_tokens
@@ -292,7 +292,12 @@ def smart_link_cover(*, actor: User, case_ref: UUID | str, text: str) -> Cover:
         raise AftercareError(
             _("Your report's PDF cannot be read right now. Try again later.")
         ) from error
-    data = render_cover(link=link, version=link.version, text=text, report_pdf=pdf)
+    try:
+        data = render_cover(link=link, version=link.version, text=text, report_pdf=pdf)
+    except CoverUnavailable as error:
+        raise AftercareError(
+            _("Your report's PDF cannot be read right now. Try again later.")
+        ) from error
     log_event(
         actor=actor,
         action="aftercare.smart_link.printed",
