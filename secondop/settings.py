@@ -437,6 +437,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "records.tasks.records_retention_sweep",
         "schedule": timedelta(hours=1),
     },
+    # Deletes the encrypted files of SMART Health Links that stopped for good.
+    "aftercare-smart-links-sweep": {
+        "task": "requests_app.aftercare.tasks.smart_links_sweep",
+        "schedule": timedelta(hours=1),
+    },
     # Re-queues physicians' links whose email a lost task never sent.
     "aftercare-shares-sweep": {
         "task": "requests_app.aftercare.tasks.shares_sweep",

@@ -132,6 +132,9 @@ class SmartLink(models.Model):
     bundle_key = models.CharField(max_length=300)
     pdf_key = models.CharField(max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The encrypted files, deleted from storage once the link stopped for good
+    # (withdrawn, expired, replaced, the request withdrawn, too many wrong passcodes).
+    files_deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("SMART Health Link")

@@ -6,6 +6,7 @@ the state first."""
 from celery import shared_task
 
 from secondop.queueing import SweptTask
+from secondop.storage import StorageUnavailable
 
 from . import services
 
@@ -44,3 +45,26 @@ def cases_close_after_follow_up() -> int:
     """Every hour: close delivered cases whose follow-up window is over and
     that have no question open (SYSTEM_MOVES)."""
     return services.cases_close_after_follow_up()
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def smart_link_files_delete(self, link_id: int) -> bool:
+    """Delete a stopped SMART Health Link's encrypted files (queued on commit when
+    the patient withdraws it). Storage away: retried; the sweep below also finds it."""
+    try:
+        return services.smart_link_files_delete(link_id=link_id)
+    except StorageUnavailable as error:
+        raise self.retry(exc=error, countdown=60 * (self.request.retries + 1)) from error
+
+
+@shared_task
+def smart_links_sweep() -> int:
+    """Every hour: delete the encrypted files of links that stopped (expired, the
+    request withdrawn, replaced, stopped by wrong passcodes, a lost task)."""
+    deleted = 0
+    for link_id in services.smart_links_stopped():
+        try:
+            deleted += services.smart_link_files_delete(link_id=link_id)
+        except StorageUnavailable:
+            break  # storage away: the next run
+    return deleted

@@ -304,3 +304,52 @@ def test_only_the_patient_prints_their_link(client, case, specialist):
     assert client.post(url, {"link": shared.link}).status_code == 404
     client.force_login(case.owner)
     assert client.get(url).status_code == 405
+
+
+# --- A stopped link's encrypted files are deleted -------------------------------------------
+def _stored(link) -> bool:
+    from django.core.files.storage import default_storage
+
+    return default_storage.exists(link.bundle_key) or default_storage.exists(link.pdf_key)
+
+
+def test_withdrawing_the_link_deletes_its_encrypted_files(
+    client, case, django_capture_on_commit_callbacks
+):
+    shared, payload, _token = smart_link(case=case)
+    link = SmartLink.objects.get()
+    assert _stored(link)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.share_revoke(actor=case.owner, share_ref=shared.share.uuid)
+    link.refresh_from_db()
+    assert link.files_deleted_at is not None and not _stored(link)
+    assert AuditEvent.objects.filter(action="aftercare.smart_link.files_deleted").count() == 1
+    assert manifest(client, payload.url).status_code == 404
+
+
+def test_the_sweep_deletes_the_files_of_links_that_stopped_and_keeps_live_ones(
+    case, patient, specialist
+):
+    from requests_app.aftercare.tasks import smart_links_sweep
+
+    live, _p, _t = smart_link(case=case)
+    expired_case = delivered_case(owner=patient, specialist=specialist)
+    expired, _p, _t = smart_link(case=expired_case)
+    Share.objects.filter(pk=expired.share.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    withdrawn_case = delivered_case(owner=patient, specialist=specialist)
+    smart_link(case=withdrawn_case)
+    withdrawn_case.status = "withdrawn"
+    withdrawn_case.save(update_fields=["status"])
+    replaced_case = delivered_case(owner=patient, specialist=specialist)
+    smart_link(case=replaced_case)
+    release_report(case=replaced_case, author=specialist, summary="Amended.")
+
+    assert smart_links_sweep.apply().result == 3
+    kept = SmartLink.objects.get(share=live.share)
+    assert kept.files_deleted_at is None and _stored(kept)
+    for link in SmartLink.objects.exclude(pk=kept.pk):
+        assert link.files_deleted_at is not None and not _stored(link)
+    assert smart_links_sweep.apply().result == 0  # nothing twice
+    assert services.smart_link_files_delete(link_id=kept.pk) is False  # a live one stays

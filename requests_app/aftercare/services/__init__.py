@@ -38,8 +38,10 @@ from .smart_links import (
     SmartLinkRefused,
     share_create_with_smart_link,
     smart_link_cover,
+    smart_link_files_delete,
     smart_link_manifest,
     smart_link_url,
+    smart_links_stopped,
 )
 
 __all__ = [
@@ -71,7 +73,9 @@ __all__ = [
     "share_url",
     "shares_due_for_sweep",
     "smart_link_cover",
+    "smart_link_files_delete",
     "smart_link_manifest",
     "smart_link_url",
+    "smart_links_stopped",
     "too_many_bad_tokens",
 ]

@@ -34,7 +34,7 @@ from secondop.audit.services import log_access, log_event
 from secondop.queueing import queue_now, queue_on_commit
 
 from .. import consent, selectors
-from ..models import Share, ShareOpening
+from ..models import Share, ShareOpening, SmartLink
 from .common import DOUBLE_SUBMIT_WINDOW, AftercareError, patient_case
 
 if TYPE_CHECKING:
@@ -274,6 +274,10 @@ def share_revoke(*, actor: User, share_ref: UUID | str) -> Share:
         obj=share,
         new={"revoked_at": share.revoked_at.isoformat()},
     )
+    smart_link_id = SmartLink.objects.filter(share=share).values_list("pk", flat=True).first()
+    if smart_link_id is not None:
+        # Its encrypted files go once this commits (the sweep catches a lost task).
+        queue_on_commit("requests_app.aftercare.tasks.smart_link_files_delete", smart_link_id)
     return share
 
 

@@ -169,6 +169,8 @@ def _link_for_token(token: str) -> SmartLink | None:
 
 def _inactive_reason(link: SmartLink, now: datetime.datetime) -> str:
     share = link.share
+    if link.files_deleted_at is not None:
+        return "revoked"
     if share.revoked_at is not None or share.report.case.status == CaseStatus.WITHDRAWN:
         return "revoked"
     if share.expires_at <= now:
@@ -305,3 +307,48 @@ def smart_link_cover(*, actor: User, case_ref: UUID | str, text: str) -> Cover:
         new={"smart_link": str(link.uuid), "version": link.version.number},
     )
     return Cover(pdf=data, filename=cover_filename(case.reference, link.version))
+
+
+# --- When the link stops for good: its encrypted files go ---------------------------------
+def smart_links_stopped(*, limit: int = 200) -> list[int]:
+    """Links whose files are still stored though the link can no longer open:
+    withdrawn, expired, its request withdrawn, stopped by wrong passcodes, or
+    replaced by a newer released report."""
+    now = timezone.now()
+    links = (
+        SmartLink.objects.filter(files_deleted_at__isnull=True)
+        .select_related("share__report__case", "version")
+        .order_by("pk")
+    )
+    stopped = []
+    for link in links.iterator(chunk_size=200):
+        if _inactive_reason(link, now):
+            stopped.append(link.pk)
+            if len(stopped) >= limit:
+                break
+    return stopped
+
+
+@transaction.atomic
+def smart_link_files_delete(*, link_id: int) -> bool:
+    """Delete a stopped link's encrypted files (they open with nothing the server
+    keeps, but nothing is kept that has no use). Idempotent; a link still live is
+    left alone. Storage errors propagate: the task retries, the sweep comes back."""
+    link = (
+        SmartLink.objects.select_for_update(of=("self",))
+        .select_related("share__report__case", "version")
+        .filter(pk=link_id, files_deleted_at__isnull=True)
+        .first()
+    )
+    if link is None or not _inactive_reason(link, timezone.now()):
+        return False
+    storage.delete([link.bundle_key, link.pdf_key])
+    link.files_deleted_at = timezone.now()
+    link.save(update_fields=["files_deleted_at"])
+    log_event(
+        actor=None,
+        action="aftercare.smart_link.files_deleted",
+        obj=link.share,
+        new={"smart_link": str(link.uuid)},
+    )
+    return True
