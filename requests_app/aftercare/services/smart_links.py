@@ -306,7 +306,7 @@ def smart_link_cover(*, actor: User, case_ref: UUID | str, text: str) -> Cover:
         obj=link.share,
         new={"smart_link": str(link.uuid), "version": link.version.number},
     )
-    return Cover(pdf=data, filename=cover_filename(case.reference, link.version))
+    return Cover(pdf=data, filename=cover_filename(case.reference or "draft", link.version))
 
 
 # --- When the link stops for good: its encrypted files go ---------------------------------
