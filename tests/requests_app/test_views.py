@@ -69,6 +69,11 @@ def test_start_creates_a_draft_and_shows_the_task_list(client, patient):
     html = response.content.decode()
     assert "You have completed 0 of 10 sections" in html
     assert html.count("Not started") == 10
+    # Records at intake: sent now, or the places that hold them listed for us to ask.
+    assert reverse("records:case_records", args=[case.uuid]) in html
+    assert reverse("retrieval:sources", args=[case.uuid]) in html
+    sources = client.get(reverse("retrieval:sources", args=[case.uuid]))
+    assert sources.status_code == 200
 
 
 def test_saving_a_section_marks_it_in_progress_or_completed(client, patient):
@@ -195,6 +200,7 @@ def test_submit_then_the_confirmation_page_then_the_case_page(client, patient):
     assert "You have not sent any yet" in html and "Send your records now" in html
     assert reverse("records:case_records", args=[case.uuid]) in html
     assert "Later: go to my request" in html
+    assert reverse("retrieval:sources", args=[case.uuid]) in html
     html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     assert "Received: a nurse coordinator will check it soon" in html
     assert "Report expected by" in html
