@@ -15,9 +15,7 @@ import logging
 import re
 import smtplib
 from collections.abc import Callable
-from email.utils import parseaddr
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -34,6 +32,7 @@ from django.utils.translation import gettext_lazy
 from requests_app.access import Relation, case_for_viewer
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
 from requests_app.workflow import send_notices
+from secondop import mailing
 from secondop.audit.context import current_ip
 from secondop.audit.services import log_event
 from secondop.queueing import queue_now, queue_on_commit
@@ -453,7 +452,7 @@ def source_email_send(*, source_id: int) -> str:
     try:
         accepted = _send_letter(source)
     except Exception as exc:
-        transient = _is_transient(exc)
+        transient = mailing.is_transient(exc)
         reason = _describe(exc)
         logger.log(
             logging.WARNING if transient else logging.ERROR,
@@ -506,31 +505,14 @@ def _send_failed(source: RecordSource, *, reason: str, transient: bool) -> None:
         )
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """Worth another try: the network, or the mail server's 4xx. A 5xx (an address
-    the server refuses) will not heal: the tracker shows it to the case manager."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _msg in exc.recipients.values()]
-        return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
-        return True
-    if isinstance(exc, smtplib.SMTPException):
-        return False
-    return isinstance(exc, OSError)
-
-
 def _describe(exc: BaseException) -> str:
     """The kind of failure and its SMTP code, for staff: servers echo the address
     in their messages, so never the message itself."""
+    codes = ", ".join(map(str, mailing.refused_codes(exc)))
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = sorted({code for code, _msg in exc.recipients.values()})
-        return _("the mail server refused the address (SMTP %(codes)s)") % {
-            "codes": ", ".join(str(c) for c in codes)
-        }
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return _("the mail server refused it (SMTP %(code)s)") % {"code": exc.smtp_code}
+        return _("the mail server refused the address (SMTP %(codes)s)") % {"codes": codes}
+    if codes:
+        return _("the mail server refused it (SMTP %(code)s)") % {"code": codes}
     return _("the mail server could not be reached (%(kind)s)") % {"kind": type(exc).__name__}
 
 
@@ -553,21 +535,12 @@ def _send_letter(source: RecordSource) -> int:
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[source.email],
         reply_to=[settings.SECONDOP_RECORDS_EMAIL],
-        headers={"Message-ID": _message_id(source)},
+        headers={"Message-ID": mailing.message_id(f"records-request-{source.uuid}")},
     )
     message.attach(
         letter_filename(source), render_letter(source, upload_url=upload_url), "application/pdf"
     )
     return message.send()
-
-
-def _message_id(source: RecordSource) -> str:
-    domain = (
-        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-        or urlsplit(settings.SITE_URL).hostname
-        or "secondop.local"
-    )
-    return f"<records-request-{source.uuid}@{domain}>"
 
 
 def source_emails_due_for_sweep(

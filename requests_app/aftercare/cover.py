@@ -49,8 +49,12 @@ def render_cover(*, link: SmartLink, version: ReportVersion, text: str, report_p
                 "qr_svg": mark_safe(qr.svg_inline(scale=5, border=4)),  # noqa: S308
             },
         )
+        css = render_to_string("aftercare/smart_link_cover_pdf.css")
     fetcher = weasyprint.URLFetcher(allowed_protocols=frozenset())
-    cover = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(pdf_tags=True)
+    stylesheet = weasyprint.CSS(string=css, url_fetcher=fetcher)
+    cover = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf(
+        stylesheets=[stylesheet], pdf_tags=True
+    )
     document = pypdfium2.PdfDocument(cover)
     try:
         report = pypdfium2.PdfDocument(report_pdf)

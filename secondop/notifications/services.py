@@ -5,11 +5,9 @@ import random
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
@@ -20,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from secondop import mailing
 from secondop.queueing import queue_now
 
 from . import registry
@@ -237,13 +236,8 @@ def _give_up_lost(n: Notification) -> None:
 def notification_message_id(n: Notification) -> str:
     """The same on every attempt: a resend (docs/architecture.md) can be recognised as one.
     A digest takes the id of its oldest notification."""
-    domain = (
-        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-        or urlsplit(settings.SITE_URL).hostname
-        or "secondop.local"
-    )
     first = min(row.pk for row in getattr(n, "digest", None) or [n])
-    return f"<notification-{first}@{domain}>"
+    return mailing.message_id(f"notification-{first}")
 
 
 def _attempt_email(n: Notification) -> datetime | None:
@@ -255,7 +249,7 @@ def _attempt_email(n: Notification) -> datetime | None:
     try:
         accepted = _send_email(n, rows)
     except Exception as exc:
-        reason, transient = _describe(exc), _is_transient(exc)
+        reason, transient = mailing.failure_code(exc), mailing.is_transient(exc)
         # No traceback for SMTP errors: their text often carries the address.
         logger.log(
             logging.WARNING if transient else logging.ERROR,
@@ -330,35 +324,6 @@ def _backoff(attempts: int, jitter: float) -> timedelta:
     same outage."""
     delay = min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** min(attempts - 1, 20))
     return timedelta(seconds=delay * jitter)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """Worth trying again later: the network, the SMTP server being unwell (4xx), our
-    credentials. Anything else (5xx, a bad address, a template error) will not heal.
-    smtplib's errors are OSErrors, so they are sorted out first."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _msg in exc.recipients.values()]
-        return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(
-        exc,
-        smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError,
-    ):
-        return True
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPException):
-        return False
-    return isinstance(exc, OSError | SoftTimeLimitExceeded)
-
-
-def _describe(exc: BaseException) -> str:
-    # The error's class and SMTP code only: servers echo addresses in their messages.
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = sorted({code for code, _msg in exc.recipients.values()})
-        return f"SMTPRecipientsRefused (SMTP {', '.join(map(str, codes))})"
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{type(exc).__name__} (SMTP {exc.smtp_code})"
-    return type(exc).__name__
 
 
 def notification_link(url: str) -> str:

@@ -205,7 +205,7 @@ def test_a_refused_address_is_not_tried_again(case, django_capture_on_commit_cal
             actor=case.owner, case_ref=case.uuid, email="dr@example.org", consented=True
         )
     share.refresh_from_db()
-    assert share.failed_at is not None and share.failure_reason == "SMTPRecipientsRefused"
+    assert share.failed_at is not None and share.failure_reason == "SMTPRecipientsRefused (SMTP 550)"
     assert services.shares_due_for_sweep(older_than=datetime.timedelta(0)) == []
 
 

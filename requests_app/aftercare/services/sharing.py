@@ -7,11 +7,8 @@ import datetime
 import logging
 import re
 import secrets
-import smtplib
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from django.conf import settings
@@ -27,7 +24,7 @@ from django.utils.translation import gettext as _
 from requests_app.access import get_or_404
 from requests_app.models import Case, CaseStatus
 from requests_app.reports.models import ReportVersion
-from secondop import refusals
+from secondop import mailing, refusals
 from secondop.audit.context import Source, audit_source, current_ip, current_source
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_event
@@ -152,8 +149,8 @@ def share_send(*, share_id: int) -> str:
     try:
         accepted = _send_share_email(share, token)
     except Exception as exc:
-        transient = _is_transient(exc)
-        reason = _describe(exc)
+        transient = mailing.is_transient(exc)
+        reason = mailing.failure_code(exc)
         logger.log(
             logging.WARNING if transient else logging.ERROR,
             "Email for share %s failed: %s",
@@ -179,28 +176,6 @@ def _send_failed(share: Share, *, reason: str, transient: bool) -> None:
     )
 
 
-def _is_transient(exc: BaseException) -> bool:
-    """Worth another try: the network, or the mail server's 4xx. A 5xx (a bad
-    address) will not heal."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _msg in exc.recipients.values()]
-        return bool(codes) and all(400 <= code < 500 for code in codes)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
-        return True
-    if isinstance(exc, smtplib.SMTPException):
-        return False
-    return isinstance(exc, OSError)
-
-
-def _describe(exc: BaseException) -> str:
-    # The class and SMTP code only: servers echo the address in their messages.
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return f"{type(exc).__name__} (SMTP {exc.smtp_code})"
-    return type(exc).__name__
-
-
 def share_url(token: str) -> str:
     return f"{settings.SITE_URL}{reverse('aftercare:shared_report', args=[token])}"
 
@@ -219,21 +194,12 @@ def _send_share_email(share: Share, token: str) -> int:
         body=render_to_string("aftercare/email/share_message.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[share.recipient_email],
-        headers={"Message-ID": _message_id(share)},
+        headers={"Message-ID": mailing.message_id(f"share-{share.uuid}")},
     )
     message.attach_alternative(
         render_to_string("aftercare/email/share_message.html", context), "text/html"
     )
     return message.send()
-
-
-def _message_id(share: Share) -> str:
-    domain = (
-        parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
-        or urlsplit(settings.SITE_URL).hostname
-        or "secondop.local"
-    )
-    return f"<share-{share.uuid}@{domain}>"
 
 
 def shares_due_for_sweep(
