@@ -550,6 +550,9 @@ SECONDOP_SUPPORT_EMAIL = env("SECONDOP_SUPPORT_EMAIL", default="care@secondop.lo
 # address for what only the post carries (pathology slides and blocks).
 SECONDOP_RECORDS_NAME = env("SECONDOP_RECORDS_NAME", default="SecondOp Records Office")
 SECONDOP_RECORDS_EMAIL = env("SECONDOP_RECORDS_EMAIL", default="records@secondop.local")
+# Returned mail: the mail provider posts each bounce (raw MIME) to /hooks/mail/bounces
+# with this as its bearer token. Empty: the hook is off (404).
+MAIL_BOUNCE_TOKEN = env("MAIL_BOUNCE_TOKEN", default="")
 SECONDOP_RECORDS_ADDRESS = env(
     "SECONDOP_RECORDS_ADDRESS",
     default="SecondOp Records Office\n100 Federal Street, Suite 400\nBoston, MA 02110",

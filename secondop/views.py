@@ -1,8 +1,21 @@
+import hmac
+
+from django.conf import settings
 from django.db import connection
-from django.http import HttpResponseBadRequest, HttpResponseServerError, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseServerError,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import mailing
 
 
 def home(request):
@@ -18,6 +31,22 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@csrf_exempt
+@require_POST
+def mail_bounce(request):
+    """The mail provider's inbound hook for returned mail: the raw message (a
+    delivery status notification) as the body, our secret as a bearer token. Off
+    (404) without MAIL_BOUNCE_TOKEN; a wrong token is a 404 too. Each permanent
+    failure goes to the app whose email it was (secondop.mailing.on_bounce)."""
+    expected = settings.MAIL_BOUNCE_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Http404
+    if int(request.headers.get("Content-Length") or 0) > mailing.BOUNCE_MAX_BYTES:
+        return HttpResponse(status=413)
+    return JsonResponse({"changed": mailing.handle_bounce(request.body)})
 
 
 def error_400(request, exception=None):

@@ -171,6 +171,12 @@ TABLE: dict[str, Row] = {
     # Ours
     "": same(ANON_PAGE),
     "healthz": same(PUBLIC),
+    # The mail provider's hook for returned mail: off without its token (the tests set
+    # none), so a 404 for everyone, signed in or not; POST only.
+    "hooks/mail/bounces": Row(
+        rule(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        rule(NOT_FOUND, anonymous=NOT_FOUND),
+    ),
     "home/": same(ANY_SIGNED_IN_REDIRECT),  # to each role's own home
     # Staff choose their zone (a patient's follows their state); POST_DATA names none: 400.
     "home/time-zone/": Row(

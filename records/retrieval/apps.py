@@ -12,8 +12,10 @@ class RetrievalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from secondop import mailing
         from secondop.notifications.registry import register
 
-        from . import notices
+        from . import notices, services
 
         register(notices.KINDS)
+        mailing.on_bounce("records-request", services.source_email_bounced)

@@ -543,6 +543,54 @@ def _send_letter(source: RecordSource) -> int:
     return message.send()
 
 
+@transaction.atomic
+def source_email_bounced(bounce: mailing.Bounce) -> bool:
+    """The records office's mail server returned the letter after accepting it (a
+    delivery status notification, secondop.mailing): the request never reached
+    them, so its clock had not started. The source goes back to "email not
+    delivered" on the tracker, with the returned status, for the case manager to
+    correct the address and send again, or fax or post it. A source that answered
+    already (something arrived through its link, an extension recorded) is left
+    alone: the letter plainly reached it."""
+    source = (
+        RecordSource.objects.select_for_update()
+        .select_related("case")
+        .filter(uuid=bounce.ref, sent_by=SentBy.EMAIL, sent_at__isnull=False)
+        .first()
+    )
+    if source is None or source.received != Received.NOTHING or source.extended_at is not None:
+        return False
+    reason = _("the records office's mail server returned it (%(status)s)") % {
+        "status": bounce.description
+    }
+    old = {"sent_on": source.sent_on.isoformat() if source.sent_on else "", "sent_by": "email"}
+    source.sent_at = source.sent_on = source.due_on = None
+    source.sent_by = ""
+    source.reminders_sent = 0
+    source.email_failed_at = timezone.now()
+    source.email_failure_reason = reason[:200]
+    source.save(
+        update_fields=[
+            "sent_at",
+            "sent_on",
+            "due_on",
+            "sent_by",
+            "reminders_sent",
+            "email_failed_at",
+            "email_failure_reason",
+            "updated_at",
+        ]
+    )
+    log_event(
+        actor=None,
+        action="retrieval.source.email_bounced",
+        obj=source,
+        old=old,
+        new={"case": source.case.reference, "status": bounce.status},
+    )
+    return True
+
+
 def source_emails_due_for_sweep(
     *, older_than: datetime.timedelta = datetime.timedelta(seconds=60), limit: int = 200
 ) -> list[int]:

@@ -10,8 +10,10 @@ class AftercareConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from secondop import mailing
         from secondop.notifications.registry import register
 
-        from . import notices
+        from . import notices, services
 
         register(notices.KINDS)
+        mailing.on_bounce("share", services.share_bounced)

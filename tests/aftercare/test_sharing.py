@@ -205,7 +205,9 @@ def test_a_refused_address_is_not_tried_again(case, django_capture_on_commit_cal
             actor=case.owner, case_ref=case.uuid, email="dr@example.org", consented=True
         )
     share.refresh_from_db()
-    assert share.failed_at is not None and share.failure_reason == "SMTPRecipientsRefused (SMTP 550)"
+    assert (
+        share.failed_at is not None and share.failure_reason == "SMTPRecipientsRefused (SMTP 550)"
+    )
     assert services.shares_due_for_sweep(older_than=datetime.timedelta(0)) == []
 
 
@@ -499,3 +501,32 @@ def test_a_pdf_missing_from_the_fhir_download_is_the_refused_page(client, case, 
     assert response.status_code == 410
     assert "This report is no longer available" in response.content.decode()
     assert token not in caplog.text
+
+
+def test_a_link_returned_later_shows_as_not_delivered(client, case, settings):
+    from tests.platform.test_mailing import dsn
+
+    settings.MAIL_BOUNCE_TOKEN = "hook-secret-123"
+    share, _token = sent_share(case=case)
+    response = client.post(
+        "/hooks/mail/bounces",
+        dsn(f"<share-{share.uuid}@secondop.local>"),
+        content_type="message/rfc822",
+        headers={"Authorization": "Bearer hook-secret-123"},
+    )
+    assert response.json() == {"changed": 1}
+    share.refresh_from_db()
+    assert share.failed_at is not None and share.failure_reason == "Returned (SMTP 5.1.1)"
+    assert AuditEvent.objects.filter(action="aftercare.share.bounced").count() == 1
+    client.force_login(case.owner)
+    page = client.get(reverse("aftercare:share", args=[case.uuid])).content.decode()
+    assert "Not delivered" in page and "sent it back" in page
+
+
+def test_a_bounce_for_a_link_already_opened_changes_nothing(client, case):
+    from secondop import mailing
+
+    share, token = sent_share(case=case)
+    assert client.get(reverse("aftercare:shared_report", args=[token])).status_code == 200
+    bounce = mailing.Bounce("share", str(share.uuid), "5.1.1", "SMTP 5.1.1")
+    assert services.share_bounced(bounce) is False

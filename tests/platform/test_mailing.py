@@ -50,3 +50,92 @@ def test_the_message_id_is_on_our_domain(settings):
     settings.DEFAULT_FROM_EMAIL = "care"
     settings.SITE_URL = "https://app.secondop.example"
     assert mailing.message_id("share-1") == "<share-1@app.secondop.example>"
+
+
+# --- Returned mail ------------------------------------------------------------------------
+def dsn(message_id: str, *, status: str = "5.1.1", action: str = "failed") -> bytes:
+    """A delivery status notification as Postfix writes one (RFC 3464): the human
+    part, the per-recipient status, and the returned message's headers."""
+    return (
+        "From: MAILER-DAEMON@mx.mercy.example\r\n"
+        "To: care@secondop.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
+        "\r\n"
+        "--B\r\n"
+        "Content-Type: text/plain\r\n\r\n"
+        "I'm sorry to have to inform you that your message could not be delivered.\r\n"
+        "<records@mercy.example>: host mx.mercy.example said: 550 5.1.1 no such user\r\n"
+        "\r\n--B\r\n"
+        "Content-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.secondop.example\r\n"
+        "\r\n"
+        "Final-Recipient: rfc822; records@mercy.example\r\n"
+        f"Action: {action}\r\n"
+        f"Status: {status}\r\n"
+        "Diagnostic-Code: smtp; 550 5.1.1 <records@mercy.example>: no such user\r\n"
+        "\r\n--B\r\n"
+        "Content-Type: text/rfc822-headers\r\n\r\n"
+        "From: SecondOp <care@secondop.example>\r\n"
+        "To: records@mercy.example\r\n"
+        f"Message-ID: {message_id}\r\n"
+        "Subject: Request for medical records\r\n"
+        "\r\n--B--\r\n"
+    ).encode()
+
+
+REF = "3f2b8a9c-1d4e-4f5a-9b6c-7d8e9f0a1b2c"
+
+
+def test_a_returned_message_names_what_failed_and_how():
+    [bounce] = mailing.read_bounce(dsn(f"<records-request-{REF}@secondop.example>"))
+    assert (bounce.kind, bounce.ref, bounce.status) == ("records-request", REF, "5.1.1")
+    assert bounce.description == "SMTP 5.1.1"  # never the server's words (the address)
+    assert "mercy" not in repr(bounce)
+
+
+def test_a_delay_a_success_or_something_else_is_no_bounce():
+    message_id = f"<share-{REF}@secondop.example>"
+    assert mailing.read_bounce(dsn(message_id, status="4.2.2", action="delayed")) == []
+    assert mailing.read_bounce(dsn(message_id, status="2.0.0", action="delivered")) == []
+    assert mailing.read_bounce(dsn("<someone-elses@gmail.com>")) == []
+    assert mailing.read_bounce(b"Subject: hello\r\n\r\nnot a report") == []
+    assert mailing.read_bounce(b"\x00\xff garbage") == []
+
+
+@pytest.fixture
+def hook(settings, client):
+    settings.MAIL_BOUNCE_TOKEN = "hook-secret-123"
+    seen = []
+    mailing.on_bounce("test-kind", lambda bounce: seen.append(bounce) or True)
+
+    def post(body, token="hook-secret-123", **headers):
+        return client.post(
+            "/hooks/mail/bounces",
+            body,
+            content_type="message/rfc822",
+            headers={"Authorization": f"Bearer {token}", **headers},
+        )
+
+    yield post, seen
+    mailing._handlers.pop("test-kind", None)
+
+
+def test_the_hook_hands_each_bounce_to_its_app(hook):
+    post, seen = hook
+    response = post(dsn(f"<test-kind-{REF}@secondop.example>"))
+    assert response.status_code == 200 and response.json() == {"changed": 1}
+    assert [b.ref for b in seen] == [REF]
+    assert post(dsn(f"<unknown-kind-{REF}@secondop.example>")).json() == {"changed": 0}
+
+
+def test_the_hook_is_closed_without_its_token(hook, client, settings):
+    post, seen = hook
+    body = dsn(f"<test-kind-{REF}@secondop.example>")
+    assert post(body, token="wrong").status_code == 404
+    assert client.get("/hooks/mail/bounces").status_code == 405
+    assert post(bytes(mailing.BOUNCE_MAX_BYTES + 1)).status_code == 413
+    settings.MAIL_BOUNCE_TOKEN = ""
+    assert post(body, token="").status_code == 404
+    assert seen == []

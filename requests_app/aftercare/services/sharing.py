@@ -202,6 +202,27 @@ def _send_share_email(share: Share, token: str) -> int:
     return message.send()
 
 
+@transaction.atomic
+def share_bounced(bounce: mailing.Bounce) -> bool:
+    """The physician's mail server returned the link's email after accepting it
+    (secondop.mailing): the patient's share page says it was not delivered, so
+    they can check the address and send it again. Nobody received the token."""
+    share = (
+        Share.objects.select_for_update()
+        .filter(uuid=bounce.ref, sent_at__isnull=False, failed_at__isnull=True)
+        .first()
+    )
+    if share is None or share.openings.exists():  # opened: it plainly arrived
+        return False
+    share.failed_at = timezone.now()
+    share.failure_reason = f"Returned ({bounce.description})"
+    share.save(update_fields=["failed_at", "failure_reason"])
+    log_event(
+        actor=None, action="aftercare.share.bounced", obj=share, new={"status": bounce.status}
+    )
+    return True
+
+
 def shares_due_for_sweep(
     *, older_than: datetime.timedelta = datetime.timedelta(seconds=60), limit: int = 500
 ) -> list[int]:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from records.retrieval import letter, selectors, services
 from records.retrieval.models import Received, RecordSource, SentBy
 from records.retrieval.notices import RECORDS_RETRIEVAL
+from secondop import mailing
 from secondop.audit.context import audit_source
 from secondop.audit.models import AuditEvent
 from secondop.notifications.models import Notification
@@ -393,3 +394,59 @@ def test_the_sweep_queues_a_lost_email(case):
     source.email_claimed_until = timezone.now() + datetime.timedelta(seconds=30)
     source.save()
     assert services.source_emails_due_for_sweep() == []
+
+
+def test_a_letter_returned_later_shows_on_the_tracker_and_goes_again(
+    case, coordinator, patient, settings, client, django_capture_on_commit_callbacks
+):
+    from tests.platform.test_mailing import dsn
+
+    settings.MAIL_BOUNCE_TOKEN = "hook-secret-123"
+    source = SourceFactory(case=case, signed=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.source_send_email(actor=coordinator, source_ref=source.uuid)
+    [email] = mail.outbox
+    source.refresh_from_db()
+    assert source.is_sent and source.due_on is not None
+    # Hours later the records office's server returns it: the provider posts the bounce.
+    response = client.post(
+        "/hooks/mail/bounces",
+        dsn(email.extra_headers["Message-ID"]),
+        content_type="message/rfc822",
+        headers={"Authorization": "Bearer hook-secret-123"},
+    )
+    assert response.json() == {"changed": 1}
+    source.refresh_from_db()
+    assert not source.is_sent and source.due_on is None  # it never reached them: no clock
+    assert source.email_failed_at is not None and source.is_editable
+    source.case = case
+    state = selectors.describe(source, for_patient=False, today=timezone.localdate())
+    assert state.tag == "Email not delivered"
+    assert "mail server returned it (SMTP 5.1.1)" in state.words
+    assert AuditEvent.objects.filter(action="retrieval.source.email_bounced").count() == 1
+    # The same bounce again changes nothing; the address corrected, it goes again.
+    assert (
+        services.source_email_bounced(
+            mailing.Bounce("records-request", str(source.uuid), "5.1.1", "SMTP 5.1.1")
+        )
+        is False
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.source_send_email(actor=coordinator, source_ref=source.uuid)
+    source.refresh_from_db()
+    assert source.is_sent and len(mail.outbox) == 2
+
+
+def test_a_bounce_after_the_office_answered_changes_nothing(case):
+    source = sent_source(case=case, by=SentBy.EMAIL, received=Received.PARTLY)
+    bounce = mailing.Bounce("records-request", str(source.uuid), "5.1.1", "SMTP 5.1.1")
+    assert services.source_email_bounced(bounce) is False
+    faxed = sent_source(case=case)
+    assert (
+        services.source_email_bounced(
+            mailing.Bounce("records-request", str(faxed.uuid), "5.1.1", "SMTP 5.1.1")
+        )
+        is False
+    )
+    source.refresh_from_db()
+    assert source.is_sent
