@@ -56,6 +56,9 @@ FRAME_DECODE_MAX_BYTES = DICOM_DECODE_MAX_BYTES
 # WebP quality for the rendered frames (lossy; radiology reads are made on the
 # original DICOM, which stays downloadable).
 WEBP_QUALITY = 85
+# libwebp's effort (0-6): 2 encodes a 512 px CT slice in about a quarter of the time 4
+# takes (26 against 89 ms here) for files 2% bigger.
+WEBP_METHOD = 2
 
 # Why a series (or a frame of it) shows no pictures: what the viewer tells people.
 REASONS: dict[str, Any] = {
@@ -337,7 +340,7 @@ def to_webp(image, long_side: int, pixel_aspect: float = 1.0) -> bytes:
     if target != image.size:
         image = image.resize(target, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.save(out, "WEBP", quality=WEBP_QUALITY, method=4)
+    image.save(out, "WEBP", quality=WEBP_QUALITY, method=WEBP_METHOD)
     return out.getvalue()
 
 

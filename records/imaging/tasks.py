@@ -3,6 +3,7 @@ limit): a verified study's series made and their frames rendered, and the sweep 
 queues again what a lost worker or a lost message left."""
 
 from celery import shared_task
+from celery.signals import celeryd_after_setup
 
 from records.models import Record
 from records.storage import StorageUnavailable
@@ -53,3 +54,28 @@ def imaging_sweep() -> int:
     for record_id in services.records_without_series():
         imaging_start.delay(record_id)
     return services.requeue(services.lapsed_frame_sets())
+
+
+@celeryd_after_setup.connect
+def preload_decoders(sender=None, instance=None, **kwargs) -> bool:
+    """A worker that consumes the imaging queue imports pydicom, numpy, Pillow and the
+    decoder plugins once at its start (its children inherit them): importing pydicom
+    takes seconds, which would otherwise delay a study's first frame."""
+    app = getattr(instance, "app", None)
+    queues = app.amqp.queues.consume_from if app is not None else None
+    if not queues or "imaging" not in queues:
+        return False
+    import importlib
+
+    for module in (
+        "numpy",
+        "PIL.Image",
+        "PIL.WebPImagePlugin",
+        "pydicom.pixels",
+        "gdcm",
+        "openjpeg",
+        "rle",
+        "records.imaging.rendering",
+    ):
+        importlib.import_module(module)
+    return True

@@ -286,3 +286,16 @@ def test_the_case_lists_only_verified_studies_series(case, django_capture_on_com
     assert [f.size for f in series.frame_sets.all()] == [1024, 512]
     Record.objects.filter(pk=record.pk).update(state=State.REJECTED, reason="malware")
     assert selectors.series_of_case(case) == []
+
+
+def test_only_a_worker_consuming_the_imaging_queue_preloads_the_decoders():
+    from types import SimpleNamespace
+
+    def worker(*queues):
+        consume = {name: object() for name in queues}
+        return SimpleNamespace(
+            app=SimpleNamespace(amqp=SimpleNamespace(queues=SimpleNamespace(consume_from=consume)))
+        )
+
+    assert tasks.preload_decoders(instance=worker("imaging")) is True
+    assert tasks.preload_decoders(instance=worker("celery", "records")) is False
