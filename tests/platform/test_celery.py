@@ -32,8 +32,14 @@ def test_everything_else_stays_on_the_default_queue():
         assert queue_of(name) == "celery", name
 
 
-def test_a_worker_started_without_q_serves_both_queues():
-    assert set(app.amqp.queues) == {"celery", "records"}
+def test_rendering_a_studys_frames_runs_on_the_imaging_queue():
+    assert queue_of("records.imaging.tasks.imaging_start") == "imaging"
+    assert queue_of("records.imaging.tasks.frames_render") == "imaging"
+    assert queue_of("records.imaging.tasks.imaging_sweep") == "celery"
+
+
+def test_a_worker_started_without_q_serves_every_queue():
+    assert set(app.amqp.queues) == {"celery", "records", "imaging"}
 
 
 def _service(name: str) -> str:
@@ -52,6 +58,14 @@ def test_compose_gives_records_a_worker_of_its_own_with_memory_limits():
     limit = re.search(r'"--max-memory-per-child", "(\d+)"', records)
     assert limit and int(limit.group(1)) <= 500_000  # KiB
     assert "WORKER_MEMORY_LIMIT_MB:" in records and "mem_limit:" in records
+
+
+def test_compose_gives_imaging_a_worker_of_its_own_with_memory_limits():
+    imaging = _service("imaging-worker")
+    assert '"-Q", "imaging"' in imaging
+    limit = re.search(r'"--max-memory-per-child", "(\d+)"', imaging)
+    assert limit and int(limit.group(1)) <= 300_000  # KiB
+    assert "WORKER_MEMORY_LIMIT_MB:" in imaging and "mem_limit:" in imaging
 
 
 GUARD = """
