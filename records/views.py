@@ -102,6 +102,11 @@ def case_records(request, case):
         "retention": services.retention_for(case),
         "uploader": _uploader(case, asked, request.user) if can_upload else None,
         "reasons": {r.pk: services.describe_record_reason(r) for r in records if r.reason},
+        "awaiting": [r for r in records if r.awaits_patient] if is_owner else [],
+        # The case manager is told one waits (not what it is: they cannot see it yet).
+        "awaiting_staff": []
+        if is_owner
+        else selectors.awaiting_patient(viewer=request.user, case=case),
         "sees_sources": retrieval_selectors.sees_sources(viewer=request.user, case=case),
         "source_lines": retrieval_selectors.source_lines(viewer=request.user, case=case),
     }

@@ -14,7 +14,7 @@ from records.models import Identity, Record
 from requests_app.models import CaseStatus
 from tests.accounts.factories import UserFactory, enrol_totp
 from tests.e2e.a11y import assert_accessible
-from tests.e2e.conftest import assert_no_csp_violations, new_page, screenshot
+from tests.e2e.conftest import ARTIFACTS, assert_no_csp_violations, new_page, screenshot
 from tests.e2e.test_intake import sign_in
 from tests.e2e.test_matching import _staff_sign_in
 from tests.records import samples
@@ -81,6 +81,9 @@ def test_a_study_for_another_person_waits_for_the_patient_who_says_it_is_theirs(
     assert record.identity == Identity.ASKED
 
     # It asks, with what the images say and what the request says.
+    summary = page.locator("[data-identity-summary]")
+    expect(summary).to_contain_text("A study you sent may be another person's")
+    expect(summary.get_by_role("link", name="Answer for “Chest CT”")).to_be_visible()
     expect(question.get_by_role("heading", name="Labelled for another person?")).to_be_visible()
     expect(question).to_contain_text("ROSALIND WHITAKER")
     expect(question).to_contain_text("14 February 1958")
@@ -89,9 +92,11 @@ def test_a_study_for_another_person_waits_for_the_patient_who_says_it_is_theirs(
     expect(row.locator(".tag")).to_have_text("Labelled for another person?")
     assert_accessible(page, "records page, the question")
     screenshot(page, "identity-question-1280")
+    question.screenshot(path=str(ARTIFACTS / "identity-question-1280-detail.png"))
     page.set_viewport_size({"width": 390, "height": 844})
     question.scroll_into_view_if_needed()
     screenshot(page, "identity-question-390")
+    question.screenshot(path=str(ARTIFACTS / "identity-question-390-detail.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
 
     # The case manager sees that one waits; the specialist sees nothing of it.
@@ -102,6 +107,9 @@ def test_a_study_for_another_person_waits_for_the_patient_who_says_it_is_theirs(
     )
     assert_accessible(grace, "staff case page, the flag", phone=False)
     grace.goto(records_url)
+    expect(grace.locator("[data-identity-flag]")).to_contain_text(
+        "1 study sent for this request is labelled for another person"
+    )
     expect(grace.locator(".record-row")).to_have_count(0)
     grace.context.close()
 

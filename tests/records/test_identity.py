@@ -114,6 +114,8 @@ def test_the_patient_sees_the_question_with_what_the_images_say(case, client, pa
     record = upload(case, disc(SOMEONE_ELSE), title="Chest CT from Mercy")
     html = get(client, patient, "records:case_records", case.uuid).content.decode()
     assert "Labelled for another person?" in html
+    assert "A study you sent may be another person's" in html
+    assert f'href="#identity-{record.uuid}"' in html
     assert "ROSALIND WHITAKER" in html and "14 February 1958" in html
     assert "It is mine" in html and "Remove it" in html
     assert reverse("records:identity", args=[record.uuid]) in html
@@ -127,6 +129,10 @@ def test_no_member_of_staff_sees_a_flagged_study_anywhere(case, client, coordina
     for person in (coordinator, specialist):
         listing = get(client, person, "records:case_records", case.uuid).content.decode()
         assert "Shown study" in listing and "Flagged study" not in listing
+        assert str(record.uuid) not in listing and "WHITAKER" not in listing
+        # The case manager is told one waits; the specialist is not.
+        told = "1 study sent for this request is labelled for another person" in listing
+        assert told == (person == coordinator)
         for name, args in [
             ("records:detail", [record.uuid]),
             ("records:thumbnail", [record.uuid]),
