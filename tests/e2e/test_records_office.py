@@ -6,7 +6,6 @@ patient signs in and sees the source "received in part" and what it sent."""
 
 import datetime
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +22,7 @@ from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
 from tests.e2e.test_intake import sign_in
 from tests.e2e.test_records_upload import CSP_WATCH, KIND, UPLOAD_TIMEOUT, _item, _pdf
+from tests.records import samples
 from tests.records.retrieval.factories import SourceFactory
 from tests.requests_app.factories import CaseFactory
 
@@ -57,14 +57,13 @@ def emailed(db):
 
 @pytest.fixture
 def files(tmp_path):
-    from pydicom.data import get_testdata_file
-
     pdf = tmp_path / "Pathology report.pdf"
     pdf.write_bytes(_pdf())
     cd = tmp_path / "CT study"
     cd.mkdir()
-    shutil.copy(get_testdata_file("CT_small.dcm"), cd / "IM0001")
-    shutil.copy(get_testdata_file("CT_small.dcm"), cd / "IM0002")
+    # Labelled for nobody (anonymised): whose images they are is test_records_identity's.
+    (cd / "IM0001").write_bytes(samples.anonymised("CT_small.dcm"))
+    (cd / "IM0002").write_bytes(samples.anonymised("CT_small.dcm"))
     return {"pdf": pdf, "cd": cd}
 
 

@@ -139,6 +139,19 @@ def _testdata(name: str) -> bytes:
     return Path(path).read_bytes()
 
 
+def anonymised(name: str) -> bytes:
+    """One of pydicom's sample files without its made-up patient's name and birth
+    date ("CompressedSamples^CT1"), for tests not about whose images they are: that
+    name is rightly another person than any case's (records.verification.identity)."""
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(_testdata(name)))
+    ds.PatientName, ds.PatientBirthDate = "", ""
+    out = io.BytesIO()
+    ds.save_as(out)
+    return out.getvalue()
+
+
 def ct() -> bytes:
     return _testdata("CT_small.dcm")
 
