@@ -99,12 +99,17 @@ def names_match(dicom: str, person: str) -> bool | None:
     side has no name to compare."""
     parts = dicom_name(dicom)
     # Word order is not compared ("Doe, Jane" is "Jane Doe"): the family name is found
-    # as a run of words anywhere, the given name among the others.
-    tokens = [w for w in words(person) if w not in _AFFIXES] or words(person)
-    if parts.empty or not tokens:
+    # as a run of words anywhere, the given name among the others. Titles and letters
+    # after a name are left out, unless the name is one of them (a family named "Jr").
+    everything = words(person)
+    if parts.empty or not everything:
         return None
-    return _ordered_match(parts, tokens) or _ordered_match(
-        PersonName(parts.given[:1], parts.family), tokens
+    stripped = [w for w in everything if w not in _AFFIXES]
+    return any(
+        _ordered_match(candidate, tokens)
+        for tokens in (stripped, everything)
+        if tokens
+        for candidate in (parts, PersonName(parts.given[:1], parts.family))
     )
 
 
