@@ -27,6 +27,17 @@ class State(models.TextChoices):
     REJECTED = "rejected", _("Not accepted")
 
 
+class Identity(models.TextChoices):
+    """Whose images a study says they are, against the request's patient
+    (records.verification.identity). Blank: not a study, or not checked yet."""
+
+    MATCHED = "matched", _("The name or date of birth on the images is the patient's")
+    UNCHECKED = "unchecked", _("The images carry no name or date of birth to compare")
+    # Shown to the patient only, until they answer: hidden from every member of staff.
+    ASKED = "asked", _("Labelled for another person? Waiting for the patient")
+    CONFIRMED = "confirmed", _("Labelled for another person; the patient said it is theirs")
+
+
 # A record whose bytes count against the case's limit (rejected objects are deleted).
 HOLDS_BYTES = (State.PENDING, State.UPLOADED, State.SCANNING, State.VERIFIED)
 
@@ -115,6 +126,16 @@ class Record(models.Model):
     # A refused record the patient (or its uploader) took off the list: gone from every
     # view, kept here and in the audit log.
     dismissed_at = models.DateTimeField(null=True, blank=True)
+    # Whose images a study says they are. A study labelled for another person
+    # (`asked`) is shown to the patient alone, with what its labels say
+    # (`labelled_as`: [{name, birth_date, name_differs, birth_date_differs}], their
+    # own data, never in an email), until they say it is theirs or remove it.
+    identity = models.CharField(max_length=10, choices=Identity, blank=True)
+    labelled_as = models.JSONField(default=list, blank=True)
+    identity_answered_at = models.DateTimeField(null=True, blank=True)
+    identity_answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["category", "-service_date", "-created_at"]
@@ -122,6 +143,12 @@ class Record(models.Model):
             models.Index(fields=["case", "category", "-created_at"]),
             models.Index(fields=["case", "sha256"]),
             models.Index(fields=["state", "uploaded_at"]),
+            # The coordinator's page and queue: the studies waiting for the patient.
+            models.Index(
+                fields=["case"],
+                condition=Q(identity="asked"),
+                name="record_identity_asked_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -133,6 +160,11 @@ class Record(models.Model):
                 condition=Q(uploaded_by__isnull=False) | ~Q(sender_name=""),
                 name="record_has_a_sender",
             ),
+            models.CheckConstraint(
+                condition=~Q(identity="confirmed")
+                | Q(identity_answered_at__isnull=False, identity_answered_by__isnull=False),
+                name="record_identity_confirmed_by_someone",
+            ),
         ]
 
     def __str__(self):
@@ -142,6 +174,11 @@ class Record(models.Model):
     @property
     def prefix(self) -> str:
         return f"cases/{self.case.uuid}/records/{self.uuid}/"
+
+    @property
+    def awaits_patient(self) -> bool:
+        """Labelled for another person, and the patient has not answered yet."""
+        return self.identity == Identity.ASKED
 
     @property
     def single_file(self) -> bool:

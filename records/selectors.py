@@ -35,6 +35,7 @@ from .models import (
     Category,
     GatherItem,
     GatherList,
+    Identity,
     Record,
     RecordFile,
     RecordRequest,
@@ -47,16 +48,34 @@ if TYPE_CHECKING:
 
 def records_for_viewer(*, viewer: User, case: Case) -> QuerySet[Record]:
     """`case` must have been loaded through case_for_viewer for `viewer`. A refused
-    record someone dismissed is no longer shown to anyone."""
+    record someone dismissed is no longer shown to anyone. A study labelled for
+    another person is the patient's alone until they say it is theirs: no member of
+    staff sees it, its pictures, its files or a bundle of it (every read of a record
+    comes through here); the case manager is told that one waits
+    (`awaiting_patient`)."""
     records = Record.objects.filter(case=case, dismissed_at__isnull=True)
     relation = access.case_relation(viewer, case)
     if relation == Relation.OWNER:
         return records
+    records = records.exclude(identity=Identity.ASKED)
     if relation == Relation.CASE_MANAGER:
         return records.exclude(state=State.PENDING)
     if relation == Relation.ASSIGNED_SPECIALIST:
         return records.filter(state=State.VERIFIED)
     return records.none()
+
+
+def awaiting_patient(*, viewer: User, case: Case) -> list[Record]:
+    """The studies labelled for another person that wait for the patient's answer, for
+    the patient and the case manager (the coordinator's flag: when, not what: no
+    title, no label, no picture); nothing for anyone else."""
+    if not (access.is_owner(viewer, case) or access.is_case_manager(viewer, case)):
+        return []
+    return list(
+        Record.objects.filter(case=case, identity=Identity.ASKED, dismissed_at__isnull=True)
+        .only("uuid", "created_at", "checked_at", "case_id", "identity")
+        .order_by("created_at", "id")
+    )
 
 
 def records_listed(*, viewer: User, case: Case) -> QuerySet[Record]:
@@ -143,7 +162,17 @@ def record_states(*, viewer: User, ref: UUID | str) -> list[Record]:
         raise Http404
     records = list(
         records_for_viewer(viewer=viewer, case=case)
-        .only("uuid", "state", "reason", "mime", "is_study", "case_id", "uploaded_by_id")
+        .only(
+            "uuid",
+            "state",
+            "reason",
+            "mime",
+            "is_study",
+            "case_id",
+            "uploaded_by_id",
+            "identity",
+            "duplicate_of_id",
+        )
         .order_by("created_at", "id")
     )
     for record in records:

@@ -35,6 +35,7 @@ from .display import health_label, type_in_words
 from .forms import RecordRequestForm, SmartLinkForm
 from .models import Bundle, Category, Record, State
 from .retrieval import selectors as retrieval_selectors
+from .templatetags.records_extras import IDENTITY_QUESTION
 from .verification import content_disposition
 
 INLINE_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/tiff", "text/plain"}
@@ -100,7 +101,12 @@ def case_records(request, case):
         and any(r.state == State.VERIFIED for r in records),
         "retention": services.retention_for(case),
         "uploader": _uploader(case, asked, request.user) if can_upload else None,
-        "reasons": {r.pk: services.describe_reason(r.reason) for r in records if r.reason},
+        "reasons": {r.pk: services.describe_record_reason(r) for r in records if r.reason},
+        "awaiting": [r for r in records if r.awaits_patient] if is_owner else [],
+        # The case manager is told one waits (not what it is: they cannot see it yet).
+        "awaiting_staff": []
+        if is_owner
+        else selectors.awaiting_patient(viewer=request.user, case=case),
         "sees_sources": retrieval_selectors.sees_sources(viewer=request.user, case=case),
         "source_lines": retrieval_selectors.source_lines(viewer=request.user, case=case),
     }
@@ -132,7 +138,7 @@ def record_states(request, ref):
     state and, once refused, why. No title or name: nothing here is worth an
     access-log row, and an outsider gets the page's 404."""
     records = selectors.record_states(viewer=request.user, ref=ref)
-    reasons = {r.pk: services.describe_reason(r.reason) for r in records if r.reason}
+    reasons = {r.pk: services.describe_record_reason(r) for r in records if r.reason}
     found = selectors.name_and_type_by_record(
         [r for r in records if r.state == State.REJECTED and r.reason == "mismatch"]
     )
@@ -140,7 +146,7 @@ def record_states(request, ref):
         {
             "id": str(r.uuid),
             "state": r.state,
-            "label": str(r.get_state_display()),
+            "label": str(IDENTITY_QUESTION if r.awaits_patient else r.get_state_display()),
             "final": r.state in selectors.FINAL_STATES,
             "reason": " ".join(filter(None, [found.get(r.pk, ""), reasons.get(r.pk, "")]))
             if r.state == State.REJECTED
@@ -166,6 +172,33 @@ def record_dismiss(request, record_ref):
     messages.success(
         request, _("“%(title)s” was removed from your list.") % {"title": record.title}
     )
+    return redirect("records:case_records", record.case.uuid)
+
+
+@require_POST
+@login_required
+def record_identity(request, record_ref):
+    """The patient's answer for a study labelled for another person: "It is mine" or
+    "Remove it". Anyone but the account holder gets the record's 404."""
+    try:
+        record = services.record_identity_answer(
+            actor=request.user, record_ref=record_ref, answer=request.POST.get("answer", "")
+        )
+    except services.RecordError as error:
+        record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)
+        messages.error(request, error.message)
+        return redirect("records:case_records", record.case.uuid)
+    if record.state == State.REJECTED:
+        messages.success(
+            request,
+            _("“%(title)s” was removed: nothing of it is kept.") % {"title": record.title},
+        )
+    else:
+        messages.success(
+            request,
+            _("Thank you. “%(title)s” is kept with your records, and your care team can see it.")
+            % {"title": record.title},
+        )
     return redirect("records:case_records", record.case.uuid)
 
 
@@ -357,7 +390,7 @@ def record_detail(request, record_ref):
         "files": files,
         "file_count": record.files.count() if record.is_study else 1,
         "looks": selectors.looks_by_record([record]).get(record.pk, []),
-        "reason": services.describe_reason(record.reason) if record.reason else "",
+        "reason": services.describe_record_reason(record) if record.reason else "",
         "type_words": (health_label(record) or type_in_words(record.mime))
         if not record.is_study
         else "",

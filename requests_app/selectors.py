@@ -182,11 +182,16 @@ def price_list() -> list[Price]:
 
 def case_record_counts(*, case: Case) -> dict[str, int]:
     """How many of the case's records are checked and how many are still being
-    checked (the records app's table, named here, never imported)."""
-    records = apps.get_model("records", "Record").objects.filter(case=case)
+    checked (the records app's table, named here, never imported); `flagged`: checked
+    studies labelled for another person, waiting for the patient's answer (not
+    counted as checked: the care team cannot see them yet)."""
+    records = apps.get_model("records", "Record").objects.filter(
+        case=case, dismissed_at__isnull=True
+    )
     return records.aggregate(
-        checked=Count("id", filter=Q(state="verified")),
+        checked=Count("id", filter=Q(state="verified") & ~Q(identity="asked")),
         waiting=Count("id", filter=Q(state__in=["uploaded", "scanning"])),
+        flagged=Count("id", filter=Q(state="verified", identity="asked")),
     )
 
 

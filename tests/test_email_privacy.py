@@ -109,6 +109,11 @@ A = {
     "record_request": "Your core needle biopsy pathology with the E-cadherin stain",
     "record": "Core needle biopsy, left breast, E-cadherin negative",
     "record_rejected": "Axillary ultrasound showing an enlarged lymph node",
+    "study": "Breast MRI with a suspicious enhancing mass",
+    "study_again": "Breast MRI again, the contrast series",
+    # What the images of another person say (their name and birth date: never emailed).
+    "dicom_name": "WHITAKER^ROSALIND",
+    "dicom_birth_date": "19580214",
     "insurance_note": "Self-pay rate agreed; the mammography review is included",
     "thread_question": "Has the puckering of the left breast skin spread since the biopsy?",
     "internal_note": "Ask pathology to re-cut the block for HER2 immunohistochemistry.",
@@ -484,6 +489,41 @@ def _case_a(deliver, p) -> Case:
     record = upload(A["record"], samples.pdf(), answers=asked.uuid)
     assert record.state == "verified"  # RECORDS_RECEIVED: the case is back in triage
     assert Case.objects.get(pk=case.pk).status == CaseStatus.TRIAGE
+
+    # --- A study labelled for another person (the patient is asked), then the same study
+    # again as a ZIP (kept once: the patient is told) --------------------------------------
+    def upload_files(title: str, files: dict[str, bytes]) -> Record:
+        made = records_services.record_slots_create(
+            actor=maria,
+            case_ref=case.uuid,
+            category="imaging",
+            title=title,
+            service_date=None,
+            answers=None,
+            files=[
+                {
+                    "client_id": f"f{n}",
+                    "name": name.rsplit("/", 1)[-1],
+                    "relative_path": name,
+                    "size": len(data),
+                    "type": "",
+                }
+                for n, (name, data) in enumerate(files.items())
+            ],
+        )
+        for slot, data in zip(made.files, files.values(), strict=True):
+            default_storage.save(slot.file.key, ContentFile(data))
+        deliver(records_services.record_confirm, actor=maria, record_ref=made.record.uuid)
+        made.record.refresh_from_db()
+        return made.record
+
+    disc = samples.study_files(
+        series=1, instances=2, patient_name=A["dicom_name"], birth_date=A["dicom_birth_date"]
+    )
+    flagged = upload_files(A["study"], disc)
+    assert flagged.identity == "asked"  # CASE_UPDATE: please check a record: is it yours?
+    again = upload_files(A["study_again"], {"CD/scans.zip": samples.zip_of(disc)})
+    assert again.reason == "duplicate_study"  # CASE_UPDATE: you already sent this
 
     # --- Matching, offer, acceptance ----------------------------------------------------------
     deliver(case_transition, actor=grace, ref=case.uuid, to_status=CaseStatus.MATCHING)
@@ -888,6 +928,8 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
     forbidden = set()
     for case, words in cases:
         forbidden |= _forbidden(case, words)
+    # The name and birth date a study labelled for another person carries: never emailed.
+    forbidden |= {"Whitaker", "Rosalind", "1958", "14 February"}
     assert len(forbidden) > 80  # what the three cases say (a guard against an empty search)
     leaks = []
     for message in mail.outbox:

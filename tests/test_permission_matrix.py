@@ -305,6 +305,9 @@ TABLE: dict[str, Row] = {
     "records/<uuid:record_ref>/delete/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}),
     # Only a refused record leaves the list: the owner is sent back with a message.
     "records/<uuid:record_ref>/dismiss/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
+    # The patient's answer for a study labelled for another person: the owner only (the
+    # sample record waits for no answer: the owner is sent back with a message).
+    "records/<uuid:record_ref>/identity/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
     "records/asked/<uuid:request_ref>/withdraw/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     # Bundles are their requester's (a case manager's or specialist's) alone.
     "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),

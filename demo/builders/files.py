@@ -61,14 +61,23 @@ def lab_png(title: str, rows: list[tuple[str, str, str]]) -> bytes:
     return out.getvalue()
 
 
-def dicom_study() -> dict[str, bytes]:
-    """A CD's worth: a CT and an MR image, and the autorun file discs carry."""
+def dicom_study(*, patient_name: str = "", birth_date: str = "") -> dict[str, bytes]:
+    """A CD's worth: a CT and an MR image, and the autorun file discs carry. The
+    images are labelled for `patient_name` born `birth_date` (DICOM's forms,
+    "DOE^JANE" and "19700302"), or for nobody (anonymised): pydicom's samples carry
+    a made-up name, which SecondOp would rightly flag as another person's."""
+    import io
+
+    import pydicom
     from pydicom.data import get_testdata_file
 
     files = {}
     for name, source in (("DICOM/CT0001", "CT_small.dcm"), ("DICOM/MR0001", "MR_small.dcm")):
-        with open(get_testdata_file(source), "rb") as handle:
-            files[f"CD/{name}"] = handle.read()
+        ds = pydicom.dcmread(get_testdata_file(source))
+        ds.PatientName, ds.PatientBirthDate = patient_name, birth_date
+        out = io.BytesIO()
+        ds.save_as(out)
+        files[f"CD/{name}"] = out.getvalue()
     files["CD/AUTORUN.INF"] = b"[autorun]\r\nopen=viewer\\viewer.exe\r\n"
     return files
 

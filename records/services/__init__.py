@@ -3,6 +3,7 @@
 - `uploads`: upload slots, signing, the local upload, confirm, cancelling;
 - `outcome`: verification's outcome (verified, rejected, given up on) and the reasons;
 - `removal`: deleting, dismissing a refusal, retention and the expiry sweep;
+- `identity`: a study labelled for another person, the patient's answer; a study sent twice;
 - `record_requests`: the care team asking the patient for a record;
 - `bundles`: ZIP downloads for the staff care team;
 - `received`: records from bytes the server holds (a SMART Health Link pasted in);
@@ -14,7 +15,14 @@ package (`from records import services; services.record_confirm(...)`)."""
 
 from .bundles import bundle_create, bundles_delete, case_ended
 from .common import RecordError, case_name, human_size
-from .outcome import OWN_REASONS, describe_reason, record_check_failed, record_verified
+from .identity import MINE, REMOVE, record_identity_answer
+from .outcome import (
+    OWN_REASONS,
+    describe_reason,
+    describe_record_reason,
+    record_check_failed,
+    record_verified,
+)
 from .received import FromLink, Received, records_from_bytes, records_from_smart_link
 from .record_requests import (
     REQUESTABLE_STATUSES,
@@ -50,7 +58,9 @@ from .uploads import (
 
 __all__ = [
     "DELETABLE_STATUSES",
+    "MINE",
     "OWN_REASONS",
+    "REMOVE",
     "REQUESTABLE_STATUSES",
     "RETAINED_CATEGORIES",
     "TITLE_MAX",
@@ -70,6 +80,7 @@ __all__ = [
     "case_ended",
     "case_name",
     "describe_reason",
+    "describe_record_reason",
     "human_size",
     "record_cancel",
     "record_check_failed",
@@ -78,6 +89,7 @@ __all__ = [
     "record_dismiss",
     "record_file_receive",
     "record_file_sign",
+    "record_identity_answer",
     "record_request_cancel",
     "record_request_create",
     "record_slots_create",

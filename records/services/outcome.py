@@ -22,6 +22,7 @@ from .. import storage
 from ..models import Record, RecordFile, RecordRequest, State
 from ..verification import REASONS
 from .common import S, case_name, email_text, log, records_url, remove_later
+from .identity import duplicate_words, identity_check, sent_before
 
 if TYPE_CHECKING:
     from ..verification import FileReport
@@ -82,6 +83,8 @@ def record_verified(
             "thumbnail_key",
             "duplicate_of",
             "size",
+            "identity",
+            "labelled_as",
         ]
         if not record.is_study:
             only = next(iter(reports.values()))
@@ -106,9 +109,19 @@ def record_verified(
                 .exclude(pk=record.pk)
                 .first()
             )
+        same_study = None
+        if failed is None and duplicate is None and record.study.get("studies"):
+            # The same study sent again (a folder, then its ZIP): not kept twice.
+            same_study = duplicate = sent_before(record)
         if failed is not None or duplicate is not None:
             record.state = State.REJECTED
-            record.reason = (failed.reason or "") if failed is not None else "duplicate"
+            record.reason = (
+                (failed.reason or "")
+                if failed is not None
+                else "duplicate_study"
+                if same_study is not None
+                else "duplicate"
+            )
             record.duplicate_of = duplicate
             record.size = 0
             remove_later(record.prefix)
@@ -120,6 +133,7 @@ def record_verified(
             record.virus_scan_skipped = not scanned
             fields.append("virus_scan_skipped")
             _keep_clinical_files_only(record, files, reports, replaced)
+            identity_check(record)  # another person's name on it: the patient is asked
             if record.study.get("series_count"):  # frames for the viewer (records.imaging)
                 queue_on_commit(IMAGING_START, record.pk)
         record.save(update_fields=fields)
@@ -129,7 +143,26 @@ def record_verified(
             obj=record,
             new={"reason": record.reason, "mime": record.mime},
         )
-        if record.state == State.REJECTED and record.uploaded_by is not None:
+        if record.reason == "duplicate_study" and record.uploaded_by is not None:
+            notify(
+                recipient=record.uploaded_by,
+                kind=CASE_UPDATE,
+                title=_("You already sent this for %(ref)s: we kept the first copy")
+                % {"ref": case_name(record.case)},
+                url=records_url(record.case),
+                reference=record.case.reference or "",
+                email=email_text(
+                    record.case,
+                    _("You already sent this (%(ref)s)"),
+                    _(
+                        "Something you sent for your request %(ref)s was already there, "
+                        "so we kept the first copy and did not store it twice. You have "
+                        "nothing to do."
+                    ),
+                    _("See your records"),
+                ),
+            )
+        elif record.state == State.REJECTED and record.uploaded_by is not None:
             notify(
                 recipient=record.uploaded_by,
                 kind=CASE_UPDATE,
@@ -147,8 +180,8 @@ def record_verified(
                     _("See your records"),
                 ),
             )
-        elif record.answers_id:
-            _fulfil(record)
+        elif record.answers_id and not record.awaits_patient:
+            _fulfil(record)  # a study waiting for the patient's answer fulfils nothing yet
     return record
 
 
@@ -282,6 +315,8 @@ OWN_REASONS = {
     "duplicate": _lazy(
         "You have already sent this exact file for this request, so it was not kept twice."
     ),
+    "duplicate_study": _lazy("You already sent this study: we kept the first copy."),
+    "other_person": _lazy("You told us these images are another person's, so they were removed."),
 }
 
 
@@ -289,3 +324,10 @@ def describe_reason(code: str) -> str:
     """The plain-words reason a patient reads for a rejected record."""
     text = OWN_REASONS.get(code) or REASONS.get(code) or REASONS.get("cannot_open", "")
     return str(text)
+
+
+def describe_record_reason(record: Record) -> str:
+    """describe_reason for one record: a study sent twice says when it was first sent."""
+    if record.reason == "duplicate_study":
+        return duplicate_words(record)
+    return describe_reason(record.reason)

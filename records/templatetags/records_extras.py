@@ -71,8 +71,14 @@ def health_date(value) -> str:
     return text if len(text) == 4 and text.isdigit() else ""
 
 
+IDENTITY_QUESTION = gettext_lazy("Labelled for another person?")
+
+
 @register.simple_tag
 def record_state_tag(record):
+    if record.state == State.VERIFIED and record.awaits_patient:
+        # Only its patient sees such a record: the question is theirs.
+        return format_html('<span class="tag tag-yellow">{}</span>', IDENTITY_QUESTION)
     if record.state == State.VERIFIED and record.virus_scan_skipped:
         # Checked (type, opens) but no scanner ran: never "checked" without saying so.
         return format_html(

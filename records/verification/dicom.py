@@ -62,6 +62,10 @@ def _dicom_fields(ds) -> dict:
         "instance_number": number("InstanceNumber"),
         "frames": number("NumberOfFrames") or 1,
         "has_pixels": False,
+        # Whose images they say they are (records.verification.identity compares them
+        # with the request's patient). The patient's own data; never in an email.
+        "patient_name": text("PatientName")[:200],
+        "patient_birth_date": text("PatientBirthDate")[:20],
     }
 
 

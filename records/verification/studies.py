@@ -6,6 +6,9 @@ from collections.abc import Iterable
 
 from .base import FileReport
 
+# The different patients' names and birth dates kept per study (a study has one).
+MAX_LABELS = 5
+
 
 def summarise_study(reports: Iterable[FileReport]) -> dict:
     """One imaging study (or several, when a disc holds more) from DICOM reports: a
@@ -27,8 +30,18 @@ def summarise_study(reports: Iterable[FileReport]) -> dict:
         seen_sops.add(info["sop_uid"])
         study = studies.setdefault(
             info["study_uid"],
-            {"study_uid": info["study_uid"], "date": "", "description": "", "series": {}},
+            {
+                "study_uid": info["study_uid"],
+                "date": "",
+                "description": "",
+                "series": {},
+                "patients": [],
+            },
         )
+        # Whose it says it is: each different (name, birth date) its files carry.
+        label = [info.get("patient_name", ""), info.get("patient_birth_date", "")]
+        if any(label) and label not in study["patients"] and len(study["patients"]) < MAX_LABELS:
+            study["patients"].append(label)
         study["date"] = study["date"] or info.get("study_date", "")
         study["description"] = study["description"] or info.get("study_description", "")
         series = study["series"].setdefault(
@@ -93,6 +106,7 @@ def summarise_study(reports: Iterable[FileReport]) -> dict:
                 "description": study["description"],
                 "modalities": modalities,
                 "series": series_list,
+                "patients": study["patients"],
             }
         )
     return {

@@ -11,7 +11,6 @@ portal and the specialist reads both summaries."""
 import datetime
 import io
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pypdfium2
@@ -37,7 +36,7 @@ from tests.e2e.test_records_upload import (
     _pdf,
     _wait_for_reload_with_records,
 )
-from tests.records import health_samples
+from tests.records import health_samples, samples
 from tests.requests_app.factories import CaseFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -69,14 +68,13 @@ def world(db, s3_storage, settings):
 def files(tmp_path):
     """What the records office sends (a pathology PDF and a CD's folder of DICOM) and
     what the patient downloads from their portal (a C-CDA document, a FHIR bundle)."""
-    from pydicom.data import get_testdata_file
-
     pdf = tmp_path / "Pathology report.pdf"
     pdf.write_bytes(_pdf())
     cd = tmp_path / "CT study"
     cd.mkdir()
-    shutil.copy(get_testdata_file("CT_small.dcm"), cd / "IM0001")
-    shutil.copy(get_testdata_file("CT_small.dcm"), cd / "IM0002")
+    # Labelled for nobody (anonymised): whose images they are is test_records_identity's.
+    (cd / "IM0001").write_bytes(samples.anonymised("CT_small.dcm"))
+    (cd / "IM0002").write_bytes(samples.anonymised("CT_small.dcm"))
     ccda = tmp_path / "Mercy Hospital summary.xml"
     ccda.write_bytes(health_samples.ccda(note=NOTE))
     fhir = tmp_path / "Clinic export.json"

@@ -5,7 +5,6 @@ log shows every upload byte going to the storage host and none to the app."""
 
 import io
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +15,7 @@ from tests.accounts.factories import UserFactory
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
 from tests.e2e.test_intake import sign_in
+from tests.records import samples
 from tests.records.factories import RecordRequestFactory
 from tests.requests_app.factories import CaseFactory
 
@@ -68,16 +68,15 @@ def _noisy_png(side: int = 1100) -> bytes:
 def files(tmp_path):
     """A pathology PDF, a lab PNG of several MB, and an imaging CD: a CT and an MR
     image in DICOM/ (no extension, as CDs have them) beside the viewer's AUTORUN.INF."""
-    from pydicom.data import get_testdata_file
-
     pdf = tmp_path / "Pathology report.pdf"
     pdf.write_bytes(_pdf())
     png = tmp_path / "Blood count.png"
     png.write_bytes(_noisy_png())
     cd = tmp_path / "CD"
     (cd / "DICOM").mkdir(parents=True)
-    shutil.copy(get_testdata_file("CT_small.dcm"), cd / "DICOM" / "IM0001")
-    shutil.copy(get_testdata_file("MR_small.dcm"), cd / "DICOM" / "IM0002")
+    # Labelled for nobody (anonymised): whose images they are is test_records_identity's.
+    (cd / "DICOM" / "IM0001").write_bytes(samples.anonymised("CT_small.dcm"))
+    (cd / "DICOM" / "IM0002").write_bytes(samples.anonymised("MR_small.dcm"))
     (cd / "AUTORUN.INF").write_text("[autorun]\nopen=viewer.exe\n")
     assert png.stat().st_size > 3 * MiB
     return {"pdf": pdf, "png": png, "cd": cd}

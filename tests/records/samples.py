@@ -139,6 +139,19 @@ def _testdata(name: str) -> bytes:
     return Path(path).read_bytes()
 
 
+def anonymised(name: str) -> bytes:
+    """One of pydicom's sample files without its made-up patient's name and birth
+    date ("CompressedSamples^CT1"), for tests not about whose images they are: that
+    name is rightly another person than any case's (records.verification.identity)."""
+    import pydicom
+
+    ds = pydicom.dcmread(io.BytesIO(_testdata(name)))
+    ds.PatientName, ds.PatientBirthDate = "", ""
+    out = io.BytesIO()
+    ds.save_as(out)
+    return out.getvalue()
+
+
 def ct() -> bytes:
     return _testdata("CT_small.dcm")
 
@@ -182,6 +195,8 @@ def dicom_instance(
     photometric: str = "",
     study_date: str = "20240131",
     body_part: str = "CHEST",
+    patient_name: str = "",
+    birth_date: str = "",
 ) -> bytes:
     import pydicom
 
@@ -192,6 +207,8 @@ def dicom_instance(
     ds.Modality, ds.StudyDate, ds.BodyPartExamined = modality, study_date, body_part
     ds.StudyDescription = "CT CHEST WITH CONTRAST"
     ds.SeriesDescription = f"Series {series_number}"
+    # Whose images: none by default (an anonymised disc, compared with nobody).
+    ds.PatientName, ds.PatientBirthDate = patient_name, birth_date
     if photometric:
         ds.PhotometricInterpretation = photometric
     out = io.BytesIO()
@@ -200,9 +217,16 @@ def dicom_instance(
 
 
 def study_files(
-    *, series: int = 2, instances: int = 3, study: str = "1.2.826.0.1.3680043.8.498.1"
+    *,
+    series: int = 2,
+    instances: int = 3,
+    study: str = "1.2.826.0.1.3680043.8.498.1",
+    patient_name: str = "",
+    birth_date: str = "",
 ) -> dict[str, bytes]:
-    """A disc's worth: `series` series of `instances` each, named like a CD's files."""
+    """A disc's worth: `series` series of `instances` each, named like a CD's files,
+    labelled for `patient_name` born `birth_date` (DICOM's forms: "DOE^JANE",
+    "19700302"; blank: anonymised)."""
     files = {}
     for s in range(1, series + 1):
         for i in range(1, instances + 1):
@@ -214,6 +238,8 @@ def study_files(
                 series_number=s,
                 modality="CT" if s == 1 else "MR",
                 template="ct" if s == 1 else "mr",
+                patient_name=patient_name,
+                birth_date=birth_date,
             )
     return files
 

@@ -39,10 +39,17 @@ def png_bytes() -> bytes:
 
 
 def dicom_bytes(name: str) -> bytes:
+    """One of pydicom's sample files, anonymised: their made-up patient
+    ("CompressedSamples^CT1") is rightly another person than the case's, which would
+    keep the study from the care team (tests/records/test_identity.py)."""
+    import pydicom
     from pydicom.data import get_testdata_file
 
-    with open(get_testdata_file(name), "rb") as handle:
-        return handle.read()
+    ds = pydicom.dcmread(get_testdata_file(name))
+    ds.PatientName, ds.PatientBirthDate = "", ""
+    out = io.BytesIO()
+    ds.save_as(out)
+    return out.getvalue()
 
 
 def make_record(case, files: dict[str, bytes], *, is_study=None) -> Record:
@@ -393,11 +400,11 @@ def test_downloading_a_bundle_logs_each_record_in_it(case, specialist, client):
 
 
 # --- A disc's viewer software is never kept -----------------------------------------------
-def _disc_files() -> dict[str, bytes]:
+def _disc_files(study: str = "1.2.826.0.1.3680043.8.498.1") -> dict[str, bytes]:
     from tests.records import samples
 
     return {
-        **samples.study_files(series=2, instances=2),
+        **samples.study_files(series=2, instances=2, study=study),
         **samples.cd_extras(),
         "DICOMDIR": _dicomdir(),
     }
@@ -504,7 +511,9 @@ def test_a_bundle_of_a_cd_carries_no_viewer(case, coordinator):
     from tests.records import samples
 
     check(make_record(case, {"CD.zip": samples.zip_of(_disc_files())}, is_study=False))
-    check(make_record(case, {f"CD/{n}": d for n, d in _disc_files().items()}))
+    # Another disc (the same one again would be kept once: test_identity.py).
+    other = _disc_files(study="1.2.826.0.1.3680043.8.498.2")
+    check(make_record(case, {f"CD/{n}": d for n, d in other.items()}))
     bundle = Bundle.objects.create(
         case=case, requested_by=coordinator, expires_at=timezone.now() + timezone.timedelta(days=1)
     )
