@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "requests_app.aftercare",
     "records",
     "records.retrieval",
+    "records.imaging",
     "demo",
 ]
 
@@ -356,11 +357,16 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Both queues are declared, so a worker started without -Q consumes both (the tests,
 # a one-worker setup); compose gives each its own worker.
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("records"))
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("records"), Queue("imaging"))
 CELERY_TASK_ROUTES = {
     "records.tasks.record_verify": {"queue": "records"},
     "records.tasks.bundle_build": {"queue": "records"},
     "requests_app.reports.tasks.report_render": {"queue": "records"},
+    # A study's frames rendered for the viewer (records.imaging): a worker of their own
+    # (docker-compose.yml's imaging-worker, with a memory limit), so a long series never
+    # holds up verification.
+    "records.imaging.tasks.imaging_start": {"queue": "imaging"},
+    "records.imaging.tasks.frames_render": {"queue": "imaging"},
 }
 # A worker child whose resident memory is above this after a task is replaced (KiB;
 # Celery's worker_max_memory_per_child). Empty: never. The records worker sets it.
@@ -409,6 +415,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "records-sweep": {
         "task": "records.tasks.records_sweep",
+        "schedule": timedelta(minutes=1),
+    },
+    # Frames a lost worker or message left unrendered, queued again (records.imaging).
+    "imaging-sweep": {
+        "task": "records.imaging.tasks.imaging_sweep",
         "schedule": timedelta(minutes=1),
     },
     # Day-before consultation reminders (once per booked time); consultations of

@@ -16,6 +16,7 @@ from requests_app.notices import CASE_UPDATE, RECORDS_RECEIVED
 from requests_app.workflow import case_transition, case_url_for
 from secondop.audit.services import log_event
 from secondop.notifications.services import notify
+from secondop.queueing import queue_on_commit
 
 from .. import storage
 from ..models import Record, RecordFile, RecordRequest, State
@@ -24,6 +25,9 @@ from .common import S, case_name, email_text, log, records_url, remove_later
 
 if TYPE_CHECKING:
     from ..verification import FileReport
+
+# Queued by name: records.imaging sits above records (tests/platform/test_layers.py).
+IMAGING_START = "records.imaging.tasks.imaging_start"
 
 
 def record_verified(
@@ -116,6 +120,8 @@ def record_verified(
             record.virus_scan_skipped = not scanned
             fields.append("virus_scan_skipped")
             _keep_clinical_files_only(record, files, reports, replaced)
+            if record.is_study:  # its series' frames, for the viewer (records.imaging)
+                queue_on_commit(IMAGING_START, record.pk)
         record.save(update_fields=fields)
         log_event(
             actor=None,

@@ -58,7 +58,8 @@ LAYERS = [
     ("requests_app.icd10",),  # reference data: codes, synonyms, ranges, the picker
     ("requests_app",),  # the case: access, workflow, sections, fees
     ("records",),  # the case's records
-    ("records.retrieval",),  # getting them: sources, access requests and their clocks
+    # getting them: sources, access requests and their clocks; a study's pictures
+    ("records.retrieval", "records.imaging"),
     (  # what happens around the case, with its records
         "requests_app.consultations",
         "requests_app.messaging",
