@@ -33,7 +33,7 @@ from secondop.refusals import Refusal
 from . import selectors, services, storage
 from .display import health_label, type_in_words
 from .forms import RecordRequestForm, SmartLinkForm
-from .imaging import viewing as imaging_viewing
+from .imaging import viewer_selectors as imaging_viewing
 from .models import Bundle, Category, Record, State
 from .retrieval import selectors as retrieval_selectors
 from .verification import content_disposition

@@ -22,7 +22,8 @@ from requests_app import access
 from requests_app.access import patient_case_page
 from secondop.refusals import Refusal
 
-from . import selectors, services, viewing
+from . import selectors, services
+from . import viewer_selectors as viewing
 from .models import SIZES, Preset, Series
 
 # The size a page shows without JavaScript, and what a phone-width screen asks for.

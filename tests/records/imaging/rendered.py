@@ -66,7 +66,12 @@ def study_record(case, *, title="CT chest, March 2026", series=None, **fields):
     """A checked study record on `case` with `series` (dicts of Series fields; a
     CT of 12 images and an MR of 4 by default), their stored window rendered."""
     series = series or [
-        {"modality": "CT", "description": "Chest, lung detail", "body_part": "CHEST", "image_count": 12},
+        {
+            "modality": "CT",
+            "description": "Chest, lung detail",
+            "body_part": "CHEST",
+            "image_count": 12,
+        },
         {"modality": "MR", "description": "Brain T2 axial", "body_part": "HEAD", "image_count": 4},
     ]
     record = RecordFactory(

@@ -95,7 +95,10 @@ def test_everyone_else_gets_404_for_the_viewer_its_frames_state_and_presets(
         reverse("imaging:state", args=[ct.uuid]),
     ):
         assert client.get(url).status_code == 404, url
-    assert client.post(reverse("imaging:preset", args=[ct.uuid]), {"preset": "lung"}).status_code == 404
+    assert (
+        client.post(reverse("imaging:preset", args=[ct.uuid]), {"preset": "lung"}).status_code
+        == 404
+    )
     assert not FrameSet.objects.filter(preset="lung").exists()
     assert series_rows().count() == 0
 
@@ -175,9 +178,7 @@ def test_a_frame_whose_file_is_missing_is_404(client, specialist, study):
 
 
 # --- What opening it logs ----------------------------------------------------------------------
-def test_each_series_opened_by_staff_is_one_access_log_row(
-    client, specialist, coordinator, study
-):
+def test_each_series_opened_by_staff_is_one_access_log_row(client, specialist, coordinator, study):
     _record, (ct, mr) = study
     client.force_login(specialist)
     client.get(viewer_url(ct))
@@ -260,7 +261,9 @@ def test_asking_with_json_answers_the_state(client, specialist, study):
 def test_a_preset_the_series_does_not_offer_is_refused_with_a_message(client, specialist, study):
     _record, (_ct, mr) = study
     client.force_login(specialist)
-    response = client.post(reverse("imaging:preset", args=[mr.uuid]), {"preset": "lung"}, follow=True)
+    response = client.post(
+        reverse("imaging:preset", args=[mr.uuid]), {"preset": "lung"}, follow=True
+    )
     assert "not available for this series" in response.content.decode()
     assert not FrameSet.objects.filter(series=mr, preset="lung").exists()
     answer = client.post(

@@ -123,9 +123,7 @@ def series_looks_by_record(records: list[Record]) -> dict[int, list[Look]]:
     viewer, and when (latest first): "looked at the images", one query."""
     if not records:
         return {}
-    series = dict(
-        Series.objects.filter(record__in=records).values_list("pk", "record_id")
-    )
+    series = dict(Series.objects.filter(record__in=records).values_list("pk", "record_id"))
     if not series:
         return {}
     rows = (
@@ -144,9 +142,7 @@ def series_looks_by_record(records: list[Record]) -> dict[int, list[Look]]:
     return dict(looks)
 
 
-def with_series_looks(
-    looks: dict[int, list[Look]], records: list[Record]
-) -> dict[int, list[Look]]:
+def with_series_looks(looks: dict[int, list[Look]], records: list[Record]) -> dict[int, list[Look]]:
     """`looks` (records.selectors.looks_by_record) with the viewer's openings added,
     each record's latest first."""
     merged: dict[int, list[Look]] = {pk: list(rows) for pk, rows in looks.items()}
@@ -191,7 +187,10 @@ def preset_states(series: Series, frame_sets: dict[str, dict[int, FrameSet]]) ->
                 total=max((s.total for s in sets.values()), default=series.image_count)
                 or series.image_count,
                 failed=bool(sets)
-                and all(s.state in (FrameSet.State.FAILED, FrameSet.State.SKIPPED) for s in sets.values()),
+                and all(
+                    s.state in (FrameSet.State.FAILED, FrameSet.State.SKIPPED)
+                    for s in sets.values()
+                ),
             )
         )
     return states
