@@ -8,8 +8,11 @@ the declared geometry is checked there. Then:
 - an uncompressed frame is read row by row, every n-th row and column when it is
   bigger than needed: memory holds one row and the sample, never the frame;
 - a compressed frame is decoded whole by its codec, so only up to
-  FRAME_DECODE_MAX_BYTES decoded; a bigger JPEG 2000 frame is decoded at a reduced
-  resolution (the codec can), any other one is refused with a reason;
+  FRAME_DECODE_MAX_BYTES decoded (none of the installed codecs decodes at a reduced
+  resolution through pydicom), then sampled down at once; a bigger one is refused
+  with a reason;
+- a deflated dataset is refused before pydicom inflates it (a few megabytes can
+  unpack to gigabytes), as verification does;
 - a multi-frame file whose compressed frames do not match its declared count is
   refused before any of them is decoded.
 
@@ -30,14 +33,17 @@ from typing import IO, Any
 from django.utils.translation import gettext_lazy as _
 
 from records.verification.dicom import (
+    _DEFLATED_SYNTAX,
     DICOM_DECODE_MAX_BYTES,
     _dicom_geometry,
     _Geometry,
+    _int,
     _pixel_data_at,
     _PixelData,
     _read_header,
     _sample_native_frame,
     _size_of_stream,
+    _transfer_syntax,
 )
 
 from .models import CT_WINDOWS, Preset
@@ -105,6 +111,9 @@ def open_instance(fileobj: IO[bytes]) -> Instance:
     with no pixels, a geometry past the caps, truncated pixel data, compressed
     frames that do not match the declared count, or a transfer syntax no decoder
     installed handles."""
+    fileobj.seek(0)
+    if _transfer_syntax(fileobj.read(4096)) == _DEFLATED_SYNTAX:
+        raise FrameRefused("unsupported", "deflated")
     try:
         fileobj.seek(0)
         ds = _read_header(fileobj, force=True)
@@ -127,7 +136,10 @@ def open_instance(fileobj: IO[bytes]) -> Instance:
         raise FrameRefused("too_large" if geometry == "dicom_too_large" else "damaged", geometry)
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
     if not geometry.native:
-        if not can_decode(syntax):
+        if not can_decode(syntax) or (
+            syntax == _JPEG_EXTENDED and (_int(ds, "BitsStored", 8) or 8) > 8
+        ):
+            # 12-bit JPEG Extended: only the GPL libjpeg plugin decodes it.
             raise FrameRefused("unsupported", syntax)
         _check_fragments(fileobj, pixels, geometry.frames, size)
     return Instance(ds=ds, pixels=pixels, geometry=geometry, syntax=syntax)
@@ -144,6 +156,7 @@ def can_decode(syntax: str) -> bool:
         return False
 
 
+_JPEG_EXTENDED = "1.2.840.10008.1.2.4.51"
 _ITEM = {b"\xfe\xff\x00\xe0", b"\xff\xfe\xe0\x00"}
 _SEQUENCE_END = {b"\xfe\xff\xdd\xe0", b"\xff\xfe\xe0\xdd"}
 
@@ -179,24 +192,6 @@ def _check_fragments(fileobj: IO[bytes], pixels: _PixelData, frames: int, size: 
         raise FrameRefused("frames_inconsistent", f"{frames} declared, {fragments} fragments")
 
 
-def _reduction_for(geometry: _Geometry) -> int:
-    """The JPEG 2000 resolution reduction (each level halves both sides) that brings
-    a frame's decoded size under FRAME_DECODE_MAX_BYTES."""
-    level = 0
-    while geometry.decoded_bytes / 4**level > FRAME_DECODE_MAX_BYTES:
-        level += 1
-    return level
-
-
-_JPEG_2000 = {
-    "1.2.840.10008.1.2.4.90",
-    "1.2.840.10008.1.2.4.91",
-    "1.2.840.10008.1.2.4.201",
-    "1.2.840.10008.1.2.4.202",
-    "1.2.840.10008.1.2.4.203",
-}
-
-
 def read_frame(fileobj: IO[bytes], instance: Instance, index: int, long_side: int):
     """Frame `index` of an opened instance as a numpy array (rows, columns[, samples]),
     at least `long_side` on its longer side when the frame is that big, and never
@@ -211,19 +206,14 @@ def read_frame(fileobj: IO[bytes], instance: Instance, index: int, long_side: in
     if geometry.native and geometry.bits >= 8 and not geometry.subsampled:
         array = _sample_native_frame(fileobj, instance.pixels, geometry, index, step)
     else:
-        options: dict[str, Any] = {}
         if geometry.decoded_bytes > FRAME_DECODE_MAX_BYTES:
-            if instance.syntax not in _JPEG_2000:
-                raise FrameRefused("too_large", "compressed frame past the decode cap")
-            options = {"decoding_plugin": "pylibjpeg", "j2k_reduce": _reduction_for(geometry)}
-            step = 1
+            # No installed codec decodes at a reduced resolution through pydicom.
+            raise FrameRefused("too_large", "compressed frame past the decode cap")
         from pydicom.pixels import pixel_array
 
         fileobj.seek(0)
         try:
-            array = pixel_array(fileobj, index=index, **_reduce_options(options))
-        except FrameRefused:
-            raise
+            array = pixel_array(fileobj, index=index)
         except MemoryError:
             raise FrameRefused("too_large", "memory") from None
         except Exception as error:
@@ -235,14 +225,6 @@ def read_frame(fileobj: IO[bytes], instance: Instance, index: int, long_side: in
         if step > 1:
             array = np.ascontiguousarray(array[::step, ::step])
     return array
-
-
-def _reduce_options(options: dict[str, Any]) -> dict[str, Any]:
-    """pydicom passes decoder options through; pylibjpeg-openjpeg names the
-    reduction `reduce` (pylibjpeg's `j2k_reduce` is the same option)."""
-    if not options:
-        return {}
-    return {"decoding_plugin": options["decoding_plugin"], "reduce": options["j2k_reduce"]}
 
 
 # --- Drawing ------------------------------------------------------------------------------

@@ -35,7 +35,6 @@ def series_of_case(case: Case) -> list[Series]:
     return list(
         Series.objects.filter(
             record__case=case,
-            record__is_study=True,
             record__state=State.VERIFIED,
             record__dismissed_at__isnull=True,
         )

@@ -70,8 +70,8 @@ def start_rendering(record: Record) -> list[FrameSet]:
     in display order) and their stored-window frame sets at both sizes, then each
     queued, series by series. Idempotent: a record whose series exist is left alone.
     Reads the headers of a ZIP's members (StorageUnavailable when storage is down)."""
-    if not record.is_study or record.state != State.VERIFIED:
-        return []
+    if record.state != State.VERIFIED or not record.study.get("studies"):
+        return []  # a folder of DICOM files, or a ZIP of them, has a study summary
     if Series.objects.filter(record=record).exists():
         return []
     indexes = {entry.series_uid: entry for entry in sources.index_record(record)}
@@ -276,9 +276,7 @@ def records_without_series(*, limit: int = 50) -> list[int]:
     start_rendering was lost (storage was down, the queue lost it), or the record was
     verified before frames were rendered."""
     return list(
-        Record.objects.filter(is_study=True, state=State.VERIFIED, series__isnull=True)
-        .exclude(study__series_count=0)
-        .exclude(study={})
+        Record.objects.filter(state=State.VERIFIED, study__series_count__gt=0, series__isnull=True)
         .order_by("checked_at", "id")
         .values_list("pk", flat=True)[:limit]
     )

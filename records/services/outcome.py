@@ -120,7 +120,7 @@ def record_verified(
             record.virus_scan_skipped = not scanned
             fields.append("virus_scan_skipped")
             _keep_clinical_files_only(record, files, reports, replaced)
-            if record.is_study:  # its series' frames, for the viewer (records.imaging)
+            if record.study.get("series_count"):  # frames for the viewer (records.imaging)
                 queue_on_commit(IMAGING_START, record.pk)
         record.save(update_fields=fields)
         log_event(
