@@ -32,8 +32,8 @@ LEASE = datetime.timedelta(minutes=5)
 # A queued frame set waits this long for a worker before the sweep queues it again
 # (the queue lost it); its lease_until says until when.
 QUEUED_GRACE = datetime.timedelta(minutes=10)
-# Renderings started this many times without finishing fail ("damaged"): a file that
-# kills its worker every time must not be tried forever.
+# Renderings started this many times without rendering a frame fail ("damaged"): a
+# file that kills its worker every time must not be tried forever.
 MAX_ATTEMPTS = 5
 
 
@@ -195,6 +195,7 @@ def _frame_done(frame_set: FrameSet, index: int) -> bool:
     gone meanwhile."""
     updated = FrameSet.objects.filter(pk=frame_set.pk, ready_count=index).update(
         ready_count=index + 1,
+        attempts=1,  # counts the tries without progress
         lease_until=timezone.now() + LEASE,
         updated_at=timezone.now(),
     )

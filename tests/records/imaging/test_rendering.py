@@ -194,3 +194,21 @@ def test_a_large_private_element_is_never_read(tmp_path):
         tracemalloc.stop()
     assert Image.open(io.BytesIO(webp)).size == (128, 128)
     assert peak < 16 * 1024**2, peak
+
+
+def test_the_memory_cap_holds_for_a_declared_65535_squared_frame_that_really_decodes(tmp_path):
+    """An RLE frame that would decode to 1 GiB (65,535 x 16,384; the bench runs the full
+    65,535²): refused from its header, with next to nothing allocated."""
+    import tracemalloc
+
+    path = tmp_path / "rle.dcm"
+    samples.write_dicom_rle_declaring(path, rows=65535, columns=16384)
+    tracemalloc.start()
+    try:
+        with path.open("rb") as handle, pytest.raises(FrameRefused) as error:
+            rendering.render_file(handle)
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert error.value.reason == "too_large"
+    assert peak < 2 * 1024**2, peak
