@@ -7,7 +7,8 @@ In one run: migrates its own database (`secondop_viewer_bench`, created if missi
 starts a moto S3 server, and makes a case whose assigned specialist has a ready
 200-image CT series: 512 x 512 slices (tests/records/imaging/dicoms.py) rendered by
 records.imaging.rendering at 1,024 and 512 px, stored where the frame endpoint reads
-them (the case once; the frames in each run, as moto keeps them in memory only). Then it serves SecondOp with production settings under
+them (the case once; the frames stored in each run, as moto keeps them in memory
+only, from WebP files rendered once and kept in --dir). Then it serves SecondOp with production settings under
 gunicorn (2 sync workers, as bench/pages.py and the production image), signs the
 specialist in through the login and TOTP pages, and measures:
 
@@ -76,7 +77,7 @@ SCROLL = """async (count) => {
 }"""
 
 
-def build_world(images: int):
+def build_world(images: int, cache: Path):
     """The bench's case and specialist (made once, then found) and a ready series
     (made in each run: moto keeps its objects in memory only)."""
     from allauth.mfa.totp.internal.auth import TOTP
@@ -135,11 +136,16 @@ def build_world(images: int):
         for size in SIZES
     }
     started = time.perf_counter()
+    cache.mkdir(parents=True, exist_ok=True)
     for index in range(images):
-        data = dicoms.instance(dicoms.ct_slice(512, seed=index), number=index + 1)
+        data = None
         for size, frame_set in sets.items():
-            webp = rendering.render_file(_bytes(data), 0, Preset.STORED, size)
-            default_storage.save(frame_set.key(index), ContentFile(webp))
+            kept = cache / f"{index:05d}-{size}.webp"
+            if not kept.exists():
+                if data is None:
+                    data = dicoms.instance(dicoms.ct_slice(512, seed=index), number=index + 1)
+                kept.write_bytes(rendering.render_file(_bytes(data), 0, Preset.STORED, size))
+            default_storage.save(frame_set.key(index), ContentFile(kept.read_bytes()))
     FrameSet.objects.filter(series=series).update(ready_count=images, state="ready")
     print(f"  rendered and stored in {time.perf_counter() - started:.1f} s")
     return series
@@ -179,7 +185,8 @@ def browser_passes(base: str, cookie: str, series, *, width: int, passes: int) -
                 page.goto(f"{base}/imaging/series/{series.uuid}/")
                 page.wait_for_function(
                     "() => { const i = document.querySelector('[data-viewer-image]');"
-                    " return i && i.complete && i.naturalWidth > 0; }"
+                    " return document.querySelector('.viewer-enhanced')"
+                    " && i.complete && i.naturalWidth > 0; }"
                 )
                 size = page.evaluate(
                     "() => document.querySelector('[data-viewer-image]').src.split('/').at(-3)"
@@ -234,6 +241,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--passes", type=int, default=3, help="browser runs per width")
+    parser.add_argument(
+        "--dir", default="/tmp/viewer-bench-frames", help="rendered frames kept between runs"
+    )
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     args = parser.parse_args()
@@ -268,7 +278,7 @@ def main() -> None:
         aws_secret_access_key="bench-secret",
     ).create_bucket(Bucket=env["AWS_STORAGE_BUCKET_NAME"])
     call_command("migrate", verbosity=0)
-    series = build_world(args.images)
+    series = build_world(args.images, Path(args.dir))
     print(
         f"machine: {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f}; "
         f"gunicorn {' '.join(GUNICORN)}; storage: moto S3 on loopback"

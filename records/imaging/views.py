@@ -24,7 +24,8 @@ from secondop.refusals import Refusal
 
 from . import selectors, services
 from . import viewer_selectors as viewing
-from .models import SIZES, Preset, Series
+from .models import SIZES, FrameSet, Preset, Series
+from .rendering import REASONS
 
 # The size a page shows without JavaScript, and what a phone-width screen asks for.
 LARGE, SMALL = max(SIZES), min(SIZES)
@@ -51,6 +52,17 @@ def _study_of(series: Series) -> dict:
                 when = None
             return {**study, "date": when, "series_count": len(study.get("series", []))}
     return {}
+
+
+def _failed_reason(series: Series, preset: str) -> str:
+    """Why a preset's frames could not be prepared, in words (records.imaging.rendering)."""
+    reason = (
+        FrameSet.objects.filter(series=series, preset=preset)
+        .exclude(reason="")
+        .values_list("reason", flat=True)
+        .first()
+    )
+    return str(REASONS.get(reason or "", REASONS.get("damaged", "")))
 
 
 def _by_record(listed: list[Series]) -> list[tuple]:
@@ -118,8 +130,8 @@ def viewer(request, series_ref):
         "position": index + 1,
         "ready": ready,
         "total": series.image_count,
-        "preparing": any(s.asked and not s.failed and s.any_ready < s.total for s in states)
-        or ready < series.image_count,
+        "preparing": not current.failed and ready < series.image_count,
+        "failed_reason": _failed_reason(series, preset) if current.failed else "",
         "large_url": _frame_url(series, preset, LARGE, index) if sizes_ready[LARGE] > index else "",
         "small_url": _frame_url(series, preset, SMALL, index) if sizes_ready[SMALL] > index else "",
         "previous_url": step(index - 1) if index > 0 else "",

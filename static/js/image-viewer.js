@@ -10,8 +10,8 @@
 // - The position ("Image 12 of 200") shows at once and is said to screen readers in a
 //   polite live region a moment after scrolling stops, not at every frame.
 // - A window preset already made is switched to at once; one not made yet is asked for
-//   (POST imaging:preset, JSON), shown as "preparing" and switched to once its first
-//   frames are ready. While anything is being prepared the viewer asks imaging:state
+//   (POST imaging:preset, JSON), shown as "preparing" and switched to once the image
+//   being looked at is ready in it. While anything is being prepared the viewer asks imaging:state
 //   (every 2 s, then less often, never while the tab is hidden) and lets the slider
 //   reach the frames as they come.
 //
@@ -244,8 +244,8 @@ function setUp(root) {
       if (one && one.failed) {
         say(t(text.presetFailed, {name: labelOf(wanted)}));
         wanted = "";
-      } else if (readyOf(wanted) > 0) {
-        switchTo(wanted);
+      } else if (readyOf(wanted) > index || readyOf(wanted) >= Number(one.total)) {
+        switchTo(wanted); // as soon as the image being looked at is ready in it
       }
     }
     // The slider reaches what is ready now; the first frames show as soon as they exist.

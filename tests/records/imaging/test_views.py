@@ -313,3 +313,12 @@ def test_your_scans_says_when_there_are_none(client, patient, case):
 def test_your_scans_is_the_patients_own(client, request, case, study, who):
     response = get(client, request.getfixturevalue(who), reverse("imaging:scans", args=[case.uuid]))
     assert response.status_code == 404
+
+
+def test_a_series_that_could_not_be_prepared_says_why(client, specialist, study):
+    _record, (ct, _mr) = study
+    FrameSet.objects.filter(series=ct).update(ready_count=0, state="failed", reason="damaged")
+    html = get(client, specialist, viewer_url(ct)).content.decode()
+    assert "These images could not be prepared for viewing here." in html
+    assert "missing or damaged" in html
+    assert "The first images are being prepared" not in html
