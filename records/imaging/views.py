@@ -152,18 +152,19 @@ def viewer(request, series_ref):
 @login_required
 def frame(request, series_ref, preset, size, index):
     """One rendered frame: checked like the page every time, never a storage URL."""
-    series = viewing.series_quietly(viewer=request.user, ref=series_ref)
-    frame_set = viewing.frame_set_for_frame(series=series, preset=preset, size=size, index=index)
+    frame_set = viewing.frame_for_viewer(
+        viewer=request.user, ref=series_ref, preset=preset, size=size, index=index
+    )
     try:
         with selectors.open_frame(frame_set, index) as handle:
             data = handle.read()
     except (LookupError, FileNotFoundError, OSError):
         raise Http404 from None
     response = HttpResponse(data, content_type="image/webp")
-    # The browser may keep it for this person (scrolling back is instant); no shared
-    # cache may, and a signed-out browser asks again and gets the sign-in page.
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Vary"] = "Cookie"
+    # PHI, like every signed-in page (secondop.middleware): no copy in any cache, the
+    # browser's included, once the person has signed out. The viewer keeps the frames
+    # around the current one in the page's memory instead (static/js/image-viewer.js).
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

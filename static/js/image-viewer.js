@@ -3,10 +3,12 @@
 // - The slider, the keyboard on the image (arrows, Page Up/Down by 10, Home/End), the
 //   mouse wheel (one image a notch; a touchpad's small steps add up) and a finger's
 //   sideways swipe on the image (one image every 16 px) move through the frames.
-// - Each frame is an <img> of imaging:frame (WebP, checked on the server every time):
-//   the 512 px set on a screen up to 40em wide, the 1024 px set above, whichever of the
-//   two is ready if only one is. The frames either side are fetched ahead (more in the
-//   direction of travel) and kept decoded, so scrolling does not wait on the network.
+// - Each frame comes from imaging:frame (WebP, checked on the server every time): the
+//   512 px set on a screen up to 40em wide, the 1024 px set above, whichever of the two
+//   is ready if only one is. The frames either side are fetched ahead (more in the
+//   direction of travel) into memory (blob: URLs; the server says no-store, so none
+//   stays in the browser's cache), so scrolling does not wait on the network. The
+//   image's data-frame names the frame shown.
 // - The position ("Image 12 of 200") shows at once and is said to screen readers in a
 //   polite live region a moment after scrolling stops, not at every frame.
 // - A window preset already made is switched to at once; one not made yet is asked for
@@ -24,7 +26,7 @@ const LARGE = 1024;
 const NARROW = window.matchMedia("(max-width: 40em)");
 const AHEAD = 8; // frames fetched in the direction of travel
 const BEHIND = 3;
-const KEPT = 64; // decoded frames kept
+const KEPT = 160; // frames kept in memory around the current one
 const WHEEL_STEP = 100; // a mouse wheel's notch in Chromium and Firefox (3 lines x 33)
 const WHEEL_SMALL = 40; // less than this is a touchpad's step
 const SWIPE_STEP = 16; // px of finger travel per image
@@ -58,7 +60,9 @@ function setUp(root) {
   let direction = 1;
   let wanted = ""; // a preset asked for, shown once ready
   let plainSubmit = false;
-  const kept = new Map();
+  const kept = new Map(); // frame URL -> blob: URL, oldest first
+  const fetching = new Map(); // frame URL -> its fetch
+  let wantedUrl = "";
   let sayTimer = 0;
   let pollTimer = 0;
   let pollWait = FIRST_POLL_MS;
@@ -98,15 +102,45 @@ function setUp(root) {
     return size ? `${base}${name}/${size}/${at}/` : "";
   }
 
+  // A frame fetched into memory (a blob: URL). Frames are PHI: the server sends them
+  // with no-store like every signed-in response, so nothing is kept in the browser's
+  // disk cache after signing out; the page keeps the ones around the current image.
+  function fetchFrame(url) {
+    if (!url) return Promise.resolve("");
+    if (kept.has(url)) return Promise.resolve(kept.get(url));
+    if (fetching.has(url)) return fetching.get(url);
+    const promise = fetch(url, {credentials: "same-origin"})
+      .then((response) => (response.ok ? response.blob() : Promise.reject(response.status)))
+      .then((blob) => {
+        const objectUrl = URL.createObjectURL(blob);
+        kept.set(url, objectUrl);
+        while (kept.size > KEPT) {
+          const [oldest, oldUrl] = kept.entries().next().value;
+          kept.delete(oldest);
+          URL.revokeObjectURL(oldUrl);
+        }
+        return objectUrl;
+      })
+      .catch(() => "")
+      .finally(() => fetching.delete(url));
+    fetching.set(url, promise);
+    return promise;
+  }
+
   function keep(url) {
-    if (!url || kept.has(url)) return;
-    const picture = new Image();
-    picture.decoding = "async";
-    picture.src = url;
-    kept.set(url, picture);
-    while (kept.size > KEPT) {
-      kept.delete(kept.keys().next().value);
-    }
+    if (url && !kept.has(url)) fetchFrame(url);
+  }
+
+  // Put frame `url` on the screen: at once if it is in memory, else once it arrives
+  // (the frame before stays meanwhile), unless the viewer moved on since.
+  function display(url) {
+    if (!url || image.dataset.frame === url) return;
+    wantedUrl = url;
+    fetchFrame(url).then((objectUrl) => {
+      if (wantedUrl !== url) return;
+      image.src = objectUrl || url; // fetching failed: let the browser try and show why
+      image.dataset.frame = url;
+    });
   }
 
   function fetchAround(at) {
@@ -149,10 +183,10 @@ function setUp(root) {
     if (target !== index) direction = target > index ? 1 : -1;
     index = target;
     const url = urlOf(preset, index);
-    if (url && image.getAttribute("src") !== url) {
+    if (url && image.dataset.frame !== url) {
       image.removeAttribute("srcset");
       image.removeAttribute("sizes");
-      image.src = url;
+      display(url);
     }
     image.hidden = false;
     if (empty) empty.hidden = true;
