@@ -105,12 +105,12 @@ def _position(page):
 
 
 def _frame_digest(page) -> str:
-    """The shown frame's bytes, fetched as the page fetched them (its cache)."""
+    """The shown frame's bytes, from the frame URL the page shows (data-frame)."""
     data = page.evaluate(
         """async () => {
             const image = document.querySelector("[data-viewer-image]");
             await image.decode();
-            const response = await fetch(image.src);
+            const response = await fetch(image.dataset.frame);
             return Array.from(new Uint8Array(await response.arrayBuffer()));
         }"""
     )
