@@ -185,7 +185,7 @@ def browser_passes(base: str, cookie: str, series, *, width: int, passes: int) -
                 page.goto(f"{base}/imaging/series/{series.uuid}/")
                 page.wait_for_function(
                     "() => { const i = document.querySelector('[data-viewer-image]');"
-                    " return document.querySelector('.viewer-enhanced')"
+                    " return document.querySelector('.viewer-enhanced') && i.dataset.frame"
                     " && i.complete && i.naturalWidth > 0; }"
                 )
                 size = page.evaluate(
