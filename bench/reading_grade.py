@@ -47,6 +47,10 @@ def patient_world():
     draft = services.case_start(actor=patient)
     sent = CaseFactory(owner=patient, submitted=True)
     record = RecordFactory(case=sent, title="Biopsy report")
+    # A CT scan whose pictures are ready: "Your scans" and the viewer (records.imaging).
+    from tests.records.imaging.rendered import study_record
+
+    study_record(sent, title="Chest CT")
     # Fixed names: a random long name would move a short page's grade.
     specialist = SpecialistFactory(
         accepting_cases=True, user__full_name="Helen Marsh", institution="Lakeside Hospital"
@@ -75,6 +79,8 @@ def patient_pages(*, draft, sent, record, specialist) -> list[tuple[str, str]]:
         ("Withdraw", reverse("requests_app:case_withdraw", args=[sent.uuid])),
         ("Medical records", reverse("records:case_records", args=[sent.uuid])),
         ("A record", reverse("records:detail", args=[record.uuid])),
+        ("Your scans", reverse("imaging:scans", args=[sent.uuid])),
+        ("A scan's pictures", reverse("imaging:viewer", args=[_first_series(sent).uuid])),
         ("Messages", reverse("messaging:thread", args=[sent.uuid])),
         ("Notifications", reverse("notifications:list")),
         ("Email preferences", reverse("notifications:preferences")),
@@ -88,6 +94,12 @@ def patient_pages(*, draft, sent, record, specialist) -> list[tuple[str, str]]:
         ("Signed-in devices", reverse("usersessions_list")),
     ]
     return pages
+
+
+def _first_series(case):
+    from records.imaging.models import Series
+
+    return Series.objects.filter(record__case=case).order_by("position").first()
 
 
 def sign_in(patient):

@@ -33,6 +33,7 @@ from secondop.refusals import Refusal
 from . import selectors, services, storage
 from .display import health_label, type_in_words
 from .forms import RecordRequestForm, SmartLinkForm
+from .imaging import viewer_selectors as imaging_viewing
 from .models import Bundle, Category, Record, State
 from .retrieval import selectors as retrieval_selectors
 from .templatetags.records_extras import IDENTITY_QUESTION
@@ -88,7 +89,8 @@ def case_records(request, case):
         "found": selectors.name_and_type_by_record(records),
         "dismissable": {r.pk for r in records if services.can_dismiss(user=request.user, record=r)},
         "checking": any(r.state not in selectors.FINAL_STATES for r in records),
-        "looks": selectors.looks_by_record(records),
+        "looks": imaging_viewing.with_series_looks(selectors.looks_by_record(records), records),
+        "has_scans": is_owner and any(r.is_study and r.state == State.VERIFIED for r in records),
         "checklist": checklist,
         "lines": lines,
         "asked": asked,
@@ -389,7 +391,14 @@ def record_detail(request, record_ref):
         "is_owner": access.is_owner(request.user, case),
         "files": files,
         "file_count": record.files.count() if record.is_study else 1,
-        "looks": selectors.looks_by_record([record]).get(record.pk, []),
+        "looks": imaging_viewing.with_series_looks(
+            selectors.looks_by_record([record]), [record]
+        ).get(record.pk, []),
+        "viewer_links": {
+            one.series_uid: one.uuid for one in imaging_viewing.study_series(record=record)
+        }
+        if record.is_study and record.state == State.VERIFIED
+        else {},
         "reason": services.describe_record_reason(record) if record.reason else "",
         "type_words": (health_label(record) or type_in_words(record.mime))
         if not record.is_study

@@ -17,6 +17,7 @@ urlpatterns = [
     path("requests/", include("requests_app.urls")),
     path("records/", include("records.urls")),
     path("records-requests/", include("records.retrieval.urls")),
+    path("imaging/", include("records.imaging.urls")),  # the image viewer, "Your scans"
     path("messages/", include("requests_app.messaging.urls")),
     path("consultations/", include("requests_app.consultations.urls")),
     path("reports/", include("requests_app.reports.urls")),

@@ -48,6 +48,7 @@ from tests.accounts.factories import UserFactory
 from tests.aftercare.factories import delivered_case, sent_share, smart_link
 from tests.consultations.factories import ConsultationFactory
 from tests.records.factories import RecordFactory, RecordRequestFactory
+from tests.records.imaging.rendered import study_record
 from tests.records.retrieval.factories import SourceFactory
 from tests.reports.factories import released_version
 from tests.requests_app.factories import CaseFactory
@@ -312,6 +313,20 @@ TABLE: dict[str, Row] = {
     # Bundles are their requester's (a case manager's or specialist's) alone.
     "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),
     "records/bundles/<uuid:bundle_ref>/download/": Row(rule(NOT_FOUND), WRONG_METHOD),
+    # The image viewer (records.imaging): the care team of the case (here its owner
+    # alone: no case manager, no specialist yet); everyone else the case's 404.
+    "imaging/series/<uuid:series_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    "imaging/series/<uuid:series_ref>/state/": Row(PATIENT_CASE, WRONG_METHOD),
+    # POST_DATA names no preset: the owner is sent back to the viewer with a message.
+    "imaging/series/<uuid:series_ref>/preset/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}
+    ),
+    # A rendered frame: the same check as its page, every time.
+    "imaging/series/<uuid:series_ref>/frames/<slug:preset>/<int:size>/<int:index>/": Row(
+        PATIENT_CASE, WRONG_METHOD
+    ),
+    # "Your scans": the patient's own page.
+    "imaging/case/<uuid:ref>/scans/": Row(PATIENT_CASE, WRONG_METHOD),
     # Records retrieval: where the records are and the access request to each. The
     # patient and the case manager (the owner's case has none yet): every other role
     # gets the case's 404. POST_DATA is no valid form: the owner sees it again (400).
@@ -547,6 +562,7 @@ CASE_KWARGS = (
     "question_ref",
     "share_ref",
     "source_ref",
+    "series_ref",
 )
 LOSE_THE_CASE = ("coordinator", "specialist")
 REFUSED_FIRST = frozenset({NOT_ALLOWED, LOGIN, MFA, REAUTH})
@@ -683,6 +699,9 @@ def build_world(users: dict) -> dict:
     record.save()
     default_storage.save(record.thumbnail_key, ContentFile(b"\x89PNG\r\n\x1a\n"))
     slot = RecordFactory(case=case, pending=True)
+    _study, (series,) = study_record(
+        case, series=[{"modality": "CT", "description": "Chest", "image_count": 2}]
+    )
     # A delivered case of the owner's (none of PHI's words), its released report sent to
     # their physician, and a follow-up question: the aftercare URLs.
     delivered = delivered_case(
@@ -711,6 +730,7 @@ def build_world(users: dict) -> dict:
         "admin_objects": admin_objects,
         "owner": owner,
         "record": record,
+        "series": series,
         "slot": slot,
         "delivered": delivered,
         "share": share,
@@ -769,6 +789,10 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         "version_ref": str(world["report_version"].uuid),  # the owner's released report
         "consultation_ref": str(world["consultation"].uuid),  # the owner's, booked
         "source_ref": str(world["source"].uuid),  # the owner's, listed, not signed
+        "series_ref": str(world["series"].uuid),  # a series of the owner's checked CT
+        "preset": "stored",
+        "size": "512",
+        "index": "1",  # its last frame, rendered
     }
 
 

@@ -9,7 +9,7 @@ from typing import IO, TYPE_CHECKING
 from django.core.files.storage import default_storage
 from django.db.models import Prefetch
 
-from records.models import Record, State
+from records.models import Identity, Record, State
 
 from .models import FrameSet, Preset, Series
 
@@ -29,15 +29,18 @@ def _with_stored_frame_sets():
 
 
 def series_of_case(case: Case) -> list[Series]:
-    """The series of the case's verified imaging studies (dismissed ones left out),
+    """The series of the case's verified imaging studies (dismissed ones, and studies
+    labelled for another person that the patient has not answered for, left out),
     study by study in upload order, each in display order, with their stored-window
-    frame sets."""
+    frame sets. Pages read through records.imaging.viewer_selectors (the viewer's
+    access rule); this is for work on the case's images as a whole."""
     return list(
         Series.objects.filter(
             record__case=case,
             record__state=State.VERIFIED,
             record__dismissed_at__isnull=True,
         )
+        .exclude(record__identity=Identity.ASKED)
         .select_related("record")
         .prefetch_related(_with_stored_frame_sets())
         .order_by("record__created_at", "record_id", "position", "id")
