@@ -36,7 +36,8 @@ def instance(
     ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series
     ds.FrameOfReferenceUID = generate_uid(entropy_srcs=[series])
     ds.Modality, ds.SeriesNumber, ds.InstanceNumber = modality, 1, number
-    ds.PatientName, ds.PatientID, ds.StudyDate = "Test^Patient", "T1", "20260101"
+    # No name or birth date (anonymised): whose images they are is test_identity's.
+    ds.PatientName, ds.PatientID, ds.StudyDate = "", "T1", "20260101"
     frames = pixels.shape[0] if pixels.ndim == 3 else 1
     ds.Rows, ds.Columns = pixels.shape[-2], pixels.shape[-1]
     if frames > 1:
