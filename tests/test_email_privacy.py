@@ -131,6 +131,7 @@ A = {
         "recommendations": "Breast MRI first; lumpectomy is possible if it confirms a single focus.",
         "prognosis": "Favourable: hormone-receptor-positive lobular disease responds to letrozole.",
         "follow_up": "Bilateral breast MRI within two weeks; Oncotype DX on the surgical specimen.",
+        "reasons": "Lobular carcinoma hides from mammography: the MRI decides the surgery.",
     },
     "answers": {
         1: "No: a single lobular focus can be treated by lumpectomy and radiotherapy.",

@@ -133,6 +133,10 @@ MIGRAINE_REPORT = {
         "a month. Avoid combined hormonal contraception.",
         "prognosis": "Good: attacks often lessen after the menopause.",
         "follow_up": "Review with your own doctor in three months.",
+        "reasons": "Your attacks are migraine with aura, and a daily medicine is not "
+        "needed yet: a diary and magnesium often bring them below four a month.",
+        "evidence": "International Classification of Headache Disorders, 3rd edition. "
+        "Cephalalgia 2018. doi:10.1177/0333102417738202",
     },
     "answers": {
         1: "Not yet: try the diary and magnesium for three months first.",

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from requests_app.access import for_viewer, patient_case_page
 from requests_app.models import CaseStatus
 from requests_app.reports import fhir
+from requests_app.reports.wording import citations
 from secondop import shlink
 from secondop.accounts.models import Role
 from secondop.accounts.permissions import role_required
@@ -200,6 +201,7 @@ def shared_report(request, token):
         "version": version,
         "answers": list(version.answers.all()),
         "reviewed": list(version.reviewed.all()),
+        **citations(version),
         "token": token,
     }
     return _physician_headers(request, render(request, "aftercare/shared_report.html", context))

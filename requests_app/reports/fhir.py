@@ -49,6 +49,7 @@ from fhir.resources.R4B.resource import Resource
 from secondop import storage
 
 from .models import DiagnosisOpinion, ReportVersion, VersionStatus
+from .references import evidence_references, trial_url
 from .wording import opinion_words
 
 CONTENT_TYPE = "application/fhir+json"
@@ -265,9 +266,28 @@ class _Builder:
             version.diagnosis_comment,
             str(words["treatment_label"]) + "." if words["treatment_label"] else "",
             version.recommendations,
+            f"Why the opinion differs: {version.reasons.strip()}"
+            if version.reasons.strip()
+            else "",
             version.follow_up,
+            self._trials(),
+            self._evidence(),
         ]
         return "\n\n".join(part.strip() for part in parts if part.strip())
+
+    def _trials(self) -> str:
+        version = self.version
+        lines = [version.trials_note.strip()] if version.trials_note.strip() else []
+        lines += [f"{nct} ({trial_url(nct)})" for nct in version.trial_ids]
+        return "Clinical trials to ask about:\n" + "\n".join(lines) if lines else ""
+
+    def _evidence(self) -> str:
+        found = evidence_references(self.version.evidence)
+        lines = [
+            f"- {ref.text}" + (f" ({ref.url})" if ref.url and ref.url not in ref.text else "")
+            for ref in found
+        ]
+        return "Evidence:\n" + "\n".join(lines) if lines else ""
 
     def _attachment(self) -> Attachment:
         version = self.version

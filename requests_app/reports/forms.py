@@ -6,7 +6,7 @@ from requests_app.icd10.models import Icd10Code
 from requests_app.icd10.widgets import Icd10Widget
 from secondop.forms import CharacterCountMixin, character_count
 
-from . import codes
+from . import codes, references
 from .models import DiagnosisOpinion, ReportVersion, TreatmentOpinion
 from .services import TEXT_FIELDS
 
@@ -66,6 +66,44 @@ class ReportForm(CharacterCountMixin, forms.Form):
     recommendations = _textarea(_("Treatment recommendations"), 5000)
     prognosis = _textarea(_("Prognosis"), 5000)
     follow_up = _textarea(_("Recommended further tests or follow-up"), 5000)
+    reasons = _textarea(
+        _("Why your opinion differs, in plain words"),
+        3000,
+        rows=5,
+        help_text=_(
+            "Needed to sign when you give a different diagnosis, cannot tell without more "
+            "tests, or suggest changes or an alternative to the treatment. The patient reads "
+            "it beside what their first doctor said: write it for them, not for a colleague."
+        ),
+    )
+    trials_note = _textarea(
+        _("Clinical trials the patient could ask about (optional)"),
+        3000,
+        rows=3,
+        help_text=_(
+            "Which kind of trial, and whom to ask, for example “A trial of proton therapy; "
+            "ask your oncologist whether you qualify”."
+        ),
+    )
+    trial_ids = forms.CharField(
+        label=_("ClinicalTrials.gov identifiers (optional)"),
+        required=False,
+        max_length=600,
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocapitalize": "characters"}),
+        help_text=_(
+            "“NCT” and 8 digits, separated by commas or spaces, for example NCT04280705. "
+            "Each becomes a link to the trial's page on ClinicalTrials.gov."
+        ),
+    )
+    evidence = _textarea(
+        _("Evidence you rely on (optional)"),
+        5000,
+        rows=4,
+        help_text=_(
+            "One reference a line, for example a guideline or a study. Add its DOI "
+            "(doi:10.1056/NEJMoa2034577) or PMID (PMID: 33301246) and the report links to it."
+        ),
+    )
     attached_record = forms.ChoiceField(
         label=_("Your own signed report (optional)"),
         required=False,
@@ -100,6 +138,7 @@ class ReportForm(CharacterCountMixin, forms.Form):
                 "diagnosis_opinion": version.diagnosis_opinion,
                 "treatment_opinion": version.treatment_opinion,
                 "icd10": version.icd10,
+                "trial_ids": ", ".join(version.trial_ids),
                 "records": [
                     str(r.record.uuid)
                     for r in version.reviewed.select_related("record")
@@ -130,6 +169,48 @@ class ReportForm(CharacterCountMixin, forms.Form):
             )
         return found
 
+    def clean_trial_ids(self):
+        try:
+            return references.parse_trial_ids(self.cleaned_data.get("trial_ids") or "")
+        except references.TrialIdsInvalid as invalid:
+            messages = []
+            if invalid.bad:
+                messages.append(
+                    _(
+                        "“%(ids)s” is not a ClinicalTrials.gov identifier: write “NCT” and "
+                        "8 digits, for example NCT04280705."
+                    )
+                    % {"ids": ", ".join(token[:20] for token in invalid.bad[:3])}
+                )
+            if invalid.repeated:
+                messages.append(
+                    _("%(ids)s is named more than once: name each trial once.")
+                    % {"ids": ", ".join(invalid.repeated)}
+                )
+            raise forms.ValidationError(messages) from None
+
+    def clean_evidence(self):
+        evidence = self.cleaned_data.get("evidence") or ""
+        problems = references.evidence_problems(evidence)
+        if problems:
+            raise forms.ValidationError(
+                [
+                    _(
+                        "Reference %(n)s names a DOI we cannot read: write it as "
+                        "10.1056/NEJMoa2034577, or take the word “DOI” out."
+                    )
+                    % {"n": number}
+                    if kind == "doi"
+                    else _(
+                        "Reference %(n)s names a PMID without its number: write it as "
+                        "“PMID: 33301246”, or take the word “PMID” out."
+                    )
+                    % {"n": number}
+                    for number, kind in problems
+                ]
+            )
+        return evidence
+
     def answer_fields(self) -> list:
         return [self[f"answer_{q.position}"] for q in self.questions]
 
@@ -141,6 +222,7 @@ class ReportForm(CharacterCountMixin, forms.Form):
             "diagnosis_opinion": data.get("diagnosis_opinion", ""),
             "treatment_opinion": data.get("treatment_opinion", ""),
             "icd10": data.get("icd10"),
+            "trial_ids": data.get("trial_ids") or [],
             "records": data.get("records", []),
             "attached_record": data.get("attached_record") or None,
             "answers": {q.position: data.get(f"answer_{q.position}", "") for q in self.questions},

@@ -28,12 +28,18 @@ class DiagnosisOpinion(models.TextChoices):
 
 # The opinions that must name the second-opinion diagnosis.
 NEEDS_DIAGNOSIS = frozenset({DiagnosisOpinion.REFINED, DiagnosisOpinion.DIFFERENT})
+# An opinion on the diagnosis that is not the first doctor's: the patient's page
+# sets the two side by side, and signing needs the specialist's reasons.
+DIFFERING_DIAGNOSIS = frozenset({DiagnosisOpinion.DIFFERENT, DiagnosisOpinion.UNDETERMINED})
 
 
 class TreatmentOpinion(models.TextChoices):
     AGREES = "agrees", _("Agrees with the treatment plan")
     CHANGES = "changes", _("Suggests changes to the plan")
     ALTERNATIVE = "alternative", _("Recommends an alternative")
+
+
+DIFFERING_TREATMENT = frozenset({TreatmentOpinion.CHANGES, TreatmentOpinion.ALTERNATIVE})
 
 
 class VersionStatus(models.TextChoices):
@@ -100,6 +106,16 @@ class ReportVersion(models.Model):
     follow_up = models.TextField(
         _("recommended further tests or follow-up"), max_length=5000, blank=True
     )
+    # Why the opinion differs from the first doctor's, in the patient's words:
+    # needed to sign when it does (`differs`).
+    reasons = models.TextField(_("why the opinion differs"), max_length=3000, blank=True)
+    # Clinical trials the patient may ask about: a note, and ClinicalTrials.gov
+    # identifiers ("NCT" and 8 digits, upper-case, each once).
+    trials_note = models.TextField(_("clinical trials to ask about"), max_length=3000, blank=True)
+    trial_ids = models.JSONField(_("ClinicalTrials.gov identifiers"), default=list, blank=True)
+    # The references the opinion relies on, one a line; a line may carry a DOI
+    # or a PMID (requests_app.reports.references reads them).
+    evidence = models.TextField(_("evidence"), max_length=5000, blank=True)
     # The specialist's own signed PDF, uploaded through the records flow
     # (category "specialist_report"), when they attach one.
     attached_record = models.ForeignKey(
@@ -190,6 +206,15 @@ class ReportVersion(models.Model):
     @property
     def pdf_ready(self) -> bool:
         return bool(self.pdf_sha256)
+
+    @property
+    def differs(self) -> bool:
+        """The opinion is not the first doctor's: another diagnosis, none without
+        more tests, or a changed or another treatment."""
+        return (
+            self.diagnosis_opinion in DIFFERING_DIAGNOSIS
+            or self.treatment_opinion in DIFFERING_TREATMENT
+        )
 
     @property
     def signer_line(self) -> str:

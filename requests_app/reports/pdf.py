@@ -18,7 +18,7 @@ from secondop.timezones import state_zone_name
 
 from . import codes
 from .models import ReportVersion
-from .wording import opinion_words
+from .wording import citations, opinion_words
 
 
 def verify_url() -> str:
@@ -35,6 +35,7 @@ def document_context(version: ReportVersion) -> dict:
         "answers": list(version.answers.all()),
         "reviewed": list(version.reviewed.all()),
         "words": opinion_words(version),
+        **citations(version),
         "code": codes.grouped(version.verification_code or ""),
         "verify_url": verify_url(),
     }

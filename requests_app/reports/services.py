@@ -40,7 +40,7 @@ from secondop.queueing import queue_on_commit
 from secondop.refusals import Refusal
 from secondop.types import Text
 
-from . import codes
+from . import codes, references
 from .models import (
     NEEDS_DIAGNOSIS,
     DiagnosisOpinion,
@@ -74,6 +74,9 @@ TEXT_FIELDS = (
     "recommendations",
     "prognosis",
     "follow_up",
+    "reasons",
+    "trials_note",
+    "evidence",
 )
 
 
@@ -139,6 +142,7 @@ def report_draft_save(
     diagnosis_opinion: str = "",
     treatment_opinion: str = "",
     icd10: Icd10Code | None = None,
+    trial_ids: list[str] | None = None,
     records: list[UUID | str] | None = None,
     attached_record: UUID | str | None = None,
     answers: dict[int, str] | None = None,
@@ -150,6 +154,13 @@ def report_draft_save(
         raise ReportError(_("Choose one of the opinions on the diagnosis."))
     if treatment_opinion and treatment_opinion not in TreatmentOpinion.values:
         raise ReportError(_("Choose one of the opinions on the treatment plan."))
+    try:  # the form reads them the same way; a caller without one is checked here
+        trial_ids = references.parse_trial_ids(" ".join(trial_ids or []))
+    except references.TrialIdsInvalid:
+        raise ReportError(
+            _("Name each trial once, by its ClinicalTrials.gov identifier (NCT and 8 digits)."),
+            [("trial_ids", _("Write “NCT” and 8 digits, each trial once."))],
+        ) from None
     with transaction.atomic():
         case = _case_as(actor, case_ref, AUTHOR)
         report, _created = Report.objects.get_or_create(case=case)
@@ -176,6 +187,7 @@ def report_draft_save(
         draft.diagnosis_opinion = diagnosis_opinion
         draft.treatment_opinion = treatment_opinion
         draft.icd10 = icd10
+        draft.trial_ids = trial_ids
         visible = records_for_viewer(viewer=actor, case=case)
         draft.attached_record = None
         if attached_record:
@@ -244,6 +256,16 @@ def signing_problems(version: ReportVersion) -> list[tuple[str, str]]:
         )
     if not version.treatment_opinion:
         problems.append(("treatment_opinion", _("Choose your opinion on the treatment plan.")))
+    if version.differs and not version.reasons.strip():
+        problems.append(
+            (
+                "reasons",
+                _(
+                    "Say why your opinion differs, in plain words: the patient reads it "
+                    "beside what their first doctor said."
+                ),
+            )
+        )
     for answer in version.answers.all():
         if not answer.answer.strip():
             problems.append(
@@ -356,6 +378,10 @@ def _copy_as_draft(source: ReportVersion, *, actor: User, reason: str) -> Report
         recommendations=source.recommendations,
         prognosis=source.prognosis,
         follow_up=source.follow_up,
+        reasons=source.reasons,
+        trials_note=source.trials_note,
+        trial_ids=list(source.trial_ids),
+        evidence=source.evidence,
         attached_record_id=source.attached_record_id,
     )
     ReportAnswer.objects.bulk_create(

@@ -38,6 +38,7 @@ from . import fhir, selectors, services
 from .forms import VERIFY_MAX_BYTES, AmendForm, ReportForm, ReturnForm, VerifyForm
 from .models import Report, VersionStatus
 from .pdf import document_context
+from .wording import side_by_side
 
 logger = logging.getLogger(__name__)
 
@@ -146,6 +147,8 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
             and newest.pk == version.pk
         ),
         "return_form": return_form or ReturnForm(),
+        # The patient's page opens with the two opinions when they differ.
+        "compare": side_by_side(version, timezone.localdate()) if is_owner else None,
     }
     template = "reports/patient_report.html" if is_owner else "reports/version.html"
     return render(request, template, context, status=status)

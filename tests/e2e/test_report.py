@@ -1,13 +1,17 @@
 """The written report in Chromium: the specialist drafts it (saved in the
 background as they type), signs it after confirming their password, the case
 manager releases it, and the patient reads each question with its answer and
-downloads the PDF. axe on every page."""
+downloads the PDF. axe on every page. The specialist gives a different diagnosis:
+signing asks for their reasons, and the patient's page opens with the two
+opinions side by side, naming the operation booked soon."""
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from requests_app.models import CaseQuestion, CaseStatus
 from requests_app.reports.models import ReportVersion
@@ -47,6 +51,9 @@ def world(db):
         status=CaseStatus.IN_REVIEW,
         case_manager=coordinator,
         specialist=marsh.user,
+        diagnosis="Breast cancer, left side",
+        proposed_treatment="Mastectomy",
+        treatment_date=timezone.localdate() + datetime.timedelta(days=12),
     )
     CaseQuestion.objects.create(case=case, position=2, text="Should anything be done first?")
     RecordFactory(case=case, title="Core biopsy, left breast")
@@ -79,8 +86,8 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     draft = ReportVersion.objects.get()
     assert draft.summary.startswith("A 1.4 cm") and draft.reviewed.count() == 1
 
-    page.get_by_label("Agrees, with a refinement").check()
-    page.get_by_label("Second-opinion diagnosis").fill("Invasive ductal carcinoma, stage IA")
+    page.get_by_label("A different diagnosis").check()
+    page.get_by_label("Second-opinion diagnosis").fill("Fibroadenoma, left breast")
     page.get_by_label("Suggests changes to the plan").check()
     page.get_by_label("Treatment recommendations").fill("Lumpectomy, then radiotherapy.")
     page.get_by_label(re.compile("Question 1")).fill(ANSWER_1)
@@ -100,7 +107,12 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     )
     draft.refresh_from_db()
     assert list(draft.answers.values_list("answer", flat=True)) == [ANSWER_1, ANSWER_2]
-    assert draft.diagnosis_opinion == "refined"
+    assert draft.diagnosis_opinion == "different"
+    # A trial to ask about, typed in lower case: saved in upper case.
+    page.get_by_label("ClinicalTrials.gov identifiers (optional)").fill("nct01234567")
+    page.get_by_label("Evidence you rely on (optional)").fill(
+        "WHO Classification of Breast Tumours, 5th ed. (PMID: 31433515)"
+    )
     screenshot(page, "report-form")
     page.get_by_label(re.compile("Question 1")).scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot(page, "report-form").with_name("report-form-window.png")))
@@ -108,7 +120,15 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     # --- Signing asks who it is ------------------------------------------------------------
     page.get_by_role("button", name="Save and check before signing").click()
     page.wait_for_url(re.compile("/sign/$"))
+    # A different diagnosis: signing needs the reasons, in plain words.
+    page.get_by_role("link", name=re.compile("Say why your opinion differs")).click()
+    page.wait_for_url(re.compile("/write/#id_reasons$"))
+    reasons = page.get_by_label("Why your opinion differs, in plain words")
+    reasons.fill("The biopsy shows a benign tumour, not a cancer: no operation is needed.")
+    page.get_by_role("button", name="Save and check before signing").click()
+    page.wait_for_url(re.compile("/sign/$"))
     assert_accessible(page, "sign")
+    assert ReportVersion.objects.get().trial_ids == ["NCT01234567"]
     page.get_by_role("button", name="Sign the report").click()
     page.wait_for_url(re.compile("/accounts/reauthenticate/"))
     assert ReportVersion.objects.get().status == "draft"
@@ -149,12 +169,40 @@ def test_the_specialist_writes_and_signs_the_manager_releases_the_patient_reads(
     assert "Is surgery my only option?" in questions.nth(0).inner_text()
     assert ANSWER_1 in questions.nth(0).inner_text()
     assert ANSWER_2 in questions.nth(1).inner_text()
-    assert page.get_by_text(
-        "The specialist agrees with your diagnosis and makes it more precise."
-    ).first.is_visible()
+    # --- The two opinions side by side, first ---------------------------------------------
+    compare = page.get_by_role("region", name="Two opinions, side by side")
+    table = compare.get_by_role("table")
+    assert table.get_by_role("columnheader", name="Your first doctor said").is_visible()
+    assert table.get_by_role("columnheader", name="The specialist says").is_visible()
+    diagnosis_row = table.get_by_role("row", name=re.compile("^Diagnosis"))
+    assert "Breast cancer, left side" in diagnosis_row.inner_text()
+    assert "Fibroadenoma, left breast" in diagnosis_row.inner_text()
+    assert "Mastectomy" in table.get_by_role("row", name=re.compile("^Treatment")).inner_text()
+    assert compare.get_by_text("The biopsy shows a benign tumour").is_visible()
+    day = case.treatment_date
+    assert compare.get_by_text(
+        f"Talk to your surgeon or doctor before your treatment on {day:%A} {day.day} {day:%B}."
+    ).is_visible()
+    assert compare.get_by_role("link", name="Share the report with your doctor").is_visible()
+    # The trial, linked to its page on ClinicalTrials.gov.
+    trial = page.get_by_role("link", name="NCT01234567")
+    assert trial.get_attribute("href") == "https://clinicaltrials.gov/study/NCT01234567"
+    assert page.get_by_role("link", name="PMID: 31433515").get_attribute("href") == (
+        "https://pubmed.ncbi.nlm.nih.gov/31433515/"
+    )
+    # Two columns on a laptop; stacked on a phone, each cell naming its column.
+    cells = table.locator("tbody tr").first.locator("td")
+    first, second = cells.nth(0).bounding_box(), cells.nth(1).bounding_box()
+    assert first and second and second["x"] > first["x"] + 100
     assert_accessible(page, "the patient's report")
     assert_no_csp_violations(page)
     screenshot(page, "report-patient")
+    page.set_viewport_size({"width": 390, "height": 844})
+    first, second = cells.nth(0).bounding_box(), cells.nth(1).bounding_box()
+    assert first and second and second["y"] > first["y"] + first["height"] - 1
+    assert abs(second["x"] - first["x"]) < 2
+    screenshot(page, "report-patient-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("Download the report as a PDF")).click()
     data = Path(download.value.path()).read_bytes()

@@ -62,6 +62,7 @@ EXAM_NOTES = "Firm, mobile 2 cm mass, upper outer quadrant. No axillary nodes fe
 SUMMARY = "A 1.4 cm grade 2 invasive ductal carcinoma, ER and PR positive, HER2 negative."
 DIAGNOSIS = "Invasive ductal carcinoma, stage IA"
 RECOMMENDATIONS = "Lumpectomy with a sentinel node biopsy, then radiotherapy."
+REASONS = "A tumour this small is removed as safely by a lumpectomy as by a mastectomy."
 ANSWER_1 = "No. For a tumour this size, breast-conserving surgery works as well."
 ANSWER_2 = "Yes: a sentinel node biopsy first, to see whether the cancer has spread."
 OPINION_PLAIN = "The specialist agrees with your diagnosis and makes it more precise."
@@ -312,6 +313,8 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
     sp.get_by_label("Second-opinion diagnosis").fill(DIAGNOSIS)
     sp.get_by_label("Suggests changes to the plan").check()
     sp.get_by_label("Treatment recommendations").fill(RECOMMENDATIONS)
+    # Changes to the plan: signing needs the reasons, in plain words.
+    sp.get_by_label("Why your opinion differs, in plain words").fill(REASONS)
     sp.get_by_label(re.compile("Question 1")).fill(ANSWER_1)
     sp.get_by_label(re.compile("Question 2")).fill(ANSWER_2)
     # Let the background save settle, so it cannot land after the button's save: the
@@ -392,6 +395,7 @@ def test_one_case_through_the_patient_the_specialist_the_case_manager_and_the_do
         QUESTION_2,
         ANSWER_2,
         RECOMMENDATIONS,
+        REASONS,
         "Maria Lopez",
         codes.grouped(version.verification_code),
     ):

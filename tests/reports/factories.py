@@ -30,6 +30,7 @@ COMPLETE = {
         "recommendations": "Lumpectomy with sentinel node biopsy, then radiotherapy.",
         "prognosis": "Excellent: five-year survival above 95% at this stage.",
         "follow_up": "Oncotype DX on the surgical specimen; mammogram in 6 months.",
+        "reasons": "Radiotherapy after a lumpectomy controls the cancer as well as a mastectomy.",
     },
     "diagnosis_opinion": "refined",
     "treatment_opinion": "changes",

@@ -80,7 +80,10 @@ def test_what_was_typed_is_text_and_nothing_is_fetched(case, specialist, tmp_pat
     secret.write_text("TOP-SECRET")
     typed = f'<img src="file://{secret}"> <link rel=stylesheet href="file://{secret}"> & <b>x</b>'
     version = sign(
-        case, specialist, text={"summary": typed, "diagnosis": "Fibroadenoma"}, render=False
+        case,
+        specialist,
+        text={"summary": typed, "diagnosis": "Fibroadenoma", "reasons": "Why."},
+        render=False,
     )
     version.refresh_from_db()
     data = pdf.render_version(version)

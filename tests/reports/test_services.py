@@ -126,12 +126,12 @@ def test_a_signed_version_cannot_be_edited(case, specialist):
         ({"diagnosis_opinion": ""}, "diagnosis_opinion", "opinion on the diagnosis"),
         ({"treatment_opinion": ""}, "treatment_opinion", "opinion on the treatment plan"),
         (
-            {"text": {"diagnosis": ""}, "diagnosis_opinion": "different"},
+            {"text": {"diagnosis": "", "reasons": "Why."}, "diagnosis_opinion": "different"},
             "diagnosis",
             "“A different diagnosis”",
         ),
         (
-            {"text": {"diagnosis": ""}, "diagnosis_opinion": "refined"},
+            {"text": {"diagnosis": "", "reasons": "Why."}, "diagnosis_opinion": "refined"},
             "diagnosis",
             "“Agrees, with a refinement”",
         ),
@@ -153,7 +153,9 @@ def test_signing_says_what_is_missing(case, specialist, overrides, field, words)
 
 
 def test_agreeing_or_undetermined_needs_no_diagnosis_text(case, specialist):
-    version = sign(case, specialist, diagnosis_opinion="undetermined", text={"summary": "x"})
+    version = sign(
+        case, specialist, diagnosis_opinion="undetermined", text={"summary": "x", "reasons": "y"}
+    )
     assert version.status == "signed"
 
 
