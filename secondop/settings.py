@@ -231,6 +231,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "SecondOp"
+# A code from the 30-second step before or after is accepted too (RFC 6238 section 5.2:
+# a phone's clock drifts, and a code typed as it turns over arrives in the next step).
+# A code still works once only (allauth marks it used).
+MFA_TOTP_TOLERANCE = 1
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 USERSESSIONS_TRACK_ACTIVITY = True
 

@@ -98,3 +98,22 @@ def test_passwords_need_12_characters_and_are_hashed_with_argon2(client):
 
     user = User.objects.get(email="long@example.com")
     assert identify_hasher(user.password).algorithm == "argon2"
+
+
+def test_a_code_from_the_next_or_last_step_works_once_and_older_ones_never(client):
+    """One 30-second step either side (a drifting phone, a code typed as it turns
+    over); two steps away is refused; a code works once."""
+    user = UserFactory(role="coordinator", email="drift@example.com")
+    enrol_totp(user)
+
+    def attempt(code):
+        client.logout()
+        client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        client.post(reverse("mfa_authenticate"), {"code": code})
+        return "_auth_user_id" in client.session
+
+    assert attempt(totp_code(offset=-3)) is False
+    assert attempt(totp_code(offset=3)) is False
+    assert attempt(totp_code(offset=-1)) is True
+    assert attempt(totp_code(offset=-1)) is False  # used already
+    assert attempt(totp_code(offset=1)) is True
