@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "requests_app.consultations",
     "requests_app.reports",
     "requests_app.aftercare",
+    "requests_app.outcomes",
     "records",
     "records.retrieval",
     "records.imaging",
@@ -462,6 +463,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.aftercare.tasks.shares_sweep",
         "schedule": timedelta(minutes=1),
     },
+    # Asks the 90-day question (did it change your treatment?) of the cases due, once each.
+    "outcomes-ask-due": {
+        "task": "requests_app.outcomes.tasks.outcomes_ask_due",
+        "schedule": timedelta(hours=1),
+    },
 }
 NOTIFICATIONS_SWEEP_AFTER = timedelta(seconds=env.int("NOTIFICATIONS_SWEEP_AFTER", default=60))
 # How long a worker owns an email it is sending; after that another may take it over.
@@ -587,6 +593,11 @@ OFFER_DEADLINE_HOURS_URGENT = env.int("OFFER_DEADLINE_HOURS_URGENT", default=12)
 # A video consultation's room is this base plus a random, unguessable id. The link
 # is shown in the app only: never in an email, never in a calendar file.
 VIDEO_ROOM_BASE_URL = env("VIDEO_ROOM_BASE_URL", default="https://meet.secondop.local/room/")
+
+# --- Outcomes (requests_app.outcomes) ----------------------------------------------
+# The patient is asked whether the second opinion changed their treatment this
+# long after the report is delivered.
+OUTCOME_ASK_AFTER = timedelta(days=env.int("OUTCOME_ASK_AFTER_DAYS", default=90))
 
 # --- After delivery (requests_app.aftercare) ------------------------------------
 # Follow-up questions: how many days after the report is delivered, and how many.

@@ -68,6 +68,7 @@ from requests_app.messaging import services as messaging
 from requests_app.messaging.models import Message
 from requests_app.models import Case, CaseEvent, CaseStatus
 from requests_app.notices import OFFER_MADE
+from requests_app.outcomes import services as outcomes_services
 from requests_app.reports import services as reports
 from requests_app.reports.models import ReportAnswer, ReportVersion
 from requests_app.workflow import case_transition
@@ -682,6 +683,8 @@ def _case_a(deliver, p) -> Case:
         kind="tests",
         answer=A["follow_up_answer"],
     )
+    # Three months on (the beat's service, for this case): did it change the treatment?
+    deliver(outcomes_services.outcome_ask, case_id=case.pk)  # OUTCOME_ASKED
 
     # --- An amendment: signed, returned, signed again, released -------------------------------------
     deliver(reports.report_amend, actor=marsh, case_ref=case.uuid, reason=A["amendment"])

@@ -439,6 +439,14 @@ TABLE: dict[str, Row] = {
     "aftercare/follow-up/<uuid:question_ref>/answer/": same(rule(NOT_FOUND)),
     # Counts only, no case: coordinators and administrators (the view says why).
     "aftercare/concordance/": Row(rule(FORBIDDEN, coordinator=OK, admin=OK), WRONG_METHOD),
+    # Outcomes (requests_app.outcomes). The public figures: counts only, for everyone.
+    "outcomes/": Row(PUBLIC, WRONG_METHOD),
+    # The owner's delivered case: the SURE questions before are over (sent back to the
+    # case), after are open (POST_DATA answers none: the form's 400); the 90-day
+    # question is not asked yet (sent back to the case).
+    "outcomes/<uuid:ref>/sure/before/": same(PATIENT_CASE | {"owner": REDIRECT}),
+    "outcomes/<uuid:ref>/sure/after/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    "outcomes/<uuid:ref>/treatment/": same(PATIENT_CASE | {"owner": REDIRECT}),
     # The physician's link (a real one): no account, the token is the credential, so
     # whoever holds it reads that one report. Staff without MFA enrol first, as everywhere.
     "shared/<str:token>/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
@@ -755,7 +763,7 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         # the owner's sent case (their delivered one for the aftercare pages)
         "ref": str(
             world["delivered"].uuid
-            if route.startswith("aftercare/") or route.endswith("receipt.pdf")
+            if route.startswith(("aftercare/", "outcomes/")) or route.endswith("receipt.pdf")
             else case.uuid
         ),
         "key": "diagnosis" if route.startswith("requests/") else "MQ:bogus-key",

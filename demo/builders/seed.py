@@ -3,7 +3,7 @@ exists already is brought up to date or left alone)."""
 
 from django.utils import timezone
 
-from demo.builders import cases
+from demo.builders import cases, outcomes
 from demo.builders.accounts import demo_user
 from demo.builders.specialists import demo_specialist
 from demo.data.accounts import ADMIN, COORDINATOR, OTHER_PATIENT, PATIENT, THIRD_PATIENT
@@ -40,3 +40,5 @@ def seed_demo() -> None:
         cases.cases_after_delivery(
             patient, coordinator, specialists["neurologist@demo.secondop.test"]
         )
+    # A year of past requests, for the public outcomes page's figures.
+    outcomes.past_opinions(coordinator)

@@ -387,10 +387,11 @@ def _merge_small(rows: list[ConcordanceRow]) -> tuple[list[ConcordanceRow], int]
     return [*named, other], merged
 
 
-def _figures(
+def protected_figures(
     counts: list[list[int]], totals: list[int], grand: int
 ) -> tuple[list[list[Figure]], list[Figure], bool]:
-    """Each row's figures and the total row's, with what is hidden hidden."""
+    """Each row's figures and the total row's, with what is hidden hidden (suppression.py).
+    Rows are each 11 or more and shown with the grand total; the outcomes page uses it too."""
     from .suppression import is_primary, protect, protect_row
 
     columns = len(counts[0])
@@ -432,10 +433,10 @@ def concordance_published(rows: list[ConcordanceRow], total: ConcordanceRow) -> 
     # One row in all: protected as a table of one row (the total row is the same).
     table = kept or [total]
     totals = [row.total for row in table]
-    diagnosis, diagnosis_total, _whole = _figures(
+    diagnosis, diagnosis_total, _whole = protected_figures(
         [[row.diagnosis.get(c, 0) for c in DIAGNOSIS_COLUMNS] for row in table], totals, total.total
     )
-    treatment, treatment_total, _whole = _figures(
+    treatment, treatment_total, _whole = protected_figures(
         [[row.treatment.get(c, 0) for c in TREATMENT_COLUMNS] for row in table], totals, total.total
     )
 

@@ -87,6 +87,7 @@ def test_each_role_chooses_the_same_kinds_as_before_the_registry():
         "offer_accepted",
         "report_released",
         "follow_up",
+        "outcome_asked",  # issue 21: the 90-day question (requests_app.outcomes)
     }
     assert registry.kinds_for_role("coordinator") == parties | {
         "submitted",

@@ -65,6 +65,7 @@ LAYERS = [
         "requests_app.messaging",
         "requests_app.reports",
         "requests_app.aftercare",
+        "requests_app.outcomes",
     ),
     ("specialists",),  # who reviews it: profiles, credentialing, matching, offers
 ]
