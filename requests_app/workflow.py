@@ -27,7 +27,7 @@ from secondop.refusals import Refusal
 from secondop.types import Text
 
 from .access import case_for_viewer, is_owner
-from .aftercare.notices import FOLLOW_UP
+from .aftercare.notices import FOLLOW_UP, PHYSICIAN
 from .consultations.notices import CONSULTATION, REMINDER
 from .messaging.notices import MESSAGE
 from .models import CLOSED_STATES, OPEN_STATES, Case, CaseEvent, CaseStatus
@@ -553,6 +553,45 @@ NOTICE_AMENDED = _notices(
 # still open: the case keeps its status, so the move's own notice is not sent.
 NOTICE_FOLLOW_UP_ASKED = NOTICES[(S.DELIVERED, S.FOLLOW_UP)]
 NOTICE_FOLLOW_UP_ANSWERED = NOTICES[(S.FOLLOW_UP, S.DELIVERED)]
+# The patient's physician asks the specialist their one question through their
+# link (requests_app.aftercare), and the specialist answers it.
+NOTICE_PHYSICIAN_ASKED = _notices(
+    Notice(
+        PHYSICIAN,
+        SPECIALIST_ASSIGNED,
+        _("The patient's doctor asked you a question on %(ref)s"),
+        _("The patient's doctor asked you a question (%(ref)s)"),
+        _(
+            "The doctor the patient shared the report with asked you a question on %(ref)s. "
+            "Please answer it on the case's page."
+        ),
+        _("Answer the question"),
+    ),
+    Notice(
+        PHYSICIAN,
+        OWNER,
+        _("Your doctor asked the specialist a question on %(ref)s"),
+        _("Your doctor asked the specialist a question (%(ref)s)"),
+        _(
+            "The doctor you shared your report with asked the specialist a question. We will "
+            "tell you when it is answered."
+        ),
+        _("See your request"),
+    ),
+)
+NOTICE_PHYSICIAN_ANSWERED = _notices(
+    Notice(
+        PHYSICIAN,
+        OWNER,
+        _("The specialist answered your doctor's question on %(ref)s"),
+        _("The specialist answered your doctor's question (%(ref)s)"),
+        _(
+            "The specialist answered the question your doctor asked. The answer is on your "
+            "request's page, and your doctor sees it on their link."
+        ),
+        _("Read the answer"),
+    ),
+)
 # Messages on a case (requests_app.messaging). The titles say who wrote, never what.
 _FROM_PATIENT = _("New message from the patient on %(ref)s")
 _TO_PATIENT = _("New message to the patient on %(ref)s")

@@ -59,7 +59,7 @@ from records.retrieval import services as retrieval
 from records.retrieval.models import OfficeLink
 from requests_app import services as case_services
 from requests_app.aftercare import services as aftercare_services
-from requests_app.aftercare.models import FollowUpQuestion
+from requests_app.aftercare.models import FollowUpQuestion, PhysicianQuestion
 from requests_app.consultations import services as consultations
 from requests_app.consultations.models import Consultation, ConsultationEvent
 from requests_app.icd10.loading import load_icd10_codes
@@ -143,6 +143,8 @@ A = {
     "disease, which would favour mastectomy.",
     "follow_up_question": "Can the breast MRI be done while I am still on letrozole?",
     "follow_up_answer": "Yes: letrozole does not change how the MRI shows the lobular tumour.",
+    "physician_question": "Should she stop letrozole before the lumpectomy for the lobular focus?",
+    "physician_answer": "Continue letrozole until the lumpectomy; the MRI shows one lobular focus.",
     "amendment": "The MRI showed a second lobular focus at 4 o'clock in the left breast.",
     "prognosis_v3": "Still favourable after mastectomy of the multicentric lobular carcinoma.",
     "amendment_comment": "Add the size of the second focus seen on the MRI.",
@@ -317,6 +319,8 @@ def _forbidden(case: Case, words: list[str]) -> set[str]:
     said += ReportAnswer.objects.filter(version__report__case=case).values_list("answer", flat=True)
     for question in FollowUpQuestion.objects.filter(case=case):
         said += [question.text, question.answer]
+    for asked in PhysicianQuestion.objects.filter(case=case):
+        said += [asked.text, asked.answer]
     # The patient's own reasons for withdrawing or cancelling (typed, not ours).
     said += CaseEvent.objects.filter(
         case=case, new_status__in=[CaseStatus.WITHDRAWN, CaseStatus.CANCELLED]
@@ -669,6 +673,21 @@ def _case_a(deliver, p) -> Case:
         email=PCP_EMAIL,
         name="Dr. Ana Ruiz",
         consented=True,
+        participation=True,
+    )
+    # The physician's one question, through the link in their email (PHYSICIAN).
+    physician_email = next(m for m in mail.outbox if m.to == [PCP_EMAIL])
+    physician_token = re.search(r"/shared/([^/\s]+)/", physician_email.body)[1]
+    asked = deliver(
+        aftercare_services.physician_question_ask,
+        token=physician_token,
+        text=A["physician_question"],
+    )
+    deliver(
+        aftercare_services.physician_question_answer,
+        actor=marsh,
+        question_ref=asked.uuid,
+        answer=A["physician_answer"],
     )
     question = deliver(
         aftercare_services.follow_up_ask,

@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from records.models import Bundle, GatherList
 from records.retrieval.office_services import link_issue
-from requests_app.aftercare.models import FollowUpQuestion
+from requests_app.aftercare.models import FollowUpQuestion, PhysicianQuestion
 from requests_app.icd10.models import Icd10Synonym
 from requests_app.models import Price
 from requests_app.notices import CASE_UPDATE
@@ -435,8 +435,14 @@ TABLE: dict[str, Row] = {
     "aftercare/shares/<uuid:share_ref>/revoke/": Row(
         WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}
     ),
+    # The owner takes back their consent that the physician takes part: theirs only.
+    "aftercare/shares/<uuid:share_ref>/participation/withdraw/": Row(
+        WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}
+    ),
     # Only the assigned specialist answers (not the matrix's specialist).
     "aftercare/follow-up/<uuid:question_ref>/answer/": same(rule(NOT_FOUND)),
+    # The physician's question: the same (the assigned specialist only).
+    "aftercare/physician-question/<uuid:question_ref>/answer/": same(rule(NOT_FOUND)),
     # Counts only, no case: coordinators and administrators (the view says why).
     "aftercare/concordance/": Row(rule(FORBIDDEN, coordinator=OK, admin=OK), WRONG_METHOD),
     # Outcomes (requests_app.outcomes). The public figures: counts only, for everyone.
@@ -449,7 +455,9 @@ TABLE: dict[str, Row] = {
     "outcomes/<uuid:ref>/treatment/": same(PATIENT_CASE | {"owner": REDIRECT}),
     # The physician's link (a real one): no account, the token is the credential, so
     # whoever holds it reads that one report. Staff without MFA enrol first, as everywhere.
-    "shared/<str:token>/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
+    # Its POST is the physician's one question (the patient consented on this share):
+    # POST_DATA holds no question, so everyone gets the form's error.
+    "shared/<str:token>/": Row(rule(OK, anonymous=OK), rule(BAD_REQUEST, anonymous=BAD_REQUEST)),
     "shared/<str:token>/pdf/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
     "shared/<str:token>/fhir/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
     # Its SMART Health Link's manifest (a real token): no account, POST only, JSON
@@ -584,8 +592,12 @@ def names_a_case(route: str) -> bool:
 
 def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
     if route.startswith("shared/") and world_kind == "withdrawn":
-        # The physician's link is withdrawn with the request (410, "withdrawn").
-        return {role: GONE if outcome == OK else outcome for role, outcome in rule_.items()}
+        # The physician's link is withdrawn with the request (410, "withdrawn"): its
+        # question form too, before any form is read.
+        return {
+            role: GONE if outcome in (OK, BAD_REQUEST) else outcome
+            for role, outcome in rule_.items()
+        }
     if route.startswith("records-requests/from/"):
         # A records office's link stops with its case, whether withdrawn or closed (410).
         return {
@@ -721,7 +733,7 @@ def build_world(users: dict) -> dict:
         patient_phone="",
         report={"answers": ()},
     )
-    share, share_token = sent_share(case=delivered)
+    share, share_token = sent_share(case=delivered, participation=True)
     source = SourceFactory(case=case)  # the owner's, listed, not signed
     office_token = link_issue(source=source, actor=None)
     _shared, _payload, smart_link_token = smart_link(
@@ -729,6 +741,9 @@ def build_world(users: dict) -> dict:
     )
     question = FollowUpQuestion.objects.create(
         case=delivered, position=1, asked_by=owner, text="How long is the recovery?"
+    )
+    physician_question = PhysicianQuestion.objects.create(
+        share=share, case=delivered, text="Can she drive after the operation?"
     )
     report_version = released_version(case, author=users["specialist"], released_by=coordinator)
     return {
@@ -746,6 +761,7 @@ def build_world(users: dict) -> dict:
         "office_token": office_token,
         "smart_link_token": smart_link_token,
         "question": question,
+        "physician_question": physician_question,
         "consultation": ConsultationFactory(case=case, specialist=UserFactory(role="specialist")),
         "asked": RecordRequestFactory(case=case, requested_by=coordinator),
         "source": source,
@@ -791,7 +807,10 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         if route.startswith("shl/")
         else "bogus-token",
         "share_ref": str(world["share"].uuid),  # the owner's link to their physician
-        "question_ref": str(world["question"].uuid),  # the owner's follow-up question
+        # the owner's follow-up question, or their physician's question
+        "question_ref": str(
+            world["physician_question" if "physician-question" in route else "question"].uuid
+        ),
         "request_ref": str(world["asked"].uuid),
         "bundle_ref": str(world["bundle"].uuid),
         "version_ref": str(world["report_version"].uuid),  # the owner's released report

@@ -12,3 +12,10 @@ WORDING = _(
     "above. Whoever opens the link can read and download the report, which names me and "
     "describes my health, until the link expires or I withdraw it."
 )
+
+# The second tick box on the share form: the physician may take part in the case
+# (issue 21). Optional; the patient may withdraw it later from their share page.
+PARTICIPATION_VERSION = "2026-12-07"
+PARTICIPATION_WORDING = _(
+    "My doctor may ask the specialist one question, send records and ask for a call."
+)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from secondop.forms import CharacterCountMixin
 
 from . import consent
+from .consent import PARTICIPATION_WORDING
 from .models import AnswerKind
 
 
@@ -56,6 +57,14 @@ class ShareForm(forms.Form):
     consent = forms.BooleanField(
         label=consent.WORDING,
         error_messages={"required": _("Tick the box to agree to send your report.")},
+    )
+    participation = forms.BooleanField(
+        label=PARTICIPATION_WORDING,
+        required=False,
+        help_text=_(
+            "Optional. You see everything your doctor does on your request's page, and you "
+            "can take this back at any time."
+        ),
     )
 
     def clean(self):
@@ -228,3 +237,32 @@ class ConcordanceFilterForm(forms.Form):
         if start and end and start > end:
             raise ValidationError(_("The first month must be on or before the last month."))
         return data
+
+
+class PhysicianQuestionForm(CharacterCountMixin, forms.Form):
+    text = forms.CharField(
+        label=_("Your question to the specialist"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "You may ask one question. The specialist answers it as an addendum to the "
+            "report, which you and your patient both read."
+        ),
+        error_messages={
+            "required": _("Enter your question."),
+            "max_length": _("Keep your question to 2000 characters or fewer."),
+        },
+    )
+
+
+class PhysicianAnswerForm(CharacterCountMixin, forms.Form):
+    answer = forms.CharField(
+        label=_("Your answer"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Added to the report: the patient and their doctor both read it."),
+        error_messages={
+            "required": _("Enter your answer."),
+            "max_length": _("Keep your answer to 5000 characters or fewer."),
+        },
+    )

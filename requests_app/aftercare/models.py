@@ -48,6 +48,13 @@ class Share(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
 
+    # The patient's second, optional consent (consent.PARTICIPATION_WORDING): the
+    # physician may ask the specialist a question through the link. Its version
+    # and time; withdrawn_at once the patient took it back.
+    participation_consent_version = models.CharField(max_length=20, blank=True)
+    participation_consented_at = models.DateTimeField(null=True, blank=True)
+    participation_withdrawn_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         verbose_name = _("report shared with a physician")
         ordering = ["-created_at", "-id"]
@@ -80,6 +87,11 @@ class Share(models.Model):
     def is_usable(self) -> bool:
         """The link opens the report: sent, not revoked, not expired."""
         return self.sent_at is not None and self.revoked_at is None and not self.is_expired
+
+    @property
+    def may_take_part(self) -> bool:
+        """The patient agreed that the physician takes part, and has not withdrawn it."""
+        return bool(self.participation_consent_version) and self.participation_withdrawn_at is None
 
 
 class ShareOpening(models.Model):
@@ -232,3 +244,35 @@ class ServiceRating(models.Model):
 
     def __str__(self) -> str:
         return f"rating {self.score} for case {self.case_id}"
+
+
+class PhysicianQuestion(models.Model):
+    """The one question the patient's physician asks the specialist through
+    their link (with the patient's consent on the share), and the specialist's
+    answer: an addendum the patient and the physician both read."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    share = models.OneToOneField(Share, on_delete=models.PROTECT, related_name="physician_question")
+    case = models.ForeignKey(
+        "requests_app.Case", on_delete=models.CASCADE, related_name="physician_questions"
+    )
+    text = models.TextField(_("your question"), max_length=2000)
+    asked_at = models.DateTimeField(auto_now_add=True)
+    answer = models.TextField(_("answer"), max_length=5000, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["case", "asked_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True, answered_by__isnull=True, answer="")
+                | (Q(answered_at__isnull=False, answered_by__isnull=False) & ~Q(answer="")),
+                name="physician_answer_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"physician's question {self.uuid}"

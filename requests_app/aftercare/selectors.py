@@ -25,7 +25,7 @@ from requests_app.reports.models import (
     VersionStatus,
 )
 
-from .models import FollowUpQuestion, Share, ShareOpening
+from .models import FollowUpQuestion, PhysicianQuestion, Share, ShareOpening
 
 if TYPE_CHECKING:
     from secondop.accounts.models import User
@@ -464,3 +464,57 @@ def concordance_published(rows: list[ConcordanceRow], total: ConcordanceRow) -> 
         changed(treatment_total, total.total),
     )
     return Published(reports=total.total, rows=published, total=total_row, merged=merged)
+
+
+def physician_question(*, share: Share) -> PhysicianQuestion | None:
+    """The question asked through this link, or one asked earlier through
+    another link to the same address on the same case."""
+    return (
+        PhysicianQuestion.objects.filter(
+            case_id=share.report.case_id, share__recipient_email__iexact=share.recipient_email
+        )
+        .select_related("answered_by")
+        .first()
+    )
+
+
+def physician_questions(*, case: Case) -> list[PhysicianQuestion]:
+    """Every question the patient's physicians asked on the case, oldest first."""
+    return list(PhysicianQuestion.objects.filter(case=case).select_related("share", "answered_by"))
+
+
+@dataclass(frozen=True)
+class DoctorActivity:
+    at: datetime.datetime
+    text: str
+
+
+def doctor_activity(*, case: Case) -> list[DoctorActivity]:
+    """What the patient's physicians did through their links, newest first: for
+    the patient's "Your doctor" list (openings, questions, answers)."""
+    items: list[DoctorActivity] = []
+    shares = Share.objects.filter(report__case=case).prefetch_related("openings")
+    for share in shares:
+        who = share.recipient_name or share.recipient_email
+        for opening in share.openings.all():
+            words = (
+                _("%(who)s downloaded your report")
+                if opening.kind == ShareOpening.Kind.DOWNLOAD
+                else _("%(who)s opened your report")
+            )
+            items.append(DoctorActivity(opening.created_at, str(words) % {"who": who}))
+    for question in physician_questions(case=case):
+        who = question.share.recipient_name or question.share.recipient_email
+        items.append(
+            DoctorActivity(
+                question.asked_at, str(_("%(who)s asked the specialist a question")) % {"who": who}
+            )
+        )
+        if question.answered_at is not None:
+            items.append(
+                DoctorActivity(
+                    question.answered_at,
+                    str(_("The specialist answered %(who)s's question")) % {"who": who},
+                )
+            )
+    return sorted(items, key=lambda item: item.at, reverse=True)

@@ -17,6 +17,16 @@ urlpatterns = [
         views.follow_up_answer,
         name="follow_up_answer",
     ),
+    path(
+        "aftercare/shares/<uuid:share_ref>/participation/withdraw/",
+        views.participation_withdraw,
+        name="participation_withdraw",
+    ),
+    path(
+        "aftercare/physician-question/<uuid:question_ref>/answer/",
+        views.physician_answer,
+        name="physician_answer",
+    ),
     path("aftercare/<uuid:ref>/rating/", views.rating, name="rating"),
     path("aftercare/concordance/", views.concordance, name="concordance"),
     path("shared/<str:token>/", views.shared_report, name="shared_report"),

@@ -39,10 +39,12 @@ from .forms import (
     ConcordanceFilterForm,
     FollowUpAnswerForm,
     FollowUpQuestionForm,
+    PhysicianAnswerForm,
+    PhysicianQuestionForm,
     RatingForm,
     ShareForm,
 )
-from .models import FollowUpQuestion, ShareOpening
+from .models import FollowUpQuestion, PhysicianQuestion, ShareOpening
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def share(request, case):
                     name=data["name"],
                     consented=data["consent"],
                     passcode=data["passcode"],
+                    participation=data["participation"],
                 )
             else:
                 shared = services.Shared(
@@ -82,6 +85,7 @@ def share(request, case):
                         email=data["email"],
                         name=data["name"],
                         consented=data["consent"],
+                        participation=data["participation"],
                     )
                 )
         except services.AftercareError as refusal:
@@ -187,24 +191,57 @@ def _refused(request, refusal: services.ShareRefused):
     return _physician_headers(request, response)
 
 
-@require_GET
+# No CSRF check: the POST is authorised by the token in its URL, not by a cookie
+# (the view never reads request.user), so a forged cross-site POST needs the token
+# itself. And the page's Referrer-Policy (no-referrer) makes the browser send
+# "Origin: null", which Django's check would refuse.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
 def shared_report(request, token):
-    """The report the patient sent, read-only, for the physician (no account)."""
+    """The report the patient sent, read-only, for the physician (no account);
+    with the patient's consent on the share, their one question to the
+    specialist (POST) and its answer."""
+    form = PhysicianQuestionForm(_posted(request))
+    if request.method == "POST":
+        try:
+            services.participating_share(token=token)
+        except services.ShareRefused as refusal:
+            return _refused(request, refusal)
+        if form.is_valid():
+            try:
+                services.physician_question_ask(token=token, text=form.cleaned_data["text"])
+            except services.ShareRefused as refusal:
+                return _refused(request, refusal)
+            except services.AftercareError as refusal:
+                refusal.apply_to(form)
+            else:
+                messages.success(
+                    request,
+                    _("Your question is sent to the specialist. Their answer will show here."),
+                )
+                return _physician_headers(request, redirect("aftercare:shared_report", token))
     try:
         opened = services.share_open(token=token)
     except services.ShareRefused as refusal:
         return _refused(request, refusal)
     version = opened.version
+    share = opened.share
     context = {
         "case": opened.case,
-        "share": opened.share,
+        "share": share,
         "version": version,
         "answers": list(version.answers.all()),
         "reviewed": list(version.reviewed.all()),
         **citations(version),
         "token": token,
+        "question": selectors.physician_question(share=share),
+        "question_refusal": services.physician_question_refusal(share=share)
+        if share.may_take_part
+        else "",
+        "form": form,
     }
-    return _physician_headers(request, render(request, "aftercare/shared_report.html", context))
+    response = render(request, "aftercare/shared_report.html", context, status=page_status(form))
+    return _physician_headers(request, response)
 
 
 @require_GET
@@ -374,6 +411,50 @@ def follow_up_answer(request, question_ref):
         "earlier": [q for q in selectors.follow_ups(case=case) if q.pk != question.pk],
     }
     return render(request, "aftercare/follow_up_answer.html", context, status=page_status(form))
+
+
+# --- The physician's question, answered by the specialist ------------------------------------
+@login_required
+def physician_answer(request, question_ref):
+    """The assigned specialist answers the patient's physician; anyone else 404."""
+    if request.user.role != Role.SPECIALIST:
+        raise Http404
+    question = for_viewer(
+        PhysicianQuestion,
+        question_ref,
+        request.user,
+        sees=selectors.ANSWERS_FOLLOW_UPS,
+        needs=selectors.ANSWERS_FOLLOW_UPS,
+        log=False,  # the case's read is logged (case_for_viewer), as for its page
+    )
+    case = question.case
+    if question.answered_at is not None:
+        messages.info(request, _("This question is already answered."))
+        return redirect("requests_app:staff_case", case.uuid)
+    form = PhysicianAnswerForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.physician_question_answer(
+                actor=request.user, question_ref=question.uuid, answer=form.cleaned_data["answer"]
+            )
+        except services.AftercareError as refusal:
+            refusal.apply_to(form)
+        else:
+            messages.success(request, _("Your answer is sent to the patient and their doctor."))
+            return redirect("requests_app:staff_case", case.uuid)
+    context = {"case": case, "question": question, "form": form}
+    return render(request, "aftercare/physician_answer.html", context, status=page_status(form))
+
+
+@require_POST
+@login_required
+def participation_withdraw(request, share_ref):
+    share = services.participation_withdraw(actor=request.user, share_ref=share_ref)
+    messages.success(
+        request,
+        _("Your doctor can no longer ask questions, send records or ask for a call on this link."),
+    )
+    return redirect("aftercare:share", share.report.case.uuid)
 
 
 # --- Rating ------------------------------------------------------------------------------

@@ -100,8 +100,16 @@ def release_report(
     return version
 
 
-def sent_share(*, case, email="dr.primary@clinic.example", expires_at=None, revoked=False):
-    """A share whose email went out; returns (share, token)."""
+def sent_share(
+    *,
+    case,
+    email="dr.primary@clinic.example",
+    expires_at=None,
+    revoked=False,
+    participation=False,
+):
+    """A share whose email went out (with the patient's consent that the physician
+    takes part when `participation`); returns (share, token)."""
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     share = Share.objects.create(
@@ -115,6 +123,8 @@ def sent_share(*, case, email="dr.primary@clinic.example", expires_at=None, revo
         sent_at=now,
         revoked_at=now if revoked else None,
         revoked_by=case.owner if revoked else None,
+        participation_consent_version=consent.PARTICIPATION_VERSION if participation else "",
+        participation_consented_at=now if participation else None,
     )
     return share, token
 

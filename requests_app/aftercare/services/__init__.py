@@ -13,6 +13,14 @@ share); the names views, tasks and tests use are re-exported here."""
 from .closing import case_close_after_follow_up, cases_close_after_follow_up, cases_due_to_close
 from .common import DOUBLE_SUBMIT_WINDOW, AftercareError
 from .follow_up import follow_up_answer, follow_up_ask
+from .physician import (
+    ConsentWithdrawn,
+    participating_share,
+    participation_withdraw,
+    physician_question_answer,
+    physician_question_ask,
+    physician_question_refusal,
+)
 from .ratings import rating_create
 from .sharing import (
     MAX_SEND_ATTEMPTS,
@@ -51,6 +59,7 @@ __all__ = [
     "SEND_LEASE",
     "SEND_TASK",
     "AftercareError",
+    "ConsentWithdrawn",
     "Cover",
     "Opened",
     "Refusal",
@@ -63,7 +72,12 @@ __all__ = [
     "cases_due_to_close",
     "follow_up_answer",
     "follow_up_ask",
+    "participating_share",
+    "participation_withdraw",
     "path_without_token",
+    "physician_question_answer",
+    "physician_question_ask",
+    "physician_question_refusal",
     "rating_create",
     "share_bounced",
     "share_create",

@@ -46,7 +46,13 @@ SEND_TASK = "requests_app.aftercare.tasks.share_send_task"
 # --- Sending the report to the physician ----------------------------------------------
 @transaction.atomic
 def share_create(
-    *, actor: User, case_ref: UUID | str, email: str, name: str = "", consented: bool
+    *,
+    actor: User,
+    case_ref: UUID | str,
+    email: str,
+    name: str = "",
+    consented: bool,
+    participation: bool = False,
 ) -> Share:
     """Send the released report to a physician, with the patient's consent.
 
@@ -82,6 +88,8 @@ def share_create(
         consent_version=consent.VERSION,
         consented_at=now,
         consent_ip=current_ip(),
+        participation_consent_version=consent.PARTICIPATION_VERSION if participation else "",
+        participation_consented_at=now if participation else None,
     )
     # The address is the disclosure's recipient (an accounting of disclosures).
     log_event(
@@ -93,6 +101,7 @@ def share_create(
             "recipient_email": share.recipient_email,
             "expires_at": share.expires_at.isoformat(),
             "consent_version": share.consent_version,
+            "participation_consent_version": share.participation_consent_version,
         },
     )
     queue_on_commit(SEND_TASK, share.pk)

@@ -68,6 +68,7 @@ def share_create_with_smart_link(
     name: str = "",
     consented: bool,
     passcode: str = "",
+    participation: bool = False,
 ) -> Shared:
     """share_create, and the same share as a SMART Health Link with an optional
     passcode. The link (with its key) is returned to be shown once; the server
@@ -84,7 +85,12 @@ def share_create_with_smart_link(
             },
         )
     share = share_create(
-        actor=actor, case_ref=case_ref, email=email, name=name, consented=consented
+        actor=actor,
+        case_ref=case_ref,
+        email=email,
+        name=name,
+        consented=consented,
+        participation=participation,
     )
     if SmartLink.objects.filter(share=share).exists():
         return Shared(share=share, link_made_before=True)

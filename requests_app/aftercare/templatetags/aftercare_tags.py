@@ -71,3 +71,27 @@ def aftercare_staff_panel(context, case):
         else None,
         "is_coordinator": user.role == Role.COORDINATOR,
     }
+
+
+@register.inclusion_tag("aftercare/includes/doctor_panel.html", takes_context=True)
+def doctor_panel(context, case):
+    """ "Your doctor" (the patient's case page) or "The patient's doctor" (the care
+    team's): the physicians' questions with their answers, and everything they
+    did through their links. The assigned specialist answers from here."""
+    user = context["request"].user
+    if case.status not in AFTER_DELIVERY:
+        return {"shown": False}
+    for_patient = case.owner_id == user.pk
+    if not for_patient and not selectors.sees_follow_ups(viewer=user, case=case):
+        return {"shown": False}
+    questions = selectors.physician_questions(case=case)
+    activity = selectors.doctor_activity(case=case) if for_patient else []
+    if not questions and not activity:
+        return {"shown": False}
+    return {
+        "shown": True,
+        "for_patient": for_patient,
+        "questions": questions,
+        "activity": activity,
+        "answer_links": user.role == Role.SPECIALIST and case.specialist_id == user.pk,
+    }
