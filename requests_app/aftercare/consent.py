@@ -17,5 +17,6 @@ WORDING = _(
 # (issue 21). Optional; the patient may withdraw it later from their share page.
 PARTICIPATION_VERSION = "2026-12-07"
 PARTICIPATION_WORDING = _(
-    "My doctor may ask the specialist one question, send records and ask for a call."
+    "My doctor may ask the specialist one question about my report. I see the question "
+    "and the specialist's answer."
 )

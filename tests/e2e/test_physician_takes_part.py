@@ -47,7 +47,7 @@ def test_the_doctor_asks_the_specialist_answers_the_patient_sees_it_all(
     page.get_by_label(re.compile("My doctor may ask the specialist one question")).check()
     page.get_by_role("button", name="Send the link to my doctor").click()
     assert page.get_by_text("We are emailing the link to ana.ruiz@clinic.example").is_visible()
-    assert page.get_by_text(re.compile("Yes: one question, records and a call")).is_visible()
+    assert page.get_by_text(re.compile("Yes: one question to the specialist")).is_visible()
     _both_widths(page, "physician-share-consented", "share page with participation")
     [email] = mail.outbox
     path = LINK.search(email.body)[1]
