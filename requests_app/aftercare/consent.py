@@ -18,5 +18,5 @@ WORDING = _(
 PARTICIPATION_VERSION = "2026-12-07"
 PARTICIPATION_WORDING = _(
     "My doctor may ask the specialist one question about my report. I see the question "
-    "and the specialist's answer."
+    "and the answer."
 )
