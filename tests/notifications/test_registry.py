@@ -88,6 +88,7 @@ def test_each_role_chooses_the_same_kinds_as_before_the_registry():
         "report_released",
         "follow_up",
         "outcome_asked",  # issue 21: the 90-day question (requests_app.outcomes)
+        "physician",  # issue 21: the patient's own doctor asks the specialist
     }
     assert registry.kinds_for_role("coordinator") == parties | {
         "submitted",
@@ -108,6 +109,7 @@ def test_each_role_chooses_the_same_kinds_as_before_the_registry():
         "report_released",
         "follow_up",
         "credentialing",
+        "physician",  # issue 21: the patient's own doctor asks the specialist
     }
     assert registry.kinds_for_role("admin") == {"credentialing"}
 
