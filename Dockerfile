@@ -42,7 +42,7 @@ RUN groupadd --system --gid 10001 secondop \
 # python-magic names an uploaded record's true type with libmagic.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libmagic1 \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core libmagic1 gettext \
     && rm -rf /var/lib/apt/lists/*
 
 COPY --from=deps /opt/venv /opt/venv
@@ -53,7 +53,8 @@ COPY . .
 # Static files are collected (and hashed/compressed for whitenoise) at build time. With DEBUG
 # off the settings refuse to load without the real services, which a build does not have; this
 # one command runs with DEBUG on, which only lets the settings load (nothing is served here).
-RUN DJANGO_DEBUG=true STATIC_MANIFEST=true python manage.py collectstatic --noinput
+RUN DJANGO_DEBUG=true STATIC_MANIFEST=true python manage.py collectstatic --noinput \
+    && DJANGO_DEBUG=true python manage.py compilemessages -v 0
 
 # The code stays root-owned and read-only for the app user; only /tmp and $HOME are writable.
 USER secondop

@@ -309,7 +309,7 @@ def _next_step(status: str, facts: CaseFacts) -> tuple[str, str]:
         # Matching is on hold: no promise of a specialist within 2 days.
         if facts.hold_until and facts.hold_until >= timezone.localdate():
             return _("Nothing to do now: we will write to you by %(date)s") % {
-                "date": date_format(facts.hold_until, "j F")
+                "date": date_format(facts.hold_until, "MONTH_DAY_FORMAT")
             }, ""
         return str(_("Nothing to do now: we will write to you")), ""
     records = facts.records(status)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +49,7 @@ def display(case: Case, name: str) -> str:
     if isinstance(value, datetime):
         return format_local(value)  # in the reader's zone, named: never the UTC date
     if hasattr(value, "strftime"):
-        return date_format(value, "j F Y")
+        return date_format(value, "DATE_FORMAT")
     return str(value)
 
 

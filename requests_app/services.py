@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from secondop.accounts.models import Role
 from secondop.accounts.services import user_set_time_zone
 from secondop.audit.services import log_event
+from secondop.languages import speaking_to
 from secondop.notifications.services import EmailText, notify
 from secondop.refusals import Refusal
 from secondop.timezones import state_zone_name
@@ -286,23 +287,24 @@ def case_claim(
                     case=case, actor=actor, old_manager=old, reason=reason
                 )
                 words = {"name": actor.full_name, "ref": case.reference}
-                notify(
-                    recipient=old,
-                    kind=CASE_UPDATE,
-                    title=_("%(name)s took over %(ref)s from you") % words,
-                    url=reverse("requests_app:staff_case", args=[case.uuid]),
-                    reference=case.reference or "",
-                    email=EmailText(
-                        subject=_("%(name)s took over %(ref)s from you") % words,
-                        sentence=_(
-                            "%(name)s is now the case manager of %(ref)s; their "
-                            "reason is on the case's timeline. You no longer need "
-                            "to manage it."
-                        )
-                        % words,
-                        action=_("Open the case"),
-                    ),
-                )
+                with speaking_to(old):
+                    notify(
+                        recipient=old,
+                        kind=CASE_UPDATE,
+                        title=_("%(name)s took over %(ref)s from you") % words,
+                        url=reverse("requests_app:staff_case", args=[case.uuid]),
+                        reference=case.reference or "",
+                        email=EmailText(
+                            subject=_("%(name)s took over %(ref)s from you") % words,
+                            sentence=_(
+                                "%(name)s is now the case manager of %(ref)s; their "
+                                "reason is on the case's timeline. You no longer need "
+                                "to manage it."
+                            )
+                            % words,
+                            action=_("Open the case"),
+                        ),
+                    )
         if start_triage and case.status == CaseStatus.SUBMITTED:
             case = case_transition(actor=actor, ref=case.uuid, to_status=CaseStatus.TRIAGE).case
         return case

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from secondop.us_states import STATE_TIME_ZONES, TIME_ZONE_NAMES
@@ -38,7 +38,7 @@ def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
 
 
 def _clock(moment: datetime) -> str:
-    return date_format(moment, "g:i A")
+    return date_format(moment, "TIME_FORMAT")
 
 
 def format_span(
@@ -46,9 +46,9 @@ def format_span(
 ) -> str:
     """ "Tuesday 14 July 2026, 10:00 AM to 10:30 AM Eastern Time (EDT)"."""
     start, end = timezone.localtime(starts_at, zone), timezone.localtime(ends_at, zone)
-    day = date_format(start, "l j F Y")
+    day = date_format(start, _("l j F Y"))
     if end.date() != start.date():
-        until = f"{date_format(end, 'l j F')}, {_clock(end)}"
+        until = f"{date_format(end, _('l j F'))}, {_clock(end)}"
     else:
         until = _clock(end)
     text = _("%(day)s, %(start)s to %(end)s") % {"day": day, "start": _clock(start), "end": until}
@@ -58,7 +58,7 @@ def format_span(
 def format_moment(moment: datetime, zone: ZoneInfo) -> str:
     """ "Tuesday 14 July, 3:05 PM" in `zone` (the zone not named)."""
     local = timezone.localtime(moment, zone)
-    return f"{date_format(local, 'l j F')}, {_clock(local)}"
+    return f"{date_format(local, _('l j F'))}, {_clock(local)}"
 
 
 @dataclass(frozen=True)

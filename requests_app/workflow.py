@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
+from secondop.languages import speaking_to
 from secondop.notifications.models import Notification
 from secondop.notifications.services import CalendarInvite, EmailText, notify
 from secondop.refusals import Refusal
@@ -969,13 +970,14 @@ def send_notices(
                 and user.pk == actor.pk
             ):
                 continue
-            notify_notice(
-                case,
-                notice,
-                user,
-                url=notice_url(case, notice, user, url_for),
-                calendar=calendar(user) if calendar is not None else None,
-            )
+            with speaking_to(user):  # their language, whoever's request this is
+                notify_notice(
+                    case,
+                    notice,
+                    user,
+                    url=notice_url(case, notice, user, url_for),
+                    calendar=calendar(user) if calendar is not None else None,
+                )
 
 
 def notice_url(case: Case, notice: Notice, user: User, url_for: Callable[[Case, User], str]) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
-from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -80,6 +79,8 @@ MIDDLEWARE = [
     # Who, from which address, on which path: read by every audit row (secondop.audit.context).
     "secondop.audit.context.AuditContextMiddleware",
     "secondop.timezones.TimeZoneMiddleware",
+    # The signed-in person's own language (secondop.languages), over the browser's.
+    "secondop.languages.AccountLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -487,7 +488,12 @@ NOTIFICATIONS_DIGEST_WINDOW = timedelta(
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# Each language's name is written in that language: the switch offers "Español" to a
+# reader of English pages, who may not read the word "Spanish".
+LANGUAGES = [("en", "English"), ("es", "Español")]
+# English for the United States and Spanish as it is written in the United States
+# (dates "7 de diciembre de 2026", a 12-hour clock, 1,234.5): secondop/formats/.
+FORMAT_MODULE_PATH = ["secondop.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="America/New_York")
 USE_I18N = True
@@ -514,6 +520,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False
 CSRF_COOKIE_SAMESITE = "Lax"
+# The language switch's choice for people not signed in (a year, like Django's default).
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 # Error reports (emails to DJANGO_ADMINS) never carry request bodies, cookies or
 # local variables: any of them may hold PHI.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "secondop.errors.PHISafeExceptionReporterFilter"
@@ -539,6 +548,7 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     MFA_TRUST_COOKIE_SECURE = True
 
 ADMINS = [("SecondOp", a) for a in env.list("DJANGO_ADMINS", default=[])]

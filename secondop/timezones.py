@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 
 from secondop.us_states import STATE_TIME_ZONES
 
@@ -68,7 +68,7 @@ def abbreviation(local: datetime) -> str:
 
 
 def format_local(
-    moment: datetime | None, date_fmt: str = "j F Y", *, tz: ZoneInfo | None = None
+    moment: datetime | None, date_fmt: str = "DATE_FORMAT", *, tz: ZoneInfo | None = None
 ) -> str:
     """ "7 December 2026, 9:40 PM EST": `moment` in `tz` (the active zone by default),
     its date in `date_fmt` (Django's date format), the clock and the zone's
@@ -76,7 +76,7 @@ def format_local(
     if moment is None:
         return ""
     local = timezone.localtime(moment, tz) if timezone.is_aware(moment) else moment
-    clock = date_format(local, "g:i A")
+    clock = date_format(local, "TIME_FORMAT")
     if not date_fmt:
         return f"{clock} {abbreviation(local)}"
     return f"{date_format(local, date_fmt)}, {clock} {abbreviation(local)}"

@@ -10,6 +10,7 @@ admin.site.site_title = _("SecondOp admin")
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("language/", views.language, name="language"),
     path("hooks/mail/bounces", views.mail_bounce, name="mail_bounce"),
     path("accounts/", include("allauth.urls")),
     path("home/", include("secondop.accounts.urls")),

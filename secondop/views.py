@@ -11,11 +11,16 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from . import mailing
+from .accounts.services import user_set_language
+from .languages import offered
 
 
 def home(request):
@@ -23,6 +28,35 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("accounts:home")
     return render(request, "pages/home.html")
+
+
+@require_POST
+def language(request):
+    """The language switch on every page: the page again, in the chosen language.
+    A signed-in person's choice is kept on their account (their emails follow it);
+    everyone's, in the language cookie. A language we do not offer changes nothing."""
+    code = request.POST.get("language", "")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("home")
+    response = redirect(back)
+    if offered(code):
+        if request.user.is_authenticated:
+            user_set_language(actor=request.user, language=code)
+        translation.activate(code)
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 @never_cache

@@ -15,11 +15,14 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from requests_app.models import Case, CaseStatus
 from secondop.accounts.models import Role, User
 from secondop.audit.services import log_event
+from secondop.languages import speaking_to
 from secondop.notifications.services import EmailText, notify
 
 from .models import Licence, LicenceSource, LicenceVerification, Offer, OfferStatus
@@ -130,11 +133,11 @@ def licence_verify(
         )
         _tell_specialist(
             licence,
-            _(
+            gettext_lazy(
                 "Your licence in %(state)s is verified: you can be "
                 "offered cases of patients who live there."
             ),
-            subject=_("Your licence in %(state)s is verified"),
+            subject=gettext_lazy("Your licence in %(state)s is verified"),
         )
         return licence
 
@@ -175,8 +178,10 @@ def licence_refuse(*, actor: User, licence_id: int, note: str, seen: dict | None
         )
         _tell_specialist(
             licence,
-            _("Your licence in %(state)s could not be verified. Open your profile to see why."),
-            subject=_("Your licence in %(state)s could not be verified"),
+            gettext_lazy(
+                "Your licence in %(state)s could not be verified. Open your profile to see why."
+            ),
+            subject=gettext_lazy("Your licence in %(state)s could not be verified"),
         )
         offers_recheck(profile_id=licence.profile_id, state=licence.state)
         return licence
@@ -192,17 +197,18 @@ def licence_reset_verification(licence: Licence) -> bool:
     return was_checked
 
 
-def _tell_specialist(licence: Licence, title: str, *, subject: str) -> None:
-    words = {"state": licence.get_state_display()}
-    notify(
-        recipient=licence.profile.user,
-        kind=CREDENTIALING,
-        title=title % words,
-        url=reverse("specialists:profile_licences"),
-        email=EmailText(
-            subject=subject % words, sentence=title % words, action=_("See your licences")
-        ),
-    )
+def _tell_specialist(licence: Licence, title: Promise, *, subject: Promise) -> None:
+    with speaking_to(licence.profile.user):  # `title` and `subject` are lazy: in their words
+        words = {"state": licence.get_state_display()}
+        notify(
+            recipient=licence.profile.user,
+            kind=CREDENTIALING,
+            title=title % words,
+            url=reverse("specialists:profile_licences"),
+            email=EmailText(
+                subject=subject % words, sentence=title % words, action=_("See your licences")
+            ),
+        )
 
 
 def offers_recheck(*, profile_id: int, state: str) -> int:
@@ -270,27 +276,28 @@ def offer_withdraw(*, offer_id: int, reason: str) -> bool:
         )
         # The reason stays in the audit log: it can name the case's specialty.
         ref = {"ref": case.reference}
-        notify(
-            recipient=offer.specialist,
-            kind=OFFER_WITHDRAWN,
-            title=_(
-                "The offer of %(ref)s to you is withdrawn: the case no longer fits "
-                "your licences or specialty"
-            )
-            % ref,
-            url=reverse("specialists:home"),
-            reference=case.reference or "",
-            email=EmailText(
-                subject=_("The offer of %(ref)s is withdrawn") % ref,
-                sentence=_(
-                    "SecondOp took back the offer of case %(ref)s to you: after a "
-                    "change to the case or to your licences it no longer fits. "
-                    "There is nothing for you to do."
+        with speaking_to(offer.specialist):
+            notify(
+                recipient=offer.specialist,
+                kind=OFFER_WITHDRAWN,
+                title=_(
+                    "The offer of %(ref)s to you is withdrawn: the case no longer fits "
+                    "your licences or specialty"
                 )
                 % ref,
-                action=_("See your workspace"),
-            ),
-        )
+                url=reverse("specialists:home"),
+                reference=case.reference or "",
+                email=EmailText(
+                    subject=_("The offer of %(ref)s is withdrawn") % ref,
+                    sentence=_(
+                        "SecondOp took back the offer of case %(ref)s to you: after a "
+                        "change to the case or to your licences it no longer fits. "
+                        "There is nothing for you to do."
+                    )
+                    % ref,
+                    action=_("See your workspace"),
+                ),
+            )
         return True
 
 
@@ -333,6 +340,50 @@ def licences_refused() -> QuerySet[Licence]:
     )
 
 
+def _tell_of_expiry(licence: Licence, person: User) -> None:
+    words = {
+        "state": licence.get_state_display(),
+        "date": date_format(licence.verified_expires_on, "DATE_FORMAT"),
+        "name": licence.profile.user.full_name,
+    }
+    if person.pk == licence.profile.user_id:
+        sentence = (
+            _(
+                "Your licence in %(state)s expires on %(date)s: renew it and update "
+                "your profile, or you stop being offered cases there."
+            )
+            % words
+        )
+        notify(
+            recipient=person,
+            kind=CREDENTIALING,
+            title=sentence,
+            url=reverse("specialists:profile_licences"),
+            email=EmailText(
+                subject=_("Your licence in %(state)s expires on %(date)s") % words,
+                sentence=sentence,
+                action=_("Update your licence"),
+            ),
+        )
+        return
+    title = _("A licence in %(state)s expires on %(date)s (%(name)s)") % words
+    notify(
+        recipient=person,
+        kind=CREDENTIALING,
+        title=title,
+        url=reverse("credentialing:home"),
+        email=EmailText(
+            subject=title,
+            sentence=_(
+                "%(name)s's licence in %(state)s expires on %(date)s. It stops "
+                "counting for matching that day unless a renewal is verified."
+            )
+            % words,
+            action=_("Open the credentialing page"),
+        ),
+    )
+
+
 def licences_expiry_notify(*, today: date | None = None) -> int:
     """Daily: tell each specialist, and the administrators, once per licence term
     that a verified licence expires within 60 days. Returns how many licences."""
@@ -351,43 +402,8 @@ def licences_expiry_notify(*, today: date | None = None) -> int:
                 continue
             licence.expiry_notice_for = licence.verified_expires_on
             licence.save(update_fields=["expiry_notice_for"])
-            when = date_format(licence.verified_expires_on, "j F Y")
-            state = licence.get_state_display()
-            words = {"state": state, "date": when, "name": licence.profile.user.full_name}
-            sentence = (
-                _(
-                    "Your licence in %(state)s expires on %(date)s: renew it and update "
-                    "your profile, or you stop being offered cases there."
-                )
-                % words
-            )
-            notify(
-                recipient=licence.profile.user,
-                kind=CREDENTIALING,
-                title=sentence,
-                url=reverse("specialists:profile_licences"),
-                email=EmailText(
-                    subject=_("Your licence in %(state)s expires on %(date)s") % words,
-                    sentence=sentence,
-                    action=_("Update your licence"),
-                ),
-            )
-            for admin in admins:
-                title = _("A licence in %(state)s expires on %(date)s (%(name)s)") % words
-                notify(
-                    recipient=admin,
-                    kind=CREDENTIALING,
-                    title=title,
-                    url=reverse("credentialing:home"),
-                    email=EmailText(
-                        subject=title,
-                        sentence=_(
-                            "%(name)s's licence in %(state)s expires on %(date)s. It stops "
-                            "counting for matching that day unless a renewal is verified."
-                        )
-                        % words,
-                        action=_("Open the credentialing page"),
-                    ),
-                )
+            for person in [licence.profile.user, *admins]:
+                with speaking_to(person):  # the date and the state's name in their words
+                    _tell_of_expiry(licence, person)
             told += 1
     return told

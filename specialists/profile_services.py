@@ -494,8 +494,8 @@ def leave_errors(
             return {
                 "starts_on": _("These dates overlap your leave from %(start)s to %(end)s.")
                 % {
-                    "start": date_format(other.starts_on, "j F Y"),
-                    "end": date_format(other.ends_on, "j F Y"),
+                    "start": date_format(other.starts_on, "DATE_FORMAT"),
+                    "end": date_format(other.ends_on, "DATE_FORMAT"),
                 }
             }
     return {}

@@ -6,6 +6,7 @@ from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from requests_app.access import case_for_viewer, case_list, get_or_404
@@ -140,7 +141,7 @@ def offer_summary(*, offer: Offer) -> list[tuple[str, str]]:
         (_("Consultation"), case.get_consultation_type_display()),
         (
             _("Report due"),
-            timezone.localtime(case.due_at).strftime("%-d %B %Y") if case.due_at else "",
+            date_format(timezone.localtime(case.due_at), "DATE_FORMAT") if case.due_at else "",
         ),
         (_("First diagnosed at"), case.diagnosing_institution),
         (_("Urgency"), case.get_urgency_display()),

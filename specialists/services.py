@@ -461,7 +461,7 @@ def case_hold(
             old_status=case.status,
             new_status=case.status,
             reason=_("%(why)s We will look again by %(date)s.")
-            % {"why": HoldReason(reason).label, "date": date_format(until, "j F Y")},
+            % {"why": HoldReason(reason).label, "date": date_format(until, "DATE_FORMAT")},
         )
         log_event(
             actor=actor,
@@ -524,7 +524,7 @@ def patient_hold_message(case: Case) -> str:
         "now. We will write to you again by %(date)s at the latest.\n\nYour care team"
     ) % {
         "why": reason,
-        "date": date_format(case.hold_until, "j F Y")
+        "date": date_format(case.hold_until, "DATE_FORMAT")
         if case.hold_until
         else _("the end of next week"),
     }

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -75,7 +75,7 @@ def _day(day: datetime.date | None, today: datetime.date) -> str:
     """ "2 December" this year, "2 December 2025" in another."""
     if day is None:
         return ""
-    return date_format(day, "j F" if day.year == today.year else "j F Y")
+    return date_format(day, "MONTH_DAY_FORMAT" if day.year == today.year else "DATE_FORMAT")
 
 
 @dataclass(frozen=True)

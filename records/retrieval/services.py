@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -388,7 +389,7 @@ def source_record_sent(
         if sent_on < signed_on:
             errors["sent_on"] = [
                 _("The day it was sent cannot be before the patient signed it (%(day)s).")
-                % {"day": signed_on.strftime("%-d %B %Y")}
+                % {"day": date_format(signed_on, "DATE_FORMAT")}
             ]
     if errors:
         raise RetrievalError(_("Please correct the problems below."), errors)
@@ -730,7 +731,7 @@ def source_reminders_send(*, today: datetime.date | None = None) -> int:
                 continue  # another worker got there first, or it all arrived
             day = selectors.REMINDER_DAYS[stage - 1]
             assert source.due_on is not None
-            due = source.due_on.strftime("%-d %B %Y")
+            due = date_format(source.due_on, "DATE_FORMAT")
             notices = tuple(
                 dataclasses.replace(n, details=_fixed({"day": day, "due": due}))
                 for n in NOTICE_REMINDER

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -231,7 +232,7 @@ def source_send(request, source_ref):
             _("The request is being emailed to the records office.")
             if sent.is_sending
             else _("Recorded: the request was sent on %(day)s.")
-            % {"day": sent.sent_on.strftime("%-d %B %Y") if sent.sent_on else ""}
+            % {"day": date_format(sent.sent_on, "DATE_FORMAT") if sent.sent_on else ""}
         ),
     )
 

@@ -21,6 +21,7 @@ from requests_app.access import case_for_viewer
 from requests_app.models import Relationship
 from requests_app.notices import CASE_UPDATE
 from secondop.audit.services import log_event
+from secondop.languages import speaking_to
 from secondop.notifications.services import notify
 
 from ..models import Bundle, Identity, Record, State
@@ -76,24 +77,25 @@ def identity_check(record: Record) -> None:
             "birth_dates_differ": sum(label.birth_date_differs for label in outcome.labels),
         },
     )
-    notify(
-        recipient=record.case.owner,
-        kind=CASE_UPDATE,
-        title=_("Please check a record sent for %(ref)s: is it yours?")
-        % {"ref": case_name(record.case)},
-        url=records_url(record.case),
-        reference=record.case.reference or "",
-        email=email_text(
-            record.case,
-            _("Please check a record sent for %(ref)s"),
-            _(
-                "A record sent for your request %(ref)s carries another person's name "
-                "or date of birth. Please tell us whether it is yours: your care team "
-                "will not see it until you do."
+    with speaking_to(record.case.owner):
+        notify(
+            recipient=record.case.owner,
+            kind=CASE_UPDATE,
+            title=_("Please check a record sent for %(ref)s: is it yours?")
+            % {"ref": case_name(record.case)},
+            url=records_url(record.case),
+            reference=record.case.reference or "",
+            email=email_text(
+                record.case,
+                _("Please check a record sent for %(ref)s"),
+                _(
+                    "A record sent for your request %(ref)s carries another person's name "
+                    "or date of birth. Please tell us whether it is yours: your care team "
+                    "will not see it until you do."
+                ),
+                _("Check it"),
             ),
-            _("Check it"),
-        ),
-    )
+        )
 
 
 MINE = "mine"
@@ -218,5 +220,5 @@ def duplicate_words(record: Record) -> str:
     when = (first[0] or first[1]) if first else None
     if when is None:
         return _("You already sent this study: we kept the first copy.")
-    day = formats.date_format(timezone.localtime(when), "j F")
+    day = formats.date_format(timezone.localtime(when), "MONTH_DAY_FORMAT")
     return _("You already sent this study on %(day)s: we kept the first copy.") % {"day": day}

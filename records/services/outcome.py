@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from requests_app.notices import CASE_UPDATE, RECORDS_RECEIVED
 from requests_app.workflow import case_transition, case_url_for
 from secondop.audit.services import log_event
+from secondop.languages import speaking_to
 from secondop.notifications.services import notify
 from secondop.queueing import queue_on_commit
 
@@ -144,42 +145,44 @@ def record_verified(
             new={"reason": record.reason, "mime": record.mime},
         )
         if record.reason == "duplicate_study" and record.uploaded_by is not None:
-            notify(
-                recipient=record.uploaded_by,
-                kind=CASE_UPDATE,
-                title=_("You already sent this for %(ref)s: we kept the first copy")
-                % {"ref": case_name(record.case)},
-                url=records_url(record.case),
-                reference=record.case.reference or "",
-                email=email_text(
-                    record.case,
-                    _("You already sent this (%(ref)s)"),
-                    _(
-                        "Something you sent for your request %(ref)s was already there, "
-                        "so we kept the first copy and did not store it twice. You have "
-                        "nothing to do."
+            with speaking_to(record.uploaded_by):
+                notify(
+                    recipient=record.uploaded_by,
+                    kind=CASE_UPDATE,
+                    title=_("You already sent this for %(ref)s: we kept the first copy")
+                    % {"ref": case_name(record.case)},
+                    url=records_url(record.case),
+                    reference=record.case.reference or "",
+                    email=email_text(
+                        record.case,
+                        _("You already sent this (%(ref)s)"),
+                        _(
+                            "Something you sent for your request %(ref)s was already there, "
+                            "so we kept the first copy and did not store it twice. You have "
+                            "nothing to do."
+                        ),
+                        _("See your records"),
                     ),
-                    _("See your records"),
-                ),
-            )
+                )
         elif record.state == State.REJECTED and record.uploaded_by is not None:
-            notify(
-                recipient=record.uploaded_by,
-                kind=CASE_UPDATE,
-                title=_("A file you sent for %(ref)s could not be accepted")
-                % {"ref": case_name(record.case)},
-                url=records_url(record.case),
-                reference=record.case.reference or "",
-                email=email_text(
-                    record.case,
-                    _("A file you sent could not be accepted (%(ref)s)"),
-                    _(
-                        "A file you sent for your request %(ref)s could not be "
-                        "accepted. See why on your records page, and send it again."
+            with speaking_to(record.uploaded_by):
+                notify(
+                    recipient=record.uploaded_by,
+                    kind=CASE_UPDATE,
+                    title=_("A file you sent for %(ref)s could not be accepted")
+                    % {"ref": case_name(record.case)},
+                    url=records_url(record.case),
+                    reference=record.case.reference or "",
+                    email=email_text(
+                        record.case,
+                        _("A file you sent could not be accepted (%(ref)s)"),
+                        _(
+                            "A file you sent for your request %(ref)s could not be "
+                            "accepted. See why on your records page, and send it again."
+                        ),
+                        _("See your records"),
                     ),
-                    _("See your records"),
-                ),
-            )
+                )
         elif record.answers_id and not record.awaits_patient:
             _fulfil(record)  # a study waiting for the patient's answer fulfils nothing yet
     return record
@@ -246,23 +249,24 @@ def record_check_failed(*, record_id: int, reason: str) -> Record:
         remove_later(record.prefix)
         if record.uploaded_by is None:  # a records office: the tracker shows it
             return record
-        notify(
-            recipient=record.uploaded_by,
-            kind=CASE_UPDATE,
-            title=_("A file you sent for %(ref)s could not be checked")
-            % {"ref": case_name(record.case)},
-            url=records_url(record.case),
-            reference=record.case.reference or "",
-            email=email_text(
-                record.case,
-                _("A file you sent could not be checked (%(ref)s)"),
-                _(
-                    "A file you sent for your request %(ref)s could not be checked. "
-                    "See why on your records page, and send it again."
+        with speaking_to(record.uploaded_by):
+            notify(
+                recipient=record.uploaded_by,
+                kind=CASE_UPDATE,
+                title=_("A file you sent for %(ref)s could not be checked")
+                % {"ref": case_name(record.case)},
+                url=records_url(record.case),
+                reference=record.case.reference or "",
+                email=email_text(
+                    record.case,
+                    _("A file you sent could not be checked (%(ref)s)"),
+                    _(
+                        "A file you sent for your request %(ref)s could not be checked. "
+                        "See why on your records page, and send it again."
+                    ),
+                    _("See your records"),
                 ),
-                _("See your records"),
-            ),
-        )
+            )
     return record
 
 
@@ -288,19 +292,20 @@ def _fulfil(record: Record) -> None:
     if not still_open and case.status == S.AWAITING_RECORDS:
         case_transition(actor=None, ref=case.uuid, to_status=asked.return_to)
     elif asked.requested_by.is_active:
-        notify(
-            recipient=asked.requested_by,
-            kind=RECORDS_RECEIVED,
-            title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
-            url=case_url_for(case, asked.requested_by),
-            reference=case.reference or "",
-            email=email_text(
-                case,
-                _("A record you asked for on %(ref)s has arrived"),
-                _("A record you asked for on %(ref)s has arrived and passed its checks."),
-                _("Open the case"),
-            ),
-        )
+        with speaking_to(asked.requested_by):
+            notify(
+                recipient=asked.requested_by,
+                kind=RECORDS_RECEIVED,
+                title=_("A record you asked for on %(ref)s has arrived") % {"ref": case.reference},
+                url=case_url_for(case, asked.requested_by),
+                reference=case.reference or "",
+                email=email_text(
+                    case,
+                    _("A record you asked for on %(ref)s has arrived"),
+                    _("A record you asked for on %(ref)s has arrived and passed its checks."),
+                    _("Open the case"),
+                ),
+            )
 
 
 # Reasons the records app gives itself, beside verification's own.

@@ -17,6 +17,7 @@ from requests_app.models import Case
 from requests_app.notices import RECORDS_REQUESTED
 from requests_app.workflow import case_transition
 from secondop.audit.services import log_event
+from secondop.languages import speaking_to
 from secondop.notifications.services import notify
 
 from ..models import Category, RecordRequest
@@ -88,22 +89,24 @@ def record_request_create(
                 reason=note,
             )
         else:
-            notify(
-                recipient=case.owner,
-                kind=RECORDS_REQUESTED,
-                title=_("Records are needed for your request %(ref)s") % {"ref": case.reference},
-                url=records_url(case),
-                reference=case.reference or "",
-                email=email_text(
-                    case,
-                    _("Your care team needs a record for %(ref)s"),
-                    _(
-                        "Your care team asked you for another medical record for your "
-                        "request %(ref)s. Please send it: your request waits for it."
+            with speaking_to(case.owner):
+                notify(
+                    recipient=case.owner,
+                    kind=RECORDS_REQUESTED,
+                    title=_("Records are needed for your request %(ref)s")
+                    % {"ref": case.reference},
+                    url=records_url(case),
+                    reference=case.reference or "",
+                    email=email_text(
+                        case,
+                        _("Your care team needs a record for %(ref)s"),
+                        _(
+                            "Your care team asked you for another medical record for your "
+                            "request %(ref)s. Please send it: your request waits for it."
+                        ),
+                        _("See what is needed"),
                     ),
-                    _("See what is needed"),
-                ),
-            )
+                )
     return asked
 
 

@@ -63,9 +63,9 @@ def health_date(value) -> str:
     text = str(value or "")
     try:
         if len(text) == 10:
-            return date_format(datetime.date.fromisoformat(text), "j F Y")
+            return date_format(datetime.date.fromisoformat(text), "DATE_FORMAT")
         if len(text) == 7:
-            return date_format(datetime.date.fromisoformat(text + "-01"), "F Y")
+            return date_format(datetime.date.fromisoformat(text + "-01"), "YEAR_MONTH_FORMAT")
     except ValueError:
         return ""
     return text if len(text) == 4 and text.isdigit() else ""

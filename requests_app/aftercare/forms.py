@@ -3,6 +3,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext_lazy as _
 
 from secondop.forms import CharacterCountMixin
@@ -158,6 +159,13 @@ MONTH_NAMES = {
 }
 
 
+def _local_month(word: str) -> int | None:
+    for number in range(1, 13):
+        if word in {str(MONTHS[number]).lower(), str(MONTHS_3[number]).lower()}:
+            return number
+    return None
+
+
 class MonthField(forms.CharField):
     """A calendar month: "2026-11" (what a month picker sends), "11/2026" or
     "November 2026". Cleans to the month's first day."""
@@ -183,8 +191,9 @@ class MonthField(forms.CharField):
             year, month = int(match[1]), int(match[2])
         elif match := re.fullmatch(r"(\d{1,2})\s*[-/]\s*(\d{4})", text):
             month, year = int(match[1]), int(match[2])
-        elif match := re.fullmatch(r"([a-z]+)\s*,?\s*(\d{4})", text):
-            month, year = MONTH_NAMES.get(match[1]), int(match[2])
+        elif match := re.fullmatch(r"([^\W\d_]+)\s*,?\s*(?:de\s+)?(\d{4})", text):
+            # English names, or the page's language's ("noviembre de 2026").
+            month, year = MONTH_NAMES.get(match[1]) or _local_month(match[1]), int(match[2])
         if not year or not month or not 1 <= month <= 12:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return datetime.date(year, month, 1)

@@ -110,7 +110,7 @@ def follow_up_window(
             )
             % {
                 "days": settings.FOLLOW_UP_DAYS,
-                "date": date_format(timezone.localtime(ends_at), "j F Y"),
+                "date": date_format(timezone.localtime(ends_at), "DATE_FORMAT"),
             }
         )
     elif asked >= limit:

@@ -140,7 +140,7 @@ def _say_sent(request, shared) -> None:
         _("We are emailing the link to %(email)s. It works until %(date)s.")
         % {
             "email": share.recipient_email,
-            "date": date_format(timezone.localtime(share.expires_at), "j F Y"),
+            "date": date_format(timezone.localtime(share.expires_at), "DATE_FORMAT"),
         },
     )
     if shared.link_made_before:

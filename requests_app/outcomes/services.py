@@ -16,6 +16,7 @@ from requests_app.aftercare.services.common import patient_case
 from requests_app.models import Case
 from secondop import refusals
 from secondop.audit.services import log_event
+from secondop.languages import speaking_to
 from secondop.notifications.services import EmailText, notify
 
 from . import selectors
@@ -106,26 +107,27 @@ def outcome_ask(*, case_id: int) -> bool:
         with transaction.atomic():
             case = Case.objects.select_related("owner").get(pk=case_id)
             TreatmentOutcome.objects.create(case=case)
-            notify(
-                recipient=case.owner,
-                kind=OUTCOME_ASKED,
-                title=_("Did the second opinion for %(ref)s change your treatment?")
-                % {"ref": case.reference},
-                url=reverse("outcomes:treatment", args=[case.uuid]),
-                reference=case.reference or "",
-                email=EmailText(
-                    subject=_("Three months on: one question about %(ref)s")
+            with speaking_to(case.owner):
+                notify(
+                    recipient=case.owner,
+                    kind=OUTCOME_ASKED,
+                    title=_("Did the second opinion for %(ref)s change your treatment?")
                     % {"ref": case.reference},
-                    sentence=_(
-                        "It is three months since your report for %(ref)s was delivered. "
-                        "Please tell us, in one click, whether the second opinion changed "
-                        "your treatment. Your answer helps us tell other patients honestly "
-                        "what second opinions do."
-                    )
-                    % {"ref": case.reference},
-                    action=_("Answer the question"),
-                ),
-            )
+                    url=reverse("outcomes:treatment", args=[case.uuid]),
+                    reference=case.reference or "",
+                    email=EmailText(
+                        subject=_("Three months on: one question about %(ref)s")
+                        % {"ref": case.reference},
+                        sentence=_(
+                            "It is three months since your report for %(ref)s was delivered. "
+                            "Please tell us, in one click, whether the second opinion changed "
+                            "your treatment. Your answer helps us tell other patients honestly "
+                            "what second opinions do."
+                        )
+                        % {"ref": case.reference},
+                        action=_("Answer the question"),
+                    ),
+                )
     except IntegrityError:  # asked already (another worker, or a rerun)
         return False
     return True

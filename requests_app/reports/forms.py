@@ -232,7 +232,7 @@ class ReportForm(CharacterCountMixin, forms.Form):
 def _record_label(record) -> str:
     parts = [record.title, str(record.get_category_display())]
     if record.service_date:
-        parts.append(date_format(record.service_date, "j M Y"))
+        parts.append(date_format(record.service_date, "SHORT_DATE_FORMAT"))
     return " · ".join(parts)
 
 

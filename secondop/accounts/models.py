@@ -88,6 +88,10 @@ class User(AbstractUser):
     # (first taken from their browser); a patient's follows their state. Blank:
     # not known yet, SecondOp's own zone is used.
     time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # The language pages and emails are in for this person (a code of
+    # settings.LANGUAGES). Blank: not chosen yet; their browser's language is used
+    # for pages, and English for emails.
+    language = models.CharField(_("language"), max_length=8, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]

@@ -13,8 +13,9 @@ from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from secondop.accounts.services import email_changed_notice_queue
+from secondop.accounts.services import email_changed_notice_queue, user_set_language
 from secondop.audit.services import log_event
+from secondop.languages import offered
 from secondop.notifications.services import EmailText, notify
 
 from .notices import SECURITY
@@ -60,6 +61,11 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 @receiver(user_signed_up)
 def on_signed_up(sender, request, user, **kwargs):
     log_event(actor=user, action="accounts.user.signed_up", obj=user)
+    # The language they signed up in is theirs from now on (their emails too),
+    # until they choose another with the switch.
+    code = getattr(request, "LANGUAGE_CODE", "") if request is not None else ""
+    if offered(code) and not user.language:
+        user_set_language(actor=user, language=code)
 
 
 @receiver(password_changed)

@@ -177,3 +177,22 @@ def user_set_time_zone(*, actor: User, time_zone: str, only_if_unset: bool = Fal
     )
     actor.time_zone = time_zone
     return user
+
+
+@transaction.atomic
+def user_set_language(*, actor: User, language: str) -> User:
+    """The language `actor` reads SecondOp in, pages and emails (one of
+    settings.LANGUAGES; anything else is refused)."""
+    if language not in dict(settings.LANGUAGES):
+        raise AccountChangeError(f"Unknown language: {language[:8]!r}")
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    if user.language == language:
+        return user
+    audited_update(
+        user,
+        actor=actor,
+        action="accounts.user.language_changed",
+        changes={"language": language},
+    )
+    actor.language = language
+    return user

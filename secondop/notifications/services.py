@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from secondop import mailing
+from secondop.languages import speaking_to
 from secondop.queueing import queue_now
 
 from . import registry
@@ -362,6 +363,13 @@ def email_subject_for(rows: list[Notification]) -> str:
 
 
 def _send_email(n: Notification, rows: list[Notification] | None = None) -> int:
+    # In the recipient's language: the words the app stored (made in it, see
+    # secondop.languages.speaking_to) and the email's own around them.
+    with speaking_to(n.recipient):
+        return _send_email_now(n, rows)
+
+
+def _send_email_now(n: Notification, rows: list[Notification] | None = None) -> int:
     # No medical detail in email: what happened, in the words of the app that said
     # it (checked by the privacy test), the reference and a link through sign-in.
     rows = rows or [n]

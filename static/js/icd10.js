@@ -18,12 +18,6 @@
 
   var DEBOUNCE_MS = 200;
   var MIN_CHARS = 2;
-  var DEFAULT_TEXT = {
-    results: "%s results. Use the up and down arrow keys to choose.",
-    oneResult: "1 result. Use the up and down arrow keys to choose.",
-    noResults: "No matching codes.",
-    error: "The list of codes could not be loaded. You can still type a code."
-  };
 
   function setUpPicker(picker) {
     if (picker.dataset.icd10Ready) {
@@ -39,10 +33,11 @@
     var selected = document.getElementById(input.id + "_selected");
     var label = document.querySelector("label[for='" + input.id + "']");
     var text = {
-      results: picker.dataset.textResults || DEFAULT_TEXT.results,
-      oneResult: picker.dataset.textOneResult || DEFAULT_TEXT.oneResult,
-      noResults: picker.dataset.textNoResults || DEFAULT_TEXT.noResults,
-      error: picker.dataset.textError || DEFAULT_TEXT.error
+      // The words come from the widget's data-text-* (translated in the template).
+      results: picker.dataset.textResults,
+      oneResult: picker.dataset.textOneResult,
+      noResults: picker.dataset.textNoResults,
+      error: picker.dataset.textError
     };
 
     // Announces the number of results; the "selected" paragraph announces a pick.
