@@ -340,6 +340,9 @@ class Case(models.Model):
     authorisation_signed_name = models.CharField(_("signature"), max_length=150, blank=True)
     authorisation_signed_at = models.DateTimeField(null=True, blank=True)
     authorisation_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The language the signer read it in ("es": the Spanish translation of the
+    # English text signed; requests_app.authorisation). Blank before this was kept: English.
+    authorisation_language = models.CharField(max_length=8, blank=True)
 
     class Meta:
         verbose_name = _("request")

@@ -265,6 +265,7 @@ class AuthorisationSection(Section):
         "authorisation_signed_name",
         "authorisation_signed_at",
         "authorisation_ip",
+        "authorisation_language",
     ]
     preamble_template = "requests_app/includes/authorisation_text.html"
     action_label = _("Sign and save")
@@ -281,6 +282,7 @@ class AuthorisationSection(Section):
         case.authorisation_signed_name = data["signature"]
         case.authorisation_signed_at = timezone.now()
         case.authorisation_ip = current_ip()
+        case.authorisation_language = authorisation.reading_language()
         return self.SIGNED_FIELDS
 
     def is_complete(self, case):
@@ -297,6 +299,7 @@ class AuthorisationSection(Section):
             # there (in UTC an evening signature would read as the next day).
             (_("Signed on"), format_local(case.authorisation_signed_at)),
             (_("Version"), case.authorisation_version),
+            (_("Read in"), authorisation.language_name(case.authorisation_language)),
         ]
 
 

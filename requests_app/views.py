@@ -164,6 +164,8 @@ def case_section(request, case, key: str):
         "form": form,
         "submitted": submitted,
         "authorisation": authorisation,
+        "authorisation_text": authorisation.text_in(authorisation.reading_language()),
+        "authorisation_english": authorisation.ENGLISH,
         "fix_in_section": SECTIONS_BY_KEY.get(getattr(form, "fix_in_section", "")),
     }
     return render(request, "requests_app/section.html", context)
