@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from secondop.languages import language_of
 from secondop.timezones import state_zone_name
 
 from . import codes
@@ -51,7 +52,9 @@ def render_version(version: ReportVersion) -> bytes:
     # The document's times are the patient's (their state's zone), whoever's process
     # renders it; each carries its zone's abbreviation.
     zone = state_zone_name(version.report.case.patient_state) or settings.TIME_ZONE
-    with translation.override(settings.LANGUAGE_CODE), timezone.override(zone):
+    # Its fixed words in the patient's language (the specialist's own stay as written).
+    language = language_of(version.report.case.owner)
+    with translation.override(language), timezone.override(zone):
         html = render_to_string("reports/pdf.html", document_context(version))
         css = render_to_string("reports/pdf.css")
     # No fetch of any kind: no protocol is allowed. The stylesheet is given beside the

@@ -102,3 +102,16 @@ def test_an_amended_version_says_so_with_its_reason(case, specialist, coordinato
     version = sign(case, specialist)
     text = " ".join(pdf_text(default_storage.open(version.pdf_key).read()))
     assert "version 2" in text and "Reason for the amendment: The CT was re-read." in text
+
+
+def test_a_reader_of_spanish_gets_spanish_headings_and_the_specialists_own_words(case, specialist):
+    case.owner.language = "es"
+    case.owner.save(update_fields=["language"])
+    version = sign(case, specialist)
+    text = " ".join(pdf_text(default_storage.open(version.pdf_key).read()))
+    for heading in ("Informe de segunda opinión", "1. La opinión en resumen", "17 de mayo de 1970"):
+        assert heading in text, heading
+    assert "Second-opinion report" not in text
+    # What the specialist wrote stays as written, and the document says so.
+    assert ANSWER_1 in text
+    assert "Solo se traducen los títulos" in text
