@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_GRADE = 8.0
+# Spanish pages: Fernández-Huerta reading ease (higher is easier; 70 and over reads
+# as "fairly easy", what patient materials aim for), textstat's, over the same text.
+TARGET_EASE_ES = 70.0
 
 
 def grade(html: str) -> tuple[float, int]:
@@ -32,6 +35,18 @@ def grade(html: str) -> tuple[float, int]:
 
     text = visible_text(html)
     return textstat.flesch_kincaid_grade(sentences(text)), len(words(text))
+
+
+def ease_es(html: str) -> tuple[float, int]:
+    """(Fernández-Huerta reading ease, words) of a Spanish page's main text."""
+    from textstat.textstat import textstatistics
+
+    from bench.pagetext import sentences, visible_text, words
+
+    reader = textstatistics()  # its own: textstat's module-wide one stays English
+    reader.set_lang("es")
+    text = visible_text(html)
+    return reader.fernandez_huerta(sentences(text)), len(words(text))
 
 
 def patient_world():
@@ -116,17 +131,19 @@ def sign_in(patient):
     return client
 
 
-def grades(client, pages) -> list[tuple[str, float, int]]:
-    """Each page as the signed-in patient sees it, and the home page signed out."""
+def grades(client, pages, *, measure=grade, language="en") -> list[tuple[str, float, int]]:
+    """Each page as the signed-in patient sees it, and the home page signed out
+    (in `language`: its browser asks for it)."""
     from django.test import Client
     from django.urls import reverse
 
-    rows = [("Home (signed out)", *grade(Client().get(reverse("home")).content.decode()))]
+    home = Client(headers={"accept-language": language}).get(reverse("home"))
+    rows = [("Home (signed out)", *measure(home.content.decode()))]
     for name, url in pages:
         response = client.get(url)
         if response.status_code != 200:
             raise SystemExit(f"{name}: {url} answered {response.status_code}")
-        rows.append((name, *grade(response.content.decode())))
+        rows.append((name, *measure(response.content.decode())))
     return rows
 
 
@@ -147,11 +164,13 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         patient, draft, sent, record, specialist = patient_world()
+        pages = patient_pages(draft=draft, sent=sent, record=record, specialist=specialist)
         with override_settings(ALLOWED_HOSTS=["testserver"]):
             client = sign_in(patient)
-            rows = grades(
-                client, patient_pages(draft=draft, sent=sent, record=record, specialist=specialist)
-            )
+            rows = grades(client, pages)
+            patient.language = "es"
+            patient.save(update_fields=["language"])
+            rows_es = grades(client, pages, measure=ease_es, language="es")
     print(f"{'page':<42}{'grade':>7}{'words':>7}")
     for name, value, count in sorted(rows, key=lambda r: -r[1]):
         flag = "  over" if value > TARGET_GRADE else ""
@@ -159,7 +178,16 @@ def main() -> None:
     over = [r for r in rows if r[1] > TARGET_GRADE]
     print(
         f"{len(rows)} patient pages; {len(over)} above grade {TARGET_GRADE:g}; highest "
-        f"{max(r[1] for r in rows):.1f}."
+        f"{max(r[1] for r in rows):.1f}.\n"
+    )
+    print(f"{'página (en español)':<42}{'F-H':>7}{'words':>7}")
+    for name, value, count in sorted(rows_es, key=lambda r: r[1]):
+        flag = "  under" if value < TARGET_EASE_ES else ""
+        print(f"{name:<42}{value:>7.1f}{count:>7}{flag}")
+    under = [r for r in rows_es if r[1] < TARGET_EASE_ES]
+    print(
+        f"{len(rows_es)} patient pages in Spanish; {len(under)} below Fernández-Huerta "
+        f"{TARGET_EASE_ES:g}; lowest {min(r[1] for r in rows_es):.1f}."
     )
 
 

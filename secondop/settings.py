@@ -494,7 +494,9 @@ LANGUAGES = [("en", "English"), ("es", "Español")]
 # English for the United States and Spanish as it is written in the United States
 # (dates "7 de diciembre de 2026", a 12-hour clock, 1,234.5): secondop/formats/.
 FORMAT_MODULE_PATH = ["secondop.formats"]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first (scripts/messages writes it), then our Spanish for the words allauth and
+# Django show patients (locale/overrides), both before the apps' own catalogues.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "overrides"]
 TIME_ZONE = env("TIME_ZONE", default="America/New_York")
 USE_I18N = True
 USE_TZ = True

@@ -151,7 +151,7 @@ class Ranking:
 def _needs(case: Case) -> str:
     """What the specialty filter asks for, in words: "Medical Oncology", or the code."""
     if case.specialty_id:
-        return case.specialty.name
+        return str(case.specialty)
     if case.icd10_id:
         return _("treating %(code)s") % {"code": case.icd10_id}
     return ""
@@ -172,7 +172,7 @@ def _exclusion_text(name: str, n: int, case: Case) -> str:
                 "%(n)d not in %(specialty)s and not treating %(code)s",
                 "%(n)d not in %(specialty)s and not treating %(code)s",
                 n,
-            ) % {"n": n, "specialty": case.specialty.name, "code": case.icd10_id}
+            ) % {"n": n, "specialty": str(case.specialty), "code": case.icd10_id}
         if not case.specialty_id:
             return ngettext("%(n)d not treating %(code)s", "%(n)d not treating %(code)s", n) % {
                 "n": n,
@@ -710,7 +710,7 @@ def _score(candidate: Candidate, case: Case, wanted_certs: set[int], code: str) 
             score += 10
         reasons.append(_("Board-certified in %(cert)s") % {"cert": best.name})
     elif case.specialty_id and case.specialty_id in profile.match_specialty_ids:
-        reasons.append(_("practises %(specialty)s") % {"specialty": case.specialty.name})
+        reasons.append(_("practises %(specialty)s") % {"specialty": str(case.specialty)})
     elif held:
         # Fits through the code's ranges only (the specialty filter let them in).
         covering = next((c for c in held if code and c.treats(code)), held[0])

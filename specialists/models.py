@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.icd10.ranges import icd10_code_in, validate_icd10_ranges
@@ -48,7 +49,13 @@ class Board(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        # Stored in English; shown in the reader's language (specialists.specialties
+        # puts every name in the catalogue).
+        return gettext(self.name)
+
+    @property
+    def what_it_covers(self) -> str:
+        return gettext(self.description) if self.description else ""
 
     @property
     def short_name(self) -> str:

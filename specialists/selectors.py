@@ -137,7 +137,7 @@ def offer_summary(*, offer: Offer) -> list[tuple[str, str]]:
             _("The patient's questions"),
             "\n".join(f"{q.position}. {q.text}" for q in case.questions.all()),
         ),
-        (_("Specialty asked for"), case.specialty.name if case.specialty else ""),
+        (_("Specialty asked for"), str(case.specialty) if case.specialty else ""),
         (_("Consultation"), case.get_consultation_type_display()),
         (
             _("Report due"),

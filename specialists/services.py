@@ -410,7 +410,7 @@ def case_specialty_change(
         if offer is not None and not still_qualifies(case=case, specialist_id=offer.specialist_id):
             credentialing.offer_withdraw(
                 offer_id=offer.pk,
-                reason=_("the case now needs %(specialty)s") % {"specialty": specialty.name},
+                reason=_("the case now needs %(specialty)s") % {"specialty": str(specialty)},
             )
         return case
 

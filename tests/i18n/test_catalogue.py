@@ -27,6 +27,12 @@ def test_every_string_has_its_spanish_and_none_is_fuzzy():
     assert fuzzy == [], "Check these translations and remove their fuzzy mark"
 
 
+def test_our_spanish_for_allauth_and_django_words_is_whole():
+    entries = read_po(LOCALE / "overrides" / "es" / "LC_MESSAGES" / "django.po")
+    assert entries
+    assert [e.msgid for e in entries if e.fuzzy or not all(e.strings)] == []
+
+
 def test_plurals_have_all_three_spanish_forms():
     plurals = [e for e in read_po(CATALOGUE) if e.plural]
     assert plurals
