@@ -57,11 +57,15 @@ def _isolation(settings):
     """Each test starts with an empty cache (rate limits, TOTP replay marks) and
     eager tasks; the worker tests switch to the real broker themselves."""
     from django.core.cache import cache
+    from django.utils import translation
 
     from secondop.audit.context import audit_source
     from secondop.celery import app
 
     cache.clear()
+    # A request served in Spanish leaves the thread in Spanish (as any Django thread
+    # until its next request): each test starts in English.
+    translation.activate(settings.LANGUAGE_CODE)
     app.conf.task_always_eager = True
     settings.SITE_URL = "http://testserver"
     # What a test writes by calling services directly comes from "test"; requests

@@ -72,6 +72,7 @@ from requests_app.outcomes import services as outcomes_services
 from requests_app.reports import services as reports
 from requests_app.reports.models import ReportAnswer, ReportVersion
 from requests_app.workflow import case_transition
+from secondop.accounts.models import User
 from secondop.accounts.services import email_changed_notice_queue, staff_invite
 from secondop.notifications import registry
 from secondop.notifications.models import EmailStatus, Notification
@@ -948,11 +949,15 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
     assert any("text/html" in name for name in _readable_parts(booked))
 
     # And nothing medical in any of them.
+    _assert_no_medical_detail(cases)
+
+
+def _assert_no_medical_detail(cases) -> None:
     forbidden = set()
     for case, words in cases:
         forbidden |= _forbidden(case, words)
     # The name and birth date a study labelled for another person carries: never emailed.
-    forbidden |= {"Whitaker", "Rosalind", "1958", "14 February"}
+    forbidden |= {"Whitaker", "Rosalind", "1958", "14 February", "14 de febrero"}
     assert len(forbidden) > 80  # what the three cases say (a guard against an empty search)
     leaks = []
     for message in mail.outbox:
@@ -964,3 +969,31 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
                 if _normalise(term) in said
             ]
     assert not leaks, "medical detail in email:\n" + "\n".join(leaks)
+
+
+# The languages the run below reads its emails in (tests/i18n names it).
+LANGUAGES = ("es",)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_email_names_anything_medical_in_another_language(
+    deliver, people, client, settings, language
+):
+    # Everyone reads SecondOp in `language`: the same three cases, the same search.
+    User.objects.filter(pk__in=[u.pk for u in people.values()]).update(language=language)
+    for user in people.values():
+        user.language = language
+    cases = [
+        (_case_a(deliver, people), A["words"]),
+        (_case_b(deliver, people), B["words"]),
+        (_case_c(deliver, people, settings), C["words"]),
+    ]
+    _accounts(deliver, people, client)
+    notices = [m for m in mail.outbox if m.extra_headers.get("Message-ID", "").startswith("<notif")]
+    assert len(notices) > 50
+    # Each in its reader's language: greeted in it, and none in English.
+    assert all(m.body.startswith("Estimado(a) ") for m in notices), [
+        m.body[:40] for m in notices if not m.body.startswith("Estimado(a) ")
+    ]
+    assert not [m.subject for m in notices if re.search(r"\b(the|your|is)\b", m.subject)]
+    _assert_no_medical_detail(cases)

@@ -25,7 +25,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -518,6 +518,12 @@ def _describe(exc: BaseException) -> str:
 
 
 def _send_letter(source: RecordSource) -> int:
+    # In English whoever sends it: it goes to a US records office, as its letter does.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _send_letter_now(source)
+
+
+def _send_letter_now(source: RecordSource) -> int:
     # The body says who asks and under which rule, and where to send: no patient's
     # name, no medical detail. Those are in the attached letter only.
     # Each attempt has its own link: only the one in the email that went out is known.
