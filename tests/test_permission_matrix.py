@@ -178,6 +178,8 @@ TABLE: dict[str, Row] = {
         rule(NOT_ALLOWED, anonymous=NOT_ALLOWED),
         rule(NOT_FOUND, anonymous=NOT_FOUND),
     ),
+    # The language switch on every page, sign-in included: back to the page (POST only).
+    "language/": Row(WRONG_METHOD, rule(REDIRECT, anonymous=REDIRECT)),
     "home/": same(ANY_SIGNED_IN_REDIRECT),  # to each role's own home
     # Staff choose their zone (a patient's follows their state); POST_DATA names none: 400.
     "home/time-zone/": Row(
@@ -421,6 +423,8 @@ TABLE: dict[str, Row] = {
         PATIENT_CASE, PATIENT_CASE | {"owner": REDIRECT}
     ),
     "consultations/<uuid:consultation_ref>/outcome/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
+    # The interpreter is the case manager's to record (the owner's case has none yet).
+    "consultations/<uuid:consultation_ref>/interpreter/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
     "consultations/<uuid:consultation_ref>/calendar.ics": Row(PATIENT_CASE, WRONG_METHOD),
     # After delivery (requests_app.aftercare), on the owner's delivered case: the owner
     # sees the form (POST_DATA is no valid one), everyone else gets the case's 404.

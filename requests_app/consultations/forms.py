@@ -284,3 +284,19 @@ class OutcomeForm(CharacterCountMixin, forms.Form):
         if data.get("outcome") == Status.HELD and not (data.get("notes") or "").strip():
             self.add_error("notes", _("Write your exam notes: what you examined and found."))
         return data
+
+
+class InterpreterForm(forms.Form):
+    language = forms.CharField(
+        label=_("Language"),
+        max_length=60,
+        required=False,
+        help_text=_("From the patient's request. Correct it if the patient asks."),
+    )
+    booked = forms.BooleanField(label=_("An interpreter is booked"), required=False)
+    name = forms.CharField(
+        label=_("Interpreter's name"),
+        max_length=150,
+        required=False,
+        help_text=_("The patient sees it on their consultation page."),
+    )

@@ -70,15 +70,16 @@ def consultation_ics(consultation: Consultation, *, method: str, attendee=None) 
         )
     else:
         event.add("status", "CONFIRMED")
-        event.add(
-            "description",
-            (
-                _("Sign in to SecondOp to join the video consultation: %(url)s")
-                if video
-                else _("Sign in to SecondOp to see where the visit is: %(url)s")
-            )
-            % {"url": page},
-        )
+        words = (
+            _("Sign in to SecondOp to join the video consultation: %(url)s")
+            if video
+            else _("Sign in to SecondOp to see where the visit is: %(url)s")
+        ) % {"url": page}
+        if consultation.interpreter_booked:
+            words += " " + _("A %(language)s interpreter will join.") % {
+                "language": consultation.interpreter_language
+            }
+        event.add("description", words)
     # Where to go: the page that holds the link or the address, behind sign-in.
     event.add("location", page)
     event.add("url", page)

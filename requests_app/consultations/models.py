@@ -79,6 +79,11 @@ class Consultation(models.Model):
     reminder_sent_for = models.DateTimeField(null=True, blank=True)
     # The specialist's exam notes: the care team's only, never shown to the patient.
     exam_notes = models.TextField(_("exam notes"), max_length=5000, blank=True)
+    # The patient asked for an interpreter at intake (Case.interpreter_needed): the
+    # language (from intake, the case manager may correct it), and that one is booked.
+    interpreter_language = models.CharField(_("interpreter's language"), max_length=60, blank=True)
+    interpreter_booked = models.BooleanField(_("interpreter booked"), default=False)
+    interpreter_name = models.CharField(_("interpreter's name"), max_length=150, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -172,6 +177,7 @@ class Action(models.TextChoices):
     MISSED = "missed", _("Missed")
     DECLINED = "declined", _("Declined by the patient")
     REMINDED = "reminded", _("Reminder sent")
+    INTERPRETER = "interpreter", _("Interpreter booked")
 
 
 class ConsultationEvent(models.Model):

@@ -41,12 +41,14 @@ from requests_app.workflow import (
     send_notices,
 )
 from secondop.accounts.models import User
-from secondop.audit.services import log_event
-from secondop.notifications.services import CalendarInvite
+from secondop.audit.services import audited_update, log_event
+from secondop.languages import speaking_to
+from secondop.notifications.services import CalendarInvite, EmailText, notify
 from secondop.refusals import Refusal
 
 from . import ics
 from .models import OPEN_STATUSES, Action, Consultation, ConsultationEvent, Mode, Slot, Status
+from .notices import CONSULTATION
 from .selectors import (
     case_consultations,
     consultation_for_viewer,
@@ -262,6 +264,7 @@ def consultation_propose(
             patient_time_zone=zone_name,
             video_room=secrets.token_urlsafe(24) if mode == Mode.VIDEO else "",
             place=place if mode == Mode.IN_PERSON else "",
+            interpreter_language=case.preferred_language if case.interpreter_needed else "",
         )
         consultation.case = case
         _add_slots(consultation, slots)
@@ -888,3 +891,80 @@ def consultations_cancel_for_closed_cases() -> int:
             )
             count += 1
     return count
+
+
+# --- An interpreter -----------------------------------------------------------------------
+def consultation_interpreter_set(
+    *, actor: User, ref: UUID | str, language: str, booked: bool, name: str = ""
+) -> Consultation:
+    """The case manager records the interpreter: the language, and that one is
+    booked (with their name). The patient is told when one is booked; the calendar
+    file says so from then on."""
+    language, name = _clean_note(language)[:60], _clean_note(name)[:150]
+    if booked and not (language and name):
+        raise ConsultationError(
+            _("Please correct the problems below."),
+            {
+                **(
+                    {"language": [_("Enter the language the interpreter speaks.")]}
+                    if not language
+                    else {}
+                ),
+                **({"name": [_("Enter the interpreter's name.")]} if not name else {}),
+            },
+        )
+    with transaction.atomic():
+        consultation = (
+            Consultation.objects.select_for_update()
+            .select_related("case__owner")
+            .get(pk=consultation_for_viewer(viewer=actor, ref=ref).pk)
+        )
+        case = consultation.case
+        if case_relation(actor, case) != Relation.CASE_MANAGER:
+            raise PermissionDenied
+        if not consultation.is_open:
+            raise ConsultationError(
+                _("This consultation is over: its interpreter can no longer change."), status=409
+            )
+        was_booked = consultation.interpreter_booked
+        _old, new = audited_update(
+            consultation,
+            actor=actor,
+            action="consultations.consultation.interpreter_changed",
+            changes={
+                "interpreter_language": language,
+                "interpreter_booked": booked,
+                "interpreter_name": name if booked else "",
+            },
+        )
+        if not new:
+            return consultation
+        if booked:
+            ConsultationEvent.objects.create(
+                consultation=consultation,
+                actor=actor,
+                action=Action.INTERPRETER,
+                note=_("%(language)s interpreter: %(name)s") % {"language": language, "name": name},
+            )
+        if booked and not was_booked:
+            owner = case.owner
+            with speaking_to(owner):
+                notify(
+                    recipient=owner,
+                    kind=CONSULTATION,
+                    title=_("An interpreter will join your consultation for %(ref)s")
+                    % {"ref": case.reference},
+                    url=reverse("consultations:detail", args=[consultation.uuid]),
+                    reference=case.reference or "",
+                    email=EmailText(
+                        subject=_("An interpreter will join your consultation for %(ref)s")
+                        % {"ref": case.reference},
+                        sentence=_(
+                            "You asked for an interpreter: a %(language)s interpreter is "
+                            "booked for your consultation. You do not need to do anything."
+                        )
+                        % {"language": language},
+                        action=_("See your consultation"),
+                    ),
+                )
+    return consultation

@@ -13,6 +13,11 @@ urlpatterns = [
     ),
     path("<uuid:consultation_ref>/times/", views.consultation_times, name="times"),
     path("<uuid:consultation_ref>/cancel/", views.consultation_cancel, name="cancel"),
+    path(
+        "<uuid:consultation_ref>/interpreter/",
+        views.consultation_interpreter,
+        name="interpreter",
+    ),
     path("<uuid:consultation_ref>/outcome/", views.consultation_outcome, name="outcome"),
     path("<uuid:consultation_ref>/calendar.ics", views.consultation_calendar, name="calendar"),
 ]

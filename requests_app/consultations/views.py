@@ -29,7 +29,15 @@ from secondop.audit.models import AccessLog
 from secondop.refusals import page_status
 
 from . import ics, selectors, services
-from .forms import CancelForm, ChooseForm, DeclineForm, OtherTimesForm, OutcomeForm, SlotsForm
+from .forms import (
+    CancelForm,
+    ChooseForm,
+    DeclineForm,
+    InterpreterForm,
+    OtherTimesForm,
+    OutcomeForm,
+    SlotsForm,
+)
 from .models import Action, Mode, Status
 
 
@@ -50,14 +58,16 @@ def _case_url(user, case) -> str:
     return reverse("requests_app:staff_case", args=[case.uuid])
 
 
-def _consultation(request, ref, *, owner=False, specialist=False):
+def _consultation(request, ref, *, owner=False, specialist=False, case_manager=False):
     """The consultation for a page that is the owner's or the specialist's to use
     (a 403 for the others who see it); a 404 for everyone else."""
     consultation = selectors.consultation_for_viewer(viewer=request.user, ref=ref)
     case = consultation.case
     relation = case_relation(request.user, case)
-    allowed = (owner and relation == Relation.OWNER) or (
-        specialist and relation == Relation.ASSIGNED_SPECIALIST
+    allowed = (
+        (owner and relation == Relation.OWNER)
+        or (specialist and relation == Relation.ASSIGNED_SPECIALIST)
+        or (case_manager and relation == Relation.CASE_MANAGER)
     )
     if not allowed:
         raise PermissionDenied
@@ -145,6 +155,7 @@ def _page(request, consultation, *, choose_form=None, status=200):
         and _is_specialist(user, case)
         and case.status in services.ARRANGING,
         "can_decline": is_owner and services.can_decline(case=case),
+        "is_case_manager": case_relation(user, case) == Relation.CASE_MANAGER,
         "case_url": _case_url(user, case),
     }
     return render(request, "consultations/detail.html", context, status=status)
@@ -448,3 +459,29 @@ def consultation_outcome(request, consultation_ref):
         consultation.starts_at, consultation.ends_at, care_team_zone()
     )
     return _form_page(request, "consultations/outcome.html", consultation, form, when=when)
+
+
+@login_required
+def consultation_interpreter(request, consultation_ref):
+    """The case manager records the interpreter the patient asked for: the
+    language, and that one is booked, with their name."""
+    consultation = _consultation(request, consultation_ref, case_manager=True)
+    form = InterpreterForm(
+        request.POST or None,
+        initial={
+            "language": consultation.interpreter_language or consultation.case.preferred_language,
+            "booked": consultation.interpreter_booked,
+            "name": consultation.interpreter_name,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consultation_interpreter_set(
+                actor=request.user, ref=consultation.uuid, **form.cleaned_data
+            )
+        except services.ConsultationError as error:
+            error.apply_to(form)
+        else:
+            messages.success(request, _("The interpreter is recorded."))
+            return redirect("consultations:detail", consultation.uuid)
+    return _form_page(request, "consultations/interpreter.html", consultation, form)
