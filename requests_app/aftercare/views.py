@@ -25,6 +25,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app.access import for_viewer, patient_case_page
+from requests_app.consultations import doctor_calls
 from requests_app.models import CaseStatus
 from requests_app.reports import fhir
 from requests_app.reports.wording import citations
@@ -34,12 +35,13 @@ from secondop.accounts.permissions import role_required
 from secondop.filenames import content_disposition
 from secondop.refusals import page_status
 
-from . import selectors, services
+from . import consent, selectors, services
 from .forms import (
     ConcordanceFilterForm,
     FollowUpAnswerForm,
     FollowUpQuestionForm,
     PhysicianAnswerForm,
+    PhysicianCallRequestForm,
     PhysicianQuestionForm,
     RatingForm,
     ShareForm,
@@ -220,6 +222,12 @@ def shared_report(request, token):
                     _("Your question is sent to the specialist. Their answer will show here."),
                 )
                 return _physician_headers(request, redirect("aftercare:shared_report", token))
+    return _shared_page(request, token, form=form)
+
+
+def _shared_page(request, token, *, form, call_form=None):
+    """The physician's page: the report (its opening recorded), their question, the
+    call between the doctors."""
     try:
         opened = services.share_open(token=token)
     except services.ShareRefused as refusal:
@@ -239,9 +247,52 @@ def shared_report(request, token):
         if share.may_take_part
         else "",
         "form": form,
+        **_call_context(share, call_form),
     }
-    response = render(request, "aftercare/shared_report.html", context, status=page_status(form))
+    status = page_status(call_form) if call_form is not None else page_status(form)
+    response = render(request, "aftercare/shared_report.html", context, status=status)
     return _physician_headers(request, response)
+
+
+def _call_context(share, call_form=None) -> dict:
+    """The call between the doctors on the physician's page: the one this link asked
+    for or is invited to, or the form to ask (the patient's consent covering it, and
+    the opinion differing)."""
+    case = share.report.case
+    calls = [c for c in doctor_calls.calls_for_case(case=case) if c.share_id == share.pk]
+    may_call = share.may(consent.CALL)
+    return {
+        "calls": calls,
+        "may_call": may_call,
+        "call_refusal": doctor_calls.refusal(case=case) if may_call else "",
+        "call_form": call_form or PhysicianCallRequestForm(),
+    }
+
+
+@csrf_exempt
+@require_POST
+def shared_call_request(request, token):
+    """The physician asks, through their link, for a call with the specialist."""
+    form = PhysicianCallRequestForm(request.POST)
+    try:
+        services.participating_share(token=token)
+        if form.is_valid():
+            doctor_calls.doctor_call_request_by_physician(
+                token=token, topic=form.cleaned_data["topic"]
+            )
+            messages.success(
+                request,
+                _(
+                    "Your call is asked for. The specialist will propose times, and we will "
+                    "email you a link to choose one."
+                ),
+            )
+            return _physician_headers(request, redirect("aftercare:shared_report", token))
+    except services.ShareRefused as refusal:
+        return _refused(request, refusal)
+    except doctor_calls.DoctorCallError as refusal:
+        refusal.apply_to(form)
+    return _shared_page(request, token, form=PhysicianQuestionForm(), call_form=form)
 
 
 @require_GET
