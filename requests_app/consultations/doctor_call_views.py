@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from requests_app.access import Relation, case_relation, patient_case_page
-from requests_app.aftercare.views import _physician_headers, _refused
+from requests_app.aftercare.views import physician_headers, refused_page
 from requests_app.times import care_team_zone, format_span, zone_label
 from secondop.filenames import content_disposition
 from secondop.refusals import page_status
@@ -159,7 +159,7 @@ def physician_call(request, token):
         try:
             opened = doctor_calls.doctor_call_open(token=token)
         except doctor_calls.ShareRefused as refusal:
-            return _refused(request, refusal)
+            return refused_page(request, refusal)
         form = _book_form(opened.call, request.POST)
         if form.is_valid():
             try:
@@ -169,18 +169,18 @@ def physician_call(request, token):
                     phone=form.cleaned_data["phone"],
                 )
             except doctor_calls.ShareRefused as refusal:
-                return _refused(request, refusal)
+                return refused_page(request, refusal)
             except doctor_calls.DoctorCallError as refusal:
                 refusal.apply_to(form)
             else:
                 messages.success(
                     request, _("The call is booked. The specialist will ring you then.")
                 )
-                return _physician_headers(request, redirect("doctor_call:physician", token))
+                return physician_headers(request, redirect("doctor_call:physician", token))
     try:
         opened = doctor_calls.doctor_call_view(token=token)
     except doctor_calls.ShareRefused as refusal:
-        return _refused(request, refusal)
+        return refused_page(request, refusal)
     call = opened.call
     zone = ZoneInfo(call.time_zone)
     if form is None and call.status == Status.PROPOSED:
@@ -197,7 +197,7 @@ def physician_call(request, token):
     response = render(
         request, "consultations/doctor_call_physician.html", context, status=page_status(form)
     )
-    return _physician_headers(request, response)
+    return physician_headers(request, response)
 
 
 def _book_form(call, data):
@@ -216,14 +216,14 @@ def physician_call_calendar(request, token):
     try:
         opened = doctor_calls.doctor_call_view(token=token)
     except doctor_calls.ShareRefused as refusal:
-        return _refused(request, refusal)
+        return refused_page(request, refusal)
     call = opened.call
     if call.status != Status.BOOKED:
-        return _physician_headers(request, redirect("doctor_call:physician", token))
+        return physician_headers(request, redirect("doctor_call:physician", token))
     response = HttpResponse(
         ics.doctor_call_ics(call, method=ics.REQUEST), content_type="text/calendar; charset=utf-8"
     )
     response["Content-Disposition"] = content_disposition(
         f"secondop-call-{opened.case.reference}.ics", inline=False
     )
-    return _physician_headers(request, response)
+    return physician_headers(request, response)
