@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -41,7 +40,9 @@ def doctor_call_ask(request, case):
     why = doctor_calls.refusal(case=case)
     shares = doctor_calls.call_shares(case=case) if not why else []
     form = DoctorCallRequestForm(_posted(request), shares=shares)
-    if request.method == "POST" and not why and form.is_valid():
+    if request.method == "POST" and why:
+        doctor_calls.DoctorCallError(why, status=409).apply_to(form)
+    elif request.method == "POST" and form.is_valid():
         try:
             doctor_calls.doctor_call_request(
                 actor=request.user,
@@ -107,9 +108,9 @@ def doctor_call(request, call_ref):
 @login_required
 def doctor_call_times(request, call_ref):
     """The specialist proposes times (or new ones, while none is chosen)."""
-    call = doctor_calls.call_for_viewer(viewer=request.user, ref=call_ref)
-    if case_relation(request.user, call.case) != Relation.ASSIGNED_SPECIALIST:
-        raise PermissionDenied
+    call = doctor_calls.call_for_viewer(
+        viewer=request.user, ref=call_ref, needs=doctor_calls.SPECIALIST
+    )
     form = SlotsForm(request.POST, zone=ZoneInfo(call.time_zone), in_person=False)
     if form.is_valid():
         try:
@@ -128,9 +129,9 @@ def doctor_call_times(request, call_ref):
 @require_http_methods(["POST"])
 @login_required
 def doctor_call_outcome(request, call_ref):
-    call = doctor_calls.call_for_viewer(viewer=request.user, ref=call_ref)
-    if case_relation(request.user, call.case) != Relation.ASSIGNED_SPECIALIST:
-        raise PermissionDenied
+    call = doctor_calls.call_for_viewer(
+        viewer=request.user, ref=call_ref, needs=doctor_calls.SPECIALIST
+    )
     form = DoctorCallOutcomeForm(request.POST)
     if form.is_valid():
         try:

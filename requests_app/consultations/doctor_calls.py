@@ -81,7 +81,8 @@ INVITE_LEASE = timedelta(seconds=60)
 # The report is with the patient and the case open: the doctors may still talk.
 ASKING_STATES = frozenset({CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP})
 PHONE_MAX = 40
-_SPECIALIST = frozenset({Relation.ASSIGNED_SPECIALIST})
+SPECIALIST = frozenset({Relation.ASSIGNED_SPECIALIST})
+STAFF = frozenset({Relation.CASE_MANAGER, Relation.ASSIGNED_SPECIALIST})
 _TEAM = frozenset({Relation.OWNER, Relation.CASE_MANAGER, Relation.ASSIGNED_SPECIALIST})
 
 
@@ -329,15 +330,18 @@ def doctor_call_request_by_physician(*, token: str, topic: str = "") -> DoctorCa
 
 
 # --- The specialist proposes times --------------------------------------------------------
-def call_for_viewer(*, viewer: User, ref: UUID | str, for_update: bool = False) -> DoctorCall:
-    """The call for the care team (the assigned specialist acts, the patient and the
-    case manager read); a 404 for anyone else."""
+def call_for_viewer(
+    *, viewer: User, ref: UUID | str, needs=STAFF, for_update: bool = False
+) -> DoctorCall:
+    """The call for the care team: a 404 for anyone outside it, a 403 for those in it
+    whose relation is not in `needs` (the patient follows the call on their case
+    page; the case manager reads this one; the assigned specialist acts)."""
     return for_viewer(
         DoctorCall,
         ref,
         viewer,
         sees=_TEAM,
-        needs=_TEAM,
+        needs=needs,
         for_update=for_update,
         queryset=DoctorCall.objects.select_related("share", "specialist"),
     )
@@ -349,7 +353,7 @@ def _specialist_call(actor: User, ref: UUID | str) -> DoctorCall:
         ref,
         actor,
         sees=_TEAM,
-        needs=_SPECIALIST,
+        needs=SPECIALIST,
         for_update=True,
         queryset=DoctorCall.objects.select_related("share"),
     )
