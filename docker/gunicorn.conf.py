@@ -23,7 +23,9 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms "%(a)s"
 # Link), /records/upload/<token>/ (a local-mode upload) and /records-requests/from/<token>/
 # (a records office's upload page): the token is a credential, so the log shows only
 # its place.
-SECRET_PATHS = re.compile(r"^(/shared/|/shl/|/records/upload/|/records-requests/from/)[^/]+")
+SECRET_PATHS = re.compile(
+    r"^(/shared/|/shl/|/records/upload/|/records-requests/from/|/doctor-call/)[^/]+"
+)
 
 
 class RedactingLogger(Logger):

@@ -10,7 +10,9 @@ token is replaced by its place, as gunicorn's access log does
 import logging
 import re
 
-SECRET_PATHS = re.compile(r"(/shared/|/shl/|/records/upload/|/records-requests/from/)[^/\s?#\"']+")
+SECRET_PATHS = re.compile(
+    r"(/shared/|/shl/|/records/upload/|/records-requests/from/|/doctor-call/)[^/\s?#\"']+"
+)
 
 
 def redact(value):

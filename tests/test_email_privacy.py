@@ -60,8 +60,9 @@ from records.retrieval.models import OfficeLink
 from requests_app import services as case_services
 from requests_app.aftercare import services as aftercare_services
 from requests_app.aftercare.models import FollowUpQuestion, PhysicianQuestion
+from requests_app.consultations import doctor_calls
 from requests_app.consultations import services as consultations
-from requests_app.consultations.models import Consultation, ConsultationEvent
+from requests_app.consultations.models import Consultation, ConsultationEvent, DoctorCall
 from requests_app.icd10.loading import load_icd10_codes
 from requests_app.icd10.models import Icd10Code
 from requests_app.messaging import services as messaging
@@ -146,6 +147,8 @@ A = {
     "follow_up_answer": "Yes: letrozole does not change how the MRI shows the lobular tumour.",
     "physician_question": "Should she stop letrozole before the lumpectomy for the lobular focus?",
     "physician_answer": "Continue letrozole until the lumpectomy; the MRI shows one lobular focus.",
+    "doctor_call_topic": "Whether the lobular focus changes the lumpectomy date",
+    "doctor_call_note": "We agreed: MRI first, then lumpectomy if the lobular focus is single.",
     "amendment": "The MRI showed a second lobular focus at 4 o'clock in the left breast.",
     "prognosis_v3": "Still favourable after mastectomy of the multicentric lobular carcinoma.",
     "amendment_comment": "Add the size of the second focus seen on the MRI.",
@@ -322,6 +325,8 @@ def _forbidden(case: Case, words: list[str]) -> set[str]:
         said += [question.text, question.answer]
     for asked in PhysicianQuestion.objects.filter(case=case):
         said += [asked.text, asked.answer]
+    for call in DoctorCall.objects.filter(case=case):
+        said += [call.topic, call.outcome_note]
     # The patient's own reasons for withdrawing or cancelling (typed, not ours).
     said += CaseEvent.objects.filter(
         case=case, new_status__in=[CaseStatus.WITHDRAWN, CaseStatus.CANCELLED]
@@ -690,6 +695,39 @@ def _case_a(deliver, p) -> Case:
         question_ref=asked.uuid,
         answer=A["physician_answer"],
     )
+    # A call between the doctors (DOCTOR_CALL): the physician asks through their link,
+    # the specialist proposes times (the physician's own email with their call's link),
+    # the physician books (the specialist's .ics), the specialist records it held.
+    call = deliver(
+        doctor_calls.doctor_call_request_by_physician,
+        token=physician_token,
+        topic=A["doctor_call_topic"],
+    )
+    deliver(
+        doctor_calls.doctor_call_propose,
+        actor=marsh,
+        ref=call.uuid,
+        slots=[span(4, 10), span(4, 13)],
+    )
+    call_email = next(m for m in reversed(mail.outbox) if m.to == [PCP_EMAIL])
+    call_token = re.search(r"/doctor-call/([^/\s]+)/", call_email.body)[1]
+    deliver(
+        doctor_calls.doctor_call_book,
+        token=call_token,
+        slot_ref=call.slots.first().uuid,
+        phone="617 555 0100",
+    )
+    DoctorCall.objects.filter(pk=call.pk).update(
+        starts_at=timezone.now() - datetime.timedelta(hours=1),
+        ends_at=timezone.now() - datetime.timedelta(minutes=30),
+    )
+    deliver(
+        doctor_calls.doctor_call_record_outcome,
+        actor=marsh,
+        ref=call.uuid,
+        outcome="held",
+        note=A["doctor_call_note"],
+    )
     question = deliver(
         aftercare_services.follow_up_ask,
         actor=maria,
@@ -932,8 +970,12 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
     ).exists()
     body = letter.body.lower()
     assert not [w for w in ("pathology", "imaging", "dicom", "slides", "biopsy") if w in body]
-    shares = [m for m in mail.outbox if m.to == [PCP_EMAIL]]
-    assert len(shares) == 1 and "/shared/" in shares[0].body
+    shares = [m for m in mail.outbox if m.to == [PCP_EMAIL] and "/shared/" in m.body]
+    assert len(shares) == 1
+    # The physician's call: its own email, with its own link and nothing of the case.
+    calls = [m for m in mail.outbox if m.to == [PCP_EMAIL] and "/doctor-call/" in m.body]
+    assert len(calls) == 1 and "Maria" not in calls[0].body
+    assert {m.to[0] for m in mail.outbox if "/doctor-call/" in m.body} == {PCP_EMAIL}
     calendars = {a[2] for m in mail.outbox if m is not letter for a in m.attachments}
     assert calendars == {"text/calendar; method=REQUEST", "text/calendar; method=CANCEL"}
 

@@ -38,6 +38,8 @@ from django.utils import timezone
 from records.models import Bundle, GatherList
 from records.retrieval.office_services import link_issue
 from requests_app.aftercare.models import FollowUpQuestion, PhysicianQuestion
+from requests_app.aftercare.selectors import token_hash
+from requests_app.consultations.models import DoctorCall, DoctorCallSlot
 from requests_app.icd10.models import Icd10Synonym
 from requests_app.models import Price
 from requests_app.notices import CASE_UPDATE
@@ -426,6 +428,30 @@ TABLE: dict[str, Row] = {
     # The interpreter is the case manager's to record (the owner's case has none yet).
     "consultations/<uuid:consultation_ref>/interpreter/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
     "consultations/<uuid:consultation_ref>/calendar.ics": Row(PATIENT_CASE, WRONG_METHOD),
+    # A call between the doctors (issue 21), on the owner's delivered case, whose
+    # opinion differs and whose call is open (times proposed to their physician): the
+    # owner asks from the report (a second while one is open: 409), follows it on their
+    # case page (this page is the care team's: a 403), and only the assigned specialist
+    # (not the matrix's) proposes and records; everyone else gets the case's 404.
+    "consultations/doctor-call/case/<uuid:ref>/ask/": Row(
+        PATIENT_CASE, PATIENT_CASE | {"owner": "HTTP 409"}
+    ),
+    "consultations/doctor-call/<uuid:call_ref>/": Row(
+        rule(NOT_FOUND, owner=FORBIDDEN), WRONG_METHOD
+    ),
+    "consultations/doctor-call/<uuid:call_ref>/times/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, owner=FORBIDDEN)
+    ),
+    "consultations/doctor-call/<uuid:call_ref>/outcome/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, owner=FORBIDDEN)
+    ),
+    # The physician's page for the call (a real token): no account, whoever holds it
+    # sees the times; POST_DATA chooses none (the form's 400). Not booked yet, the
+    # calendar file sends back to the page.
+    "doctor-call/<str:token>/": Row(
+        rule(OK, anonymous=OK), rule(BAD_REQUEST, anonymous=BAD_REQUEST)
+    ),
+    "doctor-call/<str:token>/calendar.ics": Row(rule(REDIRECT, anonymous=REDIRECT), WRONG_METHOD),
     # After delivery (requests_app.aftercare), on the owner's delivered case: the owner
     # sees the form (POST_DATA is no valid one), everyone else gets the case's 404.
     "aftercare/<uuid:ref>/share/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
@@ -467,6 +493,25 @@ TABLE: dict[str, Row] = {
     # Its SMART Health Link's manifest (a real token): no account, POST only, JSON
     # with a recipient; the matrix's form-encoded POST is no such request.
     "shl/<str:token>": Row(WRONG_METHOD, rule(BAD_REQUEST, anonymous=BAD_REQUEST)),
+    # The physician asks for a call through the link: this link's call is open already,
+    # so asking again is a double submit, sent back to the page.
+    "shared/<str:token>/call/": Row(WRONG_METHOD, rule(REDIRECT, anonymous=REDIRECT)),
+    # The physician sends records through the link (the patient consented): the page
+    # opens for whoever holds it; the JSON endpoints take JSON (the form-encoded POST
+    # is no upload: 400), and the sample record and file are not this link's (404).
+    "shared/<str:token>/records/": Row(rule(OK, anonymous=OK), WRONG_METHOD),
+    "shared/<str:token>/records/slots/": Row(
+        WRONG_METHOD, rule(BAD_REQUEST, anonymous=BAD_REQUEST)
+    ),
+    "shared/<str:token>/records/files/<uuid:file_ref>/sign/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
+    "shared/<str:token>/records/<uuid:record_ref>/confirm/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
+    "shared/<str:token>/records/<uuid:record_ref>/cancel/": Row(
+        WRONG_METHOD, rule(NOT_FOUND, anonymous=NOT_FOUND)
+    ),
     # allauth. force_login records no recent authentication, so the pages that
     # want one send everybody to re-authenticate first.
     "accounts/login/": same(ANON_PAGE),
@@ -583,6 +628,7 @@ CASE_KWARGS = (
     "share_ref",
     "source_ref",
     "series_ref",
+    "call_ref",
 )
 LOSE_THE_CASE = ("coordinator", "specialist")
 REFUSED_FIRST = frozenset({NOT_ALLOWED, LOGIN, MFA, REAUTH})
@@ -599,8 +645,20 @@ def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
         # The physician's link is withdrawn with the request (410, "withdrawn"): its
         # question form too, before any form is read.
         return {
-            role: GONE if outcome in (OK, BAD_REQUEST) else outcome
+            role: GONE if outcome in (OK, BAD_REQUEST, REDIRECT, NOT_FOUND) else outcome
             for role, outcome in rule_.items()
+        }
+    if route == "shared/<str:token>/records/slots/" and world_kind != "withdrawn":
+        # A closed request takes no more records from the physician (409), before the
+        # upload itself is read.
+        return {
+            role: outcome if outcome in REFUSED_FIRST else "HTTP 409"
+            for role, outcome in rule_.items()
+        }
+    if route.startswith("doctor-call/") and world_kind == "withdrawn":
+        # The physician's call page obeys their report's link: withdrawn with it (410).
+        return {
+            role: outcome if outcome in REFUSED_FIRST else GONE for role, outcome in rule_.items()
         }
     if route.startswith("records-requests/from/"):
         # A records office's link stops with its case, whether withdrawn or closed (410).
@@ -750,7 +808,28 @@ def build_world(users: dict) -> dict:
         share=share, case=delivered, text="Can she drive after the operation?"
     )
     report_version = released_version(case, author=users["specialist"], released_by=coordinator)
+    # The call between the doctors on the delivered case, its times sent to the physician.
+    doctor_call_token = "matrix-doctor-call-token"
+    doctor_call = DoctorCall.objects.create(
+        case=delivered,
+        share=share,
+        specialist=delivered.specialist,
+        asked_by="patient",
+        status="proposed",
+        round=1,
+        time_zone="America/New_York",
+        token_hash=token_hash(doctor_call_token),
+        invite_sent_round=1,
+    )
+    DoctorCallSlot.objects.create(
+        call=doctor_call,
+        round=1,
+        starts_at=timezone.now() + timedelta(days=2),
+        ends_at=timezone.now() + timedelta(days=2, minutes=30),
+    )
     return {
+        "doctor_call": doctor_call,
+        "doctor_call_token": doctor_call_token,
         "case": case,
         "report_version": report_version,
         "notification": notification,
@@ -783,7 +862,8 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         # the owner's sent case (their delivered one for the aftercare pages)
         "ref": str(
             world["delivered"].uuid
-            if route.startswith(("aftercare/", "outcomes/")) or route.endswith("receipt.pdf")
+            if route.startswith(("aftercare/", "outcomes/", "consultations/doctor-call/"))
+            or route.endswith("receipt.pdf")
             else case.uuid
         ),
         "key": "diagnosis" if route.startswith("requests/") else "MQ:bogus-key",
@@ -809,7 +889,10 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         if route.startswith("records-requests/from/")
         else world["smart_link_token"]
         if route.startswith("shl/")
+        else world["doctor_call_token"]
+        if route.startswith("doctor-call/")
         else "bogus-token",
+        "call_ref": str(world["doctor_call"].uuid),  # on the owner's delivered case
         "share_ref": str(world["share"].uuid),  # the owner's link to their physician
         # the owner's follow-up question, or their physician's question
         "question_ref": str(

@@ -15,8 +15,16 @@ WORDING = _(
 
 # The second tick box on the share form: the physician may take part in the case
 # (issue 21). Optional; the patient may withdraw it later from their share page.
-PARTICIPATION_VERSION = "2026-12-07"
+PARTICIPATION_VERSION = "2026-12-08"
 PARTICIPATION_WORDING = _(
-    "My doctor may ask the specialist one question about my report. I see the question "
-    "and the answer."
+    "My doctor may ask the specialist one question about my report, send records for my "
+    "request, and ask for a call with the specialist. I see everything they do."
 )
+
+# What each version of the wording let the physician do: a share consented to under
+# an older wording allows only what that wording said.
+QUESTION, RECORDS, CALL = "question", "records", "call"
+PARTICIPATION_COVERS = {
+    "2026-12-07": frozenset({QUESTION}),
+    "2026-12-08": frozenset({QUESTION, RECORDS, CALL}),
+}

@@ -264,6 +264,19 @@ class PhysicianQuestionForm(CharacterCountMixin, forms.Form):
     )
 
 
+class PhysicianCallRequestForm(CharacterCountMixin, forms.Form):
+    """The physician asks for a call with the specialist (issue 21)."""
+
+    topic = forms.CharField(
+        label=_("What would you like to talk about? (optional)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The specialist and your patient read this."),
+        error_messages={"max_length": _("Keep it to 500 characters or fewer.")},
+    )
+
+
 class PhysicianAnswerForm(CharacterCountMixin, forms.Form):
     answer = forms.CharField(
         label=_("Your answer"),

@@ -93,6 +93,13 @@ class Share(models.Model):
         """The patient agreed that the physician takes part, and has not withdrawn it."""
         return bool(self.participation_consent_version) and self.participation_withdrawn_at is None
 
+    def may(self, what: str) -> bool:
+        """The patient's consent in force covers `what` (consent.QUESTION, RECORDS, CALL)."""
+        from .consent import PARTICIPATION_COVERS
+
+        covers = PARTICIPATION_COVERS.get(self.participation_consent_version, frozenset())
+        return self.may_take_part and what in covers
+
 
 class ShareOpening(models.Model):
     """One use of a physician's link: the page read or the PDF downloaded. The
@@ -276,3 +283,22 @@ class PhysicianQuestion(models.Model):
 
     def __str__(self) -> str:
         return f"physician's question {self.uuid}"
+
+
+class PhysicianUpload(models.Model):
+    """A record the patient's physician sent through their link (with the patient's
+    consent on the share): the records office's upload pattern (records.retrieval),
+    the physician as the sender. The record is verified like any other; the patient
+    sees it as "added by" the physician."""
+
+    record = models.OneToOneField(
+        "records.Record", on_delete=models.CASCADE, related_name="physician_upload"
+    )
+    share = models.ForeignKey(Share, on_delete=models.PROTECT, related_name="uploads")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["share", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"physician's upload {self.pk}"

@@ -8,6 +8,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
@@ -16,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.access import Relation
+from requests_app.consultations.models import DoctorCall
 from requests_app.models import Case, CaseEvent, CaseStatus
 from requests_app.reports import selectors as reports_selectors
 from requests_app.reports.models import (
@@ -24,8 +26,9 @@ from requests_app.reports.models import (
     TreatmentOpinion,
     VersionStatus,
 )
+from requests_app.times import format_moment, patient_zone_name
 
-from .models import FollowUpQuestion, PhysicianQuestion, Share, ShareOpening
+from .models import FollowUpQuestion, PhysicianQuestion, PhysicianUpload, Share, ShareOpening
 
 if TYPE_CHECKING:
     from secondop.accounts.models import User
@@ -517,4 +520,46 @@ def doctor_activity(*, case: Case) -> list[DoctorActivity]:
                     str(_("The specialist answered %(who)s's question")) % {"who": who},
                 )
             )
+    for call in DoctorCall.objects.filter(case=case).select_related("share"):
+        who = call.share.recipient_name or call.share.recipient_email
+        if call.asked_by == DoctorCall.AskedBy.PHYSICIAN:
+            items.append(
+                DoctorActivity(
+                    call.created_at,
+                    str(_("%(who)s asked for a call with the specialist")) % {"who": who},
+                )
+            )
+        if call.booked_at is not None and call.starts_at is not None:
+            items.append(
+                DoctorActivity(
+                    call.booked_at,
+                    str(_("%(who)s booked the call with the specialist for %(when)s"))
+                    % {"who": who, "when": format_moment(call.starts_at, _patient_zone(case))},
+                )
+            )
+    for upload in physician_uploads(case=case):
+        who = upload.share.recipient_name or upload.share.recipient_email
+        items.append(
+            DoctorActivity(
+                upload.created_at,
+                str(_("%(who)s added a record: %(title)s"))
+                % {"who": who, "title": upload.record.title},
+            )
+        )
     return sorted(items, key=lambda item: item.at, reverse=True)
+
+
+def _patient_zone(case: Case) -> ZoneInfo:
+    return ZoneInfo(patient_zone_name(case))
+
+
+def physician_uploads(*, case: Case) -> list[PhysicianUpload]:
+    """The records the patient's physicians sent through their links, newest first
+    (not the slots they opened and never filled)."""
+    return list(
+        PhysicianUpload.objects.filter(record__case=case)
+        .exclude(record__state="pending")
+        .filter(record__dismissed_at__isnull=True)
+        .select_related("record", "share")
+        .order_by("-created_at")
+    )

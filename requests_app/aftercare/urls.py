@@ -30,6 +30,7 @@ urlpatterns = [
     path("aftercare/<uuid:ref>/rating/", views.rating, name="rating"),
     path("aftercare/concordance/", views.concordance, name="concordance"),
     path("shared/<str:token>/", views.shared_report, name="shared_report"),
+    path("shared/<str:token>/call/", views.shared_call_request, name="shared_call_request"),
     path("shared/<str:token>/pdf/", views.shared_report_pdf, name="shared_report_pdf"),
     path("shared/<str:token>/fhir/", views.shared_report_fhir, name="shared_report_fhir"),
     path("shl/<str:token>", views.smart_link_manifest, name="smart_link_manifest"),

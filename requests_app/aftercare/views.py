@@ -25,6 +25,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from requests_app.access import for_viewer, patient_case_page
+from requests_app.consultations import doctor_calls
 from requests_app.models import CaseStatus
 from requests_app.reports import fhir
 from requests_app.reports.wording import citations
@@ -34,12 +35,13 @@ from secondop.accounts.permissions import role_required
 from secondop.filenames import content_disposition
 from secondop.refusals import page_status
 
-from . import selectors, services
+from . import consent, selectors, services
 from .forms import (
     ConcordanceFilterForm,
     FollowUpAnswerForm,
     FollowUpQuestionForm,
     PhysicianAnswerForm,
+    PhysicianCallRequestForm,
     PhysicianQuestionForm,
     RatingForm,
     ShareForm,
@@ -164,7 +166,7 @@ def share_revoke(request, share_ref):
 # --- The physician's link -------------------------------------------------------------------
 
 
-def _physician_headers(request, response):
+def physician_headers(request, response):
     """No Referer to wherever the physician goes next, nothing kept by the
     browser or a proxy, no search engine. Django's request logger would print
     a refused link's path (with its token): it is logged here without it."""
@@ -181,14 +183,14 @@ def _physician_headers(request, response):
     return response
 
 
-def _refused(request, refusal: services.ShareRefused):
+def refused_page(request, refusal: services.ShareRefused):
     response = render(
         request,
         "aftercare/shared_refused.html",
         {"reason": refusal.reason, "share": refusal.share},
         status=refusal.status,
     )
-    return _physician_headers(request, response)
+    return physician_headers(request, response)
 
 
 # No CSRF check: the POST is authorised by the token in its URL, not by a cookie
@@ -206,12 +208,12 @@ def shared_report(request, token):
         try:
             services.participating_share(token=token)
         except services.ShareRefused as refusal:
-            return _refused(request, refusal)
+            return refused_page(request, refusal)
         if form.is_valid():
             try:
                 services.physician_question_ask(token=token, text=form.cleaned_data["text"])
             except services.ShareRefused as refusal:
-                return _refused(request, refusal)
+                return refused_page(request, refusal)
             except services.AftercareError as refusal:
                 refusal.apply_to(form)
             else:
@@ -219,11 +221,17 @@ def shared_report(request, token):
                     request,
                     _("Your question is sent to the specialist. Their answer will show here."),
                 )
-                return _physician_headers(request, redirect("aftercare:shared_report", token))
+                return physician_headers(request, redirect("aftercare:shared_report", token))
+    return _shared_page(request, token, form=form)
+
+
+def _shared_page(request, token, *, form, call_form=None):
+    """The physician's page: the report (its opening recorded), their question, the
+    call between the doctors."""
     try:
         opened = services.share_open(token=token)
     except services.ShareRefused as refusal:
-        return _refused(request, refusal)
+        return refused_page(request, refusal)
     version = opened.version
     share = opened.share
     context = {
@@ -239,9 +247,54 @@ def shared_report(request, token):
         if share.may_take_part
         else "",
         "form": form,
+        **_call_context(share, call_form),
     }
-    response = render(request, "aftercare/shared_report.html", context, status=page_status(form))
-    return _physician_headers(request, response)
+    status = page_status(call_form) if call_form is not None else page_status(form)
+    response = render(request, "aftercare/shared_report.html", context, status=status)
+    return physician_headers(request, response)
+
+
+def _call_context(share, call_form=None) -> dict:
+    """The call between the doctors on the physician's page: the one this link asked
+    for or is invited to, or the form to ask (the patient's consent covering it, and
+    the opinion differing)."""
+    case = share.report.case
+    calls = [c for c in doctor_calls.calls_for_case(case=case) if c.share_id == share.pk]
+    may_call = share.may(consent.CALL)
+    return {
+        "calls": calls,
+        "may_call": may_call,
+        "call_refusal": doctor_calls.refusal(case=case) if may_call else "",
+        "call_form": call_form or PhysicianCallRequestForm(),
+        "may_send_records": share.may(consent.RECORDS)
+        and case.status in (CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP),
+    }
+
+
+@csrf_exempt
+@require_POST
+def shared_call_request(request, token):
+    """The physician asks, through their link, for a call with the specialist."""
+    form = PhysicianCallRequestForm(request.POST)
+    try:
+        services.participating_share(token=token)
+        if form.is_valid():
+            doctor_calls.doctor_call_request_by_physician(
+                token=token, topic=form.cleaned_data["topic"]
+            )
+            messages.success(
+                request,
+                _(
+                    "Your call is asked for. The specialist will propose times, and we will "
+                    "email you a link to choose one."
+                ),
+            )
+            return physician_headers(request, redirect("aftercare:shared_report", token))
+    except services.ShareRefused as refusal:
+        return refused_page(request, refusal)
+    except doctor_calls.DoctorCallError as refusal:
+        refusal.apply_to(form)
+    return _shared_page(request, token, form=PhysicianQuestionForm(), call_form=form)
 
 
 @require_GET
@@ -249,7 +302,7 @@ def shared_report_pdf(request, token):
     try:
         opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD)
     except services.ShareRefused as refusal:
-        return _refused(request, refusal)
+        return refused_page(request, refusal)
     version = opened.version
     try:
         pdf = default_storage.open(version.pdf_key, "rb")
@@ -257,10 +310,12 @@ def shared_report_pdf(request, token):
         logger.error("The PDF of %s is missing from storage", version)
         # The refused page, not a 404: django.request would log the path, and the
         # path holds the physician's live token.
-        return _refused(request, services.ShareRefused(services.Refusal.UNAVAILABLE, opened.share))
+        return refused_page(
+            request, services.ShareRefused(services.Refusal.UNAVAILABLE, opened.share)
+        )
     name = f"second-opinion-{opened.case.reference}-v{version.number}.pdf"
     response = FileResponse(pdf, content_type="application/pdf", as_attachment=True, filename=name)
-    return _physician_headers(request, response)
+    return physician_headers(request, response)
 
 
 @require_GET
@@ -270,17 +325,19 @@ def shared_report_fhir(request, token):
     try:
         opened = services.share_open(token=token, kind=ShareOpening.Kind.DOWNLOAD)
     except services.ShareRefused as refusal:
-        return _refused(request, refusal)
+        return refused_page(request, refusal)
     try:
         data = fhir.bundle_json(opened.version)
     except fhir.PdfUnavailable:
         logger.error("The PDF of %s is missing from storage", opened.version)
-        return _refused(request, services.ShareRefused(services.Refusal.UNAVAILABLE, opened.share))
+        return refused_page(
+            request, services.ShareRefused(services.Refusal.UNAVAILABLE, opened.share)
+        )
     response = HttpResponse(data, content_type=fhir.CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition(
         fhir.filename(opened.version), inline=False
     )
-    return _physician_headers(request, response)
+    return physician_headers(request, response)
 
 
 # --- The same share as a SMART Health Link: the manifest an app asks for -----------------
@@ -290,7 +347,7 @@ def _manifest_headers(request, response):
     response["Access-Control-Allow-Origin"] = "*"
     response["Access-Control-Allow-Methods"] = "POST"
     response["Access-Control-Allow-Headers"] = "Content-Type"
-    return _physician_headers(request, response)
+    return physician_headers(request, response)
 
 
 MANIFEST_BODY_MAX = 4096

@@ -300,3 +300,77 @@ class InterpreterForm(forms.Form):
         required=False,
         help_text=_("The patient sees it on their consultation page."),
     )
+
+
+# --- A call between the doctors -------------------------------------------------------------
+class DoctorCallRequestForm(CharacterCountMixin, forms.Form):
+    """The patient asks for a call between the specialist and one of the doctors
+    they sent their report to (with consent that the doctor takes part)."""
+
+    share = forms.ChoiceField(
+        label=_("Which doctor should the specialist call?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose the doctor the specialist should call."),
+            "invalid_choice": _("Choose the doctor the specialist should call."),
+        },
+    )
+    topic = forms.CharField(
+        label=_("What should they talk about? (optional)"),
+        max_length=NOTE_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example, the operation date. The specialist and your doctor read this."),
+    )
+
+    def __init__(self, *args, shares=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["share"].choices = [
+            (
+                str(s.uuid),
+                f"{s.recipient_name} ({s.recipient_email})"
+                if s.recipient_name
+                else s.recipient_email,
+            )
+            for s in shares
+        ]
+
+
+class DoctorCallBookForm(forms.Form):
+    """The doctor's choice among the times offered, and the number to ring."""
+
+    slot = forms.UUIDField(
+        label=_("Which time suits you?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose one of the times offered."),
+            "invalid": _("Choose one of the times offered."),
+        },
+    )
+    phone = forms.CharField(
+        label=_("The number the specialist should ring"),
+        max_length=40,
+        help_text=_("Your direct line or mobile, with the area code."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={"required": _("Enter the number the specialist should ring.")},
+    )
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].widget.choices = list(choices)
+
+
+class DoctorCallOutcomeForm(CharacterCountMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Did the call take place?"),
+        widget=forms.RadioSelect,
+        choices=[("held", _("Yes, we talked")), ("missed", _("No, it did not take place"))],
+        error_messages={"required": _("Say whether the call took place.")},
+    )
+    note = forms.CharField(
+        label=_("A short note for the patient"),
+        max_length=NOTE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The patient reads this: what you and their doctor agreed, in plain words."),
+        error_messages={"required": _("Write a short note for the patient: they read it.")},
+    )

@@ -101,3 +101,58 @@ def consultation_ics(consultation: Consultation, *, method: str, attendee=None) 
         event.add_component(alarm)
     calendar.add_component(event)
     return calendar.to_ical().decode()
+
+
+def doctor_call_ics(
+    call, *, method: str, page: str = "", attendee_email: str = "", attendee_name: str = ""
+) -> str:
+    """The calendar file of a call between the doctors: the time and the
+    reference; for the specialist, their call's page (behind sign-in), where the
+    number to ring is. Never the number, the patient or anything medical."""
+    if method not in (REQUEST, CANCEL):
+        raise ValueError(f"Unknown method {method!r}")
+    if call.starts_at is None:
+        raise ValueError("Only a booked call has a calendar file")
+    reference = call.case.reference or ""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    event = Event()
+    event.add("uid", f"doctor-call-{call.uuid}@{_domain()}")
+    event.add("sequence", call.sequence)
+    event.add("dtstamp", timezone.now().astimezone(UTC))
+    event.add("dtstart", call.starts_at.astimezone(UTC))
+    event.add("dtend", call.ends_at.astimezone(UTC))
+    summary = _("SecondOp: call between doctors")
+    event.add("summary", f"{summary} ({reference})" if reference else summary)
+    event.add("status", "CANCELLED" if method == CANCEL else "CONFIRMED")
+    if page:
+        event.add(
+            "description",
+            _("Sign in to SecondOp for the number to ring: %(url)s") % {"url": page},
+        )
+        event.add("url", page)
+    else:
+        event.add(
+            "description",
+            _("The specialist rings you at the number you gave SecondOp."),
+        )
+    organizer = vCalAddress(f"mailto:{parseaddr(settings.DEFAULT_FROM_EMAIL)[1]}")
+    organizer.params["cn"] = vText("SecondOp")
+    event.add("organizer", organizer)
+    if attendee_email:
+        address = vCalAddress(f"mailto:{attendee_email}")
+        address.params["cn"] = vText(attendee_name or attendee_email)
+        address.params["role"] = vText("REQ-PARTICIPANT")
+        address.params["partstat"] = vText("ACCEPTED")
+        address.params["rsvp"] = vText("FALSE")
+        event.add("attendee", address)
+    if method == REQUEST:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", summary)
+        alarm.add("trigger", timedelta(minutes=-15))
+        event.add_component(alarm)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()

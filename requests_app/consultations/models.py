@@ -211,3 +211,134 @@ class ConsultationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"consultation event {self.pk}"
+
+
+# --- A call between the doctors (issue 21, item 3) ----------------------------------------
+class DoctorCallStatus(models.TextChoices):
+    """requested -> proposed -> booked -> held | missed; the specialist may propose
+    new times while it is proposed (a new round: the physician's older link stops)."""
+
+    REQUESTED = "requested", _("Asked for")  # waiting for the specialist's times
+    PROPOSED = "proposed", _("Times proposed")  # waiting for the physician to choose
+    BOOKED = "booked", _("Booked")
+    HELD = "held", _("Held")
+    MISSED = "missed", _("Missed")
+
+
+DOCTOR_CALL_OPEN = (
+    DoctorCallStatus.REQUESTED,
+    DoctorCallStatus.PROPOSED,
+    DoctorCallStatus.BOOKED,
+)
+
+
+class DoctorCall(models.Model):
+    """A telephone call between the specialist and the patient's own doctor, asked
+    for by the patient (from their report) or by the doctor (through their link,
+    with the patient's consent on the share). The specialist proposes times; the
+    doctor (no account) picks one through a link of their own, emailed to them,
+    and leaves the number to ring; the specialist records the call as held or
+    missed with a short note the patient reads.
+
+    The physician's link: only the token's SHA-256 is kept (as for the share's),
+    made afresh for each round of times, so only the newest email's link opens."""
+
+    class AskedBy(models.TextChoices):
+        PATIENT = "patient", _("The patient")
+        PHYSICIAN = "physician", _("The patient's doctor")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(
+        "requests_app.Case", on_delete=models.PROTECT, related_name="doctor_calls"
+    )
+    # The link through which the doctor was sent the report: who is called, and
+    # whether the patient's consent still holds.
+    share = models.ForeignKey(
+        "aftercare.Share", on_delete=models.PROTECT, related_name="doctor_calls"
+    )
+    specialist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_by = models.CharField(max_length=10, choices=AskedBy)
+    # What the one who asked would like the doctors to talk about (optional).
+    topic = models.TextField(_("what the doctors should talk about"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DoctorCallStatus, default=DoctorCallStatus.REQUESTED
+    )
+    # The zone the times are written and read in: the patient's (their doctor's).
+    time_zone = models.CharField(max_length=64)
+    round = models.PositiveSmallIntegerField(default=0)
+    sequence = models.PositiveIntegerField(default=0)  # iCalendar SEQUENCE
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    booked_at = models.DateTimeField(null=True, blank=True)
+    # The number the specialist rings, as the doctor wrote it.
+    physician_phone = models.CharField(_("the number to ring"), max_length=40, blank=True)
+    # Held or missed: a few words the patient reads.
+    outcome_note = models.TextField(_("note for the patient"), max_length=500, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    # The doctor's link to choose a time (consultations.doctor_calls.invite_send).
+    token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    invite_sent_round = models.PositiveSmallIntegerField(default=0)
+    invite_claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("call between the doctors")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["case", "-created_at"]),
+            models.Index(fields=["specialist", "status", "starts_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(status__in=DOCTOR_CALL_OPEN),
+                name="doctor_call_one_open_per_case",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=("booked", "held", "missed"))
+                | Q(starts_at__isnull=False, ends_at__isnull=False, booked_at__isnull=False),
+                name="doctor_call_booked_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_at__isnull=True) | Q(ends_at__gt=F("starts_at")),
+                name="doctor_call_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=("held", "missed"))
+                | (~Q(outcome_note="") & Q(outcome_at__isnull=False)),
+                name="doctor_call_outcome_has_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # No time, number or name: this string reaches the audit and access logs.
+        return f"doctor call {self.uuid}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in DOCTOR_CALL_OPEN
+
+
+class DoctorCallSlot(models.Model):
+    """One time the specialist offered for a call, in one round."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    call = models.ForeignKey(DoctorCall, on_delete=models.CASCADE, related_name="slots")
+    round = models.PositiveSmallIntegerField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["call", "round"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="doctor_call_slot_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"doctor call slot {self.uuid}"

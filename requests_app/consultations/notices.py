@@ -17,3 +17,15 @@ KINDS = (
     ),
     NoticeKind(REMINDER, _("A reminder the day before a consultation"), _WHO_MEET),
 )
+
+# A call between the specialist and the patient's own doctor (issue 21): asked for,
+# booked, recorded. The doctor has no account: their emails are the call's own.
+DOCTOR_CALL = "doctor_call"
+KINDS = (
+    *KINDS,
+    NoticeKind(
+        DOCTOR_CALL,
+        _("A call between the specialist and your doctor is asked for, booked or recorded"),
+        _WHO_MEET,
+    ),
+)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import doctor_call_views, views
 
 app_name = "consultations"
 urlpatterns = [
@@ -20,4 +20,21 @@ urlpatterns = [
     ),
     path("<uuid:consultation_ref>/outcome/", views.consultation_outcome, name="outcome"),
     path("<uuid:consultation_ref>/calendar.ics", views.consultation_calendar, name="calendar"),
+    # A call between the specialist and the patient's own doctor (issue 21).
+    path(
+        "doctor-call/case/<uuid:ref>/ask/",
+        doctor_call_views.doctor_call_ask,
+        name="doctor_call_ask",
+    ),
+    path("doctor-call/<uuid:call_ref>/", doctor_call_views.doctor_call, name="doctor_call"),
+    path(
+        "doctor-call/<uuid:call_ref>/times/",
+        doctor_call_views.doctor_call_times,
+        name="doctor_call_times",
+    ),
+    path(
+        "doctor-call/<uuid:call_ref>/outcome/",
+        doctor_call_views.doctor_call_outcome,
+        name="doctor_call_outcome",
+    ),
 ]

@@ -86,12 +86,16 @@ def test_no_reminder_for_a_cancelled_or_past_consultation(booked, patient):
 
 def test_the_task_reminds_and_cancels_for_closed_requests(booked, case, patient, monkeypatch):
     monkeypatch.setattr(services.timezone, "now", lambda: booked.starts_at - 23 * HOUR)
-    assert tasks.consultations_sweep() == {"reminded": 1, "cancelled": 0}
-    assert tasks.consultations_sweep() == {"reminded": 0, "cancelled": 0}
+    assert tasks.consultations_sweep() == {"reminded": 1, "cancelled": 0, "doctor_call_invites": 0}
+    assert tasks.consultations_sweep() == {"reminded": 0, "cancelled": 0, "doctor_call_invites": 0}
     monkeypatch.undo()
     case_transition(
         actor=patient, ref=case.uuid, to_status=CaseStatus.WITHDRAWN, reason="Changed my mind"
     )
-    assert tasks.consultations_sweep.delay().get() == {"reminded": 0, "cancelled": 1}
+    assert tasks.consultations_sweep.delay().get() == {
+        "reminded": 0,
+        "cancelled": 1,
+        "doctor_call_invites": 0,
+    }
     booked.refresh_from_db()
     assert booked.status == Status.CANCELLED

@@ -80,7 +80,8 @@ def test_every_kind_has_its_own_label_and_fits_the_field():
 
 def test_each_role_chooses_the_same_kinds_as_before_the_registry():
     parties = {"case_update", "withdrawn", "cancelled", "closed", "message"}
-    meeting = {"consultation", "reminder"}
+    # issue 21: a call between the specialist and the patient's own doctor
+    meeting = {"consultation", "reminder", "doctor_call"}
     assert registry.kinds_for_role("patient") == parties | meeting | {
         "submitted",
         "records_requested",

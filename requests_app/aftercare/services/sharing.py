@@ -318,12 +318,12 @@ class Opened:
     version: ReportVersion
 
 
-_TOKEN_SEGMENT = re.compile(r"(/shared/|/shl/)[^/]+")
+_TOKEN_SEGMENT = re.compile(r"(/shared/|/shl/|/doctor-call/)[^/]+")
 
 
 def path_without_token(path: str) -> str:
-    """A physician's link (or its SMART Health Link's manifest) as logs may show
-    it: the token replaced."""
+    """A physician's link (its SMART Health Link's manifest, their call's page) as
+    logs may show it: the token replaced."""
     return _TOKEN_SEGMENT.sub(r"\1[token]", path)
 
 
@@ -336,7 +336,8 @@ def too_many_bad_tokens() -> bool:
     return (cache.get(_bad_token_key()) or 0) >= settings.SHARE_BAD_TOKEN_LIMIT
 
 
-def _count_bad_token() -> None:
+def count_bad_token() -> None:
+    """Count a wrong token against the address of the request in progress."""
     key = _bad_token_key()
     cache.add(key, 0, settings.SHARE_BAD_TOKEN_WINDOW)
     try:
@@ -359,7 +360,7 @@ def share_open(*, token: str, kind: str = ShareOpening.Kind.VIEW) -> Opened:
     if share is None:
         if too_many_bad_tokens():
             raise ShareRefused(Refusal.TOO_MANY)
-        _count_bad_token()
+        count_bad_token()
         raise ShareRefused(Refusal.UNKNOWN)
     # Withdrawing the request withdraws the authorisation to disclose it
     # (requests_app.authorisation): its links stop as if each were revoked.

@@ -34,7 +34,7 @@ from .. import selectors
 from ..cover import CoverUnavailable, cover_filename, render_cover
 from ..models import Share, ShareOpening, SmartLink
 from .common import AftercareError, patient_case
-from .sharing import _count_bad_token, path_without_token, share_create, too_many_bad_tokens
+from .sharing import count_bad_token, path_without_token, share_create, too_many_bad_tokens
 
 if TYPE_CHECKING:
     from secondop.accounts.models import User
@@ -209,7 +209,7 @@ def smart_link_manifest(*, token: str, recipient: str, passcode: str = "") -> li
     if found is None:
         if too_many_bad_tokens():
             raise SmartLinkRefused(Refusal.TOO_MANY, "Too many attempts.")
-        _count_bad_token()
+        count_bad_token()
         raise SmartLinkRefused(Refusal.UNKNOWN, "This link is not valid or no longer active.")
     now = timezone.now()
     remaining: int | None = None

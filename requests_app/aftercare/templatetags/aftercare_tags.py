@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
+from requests_app.consultations import doctor_calls
 from requests_app.models import CaseStatus
 from secondop.accounts.models import Role
 
@@ -86,12 +87,16 @@ def doctor_panel(context, case):
         return {"shown": False}
     questions = selectors.physician_questions(case=case)
     activity = selectors.doctor_activity(case=case) if for_patient else []
-    if not questions and not activity:
+    calls = doctor_calls.calls_for_case(case=case)
+    uploads = selectors.physician_uploads(case=case)
+    if not questions and not activity and not calls and not uploads:
         return {"shown": False}
     return {
         "shown": True,
         "for_patient": for_patient,
         "questions": questions,
         "activity": activity,
+        "calls": calls,
+        "uploads": uploads,
         "answer_links": user.role == Role.SPECIALIST and case.specialist_id == user.pk,
     }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consultations', '0002_consultation_declined'),
+        ('consultations', '0003_doctor_call'),
     ]
 
     operations = [
