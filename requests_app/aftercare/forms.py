@@ -2,6 +2,7 @@ import datetime
 import re
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.dates import MONTHS, MONTHS_3
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,13 @@ class ShareForm(forms.Form):
         max_length=150,
         required=False,
         help_text=_("Only for you, to tell your links apart. It is not put in the email."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the email to your doctor"),
+        choices=settings.LANGUAGES,
+        initial="en",
+        required=False,  # English when not given (a US doctor's default)
+        help_text=_("The email and the page your doctor opens are in this language."),
     )
     smart_link = forms.BooleanField(
         label=_("Also make a SMART Health Link (a QR code)"),
@@ -70,6 +78,7 @@ class ShareForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        data["language"] = data.get("language") or "en"
         if data.get("passcode") and not data.get("smart_link"):
             self.add_error(
                 "smart_link",

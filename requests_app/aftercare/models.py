@@ -24,6 +24,9 @@ class Share(models.Model):
     )
     recipient_email = models.EmailField(_("physician's email"))
     recipient_name = models.CharField(_("physician's name"), max_length=150, blank=True)
+    # The language the patient chose for their doctor's emails (a code of
+    # settings.LANGUAGES): the link's email and the call's invitation.
+    language = models.CharField(_("language of the emails"), max_length=8, default="en")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
 

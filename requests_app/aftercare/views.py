@@ -78,6 +78,7 @@ def share(request, case):
                     consented=data["consent"],
                     passcode=data["passcode"],
                     participation=data["participation"],
+                    language=data["language"],
                 )
             else:
                 shared = services.Shared(
@@ -88,6 +89,7 @@ def share(request, case):
                         name=data["name"],
                         consented=data["consent"],
                         participation=data["participation"],
+                        language=data["language"],
                     )
                 )
         except services.AftercareError as refusal:

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -471,6 +471,11 @@ def doctor_call_invite_send(*, call_id: int) -> str:
 
 
 def _send_invite(call: DoctorCall, token: str) -> int:
+    with translation.override(call.share.language):  # as the patient chose for their doctor
+        return _send_invite_now(call, token)
+
+
+def _send_invite_now(call: DoctorCall, token: str) -> int:
     # No medical detail, no patient's name: that a patient's specialist would like
     # to talk with them, and where to choose a time.
     context = {"url": invite_url(token), "support_email": settings.SECONDOP_SUPPORT_EMAIL}

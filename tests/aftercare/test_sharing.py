@@ -138,6 +138,18 @@ def test_the_email_says_only_that_a_patient_shared_a_report(
     assert share.sent_at is not None
 
 
+def test_the_email_is_in_the_language_the_patient_chose_for_their_doctor(
+    client, case, django_capture_on_commit_callbacks
+):
+    case.owner.language = "en"
+    case.owner.save(update_fields=["language"])
+    send(client, case, django_capture_on_commit_callbacks, language="es")
+    [message] = mail.outbox
+    assert Share.objects.get().language == "es"
+    assert "Un paciente" in message.body or "un paciente" in message.body
+    assert "A patient of yours" not in message.body
+
+
 def test_a_double_submit_sends_one_email(client, case, django_capture_on_commit_callbacks):
     first = send(client, case, django_capture_on_commit_callbacks)
     again = send(

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from requests_app.access import get_or_404
@@ -28,6 +28,7 @@ from secondop import mailing, refusals
 from secondop.audit.context import Source, audit_source, current_ip, current_source
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access, log_event
+from secondop.languages import offered
 from secondop.queueing import queue_now, queue_on_commit
 
 from .. import consent, selectors
@@ -53,6 +54,7 @@ def share_create(
     name: str = "",
     consented: bool,
     participation: bool = False,
+    language: str = "en",
 ) -> Share:
     """Send the released report to a physician, with the patient's consent.
 
@@ -84,6 +86,7 @@ def share_create(
         created_by=actor,
         recipient_email=email.strip(),
         recipient_name=name.strip(),
+        language=language if offered(language) else settings.LANGUAGE_CODE,
         expires_at=now + datetime.timedelta(days=settings.SHARE_LINK_DAYS),
         consent_version=consent.VERSION,
         consented_at=now,
@@ -190,6 +193,11 @@ def share_url(token: str) -> str:
 
 
 def _send_share_email(share: Share, token: str) -> int:
+    with translation.override(share.language):  # the language the patient chose for it
+        return _send_share_email_now(share, token)
+
+
+def _send_share_email_now(share: Share, token: str) -> int:
     # No medical detail, no patient's name, not even the physician's name: the
     # email says that a patient shared a report, where, and until when.
     context = {

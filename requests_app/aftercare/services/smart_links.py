@@ -69,6 +69,7 @@ def share_create_with_smart_link(
     consented: bool,
     passcode: str = "",
     participation: bool = False,
+    language: str = "en",
 ) -> Shared:
     """share_create, and the same share as a SMART Health Link with an optional
     passcode. The link (with its key) is returned to be shown once; the server
@@ -91,6 +92,7 @@ def share_create_with_smart_link(
         name=name,
         consented=consented,
         participation=participation,
+        language=language,
     )
     if SmartLink.objects.filter(share=share).exists():
         return Shared(share=share, link_made_before=True)
