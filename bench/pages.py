@@ -121,7 +121,14 @@ def ensure_database(url: str) -> None:
 class Server:
     """A gunicorn on 127.0.0.1:port, with its log in a temporary file."""
 
-    def __init__(self, name: str, app: str, port: int, env: dict[str, str]):
+    def __init__(
+        self,
+        name: str,
+        app: str,
+        port: int,
+        env: dict[str, str],
+        options: list[str] | None = None,
+    ):
         self.name, self.port = name, port
         self.base = f"http://127.0.0.1:{port}"
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in stop())
@@ -135,7 +142,7 @@ class Server:
                 f"127.0.0.1:{port}",
                 "--chdir",
                 str(ROOT),
-                *GUNICORN,
+                *(GUNICORN if options is None else options),
             ],
             env=env,
             stdout=self.log,

@@ -14,6 +14,10 @@ from gunicorn.glogging import Logger
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
+# Threads per worker (gunicorn's gthread worker when above 1): the image viewer asks for
+# several frames at once, each mostly waiting on S3, so a worker serves them side by
+# side instead of one after another (bench/README.md, "Image viewer scrolling").
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # gunicorn's heartbeat files in memory, not on the container's overlay disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 accesslog = "-"

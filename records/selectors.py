@@ -239,8 +239,9 @@ def name_and_type_by_record(records: list[Record]) -> dict[int, str]:
 class Look:
     name: str
     role: Text
-    kind: str  # "view", "download" or "preview" (a preview picture)
+    kind: str  # "view", "download", "preview" (a preview picture) or "images" (the viewer)
     when: datetime
+    mine: bool = False  # the patient themselves (only the viewer logs their reads)
 
 
 def looks_by_record(records: list[Record]) -> dict[int, list[Look]]:

@@ -30,6 +30,11 @@ urlpatterns = [
     path("<uuid:record_ref>/delete/", views.record_delete, name="delete"),
     path("<uuid:record_ref>/dismiss/", views.record_dismiss, name="dismiss"),
     path("<uuid:record_ref>/identity/", views.record_identity, name="identity"),
+    path(
+        "<uuid:record_ref>/identity/remove/",
+        views.record_identity_remove,
+        name="identity_remove",
+    ),
     path("asked/<uuid:request_ref>/withdraw/", views.request_cancel, name="request_cancel"),
     path("bundles/<uuid:bundle_ref>/", views.bundle_detail, name="bundle"),
     path("bundles/<uuid:bundle_ref>/download/", views.bundle_download, name="bundle_download"),

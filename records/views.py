@@ -90,7 +90,8 @@ def case_records(request, case):
         "dismissable": {r.pk for r in records if services.can_dismiss(user=request.user, record=r)},
         "checking": any(r.state not in selectors.FINAL_STATES for r in records),
         "looks": imaging_viewing.with_series_looks(selectors.looks_by_record(records), records),
-        "has_scans": is_owner and any(r.is_study and r.state == State.VERIFIED for r in records),
+        "has_scans": is_owner
+        and any(r.is_study and r.state == State.VERIFIED and not r.awaits_patient for r in records),
         "checklist": checklist,
         "lines": lines,
         "asked": asked,
@@ -148,6 +149,7 @@ def record_states(request, ref):
         {
             "id": str(r.uuid),
             "state": r.state,
+            "awaits": r.state == State.VERIFIED and r.awaits_patient,
             "label": str(IDENTITY_QUESTION if r.awaits_patient else r.get_state_display()),
             "final": r.state in selectors.FINAL_STATES,
             "reason": " ".join(filter(None, [found.get(r.pk, ""), reasons.get(r.pk, "")]))
@@ -180,11 +182,45 @@ def record_dismiss(request, record_ref):
 @require_POST
 @login_required
 def record_identity(request, record_ref):
-    """The patient's answer for a study labelled for another person: "It is mine" or
-    "Remove it". Anyone but the account holder gets the record's 404."""
+    """The patient's answer for a study labelled for another person: "It is mine".
+    "Remove it" is asked again first (record_identity_remove): a removal cannot be
+    undone. Anyone but the account holder gets the record's 404."""
+    answer = request.POST.get("answer", "")
+    if answer == services.REMOVE:
+        # A form posting "remove" here (an old page) is asked to confirm, like the link.
+        _owned_waiting(request.user, record_ref)
+        return redirect("records:identity_remove", record_ref)
+    return _identity_answer(request, record_ref, answer)
+
+
+def _owned_waiting(user, record_ref):
+    """The record, for its account holder alone (the record's 404 for everyone else)."""
+    record = selectors.record_for_viewer(viewer=user, ref=record_ref)
+    if not access.is_owner(user, record.case):
+        raise Http404
+    return record
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def record_identity_remove(request, record_ref):
+    """ "Remove it", asked again: the page says what goes (every image of the study,
+    for good) and what stays (a note that a study was removed); its button removes
+    it. A study no longer waiting for an answer sends the patient back to their
+    records with the reason."""
+    record = _owned_waiting(request.user, record_ref)
+    if request.method == "POST":
+        return _identity_answer(request, record.uuid, services.REMOVE)
+    if not (record.awaits_patient and record.state == State.VERIFIED):
+        messages.error(request, _("This record is not waiting for your answer any more."))
+        return redirect("records:case_records", record.case.uuid)
+    return render(request, "records/identity_remove.html", {"record": record, "case": record.case})
+
+
+def _identity_answer(request, record_ref, answer: str):
     try:
         record = services.record_identity_answer(
-            actor=request.user, record_ref=record_ref, answer=request.POST.get("answer", "")
+            actor=request.user, record_ref=record_ref, answer=answer
         )
     except services.RecordError as error:
         record = selectors.record_for_viewer(viewer=request.user, ref=record_ref)

@@ -176,6 +176,7 @@ class Records:
 
     NONE = "none"  # none sent (or only ones refused)
     CHECKING = "checking"  # some being checked
+    FLAGGED = "flagged"  # a checked study labelled for another person waits for the patient
     CHECKED = "checked"  # all sent ones checked and ready
     REQUESTED = "requested"  # the care team asked for something not sent yet
 
@@ -186,6 +187,9 @@ class CaseFacts:
 
     records_checking: int = 0  # uploaded, being checked
     records_checked: int = 0  # checked and ready
+    # Checked studies labelled for another person, waiting for the patient's answer
+    # ("is it yours?"): not ready, the care team cannot see them yet.
+    records_flagged: int = 0
     records_asked: int = 0  # requests from the care team still open
     open_questions: int = 0  # questions from the care team not answered
     consultation: str = ""  # the open consultation's status: proposed, other_times, booked
@@ -208,6 +212,8 @@ class CaseFacts:
             return Records.REQUESTED
         if self.records_checking:
             return Records.CHECKING
+        if self.records_flagged:
+            return Records.FLAGGED
         return Records.CHECKED if self.records_checked else Records.NONE
 
 
@@ -286,6 +292,15 @@ def _records_words(facts: CaseFacts) -> str:
             ngettext("%(n)s being checked", "%(n)s being checked", facts.records_checking)
             % {"n": facts.records_checking}
         )
+    if facts.records_flagged:
+        parts.append(
+            ngettext(
+                "%(n)s waiting for your answer (labelled for another person?)",
+                "%(n)s waiting for your answer (labelled for another person?)",
+                facts.records_flagged,
+            )
+            % {"n": facts.records_flagged}
+        )
     return ", ".join(parts)
 
 
@@ -301,6 +316,14 @@ def _next_step(status: str, facts: CaseFacts) -> tuple[str, str]:
             "Answer your care team's %(n)s questions",
             facts.open_questions,
         ) % {"n": facts.open_questions}, "messages"
+    if facts.records_flagged:
+        # Only the patient can say whose images they are; the care team waits for it.
+        return ngettext(
+            "Tell us whether a study you sent is yours: it is labelled for another person",
+            "Tell us whether %(n)s studies you sent are yours: they are labelled for "
+            "another person",
+            facts.records_flagged,
+        ) % {"n": facts.records_flagged}, "records"
     if facts.fee_waiting and status in CONFIRM_BEFORE:
         return str(_("Confirm the fee for your second opinion")), "fee"
     if facts.consultation == "proposed":
@@ -367,7 +390,7 @@ def describe(status: str, facts: CaseFacts | None = None) -> dict:
         "plain_status": plain,
         "next_step": next_step,
         "next_link": next_link,
-        "waiting_on_patient": bool(facts.open_questions) and open_case,
+        "waiting_on_patient": bool(facts.open_questions or facts.records_flagged) and open_case,
         # The fee is the next step (after any question): the pages link to it.
         "fee_waiting": next_link == "fee",
         "tag": text.tag,

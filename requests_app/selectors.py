@@ -92,12 +92,17 @@ def case_facts(
     consultations = apps.get_model("consultations", "Consultation").objects
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for row in (
-        records.filter(case_id__in=ids)
-        .values("case_id", "state")
+        records.filter(case_id__in=ids, dismissed_at__isnull=True)
+        .values("case_id", "state", "identity")
         .annotate(n=Count("id"))
         .order_by()
     ):
-        counts[row["case_id"]][row["state"]] = row["n"]
+        # A checked study labelled for another person waits for the patient's answer:
+        # not ready (the care team cannot see it), counted apart.
+        state = (
+            "flagged" if row["state"] == "verified" and row["identity"] == "asked" else row["state"]
+        )
+        counts[row["case_id"]][state] = counts[row["case_id"]].get(state, 0) + row["n"]
     requests: dict[int, list[str]] = defaultdict(list)
     for case_id, return_to in asked.filter(
         case_id__in=ids, fulfilled_at__isnull=True, cancelled_at__isnull=True
@@ -135,6 +140,7 @@ def case_facts(
         facts[case.pk] = CaseFacts(
             records_checking=by_state.get("uploaded", 0) + by_state.get("scanning", 0),
             records_checked=by_state.get("verified", 0),
+            records_flagged=by_state.get("flagged", 0),
             records_asked=len(requests.get(case.pk, [])),
             open_questions=(open_questions or {}).get(case.pk, 0),
             consultation=open_consultation.get("status", ""),

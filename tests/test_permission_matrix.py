@@ -313,6 +313,10 @@ TABLE: dict[str, Row] = {
     # The patient's answer for a study labelled for another person: the owner only (the
     # sample record waits for no answer: the owner is sent back with a message).
     "records/<uuid:record_ref>/identity/": Row(WRONG_METHOD, PATIENT_CASE | {"owner": REDIRECT}),
+    # "Remove it", asked again (the sample waits for no answer: the owner is sent back).
+    "records/<uuid:record_ref>/identity/remove/": Row(
+        PATIENT_CASE | {"owner": REDIRECT}, PATIENT_CASE | {"owner": REDIRECT}
+    ),
     "records/asked/<uuid:request_ref>/withdraw/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     # Bundles are their requester's (a case manager's or specialist's) alone.
     "records/bundles/<uuid:bundle_ref>/": Row(rule(NOT_FOUND), WRONG_METHOD),

@@ -6,9 +6,10 @@ the case manager, the assigned specialist), and only of a record they are shown
 else gets the same 404 as for a series that never was.
 
 What is logged: opening the viewer on a series is one access-log row for that
-series (a staff member's; the patient's own reads are not logged, as for records),
-besides the case's row that case_for_viewer writes for every staff page. A frame
-is checked the same way every time and logs nothing: the page that shows it did.
+series, whoever opens it (the patient's own openings too: "who looked" lists them
+beside the care team's), besides the case's row that case_for_viewer writes for
+every staff page. A frame is checked the same way every time and logs nothing:
+the page that shows it did.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from django.core import signing
 from django.db.models import Prefetch
 from django.http import Http404
 
 from records import selectors as record_selectors
-from records.models import Record, State
+from records.models import Identity, Record, State
 from records.selectors import Look
 from requests_app import access
 from requests_app.models import Case
@@ -50,13 +52,13 @@ def _shown_series(viewer: User, series: Series, case: Case) -> Series:
 
 
 def series_for_viewer(*, viewer: User, ref: UUID | str) -> Series:
-    """The series `viewer` opens in the viewer, or 404. A staff member's opening
-    writes the case's row (case_for_viewer) and one row for the series."""
+    """The series `viewer` opens in the viewer, or 404. Every opening writes one row
+    for the series (the patient's own too); a staff member's also the case's row
+    (case_for_viewer)."""
     series = access.get_or_404(Series.objects.select_related("record__case"), uuid=ref)
     case = access.case_for_viewer(viewer=viewer, ref=series.record.case.uuid)
     _shown_series(viewer, series, case)
-    if not access.is_owner(viewer, case):
-        log_access(viewer=viewer, obj=series, kind=AccessLog.Kind.VIEW)
+    log_access(viewer=viewer, obj=series, kind=AccessLog.Kind.VIEW)
     return series
 
 
@@ -103,6 +105,51 @@ def frame_for_viewer(
     return frame_set
 
 
+# --- The frame token ------------------------------------------------------------------
+# The viewer asks for 15 or more frames a second. The page's check (series_for_viewer)
+# gives the person a token for that series, signed with the secret key and bound to
+# them; a frame asked for with it skips the case and records checks for this long, and
+# is still refused to anyone else (another person, another series, a signed-out
+# session: login_required runs first). An expired or foreign token runs the whole
+# check (frame_for_viewer), which hands out a fresh one: so access ended on the case
+# reaches an open viewer within this time, and a new page at once.
+FRAME_TOKEN_SALT = "records.imaging.frames"  # noqa: S105 (a namespace, not a secret)
+FRAME_TOKEN_SECONDS = 60
+
+
+def frame_token(*, viewer: User, series: Series) -> str:
+    """A token for `viewer`'s frames of `series`, given only once the whole check passed."""
+    return signing.dumps([str(series.uuid), viewer.pk], salt=FRAME_TOKEN_SALT, compress=False)
+
+
+def frame_by_token(
+    *, viewer: User, ref: UUID | str, preset: str, size: int, index: int, token: str
+) -> FrameSet | None:
+    """The frame set holding frame `index`, when `token` is one frame_token gave `viewer`
+    for series `ref` less than FRAME_TOKEN_SECONDS ago (one query); None when it is not
+    (the caller runs frame_for_viewer). 404 as frame_for_viewer for a frame that does
+    not exist, is not rendered yet or is of a preset the series does not offer."""
+    try:
+        series_ref, user_id = signing.loads(
+            token, salt=FRAME_TOKEN_SALT, max_age=FRAME_TOKEN_SECONDS
+        )
+    except (signing.BadSignature, ValueError, TypeError):  # expired ones included
+        return None
+    if series_ref != str(ref) or user_id != viewer.pk:
+        return None
+    if preset not in Preset.values or size not in SIZES or index < 0:
+        raise Http404
+    frame_set = access.get_or_404(
+        FrameSet.objects.select_related("series__record__case"),
+        series__uuid=ref,
+        preset=preset,
+        size=size,
+    )
+    if preset not in frame_set.series.presets or index >= frame_set.ready_count:
+        raise Http404
+    return frame_set
+
+
 def frame_sets_of(series: Series) -> dict[str, dict[int, FrameSet]]:
     """The series' frame sets by preset and size (one query)."""
     found: dict[str, dict[int, FrameSet]] = defaultdict(dict)
@@ -124,9 +171,12 @@ def study_series(*, record: Record) -> list[Series]:
 def case_series(*, viewer: User, case: Case) -> list[Series]:
     """Every series of the case's checked study records `viewer` is shown, by
     record and display order, with their frame sets. `case` was loaded for
-    `viewer` (case_for_viewer)."""
-    records = record_selectors.records_for_viewer(viewer=viewer, case=case).filter(
-        state=State.VERIFIED, is_study=True
+    `viewer` (case_for_viewer). A study labelled for another person is not listed
+    while it waits for the patient's answer (their records page asks them first)."""
+    records = (
+        record_selectors.records_for_viewer(viewer=viewer, case=case)
+        .filter(state=State.VERIFIED, is_study=True)
+        .exclude(identity=Identity.ASKED)
     )
     rows = list(
         Series.objects.filter(record__in=records)
@@ -141,11 +191,17 @@ def case_series(*, viewer: User, case: Case) -> list[Series]:
 
 # --- Who looked ---------------------------------------------------------------------
 def series_looks_by_record(records: list[Record]) -> dict[int, list[Look]]:
-    """Who on the care team opened the images of each record's series in the
-    viewer, and when (latest first): "looked at the images", one query."""
+    """Who opened the images of each record's series in the viewer, and when (latest
+    first): "looked at the images", the case's patient as themselves (`mine`). Two
+    queries."""
     if not records:
         return {}
-    series = dict(Series.objects.filter(record__in=records).values_list("pk", "record_id"))
+    series: dict[int, int] = {}
+    owners: dict[int, int] = {}
+    for pk, record_id, owner_id in Series.objects.filter(record__in=records).values_list(
+        "pk", "record_id", "record__case__owner_id"
+    ):
+        series[pk], owners[pk] = record_id, owner_id
     if not series:
         return {}
     rows = (
@@ -156,11 +212,16 @@ def series_looks_by_record(records: list[Record]) -> dict[int, list[Look]]:
             actor__isnull=False,
         )
         .order_by("-created_at")
-        .values_list("object_id", "actor__full_name", "actor__role", "created_at")[:2000]
+        .values_list("object_id", "actor_id", "actor__full_name", "actor__role", "created_at")[
+            :2000
+        ]
     )
     looks: dict[int, list[Look]] = defaultdict(list)
-    for object_id, name, role, when in rows:
-        looks[series[int(object_id)]].append(Look(name, Role(role).label, "images", when))
+    for object_id, actor_id, name, role, when in rows:
+        pk = int(object_id)
+        looks[series[pk]].append(
+            Look(name, Role(role).label, "images", when, mine=actor_id == owners[pk])
+        )
     return dict(looks)
 
 

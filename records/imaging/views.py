@@ -139,6 +139,7 @@ def viewer(request, series_ref):
         "frames_base": reverse("imaging:frame", args=[series.uuid, "PRESET", 0, 0]).replace(
             "/PRESET/0/0/", "/"
         ),
+        "frame_token": viewing.frame_token(viewer=request.user, series=series),
         "state_url": reverse("imaging:state", args=[series.uuid]),
         "preset_url": reverse("imaging:preset", args=[series.uuid]),
         "back_url": reverse("imaging:scans", args=[case.uuid])
@@ -151,12 +152,20 @@ def viewer(request, series_ref):
 @require_GET
 @login_required
 def frame(request, series_ref, preset, size, index):
-    """One rendered frame: checked like the page every time, never a storage URL."""
-    frame_set = viewing.frame_for_viewer(
-        viewer=request.user, ref=series_ref, preset=preset, size=size, index=index
-    )
+    """One rendered frame, never a storage URL: checked like the page, or, with the
+    frame token the page gave this person for this series (`?t=`, a minute), only the
+    frame's own existence (viewer_selectors: the frame token). A frame that ran the
+    whole check answers with a fresh token (X-Frame-Token) for the next ones."""
+    where = {"viewer": request.user, "ref": series_ref, "preset": preset, "size": size}
+    token = request.GET.get("t", "")
+    frame_set = viewing.frame_by_token(**where, index=index, token=token) if token else None
+    fresh = ""
+    if frame_set is None:
+        frame_set = viewing.frame_for_viewer(**where, index=index)
+        fresh = viewing.frame_token(viewer=request.user, series=frame_set.series)
     try:
         with selectors.open_frame(frame_set, index) as handle:
+            # A frame is tens of KiB: read whole (storage's own read is one GET).
             data = handle.read()
     except (LookupError, FileNotFoundError, OSError):
         raise Http404 from None
@@ -165,6 +174,8 @@ def frame(request, series_ref, preset, size, index):
     # browser's included, once the person has signed out. The viewer keeps the frames
     # around the current one in the page's memory instead (static/js/image-viewer.js).
     response["Cache-Control"] = "private, no-store"
+    if fresh:
+        response["X-Frame-Token"] = fresh
     return response
 
 

@@ -3,7 +3,8 @@
 // - The slider, the keyboard on the image (arrows, Page Up/Down by 10, Home/End), the
 //   mouse wheel (one image a notch; a touchpad's small steps add up) and a finger's
 //   sideways swipe on the image (one image every 16 px) move through the frames.
-// - Each frame comes from imaging:frame (WebP, checked on the server every time): the
+// - Each frame comes from imaging:frame (WebP, checked on the server every time: the
+//   whole check, or the frame token the page was given for this series): the
 //   512 px set on a screen up to 40em wide, the 1024 px set above, whichever of the two
 //   is ready if only one is. The frames either side are fetched ahead (more in the
 //   direction of travel) into memory (blob: URLs; the server says no-store, so none
@@ -52,6 +53,9 @@ function setUp(root) {
   const presetButtons = [...root.querySelectorAll("[data-viewer-preset]")];
   const lang = document.documentElement.lang || undefined;
   const base = root.dataset.framesBase;
+  // The page's frame token (records.imaging.viewer_selectors): frames asked for with it
+  // skip the case's whole check for a minute; a frame that ran the check sends a new one.
+  let token = root.dataset.frameToken || "";
   const total = Number(root.dataset.total) || 0;
 
   let state = JSON.parse(document.getElementById("viewer-state").textContent);
@@ -109,8 +113,13 @@ function setUp(root) {
     if (!url) return Promise.resolve("");
     if (kept.has(url)) return Promise.resolve(kept.get(url));
     if (fetching.has(url)) return fetching.get(url);
-    const promise = fetch(url, {credentials: "same-origin"})
-      .then((response) => (response.ok ? response.blob() : Promise.reject(response.status)))
+    const asked = token ? `${url}?t=${encodeURIComponent(token)}` : url;
+    const promise = fetch(asked, {credentials: "same-origin"})
+      .then((response) => {
+        const fresh = response.headers.get("X-Frame-Token");
+        if (fresh) token = fresh;
+        return response.ok ? response.blob() : Promise.reject(response.status);
+      })
       .then((blob) => {
         const objectUrl = URL.createObjectURL(blob);
         kept.set(url, objectUrl);

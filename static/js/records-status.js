@@ -13,8 +13,9 @@
 // state and reason, and a reload shows the rest. Strict CSP: no inline style, no
 // innerHTML; every string comes from the template.
 //
-// records:states answers {"records": [{"id", "state", "label", "final", "reason",
-// "dismiss_url"}], "final": true | false}.
+// records:states answers {"records": [{"id", "state", "awaits", "label", "final", "reason",
+// "dismiss_url"}], "final": true | false}; "awaits": a checked study labelled for another
+// person, waiting for the patient's answer (counted apart, never "ready").
 
 const BATCH_KEY = "secondop.records.batch";
 const FIRST_WAIT_MS = 3000;
@@ -67,8 +68,12 @@ function setUp(root) {
     return row(id)?.querySelector("[data-record-reason]")?.textContent.trim() || "";
   }
 
+  // "flagged": checked, but labelled for another person: it waits for the patient's
+  // answer, so it is not said to be ready.
   function stateOf(id) {
-    return row(id)?.dataset.state || "";
+    const node = row(id);
+    if (!node) return "";
+    return node.dataset.state === "verified" && node.dataset.awaits === "true" ? "flagged" : node.dataset.state;
   }
 
   // --- What happened to the files just uploaded --------------------------------
@@ -88,17 +93,20 @@ function setUp(root) {
     const states = batch.map(stateOf);
     return {
       checked: states.filter((s) => s === "verified").length,
+      flagged: states.filter((s) => s === "flagged").length,
       refused: states.filter((s) => s === "rejected").length,
-      checking: states.filter((s) => s !== "verified" && s !== "rejected").length,
+      checking: states.filter((s) => !["verified", "flagged", "rejected"].includes(s)).length,
     };
   }
 
   // "2 files checked and ready, 1 not accepted": the first part names the files.
-  function summary({checked, checking, refused}) {
+  function summary({checked, flagged, checking, refused}) {
     const parts = [];
-    for (const [count, name] of [[checked, "checked"], [checking, "checking"], [refused, "refused"]]) {
+    const named = [[checked, "checked"], [flagged, "flagged"], [checking, "checking"], [refused, "refused"]];
+    for (const [count, name] of named) {
       if (count) {
-        parts.push(parts.length && name !== "checked" ? plural(count, `${name}Short`) : plural(count, name));
+        const short = parts.length && (name === "checking" || name === "refused");
+        parts.push(short ? plural(count, `${name}Short`) : plural(count, name));
       }
     }
     return parts.join(", ");
@@ -125,8 +133,9 @@ function setUp(root) {
     children.push(document.createTextNode("."));
     outcomeText.replaceChildren(...children);
     outcome.classList.toggle("flash-error", Boolean(numbers.refused));
-    outcome.classList.toggle("flash-success", !numbers.refused && !numbers.checking);
-    outcome.classList.toggle("flash-info", Boolean(numbers.checking) && !numbers.refused);
+    const waiting = numbers.checking || numbers.flagged;
+    outcome.classList.toggle("flash-success", !numbers.refused && !waiting);
+    outcome.classList.toggle("flash-info", Boolean(waiting) && !numbers.refused);
     outcome.hidden = false;
   }
 
@@ -149,6 +158,7 @@ function setUp(root) {
       return false;
     }
     node.dataset.state = record.state;
+    node.dataset.awaits = record.awaits ? "true" : "false";
     const tag = node.querySelector("[data-record-state] .tag");
     if (tag) {
       tag.className = `tag tag-${TAGS[record.state] || "grey"}`;
@@ -190,9 +200,10 @@ function setUp(root) {
       const heard = [];
       for (const record of data.records) {
         if (update(record) && record.final && !batch.includes(record.id)) {
+          const title = titleOf(record.id);
           heard.push(record.state === "rejected"
-            ? t(text.itemRefused, {title: titleOf(record.id), reason: record.reason})
-            : t(text.itemChecked, {title: titleOf(record.id)}));
+            ? t(text.itemRefused, {title, reason: record.reason})
+            : t(record.awaits ? text.itemFlagged : text.itemChecked, {title}));
         }
       }
       if (batch.length) {

@@ -72,7 +72,7 @@ def files(tmp_path):
     pdf.write_bytes(_pdf())
     cd = tmp_path / "CT study"
     cd.mkdir()
-    # Labelled for nobody (anonymised): whose images they are is test_records_identity's.
+    # Labelled for nobody (anonymised): whose images they are is test_imaging's (and tests/records/test_identity.py).
     (cd / "IM0001").write_bytes(samples.anonymised("CT_small.dcm"))
     (cd / "IM0002").write_bytes(samples.anonymised("CT_small.dcm"))
     ccda = tmp_path / "Mercy Hospital summary.xml"

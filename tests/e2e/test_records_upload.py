@@ -74,7 +74,7 @@ def files(tmp_path):
     png.write_bytes(_noisy_png())
     cd = tmp_path / "CD"
     (cd / "DICOM").mkdir(parents=True)
-    # Labelled for nobody (anonymised): whose images they are is test_records_identity's.
+    # Labelled for nobody (anonymised): whose images they are is test_imaging's (and tests/records/test_identity.py).
     (cd / "DICOM" / "IM0001").write_bytes(samples.anonymised("CT_small.dcm"))
     (cd / "DICOM" / "IM0002").write_bytes(samples.anonymised("MR_small.dcm"))
     (cd / "AUTORUN.INF").write_text("[autorun]\nopen=viewer.exe\n")

@@ -119,6 +119,7 @@ def test_the_patient_sees_the_question_with_what_the_images_say(case, client, pa
     assert "ROSALIND WHITAKER" in html and "14 February 1958" in html
     assert "It is mine" in html and "Remove it" in html
     assert reverse("records:identity", args=[record.uuid]) in html
+    assert 'data-awaits="true"' in html
     detail = get(client, patient, "records:detail", record.uuid).content.decode()
     assert "ROSALIND WHITAKER" in detail and "It is mine" in detail
 
@@ -179,6 +180,11 @@ def test_it_is_mine_is_recorded_and_the_care_team_then_sees_it(case, client, pat
     assert AuditEvent.objects.filter(action="records.record.identity_confirmed").count() == 1
 
 
+def confirm_removal(client, user, record):
+    client.force_login(user)
+    return client.post(reverse("records:identity_remove", args=[record.uuid]))
+
+
 def test_remove_it_deletes_the_images_and_takes_it_off_every_list(
     case, client, patient, django_capture_on_commit_callbacks
 ):
@@ -186,8 +192,9 @@ def test_remove_it_deletes_the_images_and_takes_it_off_every_list(
     keys = list(record.files.values_list("key", flat=True))
     assert keys and all(default_storage.exists(k) for k in keys)
     with django_capture_on_commit_callbacks(execute=True):
-        response = answer(client, patient, record, "remove")
+        response = confirm_removal(client, patient, record)
     assert response.status_code == 302
+    assert response.url == reverse("records:case_records", args=[case.uuid])
     record.refresh_from_db()
     assert record.state == State.REJECTED and record.reason == "other_person"
     assert record.dismissed_at is not None and record.study == {} and record.labelled_as == []
@@ -199,12 +206,50 @@ def test_remove_it_deletes_the_images_and_takes_it_off_every_list(
     assert "was removed: nothing of it is kept" in listing
 
 
+def test_remove_it_asks_first_on_a_page_of_its_own_and_nothing_goes_before_yes(
+    case, client, patient
+):
+    record = upload(case, disc(SOMEONE_ELSE))
+    records_page = get(client, patient, "records:case_records", case.uuid).content.decode()
+    confirm_url = reverse("records:identity_remove", args=[record.uuid])
+    # "Remove it" is a link to the question (no script needed), not a button that removes.
+    assert f'href="{confirm_url}"' in records_page
+    assert 'value="remove"' not in records_page
+    page = get(client, patient, "records:identity_remove", record.uuid)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Remove “CT chest”?" in html
+    assert "ROSALIND WHITAKER" in html and "14 February 1958" in html
+    assert "deleted from SecondOp for good" in html
+    assert "Yes, remove them" in html and "No, go back" in html
+    # An answer of "remove" posted straight to the answer URL (an old page) asks too.
+    response = answer(client, patient, record, "remove")
+    assert response.status_code == 302 and response.url == confirm_url
+    record.refresh_from_db()
+    assert record.identity == Identity.ASKED and record.state == State.VERIFIED
+    assert record.files.exists()
+    assert not AuditEvent.objects.filter(action="records.record.identity_removed").exists()
+
+
+def test_the_removal_question_for_a_study_that_waits_for_nothing_sends_back(case, client, patient):
+    record = upload(case, disc(THEIRS))
+    response = get(client, patient, "records:identity_remove", record.uuid)
+    assert response.status_code == 302
+    assert response.url == reverse("records:case_records", args=[case.uuid])
+    assert confirm_removal(client, patient, record).status_code == 302
+    record.refresh_from_db()
+    assert record.state == State.VERIFIED and record.files.exists()
+
+
 def test_only_the_owner_answers_everyone_else_gets_404(
     case, client, coordinator, specialist, outsider
 ):
     record = upload(case, disc(SOMEONE_ELSE))
     for person in (coordinator, specialist, outsider):
         assert answer(client, person, record, "mine").status_code == 404, person.role
+        assert answer(client, person, record, "remove").status_code == 404, person.role
+        assert get(client, person, "records:identity_remove", record.uuid).status_code == 404
+        assert confirm_removal(client, person, record).status_code == 404, person.role
     record.refresh_from_db()
     assert record.identity == Identity.ASKED
 

@@ -345,6 +345,7 @@ def test_the_state_endpoint_says_how_each_record_stands_without_titles(
     assert states[str(checking.uuid)] == {
         "id": str(checking.uuid),
         "state": "scanning",
+        "awaits": False,
         "label": "Being checked",
         "final": False,
         "reason": "",
@@ -360,6 +361,12 @@ def test_the_state_endpoint_says_how_each_record_stands_without_titles(
     # Once all are checked the page stops asking.
     Record.objects.filter(pk=checking.pk).update(state="verified")
     assert page(client, patient, reverse("records:states", args=[case.uuid])).json()["final"]
+    # A study labelled for another person is final but waits for the patient's answer.
+    Record.objects.filter(pk=checking.pk).update(is_study=True, identity="asked")
+    states = page(client, patient, reverse("records:states", args=[case.uuid])).json()
+    flagged = next(row for row in states["records"] if row["id"] == str(checking.uuid))
+    assert flagged["awaits"] is True and flagged["label"] == "Labelled for another person?"
+    assert not any(row["awaits"] for row in states["records"] if row is not flagged)
 
 
 def test_the_state_endpoint_is_the_pages_rule_and_writes_no_access_row(
@@ -627,6 +634,23 @@ def test_the_case_pages_panel_counts_records_not_checked_for_viruses(client, pat
         client, patient, reverse("requests_app:case_detail", args=[case.uuid])
     ).content.decode()
     assert "2 records checked and ready (1 not checked for viruses)" in html
+
+
+def test_the_case_pages_panel_does_not_count_a_study_labelled_for_another_person_as_ready(
+    client, patient, specialist, case
+):
+    RecordFactory(case=case, title="Blood count")
+    RecordFactory(
+        case=case, title="Outside CT", category="imaging", is_study=True, identity="asked"
+    )
+    url = reverse("requests_app:case_detail", args=[case.uuid])
+    html = page(client, patient, url).content.decode()
+    assert "1 record checked and ready, 1 waiting for your answer" in html
+    assert "2 records checked and ready" not in html
+    # The specialist is not shown it at all (records_for_viewer): one record, ready.
+    staff = page(client, specialist, reverse("requests_app:staff_case", args=[case.uuid]))
+    text = staff.content.decode()
+    assert "1 record checked and ready." in text and "waiting for your answer" not in text
 
 
 # --- What the page says about keeping the files ---------------------------------------------

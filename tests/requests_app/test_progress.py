@@ -28,6 +28,8 @@ SITUATIONS = {
     Records.CHECKING: CaseFacts(records_checking=2, records_checked=1),
     Records.CHECKED: CaseFacts(records_checked=3),
     Records.REQUESTED: CaseFacts(records_asked=1, records_checked=1),
+    # A checked study labelled for another person, waiting for the patient's answer.
+    Records.FLAGGED: CaseFacts(records_flagged=1, records_checked=1),
 }
 SENT = [s for s in CaseStatus if s != S.DRAFT]
 
@@ -48,16 +50,30 @@ def _check_agreement(status: str, facts: CaseFacts, d: dict) -> None:
         assert records == Records.NONE and not facts.open_questions, words
     if "are checked and ready" in d["next_step"] or "is checked and ready" in d["next_step"]:
         assert records == Records.CHECKED, words
+    # A study labelled for another person is never counted as ready: it waits for them.
+    if facts.records_flagged:
+        assert "waiting for your answer" in d["records_words"], d["records_words"]
+        assert f"{facts.records_checked} checked and ready" in d["records_words"] or not (
+            facts.records_checked
+        )
+        if d["next_step"] and not facts.open_questions:
+            assert d["next_step"].startswith("Tell us whether"), words
+            assert d["next_link"] == "records" and d["waiting_on_patient"]
     # "Nothing to do" is never said while the patient has something to do.
     if d["next_step"].startswith("Nothing to do"):
         assert not facts.open_questions, words
+        assert not facts.records_flagged, words
         assert not (status in GATHERING and records == Records.NONE), words
         assert not (
             status in GATHERING and records == Records.REQUESTED and not facts.records_checking
         ), words
     if status in GATHERING and records == Records.NONE and not facts.open_questions:
         assert "Send your medical records" in d["next_step"], words
-    if status in GATHERING and records == Records.REQUESTED and not facts.open_questions:
+    if (
+        status in GATHERING
+        and records == Records.REQUESTED
+        and not (facts.open_questions or facts.records_flagged)
+    ):
         assert "asked for" in d["next_step"], words
     # The tracker: at most one step in progress, and it says so.
     current = [s for s in d["steps"] if s.state == "current"]
@@ -153,6 +169,24 @@ def test_delivered_says_when_and_promises_nothing_more():
     assert d["next_link"] == "report"
 
 
+def test_a_study_labelled_for_another_person_is_not_ready_but_waits_for_the_patient():
+    d = describe(S.TRIAGE, CaseFacts(records_checked=2, records_flagged=1))
+    assert d["records_words"] == (
+        "2 checked and ready, 1 waiting for your answer (labelled for another person?)"
+    )
+    assert d["next_step"] == (
+        "Tell us whether a study you sent is yours: it is labelled for another person"
+    )
+    assert d["next_link"] == "records" and d["waiting_on_patient"]
+    # Only the flagged study: nothing is "checked and ready", nothing to send either.
+    alone = describe(S.IN_REVIEW, CaseFacts(records_flagged=2))
+    assert alone["records_words"] == "2 waiting for your answer (labelled for another person?)"
+    assert alone["next_step"].startswith("Tell us whether 2 studies you sent are yours")
+    # A question from the care team still comes first.
+    asked = describe(S.IN_REVIEW, CaseFacts(records_flagged=1, open_questions=1))
+    assert asked["next_link"] == "messages"
+
+
 def test_the_tables_cover_every_status():
     assert set(STATUS_TEXT) == set(CaseStatus)
     assert BEFORE_REVIEW < GATHERING
@@ -174,6 +208,9 @@ def _case_in(patient, status, situation, specialist):
         RecordFactory(case=case)
     elif situation == Records.REQUESTED:
         RecordRequestFactory(case=case, note="Your biopsy report", return_to="triage")
+    elif situation == Records.FLAGGED:
+        RecordFactory(case=case)
+        RecordFactory(case=case, category="imaging", is_study=True, identity="asked")
     if status in {S.DELIVERED, S.FOLLOW_UP, S.CLOSED}:
         CaseEvent.objects.create(case=case, old_status=S.REPORT_READY, new_status=S.DELIVERED)
     return case
@@ -208,6 +245,12 @@ def test_the_case_page_and_the_dashboard_agree_with_the_facts(
         elif situation == Records.CHECKED:
             assert "2 checked and ready" in html
             assert "Send your medical records" not in html
+        elif situation == Records.FLAGGED:
+            assert "1 checked and ready" in html and "2 checked and ready" not in html
+            assert "1 waiting for your answer (labelled for another person?)" in html
+            for page in (html, dashboard):
+                assert "Tell us whether a study you sent is yours" in page
+                assert "Nothing to do now" not in page
         else:
             assert "Send us the records your care team asked for" in html
 

@@ -2,9 +2,12 @@
 endpoints, and the patient's "Your scans": who may open them, what each opening
 logs, and what a frame not ready (or of another case) answers."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
+from records.imaging import viewer_selectors as viewing
 from records.imaging.models import FrameSet, Preset
 from requests_app.models import CaseStatus
 from secondop.audit.models import AccessLog
@@ -170,6 +173,63 @@ def test_a_frame_not_ready_or_past_the_end_or_of_a_preset_not_made_is_404(
     assert client.get(frame_url(ct, size=300)).status_code == 404
 
 
+def _page_token(client, user, series) -> str:
+    client.force_login(user)
+    html = client.get(viewer_url(series)).content.decode()
+    return re.search(r'data-frame-token="([^"]+)"', html).group(1)
+
+
+def test_the_page_gives_a_frame_token_that_skips_the_case_check_for_its_series(
+    client, specialist, study, django_assert_max_num_queries
+):
+    _record, (ct, _mr) = study
+    token = _page_token(client, specialist, ct)
+    client.get(frame_url(ct, 1))  # the session's and the MFA's reads warmed
+    with django_assert_max_num_queries(12) as whole:
+        plain = client.get(frame_url(ct, 2))
+    with django_assert_max_num_queries(12) as short:
+        tokened = client.get(frame_url(ct, 2) + f"?t={token}")
+    assert plain.status_code == tokened.status_code == 200
+    assert plain.content == tokened.content
+    # The whole check is two queries more (the case's visibility and the record shown).
+    assert len(short.captured_queries) <= len(whole.captured_queries) - 1
+    # The whole check hands out a fresh token; the short one does not need to.
+    assert plain["X-Frame-Token"] and "X-Frame-Token" not in tokened
+    # Still only what exists: past the end, a preset not made, a preset not offered.
+    assert client.get(frame_url(ct, 12) + f"?t={token}").status_code == 404
+    assert client.get(frame_url(ct, preset="bone") + f"?t={token}").status_code == 404
+
+
+def test_a_frame_token_is_no_use_to_anyone_else_or_for_another_series(client, specialist, study):
+    _record, (ct, mr) = study
+    token = _page_token(client, specialist, ct)
+    outsider = UserFactory(role="specialist", email="far@example.com")
+    enrol_totp(outsider)
+    client.force_login(outsider)
+    assert client.get(frame_url(ct) + f"?t={token}").status_code == 404
+    client.logout()
+    response = client.get(frame_url(ct) + f"?t={token}")
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+    # For another series (here the same person's) it is the whole check again.
+    client.force_login(specialist)
+    response = client.get(frame_url(mr) + f"?t={token}")
+    assert response.status_code == 200 and response["X-Frame-Token"]
+    assert client.get(frame_url(ct) + "?t=forged").status_code == 200  # whole check
+
+
+def test_an_expired_frame_token_runs_the_whole_check_again(
+    client, specialist, case, study, monkeypatch
+):
+    _record, (ct, _mr) = study
+    token = _page_token(client, specialist, ct)
+    case.status = CaseStatus.WITHDRAWN
+    case.save(update_fields=["status"])
+    # Within its minute, the open viewer's token still shows what it was given.
+    assert client.get(frame_url(ct) + f"?t={token}").status_code == 200
+    monkeypatch.setattr(viewing, "FRAME_TOKEN_SECONDS", -1)
+    assert client.get(frame_url(ct) + f"?t={token}").status_code == 404
+
+
 def test_a_frame_whose_file_is_missing_is_404(client, specialist, study):
     from django.core.files.storage import default_storage
 
@@ -197,17 +257,32 @@ def test_each_series_opened_by_staff_is_one_access_log_row(client, specialist, c
     assert series_rows().count() == 3
 
 
-def test_the_patient_opening_their_own_scans_writes_no_row(client, patient, study):
-    _record, (ct, _mr) = study
+def test_the_patient_opening_their_own_series_is_one_row_per_series_not_per_frame(
+    client, patient, study
+):
+    record, (ct, mr) = study
     get(client, patient, viewer_url(ct))
-    assert series_rows().count() == 0
+    for index in range(4):
+        assert client.get(frame_url(ct, index)).status_code == 200
+    client.get(reverse("imaging:state", args=[ct.uuid]))
+    row = series_rows(ct).get()
+    assert row.actor == patient and row.kind == "view" and row.path == viewer_url(ct)
+    get(client, patient, viewer_url(mr))
+    assert series_rows().count() == 2
+    # Shown in "who looked" as the patient's own, beside the care team's openings.
+    html = get(client, patient, reverse("records:detail", args=[record.uuid])).content.decode()
+    looked = html.split("Who has looked at this record", 1)[1]
+    assert "You: looked at the images" in looked
+    assert "Pat Patient" not in looked
+    listing = get(client, patient, reverse("records:case_records", args=[record.case.uuid]))
+    assert "You, looked at the images" in listing.content.decode()
 
 
 def test_the_patient_sees_who_looked_at_the_images(client, patient, specialist, study):
     record, (ct, _mr) = study
     get(client, specialist, viewer_url(ct))
     html = get(client, patient, reverse("records:detail", args=[record.uuid])).content.decode()
-    looked = html.split("Who on the care team has looked at this record", 1)[1]
+    looked = html.split("Who has looked at this record", 1)[1]
     assert "Dr. Spec (Specialist): looked at the images" in looked
     html = get(client, patient, reverse("records:case_records", args=[record.case.uuid]))
     assert "looked at the images" in html.content.decode()
@@ -303,6 +378,16 @@ def test_your_scans_lists_the_patients_series_with_a_plain_sentence(client, pati
     assert viewer_url(ct) in html and viewer_url(mr) in html
     assert frame_url(ct, index=6, size=512) in html  # the middle image as its picture
     assert "12 images" in html and "4 images" in html
+
+
+def test_your_scans_leaves_out_a_study_waiting_for_the_patients_answer(
+    client, patient, case, study
+):
+    record, (ct, _mr) = study
+    record.identity = "asked"
+    record.save(update_fields=["identity"])
+    html = get(client, patient, reverse("imaging:scans", args=[case.uuid])).content.decode()
+    assert viewer_url(ct) not in html
 
 
 def test_your_scans_says_when_there_are_none(client, patient, case):
