@@ -387,12 +387,21 @@ def profile_pages(getters: dict, rounds: int, top: int = 12) -> None:
     from django.template import base as template_base
 
     state = {"sql": 0.0, "sql_in_templates": 0.0, "queries": 0}
-    stack: list[list] = []  # [name, start, child time, sql inside]
+    stack: list[list] = []  # [name, start, child time, sql inside, extends another]
     self_times: dict[str, float] = defaultdict(float)
     original_render = template_base.Template._render
 
+    from django.template.loader_tags import ExtendsNode
+
     def timed_render(template, context):
-        frame = [template.origin.template_name or "(string)", time.perf_counter(), 0.0, 0.0]
+        name = template.origin.template_name or "(string)"
+        if stack and stack[-1][4]:
+            # A page's {% extends %}: its blocks render inside the parent's nodes, so
+            # the time is the page's and its base's together, named after both.
+            name = f"{stack[-1][0]} in {name}"
+        # {% extends %} is the first node but for text (Django requires it).
+        extends = any(isinstance(node, ExtendsNode) for node in template.nodelist[:3])
+        frame = [name, time.perf_counter(), 0.0, 0.0, extends]
         stack.append(frame)
         try:
             return original_render(template, context)
