@@ -1002,7 +1002,7 @@ def main() -> None:
     for name, *_rest in pages[1:]:
         t = timings[name]
         print(
-            f"| {name} | {rps[name]:.0f} | {ratio[name]:.1%} | {signed_in_ratio[name]:.1%} | "
+            f"| {name} | {rps[name]:.1f} | {ratio[name]:.1%} | {signed_in_ratio[name]:.1%} | "
             f"{t['p50']:.1f} | {t['p95']:.1f} | {t['p99']:.1f} | {len(t['queries'])} | "
             f"{load(name)} |"
         )
