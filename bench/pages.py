@@ -1,14 +1,21 @@
-"""Time SecondOp's main pages at 100,000 requests, against a bare Django floor. See bench/README.md.
+"""Time SecondOp's main pages at 100,000 requests, against two floors. See bench/README.md.
 
     .venv/bin/python bench/pages.py [--cases 100000] [--duration 15] [--connections 16]
                                     [--rounds 3] [--skip-seed]
 
 In one run: migrates the bench database (and runs seed_load if it has fewer
 cases than --cases), starts a moto S3 server, serves SecondOp with production
-settings and the bare project (bench/bare) with the same gunicorn settings,
-signs in through the login pages, drives each page with wrk (in rounds over
-every page), then times the same pages in this process with Django's test
-client (server time, no network) and lists their queries.
+settings (bench/settings.py: the project's settings and one bench-only URL, the
+signed-in floor of bench/signed_in) and the bare project (bench/bare) with the
+same gunicorn settings, signs in through the login pages, drives each page with
+wrk (in rounds over every page), then times the same pages in this process with
+Django's test client (server time, no network) and lists their queries.
+
+The two floors: the bare Django view (no middleware, no session, one query, a
+small template) and the signed-in floor (SecondOp's whole middleware stack, a
+Redis session, the user loaded, @login_required, one query, a small template),
+served by the same gunicorn as the pages. Every page's ratio to both is in the
+table, with the load average during its runs.
 """
 
 import argparse
@@ -55,6 +62,11 @@ GUNICORN = [
 # client's address as the proxy saw it.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "127.0.0.1"}
 LOAD_DOMAIN = "load.secondop.test"
+# Served by SecondOp's gunicorn through bench/settings.py (bench/signed_in), never in
+# production's URLs.
+from bench.signed_in import FLOOR_PATH  # noqa: E402
+
+SIGNED_IN_FLOOR = "signed-in floor (SecondOp's stack, one query)"
 
 
 def free_port() -> int:
@@ -278,16 +290,11 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[int(rank) - 1]
 
 
-def time_in_process(
-    path: str, cookie: str | None, n: int, warmup: int, post: dict | None = None
-) -> dict:
-    """Server time of `path` through Django's test client in this process: every
-    middleware, the view, the queries and the template, no network or gunicorn.
-    Then the queries of one request, and the share of SQL in a few more."""
+def page_getter(path: str, cookie: str | None, post: dict | None = None):
+    """A function that requests `path` once through Django's test client in this
+    process, as the session `cookie`, and checks the answer is a 200."""
     from django.conf import settings
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(
         HTTP_HOST="127.0.0.1",
@@ -312,6 +319,20 @@ def time_in_process(
             else client.get(path)
         )
         assert response.status_code == 200, (path, response.status_code)
+
+    return get
+
+
+def time_in_process(
+    path: str, cookie: str | None, n: int, warmup: int, post: dict | None = None
+) -> dict:
+    """Server time of `path` through Django's test client in this process: every
+    middleware, the view, the queries and the template, no network or gunicorn.
+    Then the queries of one request, and the share of SQL in a few more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    get = page_getter(path, cookie, post)
 
     for _ in range(warmup):
         get()
@@ -353,6 +374,126 @@ def time_in_process(
         "sql_ms": statistics.fmean(sum(run) for run in runs),
         "total_ms": total_ms / len(runs),
     }
+
+
+def profile_pages(getters: dict, rounds: int, top: int = 12) -> None:
+    """Where each page's server time goes, in this process, the pages interleaved
+    (each round requests every page once, in a new random order): SQL (every query
+    timed at the driver, and how much of it ran while a template rendered), template
+    rendering by template (self time: a template's own nodes, its includes and
+    inclusion tags counted apart, SQL run inside them taken out) and the rest,
+    Python (middleware, view, forms, selectors' own code). Timed without a profiler;
+    then the same rounds again under cProfile, whose heaviest functions (own time)
+    are listed per page."""
+    import cProfile
+    import pstats
+    import random
+    from collections import defaultdict
+
+    from django.db import connection
+    from django.template import base as template_base
+
+    state = {"sql": 0.0, "sql_in_templates": 0.0, "queries": 0}
+    stack: list[list] = []  # [name, start, child time, sql inside, extends another]
+    self_times: dict[str, float] = defaultdict(float)
+    original_render = template_base.Template._render
+
+    from django.template.loader_tags import ExtendsNode
+
+    def timed_render(template, context):
+        name = template.origin.template_name or "(string)"
+        if stack and stack[-1][4]:
+            # A page's {% extends %}: its blocks render inside the parent's nodes, so
+            # the time is the page's and its base's together, named after both.
+            name = f"{stack[-1][0]} in {name}"
+        # {% extends %} is the first node but for text (Django requires it).
+        extends = any(isinstance(node, ExtendsNode) for node in template.nodelist[:3])
+        frame = [name, time.perf_counter(), 0.0, 0.0, extends]
+        stack.append(frame)
+        try:
+            return original_render(template, context)
+        finally:
+            stack.pop()
+            spent = (time.perf_counter() - frame[1]) * 1000
+            self_times[frame[0]] += spent - frame[2] - frame[3]
+            if stack:
+                stack[-1][2] += spent
+
+    def timed_sql(execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent = (time.perf_counter() - start) * 1000
+            state["sql"] += spent
+            state["queries"] += 1
+            if stack:
+                state["sql_in_templates"] += spent
+                stack[-1][3] += spent
+
+    totals = {name: defaultdict(float) for name in getters}
+    by_template = {name: defaultdict(float) for name in getters}
+    profiles = {name: cProfile.Profile() for name in getters}
+    names = list(getters)
+    rng = random.Random(23)
+    template_base.Template._render = timed_render
+    try:
+        with connection.execute_wrapper(timed_sql):
+            for _round in range(rounds):
+                rng.shuffle(names)
+                for name in names:
+                    state.update(sql=0.0, sql_in_templates=0.0, queries=0)
+                    self_times.clear()
+                    start = time.perf_counter()
+                    getters[name]()
+                    total = (time.perf_counter() - start) * 1000
+                    rendering = sum(self_times.values())
+                    row = totals[name]
+                    row["total"] += total
+                    row["sql"] += state["sql"]
+                    row["sql_in_templates"] += state["sql_in_templates"]
+                    row["rendering"] += rendering
+                    row["python"] += total - state["sql"] - rendering
+                    row["queries"] += state["queries"]
+                    for template, ms in self_times.items():
+                        by_template[name][template] += ms
+    finally:
+        template_base.Template._render = original_render
+    for _round in range(rounds):
+        rng.shuffle(names)
+        for name in names:
+            profiles[name].enable()
+            getters[name]()
+            profiles[name].disable()
+
+    print(
+        f"\nProfile, in process, {rounds} interleaved requests per page (ms per request; "
+        "rendering: templates' own time, SQL run in templates counted as SQL):\n"
+    )
+    print(
+        "| page | total | SQL | of it in templates | rendering | Python | queries "
+        "| heaviest templates (own ms) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for name in getters:
+        row = {k: v / rounds for k, v in totals[name].items()}
+        heavy = sorted(by_template[name].items(), key=lambda kv: -kv[1])[:4]
+        heavy_text = ", ".join(f"{t} {ms / rounds:.1f}" for t, ms in heavy)
+        print(
+            f"| {name} | {row['total']:.1f} | {row['sql']:.1f} | {row['sql_in_templates']:.1f} "
+            f"| {row['rendering']:.1f} | {row['python']:.1f} | {row['queries']:.0f} "
+            f"| {heavy_text} |"
+        )
+    for name in getters:
+        print(f"\ncProfile, {name}: the {top} heaviest functions by own time")
+        stats = pstats.Stats(profiles[name])
+        rows = sorted(stats.stats.items(), key=lambda kv: -kv[1][2])[:top]  # type: ignore[attr-defined]
+        for (filename, line, function), (_cc, calls, own, cumulative, _callers) in rows:
+            where = filename.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
+            print(
+                f"  {own / rounds * 1000:6.2f} ms own {cumulative / rounds * 1000:7.2f} ms cum "
+                f"{calls // rounds:6d} calls  {where}:{line} {function}"
+            )
 
 
 def pick_subjects():
@@ -551,6 +692,12 @@ def main() -> None:
         help="cases the database must hold (seed_load adds the rest)",
     )
     parser.add_argument("--skip-seed", action="store_true", help="use the database as it is")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        help="after the timings, profile each page over this many interleaved requests",
+    )
     parser.add_argument("--duration", type=int, default=15, help="wrk seconds per page")
     parser.add_argument("--warmup", type=int, default=3, help="wrk seconds per page, untimed")
     parser.add_argument("--connections", type=int, default=16)
@@ -589,7 +736,7 @@ def main() -> None:
     s3.start()
     env = production_environment(args, f"http://127.0.0.1:{s3_port}")
     os.environ.clear()
-    os.environ.update(env, DJANGO_SETTINGS_MODULE="secondop.settings")
+    os.environ.update(env, DJANGO_SETTINGS_MODULE="bench.settings")
     ensure_database(args.database_url)
 
     import boto3
@@ -640,7 +787,13 @@ def main() -> None:
         f"-d{args.duration:g}s (after {args.warmup:g} s warm-up) per page"
     )
 
-    app = Server("secondop", "secondop.wsgi:application", free_port(), env)
+    # SecondOp's own settings and URLs, plus the signed-in floor (bench/settings.py).
+    app = Server(
+        "secondop",
+        "secondop.wsgi:application",
+        free_port(),
+        {**env, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+    )
     bare = Server(
         "bare",
         "bench.bare.wsgi:application",
@@ -674,6 +827,7 @@ def main() -> None:
         pages = [
             # name, server, path, session[, JSON body: a POST]
             ("bare Django view (floor)", bare, "/", None),
+            (SIGNED_IN_FLOOR, app, FLOOR_PATH, patient_session),
             ("home page /, anonymous", app, "/", None),
             ("patient dashboard /requests/", app, "/requests/", patient_session),
             (
@@ -716,6 +870,13 @@ def main() -> None:
                 records_path,
                 manager_session,
             ),
+            # The case manager's page of the records page's case (in review).
+            (
+                "staff case page /requests/care/<uuid>/, case manager",
+                app,
+                f"/requests/care/{records_of.uuid}/",
+                manager_session,
+            ),
             # S3 mode (the bench's moto bucket): a presigned PUT, computed, no request to S3.
             (
                 "sign upload POST /records/files/<uuid>/sign/, S3 PUT",
@@ -727,7 +888,7 @@ def main() -> None:
         ]
         if args.pages:
             words = [w.strip().lower() for w in args.pages.split(",") if w.strip()]
-            pages = [pages[0], *(p for p in pages[1:] if any(w in p[0].lower() for w in words))]
+            pages = [*pages[:2], *(p for p in pages[2:] if any(w in p[0].lower() for w in words))]
         cookies = {}
         for name, server, path, session, *post in pages:
             cookie = f"{settings.SESSION_COOKIE_NAME}={session}" if session else None
@@ -756,10 +917,13 @@ def main() -> None:
         # Rounds over every page in turn, so that anything else slowing the machine
         # for a while slows each page about as much; the median round counts.
         runs: dict[str, list[dict]] = {name: [] for name, *_ in pages}
+        loads: dict[str, list[float]] = {name: [] for name, *_ in pages}
         for round_number in range(1, args.rounds + 1):
             print(f"round {round_number} of {args.rounds} (load average {os.getloadavg()[0]:.2f}):")
             for name, server, path, _session, *post in pages:
+                loads[name].append(os.getloadavg()[0])
                 r = run_wrk(server.base + path, cookies[name], args, args.duration, *post)
+                loads[name].append(os.getloadavg()[0])
                 runs[name].append(r)
                 print(
                     f"  {name:<42} {r['rps']:8.1f} req/s  wrk p50 {r['p50']:6.1f} ms  "
@@ -767,14 +931,21 @@ def main() -> None:
                     f"{r['non_2xx']} not 2xx/3xx)"
                 )
         floor_name = pages[0][0]
-        rps = {name: statistics.median(r["rps"] for r in rs) for name, rs in runs.items()}
-        # Each round's page against the same round's floor, measured minutes apart at most.
-        ratio = {
-            name: statistics.median(
-                r["rps"] / f["rps"] for r, f in zip(rs, runs[floor_name], strict=True)
-            )
+        rps = {
+            name: statistics.median(r["rps"] for r in rs or [{"rps": 0}])
             for name, rs in runs.items()
         }
+
+        # Each round's page against the same round's floors, measured minutes apart at most.
+        def ratios(floor: str) -> dict[str, float]:
+            return {
+                name: statistics.median(
+                    [r["rps"] / f["rps"] for r, f in zip(rs, runs[floor], strict=True)] or [0]
+                )
+                for name, rs in runs.items()
+            }
+
+        ratio, signed_in_ratio = ratios(floor_name), ratios(SIGNED_IN_FLOOR)
         print(f"load average after wrk: {os.getloadavg()[0]:.2f}")
     finally:
         app.stop()
@@ -783,7 +954,7 @@ def main() -> None:
 
     print(
         f"\nIn process (Django test client, {args.requests} requests per page after "
-        f"warm-up; times in ms):"
+        f"warm-up; load average {os.getloadavg()[0]:.2f}; times in ms):"
     )
     timings = {}
     try:
@@ -803,6 +974,15 @@ def main() -> None:
                     f"records page, {label}: {len(few['queries'])} queries for a case with "
                     f"{few_records_of.n} records (p50 {few['p50']:.1f} ms)"
                 )
+        if args.profile:
+            profile_pages(
+                {
+                    name: page_getter(path, session, post[0] if post else None)
+                    for name, _server, path, session, *post in pages[1:]
+                    if not post  # the signing POST is not a page
+                },
+                args.profile,
+            )
     finally:
         slot_record.delete()
 
@@ -816,15 +996,24 @@ def main() -> None:
         )
         + "\n"
     )
-    print("| page | req/s | of the bare floor | server p50 | server p95 | server p99 | queries |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    print(f"| {floor_name} | {rps[floor_name]:.0f} | 100% | | | | 1 |")
+    print(
+        "| page | req/s | of the bare floor | of the signed-in floor | server p50 | server p95 "
+        "| server p99 | queries | load average |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+
+    def load(name: str) -> str:  # the 1-minute load average before and after each wrk run
+        return f"{min(loads[name], default=0):.1f}-{max(loads[name], default=0):.1f}"
+
+    print(f"| {floor_name} | {rps[floor_name]:.0f} | 100% | | | | | 1 | {load(floor_name)} |")
     for name, *_rest in pages[1:]:
         t = timings[name]
         print(
-            f"| {name} | {rps[name]:.0f} | {ratio[name]:.0%} | {t['p50']:.1f} | "
-            f"{t['p95']:.1f} | {t['p99']:.1f} | {len(t['queries'])} |"
+            f"| {name} | {rps[name]:.1f} | {ratio[name]:.1%} | {signed_in_ratio[name]:.1%} | "
+            f"{t['p50']:.1f} | {t['p95']:.1f} | {t['p99']:.1f} | {len(t['queries'])} | "
+            f"{load(name)} |"
         )
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
 
     print_matching(total)
 

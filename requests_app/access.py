@@ -186,10 +186,12 @@ def case_for_viewer(*, viewer: User, ref: UUID | str, for_update: bool = False) 
     if for_update:
         cases = cases.select_for_update()
     else:
+        # Not the preferred specialist and their user: two more joins doubled the
+        # time PostgreSQL takes to plan this query on every case page (bench/README.md,
+        # issue 23), for a choice few requests make. They are read below if made.
         cases = cases.select_related(
             "icd10",
             "specialty",
-            "preferred_specialist__user",
             "owner",
             "specialist__specialist_profile",
             "case_manager",
@@ -199,6 +201,12 @@ def case_for_viewer(*, viewer: User, ref: UUID | str, for_update: bool = False) 
     except (Case.DoesNotExist, ValueError, ValidationError):  # not a UUID at all
         _raise_if_ended(viewer, ref)
         raise Http404 from None
+    if not for_update and case.preferred_specialist_id:
+        profiles = Case._meta.get_field("preferred_specialist").related_model
+        case.preferred_specialist = cast(
+            Any,
+            profiles._default_manager.select_related("user").get(pk=case.preferred_specialist_id),
+        )
     if not for_update and viewer.is_clinical_staff:
         log_access(viewer=viewer, obj=case)
     return case

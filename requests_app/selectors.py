@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.cache import cache
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
@@ -177,6 +178,26 @@ def case_timeline(*, case: Case, viewer: User | None = None, for_staff: bool = F
         [*events, *amendments, *settled, *changes],
         key=lambda e: (e.created_at, type(e).__name__, e.pk),
     )
+
+
+def accepted_by(*, case: Case) -> dict[str, Any] | None:
+    """The assigned specialist's profile as the patient's case page names them
+    (title, specialties, institution, directory link), read here rather than in
+    the template; None without a specialist or a profile. `case` comes from
+    case_for_viewer (the specialist and their profile are joined)."""
+    specialist = case.specialist
+    if specialist is None:
+        return None
+    try:
+        profile = specialist.specialist_profile
+    except ObjectDoesNotExist:
+        return None
+    return {
+        "title": profile.title,
+        "institution": profile.institution,
+        "public_id": profile.public_id,
+        "specialties": ", ".join(str(s) for s in profile.specialties.all()),
+    }
 
 
 def price_list() -> list[Price]:

@@ -79,10 +79,13 @@ def case_detail(request, case):
             },
         )
     timeline = selectors.case_timeline(case=case, viewer=request.user)
+    # Read once: the progress words count them and the messages panel lists them.
+    questions = messaging.open_questions(case=case)
     asked = [e for e in timeline if getattr(e, "new_status", "") == CaseStatus.AWAITING_RECORDS]
     context = {
         "case": case,
-        "progress": _progress(case),
+        "progress": _progress(case, questions),
+        "questions": questions,
         "receipt": fees.receipt_available(case),
         "fee_total": fees.money(case.fee_quoted, case.fee_currency),
         "timeline": timeline,
@@ -93,13 +96,16 @@ def case_detail(request, case):
         "can_amend": services.case_answers_can_change(case),
         "can_withdraw": services.case_can_withdraw(case),
         "care_team_views": selectors.case_care_team_views(case=case),
+        "specialist_profile": selectors.accepted_by(case=case),
     }
     return render(request, "requests_app/case_detail.html", context)
 
 
-def _progress(case) -> dict:
-    questions = len(messaging.open_questions(case=case))
-    facts = selectors.case_facts(cases=[case], open_questions={case.pk: questions})
+def _progress(case, questions: list | None = None) -> dict:
+    """`questions`: the case's open questions, when the view has read them."""
+    if questions is None:
+        questions = messaging.open_questions(case=case)
+    facts = selectors.case_facts(cases=[case], open_questions={case.pk: len(questions)})
     return progress.describe(case.status, facts.get(case.pk))
 
 
@@ -368,6 +374,8 @@ def _staff_case_page(
         "case": case,
         "progress": progress.describe(case.status),
         "timeline": selectors.case_timeline(case=case, viewer=request.user, for_staff=True),
+        # Read once for the "waiting on the patient" tag and the messages panel.
+        "questions": messaging.open_questions(case=case),
         "answers": section_answers(case, list(case.questions.all())),
         "is_coordinator": is_coordinator,
         "is_case_manager": access.is_case_manager(request.user, case),

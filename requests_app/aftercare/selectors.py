@@ -492,11 +492,21 @@ class DoctorActivity:
     text: str
 
 
-def doctor_activity(*, case: Case) -> list[DoctorActivity]:
+def doctor_activity(
+    *,
+    case: Case,
+    shares: list[Share] | None = None,
+    questions: list[PhysicianQuestion] | None = None,
+) -> list[DoctorActivity]:
     """What the patient's physicians did through their links, newest first: for
-    the patient's "Your doctor" list (openings, questions, answers)."""
+    the patient's "Your doctor" list (openings, questions, answers). `shares`
+    (shares_for_case) and `questions` (physician_questions): when the page has
+    read them already."""
     items: list[DoctorActivity] = []
-    shares = Share.objects.filter(report__case=case).prefetch_related("openings")
+    if shares is None:
+        shares = shares_for_case(case=case)
+    if questions is None:
+        questions = physician_questions(case=case)
     for share in shares:
         who = share.recipient_name or share.recipient_email
         for opening in share.openings.all():
@@ -506,7 +516,7 @@ def doctor_activity(*, case: Case) -> list[DoctorActivity]:
                 else _("%(who)s opened your report")
             )
             items.append(DoctorActivity(opening.created_at, str(words) % {"who": who}))
-    for question in physician_questions(case=case):
+    for question in questions:
         who = question.share.recipient_name or question.share.recipient_email
         items.append(
             DoctorActivity(

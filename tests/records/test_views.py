@@ -671,3 +671,30 @@ def test_the_records_page_states_the_retention_policy(
     when = timezone.localtime(case.closed_at + datetime.timedelta(days=90))
     assert f"will be deleted on {when.day} {when:%B %Y}" in html
     assert "Download all checked records" not in page(client, coordinator, url).content.decode()
+
+
+# Each list runs only the queries it needs, however many rows it shows; a change here is a
+# change to weigh. The patient: the user, the case, the records, the checklist's and the
+# open requests, the looks, the bytes used, the sources. The case manager adds the TOTP
+# check's and the two access-log rows (the case, the records shown).
+RECORDS_PAGE_QUERIES = {"patient": 11, "coordinator": 15}
+
+
+@pytest.mark.parametrize("who", RECORDS_PAGE_QUERIES)
+def test_the_records_page_runs_as_many_queries_for_50_records_as_for_1(
+    client, request, case, specialist, who
+):
+    from secondop.audit.models import AccessLog as Log
+    from secondop.audit.services import log_access
+    from tests.helpers import assert_constant_queries
+
+    viewer = request.getfixturevalue(who)
+    client.force_login(viewer)
+
+    def grow(n):  # n records, each opened by the specialist (the patient sees who looked)
+        while case.records.count() < n:
+            record = RecordFactory(case=case, category=("labs", "pathology", "imaging")[n % 3])
+            log_access(viewer=specialist, obj=record, kind=Log.Kind.DOWNLOAD)
+
+    url = reverse("records:case_records", args=[case.uuid])
+    assert assert_constant_queries(client, lambda n: url, grow) == RECORDS_PAGE_QUERIES[who]

@@ -436,3 +436,25 @@ def test_the_case_page_opens_with_the_summary_strip(client, patient, coordinator
     # The strip comes before anything to do, and the answers stand in two columns.
     assert html.index('class="case-strip"') < html.index('id="actions-title"')
     assert 'class="answers-columns"' in html
+
+
+# The case manager's page of a case in review: a change here is a change to weigh.
+STAFF_CASE_QUERIES = 16
+
+
+def test_the_staff_case_page_runs_as_many_queries_for_50_questions_and_events_as_for_1(
+    client, patient, coordinator
+):
+    case = _sent(patient, status="in_review", case_manager=coordinator)
+    client.force_login(coordinator)
+
+    def grow(n):  # n questions, n timeline events
+        while case.questions.count() < n:
+            case.questions.create(position=case.questions.count() + 1, text="A question")
+        while case.events.count() < n:
+            CaseEvent.objects.create(
+                case=case, actor=coordinator, old_status="triage", new_status="in_review"
+            )
+
+    url = reverse("requests_app:staff_case", args=[case.uuid])
+    assert assert_constant_queries(client, lambda n: url, grow) == STAFF_CASE_QUERIES

@@ -408,3 +408,47 @@ def test_the_case_page_runs_a_constant_number_of_queries_whatever_the_events(
     assert big.amendments.count() == 6
     with django_assert_max_num_queries(baseline):
         client.get(reverse("requests_app:case_detail", args=[big.uuid]))
+
+
+def test_the_case_page_names_the_accepting_specialist_with_their_specialties(client, patient):
+    from tests.specialists.factories import SpecialistFactory
+
+    profile = SpecialistFactory(
+        user__full_name="Dr. Helen Marsh", title="MD, PhD", institution="Lakeside Hospital"
+    )
+    case = CaseFactory(owner=patient, submitted=True, status="in_review", specialist=profile.user)
+    client.force_login(patient)
+    html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert (
+        f"Dr. Helen Marsh, MD, PhD ({profile.specialties.get().name}, Lakeside Hospital) "
+        "has accepted your case."
+    ) in html
+    assert reverse("directory:detail", args=[profile.public_id]) in html
+
+
+def test_a_specialist_without_a_profile_is_named_alone(client, patient, specialist):
+    case = CaseFactory(owner=patient, submitted=True, status="in_review", specialist=specialist)
+    client.force_login(patient)
+    html = client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
+    assert f"{specialist.full_name} has accepted your case." in html
+
+
+def test_the_specialist_asked_for_is_shown_in_the_answers_with_one_more_query(client, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.specialists.factories import SpecialistFactory
+
+    profile = SpecialistFactory(user__full_name="Dr. Asked For", title="MD")
+    plain = CaseFactory(owner=patient, submitted=True)
+    asked = CaseFactory(owner=patient, submitted=True, preferred_specialist=profile)
+    client.force_login(patient)
+    counts = []
+    for case in (plain, asked):
+        url = reverse("requests_app:case_detail", args=[case.uuid])
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        counts.append(len(queries.captured_queries))
+    assert "Dr. Asked For, MD" in html
+    assert counts[1] == counts[0] + 1, counts

@@ -16,6 +16,17 @@ from ..models import ServiceRating
 
 register = template.Library()
 
+
+def _shares(context, case) -> list:
+    """The case's shares with their openings, read once per page: the patient's
+    panel and "Your doctor" both list them (kept in the page's render context, which
+    ends with the page)."""
+    key = ("aftercare:shares", case.pk)
+    if key not in context.render_context:
+        context.render_context[key] = selectors.shares_for_case(case=case)
+    return context.render_context[key]
+
+
 # Where the panel has something to say: the report has reached the patient.
 AFTER_DELIVERY = frozenset({CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED})
 
@@ -38,7 +49,7 @@ def aftercare_panel(context, case):
         "questions": questions,
         "window": window,
         "can_share": selectors.released_version(case=case) is not None,
-        "shares": selectors.shares_for_case(case=case),
+        "shares": _shares(context, case),
         "now": timezone.now(),
         "rating": rating,
         "rating_form": RatingForm() if closed and rating is None else None,
@@ -55,7 +66,7 @@ def aftercare_staff_panel(context, case):
     user = context["request"].user
     if case.status not in AFTER_DELIVERY:
         return {"shown": False}
-    shares = selectors.shares_for_case(case=case)
+    shares = _shares(context, case)
     sees = selectors.sees_follow_ups(viewer=user, case=case)
     return {
         "shown": True,
@@ -86,7 +97,11 @@ def doctor_panel(context, case):
     if not for_patient and not selectors.sees_follow_ups(viewer=user, case=case):
         return {"shown": False}
     questions = selectors.physician_questions(case=case)
-    activity = selectors.doctor_activity(case=case) if for_patient else []
+    activity = (
+        selectors.doctor_activity(case=case, shares=_shares(context, case), questions=questions)
+        if for_patient
+        else []
+    )
     calls = doctor_calls.calls_for_case(case=case)
     uploads = selectors.physician_uploads(case=case)
     if not questions and not activity and not calls and not uploads:

@@ -12,9 +12,13 @@ register = template.Library()
 
 
 @register.inclusion_tag("messaging/includes/case_panel.html", takes_context=True)
-def messages_panel(context, case):
+def messages_panel(context, case, questions=None):
+    """`questions`: the case's open questions (selectors.open_questions) when the
+    page's view has read them already; else the panel reads them."""
     user = context["request"].user
     shown = selectors.sees_thread(viewer=user, case=case)
+    if questions is None and shown:
+        questions = selectors.open_questions(case=case)
     return {
         "case": case,
         "shown": shown,
@@ -22,17 +26,20 @@ def messages_panel(context, case):
         "is_owner": is_care_team(viewer=user, case=case)
         and case_relation(user, case) == Relation.OWNER,
         "unread": selectors.unread_count(viewer=user, case=case) if shown else 0,
-        "questions": selectors.open_questions(case=case) if shown else [],
+        "questions": questions if shown else [],
         "can_post": shown and selectors.can_post(viewer=user, case=case),
     }
 
 
 @register.inclusion_tag("messaging/includes/waiting_tag.html")
-def waiting_on_patient_tag(case):
+def waiting_on_patient_tag(case, questions=None):
     """ "Waiting on the patient", when the case has a question the patient has
     not answered. Uses the `waiting_on_patient` annotation when the list has it
-    (selectors.with_waiting_on_patient), else asks."""
+    (selectors.with_waiting_on_patient), or the open `questions` the page's view
+    read, else asks."""
     waiting = getattr(case, "waiting_on_patient", None)
+    if waiting is None and questions is not None:
+        waiting = bool(questions)
     if waiting is None:
         waiting = bool(selectors.open_questions(case=case))
     return {"waiting": waiting}
