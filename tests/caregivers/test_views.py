@@ -84,3 +84,23 @@ def test_a_link_used_by_another_account_is_refused_with_a_page(client, patient, 
     response = client.get(reverse("caregivers:accept", args=[token]))
     assert response.status_code == 403
     assert "This invitation cannot be used" in response.content.decode()
+
+
+def test_the_caregivers_own_pages_read_at_grade_8_or_below(client, patient, case, ana):
+    from bench.reading_grade import TARGET_GRADE, grade
+
+    _pending, token = caregiver_invitation(patient, [case], email="bo@example.com")
+    pages = {"invitation": client.get(reverse("caregivers:accept", args=[token]))}
+    client.force_login(ana)
+    pages["followed request"] = client.get(reverse("caregivers:case", args=[case.uuid]))
+    pages["refused link"] = client.get(reverse("caregivers:accept", args=[token]))
+    client.force_login(patient)
+    pages["what they may do"] = client.get(
+        reverse("caregivers:change", args=[ana.caregiving.get().uuid])
+    )
+    over = {}
+    for name, response in pages.items():
+        value, _words = grade(response.content.decode())
+        if value > TARGET_GRADE:
+            over[name] = round(value, 1)
+    assert over == {}

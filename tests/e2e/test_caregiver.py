@@ -73,6 +73,9 @@ def test_a_caregiver_is_invited_follows_the_request_and_is_removed(page, world):
     expect(page.get_by_text("Your invitation is sent.")).to_be_visible()
     expect(page.get_by_role("heading", name="Ana Pérez")).to_be_visible()
     screenshot(page, "caregivers-list")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "caregivers-list-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     sign_out(page)
 
     # The email: who asks and the link, nothing about the request.
@@ -111,6 +114,9 @@ def test_a_caregiver_is_invited_follows_the_request_and_is_removed(page, world):
     expect(page.get_by_role("link", name=re.compile("report", re.I))).to_have_count(0)
     assert_accessible(page, "followed request")
     screenshot(page, "caregiver-case")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "caregiver-case-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.get_by_role("link", name="Read and write messages to the care team").click()
     assert_accessible(page, "thread, caregiver")
     page.get_by_label(re.compile("Your message")).fill("Maria asked me to ask: is the MRI enough?")
