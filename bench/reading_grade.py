@@ -107,6 +107,7 @@ def patient_pages(*, draft, sent, record, specialist) -> list[tuple[str, str]]:
         ("Confirm your password", reverse("account_reauthenticate")),
         ("Set up two-factor", reverse("mfa_activate_totp")),
         ("Signed-in devices", reverse("usersessions_list")),
+        ("Your caregivers", reverse("caregivers:list")),
     ]
     return pages
 

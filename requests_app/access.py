@@ -8,6 +8,11 @@
   care team's members without the right; the staff read logged;
 - `case_page(...)`: the decorator for a case's pages, so no view loads a case itself.
 
+A caregiver (someone the patient invited, requests_app.caregivers) is a relation
+here too: they see the cases the patient chose, for what the patient allowed
+(`CaregiverRight`), and only where a page or selector says which right it serves
+(`caregiving=`): everywhere else a caregiver is an outsider and gets the 404.
+
 The care team (the patient, the case manager, the assigned specialist) reads a
 case's records, report, messages and consultations; others who see the case (a
 coordinator who has not claimed it, a specialist it is offered to) read the case's
@@ -51,7 +56,18 @@ class Relation(StrEnum):
     ASSIGNED_SPECIALIST = "assigned_specialist"
     OFFERED_SPECIALIST = "offered_specialist"  # an open offer, before its deadline
     OTHER_COORDINATOR = "other_coordinator"  # sees the queue, not the care team
+    CAREGIVER = "caregiver"  # invited by the patient, for what the patient allowed
     NONE = "none"
+
+
+class CaregiverRight(StrEnum):
+    """What a patient may let a caregiver do (a flag of the same name on the
+    grant). STATUS, the request's status and timeline, comes with every grant."""
+
+    STATUS = "status"
+    MESSAGES = "messages"
+    CONSULTATIONS = "consultations"
+    REPORT = "report"
 
 
 CARE_TEAM: frozenset[Relation] = frozenset(
@@ -118,13 +134,64 @@ def _still_reading(viewer: User) -> Q:
     )
 
 
-def case_list(*, viewer: User) -> QuerySet[Case]:
-    """Every case `viewer` may see. The one place that decides visibility."""
+def _caregiver_grants(viewer: User, right: CaregiverRight = CaregiverRight.STATUS) -> QuerySet:
+    """The live grants (accepted, not revoked) of `viewer` as a caregiver that give
+    `right`. The grants table is the caregivers app's: named here, never imported."""
+    grants = apps.get_model("caregivers", "Caregiver").objects.filter(
+        user=viewer, accepted_at__isnull=False, revoked_at__isnull=True
+    )
+    if right is not CaregiverRight.STATUS:
+        grants = grants.filter(**{right.value: True})
+    return grants
+
+
+# A caregiver follows a sent request: a draft has nothing to follow yet, and a
+# withdrawn one revoked the authorisation (no one but the patient reads it).
+_CAREGIVER_HIDDEN = (CaseStatus.DRAFT, CaseStatus.WITHDRAWN)
+
+
+def _caregiving_cases(viewer: User, right: CaregiverRight) -> Q:
+    return Q(pk__in=_caregiver_grants(viewer, right).values("cases")) & ~Q(
+        status__in=_CAREGIVER_HIDDEN
+    )
+
+
+def case_list(*, viewer: User, caregiving: CaregiverRight | None = None) -> QuerySet[Case]:
+    """Every case `viewer` may see. The one place that decides visibility.
+    `caregiving`: also the cases `viewer` follows as a caregiver with that right
+    (a caregiver sees nothing where the caller does not name the right it serves)."""
     if not (viewer.is_authenticated and viewer.is_active):
         return Case.objects.none()
     if viewer.role == Role.PATIENT:
-        return Case.objects.filter(owner=viewer)
+        mine = Q(owner=viewer)
+        if caregiving is not None:
+            mine |= _caregiving_cases(viewer, caregiving)
+        return Case.objects.filter(mine)
     return _care_scope(viewer).filter(_still_reading(viewer))
+
+
+def caregiving_list(*, viewer: User) -> QuerySet[Case]:
+    """The cases `viewer` follows as a caregiver (not their own)."""
+    if not (viewer.is_authenticated and viewer.is_active) or viewer.role != Role.PATIENT:
+        return Case.objects.none()
+    return Case.objects.filter(_caregiving_cases(viewer, CaregiverRight.STATUS)).exclude(
+        owner=viewer
+    )
+
+
+def caregiver_may(viewer: User, case: Case, right: CaregiverRight) -> bool:
+    """Is `viewer` a caregiver of `case` whom the patient allowed `right`?"""
+    if not (viewer.is_authenticated and viewer.is_active) or viewer.role != Role.PATIENT:
+        return False
+    if viewer.pk == case.owner_id or case.status in _CAREGIVER_HIDDEN:
+        return False
+    return _caregiver_grants(viewer, right).filter(cases=case).exists()
+
+
+def in_circle(*, viewer: User, case: Case, right: CaregiverRight) -> bool:
+    """The care team, or a caregiver the patient allowed `right`: who reads a
+    case's messages, consultations or report."""
+    return is_care_team(viewer=viewer, case=case) or caregiver_may(viewer, case, right)
 
 
 def _team_relation(viewer: User, case: Case) -> Relation | None:
@@ -151,6 +218,8 @@ def case_relation(viewer: User, case: Case) -> Relation:
         return Relation.OTHER_COORDINATOR
     if viewer.role == Role.SPECIALIST and _open_offers(viewer).filter(case_id=case.pk).exists():
         return Relation.OFFERED_SPECIALIST
+    if caregiver_may(viewer, case, CaregiverRight.STATUS):
+        return Relation.CAREGIVER
     return Relation.NONE
 
 
@@ -175,14 +244,21 @@ def is_assigned_specialist(viewer: User, case: Case) -> bool:
     return _team_relation(viewer, case) is Relation.ASSIGNED_SPECIALIST
 
 
-def case_for_viewer(*, viewer: User, ref: UUID | str, for_update: bool = False) -> Case:
+def case_for_viewer(
+    *,
+    viewer: User,
+    ref: UUID | str,
+    for_update: bool = False,
+    caregiving: CaregiverRight | None = None,
+) -> Case:
     """One case `viewer` may see, or 404: the same 404 whether it does not exist
     or is someone else's. Staff whose access ended (withdrawn, or closed and past
     the window) get CaseAccessEnded, a 404 whose page says so and nothing more.
+    `caregiving`: a caregiver the patient allowed that right sees it too.
 
-    A staff member's read (not for_update: writes are in the audit log instead)
-    writes an access-log row here, so no view has to remember to."""
-    cases = case_list(viewer=viewer)
+    A staff member's or a caregiver's read (not for_update: writes are in the
+    audit log instead) writes an access-log row here, so no view has to remember to."""
+    cases = case_list(viewer=viewer, caregiving=caregiving)
     if for_update:
         cases = cases.select_for_update()
     else:
@@ -207,7 +283,9 @@ def case_for_viewer(*, viewer: User, ref: UUID | str, for_update: bool = False) 
             Any,
             profiles._default_manager.select_related("user").get(pk=case.preferred_specialist_id),
         )
-    if not for_update and viewer.is_clinical_staff:
+    if not for_update and (
+        viewer.is_clinical_staff or (caregiving is not None and case.owner_id != viewer.pk)
+    ):
         log_access(viewer=viewer, obj=case)
     return case
 
@@ -257,19 +335,25 @@ def for_viewer[M: models.Model](
     log: bool = True,
     queryset: QuerySet[M] | None = None,
     case_field: str = "case",
+    caregiving: CaregiverRight | None = None,
 ) -> M:
     """The `model` row with uuid `ref` that hangs off a case (`case_field`), for
     `viewer`: a 404 to anyone the case is hidden from or whose relation is not in
     `sees`; a 403 to those who see it but whose relation is not in `needs`. The
-    object's `case` is the one loaded for the viewer. A staff read (not for_update)
-    writes the access-log row here, unless `log` is False (the caller logs)."""
+    object's `case` is the one loaded for the viewer. `caregiving`: a caregiver
+    with that right is let in as if in both. A staff or caregiver read (not
+    for_update) writes the access-log row here, unless `log` is False (the caller logs)."""
     rows = queryset if queryset is not None else model._default_manager.all()
     case_ref = get_or_404(rows.values_list(f"{case_field}__uuid", flat=True), uuid=ref)
-    case = case_for_viewer(viewer=viewer, ref=case_ref, for_update=for_update)
+    case = case_for_viewer(
+        viewer=viewer, ref=case_ref, for_update=for_update, caregiving=caregiving
+    )
     relation = case_relation(viewer, case)
-    if relation not in sees:
+    if relation is Relation.CAREGIVER and caregiving is not None:
+        pass  # case_for_viewer found it through a grant with that right
+    elif relation not in sees:
         raise Http404
-    if relation not in needs:
+    elif relation not in needs:
         raise PermissionDenied
     if for_update:
         rows = rows.select_for_update(of=("self",))
@@ -287,11 +371,13 @@ def case_page(
     needs: Collection[Relation] | None = None,
     for_update: bool = False,
     arg: str = "ref",
+    caregiving: CaregiverRight | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """A view of one case: signed in, the case loaded through the one rule and
     passed in place of `arg`. `roles`: only these roles (anyone else gets the
     case's 404, never a hint that it exists); `needs`: only these relations to the
-    case (the others who see it get a 403)."""
+    case (the others who see it get a 403); `caregiving`: a caregiver the patient
+    allowed that right sees it too (name Relation.CAREGIVER in `needs` if any)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
@@ -300,7 +386,9 @@ def case_page(
             user = cast("User", request.user)  # login_required: signed in
             if roles is not None and user.role not in roles:
                 raise Http404
-            case = case_for_viewer(viewer=user, ref=kwargs.pop(arg), for_update=for_update)
+            case = case_for_viewer(
+                viewer=user, ref=kwargs.pop(arg), for_update=for_update, caregiving=caregiving
+            )
             if needs is not None and case_relation(user, case) not in needs:
                 raise PermissionDenied
             return view(request, case, *args, **kwargs)

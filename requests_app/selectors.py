@@ -14,6 +14,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from secondop.accounts.models import Role
 from secondop.audit.selectors import access_by_person
@@ -223,9 +224,21 @@ def case_record_counts(*, case: Case) -> dict[str, int]:
 
 
 def case_care_team_views(*, case: Case) -> list[dict[str, Any]]:
-    """Who on the care team has opened the case: name, role, times, last time."""
+    """Who has opened the case: name, role ("your caregiver" for the people the
+    patient invited, removed ones included), times, last time."""
+    caregivers = set(
+        apps.get_model("caregivers", "Caregiver")
+        .objects.filter(cases=case, user__isnull=False)
+        .values_list("user_id", flat=True)
+    )
     return [
-        {**row, "role_label": Role(row["actor__role"]).label} for row in access_by_person(obj=case)
+        {
+            **row,
+            "role_label": _("Your caregiver")
+            if row["actor_id"] in caregivers
+            else Role(row["actor__role"]).label,
+        }
+        for row in access_by_person(obj=case)
     ]
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "requests_app.reports",
     "requests_app.aftercare",
     "requests_app.outcomes",
+    "requests_app.caregivers",
     "records",
     "records.retrieval",
     "records.imaging",

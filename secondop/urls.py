@@ -22,6 +22,7 @@ urlpatterns = [
     path("messages/", include("requests_app.messaging.urls")),
     path("consultations/", include("requests_app.consultations.urls")),
     path("reports/", include("requests_app.reports.urls")),
+    path("caregivers/", include("requests_app.caregivers.urls")),
     path("", include("requests_app.aftercare.urls")),  # /shared/<token>/ for physicians, ...
     path("", include("records.retrieval.physician_urls")),  # /shared/<token>/records/
     path("", include("requests_app.consultations.physician_urls")),  # /doctor-call/<token>/

@@ -60,6 +60,7 @@ from records.retrieval.models import OfficeLink
 from requests_app import services as case_services
 from requests_app.aftercare import services as aftercare_services
 from requests_app.aftercare.models import FollowUpQuestion, PhysicianQuestion
+from requests_app.caregivers.services import caregiver_invite
 from requests_app.consultations import doctor_calls
 from requests_app.consultations import services as consultations
 from requests_app.consultations.models import Consultation, ConsultationEvent, DoctorCall
@@ -901,6 +902,18 @@ def test_no_email_the_app_sends_names_anything_medical(deliver, people, client, 
         (_case_c(deliver, people, settings), C["words"]),
     ]
     _accounts(deliver, people, client)
+    # A caregiver invited to follow case A: the email names who asks, nothing medical.
+    case_a = cases[0][0]
+    deliver(
+        caregiver_invite,
+        actor=case_a.owner,
+        name="Ana Perez",
+        email="ana.caregiver@example.com",
+        case_refs=[case_a.uuid],
+        messages=True,
+        report=True,
+    )
+    assert [m for m in mail.outbox if m.to == ["ana.caregiver@example.com"]]
 
     # Every kind of notification went out by email, and every one was sent (a digest
     # carries the id of its first notification; each row says which email carried it).

@@ -48,6 +48,7 @@ from secondop.notifications.models import Notification
 from specialists.models import Board, Certification, SpecialistProfile, Specialty
 from tests.accounts.factories import UserFactory
 from tests.aftercare.factories import delivered_case, sent_share, smart_link
+from tests.caregivers.factories import caregiver_grant, caregiver_invitation
 from tests.consultations.factories import ConsultationFactory
 from tests.records.factories import RecordFactory, RecordRequestFactory
 from tests.records.imaging.rendered import study_record
@@ -77,8 +78,16 @@ ROLES = (
     "specialist",
     "admin",
     "staff_no_mfa",
+    "caregiver",
+    "caregiver_bare",
 )
-SIGNED_IN = ("owner", "other_patient", "coordinator", "specialist", "admin")
+# Two people the owner invited as caregivers (requests_app.caregivers), to both of
+# their requests: "caregiver" may read and write messages, join consultations and
+# read the report; "caregiver_bare" only sees the status and timeline. Each is a
+# patient's account: where a row does not name them, they get what the other
+# patient (a stranger to the case) gets.
+CAREGIVERS = ("caregiver", "caregiver_bare")
+SIGNED_IN = ("owner", "other_patient", "coordinator", "specialist", "admin", *CAREGIVERS)
 ROLE_FIXTURES = {
     "owner": "patient",
     "other_patient": "outsider",
@@ -89,7 +98,7 @@ ROLE_FIXTURES = {
 }
 # Who may read the case's answers, and then only in an OK response. The specialist
 # here is not assigned to the case; administrators never read answers.
-PHI_READERS = frozenset({"owner", "coordinator"})
+PHI_READERS = frozenset({"owner", "coordinator", "caregiver"})
 PHI = (
     "Early-stage breast cancer",
     "Whether I really need surgery",
@@ -107,10 +116,17 @@ def rule(signed_in: str, *, anonymous: str = LOGIN, staff_no_mfa: str = MFA, **r
     assert not unknown, f"unknown roles {unknown}"
     return {
         "anonymous": anonymous,
-        **dict.fromkeys(SIGNED_IN, signed_in),
+        **dict.fromkeys((r for r in SIGNED_IN if r not in CAREGIVERS), signed_in),
         "staff_no_mfa": staff_no_mfa,
         **roles,
     }
+
+
+def outcome_for(rule_: dict, role: str) -> str:
+    """What `role` gets: a caregiver the row does not name gets the other patient's."""
+    if role in CAREGIVERS and role not in rule_:
+        return rule_["other_patient"]
+    return rule_[role]
 
 
 def mfa_exempt(signed_in: str, *, anonymous: str = LOGIN, **roles) -> dict:
@@ -137,6 +153,12 @@ ADMIN_REFUSED = ADMIN_ONLY | {"admin": FORBIDDEN}  # what the admin may not do e
 class Row:
     get: dict
     post: dict
+
+
+def caregiver_may(rule_: dict, outcome: str) -> dict:
+    """`rule_`, with the caregiver the patient allowed this part getting `outcome`
+    (the one without the right: what a stranger gets, the case's 404)."""
+    return {**rule_, "caregiver": outcome}
 
 
 def same(rule_: dict) -> Row:
@@ -224,6 +246,28 @@ TABLE: dict[str, Row] = {
     ),
     "requests/care/<uuid:ref>/fee-waive/": Row(
         WRONG_METHOD, STAFF_CASE | {"coordinator": REDIRECT}
+    ),
+    # Caregivers (requests_app.caregivers). The patient's own list and invitation form
+    # (POST_DATA is no valid invitation: the form again); one caregiver of the owner's,
+    # theirs alone (a stranger's 404); the link in an invitation to someone else
+    # (refused to every account, 403; anonymous people are asked to sign in or sign up);
+    # a followed request's page: its caregivers, whatever they may do besides.
+    "caregivers/": Row(
+        PATIENT_PAGE,
+        PATIENT_PAGE | {"owner": BAD_REQUEST, "other_patient": BAD_REQUEST},
+    ),
+    "caregivers/<uuid:caregiver_ref>/": Row(
+        rule(FORBIDDEN, owner=OK, other_patient=NOT_FOUND),
+        rule(FORBIDDEN, owner=BAD_REQUEST, other_patient=NOT_FOUND),
+    ),
+    "caregivers/<uuid:caregiver_ref>/remove/": Row(
+        WRONG_METHOD, rule(FORBIDDEN, owner=REDIRECT, other_patient=NOT_FOUND)
+    ),
+    "caregivers/accept/<str:token>/": Row(
+        rule(FORBIDDEN, anonymous=OK), rule(FORBIDDEN, anonymous=LOGIN)
+    ),
+    "caregivers/follow/<uuid:ref>/": Row(
+        rule(NOT_FOUND, owner=FORBIDDEN, caregiver=OK, caregiver_bare=OK), WRONG_METHOD
     ),
     "specialist/": same(SPECIALIST_PAGE),
     # The specialist's own profile: no URL names a profile, so nobody else's can be reached.
@@ -386,16 +430,17 @@ TABLE: dict[str, Row] = {
     ),
     # Reports. The owner's case has a released report and no case manager or specialist,
     # so its owner alone reads it and downloads its PDF; every other role gets a 404.
-    "reports/case/<uuid:ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    "reports/case/<uuid:ref>/": Row(caregiver_may(PATIENT_CASE, OK), WRONG_METHOD),
     # Writing, signing and amending are the assigned specialist's: the patient never
     # sees a draft (a 404, as for everyone else here).
     "reports/case/<uuid:ref>/write/": same(rule(NOT_FOUND)),
     "reports/case/<uuid:ref>/autosave/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     "reports/case/<uuid:ref>/sign/": same(rule(NOT_FOUND)),
     "reports/case/<uuid:ref>/amend/": same(rule(NOT_FOUND)),
-    "reports/versions/<uuid:version_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
-    "reports/versions/<uuid:version_ref>/pdf/": Row(PATIENT_CASE, WRONG_METHOD),
-    # The released version as a FHIR Bundle: whoever downloads its PDF (the owner here).
+    "reports/versions/<uuid:version_ref>/": Row(caregiver_may(PATIENT_CASE, OK), WRONG_METHOD),
+    "reports/versions/<uuid:version_ref>/pdf/": Row(caregiver_may(PATIENT_CASE, OK), WRONG_METHOD),
+    # The released version as a FHIR Bundle, for another health system's records: the
+    # owner here (a caregiver reads and downloads the PDF, never files it elsewhere).
     "reports/versions/<uuid:version_ref>/fhir/": Row(PATIENT_CASE, WRONG_METHOD),
     # Release and return are the case manager's (the case has none yet).
     "reports/versions/<uuid:version_ref>/release/": Row(WRONG_METHOD, rule(NOT_FOUND)),
@@ -405,7 +450,10 @@ TABLE: dict[str, Row] = {
     # Messages: the patient, the case manager and the assigned specialist. The owner's
     # case has neither yet, so everyone else gets the case's 404; POST_DATA has no
     # message, so the owner is shown the form again with its error.
-    "messages/case/<uuid:ref>/": Row(PATIENT_CASE, PATIENT_CASE | {"owner": BAD_REQUEST}),
+    "messages/case/<uuid:ref>/": Row(
+        caregiver_may(PATIENT_CASE, OK),
+        caregiver_may(PATIENT_CASE | {"owner": BAD_REQUEST}, BAD_REQUEST),
+    ),
     # Consultations: the patient, the case manager and the assigned specialist. The
     # owner's consultation is booked; its case has neither a case manager nor an assigned
     # specialist, so everyone else gets a 404, and the owner a 403 where only the
@@ -417,7 +465,7 @@ TABLE: dict[str, Row] = {
     "consultations/case/<uuid:ref>/decline/": Row(
         PATIENT_CASE, PATIENT_CASE | {"owner": "HTTP 409"}
     ),
-    "consultations/<uuid:consultation_ref>/": Row(PATIENT_CASE, WRONG_METHOD),
+    "consultations/<uuid:consultation_ref>/": Row(caregiver_may(PATIENT_CASE, OK), WRONG_METHOD),
     "consultations/<uuid:consultation_ref>/choose/": Row(
         WRONG_METHOD, PATIENT_CASE | {"owner": BAD_REQUEST}
     ),
@@ -431,7 +479,9 @@ TABLE: dict[str, Row] = {
     "consultations/<uuid:consultation_ref>/outcome/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
     # The interpreter is the case manager's to record (the owner's case has none yet).
     "consultations/<uuid:consultation_ref>/interpreter/": same(rule(NOT_FOUND, owner=FORBIDDEN)),
-    "consultations/<uuid:consultation_ref>/calendar.ics": Row(PATIENT_CASE, WRONG_METHOD),
+    "consultations/<uuid:consultation_ref>/calendar.ics": Row(
+        caregiver_may(PATIENT_CASE, OK), WRONG_METHOD
+    ),
     # A call between the doctors (issue 21), on the owner's delivered case, whose
     # opinion differs and whose call is open (times proposed to their physician): the
     # owner asks from the report (a second while one is open: 409), follows it on their
@@ -671,11 +721,14 @@ def ended_rule(route: str, rule_: dict, world_kind: str) -> dict:
         }
     if not names_a_case(route):
         return rule_
+    losing = LOSE_THE_CASE + (CAREGIVERS if world_kind == "withdrawn" else ())
     return {
         **rule_,
         **{
-            role: rule_[role] if rule_[role] in REFUSED_FIRST else NOT_FOUND
-            for role in LOSE_THE_CASE
+            role: outcome_for(rule_, role)
+            if outcome_for(rule_, role) in REFUSED_FIRST
+            else NOT_FOUND
+            for role in losing
         },
     }
 
@@ -831,9 +884,19 @@ def build_world(users: dict) -> dict:
         starts_at=timezone.now() + timedelta(days=2),
         ends_at=timezone.now() + timedelta(days=2, minutes=30),
     )
+    grants = {
+        name: caregiver_grant(
+            owner, users[name], [case, delivered], messages=full, consultations=full, report=full
+        )
+        for name, full in (("caregiver", True), ("caregiver_bare", False))
+    }
+    # An invitation to someone who has no account here: its link, for the accept URL.
+    _invitation, invitation_token = caregiver_invitation(owner, [case])
     return {
         "doctor_call": doctor_call,
         "doctor_call_token": doctor_call_token,
+        "caregiver": grants["caregiver"],
+        "invitation_token": invitation_token,
         "case": case,
         "report_version": report_version,
         "notification": notification,
@@ -895,8 +958,11 @@ def sample_values(route: str, world: dict) -> dict[str, str]:
         if route.startswith("shl/")
         else world["doctor_call_token"]
         if route.startswith("doctor-call/")
+        else world["invitation_token"]
+        if route.startswith("caregivers/")
         else "bogus-token",
         "call_ref": str(world["doctor_call"].uuid),  # on the owner's delivered case
+        "caregiver_ref": str(world["caregiver"].uuid),  # the owner's caregiver
         "share_ref": str(world["share"].uuid),  # the owner's link to their physician
         # the owner's follow-up question, or their physician's question
         "question_ref": str(
@@ -955,10 +1021,13 @@ def test_every_url_pattern_has_a_row_and_every_row_a_pattern():
     [
         *(("open", role) for role in ROLES),
         *((kind, role) for kind in ENDED_WORLDS for role in ENDED_ROLES),
+        # Withdrawal revokes the authorisation: caregivers see nothing either.
+        *(("withdrawn", role) for role in CAREGIVERS),
     ],
 )
 def test_the_permission_matrix(world_kind, role, request, client):
     users = {name: request.getfixturevalue(fixture) for name, fixture in ROLE_FIXTURES.items()}
+    users |= {name: UserFactory(role="patient") for name in CAREGIVERS}
     world = build_world(users)
     ended = world_kind != "open"
     if ended:
@@ -990,7 +1059,10 @@ def test_the_permission_matrix(world_kind, role, request, client):
             )
             broken_roles = ()
         row_ok = True
-        for method, expected in (("GET", row.get[role]), ("POST", row.post[role])):
+        for method, expected in (
+            ("GET", outcome_for(row.get, role)),
+            ("POST", outcome_for(row.post, role)),
+        ):
             client.cookies = SimpleCookie()  # drop what the last request left (messages...)
             if session is not None:
                 client.cookies[settings.SESSION_COOKIE_NAME] = session.value

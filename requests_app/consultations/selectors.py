@@ -19,7 +19,7 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from requests_app.access import CARE_TEAM, for_viewer, is_care_team
+from requests_app.access import CARE_TEAM, CaregiverRight, for_viewer, is_care_team
 from requests_app.models import Case
 from requests_app.times import care_team_zone, format_moment
 from secondop.audit.models import AccessLog
@@ -40,10 +40,12 @@ def consultation_for_viewer(
     ref: UUID | str,
     for_update: bool = False,
     kind: str = AccessLog.Kind.VIEW,
+    caregiving: CaregiverRight | None = None,
 ) -> Consultation:
     """One consultation `viewer` may see, or 404 (the same 404 whether it does not
     exist or is someone else's). With for_update the case row and then the
-    consultation row are locked, in that order (as every writer takes them)."""
+    consultation row are locked, in that order (as every writer takes them).
+    `caregiving`: a caregiver the patient let join consultations sees it too."""
     return for_viewer(
         Consultation,
         ref,
@@ -52,6 +54,7 @@ def consultation_for_viewer(
         sees=CARE_TEAM,
         for_update=for_update,
         kind=kind,
+        caregiving=caregiving,
         queryset=Consultation.objects.select_related("specialist"),
     )
 

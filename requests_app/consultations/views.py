@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.access import Relation, case_for_viewer, case_relation
+from requests_app.access import (
+    STAFF_CARE_TEAM,
+    CaregiverRight,
+    Relation,
+    case_for_viewer,
+    case_relation,
+)
 from requests_app.times import (
     care_team_zone,
     format_moment,
@@ -47,14 +53,18 @@ def _is_specialist(user, case) -> bool:
 
 
 def _reader_zone(user, consultation) -> ZoneInfo:
-    if case_relation(user, consultation.case) == Relation.OWNER:
+    # The patient and their caregiver read times in the zone of the patient's state.
+    if case_relation(user, consultation.case) in (Relation.OWNER, Relation.CAREGIVER):
         return ZoneInfo(consultation.patient_time_zone)
     return care_team_zone()
 
 
 def _case_url(user, case) -> str:
-    if case_relation(user, case) == Relation.OWNER:
+    relation = case_relation(user, case)
+    if relation == Relation.OWNER:
         return reverse("requests_app:case_detail", args=[case.uuid])
+    if relation == Relation.CAREGIVER:
+        return reverse("caregivers:case", args=[case.uuid])
     return reverse("requests_app:staff_case", args=[case.uuid])
 
 
@@ -94,7 +104,8 @@ def _who(actor, reader) -> str:
 
 def _page(request, consultation, *, choose_form=None, status=200):
     user, case = request.user, consultation.case
-    is_owner = case_relation(user, case) == Relation.OWNER
+    relation = case_relation(user, case)
+    is_owner = relation == Relation.OWNER
     reader_zone = _reader_zone(user, consultation)
     patient_zone = ZoneInfo(consultation.patient_time_zone)
 
@@ -114,6 +125,9 @@ def _page(request, consultation, *, choose_form=None, status=200):
         "consultation": consultation,
         "case": case,
         "is_owner": is_owner,
+        "is_caregiver": relation == Relation.CAREGIVER,
+        # What only the care team's staff read (the exam notes...): never a caregiver.
+        "staff_view": relation in STAFF_CARE_TEAM,
         "is_specialist": _is_specialist(user, case),
         "reader_zone_label": zone_label(reader_zone),
         "patient_zone_label": zone_label(patient_zone),
@@ -164,7 +178,9 @@ def _page(request, consultation, *, choose_form=None, status=200):
 @require_GET
 @login_required
 def consultation_detail(request, consultation_ref):
-    consultation = selectors.consultation_for_viewer(viewer=request.user, ref=consultation_ref)
+    consultation = selectors.consultation_for_viewer(
+        viewer=request.user, ref=consultation_ref, caregiving=CaregiverRight.CONSULTATIONS
+    )
     return _page(request, consultation)
 
 
@@ -217,7 +233,10 @@ def consultation_calendar(request, consultation_ref):
     """The calendar file as it stands: the invitation while booked (or held), the
     cancellation once the booked time is given up."""
     consultation = selectors.consultation_for_viewer(
-        viewer=request.user, ref=consultation_ref, kind=AccessLog.Kind.DOWNLOAD
+        viewer=request.user,
+        ref=consultation_ref,
+        kind=AccessLog.Kind.DOWNLOAD,
+        caregiving=CaregiverRight.CONSULTATIONS,
     )
     if consultation.starts_at is None:
         raise Http404

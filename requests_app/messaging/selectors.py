@@ -1,6 +1,7 @@
 """Reads of a case's messages. Who reads a thread:
 
 - the patient (the account holder): every message but the internal notes;
+- a caregiver the patient allowed messages: the same as the patient;
 - the case manager (the coordinator who claimed the case) and the assigned
   specialist: every message, internal notes included;
 - anyone else, other coordinators and a specialist only offered the case
@@ -24,9 +25,11 @@ from records.models import Record, State
 from records.selectors import records_for_viewer
 from requests_app.access import (
     STAFF_CARE_TEAM,
+    CaregiverRight,
     Relation,
     case_for_viewer,
     case_relation,
+    in_circle,
     is_care_team,
 )
 from requests_app.models import CLOSED_STATES, Case, CaseStatus
@@ -41,7 +44,9 @@ if TYPE_CHECKING:
 def sees_thread(*, viewer: User, case: Case) -> bool:
     """`case` must have been loaded through case_for_viewer for `viewer`. A draft
     has no care team yet, so no thread either."""
-    return case.status != CaseStatus.DRAFT and is_care_team(viewer=viewer, case=case)
+    return case.status != CaseStatus.DRAFT and in_circle(
+        viewer=viewer, case=case, right=CaregiverRight.MESSAGES
+    )
 
 
 def can_post(*, viewer: User, case: Case) -> bool:
@@ -52,7 +57,7 @@ def can_post(*, viewer: User, case: Case) -> bool:
 def thread_case(*, viewer: User, ref: UUID | str) -> Case:
     """The case whose thread `viewer` may read, or the same 404 as for a case that
     does not exist."""
-    case = case_for_viewer(viewer=viewer, ref=ref)
+    case = case_for_viewer(viewer=viewer, ref=ref, caregiving=CaregiverRight.MESSAGES)
     if not sees_thread(viewer=viewer, case=case):
         raise Http404
     return case
@@ -62,7 +67,7 @@ def _visible(*, viewer: User, case: Case) -> QuerySet[Message]:
     messages = Message.objects.filter(case=case)
     if case_relation(viewer, case) in STAFF_CARE_TEAM:
         return messages
-    return messages.filter(internal=False)  # the patient: never the internal notes
+    return messages.filter(internal=False)  # the patient's side: never the internal notes
 
 
 def thread_for_viewer(*, viewer: User, case: Case) -> list[Message]:

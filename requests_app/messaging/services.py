@@ -21,7 +21,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from requests_app.access import Relation, case_for_viewer, case_relation
+from requests_app.access import CaregiverRight, Relation, case_for_viewer, case_relation
 from requests_app.models import CLOSED_STATES, Case
 from requests_app.workflow import (
     NOTICE_INTERNAL_NOTE,
@@ -65,7 +65,9 @@ def thread_url_for(case: Case, user: User) -> str:
 
 
 def _thread_case_for_update(actor: User, case_ref: UUID | str) -> Case:
-    case = case_for_viewer(viewer=actor, ref=case_ref, for_update=True)
+    case = case_for_viewer(
+        viewer=actor, ref=case_ref, for_update=True, caregiving=CaregiverRight.MESSAGES
+    )
     if not selectors.sees_thread(viewer=actor, case=case):
         raise Http404
     if case.status in CLOSED_STATES:
@@ -128,8 +130,10 @@ def message_post(
 
     with transaction.atomic():
         case = _thread_case_for_update(actor, case_ref)  # locked: one post at a time
-        is_owner = case_relation(actor, case) == Relation.OWNER
-        if is_owner and (internal or question):
+        relation = case_relation(actor, case)
+        is_owner = relation == Relation.OWNER
+        # The patient's side of the thread: the patient and their caregivers.
+        if relation in (Relation.OWNER, Relation.CAREGIVER) and (internal or question):
             raise MessageError(
                 _("Only the care team writes internal notes and questions."),
                 {"kind": [_("Send it as a message.")]},
@@ -173,7 +177,7 @@ def message_post(
                 "answers": [str(q.uuid) for q in questions],
             },
         )
-        if is_owner:
+        if relation in (Relation.OWNER, Relation.CAREGIVER):
             notices = NOTICE_MESSAGE_FROM_PATIENT
         elif internal:
             notices = NOTICE_INTERNAL_NOTE

@@ -29,18 +29,23 @@ SENT = {
 @login_required
 def thread(request, ref):
     case = selectors.thread_case(viewer=request.user, ref=ref)
-    is_owner = case_relation(request.user, case) == Relation.OWNER
+    relation = case_relation(request.user, case)
+    is_owner = relation == Relation.OWNER
+    is_caregiver = relation == Relation.CAREGIVER
     can_post = selectors.can_post(viewer=request.user, case=case)
-    questions = selectors.open_questions(case=case)
+    # A caregiver writes on the patient's side, but answers no question for them.
+    questions = [] if is_caregiver else selectors.open_questions(case=case)
     form = None
     if can_post:
         # "Answer this question" links here with ?answer=<the question's uuid>.
         chosen = [str(q.uuid) for q in questions if str(q.uuid) == request.GET.get("answer")]
         form = MessageForm(
             request.POST or None,
-            is_owner=is_owner,
+            is_owner=is_owner or is_caregiver,
             questions=questions,
-            attachable=selectors.attachable_records(viewer=request.user, case=case),
+            attachable=None
+            if is_caregiver
+            else selectors.attachable_records(viewer=request.user, case=case),
             initial={"answers": chosen[0]} if chosen else None,
         )
     if request.method == "POST":
@@ -65,11 +70,12 @@ def thread(request, ref):
         form=form,
         questions=questions,
         is_owner=is_owner,
+        is_caregiver=is_caregiver,
         status=page_status(form),
     )
 
 
-def _thread_page(request, case, *, form, questions, is_owner, status):
+def _thread_page(request, case, *, form, questions, is_owner, is_caregiver, status):
     read_until = selectors.last_read_at(viewer=request.user, case=case)
     entries = selectors.thread_for_viewer(viewer=request.user, case=case)
     if entries:
@@ -82,6 +88,7 @@ def _thread_page(request, case, *, form, questions, is_owner, status):
     context = {
         "case": case,
         "is_owner": is_owner,
+        "is_caregiver": is_caregiver,
         "form": form,
         "entries": entries,
         "unread_ids": {m.pk for m in unread},

@@ -2,6 +2,7 @@
 
 - the patient (the account holder): the released versions of their own case's
   report, nothing else (no draft, no signed version waiting for release);
+- a caregiver the patient allowed the report: the same as the patient;
 - the assigned specialist and the case manager (the coordinator who claimed
   the case): every version, drafts included;
 - anyone else, other coordinators included: nothing (a 404 on every URL).
@@ -22,12 +23,13 @@ from django.http import Http404
 
 from requests_app.access import (
     CARE_TEAM,
+    CaregiverRight,
     Relation,
     case_for_viewer,
     case_quietly,
     case_relation,
     get_or_404,
-    is_care_team,
+    in_circle,
 )
 from requests_app.models import Case
 from secondop.audit.models import AccessLog
@@ -44,11 +46,15 @@ if TYPE_CHECKING:
 # so the pages and services for either are hidden from them (STAFF_CARE_TEAM).
 AUTHOR: frozenset[Relation] = frozenset({Relation.ASSIGNED_SPECIALIST})
 MANAGER: frozenset[Relation] = frozenset({Relation.CASE_MANAGER})
+# Who reads the released report: the care team and a caregiver the patient allowed it.
+READERS: frozenset[Relation] = CARE_TEAM | {Relation.CAREGIVER}
+# The patient's side: released versions only.
+PATIENT_SIDE: frozenset[Relation] = frozenset({Relation.OWNER, Relation.CAREGIVER})
 
 
 def sees_report(*, viewer: User, case: Case) -> bool:
     """May `viewer` (who can see `case`) see its report at all?"""
-    return is_care_team(viewer=viewer, case=case)
+    return in_circle(viewer=viewer, case=case, right=CaregiverRight.REPORT)
 
 
 def report_relation(*, viewer: User, case: Case) -> Relation:
@@ -69,6 +75,11 @@ def is_author(*, viewer: User, case: Case) -> bool:
 
 def is_owner(*, viewer: User, case: Case) -> bool:
     return report_relation(viewer=viewer, case=case) == Relation.OWNER
+
+
+def is_patient_side(*, viewer: User, case: Case) -> bool:
+    """The patient or their caregiver: who reads the released report only."""
+    return report_relation(viewer=viewer, case=case) in PATIENT_SIDE
 
 
 def check_report_relation(
@@ -96,6 +107,7 @@ def case_for_report(
     needs: Collection[Relation] = CARE_TEAM,
     log: bool = True,
     for_update: bool = False,
+    caregiving: CaregiverRight | None = None,
 ) -> Case:
     """The case whose report `viewer` reads or works on, through the access rule:
     a 404 to whoever it is hidden from or whose relation is not in `sees`, a 403
@@ -103,7 +115,7 @@ def case_for_report(
     (case_for_viewer); `log=False` (a save: the audit log has the change, so an
     autosave every few seconds is no read) and `for_update` log nothing."""
     if log or for_update:
-        case = case_for_viewer(viewer=viewer, ref=ref, for_update=for_update)
+        case = case_for_viewer(viewer=viewer, ref=ref, for_update=for_update, caregiving=caregiving)
     else:
         case = case_quietly(viewer=viewer, ref=ref)
     check_report_relation(viewer=viewer, case=case, sees=sees, needs=needs)
@@ -116,7 +128,7 @@ def versions_for_viewer(*, viewer: User, case: Case) -> QuerySet[ReportVersion]:
     relation = report_relation(viewer=viewer, case=case)
     if relation == Relation.NONE:
         return versions.none()
-    if relation == Relation.OWNER:
+    if relation in PATIENT_SIDE:
         return versions.filter(status=VersionStatus.RELEASED)
     return versions
 
@@ -148,6 +160,7 @@ def version_for_viewer(
     sees: Collection[Relation] = CARE_TEAM,
     needs: Collection[Relation] = CARE_TEAM,
     released_only: bool = False,
+    caregiving: CaregiverRight | None = None,
 ) -> ReportVersion:
     """One version `viewer` may see, or 404. A staff read, and anyone's download,
     is logged; then `sees` and `needs` narrow who may act on it (a 404 outside
@@ -157,7 +170,7 @@ def version_for_viewer(
     if released_only:
         versions = versions.filter(status=VersionStatus.RELEASED)
     version = get_or_404(versions, uuid=ref)
-    case = case_for_viewer(viewer=viewer, ref=version.report.case.uuid)
+    case = case_for_viewer(viewer=viewer, ref=version.report.case.uuid, caregiving=caregiving)
     if not versions_for_viewer(viewer=viewer, case=case).filter(pk=version.pk).exists():
         raise Http404
     version.report.case = case

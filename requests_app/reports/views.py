@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from records.models import Category
 from records.selectors import records_for_viewer
-from requests_app.access import STAFF_CARE_TEAM
+from requests_app.access import STAFF_CARE_TEAM, CaregiverRight, Relation
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.models import CaseStatus
 from secondop import storage
@@ -88,8 +88,14 @@ def report_case(request, ref):
     """The patient: the report they can read now. The care team: every version,
     and what each of them may do next."""
     user = request.user
-    case = selectors.case_for_report(viewer=user, ref=ref)
-    if selectors.is_owner(viewer=user, case=case):
+    case = selectors.case_for_report(
+        viewer=user,
+        ref=ref,
+        sees=selectors.READERS,
+        needs=selectors.READERS,
+        caregiving=CaregiverRight.REPORT,
+    )
+    if selectors.is_patient_side(viewer=user, case=case):
         version = selectors.released_version(case=case)
         if version is None:
             raise Http404
@@ -122,16 +128,19 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
     version = selectors.with_contents(version)
     user = request.user
     is_owner = selectors.is_owner(viewer=user, case=case)
+    is_caregiver = selectors.report_relation(viewer=user, case=case) == Relation.CAREGIVER
+    patient_side = is_owner or is_caregiver
     newest = selectors.latest_version(viewer=user, case=case)
     context = {
         **document_context(version),
         "is_owner": is_owner,
+        "is_caregiver": is_caregiver,
         "is_newest": newest is not None and newest.pk == version.pk,
         "newest_url": ""
         if newest is None or newest.pk == version.pk
         else (
             reverse("reports:case", args=[case.uuid])
-            if is_owner
+            if patient_side
             else reverse("reports:version", args=[newest.uuid])
         ),
         "others": [
@@ -148,16 +157,22 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
         ),
         "return_form": return_form or ReturnForm(),
         # The patient's page opens with the two opinions when they differ.
-        "compare": side_by_side(version, timezone.localdate()) if is_owner else None,
+        "compare": side_by_side(version, timezone.localdate()) if patient_side else None,
     }
-    template = "reports/patient_report.html" if is_owner else "reports/version.html"
+    template = "reports/patient_report.html" if patient_side else "reports/version.html"
     return render(request, template, context, status=status)
 
 
 @require_GET
 @login_required
 def version_detail(request, version_ref):
-    version = selectors.version_for_viewer(viewer=request.user, ref=version_ref)
+    version = selectors.version_for_viewer(
+        viewer=request.user,
+        ref=version_ref,
+        sees=selectors.READERS,
+        needs=selectors.READERS,
+        caregiving=CaregiverRight.REPORT,
+    )
     return _reading_page(request, version, version.report.case)
 
 
@@ -167,7 +182,12 @@ def version_pdf(request, version_ref):
     """The signed PDF: a permission-checked stream (local files) or a presigned GET
     of about a minute (S3). Every download is in the access log."""
     version = selectors.version_for_viewer(
-        viewer=request.user, ref=version_ref, kind=AccessLog.Kind.DOWNLOAD
+        viewer=request.user,
+        ref=version_ref,
+        kind=AccessLog.Kind.DOWNLOAD,
+        sees=selectors.READERS,
+        needs=selectors.READERS,
+        caregiving=CaregiverRight.REPORT,
     )
     if not version.pdf_ready:
         raise Http404

@@ -59,6 +59,10 @@ def author_label(message, case, viewer) -> str:
                 "acting": case.acting_as,
             }
         return _("%(name)s (the patient)") % {"name": author.full_name}
+    if author.role == Role.PATIENT:  # on the patient's side, not the patient: a caregiver
+        if is_owner(viewer, case):
+            return _("%(name)s, your caregiver") % {"name": author.full_name}
+        return _("%(name)s, the patient's caregiver") % {"name": author.full_name}
     if author.role == Role.SPECIALIST:
         role = _("your specialist") if is_owner(viewer, case) else _("specialist")
     elif author.pk == case.case_manager_id:
