@@ -311,7 +311,7 @@ class ThirdOpinionForm(forms.Form):
     """The patient's ask: nothing to fill in but the confirmation of the fee."""
 
     confirm_fee = forms.BooleanField(
-        label=_("I agree to the fee shown for the third opinion."),
+        label=_("I agree to the fee shown for the third opinion"),
         error_messages={"required": _("Tick the box to agree to the fee, or go back.")},
     )
 
