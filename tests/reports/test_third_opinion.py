@@ -280,3 +280,37 @@ def test_the_patient_does_not_see_the_third_until_it_is_released(
     child = _assign(_asked(patient, delivered), third_specialist)
     client.force_login(patient)
     assert client.get(reverse("reports:opinions", args=[child.uuid])).status_code == 404
+
+
+def _case_get_urls():
+    """Every URL that takes only a case's uuid (`ref`)."""
+    from django.urls import get_resolver
+    from django.urls.resolvers import URLPattern, URLResolver
+
+    def walk(patterns, prefix, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = p.namespace or namespace
+                yield from walk(p.url_patterns, prefix + str(p.pattern), ns)
+            elif isinstance(p, URLPattern) and p.name:
+                route = prefix + str(p.pattern)
+                if "<uuid:ref>" in route and route.count("<") == 1:
+                    yield f"{namespace}:{p.name}" if namespace else p.name
+
+    return sorted(set(walk(get_resolver().url_patterns, "", None)))
+
+
+def test_the_third_specialist_opens_no_page_of_the_second_request(
+    patient, delivered, third_specialist, client
+):
+    _assign(_asked(patient, delivered), third_specialist)
+    client.force_login(third_specialist)
+    names = _case_get_urls()
+    assert {"reports:case", "requests_app:staff_case", "records:case_records"} <= set(names)
+    opened = []
+    for name in names:
+        response = client.get(reverse(name, args=[delivered.uuid]), follow=True)
+        if response.status_code == 200:
+            opened.append(name)
+    # Its records are read through the third opinion's own pages (tested above).
+    assert opened == []
