@@ -60,7 +60,15 @@ def records_for_viewer(*, viewer: User, case: Case) -> QuerySet[Record]:
     records = records.exclude(identity=Identity.ASKED)
     if relation == Relation.CASE_MANAGER:
         return records.exclude(state=State.PENDING)
-    if relation == Relation.ASSIGNED_SPECIALIST:
+    if relation == Relation.ASSIGNED_SPECIALIST and case.parent_id is not None:
+        # A third opinion is written from the records of the request it is on:
+        # their checked records, as the specialist of that request read them.
+        return Record.objects.filter(
+            case_id__in=(case.pk, case.parent_id),
+            dismissed_at__isnull=True,
+            state=State.VERIFIED,
+        ).exclude(identity=Identity.ASKED)
+    if relation in (Relation.ASSIGNED_SPECIALIST, Relation.THIRD_OPINION_SPECIALIST):
         return records.filter(state=State.VERIFIED)
     return records.none()
 
@@ -107,7 +115,9 @@ def record_for_viewer(
             # Neither the case's row nor the record's is written again for a continuation.
             case = access.case_quietly(viewer=viewer, ref=record.case.uuid)
             return _shown(viewer, record, case)
-    record = access.for_viewer(Record, ref, viewer, log=False)
+    record = access.for_viewer(
+        Record, ref, viewer, log=False, sees=access.RECORD_READERS, needs=access.RECORD_READERS
+    )
     _shown(viewer, record, record.case)
     if not access.is_owner(viewer, record.case):
         log_access(viewer=viewer, obj=record, kind=kind)

@@ -57,6 +57,9 @@ class Relation(StrEnum):
     OFFERED_SPECIALIST = "offered_specialist"  # an open offer, before its deadline
     OTHER_COORDINATOR = "other_coordinator"  # sees the queue, not the care team
     CAREGIVER = "caregiver"  # invited by the patient, for what the patient allowed
+    # The specialist of a third opinion on this case (their own request, `parent`
+    # this one): they read this case's records, never its report (blinded).
+    THIRD_OPINION_SPECIALIST = "third_opinion_specialist"
     NONE = "none"
 
 
@@ -76,6 +79,10 @@ CARE_TEAM: frozenset[Relation] = frozenset(
 STAFF_CARE_TEAM: frozenset[Relation] = frozenset(
     {Relation.CASE_MANAGER, Relation.ASSIGNED_SPECIALIST}
 )
+# Who reads a case's records: its care team, and the specialist of a third opinion
+# on it (the records are what they review; the report they must not see is not
+# a record).
+RECORD_READERS: frozenset[Relation] = CARE_TEAM | {Relation.THIRD_OPINION_SPECIALIST}
 
 
 # --- When staff access ends ------------------------------------------------------------
@@ -112,13 +119,21 @@ def _open_offers(viewer: User) -> QuerySet:
     return offers.filter(specialist=viewer, status="open", deadline__gt=timezone.now())
 
 
+def _third_opinion_parents(viewer: User) -> QuerySet:
+    """The requests whose third opinion `viewer` was assigned: they read their
+    records (RECORD_READERS) while the third opinion may still be read."""
+    return Case.objects.filter(specialist=viewer, parent__isnull=False).values("parent_id")
+
+
 def _care_scope(viewer: User) -> QuerySet[Case]:
     """The cases a staff member's role reaches while they are open."""
     if viewer.role == Role.COORDINATOR:
         return Case.objects.exclude(status=CaseStatus.DRAFT)
     if viewer.role == Role.SPECIALIST:
         return Case.objects.filter(
-            Q(specialist=viewer) | Q(pk__in=_open_offers(viewer).values("case_id"))
+            Q(specialist=viewer)
+            | Q(pk__in=_open_offers(viewer).values("case_id"))
+            | Q(pk__in=_third_opinion_parents(viewer))
         )
     # Administrators manage accounts and reference data, never cases (DESIGN.md).
     return Case.objects.none()
@@ -128,7 +143,11 @@ def _still_reading(viewer: User) -> Q:
     """Of the cases in a staff member's scope, the ones they may still read: open
     ones, and closed ones they managed or reviewed, within the window."""
     window_open = Q(status__in=ENDED_BY_CLOSING, closed_at__gt=timezone.now() - staff_read_window())
-    mine = Q(case_manager=viewer) if viewer.role == Role.COORDINATOR else Q(specialist=viewer)
+    mine = (
+        Q(case_manager=viewer)
+        if viewer.role == Role.COORDINATOR
+        else Q(specialist=viewer) | Q(pk__in=_third_opinion_parents(viewer))
+    )
     return ~Q(status=CaseStatus.WITHDRAWN) & (
         ~Q(status__in=ENDED_BY_CLOSING) | (window_open & mine)
     )
@@ -220,7 +239,17 @@ def case_relation(viewer: User, case: Case) -> Relation:
         return Relation.OFFERED_SPECIALIST
     if caregiver_may(viewer, case, CaregiverRight.STATUS):
         return Relation.CAREGIVER
+    if (
+        viewer.role == Role.SPECIALIST
+        and Case.objects.filter(parent_id=case.pk, specialist=viewer).exists()
+    ):
+        return Relation.THIRD_OPINION_SPECIALIST
     return Relation.NONE
+
+
+def reads_records(*, viewer: User, case: Case) -> bool:
+    """The care team, and the specialist of a third opinion on `case`."""
+    return case_relation(viewer, case) in RECORD_READERS
 
 
 def is_care_team(*, viewer: User, case: Case) -> bool:

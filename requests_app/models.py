@@ -97,6 +97,9 @@ class PriceItem(models.TextChoices):
     WITH_VIDEO = "with_video", _("Written opinion with a video consultation")
     PATHOLOGY = "pathology", _("Pathology slide re-read")
     IMAGING = "imaging", _("Imaging re-read")
+    # A blinded third opinion the patient asks for when the second differs
+    # (requests_app.reports.third_opinion): priced on its own.
+    THIRD_OPINION = "third_opinion", _("Third opinion (blinded)")
 
 
 class Currency(models.TextChoices):
@@ -335,6 +338,27 @@ class Case(models.Model):
     hold_until = models.DateField(_("look again on"), null=True, blank=True)
     hold_note = models.TextField(_("note for the care team"), max_length=1000, blank=True)
 
+    # --- A third opinion (requests_app.reports.third_opinion) ---------------------------
+    # A third opinion is a request of its own, linked to the request whose opinion
+    # differed: it goes through the same workflow (matching, offer, review, report,
+    # release) with its own specialist and report, so nothing of the second report
+    # can reach its specialist through the case they work on. One per request.
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="third_opinions",
+        verbose_name=_("third opinion on"),
+    )
+    # The case manager's short note setting the opinions side by side, which the
+    # patient reads with the three views (on the third opinion's request).
+    reconciliation = models.TextField(_("how the opinions compare"), max_length=3000, blank=True)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    reconciled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
     # --- HIPAA authorisation -------------------------------------------------------------
     authorisation_version = models.CharField(max_length=20, blank=True)
     authorisation_signed_name = models.CharField(_("signature"), max_length=150, blank=True)
@@ -400,6 +424,18 @@ class Case(models.Model):
                 | (models.Q(fee_waived_at__isnull=False) & ~models.Q(fee_waived_reason="")),
                 name="case_fee_waived_with_reason",
             ),
+            # A double request makes one third opinion.
+            models.UniqueConstraint(
+                fields=["parent"],
+                condition=models.Q(parent__isnull=False),
+                name="one_third_opinion_per_case",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reconciled_at__isnull=True, reconciliation="")
+                | models.Q(reconciled_at__isnull=False, parent__isnull=False)
+                & ~models.Q(reconciliation=""),
+                name="case_reconciliation_on_third_opinion",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -416,6 +452,10 @@ class Case(models.Model):
     def acting_as(self) -> str:
         """How the account holder acts for the patient, in words ("as their parent")."""
         return ACTING_AS.get(self.relationship, "")
+
+    @property
+    def is_third_opinion(self) -> bool:
+        return self.parent_id is not None
 
 
 class CaseEvent(models.Model):

@@ -482,6 +482,11 @@ DEMO_PRICES = {
     ),
     PriceItem.PATHOLOGY: ("300.00", "A pathologist looks again at your biopsy slides."),
     PriceItem.IMAGING: ("250.00", "A radiologist looks again at your scans."),
+    PriceItem.THIRD_OPINION: (
+        "750.00",
+        "When the second opinion differs: another specialist, who has not read it, "
+        "reads your records and writes a third.",
+    ),
 }
 
 

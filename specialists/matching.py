@@ -24,6 +24,9 @@ person may fail several filters and is counted by each:
     mode         offers the consultation the patient asked for    (relaxable)
     language     speaks the language the patient asked for        (relaxable)
     offered      never offered this case before (declined or let it expire)
+    earlier      for a third opinion (a request with a `parent`): not the
+                 specialist who gave the opinion it is on. Never relaxable: a
+                 third opinion is blinded and independent of the second
 
 Then a score, highest first (points):
 
@@ -99,6 +102,7 @@ FILTERS = (
     "mode",
     "language",
     "offered",
+    "earlier",
 )
 NEAREST_MISSES_SHOWN = 5
 
@@ -202,6 +206,11 @@ def _exclusion_text(name: str, n: int, case: Case) -> str:
         ),
         "offered": ngettext(
             "%(n)d already offered this case", "%(n)d already offered this case", n
+        ),
+        "earlier": ngettext(
+            "%(n)d gave the opinion this third opinion is on",
+            "%(n)d gave the opinion this third opinion is on",
+            n,
         ),
     }
     return texts[name] % {"n": n, "state": state, "language": case.specialist_language}
@@ -505,7 +514,14 @@ def _attach_side_tables(profiles: list) -> None:
         profile.match_specialty_ids = specialties[profile.pk]
 
 
-def _failed(row: _Row, case: Case, language: str) -> dict[str, bool]:
+def _earlier_specialist(case: Case) -> int | None:
+    """For a third opinion: the specialist who gave the opinion it is on."""
+    if case.parent_id is None:
+        return None
+    return Case.objects.filter(pk=case.parent_id).values_list("specialist_id", flat=True).first()
+
+
+def _failed(row: _Row, case: Case, language: str, earlier: int | None = None) -> dict[str, bool]:
     return {
         "specialty": not row.fits,
         "accepting": not (row.accepting_cases and row.active),
@@ -517,6 +533,7 @@ def _failed(row: _Row, case: Case, language: str) -> dict[str, bool]:
         and case.consultation_type not in row.consultation_modes,
         "language": bool(language) and not _speaks(row.languages, language),
         "offered": row.offered_before,
+        "earlier": earlier is not None and row.user_id == earlier,
     }
 
 
@@ -543,10 +560,11 @@ def rank_specialists(*, case: Case, relax=frozenset(), profiles=None) -> Ranking
     near: list[tuple[_Row, str]] = []
     fit_certifications, wanted_certs = _certifications(case)
     rows = _filter_rows(profiles, case, today, due, fit_certifications)
+    earlier = _earlier_specialist(case)
     for row in rows:
         failing = [
             name
-            for name, fails in _failed(row, case, language).items()
+            for name, fails in _failed(row, case, language, earlier).items()
             if fails and name not in relax
         ]
         for name in failing:
@@ -605,6 +623,7 @@ def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
         "accepting": 5,
         "institution": 6,
         "offered": 7,
+        "earlier": 7,
         "licence": 8,
         "specialty": 9,
     }
@@ -641,6 +660,9 @@ def _nearest_misses(near: list[tuple["_Row", str]], case: Case) -> list[str]:
                     "relax that check if the patient agrees"
                 ),
                 "offered": _("%(name)s would qualify, but was already offered this case"),
+                "earlier": _(
+                    "%(name)s would qualify, but gave the opinion this third opinion is on"
+                ),
             }[check]
         lines.append(
             text

@@ -437,6 +437,12 @@ TABLE: dict[str, Row] = {
     "reports/case/<uuid:ref>/autosave/": Row(WRONG_METHOD, rule(NOT_FOUND)),
     "reports/case/<uuid:ref>/sign/": same(rule(NOT_FOUND)),
     "reports/case/<uuid:ref>/amend/": same(rule(NOT_FOUND)),
+    # A third opinion (reports.third_opinion): the matrix's case is not delivered and its
+    # opinion agrees, so no one is offered one; it is not a third opinion, so there is
+    # nothing to compare or reconcile (a coordinator who does not manage it: 403).
+    "reports/case/<uuid:ref>/third-opinion/": same(rule(NOT_FOUND)),
+    "reports/case/<uuid:ref>/opinions/": Row(rule(NOT_FOUND), WRONG_METHOD),
+    "reports/case/<uuid:ref>/reconcile/": same(rule(NOT_FOUND, coordinator=FORBIDDEN)),
     "reports/versions/<uuid:version_ref>/": Row(caregiver_may(PATIENT_CASE, OK), WRONG_METHOD),
     "reports/versions/<uuid:version_ref>/pdf/": Row(caregiver_may(PATIENT_CASE, OK), WRONG_METHOD),
     # The released version as a FHIR Bundle, for another health system's records: the

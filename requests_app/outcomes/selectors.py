@@ -120,11 +120,14 @@ class Delivered:
     outcome: str  # TreatmentChange value, "" when not answered
     diagnosis: str | None = None  # the released report's coded opinions ("": none)
     treatment: str | None = None
+    # A third opinion (requests_app.reports.third_opinion): counted apart, so that
+    # the second opinions' concordance is the second opinions' alone.
+    third_opinion: bool = False
 
 
 def delivered_facts() -> list[Delivered]:
     """Every delivered case's countable facts, in three queries."""
-    fields = ("pk", "specialty__name", "submitted_at", "delivered_at")  # the last annotated
+    fields = ("pk", "specialty__name", "submitted_at", "parent_id", "delivered_at")
     cases = list(delivered_cases(submitted_at__isnull=False).values(*fields))
     ids = [c["pk"] for c in cases]
     scores: dict[int, dict[str, int]] = {}
@@ -159,6 +162,7 @@ def delivered_facts() -> list[Delivered]:
                 outcome=outcomes.get(c["pk"], ""),
                 diagnosis=diagnosis,
                 treatment=treatment,
+                third_opinion=c["parent_id"] is not None,
             )
         )
     return facts

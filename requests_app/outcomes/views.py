@@ -106,7 +106,11 @@ SURE_LABELS = (
 def public(request):
     """Our figures, for anyone: concordance, SURE change, the 90-day outcome and
     turnaround, by specialty and by quarter, beside the published figures."""
-    facts = selectors.delivered_facts()
+    every = selectors.delivered_facts()
+    # Third opinions are counted apart (their own table below): the figures set
+    # beside the published studies are the second opinions'.
+    facts = [f for f in every if not f.third_opinion]
+    thirds = [f for f in every if f.third_opinion]
     measures = [
         (
             "diagnosis",
@@ -151,10 +155,31 @@ def public(request):
                 ),
             }
         )
+    tables.append(
+        {
+            "key": "third_diagnosis",
+            "title": _("Third opinions: the third specialist's opinion of the diagnosis"),
+            "by_specialty": publishing.count_table(
+                thirds,
+                publishing.by_specialty,
+                DIAGNOSIS_COLUMNS,
+                lambda f: f.diagnosis,
+                _labels(DIAGNOSIS_COLUMNS, DiagnosisOpinion.choices),
+            ),
+            "by_quarter": publishing.count_table(
+                thirds,
+                publishing.by_quarter,
+                DIAGNOSIS_COLUMNS,
+                lambda f: f.diagnosis,
+                _labels(DIAGNOSIS_COLUMNS, DiagnosisOpinion.choices),
+            ),
+        }
+    )
     by_key = {t["key"]: t["by_specialty"] for t in tables}
     headline = publishing.headline(by_key)
     context = {
         "facts": len(facts),
+        "thirds": len(thirds),
         "tables": tables,
         "headline": headline,
         "turnaround_by_specialty": publishing.turnaround_table(facts, publishing.by_specialty),

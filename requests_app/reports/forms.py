@@ -305,3 +305,25 @@ class VerifyForm(forms.Form):
                 _("This file is far larger than a report. Choose the report's PDF.")
             )
         return document
+
+
+class ThirdOpinionForm(forms.Form):
+    """The patient's ask: nothing to fill in but the confirmation of the fee."""
+
+    confirm_fee = forms.BooleanField(
+        label=_("I agree to the fee shown for the third opinion"),
+        error_messages={"required": _("Tick the box to agree to the fee, or go back.")},
+    )
+
+
+class ReconcileForm(CharacterCountMixin, forms.Form):
+    text = forms.CharField(
+        label=_("How the opinions compare"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "A few plain sentences the patient reads beside the opinions: where they agree, "
+            "where they differ, and what to take to their doctor. No new medical advice."
+        ),
+        error_messages={"required": _("Write how the opinions compare, in plain words.")},
+    )

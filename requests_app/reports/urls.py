@@ -9,6 +9,11 @@ urlpatterns = [
     path("case/<uuid:ref>/autosave/", views.report_autosave, name="autosave"),
     path("case/<uuid:ref>/sign/", views.report_sign, name="sign"),
     path("case/<uuid:ref>/amend/", views.report_amend, name="amend"),
+    # A blinded third opinion (third_opinion.py): asked on the request whose opinion
+    # differs; the opinions side by side and the reconciliation on the third's own.
+    path("case/<uuid:ref>/third-opinion/", views.third_opinion_ask, name="third_opinion"),
+    path("case/<uuid:ref>/opinions/", views.opinions, name="opinions"),
+    path("case/<uuid:ref>/reconcile/", views.reconcile, name="reconcile"),
     path("versions/<uuid:version_ref>/", views.version_detail, name="version"),
     path("versions/<uuid:version_ref>/pdf/", views.version_pdf, name="pdf"),
     path("versions/<uuid:version_ref>/fhir/", views.version_fhir, name="fhir"),

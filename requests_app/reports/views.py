@@ -23,22 +23,33 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from records.models import Category
 from records.selectors import records_for_viewer
-from requests_app.access import STAFF_CARE_TEAM, CaregiverRight, Relation
+from requests_app import access
+from requests_app.access import STAFF_CARE_TEAM, CaregiverRight, Relation, patient_case_page
 from requests_app.consultations.selectors import consultation_standing
 from requests_app.models import CaseStatus
 from secondop import storage
+from secondop.accounts.models import Role
 from secondop.audit.context import client_ip
 from secondop.audit.models import AccessLog
 from secondop.audit.services import log_access
 from secondop.filenames import content_disposition
+from secondop.posting import form_post, posted
 from secondop.refusals import page_status
-from secondop.timezones import format_local
+from secondop.timezones import format_local, state_zone_name
 
-from . import fhir, selectors, services
-from .forms import VERIFY_MAX_BYTES, AmendForm, ReportForm, ReturnForm, VerifyForm
+from . import fhir, selectors, services, third_opinion
+from .forms import (
+    VERIFY_MAX_BYTES,
+    AmendForm,
+    ReconcileForm,
+    ReportForm,
+    ReturnForm,
+    ThirdOpinionForm,
+    VerifyForm,
+)
 from .models import Report, VersionStatus
 from .pdf import document_context
-from .wording import side_by_side
+from .wording import opinion_words, side_by_side
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +169,10 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
         "return_form": return_form or ReturnForm(),
         # The patient's page opens with the two opinions when they differ.
         "compare": side_by_side(version, timezone.localdate()) if patient_side else None,
+        # On a request whose opinion differs: a third opinion, offered or asked for (the
+        # patient's to ask; a caregiver reads the page without it).
+        "third": third_opinion.third_opinion_of(case=case) if is_owner else None,
+        "third_offered": is_owner and third_opinion.third_opinion_offered(viewer=user, case=case),
     }
     template = "reports/patient_report.html" if patient_side else "reports/version.html"
     return render(request, template, context, status=status)
@@ -493,3 +508,86 @@ def verify(request):
         else:
             status = 400
     return render(request, "reports/verify.html", {"form": form, "result": result}, status=status)
+
+
+# --- A blinded third opinion (third_opinion.py) ----------------------------------------------
+@require_http_methods(["GET", "POST"])
+@patient_case_page
+def third_opinion_ask(request, case):
+    """The patient asks for a third opinion on the request whose opinion differs:
+    what it is, its fee, one button. Offered only then (else a 404); once asked,
+    this leads to the third opinion's own request."""
+    if existing := third_opinion.third_opinion_of(case=case):
+        return redirect("requests_app:case_detail", existing.uuid)
+    if not third_opinion.third_opinion_offered(viewer=request.user, case=case):
+        raise Http404
+    form = ThirdOpinionForm(posted(request))
+    return form_post(
+        request,
+        form,
+        act=lambda _data: third_opinion.third_opinion_request(
+            actor=request.user, case_ref=case.uuid
+        ),
+        success=_(
+            "You asked for a third opinion. A coordinator finds a specialist who has not "
+            "read the second opinion; we will tell you when they accept."
+        ),
+        then=lambda child: reverse("requests_app:case_detail", args=[child.uuid]),
+        page=lambda form, status: render(
+            request,
+            "reports/third_opinion_ask.html",
+            {
+                "case": case,
+                "form": form,
+                "price": third_opinion.third_opinion_price(),
+                "version": selectors.released_version(case=case),
+            },
+            status=status,
+        ),
+        refusals=third_opinion.ThirdOpinionError,
+    )
+
+
+@require_GET
+@login_required
+def opinions(request, ref):
+    """The three views side by side on a third opinion: for the patient once it is
+    released, the case manager, and its specialist once they have signed (a 404
+    before: they write blind)."""
+    seen = third_opinion.opinions_for_viewer(viewer=request.user, ref=ref)
+    if seen.relation == Relation.OWNER and (zone := state_zone_name(seen.case.patient_state)):
+        timezone.activate(zone)
+    return render(
+        request,
+        "reports/opinions.html",
+        {
+            "seen": seen,
+            "case": seen.case,
+            "is_owner": seen.relation == Relation.OWNER,
+            "second_words": opinion_words(seen.second),
+            "third_words": opinion_words(seen.third),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@access.case_page(roles={Role.COORDINATOR}, needs={Relation.CASE_MANAGER})
+def reconcile(request, case):
+    """The case manager's short note on how the opinions compare (its form is on
+    the staff case page too)."""
+    if case.parent_id is None:
+        raise Http404
+    form = ReconcileForm(posted(request), initial={"text": case.reconciliation})
+    return form_post(
+        request,
+        form,
+        act=lambda data: third_opinion.third_opinion_reconcile(
+            actor=request.user, case_ref=case.uuid, text=data["text"]
+        ),
+        success=_("Saved: the patient reads it with the opinions side by side."),
+        then=lambda _case: reverse("requests_app:staff_case", args=[case.uuid]),
+        page=lambda form, status: render(
+            request, "reports/reconcile.html", {"case": case, "form": form}, status=status
+        ),
+        refusals=third_opinion.ThirdOpinionError,
+    )

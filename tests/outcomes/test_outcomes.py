@@ -178,3 +178,23 @@ def test_the_public_page_shows_figures_and_hides_small_cells(client, patient, sp
     assert ">3<" not in body and ">3 " not in body
     # Turnaround over all 17: the median is 10 days, 9 in 10 within 20.
     assert "10.0" in body and "20.0" in body
+
+
+def test_third_opinions_are_counted_apart_from_the_second_opinions(client, patient, specialist):
+    _many(patient, specialist, 12, days=10, diagnosis_opinion="agrees")
+    first = selectors.delivered_facts()
+    parents = list(
+        selectors.delivered_cases().order_by("pk")[:12]
+    )  # each second opinion may have one third opinion
+    for parent in parents:
+        delivered_case(
+            owner=patient, specialist=specialist, parent=parent, diagnosis_opinion="different"
+        )
+    facts = selectors.delivered_facts()
+    assert len(first) == 12 and len(facts) == 24
+    assert sum(f.third_opinion for f in facts) == 12
+    body = client.get(reverse("outcomes:public")).content.decode()
+    # The second opinions' figures are theirs alone; the third opinions have their own.
+    assert "12 reports delivered so far." in body
+    assert "Third opinions: the third specialist" in body
+    assert "12 third opinions, counted in their own table below." in body

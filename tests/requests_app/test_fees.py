@@ -73,7 +73,7 @@ def test_the_database_refuses_an_absurd_fee_and_a_skipped_step_without_a_reason(
 
 
 def test_seeding_the_price_list_is_idempotent_and_keeps_an_admins_edit(db):
-    assert services.price_list_seed() == 4
+    assert services.price_list_seed() == len(services.DEMO_PRICES) == 5
     Price.objects.filter(item="written").update(amount=Decimal("800.00"))
     assert services.price_list_seed() == 0
     assert Price.objects.get(item="written").amount == Decimal("800.00")

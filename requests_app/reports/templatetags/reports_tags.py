@@ -36,3 +36,42 @@ def grouped_code(code: str) -> str:
     from requests_app.reports.codes import grouped
 
     return grouped(code) if code else ""
+
+
+@register.inclusion_tag("reports/includes/third_opinion_panel.html", takes_context=True)
+def third_opinion_panel(context, case):
+    """A third opinion on the case pages: on a request whose opinion differs, the
+    patient's offer to ask for one (or the one asked for); on the third opinion
+    itself, what it is, and once signed or released the opinions side by side (and
+    the case manager's reconciliation form)."""
+    from requests_app.access import case_relation
+    from requests_app.reports import third_opinion
+    from requests_app.reports.forms import ReconcileForm
+
+    user = context["request"].user
+    relation = case_relation(user, case)
+    data = {"case": case, "relation": relation, "show": False}
+    if case.parent_id is None:
+        if relation == Relation.OWNER:
+            child = third_opinion.third_opinion_of(case=case)
+            offered = child is None and third_opinion.third_opinion_offered(viewer=user, case=case)
+            data.update(show=bool(child or offered), child=child, offered=offered)
+        return data
+    if relation not in (Relation.OWNER, Relation.CASE_MANAGER, Relation.ASSIGNED_SPECIALIST):
+        return data
+    versions = selectors.versions_for_viewer(viewer=user, case=case)
+    signed = versions.exclude(status=VersionStatus.DRAFT).exists()
+    released = selectors.released_version(case=case) is not None
+    data.update(
+        show=True,
+        parent_ref=type(case)
+        .objects.filter(pk=case.parent_id)
+        .values_list("reference", flat=True)
+        .first(),
+        comparable=released if relation == Relation.OWNER else signed,
+        released=released,
+        form=ReconcileForm(initial={"text": case.reconciliation})
+        if relation == Relation.CASE_MANAGER and released
+        else None,
+    )
+    return data

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0013_notice_kinds_per_event'),
+        ('requests_app', '0014_third_opinion_and_price'),
     ]
 
     operations = [
