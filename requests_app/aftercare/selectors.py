@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.access import Relation
@@ -275,8 +276,12 @@ def concordance(
         .order_by("released_at")
         .values("released_at")[:1]
     )
+    # Second opinions only: a third opinion (its request's `parent` set) is counted
+    # apart, as the public outcomes page does (requests_app.outcomes).
     versions = ReportVersion.objects.filter(
-        status=VersionStatus.RELEASED, superseded_at__isnull=True
+        status=VersionStatus.RELEASED,
+        superseded_at__isnull=True,
+        report__case__parent__isnull=True,
     ).annotate(first_released=Subquery(first_released))
     if start:
         versions = versions.filter(first_released__gte=_local_midnight(start))
@@ -291,7 +296,11 @@ def concordance(
     )
     rows: dict[str, ConcordanceRow] = {}
     for item in grouped:
-        name = item["report__case__specialty__name"] or str(_("Specialty not given"))
+        name = (
+            gettext(item["report__case__specialty__name"])
+            if item["report__case__specialty__name"]
+            else str(_("Specialty not given"))
+        )
         row = rows.setdefault(name, ConcordanceRow(specialty=name))
         diagnosis, treatment = item["diagnosis_opinion"], item["treatment_opinion"]
         row.diagnosis[diagnosis] = row.diagnosis.get(diagnosis, 0) + item["n"]

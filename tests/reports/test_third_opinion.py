@@ -314,3 +314,16 @@ def test_the_third_specialist_opens_no_page_of_the_second_request(
             opened.append(name)
     # Its records are read through the third opinion's own pages (tested above).
     assert opened == []
+
+
+def test_the_staff_concordance_counts_second_opinions_only(
+    patient, coordinator, delivered, third_specialist, django_capture_on_commit_callbacks
+):
+    from requests_app.aftercare.selectors import concordance
+
+    _rows, before = concordance()
+    _released_third(
+        patient, coordinator, delivered, third_specialist, django_capture_on_commit_callbacks
+    )
+    _rows, after = concordance()
+    assert after.total == before.total == 1  # the second opinion; the third is counted apart
