@@ -178,6 +178,12 @@ def test_the_doctor_asks_the_specialist_answers_the_patient_sees_it_all(
     assert doctor.get_by_text(ANSWER).is_visible()
     assert doctor.get_by_text(NOTE).is_visible()
     _both_widths(doctor, "physician-answered", "physician's page, answered")
+    # With the patient's consent the doctor may send records too: the upload page.
+    doctor.get_by_role("link", name="Send records").click()
+    assert doctor.get_by_role("heading", name="Send records for your patient").is_visible()
+    assert doctor.get_by_role("heading", name="Upload records").is_visible()
+    _both_widths(doctor, "physician-records", "the doctor's records upload page")
+    assert_no_csp_violations(doctor)
 
     # The patient sees it all, then takes the consent back.
     sign_in(page, patient.email)
