@@ -24,7 +24,7 @@ urlpatterns = [
     path("reports/", include("requests_app.reports.urls")),
     path("caregivers/", include("requests_app.caregivers.urls")),
     path("", include("requests_app.aftercare.urls")),  # /shared/<token>/ for physicians, ...
-    path("", include("records.retrieval.physician_urls")),  # /shared/<token>/records/
+    path("", include("requests_app.aftercare.upload_urls")),  # /shared/<token>/records/
     path("", include("requests_app.consultations.physician_urls")),  # /doctor-call/<token>/
     path("", include("requests_app.outcomes.urls")),  # /outcomes/: public figures, answers
     path("specialist/", include("specialists.urls")),

@@ -96,12 +96,17 @@ class Share(models.Model):
         """The patient agreed that the physician takes part, and has not withdrawn it."""
         return bool(self.participation_consent_version) and self.participation_withdrawn_at is None
 
-    def may(self, what: str) -> bool:
-        """The patient's consent in force covers `what` (consent.QUESTION, RECORDS, CALL)."""
+    @property
+    def participation_scope(self) -> frozenset[str]:
+        """What the wording the patient agreed to lets the physician do (whether or not
+        it is still in force): consent.QUESTION, RECORDS, CALL."""
         from .consent import PARTICIPATION_COVERS
 
-        covers = PARTICIPATION_COVERS.get(self.participation_consent_version, frozenset())
-        return self.may_take_part and what in covers
+        return PARTICIPATION_COVERS.get(self.participation_consent_version, frozenset())
+
+    def may(self, what: str) -> bool:
+        """The patient's consent in force covers `what` (consent.QUESTION, RECORDS, CALL)."""
+        return self.may_take_part and what in self.participation_scope
 
 
 class ShareOpening(models.Model):

@@ -20,11 +20,11 @@ from records import storage
 from records.models import Category
 from records.services import RecordError, case_bytes_used, describe_reason
 from records.views import _body, _json_error, _upload_csp
-from requests_app.aftercare.services import ShareRefused, path_without_token
-from requests_app.aftercare.views import physician_headers, refused_page
 from secondop.audit.context import audit_source, current_source
 
-from . import physician_services as links
+from .services import ShareRefused, path_without_token
+from .services import physician_uploads as links
+from .views import physician_headers, refused_page
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def physician_upload(request, token):
             "requests": [],
         },
     }
-    response = render(request, "retrieval/physician_upload.html", context)
+    response = render(request, "aftercare/physician_upload.html", context)
     return _upload_csp(response, storage.public_origin())
 
 

@@ -3,7 +3,7 @@ under /shared/<token>/, which every log already keeps the token out of."""
 
 from django.urls import path
 
-from . import physician_views
+from . import upload_views as physician_views  # the pages of the upload
 
 app_name = "physician_records"
 urlpatterns = [

@@ -1,5 +1,5 @@
 """Records the patient's own physician sends through their link (issue 21, item 4):
-the records office's upload pattern (office_services), with the physician's share
+the records office's upload pattern (records.retrieval.office_services), with the physician's share
 as the credential instead of an office link.
 
 Only with the patient's consent on the share covering records
@@ -23,11 +23,12 @@ from django.utils.translation import gettext as _
 from records.models import Category, Record, RecordFile
 from records.services import RecordError, uploads
 from requests_app import access
-from requests_app.aftercare import consent
-from requests_app.aftercare.models import PhysicianUpload, Share
-from requests_app.aftercare.services import ConsentWithdrawn, participating_share
 from requests_app.models import Case, CaseStatus
 from secondop.audit.services import log_access, log_event
+
+from .. import consent
+from ..models import PhysicianUpload, Share
+from .physician import ConsentWithdrawn, participating_share
 
 # After delivery, while the case is open: the specialist can still read them.
 SENDING_STATES = frozenset({CaseStatus.DELIVERED, CaseStatus.FOLLOW_UP})

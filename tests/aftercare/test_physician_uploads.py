@@ -1,4 +1,4 @@
-"""records.retrieval.physician_services and physician_views (issue 21, item 4): the
+"""requests_app.aftercare.services.physician_uploads and upload_views (issue 21, item 4): the
 patient's physician sends records through their report's link, only with the
 patient's consent on the share covering records; the record is the patient's
 upload pipeline's (verified like any other), named as the physician's, audited
@@ -15,10 +15,10 @@ from django.http import Http404
 from django.urls import reverse
 
 from records.models import Record
-from records.retrieval import physician_services as physician
 from requests_app.aftercare import services as aftercare
 from requests_app.aftercare.models import PhysicianUpload, Share
 from requests_app.aftercare.selectors import doctor_activity, physician_uploads
+from requests_app.aftercare.services import physician_uploads as physician
 from secondop.audit.models import AccessLog, AuditEvent
 from tests.aftercare.factories import delivered_case, sent_share
 from tests.records.factories import PDF
