@@ -457,7 +457,7 @@ class SpecialistForm(SectionForm):
         specialty.widget.choices = [
             ("", _("Choose the kind of specialist")),
             (SPECIALTY_UNSURE, _("I'm not sure: the care team will choose")),
-            *[(s.pk, s.name) for s in specialty.queryset],
+            *[(s.pk, str(s)) for s in specialty.queryset],  # in the reader's language
         ]
         if self.case.specialty_unsure:
             self.initial["specialty"] = SPECIALTY_UNSURE
