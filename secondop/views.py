@@ -36,7 +36,9 @@ def language(request):
     A signed-in person's choice is kept on their account (their emails follow it);
     everyone's, in the language cookie. A language we do not offer changes nothing."""
     code = request.POST.get("language", "")
-    back = request.POST.get("next", "")
+    # The page the switch was on (our Referrer-Policy is same-origin); a page that
+    # sends none (a physician's link: no-referrer) goes to the front page.
+    back = request.POST.get("next", "") or request.headers.get("referer", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -77,6 +77,18 @@ def test_a_language_not_offered_changes_nothing(client, patient):
 def test_the_switch_never_sends_anyone_to_another_site(client):
     response = client.post(SWITCH, {"language": "es", "next": "https://evil.example/"})
     assert response["Location"] == reverse("home")
+    response = client.post(SWITCH, {"language": "es"}, headers={"referer": "https://evil.example/"})
+    assert response["Location"] == reverse("home")
+
+
+def test_the_switch_goes_back_to_the_page_it_was_on_without_naming_it(client, patient):
+    client.force_login(patient)
+    page = reverse("requests_app:dashboard")
+    assert 'name="next"' not in client.get(page).content.decode()
+    response = client.post(
+        SWITCH, {"language": "es"}, headers={"referer": f"http://testserver{page}"}
+    )
+    assert response.status_code == 302 and response["Location"].endswith(page)
 
 
 def test_the_language_signed_up_in_becomes_the_accounts(client):

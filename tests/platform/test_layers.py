@@ -66,6 +66,7 @@ LAYERS = [
         "requests_app.reports",
         "requests_app.aftercare",
         "requests_app.outcomes",
+        "requests_app.caregivers",  # the patient's invited helpers and what each may do
     ),
     ("specialists",),  # who reviews it: profiles, credentialing, matching, offers
 ]
