@@ -49,13 +49,7 @@ class Board(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        # Stored in English; shown in the reader's language (specialists.specialties
-        # puts every name in the catalogue).
-        return gettext(self.name)
-
-    @property
-    def what_it_covers(self) -> str:
-        return gettext(self.description) if self.description else ""
+        return self.name
 
     @property
     def short_name(self) -> str:
@@ -188,7 +182,13 @@ class Specialty(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return self.name
+        # Stored in English; shown in the reader's language (specialists.specialties
+        # puts every name and description in the catalogue).
+        return gettext(self.name)
+
+    @property
+    def what_it_covers(self) -> str:
+        return gettext(self.description) if self.description else ""
 
 
 class Credential(models.TextChoices):

@@ -160,9 +160,7 @@ def test_a_spanish_speaker_signs_up_asks_reads_the_report_and_answers_in_spanish
     save_and_continue(page)
 
     at_section(page, "Preferencias de especialista")
-    page.locator("#id_specialty").select_option(
-        value=str(Specialty.objects.get(slug="oncology").pk)
-    )
+    page.locator("#id_specialty").select_option(label="Oncología médica")
     page.locator("#id_consultation_type_0").check()  # a written opinion only
     save_and_continue(page)
 
@@ -186,6 +184,7 @@ def test_a_spanish_speaker_signs_up_asks_reads_the_report_and_answers_in_spanish
 
     page.get_by_role("heading", level=1, name="Revise sus respuestas y envíe").wait_for()
     spanish(page, "check answers")
+    expect(page.locator("#main")).to_contain_text("Oncología médica")
     shots(page, "check-answers")
     page.get_by_role("button", name="Enviar mi solicitud").click()
     page.wait_for_url(re.compile(r"/sent/$"))
@@ -196,6 +195,9 @@ def test_a_spanish_speaker_signs_up_asks_reads_the_report_and_answers_in_spanish
     case = Case.objects.get(owner=patient)
     assert case.status == CaseStatus.SUBMITTED
     assert case.authorisation_language == "es"
+    # When it was sent, written as Spanish writes a date ("7 de diciembre de 2026").
+    sent = page.locator("dt", has_text=re.compile("^Enviad")).locator("xpath=following-sibling::dd")
+    expect(sent).to_have_text(re.compile(r"^\d{1,2} de [a-z]+ de \d{4}, "))
     spanish(page, "case page")
     shots(page, "case")
 
