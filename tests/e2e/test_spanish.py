@@ -239,6 +239,7 @@ def test_a_spanish_speaker_signs_up_asks_reads_the_report_and_answers_in_spanish
     answers = page.locator(".report-qa")
     expect(answers.nth(0)).to_contain_text("¿La cirugía es mi única opción?")
     expect(answers.nth(0)).to_contain_text(ANSWER_1)  # the specialist's words, as written
+    expect(page.locator(".report-signer-detail")).to_contain_text("Oncología médica")
     spanish(page, "report")
     shots(page, "report")
     with page.expect_download() as download:
@@ -247,6 +248,7 @@ def test_a_spanish_speaker_signs_up_asks_reads_the_report_and_answers_in_spanish
     for heading in ("Informe de segunda opinión", "1. La opinión en resumen"):
         assert heading in text, heading
     assert "Second-opinion report" not in text
+    assert "Oncología médica" in text  # the signer's specialty, named in Spanish
     assert ANSWER_1 in text and ANSWER_2 in text
     assert "Solo se traducen los títulos" in text
     assert version.status == "signed"
