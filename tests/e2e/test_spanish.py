@@ -110,6 +110,7 @@ def test_a_spanish_speaker_signs_up_asks_reads_the_report_and_answers_in_spanish
 
     # The verification email, in Spanish too.
     (email,) = mail.outbox
+    assert "confirmar su correo electrónico" in email.subject, email.subject
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+", email.body).group(0)
     page.goto(link.replace("http://testserver", live_server.url))
     assert page.title() == "Confirme su correo electrónico · SecondOp"
