@@ -183,7 +183,7 @@ class Specialty(models.Model):
 
     def __str__(self) -> str:
         # Stored in English; shown in the reader's language (specialists.specialties
-        # puts every name in the catalogue).
+        # puts every name and description in the catalogue).
         return gettext(self.name)
 
     @property

@@ -457,7 +457,8 @@ class SpecialistForm(SectionForm):
         specialty.widget.choices = [
             ("", _("Choose the kind of specialist")),
             (SPECIALTY_UNSURE, _("I'm not sure: the care team will choose")),
-            *[(s.pk, str(s)) for s in specialty.queryset],  # in the reader's language
+            # Each name in the reader's language, in that language's order.
+            *sorted(((s.pk, str(s)) for s in specialty.queryset), key=lambda c: c[1].casefold()),
         ]
         if self.case.specialty_unsure:
             self.initial["specialty"] = SPECIALTY_UNSURE

@@ -16,6 +16,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -220,6 +221,13 @@ class ReportVersion(models.Model):
     def signer_line(self) -> str:
         """ "Dr. Ana Ruiz, MD, PhD": the signer as the document names them."""
         return ", ".join(part for part in (self.signer_name, self.signer_credentials) if part)
+
+    @property
+    def signer_specialties_read(self) -> str:
+        """The signer's specialties as kept at signing (in English), each named in
+        the reader's language (specialists.specialties puts them in the catalogue)."""
+        names = [n for n in self.signer_specialties.split(", ") if n]
+        return ", ".join(gettext(n) for n in names)
 
 
 class ReportAnswer(models.Model):

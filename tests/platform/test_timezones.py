@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from secondop.timezones import format_local, iana_zones, is_known_zone, zone
 from tests.accounts.factories import UserFactory
@@ -71,3 +71,13 @@ def test_the_middleware_activates_the_readers_zone(client, settings):
     request.user = UserFactory(role="coordinator", email="nozone@example.com")
     TimeZoneMiddleware(view)(request)
     assert seen["zone"] == settings.TIME_ZONE
+
+
+def test_the_template_filter_writes_the_date_in_the_readers_language():
+    template = Template("{{ when|local_time }}")
+    with translation.override("es"), timezone.override("America/New_York"):
+        spanish = template.render(Context({"when": EVENING_ET}))
+    assert spanish.startswith("7 de diciembre de 2026, 11:30"), spanish
+    with translation.override("en"), timezone.override("America/New_York"):
+        english = template.render(Context({"when": EVENING_ET}))
+    assert english == "7 December 2026, 11:30 PM EST"

@@ -112,6 +112,9 @@ def test_a_reader_of_spanish_gets_spanish_headings_and_the_specialists_own_words
     for heading in ("Informe de segunda opinión", "1. La opinión en resumen", "17 de mayo de 1970"):
         assert heading in text, heading
     assert "Second-opinion report" not in text
+    # The signer's specialty, kept in English at signing, is named in Spanish.
+    assert version.signer_specialties == "Medical Oncology"
+    assert "Oncología médica" in text and "Medical Oncology" not in text
     # What the specialist wrote stays as written, and the document says so.
     assert ANSWER_1 in text
     assert "Solo se traducen los títulos" in text

@@ -178,3 +178,27 @@ def test_the_check_page_leaves_out_questions_not_asked_or_not_answered(client, p
         client.get(reverse("requests_app:case_detail", args=[case.uuid])).content.decode()
     )
     assert "Not answered" in page
+
+
+def test_a_reader_of_spanish_chooses_a_specialty_by_its_spanish_name_and_reads_it_back(
+    client, patient
+):
+    from specialists.models import Specialty
+    from specialists.services import specialties_load
+
+    if not Specialty.objects.exists():
+        specialties_load()
+    patient.language = "es"
+    patient.save(update_fields=["language"])
+    client.force_login(patient)
+    case = services.case_start(actor=patient)
+    page = client.get(_url(case, "specialist")).content.decode()
+    oncology = Specialty.objects.get(slug="oncology")
+    assert f'<option value="{oncology.pk}">Oncología médica</option>' in page
+    assert "Medical Oncology" not in page
+    client.post(
+        _url(case, "specialist"),
+        {"specialty": oncology.pk, "consultation_type": "written", "complete": "1"},
+    )
+    review = client.get(reverse("requests_app:case_check", args=[case.uuid])).content.decode()
+    assert "Oncología médica" in visible_text(review)
