@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -287,6 +288,11 @@ class GatherList(models.Model):
         return self.name
 
     @property
+    def name_read(self) -> str:
+        """The name in the reader's language (records.gather_words), else as written."""
+        return gettext(self.name)
+
+    @property
     def prefixes(self) -> list[str]:
         return [p.strip().upper() for p in self.icd10_prefixes.split(",") if p.strip()]
 
@@ -314,3 +320,12 @@ class GatherItem(models.Model):
 
     def __str__(self):
         return self.title
+
+    # In the reader's language where the words are the first lists' (records.gather_words).
+    @property
+    def title_read(self) -> str:
+        return gettext(self.title)
+
+    @property
+    def why_read(self) -> str:
+        return gettext(self.why)
