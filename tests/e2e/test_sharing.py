@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from requests_app.aftercare.models import ShareOpening
 from specialists.models import Specialty
-from tests.accounts.factories import UserFactory, enrol_totp, totp_code
+from tests.accounts.factories import UserFactory, enrol_totp
 from tests.aftercare.factories import delivered_case
 from tests.e2e.a11y import assert_accessible
 from tests.e2e.conftest import assert_no_csp_violations, screenshot
+from tests.e2e.steps import fresh_code
 from tests.e2e.test_intake import sign_in, sign_out
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -47,7 +48,7 @@ def world(db):
 
 def _staff_sign_in(page, email):
     sign_in(page, email)
-    page.locator("#id_code").fill(totp_code())
+    page.locator("#id_code").fill(fresh_code(email))
     page.get_by_role("button", name=re.compile("Sign in|Confirm|Verify", re.I)).click()
 
 

@@ -121,7 +121,7 @@ def test_a_spanish_speaker_signs_up_asks_reads_the_report_and_answers_in_spanish
     spanish(page, "empty dashboard")
 
     # --- The whole request, in Spanish ------------------------------------------------------
-    page.get_by_role("button", name="Comenzar una nueva solicitud").click()
+    page.get_by_role("button", name="Empezar otra solicitud").click()
     page.wait_for_url(CASE_URL)
     spanish(page, "task list")
     shots(page, "task-list")
