@@ -113,7 +113,8 @@ TEMPLATES = [
                 "secondop.context_processors.site",
             ],
             # Every template may write a time as its reader reads it ("|local_time").
-            "builtins": ["secondop.accounts.templatetags.zones"],
+            # The layout's parts that are the same for every reader ("{% fragment %}").
+            "builtins": ["secondop.accounts.templatetags.zones", "secondop.fragments"],
         },
     },
 ]

@@ -506,11 +506,14 @@ def doctor_activity(
     case: Case,
     shares: list[Share] | None = None,
     questions: list[PhysicianQuestion] | None = None,
+    calls: list[DoctorCall] | None = None,
+    uploads: list[PhysicianUpload] | None = None,
 ) -> list[DoctorActivity]:
     """What the patient's physicians did through their links, newest first: for
     the patient's "Your doctor" list (openings, questions, answers). `shares`
-    (shares_for_case) and `questions` (physician_questions): when the page has
-    read them already."""
+    (shares_for_case), `questions` (physician_questions), `calls` (the case's
+    calls between the doctors, with their shares) and `uploads`
+    (physician_uploads): when the page has read them already."""
     items: list[DoctorActivity] = []
     if shares is None:
         shares = shares_for_case(case=case)
@@ -539,7 +542,9 @@ def doctor_activity(
                     str(_("The specialist answered %(who)s's question")) % {"who": who},
                 )
             )
-    for call in DoctorCall.objects.filter(case=case).select_related("share"):
+    if calls is None:
+        calls = list(DoctorCall.objects.filter(case=case).select_related("share"))
+    for call in calls:
         who = call.share.recipient_name or call.share.recipient_email
         if call.asked_by == DoctorCall.AskedBy.PHYSICIAN:
             items.append(
@@ -556,7 +561,7 @@ def doctor_activity(
                     % {"who": who, "when": format_moment(call.starts_at, _patient_zone(case))},
                 )
             )
-    for upload in physician_uploads(case=case):
+    for upload in physician_uploads(case=case) if uploads is None else uploads:
         who = upload.share.recipient_name or upload.share.recipient_email
         items.append(
             DoctorActivity(

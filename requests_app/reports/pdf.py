@@ -8,6 +8,7 @@ the system's (Debian's DejaVu in the image)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -21,15 +22,19 @@ from . import codes
 from .models import ReportVersion
 from .wording import citations, opinion_words
 
+if TYPE_CHECKING:
+    from requests_app.models import Case
+
 
 def verify_url() -> str:
     return settings.SITE_URL.rstrip("/") + reverse("reports:verify")
 
 
-def document_context(version: ReportVersion) -> dict:
+def document_context(version: ReportVersion, *, case: Case | None = None) -> dict:
     """What the PDF and the reading pages show of a version (answers and records
-    in their order)."""
-    case = version.report.case
+    in their order). `case`: the version's case, when the caller has it."""
+    if case is None:
+        case = version.report.case
     return {
         "version": version,
         "case": case,

@@ -142,6 +142,11 @@ def latest_version(*, viewer: User, case: Case) -> ReportVersion | None:
     return versions_for_viewer(viewer=viewer, case=case).order_by("-number").first()
 
 
+# A page's render context keeps the released version under (this, case id) once a
+# panel has read it (report_panel), so the page's other panels do not read it again.
+RELEASED_ON_PAGE = "reports:released"
+
+
 def released_version(*, case: Case) -> ReportVersion | None:
     """The version the patient reads now (and shares with their doctor): the newest
     released one. Callers check access to `case` first."""

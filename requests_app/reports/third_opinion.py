@@ -135,16 +135,28 @@ def third_opinion_price() -> Price | None:
     return Price.objects.filter(item=PriceItem.THIRD_OPINION, active=True).first()
 
 
-def third_opinion_offered(*, viewer: User, case: Case) -> bool:
+def third_opinion_offered(
+    *,
+    viewer: User,
+    case: Case,
+    released: ReportVersion | None = None,
+    asked: bool | None = None,
+) -> bool:
     """May the patient ask for a third opinion on `case` now? Their own request,
     not itself a third opinion, its released opinion differs from the first
-    doctor's, still open, priced, and none asked for yet."""
+    doctor's, still open, priced, and none asked for yet. `released` (the newest
+    released version) and `asked` (whether one was asked for): when the caller has
+    read them. The cheap checks first: most opinions agree."""
     if case_relation(viewer, case) != Relation.OWNER or case.parent_id is not None:
         return False
-    if case.status not in ASKABLE_STATES or third_opinion_price() is None:
+    if case.status not in ASKABLE_STATES:
         return False
-    version = released_version(case=case)
-    return version is not None and version.differs and third_opinion_of(case=case) is None
+    version = released if released is not None else released_version(case=case)
+    if version is None or not version.differs:
+        return False
+    if third_opinion_of(case=case) is not None if asked is None else asked:
+        return False
+    return third_opinion_price() is not None
 
 
 @dataclass(frozen=True)

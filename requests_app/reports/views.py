@@ -107,10 +107,12 @@ def report_case(request, ref):
         caregiving=CaregiverRight.REPORT,
     )
     if selectors.is_patient_side(viewer=user, case=case):
-        version = selectors.released_version(case=case)
-        if version is None:
+        # The patient's side sees the released versions, newest first: the first is
+        # the one they read (selectors.released_version), read with the others.
+        released = selectors.versions_of(viewer=user, case=case)
+        if not released:
             raise Http404
-        return _reading_page(request, version, case)
+        return _reading_page(request, released[0], case, versions=released)
     versions = selectors.versions_of(viewer=user, case=case)
     draft = next((v for v in versions if v.status == VersionStatus.DRAFT), None)
     newest_signed = next((v for v in versions if v.status != VersionStatus.DRAFT), None)
@@ -135,15 +137,19 @@ def report_case(request, ref):
     return render(request, "reports/case_report.html", context)
 
 
-def _reading_page(request, version, case, *, return_form=None, status=200):
+def _reading_page(request, version, case, *, versions=None, return_form=None, status=200):
+    """`versions`: versions_of for this reader, when the view has read them."""
     version = selectors.with_contents(version)
     user = request.user
     is_owner = selectors.is_owner(viewer=user, case=case)
     is_caregiver = selectors.report_relation(viewer=user, case=case) == Relation.CAREGIVER
     patient_side = is_owner or is_caregiver
-    newest = selectors.latest_version(viewer=user, case=case)
+    if versions is None:
+        versions = selectors.versions_of(viewer=user, case=case)
+    newest = versions[0] if versions else None  # selectors.latest_version
+    third = third_opinion.third_opinion_of(case=case) if is_owner else None
     context = {
-        **document_context(version),
+        **document_context(version, case=case),
         "is_owner": is_owner,
         "is_caregiver": is_caregiver,
         "is_newest": newest is not None and newest.pk == version.pk,
@@ -154,11 +160,7 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
             if patient_side
             else reverse("reports:version", args=[newest.uuid])
         ),
-        "others": [
-            v
-            for v in selectors.versions_of(viewer=user, case=case)
-            if v.pk != version.pk and v.status != VersionStatus.DRAFT
-        ],
+        "others": [v for v in versions if v.pk != version.pk and v.status != VersionStatus.DRAFT],
         "can_review": (
             selectors.is_case_manager(viewer=user, case=case)
             and version.status == VersionStatus.SIGNED
@@ -171,8 +173,15 @@ def _reading_page(request, version, case, *, return_form=None, status=200):
         "compare": side_by_side(version, timezone.localdate()) if patient_side else None,
         # On a request whose opinion differs: a third opinion, offered or asked for (the
         # patient's to ask; a caregiver reads the page without it).
-        "third": third_opinion.third_opinion_of(case=case) if is_owner else None,
-        "third_offered": is_owner and third_opinion.third_opinion_offered(viewer=user, case=case),
+        "third": third,
+        "third_offered": is_owner
+        and third_opinion.third_opinion_offered(
+            viewer=user,
+            case=case,
+            # The owner's versions are the released ones, newest first.
+            released=newest,
+            asked=third is not None,
+        ),
     }
     template = "reports/patient_report.html" if patient_side else "reports/version.html"
     return render(request, template, context, status=status)

@@ -13,6 +13,7 @@ from requests_app.reports import services
 from requests_app.reports.models import ReportVersion
 from secondop.audit.models import AccessLog
 from tests.accounts.factories import PASSWORD, UserFactory, enrol_totp
+from tests.helpers import assert_constant_queries
 from tests.reports.factories import ANSWER_1, ANSWER_2, assigned_case, release, sign, write_draft
 
 pytestmark = pytest.mark.django_db
@@ -280,6 +281,26 @@ def test_the_patient_reads_a_replaced_version_marked_as_replaced(
     assert client.get(reverse("reports:pdf", args=[first.uuid])).status_code == 200
     current = client.get(reverse("reports:case", args=[case.uuid])).content.decode()
     assert "This version was replaced" not in current and "Earlier versions" in current
+
+
+def test_the_patients_report_page_reads_a_fixed_number_of_queries(
+    client, case, specialist, coordinator, patient
+):
+    """Issue 23: the released versions read once (the one read, the newest, the
+    earlier ones), the version's case not read again; as many with three versions
+    as with one."""
+    sign(case, specialist)
+    release(case, coordinator)
+    as_user(client, patient)
+    url = reverse("reports:case", args=[case.uuid])
+
+    def grow(n):
+        while ReportVersion.objects.filter(report__case=case, status="released").count() < n:
+            services.report_amend(actor=specialist, case_ref=case.uuid, reason="Re-read.")
+            sign(case, specialist)
+            release(case, coordinator)
+
+    assert assert_constant_queries(client, lambda n: url, grow, sizes=(1, 3)) == 10
 
 
 def test_an_s3_download_is_a_minute_long_presigned_get(

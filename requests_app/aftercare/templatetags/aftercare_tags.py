@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from requests_app.consultations import doctor_calls
 from requests_app.models import CaseStatus
+from requests_app.reports import selectors as reports_selectors
 from secondop.accounts.models import Role
 
 from .. import selectors
@@ -24,6 +25,14 @@ def _shares(context, case) -> list:
     key = ("aftercare:shares", case.pk)
     if key not in context.render_context:
         context.render_context[key] = selectors.shares_for_case(case=case)
+    return context.render_context[key]
+
+
+def _released(context, case):
+    """The newest released version, as the report panel read it on this page (or read now)."""
+    key = (reports_selectors.RELEASED_ON_PAGE, case.pk)
+    if key not in context.render_context:
+        context.render_context[key] = selectors.released_version(case=case)
     return context.render_context[key]
 
 
@@ -48,7 +57,7 @@ def aftercare_panel(context, case):
         "case": case,
         "questions": questions,
         "window": window,
-        "can_share": selectors.released_version(case=case) is not None,
+        "can_share": _released(context, case) is not None,
         "shares": _shares(context, case),
         "now": timezone.now(),
         "rating": rating,
@@ -97,13 +106,19 @@ def doctor_panel(context, case):
     if not for_patient and not selectors.sees_follow_ups(viewer=user, case=case):
         return {"shown": False}
     questions = selectors.physician_questions(case=case)
+    calls = doctor_calls.calls_for_case(case=case)
+    uploads = selectors.physician_uploads(case=case)
     activity = (
-        selectors.doctor_activity(case=case, shares=_shares(context, case), questions=questions)
+        selectors.doctor_activity(
+            case=case,
+            shares=_shares(context, case),
+            questions=questions,
+            calls=calls,
+            uploads=uploads,
+        )
         if for_patient
         else []
     )
-    calls = doctor_calls.calls_for_case(case=case)
-    uploads = selectors.physician_uploads(case=case)
     if not questions and not activity and not calls and not uploads:
         return {"shown": False}
     return {

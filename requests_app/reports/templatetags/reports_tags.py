@@ -18,6 +18,11 @@ def report_panel(context, case):
     newest = versions[0] if versions else None
     relation = selectors.report_relation(viewer=user, case=case)
     is_author = relation == Relation.ASSIGNED_SPECIALIST
+    released = next((v for v in versions if v.status == VersionStatus.RELEASED), None)
+    if shown:
+        # The newest released version, as selectors.released_version reads it: the
+        # page's other panels (aftercare) take it from here.
+        context.render_context[(selectors.RELEASED_ON_PAGE, case.pk)] = released
     return {
         "case": case,
         "shown": shown,
@@ -25,7 +30,7 @@ def report_panel(context, case):
         "is_author": is_author,
         "is_manager": relation == Relation.CASE_MANAGER,
         "newest": newest,
-        "released": next((v for v in versions if v.status == VersionStatus.RELEASED), None),
+        "released": released,
         "can_start": is_author and not versions and case.status in services.WRITABLE_STATUSES,
     }
 
@@ -54,7 +59,12 @@ def third_opinion_panel(context, case):
     if case.parent_id is None:
         if relation == Relation.OWNER:
             child = third_opinion.third_opinion_of(case=case)
-            offered = child is None and third_opinion.third_opinion_offered(viewer=user, case=case)
+            offered = child is None and third_opinion.third_opinion_offered(
+                viewer=user,
+                case=case,
+                released=context.render_context.get((selectors.RELEASED_ON_PAGE, case.pk)),
+                asked=False,
+            )
             data.update(show=bool(child or offered), child=child, offered=offered)
         return data
     if relation not in (Relation.OWNER, Relation.CASE_MANAGER, Relation.ASSIGNED_SPECIALIST):
