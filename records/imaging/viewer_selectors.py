@@ -1,7 +1,8 @@
 """The viewer's reads (selectors): which series a person may open, and its frames.
 
 Who may open a series: the care team of its case (requests_app.access: the patient,
-the case manager, the assigned specialist), and only of a record they are shown
+the case manager, the assigned specialist) and the specialist of a third opinion on
+it (access.reads_records, RECORD_READERS), and only of a record they are shown
 (records.selectors.records_for_viewer: a specialist the checked ones). Everyone
 else gets the same 404 as for a series that never was.
 
@@ -39,8 +40,9 @@ if TYPE_CHECKING:
 
 
 def _shown_series(viewer: User, series: Series, case: Case) -> Series:
-    """`series`, if `viewer` is on the case's care team and is shown its record."""
-    if not access.is_care_team(viewer=viewer, case=case):
+    """`series`, if `viewer` reads the case's records (its care team, a third opinion's
+    specialist) and is shown its record."""
+    if not access.reads_records(viewer=viewer, case=case):
         raise Http404
     shown = record_selectors.records_for_viewer(viewer=viewer, case=case).filter(
         pk=series.record_id, state=State.VERIFIED
@@ -89,7 +91,7 @@ def frame_for_viewer(
     )
     series = frame_set.series
     case = series.record.case
-    if not access.is_care_team(viewer=viewer, case=case):
+    if not access.reads_records(viewer=viewer, case=case):
         raise Http404
     # The one visibility rule (a withdrawn case, a closed one past its window) and the
     # records rule, in one query.
@@ -108,11 +110,15 @@ def frame_for_viewer(
 # --- The frame token ------------------------------------------------------------------
 # The viewer asks for 15 or more frames a second. The page's check (series_for_viewer)
 # gives the person a token for that series, signed with the secret key and bound to
-# them; a frame asked for with it skips the case and records checks for this long, and
-# is still refused to anyone else (another person, another series, a signed-out
-# session: login_required runs first). An expired or foreign token runs the whole
-# check (frame_for_viewer), which hands out a fresh one: so access ended on the case
-# reaches an open viewer within this time, and a new page at once.
+# them; a frame asked for with it is still checked against the rules that can change
+# while a viewer is open, in the one query that reads the frame set: the case is still
+# in the person's case list (not withdrawn, not closed past their window, still theirs),
+# they are still on its care team, the record is still verified and not dismissed. So
+# access ended on the case reaches an open viewer at once, as a new page. What the
+# token spares is the case lookup and the records list (two queries). It is refused to
+# anyone else (another person, another series, a signed-out session: login_required
+# runs first); an expired, foreign or no longer valid token runs the whole check
+# (frame_for_viewer), which hands out a fresh one.
 FRAME_TOKEN_SALT = "records.imaging.frames"  # noqa: S105 (a namespace, not a secret)
 FRAME_TOKEN_SECONDS = 60
 
@@ -126,9 +132,10 @@ def frame_by_token(
     *, viewer: User, ref: UUID | str, preset: str, size: int, index: int, token: str
 ) -> FrameSet | None:
     """The frame set holding frame `index`, when `token` is one frame_token gave `viewer`
-    for series `ref` less than FRAME_TOKEN_SECONDS ago (one query); None when it is not
-    (the caller runs frame_for_viewer). 404 as frame_for_viewer for a frame that does
-    not exist, is not rendered yet or is of a preset the series does not offer."""
+    for series `ref` less than FRAME_TOKEN_SECONDS ago and the case and record rules
+    above still hold (one query); None when not (the caller runs frame_for_viewer,
+    which refuses or answers). 404 as frame_for_viewer for a frame that does not
+    exist, is not rendered yet or is of a preset the series does not offer."""
     try:
         series_ref, user_id = signing.loads(
             token, salt=FRAME_TOKEN_SALT, max_age=FRAME_TOKEN_SECONDS
@@ -139,12 +146,22 @@ def frame_by_token(
         return None
     if preset not in Preset.values or size not in SIZES or index < 0:
         raise Http404
-    frame_set = access.get_or_404(
-        FrameSet.objects.select_related("series__record__case"),
-        series__uuid=ref,
-        preset=preset,
-        size=size,
+    frame_set = (
+        FrameSet.objects.select_related("series__record__case")
+        .filter(
+            series__uuid=ref,
+            preset=preset,
+            size=size,
+            series__record__state=State.VERIFIED,
+            series__record__dismissed_at__isnull=True,
+            series__record__case__in=access.case_list(viewer=viewer).values("pk"),
+        )
+        .first()
     )
+    if frame_set is None or not access.reads_records(
+        viewer=viewer, case=frame_set.series.record.case
+    ):
+        return None
     if preset not in frame_set.series.presets or index >= frame_set.ready_count:
         raise Http404
     return frame_set

@@ -153,8 +153,9 @@ def viewer(request, series_ref):
 @login_required
 def frame(request, series_ref, preset, size, index):
     """One rendered frame, never a storage URL: checked like the page, or, with the
-    frame token the page gave this person for this series (`?t=`, a minute), only the
-    frame's own existence (viewer_selectors: the frame token). A frame that ran the
+    frame token the page gave this person for this series (`?t=`, a minute), in one
+    query, the rules that can change while a viewer is open (viewer_selectors: the
+    frame token). A frame that ran the
     whole check answers with a fresh token (X-Frame-Token) for the next ones."""
     where = {"viewer": request.user, "ref": series_ref, "preset": preset, "size": size}
     token = request.GET.get("t", "")

@@ -204,6 +204,27 @@ def test_the_third_specialist_reads_the_records_of_the_request_it_is_on(
     assert not records_for_viewer(viewer=other, case=delivered).exists()
 
 
+def test_the_third_specialist_opens_the_first_requests_images_in_the_viewer(
+    patient, delivered, third_specialist, client
+):
+    from tests.records.imaging.rendered import study_record
+
+    record, (ct, _mr) = study_record(delivered)
+    viewer = reverse("imaging:viewer", args=[ct.uuid])
+    frame = reverse("imaging:frame", args=[ct.uuid, "stored", 1024, 0])
+    client.force_login(third_specialist)
+    assert client.get(viewer).status_code == 404  # not theirs yet
+    child = _assign(_asked(patient, delivered), third_specialist)
+    page = client.get(viewer)
+    assert page.status_code == 200 and "CT" in page.content.decode()
+    assert client.get(frame).status_code == 200
+    # The study's page, from their request's records list, links its images.
+    listed = client.get(reverse("records:case_records", args=[child.uuid])).content.decode()
+    detail = reverse("records:detail", args=[record.uuid])
+    assert detail in listed
+    assert viewer in client.get(detail).content.decode()
+
+
 # --- Reconciliation ------------------------------------------------------------------------------
 def _released_third(patient, coordinator, delivered, third_specialist, capture):
     child = _assign(_asked(patient, delivered), third_specialist)

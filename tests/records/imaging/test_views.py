@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from records.imaging import viewer_selectors as viewing
 from records.imaging.models import FrameSet, Preset
@@ -217,17 +218,36 @@ def test_a_frame_token_is_no_use_to_anyone_else_or_for_another_series(client, sp
     assert client.get(frame_url(ct) + "?t=forged").status_code == 200  # whole check
 
 
-def test_an_expired_frame_token_runs_the_whole_check_again(
-    client, specialist, case, study, monkeypatch
-):
+def test_an_expired_frame_token_runs_the_whole_check_again(client, specialist, study, monkeypatch):
     _record, (ct, _mr) = study
     token = _page_token(client, specialist, ct)
-    case.status = CaseStatus.WITHDRAWN
-    case.save(update_fields=["status"])
-    # Within its minute, the open viewer's token still shows what it was given.
-    assert client.get(frame_url(ct) + f"?t={token}").status_code == 200
     monkeypatch.setattr(viewing, "FRAME_TOKEN_SECONDS", -1)
-    assert client.get(frame_url(ct) + f"?t={token}").status_code == 404
+    response = client.get(frame_url(ct) + f"?t={token}")
+    assert response.status_code == 200 and response["X-Frame-Token"]  # the whole check
+
+
+@pytest.mark.parametrize("ended", ["withdrawn", "reassigned", "record dismissed"])
+def test_access_ended_reaches_an_open_viewer_at_its_next_frame(
+    client, specialist, case, study, ended
+):
+    """The token spares the case lookup, not the rules: a viewer already open is
+    refused its next frame once the case is withdrawn, given to another specialist,
+    or the record dismissed, token or not."""
+    record, (ct, _mr) = study
+    token = _page_token(client, specialist, ct)
+    assert client.get(frame_url(ct) + f"?t={token}").status_code == 200
+    if ended == "withdrawn":
+        case.status = CaseStatus.WITHDRAWN
+        case.save(update_fields=["status"])
+    elif ended == "reassigned":
+        other = UserFactory(role="specialist", email="next@example.com")
+        case.specialist = other
+        case.save(update_fields=["specialist"])
+    else:
+        record.dismissed_at = timezone.now()
+        record.save(update_fields=["dismissed_at"])
+    assert client.get(frame_url(ct, 1) + f"?t={token}").status_code == 404
+    assert client.get(frame_url(ct, 1)).status_code == 404
 
 
 def test_a_frame_whose_file_is_missing_is_404(client, specialist, study):
