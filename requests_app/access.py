@@ -198,6 +198,14 @@ def caregiving_list(*, viewer: User) -> QuerySet[Case]:
     )
 
 
+def follows_anyone(*, viewer: User) -> bool:
+    """Does `viewer` hold a live grant as someone's caregiver? One small query, before
+    caregiving_list's larger one: most patients follow no one."""
+    if not (viewer.is_authenticated and viewer.is_active) or viewer.role != Role.PATIENT:
+        return False
+    return _caregiver_grants(viewer).exists()
+
+
 def caregiver_may(viewer: User, case: Case, right: CaregiverRight) -> bool:
     """Is `viewer` a caregiver of `case` whom the patient allowed `right`?"""
     if not (viewer.is_authenticated and viewer.is_active) or viewer.role != Role.PATIENT:

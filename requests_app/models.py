@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django.conf import settings
@@ -170,6 +171,11 @@ class Case(models.Model):
 
     `status` changes only through requests_app.workflow.case_transition. URLs
     carry `uuid`, never the primary key or the reference (both are sequential)."""
+
+    # Not a column: when the report first reached the patient, set on a case by a
+    # page that has read it (requests_app.selectors: patient_case_list, case_facts)
+    # so the page's other parts do not read it again. Absent until then.
+    first_delivered_at: datetime.datetime | None
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     owner = models.ForeignKey(

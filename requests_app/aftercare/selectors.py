@@ -52,7 +52,11 @@ def released_version(*, case: Case) -> ReportVersion | None:
 def case_delivered_at(*, case: Case) -> datetime.datetime | None:
     """When the report first reached the patient: the case's first move from
     "report ready" to "delivered" (answers to follow-ups move it back to
-    "delivered" too, from "follow-up")."""
+    "delivered" too, from "follow-up"). The same moment as the case's first move to
+    "delivered" of any kind, which a page may have read already and set on the case
+    as `first_delivered_at` (requests_app.selectors: patient_case_list, case_facts)."""
+    if hasattr(case, "first_delivered_at"):
+        return case.first_delivered_at
     return (
         CaseEvent.objects.filter(
             case=case, old_status=CaseStatus.REPORT_READY, new_status=CaseStatus.DELIVERED

@@ -88,7 +88,7 @@ def test_the_case_page_panel_needs_no_more_queries_with_more_links_and_questions
 
     # Pinned (issue 23): each panel's rows read once for the page, the shares and the
     # released version shared between the panels that show them.
-    assert assert_constant_queries(client, lambda n: url, grow, sizes=(1, 10)) == 25
+    assert assert_constant_queries(client, lambda n: url, grow, sizes=(1, 10)) == 24
 
 
 def test_the_staff_page_shows_follow_up_and_sharing_without_details(client, case, coordinator):

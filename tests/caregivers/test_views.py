@@ -39,6 +39,21 @@ def test_the_patient_sees_their_caregivers_read_in_who_looked(client, patient, c
     assert "Your caregiver" in page
 
 
+def test_the_caregivers_home_lists_the_requests_they_help_with(client, patient, case, ana):
+    client.force_login(ana)
+    home = client.get(reverse("requests_app:dashboard")).content.decode()
+    assert "Requests you help with" in home and case.reference in home
+    # Revoked: the panel is gone, and the patient's own home never lists it.
+    ana.caregiving.update(revoked_at=case.submitted_at)
+    home = client.get(reverse("requests_app:dashboard")).content.decode()
+    assert "Requests you help with" not in home and case.reference not in home
+    client.force_login(patient)
+    assert (
+        "Requests you help with"
+        not in client.get(reverse("requests_app:dashboard")).content.decode()
+    )
+
+
 def test_an_outsider_gets_the_404(client, case, outsider):
     client.force_login(outsider)
     assert client.get(reverse("caregivers:case", args=[case.uuid])).status_code == 404

@@ -296,7 +296,7 @@ def test_the_coordinator_sees_new_requests(client, patient, coordinator):
 # records, consultations, delivery); and one for the requests they follow as someone's
 # caregiver (requests_app.caregivers). case_detail (a draft: the task list) and
 # case_check read the price list too.
-PAGE_QUERIES = {"dashboard": 8, "case_detail": 4, "case_check": 5, "case_section": 3}
+PAGE_QUERIES = {"dashboard": 7, "case_detail": 4, "case_check": 5, "case_section": 3}
 
 
 @pytest.mark.parametrize("name", PAGE_QUERIES)

@@ -1,5 +1,7 @@
 from django import template
 
+from requests_app.access import follows_anyone
+
 from .. import selectors
 
 register = template.Library()
@@ -9,4 +11,6 @@ register = template.Library()
 def followed_panel(context):
     """On a patient's home: the requests they follow as someone's caregiver."""
     user = context["request"].user
+    if not follows_anyone(viewer=user):
+        return {"cases": []}
     return {"cases": list(selectors.cases_followed(viewer=user))}
