@@ -114,6 +114,8 @@ TEMPLATES = [
             ],
             # Every template may write a time as its reader reads it ("|local_time").
             "builtins": ["secondop.accounts.templatetags.zones"],
+            # The shared form templates' tags (templates/django/forms/).
+            "libraries": {"form_markup": "secondop.form_markup"},
         },
     },
 ]
