@@ -24,7 +24,7 @@ SELECT_OPTION = "django/forms/widgets/select_option.html"
 
 def _formatted(value) -> str:
     """`{{ value|stringformat:'s' }}`, autoescaped: escaped unless already safe."""
-    text = str(value) if isinstance(value, tuple) else "%s" % value
+    text = str(value) if isinstance(value, tuple) else "%s" % value  # noqa: UP031 (as stringformat)
     return text if isinstance(value, SafeData) else escape(text)
 
 
@@ -43,7 +43,7 @@ def attrs_markup(attrs: dict, context) -> str:
 @register.simple_tag(takes_context=True)
 def html_attrs(context, attrs) -> SafeString:
     """`{% html_attrs widget.attrs %}`: a widget's attributes, as attrs.html writes them."""
-    return mark_safe(attrs_markup(attrs or {}, context))
+    return mark_safe(attrs_markup(attrs or {}, context))  # noqa: S308 (each part escaped)
 
 
 @register.simple_tag(takes_context=True)
@@ -54,7 +54,9 @@ def select_options(context, optgroups) -> SafeString:
     out = []
     for group_name, group_choices, _index in optgroups:
         if group_name:
-            out.append('\n  <optgroup label="' + render_value_in_context(group_name, context) + '">')
+            out.append(
+                '\n  <optgroup label="' + render_value_in_context(group_name, context) + '">'
+            )
         for option in group_choices:
             out.append("\n  ")
             if option["template_name"] == SELECT_OPTION:
@@ -72,7 +74,7 @@ def select_options(context, optgroups) -> SafeString:
                     out.append(get_template(option["template_name"]).template.render(context))
         if group_name:
             out.append("\n  </optgroup>")
-    return mark_safe("".join(out))
+    return mark_safe("".join(out))  # noqa: S308 (each part escaped)
 
 
 # The character count's words, per language and limit: fixed strings, no one's data.
@@ -91,14 +93,17 @@ def character_count_words(limit: int) -> dict[str, str]:
     key = (get_language(), limit)
     words = _CHARACTER_COUNT_WORDS.get(key)
     if words is None:
-        remaining = ("You have %(count)s character remaining", "You have %(count)s characters remaining")
+        remaining = (
+            "You have %(count)s character remaining",
+            "You have %(count)s characters remaining",
+        )
         over = ("You have %(count)s character too many", "You have %(count)s characters too many")
         words = {
             "remaining_one": escape(_count(*remaining, 1, count="%{count}")),
             "remaining_other": escape(_count(*remaining, 2, count="%{count}")),
             "over_one": escape(_count(*over, 1, count="%{count}")),
             "over_other": escape(_count(*over, 2, count="%{count}")),
-            "limit": mark_safe(
+            "limit": mark_safe(  # noqa: S308 (a translation, the number escaped)
                 _count(
                     "You can enter up to %(limit)s character",
                     "You can enter up to %(limit)s characters",
@@ -117,14 +122,14 @@ class FieldFacts:
     missing `field.field.reveal` costs the template three failed lookups)."""
 
     __slots__ = (
-        "errors",
-        "widget_type",
-        "reveal",
-        "label",
-        "help_text",
-        "use_fieldset",
         "auto_id",
         "character_count",
+        "errors",
+        "help_text",
+        "label",
+        "reveal",
+        "use_fieldset",
+        "widget_type",
     )
 
     def __init__(self, field):
