@@ -81,35 +81,55 @@ def select_options(context, optgroups) -> SafeString:
 _CHARACTER_COUNT_WORDS: dict[tuple[str | None, int], dict[str, str]] = {}
 
 
-def _count(singular: str, plural: str, number: int, **values) -> str:
-    """What `{% blocktranslate count counter=number with ... %}` writes."""
-    return ngettext(singular, plural, number) % {**values, "counter": number}
-
-
 def character_count_words(limit: int) -> dict[str, str]:
-    """The GOV.UK character count's strings for a textarea of `limit` characters
-    (static/js/app.js reads the data-* ones; "%{count}" is its number). The msgids
-    are the same as the server's "too many" error in secondop/forms.py."""
+    """The GOV.UK character count's strings for a textarea of `limit` characters, as
+    `{% blocktranslate count ... %}` wrote them (static/js/app.js reads the data-*
+    ones; "%{count}" is its number). The "too many" msgids are the same as the
+    server's error in secondop/forms.py."""
     key = (get_language(), limit)
     words = _CHARACTER_COUNT_WORDS.get(key)
     if words is None:
-        remaining = (
-            "You have %(count)s character remaining",
-            "You have %(count)s characters remaining",
-        )
-        over = ("You have %(count)s character too many", "You have %(count)s characters too many")
+        js = "%{count}"
         words = {
-            "remaining_one": escape(_count(*remaining, 1, count="%{count}")),
-            "remaining_other": escape(_count(*remaining, 2, count="%{count}")),
-            "over_one": escape(_count(*over, 1, count="%{count}")),
-            "over_other": escape(_count(*over, 2, count="%{count}")),
+            "remaining_one": escape(
+                ngettext(
+                    "You have %(count)s character remaining",
+                    "You have %(count)s characters remaining",
+                    1,
+                )
+                % {"count": js}
+            ),
+            "remaining_other": escape(
+                ngettext(
+                    "You have %(count)s character remaining",
+                    "You have %(count)s characters remaining",
+                    2,
+                )
+                % {"count": js}
+            ),
+            "over_one": escape(
+                ngettext(
+                    "You have %(count)s character too many",
+                    "You have %(count)s characters too many",
+                    1,
+                )
+                % {"count": js}
+            ),
+            "over_other": escape(
+                ngettext(
+                    "You have %(count)s character too many",
+                    "You have %(count)s characters too many",
+                    2,
+                )
+                % {"count": js}
+            ),
             "limit": mark_safe(  # noqa: S308 (a translation, the number escaped)
-                _count(
+                ngettext(
                     "You can enter up to %(limit)s character",
                     "You can enter up to %(limit)s characters",
                     limit,
-                    limit=escape(intcomma(limit)),
                 )
+                % {"limit": escape(intcomma(limit))}
             ),
         }
         _CHARACTER_COUNT_WORDS[key] = words
