@@ -406,8 +406,10 @@ def _staff_case_page(
     status=200,
 ):
     is_coordinator = request.user.role == Role.COORDINATOR
+    is_case_manager = access.is_case_manager(request.user, case)
     moves = _staff_moves(case, request.user.role) if is_coordinator else []
     prices = selectors.price_list() if is_coordinator else []
+    fee_state = fees.fee_state(case)
     context = {
         "case": case,
         "progress": progress.describe(case.status),
@@ -416,7 +418,7 @@ def _staff_case_page(
         "questions": messaging.open_questions(case=case),
         "answers": section_answers(case, list(case.questions.all())),
         "is_coordinator": is_coordinator,
-        "is_case_manager": access.is_case_manager(request.user, case),
+        "is_case_manager": is_case_manager,
         "moves": [(to, progress.action_label(case.status, to)) for to in moves],
         "move_form": move_form or CaseMoveForm(moves=moves),
         "insurance_form": insurance_form
@@ -429,11 +431,14 @@ def _staff_case_page(
             }
         ),
         "waive_form": waive_form or FeeWaiveForm(),
-        "fee_state": fees.fee_state(case),
-        "fee_words": fees.STAFF_WORDS[fees.fee_state(case)],
+        "fee_state": fee_state,
+        "fee_words": fees.STAFF_WORDS[fee_state],
         "fee_total": fees.money(case.fee_quoted, case.fee_currency),
         "record_counts": selectors.case_record_counts(case=case),
-        "record_sources": retrieval_selectors.source_lines(viewer=request.user, case=case),
+        # Shown to the case manager only (the page's "Records from hospitals" panel).
+        "record_sources": retrieval_selectors.source_lines(viewer=request.user, case=case)
+        if is_coordinator and is_case_manager
+        else [],
         "now": timezone.now(),
     }
     return render(request, "requests_app/staff_case.html", context, status=status)

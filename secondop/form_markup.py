@@ -5,7 +5,7 @@ filters: 13 fields, ~60 options).
 
 Each writes exactly the markup of the template it replaces (Django's attrs.html,
 select_option.html, and our field.html's character count), character for
-character: tests/test_form_markup.py renders both and compares them.
+character: tests/platform/test_form_markup.py renders both and compares them.
 
 `{% load form_markup %}` (TEMPLATES' "libraries")."""
 
