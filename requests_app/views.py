@@ -29,7 +29,13 @@ from .forms.case import (
 from .messaging import selectors as messaging
 from .models import CLOSED_STATES, OPEN_STATES, Case, CaseStatus, SectionState, Urgency
 from .receipt import render_receipt
-from .sections import SECTIONS, SECTIONS_BY_KEY, next_section, section_answers
+from .sections import (
+    SECTIONS,
+    SECTIONS_BY_KEY,
+    choice_label,
+    next_section,
+    section_answers,
+)
 from .templatetags.requests_extras import wait
 from .workflow import TransitionError, allowed_transitions, case_transition
 
@@ -373,12 +379,12 @@ def _queue_rows(page, *, viewer, now) -> list[dict]:
                 "url": reverse("requests_app:staff_case", args=[case.uuid]),
                 "reference": case.reference,
                 "patient_name": case.patient_name,
-                "status": case.get_status_display(),
+                "status": choice_label("status", case.status),
                 "held": bool(case.hold_reason),
                 "hold_due": case.hold_is_due,
                 "hold_until": case.hold_until,
                 "urgent": case.urgency == Urgency.URGENT,
-                "urgency": case.get_urgency_display(),
+                "urgency": choice_label("urgency", case.urgency),
                 "specialty": case.specialty or "",
                 "overdue": bool(case.due_at and case.due_at < now),
                 "due_at": case.due_at,
@@ -431,6 +437,11 @@ def _staff_case_page(
             }
         ),
         "waive_form": waive_form or FeeWaiveForm(),
+        # The strip's choice labels, translated once per language (not per call).
+        "labels": {
+            name: choice_label(name, getattr(case, name))
+            for name in ("urgency", "patient_state", "consultation_type", "payment")
+        },
         "fee_state": fee_state,
         "fee_words": fees.STAFF_WORDS[fee_state],
         "fee_total": fees.money(case.fee_quoted, case.fee_currency),
