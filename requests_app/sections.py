@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.hashable import make_hashable
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from secondop.audit.context import current_ip
@@ -30,6 +32,22 @@ from .forms.sections import (
 )
 from .models import Case, CaseQuestion, CaseSection, Reason, Relationship, SectionState, Urgency
 
+# Every choice field's labels, per language: fixed words, no one's data. A model's
+# get_FOO_display() hashes every choice's lazy label (a translation each, 50 for
+# the states) at every call; the staff pages call it many times per request.
+_CHOICE_LABELS: dict[tuple[str | None, str], dict] = {}
+
+
+def choice_label(name: str, value) -> str:
+    """What `case.get_<name>_display()` returns, the labels translated once."""
+    key = (get_language(), name)
+    labels = _CHOICE_LABELS.get(key)
+    if labels is None:
+        field = Case._meta.get_field(name)
+        labels = {make_hashable(v): str(label) for v, label in field.flatchoices}
+        _CHOICE_LABELS[key] = labels
+    return labels.get(make_hashable(value), value)
+
 
 def display(case: Case, name: str) -> str:
     """One answer as a person reads it: choice labels, dates, Yes/No."""
@@ -41,7 +59,7 @@ def display(case: Case, name: str) -> str:
         labels = dict(Reason.choices)
         return ", ".join(str(labels.get(r, r)) for r in value)
     if field.choices and value:
-        return getattr(case, f"get_{name}_display")()
+        return choice_label(name, value)
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     if value in (None, ""):

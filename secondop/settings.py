@@ -115,6 +115,8 @@ TEMPLATES = [
             # Every template may write a time as its reader reads it ("|local_time").
             # The layout's parts that are the same for every reader ("{% fragment %}").
             "builtins": ["secondop.accounts.templatetags.zones", "secondop.fragments"],
+            # The shared form templates' tags (templates/django/forms/).
+            "libraries": {"form_markup": "secondop.form_markup"},
         },
     },
 ]

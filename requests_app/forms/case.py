@@ -75,6 +75,13 @@ class QueueFilterForm(forms.Form):
         self.fields["status"].choices = [("", _("Any open status"))] + [
             (s.value, s.label) for s in CaseStatus if s in OPEN_STATES
         ]
+        # The specialties read in one query: a ModelChoiceField left alone reads
+        # them through a server-side cursor (three round trips), at every queue page.
+        specialty = self.fields["specialty"]
+        specialty.choices = [
+            ("", specialty.empty_label),
+            *((s.pk, specialty.label_from_instance(s)) for s in specialty.queryset),
+        ]
 
     def filters(self) -> dict:
         return self.cleaned_data if self.is_valid() else {}
