@@ -1,0 +1,276 @@
+"""The records page's rows, ready to print. A case can hold hundreds of records, and
+the template engine pays for every variable, filter, tag and translation in its
+loop, per record: here each row's words, links and flags are worked out once, the
+translations looked up once per page and the links reversed once per page, so the
+template's loop only prints (templates/records/case_records.html).
+
+The words are the template's own msgids (the Spanish catalogue covers them), and
+escaped as the template escaped them: a `{% translate %}`'s words and every value
+are escaped, a `{% blocktranslate %}`'s sentence is not (only its values are)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from secondop.timezones import format_local
+from secondop.types import Text
+
+from . import services
+from .models import Category, Identity, State
+from .services import human_size
+from .templatetags.records_extras import IDENTITY_QUESTION, TAGS
+
+if TYPE_CHECKING:
+    from secondop.accounts.models import User
+
+    from .models import Record
+    from .selectors import Look
+
+# Reversed once per page with this in place of a record's UUID, then filled in per row.
+_PLACEHOLDER = str(UUID(int=0))
+SEPARATOR = " · "
+
+
+def _url_for(name: str):
+    """A function from a record's UUID to the URL `name` gives it: one reverse."""
+    pattern = reverse(name, args=[_PLACEHOLDER])
+    return lambda ref: pattern.replace(_PLACEHOLDER, str(ref))
+
+
+def _number(value) -> str:
+    """A number as a template prints it in a sentence (localized, escaped)."""
+    return conditional_escape(formats.localize(value))
+
+
+def _sentence(translated: str, **values) -> SafeString:
+    """A {% blocktranslate %}: its sentence as translated, its values escaped."""
+    return mark_safe(translated % {k: conditional_escape(v) for k, v in values.items()})  # noqa: S308
+
+
+class Words:
+    """The page's words in the reader's language, each looked up once per page."""
+
+    def __init__(self) -> None:
+        self.folder = conditional_escape(_("Folder"))
+        self.health = {
+            "ccda": conditional_escape(_("Health record summary (C-CDA)")),
+            "fhir": conditional_escape(_("Health record summary (FHIR)")),
+        }
+        self.not_kept = conditional_escape(_("Not kept"))
+        self.service_date = _("Date of service: %(date)s")
+        self.sent_by = _("sent by %(who)s")
+        self.answers = _("Answers the request: “%(note)s”")
+        self.you = conditional_escape(_("You"))
+        self.did = {
+            "download": conditional_escape(_("downloaded")),
+            "images": conditional_escape(_("looked at the images")),
+            "preview": conditional_escape(_("saw its preview")),
+        }
+        self.opened = conditional_escape(_("opened"))
+        self.looked_at_by = conditional_escape(_("Looked at by:"))
+        self.look_at_pictures = conditional_escape(_("Look at the pictures"))
+        self.viewer_skipped = conditional_escape(
+            _("The viewer program on your CD was not kept: we show the images ourselves.")
+        )
+        self.remove = conditional_escape(_("Remove from the list"))
+        states = dict(State.choices)
+        self.tags = {
+            state: format_html('<span class="tag tag-{}">{}</span>', TAGS.get(state, "grey"), label)
+            for state, label in states.items()
+        }
+        self.tag_question = format_html('<span class="tag tag-yellow">{}</span>', IDENTITY_QUESTION)
+        self.tag_unscanned = format_html(
+            '<span class="tag tag-yellow">{}</span>', _("Ready, not checked for viruses")
+        )
+
+    def series(self, n: int) -> str:
+        return ngettext("%(n)s series", "%(n)s series", n) % {"n": _number(n)}
+
+    def images(self, n: int) -> str:
+        return ngettext("%(n)s image", "%(n)s images", n) % {"n": _number(n)}
+
+    def more(self, n: int) -> str:
+        return ngettext("and %(n)s more", "and %(n)s more", n) % {"n": _number(n)}
+
+    def state_tag(self, record: Record) -> SafeString:
+        """records_extras.record_state_tag, with the words looked up once."""
+        if record.state == State.VERIFIED and record.awaits_patient:
+            return self.tag_question
+        if record.state == State.VERIFIED and record.virus_scan_skipped:
+            return self.tag_unscanned
+        return self.tags.get(record.state) or format_html(
+            '<span class="tag tag-grey">{}</span>', record.state
+        )
+
+
+@dataclass(frozen=True)
+class LookLine:
+    """One "who looked" of a row: "Dr Ana Ruiz (Specialist), downloaded", and when."""
+
+    who: str
+    did: str
+    iso: str
+    day: str
+
+
+@dataclass(frozen=True)
+class RecordRow:
+    record: Record  # for the identity includes, which only a few rows show
+    uuid: str
+    state: str
+    awaits: str  # "true" or "false", for records-status.js
+    title: str
+    thumbnail_url: str
+    detail_url: str
+    dismiss_url: str
+    state_tag: SafeString
+    # The hint line's parts, each ending in its separator where the template had one.
+    service_date: str
+    kind: str
+    size: str
+    sender: str
+    rejected: bool
+    found: str  # what the name claims, when the type is another (name_and_type_by_record)
+    reason: str | None
+    asks_identity: bool
+    identity_confirmed: bool
+    scans: bool
+    viewer_skipped: bool
+    answers: str
+    looks: list[LookLine]
+    more_looks: str
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    label: Text
+    rows: list[RecordRow]
+
+
+def record_rows(
+    records: list[Record],
+    *,
+    viewer: User,
+    is_owner: bool,
+    words: Words,
+    found: dict[int, str],
+    looks: dict[int, list[Look]],
+) -> list[RowGroup]:
+    """The records page's rows by category, in Category's order (each group's records
+    in the order given). Each record's `case` must be set (the view sets it)."""
+    thumbnail_url = _url_for("records:thumbnail")
+    detail_url = _url_for("records:detail")
+    dismiss_url = _url_for("records:dismiss")
+    by_category: dict[str, list[RecordRow]] = {}
+    for record in records:
+        by_category.setdefault(record.category, []).append(
+            _row(
+                record,
+                viewer=viewer,
+                is_owner=is_owner,
+                words=words,
+                found=found.get(record.pk),
+                looks=looks.get(record.pk) if is_owner else None,
+                thumbnail_url=thumbnail_url,
+                detail_url=detail_url,
+                dismiss_url=dismiss_url,
+            )
+        )
+    return [
+        RowGroup(label, by_category[value])
+        for value, label in Category.choices
+        if value in by_category
+    ]
+
+
+def _row(
+    record: Record,
+    *,
+    viewer: User,
+    is_owner: bool,
+    words: Words,
+    found: str | None,
+    looks: list[Look] | None,
+    thumbnail_url,
+    detail_url,
+    dismiss_url,
+) -> RecordRow:
+    state = record.state
+    verified = state == State.VERIFIED
+    study = record.study or {}
+    if study.get("instance_count"):
+        modalities = ", ".join(conditional_escape(m) for m in study.get("modalities") or "")
+        kind = (
+            f"{modalities}{SEPARATOR}{words.series(study.get('series_count') or 0)}, "
+            f"{words.images(study['instance_count'])}{SEPARATOR}"
+        )
+    elif record.is_study:
+        kind = f"{words.folder}{SEPARATOR}"
+    elif record.health_format in words.health:
+        kind = f"{words.health[record.health_format]}{SEPARATOR}"
+    else:
+        kind = ""
+    service_date = (
+        _sentence(words.service_date, date=formats.date_format(record.service_date, "DATE_FORMAT"))
+        + SEPARATOR
+        if record.service_date
+        else ""
+    )
+    answers = ""
+    if record.answers_id:
+        note = Truncator(record.answers.note).chars(80)
+        answers = _sentence(words.answers, note=note)
+    look_lines, more = [], ""
+    if looks:
+        for look in looks[:3]:
+            who = words.you if look.mine else format_html("{} ({})", look.name, look.role)
+            local = timezone.localtime(look.when) if timezone.is_aware(look.when) else look.when
+            look_lines.append(
+                LookLine(
+                    who=who,
+                    did=words.did.get(look.kind, words.opened),
+                    iso=formats.date_format(local, "c"),
+                    day=conditional_escape(format_local(look.when, "j M Y")),
+                )
+            )
+        if len(looks) > 3:
+            more = words.more(len(looks) - 3)
+    return RecordRow(
+        record=record,
+        uuid=str(record.uuid),
+        state=state,
+        awaits="true" if record.awaits_patient else "false",
+        title=record.title,
+        thumbnail_url=thumbnail_url(record.uuid) if record.thumbnail_key and verified else "",
+        detail_url=detail_url(record.uuid),
+        dismiss_url=dismiss_url(record.uuid)
+        if services.can_dismiss(user=viewer, record=record)
+        else "",
+        state_tag=words.state_tag(record),
+        service_date=mark_safe(service_date),  # noqa: S308 (built of escaped parts)
+        kind=mark_safe(kind),  # noqa: S308 (built of escaped parts)
+        size=human_size(int(record.size or 0)) if state != State.REJECTED else words.not_kept,
+        sender=mark_safe(SEPARATOR + _sentence(words.sent_by, who=record.sender))  # noqa: S308
+        if not is_owner
+        else "",
+        rejected=state == State.REJECTED,
+        found=found or "",
+        reason=services.describe_record_reason(record) if record.reason else None,
+        asks_identity=verified and record.awaits_patient and is_owner,
+        identity_confirmed=verified and record.identity == Identity.CONFIRMED,
+        scans=is_owner and record.is_study and verified,
+        viewer_skipped=verified and bool(study.get("skipped")),
+        answers=answers,
+        looks=look_lines,
+        more_looks=more,
+    )
