@@ -126,27 +126,29 @@ class LookLine:
 @dataclass(frozen=True)
 class RecordRow:
     record: Record  # for the identity includes, which only a few rows show
-    uuid: str
+    uuid: SafeString
     state: str
     awaits: str  # "true" or "false", for records-status.js
-    title: str
+    title: SafeString
     thumbnail_url: str
     detail_url: str
-    dismiss_url: str
     state_tag: SafeString
     # The hint line's parts, each ending in its separator where the template had one.
-    service_date: str
-    kind: str
+    service_date: SafeString
+    kind: SafeString
     size: str
-    sender: str
+    sender: SafeString
     rejected: bool
     found: str  # what the name claims, when the type is another (name_and_type_by_record)
     reason: str | None
+    # What few rows show; `extras` says whether any of it is there (one test per row).
+    extras: bool
     asks_identity: bool
     identity_confirmed: bool
     scans: bool
     viewer_skipped: bool
-    answers: str
+    dismiss_url: str
+    answers: SafeString
     looks: list[LookLine]
     more_looks: str
 
@@ -168,22 +170,14 @@ def record_rows(
 ) -> list[RowGroup]:
     """The records page's rows by category, in Category's order (each group's records
     in the order given). Each record's `case` must be set (the view sets it)."""
-    thumbnail_url = _url_for("records:thumbnail")
-    detail_url = _url_for("records:detail")
-    dismiss_url = _url_for("records:dismiss")
+    page = _Page(viewer=viewer, is_owner=is_owner, words=words)
     by_category: dict[str, list[RecordRow]] = {}
     for record in records:
         by_category.setdefault(record.category, []).append(
-            _row(
+            page.row(
                 record,
-                viewer=viewer,
-                is_owner=is_owner,
-                words=words,
                 found=found.get(record.pk),
                 looks=looks.get(record.pk) if is_owner else None,
-                thumbnail_url=thumbnail_url,
-                detail_url=detail_url,
-                dismiss_url=dismiss_url,
             )
         )
     return [
@@ -193,84 +187,106 @@ def record_rows(
     ]
 
 
-def _row(
-    record: Record,
-    *,
-    viewer: User,
-    is_owner: bool,
-    words: Words,
-    found: str | None,
-    looks: list[Look] | None,
-    thumbnail_url,
-    detail_url,
-    dismiss_url,
-) -> RecordRow:
-    state = record.state
-    verified = state == State.VERIFIED
-    study = record.study or {}
-    if study.get("instance_count"):
-        modalities = ", ".join(conditional_escape(m) for m in study.get("modalities") or "")
-        kind = (
-            f"{modalities}{SEPARATOR}{words.series(study.get('series_count') or 0)}, "
-            f"{words.images(study['instance_count'])}{SEPARATOR}"
-        )
-    elif record.is_study:
-        kind = f"{words.folder}{SEPARATOR}"
-    elif record.health_format in words.health:
-        kind = f"{words.health[record.health_format]}{SEPARATOR}"
-    else:
-        kind = ""
-    service_date = (
-        _sentence(words.service_date, date=formats.date_format(record.service_date, "DATE_FORMAT"))
-        + SEPARATOR
-        if record.service_date
-        else ""
-    )
-    answers = ""
-    if record.answers_id:
-        note = Truncator(record.answers.note).chars(80)
-        answers = _sentence(words.answers, note=note)
-    look_lines, more = [], ""
-    if looks:
+class _Page:
+    """What every row of one page shares: the reader, the words, the links."""
+
+    def __init__(self, *, viewer: User, is_owner: bool, words: Words) -> None:
+        self.viewer = viewer
+        self.is_owner = is_owner
+        self.words = words
+        self.thumbnail_url = _url_for("records:thumbnail")
+        self.detail_url = _url_for("records:detail")
+        self.dismiss_url = _url_for("records:dismiss")
+        self._service_dates: dict = {}  # many records share a date of service
+
+    def service_date(self, day) -> str:
+        text = self._service_dates.get(day)
+        if text is None:
+            text = self._service_dates[day] = mark_safe(  # noqa: S308 (escaped parts)
+                _sentence(self.words.service_date, date=formats.date_format(day, "DATE_FORMAT"))
+                + SEPARATOR
+            )
+        return text
+
+    def kind(self, record: Record, study: dict) -> str:
+        words = self.words
+        if study.get("instance_count"):
+            modalities = ", ".join(conditional_escape(m) for m in study.get("modalities") or "")
+            return (
+                f"{modalities}{SEPARATOR}{words.series(study.get('series_count') or 0)}, "
+                f"{words.images(study['instance_count'])}{SEPARATOR}"
+            )
+        if record.is_study:
+            return f"{words.folder}{SEPARATOR}"
+        if record.health_format in words.health:
+            return f"{words.health[record.health_format]}{SEPARATOR}"
+        return ""
+
+    def looks(self, looks: list[Look]) -> list[LookLine]:
+        words, lines = self.words, []
         for look in looks[:3]:
-            who = words.you if look.mine else format_html("{} ({})", look.name, look.role)
             local = timezone.localtime(look.when) if timezone.is_aware(look.when) else look.when
-            look_lines.append(
+            lines.append(
                 LookLine(
-                    who=who,
+                    who=words.you if look.mine else format_html("{} ({})", look.name, look.role),
                     did=words.did.get(look.kind, words.opened),
                     iso=formats.date_format(local, "c"),
                     day=conditional_escape(format_local(look.when, "j M Y")),
                 )
             )
-        if len(looks) > 3:
-            more = words.more(len(looks) - 3)
-    return RecordRow(
-        record=record,
-        uuid=str(record.uuid),
-        state=state,
-        awaits="true" if record.awaits_patient else "false",
-        title=record.title,
-        thumbnail_url=thumbnail_url(record.uuid) if record.thumbnail_key and verified else "",
-        detail_url=detail_url(record.uuid),
-        dismiss_url=dismiss_url(record.uuid)
-        if services.can_dismiss(user=viewer, record=record)
-        else "",
-        state_tag=words.state_tag(record),
-        service_date=mark_safe(service_date),  # noqa: S308 (built of escaped parts)
-        kind=mark_safe(kind),  # noqa: S308 (built of escaped parts)
-        size=human_size(int(record.size or 0)) if state != State.REJECTED else words.not_kept,
-        sender=mark_safe(SEPARATOR + _sentence(words.sent_by, who=record.sender))  # noqa: S308
-        if not is_owner
-        else "",
-        rejected=state == State.REJECTED,
-        found=found or "",
-        reason=services.describe_record_reason(record) if record.reason else None,
-        asks_identity=verified and record.awaits_patient and is_owner,
-        identity_confirmed=verified and record.identity == Identity.CONFIRMED,
-        scans=is_owner and record.is_study and verified,
-        viewer_skipped=verified and bool(study.get("skipped")),
-        answers=answers,
-        looks=look_lines,
-        more_looks=more,
-    )
+        return lines
+
+    def row(self, record: Record, *, found: str | None, looks: list[Look] | None) -> RecordRow:
+        words, is_owner = self.words, self.is_owner
+        ref = str(record.uuid)
+        state = record.state
+        verified = state == State.VERIFIED
+        study = record.study or {}
+        answers = (
+            _sentence(words.answers, note=Truncator(record.answers.note).chars(80))
+            if record.answers_id
+            else ""
+        )
+        dismiss_url = (
+            self.dismiss_url(ref) if services.can_dismiss(user=self.viewer, record=record) else ""
+        )
+        asks_identity = verified and record.awaits_patient and is_owner
+        identity_confirmed = verified and record.identity == Identity.CONFIRMED
+        scans = is_owner and record.is_study and verified
+        viewer_skipped = verified and bool(study.get("skipped"))
+        return RecordRow(
+            record=record,
+            uuid=mark_safe(ref),  # noqa: S308 (a UUID's hex digits and dashes)
+            state=state,
+            awaits="true" if record.awaits_patient else "false",
+            title=conditional_escape(record.title),
+            thumbnail_url=self.thumbnail_url(ref) if record.thumbnail_key and verified else "",
+            detail_url=self.detail_url(ref),
+            state_tag=words.state_tag(record),
+            service_date=self.service_date(record.service_date) if record.service_date else "",
+            kind=mark_safe(self.kind(record, study)),  # noqa: S308 (escaped parts)
+            size=human_size(int(record.size or 0)) if state != State.REJECTED else words.not_kept,
+            sender=mark_safe(SEPARATOR + _sentence(words.sent_by, who=record.sender))  # noqa: S308
+            if not is_owner
+            else "",
+            rejected=state == State.REJECTED,
+            found=found or "",
+            reason=services.describe_record_reason(record) if record.reason else None,
+            extras=bool(
+                asks_identity
+                or identity_confirmed
+                or scans
+                or viewer_skipped
+                or dismiss_url
+                or answers
+                or looks
+            ),
+            asks_identity=asks_identity,
+            identity_confirmed=identity_confirmed,
+            scans=scans,
+            viewer_skipped=viewer_skipped,
+            dismiss_url=dismiss_url,
+            answers=answers,
+            looks=self.looks(looks) if looks else [],
+            more_looks=words.more(len(looks) - 3) if looks and len(looks) > 3 else "",
+        )
