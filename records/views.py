@@ -70,11 +70,9 @@ def case_records(request, case):
     if not access.is_care_team(viewer=request.user, case=case):
         raise Http404
     is_owner = access.is_owner(request.user, case)
-    records = list(
-        selectors.records_listed(viewer=request.user, case=case).select_related(
-            "uploaded_by", "answers"
-        )
-    )
+    listed = selectors.records_listed(viewer=request.user, case=case).select_related("answers")
+    # The patient is not told who sent each record (they or their care team).
+    records = list(listed if is_owner else listed.select_related("uploaded_by"))
     for record in records:
         record.case = case  # the rules below read it: no query per record
     if not is_owner:
@@ -91,7 +89,7 @@ def case_records(request, case):
             viewer=request.user,
             is_owner=is_owner,
             words=words,
-            found=selectors.name_and_type_by_record(records),
+            found=selectors.name_and_type_listed(records),
             # Only the patient is shown who looked.
             looks=imaging_viewing.with_series_looks(selectors.looks_by_record(records), records)
             if is_owner

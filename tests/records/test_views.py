@@ -677,7 +677,7 @@ def test_the_records_page_states_the_retention_policy(
 # change to weigh. The patient: the user, the case, the records, the checklist's and the
 # open requests, the looks, the bytes used, the sources. The case manager adds the TOTP
 # check's and the two access-log rows (the case, the records shown).
-RECORDS_PAGE_QUERIES = {"patient": 11, "coordinator": 15}
+RECORDS_PAGE_QUERIES = {"patient": 10, "coordinator": 12}
 
 
 @pytest.mark.parametrize("who", RECORDS_PAGE_QUERIES)
