@@ -28,7 +28,7 @@ from secondop.types import Text
 from . import services
 from .models import Category, Identity, State
 from .services import human_size
-from .templatetags.records_extras import IDENTITY_QUESTION, TAGS
+from .templatetags.records_extras import StateTags
 
 if TYPE_CHECKING:
     from secondop.accounts.models import User
@@ -83,15 +83,7 @@ class Words:
             _("The viewer program on your CD was not kept: we show the images ourselves.")
         )
         self.remove = conditional_escape(_("Remove from the list"))
-        states = dict(State.choices)
-        self.tags = {
-            state: format_html('<span class="tag tag-{}">{}</span>', TAGS.get(state, "grey"), label)
-            for state, label in states.items()
-        }
-        self.tag_question = format_html('<span class="tag tag-yellow">{}</span>', IDENTITY_QUESTION)
-        self.tag_unscanned = format_html(
-            '<span class="tag tag-yellow">{}</span>', _("Ready, not checked for viruses")
-        )
+        self.state_tag = StateTags()  # records_extras.record_state_tag, made once
 
     def series(self, n: int) -> str:
         return ngettext("%(n)s series", "%(n)s series", n) % {"n": _number(n)}
@@ -101,16 +93,6 @@ class Words:
 
     def more(self, n: int) -> str:
         return ngettext("and %(n)s more", "and %(n)s more", n) % {"n": _number(n)}
-
-    def state_tag(self, record: Record) -> SafeString:
-        """records_extras.record_state_tag, with the words looked up once."""
-        if record.state == State.VERIFIED and record.awaits_patient:
-            return self.tag_question
-        if record.state == State.VERIFIED and record.virus_scan_skipped:
-            return self.tag_unscanned
-        return self.tags.get(record.state) or format_html(
-            '<span class="tag tag-grey">{}</span>', record.state
-        )
 
 
 @dataclass(frozen=True)
