@@ -39,12 +39,16 @@ if TYPE_CHECKING:
 # Reversed once per page with this in place of a record's UUID, then filled in per row.
 _PLACEHOLDER = str(UUID(int=0))
 SEPARATOR = " · "
+# Words of our own, escaped once: nothing in them needs it.
+_TRUE, _FALSE = mark_safe("true"), mark_safe("false")
+_STATES = {state: mark_safe(state) for state in State.values}  # noqa: S308
 
 
 def _url_for(name: str):
-    """A function from a record's UUID to the URL `name` gives it: one reverse."""
-    pattern = reverse(name, args=[_PLACEHOLDER])
-    return lambda ref: pattern.replace(_PLACEHOLDER, str(ref))
+    """A function from a record's UUID to the URL `name` gives it: one reverse, its
+    path escaped once (a UUID adds nothing that needs escaping)."""
+    pattern = conditional_escape(reverse(name, args=[_PLACEHOLDER]))
+    return lambda ref: mark_safe(pattern.replace(_PLACEHOLDER, ref))  # noqa: S308
 
 
 def _number(value) -> str:
@@ -239,15 +243,17 @@ class _Page:
         return RecordRow(
             record=record,
             uuid=mark_safe(ref),  # noqa: S308 (a UUID's hex digits and dashes)
-            state=state,
-            awaits="true" if record.awaits_patient else "false",
+            state=_STATES.get(state) or conditional_escape(state),
+            awaits=_TRUE if record.awaits_patient else _FALSE,
             title=conditional_escape(record.title),
             thumbnail_url=self.thumbnail_url(ref) if record.thumbnail_key and verified else "",
             detail_url=self.detail_url(ref),
             state_tag=words.state_tag(record),
             service_date=self.service_date(record.service_date) if record.service_date else "",
             kind=mark_safe(self.kind(record, study)),  # noqa: S308 (escaped parts)
-            size=human_size(int(record.size or 0)) if state != State.REJECTED else words.not_kept,
+            size=mark_safe(human_size(int(record.size or 0)))  # noqa: S308 (digits and a unit)
+            if state != State.REJECTED
+            else words.not_kept,
             sender=mark_safe(SEPARATOR + _sentence(words.sent_by, who=record.sender))  # noqa: S308
             if not is_owner
             else "",
