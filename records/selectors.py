@@ -259,8 +259,9 @@ def name_and_type_listed(records: list[Record]) -> dict[int, str]:
 
     found = {}
     for record in records:
-        if not record.is_study and record.mime and record.file_name:
-            sentence = name_and_type(record.file_name, record.mime)
+        name = getattr(record, "file_name", None)  # records_listed's annotation
+        if not record.is_study and record.mime and name:
+            sentence = name_and_type(name, record.mime)
             if sentence:
                 found[record.pk] = sentence
     return found
