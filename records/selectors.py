@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 from django.utils import timezone
@@ -89,11 +89,19 @@ def awaiting_patient(*, viewer: User, case: Case) -> list[Record]:
 def records_listed(*, viewer: User, case: Case) -> QuerySet[Record]:
     """records_for_viewer for the records list: a health record file's summary (which
     can be large) stays in the database; `health_format` says what it is ("ccda",
-    "fhir", or None)."""
+    "fhir", or None), and `file_name` a single file's name (for name_and_type_listed:
+    no second query)."""
     return (
         records_for_viewer(viewer=viewer, case=case)
         .defer("health")
-        .annotate(health_format=KeyTextTransform("format", "health"))
+        .annotate(
+            health_format=KeyTextTransform("format", "health"),
+            file_name=Subquery(
+                RecordFile.objects.filter(record=OuterRef("pk"))
+                .order_by("name", "id")
+                .values("name")[:1]
+            ),
+        )
     )
 
 
@@ -241,6 +249,21 @@ def name_and_type_by_record(records: list[Record]) -> dict[int, str]:
         sentence = name_and_type(name, singles[record_id].mime)
         if sentence:
             found[record_id] = sentence
+    return found
+
+
+def name_and_type_listed(records: list[Record]) -> dict[int, str]:
+    """name_and_type_by_record for records from records_listed, from their
+    `file_name`: no query."""
+    from .display import name_and_type
+
+    found = {}
+    for record in records:
+        name = getattr(record, "file_name", None)  # records_listed's annotation
+        if not record.is_study and record.mime and name:
+            sentence = name_and_type(name, record.mime)
+            if sentence:
+                found[record.pk] = sentence
     return found
 
 

@@ -30,7 +30,7 @@ from secondop.audit.services import log_access, log_access_list
 from secondop.posting import form_post, posted
 from secondop.refusals import Refusal
 
-from . import selectors, services, storage
+from . import rows, selectors, services, storage
 from .display import health_label, type_in_words
 from .forms import RecordRequestForm, SmartLinkForm
 from .imaging import viewer_selectors as imaging_viewing
@@ -70,11 +70,9 @@ def case_records(request, case):
     if not access.is_care_team(viewer=request.user, case=case):
         raise Http404
     is_owner = access.is_owner(request.user, case)
-    records = list(
-        selectors.records_listed(viewer=request.user, case=case).select_related(
-            "uploaded_by", "answers"
-        )
-    )
+    listed = selectors.records_listed(viewer=request.user, case=case).select_related("answers")
+    # The patient is not told who sent each record (they or their care team).
+    records = list(listed if is_owner else listed.select_related("uploaded_by"))
     for record in records:
         record.case = case  # the rules below read it: no query per record
     if not is_owner:
@@ -82,14 +80,24 @@ def case_records(request, case):
     checklist, lines = selectors.checklist_lines(case=case, records=records)
     can_upload = services.can_upload(user=request.user, case=case)
     asked = list(selectors.open_requests(case=case))
+    words = rows.Words()
     context = {
         "case": case,
         "is_owner": is_owner,
-        "groups": selectors.records_by_category(records),
-        "found": selectors.name_and_type_by_record(records),
-        "dismissable": {r.pk for r in records if services.can_dismiss(user=request.user, record=r)},
+        "groups": rows.record_rows(
+            records,
+            viewer=request.user,
+            is_owner=is_owner,
+            words=words,
+            found=selectors.name_and_type_listed(records),
+            # Only the patient is shown who looked.
+            looks=imaging_viewing.with_series_looks(selectors.looks_by_record(records), records)
+            if is_owner
+            else {},
+        ),
+        "words": words,
+        "scans_url": reverse("imaging:scans", args=[case.uuid]),
         "checking": any(r.state not in selectors.FINAL_STATES for r in records),
-        "looks": imaging_viewing.with_series_looks(selectors.looks_by_record(records), records),
         "has_scans": is_owner
         and any(r.is_study and r.state == State.VERIFIED and not r.awaits_patient for r in records),
         "checklist": checklist,
@@ -104,7 +112,6 @@ def case_records(request, case):
         and any(r.state == State.VERIFIED for r in records),
         "retention": services.retention_for(case),
         "uploader": _uploader(case, asked, request.user) if can_upload else None,
-        "reasons": {r.pk: services.describe_record_reason(r) for r in records if r.reason},
         "awaiting": [r for r in records if r.awaits_patient] if is_owner else [],
         # The case manager is told one waits (not what it is: they cannot see it yet).
         "awaiting_staff": []

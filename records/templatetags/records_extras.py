@@ -74,21 +74,35 @@ def health_date(value) -> str:
 IDENTITY_QUESTION = gettext_lazy("Labelled for another person?")
 
 
-@register.simple_tag
-def record_state_tag(record):
-    if record.state == State.VERIFIED and record.awaits_patient:
-        # Only its patient sees such a record: the question is theirs.
-        return format_html('<span class="tag tag-yellow">{}</span>', IDENTITY_QUESTION)
-    if record.state == State.VERIFIED and record.virus_scan_skipped:
+class StateTags:
+    """A record's state as a coloured tag, each tag made once (a list of records
+    shows the same few many times)."""
+
+    def __init__(self) -> None:
+        # Only its patient sees a record labelled for another person: the question is theirs.
+        self.question = format_html('<span class="tag tag-yellow">{}</span>', IDENTITY_QUESTION)
         # Checked (type, opens) but no scanner ran: never "checked" without saying so.
-        return format_html(
+        self.unscanned = format_html(
             '<span class="tag tag-yellow">{}</span>', _("Ready, not checked for viruses")
         )
-    return format_html(
-        '<span class="tag tag-{}">{}</span>',
-        TAGS.get(record.state, "grey"),
-        record.get_state_display(),
-    )
+        self.by_state = {
+            state: format_html('<span class="tag tag-{}">{}</span>', TAGS.get(state, "grey"), label)
+            for state, label in State.choices
+        }
+
+    def __call__(self, record) -> str:
+        if record.state == State.VERIFIED and record.awaits_patient:
+            return self.question
+        if record.state == State.VERIFIED and record.virus_scan_skipped:
+            return self.unscanned
+        return self.by_state.get(record.state) or format_html(
+            '<span class="tag tag-grey">{}</span>', record.get_state_display()
+        )
+
+
+@register.simple_tag
+def record_state_tag(record):
+    return StateTags()(record)
 
 
 @register.simple_tag

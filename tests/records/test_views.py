@@ -15,6 +15,7 @@ from records import storage
 from records.models import Record, State
 from requests_app.models import CaseStatus
 from secondop.audit.models import AccessLog
+from secondop.audit.services import log_access
 from tests.records.factories import PDF, RecordFactory, RecordRequestFactory
 from tests.requests_app.factories import CaseFactory
 
@@ -102,6 +103,41 @@ def test_the_patient_sees_who_looked_at_each_record(client, patient, specialist,
     assert f"{specialist.full_name} (Specialist), downloaded" in html
     detail = page(client, patient, reverse("records:detail", args=[record.uuid])).content.decode()
     assert "opened" in detail and "downloaded" in detail
+
+
+def test_each_row_says_when_what_and_who_sent_it_with_typed_words_escaped(
+    client, patient, coordinator, specialist, case
+):
+    asked = RecordRequestFactory(
+        case=case, requested_by=coordinator, note="The <b>CT</b> & its report " * 5
+    )
+    RecordFactory(
+        case=case,
+        category="imaging",
+        title="Chest CT <script>",
+        is_study=True,
+        mime="",
+        study={"modalities": ["CT", "PT"], "series_count": 2, "instance_count": 1234},
+        answers=asked,
+    )
+    RecordFactory(
+        case=case, category="labs", uploaded_by=None, sender_name="St. Mary's <Lab>", size=2_500_000
+    )
+    looked = RecordFactory(case=case, category="other")
+    for _ in range(5):
+        log_access(viewer=specialist, obj=looked, kind=AccessLog.Kind.DOWNLOAD)
+    url = reverse("records:case_records", args=[case.uuid])
+    html = page(client, patient, url).content.decode()
+    assert "Date of service: 30 September 2026 · " in html
+    assert "CT, PT · 2 series, 1234 images · " in html
+    assert "Chest CT &lt;script&gt;" in html and "<script>" not in html.split("<main")[1]
+    assert "Answers the request: “The &lt;b&gt;CT&lt;/b&gt; &amp; its report The" in html
+    assert "2.5 MB" in html and "sent by" not in html  # the patient is not told who sent it
+    assert html.count(f"{specialist.full_name} (Specialist), downloaded") == 3
+    assert f'<a href="/records/{looked.uuid}/">and 2 more</a>' in html
+    staff = page(client, coordinator, url).content.decode()
+    assert " · sent by St. Mary&#x27;s &lt;Lab&gt;" in staff
+    assert "and 2 more" not in staff  # who looked is the patient's to read
 
 
 def test_the_checklist_follows_the_diagnosis_code(client, patient, case, record):
@@ -677,7 +713,7 @@ def test_the_records_page_states_the_retention_policy(
 # change to weigh. The patient: the user, the case, the records, the checklist's and the
 # open requests, the looks, the bytes used, the sources. The case manager adds the TOTP
 # check's and the two access-log rows (the case, the records shown).
-RECORDS_PAGE_QUERIES = {"patient": 11, "coordinator": 15}
+RECORDS_PAGE_QUERIES = {"patient": 10, "coordinator": 12}
 
 
 @pytest.mark.parametrize("who", RECORDS_PAGE_QUERIES)
