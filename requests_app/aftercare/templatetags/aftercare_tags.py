@@ -105,13 +105,18 @@ def doctor_panel(context, case):
     for_patient = case.owner_id == user.pk
     if not for_patient and not selectors.sees_follow_ups(viewer=user, case=case):
         return {"shown": False}
+    shares = _shares(context, case)
+    if not shares:
+        # A physician asks, books a call or adds a record only through a link the
+        # patient sent: with none, there is nothing to show (and nothing more to read).
+        return {"shown": False}
     questions = selectors.physician_questions(case=case)
     calls = doctor_calls.calls_for_case(case=case)
     uploads = selectors.physician_uploads(case=case)
     activity = (
         selectors.doctor_activity(
             case=case,
-            shares=_shares(context, case),
+            shares=shares,
             questions=questions,
             calls=calls,
             uploads=uploads,
